@@ -1,0 +1,23 @@
+"""ckpt-doctor: read, verify and diagnose checkpoints without importing their frameworks."""
+
+from .catalog import Catalog as Catalog, TensorInfo as TensorInfo
+from .errors import (
+    CheckpointError as CheckpointError,
+    CheckpointNotFoundError as CheckpointNotFoundError,
+    ChecksumError as ChecksumError,
+    CorruptCheckpointError as CorruptCheckpointError,
+    MissingShardError as MissingShardError,
+    TensorNotFoundError as TensorNotFoundError,
+    UnsupportedError as UnsupportedError,
+)
+from .formats import open_checkpoint as open_checkpoint
+from .formats.discovery import discover as discover, latest_checkpoint as latest_checkpoint
+from .verify import verify as verify
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Catalog", "TensorInfo", "open_checkpoint", "latest_checkpoint", "discover", "verify",
+    "CheckpointError", "CheckpointNotFoundError", "ChecksumError", "CorruptCheckpointError",
+    "MissingShardError", "TensorNotFoundError", "UnsupportedError",
+]

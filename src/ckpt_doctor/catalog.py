@@ -1,0 +1,105 @@
+"""The one data model every format reader returns: a read-only, ordered mapping name -> TensorInfo.
+
+Metadata (name, dtype, shape, sizes, object-graph facts) is known at open time; tensor bytes are read
+only when ``TensorInfo.read()`` is called.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CheckpointError, TensorNotFoundError
+
+# What a checkpoint entry is, as far as the file itself can tell.
+VARIABLE = "variable"  # a model weight (or a weight-like value we cannot tell apart)
+SLOT = "slot"  # optimizer slot of a variable (Adam m/v, momentum, ...)
+OPTIMIZER = "optimizer"  # other optimizer state (iterations, learning rate, beta1_power, ...)
+COUNTER = "counter"  # save_counter, global_step
+OBJECT_GRAPH = "object_graph"  # TF2's serialized object graph
+BOOKKEEPING_KINDS = frozenset({SLOT, OPTIMIZER, COUNTER, OBJECT_GRAPH})
+
+
+@dataclass(eq=False)
+class TensorInfo:
+    """One named value in a checkpoint. ``read()`` returns it as a new numpy array."""
+
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    nbytes: int
+    kind: str = VARIABLE
+    object_path: str | None = None  # TF2: path in the object graph, e.g. "model/layer_with_weights-0/kernel"
+    full_name: str | None = None  # TF2: the TF1-style variable name, e.g. "sequential/dense/kernel"
+    slot_of: str | None = None  # for slots: the key of the variable this slot belongs to
+    slot_name: str | None = None  # for slots: "m", "v", "momentum", "Adam", ...
+    location: str = ""  # where the bytes live, for messages ("model.ckpt.data-00000-of-00001")
+    partitions: int = 0  # >0: stored as this many slices, reassembled on read
+    _reader: Callable[[], Any] | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return math.prod(self.shape)
+
+    def read(self):
+        """Read, check (CRC where the format has one) and return the value as a numpy array."""
+        if self._reader is None:
+            raise CheckpointError("this entry has no readable value", tensor=self.name)
+        return self._reader()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "nbytes": self.nbytes,
+                               "kind": self.kind}
+        for key in ("object_path", "full_name", "slot_of", "slot_name"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.partitions:
+            out["partitions"] = self.partitions
+        return out
+
+
+class Catalog(Mapping[str, TensorInfo]):
+    """What one checkpoint holds, by name, in the checkpoint's own (sorted) key order."""
+
+    def __init__(self, path: str | os.PathLike, format: str, tensors: Mapping[str, TensorInfo], *,
+                 files: tuple[str, ...] = (), missing_files: tuple[str, ...] = (), notes: tuple[str, ...] = (),
+                 objects: tuple[Any, ...] = ()):
+        self.path = os.fspath(path)
+        self.format = format
+        self._tensors = dict(tensors)
+        self.files = files  # every file the checkpoint consists of
+        self.missing_files = missing_files  # files the checkpoint needs but that do not exist
+        self.notes = notes  # things worth telling the user (fallbacks taken, oddities seen)
+        self.objects = objects  # TF2 object graph nodes (ObjectNode), empty for name-based formats
+
+    def __getitem__(self, name: str) -> TensorInfo:
+        try:
+            return self._tensors[name]
+        except KeyError:
+            raise TensorNotFoundError("no such tensor in checkpoint", path=self.path, tensor=name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tensors)
+
+    def __len__(self) -> int:
+        return len(self._tensors)
+
+    def __repr__(self) -> str:
+        return f"<Catalog {self.format} {self.path!r}: {len(self)} tensors>"
+
+    def variables(self) -> list[TensorInfo]:
+        """Entries that look like model weights (no optimizer state, counters or object graph)."""
+        return [t for t in self._tensors.values() if t.kind not in BOOKKEEPING_KINDS]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "format": self.format,
+                               "tensors": [t.to_json() for t in self._tensors.values()]}
+        if self.missing_files:
+            out["missing_files"] = list(self.missing_files)
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out

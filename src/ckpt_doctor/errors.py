@@ -1,0 +1,54 @@
+"""One exception root for everything that can go wrong with a checkpoint.
+
+Every error carries the file (``.path``) and, where one is involved, the tensor (``.tensor``),
+so a message can always say *which* file and *which* tensor.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class CheckpointError(Exception):
+    """Root of all ckpt-doctor errors."""
+
+    def __init__(self, message: str, *, path: str | os.PathLike | None = None, tensor: str | None = None):
+        self.message = message
+        self.path = os.fspath(path) if path is not None else None
+        self.tensor = tensor
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = []
+        if self.path is not None:
+            where.append(f"file {self.path}")
+        if self.tensor is not None:
+            where.append(f"tensor {self.tensor!r}")
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """The path names no checkpoint (message suggests the nearest existing ones)."""
+
+
+class MissingShardError(CheckpointError):
+    """The index exists but a data shard it needs does not (an incomplete or partly copied checkpoint)."""
+
+
+class CorruptCheckpointError(CheckpointError):
+    """The bytes on disk contradict the format: bad magic, truncation, impossible sizes or offsets."""
+
+
+class ChecksumError(CorruptCheckpointError):
+    """A stored CRC32C does not match the bytes it protects."""
+
+
+class UnsupportedError(CheckpointError):
+    """A valid checkpoint uses something this reader cannot represent (e.g. DT_VARIANT values)."""
+
+
+class TensorNotFoundError(CheckpointError, KeyError):
+    """A name was looked up that the checkpoint does not hold."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return CheckpointError.__str__(self)

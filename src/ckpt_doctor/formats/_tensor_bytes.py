@@ -1,0 +1,99 @@
+"""Turning checked byte ranges of a data file into numpy arrays (shared by the TF readers)."""
+
+from __future__ import annotations
+
+import math
+import os
+
+from ..dtypes import to_numpy
+from ..errors import ChecksumError, CorruptCheckpointError, MissingShardError
+from . import _crc
+from ._wire import WireError, varint
+
+# Read in chunks so that checksumming streams alongside the copy; the only full-size buffer is the result.
+_CHUNK = 8 << 20
+
+
+def read_range(path: str, offset: int, size: int, tensor: str) -> tuple[bytearray, int]:
+    """Read [offset, offset+size) of ``path`` into a new buffer; return it with its CRC32C."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise MissingShardError("data shard is missing: the checkpoint is incomplete", path=path,
+                                tensor=tensor) from None
+    with f:
+        end = os.fstat(f.fileno()).st_size
+        if offset + size > end:
+            raise CorruptCheckpointError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
+                                         f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
+        buf = bytearray(size)
+        view = memoryview(buf)
+        f.seek(offset)
+        crc = pos = 0
+        while pos < size:
+            chunk = f.read(min(_CHUNK, size - pos))
+            if not chunk:  # the file shrank under us
+                raise CorruptCheckpointError("unexpected end of file", path=path, tensor=tensor)
+            view[pos:pos + len(chunk)] = chunk
+            crc = _crc.crc32c(chunk, crc)
+            pos += len(chunk)
+    return buf, crc
+
+
+def check_crc(stored_masked: int, actual: int, path: str, tensor: str) -> None:
+    if _crc.unmask(stored_masked) != actual:
+        raise ChecksumError(f"tensor data fails its CRC32C check (stored {_crc.unmask(stored_masked):#010x}, "
+                            f"computed {actual:#010x}): the bytes on disk are damaged", path=path, tensor=tensor)
+
+
+def fixed_width_array(buf: bytearray, dtype: str, shape: tuple[int, ...], big_endian: bool):
+    """View ``buf`` as an array of ``dtype`` and ``shape``, swapping bytes in place for big-endian files."""
+    import numpy as np
+
+    dt = to_numpy(dtype)
+    if big_endian and dt.itemsize > 1:
+        component = dt.itemsize // 2 if dtype.startswith("complex") else dt.itemsize
+        np.frombuffer(buf, dtype=f"u{component}").byteswap(inplace=True)
+    return np.frombuffer(buf, dtype=dt).reshape(shape)
+
+
+def string_array(buf: bytes | bytearray, shape: tuple[int, ...], stored_masked: int, path: str, tensor: str):
+    """Decode a TF DT_STRING tensor: varint lengths, masked CRC of the lengths, then the bytes.
+
+    Verifies the length checksum and the entry checksum (which covers the lengths as fixed-width integers,
+    not the varints, hence this separate pass).
+    """
+    import numpy as np
+
+    n = math.prod(shape)
+    if n > len(buf):  # every element needs at least one length byte
+        raise CorruptCheckpointError(f"shape {list(shape)} claims {n} strings but the entry has only {len(buf)} "
+                                     "bytes", path=path, tensor=tensor)
+    lengths, pos = [], 0
+    crc = 0
+    try:
+        for _ in range(n):
+            length, pos = varint(buf, pos)
+            lengths.append(length)
+            crc = _crc.crc32c(length.to_bytes(4 if length <= 0xFFFFFFFF else 8, "little"), crc)
+    except WireError:
+        raise CorruptCheckpointError("string lengths run past the end of the entry", path=path, tensor=tensor) from None
+    if pos + 4 > len(buf):
+        raise CorruptCheckpointError("string entry truncated before its length checksum", path=path, tensor=tensor)
+    length_crc = bytes(buf[pos:pos + 4])
+    if _crc.unmask(int.from_bytes(length_crc, "little")) != crc:  # so far crc covers exactly the lengths
+        raise ChecksumError("string lengths fail their CRC32C check", path=path, tensor=tensor)
+    crc = _crc.crc32c(length_crc, crc)
+    pos += 4
+    if pos + sum(lengths) != len(buf):
+        raise CorruptCheckpointError(f"string lengths add up to {sum(lengths)} bytes but the entry holds "
+                                     f"{len(buf) - pos}", path=path, tensor=tensor)
+    body = bytes(buf[pos:])
+    crc = _crc.crc32c(body, crc)
+    check_crc(stored_masked, crc, path, tensor)
+    out = np.empty(n, dtype=object)
+    start = 0
+    for i, length in enumerate(lengths):
+        out[i] = body[start:start + length]
+        start += length
+    return out.reshape(shape)

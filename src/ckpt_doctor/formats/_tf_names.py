@@ -1,0 +1,133 @@
+"""What each TensorFlow checkpoint entry *is*: model variable, optimizer slot, optimizer state, counter.
+
+TF2 checkpoints say it themselves in their object graph (``_CHECKPOINTABLE_OBJECT_GRAPH``); TF1 name-based
+checkpoints only through naming conventions of the optimizers, which are recognised conservatively: a
+``<var>/Adam`` entry is a slot only if ``<var>`` itself is in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..catalog import COUNTER, OBJECT_GRAPH, OPTIMIZER, SLOT, TensorInfo
+from ..errors import CheckpointError
+from ._wire import WireError, fields, to_int32
+
+ATTRIBUTES = "/.ATTRIBUTES/"
+OPTIMIZER_SLOT = "/.OPTIMIZER_SLOT/"
+
+# Slot names of the TF1 optimizers (tf.compat.v1.train.*Optimizer), as appended to the variable's name.
+_TF1_SLOTS = re.compile(r"/(Adam(_1)?|Momentum|RMSProp(_1)?|Adagrad|AdagradDA(_1)?|Adadelta(_1)?|Ftrl(_1)?|"
+                        r"ProximalAdagrad|LazyAdam(_1)?|Adamax(_1)?|Nadam(_1)?|GradientDescent|"
+                        r"AdamWeightDecay(_1)?|LAMB(_1)?|LARS|LossScaleOptimizer)$")
+_TF1_OPTIMIZER_STATE = re.compile(r"(^|/)(beta1_power|beta2_power)(_\d+)?$")
+_COUNTERS = re.compile(r"(^|/)(global_step|save_counter)(/\.ATTRIBUTES/VARIABLE_VALUE)?$")
+
+
+@dataclass
+class ObjectNode:
+    """One object of a TF2 checkpoint's object graph."""
+
+    id: int
+    path: str  # breadth-first path from the root, local names escaped as TF escapes them; "" for the root
+    children: list[tuple[str, int]] = field(default_factory=list)  # (local name, node id)
+    attributes: list[tuple[str, str, str]] = field(default_factory=list)  # (name, full_name, checkpoint key)
+    slots: list[tuple[int, str, int]] = field(default_factory=list)  # (variable node, slot name, slot node)
+
+
+def annotate(tensors: dict[str, TensorInfo], graph_key: str) -> tuple[tuple[str, ...], tuple[ObjectNode, ...]]:
+    """Set kind/object_path/full_name/slot fields in place; return notes and the object graph (if any)."""
+    for info in tensors.values():
+        if _COUNTERS.search(info.name):
+            info.kind = COUNTER
+    graph = tensors.get(graph_key)
+    if graph is None:
+        _annotate_tf1(tensors)
+        return (), ()
+    graph.kind = OBJECT_GRAPH
+    try:
+        nodes = parse_object_graph(bytes(graph.read().reshape(-1)[0]))
+    except (CheckpointError, WireError, IndexError, ValueError) as e:
+        return (f"could not decode the TF2 object graph ({e}); entries are shown by key only",), ()
+    _annotate_tf2(tensors, nodes)
+    return (), tuple(nodes)
+
+
+def _annotate_tf1(tensors: dict[str, TensorInfo]) -> None:
+    for info in tensors.values():
+        slot = _TF1_SLOTS.search(info.name)
+        if slot and info.name[:slot.start()] in tensors:
+            info.kind, info.slot_of, info.slot_name = SLOT, info.name[:slot.start()], slot.group(1)
+        elif _TF1_OPTIMIZER_STATE.search(info.name):
+            info.kind = OPTIMIZER
+
+
+def _escape(local_name: str) -> str:
+    return local_name.replace(".", "..").replace("/", ".S")
+
+
+def parse_object_graph(blob: bytes) -> list[ObjectNode]:
+    """Decode a serialized TrackableObjectGraph and give every node its breadth-first path."""
+    nodes = []
+    for number, _, node in fields(blob):
+        if number != 1:
+            continue
+        obj = ObjectNode(id=len(nodes), path="")
+        for n, _, v in fields(node):
+            if n == 1:
+                ref = dict((k, x) for k, _, x in fields(v))
+                obj.children.append((ref.get(2, b"").decode("utf-8", "surrogateescape"), to_int32(ref.get(1, 0))))
+            elif n == 2:
+                attr = dict((k, x) for k, _, x in fields(v))
+                obj.attributes.append(tuple(attr.get(k, b"").decode("utf-8", "surrogateescape") for k in (1, 2, 3)))
+            elif n == 3:
+                ref = dict((k, x) for k, _, x in fields(v))
+                obj.slots.append((to_int32(ref.get(1, 0)), ref.get(2, b"").decode("utf-8", "surrogateescape"),
+                                  to_int32(ref.get(3, 0))))
+        nodes.append(obj)
+    seen, queue = {0}, [0]
+    for node_id in queue:  # breadth-first, first path wins, cycles allowed
+        if node_id >= len(nodes):
+            raise ValueError(f"object graph references node {node_id} of {len(nodes)}")
+        for local, child in nodes[node_id].children:
+            if child not in seen and 0 <= child < len(nodes):
+                seen.add(child)
+                parent = nodes[node_id].path
+                nodes[child].path = f"{parent}/{_escape(local)}" if parent else _escape(local)
+                queue.append(child)
+    return nodes
+
+
+def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> None:
+    slot_nodes: dict[int, tuple[int, str]] = {}
+    optimizer_paths = []
+    for node in nodes:
+        if node.slots:
+            optimizer_paths.append(node.path)
+        for variable, slot_name, slot_node in node.slots:
+            slot_nodes[slot_node] = (variable, slot_name)
+    for node in nodes:
+        for name, full_name, key in node.attributes:
+            info = tensors.get(key)
+            if info is None:
+                continue
+            info.object_path = key[:key.rindex(ATTRIBUTES)] if ATTRIBUTES in key else node.path
+            info.full_name = full_name or None
+            if node.id in slot_nodes:
+                variable, slot_name = slot_nodes[node.id]
+                original = next((k for n, _, k in nodes[variable].attributes if n == name), None) \
+                    if variable < len(nodes) else None
+                info.kind, info.slot_of, info.slot_name = SLOT, original, slot_name
+            elif OPTIMIZER_SLOT in key:
+                info.kind, info.slot_name = SLOT, key.split(OPTIMIZER_SLOT, 1)[1].split(ATTRIBUTES)[0].rsplit("/", 1)[-1]
+                info.slot_of = key.split(OPTIMIZER_SLOT, 1)[0] + ATTRIBUTES + name
+            elif info.kind != COUNTER and _is_optimizer_state(info.object_path, optimizer_paths):
+                info.kind = OPTIMIZER
+
+
+def _is_optimizer_state(path: str, optimizer_paths: list[str]) -> bool:
+    parts = path.split("/")
+    if any(p == "optimizer" or p.endswith("_optimizer") for p in parts[:-1]):
+        return True
+    return any(path.startswith(p + "/") for p in optimizer_paths if p)

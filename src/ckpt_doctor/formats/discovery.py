@@ -1,0 +1,214 @@
+"""Finding checkpoints in a directory: the ``checkpoint`` state file, like ``tf.train.latest_checkpoint``,
+plus what TF does not do: follow a moved directory, pick the newest complete checkpoint when there is no
+state file, and say which checkpoints are incomplete.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from ..errors import CheckpointError
+
+STATE_FILE = "checkpoint"
+_DATA = re.compile(r"^(?P<prefix>.+)\.data-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
+_V1_SHARD = re.compile(r"^(?P<prefix>.+)-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
+_STEP = re.compile(r"-(\d+)$")
+
+
+@dataclass
+class Found:
+    """One checkpoint seen in a directory."""
+
+    prefix: str
+    format: str  # "tf-v2" or "tf-v1"
+    step: int | None
+    missing_files: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_files
+
+
+@dataclass
+class Discovery:
+    """What a directory holds and which checkpoint is the latest usable one."""
+
+    directory: str
+    latest: str | None
+    state_file: str | None
+    checkpoints: list[Found]
+    notes: list[str]
+
+
+def latest_checkpoint(directory: str | os.PathLike) -> str | None:
+    """Prefix of the newest complete checkpoint in ``directory``, or None (like ``tf.train.latest_checkpoint``)."""
+    return discover(directory).latest
+
+
+def discover(directory: str | os.PathLike) -> Discovery:
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise CheckpointError("not a directory", path=directory)
+    found = {f.prefix: f for f in scan(directory)}
+    notes: list[str] = []
+    state_path = os.path.join(directory, STATE_FILE)
+    latest = None
+    if os.path.isfile(state_path):
+        try:
+            state = parse_state_file(state_path)
+        except (OSError, ValueError) as e:
+            notes.append(f"could not parse the state file {state_path} ({e}); ignoring it")
+            state = None
+        if state is not None:
+            latest = _resolve_latest(directory, state, found, notes)
+    else:
+        state_path = None
+    if latest is None:
+        complete = [f for f in found.values() if f.complete]
+        if complete:
+            best = max(complete, key=lambda f: (f.step if f.step is not None else -1, _mtime(f.prefix)))
+            latest = best.prefix
+            why = "no `checkpoint` state file" if state_path is None else "the state file names no usable checkpoint"
+            notes.append(f"{why}; picked the highest step among {len(complete)} complete checkpoint(s): "
+                         f"{os.path.basename(latest)}")
+    for f in found.values():
+        if not f.complete:
+            notes.append(f"incomplete checkpoint {os.path.basename(f.prefix)}: missing "
+                         + ", ".join(os.path.basename(m) for m in f.missing_files))
+    ordered = sorted(found.values(), key=lambda f: (f.step if f.step is not None else -1, f.prefix))
+    return Discovery(directory, latest, state_path, ordered, notes)
+
+
+def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes: list[str]) -> str | None:
+    recorded = state.get("model_checkpoint_path")
+    if not recorded:
+        notes.append("the state file has an empty model_checkpoint_path")
+        return None
+    path = recorded if os.path.isabs(recorded) else os.path.join(directory, recorded)
+    path = os.path.normpath(path)
+    if path in found and found[path].complete:
+        return path
+    if _exists_as_checkpoint(path):  # outside this directory but present, as TF would use it
+        return path
+    moved = os.path.join(directory, os.path.basename(recorded))
+    if moved in found and found[moved].complete:
+        notes.append(f"the state file points to {recorded}, which does not exist; using {moved} "
+                     "(the directory was probably moved or copied)")
+        return moved
+    if path in found:
+        notes.append(f"the state file's latest checkpoint {recorded} is incomplete")
+    else:
+        notes.append(f"the state file points to {recorded}, which does not exist")
+    return None
+
+
+def _exists_as_checkpoint(prefix: str) -> bool:
+    return os.path.isfile(prefix + ".index") or os.path.isfile(prefix)
+
+
+def _mtime(prefix: str) -> float:
+    for p in (prefix + ".index", prefix):
+        try:
+            return os.path.getmtime(p)
+        except OSError:
+            pass
+    return 0.0
+
+
+def scan(directory: str) -> list[Found]:
+    """Every V2 bundle (by its index or data files) and V1 checkpoint in ``directory``."""
+    from . import tf_v1
+
+    names = sorted(os.listdir(directory))
+    out: dict[str, Found] = {}
+    shards: dict[str, set[tuple[int, int]]] = {}
+    for name in names:
+        path = os.path.join(directory, name)
+        if name.endswith(".index"):
+            prefix = path[:-len(".index")]
+            out[prefix] = Found(prefix, "tf-v2", _step(prefix))
+        elif m := _DATA.match(name):
+            shards.setdefault(os.path.join(directory, m["prefix"]), set()).add((int(m["shard"]), int(m["num"])))
+    for prefix, have in shards.items():
+        found = out.setdefault(prefix, Found(prefix, "tf-v2", _step(prefix), [prefix + ".index"]))
+        num = max(n for _, n in have)
+        found.missing_files += [f"{prefix}.data-{i:05d}-of-{num:05d}" for i in range(num)
+                                if (i, num) not in have]
+    for prefix, found in out.items():
+        if prefix not in shards and not found.missing_files:
+            found.missing_files.append(f"{prefix}.data-?????-of-?????")
+    v1: dict[str, list[str]] = {}
+    for name in names:
+        path = os.path.join(directory, name)
+        if name == STATE_FILE or name.endswith(".index") or _DATA.match(name) or not os.path.isfile(path) \
+                or not tf_v1.is_v1(path):
+            continue
+        m = _V1_SHARD.match(name)
+        v1.setdefault(os.path.join(directory, m["prefix"]) if m else path, []).append(path)
+    for prefix, files in v1.items():
+        out.setdefault(prefix, Found(prefix, "tf-v1", _step(prefix)))
+    return list(out.values())
+
+
+def _step(prefix: str) -> int | None:
+    m = _STEP.search(os.path.basename(prefix))
+    return int(m.group(1)) if m else None
+
+
+# --- the text-format CheckpointState -------------------------------------------------------------------------
+
+_LINE = re.compile(r'^\s*(\w+)\s*:\s*(.*?)\s*$')
+_ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\", "a": b"\a", "b": b"\b",
+            "f": b"\f", "v": b"\v", "?": b"?"}
+
+
+def parse_state_file(path: str) -> dict:
+    """Parse a text-format CheckpointState: {"model_checkpoint_path": str, "all_model_checkpoint_paths": [...]}."""
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        text = f.read()
+    state: dict = {"all_model_checkpoint_paths": [], "all_model_checkpoint_timestamps": []}
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _LINE.match(line)
+        if not m:
+            raise ValueError(f"line {lineno}: cannot parse {line!r}")
+        key, raw = m.groups()
+        value = _unquote(raw, lineno) if raw.startswith(('"', "'")) else float(raw)
+        if key in ("all_model_checkpoint_paths", "all_model_checkpoint_timestamps"):
+            state[key].append(value)
+        else:
+            state[key] = value
+    return state
+
+
+def _unquote(raw: str, lineno: int) -> str:
+    quote = raw[0]
+    if len(raw) < 2 or raw[-1] != quote:
+        raise ValueError(f"line {lineno}: unterminated string {raw!r}")
+    body, out, i = raw[1:-1], bytearray(), 0
+    while i < len(body):
+        c = body[i]
+        if c != "\\":
+            out += c.encode("utf-8", "surrogateescape")
+            i += 1
+            continue
+        nxt = body[i + 1:i + 2]
+        if nxt in _ESCAPES:
+            out += _ESCAPES[nxt]
+            i += 2
+        elif nxt.isdigit():  # octal, up to 3 digits
+            digits = re.match(r"[0-7]{1,3}", body[i + 1:])[0]
+            out.append(int(digits, 8) & 0xFF)
+            i += 1 + len(digits)
+        elif nxt == "x":
+            digits = re.match(r"[0-9a-fA-F]{1,2}", body[i + 2:])
+            if not digits:
+                raise ValueError(f"line {lineno}: bad \\x escape")
+            out.append(int(digits[0], 16))
+            i += 2 + len(digits[0])
+        else:
+            raise ValueError(f"line {lineno}: unknown escape \\{nxt}")
+    return out.decode("utf-8", "surrogateescape")

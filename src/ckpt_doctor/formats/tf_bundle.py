@@ -1,0 +1,234 @@
+"""TensorFlow V2 tensor bundles: ``<prefix>.index`` (an SSTable of protos) + ``<prefix>.data-NNNNN-of-MMMMM``.
+
+Opening reads only the index (and, for TF2 checkpoints, the small serialized object graph); tensor bytes are
+read, CRC-checked and converted only in ``TensorInfo.read()``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from ..catalog import Catalog, TensorInfo
+from ..dtypes import TF_DTYPES
+from ..errors import CorruptCheckpointError, UnsupportedError
+from . import _ordered_code, _sstable, _tensor_bytes, _tf_names
+from ._wire import WireError, fields, packed_varints, to_int32, to_int64
+
+FORMAT = "tf-v2"
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+_CONSUMER_VERSION = 1  # kTensorBundleVersion: the version this reader implements
+_MAX_SHARDS = 1 << 20
+
+
+def data_path(prefix: str, shard: int, num_shards: int) -> str:
+    return f"{prefix}.data-{shard:05d}-of-{num_shards:05d}"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    dtype: str
+    shape: tuple[int, ...]
+    shard: int
+    offset: int
+    size: int
+    crc: int
+    slices: tuple[tuple[tuple[int, int], ...], ...]  # per slice: (start, length) per dim, length -1 = whole dim
+
+
+def read(prefix: str | os.PathLike) -> Catalog:
+    """Open the bundle at ``prefix`` (the path without ``.index``)."""
+    prefix = os.fspath(prefix)
+    index = prefix + ".index"
+    try:
+        return _read(prefix, index)
+    except WireError as e:
+        raise CorruptCheckpointError(f"malformed index record: {e}", path=index) from None
+
+
+def _read(prefix: str, index: str) -> Catalog:
+    records = _sstable.read_table(index)
+    if not records or records[0][0] != b"":
+        raise CorruptCheckpointError("index has no header record (first key must be empty)", path=index)
+    num_shards, big_endian = _header(records[0][1], index)
+    entries: dict[bytes, _Entry] = {}
+    for key, value in records[1:]:
+        entries[key] = _entry(value, index, _name(key))
+
+    shards = tuple(data_path(prefix, i, num_shards) for i in range(num_shards))
+    missing = tuple(p for p in shards if not os.path.exists(p))
+    tensors: dict[str, TensorInfo] = {}
+    for key, entry in entries.items():
+        if key.startswith(b"\x00"):  # a slice of a partitioned variable: listed via its full key, as TF does
+            continue
+        name = _name(key)
+        if entry.shard >= num_shards:
+            raise CorruptCheckpointError(f"entry is in shard {entry.shard} but the header declares {num_shards} "
+                                         "shard(s)", path=index, tensor=name)
+        if entry.slices:
+            nbytes = math.prod(entry.shape) * TF_DTYPES_ITEMSIZE.get(entry.dtype, 0) or sum(
+                entries[k].size for k in _slice_keys(key, entry) if k in entries)
+            reader = _partitioned_reader(prefix, num_shards, big_endian, key, entry, entries, index)
+        else:
+            nbytes = entry.size
+            reader = _plain_reader(prefix, num_shards, big_endian, name, entry)
+        tensors[name] = TensorInfo(name=name, dtype=entry.dtype, shape=entry.shape, nbytes=nbytes,
+                                   location=os.path.basename(shards[entry.shard]) if entry.shard < num_shards else "",
+                                   partitions=len(entry.slices), _reader=reader)
+    notes, objects = _tf_names.annotate(tensors, OBJECT_GRAPH_KEY)
+    return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
+                   objects=objects)
+
+
+TF_DTYPES_ITEMSIZE = {name: size for name, size in TF_DTYPES.values()}
+
+
+def _name(key: bytes) -> str:
+    # Keys are raw bytes; names are almost always UTF-8, and surrogateescape keeps any other byte round-trippable.
+    return key.decode("utf-8", "surrogateescape")
+
+
+def _header(value: bytes, index: str) -> tuple[int, bool]:
+    num_shards, endianness, version = 1, 0, b""
+    for number, _, v in fields(value):
+        if number == 1:
+            num_shards = to_int32(v)
+        elif number == 2:
+            endianness = v
+        elif number == 3:
+            version = v
+    producer = min_consumer = 0
+    bad_consumers: list[int] = []
+    for number, _, v in fields(version):
+        if number == 1:
+            producer = to_int32(v)
+        elif number == 2:
+            min_consumer = to_int32(v)
+        elif number == 3:
+            bad_consumers += [to_int32(x) for x in packed_varints(v)]
+    if min_consumer > _CONSUMER_VERSION or _CONSUMER_VERSION in bad_consumers:
+        raise UnsupportedError(f"bundle format version {producer} needs a reader of version >= {min_consumer} "
+                               f"(this reader implements {_CONSUMER_VERSION})", path=index)
+    if not 1 <= num_shards <= _MAX_SHARDS:
+        raise CorruptCheckpointError(f"header declares {num_shards} data shards", path=index)
+    if endianness not in (0, 1):
+        raise CorruptCheckpointError(f"header declares unknown endianness {endianness}", path=index)
+    return num_shards, endianness == 1
+
+
+def _shape(value: bytes, index: str, name: str) -> tuple[int, ...]:
+    dims = []
+    for number, _, v in fields(value):
+        if number == 2:
+            size = 0
+            for n, _, d in fields(v):
+                if n == 1:
+                    size = to_int64(d)
+            if size < 0:
+                raise CorruptCheckpointError(f"negative dimension {size} in shape", path=index, tensor=name)
+            dims.append(size)
+        elif number == 3 and v:
+            raise CorruptCheckpointError("shape of unknown rank in a saved tensor", path=index, tensor=name)
+    return tuple(dims)
+
+
+def _entry(value: bytes, index: str, name: str) -> _Entry:
+    dtype_enum, shape, shard, offset, size, crc, slices = 0, (), 0, 0, 0, 0, []
+    for number, _, v in fields(value):
+        if number == 1:
+            dtype_enum = v
+        elif number == 2:
+            shape = _shape(v, index, name)
+        elif number == 3:
+            shard = to_int32(v)
+        elif number == 4:
+            offset = to_int64(v)
+        elif number == 5:
+            size = to_int64(v)
+        elif number == 6:
+            crc = v
+        elif number == 7:
+            slices.append(_slice(v))
+    if dtype_enum not in TF_DTYPES:
+        known = {29: "int4", 30: "uint4", 31: "int2", 32: "uint2", 33: "float4_e2m1fn"}.get(dtype_enum)
+        what = f"dtype {known} (enum {dtype_enum}) is not supported" if known else \
+            f"unknown dtype enum {dtype_enum} (written by a newer TensorFlow?)"
+        raise UnsupportedError(what, path=index, tensor=name)
+    dtype, itemsize = TF_DTYPES[dtype_enum]
+    if shard < 0 or offset < 0 or size < 0:
+        raise CorruptCheckpointError(f"negative shard/offset/size ({shard}/{offset}/{size})", path=index, tensor=name)
+    if itemsize and not slices and math.prod(shape) * itemsize != size:
+        raise CorruptCheckpointError(f"shape {list(shape)} of {dtype} needs {math.prod(shape) * itemsize} bytes but "
+                                     f"the entry stores {size}", path=index, tensor=name)
+    for extents in slices:
+        if len(extents) != len(shape):
+            raise CorruptCheckpointError(f"slice of rank {len(extents)} for a tensor of rank {len(shape)}",
+                                         path=index, tensor=name)
+        for (start, length), dim in zip(extents, shape):
+            if start < 0 or (length != -1 and (length < 0 or start + length > dim)):
+                raise CorruptCheckpointError(f"slice {extents} lies outside shape {list(shape)}", path=index,
+                                             tensor=name)
+    return _Entry(dtype, shape, shard, offset, size, crc, tuple(slices))
+
+
+def _slice(value: bytes) -> tuple[tuple[int, int], ...]:
+    extents = []
+    for number, _, v in fields(value):
+        if number == 1:
+            start, length = 0, -1
+            for n, _, x in fields(v):
+                if n == 1:
+                    start = to_int64(x)
+                elif n == 2:
+                    length = to_int64(x)
+            extents.append((start, length))
+    return tuple(extents)
+
+
+def _slice_keys(key: bytes, entry: _Entry) -> list[bytes]:
+    return [_ordered_code.slice_key(key, list(extents)) for extents in entry.slices]
+
+
+def _plain_reader(prefix: str, num_shards: int, big_endian: bool, name: str, entry: _Entry):
+    def read():
+        path = data_path(prefix, entry.shard, num_shards)
+        buf, crc = _tensor_bytes.read_range(path, entry.offset, entry.size, name)
+        if entry.dtype == "string":
+            return _tensor_bytes.string_array(buf, entry.shape, entry.crc, path, name)
+        if entry.dtype in ("resource", "variant"):
+            raise UnsupportedError(f"values of dtype {entry.dtype} cannot be read as arrays", path=path, tensor=name)
+        _tensor_bytes.check_crc(entry.crc, crc, path, name)
+        return _tensor_bytes.fixed_width_array(buf, entry.dtype, entry.shape, big_endian)
+
+    return read
+
+
+def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entry, entries, index: str):
+    name = _name(key)
+
+    def read():
+        import numpy as np
+
+        from ..dtypes import to_numpy
+
+        out = np.empty(entry.shape, dtype=to_numpy(entry.dtype))
+        covered = 0
+        for extents, skey in zip(entry.slices, _slice_keys(key, entry)):
+            part = entries.get(skey)
+            region = tuple(slice(s, None if n == -1 else s + n) for s, n in extents)
+            expected = out[region].shape
+            if part is None:
+                raise CorruptCheckpointError(f"slice {list(extents)} of a partitioned variable has no entry",
+                                             path=index, tensor=name)
+            if part.shape != expected or part.dtype != entry.dtype:
+                raise CorruptCheckpointError(f"slice {list(extents)} is stored as {part.dtype}{list(part.shape)}, "
+                                             f"expected {entry.dtype}{list(expected)}", path=index, tensor=name)
+            out[region] = _plain_reader(prefix, num_shards, big_endian, name, part)()
+            covered += math.prod(expected)
+        if covered != math.prod(entry.shape):
+            raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(entry.shape)} elements",
+                                         path=index, tensor=name)
+        return out
+
+    return read
