@@ -1,0 +1,148 @@
+"""Command line: a thin layer over the public API. Exit codes: 0 ok, 1 problem found, 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from . import __version__
+from .errors import CheckpointError, CheckpointNotFoundError
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
+
+
+def _inspect(args) -> int:
+    from . import open_checkpoint
+    from .report.inspect import render, tensor_stats
+
+    catalog = open_checkpoint(args.path)
+    stats, values = {}, {}
+    if args.stats or args.values:
+        for name, info in catalog.items():
+            value = info.read()
+            stats[name] = tensor_stats(value) if args.stats else None
+            if args.values:
+                values[name] = value
+    if args.json:
+        out = catalog.to_json()
+        if args.stats:
+            for t in out["tensors"]:
+                t["stats"] = stats[t["name"]]
+        if args.values:
+            for t in out["tensors"]:
+                v = values[t["name"]]
+                t["value"] = [x.decode("utf-8", "backslashreplace") for x in v.reshape(-1)] if v.dtype == object \
+                    else v.astype(float).tolist() if v.dtype.kind not in "iub" else v.tolist()
+        _print_json(out)
+    else:
+        print(render(catalog, max_depth=args.depth, stats=stats, values=values))
+    return EXIT_OK
+
+
+def _latest(args) -> int:
+    from . import discover
+
+    found = discover(args.directory)
+    if args.json:
+        _print_json({"directory": found.directory, "latest": found.latest, "state_file": found.state_file,
+                     "checkpoints": [{"prefix": f.prefix, "format": f.format, "step": f.step,
+                                      "complete": f.complete, "missing_files": f.missing_files}
+                                     for f in found.checkpoints],
+                     "notes": found.notes})
+    else:
+        for note in found.notes:
+            print(f"note: {note}", file=sys.stderr)
+        if found.latest:
+            print(found.latest)
+    if found.latest is None:
+        if not args.json:
+            print(f"Error: no complete checkpoint in {found.directory}", file=sys.stderr)
+        return EXIT_PROBLEM
+    return EXIT_OK
+
+
+def _verify(args) -> int:
+    from . import verify
+    from .report.text import human_bytes
+
+    report = verify(args.path)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        for p in report.problems:
+            where = " ".join(x for x in (f"tensor {p.tensor!r}" if p.tensor else "",
+                                         f"in {p.file}" if p.file else "") if x)
+            print(f"CORRUPT  {where}: {p.message} [{p.error}]")
+        status = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
+        print(f"{status}: {report.tensors_checked} tensors, {human_bytes(report.bytes_checked)} read, "
+              f"every checksum {'matches' if report.ok else 'checked'} ({report.path})")
+    return EXIT_OK if report.ok else EXIT_PROBLEM
+
+
+def _print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ckpt-doctor",
+        description="Find out why restored weights are still random: read, verify and diagnose checkpoints "
+                    "without importing their frameworks.",
+        epilog="Exit codes: 0 ok, 1 problem found, 2 usage error.")
+    parser.add_argument("--version", action="version", version=f"ckpt-doctor {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="list a checkpoint's tensors as a scope tree (or JSON)",
+                       description="List every tensor: name, dtype, shape, parameter count and bytes, grouped by "
+                                   "scope. PATH is a checkpoint prefix, an .index or data file, a V1 file or a "
+                                   "directory (its latest checkpoint). Reads no tensor data unless --stats/--values.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--json", action="store_true", help='emit {"path", "format", "tensors": [...]}')
+    p.add_argument("--stats", action="store_true", help="read every tensor and show min/max/mean/std")
+    p.add_argument("--values", action="store_true", help="read every tensor and print its values (abridged)")
+    p.add_argument("--depth", type=int, metavar="N", help="show scopes only N levels deep (totals still shown)")
+    p.set_defaults(func=_inspect)
+
+    p = sub.add_parser("latest", help="print the latest checkpoint in a directory",
+                       description="Print the prefix of the latest complete checkpoint in DIR, like "
+                                   "tf.train.latest_checkpoint, but following a moved directory, falling back to the "
+                                   "highest step when there is no state file, and reporting incomplete checkpoints "
+                                   "(notes go to stderr).")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--json", action="store_true", help="emit every checkpoint found, with completeness and notes")
+    p.set_defaults(func=_latest)
+
+    p = sub.add_parser("verify", help="read every byte and check every checksum",
+                       description="Read every tensor of PATH, checking the CRC32C of every index block and every "
+                                   "tensor; name each corrupt tensor and shard. Streams: memory stays near the "
+                                   "largest tensor.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="emit the report as JSON")
+    p.set_defaults(func=_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CheckpointNotFoundError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except CheckpointError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except BrokenPipeError:  # e.g. `ckpt-doctor inspect x | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

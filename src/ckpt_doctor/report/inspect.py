@@ -1,0 +1,109 @@
+"""``inspect``: a checkpoint's contents as a scope tree with parameter counts and bytes per scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
+from .text import human_bytes, human_count, shape_str, table
+
+FORMAT_NAMES = {"tf-v2": "TensorFlow V2 bundle", "tf-v1": "TensorFlow V1 checkpoint (legacy)"}
+
+
+def display_name(info: TensorInfo) -> str:
+    """The name a person wants to see: the object path for TF2 entries, else the key."""
+    return info.object_path or info.name
+
+
+def tensor_stats(value) -> dict | None:
+    """min/max/mean/std of a numeric array (None for strings and empty arrays)."""
+    import numpy as np
+
+    if value.dtype == object or value.size == 0:
+        return None
+    if value.dtype.kind == "b":
+        value = value.astype(np.uint8)
+    elif value.dtype.kind == "c":
+        value = np.abs(value)
+    elif value.dtype.kind not in "iuf":  # bfloat16, float8 come from ml_dtypes
+        value = value.astype(np.float32)
+    v = value.astype(np.float64)
+    return {"min": float(v.min()), "max": float(v.max()), "mean": float(v.mean()), "std": float(v.std())}
+
+
+@dataclass
+class _Scope:
+    params: int = 0
+    nbytes: int = 0
+    children: dict[str, _Scope] = field(default_factory=dict)
+    tensors: list[TensorInfo] = field(default_factory=list)
+
+
+def _tree(infos: list[TensorInfo]) -> _Scope:
+    root = _Scope()
+    for info in infos:
+        node = root
+        node.params += info.size
+        node.nbytes += info.nbytes
+        *scopes, _ = display_name(info).split("/")
+        for part in scopes:
+            node = node.children.setdefault(part, _Scope())
+            node.params += info.size
+            node.nbytes += info.nbytes
+        node.tensors.append(info)
+    return root
+
+
+def _rows(scope: _Scope, depth: int, max_depth: int | None, stats: dict, rows: list[list[str]]) -> None:
+    indent = "  " * depth
+    for name, child in scope.children.items():
+        rows.append([f"{indent}{name}/", "", "", human_count(child.params), human_bytes(child.nbytes), ""])
+        if max_depth is None or depth + 1 < max_depth:
+            _rows(child, depth + 1, max_depth, stats, rows)
+    for info in scope.tensors:
+        extra = ""
+        if info.name in stats and stats[info.name]:
+            s = stats[info.name]
+            extra = f"min {s['min']:.4g}  max {s['max']:.4g}  mean {s['mean']:.4g}  std {s['std']:.4g}"
+        note = f"({info.partitions} partitions)" if info.partitions else ""
+        if info.kind == "slot" and info.slot_name:
+            note = f"slot {info.slot_name!r}"
+        rows.append([f"{indent}{display_name(info).rsplit('/', 1)[-1]}", info.dtype, shape_str(info.shape),
+                     human_count(info.size), human_bytes(info.nbytes), " ".join(x for x in (note, extra) if x)])
+
+
+def render(catalog: Catalog, *, max_depth: int | None = None, stats: dict | None = None,
+           values: dict | None = None) -> str:
+    stats = stats or {}
+    model = [t for t in catalog.values() if t.kind not in BOOKKEEPING_KINDS]
+    book = [t for t in catalog.values() if t.kind in BOOKKEEPING_KINDS]
+    params = sum(t.size for t in model)
+    nbytes = sum(t.nbytes for t in catalog.values())
+    lines = [f"{catalog.path}",
+             f"  {FORMAT_NAMES.get(catalog.format, catalog.format)}, {len(catalog)} entries, "
+             f"{human_bytes(nbytes)}: {len(model)} model values ({human_count(params)} parameters), "
+             f"{len(book)} bookkeeping"]
+    for note in catalog.notes:
+        lines.append(f"  note: {note}")
+    for missing in catalog.missing_files:
+        lines.append(f"  MISSING: {missing}")
+    header = ["name", "dtype", "shape", "params", "bytes", ""]
+    for title, infos in (("model values", model), ("bookkeeping (optimizer state, counters, object graph)", book)):
+        if not infos:
+            continue
+        rows = [header]
+        _rows(_tree(infos), 0, max_depth, stats, rows)
+        lines += ["", f"{title}:"] + ["  " + r for r in table(rows, "lllrrl")]
+    if values:
+        import numpy as np
+
+        lines.append("")
+        for name, value in values.items():
+            lines.append(f"{display_name(catalog[name])} =")
+            lines.append(np.array2string(value, threshold=20, edgeitems=3, prefix="  ").replace("\n", "\n  ")
+                         if value.dtype != object else repr(value.tolist())[:200])
+    if any(t.full_name and t.object_path for t in catalog.values()):
+        lines += ["", "variable names (TF1-style full_name) of object-based entries:"]
+        rows = [[display_name(t), t.full_name] for t in catalog.values() if t.full_name]
+        lines += ["  " + r for r in table(rows, "ll")]
+    return "\n".join(lines)
