@@ -225,7 +225,7 @@ def tf1_adam(rec: Recorder) -> None:
                     slots[slot.op.name] = var.op.name
         beta1, beta2 = opt._get_beta_accumulators()
         expect = {"slots": slots, "optimizer": [beta1.op.name, beta2.op.name], "counter": [gs.op.name],
-                  "model_weights": [v.op.name for v in (w, b, w64, emb)]}
+                  "model_weights": [v.op.name for v in (w, b, w64, emb, counts, big, flags, half)]}
     rec.record("tf1_adam", prefix, family="tf1", expect=expect)
 
 
@@ -367,7 +367,8 @@ def tf2_dtypes(rec: Recorder) -> None:
     root.empty_strings = tf.Variable(tf.zeros((0,), tf.string), name="empty_strings")
     prefix = tf.train.Checkpoint(root=root).write(os.path.join(d, "dtypes"))
     rec.ref["variable_dtypes_created"] = made
-    rec.record("tf2_dtypes", prefix, family="tf2")
+    entry = rec.record("tf2_dtypes", prefix, family="tf2")
+    entry["expect"]["model_weights"] = [k for k in entry["tensors"] if k != "_CHECKPOINTABLE_OBJECT_GRAPH"]
 
 
 def raw_savev2_dtypes(rec: Recorder) -> None:
@@ -467,8 +468,9 @@ def tf2_tf_keras(rec: Recorder) -> None:
     model.fit(x, y, epochs=1, batch_size=8, verbose=0, shuffle=False)
     prefix = tf.train.Checkpoint(model=model, optimizer=opt).save(os.path.join(d, "ckpt"))
     entry = rec.record("tf2_tfkeras", prefix, family="tf2")
+    hyper = [opt._get_hyper(n) for n in opt._hyper]  # beta_1, beta_2, decay, learning_rate variables
     _expect_from_full_names(entry, [v.name.split(":")[0] for v in model.weights],
-                            [v.name.split(":")[0] for v in opt.variables()])
+                            [v.name.split(":")[0] for v in list(opt.variables()) + hyper if isinstance(v, tf.Variable)])
     if not entry["object_graph"]["slots"]:
         raise AssertionError("legacy Adam checkpoint has no slot variables in its object graph")
 
@@ -484,8 +486,9 @@ def tf2_tf_keras(rec: Recorder) -> None:
         rec.skip("tf_keras save_weights(tf format)", f"{type(e).__name__}: {e}")
         return
     entry = rec.record("tf2_tfkeras_weights", os.path.join(d, "weights"), family="tf2")
+    extra = [opt2._learning_rate] if isinstance(getattr(opt2, "_learning_rate", None), tf.Variable) else []
     _expect_from_full_names(entry, [v.name.split(":")[0] for v in model2.weights],
-                            [v.name.split(":")[0] for v in opt2.variables])
+                            [v.name.split(":")[0] for v in list(opt2.variables) + extra])
 
 
 def tf2_module(rec: Recorder) -> None:
@@ -519,6 +522,7 @@ def tf2_module(rec: Recorder) -> None:
     prefix = ckpt.save(os.path.join(d, "module"))
     entry = rec.record("tf2_module", prefix, family="tf2")
     entry["expect"]["counter"] = [k for k in entry["tensors"] if k.startswith("save_counter/")]
+    entry["expect"]["model_weights"] = [k for k in entry["tensors"] if k.startswith("net/")]
 
 
 def tf1_v1_format(rec: Recorder) -> None:
@@ -590,8 +594,17 @@ def tf2_manager(rec: Recorder) -> None:
     kept = manager.checkpoints
     assert len(kept) == 3 and kept[-1] == prefixes[-1], kept
     for p in kept:
-        rec.record("tf2_manager_" + os.path.basename(p), p, family="tf2")
+        entry = rec.record("tf2_manager_" + os.path.basename(p), p, family="tf2")
+        entry["expect"].update(model_weights=["root/w/.ATTRIBUTES/VARIABLE_VALUE"],
+                               counter=["save_counter/.ATTRIBUTES/VARIABLE_VALUE"])
 
+
+# Every checkpoint id the oracle records (tests are parametrized over these at collection time).
+TF1_IDS = ["tf1_adam", "tf1_sharded", "tf1_partitioned", "tf1_v1"]
+TF2_IDS = ["tf2_dtypes", "tf2_keras3", "tf2_tfkeras", "tf2_tfkeras_weights", "tf2_module", "tf2_manager_ckpt-200",
+           "tf2_manager_ckpt-300", "tf2_manager_ckpt-400"]
+RAW_IDS = ["raw_dtypes", "raw_many_keys"]
+CHECKPOINT_IDS = TF1_IDS + TF2_IDS + RAW_IDS
 
 BUILDERS = [tf1_adam, tf1_sharded, tf1_partitioned, tf1_v1_format, tf2_dtypes, raw_savev2_dtypes, raw_many_keys,
             tf2_keras3, tf2_tf_keras, tf2_module, tf2_manager]
@@ -615,6 +628,7 @@ def main(argv: list[str]) -> int:
             rec.skip(f"checkpoint:{build.__name__}", traceback.format_exc())
         print(f"[oracle] {build.__name__} took {time.time() - t:.1f}s", file=sys.stderr)
     rec.ref["failed_builders"] = failed
+    rec.ref["unexpected_ids"] = sorted(set(rec.ref["checkpoints"]) - set(CHECKPOINT_IDS))
     rec.write()
     print(f"[oracle] wrote {len(rec.ref['checkpoints'])} checkpoints to {outdir} in {time.time() - t0:.1f}s",
           file=sys.stderr)
