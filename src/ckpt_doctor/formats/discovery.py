@@ -88,8 +88,11 @@ def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes:
         return None
     path = recorded if os.path.isabs(recorded) else os.path.join(directory, recorded)
     path = os.path.normpath(path)
-    if path in found and found[path].complete:
-        return path
+    if path in found:
+        if found[path].complete:
+            return path
+        notes.append(f"the state file's latest checkpoint {recorded} is incomplete")
+        return None
     if _exists_as_checkpoint(path):  # outside this directory but present, as TF would use it
         return path
     moved = os.path.join(directory, os.path.basename(recorded))
@@ -97,10 +100,7 @@ def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes:
         notes.append(f"the state file points to {recorded}, which does not exist; using {moved} "
                      "(the directory was probably moved or copied)")
         return moved
-    if path in found:
-        notes.append(f"the state file's latest checkpoint {recorded} is incomplete")
-    else:
-        notes.append(f"the state file points to {recorded}, which does not exist")
+    notes.append(f"the state file points to {recorded}, which does not exist")
     return None
 
 

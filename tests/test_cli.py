@@ -1,0 +1,109 @@
+"""The command line: output, JSON shape and exit codes (0 ok, 1 problem found, 2 usage error)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ckpt_doctor.cli import main
+
+KERAS = Path(__file__).parent / "data" / "corpus" / "tf-keras" / "lso_ckpt_tf2.2"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_inspect_text_groups_by_scope(capsys):
+    code, out, _ = run(capsys, "inspect", str(KERAS))
+    assert code == 0
+    assert "2 model values (6 parameters)" in out and "9 bookkeeping" in out
+    assert "layer_with_weights-0/" in out and "sequential/dense/kernel" in out
+
+
+def test_inspect_json(capsys):
+    code, out, _ = run(capsys, "inspect", "--json", str(KERAS / "ckpt"))
+    doc = json.loads(out)
+    assert code == 0 and doc["format"] == "tf-v2" and doc["path"] == str(KERAS / "ckpt")
+    kernel = next(t for t in doc["tensors"] if t["name"].startswith("layer_with_weights-0/kernel/.ATTR"))
+    assert kernel == {"name": "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", "dtype": "float32",
+                      "shape": [2, 2], "nbytes": 16, "kind": "variable",
+                      "object_path": "layer_with_weights-0/kernel", "full_name": "sequential/dense/kernel"}
+
+
+def test_inspect_stats_and_values(capsys):
+    code, out, _ = run(capsys, "inspect", "--json", "--stats", "--values", str(KERAS))
+    kernel = next(t for t in json.loads(out)["tensors"] if t["name"].startswith("layer_with_weights-0/kernel/.ATTR"))
+    assert abs(kernel["stats"]["max"] - 10.901115) < 1e-5 and abs(kernel["stats"]["min"] - 9.229685) < 1e-5
+    assert len(kernel["value"]) == 2
+    code, out, _ = run(capsys, "inspect", "--stats", str(KERAS))
+    assert code == 0 and "max 10.9" in out
+
+
+def test_latest(capsys, tmp_path):
+    code, out, _ = run(capsys, "latest", str(KERAS))
+    assert (code, out.strip()) == (0, str(KERAS / "ckpt"))
+    code, out, err = run(capsys, "latest", str(tmp_path))
+    assert code == 1 and "no complete checkpoint" in err
+
+
+def test_verify_ok_and_corrupt(capsys, tmp_path):
+    code, out, _ = run(capsys, "verify", str(KERAS))
+    assert code == 0 and out.startswith("OK: 11 tensors")
+    d = tmp_path / "c"
+    shutil.copytree(KERAS, d)
+    shard = d / "ckpt.data-00001-of-00002"
+    shard.chmod(0o644)
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    code, out, _ = run(capsys, "verify", str(d))
+    assert code == 1
+    assert "CORRUPT" in out and "ckpt.data-00001-of-00002" in out and "ChecksumError" in out
+    code, out, _ = run(capsys, "verify", "--json", str(d))
+    doc = json.loads(out)
+    assert code == 1 and doc["ok"] is False and doc["problems"][0]["error"] == "ChecksumError"
+
+
+def test_exit_codes_for_usage_errors(capsys, tmp_path):
+    code, _, err = run(capsys, "inspect", str(tmp_path / "nothing" / "here"))
+    assert code == 2 and err.startswith("Error: no such checkpoint")
+    r = subprocess.run([sys.executable, "-m", "ckpt_doctor", "inspect"], capture_output=True, text=True)
+    assert r.returncode == 2 and "usage:" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "ckpt_doctor", "frobnicate"], capture_output=True, text=True)
+    assert r.returncode == 2
+
+
+def test_corrupt_index_exit_code_1(capsys, tmp_path):
+    d = tmp_path / "c"
+    shutil.copytree(KERAS, d)
+    (d / "ckpt.index").chmod(0o644)
+    (d / "ckpt.index").write_bytes(b"garbage" * 10)
+    code, _, err = run(capsys, "inspect", str(d / "ckpt"))
+    assert code == 1 and "bad SSTable magic" in err and "ckpt.index" in err
+
+
+def test_no_framework_is_imported():
+    probe = ("import sys, ckpt_doctor, ckpt_doctor.cli\n"
+             "from ckpt_doctor.cli import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             f"main(['inspect', '--stats', {str(KERAS)!r}])\n"
+             f"main(['verify', {str(KERAS)!r}])\n"
+             "heavy = [m for m in ('tensorflow', 'torch', 'h5py', 'keras', 'tf_keras', 'jax', 'safetensors') "
+             "if m in sys.modules]\n"
+             "print('HEAVY', heavy)\n")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "HEAVY []" in r.stdout
+
+
+def test_listing_does_not_import_numpy():
+    # Listing is metadata only: not even numpy is needed (it costs start-up time in `inspect --json`).
+    probe = (f"import sys; from ckpt_doctor.cli import main; main(['inspect', '--json', {str(KERAS / 'ckpt')!r}]);"
+             "print('NUMPY', 'numpy' in sys.modules, file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "NUMPY" in r.stderr
