@@ -7,7 +7,7 @@ Run as a script, never imported by the test process (TensorFlow must stay out of
 
 Writes checkpoints below OUTDIR plus ``OUTDIR/reference.json``, which records for every checkpoint
 what ``tf.train.load_checkpoint(prefix)`` reports (names, dtypes, shapes; values losslessly under
-``OUTDIR/values/<id>/<i>.npy``), TF2 object-graph facts from ``object_metadata`` (checkpoint key ->
+``OUTDIR/values/<id>.npz``), TF2 object-graph facts from ``object_metadata`` (checkpoint key ->
 full name, slot variables), and facts only the creating framework knows (which TF1 entries are Adam
 slots, partition counts, which keys are model weights). All paths in the reference are relative to
 OUTDIR so the directory can be moved.
@@ -29,8 +29,9 @@ reference.json layout::
                     "model_weights": [key], "optimizer_owned": [key],
                     "partitioned": {name: {"partitions": int, "shape": [int]}}}}}}
 
-VALUE is {"npy": relpath} (a plain numpy array), {"npy": relpath, "view": "uint8"|"uint16"} (raw bits
-of an ml_dtypes array such as bfloat16 / float8), or {"strings": [base64, ...], "shape": [int]}.
+VALUE is {"npz": relpath, "key": str} (a plain numpy array stored under ``key`` in that .npz),
+{"npz": ..., "key": ..., "view": "uint8"|"uint16"} (the raw bits of an ml_dtypes array such as bfloat16 /
+float8), or {"strings": [base64, ...], "shape": [int]} for string tensors.
 """
 
 from __future__ import annotations
@@ -82,20 +83,21 @@ class Recorder:
         self.ref["skipped"][what] = reason
 
     # ------------------------------------------------------------------ values
-    def _store(self, cid: str, i: int, dtype: str, value) -> tuple[dict, str]:
+    def _store(self, arrays: dict, cid: str, i: int, dtype: str, value) -> tuple[dict, str]:
+        """Describe ``value`` losslessly; numeric arrays go into ``arrays`` (saved as values/<cid>.npz)."""
         if dtype == "string":
             arr = np.asarray(value, dtype=object)
             return ({"strings": [base64.b64encode(bytes(b)).decode("ascii") for b in arr.ravel().tolist()],
                      "shape": list(arr.shape)}, "object")
         arr = np.asarray(value)
-        rel = os.path.join("values", cid, f"{i}.npy")
+        rel, key = os.path.join("values", f"{cid}.npz"), f"t{i}"
         value_dtype = str(arr.dtype)
         if arr.dtype.name in ML_DTYPE_NAMES:
             view = {1: "uint8", 2: "uint16"}[arr.dtype.itemsize]
-            np.save(self.path(rel), np.ascontiguousarray(arr).view(view), allow_pickle=False)
-            return {"npy": rel, "view": view}, value_dtype
-        np.save(self.path(rel), arr, allow_pickle=False)
-        return {"npy": rel}, value_dtype
+            arrays[key] = np.ascontiguousarray(arr).view(view)
+            return {"npz": rel, "key": key, "view": view}, value_dtype
+        arrays[key] = arr
+        return {"npz": rel, "key": key}, value_dtype
 
     # ------------------------------------------------------------------ checkpoints
     def record(self, cid: str, prefix: str, *, family: str, fmt: str = "tf-v2", expect: dict | None = None,
@@ -111,7 +113,7 @@ class Recorder:
         dtypes = reader.get_variable_to_dtype_map()
         shapes = reader.get_variable_to_shape_map()
         assert set(dtypes) == set(shapes)
-        tensors = {}
+        tensors, arrays = {}, {}
         for i, name in enumerate(sorted(shapes)):
             dtype = np_dtype_name(dtypes[name])
             tensors[name] = {"dtype": dtype, "shape": [int(d) for d in shapes[name]]}
@@ -122,8 +124,9 @@ class Recorder:
                     raise
                 tf_value, source = fallback_values[name], "session"
                 tensors[name]["reader_error"] = f"{type(e).__name__}: {e}"
-            value, value_dtype = self._store(cid, i, dtype, tf_value)
+            value, value_dtype = self._store(arrays, cid, i, dtype, tf_value)
             tensors[name].update(value=value, value_dtype=value_dtype, value_source=source)
+        np.savez(self.path("values", f"{cid}.npz"), **arrays)
         d = os.path.dirname(os.path.abspath(prefix))
         base = os.path.basename(prefix)
         files = sorted(self.rel(os.path.join(d, f)) for f in os.listdir(d)

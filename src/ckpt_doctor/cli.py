@@ -81,6 +81,12 @@ def _verify(args) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEM
 
 
+def _demo(args) -> int:
+    from .demo import run
+
+    return run()
+
+
 def _print_json(obj) -> None:
     json.dump(obj, sys.stdout, indent=1)
     sys.stdout.write("\n")
@@ -122,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH")
     p.add_argument("--json", action="store_true", help="emit the report as JSON")
     p.set_defaults(func=_verify)
+
+    p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)")
+    p.set_defaults(func=_demo)
     return parser
 
 

@@ -11,8 +11,12 @@ FORMAT_NAMES = {"tf-v2": "TensorFlow V2 bundle", "tf-v1": "TensorFlow V1 checkpo
 
 
 def display_name(info: TensorInfo) -> str:
-    """The name a person wants to see: the object path for TF2 entries, else the key."""
-    return info.object_path or info.name
+    """The name a person wants to see: the object path for TF2 entries (a slot shown under its variable),
+    else the key."""
+    path = info.object_path or info.name
+    if info.kind == "slot" and info.slot_name and "/.OPTIMIZER_SLOT/" in path:
+        return path.split("/.OPTIMIZER_SLOT/", 1)[0] + "/" + info.slot_name
+    return path
 
 
 def tensor_stats(value) -> dict | None:

@@ -1,0 +1,31 @@
+# Everything runs in a local virtualenv (.venv) created on first use; only Python 3.10+ is needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The core install: numpy, ml-dtypes, google-crc32c, cramjam. No framework.
+$(VENV)/.core: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# Tests cross-check against the real frameworks (TensorFlow, tf-keras, PyTorch, h5py, safetensors).
+$(VENV)/.dev: $(BIN)/python pyproject.toml requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.core
+
+demo: $(VENV)/.core
+	$(BIN)/ckpt-doctor demo
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) bench/.cache .pytest_cache

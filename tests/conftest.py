@@ -1,0 +1,76 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+# --- TensorFlow differential oracle (tests/tf_oracle.py, tests/test_tf_differential.py) -------------------
+import base64
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+_TESTS_DIR = Path(__file__).resolve().parent
+
+
+class TFCheckpoints:
+    """Checkpoints written by real TensorFlow, and what TensorFlow itself read back from them.
+
+    ``reference`` is the parsed ``reference.json`` (layout documented in tests/tf_oracle.py); every path
+    in it is relative to ``outdir``.
+    """
+
+    def __init__(self, outdir: Path, reference: dict, seconds: float):
+        self.outdir = outdir
+        self.reference = reference
+        self.seconds = seconds  # how long the oracle took
+        self._npz: dict[str, object] = {}
+
+    def abspath(self, rel: str) -> str:
+        return os.path.join(str(self.outdir), rel)
+
+    def checkpoint(self, cid: str) -> dict:
+        try:
+            return self.reference["checkpoints"][cid]
+        except KeyError:
+            pytest.fail(f"the TF oracle did not produce checkpoint {cid!r}; failed builders: "
+                        f"{self.reference.get('failed_builders')}; skipped: {list(self.reference.get('skipped', {}))}")
+
+    def prefix(self, cid: str) -> str:
+        return self.abspath(self.checkpoint(cid)["prefix"])
+
+    def value(self, cid: str, name: str):
+        """TF's value of tensor ``name``: a numpy array (raw uint view for ml_dtypes) or list of bytes."""
+        import numpy as np
+
+        stored = self.checkpoint(cid)["tensors"][name]["value"]
+        if "strings" in stored:
+            return [base64.b64decode(s) for s in stored["strings"]], tuple(stored["shape"])
+        npz = self._npz.get(stored["npz"])
+        if npz is None:
+            npz = self._npz[stored["npz"]] = np.load(self.abspath(stored["npz"]), allow_pickle=False)
+        return npz[stored["key"]]
+
+
+@pytest.fixture(scope="session")
+def tf_checkpoints(tmp_path_factory) -> TFCheckpoints:
+    """Run tests/tf_oracle.py once per session in a subprocess (TensorFlow never enters this process)."""
+    if importlib.util.find_spec("tensorflow") is None:
+        pytest.skip("tensorflow is not installed: no oracle for the differential tests")
+    outdir = tmp_path_factory.mktemp("tf_oracle")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="", PYTHONHASHSEED="0")
+    env.pop("TF_USE_LEGACY_KERAS", None)  # the oracle wants Keras 3 as `keras` and imports tf_keras itself
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, str(_TESTS_DIR / "tf_oracle.py"), str(outdir)], capture_output=True,
+                          text=True, timeout=600, env=env, cwd=str(outdir))
+    seconds = time.monotonic() - start
+    ref_path = outdir / "reference.json"
+    if proc.returncode != 0 or not ref_path.exists():
+        pytest.fail(f"tf_oracle.py failed (exit {proc.returncode}):\n{proc.stderr[-6000:]}", pytrace=False)
+    with open(ref_path) as f:
+        reference = json.load(f)
+    return TFCheckpoints(outdir, reference, seconds)
