@@ -30,6 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CACHE = os.path.join(HERE, ".cache")
 MIB = 1 << 20
+WRITER_VERSION = 2  # bump when the writers change, so cached checkpoints are rewritten
 
 # name -> parameters. "many": blocks x layers x {kernel, bias}. "big": list of (shape) float32 matrices.
 PROFILES = {
@@ -72,18 +73,19 @@ def write_many(prefix: str, blocks: int, layers: int) -> dict:
     import numpy as np
 
     tf1 = tf.compat.v1
+    rng = np.random.default_rng(0)
     t0 = time.perf_counter()
     graph = tf.Graph()
     with graph.as_default():
-        # One seeded initializer each; values are random-ish and cheap (tiny shapes).
-        init = tf1.random_normal_initializer(stddev=0.05, seed=0)
+        # Classic TF1 (ref) variables initialised from small numpy arrays: ~3x faster to build and initialise
+        # than get_variable + random initializer ops, and ~1 GiB less peak memory at 10k variables.
         variables = []
         for i in range(blocks):
             for j in range(layers):
-                kshape, bshape = _many_shapes(i, j)
-                with tf1.variable_scope(f"model/block_{i}/layer_{j}"):
-                    variables.append(tf1.get_variable("kernel", shape=kshape, dtype=tf.float32, initializer=init))
-                    variables.append(tf1.get_variable("bias", shape=bshape, dtype=tf.float32, initializer=init))
+                for leaf, shape in zip(("kernel", "bias"), _many_shapes(i, j)):
+                    value = rng.standard_normal(shape, dtype=np.float32)
+                    value *= 0.05
+                    variables.append(tf1.Variable(value, name=f"model/block_{i}/layer_{j}/{leaf}", use_resource=False))
         saver = tf1.train.Saver(var_list=variables, sharded=False, write_version=tf1.train.SaverDef.V2)
         t_build = time.perf_counter() - t0
         with tf1.Session(graph=graph) as sess:
@@ -149,6 +151,7 @@ def _child(kind: str, profile: str, directory: str) -> None:
     info["seconds"] = round(time.perf_counter() - t0, 2)
     info["profile"] = profile
     info["params"] = params
+    info["writer_version"] = WRITER_VERSION
     info["files"] = {os.path.basename(f): os.path.getsize(f) for f in _files_of(info["prefix"])}
     info["file_bytes"] = sum(info["files"].values())
     info["writer_peak_rss_bytes"] = _maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -170,7 +173,8 @@ def _manifest(directory: str, profile: str) -> dict | None:
         return None
     # Stale if the profile's parameters changed or a file went missing / changed size.
     kind = os.path.basename(directory)
-    if json.loads(json.dumps(PROFILES[profile][kind], default=list)) != info.get("params"):
+    if json.loads(json.dumps(PROFILES[profile][kind], default=list)) != info.get("params") \
+            or info.get("writer_version") != WRITER_VERSION:
         return None
     d = os.path.dirname(info["prefix"])
     for name, size in info["files"].items():

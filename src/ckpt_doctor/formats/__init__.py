@@ -47,6 +47,9 @@ def open_checkpoint(path: str | os.PathLike) -> Catalog:
         raise CheckpointNotFoundError(f"this is a data shard but its index {prefix}.index is missing: the "
                                       "checkpoint is incomplete", path=path)
     if os.path.isfile(path):
+        for module in _other_formats():
+            if module.sniff(path):
+                return module.read(path)
         if tf_v1.is_v1(path):
             if _V1_SHARD.search(path):
                 prefix = _V1_SHARD.sub("", path)
@@ -57,6 +60,17 @@ def open_checkpoint(path: str | os.PathLike) -> Catalog:
     if shards and all(tf_v1.is_v1(s) for s in shards):
         return tf_v1.read(shards, display_path=path)
     raise CheckpointNotFoundError(_not_found(path), path=path)
+
+
+# Non-TensorFlow formats, tried in this order by content sniffing (magic bytes; the suffix is only a hint).
+# Each module has ``sniff(path) -> bool`` (cheap: reads a few bytes) and ``read(path) -> Catalog``.
+_OTHER_FORMATS: tuple[str, ...] = ()
+
+
+def _other_formats():
+    import importlib
+
+    return [importlib.import_module(f"{__name__}.{name}") for name in _OTHER_FORMATS]
 
 
 def _no_checkpoint_in(found: discovery.Discovery) -> str:
