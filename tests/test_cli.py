@@ -31,7 +31,8 @@ def test_inspect_json(capsys):
     kernel = next(t for t in doc["tensors"] if t["name"].startswith("layer_with_weights-0/kernel/.ATTR"))
     assert kernel == {"name": "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE", "dtype": "float32",
                       "shape": [2, 2], "nbytes": 16, "kind": "variable",
-                      "object_path": "layer_with_weights-0/kernel", "full_name": "sequential/dense/kernel"}
+                      "object_path": "layer_with_weights-0/kernel", "full_name": "sequential/dense/kernel",
+                      "aliases": ["layer_with_weights-0/kernel", "layer-0/kernel"]}
 
 
 def test_inspect_stats_and_values(capsys):

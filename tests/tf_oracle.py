@@ -43,10 +43,9 @@ import sys
 import time
 import traceback
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+import numpy as np
 
-import numpy as np  # noqa: E402
+# Nothing at module level imports TensorFlow: the test module imports the id lists below.
 
 ML_DTYPE_NAMES = {"bfloat16", "float8_e5m2", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e4m3b11fnuz",
                   "float8_e5m2fnuz"}
@@ -598,7 +597,8 @@ def tf2_manager(rec: Recorder) -> None:
     assert len(kept) == 3 and kept[-1] == prefixes[-1], kept
     for p in kept:
         entry = rec.record("tf2_manager_" + os.path.basename(p), p, family="tf2")
-        entry["expect"].update(model_weights=["root/w/.ATTRIBUTES/VARIABLE_VALUE"],
+        # Checkpoint(root=...) makes `root` the root object itself, so keys are "w/...", "step/...".
+        entry["expect"].update(model_weights=["w/.ATTRIBUTES/VARIABLE_VALUE"],
                                counter=["save_counter/.ATTRIBUTES/VARIABLE_VALUE"])
 
 
@@ -618,6 +618,8 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     outdir = argv[1]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
     os.makedirs(outdir, exist_ok=True)
     t0 = time.time()
     rec = Recorder(outdir)

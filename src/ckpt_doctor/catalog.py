@@ -34,6 +34,7 @@ class TensorInfo:
     kind: str = VARIABLE
     object_path: str | None = None  # TF2: path in the object graph, e.g. "model/layer_with_weights-0/kernel"
     full_name: str | None = None  # TF2: the TF1-style variable name, e.g. "sequential/dense/kernel"
+    aliases: tuple[str, ...] = ()  # TF2: every object path that reaches this value (restore may use any of them)
     slot_of: str | None = None  # for slots: the key of the variable this slot belongs to
     slot_name: str | None = None  # for slots: "m", "v", "momentum", "Adam", ...
     location: str = ""  # where the bytes live, for messages ("model.ckpt.data-00000-of-00001")
@@ -57,6 +58,8 @@ class TensorInfo:
         for key in ("object_path", "full_name", "slot_of", "slot_name"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
+        if len(self.aliases) > 1:
+            out["aliases"] = list(self.aliases)
         if self.partitions:
             out["partitions"] = self.partitions
         return out

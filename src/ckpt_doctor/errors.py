@@ -52,3 +52,8 @@ class TensorNotFoundError(CheckpointError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return CheckpointError.__str__(self)
+
+
+class ModelError(CheckpointError):
+    """The model side could not be obtained: a builder that raises or builds nothing, an invalid spec file,
+    a framework extra that is not installed. A usage error (CLI exit code 2)."""

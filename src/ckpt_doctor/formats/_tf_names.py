@@ -56,11 +56,21 @@ def annotate(tensors: dict[str, TensorInfo], graph_key: str) -> tuple[tuple[str,
 
 def _annotate_tf1(tensors: dict[str, TensorInfo]) -> None:
     for info in tensors.values():
-        slot = _TF1_SLOTS.search(info.name)
-        if slot and info.name[:slot.start()] in tensors:
-            info.kind, info.slot_of, info.slot_name = SLOT, info.name[:slot.start()], slot.group(1)
-        elif _TF1_OPTIMIZER_STATE.search(info.name):
-            info.kind = OPTIMIZER
+        kind, slot_of, slot_name = classify_tf1(info.name, tensors)
+        if kind is not None:
+            info.kind, info.slot_of, info.slot_name = kind, slot_of, slot_name
+
+
+def classify_tf1(name: str, names) -> tuple[str | None, str | None, str | None]:
+    """(kind, slot_of, slot_name) of a TF1 variable name given all names; kind None = an ordinary variable."""
+    if _COUNTERS.search(name):
+        return COUNTER, None, None
+    slot = _TF1_SLOTS.search(name)
+    if slot and name[:slot.start()] in names:
+        return SLOT, name[:slot.start()], slot.group(1)
+    if _TF1_OPTIMIZER_STATE.search(name):
+        return OPTIMIZER, None, None
+    return None, None, None
 
 
 def _escape(local_name: str) -> str:
@@ -99,20 +109,52 @@ def parse_object_graph(blob: bytes) -> list[ObjectNode]:
     return nodes
 
 
+_MAX_PATHS = 8  # object paths remembered per node: enough for Keras' aliases, bounded for cyclic graphs
+
+
+def _optimizer_nodes(nodes: list[ObjectNode]) -> set[int]:
+    """Nodes that are optimizers: they own slot variables, or a parent calls them "...optimizer"."""
+    out = {n.id for n in nodes if n.slots}
+    for node in nodes:
+        for local, child in node.children:
+            if local.lower().endswith("optimizer"):
+                out.add(child)
+    return out
+
+
+def _all_paths(nodes: list[ObjectNode], avoid: set[int]) -> dict[int, list[str]]:
+    """Up to _MAX_PATHS shortest paths from the root to each node, never passing through ``avoid``."""
+    paths: dict[int, list[str]] = {0: [""]}
+    queue = [(0, "")]
+    for node_id, path in queue:
+        for local, child in nodes[node_id].children:
+            if child in avoid or not 0 <= child < len(nodes) or child == 0:
+                continue
+            known = paths.setdefault(child, [])
+            if len(known) < _MAX_PATHS:
+                child_path = f"{path}/{_escape(local)}" if path else _escape(local)
+                known.append(child_path)
+                queue.append((child, child_path))
+    return paths
+
+
 def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> None:
     slot_nodes: dict[int, tuple[int, str]] = {}
-    optimizer_paths = []
     for node in nodes:
-        if node.slots:
-            optimizer_paths.append(node.path)
         for variable, slot_name, slot_node in node.slots:
             slot_nodes[slot_node] = (variable, slot_name)
+    optimizers = _optimizer_nodes(nodes)
+    model_paths = _all_paths(nodes, avoid=optimizers)  # Keras 3 also tracks weights under its optimizer
+    every_path = _all_paths(nodes, avoid=set())
     for node in nodes:
         for name, full_name, key in node.attributes:
             info = tensors.get(key)
             if info is None:
                 continue
-            info.object_path = key[:key.rindex(ATTRIBUTES)] if ATTRIBUTES in key else node.path
+            key_path = key[:key.rindex(ATTRIBUTES)] if ATTRIBUTES in key else node.path
+            owned_by_model = node.id in model_paths
+            info.object_path = model_paths[node.id][0] if owned_by_model else key_path
+            info.aliases = tuple(dict.fromkeys([info.object_path, *every_path.get(node.id, [])]))
             info.full_name = full_name or None
             if node.id in slot_nodes:
                 variable, slot_name = slot_nodes[node.id]
@@ -122,12 +164,5 @@ def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> No
             elif OPTIMIZER_SLOT in key:
                 info.kind, info.slot_name = SLOT, key.split(OPTIMIZER_SLOT, 1)[1].split(ATTRIBUTES)[0].rsplit("/", 1)[-1]
                 info.slot_of = key.split(OPTIMIZER_SLOT, 1)[0] + ATTRIBUTES + name
-            elif info.kind != COUNTER and _is_optimizer_state(info.object_path, optimizer_paths):
+            elif info.kind != COUNTER and not owned_by_model:
                 info.kind = OPTIMIZER
-
-
-def _is_optimizer_state(path: str, optimizer_paths: list[str]) -> bool:
-    parts = path.split("/")
-    if any(p == "optimizer" or p.endswith("_optimizer") for p in parts[:-1]):
-        return True
-    return any(path.startswith(p + "/") for p in optimizer_paths if p)

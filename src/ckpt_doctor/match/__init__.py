@@ -1,0 +1,3 @@
+"""Putting a model's expectation next to a checkpoint's content."""
+
+from .compare import Diagnosis as Diagnosis, compare as compare

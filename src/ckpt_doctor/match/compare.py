@@ -1,0 +1,204 @@
+"""Exact comparison of a model spec with a checkpoint, under the equivalences the frameworks themselves apply.
+
+No guessing happens here: a model variable gets a value only if a framework's own restore would give it one.
+
+* name-based restore (TF1 ``Saver``, PyTorch ``load_state_dict``, Keras ``by_name``): the checkpoint key equals
+  the variable name (``:0`` stripped when the spec was made); against an object-based checkpoint, the entry's
+  ``full_name`` equals the variable name (what TF1's ``Saver`` does when it meets a TF2 checkpoint);
+* object-based restore (TF2 ``tf.train.Checkpoint``): ``<root>/<object path>/.ATTRIBUTES/VARIABLE_VALUE``; if the
+  checkpoint is name-based, TF2 falls back to variable names, and so do we.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
+from ..model.spec import ModelSpec, VariableSpec
+
+# Model-variable outcomes.
+LOADED = "loaded"
+MISSING = "missing"  # no entry: keeps its initial value
+SHAPE_MISMATCH = "shape_mismatch"
+DTYPE_MISMATCH = "dtype_mismatch"
+# Checkpoint-entry outcomes.
+USED = "used"
+MISMATCHED = "mismatched"  # claimed by a variable by name, but its shape or dtype differs
+UNUSED = "unused"  # a value nobody takes
+BOOKKEEPING = "bookkeeping"  # optimizer state, counters, object graph: never counted as model weights
+
+BY_KEY, BY_OBJECT_PATH, BY_FULL_NAME = "key", "object path", "variable name (full_name)"
+
+
+@dataclass
+class VariableResult:
+    variable: VariableSpec
+    status: str
+    entry: TensorInfo | None = None
+    matched_by: str | None = None
+    note: str | None = None  # e.g. "PyTorch casts float16 -> float32"
+
+    def to_json(self) -> dict[str, Any]:
+        v = self.variable
+        out: dict[str, Any] = {"name": v.name, "status": self.status, "kind": v.kind, "shape": list(v.shape),
+                               "dtype": v.dtype}
+        if v.object_path:
+            out["object_path"] = v.object_path
+        if self.entry is not None:
+            out.update(checkpoint_key=self.entry.name, matched_by=self.matched_by,
+                       checkpoint_shape=list(self.entry.shape), checkpoint_dtype=self.entry.dtype)
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass
+class EntryResult:
+    entry: TensorInfo
+    status: str
+    variable: str | None = None  # the model variable that takes (or wanted) it
+
+    def to_json(self) -> dict[str, Any]:
+        e = self.entry
+        out: dict[str, Any] = {"name": e.name, "status": self.status, "kind": e.kind, "shape": list(e.shape),
+                               "dtype": e.dtype}
+        for key in ("object_path", "full_name"):
+            if getattr(e, key):
+                out[key] = getattr(e, key)
+        if self.variable:
+            out["variable"] = self.variable
+        return out
+
+
+@dataclass
+class Diagnosis:
+    """Every model variable and every checkpoint entry, each with its outcome."""
+
+    checkpoint: Catalog
+    model: ModelSpec
+    variables: list[VariableResult]
+    entries: list[EntryResult]
+    object_root: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def weights(self, status: str | None = None) -> list[VariableResult]:
+        """Results for model weights (and buffers), optionally of one status."""
+        return [r for r in self.variables if r.variable.is_weight and (status is None or r.status == status)]
+
+    def entries_with(self, status: str) -> list[EntryResult]:
+        return [r for r in self.entries if r.status == status]
+
+    @property
+    def not_loaded(self) -> list[VariableResult]:
+        return [r for r in self.weights() if r.status != LOADED]
+
+    @property
+    def ok(self) -> bool:
+        """True when every model weight gets its value from the checkpoint."""
+        return not self.not_loaded
+
+    def summary(self) -> str:
+        total, bad = len(self.weights()), len(self.not_loaded)
+        unused = len(self.entries_with(UNUSED)) + len(self.entries_with(MISMATCHED))
+        values = len([r for r in self.entries if r.status != BOOKKEEPING])
+        head = (f"{bad} of {total} model variables would keep their initial values" if bad
+                else f"all {total} model variables get a value from the checkpoint")
+        return f"{head}; {unused} of {values} checkpoint values go unused"
+
+    def counts(self) -> dict[str, int]:
+        out = {s: len(self.weights(s)) for s in (LOADED, MISSING, SHAPE_MISMATCH, DTYPE_MISMATCH)}
+        out.update({f"entries_{s}": len(self.entries_with(s)) for s in (USED, MISMATCHED, UNUSED, BOOKKEEPING)})
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checkpoint": self.checkpoint.path, "format": self.checkpoint.format, "model": self.model.source,
+                "ok": self.ok, "summary": self.summary(), "counts": self.counts(), "object_root": self.object_root,
+                "notes": self.notes, "variables": [r.to_json() for r in self.variables],
+                "entries": [r.to_json() for r in self.entries]}
+
+
+class _Index:
+    """Lookups into the checkpoint: by key, by object path, by full_name."""
+
+    def __init__(self, catalog: Catalog):
+        self.by_key = catalog
+        self.by_path: dict[str, TensorInfo] = {}
+        self.by_full_name: dict[str, TensorInfo] = {}
+        for info in catalog.values():
+            if info.object_path:
+                self.by_path.setdefault(info.object_path, info)
+            if info.full_name:
+                self.by_full_name.setdefault(info.full_name, info)
+        self.object_based = bool(self.by_path)
+
+    def by_name(self, name: str) -> tuple[TensorInfo | None, str | None]:
+        if name in self.by_key:
+            return self.by_key[name], BY_KEY
+        if name in self.by_full_name:
+            return self.by_full_name[name], BY_FULL_NAME
+        if name in self.by_path:  # an object path given as a plain name
+            return self.by_path[name], BY_OBJECT_PATH
+        return None, None
+
+
+def _join(root: str, path: str) -> str:
+    return f"{root}/{path}" if root else path
+
+
+def _pick_root(spec: ModelSpec, catalog: Catalog, index: _Index) -> tuple[str, str | None]:
+    """The root the checkpoint attached the model under: "" or one of its root object's children."""
+    candidates = [""] + sorted({name for name, _ in catalog.objects[0].children} if catalog.objects else set())
+    paths = [v.object_path for v in spec.variables if v.object_path]
+    hits = {root: sum(_join(root, p) in index.by_path for p in paths) for root in candidates}
+    best = max(candidates, key=lambda r: (hits[r], r == ""))
+    note = (f"object paths compared under the checkpoint's root object `{best}/` "
+            f"(as in tf.train.Checkpoint({best}=model))") if best else None
+    return best, note
+
+
+def compare(catalog: Catalog, spec: ModelSpec) -> Diagnosis:
+    """Account for every model variable and every checkpoint entry."""
+    index = _Index(catalog)
+    object_mode = spec.restore == "object" and index.object_based
+    root, notes = spec.object_root or "", []
+    if object_mode and spec.object_root is None:
+        root, note = _pick_root(spec, catalog, index)
+        notes += [note] if note else []
+    if spec.restore == "object" and not index.object_based:
+        notes.append("the checkpoint is name-based: TF2 restores it by variable names, and so does this comparison")
+    claimed: dict[str, VariableResult] = {}
+    results = []
+    for var in spec.variables:
+        if object_mode and var.object_path:
+            entry = index.by_path.get(_join(root, var.object_path))
+            how = BY_OBJECT_PATH if entry is not None else None
+        else:
+            entry, how = index.by_name(var.name)
+        result = _judge(var, entry, how, spec)
+        if entry is not None:
+            if entry.name in claimed:  # two variables resolve to one entry: only possible with a broken spec
+                notes.append(f"{entry.name} is claimed by both {claimed[entry.name].variable.name} and {var.name}")
+            claimed.setdefault(entry.name, result)
+        results.append(result)
+    entries = []
+    for info in catalog.values():
+        taker = claimed.get(info.name)
+        if taker is not None:
+            status = USED if taker.status == LOADED else MISMATCHED
+            entries.append(EntryResult(info, status, taker.variable.name))
+        else:
+            entries.append(EntryResult(info, BOOKKEEPING if info.kind in BOOKKEEPING_KINDS else UNUSED))
+    return Diagnosis(catalog, spec, results, entries, object_root=root if object_mode else None, notes=notes)
+
+
+def _judge(var: VariableSpec, entry: TensorInfo | None, how: str | None, spec: ModelSpec) -> VariableResult:
+    if entry is None:
+        return VariableResult(var, MISSING)
+    if tuple(entry.shape) != tuple(var.shape):
+        return VariableResult(var, SHAPE_MISMATCH, entry, how)
+    if entry.dtype != var.dtype:
+        if spec.casts_dtypes and "string" not in (entry.dtype, var.dtype):
+            return VariableResult(var, LOADED, entry, how, note=f"cast from {entry.dtype} to {var.dtype} on load")
+        return VariableResult(var, DTYPE_MISMATCH, entry, how)
+    return VariableResult(var, LOADED, entry, how)

@@ -1,0 +1,191 @@
+"""Turning whatever the user points at into a ModelSpec: a JSON spec, ``file.py:function`` or
+``package.module:function`` (a builder called with no arguments), another checkpoint, or a live model object.
+
+Frameworks are never imported here unless the user's own code did so first: live objects are recognised
+through ``sys.modules`` (the einops approach), so a PyTorch user never pays for TensorFlow and vice versa.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import re
+import sys
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from ..catalog import Catalog
+from ..errors import CheckpointError, ModelError
+from .spec import SPEC_FORMAT, ModelSpec, VariableSpec
+
+_BUILDER = re.compile(r"^(?P<target>.+?):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def load_model(model: Any, *, root: str | None = None) -> ModelSpec:
+    """A ModelSpec for ``model``: a ModelSpec, JSON spec path, builder reference, checkpoint (path or Catalog),
+    or live model (tf.Module / Keras model / tf.train.Checkpoint, torch.nn.Module, TF1 graph, state dict).
+
+    ``root`` is the name under which a TF2 object is attached to its ``tf.train.Checkpoint`` (``"model"`` for
+    ``tf.train.Checkpoint(model=m)``, ``""`` for ``Checkpoint(root=m)`` and Keras ``save_weights``); None lets
+    the comparison pick the root that the checkpoint uses.
+    """
+    if isinstance(model, ModelSpec):
+        return model
+    if isinstance(model, Catalog):
+        return from_catalog(model)
+    if isinstance(model, (str, os.PathLike)):
+        return _from_reference(os.fspath(model), root)
+    return from_object(model, root=root, source=type(model).__name__)
+
+
+def _from_reference(ref: str, root: str | None) -> ModelSpec:
+    if ref.endswith(".json") and os.path.isfile(ref):
+        try:
+            with open(ref, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise ModelError(f"cannot read model spec: {e}", path=ref) from None
+        if isinstance(doc, dict) and (doc.get("format") == SPEC_FORMAT or "variables" in doc):
+            return ModelSpec.from_json(doc, source=ref)
+    m = _BUILDER.match(ref)
+    if m and not os.path.exists(ref) and (m["target"].endswith(".py") or _is_module_name(m["target"])):
+        return from_object(_call_builder(m["target"], m["function"]), root=root, source=ref)
+    if os.path.exists(ref):
+        from ..formats import open_checkpoint
+
+        try:
+            return from_catalog(open_checkpoint(ref))
+        except CheckpointError as e:
+            raise ModelError(f"--model names a file that is neither a model spec nor a readable checkpoint: "
+                             f"{e.message}", path=ref) from None
+    raise ModelError("--model must be a JSON spec, path/to/file.py:function, package.module:function or a "
+                     "checkpoint; nothing by this name exists", path=ref)
+
+
+def _is_module_name(s: str) -> bool:
+    return all(part.isidentifier() for part in s.split("."))
+
+
+def _call_builder(target: str, function: str):
+    if target.endswith(".py"):
+        if not os.path.isfile(target):
+            raise ModelError("model builder file does not exist", path=target)
+        directory = os.path.dirname(os.path.abspath(target))
+        if directory not in sys.path:
+            sys.path.insert(0, directory)  # so the builder can import its neighbours
+        name = "_ckpt_doctor_model_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(target))[0])
+        spec = importlib.util.spec_from_file_location(name, target)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        runner = lambda: spec.loader.exec_module(module)  # noqa: E731
+    else:
+        module = None
+        runner = lambda: importlib.import_module(target)  # noqa: E731
+    try:
+        loaded = runner()
+        module = module or loaded
+    except ModuleNotFoundError as e:
+        raise ModelError(_missing_framework(e) or f"cannot import the model's module: {e}", path=target) from None
+    except Exception as e:
+        raise ModelError(f"importing the model's module raised {_describe(e)}", path=target) from None
+    fn = getattr(module, function, None)
+    if not callable(fn):
+        raise ModelError(f"{target} has no function {function!r}", path=target)
+    try:
+        result = fn()
+        tf = sys.modules.get("tensorflow")
+        if result is None and tf is not None and not tf.compat.v1.get_default_graph().get_collection("variables"):
+            # TF1-style code run eagerly keeps no variable collections: build it again into a graph of its own.
+            graph = tf.Graph()
+            with graph.as_default():
+                fn()
+            result = graph
+        return result
+    except ModuleNotFoundError as e:
+        raise ModelError(_missing_framework(e) or f"the model builder raised {_describe(e)}", path=target) from None
+    except Exception as e:
+        raise ModelError(f"the model builder {function}() raised {_describe(e)}", path=target) from None
+
+
+def _describe(e: BaseException) -> str:
+    frames = traceback.extract_tb(e.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return f"{type(e).__name__}: {e}{where}"
+
+
+_EXTRAS = {"tensorflow": "tf", "tf_keras": "keras", "keras": "keras", "h5py": "keras", "torch": "torch"}
+
+
+def _missing_framework(e: ModuleNotFoundError) -> str | None:
+    top = (e.name or "").split(".")[0]
+    if top in _EXTRAS:
+        return f"the model needs {top}, which is not installed: pip install ckpt-doctor[{_EXTRAS[top]}]"
+    return None
+
+
+def from_object(obj: Any, *, root: str | None = None, source: str = "") -> ModelSpec:
+    """A ModelSpec for a live object (see ``load_model``)."""
+    if isinstance(obj, ModelSpec):
+        return obj
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.nn.Module):
+        from . import torch_module
+
+        return _non_empty(torch_module.spec(obj, source), source)
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        from . import tf_graph, tf_objects
+
+        if obj is None or isinstance(obj, tf.Graph) or _is_variable_list(obj, tf):
+            return _non_empty(tf_graph.spec(obj, source), source)
+        if tf_objects.is_trackable(obj):
+            return _non_empty(tf_objects.spec(obj, root=root, source=source), source)
+    if isinstance(obj, Mapping) and obj and all(hasattr(v, "shape") and hasattr(v, "dtype") for v in obj.values()):
+        return _non_empty(_from_state_dict(obj, source), source)
+    if obj is None:
+        raise ModelError("the model builder returned None and no TensorFlow graph variables exist; return the "
+                         "model (tf.Module, Keras model, torch.nn.Module) or build TF1 variables in the default "
+                         "graph", path=source or None)
+    raise ModelError(f"the model builder returned a {type(obj).__module__}.{type(obj).__qualname__}, which is not a "
+                     "model ckpt-doctor understands (expected a tf.Module, Keras model, tf.train.Checkpoint, "
+                     "torch.nn.Module, TF1 graph or a state dict)", path=source or None)
+
+
+def _is_variable_list(obj, tf) -> bool:
+    return isinstance(obj, (list, tuple)) and bool(obj) and all(isinstance(v, tf.Variable) for v in obj)
+
+
+def _non_empty(spec: ModelSpec, source: str) -> ModelSpec:
+    if not spec.variables:
+        raise ModelError("the model has no variables yet (build it first, e.g. call it once on an input or "
+                         "model.build(input_shape))", path=source or None)
+    return spec
+
+
+def _dtype_name(dtype: Any) -> str:
+    name = str(dtype).removeprefix("torch.")
+    return {"half": "float16", "float": "float32", "double": "float64"}.get(name, name)
+
+
+def _from_state_dict(state: Mapping, source: str) -> ModelSpec:
+    variables = [VariableSpec(name=str(k), shape=tuple(int(d) for d in v.shape), dtype=_dtype_name(v.dtype),
+                              kind="counter" if str(k).endswith("num_batches_tracked") else "variable", index=i)
+                 for i, (k, v) in enumerate(state.items())]
+    return ModelSpec(variables, framework="state_dict", restore="name", source=source)
+
+
+def from_catalog(catalog: Catalog) -> ModelSpec:
+    """Treat a checkpoint as the model (compare two checkpoints): every entry but the object graph."""
+    variables = []
+    object_based = any(t.object_path for t in catalog.values())
+    for info in catalog.values():
+        if info.kind == "object_graph":
+            continue
+        variables.append(VariableSpec(name=info.full_name or info.object_path or info.name, shape=info.shape,
+                                      dtype=info.dtype, object_path=info.object_path, kind=info.kind,
+                                      index=len(variables)))
+    return ModelSpec(variables, framework="checkpoint", restore="object" if object_based else "name",
+                     source=catalog.path)

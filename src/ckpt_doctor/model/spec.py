@@ -1,0 +1,136 @@
+"""The model side of a diagnosis, independent of any framework, and its JSON file format.
+
+JSON spec format (``ckpt-doctor spec`` writes it; ``--model spec.json`` reads it)::
+
+    {"format": "ckpt-doctor-model-spec", "version": 1,
+     "framework": "tf1" | "tf2" | "torch" | "checkpoint" | "json",   # optional, informative
+     "restore": "name" | "object",      # how the model looks values up (optional, default "name")
+     "variables": [                     # in creation order
+        {"name": "dense/kernel",        # required: the name used by name-based restore (TF1 Saver key,
+                                        #   TF variable name without ":0", PyTorch state_dict key)
+         "shape": [784, 128],           # required
+         "dtype": "float32",            # required, numpy-style ("float32", "bfloat16", "int64", ...)
+         "object_path": "model/layer_with_weights-0/kernel",   # optional: TF2 object-based restore path
+         "trainable": true,             # optional, default true
+         "kind": "variable"}]}          # optional: "variable" (a model weight, default), "buffer" (state such
+                                        #   as BatchNorm statistics: restored like weights), or bookkeeping:
+                                        #   "slot", "optimizer", "counter" (never counted as model weights)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import BOOKKEEPING_KINDS
+from ..errors import ModelError
+
+SPEC_FORMAT = "ckpt-doctor-model-spec"
+KINDS = {"variable", "buffer", *BOOKKEEPING_KINDS}
+RESTORE_MODES = {"name", "object"}
+
+
+@dataclass
+class VariableSpec:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    object_path: str | None = None
+    trainable: bool = True
+    kind: str = "variable"
+    index: int = 0  # creation order
+
+    @property
+    def is_weight(self) -> bool:
+        """A value the model computes with (weights and buffers), as opposed to optimizer state and counters."""
+        return self.kind not in BOOKKEEPING_KINDS
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        if self.object_path:
+            out["object_path"] = self.object_path
+        if not self.trainable:
+            out["trainable"] = False
+        if self.kind != "variable":
+            out["kind"] = self.kind
+        return out
+
+
+@dataclass
+class ModelSpec:
+    variables: list[VariableSpec]
+    framework: str = "json"
+    restore: str = "name"  # "object": TF2 object-based restore matches object paths first
+    source: str = ""  # where the spec came from, for messages
+    notes: list[str] = field(default_factory=list)
+    casts_dtypes: bool = False  # PyTorch's load_state_dict copies across dtypes; TF does not
+    # Object paths are relative to this root ("model" for tf.train.Checkpoint(model=m), "" for Checkpoint(root=m)
+    # and Keras save_weights); None: not chosen by the user, the comparison uses the root the checkpoint uses.
+    object_root: str | None = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": SPEC_FORMAT, "version": 1, "framework": self.framework, "restore": self.restore,
+                "variables": [v.to_json() for v in self.variables]}
+
+    def save(self, path: str | os.PathLike) -> None:
+        from .._files import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_json(), indent=1) + "\n")
+
+    @classmethod
+    def from_json(cls, doc: Any, source: str = "") -> ModelSpec:
+        def bad(msg: str) -> ModelError:
+            return ModelError(f"invalid model spec: {msg}", path=source or None)
+
+        if not isinstance(doc, dict) or not isinstance(doc.get("variables"), list):
+            raise bad('expected an object with a "variables" list')
+        if doc.get("format", SPEC_FORMAT) != SPEC_FORMAT:
+            raise bad(f'"format" is {doc.get("format")!r}, expected {SPEC_FORMAT!r}')
+        restore = doc.get("restore", "name")
+        if restore not in RESTORE_MODES:
+            raise bad(f'"restore" must be one of {sorted(RESTORE_MODES)}, got {restore!r}')
+        variables, seen = [], set()
+        for i, v in enumerate(doc["variables"]):
+            where = f"variables[{i}]"
+            if not isinstance(v, dict):
+                raise bad(f"{where} is not an object")
+            name, shape, dtype = v.get("name"), v.get("shape"), v.get("dtype")
+            if not isinstance(name, str) or not name:
+                raise bad(f'{where}: "name" must be a non-empty string')
+            if name in seen:
+                raise bad(f"{where}: duplicate name {name!r}")
+            seen.add(name)
+            if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+                raise bad(f'{where} ({name}): "shape" must be a list of non-negative integers')
+            if not isinstance(dtype, str) or not dtype:
+                raise bad(f'{where} ({name}): "dtype" must be a string such as "float32"')
+            kind = v.get("kind", "variable")
+            if kind not in KINDS:
+                raise bad(f'{where} ({name}): "kind" must be one of {sorted(KINDS)}, got {kind!r}')
+            path = v.get("object_path")
+            if path is not None and not isinstance(path, str):
+                raise bad(f'{where} ({name}): "object_path" must be a string')
+            variables.append(VariableSpec(name=_strip_output_suffix(name), shape=tuple(shape), dtype=dtype,
+                                          object_path=path, trainable=bool(v.get("trainable", True)), kind=kind,
+                                          index=i))
+        return cls(variables, framework=doc.get("framework", "json"), restore=restore, source=source)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ModelSpec:
+        path = os.fspath(path)
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+        except OSError as e:
+            raise ModelError(f"cannot read model spec: {e.strerror}", path=path) from None
+        except json.JSONDecodeError as e:
+            raise ModelError(f"model spec is not valid JSON: {e}", path=path) from None
+        return cls.from_json(doc, source=path)
+
+
+def _strip_output_suffix(name: str) -> str:
+    """TF variable names carry the output index (``dense/kernel:0``); checkpoints never do."""
+    head, sep, tail = name.rpartition(":")
+    return head if sep and tail.isdigit() else name

@@ -1,0 +1,54 @@
+"""TF2 objects (tf.Module, Keras 3 and tf-keras models, tf.train.Checkpoint): every variable with the object path
+it has in an object-based checkpoint and its TF1-style variable name.
+
+Rather than re-implementing TensorFlow's object-graph traversal, the object is written with TensorFlow's own
+``tf.train.Checkpoint.write`` to a temporary directory and read back with our reader: the paths are then exactly
+the ones a real checkpoint of this model has, by construction.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from ..formats import open_checkpoint
+from .spec import ModelSpec, VariableSpec, _strip_output_suffix
+
+
+def is_trackable(obj) -> bool:
+    from tensorflow.python.trackable.base import Trackable
+
+    return isinstance(obj, Trackable)
+
+
+def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
+    import tensorflow as tf
+
+    if isinstance(obj, tf.train.Checkpoint):
+        checkpoint, object_root = obj, ""  # its children's names are already part of every path
+    else:
+        checkpoint = tf.train.Checkpoint(root=obj) if not root else tf.train.Checkpoint(**{root: obj})
+        object_root = root
+    with tempfile.TemporaryDirectory(prefix="ckpt-doctor-spec-") as d:
+        catalog = open_checkpoint(checkpoint.write(os.path.join(d, "model")))
+        entries = [t for t in catalog.values() if t.kind != "object_graph"]
+    order = _creation_order(obj)
+    entries.sort(key=lambda t: (order.get(t.full_name, len(order)), t.name))
+    trainable = {_strip_output_suffix(v.name) for v in getattr(obj, "trainable_variables", ()) or ()}
+    variables = [VariableSpec(name=t.full_name or t.object_path or t.name, shape=t.shape, dtype=t.dtype,
+                              object_path=t.object_path, kind=t.kind, index=i,
+                              trainable=t.kind == "variable" and (not trainable or t.full_name in trainable))
+                 for i, t in enumerate(entries)]
+    return ModelSpec(variables, framework="tf2", restore="object", source=source, object_root=object_root)
+
+
+def _creation_order(obj) -> dict[str, int]:
+    try:
+        variables = list(getattr(obj, "variables", ()) or ())
+    except Exception:  # some objects compute .variables lazily and may fail before being built
+        return {}
+    order: dict[str, int] = {}
+    for v in variables:
+        order.setdefault(_strip_output_suffix(getattr(v, "path", None) or v.name), len(order))
+        order.setdefault(_strip_output_suffix(v.name), len(order) - 1)
+    return order
