@@ -8,7 +8,7 @@ import os
 import sys
 
 from . import __version__
-from .errors import CheckpointError, CheckpointNotFoundError
+from .errors import CheckpointError, CheckpointNotFoundError, ModelError
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
@@ -81,6 +81,30 @@ def _verify(args) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEM
 
 
+def _diagnose(args) -> int:
+    from . import diagnose
+    from .report.diagnose import render
+
+    result = diagnose(args.checkpoint, args.model, root=args.root)
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(render(result))
+    return EXIT_OK if result.ok else EXIT_PROBLEM
+
+
+def _spec(args) -> int:
+    from . import load_model
+
+    spec = load_model(args.model, root=args.root)
+    if args.output:
+        spec.save(args.output)
+        print(f"wrote {len(spec.variables)} variables to {args.output}", file=sys.stderr)
+    else:
+        _print_json(spec.to_json())
+    return EXIT_OK
+
+
 def _demo(args) -> int:
     from .demo import run
 
@@ -129,6 +153,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="emit the report as JSON")
     p.set_defaults(func=_verify)
 
+    model_help = ("the model: a JSON spec, path/to/file.py:function or package.module:function (called with no "
+                  "arguments; returns the model, or builds TF1 variables into the default graph), or another "
+                  "checkpoint")
+    root_help = ("TF2 only: the name of the model in its tf.train.Checkpoint ('model' for Checkpoint(model=m), '' "
+                 "for save_weights); default: the root the checkpoint uses")
+    p = sub.add_parser("diagnose", help="which model variables would keep their initial values, which checkpoint "
+                                        "values go unused",
+                       description="Compare a model with a checkpoint under the exact rules its framework uses to "
+                                   "restore, accounting for every model variable (loaded, missing, shape or dtype "
+                                   "mismatch) and every checkpoint entry (used, unused, optimizer state and "
+                                   "bookkeeping). Exit code 0 when every model variable gets a value, 1 otherwise.")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
+    p.add_argument("--root", metavar="NAME", help=root_help)
+    p.add_argument("--json", action="store_true", help="emit the full result as JSON")
+    p.set_defaults(func=_diagnose)
+
+    p = sub.add_parser("spec", help="write the JSON spec of a model (what it expects from a checkpoint)",
+                       description="Describe a live model as a JSON spec (variables in creation order with name, "
+                                   "shape, dtype, object path, trainable), so it can be diagnosed without its "
+                                   "framework.")
+    p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
+    p.add_argument("--root", metavar="NAME", help=root_help)
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    p.set_defaults(func=_spec)
+
     p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)")
     p.set_defaults(func=_demo)
     return parser
@@ -139,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except CheckpointNotFoundError as e:
+    except (CheckpointNotFoundError, ModelError) as e:
         print(f"Error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except CheckpointError as e:

@@ -126,8 +126,8 @@ class _Index:
         self.by_path: dict[str, TensorInfo] = {}
         self.by_full_name: dict[str, TensorInfo] = {}
         for info in catalog.values():
-            if info.object_path:
-                self.by_path.setdefault(info.object_path, info)
+            for path in info.aliases or ([info.object_path] if info.object_path else []):
+                self.by_path.setdefault(path, info)
             if info.full_name:
                 self.by_full_name.setdefault(info.full_name, info)
         self.object_based = bool(self.by_path)

@@ -96,18 +96,32 @@ def _call_builder(target: str, function: str):
         raise ModelError(f"{target} has no function {function!r}", path=target)
     try:
         result = fn()
-        tf = sys.modules.get("tensorflow")
-        if result is None and tf is not None and not tf.compat.v1.get_default_graph().get_collection("variables"):
-            # TF1-style code run eagerly keeps no variable collections: build it again into a graph of its own.
-            graph = tf.Graph()
-            with graph.as_default():
-                fn()
-            result = graph
-        return result
     except ModuleNotFoundError as e:
         raise ModelError(_missing_framework(e) or f"the model builder raised {_describe(e)}", path=target) from None
     except Exception as e:
-        raise ModelError(f"the model builder {function}() raised {_describe(e)}", path=target) from None
+        graph = _in_tf1_graph(fn)  # TF1 code (placeholders, sessions) fails eagerly but is fine in a graph
+        if graph is None:
+            raise ModelError(f"the model builder {function}() raised {_describe(e)}", path=target) from None
+        return graph
+    tf = sys.modules.get("tensorflow")
+    if result is None and tf is not None and not tf.compat.v1.get_default_graph().get_collection("variables"):
+        # TF1-style code run eagerly keeps no variable collections: build it again into a graph of its own.
+        return _in_tf1_graph(fn)
+    return result
+
+
+def _in_tf1_graph(fn):
+    """Run a TF1 builder in a fresh graph; the graph if that built variables, else None."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not tf.executing_eagerly():
+        return None
+    graph = tf.Graph()
+    try:
+        with graph.as_default():
+            fn()
+    except Exception:
+        return None
+    return graph if graph.get_collection("variables") else None
 
 
 def _describe(e: BaseException) -> str:

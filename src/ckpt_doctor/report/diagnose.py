@@ -1,0 +1,82 @@
+"""``diagnose``: the headline first, then each group of problems, with repeated structure collapsed."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..match.compare import (BOOKKEEPING, DTYPE_MISMATCH, LOADED, MISMATCHED, MISSING, SHAPE_MISMATCH, UNUSED,
+                             Diagnosis)
+from .collapse import collapse
+from .text import shape_str, table
+
+_LIMIT = 40  # rows per group before "... and N more"
+
+
+def _grouped(items: list, name_of, describe) -> list[str]:
+    """Rows for ``items``, names with repeated structure collapsed; shapes shown when the group agrees."""
+    rows = []
+    for pattern, members in collapse([name_of(x) for x in items]):
+        group = [items[i] for i in members]
+        details = {describe(x) for x in group}
+        detail = details.pop() if len(details) == 1 else "various shapes"
+        count = f"({len(group)})" if len(group) > 1 else ""
+        rows.append([pattern, detail, count])
+    lines = ["  " + r for r in table(rows[:_LIMIT], "lll")]
+    if len(rows) > _LIMIT:
+        lines.append(f"  ... and {len(rows) - _LIMIT} more")
+    return lines
+
+
+def render(d: Diagnosis) -> str:
+    lines = [f"checkpoint: {d.checkpoint.path} ({d.checkpoint.format})",
+             f"model:      {d.model.source or d.model.framework} ({len(d.model.variables)} variables, "
+             f"{d.model.framework}, restore by {'object path' if d.object_root is not None else 'name'})",
+             "", d.summary()[0].upper() + d.summary()[1:] + "."]
+    for note in d.notes + list(d.checkpoint.notes) + d.model.notes:
+        lines.append(f"note: {note}")
+
+    def var_name(r):
+        return _with_root(d.object_root, r.variable.object_path) if d.object_root is not None and \
+            r.variable.object_path else r.variable.name
+
+    missing = d.weights(MISSING)
+    if missing:
+        lines += ["", f"Model variables with no value in the checkpoint (they keep their initial values): "
+                      f"{len(missing)}"]
+        lines += _grouped(missing, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")
+    for status, title in ((SHAPE_MISMATCH, "Shape differs between checkpoint and model"),
+                          (DTYPE_MISMATCH, "Dtype differs between checkpoint and model")):
+        bad = d.weights(status)
+        if bad:
+            lines += ["", f"{title} (restore fails, or skips them when made lenient): {len(bad)}"]
+            lines += _grouped(bad, var_name, lambda r: f"checkpoint {r.entry.dtype} {shape_str(r.entry.shape)} vs "
+                                                       f"model {r.variable.dtype} {shape_str(r.variable.shape)}")
+    unused = d.entries_with(UNUSED)
+    if unused:
+        lines += ["", f"Checkpoint values no model variable takes: {len(unused)}"]
+        lines += _grouped(unused, lambda r: r.entry.object_path or r.entry.name,
+                          lambda r: f"{r.entry.dtype} {shape_str(r.entry.shape)}")
+    loaded = d.weights(LOADED)
+    casts = [r for r in loaded if r.note]
+    lines += ["", f"Loaded: {len(loaded)} of {len(d.weights())} model variables"
+              + (f" ({len(casts)} with a dtype cast)" if casts else "") + "."]
+    if missing and loaded:
+        lines += _grouped(loaded, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")[:10]
+    model_book = [r for r in d.variables if not r.variable.is_weight]
+    book = d.entries_with(BOOKKEEPING)
+    if book or model_book:
+        kinds = Counter(r.entry.kind for r in book)
+        parts = [f"{n} {k.replace('_', ' ')}" + ("s" if n > 1 and not k.endswith("state") else "")
+                 for k, n in sorted(kinds.items())]
+        lines += ["", f"Not counted as model weights: {len(book)} checkpoint entries of optimizer state and "
+                      f"bookkeeping ({', '.join(parts) or 'none'})"
+                  + (f"; the model has {len(model_book)} such variables, "
+                     f"{sum(r.status == LOADED for r in model_book)} found" if model_book else "") + "."]
+    mismatched = d.entries_with(MISMATCHED)
+    if mismatched and not (d.weights(SHAPE_MISMATCH) or d.weights(DTYPE_MISMATCH)):
+        lines.append(f"{len(mismatched)} checkpoint entries are claimed by optimizer variables of another shape.")
+    return "\n".join(lines)
+
+
+def _with_root(root: str | None, path: str) -> str:
+    return f"{root}/{path}" if root else path
