@@ -108,3 +108,14 @@ def test_listing_does_not_import_numpy():
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "NUMPY" in r.stderr
+
+
+def test_demo_runs_without_any_framework():
+    probe = ("import sys; from ckpt_doctor.cli import main; code = main(['demo']);"
+             "heavy = [m for m in ('tensorflow', 'torch', 'h5py', 'keras', 'tf_keras') if m in sys.modules];"
+             "print('RESULT', code, heavy)")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "RESULT 0 []" in r.stdout
+    assert "2 of 2 model variables would keep their initial values; 2 of 2 checkpoint values go unused" in r.stdout
+    assert "different_model_scope/weight" in r.stdout and "model_scope/weight" in r.stdout

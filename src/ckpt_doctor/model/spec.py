@@ -77,7 +77,10 @@ class ModelSpec:
     def save(self, path: str | os.PathLike) -> None:
         from .._files import atomic_write_text
 
-        atomic_write_text(path, json.dumps(self.to_json(), indent=1) + "\n")
+        doc = self.to_json()
+        rows = ",\n".join("  " + json.dumps(v) for v in doc.pop("variables"))  # one variable per line
+        head = json.dumps(doc)[:-1]
+        atomic_write_text(path, f'{head}, "variables": [\n{rows}\n]}}\n')
 
     @classmethod
     def from_json(cls, doc: Any, source: str = "") -> ModelSpec:
