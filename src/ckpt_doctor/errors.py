@@ -47,6 +47,10 @@ class UnsupportedError(CheckpointError):
     """A valid checkpoint uses something this reader cannot represent (e.g. DT_VARIANT values)."""
 
 
+class UnsafePickleError(UnsupportedError):
+    """A pickle asks for a global outside the allow-list (e.g. ``os.system``); nothing of it was executed."""
+
+
 class TensorNotFoundError(CheckpointError, KeyError):
     """A name was looked up that the checkpoint does not hold."""
 

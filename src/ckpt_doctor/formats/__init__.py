@@ -15,11 +15,13 @@ _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _V1_SHARD = re.compile(r"-\d{5}-of-\d{5}$")
 
 
-def open_checkpoint(path: str | os.PathLike) -> Catalog:
-    """Open a checkpoint for reading: a prefix, an ``.index`` or data file, a V1 file, or a directory (latest).
+def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
+    """Open a checkpoint for reading: a prefix, an ``.index`` or data file, a V1 file, a Keras, PyTorch,
+    safetensors or NumPy file, or a directory (its latest TF checkpoint, else its one recognised file).
 
     Returns a read-only mapping from tensor name to ``TensorInfo``; no tensor bytes are read until
-    ``TensorInfo.read()``.
+    ``TensorInfo.read()``. ``options`` go to the format's reader, e.g. ``subtree="model_state"`` to pick the
+    state dict in a PyTorch training checkpoint.
 
     Example:
         >>> ckpt = open_checkpoint("train_dir")              # doctest: +SKIP
@@ -29,10 +31,22 @@ def open_checkpoint(path: str | os.PathLike) -> Catalog:
     if os.path.isdir(path):
         found = discovery.discover(path)
         if found.latest is None:
-            raise CheckpointNotFoundError(_no_checkpoint_in(found), path=path)
-        catalog = open_checkpoint(found.latest)
+            other = _other_in_directory(path)
+            if other is None:
+                raise CheckpointNotFoundError(_no_checkpoint_in(found), path=path)
+            catalog = open_checkpoint(other, **options)
+            catalog.notes = (f"opened {os.path.basename(other)}, the checkpoint in this directory",) + catalog.notes
+            return catalog
+        catalog = open_checkpoint(found.latest, **options)
         catalog.notes = tuple(found.notes) + catalog.notes
         return catalog
+    tf_named = path.endswith(".index") or _DATA_SHARD.search(path) or os.path.isfile(path + ".index")
+    if os.path.isfile(path) and not tf_named:
+        for module in _other_formats():
+            if module.sniff(path):
+                return module.read(path, **options)
+    if options:
+        raise TypeError(f"open_checkpoint() options {sorted(options)} do not apply to this checkpoint")
     if path.endswith(".index") and os.path.isfile(path):
         return tf_bundle.read(path[:-len(".index")])
     if os.path.isfile(path + ".index"):
@@ -47,9 +61,6 @@ def open_checkpoint(path: str | os.PathLike) -> Catalog:
         raise CheckpointNotFoundError(f"this is a data shard but its index {prefix}.index is missing: the "
                                       "checkpoint is incomplete", path=path)
     if os.path.isfile(path):
-        for module in _other_formats():
-            if module.sniff(path):
-                return module.read(path)
         if tf_v1.is_v1(path):
             if _V1_SHARD.search(path):
                 prefix = _V1_SHARD.sub("", path)
@@ -63,14 +74,37 @@ def open_checkpoint(path: str | os.PathLike) -> Catalog:
 
 
 # Non-TensorFlow formats, tried in this order by content sniffing (magic bytes; the suffix is only a hint).
-# Each module has ``sniff(path) -> bool`` (cheap: reads a few bytes) and ``read(path) -> Catalog``.
-_OTHER_FORMATS: tuple[str, ...] = ()
+# Each module has ``sniff(path) -> bool`` (cheap: reads a few bytes) and ``read(path, **options) -> Catalog``.
+_OTHER_FORMATS: tuple[str, ...] = ("safetensors", "numpy_npz", "torch_pickle", "keras_h5")
+# Suffixes of files worth sniffing when a directory holds no TF checkpoint.
+_OTHER_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt", ".npz", ".npy", ".h5", ".hdf5", ".keras",
+                   ".weights.json")
+_MAX_DIRECTORY_SNIFF = 64
 
 
 def _other_formats():
     import importlib
 
     return [importlib.import_module(f"{__name__}.{name}") for name in _OTHER_FORMATS]
+
+
+def _other_in_directory(directory: str) -> str | None:
+    """A sharded safetensors index, or the directory's single file in another recognised format."""
+    from .safetensors import INDEX_NAME
+
+    index = os.path.join(directory, INDEX_NAME)
+    if os.path.isfile(index):
+        return index
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.endswith(_OTHER_SUFFIXES) and not n.startswith("."))
+    except OSError:
+        return None
+    found = [p for p in (os.path.join(directory, n) for n in names[:_MAX_DIRECTORY_SNIFF])
+             if os.path.isfile(p) and any(m.sniff(p) for m in _other_formats())]
+    if len(found) > 1:
+        raise CheckpointNotFoundError("this directory holds several checkpoints; name one: "
+                                      + ", ".join(os.path.basename(p) for p in found), path=directory)
+    return found[0] if found else None
 
 
 def _no_checkpoint_in(found: discovery.Discovery) -> str:

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
 from .text import human_bytes, human_count, shape_str, table
 
-FORMAT_NAMES = {"tf-v2": "TensorFlow V2 bundle", "tf-v1": "TensorFlow V1 checkpoint (legacy)"}
+FORMAT_NAMES = {"tf-v2": "TensorFlow V2 bundle", "tf-v1": "TensorFlow V1 checkpoint (legacy)",
+                "safetensors": "safetensors", "numpy": "NumPy .npy/.npz", "torch": "PyTorch checkpoint (torch.save)",
+                "keras-h5": "Keras HDF5 weights (legacy .h5)", "keras3-weights": "Keras 3 weights (.weights.h5)",
+                "keras-zip": "Keras 3 model (.keras)"}
 
 
 def display_name(info: TensorInfo) -> str:

@@ -1,0 +1,408 @@
+"""An allow-list unpickler for PyTorch checkpoints. It never imports torch and never executes the file.
+
+A pickle is a program: ``GLOBAL os system`` followed by ``REDUCE`` runs a shell command. This unpickler resolves
+every global through one table, ``_ALLOWED``, of the few names a state dict or training checkpoint needs, each
+mapped to a local stand-in (``_rebuild_tensor_v2`` builds a ``TensorRef`` describing the tensor, it does not
+build a tensor). Any other global (``os.system``, ``builtins.eval``, ``torch._C...``, ``functools.partial``, ...)
+raises ``UnsafePickleError`` naming it, before anything is called. There is no fallback to ``pickle``'s own
+``find_class`` and no fallback to ``torch.load``.
+
+The result is a tree of plain Python values (dict, OrderedDict, list, tuple, numbers, strings) with
+``TensorRef`` leaves, each pointing at a ``StorageRef`` that the format reader resolves to bytes on disk.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import pickle
+import pickletools
+import struct
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import CheckpointError, CorruptCheckpointError, UnsafePickleError, UnsupportedError
+
+# Canonical dtype name -> bytes per element.
+ITEMSIZE = {
+    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int64": 8, "int32": 4, "int16": 2, "int8": 1,
+    "uint8": 1, "uint16": 2, "uint32": 4, "uint64": 8, "bool": 1, "complex64": 8, "complex128": 16,
+    "float8_e5m2": 1, "float8_e4m3fn": 1, "float8_e5m2fnuz": 1, "float8_e4m3fnuz": 1, "float8_e8m0fnu": 1,
+    "qint8": 1, "quint8": 1, "qint32": 4, "quint4x2": 1, "quint2x4": 1,
+    "complex32": 4, "float4_e2m1fn_x2": 1, "bits8": 1, "bits16": 2, "bits1x8": 1, "bits2x4": 1, "bits4x2": 1,
+}
+# Values of these dtypes are listed but cannot be turned into numpy arrays faithfully.
+UNREADABLE_DTYPES = frozenset({"quint4x2", "quint2x4", "complex32", "float4_e2m1fn_x2", "bits8", "bits16", "bits1x8",
+                               "bits2x4", "bits4x2"})
+
+# Legacy typed storage classes (torch.FloatStorage, ...) -> element dtype. UntypedStorage holds bytes.
+STORAGE_DTYPES = {
+    "DoubleStorage": "float64", "FloatStorage": "float32", "HalfStorage": "float16", "BFloat16Storage": "bfloat16",
+    "LongStorage": "int64", "IntStorage": "int32", "ShortStorage": "int16", "CharStorage": "int8",
+    "ByteStorage": "uint8", "BoolStorage": "bool", "ComplexDoubleStorage": "complex128",
+    "ComplexFloatStorage": "complex64", "QInt8Storage": "qint8", "QInt32Storage": "qint32", "QUInt8Storage": "quint8",
+    "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4", "UntypedStorage": "uint8",
+}
+
+# torch.<name> dtype objects -> canonical dtype name (aliases included).
+TORCH_DTYPES = {name: name for name in ITEMSIZE} | {
+    "float": "float32", "double": "float64", "half": "float16", "long": "int64", "int": "int32", "short": "int16",
+    "cfloat": "complex64", "cdouble": "complex128", "chalf": "complex32",
+}
+
+
+@dataclass(frozen=True)
+class StorageRef:
+    """One storage as named by a persistent id: ``key`` finds its bytes; ``dtype`` is how this reference sees them."""
+
+    key: str
+    dtype: str
+    numel: int  # elements of ``dtype``
+    location: str = "cpu"
+    view_offset: int = 0  # legacy storage views: byte offset into the root storage ``key``
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * ITEMSIZE[self.dtype]
+
+
+@dataclass
+class TensorRef:
+    """A tensor as the pickle describes it: no data, just where its elements live."""
+
+    storage: StorageRef | None  # None: a meta tensor (no data)
+    offset: int  # in elements of ``dtype``
+    shape: tuple[int, ...]
+    stride: tuple[int, ...]
+    dtype: str
+    is_parameter: bool = False
+    neg: bool = False
+    conj: bool = False
+
+
+class NumpyValue:
+    """A numpy scalar or array found in a training checkpoint (kept opaque; it is not a tensor)."""
+
+    def __init__(self, *args: Any):
+        self.dtype: _NumpyDType | None = None
+
+    def __setstate__(self, state: Any) -> None:
+        # ndarray state: (version, shape, dtype, is_fortran, rawdata). An object array's rawdata is a list of
+        # pickled Python objects: refuse it, as numpy's allow_pickle=False would.
+        dtype = state[2] if isinstance(state, tuple) and len(state) == 5 else None
+        if not isinstance(dtype, _NumpyDType) or dtype.kind == "O":
+            raise UnsafePickleError("refusing numpy.core.multiarray._reconstruct of an object array (its elements are "
+                                    "arbitrary pickled Python objects); nothing in the file was executed")
+        self.dtype = dtype
+
+
+class _NumpyDType:
+    """numpy.dtype('f8', False, True) with its BUILD state: only plain fixed-width descriptors."""
+
+    def __init__(self, descr: Any = None, align: Any = False, copy: Any = True):
+        if not isinstance(descr, str) or len(descr) > 8 or not descr[:1].isalpha():
+            raise UnsafePickleError(f"refusing numpy.dtype({descr!r}): only plain numeric dtypes are accepted")
+        self.kind = descr[0]
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, tuple):
+            raise CorruptCheckpointError("malformed numpy dtype state in pickle")
+
+
+def _numpy_scalar(dtype: Any, data: Any = None) -> NumpyValue:
+    if not isinstance(dtype, _NumpyDType) or dtype.kind in "OV" or not isinstance(data, bytes | bytearray | None):
+        raise UnsafePickleError("refusing numpy.core.multiarray.scalar of a non-numeric dtype")
+    return NumpyValue()
+
+
+class _Marker:
+    """A class or constant handed to the pickle as a value (storage class, dtype, tensor class): inert, immutable."""
+
+    __slots__ = ("qualname", "dtype")
+
+    def __init__(self, qualname: str, dtype: str = ""):
+        self.qualname, self.dtype = qualname, dtype
+
+    def __setstate__(self, state: Any) -> None:
+        raise UnsafePickleError(f"pickle tries to modify the global {self.qualname}")
+
+    def __reduce__(self):
+        raise TypeError("not picklable")
+
+
+class _StorageType(_Marker):
+    __slots__ = ()
+
+
+class _DType(_Marker):
+    __slots__ = ()
+
+
+class _TensorClass(_Marker):
+    __slots__ = ()
+
+    @property
+    def parameter(self) -> bool:
+        return self.qualname.endswith("Parameter")
+
+
+def _ints(value: Any, what: str) -> tuple[int, ...]:
+    if isinstance(value, list):
+        value = tuple(value)
+    if not isinstance(value, tuple) or len(value) > 64 or not all(type(v) is int and v >= 0 for v in value):
+        raise CorruptCheckpointError(f"tensor {what} in the pickle is not a tuple of non-negative integers: "
+                                     f"{str(value)[:80]}")
+    return value
+
+
+def _rebuild(storage: Any, offset: Any, size: Any, stride: Any, dtype: str | None = None,
+             metadata: Any = None) -> TensorRef:
+    if not isinstance(storage, StorageRef):
+        raise CorruptCheckpointError(f"tensor is rebuilt from {type(storage).__name__}, not a storage")
+    if type(offset) is not int or offset < 0:
+        raise CorruptCheckpointError(f"tensor has storage offset {offset!r}")
+    shape, strides = _ints(size, "size"), _ints(stride, "stride")
+    if len(shape) != len(strides):
+        raise CorruptCheckpointError(f"tensor has {len(shape)} dimensions but {len(strides)} strides")
+    neg = conj = False
+    if isinstance(metadata, dict):
+        neg, conj = bool(metadata.get("neg")), bool(metadata.get("conj"))
+    return TensorRef(storage, offset, shape, strides, dtype or storage.dtype, neg=neg, conj=conj)
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    return _rebuild(storage, storage_offset, size, stride)
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
+                       metadata=None):
+    return _rebuild(storage, storage_offset, size, stride, metadata=metadata)
+
+
+def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
+    if not isinstance(dtype, _DType):
+        raise CorruptCheckpointError(f"tensor dtype in the pickle is {type(dtype).__name__}, not a torch dtype")
+    return _rebuild(storage, storage_offset, size, stride, dtype.dtype, metadata)
+
+
+def _rebuild_parameter(data, requires_grad=True, backward_hooks=None, state=None):
+    if not isinstance(data, TensorRef):
+        raise CorruptCheckpointError(f"Parameter wraps {type(data).__name__}, not a tensor")
+    data.is_parameter = True
+    return data
+
+
+def _rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad=False):
+    if not isinstance(dtype, _DType):
+        raise CorruptCheckpointError("meta tensor without a torch dtype")
+    return TensorRef(None, 0, _ints(size, "size"), _ints(stride, "stride"), dtype.dtype)
+
+
+_REBUILDERS = (_rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild_parameter,
+               _rebuild_meta_tensor_no_storage)
+
+
+def _rebuild_from_type_v2(func, new_type, args, state):
+    # Tensor subclasses and tensors with Python attributes: func(*args) rebuilds the tensor, new_type is its class.
+    if not isinstance(func, _Global) or func.fn not in _REBUILDERS:
+        raise UnsafePickleError(f"torch._tensor._rebuild_from_type_v2 asked to call {_describe(func)}")
+    if not isinstance(new_type, _TensorClass):
+        raise UnsafePickleError(f"torch._tensor._rebuild_from_type_v2 asked for class {_describe(new_type)}")
+    if not isinstance(args, tuple):
+        raise CorruptCheckpointError("malformed _rebuild_from_type_v2 arguments")
+    ref = func(*args)
+    if new_type.parameter and isinstance(ref, TensorRef):
+        ref.is_parameter = True
+    return ref
+
+
+def _unsupported(qualname: str, what: str) -> Callable[..., Any]:
+    def refuse(*args: Any) -> Any:
+        raise UnsupportedError(f"{what} ({qualname}) cannot be read")
+
+    return refuse
+
+
+def _encode(text: Any, encoding: Any = "latin1") -> bytes:
+    # Protocol-2 pickles store bytes as _codecs.encode(str, "latin1").
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise UnsafePickleError(f"refusing _codecs.encode with encoding {encoding!r}")
+    return text.encode("latin1")
+
+
+def _bytearray(data: Any = b"") -> bytearray:
+    if not isinstance(data, bytes | bytearray | list):  # bytearray(10**12) would allocate a terabyte
+        raise UnsafePickleError("refusing builtins.bytearray of a non-bytes argument")
+    return bytearray(data)
+
+
+def _device(kind: Any, index: Any = None) -> str:
+    if not isinstance(kind, str) or not (index is None or type(index) is int):
+        raise CorruptCheckpointError("malformed torch.device in pickle")
+    return kind if index is None else f"{kind}:{index}"
+
+
+def _size(dims: Any = ()) -> tuple[int, ...]:
+    return _ints(dims, "torch.Size")
+
+
+def _allowed() -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "collections.OrderedDict": OrderedDict,
+        "builtins.set": set,
+        "builtins.frozenset": frozenset,
+        "builtins.complex": complex,
+        "builtins.bytearray": _bytearray,
+        "_codecs.encode": _encode,
+        "torch.Size": _size,
+        "torch.device": _device,
+        "torch._utils._rebuild_tensor": _rebuild_tensor,
+        "torch._utils._rebuild_tensor_v2": _rebuild_tensor_v2,
+        "torch._utils._rebuild_tensor_v3": _rebuild_tensor_v3,
+        "torch._utils._rebuild_parameter": _rebuild_parameter,
+        "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
+        "torch._utils._rebuild_meta_tensor_no_storage": _rebuild_meta_tensor_no_storage,
+        "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
+        "torch.Tensor": _TensorClass("torch.Tensor"),
+        "torch._tensor.Tensor": _TensorClass("torch._tensor.Tensor"),
+        "torch.nn.parameter.Parameter": _TensorClass("torch.nn.parameter.Parameter"),
+        "torch.nn.Parameter": _TensorClass("torch.nn.Parameter"),
+    }
+    for name, dtype in STORAGE_DTYPES.items():
+        for module in ("torch", "torch.cuda", "torch.storage"):
+            table[f"{module}.{name}"] = _StorageType(f"{module}.{name}", dtype)
+    for name, dtype in TORCH_DTYPES.items():
+        table[f"torch.{name}"] = _DType(f"torch.{name}", dtype)
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        table[f"{module}.scalar"] = _numpy_scalar
+        table[f"{module}._reconstruct"] = NumpyValue
+    table["numpy.dtype"] = _NumpyDType
+    table["numpy.ndarray"] = _Marker("numpy.ndarray")
+    for fn, what in (("_rebuild_qtensor", "a quantized tensor"), ("_rebuild_sparse_tensor", "a sparse tensor"),
+                     ("_rebuild_sparse_csr_tensor", "a sparse tensor"), ("_rebuild_nested_tensor", "a nested tensor"),
+                     ("_rebuild_wrapper_subclass", "a tensor subclass"),
+                     ("_rebuild_device_tensor_from_numpy", "a device tensor"),
+                     ("_rebuild_device_tensor_from_cpu_tensor", "a device tensor"),
+                     ("_rebuild_xla_tensor", "an XLA tensor"), ("_rebuild_mtia_tensor", "an MTIA tensor")):
+        table[f"torch._utils.{fn}"] = _unsupported(f"torch._utils.{fn}", what)
+    return {qualname: _Global(qualname, value) for qualname, value in table.items()}
+
+
+class _Global:
+    """What ``find_class`` hands the pickle: callable, but never a real class or function it could modify."""
+
+    __slots__ = ("qualname", "fn")
+
+    def __init__(self, qualname: str, fn: Any):
+        self.qualname, self.fn = qualname, fn
+
+    def __call__(self, *args: Any) -> Any:
+        if not callable(self.fn):
+            raise UnsafePickleError(f"pickle calls {self.qualname}, which is not callable")
+        return self.fn(*args)
+
+    def __setstate__(self, state: Any) -> None:
+        raise UnsafePickleError(f"pickle tries to modify the global {self.qualname}")
+
+    def __reduce__(self):
+        raise TypeError("not picklable")
+
+
+def _describe(obj: Any) -> str:
+    return obj.qualname if isinstance(obj, _Global) else type(obj).__name__
+
+
+_ALLOWED = _allowed()
+_PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, file: Any, persistent_load: Callable[[Any], Any] | None):
+        super().__init__(file, encoding="utf-8")
+        self._persistent = persistent_load
+
+    def find_class(self, module: str, name: str) -> Any:
+        module = _PY2_MODULES.get(module, module)
+        qualname = f"{module}.{name}"
+        found = _ALLOWED.get(qualname)
+        if found is None:
+            raise UnsafePickleError(f"refusing to unpickle global {qualname}: not on the allow-list of what a state "
+                                    "dict needs (nothing in the file was executed)")
+        value = found.fn
+        # Types, dtypes and storage classes are handed out as themselves: the pickle only passes them around.
+        return value if isinstance(value, _Marker) else found
+
+    def persistent_load(self, pid: Any) -> Any:
+        if self._persistent is None:
+            raise CorruptCheckpointError("pickle refers to external data (persistent id) where none is expected")
+        return self._persistent(pid)
+
+
+def storage_type(value: Any) -> str:
+    """The element dtype of a storage class named in a persistent id (raises for anything else)."""
+    if isinstance(value, _StorageType):
+        return value.dtype
+    raise CorruptCheckpointError(f"persistent id names {type(value).__name__} where a storage class belongs")
+
+
+def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None = None) -> Any:
+    """Unpickle one object from ``file`` with the allow-list; every failure is a CheckpointError naming ``path``."""
+    try:
+        if copyreg._inverted_registry:  # type: ignore[attr-defined]
+            _refuse_extensions(file)
+        return _RestrictedUnpickler(file, persistent_load).load()
+    except CheckpointError as e:
+        if e.path is None:
+            e.path = path
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            struct.error, OverflowError, RecursionError, MemoryError, UnicodeDecodeError) as e:
+        raise CorruptCheckpointError(f"malformed pickle: {type(e).__name__}: {e}", path=path) from None
+
+
+def _refuse_extensions(file: Any) -> None:
+    # EXT1/2/4 opcodes resolve through copyreg's process-wide registry, and a cached entry would bypass
+    # find_class. The registry is empty unless someone registered codes, in which case scan the opcodes first.
+    start = file.tell()
+    for op, _, _ in pickletools.genops(file):
+        if op.name.startswith("EXT"):
+            raise UnsafePickleError("refusing a pickle that uses copyreg extension codes (EXT opcodes)")
+    file.seek(start)
+
+
+class BoundedReader(io.RawIOBase):
+    """A file object that never reads past ``end``: a pickle's length fields cannot make reads allocate more than
+    the file holds."""
+
+    def __init__(self, f: Any, end: int):
+        self._f, self._end = f, end
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._f.seek(offset, whence)
+
+    def read(self, n: int = -1) -> bytes:
+        room = max(0, self._end - self._f.tell())
+        return self._f.read(room if n is None or n < 0 else min(n, room))
+
+    def readinto(self, b: Any) -> int:
+        room = max(0, self._end - self._f.tell())
+        return self._f.readinto(memoryview(b)[:room])
+
+    def readline(self, size: int = -1) -> bytes:
+        room = max(0, self._end - self._f.tell())
+        return self._f.readline(room if size is None or size < 0 else min(size, room))
+
+    def peek(self, n: int = 0) -> bytes:
+        room = max(0, self._end - self._f.tell())
+        return self._f.peek(n)[:room]

@@ -1,0 +1,486 @@
+"""Keras weight files: tf.keras 2 / Keras 3 legacy HDF5, Keras 3 ``.weights.h5``, ``.keras`` zips, sharded
+``.weights.json``. Needs h5py (``pip install ckpt-doctor[keras]``), imported only when such a file is opened.
+
+Legacy HDF5 (``save_weights('x.h5')``; full models ``model.save('m.h5')`` keep it under ``/model_weights`` with
+optimizer state in ``/optimizer_weights``): the weights group's attribute ``layer_names`` (split into
+``layer_names0``, ``layer_names1``, ... when longer than HDF5's 64 KiB attribute limit) lists the layers in model
+order; each layer group's ``weight_names`` lists its weights, each a dataset at ``<layer>/<weight name>``. Entries
+are named by weight name without ``:0`` (``dense/kernel``), optimizer entries as ``optimizer_weights/<name>``.
+
+Keras 3 ``.weights.h5``: each object's variables are datasets ``0``, ``1``, ... in a ``vars`` group at the object's
+path (``layers/dense/vars/0``; list items are named by snake-cased class name, not by ``layer.name``); the ``vars``
+group's ``name`` attribute is the object's own name. Variable names are not recorded. Entries are named by path;
+``full_name`` shows the owner's name (``d1/vars/0``), which is where a renamed layer shows.
+
+``.keras``: a zip of ``config.json``, ``metadata.json`` and ``model.weights.h5`` (read in place from the zip).
+Opening reads only HDF5 metadata (and checks that every contiguous dataset fits in the file); values are read by
+``TensorInfo.read()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+
+from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
+from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
+from . import _zip
+
+FORMAT_H5 = "keras-h5"
+FORMAT_KERAS3 = "keras3-weights"
+FORMAT_ZIP = "keras-zip"
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_KERAS_ZIP_MEMBERS = ("metadata.json", "config.json", "model.weights.h5", "model.weights.npz")
+_MAX_JSON = 64 << 20
+_MAX_NOTE_LAYERS = 40
+_COUNTER_NAMES = frozenset({"iter", "iteration", "iterations"})
+# numpy kind + itemsize -> canonical dtype name.
+_DTYPES = {
+    "b1": "bool", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64", "u1": "uint8", "u2": "uint16",
+    "u4": "uint32", "u8": "uint64", "f2": "float16", "f4": "float32", "f8": "float64", "c8": "complex64",
+    "c16": "complex128",
+}
+_ML_DTYPES = {"bfloat16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1, "float8_e4m3fnuz": 1, "float8_e5m2fnuz": 1,
+              "float8_e4m3b11fnuz": 1, "float8_e8m0fnu": 1, "int4": 1, "uint4": 1}
+_INDEX = re.compile(r"^\d+$")
+# Top-level groups of a Keras 3 .weights.h5 (2.13/2.14 used _layer_checkpoint_dependencies instead of layers).
+_KERAS3_ROOTS = ("layers", "vars", "optimizer", "_layer_checkpoint_dependencies")
+
+
+def sniff(path: str) -> bool:
+    """True for an HDF5 file, a ``.keras`` zip or a sharded Keras ``.weights.json``."""
+    head = _zip.read_magic(path, 8)
+    if head == HDF5_MAGIC:
+        return True
+    if head[:4] in _zip.ZIP_MAGICS:
+        first = _zip.first_member_name(path)
+        if first is not None:
+            return first in _KERAS_ZIP_MEMBERS
+        try:
+            names = set(_zip.open_archive(path).names())
+        except CheckpointError:
+            return path.endswith(".keras")
+        return "config.json" in names and bool(names & {"model.weights.h5", "model.weights.npz"})
+    return path.endswith(".json") and _sharded_index(path) is not None
+
+
+def read(path: str | os.PathLike) -> Catalog:
+    """Open a Keras weights file: ``.h5``/``.hdf5`` (tf.keras 2 or Keras 3 legacy), ``.weights.h5``, ``.keras``,
+    or a sharded ``.weights.json``.
+
+    Args:
+        path (`str`): the file.
+
+    Returns:
+        A ``Catalog``: legacy files by weight name (``dense/kernel``), Keras 3 files by variable path
+        (``layers/dense/vars/0``); optimizer state is bookkeeping.
+
+    Example:
+        >>> ckpt = read("model.h5")                             # doctest: +SKIP
+        >>> [t.name for t in ckpt.variables()]                    # doctest: +SKIP
+        ['dense/kernel', 'dense/bias']
+    """
+    path = os.fspath(path)
+    head = _zip.read_magic(path, 8)
+    if head[:4] in _zip.ZIP_MAGICS:
+        return _read_keras_zip(path)
+    if head != HDF5_MAGIC and path.endswith(".json"):
+        index = _sharded_index(path)
+        if index is None:
+            raise UnsupportedError("a JSON file, but not a sharded Keras weights index (no weight_map of .h5 "
+                                   "shards)", path=path)
+        return _read_sharded(path, index)
+    source = _Source(path)
+    with source.open() as f:
+        fmt, tensors, notes = _read_h5(f, source)
+    return Catalog(path, fmt, tensors, files=(path,), notes=tuple(notes))
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise UnsupportedError("reading Keras HDF5 files needs h5py: pip install ckpt-doctor[keras]") from None
+    return h5py
+
+
+class _Source:
+    """Where the HDF5 bytes are: a file, or a member of a ``.keras`` zip. ``open()`` gives an h5py.File."""
+
+    def __init__(self, path: str, archive: _zip.Archive | None = None, member: str | None = None):
+        self.path, self.archive, self.member = path, archive, member
+        self.size = archive.member(member).size if archive is not None else os.path.getsize(path)
+        self.display = f"{path}!{member}" if member else path
+
+    @contextlib.contextmanager
+    def open(self, tensor: str | None = None):
+        h5py = _h5py()
+        fileobj = self.archive.open_member(self.member, tensor=tensor) if self.archive is not None else None
+        try:
+            try:
+                f = h5py.File(fileobj if fileobj is not None else self.path, "r")
+            except (OSError, ValueError) as e:
+                raise CorruptCheckpointError(f"not a readable HDF5 file: {e}", path=self.display,
+                                             tensor=tensor) from None
+            with f:
+                yield f
+        finally:
+            if fileobj is not None:
+                fileobj.close()
+
+
+def _read_h5(f, source: _Source) -> tuple[str, dict[str, TensorInfo], list[str]]:
+    if _has_attr_list(f, "layer_names"):
+        return (FORMAT_H5, *_legacy(f, f, None, source))
+    if "model_weights" in f and _has_attr_list(f["model_weights"], "layer_names"):
+        opt = f.get("optimizer_weights")
+        return (FORMAT_H5, *_legacy(f, f["model_weights"], opt, source))
+    if not any(k in f for k in _KERAS3_ROOTS):
+        raise UnsupportedError("an HDF5 file, but not Keras weights (no layer_names, model_weights, layers or vars "
+                               "group)", path=source.display)
+    tensors, notes = _keras3(f, source)
+    return FORMAT_KERAS3, tensors, notes
+
+
+# --- legacy layout ------------------------------------------------------------------------------------------
+
+def _legacy(f, weights, optimizer, source: _Source) -> tuple[dict[str, TensorInfo], list[str]]:
+    layer_names = _attr_list(weights, "layer_names", source)
+    version = _text(weights.attrs.get("keras_version", f.attrs.get("keras_version", "")))
+    backend = _text(weights.attrs.get("backend", f.attrs.get("backend", "")))
+    notes = [f"Keras {version or '?'} ({backend or '?'}) HDF5 weights: {len(layer_names)} layers in layer_names "
+             "order, which is how tf.keras matches them to a model unless by_name=True"]
+    tensors: dict[str, TensorInfo] = {}
+    assumed: list[str] = []
+    groups = list(layer_names) + (["top_level_model_weights"] if "top_level_model_weights" in weights else [])
+    for layer in groups:
+        group = weights.get(layer)
+        if not _is_group(group):
+            raise CorruptCheckpointError(f"layer_names lists {layer!r} but there is no such group", path=source.display)
+        for weight in _attr_list(group, "weight_names", source):
+            ds = group.get(weight)
+            key = _strip_index(weight)
+            if key in tensors:
+                key = f"{layer}/{key}"
+            if not _is_dataset(ds):
+                raise CorruptCheckpointError(f"layer {layer!r} lists weight {weight!r} but has no such dataset",
+                                             path=source.display, tensor=key)
+            tensors[key] = _info(ds, key, VARIABLE, source, assumed)
+    if optimizer is not None:
+        names = _attr_list(optimizer, "weight_names", source)
+        model_keys = set(tensors)
+        for weight in names:
+            ds = optimizer.get(weight)
+            key = "optimizer_weights/" + _strip_index(weight)
+            if not _is_dataset(ds):
+                raise CorruptCheckpointError(f"optimizer_weights lists {weight!r} but has no such dataset",
+                                             path=source.display, tensor=key)
+            kind, slot_of, slot_name = _optimizer_kind(_strip_index(weight), model_keys)
+            info = _info(ds, key, kind, source, assumed)
+            info.slot_of, info.slot_name = slot_of, slot_name
+            tensors[key] = info
+    if "model_config" in f.attrs:
+        layers = _config_layers(_json_attr(f.attrs["model_config"]))
+        if layers:
+            notes.append("model_config layers: " + layers)
+    if assumed:
+        notes.append(f"{len(assumed)} dataset(s) are untagged 2-byte opaque values, read as bfloat16 (how Keras "
+                     f"stores it): {', '.join(assumed[:3])}{' ...' if len(assumed) > 3 else ''}")
+    return tensors, notes
+
+
+def _strip_index(name: str) -> str:
+    return re.sub(r":\d+$", "", name)
+
+
+def _optimizer_kind(name: str, model_keys: set[str]) -> tuple[str, str | None, str | None]:
+    """Classify an optimizer weight: counter, slot of a model weight (``Adam/m/dense/kernel``,
+    ``Adam/dense/kernel/m``, Keras 3 ``adam/sequential_dense_kernel_momentum``) or other optimizer state."""
+    parts = name.split("/")
+    if parts[-1] in _COUNTER_NAMES:
+        return COUNTER, None, None
+    for i in range(1, len(parts)):  # <optimizer>/<slot>/<variable>
+        if "/".join(parts[i:]) in model_keys:
+            return SLOT, "/".join(parts[i:]), parts[i - 1]
+    for j in range(len(parts) - 1):  # <optimizer>/<variable>/<slot>
+        if "/".join(parts[j:-1]) in model_keys:
+            return SLOT, "/".join(parts[j:-1]), parts[-1]
+    flat = {k.replace("/", "_"): k for k in model_keys}
+    last = parts[-1]
+    for cut in [m.start() for m in re.finditer("_", last)][::-1]:  # <optimizer>/<variable_with_underscores>_<slot>
+        if last[:cut] in flat:
+            return SLOT, flat[last[:cut]], last[cut + 1:]
+    return OPTIMIZER, None, None
+
+
+# --- Keras 3 layout -----------------------------------------------------------------------------------------
+
+def _natural(name: str):
+    return (0, int(name), "") if _INDEX.match(name) else (1, 0, name)
+
+
+def _keras3(f, source: _Source) -> tuple[dict[str, TensorInfo], list[str]]:
+    tensors: dict[str, TensorInfo] = {}
+    assumed: list[str] = []
+
+    def walk(group, prefix: str) -> None:
+        for key in sorted(group, key=_natural):
+            item = group.get(key)
+            path = f"{prefix}{key}"
+            if _is_group(item):
+                walk(item, path + "/")
+            elif _is_dataset(item):
+                top = path.split("/", 1)[0]
+                kind = OPTIMIZER if top == "optimizer" else VARIABLE
+                if kind == OPTIMIZER and path == "optimizer/vars/0" and item.shape == () and item.dtype.kind in "iu":
+                    kind = COUNTER  # optimizer.iterations comes first
+                info = _info(item, path, kind, source, assumed)
+                owner = group.attrs.get("name") if key and _INDEX.match(key) and prefix.endswith("vars/") else None
+                if owner is not None:
+                    info.full_name = f"{_text(owner)}/vars/{key}"
+                tensors[path] = info
+
+    walk(f, "")
+    notes = []
+    if tensors:
+        notes.append("Keras 3 weights: variables are stored by position (vars/0, vars/1, ...) under each object's "
+                     "path; variable names are not recorded, full_name shows the owning layer's own name")
+    if assumed:
+        notes.append(f"{len(assumed)} dataset(s) are untagged 2-byte opaque values, read as bfloat16")
+    return tensors, notes
+
+
+# --- datasets -----------------------------------------------------------------------------------------------
+
+def _is_group(item) -> bool:
+    return item is not None and hasattr(item, "keys") and not hasattr(item, "shape")
+
+
+def _is_dataset(item) -> bool:
+    return item is not None and hasattr(item, "shape") and hasattr(item, "dtype")
+
+
+def _dtype_of(ds, assumed: list[str], name: str) -> str:
+    dt = ds.dtype
+    tag = ds.attrs.get("dtype") if "dtype" in ds.attrs else None
+    if tag is not None:
+        tag = _text(tag)
+        if tag in _ML_DTYPES and dt.itemsize == _ML_DTYPES[tag]:
+            return tag
+    key = f"{dt.kind}{dt.itemsize}"
+    if key in _DTYPES:
+        return _DTYPES[key]
+    if dt.kind == "V" and dt.itemsize == 2 and not dt.fields:
+        assumed.append(name)
+        return "bfloat16"
+    if dt.kind == "O" or dt.kind in "SU":
+        return "string"
+    return dt.name
+
+
+def _info(ds, name: str, kind: str, source: _Source, assumed: list[str]) -> TensorInfo:
+    shape = tuple(int(d) for d in ds.shape) if ds.shape is not None else ()
+    dtype = _dtype_of(ds, assumed, name)
+    itemsize = ds.dtype.itemsize
+    nbytes = math.prod(shape) * itemsize
+    _check_fits(ds, shape, nbytes, source, name)
+    return TensorInfo(name=name, dtype=dtype, shape=shape, nbytes=nbytes, kind=kind,
+                      location=ds.name.lstrip("/"), _reader=_reader(source, ds.name, name, dtype, shape))
+
+
+def _check_fits(ds, shape: tuple[int, ...], nbytes: int, source: _Source, name: str) -> None:
+    """A contiguous dataset's declared shape must match the bytes it stores, and they must lie inside the file."""
+    h5py = _h5py()
+    if nbytes > 1 << 48:
+        raise CorruptCheckpointError(f"dataset declares shape {list(shape)} ({nbytes} bytes): impossible",
+                                     path=source.display, tensor=name)
+    try:
+        layout = ds.id.get_create_plist().get_layout()
+        if layout != h5py.h5d.CONTIGUOUS:
+            return  # chunked (possibly compressed) or compact: checked when read
+        offset = ds.id.get_offset()
+        stored = ds.id.get_storage_size()
+    except (OSError, ValueError, RuntimeError) as e:
+        raise CorruptCheckpointError(f"cannot inspect dataset {ds.name}: {e}", path=source.display,
+                                     tensor=name) from None
+    if offset is None:
+        if nbytes:
+            raise CorruptCheckpointError(f"dataset {ds.name} declares shape {list(shape)} but no data was ever "
+                                         "written", path=source.display, tensor=name)
+        return
+    if stored != nbytes or offset + nbytes > source.size:
+        raise CorruptCheckpointError(f"dataset {ds.name} declares shape {list(shape)} ({nbytes} bytes) but stores "
+                                     f"{stored} bytes at offset {offset} of a {source.size}-byte file",
+                                     path=source.display, tensor=name)
+
+
+def _reader(source: _Source, h5path: str, name: str, dtype: str, shape: tuple[int, ...]):
+    def read():
+        import numpy as np
+
+        with source.open(tensor=name) as f:
+            ds = f.get(h5path)
+            if not _is_dataset(ds):
+                raise CorruptCheckpointError(f"dataset {h5path} has disappeared", path=source.display, tensor=name)
+            try:
+                value = np.asarray(ds[()])
+            except (OSError, ValueError, TypeError, RuntimeError, KeyError) as e:
+                raise CorruptCheckpointError(f"cannot read dataset {h5path}: {e}", path=source.display,
+                                             tensor=name) from None
+        if tuple(value.shape) != shape:
+            raise CorruptCheckpointError(f"dataset {h5path} read as shape {list(value.shape)}, expected "
+                                         f"{list(shape)}", path=source.display, tensor=name)
+        if dtype in _ML_DTYPES and value.dtype.kind == "V":
+            import ml_dtypes
+
+            return value.view(getattr(ml_dtypes, dtype))
+        if not value.dtype.isnative:
+            value = value.astype(value.dtype.newbyteorder("="))
+        return value
+
+    return read
+
+
+# --- attributes ---------------------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        return _text(value.item())
+    return str(value)
+
+
+def _has_attr_list(group, name: str) -> bool:
+    return name in group.attrs or f"{name}0" in group.attrs
+
+
+def _attr_list(group, name: str, source: _Source) -> list[str]:
+    """An attribute holding a list of names, reassembled from ``name0``, ``name1``, ... if it was split."""
+    try:
+        if name in group.attrs:
+            chunks = [group.attrs[name]]
+        else:
+            chunks, i = [], 0
+            while f"{name}{i}" in group.attrs:
+                chunks.append(group.attrs[f"{name}{i}"])
+                i += 1
+    except (OSError, ValueError, TypeError) as e:
+        raise CorruptCheckpointError(f"cannot read attribute {name} of {group.name}: {e}", path=source.display) \
+            from None
+    out: list[str] = []
+    for chunk in chunks:
+        if isinstance(chunk, bytes | str):
+            out.append(_text(chunk))
+        elif hasattr(chunk, "tolist"):
+            values = chunk.tolist()
+            out += [_text(v) for v in (values if isinstance(values, list) else [values])
+                    if isinstance(v, bytes | str)]
+    return out
+
+
+def _json_attr(value):
+    try:
+        return json.loads(_text(value))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _config_layers(config) -> str:
+    """"name (Class), ..." from a model config, for a note."""
+    if not isinstance(config, dict):
+        return ""
+    inner = config.get("config")
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(layers, list):
+        return ""
+    names = []
+    for layer in layers:
+        if isinstance(layer, dict):
+            cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+            names.append(f"{cfg.get('name', layer.get('name', '?'))} ({layer.get('class_name', '?')})")
+    shown = ", ".join(names[:_MAX_NOTE_LAYERS])
+    more = f", ... ({len(names) - _MAX_NOTE_LAYERS} more)" if len(names) > _MAX_NOTE_LAYERS else ""
+    return f"{inner.get('name', '?')} ({config.get('class_name', '?')}): {shown}{more}"
+
+
+# --- .keras zip and sharded weights -------------------------------------------------------------------------
+
+def _read_keras_zip(path: str) -> Catalog:
+    archive = _zip.open_archive(path)
+    notes: list[str] = []
+    if "metadata.json" in archive.members:
+        meta = _json_bytes(archive.read("metadata.json", max_bytes=_MAX_JSON))
+        if isinstance(meta, dict):
+            notes.append(f"saved by Keras {meta.get('keras_version', '?')} on {meta.get('date_saved', '?')}")
+    if "config.json" in archive.members:
+        layers = _config_layers(_json_bytes(archive.read("config.json", max_bytes=_MAX_JSON)))
+        if layers:
+            notes.append("config.json layers: " + layers)
+    if "model.weights.h5" not in archive.members:
+        if "model.weights.npz" in archive.members:
+            raise UnsupportedError(".keras file with model.weights.npz (weights saved as NumPy) is not supported",
+                                   path=path)
+        raise CorruptCheckpointError(".keras file without model.weights.h5", path=path)
+    source = _Source(path, archive, "model.weights.h5")
+    with source.open() as f:
+        _, tensors, h5notes = _read_h5(f, source)
+    return Catalog(path, FORMAT_ZIP, tensors, files=(path,), notes=tuple(notes + h5notes))
+
+
+def _json_bytes(data) -> object:
+    try:
+        return json.loads(bytes(data).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _sharded_index(path: str) -> dict | None:
+    try:
+        if os.path.getsize(path) > _MAX_JSON or _zip.read_magic(path, 1) != b"{":
+            return None
+        with open(path, "rb") as fh:
+            index = _json_bytes(fh.read())
+    except OSError:
+        return None
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        return None
+    for shards in weight_map.values():
+        if not isinstance(shards, list) or not all(isinstance(s, str) and s.endswith(".h5") for s in shards):
+            return None
+    return index
+
+
+def _read_sharded(path: str, index: dict) -> Catalog:
+    directory = os.path.dirname(path)
+    shards: list[str] = []
+    for shard_list in index["weight_map"].values():
+        for shard in shard_list:
+            if os.path.isabs(shard) or ".." in shard.replace("\\", "/").split("/"):
+                raise CorruptCheckpointError(f"weight_map points outside the checkpoint's directory: {shard!r}",
+                                             path=path)
+            if shard not in shards:
+                shards.append(shard)
+    files = tuple(os.path.join(directory, s) for s in shards)
+    missing = tuple(f for f in files if not os.path.exists(f))
+    tensors: dict[str, TensorInfo] = {}
+    notes: list[str] = []
+    for shard_path in files:
+        if shard_path in missing:
+            continue
+        source = _Source(shard_path)
+        with source.open() as f:
+            found, shard_notes = _keras3(f, source)
+        for name, info in found.items():
+            tensors.setdefault(name, info)
+        notes = notes or shard_notes
+    if missing:
+        notes.insert(0, f"{len(missing)} shard(s) missing; their variables cannot be listed")
+        if not tensors:
+            raise MissingShardError(f"every shard of this index is missing: {', '.join(missing)}", path=path)
+    ordered = dict(sorted(tensors.items(), key=lambda kv: [_natural(p) for p in kv[0].split("/")]))
+    return Catalog(path, FORMAT_KERAS3, ordered, files=(path, *files), missing_files=missing, notes=tuple(notes))

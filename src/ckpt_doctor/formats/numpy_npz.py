@@ -1,0 +1,236 @@
+"""NumPy ``.npy`` files and ``.npz`` archives, read without pickle (numpy's ``allow_pickle=False``).
+
+``.npy``: magic ``\\x93NUMPY``, version byte pair (1.0: 2-byte header length; 2.0 and 3.0: 4-byte; 3.0 is UTF-8),
+then a Python dict literal ``{'descr': ..., 'fortran_order': ..., 'shape': ...}`` (parsed with
+``ast.literal_eval``, which evaluates no code), then the raw array bytes. Object arrays (``descr`` ``'|O'``) hold
+pickles: they are listed but never read.
+
+``.npz``: a zip of ``<name>.npy`` members (``np.savez``: STORED, read by offset; ``np.savez_compressed``: DEFLATED,
+inflated with a size cap). ``np.savez(a, b)`` names its arrays ``arr_0``, ``arr_1``, ...: the names the model uses
+must come from elsewhere, which the catalog notes say.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import os
+import re
+
+from ..catalog import Catalog, TensorInfo
+from ..errors import CorruptCheckpointError, UnsupportedError
+from . import _zip
+
+FORMAT = "numpy"
+NPY_MAGIC = b"\x93NUMPY"
+_MAX_HEADER = 1 << 20
+_HEAD_GUESS = 4096  # most headers are 128 bytes; one read of this size usually covers it
+# numpy kind + itemsize -> canonical dtype name (byte order handled separately).
+_DTYPES = {
+    "b1": "bool", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64", "u1": "uint8", "u2": "uint16",
+    "u4": "uint32", "u8": "uint64", "f2": "float16", "f4": "float32", "f8": "float64", "c8": "complex64",
+    "c16": "complex128",
+}
+_POSITIONAL = re.compile(r"^arr_\d+$")
+
+
+def sniff(path: str) -> bool:
+    """True for a ``.npy`` file (magic) or a zip whose members are ``.npy`` files."""
+    head = _zip.read_magic(path, 6)
+    if head == NPY_MAGIC:
+        return True
+    if head[:4] not in _zip.ZIP_MAGICS:
+        return False
+    first = _zip.first_member_name(path)
+    if first is not None:
+        return first.endswith(".npy")
+    try:
+        names = _zip.open_archive(path).names()
+    except Exception:  # noqa: BLE001 - sniffing never raises; read() reports what is wrong
+        return path.endswith(".npz")
+    return bool(names) and all(n.endswith(".npy") for n in names)
+
+
+def read(path: str | os.PathLike, *, max_member_bytes: int = _zip.DEFAULT_MAX_MEMBER_BYTES) -> Catalog:
+    """Open a ``.npy`` or ``.npz`` file.
+
+    Args:
+        path (`str`): the file.
+        max_member_bytes (`int`, *optional*): limit on what one compressed ``.npz`` member may inflate to.
+
+    Returns:
+        A ``Catalog`` by array name (``.npz``: member name without ``.npy``; ``.npy``: the file name without it).
+
+    Example:
+        >>> ckpt = read("weights.npz")                          # doctest: +SKIP
+        >>> ckpt["arr_0"].read().shape                           # doctest: +SKIP
+    """
+    path = os.fspath(path)
+    if _zip.read_magic(path, 6) == NPY_MAGIC:
+        return _read_npy(path)
+    if not _zip.is_zip(path):
+        raise UnsupportedError("not a .npy file or .npz archive", path=path)
+    return _read_npz(path, max_member_bytes)
+
+
+def _read_npy(path: str) -> Catalog:
+    name = os.path.basename(path)
+    name = name[:-4] if name.endswith(".npy") else name
+    size = os.path.getsize(path)
+    head = bytes(_zip.read_file_range(path, 0, min(size, _HEAD_GUESS), tensor=name))
+    need = _header_length(head, path, name)
+    if need > len(head):
+        head = bytes(_zip.read_file_range(path, 0, min(size, need), tensor=name))
+    header = _parse_header(head, path, name)
+    if header.dtype == "object":
+        raise UnsupportedError("this .npy holds an object array (pickled Python objects): it is never unpickled",
+                               path=path, tensor=name)
+    _check_size(header, size, path, name)
+
+    def read():
+        buf = _zip.read_file_range(path, header.offset, header.nbytes, tensor=name)
+        return header.array(buf, 0)
+
+    info = TensorInfo(name=name, dtype=header.dtype, shape=header.shape, nbytes=header.nbytes,
+                      location=os.path.basename(path), _reader=read)
+    return Catalog(path, FORMAT, {name: info}, files=(path,),
+                   notes=(f"a single .npy array, named {name!r} after its file",))
+
+
+def _read_npz(path: str, max_member_bytes: int) -> Catalog:
+    archive = _zip.open_archive(path, max_member_bytes=max_member_bytes)
+    tensors: dict[str, TensorInfo] = {}
+    notes: list[str] = []
+    skipped = [n for n in archive.names() if not n.endswith(".npy")]
+    for member in archive.names():
+        if not member.endswith(".npy"):
+            continue
+        name = member[:-4]
+        m = archive.member(member)
+        head = archive.head(member, _HEAD_GUESS, tensor=name)
+        need = _header_length(head, path, name)
+        if need > len(head):
+            head = archive.head(member, need, tensor=name)
+        header = _parse_header(head, path, name)
+        if header.dtype == "object":
+            notes.append(f"{name!r} is an object array (pickled Python objects): listed, never unpickled")
+            tensors[name] = TensorInfo(name=name, dtype="object", shape=header.shape, nbytes=m.size - header.offset,
+                                       location=member, _reader=_refuse_object(path, name))
+            continue
+        _check_size(header, m.size, path, name)
+        tensors[name] = TensorInfo(name=name, dtype=header.dtype, shape=header.shape, nbytes=header.nbytes,
+                                   location=member, _reader=_member_reader(archive, member, header, name))
+    if tensors and all(_POSITIONAL.match(n) for n in tensors):
+        notes.insert(0, "arrays were saved by position (np.savez(a, b, ...)), so they are named arr_0, arr_1, ...: "
+                        "the names the model uses must come from elsewhere")
+    if skipped:
+        notes.append(f"{len(skipped)} member(s) are not .npy arrays and were ignored: {', '.join(skipped[:5])}")
+    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes))
+
+
+def _member_reader(archive: _zip.Archive, member: str, header: _Header, name: str):
+    def read():
+        buf = archive.read(member, tensor=name)  # whole member: CRC-32 checked
+        return header.array(buf, header.offset)
+
+    return read
+
+
+def _refuse_object(path: str, name: str):
+    def read():
+        raise UnsupportedError("object arrays hold pickled Python objects and are never unpickled "
+                               "(allow_pickle=False)", path=path, tensor=name)
+
+    return read
+
+
+class _Header:
+    def __init__(self, descr, dtype: str, shape: tuple[int, ...], fortran: bool, offset: int, itemsize: int):
+        self.descr, self.dtype, self.shape, self.fortran, self.offset = descr, dtype, shape, fortran, offset
+        self.nbytes = math.prod(shape) * itemsize
+
+    def array(self, buf, offset: int):
+        import numpy as np
+
+        dt = _numpy_dtype(self.descr)
+        arr = np.frombuffer(buf, dtype=dt, count=math.prod(self.shape), offset=offset)
+        if not dt.isnative:  # a big-endian file: return native values, as the canonical dtype promises
+            arr = arr.astype(dt.newbyteorder("="))
+        if self.fortran:
+            return arr.reshape(self.shape[::-1]).transpose()
+        return arr.reshape(self.shape)
+
+
+def _numpy_dtype(descr):
+    import numpy as np
+
+    if isinstance(descr, str):
+        return np.dtype(descr)
+    return np.lib.format.descr_to_dtype(descr)
+
+
+def _header_length(head: bytes, path: str, name: str) -> int:
+    """Total bytes of magic + version + length + header dict, from the first 12 bytes."""
+    if head[:6] != NPY_MAGIC or len(head) < 10:
+        raise CorruptCheckpointError("not a .npy array (bad magic)", path=path, tensor=name)
+    major = head[6]
+    if major == 1:
+        return 10 + int.from_bytes(head[8:10], "little")
+    if major in (2, 3):
+        if len(head) < 12:
+            raise CorruptCheckpointError(".npy header truncated", path=path, tensor=name)
+        n = int.from_bytes(head[8:12], "little")
+        if n > _MAX_HEADER:
+            raise CorruptCheckpointError(f".npy header claims {n} bytes, more than the {_MAX_HEADER} allowed",
+                                         path=path, tensor=name)
+        return 12 + n
+    raise UnsupportedError(f".npy format version {major}.{head[7]} (known: 1.0, 2.0, 3.0)", path=path, tensor=name)
+
+
+def _parse_header(head: bytes, path: str, name: str) -> _Header:
+    end = _header_length(head, path, name)
+    if len(head) < end:
+        raise CorruptCheckpointError(f".npy header needs {end} bytes but the data ends after {len(head)}", path=path,
+                                     tensor=name)
+    start = 10 if head[6] == 1 else 12
+    try:
+        text = head[start:end].decode("utf-8" if head[6] == 3 else "latin1")
+        d = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, UnicodeDecodeError) as e:
+        raise CorruptCheckpointError(f".npy header is not a dict literal: {type(e).__name__}", path=path,
+                                     tensor=name) from None
+    if not isinstance(d, dict) or set(d) != {"descr", "fortran_order", "shape"}:
+        raise CorruptCheckpointError(f".npy header must have exactly descr, fortran_order and shape: {text[:120]!r}",
+                                     path=path, tensor=name)
+    shape, fortran, descr = d["shape"], d["fortran_order"], d["descr"]
+    if not isinstance(shape, tuple) or not all(type(n) is int and n >= 0 for n in shape):
+        raise CorruptCheckpointError(f".npy shape {shape!r} is not a tuple of non-negative integers", path=path,
+                                     tensor=name)
+    if not isinstance(fortran, bool):
+        raise CorruptCheckpointError(f".npy fortran_order is {fortran!r}", path=path, tensor=name)
+    dtype, itemsize = _dtype(descr, path, name)
+    return _Header(descr, dtype, shape, fortran, end, itemsize)
+
+
+def _dtype(descr, path: str, name: str) -> tuple[str, int]:
+    """Canonical dtype name and itemsize for a ``descr``; numpy is consulted only for unusual ones."""
+    if isinstance(descr, str) and len(descr) >= 2 and descr[0] in "<>|=" and descr[1:] in _DTYPES:
+        return _DTYPES[descr[1:]], int(descr[2:])
+    if isinstance(descr, str) and descr[1:2] == "O" or descr == "O":
+        return "object", 0
+    try:
+        dt = _numpy_dtype(descr)
+    except (TypeError, ValueError, KeyError, IndexError, SyntaxError) as e:
+        raise CorruptCheckpointError(f".npy descr {str(descr)[:80]!r} is not a dtype: {e}", path=path,
+                                     tensor=name) from None
+    if dt.hasobject:
+        return "object", 0
+    if dt.itemsize == 0 and not dt.fields:
+        raise UnsupportedError(f".npy dtype {dt} has no fixed size", path=path, tensor=name)
+    return ("structured" if dt.fields else dt.newbyteorder("=").name), dt.itemsize
+
+
+def _check_size(header: _Header, size: int, path: str, name: str) -> None:
+    if header.offset + header.nbytes != size:
+        raise CorruptCheckpointError(f"header says {header.dtype}{list(header.shape)} ({header.nbytes} bytes) but "
+                                     f"{size - header.offset} data bytes follow it", path=path, tensor=name)

@@ -1,0 +1,245 @@
+"""safetensors files, read from the spec (no ``safetensors`` package): single files and sharded indexes.
+
+Layout: an unsigned 64-bit little-endian ``N``, an ``N``-byte UTF-8 JSON header (must begin with ``{``), then the
+byte buffer. The header maps each tensor name to ``{"dtype", "shape", "data_offsets": [begin, end]}`` (offsets
+relative to the buffer) plus an optional ``"__metadata__"`` of string to string. Checked here, as the reference
+implementation does: the header is a JSON object with no duplicate keys and fits in the file; every size matches
+its shape and dtype; the tensors tile the buffer exactly, in order, with no overlap and no hole.
+
+Sharded checkpoints (``model.safetensors.index.json``): ``{"metadata": {...}, "weight_map": {name: shard file}}``.
+
+Opening reads only headers; ``read()`` reads one tensor's byte range.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+from ..catalog import Catalog, TensorInfo
+from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
+from . import _zip
+
+FORMAT = "safetensors"
+INDEX_NAME = "model.safetensors.index.json"
+MAX_HEADER_BYTES = 100 << 20  # the reference implementation's limit
+
+# safetensors dtype -> (canonical dtype, bits per element). Sub-byte types are listed but cannot be read.
+DTYPES: dict[str, tuple[str, int]] = {
+    "BOOL": ("bool", 8), "U8": ("uint8", 8), "I8": ("int8", 8), "I16": ("int16", 16), "U16": ("uint16", 16),
+    "I32": ("int32", 32), "U32": ("uint32", 32), "I64": ("int64", 64), "U64": ("uint64", 64),
+    "F16": ("float16", 16), "BF16": ("bfloat16", 16), "F32": ("float32", 32), "F64": ("float64", 64),
+    "C64": ("complex64", 64), "F8_E4M3": ("float8_e4m3fn", 8), "F8_E5M2": ("float8_e5m2", 8),
+    "F8_E4M3FNUZ": ("float8_e4m3fnuz", 8), "F8_E5M2FNUZ": ("float8_e5m2fnuz", 8), "F8_E8M0": ("float8_e8m0fnu", 8),
+    "F4": ("float4_e2m1fn", 4), "F6_E2M3": ("float6_e2m3fn", 6), "F6_E3M2": ("float6_e3m2fn", 6),
+}
+_SUB_BYTE = frozenset(name for name, bits in DTYPES.values() if bits % 8)
+
+
+def sniff(path: str) -> bool:
+    """True for a safetensors file (a plausible header length followed by ``{``) or a safetensors index."""
+    head = _zip.read_magic(path, 9)
+    if len(head) == 9 and head[8:9] == b"{":
+        try:
+            return 8 + int.from_bytes(head[:8], "little") <= os.path.getsize(path)
+        except OSError:
+            return False
+    return _is_index(path)
+
+
+def read(path: str | os.PathLike) -> Catalog:
+    """Open a ``.safetensors`` file or a sharded ``*.safetensors.index.json``.
+
+    Args:
+        path (`str`): the file, or the index of a sharded checkpoint.
+
+    Returns:
+        A ``Catalog`` by tensor name (sorted, as ``safe_open(...).keys()`` lists them); ``__metadata__`` entries
+        appear as notes.
+
+    Example:
+        >>> ckpt = read("model.safetensors")                    # doctest: +SKIP
+        >>> ckpt["lm_head.weight"].dtype                          # doctest: +SKIP
+        'bfloat16'
+    """
+    path = os.fspath(path)
+    if _is_index(path):
+        return _read_index(path)
+    tensors, metadata = _read_file(path)
+    notes = tuple(f"metadata {k} = {v}" for k, v in sorted(metadata.items()))
+    return Catalog(path, FORMAT, dict(sorted(tensors.items())), files=(path,), notes=notes)
+
+
+def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            prefix = f.read(8)
+            if len(prefix) < 8:
+                raise CorruptCheckpointError(f"file has {size} bytes, too short for a safetensors header", path=path)
+            n = int.from_bytes(prefix, "little")
+            if n > MAX_HEADER_BYTES:
+                raise CorruptCheckpointError(f"header claims {n} bytes, more than the {MAX_HEADER_BYTES} allowed",
+                                             path=path)
+            if 8 + n > size:
+                raise CorruptCheckpointError(f"header claims {n} bytes but the file has only {size}: truncated",
+                                             path=path)
+            raw = f.read(n)
+    except OSError as e:
+        raise CheckpointError(f"cannot read: {e.strerror or e}", path=path) from None
+    header = _parse_header(raw, path)
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in metadata.items()):
+        raise CorruptCheckpointError("__metadata__ must map strings to strings", path=path)
+    start = 8 + n
+    buffer_size = size - start
+    entries = []
+    for name, entry in header.items():
+        dtype, shape, begin, end = _entry(entry, path, name)
+        entries.append((begin, end, name, dtype, shape))
+    # The tensors must tile the buffer: sorted by offset, each starts where the previous ended, the last ends at
+    # the end of the file (no holes, no overlap, no trailing bytes).
+    entries.sort(key=lambda e: (e[0], e[1]))
+    pos = 0
+    for begin, end, name, _, _ in entries:
+        if begin != pos:
+            what = "overlaps the previous tensor" if begin < pos else f"leaves a hole of {begin - pos} bytes before it"
+            raise CorruptCheckpointError(f"data_offsets [{begin}, {end}] {what}", path=path, tensor=name)
+        pos = end
+    if pos != buffer_size:
+        if pos > buffer_size:
+            raise CorruptCheckpointError(f"tensors need {pos} data bytes but the file has {buffer_size}: truncated",
+                                         path=path, tensor=entries[-1][2])
+        raise CorruptCheckpointError(f"{buffer_size - pos} bytes after the last tensor are not described by the header",
+                                     path=path)
+    tensors = {}
+    for begin, end, name, dtype, shape in entries:
+        tensors[name] = TensorInfo(name=name, dtype=dtype, shape=shape, nbytes=end - begin,
+                                   location=os.path.basename(path),
+                                   _reader=_reader(path, start + begin, end - begin, dtype, shape, name))
+    return tensors, metadata
+
+
+def _parse_header(raw: bytes, path: str) -> dict:
+    if not raw.startswith(b"{"):
+        raise CorruptCheckpointError("header does not begin with '{'", path=path)
+
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) != len(keys):
+            dup = sorted({k for k in keys if keys.count(k) > 1})
+            raise CorruptCheckpointError(f"header names {dup[0]!r} twice", path=path, tensor=dup[0])
+        return dict(pairs)
+
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise CorruptCheckpointError(f"header is not valid UTF-8 JSON: {e}", path=path) from None
+    if not isinstance(header, dict):
+        raise CorruptCheckpointError("header is not a JSON object", path=path)
+    return header
+
+
+def _entry(entry, path: str, name: str) -> tuple[str, tuple[int, ...], int, int]:
+    if not isinstance(entry, dict):
+        raise CorruptCheckpointError("header entry is not an object", path=path, tensor=name)
+    code, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+    if code not in DTYPES:
+        raise UnsupportedError(f"unknown safetensors dtype {code!r}", path=path, tensor=name)
+    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+        raise CorruptCheckpointError(f"shape {shape!r} is not a list of non-negative integers", path=path,
+                                     tensor=name)
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
+            and 0 <= offsets[0] <= offsets[1]):
+        raise CorruptCheckpointError(f"data_offsets {offsets!r} are not [begin, end] with 0 <= begin <= end",
+                                     path=path, tensor=name)
+    dtype, bits = DTYPES[code]
+    need = math.prod(shape) * bits
+    if need % 8 or need // 8 != offsets[1] - offsets[0]:
+        raise CorruptCheckpointError(f"shape {shape} of {code} needs {need / 8:g} bytes but data_offsets span "
+                                     f"{offsets[1] - offsets[0]}", path=path, tensor=name)
+    return dtype, tuple(shape), offsets[0], offsets[1]
+
+
+def _reader(path: str, offset: int, size: int, dtype: str, shape: tuple[int, ...], name: str):
+    def read():
+        import numpy as np
+
+        from ..dtypes import to_numpy
+
+        if dtype in _SUB_BYTE:
+            raise UnsupportedError(f"dtype {dtype} packs several values per byte; numpy cannot hold it", path=path,
+                                   tensor=name)
+        try:
+            dt = to_numpy(dtype)
+        except TypeError:
+            import ml_dtypes
+
+            dt = np.dtype(getattr(ml_dtypes, dtype))
+        buf = _zip.read_file_range(path, offset, size, tensor=name)
+        return np.frombuffer(buf, dtype=dt).reshape(shape)
+
+    return read
+
+
+# --- sharded ------------------------------------------------------------------------------------------------
+
+def _load_json(path: str, limit: int = MAX_HEADER_BYTES):
+    try:
+        if os.path.getsize(path) > limit:
+            return None
+        with open(path, "rb") as f:
+            return json.loads(f.read().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+
+
+def _is_index(path: str) -> bool:
+    if not path.endswith(".json") or _zip.read_magic(path, 1) != b"{":
+        return False
+    index = _load_json(path)
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    return isinstance(weight_map, dict) and bool(weight_map) and all(
+        isinstance(v, str) and v.endswith(".safetensors") for v in weight_map.values())
+
+
+def _read_index(path: str) -> Catalog:
+    index = _load_json(path)
+    if not isinstance(index, dict) or not isinstance(index.get("weight_map"), dict):
+        raise CorruptCheckpointError("not a safetensors index (no weight_map)", path=path)
+    weight_map: dict[str, str] = index["weight_map"]
+    directory = os.path.dirname(path)
+    shards: dict[str, list[str]] = {}
+    for name, shard in weight_map.items():
+        if not isinstance(shard, str) or os.path.isabs(shard) or ".." in shard.replace("\\", "/").split("/"):
+            raise CorruptCheckpointError(f"weight_map points outside the checkpoint's directory: {shard!r}",
+                                         path=path, tensor=name)
+        shards.setdefault(shard, []).append(name)
+    files = tuple(os.path.join(directory, s) for s in shards)
+    missing = tuple(f for f in files if not os.path.exists(f))
+    tensors: dict[str, TensorInfo] = {}
+    notes: list[str] = []
+    for shard, names in shards.items():
+        shard_path = os.path.join(directory, shard)
+        if shard_path in missing:
+            continue
+        found, _ = _read_file(shard_path)
+        for name in names:
+            if name not in found:
+                raise CorruptCheckpointError(f"the index puts this tensor in {shard}, which does not hold it",
+                                             path=path, tensor=name)
+            tensors[name] = found[name]
+        extra = sorted(set(found) - set(names))
+        if extra:
+            notes.append(f"{shard} holds {len(extra)} tensor(s) the index does not list (ignored): "
+                         f"{', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}")
+    if missing:
+        lost = sum(len(names) for shard, names in shards.items() if os.path.join(directory, shard) in missing)
+        notes.insert(0, f"{len(missing)} shard(s) missing: {lost} tensor(s) cannot be listed (dtype and shape live "
+                        "in the shard's header)")
+        if not tensors:
+            raise MissingShardError(f"every shard of this index is missing: {', '.join(missing)}", path=path)
+    return Catalog(path, FORMAT, dict(sorted(tensors.items())), files=(path, *files), missing_files=missing,
+                   notes=tuple(notes))

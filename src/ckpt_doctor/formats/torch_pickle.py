@@ -1,0 +1,474 @@
+"""PyTorch checkpoints (``torch.save``): the zip format and the legacy non-zip pickle format, read without torch.
+
+Zip format (torch >= 1.6): ``<root>/data.pkl`` (the pickled object; tensors refer to storages by persistent id
+``("storage", <storage class>, key, location, numel)``), ``<root>/data/<key>`` (raw storage bytes, stored
+uncompressed), ``<root>/byteorder`` (``little``/``big``; absent means little). ``<root>`` is any name.
+
+Legacy format (``_use_new_zipfile_serialization=False``): five pickles back to back - the magic number
+0x1950A86A20F9469CFC6C, protocol version 1001, a ``sys_info`` dict, the object (persistent ids carry a sixth
+field, view metadata) and the sorted list of storage keys - then, per key, an int64 element count and the raw
+bytes, always little-endian.
+
+Unpickling goes through ``_unpickler`` (an allow-list; nothing in the file is executed). Opening reads only the
+pickle and the zip directory (legacy: one 8-byte count per storage); tensor bytes are read in ``read()``.
+
+Training checkpoints (``{"model_state": ..., "optimizer": ..., "epoch": 3}``) are searched for state dicts
+(string keys, tensor values). One candidate is taken as the model; several need ``subtree=`` to choose; the
+tensors of optimizer state dicts (``{"state", "param_groups"}``) and anything else are listed as bookkeeping.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tarfile
+
+from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
+from ..errors import CheckpointError, CorruptCheckpointError, UnsupportedError
+from . import _unpickler, _zip
+from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
+
+FORMAT = "torch"
+_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_LEGACY_PROTOCOL = 1001
+_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar", ".pkl")
+_MAX_PICKLE_BYTES = 4 << 30
+_COUNTER_KEYS = frozenset({"step", "epoch", "global_step", "iteration", "iterations", "num_batches_tracked"})
+_MAX_DEPTH = 200
+
+
+def sniff(path: str) -> bool:
+    """True for a PyTorch zip checkpoint (``<root>/data.pkl``) or a legacy pickle starting with torch's magic."""
+    head = _zip.read_magic(path, 512)
+    if head[:4] in _zip.ZIP_MAGICS:
+        first = _zip.first_member_name(path)
+        if first is not None and first.count("/") == 1 and first.endswith("/data.pkl"):
+            return True
+        try:
+            return _pickle_root(_zip.open_archive(path)) is not None
+        except CheckpointError:
+            return path.endswith(_SUFFIXES)  # a damaged zip named like a torch file: let read() say what is wrong
+    return _is_legacy(head) or (head[257:262] == b"ustar" and path.endswith(_SUFFIXES) and _is_legacy_tar(path))
+
+
+def read(path: str | os.PathLike, *, subtree: str | None = None,
+         max_member_bytes: int = _zip.DEFAULT_MAX_MEMBER_BYTES) -> Catalog:
+    """Open a ``torch.save`` file without torch.
+
+    Args:
+        path (`str`): the ``.pt``/``.pth``/``.bin`` file.
+        subtree (`str`, *optional*): in a training checkpoint, the sub-tree holding the model's state dict, e.g.
+            ``"model_state"`` or ``"models/0"`` (keys joined with ``/``). Needed when there are several candidates.
+        max_member_bytes (`int`, *optional*): limit on what one compressed zip member may inflate to.
+
+    Returns:
+        A ``Catalog`` of every tensor; model weights are named by their state-dict key.
+
+    Example:
+        >>> ckpt = read("model.pt")                                # doctest: +SKIP
+        >>> ckpt["fc.weight"].shape, ckpt["fc.weight"].read().dtype  # doctest: +SKIP
+    """
+    path = os.fspath(path)
+    head = _zip.read_magic(path, 512)
+    if head[:4] in _zip.ZIP_MAGICS:
+        return _read_zip(path, subtree, max_member_bytes)
+    if _is_legacy(head):
+        return _read_legacy(path, subtree)
+    if head[257:262] == b"ustar":
+        raise UnsupportedError("PyTorch's pre-1.0 tar checkpoint format is not supported (torch refuses it with "
+                               "weights_only=True too); re-save it with a current torch", path=path)
+    raise UnsupportedError("not a PyTorch checkpoint (neither a zip archive nor a legacy torch pickle)", path=path)
+
+
+# --- zip format ---------------------------------------------------------------------------------------------
+
+def _pickle_root(archive: _zip.Archive) -> str | None:
+    roots = sorted(name[:-len("/data.pkl")] for name in archive.members
+                   if name.endswith("/data.pkl") and name.count("/") == 1)
+    return roots[0] if len(roots) == 1 else None
+
+
+def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
+    archive = _zip.open_archive(path, max_member_bytes=max_member_bytes)
+    root = _pickle_root(archive)
+    if root is None:
+        raise UnsupportedError("zip archive without a <root>/data.pkl: not a torch.save checkpoint", path=path)
+    if f"{root}/constants.pkl" in archive.members or any(n.startswith(f"{root}/code/") for n in archive.members):
+        raise UnsupportedError("this is a TorchScript archive (torch.jit.save); its pickles name compiled classes. "
+                               "Save model.state_dict() with torch.save to inspect the weights", path=path)
+    big_endian = False
+    if f"{root}/byteorder" in archive.members:
+        order = bytes(archive.read(f"{root}/byteorder", max_bytes=16)).strip()
+        if order not in (b"little", b"big"):
+            raise CorruptCheckpointError(f"byteorder record says {order!r}", path=path)
+        big_endian = order == b"big"
+    data = archive.read(f"{root}/data.pkl", max_bytes=_MAX_PICKLE_BYTES)
+
+    def persistent_load(pid):
+        kind, storage_type, key, location, numel = _pid(pid, 5, path)
+        return StorageRef(key, _unpickler.storage_type(storage_type), numel, location)
+
+    obj = _unpickler.load(io.BytesIO(data), path=path, persistent_load=persistent_load)
+    entries, notes = _arrange(obj, subtree, path)
+
+    def locate(name: str, ref: StorageRef) -> tuple[str, int]:
+        member = archive.member(f"{root}/data/{ref.key}", tensor=name)
+        return member.name, member.size
+
+    def reader_for(name: str, t: TensorRef, member: str, start: int, length: int):
+        def read():
+            buf = archive.read_range(member, start, length, tensor=name)
+            return _to_array(buf, t, big_endian, path, name)
+
+        return read
+
+    tensors = {}
+    for name, t, kind, slot_name in entries:
+        if t.storage is None:
+            tensors[name] = _info(name, t, kind, slot_name, "", None, path)
+            continue
+        member, available = locate(name, t.storage)
+        start, length = _byte_range(t, available, path, name)
+        tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path)
+    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries)))
+
+
+# --- legacy format ------------------------------------------------------------------------------------------
+
+def _is_legacy(head: bytes) -> bool:
+    # The magic number is the first pickle: PROTO n, LONG1 of 10 bytes (protocol >= 2), or text (protocols 0/1).
+    if head[:1] == b"\x80" and head[2:4] == b"\x8a\x0a":
+        return int.from_bytes(head[4:14], "little") == _LEGACY_MAGIC
+    return head.startswith(b"L%dL\n" % _LEGACY_MAGIC) or head.startswith(b"I%d\n" % _LEGACY_MAGIC)
+
+
+def _is_legacy_tar(path: str) -> bool:
+    try:
+        with tarfile.open(path, "r:") as tar:
+            return {"pickle", "storages", "tensors"} <= set(tar.getnames())
+    except (tarfile.TarError, OSError, EOFError, ValueError):
+        return False
+
+
+def _read_legacy(path: str, subtree: str | None) -> Catalog:
+    views: dict[str, StorageRef] = {}
+    roots: dict[str, StorageRef] = {}
+
+    def persistent_load(pid):
+        if isinstance(pid, tuple) and pid and _text(pid[0]) == "module":
+            raise UnsupportedError("the checkpoint pickles a whole nn.Module (torch.save(model)); only state dicts "
+                                   "and training checkpoints can be read safely", path=path)
+        kind, storage_type, key, location, numel, view = _pid(pid, 6, path)
+        dtype = _unpickler.storage_type(storage_type)
+        roots.setdefault(key, StorageRef(key, dtype, numel, location))
+        if view is None:
+            return StorageRef(key, dtype, numel, location)
+        if not (isinstance(view, tuple) and len(view) == 3 and type(view[1]) is int and type(view[2]) is int
+                and view[1] >= 0 and view[2] >= 0):
+            raise CorruptCheckpointError(f"malformed storage view {str(view)[:80]}", path=path)
+        ref = StorageRef(key, dtype, view[2], location, view_offset=view[1] * ITEMSIZE[dtype])
+        views[_text(view[0])] = ref
+        return ref
+
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise CheckpointError(f"cannot open: {e.strerror or e}", path=path) from None
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        stream = _unpickler.BoundedReader(f, size)
+        magic = _unpickler.load(stream, path=path)
+        protocol = _unpickler.load(stream, path=path)
+        if magic != _LEGACY_MAGIC or protocol != _LEGACY_PROTOCOL:
+            raise UnsupportedError(f"legacy torch file with protocol version {protocol!r} (this reader knows "
+                                   f"{_LEGACY_PROTOCOL})", path=path)
+        sys_info = _unpickler.load(stream, path=path)
+        if not isinstance(sys_info, dict):
+            raise CorruptCheckpointError("legacy header has no sys_info dict", path=path)
+        obj = _unpickler.load(stream, path=path, persistent_load=persistent_load)
+        keys = _unpickler.load(stream, path=path)
+        if not isinstance(keys, list) or not all(isinstance(k, str | bytes) for k in keys):
+            raise CorruptCheckpointError("legacy storage key list is malformed", path=path)
+        # Storage records: int64 element count (little-endian), then the bytes. Only the counts are read.
+        offsets: dict[str, tuple[int, int]] = {}
+        pos = stream.tell()
+        for key in map(_text, keys):
+            ref = roots.get(key)
+            if ref is None:
+                raise CorruptCheckpointError(f"storage {key!r} is listed but no tensor uses it", path=path)
+            if pos + 8 > size:
+                raise CorruptCheckpointError(f"file ends before storage {key!r}: truncated", path=path)
+            f.seek(pos)
+            count = int.from_bytes(f.read(8), "little", signed=True)
+            nbytes = count * ITEMSIZE[ref.dtype]
+            if count < 0 or pos + 8 + nbytes > size:
+                raise CorruptCheckpointError(f"storage {key!r} claims {count} elements ({nbytes} bytes) but the file "
+                                             f"ends {size - pos - 8} bytes later: truncated", path=path)
+            offsets[key] = (pos + 8, nbytes)
+            pos += 8 + nbytes
+
+    entries, notes = _arrange(obj, subtree, path)
+    tensors = {}
+    for name, t, kind, slot_name in entries:
+        if t.storage is None:
+            tensors[name] = _info(name, t, kind, slot_name, "", None, path)
+            continue
+        if t.storage.key not in offsets:
+            raise CorruptCheckpointError(f"tensor uses storage {t.storage.key!r}, which the file does not contain",
+                                         path=path, tensor=name)
+        data_start, available = offsets[t.storage.key]
+        start, length = _byte_range(t, available, path, name)
+        tensors[name] = _info(name, t, kind, slot_name, f"storage {t.storage.key}",
+                              _legacy_reader(path, name, t, data_start + start, length), path)
+    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries)))
+
+
+def _legacy_reader(path: str, name: str, t: TensorRef, start: int, length: int):
+    def read():
+        return _to_array(_zip.read_file_range(path, start, length, tensor=name), t, False, path, name)
+
+    return read
+
+
+# --- shared -------------------------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _pid(pid, fields: int, path: str) -> tuple:
+    if not isinstance(pid, tuple) or not pid or _text(pid[0]) != "storage":
+        raise CorruptCheckpointError(f"unexpected persistent id {str(pid)[:80]}", path=path)
+    if len(pid) != fields:
+        raise CorruptCheckpointError(f"storage persistent id has {len(pid)} fields, expected {fields}", path=path)
+    key, location, numel = pid[2], pid[3], pid[4]
+    if not isinstance(key, str | bytes) or type(numel) is not int or numel < 0:
+        raise CorruptCheckpointError(f"malformed storage persistent id {str(pid)[:80]}", path=path)
+    return ("storage", pid[1], _text(key), _text(location), numel, *pid[5:])
+
+
+def _byte_range(t: TensorRef, available: int, path: str, name: str) -> tuple[int, int]:
+    """[start, start+length) of the storage bytes this tensor's elements occupy; checked against ``available``."""
+    itemsize = ITEMSIZE[t.dtype]
+    if math.prod(t.shape) == 0:
+        return t.storage.view_offset, 0
+    span = 1 + sum((d - 1) * s for d, s in zip(t.shape, t.stride))
+    start = t.storage.view_offset + t.offset * itemsize
+    length = span * itemsize
+    limit = min(available, t.storage.view_offset + t.storage.nbytes)
+    if start + length > limit:
+        raise CorruptCheckpointError(f"tensor of shape {list(t.shape)} (strides {list(t.stride)}, offset {t.offset}) "
+                                     f"needs storage bytes [{start}, {start + length}) but storage {t.storage.key!r} "
+                                     f"has {limit}", path=path, tensor=name)
+    return start, length
+
+
+def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: str, reader, path: str) -> TensorInfo:
+    if reader is None or t.dtype in UNREADABLE_DTYPES:
+        why = "a meta tensor has no data" if t.storage is None else f"dtype {t.dtype} has no numpy equivalent"
+
+        def reader():
+            raise UnsupportedError(f"cannot read this value: {why}", path=path, tensor=name)
+
+    return TensorInfo(name=name, dtype=t.dtype, shape=t.shape, nbytes=math.prod(t.shape) * ITEMSIZE[t.dtype],
+                      kind=kind, slot_name=slot_name, location=location, _reader=reader)
+
+
+def _to_array(buf: bytearray, t: TensorRef, big_endian: bool, path: str, name: str):
+    import numpy as np
+
+    dt = _numpy_dtype(t.dtype, path, name)
+    flat = np.frombuffer(buf, dtype=dt)
+    if big_endian and dt.itemsize > 1 and flat.size:
+        component = dt.itemsize // 2 if t.dtype.startswith("complex") else dt.itemsize
+        np.frombuffer(buf, dtype=f"u{component}").byteswap(inplace=True)
+    if math.prod(t.shape) == 0:
+        arr = np.zeros(t.shape, dtype=dt)
+    elif flat.size == math.prod(t.shape) and _is_contiguous(t.shape, t.stride):
+        arr = flat.reshape(t.shape)
+    else:  # a view: strided, offset, expanded (stride 0) or transposed
+        arr = np.lib.stride_tricks.as_strided(flat, shape=t.shape, strides=[s * dt.itemsize for s in t.stride],
+                                              writeable=False).copy()
+    if t.conj:
+        arr = np.conj(arr)
+    if t.neg:
+        arr = np.negative(arr)
+    return arr
+
+
+def _is_contiguous(shape: tuple[int, ...], stride: tuple[int, ...]) -> bool:
+    expected = 1
+    for d, s in zip(reversed(shape), reversed(stride)):
+        if d != 1 and s != expected:
+            return False
+        expected *= d
+    return True
+
+
+def _numpy_dtype(name: str, path: str, tensor: str):
+    from ..dtypes import to_numpy
+
+    try:
+        return to_numpy(name)
+    except TypeError:
+        import ml_dtypes
+        import numpy as np
+
+        if hasattr(ml_dtypes, name):
+            return np.dtype(getattr(ml_dtypes, name))
+        raise UnsupportedError(f"dtype {name} has no numpy equivalent", path=path, tensor=tensor) from None
+
+
+# --- finding the state dict in a training checkpoint --------------------------------------------------------
+
+def _is_optimizer(node) -> bool:
+    return isinstance(node, dict) and "state" in node and "param_groups" in node
+
+
+def _is_state_dict(node) -> bool:
+    if not isinstance(node, dict) or not node or _is_optimizer(node):
+        return False
+    tensors = 0
+    for key, value in node.items():
+        if not isinstance(key, str):
+            return False
+        if isinstance(value, TensorRef):
+            tensors += 1
+        elif not key.endswith("_extra_state"):
+            return False
+    return tensors > 0
+
+
+def _children(node):
+    if isinstance(node, dict):
+        return [(_text(k), v) for k, v in node.items()]
+    if isinstance(node, list | tuple):
+        return [(str(i), v) for i, v in enumerate(node)]
+    return []
+
+
+_SKIP = object()
+
+
+def _walk(node, prefix: tuple[str, ...], visit, seen: set[int], path: str, ctx=None, depth: int = 0) -> None:
+    """Depth-first over dicts, lists and tuples; ``visit(node, prefix, ctx)`` returns the children's ctx or _SKIP."""
+    if depth > _MAX_DEPTH:
+        raise CorruptCheckpointError(f"checkpoint object nests deeper than {_MAX_DEPTH} levels", path=path)
+    if id(node) in seen:
+        return
+    if isinstance(node, dict | list | tuple):
+        seen.add(id(node))
+    ctx = visit(node, prefix, ctx)
+    if ctx is _SKIP:
+        return
+    for key, child in _children(node):
+        _walk(child, prefix + (key,), visit, seen, path, ctx, depth + 1)
+
+
+def _candidates(obj, path: str) -> list[tuple[str, int]]:
+    """Sub-trees that look like a model's state dict: (path, number of tensors)."""
+    found: list[tuple[str, int]] = []
+
+    def visit(node, prefix, ctx):
+        if _is_optimizer(node):
+            return _SKIP
+        if _is_state_dict(node):
+            found.append(("/".join(prefix), sum(isinstance(v, TensorRef) for v in node.values())))
+            return _SKIP
+        return None
+
+    _walk(obj, (), visit, set(), path)
+    return found
+
+
+def _resolve(obj, subtree: str, path: str):
+    node = obj
+    for part in subtree.split("/") if subtree else []:
+        match = [child for key, child in _children(node) if key == part]
+        if not match:
+            options = ", ".join(repr(p) for p, _ in _candidates(obj, path)) or "none found"
+            raise CheckpointError(f"no sub-tree {subtree!r} in this checkpoint (state-dict candidates: {options})",
+                                  path=path)
+        node = match[0]
+    return node
+
+
+def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, TensorRef, str, str | None]], list[str]]:
+    """Name and classify every tensor: (name, ref, kind, slot_name) in checkpoint order, plus notes."""
+    notes: list[str] = []
+    model, model_path = None, None
+    if isinstance(obj, TensorRef):
+        return [("tensor", obj, VARIABLE, None)], ["the file holds a single tensor, listed as 'tensor'"]
+    if subtree is not None:
+        model, model_path = _resolve(obj, subtree.strip("/"), path), tuple(p for p in subtree.split("/") if p)
+    elif _is_state_dict(obj):
+        model, model_path = obj, ()
+    else:
+        candidates = _candidates(obj, path)
+        if len(candidates) > 1:
+            listed = ", ".join(f"{p!r} ({n} tensors)" for p, n in candidates)
+            raise CheckpointError(f"this training checkpoint holds several state dicts: {listed}; choose one with "
+                                  f"subtree=..., e.g. open_checkpoint(path, subtree={candidates[0][0]!r})", path=path)
+        if candidates:
+            model_path = tuple(candidates[0][0].split("/")) if candidates[0][0] else ()
+            model = _resolve(obj, candidates[0][0], path)
+            notes.append(f"training checkpoint: model state dict taken from sub-tree {candidates[0][0]!r} (the only "
+                         "candidate); other tensors are listed as bookkeeping with their full path")
+        elif isinstance(obj, dict | list | tuple):
+            notes.append("no state dict found in this object: tensors are named by their path in it")
+
+    entries: list[tuple[str, TensorRef, str, str | None]] = []
+    names: set[str] = set()
+
+    def add(name: str, ref: TensorRef, kind: str, slot_name: str | None = None) -> None:
+        if name in names:
+            name = f"{name}#{len(entries)}"
+        names.add(name)
+        entries.append((name, ref, kind, slot_name))
+
+    in_model: set[int] = set()
+    if model is not None:
+        def visit_model(node, prefix, ctx):
+            if isinstance(node, TensorRef):
+                in_model.add(id(node))
+                last = prefix[-1] if prefix else "tensor"
+                add("/".join(prefix) or "tensor", node, COUNTER if last.endswith("num_batches_tracked") else VARIABLE)
+            return None
+
+        _walk(model, (), visit_model, set(), path)
+        if not entries:
+            raise CheckpointError(f"sub-tree {'/'.join(model_path)!r} holds no tensors", path=path)
+
+    def visit_rest(node, prefix, under_optimizer):
+        if node is model:
+            return _SKIP
+        if isinstance(node, TensorRef) and id(node) not in in_model:
+            last = prefix[-1] if prefix else "tensor"
+            if last in _COUNTER_KEYS:
+                kind, slot = COUNTER, None
+            elif under_optimizer:
+                kind, slot = SLOT, last
+            elif model is None:
+                kind, slot = VARIABLE, None
+            else:
+                kind, slot = OPTIMIZER, None
+            add("/".join(prefix) or "tensor", node, kind, slot)
+        return bool(under_optimizer or _is_optimizer(node))
+
+    _walk(obj, (), visit_rest, set(), path)
+    return entries, notes
+
+
+def _shared_notes(entries) -> list[str]:
+    by_storage: dict[str, list[str]] = {}
+    for name, t, _, _ in entries:
+        if t.storage is not None and math.prod(t.shape):
+            by_storage.setdefault(t.storage.key, []).append(name)
+    shared = [names for names in by_storage.values() if len(names) > 1]
+    if not shared:
+        return []
+    examples = "; ".join(" = ".join(names[:3]) + (" ..." if len(names) > 3 else "") for names in shared[:5])
+    more = f" (and {len(shared) - 5} more groups)" if len(shared) > 5 else ""
+    return [f"{sum(map(len, shared))} tensors share a storage with another tensor (tied weights or views): "
+            f"{examples}{more}"]
