@@ -135,9 +135,9 @@ class _Source:
 def _read_h5(f, source: _Source) -> tuple[str, dict[str, TensorInfo], list[str]]:
     if _has_attr_list(f, "layer_names"):
         return (FORMAT_H5, *_legacy(f, f, None, source))
-    if "model_weights" in f and _has_attr_list(f["model_weights"], "layer_names"):
-        opt = f.get("optimizer_weights")
-        return (FORMAT_H5, *_legacy(f, f["model_weights"], opt, source))
+    weights = _child(f, "model_weights", source)
+    if _is_group(weights) and _has_attr_list(weights, "layer_names"):
+        return (FORMAT_H5, *_legacy(f, weights, _child(f, "optimizer_weights", source), source))
     if not any(k in f for k in _KERAS3_ROOTS):
         raise UnsupportedError("an HDF5 file, but not Keras weights (no layer_names, model_weights, layers or vars "
                                "group)", path=source.display)
@@ -157,14 +157,14 @@ def _legacy(f, weights, optimizer, source: _Source) -> tuple[dict[str, TensorInf
     assumed: list[str] = []
     groups = list(layer_names) + (["top_level_model_weights"] if "top_level_model_weights" in weights else [])
     for layer in groups:
-        group = weights.get(layer)
+        group = _child(weights, layer, source)
         if not _is_group(group):
             raise CorruptCheckpointError(f"layer_names lists {layer!r} but there is no such group", path=source.display)
         for weight in _attr_list(group, "weight_names", source):
-            ds = group.get(weight)
             key = _strip_index(weight)
             if key in tensors:
                 key = f"{layer}/{key}"
+            ds = _child(group, weight, source, key)
             if not _is_dataset(ds):
                 raise CorruptCheckpointError(f"layer {layer!r} lists weight {weight!r} but has no such dataset",
                                              path=source.display, tensor=key)
@@ -173,8 +173,8 @@ def _legacy(f, weights, optimizer, source: _Source) -> tuple[dict[str, TensorInf
         names = _attr_list(optimizer, "weight_names", source)
         model_keys = set(tensors)
         for weight in names:
-            ds = optimizer.get(weight)
             key = "optimizer_weights/" + _strip_index(weight)
+            ds = _child(optimizer, weight, source, key)
             if not _is_dataset(ds):
                 raise CorruptCheckpointError(f"optimizer_weights lists {weight!r} but has no such dataset",
                                              path=source.display, tensor=key)
@@ -222,14 +222,19 @@ def _natural(name: str):
     return (0, int(name), "") if _INDEX.match(name) else (1, 0, name)
 
 
-def _keras3(f, source: _Source) -> tuple[dict[str, TensorInfo], list[str]]:
+def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[dict[str, TensorInfo], list[str]]:
+    """Every dataset by path. ``owners`` collects each ``vars`` group's ``name`` attribute (a sharded file may
+    keep it in another shard than the variables); full_name is set from it where this file has it."""
     tensors: dict[str, TensorInfo] = {}
     assumed: list[str] = []
+    owners = {} if owners is None else owners
 
     def walk(group, prefix: str) -> None:
+        if prefix.endswith("vars/") and "name" in group.attrs:
+            owners[prefix[:-1]] = _text(group.attrs["name"])
         for key in sorted(group, key=_natural):
-            item = group.get(key)
             path = f"{prefix}{key}"
+            item = _child(group, key, source, path)
             if _is_group(item):
                 walk(item, path + "/")
             elif _is_dataset(item):
@@ -237,13 +242,10 @@ def _keras3(f, source: _Source) -> tuple[dict[str, TensorInfo], list[str]]:
                 kind = OPTIMIZER if top == "optimizer" else VARIABLE
                 if kind == OPTIMIZER and path == "optimizer/vars/0" and item.shape == () and item.dtype.kind in "iu":
                     kind = COUNTER  # optimizer.iterations comes first
-                info = _info(item, path, kind, source, assumed)
-                owner = group.attrs.get("name") if key and _INDEX.match(key) and prefix.endswith("vars/") else None
-                if owner is not None:
-                    info.full_name = f"{_text(owner)}/vars/{key}"
-                tensors[path] = info
+                tensors[path] = _info(item, path, kind, source, assumed)
 
     walk(f, "")
+    _name_owners(tensors, owners)
     notes = []
     if tensors:
         notes.append("Keras 3 weights: variables are stored by position (vars/0, vars/1, ...) under each object's "
@@ -253,7 +255,26 @@ def _keras3(f, source: _Source) -> tuple[dict[str, TensorInfo], list[str]]:
     return tensors, notes
 
 
+def _name_owners(tensors: dict[str, TensorInfo], owners: dict[str, str]) -> None:
+    for path, info in tensors.items():
+        group, _, index = path.rpartition("/")
+        if info.full_name is None and group in owners and _INDEX.match(index):
+            info.full_name = f"{owners[group]}/vars/{index}"
+
+
 # --- datasets -----------------------------------------------------------------------------------------------
+
+def _child(group, name: str, source: _Source, tensor: str | None = None):
+    """``group[name]``, None if there is no such link; an object HDF5 refuses to open is a CorruptCheckpointError
+    (HDF5 itself rejects e.g. a contiguous dataset whose shape does not match its stored size)."""
+    try:
+        if name not in group:
+            return None
+        return group[name]
+    except (KeyError, OSError, ValueError, RuntimeError) as e:
+        raise CorruptCheckpointError(f"cannot open {group.name.rstrip('/')}/{name}: {e}", path=source.display,
+                                     tensor=tensor) from None
+
 
 def _is_group(item) -> bool:
     return item is not None and hasattr(item, "keys") and not hasattr(item, "shape")
@@ -299,11 +320,20 @@ def _check_fits(ds, shape: tuple[int, ...], nbytes: int, source: _Source, name: 
                                      path=source.display, tensor=name)
     try:
         layout = ds.id.get_create_plist().get_layout()
+        if layout == h5py.h5d.CHUNKED:
+            # Unwritten chunks read back as the fill value: a shape grown after writing goes unnoticed by h5py.
+            expected = math.prod(-(-d // c) for d, c in zip(shape, ds.chunks))
+            written = ds.id.get_num_chunks()
+            if written < expected:
+                raise CorruptCheckpointError(f"dataset {ds.name} declares shape {list(shape)} ({expected} chunks) "
+                                             f"but stores only {written} chunk(s): the rest would read as fill "
+                                             "values", path=source.display, tensor=name)
+            return
         if layout != h5py.h5d.CONTIGUOUS:
-            return  # chunked (possibly compressed) or compact: checked when read
+            return  # compact: the values live in the object header, HDF5 checks their size
         offset = ds.id.get_offset()
         stored = ds.id.get_storage_size()
-    except (OSError, ValueError, RuntimeError) as e:
+    except (OSError, ValueError, RuntimeError, KeyError) as e:
         raise CorruptCheckpointError(f"cannot inspect dataset {ds.name}: {e}", path=source.display,
                                      tensor=name) from None
     if offset is None:
@@ -322,7 +352,7 @@ def _reader(source: _Source, h5path: str, name: str, dtype: str, shape: tuple[in
         import numpy as np
 
         with source.open(tensor=name) as f:
-            ds = f.get(h5path)
+            ds = _child(f, h5path, source, name)
             if not _is_dataset(ds):
                 raise CorruptCheckpointError(f"dataset {h5path} has disappeared", path=source.display, tensor=name)
             try:
@@ -469,15 +499,21 @@ def _read_sharded(path: str, index: dict) -> Catalog:
     missing = tuple(f for f in files if not os.path.exists(f))
     tensors: dict[str, TensorInfo] = {}
     notes: list[str] = []
+    owners: dict[str, str] = {}
     for shard_path in files:
         if shard_path in missing:
             continue
         source = _Source(shard_path)
         with source.open() as f:
-            found, shard_notes = _keras3(f, source)
+            found, shard_notes = _keras3(f, source, owners)
         for name, info in found.items():
-            tensors.setdefault(name, info)
+            if name in tensors:
+                raise CorruptCheckpointError(f"variable is stored in two shards: {tensors[name].location} and "
+                                             f"{os.path.basename(shard_path)}", path=path, tensor=name)
+            info.location = f"{os.path.basename(shard_path)}:{info.location}"
+            tensors[name] = info
         notes = notes or shard_notes
+    _name_owners(tensors, owners)
     if missing:
         notes.insert(0, f"{len(missing)} shard(s) missing; their variables cannot be listed")
         if not tensors:
