@@ -34,6 +34,8 @@ DTYPES: dict[str, tuple[str, int]] = {
     "F8_E4M3FNUZ": ("float8_e4m3fnuz", 8), "F8_E5M2FNUZ": ("float8_e5m2fnuz", 8), "F8_E8M0": ("float8_e8m0fnu", 8),
     "F4": ("float4_e2m1fn", 4), "F6_E2M3": ("float6_e2m3fn", 6), "F6_E3M2": ("float6_e3m2fn", 6),
 }
+# Starts of the other formats (zip, .npy, HDF5, pickle): a misnamed file is left to its own reader.
+_OTHER_MAGICS = (b"PK", b"\x93NUMPY", b"\x89HDF", b"\x80")
 _SUB_BYTE = frozenset(name for name, bits in DTYPES.values() if bits % 8)
 
 
@@ -45,6 +47,8 @@ def sniff(path: str) -> bool:
             return 8 + int.from_bytes(head[:8], "little") <= os.path.getsize(path)
         except OSError:
             return False
+    if path.endswith(".safetensors") and len(head) >= 8 and not head.startswith(_OTHER_MAGICS):
+        return True  # named like one and not another format: let read() say what is wrong with it
     return _is_index(path)
 
 
