@@ -5,13 +5,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import gc
+from contextlib import contextmanager
+
 from .catalog import Catalog
 from .formats import open_checkpoint
+from .match.align import Alignment, align as _align
 from .match.compare import Diagnosis, compare
+from .match.rules import Rules, apply_rules
 from .model.load import load_model
 
 
-def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None) -> Diagnosis:
+def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None,
+             rules: Rules | str | os.PathLike | None = None) -> Diagnosis:
     """Account for every model variable (loaded, missing, shape or dtype mismatch) and every checkpoint entry
     (used, mismatched, unused, bookkeeping). Returns the result; does not raise on mismatches.
 
@@ -21,6 +27,7 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
             checkpoint, or a live model (tf.Module, Keras model, tf.train.Checkpoint, torch.nn.Module, TF1 graph).
         root: for TF2 objects, the name the model has in its ``tf.train.Checkpoint`` (``"model"`` for
             ``Checkpoint(model=m)``, ``""`` for ``save_weights``); default: the root the checkpoint uses.
+        rules: rename rules (a ``Rules`` or a rule file) applied to the checkpoint's names first: checks a fix.
 
     Example:
         >>> d = diagnose("train_dir", "model.py:build")    # doctest: +SKIP
@@ -28,4 +35,37 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
         (False, '2 of 2 model variables would keep their initial values; 2 of 2 checkpoint values go unused')
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
-    return compare(catalog, load_model(model, root=root))
+    spec = load_model(model, root=root)
+    if rules is not None:
+        object_based = any(t.object_path for t in catalog.values())
+        namespace = ("object" if spec.restore == "object" else "full_name") if object_based else "key"
+        catalog = apply_rules(catalog, rules if isinstance(rules, Rules) else Rules.load(rules), namespace)
+    return compare(catalog, spec)
+
+
+@contextmanager
+def _no_gc():
+    """Alignment builds hundreds of thousands of small objects at once; the cyclic GC only slows that down."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None) -> Alignment:
+    """Infer how the checkpoint's names became the model's: pairs (with transform, rule and evidence),
+    ambiguities (never applied), missing and unused names, and the smallest rule set that reproduces the pairs.
+
+    Example:
+        >>> a = align("old_run", "model.py:build")         # doctest: +SKIP
+        >>> a.sentences                                    # doctest: +SKIP
+        ['scope `model_scope/` was renamed to `different_model_scope/` (2 variables)']
+        >>> a.rules.save("rules.yaml")                     # doctest: +SKIP
+    """
+    catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
+    spec = load_model(model, root=root)
+    with _no_gc():
+        return _align(catalog, spec)

@@ -85,12 +85,34 @@ def _diagnose(args) -> int:
     from . import diagnose
     from .report.diagnose import render
 
-    result = diagnose(args.checkpoint, args.model, root=args.root)
+    result = diagnose(args.checkpoint, args.model, root=args.root, rules=args.rules)
+    why = None
+    if not result.ok and not args.rules:
+        from .match.align import align
+
+        why = align(result.checkpoint, result.model, result)
+    if args.json:
+        doc = result.to_json()
+        if why is not None:
+            doc["alignment"] = why.to_json()
+        _print_json(doc)
+    else:
+        print(render(result, why))
+    return EXIT_OK if result.ok else EXIT_PROBLEM
+
+
+def _align(args) -> int:
+    from . import align
+    from .report.align import render
+
+    result = align(args.checkpoint, args.model, root=args.root)
+    if args.output:
+        result.rules.save(args.output)
     if args.json:
         _print_json(result.to_json())
     else:
-        print(render(result))
-    return EXIT_OK if result.ok else EXIT_PROBLEM
+        print(render(result, rules_path=args.output))
+    return EXIT_OK if result.complete else EXIT_PROBLEM
 
 
 def _spec(args) -> int:
@@ -167,8 +189,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", metavar="CKPT")
     p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
     p.add_argument("--root", metavar="NAME", help=root_help)
+    p.add_argument("--rules", metavar="FILE", help="apply these rename rules to the checkpoint first (check a fix)")
     p.add_argument("--json", action="store_true", help="emit the full result as JSON")
     p.set_defaults(func=_diagnose)
+
+    p = sub.add_parser("align", help="infer how checkpoint names became model names, and the fix",
+                       description="Pair every model variable with its checkpoint value where the evidence proves it "
+                                   "(names, shapes, structure), explain each change in a sentence, list ambiguous "
+                                   "cases without applying them, and write the rules that reproduce the pairs. Exit "
+                                   "code 0 when every model variable has a partner, 1 otherwise.")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
+    p.add_argument("--root", metavar="NAME", help=root_help)
+    p.add_argument("-o", "--output", metavar="RULES", help="write the rules here (.yaml or .json), atomically")
+    p.add_argument("--json", action="store_true",
+                   help='emit {"pairs", "ambiguous", "missing", "unused", "rules", "explanation"}')
+    p.set_defaults(func=_align)
 
     p = sub.add_parser("spec", help="write the JSON spec of a model (what it expects from a checkpoint)",
                        description="Describe a live model as a JSON spec (variables in creation order with name, "

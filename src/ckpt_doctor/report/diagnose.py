@@ -27,7 +27,7 @@ def _grouped(items: list, name_of, describe) -> list[str]:
     return lines
 
 
-def render(d: Diagnosis) -> str:
+def render(d: Diagnosis, alignment=None) -> str:
     lines = [f"checkpoint: {d.checkpoint.path} ({d.checkpoint.format})",
              f"model:      {d.model.source or d.model.framework} ({len(d.model.variables)} variables, "
              f"{d.model.framework}, restore by {'object path' if d.object_root is not None else 'name'})",
@@ -75,7 +75,27 @@ def render(d: Diagnosis) -> str:
     mismatched = d.entries_with(MISMATCHED)
     if mismatched and not (d.weights(SHAPE_MISMATCH) or d.weights(DTYPE_MISMATCH)):
         lines.append(f"{len(mismatched)} checkpoint entries are claimed by optimizer variables of another shape.")
+    if alignment is not None:
+        lines += _why(alignment)
     return "\n".join(lines)
+
+
+def _why(a) -> list[str]:
+    from .align import fix_code
+
+    lines = ["", "Why:"]
+    lines += [f"  - {s}" for s in a.sentences] or ["  - no renaming explains the differences (see `ckpt-doctor "
+                                                   "align` for candidates)"]
+    if a.ambiguous:
+        lines.append(f"  - {len(a.ambiguous)} model variable(s) have several equally good candidates; nothing is "
+                     "guessed for them (see `ckpt-doctor align`)")
+    if a.missing:
+        lines.append(f"  - {len(a.missing)} model variable(s) have no counterpart in the checkpoint at all")
+    if a.inferred:
+        label, code = fix_code(a, a.diagnosis.model.framework)
+        lines += ["", f"Fix ({label}; `ckpt-doctor align ... -o rules.yaml` writes the rules):"]
+        lines += ["  " + line for line in code.splitlines()]
+    return lines
 
 
 def _with_root(root: str | None, path: str) -> str:

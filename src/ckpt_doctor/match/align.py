@@ -1,0 +1,400 @@
+"""The alignment result, and the rules that reproduce it: derived from the proven pairs, then verified."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import Catalog
+from ..model.spec import ModelSpec
+from .compare import Diagnosis
+from .infer import Ambiguity, Pair, _Item, infer
+from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform
+
+_SEP = re.compile(r"[/.]")
+_STAGE_WORDS = {"composition": "the only layer of its composition: layers were reordered",
+                "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered"}
+# Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
+_VOCABULARY = {"kernel": "weight", "weight": "weight", "gamma": "weight", "scale": "weight", "embeddings": "weight",
+               "beta": "bias", "bias": "bias", "moving_mean": "running_mean", "running_mean": "running_mean",
+               "moving_variance": "running_var", "running_var": "running_var"}
+_NUMBERED_RAW = re.compile(r"^(.*[A-Za-z0-9])([_-])(\d+)$")
+
+
+@dataclass
+class Alignment:
+    """Every model variable paired, ambiguous or missing; every checkpoint value paired or unused."""
+
+    diagnosis: Diagnosis
+    pairs: list[Pair]
+    ambiguous: list[Ambiguity]
+    missing: list[str]  # model variables with no partner (new in the model)
+    unused: list[str]  # checkpoint keys with no partner (gone from the model)
+    rules: Rules
+    sentences: list[str] = field(default_factory=list)  # one per rule: what changed, in words
+    checkpoint_names: dict[str, str] = field(default_factory=dict)  # checkpoint key -> name the rules speak of
+    model_names: dict[str, str] = field(default_factory=dict)  # model variable -> name the rules speak of
+
+    @property
+    def inferred(self) -> list[Pair]:
+        return [p for p in self.pairs if not p.exact]
+
+    @property
+    def complete(self) -> bool:
+        """Every model weight has a partner."""
+        return not self.missing and not self.ambiguous
+
+    def to_json(self) -> dict[str, Any]:
+        return {"checkpoint": self.diagnosis.checkpoint.path, "model": self.diagnosis.model.source,
+                "pairs": [p.to_json() for p in self.pairs], "ambiguous": [a.to_json() for a in self.ambiguous],
+                "missing": self.missing, "unused": self.unused, "rules": self.rules.to_dict()["rules"],
+                "explanation": self.sentences}
+
+    # -- exports: the fix, in the user's framework -------------------------------------------------------------
+    def renames(self) -> dict[str, str]:
+        """{checkpoint name: model variable name} for every pair (exact ones included)."""
+        return {self.checkpoint_names[p.checkpoint]: p.model for p in self.pairs}
+
+    def saver_var_list_code(self) -> str:
+        mapping = {m: c for c, m in self.renames().items() if c != m}
+        return ("# TF1: restore with the checkpoint's names mapped onto this graph's variables\n"
+                f"CHECKPOINT_NAME = {_pydict(mapping)}  # model variable -> checkpoint name\n"
+                "saver = tf.compat.v1.train.Saver(var_list={\n"
+                "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()})\n"
+                "saver.restore(sess, CHECKPOINT)")
+
+    def assignment_map(self) -> dict[str, str]:
+        """``tf.compat.v1.train.init_from_checkpoint`` map: scope rules where they say it all, else per variable."""
+        scopes = [r for r in self.rules if isinstance(r, Prefix) and r.old.endswith("/") and r.new.endswith("/")]
+        if scopes and all(isinstance(r, (Prefix, Drop)) for r in self.rules):
+            covered = {p.model for p in self.inferred}
+            out = {r.old: r.new for r in scopes}
+            mapped = {p.model for p in self.inferred if any(self.checkpoint_names[p.checkpoint].startswith(s)
+                                                             for s in out)}
+            if mapped == covered:
+                return out
+        return {self.checkpoint_names[p.checkpoint]: p.model for p in self.inferred}
+
+    def torch_key_map(self) -> dict[str, str]:
+        return {self.checkpoint_names[p.checkpoint]: p.model for p in self.inferred}
+
+    def torch_code(self) -> str:
+        transposes = {p.model: p.transform for p in self.inferred if p.transform}
+        lines = ["# PyTorch: rename the checkpoint's keys, then load strictly",
+                 f"KEY_MAP = {_pydict(self.torch_key_map())}  # checkpoint key -> model key",
+                 "state = {KEY_MAP.get(k, k): v for k, v in state.items()}"]
+        if transposes:
+            lines.append(f"TRANSFORMS = {_pydict(transposes)}")
+            lines.append("for key, op in TRANSFORMS.items():  # TF kernels are transposed / permuted weights")
+            lines.append("    state[key] = state[key].T.contiguous() if op == 'transpose' else "
+                         "state[key].permute(*map(int, op[8:-1].split(','))).contiguous()")
+        lines.append("model.load_state_dict(state, strict=True)")
+        return "\n".join(lines)
+
+    def key_mapping(self) -> dict[str, str]:
+        """A Hugging Face ``key_mapping`` (regex -> replacement, applied in order) where the rules allow it."""
+        out: dict[str, str] = {}
+        for rule in self.rules:
+            if isinstance(rule, Prefix):
+                out[f"^{re.escape(rule.old)}"] = rule.new.replace("\\", "\\\\")
+            elif isinstance(rule, Regex):
+                out[rule.pattern] = rule.replacement
+            elif isinstance(rule, Rename):
+                out[f"^{re.escape(rule.old)}$"] = rule.new.replace("\\", "\\\\")
+            elif isinstance(rule, Renumber):  # arithmetic is not a regex: spell out each renamed key
+                for c, m in self.renames().items():
+                    if rule.apply(c) is not None:
+                        out[f"^{re.escape(c)}$"] = m
+        return out
+
+    def tf2_assign_code(self) -> str:
+        pairs = {p.model: p.checkpoint for p in self.pairs}
+        return ("# TF2 / Keras: object-based restore cannot rename; assign each value explicitly\n"
+                f"CHECKPOINT_KEY = {_pydict(pairs)}  # model variable -> checkpoint key\n"
+                "reader = tf.train.load_checkpoint(CHECKPOINT)\n"
+                "for v in model.variables:\n"
+                "    name = v.path if hasattr(v, 'path') else v.name.split(':')[0]\n"
+                "    if name in CHECKPOINT_KEY:\n"
+                "        v.assign(reader.get_tensor(CHECKPOINT_KEY[name]))")
+
+
+def _pydict(d: dict) -> str:
+    if not d:
+        return "{}"
+    body = ",\n".join(f"    {k!r}: {v!r}" for k, v in d.items())
+    return "{\n" + body + ",\n}"
+
+
+def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None) -> Alignment:
+    d, state, c_items, m_items = infer(catalog, spec, diagnosis)
+    pairs = []
+    for c, m, transform, stage, evidence in state.pairs.values():
+        pairs.append(Pair(model=m.ref.name, checkpoint=c.ref.name, transform=transform,
+                          rule=None if stage == "exact" else stage, evidence=evidence, exact=stage == "exact"))
+    pairs.sort(key=lambda p: p.model)
+    ambiguous = [Ambiguity(m.ref.name, [c.ref.name for c in cands], reason)
+                 for m, cands, reason in state.ambiguous.values()]
+    paired_m = {id(m) for _, m, *_ in state.pairs.values()} | {id(m) for m, *_ in state.ambiguous.values()}
+    paired_c = {id(c) for c, *_ in state.pairs.values()}
+    missing = [m.ref.name for m in m_items if id(m) not in paired_m]
+    unused = [c.ref.name for c in c_items if id(c) not in paired_c
+              and not any(c.ref.name in a.candidates for a in ambiguous)]
+    checkpoint_names = {c.ref.name: c.name for c in c_items}
+    model_names = {m.ref.name: m.name for m in m_items}
+    rules, sentences = derive_rules(state, c_items, m_items, missing)
+    return Alignment(d, pairs, ambiguous, missing, unused, rules, sentences, checkpoint_names, model_names)
+
+
+# -- rules from pairs ---------------------------------------------------------------------------------------------
+
+def _sep(names) -> str:
+    names = list(names)
+    return "." if sum("." in n and "/" not in n for n in names) > len(names) / 2 else "/"
+
+
+def _raw_tokens(name: str) -> list[str]:
+    return [t for t in _SEP.split(name) if t]
+
+
+def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: list[str]) -> tuple[Rules, list[str]]:
+    triples = [(c, m, transform, stage) for c, m, transform, stage, _ in state.pairs.values()]
+    inferred = [(c, m, t, s) for c, m, t, s in triples if s != "exact"]
+    if not inferred:
+        return Rules(), []
+    rules: list = []
+    notes: dict[int, str] = {}
+    sentences: list[str] = []
+    csep, msep = _sep(c.name for c in c_items), _sep(m.name for m in m_items)
+
+    # 1. conventions: separator, then token substitutions learned from the aligned name suffixes
+    conventions: list[str] = []
+    if csep != msep:
+        rules.append(Regex(re.escape(csep), msep))
+        conventions.append(f"`{csep}` -> `{msep}`")
+    subs: dict[str, Counter] = defaultdict(Counter)
+    step = max(1, len(inferred) // 5000)  # conventions are global: a spread sample teaches them
+    for c, m, _, _ in inferred[::step]:
+        ct, mt = _raw_tokens(c.name), _raw_tokens(m.name)
+        at_leaf = True
+        while ct and mt:
+            a, b = ct.pop(), mt.pop()
+            leaf, at_leaf = at_leaf, False
+            if a == b:
+                continue
+            if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
+                    and (not mt or mt[-1] == a):  # PyTorch adds ".weight" where TF names the variable itself
+                subs[a][f"{a}{msep}weight"] += 1
+                mt.pop() if mt else None
+                continue
+            na, nb = _NUMBERED_RAW.match(a), (mt[-1] if mt else None)
+            if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
+                subs[f"{na.group(1)}{na.group(2)}{{n}}"][f"{nb}{msep}{{n}}"] += 1
+                mt.pop()
+                continue
+            if a.lower().replace("-", "_").strip("_") == b.lower().replace("-", "_").strip("_") or \
+                    leaf and _VOCABULARY.get(a.lower().strip("_")) == _VOCABULARY.get(b.lower().strip("_"), "?"):
+                subs[a][b] += 1
+                continue
+            break  # the rest is a prefix matter
+    for old, targets in sorted(subs.items()):
+        new, _ = targets.most_common(1)[0]
+        if len(targets) > 1:
+            continue  # inconsistent: leave those names to explicit renames
+        if "{n}" in old:
+            pattern = re.escape(old).replace(r"\{n\}", r"(\d+)")
+            rules.append(Regex(f"(?<![^{re.escape(msep)}]){pattern}(?![^{re.escape(msep)}])",
+                               new.replace("{n}", r"\1")))
+            conventions.append(f"`{old.replace('{n}', 'N')}` -> `{new.replace('{n}', 'N')}`")
+        else:
+            rules.append(Regex(f"(?<![^{re.escape(msep)}]){re.escape(old)}(?![^{re.escape(msep)}])",
+                               new.replace("\\", "\\\\")))
+            conventions.append(f"`{old}` -> `{new}`")
+    if conventions:
+        sentences.append("naming conventions differ between checkpoint and model: " + ", ".join(conventions))
+
+    current = _Cached(rules)
+
+    # 2. scope (prefix) rules: the part before the longest common token suffix
+    prefix_count: Counter = Counter()
+    for c, m, _, stage in inferred:
+        now = current.name(c.name)
+        if now == m.name or stage not in ("conventions", "prefix"):
+            continue
+        a, b = now, m.name
+        known = next((r for r in prefix_count if a.startswith(r[0]) and b.startswith(r[1])
+                      and a[len(r[0]):] == b[len(r[1]):]), None)  # most pairs repeat a rule already found
+        if known is not None:
+            prefix_count[known] += 1
+            continue
+        i = 0
+        while i < min(len(a), len(b)) and a[len(a) - 1 - i] == b[len(b) - 1 - i]:
+            i += 1
+        # back off to a separator boundary so that whole scopes are renamed
+        while i > 0 and not (a[len(a) - i - 1:len(a) - i] in "/." and b[len(b) - i - 1:len(b) - i] in "/."):
+            i -= 1
+        if i == 0:
+            continue
+        old, new = a[:len(a) - i], b[:len(b) - i]
+        if _digits_differ(a[len(a) - i:], b[len(b) - i:]) or _number_shift(old.rstrip("/."), new.rstrip("/.")):
+            continue  # numbers are the renumbering rules' business
+        prefix_count[(old, new)] += 1
+    for (old, new), n in prefix_count.most_common():
+        if n >= 1 and (old or new):
+            rules.append(Prefix(old, new))
+            rule = rules[-1]
+            sentences.append(_prefix_sentence(rule, n, csep))
+    current = _Cached(rules)
+
+    # 3. renumbering
+    renumber: Counter = Counter()
+    starts: dict[tuple, int] = {}
+    bare_families: set[str] = set()
+    known_shifts: dict[tuple, Renumber] = {}
+    for c, m, _, stage in inferred:
+        if stage != "numbering":
+            continue
+        now = current.name(c.name)
+        if now == m.name:
+            continue
+        found = next((key for key, rule in known_shifts.items() if rule.apply(now) == m.name), None) \
+            or _number_shift(now, m.name)
+        if found and found not in known_shifts:
+            known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
+        if found:
+            pattern, offset, bare = found
+            renumber[(pattern, offset)] += 1
+            starts[(pattern, offset)] = min(starts.get((pattern, offset), 1 << 30), _number_in(now, pattern))
+            if bare:
+                bare_families.add(pattern)
+    for (pattern, offset), n in renumber.most_common():
+        bare = pattern in bare_families
+        rules.append(Renumber(pattern, starts[(pattern, offset)], offset, bare))
+        new_names = [x for x in missing if Renumber(pattern, 0, 0, bare)._compiled.search(x)]
+        sentences.append(_renumber_sentence(rules[-1], n, new_names))
+    current = _Cached(rules)
+
+    # 4. explicit renames for whatever the general rules do not reproduce, then verify every pair
+    renames = []
+    for c, m, _, stage in triples:
+        if current.name(c.name) != m.name:
+            renames.append(Rename(c.name, m.name))  # on the original name, first and final: cannot interfere
+            if stage != "exact":
+                sentences.append(f"`{c.name}` is `{m.name}` in the model ({_STAGE_WORDS.get(stage, stage)})")
+    rules[:0] = renames
+
+    # 5. value transforms: generic by leaf and rank, exact-name ones where the generic rule would be wrong
+    by_leaf: dict[tuple, Counter] = defaultdict(Counter)
+    for c, m, transform, _ in inferred:
+        by_leaf[(_raw_tokens(c.name)[-1] if c.name else "", len(c.shape))][transform] += 1
+    generic = []
+    for (leaf, rank), ops in sorted(by_leaf.items()):
+        op, _ = ops.most_common(1)[0]
+        if op and len(ops) == 1:
+            generic.append(Transform(f"(^|[/.]){re.escape(leaf)}$", op, rank))
+    specific = []
+    if any(t for _, _, t, _ in inferred):
+        check = Rules(list(rules) + generic)
+        for c, m, transform, _ in triples:
+            got = check.apply(c.name, len(c.shape)).transform
+            if got != transform:
+                specific.append(Transform(f"^{re.escape(c.name)}$", transform or "none", len(c.shape)))
+    rules += specific + generic
+    if generic or specific:
+        ops = Counter(t for _, _, t, _ in inferred if t)
+        sentences.append("TensorFlow kernels are PyTorch weights with their axes reordered: "
+                         + ", ".join(f"{n} x {op}" for op, n in ops.items()))
+
+    # 6. nothing else may be mapped onto a model variable by these rules
+    # The guarantee, checked on every name: the rules reproduce every pair exactly (drops for other entries are
+    # exact names, so adding them cannot change a pair), and map nothing else onto a model variable.
+    final = Rules(list(rules))
+    claimed = {m.name for _, m, _, _ in triples} | {m.name for m, _, _ in state.ambiguous.values()}
+    partner = {id(c): (m, transform) for c, m, transform, _ in triples}
+    drops = []
+    for c in c_items:
+        mapped = final.apply(c.name, len(c.shape))
+        if id(c) in partner:
+            m, transform = partner[id(c)]
+            if mapped.name != m.name or mapped.dropped or (mapped.transform or None) != transform and not (
+                    transform is None and mapped.transform == "none"):
+                raise AssertionError(f"derived rules map {c.name} to {mapped}, expected {m.name} ({transform})")
+        elif mapped.name in claimed and not mapped.dropped:
+            drops.append(Drop(f"^{re.escape(c.name)}$"))
+    return Rules(drops + rules), sentences
+
+
+class _Cached:
+    """A rule list's mapping of names, memoised (derivation asks for the same names several times)."""
+
+    def __init__(self, rules: list):
+        self.rules = Rules(list(rules))
+        self.cache: dict[str, object] = {}
+
+    def name(self, name: str) -> str | None:
+        out = self.cache.get(name)
+        if out is None:
+            out = self.cache[name] = self.rules.rename(name)
+        return out
+
+
+def _digits_differ(a: str, b: str) -> bool:
+    return re.findall(r"\d+", a) != re.findall(r"\d+", b)
+
+
+def _number_shift(a: str, b: str) -> tuple[str, int, bool] | None:
+    """If ``a`` and ``b`` differ only in one auto-number, the (pattern, offset, bare-zero) that maps a to b."""
+    ta, tb = _raw_tokens(a), _raw_tokens(b)
+    if len(ta) != len(tb):
+        return None
+    diffs = [(x, y) for x, y in zip(ta, tb) if x != y]
+    if len(diffs) == 1:
+        x, y = diffs[0]
+        mx, my = _NUMBERED_RAW.match(x), _NUMBERED_RAW.match(y)
+        wx = mx.group(1) if mx else x
+        wy = my.group(1) if my else y
+        if wx != wy or not (mx or my):
+            if x.isdigit() and y.isdigit():  # PyTorch style: layer.10 -> layer.11
+                i = ta.index(x) if ta.count(x) == 1 else None
+                if i is None or i == 0:
+                    return None
+                return (f"{ta[i - 1]}.{{n}}", int(y) - int(x), False) if "." in a else None
+            return None
+        nx = int(mx.group(3)) if mx else 0
+        ny = int(my.group(3)) if my else 0
+        sep = (mx or my).group(2)
+        return (f"{wx}{sep}{{n}}", ny - nx, not (mx and my))
+    return None
+
+
+def _number_in(name: str, pattern: str) -> int:
+    head, tail = pattern.split("{n}")
+    m = re.search(f"(?<![^/.]){re.escape(head)}(\\d+){re.escape(tail)}(?![^/.])", name)
+    return int(m.group(1)) if m else 0
+
+
+def _prefix_sentence(rule: Prefix, n: int, sep: str) -> str:
+    if not rule.old:
+        return f"the model adds the prefix `{rule.new}` ({n} variable{'s' if n != 1 else ''})"
+    if not rule.new:
+        return f"the model drops the prefix `{rule.old}` ({n} variable{'s' if n != 1 else ''})"
+    what = "scope" if rule.old.endswith(sep) or rule.old.endswith("/") or rule.old.endswith(".") else "prefix"
+    return f"{what} `{rule.old}` was renamed to `{rule.new}` ({n} variable{'s' if n != 1 else ''})"
+
+
+def _renumber_sentence(rule: Renumber, n: int, new_names: list[str]) -> str:
+    word = rule.pattern.replace("{n}", "").rstrip("_.-")
+    first = rule._write(rule.start)
+    if rule.offset > 0:
+        head = (f"{rule.offset} `{word}` layer{'s were' if rule.offset > 1 else ' was'} inserted before "
+                f"`{first}`: every later number shifted by {rule.offset}")
+    elif rule.start + rule.offset > 0:
+        gone = ", ".join(f"`{rule._write(n)}`" for n in range(rule.start + rule.offset, rule.start))
+        head = (f"{gone} of the checkpoint {'were' if rule.offset < -1 else 'was'} removed from the model: "
+                f"`{first}` and later load into `{rule._write(rule.start + rule.offset)}` and later")
+    else:
+        head = (f"auto-numbered names start lower in the model: `{first}` of the checkpoint is "
+                f"`{rule._write(rule.start + rule.offset)}` (numbers shifted by {rule.offset})")
+    tail = f"; new in the model: {', '.join(f'`{x}`' for x in new_names[:4])}" if new_names else ""
+    return f"{head} ({n} variable{'s' if n != 1 else ''}){tail}"

@@ -1,0 +1,502 @@
+"""Alignment: infer how checkpoint names became model names, pair every value it can prove, and refuse to guess.
+
+Stages, each on what the previous ones left unpaired (exact matches under the framework's own rules come first):
+
+1. **conventions**: names equal once separators, case, ``layer_0``/``layer.0`` and TF/PyTorch leaf vocabulary are
+   normalised (``names.canonical``); the leaf classes decide the value transform.
+2. **prefix rules**: ``old scope -> new scope`` (including added or removed prefixes), proposed by pairs that share
+   their longest common name suffix, accepted greedily by how many pairs they explain; equal-support rules that
+   compete for the same variables make those variables ambiguous instead.
+3. **numbering**: in auto-numbered families (``dense``, ``dense_1``, ... / ``layer.0``, ``layer.1``, ...) the
+   hypotheses "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best
+   hypothesis is applied (overriding exact-name pairs it proves wrong: after an inserted layer, ``bn_10`` of the
+   checkpoint belongs to the model's ``bn_11``); tied hypotheses make the differing variables ambiguous.
+4. **composition**: layers of a family left over pair only if their composition (members and shapes) is unique on
+   both sides (reordered layers).
+
+Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import Catalog
+from ..model.spec import ModelSpec, VariableSpec
+from .compare import BY_FULL_NAME, BY_KEY, BY_OBJECT_PATH, LOADED, MISMATCHED, UNUSED, Diagnosis, compare
+from .names import canonical, strip_name, transform_for
+
+_MAX_CANDIDATES = 32  # a suffix shared by more checkpoint entries than this proposes no rule (too unspecific)
+_W = "<w>"  # framework-neutral marker of a layer's main weight in canonical keys
+
+
+@dataclass
+class Pair:
+    model: str  # model variable name
+    checkpoint: str  # checkpoint key
+    transform: str | None
+    rule: str | None  # the inference stage / rule that proved it; None for exact matches
+    evidence: str
+    exact: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "checkpoint": self.checkpoint, "transform": self.transform, "rule": self.rule,
+                "evidence": self.evidence}
+
+
+@dataclass
+class Ambiguity:
+    model: str
+    candidates: list[str]
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "candidates": self.candidates, "reason": self.reason}
+
+
+@dataclass(eq=False)
+class _Item:
+    """One side of a potential pair: a model variable or a checkpoint entry."""
+
+    name: str  # the name rules speak about (checkpoint: key or full_name; model: name or object path)
+    tokens: tuple[str, ...]
+    leaf: str | None
+    shape: tuple[int, ...]
+    dtype: str
+    ref: Any  # VariableSpec or TensorInfo
+    prefix_rules: list[tuple[tuple, tuple]] = field(default_factory=list)
+    key: tuple[str, ...] = ()  # tokens plus the weight marker; what matching compares
+
+    def __post_init__(self):
+        self.rekey()
+
+    def rekey(self) -> None:
+        self.key = self.tokens + (_W,) if self.leaf else self.tokens
+
+
+@dataclass
+class _State:
+    casts: bool
+    pairs: dict[int, tuple[_Item, _Item, str | None, str, str]] = field(default_factory=dict)  # id(m) -> pair
+    taken_c: set[int] = field(default_factory=set)
+    ambiguous: dict[int, tuple[_Item, list[_Item], str]] = field(default_factory=dict)
+
+    def free(self, item: _Item, side: str) -> bool:
+        return id(item) not in (self.pairs if side == "m" else self.taken_c) and id(item) not in self.ambiguous
+
+    def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
+        if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
+            return False, None
+        if c.leaf == m.leaf:  # the common case, kept cheap: same convention, no transform
+            return c.shape == m.shape, None
+        return transform_for(c.leaf, m.leaf, c.shape, m.shape)
+
+    def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str) -> None:
+        self.pairs[id(m)] = (c, m, transform, stage, evidence)
+        self.taken_c.add(id(c))
+
+    def drop_pair(self, m: _Item) -> None:
+        c, *_ = self.pairs.pop(id(m))
+        self.taken_c.discard(id(c))
+
+
+def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None):
+    """Pairs (exact and inferred), ambiguities, and the leftovers. See ``align`` for the public result."""
+    d = diagnosis or compare(catalog, spec)
+    object_mode = d.object_root is not None
+    name_mode_object_ckpt = not object_mode and any(t.full_name for t in catalog.values())
+
+    def ckpt_name(info) -> str:
+        if object_mode:
+            return info.object_path or strip_name(info.name)
+        if name_mode_object_ckpt and info.full_name:
+            return info.full_name
+        return strip_name(info.name)
+
+    def model_name(var: VariableSpec) -> str:
+        if object_mode and var.object_path:
+            return f"{d.object_root}/{var.object_path}" if d.object_root else var.object_path
+        return var.name
+
+    def item(name, ref, shape, dtype) -> _Item:
+        tokens, leaf = canonical(name)
+        return _Item(name, tokens, leaf, tuple(shape), dtype, ref)
+
+    state = _State(casts=spec.casts_dtypes)
+    m_items = [item(model_name(r.variable), r.variable, r.variable.shape, r.variable.dtype) for r in d.weights()]
+    by_var = {id(i.ref): i for i in m_items}
+    c_items = [item(ckpt_name(r.entry), r.entry, r.entry.shape, r.entry.dtype) for r in d.entries
+               if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
+    by_entry = {id(i.ref): i for i in c_items}
+    how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)"}
+    for r in d.weights(LOADED):
+        state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
+                  how.get(r.matched_by, "same name") + (f"; {r.note}" if r.note else ""))
+
+    _conventions(state, c_items, m_items)
+    _prefix_rules(state, c_items, m_items, numeric=False)
+    _numbering(state, c_items, m_items)
+    _prefix_rules(state, c_items, m_items, numeric=True)
+    _leftover_candidates(state, c_items, m_items)
+    return d, state, c_items, m_items
+
+
+def _pool(state: _State, c_items, m_items):
+    taken_c, pairs, ambiguous = state.taken_c, state.pairs, state.ambiguous
+    return ([c for c in c_items if id(c) not in taken_c and id(c) not in ambiguous],
+            [m for m in m_items if id(m) not in pairs and id(m) not in ambiguous])
+
+
+def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
+    """Pair items whose keys are equal and unique on both sides; return how many were paired."""
+    pool_c, pool_m = _pool(state, c_items, m_items)
+    cs: dict[tuple, list[_Item]] = defaultdict(list)
+    for c in pool_c:
+        cs[c.key].append(c)
+    ms: dict[tuple, list[_Item]] = defaultdict(list)
+    for m in pool_m:
+        ms[m.key].append(m)
+    paired = 0
+    for key, models in ms.items():
+        candidates = cs.get(key, [])
+        if len(models) == 1 and len(candidates) == 1:
+            ok, transform = state.compatible(candidates[0], models[0])
+            if ok:
+                state.add(candidates[0], models[0], transform, stage, evidence(candidates[0], models[0], transform))
+                paired += 1
+    return paired
+
+
+def _shapes(c: _Item, m: _Item, transform: str | None) -> str:
+    return f"shape {list(c.shape)}" + (f" -> {list(m.shape)} by {transform}" if transform else " agrees")
+
+
+def _conventions(state, c_items, m_items) -> None:
+    def evidence(c, m, t):
+        return f"names agree once conventions are normalised (`{c.name}` ~ `{m.name}`); {_shapes(c, m, t)}"
+
+    _equal_keys(state, c_items, m_items, "conventions", evidence)
+    # TF names some weights by the variable itself (``word_embeddings``) where PyTorch adds ``.weight``.
+    pool_c, pool_m = _pool(state, c_items, m_items)
+    bare_c = defaultdict(list)
+    for c in pool_c:
+        bare_c[c.tokens if c.leaf in (None, "weight") else None].append(c)
+    bare_m = defaultdict(list)
+    for m in pool_m:
+        bare_m[m.tokens if m.leaf in (None, "weight") else None].append(m)
+    for tokens, models in bare_m.items():
+        cands = bare_c.get(tokens, []) if tokens is not None else []
+        if len(models) == 1 and len(cands) == 1 and (cands[0].leaf is None) != (models[0].leaf is None):
+            ok, t = state.compatible(cands[0], models[0])
+            if ok:
+                state.add(cands[0], models[0], t, "conventions", evidence(cands[0], models[0], t))
+
+
+def _layer_of(m: _Item) -> tuple:
+    """The layer a variable belongs to: its key without the last token (``dense/kernel`` -> ``dense``)."""
+    return m.key[:-1]
+
+
+def _unnumbered(key: tuple) -> tuple:
+    return tuple(t for t in key if not t.isdigit())
+
+
+def _numeric_only(pc: tuple, pm: tuple) -> bool:
+    """Prefixes that differ only in auto-numbers (``dense_3`` vs ``dense``): a renumbering, not a rename."""
+    return [t for t in pc if not t.isdigit()] == [t for t in pm if not t.isdigit()]
+
+
+def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
+    while True:
+        pool_c, pool_m = _pool(state, c_items, m_items)
+        if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
+            masked = {_unnumbered(c.key) for c in pool_c}
+            pool_m = [m for m in pool_m if _unnumbered(m.key) not in masked]
+        if not pool_c or not pool_m:
+            return
+        # Each model variable proposes rules from the checkpoint entries sharing its longest common suffix.
+        # Checkpoint suffixes are indexed one depth at a time (depth i: the first i tokens are the prefix) and
+        # the search stops once no deeper entry could share a longer suffix: a rename is usually settled at
+        # depth 1 or 2 without indexing every suffix of every name.
+        best: dict[int, tuple[int, list]] = {}  # id(m) -> (suffix length, [(checkpoint prefix, c)])
+        longest = max(len(c.key) for c in pool_c)
+        for depth in range(1, longest):
+            need = min((best[id(m)][0] if id(m) in best else 1) for m in pool_m)
+            if longest - depth < need:
+                break
+            index: dict[tuple, list[tuple[tuple, _Item]]] = defaultdict(list)
+            for c in pool_c:
+                if len(c.key) > depth:
+                    index[c.key[depth:]].append((c.key[:depth], c))
+            for m in pool_m:
+                key = m.key
+                have = best.get(id(m), (1, None))[0]
+                for j in range(len(key) - have + 1):
+                    hits = index.get(key[j:])
+                    if hits:
+                        length = len(key) - j
+                        if id(m) in best and best[id(m)][0] == length:
+                            best[id(m)][1].append(hits)
+                        else:
+                            best[id(m)] = (length, [hits])  # lists by reference: suffixes can be very common
+                        break
+        proposals: dict[tuple, list[tuple[_Item, _Item, str | None]]] = defaultdict(list)
+        deep: set[tuple] = set()  # rules with a pair that shares more than the leaf name
+        for m in pool_m:
+            if id(m) not in best:
+                continue
+            length, groups = best[id(m)]
+            if sum(map(len, groups)) > _MAX_CANDIDATES:
+                continue
+            pm = m.key[:len(m.key) - length]
+            for pc, c in itertools.chain.from_iterable(groups):
+                ok, transform = state.compatible(c, m)
+                if ok and pc != pm and (numeric or not _numeric_only(pc, pm)):
+                    proposals[(pc, pm)].append((c, m, transform))
+                    if length > 1:
+                        deep.add((pc, pm))
+        if not proposals:
+            return
+        support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
+        best = max(support.values())
+        top = [rule for rule, s in support.items() if s == best]
+        owners_m: dict[int, set] = defaultdict(set)
+        owners_c: dict[int, set] = defaultdict(set)
+        for rule in top:
+            for c, m, _ in proposals[rule]:
+                owners_m[id(m)].add(rule)
+                owners_c[id(c)].add(rule)
+        clean = [r for r in top if all(len(owners_m[id(m)]) == 1 and len(owners_c[id(c)]) == 1
+                                       for c, m, _ in proposals[r])]
+        # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
+        # replaced layer (a new head) as a renamed one: say so instead of pairing.
+        anchored = any(stage == "exact" for *_x, stage, _e in state.pairs.values())
+        weak = [r for r in clean if anchored and r not in deep and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
+        for rule in weak:
+            for c, m, _ in proposals[rule]:
+                state.ambiguous.setdefault(id(m), (m, [c], "a single layer under another name, next to layers that "
+                                                         "load by name: renamed, or replaced by a new layer?"))
+        clean = [r for r in clean if r not in weak]
+        if weak and not clean:
+            continue
+        if not clean:  # equally good explanations compete for the same variables: refuse to choose
+            for rule in top:
+                for c, m, _ in proposals[rule]:
+                    if len(owners_m[id(m)]) > 1 or len(owners_c[id(c)]) > 1:
+                        cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
+                        state.ambiguous.setdefault(id(m), (m, list(dict.fromkeys(cands)),
+                                                           "several renamings explain it equally well"))
+            continue
+        for pc, pm in clean:
+            for c in pool_c:
+                if c.key[:len(pc)] == pc and state.free(c, "c"):
+                    c.tokens = pm + c.tokens[len(pc):]
+                    c.rekey()
+                    c.prefix_rules.append((pc, pm))
+            n = best
+
+            def evidence(c, m, t, pc=pc, pm=pm, n=n):
+                return (f"scope `{'/'.join(pc) or '(root)'}` -> `{'/'.join(pm) or '(root)'}` explains {n} "
+                        f"variable(s); {_shapes(c, m, t)}")
+
+            _equal_keys(state, c_items, m_items, "prefix", evidence)
+
+
+# -- numbering ------------------------------------------------------------------------------------------------
+
+def _numbered_key(key: tuple[str, ...], words: set[str]) -> tuple[str, ...]:
+    """Make Keras' implicit number explicit: ``dense`` is ``dense 0`` when some ``dense_N`` exists."""
+    out = []
+    for i, t in enumerate(key):
+        out.append(t)
+        if t in words and (i + 1 == len(key) or not key[i + 1].isdigit()):
+            out.append("0")
+    return tuple(out)
+
+
+def _numbering(state: _State, c_items, m_items) -> None:
+    pool_c, pool_m = _pool(state, c_items, m_items)
+    if not pool_c and not pool_m:
+        return
+    words = {k[i - 1] for it in itertools.chain(c_items, m_items) for k in [it.key]
+             for i in range(1, len(k)) if k[i].isdigit() and not k[i - 1].isdigit()}
+    nkey = {id(it): _numbered_key(it.key, words) for it in itertools.chain(c_items, m_items)}
+    touched = set()  # families that hold a value nobody took
+    for it in itertools.chain(pool_c, pool_m):
+        k = nkey[id(it)]
+        touched.update((p, k[:p]) for p, t in enumerate(k) if p > 0 and t.isdigit())
+    families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
+    for side, items in (("c", c_items), ("m", m_items)):
+        for it in items:
+            k = nkey[id(it)]
+            for p, t in enumerate(k):
+                if p > 0 and t.isdigit() and (p, k[:p]) in touched:
+                    families.setdefault((p, k[:p]), {"c": {}, "m": {}})[side].setdefault(int(t), {})[k[p + 1:]] = it
+    # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
+    for (p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
+        if fam["c"] and fam["m"] and _has_free(state, fam):
+            _family(state, "/".join(prefix), fam["c"], fam["m"])
+
+
+def _has_free(state: _State, fam) -> bool:
+    """Does the family still hold a value nobody took, on either side? (An extra checkpoint layer among
+    identical ones makes every name-pairing after it doubtful.)"""
+    return any(id(it) not in state.taken_c for layer in fam["c"].values() for it in layer.values()) or \
+        any(id(it) not in state.pairs and id(it) not in state.ambiguous
+            for layer in fam["m"].values() for it in layer.values())
+
+
+def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
+    score = 0
+    for member, c in c_layer.items():
+        m = m_layer.get(member)
+        if m is not None:
+            score += 1 if state.compatible(c, m)[0] else -1
+    return score
+
+
+def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]) -> None:
+    numbers = sorted(lc)
+    identity = [_layer_score(state, lc[n], lm[n]) if n in lm else 0 for n in numbers]
+    offsets = {1, -1, 2, -2, 3, -3} if len(numbers) <= 256 else {1, -1}
+    free_c = [n for n in numbers if any(id(it) not in state.taken_c for it in lc[n].values())]
+    free_m = [n for n in lm if any(id(it) not in state.pairs for it in lm[n].values())]
+    if len(free_c) * len(free_m) <= 4_096:  # offsets suggested by compatible layers nobody has paired yet
+        diffs = Counter(nm - nc for nc in free_c for nm in free_m
+                        if nm != nc and len(lc[nc]) == len(lm[nm]) and _layer_score(state, lc[nc], lm[nm]) > 0)
+        offsets |= {d for d, _ in diffs.most_common(3)}
+    # Hypothesis (d, k): checkpoint numbers >= k move by d (an insertion before k when d > 0); when d < 0,
+    # layers k .. k-d-1 were removed and numbers >= k-d move down by -d. Numbers below k keep their number.
+    hypotheses: list[tuple[int, int, int]] = [(sum(identity), 0, numbers[0])]  # (score, offset, from)
+    prefix = [0]
+    for score in identity:
+        prefix.append(prefix[-1] + score)
+    for d in sorted(offsets - {0}, key=abs):
+        shifted = [_layer_score(state, lc[n], lm[n + d]) if n + d in lm else 0 for n in numbers]
+        suffix = [0] * (len(numbers) + 1)
+        for i in range(len(numbers) - 1, -1, -1):
+            suffix[i] = suffix[i + 1] + shifted[i]
+        hypotheses.append((suffix[0], d, None))  # every number moves (names auto-numbered differently)
+        for i, k in enumerate(numbers[1:] if d > 0 else numbers, start=1 if d > 0 else 0):
+            start = i if d > 0 else _first_at_least(numbers, k - d)
+            hypotheses.append((prefix[i] + suffix[start], d, k))
+    best = max(h[0] for h in hypotheses)
+    if best <= 0:
+        return
+    winners = [h for h in hypotheses if h[0] == best]
+    mappings = [_mapping(numbers, d, k) for _, d, k in winners]
+    if len(winners) == 1 and winners[0][1] == 0:
+        _compositions(state, family, lc, lm)  # the names are right; reordered leftovers may remain
+        return
+    if len(winners) > 1:  # no renumbering stands out: unique compositions may still settle some layers
+        _compositions(state, family, lc, lm)
+    agreed = {n for n in numbers if len({mp[n] for mp in mappings}) == 1}
+    reason = f"`{family}` layers could be renumbered in several ways that fit equally well"
+    for n in numbers:
+        targets = {mp[n] for mp in mappings} - {None}
+        for member, c in lc[n].items():
+            for t in targets:
+                m = lm.get(t, {}).get(member)
+                if m is None:
+                    continue
+                if n in agreed:
+                    _claim(state, c, m, family, winners[0][1], winners[0][2], best)
+                else:
+                    cands = [lc[n2][member] for n2 in numbers
+                             if member in lc[n2] and any(mp[n2] == t for mp in mappings)]
+                    _make_ambiguous(state, m, cands, reason)
+    for n in numbers:  # checkpoint layers that no winning hypothesis keeps are not exact matches either
+        if n not in agreed or agreed and next(iter(mappings))[n] is None:
+            for c in lc[n].values():
+                _release(state, c)
+    _compositions(state, family, lc, lm)
+
+
+def _first_at_least(numbers: list[int], value: int) -> int:
+    return bisect.bisect_left(numbers, value)
+
+
+def _mapping(numbers: list[int], d: int, k: int | None) -> dict[int, int | None]:
+    if k is None:
+        return {n: n + d for n in numbers}
+    if d >= 0:
+        return {n: n + d if n >= k else n for n in numbers}
+    return {n: n if n < k else None if n < k - d else n + d for n in numbers}
+
+
+def _release(state: _State, c: _Item) -> None:
+    """Undo an exact pair of a checkpoint value that a renumbering shows to be wrong."""
+    if id(c) in state.taken_c:
+        for mid, (c2, m2, _t, stage, _e) in list(state.pairs.items()):
+            if c2 is c and stage == "exact":
+                state.drop_pair(m2)
+
+
+def _claim(state: _State, c: _Item, m: _Item, family: str, d: int, k: int, score: int) -> None:
+    ok, transform = state.compatible(c, m)
+    if not ok or id(m) in state.ambiguous:
+        return
+    current = state.pairs.get(id(m))
+    if current is not None:
+        if current[0] is c:
+            return
+        state.drop_pair(m)
+    if id(c) in state.taken_c:  # c was exact-paired with another model variable that the renumbering frees
+        for mid, (c2, *_rest) in list(state.pairs.items()):
+            if c2 is c:
+                state.pairs.pop(mid)
+        state.taken_c.discard(id(c))
+    where = f"from {k} on " if k is not None else "all "
+    state.add(c, m, transform, "numbering",
+              f"`{family}` numbers {where}shifted by {d:+d}: {score} variables agree in shape under this "
+              f"renumbering; {_shapes(c, m, transform)}")
+
+
+def _make_ambiguous(state: _State, m: _Item, cands: list[_Item], reason: str) -> None:
+    if id(m) in state.pairs:
+        if state.pairs[id(m)][3] == "composition":
+            return  # settled by a unique composition
+        state.drop_pair(m)
+    state.ambiguous.setdefault(id(m), (m, list(dict.fromkeys(cands)), reason))
+
+
+def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]) -> None:
+    """Left-over layers pair when their composition (members, shapes) is unique on both sides."""
+    def free_layer(layer, side):
+        return all(state.free(it, side) for it in layer.values())
+
+    def signature(layer):
+        return tuple(sorted((member, it.shape) for member, it in layer.items()))
+
+    rest_c = {n: layer for n, layer in lc.items() if free_layer(layer, "c")}
+    rest_m = {n: layer for n, layer in lm.items() if free_layer(layer, "m")}
+    sig_c = Counter(signature(layer) for layer in rest_c.values())
+    sig_m = Counter(signature(layer) for layer in rest_m.values())
+    for nm, m_layer in rest_m.items():
+        sig = signature(m_layer)
+        if sig_m[sig] != 1 or sig_c[sig] != 1:
+            continue
+        nc = next(n for n, layer in rest_c.items() if signature(layer) == sig)
+        for member, m in m_layer.items():
+            c = rest_c[nc][member]
+            ok, transform = state.compatible(c, m)
+            if ok:
+                state.add(c, m, transform, "composition",
+                          f"the only `{family}` layer left whose members and shapes match ({family}_{nc} -> "
+                          f"{family}_{nm}); {_shapes(c, m, transform)}")
+
+
+def _leftover_candidates(state: _State, c_items, m_items) -> None:
+    """Unpaired model variables with same-shaped, same-kind checkpoint leftovers: listed, never applied."""
+    pool_c, pool_m = _pool(state, c_items, m_items)
+    by_shape: dict[tuple, list[_Item]] = defaultdict(list)
+    for c in pool_c:
+        by_shape[(c.key[-1] if c.key else "", c.shape)].append(c)
+    for m in pool_m:
+        cands = by_shape.get((m.key[-1] if m.key else "", m.shape), [])
+        if 0 < len(cands) <= 5:
+            state.ambiguous[id(m)] = (m, cands, "same shape and kind, but no naming evidence")

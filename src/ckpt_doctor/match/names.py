@@ -1,0 +1,96 @@
+"""Name conventions, reduced to canonical tokens so that the same variable matches across frameworks.
+
+``bert/encoder/layer_0/attention/self/query/kernel`` (TensorFlow) and
+``bert.encoder.layer.0.attention.self.query.weight`` (PyTorch) both become
+``bert encoder layer 0 attention self query`` with leaf class ``kernel`` vs ``weight``: equal tokens, and the
+leaf classes decide the value transform (a TF kernel is a transposed / permuted PyTorch weight).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+ATTRIBUTE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+_SPLIT = re.compile(r"[/.]+")
+_NUMBERED = re.compile(r"^(.*?[a-z][a-z0-9]*?)_(\d+)$")  # dense_3, layer_0, conv4_1 (not a bare number)
+
+# Leaf names that mean "the layer's main weight"; they are dropped from the canonical tokens (PyTorch's
+# ``word_embeddings.weight`` is TF's ``word_embeddings``) and remembered as the leaf class.
+WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scale": "scale",
+                 "embeddings": "embedding", "depthwise_kernel": "kernel"}
+# Leaves that are renamed between frameworks but are not "the weight".
+LEAF_SYNONYMS = {"beta": "bias", "moving_mean": "running_mean", "moving_variance": "running_var",
+                 "running_variance": "running_var"}
+
+# How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
+# [k..., in, out] -> [out, in, k...].
+_KERNEL_TO_WEIGHT = {2: (1, 0), 3: (2, 1, 0), 4: (3, 2, 0, 1), 5: (4, 3, 0, 1, 2)}
+_WEIGHT_TO_KERNEL = {rank: tuple(perm.index(i) for i in range(rank)) for rank, perm in _KERNEL_TO_WEIGHT.items()}
+
+
+def strip_name(name: str) -> str:
+    """The name without TF's output index and object-attribute suffix."""
+    if name.endswith(ATTRIBUTE_SUFFIX):
+        name = name[:-len(ATTRIBUTE_SUFFIX)]
+    head, sep, tail = name.rpartition(":")
+    return head if sep and tail.isdigit() else name
+
+
+@lru_cache(maxsize=None)
+def _token(raw: str) -> tuple[str, ...]:
+    t = raw.lower().replace("-", "_").strip("_")
+    m = _NUMBERED.match(t)
+    return (m.group(1), m.group(2)) if m else (t,) if t else ()
+
+
+def canonical(name: str) -> tuple[tuple[str, ...], str | None]:
+    """(canonical tokens, leaf class) of a variable name; leaf class is "kernel", "weight", "scale",
+    "embedding" for a layer's main weight (dropped from the tokens), else None."""
+    parts = [p for p in _SPLIT.split(strip_name(name)) if p]
+    tokens: list[str] = []
+    for p in parts:
+        tokens.extend(_token(p))
+    leaf = None
+    if tokens and tokens[-1] in WEIGHT_LEAVES:
+        leaf = WEIGHT_LEAVES[tokens.pop()]
+    elif tokens and tokens[-1] in LEAF_SYNONYMS:
+        tokens[-1] = LEAF_SYNONYMS[tokens[-1]]
+    return tuple(tokens), leaf
+
+
+def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tuple[int, ...],
+                  model_shape: tuple[int, ...]) -> tuple[bool, str | None]:
+    """(compatible, transform) for moving a checkpoint value into a model variable.
+
+    The transform follows from the leaf classes alone (TF ``kernel`` -> PyTorch ``weight`` is always permuted),
+    never from shapes: a square kernel is transposed too. Shapes then have to agree after the transform.
+    """
+    perm = None
+    if ckpt_leaf == "kernel" and model_leaf == "weight":
+        perm = _KERNEL_TO_WEIGHT.get(len(ckpt_shape))
+    elif ckpt_leaf == "weight" and model_leaf == "kernel":
+        perm = _WEIGHT_TO_KERNEL.get(len(ckpt_shape))
+    if perm is None:
+        return tuple(ckpt_shape) == tuple(model_shape), None
+    moved = tuple(ckpt_shape[i] for i in perm)
+    return moved == tuple(model_shape), transform_name(perm)
+
+
+def transform_name(perm: tuple[int, ...]) -> str:
+    return "transpose" if perm == (1, 0) else "permute(" + ",".join(map(str, perm)) + ")"
+
+
+def parse_transform(text: str) -> tuple[int, ...] | None:
+    """The axis permutation of a transform name ("transpose" reverses 2-D; "permute(3,2,0,1)"); None = none."""
+    if text in (None, "", "none"):
+        return None
+    if text == "transpose":
+        return (1, 0)
+    m = re.fullmatch(r"permute\(([\d,\s]+)\)", text)
+    if not m:
+        raise ValueError(f"unknown transform {text!r} (expected 'transpose' or 'permute(a,b,...)')")
+    perm = tuple(int(x) for x in m.group(1).split(","))
+    if sorted(perm) != list(range(len(perm))):
+        raise ValueError(f"{text!r} is not a permutation of axes 0..{len(perm) - 1}")
+    return perm

@@ -1,0 +1,70 @@
+"""``align``: what changed (one sentence per rule), the proven pairs with their evidence, what stays open, the fix."""
+
+from __future__ import annotations
+
+from ..match.align import Alignment
+from .collapse import collapse
+from .text import table
+
+_LIMIT = 30
+
+
+def fix_code(a: Alignment, framework: str) -> tuple[str, str]:
+    """(title, code) of the fix in the model's framework."""
+    if framework == "torch" or framework == "state_dict":
+        return "PyTorch", a.torch_code()
+    if framework == "tf2":
+        return "TF2 / Keras", a.tf2_assign_code()
+    if framework == "tf1":
+        amap = a.assignment_map()
+        return "TF1", a.saver_var_list_code() + "\n\n# or, before initialising the variables:\n" + \
+            f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {amap!r})"
+    return "any framework (rules file)", a.rules.to_yaml().rstrip()
+
+
+def render_why(a: Alignment, rules_path: str | None = None) -> list[str]:
+    lines = []
+    if a.sentences:
+        lines.append("What changed:")
+        lines += [f"  - {s}" for s in a.sentences]
+    return lines
+
+
+def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True) -> str:
+    d = a.diagnosis
+    inferred = a.inferred
+    lines = [f"checkpoint: {d.checkpoint.path} ({d.checkpoint.format})",
+             f"model:      {d.model.source or d.model.framework} ({len(d.model.variables)} variables)", "",
+             f"{len(a.pairs) - len(inferred)} pairs by exact name, {len(inferred)} inferred, "
+             f"{len(a.ambiguous)} ambiguous (not applied), {len(a.missing)} new in the model, "
+             f"{len(a.unused)} checkpoint values unused."]
+    lines += [""] + render_why(a) if a.sentences else []
+    if show_pairs and inferred:
+        lines += ["", "Inferred pairs (model <- checkpoint):"]
+        rows = []
+        for pattern, members in collapse([p.model for p in inferred])[:_LIMIT]:
+            p = inferred[members[0]]
+            src = collapse([a.checkpoint_names[inferred[i].checkpoint] for i in members])
+            rows.append([pattern, "<-", src[0][0] if len(src) == 1 else f"{len(members)} entries",
+                         p.transform or "", f"({len(members)})" if len(members) > 1 else ""])
+        lines += ["  " + r for r in table(rows, "lllll")]
+        lines.append(f"  evidence, e.g.: {inferred[0].evidence}")
+    if a.ambiguous:
+        lines += ["", "Ambiguous: several checkpoint values fit and nothing tells them apart (not applied):"]
+        for amb in a.ambiguous[:_LIMIT]:
+            lines.append(f"  {amb.model}: {', '.join(amb.candidates[:4])}"
+                         f"{' ...' if len(amb.candidates) > 4 else ''} ({amb.reason})")
+        if len(a.ambiguous) > _LIMIT:
+            lines.append(f"  ... and {len(a.ambiguous) - _LIMIT} more")
+    for title, names in (("New in the model (keep their initial values)", a.missing),
+                         ("Unused checkpoint values", a.unused)):
+        if names:
+            lines += ["", f"{title}: {len(names)}"]
+            lines += [f"  {pattern}" for pattern, _ in collapse(names)[:_LIMIT]]
+    if inferred:
+        label, code = fix_code(a, d.model.framework)
+        lines += ["", f"Fix ({label}):"] + ["  " + line for line in code.splitlines()]
+        if rules_path:
+            lines.append(f"  (rules written to {rules_path}; check them with: ckpt-doctor diagnose CKPT "
+                         f"--model M --rules {rules_path})")
+    return "\n".join(lines)
