@@ -18,8 +18,12 @@ _STAGE_WORDS = {"composition": "the only layer of its composition: layers were r
                 "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered"}
 # Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
 _VOCABULARY = {"kernel": "weight", "weight": "weight", "gamma": "weight", "scale": "weight", "embeddings": "weight",
-               "beta": "bias", "bias": "bias", "moving_mean": "running_mean", "running_mean": "running_mean",
-               "moving_variance": "running_var", "running_var": "running_var"}
+               "beta": "bias", "bias": "bias", "movingmean": "runningmean", "runningmean": "runningmean",
+               "movingvariance": "runningvar", "runningvar": "runningvar"}
+
+
+def _plain(token: str) -> str:
+    return token.lower().replace("-", "").replace("_", "")
 _NUMBERED_RAW = re.compile(r"^(.*[A-Za-z0-9])([_-])(\d+)$")
 
 
@@ -193,8 +197,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                 subs[f"{na.group(1)}{na.group(2)}{{n}}"][f"{nb}{msep}{{n}}"] += 1
                 mt.pop()
                 continue
-            if a.lower().replace("-", "_").strip("_") == b.lower().replace("-", "_").strip("_") or \
-                    leaf and _VOCABULARY.get(a.lower().strip("_")) == _VOCABULARY.get(b.lower().strip("_"), "?"):
+            if _plain(a) == _plain(b) or leaf and _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
                 subs[a][b] += 1
                 continue
             break  # the rest is a prefix matter

@@ -13,15 +13,17 @@ from functools import lru_cache
 
 ATTRIBUTE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 _SPLIT = re.compile(r"[/.]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NUMBERED = re.compile(r"^(.*?[a-z][a-z0-9]*?)_(\d+)$")  # dense_3, layer_0, conv4_1 (not a bare number)
 
 # Leaf names that mean "the layer's main weight"; they are dropped from the canonical tokens (PyTorch's
 # ``word_embeddings.weight`` is TF's ``word_embeddings``) and remembered as the leaf class.
+# Tokens are compared without underscores and case (``LayerNorm`` = ``layer_norm`` = ``layernorm``).
 WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scale": "scale",
-                 "embeddings": "embedding", "depthwise_kernel": "kernel"}
+                 "embeddings": "embedding", "depthwisekernel": "kernel"}
 # Leaves that are renamed between frameworks but are not "the weight".
-LEAF_SYNONYMS = {"beta": "bias", "moving_mean": "running_mean", "moving_variance": "running_var",
-                 "running_variance": "running_var"}
+LEAF_SYNONYMS = {"beta": "bias", "movingmean": "runningmean", "movingvariance": "runningvar",
+                 "runningvariance": "runningvar"}
 
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
 # [k..., in, out] -> [out, in, k...].
@@ -39,9 +41,11 @@ def strip_name(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def _token(raw: str) -> tuple[str, ...]:
-    t = raw.lower().replace("-", "_").strip("_")
+    t = _CAMEL.sub("_", raw).lower().replace("-", "_").strip("_")
     m = _NUMBERED.match(t)
-    return (m.group(1), m.group(2)) if m else (t,) if t else ()
+    if m:
+        return m.group(1).replace("_", ""), m.group(2)
+    return (t.replace("_", ""),) if t else ()
 
 
 def canonical(name: str) -> tuple[tuple[str, ...], str | None]:
