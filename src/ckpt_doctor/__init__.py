@@ -1,31 +1,57 @@
-"""ckpt-doctor: read, verify and diagnose checkpoints without importing their frameworks."""
+"""ckpt-doctor: read, verify and diagnose checkpoints without importing their frameworks.
 
-from .api import align as align, diagnose as diagnose
-from .catalog import Catalog as Catalog, TensorInfo as TensorInfo
-from .errors import (
-    CheckpointError as CheckpointError,
-    CheckpointNotFoundError as CheckpointNotFoundError,
-    ChecksumError as ChecksumError,
-    CorruptCheckpointError as CorruptCheckpointError,
-    MissingShardError as MissingShardError,
-    ModelError as ModelError,
-    TensorNotFoundError as TensorNotFoundError,
-    UnsupportedError as UnsupportedError,
-)
-from .formats import open_checkpoint as open_checkpoint
-from .formats.discovery import discover as discover, latest_checkpoint as latest_checkpoint
-from .match.align import Alignment as Alignment
-from .match.compare import Diagnosis as Diagnosis
-from .match.rules import Drop, Prefix, Regex, Rename, Renumber, RuleError as RuleError, Rules as Rules, Transform
-from .model import ModelSpec as ModelSpec, VariableSpec as VariableSpec, load_model as load_model
-from .verify import verify as verify
+Public names are resolved on first use (PEP 562), so ``import ckpt_doctor`` and the command line stay fast:
+listing a checkpoint does not pay for the alignment engine, and nothing here imports a framework.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Catalog", "TensorInfo", "open_checkpoint", "latest_checkpoint", "discover", "verify", "diagnose",
-    "Diagnosis", "ModelSpec", "VariableSpec", "load_model", "ModelError", "align", "Alignment", "Rules",
-    "RuleError", "Prefix", "Regex", "Rename", "Renumber", "Drop", "Transform",
-    "CheckpointError", "CheckpointNotFoundError", "ChecksumError", "CorruptCheckpointError",
-    "MissingShardError", "TensorNotFoundError", "UnsupportedError",
-]
+# public name -> module that defines it
+_EXPORTS = {
+    "open_checkpoint": ".formats",
+    "latest_checkpoint": ".formats.discovery",
+    "discover": ".formats.discovery",
+    "verify": ".verify",
+    "diagnose": ".api",
+    "align": ".api",
+    "Catalog": ".catalog",
+    "TensorInfo": ".catalog",
+    "Diagnosis": ".match.compare",
+    "Alignment": ".match.align",
+    "Rules": ".match.rules",
+    "RuleError": ".match.rules",
+    "Prefix": ".match.rules",
+    "Regex": ".match.rules",
+    "Rename": ".match.rules",
+    "Renumber": ".match.rules",
+    "Drop": ".match.rules",
+    "Transform": ".match.rules",
+    "ModelSpec": ".model.spec",
+    "VariableSpec": ".model.spec",
+    "load_model": ".model.load",
+    "CheckpointError": ".errors",
+    "CheckpointNotFoundError": ".errors",
+    "ChecksumError": ".errors",
+    "CorruptCheckpointError": ".errors",
+    "MissingShardError": ".errors",
+    "ModelError": ".errors",
+    "TensorNotFoundError": ".errors",
+    "UnsupportedError": ".errors",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ckpt_doctor' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -10,7 +10,6 @@ import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from .errors import CheckpointError, TensorNotFoundError
 
@@ -39,7 +38,7 @@ class TensorInfo:
     slot_name: str | None = None  # for slots: "m", "v", "momentum", "Adam", ...
     location: str = ""  # where the bytes live, for messages ("model.ckpt.data-00000-of-00001")
     partitions: int = 0  # >0: stored as this many slices, reassembled on read
-    _reader: Callable[[], Any] | None = field(default=None, repr=False)
+    _reader: Callable[[], object] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
@@ -52,8 +51,8 @@ class TensorInfo:
             raise CheckpointError("this entry has no readable value", tensor=self.name)
         return self._reader()
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "nbytes": self.nbytes,
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "nbytes": self.nbytes,
                                "kind": self.kind}
         for key in ("object_path", "full_name", "slot_of", "slot_name"):
             if getattr(self, key) is not None:
@@ -70,7 +69,7 @@ class Catalog(Mapping[str, TensorInfo]):
 
     def __init__(self, path: str | os.PathLike, format: str, tensors: Mapping[str, TensorInfo], *,
                  files: tuple[str, ...] = (), missing_files: tuple[str, ...] = (), notes: tuple[str, ...] = (),
-                 objects: tuple[Any, ...] = ()):
+                 objects: tuple[object, ...] = ()):
         self.path = os.fspath(path)
         self.format = format
         self._tensors = dict(tensors)
@@ -98,8 +97,8 @@ class Catalog(Mapping[str, TensorInfo]):
         """Entries that look like model weights (no optimizer state, counters or object graph)."""
         return [t for t in self._tensors.values() if t.kind not in BOOKKEEPING_KINDS]
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "format": self.format,
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"path": self.path, "format": self.format,
                                "tensors": [t.to_json() for t in self._tensors.values()]}
         if self.missing_files:
             out["missing_files"] = list(self.missing_files)

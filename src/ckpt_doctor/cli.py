@@ -134,8 +134,9 @@ def _demo(args) -> int:
 
 
 def _print_json(obj) -> None:
-    json.dump(obj, sys.stdout, indent=1)
-    sys.stdout.write("\n")
+    # One write of a compact document: json.dump(indent=...) falls back to the pure-Python encoder and
+    # issues a write per token, which dominates listing a large checkpoint.
+    sys.stdout.write(json.dumps(obj) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

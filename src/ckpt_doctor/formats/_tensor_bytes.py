@@ -10,12 +10,13 @@ from ..errors import ChecksumError, CorruptCheckpointError, MissingShardError
 from . import _crc
 from ._wire import WireError, varint
 
-# Read in chunks so that checksumming streams alongside the copy; the only full-size buffer is the result.
-_CHUNK = 8 << 20
+# Read in chunks small enough to stay in the CPU cache between the copy and the checksum; the only full-size
+# buffer is the result (uninitialised: zero-filling it first would cost a pass over memory).
+_CHUNK = 1 << 20
 
 
-def read_range(path: str, offset: int, size: int, tensor: str) -> tuple[bytearray, int]:
-    """Read [offset, offset+size) of ``path`` into a new buffer; return it with its CRC32C."""
+def read_range(path: str, offset: int, size: int, tensor: str):
+    """Read [offset, offset+size) of ``path`` into a new uint8 array; return it with its CRC32C."""
     try:
         f = open(path, "rb")
     except FileNotFoundError:
@@ -26,7 +27,9 @@ def read_range(path: str, offset: int, size: int, tensor: str) -> tuple[bytearra
         if offset + size > end:
             raise CorruptCheckpointError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
                                          f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
-        buf = bytearray(size)
+        import numpy as np
+
+        buf = np.empty(size, dtype=np.uint8)
         view = memoryview(buf)
         f.seek(offset)
         crc = pos = 0
@@ -46,18 +49,16 @@ def check_crc(stored_masked: int, actual: int, path: str, tensor: str) -> None:
                             f"computed {actual:#010x}): the bytes on disk are damaged", path=path, tensor=tensor)
 
 
-def fixed_width_array(buf: bytearray, dtype: str, shape: tuple[int, ...], big_endian: bool):
-    """View ``buf`` as an array of ``dtype`` and ``shape``, swapping bytes in place for big-endian files."""
-    import numpy as np
-
+def fixed_width_array(buf, dtype: str, shape: tuple[int, ...], big_endian: bool):
+    """View the uint8 array ``buf`` as ``dtype`` and ``shape``, swapping bytes in place for big-endian files."""
     dt = to_numpy(dtype)
     if big_endian and dt.itemsize > 1:
         component = dt.itemsize // 2 if dtype.startswith("complex") else dt.itemsize
-        np.frombuffer(buf, dtype=f"u{component}").byteswap(inplace=True)
-    return np.frombuffer(buf, dtype=dt).reshape(shape)
+        buf.view(f"u{component}").byteswap(inplace=True)
+    return buf.view(dt).reshape(shape)
 
 
-def string_array(buf: bytes | bytearray, shape: tuple[int, ...], stored_masked: int, path: str, tensor: str):
+def string_array(buf, shape: tuple[int, ...], stored_masked: int, path: str, tensor: str):
     """Decode a TF DT_STRING tensor: varint lengths, masked CRC of the lengths, then the bytes.
 
     Verifies the length checksum and the entry checksum (which covers the lengths as fixed-width integers,
@@ -65,6 +66,7 @@ def string_array(buf: bytes | bytearray, shape: tuple[int, ...], stored_masked: 
     """
     import numpy as np
 
+    buf = bytes(buf)
     n = math.prod(shape)
     if n > len(buf):  # every element needs at least one length byte
         raise CorruptCheckpointError(f"shape {list(shape)} claims {n} strings but the entry has only {len(buf)} "

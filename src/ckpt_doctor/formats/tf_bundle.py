@@ -14,7 +14,7 @@ from ..catalog import Catalog, TensorInfo
 from ..dtypes import TF_DTYPES
 from ..errors import CorruptCheckpointError, UnsupportedError
 from . import _ordered_code, _sstable, _tensor_bytes, _tf_names
-from ._wire import WireError, fields, packed_varints, to_int32, to_int64
+from ._wire import WireError, fields, packed_varints, to_int32, to_int64, varint
 
 FORMAT = "tf-v2"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -134,6 +134,64 @@ def _shape(value: bytes, index: str, name: str) -> tuple[int, ...]:
 
 
 def _entry(value: bytes, index: str, name: str) -> _Entry:
+    """Decode a BundleEntryProto. The common record (fields 1-6, one-byte tags, small shape) takes a fast path;
+    anything else goes through the general decoder."""
+    fast = _entry_fast(value)
+    if fast is not None:
+        dtype_enum, shape, shard, offset, size, crc, slices = fast
+    else:
+        dtype_enum, shape, shard, offset, size, crc, slices = _entry_general(value, index, name)
+    return _check_entry(dtype_enum, shape, shard, offset, size, crc, slices, index, name)
+
+
+def _entry_fast(b: bytes):
+    """Fields in TF's writing order: dtype(08) shape(12) [shard(18)] [offset(20)] [size(28)] crc(35).
+
+    Returns None for anything unusual (slices, unknown rank, named dims, multi-byte lengths), which the
+    general decoder then handles and validates.
+    """
+    pos, end = 0, len(b)
+    dtype = shard = offset = size = 0
+    if pos < end and b[pos] == 0x08:
+        dtype, pos = varint(b, pos + 1)
+    if pos >= end or b[pos] != 0x12:
+        return None
+    n = b[pos + 1] if pos + 1 < end else 0x80
+    if n & 0x80:
+        return None
+    pos += 2
+    shape_end = pos + n
+    dims = []
+    while pos < shape_end:
+        if b[pos] != 0x12 or pos + 1 >= shape_end:
+            return None
+        m = b[pos + 1]
+        pos += 2
+        if m == 0:
+            dims.append(0)
+            continue
+        if b[pos] != 0x08:
+            return None
+        d, q = varint(b, pos + 1)
+        if q != pos + m or d >= 1 << 63:
+            return None
+        dims.append(d)
+        pos = q
+    if pos != shape_end:
+        return None
+    if pos < end and b[pos] == 0x18:
+        shard, pos = varint(b, pos + 1)
+    if pos < end and b[pos] == 0x20:
+        offset, pos = varint(b, pos + 1)
+    if pos < end and b[pos] == 0x28:
+        size, pos = varint(b, pos + 1)
+    if pos + 5 != end or b[pos] != 0x35:
+        return None
+    crc = int.from_bytes(b[pos + 1:pos + 5], "little")
+    return dtype, tuple(dims), to_int32(shard), to_int64(offset), to_int64(size), crc, ()
+
+
+def _entry_general(value: bytes, index: str, name: str):
     dtype_enum, shape, shard, offset, size, crc, slices = 0, (), 0, 0, 0, 0, []
     for number, _, v in fields(value):
         if number == 1:
@@ -150,6 +208,10 @@ def _entry(value: bytes, index: str, name: str) -> _Entry:
             crc = v
         elif number == 7:
             slices.append(_slice(v))
+    return dtype_enum, shape, shard, offset, size, crc, tuple(slices)
+
+
+def _check_entry(dtype_enum, shape, shard, offset, size, crc, slices, index: str, name: str) -> _Entry:
     if dtype_enum not in TF_DTYPES:
         known = {29: "int4", 30: "uint4", 31: "int2", 32: "uint2", 33: "float4_e2m1fn"}.get(dtype_enum)
         what = f"dtype {known} (enum {dtype_enum}) is not supported" if known else \
@@ -169,7 +231,7 @@ def _entry(value: bytes, index: str, name: str) -> _Entry:
             if start < 0 or (length != -1 and (length < 0 or start + length > dim)):
                 raise CorruptCheckpointError(f"slice {extents} lies outside shape {list(shape)}", path=index,
                                              tensor=name)
-    return _Entry(dtype, shape, shard, offset, size, crc, tuple(slices))
+    return _Entry(dtype, shape, shard, offset, size, crc, slices)
 
 
 def _slice(value: bytes) -> tuple[tuple[int, int], ...]:
