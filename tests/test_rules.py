@@ -1,0 +1,90 @@
+"""The rule language: built from code, dicts and files; applied in order; explained; exported; bad rules rejected."""
+
+import json
+
+import numpy as np
+import pytest
+
+import ckpt_doctor
+from ckpt_doctor import Drop, Prefix, Regex, Rename, Renumber, RuleError, Rules, Transform
+
+
+def test_rules_apply_in_order_and_explain():
+    rules = Rules([Regex("/", "."), Prefix("model_scope.", "net."), Renumber("dense_{n}", 3, -3, True),
+                   Rename("net.head.w", "classifier.weight"), Drop(r"^optimizer\."),
+                   Transform(r"kernel$", "transpose", 2)])
+    assert rules.apply("model_scope/dense_3/kernel", 2).name == "net.dense.kernel"
+    assert rules.apply("model_scope/dense_3/kernel", 2).transform == "transpose"
+    assert rules.apply("model_scope/dense_3/kernel", 1).transform is None  # rank must match
+    assert rules.apply("model_scope/dense_5/bias").name == "net.dense_2.bias"
+    assert rules.apply("model_scope/dense_2/bias").name == "net.dense_2.bias"  # below `from`: unchanged
+    assert rules.apply("model_scope/head/w").name == "classifier.weight"
+    assert rules.apply("optimizer/iter").dropped
+    touched = dict((type(r).__name__ + str(i), names) for i, (r, names) in
+                   enumerate(rules.explain(["model_scope/dense_3/kernel", "other/x"])))
+    assert touched["Regex0"] == ["model_scope/dense_3/kernel", "other/x"]
+    assert touched["Renumber2"] == ["model_scope/dense_3/kernel"]
+
+
+def test_rename_is_final_so_swaps_stay_swaps():
+    rules = Rules([Rename("a", "b"), Rename("b", "a")])
+    assert (rules.apply("a").name, rules.apply("b").name) == ("b", "a")
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_file_round_trip(tmp_path, suffix):
+    rules = Rules([Prefix("module.", ""), Regex(r"^(.*)\.gamma$", r"\1.weight"), Renumber("layer.{n}", 4, 1),
+                   Drop("^optimizer/"), Transform("kernel$", "permute(3,2,0,1)", 4)])
+    path = tmp_path / f"rules{suffix}"
+    rules.save(path)
+    again = Rules.load(path)
+    assert again.to_dict() == rules.to_dict()
+    if suffix == ".json":
+        assert json.loads(path.read_text())["format"] == "ckpt-doctor-rules"
+    for name in ("module.bn.gamma", "layer.7.w", "optimizer/x", "conv/kernel"):
+        assert again.apply(name, 4) == rules.apply(name, 4)
+
+
+def test_from_dict_and_list():
+    doc = {"rules": [{"prefix": {"from": "a/", "to": "b/"}}, {"drop": "^x"}]}
+    assert Rules.from_dict(doc).apply("a/k").name == "b/k"
+    assert Rules.from_dict(doc["rules"]).apply("xyz").dropped
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"rules": [{"frobnicate": {}}]}, "unknown rule kind 'frobnicate'"),
+    ({"rules": [{"regex": {"from": "(", "to": ""}}]}, "invalid regex"),
+    ({"rules": [{"renumber": {"pattern": "dense", "from": 1, "offset": 1}}]}, "must contain {n}"),
+    ({"rules": [{"transform": {"match": "k$", "op": "permute(0,0)"}}]}, "not a permutation"),
+    ({"rules": [{"prefix": {"to": "b/"}}]}, "malformed"),
+    ({"nope": 1}, 'a rule file holds {"rules": [...]}'),
+])
+def test_bad_rules_are_clear_errors(bad, message):
+    with pytest.raises(RuleError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        Rules.from_dict(bad)
+
+
+def test_unparseable_rule_file(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("rules: [ {prefix: ")
+    with pytest.raises(RuleError, match="not valid YAML/JSON") as e:
+        Rules.load(p)
+    assert e.value.path == str(p)
+
+
+def test_rules_view_of_a_real_checkpoint_transposes_values(tmp_path):
+    """apply_rules on a TensorFlow-written checkpoint: renamed, transformed on read, bookkeeping untouched."""
+    from pathlib import Path
+
+    from ckpt_doctor.match.rules import apply_rules
+
+    keras = Path(__file__).parent / "data" / "corpus" / "tf-keras" / "lso_ckpt_tf2.2"
+    catalog = ckpt_doctor.open_checkpoint(keras)
+    rules = Rules([Regex("/", "."), Regex(r"\.kernel$", ".weight"), Transform(r"kernel$", "transpose", 2)])
+    view = apply_rules(catalog, rules, namespace="object")
+    original = catalog["layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE"].read()
+    renamed = view["layer_with_weights-0.weight/.ATTRIBUTES/VARIABLE_VALUE"]
+    np.testing.assert_array_equal(renamed.read(), original.T)
+    assert "_CHECKPOINTABLE_OBJECT_GRAPH" in view
+    with pytest.raises(RuleError, match="rules map both"):
+        apply_rules(catalog, Rules([Regex(".*", "same")]), namespace="object")
