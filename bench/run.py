@@ -31,6 +31,32 @@ import make_checkpoints  # noqa: E402  (bench/ sibling; does not import TensorFl
 
 MIB = 1 << 20
 TIMEOUT = 900  # seconds for any one child process
+PYCACHE = os.path.join(make_checkpoints.DEFAULT_CACHE, "pycache")
+
+# The environment every measured child gets (see child_env). None = inherit unchanged (--env-as-is).
+CHILD_ENV: dict | None = None
+ENV_NOTES: list[str] = []
+
+
+def child_env(as_is: bool) -> dict | None:
+    """A normal user's interpreter settings for the measured processes, identical for both sides.
+
+    * PYTHONUNBUFFERED is dropped: it turns every small write to stdout into a system call, which penalises
+      whoever prints more (here: ckpt-doctor's JSON; TensorFlow prints nothing).
+    * PYTHONDONTWRITEBYTECODE is dropped and PYTHONPYCACHEPREFIX points into bench/.cache/pycache, so both
+      sides run from cached bytecode as after a normal install (an editable install of ckpt-doctor otherwise
+      recompiles its sources on every start), without writing anything outside bench/.
+    """
+    if as_is:
+        ENV_NOTES.append("children inherit the environment unchanged (--env-as-is)")
+        return None
+    env = dict(os.environ)
+    for var in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"):
+        if env.pop(var, None) is not None:
+            ENV_NOTES.append(f"unset {var}")
+    env["PYTHONPYCACHEPREFIX"] = PYCACHE
+    ENV_NOTES.append("PYTHONPYCACHEPREFIX=bench/.cache/pycache (bytecode cache for both sides)")
+    return env
 
 # --------------------------------------------------------------------------------------------------------
 # Child programs. Each prints one JSON object as its last stdout line. Timing excludes interpreter start
@@ -78,6 +104,34 @@ for k in keys:
     del a
 t2 = time.perf_counter()
 print(json.dumps({"open_s": t1 - t0, "read_s": t2 - t1, "bytes": total, "tensors": n}))
+"""
+
+# In-process listing (imports excluded): 1 warm-up + N timed calls in one process, for context.
+CHILD_LIST_OURS = r"""
+import json, sys, time
+import ckpt_doctor
+p, n = sys.argv[1], int(sys.argv[2])
+ts = []
+for i in range(n + 1):
+    t0 = time.perf_counter()
+    cat = ckpt_doctor.open_checkpoint(p)
+    listing = [(k, list(v.shape)) for k, v in cat.items()]
+    ts.append(time.perf_counter() - t0)
+    del cat, listing
+print(json.dumps({"times": ts[1:]}))
+"""
+
+CHILD_LIST_TF = r"""
+import json, sys, time
+import tensorflow as tf
+p, n = sys.argv[1], int(sys.argv[2])
+ts = []
+for i in range(n + 1):
+    t0 = time.perf_counter()
+    listing = tf.train.list_variables(p)
+    ts.append(time.perf_counter() - t0)
+    del listing
+print(json.dumps({"times": ts[1:]}))
 """
 
 # Correctness cross-check: same names, dtypes, shapes and (bit-identical) values through both readers.
@@ -162,6 +216,7 @@ class Result:
 
 def run(cmd, capture_stdout=False, timeout=TIMEOUT, env=None) -> Result:
     """Run ``cmd``; return exit code, wall time, peak RSS (bytes) of that process, output."""
+    env = env if env is not None else CHILD_ENV
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out if capture_stdout else subprocess.DEVNULL,
@@ -201,6 +256,10 @@ def log(msg: str) -> None:
 
 def fmt_s(x):
     return f"{x:.3f}s" if x is not None else "n/a"
+
+
+def speed(r: float) -> str:
+    return f"{r:.1f}x faster" if r >= 1 else f"{1 / r:.1f}x slower"
 
 
 def fmt_mib(x):
@@ -257,6 +316,18 @@ def bench_listing(prefix: str, repeat: int, warmup: int, results: dict) -> None:
         if t:
             log(f"  {name:26s} median {statistics.median(t):.3f}s  min {min(t):.3f}s  runs {len(t)}")
     results["listing"] = out
+    inproc = {}
+    for side, code in (("ours", CHILD_LIST_OURS), ("tf", CHILD_LIST_TF)):
+        r = run([py, "-c", code, prefix, str(repeat)], capture_stdout=True)
+        if r.ok:
+            t = r.last_json()["times"]
+            inproc[side] = {"median": statistics.median(t), "min": min(t)}
+            log(f"  in-process, imports excluded: {side:4s} median {statistics.median(t) * 1e3:.1f} ms  "
+                f"min {min(t) * 1e3:.1f} ms")
+        else:
+            inproc[side] = {"error": r.error()}
+            log(f"  in-process {side}: FAILED {r.error()}")
+    results["listing_inprocess"] = inproc
 
 
 def bench_read(prefix: str, repeat: int, results: dict) -> None:
@@ -372,6 +443,15 @@ def build_table(results: dict, ckpts: dict, args) -> str:
             rows.append([metric, "error" if o.get("error") else "n/a",
                          fmt_s(tf_l.get("median")), "n/a", ">= 15x faster", "n/a"])
 
+    ip = results.get("listing_inprocess", {})
+    if ip:
+        o, t = ip.get("ours", {}), ip.get("tf", {})
+        cell = lambda d: f"{d['median'] * 1e3:.0f} ms ({d['min'] * 1e3:.0f} ms)" if "median" in d else "error"
+        rows.append([f"list {many['variables']:,} vars in-process, imports excluded, median (min): "
+                     "`open_checkpoint` vs `tf.train.list_variables`", cell(o), cell(t),
+                     speed(t["median"] / o["median"]) if "median" in o and "median" in t else "n/a",
+                     "(context)", ""])
+
     rd = results.get("read", {})
     if rd:
         o, t = rd["ours"]["best"], rd["tf"]["best"]
@@ -446,6 +526,7 @@ def describe(results: dict, ckpts: dict, args) -> str:
         "checkpoint files are `cat` to /dev/null right before each run, so both sides read from a warm page cache. "
         "GB = 1e9 bytes.",
         "- Peak RSS: `ru_maxrss` of that one child process (os.wait4), i.e. including interpreter and imports.",
+        f"- Child environment (same for both sides): {'; '.join(ENV_NOTES) or 'unchanged'}.",
     ]
     return "\n".join(lines)
 
@@ -459,6 +540,8 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=None, help="untimed warm-up runs per listing command (default 1)")
     ap.add_argument("--read-repeat", type=int, default=None, help="runs per side for read throughput (default 3, quick 1)")
     ap.add_argument("--cache", default=make_checkpoints.DEFAULT_CACHE)
+    ap.add_argument("--env-as-is", action="store_true",
+                    help="measured children inherit PYTHONUNBUFFERED etc. unchanged (default: normalised, see docs)")
     ap.add_argument("--only", default="listing,read,memory,check",
                     help="comma-separated subset of: listing, read, memory, check")
     args = ap.parse_args(argv)
@@ -467,6 +550,8 @@ def main(argv=None) -> int:
     args.read_repeat = args.read_repeat or (1 if args.quick else 3)
     only = set(args.only.split(","))
     t_start = time.perf_counter()
+    global CHILD_ENV
+    CHILD_ENV = child_env(args.env_as_is)
 
     profile = "quick" if args.quick else "full"
     ckpts = make_checkpoints.ensure(profile, args.cache, log=lambda m: log(m))
@@ -480,6 +565,9 @@ def main(argv=None) -> int:
             f"        (try: {sys.executable} -m pip install -e {ROOT})")
     results = {"env": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                        "ckpt_doctor": version, "date": time.strftime("%Y-%m-%d %H:%M"), "executable": sys.executable}}
+
+    if CHILD_ENV is not None:  # fill the bytecode cache once, untimed (slow only the first time, ~10 s for TF)
+        run([sys.executable, "-c", "import numpy, tensorflow, ckpt_doctor.cli, ckpt_doctor.verify"])
 
     if "listing" in only:
         log(f"\n[1/4] listing {ckpts['many']['variables']:,} variables, whole process "
@@ -500,7 +588,7 @@ def main(argv=None) -> int:
     table = build_table(results, ckpts, args)
     text = (f"## ckpt-doctor benchmark ({'quick' if args.quick else 'full'})\n\n{table}\n\n{describe(results, ckpts, args)}\n"
             f"- Total bench time {time.perf_counter() - t_start:.0f}s. Command: "
-            f"`python bench/run.py{' --quick' if args.quick else ''}`.\n")
+            f"`python bench/run.py{''.join(' ' + a for a in (argv if argv is not None else sys.argv[1:]))}`.\n")
     log("\n" + text)
     with open(os.path.join(args.cache, f"last_results_{profile}.json"), "w") as f:
         json.dump({"results": results, "checkpoints": ckpts}, f, indent=1, default=str)
