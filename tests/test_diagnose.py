@@ -288,7 +288,7 @@ def test_tf1_resource_variable_shape_change_is_silent_and_reported_by_us(oracle)
     d = via_spec(oracle, "tf1_scoped__shape_change")
     assert names_with(d, "shape_mismatch") == {"model_scope/dense/kernel", "model_scope/dense/bias"}
     ref = oracle.scenario("tf1_scoped__shape_change_ref")["framework"]  # reference variables: TF refuses
-    assert ref["error"] == "InvalidArgumentError" and ref["shapes"] == [[4, 5], [4, 3]]
+    assert ref["error"] == "InvalidArgumentError" and ref["shapes"] in ([[4, 5], [4, 3]], [[5], [3]])  # first to fail
 
 
 @pytest.mark.parametrize("sid", ["keras3_seq__renamed_layers", "tfkeras_weights__renamed_layers",
@@ -407,7 +407,8 @@ def test_report_collapses_repeated_structure(oracle):
                     r"bert/encoder/layer_\{0\.\.11\}/attention/bias\s+float32 \[8\]\s+\(12\)",
                     r"(?<!bert/)encoder/layer_\{0\.\.11\}/attention/kernel\s+float32 \[8, 8\]\s+\(12\)"):
         assert any(re.search(pattern, line) for line in lines), f"no line matches {pattern}:\n{text}"
-    assert not any(re.search(r"layer_\d+/", line) for line in lines), text
+    listing = lines[:next(i for i, line in enumerate(lines) if line.startswith("Loaded: "))]
+    assert not any(re.search(r"layer_\d+/", line) for line in listing), text
     assert text == sc["live"]["text"].replace(sc["live"]["json"]["model"], oracle.path(sc["spec"]))
 
 
@@ -467,7 +468,8 @@ def test_python_api_result_object(oracle):
     assert {r.entry.name for r in d.entries_with("bookkeeping")} == \
         set(oracle.reference["checkpoints"]["tf1_scoped"]["bookkeeping"])
     assert d.summary() == "1 of 5 model variables would keep their initial values; 0 of 4 checkpoint values go unused"
-    assert json.loads(json.dumps(d.to_json())) == sc["live"]["json"] | {"model": oracle.path(sc["spec"])}
+    live = {k: v for k, v in sc["live"]["json"].items() if k != "alignment"}  # the CLI adds the alignment
+    assert json.loads(json.dumps(d.to_json())) == live | {"model": oracle.path(sc["spec"])}
 
 
 def test_tensorflow_stays_out_of_the_test_process():
