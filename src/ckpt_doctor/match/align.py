@@ -315,16 +315,20 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     final = Rules(list(rules))
     claimed = {m.name for _, m, _, _ in triples} | {m.name for m, _, _ in state.ambiguous.values()}
     partner = {id(c): (m, transform) for c, m, transform, _ in triples}
+    with_transforms = any(isinstance(r, Transform) for r in rules)
     drops = []
     for c in c_items:
-        mapped = final.apply(c.name, len(c.shape))
         if id(c) in partner:
             m, transform = partner[id(c)]
-            if mapped.name != m.name or mapped.dropped or (mapped.transform or None) != transform and not (
-                    transform is None and mapped.transform == "none"):
-                raise AssertionError(f"derived rules map {c.name} to {mapped}, expected {m.name} ({transform})")
-        elif mapped.name in claimed and not mapped.dropped:
-            drops.append(Drop(f"^{re.escape(c.name)}$"))
+            mapped = final.apply(c.name, len(c.shape)) if with_transforms else None
+            name = mapped.name if mapped else final.rename(c.name)
+            got = (mapped.transform if mapped and mapped.transform != "none" else None)
+            if name != m.name or got != transform:
+                raise AssertionError(f"derived rules map {c.name} to {name} ({got}), expected {m.name} ({transform})")
+        else:
+            name = final.rename(c.name)
+            if name is not None and name in claimed:
+                drops.append(Drop(f"^{re.escape(c.name)}$"))
     return Rules(drops + rules), sentences
 
 

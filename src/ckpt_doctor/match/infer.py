@@ -196,6 +196,11 @@ def _conventions(state, c_items, m_items) -> None:
                 state.add(cands[0], models[0], t, "conventions", evidence(cands[0], models[0], t))
 
 
+def _boundary(key: tuple, i: int) -> bool:
+    """May a prefix end before ``key[i]``? Not between a name and its number: ``dense_1`` is not ``dense``."""
+    return not (0 < i < len(key) and key[i].isdigit() and not key[i - 1].isdigit())
+
+
 def _layer_of(m: _Item) -> tuple:
     """The layer a variable belongs to: its key without the last token (``dense/kernel`` -> ``dense``)."""
     return m.key[:-1]
@@ -225,17 +230,22 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         best: dict[int, tuple[int, list]] = {}  # id(m) -> (suffix length, [(checkpoint prefix, c)])
         longest = max(len(c.key) for c in pool_c)
         for depth in range(1, longest):
-            need = min((best[id(m)][0] if id(m) in best else 1) for m in pool_m)
+            # Go deeper only while a deeper prefix could still give some *proposed* variable an equally long or
+            # longer suffix. Variables without any proposal yet wait for the next round, after the rules found
+            # here are applied (which keeps a big rename from indexing every depth of every name).
+            need = min((b[0] for b in best.values()), default=1)
             if longest - depth < need:
                 break
             index: dict[tuple, list[tuple[tuple, _Item]]] = defaultdict(list)
             for c in pool_c:
-                if len(c.key) > depth:
+                if len(c.key) > depth and _boundary(c.key, depth):
                     index[c.key[depth:]].append((c.key[:depth], c))
             for m in pool_m:
                 key = m.key
                 have = best.get(id(m), (1, None))[0]
                 for j in range(len(key) - have + 1):
+                    if not _boundary(key, j):
+                        continue
                     hits = index.get(key[j:])
                     if hits:
                         length = len(key) - j
@@ -293,7 +303,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             continue
         for pc, pm in clean:
             for c in pool_c:
-                if c.key[:len(pc)] == pc and state.free(c, "c"):
+                if c.key[:len(pc)] == pc and _boundary(c.key, len(pc)) and state.free(c, "c"):
                     c.tokens = pm + c.tokens[len(pc):]
                     c.rekey()
                     c.prefix_rules.append((pc, pm))
@@ -361,14 +371,23 @@ def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
 
 def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]) -> None:
     numbers = sorted(lc)
-    identity = [_layer_score(state, lc[n], lm[n]) if n in lm else 0 for n in numbers]
-    offsets = {1, -1, 2, -2, 3, -3} if len(numbers) <= 256 else {1, -1}
+    scores: dict[tuple[int, int], int] = {}
+
+    def pair_score(nc: int, nm: int) -> int:
+        key = (nc, nm)
+        if key not in scores:
+            scores[key] = _layer_score(state, lc[nc], lm[nm]) if nm in lm else 0
+        return scores[key]
+
+    identity = [pair_score(n, n) for n in numbers]
     free_c = [n for n in numbers if any(id(it) not in state.taken_c for it in lc[n].values())]
     free_m = [n for n in lm if any(id(it) not in state.pairs for it in lm[n].values())]
     if len(free_c) * len(free_m) <= 4_096:  # offsets suggested by compatible layers nobody has paired yet
         diffs = Counter(nm - nc for nc in free_c for nm in free_m
-                        if nm != nc and len(lc[nc]) == len(lm[nm]) and _layer_score(state, lc[nc], lm[nm]) > 0)
-        offsets |= {d for d, _ in diffs.most_common(3)}
+                        if nm != nc and len(lc[nc]) == len(lm[nm]) and pair_score(nc, nm) > 0)
+        offsets = {1, -1} | {d for d, _ in diffs.most_common(3)}
+    else:
+        offsets = {1, -1, 2, -2, 3, -3} if len(numbers) <= 256 else {1, -1}
     # Hypothesis (d, k): checkpoint numbers >= k move by d (an insertion before k when d > 0); when d < 0,
     # layers k .. k-d-1 were removed and numbers >= k-d move down by -d. Numbers below k keep their number.
     hypotheses: list[tuple[int, int, int]] = [(sum(identity), 0, numbers[0])]  # (score, offset, from)
@@ -376,7 +395,7 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
     for score in identity:
         prefix.append(prefix[-1] + score)
     for d in sorted(offsets - {0}, key=abs):
-        shifted = [_layer_score(state, lc[n], lm[n + d]) if n + d in lm else 0 for n in numbers]
+        shifted = [pair_score(n, n + d) for n in numbers]
         suffix = [0] * (len(numbers) + 1)
         for i in range(len(numbers) - 1, -1, -1):
             suffix[i] = suffix[i + 1] + shifted[i]
