@@ -106,3 +106,7 @@ def test_transform_normalisation():
     assert n(None) is None and n("") is None and n("permute(0,1,2,3)") is None
     assert n("permute(1,0)") == "transpose" == n("Transpose")
     assert n("permute(3, 2, 0, 1)") == "permute(3,2,0,1)" == n([3, 2, 0, 1]) == n("transpose(3,2,0,1)")
+    same = score.same_transform
+    assert same("permute(3,2,1,0)", "permute(3,2,0,1)", [1, 1, 8, 16])  # 1x1 conv: H, W swap is a no-op
+    assert not same("permute(3,2,1,0)", "permute(3,2,0,1)", [3, 3, 8, 16])
+    assert same("transpose", None, [5]) and not same("transpose", None, [4, 4])

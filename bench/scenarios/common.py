@@ -24,7 +24,10 @@ import zlib
 import numpy as np
 
 ROLE_BY_NAME = {"kernel": "w", "weight": "w", "bias": "b", "gamma": "g", "beta": "b", "moving_mean": "mean",
-                "moving_variance": "var", "running_mean": "mean", "running_var": "var", "embeddings": "emb"}
+                "moving_variance": "var", "running_mean": "mean", "running_var": "var", "embeddings": "emb",
+                # recurrent layers: TF keeps one bias (the sum), PyTorch two; they are never the same tensor
+                "recurrent_kernel": "rw", "weight_ih_l0": "w", "weight_hh_l0": "rw", "bias_ih_l0": "bih",
+                "bias_hh_l0": "bhh"}
 
 
 def distinctive_value(scenario: str, lid: str, shape, dtype=np.float32) -> np.ndarray:

@@ -92,7 +92,7 @@ def assemble(s: Scenario, d: str) -> dict:
         transform = transform_for(src["layout"], tgt["layout"], kind if kind != "var" else tkind,
                                   lid.rpartition(":")[2], len(shape))
         if apply_transform_shape(shape, transform) == list(tgt["shapes"][lid]):
-            pairs.append({"model": name, "checkpoint": key, "transform": transform})
+            pairs.append({"model": name, "checkpoint": key, "transform": transform, "checkpoint_shape": shape})
         else:  # the true partner, but its shape cannot load: not a loadable pair
             mismatched.append({"model": name, "checkpoint": key, "model_shape": tgt["shapes"][lid],
                                "checkpoint_shape": shape})

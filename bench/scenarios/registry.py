@@ -79,6 +79,10 @@ def emb(path, n, d, lid, raw=False):
     return {"path": path, "leaf": "emb", "n": n, "d": d, "lid": lid, "raw": raw}
 
 
+def rnn(path, i, h, lid, cell="lstm"):
+    return {"path": path, "leaf": cell, "in": i, "h": h, "lid": lid}
+
+
 def nop(path, kind="relu"):
     return {"path": path, "leaf": kind, "lid": None}
 
@@ -358,6 +362,13 @@ def _scenarios() -> list[Scenario]:
         S("x_mlp_tf1_to_torch_sequential", "TF1 `mlp/dense*` MLP -> PyTorch nn.Sequential `net.0/net.2/net.4`",
           tf1(mlp_tf1("mlp")), pt([dense("net.0", 20, 32, "fc1"), nop("net.1"), dense("net.2", 32, 24, "fc2"),
                                   nop("net.3"), dense("net.4", 24, 10, "fc3")]), tags=("cross",)),
+        S("x_lstm_keras_to_torch", "Keras LSTM -> PyTorch LSTM: kernel/recurrent_kernel -> weight_ih_l0/weight_hh_l0 "
+          "transposed (same gate order); Keras' single bias is the sum of bias_ih+bias_hh, so no bias pairs",
+          keras([{"t": "emb", "n": 50, "d": 16, "name": "embedding", "lid": "emb"},
+                 {"t": "lstm", "units": 24, "name": "lstm", "lid": "rnn"},
+                 {"t": "dense", "units": 5, "name": "head", "lid": "head"}], [7], save="save_weights"),
+          pt([emb("embedding", 50, 16, "emb"), rnn("lstm", 16, 24, "rnn"), dense("head", 24, 5, "head")]),
+          tags=("cross", "rnn")),
         S("x_bert_tf1_to_hf", "google-research/bert TF1 checkpoint (6 layers, ~100 vars) -> HF-style PyTorch "
           "`bert.encoder.layer.N...`", tf1(bert_arch("tf1", layers=6)), pt(bert_arch("hf", layers=6)),
           tags=("cross", "hf", "medium")),
@@ -400,6 +411,27 @@ def _scenarios() -> list[Scenario]:
         S("adv_square_kernel_transpose", "TF1 MLP of square 16x16 kernels -> PyTorch: shapes agree, but every "
           "kernel needs a transpose", tf1(mlp_arch("/", "mlp", [16, 16, 16, 16, 16])),
           pt(mlp_arch(".", "mlp", [16, 16, 16, 16, 16])), adversarial=True, tags=("adversarial", "cross")),
+        S("adv_suffix_shift_coincident_exact", "graph-mode Keras 8->16->16->16->4 saved as `dense_1..dense_4`, model "
+          "`dense..dense_3`: the shift explains every layer; the exact `dense_2`<->`dense_2` match is a coincidence",
+          keras(keras_mlp([8, 16, 16, 16, 4], names=False), [8], graph=True, decoys=1),
+          keras(keras_mlp([8, 16, 16, 16, 4], names=False), [8], graph=True),
+          adversarial=True, tags=("adversarial", "suffix"), fast=True),
+        S("adv_suffix_offset_equal_widths", "graph-mode Keras 16->16->16->16 saved as `dense_1..3`, model `dense..2`: "
+          "all shapes equal, so shift and exact names explain the files equally (ambiguous_ok)",
+          keras(keras_mlp([16, 16, 16, 16], names=False), [16], graph=True, decoys=1),
+          keras(keras_mlp([16, 16, 16, 16], names=False), [16], graph=True),
+          adversarial=True, ambiguous_ok=("fc1", "fc2", "fc3"), tags=("adversarial", "suffix")),
+        S("adv_transposed_shape_same_framework", "TF1 `mlp/fc1,fc2` 16->32->16 vs the model 32->16->32, same names: "
+          "kernels fit only transposed, but within one framework a transpose is a different layer",
+          tf1(mlp_arch("/", "mlp", [16, 32, 16], lids=["a1", "a2"])),
+          tf1(mlp_arch("/", "mlp", [32, 16, 32], lids=["b1", "b2"])), adversarial=True, tags=("adversarial",)),
+        S("adv_gru_gate_order", "Keras GRU -> PyTorch GRU: kernels fit after a transpose but the gate order "
+          "differs (z,r,h vs r,z,n) and the biases are laid out differently: only embedding and head load",
+          keras([{"t": "emb", "n": 50, "d": 16, "name": "embedding", "lid": "emb"},
+                 {"t": "gru", "units": 24, "name": "gru", "lid": "gru_keras"},
+                 {"t": "dense", "units": 5, "name": "head", "lid": "head"}], [7], save="ckpt:model"),
+          pt([emb("embedding", 50, 16, "emb"), rnn("gru", 16, 24, "gru_torch", "gru"), dense("head", 24, 5, "head")]),
+          adversarial=True, tags=("adversarial", "cross", "rnn")),
         S("adv_unrelated_same_shape", "checkpoint `aux_classifier` [10,64] (auxiliary head) and model `classifier` "
           "[10,64] (new head): unique shape, unrelated tensors",
           pt([dense("backbone.fc", 32, 64, "bb"), dense("aux_classifier", 64, 10, "aux")]),
@@ -415,9 +447,9 @@ assert len(BY_ID) == len(SCENARIOS), "duplicate scenario ids"
 
 def transform_for(src_layout: str, tgt_layout: str, kind: str, role: str, ndim: int) -> str | None:
     """The transform that turns the checkpoint tensor into the model variable's layout (truth)."""
-    if src_layout == tgt_layout or role != "w":
+    if src_layout == tgt_layout or role not in ("w", "rw"):
         return None
-    if kind == "dense" and ndim == 2:
+    if kind in ("dense", "lstm", "gru") and ndim == 2:
         return "transpose"
     if kind == "conv" and ndim == 4:
         return "permute(3,2,0,1)" if src_layout == TF_LAYOUT else "permute(2,3,1,0)"

@@ -14,7 +14,8 @@ Counting (per scenario, then summed):
   bookkeeping in the truth (``ignore_model``: ``num_batches_tracked``, optimizer state) are not counted;
 * a proposal is **correct** only if model name, checkpoint key and transform all equal a truth pair
   (transforms compared after normalisation: None = "" = "identity" = permute(0,1,..);
-  "transpose" = "permute(1,0)" for 2-D); anything else is **wrong**, including any pair proposed for a variable
+  "transpose" = "permute(1,0)" for 2-D; and two transforms that move every element of the checkpoint tensor to
+  the same place are equal, e.g. on a 1-D bias "transpose" = none); anything else is **wrong**, including any pair proposed for a variable
   in ``ambiguous_ok`` that differs from the truth and any pair for a truly missing variable;
 * ``ambiguous`` entries are not proposals (never wrong, never correct);
 * precision = correct / proposed (100% when nothing is proposed);
@@ -77,6 +78,33 @@ def normalize_transform(t) -> str | None:
         if axes:
             return f"permute({','.join(map(str, axes))})"
     return s
+
+
+def _apply(arr, t: str | None):
+    if t is None:
+        return arr
+    if t == "transpose":
+        return arr.T  # numpy: all axes reversed
+    m = _PERM.match(t)
+    if m:
+        axes = [int(a) for a in m.group(1).split(",") if a != ""]
+        return arr.transpose(axes) if sorted(axes) == list(range(arr.ndim)) else None
+    return None  # a transform this scorer does not know: equal only by name
+
+
+def same_transform(a, b, checkpoint_shape=None) -> bool:
+    """Equal after normalisation, or (given the checkpoint shape) moving every element to the same place:
+    for a [1,1,C,O] conv kernel permute(3,2,0,1) and a full reversal are the same transform."""
+    a, b = normalize_transform(a), normalize_transform(b)
+    if a == b:
+        return True
+    if checkpoint_shape is None:
+        return False
+    import numpy as np
+
+    idx = np.arange(int(np.prod(checkpoint_shape, dtype=np.int64))).reshape(checkpoint_shape)
+    x, y = _apply(idx, a), _apply(idx, b)
+    return x is not None and y is not None and x.shape == y.shape and bool((x == y).all())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -163,11 +191,12 @@ def score_result(truth: dict, result: dict) -> dict:
     ignore = set(truth.get("ignore_model", []))
     amb_ok = set(truth["ambiguous_ok"])
     true = {p["model"]: (p["checkpoint"], normalize_transform(p["transform"])) for p in truth["pairs"]}
+    shapes = {p["model"]: p.get("checkpoint_shape") for p in truth["pairs"]}
     decidable = {m for m in true if m not in amb_ok}
     proposed = [(m, c, normalize_transform(t)) for m, c, t in result["pairs"] if m not in ignore]
     correct, wrong = [], []
     for m, c, t in proposed:
-        if true.get(m) == (c, t):
+        if m in true and true[m][0] == c and same_transform(t, true[m][1], shapes[m]):
             correct.append((m, c, t))
         else:
             why = ("wrong transform" if true.get(m, (None,))[0] == c else

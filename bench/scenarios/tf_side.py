@@ -122,7 +122,7 @@ def tf1_vars(arch):
 # Keras (tf_keras = Keras 2, or Keras 3), eager or graph mode
 
 KERAS_KIND = {"Dense": "dense", "Conv2D": "conv", "BatchNormalization": "bn", "LayerNormalization": "ln",
-              "Embedding": "emb"}
+              "Embedding": "emb", "LSTM": "lstm", "GRU": "gru"}
 
 
 def keras_layers(K, layers):
@@ -139,6 +139,10 @@ def keras_layers(K, layers):
             layer = K.layers.LayerNormalization(name=name)
         elif t == "emb":
             layer = K.layers.Embedding(d["n"], d["d"], name=name)
+        elif t == "lstm":
+            layer = K.layers.LSTM(d["units"], name=name)
+        elif t == "gru":
+            layer = K.layers.GRU(d["units"], name=name)
         elif t == "relu":
             layer = K.layers.ReLU()
         elif t == "gap":
@@ -193,7 +197,8 @@ def keras_net(layers, input_shape, save=None, decoys=0, graph=False, spec="model
             kind = KERAS_KIND[type(layer).__name__]
             for w in layer.weights:
                 base = _strip(w.name).rsplit("/", 1)[-1]
-                entries.append((f"{lid}:{common.ROLE_BY_NAME[base]}", kind, w))
+                role = "bsum" if kind in ("lstm", "gru") and base == "bias" else common.ROLE_BY_NAME[base]
+                entries.append((f"{lid}:{role}", kind, w))
         session = None
         if graph:
             session = v1.Session(graph=g)

@@ -41,7 +41,7 @@ class LegacyLayerNorm(nn.Module):
 
 
 KIND = {nn.Linear: "dense", nn.Conv2d: "conv", nn.BatchNorm2d: "bn", nn.LayerNorm: "ln", LegacyLayerNorm: "ln",
-        nn.Embedding: "emb"}
+        nn.Embedding: "emb", nn.LSTM: "lstm", nn.GRU: "gru"}
 
 
 def _leaf(e):
@@ -58,6 +58,10 @@ def _leaf(e):
         return LegacyLayerNorm(e["d"])
     if leaf == "emb":
         return nn.Embedding(e["n"], e["d"])
+    if leaf == "lstm":
+        return nn.LSTM(e["in"], e["h"], batch_first=True)
+    if leaf == "gru":
+        return nn.GRU(e["in"], e["h"], batch_first=True)
     if leaf == "relu":
         return nn.ReLU()
     if leaf == "dropout":
