@@ -97,19 +97,26 @@ def mlp_arch(sep, prefix, widths, names=None, lids=None):
 
 
 def bert_arch(style, prefix="bert", layers=2, h=32, inter=64, vocab=97, pos=40, types=2):
-    """A BERT encoder, named as google-research/bert (TF1, style "tf1") or Hugging Face (torch, style "hf")."""
-    s = "/" if style == "tf1" else "."
+    """A BERT encoder, named as google-research/bert (TF1, style "tf1"), Hugging Face PyTorch (style "hf") or
+    Hugging Face TFBertModel (style "hf_tf2": ``tf_bert_model/bert/encoder/layer_._0/...``)."""
+    s = "." if style == "hf" else "/"
 
     def p(*parts):
         return s.join([x for x in (prefix, *parts) if x])
 
-    raw = style == "tf1"
-    arch = [emb(p("embeddings", "word_embeddings"), vocab, h, "emb.word", raw=raw),
-            emb(p("embeddings", "token_type_embeddings"), types, h, "emb.type", raw=raw),
-            emb(p("embeddings", "position_embeddings"), pos, h, "emb.pos", raw=raw),
-            ln(p("embeddings", "LayerNorm"), h, "emb.ln")]
+    if style == "hf_tf2":  # Hugging Face TFBertModel: word_embeddings/weight, others .../embeddings
+        arch = [{"path": p("embeddings", "word_embeddings", "weight"), "leaf": "var", "shape": [vocab, h],
+                 "role": "emb", "kind": "emb", "lid": "emb.word"},
+                emb(p("embeddings", "token_type_embeddings"), types, h, "emb.type"),
+                emb(p("embeddings", "position_embeddings"), pos, h, "emb.pos")]
+    else:
+        raw = style == "tf1"
+        arch = [emb(p("embeddings", "word_embeddings"), vocab, h, "emb.word", raw=raw),
+                emb(p("embeddings", "token_type_embeddings"), types, h, "emb.type", raw=raw),
+                emb(p("embeddings", "position_embeddings"), pos, h, "emb.pos", raw=raw)]
+    arch.append(ln(p("embeddings", "LayerNorm"), h, "emb.ln"))
     for i in range(layers):
-        lay = f"layer_{i}" if style == "tf1" else f"layer.{i}"
+        lay = {"tf1": f"layer_{i}", "hf": f"layer.{i}", "hf_tf2": f"layer_._{i}"}[style]
         q = lambda *parts: p("encoder", lay, *parts)  # noqa: E731
         L = f"L{i}."
         arch += [dense(q("attention", "self", "query"), h, h, L + "q"),
@@ -263,6 +270,9 @@ def _scenarios() -> list[Scenario]:
         S("pt_compile_orig_mod", "HF-style BERT (4 layers) saved from torch.compile (`_orig_mod.`), plain model",
           pt(bert_arch("hf", layers=4), wrap="compile"), pt(bert_arch("hf", layers=4)),
           tags=("prefix", "torch", "hf")),
+        S("pt_compile_dataparallel", "PyTorch MLP saved from torch.compile(nn.DataParallel(m)) "
+          "(`_orig_mod.module.`), plain model", pt(mlp_arch(".", "", [12, 24, 24, 6]), wrap="dataparallel+compile"),
+          pt(mlp_arch(".", "", [12, 24, 24, 6])), tags=("prefix", "torch")),
         S("pt_hf_base_to_task", "HF base model checkpoint (`embeddings.`, `encoder.`), model is the task model "
           "with `bert.` prefix and a new `classifier` (missing)",
           pt(bert_arch("hf", prefix="")), pt(bert_arch("hf") + [dense("classifier", 32, 3, "cls")]),
@@ -372,6 +382,9 @@ def _scenarios() -> list[Scenario]:
         S("x_bert_tf1_to_hf", "google-research/bert TF1 checkpoint (6 layers, ~100 vars) -> HF-style PyTorch "
           "`bert.encoder.layer.N...`", tf1(bert_arch("tf1", layers=6)), pt(bert_arch("hf", layers=6)),
           tags=("cross", "hf", "medium")),
+        S("x_bert_hf_tf2_to_torch", "Hugging Face TFBertModel names (`tf_bert_model/bert/encoder/layer_._0/...`, "
+          "`word_embeddings/weight`) -> HF PyTorch `bert.encoder.layer.0...`",
+          tf1(bert_arch("hf_tf2", prefix="tf_bert_model/bert")), pt(bert_arch("hf")), tags=("cross", "hf")),
         S("x_bert_hf_to_tf1", "HF-style PyTorch BERT (2 layers) -> google-research/bert TF1 graph",
           pt(bert_arch("hf")), tf1(bert_arch("tf1")), tags=("cross", "hf")),
         # ---- adversarial ------------------------------------------------------------------------------------
@@ -421,6 +434,12 @@ def _scenarios() -> list[Scenario]:
           keras(keras_mlp([16, 16, 16, 16], names=False), [16], graph=True, decoys=1),
           keras(keras_mlp([16, 16, 16, 16], names=False), [16], graph=True),
           adversarial=True, ambiguous_ok=("fc1", "fc2", "fc3"), tags=("adversarial", "suffix")),
+        S("adv_suffix_offset_equal_widths_twin", "the mirror of adv_suffix_offset_equal_widths with identical names, "
+          "shapes and order: here the model's first layer is new and `dense_1`,`dense_2` are the exact partners "
+          "(together the two catch any guess)",
+          keras(keras_mlp([16, 16, 16, 16], names=False), [16], graph=True, decoys=1),
+          keras(keras_mlp([16, 16, 16, 16], names=False, lids=["new", "fc1", "fc2"]), [16], graph=True),
+          adversarial=True, ambiguous_ok=("new", "fc1", "fc2"), tags=("adversarial", "suffix")),
         S("adv_transposed_shape_same_framework", "TF1 `mlp/fc1,fc2` 16->32->16 vs the model 32->16->32, same names: "
           "kernels fit only transposed, but within one framework a transpose is a different layer",
           tf1(mlp_arch("/", "mlp", [16, 32, 16], lids=["a1", "a2"])),
@@ -432,6 +451,32 @@ def _scenarios() -> list[Scenario]:
                  {"t": "dense", "units": 5, "name": "head", "lid": "head"}], [7], save="ckpt:model"),
           pt([emb("embedding", 50, 16, "emb"), rnn("gru", 16, 24, "gru_torch", "gru"), dense("head", 24, 5, "head")]),
           adversarial=True, tags=("adversarial", "cross", "rnn")),
+        S("adv_dense_inserted_bn_unshifted", "graph-mode Keras Dense/BN stack, one Dense(16) inserted after the first "
+          "BN: `dense_k` shift, `batch_normalization_k` do not; the new layer and its same-shaped neighbour are "
+          "ambiguous, exact `dense_2`<->`dense_2` is provably wrong",
+          keras([{"t": "dense", "units": 16, "lid": "d0"}, {"t": "bn", "lid": "n0"},
+                 {"t": "dense", "units": 16, "lid": "d1"}, {"t": "bn", "lid": "n1"},
+                 {"t": "dense", "units": 16, "lid": "d2"}, {"t": "bn", "lid": "n2"},
+                 {"t": "dense", "units": 4, "lid": "d3"}], [8], graph=True),
+          keras([{"t": "dense", "units": 16, "lid": "d0"}, {"t": "bn", "lid": "n0"},
+                 {"t": "dense", "units": 16, "lid": "new"},
+                 {"t": "dense", "units": 16, "lid": "d1"}, {"t": "bn", "lid": "n1"},
+                 {"t": "dense", "units": 16, "lid": "d2"}, {"t": "bn", "lid": "n2"},
+                 {"t": "dense", "units": 4, "lid": "d3"}], [8], graph=True),
+          adversarial=True, ambiguous_ok=("new", "d1"), tags=("adversarial", "suffix")),
+        S("adv_attention_proj_renamed", "`attn.query/key/value/out` [32,32] -> `attn.v_proj/q_proj/k_proj/o_proj` "
+          "created in another order: names changed beyond the vocabulary, order misleads (ambiguous_ok)",
+          pt([dense("attn.query", 32, 32, "q"), dense("attn.key", 32, 32, "k"), dense("attn.value", 32, 32, "v"),
+              dense("attn.out", 32, 32, "o"), dense("mlp.fc", 32, 64, "fc")]),
+          pt([dense("attn.v_proj", 32, 32, "v"), dense("attn.q_proj", 32, 32, "q"), dense("attn.k_proj", 32, 32, "k"),
+              dense("attn.o_proj", 32, 32, "o"), dense("mlp.fc", 32, 64, "fc")]),
+          adversarial=True, ambiguous_ok=("q", "k", "v", "o"), tags=("adversarial", "torch")),
+        S("adv_ema_duplicate", "checkpoint holds `model.*` and an EMA copy `ema.*` of the same tensors; the model "
+          "`fc1`,`fc2` could take either (truth: `model.*`; ambiguous_ok)",
+          pt([dense("model.fc1", 12, 24, "fc1"), dense("model.fc2", 24, 6, "fc2"),
+              dense("ema.fc1", 12, 24, "ema1"), dense("ema.fc2", 24, 6, "ema2")]),
+          pt([dense("fc1", 12, 24, "fc1"), dense("fc2", 24, 6, "fc2")]),
+          adversarial=True, ambiguous_ok=("fc1", "fc2"), tags=("adversarial", "torch", "prefix")),
         S("adv_unrelated_same_shape", "checkpoint `aux_classifier` [10,64] (auxiliary head) and model `classifier` "
           "[10,64] (new head): unique shape, unrelated tensors",
           pt([dense("backbone.fc", 32, 64, "bb"), dense("aux_classifier", 64, 10, "aux")]),

@@ -104,6 +104,8 @@ def pt_net(arch, wrap=None):
         model, how = nn.DataParallel(root), "nn.DataParallel"
     elif wrap == "compile":
         model, how = torch.compile(root), "torch.compile"
+    elif wrap == "dataparallel+compile":
+        model, how = torch.compile(nn.DataParallel(root)), "torch.compile(nn.DataParallel)"
     elif wrap is None:
         model, how = root, "nn.Module"
     else:
