@@ -83,9 +83,11 @@ _MAX_DIRECTORY_SNIFF = 64
 
 
 def _other_formats():
+    """The reader modules, imported one at a time as sniffing reaches them (a match stops the import of the rest)."""
     import importlib
 
-    return [importlib.import_module(f"{__name__}.{name}") for name in _OTHER_FORMATS]
+    for name in _OTHER_FORMATS:
+        yield importlib.import_module(f"{__name__}.{name}")
 
 
 def _other_in_directory(directory: str) -> str | None:

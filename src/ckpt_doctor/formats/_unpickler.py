@@ -16,7 +16,6 @@ from __future__ import annotations
 import copyreg
 import io
 import pickle
-import pickletools
 import struct
 from collections import OrderedDict
 from collections.abc import Callable
@@ -365,6 +364,8 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
 def _refuse_extensions(file: Any) -> None:
     # EXT1/2/4 opcodes resolve through copyreg's process-wide registry, and a cached entry would bypass
     # find_class. The registry is empty unless someone registered codes, in which case scan the opcodes first.
+    import pickletools
+
     start = file.tell()
     for op, _, _ in pickletools.genops(file):
         if op.name.startswith("EXT"):

@@ -14,7 +14,6 @@ import io
 import os
 import re
 import struct
-import zipfile
 import zlib
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ _MAX_DEFLATE_RATIO = 1100
 DEFAULT_MAX_MEMBER_BYTES = 32 << 30  # cap on what one compressed member may inflate to (option max_member_bytes)
 _CHUNK = 8 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
+ZIP_STORED, ZIP_DEFLATED = 0, 8  # compression methods (zipfile is imported only to parse an archive)
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Member:
 
     @property
     def stored(self) -> bool:
-        return self.method == zipfile.ZIP_STORED
+        return self.method == ZIP_STORED
 
 
 def is_zip(path: str) -> bool:
@@ -105,6 +105,8 @@ class Archive:
         self.max_member_bytes = max_member_bytes
         self.members: dict[str, Member] = {}
         self._data_offsets: dict[str, int] = {}
+        import zipfile
+
         try:
             with zipfile.ZipFile(path) as zf:
                 infos = zf.infolist()
@@ -117,7 +119,7 @@ class Archive:
             self._add(info)
         self._check_overlaps()
 
-    def _add(self, info: zipfile.ZipInfo) -> None:
+    def _add(self, info) -> None:
         name = info.orig_filename if hasattr(info, "orig_filename") else info.filename
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or _DRIVE.match(name) or ".." in parts or "\x00" in name:
@@ -185,7 +187,7 @@ class Archive:
     def _check_readable(self, m: Member, tensor: str | None) -> None:
         if m.encrypted:
             raise UnsupportedError(f"member {m.name!r} is encrypted", path=self.path, tensor=tensor)
-        if m.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        if m.method not in (ZIP_STORED, ZIP_DEFLATED):
             raise UnsupportedError(f"member {m.name!r} uses zip compression method {m.method}; only stored and "
                                    "deflated members are read", path=self.path, tensor=tensor)
 

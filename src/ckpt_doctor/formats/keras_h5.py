@@ -107,6 +107,10 @@ def _h5py():
     return h5py
 
 
+_H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError, OverflowError,
+              SystemError)
+
+
 class _Source:
     """Where the HDF5 bytes are: a file, or a member of a ``.keras`` zip. ``open()`` gives an h5py.File."""
 
@@ -126,7 +130,15 @@ class _Source:
                 raise CorruptCheckpointError(f"not a readable HDF5 file: {e}", path=self.display,
                                              tensor=tensor) from None
             with f:
-                yield f
+                try:
+                    yield f
+                except CheckpointError as e:
+                    if e.path is None:
+                        e.path = self.display
+                    raise
+                except _H5_ERRORS as e:  # libhdf5 reports damage from wherever it meets it: links, attributes, data
+                    raise CorruptCheckpointError(f"damaged HDF5 file: {type(e).__name__}: {e}", path=self.display,
+                                                 tensor=tensor) from None
         finally:
             if fileobj is not None:
                 fileobj.close()
@@ -149,8 +161,8 @@ def _read_h5(f, source: _Source) -> tuple[str, dict[str, TensorInfo], list[str]]
 
 def _legacy(f, weights, optimizer, source: _Source) -> tuple[dict[str, TensorInfo], list[str]]:
     layer_names = _attr_list(weights, "layer_names", source)
-    version = _text(weights.attrs.get("keras_version", f.attrs.get("keras_version", "")))
-    backend = _text(weights.attrs.get("backend", f.attrs.get("backend", "")))
+    version = _text(_attr(weights, "keras_version") or _attr(f, "keras_version") or "")
+    backend = _text(_attr(weights, "backend") or _attr(f, "backend") or "")
     notes = [f"Keras {version or '?'} ({backend or '?'}) HDF5 weights: {len(layer_names)} layers in layer_names "
              "order, which is how tf.keras matches them to a model unless by_name=True"]
     tensors: dict[str, TensorInfo] = {}
@@ -182,8 +194,8 @@ def _legacy(f, weights, optimizer, source: _Source) -> tuple[dict[str, TensorInf
             info = _info(ds, key, kind, source, assumed)
             info.slot_of, info.slot_name = slot_of, slot_name
             tensors[key] = info
-    if "model_config" in f.attrs:
-        layers = _config_layers(_json_attr(f.attrs["model_config"]))
+    if _attr(f, "model_config") is not None:
+        layers = _config_layers(_json_attr(_attr(f, "model_config")))
         if layers:
             notes.append("model_config layers: " + layers)
     if assumed:
@@ -230,8 +242,8 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     owners = {} if owners is None else owners
 
     def walk(group, prefix: str) -> None:
-        if prefix.endswith("vars/") and "name" in group.attrs:
-            owners[prefix[:-1]] = _text(group.attrs["name"])
+        if prefix.endswith("vars/") and _attr(group, "name") is not None:
+            owners[prefix[:-1]] = _text(_attr(group, "name"))
         for key in sorted(group, key=_natural):
             path = f"{prefix}{key}"
             item = _child(group, key, source, path)
@@ -286,7 +298,7 @@ def _is_dataset(item) -> bool:
 
 def _dtype_of(ds, assumed: list[str], name: str) -> str:
     dt = ds.dtype
-    tag = ds.attrs.get("dtype") if "dtype" in ds.attrs else None
+    tag = _attr(ds, "dtype")
     if tag is not None:
         tag = _text(tag)
         if tag in _ML_DTYPES and dt.itemsize == _ML_DTYPES[tag]:
@@ -384,6 +396,21 @@ def _text(value) -> str:
     return str(value)
 
 
+def _attr(obj, name: str):
+    """An attribute's value if it is text (or an empty array); None if absent. The type is checked before the value
+    is read: libhdf5 can crash on a damaged variable-length attribute of another type."""
+    if name not in obj.attrs:
+        return None
+    h5py = _h5py()
+    aid = h5py.h5a.open(obj.id, name.encode())
+    cls, shape = aid.get_type().get_class(), aid.shape or ()
+    if len(shape) > 1 or (shape and shape[0] > 1 << 24):
+        raise CorruptCheckpointError(f"attribute {name} of {obj.name} has shape {list(shape)}")
+    if cls != h5py.h5t.STRING and not (shape and shape[0] == 0):
+        raise CorruptCheckpointError(f"attribute {name} of {obj.name} is not text (HDF5 type class {cls})")
+    return obj.attrs[name]
+
+
 def _has_attr_list(group, name: str) -> bool:
     return name in group.attrs or f"{name}0" in group.attrs
 
@@ -392,11 +419,11 @@ def _attr_list(group, name: str, source: _Source) -> list[str]:
     """An attribute holding a list of names, reassembled from ``name0``, ``name1``, ... if it was split."""
     try:
         if name in group.attrs:
-            chunks = [group.attrs[name]]
+            chunks = [_attr(group, name)]
         else:
             chunks, i = [], 0
             while f"{name}{i}" in group.attrs:
-                chunks.append(group.attrs[f"{name}{i}"])
+                chunks.append(_attr(group, f"{name}{i}"))
                 i += 1
     except (OSError, ValueError, TypeError) as e:
         raise CorruptCheckpointError(f"cannot read attribute {name} of {group.name}: {e}", path=source.display) \

@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import tarfile
 
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
 from ..errors import CheckpointError, CorruptCheckpointError, UnsupportedError
@@ -144,6 +143,8 @@ def _is_legacy(head: bytes) -> bool:
 
 
 def _is_legacy_tar(path: str) -> bool:
+    import tarfile
+
     try:
         with tarfile.open(path, "r:") as tar:
             return {"pickle", "storages", "tensors"} <= set(tar.getnames())
