@@ -13,8 +13,8 @@ Opening reads only headers; ``read()`` reads one tensor's byte range.
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 import os
 
 from ..catalog import Catalog, TensorInfo
@@ -105,7 +105,7 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
         entries.append((begin, end, name, dtype, shape))
     # The tensors must tile the buffer: sorted by offset, each starts where the previous ended, the last ends at
     # the end of the file (no holes, no overlap, no trailing bytes).
-    entries.sort(key=lambda e: (e[0], e[1]))
+    entries.sort()
     pos = 0
     for begin, end, name, _, _ in entries:
         if begin != pos:
@@ -118,27 +118,21 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
                                          path=path, tensor=entries[-1][2])
         raise CorruptCheckpointError(f"{buffer_size - pos} bytes after the last tensor are not described by the header",
                                      path=path)
-    tensors = {}
-    for begin, end, name, dtype, shape in entries:
-        tensors[name] = TensorInfo(name=name, dtype=dtype, shape=shape, nbytes=end - begin,
-                                   location=os.path.basename(path),
-                                   _reader=_reader(path, start + begin, end - begin, dtype, shape, name))
+    location = os.path.basename(path)
+    tensors = {name: TensorInfo(name=name, dtype=dtype, shape=shape, nbytes=end - begin, location=location,
+                                _reader=functools.partial(_read_tensor, path, start + begin, end - begin, dtype, shape,
+                                                          name))
+               for begin, end, name, dtype, shape in entries}
     return tensors, metadata
 
 
 def _parse_header(raw: bytes, path: str) -> dict:
     if not raw.startswith(b"{"):
         raise CorruptCheckpointError("header does not begin with '{'", path=path)
-
-    def no_duplicates(pairs):
-        keys = [k for k, _ in pairs]
-        if len(set(keys)) != len(keys):
-            dup = sorted({k for k in keys if keys.count(k) > 1})
-            raise CorruptCheckpointError(f"header names {dup[0]!r} twice", path=path, tensor=dup[0])
-        return dict(pairs)
-
     try:
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+        header = json.loads(raw)
+        if isinstance(header, dict) and raw.count(b'"data_offsets"') > len(header) - ("__metadata__" in header):
+            json.loads(raw, object_pairs_hook=functools.partial(_no_duplicates, path))  # find the name given twice
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise CorruptCheckpointError(f"header is not valid UTF-8 JSON: {e}", path=path) from None
     if not isinstance(header, dict):
@@ -146,46 +140,60 @@ def _parse_header(raw: bytes, path: str) -> dict:
     return header
 
 
+def _no_duplicates(path: str, pairs: list) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        keys = [k for k, _ in pairs]
+        dup = sorted({k for k in keys if keys.count(k) > 1})[0]
+        raise CorruptCheckpointError(f"header names {dup!r} twice", path=path, tensor=dup)
+    return out
+
+
 def _entry(entry, path: str, name: str) -> tuple[str, tuple[int, ...], int, int]:
-    if not isinstance(entry, dict):
-        raise CorruptCheckpointError("header entry is not an object", path=path, tensor=name)
-    code, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-    if code not in DTYPES:
+    try:
+        code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    except (TypeError, KeyError):
+        raise CorruptCheckpointError("header entry needs dtype, shape and data_offsets", path=path,
+                                     tensor=name) from None
+    kind = DTYPES.get(code) if isinstance(code, str) else None
+    if kind is None:
         raise UnsupportedError(f"unknown safetensors dtype {code!r}", path=path, tensor=name)
-    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+    if type(shape) is not list:
         raise CorruptCheckpointError(f"shape {shape!r} is not a list of non-negative integers", path=path,
                                      tensor=name)
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
+    count = 1
+    for d in shape:
+        if type(d) is not int or d < 0:
+            raise CorruptCheckpointError(f"shape {shape!r} is not a list of non-negative integers", path=path,
+                                         tensor=name)
+        count *= d
+    if not (type(offsets) is list and len(offsets) == 2 and type(offsets[0]) is int and type(offsets[1]) is int
             and 0 <= offsets[0] <= offsets[1]):
         raise CorruptCheckpointError(f"data_offsets {offsets!r} are not [begin, end] with 0 <= begin <= end",
                                      path=path, tensor=name)
-    dtype, bits = DTYPES[code]
-    need = math.prod(shape) * bits
+    need = count * kind[1]
     if need % 8 or need // 8 != offsets[1] - offsets[0]:
         raise CorruptCheckpointError(f"shape {shape} of {code} needs {need / 8:g} bytes but data_offsets span "
                                      f"{offsets[1] - offsets[0]}", path=path, tensor=name)
-    return dtype, tuple(shape), offsets[0], offsets[1]
+    return kind[0], tuple(shape), offsets[0], offsets[1]
 
 
-def _reader(path: str, offset: int, size: int, dtype: str, shape: tuple[int, ...], name: str):
-    def read():
-        import numpy as np
+def _read_tensor(path: str, offset: int, size: int, dtype: str, shape: tuple[int, ...], name: str):
+    import numpy as np
 
-        from ..dtypes import to_numpy
+    from ..dtypes import to_numpy
 
-        if dtype in _SUB_BYTE:
-            raise UnsupportedError(f"dtype {dtype} packs several values per byte; numpy cannot hold it", path=path,
-                                   tensor=name)
-        try:
-            dt = to_numpy(dtype)
-        except TypeError:
-            import ml_dtypes
+    if dtype in _SUB_BYTE:
+        raise UnsupportedError(f"dtype {dtype} packs several values per byte; numpy cannot hold it", path=path,
+                               tensor=name)
+    try:
+        dt = to_numpy(dtype)
+    except TypeError:
+        import ml_dtypes
 
-            dt = np.dtype(getattr(ml_dtypes, dtype))
-        buf = _zip.read_file_range(path, offset, size, tensor=name)
-        return np.frombuffer(buf, dtype=dt).reshape(shape)
-
-    return read
+        dt = np.dtype(getattr(ml_dtypes, dtype))
+    buf = _zip.read_file_range(path, offset, size, tensor=name)
+    return np.frombuffer(buf, dtype=dt).reshape(shape)
 
 
 # --- sharded ------------------------------------------------------------------------------------------------
