@@ -326,3 +326,36 @@ def test_legacy_tar_format_is_named(tmp_path):
             tar.addfile(info, io.BytesIO(b"x"))
     with pytest.raises(UnsupportedError, match="pre-1.0 tar"):
         open_checkpoint(path)
+
+
+def test_legacy_storage_views(tmp_path):
+    """Old torch versions saved storage views: persistent id ("storage", type, root key, location, numel,
+    (view key, offset, size)). Built by hand, checked against torch's own legacy loader."""
+    import pickle
+
+    class View:
+        pass
+
+    view = View()
+
+    class Tensor:
+        def __reduce__(self):
+            return torch._utils._rebuild_tensor_v2, (view, 1, (3,), (1,), False, collections.OrderedDict())
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if obj is view:  # a view of 5 floats starting at element 2 of a 10-float root storage
+                return ("storage", torch.FloatStorage, "root", "cpu", 10, ("view", 2, 5))
+            return None
+
+    path = tmp_path / "views.pt"
+    root = np.arange(10, dtype=np.float32)
+    with open(path, "wb") as f:
+        for header in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001, "little_endian": True}):
+            pickle.dump(header, f, protocol=2)
+        Pickler(f, protocol=2).dump({"w": Tensor()})
+        pickle.dump(["root"], f, protocol=2)
+        f.write(np.int64(10).tobytes() + root.tobytes())
+    expected = torch.load(path, weights_only=True)["w"]
+    assert expected.tolist() == [3.0, 4.0, 5.0]  # root[2:7] is the view; offset 1, three elements
+    _same(open_checkpoint(path)["w"], expected)
