@@ -73,6 +73,9 @@ class Catalog(Mapping[str, TensorInfo]):
         self.path = os.fspath(path)
         self.format = format
         self._tensors = dict(tensors)
+        for info in self._tensors.values():  # PyTorch BatchNorm's step counter, whatever the file format
+            if info.kind == VARIABLE and info.name.endswith("num_batches_tracked"):
+                info.kind = COUNTER
         self.files = files  # every file the checkpoint consists of
         self.missing_files = missing_files  # files the checkpoint needs but that do not exist
         self.notes = notes  # things worth telling the user (fallbacks taken, oddities seen)

@@ -98,10 +98,14 @@ class Diagnosis:
         """True when every model weight gets its value from the checkpoint."""
         return not self.not_loaded
 
+    def values(self) -> list[EntryResult]:
+        """Checkpoint entries that are model values (optimizer state and bookkeeping excluded, used or not)."""
+        return [r for r in self.entries if r.entry.kind not in BOOKKEEPING_KINDS]
+
     def summary(self) -> str:
         total, bad = len(self.weights()), len(self.not_loaded)
-        unused = len(self.entries_with(UNUSED)) + len(self.entries_with(MISMATCHED))
-        values = len([r for r in self.entries if r.status != BOOKKEEPING])
+        unused = len([r for r in self.values() if r.status in (UNUSED, MISMATCHED)])
+        values = len(self.values())
         head = (f"{bad} of {total} model variables would keep their initial values" if bad
                 else f"all {total} model variables get a value from the checkpoint")
         return f"{head}; {unused} of {values} checkpoint values go unused"

@@ -407,13 +407,21 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
     if best <= 0:
         return
     winners = [h for h in hypotheses if h[0] == best]
+    if len(winners) == 1 and winners[0][1] != 0 and not _identity_conflicts(state, lc, lm, numbers):
+        # The names agree wherever they overlap, shapes included: renumbering everything explains more pairs,
+        # but "one layer new, one gone" explains the same facts. Only a conflict under the names would tell.
+        moved = _mapping(numbers, winners[0][1], winners[0][2])
+        if any(moved[n] != n and n in lm for n in numbers):
+            winners.append((best, 0, numbers[0]))
     mappings = [_mapping(numbers, d, k) for _, d, k in winners]
     if len(winners) == 1 and winners[0][1] == 0:
         _compositions(state, family, lc, lm)  # the names are right; reordered leftovers may remain
         return
-    if len(winners) > 1:  # no renumbering stands out: unique compositions may still settle some layers
-        _compositions(state, family, lc, lm)
     agreed = {n for n in numbers if len({mp[n] for mp in mappings}) == 1}
+    if len(winners) > 1:  # no renumbering stands out: unique compositions may still settle some layers
+        disputed_c = {n for n in numbers if n not in agreed}
+        disputed_m = {mp[n] for mp in mappings for n in disputed_c} - {None}
+        _compositions(state, family, lc, lm, disputed_c, disputed_m)
     reason = f"`{family}` layers could be renumbered in several ways that fit equally well"
     for n in numbers:
         targets = {mp[n] for mp in mappings} - {None}
@@ -433,6 +441,18 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
             for c in lc[n].values():
                 _release(state, c)
     _compositions(state, family, lc, lm)
+
+
+def _identity_conflicts(state: _State, lc: dict, lm: dict, numbers: list[int]) -> bool:
+    """Does any same-named member pair disagree in shape or dtype?"""
+    for n in numbers:
+        m_layer = lm.get(n)
+        if m_layer:
+            for member, c in lc[n].items():
+                m = m_layer.get(member)
+                if m is not None and not state.compatible(c, m)[0]:
+                    return True
+    return False
 
 
 def _first_at_least(numbers: list[int], value: int) -> int:
@@ -483,8 +503,10 @@ def _make_ambiguous(state: _State, m: _Item, cands: list[_Item], reason: str) ->
     state.ambiguous.setdefault(id(m), (m, list(dict.fromkeys(cands)), reason))
 
 
-def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]) -> None:
-    """Left-over layers pair when their composition (members, shapes) is unique on both sides."""
+def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict],
+                  disputed_c: set = frozenset(), disputed_m: set = frozenset()) -> None:
+    """Left-over layers pair when their composition (members, shapes) is unique on both sides, counting the
+    layers whose pairing is in dispute as competitors."""
     def free_layer(layer, side):
         return all(state.free(it, side) for it in layer.values())
 
@@ -493,8 +515,8 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
 
     rest_c = {n: layer for n, layer in lc.items() if free_layer(layer, "c")}
     rest_m = {n: layer for n, layer in lm.items() if free_layer(layer, "m")}
-    sig_c = Counter(signature(layer) for layer in rest_c.values())
-    sig_m = Counter(signature(layer) for layer in rest_m.values())
+    sig_c = Counter(signature(layer) for n, layer in lc.items() if n in rest_c or n in disputed_c)
+    sig_m = Counter(signature(layer) for n, layer in lm.items() if n in rest_m or n in disputed_m)
     for nm, m_layer in rest_m.items():
         sig = signature(m_layer)
         if sig_m[sig] != 1 or sig_c[sig] != 1:

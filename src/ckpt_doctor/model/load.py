@@ -7,6 +7,7 @@ through ``sys.modules`` (the einops approach), so a PyTorch user never pays for 
 
 from __future__ import annotations
 
+import glob
 import importlib
 import importlib.util
 import json
@@ -49,11 +50,14 @@ def _from_reference(ref: str, root: str | None) -> ModelSpec:
         except (OSError, json.JSONDecodeError) as e:
             raise ModelError(f"cannot read model spec: {e}", path=ref) from None
         if isinstance(doc, dict) and (doc.get("format") == SPEC_FORMAT or "variables" in doc):
-            return ModelSpec.from_json(doc, source=ref)
+            spec = ModelSpec.from_json(doc, source=ref)
+            if root is not None:
+                spec.object_root = root
+            return spec
     m = _BUILDER.match(ref)
     if m and not os.path.exists(ref) and (m["target"].endswith(".py") or _is_module_name(m["target"])):
         return from_object(_call_builder(m["target"], m["function"]), root=root, source=ref)
-    if os.path.exists(ref):
+    if os.path.exists(ref) or os.path.exists(ref + ".index") or glob.glob(glob.escape(ref) + "-?????-of-?????"):
         from ..formats import open_checkpoint
 
         try:
@@ -90,28 +94,70 @@ def _call_builder(target: str, function: str):
     except ModuleNotFoundError as e:
         raise ModelError(_missing_framework(e) or f"cannot import the model's module: {e}", path=target) from None
     except Exception as e:
-        raise ModelError(f"importing the model's module raised {_describe(e)}", path=target) from None
+        raise ModelError(f"importing the model's module raised {_describe(e, target)}", path=target) from None
     fn = getattr(module, function, None)
     if not callable(fn):
         raise ModelError(f"{target} has no function {function!r}", path=target)
+    scopes = _variable_scope_snapshot()
     try:
         result = fn()
     except ModuleNotFoundError as e:
-        raise ModelError(_missing_framework(e) or f"the model builder raised {_describe(e)}", path=target) from None
+        _restore_variable_scopes(scopes)
+        raise ModelError(_missing_framework(e) or f"the model builder raised {_describe(e, target)}",
+                         path=target) from None
     except Exception as e:
+        _restore_variable_scopes(scopes)  # a TF1 builder failing eagerly leaves its variable_scope entered
         graph = _in_tf1_graph(fn)  # TF1 code (placeholders, sessions) fails eagerly but is fine in a graph
         if graph is None:
-            raise ModelError(f"the model builder {function}() raised {_describe(e)}", path=target) from None
+            raise ModelError(f"the model builder {function}() raised {_describe(e, target)}", path=target) from None
+        if graph is _NO_VARIABLES:
+            raise ModelError(f"the model builder {function}() built no variables in a TF1 graph (and raised "
+                             f"{type(e).__name__} when run eagerly)", path=target) from None
         return graph
     tf = sys.modules.get("tensorflow")
     if result is None and tf is not None and not tf.compat.v1.get_default_graph().get_collection("variables"):
         # TF1-style code run eagerly keeps no variable collections: build it again into a graph of its own.
-        return _in_tf1_graph(fn)
+        graph = _in_tf1_graph(fn)
+        if graph is _NO_VARIABLES:
+            raise ModelError(f"the model builder {function}() built no variables", path=target)
+        return graph
     return result
 
 
+_NO_VARIABLES = object()
+
+
+def _variable_scope_snapshot():
+    """TF keeps eager variable-scope and name-scope state in process-wide places that a builder failing inside
+    ``variable_scope`` leaves entered; remember them (best effort: these are TensorFlow internals)."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return None
+    try:
+        from tensorflow.python.eager import context
+
+        store = tf.compat.v1.get_default_graph().get_collection(("__varscope",))
+        store = store[0] if store else None
+        scopes = (store, store.current_scope, dict(store.variable_scopes_count)) if store is not None else None
+        return scopes, context.context(), context.context().scope_name
+    except Exception:  # the internals changed: nothing to restore
+        return None
+
+
+def _restore_variable_scopes(snapshot) -> None:
+    if snapshot is None:
+        return
+    scopes, ctx, scope_name = snapshot
+    if scopes is not None:
+        store, scope, counts = scopes
+        store.current_scope = scope
+        store.variable_scopes_count.clear()
+        store.variable_scopes_count.update(counts)
+    ctx.scope_name = scope_name
+
+
 def _in_tf1_graph(fn):
-    """Run a TF1 builder in a fresh graph; the graph if that built variables, else None."""
+    """Run a TF1 builder in a fresh graph: the graph, _NO_VARIABLES if it built none, None if it failed."""
     tf = sys.modules.get("tensorflow")
     if tf is None or not tf.executing_eagerly():
         return None
@@ -121,12 +167,15 @@ def _in_tf1_graph(fn):
             fn()
     except Exception:
         return None
-    return graph if graph.get_collection("variables") else None
+    return graph if graph.get_collection("variables") else _NO_VARIABLES
 
 
-def _describe(e: BaseException) -> str:
+def _describe(e: BaseException, target: str | None = None) -> str:
+    """The exception and where it happened, in the user's builder file if the traceback passes through it."""
     frames = traceback.extract_tb(e.__traceback__)
-    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    own = [f for f in frames if target and os.path.abspath(f.filename) == os.path.abspath(target)]
+    frame = own[-1] if own else frames[-1] if frames else None
+    where = f" at {os.path.basename(frame.filename)}:{frame.lineno}" if frame else ""
     return f"{type(e).__name__}: {e}{where}"
 
 

@@ -5,6 +5,9 @@ JSON spec format (``ckpt-doctor spec`` writes it; ``--model spec.json`` reads it
     {"format": "ckpt-doctor-model-spec", "version": 1,
      "framework": "tf1" | "tf2" | "torch" | "checkpoint" | "json",   # optional, informative
      "restore": "name" | "object",      # how the model looks values up (optional, default "name")
+     "object_root": "model" | "" | null,  # object restore: the model's name in its tf.train.Checkpoint
+                                        #   (null or absent: whatever root the checkpoint uses)
+     "casts_dtypes": true,              # optional: restore converts dtypes (PyTorch's load_state_dict does)
      "variables": [                     # in creation order
         {"name": "dense/kernel",        # required: the name used by name-based restore (TF1 Saver key,
                                         #   TF variable name without ":0", PyTorch state_dict key)
@@ -71,8 +74,14 @@ class ModelSpec:
     object_root: str | None = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": SPEC_FORMAT, "version": 1, "framework": self.framework, "restore": self.restore,
-                "variables": [v.to_json() for v in self.variables]}
+        doc: dict[str, Any] = {"format": SPEC_FORMAT, "version": 1, "framework": self.framework,
+                               "restore": self.restore}
+        if self.restore == "object":
+            doc["object_root"] = self.object_root  # null: whatever root the checkpoint uses
+        if self.casts_dtypes:
+            doc["casts_dtypes"] = True
+        doc["variables"] = [v.to_json() for v in self.variables]
+        return doc
 
     def save(self, path: str | os.PathLike) -> None:
         from .._files import atomic_write_text
@@ -94,6 +103,11 @@ class ModelSpec:
         restore = doc.get("restore", "name")
         if restore not in RESTORE_MODES:
             raise bad(f'"restore" must be one of {sorted(RESTORE_MODES)}, got {restore!r}')
+        if not doc["variables"]:
+            raise bad('"variables" is empty: the spec describes no variables')
+        object_root = doc.get("object_root", None if restore == "object" else "")
+        if object_root is not None and not isinstance(object_root, str):
+            raise bad('"object_root" must be a string or null')
         variables, seen = [], set()
         for i, v in enumerate(doc["variables"]):
             where = f"variables[{i}]"
@@ -102,10 +116,11 @@ class ModelSpec:
             name, shape, dtype = v.get("name"), v.get("shape"), v.get("dtype")
             if not isinstance(name, str) or not name:
                 raise bad(f'{where}: "name" must be a non-empty string')
-            if name in seen:
-                raise bad(f"{where}: duplicate name {name!r}")
-            seen.add(name)
-            if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+            if _strip_output_suffix(name) in seen:
+                raise bad(f"{where}: duplicate name {_strip_output_suffix(name)!r}")
+            seen.add(_strip_output_suffix(name))
+            if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                      for d in shape):
                 raise bad(f'{where} ({name}): "shape" must be a list of non-negative integers')
             if not isinstance(dtype, str) or not dtype:
                 raise bad(f'{where} ({name}): "dtype" must be a string such as "float32"')
@@ -118,7 +133,8 @@ class ModelSpec:
             variables.append(VariableSpec(name=_strip_output_suffix(name), shape=tuple(shape), dtype=dtype,
                                           object_path=path, trainable=bool(v.get("trainable", True)), kind=kind,
                                           index=i))
-        return cls(variables, framework=doc.get("framework", "json"), restore=restore, source=source)
+        return cls(variables, framework=doc.get("framework", "json"), restore=restore, source=source,
+                   object_root=object_root, casts_dtypes=bool(doc.get("casts_dtypes", False)))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ModelSpec:

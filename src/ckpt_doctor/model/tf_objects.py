@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 
 from ..formats import open_checkpoint
 from .spec import ModelSpec, VariableSpec, _strip_output_suffix
@@ -34,12 +35,33 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
         entries = [t for t in catalog.values() if t.kind != "object_graph"]
     order = _creation_order(obj)
     entries.sort(key=lambda t: (order.get(t.full_name, len(order)), t.name))
-    trainable = {_strip_output_suffix(v.name) for v in getattr(obj, "trainable_variables", ()) or ()}
-    variables = [VariableSpec(name=t.full_name or t.object_path or t.name, shape=t.shape, dtype=t.dtype,
+    trainable, frozen = _names(obj, "trainable_variables"), _names(obj, "non_trainable_variables")
+    # TF1-style names can collide (Keras 3 subclassed models name two Dense kernels "model/kernel"): such
+    # variables cannot be restored by name anyway, and go by their object path.
+    counts = Counter(t.full_name for t in entries)
+    variables = [VariableSpec(name=t.full_name if t.full_name and counts[t.full_name] == 1 else
+                              (t.object_path or t.name), shape=t.shape, dtype=t.dtype,
                               object_path=t.object_path, kind=t.kind, index=i,
-                              trainable=t.kind == "variable" and (not trainable or t.full_name in trainable))
+                              trainable=t.kind == "variable" and not (t.full_name in frozen and
+                                                                     t.full_name not in trainable))
                  for i, t in enumerate(entries)]
     return ModelSpec(variables, framework="tf2", restore="object", source=source, object_root=object_root)
+
+
+def _names(obj, attribute: str) -> set[str]:
+    """Every name a variable in ``obj.<attribute>`` may carry in a checkpoint (TF name, Keras 3 path, the TF
+    variable behind a Keras 3 variable)."""
+    out: set[str] = set()
+    try:
+        variables = list(getattr(obj, attribute, ()) or ())
+    except Exception:  # unbuilt models may fail to list their variables
+        return out
+    for v in variables:
+        for candidate in (getattr(v, "name", None), getattr(v, "path", None),
+                          getattr(getattr(v, "value", None), "name", None)):
+            if isinstance(candidate, str):
+                out.add(_strip_output_suffix(candidate))
+    return out
 
 
 def _creation_order(obj) -> dict[str, int]:
