@@ -193,8 +193,8 @@ def main() -> int:
              f"{ours['list_s'] * 1000:.1f} ms vs {base * 1000:.1f} ms"),
             (f"{label}: whole process no slower than {rival}'s", ours["wall_s"] <= results[rival]["wall_s"],
              f"{ours['wall_s'] * 1000:.0f} ms vs {results[rival]['wall_s'] * 1000:.0f} ms"),
-            (f"{label}: listing reads headers only (< 1% of the file)", 0 <= ours["rchar"] < 0.01 * os.path.getsize(path),
-             f"{ours['rchar']} of {os.path.getsize(path)} bytes"),
+            (f"{label}: listing reads headers only (< 1% of the file)",
+             0 <= ours["rchar"] < 0.01 * os.path.getsize(path), f"{ours['rchar']} of {os.path.getsize(path)} bytes"),
         ]
     print()
     for what, met, detail in verdicts:

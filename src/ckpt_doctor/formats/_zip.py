@@ -120,7 +120,7 @@ class Archive:
         self._check_overlaps()
 
     def _add(self, info) -> None:
-        name = info.orig_filename if hasattr(info, "orig_filename") else info.filename
+        name = info.orig_filename  # as stored: zipfile's filename has already had separators normalised
         parts = name.replace("\\", "/").split("/")
         if name.startswith(("/", "\\")) or _DRIVE.match(name) or ".." in parts or "\x00" in name:
             raise CorruptCheckpointError(f"member path {name!r} escapes the archive (absolute or '..'): refusing "

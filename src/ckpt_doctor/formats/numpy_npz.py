@@ -18,7 +18,7 @@ import os
 import re
 
 from ..catalog import Catalog, TensorInfo
-from ..errors import CorruptCheckpointError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, UnsupportedError
 from . import _zip
 
 FORMAT = "numpy"
@@ -46,7 +46,7 @@ def sniff(path: str) -> bool:
         return first.endswith(".npy")
     try:
         names = _zip.open_archive(path).names()
-    except Exception:  # noqa: BLE001 - sniffing never raises; read() reports what is wrong
+    except CheckpointError:  # sniffing never raises; read() reports what is wrong
         return path.endswith(".npz")
     return bool(names) and all(n.endswith(".npy") for n in names)
 

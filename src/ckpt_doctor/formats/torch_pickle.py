@@ -403,6 +403,8 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
         return [("tensor", obj, VARIABLE, None)], ["the file holds a single tensor, listed as 'tensor'"]
     if subtree is not None:
         model, model_path = _resolve(obj, subtree.strip("/"), path), tuple(p for p in subtree.split("/") if p)
+        notes.append(f"model state dict taken from sub-tree {subtree!r} (subtree=); other tensors are listed as "
+                     "bookkeeping with their full path")
     elif _is_state_dict(obj):
         model, model_path = obj, ()
     else:
