@@ -41,6 +41,7 @@ _EXPORTS = {
     "ModelError": ".errors",
     "TensorNotFoundError": ".errors",
     "UnsupportedError": ".errors",
+    "UnsafePickleError": ".errors",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -17,7 +17,7 @@ def _inspect(args) -> int:
     from . import open_checkpoint
     from .report.inspect import render, tensor_stats
 
-    catalog = open_checkpoint(args.path)
+    catalog = open_checkpoint(args.path, **_options(args))
     stats, values = {}, {}
     if args.stats or args.values:
         for name, info in catalog.items():
@@ -64,10 +64,10 @@ def _latest(args) -> int:
 
 
 def _verify(args) -> int:
-    from . import verify
+    from . import open_checkpoint, verify
     from .report.text import human_bytes
 
-    report = verify(args.path)
+    report = verify(open_checkpoint(args.path, **_options(args)) if args.subtree else args.path)
     if args.json:
         _print_json(report.to_json())
     else:
@@ -85,7 +85,7 @@ def _diagnose(args) -> int:
     from . import diagnose
     from .report.diagnose import render
 
-    result = diagnose(args.checkpoint, args.model, root=args.root, rules=args.rules)
+    result = diagnose(_checkpoint(args), args.model, root=args.root, rules=args.rules)
     why = None
     if not result.ok and not args.rules:
         from .match.align import align
@@ -105,7 +105,7 @@ def _align(args) -> int:
     from . import align
     from .report.align import render
 
-    result = align(args.checkpoint, args.model, root=args.root)
+    result = align(_checkpoint(args), args.model, root=args.root)
     if args.output:
         result.rules.save(args.output)
     if args.json:
@@ -133,6 +133,16 @@ def _demo(args) -> int:
     return run()
 
 
+def _options(args) -> dict:
+    return {"subtree": args.subtree} if getattr(args, "subtree", None) else {}
+
+
+def _checkpoint(args):
+    from . import open_checkpoint
+
+    return open_checkpoint(args.checkpoint, **_options(args)) if args.subtree else args.checkpoint
+
+
 def _print_json(obj) -> None:
     # One write of a compact document: json.dump(indent=...) falls back to the pure-Python encoder and
     # issues a write per token, which dominates listing a large checkpoint.
@@ -147,12 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 problem found, 2 usage error.")
     parser.add_argument("--version", action="version", version=f"ckpt-doctor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subtree_help = ("PyTorch training checkpoints: the state dict to use, e.g. 'model_state' or 'a/b/0' (without "
+                    "it, the only candidate is used, or the candidates are listed)")
 
     p = sub.add_parser("inspect", help="list a checkpoint's tensors as a scope tree (or JSON)",
                        description="List every tensor: name, dtype, shape, parameter count and bytes, grouped by "
                                    "scope. PATH is a checkpoint prefix, an .index or data file, a V1 file or a "
                                    "directory (its latest checkpoint). Reads no tensor data unless --stats/--values.")
     p.add_argument("path", metavar="PATH")
+    p.add_argument("--subtree", metavar="KEY", help=subtree_help)
     p.add_argument("--json", action="store_true", help='emit {"path", "format", "tensors": [...]}')
     p.add_argument("--stats", action="store_true", help="read every tensor and show min/max/mean/std")
     p.add_argument("--values", action="store_true", help="read every tensor and print its values (abridged)")
@@ -173,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "tensor; name each corrupt tensor and shard. Streams: memory stays near the "
                                    "largest tensor.")
     p.add_argument("path", metavar="PATH")
+    p.add_argument("--subtree", metavar="KEY", help=subtree_help)
     p.add_argument("--json", action="store_true", help="emit the report as JSON")
     p.set_defaults(func=_verify)
 
@@ -188,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "mismatch) and every checkpoint entry (used, unused, optimizer state and "
                                    "bookkeeping). Exit code 0 when every model variable gets a value, 1 otherwise.")
     p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("--subtree", metavar="KEY", help=subtree_help)
     p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
     p.add_argument("--root", metavar="NAME", help=root_help)
     p.add_argument("--rules", metavar="FILE", help="apply these rename rules to the checkpoint first (check a fix)")
@@ -200,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "cases without applying them, and write the rules that reproduce the pairs. Exit "
                                    "code 0 when every model variable has a partner, 1 otherwise.")
     p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("--subtree", metavar="KEY", help=subtree_help)
     p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
     p.add_argument("--root", metavar="NAME", help=root_help)
     p.add_argument("-o", "--output", metavar="RULES", help="write the rules here (.yaml or .json), atomically")
