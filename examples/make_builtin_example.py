@@ -11,11 +11,9 @@ import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-import tensorflow as tf  # noqa: E402
 
-import seed_models  # noqa: E402
+from seed_scope_rename import save_original  # noqa: E402
 
-v1 = tf.compat.v1
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET = os.path.join(HERE, "..", "src", "ckpt_doctor", "examples", "seed")
 
@@ -23,15 +21,8 @@ TARGET = os.path.join(HERE, "..", "src", "ckpt_doctor", "examples", "seed")
 def main() -> None:
     shutil.rmtree(TARGET, ignore_errors=True)
     os.makedirs(TARGET)
-    with tf.Graph().as_default(), v1.Session() as sess:
-        seed_models.build_original()
-        sess.run(v1.global_variables_initializer())
-        variables = {v.op.name: v for v in v1.global_variables()}
-        for name, value in seed_models.TRAINED.items():
-            sess.run(variables[f"model_scope/{name}"].assign(value))
-        # Relative paths in the state file, so the example works wherever the package is installed.
-        v1.train.Saver(save_relative_paths=True).save(sess, os.path.join(TARGET, "model.ckpt"), global_step=1,
-                                                        write_meta_graph=False)
+    # Relative paths in the state file, so the example works wherever the package is installed.
+    save_original(TARGET, relative_paths=True, meta_graph=False)
     subprocess.run([sys.executable, "-m", "ckpt_doctor", "spec", "--model",
                     os.path.join(HERE, "seed_models.py:build_changed"), "-o",
                     os.path.join(TARGET, "changed_model.spec.json")], check=True)

@@ -19,7 +19,7 @@ import seed_models  # noqa: E402
 v1 = tf.compat.v1
 
 
-def save_original(directory: str) -> str:
+def save_original(directory: str, relative_paths: bool = False, meta_graph: bool = True) -> str:
     """Train-and-save stand-in: the original model with known values, saved by a TF1 Saver at step 1."""
     with tf.Graph().as_default(), v1.Session() as sess:
         seed_models.build_original()
@@ -27,7 +27,8 @@ def save_original(directory: str) -> str:
         variables = {v.op.name: v for v in v1.global_variables()}
         for name, value in seed_models.TRAINED.items():
             sess.run(variables[f"model_scope/{name}"].assign(value))
-        return v1.train.Saver().save(sess, os.path.join(directory, "model.ckpt"), global_step=1)
+        saver = v1.train.Saver(save_relative_paths=relative_paths)
+        return saver.save(sess, os.path.join(directory, "model.ckpt"), global_step=1, write_meta_graph=meta_graph)
 
 
 def tf1_restore_changed(prefix: str) -> None:

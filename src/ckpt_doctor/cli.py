@@ -190,21 +190,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="emit the report as JSON")
     p.set_defaults(func=_verify)
 
-    model_help = ("the model: a JSON spec, path/to/file.py:function or package.module:function (called with no "
-                  "arguments; returns the model, or builds TF1 variables into the default graph), or another "
-                  "checkpoint")
-    root_help = ("TF2 only: the name of the model in its tf.train.Checkpoint ('model' for Checkpoint(model=m), '' "
-                 "for save_weights); default: the root the checkpoint uses")
+    def checkpoint_and_model(p, checkpoint: bool = True) -> None:
+        if checkpoint:
+            p.add_argument("checkpoint", metavar="CKPT")
+            p.add_argument("--subtree", metavar="KEY", help=subtree_help)
+        p.add_argument("--model", "-m", required=True, metavar="M",
+                       help="the model: a JSON spec, path/to/file.py:function or package.module:function (called "
+                            "with no arguments; returns the model, or builds TF1 variables into the default graph), "
+                            "or another checkpoint")
+        p.add_argument("--root", metavar="NAME",
+                       help="TF2 only: the name of the model in its tf.train.Checkpoint ('model' for "
+                            "Checkpoint(model=m), '' for save_weights); default: the root the checkpoint uses")
+
     p = sub.add_parser("diagnose", help="which model variables would keep their initial values, which checkpoint "
                                         "values go unused",
                        description="Compare a model with a checkpoint under the exact rules its framework uses to "
                                    "restore, accounting for every model variable (loaded, missing, shape or dtype "
                                    "mismatch) and every checkpoint entry (used, unused, optimizer state and "
                                    "bookkeeping). Exit code 0 when every model variable gets a value, 1 otherwise.")
-    p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("--subtree", metavar="KEY", help=subtree_help)
-    p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
-    p.add_argument("--root", metavar="NAME", help=root_help)
+    checkpoint_and_model(p)
     p.add_argument("--rules", metavar="FILE", help="apply these rename rules to the checkpoint first (check a fix)")
     p.add_argument("--json", action="store_true", help="emit the full result as JSON")
     p.set_defaults(func=_diagnose)
@@ -214,10 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(names, shapes, structure), explain each change in a sentence, list ambiguous "
                                    "cases without applying them, and write the rules that reproduce the pairs. Exit "
                                    "code 0 when every model variable has a partner, 1 otherwise.")
-    p.add_argument("checkpoint", metavar="CKPT")
-    p.add_argument("--subtree", metavar="KEY", help=subtree_help)
-    p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
-    p.add_argument("--root", metavar="NAME", help=root_help)
+    checkpoint_and_model(p)
     p.add_argument("-o", "--output", metavar="RULES", help="write the rules here (.yaml or .json), atomically")
     p.add_argument("--json", action="store_true",
                    help='emit {"pairs", "ambiguous", "missing", "unused", "rules", "explanation"}')
@@ -227,8 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Describe a live model as a JSON spec (variables in creation order with name, "
                                    "shape, dtype, object path, trainable), so it can be diagnosed without its "
                                    "framework.")
-    p.add_argument("--model", "-m", required=True, metavar="M", help=model_help)
-    p.add_argument("--root", metavar="NAME", help=root_help)
+    checkpoint_and_model(p, checkpoint=False)
     p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
     p.set_defaults(func=_spec)
 
