@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import gc
-from contextlib import contextmanager
-
+from ._gc import paused_gc
 from .catalog import Catalog
 from .formats import open_checkpoint
 from .match.align import Alignment, align as _align
@@ -43,18 +41,6 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
     return compare(catalog, spec)
 
 
-@contextmanager
-def _no_gc():
-    """Alignment builds hundreds of thousands of small objects at once; the cyclic GC only slows that down."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None) -> Alignment:
     """Infer how the checkpoint's names became the model's: pairs (with transform, rule and evidence),
     ambiguities (never applied), missing and unused names, and the smallest rule set that reproduces the pairs.
@@ -67,5 +53,5 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)
-    with _no_gc():
+    with paused_gc():
         return _align(catalog, spec)

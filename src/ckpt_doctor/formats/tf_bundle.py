@@ -10,6 +10,7 @@ import math
 import os
 from dataclasses import dataclass
 
+from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import TF_DTYPES
 from ..errors import CorruptCheckpointError, UnsupportedError
@@ -42,7 +43,8 @@ def read(prefix: str | os.PathLike) -> Catalog:
     prefix = os.fspath(prefix)
     index = prefix + ".index"
     try:
-        return _read(prefix, index)
+        with paused_gc():  # one object per entry, all kept: collection passes would only slow listing down
+            return _read(prefix, index)
     except WireError as e:
         raise CorruptCheckpointError(f"malformed index record: {e}", path=index) from None
 
