@@ -312,23 +312,26 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     # 6. nothing else may be mapped onto a model variable by these rules
     # The guarantee, checked on every name: the rules reproduce every pair exactly (drops for other entries are
     # exact names, so adding them cannot change a pair), and map nothing else onto a model variable.
+    # Names are checked through the same pipeline semantics without re-running it: an exact rename (first, final)
+    # wins, else the general rules' result, already computed above. Transforms, when any, run the real pipeline.
     final = Rules(list(rules))
     claimed = {m.name for _, m, _, _ in triples} | {m.name for m, _, _ in state.ambiguous.values()}
     partner = {id(c): (m, transform) for c, m, transform, _ in triples}
+    renamed = {r.old: r.new for r in renames}
     with_transforms = any(isinstance(r, Transform) for r in rules)
     drops = []
     for c in c_items:
+        name = renamed.get(c.name) or current.name(c.name)
         if id(c) in partner:
             m, transform = partner[id(c)]
-            mapped = final.apply(c.name, len(c.shape)) if with_transforms else None
-            name = mapped.name if mapped else final.rename(c.name)
-            got = (mapped.transform if mapped and mapped.transform != "none" else None)
+            got = None
+            if with_transforms:
+                mapped = final.apply(c.name, len(c.shape))
+                name, got = mapped.name, (mapped.transform if mapped.transform != "none" else None)
             if name != m.name or got != transform:
                 raise AssertionError(f"derived rules map {c.name} to {name} ({got}), expected {m.name} ({transform})")
-        else:
-            name = final.rename(c.name)
-            if name is not None and name in claimed:
-                drops.append(Drop(f"^{re.escape(c.name)}$"))
+        elif name is not None and name in claimed:
+            drops.append(Drop(f"^{re.escape(c.name)}$"))
     return Rules(drops + rules), sentences
 
 
