@@ -70,12 +70,14 @@ class _Item:
     ref: Any  # VariableSpec or TensorInfo
     prefix_rules: list[tuple[tuple, tuple]] = field(default_factory=list)
     key: tuple[str, ...] = ()  # tokens plus the weight marker; what matching compares
+    unnumbered: tuple[str, ...] = ()  # the key without its numbers
 
     def __post_init__(self):
         self.rekey()
 
     def rekey(self) -> None:
         self.key = self.tokens + (_W,) if self.leaf else self.tokens
+        self.unnumbered = _unnumbered(self.key)
 
 
 @dataclass
@@ -219,8 +221,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
     while True:
         pool_c, pool_m = _pool(state, c_items, m_items)
         if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
-            masked = {_unnumbered(c.key) for c in pool_c}
-            pool_m = [m for m in pool_m if _unnumbered(m.key) not in masked]
+            masked = {c.unnumbered for c in pool_c}
+            pool_m = [m for m in pool_m if m.unnumbered not in masked]
         if not pool_c or not pool_m:
             return
         # Each model variable proposes rules from the checkpoint entries sharing its longest common suffix.
@@ -382,7 +384,10 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
     identity = [pair_score(n, n) for n in numbers]
     free_c = [n for n in numbers if any(id(it) not in state.taken_c for it in lc[n].values())]
     free_m = [n for n in lm if any(id(it) not in state.pairs for it in lm[n].values())]
-    if len(free_c) * len(free_m) <= 4_096:  # offsets suggested by compatible layers nobody has paired yet
+    everything = sum(len(layer) for layer in lc.values())
+    if any(sum(pair_score(n, n + d) for n in numbers) == everything for d in (1, -1)):
+        offsets = {1, -1}  # a shift by one explains every value: the common case needs no search
+    elif len(free_c) * len(free_m) <= 4_096:  # offsets suggested by compatible layers nobody has paired yet
         diffs = Counter(nm - nc for nc in free_c for nm in free_m
                         if nm != nc and len(lc[nc]) == len(lm[nm]) and pair_score(nc, nm) > 0)
         offsets = {1, -1} | {d for d, _ in diffs.most_common(3)}
