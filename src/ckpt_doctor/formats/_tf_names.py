@@ -39,7 +39,7 @@ class ObjectNode:
 def annotate(tensors: dict[str, TensorInfo], graph_key: str) -> tuple[tuple[str, ...], tuple[ObjectNode, ...]]:
     """Set kind/object_path/full_name/slot fields in place; return notes and the object graph (if any)."""
     for info in tensors.values():
-        if _COUNTERS.search(info.name):
+        if info.name.endswith(("global_step", "save_counter", "VARIABLE_VALUE")) and _COUNTERS.search(info.name):
             info.kind = COUNTER
     graph = tensors.get(graph_key)
     if graph is None:
@@ -61,8 +61,18 @@ def _annotate_tf1(tensors: dict[str, TensorInfo]) -> None:
             info.kind, info.slot_of, info.slot_name = kind, slot_of, slot_name
 
 
+_LAST_WORDS = {"global_step", "save_counter", "VARIABLE_VALUE", "beta1_power", "beta2_power", "Adam", "Adam_1",
+               "Momentum", "RMSProp", "RMSProp_1", "Adagrad", "AdagradDA", "AdagradDA_1", "Adadelta", "Adadelta_1",
+               "Ftrl", "Ftrl_1", "ProximalAdagrad", "LazyAdam", "LazyAdam_1", "Adamax", "Adamax_1", "Nadam",
+               "Nadam_1", "GradientDescent", "AdamWeightDecay", "AdamWeightDecay_1", "LAMB", "LAMB_1", "LARS",
+               "LossScaleOptimizer"}
+
+
 def classify_tf1(name: str, names) -> tuple[str | None, str | None, str | None]:
     """(kind, slot_of, slot_name) of a TF1 variable name given all names; kind None = an ordinary variable."""
+    last = name.rsplit("/", 1)[-1]
+    if last not in _LAST_WORDS and not last.startswith(("beta1_power_", "beta2_power_")):
+        return None, None, None  # the common case, decided without a regex
     if _COUNTERS.search(name):
         return COUNTER, None, None
     slot = _TF1_SLOTS.search(name)

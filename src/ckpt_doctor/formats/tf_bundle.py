@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
@@ -27,8 +27,7 @@ def data_path(prefix: str, shard: int, num_shards: int) -> str:
     return f"{prefix}.data-{shard:05d}-of-{num_shards:05d}"
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
     dtype: str
     shape: tuple[int, ...]
     shard: int
@@ -54,17 +53,17 @@ def _read(prefix: str, index: str) -> Catalog:
     if not records or records[0][0] != b"":
         raise CorruptCheckpointError("index has no header record (first key must be empty)", path=index)
     num_shards, big_endian = _header(records[0][1], index)
-    entries: dict[bytes, _Entry] = {}
-    for key, value in records[1:]:
-        entries[key] = _entry(value, index, _name(key))
+    names = {key: _name(key) for key, _ in records[1:]}
+    entries: dict[bytes, _Entry] = {key: _entry(value, index, names[key]) for key, value in records[1:]}
 
     shards = tuple(data_path(prefix, i, num_shards) for i in range(num_shards))
     missing = tuple(p for p in shards if not os.path.exists(p))
+    shard_names = [os.path.basename(p) for p in shards]
     tensors: dict[str, TensorInfo] = {}
     for key, entry in entries.items():
         if key.startswith(b"\x00"):  # a slice of a partitioned variable: listed via its full key, as TF does
             continue
-        name = _name(key)
+        name = names[key]
         if entry.shard >= num_shards:
             raise CorruptCheckpointError(f"entry is in shard {entry.shard} but the header declares {num_shards} "
                                          "shard(s)", path=index, tensor=name)
@@ -76,7 +75,7 @@ def _read(prefix: str, index: str) -> Catalog:
             nbytes = entry.size
             reader = _plain_reader(prefix, num_shards, big_endian, name, entry)
         tensors[name] = TensorInfo(name=name, dtype=entry.dtype, shape=entry.shape, nbytes=nbytes,
-                                   location=os.path.basename(shards[entry.shard]) if entry.shard < num_shards else "",
+                                   location=shard_names[entry.shard] if entry.shard < num_shards else "",
                                    partitions=len(entry.slices), _reader=reader)
     notes, objects = _tf_names.annotate(tensors, OBJECT_GRAPH_KEY)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
@@ -150,19 +149,15 @@ def _entry_fast(b: bytes):
     """Fields in TF's writing order: dtype(08) shape(12) [shard(18)] [offset(20)] [size(28)] crc(35).
 
     Returns None for anything unusual (slices, unknown rank, named dims, multi-byte lengths), which the
-    general decoder then handles and validates.
+    general decoder then handles and validates. One-byte varints (most of them) are decoded inline.
     """
-    pos, end = 0, len(b)
-    dtype = shard = offset = size = 0
-    if pos < end and b[pos] == 0x08:
-        dtype, pos = varint(b, pos + 1)
-    if pos >= end or b[pos] != 0x12:
+    end = len(b)
+    if end < 7 or b[0] != 0x08 or b[2] != 0x12 or b[1] & 0x80 or b[3] & 0x80:
         return None
-    n = b[pos + 1] if pos + 1 < end else 0x80
-    if n & 0x80:
-        return None
-    pos += 2
+    dtype, n, pos = b[1], b[3], 4
     shape_end = pos + n
+    if shape_end > end:
+        return None
     dims = []
     while pos < shape_end:
         if b[pos] != 0x12 or pos + 1 >= shape_end:
@@ -174,15 +169,18 @@ def _entry_fast(b: bytes):
             continue
         if b[pos] != 0x08:
             return None
-        d, q = varint(b, pos + 1)
+        d = b[pos + 1]
+        if d < 0x80:
+            q = pos + 2
+        else:
+            d, q = varint(b, pos + 1)
         if q != pos + m or d >= 1 << 63:
             return None
         dims.append(d)
         pos = q
-    if pos != shape_end:
-        return None
+    shard = offset = size = 0
     if pos < end and b[pos] == 0x18:
-        shard, pos = varint(b, pos + 1)
+        shard, pos = (b[pos + 1], pos + 2) if b[pos + 1] < 0x80 else varint(b, pos + 1)
     if pos < end and b[pos] == 0x20:
         offset, pos = varint(b, pos + 1)
     if pos < end and b[pos] == 0x28:
