@@ -336,18 +336,39 @@ def _numbering(state: _State, c_items, m_items) -> None:
         return
     words = {k[i - 1] for it in itertools.chain(c_items, m_items) for k in [it.key]
              for i in range(1, len(k)) if k[i].isdigit() and not k[i - 1].isdigit()}
-    nkey = {id(it): _numbered_key(it.key, words) for it in itertools.chain(c_items, m_items)}
+    parents: dict[tuple, tuple] = {}  # the variables of one layer share all but their last token
+
+    def numbered(key: tuple) -> tuple:
+        head = parents.get(key[:-1])
+        if head is None:
+            head = parents[key[:-1]] = _numbered_key(key[:-1], words)
+        last = key[-1:]
+        if last and last[0] in words:
+            return _numbered_key(key, words)
+        return head + last
+
+    nkey = {id(it): numbered(it.key) for it in itertools.chain(c_items, m_items)}
+    positions: dict[tuple, list] = {}  # per layer (all but the last token): its (position, family key, number)
+
+    def numbers_of(k: tuple) -> list:
+        head = k[:-1]
+        found = positions.get(head)
+        if found is None:
+            found = positions[head] = [(p, (p, head[:p]), int(t)) for p, t in enumerate(head) if p > 0 and t.isdigit()]
+        if len(k) > 1 and k[-1].isdigit():  # numbered by its last token (ParameterList ``params.3``)
+            return found + [(len(k) - 1, (len(k) - 1, head), int(k[-1]))]
+        return found
+
     touched = set()  # families that hold a value nobody took
     for it in itertools.chain(pool_c, pool_m):
-        k = nkey[id(it)]
-        touched.update((p, k[:p]) for p, t in enumerate(k) if p > 0 and t.isdigit())
+        touched.update(family for _, family, _ in numbers_of(nkey[id(it)]))
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
     for side, items in (("c", c_items), ("m", m_items)):
         for it in items:
             k = nkey[id(it)]
-            for p, t in enumerate(k):
-                if p > 0 and t.isdigit() and (p, k[:p]) in touched:
-                    families.setdefault((p, k[:p]), {"c": {}, "m": {}})[side].setdefault(int(t), {})[k[p + 1:]] = it
+            for p, family, number in numbers_of(k):
+                if family in touched:
+                    families.setdefault(family, {"c": {}, "m": {}})[side].setdefault(number, {})[k[p + 1:]] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
     for (p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if fam["c"] and fam["m"] and _has_free(state, fam):

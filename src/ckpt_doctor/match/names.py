@@ -48,13 +48,23 @@ def _token(raw: str) -> tuple[str, ...]:
     return (t.replace("_", ""),) if t else ()
 
 
+@lru_cache(maxsize=1 << 16)
+def _path_tokens(path: str) -> tuple[str, ...]:
+    """Tokens of a name's scope path; cached, as the variables of one layer share it."""
+    tokens: list[str] = []
+    for p in _SPLIT.split(path):
+        if p:
+            tokens.extend(_token(p))
+    return tuple(tokens)
+
+
 def canonical(name: str) -> tuple[tuple[str, ...], str | None]:
     """(canonical tokens, leaf class) of a variable name; leaf class is "kernel", "weight", "scale",
     "embedding" for a layer's main weight (dropped from the tokens), else None."""
-    parts = [p for p in _SPLIT.split(strip_name(name)) if p]
-    tokens: list[str] = []
-    for p in parts:
-        tokens.extend(_token(p))
+    name = strip_name(name)
+    cut = max(name.rfind("/"), name.rfind("."))
+    tokens = list(_path_tokens(name[:cut])) if cut > 0 else []
+    tokens.extend(_token(name[cut + 1:]) if cut >= 0 else _path_tokens(name))
     leaf = None
     if tokens and tokens[-1] in WEIGHT_LEAVES:
         leaf = WEIGHT_LEAVES[tokens.pop()]
