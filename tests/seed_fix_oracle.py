@@ -12,7 +12,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import ckpt_doctor  # noqa: E402

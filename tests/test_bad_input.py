@@ -1,10 +1,8 @@
 """Bad input gives a clear CheckpointError subclass naming the file (and tensor): never a deep traceback,
 never a hang, never an unbounded allocation, never garbage returned as data."""
 
-import os
 import random
 import shutil
-import struct
 from pathlib import Path
 
 import numpy as np

@@ -23,7 +23,7 @@ import ckpt_doctor
 from ckpt_doctor import CheckpointError, latest_checkpoint, open_checkpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tf_oracle import CHECKPOINT_IDS, RAW_IDS, TF1_IDS, TF2_IDS  # noqa: E402  (numpy-only import, no TF)
+from tf_oracle import CHECKPOINT_IDS, TF1_IDS, TF2_IDS  # noqa: E402  (numpy-only import, no TF)
 
 pytestmark = pytest.mark.tf
 

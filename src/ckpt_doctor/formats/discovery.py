@@ -147,7 +147,7 @@ def scan(directory: str) -> list[Found]:
             continue
         m = _V1_SHARD.match(name)
         v1.setdefault(os.path.join(directory, m["prefix"]) if m else path, []).append(path)
-    for prefix, files in v1.items():
+    for prefix in v1:
         out.setdefault(prefix, Found(prefix, "tf-v1", _step(prefix)))
     return list(out.values())
 

@@ -91,7 +91,7 @@ def _read_shard(path: str, meta: dict, slices: dict) -> None:
             if dtype_enum not in TF_DTYPES:
                 raise UnsupportedError(f"unsupported dtype enum {dtype_enum}", path=path, tensor=name)
             meta[name] = (TF_DTYPES[dtype_enum][0], shape, [])
-    for key, value in records[1:]:
+    for _key, value in records[1:]:
         for number, _, v in fields(value):
             if number != 2:
                 continue

@@ -168,7 +168,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     if not inferred:
         return Rules(), []
     rules: list = []
-    notes: dict[int, str] = {}
+    why: dict[int, str] = {}  # id(rule) -> its sentence, kept as a comment in rule files
     sentences: list[str] = []
     csep, msep = _sep(c.name for c in c_items), _sep(m.name for m in m_items)
 
@@ -246,8 +246,8 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     for (old, new), n in prefix_count.most_common():
         if n >= 1 and (old or new):
             rules.append(Prefix(old, new))
-            rule = rules[-1]
-            sentences.append(_prefix_sentence(rule, n, csep))
+            sentences.append(_prefix_sentence(rules[-1], n, csep))
+            why[id(rules[-1])] = sentences[-1]
     current = _Cached(rules)
 
     # 3. renumbering
@@ -276,6 +276,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         rules.append(Renumber(pattern, starts[(pattern, offset)], offset, bare))
         new_names = [x for x in missing if Renumber(pattern, 0, 0, bare)._compiled.search(x)]
         sentences.append(_renumber_sentence(rules[-1], n, new_names))
+        why[id(rules[-1])] = sentences[-1]
     current = _Cached(rules)
 
     # 4. explicit renames for whatever the general rules do not reproduce, then verify every pair
@@ -289,7 +290,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
 
     # 5. value transforms: generic by leaf and rank, exact-name ones where the generic rule would be wrong
     by_leaf: dict[tuple, Counter] = defaultdict(Counter)
-    for c, m, transform, _ in inferred:
+    for c, _m, transform, _ in inferred:
         by_leaf[(_raw_tokens(c.name)[-1] if c.name else "", len(c.shape))][transform] += 1
     generic = []
     for (leaf, rank), ops in sorted(by_leaf.items()):
@@ -299,7 +300,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     specific = []
     if any(t for _, _, t, _ in inferred):
         check = Rules(list(rules) + generic)
-        for c, m, transform, _ in triples:
+        for c, _m, transform, _ in triples:
             got = check.apply(c.name, len(c.shape)).transform
             if got != transform:
                 specific.append(Transform(f"^{re.escape(c.name)}$", transform or "none", len(c.shape)))
@@ -332,7 +333,8 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                 raise AssertionError(f"derived rules map {c.name} to {name} ({got}), expected {m.name} ({transform})")
         elif name is not None and name in claimed:
             drops.append(Drop(f"^{re.escape(c.name)}$"))
-    return Rules(drops + rules), sentences
+    final_rules = drops + rules
+    return Rules(final_rules, {i: why[id(r)] for i, r in enumerate(final_rules) if id(r) in why}), sentences
 
 
 class _Cached:

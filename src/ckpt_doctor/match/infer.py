@@ -370,7 +370,7 @@ def _numbering(state: _State, c_items, m_items) -> None:
                 if family in touched:
                     families.setdefault(family, {"c": {}, "m": {}})[side].setdefault(number, {})[k[p + 1:]] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
-    for (p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
+    for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if fam["c"] and fam["m"] and _has_free(state, fam):
             _family(state, "/".join(prefix), fam["c"], fam["m"])
 
@@ -496,7 +496,7 @@ def _mapping(numbers: list[int], d: int, k: int | None) -> dict[int, int | None]
 def _release(state: _State, c: _Item) -> None:
     """Undo an exact pair of a checkpoint value that a renumbering shows to be wrong."""
     if id(c) in state.taken_c:
-        for mid, (c2, m2, _t, stage, _e) in list(state.pairs.items()):
+        for c2, m2, _t, stage, _e in list(state.pairs.values()):
             if c2 is c and stage == "exact":
                 state.drop_pair(m2)
 

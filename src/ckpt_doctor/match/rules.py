@@ -307,7 +307,7 @@ class Rules:
         return cls.from_dict(doc, source=path)
 
     def to_yaml(self) -> str:
-        lines = [f"# ckpt-doctor rules: checkpoint names -> model names, applied in order", f"format: {RULES_FORMAT}",
+        lines = ["# ckpt-doctor rules: checkpoint names -> model names, applied in order", f"format: {RULES_FORMAT}",
                  "version: 1", "rules:" if self.rules else "rules: []"]
         for i, rule in enumerate(self.rules):
             (key, value), = rule.to_dict().items()

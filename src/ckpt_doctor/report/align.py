@@ -22,14 +22,6 @@ def fix_code(a: Alignment, framework: str) -> tuple[str, str]:
     return "any framework (rules file)", a.rules.to_yaml().rstrip()
 
 
-def render_why(a: Alignment, rules_path: str | None = None) -> list[str]:
-    lines = []
-    if a.sentences:
-        lines.append("What changed:")
-        lines += [f"  - {s}" for s in a.sentences]
-    return lines
-
-
 def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True) -> str:
     d = a.diagnosis
     inferred = a.inferred
@@ -38,7 +30,8 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
              f"{len(a.pairs) - len(inferred)} pairs by exact name, {len(inferred)} inferred, "
              f"{len(a.ambiguous)} ambiguous (not applied), {len(a.missing)} new in the model, "
              f"{len(a.unused)} checkpoint values unused."]
-    lines += [""] + render_why(a) if a.sentences else []
+    if a.sentences:
+        lines += ["", "What changed:"] + [f"  - {s}" for s in a.sentences]
     if show_pairs and inferred:
         lines += ["", "Inferred pairs (model <- checkpoint):"]
         rows = []
