@@ -38,10 +38,16 @@ def tensor_stats(value) -> dict | None:
     return {"min": float(v.min()), "max": float(v.max()), "mean": float(v.mean()), "std": float(v.std())}
 
 
+def _split(name: str) -> list[str]:
+    """Scopes of a name: TensorFlow separates them with '/', PyTorch and safetensors with '.'."""
+    return name.split("/") if "/" in name else name.split(".")
+
+
 @dataclass
 class _Scope:
     params: int = 0
     nbytes: int = 0
+    count: int = 0
     children: dict[str, _Scope] = field(default_factory=dict)
     tensors: list[TensorInfo] = field(default_factory=list)
 
@@ -52,11 +58,13 @@ def _tree(infos: list[TensorInfo]) -> _Scope:
         node = root
         node.params += info.size
         node.nbytes += info.nbytes
-        *scopes, _ = display_name(info).split("/")
+        node.count += 1
+        *scopes, _ = _split(display_name(info))
         for part in scopes:
             node = node.children.setdefault(part, _Scope())
             node.params += info.size
             node.nbytes += info.nbytes
+            node.count += 1
         node.tensors.append(info)
     return root
 
@@ -64,7 +72,8 @@ def _tree(infos: list[TensorInfo]) -> _Scope:
 def _rows(scope: _Scope, depth: int, max_depth: int | None, stats: dict, rows: list[list[str]]) -> None:
     indent = "  " * depth
     for name, child in scope.children.items():
-        rows.append([f"{indent}{name}/", "", "", human_count(child.params), human_bytes(child.nbytes), ""])
+        rows.append([f"{indent}{name}/", "", "", human_count(child.params), human_bytes(child.nbytes),
+                     f"({child.count} tensors)" if child.count > 1 else ""])
         if max_depth is None or depth + 1 < max_depth:
             _rows(child, depth + 1, max_depth, stats, rows)
     for info in scope.tensors:
@@ -75,7 +84,7 @@ def _rows(scope: _Scope, depth: int, max_depth: int | None, stats: dict, rows: l
         note = f"({info.partitions} partitions)" if info.partitions else ""
         if info.kind == "slot" and info.slot_name:
             note = f"slot {info.slot_name!r}"
-        rows.append([f"{indent}{display_name(info).rsplit('/', 1)[-1]}", info.dtype, shape_str(info.shape),
+        rows.append([f"{indent}{_split(display_name(info))[-1]}", info.dtype, shape_str(info.shape),
                      human_count(info.size), human_bytes(info.nbytes), " ".join(x for x in (note, extra) if x)])
 
 
