@@ -376,11 +376,15 @@ def _numbering(state: _State, c_items, m_items) -> None:
 
 
 def _has_free(state: _State, fam) -> bool:
-    """Does the family still hold a value nobody took, on either side? (An extra checkpoint layer among
-    identical ones makes every name-pairing after it doubtful.)"""
-    return any(id(it) not in state.taken_c for layer in fam["c"].values() for it in layer.values()) or \
-        any(id(it) not in state.pairs and id(it) not in state.ambiguous
-            for layer in fam["m"].values() for it in layer.values())
+    """Is the family worth a look? A checkpoint value nobody took (an extra checkpoint layer among identical ones
+    makes every name-pairing after it doubtful), or a new model variable next to pairs made by name only (which
+    an insertion may have shifted). New variables beside pairs already proven by structure change nothing."""
+    if any(id(it) not in state.taken_c for layer in fam["c"].values() for it in layer.values()):
+        return True
+    models = [it for layer in fam["m"].values() for it in layer.values()]
+    if all(id(it) in state.pairs or id(it) in state.ambiguous for it in models):
+        return False
+    return any(state.pairs[id(it)][3] == "exact" for it in models if id(it) in state.pairs)
 
 
 def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
