@@ -87,6 +87,12 @@ class Catalog(Mapping[str, TensorInfo]):
         except KeyError:
             raise TensorNotFoundError("no such tensor in checkpoint", path=self.path, tensor=name) from None
 
+    def __contains__(self, name: object) -> bool:  # without building an exception per miss
+        return name in self._tensors
+
+    def get(self, name: str, default=None):
+        return self._tensors.get(name, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._tensors)
 

@@ -218,18 +218,25 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         sentences.append("naming conventions differ between checkpoint and model: " + ", ".join(conventions))
 
     current = _Cached(rules)
+    staged = len(rules)
 
     # 2. scope (prefix) rules: the part before the longest common token suffix
     prefix_count: Counter = Counter()
+    last = None
     for c, m, _, stage in inferred:
         now = current.name(c.name)
         if now == m.name or stage not in ("conventions", "prefix"):
             continue
         a, b = now, m.name
+        if last is not None and a.startswith(last[0]) and b.startswith(last[1]) and \
+                a[len(last[0]):] == b[len(last[1]):]:  # neighbours usually share their rule
+            prefix_count[last] += 1
+            continue
         known = next((r for r in prefix_count if a.startswith(r[0]) and b.startswith(r[1])
                       and a[len(r[0]):] == b[len(r[1]):]), None)  # most pairs repeat a rule already found
         if known is not None:
             prefix_count[known] += 1
+            last = known
             continue
         i = 0
         while i < min(len(a), len(b)) and a[len(a) - 1 - i] == b[len(b) - 1 - i]:
@@ -243,12 +250,13 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         if _digits_differ(a[len(a) - i:], b[len(b) - i:]) or _number_shift(old.rstrip("/."), new.rstrip("/.")):
             continue  # numbers are the renumbering rules' business
         prefix_count[(old, new)] += 1
+        last = (old, new)
     for (old, new), n in prefix_count.most_common():
         if n >= 1 and (old or new):
             rules.append(Prefix(old, new))
             sentences.append(_prefix_sentence(rules[-1], n, csep))
             why[id(rules[-1])] = sentences[-1]
-    current = _Cached(rules)
+    current, staged = current.then(rules[staged:]), len(rules)
 
     # 3. renumbering
     renumber: Counter = Counter()
@@ -261,14 +269,21 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         now = current.name(c.name)
         if now == m.name:
             continue
-        found = next((key for key, rule in known_shifts.items() if rule.apply(now) == m.name), None) \
-            or _number_shift(now, m.name)
-        if found and found not in known_shifts:
-            known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
+        found, number = None, None
+        for key, rule in known_shifts.items():
+            number = _shifted(rule, now, m.name)
+            if number is not None:
+                found = key
+                break
+        if found is None:
+            found = _number_shift(now, m.name)
+            if found:
+                known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
+                number = _number_in(now, found[0])
         if found:
             pattern, offset, bare = found
             renumber[(pattern, offset)] += 1
-            starts[(pattern, offset)] = min(starts.get((pattern, offset), 1 << 30), _number_in(now, pattern))
+            starts[(pattern, offset)] = min(starts.get((pattern, offset), 1 << 30), number)
             if bare:
                 bare_families.add(pattern)
     for (pattern, offset), n in renumber.most_common():
@@ -277,7 +292,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         new_names = [x for x in missing if Renumber(pattern, 0, 0, bare)._compiled.search(x)]
         sentences.append(_renumber_sentence(rules[-1], n, new_names))
         why[id(rules[-1])] = sentences[-1]
-    current = _Cached(rules)
+    current = current.then(rules[staged:])
 
     # 4. explicit renames for whatever the general rules do not reproduce, then verify every pair
     renames = []
@@ -290,7 +305,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
 
     # 5. value transforms: generic by leaf and rank, exact-name ones where the generic rule would be wrong
     by_leaf: dict[tuple, Counter] = defaultdict(Counter)
-    for c, _m, transform, _ in inferred:
+    for c, _m, transform, _ in inferred if any(t for _, _, t, _ in inferred) else ():
         by_leaf[(_raw_tokens(c.name)[-1] if c.name else "", len(c.shape))][transform] += 1
     generic = []
     for (leaf, rank), ops in sorted(by_leaf.items()):
@@ -338,16 +353,22 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
 
 
 class _Cached:
-    """A rule list's mapping of names, memoised (derivation asks for the same names several times)."""
+    """A rule list's mapping of names, memoised; ``then`` extends it with more rules, reusing what the shorter
+    list already computed (derivation adds rules in stages and asks for the same names at every stage)."""
 
-    def __init__(self, rules: list):
+    def __init__(self, rules: list, before: _Cached | None = None):
         self.rules = Rules(list(rules))
+        self.before = before
         self.cache: dict[str, object] = {}
+
+    def then(self, more: list) -> _Cached:
+        return _Cached(more, self) if more else self
 
     def name(self, name: str) -> str | None:
         out = self.cache.get(name)
         if out is None:
-            out = self.cache[name] = self.rules.rename(name)
+            start = self.before.name(name) if self.before is not None else name
+            out = self.cache[name] = self.rules.rename(start) if start is not None else None
         return out
 
 
@@ -378,6 +399,15 @@ def _number_shift(a: str, b: str) -> tuple[str, int, bool] | None:
         sep = (mx or my).group(2)
         return (f"{wx}{sep}{{n}}", ny - nx, not (mx and my))
     return None
+
+
+def _shifted(rule: Renumber, name: str, target: str) -> int | None:
+    """The number ``rule`` (start 0) shifts in ``name`` if that turns it into ``target``, else None."""
+    m = rule._compiled.search(name)
+    if m is None:
+        return None
+    n = 0 if m.group("n") is None else int(m.group("n"))
+    return n if name[:m.start()] + rule._write(n + rule.offset) + name[m.end():] == target else None
 
 
 def _number_in(name: str, pattern: str) -> int:

@@ -209,7 +209,7 @@ def _layer_of(m: _Item) -> tuple:
 
 
 def _unnumbered(key: tuple) -> tuple:
-    return tuple(t for t in key if not t.isdigit())
+    return tuple(itertools.filterfalse(str.isdigit, key))
 
 
 def _numeric_only(pc: tuple, pm: tuple) -> bool:
@@ -240,14 +240,15 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 break
             index: dict[tuple, list[tuple[tuple, _Item]]] = defaultdict(list)
             for c in pool_c:
-                if len(c.key) > depth and _boundary(c.key, depth):
-                    index[c.key[depth:]].append((c.key[:depth], c))
+                key = c.key
+                if len(key) > depth and not (key[depth].isdigit() and not key[depth - 1].isdigit()):
+                    index[key[depth:]].append((key[:depth], c))
             for m in pool_m:
                 key = m.key
                 have = best.get(id(m), (1, None))[0]
                 for j in range(len(key) - have + 1):
-                    if not _boundary(key, j):
-                        continue
+                    if j and key[j].isdigit() and not key[j - 1].isdigit():
+                        continue  # not between a name and its number
                     hits = index.get(key[j:])
                     if hits:
                         length = len(key) - j
