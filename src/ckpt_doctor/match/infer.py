@@ -58,26 +58,31 @@ class Ambiguity:
         return {"model": self.model, "candidates": self.candidates, "reason": self.reason}
 
 
-@dataclass(eq=False)
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    name: str  # the name rules speak about (checkpoint: key or full_name; model: name or object path)
-    tokens: tuple[str, ...]
-    leaf: str | None
-    shape: tuple[int, ...]
-    dtype: str
-    ref: Any  # VariableSpec or TensorInfo
-    prefix_rules: list[tuple[tuple, tuple]] = field(default_factory=list)
-    key: tuple[str, ...] = ()  # tokens plus the weight marker; what matching compares
-    unnumbered: tuple[str, ...] = ()  # the key without its numbers
+    __slots__ = ("name", "tokens", "leaf", "shape", "dtype", "ref", "key", "_unnumbered")
 
-    def __post_init__(self):
+    def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
+                 ref: Any):
+        self.name = name  # the name rules speak about (checkpoint: key or full_name; model: name or object path)
+        self.tokens = tokens
+        self.leaf = leaf
+        self.shape = shape
+        self.dtype = dtype
+        self.ref = ref  # VariableSpec or TensorInfo
         self.rekey()
 
     def rekey(self) -> None:
-        self.key = self.tokens + (_W,) if self.leaf else self.tokens
-        self.unnumbered = _unnumbered(self.key)
+        self.key = self.tokens + (_W,) if self.leaf else self.tokens  # what matching compares
+        self._unnumbered = None
+
+    @property
+    def unnumbered(self) -> tuple[str, ...]:
+        """The key without its numbers."""
+        if self._unnumbered is None:
+            self._unnumbered = _unnumbered(self.key)
+        return self._unnumbered
 
 
 @dataclass
@@ -309,7 +314,6 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 if c.key[:len(pc)] == pc and _boundary(c.key, len(pc)) and state.free(c, "c"):
                     c.tokens = pm + c.tokens[len(pc):]
                     c.rekey()
-                    c.prefix_rules.append((pc, pm))
             n = best
 
             def evidence(c, m, t, pc=pc, pm=pm, n=n):
