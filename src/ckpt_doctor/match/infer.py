@@ -159,7 +159,8 @@ def _pool(state: _State, c_items, m_items):
 
 
 def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
-    """Pair items whose keys are equal and unique on both sides; return how many were paired."""
+    """Pair items whose keys are equal and unique on both sides; return how many were paired.
+    ``c_items``/``m_items`` may include taken items; only free ones are considered."""
     pool_c, pool_m = _pool(state, c_items, m_items)
     cs: dict[tuple, list[_Item]] = defaultdict(list)
     for c in pool_c:
@@ -309,18 +310,21 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                         state.ambiguous.setdefault(id(m), (m, list(dict.fromkeys(cands)),
                                                            "several renamings explain it equally well"))
             continue
+        renamed_by: dict[int, tuple] = {}
         for pc, pm in clean:
             for c in pool_c:
-                if c.key[:len(pc)] == pc and _boundary(c.key, len(pc)) and state.free(c, "c"):
+                if c.key[:len(pc)] == pc and _boundary(c.key, len(pc)) and id(c) not in renamed_by \
+                        and state.free(c, "c"):
                     c.tokens = pm + c.tokens[len(pc):]
                     c.rekey()
-            n = best
+                    renamed_by[id(c)] = (pc, pm)
 
-            def evidence(c, m, t, pc=pc, pm=pm, n=n):
-                return (f"scope `{'/'.join(pc) or '(root)'}` -> `{'/'.join(pm) or '(root)'}` explains {n} "
-                        f"variable(s); {_shapes(c, m, t)}")
+        def evidence(c, m, t, n=best):
+            pc, pm = renamed_by.get(id(c), ((), ()))
+            return (f"scope `{'/'.join(pc) or '(root)'}` -> `{'/'.join(pm) or '(root)'}` explains {n} "
+                    f"variable(s); {_shapes(c, m, t)}")
 
-            _equal_keys(state, c_items, m_items, "prefix", evidence)
+        _equal_keys(state, pool_c, pool_m, "prefix", evidence)
 
 
 # -- numbering ------------------------------------------------------------------------------------------------
@@ -339,7 +343,11 @@ def _numbering(state: _State, c_items, m_items) -> None:
     pool_c, pool_m = _pool(state, c_items, m_items)
     if not pool_c and not pool_m:
         return
-    words = {k[i - 1] for it in itertools.chain(c_items, m_items) for k in [it.key]
+    # Words that carry numbers somewhere ("dense" in dense_3); layers share all but their last token, so the
+    # distinct heads are scanned, plus the rare names whose last token is a number.
+    heads = {it.key[:-1] for it in itertools.chain(c_items, m_items)}
+    tails = {it.key[-2:] for it in itertools.chain(c_items, m_items) if len(it.key) > 1 and it.key[-1].isdigit()}
+    words = {k[i - 1] for k in itertools.chain(heads, tails)
              for i in range(1, len(k)) if k[i].isdigit() and not k[i - 1].isdigit()}
     parents: dict[tuple, tuple] = {}  # the variables of one layer share all but their last token
 

@@ -35,8 +35,8 @@ def strip_name(name: str) -> str:
     """The name without TF's output index and object-attribute suffix."""
     if name.endswith(ATTRIBUTE_SUFFIX):
         name = name[:-len(ATTRIBUTE_SUFFIX)]
-    head, sep, tail = name.rpartition(":")
-    return head if sep and tail.isdigit() else name
+    colon = name.rfind(":")
+    return name[:colon] if colon >= 0 and name[colon + 1:].isdigit() else name
 
 
 @lru_cache(maxsize=None)
