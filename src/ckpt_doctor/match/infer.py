@@ -285,12 +285,15 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         top = [rule for rule, s in support.items() if s == best]
         owners_m: dict[int, set] = defaultdict(set)
         owners_c: dict[int, set] = defaultdict(set)
-        for rule in top:
-            for c, m, _ in proposals[rule]:
-                owners_m[id(m)].add(rule)
-                owners_c[id(c)].add(rule)
-        clean = [r for r in top if all(len(owners_m[id(m)]) == 1 and len(owners_c[id(c)]) == 1
-                                       for c, m, _ in proposals[r])]
+        if len(top) == 1:  # one best explanation: nothing competes with it
+            clean = top
+        else:
+            for rule in top:
+                for c, m, _ in proposals[rule]:
+                    owners_m[id(m)].add(rule)
+                    owners_c[id(c)].add(rule)
+            clean = [r for r in top if all(len(owners_m[id(m)]) == 1 and len(owners_c[id(c)]) == 1
+                                           for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
         # replaced layer (a new head) as a renamed one: say so instead of pairing.
         anchored = any(stage == "exact" for *_x, stage, _e in state.pairs.values())
