@@ -61,7 +61,7 @@ class Ambiguity:
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    __slots__ = ("name", "tokens", "leaf", "shape", "dtype", "ref", "key", "_unnumbered")
+    __slots__ = ("name", "tokens", "leaf", "shape", "dtype", "ref", "key", "_unnumbered", "busy")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
                  ref: Any):
@@ -71,6 +71,7 @@ class _Item:
         self.shape = shape
         self.dtype = dtype
         self.ref = ref  # VariableSpec or TensorInfo
+        self.busy = False  # paired, or (model side) declared ambiguous: not in the pool any more
         self.rekey()
 
     def rekey(self) -> None:
@@ -89,11 +90,12 @@ class _Item:
 class _State:
     casts: bool
     pairs: dict[int, tuple[_Item, _Item, str | None, str, str]] = field(default_factory=dict)  # id(m) -> pair
-    taken_c: set[int] = field(default_factory=set)
+    taken_c: dict[int, _Item] = field(default_factory=dict)  # id(c) -> the model item it is paired with
     ambiguous: dict[int, tuple[_Item, list[_Item], str]] = field(default_factory=dict)
+    anchored: bool = False  # some values load by their names as they are
 
-    def free(self, item: _Item, side: str) -> bool:
-        return id(item) not in (self.pairs if side == "m" else self.taken_c) and id(item) not in self.ambiguous
+    def free(self, item: _Item, side: str = "") -> bool:
+        return not item.busy
 
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
@@ -104,11 +106,18 @@ class _State:
 
     def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str) -> None:
         self.pairs[id(m)] = (c, m, transform, stage, evidence)
-        self.taken_c.add(id(c))
+        self.taken_c[id(c)] = m
+        c.busy = m.busy = True
 
     def drop_pair(self, m: _Item) -> None:
         c, *_ = self.pairs.pop(id(m))
-        self.taken_c.discard(id(c))
+        del self.taken_c[id(c)]
+        c.busy = m.busy = False
+
+    def set_ambiguous(self, m: _Item, candidates: list[_Item], reason: str) -> None:
+        if id(m) not in self.ambiguous:
+            self.ambiguous[id(m)] = (m, candidates, reason)
+            m.busy = True
 
 
 def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None):
@@ -140,6 +149,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
                if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
     by_entry = {id(i.ref): i for i in c_items}
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)"}
+    state.anchored = bool(d.weights(LOADED))
     for r in d.weights(LOADED):
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by, "same name") + (f"; {r.note}" if r.note else ""))
@@ -153,9 +163,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
 
 
 def _pool(state: _State, c_items, m_items):
-    taken_c, pairs, ambiguous = state.taken_c, state.pairs, state.ambiguous
-    return ([c for c in c_items if id(c) not in taken_c and id(c) not in ambiguous],
-            [m for m in m_items if id(m) not in pairs and id(m) not in ambiguous])
+    return [c for c in c_items if not c.busy], [m for m in m_items if not m.busy]
 
 
 def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
@@ -296,12 +304,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                                            for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
         # replaced layer (a new head) as a renamed one: say so instead of pairing.
-        anchored = any(stage == "exact" for *_x, stage, _e in state.pairs.values())
+        anchored = state.anchored
         weak = [r for r in clean if anchored and r not in deep and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
         for rule in weak:
             for c, m, _ in proposals[rule]:
-                state.ambiguous.setdefault(id(m), (m, [c], "a single layer under another name, next to layers that "
-                                                         "load by name: renamed, or replaced by a new layer?"))
+                state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
+                                            "name: renamed, or replaced by a new layer?")
         clean = [r for r in clean if r not in weak]
         if weak and not clean:
             continue
@@ -310,8 +318,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 for c, m, _ in proposals[rule]:
                     if len(owners_m[id(m)]) > 1 or len(owners_c[id(c)]) > 1:
                         cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
-                        state.ambiguous.setdefault(id(m), (m, list(dict.fromkeys(cands)),
-                                                           "several renamings explain it equally well"))
+                        state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well")
             continue
         renamed_by: dict[int, tuple] = {}
         for pc, pm in clean:
@@ -515,10 +522,9 @@ def _mapping(numbers: list[int], d: int, k: int | None) -> dict[int, int | None]
 
 def _release(state: _State, c: _Item) -> None:
     """Undo an exact pair of a checkpoint value that a renumbering shows to be wrong."""
-    if id(c) in state.taken_c:
-        for c2, m2, _t, stage, _e in list(state.pairs.values()):
-            if c2 is c and stage == "exact":
-                state.drop_pair(m2)
+    m = state.taken_c.get(id(c))
+    if m is not None and state.pairs[id(m)][3] == "exact":
+        state.drop_pair(m)
 
 
 def _claim(state: _State, c: _Item, m: _Item, family: str, d: int, k: int, score: int) -> None:
@@ -531,10 +537,7 @@ def _claim(state: _State, c: _Item, m: _Item, family: str, d: int, k: int, score
             return
         state.drop_pair(m)
     if id(c) in state.taken_c:  # c was exact-paired with another model variable that the renumbering frees
-        for mid, (c2, *_rest) in list(state.pairs.items()):
-            if c2 is c:
-                state.pairs.pop(mid)
-        state.taken_c.discard(id(c))
+        state.drop_pair(state.taken_c[id(c)])
     where = f"from {k} on " if k is not None else "all "
     state.add(c, m, transform, "numbering",
               f"`{family}` numbers {where}shifted by {d:+d}: {score} variables agree in shape under this "
@@ -546,7 +549,7 @@ def _make_ambiguous(state: _State, m: _Item, cands: list[_Item], reason: str) ->
         if state.pairs[id(m)][3] == "composition":
             return  # settled by a unique composition
         state.drop_pair(m)
-    state.ambiguous.setdefault(id(m), (m, list(dict.fromkeys(cands)), reason))
+    state.set_ambiguous(m, list(dict.fromkeys(cands)), reason)
 
 
 def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict],
@@ -586,4 +589,4 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
     for m in pool_m:
         cands = by_shape.get((m.key[-1] if m.key else "", m.shape), [])
         if 0 < len(cands) <= 5:
-            state.ambiguous[id(m)] = (m, cands, "same shape and kind, but no naming evidence")
+            state.set_ambiguous(m, cands, "same shape and kind, but no naming evidence")
