@@ -170,19 +170,19 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
     """Pair items whose keys are equal and unique on both sides; return how many were paired.
     ``c_items``/``m_items`` may include taken items; only free ones are considered."""
     pool_c, pool_m = _pool(state, c_items, m_items)
-    cs: dict[tuple, list[_Item]] = defaultdict(list)
+    cs: dict[tuple, _Item | None] = {}  # key -> the one item with it, None when several share it
     for c in pool_c:
-        cs[c.key].append(c)
-    ms: dict[tuple, list[_Item]] = defaultdict(list)
+        cs[c.key] = None if c.key in cs else c
+    ms: dict[tuple, _Item | None] = {}
     for m in pool_m:
-        ms[m.key].append(m)
+        ms[m.key] = None if m.key in ms else m
     paired = 0
-    for key, models in ms.items():
-        candidates = cs.get(key, [])
-        if len(models) == 1 and len(candidates) == 1:
-            ok, transform = state.compatible(candidates[0], models[0])
+    for key, m in ms.items():
+        c = cs.get(key)
+        if m is not None and c is not None:
+            ok, transform = state.compatible(c, m)
             if ok:
-                state.add(candidates[0], models[0], transform, stage, evidence(candidates[0], models[0], transform))
+                state.add(c, m, transform, stage, evidence(c, m, transform))
                 paired += 1
     return paired
 
