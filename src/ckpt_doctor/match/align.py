@@ -143,8 +143,8 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     paired_m = {id(m) for _, m, *_ in state.pairs.values()} | {id(m) for m, *_ in state.ambiguous.values()}
     paired_c = {id(c) for c, *_ in state.pairs.values()}
     missing = [m.ref.name for m in m_items if id(m) not in paired_m]
-    unused = [c.ref.name for c in c_items if id(c) not in paired_c
-              and not any(c.ref.name in a.candidates for a in ambiguous)]
+    candidates = {name for a in ambiguous for name in a.candidates}
+    unused = [c.ref.name for c in c_items if id(c) not in paired_c and c.ref.name not in candidates]
     checkpoint_names = {c.ref.name: c.name for c in c_items}
     model_names = {m.ref.name: m.name for m in m_items}
     rules, sentences = derive_rules(state, c_items, m_items, missing)
