@@ -273,6 +273,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                         break
         proposals: dict[tuple, list[tuple[_Item, _Item, str | None]]] = defaultdict(list)
         deep: set[tuple] = set()  # rules with a pair that shares more than the leaf name
+        renames_only: dict[tuple, bool] = {}  # (checkpoint prefix, model prefix) -> may propose a rule
         for m in pool_m:
             if id(m) not in best:
                 continue
@@ -282,7 +283,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             pm = m.key[:len(m.key) - length]
             for pc, c in itertools.chain.from_iterable(groups):
                 ok, transform = state.compatible(c, m)
-                if ok and pc != pm and (numeric or not _numeric_only(pc, pm)):
+                if not ok or pc == pm:
+                    continue
+                allowed = renames_only.get((pc, pm))
+                if allowed is None:
+                    allowed = renames_only[(pc, pm)] = numeric or not _numeric_only(pc, pm)
+                if allowed:
                     proposals[(pc, pm)].append((c, m, transform))
                     if length > 1:
                         deep.add((pc, pm))
