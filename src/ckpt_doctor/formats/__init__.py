@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import glob
 import os
 import re
@@ -115,6 +114,8 @@ def _no_checkpoint_in(found: discovery.Discovery) -> str:
 
 
 def _not_found(path: str) -> str:
+    import difflib  # only for this message: keeps start-up light
+
     parent = os.path.dirname(path) or "."
     if not os.path.isdir(parent):
         return f"no such checkpoint (directory {parent} does not exist either)"
