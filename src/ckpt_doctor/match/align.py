@@ -365,6 +365,8 @@ class _Cached:
         return _Cached(more, self) if more else self
 
     def name(self, name: str) -> str | None:
+        if not self.rules.rules and self.before is None:
+            return name  # no rules yet: nothing to remember
         out = self.cache.get(name)
         if out is None:
             start = self.before.name(name) if self.before is not None else name
