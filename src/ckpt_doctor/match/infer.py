@@ -20,10 +20,11 @@ Nothing is paired by order or by shape alone among several candidates: such case
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..catalog import Catalog
 from ..model.spec import ModelSpec, VariableSpec
@@ -34,14 +35,30 @@ _MAX_CANDIDATES = 32  # a suffix shared by more checkpoint entries than this pro
 _W = "<w>"  # framework-neutral marker of a layer's main weight in canonical keys
 
 
-@dataclass
 class Pair:
-    model: str  # model variable name
-    checkpoint: str  # checkpoint key
-    transform: str | None
-    rule: str | None  # the inference stage / rule that proved it; None for exact matches
-    evidence: str
-    exact: bool = False
+    """A model variable and the checkpoint value it takes, with the transform, the stage that proved it and why.
+
+    The evidence sentence is formatted when first read: alignments of 100k variables rarely print them all."""
+
+    __slots__ = ("model", "checkpoint", "transform", "rule", "_evidence", "exact")
+
+    def __init__(self, model: str, checkpoint: str, transform: str | None, rule: str | None,
+                 evidence: str | Callable[[], str], exact: bool = False):
+        self.model = model  # model variable name
+        self.checkpoint = checkpoint  # checkpoint key
+        self.transform = transform
+        self.rule = rule  # the inference stage that proved it; None for exact matches
+        self._evidence = evidence
+        self.exact = exact
+
+    @property
+    def evidence(self) -> str:
+        if callable(self._evidence):
+            self._evidence = self._evidence()
+        return self._evidence
+
+    def __repr__(self) -> str:
+        return f"Pair({self.model!r} <- {self.checkpoint!r}, transform={self.transform!r}, rule={self.rule!r})"
 
     def to_json(self) -> dict[str, Any]:
         return {"model": self.model, "checkpoint": self.checkpoint, "transform": self.transform, "rule": self.rule,
@@ -182,7 +199,7 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
         if m is not None and c is not None:
             ok, transform = state.compatible(c, m)
             if ok:
-                state.add(c, m, transform, stage, evidence(c, m, transform))
+                state.add(c, m, transform, stage, functools.partial(evidence, c, m, transform))
                 paired += 1
     return paired
 
@@ -209,7 +226,7 @@ def _conventions(state, c_items, m_items) -> None:
         if len(models) == 1 and len(cands) == 1 and (cands[0].leaf is None) != (models[0].leaf is None):
             ok, t = state.compatible(cands[0], models[0])
             if ok:
-                state.add(cands[0], models[0], t, "conventions", evidence(cands[0], models[0], t))
+                state.add(cands[0], models[0], t, "conventions", functools.partial(evidence, cands[0], models[0], t))
 
 
 def _boundary(key: tuple, i: int) -> bool:
@@ -335,7 +352,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                     c.rekey()
                     renamed_by[id(c)] = (pc, pm)
 
-        def evidence(c, m, t, n=best):
+        def evidence(c, m, t, n=best, renamed_by=renamed_by):  # formatted later: bind this round's values
             pc, pm = renamed_by.get(id(c), ((), ()))
             return (f"scope `{'/'.join(pc) or '(root)'}` -> `{'/'.join(pm) or '(root)'}` explains {n} "
                     f"variable(s); {_shapes(c, m, t)}")
@@ -546,8 +563,8 @@ def _claim(state: _State, c: _Item, m: _Item, family: str, d: int, k: int, score
         state.drop_pair(state.taken_c[id(c)])
     where = f"from {k} on " if k is not None else "all "
     state.add(c, m, transform, "numbering",
-              f"`{family}` numbers {where}shifted by {d:+d}: {score} variables agree in shape under this "
-              f"renumbering; {_shapes(c, m, transform)}")
+              lambda: f"`{family}` numbers {where}shifted by {d:+d}: {score} variables agree in shape under this "
+                      f"renumbering; {_shapes(c, m, transform)}")
 
 
 def _make_ambiguous(state: _State, m: _Item, cands: list[_Item], reason: str) -> None:
@@ -582,8 +599,12 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
             ok, transform = state.compatible(c, m)
             if ok:
                 state.add(c, m, transform, "composition",
-                          f"the only `{family}` layer left whose members and shapes match ({family}_{nc} -> "
-                          f"{family}_{nm}); {_shapes(c, m, transform)}")
+                          functools.partial(_composition_evidence, family, nc, nm, c, m, transform))
+
+
+def _composition_evidence(family: str, nc: int, nm: int, c: _Item, m: _Item, transform: str | None) -> str:
+    return (f"the only `{family}` layer left whose members and shapes match ({family}_{nc} -> {family}_{nm}); "
+            f"{_shapes(c, m, transform)}")
 
 
 def _leftover_candidates(state: _State, c_items, m_items) -> None:
