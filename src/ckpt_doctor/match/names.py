@@ -48,14 +48,14 @@ def _token(raw: str) -> tuple[str, ...]:
     return (t.replace("_", ""),) if t else ()
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 17)
 def _path_tokens(path: str) -> tuple[str, ...]:
-    """Tokens of a name's scope path; cached, as the variables of one layer share it."""
-    tokens: list[str] = []
-    for p in _SPLIT.split(path):
-        if p:
-            tokens.extend(_token(p))
-    return tuple(tokens)
+    """Tokens of a scope path, built from its parent's (cached: a layer's variables share their path, a block's
+    layers share theirs)."""
+    cut = max(path.rfind("/"), path.rfind("."))
+    if cut < 0:
+        return _token(path)
+    return _path_tokens(path[:cut]) + _token(path[cut + 1:]) if cut > 0 else _token(path[cut + 1:])
 
 
 def canonical(name: str) -> tuple[tuple[str, ...], str | None]:
