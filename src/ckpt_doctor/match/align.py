@@ -133,18 +133,18 @@ def _pydict(d: dict) -> str:
 
 def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None) -> Alignment:
     d, state, c_items, m_items = infer(catalog, spec, diagnosis)
-    pairs = []
-    for c, m, transform, stage, evidence in state.pairs.values():
-        pairs.append(Pair(model=m.ref.name, checkpoint=c.ref.name, transform=transform,
-                          rule=None if stage == "exact" else stage, evidence=evidence, exact=stage == "exact"))
-    pairs.sort(key=lambda p: p.model)
+    pairs = []  # in the model's creation order
+    for m in m_items:
+        found = state.pairs.get(id(m))
+        if found is not None:
+            c, _, transform, stage, evidence = found
+            pairs.append(Pair(m.ref.name, c.ref.name, transform, None if stage == "exact" else stage, evidence,
+                              stage == "exact"))
     ambiguous = [Ambiguity(m.ref.name, [c.ref.name for c in cands], reason)
                  for m, cands, reason in state.ambiguous.values()]
-    paired_m = {id(m) for _, m, *_ in state.pairs.values()} | {id(m) for m, *_ in state.ambiguous.values()}
-    paired_c = {id(c) for c, *_ in state.pairs.values()}
-    missing = [m.ref.name for m in m_items if id(m) not in paired_m]
+    missing = [m.ref.name for m in m_items if not m.busy]
     candidates = {name for a in ambiguous for name in a.candidates}
-    unused = [c.ref.name for c in c_items if id(c) not in paired_c and c.ref.name not in candidates]
+    unused = [c.ref.name for c in c_items if not c.busy and c.ref.name not in candidates]
     checkpoint_names = {c.ref.name: c.name for c in c_items}
     model_names = {m.ref.name: m.name for m in m_items}
     rules, sentences = derive_rules(state, c_items, m_items, missing)

@@ -393,7 +393,6 @@ def _numbering(state: _State, c_items, m_items) -> None:
             return _numbered_key(key, words)
         return head + last
 
-    nkey = {id(it): numbered(it.key) for it in itertools.chain(c_items, m_items)}
     positions: dict[tuple, list] = {}  # per layer (all but the last token): its (position, family key, number)
 
     def numbers_of(k: tuple) -> list:
@@ -405,14 +404,18 @@ def _numbering(state: _State, c_items, m_items) -> None:
             return found + [(len(k) - 1, (len(k) - 1, head), int(k[-1]))]
         return found
 
+    located = {}  # id(item) -> (numbered key, its numbered positions)
+    for it in itertools.chain(c_items, m_items):
+        k = numbered(it.key)
+        located[id(it)] = (k, numbers_of(k))
     touched = set()  # families that hold a value nobody took
     for it in itertools.chain(pool_c, pool_m):
-        touched.update(family for _, family, _ in numbers_of(nkey[id(it)]))
+        touched.update(family for _, family, _ in located[id(it)][1])
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
     for side, items in (("c", c_items), ("m", m_items)):
         for it in items:
-            k = nkey[id(it)]
-            for p, family, number in numbers_of(k):
+            k, found = located[id(it)]
+            for p, family, number in found:
                 if family in touched:
                     families.setdefault(family, {"c": {}, "m": {}})[side].setdefault(number, {})[k[p + 1:]] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
@@ -454,7 +457,7 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
 
     identity = [pair_score(n, n) for n in numbers]
     free_c = [n for n in numbers if any(id(it) not in state.taken_c for it in lc[n].values())]
-    free_m = [n for n in lm if any(id(it) not in state.pairs for it in lm[n].values())]
+    free_m = [n for n in lm if any(not it.busy for it in lm[n].values())]
     everything = sum(len(layer) for layer in lc.values())
     if any(sum(pair_score(n, n + d) for n in numbers) == everything for d in (1, -1)):
         offsets = {1, -1}  # a shift by one explains every value: the common case needs no search
@@ -579,14 +582,13 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
                   disputed_c: set = frozenset(), disputed_m: set = frozenset()) -> None:
     """Left-over layers pair when their composition (members, shapes) is unique on both sides, counting the
     layers whose pairing is in dispute as competitors."""
-    def free_layer(layer, side):
-        return all(state.free(it, side) for it in layer.values())
-
     def signature(layer):
         return tuple(sorted((member, it.shape) for member, it in layer.items()))
 
-    rest_c = {n: layer for n, layer in lc.items() if free_layer(layer, "c")}
-    rest_m = {n: layer for n, layer in lm.items() if free_layer(layer, "m")}
+    rest_m = {n: layer for n, layer in lm.items() if not any(it.busy for it in layer.values())}
+    if not rest_m:
+        return  # every model layer of the family is settled
+    rest_c = {n: layer for n, layer in lc.items() if not any(it.busy for it in layer.values())}
     sig_c = Counter(signature(layer) for n, layer in lc.items() if n in rest_c or n in disputed_c)
     sig_m = Counter(signature(layer) for n, layer in lm.items() if n in rest_m or n in disputed_m)
     for nm, m_layer in rest_m.items():
