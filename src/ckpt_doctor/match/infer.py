@@ -31,7 +31,9 @@ from ..model.spec import ModelSpec, VariableSpec
 from .compare import BY_FULL_NAME, BY_KEY, BY_OBJECT_PATH, LOADED, MISMATCHED, UNUSED, Diagnosis, compare
 from .names import canonical, strip_name, transform_for
 
-_MAX_CANDIDATES = 32  # a suffix shared by more checkpoint entries than this proposes no rule (too unspecific)
+_MAX_CANDIDATES = 32
+_SAMPLE_ABOVE, _SAMPLE = 16_384, 4_096  # pools larger than this propose scope rules from a sample of this size
+_SAMPLED_RULES = 64  # ... when the sample agrees on at most this many rules (else the full search runs)  # a suffix shared by more checkpoint entries than this proposes no rule (too unspecific)
 _W = "<w>"  # framework-neutral marker of a layer's main weight in canonical keys
 
 
@@ -248,6 +250,88 @@ def _numeric_only(pc: tuple, pm: tuple) -> bool:
     return [t for t in pc if not t.isdigit()] == [t for t in pm if not t.isdigit()]
 
 
+def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
+    """Rules proposed by each model variable from the checkpoint entries sharing its longest common suffix:
+    {(checkpoint prefix, model prefix): [(c, m, transform)]}, and the rules with a pair sharing more than the leaf."""
+    # Each model variable proposes rules from the checkpoint entries sharing its longest common suffix.
+    # Checkpoint suffixes are indexed one depth at a time (depth i: the first i tokens are the prefix) and
+    # the search stops once no deeper entry could share a longer suffix: a rename is usually settled at
+    # depth 1 or 2 without indexing every suffix of every name.
+    best: dict[int, tuple[int, list]] = {}  # id(m) -> (suffix length, [(checkpoint prefix, c)])
+    longest = max(len(c.key) for c in pool_c)
+    for depth in range(1, longest):
+        # Go deeper only while a deeper prefix could still give some *proposed* variable an equally long or
+        # longer suffix. Variables without any proposal yet wait for the next round, after the rules found
+        # here are applied (which keeps a big rename from indexing every depth of every name).
+        need = min((b[0] for b in best.values()), default=1)
+        if longest - depth < need:
+            break
+        index: dict[tuple, list[tuple[tuple, _Item]]] = defaultdict(list)
+        for c in pool_c:
+            key = c.key
+            if len(key) > depth and not (key[depth].isdigit() and not key[depth - 1].isdigit()):
+                index[key[depth:]].append((key[:depth], c))
+        for m in pool_m:
+            key = m.key
+            have = best.get(id(m), (1, None))[0]
+            for j in range(len(key) - have + 1):
+                if j and key[j].isdigit() and not key[j - 1].isdigit():
+                    continue  # not between a name and its number
+                hits = index.get(key[j:])
+                if hits:
+                    length = len(key) - j
+                    if id(m) in best and best[id(m)][0] == length:
+                        best[id(m)][1].append(hits)
+                    else:
+                        best[id(m)] = (length, [hits])  # lists by reference: suffixes can be very common
+                    break
+    proposals: dict[tuple, list[tuple[_Item, _Item, str | None]]] = defaultdict(list)
+    deep: set[tuple] = set()  # rules with a pair that shares more than the leaf name
+    renames_only: dict[tuple, bool] = {}  # (checkpoint prefix, model prefix) -> may propose a rule
+    for m in pool_m:
+        if id(m) not in best:
+            continue
+        length, groups = best[id(m)]
+        if sum(map(len, groups)) > _MAX_CANDIDATES:
+            continue
+        pm = m.key[:len(m.key) - length]
+        for pc, c in itertools.chain.from_iterable(groups):
+            ok, transform = state.compatible(c, m)
+            if not ok or pc == pm:
+                continue
+            allowed = renames_only.get((pc, pm))
+            if allowed is None:
+                allowed = renames_only[(pc, pm)] = numeric or not _numeric_only(pc, pm)
+            if allowed:
+                proposals[(pc, pm)].append((c, m, transform))
+                if length > 1:
+                    deep.add((pc, pm))
+    return proposals, deep
+
+
+def _count(state: _State, pool_c: list, pool_m: list, rules: list):
+    """Every pair each rule (checkpoint prefix -> model prefix) makes among the pools, like ``_propose``'s."""
+    by_key: dict[tuple, _Item | None] = {}
+    for m in pool_m:
+        by_key[m.key] = None if m.key in by_key else m
+    proposals: dict[tuple, list] = defaultdict(list)
+    deep: set[tuple] = set()
+    for pc, pm in rules:
+        n = len(pc)
+        for c in pool_c:
+            key = c.key
+            if key[:n] != pc or not _boundary(key, n):
+                continue
+            m = by_key.get(pm + key[n:])
+            if m is not None:
+                ok, transform = state.compatible(c, m)
+                if ok:
+                    proposals[(pc, pm)].append((c, m, transform))
+                    if len(key) - n > 1:
+                        deep.add((pc, pm))
+    return proposals, deep
+
+
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
     while True:
         pool_c, pool_m = _pool(state, c_items, m_items)
@@ -256,59 +340,13 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             pool_m = [m for m in pool_m if m.unnumbered not in masked]
         if not pool_c or not pool_m:
             return
-        # Each model variable proposes rules from the checkpoint entries sharing its longest common suffix.
-        # Checkpoint suffixes are indexed one depth at a time (depth i: the first i tokens are the prefix) and
-        # the search stops once no deeper entry could share a longer suffix: a rename is usually settled at
-        # depth 1 or 2 without indexing every suffix of every name.
-        best: dict[int, tuple[int, list]] = {}  # id(m) -> (suffix length, [(checkpoint prefix, c)])
-        longest = max(len(c.key) for c in pool_c)
-        for depth in range(1, longest):
-            # Go deeper only while a deeper prefix could still give some *proposed* variable an equally long or
-            # longer suffix. Variables without any proposal yet wait for the next round, after the rules found
-            # here are applied (which keeps a big rename from indexing every depth of every name).
-            need = min((b[0] for b in best.values()), default=1)
-            if longest - depth < need:
-                break
-            index: dict[tuple, list[tuple[tuple, _Item]]] = defaultdict(list)
-            for c in pool_c:
-                key = c.key
-                if len(key) > depth and not (key[depth].isdigit() and not key[depth - 1].isdigit()):
-                    index[key[depth:]].append((key[:depth], c))
-            for m in pool_m:
-                key = m.key
-                have = best.get(id(m), (1, None))[0]
-                for j in range(len(key) - have + 1):
-                    if j and key[j].isdigit() and not key[j - 1].isdigit():
-                        continue  # not between a name and its number
-                    hits = index.get(key[j:])
-                    if hits:
-                        length = len(key) - j
-                        if id(m) in best and best[id(m)][0] == length:
-                            best[id(m)][1].append(hits)
-                        else:
-                            best[id(m)] = (length, [hits])  # lists by reference: suffixes can be very common
-                        break
-        proposals: dict[tuple, list[tuple[_Item, _Item, str | None]]] = defaultdict(list)
-        deep: set[tuple] = set()  # rules with a pair that shares more than the leaf name
-        renames_only: dict[tuple, bool] = {}  # (checkpoint prefix, model prefix) -> may propose a rule
-        for m in pool_m:
-            if id(m) not in best:
-                continue
-            length, groups = best[id(m)]
-            if sum(map(len, groups)) > _MAX_CANDIDATES:
-                continue
-            pm = m.key[:len(m.key) - length]
-            for pc, c in itertools.chain.from_iterable(groups):
-                ok, transform = state.compatible(c, m)
-                if not ok or pc == pm:
-                    continue
-                allowed = renames_only.get((pc, pm))
-                if allowed is None:
-                    allowed = renames_only[(pc, pm)] = numeric or not _numeric_only(pc, pm)
-                if allowed:
-                    proposals[(pc, pm)].append((c, m, transform))
-                    if length > 1:
-                        deep.add((pc, pm))
+        sampled = None
+        if len(pool_m) > _SAMPLE_ABOVE:  # big pools: let a spread sample propose a few rules, then count exactly
+            sampled, _ = _propose(state, pool_c, pool_m[::len(pool_m) // _SAMPLE], numeric)
+        if sampled and len(sampled) <= _SAMPLED_RULES:
+            proposals, deep = _count(state, pool_c, pool_m, list(sampled))
+        else:
+            proposals, deep = _propose(state, pool_c, pool_m, numeric)
         if not proposals:
             return
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
