@@ -162,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("inspect", help="list a checkpoint's tensors as a scope tree (or JSON)",
                        description="List every tensor: name, dtype, shape, parameter count and bytes, grouped by "
-                                   "scope. PATH is a checkpoint prefix, an .index or data file, a V1 file or a "
-                                   "directory (its latest checkpoint). Reads no tensor data unless --stats/--values.")
+                                   "scope. PATH is a TensorFlow checkpoint prefix, its .index or a data file, a V1 "
+                                   "file, a PyTorch, safetensors, NumPy or Keras file, or a directory (its latest "
+                                   "checkpoint). Reads no tensor data unless --stats/--values.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--subtree", metavar="KEY", help=subtree_help)
     p.add_argument("--json", action="store_true", help='emit {"path", "format", "tensors": [...]}')
