@@ -22,7 +22,7 @@ OBJECT_GRAPH = "object_graph"  # TF2's serialized object graph
 BOOKKEEPING_KINDS = frozenset({SLOT, OPTIMIZER, COUNTER, OBJECT_GRAPH})
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class TensorInfo:
     """One named value in a checkpoint. ``read()`` returns it as a new numpy array."""
 
