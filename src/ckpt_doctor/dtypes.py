@@ -43,6 +43,9 @@ TF_DTYPES: dict[int, tuple[str, int]] = {
     # is not verified, and guessing would return garbage. They surface as UnsupportedError.
 }
 
+# Bytes per element by canonical name (0: variable width, e.g. strings).
+ITEMSIZE: dict[str, int] = {name: size for name, size in TF_DTYPES.values()}
+
 # Names numpy itself knows; the rest come from ml_dtypes.
 _QUANTIZED_STORAGE = {"qint8": "int8", "quint8": "uint8", "qint32": "int32", "qint16": "int16", "quint16": "uint16"}
 _ML_DTYPES = {"bfloat16", "float8_e5m2", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e4m3b11fnuz", "float8_e5m2fnuz",

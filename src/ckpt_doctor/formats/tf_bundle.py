@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
-from ..dtypes import TF_DTYPES
+from ..dtypes import ITEMSIZE, TF_DTYPES
 from ..errors import CorruptCheckpointError, UnsupportedError
 from . import _ordered_code, _sstable, _tensor_bytes, _tf_names
 from ._wire import WireError, fields, packed_varints, to_int32, to_int64, varint
@@ -68,7 +68,7 @@ def _read(prefix: str, index: str) -> Catalog:
             raise CorruptCheckpointError(f"entry is in shard {entry.shard} but the header declares {num_shards} "
                                          "shard(s)", path=index, tensor=name)
         if entry.slices:
-            nbytes = math.prod(entry.shape) * TF_DTYPES_ITEMSIZE.get(entry.dtype, 0) or sum(
+            nbytes = math.prod(entry.shape) * ITEMSIZE.get(entry.dtype, 0) or sum(
                 entries[k].size for k in _slice_keys(key, entry) if k in entries)
             reader = _partitioned_reader(prefix, num_shards, big_endian, key, entry, entries, index)
         else:
@@ -80,9 +80,6 @@ def _read(prefix: str, index: str) -> Catalog:
     notes, objects = _tf_names.annotate(tensors, OBJECT_GRAPH_KEY)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
-
-
-TF_DTYPES_ITEMSIZE = {name: size for name, size in TF_DTYPES.values()}
 
 
 def _name(key: bytes) -> str:

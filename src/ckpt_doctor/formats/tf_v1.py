@@ -10,7 +10,7 @@ import math
 import os
 
 from ..catalog import Catalog, TensorInfo
-from ..dtypes import TF_DTYPES, to_numpy
+from ..dtypes import ITEMSIZE, TF_DTYPES, to_numpy
 from ..errors import CorruptCheckpointError, UnsupportedError
 from . import _sstable, _tf_names
 from ._wire import WireError, fields, packed_varints, to_int64
@@ -47,16 +47,12 @@ def read(paths: list[str] | str, display_path: str | None = None) -> Catalog:
         dtype, shape, _ = meta[name]
         parts = slices.get(name, [])
         tensors[name] = TensorInfo(name=name, dtype=dtype, shape=shape,
-                                   nbytes=math.prod(shape) * to_itemsize(dtype) or sum(len(p[1]) for p in parts),
+                                   nbytes=math.prod(shape) * ITEMSIZE.get(dtype, 0) or sum(len(p[1]) for p in parts),
                                    location=os.path.basename(parts[0][2]) if parts else "",
                                    partitions=len(parts) if len(parts) > 1 else 0,
                                    _reader=_reader(name, dtype, shape, parts))
     notes, objects = _tf_names.annotate(tensors, "_CHECKPOINTABLE_OBJECT_GRAPH")
     return Catalog(display_path or paths[0], FORMAT, tensors, files=tuple(paths), notes=notes, objects=objects)
-
-
-def to_itemsize(dtype: str) -> int:
-    return next((size for name, size in TF_DTYPES.values() if name == dtype), 0)
 
 
 def is_v1(path: str) -> bool:
