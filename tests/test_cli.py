@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ckpt_doctor.cli import main
 
 KERAS = Path(__file__).parent / "data" / "corpus" / "tf-keras" / "lso_ckpt_tf2.2"
@@ -101,13 +103,56 @@ def test_no_framework_is_imported():
     assert "HEAVY []" in r.stdout
 
 
-def test_listing_does_not_import_numpy():
-    # Listing is metadata only: not even numpy is needed (it costs start-up time in `inspect --json`).
-    probe = (f"import sys; from ckpt_doctor.cli import main; main(['inspect', '--json', {str(KERAS / 'ckpt')!r}]);"
-             "print('NUMPY', 'numpy' in sys.modules, file=sys.stderr)")
+@pytest.mark.parametrize("args", [["inspect", "--json"], ["inspect"], ["latest"]])
+def test_listing_does_not_import_numpy(args):
+    # Listing is metadata only: not even numpy is needed (it costs start-up time). KERAS is a TF2 checkpoint,
+    # so this covers reading its object graph too.
+    target = str(KERAS if args == ["latest"] else KERAS / "ckpt")
+    probe = (f"import sys; from ckpt_doctor.cli import main; code = main({args + [target]!r});"
+             "print('RESULT', code, 'numpy' in sys.modules, file=sys.stderr)")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "NUMPY" in r.stderr
+    assert "RESULT 0 False" in r.stderr, r.stderr
+
+
+def test_the_numpy_probe_can_fail():
+    # The probe above really detects numpy: reading values imports it.
+    probe = (f"import sys; from ckpt_doctor.cli import main; code = main(['inspect', '--stats', {str(KERAS)!r}]);"
+             "print('RESULT', code, 'numpy' in sys.modules, file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "RESULT 0 True" in r.stderr, r.stderr
+
+
+def test_option_that_does_not_apply_is_a_usage_error(capsys, tmp_path):
+    path = tmp_path / "x.safetensors"
+    path.write_bytes(b"\x02\x00\x00\x00\x00\x00\x00\x00{}")
+    code, _, err = run(capsys, "inspect", str(path), "--subtree", "m")
+    assert code == 2 and err.startswith("Error: option(s) subtree do not apply to this safetensors file"), err
+
+
+def test_errors_carry_their_exit_code():
+    from ckpt_doctor import errors
+    from ckpt_doctor.match.rules import RuleError
+
+    assert errors.CheckpointError("x").exit_code == 1 and errors.ChecksumError("x").exit_code == 1
+    for cls in (errors.UsageError, errors.CheckpointNotFoundError, errors.ModelError, RuleError):
+        assert cls("x").exit_code == 2
+    assert not issubclass(RuleError, errors.ModelError)
+
+
+def test_internal_errors_are_one_line(capsys, monkeypatch):
+    from ckpt_doctor import cli
+
+    def boom(args):
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr(cli, "_demo", boom)
+    monkeypatch.delenv("CKPT_DOCTOR_DEBUG", raising=False)
+    code, out, err = run(capsys, "demo")
+    assert code == 1 and err.strip().splitlines() == [err.strip()] and "ZeroDivisionError: oops" in err
+    monkeypatch.setenv("CKPT_DOCTOR_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["demo"])
 
 
 def test_demo_runs_without_any_framework():

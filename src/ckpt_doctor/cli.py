@@ -8,7 +8,7 @@ import os
 import sys
 
 from . import __version__
-from .errors import CheckpointError, CheckpointNotFoundError, ModelError
+from .errors import CheckpointError
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
@@ -243,18 +243,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (CheckpointNotFoundError, ModelError) as e:
-        print(f"Error: {e}", file=sys.stderr)
-        return EXIT_USAGE
     except CheckpointError as e:
         print(f"Error: {e}", file=sys.stderr)
-        return EXIT_PROBLEM
+        return e.exit_code
     except BrokenPipeError:  # e.g. `ckpt-doctor inspect x | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a defect of ours: one line for the user, the traceback on request
+        if os.environ.get("CKPT_DOCTOR_DEBUG"):
+            raise
+        print(f"Internal error: {type(e).__name__}: {e} (this is a bug in ckpt-doctor; set CKPT_DOCTOR_DEBUG=1 "
+              "for the traceback)", file=sys.stderr)
+        return EXIT_PROBLEM
 
 
 if __name__ == "__main__":

@@ -10,7 +10,10 @@ import os
 
 
 class CheckpointError(Exception):
-    """Root of all ckpt-doctor errors."""
+    """Root of all ckpt-doctor errors. ``exit_code`` is what the command line returns for it: 1 (a problem
+    found in the checkpoint) unless a subclass says it is a usage error (2)."""
+
+    exit_code = 1
 
     def __init__(self, message: str, *, path: str | os.PathLike | None = None, tensor: str | None = None):
         self.message = message
@@ -27,7 +30,14 @@ class CheckpointError(Exception):
         return f"{self.message} ({', '.join(where)})" if where else self.message
 
 
-class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+class UsageError(CheckpointError):
+    """The request cannot be carried out as given: a path that names nothing, a model that cannot be built,
+    an invalid spec or rule file, an option that does not apply. CLI exit code 2."""
+
+    exit_code = 2
+
+
+class CheckpointNotFoundError(UsageError, FileNotFoundError):
     """The path names no checkpoint (message suggests the nearest existing ones)."""
 
 
@@ -58,6 +68,6 @@ class TensorNotFoundError(CheckpointError, KeyError):
         return CheckpointError.__str__(self)
 
 
-class ModelError(CheckpointError):
+class ModelError(UsageError):
     """The model side could not be obtained: a builder that raises or builds nothing, an invalid spec file,
     a framework extra that is not installed. A usage error (CLI exit code 2)."""

@@ -7,7 +7,7 @@ import os
 import re
 
 from ..catalog import Catalog
-from ..errors import CheckpointError, CheckpointNotFoundError, UnsupportedError
+from ..errors import CheckpointError, CheckpointNotFoundError, UnsupportedError, UsageError
 from . import discovery, tf_bundle, tf_v1
 
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
@@ -43,9 +43,10 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
     if os.path.isfile(path) and not tf_named:
         for module in _other_formats():
             if module.sniff(path):
+                _check_options(module, options, path)
                 return module.read(path, **options)
     if options:
-        raise TypeError(f"open_checkpoint() options {sorted(options)} do not apply to this checkpoint")
+        raise UsageError(f"option(s) {', '.join(sorted(options))} do not apply to this checkpoint", path=path)
     if path.endswith(".index") and os.path.isfile(path):
         return tf_bundle.read(path[:-len(".index")])
     if os.path.isfile(path + ".index"):
@@ -79,6 +80,16 @@ _OTHER_FORMATS: tuple[str, ...] = ("safetensors", "numpy_npz", "torch_pickle", "
 _OTHER_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt", ".npz", ".npy", ".h5", ".hdf5", ".keras",
                    ".weights.json")
 _MAX_DIRECTORY_SNIFF = 64
+
+
+def _check_options(module, options: dict, path: str) -> None:
+    import inspect
+
+    accepted = {n for n, p in inspect.signature(module.read).parameters.items() if p.kind == p.KEYWORD_ONLY}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        kind = getattr(module, "FORMAT", module.__name__.rsplit(".", 1)[-1])
+        raise UsageError(f"option(s) {', '.join(unknown)} do not apply to this {kind} file", path=path)
 
 
 def _other_formats():

@@ -15,8 +15,9 @@ from ._wire import WireError, varint
 _CHUNK = 1 << 20
 
 
-def read_range(path: str, offset: int, size: int, tensor: str):
-    """Read [offset, offset+size) of ``path`` into a new uint8 array; return it with its CRC32C."""
+def read_range(path: str, offset: int, size: int, tensor: str, *, as_bytes: bool = False):
+    """Read [offset, offset+size) of ``path`` into a new uint8 array (``bytes`` with ``as_bytes``, which keeps
+    numpy out of metadata reads such as the TF2 object graph); return it with its CRC32C."""
     try:
         f = open(path, "rb")
     except FileNotFoundError:
@@ -27,9 +28,12 @@ def read_range(path: str, offset: int, size: int, tensor: str):
         if offset + size > end:
             raise CorruptCheckpointError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
                                          f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
-        import numpy as np
+        if as_bytes:
+            buf = bytearray(size)
+        else:
+            import numpy as np
 
-        buf = np.empty(size, dtype=np.uint8)
+            buf = np.empty(size, dtype=np.uint8)
         view = memoryview(buf)
         f.seek(offset)
         crc = pos = 0
@@ -59,17 +63,24 @@ def fixed_width_array(buf, dtype: str, shape: tuple[int, ...], big_endian: bool)
 
 
 def string_array(buf, shape: tuple[int, ...], stored_masked: int, path: str, tensor: str):
-    """Decode a TF DT_STRING tensor: varint lengths, masked CRC of the lengths, then the bytes.
+    """Decode a TF DT_STRING tensor into a numpy object array (see ``strings``)."""
+    import numpy as np
+
+    values = strings(buf, math.prod(shape), stored_masked, path, tensor)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out.reshape(shape)
+
+
+def strings(buf, n: int, stored_masked: int, path: str, tensor: str) -> list[bytes]:
+    """Decode the ``n`` values of a TF DT_STRING tensor: varint lengths, masked CRC of the lengths, then the bytes.
 
     Verifies the length checksum and the entry checksum (which covers the lengths as fixed-width integers,
     not the varints, hence this separate pass).
     """
-    import numpy as np
-
     buf = bytes(buf)
-    n = math.prod(shape)
     if n > len(buf):  # every element needs at least one length byte
-        raise CorruptCheckpointError(f"shape {list(shape)} claims {n} strings but the entry has only {len(buf)} "
+        raise CorruptCheckpointError(f"the shape claims {n} strings but the entry has only {len(buf)} "
                                      "bytes", path=path, tensor=tensor)
     lengths, pos = [], 0
     crc = 0
@@ -93,9 +104,8 @@ def string_array(buf, shape: tuple[int, ...], stored_masked: int, path: str, ten
     body = bytes(buf[pos:])
     crc = _crc.crc32c(body, crc)
     check_crc(stored_masked, crc, path, tensor)
-    out = np.empty(n, dtype=object)
-    start = 0
-    for i, length in enumerate(lengths):
-        out[i] = body[start:start + length]
+    out, start = [], 0
+    for length in lengths:
+        out.append(body[start:start + length])
         start += length
-    return out.reshape(shape)
+    return out

@@ -36,8 +36,10 @@ class ObjectNode:
     slots: list[tuple[int, str, int]] = field(default_factory=list)  # (variable node, slot name, slot node)
 
 
-def annotate(tensors: dict[str, TensorInfo], graph_key: str) -> tuple[tuple[str, ...], tuple[ObjectNode, ...]]:
-    """Set kind/object_path/full_name/slot fields in place; return notes and the object graph (if any)."""
+def annotate(tensors: dict[str, TensorInfo], graph_key: str, graph_bytes=None
+             ) -> tuple[tuple[str, ...], tuple[ObjectNode, ...]]:
+    """Set kind/object_path/full_name/slot fields in place; return notes and the object graph (if any).
+    ``graph_bytes()`` returns the serialized object graph (default: read through the tensor, which needs numpy)."""
     for info in tensors.values():
         if info.name.endswith(("global_step", "save_counter", "VARIABLE_VALUE")) and _COUNTERS.search(info.name):
             info.kind = COUNTER
@@ -47,7 +49,8 @@ def annotate(tensors: dict[str, TensorInfo], graph_key: str) -> tuple[tuple[str,
         return (), ()
     graph.kind = OBJECT_GRAPH
     try:
-        nodes = parse_object_graph(bytes(graph.read().reshape(-1)[0]))
+        raw = graph_bytes() if graph_bytes is not None else bytes(graph.read().reshape(-1)[0])
+        nodes = parse_object_graph(raw)
     except (CheckpointError, WireError, IndexError, ValueError) as e:
         return (f"could not decode the TF2 object graph ({e}); entries are shown by key only",), ()
     _annotate_tf2(tensors, nodes)

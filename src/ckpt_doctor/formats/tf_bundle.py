@@ -77,7 +77,10 @@ def _read(prefix: str, index: str) -> Catalog:
         tensors[name] = TensorInfo(name=name, dtype=entry.dtype, shape=entry.shape, nbytes=nbytes,
                                    location=shard_names[entry.shard] if entry.shard < num_shards else "",
                                    partitions=len(entry.slices), _reader=reader)
-    notes, objects = _tf_names.annotate(tensors, OBJECT_GRAPH_KEY)
+    graph_entry = entries.get(OBJECT_GRAPH_KEY.encode())
+    graph_bytes = None if graph_entry is None else \
+        (lambda: _string_scalar(prefix, num_shards, OBJECT_GRAPH_KEY, graph_entry))
+    notes, objects = _tf_names.annotate(tensors, OBJECT_GRAPH_KEY, graph_bytes)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
 
@@ -261,6 +264,16 @@ def _plain_reader(prefix: str, num_shards: int, big_endian: bool, name: str, ent
         return _tensor_bytes.fixed_width_array(buf, entry.dtype, entry.shape, big_endian)
 
     return read
+
+
+def _string_scalar(prefix: str, num_shards: int, name: str, entry: _Entry) -> bytes:
+    """The one value of a scalar string entry, without numpy (listing a TF2 checkpoint reads its object graph)."""
+    if entry.dtype != "string" or math.prod(entry.shape) != 1:
+        raise CorruptCheckpointError(f"expected a scalar string, found {entry.dtype}{list(entry.shape)}",
+                                     path=prefix, tensor=name)
+    path = data_path(prefix, entry.shard, num_shards)
+    buf, _ = _tensor_bytes.read_range(path, entry.offset, entry.size, name, as_bytes=True)
+    return _tensor_bytes.strings(buf, 1, entry.crc, path, name)[0]
 
 
 def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entry, entries, index: str):

@@ -27,13 +27,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ModelError
+from ..errors import UsageError
 from .names import parse_transform
 
 RULES_FORMAT = "ckpt-doctor-rules"
 
 
-class RuleError(ModelError):
+class RuleError(UsageError):
     """A rule file or rule definition is invalid (a usage error)."""
 
 
