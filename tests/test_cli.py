@@ -164,3 +164,12 @@ def test_demo_runs_without_any_framework():
     assert "RESULT 0 []" in r.stdout
     assert "2 of 2 model variables would keep their initial values; 2 of 2 checkpoint values go unused" in r.stdout
     assert "different_model_scope/weight" in r.stdout and "model_scope/weight" in r.stdout
+
+
+def test_public_functions_are_not_shadowed_by_their_modules():
+    probe = ("import ckpt_doctor.verify, ckpt_doctor.api\n"
+             "from ckpt_doctor import verify, diagnose\n"
+             "import ckpt_doctor\n"
+             "print('RESULT', callable(verify), callable(ckpt_doctor.verify), verify.__module__)\n")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "RESULT True True ckpt_doctor.verify" in r.stdout, r.stdout + r.stderr

@@ -7,6 +7,8 @@ listing a checkpoint does not pay for the alignment engine, and nothing here imp
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -56,3 +58,16 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+class _Package(types.ModuleType):
+    """Importing a submodule binds it as an attribute of its package, which would replace a public function of
+    the same name (``verify`` after ``import ckpt_doctor.verify``): the functions keep their names."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name, "").lstrip(".") == name:
+            return  # the submodule stays reachable through sys.modules and ``from ckpt_doctor.x import ...``
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
