@@ -16,6 +16,10 @@ import pytest
 
 _TESTS_DIR = Path(__file__).resolve().parent
 
+# Doctests run over src/ (--doctest-modules in pyproject); the helper scripts here are not test modules and some
+# import a framework at load (they run as subprocess oracles), so nothing but test modules is collected here.
+collect_ignore = [p.name for p in _TESTS_DIR.glob("*.py") if not p.name.startswith(("test_", "conftest"))]
+
 
 class TFCheckpoints:
     """Checkpoints written by real TensorFlow, and what TensorFlow itself read back from them.

@@ -2,6 +2,22 @@
 
 Public names are resolved on first use (PEP 562), so ``import ckpt_doctor`` and the command line stay fast:
 listing a checkpoint does not pay for the alignment engine, and nothing here imports a framework.
+
+The built-in example (a TF1 checkpoint saved under ``model_scope`` and a model rebuilt under
+``different_model_scope``) shows the main verbs:
+
+    >>> import importlib.resources, ckpt_doctor
+    >>> seed = importlib.resources.files("ckpt_doctor") / "examples" / "seed"
+    >>> ckpt = ckpt_doctor.open_checkpoint(str(seed))          # a directory: its latest checkpoint
+    >>> [(name, t.dtype, t.shape) for name, t in ckpt.items()]
+    [('model_scope/bias', 'float32', (1,)), ('model_scope/weight', 'float32', (2, 1))]
+    >>> ckpt_doctor.verify(ckpt).ok
+    True
+    >>> d = ckpt_doctor.diagnose(ckpt, str(seed / "changed_model.spec.json"))
+    >>> d.ok, d.summary()
+    (False, '2 of 2 model variables would keep their initial values; 2 of 2 checkpoint values go unused')
+    >>> ckpt_doctor.align(ckpt, str(seed / "changed_model.spec.json")).sentences
+    ['scope `model_scope/` was renamed to `different_model_scope/` (2 variables)']
 """
 
 from __future__ import annotations
