@@ -24,20 +24,12 @@ import score  # noqa: E402
 FAST = [s.id for s in registry.SCENARIOS if s.fast]
 
 
-def _align_missing() -> bool:
-    import ckpt_doctor
-
-    return not callable(getattr(ckpt_doctor, "align", None))
-
-
 def _frameworks_missing() -> list[str]:
     return [m for m in ("tensorflow", "tf_keras", "torch") if importlib.util.find_spec(m) is None]
 
 
 @pytest.fixture(scope="session")
 def scenarios(tmp_path_factory) -> Path:
-    if _align_missing():
-        pytest.skip("ckpt_doctor.align does not exist yet (issue 4: the alignment engine)")
     missing = _frameworks_missing()
     if missing:
         pytest.skip(f"the scenario generator needs {', '.join(missing)}")

@@ -41,6 +41,11 @@ SAVE_COUNTER = "save_counter/.ATTRIBUTES/VARIABLE_VALUE"
 
 WITH_TRUTH = [s for s in TF1_SCENARIOS + TF2_SCENARIOS if s not in RAISING]
 WITH_LIVE = [s for s in SCENARIOS if s != "tfkeras_by_name__renamed_out"]  # by_name: a hand-edited spec only
+
+
+def _ways(sids):
+    """(scenario, via) pairs: every scenario through its spec, and through the live model where it has one."""
+    return [(s, v) for s in sids for v in ("spec", "live") if v == "spec" or s in WITH_LIVE]
 HEADLINE = re.compile(r"^(?:(\d+) of (\d+) model variables would keep their initial values|"
                       r"[Aa]ll (\d+) model variables get a value from the checkpoint); (\d+) of (\d+) checkpoint values "
                       r"go unused\.$")
@@ -124,12 +129,9 @@ def test_oracle_built_every_scenario(oracle):
 
 
 # ------------------------------------------------------------------ 1. agreement with what the framework does
-@pytest.mark.parametrize("via", ["spec", "live"])
-@pytest.mark.parametrize("sid", WITH_TRUTH)
+@pytest.mark.parametrize("sid,via", _ways(WITH_TRUTH))
 def test_variables_agree_with_framework_truth(oracle, sid, via):
     """Every model variable: loaded / missing / shape / dtype mismatch exactly as the framework's restore did."""
-    if via == "live" and sid not in WITH_LIVE:
-        pytest.skip("no live builder for this scenario")
     sc = oracle.scenario(sid)
     truth = sc["truth"]
     d = result_of(oracle, sid, via)
@@ -142,12 +144,9 @@ def test_variables_agree_with_framework_truth(oracle, sid, via):
     assert d["ok"] == all(s == "loaded" for s in weights.values())
 
 
-@pytest.mark.parametrize("via", ["spec", "live"])
-@pytest.mark.parametrize("sid", WITH_TRUTH)
+@pytest.mark.parametrize("sid,via", _ways(WITH_TRUTH))
 def test_entries_agree_with_framework_truth(oracle, sid, via):
     """Every checkpoint entry: used / mismatched / unused / bookkeeping exactly as the restore bound them."""
-    if via == "live" and sid not in WITH_LIVE:
-        pytest.skip("no live builder for this scenario")
     truth = oracle.scenario(sid)["truth"]["entries"]
     ours = entry_statuses(result_of(oracle, sid, via))
     assert ours == truth, f"{sid} ({via}): checkpoint entries differ:\n" + diff(ours, truth)
@@ -233,13 +232,10 @@ def _tf2_expectation(fw: dict, d: dict) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("via", ["spec", "live"])
-@pytest.mark.parametrize("sid", TF1_SCENARIOS + TF2_SCENARIOS)
+@pytest.mark.parametrize("sid,via", _ways(TF1_SCENARIOS + TF2_SCENARIOS))
 def test_agrees_with_the_frameworks_strict_restore(oracle, sid, via):
     """TF1 ``Saver.restore`` errors (TF names only the first key), TF2 restore errors, ``assert_consumed`` and
     ``assert_existing_objects_matched``."""
-    if via == "live" and sid not in WITH_LIVE:
-        pytest.skip("no live builder for this scenario")
     sc = oracle.scenario(sid)
     d = result_of(oracle, sid, via)
     problems = (_tf1_expectation if sc["family"] == "tf1" else _tf2_expectation)(sc["framework"], d)
@@ -450,9 +446,6 @@ def test_seed_example_script(oracle, tmp_path):
 
 def test_seed_consistent_scope_example(tmp_path):
     script = EXAMPLES / "seed_consistent_scope.py"
-    if not script.exists():
-        pytest.skip("examples/seed_consistent_scope.py does not exist yet (the consistent case is covered by "
-                    "test_seed_example_oracle / test_seed_example_script with seed_models.build_original)")
     proc = _run_example(script, tmp_path / "consistent")
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     assert "all 2 model variables get a value from the checkpoint" in proc.stdout.lower()

@@ -116,9 +116,7 @@ def test_state_dict_names_and_kinds(tmp_path):
 
 
 def test_diagnose_against_the_torch_module(tmp_path):
-    diagnose = getattr(ckpt_doctor, "diagnose", None)
-    if diagnose is None:
-        pytest.skip("diagnose is not available")
+    diagnose = ckpt_doctor.diagnose
     model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
     path = _save(model.state_dict(), tmp_path / "model.pt", True)
     assert diagnose(path, model).ok
