@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ $(VENV)/.dev: $(BIN)/python pyproject.toml requirements-dev.txt
 demo: $(VENV)/.core
 	$(BIN)/ckpt-doctor demo
 
-test: $(VENV)/.dev
+# Style and types first (seconds), then the suite (tests/ and the doctests in src/).
+check: $(VENV)/.dev
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/mypy
+
+test: check
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev
