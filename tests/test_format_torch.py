@@ -188,7 +188,7 @@ def test_subtree_option_only_for_formats_that_take_it(tmp_path):
     from safetensors.numpy import save_file
 
     save_file({"a": np.zeros(2, np.float32)}, str(tmp_path / "a.safetensors"))
-    with pytest.raises(TypeError):
+    with pytest.raises(ckpt_doctor.UsageError, match="subtree do not apply to this safetensors file"):
         open_checkpoint(tmp_path / "a.safetensors", subtree="x")
 
 

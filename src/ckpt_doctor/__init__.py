@@ -60,6 +60,7 @@ _EXPORTS = {
     "TensorNotFoundError": ".errors",
     "UnsupportedError": ".errors",
     "UnsafePickleError": ".errors",
+    "UsageError": ".errors",
 }
 __all__ = sorted(_EXPORTS)
 

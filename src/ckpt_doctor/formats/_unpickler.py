@@ -22,16 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..dtypes import ITEMSIZE as _ITEMSIZE
+from ..dtypes import TORCH
 from ..errors import CheckpointError, CorruptCheckpointError, UnsafePickleError, UnsupportedError
 
-# Canonical dtype name -> bytes per element.
-ITEMSIZE = {
-    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int64": 8, "int32": 4, "int16": 2, "int8": 1,
-    "uint8": 1, "uint16": 2, "uint32": 4, "uint64": 8, "bool": 1, "complex64": 8, "complex128": 16,
-    "float8_e5m2": 1, "float8_e4m3fn": 1, "float8_e5m2fnuz": 1, "float8_e4m3fnuz": 1, "float8_e8m0fnu": 1,
-    "qint8": 1, "quint8": 1, "qint32": 4, "quint4x2": 1, "quint2x4": 1,
-    "complex32": 4, "float4_e2m1fn_x2": 1, "bits8": 1, "bits16": 2, "bits1x8": 1, "bits2x4": 1, "bits4x2": 1,
-}
+# Canonical dtype name -> bytes per element, for the dtypes PyTorch has.
+ITEMSIZE = {name: _ITEMSIZE[name] for name in TORCH}
 # Values of these dtypes are listed but cannot be turned into numpy arrays faithfully.
 UNREADABLE_DTYPES = frozenset({"quint4x2", "quint2x4", "complex32", "float4_e2m1fn_x2", "bits8", "bits16", "bits1x8",
                                "bits2x4", "bits4x2"})

@@ -26,6 +26,7 @@ import os
 import re
 
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
+from ..dtypes import FROM_NUMPY
 from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
 from . import _zip
 
@@ -38,11 +39,7 @@ _MAX_JSON = 64 << 20
 _MAX_NOTE_LAYERS = 40
 _COUNTER_NAMES = frozenset({"iter", "iteration", "iterations"})
 # numpy kind + itemsize -> canonical dtype name.
-_DTYPES = {
-    "b1": "bool", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64", "u1": "uint8", "u2": "uint16",
-    "u4": "uint32", "u8": "uint64", "f2": "float16", "f4": "float32", "f8": "float64", "c8": "complex64",
-    "c16": "complex128",
-}
+_DTYPES = FROM_NUMPY
 _ML_DTYPES = {"bfloat16": 2, "float8_e4m3fn": 1, "float8_e5m2": 1, "float8_e4m3fnuz": 1, "float8_e5m2fnuz": 1,
               "float8_e4m3b11fnuz": 1, "float8_e8m0fnu": 1, "int4": 1, "uint4": 1}
 _INDEX = re.compile(r"^\d+$")

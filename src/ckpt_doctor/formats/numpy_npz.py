@@ -18,6 +18,7 @@ import os
 import re
 
 from ..catalog import Catalog, TensorInfo
+from ..dtypes import FROM_NUMPY
 from ..errors import CheckpointError, CorruptCheckpointError, UnsupportedError
 from . import _zip
 
@@ -26,11 +27,7 @@ NPY_MAGIC = b"\x93NUMPY"
 _MAX_HEADER = 1 << 20
 _HEAD_GUESS = 4096  # most headers are 128 bytes; one read of this size usually covers it
 # numpy kind + itemsize -> canonical dtype name (byte order handled separately).
-_DTYPES = {
-    "b1": "bool", "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64", "u1": "uint8", "u2": "uint16",
-    "u4": "uint32", "u8": "uint64", "f2": "float16", "f4": "float32", "f8": "float64", "c8": "complex64",
-    "c16": "complex128",
-}
+_DTYPES = FROM_NUMPY
 _POSITIONAL = re.compile(r"^arr_\d+$")
 
 

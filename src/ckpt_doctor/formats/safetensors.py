@@ -18,6 +18,7 @@ import json
 import os
 
 from ..catalog import Catalog, TensorInfo
+from ..dtypes import BITS, FROM_SAFETENSORS
 from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
 from . import _zip
 
@@ -26,14 +27,7 @@ INDEX_NAME = "model.safetensors.index.json"
 MAX_HEADER_BYTES = 100 << 20  # the reference implementation's limit
 
 # safetensors dtype -> (canonical dtype, bits per element). Sub-byte types are listed but cannot be read.
-DTYPES: dict[str, tuple[str, int]] = {
-    "BOOL": ("bool", 8), "U8": ("uint8", 8), "I8": ("int8", 8), "I16": ("int16", 16), "U16": ("uint16", 16),
-    "I32": ("int32", 32), "U32": ("uint32", 32), "I64": ("int64", 64), "U64": ("uint64", 64),
-    "F16": ("float16", 16), "BF16": ("bfloat16", 16), "F32": ("float32", 32), "F64": ("float64", 64),
-    "C64": ("complex64", 64), "F8_E4M3": ("float8_e4m3fn", 8), "F8_E5M2": ("float8_e5m2", 8),
-    "F8_E4M3FNUZ": ("float8_e4m3fnuz", 8), "F8_E5M2FNUZ": ("float8_e5m2fnuz", 8), "F8_E8M0": ("float8_e8m0fnu", 8),
-    "F4": ("float4_e2m1fn", 4), "F6_E2M3": ("float6_e2m3fn", 6), "F6_E3M2": ("float6_e3m2fn", 6),
-}
+DTYPES: dict[str, tuple[str, int]] = {st: (name, BITS[name]) for st, name in FROM_SAFETENSORS.items()}
 # Starts of the other formats (zip, .npy, HDF5, pickle): a misnamed file is left to its own reader.
 _OTHER_MAGICS = (b"PK", b"\x93NUMPY", b"\x89HDF", b"\x80")
 _SUB_BYTE = frozenset(name for name, bits in DTYPES.values() if bits % 8)
