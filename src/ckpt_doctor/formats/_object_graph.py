@@ -174,23 +174,39 @@ def rename(blob: bytes, new_keys: dict[str, str | None]) -> bytes:
             if len(path) < k or old[-k:] != path[-k:]:
                 break
             proposals.setdefault(up, set()).add(path[:len(path) - k])
+    holders = _holders(nodes, parent, order)
     new_paths: dict[int, tuple[str, ...]] = {0: ()}
+    evidence = {0}
     for node_id in order[1:]:
         if node_id in desired:
             new_paths[node_id] = desired[node_id]
+            evidence.add(node_id)
         elif len(proposals.get(node_id, ())) == 1:
             new_paths[node_id] = next(iter(proposals[node_id]))
-        else:  # no (or conflicting) evidence: stays under its parent with its local name
-            p = parent[node_id][0]
-            new_paths[node_id] = new_paths[p] + (old_paths[node_id][-1],)
-    if new_paths == old_paths:
-        return encode(nodes)
-
+            evidence.add(node_id)
+    removed: set[int] = set()
     by_path: dict[tuple[str, ...], int] = {}
     for node_id in order:
-        if new_paths[node_id] in by_path:
-            raise GraphRenameError(f"two objects would have the path {'/'.join(new_paths[node_id])!r}")
-        by_path[new_paths[node_id]] = node_id
+        if node_id in evidence:
+            if new_paths[node_id] in by_path:
+                raise GraphRenameError(f"two objects would have the path {'/'.join(new_paths[node_id])!r}")
+            by_path[new_paths[node_id]] = node_id
+    for node_id in order[1:]:
+        if node_id in evidence:
+            continue
+        p = parent[node_id][0]  # no (or conflicting) evidence: stays under its parent with its local name
+        path = new_paths.get(p, ()) + (old_paths[node_id][-1],)
+        if p in removed or path in by_path:
+            if node_id in holders:
+                raise GraphRenameError(f"object {'/'.join(old_paths[node_id])!r} would take the path "
+                                       f"{'/'.join(path)!r} of another one")
+            removed.add(node_id)  # an object without values (e.g. a layer without weights) whose place was taken
+            continue
+        new_paths[node_id] = path
+        by_path[path] = node_id
+    if new_paths == old_paths:
+        return encode(nodes)
+    order = [n for n in order if n not in removed]
     new_parent: dict[int, int] = {}
 
     def node_at(path: tuple[str, ...]) -> int:
@@ -211,15 +227,26 @@ def rename(blob: bytes, new_keys: dict[str, str | None]) -> bytes:
         children = []
         for i, (child, name) in enumerate(node.children):
             if parent.get(child) == (node_id, i):
-                if new_parent[child] == node_id:
+                if new_parent.get(child) == node_id:
                     children.append((child, new_paths[child][-1]))
-            elif child in old_paths and node_id in old_paths and new_paths.get(child) == old_paths[child] and \
-                    new_paths.get(node_id) == old_paths[node_id]:
+            elif child in new_paths and node_id in new_paths and new_paths[child] == old_paths[child] and \
+                    new_paths[node_id] == old_paths[node_id]:
                 children.append((child, name))  # an alias that is still true
         children += [(c, new_paths[c][-1]) for c in moved_in.get(node_id, [])]
         node.children = children
     _check(nodes)
     return encode(nodes)
+
+
+def _holders(nodes: list[Node], parent: dict[int, tuple[int, int]], order: list[int]) -> set[int]:
+    """Tree nodes that hold attributes themselves or below them."""
+    out: set[int] = set()
+    for node_id in reversed(order):
+        if nodes[node_id].attributes or node_id in out:
+            out.add(node_id)
+            if node_id in parent:
+                out.add(parent[node_id][0])
+    return out
 
 
 def _check(nodes: list[Node]) -> None:

@@ -61,7 +61,7 @@ class RewriteResult:
                  for m in self.moves if m.source != m.name or m.transform]
         kept = len(self.moves) - len(lines)
         if kept:
-            lines.append(f"({kept} entr{'y' if kept == 1 else 'ies'} keep their name)")
+            lines.append(f"({kept} other entr{'y keeps its' if kept == 1 else 'ies keep their'} name)")
         lines += [f"{name} -> (dropped)" for name in self.dropped]
         lines += [f"note: {n}" for n in self.notes]
         if self.written is None:
