@@ -321,6 +321,11 @@ def test_failed_write_or_failed_read_back_leaves_nothing(tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "out") == []
     import ckpt_doctor.formats.write as w
 
+    with monkeypatch.context() as m:  # the bytes on disk are not what was meant (e.g. a failing disk)
+        m.setattr(w, "_file_crc", lambda path, offset, size: 12345)
+        with pytest.raises(ckpt_doctor.CheckpointError, match="differ"):
+            rewrite(prefix, None, str(tmp_path / "out" / "m"))
+    assert os.listdir(tmp_path / "out") == []
     real = w.checksum
     calls = []
 
@@ -330,7 +335,7 @@ def test_failed_write_or_failed_read_back_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(w, "checksum", lying)
     with pytest.raises(ckpt_doctor.CheckpointError, match="differs"):
-        rewrite(prefix, None, str(tmp_path / "out" / "m"))
+        rewrite(prefix, None, str(tmp_path / "out" / "m.safetensors"), to="safetensors")
     assert os.listdir(tmp_path / "out") == []
 
 
@@ -365,3 +370,18 @@ def test_name_based_output_from_object_based_checkpoint(tmp_path):
     names = set(open_checkpoint(str(tmp_path / "named")))
     assert "sequential/dense/kernel" in names and "_CHECKPOINTABLE_OBJECT_GRAPH" not in names
     assert any("name-based" in n for n in out.notes)
+
+
+def test_corrupt_input_is_caught_even_when_bytes_are_copied_without_reading(tmp_path):
+    prefix = _bundle(tmp_path)
+    data = Path(prefix + ".data-00000-of-00001")
+    raw = bytearray(data.read_bytes())
+    raw[5] ^= 0xFF  # inside a/kernel
+    data.write_bytes(bytes(raw))
+    os.makedirs(tmp_path / "out")
+    with pytest.raises(ckpt_doctor.CheckpointError, match="differ"):
+        rewrite(prefix, Rules([Prefix("a/", "b/")]), str(tmp_path / "out" / "m"))
+    assert os.listdir(tmp_path / "out") == []
+    with pytest.raises(ckpt_doctor.ChecksumError):  # converting reads the values: the reader's CRC check fires
+        rewrite(prefix, None, str(tmp_path / "out" / "m.npz"), to="npz")
+    assert os.listdir(tmp_path / "out") == []

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import CheckpointError
-from ._writing import Tensor, checksum, tensors_from
+from ._writing import RawBytes, Tensor, checksum, tensors_from
 
 # --to name -> (writer module, reader module, default file suffix)
 FORMATS: dict[str, tuple[str, str, str]] = {
@@ -107,7 +107,17 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
                 progress(t.name, getattr(value, "nbytes", 0))
             return value
 
-        return Tensor(t.name, t.dtype, t.shape, read)
+        if t.raw is None or format != "tf":
+            return Tensor(t.name, t.dtype, t.shape, read)
+
+        def copied():
+            result.checksums[t.name] = t.raw.crc  # what the bytes claim; the read-back check proves it
+            result.tensors += 1
+            result.bytes += t.raw.size
+            if progress is not None:
+                progress(t.name, t.raw.size)
+
+        return Tensor(t.name, t.dtype, t.shape, read, RawBytes(*t.raw[:4], copied))
 
     written: list[str] = []
     try:
@@ -148,13 +158,58 @@ def _verify(reader, tmp: str, items: list[Tensor], result: WriteResult) -> None:
     if extra or missing:
         raise CheckpointError(f"read-back mismatch: missing {sorted(missing)[:5]}, unexpected {sorted(extra)[:5]}",
                               path=tmp)
+    entries = bundle_entries(tmp) if catalog.format == "tf-v2" else {}
+    num_shards = len([f for f in os.listdir(os.path.dirname(tmp) or ".")
+                      if f.startswith(os.path.basename(tmp) + ".data-")])
     for name, t in wanted.items():
         info = catalog[name]
         if info.dtype != t.dtype or tuple(info.shape) != tuple(t.shape):
             raise CheckpointError(f"read back as {info.dtype}{list(info.shape)}, written as {t.dtype}{list(t.shape)}",
                                   path=tmp, tensor=name)
-        if checksum(info.read()) != result.checksums[name]:
+        if info.dtype != "string" and name in entries:
+            # A bundle entry's crc32c is over the value's native bytes: the entry must carry the value's checksum,
+            # and the bytes on disk must have it.
+            from .tf_bundle import data_path
+
+            shard, offset, size, crc = entries[name]
+            if crc != result.checksums[name]:
+                raise CheckpointError("index checksum differs from the value written", path=tmp, tensor=name)
+            if _file_crc(data_path(tmp, shard, num_shards), offset, size) != crc:
+                raise CheckpointError("bytes read back differ from the value written", path=tmp, tensor=name)
+        elif checksum(info.read()) != result.checksums[name]:
             raise CheckpointError("read-back value differs from the value written", path=tmp, tensor=name)
+
+
+_CHUNK = 4 << 20
+
+
+def _file_crc(path: str, offset: int, size: int) -> int:
+    from . import _crc
+
+    crc = done = 0
+    with open(path, "rb", buffering=0) as f:
+        f.seek(offset)
+        while done < size:
+            chunk = f.read(min(_CHUNK, size - done))
+            if not chunk:
+                return -1
+            crc = _crc.crc32c(chunk, crc)
+            done += len(chunk)
+    return crc
+
+
+def bundle_entries(prefix: str) -> dict[str, tuple[int, int, int, int]]:
+    """(shard, offset, size, unmasked crc32c) of every entry of a bundle's index, by name."""
+    from . import _crc
+    from ._sstable import read_table
+    from ._wire import fields
+
+    out = {}
+    for key, value in read_table(prefix + ".index")[1:]:
+        f = {number: v for number, _, v in fields(value) if number in (3, 4, 5, 6)}
+        out[key.decode("utf-8", "surrogateescape")] = (f.get(3, 0), f.get(4, 0), f.get(5, 0),
+                                                       _crc.unmask(f.get(6, 0)))
+    return out
 
 
 def _fsync_dir(directory: str) -> None:

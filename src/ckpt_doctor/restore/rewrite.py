@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..catalog import Catalog, TensorInfo
 from ..errors import CheckpointError
 from ..formats import open_checkpoint
-from ..formats._writing import Tensor
+from ..formats._writing import RawBytes, Tensor
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import parse_transform, strip_name
@@ -129,7 +129,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     if graph is not None and not keep_graph:
         notes.append("the TF2 object graph is not written: the output is name-based")
     moves, dropped, by_name = [], [], {}
-    for info in _data_order(catalog):
+    entries = _bundle_entries(catalog)
+    for info in _data_order(catalog, entries):
         if info is graph:
             if keep_graph:
                 moves.append(Move(info.name, info.name, None, info.dtype, info.shape))
@@ -167,7 +168,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
             tensors.append(Tensor(m.name, m.dtype, m.shape, lambda info=info: _renamed_graph(info, new_keys,
                                                                                            catalog.path)))
         else:
-            tensors.append(Tensor(m.name, m.dtype, m.shape, _reader(info, m.transform)))
+            raw = _raw_source(catalog, info, entries) if fmt == "tf" and m.transform is None else None
+            tensors.append(Tensor(m.name, m.dtype, m.shape, _reader(info, m.transform), raw))
     options = {"max_shard_bytes": max_shard_bytes} if fmt == "tf" and max_shard_bytes else {}
     total = sum(i.nbytes for i in catalog.values())
     show = progress if progress is not None else (total >= _PROGRESS_BYTES and sys.stderr.isatty())
@@ -188,25 +190,35 @@ def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
     return stripped, suffix
 
 
-def _data_order(catalog: Catalog) -> list[TensorInfo]:
+def _data_order(catalog: Catalog, entries: dict) -> list[TensorInfo]:
     """Entries in the order their bytes lie in the data files (TF bundles), else in catalog order: rewriting a
     bundle unchanged then gives the same bytes."""
-    infos = list(catalog.values())
+    return sorted(catalog.values(), key=lambda i: entries.get(i.name, (0, 0))[:2])
+
+
+def _raw_source(catalog: Catalog, info: TensorInfo, entries: dict) -> RawBytes | None:
+    """Where an untransformed fixed-width tensor of a little-endian TF bundle lies, to copy it without reading it."""
+    if catalog.format != "tf-v2" or info.name not in entries or info.partitions or info.dtype in ("string",
+                                                                                                   "resource",
+                                                                                                   "variant"):
+        return None
+    shard, offset, size, crc = entries[info.name]
+    path = os.path.join(os.path.dirname(catalog.path), info.location)
+    return RawBytes(path, offset, size, crc) if size == info.nbytes else None
+
+
+def _bundle_entries(catalog: Catalog) -> dict:
+    """The bundle's index entries by name; empty for other formats and for big-endian bundles (not copied raw)."""
     if catalog.format != "tf-v2":
-        return infos
+        return {}
     from ..formats._sstable import read_table
     from ..formats._wire import fields
+    from ..formats.write import bundle_entries
 
-    position = {}
-    for key, value in read_table(catalog.path + ".index")[1:]:
-        shard = offset = 0
-        for number, _, v in fields(value):
-            if number == 3:
-                shard = v
-            elif number == 4:
-                offset = v
-        position[key.decode("utf-8", "surrogateescape")] = (shard, offset)
-    return sorted(infos, key=lambda i: position.get(i.name, (0, 0)))
+    header = read_table(catalog.path + ".index")[0][1]
+    if any(number == 2 and v for number, _, v in fields(header)):
+        return {}
+    return bundle_entries(catalog.path)
 
 
 # --- value transforms ---------------------------------------------------------------------------------------
