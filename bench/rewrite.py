@@ -30,7 +30,6 @@ def make_input(prefix: str, gib: float) -> int:
     import ml_dtypes
     import numpy as np
 
-    from ckpt_doctor import write_checkpoint
 
     big = 64 * MIB
     n = max(1, int(gib * 1024 * MIB) // big)

@@ -18,11 +18,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "examples"))
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-import ckpt_doctor  # noqa: E402
-from ckpt_doctor.match.rules import Prefix, Rules  # noqa: E402
+import ckpt_doctor
+from ckpt_doctor.match.rules import Prefix, Rules
 
 v1 = tf.compat.v1
 SEED = os.path.join(ROOT, "src", "ckpt_doctor", "examples", "seed")

@@ -385,3 +385,13 @@ def test_corrupt_input_is_caught_even_when_bytes_are_copied_without_reading(tmp_
     with pytest.raises(ckpt_doctor.ChecksumError):  # converting reads the values: the reader's CRC check fires
         rewrite(prefix, None, str(tmp_path / "out" / "m.npz"), to="npz")
     assert os.listdir(tmp_path / "out") == []
+
+
+def test_progress_bar_strings_refused_by_formats_without_them(tmp_path, capsys):
+    prefix = _bundle(tmp_path, {"s": np.array([b"a", b"bc"], dtype=object), "x": np.ones(3, np.float32)})
+    out = rewrite(prefix, None, str(tmp_path / "new" / "dir" / "m"), progress=True)  # directories are created
+    assert [m.name for m in out.moves] == ["s", "x"] and open_checkpoint(out.out)["s"].read().tolist() == [b"a", b"bc"]
+    for fmt in ("safetensors", "torch", "npz"):
+        with pytest.raises(ckpt_doctor.UnsupportedError, match="string"):
+            rewrite(prefix, None, str(tmp_path / f"o.{fmt}"), to=fmt)
+    assert sorted(os.listdir(tmp_path)) == ["in", "new"]

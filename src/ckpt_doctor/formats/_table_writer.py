@@ -86,7 +86,7 @@ def build_table(records) -> bytes:
     out = bytearray()
     data, index = _Block(RESTART_INTERVAL), _Block(1)
     pending: bytes | None = None  # encoded handle of the last flushed data block, awaiting its index key
-    last_key, entries = b"", 0
+    last_key = b""
 
     def write_block(block: _Block) -> bytes:
         contents = block.finish()
@@ -102,7 +102,7 @@ def build_table(records) -> bytes:
         if not data.empty():
             pending = write_block(data)
 
-    for key, value in records:
+    for entries, (key, value) in enumerate(records):
         if entries:
             if key <= last_key:
                 raise ValueError(f"table keys must be strictly increasing: {last_key!r} then {key!r}")
@@ -112,7 +112,6 @@ def build_table(records) -> bytes:
             index.add(shortest_separator(last_key, key), pending)
             pending = None
         last_key = key
-        entries += 1
         data.add(key, value)
         if data.size_estimate() >= BLOCK_SIZE:
             flush()

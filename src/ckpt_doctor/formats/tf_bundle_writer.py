@@ -16,7 +16,7 @@ from ..errors import CheckpointError, UnsupportedError
 from . import _crc
 from ._table_writer import build_table, varint
 from ._writing import Tensor, checked_value, checksum, contiguous_bytes, tensors_from
-from .tf_bundle import OBJECT_GRAPH_KEY, data_path
+from .tf_bundle import data_path
 
 FORMAT = "tf-v2"
 _ENUM = {name: enum for enum, (name, _) in TF_DTYPES.items()}
@@ -261,5 +261,3 @@ def bundle_files(prefix: str) -> list[str]:
     return out + sorted(os.path.join(directory, n) for n in names
                         if n.startswith(base + ".data-") and _SHARD.search(n) and len(n) == len(base) + 20)
 
-
-__all__ = ["BundleWriter", "write", "update_state_file", "state_file_text", "bundle_files", "OBJECT_GRAPH_KEY"]

@@ -83,8 +83,7 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         dup = next((n for n in names if names.count(n) > 1), "")
         raise CheckpointError("tensor names must be unique and non-empty", path=out, tensor=dup)
     directory = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(directory):
-        raise CheckpointError("output directory does not exist", path=directory)
+    os.makedirs(directory, exist_ok=True)
     existing = targets(out, format)
     protected = [p for p in protect if os.path.exists(p)]
     for path in existing + ([out] if format == "tf" and os.path.exists(out) else []):

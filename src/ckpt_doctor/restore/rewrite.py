@@ -202,7 +202,7 @@ def _raw_source(catalog: Catalog, info: TensorInfo, entries: dict) -> RawBytes |
                                                                                                    "resource",
                                                                                                    "variant"):
         return None
-    shard, offset, size, crc = entries[info.name]
+    _, offset, size, crc = entries[info.name]
     path = os.path.join(os.path.dirname(catalog.path), info.location)
     return RawBytes(path, offset, size, crc) if size == info.nbytes else None
 
