@@ -204,14 +204,14 @@ def keras_renumbered(work: str) -> dict:
         out["original_assert_consumed"] = "ok"
     except AssertionError as e:
         out["original_assert_consumed"] = str(e).splitlines()[0][:200]
-    from ckpt_doctor.cli import rewrite_namespace
+    from ckpt_doctor.restore.rewrite import namespace_of
 
     alignment = ckpt_doctor.align(prefix, tf.train.Checkpoint(model=new))
     out["rules"] = alignment.rules.to_dict()["rules"]
     out["complete"] = alignment.complete
     target = os.path.join(work, "ours", "keras", "ckpt")
     os.makedirs(os.path.dirname(target))
-    ckpt_doctor.rewrite(prefix, alignment.rules, target, namespace=rewrite_namespace(alignment))
+    ckpt_doctor.rewrite(prefix, alignment.rules, target, namespace=namespace_of(alignment))
     try:
         tf.train.Checkpoint(model=new).restore(target).assert_consumed()
         out["assert_consumed"] = "ok"

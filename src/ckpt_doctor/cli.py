@@ -137,17 +137,12 @@ def _align_rewrite(args, result) -> int:
     if not result.complete:
         print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above)", file=sys.stderr)
         return EXIT_PROBLEM
+    from .restore.rewrite import namespace_of
+
     fixed = rewrite(result.diagnosis.checkpoint, result.rules, args.rewrite, to=args.to, overwrite=args.force,
-                    namespace=rewrite_namespace(result))
+                    namespace=namespace_of(result))
     print(fixed.render(), file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
-
-
-def rewrite_namespace(alignment) -> str:
-    """The names an alignment's rules speak of, as ``rewrite`` calls them."""
-    if alignment.diagnosis.object_root is not None:
-        return "object"
-    return "full_name" if any(t.full_name for t in alignment.diagnosis.checkpoint.values()) else "key"
 
 
 def _spec(args) -> int:

@@ -157,6 +157,11 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         notes.append("partitioned variables are written whole (one entry each)")
     result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes)
     if dry_run:
+        from ..formats.write import targets
+
+        existing = targets(out, fmt)
+        if existing and not overwrite:
+            notes.append(f"{existing[0]} exists: writing needs overwrite=True / --force")
         return result
 
     new_keys = {m.source: m.name for m in moves}
@@ -177,6 +182,13 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         result.written = write_checkpoint(tensors, out, fmt, overwrite=overwrite, protect=catalog.files,
                                           progress=tick, **options)
     return result
+
+
+def namespace_of(alignment) -> str:
+    """The names an ``Alignment``'s rules speak of, as ``rewrite``'s ``namespace`` calls them."""
+    if alignment.diagnosis.object_root is not None:
+        return "object"
+    return "full_name" if any(t.full_name for t in alignment.diagnosis.checkpoint.values()) else "key"
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
