@@ -395,3 +395,38 @@ def test_progress_bar_strings_refused_by_formats_without_them(tmp_path, capsys):
         with pytest.raises(ckpt_doctor.UnsupportedError, match="string"):
             rewrite(prefix, None, str(tmp_path / f"o.{fmt}"), to=fmt)
     assert sorted(os.listdir(tmp_path)) == ["in", "new"]
+
+
+def _graph() -> bytes:
+    N = _object_graph.Node
+    key = "{}/.ATTRIBUTES/VARIABLE_VALUE".format
+    nodes = [N(children=[(1, "model"), (5, "save_counter")]), N(children=[(2, "dense"), (6, "dropout")]),
+             N(children=[(3, "kernel"), (4, "bias")]), N(attributes=[("VARIABLE_VALUE", "d/k", key("model/dense/kernel"))]),
+             N(attributes=[("VARIABLE_VALUE", "d/b", key("model/dense/bias"))]),
+             N(attributes=[("VARIABLE_VALUE", "", key("save_counter"))]), N()]
+    return _object_graph.encode(nodes)
+
+
+def _paths(blob: bytes) -> dict[str, str]:
+    nodes = _object_graph.parse(blob)
+    _, paths, _ = _object_graph._tree(nodes)
+    return {key: "/".join(paths[i]) for i, n in enumerate(nodes) for _, _, key in n.attributes}
+
+
+@pytest.mark.parametrize("old, new", [("model/", ""), ("model/", "outer/model/"), ("model/dense/", "model/fc/"),
+                                      ("model/dense/", "model/dropout/"), ("model/dense/kernel", "model/w")])
+def test_object_graph_scope_removed_added_renamed_moved(old, new):
+    blob = _graph()
+    keys = [k for k in _paths(blob)]
+    renamed = {k: new + k[len(old):] if k.startswith(old) else k for k in keys}
+    paths = _paths(_object_graph.rename(blob, renamed))
+    assert paths == {renamed[k]: renamed[k].split("/.ATTRIBUTES/")[0] for k in keys}
+    assert _object_graph.rename(blob, {k: k for k in keys}) == blob
+
+
+def test_object_graph_refuses_what_it_cannot_express():
+    blob = _graph()
+    with pytest.raises(_object_graph.GraphRenameError):
+        _object_graph.rename(blob, {"model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE": "plain_name"})
+    dropped = _paths(_object_graph.rename(blob, {"model/dense/bias/.ATTRIBUTES/VARIABLE_VALUE": None}))
+    assert sorted(dropped) == ["model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE", "save_counter/.ATTRIBUTES/VARIABLE_VALUE"]

@@ -176,21 +176,21 @@ def rename(blob: bytes, new_keys: dict[str, str | None]) -> bytes:
             proposals.setdefault(up, set()).add(path[:len(path) - k])
     holders = _holders(nodes, parent, order)
     new_paths: dict[int, tuple[str, ...]] = {0: ()}
-    evidence = {0}
-    for node_id in order[1:]:
+    by_path: dict[tuple[str, ...], int] = {(): 0}
+    for node_id in order[1:]:  # objects holding values go where their keys say
         if node_id in desired:
+            if desired[node_id] in by_path:
+                raise GraphRenameError(f"two objects would have the path {'/'.join(desired[node_id])!r}")
             new_paths[node_id] = desired[node_id]
-            evidence.add(node_id)
-        elif len(proposals.get(node_id, ())) == 1:
-            new_paths[node_id] = next(iter(proposals[node_id]))
-            evidence.add(node_id)
+            by_path[desired[node_id]] = node_id
+    for node_id in order[1:]:  # objects above them follow where all agree and the place is free
+        found = proposals.get(node_id, ())
+        path = next(iter(found)) if len(found) == 1 else None
+        if node_id not in desired and path is not None and path not in by_path:
+            new_paths[node_id] = path
+            by_path[path] = node_id
+    evidence = set(new_paths)
     removed: set[int] = set()
-    by_path: dict[tuple[str, ...], int] = {}
-    for node_id in order:
-        if node_id in evidence:
-            if new_paths[node_id] in by_path:
-                raise GraphRenameError(f"two objects would have the path {'/'.join(new_paths[node_id])!r}")
-            by_path[new_paths[node_id]] = node_id
     for node_id in order[1:]:
         if node_id in evidence:
             continue
@@ -214,6 +214,7 @@ def rename(blob: bytes, new_keys: dict[str, str | None]) -> bytes:
             up = node_at(path[:-1])
             nodes.append(Node())
             by_path[path] = len(nodes) - 1
+            new_paths[len(nodes) - 1] = path
             new_parent[len(nodes) - 1] = up
         return by_path[path]
 
@@ -251,9 +252,12 @@ def _holders(nodes: list[Node], parent: dict[int, tuple[int, int]], order: list[
 
 def _check(nodes: list[Node]) -> None:
     _, paths, _ = _tree(nodes)
+    slots = {s[2] for node in nodes for s in node.slots}
     for node_id, node in enumerate(nodes):
-        if node_id not in paths or node_id == 0:
+        if node_id in slots or node_id == 0 or not node.attributes:
             continue
+        if node_id not in paths:
+            raise GraphRenameError(f"after renaming, the object holding {node.attributes[0][2]!r} is unreachable")
         for name, _, key in node.attributes:
             if key_path(key) != paths[node_id]:
                 raise GraphRenameError(f"after renaming, object {'/'.join(paths[node_id])!r} would hold key {key!r}")
