@@ -430,3 +430,18 @@ def test_object_graph_refuses_what_it_cannot_express():
         _object_graph.rename(blob, {"model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE": "plain_name"})
     dropped = _paths(_object_graph.rename(blob, {"model/dense/bias/.ATTRIBUTES/VARIABLE_VALUE": None}))
     assert sorted(dropped) == ["model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE", "save_counter/.ATTRIBUTES/VARIABLE_VALUE"]
+
+
+def test_object_graph_that_cannot_follow_the_rules_is_refused_before_writing(tmp_path):
+    graph = np.empty((), dtype=object)
+    graph[()] = _graph()
+    key = "{}/.ATTRIBUTES/VARIABLE_VALUE".format
+    prefix = _bundle(tmp_path, {"_CHECKPOINTABLE_OBJECT_GRAPH": graph, key("model/dense/kernel"): np.ones(2),
+                                key("model/dense/bias"): np.zeros(2), key("save_counter"): np.array(1, np.int64)})
+    assert open_checkpoint(prefix)[key("model/dense/kernel")].object_path == "model/dense/kernel"
+    with pytest.raises(RuleError, match="object graph"):
+        rewrite(prefix, Rules([Rename("model/dense/kernel", "model/dense")]), str(tmp_path / "out" / "m"))
+    assert not (tmp_path / "out").exists()
+    named = rewrite(prefix, Rules([Rename("model/dense/kernel", "model/dense")]), str(tmp_path / "out" / "m"),
+                    name_based=True)
+    assert sorted(open_checkpoint(named.out)) == [key("model/dense"), key("model/dense/bias"), key("save_counter")]

@@ -155,6 +155,9 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         notes.append("the TF2 object graph is rewritten to match the new keys")
     if any(i.partitions for i in catalog.values()):
         notes.append("partitioned variables are written whole (one entry each)")
+    new_keys: dict[str, str | None] = {m.source: m.name for m in moves}
+    new_keys.update({name: None for name in dropped})
+    graph_value = _renamed_graph(graph, new_keys, catalog.path) if keep_graph else None  # refused here if need be
     result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes)
     if dry_run:
         from ..formats.write import targets
@@ -164,14 +167,11 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
             notes.append(f"{existing[0]} exists: writing needs overwrite=True / --force")
         return result
 
-    new_keys = {m.source: m.name for m in moves}
-    new_keys.update({name: None for name in dropped})
     tensors = []
     for m in moves:
         info = catalog[m.source]
         if info is graph:
-            tensors.append(Tensor(m.name, m.dtype, m.shape, lambda info=info: _renamed_graph(info, new_keys,
-                                                                                           catalog.path)))
+            tensors.append(Tensor(m.name, m.dtype, m.shape, lambda: graph_value))
         else:
             raw = _raw_source(catalog, info, entries) if fmt == "tf" and m.transform is None else None
             tensors.append(Tensor(m.name, m.dtype, m.shape, _reader(info, m.transform), raw))
