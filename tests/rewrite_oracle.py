@@ -49,7 +49,9 @@ def values_of(dtypes):
 
 
 DTYPES = ["float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-          "uint64", "bool", "complex64", "complex128", "float8_e5m2", "float8_e4m3fn"]
+          "uint64", "bool", "complex64", "complex128", "float8_e5m2", "float8_e4m3fn", "float8_e4m3fnuz",
+          "float8_e5m2fnuz", "float8_e4m3b11fnuz"]
+QUANTIZED = {"qint8": "int8", "quint8": "uint8", "qint32": "int32", "qint16": "int16", "quint16": "uint16"}
 ROUND_TRIP = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
 
 
@@ -71,10 +73,13 @@ def tf_reference_bundles(work: str) -> None:
     tf.raw_ops.SaveV2(prefix=os.path.join(d, "many", "many"), tensor_names=names, shape_and_slices=[""] * len(names),
                       tensors=[distinct[i % 3] for i in range(len(names))])
     vals = values_of(DTYPES)
-    names = [f"raw/{n}" for n in DTYPES] + ["raw/string", "raw/scalar_string", "raw/empty", "raw/scalar"]
+    names = [f"raw/{n}" for n in DTYPES]
+    names += [f"raw/{q}" for q in QUANTIZED]
     tensors = [tf.constant(vals[n]) for n in DTYPES] + [
+        tf.constant(np.arange(6, dtype=base).reshape(2, 3), dtype=getattr(tf, q)) for q, base in QUANTIZED.items()] + [
         tf.constant([[b"p", b"q\x00r"], [b"", b"s" * 300]]), tf.constant(b"one"), tf.zeros((0, 3)),
         tf.constant(np.int64(-7))]
+    names += ["raw/string", "raw/scalar_string", "raw/empty", "raw/scalar"]
     tf.raw_ops.SaveV2(prefix=os.path.join(d, "dtypes", "raw"), tensor_names=names,
                       shape_and_slices=[""] * len(names), tensors=tensors)
     root = tf.Module()
@@ -91,12 +96,17 @@ def every_dtype(work: str) -> dict:
     vals["string"] = np.array([[b"p", b"q\x00r"], [b"", b"s" * 300]], dtype=object)
     vals["scalar_string"] = np.array(b"one", dtype=object)
     vals["empty"] = np.zeros((0, 3), np.float32)
+    from ckpt_doctor.formats._writing import Tensor, dtype_of
+
+    for q, base in QUANTIZED.items():  # stored as their integer counterparts, told apart by the entry's dtype
+        vals[q] = np.arange(6, dtype=base).reshape(2, 3)
+    items = [Tensor(n, n if n in QUANTIZED else dtype_of(v), v.shape, lambda v=v: v) for n, v in vals.items()]
     prefix = os.path.join(work, "ours", "dtypes", "all")
     os.makedirs(os.path.dirname(prefix))
-    ckpt_doctor.write_checkpoint(vals, prefix, "tf")
+    ckpt_doctor.write_checkpoint(items, prefix, "tf")
     sharded = os.path.join(work, "ours", "dtypes_sharded", "all")
     os.makedirs(os.path.dirname(sharded))
-    ckpt_doctor.write_checkpoint(vals, sharded, "tf", max_shard_bytes=64)
+    ckpt_doctor.write_checkpoint(items, sharded, "tf", max_shard_bytes=64)
     out = {}
     for prefix_, suffix in ((prefix, ""), (sharded, "@sharded")):
         reader = tf.train.load_checkpoint(prefix_)
