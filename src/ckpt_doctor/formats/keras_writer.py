@@ -38,6 +38,4 @@ def write(tensors, path: str | os.PathLike) -> list[str]:
             else:
                 f.create_dataset(t.name, data=value)
         f.flush()
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
     return [path]

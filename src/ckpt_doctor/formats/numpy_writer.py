@@ -30,8 +30,4 @@ def write(tensors, path: str | os.PathLike) -> list[str]:
             with zf.open(t.name + ".npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.ascontiguousarray(value) if value.ndim else value,
                                           allow_pickle=False)
-        raw.flush()
-        zf.fp.flush()
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
     return [path]

@@ -59,6 +59,4 @@ def write(tensors, path: str | os.PathLike, *, metadata: dict[str, str] | None =
         f.write(head)
         for t in ordered:
             f.write(contiguous_bytes(t.read(), t, path))
-        f.flush()
-        os.fsync(f.fileno())
     return [path]

@@ -93,8 +93,6 @@ class BundleWriter:
         self._offset = 0
 
     def _close_shard(self) -> None:
-        self._file.flush()
-        os.fsync(self._file.fileno())
         self._file.close()
         self._file = None
 
@@ -151,8 +149,6 @@ class BundleWriter:
         index = self.prefix + ".index"
         with open(index, "wb") as f:
             f.write(build_table(records))
-            f.flush()
-            os.fsync(f.fileno())
         return [index, *files]
 
     def abandon(self) -> None:

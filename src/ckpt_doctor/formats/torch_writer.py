@@ -95,6 +95,4 @@ def write(tensors, path: str | os.PathLike) -> list[str]:
                 member.write(data)
         zf.writestr(_aligned_info(zf, f"{_ROOT}/version", 2), b"3\n")
         zf.writestr(_aligned_info(zf, f"{_ROOT}/.data/serialization_id", 0), b"")
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
     return [path]

@@ -13,6 +13,7 @@ import importlib
 import os
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..errors import CheckpointError
@@ -121,7 +122,10 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
     written: list[str] = []
     try:
         written = writer.write([watched(t) for t in items], tmp, **options)
-        _verify(importlib.import_module(f"{__package__}.{reader_name}"), tmp, items, result)
+        with ThreadPoolExecutor(1) as pool:  # the disk flushes while the read-back check runs from the page cache
+            flushed = pool.submit(_fsync_files, written)
+            _verify(importlib.import_module(f"{__package__}.{reader_name}"), tmp, items, result)
+            flushed.result()
         _fsync_dir(directory)
         finals = [out + w[len(tmp):] for w in written]
         order = sorted(range(len(written)), key=lambda i: written[i].endswith(".index"))  # index last
@@ -209,6 +213,15 @@ def bundle_entries(prefix: str) -> dict[str, tuple[int, int, int, int]]:
         out[key.decode("utf-8", "surrogateescape")] = (f.get(3, 0), f.get(4, 0), f.get(5, 0),
                                                        _crc.unmask(f.get(6, 0)))
     return out
+
+
+def _fsync_files(paths: list[str]) -> None:
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _fsync_dir(directory: str) -> None:
