@@ -323,8 +323,9 @@ def test_failed_write_or_failed_read_back_leaves_nothing(tmp_path, monkeypatch):
 
     with monkeypatch.context() as m:  # the bytes on disk are not what was meant (e.g. a failing disk)
         m.setattr(w, "_file_crc", lambda path, offset, size: 12345)
-        with pytest.raises(ckpt_doctor.CheckpointError, match="differ"):
-            rewrite(prefix, None, str(tmp_path / "out" / "m"))
+        for out, fmt in (("m", "tf"), ("m.safetensors", "safetensors")):
+            with pytest.raises(ckpt_doctor.CheckpointError, match="differ"):
+                rewrite(prefix, None, str(tmp_path / "out" / out), to=fmt)
     assert os.listdir(tmp_path / "out") == []
     real = w.checksum
     calls = []
@@ -335,7 +336,7 @@ def test_failed_write_or_failed_read_back_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(w, "checksum", lying)
     with pytest.raises(ckpt_doctor.CheckpointError, match="differs"):
-        rewrite(prefix, None, str(tmp_path / "out" / "m.safetensors"), to="safetensors")
+        rewrite(prefix, None, str(tmp_path / "out" / "m.npz"), to="npz")
     assert os.listdir(tmp_path / "out") == []
 
 

@@ -161,26 +161,42 @@ def _verify(reader, tmp: str, items: list[Tensor], result: WriteResult) -> None:
     if extra or missing:
         raise CheckpointError(f"read-back mismatch: missing {sorted(missing)[:5]}, unexpected {sorted(extra)[:5]}",
                               path=tmp)
-    entries = bundle_entries(tmp) if catalog.format == "tf-v2" else {}
-    num_shards = len([f for f in os.listdir(os.path.dirname(tmp) or ".")
-                      if f.startswith(os.path.basename(tmp) + ".data-")])
+    ranges = _byte_ranges(tmp, catalog.format)
     for name, t in wanted.items():
         info = catalog[name]
         if info.dtype != t.dtype or tuple(info.shape) != tuple(t.shape):
             raise CheckpointError(f"read back as {info.dtype}{list(info.shape)}, written as {t.dtype}{list(t.shape)}",
                                   path=tmp, tensor=name)
-        if info.dtype != "string" and name in entries:
-            # A bundle entry's crc32c is over the value's native bytes: the entry must carry the value's checksum,
-            # and the bytes on disk must have it.
-            from .tf_bundle import data_path
-
-            shard, offset, size, crc = entries[name]
-            if crc != result.checksums[name]:
+        if info.dtype != "string" and name in ranges:
+            # The value's native row-major bytes are stored as they are: their crc32c on disk must be the value's
+            # (and a bundle's index must record it).
+            path, offset, size, stored = ranges[name]
+            if stored is not None and stored != result.checksums[name]:
                 raise CheckpointError("index checksum differs from the value written", path=tmp, tensor=name)
-            if _file_crc(data_path(tmp, shard, num_shards), offset, size) != crc:
+            if _file_crc(path, offset, size) != result.checksums[name]:
                 raise CheckpointError("bytes read back differ from the value written", path=tmp, tensor=name)
         elif checksum(info.read()) != result.checksums[name]:
             raise CheckpointError("read-back value differs from the value written", path=tmp, tensor=name)
+
+
+def _byte_ranges(path: str, fmt: str) -> dict[str, tuple[str, int, int, int | None]]:
+    """name -> (file, offset, size, crc32c the file records or None) for formats that store values as raw bytes."""
+    if fmt == "tf-v2":
+        from .tf_bundle import data_path
+
+        entries = bundle_entries(path)
+        n = 1 + max((e[0] for e in entries.values()), default=0)
+        return {name: (data_path(path, shard, n), offset, size, crc)
+                for name, (shard, offset, size, crc) in entries.items()}
+    if fmt == "safetensors":
+        import json
+
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(n))
+        return {name: (path, 8 + n + e["data_offsets"][0], e["data_offsets"][1] - e["data_offsets"][0], None)
+                for name, e in header.items() if name != "__metadata__"}
+    return {}
 
 
 _CHUNK = 4 << 20
