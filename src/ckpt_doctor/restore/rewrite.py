@@ -214,8 +214,10 @@ def _raw_source(catalog: Catalog, info: TensorInfo, entries: dict) -> RawBytes |
                                                                                                    "resource",
                                                                                                    "variant"):
         return None
-    _, offset, size, crc = entries[info.name]
-    path = os.path.join(os.path.dirname(catalog.path), info.location)
+    from ..formats.tf_bundle import data_path
+
+    shard, offset, size, crc = entries[info.name]
+    path = data_path(catalog.path, shard, entries[""][0])
     return RawBytes(path, offset, size, crc) if size == info.nbytes else None
 
 
@@ -227,10 +229,12 @@ def _bundle_entries(catalog: Catalog) -> dict:
     from ..formats._wire import fields
     from ..formats.write import bundle_entries
 
-    header = read_table(catalog.path + ".index")[0][1]
-    if any(number == 2 and v for number, _, v in fields(header)):
+    header = {number: v for number, _, v in fields(read_table(catalog.path + ".index")[0][1])}
+    if header.get(2):  # big-endian
         return {}
-    return bundle_entries(catalog.path)
+    entries = bundle_entries(catalog.path)
+    entries[""] = (header.get(1, 1), 0, 0, 0)  # the number of data files, under the header's key
+    return entries
 
 
 # --- value transforms ---------------------------------------------------------------------------------------
