@@ -446,3 +446,14 @@ def test_object_graph_that_cannot_follow_the_rules_is_refused_before_writing(tmp
     named = rewrite(prefix, Rules([Rename("model/dense/kernel", "model/dense")]), str(tmp_path / "out" / "m"),
                     name_based=True)
     assert sorted(open_checkpoint(named.out)) == [key("model/dense"), key("model/dense/bias"), key("save_counter")]
+
+
+def test_write_checkpoint_takes_a_catalog_and_reports_checksums(tmp_path):
+    from ckpt_doctor.formats._writing import checksum
+
+    catalog = open_checkpoint(str(SEED))
+    result = write_checkpoint(catalog, str(tmp_path / "seed.npz"), "npz")
+    assert result.files == [str(tmp_path / "seed.npz")] and result.tensors == 2
+    assert result.checksums == {name: checksum(info.read()) for name, info in catalog.items()}
+    with np.load(tmp_path / "seed.npz") as f:
+        assert f["model_scope/weight"].tolist() == [[0.5], [-1.25]]

@@ -43,8 +43,8 @@ class Tensor:
 
 
 def tensors_from(items) -> list[Tensor]:
-    """Accept ``Tensor``s, anything with name/dtype/shape/read() (``TensorInfo``), a mapping name -> array, or
-    (name, array) pairs."""
+    """Accept ``Tensor``s, anything with name/dtype/shape/read() (``TensorInfo``), a mapping name -> array or
+    name -> ``TensorInfo`` (a ``Catalog``: written under the mapping's names), or (name, array) pairs."""
     if hasattr(items, "items") and not hasattr(items, "read"):
         items = items.items()
     out = []
@@ -55,7 +55,10 @@ def tensors_from(items) -> list[Tensor]:
             out.append(Tensor(item.name, item.dtype, tuple(item.shape), item.read, getattr(item, "raw", None)))
         else:
             name, value = item
-            out.append(Tensor(name, dtype_of(value), tuple(getattr(value, "shape", ())), lambda v=value: v))
+            if hasattr(value, "read") and hasattr(value, "dtype"):
+                out.append(Tensor(name, value.dtype, tuple(value.shape), value.read))
+            else:
+                out.append(Tensor(name, dtype_of(value), tuple(getattr(value, "shape", ())), lambda v=value: v))
     return out
 
 
