@@ -83,8 +83,13 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
     if len(set(names)) != len(names) or "" in names:
         dup = next((n for n in names if names.count(n) > 1), "")
         raise CheckpointError("tensor names must be unique and non-empty", path=out, tensor=dup)
+    if os.path.isdir(out):
+        raise CheckpointError("output is a directory: name the file (or TF prefix) to write", path=out)
     directory = os.path.dirname(os.path.abspath(out))
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        raise CheckpointError(f"cannot create the output directory: {e.strerror or e}", path=directory) from None
     existing = targets(out, format)
     protected = [p for p in protect if os.path.exists(p)]
     for path in existing + ([out] if format == "tf" and os.path.exists(out) else []):
@@ -136,6 +141,8 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
             os.unlink(stale)
         _fsync_dir(directory)
         result.files = finals
+    except OSError as e:  # disk full, permissions, ...: nothing was renamed into place unless all was
+        raise CheckpointError(f"cannot write: {e.strerror or e}", path=getattr(e, "filename", None) or out) from None
     finally:
         for path in written:
             if os.path.exists(path):

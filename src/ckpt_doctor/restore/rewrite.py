@@ -120,8 +120,11 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     if fmt not in FORMATS:
         raise CheckpointError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
     out = os.fspath(out)
-    if fmt == "tf" and os.path.isdir(out):
-        out = os.path.join(out, os.path.basename(catalog.path))
+    if os.path.isdir(out):  # a directory: the input's name, with the output format's suffix
+        base = os.path.basename(catalog.path.rstrip(os.sep))
+        if fmt != "tf":
+            base = base.split(".", 1)[0] + FORMATS[fmt][2]
+        out = os.path.join(out, base)
 
     graph = catalog.get(OBJECT_GRAPH_KEY)
     keep_graph = graph is not None and fmt == "tf" and not name_based and namespace != "full_name"
