@@ -51,6 +51,8 @@ _EXPORTS = {
     "ModelSpec": ".model.spec",
     "VariableSpec": ".model.spec",
     "load_model": ".model.load",
+    "rewrite": ".restore.rewrite",
+    "write_checkpoint": ".formats.write",
     "CheckpointError": ".errors",
     "CheckpointNotFoundError": ".errors",
     "ChecksumError": ".errors",

@@ -112,7 +112,37 @@ def _align(args) -> int:
         _print_json(result.to_json())
     else:
         print(render(result, rules_path=args.output))
+    if args.rewrite:
+        return _align_rewrite(args, result)
     return EXIT_OK if result.complete else EXIT_PROBLEM
+
+
+def _rewrite(args) -> int:
+    from . import rewrite
+
+    result = rewrite(_checkpoint(args), args.rules, args.output, to=args.to, overwrite=args.force,
+                     dry_run=args.dry_run, namespace=args.namespace, name_based=args.name_based,
+                     max_shard_bytes=args.max_shard_bytes)
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(result.render())
+    return EXIT_OK
+
+
+def _align_rewrite(args, result) -> int:
+    """align --rewrite OUT: write the checkpoint repaired by the rules just inferred."""
+    from . import rewrite
+
+    if not result.complete:
+        print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above)", file=sys.stderr)
+        return EXIT_PROBLEM
+    from .restore.rewrite import namespace_of
+
+    fixed = rewrite(result.diagnosis.checkpoint, result.rules, args.rewrite, to=args.to, overwrite=args.force,
+                    namespace=namespace_of(result))
+    print(fixed.render(), file=sys.stderr if args.json else sys.stdout)
+    return EXIT_OK
 
 
 def _spec(args) -> int:
@@ -223,7 +253,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="RULES", help="write the rules here (.yaml or .json), atomically")
     p.add_argument("--json", action="store_true",
                    help='emit {"pairs", "ambiguous", "missing", "unused", "rules", "explanation"}')
+    p.add_argument("--rewrite", metavar="OUT", help="also write the checkpoint repaired by these rules to OUT (only "
+                                                    "when every model variable has a partner), verified")
+    _write_options(p)
     p.set_defaults(func=_align)
+
+    p = sub.add_parser("rewrite", help="write a renamed / converted copy of a checkpoint, verified",
+                       description="Apply rename rules (renames, prefixes, drops, value transforms) to every entry of "
+                                   "CKPT and write the result to OUT, in its format or another. Files are written "
+                                   "under temporary names next to OUT, read back and compared (names, dtypes, shapes, "
+                                   "a checksum of every value), then renamed into place; the input is never "
+                                   "touched. TF2 object graphs are rewritten to match the new keys.")
+    p.add_argument("checkpoint", metavar="CKPT")
+    p.add_argument("--subtree", metavar="KEY", help=subtree_help)
+    p.add_argument("--rules", metavar="R", help="rule file (.yaml/.json); without it, a plain copy or conversion")
+    p.add_argument("-o", "--output", metavar="OUT", required=True,
+                   help="output: a TF prefix (dir/model.ckpt-1; a directory takes the input's name) or a file")
+    p.add_argument("--dry-run", action="store_true", help="print old -> new names and what is dropped; write nothing")
+    p.add_argument("--namespace", choices=("key", "object", "full_name"), default="key",
+                   help="what the rules' names are: checkpoint keys (default), TF2 object paths, or TF1 variable "
+                        "names of a TF2 checkpoint (then the output is name-based)")
+    p.add_argument("--name-based", action="store_true", help="TF output from a TF2 checkpoint without object graph")
+    p.add_argument("--max-shard-bytes", type=int, metavar="N", help="TF output: start a new data file past N bytes")
+    p.add_argument("--json", action="store_true", help="emit the plan / result as JSON")
+    _write_options(p)
+    p.set_defaults(func=_rewrite)
 
     p = sub.add_parser("spec", help="write the JSON spec of a model (what it expects from a checkpoint)",
                        description="Describe a live model as a JSON spec (variables in creation order with name, "
@@ -236,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)")
     p.set_defaults(func=_demo)
     return parser
+
+
+def _write_options(p) -> None:
+    p.add_argument("--to", choices=("tf", "safetensors", "npz", "torch", "keras3"),
+                   help="output format (default: the input's)")
+    p.add_argument("--force", action="store_true", help="replace an existing output (never the input)")
 
 
 def main(argv: list[str] | None = None) -> int:

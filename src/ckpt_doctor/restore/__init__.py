@@ -1,0 +1,1 @@
+"""Repairing checkpoints: rewriting them under new names, in another format."""

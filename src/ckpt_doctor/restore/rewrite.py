@@ -1,0 +1,341 @@
+"""``rewrite``: a repaired copy of a checkpoint, under the names the rules give, in any writable format.
+
+Every entry's name goes through the rules (renames, prefixes, drops) and, where a transform rule says so, its value
+through a transform; the result is written by ``formats.write.write_checkpoint`` (temporary files, read back and
+compared, renamed into place). TF2 object-based checkpoints keep their object graph, renamed to match the new keys,
+unless a name-based checkpoint is asked for. Nothing is written when two entries would get one name or a name is
+empty.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+from ..catalog import Catalog, TensorInfo
+from ..errors import CheckpointError
+from ..formats import open_checkpoint
+from ..formats._writing import RawBytes, Tensor
+from ..formats.tf_bundle import OBJECT_GRAPH_KEY
+from ..formats.write import FORMATS, WriteResult, write_checkpoint
+from ..match.names import parse_transform, strip_name
+from ..match.rules import RuleError, Rules
+
+ATTRIBUTES = "/.ATTRIBUTES/"
+NAMESPACES = ("key", "object", "full_name")
+# Output format a rewrite keeps when --to is not given.
+_SAME_FORMAT = {"tf-v2": "tf", "tf-v1": "tf", "safetensors": "safetensors", "numpy": "npz", "torch": "torch",
+                "keras3-weights": "keras3"}
+_PROGRESS_BYTES = 256 << 20  # show a progress bar on a terminal above this much data
+
+
+@dataclass
+class Move:
+    """One entry of the output: where it comes from, its new name, and what happens to its value."""
+
+    source: str
+    name: str
+    transform: str | None
+    dtype: str
+    shape: tuple[int, ...]
+
+
+@dataclass
+class RewriteResult:
+    source: str
+    out: str
+    format: str
+    moves: list[Move]  # in the order the values are written
+    dropped: list[str]
+    notes: list[str] = field(default_factory=list)
+    written: WriteResult | None = None  # None for a dry run
+
+    @property
+    def renamed(self) -> list[Move]:
+        return [m for m in self.moves if m.name != m.source or m.transform]
+
+    def render(self) -> str:
+        lines = [f"{m.source} -> {m.name}" + (f"  [{m.transform}]" if m.transform else "")
+                 for m in self.moves if m.source != m.name or m.transform]
+        kept = len(self.moves) - len(lines)
+        if kept:
+            lines.append(f"({kept} other entr{'y keeps its' if kept == 1 else 'ies keep their'} name)")
+        lines += [f"{name} -> (dropped)" for name in self.dropped]
+        lines += [f"note: {n}" for n in self.notes]
+        if self.written is None:
+            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}); nothing written")
+        else:
+            w = self.written
+            lines.append(f"wrote {w.tensors} tensors ({_human(w.bytes)}) to {self.out} ({self.format}); every name, "
+                         "dtype, shape and value checksum read back and matched")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "out": self.out, "format": self.format, "dry_run": self.written is None,
+                "moves": [{"from": m.source, "to": m.name, "transform": m.transform, "dtype": m.dtype,
+                           "shape": list(m.shape)} for m in self.moves],
+                "dropped": self.dropped, "notes": self.notes,
+                "files": self.written.files if self.written else []}
+
+
+def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.PathLike | None, out: str | os.PathLike,
+            *, to: str | None = None, overwrite: bool = False, dry_run: bool = False, namespace: str = "key",
+            name_based: bool = False, max_shard_bytes: int | None = None, progress: bool | None = None
+            ) -> RewriteResult:
+    """Write a copy of ``checkpoint`` with the names (and values) ``rules`` give, to ``out``.
+
+    Args:
+        checkpoint: a checkpoint path or an opened ``Catalog``.
+        rules: a ``Rules``, a rule file, or None (a plain copy or conversion).
+        out: the output: a TF prefix (``dir/model.ckpt-1``) or a file.
+        to: output format, ``tf``, ``safetensors``, ``npz``, ``torch`` or ``keras3``; default: the input's.
+        overwrite: replace an existing output (never the input itself).
+        dry_run: work out and return the plan, write nothing.
+        namespace: which names the rules speak of: ``"key"`` (checkpoint keys without TF's attribute suffix),
+            ``"object"`` (TF2 object paths) or ``"full_name"`` (TF1 variable names of a TF2 checkpoint; the output
+            is then name-based, restorable by a TF1 ``Saver``).
+        name_based: TF output from a TF2 checkpoint without its object graph.
+        max_shard_bytes: TF output: start a new data file past this size.
+        progress: show a progress bar (default: on a terminal, for large inputs).
+
+    Returns:
+        A ``RewriteResult``: every move (old name -> new name, transform), the dropped entries, the files written.
+
+    Example:
+        >>> rewrite("old_run/model.ckpt-1", "rules.yaml", "fixed/model.ckpt-1")   # doctest: +SKIP
+    """
+    catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
+    if rules is None:
+        rules = Rules([])
+    elif not isinstance(rules, Rules):
+        rules = Rules.load(rules)
+    if namespace not in NAMESPACES:
+        raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
+    fmt = to or _SAME_FORMAT.get(catalog.format)
+    if fmt is None:
+        raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
+                              f"with to= / --to ({', '.join(FORMATS)})", path=catalog.path)
+    if fmt not in FORMATS:
+        raise CheckpointError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
+    out = os.fspath(out)
+    if os.path.isdir(out):  # a directory: the input's name, with the output format's suffix
+        base = os.path.basename(catalog.path.rstrip(os.sep))
+        if fmt != "tf":
+            base = base.split(".", 1)[0] + FORMATS[fmt][2]
+        out = os.path.join(out, base)
+
+    graph = catalog.get(OBJECT_GRAPH_KEY)
+    keep_graph = graph is not None and fmt == "tf" and not name_based and namespace != "full_name"
+    notes = []
+    if graph is not None and not keep_graph:
+        notes.append("the TF2 object graph is not written: the output is name-based")
+    moves, dropped, by_name = [], [], {}
+    entries = _bundle_entries(catalog)
+    for info in _data_order(catalog, entries):
+        if info is graph:
+            if keep_graph:
+                moves.append(Move(info.name, info.name, None, info.dtype, info.shape))
+            continue
+        source, suffix = _source(info, namespace)
+        mapped = rules.apply(source, len(info.shape))
+        if mapped.dropped:
+            dropped.append(info.name)
+            continue
+        name = info.name if mapped.name == source and namespace != "full_name" else mapped.name + suffix
+        if not mapped.name or not name:
+            raise RuleError(f"the rules leave {info.name!r} with an empty name", path=catalog.path)
+        if name in by_name:
+            raise RuleError(f"the rules map both {by_name[name]!r} and {info.name!r} to {name!r}", path=catalog.path)
+        by_name[name] = info.name
+        transform = mapped.transform if mapped.transform not in (None, "none") else None
+        shape, dtype = transformed_meta(transform, info)
+        moves.append(Move(info.name, name, transform, dtype, shape))
+    if graph is not None and keep_graph and OBJECT_GRAPH_KEY in by_name:
+        raise RuleError(f"the rules map {by_name[OBJECT_GRAPH_KEY]!r} onto the object graph's key", path=catalog.path)
+    if keep_graph and any(m.name != m.source for m in moves):
+        notes.append("the TF2 object graph is rewritten to match the new keys")
+    if any(i.partitions for i in catalog.values()):
+        notes.append("partitioned variables are written whole (one entry each)")
+    new_keys: dict[str, str | None] = {m.source: m.name for m in moves}
+    new_keys.update({name: None for name in dropped})
+    graph_value = _renamed_graph(graph, new_keys, catalog.path) if keep_graph else None  # refused here if need be
+    result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes)
+    if dry_run:
+        from ..formats.write import targets
+
+        existing = targets(out, fmt)
+        if existing and not overwrite:
+            notes.append(f"{existing[0]} exists: writing needs overwrite=True / --force")
+        return result
+
+    tensors = []
+    for m in moves:
+        info = catalog[m.source]
+        if info is graph:
+            tensors.append(Tensor(m.name, m.dtype, m.shape, lambda: graph_value))
+        else:
+            raw = _raw_source(catalog, info, entries) if fmt == "tf" and m.transform is None else None
+            tensors.append(Tensor(m.name, m.dtype, m.shape, _reader(info, m.transform), raw))
+    options = {"max_shard_bytes": max_shard_bytes} if fmt == "tf" and max_shard_bytes else {}
+    total = sum(i.nbytes for i in catalog.values())
+    show = progress if progress is not None else (total >= _PROGRESS_BYTES and sys.stderr.isatty())
+    with _progress_bar(show, total) as tick:
+        result.written = write_checkpoint(tensors, out, fmt, overwrite=overwrite, protect=catalog.files,
+                                          progress=tick, **options)
+    return result
+
+
+def namespace_of(alignment) -> str:
+    """The names an ``Alignment``'s rules speak of, as ``rewrite``'s ``namespace`` calls them."""
+    if alignment.diagnosis.object_root is not None:
+        return "object"
+    return "full_name" if any(t.full_name for t in alignment.diagnosis.checkpoint.values()) else "key"
+
+
+def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
+    """(the name the rules see, the suffix a renamed entry's key keeps)."""
+    stripped = strip_name(info.name)
+    suffix = info.name[len(stripped):]
+    if namespace == "object" and info.object_path and ATTRIBUTES in info.name:
+        return info.object_path, info.name[info.name.rindex(ATTRIBUTES):]
+    if namespace == "full_name":
+        return (info.full_name, "") if info.full_name else (stripped, suffix)
+    return stripped, suffix
+
+
+def _data_order(catalog: Catalog, entries: dict) -> list[TensorInfo]:
+    """Entries in the order their bytes lie in the data files (TF bundles), else in catalog order: rewriting a
+    bundle unchanged then gives the same bytes."""
+    return sorted(catalog.values(), key=lambda i: entries.get(i.name, (0, 0))[:2])
+
+
+def _raw_source(catalog: Catalog, info: TensorInfo, entries: dict) -> RawBytes | None:
+    """Where an untransformed fixed-width tensor of a little-endian TF bundle lies, to copy it without reading it."""
+    if catalog.format != "tf-v2" or info.name not in entries or info.partitions or info.dtype in ("string",
+                                                                                                   "resource",
+                                                                                                   "variant"):
+        return None
+    from ..formats.tf_bundle import data_path
+
+    shard, offset, size, crc = entries[info.name]
+    path = data_path(catalog.path, shard, entries[""][0])
+    return RawBytes(path, offset, size, crc) if size == info.nbytes else None
+
+
+def _bundle_entries(catalog: Catalog) -> dict:
+    """The bundle's index entries by name; empty for other formats and for big-endian bundles (not copied raw)."""
+    if catalog.format != "tf-v2":
+        return {}
+    from ..formats._sstable import read_table
+    from ..formats._wire import fields
+    from ..formats.write import bundle_entries
+
+    header = {number: v for number, _, v in fields(read_table(catalog.path + ".index")[0][1])}
+    if header.get(2):  # big-endian
+        return {}
+    entries = bundle_entries(catalog.path)
+    entries[""] = (header.get(1, 1), 0, 0, 0)  # the number of data files, under the header's key
+    return entries
+
+
+# --- value transforms ---------------------------------------------------------------------------------------
+
+_OP = re.compile(r"^(squeeze|reshape|cast)(?:\((.*)\))?$")
+
+
+def transformed_meta(op: str | None, info: TensorInfo) -> tuple[tuple[int, ...], str]:
+    """(shape, dtype) after ``op``; raises RuleError if the op does not fit the tensor."""
+    if op is None:
+        return tuple(info.shape), info.dtype
+    import numpy as np
+
+    from ..dtypes import to_numpy
+
+    probe = np.lib.stride_tricks.as_strided(np.zeros(1, to_numpy(info.dtype) if info.dtype != "string" else object),
+                                            shape=info.shape, strides=(0,) * len(info.shape))
+    try:
+        value = apply_transform(op, probe)
+    except (ValueError, TypeError) as e:
+        raise RuleError(f"transform {op!r} does not fit {info.dtype}{list(info.shape)}: {e}", tensor=info.name) \
+            from None
+    return tuple(value.shape), _dtype_name(value, info.dtype, op)
+
+
+def _dtype_name(value, before: str, op: str) -> str:
+    return op[5:-1] if op.startswith("cast(") else before
+
+
+def apply_transform(op: str, value):
+    """Apply a transform op: ``transpose``, ``permute(a,b,...)``, ``squeeze``, ``squeeze(axis,...)``,
+    ``reshape(d0,d1,...)`` (one -1 allowed) or ``cast(dtype)``."""
+    import numpy as np
+
+    m = _OP.match(op)
+    if m is None:
+        perm = parse_transform(op)
+        return np.ascontiguousarray(value.transpose(perm)) if perm else value
+    kind, args = m.group(1), (m.group(2) or "").strip()
+    if kind == "squeeze":
+        return value.squeeze(axis=tuple(int(a) for a in args.split(",")) if args else None)
+    if kind == "reshape":
+        return value.reshape(tuple(int(a) for a in args.split(",")))
+    from ..dtypes import to_numpy
+
+    if not args:
+        raise ValueError("cast needs a dtype, e.g. cast(float16)")
+    return value.astype(to_numpy(args))
+
+
+def _reader(info: TensorInfo, op: str | None):
+    if op is None:
+        return info.read
+    return lambda: apply_transform(op, info.read())
+
+
+def _renamed_graph(info: TensorInfo, new_keys: dict[str, str | None], path: str):
+    import numpy as np
+
+    from ..formats._object_graph import GraphRenameError, rename
+
+    blob = bytes(info.read().reshape(-1)[0])
+    try:
+        renamed = rename(blob, new_keys)
+    except GraphRenameError as e:
+        raise RuleError(f"cannot rewrite the TF2 object graph: {e}", path=path, tensor=OBJECT_GRAPH_KEY) from None
+    out = np.empty((), dtype=object)
+    out[()] = renamed
+    return out.reshape(info.shape)
+
+
+class _progress_bar:
+    """A rich progress bar on stderr (rich imported only when one is shown); yields the per-tensor callback."""
+
+    def __init__(self, show: bool, total: int):
+        self.show, self.total, self.bar = show, total, None
+
+    def __enter__(self):
+        if not self.show:
+            return None
+        try:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+        except ImportError:
+            return None
+        self.bar = Progress("rewriting", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("rewrite", total=self.total)
+        return lambda name, nbytes: self.bar.advance(task, nbytes)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.stop()
+        return False
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
