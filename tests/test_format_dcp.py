@@ -155,3 +155,21 @@ def test_diagnose_and_align_a_renamed_dcp_checkpoint(dcp, tmp_path, capsys):
     assert main(["inspect", "--json", str(renamed)]) == 0
     names = [t["name"] for t in json.loads(capsys.readouterr().out.splitlines()[-1])["tensors"]]
     assert names == ["module.0.weight", "module.0.bias", "module.2.weight", "module.2.bias"]
+
+
+def test_dcp_by_url_reads_metadata_only_until_values_are_read(dcp):
+    fsspec = pytest.importorskip("fsspec")
+    from ckpt_doctor.formats import _io
+
+    fs = fsspec.filesystem("memory")
+    src = dcp["root"] / "ranks"
+    for name in os.listdir(src):
+        fs.pipe_file(f"/dcp-ranks/{name}", (src / name).read_bytes())
+    _io.STATS.reset()
+    remote = open_checkpoint("memory://dcp-ranks")
+    assert _io.STATS.bytes == (src / ".metadata").stat().st_size  # listing: the metadata, nothing else
+    local = open_checkpoint(src)
+    assert list(remote) == list(local)
+    for name in local:
+        assert remote[name].read().tobytes() == local[name].read().tobytes()
+    assert verify(remote, jobs=2).ok

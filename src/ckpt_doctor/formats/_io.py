@@ -20,8 +20,8 @@ from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError,
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _PIECE = 8 << 20  # large remote ranges are fetched as concurrent pieces of this size
-_READAHEAD = 64 << 10  # what a small remote read fetches at least (a header's length prefix, then its body)
-HEAD_BYTES = 64 << 10  # what ``prefetch`` fetches of each file
+_READAHEAD = 16 << 10  # what a small remote read fetches at least (a header's length prefix, then its body)
+HEAD_BYTES = 16 << 10  # what ``prefetch`` fetches of each file at first
 
 
 class _Stats:
@@ -155,51 +155,66 @@ def fsize(f) -> int:
     return f.size if isinstance(f, RangeFile) else os.fstat(f.fileno()).st_size
 
 
-def read_range(path: str, offset: int, length: int, *, tensor: str | None = None) -> bytearray:
-    """Bytes [offset, offset+length) of a remote file as a new buffer (large ranges as concurrent pieces)."""
+def read_range(path: str, offset: int, length: int, *, tensor: str | None = None, crc=None):
+    """Bytes [offset, offset+length) of a remote file as a new buffer (large ranges as concurrent pieces).
+
+    ``crc``: a function ``crc(data, previous) -> int``; then (buffer, checksum over the range) is returned,
+    computed over the fetched pieces while they are copied (CRC32C wants immutable bytes)."""
     size = getsize(path)
     if offset < 0 or length < 0 or offset + length > size:
         raise CorruptCheckpointError(f"needs bytes [{offset}, {offset + length}) but the file has only {size} "
                                      "bytes: truncated or corrupt", path=path, tensor=tensor)
     head = _heads.get(path)
     if head is not None and offset + length <= len(head):
-        return bytearray(head[offset:offset + length])
+        piece = head[offset:offset + length]
+        return (bytearray(piece), crc(piece, 0)) if crc else bytearray(piece)
     buf = bytearray(length)
     if not length:
-        return buf
+        return (buf, 0) if crc else buf
     starts = list(range(offset, offset + length, _PIECE))
     ends = [min(s + _PIECE, offset + length) for s in starts]
     fs, p = filesystem(path)
     try:
         pieces = fs.cat_ranges([p] * len(starts), starts, ends, on_error="raise") if len(starts) > 1 else \
-            [fs.cat_file(p, starts[0], ends[0])]
+            [fs.cat_file(p, start=starts[0], end=ends[0])]
     except Exception as e:
         raise _remote_error(e, path, tensor) from None
     STATS.add(len(starts), sum(len(x) for x in pieces))
-    pos = 0
+    pos = checksum = 0
     for piece, s, e in zip(pieces, starts, ends):
         if len(piece) != e - s:
             raise CorruptCheckpointError("the store returned fewer bytes than asked (did the object change?)",
                                          path=path, tensor=tensor)
         buf[pos:pos + len(piece)] = piece
         pos += len(piece)
-    return buf
+        if crc:
+            checksum = crc(piece, checksum)
+    return (buf, checksum) if crc else buf
 
 
-def prefetch(paths, nbytes: int = HEAD_BYTES) -> None:
-    """Fetch the first ``nbytes`` of many remote files in one concurrent batch (local paths: nothing to do)."""
+def prefetch(paths, nbytes: int = HEAD_BYTES, need=None, limit: int = 100 << 20) -> None:
+    """Fetch the first ``nbytes`` of many remote files in one concurrent batch (local paths: nothing to do).
+
+    ``need(head) -> int``: how many bytes of a file's head are wanted in all (e.g. a header's declared length);
+    files that need more (up to ``limit``) get their head completed in a second concurrent batch."""
     todo = [p for p in dict.fromkeys(paths) if is_url(p) and p not in _heads]
-    if not todo:
-        return
-    fs, _ = filesystem(todo[0])
-    keys = [filesystem(p)[1] for p in todo]
-    results = fs.cat_ranges(keys, [0] * len(keys), [nbytes] * len(keys), on_error="return")
-    STATS.add(len(keys), sum(len(r) for r in results if isinstance(r, bytes)))
-    for path, data in zip(todo, results):
-        if isinstance(data, bytes):
-            _heads[path] = data
-            if len(data) < nbytes:  # the whole file: its size is known too
-                _sizes[path] = len(data)
+    for round_ in range(2):
+        if not todo:
+            return
+        fs, _ = filesystem(todo[0])
+        keys = [filesystem(p)[1] for p in todo]
+        starts = [len(_heads.get(p, b"")) for p in todo]
+        ends = [nbytes] * len(todo) if round_ == 0 else [min(need(_heads[p]), limit) for p in todo]
+        results = fs.cat_ranges(keys, starts, ends, on_error="return")
+        STATS.add(len(keys), sum(len(r) for r in results if isinstance(r, bytes)))
+        for path, data, start, end in zip(todo, results, starts, ends):
+            if isinstance(data, bytes):
+                _heads[path] = _heads.get(path, b"") + data
+                if len(data) < end - start:  # the whole file: its size is known too
+                    _sizes[path] = len(_heads[path])
+        if need is None:
+            return
+        todo = [p for p in todo if p in _heads and p not in _sizes and need(_heads[p]) > len(_heads[p])]
 
 
 class RangeFile(io.RawIOBase):
@@ -238,6 +253,8 @@ class RangeFile(io.RawIOBase):
                 want = max(n, _READAHEAD)
                 self._buf = bytes(read_range(self.url, self._pos, min(want, self.size - self._pos)))
                 self._buf_start = self._pos
+                if self._pos == 0 and len(self._buf) <= _READAHEAD and self.url not in _heads:
+                    _heads[self.url] = self._buf  # sniffing and parsing often open a small file twice
             lo = self._pos - self._buf_start
         memoryview(b)[:n] = self._buf[lo:lo + n]
         self._pos += n

@@ -7,7 +7,7 @@ import os
 
 from ..dtypes import to_numpy
 from ..errors import ChecksumError, CorruptCheckpointError, MissingShardError
-from . import _crc
+from . import _crc, _io
 from ._wire import WireError, varint
 
 # Read in chunks small enough to stay in the CPU cache between the copy and the checksum; the only full-size
@@ -17,6 +17,11 @@ _CHUNK = 1 << 20
 
 def read_range(path: str, offset: int, size: int, tensor: str):
     """Read [offset, offset+size) of ``path`` into a new uint8 array; return it with its CRC32C."""
+    if _io.is_url(path):
+        buf, crc = _io.read_range(path, offset, size, tensor=tensor, crc=_crc.crc32c)
+        import numpy as np
+
+        return np.frombuffer(buf, dtype=np.uint8), crc
     try:
         f = open(path, "rb")
     except FileNotFoundError:

@@ -14,7 +14,7 @@ from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES
 from ..errors import CorruptCheckpointError, UnsupportedError
-from . import _ordered_code, _sstable, _tensor_bytes, _tf_names
+from . import _io, _ordered_code, _sstable, _tensor_bytes, _tf_names
 from ._wire import WireError, fields, packed_varints, to_int32, to_int64, varint
 
 FORMAT = "tf-v2"
@@ -57,7 +57,7 @@ def _read(prefix: str, index: str) -> Catalog:
     entries: dict[bytes, _Entry] = {key: _entry(value, index, names[key]) for key, value in records[1:]}
 
     shards = tuple(data_path(prefix, i, num_shards) for i in range(num_shards))
-    missing = tuple(p for p in shards if not os.path.exists(p))
+    missing = tuple(p for p in shards if not _io.exists(p))
     shard_names = [os.path.basename(p) for p in shards]
     tensors: dict[str, TensorInfo] = {}
     for key, entry in entries.items():
