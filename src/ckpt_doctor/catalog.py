@@ -39,6 +39,7 @@ class TensorInfo:
     location: str = ""  # where the bytes live, for messages ("model.ckpt.data-00000-of-00001")
     partitions: int = 0  # >0: stored as this many slices, reassembled on read
     _reader: Callable[[], object] | None = field(default=None, repr=False)
+    _checker: Callable[[], None] | None = field(default=None, repr=False)  # streams the bytes, builds no value
 
     @property
     def size(self) -> int:
@@ -50,6 +51,14 @@ class TensorInfo:
         if self._reader is None:
             raise CheckpointError("this entry has no readable value", tensor=self.name)
         return self._reader()
+
+    def check(self) -> None:
+        """Read every byte and check what ``read()`` checks, without keeping the value (formats that can stream
+        do so through a small buffer; the others read the value and drop it)."""
+        if self._checker is not None:
+            self._checker()
+        else:
+            self.read()
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "nbytes": self.nbytes,

@@ -68,7 +68,7 @@ def verify(checkpoint: str | os.PathLike | Catalog,
 
 def _check(info) -> CheckpointError | None:
     try:
-        info.read()
+        info.check()
     except CheckpointError as e:
         return e
     return None

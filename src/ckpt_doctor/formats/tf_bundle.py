@@ -76,7 +76,9 @@ def _read(prefix: str, index: str) -> Catalog:
             reader = _plain_reader(prefix, num_shards, big_endian, name, entry)
         tensors[name] = TensorInfo(name=name, dtype=entry.dtype, shape=entry.shape, nbytes=nbytes,
                                    location=shard_names[entry.shard] if entry.shard < num_shards else "",
-                                   partitions=len(entry.slices), _reader=reader)
+                                   partitions=len(entry.slices), _reader=reader,
+                                   _checker=_plain_checker(prefix, num_shards, name, entry)
+                                   if not entry.slices and ITEMSIZE.get(entry.dtype) else None)
     notes, objects = _tf_names.annotate(tensors, OBJECT_GRAPH_KEY)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
@@ -261,6 +263,14 @@ def _plain_reader(prefix: str, num_shards: int, big_endian: bool, name: str, ent
         return _tensor_bytes.fixed_width_array(buf, entry.dtype, entry.shape, big_endian)
 
     return read
+
+
+def _plain_checker(prefix: str, num_shards: int, name: str, entry: _Entry):
+    def check():
+        path = data_path(prefix, entry.shard, num_shards)
+        _tensor_bytes.check_range(path, entry.offset, entry.size, entry.crc, name)
+
+    return check
 
 
 def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entry, entries, index: str):
