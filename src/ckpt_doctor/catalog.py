@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .errors import CheckpointError, TensorNotFoundError
@@ -110,6 +110,14 @@ class Catalog(Mapping[str, TensorInfo]):
 
     def __repr__(self) -> str:
         return f"<Catalog {self.format} {self.path!r}: {len(self)} tensors>"
+
+    def read_all(self, names: Iterable[str] | None = None, *, jobs: int = 1) -> Iterator[tuple[str, object]]:
+        """``(name, value)`` for every tensor (or ``names``) in order, ``jobs`` read at a time in threads; memory
+        holds at most about ``jobs`` values besides the ones the caller keeps."""
+        from ._parallel import ordered_map
+
+        names = list(self._tensors if names is None else names)
+        return zip(names, ordered_map(lambda name: self[name].read(), names, jobs))
 
     def variables(self) -> list[TensorInfo]:
         """Entries that look like model weights (no optimizer state, counters or object graph)."""
