@@ -82,8 +82,6 @@ def _upload(fs, local_dir, key):
     for name in sorted(os.listdir(local_dir)):
         fs.put_file(os.path.join(local_dir, name), f"{BUCKET}/{key}/{name}")
     fs.invalidate_cache()
-    _io._heads.clear()
-    _io._sizes.clear()
     return sum(os.path.getsize(os.path.join(local_dir, n)) for n in os.listdir(local_dir))
 
 

@@ -45,6 +45,12 @@ _heads: dict[str, bytes] = {}  # prefetched first bytes of remote files
 _sizes: dict[str, int] = {}
 
 
+def forget() -> None:
+    """Drop what is known about remote files (heads, sizes): the next open sees the store as it is now."""
+    _heads.clear()
+    _sizes.clear()
+
+
 def is_url(path: str) -> bool:
     return bool(_URL.match(path)) and not path.startswith("file://")
 

@@ -21,9 +21,13 @@ _STATE_PATH = re.compile(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', re.M)
 
 def open_url(url: str, **options) -> Catalog:
     """Open the checkpoint a URL names (see the module docstring); ``options`` as for ``open_checkpoint``."""
+    _io.forget()  # sizes and heads learned by an earlier open may be stale
+    return _open(url.rstrip("/"), options)
+
+
+def _open(url: str, options: dict) -> Catalog:
     from . import safetensors, tf_bundle, torch_dcp
 
-    url = url.rstrip("/")
     if _io.basename(url) == torch_dcp.METADATA_NAME or torch_dcp.is_dcp(url):
         return torch_dcp.read(url, **options)
     if options:
@@ -37,7 +41,7 @@ def open_url(url: str, **options) -> Catalog:
     if _io.isfile(url + ".index"):
         return tf_bundle.read(url)
     if _io.isdir(url):
-        return open_url(_in_directory(url))
+        return _open(_in_directory(url), options)
     raise CheckpointNotFoundError("no checkpoint at this URL (over URLs this version reads safetensors files and "
                                   "indexes, TF bundles and PyTorch DCP directories)", path=url)
 
