@@ -8,7 +8,7 @@ import re
 
 from ..catalog import Catalog
 from ..errors import CheckpointError, CheckpointNotFoundError, UnsupportedError
-from . import discovery, tf_bundle, tf_v1
+from . import _io, discovery, tf_bundle, tf_v1
 
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _V1_SHARD = re.compile(r"-\d{5}-of-\d{5}$")
@@ -29,7 +29,7 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         >>> ckpt["dense/kernel"].shape, ckpt["dense/kernel"].read().mean()  # doctest: +SKIP
     """
     path = os.fspath(path)
-    if "://" in path and not path.startswith("file://"):
+    if _io.is_url(path):
         from .remote import open_url
 
         return open_url(path, **options)

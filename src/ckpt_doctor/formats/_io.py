@@ -11,14 +11,12 @@ batch. ``STATS`` counts the requests and bytes asked for, per process.
 
 from __future__ import annotations
 
+import _thread
 import io
 import os
-import re
-import threading
 
 from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
 
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _PIECE = 8 << 20  # large remote ranges are fetched as concurrent pieces of this size
 _READAHEAD = 16 << 10  # what a small remote read fetches at least (a header's length prefix, then its body)
 HEAD_BYTES = 16 << 10  # what ``prefetch`` fetches of each file at first
@@ -28,7 +26,7 @@ class _Stats:
     def __init__(self):
         self.requests = 0
         self.bytes = 0
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     def add(self, requests: int, nbytes: int) -> None:
         with self._lock:
@@ -52,7 +50,9 @@ def forget() -> None:
 
 
 def is_url(path: str) -> bool:
-    return bool(_URL.match(path)) and not path.startswith("file://")
+    scheme, sep, _ = path.partition("://")
+    return bool(sep) and scheme[:1].isalpha() and scheme.replace("+", "").replace(".", "").replace("-", "").isalnum() \
+        and scheme != "file"
 
 
 def join(base: str, name: str) -> str:
