@@ -9,14 +9,17 @@ copying into ``bytes`` - same result, slower.
 
 from __future__ import annotations
 
-import ctypes
-import glob
-import os
-
 from . import _crc
+
+_UNSET = object()
+_extend = _UNSET  # the library's crc32c_extend, found on first use (listing never needs it: no ctypes import)
 
 
 def _load():
+    import ctypes
+    import glob
+    import os
+
     try:
         import google_crc32c
     except ImportError:
@@ -35,16 +38,22 @@ def _load():
     return None
 
 
-_extend = _load()
+def _function():
+    global _extend
+    if _extend is _UNSET:
+        _extend = _load()
+    return _extend
 
 
 def crc32c_buffer(array, crc: int = 0) -> int:
     """CRC32C of a contiguous numpy uint8 array (or a slice of one), continuing from ``crc``."""
-    if _extend is not None:
-        return _extend(crc, array.ctypes.data, array.nbytes)
+    extend = _extend if _extend is not _UNSET else _function()
+    if extend is not None:
+        return extend(crc, array.ctypes.data, array.nbytes)
     return _crc.crc32c(array.tobytes(), crc)
 
 
 def crc32c_bytes(data: bytes, crc: int = 0) -> int:
     """CRC32C of ``bytes``, continuing from ``crc`` (GIL released when the library was found)."""
-    return _extend(crc, data, len(data)) if _extend is not None else _crc.crc32c(data, crc)
+    extend = _extend if _extend is not _UNSET else _function()
+    return extend(crc, data, len(data)) if extend is not None else _crc.crc32c(data, crc)
