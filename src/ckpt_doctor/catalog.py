@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .errors import CheckpointError, TensorNotFoundError
@@ -39,6 +39,7 @@ class TensorInfo:
     location: str = ""  # where the bytes live, for messages ("model.ckpt.data-00000-of-00001")
     partitions: int = 0  # >0: stored as this many slices, reassembled on read
     _reader: Callable[[], object] | None = field(default=None, repr=False)
+    _checker: Callable[[], None] | None = field(default=None, repr=False)  # streams the bytes, builds no value
 
     @property
     def size(self) -> int:
@@ -50,6 +51,14 @@ class TensorInfo:
         if self._reader is None:
             raise CheckpointError("this entry has no readable value", tensor=self.name)
         return self._reader()
+
+    def check(self) -> None:
+        """Read every byte and check what ``read()`` checks, without keeping the value (formats that can stream
+        do so through a small buffer; the others read the value and drop it)."""
+        if self._checker is not None:
+            self._checker()
+        else:
+            self.read()
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "nbytes": self.nbytes,
@@ -101,6 +110,14 @@ class Catalog(Mapping[str, TensorInfo]):
 
     def __repr__(self) -> str:
         return f"<Catalog {self.format} {self.path!r}: {len(self)} tensors>"
+
+    def read_all(self, names: Iterable[str] | None = None, *, jobs: int = 1) -> Iterator[tuple[str, object]]:
+        """``(name, value)`` for every tensor (or ``names``) in order, ``jobs`` read at a time in threads; memory
+        holds at most about ``jobs`` values besides the ones the caller keeps."""
+        from ._parallel import ordered_map
+
+        names = list(self._tensors if names is None else names)
+        return zip(names, ordered_map(lambda name: self[name].read(), names, jobs))
 
     def variables(self) -> list[TensorInfo]:
         """Entries that look like model weights (no optimizer state, counters or object graph)."""

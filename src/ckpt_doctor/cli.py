@@ -19,7 +19,11 @@ def _inspect(args) -> int:
 
     catalog = open_checkpoint(args.path, **_options(args))
     stats, values = {}, {}
-    if args.stats or args.values:
+    if args.stats and not args.values:
+        from ._parallel import ordered_map
+
+        stats = dict(zip(catalog, ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs)))
+    elif args.stats or args.values:
         for name, info in catalog.items():
             value = info.read()
             stats[name] = tensor_stats(value) if args.stats else None
@@ -67,7 +71,7 @@ def _verify(args) -> int:
     from . import open_checkpoint, verify
     from .report.text import human_bytes
 
-    report = verify(open_checkpoint(args.path, **_options(args)) if args.subtree else args.path)
+    report = verify(open_checkpoint(args.path, **_options(args)) if args.subtree else args.path, jobs=args.jobs)
     if args.json:
         _print_json(report.to_json())
     else:
@@ -179,6 +183,18 @@ def _print_json(obj) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
 
 
+def _jobs_option(p) -> None:
+    def positive(text: str) -> int:
+        n = int(text)
+        if n < 1:
+            raise argparse.ArgumentTypeError("must be at least 1")
+        return n
+
+    p.add_argument("--jobs", "-j", type=positive, default=1, metavar="N",
+                   help="read N tensors at a time in threads (default 1); memory grows to about the N largest "
+                        "tensors")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ckpt-doctor",
@@ -193,14 +209,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="list a checkpoint's tensors as a scope tree (or JSON)",
                        description="List every tensor: name, dtype, shape, parameter count and bytes, grouped by "
                                    "scope. PATH is a TensorFlow checkpoint prefix, its .index or a data file, a V1 "
-                                   "file, a PyTorch, safetensors, NumPy or Keras file, or a directory (its latest "
-                                   "checkpoint). Reads no tensor data unless --stats/--values.")
+                                   "file, a PyTorch, safetensors, NumPy or Keras file, a PyTorch distributed (DCP) "
+                                   "directory, or a directory (its latest checkpoint); or a URL (s3://, gs://, "
+                                   "https://, any fsspec protocol; needs the [remote] extra), read by byte ranges. "
+                                   "Reads no tensor data unless --stats/--values.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--subtree", metavar="KEY", help=subtree_help)
     p.add_argument("--json", action="store_true", help='emit {"path", "format", "tensors": [...]}')
     p.add_argument("--stats", action="store_true", help="read every tensor and show min/max/mean/std")
     p.add_argument("--values", action="store_true", help="read every tensor and print its values (abridged)")
     p.add_argument("--depth", type=int, metavar="N", help="show scopes only N levels deep (totals still shown)")
+    _jobs_option(p)
     p.set_defaults(func=_inspect)
 
     p = sub.add_parser("latest", help="print the latest checkpoint in a directory",
@@ -214,11 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="read every byte and check every checksum",
                        description="Read every tensor of PATH, checking the CRC32C of every index block and every "
-                                   "tensor; name each corrupt tensor and shard. Streams: memory stays near the "
-                                   "largest tensor.")
+                                   "tensor (and the CRC-32 of every zip member); name each corrupt tensor and shard. "
+                                   "Streams: memory stays near the largest tensor (the N largest with --jobs N). "
+                                   "PATH as for inspect.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--subtree", metavar="KEY", help=subtree_help)
     p.add_argument("--json", action="store_true", help="emit the report as JSON")
+    _jobs_option(p)
     p.set_defaults(func=_verify)
 
     def checkpoint_and_model(p, checkpoint: bool = True) -> None:

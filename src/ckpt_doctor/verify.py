@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ._parallel import ordered_map
 from .catalog import Catalog
 from .errors import CheckpointError
 from .formats import open_checkpoint
@@ -37,10 +38,11 @@ class VerifyReport:
 
 
 def verify(checkpoint: str | os.PathLike | Catalog,
-           progress: Callable[[str, int], None] | None = None) -> VerifyReport:
+           progress: Callable[[str, int], None] | None = None, *, jobs: int = 1) -> VerifyReport:
     """Read and checksum every tensor; collect every problem instead of stopping at the first.
 
-    Peak memory is about the largest tensor: each value is dropped before the next is read.
+    ``jobs`` tensors are read at a time, in threads. Peak memory is about the ``jobs`` largest tensors: each
+    value is dropped as soon as it has been checked.
     """
     try:
         catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
@@ -51,19 +53,25 @@ def verify(checkpoint: str | os.PathLike | Catalog,
     report = VerifyReport(catalog.path, catalog.format)
     for missing in catalog.missing_files:
         report.problems.append(Problem(None, missing, "MissingShardError", "data shard is missing"))
-    for name, info in catalog.items():
+    for (name, info), error in zip(catalog.items(), ordered_map(_check, catalog.values(), jobs)):
         if progress:
             progress(name, info.nbytes)
-        try:
-            info.read()
-        except CheckpointError as e:
-            if e.tensor is None:
-                e.tensor = name
-            report.problems.append(_problem(e))
+        if error is not None:
+            if error.tensor is None:
+                error.tensor = name
+            report.problems.append(_problem(error))
             continue
         report.tensors_checked += 1
         report.bytes_checked += info.nbytes
     return report
+
+
+def _check(info) -> CheckpointError | None:
+    try:
+        info.check()
+    except CheckpointError as e:
+        return e
+    return None
 
 
 def _problem(e: CheckpointError) -> Problem:

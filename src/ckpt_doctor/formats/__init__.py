@@ -8,7 +8,7 @@ import re
 
 from ..catalog import Catalog
 from ..errors import CheckpointError, CheckpointNotFoundError, UnsupportedError, UsageError
-from . import discovery, tf_bundle, tf_v1
+from . import _io, discovery, tf_bundle, tf_v1
 
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _V1_SHARD = re.compile(r"-\d{5}-of-\d{5}$")
@@ -16,7 +16,9 @@ _V1_SHARD = re.compile(r"-\d{5}-of-\d{5}$")
 
 def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
     """Open a checkpoint for reading: a prefix, an ``.index`` or data file, a V1 file, a Keras, PyTorch,
-    safetensors or NumPy file, or a directory (its latest TF checkpoint, else its one recognised file).
+    safetensors or NumPy file, a PyTorch distributed (DCP) checkpoint directory, or a directory (its latest TF
+    checkpoint, else its one recognised file). URLs (``s3://``, ``gs://``, ``https://``, any fsspec protocol) are
+    read by byte ranges; see ``formats.remote``.
 
     Returns a read-only mapping from tensor name to ``TensorInfo``; no tensor bytes are read until
     ``TensorInfo.read()``. ``options`` go to the format's reader, e.g. ``subtree="model_state"`` to pick the
@@ -27,6 +29,14 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         >>> ckpt["dense/kernel"].shape, ckpt["dense/kernel"].read().mean()  # doctest: +SKIP
     """
     path = os.fspath(path)
+    if _io.is_url(path):
+        from .remote import open_url
+
+        return open_url(path, **options)
+    if os.path.basename(path) == ".metadata" or os.path.isfile(os.path.join(path, ".metadata")):
+        from . import torch_dcp  # a PyTorch distributed checkpoint directory
+
+        return torch_dcp.read(path, **options)
     if os.path.isdir(path):
         found = discovery.discover(path)
         if found.latest is None:

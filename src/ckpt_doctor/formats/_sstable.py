@@ -10,7 +10,7 @@ import os
 import struct
 
 from ..errors import ChecksumError, CorruptCheckpointError
-from . import _crc
+from . import _crc, _io
 from ._wire import WireError, varint
 
 MAGIC = bytes.fromhex("57fb808b247547db")
@@ -34,7 +34,7 @@ def is_table(path: str | os.PathLike) -> bool:
 
 def read_table(path: str | os.PathLike) -> list[tuple[bytes, bytes]]:
     """Every (key, value) of the table, in key order. Raises CorruptCheckpointError on any inconsistency."""
-    with open(path, "rb") as f:
+    with _io.open_file(path) as f:
         data = f.read()
     try:
         return list(_entries(data, path))

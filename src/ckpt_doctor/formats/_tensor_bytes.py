@@ -7,7 +7,8 @@ import os
 
 from ..dtypes import to_numpy
 from ..errors import ChecksumError, CorruptCheckpointError, MissingShardError
-from . import _crc
+from . import _crc, _io
+from ._fastcrc import crc32c_buffer, crc32c_bytes
 from ._wire import WireError, varint
 
 # Read in chunks small enough to stay in the CPU cache between the copy and the checksum; the only full-size
@@ -18,8 +19,15 @@ _CHUNK = 1 << 20
 def read_range(path: str, offset: int, size: int, tensor: str, *, as_bytes: bool = False):
     """Read [offset, offset+size) of ``path`` into a new uint8 array (``bytes`` with ``as_bytes``, which keeps
     numpy out of metadata reads such as the TF2 object graph); return it with its CRC32C."""
+    if _io.is_url(path):
+        buf, crc = _io.read_range(path, offset, size, tensor=tensor, crc=_crc.crc32c)
+        if as_bytes:
+            return buf, crc
+        import numpy as np
+
+        return np.frombuffer(buf, dtype=np.uint8), crc
     try:
-        f = open(path, "rb")
+        f = open(path, "rb", buffering=0)
     except FileNotFoundError:
         raise MissingShardError("data shard is missing: the checkpoint is incomplete", path=path,
                                 tensor=tensor) from None
@@ -38,13 +46,45 @@ def read_range(path: str, offset: int, size: int, tensor: str, *, as_bytes: bool
         f.seek(offset)
         crc = pos = 0
         while pos < size:
+            # read() into a recycled chunk, then copy: faster than readinto() the fresh array, whose page faults
+            # would then be taken inside the kernel's copy.
             chunk = f.read(min(_CHUNK, size - pos))
             if not chunk:  # the file shrank under us
                 raise CorruptCheckpointError("unexpected end of file", path=path, tensor=tensor)
             view[pos:pos + len(chunk)] = chunk
-            crc = _crc.crc32c(chunk, crc)
+            crc = crc32c_bytes(chunk, crc)  # GIL released: other threads read meanwhile
             pos += len(chunk)
     return buf, crc
+
+
+def check_range(path: str, offset: int, size: int, stored_masked: int, tensor: str) -> None:
+    """``read_range`` + ``check_crc`` without building the value: the bytes stream through one small buffer."""
+    if _io.is_url(path):
+        check_crc(stored_masked, read_range(path, offset, size, tensor)[1], path, tensor)
+        return
+    try:
+        f = open(path, "rb", buffering=0)
+    except FileNotFoundError:
+        raise MissingShardError("data shard is missing: the checkpoint is incomplete", path=path,
+                                tensor=tensor) from None
+    with f:
+        end = os.fstat(f.fileno()).st_size
+        if offset + size > end:
+            raise CorruptCheckpointError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
+                                         f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
+        import numpy as np
+
+        buf = np.empty(min(_CHUNK, size), dtype=np.uint8)
+        view = memoryview(buf)
+        f.seek(offset)
+        crc = pos = 0
+        while pos < size:
+            n = f.readinto(view[:min(_CHUNK, size - pos)])
+            if not n:
+                raise CorruptCheckpointError("unexpected end of file", path=path, tensor=tensor)
+            crc = crc32c_buffer(buf[:n], crc)
+            pos += n
+    check_crc(stored_masked, crc, path, tensor)
 
 
 def check_crc(stored_masked: int, actual: int, path: str, tensor: str) -> None:

@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 
 from ..errors import CheckpointError, ChecksumError, CorruptCheckpointError, UnsupportedError
+from . import _io
 
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # local file header; end of central directory (empty archive)
 _LOCAL_HEADER = struct.Struct("<4s5H3I2H")  # signature, version, flags, method, time, date, crc, csize, size, n, m
@@ -52,14 +53,16 @@ def is_zip(path: str) -> bool:
 def read_magic(path: str, n: int) -> bytes:
     """The first ``n`` bytes of ``path`` (fewer if it is shorter; empty if it cannot be read)."""
     try:
-        with open(path, "rb") as f:
+        with _io.open_file(path) as f:
             return f.read(n)
-    except OSError:
+    except (OSError, CheckpointError):
         return b""
 
 
 def read_file_range(path: str, offset: int, length: int, *, tensor: str | None = None) -> bytearray:
     """Bytes [offset, offset+length) of ``path`` as a new buffer; a short file is a CorruptCheckpointError."""
+    if _io.is_url(path):
+        return _io.read_range(path, offset, length, tensor=tensor)
     try:
         f = open(path, "rb", buffering=0)
     except OSError as e:

@@ -20,7 +20,7 @@ import os
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import BITS, FROM_SAFETENSORS
 from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
-from . import _zip
+from . import _io, _zip
 
 FORMAT = "safetensors"
 INDEX_NAME = "model.safetensors.index.json"
@@ -71,8 +71,8 @@ def read(path: str | os.PathLike) -> Catalog:
 
 def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+        with _io.open_file(path) as f:
+            size = _io.fsize(f)
             prefix = f.read(8)
             if len(prefix) < 8:
                 raise CorruptCheckpointError(f"file has {size} bytes, too short for a safetensors header", path=path)
@@ -194,9 +194,9 @@ def _read_tensor(path: str, offset: int, size: int, dtype: str, shape: tuple[int
 
 def _load_json(path: str, limit: int = MAX_HEADER_BYTES):
     try:
-        if os.path.getsize(path) > limit:
+        if _io.getsize(path) > limit:
             return None
-        with open(path, "rb") as f:
+        with _io.open_file(path) as f:
             return json.loads(f.read().decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
@@ -216,19 +216,21 @@ def _read_index(path: str) -> Catalog:
     if not isinstance(index, dict) or not isinstance(index.get("weight_map"), dict):
         raise CorruptCheckpointError("not a safetensors index (no weight_map)", path=path)
     weight_map: dict[str, str] = index["weight_map"]
-    directory = os.path.dirname(path)
+    directory = _io.dirname(path)
     shards: dict[str, list[str]] = {}
     for name, shard in weight_map.items():
         if not isinstance(shard, str) or os.path.isabs(shard) or ".." in shard.replace("\\", "/").split("/"):
             raise CorruptCheckpointError(f"weight_map points outside the checkpoint's directory: {shard!r}",
                                          path=path, tensor=name)
         shards.setdefault(shard, []).append(name)
-    files = tuple(os.path.join(directory, s) for s in shards)
-    missing = tuple(f for f in files if not os.path.exists(f))
+    files = tuple(_io.join(directory, s) for s in shards)
+    missing = tuple(f for f in files if not _io.exists(f))
+    # Remote shards: every header in one concurrent batch (a second one for headers longer than the first fetch).
+    _io.prefetch((f for f in files if f not in missing), need=lambda head: 8 + int.from_bytes(head[:8], "little"))
     tensors: dict[str, TensorInfo] = {}
     notes: list[str] = []
     for shard, names in shards.items():
-        shard_path = os.path.join(directory, shard)
+        shard_path = _io.join(directory, shard)
         if shard_path in missing:
             continue
         found, _ = _read_file(shard_path)
@@ -242,7 +244,7 @@ def _read_index(path: str) -> Catalog:
             notes.append(f"{shard} holds {len(extra)} tensor(s) the index does not list (ignored): "
                          f"{', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}")
     if missing:
-        lost = sum(len(names) for shard, names in shards.items() if os.path.join(directory, shard) in missing)
+        lost = sum(len(names) for shard, names in shards.items() if _io.join(directory, shard) in missing)
         notes.insert(0, f"{len(missing)} shard(s) missing: {lost} tensor(s) cannot be listed (dtype and shape live "
                         "in the shard's header)")
         if not tensors:

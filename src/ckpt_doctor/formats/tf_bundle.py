@@ -14,7 +14,7 @@ from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES
 from ..errors import CorruptCheckpointError, UnsupportedError
-from . import _ordered_code, _sstable, _tensor_bytes, _tf_names
+from . import _io, _ordered_code, _sstable, _tensor_bytes, _tf_names
 from ._wire import WireError, fields, packed_varints, to_int32, to_int64, varint
 
 FORMAT = "tf-v2"
@@ -57,7 +57,7 @@ def _read(prefix: str, index: str) -> Catalog:
     entries: dict[bytes, _Entry] = {key: _entry(value, index, names[key]) for key, value in records[1:]}
 
     shards = tuple(data_path(prefix, i, num_shards) for i in range(num_shards))
-    missing = tuple(p for p in shards if not os.path.exists(p))
+    missing = tuple(p for p in shards if not _io.exists(p))
     shard_names = [os.path.basename(p) for p in shards]
     tensors: dict[str, TensorInfo] = {}
     for key, entry in entries.items():
@@ -76,7 +76,9 @@ def _read(prefix: str, index: str) -> Catalog:
             reader = _plain_reader(prefix, num_shards, big_endian, name, entry)
         tensors[name] = TensorInfo(name=name, dtype=entry.dtype, shape=entry.shape, nbytes=nbytes,
                                    location=shard_names[entry.shard] if entry.shard < num_shards else "",
-                                   partitions=len(entry.slices), _reader=reader)
+                                   partitions=len(entry.slices), _reader=reader,
+                                   _checker=_plain_checker(prefix, num_shards, name, entry)
+                                   if not entry.slices and ITEMSIZE.get(entry.dtype) else None)
     graph_entry = entries.get(OBJECT_GRAPH_KEY.encode())
     graph_bytes = None if graph_entry is None else \
         (lambda: _string_scalar(prefix, num_shards, OBJECT_GRAPH_KEY, graph_entry))
@@ -274,6 +276,14 @@ def _string_scalar(prefix: str, num_shards: int, name: str, entry: _Entry) -> by
     path = data_path(prefix, entry.shard, num_shards)
     buf, _ = _tensor_bytes.read_range(path, entry.offset, entry.size, name, as_bytes=True)
     return _tensor_bytes.strings(buf, 1, entry.crc, path, name)[0]
+
+
+def _plain_checker(prefix: str, num_shards: int, name: str, entry: _Entry):
+    def check():
+        path = data_path(prefix, entry.shard, num_shards)
+        _tensor_bytes.check_range(path, entry.offset, entry.size, entry.crc, name)
+
+    return check
 
 
 def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entry, entries, index: str):

@@ -1,0 +1,276 @@
+"""File access for the readers: local paths take the plain ``open``/``os`` path; URLs go through fsspec.
+
+A path is a URL when it has a scheme other than ``file://`` (``s3://``, ``gs://``, ``https://``, ``memory://``,
+any fsspec protocol). fsspec and its backends are the ``[remote]`` extra, imported on the first URL.
+
+Remote reads are byte ranges, never whole files: ``RangeFile`` fetches exactly what is asked for (plus a small
+read-ahead for headers), ``read_range`` splits a large range into pieces fetched concurrently through
+``cat_ranges``, and ``prefetch`` fetches the heads of many files (the shards of a checkpoint) in one concurrent
+batch. ``STATS`` counts the requests and bytes asked for, per process.
+"""
+
+from __future__ import annotations
+
+import _thread
+import io
+import os
+
+from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
+
+_PIECE = 8 << 20  # large remote ranges are fetched as concurrent pieces of this size
+_READAHEAD = 16 << 10  # what a small remote read fetches at least (a header's length prefix, then its body)
+HEAD_BYTES = 16 << 10  # what ``prefetch`` fetches of each file at first
+
+
+class _Stats:
+    def __init__(self):
+        self.requests = 0
+        self.bytes = 0
+        self._lock = _thread.allocate_lock()
+
+    def add(self, requests: int, nbytes: int) -> None:
+        with self._lock:
+            self.requests += requests
+            self.bytes += nbytes
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = self.bytes = 0
+
+
+STATS = _Stats()  # remote requests and bytes fetched by this process (local reads are not counted)
+_heads: dict[str, bytes] = {}  # prefetched first bytes of remote files
+_sizes: dict[str, int] = {}
+
+
+def forget() -> None:
+    """Drop what is known about remote files (heads, sizes): the next open sees the store as it is now."""
+    _heads.clear()
+    _sizes.clear()
+
+
+def is_url(path: str) -> bool:
+    scheme, sep, _ = path.partition("://")
+    return bool(sep) and scheme[:1].isalpha() and scheme.replace("+", "").replace(".", "").replace("-", "").isalnum() \
+        and scheme != "file"
+
+
+def join(base: str, name: str) -> str:
+    return f"{base.rstrip('/')}/{name}" if is_url(base) else os.path.join(base, name)
+
+
+def dirname(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[0] if is_url(path) else os.path.dirname(path)
+
+
+def basename(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1] if is_url(path) else os.path.basename(path)
+
+
+def filesystem(url: str):
+    """The fsspec filesystem for ``url`` and the path within it."""
+    try:
+        import fsspec
+    except ImportError:
+        raise UnsupportedError("reading URLs needs fsspec: pip install 'ckpt-doctor[remote]'", path=url) from None
+    try:
+        return fsspec.core.url_to_fs(url)
+    except (ImportError, ValueError) as e:
+        raise UnsupportedError(f"no fsspec backend for this URL ({e}); pip install 'ckpt-doctor[remote]'",
+                               path=url) from None
+
+
+def _remote_error(e: Exception, url: str, tensor: str | None = None) -> CheckpointError:
+    if isinstance(e, FileNotFoundError):
+        return MissingShardError("no such file in the store", path=url, tensor=tensor)
+    return CheckpointError(f"cannot read from the store: {type(e).__name__}: {e}", path=url, tensor=tensor)
+
+
+def exists(path: str) -> bool:
+    if not is_url(path):
+        return os.path.exists(path)
+    if path in _sizes:
+        return True
+    fs, p = filesystem(path)
+    try:
+        return fs.exists(p)
+    except Exception:  # a backend may raise anything for a malformed key; absence is the honest answer
+        return False
+
+
+def isfile(path: str) -> bool:
+    if not is_url(path):
+        return os.path.isfile(path)
+    if path in _sizes:
+        return True
+    fs, p = filesystem(path)
+    try:
+        return fs.isfile(p)
+    except Exception:
+        return False
+
+
+def isdir(path: str) -> bool:
+    if not is_url(path):
+        return os.path.isdir(path)
+    fs, p = filesystem(path)
+    try:
+        return fs.isdir(p)
+    except Exception:
+        return False
+
+
+def listdir(path: str) -> list[str]:
+    """Names (not paths) in a directory; remote listings also learn each file's size."""
+    if not is_url(path):
+        return os.listdir(path)
+    fs, p = filesystem(path)
+    try:
+        entries = fs.ls(p, detail=True)
+    except Exception as e:
+        raise _remote_error(e, path) from None
+    names = []
+    for entry in entries:
+        name = entry["name"].rstrip("/").rsplit("/", 1)[-1]
+        names.append(name)
+        if entry.get("type") == "file" and entry.get("size") is not None:
+            _sizes[join(path, name)] = int(entry["size"])
+    return names
+
+
+def getsize(path: str) -> int:
+    if not is_url(path):
+        return os.path.getsize(path)
+    size = _sizes.get(path)
+    if size is None:
+        fs, p = filesystem(path)
+        try:
+            size = _sizes[path] = int(fs.size(p))
+        except Exception as e:
+            raise _remote_error(e, path) from None
+    return size
+
+
+def open_file(path: str):
+    """A seekable binary file: ``open(path, "rb")`` for local paths, a ``RangeFile`` for URLs."""
+    return open(path, "rb") if not is_url(path) else RangeFile(path)
+
+
+def fsize(f) -> int:
+    """The size of a file returned by ``open_file``."""
+    return f.size if isinstance(f, RangeFile) else os.fstat(f.fileno()).st_size
+
+
+def read_range(path: str, offset: int, length: int, *, tensor: str | None = None, crc=None):
+    """Bytes [offset, offset+length) of a remote file as a new buffer (large ranges as concurrent pieces).
+
+    ``crc``: a function ``crc(data, previous) -> int``; then (buffer, checksum over the range) is returned,
+    computed over the fetched pieces while they are copied (CRC32C wants immutable bytes)."""
+    size = getsize(path)
+    if offset < 0 or length < 0 or offset + length > size:
+        raise CorruptCheckpointError(f"needs bytes [{offset}, {offset + length}) but the file has only {size} "
+                                     "bytes: truncated or corrupt", path=path, tensor=tensor)
+    head = _heads.get(path)
+    if head is not None and offset + length <= len(head):
+        piece = head[offset:offset + length]
+        return (bytearray(piece), crc(piece, 0)) if crc else bytearray(piece)
+    buf = bytearray(length)
+    if not length:
+        return (buf, 0) if crc else buf
+    starts = list(range(offset, offset + length, _PIECE))
+    ends = [min(s + _PIECE, offset + length) for s in starts]
+    fs, p = filesystem(path)
+    try:
+        pieces = fs.cat_ranges([p] * len(starts), starts, ends, on_error="raise") if len(starts) > 1 else \
+            [fs.cat_file(p, start=starts[0], end=ends[0])]
+    except Exception as e:
+        raise _remote_error(e, path, tensor) from None
+    STATS.add(len(starts), sum(len(x) for x in pieces))
+    pos = checksum = 0
+    for piece, s, e in zip(pieces, starts, ends):
+        if len(piece) != e - s:
+            raise CorruptCheckpointError("the store returned fewer bytes than asked (did the object change?)",
+                                         path=path, tensor=tensor)
+        buf[pos:pos + len(piece)] = piece
+        pos += len(piece)
+        if crc:
+            checksum = crc(piece, checksum)
+    return (buf, checksum) if crc else buf
+
+
+def prefetch(paths, nbytes: int = HEAD_BYTES, need=None, limit: int = 100 << 20) -> None:
+    """Fetch the first ``nbytes`` of many remote files in one concurrent batch (local paths: nothing to do).
+
+    ``need(head) -> int``: how many bytes of a file's head are wanted in all (e.g. a header's declared length);
+    files that need more (up to ``limit``) get their head completed in a second concurrent batch."""
+    todo = [p for p in dict.fromkeys(paths) if is_url(p) and p not in _heads]
+    for round_ in range(2):
+        if not todo:
+            return
+        fs, _ = filesystem(todo[0])
+        keys = [filesystem(p)[1] for p in todo]
+        starts = [len(_heads.get(p, b"")) for p in todo]
+        ends = [nbytes] * len(todo) if round_ == 0 else [min(need(_heads[p]), limit) for p in todo]
+        results = fs.cat_ranges(keys, starts, ends, on_error="return")
+        STATS.add(len(keys), sum(len(r) for r in results if isinstance(r, bytes)))
+        for path, data, start, end in zip(todo, results, starts, ends):
+            if isinstance(data, bytes):
+                _heads[path] = _heads.get(path, b"") + data
+                if len(data) < end - start:  # the whole file: its size is known too
+                    _sizes[path] = len(_heads[path])
+        if need is None:
+            return
+        todo = [p for p in todo if p in _heads and p not in _sizes and need(_heads[p]) > len(_heads[p])]
+
+
+class RangeFile(io.RawIOBase):
+    """A read-only remote file whose reads are byte-range requests (no block cache beyond a small read-ahead)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.size = getsize(url)
+        self._pos = 0
+        self._buf, self._buf_start = b"", 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, b) -> int:
+        n = max(0, min(len(b), self.size - self._pos))
+        if not n:
+            return 0
+        lo = self._pos - self._buf_start
+        if not (0 <= lo and lo + n <= len(self._buf)):
+            head = _heads.get(self.url)
+            if head is not None and self._pos + n <= len(head):
+                self._buf, self._buf_start = head, 0
+            else:
+                want = max(n, _READAHEAD)
+                self._buf = bytes(read_range(self.url, self._pos, min(want, self.size - self._pos)))
+                self._buf_start = self._pos
+                if self._pos == 0 and len(self._buf) <= _READAHEAD and self.url not in _heads:
+                    _heads[self.url] = self._buf  # sniffing and parsing often open a small file twice
+            lo = self._pos - self._buf_start
+        memoryview(b)[:n] = self._buf[lo:lo + n]
+        self._pos += n
+        return n
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.size - self._pos if n is None or n < 0 else n
+        buf = bytearray(max(0, min(n, self.size - self._pos)))
+        got = self.readinto(buf)
+        return bytes(buf[:got])
+
+    def readall(self) -> bytes:
+        return self.read(-1)
