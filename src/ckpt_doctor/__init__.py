@@ -42,6 +42,12 @@ _EXPORTS = {
     "TensorNotFoundError": ".errors",
     "UnsupportedError": ".errors",
     "UnsafePickleError": ".errors",
+    "RestoreError": ".errors",
+    "restore": ".restore.verified",
+    "RestoreReport": ".restore.verified",
+    "check_restored": ".restore.check",
+    "RestoreCheck": ".restore.check",
+    "guard": ".restore.guard",
 }
 __all__ = sorted(_EXPORTS)
 
