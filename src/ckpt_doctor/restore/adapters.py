@@ -37,7 +37,7 @@ class Adapter:
         """A freshly initialised value of the variable, if the adapter can make one."""
         return None
 
-    def unbuilt(self, entry, object_root: str | None) -> str | None:
+    def unbuilt(self, entry, object_root: str | None, rules=None) -> str | None:
         """For an unused checkpoint entry: why the model cannot take it yet (a layer not built), or None."""
         return None
 
@@ -268,20 +268,25 @@ class TF2Adapter(Adapter):
     def read(self, var: VariableSpec) -> np.ndarray:
         return np.asarray(self.handles[var.name].numpy())
 
-    def unbuilt(self, entry, object_root: str | None) -> str | None:
+    def unbuilt(self, entry, object_root: str | None, rules=None) -> str | None:
         path = entry.object_path
         if not path:
             return None
-        if object_root and path.startswith(object_root + "/"):
-            path = path[len(object_root) + 1:]
-        head, _, attribute = path.rpartition("/")
-        owner = self.objects.get(head)
-        if owner is None:
-            return None
-        if getattr(owner, "built", True) is False:
-            return f"`{head}` ({type(owner).__name__}) is not built yet: it has no `{attribute}`"
-        if attribute in getattr(owner, "__dict__", {}) and getattr(owner, attribute) is None:
-            return f"`{head}.{attribute}` is None: the variable is not created yet"
+        candidates = [path[len(object_root) + 1:] if object_root and path.startswith(object_root + "/") else path]
+        if "/" in path:
+            candidates.append(path.split("/", 1)[1])  # under the root object tf.train.Checkpoint(model=...) added
+        if rules is not None:
+            candidates += [x for x in (rules.rename(c) for c in list(candidates)) if x]
+            candidates += [x for x in (rules.rename(path),) if x]
+        for candidate in candidates:
+            head, _, attribute = candidate.rpartition("/")
+            owner = self.objects.get(head)
+            if owner is None:
+                continue
+            if getattr(owner, "built", True) is False:
+                return f"`{head}` ({type(owner).__name__}) is not built yet: it has no `{attribute}`"
+            if attribute in getattr(owner, "__dict__", {}) and getattr(owner, attribute) is None:
+                return f"`{head}.{attribute}` is None: the variable is not created yet"
         return None
 
 

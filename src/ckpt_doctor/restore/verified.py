@@ -103,7 +103,9 @@ class RestoreReport:
         if self.ok:
             head = f"all {total} model weights restored and verified"
         elif not self.assigned:
-            head = f"nothing restored: {bad} of {total} model weights would keep their initial values"
+            waiting = len(self.entries_with(NOT_BUILT))
+            head = f"nothing restored: {bad} of {total} model weights would keep their initial values" + \
+                (f", {waiting} checkpoint values wait for objects not built yet" if waiting else "")
         else:
             head = f"{verified} of {total} model weights restored and verified, {bad} not"
         slots = self.bookkeeping()
@@ -122,7 +124,7 @@ class RestoreReport:
                     lines.append(f"  ... and {len(items) - limit} more")
 
         group("not restored, keep their initial values",
-              [f"{o.variable.name}: {o.check}" for o in self.weights(NOT_RESTORED)])
+              [f"{_label(o.variable)}: {o.check}" for o in self.weights(NOT_RESTORED)])
         group("MISMATCH: the value read back differs from the checkpoint",
               [f"{o.variable.name} <- {o.checkpoint_key}: {o.check}" for o in self.weights(MISMATCH)])
         group("checkpoint values for objects not built yet (build the model before restoring)",
@@ -164,6 +166,12 @@ class RestoreReport:
                 "variables": [o.to_json() for o in self.variables],
                 "entries": [{"name": k, "status": s, **({"note": self.entry_notes[k]} if k in self.entry_notes else {})}
                             for k, s in self.entries.items()]}
+
+
+def _label(var: VariableSpec) -> str:
+    """The variable's name, and its object path where that differs (TF2: the path is what restore matches)."""
+    return f"{var.name} (object path {var.object_path})" if var.object_path and var.object_path != var.name \
+        else var.name
 
 
 def restore(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules: Any = AUTO, strict: bool = True,
@@ -215,7 +223,7 @@ def _report(plan: Plan, adapter: Adapter) -> RestoreReport:
     entries, entry_notes = entry_statuses(plan), {}
     for key, status in entries.items():
         if status == "unused":
-            reason = adapter.unbuilt(plan.catalog[key], plan.object_root)
+            reason = adapter.unbuilt(plan.catalog[key], plan.object_root, plan.rules)
             if reason:
                 entries[key], entry_notes[key] = NOT_BUILT, reason
     return RestoreReport(plan.catalog.path, plan.spec.source, adapter.framework, outcomes, entries, entry_notes,
