@@ -123,7 +123,10 @@ class TorchAdapter(Adapter):
         return self._state
 
     def read(self, var: VariableSpec) -> np.ndarray:
-        t = self._live()[var.name].detach()
+        return self._tensor_to_numpy(self._live()[var.name])
+
+    def _tensor_to_numpy(self, t) -> np.ndarray:
+        t = t.detach()
         if t.device.type != "cpu":
             t = t.cpu()
         t = t.contiguous()
