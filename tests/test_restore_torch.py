@@ -2,6 +2,7 @@
 model built from a config; a tf-keras HDF5 file (written in a subprocess) restored into a PyTorch twin."""
 
 import importlib.util
+import os
 import subprocess
 import sys
 import threading
@@ -171,13 +172,14 @@ def test_guard_applies_to_its_own_thread_only(saved):
 
 # -- a tiny Hugging Face model ------------------------------------------------------------------------------------
 
-transformers = pytest.importorskip("transformers") if importlib.util.find_spec("transformers") else None
+transformers = None
 
 
 @pytest.fixture(scope="module")
 def bert_dir(tmp_path_factory):
-    if transformers is None:
-        pytest.skip("transformers is not installed")
+    global transformers
+    os.environ.setdefault("USE_TF", "0")  # transformers would otherwise import TensorFlow into this process
+    transformers = pytest.importorskip("transformers")
     config = transformers.BertConfig(vocab_size=50, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
                                      intermediate_size=16, max_position_embeddings=16, num_labels=3)
     torch.manual_seed(0)
@@ -243,3 +245,7 @@ def test_keras_checkpoint_restored_into_pytorch_gives_the_same_outputs(tmp_path)
     with torch.no_grad():
         y = twin(torch.from_numpy(np.load(tmp_path / "x.npy"))).numpy()
     np.testing.assert_allclose(y, np.load(tmp_path / "y.npy"), rtol=1e-4, atol=1e-4)
+
+
+def test_tensorflow_stayed_out_of_this_process():
+    assert "tensorflow" not in sys.modules

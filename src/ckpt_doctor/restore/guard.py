@@ -234,9 +234,9 @@ def _install() -> None:
         if model is not None and "load_weights" in model.__dict__:
             _patch(model, "load_weights", lambda orig, name=name: _wrap_after(
                 orig, f"{name}.Model.load_weights", lambda self, a, k: (self, _arg(a, k, 0, "filepath"))))
-    transformers = sys.modules.get("transformers")
-    if transformers is not None:
-        _patch(transformers.PreTrainedModel, "from_pretrained", _wrap_from_pretrained)
+    modeling = sys.modules.get("transformers.modeling_utils")  # not `transformers`: its lazy import pulls in TF
+    if modeling is not None:
+        _patch(modeling.PreTrainedModel, "from_pretrained", _wrap_from_pretrained)
 
 
 def _uninstall() -> None:
