@@ -207,11 +207,13 @@ class TF1Adapter(Adapter):
                 init = part.initializer
                 ops.append(init)
                 feed[init.inputs[1]] = arr[self._slices(part)]
-        self.session.run(ops, feed_dict=feed)
+        with self.graph.as_default():
+            self.session.run(ops, feed_dict=feed)
 
     def _assemble(self, var: VariableSpec, tensors) -> np.ndarray:
         parts = self.parts[var.name]
-        values = self.session.run([tensors(p) for p in parts])
+        with self.graph.as_default():
+            values = self.session.run([tensors(p) for p in parts])
         if len(parts) == 1 and not self._slices(parts[0]):
             return np.asarray(values[0])
         out = np.empty(var.shape, dtype=values[0].dtype)
@@ -220,7 +222,7 @@ class TF1Adapter(Adapter):
         return out
 
     def read(self, var: VariableSpec) -> np.ndarray:
-        return self._assemble(var, lambda p: p.value() if hasattr(p, "value") else p)
+        return self._assemble(var, lambda p: p)  # the variable's own read of its value: no new op per call
 
     def fresh(self, var: VariableSpec) -> np.ndarray | None:
         try:
