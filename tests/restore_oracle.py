@@ -103,7 +103,22 @@ def tf2_module(work):
     out["values"] = {"weight": changed.different_model_scope.weight.numpy().tolist(),
                      "bias": changed.different_model_scope.bias.numpy().tolist()}
     out["expected"] = {k: v.tolist() for k, v in seed_models.TRAINED.items()}
+    with ckpt_doctor.guard(strict=False) as g:
+        tf.train.Checkpoint(model=Changed()).restore(path)  # TF's own restore: silent
+    out["guard"] = [{"call": e.call, "not_restored": e.not_restored, "unused": e.unused} for e in g.events]
+    out["guard_removed"] = "restore" in tf.train.Checkpoint.__dict__ and \
+        tf.train.Checkpoint.restore.__module__.startswith("tensorflow")
     return out
+
+
+def tf1_guard(work):
+    prefix = save_original(os.path.join(work, "guard"))
+    with tf.Graph().as_default(), v1.Session() as sess:
+        seed_models.build_original()
+        sess.run(v1.global_variables_initializer())
+        with ckpt_doctor.guard(strict=True) as g:
+            v1.train.Saver().restore(sess, prefix)
+        return [{"call": e.call, "ok": e.ok, "checked": e.checked} for e in g.events]
 
 
 def keras_case(keras, work, tag):
@@ -158,7 +173,8 @@ def keras_case(keras, work, tag):
 
 def main() -> None:
     work = sys.argv[1]
-    out = {"tf1_seed": tf1_seed(work), "tf1_slots": tf1_slots(work), "tf2_module": tf2_module(work)}
+    out = {"tf1_seed": tf1_seed(work), "tf1_slots": tf1_slots(work), "tf2_module": tf2_module(work),
+           "tf1_guard": tf1_guard(work)}
     import keras
 
     out["keras3"] = keras_case(keras, work, "keras3")

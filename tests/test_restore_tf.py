@@ -82,3 +82,16 @@ def test_layer_built_after_restore_is_reported_not_deferred(result, case):
     assert len(waiting) == 2 and all("/head/" in k for k in waiting)
     assert all("is not built yet" in note for note in result[case]["deferred_notes"].values())
     assert result[case]["deferred_head_is_initial"]  # nothing was queued behind the user's back
+
+
+def test_guard_reports_tf2_checkpoint_restore_that_restored_nothing(result):
+    events = result["tf2_module"]["guard"]
+    assert [e["call"] for e in events] == ["tf.train.Checkpoint.restore"]
+    assert sorted(events[0]["not_restored"]) == ["model/different_model_scope/bias",
+                                                  "model/different_model_scope/weight"]
+    assert len(events[0]["unused"]) == 2
+    assert result["tf2_module"]["guard_removed"]
+
+
+def test_guard_passes_a_complete_tf1_saver_restore(result):
+    assert result["tf1_guard"] == [{"call": "tf.compat.v1.train.Saver.restore", "ok": True, "checked": 2}]
