@@ -95,3 +95,15 @@ def test_guard_reports_tf2_checkpoint_restore_that_restored_nothing(result):
 
 def test_guard_passes_a_complete_tf1_saver_restore(result):
     assert result["tf1_guard"] == [{"call": "tf.compat.v1.train.Saver.restore", "ok": True, "checked": 2}]
+
+
+@pytest.mark.parametrize("case", ["keras3", "tf_keras"])
+def test_keras_load_weights_guarded_and_reinitialisation_caught(result, case):
+    (event,) = result[case]["guard"]
+    assert event["call"].endswith("Model.load_weights") and event["checked"] == 4
+    assert len(event["reinitialised"]) == 1 and "head" in event["reinitialised"][0]
+    check = {v["name"]: v for v in result[case]["check_after_reinit"]["variables"]}
+    statuses = sorted(v["status"] for v in check.values())
+    assert statuses == ["equal", "equal", "equal", "looks_untouched"], check
+    untouched = next(v for v in check.values() if v["status"] == "looks_untouched")
+    assert any("Glorot uniform" in e for e in untouched["evidence"]), untouched

@@ -178,7 +178,7 @@ def _membership_check(call: str, model, checkpoint) -> None:
         return
     from ..formats import open_checkpoint
     from .adapters import adapter_for
-    from .verified import fingerprint
+    from .verified import _label, fingerprint
 
     try:
         catalog = open_checkpoint(checkpoint)
@@ -203,10 +203,10 @@ def _membership_check(call: str, model, checkpoint) -> None:
         fp = fingerprint(live)
         keys = values.get((tuple(live.shape), fp))
         if keys is None:
-            event.not_restored.append(var.name)
+            event.not_restored.append(_label(var))
         else:
             found.update(keys)
-            loaded[var.name] = (functools.partial(adapter.read, var), fp)
+            loaded[_label(var)] = (functools.partial(adapter.read, var), fp)
     event.unused = [k for ks in values.values() for k in ks if k not in found]
     g._record(event, loaded)
 
