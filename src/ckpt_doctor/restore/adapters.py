@@ -33,6 +33,10 @@ class Adapter:
         """The variable's current value, read from the framework (a numpy array of the variable's dtype)."""
         raise NotImplementedError
 
+    def storage_key(self, var: VariableSpec):
+        """Identity of the memory behind the variable (variables sharing it are tied), or None if unknown."""
+        return None
+
     def fresh(self, var: VariableSpec) -> np.ndarray | None:
         """A freshly initialised value of the variable, if the adapter can make one."""
         return None
@@ -116,6 +120,10 @@ class TorchAdapter(Adapter):
         with suspended():
             self.module.load_state_dict(state, strict=False, assign=self.meta)
         self._state = None
+
+    def storage_key(self, var: VariableSpec):
+        t = self._live()[var.name]
+        return None if t.is_meta else t.untyped_storage().data_ptr()
 
     def _live(self):
         if self._state is None:
@@ -221,6 +229,9 @@ class TF1Adapter(Adapter):
             out[self._slices(p)] = value
         return out
 
+    def storage_key(self, var: VariableSpec):
+        return id(self.parts[var.name][0])
+
     def read(self, var: VariableSpec) -> np.ndarray:
         return self._assemble(var, lambda p: p)  # the variable's own read of its value: no new op per call
 
@@ -272,6 +283,9 @@ class TF2Adapter(Adapter):
 
     def read(self, var: VariableSpec) -> np.ndarray:
         return np.asarray(self.handles[var.name].numpy())
+
+    def storage_key(self, var: VariableSpec):
+        return id(self.handles[var.name])
 
     def unbuilt(self, entry, object_root: str | None, rules=None) -> str | None:
         path = entry.object_path

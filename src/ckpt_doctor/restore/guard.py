@@ -142,7 +142,7 @@ def _torch_check(module, state_dict, keys) -> None:
     if g is None:
         return
     from .adapters import TorchAdapter
-    from .verified import fingerprint
+    from .verified import fingerprint, same_bytes
 
     adapter = TorchAdapter(module)
     missing, unexpected = keys
@@ -159,7 +159,7 @@ def _torch_check(module, state_dict, keys) -> None:
         given = state_dict[var.name]
         given = given.detach().to(device="cpu", dtype=adapter._live()[var.name].dtype)
         want = adapter._tensor_to_numpy(given)
-        if fingerprint(live) != fingerprint(want):
+        if not same_bytes(live, want):
             event.not_restored.append(f"{var.name} (holds a value other than the one given)")
         else:
             loaded[var.name] = (functools.partial(_fresh_read, adapter, var), fingerprint(live))
