@@ -265,3 +265,13 @@ def test_tied_weights_given_two_different_values_are_a_mismatch(tmp_path):
     assert [o.status for o in report.variables] == ["mismatch", "verified"]  # the later write wins; caught
     torch.save({"a.weight": torch.ones(4, 4), "b.weight": torch.ones(4, 4)}, path)
     assert ckpt_doctor.restore(Tied(), path, rules=None).ok
+
+
+def test_restore_is_callable_whichever_import_came_first(saved):
+    path, _ = saved
+    code = ("import sys, torch; sys.path.insert(0, sys.argv[1]); import ckpt_doctor.restore.guard, ckpt_doctor;"
+            "m = torch.nn.Linear(3, 4); torch.save(m.state_dict(), sys.argv[2]);"
+            "print(ckpt_doctor.restore(torch.nn.Linear(3, 4), sys.argv[2]).ok)")
+    r = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parents[1] / "src"), str(path) + ".lin"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip() == "True", r.stderr[-2000:]
