@@ -85,6 +85,7 @@ def child(mode: str, args) -> dict:
     else:
         report = ckpt_doctor.restore(model, path, rules=None)
         result.update(verify_seconds=report.seconds_verify, restore_seconds=report.seconds_restore,
+                      prepare_seconds=report.seconds_prepare,
                       bytes=report.bytes_restored, ok=report.ok)
     result.update(seconds=time.perf_counter() - start, peak_above_model_mb=_peak_mb() - base, model_rss_mb=base)
     return result
@@ -122,6 +123,7 @@ def main() -> None:
         print(f"{framework:6s} framework restore {f['seconds']:6.2f} s, peak +{f['peak_above_model_mb']:6.0f} MB | "
               f"ckpt-doctor restore+verify {d['seconds']:6.2f} s ({d['seconds'] / f['seconds']:.2f}x), verification "
               f"{d['verify_seconds']:.2f} s = {100 * d['verify_seconds'] / d['restore_seconds']:.0f} % of the restore, "
+              f"preparation (model spec, pairing) {d['prepare_seconds']:.2f} s, "
               f"peak +{d['peak_above_model_mb']:6.0f} MB, ok={d['ok']}")
     print(json.dumps(best))
 

@@ -77,6 +77,7 @@ class RestoreReport:
     assigned: bool = False  # False: nothing was assigned (strict restore refused before touching the model)
     seconds_restore: float = 0.0  # reading, transforming and assigning
     seconds_verify: float = 0.0  # reading back and comparing
+    seconds_prepare: float = 0.0  # describing the live model and pairing, before any value is read
     bytes_restored: int = 0
 
     def weights(self, status: str | None = None) -> list[VariableOutcome]:
@@ -149,7 +150,8 @@ class RestoreReport:
         return "\n".join(x.rstrip() for x in out)
 
     def render(self) -> str:
-        timing = (f"restore {self.seconds_restore:.2f} s, verification {self.seconds_verify:.2f} s"
+        timing = (f"preparation {self.seconds_prepare:.2f} s, restore {self.seconds_restore:.2f} s, verification "
+                  f"{self.seconds_verify:.2f} s"
                   if self.assigned else "nothing assigned")
         lines = [f"{self.headline()}", f"checkpoint {self.checkpoint}  model {self.model} ({self.framework}); "
                  f"{timing}", "", self.table()]
@@ -164,6 +166,7 @@ class RestoreReport:
                 "assigned": self.assigned, "headline": self.headline(),
                 "counts": {s: len(self.weights(s)) for s in (VERIFIED, NOT_RESTORED, MISMATCH)}
                 | {f"entries_{s}": len(self.entries_with(s)) for s in ("used", "unused", "bookkeeping", NOT_BUILT)},
+                "seconds_prepare": round(self.seconds_prepare, 4),
                 "seconds_restore": round(self.seconds_restore, 4), "seconds_verify": round(self.seconds_verify, 4),
                 "bytes_restored": self.bytes_restored, "notes": self.notes,
                 "variables": [o.to_json() for o in self.variables],
@@ -199,10 +202,12 @@ def restore(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules: Any =
 
     Returns a ``RestoreReport``; ``report.ok`` is True when every model weight was restored and verified.
     """
+    start = time.perf_counter()
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     adapter = adapter_for(model, root=root)
     plan = make_plan(catalog, adapter.spec, rules, load_with=load_with, prefix_rule=adapter.prefix_rule(catalog))
     report = _report(plan, adapter)
+    report.seconds_prepare = time.perf_counter() - start
     if strict and report.failed:
         raise RestoreError(report.message(), report=report, path=catalog.path)
     _assign_and_verify(plan, adapter, report, progress)
