@@ -34,8 +34,7 @@ VERIFIED = "verified"  # restored, and the value read back from the framework eq
 NOT_RESTORED = "not_restored"  # keeps its initial value
 MISMATCH = "mismatch"  # assigned, but the value read back differs
 NOT_BUILT = "not_built"  # (checkpoint side) the model object exists but has not created this variable yet
-WORDS = {VERIFIED: "restored and verified", NOT_RESTORED: "not restored (keeps its initial value)",
-         MISMATCH: "MISMATCH after assignment", NOT_BUILT: "not built yet"}
+PAIRED = "paired"  # has a checkpoint value, not assigned (a strict restore refused before assigning anything)
 _CHUNK = 256 << 20  # bytes of values handed to the framework per call
 
 
@@ -223,7 +222,7 @@ def _report(plan: Plan, adapter: Adapter) -> RestoreReport:
     for var in plan.spec.variables:
         a = by_name.get(var.name)
         if a is not None:
-            outcomes.append(VariableOutcome(var, "pending", a.entry.name, a.transform, a.how))
+            outcomes.append(VariableOutcome(var, PAIRED, a.entry.name, a.transform, a.how))
         else:
             u = why.get(var.name)
             outcomes.append(VariableOutcome(var, NOT_RESTORED, u.entry.name if u and u.entry else None, None, None,
