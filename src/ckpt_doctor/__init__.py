@@ -63,6 +63,12 @@ _EXPORTS = {
     "UnsupportedError": ".errors",
     "UnsafePickleError": ".errors",
     "UsageError": ".errors",
+    "RestoreError": ".errors",
+    "restore": ".restore.verified",
+    "RestoreReport": ".restore.verified",
+    "check_restored": ".restore.check",
+    "RestoreCheck": ".restore.check",
+    "guard": ".restore.guard",
 }
 __all__ = sorted(_EXPORTS)
 
@@ -84,7 +90,7 @@ class _Package(types.ModuleType):
     the same name (``verify`` after ``import ckpt_doctor.verify``): the functions keep their names."""
 
     def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, types.ModuleType) and _EXPORTS.get(name, "").lstrip(".") == name:
+        if isinstance(value, types.ModuleType) and name in _EXPORTS:
             return  # the submodule stays reachable through sys.modules and ``from ckpt_doctor.x import ...``
         super().__setattr__(name, value)
 

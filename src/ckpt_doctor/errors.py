@@ -71,3 +71,15 @@ class TensorNotFoundError(CheckpointError, KeyError):
 class ModelError(UsageError):
     """The model side could not be obtained: a builder that raises or builds nothing, an invalid spec file,
     a framework extra that is not installed. A usage error (CLI exit code 2)."""
+
+
+class RestoreError(CheckpointError):
+    """A verified restore left model weights without their checkpoint values (or a value read back differs).
+    The message is the report's headline and grouped lists; ``.report`` holds the full ``RestoreReport``."""
+
+    def __init__(self, message: str, *, report=None, path: str | os.PathLike | None = None):
+        super().__init__(message, path=path)
+        self.report = report
+
+    def __str__(self) -> str:  # the report names the checkpoint in its own lines
+        return self.message

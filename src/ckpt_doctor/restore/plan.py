@@ -1,0 +1,256 @@
+"""Which checkpoint value goes into which model variable, decided before anything is assigned.
+
+Three ways to pair, by ``rules``:
+
+* ``None``: the framework's own semantics, exactly as ``diagnose`` reports them (no renaming);
+* a ``Rules`` (or rule file): the checkpoint's names mapped by the rules first, then the framework's semantics;
+* ``"auto"``: the alignment engine's proven pairs only; ambiguous variables are never assigned.
+
+Optimizer slots follow their variables: a model slot ``<var><suffix>`` takes ``<checkpoint key of var><suffix>``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass, field
+
+from ..catalog import BOOKKEEPING_KINDS, OBJECT_GRAPH, Catalog, TensorInfo
+from ..match.compare import DTYPE_MISMATCH, LOADED, SHAPE_MISMATCH, Diagnosis
+from ..match.names import ATTRIBUTE_SUFFIX, parse_transform, strip_name
+from ..match.rules import Rules
+from ..model.spec import ModelSpec, VariableSpec
+
+AUTO = "auto"
+
+
+@dataclass
+class Assignment:
+    variable: VariableSpec
+    entry: TensorInfo
+    transform: str | None = None  # axis permutation applied to the checkpoint value ("transpose", "permute(...)")
+    how: str = "name"  # why this pair: "name", "rules", "inferred (<stage>)", "slot of <variable>"
+
+    @property
+    def cast(self) -> bool:
+        return self.entry.dtype != self.variable.dtype
+
+
+@dataclass
+class Unpaired:
+    variable: VariableSpec
+    reason: str
+    entry: TensorInfo | None = None
+
+
+@dataclass
+class Plan:
+    catalog: Catalog
+    spec: ModelSpec
+    assignments: list[Assignment]
+    unpaired: list[Unpaired]
+    rules: Rules | None = None
+    object_root: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def used_keys(self) -> set[str]:
+        return {a.entry.name for a in self.assignments}
+
+
+def make_plan(catalog: Catalog, spec: ModelSpec, rules, *, load_with=None, prefix_rule: Rules | None = None) -> Plan:
+    """Pair every model variable it can; ``prefix_rule`` (Hugging Face base-model prefix) applies when rules
+    is None, as ``from_pretrained`` would apply it."""
+    if isinstance(rules, (str, os.PathLike)) and rules != AUTO:
+        rules = Rules.load(rules)
+    if rules is None and prefix_rule is not None:
+        rules = prefix_rule
+    if rules == AUTO:
+        plan = _auto(catalog, spec, load_with)
+    elif rules is None:
+        plan = _from_diagnosis(_diagnose(catalog, spec, load_with), {}, "name")
+    elif isinstance(rules, Rules):
+        view, origin = _renamed(catalog, spec, rules)
+        plan = _from_diagnosis(_diagnose(view, spec, load_with), origin, "rules")
+        plan.catalog, plan.rules = catalog, rules
+    else:
+        raise TypeError(f"rules must be 'auto', a Rules, a rule file path or None, not {type(rules).__name__}")
+    _pair_bookkeeping(plan, catalog)
+    _pair_slots(plan, catalog)
+    return plan
+
+
+def _diagnose(catalog: Catalog, spec: ModelSpec, load_with) -> Diagnosis:
+    from ..api import diagnose
+
+    if load_with is not None and "load_with" in inspect.signature(diagnose).parameters:
+        return diagnose(catalog, spec, load_with=load_with)
+    return diagnose(catalog, spec)
+
+
+def _from_diagnosis(d: Diagnosis, origin: dict[str, tuple[TensorInfo, str | None]], how: str) -> Plan:
+    assignments, unpaired = [], []
+    for r in d.variables:
+        entry, transform = r.entry, None
+        if entry is not None and entry.name in origin:
+            entry, transform = origin[entry.name]
+        if r.status == LOADED:
+            assignments.append(Assignment(r.variable, entry, transform, how))
+        elif r.status == SHAPE_MISMATCH:
+            unpaired.append(Unpaired(r.variable, f"shape mismatch: checkpoint {list(r.entry.shape)} "
+                                                 f"({entry.name}), model {list(r.variable.shape)}", entry))
+        elif r.status == DTYPE_MISMATCH:
+            unpaired.append(Unpaired(r.variable, f"dtype mismatch: checkpoint {entry.dtype} ({entry.name}), model "
+                                                 f"{r.variable.dtype}; the framework does not cast", entry))
+        else:
+            unpaired.append(Unpaired(r.variable, "no checkpoint value under its name"))
+    return Plan(d.checkpoint, d.model, assignments, unpaired, object_root=d.object_root, notes=list(d.notes))
+
+
+def _namespace(catalog: Catalog, spec: ModelSpec) -> str:
+    object_based = any(t.object_path for t in catalog.values())  # as api.diagnose decides it
+    return ("object" if spec.restore == "object" else "full_name") if object_based else "key"
+
+
+def _renamed(catalog: Catalog, spec: ModelSpec, rules: Rules) -> tuple[Catalog, dict]:
+    """The checkpoint under the rules, and for each renamed key its original entry and value transform."""
+    from ..match.rules import apply_rules
+
+    namespace = _namespace(catalog, spec)
+    view = apply_rules(catalog, rules, namespace)
+    origin = {}
+    for info in catalog.values():
+        if info.kind in BOOKKEEPING_KINDS:
+            continue
+        source = (info.object_path if namespace == "object" else info.full_name if namespace == "full_name"
+                  else None) or strip_name(info.name)
+        mapped = rules.apply(source, len(info.shape))
+        if not mapped.dropped:
+            key = mapped.name + ATTRIBUTE_SUFFIX if namespace == "object" else mapped.name
+            origin[key] = (info, mapped.transform if mapped.transform not in (None, "none") else None)
+    return view, origin
+
+
+def _auto(catalog: Catalog, spec: ModelSpec, load_with) -> Plan:
+    from ..api import align
+
+    alignment = align(catalog, spec)
+    by_name = {v.name: v for v in spec.variables}
+    assignments, unpaired, paired = [], [], set()
+    for p in alignment.pairs:
+        var, entry = by_name[p.model], catalog[p.checkpoint]
+        paired.add(p.model)
+        shape = _transformed_shape(entry.shape, p.transform)
+        if tuple(shape) != tuple(var.shape) and not _unit_reshape(shape, var.shape):
+            unpaired.append(Unpaired(var, f"shape mismatch: checkpoint {list(shape)} ({entry.name}), model "
+                                          f"{list(var.shape)}", entry))
+        elif entry.dtype != var.dtype and not spec.casts_dtypes:
+            unpaired.append(Unpaired(var, f"dtype mismatch: checkpoint {entry.dtype} ({entry.name}), model "
+                                          f"{var.dtype}; the framework does not cast", entry))
+        else:
+            assignments.append(Assignment(var, entry, p.transform, "name" if p.exact else f"inferred ({p.rule})"))
+    for a in alignment.ambiguous:
+        paired.add(a.model)
+        unpaired.append(Unpaired(by_name[a.model], f"ambiguous, never guessed: {a.reason} (candidates: "
+                                                   f"{', '.join(a.candidates[:4])})"))
+    for var in spec.variables:
+        if var.name not in paired and var.is_weight:
+            unpaired.append(Unpaired(var, "no checkpoint value pairs with it"))
+    d = alignment.diagnosis
+    plan = Plan(catalog, spec, assignments, unpaired, rules=alignment.rules, object_root=d.object_root,
+                notes=list(d.notes) + list(alignment.sentences))
+    # bookkeeping (optimizer state, counters) is not aligned: it restores under the framework's own names
+    exact = {r.variable.name: r for r in d.variables if r.status == LOADED}
+    taken = plan.used_keys()
+    for var in spec.variables:
+        if var.name in paired:
+            continue
+        if not var.is_weight and var.name in exact and exact[var.name].entry.name not in taken:
+            plan.assignments.append(Assignment(var, exact[var.name].entry, None, "name"))
+        elif not var.is_weight and var.name not in exact:
+            plan.unpaired.append(Unpaired(var, "no checkpoint value under its name"))
+    return plan
+
+
+def _pair_bookkeeping(plan: Plan, catalog: Catalog) -> None:
+    """Optimizer state and counters are not aligned: they follow the weights' rules (a renamed scope renames
+    its ``num_batches_tracked`` and slots too)."""
+    if not plan.rules or not any(u.variable.kind != "variable" and not u.variable.is_weight for u in plan.unpaired):
+        return
+    namespace = _namespace(catalog, plan.spec)
+    taken, mapped = plan.used_keys(), {}
+    for info in catalog.values():
+        if info.kind in BOOKKEEPING_KINDS and info.name not in taken:
+            source = (info.object_path if namespace == "object" else info.full_name if namespace == "full_name"
+                      else None) or strip_name(info.name)
+            new = plan.rules.rename(source)
+            if new is not None:
+                mapped.setdefault(new, info)
+    keep = []
+    for u in plan.unpaired:
+        var = u.variable
+        info = mapped.get(var.object_path if namespace == "object" and var.object_path else var.name)
+        if var.is_weight or info is None or tuple(info.shape) != tuple(var.shape) or info.name in taken:
+            keep.append(u)
+            continue
+        plan.assignments.append(Assignment(var, info, None, "rules"))
+        taken.add(info.name)
+    plan.unpaired = keep
+
+
+def _pair_slots(plan: Plan, catalog: Catalog) -> None:
+    """Model slots not yet paired take the checkpoint slot of the entry their variable takes."""
+    by_model = {a.variable.name: a for a in plan.assignments}
+    taken = plan.used_keys()
+    by_stripped = {strip_name(k): info for k, info in catalog.items()}
+    keep = []
+    for u in plan.unpaired:
+        var = u.variable
+        primary = _primary(var.name, by_model) if var.kind == "slot" else None
+        if primary is None:
+            keep.append(u)
+            continue
+        a = by_model[primary]
+        suffix = var.name[len(primary):]
+        candidates = [strip_name(a.entry.name) + suffix]
+        if a.entry.object_path:
+            candidates.append(a.entry.object_path + suffix)
+        info = next((by_stripped[c] for c in candidates if c in by_stripped and by_stripped[c].name not in taken), None)
+        if info is None or tuple(_transformed_shape(info.shape, a.transform)) != tuple(var.shape):
+            keep.append(u)
+            continue
+        plan.assignments.append(Assignment(var, info, a.transform, f"slot of {primary}"))
+        taken.add(info.name)
+    plan.unpaired = keep
+
+
+def _primary(name: str, by_model: dict) -> str | None:
+    cut = name.rfind("/")
+    while cut > 0:
+        if name[:cut] in by_model:
+            return name[:cut]
+        cut = name.rfind("/", 0, cut)
+    return None
+
+
+def _transformed_shape(shape, transform: str | None) -> tuple[int, ...]:
+    perm = parse_transform(transform) if transform else None
+    return tuple(shape[i] for i in perm) if perm else tuple(shape)
+
+
+def _unit_reshape(a, b) -> bool:
+    """Shapes that differ only by axes of length 1 (PyTorch takes a [1] value into a 0-d parameter)."""
+    return [d for d in a if d != 1] == [d for d in b if d != 1]
+
+
+def entry_statuses(plan: Plan) -> dict[str, str]:
+    """Checkpoint key -> used / unused / bookkeeping."""
+    used = plan.used_keys()
+    out = {}
+    for key, info in plan.catalog.items():
+        if key in used:
+            out[key] = "used"
+        elif info.kind in BOOKKEEPING_KINDS or info.kind == OBJECT_GRAPH:
+            out[key] = "bookkeeping"
+        else:
+            out[key] = "unused"
+    return out
