@@ -45,6 +45,12 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
                               trainable=t.kind == "variable" and not (t.full_name in frozen and
                                                                      t.full_name not in trainable))
                  for i, t in enumerate(entries)]
+    from . import keras_keys
+
+    if keras_keys.is_keras_model(obj):
+        by_name = keras_keys.keys(obj)
+        for var in variables:
+            var.keys = by_name.get(var.name, {})
     return ModelSpec(variables, framework="tf2", restore="object", source=source, object_root=object_root)
 
 
