@@ -314,6 +314,9 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
         return None
     missing = [r for r in bad if r.status == MISSING]
     mismatched = [r for r in bad if r.status != MISSING]
+    if loader.name == "keras-h5-by-name" and mismatched:
+        return (f"ValueError: Shape mismatch in layer {mismatched[0].variable.keys.get(loader.name, '?').split('/')[0]}"
+                " before anything is assigned (skip_mismatch=True skips that weight instead)")
     if loader.name in ("saver", "init_from_checkpoint"):
         first = (missing or mismatched)[0].variable.name
         kind = "NotFoundError" if loader.name == "saver" and missing else "ValueError" if missing else "an error"

@@ -39,9 +39,14 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
     # TF1-style names can collide (Keras 3 subclassed models name two Dense kernels "model/kernel"): such
     # variables cannot be restored by name anyway, and go by their object path.
     counts = Counter(t.full_name for t in entries)
+    prefix = f"{root}/" if root else ""  # paths are relative to the model: the comparison adds the root
+
+    def relative(path):
+        return path[len(prefix):] if path and prefix and path.startswith(prefix) else path
+
     variables = [VariableSpec(name=t.full_name if t.full_name and counts[t.full_name] == 1 else
                               (t.object_path or t.name), shape=t.shape, dtype=t.dtype,
-                              object_path=t.object_path, kind=t.kind, index=i,
+                              object_path=relative(t.object_path), kind=t.kind, index=i,
                               trainable=t.kind == "variable" and not (t.full_name in frozen and
                                                                      t.full_name not in trainable))
                  for i, t in enumerate(entries)]
