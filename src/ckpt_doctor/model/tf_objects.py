@@ -50,12 +50,16 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
                               trainable=t.kind == "variable" and not (t.full_name in frozen and
                                                                      t.full_name not in trainable))
                  for i, t in enumerate(entries)]
+    positions = _positions(obj)
+    for var in variables:  # where the variable is in obj.variables: what a fix can rely on across processes
+        if var.name in positions:
+            var.keys["position"] = str(positions[var.name])
     from . import keras_keys
 
     if keras_keys.is_keras_model(obj):
         by_name = keras_keys.keys(obj)
         for var in variables:
-            var.keys = by_name.get(var.name, {})
+            var.keys.update(by_name.get(var.name, {}))
     return ModelSpec(variables, framework="tf2", restore="object", source=source, object_root=object_root)
 
 
@@ -85,3 +89,16 @@ def _creation_order(obj) -> dict[str, int]:
         order.setdefault(_strip_output_suffix(getattr(v, "path", None) or v.name), len(order))
         order.setdefault(_strip_output_suffix(v.name), len(order) - 1)
     return order
+
+
+def _positions(obj) -> dict[str, int]:
+    """{name: index in obj.variables} for names that occur once."""
+    try:
+        variables = list(getattr(obj, "variables", ()) or ())
+    except Exception:
+        return {}
+    seen: dict[str, list[int]] = {}
+    for i, v in enumerate(variables):
+        for name in {_strip_output_suffix(getattr(v, "path", None) or v.name), _strip_output_suffix(v.name)}:
+            seen.setdefault(name, []).append(i)
+    return {name: at[0] for name, at in seen.items() if len(at) == 1}

@@ -91,7 +91,7 @@ def render(d: Diagnosis, alignment=None) -> str:
 
 
 def _why(a) -> list[str]:
-    from .align import fix_code
+    from .align import fix_code, needs_fix
 
     lines = ["", "Why:"]
     lines += [f"  - {s}" for s in a.sentences] or ["  - no renaming explains the differences (see `ckpt-doctor "
@@ -101,8 +101,8 @@ def _why(a) -> list[str]:
                      "guessed for them (see `ckpt-doctor align`)")
     if a.missing:
         lines.append(f"  - {len(a.missing)} model variable(s) have no counterpart in the checkpoint at all")
-    if a.inferred:
-        label, code = fix_code(a, a.diagnosis.model.framework)
+    if needs_fix(a):
+        label, code = fix_code(a)
         lines += ["", f"Fix ({label}; `ckpt-doctor align ... -o rules.yaml` writes the rules):"]
         lines += ["  " + line for line in code.splitlines()]
     return lines
