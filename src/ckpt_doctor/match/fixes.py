@@ -36,6 +36,7 @@ def sources(alignment) -> dict[str, str]:
     catalog, spec = d.checkpoint, d.model
     shapes = {v.name: tuple(v.shape) for v in spec.variables}
     out = {p.model: p.checkpoint for p in alignment.pairs if p.model in shapes}
+    out.update(_keras_layer_pairs(d))
     out = {m: c for m, c in out.items() if p_shape_ok(catalog, c, shapes[m], alignment, m)}
     taken = set(out.values())
     for v in spec.variables:
@@ -48,6 +49,78 @@ def sources(alignment) -> dict[str, str]:
             out[v.name] = key
             taken.add(key)
     return {v.name: out[v.name] for v in spec.variables if v.name in out}  # in the model's order
+
+
+def _keras_layer_pairs(d) -> dict[str, str]:
+    """Keras files pair by layer order: align the model's layers with the file's by their weight shapes (longest
+    common subsequence), which finds inserted and removed layers; {} when that alignment is not unique."""
+    loader = d.loader.pairs_by
+    if loader not in ("keras3", "keras-h5", "keras-h5-by-name"):
+        return {}
+    from .compare import _keyed_entries, _layer_of
+
+    keyed = _keyed_entries(d.checkpoint, d.loader)
+    model_layers: dict[str, list] = {}
+    for v in d.model.variables:
+        if v.is_weight and loader in v.keys:
+            model_layers.setdefault(_layer_of(v.keys[loader]), []).append(v)
+    file_layers: dict[str, list] = {}
+    for key, info in keyed.items():
+        file_layers.setdefault(_layer_of(key), []).append(info)
+
+    def signature(items):
+        return tuple(tuple(x.shape) for x in items)
+
+    out = {}
+    for group in {_class_group(k, loader) for k in model_layers}:
+        a = sorted(((k, signature(vs)) for k, vs in model_layers.items() if _class_group(k, loader) == group),
+                    key=lambda x: _ordinal(x[0], loader))
+        b = sorted(((k, signature(es)) for k, es in file_layers.items() if _class_group(k, loader) == group),
+                   key=lambda x: _ordinal(x[0], loader))
+        first = _lcs(a, b)
+        last = sorted((len(a) - 1 - i, len(b) - 1 - j) for i, j in _lcs(a[::-1], b[::-1]))
+        if first != last:  # an inserted layer like its neighbours: which one is new is not decided by shapes
+            continue
+        for i, j in first:
+            for v, info in zip(model_layers[a[i][0]], file_layers[b[j][0]]):
+                out[v.name] = info.name
+    return out
+
+
+_ORDINAL = re.compile(r"^(.*?)(?:_(\d+))?$")
+
+
+def _class_group(layer: str, loader: str) -> str:
+    """Keras 3 files keep no order between layers of different classes, only the ordinal within a class
+    (``layers/dense``, ``layers/dense_1``); legacy HDF5 keeps the full layer order."""
+    return _ORDINAL.match(layer.removesuffix("/vars"))[1] if loader == "keras3" else ""
+
+
+def _ordinal(layer: str, loader: str) -> int:
+    if loader != "keras3":
+        return int(layer) if layer.isdigit() else 0
+    n = _ORDINAL.match(layer.removesuffix("/vars"))[2]
+    return int(n) if n else 0
+
+
+def _lcs(a: list, b: list) -> list[tuple[int, int]]:
+    """Index pairs of a longest common subsequence of a and b (compared by their second items), matching as early
+    as possible."""
+    n, m = len(a), len(b)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            table[i][j] = table[i + 1][j + 1] + 1 if a[i][1] == b[j][1] else max(table[i + 1][j], table[i][j + 1])
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        if a[i][1] == b[j][1] and table[i][j] == table[i + 1][j + 1] + 1:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
 
 
 def p_shape_ok(catalog, key: str, shape: tuple, alignment, model: str) -> bool:
