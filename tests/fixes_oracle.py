@@ -3,7 +3,8 @@
 ``diagnose`` prints it, execute it against the real framework, and check that each variable holds the checkpoint's
 value (read back by the framework) or, if the fix names it as expected to stay initialised, its initial value.
 
-    python tests/fixes_oracle.py OUTDIR FAMILY   # FAMILY: tf (TF1 graphs, TF2 modules, Keras 3) | tfkeras | torch
+    python tests/fixes_oracle.py OUTDIR FAMILY   # FAMILY: tf (TF1) | keras3 (and TF2 modules) | tfkeras | torch
+                                                 # (tests run it inside loaders_oracle.py --fixes)
 
 Writes ``OUTDIR/fixes-<FAMILY>.json``: {scenario: {"loader", "code", "ok", "problems": [...],
 "expected_missing": [...], "new_in_model": [...]}}.
@@ -283,27 +284,35 @@ def torch_family() -> None:
         record(sid, "torch", code, problems, sorted(keep), new)
 
 
+def run(family: str) -> None:
+    """``family`` as in loaders_oracle.py: keras3 (Keras 3 and TF2 modules), tf (TF1), tfkeras, torch."""
+    if family == "tf":
+        import tensorflow as tf
+
+        tf1(tf)
+    elif family == "keras3":
+        import keras
+        import tensorflow as tf
+
+        keras_family(keras, tf, legacy=False)
+    elif family == "tfkeras":
+        import tensorflow as tf
+        import tf_keras
+
+        keras_family(tf_keras, tf, legacy=True)
+    else:
+        torch_family()
+    with open(os.path.join(OUT, f"fixes-{family}.json"), "w") as f:
+        json.dump(RESULTS, f, indent=1)
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     try:
-        if FAMILY == "tf":
-            import keras
-            import tensorflow as tf
-
-            tf1(tf)
-            keras_family(keras, tf, legacy=False)
-        elif FAMILY == "tfkeras":
-            import tensorflow as tf
-            import tf_keras
-
-            keras_family(tf_keras, tf, legacy=True)
-        else:
-            torch_family()
+        run(FAMILY)
     except Exception:
         traceback.print_exc()
         sys.exit(1)
-    with open(os.path.join(OUT, f"fixes-{FAMILY}.json"), "w") as f:
-        json.dump(RESULTS, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ call, record which model variables took checkpoint values and whether the call r
 
 Run as a script, never imported by the test process::
 
-    python tests/loaders_oracle.py OUTDIR FAMILY      # FAMILY: keras3 | tfkeras (TF_USE_LEGACY_KERAS=1) | tf | torch
+    python tests/loaders_oracle.py OUTDIR FAMILY [--fixes]  # FAMILY: keras3 | tfkeras (TF_USE_LEGACY_KERAS=1) | tf
+                                                             #   | torch; --fixes: also run fixes_oracle.py's family
 
 Writes ``OUTDIR/<FAMILY>.json``: {case id: {"file": relpath, "spec": relpath of the loaded model's JSON spec
 (written by ckpt-doctor from the live model), "loader": --load-with value, "assigned": [spec variable names whose
@@ -92,8 +93,11 @@ def keras_family(keras, legacy: bool) -> None:
     }
     saved_layers = {"auto_names": lambda: [L.Dense(3), L.BatchNormalization(), L.Dense(2)]}
     formats = ["weights.h5", "keras"] if not legacy else ["h5", "h5-by-name", "full.h5"]
+    full_files = ("healthy", "inserted_dense", "auto_names")  # .keras and full-model .h5 load like their weights
     for fmt in formats:
         for name, make in variants.items():
+            if fmt in ("keras", "full.h5") and name not in full_files:
+                continue
             saved = seq(*saved_layers.get(name, base)())
             _fill(saved.weights)
             if name == "healthy" and fmt in ("weights.h5", "keras", "full.h5"):
@@ -262,6 +266,10 @@ def main() -> None:
         sys.exit(1)
     with open(os.path.join(OUT, f"{FAMILY}.json"), "w") as f:
         json.dump(CASES, f, indent=1)
+    if "--fixes" in sys.argv:  # the printed fixes, in this process too (one TensorFlow start-up per family)
+        import fixes_oracle
+
+        fixes_oracle.run(FAMILY)
 
 
 if __name__ == "__main__":

@@ -4,38 +4,14 @@ exactly the variables new in the model."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-_HERE = Path(__file__).resolve().parent
-
 
 @pytest.fixture(scope="module")
-def fixes(tmp_path_factory) -> dict:
-    if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("torch") is None:
-        pytest.skip("tensorflow and torch are needed as the oracle")
-    out = tmp_path_factory.mktemp("fixes_oracle")
-    procs = {}
-    for family in ("tf", "tfkeras", "torch"):
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONHASHSEED="0")
-        env.pop("TF_USE_LEGACY_KERAS", None)
-        if family == "tfkeras":
-            env["TF_USE_LEGACY_KERAS"] = "1"
-        procs[family] = subprocess.Popen([sys.executable, str(_HERE / "fixes_oracle.py"), str(out), family],
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    results = {}
-    for family, proc in procs.items():
-        _, err = proc.communicate(timeout=600)
-        if proc.returncode != 0:
-            pytest.fail(f"fixes_oracle.py {family} failed:\n{err[-4000:]}", pytrace=False)
-        results.update(json.loads((out / f"fixes-{family}.json").read_text()))
-    return results
+def fixes(framework_verdicts) -> dict:
+    return framework_verdicts.fixes
 
 
 def test_every_printed_fix_restores_the_checkpoint(fixes):

