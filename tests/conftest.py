@@ -98,3 +98,37 @@ def tf_checkpoints(tmp_path_factory) -> TFCheckpoints:
     with open(ref_path) as f:
         reference = json.load(f)
     return TFCheckpoints(outdir, reference, seconds)
+
+
+# --- restore semantics and printed fixes, the frameworks as the oracle (tests/loaders_oracle.py, fixes_oracle.py) ---
+
+class FrameworkVerdicts:
+    """``cases``: {case id: what the framework's load call assigned}; ``fixes``: {scenario: the printed fix run}."""
+
+    def __init__(self, out: Path, cases: dict, fixes: dict):
+        self.out, self.cases, self.fixes = out, cases, fixes
+
+
+@pytest.fixture(scope="session")
+def framework_verdicts(tmp_path_factory) -> FrameworkVerdicts:
+    """One subprocess per framework family, run side by side (TensorFlow and torch never enter pytest)."""
+    if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("torch") is None:
+        pytest.skip("tensorflow and torch are needed as the oracle")
+    out = tmp_path_factory.mktemp("loaders_oracle")
+    procs = {}
+    for family in ("keras3", "tfkeras", "tf", "torch"):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONHASHSEED="0")
+        env.pop("TF_USE_LEGACY_KERAS", None)
+        if family == "tfkeras":
+            env["TF_USE_LEGACY_KERAS"] = "1"
+        procs[family] = subprocess.Popen([sys.executable, str(_TESTS_DIR / "loaders_oracle.py"), str(out), family,
+                                          "--fixes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                         env=env)
+    cases, fixes = {}, {}
+    for family, proc in procs.items():
+        _, err = proc.communicate(timeout=900)
+        if proc.returncode != 0:
+            pytest.fail(f"loaders_oracle.py {family} failed:\n{err[-4000:]}", pytrace=False)
+        cases.update(json.loads((out / f"{family}.json").read_text()))
+        fixes.update(json.loads((out / f"fixes-{family}.json").read_text()))
+    return FrameworkVerdicts(out, cases, fixes)

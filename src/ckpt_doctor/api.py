@@ -15,7 +15,7 @@ from .model.load import load_model
 
 
 def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None,
-             rules: Rules | str | os.PathLike | None = None) -> Diagnosis:
+             rules: Rules | str | os.PathLike | None = None, load_with: str | None = None) -> Diagnosis:
     """Account for every model variable (loaded, missing, shape or dtype mismatch) and every checkpoint entry
     (used, mismatched, unused, bookkeeping). Returns the result; does not raise on mismatches.
 
@@ -26,6 +26,8 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
         root: for TF2 objects, the name the model has in its ``tf.train.Checkpoint`` (``"model"`` for
             ``Checkpoint(model=m)``, ``""`` for ``save_weights``); default: the root the checkpoint uses.
         rules: rename rules (a ``Rules`` or a rule file) applied to the checkpoint's names first: checks a fix.
+        load_with: the way of loading (``saver``, ``checkpoint``, ``keras-h5``, ``keras-h5-by-name``, ``keras3``,
+            ``torch``, ``torch-nonstrict``, ``hf``; see ``ckpt_doctor.model.loaders``); default: inferred.
 
     Example:
         >>> d = diagnose("train_dir", "model.py:build")    # doctest: +SKIP
@@ -38,10 +40,11 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
         object_based = any(t.object_path for t in catalog.values())
         namespace = ("object" if spec.restore == "object" else "full_name") if object_based else "key"
         catalog = apply_rules(catalog, rules if isinstance(rules, Rules) else Rules.load(rules), namespace)
-    return compare(catalog, spec)
+    return compare(catalog, spec, load_with)
 
 
-def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None) -> Alignment:
+def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None,
+          load_with: str | None = None) -> Alignment:
     """Infer how the checkpoint's names became the model's: pairs (with transform, rule and evidence),
     ambiguities (never applied), missing and unused names, and the smallest rule set that reproduces the pairs.
 
@@ -54,4 +57,4 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)
     with paused_gc():
-        return _align(catalog, spec)
+        return _align(catalog, spec, compare(catalog, spec, load_with))

@@ -8,7 +8,8 @@ import os
 import sys
 
 from . import __version__
-from .errors import CheckpointError
+from .errors import CheckpointError, CheckpointNotFoundError
+from .model.loaders import LOADERS
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
 
@@ -48,6 +49,10 @@ def _inspect(args) -> int:
 def _latest(args) -> int:
     from . import discover
 
+    if not os.path.isdir(args.directory):
+        raise CheckpointNotFoundError("no such directory" if not os.path.exists(args.directory) else
+                                      "not a directory (latest looks for checkpoints in a directory)",
+                                      path=args.directory)
     found = discover(args.directory)
     if args.json:
         _print_json({"directory": found.directory, "latest": found.latest, "state_file": found.state_file,
@@ -89,7 +94,7 @@ def _diagnose(args) -> int:
     from . import diagnose
     from .report.diagnose import render
 
-    result = diagnose(_checkpoint(args), args.model, root=args.root, rules=args.rules)
+    result = diagnose(_checkpoint(args), args.model, root=args.root, rules=args.rules, load_with=args.load_with)
     why = None
     if not result.ok and not args.rules:
         from .match.align import align
@@ -109,13 +114,17 @@ def _align(args) -> int:
     from . import align
     from .report.align import render
 
-    result = align(_checkpoint(args), args.model, root=args.root)
-    if args.output:
-        result.rules.save(args.output)
+    result = align(_checkpoint(args), args.model, root=args.root, load_with=args.load_with)
     if args.json:
         _print_json(result.to_json())
     else:
         print(render(result, rules_path=args.output))
+    if args.output:
+        try:
+            result.rules.save(args.output)
+        except OSError as e:  # the analysis is already printed; say why the file is not there
+            print(f"Error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_USAGE
     if args.rewrite:
         return _align_rewrite(args, result)
     return EXIT_OK if result.complete else EXIT_PROBLEM
@@ -307,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--root", metavar="NAME",
                        help="TF2 only: the name of the model in its tf.train.Checkpoint ('model' for "
                             "Checkpoint(model=m), '' for save_weights); default: the root the checkpoint uses")
+        if checkpoint:
+            p.add_argument("--load-with", metavar="LOADER", choices=sorted(LOADERS),
+                           help="the framework call that will load the checkpoint, which decides how values pair "
+                                "with variables: " + ", ".join(sorted(LOADERS)) + " (default: inferred from the "
+                                "checkpoint format and the model)")
 
     p = sub.add_parser("diagnose", help="which model variables would keep their initial values, which checkpoint "
                                         "values go unused",

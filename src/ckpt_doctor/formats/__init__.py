@@ -38,7 +38,17 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
 
         return torch_dcp.read(path, **options)
     if os.path.isdir(path):
+        saved_model = os.path.join(path, "variables", "variables")
+        if os.path.isfile(os.path.join(path, "saved_model.pb")) and os.path.isfile(saved_model + ".index"):
+            catalog = tf_bundle.read(saved_model)
+            catalog.notes = (f"a SavedModel directory: opened its variables checkpoint {saved_model}",) + \
+                catalog.notes
+            return catalog
         found = discovery.discover(path)
+        if found.latest is not None and os.path.isdir(found.latest):  # saved with an empty basename: dir/.index
+            catalog = tf_bundle.read(os.path.join(found.latest, ""))
+            catalog.notes = tuple(found.notes) + catalog.notes
+            return catalog
         if found.latest is None:
             other = _other_in_directory(path)
             if other is None:
@@ -48,6 +58,12 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
             return catalog
         catalog = open_checkpoint(found.latest, **options)
         catalog.notes = tuple(found.notes) + catalog.notes
+        return catalog
+    if path.endswith(".meta") and os.path.isfile(path) and os.path.isfile(path[:-len(".meta")] + ".index"):
+        prefix = path[:-len(".meta")]
+        catalog = tf_bundle.read(prefix)
+        catalog.notes = (f"{os.path.basename(path)} is the graph (MetaGraphDef); opened its checkpoint "
+                         f"{discovery.display_name(prefix)}",) + catalog.notes
         return catalog
     tf_named = path.endswith(".index") or _DATA_SHARD.search(path) or os.path.isfile(path + ".index")
     if os.path.isfile(path) and not tf_named:
@@ -76,7 +92,7 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
                 prefix = _V1_SHARD.sub("", path)
                 return tf_v1.read(sorted(glob.glob(glob.escape(prefix) + "-?????-of-?????")), display_path=prefix)
             return tf_v1.read(path)
-        raise UnsupportedError("not a checkpoint this version can read (no TF index, bundle or V1 table)", path=path)
+        raise UnsupportedError(_not_readable(path), path=path)
     shards = sorted(glob.glob(glob.escape(path) + "-?????-of-?????"))
     if shards and all(tf_v1.is_v1(s) for s in shards):
         return tf_v1.read(shards, display_path=path)
@@ -127,6 +143,24 @@ def _other_in_directory(directory: str) -> str | None:
         raise CheckpointNotFoundError("this directory holds several checkpoints; name one: "
                                       + ", ".join(os.path.basename(p) for p in found), path=directory)
     return found[0] if found else None
+
+
+def _not_readable(path: str) -> str:
+    """Why a file that exists is not read, in words that fit what it looks like."""
+    readable = "ckpt-doctor reads TensorFlow, PyTorch, safetensors, NumPy and Keras checkpoints"
+    if os.path.getsize(path) == 0:
+        return "the file is empty (0 bytes): whatever wrote it did not finish, or wrote nothing"
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == ".onnx":
+        return f"an ONNX model, not a training checkpoint; {readable}"
+    if suffix in (".pt", ".pth", ".bin", ".ckpt"):
+        return ("not a PyTorch checkpoint ckpt-doctor can read (neither torch.save's zip format nor a legacy "
+                "pickle), nor a TensorFlow file")
+    if suffix == ".meta":
+        return "a TF1 graph (MetaGraphDef) without its checkpoint next to it (no .index with the same prefix)"
+    if suffix in (".pb", ".pbtxt"):
+        return f"a TensorFlow graph, not a checkpoint; {readable} (a SavedModel's values are in variables/)"
+    return f"not a checkpoint format ckpt-doctor recognises; {readable}"
 
 
 def _no_checkpoint_in(found: discovery.Discovery) -> str:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from ..errors import CheckpointError
 
 STATE_FILE = "checkpoint"
-_DATA = re.compile(r"^(?P<prefix>.+)\.data-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
+# The prefix may be empty: saver.save(sess, "dir/") writes dir/.index and dir/.data-00000-of-00001.
+_DATA = re.compile(r"^(?P<prefix>.*)\.data-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
 _V1_SHARD = re.compile(r"^(?P<prefix>.+)-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
 _STEP = re.compile(r"-(\d+)$")
 
@@ -72,10 +73,10 @@ def discover(directory: str | os.PathLike) -> Discovery:
             latest = best.prefix
             why = "no `checkpoint` state file" if state_path is None else "the state file names no usable checkpoint"
             notes.append(f"{why}; picked the highest step among {len(complete)} complete checkpoint(s): "
-                         f"{os.path.basename(latest)}")
+                         f"{display_name(latest)}")
     for f in found.values():
         if not f.complete:
-            notes.append(f"incomplete checkpoint {os.path.basename(f.prefix)}: missing "
+            notes.append(f"incomplete checkpoint {display_name(f.prefix)}: missing "
                          + ", ".join(os.path.basename(m) for m in f.missing_files))
     ordered = sorted(found.values(), key=lambda f: (f.step if f.step is not None else -1, f.prefix))
     return Discovery(directory, latest, state_path, ordered, notes)
@@ -87,7 +88,7 @@ def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes:
         notes.append("the state file has an empty model_checkpoint_path")
         return None
     path = recorded if os.path.isabs(recorded) else os.path.join(directory, recorded)
-    path = os.path.normpath(path)
+    path = os.path.normpath(path) + ("/" if recorded.endswith(("/", os.sep)) else "")  # "dir/": empty basename
     if path in found:
         if found[path].complete:
             return path
@@ -95,7 +96,7 @@ def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes:
         return None
     if _exists_as_checkpoint(path):  # outside this directory but present, as TF would use it
         return path
-    moved = os.path.join(directory, os.path.basename(recorded))
+    moved = os.path.join(directory, os.path.basename(recorded))  # "" for an empty basename: directory + "/"
     if moved in found and found[moved].complete:
         notes.append(f"the state file points to {recorded}, which does not exist; using {moved} "
                      "(the directory was probably moved or copied)")
@@ -150,6 +151,11 @@ def scan(directory: str) -> list[Found]:
     for prefix in v1:
         out.setdefault(prefix, Found(prefix, "tf-v1", _step(prefix)))
     return list(out.values())
+
+
+def display_name(prefix: str) -> str:
+    """A checkpoint's name in messages: its basename, or ``dir/`` for one saved with an empty basename."""
+    return os.path.basename(prefix) or os.path.basename(os.path.dirname(prefix)) + "/"
 
 
 def _step(prefix: str) -> int | None:

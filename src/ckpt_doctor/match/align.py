@@ -62,12 +62,10 @@ class Alignment:
         return {self.checkpoint_names[p.checkpoint]: p.model for p in self.pairs}
 
     def saver_var_list_code(self) -> str:
-        mapping = {m: c for c, m in self.renames().items() if c != m}
-        return ("# TF1: restore with the checkpoint's names mapped onto this graph's variables\n"
-                f"CHECKPOINT_NAME = {_pydict(mapping)}  # model variable -> checkpoint name\n"
-                "saver = tf.compat.v1.train.Saver(var_list={\n"
-                "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()})\n"
-                "saver.restore(sess, CHECKPOINT)")
+        """The TF1 fix (Saver var_list with slots following their variables, then init_from_checkpoint)."""
+        from .fixes import tf1_fix
+
+        return tf1_fix(self).code
 
     def assignment_map(self) -> dict[str, str]:
         """``tf.compat.v1.train.init_from_checkpoint`` map: scope rules where they say it all, else per variable."""
@@ -82,20 +80,15 @@ class Alignment:
         return {self.checkpoint_names[p.checkpoint]: p.model for p in self.inferred}
 
     def torch_key_map(self) -> dict[str, str]:
-        return {self.checkpoint_names[p.checkpoint]: p.model for p in self.inferred}
+        """{checkpoint key: model key} for every renamed key, buffers and ``num_batches_tracked`` included."""
+        from .fixes import sources
+
+        return {c: m for m, c in sources(self).items() if c != m}
 
     def torch_code(self) -> str:
-        transposes = {p.model: p.transform for p in self.inferred if p.transform}
-        lines = ["# PyTorch: rename the checkpoint's keys, then load strictly",
-                 f"KEY_MAP = {_pydict(self.torch_key_map())}  # checkpoint key -> model key",
-                 "state = {KEY_MAP.get(k, k): v for k, v in state.items()}"]
-        if transposes:
-            lines.append(f"TRANSFORMS = {_pydict(transposes)}")
-            lines.append("for key, op in TRANSFORMS.items():  # TF kernels are transposed / permuted weights")
-            lines.append("    state[key] = state[key].T.contiguous() if op == 'transpose' else "
-                         "state[key].permute(*map(int, op[8:-1].split(','))).contiguous()")
-        lines.append("model.load_state_dict(state, strict=True)")
-        return "\n".join(lines)
+        from .fixes import torch_fix
+
+        return torch_fix(self).code
 
     def key_mapping(self) -> dict[str, str]:
         """A Hugging Face ``key_mapping`` (regex -> replacement, applied in order) where the rules allow it."""
@@ -114,14 +107,9 @@ class Alignment:
         return out
 
     def tf2_assign_code(self) -> str:
-        pairs = {p.model: p.checkpoint for p in self.pairs}
-        return ("# TF2 / Keras: object-based restore cannot rename; assign each value explicitly\n"
-                f"CHECKPOINT_KEY = {_pydict(pairs)}  # model variable -> checkpoint key\n"
-                "reader = tf.train.load_checkpoint(CHECKPOINT)\n"
-                "for v in model.variables:\n"
-                "    name = v.path if hasattr(v, 'path') else v.name.split(':')[0]\n"
-                "    if name in CHECKPOINT_KEY:\n"
-                "        v.assign(reader.get_tensor(CHECKPOINT_KEY[name]))")
+        from .fixes import tf2_fix
+
+        return tf2_fix(self).code
 
 
 def _pydict(d: dict) -> str:

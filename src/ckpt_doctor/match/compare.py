@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
+from ..model.loaders import LOADERS, Loader, infer_loader
 from ..model.spec import ModelSpec, VariableSpec
 
 # Model-variable outcomes.
@@ -22,6 +23,7 @@ LOADED = "loaded"
 MISSING = "missing"  # no entry: keeps its initial value
 SHAPE_MISMATCH = "shape_mismatch"
 DTYPE_MISMATCH = "dtype_mismatch"
+BLOCKED = "not_assigned"  # has a fitting value, but the load call fails before assigning it
 # Checkpoint-entry outcomes.
 USED = "used"
 MISMATCHED = "mismatched"  # claimed by a variable by name, but its shape or dtype differs
@@ -29,6 +31,9 @@ UNUSED = "unused"  # a value nobody takes
 BOOKKEEPING = "bookkeeping"  # optimizer state, counters, object graph: never counted as model weights
 
 BY_KEY, BY_OBJECT_PATH, BY_FULL_NAME = "key", "object path", "variable name (full_name)"
+BY_POSITION, BY_LAYER_NAME, BY_KERAS3_PATH = "layer order and position", "layer name and position", "Keras 3 path"
+# Checkpoint entries that are Keras bookkeeping, not model values (compiled metrics' count/total).
+_KERAS_METRICS = "keras_api/metrics/"
 
 
 @dataclass
@@ -81,6 +86,15 @@ class Diagnosis:
     entries: list[EntryResult]
     object_root: str | None = None
     notes: list[str] = field(default_factory=list)
+    loader: Loader = LOADERS["saver"]
+    failure: str | None = None  # what the load call raises, if it raises
+
+    @property
+    def assigned(self) -> list[VariableResult]:
+        """The variables the load call really assigns: none when a failing call is atomic."""
+        if self.failure and self.loader.atomic:
+            return []
+        return [r for r in self.variables if r.status == LOADED]
 
     def weights(self, status: str | None = None) -> list[VariableResult]:
         """Results for model weights (and buffers), optionally of one status."""
@@ -111,13 +125,13 @@ class Diagnosis:
         return f"{head}; {unused} of {values} checkpoint values go unused"
 
     def counts(self) -> dict[str, int]:
-        out = {s: len(self.weights(s)) for s in (LOADED, MISSING, SHAPE_MISMATCH, DTYPE_MISMATCH)}
+        out = {s: len(self.weights(s)) for s in (LOADED, MISSING, SHAPE_MISMATCH, DTYPE_MISMATCH, BLOCKED)}
         out.update({f"entries_{s}": len(self.entries_with(s)) for s in (USED, MISMATCHED, UNUSED, BOOKKEEPING)})
         return out
 
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint.path, "format": self.checkpoint.format, "model": self.model.source,
-                "ok": self.ok, "summary": self.summary(), "counts": self.counts(), "object_root": self.object_root,
+                "loader": self.loader.name, "load_call": self.loader.call, "failure": self.failure, "ok": self.ok, "summary": self.summary(), "counts": self.counts(), "object_root": self.object_root,
                 "notes": self.notes, "variables": [r.to_json() for r in self.variables],
                 "entries": [r.to_json() for r in self.entries]}
 
@@ -161,20 +175,34 @@ def _pick_root(spec: ModelSpec, catalog: Catalog, index: _Index) -> tuple[str, s
     return best, note
 
 
-def compare(catalog: Catalog, spec: ModelSpec) -> Diagnosis:
-    """Account for every model variable and every checkpoint entry."""
+def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = None) -> Diagnosis:
+    """Account for every model variable and every checkpoint entry, as ``loader`` (default: inferred from the
+    checkpoint's format and the model) pairs them."""
+    loader = LOADERS[loader] if isinstance(loader, str) else loader or infer_loader(catalog.format, spec)
+    if loader.casts_dtypes and not spec.casts_dtypes:
+        spec = _with_casts(spec)
     index = _Index(catalog)
-    object_mode = spec.restore == "object" and index.object_based
+    object_mode = loader.pairs_by == "object" and index.object_based
     root, notes = spec.object_root or "", []
     if object_mode and spec.object_root is None:
         root, note = _pick_root(spec, catalog, index)
         notes += [note] if note else []
-    if spec.restore == "object" and not index.object_based:
+    if loader.pairs_by == "object" and not index.object_based:
         notes.append("the checkpoint is name-based: TF2 restores it by variable names, and so does this comparison")
+    keyed = _keyed_entries(catalog, loader) if loader.pairs_by.startswith("keras") else None
+    if keyed is not None and not any(loader.pairs_by in v.keys for v in spec.variables):
+        if loader.pairs_by != "keras-h5-by-name":
+            notes.append(f"the model gives no {loader.name} keys (a JSON spec or a non-Keras model): compared by "
+                         "weight name, as load_weights(by_name=True) does")
+        keyed = None
     claimed: dict[str, VariableResult] = {}
     results = []
     for var in spec.variables:
-        if object_mode and var.object_path:
+        if keyed is not None:
+            entry = keyed.get(var.keys.get(loader.pairs_by, "\0"))
+            how = {"keras-h5": BY_POSITION, "keras-h5-by-name": BY_LAYER_NAME, "keras3": BY_KERAS3_PATH}[
+                loader.pairs_by] if entry is not None else None
+        elif object_mode and var.object_path:
             entry = index.by_path.get(_join(root, var.object_path))
             how = BY_OBJECT_PATH if entry is not None else None
         else:
@@ -185,15 +213,127 @@ def compare(catalog: Catalog, spec: ModelSpec) -> Diagnosis:
                 notes.append(f"{entry.name} is claimed by both {claimed[entry.name].variable.name} and {var.name}")
             claimed.setdefault(entry.name, result)
         results.append(result)
+    failure = _failure(loader, results, catalog, spec, keyed)
     entries = []
     for info in catalog.values():
         taker = claimed.get(info.name)
-        if taker is not None:
+        if taker is not None and taker.status != BLOCKED:
             status = USED if taker.status == LOADED else MISMATCHED
             entries.append(EntryResult(info, status, taker.variable.name))
+        elif info.kind in BOOKKEEPING_KINDS or _KERAS_METRICS in (info.object_path or ""):
+            entries.append(EntryResult(info, BOOKKEEPING))
         else:
-            entries.append(EntryResult(info, BOOKKEEPING if info.kind in BOOKKEEPING_KINDS else UNUSED))
-    return Diagnosis(catalog, spec, results, entries, object_root=root if object_mode else None, notes=notes)
+            entries.append(EntryResult(info, UNUSED))
+    return Diagnosis(catalog, spec, results, entries, object_root=root if object_mode else None, notes=notes,
+                     loader=loader, failure=failure)
+
+
+def _with_casts(spec: ModelSpec) -> ModelSpec:
+    from dataclasses import replace
+
+    return replace(spec, casts_dtypes=True)
+
+
+def _keyed_entries(catalog: Catalog, loader: Loader) -> dict[str, TensorInfo]:
+    """The checkpoint's model values under the key ``loader`` pairs them by."""
+    out: dict[str, TensorInfo] = {}
+    if loader.pairs_by == "keras3":
+        return {info.name: info for info in catalog.values() if info.kind not in BOOKKEEPING_KINDS}
+    layers: dict[str, list[TensorInfo]] = {}  # in the file's layer_names order
+    for info in catalog.values():
+        if info.kind in BOOKKEEPING_KINDS:
+            continue
+        location = (info.location or info.name).removeprefix("model_weights/")
+        layers.setdefault(location.split("/", 1)[0], []).append(info)
+    for rank, (layer, infos) in enumerate(layers.items()):
+        for i, info in enumerate(infos):
+            out[f"{rank}/{i}" if loader.pairs_by == "keras-h5" else f"{layer}/{i}"] = info
+    return out
+
+
+def _layer_of(key: str) -> str:
+    return key.rsplit("/", 1)[0]
+
+
+def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, spec: ModelSpec,
+             keyed: dict[str, TensorInfo] | None) -> str | None:
+    """What the load call raises, and the variables it never reaches (status BLOCKED)."""
+    weights = [r for r in results if r.variable.is_weight]
+    bad = [r for r in weights if r.status != LOADED]
+    if keyed is not None and loader.pairs_by == "keras-h5":
+        model_layers = {_layer_of(r.variable.keys["keras-h5"]) for r in weights if "keras-h5" in r.variable.keys}
+        file_layers = {_layer_of(k) for k in keyed}
+        if len(model_layers) != len(file_layers):
+            _block(weights)
+            return (f"ValueError: Layer count mismatch ... Model expected {len(model_layers)} layers, found "
+                    f"{len(file_layers)} saved layers; nothing is assigned")
+        for layer in sorted(model_layers, key=int):
+            want = sum(_layer_of(r.variable.keys.get("keras-h5", "")) == layer for r in weights)
+            have = sum(_layer_of(k) == layer for k in keyed)
+            if want != have:
+                _block(weights)
+                return (f"ValueError: Weight count mismatch for layer #{layer}: it expects {want} weight(s), the "
+                        f"file has {have}; nothing is assigned")
+        ordered = sorted(weights, key=lambda r: tuple(int(x) for x in r.variable.keys.get("keras-h5", "0/0")
+                                                      .split("/")))
+        first = next((i for i, r in enumerate(ordered) if r.status != LOADED), None)
+        if first is None:
+            return None
+        _block(ordered[first + 1:])
+        return (f"load_weights raises at {ordered[first].variable.name} ({ordered[first].status.replace('_', ' ')}); "
+                "the variables before it are assigned, the rest are not")
+    if keyed is not None and loader.pairs_by == "keras3":
+        by_layer: dict[str, list[VariableResult]] = {}
+        for r in weights:
+            if "keras3" in r.variable.keys:
+                by_layer.setdefault(_layer_of(r.variable.keys["keras3"]), []).append(r)
+        failed = 0
+        for layer, members in by_layer.items():
+            have = sum(_layer_of(k) == layer for k in keyed)
+            if have != len(members):
+                failed += 1
+                if have:
+                    _block(members)
+                else:
+                    for r in members:
+                        r.status, r.entry, r.matched_by = MISSING, None, None
+                continue
+            members.sort(key=lambda r: int(r.variable.keys["keras3"].rsplit("/", 1)[1]))
+            first = next((i for i, r in enumerate(members) if r.status != LOADED), None)
+            if first is not None:
+                failed += 1
+                _block(members[first + 1:])
+        return (f"ValueError at the end: A total of {failed} objects could not be loaded; every other object is "
+                "assigned") if failed else None
+    if not bad:
+        if loader.name == "torch":
+            extra = [e for e in catalog.values() if e.kind not in BOOKKEEPING_KINDS and
+                     e.name not in {r.entry.name for r in results if r.entry is not None}]
+            if extra:
+                return f"RuntimeError: Unexpected key(s) in state_dict ({len(extra)}), after copying every value"
+        return None
+    missing = [r for r in bad if r.status == MISSING]
+    mismatched = [r for r in bad if r.status != MISSING]
+    if loader.name == "keras-h5-by-name" and mismatched:
+        return (f"ValueError: Shape mismatch in layer {mismatched[0].variable.keys.get(loader.name, '?').split('/')[0]}"
+                " before anything is assigned (skip_mismatch=True skips that weight instead)")
+    if loader.name in ("saver", "init_from_checkpoint"):
+        first = (missing or mismatched)[0].variable.name
+        kind = "NotFoundError" if loader.name == "saver" and missing else "ValueError" if missing else "an error"
+        return f"{kind} (first: {first}); the call assigns nothing"
+    if loader.name.startswith("torch"):
+        if mismatched or loader.strict:
+            return "RuntimeError: Error(s) in loading state_dict, after copying every other value"
+        return None
+    if loader.name == "checkpoint" and mismatched:
+        return "ValueError: Received incompatible tensor; values bound before it stay assigned"
+    return None
+
+
+def _block(results: list[VariableResult]) -> None:
+    for r in results:
+        if r.status == LOADED:
+            r.status = BLOCKED
 
 
 def _judge(var: VariableSpec, entry: TensorInfo | None, how: str | None, spec: ModelSpec) -> VariableResult:

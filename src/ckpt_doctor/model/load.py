@@ -74,6 +74,49 @@ def _is_module_name(s: str) -> bool:
 
 
 def _call_builder(target: str, function: str):
+    _quiet_tensorflow()
+    with _quiet_stderr_fd():
+        return _call_builder_loud(target, function)
+
+
+class _quiet_stderr_fd:
+    """The lines TensorFlow's C++ runtime writes to fd 2 before its log level applies (absl's "All log messages
+    before absl::InitializeLog()", "Could not find cuda drivers") are dropped; every other line is passed on."""
+
+    _NOISE = ("absl::InitializeLog", "cudart_stub.cc", "cuda_executor", "cpu_feature_guard", "oneDNN custom "
+              "operations", "TensorFlow binary is optimized", "tensorflow/core/util/port.cc", "computation placer",
+              "Unable to register cu", "rebuild TensorFlow with the appropriate compiler flags", "cuInit")
+
+    def __enter__(self):
+        import tempfile
+
+        try:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            self.tmp = tempfile.TemporaryFile()
+            os.dup2(self.tmp.fileno(), 2)
+        except (OSError, ValueError):  # no real fd 2 (embedded interpreters, some test runners)
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is None:
+            return False
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.tmp.seek(0)
+        for line in self.tmp.read().decode("utf-8", "replace").splitlines(keepends=True):
+            if not any(n in line for n in self._NOISE):
+                sys.stderr.write(line)
+        self.tmp.close()
+        return False
+
+
+def _call_builder_loud(target: str, function: str):
     if target.endswith(".py"):
         if not os.path.isfile(target):
             raise ModelError("model builder file does not exist", path=target)
@@ -108,8 +151,13 @@ def _call_builder(target: str, function: str):
     except Exception as e:
         _restore_variable_scopes(scopes)  # a TF1 builder failing eagerly leaves its variable_scope entered
         graph = _in_tf1_graph(fn)  # TF1 code (placeholders, sessions) fails eagerly but is fine in a graph
+        if isinstance(graph, BaseException):  # failed in the graph too: that error is the telling one
+            raise ModelError(f"the model builder {function}() raised {_describe(graph, target)} (in a TF1 graph; "
+                             f"run eagerly it raised {type(e).__name__}: {_first_line(e)}){_keras_hint(graph, e)}",
+                             path=target) from None
         if graph is None:
-            raise ModelError(f"the model builder {function}() raised {_describe(e, target)}", path=target) from None
+            raise ModelError(f"the model builder {function}() raised {_describe(e, target)}{_keras_hint(e)}",
+                             path=target) from None
         if graph is _NO_VARIABLES:
             raise ModelError(f"the model builder {function}() built no variables in a TF1 graph (and raised "
                              f"{type(e).__name__} when run eagerly)", path=target) from None
@@ -118,6 +166,9 @@ def _call_builder(target: str, function: str):
     if result is None and tf is not None and not tf.compat.v1.get_default_graph().get_collection("variables"):
         # TF1-style code run eagerly keeps no variable collections: build it again into a graph of its own.
         graph = _in_tf1_graph(fn)
+        if isinstance(graph, BaseException):
+            raise ModelError(f"the model builder {function}() raised {_describe(graph, target)} when built into a "
+                             f"TF1 graph{_keras_hint(graph)}", path=target) from None
         if graph is _NO_VARIABLES:
             raise ModelError(f"the model builder {function}() built no variables", path=target)
         return graph
@@ -157,7 +208,8 @@ def _restore_variable_scopes(snapshot) -> None:
 
 
 def _in_tf1_graph(fn):
-    """Run a TF1 builder in a fresh graph: the graph, _NO_VARIABLES if it built none, None if it failed."""
+    """Run a TF1 builder in a fresh graph: the graph, _NO_VARIABLES if it built none, the exception if it failed,
+    None if TensorFlow is not in use."""
     tf = sys.modules.get("tensorflow")
     if tf is None or not tf.executing_eagerly():
         return None
@@ -165,9 +217,36 @@ def _in_tf1_graph(fn):
     try:
         with graph.as_default():
             fn()
-    except Exception:
-        return None
+    except Exception as e:
+        return e
     return graph if graph.get_collection("variables") else _NO_VARIABLES
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [""])[0][:200]
+
+
+def _keras_hint(*errors: BaseException) -> str:
+    """Code written for Keras 2 fails under Keras 3, the default Keras of TensorFlow >= 2.16."""
+    text = " ".join(str(e) for e in errors)
+    if "Keras 3" in text or "keras 3" in text or "tf_keras" in text:
+        return ("; this code needs Keras 2: pip install tf-keras and run with TF_USE_LEGACY_KERAS=1 "
+                "(e.g. TF_USE_LEGACY_KERAS=1 ckpt-doctor ...)")
+    return ""
+
+
+def _quiet_tensorflow() -> None:
+    """TensorFlow's C++ log lines and Python deprecation warnings would bury the report on stderr: silence them
+    before the user's code imports TensorFlow (an explicit TF_CPP_MIN_LOG_LEVEL is kept)."""
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import warnings
+
+    for module in ("tensorflow", "tf_keras", "keras", "absl", "h5py"):
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
+        warnings.filterwarnings("ignore", category=UserWarning, module=module)
 
 
 def _describe(e: BaseException, target: str | None = None) -> str:

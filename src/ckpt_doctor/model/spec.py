@@ -8,6 +8,7 @@ JSON spec format (``ckpt-doctor spec`` writes it; ``--model spec.json`` reads it
      "object_root": "model" | "" | null,  # object restore: the model's name in its tf.train.Checkpoint
                                         #   (null or absent: whatever root the checkpoint uses)
      "casts_dtypes": true,              # optional: restore converts dtypes (PyTorch's load_state_dict does)
+     "loader": "keras3",                # optional: the way of loading (saver, checkpoint, keras-h5, ...)
      "variables": [                     # in creation order
         {"name": "dense/kernel",        # required: the name used by name-based restore (TF1 Saver key,
                                         #   TF variable name without ":0", PyTorch state_dict key)
@@ -15,6 +16,7 @@ JSON spec format (``ckpt-doctor spec`` writes it; ``--model spec.json`` reads it
          "dtype": "float32",            # required, numpy-style ("float32", "bfloat16", "int64", ...)
          "object_path": "model/layer_with_weights-0/kernel",   # optional: TF2 object-based restore path
          "trainable": true,             # optional, default true
+         "keys": {"keras3": "layers/dense/vars/0"},  # optional: what a loader pairs it by (model/loaders.py)
          "kind": "variable"}]}          # optional: "variable" (a model weight, default), "buffer" (state such
                                         #   as BatchNorm statistics: restored like weights), or bookkeeping:
                                         #   "slot", "optimizer", "counter" (never counted as model weights)
@@ -29,6 +31,7 @@ from typing import Any
 
 from ..catalog import BOOKKEEPING_KINDS
 from ..errors import ModelError
+from .loaders import LOADERS
 
 SPEC_FORMAT = "ckpt-doctor-model-spec"
 KINDS = {"variable", "buffer", *BOOKKEEPING_KINDS}
@@ -44,6 +47,9 @@ class VariableSpec:
     trainable: bool = True
     kind: str = "variable"
     index: int = 0  # creation order
+    # Keys a loader pairs this variable by, when they are not its name or object path: "keras-h5" (rank among
+    # the layers with weights / position), "keras-h5-by-name" (layer name / position), "keras3" (variable path).
+    keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_weight(self) -> bool:
@@ -58,6 +64,8 @@ class VariableSpec:
             out["trainable"] = False
         if self.kind != "variable":
             out["kind"] = self.kind
+        if self.keys:
+            out["keys"] = dict(self.keys)
         return out
 
 
@@ -72,6 +80,7 @@ class ModelSpec:
     # Object paths are relative to this root ("model" for tf.train.Checkpoint(model=m), "" for Checkpoint(root=m)
     # and Keras save_weights); None: not chosen by the user, the comparison uses the root the checkpoint uses.
     object_root: str | None = ""
+    loader: str | None = None  # the way of loading (model/loaders.py); None: inferred from the checkpoint
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"format": SPEC_FORMAT, "version": 1, "framework": self.framework,
@@ -80,6 +89,8 @@ class ModelSpec:
             doc["object_root"] = self.object_root  # null: whatever root the checkpoint uses
         if self.casts_dtypes:
             doc["casts_dtypes"] = True
+        if self.loader:
+            doc["loader"] = self.loader
         doc["variables"] = [v.to_json() for v in self.variables]
         return doc
 
@@ -130,11 +141,17 @@ class ModelSpec:
             path = v.get("object_path")
             if path is not None and not isinstance(path, str):
                 raise bad(f'{where} ({name}): "object_path" must be a string')
+            keys = v.get("keys", {})
+            if not isinstance(keys, dict) or not all(isinstance(x, str) for kv in keys.items() for x in kv):
+                raise bad(f'{where} ({name}): "keys" must map loader names to strings')
             variables.append(VariableSpec(name=_strip_output_suffix(name), shape=tuple(shape), dtype=dtype,
                                           object_path=path, trainable=bool(v.get("trainable", True)), kind=kind,
-                                          index=i))
+                                          index=i, keys=dict(keys)))
+        loader = doc.get("loader")
+        if loader is not None and loader not in LOADERS:
+            raise bad(f'"loader" must be one of {sorted(LOADERS)}, got {loader!r}')
         return cls(variables, framework=doc.get("framework", "json"), restore=restore, source=source,
-                   object_root=object_root, casts_dtypes=bool(doc.get("casts_dtypes", False)))
+                   object_root=object_root, casts_dtypes=bool(doc.get("casts_dtypes", False)), loader=loader)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ModelSpec:

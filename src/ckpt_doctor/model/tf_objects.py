@@ -39,12 +39,27 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
     # TF1-style names can collide (Keras 3 subclassed models name two Dense kernels "model/kernel"): such
     # variables cannot be restored by name anyway, and go by their object path.
     counts = Counter(t.full_name for t in entries)
+    prefix = f"{root}/" if root else ""  # paths are relative to the model: the comparison adds the root
+
+    def relative(path):
+        return path[len(prefix):] if path and prefix and path.startswith(prefix) else path
+
     variables = [VariableSpec(name=t.full_name if t.full_name and counts[t.full_name] == 1 else
                               (t.object_path or t.name), shape=t.shape, dtype=t.dtype,
-                              object_path=t.object_path, kind=t.kind, index=i,
+                              object_path=relative(t.object_path), kind=t.kind, index=i,
                               trainable=t.kind == "variable" and not (t.full_name in frozen and
                                                                      t.full_name not in trainable))
                  for i, t in enumerate(entries)]
+    positions = _positions(obj)
+    for var in variables:  # where the variable is in obj.variables: what a fix can rely on across processes
+        if var.name in positions:
+            var.keys["position"] = str(positions[var.name])
+    from . import keras_keys
+
+    if keras_keys.is_keras_model(obj):
+        by_name = keras_keys.keys(obj)
+        for var in variables:
+            var.keys.update(by_name.get(var.name, {}))
     return ModelSpec(variables, framework="tf2", restore="object", source=source, object_root=object_root)
 
 
@@ -74,3 +89,16 @@ def _creation_order(obj) -> dict[str, int]:
         order.setdefault(_strip_output_suffix(getattr(v, "path", None) or v.name), len(order))
         order.setdefault(_strip_output_suffix(v.name), len(order) - 1)
     return order
+
+
+def _positions(obj) -> dict[str, int]:
+    """{name: index in obj.variables} for names that occur once."""
+    try:
+        variables = list(getattr(obj, "variables", ()) or ())
+    except Exception:
+        return {}
+    seen: dict[str, list[int]] = {}
+    for i, v in enumerate(variables):
+        for name in {_strip_output_suffix(getattr(v, "path", None) or v.name), _strip_output_suffix(v.name)}:
+            seen.setdefault(name, []).append(i)
+    return {name: at[0] for name, at in seen.items() if len(at) == 1}

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from ..match.align import Alignment
+from ..match.fixes import fix_for
 from .collapse import collapse
 from .text import table
 
 _LIMIT = 30
 
 
-def fix_code(a: Alignment, framework: str) -> tuple[str, str]:
-    """(title, code) of the fix in the model's framework."""
-    if framework == "torch" or framework == "state_dict":
-        return "PyTorch", a.torch_code()
-    if framework == "tf2":
-        return "TF2 / Keras", a.tf2_assign_code()
-    if framework == "tf1":
-        amap = a.assignment_map()
-        return "TF1", a.saver_var_list_code() + "\n\n# or, before initialising the variables:\n" + \
-            f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {amap!r})"
-    return "any framework (rules file)", a.rules.to_yaml().rstrip()
+def fix_code(a: Alignment, framework: str | None = None) -> tuple[str, str]:
+    """(title, code) of the fix for the model's framework and loader (``framework`` is ignored: kept for callers)."""
+    fix = fix_for(a)
+    return fix.title, fix.code
 
 
 def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True) -> str:
@@ -54,10 +48,15 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
         if names:
             lines += ["", f"{title}: {len(names)}"]
             lines += [f"  {pattern}" for pattern, _ in collapse(names)[:_LIMIT]]
-    if inferred:
-        label, code = fix_code(a, d.model.framework)
+    if needs_fix(a):
+        label, code = fix_code(a)
         lines += ["", f"Fix ({label}):"] + ["  " + line for line in code.splitlines()]
         if rules_path:
             lines.append(f"  (rules written to {rules_path}; check them with: ckpt-doctor diagnose CKPT "
                          f"--model M --rules {rules_path})")
     return "\n".join(lines)
+
+
+def needs_fix(a: Alignment) -> bool:
+    """Something would be restored differently with the fix: renamed pairs, or a partial restore to spell out."""
+    return bool(a.pairs) and (bool(a.inferred) or not a.diagnosis.ok)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..match.compare import (BOOKKEEPING, DTYPE_MISMATCH, LOADED, MISMATCHED, MISSING, SHAPE_MISMATCH, UNUSED,
-                             Diagnosis)
+from ..match.compare import (BLOCKED, BOOKKEEPING, DTYPE_MISMATCH, LOADED, MISMATCHED, MISSING, SHAPE_MISMATCH,
+                             UNUSED, Diagnosis)
 from .collapse import collapse
 from .text import shape_str, table
 
 _LIMIT = 40  # rows per group before "... and N more"
+_PAIRS_BY = {"name": "variable name", "object": "object path", "keras-h5": "order of the layers with weights, then "
+             "position", "keras-h5-by-name": "layer name, then position", "keras3": "object tree path, then position "
+             "within the layer"}
 
 
 def _grouped(items: list, name_of, describe) -> list[str]:
@@ -30,8 +33,11 @@ def _grouped(items: list, name_of, describe) -> list[str]:
 def render(d: Diagnosis, alignment=None) -> str:
     lines = [f"checkpoint: {d.checkpoint.path} ({d.checkpoint.format})",
              f"model:      {d.model.source or d.model.framework} ({len(d.model.variables)} variables, "
-             f"{d.model.framework}, restore by {'object path' if d.object_root is not None else 'name'})",
+             f"{d.model.framework})",
+             f"loaded by:  {d.loader.call} (--load-with {d.loader.name}; pairs by {_PAIRS_BY[d.loader.pairs_by]})",
              "", d.summary()[0].upper() + d.summary()[1:] + "."]
+    if d.failure:
+        lines.append(f"The load call fails: {d.failure}.")
     for note in d.notes + list(d.checkpoint.notes) + d.model.notes:
         lines.append(f"note: {note}")
 
@@ -44,6 +50,10 @@ def render(d: Diagnosis, alignment=None) -> str:
         lines += ["", f"Model variables with no value in the checkpoint (they keep their initial values): "
                       f"{len(missing)}"]
         lines += _grouped(missing, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")
+    blocked = d.weights(BLOCKED)
+    if blocked:
+        lines += ["", f"Model variables with a fitting value that the failing call never assigns: {len(blocked)}"]
+        lines += _grouped(blocked, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")
     for status, title in ((SHAPE_MISMATCH, "Shape differs between checkpoint and model"),
                           (DTYPE_MISMATCH, "Dtype differs between checkpoint and model")):
         bad = d.weights(status)
@@ -81,7 +91,7 @@ def render(d: Diagnosis, alignment=None) -> str:
 
 
 def _why(a) -> list[str]:
-    from .align import fix_code
+    from .align import fix_code, needs_fix
 
     lines = ["", "Why:"]
     lines += [f"  - {s}" for s in a.sentences] or ["  - no renaming explains the differences (see `ckpt-doctor "
@@ -91,8 +101,8 @@ def _why(a) -> list[str]:
                      "guessed for them (see `ckpt-doctor align`)")
     if a.missing:
         lines.append(f"  - {len(a.missing)} model variable(s) have no counterpart in the checkpoint at all")
-    if a.inferred:
-        label, code = fix_code(a, a.diagnosis.model.framework)
+    if needs_fix(a):
+        label, code = fix_code(a)
         lines += ["", f"Fix ({label}; `ckpt-doctor align ... -o rules.yaml` writes the rules):"]
         lines += ["  " + line for line in code.splitlines()]
     return lines

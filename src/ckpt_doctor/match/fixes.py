@@ -1,0 +1,264 @@
+"""The fix the report prints: code that, pasted after the model is built, gives every variable that has a
+counterpart in the checkpoint its value, and says which variables are expected to stay as initialised.
+
+One generator per framework, chosen from the loader (model/loaders.py):
+
+* TF1 ``Saver``: a ``var_list`` dict from checkpoint name to variable; optimizer slots (``<var>/Adam``) and
+  other state follow the variable or scope they belong to; variables with no value (new layers, slots the
+  checkpoint lacks) are left out, so the restore cannot fail on them;
+* ``init_from_checkpoint``: one entry per variable (a scope entry would demand every variable under it);
+* TF2 / Keras (every checkpoint format, HDF5 and ``.keras`` included): values read with ckpt-doctor and assigned
+  by the variable's position in ``model.variables``, never by auto-numbered names, which drift between processes;
+* PyTorch: a key map including buffers and ``num_batches_tracked``, unused keys dropped, then ``strict=True``,
+  or ``strict=False`` with the exact list of expected missing keys.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+_SEP = re.compile(r"[/.]")
+
+
+@dataclass
+class Fix:
+    title: str
+    code: str
+    expected_missing: list[str] = field(default_factory=list)  # model variables the fix leaves as initialised
+
+
+def sources(alignment) -> dict[str, str]:
+    """{model variable: checkpoint key} for every variable the fix restores: the alignment's pairs, then the
+    variables that follow a paired one (slots under it, siblings such as ``num_batches_tracked`` in its scope)."""
+    d = alignment.diagnosis
+    catalog, spec = d.checkpoint, d.model
+    shapes = {v.name: tuple(v.shape) for v in spec.variables}
+    out = {p.model: p.checkpoint for p in alignment.pairs if p.model in shapes}
+    out.update(_keras_layer_pairs(d))
+    out = {m: c for m, c in out.items() if p_shape_ok(catalog, c, shapes[m], alignment, m)}
+    taken = set(out.values())
+    for v in spec.variables:
+        if v.name in out:
+            continue
+        key = _follow(v.name, out, catalog)
+        if key is None and v.name in catalog and v.name not in taken:
+            key = v.name  # same name, not paired by the engine (bookkeeping is not aligned)
+        if key is not None and key not in taken and tuple(catalog[key].shape) == tuple(v.shape):
+            out[v.name] = key
+            taken.add(key)
+    return {v.name: out[v.name] for v in spec.variables if v.name in out}  # in the model's order
+
+
+def _keras_layer_pairs(d) -> dict[str, str]:
+    """Keras files pair by layer order: align the model's layers with the file's by their weight shapes (longest
+    common subsequence), which finds inserted and removed layers; {} when that alignment is not unique."""
+    loader = d.loader.pairs_by
+    if loader not in ("keras3", "keras-h5", "keras-h5-by-name"):
+        return {}
+    from .compare import _keyed_entries, _layer_of
+
+    keyed = _keyed_entries(d.checkpoint, d.loader)
+    model_layers: dict[str, list] = {}
+    for v in d.model.variables:
+        if v.is_weight and loader in v.keys:
+            model_layers.setdefault(_layer_of(v.keys[loader]), []).append(v)
+    file_layers: dict[str, list] = {}
+    for key, info in keyed.items():
+        file_layers.setdefault(_layer_of(key), []).append(info)
+
+    def signature(items):
+        return tuple(tuple(x.shape) for x in items)
+
+    out = {}
+    for group in {_class_group(k, loader) for k in model_layers}:
+        a = sorted(((k, signature(vs)) for k, vs in model_layers.items() if _class_group(k, loader) == group),
+                    key=lambda x: _ordinal(x[0], loader))
+        b = sorted(((k, signature(es)) for k, es in file_layers.items() if _class_group(k, loader) == group),
+                   key=lambda x: _ordinal(x[0], loader))
+        first = _lcs(a, b)
+        last = sorted((len(a) - 1 - i, len(b) - 1 - j) for i, j in _lcs(a[::-1], b[::-1]))
+        if first != last:  # an inserted layer like its neighbours: which one is new is not decided by shapes
+            continue
+        for i, j in first:
+            for v, info in zip(model_layers[a[i][0]], file_layers[b[j][0]]):
+                out[v.name] = info.name
+    return out
+
+
+_ORDINAL = re.compile(r"^(.*?)(?:_(\d+))?$")
+
+
+def _class_group(layer: str, loader: str) -> str:
+    """Keras 3 files keep no order between layers of different classes, only the ordinal within a class
+    (``layers/dense``, ``layers/dense_1``); legacy HDF5 keeps the full layer order."""
+    return _ORDINAL.match(layer.removesuffix("/vars"))[1] if loader == "keras3" else ""
+
+
+def _ordinal(layer: str, loader: str) -> int:
+    if loader != "keras3":
+        return int(layer) if layer.isdigit() else 0
+    n = _ORDINAL.match(layer.removesuffix("/vars"))[2]
+    return int(n) if n else 0
+
+
+def _lcs(a: list, b: list) -> list[tuple[int, int]]:
+    """Index pairs of a longest common subsequence of a and b (compared by their second items), matching as early
+    as possible."""
+    n, m = len(a), len(b)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            table[i][j] = table[i + 1][j + 1] + 1 if a[i][1] == b[j][1] else max(table[i + 1][j], table[i][j + 1])
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        if a[i][1] == b[j][1] and table[i][j] == table[i + 1][j + 1] + 1:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def p_shape_ok(catalog, key: str, shape: tuple, alignment, model: str) -> bool:
+    transform = next((p.transform for p in alignment.pairs if p.model == model), None)
+    return key in catalog and (transform is not None or tuple(catalog[key].shape) == shape)
+
+
+def _follow(name: str, paired: dict[str, str], catalog) -> str | None:
+    """The checkpoint key of ``name`` when it belongs to a paired variable: ``<var>/Adam`` follows ``<var>``;
+    ``bn.num_batches_tracked`` follows ``bn.running_mean``."""
+    cuts = [m.start() for m in _SEP.finditer(name)]
+    for cut in reversed(cuts):  # slot-like: a paired variable is a prefix of this name
+        owner = name[:cut]
+        if owner in paired:
+            candidate = paired[owner] + name[cut:]
+            if candidate in catalog:
+                return candidate
+    if cuts:  # sibling: a paired variable shares this name's scope
+        scope, leaf = name[:cuts[-1]], name[cuts[-1]:]
+        for m, c in paired.items():
+            if m.startswith(scope) and _SEP.search(m[len(scope):len(scope) + 1] or "x") and \
+                    "/" not in m[len(scope) + 1:] and "." not in m[len(scope) + 1:]:
+                c_cuts = [x.start() for x in _SEP.finditer(c)]
+                if c_cuts and c[:c_cuts[-1]] + leaf in catalog:
+                    return c[:c_cuts[-1]] + leaf
+    return None
+
+
+def fix_for(alignment) -> Fix:
+    d = alignment.diagnosis
+    loader = d.loader.name
+    if loader in ("torch", "torch-nonstrict", "hf") or d.model.framework in ("torch", "state_dict"):
+        return torch_fix(alignment)
+    if loader in ("saver", "init_from_checkpoint") and d.model.framework in ("tf1", "json", "checkpoint"):
+        return tf1_fix(alignment)
+    if d.model.framework == "tf2":
+        return tf2_fix(alignment)
+    return Fix("any framework (rules file)", alignment.rules.to_yaml().rstrip())
+
+
+def _missing_weights(spec, restored: dict[str, str]) -> list[str]:
+    return [v.name for v in spec.variables if v.is_weight and v.name not in restored]
+
+
+def tf1_fix(alignment) -> Fix:
+    d = alignment.diagnosis
+    restored = sources(alignment)
+    renamed = {m: c for m, c in restored.items() if m != c}
+    left_out = [v.name for v in d.model.variables if v.name not in restored]
+    amap = {c: m for m, c in restored.items() if _is_weight(d, m)}
+    code = "\n".join([
+        "# TF1: restore with the checkpoint's names mapped onto this graph's variables (after the initializer ran)",
+        f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
+        f"CHECKPOINT_NAME = {_pydict(renamed)}  # model variable -> checkpoint name",
+        f"NOT_IN_CHECKPOINT = {_pylist(left_out)}  # keep their initial values",
+        "saver = tf.compat.v1.train.Saver(var_list={",
+        "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()",
+        "    if v.op.name not in NOT_IN_CHECKPOINT})",
+        "saver.restore(sess, CHECKPOINT)",
+        "",
+        "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
+        f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"])
+    return Fix("TF1", code, _missing_weights(d.model, restored))
+
+
+def _is_weight(d, name: str) -> bool:
+    return next((v.is_weight for v in d.model.variables if v.name == name), False)
+
+
+def tf2_fix(alignment) -> Fix:
+    d = alignment.diagnosis
+    restored = sources(alignment)
+    transforms = {p.model: p.transform for p in alignment.pairs if p.transform}
+    positions = {v.name: int(v.keys["position"]) for v in d.model.variables if "position" in v.keys}
+    count = len(positions)
+    by_position = {positions[m]: c for m, c in restored.items() if m in positions}
+    missing = _missing_weights(d.model, restored)
+    lines = ["# TF2 / Keras: assign each value by the variable's position in model.variables (auto-numbered",
+             "# names such as dense_3 drift between processes); ckpt-doctor reads the file in any format",
+             "import ckpt_doctor",
+             f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
+             f"SOURCE = {_pydict(by_position)}  # position in model.variables -> checkpoint key",
+             f"EXPECTED_MISSING = {_pylist([positions[m] for m in missing if m in positions])}"
+             "  # keep their initial values",
+             "checkpoint = ckpt_doctor.open_checkpoint(CHECKPOINT)",
+             "variables = model.variables",
+             f"assert len(variables) == {count}, 'not the model ckpt-doctor diagnosed'",
+             "for i, key in SOURCE.items():"]
+    if any(m in positions for m in transforms):
+        lines.insert(5, f"TRANSPOSED = {_pylist(sorted(positions[m] for m in transforms if m in positions))}")
+        lines.append("    value = checkpoint[key].read()")
+        lines.append("    variables[i].assign(value.T if i in TRANSPOSED else value)")
+    else:
+        lines.append("    variables[i].assign(checkpoint[key].read())")
+    return Fix("TF2 / Keras", "\n".join(lines), missing)
+
+
+def torch_fix(alignment) -> Fix:
+    d = alignment.diagnosis
+    restored = sources(alignment)
+    renamed = {c: m for m, c in restored.items() if m != c}
+    used = set(restored.values())
+    unused = [k for k, info in d.checkpoint.items() if k not in used]
+    missing = [v.name for v in d.model.variables if v.name not in restored]
+    transposes = {p.model: p.transform for p in alignment.pairs if p.transform and p.model in restored}
+    load = {"torch": "state = torch.load(CHECKPOINT, map_location='cpu')",
+            "safetensors": "from safetensors.torch import load_file\nstate = load_file(CHECKPOINT)"}.get(
+        d.checkpoint.format, "import ckpt_doctor\nstate = {k: torch.from_numpy(t.read()) for k, t in "
+                             "ckpt_doctor.open_checkpoint(CHECKPOINT).items()}")
+    lines = ["# PyTorch: rename the checkpoint's keys, drop the ones the model has no place for, then load",
+             f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}", *load.splitlines(),
+             f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key",
+             f"UNUSED = {_pylist(unused)}",
+             "state = {KEY_MAP.get(k, k): v for k, v in state.items() if k not in UNUSED}"]
+    if transposes:
+        lines.append(f"TRANSFORMS = {_pydict(transposes)}")
+        lines.append("for key, op in TRANSFORMS.items():  # TF kernels are transposed / permuted weights")
+        lines.append("    state[key] = state[key].T.contiguous() if op == 'transpose' else "
+                     "state[key].permute(*map(int, op[8:-1].split(','))).contiguous()")
+    if missing:
+        lines.append(f"EXPECTED_MISSING = {_pylist(missing)}  # new in the model: keep their initial values")
+        lines.append("result = model.load_state_dict(state, strict=False)")
+        lines.append("assert sorted(result.missing_keys) == sorted(EXPECTED_MISSING) and not result.unexpected_keys")
+    else:
+        lines.append("model.load_state_dict(state, strict=True)")
+    return Fix("PyTorch", "\n".join(lines), [v for v in missing if _is_weight(d, v)])
+
+
+def _pydict(d: dict, indent: int = 0) -> str:
+    if not d:
+        return "{}"
+    pad = " " * indent
+    body = ",\n".join(f"{pad}    {k!r}: {v!r}" for k, v in d.items())
+    return "{\n" + body + f",\n{pad}}}"
+
+
+def _pylist(items: list) -> str:
+    if not items:
+        return "[]"
+    return "[\n" + "".join(f"    {x!r},\n" for x in items) + "]"
+

@@ -1,0 +1,75 @@
+"""The keys Keras weight files pair a model's variables by, computed from the live model.
+
+Legacy HDF5 (tf-keras, and Keras 3's legacy ``.h5`` path): layers that have weights, in ``model.layers`` order,
+are zipped with the file's layers that have weights; within a layer, ``trainable_weights + non_trainable_weights``
+by position (``keras-h5`` key ``<rank>/<i>``; ``by_name=True``: ``<layer name>/<i>``).
+Keras 3 ``.weights.h5`` / ``.keras``: Keras's own saving walk is run with a store that records which variable it
+would write at which path (``layers/dense/vars/0``), so the paths are Keras's by construction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .spec import _strip_output_suffix
+
+
+def variable_name(v) -> str:
+    return _strip_output_suffix(getattr(v, "path", None) or v.name)
+
+
+def is_keras_model(obj) -> bool:
+    return callable(getattr(obj, "load_weights", None)) and hasattr(obj, "layers")
+
+
+def keys(model) -> dict[str, dict[str, str]]:
+    """{variable name: {loader: key}} for a built Keras model (tf-keras or Keras 3)."""
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    rank = 0
+    for layer in model.layers:
+        weights = list(layer.trainable_weights) + list(layer.non_trainable_weights)
+        if not weights:
+            continue
+        for i, w in enumerate(weights):
+            out[variable_name(w)].setdefault("keras-h5", f"{rank}/{i}")
+            out[variable_name(w)].setdefault("keras-h5-by-name", f"{layer.name}/{i}")
+        rank += 1
+    for path, v in _keras3_paths(model).items():
+        out[variable_name(v)].setdefault("keras3", path)
+    return dict(out)
+
+
+def _keras3_paths(model) -> dict:
+    """{path: variable} as Keras 3's ``save_weights`` would write them; {} for tf-keras models."""
+    if not type(model).__module__.startswith("keras."):
+        return {}
+    try:
+        from keras.src.saving import saving_lib
+    except ImportError:
+        return {}
+    found: dict = {}
+
+    class Recorder(saving_lib.H5IOStore):  # _save_state accepts only its own store types
+        def __init__(self):
+            self.path = ""
+
+        def make(self, path, metadata=None):
+            self.path = path
+            return self
+
+        def __setitem__(self, key, value):
+            if hasattr(value, "assign"):  # a variable (quantised layers may store computed tensors)
+                found[f"{self.path}/vars/{key}" if self.path else f"vars/{key}"] = value
+
+        def close(self):
+            pass
+
+        def __bool__(self):
+            return True
+
+    try:
+        saving_lib._save_state(model, weights_store=Recorder(), assets_store=None, inner_path="",
+                               visited_saveables=set())
+    except Exception:  # Keras internals changed: no keras3 keys, the comparison says so
+        return {}
+    return found

@@ -1,0 +1,69 @@
+"""Restore semantics as data: one record per way of loading a checkpoint into a model.
+
+Each record says how the framework call pairs checkpoint values with model variables (``pairs_by``), what it
+does when a value is missing or has another shape, and whether a failure undoes everything (``atomic``). The
+comparison (match/compare.py) follows these records; the loader is inferred from the checkpoint's format and the
+model's kind, shown in the report header, chosen with ``--load-with`` and recorded in JSON specs.
+Facts checked against TF 2.21, Keras 3.15, tf-keras 2.21, PyTorch 2.13 (see docs/restore-semantics.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Loader:
+    name: str  # the --load-with value
+    call: str  # the framework call it models
+    pairs_by: str  # "name" | "object" | "keras-h5" | "keras-h5-by-name" | "keras3": the key both sides are matched on
+    on_missing: str  # what the call does when a model variable has no value
+    on_shape: str  # what the call does on a shape mismatch
+    atomic: bool = False  # a failure assigns nothing (else everything before or beside the failure is assigned)
+    casts_dtypes: bool = False  # values are converted to the variable's dtype on assignment
+    strict: bool = True  # a missing value makes the call raise
+
+
+LOADERS: dict[str, Loader] = {loader.name: loader for loader in (
+    Loader("saver", "tf.compat.v1.train.Saver(var_list).restore(sess, path)", "name",
+           "NotFoundError; nothing is assigned", "error (ref and eager variables)", atomic=True),
+    Loader("init_from_checkpoint", "tf.compat.v1.train.init_from_checkpoint(path, assignment_map)", "name",
+           "ValueError at the call; nothing is assigned", "ValueError at the call", atomic=True),
+    Loader("checkpoint", "tf.train.Checkpoint(...).restore(path) / tf-keras load_weights(prefix)", "object",
+           "silently keeps the initial value", "ValueError; values bound earlier stay", strict=False),
+    Loader("keras-h5", "model.load_weights('w.h5') / load_model('m.h5') (layers with weights, in order)",
+           "keras-h5", "layer or weight count mismatch: ValueError before anything is assigned",
+           "error while assigning; earlier layers are already set", casts_dtypes=True),
+    Loader("keras-h5-by-name", "model.load_weights('w.h5', by_name=True)", "keras-h5-by-name",
+           "a layer missing from the file is skipped silently", "ValueError before anything is assigned",
+           atomic=True, casts_dtypes=True, strict=False),
+    Loader("keras3", "Keras 3 model.load_weights('w.weights.h5') / keras.models.load_model('m.keras')", "keras3",
+           "that layer fails, the others load; one ValueError at the end",
+           "that variable fails (earlier ones of its layer are set), the others load; one ValueError at the end",
+           casts_dtypes=True),
+    Loader("torch", "model.load_state_dict(state, strict=True)", "name",
+           "RuntimeError after copying everything else", "RuntimeError after copying everything else",
+           casts_dtypes=True),
+    Loader("torch-nonstrict", "model.load_state_dict(state, strict=False)", "name",
+           "reported in missing_keys", "RuntimeError after copying everything else", casts_dtypes=True,
+           strict=False),
+    Loader("hf", "PreTrainedModel.from_pretrained(dir)", "name",
+           "initialised fresh, with a warning", "RuntimeError unless ignore_mismatched_sizes", casts_dtypes=True,
+           strict=False),
+)}
+
+_KERAS3_FORMATS = {"keras3-weights", "keras-zip"}
+
+
+def infer_loader(checkpoint_format: str, spec) -> Loader:
+    """The call a user of this model most likely makes to load a checkpoint of this format."""
+    if spec.loader:
+        return LOADERS[spec.loader]
+    if checkpoint_format == "keras-h5":
+        has_keys = any("keras-h5" in v.keys for v in spec.variables)
+        return LOADERS["keras-h5" if has_keys else "keras-h5-by-name"]
+    if checkpoint_format in _KERAS3_FORMATS:
+        return LOADERS["keras3"]
+    if checkpoint_format in ("torch", "safetensors", "numpy") or spec.framework in ("torch", "state_dict"):
+        return LOADERS["torch"]
+    return LOADERS["checkpoint" if spec.restore == "object" else "saver"]
