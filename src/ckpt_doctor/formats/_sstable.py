@@ -83,6 +83,16 @@ def _block(data: bytes, offset: int, size: int, limit: int, path, what: str) -> 
     if ctype == _SNAPPY:
         import cramjam
 
+        # The block starts with its uncompressed length, which the decompressor allocates: bound it by what Snappy
+        # can expand (a 2-byte copy op emits at most 64 bytes) before trusting it.
+        try:
+            declared, _ = varint(contents, 0)
+        except WireError:
+            declared = -1
+        if not 0 <= declared <= 32 * len(contents) + 64:
+            raise CorruptCheckpointError(f"{what}: Snappy block claims {declared} bytes from {len(contents)}",
+                                         path=path)
+
         try:
             return bytes(cramjam.snappy.decompress_raw(contents))
         except Exception as e:  # cramjam raises its own error type on bad input

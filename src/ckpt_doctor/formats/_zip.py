@@ -235,17 +235,19 @@ class Archive:
         offset = self.data_offset(m.name, tensor=tensor)
         d = zlib.decompressobj(-zlib.MAX_WBITS)
         out = bytearray()
+        whole = want == m.size
+        cap = m.size + 1 if whole else want  # a head is inflated only as far as it is wanted (streaming)
         try:
             with open(self.path, "rb") as f:
                 f.seek(offset)
                 remaining = m.compress_size
-                while remaining and (want == m.size or len(out) < want):
-                    buf = f.read(min(_CHUNK, remaining))
+                while remaining and (whole or len(out) < want):
+                    buf = f.read(min(_CHUNK if whole else 1 << 16, remaining))
                     if not buf:
                         raise CorruptCheckpointError("unexpected end of file", path=self.path, tensor=tensor)
                     remaining -= len(buf)
-                    while buf and len(out) <= m.size:
-                        out += d.decompress(buf, m.size + 1 - len(out))
+                    while buf and len(out) < cap:
+                        out += d.decompress(buf, cap - len(out))
                         buf = d.unconsumed_tail
                     if len(out) > m.size:
                         raise CorruptCheckpointError(f"zip bomb: member {m.name!r} inflates past its declared size "

@@ -126,7 +126,7 @@ class _Source:
         try:
             try:
                 f = h5py.File(fileobj if fileobj is not None else self.path, "r")
-            except (OSError, ValueError) as e:
+            except _H5_ERRORS as e:  # the file-object driver raises OverflowError for impossible offsets
                 raise CorruptCheckpointError(f"not a readable HDF5 file: {e}", path=self.display,
                                              tensor=tensor) from None
             with f:

@@ -35,6 +35,9 @@ _SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar", ".pkl")
 _MAX_PICKLE_BYTES = 4 << 30
 _COUNTER_KEYS = frozenset({"step", "epoch", "global_step", "iteration", "iterations", "num_batches_tracked"})
 _MAX_DEPTH = 200
+# A stride-0 view (``t.expand(...)``) repeats stored values; reading it copies them out. Copies much larger than the
+# stored bytes are refused, so a 4-byte storage cannot become a gigabyte.
+_MAX_EXPANSION, _MAX_EXPANDED_BYTES = 64, 16 << 20
 
 
 def sniff(path: str) -> bool:
@@ -289,6 +292,10 @@ def _to_array(buf: bytearray, t: TensorRef, big_endian: bool, path: str, name: s
     elif flat.size == math.prod(t.shape) and _is_contiguous(t.shape, t.stride):
         arr = flat.reshape(t.shape)
     else:  # a view: strided, offset, expanded (stride 0) or transposed
+        want = math.prod(t.shape) * dt.itemsize
+        if want > max(_MAX_EXPANSION * len(buf), _MAX_EXPANDED_BYTES):
+            raise UnsupportedError(f"an expanded view: {want} bytes of values from {len(buf)} stored bytes; refusing "
+                                   f"to materialise more than {_MAX_EXPANSION}x its storage", path=path, tensor=name)
         arr = np.lib.stride_tricks.as_strided(flat, shape=t.shape, strides=[s * dt.itemsize for s in t.stride],
                                               writeable=False).copy()
     if t.conj:
