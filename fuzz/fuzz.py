@@ -38,13 +38,21 @@ def save_finding(directory: str, harness: str, files: dict[str, bytes], target: 
     return case_dir
 
 
+def signature(outcome) -> str:
+    """What makes two findings the same: the kind, the exception type and the innermost frame."""
+    lines = outcome.detail.splitlines()
+    frames = [line.strip() for line in lines if line.strip().startswith("File ")]
+    return f"{outcome.kind}: {lines[0].split(':')[0] if lines else ''} at {frames[-1] if frames else '?'}"
+
+
 def run(names: list[str], seconds: float | None, cases: int | None, seed: int, findings_dir: str,
         quiet: bool = False) -> dict[str, dict]:
     results = {}
     for name in names:
         harness = HARNESSES[name]
         rng = random.Random(f"{seed}-{name}")
-        stats = {"executions": 0, "findings": 0, "outcomes": collections.Counter(), "seconds": 0.0, "saved": []}
+        stats = {"executions": 0, "findings": 0, "outcomes": collections.Counter(), "seconds": 0.0, "saved": [],
+                 "signatures": {}}
         start = time.monotonic()
         while True:
             if cases is not None and stats["executions"] >= cases:
@@ -57,17 +65,20 @@ def run(names: list[str], seconds: float | None, cases: int | None, seed: int, f
             stats["outcomes"][outcome.detail if outcome.kind in (engine.OK, engine.ERROR) else outcome.kind] += 1
             if outcome.finding:
                 stats["findings"] += 1
-                where = save_finding(findings_dir, name, files, target, outcome)
-                stats["saved"].append(where)
-                if not quiet:
-                    print(f"  FINDING [{name}] {outcome.kind}: {outcome.detail.splitlines()[0][:160]} -> {where}",
-                          flush=True)
+                sig = signature(outcome)
+                seen = stats["signatures"].setdefault(sig, 0)
+                stats["signatures"][sig] += 1
+                if seen < 3:  # a few examples of each distinct finding
+                    where = save_finding(findings_dir, name, files, target, outcome)
+                    stats["saved"].append(where)
+                    if not quiet and not seen:
+                        print(f"  FINDING [{name}] {sig} -> {where}", flush=True)
         stats["seconds"] = time.monotonic() - start
         results[name] = stats
         if not quiet:
             top = ", ".join(f"{k} {v}" for k, v in stats["outcomes"].most_common(6))
             print(f"{name:13s} {stats['executions']:6d} executions in {stats['seconds']:6.0f} s, "
-                  f"{stats['findings']} finding(s); outcomes: {top}", flush=True)
+                  f"{stats['findings']} finding(s) ({len(stats['signatures'])} distinct); outcomes: {top}", flush=True)
     return results
 
 

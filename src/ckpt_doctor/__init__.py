@@ -42,6 +42,7 @@ _EXPORTS = {
     "TensorNotFoundError": ".errors",
     "UnsupportedError": ".errors",
     "UnsafePickleError": ".errors",
+    "TruncatedError": ".errors",
 }
 __all__ = sorted(_EXPORTS)
 

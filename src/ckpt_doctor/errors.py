@@ -61,3 +61,7 @@ class TensorNotFoundError(CheckpointError, KeyError):
 class ModelError(CheckpointError):
     """The model side could not be obtained: a builder that raises or builds nothing, an invalid spec file,
     a framework extra that is not installed. A usage error (CLI exit code 2)."""
+
+
+class TruncatedError(CorruptCheckpointError):
+    """The file ends before the bytes its own header or index declares: an interrupted write or partial copy."""

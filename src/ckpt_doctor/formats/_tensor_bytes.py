@@ -6,7 +6,7 @@ import math
 import os
 
 from ..dtypes import to_numpy
-from ..errors import ChecksumError, CorruptCheckpointError, MissingShardError
+from ..errors import ChecksumError, CorruptCheckpointError, MissingShardError, TruncatedError
 from . import _crc
 from ._wire import WireError, varint
 
@@ -25,7 +25,7 @@ def read_range(path: str, offset: int, size: int, tensor: str):
     with f:
         end = os.fstat(f.fileno()).st_size
         if offset + size > end:
-            raise CorruptCheckpointError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
+            raise TruncatedError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
                                          f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
         import numpy as np
 

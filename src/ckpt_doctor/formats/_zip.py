@@ -17,7 +17,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from ..errors import CheckpointError, ChecksumError, CorruptCheckpointError, UnsupportedError
+from ..errors import CheckpointError, ChecksumError, CorruptCheckpointError, TruncatedError, UnsupportedError
 
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # local file header; end of central directory (empty archive)
 _LOCAL_HEADER = struct.Struct("<4s5H3I2H")  # signature, version, flags, method, time, date, crc, csize, size, n, m
@@ -67,7 +67,7 @@ def read_file_range(path: str, offset: int, length: int, *, tensor: str | None =
     with f:
         end = os.fstat(f.fileno()).st_size
         if offset < 0 or length < 0 or offset + length > end:
-            raise CorruptCheckpointError(f"needs bytes [{offset}, {offset + length}) but the file has only {end} "
+            raise (TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError)(f"needs bytes [{offset}, {offset + length}) but the file has only {end} "
                                          "bytes: truncated or corrupt", path=path, tensor=tensor)
         buf = bytearray(length)
         view = memoryview(buf)
@@ -133,7 +133,7 @@ class Archive:
         m = Member(name, info.compress_type, info.file_size, info.compress_size, info.header_offset, info.CRC,
                    bool(info.flag_bits & 0x1))
         if m.header_offset + _LOCAL_HEADER.size + m.compress_size > self.size:
-            raise CorruptCheckpointError(f"member {name!r} runs past the end of the archive ({self.size} bytes): "
+            raise TruncatedError(f"member {name!r} runs past the end of the archive ({self.size} bytes): "
                                          "truncated file", path=self.path)
         if m.stored and m.size != m.compress_size:
             raise CorruptCheckpointError(f"stored member {name!r} declares {m.size} bytes but occupies "
@@ -206,6 +206,29 @@ class Archive:
             raise ChecksumError(f"member {name!r} fails its CRC-32 check: the bytes on disk are damaged",
                                 path=self.path, tensor=tensor)
         return data
+
+    def check(self, name: str, *, tensor: str | None = None) -> None:
+        """Check the member's CRC-32 (stored members streamed; compressed ones inflated, within their limits)."""
+        m = self.member(name, tensor=tensor)
+        self._check_readable(m, tensor)
+        if not m.stored:
+            self.read(name, tensor=tensor)
+            return
+        start, crc, pos = self.data_offset(name, tensor=tensor), 0, 0
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(start)
+                while pos < m.size:
+                    chunk = f.read(min(_CHUNK, m.size - pos))
+                    if not chunk:
+                        raise TruncatedError(f"member {name!r} ends early", path=self.path, tensor=tensor)
+                    crc = zlib.crc32(chunk, crc)
+                    pos += len(chunk)
+        except OSError as e:
+            raise CheckpointError(f"cannot read: {e.strerror or e}", path=self.path, tensor=tensor) from None
+        if crc != m.crc:
+            raise ChecksumError(f"member {name!r} fails its CRC-32 check: the bytes on disk are damaged",
+                                path=self.path, tensor=tensor)
 
     def head(self, name: str, n: int, *, tensor: str | None = None) -> bytes:
         """The first ``n`` bytes of the member (fewer if it is shorter), inflating only what is needed."""

@@ -18,7 +18,7 @@ import json
 import os
 
 from ..catalog import Catalog, TensorInfo
-from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, TruncatedError, UnsupportedError
 from . import _zip
 
 FORMAT = "safetensors"
@@ -87,7 +87,7 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
                 raise CorruptCheckpointError(f"header claims {n} bytes, more than the {MAX_HEADER_BYTES} allowed",
                                              path=path)
             if 8 + n > size:
-                raise CorruptCheckpointError(f"header claims {n} bytes but the file has only {size}: truncated",
+                raise TruncatedError(f"header claims {n} bytes but the file has only {size}: truncated",
                                              path=path)
             raw = f.read(n)
     except OSError as e:
@@ -114,7 +114,7 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
         pos = end
     if pos != buffer_size:
         if pos > buffer_size:
-            raise CorruptCheckpointError(f"tensors need {pos} data bytes but the file has {buffer_size}: truncated",
+            raise TruncatedError(f"tensors need {pos} data bytes but the file has {buffer_size}: truncated",
                                          path=path, tensor=entries[-1][2])
         raise CorruptCheckpointError(f"{buffer_size - pos} bytes after the last tensor are not described by the header",
                                      path=path)

@@ -24,7 +24,7 @@ import math
 import os
 
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
-from ..errors import CheckpointError, CorruptCheckpointError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, TruncatedError, UnsupportedError
 from . import _unpickler, _zip
 from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
 
@@ -202,12 +202,13 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
             if ref is None:
                 raise CorruptCheckpointError(f"storage {key!r} is listed but no tensor uses it", path=path)
             if pos + 8 > size:
-                raise CorruptCheckpointError(f"file ends before storage {key!r}: truncated", path=path)
+                raise TruncatedError(f"file ends before storage {key!r}: truncated", path=path)
             f.seek(pos)
             count = int.from_bytes(f.read(8), "little", signed=True)
             nbytes = count * ITEMSIZE[ref.dtype]
             if count < 0 or pos + 8 + nbytes > size:
-                raise CorruptCheckpointError(f"storage {key!r} claims {count} elements ({nbytes} bytes) but the file "
+                raise (TruncatedError if count >= 0 else CorruptCheckpointError)(
+                    f"storage {key!r} claims {count} elements ({nbytes} bytes) but the file "
                                              f"ends {size - pos - 8} bytes later: truncated", path=path)
             offsets[key] = (pos + 8, nbytes)
             pos += 8 + nbytes
