@@ -504,7 +504,7 @@ def _big_npz() -> bytes:
     if not _BIG:
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:
-            z.writestr("big.npy", _npy("<f4", (1 << 25,), False, bytes(4 << 25)), compress_type=zipfile.ZIP_DEFLATED)
+            z.writestr("big.npy", _npy("<f4", (1 << 23,), False, bytes(4 << 23)), compress_type=zipfile.ZIP_DEFLATED)
         _BIG.append(buf.getvalue())
     return _BIG[0]
 
@@ -538,7 +538,7 @@ class Numpy(Harness):
         npy = _npy(descr, shape, fortran, body, version=rng.choice((1, 2, 3, 4)), header_text=header_text)
         if op < 4:
             return {"a.npy": npy}, "a.npy"
-        if op == 9 and rng.random() < 0.5:  # 128 MiB of zeros in 130 KB: listing must stream the header
+        if op == 9 and rng.random() < 0.5:  # 32 MiB of zeros in 33 KB: listing must stream the header
             return {"a.npz": _big_npz()}, "a.npz"
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w") as z:

@@ -247,6 +247,20 @@ def sstable(records: list[tuple[bytes, bytes]], *, per_block: int = 0, snappy: b
     return bytes(out) + handles + b"\x00" * (40 - len(handles)) + SST_MAGIC
 
 
+def sstable_raw_block(payload: bytes, ctype: int) -> bytes:
+    """A table whose only data block is ``payload`` as stored (any compression type), with a valid CRC."""
+    out = bytearray(payload + bytes([ctype]) + struct.pack("<I", _mask(google_crc32c.value(payload + bytes([ctype])))))
+    handle = varint(0) + varint(len(payload))
+    meta_off = len(out)
+    meta = _block([])
+    out += _trailer(meta, False)
+    index_off = len(out)
+    index_block = _block([(b"\xff", handle)])
+    out += _trailer(index_block, False)
+    handles = varint(meta_off) + varint(len(meta)) + varint(index_off) + varint(len(index_block))
+    return bytes(out) + handles + b"\x00" * (40 - len(handles)) + SST_MAGIC
+
+
 def records_mutation(rng: random.Random, records: list[tuple[bytes, bytes]], value_mutator) -> list:
     records = [list(r) for r in records]
     for _ in range(rng.choice((1, 1, 2, 3))):

@@ -102,9 +102,9 @@ class _TooLarge(CheckpointError):
 
 
 def _path_budget(nbytes: int) -> int:
-    # Characters of object paths built per byte of graph: real graphs are shallow, a chain of n nodes would need
-    # n^2/2 path characters from n node records.
-    return 64 * nbytes + (1 << 20)
+    # Characters of object paths built per byte of graph. A real graph spells every variable's path in its
+    # checkpoint keys, so its paths add up to less than its size; a chain of n nodes would need n^2/2 characters.
+    return 8 * nbytes + (1 << 20)
 
 
 def parse_object_graph(blob: bytes) -> list[ObjectNode]:
