@@ -123,7 +123,8 @@ def test_zip_crcs_are_checked_and_reported_per_tensor(tmp_path):
     assert report.ok and report.checksums and report.checked.startswith("CRC-32 of every zip member")
     data = bytearray(path.read_bytes())
     member = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("pt_zip/data/0")
-    start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+    n, extra = struct.unpack_from("<HH", data, member.header_offset + 26)  # the local header's own lengths
+    start = member.header_offset + 30 + n + extra
     data[start + 40] ^= 0x01  # inside the storage shared by fc.weight, tied and view
     path.write_bytes(bytes(data))
     report = verify(path)
