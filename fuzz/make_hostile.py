@@ -212,6 +212,16 @@ def _snappy_liar() -> bytes:
     return m.sstable_raw_block(m.varint(0xFFFFFFF0) + b"\x00" * 20, ctype=1)
 
 
+def regressions() -> dict[str, tuple[dict[str, bytes], str, str]]:
+    """Findings of fuzz runs, kept as found (fuzz/regressions/<name>/<the file>)."""
+    out = {}
+    root = os.path.join(HERE, "regressions")
+    for name in sorted(os.listdir(root)):
+        files = hz._tree(os.path.join(root, name))
+        out[name] = (files, sorted(files)[0], f"fuzz finding {name}")
+    return out
+
+
 def sampled(per_harness: int, seed: int = 7) -> dict[str, tuple[dict[str, bytes], str, str]]:
     """Harness cases, keeping a spread of outcomes (each error class, a few OKs) per harness."""
     out = {}
@@ -237,7 +247,7 @@ def sampled(per_harness: int, seed: int = 7) -> dict[str, tuple[dict[str, bytes]
 
 def main() -> int:
     engine.preload()
-    cases = {**handmade(), **sampled(per_harness=9)}
+    cases = {**handmade(), **regressions(), **sampled(per_harness=9)}
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
     manifest = {}
