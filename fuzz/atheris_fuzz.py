@@ -17,10 +17,10 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-import atheris  # noqa: E402
+import atheris
 
 with atheris.instrument_imports():
-    from ckpt_doctor import CheckpointError, open_checkpoint, verify  # noqa: E402
+    from ckpt_doctor import CheckpointError, open_checkpoint, verify
     from ckpt_doctor.formats import keras_h5, numpy_npz, safetensors, tf_bundle, tf_v1, torch_pickle  # noqa: F401
 
 SEEDS = os.path.join(HERE, "seeds")

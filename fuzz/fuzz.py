@@ -21,8 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-import engine  # noqa: E402
-from harnesses import HARNESSES  # noqa: E402
+import engine
+from harnesses import HARNESSES
 
 
 def save_finding(directory: str, harness: str, files: dict[str, bytes], target: str, outcome) -> str:

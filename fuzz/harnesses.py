@@ -34,9 +34,9 @@ def _tree(directory: str) -> dict[str, bytes]:
 
 
 def _records(data: bytes) -> list[tuple[bytes, bytes]]:
-    from ckpt_doctor.formats import _sstable  # only to split a valid seed into its records
-
     import tempfile
+
+    from ckpt_doctor.formats import _sstable  # only to split a valid seed into its records
 
     with tempfile.NamedTemporaryFile(suffix=".index") as f:
         f.write(data)

@@ -22,9 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-import engine  # noqa: E402
-import harnesses as hz  # noqa: E402
-import mutate as m  # noqa: E402
+import engine
+import harnesses as hz
+import mutate as m
 
 OUT = os.path.join(HERE, "..", "tests", "data", "hostile")
 MAX_CASE_BYTES = 256 << 10
@@ -170,8 +170,8 @@ def handmade() -> dict[str, tuple[dict[str, bytes], str, str]]:
     # safetensors.
     for i, header in enumerate((
             '{"w": {"dtype": "F32", "shape": [' + "9" * 5000 + '], "data_offsets": [0, 4]}}',
-            '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], '
-            '"data_offsets": [0, 4]}}',
+            ('{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], '
+             '"data_offsets": [0, 4]}}'),
             '{"w": {"dtype": "F32", "shape": ' + "[" * 100000 + "]" * 100000 + ', "data_offsets": [0, 4]}}',
             '{"w": {"dtype": "F32", "shape": [' + ",".join(["1"] * 65) + '], "data_offsets": [0, 4]}}',
             '{"w": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 4]}}',
@@ -218,7 +218,7 @@ def regressions() -> dict[str, tuple[dict[str, bytes], str, str]]:
     root = os.path.join(HERE, "regressions")
     for name in sorted(os.listdir(root)):
         files = hz._tree(os.path.join(root, name))
-        out[name] = (files, sorted(files)[0], f"fuzz finding {name}")
+        out[name] = (files, min(files), f"fuzz finding {name}")
     return out
 
 

@@ -4,7 +4,6 @@ contract violation; `verify` claims only the checks it made, and a content manif
 
 import io
 import json
-import os
 import struct
 import sys
 import zipfile
@@ -19,9 +18,10 @@ from ckpt_doctor.cli import main
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "fuzz"))
 
-import engine  # noqa: E402
-import fuzz  # noqa: E402
-import mutate  # noqa: E402
+import engine
+import mutate
+
+import fuzz
 
 HOSTILE = Path(__file__).parent / "data" / "hostile"
 EXPECTED = json.loads((HOSTILE / "expected.json").read_text())
@@ -165,7 +165,7 @@ def test_tf_verify_names_its_checksums(capsys):
 # --- the CLI ----------------------------------------------------------------------------------------------------
 
 def test_internal_errors_are_one_line(monkeypatch, capsys, tmp_path):
-    import ckpt_doctor.cli as cli
+    from ckpt_doctor import cli
 
     def broken(args):
         raise TypeError("a bug")

@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
-    except Exception as e:  # noqa: BLE001 - a bug, not the user's input: one line, traceback on request
+    except Exception as e:  # a bug, not the user's input: one line, the traceback on request
         if os.environ.get("CKPT_DOCTOR_DEBUG") == "1":
             raise
         print(f"Error: internal error ({type(e).__name__}: {str(e)[:300]}); please report it. Set "

@@ -383,10 +383,10 @@ def _opcode_steps() -> tuple[list[int], dict[int, int]]:
     return steps, prefixed
 
 
-_PUT, _BINPUT, _LONG_BINPUT, _MEMOIZE, _STOP, _LONG4, _GLOBAL = (ord("p"), ord("q"), ord("r"), 0x94, ord("."),
-                                                                 0x8B, ord("c"))
+_PUT, _BINPUT, _LONG_BINPUT, _MEMOIZE, _STOP, _LONG4 = ord("p"), ord("q"), ord("r"), 0x94, ord("."), 0x8B
 _STEPS, _PREFIXED = _opcode_steps()
-_LINE_OPCODES = frozenset(b"cpgIFLSVaP") | frozenset((ord("i"),))  # text-protocol opcodes: arguments end in \n
+_LINE_OPCODES = frozenset(b"cpgIFLSVPi")  # text-protocol opcodes: arguments end in \n
+_TWO_LINES = frozenset(b"ci")  # GLOBAL and INST: module and name, a line each
 _SCAN_CHUNK = 1 << 20
 
 
@@ -434,7 +434,7 @@ def _check_memo(file: Any) -> None:
                 pos += 1 + n + length
             elif op in _LINE_OPCODES:
                 end = buf.find(b"\n", pos + 1, limit)
-                if end > 0 and op == _GLOBAL:  # module and name, a line each
+                if end > 0 and op in _TWO_LINES:
                     end = buf.find(b"\n", end + 1, limit)
                 if end < 0:
                     if pos == 0:  # a line longer than the chunk: read a larger one

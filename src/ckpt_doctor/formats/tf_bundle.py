@@ -98,9 +98,10 @@ def _read(prefix: str, index: str) -> Catalog:
                                    partitions=len(entry.slices), _reader=reader)
     notes, objects = _tf_names.annotate(tensors, OBJECT_GRAPH_KEY)
     if beyond:
-        notes += (f"{len(beyond)} entr{'y claims' if len(beyond) == 1 else 'ies claim'} more bytes than the data "
-                  f"shards hold (truncated data file or corrupt index); the sizes listed for them are the index's "
-                  f"claim, not data: {', '.join(beyond[:5])}{' ...' if len(beyond) > 5 else ''}",)
+        shown = ", ".join(beyond[:5]) + (" ..." if len(beyond) > 5 else "")
+        notes += ((f"{len(beyond)} entr{'y claims' if len(beyond) == 1 else 'ies claim'} more bytes than the data "
+                   f"shards hold (truncated data file or corrupt index); the sizes listed for them are the index's "
+                   f"claim, not data: {shown}"),)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
 

@@ -60,9 +60,9 @@ def read(paths: list[str] | str, display_path: str | None = None) -> Catalog:
                                    _reader=_reader(name, dtype, shape, parts))
     notes, objects = _tf_names.annotate(tensors, "_CHECKPOINTABLE_OBJECT_GRAPH")
     if beyond:
-        notes += (f"{len(beyond)} tensor(s) declare more values than their records hold (corrupt metadata); the "
-                  f"sizes listed for them are the metadata's claim, not data: {', '.join(beyond[:5])}"
-                  f"{' ...' if len(beyond) > 5 else ''}",)
+        shown = ", ".join(beyond[:5]) + (" ..." if len(beyond) > 5 else "")
+        notes += ((f"{len(beyond)} tensor(s) declare more values than their records hold (corrupt metadata); the "
+                   f"sizes listed for them are the metadata's claim, not data: {shown}"),)
     return Catalog(display_path or paths[0], FORMAT, tensors, files=tuple(paths), notes=notes, objects=objects)
 
 
@@ -147,7 +147,7 @@ def _assemble(name: str, dtype: str, shape: tuple[int, ...], parts: list):
                                          tensor=name)
         region = tuple(slice(s, None if n == -1 else s + n) for s, n in extents) if extents else ()
         sub = tuple(dim - s if n == -1 else n for (s, n), dim in zip(extents, shape)) if extents else shape
-        if any(s < 0 or (n != -1 and s + n > dim) for (s, n), dim in zip(extents, shape)):
+        if any(s < 0 or s > dim or (n != -1 and (n < 0 or s + n > dim)) for (s, n), dim in zip(extents, shape)):
             raise CorruptCheckpointError(f"slice {list(extents)} lies outside shape {list(shape)}", path=part_path,
                                          tensor=name)
         regions.append((region, sub, data, part_path))
