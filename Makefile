@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test check bench clean
+.PHONY: demo test check bench clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ test: check
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
+
+# Fuzz every reader for SECONDS each (cases in child processes with a 2 GiB address-space limit and a 10 s
+# timeout); prints executions and findings per harness, saves findings under fuzz/findings/.
+SECONDS ?= 60
+fuzz: $(VENV)/.dev
+	nice -n 10 $(BIN)/python fuzz/fuzz.py --seconds $(SECONDS)
 
 clean:
 	rm -rf $(VENV) bench/.cache .pytest_cache

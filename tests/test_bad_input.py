@@ -76,8 +76,10 @@ def test_missing_shard_is_reported_not_fatal_for_listing(keras_copy):
     assert (e.value.path, e.value.tensor) == (str(shard), KERNEL)
     report = ckpt_doctor.verify(keras_copy)
     assert not report.ok
-    assert any(p.file == str(shard) and p.error == "MissingShardError" for p in report.problems)
-    assert {p.tensor for p in report.problems if p.tensor} >= {KERNEL}
+    # One line per missing shard (not one per tensor), naming the tensors it takes with it.
+    [problem] = [p for p in report.problems if p.error == "MissingShardError"]
+    assert problem.file == str(shard) and problem.kind == "missing shard" and KERNEL in problem.tensors
+    assert KERNEL not in report.intact and len(report.intact) == report.tensors_checked > 0
 
 
 def test_entry_past_end_of_shard(keras_copy):

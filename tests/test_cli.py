@@ -149,7 +149,7 @@ def test_internal_errors_are_one_line(capsys, monkeypatch):
     monkeypatch.setattr(cli, "_demo", boom)
     monkeypatch.delenv("CKPT_DOCTOR_DEBUG", raising=False)
     code, out, err = run(capsys, "demo")
-    assert code == 1 and err.strip().splitlines() == [err.strip()] and "ZeroDivisionError: oops" in err
+    assert code == 3 and err.strip().splitlines() == [err.strip()] and "ZeroDivisionError: oops" in err
     monkeypatch.setenv("CKPT_DOCTOR_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         cli.main(["demo"])

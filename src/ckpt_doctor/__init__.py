@@ -69,6 +69,7 @@ _EXPORTS = {
     "check_restored": ".restore.check",
     "RestoreCheck": ".restore.check",
     "guard": ".restore.guard",
+    "TruncatedError": ".errors",
 }
 __all__ = sorted(_EXPORTS)
 

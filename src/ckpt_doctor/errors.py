@@ -83,3 +83,7 @@ class RestoreError(CheckpointError):
 
     def __str__(self) -> str:  # the report names the checkpoint in its own lines
         return self.message
+
+
+class TruncatedError(CorruptCheckpointError):
+    """The file ends before the bytes its own header or index declares: an interrupted write or partial copy."""

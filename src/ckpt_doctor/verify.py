@@ -1,15 +1,33 @@
-"""Read every byte of a checkpoint and check every checksum, one tensor at a time (streaming)."""
+"""Read every tensor of a checkpoint, check what the format lets us check, and say exactly what that was.
+
+TF bundles and V1 tables protect every block and tensor with a CRC32C, zip containers (PyTorch, ``.npz``,
+``.keras``) every member with a CRC-32: those are checked. safetensors, ``.npy``, legacy ``.pt`` and HDF5 store no
+checksum of their values: ``verify`` reads them in full and checks their structure, and says so. A content
+manifest (``manifest=True``: sha256 of every tensor, with dtype and shape) proves a later copy identical with
+``against=``, for every format.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ._parallel import ordered_map
 from .catalog import Catalog
-from .errors import CheckpointError
+from .errors import CheckpointError, ChecksumError, MissingShardError, TruncatedError, UnsupportedError
 from .formats import open_checkpoint
+
+MANIFEST_VERSION = 1
+NO_CHECKSUMS = "structure checked, values read; this format stores no checksums"
+
+# What the problem is, for a reader of the report (most specific first).
+TRUNCATED, MISSING_SHARD, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS = (
+    "truncated file", "missing shard", "bad index block", "bad tensor checksum", "unsupported", "corrupt",
+    "differs from manifest")
 
 
 @dataclass
@@ -18,6 +36,8 @@ class Problem:
     file: str | None
     error: str  # exception class name, e.g. "ChecksumError"
     message: str
+    kind: str = CORRUPT  # one of the kinds above
+    tensors: list[str] = field(default_factory=list)  # a missing shard: every tensor it holds
 
 
 @dataclass
@@ -27,52 +47,224 @@ class VerifyReport:
     tensors_checked: int = 0
     bytes_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
+    checked: str = ""  # what was checked, in a sentence: checksums, or only structure and values
+    checksums: bool = False  # whether the format's own checksums were verified
+    intact: list[str] = field(default_factory=list)  # tensors read (and checked) without a problem
+    manifest: dict[str, dict] | None = None  # name -> {"dtype", "shape", "sha256"} when asked for
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_json(self) -> dict:
-        return {"path": self.path, "format": self.format, "ok": self.ok, "tensors_checked": self.tensors_checked,
-                "bytes_checked": self.bytes_checked, "problems": [vars(p) for p in self.problems]}
+        out = {"path": self.path, "format": self.format, "ok": self.ok, "checked": self.checked,
+               "checksums": self.checksums, "tensors_checked": self.tensors_checked,
+               "bytes_checked": self.bytes_checked, "problems": [vars(p) for p in self.problems],
+               "intact": self.intact}
+        return out
+
+    def manifest_json(self) -> dict:
+        """The content manifest (``verify(..., manifest=True)``) as a document for ``against=``."""
+        if self.manifest is None:
+            raise ValueError("this report was made without manifest=True")
+        return {"ckpt_doctor_manifest": MANIFEST_VERSION, "path": self.path, "format": self.format,
+                "tensors": self.manifest}
 
 
-def verify(checkpoint: str | os.PathLike | Catalog,
-           progress: Callable[[str, int], None] | None = None, *, jobs: int = 1) -> VerifyReport:
-    """Read and checksum every tensor; collect every problem instead of stopping at the first.
+def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int], None] | None = None, *,
+           manifest: bool = False, against: str | os.PathLike | dict | None = None, jobs: int = 1) -> VerifyReport:
+    """Read every tensor, check every checksum the format has, collect every problem instead of stopping.
 
-    ``jobs`` tensors are read at a time, in threads. Peak memory is about the ``jobs`` largest tensors: each
-    value is dropped as soon as it has been checked.
+    Args:
+        checkpoint: a path (anything ``open_checkpoint`` accepts) or an opened ``Catalog``.
+        progress: called with (tensor name, bytes) as each tensor's check completes.
+        manifest: also compute the sha256 of every tensor's values (``report.manifest``; save
+            ``report.manifest_json()`` to compare a later copy).
+        against: a manifest (path or loaded document): every tensor must be present with the same dtype, shape
+            and sha256, and no other tensor may appear.
+        jobs: tensors checked at a time, in threads.
+
+    ``report.checked`` says what was verified: for formats without checksums, only that the structure is sound
+    and every value could be read. Peak memory is about the ``jobs`` largest tensors: each value is dropped as
+    soon as it has been checked (TF bundles without a manifest stream through a small buffer instead).
     """
+    expected = _load_manifest(against) if against is not None else None
     try:
         catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     except CheckpointError as e:
-        report = VerifyReport(os.fspath(checkpoint), None)
+        report = VerifyReport(os.fspath(checkpoint), None, checked="the checkpoint could not be opened")
         report.problems.append(_problem(e))
         return report
-    report = VerifyReport(catalog.path, catalog.format)
-    for missing in catalog.missing_files:
-        report.problems.append(Problem(None, missing, "MissingShardError", "data shard is missing"))
-    for (name, info), error in zip(catalog.items(), ordered_map(_check, catalog.values(), jobs)):
+    checked, checksums = _what_is_checked(catalog)
+    report = VerifyReport(catalog.path, catalog.format, checked=checked, checksums=checksums,
+                          manifest={} if manifest or expected is not None else None)
+    lost: dict[str, list[str]] = {f: [] for f in catalog.missing_files}
+    digests = report.manifest is not None
+    for (name, info), (error, digest) in zip(catalog.items(),
+                                             ordered_map(lambda t: _check(t, digests), catalog.values(), jobs)):
         if progress:
             progress(name, info.nbytes)
+        if isinstance(error, MissingShardError):
+            lost.setdefault(error.path or "", []).append(name)
+            continue
         if error is not None:
             if error.tensor is None:
                 error.tensor = name
             report.problems.append(_problem(error))
             continue
+        if digest is not None and report.manifest is not None:
+            report.manifest[name] = {"dtype": info.dtype, "shape": list(info.shape), "sha256": digest}
         report.tensors_checked += 1
         report.bytes_checked += info.nbytes
+        report.intact.append(name)
+    for shard, names in lost.items():  # one line per shard, not one per tensor
+        shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+        report.problems.append(Problem(None, shard, "MissingShardError",
+                                       f"data shard is missing: {len(names)} tensor(s) cannot be read"
+                                       + (f" ({shown})" if names else ""), MISSING_SHARD, names))
+    if checksums:
+        _check_zip_members(catalog, report)
+    if expected is not None:
+        _compare(report, expected)
     return report
 
 
-def _check(info) -> CheckpointError | None:
+def _check(info, digest: bool) -> tuple[CheckpointError | None, str | None]:
+    """Check one tensor (run in a worker thread): its error, or the sha256 of its values when asked."""
     try:
-        info.check()
+        if not digest:
+            info.check()
+            return None, None
+        return None, _digest(info.read())
     except CheckpointError as e:
-        return e
-    return None
+        return e, None
+
+
+def _what_is_checked(catalog: Catalog) -> tuple[str, bool]:
+    if catalog.format == "tf-v2":
+        return "CRC32C of every index block and every tensor checked", True
+    if catalog.format == "tf-v1":
+        return "CRC32C of every table block (they hold the values) checked", True
+    if _zip_path(catalog):
+        return "CRC-32 of every zip member checked, values read", True
+    return NO_CHECKSUMS, False
+
+
+def _zip_path(catalog: Catalog) -> str | None:
+    from .formats import _zip
+
+    path = catalog.files[0] if catalog.files else catalog.path
+    return path if os.path.isfile(path) and _zip.is_zip(path) else None
+
+
+def _check_zip_members(catalog: Catalog, report: VerifyReport) -> None:
+    """Every member's CRC-32, also of members only partly read for the tensors (views) or not read at all."""
+    from .formats import _zip
+
+    path = _zip_path(catalog)
+    if path is None:
+        return
+    by_member: dict[str, list[str]] = {}
+    for name, info in catalog.items():
+        by_member.setdefault(info.location, []).append(name)
+    try:
+        archive = _zip.open_archive(path)
+        for member in archive.names():
+            try:
+                archive.check(member)
+            except CheckpointError as e:
+                names = by_member.get(member, [])
+                unreported = [n for n in names if n in report.intact]  # e.g. views, which read only part
+                if names and not unreported:
+                    continue  # reading the tensors already reported it
+                report.intact = [n for n in report.intact if n not in unreported]
+                problem = _problem(e)
+                problem.tensor = unreported[0] if len(unreported) == 1 else None
+                problem.tensors = unreported
+                if isinstance(e, ChecksumError):
+                    problem.kind = BAD_CHECKSUM
+                if len(unreported) > 1:
+                    problem.message += f" (tensors {', '.join(unreported[:5])}{' ...' if len(unreported) > 5 else ''})"
+                report.problems.append(problem)
+    except CheckpointError as e:
+        report.problems.append(_problem(e))
 
 
 def _problem(e: CheckpointError) -> Problem:
-    return Problem(e.tensor, e.path, type(e).__name__, e.message)
+    if isinstance(e, MissingShardError):
+        kind = MISSING_SHARD
+    elif isinstance(e, TruncatedError):
+        kind = TRUNCATED
+    elif isinstance(e, ChecksumError):
+        kind = BAD_CHECKSUM if e.tensor is not None else BAD_INDEX
+    elif isinstance(e, UnsupportedError):
+        kind = UNSUPPORTED
+    else:
+        kind = CORRUPT
+    return Problem(e.tensor, e.path, type(e).__name__, e.message, kind)
+
+
+# --- content manifests --------------------------------------------------------------------------------------
+
+def _digest(value) -> str:
+    """sha256 of a tensor's values: little-endian element bytes in C order; strings as (uint64 length, bytes)."""
+    import numpy as np
+
+    h = hashlib.sha256()
+    if value.dtype == object:
+        for item in value.reshape(-1):
+            raw = bytes(item)
+            h.update(len(raw).to_bytes(8, "little"))
+            h.update(raw)
+        return h.hexdigest()
+    arr = np.ascontiguousarray(value).reshape(-1)
+    if arr.dtype.itemsize > 1 and (arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and
+                                                                   sys.byteorder == "big")):
+        arr = arr.byteswap()
+    h.update(arr.view(np.uint8).data)
+    return h.hexdigest()
+
+
+def _load_manifest(against) -> dict:
+    if isinstance(against, dict):
+        doc = against
+    else:
+        path = os.fspath(against)
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            raise CheckpointError(f"cannot read the manifest: {e}", path=path) from None
+    if not isinstance(doc, dict) or doc.get("ckpt_doctor_manifest") != MANIFEST_VERSION \
+            or not isinstance(doc.get("tensors"), dict):
+        raise CheckpointError("not a ckpt-doctor manifest (write one with verify --manifest)",
+                              path=None if isinstance(against, dict) else os.fspath(against))
+    return doc
+
+
+def _compare(report: VerifyReport, expected: dict) -> None:
+    want: dict[str, dict] = expected["tensors"]
+    have = report.manifest or {}
+    unreadable = {p.tensor for p in report.problems} | {n for p in report.problems for n in p.tensors}
+    differs = set()
+    for name, entry in want.items():
+        if name in unreadable:
+            continue  # already reported
+        got = have.get(name)
+        if got is None:
+            message = "listed in the manifest but not in this checkpoint"
+        elif [got["dtype"], got["shape"]] != [entry.get("dtype"), entry.get("shape")]:
+            message = f"is {got['dtype']}{got['shape']}, the manifest says {entry.get('dtype')}{entry.get('shape')}"
+        elif got["sha256"] != entry.get("sha256"):
+            message = f"values differ from the manifest (sha256 {got['sha256'][:16]}..., expected " \
+                      f"{str(entry.get('sha256'))[:16]}...)"
+        else:
+            continue
+        differs.add(name)
+        report.problems.append(Problem(name, None, "ContentMismatch", message, DIFFERS))
+    for name in have:
+        if name not in want:
+            differs.add(name)
+            report.problems.append(Problem(name, None, "ContentMismatch", "not in the manifest", DIFFERS))
+    report.intact = [n for n in report.intact if n not in differs]
+    report.checked += f"; every tensor compared with the manifest of {expected.get('path', '?')} (sha256)"

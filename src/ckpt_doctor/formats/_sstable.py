@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import struct
 
-from ..errors import ChecksumError, CorruptCheckpointError
+from ..errors import ChecksumError, CorruptCheckpointError, TruncatedError
 from . import _crc, _io
 from ._wire import WireError, varint
 
@@ -44,7 +44,7 @@ def read_table(path: str | os.PathLike) -> list[tuple[bytes, bytes]]:
 
 def _entries(data: bytes, path):
     if len(data) < FOOTER_SIZE:
-        raise CorruptCheckpointError(f"file is {len(data)} bytes, too short for an SSTable footer "
+        raise TruncatedError(f"file is {len(data)} bytes, too short for an SSTable footer "
                                      f"({FOOTER_SIZE} bytes): truncated or not a checkpoint index", path=path)
     if data[-8:] != MAGIC:
         raise CorruptCheckpointError(f"bad SSTable magic {data[-8:].hex()} (expected {MAGIC.hex()}): "
@@ -69,7 +69,7 @@ def _entries(data: bytes, path):
 
 def _block(data: bytes, offset: int, size: int, limit: int, path, what: str) -> bytes:
     if offset + size + _TRAILER > limit:
-        raise CorruptCheckpointError(f"{what} [{offset}, {offset + size}) runs past the end of the table "
+        raise TruncatedError(f"{what} [{offset}, {offset + size}) runs past the end of the table "
                                      f"({limit} bytes before the footer): file truncated", path=path)
     contents = data[offset:offset + size]
     ctype = data[offset + size]
@@ -82,6 +82,16 @@ def _block(data: bytes, offset: int, size: int, limit: int, path, what: str) -> 
         return contents
     if ctype == _SNAPPY:
         import cramjam
+
+        # The block starts with its uncompressed length, which the decompressor allocates: bound it by what Snappy
+        # can expand (a 2-byte copy op emits at most 64 bytes) before trusting it.
+        try:
+            declared, _ = varint(contents, 0)
+        except WireError:
+            declared = -1
+        if not 0 <= declared <= 32 * len(contents) + 64:
+            raise CorruptCheckpointError(f"{what}: Snappy block claims {declared} bytes from {len(contents)}",
+                                         path=path)
 
         try:
             return bytes(cramjam.snappy.decompress_raw(contents))

@@ -6,7 +6,7 @@ import math
 import os
 
 from ..dtypes import to_numpy
-from ..errors import ChecksumError, CorruptCheckpointError, MissingShardError
+from ..errors import ChecksumError, CorruptCheckpointError, MissingShardError, TruncatedError
 from . import _crc, _io
 from ._fastcrc import crc32c_buffer, crc32c_bytes
 from ._wire import WireError, varint
@@ -70,7 +70,7 @@ def check_range(path: str, offset: int, size: int, stored_masked: int, tensor: s
     with f:
         end = os.fstat(f.fileno()).st_size
         if offset + size > end:
-            raise CorruptCheckpointError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
+            raise TruncatedError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
                                          f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
         import numpy as np
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..catalog import COUNTER, OBJECT_GRAPH, OPTIMIZER, SLOT, TensorInfo
 from ..errors import CheckpointError
-from ._wire import WireError, fields, to_int32
+from ._wire import BYTES, VARINT, WireError, message, to_int32
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 OPTIMIZER_SLOT = "/.OPTIMIZER_SLOT/"
@@ -49,11 +49,18 @@ def annotate(tensors: dict[str, TensorInfo], graph_key: str, graph_bytes=None
         return (), ()
     graph.kind = OBJECT_GRAPH
     try:
-        raw = graph_bytes() if graph_bytes is not None else bytes(graph.read().reshape(-1)[0])
+        if graph_bytes is not None:
+            raw = graph_bytes()
+        else:
+            value = graph.read()
+            if value.dtype != object or value.size != 1:
+                raise ValueError(f"the object graph entry is {value.dtype} of shape {list(value.shape)}, "
+                                 "not one string")
+            raw = bytes(value.reshape(-1)[0])
         nodes = parse_object_graph(raw)
-    except (CheckpointError, WireError, IndexError, ValueError) as e:
+        _annotate_tf2(tensors, nodes)  # raises before changing anything when the paths would be too many
+    except (CheckpointError, WireError, ValueError) as e:
         return (f"could not decode the TF2 object graph ({e}); entries are shown by key only",), ()
-    _annotate_tf2(tensors, nodes)
     return (), tuple(nodes)
 
 
@@ -90,26 +97,41 @@ def _escape(local_name: str) -> str:
     return local_name.replace(".", "..").replace("/", ".S")
 
 
+_GRAPH = {1: BYTES}  # TrackableObjectGraph: nodes
+_OBJECT = {1: BYTES, 2: BYTES, 3: BYTES}  # TrackableObject: children, attributes, slot_variables
+_REFERENCE = {1: VARINT, 2: BYTES}  # ObjectReference: node_id, local_name
+_TENSOR = {1: BYTES, 2: BYTES, 3: BYTES}  # SerializedTensor: name, full_name, checkpoint_key
+_SLOT = {1: VARINT, 2: BYTES, 3: VARINT}  # SlotVariableReference: variable node, slot name, slot node
+
+
+class _TooLarge(CheckpointError):
+    """Object paths would grow faster than the graph that spells them (a long chain): not annotated."""
+
+
+def _path_budget(nbytes: int) -> int:
+    # Characters of object paths built per byte of graph. A real graph spells every variable's path in its
+    # checkpoint keys, so its paths add up to less than its size; a chain of n nodes would need n^2/2 characters.
+    return 8 * nbytes + (1 << 20)
+
+
 def parse_object_graph(blob: bytes) -> list[ObjectNode]:
     """Decode a serialized TrackableObjectGraph and give every node its breadth-first path."""
     nodes = []
-    for number, _, node in fields(blob):
-        if number != 1:
-            continue
+    for _, node in message(blob, _GRAPH):
         obj = ObjectNode(id=len(nodes), path="")
-        for n, _, v in fields(node):
+        for n, v in message(node, _OBJECT):
             if n == 1:
-                ref = dict((k, x) for k, _, x in fields(v))
-                obj.children.append((ref.get(2, b"").decode("utf-8", "surrogateescape"), to_int32(ref.get(1, 0))))
+                ref = dict(message(v, _REFERENCE))
+                obj.children.append((_text(ref.get(2, b"")), to_int32(ref.get(1, 0))))
             elif n == 2:
-                attr = dict((k, x) for k, _, x in fields(v))
-                obj.attributes.append(tuple(attr.get(k, b"").decode("utf-8", "surrogateescape") for k in (1, 2, 3)))
-            elif n == 3:
-                ref = dict((k, x) for k, _, x in fields(v))
-                obj.slots.append((to_int32(ref.get(1, 0)), ref.get(2, b"").decode("utf-8", "surrogateescape"),
-                                  to_int32(ref.get(3, 0))))
+                attr = dict(message(v, _TENSOR))
+                obj.attributes.append(tuple(_text(attr.get(k, b"")) for k in (1, 2, 3)))
+            else:
+                ref = dict(message(v, _SLOT))
+                obj.slots.append((to_int32(ref.get(1, 0)), _text(ref.get(2, b"")), to_int32(ref.get(3, 0))))
         nodes.append(obj)
     seen, queue = {0}, [0]
+    budget = _path_budget(len(blob))
     for node_id in queue:  # breadth-first, first path wins, cycles allowed
         if node_id >= len(nodes):
             raise ValueError(f"object graph references node {node_id} of {len(nodes)}")
@@ -118,8 +140,15 @@ def parse_object_graph(blob: bytes) -> list[ObjectNode]:
                 seen.add(child)
                 parent = nodes[node_id].path
                 nodes[child].path = f"{parent}/{_escape(local)}" if parent else _escape(local)
+                budget -= len(nodes[child].path)
+                if budget < 0:
+                    raise _TooLarge("object graph paths grow faster than the graph (a long chain of objects)")
                 queue.append(child)
     return nodes
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
 
 
 _MAX_PATHS = 8  # object paths remembered per node: enough for Keras' aliases, bounded for cyclic graphs
@@ -139,6 +168,7 @@ def _all_paths(nodes: list[ObjectNode], avoid: set[int]) -> dict[int, list[str]]
     """Up to _MAX_PATHS shortest paths from the root to each node, never passing through ``avoid``."""
     paths: dict[int, list[str]] = {0: [""]}
     queue = [(0, "")]
+    budget = _MAX_PATHS * _path_budget(sum(len(local) + 4 for n in nodes for local, _ in n.children))
     for node_id, path in queue:
         for local, child in nodes[node_id].children:
             if child in avoid or not 0 <= child < len(nodes) or child == 0:
@@ -146,6 +176,9 @@ def _all_paths(nodes: list[ObjectNode], avoid: set[int]) -> dict[int, list[str]]
             known = paths.setdefault(child, [])
             if len(known) < _MAX_PATHS:
                 child_path = f"{path}/{_escape(local)}" if path else _escape(local)
+                budget -= len(child_path)
+                if budget < 0:
+                    raise _TooLarge("object graph paths grow faster than the graph (a long chain of objects)")
                 known.append(child_path)
                 queue.append((child, child_path))
     return paths
@@ -172,7 +205,7 @@ def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> No
             if node.id in slot_nodes:
                 variable, slot_name = slot_nodes[node.id]
                 original = next((k for n, _, k in nodes[variable].attributes if n == name), None) \
-                    if variable < len(nodes) else None
+                    if 0 <= variable < len(nodes) else None
                 info.kind, info.slot_of, info.slot_name = SLOT, original, slot_name
             elif OPTIMIZER_SLOT in key:
                 info.kind, info.slot_name = SLOT, key.split(OPTIMIZER_SLOT, 1)[1].split(ATTRIBUTES)[0].rsplit("/", 1)[-1]

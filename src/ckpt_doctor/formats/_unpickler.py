@@ -347,6 +347,7 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
     try:
         if copyreg._inverted_registry:  # type: ignore[attr-defined]
             _refuse_extensions(file)
+        _check_memo(file)
         return _RestrictedUnpickler(file, persistent_load).load()
     except CheckpointError as e:
         if e.path is None:
@@ -355,6 +356,101 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             struct.error, OverflowError, RecursionError, MemoryError, UnicodeDecodeError) as e:
         raise CorruptCheckpointError(f"malformed pickle: {type(e).__name__}: {e}", path=path) from None
+
+
+def _opcode_steps() -> tuple[list[int], dict[int, int]]:
+    """Per opcode byte: bytes it occupies when that is fixed (0 otherwise), and the length-prefix size of the
+    opcodes whose argument is length-prefixed."""
+    import pickletools
+
+    prefix = {pickletools.TAKEN_FROM_ARGUMENT1: 1, pickletools.TAKEN_FROM_ARGUMENT4: 4,
+              pickletools.TAKEN_FROM_ARGUMENT4U: 4, pickletools.TAKEN_FROM_ARGUMENT8U: 8}
+    steps, prefixed = [0] * 256, {}
+    for op in pickletools.opcodes:
+        code, arg = ord(op.code), op.arg
+        if arg is None:
+            steps[code] = 1
+        elif arg.n >= 0:
+            steps[code] = 1 + arg.n
+        elif arg.n in prefix:
+            prefixed[code] = prefix[arg.n]
+    for code in (_BINPUT, _LONG_BINPUT, _MEMOIZE, _STOP):  # looked at, not just stepped over
+        steps[code] = 0
+    return steps, prefixed
+
+
+_PUT, _BINPUT, _LONG_BINPUT, _MEMOIZE, _STOP, _LONG4 = ord("p"), ord("q"), ord("r"), 0x94, ord("."), 0x8B
+_STEPS, _PREFIXED = _opcode_steps()
+_LINE_OPCODES = frozenset(b"cpgIFLSVPi")  # text-protocol opcodes: arguments end in \n
+_TWO_LINES = frozenset(b"ci")  # GLOBAL and INST: module and name, a line each
+_SCAN_CHUNK = 1 << 20
+
+
+def _check_memo(file: Any) -> None:
+    """Refuse memo indices the pickle could not have produced, before CPython's unpickler sees them.
+
+    The C unpickler grows its memo table to twice the largest index stored (PUT/BINPUT/LONG_BINPUT), zero-filled:
+    a 10-byte pickle naming index 2**32 costs 64 GiB. A pickler numbers memo entries 0, 1, 2, ..., so an index
+    is below the number of memo stores in the pickle; anything much larger is refused. One pass over the opcodes
+    (stepping over their arguments), streaming; the file position is restored afterwards.
+    """
+    start = file.tell()
+    steps, prefixed = _STEPS, _PREFIXED
+    stores = largest = 0
+    base, chunk = start, 1 << 14  # small first: a pickle followed by tensor data (legacy .pt) is read no further
+    while True:
+        file.seek(base)
+        buf = file.read(chunk)
+        final = len(buf) < chunk
+        chunk = min(2 * chunk, _SCAN_CHUNK)
+        if final:
+            buf += bytes(16)  # zero is no opcode: the scan stops there, and fixed-size reads need no bounds checks
+        limit, pos, done = len(buf) - 16, 0, final
+        while pos < limit:
+            op = buf[pos]
+            step = steps[op]
+            if step:
+                pos += step
+            elif op == _LONG_BINPUT:
+                stores += 1
+                largest = max(largest, int.from_bytes(buf[pos + 1:pos + 5], "little"))
+                pos += 5
+            elif op == _BINPUT:
+                stores += 1
+                pos += 2
+            elif op == _MEMOIZE:
+                stores += 1
+                pos += 1
+            elif op in prefixed:
+                n = prefixed[op]
+                length = int.from_bytes(buf[pos + 1:pos + 1 + n], "little", signed=op == _LONG4)
+                if length < 0:
+                    done = True
+                    break
+                pos += 1 + n + length
+            elif op in _LINE_OPCODES:
+                end = buf.find(b"\n", pos + 1, limit)
+                if end > 0 and op in _TWO_LINES:
+                    end = buf.find(b"\n", end + 1, limit)
+                if end < 0:
+                    if pos == 0:  # a line longer than the chunk: read a larger one
+                        chunk = 2 * len(buf)
+                    break  # the next chunk starts at this opcode
+                if op == _PUT:
+                    stores += 1
+                    digits = buf[pos + 1:end].strip()
+                    largest = max(largest, int(digits) if digits.isdigit() and len(digits) < 20 else 1 << 64)
+                pos = end + 1
+            else:  # STOP, or not an opcode (the unpickler will say so)
+                done = True
+                break
+        if done:
+            break
+        base += pos
+    file.seek(start)
+    if largest > 2 * stores + 256:
+        raise CorruptCheckpointError(f"pickle stores memo entry {largest} but makes only {stores} memo entries: "
+                                     "refusing (the unpickler would allocate memory for every index below it)")
 
 
 def _refuse_extensions(file: Any) -> None:

@@ -28,6 +28,8 @@ def varint(buf: bytes, pos: int) -> tuple[int, int]:
         shift += 7
         if shift > 63:
             raise WireError("varint longer than 10 bytes")
+        if shift == 63 and pos < end and buf[pos] > 1:  # a 10th byte may only carry bit 63
+            raise WireError("varint overflows 64 bits")
 
 
 def fields(buf: bytes) -> list[tuple[int, int, int | bytes]]:
@@ -84,4 +86,40 @@ def packed_varints(value: int | bytes) -> list[int]:
     while pos < len(value):
         v, pos = varint(value, pos)
         out.append(v)
+    return out
+
+
+# Wire types, by name, for ``message``. PACKED accepts a repeated varint field in either encoding (-> list of
+# ints); PACKED32/PACKED64 a repeated fixed-width field in either encoding (-> its little-endian bytes).
+VARINT, FIXED64, BYTES, FIXED32, PACKED, PACKED32, PACKED64 = 0, 1, 2, 5, "packed", "packed32", "packed64"
+_PACKED_FIXED = {PACKED32: (5, 4), PACKED64: (1, 8)}
+_WIRE_NAMES = {0: "varint", 1: "fixed64", 2: "length-delimited", 5: "fixed32"}
+
+
+def message(buf: bytes, schema: dict[int, int | str]) -> list[tuple[int, int | bytes]]:
+    """The (field number, value) pairs of the fields in ``schema``, each checked to have its declared wire type.
+
+    This is the one place where wire types are validated: a value handed out for a VARINT/FIXED field is always
+    an int, for a BYTES field always bytes, for a PACKED field always a list of ints. Fields not in ``schema`` are
+    skipped (after their framing was checked), as protobuf skips unknown fields.
+    """
+    out = []
+    for number, wtype, value in fields(buf):
+        want = schema.get(number)
+        if want is None:
+            continue
+        if want == PACKED:
+            if wtype not in (0, 2):
+                raise WireError(f"field {number} has wire type {_WIRE_NAMES.get(wtype, wtype)}, expected varint")
+            value = packed_varints(value)
+        elif want in _PACKED_FIXED:
+            single, width = _PACKED_FIXED[want]
+            if wtype == single:
+                value = value.to_bytes(width, "little")
+            elif wtype != 2 or len(value) % width:
+                raise WireError(f"field {number} is not a run of {width}-byte values")
+        elif wtype != want:
+            raise WireError(f"field {number} has wire type {_WIRE_NAMES.get(wtype, wtype)}, expected "
+                            f"{_WIRE_NAMES[want]}")
+        out.append((number, value))
     return out

@@ -17,7 +17,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from ..errors import CheckpointError, ChecksumError, CorruptCheckpointError, UnsupportedError
+from ..errors import CheckpointError, ChecksumError, CorruptCheckpointError, TruncatedError, UnsupportedError
 from . import _io
 
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # local file header; end of central directory (empty archive)
@@ -70,7 +70,7 @@ def read_file_range(path: str, offset: int, length: int, *, tensor: str | None =
     with f:
         end = os.fstat(f.fileno()).st_size
         if offset < 0 or length < 0 or offset + length > end:
-            raise CorruptCheckpointError(f"needs bytes [{offset}, {offset + length}) but the file has only {end} "
+            raise (TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError)(f"needs bytes [{offset}, {offset + length}) but the file has only {end} "
                                          "bytes: truncated or corrupt", path=path, tensor=tensor)
         buf = bytearray(length)
         view = memoryview(buf)
@@ -136,7 +136,7 @@ class Archive:
         m = Member(name, info.compress_type, info.file_size, info.compress_size, info.header_offset, info.CRC,
                    bool(info.flag_bits & 0x1))
         if m.header_offset + _LOCAL_HEADER.size + m.compress_size > self.size:
-            raise CorruptCheckpointError(f"member {name!r} runs past the end of the archive ({self.size} bytes): "
+            raise TruncatedError(f"member {name!r} runs past the end of the archive ({self.size} bytes): "
                                          "truncated file", path=self.path)
         if m.stored and m.size != m.compress_size:
             raise CorruptCheckpointError(f"stored member {name!r} declares {m.size} bytes but occupies "
@@ -210,6 +210,29 @@ class Archive:
                                 path=self.path, tensor=tensor)
         return data
 
+    def check(self, name: str, *, tensor: str | None = None) -> None:
+        """Check the member's CRC-32 (stored members streamed; compressed ones inflated, within their limits)."""
+        m = self.member(name, tensor=tensor)
+        self._check_readable(m, tensor)
+        if not m.stored:
+            self.read(name, tensor=tensor)
+            return
+        start, crc, pos = self.data_offset(name, tensor=tensor), 0, 0
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(start)
+                while pos < m.size:
+                    chunk = f.read(min(_CHUNK, m.size - pos))
+                    if not chunk:
+                        raise TruncatedError(f"member {name!r} ends early", path=self.path, tensor=tensor)
+                    crc = zlib.crc32(chunk, crc)
+                    pos += len(chunk)
+        except OSError as e:
+            raise CheckpointError(f"cannot read: {e.strerror or e}", path=self.path, tensor=tensor) from None
+        if crc != m.crc:
+            raise ChecksumError(f"member {name!r} fails its CRC-32 check: the bytes on disk are damaged",
+                                path=self.path, tensor=tensor)
+
     def head(self, name: str, n: int, *, tensor: str | None = None) -> bytes:
         """The first ``n`` bytes of the member (fewer if it is shorter), inflating only what is needed."""
         m = self.member(name, tensor=tensor)
@@ -238,17 +261,19 @@ class Archive:
         offset = self.data_offset(m.name, tensor=tensor)
         d = zlib.decompressobj(-zlib.MAX_WBITS)
         out = bytearray()
+        whole = want == m.size
+        cap = m.size + 1 if whole else want  # a head is inflated only as far as it is wanted (streaming)
         try:
             with open(self.path, "rb") as f:
                 f.seek(offset)
                 remaining = m.compress_size
-                while remaining and (want == m.size or len(out) < want):
-                    buf = f.read(min(_CHUNK, remaining))
+                while remaining and (whole or len(out) < want):
+                    buf = f.read(min(_CHUNK if whole else 1 << 16, remaining))
                     if not buf:
                         raise CorruptCheckpointError("unexpected end of file", path=self.path, tensor=tensor)
                     remaining -= len(buf)
-                    while buf and len(out) <= m.size:
-                        out += d.decompress(buf, m.size + 1 - len(out))
+                    while buf and len(out) < cap:
+                        out += d.decompress(buf, cap - len(out))
                         buf = d.unconsumed_tail
                     if len(out) > m.size:
                         raise CorruptCheckpointError(f"zip bomb: member {m.name!r} inflates past its declared size "

@@ -165,6 +165,7 @@ def _step(prefix: str) -> int | None:
 
 # --- the text-format CheckpointState -------------------------------------------------------------------------
 
+_MAX_STATE_FILE = 16 << 20
 _LINE = re.compile(r'^\s*(\w+)\s*:\s*(.*?)\s*$')
 _ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\", "a": b"\a", "b": b"\b",
             "f": b"\f", "v": b"\v", "?": b"?"}
@@ -173,7 +174,9 @@ _ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\
 def parse_state_file(path: str) -> dict:
     """Parse a text-format CheckpointState: {"model_checkpoint_path": str, "all_model_checkpoint_paths": [...]}."""
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
-        text = f.read()
+        text = f.read(_MAX_STATE_FILE + 1)
+    if len(text) > _MAX_STATE_FILE:
+        raise ValueError(f"more than {_MAX_STATE_FILE} characters: not a checkpoint state file")
     state: dict = {"all_model_checkpoint_paths": [], "all_model_checkpoint_timestamps": []}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -182,12 +185,20 @@ def parse_state_file(path: str) -> dict:
         if not m:
             raise ValueError(f"line {lineno}: cannot parse {line!r}")
         key, raw = m.groups()
-        value = _unquote(raw, lineno) if raw.startswith(('"', "'")) else float(raw)
+        value = _unquote(raw, lineno) if raw.startswith(('"', "'")) else _number(raw, lineno)
+        if key.endswith("_path" + "s" * key.startswith("all_")) and not isinstance(value, str):
+            raise ValueError(f"line {lineno}: {key} must be a quoted string, not {raw[:40]!r}")
         if key in ("all_model_checkpoint_paths", "all_model_checkpoint_timestamps"):
             state[key].append(value)
         else:
             state[key] = value
     return state
+
+
+def _number(raw: str, lineno: int) -> float:
+    if len(raw) > 64:  # a timestamp; float() of a megabyte of digits is slow and proves nothing
+        raise ValueError(f"line {lineno}: value {raw[:40]!r}... is not a number")
+    return float(raw)
 
 
 def _unquote(raw: str, lineno: int) -> str:
@@ -205,7 +216,7 @@ def _unquote(raw: str, lineno: int) -> str:
         if nxt in _ESCAPES:
             out += _ESCAPES[nxt]
             i += 2
-        elif nxt.isdigit():  # octal, up to 3 digits
+        elif nxt in "01234567" and nxt:  # octal, up to 3 digits
             digits = re.match(r"[0-7]{1,3}", body[i + 1:])[0]
             out.append(int(digits, 8) & 0xFF)
             i += 1 + len(digits)

@@ -20,10 +20,12 @@ Opening reads only HDF5 metadata (and checks that every contiguous dataset fits 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import math
 import os
 import re
+import time
 
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
 from ..dtypes import FROM_NUMPY
@@ -115,15 +117,19 @@ class _Source:
         self.path, self.archive, self.member = path, archive, member
         self.size = archive.member(member).size if archive is not None else os.path.getsize(path)
         self.display = f"{path}!{member}" if member else path
+        self.strings: dict | None = None  # variable-length string attributes, read in a guarded child process
 
     @contextlib.contextmanager
     def open(self, tensor: str | None = None):
         h5py = _h5py()
+        if self.strings is None:
+            self.strings = _string_attributes(self)
+        token = _STRINGS.set(self.strings)
         fileobj = self.archive.open_member(self.member, tensor=tensor) if self.archive is not None else None
         try:
             try:
                 f = h5py.File(fileobj if fileobj is not None else self.path, "r")
-            except (OSError, ValueError) as e:
+            except _H5_ERRORS as e:  # the file-object driver raises OverflowError for impossible offsets
                 raise CorruptCheckpointError(f"not a readable HDF5 file: {e}", path=self.display,
                                              tensor=tensor) from None
             with f:
@@ -137,6 +143,7 @@ class _Source:
                     raise CorruptCheckpointError(f"damaged HDF5 file: {type(e).__name__}: {e}", path=self.display,
                                                  tensor=tensor) from None
         finally:
+            _STRINGS.reset(token)
             if fileobj is not None:
                 fileobj.close()
 
@@ -394,18 +401,153 @@ def _text(value) -> str:
 
 
 def _attr(obj, name: str):
-    """An attribute's value if it is text (or an empty array); None if absent. The type is checked before the value
-    is read: libhdf5 can crash on a damaged variable-length attribute of another type."""
+    """An attribute's value if it is text (or an empty array); None if absent. The type and size are checked before
+    the value is read: libhdf5 can crash on a damaged variable-length attribute of another type. Variable-length
+    strings live in the global heap, where damage can make libhdf5 loop or allocate gigabytes: they are read in a
+    child process with a time and memory limit (``_string_attributes``), never here."""
     if name not in obj.attrs:
         return None
     h5py = _h5py()
     aid = h5py.h5a.open(obj.id, name.encode())
-    cls, shape = aid.get_type().get_class(), aid.shape or ()
-    if len(shape) > 1 or (shape and shape[0] > 1 << 24):
-        raise CorruptCheckpointError(f"attribute {name} of {obj.name} has shape {list(shape)}")
-    if cls != h5py.h5t.STRING and not (shape and shape[0] == 0):
-        raise CorruptCheckpointError(f"attribute {name} of {obj.name} is not text (HDF5 type class {cls})")
+    kind = _check_text_attribute(h5py, aid, obj.name, name)
+    strings = _STRINGS.get()
+    if kind == "vlen" and strings is not None:
+        key = f"{obj.name}\x00{name}"
+        if key not in strings:
+            raise CorruptCheckpointError(f"attribute {name} of {obj.name} could not be read: damaged HDF5 global heap "
+                                         f"({strings.get('', 'no value')})")
+        return strings[key]
     return obj.attrs[name]
+
+
+def _check_text_attribute(h5py, aid, owner: str, name: str) -> str:
+    """'vlen', 'fixed' or 'empty'; anything else, or too large, is a CorruptCheckpointError."""
+    tid, shape = aid.get_type(), aid.shape or ()
+    cls = tid.get_class()
+    if len(shape) > 1 or (shape and shape[0] > _MAX_ATTR_ITEMS):
+        raise CorruptCheckpointError(f"attribute {name} of {owner} has shape {list(shape)}")
+    if shape and shape[0] == 0:
+        return "empty"
+    if cls != h5py.h5t.STRING:
+        raise CorruptCheckpointError(f"attribute {name} of {owner} is not text (HDF5 type class {cls})")
+    if tid.is_variable_str():
+        return "vlen"
+    if tid.get_size() * (shape[0] if shape else 1) > _MAX_ATTR_BYTES:
+        raise CorruptCheckpointError(f"attribute {name} of {owner} declares {tid.get_size()}-byte strings of shape "
+                                     f"{list(shape)}: more than {_MAX_ATTR_BYTES} bytes")
+    return "fixed"
+
+
+_STRINGS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("keras_h5_strings", default=None)
+_MAX_ATTR_ITEMS, _MAX_ATTR_BYTES = 1 << 24, 256 << 20
+_CHILD_SECONDS, _CHILD_MEMORY = 5.0, 1 << 30
+
+
+def _string_attributes(source: _Source) -> dict | None:
+    """Every variable-length string attribute of the file, read in a forked child with a timeout and an
+    address-space limit: {"<object path>\\0<attribute>": value}. None where fork is unavailable (then values are
+    read in-process, unguarded). A child that fails, hangs or runs out of memory yields only what it finished,
+    plus "" -> the reason."""
+    if not hasattr(os, "fork"):
+        return None
+    import select
+    import signal
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns
+        try:
+            os.close(r)
+            _limit_memory(_CHILD_MEMORY)
+            data = memoryview(json.dumps(_collect_strings(source)).encode())
+            while data:
+                data = data[os.write(w, data):]
+        finally:
+            os._exit(0)
+    os.close(w)
+    seconds = min(60.0, _CHILD_SECONDS + source.size / (64 << 20))  # big files may hold many attributes
+    chunks, deadline, reason = [], time.monotonic() + seconds, ""
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                reason = f"reading the string attributes took more than {seconds:.0f} s"
+                break
+            if select.select([r], [], [], left)[0]:
+                chunk = os.read(r, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+    finally:
+        os.close(r)
+        os.waitpid(pid, 0)
+    try:
+        found = json.loads(b"".join(chunks).decode("utf-8", "surrogateescape")) if chunks else {}
+    except ValueError:
+        found = {}
+    strings = {k: _from_json(v) for k, v in found.get("values", {}).items()}
+    strings[""] = reason or found.get("error") or "reading string attributes failed (out of memory?)"
+    return strings
+
+
+def _limit_memory(extra: int) -> None:
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            current = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (current + extra, current + extra))
+    except (OSError, ValueError, ImportError):
+        pass
+
+
+def _collect_strings(source: _Source) -> dict:
+    """In the child: walk every object and read its variable-length string attributes."""
+    h5py = _h5py()
+    values: dict[str, object] = {}
+    out = {"values": values}
+    _STRINGS.set(None)
+    try:
+        with h5py.File(source.archive.open_member(source.member) if source.archive is not None else source.path,
+                       "r") as f:
+            objects = [f]
+            f.visititems(lambda _name, obj: objects.append(obj) and None)
+            for obj in objects:
+                for name in list(obj.attrs):
+                    try:
+                        aid = h5py.h5a.open(obj.id, name.encode("utf-8", "surrogateescape"))
+                        if _check_text_attribute(h5py, aid, obj.name, name) == "vlen":
+                            values[f"{obj.name}\x00{name}"] = _to_json(obj.attrs[name])
+                    except CheckpointError:
+                        continue  # the parent's own checks report it
+    except Exception as e:  # noqa: BLE001 - reported to the parent as text; it raises its own error
+        out["error"] = f"{type(e).__name__}: {str(e)[:200]}"
+    return out
+
+
+def _to_json(value):
+    if isinstance(value, bytes):
+        return {"b": value.decode("latin1")}
+    if isinstance(value, str):
+        return value
+    if hasattr(value, "tolist"):
+        return {"a": [_to_json(v) for v in (value.tolist() if value.shape else [value.item()])],
+                "scalar": not value.shape}
+    return str(value)
+
+
+def _from_json(value):
+    if isinstance(value, dict) and "b" in value:
+        return value["b"].encode("latin1")
+    if isinstance(value, dict) and "a" in value:
+        import numpy as np
+
+        items = [_from_json(v) for v in value["a"]]
+        arr = np.empty(len(items), dtype=object)
+        arr[:] = items
+        return arr.reshape(()) if value.get("scalar") else arr
+    return value
 
 
 def _has_attr_list(group, name: str) -> bool:

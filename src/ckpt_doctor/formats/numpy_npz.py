@@ -200,7 +200,7 @@ def _parse_header(head: bytes, path: str, name: str) -> _Header:
         raise CorruptCheckpointError(f".npy header must have exactly descr, fortran_order and shape: {text[:120]!r}",
                                      path=path, tensor=name)
     shape, fortran, descr = d["shape"], d["fortran_order"], d["descr"]
-    if not isinstance(shape, tuple) or not all(type(n) is int and n >= 0 for n in shape):
+    if not isinstance(shape, tuple) or len(shape) > 64 or not all(type(n) is int and n >= 0 for n in shape):
         raise CorruptCheckpointError(f".npy shape {shape!r} is not a tuple of non-negative integers", path=path,
                                      tensor=name)
     if not isinstance(fortran, bool):

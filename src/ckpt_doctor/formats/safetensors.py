@@ -19,7 +19,7 @@ import os
 
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import BITS, FROM_SAFETENSORS
-from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, TruncatedError, UnsupportedError
 from . import _io, _zip
 
 FORMAT = "safetensors"
@@ -81,7 +81,7 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
                 raise CorruptCheckpointError(f"header claims {n} bytes, more than the {MAX_HEADER_BYTES} allowed",
                                              path=path)
             if 8 + n > size:
-                raise CorruptCheckpointError(f"header claims {n} bytes but the file has only {size}: truncated",
+                raise TruncatedError(f"header claims {n} bytes but the file has only {size}: truncated",
                                              path=path)
             raw = f.read(n)
     except OSError as e:
@@ -108,7 +108,7 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
         pos = end
     if pos != buffer_size:
         if pos > buffer_size:
-            raise CorruptCheckpointError(f"tensors need {pos} data bytes but the file has {buffer_size}: truncated",
+            raise TruncatedError(f"tensors need {pos} data bytes but the file has {buffer_size}: truncated",
                                          path=path, tensor=entries[-1][2])
         raise CorruptCheckpointError(f"{buffer_size - pos} bytes after the last tensor are not described by the header",
                                      path=path)
@@ -127,7 +127,7 @@ def _parse_header(raw: bytes, path: str) -> dict:
         header = json.loads(raw)
         if isinstance(header, dict) and raw.count(b'"data_offsets"') > len(header) - ("__metadata__" in header):
             json.loads(raw, object_pairs_hook=functools.partial(_no_duplicates, path))  # find the name given twice
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (ValueError, RecursionError) as e:  # ValueError: also JSON integers of more than 4300 digits
         raise CorruptCheckpointError(f"header is not valid UTF-8 JSON: {e}", path=path) from None
     if not isinstance(header, dict):
         raise CorruptCheckpointError("header is not a JSON object", path=path)
@@ -152,7 +152,7 @@ def _entry(entry, path: str, name: str) -> tuple[str, tuple[int, ...], int, int]
     kind = DTYPES.get(code) if isinstance(code, str) else None
     if kind is None:
         raise UnsupportedError(f"unknown safetensors dtype {code!r}", path=path, tensor=name)
-    if type(shape) is not list:
+    if type(shape) is not list or len(shape) > 64:
         raise CorruptCheckpointError(f"shape {shape!r} is not a list of non-negative integers", path=path,
                                      tensor=name)
     count = 1
@@ -198,7 +198,7 @@ def _load_json(path: str, limit: int = MAX_HEADER_BYTES):
             return None
         with _io.open_file(path) as f:
             return json.loads(f.read().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (OSError, ValueError, RecursionError):  # ValueError: bad UTF-8, bad JSON, integers too long to parse
         return None
 
 

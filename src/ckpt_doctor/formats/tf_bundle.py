@@ -13,14 +13,23 @@ from typing import NamedTuple
 from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES
-from ..errors import CorruptCheckpointError, UnsupportedError
+from ..errors import CorruptCheckpointError, MissingShardError, UnsupportedError
 from . import _io, _ordered_code, _sstable, _tensor_bytes, _tf_names
-from ._wire import WireError, fields, packed_varints, to_int32, to_int64, varint
+from ._wire import BYTES, FIXED32, PACKED, VARINT, WireError, message, to_int32, to_int64, varint
 
 FORMAT = "tf-v2"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 _CONSUMER_VERSION = 1  # kTensorBundleVersion: the version this reader implements
 _MAX_SHARDS = 1 << 20
+_MAX_RANK = 64  # numpy's limit (TensorFlow allows 254): a deeper shape cannot be represented
+_SHARDS_WITHOUT_ENTRIES = 1024  # more shards than this and than entries: a damaged header, not a real checkpoint
+_HEADER = {1: VARINT, 2: VARINT, 3: BYTES}
+_VERSION = {1: VARINT, 2: VARINT, 3: PACKED}
+_SHAPE = {2: BYTES, 3: VARINT}
+_DIM = {1: VARINT}
+_ENTRY = {1: VARINT, 2: BYTES, 3: VARINT, 4: VARINT, 5: VARINT, 6: FIXED32, 7: BYTES}
+_SLICE = {1: BYTES}
+_EXTENT = {1: VARINT, 2: VARINT}
 
 
 def data_path(prefix: str, shard: int, num_shards: int) -> str:
@@ -56,10 +65,15 @@ def _read(prefix: str, index: str) -> Catalog:
     names = {key: _name(key) for key, _ in records[1:]}
     entries: dict[bytes, _Entry] = {key: _entry(value, index, names[key]) for key, value in records[1:]}
 
+    if num_shards > max(_SHARDS_WITHOUT_ENTRIES, len(records)):
+        raise CorruptCheckpointError(f"header declares {num_shards} data shards for {len(records) - 1} entries: a "
+                                     "damaged header", path=index)
     shards = tuple(data_path(prefix, i, num_shards) for i in range(num_shards))
-    missing = tuple(p for p in shards if not _io.exists(p))
+    shard_sizes = [_size_or_none(p) for p in shards]
+    missing = tuple(p for p, n in zip(shards, shard_sizes) if n is None)
     shard_names = [os.path.basename(p) for p in shards]
     tensors: dict[str, TensorInfo] = {}
+    beyond: list[str] = []  # entries claiming bytes their (present) shard does not have: listed, flagged in a note
     for key, entry in entries.items():
         if key.startswith(b"\x00"):  # a slice of a partitioned variable: listed via its full key, as TF does
             continue
@@ -68,11 +82,16 @@ def _read(prefix: str, index: str) -> Catalog:
             raise CorruptCheckpointError(f"entry is in shard {entry.shard} but the header declares {num_shards} "
                                          "shard(s)", path=index, tensor=name)
         if entry.slices:
-            nbytes = math.prod(entry.shape) * ITEMSIZE.get(entry.dtype, 0) or sum(
-                entries[k].size for k in _slice_keys(key, entry) if k in entries)
+            stored = sum(entries[k].size for k in _slice_keys(key, entry) if k in entries)
+            nbytes = math.prod(entry.shape) * ITEMSIZE.get(entry.dtype, 0) or stored
+            if nbytes > stored:
+                beyond.append(name)
             reader = _partitioned_reader(prefix, num_shards, big_endian, key, entry, entries, index)
         else:
             nbytes = entry.size
+            have = shard_sizes[entry.shard]
+            if have is not None and entry.offset + entry.size > have:
+                beyond.append(name)
             reader = _plain_reader(prefix, num_shards, big_endian, name, entry)
         tensors[name] = TensorInfo(name=name, dtype=entry.dtype, shape=entry.shape, nbytes=nbytes,
                                    location=shard_names[entry.shard] if entry.shard < num_shards else "",
@@ -83,8 +102,22 @@ def _read(prefix: str, index: str) -> Catalog:
     graph_bytes = None if graph_entry is None else \
         (lambda: _string_scalar(prefix, num_shards, OBJECT_GRAPH_KEY, graph_entry))
     notes, objects = _tf_names.annotate(tensors, OBJECT_GRAPH_KEY, graph_bytes)
+    if beyond:
+        shown = ", ".join(beyond[:5]) + (" ..." if len(beyond) > 5 else "")
+        notes += ((f"{len(beyond)} entr{'y claims' if len(beyond) == 1 else 'ies claim'} more bytes than the data "
+                   f"shards hold (truncated data file or corrupt index); the sizes listed for them are the index's "
+                   f"claim, not data: {shown}"),)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
+
+
+def _size_or_none(path: str) -> int | None:
+    if _io.is_url(path):
+        return _io.getsize(path) if _io.exists(path) else None
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
 
 
 def _name(key: bytes) -> str:
@@ -94,7 +127,7 @@ def _name(key: bytes) -> str:
 
 def _header(value: bytes, index: str) -> tuple[int, bool]:
     num_shards, endianness, version = 1, 0, b""
-    for number, _, v in fields(value):
+    for number, v in message(value, _HEADER):
         if number == 1:
             num_shards = to_int32(v)
         elif number == 2:
@@ -103,13 +136,13 @@ def _header(value: bytes, index: str) -> tuple[int, bool]:
             version = v
     producer = min_consumer = 0
     bad_consumers: list[int] = []
-    for number, _, v in fields(version):
+    for number, v in message(version, _VERSION):
         if number == 1:
             producer = to_int32(v)
         elif number == 2:
             min_consumer = to_int32(v)
         elif number == 3:
-            bad_consumers += [to_int32(x) for x in packed_varints(v)]
+            bad_consumers += [to_int32(x) for x in v]
     if min_consumer > _CONSUMER_VERSION or _CONSUMER_VERSION in bad_consumers:
         raise UnsupportedError(f"bundle format version {producer} needs a reader of version >= {min_consumer} "
                                f"(this reader implements {_CONSUMER_VERSION})", path=index)
@@ -122,15 +155,16 @@ def _header(value: bytes, index: str) -> tuple[int, bool]:
 
 def _shape(value: bytes, index: str, name: str) -> tuple[int, ...]:
     dims = []
-    for number, _, v in fields(value):
+    for number, v in message(value, _SHAPE):
         if number == 2:
             size = 0
-            for n, _, d in fields(v):
-                if n == 1:
-                    size = to_int64(d)
+            for _, d in message(v, _DIM):
+                size = to_int64(d)
             if size < 0:
                 raise CorruptCheckpointError(f"negative dimension {size} in shape", path=index, tensor=name)
             dims.append(size)
+            if len(dims) > _MAX_RANK:
+                raise UnsupportedError(f"shape has more than {_MAX_RANK} dimensions", path=index, tensor=name)
         elif number == 3 and v:
             raise CorruptCheckpointError("shape of unknown rank in a saved tensor", path=index, tensor=name)
     return tuple(dims)
@@ -139,7 +173,10 @@ def _shape(value: bytes, index: str, name: str) -> tuple[int, ...]:
 def _entry(value: bytes, index: str, name: str) -> _Entry:
     """Decode a BundleEntryProto. The common record (fields 1-6, one-byte tags, small shape) takes a fast path;
     anything else goes through the general decoder."""
-    fast = _entry_fast(value)
+    try:  # the fast path only recognises; anything it trips over is decided by the general decoder
+        fast = _entry_fast(value)
+    except (IndexError, WireError):
+        fast = None
     if fast is not None:
         dtype_enum, shape, shard, offset, size, crc, slices = fast
     else:
@@ -187,7 +224,7 @@ def _entry_fast(b: bytes):
         offset, pos = varint(b, pos + 1)
     if pos < end and b[pos] == 0x28:
         size, pos = varint(b, pos + 1)
-    if pos + 5 != end or b[pos] != 0x35:
+    if pos + 5 != end or b[pos] != 0x35 or len(dims) > _MAX_RANK:
         return None
     crc = int.from_bytes(b[pos + 1:pos + 5], "little")
     return dtype, tuple(dims), to_int32(shard), to_int64(offset), to_int64(size), crc, ()
@@ -195,7 +232,7 @@ def _entry_fast(b: bytes):
 
 def _entry_general(value: bytes, index: str, name: str):
     dtype_enum, shape, shard, offset, size, crc, slices = 0, (), 0, 0, 0, 0, []
-    for number, _, v in fields(value):
+    for number, v in message(value, _ENTRY):
         if number == 1:
             dtype_enum = v
         elif number == 2:
@@ -238,15 +275,14 @@ def _check_entry(dtype_enum, shape, shard, offset, size, crc, slices, index: str
 
 def _slice(value: bytes) -> tuple[tuple[int, int], ...]:
     extents = []
-    for number, _, v in fields(value):
-        if number == 1:
-            start, length = 0, -1
-            for n, _, x in fields(v):
-                if n == 1:
-                    start = to_int64(x)
-                elif n == 2:
-                    length = to_int64(x)
-            extents.append((start, length))
+    for _, v in message(value, _SLICE):
+        start, length = 0, -1
+        for n, x in message(v, _EXTENT):
+            if n == 1:
+                start = to_int64(x)
+            else:
+                length = to_int64(x)
+        extents.append((start, length))
     return tuple(extents)
 
 
@@ -294,23 +330,40 @@ def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entr
 
         from ..dtypes import to_numpy
 
-        out = np.empty(entry.shape, dtype=to_numpy(entry.dtype))
+        if not ITEMSIZE.get(entry.dtype):
+            raise UnsupportedError(f"a partitioned variable of dtype {entry.dtype} cannot be reassembled", path=index,
+                                   tensor=name)
+        # Everything is checked against the slices' own entries before the full array is allocated: the full
+        # shape is only a claim, the slices' sizes are checked against the shards when they are read.
+        parts = []
         covered = 0
         for extents, skey in zip(entry.slices, _slice_keys(key, entry)):
             part = entries.get(skey)
             region = tuple(slice(s, None if n == -1 else s + n) for s, n in extents)
-            expected = out[region].shape
+            expected = tuple(dim - s if n == -1 else n for (s, n), dim in zip(extents, entry.shape))
             if part is None:
                 raise CorruptCheckpointError(f"slice {list(extents)} of a partitioned variable has no entry",
                                              path=index, tensor=name)
             if part.shape != expected or part.dtype != entry.dtype:
                 raise CorruptCheckpointError(f"slice {list(extents)} is stored as {part.dtype}{list(part.shape)}, "
                                              f"expected {entry.dtype}{list(expected)}", path=index, tensor=name)
-            out[region] = _plain_reader(prefix, num_shards, big_endian, name, part)()
+            shard = data_path(prefix, part.shard, num_shards)
+            have = _size_or_none(shard)
+            if have is None:
+                raise MissingShardError("data shard is missing: the checkpoint is incomplete", path=shard,
+                                        tensor=name)
+            if part.offset + part.size > have:
+                raise CorruptCheckpointError(f"slice {list(extents)} claims bytes [{part.offset}, "
+                                             f"{part.offset + part.size}) but the shard has only {have} bytes",
+                                             path=shard, tensor=name)
+            parts.append((region, part))
             covered += math.prod(expected)
         if covered != math.prod(entry.shape):
             raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(entry.shape)} elements",
                                          path=index, tensor=name)
+        out = np.empty(entry.shape, dtype=to_numpy(entry.dtype))
+        for region, part in parts:
+            out[region] = _plain_reader(prefix, num_shards, big_endian, name, part)()
         return out
 
     return read

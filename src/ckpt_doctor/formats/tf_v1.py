@@ -13,7 +13,7 @@ from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES, to_numpy
 from ..errors import CorruptCheckpointError, UnsupportedError
 from . import _sstable, _tf_names
-from ._wire import WireError, fields, packed_varints, to_int64
+from ._wire import BYTES, PACKED, PACKED32, PACKED64, VARINT, WireError, message, to_int64
 from .tf_bundle import _shape, _slice
 
 FORMAT = "tf-v1"
@@ -23,13 +23,17 @@ _FLOAT_VAL, _DOUBLE_VAL, _INT_VAL, _STRING_VAL, _SCOMPLEX_VAL, _INT64_VAL, _BOOL
     5, 6, 7, 8, 9, 10, 11, 12, 13
 _UINT32_VAL, _UINT64_VAL, _TENSOR_CONTENT = 16, 17, 4
 _VALUE_FIELD = {
-    "float32": (_FLOAT_VAL, "<f4"), "float64": (_DOUBLE_VAL, "<f8"), "complex64": (_SCOMPLEX_VAL, "<f4"),
-    "complex128": (_DCOMPLEX_VAL, "<f8"), "int64": (_INT64_VAL, "varint"), "bool": (_BOOL_VAL, "varint"),
-    "float16": (_HALF_VAL, "varint"), "bfloat16": (_HALF_VAL, "varint"), "uint32": (_UINT32_VAL, "varint"),
-    "uint64": (_UINT64_VAL, "varint"), "string": (_STRING_VAL, "bytes"),
-    **{t: (_INT_VAL, "varint") for t in ("int32", "uint8", "int8", "int16", "uint16", "qint8", "quint8", "qint32",
-                                          "qint16", "quint16")},
+    "float32": (_FLOAT_VAL, PACKED32), "float64": (_DOUBLE_VAL, PACKED64), "complex64": (_SCOMPLEX_VAL, PACKED32),
+    "complex128": (_DCOMPLEX_VAL, PACKED64), "int64": (_INT64_VAL, PACKED), "bool": (_BOOL_VAL, PACKED),
+    "float16": (_HALF_VAL, PACKED), "bfloat16": (_HALF_VAL, PACKED), "uint32": (_UINT32_VAL, PACKED),
+    "uint64": (_UINT64_VAL, PACKED), "string": (_STRING_VAL, BYTES),
+    **{t: (_INT_VAL, PACKED) for t in ("int32", "uint8", "int8", "int16", "uint16", "qint8", "quint8", "qint32",
+                                        "qint16", "quint16")},
 }
+_SAVED_SLICES = {1: BYTES, 2: BYTES}  # SavedTensorSlices: meta, data
+_META = {1: BYTES}  # SavedTensorSliceMeta: tensor
+_SLICE_META = {1: BYTES, 2: BYTES, 3: VARINT}  # SavedSliceMeta: name, shape, type
+_SAVED_SLICE = {1: BYTES, 2: BYTES, 3: BYTES}  # SavedSlice: name, slice, data
 
 
 def read(paths: list[str] | str, display_path: str | None = None) -> Catalog:
@@ -43,15 +47,22 @@ def read(paths: list[str] | str, display_path: str | None = None) -> Catalog:
         except WireError as e:
             raise CorruptCheckpointError(f"malformed V1 record: {e}", path=path) from None
     tensors = {}
+    beyond = []  # shapes claiming more values than their records could hold: listed, flagged in a note
     for name in sorted(meta):
         dtype, shape, _ = meta[name]
         parts = slices.get(name, [])
+        if math.prod(shape) > sum(len(p[1]) for p in parts):
+            beyond.append(name)
         tensors[name] = TensorInfo(name=name, dtype=dtype, shape=shape,
                                    nbytes=math.prod(shape) * ITEMSIZE.get(dtype, 0) or sum(len(p[1]) for p in parts),
                                    location=os.path.basename(parts[0][2]) if parts else "",
                                    partitions=len(parts) if len(parts) > 1 else 0,
                                    _reader=_reader(name, dtype, shape, parts))
     notes, objects = _tf_names.annotate(tensors, "_CHECKPOINTABLE_OBJECT_GRAPH")
+    if beyond:
+        shown = ", ".join(beyond[:5]) + (" ..." if len(beyond) > 5 else "")
+        notes += ((f"{len(beyond)} tensor(s) declare more values than their records hold (corrupt metadata); the "
+                   f"sizes listed for them are the metadata's claim, not data: {shown}"),)
     return Catalog(display_path or paths[0], FORMAT, tensors, files=tuple(paths), notes=notes, objects=objects)
 
 
@@ -70,34 +81,32 @@ def _read_shard(path: str, meta: dict, slices: dict) -> None:
     records = _sstable.read_table(path)
     if not records or records[0][0] != b"":
         raise CorruptCheckpointError("V1 checkpoint has no metadata record", path=path)
-    for number, _, v in fields(records[0][1]):
+    for number, v in message(records[0][1], _SAVED_SLICES):
         if number != 1:
             continue
-        for n, _, tensor in fields(v):
-            if n != 1:
-                continue
+        for _, tensor in message(v, _META):
             name, shape, dtype_enum = "", (), 0
-            for k, _, x in fields(tensor):
+            for k, x in message(tensor, _SLICE_META):
                 if k == 1:
                     name = x.decode("utf-8", "surrogateescape")
                 elif k == 2:
                     shape = _shape(x, path, name)
-                elif k == 3:
+                else:
                     dtype_enum = x
             if dtype_enum not in TF_DTYPES:
                 raise UnsupportedError(f"unsupported dtype enum {dtype_enum}", path=path, tensor=name)
             meta[name] = (TF_DTYPES[dtype_enum][0], shape, [])
     for _key, value in records[1:]:
-        for number, _, v in fields(value):
+        for number, v in message(value, _SAVED_SLICES):
             if number != 2:
                 continue
             name, extents, data = "", (), b""
-            for k, _, x in fields(v):
+            for k, x in message(v, _SAVED_SLICE):
                 if k == 1:
                     name = x.decode("utf-8", "surrogateescape")
                 elif k == 2:
                     extents = _slice(x)
-                elif k == 3:
+                else:
                     data = x
             if name not in meta:
                 raise CorruptCheckpointError("data record for a tensor missing from the metadata", path=path,
@@ -107,61 +116,100 @@ def _read_shard(path: str, meta: dict, slices: dict) -> None:
 
 def _reader(name: str, dtype: str, shape: tuple[int, ...], parts: list):
     def read():
-        import numpy as np
-
-        if not parts:
-            raise CorruptCheckpointError("tensor is listed but has no stored data", tensor=name)
-        out = np.empty(shape, dtype=to_numpy(dtype))
-        covered = 0
-        for extents, data, path in parts:
-            if extents and len(extents) != len(shape):
-                raise CorruptCheckpointError(f"slice of rank {len(extents)} for shape {list(shape)}", path=path,
-                                             tensor=name)
-            region = tuple(slice(s, None if n == -1 else s + n) for s, n in extents) if extents else ()
-            target = out[region] if region else out
-            target[...] = _values(data, dtype, target.shape, path, name)
-            covered += target.size
-        if covered != math.prod(shape):
-            raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(shape)} elements", tensor=name)
-        return out
+        path = parts[0][2] if parts else None
+        try:
+            return _assemble(name, dtype, shape, parts)
+        except WireError as e:
+            raise CorruptCheckpointError(f"malformed V1 value record: {e}", path=path, tensor=name) from None
 
     return read
+
+
+def _assemble(name: str, dtype: str, shape: tuple[int, ...], parts: list):
+    import numpy as np
+
+    path = parts[0][2] if parts else None
+    if not parts:
+        raise CorruptCheckpointError("tensor is listed but has no stored data", path=path, tensor=name)
+    if dtype not in _VALUE_FIELD:
+        raise UnsupportedError(f"cannot decode V1 values of dtype {dtype}", path=path, tensor=name)
+    # Every value takes at least one byte of its record: a shape claiming more elements than that is a lie, found
+    # before anything of its size is allocated.
+    stored = sum(len(data) for _, data, _ in parts)
+    if math.prod(shape) > stored:
+        raise CorruptCheckpointError(f"shape {list(shape)} claims {math.prod(shape)} values but the records hold "
+                                     f"only {stored} bytes", path=path, tensor=name)
+    regions = []
+    covered = 0
+    for extents, data, part_path in parts:
+        if extents and len(extents) != len(shape):
+            raise CorruptCheckpointError(f"slice of rank {len(extents)} for shape {list(shape)}", path=part_path,
+                                         tensor=name)
+        region = tuple(slice(s, None if n == -1 else s + n) for s, n in extents) if extents else ()
+        sub = tuple(dim - s if n == -1 else n for (s, n), dim in zip(extents, shape)) if extents else shape
+        if any(s < 0 or s > dim or (n != -1 and (n < 0 or s + n > dim)) for (s, n), dim in zip(extents, shape)):
+            raise CorruptCheckpointError(f"slice {list(extents)} lies outside shape {list(shape)}", path=part_path,
+                                         tensor=name)
+        regions.append((region, sub, data, part_path))
+        covered += math.prod(sub)
+    if covered != math.prod(shape):
+        raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(shape)} elements", path=path,
+                                     tensor=name)
+    out = np.empty(shape, dtype=to_numpy(dtype))
+    for region, sub, data, part_path in regions:
+        target = out[region] if region else out
+        target[...] = _values(data, dtype, sub, part_path, name)
+    return out
 
 
 def _values(proto: bytes, dtype: str, shape: tuple[int, ...], path: str, name: str):
     import numpy as np
 
     n = math.prod(shape)
-    field_number, encoding = _VALUE_FIELD.get(dtype, (None, None))
-    if field_number is None:
-        raise UnsupportedError(f"cannot decode V1 values of dtype {dtype}", path=path, tensor=name)
-    chunks = [v for k, _, v in fields(proto) if k == field_number]
-    content = b"".join(v for k, _, v in fields(proto) if k == _TENSOR_CONTENT)
+    field_number, encoding = _VALUE_FIELD[dtype]
+    decoded = message(proto, {field_number: encoding, _TENSOR_CONTENT: BYTES})
+    chunks = [v for k, v in decoded if k == field_number]
+    content = b"".join(v for k, v in decoded if k == _TENSOR_CONTENT)
     np_dtype = to_numpy(dtype)
     if content:
+        if dtype == "string" or len(content) % np_dtype.itemsize:
+            raise CorruptCheckpointError(f"tensor_content of {len(content)} bytes is not a whole number of {dtype} "
+                                         "values", path=path, tensor=name)
         flat = np.frombuffer(content, dtype=np_dtype.newbyteorder("<") if np_dtype.kind != "V" else np_dtype)
-    elif encoding == "bytes":
+    elif encoding == BYTES:
         flat = np.empty(len(chunks), dtype=object)
         flat[:] = chunks
-    elif encoding == "varint":
-        ints = [x for c in chunks for x in packed_varints(c)]
+    elif encoding == PACKED:
+        ints = [x for c in chunks for x in c]
         if dtype in ("float16", "bfloat16"):
+            _check_range(ints, 0, 0xFFFF, dtype, path, name)
             flat = np.array(ints, dtype=np.uint16).view(np_dtype)
-        elif dtype in ("int64",):
-            flat = np.array([to_int64(x) for x in ints], dtype=np.int64)
+        elif dtype == "bool":
+            flat = np.array(ints, dtype=np.uint64).astype(bool)
         elif np_dtype.kind == "i":
-            flat = np.array([to_int64(x) for x in ints], dtype=np.int64).astype(np_dtype)
+            ints = [to_int64(x) for x in ints]
+            info = np.iinfo(np_dtype)
+            _check_range(ints, int(info.min), int(info.max), dtype, path, name)
+            flat = np.array(ints, dtype=np.int64).astype(np_dtype)
         else:
+            _check_range(ints, 0, int(np.iinfo(np_dtype).max), dtype, path, name)
             flat = np.array(ints, dtype=np.uint64).astype(np_dtype)
     else:  # little-endian floats; complex values are (re, im) pairs
-        width = int(encoding[-1])
-        raw = b"".join(c if isinstance(c, bytes) else c.to_bytes(width, "little") for c in chunks)
-        if len(raw) % width:
-            raise CorruptCheckpointError("value bytes are not a whole number of items", path=path, tensor=name)
-        flat = np.frombuffer(raw, dtype=encoding)
-        flat = flat.view(np_dtype) if dtype.startswith("complex") else flat.astype(np_dtype)
+        flat = np.frombuffer(b"".join(chunks), dtype="<f4" if encoding == PACKED32 else "<f8")
+        if dtype.startswith("complex"):
+            if flat.size % 2:
+                raise CorruptCheckpointError("complex values are not (real, imaginary) pairs", path=path, tensor=name)
+            flat = flat.view(np_dtype)
+        else:
+            flat = flat.astype(np_dtype)
     count = flat.size
     if count != n:
         raise CorruptCheckpointError(f"slice holds {count} values, its shape {list(shape)} needs {n}", path=path,
                                      tensor=name)
     return flat.reshape(shape)
+
+
+def _check_range(ints: list[int], low: int, high: int, dtype: str, path: str, name: str) -> None:
+    if ints and (min(ints) < low or max(ints) > high):
+        bad = next(x for x in ints if not low <= x <= high)
+        raise CorruptCheckpointError(f"value {bad} does not fit in {dtype}", path=path, tensor=name)

@@ -24,7 +24,7 @@ import math
 import os
 
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
-from ..errors import CheckpointError, CorruptCheckpointError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, TruncatedError, UnsupportedError
 from . import _unpickler, _zip
 from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
 
@@ -35,6 +35,9 @@ _SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar", ".pkl")
 _MAX_PICKLE_BYTES = 4 << 30
 _COUNTER_KEYS = frozenset({"step", "epoch", "global_step", "iteration", "iterations", "num_batches_tracked"})
 _MAX_DEPTH = 200
+# A stride-0 view (``t.expand(...)``) repeats stored values; reading it copies them out. Copies much larger than the
+# stored bytes are refused, so a 4-byte storage cannot become a gigabyte.
+_MAX_EXPANSION, _MAX_EXPANDED_BYTES = 64, 16 << 20
 
 
 def sniff(path: str) -> bool:
@@ -199,12 +202,13 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
             if ref is None:
                 raise CorruptCheckpointError(f"storage {key!r} is listed but no tensor uses it", path=path)
             if pos + 8 > size:
-                raise CorruptCheckpointError(f"file ends before storage {key!r}: truncated", path=path)
+                raise TruncatedError(f"file ends before storage {key!r}: truncated", path=path)
             f.seek(pos)
             count = int.from_bytes(f.read(8), "little", signed=True)
             nbytes = count * ITEMSIZE[ref.dtype]
             if count < 0 or pos + 8 + nbytes > size:
-                raise CorruptCheckpointError(f"storage {key!r} claims {count} elements ({nbytes} bytes) but the file "
+                raise (TruncatedError if count >= 0 else CorruptCheckpointError)(
+                    f"storage {key!r} claims {count} elements ({nbytes} bytes) but the file "
                                              f"ends {size - pos - 8} bytes later: truncated", path=path)
             offsets[key] = (pos + 8, nbytes)
             pos += 8 + nbytes
@@ -289,6 +293,10 @@ def _to_array(buf: bytearray, t: TensorRef, big_endian: bool, path: str, name: s
     elif flat.size == math.prod(t.shape) and _is_contiguous(t.shape, t.stride):
         arr = flat.reshape(t.shape)
     else:  # a view: strided, offset, expanded (stride 0) or transposed
+        want = math.prod(t.shape) * dt.itemsize
+        if want > max(_MAX_EXPANSION * len(buf), _MAX_EXPANDED_BYTES):
+            raise UnsupportedError(f"an expanded view: {want} bytes of values from {len(buf)} stored bytes; refusing "
+                                   f"to materialise more than {_MAX_EXPANSION}x its storage", path=path, tensor=name)
         arr = np.lib.stride_tricks.as_strided(flat, shape=t.shape, strides=[s * dt.itemsize for s in t.stride],
                                               writeable=False).copy()
     if t.conj:
