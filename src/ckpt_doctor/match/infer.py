@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -32,8 +33,11 @@ from .compare import BY_FULL_NAME, BY_KEY, BY_OBJECT_PATH, LOADED, MISMATCHED, U
 from .names import canonical, strip_name, transform_for
 
 _MAX_CANDIDATES = 32
-_SAMPLE_ABOVE, _SAMPLE = 16_384, 4_096  # pools larger than this propose scope rules from a sample of this size
-_SAMPLED_RULES = 64  # ... when the sample agrees on at most this many rules (else the full search runs)  # a suffix shared by more checkpoint entries than this proposes no rule (too unspecific)
+# Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
+# ordered by name, numbers compared as numbers (TF bundles and safetensors sort their keys).
+_ORDERED_FORMATS = {"keras-h5", "torch"}
+_POSITIONAL = re.compile(r"^(?P<layer>.+)/vars/(?P<i>\d+)$")  # Keras 3 .weights.h5: the i-th variable of a layer
+_STRUCTURE_MAX = 4_000  # layers per side and kind above which structural alignment is not tried (n*m table)
 _W = "<w>"  # framework-neutral marker of a layer's main weight in canonical keys
 
 
@@ -80,13 +84,15 @@ class Ambiguity:
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    __slots__ = ("name", "tokens", "leaf", "shape", "dtype", "ref", "key", "_unnumbered", "busy")
+    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "_unnumbered", "busy", "order")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
-                 ref: Any):
+                 ref: Any, layout: str | None = None):
         self.name = name  # the name rules speak about (checkpoint: key or full_name; model: name or object path)
         self.tokens = tokens
-        self.leaf = leaf
+        self.leaf = leaf  # leaf class as far as names go (part of the key)
+        self.layout = leaf if layout is None else layout  # leaf class that decides the value transform
+        self.order = 0  # position in the side's order (model: creation; checkpoint: as written, or by name)
         self.shape = shape
         self.dtype = dtype
         self.ref = ref  # VariableSpec or TensorInfo
@@ -119,9 +125,9 @@ class _State:
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
             return False, None
-        if c.leaf == m.leaf:  # the common case, kept cheap: same convention, no transform
-            return c.shape == m.shape, None
-        return transform_for(c.leaf, m.leaf, c.shape, m.shape)
+        if c.layout == m.layout and c.shape == m.shape:  # the common case, kept cheap
+            return True, None
+        return transform_for(c.layout, m.layout, c.shape, m.shape)
 
     def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str) -> None:
         self.pairs[id(m)] = (c, m, transform, stage, evidence)
@@ -144,6 +150,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     d = diagnosis or compare(catalog, spec)
     object_mode = d.object_root is not None
     name_mode_object_ckpt = not object_mode and any(t.full_name for t in catalog.values())
+    if catalog.format == "keras3-weights" and spec.framework in ("tf1", "tf2"):
+        name_mode_object_ckpt = False  # Keras loads these by the object path (the key), not the owner's name
 
     def ckpt_name(info) -> str:
         if object_mode:
@@ -163,9 +171,19 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
 
     state = _State(casts=spec.casts_dtypes)
     m_items = [item(model_name(r.variable), r.variable, r.variable.shape, r.variable.dtype) for r in d.weights()]
+    for m in m_items:
+        m.order = m.ref.index
     by_var = {id(i.ref): i for i in m_items}
     c_items = [item(ckpt_name(r.entry), r.entry, r.entry.shape, r.entry.dtype) for r in d.entries
                if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
+    if catalog.format in _ORDERED_FORMATS:
+        for i, c in enumerate(c_items):
+            c.order = i
+    else:
+        for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.name))):
+            c.order = i
+    if c_items and sum(bool(_POSITIONAL.match(c.name)) for c in c_items) * 2 > len(c_items):
+        _positional(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)"}
     state.anchored = bool(d.weights(LOADED))
@@ -177,8 +195,37 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _prefix_rules(state, c_items, m_items, numeric=False)
     _numbering(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=True)
+    _structure(state, c_items, m_items, catalog.format in _ORDERED_FORMATS)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
+
+
+def _natural(name: str) -> list:
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
+
+
+def _positional(c_items: list, m_items: list) -> None:
+    """Keras 3 ``.weights.h5`` names a layer's variables by position (``layers/dense/vars/0``): the i-th variable
+    the layer created. Both sides are keyed the same way, ``<layer tokens> #i``: the checkpoint's from its names,
+    the model's from each layer's variables in creation order. The value layout stays Keras' (a rank >= 2
+    ``vars/0`` is a kernel) and the model's own leaf class."""
+    for c in c_items:
+        found = _POSITIONAL.match(c.name)
+        if found:
+            layer = found["layer"]
+            layer = layer[len("layers/"):] if layer.startswith("layers/") else layer
+            c.tokens = canonical(layer + "/x")[0][:-1] + (f"#{found['i']}",)
+            c.layout = "kernel" if len(c.shape) >= 2 else None
+            c.leaf = None
+            c.rekey()
+    seen: dict[tuple, int] = defaultdict(int)
+    for m in sorted(m_items, key=lambda m: m.order):
+        base = m.tokens if m.leaf else m.tokens[:-1]
+        m.layout = m.leaf
+        m.tokens = base + (f"#{seen[base]}",)
+        seen[base] += 1
+        m.leaf = None
+        m.rekey()
 
 
 def _pool(state: _State, c_items, m_items):
@@ -309,29 +356,6 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
     return proposals, deep
 
 
-def _count(state: _State, pool_c: list, pool_m: list, rules: list):
-    """Every pair each rule (checkpoint prefix -> model prefix) makes among the pools, like ``_propose``'s."""
-    by_key: dict[tuple, _Item | None] = {}
-    for m in pool_m:
-        by_key[m.key] = None if m.key in by_key else m
-    proposals: dict[tuple, list] = defaultdict(list)
-    deep: set[tuple] = set()
-    for pc, pm in rules:
-        n = len(pc)
-        for c in pool_c:
-            key = c.key
-            if key[:n] != pc or not _boundary(key, n):
-                continue
-            m = by_key.get(pm + key[n:])
-            if m is not None:
-                ok, transform = state.compatible(c, m)
-                if ok:
-                    proposals[(pc, pm)].append((c, m, transform))
-                    if len(key) - n > 1:
-                        deep.add((pc, pm))
-    return proposals, deep
-
-
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
     while True:
         pool_c, pool_m = _pool(state, c_items, m_items)
@@ -340,13 +364,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             pool_m = [m for m in pool_m if m.unnumbered not in masked]
         if not pool_c or not pool_m:
             return
-        sampled = None
-        if len(pool_m) > _SAMPLE_ABOVE:  # big pools: let a spread sample propose a few rules, then count exactly
-            sampled, _ = _propose(state, pool_c, pool_m[::len(pool_m) // _SAMPLE], numeric)
-        if sampled and len(sampled) <= _SAMPLED_RULES:
-            proposals, deep = _count(state, pool_c, pool_m, list(sampled))
-        else:
-            proposals, deep = _propose(state, pool_c, pool_m, numeric)
+        proposals, deep = _propose(state, pool_c, pool_m, numeric)
         if not proposals:
             return
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
@@ -365,7 +383,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                                            for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
         # replaced layer (a new head) as a renamed one: say so instead of pairing.
-        anchored = state.anchored
+        anchored = state.anchored or bool(state.pairs)  # other layers already explained, by name or a rule
         weak = [r for r in clean if anchored and r not in deep and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
         for rule in weak:
             for c, m, _ in proposals[rule]:
@@ -657,3 +675,127 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
         cands = by_shape.get((m.key[-1] if m.key else "", m.shape), [])
         if 0 < len(cands) <= 5:
             state.set_ambiguous(m, cands, "same shape and kind, but no naming evidence")
+
+
+# -- structure ----------------------------------------------------------------------------------------------------
+
+def _layer_path(item: _Item) -> str:
+    """The layer a value belongs to, by its raw name: all but the leaf (``layers/dense/vars/0`` -> ``layers/dense``)."""
+    found = _POSITIONAL.match(item.name)
+    if found:
+        return found["layer"]
+    cut = max(item.name.rfind("/"), item.name.rfind("."))
+    return item.name[:cut] if cut > 0 else ""
+
+
+def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
+    """Layers in the side's order, cut into units: one weight of rank >= 2 with the vectors that follow it in its
+    layer (a conv kernel and its bias), or the vectors of a layer without one (a norm's scale, shift, statistics).
+    Scalars (``num_batches_tracked``) belong to no unit: one-sided bookkeeping."""
+    layers: dict[str, list[_Item]] = defaultdict(list)
+    for it in sorted(items, key=lambda it: it.order):
+        if len(it.shape) >= 1:
+            layers[_layer_path(it)].append(it)
+    units = []
+    for members in layers.values():
+        main, vectors = None, []
+        for it in members:
+            if len(it.shape) >= 2:
+                if main is not None or vectors:
+                    units.append((main, vectors))
+                main, vectors = it, []
+            else:
+                vectors.append(it)
+        units.append((main, vectors))
+    return units
+
+
+def _unit_fits(state: _State, cu, mu) -> bool:
+    (cm, cv), (mm, mv) = cu, mu
+    if (cm is None) != (mm is None):
+        return False
+    if cm is not None:
+        return state.compatible(cm, mm)[0] and (not mv or len(mv) == len(cv))
+    return len(cv) == len(mv) and all(state.compatible(c, m)[0] for c, m in zip(cv, mv))
+
+
+def _structure(state: _State, c_items, m_items, ordered: bool) -> None:
+    """Sides that share no vocabulary: align the two sequences of units (checkpoint order, model creation order)
+    by dynamic programming, a unit matching one of the other side when its weight agrees in shape up to the
+    layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
+    only are skipped. A match is accepted only when *every* best alignment makes it; units that best alignments
+    pair differently are ambiguous. Runs only when most model weights are still unexplained by names."""
+    pool_c, pool_m = _pool(state, c_items, m_items)
+    if len(pool_m) * 2 < len(m_items) or len(pool_m) < 2 or not pool_c:
+        return
+    by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
+    for u in _units(pool_c):
+        by_kind_c[_kind(u)].append(u)
+    for u in _units(pool_m):
+        by_kind_m[_kind(u)].append(u)
+    for kind, uc in by_kind_c.items():
+        um = by_kind_m.get(kind)
+        # Without a written order, names order a kind's units only when one auto-numbered family holds them all
+        # (Keras 3 ``conv2d``, ``conv2d_1``, ...: numbered in the model's layer order).
+        if um and (ordered or len({re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0])) for u in uc}) == 1):
+            _align_units(state, uc, um, "as written" if ordered else "by auto-number")
+
+
+def _kind(unit) -> tuple:
+    main, vectors = unit
+    return ("weight", len(main.shape)) if main is not None else ("vectors", len(vectors))
+
+
+def _align_units(state: _State, uc: list, um: list, where: str) -> None:
+    n, m = len(uc), len(um)
+    if n * m > _STRUCTURE_MAX ** 2 // 4:
+        return
+    fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
+    F = [[0] * (m + 1) for _ in range(n + 1)]  # best number of matches of uc[:i] with um[:j]
+    for i in range(n):
+        row, nxt, fi = F[i], F[i + 1], fits[i]
+        for j in range(m):
+            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + 1 if fi[j] else 0)
+    G = [[0] * (m + 1) for _ in range(n + 1)]  # best for uc[i:] with um[j:]
+    for i in range(n - 1, -1, -1):
+        row, below, fi = G[i], G[i + 1], fits[i]
+        for j in range(m - 1, -1, -1):
+            row[j] = max(row[j + 1], below[j], below[j + 1] + 1 if fi[j] else 0)
+    best = F[n][m]
+    if best == 0:
+        return
+    on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
+    c_skip = [any(F[i][j] + G[i + 1][j] == best for j in range(m + 1)) for i in range(n)]
+    m_skip = [any(F[i][j] + G[i][j + 1] == best for i in range(n + 1)) for j in range(m)]
+    partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
+    partners_m = [[i for i in range(n) if on_best[i][j]] for j in range(m)]
+    for j in range(m):
+        cands = partners_m[j]
+        if not cands:
+            continue
+        i = cands[0]
+        if len(cands) == 1 and partners_c[i] == [j] and not c_skip[i] and not m_skip[j]:
+            _pair_units(state, uc[i], um[j], i, j, best, n, m, where)
+        else:
+            mm, mv = um[j]
+            alternatives = [uc[k] for k in cands]
+            for pos, it in enumerate(([mm] if mm is not None else []) + mv):
+                options = [(cu[0] if it is mm else (cu[1][pos - (mm is not None)] if
+                            len(cu[1]) > pos - (mm is not None) else None)) for cu in alternatives]
+                state.set_ambiguous(it, [c for c in options if c is not None],
+                                    "structural alignment: several equally good alignments of the layer sequences")
+
+
+def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int, where: str) -> None:
+    (cm, cv), (mm, mv) = cu, mu
+    members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv)) if len(cv) == len(mv) else [])
+    for c, mi in members:
+        ok, transform = state.compatible(c, mi)
+        if ok and not c.busy and not mi.busy:
+            state.add(c, mi, transform, "structure", functools.partial(
+                _structure_evidence, c, mi, transform, i, j, best, n, m, where))
+
+
+def _structure_evidence(c, m, transform, i, j, best, n, m_units, where) -> str:
+    return (f"structure: unit {i + 1} of {n} in the checkpoint ({where}) is unit {j + 1} of {m_units} in the "
+            f"model's creation order in every best alignment ({best} units agree); {_shapes(c, m, transform)}")
