@@ -118,6 +118,8 @@ class _State:
     taken_c: dict[int, _Item] = field(default_factory=dict)  # id(c) -> the model item it is paired with
     ambiguous: dict[int, tuple[_Item, list[_Item], str]] = field(default_factory=dict)
     anchored: bool = False  # some values load by their names as they are
+    named: bool = False  # some pairs rest on shared names (conventions, renamings that share words)
+    shallow: set = field(default_factory=set)  # id(m) ambiguous only among rules that share just a leaf name
 
     def free(self, item: _Item, side: str = "") -> bool:
         return not item.busy
@@ -150,8 +152,6 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     d = diagnosis or compare(catalog, spec)
     object_mode = d.object_root is not None
     name_mode_object_ckpt = not object_mode and any(t.full_name for t in catalog.values())
-    if catalog.format == "keras3-weights" and spec.framework in ("tf1", "tf2"):
-        name_mode_object_ckpt = False  # Keras loads these by the object path (the key), not the owner's name
 
     def ckpt_name(info) -> str:
         if object_mode:
@@ -180,9 +180,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         for i, c in enumerate(c_items):
             c.order = i
     else:
-        for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.name))):
+        for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
             c.order = i
-    if c_items and sum(bool(_POSITIONAL.match(c.name)) for c in c_items) * 2 > len(c_items):
+    if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
         _positional(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)"}
@@ -204,20 +204,25 @@ def _natural(name: str) -> list:
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
 
 
+def _positional_tokens(name: str) -> tuple[str, ...] | None:
+    found = _POSITIONAL.match(name)
+    if not found:
+        return None
+    layer = found["layer"]
+    layer = layer[len("layers/"):] if layer.startswith("layers/") else layer
+    return canonical(layer + "/x")[0][:-1] + (f"#{found['i']}",)
+
+
 def _positional(c_items: list, m_items: list) -> None:
     """Keras 3 ``.weights.h5`` names a layer's variables by position (``layers/dense/vars/0``): the i-th variable
     the layer created. Both sides are keyed the same way, ``<layer tokens> #i``: the checkpoint's from its names,
     the model's from each layer's variables in creation order. The value layout stays Keras' (a rank >= 2
-    ``vars/0`` is a kernel) and the model's own leaf class."""
-    for c in c_items:
-        found = _POSITIONAL.match(c.name)
-        if found:
-            layer = found["layer"]
-            layer = layer[len("layers/"):] if layer.startswith("layers/") else layer
-            c.tokens = canonical(layer + "/x")[0][:-1] + (f"#{found['i']}",)
-            c.layout = "kernel" if len(c.shape) >= 2 else None
-            c.leaf = None
-            c.rekey()
+    ``vars/0`` is a kernel) and the model's own leaf class.
+
+    Such a file names each layer twice: by its path in the saved object (the key: ``layers/conv2d_3``, what Keras
+    loads by) and by the layer's own name (``full_name``: ``block_2_expand``). The one under which more model
+    variables find their name is used (a model rebuilt with fresh auto names matches the paths; one that keeps
+    its layer names matches the owners)."""
     seen: dict[tuple, int] = defaultdict(int)
     for m in sorted(m_items, key=lambda m: m.order):
         base = m.tokens if m.leaf else m.tokens[:-1]
@@ -226,6 +231,25 @@ def _positional(c_items: list, m_items: list) -> None:
         seen[base] += 1
         m.leaf = None
         m.rekey()
+    model_keys = {m.key for m in m_items}
+
+    def explained(names) -> int:
+        return sum(_positional_tokens(n) in model_keys for n in names)
+
+    owners = [c.ref.full_name or c.ref.name for c in c_items]
+    if explained(owners) > explained(c.ref.name for c in c_items):
+        for c, owner in zip(c_items, owners):
+            c.name = owner
+    else:
+        for c in c_items:
+            c.name = c.ref.name
+    for c in c_items:
+        tokens = _positional_tokens(c.name)
+        if tokens is not None:
+            c.tokens = tokens
+            c.layout = "kernel" if len(c.shape) >= 2 else None
+            c.leaf = None
+            c.rekey()
 
 
 def _pool(state: _State, c_items, m_items):
@@ -261,8 +285,13 @@ def _conventions(state, c_items, m_items) -> None:
     def evidence(c, m, t):
         return f"names agree once conventions are normalised (`{c.name}` ~ `{m.name}`); {_shapes(c, m, t)}"
 
-    _equal_keys(state, c_items, m_items, "conventions", evidence)
-    # TF names some weights by the variable itself (``word_embeddings``) where PyTorch adds ``.weight``.
+    state.named = _equal_keys(state, c_items, m_items, "conventions", evidence) > 0
+    _bare_weights(state, c_items, m_items, "conventions", evidence)
+
+
+def _bare_weights(state, c_items, m_items, stage, evidence) -> None:
+    """TF names some weights by the variable itself (``word_embeddings``, GPT-2's ``wte``) where PyTorch adds
+    ``.weight``: a leafless name pairs with the same name plus a weight leaf when each is the only one."""
     pool_c, pool_m = _pool(state, c_items, m_items)
     bare_c = defaultdict(list)
     for c in pool_c:
@@ -275,7 +304,7 @@ def _conventions(state, c_items, m_items) -> None:
         if len(models) == 1 and len(cands) == 1 and (cands[0].leaf is None) != (models[0].leaf is None):
             ok, t = state.compatible(cands[0], models[0])
             if ok:
-                state.add(cands[0], models[0], t, "conventions", functools.partial(evidence, cands[0], models[0], t))
+                state.add(cands[0], models[0], t, stage, functools.partial(evidence, cands[0], models[0], t))
 
 
 def _boundary(key: tuple, i: int) -> bool:
@@ -353,7 +382,41 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
                 proposals[(pc, pm)].append((c, m, transform))
                 if length > 1:
                     deep.add((pc, pm))
+    _scope_proposals(state, pool_c, pool_m, proposals, deep)
     return proposals, deep
+
+
+def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict, deep: set) -> None:
+    """Scopes added or removed as a whole (``model/`` around every name, ``module.`` dropped): each model variable
+    whose name is a checkpoint name under up to three more leading tokens (or the reverse) proposes that rule.
+    Such a rule is weighed against local renamings by the same support count, so one prefix that explains the
+    whole model wins over per-layer renumberings that each explain a few equal shapes."""
+    by_c: dict[tuple, _Item | None] = {}
+    for c in pool_c:
+        by_c[c.key] = None if c.key in by_c else c
+    by_m: dict[tuple, _Item | None] = {}
+    for m in pool_m:
+        by_m[m.key] = None if m.key in by_m else m
+    for t in (1, 2, 3):
+        for outer, inner, added in ((pool_m, by_c, True), (pool_c, by_m, False)):
+            for it in outer:
+                key = it.key
+                if len(key) <= t + 1 or not _boundary(key, t):
+                    continue
+                other = inner.get(key[t:])
+                if other is None:
+                    continue
+                c, m = (other, it) if added else (it, other)
+                ok, transform = state.compatible(c, m)
+                if ok:
+                    rule = ((), key[:t]) if added else (key[:t], ())
+                    proposals[rule].append((c, m, transform))
+                    deep.add(rule)
+
+
+def _words(tokens: tuple) -> set[str]:
+    """The words of a name, digits aside (``conv2d_7_1`` and ``conv2d_7`` share ``conv``)."""
+    return {w for t in tokens for w in re.findall(r"[a-z]{2,}", t)}
 
 
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
@@ -383,13 +446,21 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                                            for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
         # replaced layer (a new head) as a renamed one: say so instead of pairing.
-        anchored = state.anchored or bool(state.pairs)  # other layers already explained, by name or a rule
-        weak = [r for r in clean if anchored and r not in deep and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
+        # "Beside layers that load by name": exact pairs, or renamings whose names share a word or more than the
+        # leaf (proposed in this round or applied before). A single layer whose old and new names share nothing,
+        # among such layers, is the new-head case.
+        def named(r):
+            return r in deep or bool(_words(r[0]) & _words(r[1]))
+
+        anchored = state.anchored or state.named or any(named(r) for r in proposals)
+        weak = [r for r in clean if anchored and not named(r) and
+                len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
         for rule in weak:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
                                             "name: renamed, or replaced by a new layer?")
         clean = [r for r in clean if r not in weak]
+        state.named = state.named or any(named(r) for r in clean)
         if weak and not clean:
             continue
         if not clean:  # equally good explanations compete for the same variables: refuse to choose
@@ -398,6 +469,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                     if len(owners_m[id(m)]) > 1 or len(owners_c[id(c)]) > 1:
                         cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
                         state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well")
+                        if not any(r2 in deep for r2 in owners_m[id(m)]):
+                            state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
         renamed_by: dict[int, tuple] = {}
         for pc, pm in clean:
@@ -414,6 +487,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                     f"variable(s); {_shapes(c, m, t)}")
 
         _equal_keys(state, pool_c, pool_m, "prefix", evidence)
+        _bare_weights(state, pool_c, pool_m, "prefix", evidence)
 
 
 # -- numbering ------------------------------------------------------------------------------------------------
@@ -681,11 +755,12 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
 
 def _layer_path(item: _Item) -> str:
     """The layer a value belongs to, by its raw name: all but the leaf (``layers/dense/vars/0`` -> ``layers/dense``)."""
-    found = _POSITIONAL.match(item.name)
+    name = item.ref.name  # checkpoint key (Keras 3: the tracking path, numbered in layer order) / variable name
+    found = _POSITIONAL.match(name)
     if found:
         return found["layer"]
-    cut = max(item.name.rfind("/"), item.name.rfind("."))
-    return item.name[:cut] if cut > 0 else ""
+    cut = max(name.rfind("/"), name.rfind("."))
+    return name[:cut] if cut > 0 else ""
 
 
 def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
@@ -725,7 +800,8 @@ def _structure(state: _State, c_items, m_items, ordered: bool) -> None:
     layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
     only are skipped. A match is accepted only when *every* best alignment makes it; units that best alignments
     pair differently are ambiguous. Runs only when most model weights are still unexplained by names."""
-    pool_c, pool_m = _pool(state, c_items, m_items)
+    pool_c = [c for c in c_items if id(c) not in state.taken_c]
+    pool_m = [m for m in m_items if id(m) not in state.pairs and (id(m) not in state.ambiguous or id(m) in state.shallow)]
     if len(pool_m) * 2 < len(m_items) or len(pool_m) < 2 or not pool_c:
         return
     by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
@@ -791,7 +867,8 @@ def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int
     members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv)) if len(cv) == len(mv) else [])
     for c, mi in members:
         ok, transform = state.compatible(c, mi)
-        if ok and not c.busy and not mi.busy:
+        if ok and id(c) not in state.taken_c and id(mi) not in state.pairs:
+            state.ambiguous.pop(id(mi), None)
             state.add(c, mi, transform, "structure", functools.partial(
                 _structure_evidence, c, mi, transform, i, j, best, n, m, where))
 

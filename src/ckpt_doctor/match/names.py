@@ -15,6 +15,7 @@ ATTRIBUTE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 _SPLIT = re.compile(r"[/.]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NUMBERED = re.compile(r"^(.*?[a-z][a-z0-9]*?)_(\d+)$")  # dense_3, layer_0, conv4_1 (not a bare number)
+_GLUED = re.compile(r"^([a-z])(\d+)$")  # OpenAI GPT-2's ``h0`` is Hugging Face's ``h.0`` (one letter, then digits)
 
 # Leaf names that mean "the layer's main weight"; they are dropped from the canonical tokens (PyTorch's
 # ``word_embeddings.weight`` is TF's ``word_embeddings``) and remembered as the leaf class.
@@ -45,7 +46,7 @@ def strip_name(name: str) -> str:
 @lru_cache(maxsize=None)
 def _token(raw: str) -> tuple[str, ...]:
     t = _CAMEL.sub("_", raw).lower().replace("-", "_").strip("_")
-    m = _NUMBERED.match(t)
+    m = _NUMBERED.match(t) or _GLUED.match(t)
     if m:
         return m.group(1).replace("_", ""), m.group(2)
     return (t.replace("_", ""),) if t else ()
