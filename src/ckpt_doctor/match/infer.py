@@ -247,7 +247,7 @@ def _positional(c_items: list, m_items: list) -> None:
         tokens = _positional_tokens(c.name)
         if tokens is not None:
             c.tokens = tokens
-            c.layout = "kernel" if len(c.shape) >= 2 else None
+            c.layout = "kernel" if _is_matrix(c) else None
             c.leaf = None
             c.rekey()
 
@@ -459,6 +459,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
                                             "name: renamed, or replaced by a new layer?")
+                state.shallow.add(id(m))  # only a unique structural alignment may still decide
         clean = [r for r in clean if r not in weak]
         state.named = state.named or any(named(r) for r in clean)
         if weak and not clean:
@@ -775,7 +776,7 @@ def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
     for members in layers.values():
         main, vectors = None, []
         for it in members:
-            if len(it.shape) >= 2:
+            if _is_matrix(it):
                 if main is not None or vectors:
                     units.append((main, vectors))
                 main, vectors = it, []
@@ -811,10 +812,29 @@ def _structure(state: _State, c_items, m_items, ordered: bool) -> None:
         by_kind_m[_kind(u)].append(u)
     for kind, uc in by_kind_c.items():
         um = by_kind_m.get(kind)
-        # Without a written order, names order a kind's units only when one auto-numbered family holds them all
-        # (Keras 3 ``conv2d``, ``conv2d_1``, ...: numbered in the model's layer order).
-        if um and (ordered or len({re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0])) for u in uc}) == 1):
-            _align_units(state, uc, um, "as written" if ordered else "by auto-number")
+        if not um:
+            continue
+        if ordered:
+            _align_units(state, uc, um, "as written")
+            continue
+        # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
+        # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
+        # model's units of its kind, the other families' units being gaps.
+        families = defaultdict(list)
+        for u in uc:
+            families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append(u)
+        for family in families.values():
+            _align_units(state, family, [u for u in um if not any(id(it) in state.pairs for it in _members(u))],
+                         "by auto-number")
+
+
+def _members(unit) -> list:
+    return ([unit[0]] if unit[0] is not None else []) + unit[1]
+
+
+def _is_matrix(it: _Item) -> bool:
+    """A weight with two or more real axes (PReLU's ``(1, 1, C)`` alpha is a vector)."""
+    return sum(d != 1 for d in it.shape) >= 2
 
 
 def _kind(unit) -> tuple:
@@ -838,7 +858,7 @@ def _align_units(state: _State, uc: list, um: list, where: str) -> None:
         for j in range(m - 1, -1, -1):
             row[j] = max(row[j + 1], below[j], below[j + 1] + 1 if fi[j] else 0)
     best = F[n][m]
-    if best == 0:
+    if best < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
         return
     on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
     c_skip = [any(F[i][j] + G[i + 1][j] == best for j in range(m + 1)) for i in range(n)]
