@@ -433,6 +433,11 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
         best = max(support.values())
         top = [rule for rule, s in support.items() if s == best]
+        if len(top) > 1:  # rules that make the very same pairs are one explanation: keep the shortest to state
+            same: dict[frozenset, tuple] = {}
+            for rule in sorted(top, key=lambda r: (len(r[0]) + len(r[1]), r)):
+                same.setdefault(frozenset((id(c), id(m)) for c, m, _ in proposals[rule]), rule)
+            top = list(same.values())
         owners_m: dict[int, set] = defaultdict(set)
         owners_c: dict[int, set] = defaultdict(set)
         if len(top) == 1:  # one best explanation: nothing competes with it
@@ -470,7 +475,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                     if len(owners_m[id(m)]) > 1 or len(owners_c[id(c)]) > 1:
                         cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
                         state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well")
-                        if not any(r2 in deep for r2 in owners_m[id(m)]):
+                        if not any(r2 in deep or _words(r2[0]) & _words(r2[1]) for r2 in owners_m[id(m)]):
                             state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
         renamed_by: dict[int, tuple] = {}
