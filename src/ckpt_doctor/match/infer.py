@@ -37,6 +37,7 @@ _MAX_CANDIDATES = 32
 # ordered by name, numbers compared as numbers (TF bundles and safetensors sort their keys).
 _ORDERED_FORMATS = {"keras-h5", "torch"}
 _POSITIONAL = re.compile(r"^(?P<layer>.+)/vars/(?P<i>\d+)$")  # Keras 3 .weights.h5: the i-th variable of a layer
+_KERAS2_TWICE = re.compile(r"^([^/]+)/\1_\d+/")
 _STRUCTURE_MAX = 4_000  # layers per side and kind above which structural alignment is not tried (n*m table)
 _W = "<w>"  # framework-neutral marker of a layer's main weight in canonical keys
 
@@ -169,19 +170,21 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         tokens, leaf = canonical(name)
         return _Item(name, tokens, leaf, tuple(shape), dtype, ref)
 
+    def ckpt_item(name, ref, shape, dtype) -> _Item:
+        # Keras 2 HDF5 files from a session that built the model twice name weights ``conv2d_1/conv2d_1_1/kernel``:
+        # Keras loads them by the layer (``conv2d_1``); the inner scope is a label.
+        tokens, leaf = canonical(_KERAS2_TWICE.sub(r"\1/", name) if catalog.format == "keras-h5" else name)
+        return _Item(name, tokens, leaf, tuple(shape), dtype, ref)
+
     state = _State(casts=spec.casts_dtypes)
     m_items = [item(model_name(r.variable), r.variable, r.variable.shape, r.variable.dtype) for r in d.weights()]
     for m in m_items:
         m.order = m.ref.index
     by_var = {id(i.ref): i for i in m_items}
-    c_items = [item(ckpt_name(r.entry), r.entry, r.entry.shape, r.entry.dtype) for r in d.entries
+    c_items = [ckpt_item(ckpt_name(r.entry), r.entry, r.entry.shape, r.entry.dtype) for r in d.entries
                if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
-    if catalog.format in _ORDERED_FORMATS:
-        for i, c in enumerate(c_items):
-            c.order = i
-    else:
-        for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
-            c.order = i
+    for i, c in enumerate(c_items):
+        c.order = i  # as written where the format keeps it; else re-ordered by name if structure is tried
     if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
         _positional(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
@@ -195,7 +198,10 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _prefix_rules(state, c_items, m_items, numeric=False)
     _numbering(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=True)
-    _structure(state, c_items, m_items, catalog.format in _ORDERED_FORMATS)
+    # Keras restores a legacy HDF5 file into a Keras model by layer order (``load_weights`` without by_name):
+    # there the order is the format's own semantics and outranks names that disagree among themselves.
+    by_order = catalog.format == "keras-h5" and spec.framework in ("tf1", "tf2")
+    _structure(state, c_items, m_items, catalog.format in _ORDERED_FORMATS, by_order)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
 
@@ -800,16 +806,20 @@ def _unit_fits(state: _State, cu, mu) -> bool:
     return len(cv) == len(mv) and all(state.compatible(c, m)[0] for c, m in zip(cv, mv))
 
 
-def _structure(state: _State, c_items, m_items, ordered: bool) -> None:
+def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = False) -> None:
     """Sides that share no vocabulary: align the two sequences of units (checkpoint order, model creation order)
     by dynamic programming, a unit matching one of the other side when its weight agrees in shape up to the
     layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
     only are skipped. A match is accepted only when *every* best alignment makes it; units that best alignments
     pair differently are ambiguous. Runs only when most model weights are still unexplained by names."""
     pool_c = [c for c in c_items if id(c) not in state.taken_c]
-    pool_m = [m for m in m_items if id(m) not in state.pairs and (id(m) not in state.ambiguous or id(m) in state.shallow)]
+    pool_m = [m for m in m_items if id(m) not in state.pairs and
+              (id(m) not in state.ambiguous or id(m) in state.shallow or by_order)]
     if len(pool_m) * 2 < len(m_items) or len(pool_m) < 2 or not pool_c:
         return
+    if not ordered:
+        for i, c in enumerate(sorted(pool_c, key=lambda c: _natural(c.ref.name))):
+            c.order = i
     by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
     for u in _units(pool_c):
         by_kind_c[_kind(u)].append(u)

@@ -21,7 +21,7 @@ _GLUED = re.compile(r"^([a-z])(\d+)$")  # OpenAI GPT-2's ``h0`` is Hugging Face'
 # ``word_embeddings.weight`` is TF's ``word_embeddings``) and remembered as the leaf class.
 # Tokens are compared without underscores and case (``LayerNorm`` = ``layer_norm`` = ``layernorm``).
 WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scale": "scale",
-                 "embeddings": "embedding", "depthwisekernel": "kernel",
+                 "embeddings": "embedding", "depthwisekernel": "kernel", "pointwisekernel": "kernel",
                  # TF1 code outside Keras (OpenAI's GPT-2: ``c_attn/w``, ``ln_1/g``) stores weights in the
                  # consumer's layout: no permutation, at most a unit axis (``[1, nx, nf]``)
                  "w": "weight", "g": "scale"}
@@ -94,7 +94,8 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
     if perm is None:
         if tuple(ckpt_shape) == tuple(model_shape):
             return True, None
-        return _unit_axes_only(ckpt_shape, model_shape), reshape_name(model_shape)
+        # a unit axis more or less (OpenAI GPT-2's [1, nx, nf] ``w``): only between leaves of one layout
+        return ckpt_leaf == model_leaf and _unit_axes_only(ckpt_shape, model_shape), reshape_name(model_shape)
     moved = tuple(ckpt_shape[i] for i in perm)
     if moved != tuple(model_shape) and len(ckpt_shape) == 4 and (
             len(model_shape) == 4 and (ckpt_leaf == "kernel" and ckpt_shape[3] == 1 and model_shape[1] == 1 or
