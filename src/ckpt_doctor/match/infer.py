@@ -2,17 +2,35 @@
 
 Stages, each on what the previous ones left unpaired (exact matches under the framework's own rules come first):
 
-1. **conventions**: names equal once separators, case, ``layer_0``/``layer.0`` and TF/PyTorch leaf vocabulary are
-   normalised (``names.canonical``); the leaf classes decide the value transform.
-2. **prefix rules**: ``old scope -> new scope`` (including added or removed prefixes), proposed by pairs that share
-   their longest common name suffix, accepted greedily by how many pairs they explain; equal-support rules that
-   compete for the same variables make those variables ambiguous instead.
-3. **numbering**: in auto-numbered families (``dense``, ``dense_1``, ... / ``layer.0``, ``layer.1``, ...) the
-   hypotheses "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best
-   hypothesis is applied (overriding exact-name pairs it proves wrong: after an inserted layer, ``bn_10`` of the
-   checkpoint belongs to the model's ``bn_11``); tied hypotheses make the differing variables ambiguous.
+1. **conventions**: names equal once separators, case, ``layer_0``/``layer.0``/``h0``, TF1/TF/PyTorch leaf
+   vocabularies (``w``/``g``/``b``, ``kernel``/``gamma``/``beta``/``moving_mean``) and bare weights (``wte`` vs
+   ``wte.weight``) are normalised (``names.canonical``); the leaf classes decide the value transform (a
+   permutation; an order-preserving reshape for unit axes: ``[1, nx, nf]`` vs ``[nx, nf]``, PReLU ``(1, 1, C)`` vs
+   ``(C,)``). Keras 3 ``.weights.h5`` files name variables by position (``layers/dense/vars/0``): both sides are
+   then keyed ``<layer> #i`` (the i-th variable a layer created).
+2. **scope rules**: ``old scope -> new scope``, proposed by pairs that share their longest common name suffix and,
+   for scopes added or removed as a whole (``model/``, ``module.``), by every name that is another side's name
+   under up to three leading tokens.
+3. **numbering**: in auto-numbered families (``dense``, ``dense_1``, ... / ``layer.0``, ...) the hypotheses
+   "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best hypothesis is
+   applied; tied hypotheses make the differing variables ambiguous.
 4. **composition**: layers of a family left over pair only if their composition (members and shapes) is unique on
    both sides (reordered layers).
+5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences
+   of units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in
+   the checkpoint's written order (HDF5 ``layer_names``, pickle dict order; else by auto-number within one Keras
+   3 family) and the model's creation order, per unit kind, aligned by dynamic programming with units on one side
+   only skipped (conv biases, ``num_batches_tracked`` stay one-sided). A match is accepted only when *every* best
+   alignment makes it and it is not a lone unit against a lone unit; units that best alignments pair differently
+   are ambiguous.
+
+Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
+agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
+make exactly those variables ambiguous. Tied rules that make the very same pairs are one explanation and the
+shortest to state is kept (the description-length tie-break: fewer tokens in ``old -> new``). A rule that moves a
+single layer to a name sharing no word with its old one, beside layers explained by shared names, is as likely a
+new layer as a renamed one: its variables are ambiguous (only a unique structural alignment may still decide),
+so a new head never takes a left-over value of its shape.
 
 Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous.
 """
