@@ -85,7 +85,8 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
     never from shapes: a square kernel is transposed too. Shapes then have to agree after the transform.
     """
     perm = None
-    if _unit_axes_only(ckpt_shape, model_shape) and sum(d != 1 for d in ckpt_shape) <= 1:
+    if (1 in ckpt_shape or 1 in model_shape) and _unit_axes_only(ckpt_shape, model_shape) and \
+            sum(d != 1 for d in ckpt_shape) <= 1:
         return True, reshape_name(model_shape)  # one real axis: every layout holds it in the same order
     if ckpt_leaf == "kernel" and model_leaf == "weight":
         perm = _KERNEL_TO_WEIGHT.get(len(ckpt_shape))
