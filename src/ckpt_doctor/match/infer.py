@@ -138,7 +138,8 @@ class _State:
     ambiguous: dict[int, tuple[_Item, list[_Item], str]] = field(default_factory=dict)
     anchored: bool = False  # some values load by their names as they are
     named: bool = False  # some pairs rest on shared names (conventions, renamings that share words)
-    shallow: set = field(default_factory=set)  # id(m) ambiguous only among rules that share just a leaf name
+    shallow: set = field(default_factory=set)
+    eligible: set = field(default_factory=set)  # id(m) structure may still pair  # id(m) ambiguous only among rules that share just a leaf name
 
     def free(self, item: _Item, side: str = "") -> bool:
         return not item.busy
@@ -481,7 +482,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         def named(r):
             return r in deep or bool(_words(r[0]) & _words(r[1]))
 
-        anchored = state.anchored or state.named or any(named(r) for r in proposals)
+        state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
+        anchored = state.anchored or state.named
         weak = [r for r in clean if anchored and not named(r) and
                 len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
         for rule in weak:
@@ -819,6 +821,10 @@ def _unit_fits(state: _State, cu, mu) -> bool:
     (cm, cv), (mm, mv) = cu, mu
     if (cm is None) != (mm is None):
         return False
+    c_head, m_head = cm or cv[0], mm or mv[0]
+    paired = state.pairs.get(id(m_head))
+    if paired is not None or id(c_head) in state.taken_c:  # settled units anchor the sequences: only each other
+        return paired is not None and paired[0] is c_head
     if cm is not None:
         return state.compatible(cm, mm)[0] and (not mv or len(mv) == len(cv))
     return len(cv) == len(mv) and all(state.compatible(c, m)[0] for c, m in zip(cv, mv))
@@ -835,14 +841,17 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
               (id(m) not in state.ambiguous or id(m) in state.shallow or by_order)]
     if len(pool_m) * 2 < len(m_items) or len(pool_m) < 2 or not pool_c:
         return
+    state.eligible = {id(m) for m in pool_m}
     if not ordered:
-        for i, c in enumerate(sorted(pool_c, key=lambda c: _natural(c.ref.name))):
+        for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
             c.order = i
+    # Both whole sequences: values already paired stay in them as anchors (they fit only each other).
     by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
-    for u in _units(pool_c):
+    for u in _units(c_items):
         by_kind_c[_kind(u)].append(u)
-    for u in _units(pool_m):
+    for u in _units(m_items):
         by_kind_m[_kind(u)].append(u)
+    before = set(state.pairs)
     for kind, uc in by_kind_c.items():
         um = by_kind_m.get(kind)
         if not um:
@@ -857,8 +866,29 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
         for u in uc:
             families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append(u)
         for family in families.values():
-            _align_units(state, family, [u for u in um if not any(id(it) in state.pairs for it in _members(u))],
-                         "by auto-number")
+            _align_units(state, family, um, "by auto-number")
+    _renamed_or_new(state, [k for k in state.pairs if k not in before])
+
+
+def _renamed_or_new(state: _State, made: list) -> None:
+    """Structure pairs whose layer names share no word, among structure pairs whose names mostly do, are the
+    renamed-or-new question again (a new head in place of the old one): ambiguous, not paired."""
+    def words(it):  # of the layer's raw name (the leaf aside)
+        cut = max(it.name.rfind("/"), it.name.rfind("."))
+        return set(re.findall(r"[a-z]{2,}", it.name[:cut].lower())) - {"vars", "layers"}
+
+    def shares(c, m):
+        return bool(words(c) & words(m))
+
+    sharing = [shares(state.pairs[k][0], state.pairs[k][1]) for k in made]
+    if sum(sharing) * 2 <= len(made):
+        return
+    for k, ok in zip(made, sharing):
+        if not ok:
+            c, m = state.pairs[k][0], state.pairs[k][1]
+            state.drop_pair(m)
+            state.set_ambiguous(m, [c], "structure pairs it with a layer of another name, while the other layers "
+                                        "keep theirs: renamed, or replaced by a new layer?")
 
 
 def _members(unit) -> list:
@@ -891,7 +921,10 @@ def _align_units(state: _State, uc: list, um: list, where: str) -> None:
         for j in range(m - 1, -1, -1):
             row[j] = max(row[j + 1], below[j], below[j + 1] + 1 if fi[j] else 0)
     best = F[n][m]
-    if best < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
+    m_heads = {id(mu[0] or mu[1][0]) for mu in um}
+    anchors = sum(1 for cu in uc if id(cu[0] or cu[1][0]) in state.taken_c
+                  and id(state.taken_c[id(cu[0] or cu[1][0])]) in m_heads)
+    if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
         return
     on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
     c_skip = [any(F[i][j] + G[i + 1][j] == best for j in range(m + 1)) for i in range(n)]
@@ -907,6 +940,8 @@ def _align_units(state: _State, uc: list, um: list, where: str) -> None:
             _pair_units(state, uc[i], um[j], i, j, best, n, m, where)
         else:
             mm, mv = um[j]
+            if id(mm or mv[0]) not in state.eligible or id(mm or mv[0]) in state.pairs:
+                continue
             alternatives = [uc[k] for k in cands]
             for pos, it in enumerate(([mm] if mm is not None else []) + mv):
                 options = [(cu[0] if it is mm else (cu[1][pos - (mm is not None)] if
@@ -920,7 +955,7 @@ def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int
     members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv)) if len(cv) == len(mv) else [])
     for c, mi in members:
         ok, transform = state.compatible(c, mi)
-        if ok and id(c) not in state.taken_c and id(mi) not in state.pairs:
+        if ok and id(c) not in state.taken_c and id(mi) not in state.pairs and id(mi) in state.eligible:
             state.ambiguous.pop(id(mi), None)
             state.add(c, mi, transform, "structure", functools.partial(
                 _structure_evidence, c, mi, transform, i, j, best, n, m, where))
