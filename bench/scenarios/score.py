@@ -46,7 +46,16 @@ sys.path.insert(0, HERE)
 if os.path.isdir(os.path.join(ROOT, "src", "ckpt_doctor")) and os.path.join(ROOT, "src") not in sys.path:
     sys.path.insert(0, os.path.join(ROOT, "src"))
 
-from registry import BY_ID, SCENARIOS  # noqa: E402
+import thirdparty  # noqa: E402
+from registry import BY_ID as _CONSTRUCTED_BY_ID  # noqa: E402
+from registry import SCENARIOS  # noqa: E402
+
+# Parts scored separately: the constructed scenarios (registry.py), the third-party ones (thirdparty.py) and their
+# held-out share (scored only with --part heldout).
+PARTS = {"constructed": [s.id for s in SCENARIOS],
+         "thirdparty": [s.id for s in thirdparty.SCENARIOS if not s.heldout],
+         "heldout": [s.id for s in thirdparty.SCENARIOS if s.heldout]}
+BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID}
 
 
 def _python() -> str:
@@ -83,6 +92,14 @@ def normalize_transform(t) -> str | None:
 def _apply(arr, t: str | None):
     if t is None:
         return arr
+    if "+" in t:  # a composition, e.g. permute(..)+reshape
+        for part in t.split("+"):
+            arr = _apply(arr, part)
+            if arr is None:
+                return None
+        return arr
+    if t in ("reshape", "squeeze", "expand_dims") or t.startswith(("reshape(", "squeeze(", "expand_dims(")):
+        return np_contiguous(arr)  # order-preserving: the model shape is applied by the caller
     if t == "transpose":
         return arr.T  # numpy: all axes reversed
     m = _PERM.match(t)
@@ -92,9 +109,11 @@ def _apply(arr, t: str | None):
     return None  # a transform this scorer does not know: equal only by name
 
 
-def same_transform(a, b, checkpoint_shape=None) -> bool:
+def same_transform(a, b, checkpoint_shape=None, model_shape=None) -> bool:
     """Equal after normalisation, or (given the checkpoint shape) moving every element to the same place:
-    for a [1,1,C,O] conv kernel permute(3,2,0,1) and a full reversal are the same transform."""
+    for a [1,1,C,O] conv kernel permute(3,2,0,1) and a full reversal are the same transform. Given the model
+    shape, a transform ending in an order-preserving reshape (``squeeze``, ``reshape(..)``) is compared by where
+    it puts every element once reshaped to the model shape."""
     a, b = normalize_transform(a), normalize_transform(b)
     if a == b:
         return True
@@ -104,7 +123,17 @@ def same_transform(a, b, checkpoint_shape=None) -> bool:
 
     idx = np.arange(int(np.prod(checkpoint_shape, dtype=np.int64))).reshape(checkpoint_shape)
     x, y = _apply(idx, a), _apply(idx, b)
-    return x is not None and y is not None and x.shape == y.shape and bool((x == y).all())
+    if x is None or y is None:
+        return False
+    if model_shape is not None and x.size == y.size == int(np.prod(model_shape, dtype=np.int64)):
+        x, y = np.ascontiguousarray(x).reshape(model_shape), np.ascontiguousarray(y).reshape(model_shape)
+    return x.shape == y.shape and bool((x == y).all())
+
+
+def np_contiguous(arr):
+    import numpy as np
+
+    return np.ascontiguousarray(arr)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -192,11 +221,12 @@ def score_result(truth: dict, result: dict) -> dict:
     amb_ok = set(truth["ambiguous_ok"])
     true = {p["model"]: (p["checkpoint"], normalize_transform(p["transform"])) for p in truth["pairs"]}
     shapes = {p["model"]: p.get("checkpoint_shape") for p in truth["pairs"]}
+    model_shapes = {p["model"]: p.get("model_shape") for p in truth["pairs"]}
     decidable = {m for m in true if m not in amb_ok}
     proposed = [(m, c, normalize_transform(t)) for m, c, t in result["pairs"] if m not in ignore]
     correct, wrong = [], []
     for m, c, t in proposed:
-        if m in true and true[m][0] == c and same_transform(t, true[m][1], shapes[m]):
+        if m in true and true[m][0] == c and same_transform(t, true[m][1], shapes[m], model_shapes[m]):
             correct.append((m, c, t))
         else:
             why = ("wrong transform" if true.get(m, (None,))[0] == c else
@@ -227,7 +257,7 @@ def score_scenarios(ids: list[str] | None = None, out: str = DEFAULT_OUT, engine
     """Score already-generated scenarios in this process. Returns the full report (see --json)."""
     run = ENGINES[engine]
     rows = []
-    for sid in ids or [s.id for s in SCENARIOS]:
+    for sid in ids or PARTS["constructed"]:
         row = {"id": sid, "adversarial": BY_ID[sid].adversarial, "status": "ok"}
         try:
             meta, truth, d = load(out, sid)
@@ -318,6 +348,8 @@ def main(argv=None) -> int:
     ap.add_argument("--engine", choices=sorted(ENGINES), default="align")
     ap.add_argument("--only", default="", help="comma-separated scenario ids")
     ap.add_argument("--adversarial", action="store_true", help="only the adversarial scenarios")
+    ap.add_argument("--part", default="constructed", help="which scenarios: constructed (default), thirdparty, "
+                    "heldout, or all (comma-separated allowed); --only overrides")
     ap.add_argument("--out", default=DEFAULT_OUT, help="scenario cache directory")
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--allow-skipped", action="store_true", help="skipped scenarios do not fail the goals")
@@ -325,7 +357,10 @@ def main(argv=None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true", help="list every wrong and missed pair")
     args = ap.parse_args(argv)
     engine = args.baseline or args.engine
-    ids = [i for i in args.only.split(",") if i] or [s.id for s in SCENARIOS]
+    parts = list(PARTS) if args.part == "all" else args.part.split(",")
+    if any(p not in PARTS for p in parts):
+        ap.error(f"unknown part {args.part!r} (choose from {', '.join(PARTS)}, all)")
+    ids = [i for i in args.only.split(",") if i] or [i for p in parts for i in PARTS[p]]
     unknown = [i for i in ids if i not in BY_ID]
     if unknown:
         ap.error(f"unknown scenario ids: {unknown}")
@@ -334,11 +369,15 @@ def main(argv=None) -> int:
     if engine == "align" and not align_available():
         print("ckpt_doctor.align does not exist yet; use --baseline exact", file=sys.stderr)
         return 2
-    if not args.no_make:
-        cmd = [_python(), os.path.join(HERE, "make.py"), "--out", args.out, "--only", ",".join(ids)]
+    constructed = [i for i in ids if i in _CONSTRUCTED_BY_ID]
+    if not args.no_make and constructed:
+        cmd = [_python(), os.path.join(HERE, "make.py"), "--out", args.out, "--only", ",".join(constructed)]
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=None if not args.json else subprocess.DEVNULL)
         if proc.returncode:
             print("make.py reported failures; scoring what exists", file=sys.stderr)
+    third = [i for i in ids if i in thirdparty.BY_ID]
+    if not args.no_make and third and thirdparty.make(third, args.out):
+        print("thirdparty.py reported failures; scoring what exists", file=sys.stderr)
     report = score_scenarios(ids, args.out, engine)
     if args.json:
         print(json.dumps(report, indent=1))

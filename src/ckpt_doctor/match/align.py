@@ -19,12 +19,13 @@ _STAGE_WORDS = {"composition": "the only layer of its composition: layers were r
 # Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
 _VOCABULARY = {"kernel": "weight", "weight": "weight", "gamma": "weight", "scale": "weight", "embeddings": "weight",
                "beta": "bias", "bias": "bias", "movingmean": "runningmean", "runningmean": "runningmean",
-               "movingvariance": "runningvar", "runningvar": "runningvar"}
+               "movingvariance": "runningvar", "runningvar": "runningvar", "w": "weight", "g": "weight", "b": "bias"}
 
 
 def _plain(token: str) -> str:
     return token.lower().replace("-", "").replace("_", "")
 _NUMBERED_RAW = re.compile(r"^(.*[A-Za-z0-9])([_-])(\d+)$")
+_GLUED_RAW = re.compile(r"^([A-Za-z])()(\d+)$")  # OpenAI GPT-2's ``h0`` for ``h.0``
 
 
 @dataclass
@@ -180,7 +181,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                 subs[a][f"{a}{msep}weight"] += 1
                 mt.pop() if mt else None
                 continue
-            na, nb = _NUMBERED_RAW.match(a), (mt[-1] if mt else None)
+            na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
             if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
                 subs[f"{na.group(1)}{na.group(2)}{{n}}"][f"{nb}{msep}{{n}}"] += 1
                 mt.pop()
@@ -310,8 +311,12 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     rules += specific + generic
     if generic or specific:
         ops = Counter(t for _, _, t, _ in inferred if t)
-        sentences.append("TensorFlow kernels are PyTorch weights with their axes reordered: "
-                         + ", ".join(f"{n} x {op}" for op, n in ops.items()))
+        what = ("values keep their order and change shape (axes of length 1 added or dropped): "
+                if all(op.startswith("reshape(") for op in ops) else
+                "TensorFlow kernels are PyTorch weights with their axes reordered: "
+                if not any(op.startswith("reshape(") for op in ops) else
+                "values are rearranged into the model's layout: ")
+        sentences.append(what + ", ".join(f"{n} x {op}" for op, n in ops.items()))
 
     # 6. nothing else may be mapped onto a model variable by these rules
     # The guarantee, checked on every name: the rules reproduce every pair exactly (drops for other entries are

@@ -2,17 +2,35 @@
 
 Stages, each on what the previous ones left unpaired (exact matches under the framework's own rules come first):
 
-1. **conventions**: names equal once separators, case, ``layer_0``/``layer.0`` and TF/PyTorch leaf vocabulary are
-   normalised (``names.canonical``); the leaf classes decide the value transform.
-2. **prefix rules**: ``old scope -> new scope`` (including added or removed prefixes), proposed by pairs that share
-   their longest common name suffix, accepted greedily by how many pairs they explain; equal-support rules that
-   compete for the same variables make those variables ambiguous instead.
-3. **numbering**: in auto-numbered families (``dense``, ``dense_1``, ... / ``layer.0``, ``layer.1``, ...) the
-   hypotheses "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best
-   hypothesis is applied (overriding exact-name pairs it proves wrong: after an inserted layer, ``bn_10`` of the
-   checkpoint belongs to the model's ``bn_11``); tied hypotheses make the differing variables ambiguous.
+1. **conventions**: names equal once separators, case, ``layer_0``/``layer.0``/``h0``, TF1/TF/PyTorch leaf
+   vocabularies (``w``/``g``/``b``, ``kernel``/``gamma``/``beta``/``moving_mean``) and bare weights (``wte`` vs
+   ``wte.weight``) are normalised (``names.canonical``); the leaf classes decide the value transform (a
+   permutation; an order-preserving reshape for unit axes: ``[1, nx, nf]`` vs ``[nx, nf]``, PReLU ``(1, 1, C)`` vs
+   ``(C,)``). Keras 3 ``.weights.h5`` files name variables by position (``layers/dense/vars/0``): both sides are
+   then keyed ``<layer> #i`` (the i-th variable a layer created).
+2. **scope rules**: ``old scope -> new scope``, proposed by pairs that share their longest common name suffix and,
+   for scopes added or removed as a whole (``model/``, ``module.``), by every name that is another side's name
+   under up to three leading tokens.
+3. **numbering**: in auto-numbered families (``dense``, ``dense_1``, ... / ``layer.0``, ...) the hypotheses
+   "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best hypothesis is
+   applied; tied hypotheses make the differing variables ambiguous.
 4. **composition**: layers of a family left over pair only if their composition (members and shapes) is unique on
    both sides (reordered layers).
+5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences
+   of units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in
+   the checkpoint's written order (HDF5 ``layer_names``, pickle dict order; else by auto-number within one Keras
+   3 family) and the model's creation order, per unit kind, aligned by dynamic programming with units on one side
+   only skipped (conv biases, ``num_batches_tracked`` stay one-sided). A match is accepted only when *every* best
+   alignment makes it and it is not a lone unit against a lone unit; units that best alignments pair differently
+   are ambiguous.
+
+Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
+agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
+make exactly those variables ambiguous. Tied rules that make the very same pairs are one explanation and the
+shortest to state is kept (the description-length tie-break: fewer tokens in ``old -> new``). A rule that moves a
+single layer to a name sharing no word with its old one, beside layers explained by shared names, is as likely a
+new layer as a renamed one: its variables are ambiguous (only a unique structural alignment may still decide),
+so a new head never takes a left-over value of its shape.
 
 Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous.
 """
@@ -22,6 +40,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -32,8 +51,12 @@ from .compare import BY_FULL_NAME, BY_KEY, BY_OBJECT_PATH, LOADED, MISMATCHED, U
 from .names import canonical, strip_name, transform_for
 
 _MAX_CANDIDATES = 32
-_SAMPLE_ABOVE, _SAMPLE = 16_384, 4_096  # pools larger than this propose scope rules from a sample of this size
-_SAMPLED_RULES = 64  # ... when the sample agrees on at most this many rules (else the full search runs)  # a suffix shared by more checkpoint entries than this proposes no rule (too unspecific)
+# Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
+# ordered by name, numbers compared as numbers (TF bundles and safetensors sort their keys).
+_ORDERED_FORMATS = {"keras-h5", "torch"}
+_POSITIONAL = re.compile(r"^(?P<layer>.+)/vars/(?P<i>\d+)$")  # Keras 3 .weights.h5: the i-th variable of a layer
+_KERAS2_TWICE = re.compile(r"^([^/]+)/\1_\d+/")
+_STRUCTURE_MAX = 4_000  # layers per side and kind above which structural alignment is not tried (n*m table)
 _W = "<w>"  # framework-neutral marker of a layer's main weight in canonical keys
 
 
@@ -80,13 +103,15 @@ class Ambiguity:
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    __slots__ = ("name", "tokens", "leaf", "shape", "dtype", "ref", "key", "_unnumbered", "busy")
+    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "_unnumbered", "busy", "order")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
-                 ref: Any):
+                 ref: Any, layout: str | None = None):
         self.name = name  # the name rules speak about (checkpoint: key or full_name; model: name or object path)
         self.tokens = tokens
-        self.leaf = leaf
+        self.leaf = leaf  # leaf class as far as names go (part of the key)
+        self.layout = leaf if layout is None else layout  # leaf class that decides the value transform
+        self.order = 0  # position in the side's order (model: creation; checkpoint: as written, or by name)
         self.shape = shape
         self.dtype = dtype
         self.ref = ref  # VariableSpec or TensorInfo
@@ -112,6 +137,9 @@ class _State:
     taken_c: dict[int, _Item] = field(default_factory=dict)  # id(c) -> the model item it is paired with
     ambiguous: dict[int, tuple[_Item, list[_Item], str]] = field(default_factory=dict)
     anchored: bool = False  # some values load by their names as they are
+    named: bool = False  # some pairs rest on shared names (conventions, renamings that share words)
+    shallow: set = field(default_factory=set)
+    eligible: set = field(default_factory=set)  # id(m) structure may still pair  # id(m) ambiguous only among rules that share just a leaf name
 
     def free(self, item: _Item, side: str = "") -> bool:
         return not item.busy
@@ -119,9 +147,9 @@ class _State:
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
             return False, None
-        if c.leaf == m.leaf:  # the common case, kept cheap: same convention, no transform
-            return c.shape == m.shape, None
-        return transform_for(c.leaf, m.leaf, c.shape, m.shape)
+        if c.layout == m.layout and c.shape == m.shape:  # the common case, kept cheap
+            return True, None
+        return transform_for(c.layout, m.layout, c.shape, m.shape)
 
     def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str) -> None:
         self.pairs[id(m)] = (c, m, transform, stage, evidence)
@@ -161,11 +189,23 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         tokens, leaf = canonical(name)
         return _Item(name, tokens, leaf, tuple(shape), dtype, ref)
 
+    def ckpt_item(name, ref, shape, dtype) -> _Item:
+        # Keras 2 HDF5 files from a session that built the model twice name weights ``conv2d_1/conv2d_1_1/kernel``:
+        # Keras loads them by the layer (``conv2d_1``); the inner scope is a label.
+        tokens, leaf = canonical(_KERAS2_TWICE.sub(r"\1/", name) if catalog.format == "keras-h5" else name)
+        return _Item(name, tokens, leaf, tuple(shape), dtype, ref)
+
     state = _State(casts=spec.casts_dtypes)
     m_items = [item(model_name(r.variable), r.variable, r.variable.shape, r.variable.dtype) for r in d.weights()]
+    for m in m_items:
+        m.order = m.ref.index
     by_var = {id(i.ref): i for i in m_items}
-    c_items = [item(ckpt_name(r.entry), r.entry, r.entry.shape, r.entry.dtype) for r in d.entries
+    c_items = [ckpt_item(ckpt_name(r.entry), r.entry, r.entry.shape, r.entry.dtype) for r in d.entries
                if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
+    for i, c in enumerate(c_items):
+        c.order = i  # as written where the format keeps it; else re-ordered by name if structure is tried
+    if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
+        _positional(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)"}
     state.anchored = bool(d.weights(LOADED))
@@ -177,8 +217,64 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _prefix_rules(state, c_items, m_items, numeric=False)
     _numbering(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=True)
+    # Keras restores a legacy HDF5 file into a Keras model by layer order (``load_weights`` without by_name):
+    # there the order is the format's own semantics and outranks names that disagree among themselves.
+    by_order = catalog.format == "keras-h5" and spec.framework in ("tf1", "tf2")
+    _structure(state, c_items, m_items, catalog.format in _ORDERED_FORMATS, by_order)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
+
+
+def _natural(name: str) -> list:
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
+
+
+def _positional_tokens(name: str) -> tuple[str, ...] | None:
+    found = _POSITIONAL.match(name)
+    if not found:
+        return None
+    layer = found["layer"]
+    layer = layer[len("layers/"):] if layer.startswith("layers/") else layer
+    return canonical(layer + "/x")[0][:-1] + (f"#{found['i']}",)
+
+
+def _positional(c_items: list, m_items: list) -> None:
+    """Keras 3 ``.weights.h5`` names a layer's variables by position (``layers/dense/vars/0``): the i-th variable
+    the layer created. Both sides are keyed the same way, ``<layer tokens> #i``: the checkpoint's from its names,
+    the model's from each layer's variables in creation order. The value layout stays Keras' (a rank >= 2
+    ``vars/0`` is a kernel) and the model's own leaf class.
+
+    Such a file names each layer twice: by its path in the saved object (the key: ``layers/conv2d_3``, what Keras
+    loads by) and by the layer's own name (``full_name``: ``block_2_expand``). The one under which more model
+    variables find their name is used (a model rebuilt with fresh auto names matches the paths; one that keeps
+    its layer names matches the owners)."""
+    seen: dict[tuple, int] = defaultdict(int)
+    for m in sorted(m_items, key=lambda m: m.order):
+        base = m.tokens if m.leaf else m.tokens[:-1]
+        m.layout = m.leaf
+        m.tokens = base + (f"#{seen[base]}",)
+        seen[base] += 1
+        m.leaf = None
+        m.rekey()
+    model_keys = {m.key for m in m_items}
+
+    def explained(names) -> int:
+        return sum(_positional_tokens(n) in model_keys for n in names)
+
+    owners = [c.ref.full_name or c.ref.name for c in c_items]
+    if explained(owners) > explained(c.ref.name for c in c_items):
+        for c, owner in zip(c_items, owners):
+            c.name = owner
+    else:
+        for c in c_items:
+            c.name = c.ref.name
+    for c in c_items:
+        tokens = _positional_tokens(c.name)
+        if tokens is not None:
+            c.tokens = tokens
+            c.layout = "kernel" if _is_matrix(c) else None
+            c.leaf = None
+            c.rekey()
 
 
 def _pool(state: _State, c_items, m_items):
@@ -214,8 +310,13 @@ def _conventions(state, c_items, m_items) -> None:
     def evidence(c, m, t):
         return f"names agree once conventions are normalised (`{c.name}` ~ `{m.name}`); {_shapes(c, m, t)}"
 
-    _equal_keys(state, c_items, m_items, "conventions", evidence)
-    # TF names some weights by the variable itself (``word_embeddings``) where PyTorch adds ``.weight``.
+    state.named = _equal_keys(state, c_items, m_items, "conventions", evidence) > 0
+    _bare_weights(state, c_items, m_items, "conventions", evidence)
+
+
+def _bare_weights(state, c_items, m_items, stage, evidence) -> None:
+    """TF names some weights by the variable itself (``word_embeddings``, GPT-2's ``wte``) where PyTorch adds
+    ``.weight``: a leafless name pairs with the same name plus a weight leaf when each is the only one."""
     pool_c, pool_m = _pool(state, c_items, m_items)
     bare_c = defaultdict(list)
     for c in pool_c:
@@ -228,7 +329,7 @@ def _conventions(state, c_items, m_items) -> None:
         if len(models) == 1 and len(cands) == 1 and (cands[0].leaf is None) != (models[0].leaf is None):
             ok, t = state.compatible(cands[0], models[0])
             if ok:
-                state.add(cands[0], models[0], t, "conventions", functools.partial(evidence, cands[0], models[0], t))
+                state.add(cands[0], models[0], t, stage, functools.partial(evidence, cands[0], models[0], t))
 
 
 def _boundary(key: tuple, i: int) -> bool:
@@ -306,30 +407,41 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
                 proposals[(pc, pm)].append((c, m, transform))
                 if length > 1:
                     deep.add((pc, pm))
+    _scope_proposals(state, pool_c, pool_m, proposals, deep)
     return proposals, deep
 
 
-def _count(state: _State, pool_c: list, pool_m: list, rules: list):
-    """Every pair each rule (checkpoint prefix -> model prefix) makes among the pools, like ``_propose``'s."""
-    by_key: dict[tuple, _Item | None] = {}
+def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict, deep: set) -> None:
+    """Scopes added or removed as a whole (``model/`` around every name, ``module.`` dropped): each model variable
+    whose name is a checkpoint name under up to three more leading tokens (or the reverse) proposes that rule.
+    Such a rule is weighed against local renamings by the same support count, so one prefix that explains the
+    whole model wins over per-layer renumberings that each explain a few equal shapes."""
+    by_c: dict[tuple, _Item | None] = {}
+    for c in pool_c:
+        by_c[c.key] = None if c.key in by_c else c
+    by_m: dict[tuple, _Item | None] = {}
     for m in pool_m:
-        by_key[m.key] = None if m.key in by_key else m
-    proposals: dict[tuple, list] = defaultdict(list)
-    deep: set[tuple] = set()
-    for pc, pm in rules:
-        n = len(pc)
-        for c in pool_c:
-            key = c.key
-            if key[:n] != pc or not _boundary(key, n):
-                continue
-            m = by_key.get(pm + key[n:])
-            if m is not None:
+        by_m[m.key] = None if m.key in by_m else m
+    for t in (1, 2, 3):
+        for outer, inner, added in ((pool_m, by_c, True), (pool_c, by_m, False)):
+            for it in outer:
+                key = it.key
+                if len(key) <= t + 1 or not _boundary(key, t):
+                    continue
+                other = inner.get(key[t:])
+                if other is None:
+                    continue
+                c, m = (other, it) if added else (it, other)
                 ok, transform = state.compatible(c, m)
                 if ok:
-                    proposals[(pc, pm)].append((c, m, transform))
-                    if len(key) - n > 1:
-                        deep.add((pc, pm))
-    return proposals, deep
+                    rule = ((), key[:t]) if added else (key[:t], ())
+                    proposals[rule].append((c, m, transform))
+                    deep.add(rule)
+
+
+def _words(tokens: tuple) -> set[str]:
+    """The words of a name, digits aside (``conv2d_7_1`` and ``conv2d_7`` share ``conv``)."""
+    return {w for t in tokens for w in re.findall(r"[a-z]{2,}", t)}
 
 
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
@@ -340,18 +452,17 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             pool_m = [m for m in pool_m if m.unnumbered not in masked]
         if not pool_c or not pool_m:
             return
-        sampled = None
-        if len(pool_m) > _SAMPLE_ABOVE:  # big pools: let a spread sample propose a few rules, then count exactly
-            sampled, _ = _propose(state, pool_c, pool_m[::len(pool_m) // _SAMPLE], numeric)
-        if sampled and len(sampled) <= _SAMPLED_RULES:
-            proposals, deep = _count(state, pool_c, pool_m, list(sampled))
-        else:
-            proposals, deep = _propose(state, pool_c, pool_m, numeric)
+        proposals, deep = _propose(state, pool_c, pool_m, numeric)
         if not proposals:
             return
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
         best = max(support.values())
         top = [rule for rule, s in support.items() if s == best]
+        if len(top) > 1:  # rules that make the very same pairs are one explanation: keep the shortest to state
+            same: dict[frozenset, tuple] = {}
+            for rule in sorted(top, key=lambda r: (len(r[0]) + len(r[1]), r)):
+                same.setdefault(frozenset((id(c), id(m)) for c, m, _ in proposals[rule]), rule)
+            top = list(same.values())
         owners_m: dict[int, set] = defaultdict(set)
         owners_c: dict[int, set] = defaultdict(set)
         if len(top) == 1:  # one best explanation: nothing competes with it
@@ -365,13 +476,23 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                                            for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
         # replaced layer (a new head) as a renamed one: say so instead of pairing.
-        anchored = state.anchored
-        weak = [r for r in clean if anchored and r not in deep and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
+        # "Beside layers that load by name": exact pairs, or renamings whose names share a word or more than the
+        # leaf (proposed in this round or applied before). A single layer whose old and new names share nothing,
+        # among such layers, is the new-head case.
+        def named(r):
+            return r in deep or bool(_words(r[0]) & _words(r[1]))
+
+        state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
+        anchored = state.anchored or state.named
+        weak = [r for r in clean if anchored and not named(r) and
+                len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
         for rule in weak:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
                                             "name: renamed, or replaced by a new layer?")
+                state.shallow.add(id(m))  # only a unique structural alignment may still decide
         clean = [r for r in clean if r not in weak]
+        state.named = state.named or any(named(r) for r in clean)
         if weak and not clean:
             continue
         if not clean:  # equally good explanations compete for the same variables: refuse to choose
@@ -380,6 +501,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                     if len(owners_m[id(m)]) > 1 or len(owners_c[id(c)]) > 1:
                         cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
                         state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well")
+                        if not any(r2 in deep or _words(r2[0]) & _words(r2[1]) for r2 in owners_m[id(m)]):
+                            state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
         renamed_by: dict[int, tuple] = {}
         for pc, pm in clean:
@@ -396,6 +519,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                     f"variable(s); {_shapes(c, m, t)}")
 
         _equal_keys(state, pool_c, pool_m, "prefix", evidence)
+        _bare_weights(state, pool_c, pool_m, "prefix", evidence)
 
 
 # -- numbering ------------------------------------------------------------------------------------------------
@@ -657,3 +781,186 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
         cands = by_shape.get((m.key[-1] if m.key else "", m.shape), [])
         if 0 < len(cands) <= 5:
             state.set_ambiguous(m, cands, "same shape and kind, but no naming evidence")
+
+
+# -- structure ----------------------------------------------------------------------------------------------------
+
+def _layer_path(item: _Item) -> str:
+    """The layer a value belongs to, by its raw name: all but the leaf (``layers/dense/vars/0`` -> ``layers/dense``)."""
+    name = item.ref.name  # checkpoint key (Keras 3: the tracking path, numbered in layer order) / variable name
+    found = _POSITIONAL.match(name)
+    if found:
+        return found["layer"]
+    cut = max(name.rfind("/"), name.rfind("."))
+    return name[:cut] if cut > 0 else ""
+
+
+def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
+    """Layers in the side's order, cut into units: one weight of rank >= 2 with the vectors that follow it in its
+    layer (a conv kernel and its bias), or the vectors of a layer without one (a norm's scale, shift, statistics).
+    Scalars (``num_batches_tracked``) belong to no unit: one-sided bookkeeping."""
+    layers: dict[str, list[_Item]] = defaultdict(list)
+    for it in sorted(items, key=lambda it: it.order):
+        if len(it.shape) >= 1:
+            layers[_layer_path(it)].append(it)
+    units = []
+    for members in layers.values():
+        main, vectors = None, []
+        for it in members:
+            if _is_matrix(it):
+                if main is not None or vectors:
+                    units.append((main, vectors))
+                main, vectors = it, []
+            else:
+                vectors.append(it)
+        units.append((main, vectors))
+    return units
+
+
+def _unit_fits(state: _State, cu, mu) -> bool:
+    (cm, cv), (mm, mv) = cu, mu
+    if (cm is None) != (mm is None):
+        return False
+    c_head, m_head = cm or cv[0], mm or mv[0]
+    paired = state.pairs.get(id(m_head))
+    if paired is not None or id(c_head) in state.taken_c:  # settled units anchor the sequences: only each other
+        return paired is not None and paired[0] is c_head
+    if cm is not None:
+        return state.compatible(cm, mm)[0] and (not mv or len(mv) == len(cv))
+    return len(cv) == len(mv) and all(state.compatible(c, m)[0] for c, m in zip(cv, mv))
+
+
+def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = False) -> None:
+    """Sides that share no vocabulary: align the two sequences of units (checkpoint order, model creation order)
+    by dynamic programming, a unit matching one of the other side when its weight agrees in shape up to the
+    layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
+    only are skipped. A match is accepted only when *every* best alignment makes it; units that best alignments
+    pair differently are ambiguous. Runs only when most model weights are still unexplained by names."""
+    pool_c = [c for c in c_items if id(c) not in state.taken_c]
+    pool_m = [m for m in m_items if id(m) not in state.pairs and
+              (id(m) not in state.ambiguous or id(m) in state.shallow or by_order)]
+    if len(pool_m) * 2 < len(m_items) or len(pool_m) < 2 or not pool_c:
+        return
+    state.eligible = {id(m) for m in pool_m}
+    if not ordered:
+        for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
+            c.order = i
+    # Both whole sequences: values already paired stay in them as anchors (they fit only each other).
+    by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
+    for u in _units(c_items):
+        by_kind_c[_kind(u)].append(u)
+    for u in _units(m_items):
+        by_kind_m[_kind(u)].append(u)
+    before = set(state.pairs)
+    for kind, uc in by_kind_c.items():
+        um = by_kind_m.get(kind)
+        if not um:
+            continue
+        if ordered:
+            _align_units(state, uc, um, "as written")
+            continue
+        # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
+        # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
+        # model's units of its kind, the other families' units being gaps.
+        families = defaultdict(list)
+        for u in uc:
+            families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append(u)
+        for family in families.values():
+            _align_units(state, family, um, "by auto-number")
+    _renamed_or_new(state, [k for k in state.pairs if k not in before])
+
+
+def _renamed_or_new(state: _State, made: list) -> None:
+    """Structure pairs whose layer names share no word, among structure pairs whose names mostly do, are the
+    renamed-or-new question again (a new head in place of the old one): ambiguous, not paired."""
+    def words(it):  # of the layer's raw name (the leaf aside)
+        cut = max(it.name.rfind("/"), it.name.rfind("."))
+        return set(re.findall(r"[a-z]{2,}", it.name[:cut].lower())) - {"vars", "layers"}
+
+    def shares(c, m):
+        return bool(words(c) & words(m))
+
+    sharing = [shares(state.pairs[k][0], state.pairs[k][1]) for k in made]
+    if sum(sharing) * 2 <= len(made):
+        return
+    for k, ok in zip(made, sharing):
+        if not ok:
+            c, m = state.pairs[k][0], state.pairs[k][1]
+            state.drop_pair(m)
+            state.set_ambiguous(m, [c], "structure pairs it with a layer of another name, while the other layers "
+                                        "keep theirs: renamed, or replaced by a new layer?")
+
+
+def _members(unit) -> list:
+    return ([unit[0]] if unit[0] is not None else []) + unit[1]
+
+
+def _is_matrix(it: _Item) -> bool:
+    """A weight with two or more real axes (PReLU's ``(1, 1, C)`` alpha is a vector)."""
+    return sum(d != 1 for d in it.shape) >= 2
+
+
+def _kind(unit) -> tuple:
+    main, vectors = unit
+    return ("weight", len(main.shape)) if main is not None else ("vectors", len(vectors))
+
+
+def _align_units(state: _State, uc: list, um: list, where: str) -> None:
+    n, m = len(uc), len(um)
+    if n * m > _STRUCTURE_MAX ** 2 // 4:
+        return
+    fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
+    F = [[0] * (m + 1) for _ in range(n + 1)]  # best number of matches of uc[:i] with um[:j]
+    for i in range(n):
+        row, nxt, fi = F[i], F[i + 1], fits[i]
+        for j in range(m):
+            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + 1 if fi[j] else 0)
+    G = [[0] * (m + 1) for _ in range(n + 1)]  # best for uc[i:] with um[j:]
+    for i in range(n - 1, -1, -1):
+        row, below, fi = G[i], G[i + 1], fits[i]
+        for j in range(m - 1, -1, -1):
+            row[j] = max(row[j + 1], below[j], below[j + 1] + 1 if fi[j] else 0)
+    best = F[n][m]
+    m_heads = {id(mu[0] or mu[1][0]) for mu in um}
+    anchors = sum(1 for cu in uc if id(cu[0] or cu[1][0]) in state.taken_c
+                  and id(state.taken_c[id(cu[0] or cu[1][0])]) in m_heads)
+    if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
+        return
+    on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
+    c_skip = [any(F[i][j] + G[i + 1][j] == best for j in range(m + 1)) for i in range(n)]
+    m_skip = [any(F[i][j] + G[i][j + 1] == best for i in range(n + 1)) for j in range(m)]
+    partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
+    partners_m = [[i for i in range(n) if on_best[i][j]] for j in range(m)]
+    for j in range(m):
+        cands = partners_m[j]
+        if not cands:
+            continue
+        i = cands[0]
+        if len(cands) == 1 and partners_c[i] == [j] and not c_skip[i] and not m_skip[j]:
+            _pair_units(state, uc[i], um[j], i, j, best, n, m, where)
+        else:
+            mm, mv = um[j]
+            if id(mm or mv[0]) not in state.eligible or id(mm or mv[0]) in state.pairs:
+                continue
+            alternatives = [uc[k] for k in cands]
+            for pos, it in enumerate(([mm] if mm is not None else []) + mv):
+                options = [(cu[0] if it is mm else (cu[1][pos - (mm is not None)] if
+                            len(cu[1]) > pos - (mm is not None) else None)) for cu in alternatives]
+                state.set_ambiguous(it, [c for c in options if c is not None],
+                                    "structural alignment: several equally good alignments of the layer sequences")
+
+
+def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int, where: str) -> None:
+    (cm, cv), (mm, mv) = cu, mu
+    members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv)) if len(cv) == len(mv) else [])
+    for c, mi in members:
+        ok, transform = state.compatible(c, mi)
+        if ok and id(c) not in state.taken_c and id(mi) not in state.pairs and id(mi) in state.eligible:
+            state.ambiguous.pop(id(mi), None)
+            state.add(c, mi, transform, "structure", functools.partial(
+                _structure_evidence, c, mi, transform, i, j, best, n, m, where))
+
+
+def _structure_evidence(c, m, transform, i, j, best, n, m_units, where) -> str:
+    return (f"structure: unit {i + 1} of {n} in the checkpoint ({where}) is unit {j + 1} of {m_units} in the "
+            f"model's creation order in every best alignment ({best} units agree); {_shapes(c, m, transform)}")

@@ -15,14 +15,18 @@ ATTRIBUTE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 _SPLIT = re.compile(r"[/.]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NUMBERED = re.compile(r"^(.*?[a-z][a-z0-9]*?)_(\d+)$")  # dense_3, layer_0, conv4_1 (not a bare number)
+_GLUED = re.compile(r"^([a-z])(\d+)$")  # OpenAI GPT-2's ``h0`` is Hugging Face's ``h.0`` (one letter, then digits)
 
 # Leaf names that mean "the layer's main weight"; they are dropped from the canonical tokens (PyTorch's
 # ``word_embeddings.weight`` is TF's ``word_embeddings``) and remembered as the leaf class.
 # Tokens are compared without underscores and case (``LayerNorm`` = ``layer_norm`` = ``layernorm``).
 WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scale": "scale",
-                 "embeddings": "embedding", "depthwisekernel": "kernel"}
+                 "embeddings": "embedding", "depthwisekernel": "kernel", "pointwisekernel": "kernel",
+                 # TF1 code outside Keras (OpenAI's GPT-2: ``c_attn/w``, ``ln_1/g``) stores weights in the
+                 # consumer's layout: no permutation, at most a unit axis (``[1, nx, nf]``)
+                 "w": "weight", "g": "scale"}
 # Leaves that are renamed between frameworks but are not "the weight".
-LEAF_SYNONYMS = {"beta": "bias", "movingmean": "runningmean", "movingvariance": "runningvar",
+LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "movingmean": "runningmean", "movingvariance": "runningvar",
                  "runningvariance": "runningvar"}
 
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
@@ -42,7 +46,7 @@ def strip_name(name: str) -> str:
 @lru_cache(maxsize=None)
 def _token(raw: str) -> tuple[str, ...]:
     t = _CAMEL.sub("_", raw).lower().replace("-", "_").strip("_")
-    m = _NUMBERED.match(t)
+    m = _NUMBERED.match(t) or _GLUED.match(t)
     if m:
         return m.group(1).replace("_", ""), m.group(2)
     return (t.replace("_", ""),) if t else ()
@@ -81,14 +85,45 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
     never from shapes: a square kernel is transposed too. Shapes then have to agree after the transform.
     """
     perm = None
+    if (1 in ckpt_shape or 1 in model_shape) and _unit_axes_only(ckpt_shape, model_shape) and \
+            sum(d != 1 for d in ckpt_shape) <= 1:
+        return True, reshape_name(model_shape)  # one real axis: every layout holds it in the same order
     if ckpt_leaf == "kernel" and model_leaf == "weight":
         perm = _KERNEL_TO_WEIGHT.get(len(ckpt_shape))
     elif ckpt_leaf == "weight" and model_leaf == "kernel":
         perm = _WEIGHT_TO_KERNEL.get(len(ckpt_shape))
     if perm is None:
-        return tuple(ckpt_shape) == tuple(model_shape), None
+        if tuple(ckpt_shape) == tuple(model_shape):
+            return True, None
+        # a unit axis more or less (OpenAI GPT-2's [1, nx, nf] ``w``): only between leaves of one layout
+        return ckpt_leaf == model_leaf and _unit_axes_only(ckpt_shape, model_shape), reshape_name(model_shape)
     moved = tuple(ckpt_shape[i] for i in perm)
+    if moved != tuple(model_shape) and len(ckpt_shape) == 4 and (
+            len(model_shape) == 4 and (ckpt_leaf == "kernel" and ckpt_shape[3] == 1 and model_shape[1] == 1 or
+            ckpt_leaf == "weight" and ckpt_shape[1] == 1 and model_shape[3] == 1)):
+        perm = (2, 3, 0, 1)  # a depthwise kernel: TF [kh, kw, C, 1] is PyTorch's grouped [C, 1, kh, kw]
+        moved = tuple(ckpt_shape[i] for i in perm)
     return moved == tuple(model_shape), transform_name(perm)
+
+
+def _unit_axes_only(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    """Shapes equal once axes of length 1 are dropped (``[1, nx, nf]`` / ``[nx, nf]``; PReLU ``(1, 1, C)`` /
+    ``(C,)``): the values keep their order."""
+    return a != b and [d for d in a if d != 1] == [d for d in b if d != 1]
+
+
+def reshape_name(shape: tuple[int, ...]) -> str:
+    return "reshape(" + ",".join(map(str, shape)) + ")"
+
+
+def parse_reshape(text: str | None) -> tuple[int, ...] | None:
+    """The target shape of an order-preserving ``reshape(d0,d1,..)`` transform, else None."""
+    if not text or not text.startswith("reshape("):
+        return None
+    m = re.fullmatch(r"reshape\(([\d,\s]*)\)", text)
+    if not m:
+        raise ValueError(f"unknown transform {text!r} (expected 'reshape(d0,d1,...)')")
+    return tuple(int(x) for x in m.group(1).split(",") if x.strip())
 
 
 def transform_name(perm: tuple[int, ...]) -> str:
@@ -97,7 +132,7 @@ def transform_name(perm: tuple[int, ...]) -> str:
 
 def parse_transform(text: str) -> tuple[int, ...] | None:
     """The axis permutation of a transform name ("transpose" reverses 2-D; "permute(3,2,0,1)"); None = none."""
-    if text in (None, "", "none"):
+    if text in (None, "", "none") or text.startswith("reshape("):
         return None
     if text == "transpose":
         return (1, 0)

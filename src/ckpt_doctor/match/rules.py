@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
-from .names import parse_transform
+from .names import parse_reshape, parse_transform
 
 RULES_FORMAT = "ckpt-doctor-rules"
 
@@ -176,6 +176,7 @@ class Transform:
         try:
             object.__setattr__(self, "_compiled", re.compile(self.match))
             object.__setattr__(self, "perm", parse_transform(self.op))
+            parse_reshape(self.op)
         except (re.error, ValueError) as e:
             raise RuleError(f"invalid transform rule: {e}") from None
         if self.perm is not None and self.rank is not None and len(self.perm) != self.rank:
@@ -353,7 +354,7 @@ def apply_rules(catalog, rules: Rules, namespace: str = "key"):
     of an object-based checkpoint).
     """
     from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
-    from .names import ATTRIBUTE_SUFFIX, parse_transform, strip_name
+    from .names import ATTRIBUTE_SUFFIX, strip_name
 
     out: dict[str, TensorInfo] = {}
     object_based = namespace == "object"
@@ -367,14 +368,17 @@ def apply_rules(catalog, rules: Rules, namespace: str = "key"):
         if mapped.dropped:
             continue
         perm = parse_transform(mapped.transform) if mapped.transform not in (None, "none") else None
-        shape = tuple(info.shape[i] for i in perm) if perm else info.shape
+        reshape = parse_reshape(mapped.transform)
+        shape = tuple(info.shape[i] for i in perm) if perm else reshape or info.shape
         key = mapped.name + ATTRIBUTE_SUFFIX if object_based else mapped.name
         if key in out:
             raise RuleError(f"rules map both {out[key].full_name or out[key].name!r} and {info.name!r} to "
                             f"{mapped.name!r}", path=catalog.path)
 
-        def read(info=info, perm=perm):
+        def read(info=info, perm=perm, reshape=reshape):
             value = info.read()
+            if reshape:
+                return value.reshape(reshape)
             return value.transpose(perm).copy() if perm else value
 
         out[key] = TensorInfo(name=key, dtype=info.dtype, shape=shape, nbytes=info.nbytes, kind=info.kind,

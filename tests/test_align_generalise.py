@@ -1,0 +1,114 @@
+"""Alignment beyond the cases the engine grew up with (issue 9): global scopes over auto-numbered families, glued
+indices and TF1 leaves (OpenAI GPT-2 vs Hugging Face), Keras 3 positional variables, structure where names share
+nothing, and the new-head trap. Synthetic names and shapes stand in for checkpoints here (the alignment is a
+function of names, shapes, dtypes and order); bench/scenarios/thirdparty.py checks the same behaviour on files
+written by the real frameworks with published converters as the truth."""
+
+import pytest
+
+import ckpt_doctor
+from ckpt_doctor.catalog import Catalog, TensorInfo
+from ckpt_doctor.errors import CheckpointError
+from ckpt_doctor.match.rules import apply_rules
+from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+
+def _align(ckpt: list, model: list, fmt: str = "tf-v2", framework: str = "tf1"):
+    catalog = Catalog("<synthetic>", fmt, {n: TensorInfo(n, "float32", tuple(s), 4) for n, s in ckpt})
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework=framework, source="<synthetic>")
+    return ckpt_doctor.align(catalog, spec)
+
+
+def _pairs(a) -> dict:
+    return {p.model: (p.checkpoint, p.transform) for p in a.pairs}
+
+
+def test_one_scope_beats_renumbering_of_equal_layers():
+    # tf.compat.v1.layers numbers equal layers itself; the model wraps the same code in `model/`
+    names = [f"batch_normalization{'_' + str(k) if k else ''}/{v}" for k in range(6)
+             for v in ("gamma", "beta", "moving_mean", "moving_variance")]
+    a = _align([(n, (16,)) for n in names], [("model/" + n, (16,)) for n in names])
+    assert _pairs(a) == {"model/" + n: (n, None) for n in names}
+    assert not a.ambiguous and [type(r).__name__ for r in a.rules] == ["Prefix"]
+
+
+def test_gpt2_tf1_names_and_unit_axis():
+    ckpt = [("model/wte", (50, 16)), ("model/h0/attn/c_attn/w", (1, 16, 48)), ("model/h0/attn/c_attn/b", (48,)),
+            ("model/h0/ln_1/g", (16,)), ("model/h0/ln_1/b", (16,)), ("model/h1/attn/c_attn/w", (1, 16, 48)),
+            ("model/h1/attn/c_attn/b", (48,)), ("model/h1/ln_1/g", (16,)), ("model/h1/ln_1/b", (16,))]
+    model = [("wte.weight", (50, 16))] + [(f"h.{i}.{n}", s) for i in (0, 1) for n, s in (
+        ("attn.c_attn.weight", (16, 48)), ("attn.c_attn.bias", (48,)), ("ln_1.weight", (16,)), ("ln_1.bias", (16,)))]
+    a = _align(ckpt, model, framework="torch")
+    got = _pairs(a)
+    assert got["h.1.attn.c_attn.weight"] == ("model/h1/attn/c_attn/w", "reshape(16,48)")
+    assert got["h.0.ln_1.weight"] == ("model/h0/ln_1/g", None)
+    assert got["wte.weight"] == ("model/wte", None)
+    assert len(got) == len(model) and not a.ambiguous
+
+
+def test_reshape_rule_is_applied_when_reading():
+    ckpt = [("model/h0/mlp/c_fc/w", (1, 4, 8)), ("model/h0/mlp/c_fc/b", (8,)), ("model/h1/mlp/c_fc/w", (1, 4, 8)),
+            ("model/h1/mlp/c_fc/b", (8,))]
+    model = [(f"h.{i}.mlp.c_fc.{v}", s) for i in (0, 1) for v, s in (("weight", (4, 8)), ("bias", (8,)))]
+    a = _align(ckpt, model, framework="torch")
+    import numpy as np
+
+    value = np.arange(32, dtype=np.float32).reshape(1, 4, 8)
+    catalog = Catalog("<synthetic>", "tf-v2", {n: TensorInfo(n, "float32", s, 4, _reader=lambda: value)
+                                              for n, s in ckpt if n.endswith("/w")})
+    view = apply_rules(catalog, a.rules)
+    assert view["h.1.mlp.c_fc.weight"].shape == (4, 8)
+    assert (view["h.1.mlp.c_fc.weight"].read() == value.reshape(4, 8)).all()
+
+
+def test_keras3_positional_variables_pair_with_layer_members():
+    ckpt = [("layers/conv2d/vars/0", (3, 3, 3, 8)), ("layers/conv2d/vars/1", (8,)),
+            ("layers/dense/vars/0", (8, 4)), ("layers/dense/vars/1", (4,))]
+    model = [("conv2d/kernel", (3, 3, 3, 8)), ("conv2d/bias", (8,)), ("dense/kernel", (8, 4)), ("dense/bias", (4,))]
+    a = _align(ckpt, model, fmt="keras3-weights", framework="tf2")
+    assert _pairs(a) == {"conv2d/kernel": ("layers/conv2d/vars/0", None), "conv2d/bias": ("layers/conv2d/vars/1", None),
+                         "dense/kernel": ("layers/dense/vars/0", None), "dense/bias": ("layers/dense/vars/1", None)}
+
+
+def test_structure_pairs_sides_without_shared_vocabulary():
+    # a Keras CNN (convs with biases) against a torch twin (convs without, BatchNorm with num_batches_tracked)
+    ckpt, model = [], []
+    chans = [(3, 8), (8, 16), (16, 32)]
+    for k, (ci, co) in enumerate(chans):
+        n = f"_{k}" if k else ""
+        ckpt += [(f"conv2d{n}/kernel", (3, 3, ci, co)), (f"conv2d{n}/bias", (co,))]
+        ckpt += [(f"batch_normalization{n}/{v}", (co,)) for v in ("gamma", "beta", "moving_mean", "moving_variance")]
+        model += [(f"features.{k}.conv.weight", (co, ci, 3, 3))]
+        model += [(f"features.{k}.norm.{v}", (co,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    a = _align(ckpt, model, fmt="keras-h5", framework="torch")
+    got = _pairs(a)
+    assert got["features.2.conv.weight"] == ("conv2d_2/kernel", "permute(3,2,0,1)")
+    assert got["features.1.norm.running_var"] == ("batch_normalization_1/moving_variance", None)
+    assert len(got) == len(model) and not a.ambiguous
+    assert set(a.unused) == {"conv2d/bias", "conv2d_1/bias", "conv2d_2/bias"}  # one-sided members stay unused
+
+
+def test_structure_abstains_when_two_alignments_fit():
+    # four equal layers in the checkpoint, three in the model: which one went is in no file
+    ckpt = [(f"layers/dense{'_' + str(k) if k else ''}/vars/{i}", s) for k in range(4)
+            for i, s in enumerate(((16, 16), (16,)))]
+    model = [(f"{k}.{v}", s) for k in (0, 2, 4) for v, s in (("weight", (16, 16)), ("bias", (16,)))]
+    a = _align(ckpt, model, fmt="keras3-weights", framework="torch")
+    assert not a.pairs and len(a.ambiguous) == 6
+
+
+def test_new_head_never_takes_a_leftover_of_its_shape():
+    body = [(f"encoder.layer.{i}.dense.{v}", s) for i in range(3) for v, s in (("weight", (8, 8)), ("bias", (8,)))]
+    ckpt = body + [("pooler.dense.weight", (8, 8)), ("pooler.dense.bias", (8,))]
+    model = [("bert." + n, s) for n, s in body] + [("classifier.weight", (8, 8)), ("classifier.bias", (8,))]
+    a = _align(ckpt, model, fmt="safetensors", framework="torch")
+    assert "classifier.weight" not in _pairs(a) and "classifier.bias" not in _pairs(a)
+    assert len(_pairs(a)) == len(body)
+
+
+def test_bad_reshape_rule_is_a_rule_error():
+    from ckpt_doctor.match.rules import Rules
+
+    with pytest.raises(CheckpointError):
+        Rules.from_dict({"rules": [{"transform": {"match": "w$", "op": "reshape(a,b)"}}]})
