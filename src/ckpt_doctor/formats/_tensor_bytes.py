@@ -34,8 +34,8 @@ def read_range(path: str, offset: int, size: int, tensor: str, *, as_bytes: bool
     with f:
         end = os.fstat(f.fileno()).st_size
         if offset + size > end:
-            raise CorruptCheckpointError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
-                                         f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
+            raise TruncatedError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
+                                 f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
         if as_bytes:
             buf = bytearray(size)
         else:
@@ -71,7 +71,7 @@ def check_range(path: str, offset: int, size: int, stored_masked: int, tensor: s
         end = os.fstat(f.fileno()).st_size
         if offset + size > end:
             raise TruncatedError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
-                                         f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
+                                 f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
         import numpy as np
 
         buf = np.empty(min(_CHUNK, size), dtype=np.uint8)
