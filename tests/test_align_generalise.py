@@ -112,3 +112,16 @@ def test_bad_reshape_rule_is_a_rule_error():
 
     with pytest.raises(CheckpointError):
         Rules.from_dict({"rules": [{"transform": {"match": "w$", "op": "reshape(a,b)"}}]})
+
+
+def test_structure_does_not_trust_equal_neighbours_across_conventions():
+    # Keras lists a block's shortcut before its last conv, PyTorch after it; both [256, 64, 1, 1]: order cannot tell
+    ckpt = [("layers/conv2d/vars/0", (1, 1, 64, 64)), ("layers/conv2d_1/vars/0", (3, 3, 64, 64)),
+            ("layers/conv2d_2/vars/0", (1, 1, 64, 256)), ("layers/conv2d_3/vars/0", (1, 1, 64, 256))]
+    model = [("layer1.0.conv1.weight", (64, 64, 1, 1)), ("layer1.0.conv2.weight", (64, 64, 3, 3)),
+             ("layer1.0.conv3.weight", (256, 64, 1, 1)), ("layer1.0.downsample.0.weight", (256, 64, 1, 1))]
+    a = _align(ckpt, model, fmt="keras3-weights", framework="torch")
+    got = _pairs(a)
+    assert got["layer1.0.conv1.weight"] == ("layers/conv2d/vars/0", "permute(3,2,0,1)")
+    assert "layer1.0.conv3.weight" not in got and "layer1.0.downsample.0.weight" not in got
+    assert {x.model for x in a.ambiguous} >= {"layer1.0.conv3.weight", "layer1.0.downsample.0.weight"}

@@ -342,6 +342,23 @@ def print_report(report: dict, verbose: bool = False, file=sys.stdout) -> None:
       f"recall goal (>= {RECALL_GOAL:.0%}): {'MET' if t['recall_goal_met'] else 'NOT MET'}")
 
 
+def print_markdown(report: dict, file=sys.stdout) -> None:
+    """The per-scenario table as Markdown (for RESULTS.md)."""
+    p = lambda *a: print(*a, file=file)  # noqa: E731
+    p("| scenario | tags | decidable | proposed | correct | wrong | ambiguous | precision | recall |")
+    p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in report["scenarios"]:
+        tags = ",".join(getattr(BY_ID[r["id"]], "tags", ()) or ()) + (" adv" if r["adversarial"] else "")
+        if r["status"] in ("skipped", "not generated"):
+            p(f"| `{r['id']}` | {tags} | - | - | - | - | - | - | - ({r['status']}) |")
+            continue
+        p(f"| `{r['id']}` | {tags.strip()} | {r['decidable']} | {r['proposed']} | {r['correct']} | {r['wrong']} | "
+          f"{r['ambiguous']} | {100 * r['precision']:.1f}% | {100 * r['recall']:.1f}% |")
+    t = report["totals"]
+    p(f"| **total** ({t['scenarios']}) | | {t['decidable']} | {t['proposed']} | {t['correct']} | {t['wrong']} | "
+      f"{t['ambiguous']} | {100 * t['precision']:.2f}% | {100 * t['recall']:.1f}% |")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--baseline", choices=["exact"], help="score a stand-in instead of ckpt_doctor.align")
@@ -354,6 +371,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--allow-skipped", action="store_true", help="skipped scenarios do not fail the goals")
     ap.add_argument("--json", action="store_true", help="print the full report as JSON")
+    ap.add_argument("--markdown", action="store_true", help="print the per-scenario table as Markdown")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every wrong and missed pair")
     args = ap.parse_args(argv)
     engine = args.baseline or args.engine
@@ -381,6 +399,8 @@ def main(argv=None) -> int:
     report = score_scenarios(ids, args.out, engine)
     if args.json:
         print(json.dumps(report, indent=1))
+    elif args.markdown:
+        print_markdown(report)
     else:
         print_report(report, args.verbose)
     t = report["totals"]

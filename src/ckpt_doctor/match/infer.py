@@ -220,7 +220,11 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # Keras restores a legacy HDF5 file into a Keras model by layer order (``load_weights`` without by_name):
     # there the order is the format's own semantics and outranks names that disagree among themselves.
     by_order = catalog.format == "keras-h5" and spec.framework in ("tf1", "tf2")
-    _structure(state, c_items, m_items, catalog.format in _ORDERED_FORMATS, by_order)
+    # Orders of two conventions (Keras' layer order vs PyTorch's creation order, or an order recovered from
+    # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
+    same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and \
+        catalog.format in _ORDERED_FORMATS
+    _structure(state, c_items, m_items, catalog.format in _ORDERED_FORMATS, by_order, not same_convention)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
 
@@ -830,7 +834,8 @@ def _unit_fits(state: _State, cu, mu) -> bool:
     return len(cv) == len(mv) and all(state.compatible(c, m)[0] for c, m in zip(cv, mv))
 
 
-def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = False) -> None:
+def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = False,
+               strict: bool = True) -> None:
     """Sides that share no vocabulary: align the two sequences of units (checkpoint order, model creation order)
     by dynamic programming, a unit matching one of the other side when its weight agrees in shape up to the
     layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
@@ -852,12 +857,15 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     for u in _units(m_items):
         by_kind_m[_kind(u)].append(u)
     before = set(state.pairs)
+    if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
+        _align_units(state, _units(c_items), _units(m_items), "as written", strict)
+        by_kind_c = {}
     for kind, uc in by_kind_c.items():
         um = by_kind_m.get(kind)
         if not um:
             continue
         if ordered:
-            _align_units(state, uc, um, "as written")
+            _align_units(state, uc, um, "as written", strict)
             continue
         # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
         # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
@@ -866,7 +874,7 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
         for u in uc:
             families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append(u)
         for family in families.values():
-            _align_units(state, family, um, "by auto-number")
+            _align_units(state, family, um, "by auto-number", strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
 
@@ -905,7 +913,7 @@ def _kind(unit) -> tuple:
     return ("weight", len(main.shape)) if main is not None else ("vectors", len(vectors))
 
 
-def _align_units(state: _State, uc: list, um: list, where: str) -> None:
+def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True) -> None:
     n, m = len(uc), len(um)
     if n * m > _STRUCTURE_MAX ** 2 // 4:
         return
@@ -936,7 +944,10 @@ def _align_units(state: _State, uc: list, um: list, where: str) -> None:
         if not cands:
             continue
         i = cands[0]
-        if len(cands) == 1 and partners_c[i] == [j] and not c_skip[i] and not m_skip[j]:
+        # strict: a neighbour within two units that fits as well could trade places under the other convention
+        swappable = strict and (any(fits[k][j] for k in range(max(0, i - 2), min(n, i + 3)) if k != i) or
+                                any(fits[i][k] for k in range(max(0, j - 2), min(m, j + 3)) if k != j))
+        if len(cands) == 1 and partners_c[i] == [j] and not c_skip[i] and not m_skip[j] and not swappable:
             _pair_units(state, uc[i], um[j], i, j, best, n, m, where)
         else:
             mm, mv = um[j]
