@@ -483,8 +483,8 @@ def _expanded_notes(entries) -> list[str]:
     if not big:
         return []
     shown = ", ".join(big[:5]) + (" ..." if len(big) > 5 else "")
-    return [f"{len(big)} tensor(s) are expanded views (stride 0) of much smaller storages: the sizes listed are the "
-            f"views', and reading them is refused: {shown}"]
+    return [(f"{len(big)} tensor(s) are expanded views (stride 0) of much smaller storages: the sizes listed are the "
+             f"views', and reading them is refused: {shown}")]
 
 
 def _shared_notes(entries) -> list[str]:
