@@ -133,7 +133,7 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         member, available = locate(name, t.storage)
         start, length = _byte_range(t, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path)
-    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries)))
+    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
 
 
 # --- legacy format ------------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
         start, length = _byte_range(t, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, f"storage {t.storage.key}",
                               _legacy_reader(path, name, t, data_start + start, length), path)
-    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries)))
+    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
 
 
 def _legacy_reader(path: str, name: str, t: TensorRef, start: int, length: int):
@@ -469,6 +469,22 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
 
     _walk(obj, (), visit_rest, set(), path)
     return entries, notes
+
+
+def _expanded_notes(entries) -> list[str]:
+    """Views whose listed size is far beyond the bytes behind them (see _MAX_EXPANSION): say so next to the size."""
+    big = []
+    for name, t, _, _ in entries:
+        n = math.prod(t.shape)
+        if t.storage is not None and n:
+            stored = (1 + sum((d - 1) * st for d, st in zip(t.shape, t.stride))) * ITEMSIZE[t.dtype]
+            if n * ITEMSIZE[t.dtype] > max(_MAX_EXPANSION * stored, _MAX_EXPANDED_BYTES):
+                big.append(name)
+    if not big:
+        return []
+    shown = ", ".join(big[:5]) + (" ..." if len(big) > 5 else "")
+    return [(f"{len(big)} tensor(s) are expanded views (stride 0) of much smaller storages: the sizes listed are the "
+             f"views', and reading them is refused: {shown}")]
 
 
 def _shared_notes(entries) -> list[str]:
