@@ -173,3 +173,40 @@ def test_public_functions_are_not_shadowed_by_their_modules():
              "print('RESULT', callable(verify), callable(ckpt_doctor.verify), verify.__module__)\n")
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert "RESULT True True ckpt_doctor.verify" in r.stdout, r.stdout + r.stderr
+
+
+def test_verify_salvage_keeps_exactly_the_intact_tensors(capsys, tmp_path):
+    from ckpt_doctor import open_checkpoint
+
+    d = tmp_path / "damaged"
+    shutil.copytree(KERAS, d)
+    original = open_checkpoint(KERAS / "ckpt")
+    victim = max((t for t in original.values() if t.kind == "variable"), key=lambda t: t.nbytes)
+    shard = d / victim.location
+    shard.chmod(0o644)
+
+    data = bytearray(shard.read_bytes())
+    offset = _entry_offset(d / "ckpt", victim.name)
+    data[offset] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    out = tmp_path / "salvaged" / "ckpt"
+    code, stdout, _ = run(capsys, "verify", str(d / "ckpt"), "--salvage", str(out))
+    assert code == 1 and "salvaged:" in stdout and f"{victim.name} -> (dropped)" in stdout, stdout
+    saved = open_checkpoint(out)
+    assert set(saved) == set(original) - {victim.name}
+    for name, info in saved.items():
+        if info.kind != "object_graph":
+            assert (info.read() == original[name].read()).all(), name
+    code, stdout, _ = run(capsys, "verify", str(out))
+    assert code == 0, stdout
+    code, _, err = run(capsys, "verify", str(d / "ckpt"), "--salvage", str(out))  # never over an existing output
+    assert code != 0 and "exists" in err, err
+
+
+def _entry_offset(prefix, name: str) -> int:
+    from ckpt_doctor.formats import _sstable, tf_bundle
+
+    for key, value in _sstable.read_table(str(prefix) + ".index")[1:]:
+        if key.decode() == name:
+            return tf_bundle._entry(value, "index", name).offset
+    raise AssertionError(name)

@@ -52,6 +52,7 @@ _EXPORTS = {
     "VariableSpec": ".model.spec",
     "load_model": ".model.load",
     "rewrite": ".restore.rewrite",
+    "salvage": ".restore.rewrite",
     "write_checkpoint": ".formats.write",
     "CheckpointError": ".errors",
     "CheckpointNotFoundError": ".errors",

@@ -10,7 +10,10 @@ import sys
 
 from . import __version__
 from .errors import CheckpointError, CheckpointNotFoundError
+from ._files import atomic_write_text
 from .model.loaders import LOADERS
+
+WRITE_FORMATS = ("tf", "safetensors", "npz", "torch", "keras3")  # formats.write.FORMATS, without importing it
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -80,9 +83,17 @@ def _verify(args) -> int:
     report = verify(open_checkpoint(args.path, **_options(args)) if args.subtree else args.path, jobs=args.jobs,
                     manifest=bool(args.manifest), against=args.against)
     if args.manifest and report.manifest is not None:
-        _write_atomically(args.manifest, json.dumps(report.manifest_json(), indent=1) + "\n")
+        atomic_write_text(args.manifest, json.dumps(report.manifest_json(), indent=1) + "\n")
+    salvaged = None
+    if args.salvage:
+        from . import salvage
+
+        salvaged = salvage(args.path, args.salvage, to=args.to, overwrite=args.force, report=report)
     if args.json:
-        _print_json(report.to_json())
+        doc = report.to_json()
+        if salvaged is not None:
+            doc["salvaged"] = salvaged.to_json()
+        _print_json(doc)
     else:
         for p in report.problems:
             where = " ".join(x for x in (f"tensor {p.tensor!r}" if p.tensor else "",
@@ -99,14 +110,9 @@ def _verify(args) -> int:
         if args.manifest and report.manifest is not None:
             print(f"wrote the content manifest of {len(report.manifest)} tensor(s) to {args.manifest}",
                   file=sys.stderr)
+        if salvaged is not None:
+            print(f"salvaged: {salvaged.render()}")
     return EXIT_OK if report.ok else EXIT_PROBLEM
-
-
-def _write_atomically(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def _diagnose(args) -> int:
@@ -331,6 +337,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--against", metavar="MANIFEST",
                    help="compare every tensor with a manifest written by --manifest: any flipped byte, missing or "
                         "extra tensor is a problem")
+    p.add_argument("--salvage", metavar="OUT",
+                   help="write the tensors that verify intact to a new checkpoint OUT (damaged ones are dropped and "
+                        "listed; the copy is read back and checked)")
+    p.add_argument("--to", choices=WRITE_FORMATS, help="--salvage: the output format (default: the input's)")
+    p.add_argument("--force", action="store_true", help="--salvage: replace an existing OUT")
     p.set_defaults(func=_verify)
 
     def checkpoint_and_model(p, checkpoint: bool = True) -> None:
@@ -423,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _write_options(p) -> None:
-    p.add_argument("--to", choices=("tf", "safetensors", "npz", "torch", "keras3"),
+    p.add_argument("--to", choices=WRITE_FORMATS,
                    help="output format (default: the input's)")
     p.add_argument("--force", action="store_true", help="replace an existing output (never the input)")
 

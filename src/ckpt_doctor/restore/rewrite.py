@@ -21,7 +21,7 @@ from ..formats._writing import RawBytes, Tensor
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import parse_transform, strip_name
-from ..match.rules import RuleError, Rules
+from ..match.rules import Drop, RuleError, Rules
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 NAMESPACES = ("key", "object", "full_name")
@@ -339,3 +339,32 @@ def _human(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n} B"
+
+
+def salvage(checkpoint: str | os.PathLike | Catalog, out: str | os.PathLike, *, to: str | None = None,
+            overwrite: bool = False, report=None) -> RewriteResult:
+    """Write the tensors of a damaged checkpoint that verify intact to a new checkpoint; the damaged ones are
+    dropped (listed in the result). The copy is verified like every ``rewrite``.
+
+    Args:
+        checkpoint: the damaged checkpoint (its index or header must still open).
+        out, to, overwrite: as for ``rewrite``.
+        report: a ``VerifyReport`` of this checkpoint, if already made (else ``verify`` runs first).
+
+    Example:
+        >>> salvage("damaged/model.ckpt-9", "salvaged/model.ckpt-9")   # doctest: +SKIP
+    """
+    from ..verify import verify
+
+    catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
+    report = report if report is not None else verify(catalog)
+    intact = set(report.intact)
+    if not intact:
+        raise CheckpointError("nothing to salvage: no tensor of this checkpoint reads back intact", path=catalog.path)
+    damaged = [info for name, info in catalog.items() if name not in intact]
+    rules = Rules([Drop("^" + re.escape(_source(info, "key")[0]) + "$") for info in damaged])
+    graph_lost = OBJECT_GRAPH_KEY in catalog and OBJECT_GRAPH_KEY not in intact
+    result = rewrite(catalog, rules, out, to=to, overwrite=overwrite, name_based=graph_lost)
+    if graph_lost:
+        result.notes.append("the TF2 object graph is damaged: the salvaged checkpoint is name-based")
+    return result
