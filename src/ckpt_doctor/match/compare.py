@@ -318,9 +318,9 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
         return (f"ValueError: Shape mismatch in layer {mismatched[0].variable.keys.get(loader.name, '?').split('/')[0]}"
                 " before anything is assigned (skip_mismatch=True skips that weight instead)")
     if loader.name in ("saver", "init_from_checkpoint"):
-        first = (missing or mismatched)[0].variable.name
         kind = "NotFoundError" if loader.name == "saver" and missing else "ValueError" if missing else "an error"
-        return f"{kind} (first: {first}); the call assigns nothing"
+        return (f"{kind} on the first {'missing' if missing else 'mismatched'} variable listed below; the call "
+                "assigns nothing")
     if loader.name.startswith("torch"):
         if mismatched or loader.strict:
             return "RuntimeError: Error(s) in loading state_dict, after copying every other value"
