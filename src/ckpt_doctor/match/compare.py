@@ -325,6 +325,8 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
         if mismatched or loader.strict:
             return "RuntimeError: Error(s) in loading state_dict, after copying every other value"
         return None
+    if loader.name == "hf" and mismatched:
+        return "RuntimeError: size mismatch, unless from_pretrained(..., ignore_mismatched_sizes=True)"
     if loader.name == "checkpoint" and mismatched:
         return "ValueError: Received incompatible tensor; values bound before it stay assigned"
     return None
