@@ -224,16 +224,20 @@ def torch_fix(alignment) -> Fix:
     renamed = {c: m for m, c in restored.items() if m != c}
     used = set(restored.values())
     unused = [k for k, info in d.checkpoint.items() if k not in used]
-    missing = [v.name for v in d.model.variables if v.name not in restored]
+    # BatchNorm fills a missing num_batches_tracked itself when the dict has no version metadata (as this one)
+    missing = [v.name for v in d.model.variables if v.name not in restored
+               and not v.name.endswith("num_batches_tracked")]
     transposes = {p.model: p.transform for p in alignment.pairs if p.transform and p.model in restored}
     load = {"torch": "state = torch.load(CHECKPOINT, map_location='cpu')",
             "safetensors": "from safetensors.torch import load_file\nstate = load_file(CHECKPOINT)"}.get(
-        d.checkpoint.format, "import ckpt_doctor\nstate = {k: torch.from_numpy(t.read()) for k, t in "
-                             "ckpt_doctor.open_checkpoint(CHECKPOINT).items()}")
+        d.checkpoint.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
+                             "ckpt_doctor.open_checkpoint(CHECKPOINT).items() if k not in UNUSED}")
     lines = ["# PyTorch: rename the checkpoint's keys, drop the ones the model has no place for, then load",
-             f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}", *load.splitlines(),
+             "import torch",
+             f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
              f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key",
              f"UNUSED = {_pylist(unused)}",
+             *load.splitlines(),
              "state = {KEY_MAP.get(k, k): v for k, v in state.items() if k not in UNUSED}"]
     if transposes:
         lines.append(f"TRANSFORMS = {_pydict(transposes)}")
