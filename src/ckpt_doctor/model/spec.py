@@ -49,7 +49,8 @@ class VariableSpec:
     kind: str = "variable"
     index: int = 0  # creation order
     # Keys a loader pairs this variable by, when they are not its name or object path: "keras-h5" (rank among
-    # the layers with weights / position), "keras-h5-by-name" (layer name / position), "keras3" (variable path).
+    # the layers with weights / position), "keras-h5-by-name" (layer name / position), "keras3" (variable path);
+    # and what a fix relies on: "position" (index in model.variables), "tied_to" (the parameter it shares).
     keys: dict[str, str] = field(default_factory=dict)
 
     @property
