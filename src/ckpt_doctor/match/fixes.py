@@ -53,10 +53,28 @@ def sources(alignment) -> dict[str, str]:
 
 def _keras_layer_pairs(d) -> dict[str, str]:
     """Keras files pair by layer order: align the model's layers with the file's by their weight shapes (longest
-    common subsequence), which finds inserted and removed layers; {} when that alignment is not unique."""
+    common subsequence), which finds inserted and removed layers; nothing where that alignment is not unique."""
+    return _layer_alignment(d)[0]
+
+
+def layer_story(d) -> list[str]:
+    """Sentences on the Keras layers new in the model or gone from it, as the layer-order alignment finds them."""
+    _, new, gone = _layer_alignment(d)
+    out = []
+    if new:
+        out.append("new in the model (keep their initial values): " + ", ".join(f"`{n}`" for n in new[:6])
+                   + (" ..." if len(new) > 6 else "") + "; the layers after them pair with the file's by shape")
+    if gone:
+        out.append("in the file but not in the model: " + ", ".join(f"`{n}`" for n in gone[:6])
+                   + (" ..." if len(gone) > 6 else ""))
+    return out
+
+
+def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
+    """({model variable: checkpoint key}, model layers without a file layer, file layers without a model layer)."""
     loader = d.loader.pairs_by
     if loader not in ("keras3", "keras-h5", "keras-h5-by-name"):
-        return {}
+        return {}, [], []
     from .compare import _keyed_entries, _layer_of
 
     keyed = _keyed_entries(d.checkpoint, d.loader)
@@ -67,12 +85,17 @@ def _keras_layer_pairs(d) -> dict[str, str]:
     file_layers: dict[str, list] = {}
     for key, info in keyed.items():
         file_layers.setdefault(_layer_of(key), []).append(info)
+    if not model_layers:
+        return {}, [], []
 
     def signature(items):
         return tuple(tuple(x.shape) for x in items)
 
-    out = {}
-    for group in {_class_group(k, loader) for k in model_layers}:
+    def owner(v) -> str:
+        return v.name.rsplit("/", 1)[0] if "/" in v.name else v.name
+
+    out, new, gone = {}, [], []
+    for group in {_class_group(k, loader) for k in model_layers} | {_class_group(k, loader) for k in file_layers}:
         a = sorted(((k, signature(vs)) for k, vs in model_layers.items() if _class_group(k, loader) == group),
                     key=lambda x: _ordinal(x[0], loader))
         b = sorted(((k, signature(es)) for k, es in file_layers.items() if _class_group(k, loader) == group),
@@ -84,7 +107,9 @@ def _keras_layer_pairs(d) -> dict[str, str]:
         for i, j in first:
             for v, info in zip(model_layers[a[i][0]], file_layers[b[j][0]]):
                 out[v.name] = info.name
-    return out
+        new += [owner(model_layers[a[i][0]][0]) for i in range(len(a)) if i not in {x for x, _ in first}]
+        gone += [b[j][0] for j in range(len(b)) if j not in {y for _, y in first}]
+    return out, new, gone
 
 
 _ORDINAL = re.compile(r"^(.*?)(?:_(\d+))?$")
