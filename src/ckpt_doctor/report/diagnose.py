@@ -97,7 +97,8 @@ def _why(a) -> list[str]:
 
     lines = ["", "Why:"]
     story = layer_story(a.diagnosis) if a.diagnosis.failure or not a.diagnosis.ok else []
-    lines += [f"  - {s}" for s in a.sentences + story] or ["  - no renaming explains the differences (see "
+    # Keras files pair by layer order, not by name: the layer story replaces name-based explanations
+    lines += [f"  - {s}" for s in (story or a.sentences)] or ["  - no renaming explains the differences (see "
                                                            "`ckpt-doctor align` for candidates)"]
     if a.ambiguous:
         lines.append(f"  - {len(a.ambiguous)} model variable(s) have several equally good candidates; nothing is "
