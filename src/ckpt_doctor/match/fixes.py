@@ -37,12 +37,16 @@ def sources(alignment) -> dict[str, str]:
     shapes = {v.name: tuple(v.shape) for v in spec.variables}
     out = {p.model: p.checkpoint for p in alignment.pairs if p.model in shapes}
     out.update(_keras_layer_pairs(d))
-    out = {m: c for m, c in out.items() if p_shape_ok(catalog, c, shapes[m], alignment, m)}
+    transformed = {p.model for p in alignment.pairs if p.transform}
+    # a pair whose shapes differ (and no transpose explains it) would make the restore fail: left out
+    out = {m: c for m, c in out.items() if c in catalog and (m in transformed or
+                                                            tuple(catalog[c].shape) == shapes[m])}
     taken = set(out.values())
+    scopes = _scopes(out)
     for v in spec.variables:
         if v.name in out:
             continue
-        key = _follow(v.name, out, catalog)
+        key = _follow(v.name, out, scopes, catalog)
         if key is None and v.name in catalog and v.name not in taken:
             key = v.name  # same name, not paired by the engine (bookkeeping is not aligned)
         if key is not None and key not in taken and tuple(catalog[key].shape) == tuple(v.shape):
@@ -148,30 +152,34 @@ def _lcs(a: list, b: list) -> list[tuple[int, int]]:
     return pairs
 
 
-def p_shape_ok(catalog, key: str, shape: tuple, alignment, model: str) -> bool:
-    transform = next((p.transform for p in alignment.pairs if p.model == model), None)
-    return key in catalog and (transform is not None or tuple(catalog[key].shape) == shape)
-
-
-def _follow(name: str, paired: dict[str, str], catalog) -> str | None:
+def _follow(name: str, paired: dict[str, str], scopes: dict[str, str], catalog) -> str | None:
     """The checkpoint key of ``name`` when it belongs to a paired variable: ``<var>/Adam`` follows ``<var>``;
-    ``bn.num_batches_tracked`` follows ``bn.running_mean``."""
+    ``bn.num_batches_tracked`` follows ``bn.running_mean`` (``scopes``: model scope -> checkpoint scope)."""
     cuts = [m.start() for m in _SEP.finditer(name)]
     for cut in reversed(cuts):  # slot-like: a paired variable is a prefix of this name
         owner = name[:cut]
-        if owner in paired:
-            candidate = paired[owner] + name[cut:]
-            if candidate in catalog:
-                return candidate
-    if cuts:  # sibling: a paired variable shares this name's scope
-        scope, leaf = name[:cuts[-1]], name[cuts[-1]:]
-        for m, c in paired.items():
-            if m.startswith(scope) and _SEP.search(m[len(scope):len(scope) + 1] or "x") and \
-                    "/" not in m[len(scope) + 1:] and "." not in m[len(scope) + 1:]:
-                c_cuts = [x.start() for x in _SEP.finditer(c)]
-                if c_cuts and c[:c_cuts[-1]] + leaf in catalog:
-                    return c[:c_cuts[-1]] + leaf
+        if owner in paired and paired[owner] + name[cut:] in catalog:
+            return paired[owner] + name[cut:]
+    if cuts and name[:cuts[-1]] in scopes:  # sibling: a paired variable shares this name's scope
+        candidate = scopes[name[:cuts[-1]]] + name[cuts[-1]:]
+        if candidate in catalog:
+            return candidate
     return None
+
+
+def _scopes(paired: dict[str, str]) -> dict[str, str]:
+    """{model scope: checkpoint scope} from paired variables with the same leaf name."""
+    out: dict[str, str] = {}
+    for m, c in paired.items():
+        m_cut, c_cut = _last_sep(m), _last_sep(c)
+        if m_cut is not None and c_cut is not None:
+            out.setdefault(m[:m_cut], c[:c_cut])
+    return out
+
+
+def _last_sep(name: str) -> int | None:
+    cuts = [m.start() for m in _SEP.finditer(name)]
+    return cuts[-1] if cuts else None
 
 
 def fix_for(alignment) -> Fix:
@@ -195,7 +203,8 @@ def tf1_fix(alignment) -> Fix:
     restored = sources(alignment)
     renamed = {m: c for m, c in restored.items() if m != c}
     left_out = [v.name for v in d.model.variables if v.name not in restored]
-    amap = {c: m for m, c in restored.items() if _is_weight(d, m)}
+    weights = {v.name for v in d.model.variables if v.is_weight}
+    amap = {c: m for m, c in restored.items() if m in weights}
     code = "\n".join([
         "# TF1: restore with the checkpoint's names mapped onto this graph's variables (after the initializer ran)",
         f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
@@ -209,10 +218,6 @@ def tf1_fix(alignment) -> Fix:
         "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
         f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"])
     return Fix("TF1", code, _missing_weights(d.model, restored))
-
-
-def _is_weight(d, name: str) -> bool:
-    return next((v.is_weight for v in d.model.variables if v.name == name), False)
 
 
 def tf2_fix(alignment) -> Fix:
@@ -275,7 +280,8 @@ def torch_fix(alignment) -> Fix:
         lines.append("assert sorted(result.missing_keys) == sorted(EXPECTED_MISSING) and not result.unexpected_keys")
     else:
         lines.append("model.load_state_dict(state, strict=True)")
-    return Fix("PyTorch", "\n".join(lines), [v for v in missing if _is_weight(d, v)])
+    weights = {v.name for v in d.model.variables if v.is_weight}
+    return Fix("PyTorch", "\n".join(lines), [v for v in missing if v in weights])
 
 
 def _pydict(d: dict, indent: int = 0) -> str:
