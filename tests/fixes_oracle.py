@@ -28,6 +28,7 @@ from ckpt_doctor.report.diagnose import render  # noqa: E402
 
 OUT, FAMILY = sys.argv[1], sys.argv[2]
 RESULTS: dict[str, dict] = {}
+REPORTS: dict[str, str] = {}  # the diagnose text each fix was taken from, by checkpoint path
 RNG = np.random.default_rng(3)
 
 
@@ -38,6 +39,7 @@ def printed_fix(path: str, model) -> tuple[str, object]:
         return None, None  # nothing to fix: the plain load call restores everything
     a = ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name)
     text = render(d, a)
+    REPORTS[path] = text
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith("Fix (")), None)
     if start is None:
@@ -206,6 +208,7 @@ def keras_family(keras, tf, legacy: bool) -> None:
             if sorted(keep) != new:
                 problems.append(f"expected misses {sorted(keep)} are not exactly the new variables {new}")
             record(sid, "keras", code, problems, sorted(keep), [str(i) for i in new])
+            RESULTS[sid]["report"] = REPORTS.get(path, "")
 
     if legacy:
         return

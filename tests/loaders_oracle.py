@@ -92,12 +92,14 @@ def keras_family(keras, legacy: bool) -> None:
         "auto_names": lambda: [L.Dense(3), L.BatchNormalization(), L.Dense(2)],
     }
     saved_layers = {"auto_names": lambda: [L.Dense(3), L.BatchNormalization(), L.Dense(2)]}
-    formats = ["weights.h5", "keras"] if not legacy else ["h5", "h5-by-name", "full.h5"]
+    formats = ["weights.h5", "keras", "full.h5"] if not legacy else ["h5", "h5-by-name", "full.h5"]
     full_files = ("healthy", "inserted_dense", "auto_names")  # .keras and full-model .h5 load like their weights
     for fmt in formats:
         for name, make in variants.items():
-            if fmt in ("keras", "full.h5") and name not in full_files:
+            if fmt in ("keras", "full.h5") and name not in full_files and (legacy or fmt == "keras"):
                 continue
+            if fmt == "full.h5" and not legacy and name not in full_files + ("removed_last", "shape"):
+                continue  # Keras 3 writes legacy HDF5 only as a full model; its loader has its own error paths
             saved = seq(*saved_layers.get(name, base)())
             _fill(saved.weights)
             if name == "healthy" and fmt in ("weights.h5", "keras", "full.h5"):
@@ -248,6 +250,45 @@ def torch_family() -> None:
                   lambda: {k: v.detach().clone().numpy() for k, v in m.state_dict().items()}, {})
 
 
+def hf_family() -> None:
+    """transformers' from_pretrained: base-model prefix added or stripped, tied weights; the framework's own
+    loading report (output_loading_info) says what it assigned."""
+    os.environ.setdefault("USE_TF", "0")  # transformers would import TensorFlow too
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        return
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, BertModel
+
+    transformers.logging.set_verbosity_error()
+    config = BertConfig(vocab_size=30, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=16, max_position_embeddings=16)
+    files = {}
+    for name, cls in (("mlm", BertForMaskedLM), ("base", BertModel)):
+        files[name] = os.path.join(OUT, f"hf_{name}")
+        saved = cls(config)
+        with torch.no_grad():  # random, distinct values: a value found in the file was assigned from it
+            for p in saved.parameters():
+                p.copy_(torch.tensor(RNG.standard_normal(tuple(p.shape))))
+        saved.save_pretrained(files[name])
+    for cid, (cls, source) in {"hf-base-from-mlm": (BertModel, "mlm"), "hf-mlm-from-mlm": (BertForMaskedLM, "mlm"),
+                               "hf-classifier-from-base": (BertForSequenceClassification, "base"),
+                               "hf-base-from-base": (BertModel, "base")}.items():
+        model = cls.from_pretrained(files[source])  # its loading report omits _keys_to_ignore_on_load_missing
+        from ckpt_doctor.model.load import from_object
+
+        spec_path = os.path.join(OUT, f"{cid}.spec.json")
+        from_object(model, source=cid).save(spec_path)
+        path = os.path.join(files[source], "model.safetensors")
+        stored = {tuple(t.reshape(-1)[:4].tolist()) for t in load_file(path).values()}
+        CASES[cid] = {"file": os.path.relpath(path, OUT), "spec": os.path.relpath(spec_path, OUT), "loader": "hf",
+                      "assigned": sorted(k for k, v in model.state_dict().items()
+                                         if v.is_floating_point() and tuple(v.reshape(-1)[:4].tolist()) in stored),
+                      "raised": None}
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     try:
@@ -261,6 +302,7 @@ def main() -> None:
             tf_family()
         elif FAMILY == "torch":
             torch_family()
+            hf_family()
     except Exception:
         traceback.print_exc()
         sys.exit(1)

@@ -375,9 +375,10 @@ def test_keras3_weights_under_the_optimizer_are_weights(oracle):
 def test_report_headline_comes_first(oracle, sid):
     sc = oracle.scenario(sid)
     lines = sc["live"]["text"].splitlines()
-    assert lines[0].startswith("checkpoint: ") and lines[1].startswith("model: ") and lines[2] == ""
-    m = HEADLINE.match(lines[3])
-    assert m, f"headline: {lines[3]!r}"
+    assert lines[0].startswith("checkpoint: ") and lines[1].startswith("model: ")
+    assert lines[2].startswith("loaded by:  ") and "(--load-with " in lines[2] and lines[3] == ""
+    m = HEADLINE.match(lines[4])
+    assert m, f"headline: {lines[4]!r}"
     counts = sc["live"]["json"]["counts"]
     total = counts["loaded"] + counts["missing"] + counts["shape_mismatch"] + counts["dtype_mismatch"]
     if m.group(1):
@@ -389,7 +390,7 @@ def test_report_headline_comes_first(oracle, sid):
 
 def test_report_headline_of_the_seed_scenario(oracle):
     lines = oracle.scenario("seed__changed")["live"]["text"].splitlines()
-    assert lines[3] == "2 of 2 model variables would keep their initial values; 2 of 2 checkpoint values go unused."
+    assert lines[4] == "2 of 2 model variables would keep their initial values; 2 of 2 checkpoint values go unused."
 
 
 def test_report_collapses_repeated_structure(oracle):
@@ -398,7 +399,7 @@ def test_report_collapses_repeated_structure(oracle):
     code, text, _ = run_cli(["diagnose", oracle.path(sc["checkpoint_path"]), "--model", oracle.path(sc["spec"])])
     assert code == 1
     lines = text.splitlines()
-    assert lines[3].startswith("24 of 25 model variables would keep their initial values")
+    assert lines[4].startswith("24 of 25 model variables would keep their initial values")
     for pattern in (r"bert/encoder/layer_\{0\.\.11\}/attention/kernel\s+float32 \[8, 8\]\s+\(12\)",
                     r"bert/encoder/layer_\{0\.\.11\}/attention/bias\s+float32 \[8\]\s+\(12\)",
                     r"(?<!bert/)encoder/layer_\{0\.\.11\}/attention/kernel\s+float32 \[8, 8\]\s+\(12\)"):

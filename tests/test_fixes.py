@@ -35,3 +35,11 @@ def test_hdf5_fixes_never_use_tf_checkpoint_reader(fixes):
     for sid, r in fixes.items():
         if ".h5" in sid or "keras" in sid:
             assert "tf.train.load_checkpoint" not in r["code"], sid
+
+
+def test_an_inserted_keras_layer_is_named_as_new_not_as_reordered(fixes):
+    inserted = {sid: r for sid, r in fixes.items() if sid.endswith("-inserted")}
+    assert len(inserted) == 4
+    for sid, r in inserted.items():
+        assert "new in the model (keep their initial values): `" in r["report"], sid
+        assert "reordered" not in r["report"], sid

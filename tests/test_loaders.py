@@ -44,9 +44,9 @@ def test_no_false_alarm_on_healthy_files(framework_verdicts):
     """Every format written by the default save call, against the unchanged model: all loaded, exit code 0."""
     out, cases = framework_verdicts.out, framework_verdicts.cases
     healthy = {cid: c for cid, c in cases.items() if cid.endswith(("-healthy", "fer_emotion_model", "auto_names"))
-               and "by-name-auto_names" not in cid}
+               and "by-name-auto_names" not in cid or cid in ("hf-base-from-base", "hf-mlm-from-mlm")}
     assert {c["loader"] for c in healthy.values()} >= {"keras3", "keras-h5", "keras-h5-by-name", "saver",
-                                                       "checkpoint", "torch"}
+                                                       "checkpoint", "torch", "hf"}
     for cid, case in healthy.items():
         d = diagnose(str(out / case["file"]), str(out / case["spec"]))  # the loader is inferred
         assert d.ok and not d.failure, (cid, d.summary(), d.failure)
@@ -128,3 +128,19 @@ def test_builder_failing_in_eager_and_graph_reports_the_graph_error_and_the_kera
     # TensorFlow's start-up noise does not bury the message
     assert "absl::InitializeLog" not in r.stderr and "cudart_stub" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_load_with_is_shown_chosen_and_recorded(tmp_path):
+    seed = _HERE.parent / "src" / "ckpt_doctor" / "examples" / "seed"
+    spec = tmp_path / "spec.json"
+    r = _cli("spec", "--model", str(seed / "changed_model.spec.json"), "--load-with", "init_from_checkpoint",
+             "-o", str(spec))
+    assert r.returncode == 0, r.stderr
+    assert ModelSpec.load(spec).loader == "init_from_checkpoint"
+    r = _cli("diagnose", str(seed), "--model", str(spec))
+    assert "loaded by:  tf.compat.v1.train.init_from_checkpoint(" in r.stdout.splitlines()[2]
+    r = _cli("diagnose", str(seed), "--model", str(seed / "changed_model.spec.json"), "--load-with", "torch")
+    assert "(--load-with torch; pairs by variable name)" in r.stdout.splitlines()[2]
+    assert "RuntimeError" in r.stdout
+    r = _cli("diagnose", str(seed), "--model", str(seed / "changed_model.spec.json"), "--load-with", "nope")
+    assert r.returncode == 2 and "invalid choice" in r.stderr

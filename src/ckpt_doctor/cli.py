@@ -187,6 +187,8 @@ def _spec(args) -> int:
     from . import load_model
 
     spec = load_model(args.model, root=args.root)
+    if args.load_with:
+        spec.loader = args.load_with
     if args.output:
         spec.save(args.output)
         print(f"wrote {len(spec.variables)} variables to {args.output}", file=sys.stderr)
@@ -413,6 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "framework.")
     checkpoint_and_model(p, checkpoint=False)
     p.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of stdout")
+    p.add_argument("--load-with", metavar="LOADER", choices=sorted(LOADERS),
+                   help="record the call that will load checkpoints into this model: " + ", ".join(sorted(LOADERS)))
     p.set_defaults(func=_spec)
 
     p = sub.add_parser("restore-check", help="build the model, restore the checkpoint into it, read every value back",

@@ -195,10 +195,15 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             notes.append(f"the model gives no {loader.name} keys (a JSON spec or a non-Keras model): compared by "
                          "weight name, as load_weights(by_name=True) does")
         keyed = None
+    if loader.name == "hf":
+        keyed = _hf_keys(catalog, spec)
     claimed: dict[str, VariableResult] = {}
     results = []
     for var in spec.variables:
-        if keyed is not None:
+        if loader.name == "hf":
+            entry = keyed.get(var.name)
+            how = BY_KEY if entry is not None else None
+        elif keyed is not None:
             entry = keyed.get(var.keys.get(loader.pairs_by, "\0"))
             how = {"keras-h5": BY_POSITION, "keras-h5-by-name": BY_LAYER_NAME, "keras3": BY_KERAS3_PATH}[
                 loader.pairs_by] if entry is not None else None
@@ -213,7 +218,13 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
                 notes.append(f"{entry.name} is claimed by both {claimed[entry.name].variable.name} and {var.name}")
             claimed.setdefault(entry.name, result)
         results.append(result)
-    failure = _failure(loader, results, catalog, spec, keyed)
+    if loader.name == "hf":  # save_pretrained omits tied copies; tie_weights() gives them their owner's value
+        status = {r.variable.name: r for r in results}
+        for r in results:
+            owner = status.get(r.variable.keys.get("tied_to", ""))
+            if r.status == MISSING and owner is not None and owner.status == LOADED:
+                r.status, r.note = LOADED, f"tied to {owner.variable.name}"
+    failure = _failure(loader, results, catalog, spec, keyed if loader.name != "hf" else None)
     entries = []
     for info in catalog.values():
         taker = claimed.get(info.name)
@@ -248,6 +259,27 @@ def _keyed_entries(catalog: Catalog, loader: Loader) -> dict[str, TensorInfo]:
     for rank, (layer, infos) in enumerate(layers.items()):
         for i, info in enumerate(infos):
             out[f"{rank}/{i}" if loader.pairs_by == "keras-h5" else f"{layer}/{i}"] = info
+    return out
+
+
+def _hf_keys(catalog: Catalog, spec: ModelSpec) -> dict[str, TensorInfo]:
+    """Checkpoint keys as transformers' from_pretrained sees them: ``LayerNorm.gamma/beta`` renamed to
+    ``weight/bias``, then the base-model prefix added (task model from a base file) or stripped (base model
+    from a task file)."""
+    out: dict[str, TensorInfo] = {}
+    p = spec.base_model_prefix or ""
+    keys = [k for k, info in catalog.items() if info.kind not in BOOKKEEPING_KINDS]
+    has_prefix = bool(p) and any(k.startswith(p) for k in keys)
+    expects_prefix = bool(p) and any(v.name.startswith(p + ".") for v in spec.variables)
+    for key in keys:
+        new = key
+        if "LayerNorm" in new:
+            new = new.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
+        if expects_prefix and not has_prefix:
+            new = f"{p}.{new}"
+        elif has_prefix and not expects_prefix and new.startswith(p + "."):
+            new = new[len(p) + 1:]
+        out.setdefault(new, catalog[key])
     return out
 
 
@@ -318,13 +350,15 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
         return (f"ValueError: Shape mismatch in layer {mismatched[0].variable.keys.get(loader.name, '?').split('/')[0]}"
                 " before anything is assigned (skip_mismatch=True skips that weight instead)")
     if loader.name in ("saver", "init_from_checkpoint"):
-        first = (missing or mismatched)[0].variable.name
         kind = "NotFoundError" if loader.name == "saver" and missing else "ValueError" if missing else "an error"
-        return f"{kind} (first: {first}); the call assigns nothing"
+        return (f"{kind} on the first {'missing' if missing else 'mismatched'} variable listed below; the call "
+                "assigns nothing")
     if loader.name.startswith("torch"):
         if mismatched or loader.strict:
             return "RuntimeError: Error(s) in loading state_dict, after copying every other value"
         return None
+    if loader.name == "hf" and mismatched:
+        return "RuntimeError: size mismatch, unless from_pretrained(..., ignore_mismatched_sizes=True)"
     if loader.name == "checkpoint" and mismatched:
         return "ValueError: Received incompatible tensor; values bound before it stay assigned"
     return None

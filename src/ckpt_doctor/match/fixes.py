@@ -37,12 +37,16 @@ def sources(alignment) -> dict[str, str]:
     shapes = {v.name: tuple(v.shape) for v in spec.variables}
     out = {p.model: p.checkpoint for p in alignment.pairs if p.model in shapes}
     out.update(_keras_layer_pairs(d))
-    out = {m: c for m, c in out.items() if p_shape_ok(catalog, c, shapes[m], alignment, m)}
+    transformed = {p.model for p in alignment.pairs if p.transform}
+    # a pair whose shapes differ (and no transpose explains it) would make the restore fail: left out
+    out = {m: c for m, c in out.items() if c in catalog and (m in transformed or
+                                                            tuple(catalog[c].shape) == shapes[m])}
     taken = set(out.values())
+    scopes = _scopes(out)
     for v in spec.variables:
         if v.name in out:
             continue
-        key = _follow(v.name, out, catalog)
+        key = _follow(v.name, out, scopes, catalog)
         if key is None and v.name in catalog and v.name not in taken:
             key = v.name  # same name, not paired by the engine (bookkeeping is not aligned)
         if key is not None and key not in taken and tuple(catalog[key].shape) == tuple(v.shape):
@@ -53,10 +57,28 @@ def sources(alignment) -> dict[str, str]:
 
 def _keras_layer_pairs(d) -> dict[str, str]:
     """Keras files pair by layer order: align the model's layers with the file's by their weight shapes (longest
-    common subsequence), which finds inserted and removed layers; {} when that alignment is not unique."""
+    common subsequence), which finds inserted and removed layers; nothing where that alignment is not unique."""
+    return _layer_alignment(d)[0]
+
+
+def layer_story(d) -> list[str]:
+    """Sentences on the Keras layers new in the model or gone from it, as the layer-order alignment finds them."""
+    _, new, gone = _layer_alignment(d)
+    out = []
+    if new:
+        out.append("new in the model (keep their initial values): " + ", ".join(f"`{n}`" for n in new[:6])
+                   + (" ..." if len(new) > 6 else "") + "; the layers after them pair with the file's by shape")
+    if gone:
+        out.append("in the file but not in the model: " + ", ".join(f"`{n}`" for n in gone[:6])
+                   + (" ..." if len(gone) > 6 else ""))
+    return out
+
+
+def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
+    """({model variable: checkpoint key}, model layers without a file layer, file layers without a model layer)."""
     loader = d.loader.pairs_by
     if loader not in ("keras3", "keras-h5", "keras-h5-by-name"):
-        return {}
+        return {}, [], []
     from .compare import _keyed_entries, _layer_of
 
     keyed = _keyed_entries(d.checkpoint, d.loader)
@@ -67,12 +89,17 @@ def _keras_layer_pairs(d) -> dict[str, str]:
     file_layers: dict[str, list] = {}
     for key, info in keyed.items():
         file_layers.setdefault(_layer_of(key), []).append(info)
+    if not model_layers:
+        return {}, [], []
 
     def signature(items):
         return tuple(tuple(x.shape) for x in items)
 
-    out = {}
-    for group in {_class_group(k, loader) for k in model_layers}:
+    def owner(v) -> str:
+        return v.name.rsplit("/", 1)[0] if "/" in v.name else v.name
+
+    out, new, gone = {}, [], []
+    for group in {_class_group(k, loader) for k in model_layers} | {_class_group(k, loader) for k in file_layers}:
         a = sorted(((k, signature(vs)) for k, vs in model_layers.items() if _class_group(k, loader) == group),
                     key=lambda x: _ordinal(x[0], loader))
         b = sorted(((k, signature(es)) for k, es in file_layers.items() if _class_group(k, loader) == group),
@@ -84,7 +111,9 @@ def _keras_layer_pairs(d) -> dict[str, str]:
         for i, j in first:
             for v, info in zip(model_layers[a[i][0]], file_layers[b[j][0]]):
                 out[v.name] = info.name
-    return out
+        new += [owner(model_layers[a[i][0]][0]) for i in range(len(a)) if i not in {x for x, _ in first}]
+        gone += [b[j][0] for j in range(len(b)) if j not in {y for _, y in first}]
+    return out, new, gone
 
 
 _ORDINAL = re.compile(r"^(.*?)(?:_(\d+))?$")
@@ -123,30 +152,34 @@ def _lcs(a: list, b: list) -> list[tuple[int, int]]:
     return pairs
 
 
-def p_shape_ok(catalog, key: str, shape: tuple, alignment, model: str) -> bool:
-    transform = next((p.transform for p in alignment.pairs if p.model == model), None)
-    return key in catalog and (transform is not None or tuple(catalog[key].shape) == shape)
-
-
-def _follow(name: str, paired: dict[str, str], catalog) -> str | None:
+def _follow(name: str, paired: dict[str, str], scopes: dict[str, str], catalog) -> str | None:
     """The checkpoint key of ``name`` when it belongs to a paired variable: ``<var>/Adam`` follows ``<var>``;
-    ``bn.num_batches_tracked`` follows ``bn.running_mean``."""
+    ``bn.num_batches_tracked`` follows ``bn.running_mean`` (``scopes``: model scope -> checkpoint scope)."""
     cuts = [m.start() for m in _SEP.finditer(name)]
     for cut in reversed(cuts):  # slot-like: a paired variable is a prefix of this name
         owner = name[:cut]
-        if owner in paired:
-            candidate = paired[owner] + name[cut:]
-            if candidate in catalog:
-                return candidate
-    if cuts:  # sibling: a paired variable shares this name's scope
-        scope, leaf = name[:cuts[-1]], name[cuts[-1]:]
-        for m, c in paired.items():
-            if m.startswith(scope) and _SEP.search(m[len(scope):len(scope) + 1] or "x") and \
-                    "/" not in m[len(scope) + 1:] and "." not in m[len(scope) + 1:]:
-                c_cuts = [x.start() for x in _SEP.finditer(c)]
-                if c_cuts and c[:c_cuts[-1]] + leaf in catalog:
-                    return c[:c_cuts[-1]] + leaf
+        if owner in paired and paired[owner] + name[cut:] in catalog:
+            return paired[owner] + name[cut:]
+    if cuts and name[:cuts[-1]] in scopes:  # sibling: a paired variable shares this name's scope
+        candidate = scopes[name[:cuts[-1]]] + name[cuts[-1]:]
+        if candidate in catalog:
+            return candidate
     return None
+
+
+def _scopes(paired: dict[str, str]) -> dict[str, str]:
+    """{model scope: checkpoint scope} from paired variables with the same leaf name."""
+    out: dict[str, str] = {}
+    for m, c in paired.items():
+        m_cut, c_cut = _last_sep(m), _last_sep(c)
+        if m_cut is not None and c_cut is not None:
+            out.setdefault(m[:m_cut], c[:c_cut])
+    return out
+
+
+def _last_sep(name: str) -> int | None:
+    cuts = [m.start() for m in _SEP.finditer(name)]
+    return cuts[-1] if cuts else None
 
 
 def fix_for(alignment) -> Fix:
@@ -170,7 +203,8 @@ def tf1_fix(alignment) -> Fix:
     restored = sources(alignment)
     renamed = {m: c for m, c in restored.items() if m != c}
     left_out = [v.name for v in d.model.variables if v.name not in restored]
-    amap = {c: m for m, c in restored.items() if _is_weight(d, m)}
+    weights = {v.name for v in d.model.variables if v.is_weight}
+    amap = {c: m for m, c in restored.items() if m in weights}
     code = "\n".join([
         "# TF1: restore with the checkpoint's names mapped onto this graph's variables (after the initializer ran)",
         f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
@@ -184,10 +218,6 @@ def tf1_fix(alignment) -> Fix:
         "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
         f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"])
     return Fix("TF1", code, _missing_weights(d.model, restored))
-
-
-def _is_weight(d, name: str) -> bool:
-    return next((v.is_weight for v in d.model.variables if v.name == name), False)
 
 
 def tf2_fix(alignment) -> Fix:
@@ -224,16 +254,20 @@ def torch_fix(alignment) -> Fix:
     renamed = {c: m for m, c in restored.items() if m != c}
     used = set(restored.values())
     unused = [k for k, info in d.checkpoint.items() if k not in used]
-    missing = [v.name for v in d.model.variables if v.name not in restored]
+    # BatchNorm fills a missing num_batches_tracked itself when the dict has no version metadata (as this one)
+    missing = [v.name for v in d.model.variables if v.name not in restored
+               and not v.name.endswith("num_batches_tracked")]
     transposes = {p.model: p.transform for p in alignment.pairs if p.transform and p.model in restored}
     load = {"torch": "state = torch.load(CHECKPOINT, map_location='cpu')",
             "safetensors": "from safetensors.torch import load_file\nstate = load_file(CHECKPOINT)"}.get(
-        d.checkpoint.format, "import ckpt_doctor\nstate = {k: torch.from_numpy(t.read()) for k, t in "
-                             "ckpt_doctor.open_checkpoint(CHECKPOINT).items()}")
+        d.checkpoint.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
+                             "ckpt_doctor.open_checkpoint(CHECKPOINT).items() if k not in UNUSED}")
     lines = ["# PyTorch: rename the checkpoint's keys, drop the ones the model has no place for, then load",
-             f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}", *load.splitlines(),
+             "import torch",
+             f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
              f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key",
              f"UNUSED = {_pylist(unused)}",
+             *load.splitlines(),
              "state = {KEY_MAP.get(k, k): v for k, v in state.items() if k not in UNUSED}"]
     if transposes:
         lines.append(f"TRANSFORMS = {_pydict(transposes)}")
@@ -246,7 +280,8 @@ def torch_fix(alignment) -> Fix:
         lines.append("assert sorted(result.missing_keys) == sorted(EXPECTED_MISSING) and not result.unexpected_keys")
     else:
         lines.append("model.load_state_dict(state, strict=True)")
-    return Fix("PyTorch", "\n".join(lines), [v for v in missing if _is_weight(d, v)])
+    weights = {v.name for v in d.model.variables if v.is_weight}
+    return Fix("PyTorch", "\n".join(lines), [v for v in missing if v in weights])
 
 
 def _pydict(d: dict, indent: int = 0) -> str:

@@ -47,7 +47,7 @@ LOADERS: dict[str, Loader] = {loader.name: loader for loader in (
     Loader("torch-nonstrict", "model.load_state_dict(state, strict=False)", "name",
            "reported in missing_keys", "RuntimeError after copying everything else", casts_dtypes=True,
            strict=False),
-    Loader("hf", "PreTrainedModel.from_pretrained(dir)", "name",
+    Loader("hf", "PreTrainedModel.from_pretrained(dir) (base-model prefix added or stripped)", "name",
            "initialised fresh, with a warning", "RuntimeError unless ignore_mismatched_sizes", casts_dtypes=True,
            strict=False),
 )}

@@ -9,6 +9,7 @@ JSON spec format (``ckpt-doctor spec`` writes it; ``--model spec.json`` reads it
                                         #   (null or absent: whatever root the checkpoint uses)
      "casts_dtypes": true,              # optional: restore converts dtypes (PyTorch's load_state_dict does)
      "loader": "keras3",                # optional: the way of loading (saver, checkpoint, keras-h5, ...)
+     "base_model_prefix": "bert",       # optional, Hugging Face models: the prefix from_pretrained adds or strips
      "variables": [                     # in creation order
         {"name": "dense/kernel",        # required: the name used by name-based restore (TF1 Saver key,
                                         #   TF variable name without ":0", PyTorch state_dict key)
@@ -48,7 +49,8 @@ class VariableSpec:
     kind: str = "variable"
     index: int = 0  # creation order
     # Keys a loader pairs this variable by, when they are not its name or object path: "keras-h5" (rank among
-    # the layers with weights / position), "keras-h5-by-name" (layer name / position), "keras3" (variable path).
+    # the layers with weights / position), "keras-h5-by-name" (layer name / position), "keras3" (variable path);
+    # and what a fix relies on: "position" (index in model.variables), "tied_to" (the parameter it shares).
     keys: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -81,6 +83,7 @@ class ModelSpec:
     # and Keras save_weights); None: not chosen by the user, the comparison uses the root the checkpoint uses.
     object_root: str | None = ""
     loader: str | None = None  # the way of loading (model/loaders.py); None: inferred from the checkpoint
+    base_model_prefix: str | None = None  # Hugging Face models: from_pretrained adds or strips this prefix
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"format": SPEC_FORMAT, "version": 1, "framework": self.framework,
@@ -91,6 +94,8 @@ class ModelSpec:
             doc["casts_dtypes"] = True
         if self.loader:
             doc["loader"] = self.loader
+        if self.base_model_prefix:
+            doc["base_model_prefix"] = self.base_model_prefix
         doc["variables"] = [v.to_json() for v in self.variables]
         return doc
 
@@ -151,7 +156,8 @@ class ModelSpec:
         if loader is not None and loader not in LOADERS:
             raise bad(f'"loader" must be one of {sorted(LOADERS)}, got {loader!r}')
         return cls(variables, framework=doc.get("framework", "json"), restore=restore, source=source,
-                   object_root=object_root, casts_dtypes=bool(doc.get("casts_dtypes", False)), loader=loader)
+                   object_root=object_root, casts_dtypes=bool(doc.get("casts_dtypes", False)), loader=loader,
+                   base_model_prefix=doc.get("base_model_prefix") or None)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ModelSpec:

@@ -93,17 +93,22 @@ def render(d: Diagnosis, alignment=None) -> str:
 def _why(a) -> list[str]:
     from .align import fix_code, needs_fix
 
+    from ..match.fixes import layer_story
+
     lines = ["", "Why:"]
-    lines += [f"  - {s}" for s in a.sentences] or ["  - no renaming explains the differences (see `ckpt-doctor "
-                                                   "align` for candidates)"]
+    story = layer_story(a.diagnosis) if a.diagnosis.failure or not a.diagnosis.ok else []
+    # Keras files pair by layer order, not by name: the layer story replaces name-based explanations
+    lines += [f"  - {s}" for s in (story or a.sentences)] or ["  - no renaming explains the differences (see "
+                                                           "`ckpt-doctor align` for candidates)"]
     if a.ambiguous:
         lines.append(f"  - {len(a.ambiguous)} model variable(s) have several equally good candidates; nothing is "
                      "guessed for them (see `ckpt-doctor align`)")
-    if a.missing:
+    if a.missing and not story:  # for Keras files the layer-order story says which variables are new
         lines.append(f"  - {len(a.missing)} model variable(s) have no counterpart in the checkpoint at all")
     if needs_fix(a):
         label, code = fix_code(a)
-        lines += ["", f"Fix ({label}; `ckpt-doctor align ... -o rules.yaml` writes the rules):"]
+        hint = "" if label == "TF2 / Keras" else "; `ckpt-doctor align ... -o rules.yaml` writes the rules"
+        lines += ["", f"Fix ({label}{hint}):"]
         lines += ["  " + line for line in code.splitlines()]
     return lines
 
