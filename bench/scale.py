@@ -181,15 +181,15 @@ def bench_remote(run, log, cache: str, tf_prefix: str, results: dict) -> None:
             if not w.ok:
                 raise RuntimeError(w.error())
         upload = r"""
-import os, sys, s3fs
-fs = s3fs.S3FileSystem()
-if not fs.exists("bench"):
-    fs.mkdir("bench")
+import os, sys, boto3
+s3 = boto3.client("s3")
+if "bench" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+    s3.create_bucket(Bucket="bench")
 src, dest, only = sys.argv[1:4]
 for name in sorted(os.listdir(src)):
     if name.startswith(only):
-        with open(os.path.join(src, name), "rb") as f:  # one PUT: moto's multipart uploads fail under load
-            fs.pipe_file(f"bench/{dest}/{name}", f.read())
+        with open(os.path.join(src, name), "rb") as f:  # one PUT each: moto's multipart uploads fail under load
+            s3.put_object(Bucket="bench", Key=f"{dest}/{name}", Body=f)
 """
         tf_dir, tf_base = os.path.split(tf_prefix)
         cases = {"safetensors, 4 shards": ("s3://bench/st", st_dir, None, ("st", "")),
