@@ -19,7 +19,7 @@ _CHUNK = 1 << 20
 def read_range(path: str, offset: int, size: int, tensor: str):
     """Read [offset, offset+size) of ``path`` into a new uint8 array; return it with its CRC32C."""
     if _io.is_url(path):
-        buf, crc = _io.read_range(path, offset, size, tensor=tensor, crc=_crc.crc32c)
+        buf, crc = _io.read_range(path, offset, size, tensor=tensor, crc=_crc.crc32c, coalesce=True)
         import numpy as np
 
         return np.frombuffer(buf, dtype=np.uint8), crc

@@ -426,7 +426,7 @@ def _read_chunk(fqn: str, dtype: str, c: _Chunk, dt):
 
     where = f"{c.file} [{c.start}, {c.start + c.length})"
     if _io.is_url(c.file):
-        data = _io.read_range(c.file, c.start, c.length, tensor=fqn)
+        data = _io.read_range(c.file, c.start, c.length, tensor=fqn, coalesce=True)
     else:
         from ._zip import read_file_range
 
