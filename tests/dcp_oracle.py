@@ -59,7 +59,8 @@ class _ShardPlanner(DefaultSavePlanner):
         return super().resolve_data(write_item)
 
 
-def save_ranks(path: str, ranks: list[tuple[dict, dict]], thread_count: int = 1, validate: bool = True) -> None:
+def save_ranks(path: str, ranks: list[tuple[dict, dict]], thread_count: int = 1, validate: bool = True,
+               **writer_options) -> None:
     """Save as ``len(ranks)`` ranks: each (replicated state dict, {fqn: (offsets, shard, global size)}).
 
     ``validate=False`` skips torch's own check of the chunks (torch 2.13 refuses overlaps and holes at save;
@@ -71,7 +72,7 @@ def save_ranks(path: str, ranks: list[tuple[dict, dict]], thread_count: int = 1,
         dp._validate_global_plan = lambda *a, **k: []
     planners, writers, plans = [], [], []
     for r, (sd, shards) in enumerate(ranks):
-        planner, writer = _ShardPlanner(shards), FileSystemWriter(path, thread_count=thread_count)
+        planner, writer = _ShardPlanner(shards), FileSystemWriter(path, thread_count=thread_count, **writer_options)
         writer.set_up_storage_writer(r == 0, rank=r)
         planner.set_up_planner(sd, writer.storage_meta(), r == 0)
         plans.append(writer.prepare_local_plan(planner.create_local_plan()))
@@ -125,10 +126,13 @@ def build(outdir: str) -> dict:
     g = torch.Generator().manual_seed(0)
     ref: dict = {"torch_version": torch.__version__, "checkpoints": {}, "invalid": {}}
 
-    def record(cid: str, path: str, chunks: dict | None = None):
-        out = os.path.join(outdir, f"{cid}.pt")
-        dcp_to_torch_save(path, out)
-        sd = torch.load(out, weights_only=False)
+    def record(cid: str, path: str, chunks: dict | None = None, saved: dict | None = None):
+        if saved is None:  # what DCP itself reassembles from the files
+            out = os.path.join(outdir, f"{cid}.pt")
+            dcp_to_torch_save(path, out)
+            sd = torch.load(out, weights_only=False)
+        else:  # DCP's reader cannot load this serialization: the values torch was asked to save
+            sd = saved
         flat: dict = {}
 
         def walk(node, prefix):
@@ -189,6 +193,16 @@ def build(outdir: str) -> dict:
     path = os.path.join(outdir, "ranks")
     save_ranks(path, ranks, thread_count=2)
     record("ranks", path, {"sharded.grid": 4, "sharded.rows": 4})
+
+    # 3b. DCP's safetensors serialization (each data file a safetensors file of its rank's chunks), two ranks.
+    path = os.path.join(outdir, "st_format")
+    from torch.distributed.checkpoint.filesystem import SerializationFormat
+
+    m = torch.randn(6, 4, generator=g)
+    save_ranks(path, [({"bias": torch.ones(3)}, {"m": ((0, 0), m[:3].clone(), m.shape)}),
+                      ({"bias": torch.ones(3)}, {"m": ((3, 0), m[3:].clone(), m.shape)})],
+               serialization_format=SerializationFormat.SAFETENSORS)
+    record("st_format", path, {"m": 2}, saved={"bias": torch.ones(3), "m": m})
 
     # 4. Invalid: two ranks claim overlapping rows (DCP only logs a warning at save).
     t = torch.randn(6, 2, generator=g)

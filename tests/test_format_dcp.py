@@ -45,7 +45,7 @@ def _match(name: str, fqns) -> str:
     return found[0]
 
 
-@pytest.mark.parametrize("cid", ["single", "training", "ranks", "renamed"])
+@pytest.mark.parametrize("cid", ["single", "training", "ranks", "renamed", "st_format"])
 def test_same_tensors_and_values_as_torch(dcp, cid):
     ref = dcp["checkpoints"][cid]
     values = np.load(dcp["root"] / f"{cid}.npz")

@@ -157,7 +157,11 @@ def test_sharded_tf_bundle_listing_and_verify(s3, tf_sharded):
     counter.update(requests=0, bytes=0)
     report = verify(catalog, jobs=2)
     assert report.ok and report.bytes_checked == sum(t.nbytes for t in catalog.values())
-    assert counter["bytes"] <= total  # every byte at most once
+    # Small neighbouring tensors share block requests; a file's first small read is fetched exactly (it may be
+    # all a listing needs), so a few bytes are fetched twice.
+    assert counter["requests"] < len(catalog) and counter["bytes"] < 1.5 * total
+    print(f"TF bundle: verify with 2 threads fetched {counter['bytes']} bytes in {counter['requests']} requests for "
+          f"{len(catalog)} tensors")
     _same_values(open_checkpoint(str(tf_sharded / "ckpt")), catalog)
 
 

@@ -41,12 +41,20 @@ class _Stats:
 STATS = _Stats()  # remote requests and bytes fetched by this process (local reads are not counted)
 _heads: dict[str, bytes] = {}  # prefetched first bytes of remote files
 _sizes: dict[str, int] = {}
+_BLOCK = 4 << 20  # small tensor reads are served from aligned blocks of this size ...
+_MAX_BLOCK_BYTES = 32 << 20  # ... kept up to this many bytes in all (oldest dropped first)
+_blocks: dict[tuple[str, int], bytes] = {}
+_small_reads: dict[str, int] = {}  # files a small coalescable read has been made from
+_block_lock = _thread.allocate_lock()
 
 
 def forget() -> None:
-    """Drop what is known about remote files (heads, sizes): the next open sees the store as it is now."""
+    """Drop what is known about remote files (heads, sizes, cached blocks): the next open sees the store as it is."""
     _heads.clear()
     _sizes.clear()
+    _small_reads.clear()
+    with _block_lock:
+        _blocks.clear()
 
 
 def is_url(path: str) -> bool:
@@ -161,11 +169,13 @@ def fsize(f) -> int:
     return f.size if isinstance(f, RangeFile) else os.fstat(f.fileno()).st_size
 
 
-def read_range(path: str, offset: int, length: int, *, tensor: str | None = None, crc=None):
+def read_range(path: str, offset: int, length: int, *, tensor: str | None = None, crc=None, coalesce=False):
     """Bytes [offset, offset+length) of a remote file as a new buffer (large ranges as concurrent pieces).
 
     ``crc``: a function ``crc(data, previous) -> int``; then (buffer, checksum over the range) is returned,
-    computed over the fetched pieces while they are copied (CRC32C wants immutable bytes)."""
+    computed over the fetched pieces while they are copied (CRC32C wants immutable bytes).
+    ``coalesce``: a small range is served from an aligned block of ``_BLOCK`` bytes fetched once and kept in a
+    small cache, so reading many small neighbouring tensors costs one request per block, not one per tensor."""
     size = getsize(path)
     if offset < 0 or length < 0 or offset + length > size:
         raise CorruptCheckpointError(f"needs bytes [{offset}, {offset + length}) but the file has only {size} "
@@ -173,6 +183,16 @@ def read_range(path: str, offset: int, length: int, *, tensor: str | None = None
     head = _heads.get(path)
     if head is not None and offset + length <= len(head):
         piece = head[offset:offset + length]
+        return (bytearray(piece), crc(piece, 0)) if crc else bytearray(piece)
+    # The first small read of a file is fetched exactly (listing reads one value, e.g. TF's object graph);
+    # from the second on, a reader is walking through tensors and blocks pay off.
+    if coalesce and length <= _BLOCK // 4 and path not in _small_reads:
+        _small_reads[path] = 1
+        coalesce = False
+    if coalesce and length and length <= _BLOCK // 4 and offset // _BLOCK == (offset + length - 1) // _BLOCK:
+        index = offset // _BLOCK
+        block = _block(path, index, size, tensor)
+        piece = block[offset - index * _BLOCK:offset - index * _BLOCK + length]
         return (bytearray(piece), crc(piece, 0)) if crc else bytearray(piece)
     buf = bytearray(length)
     if not length:
@@ -196,6 +216,27 @@ def read_range(path: str, offset: int, length: int, *, tensor: str | None = None
         if crc:
             checksum = crc(piece, checksum)
     return (buf, checksum) if crc else buf
+
+
+def _block(path: str, index: int, size: int, tensor: str | None) -> bytes:
+    key = (path, index)
+    with _block_lock:  # one fetch per block, even when several threads want it at once
+        block = _blocks.get(key)
+        if block is None:
+            start, end = index * _BLOCK, min((index + 1) * _BLOCK, size)
+            fs, p = filesystem(path)
+            try:
+                block = fs.cat_file(p, start=start, end=end)
+            except Exception as e:
+                raise _remote_error(e, path, tensor) from None
+            STATS.add(1, len(block))
+            if len(block) != end - start:
+                raise CorruptCheckpointError("the store returned fewer bytes than asked (did the object change?)",
+                                             path=path, tensor=tensor)
+            _blocks[key] = block
+            while sum(map(len, _blocks.values())) > _MAX_BLOCK_BYTES:
+                _blocks.pop(next(iter(_blocks)))
+        return block
 
 
 def prefetch(paths, nbytes: int = HEAD_BYTES, need=None, limit: int = 100 << 20) -> None:

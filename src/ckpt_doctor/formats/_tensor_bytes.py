@@ -20,7 +20,7 @@ def read_range(path: str, offset: int, size: int, tensor: str, *, as_bytes: bool
     """Read [offset, offset+size) of ``path`` into a new uint8 array (``bytes`` with ``as_bytes``, which keeps
     numpy out of metadata reads such as the TF2 object graph); return it with its CRC32C."""
     if _io.is_url(path):
-        buf, crc = _io.read_range(path, offset, size, tensor=tensor, crc=_crc.crc32c)
+        buf, crc = _io.read_range(path, offset, size, tensor=tensor, crc=_crc.crc32c, coalesce=True)
         if as_bytes:
             return buf, crc
         import numpy as np

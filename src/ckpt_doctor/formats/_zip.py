@@ -62,7 +62,7 @@ def read_magic(path: str, n: int) -> bytes:
 def read_file_range(path: str, offset: int, length: int, *, tensor: str | None = None) -> bytearray:
     """Bytes [offset, offset+length) of ``path`` as a new buffer; a short file is a CorruptCheckpointError."""
     if _io.is_url(path):
-        return _io.read_range(path, offset, length, tensor=tensor)
+        return _io.read_range(path, offset, length, tensor=tensor, coalesce=True)
     try:
         f = open(path, "rb", buffering=0)
     except OSError as e:

@@ -12,10 +12,13 @@ state dict that was saved (``("model", "fc.weight")``).
 The metadata goes through the allow-list unpickler with DCP's classes as inert stand-ins (nothing is executed).
 Opening reads only ``.metadata``; chunks are checked to lie inside the tensor, not to overlap and to cover it.
 ``read()`` fetches each chunk's byte range, parses its little zip, checks its CRC-32 and reassembles the tensor.
+Checkpoints saved with ``SerializationFormat.SAFETENSORS`` (each data file a safetensors file of its rank's chunks,
+named by fqn) are read through the safetensors reader.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -390,13 +393,40 @@ def _reader(fqn: str, dtype: str, shape: tuple[int, ...], chunks: list[_Chunk]):
     return read
 
 
+@functools.lru_cache(maxsize=256)
+def _safetensors_file(path: str) -> bool:
+    """DCP's ``SerializationFormat.SAFETENSORS``: each data file is a safetensors file of its rank's chunks."""
+    from ._zip import read_magic
+
+    head = read_magic(path, 9)
+    return len(head) == 9 and head[8:9] == b"{"
+
+
+def _read_safetensors_chunk(fqn: str, dtype: str, c: _Chunk):
+    from .safetensors import _read_file
+
+    tensors, _ = _read_file(c.file)  # the header only
+    info = tensors.get(fqn)
+    if info is None:
+        raise CorruptCheckpointError("the metadata puts a chunk of this tensor in this file, which does not hold it",
+                                     path=c.file, tensor=fqn)
+    if info.dtype != dtype or info.shape != c.sizes:
+        raise CorruptCheckpointError(f"file holds {info.dtype}{list(info.shape)}, the metadata says "
+                                     f"{dtype}{list(c.sizes)}", path=c.file, tensor=fqn)
+    return info.read()
+
+
 def _read_chunk(fqn: str, dtype: str, c: _Chunk, dt):
-    """One chunk: its byte range holds a ``torch.save`` zip of the chunk tensor."""
+    """One chunk: its byte range holds a ``torch.save`` zip of the chunk tensor (or, in the safetensors
+    serialization, the file is a safetensors file holding the chunk under the tensor's name)."""
     from .torch_pickle import _byte_range, _pid, _to_array
+
+    if _safetensors_file(c.file):
+        return _read_safetensors_chunk(fqn, dtype, c)
 
     where = f"{c.file} [{c.start}, {c.start + c.length})"
     if _io.is_url(c.file):
-        data = _io.read_range(c.file, c.start, c.length, tensor=fqn)
+        data = _io.read_range(c.file, c.start, c.length, tensor=fqn, coalesce=True)
     else:
         from ._zip import read_file_range
 
@@ -411,9 +441,6 @@ def _read_chunk(fqn: str, dtype: str, c: _Chunk, dt):
     view = memoryview(data)
     pkl = [n for n in members if n.endswith("/data.pkl") and n.count("/") == 1]
     if len(pkl) != 1:
-        if data[:1] == b"{" or data[8:9] == b"{":
-            raise UnsupportedError("this DCP checkpoint uses the safetensors serialization, which this reader does "
-                                   "not implement", path=c.file, tensor=fqn)
         raise CorruptCheckpointError("chunk is not a torch.save archive (no <root>/data.pkl)", path=where, tensor=fqn)
     root = pkl[0][:-len("/data.pkl")]
     order = members.get(f"{root}/byteorder")
