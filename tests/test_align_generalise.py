@@ -125,3 +125,16 @@ def test_structure_does_not_trust_equal_neighbours_across_conventions():
     assert got["layer1.0.conv1.weight"] == ("layers/conv2d/vars/0", "permute(3,2,0,1)")
     assert "layer1.0.conv3.weight" not in got and "layer1.0.downsample.0.weight" not in got
     assert {x.model for x in a.ambiguous} >= {"layer1.0.conv3.weight", "layer1.0.downsample.0.weight"}
+
+
+def test_evidence_speaks_in_the_users_names():
+    """Sentences and evidence name scopes as the user wrote them, never as normalised tokens (`modelscope`)."""
+    import importlib.resources
+
+    import ckpt_doctor
+
+    seed = importlib.resources.files("ckpt_doctor") / "examples" / "seed"
+    a = ckpt_doctor.align(str(seed), str(seed / "changed_model.spec.json"))
+    text = " ".join(a.sentences + [p.evidence for p in a.pairs])
+    assert "`model_scope` -> `different_model_scope`" in text, text
+    assert "modelscope" not in text.replace("model_scope", "").replace("different_model_scope", ""), text

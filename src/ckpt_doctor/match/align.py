@@ -14,7 +14,7 @@ from .infer import Ambiguity, Pair, _Item, infer
 from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform
 
 _SEP = re.compile(r"[/.]")
-_STAGE_WORDS = {"composition": "the only layer of its composition: layers were reordered",
+_STAGE_WORDS = {"composition": "the only layer left with these members and shapes",
                 "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered"}
 # Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
 _VOCABULARY = {"kernel": "weight", "weight": "weight", "gamma": "weight", "scale": "weight", "embeddings": "weight",

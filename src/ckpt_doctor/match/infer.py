@@ -48,7 +48,7 @@ from typing import Any, Callable
 from ..catalog import Catalog
 from ..model.spec import ModelSpec, VariableSpec
 from .compare import BY_FULL_NAME, BY_KEY, BY_OBJECT_PATH, LOADED, MISMATCHED, UNUSED, Diagnosis, compare
-from .names import canonical, strip_name, transform_for
+from .names import _token, canonical, strip_name, transform_for
 
 _MAX_CANDIDATES = 32
 # Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
@@ -306,6 +306,28 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
     return paired
 
 
+_SEGMENTS = re.compile(r"([/.])")
+
+
+def _real_prefix(name: str, k: int) -> str:
+    """The start of ``name``, in its own spelling, that carries its first ``k`` canonical tokens: evidence and
+    sentences speak in the user's names, never in normalised tokens."""
+    parts = _SEGMENTS.split(strip_name(name))
+    count = 0
+    for i in range(0, len(parts), 2):
+        count += len(_token(parts[i]))
+        if count >= k:
+            return "".join(parts[:i + 1])
+    return strip_name(name)
+
+
+def _owner(name: str) -> str:
+    """The layer a variable belongs to, in its own spelling (the name without its last segment)."""
+    name = strip_name(name)
+    cut = max(name.rfind("/"), name.rfind("."))
+    return name[:cut] if cut > 0 else name
+
+
 def _shapes(c: _Item, m: _Item, transform: str | None) -> str:
     return f"shape {list(c.shape)}" + (f" -> {list(m.shape)} by {transform}" if transform else " agrees")
 
@@ -519,8 +541,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
 
         def evidence(c, m, t, n=best, renamed_by=renamed_by):  # formatted later: bind this round's values
             pc, pm = renamed_by.get(id(c), ((), ()))
-            return (f"scope `{'/'.join(pc) or '(root)'}` -> `{'/'.join(pm) or '(root)'}` explains {n} "
-                    f"variable(s); {_shapes(c, m, t)}")
+            old, new = (_real_prefix(c.name, len(pc)) if pc else ""), (_real_prefix(m.name, len(pm)) if pm else "")
+            return f"scope `{old or '(root)'}` -> `{new or '(root)'}` explains {n} variable(s); {_shapes(c, m, t)}"
 
         _equal_keys(state, pool_c, pool_m, "prefix", evidence)
         _bare_weights(state, pool_c, pool_m, "prefix", evidence)
@@ -667,7 +689,7 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         disputed_c = {n for n in numbers if n not in agreed}
         disputed_m = {mp[n] for mp in mappings for n in disputed_c} - {None}
         _compositions(state, family, lc, lm, disputed_c, disputed_m)
-    reason = f"`{family}` layers could be renumbered in several ways that fit equally well"
+    reason = "layers of this kind could be renumbered in several ways that fit equally well"
     for n in numbers:
         targets = {mp[n] for mp in mappings} - {None}
         for member, c in lc[n].items():
@@ -732,8 +754,8 @@ def _claim(state: _State, c: _Item, m: _Item, family: str, d: int, k: int, score
         state.drop_pair(state.taken_c[id(c)])
     where = f"from {k} on " if k is not None else "all "
     state.add(c, m, transform, "numbering",
-              lambda: f"`{family}` numbers {where}shifted by {d:+d}: {score} variables agree in shape under this "
-                      f"renumbering; {_shapes(c, m, transform)}")
+              lambda: f"layer numbers {where}shifted by {d:+d} (`{_owner(c.name)}` -> `{_owner(m.name)}`): {score} "
+                      f"variables agree in shape under this renumbering; {_shapes(c, m, transform)}")
 
 
 def _make_ambiguous(state: _State, m: _Item, cands: list[_Item], reason: str) -> None:
@@ -771,8 +793,8 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
 
 
 def _composition_evidence(family: str, nc: int, nm: int, c: _Item, m: _Item, transform: str | None) -> str:
-    return (f"the only `{family}` layer left whose members and shapes match ({family}_{nc} -> {family}_{nm}); "
-            f"{_shapes(c, m, transform)}")
+    return (f"the only layer of its kind left whose members and shapes match (`{_owner(c.name)}` -> "
+            f"`{_owner(m.name)}`); {_shapes(c, m, transform)}")
 
 
 def _leftover_candidates(state: _State, c_items, m_items) -> None:
