@@ -20,6 +20,12 @@ OPTIMIZER = "optimizer"  # other optimizer state (iterations, learning rate, bet
 COUNTER = "counter"  # save_counter, global_step
 OBJECT_GRAPH = "object_graph"  # TF2's serialized object graph
 BOOKKEEPING_KINDS = frozenset({SLOT, OPTIMIZER, COUNTER, OBJECT_GRAPH})
+# Bookkeeping recognised by its name alone, in every format and on the model side: PyTorch BatchNorm's step count.
+COUNTER_LEAVES = ("num_batches_tracked",)
+
+
+def is_counter_name(name: str) -> bool:
+    return name.endswith(COUNTER_LEAVES)
 
 
 @dataclass(eq=False, slots=True)
@@ -82,8 +88,8 @@ class Catalog(Mapping[str, TensorInfo]):
         self.path = os.fspath(path)
         self.format = format
         self._tensors = dict(tensors)
-        for info in self._tensors.values():  # PyTorch BatchNorm's step counter, whatever the file format
-            if info.kind == VARIABLE and info.name.endswith("num_batches_tracked"):
+        for info in self._tensors.values():  # the one place where names make bookkeeping, whatever the format
+            if info.kind == VARIABLE and is_counter_name(info.name):
                 info.kind = COUNTER
         self.files = files  # every file the checkpoint consists of
         self.missing_files = missing_files  # files the checkpoint needs but that do not exist

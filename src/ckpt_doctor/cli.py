@@ -11,9 +11,9 @@ import sys
 from . import __version__
 from .errors import CheckpointError, CheckpointNotFoundError
 from ._files import atomic_write_text
+from .formats.registry import WRITABLE
 from .model.loaders import LOADERS
 
-WRITE_FORMATS = ("tf", "safetensors", "npz", "torch", "keras3")  # formats.write.FORMATS, without importing it
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -342,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--salvage", metavar="OUT",
                    help="write the tensors that verify intact to a new checkpoint OUT (damaged ones are dropped and "
                         "listed; the copy is read back and checked)")
-    p.add_argument("--to", choices=WRITE_FORMATS, help="--salvage: the output format (default: the input's)")
+    p.add_argument("--to", choices=sorted(WRITABLE), help="--salvage: the output format (default: the input's)")
     p.add_argument("--force", action="store_true", help="--salvage: replace an existing OUT")
     p.set_defaults(func=_verify)
 
@@ -438,7 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _write_options(p) -> None:
-    p.add_argument("--to", choices=WRITE_FORMATS,
+    p.add_argument("--to", choices=sorted(WRITABLE),
                    help="output format (default: the input's)")
     p.add_argument("--force", action="store_true", help="replace an existing output (never the input)")
 

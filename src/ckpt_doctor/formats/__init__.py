@@ -9,6 +9,7 @@ import re
 from ..catalog import Catalog
 from ..errors import CheckpointError, CheckpointNotFoundError, UnsupportedError, UsageError
 from . import _io, discovery, tf_bundle, tf_v1
+from .registry import DIRECTORY_SUFFIXES, SNIFFED
 
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _V1_SHARD = re.compile(r"-\d{5}-of-\d{5}$")
@@ -99,12 +100,6 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
     raise CheckpointNotFoundError(_not_found(path), path=path)
 
 
-# Non-TensorFlow formats, tried in this order by content sniffing (magic bytes; the suffix is only a hint).
-# Each module has ``sniff(path) -> bool`` (cheap: reads a few bytes) and ``read(path, **options) -> Catalog``.
-_OTHER_FORMATS: tuple[str, ...] = ("safetensors", "numpy_npz", "torch_pickle", "keras_h5")
-# Suffixes of files worth sniffing when a directory holds no TF checkpoint.
-_OTHER_SUFFIXES = (".safetensors", ".pt", ".pth", ".bin", ".ckpt", ".npz", ".npy", ".h5", ".hdf5", ".keras",
-                   ".weights.json")
 _MAX_DIRECTORY_SNIFF = 64
 
 
@@ -114,7 +109,7 @@ def _check_options(module, options: dict, path: str) -> None:
     accepted = {n for n, p in inspect.signature(module.read).parameters.items() if p.kind == p.KEYWORD_ONLY}
     unknown = sorted(set(options) - accepted)
     if unknown:
-        kind = getattr(module, "FORMAT", module.__name__.rsplit(".", 1)[-1])
+        kind = module.__name__.rsplit(".", 1)[-1]
         raise UsageError(f"option(s) {', '.join(unknown)} do not apply to this {kind} file", path=path)
 
 
@@ -122,7 +117,7 @@ def _other_formats():
     """The reader modules, imported one at a time as sniffing reaches them (a match stops the import of the rest)."""
     import importlib
 
-    for name in _OTHER_FORMATS:
+    for name in SNIFFED:
         yield importlib.import_module(f"{__name__}.{name}")
 
 
@@ -134,7 +129,7 @@ def _other_in_directory(directory: str) -> str | None:
     if os.path.isfile(index):
         return index
     try:
-        names = sorted(n for n in os.listdir(directory) if n.endswith(_OTHER_SUFFIXES) and not n.startswith("."))
+        names = sorted(n for n in os.listdir(directory) if n.endswith(DIRECTORY_SUFFIXES) and not n.startswith("."))
     except OSError:
         return None
     found = [p for p in (os.path.join(directory, n) for n in names[:_MAX_DIRECTORY_SNIFF])

@@ -443,8 +443,7 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
         def visit_model(node, prefix, ctx):
             if isinstance(node, TensorRef):
                 in_model.add(id(node))
-                last = prefix[-1] if prefix else "tensor"
-                add("/".join(prefix) or "tensor", node, COUNTER if last.endswith("num_batches_tracked") else VARIABLE)
+                add("/".join(prefix) or "tensor", node, VARIABLE)  # Catalog marks num_batches_tracked
             return None
 
         _walk(model, (), visit_model, set(), path)

@@ -18,15 +18,10 @@ from dataclasses import dataclass, field
 
 from ..errors import CheckpointError
 from ._writing import RawBytes, Tensor, checksum, tensors_from
+from .registry import WRITABLE
 
 # --to name -> (writer module, reader module, default file suffix)
-FORMATS: dict[str, tuple[str, str, str]] = {
-    "tf": ("tf_bundle_writer", "tf_bundle", ""),
-    "safetensors": ("safetensors_writer", "safetensors", ".safetensors"),
-    "npz": ("numpy_writer", "numpy_npz", ".npz"),
-    "torch": ("torch_writer", "torch_pickle", ".pt"),
-    "keras3": ("keras_writer", "keras_h5", ".weights.h5"),
-}
+FORMATS: dict[str, tuple[str, str, str]] = {name: (f.writer or "", f.reader, f.suffix) for name, f in WRITABLE.items()}
 
 
 class OutputExistsError(CheckpointError):

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from ..catalog import Catalog
+from ..catalog import Catalog, is_counter_name
 from ..errors import CheckpointError, ModelError
 from .spec import SPEC_FORMAT, ModelSpec, VariableSpec
 
@@ -314,7 +314,7 @@ def _dtype_name(dtype: Any) -> str:
 
 def _from_state_dict(state: Mapping, source: str) -> ModelSpec:
     variables = [VariableSpec(name=str(k), shape=tuple(int(d) for d in v.shape), dtype=_dtype_name(v.dtype),
-                              kind="counter" if str(k).endswith("num_batches_tracked") else "variable", index=i)
+                              kind="counter" if is_counter_name(str(k)) else "variable", index=i)
                  for i, (k, v) in enumerate(state.items())]
     return ModelSpec(variables, framework="state_dict", restore="name", source=source)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..catalog import is_counter_name
 from .spec import ModelSpec, VariableSpec
 
 
@@ -10,7 +11,7 @@ def spec(module, source: str = "") -> ModelSpec:
     variables = []
     first_of: dict[int, int] = {}  # tied parameters appear under several names: the first one owns the value
     for i, (name, value) in enumerate(module.state_dict(keep_vars=True).items()):
-        if name.endswith("num_batches_tracked"):  # BatchNorm bookkeeping, not a weight
+        if is_counter_name(name):  # BatchNorm bookkeeping, not a weight
             kind, trainable = "counter", False
         elif name in params:
             kind, trainable = "variable", bool(params[name].requires_grad)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
+from ..formats.registry import display
 from .text import human_bytes, human_count, shape_str, table
 
-FORMAT_NAMES = {"tf-v2": "TensorFlow V2 bundle", "tf-v1": "TensorFlow V1 checkpoint (legacy)",
-                "safetensors": "safetensors", "numpy": "NumPy .npy/.npz", "torch": "PyTorch checkpoint (torch.save)",
-                "keras-h5": "Keras HDF5 weights (legacy .h5)", "keras3-weights": "Keras 3 weights (.weights.h5)",
-                "keras-zip": "Keras 3 model (.keras)"}
+
 
 
 def display_name(info: TensorInfo) -> str:
@@ -96,7 +94,7 @@ def render(catalog: Catalog, *, max_depth: int | None = None, stats: dict | None
     params = sum(t.size for t in model)
     nbytes = sum(t.nbytes for t in catalog.values())
     lines = [f"{catalog.path}",
-             f"  {FORMAT_NAMES.get(catalog.format, catalog.format)}, {len(catalog)} entries, "
+             f"  {display(catalog.format)}, {len(catalog)} entries, "
              f"{human_bytes(nbytes)}: {len(model)} model values ({human_count(params)} parameters), "
              f"{len(book)} bookkeeping"]
     for note in catalog.notes:

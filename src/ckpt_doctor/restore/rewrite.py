@@ -19,6 +19,7 @@ from ..errors import CheckpointError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
+from ..formats.registry import write_as
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import parse_transform, strip_name
 from ..match.rules import Drop, RuleError, Rules
@@ -26,8 +27,6 @@ from ..match.rules import Drop, RuleError, Rules
 ATTRIBUTES = "/.ATTRIBUTES/"
 NAMESPACES = ("key", "object", "full_name")
 # Output format a rewrite keeps when --to is not given.
-_SAME_FORMAT = {"tf-v2": "tf", "tf-v1": "tf", "safetensors": "safetensors", "numpy": "npz", "torch": "torch",
-                "keras3-weights": "keras3"}
 _PROGRESS_BYTES = 256 << 20  # show a progress bar on a terminal above this much data
 
 
@@ -113,7 +112,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules.load(rules)
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
-    fmt = to or _SAME_FORMAT.get(catalog.format)
+    fmt = to or write_as(catalog.format)
     if fmt is None:
         raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
                               f"with to= / --to ({', '.join(FORMATS)})", path=catalog.path)

@@ -1,0 +1,59 @@
+"""Every checkpoint format in one table: what ``open_checkpoint`` sniffs, what ``inspect`` calls it, what
+``rewrite``/``write_checkpoint`` can write. Pure data (importing it imports no reader).
+
+A new format is one row here plus its module(s) in this package: ``<reader>.sniff(path) -> bool`` and
+``<reader>.read(path, **options) -> Catalog``; to be writable, ``<writer>.write(...)`` (see ``write.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str  # ``Catalog.format`` of what the reader returns
+    display: str  # for people (``inspect``'s header)
+    reader: str  # module in ckpt_doctor.formats
+    sniffed: bool = False  # tried, in table order, by content (magic bytes) when a single file is opened
+    suffixes: tuple[str, ...] = ()  # files worth sniffing when a directory holds no TF checkpoint
+    write_as: str | None = None  # the ``--to`` name that writes this format
+    writer: str | None = None  # module in ckpt_doctor.formats
+    suffix: str = ""  # default file suffix of written files
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("tf-v2", "TensorFlow V2 bundle", "tf_bundle", write_as="tf", writer="tf_bundle_writer"),
+    Format("tf-v1", "TensorFlow V1 checkpoint (legacy)", "tf_v1"),
+    Format("safetensors", "safetensors", "safetensors", sniffed=True, suffixes=(".safetensors",),
+           write_as="safetensors", writer="safetensors_writer", suffix=".safetensors"),
+    Format("numpy", "NumPy .npy/.npz", "numpy_npz", sniffed=True, suffixes=(".npz", ".npy"), write_as="npz",
+           writer="numpy_writer", suffix=".npz"),
+    Format("torch", "PyTorch checkpoint (torch.save)", "torch_pickle", sniffed=True,
+           suffixes=(".pt", ".pth", ".bin", ".ckpt"), write_as="torch", writer="torch_writer", suffix=".pt"),
+    Format("keras-h5", "Keras HDF5 weights (legacy .h5)", "keras_h5", sniffed=True,
+           suffixes=(".h5", ".hdf5", ".keras", ".weights.json")),
+    Format("keras3-weights", "Keras 3 weights (.weights.h5)", "keras_h5", write_as="keras3", writer="keras_writer",
+           suffix=".weights.h5"),
+    Format("keras-zip", "Keras 3 model (.keras)", "keras_h5"),
+    Format("torch-dcp", "PyTorch distributed checkpoint (DCP)", "torch_dcp"),
+)
+
+BY_NAME: dict[str, Format] = {f.name: f for f in FORMATS}
+# Reader modules tried by content, in order (each once, though it may return several formats).
+SNIFFED: tuple[str, ...] = tuple(dict.fromkeys(f.reader for f in FORMATS if f.sniffed))
+DIRECTORY_SUFFIXES: tuple[str, ...] = tuple(s for f in FORMATS for s in f.suffixes)
+WRITABLE: dict[str, Format] = {f.write_as: f for f in FORMATS if f.write_as}  # --to name -> format
+
+
+def display(name: str) -> str:
+    fmt = BY_NAME.get(name)
+    return fmt.display if fmt else name
+
+
+def write_as(name: str) -> str | None:
+    """The ``--to`` name that writes a checkpoint of format ``name`` back in its own format (TF V1 as TF V2)."""
+    fmt = BY_NAME.get(name)
+    if name == "tf-v1":
+        return "tf"
+    return fmt.write_as if fmt else None
