@@ -82,7 +82,7 @@ def write_many(prefix: str, blocks: int, layers: int) -> dict:
         variables = []
         for i in range(blocks):
             for j in range(layers):
-                for leaf, shape in zip(("kernel", "bias"), _many_shapes(i, j)):
+                for leaf, shape in zip(("kernel", "bias"), _many_shapes(i, j), strict=False):
                     value = rng.standard_normal(shape, dtype=np.float32)
                     value *= 0.05
                     variables.append(tf1.Variable(value, name=f"model/block_{i}/layer_{j}/{leaf}", use_resource=False))

@@ -10,9 +10,8 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
 import seed_models  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from seed_scope_rename import save_original  # noqa: E402
 
 v1 = tf.compat.v1

@@ -12,9 +12,8 @@ import sys
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-import tensorflow as tf  # noqa: E402
-
 import seed_models  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 v1 = tf.compat.v1
 

@@ -216,7 +216,7 @@ def _sliced_init(full):
     def init(shape, dtype=None, partition_info=None):
         if partition_info is None:
             return tf.constant(full, dtype=dtype)
-        part = tuple(slice(o, o + s) for o, s in zip(partition_info.var_offset, shape))
+        part = tuple(slice(o, o + s) for o, s in zip(partition_info.var_offset, shape, strict=False))
         return tf.constant(full[part], dtype=dtype)
 
     return init
@@ -792,7 +792,7 @@ def _tf1_value(sess, var):
         for part in var:
             info = part._save_slice_info
             value = sess.run(part)
-            full[tuple(slice(o, o + n) for o, n in zip(info.var_offset, value.shape))] = value
+            full[tuple(slice(o, o + n) for o, n in zip(info.var_offset, value.shape, strict=False))] = value
         return full
     return sess.run(var)
 
@@ -844,7 +844,7 @@ def run_tf2_module(o: Oracle) -> None:
     def train():
         with tf.GradientTape() as tape:
             loss = sum(tf.reduce_sum(tf.square(v)) for v in net.trainable_variables)
-        opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
+        opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables, strict=False))
 
     prefix = o.tf2_checkpoint("tf2_module", net, opt, how="checkpoint", train=train)
     for sid in TF2_SCENARIOS:

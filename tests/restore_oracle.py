@@ -14,12 +14,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "examples"))
 
 import numpy as np  # noqa: E402
+import seed_models  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from seed_scope_rename import save_original  # noqa: E402
 
 import ckpt_doctor  # noqa: E402
-import seed_models  # noqa: E402
 from ckpt_doctor.errors import RestoreError  # noqa: E402
-from seed_scope_rename import save_original  # noqa: E402
 
 v1 = tf.compat.v1
 

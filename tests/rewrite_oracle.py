@@ -227,7 +227,7 @@ def keras_renumbered(work: str) -> dict:
         out["assert_consumed"] = "ok"
     except AssertionError as e:
         out["assert_consumed"] = str(e)[:500]
-    out["equal"] = [same_bits(a.numpy(), b.numpy()) for a, b in zip(new.weights, old.weights)]
+    out["equal"] = [same_bits(a.numpy(), b.numpy()) for a, b in zip(new.weights, old.weights, strict=False)]
     out["n_weights"] = [len(new.weights), len(old.weights)]
     # Keras 3 .weights.h5 written by ckpt-doctor (converted from Keras' own file) loads into the model.
     old.save_weights(os.path.join(work, "keras", "orig.weights.h5"))
@@ -235,7 +235,7 @@ def keras_renumbered(work: str) -> dict:
     ckpt_doctor.rewrite(os.path.join(work, "keras", "orig.weights.h5"), None, copy)
     again = model(False)
     again.load_weights(copy)
-    out["weights_h5_equal"] = [same_bits(a.numpy(), b.numpy()) for a, b in zip(again.weights, old.weights)]
+    out["weights_h5_equal"] = [same_bits(a.numpy(), b.numpy()) for a, b in zip(again.weights, old.weights, strict=False)]
     return out
 
 

@@ -3,7 +3,6 @@ shortcut): a renamed scope, a shifted numbering and a small second rename, all f
 a checkpoint here; the scenario suite (bench/scenarios) checks the engine against framework-written ground
 truth."""
 
-import pytest
 
 import ckpt_doctor
 from ckpt_doctor.catalog import Catalog, TensorInfo

@@ -7,12 +7,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bundle_writer import write_bundle
 
 import ckpt_doctor
-from ckpt_doctor import (CheckpointError, CheckpointNotFoundError, ChecksumError, CorruptCheckpointError,
-                         MissingShardError, UnsupportedError, open_checkpoint)
-
-from bundle_writer import write_bundle
+from ckpt_doctor import (
+    CheckpointError,
+    CheckpointNotFoundError,
+    ChecksumError,
+    CorruptCheckpointError,
+    MissingShardError,
+    UnsupportedError,
+    open_checkpoint,
+)
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 KERAS = CORPUS / "tf-keras" / "lso_ckpt_tf2.2"

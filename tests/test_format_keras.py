@@ -118,7 +118,7 @@ def test_keras3_weights_by_layer_and_position(keras_files, fid):
         owned = sorted((t for t in ckpt.variables() if (t.full_name or "").startswith(layer["name"] + "/vars/")),
                        key=lambda t: int(t.name.rsplit("/", 1)[-1]))
         assert len(owned) == len(layer["weights"]), layer["name"]
-        for info, w in zip(owned, layer["weights"]):
+        for info, w in zip(owned, layer["weights"], strict=False):
             assert info.name.startswith("layers/") and "/vars/" in info.name
             assert (info.dtype, list(info.shape)) == (w["dtype"], w["shape"])
             np.testing.assert_array_equal(_as_float(info.read()), keras_files.values[w["key"]])

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import ckpt_doctor
-from ckpt_doctor import (CheckpointError, ChecksumError, CorruptCheckpointError, UnsupportedError,
-                         open_checkpoint)
+from ckpt_doctor import CheckpointError, ChecksumError, CorruptCheckpointError, UnsupportedError, open_checkpoint
 from ckpt_doctor.errors import UnsafePickleError
 from ckpt_doctor.formats import torch_pickle
 

@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from ckpt_doctor import diagnose
 from ckpt_doctor.model.spec import ModelSpec
 

@@ -19,7 +19,6 @@ import pytest
 
 from ckpt_doctor import open_checkpoint, verify
 from ckpt_doctor.cli import main
-from ckpt_doctor.formats import _io
 
 s3fs = pytest.importorskip("s3fs")
 pytest.importorskip("moto")

@@ -265,7 +265,7 @@ def _sliced_init(full: np.ndarray):
     def init(shape, dtype=None, partition_info=None):
         if partition_info is None:
             return tf.constant(full, dtype=dtype)
-        part = tuple(slice(o, o + s) for o, s in zip(partition_info.var_offset, shape))
+        part = tuple(slice(o, o + s) for o, s in zip(partition_info.var_offset, shape, strict=False))
         return tf.constant(full[part], dtype=dtype)
 
     return init

@@ -377,7 +377,7 @@ def copy_keras_to_torch(klayers, pairs):
             if mod.bias is not None:
                 put(mod.bias, ws[1])
         elif isinstance(mod, torch.nn.BatchNorm2d):
-            for t, a in zip((mod.weight, mod.bias, mod.running_mean, mod.running_var), ws):
+            for t, a in zip((mod.weight, mod.bias, mod.running_mean, mod.running_var), ws, strict=False):
                 put(t, a)
         elif isinstance(mod, torch.nn.Linear):
             put(mod.weight, ws[0].T)
@@ -415,7 +415,7 @@ def b_fer_new_head(d):
     fill_random(model.weights, "target")
     src, _ = build_from_config(K, cfg)
     src.load_weights(ck)
-    for s, t in zip(src.layers, model.layers):  # the new head keeps its fresh values
+    for s, t in zip(src.layers, model.layers, strict=False):  # the new head keeps its fresh values
         if t.name != "emotion_head":
             t.set_weights(s.get_weights())
     values = spec_and_values(model, d)
@@ -672,8 +672,9 @@ def _tf1_save(g, d, seed):
 
 
 def _tf1_target(g, d, assignment_map, prefix):
-    import ckpt_doctor
     import tensorflow as tf
+
+    import ckpt_doctor
 
     with g.as_default():
         for v in tf.compat.v1.global_variables():
@@ -751,15 +752,16 @@ def b_k3_attr_renamed(d):
     prefix = tf.train.Checkpoint(model=src).write(os.path.join(d, "ckpt", "model.ckpt"))
     tgt = make("backbone")
     fill_random(tgt.weights, "tgt")
-    for a, b in zip(src.weights, tgt.weights):  # construction: same layers, attribute renamed
+    for a, b in zip(src.weights, tgt.weights, strict=False):  # construction: same layers, attribute renamed
         b.assign(a)
     return [os.path.relpath(prefix, d)], read_tf(prefix), _k3_values(tgt, d), []
 
 
 def _k3_values(model, d):
     """Spec of tf.train.Checkpoint(model=m); values read back through the object paths the spec records."""
-    import ckpt_doctor
     import tensorflow as tf
+
+    import ckpt_doctor
 
     ck = tf.train.Checkpoint(model=model)
     spec = ckpt_doctor.load_model(ck)
@@ -886,7 +888,7 @@ def b_k3_prelu_to_torch(d):
     fill_random_torch(twin, "twin")
     weighted = [layer for layer in src.layers if layer.weights]
     mods = [m for b in twin.body for m in (b.conv, b.norm, b.act)] + [twin.classifier]
-    copy_keras_to_torch({layer.name: layer for layer in weighted}, [(layer.name, m) for layer, m in zip(weighted, mods)])
+    copy_keras_to_torch({layer.name: layer for layer in weighted}, [(layer.name, m) for layer, m in zip(weighted, mods, strict=False)])
     return [ck], read_h5(ck), spec_and_values(twin, d), []
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from ._gc import paused_gc
 from .catalog import Catalog
 from .formats import open_checkpoint
-from .match.align import Alignment, align as _align
+from .match.align import Alignment
+from .match.align import align as _align
 from .match.compare import Diagnosis, compare
 from .match.rules import Rules, apply_rules
 from .model.load import load_model

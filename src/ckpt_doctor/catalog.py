@@ -123,7 +123,7 @@ class Catalog(Mapping[str, TensorInfo]):
         from ._parallel import ordered_map
 
         names = list(self._tensors if names is None else names)
-        return zip(names, ordered_map(lambda name: self[name].read(), names, jobs))
+        return zip(names, ordered_map(lambda name: self[name].read(), names, jobs), strict=False)
 
     def variables(self) -> list[TensorInfo]:
         """Entries that look like model weights (no optimizer state, counters or object graph)."""

@@ -9,11 +9,10 @@ import os
 import sys
 
 from . import __version__
-from .errors import CheckpointError, CheckpointNotFoundError
 from ._files import atomic_write_text
+from .errors import CheckpointError, CheckpointNotFoundError
 from .formats.registry import WRITABLE
 from .model.loaders import LOADERS
-
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -27,7 +26,7 @@ def _inspect(args) -> int:
     if args.stats and not args.values:
         from ._parallel import ordered_map
 
-        stats = dict(zip(catalog, ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs)))
+        stats = dict(zip(catalog, ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs), strict=False))
     elif args.stats or args.values:
         for name, info in catalog.items():
             value = info.read()

@@ -7,7 +7,7 @@ name to a numpy dtype only when bytes are actually read.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 # One row per dtype: every spelling of it that a format uses. Columns: canonical name, bits per element
 # (0 = variable width), TensorFlow DataType enum, safetensors, PyTorch (torch.<name>), numpy kind+itemsize
@@ -78,7 +78,7 @@ _ML_DTYPES = {"bfloat16", "float8_e5m2", "float8_e4m3fn", "float8_e4m3fnuz", "fl
               "float8_e8m0fnu"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def to_numpy(name: str):
     """The numpy dtype that holds values of canonical dtype ``name`` (native byte order)."""
     import numpy as np

@@ -101,7 +101,7 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
     lost: dict[str, list[str]] = {f: [] for f in catalog.missing_files}
     digests = report.manifest is not None
     for (name, info), (error, digest) in zip(catalog.items(),
-                                             ordered_map(lambda t: _check(t, digests), catalog.values(), jobs)):
+                                             ordered_map(lambda t: _check(t, digests), catalog.values(), jobs), strict=False):
         if progress:
             progress(name, info.nbytes)
         if isinstance(error, MissingShardError):

@@ -207,7 +207,7 @@ def read_range(path: str, offset: int, length: int, *, tensor: str | None = None
         raise _remote_error(e, path, tensor) from None
     STATS.add(len(starts), sum(len(x) for x in pieces))
     pos = checksum = 0
-    for piece, s, e in zip(pieces, starts, ends):
+    for piece, s, e in zip(pieces, starts, ends, strict=False):
         if len(piece) != e - s:
             raise CorruptCheckpointError("the store returned fewer bytes than asked (did the object change?)",
                                          path=path, tensor=tensor)
@@ -254,7 +254,7 @@ def prefetch(paths, nbytes: int = HEAD_BYTES, need=None, limit: int = 100 << 20)
         ends = [nbytes] * len(todo) if round_ == 0 else [min(need(_heads[p]), limit) for p in todo]
         results = fs.cat_ranges(keys, starts, ends, on_error="return")
         STATS.add(len(keys), sum(len(r) for r in results if isinstance(r, bytes)))
-        for path, data, start, end in zip(todo, results, starts, ends):
+        for path, data, start, end in zip(todo, results, starts, ends, strict=False):
             if isinstance(data, bytes):
                 _heads[path] = _heads.get(path, b"") + data
                 if len(data) < end - start:  # the whole file: its size is known too

@@ -153,7 +153,7 @@ class Archive:
     def _check_overlaps(self) -> None:
         # A lower bound of each member's end (its local extra field may add more): any overlap found is real.
         ordered = sorted(self.members.values(), key=lambda m: m.header_offset)
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in zip(ordered, ordered[1:], strict=False):
             end = a.header_offset + _LOCAL_HEADER.size + len(a.name.encode("utf-8", "surrogateescape")) + \
                 a.compress_size
             if end > b.header_offset:

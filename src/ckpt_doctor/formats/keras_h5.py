@@ -338,7 +338,7 @@ def _check_fits(ds, shape: tuple[int, ...], nbytes: int, source: _Source, name: 
         layout = ds.id.get_create_plist().get_layout()
         if layout == h5py.h5d.CHUNKED:
             # Unwritten chunks read back as the fill value: a shape grown after writing goes unnoticed by h5py.
-            expected = math.prod(-(-d // c) for d, c in zip(shape, ds.chunks))
+            expected = math.prod(-(-d // c) for d, c in zip(shape, ds.chunks, strict=False))
             written = ds.id.get_num_chunks()
             if written < expected:
                 raise CorruptCheckpointError(f"dataset {ds.name} declares shape {list(shape)} ({expected} chunks) "

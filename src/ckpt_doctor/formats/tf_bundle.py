@@ -70,7 +70,7 @@ def _read(prefix: str, index: str) -> Catalog:
                                      "damaged header", path=index)
     shards = tuple(data_path(prefix, i, num_shards) for i in range(num_shards))
     shard_sizes = [_size_or_none(p) for p in shards]
-    missing = tuple(p for p, n in zip(shards, shard_sizes) if n is None)
+    missing = tuple(p for p, n in zip(shards, shard_sizes, strict=False) if n is None)
     shard_names = [os.path.basename(p) for p in shards]
     tensors: dict[str, TensorInfo] = {}
     beyond: list[str] = []  # entries claiming bytes their (present) shard does not have: listed, flagged in a note
@@ -266,7 +266,7 @@ def _check_entry(dtype_enum, shape, shard, offset, size, crc, slices, index: str
         if len(extents) != len(shape):
             raise CorruptCheckpointError(f"slice of rank {len(extents)} for a tensor of rank {len(shape)}",
                                          path=index, tensor=name)
-        for (start, length), dim in zip(extents, shape):
+        for (start, length), dim in zip(extents, shape, strict=False):
             if start < 0 or (length != -1 and (length < 0 or start + length > dim)):
                 raise CorruptCheckpointError(f"slice {extents} lies outside shape {list(shape)}", path=index,
                                              tensor=name)
@@ -337,10 +337,10 @@ def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entr
         # shape is only a claim, the slices' sizes are checked against the shards when they are read.
         parts = []
         covered = 0
-        for extents, skey in zip(entry.slices, _slice_keys(key, entry)):
+        for extents, skey in zip(entry.slices, _slice_keys(key, entry), strict=False):
             part = entries.get(skey)
             region = tuple(slice(s, None if n == -1 else s + n) for s, n in extents)
-            expected = tuple(dim - s if n == -1 else n for (s, n), dim in zip(extents, entry.shape))
+            expected = tuple(dim - s if n == -1 else n for (s, n), dim in zip(extents, entry.shape, strict=False))
             if part is None:
                 raise CorruptCheckpointError(f"slice {list(extents)} of a partitioned variable has no entry",
                                              path=index, tensor=name)

@@ -27,8 +27,14 @@ import re
 import zlib
 
 from ..catalog import Catalog, TensorInfo
-from ..errors import (CheckpointError, ChecksumError, CorruptCheckpointError, MissingShardError, UnsafePickleError,
-                      UnsupportedError)
+from ..errors import (
+    CheckpointError,
+    ChecksumError,
+    CorruptCheckpointError,
+    MissingShardError,
+    UnsafePickleError,
+    UnsupportedError,
+)
 from . import _io, _unpickler
 from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
 
@@ -122,7 +128,7 @@ class _TensorProperties(_Record):
             return super().__setstate__(state)
         if not isinstance(state, tuple) or len(state) != 5:
             raise CorruptCheckpointError("malformed TensorProperties in .metadata")
-        for key, value in zip(self._FIELDS, state):
+        for key, value in zip(self._FIELDS, state, strict=False):
             object.__setattr__(self, key, value)
 
 
@@ -218,7 +224,7 @@ def _check_tiling(name: str, shape: tuple[int, ...], chunks: list[_Chunk], path:
         if len(c.offsets) != len(shape) or len(c.sizes) != len(shape):
             raise CorruptCheckpointError(f"chunk at {list(c.offsets)} has rank {len(c.offsets)}/{len(c.sizes)}, the "
                                          f"tensor rank {len(shape)}", path=path, tensor=name)
-        if any(o + s > d for o, s, d in zip(c.offsets, c.sizes, shape)):
+        if any(o + s > d for o, s, d in zip(c.offsets, c.sizes, shape, strict=False)):
             raise CorruptCheckpointError(f"chunk at {list(c.offsets)} of size {list(c.sizes)} lies outside the "
                                          f"tensor's shape {list(shape)}", path=path, tensor=name)
         volume += math.prod(c.sizes)
@@ -228,7 +234,7 @@ def _check_tiling(name: str, shape: tuple[int, ...], chunks: list[_Chunk], path:
         for b in ordered[i + 1:]:
             if shape and b.offsets[0] >= a.offsets[0] + a.sizes[0]:
                 break
-            if all(bo < ao + asz and ao < bo + bs for ao, asz, bo, bs in zip(a.offsets, a.sizes, b.offsets, b.sizes)):
+            if all(bo < ao + asz and ao < bo + bs for ao, asz, bo, bs in zip(a.offsets, a.sizes, b.offsets, b.sizes, strict=False)):
                 raise CorruptCheckpointError(f"chunks at {list(a.offsets)} and {list(b.offsets)} overlap",
                                              path=path, tensor=name)
     if volume != math.prod(shape):
@@ -387,7 +393,7 @@ def _reader(fqn: str, dtype: str, shape: tuple[int, ...], chunks: list[_Chunk]):
         out = np.empty(shape, dtype=dt)
         for c in chunks:
             if math.prod(c.sizes):
-                out[tuple(slice(o, o + s) for o, s in zip(c.offsets, c.sizes))] = _read_chunk(fqn, dtype, c, dt)
+                out[tuple(slice(o, o + s) for o, s in zip(c.offsets, c.sizes, strict=False))] = _read_chunk(fqn, dtype, c, dt)
         return out
 
     return read

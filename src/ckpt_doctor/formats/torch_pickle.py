@@ -258,7 +258,7 @@ def _byte_range(t: TensorRef, available: int, path: str, name: str) -> tuple[int
     itemsize = ITEMSIZE[t.dtype]
     if math.prod(t.shape) == 0:
         return t.storage.view_offset, 0
-    span = 1 + sum((d - 1) * s for d, s in zip(t.shape, t.stride))
+    span = 1 + sum((d - 1) * s for d, s in zip(t.shape, t.stride, strict=False))
     start = t.storage.view_offset + t.offset * itemsize
     length = span * itemsize
     limit = min(available, t.storage.view_offset + t.storage.nbytes)
@@ -308,7 +308,7 @@ def _to_array(buf: bytearray, t: TensorRef, big_endian: bool, path: str, name: s
 
 def _is_contiguous(shape: tuple[int, ...], stride: tuple[int, ...]) -> bool:
     expected = 1
-    for d, s in zip(reversed(shape), reversed(stride)):
+    for d, s in zip(reversed(shape), reversed(stride), strict=False):
         if d != 1 and s != expected:
             return False
         expected *= d
@@ -476,7 +476,7 @@ def _expanded_notes(entries) -> list[str]:
     for name, t, _, _ in entries:
         n = math.prod(t.shape)
         if t.storage is not None and n:
-            stored = (1 + sum((d - 1) * st for d, st in zip(t.shape, t.stride))) * ITEMSIZE[t.dtype]
+            stored = (1 + sum((d - 1) * st for d, st in zip(t.shape, t.stride, strict=False))) * ITEMSIZE[t.dtype]
             if n * ITEMSIZE[t.dtype] > max(_MAX_EXPANSION * stored, _MAX_EXPANDED_BYTES):
                 big.append(name)
     if not big:

@@ -1,3 +1,4 @@
 """Putting a model's expectation next to a checkpoint's content."""
 
-from .compare import Diagnosis as Diagnosis, compare as compare
+from .compare import Diagnosis as Diagnosis
+from .compare import compare as compare

@@ -109,7 +109,7 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
         if first != last:  # an inserted layer like its neighbours: which one is new is not decided by shapes
             continue
         for i, j in first:
-            for v, info in zip(model_layers[a[i][0]], file_layers[b[j][0]]):
+            for v, info in zip(model_layers[a[i][0]], file_layers[b[j][0]], strict=False):
                 out[v.name] = info.name
         new += [owner(model_layers[a[i][0]][0]) for i in range(len(a)) if i not in {x for x, _ in first}]
         gone += [b[j][0] for j in range(len(b)) if j not in {y for _, y in first}]

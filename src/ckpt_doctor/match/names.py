@@ -9,7 +9,7 @@ leaf classes decide the value transform (a TF kernel is a transposed / permuted 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 ATTRIBUTE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 _SPLIT = re.compile(r"[/.]+")
@@ -43,7 +43,7 @@ def strip_name(name: str) -> str:
     return name[:colon] if colon >= 0 and name[colon + 1:].isdigit() else name
 
 
-@lru_cache(maxsize=None)
+@cache
 def _token(raw: str) -> tuple[str, ...]:
     t = _CAMEL.sub("_", raw).lower().replace("-", "_").strip("_")
     m = _NUMBERED.match(t) or _GLUED.match(t)

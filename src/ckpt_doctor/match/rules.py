@@ -268,7 +268,7 @@ class Rules:
         for name in names:
             for i in self.apply(name).applied:
                 touched[i].append(name)
-        return list(zip(self.rules, touched))
+        return list(zip(self.rules, touched, strict=False))
 
     # -- files -------------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:

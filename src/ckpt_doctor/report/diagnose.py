@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..match.compare import (BLOCKED, BOOKKEEPING, DTYPE_MISMATCH, LOADED, MISMATCHED, MISSING, SHAPE_MISMATCH,
-                             UNUSED, Diagnosis)
+from ..match.compare import (
+    BLOCKED,
+    BOOKKEEPING,
+    DTYPE_MISMATCH,
+    LOADED,
+    MISMATCHED,
+    MISSING,
+    SHAPE_MISMATCH,
+    UNUSED,
+    Diagnosis,
+)
 from .collapse import collapse
 from .text import shape_str, table
 
@@ -91,9 +100,8 @@ def render(d: Diagnosis, alignment=None) -> str:
 
 
 def _why(a) -> list[str]:
-    from .align import fix_code, needs_fix
-
     from ..match.fixes import layer_story
+    from .align import fix_code, needs_fix
 
     lines = ["", "Why:"]
     story = layer_story(a.diagnosis) if a.diagnosis.failure or not a.diagnosis.ok else []

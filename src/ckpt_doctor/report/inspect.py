@@ -9,8 +9,6 @@ from ..formats.registry import display
 from .text import human_bytes, human_count, shape_str, table
 
 
-
-
 def display_name(info: TensorInfo) -> str:
     """The name a person wants to see: the object path for TF2 entries (a slot shown under its variable),
     else the key."""

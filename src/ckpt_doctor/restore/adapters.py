@@ -206,7 +206,7 @@ class TF1Adapter(Adapter):
         info = getattr(v, "_save_slice_info", None)
         if info is None:
             return ()
-        return tuple(slice(o, o + n) for o, n in zip(info.var_offset, info.var_shape))
+        return tuple(slice(o, o + n) for o, n in zip(info.var_offset, info.var_shape, strict=False))
 
     def assign(self, items) -> None:
         ops, feed = [], {}
@@ -225,7 +225,7 @@ class TF1Adapter(Adapter):
         if len(parts) == 1 and not self._slices(parts[0]):
             return np.asarray(values[0])
         out = np.empty(var.shape, dtype=values[0].dtype)
-        for p, value in zip(parts, values):
+        for p, value in zip(parts, values, strict=False):
             out[self._slices(p)] = value
         return out
 
@@ -273,7 +273,7 @@ class TF2Adapter(Adapter):
                 else:
                     queue.append((p, child))
         self.handles = {v.name: self.variables.get(v.object_path) for v in self.spec.variables}
-        missing = [v.name for v, h in zip(self.spec.variables, self.handles.values()) if h is None]
+        missing = [v.name for v, h in zip(self.spec.variables, self.handles.values(), strict=False) if h is None]
         if missing:
             raise ModelError(f"cannot find the live variables behind {', '.join(missing[:4])} in the model")
 

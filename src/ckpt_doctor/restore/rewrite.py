@@ -18,8 +18,8 @@ from ..catalog import Catalog, TensorInfo
 from ..errors import CheckpointError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
-from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.registry import write_as
+from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import parse_transform, strip_name
 from ..match.rules import Drop, RuleError, Rules

@@ -15,8 +15,9 @@ import os
 import time
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -145,7 +146,7 @@ class RestoreReport:
         for o in self.variables:
             rows.append([o.status, o.variable.name, o.checkpoint_key or "-", o.transform or "-", o.check])
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        out = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows]
+        out = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=False)) + "  " + r[4] for r in rows]
         return "\n".join(x.rstrip() for x in out)
 
     def render(self) -> str:
@@ -277,10 +278,10 @@ def _assign_and_verify(plan: Plan, adapter: Adapter, report: RestoreReport, prog
     start = time.perf_counter()
     for chunk in chunks:
         values = [expected_value(a) for a in chunk]
-        adapter.assign([(a.variable, v) for a, v in zip(chunk, values)])
+        adapter.assign([(a.variable, v) for a, v in zip(chunk, values, strict=False)])
         report.assigned = True
         t = time.perf_counter()
-        for a, want in zip(chunk, values):
+        for a, want in zip(chunk, values, strict=False):
             _judge(a, want, adapter.read(a.variable), outcome[a.variable.name])
         verifying += time.perf_counter() - t
         del values
