@@ -31,8 +31,10 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
             ``torch``, ``torch-nonstrict``, ``hf``; see ``ckpt_doctor.model.loaders``); default: inferred.
 
     Example:
-        >>> d = diagnose("train_dir", "model.py:build")    # doctest: +SKIP
-        >>> d.ok, d.summary()                              # doctest: +SKIP
+        >>> import importlib.resources
+        >>> seed = importlib.resources.files("ckpt_doctor") / "examples" / "seed"
+        >>> d = diagnose(str(seed), str(seed / "changed_model.spec.json"))  # or "model.py:build", a live model
+        >>> d.ok, d.summary()
         (False, '2 of 2 model variables would keep their initial values; 2 of 2 checkpoint values go unused')
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
@@ -50,10 +52,15 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
     ambiguities (never applied), missing and unused names, and the smallest rule set that reproduces the pairs.
 
     Example:
-        >>> a = align("old_run", "model.py:build")         # doctest: +SKIP
-        >>> a.sentences                                    # doctest: +SKIP
+        >>> import importlib.resources
+        >>> seed = importlib.resources.files("ckpt_doctor") / "examples" / "seed"
+        >>> a = align(str(seed), str(seed / "changed_model.spec.json"))
+        >>> a.sentences
         ['scope `model_scope/` was renamed to `different_model_scope/` (2 variables)']
-        >>> a.rules.save("rules.yaml")                     # doctest: +SKIP
+        >>> sorted((p.checkpoint, p.model) for p in a.pairs)
+        [('model_scope/bias', 'different_model_scope/bias'), ('model_scope/weight', 'different_model_scope/weight')]
+        >>> a.rules.to_dict()["rules"]                     # a.rules.save("rules.yaml") writes them
+        [{'prefix': {'from': 'model_scope/', 'to': 'different_model_scope/'}}]
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)

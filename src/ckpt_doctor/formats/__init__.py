@@ -26,8 +26,10 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
     state dict in a PyTorch training checkpoint.
 
     Example:
-        >>> ckpt = open_checkpoint("train_dir")              # doctest: +SKIP
-        >>> ckpt["dense/kernel"].shape, ckpt["dense/kernel"].read().mean()  # doctest: +SKIP
+        >>> import importlib.resources
+        >>> ckpt = open_checkpoint(importlib.resources.files("ckpt_doctor") / "examples" / "seed")  # a directory
+        >>> ckpt["model_scope/weight"].shape, ckpt["model_scope/weight"].read().dtype
+        ((2, 1), dtype('float32'))
     """
     path = os.fspath(path)
     if _io.is_url(path):

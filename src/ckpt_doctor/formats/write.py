@@ -66,7 +66,11 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         ``WriteResult`` with the files written and the crc32c of every value (all read back and matched).
 
     Example:
-        >>> write_checkpoint({"w": np.ones((2, 2), np.float32)}, "out/model.ckpt-1")   # doctest: +SKIP
+        >>> import numpy as np, tempfile
+        >>> out = tempfile.mkdtemp() + "/model.ckpt-1"
+        >>> r = write_checkpoint({"w": np.ones((2, 2), np.float32)}, out)
+        >>> r.format, r.tensors, sorted(f.rsplit("/", 1)[1] for f in r.files)
+        ('tf', 1, ['checkpoint', 'model.ckpt-1.data-00000-of-00001', 'model.ckpt-1.index'])
     """
     if format not in FORMATS:
         raise CheckpointError(f"unknown output format {format!r} (one of: {', '.join(FORMATS)})")

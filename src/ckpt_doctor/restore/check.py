@@ -90,8 +90,7 @@ def check_restored(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules
     ``differs``, ``looks_untouched`` (with the evidence and statistics) or ``unpaired``.
 
     Example:
-        >>> result = check_restored(model, "model.safetensors")   # doctest: +SKIP
-        >>> print(result.render())                                 # doctest: +SKIP
+        ``print(check_restored(model, "model.safetensors").render())`` (model: a live torch/TF/Keras model).
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     adapter = adapter_for(model, root=root)

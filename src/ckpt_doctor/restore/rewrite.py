@@ -103,7 +103,13 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         A ``RewriteResult``: every move (old name -> new name, transform), the dropped entries, the files written.
 
     Example:
-        >>> rewrite("old_run/model.ckpt-1", "rules.yaml", "fixed/model.ckpt-1")   # doctest: +SKIP
+        >>> import importlib.resources, tempfile
+        >>> from ckpt_doctor import Prefix, Rules
+        >>> seed = importlib.resources.files("ckpt_doctor") / "examples" / "seed"
+        >>> out = tempfile.mkdtemp() + "/fixed/model.ckpt-1"
+        >>> r = rewrite(str(seed), Rules([Prefix("model_scope/", "different_model_scope/")]), out)
+        >>> [(m.source, m.name) for m in r.moves]
+        [('model_scope/bias', 'different_model_scope/bias'), ('model_scope/weight', 'different_model_scope/weight')]
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     if rules is None:
@@ -351,7 +357,7 @@ def salvage(checkpoint: str | os.PathLike | Catalog, out: str | os.PathLike, *, 
         report: a ``VerifyReport`` of this checkpoint, if already made (else ``verify`` runs first).
 
     Example:
-        >>> salvage("damaged/model.ckpt-9", "salvaged/model.ckpt-9")   # doctest: +SKIP
+        ``salvage("damaged/model.ckpt-9", "salvaged/model.ckpt-9")`` (the CLI: ``verify PATH --salvage OUT``)
     """
     from ..verify import verify
 
