@@ -224,7 +224,8 @@ def test_agrees_with_load_state_dict(world, scenario, fmt):
     assert (truth["strict_error"] is None) == (d["ok"] and not entries(d, "unused") and not book)
     weights_ok = not (truth["missing"] | set(truth["size_mismatch"])) - {k for k in model_keys
                                                                          if k.endswith("num_batches_tracked")}
-    assert d["ok"] == weights_ok and code == (0 if weights_ok else 1)
+    # ok: every weight gets its value AND the strict call succeeds (unexpected keys make it raise)
+    assert d["ok"] == (weights_ok and truth["strict_error"] is None) and code == (0 if d["ok"] else 1)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 
+from .errors import UsageError
+
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # a typo in a path is the user's to fix, not a directory to create
+        raise UsageError(f"cannot write {path}: the directory {directory} does not exist", path=path)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         umask = os.umask(0)

@@ -10,7 +10,7 @@ import sys
 
 from . import __version__
 from ._files import atomic_write_text
-from .errors import CheckpointError, CheckpointNotFoundError
+from .errors import CheckpointError, CheckpointNotFoundError, UsageError
 from .formats.registry import WRITABLE
 from .model.loaders import LOADERS
 
@@ -139,16 +139,22 @@ def _align(args) -> int:
     from .report.align import render
 
     result = align(_checkpoint(args), args.model, root=args.root, load_with=args.load_with)
-    if args.json:
-        _print_json(result.to_json())
-    else:
-        print(render(result, rules_path=args.output))
+    saved, error = False, None
     if args.output:
         try:
             result.rules.save(args.output)
-        except OSError as e:  # the analysis is already printed; say why the file is not there
-            print(f"Error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
-            return EXIT_USAGE
+            saved = True
+        except UsageError as e:  # still print the analysis, then say why the file is not there
+            error = f"Error: {e.message}"
+        except OSError as e:
+            error = f"Error: cannot write {args.output}: {e.strerror or e}"
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        print(render(result, rules_path=args.output if saved else None))
+    if error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
     if args.rewrite:
         return _align_rewrite(args, result)
     return EXIT_OK if result.complete else EXIT_PROBLEM

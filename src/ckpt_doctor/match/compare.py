@@ -109,8 +109,9 @@ class Diagnosis:
 
     @property
     def ok(self) -> bool:
-        """True when every model weight gets its value from the checkpoint."""
-        return not self.not_loaded
+        """True when every model weight gets its value from the checkpoint and the load call succeeds (a strict
+        ``load_state_dict`` that copies every value and then raises on an unexpected key is not ok)."""
+        return not self.not_loaded and self.failure is None
 
     def values(self) -> list[EntryResult]:
         """Checkpoint entries that are model values (optimizer state and bookkeeping excluded, used or not)."""

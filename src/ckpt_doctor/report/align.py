@@ -19,11 +19,15 @@ def fix_code(a: Alignment, framework: str | None = None) -> tuple[str, str]:
 def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True) -> str:
     d = a.diagnosis
     inferred = a.inferred
+    differ = other_shapes(a)
+    new = [m for m in a.missing if m not in set(differ)]
     lines = [f"checkpoint: {d.checkpoint.path} ({d.checkpoint.format})",
-             f"model:      {d.model.source or d.model.framework} ({len(d.model.variables)} variables)", "",
+             f"model:      {d.model.source or d.model.framework} ({len(d.model.variables)} variables)",
+             f"loaded by:  {d.loader.call} (--load-with {d.loader.name})", "",
              f"{len(a.pairs) - len(inferred)} pairs by exact name, {len(inferred)} inferred, "
-             f"{len(a.ambiguous)} ambiguous (not applied), {len(a.missing)} new in the model, "
-             f"{len(a.unused)} checkpoint values unused."]
+             f"{len(a.ambiguous)} ambiguous (not applied), {len(new)} new in the model, "
+             + (f"{len(differ)} with another shape under the same name, " if differ else "")
+             + f"{len(a.unused)} checkpoint values unused."]
     if a.sentences:
         lines += ["", "What changed:"] + [f"  - {s}" for s in a.sentences]
     if show_pairs and inferred:
@@ -43,8 +47,11 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
                          f"{' ...' if len(amb.candidates) > 4 else ''} ({amb.reason})")
         if len(a.ambiguous) > _LIMIT:
             lines.append(f"  ... and {len(a.ambiguous) - _LIMIT} more")
-    for title, names in (("New in the model (keep their initial values)", a.missing),
-                         ("Unused checkpoint values", a.unused)):
+    differ_set = set(differ)
+    for title, names in (("Same name, another shape or dtype (a model of another size? no renaming fixes this)",
+                          differ),
+                         ("New in the model (keep their initial values)", new),
+                         ("Unused checkpoint values", [u for u in a.unused if u not in differ_set])):
         if names:
             lines += ["", f"{title}: {len(names)}"]
             lines += [f"  {pattern}" for pattern, _ in collapse(names)[:_LIMIT]]
@@ -57,6 +64,19 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
     return "\n".join(lines)
 
 
+def other_shapes(a: Alignment) -> list[str]:
+    """Model weights whose name is in the checkpoint with another shape or dtype, and that no inferred pair
+    resolves: a different model size or configuration, which no renaming fixes."""
+    from ..match.compare import DTYPE_MISMATCH, SHAPE_MISMATCH
+
+    if a.diagnosis.loader.pairs_by not in ("name", "object"):  # Keras files pair by position: layer story instead
+        return []
+    paired = {p.model for p in a.pairs}
+    return [r.variable.name for r in a.diagnosis.weights() if r.status in (SHAPE_MISMATCH, DTYPE_MISMATCH)
+            and r.variable.name not in paired]
+
+
 def needs_fix(a: Alignment) -> bool:
-    """Something would be restored differently with the fix: renamed pairs, or a partial restore to spell out."""
-    return bool(a.pairs) and (bool(a.inferred) or not a.diagnosis.ok)
+    """Something would be restored differently with the fix: renamed pairs, or a partial restore to spell out.
+    Never when weights differ in shape under their own names: a fix would only hide that they stay random."""
+    return bool(a.pairs) and (bool(a.inferred) or not a.diagnosis.ok) and not other_shapes(a)

@@ -101,7 +101,7 @@ def render(d: Diagnosis, alignment=None) -> str:
 
 def _why(a) -> list[str]:
     from ..match.fixes import layer_story
-    from .align import fix_code, needs_fix
+    from .align import fix_code, needs_fix, other_shapes
 
     lines = ["", "Why:"]
     story = layer_story(a.diagnosis) if a.diagnosis.failure or not a.diagnosis.ok else []
@@ -111,8 +111,14 @@ def _why(a) -> list[str]:
     if a.ambiguous:
         lines.append(f"  - {len(a.ambiguous)} model variable(s) have several equally good candidates; nothing is "
                      "guessed for them (see `ckpt-doctor align`)")
-    if a.missing and not story:  # for Keras files the layer-order story says which variables are new
-        lines.append(f"  - {len(a.missing)} model variable(s) have no counterpart in the checkpoint at all")
+    differ = other_shapes(a)
+    absent = [m for m in a.missing if m not in set(differ)]
+    if differ:
+        lines.append(f"  - {len(differ)} model variable(s) are in the checkpoint under their own names with another "
+                     "shape or dtype: it was saved from a model of another size or configuration; no renaming "
+                     "fixes that, so no fix is printed")
+    if absent and not story:  # for Keras files the layer-order story says which variables are new
+        lines.append(f"  - {len(absent)} model variable(s) have no counterpart in the checkpoint at all")
     if needs_fix(a):
         label, code = fix_code(a)
         hint = "" if label == "TF2 / Keras" else "; `ckpt-doctor align ... -o rules.yaml` writes the rules"
