@@ -210,3 +210,19 @@ def _entry_offset(prefix, name: str) -> int:
         if key.decode() == name:
             return tf_bundle._entry(value, "index", name).offset
     raise AssertionError(name)
+
+
+def test_exit_codes_a_new_user_meets(capsys, tmp_path):
+    """Found by trying the tool as a newcomer: each is a usage error (2) with one line, never 1 or a traceback."""
+    text = tmp_path / "notes.txt"
+    text.write_text("not a checkpoint\n")
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    seed = Path(__file__).parent.parent / "src" / "ckpt_doctor" / "examples" / "seed"
+    cases = [["inspect", str(text)], ["verify", str(empty)],
+             ["spec", "--model", str(seed / "changed_model.spec.json"), "-o", str(tmp_path / "no" / "s.json")],
+             ["verify", str(seed), "--manifest", str(tmp_path / "no" / "m.json")],
+             ["verify", str(seed), "--against", str(tmp_path / "nothere.json")]]
+    for argv in cases:
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and err.startswith("Error: ") and len(err.strip().splitlines()) == 1, (argv, code, err)

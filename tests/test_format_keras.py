@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ckpt_doctor import CheckpointError, CorruptCheckpointError, UnsupportedError, open_checkpoint
+from ckpt_doctor import CheckpointError, CorruptCheckpointError, MissingExtraError, UnsupportedError, open_checkpoint
 from ckpt_doctor.cli import main
 
 h5py = pytest.importorskip("h5py")
@@ -264,8 +264,9 @@ def test_bfloat16_dtype_attribute(tmp_path):
 def test_without_h5py(tmp_path, monkeypatch):
     path = _legacy_file(tmp_path / "w.h5")
     monkeypatch.setitem(sys.modules, "h5py", None)
-    with pytest.raises(UnsupportedError, match=r"pip install ckpt-doctor\[keras\]"):
+    with pytest.raises(MissingExtraError, match=r"pip install ckpt-doctor\[keras\]") as caught:
         open_checkpoint(path)
+    assert caught.value.exit_code == 2  # nothing is wrong with the file: a usage error, not "FAILED"
 
 
 def test_sharded_index_with_missing_shard(tmp_path):

@@ -358,7 +358,7 @@ def test_cli_rewrite_converts_and_refuses_existing(tmp_path):
     cmd = [sys.executable, "-m", "ckpt_doctor", "rewrite", str(SEED), "-o", str(tmp_path / "m.npz"), "--to", "npz"]
     assert subprocess.run(cmd, capture_output=True, text=True, env=env).returncode == 0
     again = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    assert again.returncode == 1 and "exists" in again.stderr
+    assert again.returncode == 2 and "exists" in again.stderr  # a usage error: choose another OUT or --force
     assert subprocess.run(cmd + ["--force"], capture_output=True, text=True, env=env).returncode == 0
     with np.load(tmp_path / "m.npz") as f:
         assert sorted(f.files) == ["model_scope/bias", "model_scope/weight"]

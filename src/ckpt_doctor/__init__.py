@@ -71,6 +71,8 @@ _EXPORTS = {
     "RestoreCheck": ".restore.check",
     "guard": ".restore.guard",
     "TruncatedError": ".errors",
+    "MissingExtraError": ".errors",
+    "NotACheckpointError": ".errors",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -87,3 +87,15 @@ class RestoreError(CheckpointError):
 
 class TruncatedError(CorruptCheckpointError):
     """The file ends before the bytes its own header or index declares: an interrupted write or partial copy."""
+
+
+class MissingExtraError(UsageError):
+    """Reading this file or model needs an optional package that is not installed; the message names the extra
+    (``pip install ckpt-doctor[keras]``). A usage error: nothing is wrong with the file."""
+
+
+class NotACheckpointError(UnsupportedError):
+    """The path is a file, but not a checkpoint in any format ckpt-doctor reads (text, ONNX, TFLite, an empty
+    file, ...): the path names no checkpoint, a usage error (exit code 2)."""
+
+    exit_code = 2

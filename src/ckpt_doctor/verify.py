@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ._parallel import ordered_map
 from .catalog import Catalog
-from .errors import CheckpointError, ChecksumError, MissingShardError, TruncatedError, UnsupportedError
+from .errors import CheckpointError, ChecksumError, MissingShardError, TruncatedError, UnsupportedError, UsageError
 from .formats import open_checkpoint
 
 MANIFEST_VERSION = 1
@@ -92,6 +92,8 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
     try:
         catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     except CheckpointError as e:
+        if e.exit_code == UsageError.exit_code:
+            raise  # no checkpoint named, or an extra missing: nothing was checked, so no report says "FAILED"
         report = VerifyReport(os.fspath(checkpoint), None, checked="the checkpoint could not be opened")
         report.problems.append(_problem(e))
         return report
@@ -234,10 +236,10 @@ def _load_manifest(against) -> dict:
             with open(path, encoding="utf-8") as f:
                 doc = json.load(f)
         except (OSError, ValueError) as e:
-            raise CheckpointError(f"cannot read the manifest: {e}", path=path) from None
+            raise UsageError(f"cannot read the manifest: {e}", path=path) from None
     if not isinstance(doc, dict) or doc.get("ckpt_doctor_manifest") != MANIFEST_VERSION \
             or not isinstance(doc.get("tensors"), dict):
-        raise CheckpointError("not a ckpt-doctor manifest (write one with verify --manifest)",
+        raise UsageError("not a ckpt-doctor manifest (write one with verify --manifest)",
                               path=None if isinstance(against, dict) else os.fspath(against))
     return doc
 

@@ -7,7 +7,7 @@ import os
 import re
 
 from ..catalog import Catalog
-from ..errors import CheckpointError, CheckpointNotFoundError, UnsupportedError, UsageError
+from ..errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
 from . import _io, discovery, tf_bundle, tf_v1
 from .registry import DIRECTORY_SUFFIXES, SNIFFED
 
@@ -95,7 +95,7 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
                 prefix = _V1_SHARD.sub("", path)
                 return tf_v1.read(sorted(glob.glob(glob.escape(prefix) + "-?????-of-?????")), display_path=prefix)
             return tf_v1.read(path)
-        raise UnsupportedError(_not_readable(path), path=path)
+        raise NotACheckpointError(_not_readable(path), path=path)
     shards = sorted(glob.glob(glob.escape(path) + "-?????-of-?????"))
     if shards and all(tf_v1.is_v1(s) for s in shards):
         return tf_v1.read(shards, display_path=path)

@@ -15,7 +15,7 @@ import _thread
 import io
 import os
 
-from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, MissingExtraError, MissingShardError
 
 _PIECE = 8 << 20  # large remote ranges are fetched as concurrent pieces of this size
 _READAHEAD = 16 << 10  # what a small remote read fetches at least (a header's length prefix, then its body)
@@ -80,11 +80,11 @@ def filesystem(url: str):
     try:
         import fsspec
     except ImportError:
-        raise UnsupportedError("reading URLs needs fsspec: pip install 'ckpt-doctor[remote]'", path=url) from None
+        raise MissingExtraError("reading URLs needs fsspec: pip install 'ckpt-doctor[remote]'", path=url) from None
     try:
         return fsspec.core.url_to_fs(url)
     except (ImportError, ValueError) as e:
-        raise UnsupportedError(f"no fsspec backend for this URL ({e}); pip install 'ckpt-doctor[remote]'",
+        raise MissingExtraError(f"no fsspec backend for this URL ({e}); pip install 'ckpt-doctor[remote]'",
                                path=url) from None
 
 

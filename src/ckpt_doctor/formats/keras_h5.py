@@ -29,7 +29,7 @@ import time
 
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
 from ..dtypes import FROM_NUMPY
-from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, MissingExtraError, MissingShardError, UnsupportedError
 from . import _zip
 
 FORMAT_H5 = "keras-h5"
@@ -101,7 +101,7 @@ def _h5py():
     try:
         import h5py
     except ImportError:
-        raise UnsupportedError("reading Keras HDF5 files needs h5py: pip install ckpt-doctor[keras]") from None
+        raise MissingExtraError("reading Keras HDF5 files needs h5py: pip install ckpt-doctor[keras]") from None
     return h5py
 
 

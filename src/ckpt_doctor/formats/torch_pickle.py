@@ -24,7 +24,7 @@ import math
 import os
 
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
-from ..errors import CheckpointError, CorruptCheckpointError, TruncatedError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, TruncatedError, UnsupportedError, UsageError
 from . import _unpickler, _zip
 from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
 
@@ -396,7 +396,7 @@ def _resolve(obj, subtree: str, path: str):
         match = [child for key, child in _children(node) if key == part]
         if not match:
             options = ", ".join(repr(p) for p, _ in _candidates(obj, path)) or "none found"
-            raise CheckpointError(f"no sub-tree {subtree!r} in this checkpoint (state-dict candidates: {options})",
+            raise UsageError(f"no sub-tree {subtree!r} in this checkpoint (state-dict candidates: {options})",
                                   path=path)
         node = match[0]
     return node

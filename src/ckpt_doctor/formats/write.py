@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..errors import CheckpointError
+from ..errors import CheckpointError, UsageError
 from ._writing import RawBytes, Tensor, checksum, tensors_from
 from .registry import WRITABLE
 
@@ -24,7 +24,7 @@ from .registry import WRITABLE
 FORMATS: dict[str, tuple[str, str, str]] = {name: (f.writer or "", f.reader, f.suffix) for name, f in WRITABLE.items()}
 
 
-class OutputExistsError(CheckpointError):
+class OutputExistsError(UsageError):
     """The output already exists (and overwriting was not asked for), or is the input itself."""
 
 
