@@ -96,7 +96,7 @@ def test_files_that_are_not_checkpoints_get_fitting_words(tmp_path):
                 "broken.pt": "not a PyTorch checkpoint ckpt-doctor can read"}
     for name, words in expected.items():
         r = _cli("inspect", str(tmp_path / name))
-        assert r.returncode == 1 and words in r.stderr and "TF index" not in r.stderr, (name, r.stderr)
+        assert r.returncode == 2 and words in r.stderr and "TF index" not in r.stderr, (name, r.stderr)
 
 
 def test_latest_on_a_missing_directory_is_a_usage_error():

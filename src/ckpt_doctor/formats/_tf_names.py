@@ -22,6 +22,7 @@ _TF1_SLOTS = re.compile(r"/(Adam(_1)?|Momentum|RMSProp(_1)?|Adagrad|AdagradDA(_1
                         r"ProximalAdagrad|LazyAdam(_1)?|Adamax(_1)?|Nadam(_1)?|GradientDescent|"
                         r"AdamWeightDecay(_1)?|LAMB(_1)?|LARS|LossScaleOptimizer)$")
 _TF1_OPTIMIZER_STATE = re.compile(r"(^|/)(beta1_power|beta2_power)(_\d+)?$")
+_KERAS_METRICS = "keras_api/metrics/"
 _COUNTERS = re.compile(r"(^|/)(global_step|save_counter)(/\.ATTRIBUTES/VARIABLE_VALUE)?$")
 
 
@@ -210,5 +211,7 @@ def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> No
             elif OPTIMIZER_SLOT in key:
                 info.kind, info.slot_name = SLOT, key.split(OPTIMIZER_SLOT, 1)[1].split(ATTRIBUTES)[0].rsplit("/", 1)[-1]
                 info.slot_of = key.split(OPTIMIZER_SLOT, 1)[0] + ATTRIBUTES + name
+            elif _KERAS_METRICS in key_path or _KERAS_METRICS in info.object_path:
+                info.kind = COUNTER  # a compiled metric's count/total: Keras bookkeeping, not a model value
             elif info.kind != COUNTER and not owned_by_model:
                 info.kind = OPTIMIZER

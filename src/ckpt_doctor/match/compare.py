@@ -32,8 +32,6 @@ BOOKKEEPING = "bookkeeping"  # optimizer state, counters, object graph: never co
 
 BY_KEY, BY_OBJECT_PATH, BY_FULL_NAME = "key", "object path", "variable name (full_name)"
 BY_POSITION, BY_LAYER_NAME, BY_KERAS3_PATH = "layer order and position", "layer name and position", "Keras 3 path"
-# Checkpoint entries that are Keras bookkeeping, not model values (compiled metrics' count/total).
-_KERAS_METRICS = "keras_api/metrics/"
 
 
 @dataclass
@@ -232,7 +230,7 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
         if taker is not None and taker.status != BLOCKED:
             status = USED if taker.status == LOADED else MISMATCHED
             entries.append(EntryResult(info, status, taker.variable.name))
-        elif info.kind in BOOKKEEPING_KINDS or _KERAS_METRICS in (info.object_path or ""):
+        elif info.kind in BOOKKEEPING_KINDS:
             entries.append(EntryResult(info, BOOKKEEPING))
         else:
             entries.append(EntryResult(info, UNUSED))
