@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..catalog import COUNTER, OBJECT_GRAPH, OPTIMIZER, SLOT, TensorInfo
 from ..errors import CheckpointError
-from ._wire import BYTES, VARINT, WireError, message, to_int32
+from ._wire import BYTES, VARINT, Schema, WireError, message, to_int32
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 OPTIMIZER_SLOT = "/.OPTIMIZER_SLOT/"
@@ -97,11 +97,11 @@ def _escape(local_name: str) -> str:
     return local_name.replace(".", "..").replace("/", ".S")
 
 
-_GRAPH = {1: BYTES}  # TrackableObjectGraph: nodes
-_OBJECT = {1: BYTES, 2: BYTES, 3: BYTES}  # TrackableObject: children, attributes, slot_variables
-_REFERENCE = {1: VARINT, 2: BYTES}  # ObjectReference: node_id, local_name
-_TENSOR = {1: BYTES, 2: BYTES, 3: BYTES}  # SerializedTensor: name, full_name, checkpoint_key
-_SLOT = {1: VARINT, 2: BYTES, 3: VARINT}  # SlotVariableReference: variable node, slot name, slot node
+_GRAPH: Schema = {1: BYTES}  # TrackableObjectGraph: nodes
+_OBJECT: Schema = {1: BYTES, 2: BYTES, 3: BYTES}  # TrackableObject: children, attributes, slot_variables
+_REFERENCE: Schema = {1: VARINT, 2: BYTES}  # ObjectReference: node_id, local_name
+_TENSOR: Schema = {1: BYTES, 2: BYTES, 3: BYTES}  # SerializedTensor: name, full_name, checkpoint_key
+_SLOT: Schema = {1: VARINT, 2: BYTES, 3: VARINT}  # SlotVariableReference: variable node, slot name, slot node
 
 
 class _TooLarge(CheckpointError):
@@ -116,7 +116,7 @@ def _path_budget(nbytes: int) -> int:
 
 def parse_object_graph(blob: bytes) -> list[ObjectNode]:
     """Decode a serialized TrackableObjectGraph and give every node its breadth-first path."""
-    nodes = []
+    nodes: list[ObjectNode] = []
     for _, node in message(blob, _GRAPH):
         obj = ObjectNode(id=len(nodes), path="")
         for n, v in message(node, _OBJECT):
@@ -125,7 +125,8 @@ def parse_object_graph(blob: bytes) -> list[ObjectNode]:
                 obj.children.append((_text(ref.get(2, b"")), to_int32(ref.get(1, 0))))
             elif n == 2:
                 attr = dict(message(v, _TENSOR))
-                obj.attributes.append(tuple(_text(attr.get(k, b"")) for k in (1, 2, 3)))
+                name, full_name, key = (_text(attr.get(k, b"")) for k in (1, 2, 3))
+                obj.attributes.append((name, full_name, key))
             else:
                 ref = dict(message(v, _SLOT))
                 obj.slots.append((to_int32(ref.get(1, 0)), _text(ref.get(2, b"")), to_int32(ref.get(3, 0))))
