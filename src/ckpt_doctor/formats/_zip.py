@@ -290,7 +290,7 @@ class Archive:
             raise CheckpointError(f"cannot read: {e.strerror or e}", path=self.path, tensor=tensor) from None
         return out[:want] if len(out) > want else out
 
-    def open_member(self, name: str, *, tensor: str | None = None) -> io.RawIOBase:
+    def open_member(self, name: str, *, tensor: str | None = None) -> io.RawIOBase | io.BytesIO:
         """A read-only, seekable file object over the member's content (stored: a window onto the archive)."""
         m = self.member(name, tensor=tensor)
         self._check_readable(m, tensor)
