@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 from . import __version__
 from ._files import atomic_write_text
@@ -76,8 +77,9 @@ def _latest(args) -> int:
 
 
 def _verify(args) -> int:
-    from . import open_checkpoint, verify
+    from . import open_checkpoint
     from .report.text import human_bytes
+    from .verify import verify
 
     report = verify(open_checkpoint(args.path, **_options(args)) if args.subtree else args.path, jobs=args.jobs,
                     manifest=bool(args.manifest), against=args.against)
@@ -215,7 +217,8 @@ class _progress:
     """A progress bar on stderr when it is a terminal (rich, else tqdm, else nothing)."""
 
     def __init__(self, enabled: bool):
-        self.bar = self.task = None
+        self.bar: Any = None  # a rich Progress or a tqdm bar (both optional, imported here)
+        self.task = None
         if not enabled:
             return
         try:
