@@ -453,7 +453,10 @@ def build_table(results: dict, ckpts: dict, args) -> str:
     ip = results.get("listing_inprocess", {})
     if ip:
         o, t = ip.get("ours", {}), ip.get("tf", {})
-        cell = lambda d: f"{d['median'] * 1e3:.0f} ms ({d['min'] * 1e3:.0f} ms)" if "median" in d else "error"
+
+        def cell(d):
+            return f"{d['median'] * 1e3:.0f} ms ({d['min'] * 1e3:.0f} ms)" if "median" in d else "error"
+
         rows.append([f"list {many['variables']:,} vars in-process, imports excluded, median (min): "
                      "`open_checkpoint` vs `tf.train.list_variables`", cell(o), cell(t),
                      speed(t["median"] / o["median"]) if "median" in o and "median" in t else "n/a",

@@ -27,6 +27,7 @@ Keras architectures (``keras`` list) use their own small language, see ``tf_side
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,7 @@ def bert_arch(style, prefix="bert", layers=2, h=32, inter=64, vocab=97, pos=40, 
     arch.append(ln(p("embeddings", "LayerNorm"), h, "emb.ln"))
     for i in range(layers):
         lay = {"tf1": f"layer_{i}", "hf": f"layer.{i}", "hf_tf2": f"layer_._{i}"}[style]
-        q = lambda *parts: p("encoder", lay, *parts)  # noqa: E731
+        q = functools.partial(p, "encoder", lay)
         L = f"L{i}."
         arch += [dense(q("attention", "self", "query"), h, h, L + "q"),
                  dense(q("attention", "self", "key"), h, h, L + "k"),

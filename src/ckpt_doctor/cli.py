@@ -27,7 +27,8 @@ def _inspect(args) -> int:
     if args.stats and not args.values:
         from ._parallel import ordered_map
 
-        stats = dict(zip(catalog, ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs), strict=False))
+        computed = ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs)
+        stats = dict(zip(catalog, computed, strict=False))
     elif args.stats or args.values:
         for name, info in catalog.items():
             value = info.read()

@@ -265,6 +265,6 @@ def _check(nodes: list[Node]) -> None:
             continue
         if node_id not in paths:
             raise GraphRenameError(f"after renaming, the object holding {node.attributes[0][2]!r} is unreachable")
-        for name, _, key in node.attributes:
+        for _, _, key in node.attributes:
             if key_path(key) != paths[node_id]:
                 raise GraphRenameError(f"after renaming, object {'/'.join(paths[node_id])!r} would hold key {key!r}")

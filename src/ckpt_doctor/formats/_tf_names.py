@@ -209,7 +209,8 @@ def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> No
                     if 0 <= variable < len(nodes) else None
                 info.kind, info.slot_of, info.slot_name = SLOT, original, slot_name
             elif OPTIMIZER_SLOT in key:
-                info.kind, info.slot_name = SLOT, key.split(OPTIMIZER_SLOT, 1)[1].split(ATTRIBUTES)[0].rsplit("/", 1)[-1]
+                slot_path = key.split(OPTIMIZER_SLOT, 1)[1].split(ATTRIBUTES)[0]
+                info.kind, info.slot_name = SLOT, slot_path.rsplit("/", 1)[-1]
                 info.slot_of = key.split(OPTIMIZER_SLOT, 1)[0] + ATTRIBUTES + name
             elif info.kind != COUNTER and not owned_by_model:
                 info.kind = OPTIMIZER

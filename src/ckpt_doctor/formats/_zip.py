@@ -70,8 +70,9 @@ def read_file_range(path: str, offset: int, length: int, *, tensor: str | None =
     with f:
         end = os.fstat(f.fileno()).st_size
         if offset < 0 or length < 0 or offset + length > end:
-            raise (TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError)(f"needs bytes [{offset}, {offset + length}) but the file has only {end} "
-                                         "bytes: truncated or corrupt", path=path, tensor=tensor)
+            error = TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError
+            raise error(f"needs bytes [{offset}, {offset + length}) but the file has only {end} bytes: truncated or "
+                        "corrupt", path=path, tensor=tensor)
         buf = bytearray(length)
         view = memoryview(buf)
         f.seek(offset)

@@ -123,8 +123,8 @@ class BundleWriter:
         return crc
 
     def add_raw(self, t: Tensor, raw: RawBytes) -> int:
-        """Append tensor ``t`` by copying its stored bytes ``raw`` (``t.raw``; in the kernel where the OS can); returns the
-        crc32c they claim. Nothing is read into memory: the read-back check after writing proves them."""
+        """Append tensor ``t`` by copying its stored bytes ``raw`` (``t.raw``; in the kernel where the OS can);
+        returns the crc32c they claim. Nothing is read into memory: the read-back check after writing proves them."""
         key = t.name.encode("utf-8", "surrogateescape")
         if key in self._records or not key:
             raise CheckpointError("tensor name is empty or given twice", path=self.prefix, tensor=t.name)

@@ -148,8 +148,9 @@ def _assemble(name: str, dtype: str, shape: tuple[int, ...], parts: list):
             raise CorruptCheckpointError(f"slice of rank {len(extents)} for shape {list(shape)}", path=part_path,
                                          tensor=name)
         region = tuple(slice(s, None if n == -1 else s + n) for s, n in extents) if extents else ()
-        sub = tuple(dim - s if n == -1 else n for (s, n), dim in zip(extents, shape, strict=False)) if extents else shape
-        if any(s < 0 or s > dim or (n != -1 and (n < 0 or s + n > dim)) for (s, n), dim in zip(extents, shape, strict=False)):
+        pairs = list(zip(extents, shape, strict=False))
+        sub = tuple(dim - s if n == -1 else n for (s, n), dim in pairs) if extents else shape
+        if any(s < 0 or s > dim or (n != -1 and (n < 0 or s + n > dim)) for (s, n), dim in pairs):
             raise CorruptCheckpointError(f"slice {list(extents)} lies outside shape {list(shape)}", path=part_path,
                                          tensor=name)
         regions.append((region, sub, data, part_path))

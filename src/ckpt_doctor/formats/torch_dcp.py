@@ -254,7 +254,8 @@ def _check_tiling(name: str, shape: tuple[int, ...], chunks: list[_Chunk], path:
         for b in ordered[i + 1:]:
             if shape and b.offsets[0] >= a.offsets[0] + a.sizes[0]:
                 break
-            if all(bo < ao + asz and ao < bo + bs for ao, asz, bo, bs in zip(a.offsets, a.sizes, b.offsets, b.sizes, strict=False)):
+            if all(bo < ao + asz and ao < bo + bs
+                   for ao, asz, bo, bs in zip(a.offsets, a.sizes, b.offsets, b.sizes, strict=False)):
                 raise CorruptCheckpointError(f"chunks at {list(a.offsets)} and {list(b.offsets)} overlap",
                                              path=path, tensor=name)
     if volume != math.prod(shape):
@@ -413,7 +414,8 @@ def _reader(fqn: str, dtype: str, shape: tuple[int, ...], chunks: list[_Chunk]):
         out = np.empty(shape, dtype=dt)
         for c in chunks:
             if math.prod(c.sizes):
-                out[tuple(slice(o, o + s) for o, s in zip(c.offsets, c.sizes, strict=False))] = _read_chunk(fqn, dtype, c, dt)
+                region = tuple(slice(o, o + s) for o, s in zip(c.offsets, c.sizes, strict=False))
+                out[region] = _read_chunk(fqn, dtype, c, dt)
         return out
 
     return read

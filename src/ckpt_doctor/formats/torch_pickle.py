@@ -133,7 +133,8 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         member, available = locate(name, t.storage)
         start, length = _byte_range(t, t.storage, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path)
-    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
+    return Catalog(path, FORMAT, tensors, files=(path,),
+                   notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
 
 
 # --- legacy format ------------------------------------------------------------------------------------------
@@ -226,7 +227,8 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
         start, length = _byte_range(t, t.storage, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, f"storage {t.storage.key}",
                               _legacy_reader(path, name, t, data_start + start, length), path)
-    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
+    return Catalog(path, FORMAT, tensors, files=(path,),
+                   notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
 
 
 def _legacy_reader(path: str, name: str, t: TensorRef, start: int, length: int):

@@ -132,7 +132,8 @@ class Diagnosis:
 
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint.path, "format": self.checkpoint.format, "model": self.model.source,
-                "loader": self.loader.name, "load_call": self.loader.call, "failure": self.failure, "ok": self.ok, "summary": self.summary(), "counts": self.counts(), "object_root": self.object_root,
+                "loader": self.loader.name, "load_call": self.loader.call, "failure": self.failure, "ok": self.ok,
+                "summary": self.summary(), "counts": self.counts(), "object_root": self.object_root,
                 "notes": self.notes, "variables": [r.to_json() for r in self.variables],
                 "entries": [r.to_json() for r in self.entries]}
 

@@ -65,7 +65,8 @@ class RewriteResult:
         lines += [f"{name} -> (dropped)" for name in self.dropped]
         lines += [f"note: {n}" for n in self.notes]
         if self.written is None:
-            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}); nothing written")
+            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}); "
+                         "nothing written")
         else:
             w = self.written
             lines.append(f"wrote {w.tensors} tensors ({_human(w.bytes)}) to {self.out} ({self.format}); every name, "
