@@ -103,8 +103,8 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
                           manifest={} if manifest or expected is not None else None)
     lost: dict[str, list[str]] = {f: [] for f in catalog.missing_files}
     digests = report.manifest is not None
-    checked = ordered_map(lambda t: _check(t, digests), catalog.values(), jobs)
-    for (name, info), (error, digest) in zip(catalog.items(), checked, strict=False):
+    results = ordered_map(lambda t: _check(t, digests), catalog.values(), jobs)
+    for (name, info), (error, digest) in zip(catalog.items(), results, strict=False):
         if progress:
             progress(name, info.nbytes)
         if isinstance(error, MissingShardError):
