@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import io
 import json
 import os
@@ -67,7 +68,8 @@ def phases(prefix):
 
     print(f"  import ckpt_doctor (first, this process) {1e3 * (time.perf_counter() - t0):7.1f} ms")
     cat = ckpt_doctor.open_checkpoint(prefix)
-    print(f"  open_checkpoint                          {1e3 * best(lambda: ckpt_doctor.open_checkpoint(prefix)):7.1f} ms")
+    seconds = best(lambda: ckpt_doctor.open_checkpoint(prefix))
+    print(f"  open_checkpoint                          {1e3 * seconds:7.1f} ms")
     print(f"  catalog.to_json()                        {1e3 * best(cat.to_json):7.1f} ms")
     obj = cat.to_json()
     with open(os.devnull, "w") as f:
@@ -131,7 +133,7 @@ def reading(prefix):
         print("  (tensor bytes not found verbatim in the data file; prototype skipped)")
         return
     for chunk in (8 << 20, 1 << 20, 256 << 10):
-        t = best(lambda: read_proto(data, offset, info.nbytes, chunk=chunk))
+        t = best(functools.partial(read_proto, data, offset, info.nbytes, chunk=chunk))
         print(f"  prototype np.empty + {chunk >> 10:5d} KiB chunks + CRC32C       {info.nbytes / t / 1e9:5.2f} GB/s")
     arr, _ = read_proto(data, offset, info.nbytes)
     print(f"  prototype returns identical bytes: {arr.tobytes() == np.ascontiguousarray(ref).tobytes()}")

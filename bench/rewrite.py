@@ -115,7 +115,8 @@ def main() -> int:
             rw_times.append(seconds)
             rw_rss.append(rss)
             shutil.rmtree(out)
-            print(f"run {i + 1}: cp {cp_times[-1]:.2f} s (+ sync {sync_times[-1]:.2f} s), rewrite {seconds:.2f} s (peak RSS {rss / MIB:.0f} MiB)")
+            print(f"run {i + 1}: cp {cp_times[-1]:.2f} s (+ sync {sync_times[-1]:.2f} s), rewrite {seconds:.2f} s "
+                  f"(peak RSS {rss / MIB:.0f} MiB)")
         out = os.path.join(scratch, "st")
         os.makedirs(out)
         conv, conv_rss = run([sys.executable, "-m", "ckpt_doctor", "rewrite", src, "--rules", rules, "-o",
@@ -127,7 +128,8 @@ def main() -> int:
         print(f"\ncp:      best {cp_best:.2f} s = {total / MIB / cp_best:.0f} MiB/s; cp + sync of the copies: best "
               f"{min(sync_times):.2f} s = {total / MIB / min(sync_times):.0f} MiB/s")
         print(f"rewrite: best {rw_best:.2f} s = {total / MIB / rw_best:.0f} MiB/s "
-              f"({100 * cp_best / rw_best:.0f} % of cp, {100 * min(sync_times) / rw_best:.0f} % of cp + sync; goal >= 50 %), "
+              f"({100 * cp_best / rw_best:.0f} % of cp, {100 * min(sync_times) / rw_best:.0f} % of cp + sync; "
+              "goal >= 50 %), "
               "incl. fsync and read-back of every tensor")
         print(f"peak RSS: {max(rw_rss + [conv_rss]) / MIB:.0f} MiB (interpreter + imports alone: {base / MIB:.0f} MiB; "
               f"largest tensor + 100 MB = {(largest + 100e6) / MIB:.0f} MiB)")

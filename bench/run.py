@@ -300,7 +300,8 @@ def bench_listing(prefix: str, repeat: int, warmup: int, results: dict) -> None:
     script = console_script()
     if script:
         variants["ours (console script)"] = [script, "inspect", "--json", prefix]
-    variants["tf.train.list_variables"] = [py, "-c", "import sys, tensorflow as tf; tf.train.list_variables(sys.argv[1])",
+    variants["tf.train.list_variables"] = [py, "-c",
+                                           "import sys, tensorflow as tf; tf.train.list_variables(sys.argv[1])",
                                            prefix]
     times = {k: [] for k in variants}
     failed = {}
@@ -416,7 +417,8 @@ def crosscheck(prefixes: list[str], inspect_prefix: str, results: dict) -> None:
                                     f"{len(set(tf_listing) - set(listed))} missing")
                 bad = [k for k in listed if k in tf_listing and listed[k] != tf_listing[k]]
                 if bad:
-                    problems.append(f"{len(bad)} shapes differ, e.g. {bad[0]!r}: {listed[bad[0]]} vs {tf_listing[bad[0]]}")
+                    problems.append(f"{len(bad)} shapes differ, e.g. {bad[0]!r}: {listed[bad[0]]} vs "
+                                    f"{tf_listing[bad[0]]}")
             except (ValueError, KeyError, TypeError) as e:
                 problems.append(f"inspect --json output not as expected: {type(e).__name__}: {e}")
         out["cli_inspect"] = {"problems": problems}
@@ -453,7 +455,10 @@ def build_table(results: dict, ckpts: dict, args) -> str:
     ip = results.get("listing_inprocess", {})
     if ip:
         o, t = ip.get("ours", {}), ip.get("tf", {})
-        cell = lambda d: f"{d['median'] * 1e3:.0f} ms ({d['min'] * 1e3:.0f} ms)" if "median" in d else "error"
+
+        def cell(d):
+            return f"{d['median'] * 1e3:.0f} ms ({d['min'] * 1e3:.0f} ms)" if "median" in d else "error"
+
         rows.append([f"list {many['variables']:,} vars in-process, imports excluded, median (min): "
                      "`open_checkpoint` vs `tf.train.list_variables`", cell(o), cell(t),
                      speed(t["median"] / o["median"]) if "median" in o and "median" in t else "n/a",
@@ -524,9 +529,11 @@ def describe(results: dict, ckpts: dict, args) -> str:
     many, big = ckpts["many"], ckpts["big"]
     env = results["env"]
     lines = [
-        f"- Machine: {env['cpus']} CPUs, {env['platform']}, Python {env['python']}, TensorFlow {many.get('tf_version')}, "
+        f"- Machine: {env['cpus']} CPUs, {env['platform']}, Python {env['python']}, "
+        f"TensorFlow {many.get('tf_version')}, "
         f"ckpt-doctor {env['ckpt_doctor']}; profile `{'quick' if args.quick else 'full'}`; {env['date']}; load average "
-        f"at start {env.get('load', '?')} (the machine is shared: absolute speeds vary, ratios within a run hold better).",
+        f"at start {env.get('load', '?')} (the machine is shared: absolute speeds vary, ratios within a run hold "
+        "better).",
         f"- Listing checkpoint: `{os.path.relpath(many['prefix'], ROOT)}` - TF1 `Saver` (graph mode), "
         f"{many['variables']:,} float32 variables, {many['file_bytes'] / MIB:.1f} MiB.",
         f"- Large checkpoint: `{os.path.relpath(big['prefix'], ROOT)}` - TF2 `tf.train.Checkpoint`, "
@@ -550,7 +557,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="write the results (markdown) to this file")
     ap.add_argument("--repeat", type=int, default=None, help="timed runs per listing command (default 5, quick 2)")
     ap.add_argument("--warmup", type=int, default=None, help="untimed warm-up runs per listing command (default 1)")
-    ap.add_argument("--read-repeat", type=int, default=None, help="runs per side for read throughput (default 3, quick 1)")
+    ap.add_argument("--read-repeat", type=int, default=None,
+                    help="runs per side for read throughput (default 3, quick 1)")
     ap.add_argument("--cache", default=make_checkpoints.DEFAULT_CACHE)
     ap.add_argument("--env-as-is", action="store_true",
                     help="measured children inherit PYTHONUNBUFFERED etc. unchanged (default: normalised, see docs)")
@@ -612,7 +620,8 @@ def main(argv=None) -> int:
         scale.bench_remote(run, log, args.cache, big, results)
 
     table = build_table(results, ckpts, args)
-    text = (f"## ckpt-doctor benchmark ({'quick' if args.quick else 'full'})\n\n{table}\n\n{describe(results, ckpts, args)}\n"
+    text = (f"## ckpt-doctor benchmark ({'quick' if args.quick else 'full'})\n\n{table}\n\n"
+            f"{describe(results, ckpts, args)}\n"
             f"- Total bench time {time.perf_counter() - t_start:.0f}s. Command: "
             f"`python bench/run.py{''.join(' ' + a for a in (argv if argv is not None else sys.argv[1:]))}`.\n")
     log("\n" + text)

@@ -240,7 +240,8 @@ def rows(results: dict) -> list[list[str]]:
         out.append(["(context) GB per CPU-second: verify 1 thread / 2 threads vs bare loop",
                     f"{per_cpu['verify, 1 thread']:.2f} / {per_cpu['verify, 2 threads']:.2f}",
                     f"{per_cpu['bare read + CRC32C loop']:.2f}", "", "(context)", ""])
-        out.append([f"verify, 2 threads vs our 1 thread ({v['cpus']} CPUs, load average {v['load']:.1f}; cores obtained: "
+        out.append([f"verify, 2 threads vs our 1 thread ({v['cpus']} CPUs, load average {v['load']:.1f}; "
+                    "cores obtained: "
                     f"{v['cores']['verify, 2 threads']:.2f} vs {v['cores']['verify, 1 thread']:.2f})",
                     f"{two:.2f} GB/s", f"{one:.2f} GB/s (ours, 1 thread)",
                     f"{two / one:.2f}x", ">= 1.6x", "yes" if two >= 1.6 * one else "NO"])
@@ -249,7 +250,8 @@ def rows(results: dict) -> list[list[str]]:
         for jobs in (1, 2):
             r = s.get(f"jobs{jobs}")
             if r:
-                out.append([f"`verify --jobs {jobs}`, {s['file_bytes'] / 1e9:.1f} GB in {s['shards']} safetensors shards "
+                out.append([f"`verify --jobs {jobs}`, {s['file_bytes'] / 1e9:.1f} GB in {s['shards']} "
+                            "safetensors shards "
                             f"(largest tensor {s['largest_tensor_bytes'] / MIB:.0f} MiB): peak RSS, wall",
                             f"{r['peak_rss'] / MIB:.0f} MiB, {r['wall']:.0f}s" if r["ok"] else "FAILED", "", "",
                             f"<= largest x {jobs} + 100 MiB = {r['limit'] / MIB:.0f} MiB",

@@ -90,10 +90,10 @@ def handmade() -> dict[str, tuple[dict[str, bytes], str, str]]:
         "crc32c length-delimited where a fixed32 belongs")
     add("tf-entry-dim-as-bytes", _one("x", [[1, 0, 1], [2, 2, [[2, 2, [[1, 2, b"\x04"]]]]],
                                             *_entry(1, [1], 0, 4, f1)[2:]]), "ckpt", "dimension size as bytes")
+    entry_70_bit = b"\x08\x01\x12\x04\x12\x02\x08\x01\x20" + b"\xff" * 9 + b"\x7f" + b"\x28\x04\x35" + b"\x00" * 4
     add("tf-entry-70-bit-varint", {**_one("x", _entry(1, [1], 0, 4, f1)),
                                    "ckpt.index": m.sstable([(b"", m.encode_proto([[3, 2, [[1, 0, 1]]]])),
-                                                            (b"x", b"\x08\x01\x12\x04\x12\x02\x08\x01\x20"
-                                                             + b"\xff" * 9 + b"\x7f" + b"\x28\x04\x35" + b"\x00" * 4)])},
+                                                            (b"x", entry_70_bit)])},
         "ckpt", "offset is a 70-bit varint")
     add("tf-entry-7-bytes", {**_one("x", []), "ckpt.index": m.sstable([(b"", m.encode_proto([[3, 2, [[1, 0, 1]]]])),
                                                                         (b"x", b"\x08\x01\x12\x00\x18\x80\x80")])},

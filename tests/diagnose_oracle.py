@@ -565,7 +565,7 @@ class Oracle:
             except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as e:
                 framework = {"strict_ok": False, "error": type(e).__name__, "keys": _tf1_error_keys(str(e)),
                              "message": _first_line(str(e)), "shapes": _tf1_error_shapes(str(e))}
-            variables, values, mismatched = {}, {}, set()
+            variables, values = {}, {}
             declared = {name: _declared_shape(var) for name, var in names.items()}
             for name, var in names.items():
                 try:
@@ -599,8 +599,9 @@ class Oracle:
             else:
                 entries[k] = "unused"
         entry.update(checkpoint=cid, family="tf1", ident="name", restore="tf.compat.v1.train.Saver",
-                     framework=framework, truth={"variables": variables, "entries": entries, "bookkeeping_vars": bookkeeping_vars,
-                            "values": self.save_values(sid, values)})
+                     framework=framework, truth={"variables": variables, "entries": entries,
+                                                 "bookkeeping_vars": bookkeeping_vars,
+                                                 "values": self.save_values(sid, values)})
         self.ref["scenarios"][sid] = entry
 
     # ------------------------------------------------------------ TF2
@@ -699,7 +700,6 @@ class Oracle:
         """Keras' name-based restore: ``load_weights(h5, by_name=True)`` silently skips layers whose name changed.
         Ours: the model's spec with ``"restore": "name"`` (a documented spec field) against the TF-format
         checkpoint of the same weights, matching variable names with the entries' full names."""
-        tf = self.tf
         from tensorflow.python.checkpoint.checkpoint import object_metadata
 
         spec_path = os.path.join(self.dir("specs"), f"{sid}.json")

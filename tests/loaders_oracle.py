@@ -15,6 +15,7 @@ values first, so every assignment shows.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -75,7 +76,9 @@ def keras_family(keras, legacy: bool) -> None:
         m(np.zeros((1, inp), "float32"))
         return m
 
-    base = lambda: [L.Dense(3, name="d1"), L.Dropout(0.1), L.BatchNormalization(name="bn"), L.Dense(2, name="d2")]
+    def base():
+        return [L.Dense(3, name="d1"), L.Dropout(0.1), L.BatchNormalization(name="bn"), L.Dense(2, name="d2")]
+
     variants = {
         "healthy": base,
         "renamed": lambda: [L.Dense(3, name="e1"), L.Dropout(0.1), L.BatchNormalization(name="ebn"),
@@ -118,7 +121,8 @@ def keras_family(keras, legacy: bool) -> None:
             loader = {"weights.h5": "keras3", "keras": "keras3", "h5": "keras-h5", "full.h5": "keras-h5",
                       "h5-by-name": "keras-h5-by-name"}[fmt]
             kwargs = {"by_name": True} if fmt == "h5-by-name" else {}
-            _case(cid, path, model, loader, lambda: model.load_weights(path, **kwargs), values_of(model), {})
+            _case(cid, path, model, loader, functools.partial(model.load_weights, path, **kwargs), values_of(model),
+                  {})
 
 
     if legacy:  # TF-format SavedModel of a compiled model: keras_api/metrics/* are bookkeeping, not model values
@@ -213,8 +217,9 @@ def tf_family() -> None:
     for name, make in {"healthy": Net, "renamed": lambda: Net(("enc", "out")), "added": lambda: Net(extra=True),
                        "removed": lambda: Net(("enc",)), "shape": lambda: Net(units=5)}.items():
         m = make()
-        _case(f"tf2-checkpoint-{name}", path, m, "checkpoint", lambda: tf.train.Checkpoint(model=m).read(path),
-              lambda: {a: v.numpy() for a, v in vars(m).items() if isinstance(v, tf.Variable)}, None, root="model")
+        _case(f"tf2-checkpoint-{name}", path, m, "checkpoint", lambda m=m: tf.train.Checkpoint(model=m).read(path),
+              lambda m=m: {a: v.numpy() for a, v in vars(m).items() if isinstance(v, tf.Variable)}, None,
+              root="model")
         assert CASES[f"tf2-checkpoint-{name}"]["assigned"] or name == "shape", "object paths not mapped"
 
 
@@ -235,7 +240,7 @@ def torch_family() -> None:
 
     saved = net()
     with torch.no_grad():
-        for k, t in saved.state_dict().items():
+        for t in saved.state_dict().values():
             t.copy_(torch.tensor(RNG.integers(2, 9, tuple(t.shape)) if not t.is_floating_point()
                                  else RNG.standard_normal(tuple(t.shape))))
     path = os.path.join(OUT, "torch.pt")
@@ -246,8 +251,8 @@ def torch_family() -> None:
             m = make()
             _case(f"torch-{'strict' if strict else 'nonstrict'}-{name}", path, m,
                   "torch" if strict else "torch-nonstrict",
-                  lambda: m.load_state_dict(torch.load(path), strict=strict),
-                  lambda: {k: v.detach().clone().numpy() for k, v in m.state_dict().items()}, {})
+                  lambda m=m, strict=strict: m.load_state_dict(torch.load(path), strict=strict),
+                  lambda m=m: {k: v.detach().clone().numpy() for k, v in m.state_dict().items()}, {})
 
 
 def hf_family() -> None:

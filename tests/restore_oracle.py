@@ -25,7 +25,8 @@ v1 = tf.compat.v1
 
 
 def summary(report):
-    return {"ok": report.ok, "headline": report.headline(), "check": {o.variable.name: o.check for o in report.variables},
+    return {"ok": report.ok, "headline": report.headline(),
+            "check": {o.variable.name: o.check for o in report.variables},
             "status": {o.variable.name: o.status for o in report.variables}, "entries": report.entries}
 
 

@@ -41,7 +41,8 @@ def values_of(dtypes):
         elif name.startswith("complex"):
             out[name] = (np.arange(6) + 1j * np.arange(6, 0, -1)).astype(name).reshape(2, 3)
         elif name.startswith("float"):
-            out[name] = np.array([0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 1e-3, 65000.0, 3.0], name).reshape(2, 5)
+            specials = [0.0, -0.0, 1.0, -1.5, np.inf, -np.inf, np.nan, 1e-3, 65000.0, 3.0]
+            out[name] = np.array(specials, name).reshape(2, 5)
         else:
             info = np.iinfo(name)
             out[name] = np.array([info.min, info.max, 0, 1, info.max // 3, 7], name).reshape(3, 2)
@@ -235,7 +236,8 @@ def keras_renumbered(work: str) -> dict:
     ckpt_doctor.rewrite(os.path.join(work, "keras", "orig.weights.h5"), None, copy)
     again = model(False)
     again.load_weights(copy)
-    out["weights_h5_equal"] = [same_bits(a.numpy(), b.numpy()) for a, b in zip(again.weights, old.weights, strict=False)]
+    out["weights_h5_equal"] = [same_bits(a.numpy(), b.numpy())
+                               for a, b in zip(again.weights, old.weights, strict=False)]
     return out
 
 

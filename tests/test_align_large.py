@@ -38,7 +38,8 @@ def test_large_alignment_finds_every_rule():
     assert not hasattr(infer, "_SAMPLE_ABOVE")  # one path for every size
     pairs = {p.model: p.checkpoint for p in sampled.pairs}
     # `head` -> `classifier` shares no word beside layers explained by name: renamed, or a new head? Not guessed.
-    assert {x.model: x.candidates for x in sampled.ambiguous} == {"classifier/w": ["head/w"], "classifier/b": ["head/b"]}
+    assert {x.model: x.candidates for x in sampled.ambiguous} == {"classifier/w": ["head/w"],
+                                                                  "classifier/b": ["head/b"]}
     assert pairs["new_scope/block_700/dense_7001/kernel"] == "old_scope/block_700/dense_7000/kernel"
     assert sampled.missing == [] and sampled.unused == []
     assert [type(r).__name__ for r in sampled.rules] == ["Prefix", "Renumber"]

@@ -47,8 +47,8 @@ def _ways(sids):
     """(scenario, via) pairs: every scenario through its spec, and through the live model where it has one."""
     return [(s, v) for s in sids for v in ("spec", "live") if v == "spec" or s in WITH_LIVE]
 HEADLINE = re.compile(r"^(?:(\d+) of (\d+) model variables would keep their initial values|"
-                      r"[Aa]ll (\d+) model variables get a value from the checkpoint); (\d+) of (\d+) checkpoint values "
-                      r"go unused\.$")
+                      r"[Aa]ll (\d+) model variables get a value from the checkpoint); "
+                      r"(\d+) of (\d+) checkpoint values go unused\.$")
 
 
 # ------------------------------------------------------------------ fixtures and helpers

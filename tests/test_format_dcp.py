@@ -73,7 +73,7 @@ def test_training_checkpoint_kinds(dcp):
 
 
 def test_overlapping_and_missing_chunks_are_refused(dcp):
-    for cid, bad in dcp["invalid"].items():
+    for bad in dcp["invalid"].values():
         with pytest.raises(CorruptCheckpointError, match=bad["says"]) as e:
             open_checkpoint(dcp["root"] / bad["dir"])
         assert e.value.tensor == bad["tensor"] and e.value.path.endswith(".metadata")

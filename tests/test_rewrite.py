@@ -403,7 +403,8 @@ def _graph() -> bytes:
     N = _object_graph.Node
     key = "{}/.ATTRIBUTES/VARIABLE_VALUE".format
     nodes = [N(children=[(1, "model"), (5, "save_counter")]), N(children=[(2, "dense"), (6, "dropout")]),
-             N(children=[(3, "kernel"), (4, "bias")]), N(attributes=[("VARIABLE_VALUE", "d/k", key("model/dense/kernel"))]),
+             N(children=[(3, "kernel"), (4, "bias")]),
+             N(attributes=[("VARIABLE_VALUE", "d/k", key("model/dense/kernel"))]),
              N(attributes=[("VARIABLE_VALUE", "d/b", key("model/dense/bias"))]),
              N(attributes=[("VARIABLE_VALUE", "", key("save_counter"))]), N()]
     return _object_graph.encode(nodes)
@@ -431,7 +432,8 @@ def test_object_graph_refuses_what_it_cannot_express():
     with pytest.raises(_object_graph.GraphRenameError):
         _object_graph.rename(blob, {"model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE": "plain_name"})
     dropped = _paths(_object_graph.rename(blob, {"model/dense/bias/.ATTRIBUTES/VARIABLE_VALUE": None}))
-    assert sorted(dropped) == ["model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE", "save_counter/.ATTRIBUTES/VARIABLE_VALUE"]
+    assert sorted(dropped) == ["model/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE",
+                               "save_counter/.ATTRIBUTES/VARIABLE_VALUE"]
 
 
 def test_object_graph_that_cannot_follow_the_rules_is_refused_before_writing(tmp_path):

@@ -146,7 +146,8 @@ def _compare_value(tf_checkpoints, cid: str, name: str, t: dict, ours) -> str | 
         if not all(type(b) is bytes for b in got):
             return f"string elements are {sorted({type(b).__name__ for b in got})}, not bytes"
         if got != want:
-            bad = next(i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w) if len(got) == len(want) else "len"
+            bad = next(i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w) \
+                if len(got) == len(want) else "len"
             return f"strings differ (first at {bad}): got {got[:4]!r}... want {want[:4]!r}..."
         return None
     if str(ours.dtype) != t["value_dtype"]:

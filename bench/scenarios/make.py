@@ -153,7 +153,7 @@ def generate(ids: list[str] | None = None, out: str = DEFAULT_OUT, force: bool =
         procs.append((fw, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log))
         if not quiet:
             print(f"[make] {fw} worker: {len(job_list)} jobs", file=sys.stderr)
-    for fw, p, log in procs:
+    for _fw, p, log in procs:
         p.wait()
         log.close()
     for s in todo:

@@ -27,6 +27,7 @@ Keras architectures (``keras`` list) use their own small language, see ``tf_side
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,7 @@ def bert_arch(style, prefix="bert", layers=2, h=32, inter=64, vocab=97, pos=40, 
     arch.append(ln(p("embeddings", "LayerNorm"), h, "emb.ln"))
     for i in range(layers):
         lay = {"tf1": f"layer_{i}", "hf": f"layer.{i}", "hf_tf2": f"layer_._{i}"}[style]
-        q = lambda *parts: p("encoder", lay, *parts)  # noqa: E731
+        q = functools.partial(p, "encoder", lay)
         L = f"L{i}."
         arch += [dense(q("attention", "self", "query"), h, h, L + "q"),
                  dense(q("attention", "self", "key"), h, h, L + "k"),
@@ -396,8 +397,8 @@ def _scenarios() -> list[Scenario]:
         S("adv_repeated_block_removed", "4 identical blocks -> 3 (block 1 removed, ModuleList renumbered): "
           "no algorithm can tell which block went", pt(blocks_arch(".", 4)), pt(blocks_arch(".", 4, keep=[0, 2, 3])),
           adversarial=True, ambiguous_ok=("blk0", "blk1", "blk2", "blk3"), tags=("adversarial", "torch")),
-        S("adv_repeated_block_removed_tf1", "TF1 `model/blocks/N` x4 -> `net/blocks/N` x3 (block 2 removed, renumbered) "
-          "under a renamed scope", tf1(blocks_arch("/", 4, prefix="model")),
+        S("adv_repeated_block_removed_tf1", "TF1 `model/blocks/N` x4 -> `net/blocks/N` x3 (block 2 removed, "
+          "renumbered) under a renamed scope", tf1(blocks_arch("/", 4, prefix="model")),
           tf1(blocks_arch("/", 4, keep=[0, 1, 3], prefix="net")),
           adversarial=True, ambiguous_ok=("blk0", "blk1", "blk2", "blk3"), tags=("adversarial",), fast=True),
         S("adv_composition_mismatch", "3 dense layers 8->32->16->4 vs 3 dense layers 8->16->32->5, same names: "
@@ -414,7 +415,8 @@ def _scenarios() -> list[Scenario]:
           "names decide, order misleads", pt([dense("model.encoder.proj_a", 32, 32, "pa"),
                                               dense("model.encoder.proj_b", 32, 32, "pb"),
                                               dense("model.head", 32, 3, "head")]),
-          pt([dense("encoder.proj_b", 32, 32, "pb"), dense("encoder.proj_a", 32, 32, "pa"), dense("head", 32, 3, "head")]),
+          pt([dense("encoder.proj_b", 32, 32, "pb"), dense("encoder.proj_a", 32, 32, "pa"),
+              dense("head", 32, 3, "head")]),
           adversarial=True, tags=("adversarial", "torch")),
         S("adv_scope_rename_shape_change", "`model_scope/` -> `new_scope/` and dense_1 widened 32 -> 48: the "
           "changed layers must not be paired", tf1(mlp_arch("/", "model_scope", [16, 32, 32, 8],

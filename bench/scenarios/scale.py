@@ -17,6 +17,7 @@ per size too. Goals (issue 9): N = 100k in < 2 s and 1M in < 30 s, growth no wor
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import math
@@ -146,15 +147,15 @@ def main(argv=None) -> int:
         ckpt, model, truth = synthetic(n)
         catalog, spec = in_memory(ckpt, model)
         repeats = max(1, min(5, 30_000 // n))
-        seconds, a = timed(lambda: ckpt_doctor.align(catalog, spec), repeats)
+        seconds, a = timed(functools.partial(ckpt_doctor.align, catalog, spec), repeats)
         s = score.score_result(truth, result_of(a))
         row = {"n_model": len(model), "n_checkpoint": len(ckpt), "seconds": seconds, "repeats": repeats,
                "precision": s["precision"], "recall": s["recall"], "wrong": s["wrong"],
                "rules": len(a.to_json().get("rules", []))}
         if args.files:
             prefix, spec_path = files_for(n, ckpt, model)
-            row["open_seconds"], _ = timed(lambda: ckpt_doctor.open_checkpoint(prefix), repeats)
-            row["files_seconds"], _ = timed(lambda: ckpt_doctor.align(prefix, spec_path), repeats)
+            row["open_seconds"], _ = timed(functools.partial(ckpt_doctor.open_checkpoint, prefix), repeats)
+            row["files_seconds"], _ = timed(functools.partial(ckpt_doctor.align, prefix, spec_path), repeats)
         rows.append(row)
         if not args.json:
             extra = (f"  end-to-end from files {row['files_seconds']:7.3f}s (open {row['open_seconds']:.3f}s)"

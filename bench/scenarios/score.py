@@ -15,8 +15,9 @@ Counting (per scenario, then summed):
 * a proposal is **correct** only if model name, checkpoint key and transform all equal a truth pair
   (transforms compared after normalisation: None = "" = "identity" = permute(0,1,..);
   "transpose" = "permute(1,0)" for 2-D; and two transforms that move every element of the checkpoint tensor to
-  the same place are equal, e.g. on a 1-D bias "transpose" = none); anything else is **wrong**, including any pair proposed for a variable
-  in ``ambiguous_ok`` that differs from the truth and any pair for a truly missing variable;
+  the same place are equal, e.g. on a 1-D bias "transpose" = none); anything else is **wrong**, including any
+  pair proposed for a variable in ``ambiguous_ok`` that differs from the truth and any pair for a truly missing
+  variable;
 * ``ambiguous`` entries are not proposals (never wrong, never correct);
 * precision = correct / proposed (100% when nothing is proposed);
   recall = correct proposals for *decidable* true pairs / decidable true pairs, where decidable excludes

@@ -94,7 +94,8 @@ SCENARIOS = [
     _s("tp_gpt2_block_removed", "TF1 GPT-2 with 4 blocks -> HF GPT2Model with 3 (block h1 dropped, the rest "
        "moved down): which block went is in no file (must abstain)", "cross", "abstain", legacy=True),
     _s("tp_tf1_layers_wrapper", "real tf.compat.v1.layers net (auto-numbered conv2d_1.., batch_normalization_1..5, "
-       "equal shapes) saved bare -> the same code under `model/` (truth: init_from_checkpoint({'/': 'model/'}))", legacy=True),
+       "equal shapes) saved bare -> the same code under `model/` (truth: init_from_checkpoint({'/': 'model/'}))",
+       legacy=True),
     _s("tp_tf1_layers_unwrapped_new_head", "tf.compat.v1.layers net saved under `tower_0/` -> bare model with a new "
        "dense head of the shape of the checkpoint's unused aux head", legacy=True),
     _s("tp_tf1_layers_bn_removed", "tf.compat.v1.layers net under `model/`, one of six equal conv+BN pairs removed "
@@ -888,7 +889,8 @@ def b_k3_prelu_to_torch(d):
     fill_random_torch(twin, "twin")
     weighted = [layer for layer in src.layers if layer.weights]
     mods = [m for b in twin.body for m in (b.conv, b.norm, b.act)] + [twin.classifier]
-    copy_keras_to_torch({layer.name: layer for layer in weighted}, [(layer.name, m) for layer, m in zip(weighted, mods, strict=False)])
+    copy_keras_to_torch({layer.name: layer for layer in weighted},
+                        [(layer.name, m) for layer, m in zip(weighted, mods, strict=False)])
     return [ck], read_h5(ck), spec_and_values(twin, d), []
 
 

@@ -67,8 +67,8 @@ class TensorInfo:
             self.read()
 
     def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape), "nbytes": self.nbytes,
-                               "kind": self.kind}
+        out: dict[str, object] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape),
+                                  "nbytes": self.nbytes, "kind": self.kind}
         for key in ("object_path", "full_name", "slot_of", "slot_name"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)

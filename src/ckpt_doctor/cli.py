@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 from . import __version__
 from ._files import atomic_write_text
@@ -26,7 +27,8 @@ def _inspect(args) -> int:
     if args.stats and not args.values:
         from ._parallel import ordered_map
 
-        stats = dict(zip(catalog, ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs), strict=False))
+        computed = ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs)
+        stats = dict(zip(catalog, computed, strict=False))
     elif args.stats or args.values:
         for name, info in catalog.items():
             value = info.read()
@@ -76,8 +78,9 @@ def _latest(args) -> int:
 
 
 def _verify(args) -> int:
-    from . import open_checkpoint, verify
+    from . import open_checkpoint
     from .report.text import human_bytes
+    from .verify import verify
 
     report = verify(open_checkpoint(args.path, **_options(args)) if args.subtree else args.path, jobs=args.jobs,
                     manifest=bool(args.manifest), against=args.against)
@@ -221,7 +224,8 @@ class _progress:
     """A progress bar on stderr when it is a terminal (rich, else tqdm, else nothing)."""
 
     def __init__(self, enabled: bool):
-        self.bar = self.task = None
+        self.bar: Any = None  # a rich Progress or a tqdm bar (both optional, imported here)
+        self.task = None
         if not enabled:
             return
         try:

@@ -10,9 +10,10 @@ import os
 import tempfile
 from importlib import resources
 
-from . import align, diagnose, discover, open_checkpoint, verify
+from . import align, diagnose, discover, open_checkpoint
 from .report.diagnose import render as render_diagnosis
 from .report.inspect import render as render_inspect
+from .verify import verify
 
 
 def example_dir(name: str) -> str:

@@ -89,21 +89,24 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
     soon as it has been checked (TF bundles without a manifest stream through a small buffer instead).
     """
     expected = _load_manifest(against) if against is not None else None
-    try:
-        catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
-    except CheckpointError as e:
-        if e.exit_code == UsageError.exit_code:
-            raise  # no checkpoint named, or an extra missing: nothing was checked, so no report says "FAILED"
-        report = VerifyReport(os.fspath(checkpoint), None, checked="the checkpoint could not be opened")
-        report.problems.append(_problem(e))
-        return report
+    if isinstance(checkpoint, Catalog):
+        catalog = checkpoint
+    else:
+        try:
+            catalog = open_checkpoint(checkpoint)
+        except CheckpointError as e:
+            if e.exit_code == UsageError.exit_code:
+                raise  # no checkpoint named, or an extra missing: nothing was checked, so no report says "FAILED"
+            report = VerifyReport(os.fspath(checkpoint), None, checked="the checkpoint could not be opened")
+            report.problems.append(_problem(e))
+            return report
     checked, checksums = _what_is_checked(catalog)
     report = VerifyReport(catalog.path, catalog.format, checked=checked, checksums=checksums,
                           manifest={} if manifest or expected is not None else None)
     lost: dict[str, list[str]] = {f: [] for f in catalog.missing_files}
     digests = report.manifest is not None
-    for (name, info), (error, digest) in zip(catalog.items(),
-                                             ordered_map(lambda t: _check(t, digests), catalog.values(), jobs), strict=False):
+    results = ordered_map(lambda t: _check(t, digests), catalog.values(), jobs)
+    for (name, info), (error, digest) in zip(catalog.items(), results, strict=False):
         if progress:
             progress(name, info.nbytes)
         if isinstance(error, MissingShardError):

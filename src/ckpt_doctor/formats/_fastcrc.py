@@ -9,13 +9,17 @@ copying into ``bytes`` - same result, slower.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from . import _crc
 
-_UNSET = object()
-_extend = _UNSET  # the library's crc32c_extend, found on first use (listing never needs it: no ctypes import)
+# The library's crc32c_extend (None: not found), looked up on first use (listing never needs it: no ctypes import).
+_extend: Callable[[int, Any, int], int] | None = None
+_loaded = False
 
 
-def _load():
+def _load() -> Callable[[int, Any, int], int] | None:
     import ctypes
     import glob
     import os
@@ -38,16 +42,16 @@ def _load():
     return None
 
 
-def _function():
-    global _extend
-    if _extend is _UNSET:
-        _extend = _load()
+def _function() -> Callable[[int, Any, int], int] | None:
+    global _extend, _loaded
+    if not _loaded:
+        _extend, _loaded = _load(), True
     return _extend
 
 
 def crc32c_buffer(array, crc: int = 0) -> int:
     """CRC32C of a contiguous numpy uint8 array (or a slice of one), continuing from ``crc``."""
-    extend = _extend if _extend is not _UNSET else _function()
+    extend = _extend if _loaded else _function()
     if extend is not None:
         return extend(crc, array.ctypes.data, array.nbytes)
     return _crc.crc32c(array.tobytes(), crc)
@@ -55,5 +59,5 @@ def crc32c_buffer(array, crc: int = 0) -> int:
 
 def crc32c_bytes(data: bytes, crc: int = 0) -> int:
     """CRC32C of ``bytes``, continuing from ``crc`` (GIL released when the library was found)."""
-    extend = _extend if _extend is not _UNSET else _function()
+    extend = _extend if _loaded else _function()
     return extend(crc, data, len(data)) if extend is not None else _crc.crc32c(data, crc)

@@ -207,8 +207,8 @@ def read_range(path: str, offset: int, length: int, *, tensor: str | None = None
         raise _remote_error(e, path, tensor) from None
     STATS.add(len(starts), sum(len(x) for x in pieces))
     pos = checksum = 0
-    for piece, s, e in zip(pieces, starts, ends, strict=False):
-        if len(piece) != e - s:
+    for piece, s, end in zip(pieces, starts, ends, strict=False):
+        if len(piece) != end - s:
             raise CorruptCheckpointError("the store returned fewer bytes than asked (did the object change?)",
                                          path=path, tensor=tensor)
         buf[pos:pos + len(piece)] = piece

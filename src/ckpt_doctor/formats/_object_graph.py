@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._table_writer import varint
-from ._wire import fields, to_int32
+from ._tf_names import _GRAPH, _REFERENCE, _SLOT, _TENSOR
+from ._wire import WireError, fields, message, to_int32
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 
@@ -35,24 +36,30 @@ def _text(b) -> str:
 
 def parse(blob: bytes) -> list[Node]:
     nodes = []
-    for number, _, raw in fields(blob):
-        if number != 1:
-            continue
+    for _, raw in message(blob, _GRAPH):
         node = Node()
         for n, wtype, v in fields(raw):
+            # The fields this module interprets are checked against the reader's schemas; the rest pass through.
             if n == 1:
-                ref = {k: x for k, _, x in fields(v)}
+                ref = dict(message(_body(v), _REFERENCE))
                 node.children.append((to_int32(ref.get(1, 0)), _text(ref.get(2, b""))))
             elif n == 2:
-                attr = {k: x for k, _, x in fields(v)}
-                node.attributes.append(tuple(_text(attr.get(k, b"")) for k in (1, 2, 3)))
+                attr = dict(message(_body(v), _TENSOR))
+                name, full_name, key = (_text(attr.get(k, b"")) for k in (1, 2, 3))
+                node.attributes.append((name, full_name, key))
             elif n == 3:
-                ref = {k: x for k, _, x in fields(v)}
+                ref = dict(message(_body(v), _SLOT))
                 node.slots.append((to_int32(ref.get(1, 0)), _text(ref.get(2, b"")), to_int32(ref.get(3, 0))))
             else:
                 node.other.append(_encode_field(n, wtype, v))
         nodes.append(node)
     return nodes
+
+
+def _body(v: int | bytes) -> bytes:
+    if not isinstance(v, bytes):
+        raise WireError("object graph field is not length-delimited")
+    return v
 
 
 def _encode_field(n: int, wtype: int, v) -> bytes:
@@ -258,6 +265,6 @@ def _check(nodes: list[Node]) -> None:
             continue
         if node_id not in paths:
             raise GraphRenameError(f"after renaming, the object holding {node.attributes[0][2]!r} is unreachable")
-        for name, _, key in node.attributes:
+        for _, _, key in node.attributes:
             if key_path(key) != paths[node_id]:
                 raise GraphRenameError(f"after renaming, object {'/'.join(paths[node_id])!r} would hold key {key!r}")

@@ -32,7 +32,7 @@ def is_table(path: str | os.PathLike) -> bool:
         return False
 
 
-def read_table(path: str | os.PathLike) -> list[tuple[bytes, bytes]]:
+def read_table(path: str) -> list[tuple[bytes, bytes]]:
     """Every (key, value) of the table, in key order. Raises CorruptCheckpointError on any inconsistency."""
     with _io.open_file(path) as f:
         data = f.read()

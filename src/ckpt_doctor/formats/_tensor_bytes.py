@@ -75,7 +75,7 @@ def check_range(path: str, offset: int, size: int, stored_masked: int, tensor: s
         import numpy as np
 
         buf = np.empty(min(_CHUNK, size), dtype=np.uint8)
-        view = memoryview(buf)
+        view = buf.data
         f.seek(offset)
         crc = pos = 0
         while pos < size:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..catalog import COUNTER, OBJECT_GRAPH, OPTIMIZER, SLOT, TensorInfo
 from ..errors import CheckpointError
-from ._wire import BYTES, VARINT, WireError, message, to_int32
+from ._wire import BYTES, VARINT, Schema, WireError, message, to_int32
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 OPTIMIZER_SLOT = "/.OPTIMIZER_SLOT/"
@@ -98,11 +98,11 @@ def _escape(local_name: str) -> str:
     return local_name.replace(".", "..").replace("/", ".S")
 
 
-_GRAPH = {1: BYTES}  # TrackableObjectGraph: nodes
-_OBJECT = {1: BYTES, 2: BYTES, 3: BYTES}  # TrackableObject: children, attributes, slot_variables
-_REFERENCE = {1: VARINT, 2: BYTES}  # ObjectReference: node_id, local_name
-_TENSOR = {1: BYTES, 2: BYTES, 3: BYTES}  # SerializedTensor: name, full_name, checkpoint_key
-_SLOT = {1: VARINT, 2: BYTES, 3: VARINT}  # SlotVariableReference: variable node, slot name, slot node
+_GRAPH: Schema = {1: BYTES}  # TrackableObjectGraph: nodes
+_OBJECT: Schema = {1: BYTES, 2: BYTES, 3: BYTES}  # TrackableObject: children, attributes, slot_variables
+_REFERENCE: Schema = {1: VARINT, 2: BYTES}  # ObjectReference: node_id, local_name
+_TENSOR: Schema = {1: BYTES, 2: BYTES, 3: BYTES}  # SerializedTensor: name, full_name, checkpoint_key
+_SLOT: Schema = {1: VARINT, 2: BYTES, 3: VARINT}  # SlotVariableReference: variable node, slot name, slot node
 
 
 class _TooLarge(CheckpointError):
@@ -117,7 +117,7 @@ def _path_budget(nbytes: int) -> int:
 
 def parse_object_graph(blob: bytes) -> list[ObjectNode]:
     """Decode a serialized TrackableObjectGraph and give every node its breadth-first path."""
-    nodes = []
+    nodes: list[ObjectNode] = []
     for _, node in message(blob, _GRAPH):
         obj = ObjectNode(id=len(nodes), path="")
         for n, v in message(node, _OBJECT):
@@ -126,7 +126,8 @@ def parse_object_graph(blob: bytes) -> list[ObjectNode]:
                 obj.children.append((_text(ref.get(2, b"")), to_int32(ref.get(1, 0))))
             elif n == 2:
                 attr = dict(message(v, _TENSOR))
-                obj.attributes.append(tuple(_text(attr.get(k, b"")) for k in (1, 2, 3)))
+                name, full_name, key = (_text(attr.get(k, b"")) for k in (1, 2, 3))
+                obj.attributes.append((name, full_name, key))
             else:
                 ref = dict(message(v, _SLOT))
                 obj.slots.append((to_int32(ref.get(1, 0)), _text(ref.get(2, b"")), to_int32(ref.get(3, 0))))
@@ -209,7 +210,8 @@ def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> No
                     if 0 <= variable < len(nodes) else None
                 info.kind, info.slot_of, info.slot_name = SLOT, original, slot_name
             elif OPTIMIZER_SLOT in key:
-                info.kind, info.slot_name = SLOT, key.split(OPTIMIZER_SLOT, 1)[1].split(ATTRIBUTES)[0].rsplit("/", 1)[-1]
+                slot_path = key.split(OPTIMIZER_SLOT, 1)[1].split(ATTRIBUTES)[0]
+                info.kind, info.slot_name = SLOT, slot_path.rsplit("/", 1)[-1]
                 info.slot_of = key.split(OPTIMIZER_SLOT, 1)[0] + ATTRIBUTES + name
             elif _KERAS_METRICS in key_path or _KERAS_METRICS in info.object_path:
                 info.kind = COUNTER  # a compiled metric's count/total: Keras bookkeeping, not a model value

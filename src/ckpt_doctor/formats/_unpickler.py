@@ -492,7 +492,7 @@ class BoundedReader(io.RawIOBase):
         room = max(0, self._end - self._f.tell())
         return self._f.readinto(memoryview(b)[:room])
 
-    def readline(self, size: int = -1) -> bytes:
+    def readline(self, size: int | None = -1) -> bytes:
         room = max(0, self._end - self._f.tell())
         return self._f.readline(room if size is None or size < 0 else min(size, room))
 

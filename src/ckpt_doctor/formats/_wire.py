@@ -7,6 +7,8 @@ malformed byte become a precise error instead of a crash.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
+from typing import Any
 
 
 class WireError(ValueError):
@@ -37,13 +39,14 @@ def fields(buf: bytes) -> list[tuple[int, int, int | bytes]]:
 
     Varints and fixed-width values are returned as ints (unsigned), length-delimited ones as bytes.
     """
-    out = []
+    out: list[tuple[int, int, int | bytes]] = []
     pos, end = 0, len(buf)
     while pos < end:
         key, pos = varint(buf, pos)
         number, wtype = key >> 3, key & 7
         if number == 0:
             raise WireError("field number 0")
+        value: int | bytes
         if wtype == 0:
             value, pos = varint(buf, pos)
         elif wtype == 2:
@@ -82,7 +85,8 @@ def packed_varints(value: int | bytes) -> list[int]:
     """A repeated varint field is either one unpacked varint or a packed run of them."""
     if isinstance(value, int):
         return [value]
-    out, pos = [], 0
+    out: list[int] = []
+    pos = 0
     while pos < len(value):
         v, pos = varint(value, pos)
         out.append(v)
@@ -92,18 +96,22 @@ def packed_varints(value: int | bytes) -> list[int]:
 # Wire types, by name, for ``message``. PACKED accepts a repeated varint field in either encoding (-> list of
 # ints); PACKED32/PACKED64 a repeated fixed-width field in either encoding (-> its little-endian bytes).
 VARINT, FIXED64, BYTES, FIXED32, PACKED, PACKED32, PACKED64 = 0, 1, 2, 5, "packed", "packed32", "packed64"
+Schema = Mapping[int, int | str]  # field number -> wire type (or PACKED*) for ``message``
 _PACKED_FIXED = {PACKED32: (5, 4), PACKED64: (1, 8)}
 _WIRE_NAMES = {0: "varint", 1: "fixed64", 2: "length-delimited", 5: "fixed32"}
 
 
-def message(buf: bytes, schema: dict[int, int | str]) -> list[tuple[int, int | bytes]]:
+def message(buf: bytes, schema: Schema) -> list[tuple[int, Any]]:
     """The (field number, value) pairs of the fields in ``schema``, each checked to have its declared wire type.
 
     This is the one place where wire types are validated: a value handed out for a VARINT/FIXED field is always
     an int, for a BYTES field always bytes, for a PACKED field always a list of ints. Fields not in ``schema`` are
     skipped (after their framing was checked), as protobuf skips unknown fields.
+
+    The values are typed ``Any`` because their type depends on the schema entry, which the type system cannot
+    express; the check above it is made here, once, so callers use them as the type their schema declares.
     """
-    out = []
+    out: list[tuple[int, Any]] = []
     for number, wtype, value in fields(buf):
         want = schema.get(number)
         if want is None:
@@ -111,15 +119,18 @@ def message(buf: bytes, schema: dict[int, int | str]) -> list[tuple[int, int | b
         if want == PACKED:
             if wtype not in (0, 2):
                 raise WireError(f"field {number} has wire type {_WIRE_NAMES.get(wtype, wtype)}, expected varint")
-            value = packed_varints(value)
-        elif want in _PACKED_FIXED:
+            out.append((number, packed_varints(value)))
+            continue
+        if want in _PACKED_FIXED:
             single, width = _PACKED_FIXED[want]
-            if wtype == single:
+            if isinstance(value, int):  # wire type 5 or 1 (an int) or 0 (a varint, rejected just below)
+                if wtype != single:
+                    raise WireError(f"field {number} is not a run of {width}-byte values")
                 value = value.to_bytes(width, "little")
-            elif wtype != 2 or len(value) % width:
+            elif len(value) % width:  # wire type 2
                 raise WireError(f"field {number} is not a run of {width}-byte values")
         elif wtype != want:
             raise WireError(f"field {number} has wire type {_WIRE_NAMES.get(wtype, wtype)}, expected "
-                            f"{_WIRE_NAMES[want]}")
+                            f"{_WIRE_NAMES[want] if isinstance(want, int) else want}")
         out.append((number, value))
     return out

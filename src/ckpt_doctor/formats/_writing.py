@@ -58,8 +58,12 @@ def tensors_from(items) -> list[Tensor]:
             if hasattr(value, "read") and hasattr(value, "dtype"):
                 out.append(Tensor(name, value.dtype, tuple(value.shape), value.read))
             else:
-                out.append(Tensor(name, dtype_of(value), tuple(getattr(value, "shape", ())), lambda v=value: v))
+                out.append(Tensor(name, dtype_of(value), tuple(getattr(value, "shape", ())), _constant(value)))
     return out
+
+
+def _constant(value) -> Callable[[], object]:
+    return lambda: value
 
 
 def dtype_of(value) -> str:

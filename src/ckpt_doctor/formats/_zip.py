@@ -70,8 +70,9 @@ def read_file_range(path: str, offset: int, length: int, *, tensor: str | None =
     with f:
         end = os.fstat(f.fileno()).st_size
         if offset < 0 or length < 0 or offset + length > end:
-            raise (TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError)(f"needs bytes [{offset}, {offset + length}) but the file has only {end} "
-                                         "bytes: truncated or corrupt", path=path, tensor=tensor)
+            error = TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError
+            raise error(f"needs bytes [{offset}, {offset + length}) but the file has only {end} bytes: truncated or "
+                        "corrupt", path=path, tensor=tensor)
         buf = bytearray(length)
         view = memoryview(buf)
         f.seek(offset)
@@ -290,7 +291,7 @@ class Archive:
             raise CheckpointError(f"cannot read: {e.strerror or e}", path=self.path, tensor=tensor) from None
         return out[:want] if len(out) > want else out
 
-    def open_member(self, name: str, *, tensor: str | None = None) -> io.RawIOBase:
+    def open_member(self, name: str, *, tensor: str | None = None) -> io.RawIOBase | io.BytesIO:
         """A read-only, seekable file object over the member's content (stored: a window onto the archive)."""
         m = self.member(name, tensor=tensor)
         self._check_readable(m, tensor)

@@ -54,9 +54,10 @@ def discover(directory: str | os.PathLike) -> Discovery:
         raise CheckpointError("not a directory", path=directory)
     found = {f.prefix: f for f in scan(directory)}
     notes: list[str] = []
-    state_path = os.path.join(directory, STATE_FILE)
+    state_file = os.path.join(directory, STATE_FILE)
+    state_path = state_file if os.path.isfile(state_file) else None
     latest = None
-    if os.path.isfile(state_path):
+    if state_path is not None:
         try:
             state = parse_state_file(state_path)
         except (OSError, ValueError) as e:
@@ -64,8 +65,6 @@ def discover(directory: str | os.PathLike) -> Discovery:
             state = None
         if state is not None:
             latest = _resolve_latest(directory, state, found, notes)
-    else:
-        state_path = None
     if latest is None:
         complete = [f for f in found.values() if f.complete]
         if complete:
@@ -217,15 +216,17 @@ def _unquote(raw: str, lineno: int) -> str:
             out += _ESCAPES[nxt]
             i += 2
         elif nxt in "01234567" and nxt:  # octal, up to 3 digits
-            digits = re.match(r"[0-7]{1,3}", body[i + 1:])[0]
+            octal = re.match(r"[0-7]{1,3}", body[i + 1:])
+            assert octal is not None  # nxt is an octal digit
+            digits = octal[0]
             out.append(int(digits, 8) & 0xFF)
             i += 1 + len(digits)
         elif nxt == "x":
-            digits = re.match(r"[0-9a-fA-F]{1,2}", body[i + 2:])
-            if not digits:
+            hexa = re.match(r"[0-9a-fA-F]{1,2}", body[i + 2:])
+            if not hexa:
                 raise ValueError(f"line {lineno}: bad \\x escape")
-            out.append(int(digits[0], 16))
-            i += 2 + len(digits[0])
+            out.append(int(hexa[0], 16))
+            i += 2 + len(hexa[0])
         else:
             raise ValueError(f"line {lineno}: unknown escape \\{nxt}")
     return out.decode("utf-8", "surrogateescape")

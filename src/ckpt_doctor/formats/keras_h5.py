@@ -112,7 +112,7 @@ _H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError
 class _Source:
     """Where the HDF5 bytes are: a file, or a member of a ``.keras`` zip. ``open()`` gives an h5py.File."""
 
-    def __init__(self, path: str, archive: _zip.Archive | None = None, member: str | None = None):
+    def __init__(self, path: str, archive: _zip.Archive | None = None, member: str = ""):
         self.path, self.archive, self.member = path, archive, member
         self.size = archive.member(member).size if archive is not None else os.path.getsize(path)
         self.display = f"{path}!{member}" if member else path
@@ -505,13 +505,17 @@ def _collect_strings(source: _Source) -> dict:
     """In the child: walk every object and read its variable-length string attributes."""
     h5py = _h5py()
     values: dict[str, object] = {}
-    out = {"values": values}
+    out: dict[str, object] = {"values": values}
     _STRINGS.set(None)
     try:
         with h5py.File(source.archive.open_member(source.member) if source.archive is not None else source.path,
                        "r") as f:
             objects = [f]
-            f.visititems(lambda _name, obj: objects.append(obj) and None)
+
+            def collect(_name, obj) -> None:  # returning None lets visititems go on
+                objects.append(obj)
+
+            f.visititems(collect)
             for obj in objects:
                 for name in list(obj.attrs):
                     try:
@@ -589,13 +593,15 @@ def _config_layers(config) -> str:
     if not isinstance(config, dict):
         return ""
     inner = config.get("config")
-    layers = inner.get("layers") if isinstance(inner, dict) else None
-    if not isinstance(layers, list):
+    if not isinstance(inner, dict) or not isinstance(inner.get("layers"), list):
         return ""
+    layers = inner["layers"]
     names = []
     for layer in layers:
         if isinstance(layer, dict):
-            cfg = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+            cfg = layer.get("config")
+            if not isinstance(cfg, dict):
+                cfg = {}
             names.append(f"{cfg.get('name', layer.get('name', '?'))} ({layer.get('class_name', '?')})")
     shown = ", ".join(names[:_MAX_NOTE_LAYERS])
     more = f", ... ({len(names) - _MAX_NOTE_LAYERS} more)" if len(names) > _MAX_NOTE_LAYERS else ""
@@ -641,7 +647,9 @@ def _sharded_index(path: str) -> dict | None:
             index = _json_bytes(fh.read())
     except OSError:
         return None
-    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(index, dict):
+        return None
+    weight_map = index.get("weight_map")
     if not isinstance(weight_map, dict) or not weight_map:
         return None
     for shards in weight_map.values():

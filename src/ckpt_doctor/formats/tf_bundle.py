@@ -15,7 +15,7 @@ from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES
 from ..errors import CorruptCheckpointError, MissingShardError, UnsupportedError
 from . import _io, _ordered_code, _sstable, _tensor_bytes, _tf_names
-from ._wire import BYTES, FIXED32, PACKED, VARINT, WireError, message, to_int32, to_int64, varint
+from ._wire import BYTES, FIXED32, PACKED, VARINT, Schema, WireError, message, to_int32, to_int64, varint
 
 FORMAT = "tf-v2"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -23,13 +23,13 @@ _CONSUMER_VERSION = 1  # kTensorBundleVersion: the version this reader implement
 _MAX_SHARDS = 1 << 20
 _MAX_RANK = 64  # numpy's limit (TensorFlow allows 254): a deeper shape cannot be represented
 _SHARDS_WITHOUT_ENTRIES = 1024  # more shards than this and than entries: a damaged header, not a real checkpoint
-_HEADER = {1: VARINT, 2: VARINT, 3: BYTES}
-_VERSION = {1: VARINT, 2: VARINT, 3: PACKED}
-_SHAPE = {2: BYTES, 3: VARINT}
-_DIM = {1: VARINT}
-_ENTRY = {1: VARINT, 2: BYTES, 3: VARINT, 4: VARINT, 5: VARINT, 6: FIXED32, 7: BYTES}
-_SLICE = {1: BYTES}
-_EXTENT = {1: VARINT, 2: VARINT}
+_HEADER: Schema = {1: VARINT, 2: VARINT, 3: BYTES}
+_VERSION: Schema = {1: VARINT, 2: VARINT, 3: PACKED}
+_SHAPE: Schema = {2: BYTES, 3: VARINT}
+_DIM: Schema = {1: VARINT}
+_ENTRY: Schema = {1: VARINT, 2: BYTES, 3: VARINT, 4: VARINT, 5: VARINT, 6: FIXED32, 7: BYTES}
+_SLICE: Schema = {1: BYTES}
+_EXTENT: Schema = {1: VARINT, 2: VARINT}
 
 
 def data_path(prefix: str, shard: int, num_shards: int) -> str:
@@ -231,7 +231,9 @@ def _entry_fast(b: bytes):
 
 
 def _entry_general(value: bytes, index: str, name: str):
-    dtype_enum, shape, shard, offset, size, crc, slices = 0, (), 0, 0, 0, 0, []
+    dtype_enum, shard, offset, size, crc = 0, 0, 0, 0, 0
+    shape: tuple[int, ...] = ()
+    slices: list[tuple[tuple[int, int], ...]] = []
     for number, v in message(value, _ENTRY):
         if number == 1:
             dtype_enum = v

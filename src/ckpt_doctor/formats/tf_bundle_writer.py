@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 import struct
+from typing import BinaryIO
 
 from ..dtypes import TF_DTYPES
 from ..errors import CheckpointError, UnsupportedError
 from . import _crc
 from ._table_writer import build_table, varint
-from ._writing import Tensor, checked_value, checksum, contiguous_bytes, tensors_from
+from ._writing import RawBytes, Tensor, checked_value, checksum, contiguous_bytes, tensors_from
 from .tf_bundle import data_path
 
 FORMAT = "tf-v2"
@@ -78,23 +79,31 @@ class BundleWriter:
         self.max_shard_bytes = max_shard_bytes
         self._records: dict[bytes, tuple[str, tuple, int, int, int, int]] = {}
         self._shards: list[str] = []
-        self._file = None
+        self._file: BinaryIO | None = None
         self._offset = 0
 
     def _tmp_shard(self, i: int) -> str:
         return f"{self.prefix}.data-{i:05d}.partial"
 
-    def _open_shard(self) -> None:
-        if self._file is not None:
-            self._close_shard()
+    def _shard_for(self, size: int) -> BinaryIO:
+        """The data file the next ``size`` bytes go to: the current one, or a new one when it would overflow."""
+        if self._file is None or (self.max_shard_bytes and self._offset and
+                                  self._offset + size > self.max_shard_bytes):
+            return self._open_shard()
+        return self._file
+
+    def _open_shard(self) -> BinaryIO:
+        self._close_shard()
         path = self._tmp_shard(len(self._shards))
         self._shards.append(path)
         self._file = open(path, "wb", buffering=_BUFFER)
         self._offset = 0
+        return self._file
 
     def _close_shard(self) -> None:
-        self._file.close()
-        self._file = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def add(self, t: Tensor, value) -> int:
         """Append tensor ``t`` with value ``value``; returns the crc32c of the stored bytes."""
@@ -105,30 +114,26 @@ class BundleWriter:
             raise UnsupportedError(f"dtype {t.dtype} cannot be written to a TF bundle", path=self.prefix,
                                    tensor=t.name)
         buffers, size, crc = tensor_bytes(value, t, self.prefix)
-        if self._file is None or (self.max_shard_bytes and self._offset and
-                                  self._offset + size > self.max_shard_bytes):
-            self._open_shard()
+        f = self._shard_for(size)
         offset = self._offset
         for b in buffers:
-            self._file.write(b)
+            f.write(b)
         self._offset += size
         self._records[key] = (t.dtype, tuple(t.shape), len(self._shards) - 1, offset, size, _crc.mask(crc))
         return crc
 
-    def add_raw(self, t: Tensor) -> int:
-        """Append tensor ``t`` by copying its stored bytes ``t.raw`` (in the kernel where the OS can); returns the
-        crc32c they claim. Nothing is read into memory: the read-back check after writing proves them."""
+    def add_raw(self, t: Tensor, raw: RawBytes) -> int:
+        """Append tensor ``t`` by copying its stored bytes ``raw`` (``t.raw``; in the kernel where the OS can);
+        returns the crc32c they claim. Nothing is read into memory: the read-back check after writing proves them."""
         key = t.name.encode("utf-8", "surrogateescape")
         if key in self._records or not key:
             raise CheckpointError("tensor name is empty or given twice", path=self.prefix, tensor=t.name)
-        path, offset, size, crc, _ = t.raw
-        if self._file is None or (self.max_shard_bytes and self._offset and
-                                  self._offset + size > self.max_shard_bytes):
-            self._open_shard()
-        self._file.flush()
+        path, offset, size, crc, _ = raw
+        f = self._shard_for(size)
+        f.flush()
         start = self._offset
         with open(path, "rb") as src:
-            _copy_range(src, self._file, offset, size, path, t.name)
+            _copy_range(src, f, offset, size, path, t.name)
         self._offset += size
         self._records[key] = (t.dtype, tuple(t.shape), len(self._shards) - 1, start, size, _crc.mask(crc))
         return crc
@@ -152,9 +157,7 @@ class BundleWriter:
         return [index, *files]
 
     def abandon(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._close_shard()
         for path in self._shards:
             if os.path.exists(path):
                 os.unlink(path)
@@ -189,7 +192,7 @@ def write(tensors, prefix: str | os.PathLike, *, max_shard_bytes: int | None = N
     try:
         for t in tensors_from(tensors):
             if t.raw is not None:
-                writer.add_raw(t)
+                writer.add_raw(t, t.raw)
                 if t.raw.copied is not None:
                     t.raw.copied()
             else:

@@ -13,7 +13,7 @@ from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES, to_numpy
 from ..errors import CorruptCheckpointError, UnsupportedError
 from . import _sstable, _tf_names
-from ._wire import BYTES, PACKED, PACKED32, PACKED64, VARINT, WireError, message, to_int64
+from ._wire import BYTES, PACKED, PACKED32, PACKED64, VARINT, Schema, WireError, message, to_int64
 from .tf_bundle import _shape, _slice
 
 FORMAT = "tf-v1"
@@ -22,7 +22,7 @@ FORMAT = "tf-v1"
 _FLOAT_VAL, _DOUBLE_VAL, _INT_VAL, _STRING_VAL, _SCOMPLEX_VAL, _INT64_VAL, _BOOL_VAL, _DCOMPLEX_VAL, _HALF_VAL = \
     5, 6, 7, 8, 9, 10, 11, 12, 13
 _UINT32_VAL, _UINT64_VAL, _TENSOR_CONTENT = 16, 17, 4
-_VALUE_FIELD = {
+_VALUE_FIELD: dict[str, tuple[int, int | str]] = {
     "float32": (_FLOAT_VAL, PACKED32), "float64": (_DOUBLE_VAL, PACKED64), "complex64": (_SCOMPLEX_VAL, PACKED32),
     "complex128": (_DCOMPLEX_VAL, PACKED64), "int64": (_INT64_VAL, PACKED), "bool": (_BOOL_VAL, PACKED),
     "float16": (_HALF_VAL, PACKED), "bfloat16": (_HALF_VAL, PACKED), "uint32": (_UINT32_VAL, PACKED),
@@ -30,10 +30,10 @@ _VALUE_FIELD = {
     **{t: (_INT_VAL, PACKED) for t in ("int32", "uint8", "int8", "int16", "uint16", "qint8", "quint8", "qint32",
                                         "qint16", "quint16")},
 }
-_SAVED_SLICES = {1: BYTES, 2: BYTES}  # SavedTensorSlices: meta, data
-_META = {1: BYTES}  # SavedTensorSliceMeta: tensor
-_SLICE_META = {1: BYTES, 2: BYTES, 3: VARINT}  # SavedSliceMeta: name, shape, type
-_SAVED_SLICE = {1: BYTES, 2: BYTES, 3: BYTES}  # SavedSlice: name, slice, data
+_SAVED_SLICES: Schema = {1: BYTES, 2: BYTES}  # SavedTensorSlices: meta, data
+_META: Schema = {1: BYTES}  # SavedTensorSliceMeta: tensor
+_SLICE_META: Schema = {1: BYTES, 2: BYTES, 3: VARINT}  # SavedSliceMeta: name, shape, type
+_SAVED_SLICE: Schema = {1: BYTES, 2: BYTES, 3: BYTES}  # SavedSlice: name, slice, data
 
 
 def read(paths: list[str] | str, display_path: str | None = None) -> Catalog:
@@ -85,7 +85,8 @@ def _read_shard(path: str, meta: dict, slices: dict) -> None:
         if number != 1:
             continue
         for _, tensor in message(v, _META):
-            name, shape, dtype_enum = "", (), 0
+            name, dtype_enum = "", 0
+            shape: tuple[int, ...] = ()
             for k, x in message(tensor, _SLICE_META):
                 if k == 1:
                     name = x.decode("utf-8", "surrogateescape")
@@ -100,7 +101,8 @@ def _read_shard(path: str, meta: dict, slices: dict) -> None:
         for number, v in message(value, _SAVED_SLICES):
             if number != 2:
                 continue
-            name, extents, data = "", (), b""
+            name, data = "", b""
+            extents: tuple[tuple[int, int], ...] = ()
             for k, x in message(v, _SAVED_SLICE):
                 if k == 1:
                     name = x.decode("utf-8", "surrogateescape")
@@ -146,8 +148,9 @@ def _assemble(name: str, dtype: str, shape: tuple[int, ...], parts: list):
             raise CorruptCheckpointError(f"slice of rank {len(extents)} for shape {list(shape)}", path=part_path,
                                          tensor=name)
         region = tuple(slice(s, None if n == -1 else s + n) for s, n in extents) if extents else ()
-        sub = tuple(dim - s if n == -1 else n for (s, n), dim in zip(extents, shape, strict=False)) if extents else shape
-        if any(s < 0 or s > dim or (n != -1 and (n < 0 or s + n > dim)) for (s, n), dim in zip(extents, shape, strict=False)):
+        pairs = list(zip(extents, shape, strict=False))
+        sub = tuple(dim - s if n == -1 else n for (s, n), dim in pairs) if extents else shape
+        if any(s < 0 or s > dim or (n != -1 and (n < 0 or s + n > dim)) for (s, n), dim in pairs):
             raise CorruptCheckpointError(f"slice {list(extents)} lies outside shape {list(shape)}", path=part_path,
                                          tensor=name)
         regions.append((region, sub, data, part_path))

@@ -25,6 +25,7 @@ import os
 import pickle
 import re
 import zlib
+from typing import Any
 
 from ..catalog import Catalog, TensorInfo
 from ..errors import (
@@ -85,19 +86,31 @@ class _Record(metaclass=_Frozen):
             object.__setattr__(self, key, state.get(key))
 
 
+# Field values come from the pickle unchecked (Any); every use checks the type it needs.
+
 class _Metadata(_Record):
     _FIELDS = ("state_dict_metadata", "planner_data", "storage_data", "storage_meta", "version")
     _REQUIRED = ("state_dict_metadata",)
+    state_dict_metadata: Any
+    planner_data: Any
+    storage_data: Any
+    storage_meta: Any
+    version: Any
 
 
 class _TensorStorageMetadata(_Record):
     _FIELDS = ("properties", "size", "chunks")
     _REQUIRED = _FIELDS
+    properties: Any
+    size: Any
+    chunks: Any
 
 
 class _ChunkStorageMetadata(_Record):
     _FIELDS = ("offsets", "sizes")
     _REQUIRED = _FIELDS
+    offsets: Any
+    sizes: Any
 
 
 class _BytesStorageMetadata(_Record):
@@ -111,11 +124,18 @@ class _StorageMeta(_Record):
 class _MetadataIndex(_Record):
     _FIELDS = ("fqn", "offset", "index")
     _REQUIRED = ("fqn",)
+    fqn: Any
+    offset: Any
+    index: Any
 
 
 class _StorageInfo(_Record):
     _FIELDS = ("relative_path", "offset", "length", "transform_descriptors")
     _REQUIRED = ("relative_path", "offset", "length")
+    relative_path: Any
+    offset: Any
+    length: Any
+    transform_descriptors: Any
 
 
 class _TensorProperties(_Record):
@@ -234,7 +254,8 @@ def _check_tiling(name: str, shape: tuple[int, ...], chunks: list[_Chunk], path:
         for b in ordered[i + 1:]:
             if shape and b.offsets[0] >= a.offsets[0] + a.sizes[0]:
                 break
-            if all(bo < ao + asz and ao < bo + bs for ao, asz, bo, bs in zip(a.offsets, a.sizes, b.offsets, b.sizes, strict=False)):
+            if all(bo < ao + asz and ao < bo + bs
+                   for ao, asz, bo, bs in zip(a.offsets, a.sizes, b.offsets, b.sizes, strict=False)):
                 raise CorruptCheckpointError(f"chunks at {list(a.offsets)} and {list(b.offsets)} overlap",
                                              path=path, tensor=name)
     if volume != math.prod(shape):
@@ -278,7 +299,7 @@ def read(path: str | os.PathLike, *, subtree: str | None = None) -> Catalog:
     # A tree of the saved state dict (paths from planner_data), with TensorRef leaves, so that torch_pickle's
     # rules for training checkpoints (which sub-tree is the model, what is optimizer state) apply unchanged.
     tree: dict = {}
-    refs: dict[int, tuple[str, object]] = {}
+    refs: dict[int, tuple[str, _TensorStorageMetadata]] = {}
     bytes_entries = []
     for fqn, entry in meta.state_dict_metadata.items():
         if not isinstance(fqn, str):
@@ -393,7 +414,8 @@ def _reader(fqn: str, dtype: str, shape: tuple[int, ...], chunks: list[_Chunk]):
         out = np.empty(shape, dtype=dt)
         for c in chunks:
             if math.prod(c.sizes):
-                out[tuple(slice(o, o + s) for o, s in zip(c.offsets, c.sizes, strict=False))] = _read_chunk(fqn, dtype, c, dt)
+                region = tuple(slice(o, o + s) for o, s in zip(c.offsets, c.sizes, strict=False))
+                out[region] = _read_chunk(fqn, dtype, c, dt)
         return out
 
     return read
@@ -469,7 +491,7 @@ def _read_chunk(fqn: str, dtype: str, c: _Chunk, dt):
     if member is None:
         raise CorruptCheckpointError(f"chunk has no storage member {t.storage.key!r}", path=where, tensor=fqn)
     s_start, s_size = member
-    lo, length = _byte_range(t, s_size, where, fqn)
+    lo, length = _byte_range(t, t.storage, s_size, where, fqn)
     return _to_array(view[s_start + lo:s_start + lo + length], t, big_endian, where, fqn)
 
 

@@ -130,9 +130,10 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
             tensors[name] = _info(name, t, kind, slot_name, "", None, path)
             continue
         member, available = locate(name, t.storage)
-        start, length = _byte_range(t, available, path, name)
+        start, length = _byte_range(t, t.storage, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path)
-    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
+    return Catalog(path, FORMAT, tensors, files=(path,),
+                   notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
 
 
 # --- legacy format ------------------------------------------------------------------------------------------
@@ -222,10 +223,11 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
             raise CorruptCheckpointError(f"tensor uses storage {t.storage.key!r}, which the file does not contain",
                                          path=path, tensor=name)
         data_start, available = offsets[t.storage.key]
-        start, length = _byte_range(t, available, path, name)
+        start, length = _byte_range(t, t.storage, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, f"storage {t.storage.key}",
                               _legacy_reader(path, name, t, data_start + start, length), path)
-    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
+    return Catalog(path, FORMAT, tensors, files=(path,),
+                   notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
 
 
 def _legacy_reader(path: str, name: str, t: TensorRef, start: int, length: int):
@@ -252,18 +254,19 @@ def _pid(pid, fields: int, path: str) -> tuple:
     return ("storage", pid[1], _text(key), _text(location), numel, *pid[5:])
 
 
-def _byte_range(t: TensorRef, available: int, path: str, name: str) -> tuple[int, int]:
-    """[start, start+length) of the storage bytes this tensor's elements occupy; checked against ``available``."""
+def _byte_range(t: TensorRef, storage: StorageRef, available: int, path: str, name: str) -> tuple[int, int]:
+    """[start, start+length) of the bytes of ``storage`` (``t.storage``) this tensor's elements occupy; checked
+    against ``available``."""
     itemsize = ITEMSIZE[t.dtype]
     if math.prod(t.shape) == 0:
-        return t.storage.view_offset, 0
+        return storage.view_offset, 0
     span = 1 + sum((d - 1) * s for d, s in zip(t.shape, t.stride, strict=False))
-    start = t.storage.view_offset + t.offset * itemsize
+    start = storage.view_offset + t.offset * itemsize
     length = span * itemsize
-    limit = min(available, t.storage.view_offset + t.storage.nbytes)
+    limit = min(available, storage.view_offset + storage.nbytes)
     if start + length > limit:
         raise CorruptCheckpointError(f"tensor of shape {list(t.shape)} (strides {list(t.stride)}, offset {t.offset}) "
-                                     f"needs storage bytes [{start}, {start + length}) but storage {t.storage.key!r} "
+                                     f"needs storage bytes [{start}, {start + length}) but storage {storage.key!r} "
                                      f"has {limit}", path=path, tensor=name)
     return start, length
 
@@ -279,7 +282,7 @@ def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: s
                       kind=kind, slot_name=slot_name, location=location, _reader=reader)
 
 
-def _to_array(buf: bytearray, t: TensorRef, big_endian: bool, path: str, name: str):
+def _to_array(buf: bytearray | memoryview, t: TensorRef, big_endian: bool, path: str, name: str):
     import numpy as np
 
     dt = _numpy_dtype(t.dtype, path, name)
@@ -405,7 +408,8 @@ def _resolve(obj, subtree: str, path: str):
 def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, TensorRef, str, str | None]], list[str]]:
     """Name and classify every tensor: (name, ref, kind, slot_name) in checkpoint order, plus notes."""
     notes: list[str] = []
-    model, model_path = None, None
+    model = None
+    model_path: tuple[str, ...] = ()  # read only when a model sub-tree was found
     if isinstance(obj, TensorRef):
         return [("tensor", obj, VARIABLE, None)], ["the file holds a single tensor, listed as 'tensor'"]
     if subtree is not None:

@@ -67,6 +67,7 @@ def _aligned_info(zf: zipfile.ZipFile, name: str, size: int) -> zipfile.ZipInfo:
     info.compress_type = zipfile.ZIP_STORED
     info.file_size = size
     zip64 = size * 1.05 > zipfile.ZIP64_LIMIT
+    assert zf.fp is not None  # the archive is open for writing
     start = zf.fp.tell() + 30 + len(name.encode()) + (20 if zip64 else 0) + 4
     info.extra = b"FB" + struct.pack("<H", -start % _ALIGN) + b"Z" * (-start % _ALIGN)
     return info

@@ -227,11 +227,11 @@ def bundle_entries(prefix: str) -> dict[str, tuple[int, int, int, int]]:
     """(shard, offset, size, unmasked crc32c) of every entry of a bundle's index, by name."""
     from . import _crc
     from ._sstable import read_table
-    from ._wire import fields
+    from ._wire import FIXED32, VARINT, message
 
     out = {}
     for key, value in read_table(prefix + ".index")[1:]:
-        f = {number: v for number, _, v in fields(value) if number in (3, 4, 5, 6)}
+        f = dict(message(value, {3: VARINT, 4: VARINT, 5: VARINT, 6: FIXED32}))
         out[key.decode("utf-8", "surrogateescape")] = (f.get(3, 0), f.get(4, 0), f.get(5, 0),
                                                        _crc.unmask(f.get(6, 0)))
     return out

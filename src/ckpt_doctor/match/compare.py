@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
+from ..formats._tf_names import ObjectNode
 from ..model.loaders import LOADERS, Loader, infer_loader
 from ..model.spec import ModelSpec, VariableSpec
 
@@ -130,7 +131,8 @@ class Diagnosis:
 
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint.path, "format": self.checkpoint.format, "model": self.model.source,
-                "loader": self.loader.name, "load_call": self.loader.call, "failure": self.failure, "ok": self.ok, "summary": self.summary(), "counts": self.counts(), "object_root": self.object_root,
+                "loader": self.loader.name, "load_call": self.loader.call, "failure": self.failure, "ok": self.ok,
+                "summary": self.summary(), "counts": self.counts(), "object_root": self.object_root,
                 "notes": self.notes, "variables": [r.to_json() for r in self.variables],
                 "entries": [r.to_json() for r in self.entries]}
 
@@ -165,7 +167,8 @@ def _join(root: str, path: str) -> str:
 
 def _pick_root(spec: ModelSpec, catalog: Catalog, index: _Index) -> tuple[str, str | None]:
     """The root the checkpoint attached the model under: "" or one of its root object's children."""
-    candidates = [""] + sorted({name for name, _ in catalog.objects[0].children} if catalog.objects else set())
+    top = catalog.objects[0] if catalog.objects else None
+    candidates = [""] + sorted({name for name, _ in top.children} if isinstance(top, ObjectNode) else set())
     paths = [v.object_path for v in spec.variables if v.object_path]
     hits = {root: sum(_join(root, p) in index.by_path for p in paths) for root in candidates}
     best = max(candidates, key=lambda r: (hits[r], r == ""))
@@ -199,7 +202,7 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
     claimed: dict[str, VariableResult] = {}
     results = []
     for var in spec.variables:
-        if loader.name == "hf":
+        if loader.name == "hf" and keyed is not None:  # keyed by _hf_keys
             entry = keyed.get(var.name)
             how = BY_KEY if entry is not None else None
         elif keyed is not None:
@@ -218,9 +221,9 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             claimed.setdefault(entry.name, result)
         results.append(result)
     if loader.name == "hf":  # save_pretrained omits tied copies; tie_weights() gives them their owner's value
-        status = {r.variable.name: r for r in results}
+        by_variable = {r.variable.name: r for r in results}
         for r in results:
-            owner = status.get(r.variable.keys.get("tied_to", ""))
+            owner = by_variable.get(r.variable.keys.get("tied_to", ""))
             if r.status == MISSING and owner is not None and owner.status == LOADED:
                 r.status, r.note = LOADED, f"tied to {owner.variable.name}"
     failure = _failure(loader, results, catalog, spec, keyed if loader.name != "hf" else None)

@@ -116,20 +116,26 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
     return out, new, gone
 
 
-_ORDINAL = re.compile(r"^(.*?)(?:_(\d+))?$")
+_ORDINAL = re.compile(r"^(.*?)(?:_(\d+))?$", re.DOTALL)  # matches every string
 
 
 def _class_group(layer: str, loader: str) -> str:
     """Keras 3 files keep no order between layers of different classes, only the ordinal within a class
     (``layers/dense``, ``layers/dense_1``); legacy HDF5 keeps the full layer order."""
-    return _ORDINAL.match(layer.removesuffix("/vars"))[1] if loader == "keras3" else ""
+    return _split_ordinal(layer)[0] if loader == "keras3" else ""
 
 
 def _ordinal(layer: str, loader: str) -> int:
     if loader != "keras3":
         return int(layer) if layer.isdigit() else 0
-    n = _ORDINAL.match(layer.removesuffix("/vars"))[2]
+    n = _split_ordinal(layer)[1]
     return int(n) if n else 0
+
+
+def _split_ordinal(layer: str) -> tuple[str, str | None]:
+    m = _ORDINAL.match(layer.removesuffix("/vars"))
+    assert m is not None  # every part of the pattern is optional
+    return m[1], m[2]
 
 
 def _lcs(a: list, b: list) -> list[tuple[int, int]]:

@@ -62,6 +62,7 @@ class Regex:
     pattern: str
     replacement: str
     kind = "regex"
+    _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)  # set by __post_init__
 
     def __post_init__(self):
         try:
@@ -107,6 +108,7 @@ class Renumber:
     offset: int
     zero_unnumbered: bool = False
     kind = "renumber"
+    _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)  # set by __post_init__
 
     def __post_init__(self):
         if self.pattern.count("{n}") != 1:
@@ -148,6 +150,7 @@ class Renumber:
 class Drop:
     pattern: str
     kind = "drop"
+    _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)  # set by __post_init__
 
     def __post_init__(self):
         try:
@@ -171,6 +174,7 @@ class Transform:
     op: str
     rank: int | None = None
     kind = "transform"
+    _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)  # set by __post_init__
 
     def __post_init__(self):
         try:
@@ -243,7 +247,8 @@ class Rules:
         return name
 
     def apply(self, name: str, rank: int | None = None) -> Mapped:
-        current, applied, transform, final = name, [], None, False
+        current, transform, final = name, None, False
+        applied: list[int] = []
         for i, rule in enumerate(self.rules):
             if final and not isinstance(rule, Transform):
                 continue

@@ -7,6 +7,7 @@ through ``sys.modules`` (the einops approach), so a PyTorch user never pays for 
 
 from __future__ import annotations
 
+import functools
 import glob
 import importlib
 import importlib.util
@@ -15,7 +16,8 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from ..catalog import Catalog, is_counter_name
@@ -125,12 +127,13 @@ def _call_builder_loud(target: str, function: str):
             sys.path.insert(0, directory)  # so the builder can import its neighbours
         name = "_ckpt_doctor_model_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(target))[0])
         spec = importlib.util.spec_from_file_location(name, target)
+        assert spec is not None and spec.loader is not None  # a .py file always gets a source file loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        runner = lambda: spec.loader.exec_module(module)  # noqa: E731
+        runner: Callable[[], ModuleType | None] = functools.partial(spec.loader.exec_module, module)
     else:
         module = None
-        runner = lambda: importlib.import_module(target)  # noqa: E731
+        runner = functools.partial(importlib.import_module, target)
     try:
         loaded = runner()
         module = module or loaded
@@ -321,7 +324,7 @@ def _from_state_dict(state: Mapping, source: str) -> ModelSpec:
 
 def from_catalog(catalog: Catalog) -> ModelSpec:
     """Treat a checkpoint as the model (compare two checkpoints): every entry but the object graph."""
-    variables = []
+    variables: list[VariableSpec] = []
     object_based = any(t.object_path for t in catalog.values())
     for info in catalog.values():
         if info.kind == "object_graph":

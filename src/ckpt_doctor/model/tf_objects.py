@@ -25,6 +25,7 @@ def is_trackable(obj) -> bool:
 def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
     import tensorflow as tf
 
+    object_root: str | None
     if isinstance(obj, tf.train.Checkpoint):
         checkpoint, object_root = obj, ""  # its children's names are already part of every path
     else:
@@ -34,7 +35,8 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
         catalog = open_checkpoint(checkpoint.write(os.path.join(d, "model")))
         entries = [t for t in catalog.values() if t.kind != "object_graph"]
     order = _creation_order(obj)
-    entries.sort(key=lambda t: (order.get(t.full_name, len(order)), t.name))
+    entries.sort(key=lambda t: (order.get(t.full_name, len(order)) if t.full_name is not None else len(order),
+                                t.name))
     trainable, frozen = _names(obj, "trainable_variables"), _names(obj, "non_trainable_variables")
     # TF1-style names can collide (Keras 3 subclassed models name two Dense kernels "model/kernel"): such
     # variables cannot be restored by name anyway, and go by their object path.

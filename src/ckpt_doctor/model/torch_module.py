@@ -8,7 +8,7 @@ from .spec import ModelSpec, VariableSpec
 
 def spec(module, source: str = "") -> ModelSpec:
     params = dict(module.named_parameters())
-    variables = []
+    variables: list[VariableSpec] = []
     first_of: dict[int, int] = {}  # tied parameters appear under several names: the first one owns the value
     for i, (name, value) in enumerate(module.state_dict(keep_vars=True).items()):
         if is_counter_name(name):  # BatchNorm bookkeeping, not a weight

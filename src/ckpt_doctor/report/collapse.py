@@ -38,8 +38,9 @@ def collapse(names: Sequence[str]) -> list[tuple[str, list[int]]]:
         width = max((len(t) for t, _ in groups), default=0)
         for pos in range(1, width, 2):
             merged: dict[tuple, tuple[tuple, list[int]]] = {}
-            order = []
+            order: list[tuple] = []
             for tokens, members in groups:
+                key: tuple
                 if pos < len(tokens) and isinstance(tokens[pos], frozenset):
                     key = (len(tokens), tokens[:pos], tokens[pos + 1:])
                 else:

@@ -108,9 +108,9 @@ def check_restored(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules
         outcomes[a.variable.name] = CheckOutcome(a.variable, UNTOUCHED if evidence else DIFFERS, a.entry.name,
                                                  statistics(live), evidence)
     for u in plan.unpaired:
-        live = adapter.read(u.variable) if u.variable.is_weight else None
+        current = adapter.read(u.variable) if u.variable.is_weight else None
         outcomes[u.variable.name] = CheckOutcome(u.variable, UNPAIRED, None,
-                                                 statistics(live) if live is not None else {}, [u.reason])
+                                                 statistics(current) if current is not None else {}, [u.reason])
     return RestoreCheck(catalog.path, adapter.spec.source, [outcomes[v.name] for v in adapter.spec.variables
                                                             if v.name in outcomes])
 

@@ -225,8 +225,9 @@ def _install() -> None:
         _patch(torch.nn.Module, "load_state_dict", _wrap_load_state_dict)
     tf = sys.modules.get("tensorflow")
     if tf is not None:
-        _patch(tf.train.Checkpoint, "restore", lambda orig: _wrap_after(orig, "tf.train.Checkpoint.restore",
-                                                                        lambda self, a, k: (self, _arg(a, k, 0, "save_path"))))
+        _patch(tf.train.Checkpoint, "restore",
+               lambda orig: _wrap_after(orig, "tf.train.Checkpoint.restore",
+                                        lambda self, a, k: (self, _arg(a, k, 0, "save_path"))))
         _patch(tf.compat.v1.train.Saver, "restore", _wrap_saver)
     for name in ("keras", "tf_keras"):
         keras = sys.modules.get(name)

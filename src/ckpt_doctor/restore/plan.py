@@ -95,10 +95,10 @@ def _from_diagnosis(d: Diagnosis, origin: dict[str, tuple[TensorInfo, str | None
             entry, transform = origin[entry.name]
         if r.status == LOADED:
             assignments.append(Assignment(r.variable, entry, transform, how))
-        elif r.status == SHAPE_MISMATCH:
+        elif r.status == SHAPE_MISMATCH and r.entry is not None and entry is not None:  # _judge gives the entry
             unpaired.append(Unpaired(r.variable, f"shape mismatch: checkpoint {list(r.entry.shape)} "
                                                  f"({entry.name}), model {list(r.variable.shape)}", entry))
-        elif r.status == DTYPE_MISMATCH:
+        elif r.status == DTYPE_MISMATCH and entry is not None:
             unpaired.append(Unpaired(r.variable, f"dtype mismatch: checkpoint {entry.dtype} ({entry.name}), model "
                                                  f"{r.variable.dtype}; the framework does not cast", entry))
         else:
@@ -159,13 +159,13 @@ def _auto(catalog: Catalog, spec: ModelSpec, load_with) -> Plan:
     plan = Plan(catalog, spec, assignments, unpaired, rules=alignment.rules, object_root=d.object_root,
                 notes=list(d.notes) + list(alignment.sentences))
     # bookkeeping (optimizer state, counters) is not aligned: it restores under the framework's own names
-    exact = {r.variable.name: r for r in d.variables if r.status == LOADED}
+    exact = {r.variable.name: r.entry for r in d.variables if r.status == LOADED and r.entry is not None}
     taken = plan.used_keys()
     for var in spec.variables:
         if var.name in paired:
             continue
-        if not var.is_weight and var.name in exact and exact[var.name].entry.name not in taken:
-            plan.assignments.append(Assignment(var, exact[var.name].entry, None, "name"))
+        if not var.is_weight and var.name in exact and exact[var.name].name not in taken:
+            plan.assignments.append(Assignment(var, exact[var.name], None, "name"))
         elif not var.is_weight and var.name not in exact:
             plan.unpaired.append(Unpaired(var, "no checkpoint value under its name"))
     return plan
@@ -177,7 +177,8 @@ def _pair_bookkeeping(plan: Plan, catalog: Catalog) -> None:
     if not plan.rules or not any(u.variable.kind != "variable" and not u.variable.is_weight for u in plan.unpaired):
         return
     namespace = _namespace(catalog, plan.spec)
-    taken, mapped = plan.used_keys(), {}
+    taken = plan.used_keys()
+    mapped: dict[str, TensorInfo] = {}
     for info in catalog.values():
         if info.kind in BOOKKEEPING_KINDS and info.name not in taken:
             source = (info.object_path if namespace == "object" else info.full_name if namespace == "full_name"
@@ -188,12 +189,12 @@ def _pair_bookkeeping(plan: Plan, catalog: Catalog) -> None:
     keep = []
     for u in plan.unpaired:
         var = u.variable
-        info = mapped.get(var.object_path if namespace == "object" and var.object_path else var.name)
-        if var.is_weight or info is None or tuple(info.shape) != tuple(var.shape) or info.name in taken:
+        found = mapped.get(var.object_path if namespace == "object" and var.object_path else var.name)
+        if var.is_weight or found is None or tuple(found.shape) != tuple(var.shape) or found.name in taken:
             keep.append(u)
             continue
-        plan.assignments.append(Assignment(var, info, None, "rules"))
-        taken.add(info.name)
+        plan.assignments.append(Assignment(var, found, None, "rules"))
+        taken.add(found.name)
     plan.unpaired = keep
 
 

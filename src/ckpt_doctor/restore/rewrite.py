@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..catalog import Catalog, TensorInfo
 from ..errors import CheckpointError
@@ -64,7 +65,8 @@ class RewriteResult:
         lines += [f"{name} -> (dropped)" for name in self.dropped]
         lines += [f"note: {n}" for n in self.notes]
         if self.written is None:
-            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}); nothing written")
+            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}); "
+                         "nothing written")
         else:
             w = self.written
             lines.append(f"wrote {w.tensors} tensors ({_human(w.bytes)}) to {self.out} ({self.format}); every name, "
@@ -136,7 +138,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     notes = []
     if graph is not None and not keep_graph:
         notes.append("the TF2 object graph is not written: the output is name-based")
-    moves, dropped, by_name = [], [], {}
+    moves, dropped = [], []
+    by_name: dict[str, str] = {}
     entries = _bundle_entries(catalog)
     for info in _data_order(catalog, entries):
         if info is graph:
@@ -183,7 +186,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         else:
             raw = _raw_source(catalog, info, entries) if fmt == "tf" and m.transform is None else None
             tensors.append(Tensor(m.name, m.dtype, m.shape, _reader(info, m.transform), raw))
-    options = {"max_shard_bytes": max_shard_bytes} if fmt == "tf" and max_shard_bytes else {}
+    options: dict[str, Any] = {"max_shard_bytes": max_shard_bytes} if fmt == "tf" and max_shard_bytes else {}
     total = sum(i.nbytes for i in catalog.values())
     show = progress if progress is not None else (total >= _PROGRESS_BYTES and sys.stderr.isatty())
     with _progress_bar(show, total) as tick:
@@ -234,10 +237,11 @@ def _bundle_entries(catalog: Catalog) -> dict:
     if catalog.format != "tf-v2":
         return {}
     from ..formats._sstable import read_table
-    from ..formats._wire import fields
+    from ..formats._wire import message
+    from ..formats.tf_bundle import _HEADER
     from ..formats.write import bundle_entries
 
-    header = {number: v for number, _, v in fields(read_table(catalog.path + ".index")[0][1])}
+    header = dict(message(read_table(catalog.path + ".index")[0][1], _HEADER))
     if header.get(2):  # big-endian
         return {}
     entries = bundle_entries(catalog.path)
@@ -338,7 +342,7 @@ class _progress_bar:
         return False
 
 
-def _human(n: int) -> str:
+def _human(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

@@ -255,7 +255,7 @@ def expected_value(a: Assignment, value: np.ndarray | None = None) -> np.ndarray
 def fingerprint(value: np.ndarray) -> tuple[int, int]:
     """(CRC-32 of the bytes, byte count) of a C-contiguous array."""
     value = np.require(value, requirements="C")
-    return zlib.crc32(value.reshape(-1).view(np.uint8)), value.nbytes
+    return zlib.crc32(value.reshape(-1).view(np.uint8).data), value.nbytes
 
 
 def _assign_and_verify(plan: Plan, adapter: Adapter, report: RestoreReport, progress) -> None:
