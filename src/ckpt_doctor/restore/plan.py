@@ -89,11 +89,15 @@ def _diagnose(catalog: Catalog, spec: ModelSpec, load_with) -> Diagnosis:
 
 def _from_diagnosis(d: Diagnosis, origin: dict[str, tuple[TensorInfo, str | None]], how: str) -> Plan:
     assignments, unpaired = [], []
+    by_name = {r.variable.name: r for r in d.variables}
     for r in d.variables:
         entry, transform = r.entry, None
+        if entry is None and r.status == LOADED:  # a tied copy save_pretrained left out: its owner's value
+            owner = by_name.get(r.variable.keys.get("tied_to", ""))
+            entry = owner.entry if owner is not None else None
         if entry is not None and entry.name in origin:
             entry, transform = origin[entry.name]
-        if r.status == LOADED:
+        if r.status == LOADED and entry is not None:
             assignments.append(Assignment(r.variable, entry, transform, how))
         elif r.status == SHAPE_MISMATCH and r.entry is not None and entry is not None:  # _judge gives the entry
             unpaired.append(Unpaired(r.variable, f"shape mismatch: checkpoint {list(r.entry.shape)} "
