@@ -376,7 +376,7 @@ def _number_shift(a: str, b: str) -> tuple[str, int, bool] | None:
     ta, tb = _raw_tokens(a), _raw_tokens(b)
     if len(ta) != len(tb):
         return None
-    diffs = [(x, y) for x, y in zip(ta, tb) if x != y]
+    diffs = [(x, y) for x, y in zip(ta, tb, strict=False) if x != y]
     if len(diffs) == 1:
         x, y = diffs[0]
         mx, my = _NUMBERED_RAW.match(x), _NUMBERED_RAW.match(y)

@@ -42,8 +42,9 @@ import functools
 import itertools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..catalog import Catalog
 from ..model.spec import ModelSpec, VariableSpec
@@ -139,7 +140,8 @@ class _State:
     anchored: bool = False  # some values load by their names as they are
     named: bool = False  # some pairs rest on shared names (conventions, renamings that share words)
     shallow: set = field(default_factory=set)
-    eligible: set = field(default_factory=set)  # id(m) structure may still pair  # id(m) ambiguous only among rules that share just a leaf name
+    # id(m) structure may still pair (ambiguous only among rules that share just a leaf name)
+    eligible: set = field(default_factory=set)
 
     def free(self, item: _Item, side: str = "") -> bool:
         return not item.busy
@@ -267,7 +269,7 @@ def _positional(c_items: list, m_items: list) -> None:
 
     owners = [c.ref.full_name or c.ref.name for c in c_items]
     if explained(owners) > explained(c.ref.name for c in c_items):
-        for c, owner in zip(c_items, owners):
+        for c, owner in zip(c_items, owners, strict=False):
             c.name = owner
     else:
         for c in c_items:
@@ -505,7 +507,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # "Beside layers that load by name": exact pairs, or renamings whose names share a word or more than the
         # leaf (proposed in this round or applied before). A single layer whose old and new names share nothing,
         # among such layers, is the new-head case.
-        def named(r):
+        def named(r, deep=deep):
             return r in deep or bool(_words(r[0]) & _words(r[1]))
 
         state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
@@ -853,7 +855,7 @@ def _unit_fits(state: _State, cu, mu) -> bool:
         return paired is not None and paired[0] is c_head
     if cm is not None:
         return state.compatible(cm, mm)[0] and (not mv or len(mv) == len(cv))
-    return len(cv) == len(mv) and all(state.compatible(c, m)[0] for c, m in zip(cv, mv))
+    return len(cv) == len(mv) and all(state.compatible(c, m)[0] for c, m in zip(cv, mv, strict=False))
 
 
 def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = False,
@@ -913,7 +915,7 @@ def _renamed_or_new(state: _State, made: list) -> None:
     sharing = [shares(state.pairs[k][0], state.pairs[k][1]) for k in made]
     if sum(sharing) * 2 <= len(made):
         return
-    for k, ok in zip(made, sharing):
+    for k, ok in zip(made, sharing, strict=False):
         if not ok:
             c, m = state.pairs[k][0], state.pairs[k][1]
             state.drop_pair(m)
@@ -985,7 +987,7 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
 
 def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int, where: str) -> None:
     (cm, cv), (mm, mv) = cu, mu
-    members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv)) if len(cv) == len(mv) else [])
+    members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv, strict=False)) if len(cv) == len(mv) else [])
     for c, mi in members:
         ok, transform = state.compatible(c, mi)
         if ok and id(c) not in state.taken_c and id(mi) not in state.pairs and id(mi) in state.eligible:
