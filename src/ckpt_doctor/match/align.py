@@ -214,7 +214,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     last = None
     for c, m, _, stage in inferred:
         now = current.name(c.name)
-        if now == m.name or stage not in ("conventions", "prefix"):
+        if now is None or now == m.name or stage not in ("conventions", "prefix"):
             continue
         a, b = now, m.name
         if last is not None and a.startswith(last[0]) and b.startswith(last[1]) and \
@@ -256,7 +256,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         if stage != "numbering":
             continue
         now = current.name(c.name)
-        if now == m.name:
+        if now is None or now == m.name:
             continue
         found, number = None, None
         for key, rule in known_shifts.items():
@@ -269,7 +269,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
             if found:
                 known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
                 number = _number_in(now, found[0])
-        if found:
+        if found and number is not None:
             pattern, offset, bare = found
             renumber[(pattern, offset)] += 1
             starts[(pattern, offset)] = min(starts.get((pattern, offset), 1 << 30), number)
@@ -352,7 +352,7 @@ class _Cached:
     def __init__(self, rules: list, before: _Cached | None = None):
         self.rules = Rules(list(rules))
         self.before = before
-        self.cache: dict[str, object] = {}
+        self.cache: dict[str, str | None] = {}
 
     def then(self, more: list) -> _Cached:
         return _Cached(more, self) if more else self
@@ -391,7 +391,9 @@ def _number_shift(a: str, b: str) -> tuple[str, int, bool] | None:
             return None
         nx = int(mx.group(3)) if mx else 0
         ny = int(my.group(3)) if my else 0
-        sep = (mx or my).group(2)
+        numbered = mx or my
+        assert numbered is not None  # one of them matched, checked above
+        sep = numbered.group(2)
         return (f"{wx}{sep}{{n}}", ny - nx, not (mx and my))
     return None
 

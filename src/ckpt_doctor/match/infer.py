@@ -121,7 +121,7 @@ class _Item:
 
     def rekey(self) -> None:
         self.key = self.tokens + (_W,) if self.leaf else self.tokens  # what matching compares
-        self._unnumbered = None
+        self._unnumbered: tuple[str, ...] | None = None
 
     @property
     def unnumbered(self) -> tuple[str, ...]:
@@ -131,10 +131,15 @@ class _Item:
         return self._unnumbered
 
 
+# (checkpoint item, model item, transform, stage, evidence or a function that formats it)
+_PairRecord = tuple[_Item, _Item, str | None, str, str | Callable[[], str]]
+
+
 @dataclass
 class _State:
     casts: bool
-    pairs: dict[int, tuple[_Item, _Item, str | None, str, str]] = field(default_factory=dict)  # id(m) -> pair
+    # id(m) -> pair
+    pairs: dict[int, _PairRecord] = field(default_factory=dict)
     taken_c: dict[int, _Item] = field(default_factory=dict)  # id(c) -> the model item it is paired with
     ambiguous: dict[int, tuple[_Item, list[_Item], str]] = field(default_factory=dict)
     anchored: bool = False  # some values load by their names as they are
@@ -153,7 +158,7 @@ class _State:
             return True, None
         return transform_for(c.layout, m.layout, c.shape, m.shape)
 
-    def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str) -> None:
+    def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str | Callable[[], str]) -> None:
         self.pairs[id(m)] = (c, m, transform, stage, evidence)
         self.taken_c[id(c)] = m
         c.busy = m.busy = True
@@ -213,7 +218,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     state.anchored = bool(d.weights(LOADED))
     for r in d.weights(LOADED):
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
-                  how.get(r.matched_by, "same name") + (f"; {r.note}" if r.note else ""))
+                  how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
     _conventions(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=False)
@@ -598,7 +603,7 @@ def _numbering(state: _State, c_items, m_items) -> None:
     for it in itertools.chain(c_items, m_items):
         k = numbered(it.key)
         located[id(it)] = (k, numbers_of(k))
-    touched = set()  # families that hold a value nobody took
+    touched: set[tuple] = set()  # families that hold a value nobody took
     for it in itertools.chain(pool_c, pool_m):
         touched.update(family for _, family, _ in located[id(it)][1])
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
@@ -659,7 +664,7 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         offsets = {1, -1, 2, -2, 3, -3} if len(numbers) <= 256 else {1, -1}
     # Hypothesis (d, k): checkpoint numbers >= k move by d (an insertion before k when d > 0); when d < 0,
     # layers k .. k-d-1 were removed and numbers >= k-d move down by -d. Numbers below k keep their number.
-    hypotheses: list[tuple[int, int, int]] = [(sum(identity), 0, numbers[0])]  # (score, offset, from)
+    hypotheses: list[tuple[int, int, int | None]] = [(sum(identity), 0, numbers[0])]  # (score, offset, from)
     prefix = [0]
     for score in identity:
         prefix.append(prefix[-1] + score)
@@ -693,7 +698,7 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         _compositions(state, family, lc, lm, disputed_c, disputed_m)
     reason = "layers of this kind could be renumbered in several ways that fit equally well"
     for n in numbers:
-        targets = {mp[n] for mp in mappings} - {None}
+        targets = {t for mp in mappings if (t := mp[n]) is not None}
         for member, c in lc[n].items():
             for t in targets:
                 m = lm.get(t, {}).get(member)
@@ -743,7 +748,7 @@ def _release(state: _State, c: _Item) -> None:
         state.drop_pair(m)
 
 
-def _claim(state: _State, c: _Item, m: _Item, family: str, d: int, k: int, score: int) -> None:
+def _claim(state: _State, c: _Item, m: _Item, family: str, d: int, k: int | None, score: int) -> None:
     ok, transform = state.compatible(c, m)
     if not ok or id(m) in state.ambiguous:
         return
@@ -769,7 +774,7 @@ def _make_ambiguous(state: _State, m: _Item, cands: list[_Item], reason: str) ->
 
 
 def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict],
-                  disputed_c: set = frozenset(), disputed_m: set = frozenset()) -> None:
+                  disputed_c: set | frozenset = frozenset(), disputed_m: set | frozenset = frozenset()) -> None:
     """Left-over layers pair when their composition (members, shapes) is unique on both sides, counting the
     layers whose pairing is in dispute as competitors."""
     def signature(layer):
@@ -831,9 +836,10 @@ def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
     for it in sorted(items, key=lambda it: it.order):
         if len(it.shape) >= 1:
             layers[_layer_path(it)].append(it)
-    units = []
+    units: list[tuple[_Item | None, list[_Item]]] = []
     for members in layers.values():
-        main, vectors = None, []
+        main: _Item | None = None
+        vectors: list[_Item] = []
         for it in members:
             if _is_matrix(it):
                 if main is not None or vectors:
@@ -883,7 +889,7 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     before = set(state.pairs)
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
         _align_units(state, _units(c_items), _units(m_items), "as written", strict)
-        by_kind_c = {}
+        by_kind_c.clear()
     for kind, uc in by_kind_c.items():
         um = by_kind_m.get(kind)
         if not um:
