@@ -264,14 +264,11 @@ def prefetch(paths, nbytes: int = HEAD_BYTES, need=None, limit: int = 100 << 20)
         todo = [p for p in todo if p in _heads and p not in _sizes and need(_heads[p]) > len(_heads[p])]
 
 
-class RangeFile(io.RawIOBase):
-    """A read-only remote file whose reads are byte-range requests (no block cache beyond a small read-ahead)."""
+class SeekableReader(io.RawIOBase):
+    """A read-only, seekable raw file of ``_size`` bytes; subclasses implement ``readinto`` at ``_pos``."""
 
-    def __init__(self, url: str):
-        self.url = url
-        self.size = getsize(url)
-        self._pos = 0
-        self._buf, self._buf_start = b"", 0
+    _size = 0
+    _pos = 0
 
     def readable(self) -> bool:
         return True
@@ -283,9 +280,19 @@ class RangeFile(io.RawIOBase):
         return self._pos
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
         self._pos = max(0, base + offset)
         return self._pos
+
+
+class RangeFile(SeekableReader):
+    """A read-only remote file whose reads are byte-range requests (no block cache beyond a small read-ahead)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.size = self._size = getsize(url)
+        self._pos = 0
+        self._buf, self._buf_start = b"", 0
 
     def readinto(self, b) -> int:
         n = max(0, min(len(b), self.size - self._pos))

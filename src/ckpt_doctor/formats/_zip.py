@@ -300,26 +300,12 @@ class Archive:
         return _Window(self.path, self.data_offset(name, tensor=tensor), m.size)
 
 
-class _Window(io.RawIOBase):
+class _Window(_io.SeekableReader):
     """Bytes [start, start+size) of a file, as a file of its own."""
 
     def __init__(self, path: str, start: int, size: int):
         self._f = open(path, "rb")
         self._start, self._size, self._pos = start, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
 
     def readinto(self, b) -> int:
         n = max(0, min(len(b), self._size - self._pos))

@@ -527,25 +527,12 @@ def _zip_members(data: bytearray, where: str, tensor: str) -> dict[str, tuple[in
     return out
 
 
-class _MemoryFile(io.RawIOBase):
+class _MemoryFile(_io.SeekableReader):
     """A read-only file over a buffer, without copying it (io.BytesIO would)."""
 
     def __init__(self, data):
         self._view, self._pos = memoryview(data), 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
+        self._size = len(self._view)
 
     def readinto(self, b) -> int:
         n = max(0, min(len(b), len(self._view) - self._pos))
