@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -222,7 +223,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     staged = len(rules)
 
     # 2. scope (prefix) rules: the part before the longest common token suffix
-    prefix_count: Counter = Counter()
+    prefix_count: _Rules = _Rules()
     last = None
     for c, m, _, stage in inferred:
         now = current.name(c.name)
@@ -233,8 +234,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                 a[len(last[0]):] == b[len(last[1]):]:  # neighbours usually share their rule
             prefix_count[last] += 1
             continue
-        known = next((r for r in prefix_count if a.startswith(r[0]) and b.startswith(r[1])
-                      and a[len(r[0]):] == b[len(r[1]):]), None)  # most pairs repeat a rule already found
+        known = _known_prefix(prefix_count, a, b)  # most pairs repeat a rule already found
         if known is not None:
             prefix_count[known] += 1
             last = known
@@ -270,17 +270,19 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         now = current.name(c.name)
         if now == m.name:
             continue
-        found, number = None, None
-        for key, rule in known_shifts.items():
-            number = _shifted(rule, now, m.name)
-            if number is not None:
-                found = key
-                break
-        if found is None:
-            found = _number_shift(now, m.name)
-            if found:
-                known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
+        found, number = _number_shift(now, m.name), None
+        if found:  # the shift the names show; a rule already made for it reads the number as the rules will
+            rule = known_shifts.get(found)
+            number = _shifted(rule, now, m.name) if rule is not None else None
+            if number is None:
+                known_shifts.setdefault(found, Renumber(found[0], 0, found[1], found[2]))
                 number = _number_in(now, found[0])
+        else:  # names that differ in more than one token: only a rule already found may still explain them
+            for key, rule in known_shifts.items():
+                number = _shifted(rule, now, m.name)
+                if number is not None:
+                    found = key
+                    break
         if found:
             pattern, offset, bare = found
             renumber[(pattern, offset)] += 1
@@ -377,6 +379,38 @@ class _Cached:
             start = self.before.name(name) if self.before is not None else name
             out = self.cache[name] = self.rules.rename(start) if start is not None else None
         return out
+
+
+def _known_prefix(rules: Counter, a: str, b: str) -> tuple[str, str] | None:
+    """The first-found rule ``(old, new)`` of ``rules`` that maps ``a`` to ``b`` (``a = old + rest``,
+    ``b = new + rest``). Rules end at a separator or are empty, so only those prefixes of ``a`` are looked up:
+    one look-up per separator of the name, however many rules there are."""
+    best, rank = None, None
+    for cut in itertools.chain((0,), (i + 1 for i, ch in enumerate(a) if ch in "/.")):
+        rest = a[cut:]
+        if not b.endswith(rest):
+            continue
+        rule = (a[:cut], b[:len(b) - len(rest)])
+        if rule in rules:
+            i = rules.order[rule]
+            if rank is None or i < rank:
+                best, rank = rule, i
+    return best
+
+
+class _Rules(Counter):
+    """A Counter of rules that remembers the order in which rules were first counted."""
+
+    def __init__(self):
+        super().__init__()
+        self.order: dict = {}
+
+    def __missing__(self, key):
+        return 0
+
+    def __setitem__(self, key, value):
+        self.order.setdefault(key, len(self.order))
+        super().__setitem__(key, value)
 
 
 def _digits_differ(a: str, b: str) -> bool:
