@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections import Counter, defaultdict
@@ -367,6 +368,7 @@ class _Cached:
         self.rules = Rules(list(rules))
         self.before = before
         self.cache: dict[str, object] = {}
+        self.plan = _plan(self.rules.rules)
 
     def then(self, more: list) -> _Cached:
         return _Cached(more, self) if more else self
@@ -377,8 +379,75 @@ class _Cached:
         out = self.cache.get(name)
         if out is None:
             start = self.before.name(name) if self.before is not None else name
-            out = self.cache[name] = self.rules.rename(start) if start is not None else None
+            out = self.cache[name] = _rename(self.plan, start) if start is not None else None
         return out
+
+
+def _plan(rules: list) -> list:
+    """``Rules.rename`` prepared for many names: runs of exact renames and of prefix rules are indexed (by name,
+    by prefix), so a name costs a few look-ups however many such rules there are (derived rule sets hold one
+    scope rule per renamed layer, or one rename per unexplained pair)."""
+    plan: list = []
+    for rule in rules:
+        kind = rule.kind
+        if kind in ("rename", "prefix") and plan and plan[-1][0] == kind:
+            run = plan[-1]
+        elif kind in ("rename", "prefix"):
+            run = (kind, {}, [], [])
+            plan.append(run)
+        else:
+            plan.append(("one", rule))
+            continue
+        if kind == "rename":
+            run[1].setdefault(rule.old, rule.new)
+        else:
+            run[1].setdefault(rule.old, []).append(len(run[3]))
+            run[3].append(rule)
+            if len(rule.old) not in run[2]:
+                bisect.insort(run[2], len(rule.old))
+    return plan
+
+
+def _rename(plan: list, name: str) -> str | None:
+    """``Rules.rename`` by a plan of ``_plan``: the same result, rule for rule."""
+    for step in plan:
+        what = step[0]
+        if what == "rename":
+            new = step[1].get(name)
+            if new is not None:
+                return new  # final: no later rule applies
+        elif what == "prefix":  # rules fire in order: the next to fire is the first later one whose prefix fits
+            by_old, lengths, rules = step[1], step[2], step[3]
+            last = -1
+            while True:
+                fire = None
+                for n in lengths:
+                    if n > len(name):
+                        break
+                    found = by_old.get(name[:n])
+                    if found:
+                        i = bisect.bisect_right(found, last)
+                        if i < len(found) and (fire is None or found[i] < fire):
+                            fire = found[i]
+                if fire is None:
+                    break
+                last, rule = fire, rules[fire]
+                name = rule.new + name[len(rule.old):]
+        else:
+            rule = step[1]
+            kind = rule.kind
+            if kind == "transform":
+                continue
+            if kind == "drop":
+                if rule.matches(name):
+                    return None
+                continue
+            new = rule.apply(name)
+            if new is not None:
+                name = new
+                if kind == "rename":
+                    return name
+    return name
 
 
 def _known_prefix(rules: Counter, a: str, b: str) -> tuple[str, str] | None:

@@ -429,12 +429,16 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
     by_m: dict[tuple, _Item | None] = {}
     for m in pool_m:
         by_m[m.key] = None if m.key in by_m else m
+    c_lengths, m_lengths = {len(k) for k in by_c}, {len(k) for k in by_m}
     for t in (1, 2, 3):
         for outer, inner, added in ((pool_m, by_c, True), (pool_c, by_m, False)):
             get = inner.get
+            lengths = {n + t for n in (c_lengths if added else m_lengths) if n > 1}  # names t tokens longer
+            if not lengths:
+                continue
             for it in outer:
                 key = it.key
-                if len(key) <= t + 1 or key[t].isdigit() and not key[t - 1].isdigit():  # not a scope boundary
+                if len(key) not in lengths or key[t].isdigit() and not key[t - 1].isdigit():  # not a scope boundary
                     continue
                 other = get(key[t:])
                 if other is None:
