@@ -347,7 +347,14 @@ def _layer_of(m: _Item) -> tuple:
 
 
 def _unnumbered(key: tuple) -> tuple:
-    return tuple(itertools.filterfalse(str.isdigit, key))
+    last = key[-1:]
+    head = _unnumbered_head(key[:-1])  # a layer's variables share it
+    return head + last if last and not last[0].isdigit() else head
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _unnumbered_head(head: tuple) -> tuple:
+    return tuple(itertools.filterfalse(str.isdigit, head))
 
 
 def _numeric_only(pc: tuple, pm: tuple) -> bool:
