@@ -5,6 +5,7 @@
                                                               #   by tf.raw_ops.SaveV2 in a subprocess, cached)
                                                               #   and a JSON spec, ckpt_doctor.align(path, path)
     .venv/bin/python bench/scenarios/scale.py --sizes 1000,10000 --json
+    .venv/bin/python bench/scenarios/scale.py --case scopes   # every block renamed on its own: N/20 scope rules
 
 The checkpoint holds layers ``old_scope/block_{k//10}/dense[_k]/{kernel,bias}`` (Keras-style numbering: ``dense``,
 ``dense_1``, ...); the model is ``new_scope/...`` with one layer inserted in the middle, so every later suffix is
@@ -73,6 +74,24 @@ def synthetic(n_model_vars: int):
     return ckpt, model, truth
 
 
+def synthetic_scopes(n_model_vars: int):
+    """Every block renamed on its own (``old_scope/block_b/`` -> ``new_scope/unit_b_x/``): one scope rule per ten
+    layers, so N/20 rules; rule sets this large are where a scan of every rule per name is quadratic."""
+    ckpt, model, pairs = [], [], []
+    for k in range(n_model_vars // 2):
+        i, o = _shape(k)
+        for var, shape in (("kernel", (i, o)), ("bias", (o,))):
+            c = f"old_scope/block_{k // 10}/{_dense(k)}/{var}"
+            m = f"new_scope/unit_{k // 10}_x/{_dense(k)}/{var}"
+            ckpt.append((c, shape))
+            model.append((m, shape))
+            pairs.append({"model": m, "checkpoint": c, "transform": None})
+    return ckpt, model, {"pairs": pairs, "missing": [], "unused": [], "ambiguous_ok": [], "ignore_model": []}
+
+
+CASES = {"shift": synthetic, "scopes": synthetic_scopes}
+
+
 def in_memory(ckpt, model):
     from ckpt_doctor.catalog import Catalog, TensorInfo
     from ckpt_doctor.model.spec import ModelSpec, VariableSpec
@@ -136,6 +155,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", default=",".join(map(str, SIZES)))
     ap.add_argument("--files", action="store_true", help="also time align(checkpoint path, spec path)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--case", choices=sorted(CASES), default="shift",
+                    help="shift: one renamed scope, suffixes shifted (default); scopes: every block renamed on its own")
     args = ap.parse_args(argv)
     import ckpt_doctor
 
@@ -144,7 +165,7 @@ def main(argv=None) -> int:
         return 2
     rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
-        ckpt, model, truth = synthetic(n)
+        ckpt, model, truth = CASES[args.case](n)
         catalog, spec = in_memory(ckpt, model)
         repeats = max(1, min(5, 30_000 // n))
         seconds, a = timed(functools.partial(ckpt_doctor.align, catalog, spec), repeats)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -210,7 +212,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     staged = len(rules)
 
     # 2. scope (prefix) rules: the part before the longest common token suffix
-    prefix_count: Counter = Counter()
+    prefix_count: _Rules = _Rules()
     last = None
     for c, m, _, stage in inferred:
         now = current.name(c.name)
@@ -221,8 +223,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                 a[len(last[0]):] == b[len(last[1]):]:  # neighbours usually share their rule
             prefix_count[last] += 1
             continue
-        known = next((r for r in prefix_count if a.startswith(r[0]) and b.startswith(r[1])
-                      and a[len(r[0]):] == b[len(r[1]):]), None)  # most pairs repeat a rule already found
+        known = _known_prefix(prefix_count, a, b)  # most pairs repeat a rule already found
         if known is not None:
             prefix_count[known] += 1
             last = known
@@ -258,17 +259,19 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         now = current.name(c.name)
         if now is None or now == m.name:
             continue
-        found, number = None, None
-        for key, rule in known_shifts.items():
-            number = _shifted(rule, now, m.name)
-            if number is not None:
-                found = key
-                break
-        if found is None:
-            found = _number_shift(now, m.name)
-            if found:
-                known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
+        found, number = _number_shift(now, m.name), None
+        if found:  # the shift the names show; a rule already made for it reads the number as the rules will
+            rule = known_shifts.get(found)
+            number = _shifted(rule, now, m.name) if rule is not None else None
+            if number is None:
+                known_shifts.setdefault(found, Renumber(found[0], 0, found[1], found[2]))
                 number = _number_in(now, found[0])
+        else:  # names that differ in more than one token: only a rule already found may still explain them
+            for key, rule in known_shifts.items():
+                number = _shifted(rule, now, m.name)
+                if number is not None:
+                    found = key
+                    break
         if found and number is not None:
             pattern, offset, bare = found
             renumber[(pattern, offset)] += 1
@@ -353,6 +356,7 @@ class _Cached:
         self.rules = Rules(list(rules))
         self.before = before
         self.cache: dict[str, str | None] = {}
+        self.plan = _plan(self.rules.rules)
 
     def then(self, more: list) -> _Cached:
         return _Cached(more, self) if more else self
@@ -363,8 +367,107 @@ class _Cached:
         out = self.cache.get(name)
         if out is None:
             start = self.before.name(name) if self.before is not None else name
-            out = self.cache[name] = self.rules.rename(start) if start is not None else None
+            out = self.cache[name] = _rename(self.plan, start) if start is not None else None
         return out
+
+
+def _plan(rules: list) -> list:
+    """``Rules.rename`` prepared for many names: runs of exact renames and of prefix rules are indexed (by name,
+    by prefix), so a name costs a few look-ups however many such rules there are (derived rule sets hold one
+    scope rule per renamed layer, or one rename per unexplained pair)."""
+    plan: list = []
+    for rule in rules:
+        kind = rule.kind
+        if kind in ("rename", "prefix") and plan and plan[-1][0] == kind:
+            run = plan[-1]
+        elif kind in ("rename", "prefix"):
+            run = (kind, {}, [], [])
+            plan.append(run)
+        else:
+            plan.append(("one", rule))
+            continue
+        if kind == "rename":
+            run[1].setdefault(rule.old, rule.new)
+        else:
+            run[1].setdefault(rule.old, []).append(len(run[3]))
+            run[3].append(rule)
+            if len(rule.old) not in run[2]:
+                bisect.insort(run[2], len(rule.old))
+    return plan
+
+
+def _rename(plan: list, name: str) -> str | None:
+    """``Rules.rename`` by a plan of ``_plan``: the same result, rule for rule."""
+    for step in plan:
+        what = step[0]
+        if what == "rename":
+            new = step[1].get(name)
+            if new is not None:
+                return new  # final: no later rule applies
+        elif what == "prefix":  # rules fire in order: the next to fire is the first later one whose prefix fits
+            by_old, lengths, rules = step[1], step[2], step[3]
+            last = -1
+            while True:
+                fire = None
+                for n in lengths:
+                    if n > len(name):
+                        break
+                    found = by_old.get(name[:n])
+                    if found:
+                        i = bisect.bisect_right(found, last)
+                        if i < len(found) and (fire is None or found[i] < fire):
+                            fire = found[i]
+                if fire is None:
+                    break
+                last, rule = fire, rules[fire]
+                name = rule.new + name[len(rule.old):]
+        else:
+            rule = step[1]
+            kind = rule.kind
+            if kind == "transform":
+                continue
+            if kind == "drop":
+                if rule.matches(name):
+                    return None
+                continue
+            new = rule.apply(name)
+            if new is not None:
+                name = new
+                if kind == "rename":
+                    return name
+    return name
+
+
+def _known_prefix(rules: Counter, a: str, b: str) -> tuple[str, str] | None:
+    """The first-found rule ``(old, new)`` of ``rules`` that maps ``a`` to ``b`` (``a = old + rest``,
+    ``b = new + rest``). Rules end at a separator or are empty, so only those prefixes of ``a`` are looked up:
+    one look-up per separator of the name, however many rules there are."""
+    best, rank = None, None
+    for cut in itertools.chain((0,), (i + 1 for i, ch in enumerate(a) if ch in "/.")):
+        rest = a[cut:]
+        if not b.endswith(rest):
+            continue
+        rule = (a[:cut], b[:len(b) - len(rest)])
+        if rule in rules:
+            i = rules.order[rule]
+            if rank is None or i < rank:
+                best, rank = rule, i
+    return best
+
+
+class _Rules(Counter):
+    """A Counter of rules that remembers the order in which rules were first counted."""
+
+    def __init__(self):
+        super().__init__()
+        self.order: dict = {}
+
+    def __missing__(self, key):
+        return 0
+
+    def __setitem__(self, key, value):
+        self.order.setdefault(key, len(self.order))
+        super().__setitem__(key, value)
 
 
 def _digits_differ(a: str, b: str) -> bool:

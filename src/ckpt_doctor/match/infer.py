@@ -376,7 +376,14 @@ def _layer_of(m: _Item) -> tuple:
 
 
 def _unnumbered(key: tuple) -> tuple:
-    return tuple(itertools.filterfalse(str.isdigit, key))
+    last = key[-1:]
+    head = _unnumbered_head(key[:-1])  # a layer's variables share it
+    return head + last if last and not last[0].isdigit() else head
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _unnumbered_head(head: tuple) -> tuple:
+    return tuple(itertools.filterfalse(str.isdigit, head))
 
 
 def _numeric_only(pc: tuple, pm: tuple) -> bool:
@@ -405,17 +412,20 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
             key = c.key
             if len(key) > depth and not (key[depth].isdigit() and not key[depth - 1].isdigit()):
                 index[key[depth:]].append((key[:depth], c))
+        lengths = {len(k) for k in index}  # only suffixes of these lengths can be found: look up no others
         for m in pool_m:
             key = m.key
-            have = best.get(id(m), (1, None))[0]
-            for j in range(len(key) - have + 1):
-                if j and key[j].isdigit() and not key[j - 1].isdigit():
-                    continue  # not between a name and its number
+            n = len(key)
+            found = best.get(id(m))
+            have = found[0] if found is not None else 1
+            for j in range(n - have + 1):
+                if n - j not in lengths or j and key[j].isdigit() and not key[j - 1].isdigit():
+                    continue  # no such suffix, or not between a name and its number
                 hits = index.get(key[j:])
                 if hits:
-                    length = len(key) - j
-                    if id(m) in best and best[id(m)][0] == length:
-                        best[id(m)][1].append(hits)
+                    length = n - j
+                    if found is not None and found[0] == length:
+                        found[1].append(hits)
                     else:
                         best[id(m)] = (length, [hits])  # lists by reference: suffixes can be very common
                     break
@@ -455,13 +465,18 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
     by_m: dict[tuple, _Item | None] = {}
     for m in pool_m:
         by_m[m.key] = None if m.key in by_m else m
+    c_lengths, m_lengths = {len(k) for k in by_c}, {len(k) for k in by_m}
     for t in (1, 2, 3):
         for outer, inner, added in ((pool_m, by_c, True), (pool_c, by_m, False)):
+            get = inner.get
+            lengths = {n + t for n in (c_lengths if added else m_lengths) if n > 1}  # names t tokens longer
+            if not lengths:
+                continue
             for it in outer:
                 key = it.key
-                if len(key) <= t + 1 or not _boundary(key, t):
+                if len(key) not in lengths or key[t].isdigit() and not key[t - 1].isdigit():  # not a scope boundary
                     continue
-                other = inner.get(key[t:])
+                other = get(key[t:])
                 if other is None:
                     continue
                 c, m = (other, it) if added else (it, other)
@@ -538,13 +553,22 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                             state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
         renamed_by: dict[int, tuple] = {}
-        for pc, pm in clean:
-            for c in pool_c:
-                if c.key[:len(pc)] == pc and _boundary(c.key, len(pc)) and id(c) not in renamed_by \
-                        and state.free(c, "c"):
-                    c.tokens = pm + c.tokens[len(pc):]
-                    c.rekey()
-                    renamed_by[id(c)] = (pc, pm)
+        # Each free entry takes the first rule of ``clean`` whose prefix it has: rules indexed by prefix, so
+        # the cost is one look-up per entry and prefix length, not one scan of the pool per rule.
+        first: dict[tuple, int] = {}
+        for i, (pc, _pm) in enumerate(clean):
+            first.setdefault(pc, i)
+        lengths = sorted({len(pc) for pc in first})
+        for c in pool_c:
+            if c.busy:
+                continue
+            key = c.key
+            hits = [first[key[:n]] for n in lengths if key[:n] in first and _boundary(key, n)]
+            if hits:
+                pc, pm = clean[min(hits)]
+                c.tokens = pm + c.tokens[len(pc):]
+                c.rekey()
+                renamed_by[id(c)] = (pc, pm)
 
         def evidence(c, m, t, n=best, renamed_by=renamed_by):  # formatted later: bind this round's values
             pc, pm = renamed_by.get(id(c), ((), ()))
@@ -599,20 +623,28 @@ def _numbering(state: _State, c_items, m_items) -> None:
             return found + [(len(k) - 1, (len(k) - 1, head), int(k[-1]))]
         return found
 
-    located = {}  # id(item) -> (numbered key, its numbered positions)
+    located = {}  # item key -> (numbered key, its numbered positions); layers share most of the work
     for it in itertools.chain(c_items, m_items):
-        k = numbered(it.key)
-        located[id(it)] = (k, numbers_of(k))
+        if it.key not in located:
+            k = numbered(it.key)
+            located[it.key] = (k, numbers_of(k))
     touched: set[tuple] = set()  # families that hold a value nobody took
     for it in itertools.chain(pool_c, pool_m):
-        touched.update(family for _, family, _ in located[id(it)][1])
+        touched.update(family for _, family, _ in located[it.key][1])
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
     for side, items in (("c", c_items), ("m", m_items)):
         for it in items:
-            k, found = located[id(it)]
+            k, found = located[it.key]
             for p, family, number in found:
                 if family in touched:
-                    families.setdefault(family, {"c": {}, "m": {}})[side].setdefault(number, {})[k[p + 1:]] = it
+                    fam = families.get(family)
+                    if fam is None:
+                        fam = families[family] = {"c": {}, "m": {}}
+                    layers = fam[side]
+                    layer = layers.get(number)
+                    if layer is None:
+                        layer = layers[number] = {}
+                    layer[k[p + 1:]] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
     for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if fam["c"] and fam["m"] and _has_free(state, fam):

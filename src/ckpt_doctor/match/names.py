@@ -96,7 +96,9 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
         if tuple(ckpt_shape) == tuple(model_shape):
             return True, None
         # a unit axis more or less (OpenAI GPT-2's [1, nx, nf] ``w``): only between leaves of one layout
-        return ckpt_leaf == model_leaf and _unit_axes_only(ckpt_shape, model_shape), reshape_name(model_shape)
+        if ckpt_leaf == model_leaf and _unit_axes_only(ckpt_shape, model_shape):
+            return True, reshape_name(model_shape)
+        return False, None
     moved = tuple(ckpt_shape[i] for i in perm)
     if moved != tuple(model_shape) and len(ckpt_shape) == 4 and (
             len(model_shape) == 4 and (ckpt_leaf == "kernel" and ckpt_shape[3] == 1 and model_shape[1] == 1 or
