@@ -438,7 +438,7 @@ def _rename(plan: list, name: str) -> str | None:
     return name
 
 
-def _known_prefix(rules: Counter, a: str, b: str) -> tuple[str, str] | None:
+def _known_prefix(rules: _Rules, a: str, b: str) -> tuple[str, str] | None:
     """The first-found rule ``(old, new)`` of ``rules`` that maps ``a`` to ``b`` (``a = old + rest``,
     ``b = new + rest``). Rules end at a separator or are empty, so only those prefixes of ``a`` are looked up:
     one look-up per separator of the name, however many rules there are."""
