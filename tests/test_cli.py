@@ -226,3 +226,22 @@ def test_exit_codes_a_new_user_meets(capsys, tmp_path):
     for argv in cases:
         code, _, err = run(capsys, *argv)
         assert code == 2 and err.startswith("Error: ") and len(err.strip().splitlines()) == 1, (argv, code, err)
+
+
+def test_a_python_file_without_its_function_says_how(capsys, tmp_path):
+    builder = tmp_path / "m.py"
+    builder.write_text("def build():\n    return None\n")
+    seed = Path(__file__).parent.parent / "src" / "ckpt_doctor" / "examples" / "seed"
+    code, _, err = run(capsys, "diagnose", str(seed), "--model", str(builder))
+    assert code == 2 and f"write {builder}:build" in err, err
+
+
+def test_a_truncated_zip_says_it_may_be_cut_short(capsys, tmp_path):
+    import zipfile
+
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("archive/data.pkl", b"\x80\x02}q\x00." * 1000)
+    path.write_bytes(path.read_bytes()[:500])
+    code, _, err = run(capsys, "inspect", str(path))
+    assert code != 0 and "cut short" in err, err

@@ -116,7 +116,9 @@ class Archive:
                 infos = zf.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, struct.error, NotImplementedError,
                 UnicodeDecodeError) as e:
-            raise CorruptCheckpointError(f"not a valid zip archive: {e}", path=path) from None
+            hint = ("; a zip archive's directory is at its end, so a file cut short (an interrupted write or copy) "
+                    "looks like this") if "not a zip file" in str(e).lower() else ""
+            raise CorruptCheckpointError(f"not a valid zip archive: {e}{hint}", path=path) from None
         except OSError as e:
             raise CheckpointError(f"cannot read: {e.strerror or e}", path=path) from None
         for info in infos:

@@ -59,6 +59,9 @@ def _from_reference(ref: str, root: str | None) -> ModelSpec:
     m = _BUILDER.match(ref)
     if m and not os.path.exists(ref) and (m["target"].endswith(".py") or _is_module_name(m["target"])):
         return from_object(_call_builder(m["target"], m["function"]), root=root, source=ref)
+    if ref.endswith(".py") and os.path.isfile(ref):
+        raise ModelError(f"--model {ref} names a Python file but no function: write {ref}:build, where build() "
+                         "returns the model", path=ref)
     if os.path.exists(ref) or os.path.exists(ref + ".index") or glob.glob(glob.escape(ref) + "-?????-of-?????"):
         from ..formats import open_checkpoint
 
