@@ -62,12 +62,12 @@ def read(path: str | os.PathLike) -> Catalog:
     path = os.fspath(path)
     if _is_index(path):
         return _read_index(path)
-    tensors, metadata = _read_file(path)
-    notes = tuple(f"metadata {k} = {v}" for k, v in sorted(metadata.items()))
+    tensors, metadata, notes = _read_file(path)
+    notes += tuple(f"metadata {k} = {v}" for k, v in sorted(metadata.items()))
     return Catalog(path, FORMAT, dict(sorted(tensors.items())), files=(path,), notes=notes)
 
 
-def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
+def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str], tuple[str, ...]]:
     try:
         with _io.open_file(path) as f:
             size = _io.fsize(f)
@@ -104,18 +104,28 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str]]:
             what = "overlaps the previous tensor" if begin < pos else f"leaves a hole of {begin - pos} bytes before it"
             raise CorruptCheckpointError(f"data_offsets [{begin}, {end}] {what}", path=path, tensor=name)
         pos = end
-    if pos != buffer_size:
-        if pos > buffer_size:
-            raise TruncatedError(f"tensors need {pos} data bytes but the file has {buffer_size}: truncated",
-                                         path=path, tensor=entries[-1][2])
+    if pos < buffer_size:
         raise CorruptCheckpointError(f"{buffer_size - pos} bytes after the last tensor are not described by the header",
                                      path=path)
+    # A file cut short (pos > buffer_size) still lists every tensor: those wholly within it read as usual (so
+    # `verify --salvage` keeps them), the others raise TruncatedError when read; read() adds a note.
     location = os.path.basename(path)
     tensors = {name: TensorInfo(name=name, dtype=dtype, shape=shape, nbytes=end - begin, location=location,
                                 _reader=functools.partial(_read_tensor, path, start + begin, end - begin, dtype, shape,
-                                                          name))
+                                                          name) if end <= buffer_size else
+                                functools.partial(_cut_off, path, end - buffer_size, name))
                for begin, end, name, dtype, shape in entries}
-    return tensors, metadata
+    notes: tuple[str, ...] = ()
+    if pos > buffer_size:
+        lost = sum(end > buffer_size for _, end, _, _, _ in entries)
+        notes = (f"truncated: the file ends {pos - buffer_size} bytes early; {lost} of {len(entries)} tensors lie "
+                 "(partly) beyond its end and cannot be read (verify --salvage keeps the others)",)
+    return tensors, metadata, notes
+
+
+def _cut_off(path: str, missing: int, name: str):
+    raise TruncatedError(f"the tensor ends {missing} bytes beyond the end of the file: truncated", path=path,
+                         tensor=name)
 
 
 def _parse_header(raw: bytes, path: str) -> dict:
@@ -231,7 +241,7 @@ def _read_index(path: str) -> Catalog:
         shard_path = _io.join(directory, shard)
         if shard_path in missing:
             continue
-        found, _ = _read_file(shard_path)
+        found, _, _ = _read_file(shard_path)
         for name in names:
             if name not in found:
                 raise CorruptCheckpointError(f"the index puts this tensor in {shard}, which does not hold it",
