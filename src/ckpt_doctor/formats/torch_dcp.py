@@ -433,7 +433,7 @@ def _safetensors_file(path: str) -> bool:
 def _read_safetensors_chunk(fqn: str, dtype: str, c: _Chunk):
     from .safetensors import _read_file
 
-    tensors, _ = _read_file(c.file)  # the header only
+    tensors, _, _ = _read_file(c.file)  # the header only
     info = tensors.get(fqn)
     if info is None:
         raise CorruptCheckpointError("the metadata puts a chunk of this tensor in this file, which does not hold it",
