@@ -26,16 +26,7 @@ def read_range(path: str, offset: int, size: int, tensor: str, *, as_bytes: bool
         import numpy as np
 
         return np.frombuffer(buf, dtype=np.uint8), crc
-    try:
-        f = open(path, "rb", buffering=0)
-    except FileNotFoundError:
-        raise MissingShardError("data shard is missing: the checkpoint is incomplete", path=path,
-                                tensor=tensor) from None
-    with f:
-        end = os.fstat(f.fileno()).st_size
-        if offset + size > end:
-            raise TruncatedError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
-                                 f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
+    with _open_at(path, offset, size, tensor) as f:
         if as_bytes:
             buf = bytearray(size)
         else:
@@ -43,7 +34,6 @@ def read_range(path: str, offset: int, size: int, tensor: str, *, as_bytes: bool
 
             buf = np.empty(size, dtype=np.uint8)
         view = memoryview(buf)
-        f.seek(offset)
         crc = pos = 0
         while pos < size:
             # read() into a recycled chunk, then copy: faster than readinto() the fresh array, whose page faults
@@ -62,21 +52,11 @@ def check_range(path: str, offset: int, size: int, stored_masked: int, tensor: s
     if _io.is_url(path):
         check_crc(stored_masked, read_range(path, offset, size, tensor)[1], path, tensor)
         return
-    try:
-        f = open(path, "rb", buffering=0)
-    except FileNotFoundError:
-        raise MissingShardError("data shard is missing: the checkpoint is incomplete", path=path,
-                                tensor=tensor) from None
-    with f:
-        end = os.fstat(f.fileno()).st_size
-        if offset + size > end:
-            raise TruncatedError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
-                                 f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
+    with _open_at(path, offset, size, tensor) as f:
         import numpy as np
 
         buf = np.empty(min(_CHUNK, size), dtype=np.uint8)
         view = buf.data
-        f.seek(offset)
         crc = pos = 0
         while pos < size:
             n = f.readinto(view[:min(_CHUNK, size - pos)])
@@ -85,6 +65,23 @@ def check_range(path: str, offset: int, size: int, stored_masked: int, tensor: s
             crc = crc32c_buffer(buf[:n], crc)
             pos += n
     check_crc(stored_masked, crc, path, tensor)
+
+
+def _open_at(path: str, offset: int, size: int, tensor: str):
+    """The data file, positioned at ``offset`` once ``size`` bytes are known to be there (missing and truncated
+    shards named as such)."""
+    try:
+        f = open(path, "rb", buffering=0)
+    except FileNotFoundError:
+        raise MissingShardError("data shard is missing: the checkpoint is incomplete", path=path,
+                                tensor=tensor) from None
+    end = os.fstat(f.fileno()).st_size
+    if offset + size > end:
+        f.close()
+        raise TruncatedError(f"entry claims bytes [{offset}, {offset + size}) but the shard has only "
+                             f"{end} bytes: truncated data file or corrupt index", path=path, tensor=tensor)
+    f.seek(offset)
+    return f
 
 
 def check_crc(stored_masked: int, actual: int, path: str, tensor: str) -> None:
