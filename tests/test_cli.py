@@ -50,7 +50,7 @@ def test_latest(capsys, tmp_path):
     code, out, _ = run(capsys, "latest", str(KERAS))
     assert (code, out.strip()) == (0, str(KERAS / "ckpt"))
     code, out, err = run(capsys, "latest", str(tmp_path))
-    assert code == 1 and "no complete checkpoint" in err
+    assert code == 1 and "no complete TensorFlow checkpoint" in err
 
 
 def test_verify_ok_and_corrupt(capsys, tmp_path):
@@ -245,3 +245,11 @@ def test_a_truncated_zip_says_it_may_be_cut_short(capsys, tmp_path):
     path.write_bytes(path.read_bytes()[:500])
     code, _, err = run(capsys, "inspect", str(path))
     assert code != 0 and "cut short" in err, err
+
+
+def test_latest_names_other_formats_it_does_not_track(capsys, tmp_path):
+    import numpy as np
+
+    np.savez(tmp_path / "weights.npz", np.zeros(2))
+    code, _, err = run(capsys, "latest", str(tmp_path))
+    assert code == 1 and "it holds weights.npz" in err and "ckpt-doctor inspect" in err, err

@@ -72,7 +72,12 @@ def _latest(args) -> int:
             print(found.latest)
     if found.latest is None:
         if not args.json:
-            print(f"Error: no complete checkpoint in {found.directory}", file=sys.stderr)
+            from .formats import _other_in_directory
+
+            other = _other_in_directory(found.directory)
+            hint = (f"; it holds {os.path.basename(other)}, which latest does not track (TF checkpoints only): "
+                    f"ckpt-doctor inspect {other}") if other else ""
+            print(f"Error: no complete TensorFlow checkpoint in {found.directory}{hint}", file=sys.stderr)
         return EXIT_PROBLEM
     return EXIT_OK
 
@@ -276,6 +281,13 @@ def _checkpoint(args):
     return open_checkpoint(args.checkpoint, **_options(args)) if args.subtree else args.checkpoint
 
 
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def _print_json(obj) -> None:
     # One write of a compact document: json.dump(indent=...) falls back to the pure-Python encoder and
     # issues a write per token, which dominates listing a large checkpoint.
@@ -317,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help='emit {"path", "format", "tensors": [...]}')
     p.add_argument("--stats", action="store_true", help="read every tensor and show min/max/mean/std")
     p.add_argument("--values", action="store_true", help="read every tensor and print its values (abridged)")
-    p.add_argument("--depth", type=int, metavar="N", help="show scopes only N levels deep (totals still shown)")
+    p.add_argument("--depth", type=_non_negative, metavar="N", help="show scopes only N levels deep (totals still shown)")
     _jobs_option(p)
     p.set_defaults(func=_inspect)
 
