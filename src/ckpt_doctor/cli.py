@@ -329,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help='emit {"path", "format", "tensors": [...]}')
     p.add_argument("--stats", action="store_true", help="read every tensor and show min/max/mean/std")
     p.add_argument("--values", action="store_true", help="read every tensor and print its values (abridged)")
-    p.add_argument("--depth", type=_non_negative, metavar="N", help="show scopes only N levels deep (totals still shown)")
+    p.add_argument("--depth", type=_non_negative, metavar="N",
+                   help="show scopes only N levels deep (totals still shown)")
     _jobs_option(p)
     p.set_defaults(func=_inspect)
 
