@@ -169,6 +169,19 @@ def keras_case(keras, work, tag):
     # guard around Keras' own load_weights; then user code re-initialises the head
     weights = os.path.join(work, tag, "new.weights.h5" if tag == "keras3" else "new.h5")
     new.save_weights(weights)
+    # Keras' own weights file (legacy HDF5 by layer order, Keras 3 by object tree) into a fresh Sequential model,
+    # without rules (a nested subclassed model such as New does not pair from a weights file yet)
+    def sequential():
+        model = keras.Sequential([keras.layers.Dense(3), keras.layers.BatchNormalization(), keras.layers.Dense(2)])
+        model(x)
+        return model
+
+    saved, fresh = sequential(), sequential()
+    seq_weights = os.path.join(work, tag, "seq.weights.h5" if tag == "keras3" else "seq.h5")
+    saved.save_weights(seq_weights)
+    out["from_weights_file"] = summary(ckpt_doctor.restore(fresh, seq_weights, rules=None))
+    out["from_weights_file_same"] = all(np.array_equal(np.asarray(a), np.asarray(b))
+                                        for a, b in zip(saved.weights, fresh.weights, strict=True))
     other = New()
     other(x)
     with ckpt_doctor.guard(strict=False) as g:

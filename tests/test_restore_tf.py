@@ -107,3 +107,13 @@ def test_keras_load_weights_guarded_and_reinitialisation_caught(result, case):
     assert statuses == ["equal", "equal", "equal", "looks_untouched"], check
     untouched = next(v for v in check.values() if v["status"] == "looks_untouched")
     assert any("Glorot uniform" in e for e in untouched["evidence"]), untouched
+
+
+@pytest.mark.parametrize("case", ["keras3", "tf_keras"])
+def test_keras_weights_file_restores_into_a_fresh_model_as_keras_pairs_it(result, case):
+    """`save_weights` files pair by layer order (legacy HDF5) or object tree (Keras 3), not by name: restored with
+    the loader that matches, and TensorFlow reads back the saved values."""
+    restored = result[case]["from_weights_file"]
+    assert restored["ok"], restored["headline"]
+    assert set(restored["status"].values()) == {"verified"} and set(restored["check"].values()) == {"bit-exact"}
+    assert result[case]["from_weights_file_same"]
