@@ -364,8 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--salvage", metavar="OUT",
                    help="write the tensors that verify intact to a new checkpoint OUT (damaged ones are dropped and "
                         "listed; the copy is read back and checked)")
-    p.add_argument("--to", choices=sorted(WRITABLE), help="--salvage: the output format (default: the input's)")
-    p.add_argument("--force", action="store_true", help="--salvage: replace an existing OUT")
+    _write_options(p)  # --to, --force: for --salvage
     p.set_defaults(func=_verify)
 
     def checkpoint_and_model(p, checkpoint: bool = True) -> None:

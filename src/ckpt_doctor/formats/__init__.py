@@ -72,7 +72,8 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
     if os.path.isfile(path) and not tf_named:
         for module in _other_formats():
             if module.sniff(path):
-                _check_options(module, options, path)
+                if options:
+                    _check_options(module, options, path)
                 return module.read(path, **options)
     if options:
         raise UsageError(f"option(s) {', '.join(sorted(options))} do not apply to this checkpoint", path=path)

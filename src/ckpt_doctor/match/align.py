@@ -13,7 +13,7 @@ from ..catalog import Catalog
 from ..model.spec import ModelSpec
 from .compare import Diagnosis
 from .infer import Ambiguity, Pair, _Item, infer
-from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform
+from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rename_step
 
 _SEP = re.compile(r"[/.]")
 _STAGE_WORDS = {"composition": "the only layer left with these members and shapes",
@@ -422,19 +422,10 @@ def _rename(plan: list, name: str) -> str | None:
                 last, rule = fire, rules[fire]
                 name = rule.new + name[len(rule.old):]
         else:
-            rule = step[1]
-            kind = rule.kind
-            if kind == "transform":
-                continue
-            if kind == "drop":
-                if rule.matches(name):
-                    return None
-                continue
-            new = rule.apply(name)
-            if new is not None:
-                name = new
-                if kind == "rename":
-                    return name
+            renamed, final = rename_step(step[1], name)
+            if final or renamed is None:
+                return renamed
+            name = renamed
     return name
 
 

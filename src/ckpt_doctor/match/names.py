@@ -12,7 +12,6 @@ import re
 from functools import cache, lru_cache
 
 ATTRIBUTE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
-_SPLIT = re.compile(r"[/.]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NUMBERED = re.compile(r"^(.*?[a-z][a-z0-9]*?)_(\d+)$")  # dense_3, layer_0, conv4_1 (not a bare number)
 _GLUED = re.compile(r"^([a-z])(\d+)$")  # OpenAI GPT-2's ``h0`` is Hugging Face's ``h.0`` (one letter, then digits)

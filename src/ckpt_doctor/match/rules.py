@@ -201,7 +201,6 @@ class Transform:
         return f"values of `{self.match}`{f' (rank {self.rank})' if self.rank else ''}: {self.op}"
 
 
-RENAMERS = (Prefix, Regex, Rename, Renumber)
 
 
 @dataclass(frozen=True)
@@ -232,18 +231,11 @@ class Rules:
     def rename(self, name: str) -> str | None:
         """The model name for checkpoint ``name`` (None if a drop rule removes it); ``apply`` without the
         bookkeeping, for callers that map many names."""
-        final = False
         for rule in self.rules:
-            kind = rule.kind
-            if kind == "transform" or final:
-                continue
-            if kind == "drop":
-                if rule.matches(name):
-                    return None
-                continue
-            new = rule.apply(name)
-            if new is not None:
-                name, final = new, kind == "rename"
+            renamed, final = rename_step(rule, name)
+            if final or renamed is None:
+                return renamed
+            name = renamed
         return name
 
     def apply(self, name: str, rank: int | None = None) -> Mapped:
@@ -329,6 +321,18 @@ class Rules:
         path = os.fspath(path)
         text = json.dumps(self.to_dict(), indent=1) + "\n" if path.endswith(".json") else self.to_yaml()
         atomic_write_text(path, text)
+
+
+def rename_step(rule, name: str) -> tuple[str | None, bool]:
+    """One rule on one name, as ``Rules.rename`` applies it: (the new name, None when dropped; whether no later
+    rule may change it: an exact rename or a drop). Value transforms leave names alone."""
+    kind = rule.kind
+    if kind == "transform":
+        return name, False
+    if kind == "drop":
+        return (None, True) if rule.matches(name) else (name, False)
+    new = rule.apply(name)
+    return (name, False) if new is None else (new, kind == "rename")
 
 
 def _rule(item: Any):
