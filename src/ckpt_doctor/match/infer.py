@@ -48,7 +48,19 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..model.spec import ModelSpec, VariableSpec
-from .compare import BY_FULL_NAME, BY_KEY, BY_OBJECT_PATH, LOADED, MISMATCHED, UNUSED, Diagnosis, compare
+from .compare import (
+    BY_FULL_NAME,
+    BY_KERAS3_PATH,
+    BY_KEY,
+    BY_LAYER_NAME,
+    BY_OBJECT_PATH,
+    BY_POSITION,
+    LOADED,
+    MISMATCHED,
+    UNUSED,
+    Diagnosis,
+    compare,
+)
 from .names import _token, canonical, strip_name, transform_for
 
 _MAX_CANDIDATES = 32
@@ -214,7 +226,10 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
         _positional(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
-    how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)"}
+    how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)",
+           BY_POSITION: "same layer order and position (Keras load_weights)",
+           BY_LAYER_NAME: "same layer name and position (Keras load_weights by_name)",
+           BY_KERAS3_PATH: "same Keras 3 path"}
     state.anchored = bool(d.weights(LOADED))
     for r in d.weights(LOADED):
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
