@@ -927,32 +927,100 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     if not ordered:
         for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
             c.order = i
-    # Both whole sequences: values already paired stay in them as anchors (they fit only each other).
-    by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
-    for u in _units(c_items):
-        by_kind_c[_kind(u)].append(u)
-    for u in _units(m_items):
-        by_kind_m[_kind(u)].append(u)
     before = set(state.pairs)
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
-        _align_units(state, _units(c_items), _units(m_items), "as written", strict)
-        by_kind_c.clear()
-    for kind, uc in by_kind_c.items():
-        um = by_kind_m.get(kind)
-        if not um:
-            continue
-        if ordered:
-            _align_units(state, uc, um, "as written", strict)
-            continue
+        _align_units(state, _composites(_units(c_items)), _composites(_units(m_items)), "as written", strict)
+    else:
         # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
         # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
         # model's units of its kind, the other families' units being gaps.
-        families = defaultdict(list)
-        for u in uc:
-            families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append(u)
-        for family in families.values():
-            _align_units(state, family, um, "by auto-number", strict)
+        by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
+        for u in _units(c_items):
+            by_kind_c[_kind(u)].append(u)
+        for u in _units(m_items):
+            by_kind_m[_kind(u)].append(u)
+        for kind, uc in by_kind_c.items():
+            um = by_kind_m.get(kind)
+            if not um:
+                continue
+            families = defaultdict(list)
+            for u in uc:
+                families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append((u,))
+            for family in families.values():
+                _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
+
+
+def _length(it: _Item) -> int:
+    return functools.reduce(lambda a, b: a * b, it.shape, 1)
+
+
+def _depthwise(it: _Item) -> int | None:
+    """The channel count of a depthwise kernel (TF ``(h, w, C, 1)``, PyTorch ``(C, 1, h, w)``), else None."""
+    s = it.shape
+    if len(s) != 4:
+        return None
+    return s[2] if s[3] == 1 and s[2] > 1 else s[0] if s[1] == 1 and s[0] > 1 else None
+
+
+def _pointwise_in(it: _Item) -> int | None:
+    """The input channels of a 1x1 kernel (TF ``(1, 1, in, out)``, PyTorch ``(out, in, 1, 1)``), else None."""
+    s = it.shape
+    if len(s) != 4:
+        return None
+    return s[2] if s[:2] == (1, 1) else s[1] if s[2:] == (1, 1) else None
+
+
+def _widths(unit) -> set[int]:
+    main, vectors = unit
+    if vectors:
+        return {_length(vectors[0])}
+    assert main is not None
+    dw = _depthwise(main)
+    return {dw} if dw else {main.shape[0], main.shape[-1]}
+
+
+def _composites(units: list) -> list[tuple]:
+    """Units that stay together in any framework's creation order: a weight with the vector-only units right
+    after it whose lengths are its output width (conv -> BatchNorm -> PReLU), and a depthwise kernel with the
+    1x1 kernel right after it over the same channels (a separable conv: one Keras layer, two PyTorch modules).
+    Two orders of two conventions (Keras lists a ResNet shortcut before the block's convs, torchvision after)
+    move whole composites, never their parts; a composite's signature tells equal-shaped norms apart by the
+    weight they follow."""
+    out: list[list] = []
+    for u in units:
+        main, vectors = u
+        if out:
+            last = out[-1][-1]
+            if main is None and vectors and all(_length(v) in _widths(last) for v in vectors):
+                out[-1].append(u)
+                continue
+            if main is not None and len(out[-1]) == 1 and last[0] is not None and not last[1]:
+                dw = _depthwise(last[0])
+                if dw and _pointwise_in(main) == dw:
+                    out[-1].append(u)
+                    continue
+        out.append([u])
+    return [tuple(c) for c in out]
+
+
+def _composite_fits(state: _State, ca: tuple, cb: tuple) -> bool:
+    return len(ca) == len(cb) and all(_unit_fits(state, a, b) for a, b in zip(ca, cb, strict=True))
+
+
+def _head(comp: tuple) -> _Item:
+    main, vectors = comp[0]
+    return main or vectors[0]
+
+
+def _may_trade(a: str, b: str) -> bool:
+    """Could two layers be listed in either order by two authors? Not when they are elements of one ordered
+    container (``layer1.0`` / ``layer1.1``, ``h.0`` / ``h.1``): those keep their order in every port."""
+    pa, pb = re.split(r"[./]", a), re.split(r"[./]", b)
+    k = 0
+    while k < min(len(pa), len(pb)) and pa[k] == pb[k]:
+        k += 1
+    return not (k < len(pa) and k < len(pb) and pa[k].isdigit() and pb[k].isdigit())
 
 
 def _renamed_or_new(state: _State, made: list) -> None:
@@ -990,11 +1058,19 @@ def _kind(unit) -> tuple:
     return ("weight", len(main.shape)) if main is not None else ("vectors", len(vectors))
 
 
+_MOVE = 4  # composites a layer may move by between two orders of two conventions
+
+
 def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True) -> None:
+    """Align two sequences of composites. ``strict``: the orders are of two conventions (a Keras file against a
+    PyTorch model), which may list the layers of one block differently: then a match that could trade places
+    with a nearby one (each fits the other's partner, and neither side keeps the two in an ordered container)
+    is ambiguous, and composites that no best alignment matches pair up when they are the only fit for each
+    other among the unmatched ones within ``_MOVE`` composites of their place (a moved shortcut)."""
     n, m = len(uc), len(um)
     if n * m > _STRUCTURE_MAX ** 2 // 4:
         return
-    fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
+    fits = [[_composite_fits(state, a, b) for b in um] for a in uc]
     F = [[0] * (m + 1) for _ in range(n + 1)]  # best number of matches of uc[:i] with um[:j]
     for i in range(n):
         row, nxt, fi = F[i], F[i + 1], fits[i]
@@ -1006,9 +1082,8 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         for j in range(m - 1, -1, -1):
             row[j] = max(row[j + 1], below[j], below[j + 1] + 1 if fi[j] else 0)
     best = F[n][m]
-    m_heads = {id(mu[0] or mu[1][0]) for mu in um}
-    anchors = sum(1 for cu in uc if id(cu[0] or cu[1][0]) in state.taken_c
-                  and id(state.taken_c[id(cu[0] or cu[1][0])]) in m_heads)
+    m_heads = {id(_head(mc)) for mc in um}
+    anchors = sum(1 for cc in uc if id(_head(cc)) in state.taken_c and id(state.taken_c[id(_head(cc))]) in m_heads)
     if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
         return
     on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
@@ -1016,26 +1091,90 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     m_skip = [any(F[i][j] + G[i][j + 1] == best for i in range(n + 1)) for j in range(m)]
     partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
     partners_m = [[i for i in range(n) if on_best[i][j]] for j in range(m)]
+    sure = {i: partners_c[i][0] for i in range(n) if len(partners_c[i]) == 1 and not c_skip[i]
+            and partners_m[partners_c[i][0]] == [i] and not m_skip[partners_c[i][0]]}
+    c_name = [_layer_path(_head(c)) for c in uc]
+    m_name = [_layer_path(_head(c)) for c in um]
+    if strict:
+        left_c = [i for i in range(n) if not partners_c[i]]
+        left_m = [j for j in range(m) if not partners_m[j]]
+        partner_of = {j: i for i, j in sure.items()}
+
+        def trades(i: int, j: int) -> bool:  # another composite near i could stand where i stands, or i elsewhere
+            for k in range(max(0, i - _MOVE), min(n, i + _MOVE + 1)):
+                if k != i and fits[k][j] and _may_trade(c_name[i], c_name[k]):
+                    lk = sure.get(k)
+                    if lk is None or fits[i][lk] and _may_trade(m_name[j], m_name[lk]):
+                        return True
+            for lj in range(max(0, j - _MOVE), min(m, j + _MOVE + 1)):
+                if lj != j and fits[i][lj] and lj not in partner_of and _may_trade(m_name[j], m_name[lj]):
+                    return True
+            return False
+
+        for i in [i for i, j in sure.items() if trades(i, j)]:
+            del sure[i]
+        moved = _moved(sure, left_c, left_m, fits, c_name, m_name)
+    else:
+        moved = {}
     for j in range(m):
         cands = partners_m[j]
-        if not cands:
-            continue
-        i = cands[0]
-        # strict: a neighbour within two units that fits as well could trade places under the other convention
-        swappable = strict and (any(fits[k][j] for k in range(max(0, i - 2), min(n, i + 3)) if k != i) or
-                                any(fits[i][k] for k in range(max(0, j - 2), min(m, j + 3)) if k != j))
-        if len(cands) == 1 and partners_c[i] == [j] and not c_skip[i] and not m_skip[j] and not swappable:
-            _pair_units(state, uc[i], um[j], i, j, best, n, m, where)
-        else:
-            mm, mv = um[j]
-            if id(mm or mv[0]) not in state.eligible or id(mm or mv[0]) in state.pairs:
+        i = next((i for i, jj in sure.items() if jj == j), None)
+        if i is not None:
+            _pair_composites(state, uc[i], um[j], i, j, best, n, m, where)
+        elif j in moved.values():
+            i = next(i for i, jj in moved.items() if jj == j)
+            _pair_composites(state, uc[i], um[j], i, j, best, n, m, where + ", moved")
+        elif cands:
+            _ambiguous_composite(state, um[j], [uc[k] for k in cands])
+
+
+def _moved(sure: dict[int, int], left_c: list[int], left_m: list[int], fits, c_name, m_name) -> dict[int, int]:
+    """Composites no best alignment matches, paired when each is the other's only fit among the unmatched ones
+    near its place (between the sure matches around it, widened by ``_MOVE``), in a block whose layers may be
+    listed in either order."""
+    order = sorted(sure.items())
+
+    def window(i: int) -> tuple[int, int, list[int], list[int]]:
+        before = [(a, b) for a, b in order if a < i][-1:]
+        after = [(a, b) for a, b in order if a > i][:1]
+        lo = (before[0][1] if before else 0) - _MOVE
+        hi = (after[0][1] if after else 1 << 30) + _MOVE
+        return lo, hi, [a for a, _ in before + after], [b for _, b in before + after]
+
+    cand: dict[int, list[int]] = {}
+    back: dict[int, list[int]] = defaultdict(list)
+    for i in left_c:
+        lo, hi, near_c, near_m = window(i)
+        cand[i] = [j for j in left_m if lo <= j <= hi and fits[i][j]
+                   and any(_may_trade(c_name[i], c_name[k]) for k in near_c)
+                   and any(_may_trade(m_name[j], m_name[k]) for k in near_m)]
+        for j in cand[i]:
+            back[j].append(i)
+    return {i: js[0] for i, js in cand.items() if len(js) == 1 and back[js[0]] == [i]}
+
+
+def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
+    for u, (mm, mv) in enumerate(mc):
+        for pos, it in enumerate(([mm] if mm is not None else []) + mv):
+            if id(it) not in state.eligible or id(it) in state.pairs:
                 continue
-            alternatives = [uc[k] for k in cands]
-            for pos, it in enumerate(([mm] if mm is not None else []) + mv):
-                options = [(cu[0] if it is mm else (cu[1][pos - (mm is not None)] if
-                            len(cu[1]) > pos - (mm is not None) else None)) for cu in alternatives]
-                state.set_ambiguous(it, [c for c in options if c is not None],
-                                    "structural alignment: several equally good alignments of the layer sequences")
+            options = []
+            for alt in alternatives:
+                cm, cv = alt[u]
+                members = ([cm] if cm is not None else []) + cv
+                if mm is not None and cm is None:
+                    continue
+                k = pos if (mm is None) == (cm is None) else pos + 1
+                if k < len(members):
+                    options.append(members[k])
+            state.set_ambiguous(it, options, "structural alignment: several equally good alignments of the layer "
+                                             "sequences")
+
+
+def _pair_composites(state: _State, cc: tuple, mc: tuple, i: int, j: int, best: int, n: int, m: int,
+                     where: str) -> None:
+    for cu, mu in zip(cc, mc, strict=True):
+        _pair_units(state, cu, mu, i, j, best, n, m, where)
 
 
 def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int, where: str) -> None:
