@@ -44,6 +44,7 @@ class TensorInfo:
     slot_name: str | None = None  # for slots: "m", "v", "momentum", "Adam", ...
     location: str = ""  # where the bytes live, for messages ("model.ckpt.data-00000-of-00001")
     partitions: int = 0  # >0: stored as this many slices, reassembled on read
+    written: int | None = None  # rank in the order the writer stored values, where the format keeps it (else None)
     _reader: Callable[[], object] | None = field(default=None, repr=False)
     _checker: Callable[[], None] | None = field(default=None, repr=False)  # streams the bytes, builds no value
 

@@ -242,17 +242,22 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     keep it in another shard than the variables); full_name is set from it where this file has it."""
     tensors: dict[str, TensorInfo] = {}
     assumed: list[str] = []
+    single = owners is None
     owners = {} if owners is None else owners
+    created: dict[str, int] = {}  # dataset path -> its group's object header address
 
     def walk(group, prefix: str) -> None:
         if prefix.endswith("vars/") and _attr(group, "name") is not None:
             owners[prefix[:-1]] = _text(_attr(group, "name"))
+        address = _address(group) if single else None
         for key in sorted(group, key=_natural):
             path = f"{prefix}{key}"
             item = _child(group, key, source, path)
             if _is_group(item):
                 walk(item, path + "/")
             elif _is_dataset(item):
+                if address is not None:
+                    created[path] = address
                 top = path.split("/", 1)[0]
                 kind = OPTIMIZER if top == "optimizer" else VARIABLE
                 if kind == OPTIMIZER and path == "optimizer/vars/0" and item.shape == () and item.dtype.kind in "iu":
@@ -261,6 +266,9 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
 
     walk(f, "")
     _name_owners(tensors, owners)
+    if single and len(created) == len(tensors):
+        for rank, path in enumerate(sorted(tensors, key=lambda p: (created[p], _natural(p)))):
+            tensors[path].written = rank
     notes = []
     if tensors:
         notes.append("Keras 3 weights: variables are stored by position (vars/0, vars/1, ...) under each object's "
@@ -268,6 +276,15 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     if assumed:
         notes.append(f"{len(assumed)} dataset(s) are untagged 2-byte opaque values, read as bfloat16")
     return tensors, notes
+
+
+def _address(group) -> int | None:
+    """Where HDF5 put the group's object header: headers are allocated as groups are created, so in one file
+    their addresses give the order Keras walked the layers (its ``model.layers`` order); None if unknown."""
+    try:
+        return int(_h5py().h5o.get_info(group.id).addr)
+    except (AttributeError, OSError, RuntimeError, TypeError, ValueError):
+        return None
 
 
 def _name_owners(tensors: dict[str, TensorInfo], owners: dict[str, str]) -> None:

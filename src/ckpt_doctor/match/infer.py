@@ -221,8 +221,11 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     by_var = {id(i.ref): i for i in m_items}
     c_items = [ckpt_item(ckpt_name(r.entry), r.entry, r.entry.shape, r.entry.dtype) for r in d.entries
                if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
+    # As written where the format keeps it (HDF5 ``layer_names``, pickle dict order, or each value's recorded
+    # write rank: Keras 3 files by group creation); else by name, re-ordered if structure is tried.
+    written = bool(c_items) and all(c.ref.written is not None for c in c_items)
     for i, c in enumerate(c_items):
-        c.order = i  # as written where the format keeps it; else re-ordered by name if structure is tried
+        c.order = c.ref.written if written else i
     if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
         _positional(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
@@ -244,9 +247,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     by_order = catalog.format == "keras-h5" and spec.framework in ("tf1", "tf2")
     # Orders of two conventions (Keras' layer order vs PyTorch's creation order, or an order recovered from
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
-    same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and \
-        catalog.format in _ORDERED_FORMATS
-    _structure(state, c_items, m_items, catalog.format in _ORDERED_FORMATS, by_order, not same_convention)
+    ordered = written or catalog.format in _ORDERED_FORMATS
+    same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
+    _structure(state, c_items, m_items, ordered, by_order, not same_convention)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
 
