@@ -244,18 +244,18 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     assumed: list[str] = []
     single = owners is None
     owners = {} if owners is None else owners
-    created: dict[str, int] = {}  # dataset path -> its group's object header address
+    created: dict[str, int] = {}  # dataset path -> its object header address
 
     def walk(group, prefix: str) -> None:
         if prefix.endswith("vars/") and _attr(group, "name") is not None:
             owners[prefix[:-1]] = _text(_attr(group, "name"))
-        address = _address(group) if single else None
         for key in sorted(group, key=_natural):
             path = f"{prefix}{key}"
             item = _child(group, key, source, path)
             if _is_group(item):
                 walk(item, path + "/")
             elif _is_dataset(item):
+                address = _address(item) if single else None
                 if address is not None:
                     created[path] = address
                 top = path.split("/", 1)[0]
@@ -278,11 +278,12 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     return tensors, notes
 
 
-def _address(group) -> int | None:
-    """Where HDF5 put the group's object header: headers are allocated as groups are created, so in one file
-    their addresses give the order Keras walked the layers (its ``model.layers`` order); None if unknown."""
+def _address(obj) -> int | None:
+    """Where HDF5 put the object's header: dataset headers are allocated in one file as datasets are created, so
+    their addresses give the order Keras wrote the variables (its ``model.layers`` walk; raw data offsets do not:
+    small values are pooled); None if unknown."""
     try:
-        return int(_h5py().h5o.get_info(group.id).addr)
+        return int(_h5py().h5o.get_info(obj.id).addr)
     except (AttributeError, OSError, RuntimeError, TypeError, ValueError):
         return None
 

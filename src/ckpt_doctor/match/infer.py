@@ -1085,8 +1085,13 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         for j in range(m - 1, -1, -1):
             row[j] = max(row[j + 1], below[j], below[j + 1] + 1 if fi[j] else 0)
     best = F[n][m]
-    m_heads = {id(_head(mc)) for mc in um}
-    anchors = sum(1 for cc in uc if id(_head(cc)) in state.taken_c and id(state.taken_c[id(_head(cc))]) in m_heads)
+    m_heads = {id(u[0] or u[1][0]) for mc in um for u in mc}
+
+    def anchored(cc: tuple) -> bool:  # every unit already paired, inside this alignment
+        heads = [u[0] or u[1][0] for u in cc]
+        return all(id(h) in state.taken_c and id(state.taken_c[id(h)]) in m_heads for h in heads)
+
+    anchors = sum(1 for cc in uc if anchored(cc))
     if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
         return
     on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
