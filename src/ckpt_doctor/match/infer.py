@@ -984,8 +984,9 @@ def _widths(unit) -> set[int]:
 
 
 def _composites(units: list) -> list[tuple]:
-    """Units that stay together in any framework's creation order: a weight with the vector-only units right
-    after it whose lengths are its output width (conv -> BatchNorm -> PReLU), and a depthwise kernel with the
+    """Units that stay together in any framework's creation order: a weight with the vector-only units after it
+    whose lengths are its output width (conv -> BatchNorm -> PReLU; see ``_norm_owner``), and a depthwise kernel
+    with the
     1x1 kernel right after it over the same channels (a separable conv: one Keras layer, two PyTorch modules).
     Two orders of two conventions (Keras lists a ResNet shortcut before the block's convs, torchvision after)
     move whole composites, never their parts; a composite's signature tells equal-shaped norms apart by the
@@ -995,9 +996,11 @@ def _composites(units: list) -> list[tuple]:
         main, vectors = u
         if out:
             last = out[-1][-1]
-            if main is None and vectors and all(_length(v) in _widths(last) for v in vectors):
-                out[-1].append(u)
-                continue
+            if main is None and vectors:
+                owner = _norm_owner(out, vectors)
+                if owner is not None:
+                    owner.append(u)
+                    continue
             if main is not None and len(out[-1]) == 1 and last[0] is not None and not last[1]:
                 dw = _depthwise(last[0])
                 if dw and _pointwise_in(main) == dw:
@@ -1005,6 +1008,22 @@ def _composites(units: list) -> list[tuple]:
                     continue
         out.append([u])
     return [tuple(c) for c in out]
+
+
+def _norm_owner(out: list[list], vectors: list) -> list | None:
+    """The composite a vector-only unit (a norm, an activation's weights) follows: the one just before when its
+    last unit has the vectors' width and it holds no unit of this kind yet, else the only one of the two before
+    that ends with a weight of that width (Keras lists a block's shortcut conv and its last conv before their
+    norms). Two possible owners: none (a norm is never given to a weight by guess)."""
+    def fits(comp: list) -> bool:
+        return all(_length(v) in _widths(comp[-1]) for v in vectors) and \
+            all(len(u[1]) != len(vectors) for u in comp if u[0] is None)
+
+    last = out[-1]
+    if last[-1][0] is None:  # after a norm: an activation's weights join it (conv -> BatchNorm -> PReLU)
+        return last if fits(last) else None
+    owners = [c for c in out[-3:] if c[-1][0] is not None and fits(c)]
+    return owners[0] if len(owners) == 1 else None
 
 
 def _composite_fits(state: _State, ca: tuple, cb: tuple) -> bool:
