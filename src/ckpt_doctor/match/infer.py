@@ -1209,7 +1209,9 @@ def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int
     members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv, strict=False)) if len(cv) == len(mv) else [])
     for c, mi in members:
         ok, transform = state.compatible(c, mi)
-        if ok and id(c) not in state.taken_c and id(mi) not in state.pairs and id(mi) in state.eligible:
+        named = state.ambiguous.get(id(mi))  # names left a choice; structure may pick one of their candidates
+        allowed = id(mi) in state.eligible or named is not None and any(x is c for x in named[1])
+        if ok and id(c) not in state.taken_c and id(mi) not in state.pairs and allowed:
             state.ambiguous.pop(id(mi), None)
             state.add(c, mi, transform, "structure", functools.partial(
                 _structure_evidence, c, mi, transform, i, j, best, n, m, where))
