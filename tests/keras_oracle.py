@@ -96,6 +96,15 @@ def keras3_files(outdir: str, files: dict) -> str:
     func = trained(keras.Model(inp, inner(keras.layers.Dense(3, name="d1")(inp))))
     func.save(os.path.join(outdir, "k3_nested.keras"))
     files["k3_nested"] = entry("k3_nested.keras", func)
+    # Two branches (a shortcut beside a conv + norm): Keras' own layer order is not the order of the file's names
+    inp = keras.Input((6, 6, 3))
+    main = keras.layers.BatchNormalization(name="m_bn")(keras.layers.Conv2D(4, 3, padding="same", name="m_conv")(inp))
+    short = keras.layers.Conv2D(4, 1, name="a_short")(inp)
+    out = keras.layers.Dense(2, name="head")(keras.layers.Add()([main, short]))
+    branches = keras.Model(inp, out)
+    branches.save_weights(os.path.join(outdir, "k3_branches.weights.h5"))
+    files["k3_branches"] = {"path": "k3_branches.weights.h5", "framework": "keras3",
+                            "layers": _layers(branches, lambda w: w.path), "optimizer": []}
     return keras.__version__
 
 

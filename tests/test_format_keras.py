@@ -130,6 +130,24 @@ def test_keras3_weights_by_layer_and_position(keras_files, fid):
         np.testing.assert_array_equal(_as_float(info.read()), keras_files.values[v["key"]])
 
 
+@pytest.mark.parametrize("fid", ["k3_weights", "k3_zip", "k3_branches"])
+def test_keras3_written_order_is_keras_layer_order(keras_files, fid):
+    # The file's names sort differently (layers/batch_normalization < layers/dense); the write ranks recovered from
+    # HDF5 object headers give model.layers' order, each layer's variables in saving order.
+    ref = keras_files.file(fid)
+    ckpt = open_checkpoint(keras_files.path(fid))
+    written = sorted((t for t in ckpt.variables()), key=lambda t: t.written)
+    assert [t.written for t in written] == list(range(len(written)))
+    expected = [(layer["name"], list(w["shape"])) for layer in ref["layers"] for w in layer["weights"]]
+    assert [((t.full_name or "").rsplit("/vars/", 1)[0], list(t.shape)) for t in written] == expected
+    assert [t.name for t in written] != sorted(t.name for t in written)  # the order is not the names'
+
+
+def test_keras3_sharded_files_claim_no_write_order(keras_files):
+    ckpt = open_checkpoint(keras_files.path("k3_sharded"))
+    assert all(t.written is None for t in ckpt.variables())
+
+
 def test_keras3_path_and_layer_name_differ(keras_files):
     # The layer named "dense" is stored at layers/dense_1 (paths come from class names): full_name shows it.
     ckpt = open_checkpoint(keras_files.path("k3_weights"))
