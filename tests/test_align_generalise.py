@@ -138,3 +138,89 @@ def test_evidence_speaks_in_the_users_names():
     text = " ".join(a.sentences + [p.evidence for p in a.pairs])
     assert "`model_scope` -> `different_model_scope`" in text, text
     assert "modelscope" not in text.replace("model_scope", "").replace("different_model_scope", ""), text
+
+
+def _block(prefix_k: str, torch_prefix: str, cin: int, width: int, keras_n: list, shortcut: bool):
+    """One bottleneck block: Keras order (shortcut conv+BN first) and torchvision order (downsample last)."""
+    convs = [("1", (1, 1, cin, width)), ("2", (3, 3, width, width)), ("3", (1, 1, width, width * 4))]
+    if shortcut:
+        convs = [("0", (1, 1, cin, width * 4))] + convs
+    ckpt, model = [], []
+    for _, shape in convs:
+        n = keras_n.pop(0)
+        ckpt += [(f"layers/conv2d_{n}/vars/0", shape), (f"layers/conv2d_{n}/vars/1", (shape[-1],))]
+        ckpt += [(f"layers/batch_normalization_{n}/vars/{i}", (shape[-1],)) for i in range(4)]
+    for tag, shape in convs[1:] + convs[:1] if shortcut else convs:
+        o, i, h, w = shape[3], shape[2], shape[0], shape[1]
+        name = f"{torch_prefix}.downsample.0" if tag == "0" else f"{torch_prefix}.conv{tag}"
+        bn = f"{torch_prefix}.downsample.1" if tag == "0" else f"{torch_prefix}.bn{tag}"
+        model += [(f"{name}.weight", (o, i, h, w))]
+        model += [(f"{bn}.{v}", (o,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    return ckpt, model
+
+
+def _written_catalog(ckpt: list):
+    catalog = Catalog("<synthetic>", "keras3-weights",
+                      {n: TensorInfo(n, "float32", tuple(s), 4, written=i) for i, (n, s) in enumerate(ckpt)})
+    return catalog
+
+
+def test_structure_pairs_a_shortcut_that_moved_between_conventions():
+    # Keras writes a block's shortcut conv+BN first, torchvision creates downsample last; the shapes differ
+    # from the block's other convs, so the moved composite has one fit near its place. Identical later blocks
+    # sit in an ordered container (layer2.1, layer2.2): never traded.
+    numbers = list(range(20))
+    c1, m1 = _block("", "layer2.0", 256, 128, numbers, shortcut=True)
+    c2, m2 = _block("", "layer2.1", 512, 128, numbers, shortcut=False)
+    c3, m3 = _block("", "layer2.2", 512, 128, numbers, shortcut=False)
+    ckpt, model = c1 + c2 + c3, m1 + m2 + m3
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>")
+    a = ckpt_doctor.align(_written_catalog(ckpt), spec)
+    got = _pairs(a)
+    assert got["layer2.0.downsample.0.weight"] == ("layers/conv2d_0/vars/0", "permute(3,2,0,1)")
+    assert got["layer2.0.downsample.1.running_var"] == ("layers/batch_normalization_0/vars/3", None)
+    assert got["layer2.0.conv1.weight"] == ("layers/conv2d_1/vars/0", "permute(3,2,0,1)")
+    assert got["layer2.2.bn3.weight"] == ("layers/batch_normalization_9/vars/0", None)
+    assert len(got) == len(model) and not a.ambiguous
+    assert any("moved" in p.evidence for p in a.pairs)
+
+
+def test_a_norm_with_two_possible_convs_is_not_given_to_either():
+    # Keras lists two parallel 1x1 convs of equal width before their two norms: which norm is whose is in no file
+    ckpt = [("layers/conv2d/vars/0", (1, 1, 64, 64)), ("layers/conv2d/vars/1", (64,)),
+            ("layers/conv2d_1/vars/0", (1, 1, 128, 256)), ("layers/conv2d_1/vars/1", (256,)),
+            ("layers/conv2d_2/vars/0", (1, 1, 64, 256)), ("layers/conv2d_2/vars/1", (256,))]
+    ckpt += [(f"layers/batch_normalization{s}/vars/{i}", (256,)) for s in ("", "_1") for i in range(4)]
+    model = [("block.conv1.weight", (64, 64, 1, 1)), ("block.conv2.weight", (256, 128, 1, 1))]
+    model += [(f"block.bn2.{v}", (256,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    model += [("block.short.weight", (256, 64, 1, 1))]
+    model += [(f"block.short_bn.{v}", (256,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>")
+    got = _pairs(ckpt_doctor.align(_written_catalog(ckpt), spec))
+    assert got["block.conv2.weight"] == ("layers/conv2d_1/vars/0", "permute(3,2,0,1)")
+    assert not any(k.startswith(("block.bn2", "block.short_bn")) for k in got)
+
+
+def test_separable_conv_is_one_unit_against_two_modules():
+    # Keras' SeparableConv2D holds depthwise + pointwise kernels; a torch port has two modules. The shortcut's
+    # 1x1 kernel has the pointwise kernel's shape: only the depthwise kernel before it tells them apart.
+    ckpt = [("layers/conv2d/vars/0", (1, 1, 8, 16)), ("layers/separable_conv2d/vars/0", (3, 3, 8, 1)),
+            ("layers/separable_conv2d/vars/1", (1, 1, 8, 16))]
+    ckpt += [(f"layers/batch_normalization{s}/vars/{i}", (16,)) for s in ("", "_1") for i in range(4)]
+    ckpt = ckpt[:1] + ckpt[3:7] + ckpt[1:3] + ckpt[7:]  # as Keras writes: conv, its BN, sepconv, its BN
+    ckpt = [("layers/conv2d_9/vars/0", (3, 3, 1, 8)), ("layers/conv2d_9/vars/1", (8,))] + ckpt  # the stem
+    model = [("stem.weight", (8, 1, 3, 3))]
+    model += [("sep.depthwise.weight", (8, 1, 3, 3)), ("sep.pointwise.weight", (16, 8, 1, 1))]
+    model += [(f"bn.{v}", (16,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    model += [("shortcut.conv.weight", (16, 8, 1, 1))]
+    model += [(f"shortcut.bn.{v}", (16,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>")
+    a = ckpt_doctor.align(_written_catalog(ckpt), spec)
+    got = _pairs(a)
+    assert got["shortcut.conv.weight"] == ("layers/conv2d/vars/0", "permute(3,2,0,1)")
+    assert got["sep.pointwise.weight"] == ("layers/separable_conv2d/vars/1", "permute(3,2,0,1)")
+    assert got["shortcut.bn.weight"] == ("layers/batch_normalization/vars/0", None)
+    assert got["bn.running_var"] == ("layers/batch_normalization_1/vars/3", None)

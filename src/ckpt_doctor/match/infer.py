@@ -1123,8 +1123,6 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     c_name = [_layer_path(_head(c)) for c in uc]
     m_name = [_layer_path(_head(c)) for c in um]
     if strict:
-        left_c = [i for i in range(n) if not partners_c[i]]
-        left_m = [j for j in range(m) if not partners_m[j]]
         partner_of = {j: i for i, j in sure.items()}
 
         def trades(i: int, j: int) -> bool:  # another composite near i could stand where i stands, or i elsewhere
@@ -1140,6 +1138,9 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
 
         for i in [i for i, j in sure.items() if trades(i, j)]:
             del sure[i]
+        taken = set(sure.values())
+        left_c = [i for i in range(n) if i not in sure and not anchored(uc[i])]
+        left_m = [j for j in range(m) if j not in taken]
         moved = _moved(sure, left_c, left_m, fits, c_name, m_name)
     else:
         moved = {}
@@ -1156,9 +1157,9 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
 
 
 def _moved(sure: dict[int, int], left_c: list[int], left_m: list[int], fits, c_name, m_name) -> dict[int, int]:
-    """Composites no best alignment matches, paired when each is the other's only fit among the unmatched ones
-    near its place (between the sure matches around it, widened by ``_MOVE``), in a block whose layers may be
-    listed in either order."""
+    """Composites the order leaves open (no best alignment matches them, or best alignments disagree), paired
+    when each is the other's only fit among the open ones near its place (between the sure matches around it,
+    widened by ``_MOVE``), in a block whose layers may be listed in either order."""
     order = sorted(sure.items())
 
     def window(i: int) -> tuple[int, int, list[int], list[int]]:
