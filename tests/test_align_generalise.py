@@ -224,3 +224,24 @@ def test_separable_conv_is_one_unit_against_two_modules():
     assert got["sep.pointwise.weight"] == ("layers/separable_conv2d/vars/1", "permute(3,2,0,1)")
     assert got["shortcut.bn.weight"] == ("layers/batch_normalization/vars/0", None)
     assert got["bn.running_var"] == ("layers/batch_normalization_1/vars/3", None)
+
+
+def test_renamed_container_of_equal_elements_is_one_rule():
+    # nn.DataParallel's `module.` dropped and `layer4` (a Sequential of equal conv/BN pairs) renamed `stage4`:
+    # element-by-element shuffles of equal shapes tie; the one container rename explains them all
+    def names(root):
+        out = [(f"{root}layer1.0.weight", (8, 3, 3, 3))]
+        for k in range(4):
+            out += [(f"{root}layer4.{k}.weight", (16, 16, 3, 3) if k % 2 == 0 else (16,))]
+            if k % 2:
+                out += [(f"{root}layer4.{k}.{v}", (16,)) for v in ("bias", "running_mean", "running_var")]
+        return out
+
+    ckpt = names("module.")
+    model = [(n.replace("layer4", "stage4"), s) for n, s in names("")]
+    a = _align(ckpt, model, fmt="torch", framework="torch")
+    assert len(_pairs(a)) == len(model) and not a.ambiguous
+    assert _pairs(a)["stage4.3.running_var"] == ("module.layer4.3.running_var", None)
+    assert [(type(r).__name__, r.old, r.new) for r in a.rules] == [("Prefix", "module.layer4.", "stage4."),
+                                                                   ("Prefix", "module.", "")]
+    assert {c: a.rules.rename(c) for c, _ in ckpt} == {c: m for m, (c, _) in _pairs(a).items()}

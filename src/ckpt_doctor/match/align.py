@@ -241,7 +241,9 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
             continue  # numbers are the renumbering rules' business
         prefix_count[(old, new)] += 1
         last = (old, new)
-    for (old, new), n in prefix_count.most_common():
+    # the longest old prefix first: a renamed scope inside one that is renamed as a whole (``module.layer4.`` in
+    # ``module.``) must be tried before it
+    for (old, new), n in sorted(prefix_count.most_common(), key=lambda kv: -len(kv[0][0])):
         if n >= 1 and (old or new):
             rules.append(Prefix(old, new))
             sentences.append(_prefix_sentence(rules[-1], n, csep))

@@ -505,6 +505,25 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
                     deep.add(rule)
 
 
+def _containers(proposals: dict, deep: set) -> set[tuple]:
+    """A renamed container of numbered elements (``layer4.0``, ``layer4.1``, ... -> ``stage4.0``, ...): the
+    per-element proposals that keep each element's number are also proposed as one rule over the container, with
+    their joint support, so one rename beats element-by-element shuffles of equal elements (which tie among
+    themselves). Returns those container rules (they end between a name and its number)."""
+    grouped: dict[tuple, list] = defaultdict(list)
+    for (pc, pm), pairs in proposals.items():
+        if len(pc) > 1 and len(pm) > 1 and pc[-1].isdigit() and pc[-1] == pm[-1] and \
+                not pc[-2].isdigit() and not pm[-2].isdigit() and pc[:-1] != pm[:-1]:
+            grouped[(pc[:-1], pm[:-1])].extend(pairs)
+    found = set()
+    for rule, pairs in grouped.items():
+        if rule not in proposals:
+            proposals[rule] = pairs
+            deep.add(rule)  # the element numbers agree: more than the leaf is shared
+            found.add(rule)
+    return found
+
+
 def _words(tokens: tuple) -> set[str]:
     """The words of a name, digits aside (``conv2d_7_1`` and ``conv2d_7`` share ``conv``)."""
     return {w for t in tokens for w in re.findall(r"[a-z]{2,}", t)}
@@ -521,6 +540,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
         if not proposals:
             return
+        containers = _containers(proposals, deep)
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
         best = max(support.values())
         top = [rule for rule, s in support.items() if s == best]
@@ -581,7 +601,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             if c.busy:
                 continue
             key = c.key
-            hits = [first[key[:n]] for n in lengths if key[:n] in first and _boundary(key, n)]
+            hits = [first[key[:n]] for n in lengths if key[:n] in first and
+                    (_boundary(key, n) or clean[first[key[:n]]] in containers)]
             if hits:
                 pc, pm = clean[min(hits)]
                 c.tokens = pm + c.tokens[len(pc):]
