@@ -245,3 +245,14 @@ def test_renamed_container_of_equal_elements_is_one_rule():
     assert [(type(r).__name__, r.old, r.new) for r in a.rules] == [("Prefix", "module.layer4.", "stage4."),
                                                                    ("Prefix", "module.", "")]
     assert {c: a.rules.rename(c) for c, _ in ckpt} == {c: m for m, (c, _) in _pairs(a).items()}
+
+
+def test_bare_tf1_embedding_pairs_with_keras_embeddings_leaf():
+    # OpenAI's TF1 GPT-2 names the table `model/wpe`; transformers' TF port `.../wpe/embeddings`
+    ckpt = [("model/wpe", (12, 16)), ("model/wte", (50, 16)), ("model/ln_f/g", (16,)), ("model/ln_f/b", (16,))]
+    model = [("tfgpt2_model/transformer/wte/embeddings", (50, 16)),
+             ("tfgpt2_model/transformer/wpe/embeddings", (12, 16)),
+             ("tfgpt2_model/transformer/ln_f/gamma", (16,)), ("tfgpt2_model/transformer/ln_f/beta", (16,))]
+    a = _align(ckpt, model, framework="tf2")
+    assert _pairs(a)["tfgpt2_model/transformer/wpe/embeddings"] == ("model/wpe", None)
+    assert len(_pairs(a)) == 4 and not a.unused

@@ -367,14 +367,16 @@ def _conventions(state, c_items, m_items) -> None:
 
 def _bare_weights(state, c_items, m_items, stage, evidence) -> None:
     """TF names some weights by the variable itself (``word_embeddings``, GPT-2's ``wte``) where PyTorch adds
-    ``.weight``: a leafless name pairs with the same name plus a weight leaf when each is the only one."""
+    ``.weight`` (and Keras/HF TF ``/embeddings``): a leafless name pairs with the same name plus such a leaf when
+    each is the only one."""
     pool_c, pool_m = _pool(state, c_items, m_items)
+    leaves = (None, "weight", "embedding")
     bare_c = defaultdict(list)
     for c in pool_c:
-        bare_c[c.tokens if c.leaf in (None, "weight") else None].append(c)
+        bare_c[c.tokens if c.leaf in leaves else None].append(c)
     bare_m = defaultdict(list)
     for m in pool_m:
-        bare_m[m.tokens if m.leaf in (None, "weight") else None].append(m)
+        bare_m[m.tokens if m.leaf in leaves else None].append(m)
     for tokens, models in bare_m.items():
         cands = bare_c.get(tokens, []) if tokens is not None else []
         if len(models) == 1 and len(cands) == 1 and (cands[0].leaf is None) != (models[0].leaf is None):
