@@ -304,3 +304,17 @@ def test_error_is_checkpoint_error(tmp_path):
     path.write_text('{"weight_map": {"/layers/a/vars": ["../escape.weights.h5"]}}')
     with pytest.raises(CheckpointError, match="outside the checkpoint's directory"):
         open_checkpoint(path)
+
+
+def test_keras3_write_order_survives_a_reused_header_slot():
+    # HDF5 may put a late dataset's header into freed space early in the file; Keras' per-class numbering
+    # (walk order) puts it back after the layer numbered before it
+    from ckpt_doctor.formats.keras_h5 import _write_order
+
+    walk = [name for k in range(5) for name in (f"conv2d{'_' + str(k) if k else ''}",
+                                                 f"batch_normalization{'_' + str(k) if k else ''}")]
+    created = {f"layers/{layer}/vars/{i}": 100 * k + i for k, layer in enumerate(walk) for i in range(2)}
+    created["layers/batch_normalization_4/vars/0"] = 150  # reused slot between bn's and conv2d_1's headers
+    created["layers/batch_normalization_4/vars/1"] = 151
+    got = [p.split("/")[1] for p in _write_order(created)][::2]
+    assert got == walk

@@ -267,7 +267,7 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     walk(f, "")
     _name_owners(tensors, owners)
     if single and len(created) == len(tensors):
-        for rank, path in enumerate(sorted(tensors, key=lambda p: (created[p], _natural(p)))):
+        for rank, path in enumerate(_write_order(created)):
             tensors[path].written = rank
     notes = []
     if tensors:
@@ -276,6 +276,55 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     if assumed:
         notes.append(f"{len(assumed)} dataset(s) are untagged 2-byte opaque values, read as bfloat16")
     return tensors, notes
+
+
+_NUMBERED_LAYER = re.compile(r"^(?P<family>.*?)(?:_(?P<n>\d+))?/vars/\d+$")
+
+
+def _write_order(created: dict[str, int]) -> list[str]:
+    """Dataset paths in write order: by object header address, except that HDF5 may reuse freed space, so a
+    header can land out of place. Keras numbers the paths of one layer class in the order it walks the layers
+    (``batch_normalization``, ``batch_normalization_1``, ...): a layer whose address breaks that numbering is put
+    right after the layer numbered before it."""
+    layers: dict[str, list[str]] = {}
+    for path in sorted(created, key=lambda p: (created[p], _natural(p))):
+        layers.setdefault(path.rsplit("/vars/", 1)[0], []).append(path)
+    place = {layer: float(i) for i, layer in enumerate(layers)}
+    families: dict[str, list[tuple[int, str]]] = {}
+    for layer, paths in layers.items():
+        found = _NUMBERED_LAYER.match(paths[0])
+        if found:
+            families.setdefault(found["family"], []).append((int(found["n"] or 0), layer))
+    for members in families.values():
+        members.sort()
+        keep = _increasing([place[layer] for _, layer in members])
+        for i, (_, layer) in enumerate(members):
+            if i not in keep:
+                before = [place[members[k][1]] for k in range(i) if k in keep or k < i]
+                place[layer] = (max(before) if before else -1.0) + 0.5 / (i + 2)
+    return [p for layer in sorted(layers, key=lambda la: place[la]) for p in layers[layer]]
+
+
+def _increasing(values: list[float]) -> set[int]:
+    """Indices of one longest strictly increasing subsequence (patience sorting, O(n log n))."""
+    import bisect
+
+    tails: list[float] = []
+    tail_index: list[int] = []
+    parent = [-1] * len(values)
+    for i, v in enumerate(values):
+        k = bisect.bisect_left(tails, v)
+        if k == len(tails):
+            tails.append(v)
+            tail_index.append(i)
+        else:
+            tails[k], tail_index[k] = v, i
+        parent[i] = tail_index[k - 1] if k else -1
+    out, i = set(), tail_index[-1] if tail_index else -1
+    while i >= 0:
+        out.add(i)
+        i = parent[i]
+    return out
 
 
 def _address(obj) -> int | None:
