@@ -18,11 +18,17 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    both sides (reordered layers).
 5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences
    of units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in
-   the checkpoint's written order (HDF5 ``layer_names``, pickle dict order; else by auto-number within one Keras
-   3 family) and the model's creation order, per unit kind, aligned by dynamic programming with units on one side
-   only skipped (conv biases, ``num_batches_tracked`` stay one-sided). A match is accepted only when *every* best
+   the checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation
+   order; else by auto-number within one Keras 3 family) and the model's creation order. Units are grouped into
+   composites that every framework creates together (a weight with the norm of its width that follows it, a
+   depthwise kernel with its pointwise kernel) and aligned by dynamic programming, composites on one side only
+   skipped (conv biases, ``num_batches_tracked`` stay one-sided). A match is accepted only when *every* best
    alignment makes it and it is not a lone unit against a lone unit; units that best alignments pair differently
-   are ambiguous.
+   are ambiguous. Between two conventions' orders (a Keras file, a PyTorch model) a match that could trade
+   places with a nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` /
+   ``layer1.1``), and composites the order leaves open pair only when each is the other's only fit near its
+   place (a shortcut Keras lists first and torchvision last). Structure may also pick among the candidates a
+   name stage left, when its choice is one of them.
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
