@@ -460,3 +460,25 @@ def test_write_checkpoint_takes_a_catalog_and_reports_checksums(tmp_path):
     assert result.checksums == {name: checksum(info.read()) for name, info in catalog.items()}
     with np.load(tmp_path / "seed.npz") as f:
         assert f["model_scope/weight"].tolist() == [[0.5], [-1.25]]
+
+
+@pytest.mark.parametrize("name,fmt", [("out.safetensors", "safetensors"), ("out.npz", "npz"), ("out.pt", "torch"),
+                                      ("model.ckpt-1", "tf")])
+def test_output_suffix_names_the_format_when_none_is_asked(tmp_path, name, fmt):
+    result = rewrite(str(SEED), None, tmp_path / name)
+    assert open_checkpoint(str(tmp_path / name)).format == {"tf": "tf-v2", "npz": "numpy"}.get(fmt, fmt)
+    assert result.format == fmt and result.written is not None and result.written.files
+
+
+def test_output_suffix_contradicting_the_asked_format_is_a_usage_error(tmp_path, capsys):
+    from ckpt_doctor.cli import main
+
+    assert main(["rewrite", str(SEED), "-o", str(tmp_path / "out.npz"), "--to", "tf"]) == 2
+    assert "named like a npz file, but tf was asked for" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_errors_name_the_output_not_a_temporary_file(tmp_path):
+    with pytest.raises(ckpt_doctor.CheckpointError) as e:
+        rewrite(str(SEED), None, tmp_path / "m.weights.h5")
+    assert e.value.path == str(tmp_path / "m.weights.h5") and list(tmp_path.iterdir()) == []

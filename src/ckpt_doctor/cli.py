@@ -460,7 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _write_options(p) -> None:
     p.add_argument("--to", choices=sorted(WRITABLE),
-                   help="output format (default: the input's)")
+                   help="output format (default: the one the output's suffix names, .safetensors/.npz/.pt/"
+                        ".weights.h5, else the input's)")
     p.add_argument("--force", action="store_true", help="replace an existing output (never the input)")
 
 

@@ -57,3 +57,17 @@ def write_as(name: str) -> str | None:
     if name == "tf-v1":
         return "tf"
     return fmt.write_as if fmt else None
+
+
+# Output suffixes that name one writable format (``.ckpt`` is left out: TF prefixes end in it too).
+_OUTPUT_SUFFIXES = (".weights.h5", ".safetensors", ".npz", ".pt", ".pth", ".bin")
+
+
+def implied_by_name(path: str) -> str | None:
+    """The ``--to`` name an output path's suffix asks for (``out.safetensors`` -> ``safetensors``), else None."""
+    lower = path.lower()
+    for suffix in _OUTPUT_SUFFIXES:
+        if lower.endswith(suffix):
+            return next(name for name, f in WRITABLE.items() if suffix == f.suffix or suffix in f.suffixes)
+    return None
+

@@ -142,6 +142,10 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         result.files = finals
     except OSError as e:  # disk full, permissions, ...: nothing was renamed into place unless all was
         raise CheckpointError(f"cannot write: {e.strerror or e}", path=getattr(e, "filename", None) or out) from None
+    except CheckpointError as e:  # the user knows the output by its name, not by our temporary one
+        if e.path is not None and os.path.basename(e.path).startswith(os.path.basename(tmp)):
+            e.path = out + e.path[len(os.path.join(directory, os.path.basename(tmp))):]
+        raise
     finally:
         for path in written:
             if os.path.exists(path):

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import Catalog, TensorInfo
-from ..errors import CheckpointError
+from ..errors import CheckpointError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
-from ..formats.registry import write_as
+from ..formats.registry import implied_by_name, write_as
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import parse_transform, strip_name
@@ -91,7 +91,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         checkpoint: a checkpoint path or an opened ``Catalog``.
         rules: a ``Rules``, a rule file, or None (a plain copy or conversion).
         out: the output: a TF prefix (``dir/model.ckpt-1``) or a file.
-        to: output format, ``tf``, ``safetensors``, ``npz``, ``torch`` or ``keras3``; default: the input's.
+        to: output format, ``tf``, ``safetensors``, ``npz``, ``torch`` or ``keras3``; default: the one the
+            output's suffix names (``.safetensors``, ``.npz``, ``.pt``, ``.weights.h5``), else the input's.
         overwrite: replace an existing output (never the input itself).
         dry_run: work out and return the plan, write nothing.
         namespace: which names the rules speak of: ``"key"`` (checkpoint keys without TF's attribute suffix),
@@ -120,7 +121,11 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules.load(rules)
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
-    fmt = to or write_as(catalog.format)
+    implied = None if os.path.isdir(os.fspath(out)) else implied_by_name(os.fspath(out))
+    if to is not None and implied is not None and implied != to:
+        raise UsageError(f"the output {os.fspath(out)!r} is named like a {implied} file, but {to} was asked for: "
+                         f"rename the output or drop to= / --to")
+    fmt = to or implied or write_as(catalog.format)
     if fmt is None:
         raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
                               f"with to= / --to ({', '.join(FORMATS)})", path=catalog.path)
