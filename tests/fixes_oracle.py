@@ -32,9 +32,9 @@ REPORTS: dict[str, str] = {}  # the diagnose text each fix was taken from, by ch
 RNG = np.random.default_rng(3)
 
 
-def printed_fix(path: str, model) -> tuple[str, object]:
+def printed_fix(path: str, model, load_with: str | None = None) -> tuple[str, object]:
     """The code under "Fix (...):" in the diagnose report, dedented: what a user copies."""
-    d = ckpt_doctor.diagnose(path, model)
+    d = ckpt_doctor.diagnose(path, model, load_with=load_with)
     if d.ok:
         return None, None  # nothing to fix: the plain load call restores everything
     a = ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name)
@@ -211,6 +211,7 @@ def keras_family(keras, tf, legacy: bool) -> None:
             RESULTS[sid]["report"] = REPORTS.get(path, "")
 
     if legacy:
+        renamed_head_by_name(keras, L)
         return
 
     class Net(tf.Module):
@@ -236,6 +237,37 @@ def keras_family(keras, tf, legacy: bool) -> None:
     except Exception as e:
         code, problems = locals().get("code", ""), [f"{type(e).__name__}: {e}"]
     record("tf2-module-renamed-attribute", "checkpoint", code, problems, [], [])
+
+
+def renamed_head_by_name(keras, L) -> None:
+    """Loaded by layer name, a head renamed with its shape kept is "renamed or replaced?": the fix must leave it
+    initialised (and say so), never give it the old head's values because the shapes fit."""
+    sid = "tfkeras-h5-by-name-renamed-head"
+    saved = keras.Sequential([keras.Input((4,)), L.Dense(3, name="d1"), L.BatchNormalization(name="bn"),
+                              L.Dense(2, name="head")])
+    for v in saved.weights:
+        v.assign(RNG.standard_normal(tuple(v.shape)).astype("float32"))
+    path = os.path.join(OUT, f"fix_{sid}.h5")
+    saved.save_weights(path)
+    model = keras.Sequential([keras.Input((4,)), L.Dense(3, name="d1"), L.BatchNormalization(name="bn"),
+                              L.Dense(2, name="new_head")])
+    initial = [np.array(v.numpy()) for v in model.variables]
+    problems: list[str] = []
+    code, keep = "", []
+    try:
+        code, _ = printed_fix(path, model, load_with="keras-h5-by-name")
+        ns = {"model": model}
+        exec(code, ns)  # noqa: S102 - the printed fix, verbatim
+        keep = sorted(ns["EXPECTED_MISSING"])
+        for i, (v, want) in enumerate(zip(model.variables, saved.weights, strict=True)):
+            target = initial[i] if i >= 6 else np.array(want.numpy())
+            if not np.allclose(np.array(v.numpy()), target):
+                problems.append(f"variable {i} ({v.name}) {'changed' if i >= 6 else 'not restored'}")
+        if keep != [6, 7]:
+            problems.append(f"expected misses {keep} are not exactly the new head [6, 7]")
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {e}")
+    record(sid, "keras-h5-by-name", code, problems, keep, ["6", "7"])
 
 
 # --- PyTorch ---------------------------------------------------------------------------------------------------

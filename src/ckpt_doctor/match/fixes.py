@@ -36,7 +36,8 @@ def sources(alignment) -> dict[str, str]:
     catalog, spec = d.checkpoint, d.model
     shapes = {v.name: tuple(v.shape) for v in spec.variables}
     out = {p.model: p.checkpoint for p in alignment.pairs if p.model in shapes}
-    out.update(_keras_layer_pairs(d))
+    undecided = {a.model for a in alignment.ambiguous}  # a fix never decides what the alignment would not
+    out.update({m: c for m, c in _keras_layer_pairs(d).items() if m not in undecided})
     transformed = {p.model for p in alignment.pairs if p.transform}
     # a pair whose shapes differ (and no transpose explains it) would make the restore fail: left out
     out = {m: c for m, c in out.items() if c in catalog and (m in transformed or
@@ -44,7 +45,7 @@ def sources(alignment) -> dict[str, str]:
     taken = set(out.values())
     scopes = _scopes(out)
     for v in spec.variables:
-        if v.name in out:
+        if v.name in out or v.name in undecided:
             continue
         key = _follow(v.name, out, scopes, catalog)
         if key is None and v.name in catalog and v.name not in taken:
