@@ -167,6 +167,14 @@ class Regex(_Rule):
             object.__setattr__(self, "_compiled", re.compile(self.pattern))
         except re.error as e:
             raise RuleError(f"invalid regex {self.pattern!r}: {e}") from None
+        # the replacement's group references, checked now rather than on the first name that matches: a pattern
+        # with the same groups that matches the empty string expands it
+        names = {i: n for n, i in self._compiled.groupindex.items()}
+        groups = "".join(f"(?P<{names[i]}>)" if i in names else "()" for i in range(1, self._compiled.groups + 1))
+        try:
+            re.compile(groups).sub(self.replacement, "", count=1)
+        except (re.error, IndexError) as e:
+            raise RuleError(f"invalid replacement {self.replacement!r} for regex {self.pattern!r}: {e}") from None
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "regex") -> Regex:
