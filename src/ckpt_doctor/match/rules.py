@@ -501,19 +501,37 @@ class Rules:
         names = list(names)
         want = dict(zip(names, map(self.rename, names), strict=True))
         general: dict[str, str] = {}
+        literal: dict[str, tuple[int, str]] = {}  # a rename's name -> (its entry's position, the new name)
         for rule in self.rules:
             entry = rule.key_mapping()
-            if entry is not None:
-                general.setdefault(*entry)
+            if entry is not None and entry[0] not in general:
+                if rule.kind == "rename":
+                    literal.setdefault(rule.old, (len(general), rule.new))
+                general[entry[0]] = entry[1]
+        at_literal = {i for i, _ in literal.values()}
+        matched = [(i, re.compile(p), r) for i, (p, r) in enumerate(general.items()) if i not in at_literal]
+
+        def sent(name: str) -> str:
+            """``name`` as transformers renames it by ``general``: the first entry that matches (a rename's entry,
+            which matches its one name, looked up rather than tried)."""
+            stop, new = literal.get(name, (len(general), name))
+            for i, pattern, replacement in matched:
+                if i > stop:
+                    break
+                renamed, n = pattern.subn(replacement, name)
+                if n:
+                    return renamed
+            return new
+
         taken = {new for new in want.values() if new is not None}
         exact: dict[str, str] = {}
         for name, new in want.items():
             target = new if new is not None else name if name not in taken else name + "..dropped"
-            if hf_rename(general, name) != target:
+            if sent(name) != target:
                 exact[_whole(name)] = _escape_replacement(target)
         out = dict(exact)
-        for pattern, replacement in general.items():
-            out.setdefault(pattern, replacement)
+        for pattern, repl in general.items():
+            out.setdefault(pattern, repl)
         return out
 
     # -- files -------------------------------------------------------------------------------------------------
@@ -565,15 +583,6 @@ class Rules:
         path = os.fspath(path)
         text = json.dumps(self.to_dict(), indent=1) + "\n" if path.endswith(".json") else self.to_yaml()
         atomic_write_text(path, text)
-
-
-def hf_rename(key_mapping: dict[str, str], key: str) -> str:
-    """``key`` as transformers renames it by ``key_mapping``: the first pattern that matches, applied."""
-    for pattern, replacement in key_mapping.items():
-        new, n = re.subn(pattern, replacement, key)
-        if n:
-            return new
-    return key
 
 
 def rename_step(rule, name: str) -> tuple[str | None, bool]:
