@@ -167,3 +167,42 @@ def test_a_new_variable_in_the_renamed_scope_gets_per_variable_entries_which_ten
     values = r["restored"]["values"]
     assert values.pop("backbone/head/w") == [[1.0] * 5] * 4  # new: keeps its initial value
     assert values == _expected(tf_result)
+
+
+# -- the alignment's exports ------------------------------------------------------------------------------------
+
+def _align(ckpt: list, model: list, framework: str = "torch"):
+    import ckpt_doctor
+    from ckpt_doctor.catalog import Catalog, TensorInfo
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    catalog = Catalog("<synthetic>", "safetensors", {n: TensorInfo(n, "float32", tuple(s), 4) for n, s in ckpt})
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework=framework, source="<synthetic>")
+    return ckpt_doctor.align(catalog, spec)
+
+
+LAYERS = [(f"layer.{i}.{leaf}", (4 + i, 3) if leaf == "weight" else (4 + i,)) for i in range(4)
+          for leaf in ("weight", "bias")]
+
+
+@pytest.mark.parametrize("ckpt, model", [
+    ([("module." + n, s) for n, s in LAYERS], LAYERS),  # DataParallel prefix
+    (LAYERS + [("extra.weight", (2, 2))],  # a layer inserted at 0: renumbered
+     [("layer.0.weight", (9, 3)), ("layer.0.bias", (9,))] + [(n.replace(f"layer.{n.split('.')[1]}",
+                                                                       f"layer.{int(n.split('.')[1]) + 1}"), s)
+                                                             for n, s in LAYERS]),
+    ([("model/h0/attn/c_attn/w", (16, 48)), ("model/h0/ln_1/g", (16,)), ("model/h1/attn/c_attn/w", (16, 48)),
+      ("model/h1/ln_1/g", (16,)), ("model/wte", (50, 16))],  # TF1 GPT-2 names: several rules on every key
+     [("wte.weight", (50, 16)), ("h.0.attn.c_attn.weight", (16, 48)), ("h.0.ln_1.weight", (16,)),
+      ("h.1.attn.c_attn.weight", (16, 48)), ("h.1.ln_1.weight", (16,))]),
+])
+def test_alignment_key_mapping_sends_every_paired_key_to_its_model_key(ckpt, model):
+    a = _align(ckpt, model)
+    assert len(a.inferred) >= 4
+    km = a.key_mapping()
+    for p in a.pairs:
+        assert transformers_rename(km, p.checkpoint) == p.model, (p, km)
+    paired = {p.model for p in a.pairs}
+    for key in a.unused:
+        assert transformers_rename(km, key) not in paired, key
