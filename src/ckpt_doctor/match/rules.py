@@ -466,7 +466,10 @@ class Rules:
         per_name = self.var_list(names)
         if variables is None or len(set(per_name.values())) != len(per_name):
             return per_name
-        variables = list(variables)
+        by_scope: dict[str, list[str]] = {}  # "a/", "a/b/" -> the variables under it
+        for v in variables:
+            for cut in (i for i, ch in enumerate(v) if ch == "/"):
+                by_scope.setdefault(v[:cut + 1], []).append(v)
         scopes = {}
         for rule in self.rules:
             scope = rule.scope()
@@ -475,7 +478,7 @@ class Rules:
         loads: dict[str, str] = {}  # model variable -> checkpoint name, as init_from_checkpoint would load
         used = {}
         for old, new in scopes.items():
-            under = [v for v in variables if v.startswith(new)]
+            under = by_scope.get(new, [])
             if any(v in loads for v in under):
                 return per_name
             loads.update((v, old + v[len(new):]) for v in under)
