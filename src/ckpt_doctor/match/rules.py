@@ -102,7 +102,13 @@ class _Rule:
 
     kind: ClassVar[str]
 
+    @classmethod
+    def from_dict(cls, value: Any, where: str) -> _Rule:
+        """The rule a rule file's entry ``{kind: value}`` describes; ``where`` names the entry in errors."""
+        raise NotImplementedError
+
     def apply(self, name: str) -> str | None:
+        """The new name, or None when this rule leaves ``name`` alone."""
         raise NotImplementedError
 
     def step(self, name: str) -> tuple[str | None, bool]:
@@ -362,10 +368,10 @@ class Transform(_Rule):
         return f"values of `{self.match}`{f' (rank {self.rank})' if self.rank else ''}: {self.op}"
 
 
-RULE_KINDS: dict[str, Any] = {cls.kind: cls for cls in (Prefix, Regex, Rename, Renumber, Drop, Transform)}
+RULE_KINDS: dict[str, type[_Rule]] = {cls.kind: cls for cls in (Prefix, Regex, Rename, Renumber, Drop, Transform)}
 
 
-def parse_rule(item: Any, where: str = "rule"):
+def parse_rule(item: Any, where: str = "rule") -> _Rule:
     """One rule-file entry (``{kind: value}``) as a rule object, by its kind's ``from_dict``."""
     if not isinstance(item, dict) or len(item) != 1:
         raise RuleError(f"{where}: each rule is a one-key mapping such as {{prefix: {{from: a/, to: b/}}}}, "
