@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
 import ckpt_doctor
 from ckpt_doctor import Drop, Prefix, Regex, Rename, Renumber, RuleError, Rules, Transform
@@ -62,6 +63,69 @@ def test_from_dict_and_list():
 def test_bad_rules_are_clear_errors(bad, message):
     with pytest.raises(RuleError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         Rules.from_dict(bad)
+
+
+# A rule file as users and earlier versions wrote it: every kind, with YAML's conveniences (an empty `to:` is
+# null, unquoted numbers, a number in a string). It must keep loading to exactly these rules.
+EXISTING = """\
+format: ckpt-doctor-rules
+version: 1
+rules:
+  - prefix:   {from: "model_scope/", to: "different_model_scope/"}
+  - prefix:   {from: "module.", to: }
+  - regex:    {from: "^(.*)\\\\.gamma$", to: "\\\\1.weight"}
+  - regex:    {from: "^optimizer/", to: }
+  - rename:   {from: 10, to: "fc.weight"}
+  - renumber: {pattern: "dense_{n}", from: "3", offset: -1, zero_unnumbered: true}
+  - renumber: {pattern: "layer.{n}", from: 0, offset: 2}
+  - drop:     "^optimizer/"
+  - transform: {match: "kernel$", rank: 2, op: transpose}
+  - transform: {match: "k$", op: "permute(3,2,0,1)", rank: null}
+"""
+
+
+def test_existing_rule_files_load_to_the_same_rules(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text(EXISTING)
+    expected = [Prefix("model_scope/", "different_model_scope/"), Prefix("module.", ""),
+                Regex(r"^(.*)\.gamma$", r"\1.weight"), Regex("^optimizer/", ""), Rename("10", "fc.weight"),
+                Renumber("dense_{n}", 3, -1, True), Renumber("layer.{n}", 0, 2), Drop("^optimizer/"),
+                Transform("kernel$", "transpose", 2), Transform("k$", "permute(3,2,0,1)")]
+    loaded = Rules.load(path)
+    assert loaded.rules == expected
+    assert Rules.from_dict(yaml.safe_load(loaded.to_yaml())).rules == expected  # written back, read again
+
+
+def test_every_kind_is_in_the_registry_and_reads_back_what_it_writes():
+    from ckpt_doctor.match.rules import RULE_KINDS
+
+    made = [Prefix("a/", ""), Regex(r"(\d+)", r"_\1"), Rename("a", "b"), Renumber("h{n}", 1, 1), Drop("x$"),
+            Transform("w$", "reshape(1,3)", 2)]
+    assert sorted(RULE_KINDS) == sorted(r.kind for r in made)
+    for rule in made:
+        (kind, value), = rule.to_dict().items()
+        assert RULE_KINDS[kind].from_dict(value, "test") == rule
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"prefix": {"from": "a/", "to": "b/", "too": 1}}, r"rules\[1\] \(prefix\): is malformed: unknown too"),
+    ({"rename": {"from": "a"}}, r"rules\[1\] \(rename\): is malformed: missing to"),
+    ({"rename": {"from": True, "to": "b"}}, r"rules\[1\] \(rename\): `from` must be text, got True"),
+    ({"renumber": {"pattern": "d_{n}", "from": "x", "offset": 1}}, r"`from` must be an integer, got 'x'"),
+    ({"renumber": {"pattern": "d_{n}", "from": 1, "offset": 1, "zero_unnumbered": "yes"}}, "true or false"),
+    ({"drop": None}, r"rules\[1\] \(drop\): `drop` must be text"),
+    ({"transform": {"match": "k$", "op": "transpose", "rank": 3}}, "2 axes but rank is 3"),
+    ({"regex": {"from": "/", "to": "\\1"}}, "invalid replacement"),
+    ({"prefix": ["a/", "b/"]}, "expected a mapping with from, to"),
+    ("prefix", "one-key mapping"),
+])
+def test_a_bad_entry_names_the_file_and_the_entry(tmp_path, entry, message):
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({"rules": [{"drop": "^ok$"}, entry]}))
+    with pytest.raises(RuleError, match=message) as e:
+        Rules.load(path)
+    assert e.value.path == str(path)
+    assert "rules[1]" in e.value.message
 
 
 def test_unparseable_rule_file(tmp_path):

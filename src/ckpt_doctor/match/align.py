@@ -71,22 +71,19 @@ class Alignment:
         return tf1_fix(self).code
 
     def assignment_map(self) -> dict[str, str]:
-        """``tf.compat.v1.train.init_from_checkpoint`` map: scope rules where they say it all, else per variable."""
-        scopes = [r for r in self.rules if isinstance(r, Prefix) and r.old.endswith("/") and r.new.endswith("/")]
-        if scopes and all(isinstance(r, (Prefix, Drop)) for r in self.rules):
-            covered = {p.model for p in self.inferred}
-            out = {r.old: r.new for r in scopes}
-            mapped = {p.model for p in self.inferred if any(self.checkpoint_names[p.checkpoint].startswith(s)
-                                                             for s in out)}
-            if mapped == covered:
-                return out
-        return {self.checkpoint_names[p.checkpoint]: p.model for p in self.inferred}
+        """``tf.compat.v1.train.init_from_checkpoint`` map for every pair: scope entries where the rules' scope
+        renames load exactly the pairs over all the model's variables, else one entry per variable."""
+        model_var = {n: v for v, n in self.model_names.items()}
+        names = [self.checkpoint_names[p.checkpoint] for p in self.pairs]
+        variables = [self.model_names.get(v.name, v.name) for v in self.diagnosis.model.variables]
+        amap = self.rules.assignment_map(names, variables)
+        return {c: model_var.get(m, m) for c, m in amap.items()}  # scope entries are no variable: kept
 
     def torch_key_map(self) -> dict[str, str]:
         """{checkpoint key: model key} for every renamed key, buffers and ``num_batches_tracked`` included."""
-        from .fixes import sources
+        from .fixes import sources, torch_key_map
 
-        return {c: m for m, c in sources(self).items() if c != m}
+        return torch_key_map(sources(self))
 
     def torch_code(self) -> str:
         from .fixes import torch_fix
@@ -94,32 +91,14 @@ class Alignment:
         return torch_fix(self).code
 
     def key_mapping(self) -> dict[str, str]:
-        """A Hugging Face ``key_mapping`` (regex -> replacement, applied in order) where the rules allow it."""
-        out: dict[str, str] = {}
-        for rule in self.rules:
-            if isinstance(rule, Prefix):
-                out[f"^{re.escape(rule.old)}"] = rule.new.replace("\\", "\\\\")
-            elif isinstance(rule, Regex):
-                out[rule.pattern] = rule.replacement
-            elif isinstance(rule, Rename):
-                out[f"^{re.escape(rule.old)}$"] = rule.new.replace("\\", "\\\\")
-            elif isinstance(rule, Renumber):  # arithmetic is not a regex: spell out each renamed key
-                for c, m in self.renames().items():
-                    if rule.apply(c) is not None:
-                        out[f"^{re.escape(c)}$"] = m
-        return out
+        """A Hugging Face ``key_mapping`` (transformers >= 4.51: the first matching pattern renames a key) that
+        sends every checkpoint key where the rules do (``Rules.key_mapping``)."""
+        return self.rules.key_mapping([self.checkpoint_names.get(k, k) for k in self.diagnosis.checkpoint])
 
     def tf2_assign_code(self) -> str:
         from .fixes import tf2_fix
 
         return tf2_fix(self).code
-
-
-def _pydict(d: dict) -> str:
-    if not d:
-        return "{}"
-    body = ",\n".join(f"    {k!r}: {v!r}" for k, v in d.items())
-    return "{\n" + body + ",\n}"
 
 
 def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None) -> Alignment:

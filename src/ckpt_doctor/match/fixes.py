@@ -56,6 +56,11 @@ def sources(alignment) -> dict[str, str]:
     return {v.name: out[v.name] for v in spec.variables if v.name in out}  # in the model's order
 
 
+def torch_key_map(restored: dict[str, str]) -> dict[str, str]:
+    """{checkpoint key: model key} for the keys ``restored`` (model variable -> checkpoint key) renames."""
+    return {c: m for m, c in restored.items() if m != c}
+
+
 def _keras_layer_pairs(d) -> dict[str, str]:
     """Keras files pair by layer order: align the model's layers with the file's by their weight shapes (longest
     common subsequence), which finds inserted and removed layers; nothing where that alignment is not unique."""
@@ -258,7 +263,7 @@ def tf2_fix(alignment) -> Fix:
 def torch_fix(alignment) -> Fix:
     d = alignment.diagnosis
     restored = sources(alignment)
-    renamed = {c: m for m, c in restored.items() if m != c}
+    renamed = torch_key_map(restored)
     used = set(restored.values())
     unused = [k for k, info in d.checkpoint.items() if k not in used]
     # BatchNorm fills a missing num_batches_tracked itself when the dict has no version metadata (as this one)

@@ -16,7 +16,12 @@ rename rule rewriting the name as it is at that point (so a separator change can
       - drop:     "^optimizer/"                                          # ignore matching checkpoint entries
       - transform: {match: "kernel$", rank: 2, op: transpose}           # value transform (checkpoint name)
 
-Rules compile once (``Rules``) and can explain which names each rule touched.
+Every rule kind is one class in ``RULE_KINDS`` (its YAML key): it parses and checks its own entry
+(``from_dict``), renames one name (``apply``, ``step``), says what it does (``describe``), writes itself back
+(``to_dict``) and says how it exports (``key_mapping``: one Hugging Face ``key_mapping`` entry, ``scope``: one
+``init_from_checkpoint`` scope entry, where one entry can say it). ``Rules`` is the ordered list: it dispatches
+parsing through the registry and exports the per-name maps (TF1 ``Saver`` var_list, ``init_from_checkpoint``
+assignment map, PyTorch key map, Hugging Face ``key_mapping``) by applying itself to the names it is given.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import UsageError
 from .names import parse_reshape, parse_transform
@@ -37,11 +44,100 @@ class RuleError(UsageError):
     """A rule file or rule definition is invalid (a usage error)."""
 
 
+# -- parsing one entry ---------------------------------------------------------------------------------------------
+
+@contextmanager
+def _entry(where: str) -> Iterator[None]:
+    """Errors raised while parsing one entry name the entry (the file is named by ``Rules.from_dict``)."""
+    try:
+        yield
+    except RuleError as e:
+        raise RuleError(f"{where}: {e.message}") from None
+
+
+def _fields(value: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+    if not isinstance(value, dict):
+        raise RuleError(f"is malformed: expected a mapping with {', '.join(required)}, got {value!r}")
+    missing = [k for k in required if k not in value]
+    unknown = [str(k) for k in value if k not in required and k not in optional]
+    if missing or unknown:
+        what = [f"missing {', '.join(missing)}"] if missing else []
+        what += [f"unknown {', '.join(unknown)} (allowed: {', '.join(required + optional)})"] if unknown else []
+        raise RuleError(f"is malformed: {'; '.join(what)} in {value!r}")
+    return value
+
+
+def _text(value: Any, key: str, empty: bool = False) -> str:
+    """A name or pattern: text (or a number YAML read from an unquoted name); ``empty`` allows null for ''."""
+    if value is None and empty:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise RuleError(f"`{key}` must be text, got {value!r} (quote it in YAML)")
+    return str(value)
+
+
+def _int(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise RuleError(f"`{key}` must be an integer, got {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise RuleError(f"`{key}` must be an integer, got {value!r}") from None
+
+
+def _escape_replacement(text: str) -> str:
+    """``text`` as a re.sub replacement that inserts it literally (only backslashes are special there)."""
+    return text.replace("\\", "\\\\")
+
+
+def _whole(name: str) -> str:
+    """A pattern matching exactly ``name`` (``\\Z``: ``$`` would also match before a final newline)."""
+    return f"^{re.escape(name)}\\Z"
+
+
+# -- the rule kinds ---------------------------------------------------------------------------------------------
+
+class _Rule:
+    """What every rule kind provides besides its fields, ``apply``, ``describe`` and ``to_dict``."""
+
+    kind: ClassVar[str]
+
+    @classmethod
+    def from_dict(cls, value: Any, where: str) -> _Rule:
+        """The rule a rule file's entry ``{kind: value}`` describes; ``where`` names the entry in errors."""
+        raise NotImplementedError
+
+    def apply(self, name: str) -> str | None:
+        """The new name, or None when this rule leaves ``name`` alone."""
+        raise NotImplementedError
+
+    def step(self, name: str) -> tuple[str | None, bool]:
+        """This rule on one name as ``Rules.rename`` applies it: (the new name, None when dropped; whether no
+        later rule may change it)."""
+        new = self.apply(name)
+        return (name, False) if new is None else (new, False)
+
+    def key_mapping(self) -> tuple[str, str] | None:
+        """This rule as one Hugging Face ``key_mapping`` entry (pattern, replacement): ``re.sub`` of it renames
+        exactly the names ``apply`` renames, to the same names. None where no single entry can."""
+        return None
+
+    def scope(self) -> tuple[str, str] | None:
+        """This rule as one ``init_from_checkpoint`` scope entry (``{"old/": "new/"}``), where it is one."""
+        return None
+
+
 @dataclass(frozen=True)
-class Prefix:
+class Prefix(_Rule):
     old: str
     new: str
     kind = "prefix"
+
+    @classmethod
+    def from_dict(cls, value: Any, where: str = "prefix") -> Prefix:
+        with _entry(where):
+            v = _fields(value, ("from", "to"))
+            return cls(_text(v["from"], "from", empty=True), _text(v["to"], "to", empty=True))
 
     def apply(self, name: str) -> str | None:
         return self.new + name[len(self.old):] if name.startswith(self.old) else None
@@ -56,9 +152,17 @@ class Prefix:
             return f"prefix `{self.old}` removed"
         return f"`{self.old}` renamed to `{self.new}`"
 
+    def key_mapping(self) -> tuple[str, str]:
+        return f"^{re.escape(self.old)}", _escape_replacement(self.new)
+
+    def scope(self) -> tuple[str, str] | None:
+        # init_from_checkpoint reads "x/" -> "y/" as scope to scope; "/" alone means the root, not a prefix
+        ok = all(s.endswith("/") and s != "/" for s in (self.old, self.new))
+        return (self.old, self.new) if ok else None
+
 
 @dataclass(frozen=True)
-class Regex:
+class Regex(_Rule):
     pattern: str
     replacement: str
     kind = "regex"
@@ -69,6 +173,20 @@ class Regex:
             object.__setattr__(self, "_compiled", re.compile(self.pattern))
         except re.error as e:
             raise RuleError(f"invalid regex {self.pattern!r}: {e}") from None
+        # the replacement's group references, checked now rather than on the first name that matches: a pattern
+        # with the same groups that matches the empty string expands it
+        names = {i: n for n, i in self._compiled.groupindex.items()}
+        groups = "".join(f"(?P<{names[i]}>)" if i in names else "()" for i in range(1, self._compiled.groups + 1))
+        try:
+            re.compile(groups).sub(self.replacement, "", count=1)
+        except (re.error, IndexError) as e:
+            raise RuleError(f"invalid replacement {self.replacement!r} for regex {self.pattern!r}: {e}") from None
+
+    @classmethod
+    def from_dict(cls, value: Any, where: str = "regex") -> Regex:
+        with _entry(where):
+            v = _fields(value, ("from", "to"))
+            return cls(_text(v["from"], "from"), _text(v["to"], "to", empty=True))
 
     def apply(self, name: str) -> str | None:
         new, n = self._compiled.subn(self.replacement, name)
@@ -80,15 +198,27 @@ class Regex:
     def describe(self) -> str:
         return f"`{self.pattern}` -> `{self.replacement}`"
 
+    def key_mapping(self) -> tuple[str, str]:
+        return self.pattern, self.replacement  # the same re.sub
+
 
 @dataclass(frozen=True)
-class Rename:
+class Rename(_Rule):
     old: str
     new: str
     kind = "rename"
 
+    @classmethod
+    def from_dict(cls, value: Any, where: str = "rename") -> Rename:
+        with _entry(where):
+            v = _fields(value, ("from", "to"))
+            return cls(_text(v["from"], "from"), _text(v["to"], "to"))
+
     def apply(self, name: str) -> str | None:
         return self.new if name == self.old else None
+
+    def step(self, name: str) -> tuple[str | None, bool]:
+        return (self.new, True) if name == self.old else (name, False)  # final: swaps stay swaps
 
     def to_dict(self) -> dict:
         return {"rename": {"from": self.old, "to": self.new}}
@@ -96,9 +226,12 @@ class Rename:
     def describe(self) -> str:
         return f"`{self.old}` renamed to `{self.new}`"
 
+    def key_mapping(self) -> tuple[str, str]:
+        return _whole(self.old), _escape_replacement(self.new)
+
 
 @dataclass(frozen=True)
-class Renumber:
+class Renumber(_Rule):
     """Shift the number of an auto-numbered name: ``pattern`` holds ``{n}`` (``dense_{n}``, ``layer.{n}``);
     numbers >= ``start`` move by ``offset``. With ``zero_unnumbered`` (Keras), number 0 is written without
     suffix: ``dense`` is ``dense_0``."""
@@ -117,6 +250,15 @@ class Renumber:
         bare = re.escape(self._bare()) if self.zero_unnumbered else None
         alternatives = f"{head}(?P<n>\\d+){tail}" + (f"|(?P<bare>{bare})" if bare else "")
         object.__setattr__(self, "_compiled", re.compile(f"(?<![^/.])(?:{alternatives})(?![^/.])"))
+
+    @classmethod
+    def from_dict(cls, value: Any, where: str = "renumber") -> Renumber:
+        with _entry(where):
+            v = _fields(value, ("pattern", "from", "offset"), ("zero_unnumbered",))
+            bare = v.get("zero_unnumbered", False)
+            if not isinstance(bare, bool):
+                raise RuleError(f"`zero_unnumbered` must be true or false, got {bare!r}")
+            return cls(_text(v["pattern"], "pattern"), _int(v["from"], "from"), _int(v["offset"], "offset"), bare)
 
     def _bare(self) -> str:
         head, tail = self.pattern.split("{n}")
@@ -145,9 +287,12 @@ class Renumber:
         return f"`{lo}` and later became `{self._write(self.start + self.offset)}` and later " \
                f"(numbers shifted by {self.offset:+d})"
 
+    # key_mapping: None (inherited). Adding an offset to a number is arithmetic, not a regex replacement; the
+    # collection spells out the names it renames one by one.
+
 
 @dataclass(frozen=True)
-class Drop:
+class Drop(_Rule):
     pattern: str
     kind = "drop"
     _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)  # set by __post_init__
@@ -158,8 +303,19 @@ class Drop:
         except re.error as e:
             raise RuleError(f"invalid drop regex {self.pattern!r}: {e}") from None
 
+    @classmethod
+    def from_dict(cls, value: Any, where: str = "drop") -> Drop:
+        with _entry(where):
+            return cls(_text(value, "drop"))
+
     def matches(self, name: str) -> bool:
         return bool(self._compiled.search(name))
+
+    def apply(self, name: str) -> str | None:
+        return None  # drops rename nothing; ``step`` and ``Rules.apply`` remove what matches
+
+    def step(self, name: str) -> tuple[str | None, bool]:
+        return (None, True) if self.matches(name) else (name, False)
 
     def to_dict(self) -> dict:
         return {"drop": self.pattern}
@@ -169,7 +325,7 @@ class Drop:
 
 
 @dataclass(frozen=True)
-class Transform:
+class Transform(_Rule):
     match: str
     op: str
     rank: int | None = None
@@ -186,10 +342,21 @@ class Transform:
         if self.perm is not None and self.rank is not None and len(self.perm) != self.rank:
             raise RuleError(f"transform {self.op} has {len(self.perm)} axes but rank is {self.rank}")
 
+    @classmethod
+    def from_dict(cls, value: Any, where: str = "transform") -> Transform:
+        with _entry(where):
+            v = _fields(value, ("match", "op"), ("rank",))
+            rank = v.get("rank")
+            return cls(_text(v["match"], "match"), _text(v["op"], "op"),
+                       None if rank is None else _int(rank, "rank"))
+
     def matches(self, name: str, rank: int | None) -> bool:
         if self.rank is not None and rank is not None and rank != self.rank:
             return False
         return bool(self._compiled.search(name))
+
+    def apply(self, name: str) -> str | None:
+        return None  # values only: names stay
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {"match": self.match, "op": self.op}
@@ -201,6 +368,19 @@ class Transform:
         return f"values of `{self.match}`{f' (rank {self.rank})' if self.rank else ''}: {self.op}"
 
 
+RULE_KINDS: dict[str, type[_Rule]] = {cls.kind: cls for cls in (Prefix, Regex, Rename, Renumber, Drop, Transform)}
+
+
+def parse_rule(item: Any, where: str = "rule") -> _Rule:
+    """One rule-file entry (``{kind: value}``) as a rule object, by its kind's ``from_dict``."""
+    if not isinstance(item, dict) or len(item) != 1:
+        raise RuleError(f"{where}: each rule is a one-key mapping such as {{prefix: {{from: a/, to: b/}}}}, "
+                        f"got {item!r}")
+    (kind, value), = item.items()
+    cls = RULE_KINDS.get(kind)
+    if cls is None:
+        raise RuleError(f"{where}: unknown rule kind {kind!r} ({', '.join(RULE_KINDS)})")
+    return cls.from_dict(value, f"{where} ({kind})")
 
 
 @dataclass(frozen=True)
@@ -232,7 +412,7 @@ class Rules:
         """The model name for checkpoint ``name`` (None if a drop rule removes it); ``apply`` without the
         bookkeeping, for callers that map many names."""
         for rule in self.rules:
-            renamed, final = rename_step(rule, name)
+            renamed, final = rule.step(name)
             if final or renamed is None:
                 return renamed
             name = renamed
@@ -267,6 +447,102 @@ class Rules:
                 touched[i].append(name)
         return list(zip(self.rules, touched, strict=False))
 
+    # -- exports: the rules applied to given names, in each framework's form -----------------------------------------
+    def var_list(self, names: Iterable[str]) -> dict[str, str]:
+        """TF1 ``Saver(var_list=...)``: {checkpoint name: model variable name} for every name not dropped."""
+        out = {}
+        for name in names:
+            new = self.rename(name)
+            if new is not None:
+                out[name] = new
+        return out
+
+    def key_map(self, names: Iterable[str]) -> dict[str, str]:
+        """PyTorch: {checkpoint key: model key} for the keys the rules rename (unchanged and dropped ones left
+        out): ``{key_map.get(k, k): v for k, v in state.items()}``."""
+        return {name: new for name, new in self.var_list(names).items() if new != name}
+
+    def assignment_map(self, names: Iterable[str], variables: Iterable[str] | None = None) -> dict[str, str]:
+        """``tf.compat.v1.train.init_from_checkpoint``: {checkpoint name: model variable} for every name not
+        dropped, written as scope entries (``{"old/": "new/"}``) where scope rules say the same thing.
+
+        A scope entry loads every variable under the new scope, so it is used only when ``variables`` (all of
+        the model's variables) is given and the entries, expanded over those variables as TensorFlow expands
+        them, load exactly the per-name map; otherwise one entry per name."""
+        per_name = self.var_list(names)
+        if variables is None or len(set(per_name.values())) != len(per_name):
+            return per_name
+        by_scope: dict[str, list[str]] = {}  # "a/", "a/b/" -> the variables under it
+        for v in variables:
+            for cut in (i for i, ch in enumerate(v) if ch == "/"):
+                by_scope.setdefault(v[:cut + 1], []).append(v)
+        scopes = {}
+        for rule in self.rules:
+            scope = rule.scope()
+            if scope is not None and scope[0] not in scopes:
+                scopes[scope[0]] = scope[1]
+        loads: dict[str, str] = {}  # model variable -> checkpoint name, as init_from_checkpoint would load
+        used = {}
+        for old, new in scopes.items():
+            under = by_scope.get(new, [])
+            if any(v in loads for v in under):
+                return per_name
+            loads.update((v, old + v[len(new):]) for v in under)
+            if under:
+                used[old] = new
+        rest = {c: m for c, m in per_name.items() if loads.get(m) != c}
+        if not used or any(m in loads for m in rest.values()) or any(c in used for c in rest):
+            return per_name
+        loads.update((m, c) for c, m in rest.items())
+        return {**used, **rest} if loads == {m: c for c, m in per_name.items()} else per_name
+
+    def key_mapping(self, names: Iterable[str]) -> dict[str, str]:
+        """Hugging Face ``from_pretrained(key_mapping=...)`` (transformers >= 4.51) for these checkpoint keys.
+
+        Transformers tries the patterns in order on each key and applies the first that matches
+        (``re.subn``; a match ends the search). Each rule that is one such entry (``key_mapping`` of the rule)
+        gives one; a key the rules take through several rules, or through one with no entry (``renumber``),
+        gets an exact entry first (``^key\\Z``). A key the rules drop keeps its name (transformers reports it as
+        unused) or, where that is another key's new name, gets one no PyTorch module can have
+        (``<key>..dropped``). Checked on every given key: the map sends it where the rules do. Not covered:
+        transformers' own renames before the map (legacy ``LayerNorm.gamma``/``beta``, weight-norm keys) and
+        value transforms."""
+        names = list(names)
+        want = dict(zip(names, map(self.rename, names), strict=True))
+        general: dict[str, str] = {}
+        literal: dict[str, tuple[int, str]] = {}  # a rename's name -> (its entry's position, the new name)
+        for rule in self.rules:
+            entry = rule.key_mapping()
+            if entry is not None and entry[0] not in general:
+                if rule.kind == "rename":
+                    literal.setdefault(rule.old, (len(general), rule.new))
+                general[entry[0]] = entry[1]
+        at_literal = {i for i, _ in literal.values()}
+        matched = [(i, re.compile(p), r) for i, (p, r) in enumerate(general.items()) if i not in at_literal]
+
+        def sent(name: str) -> str:
+            """``name`` as transformers renames it by ``general``: the first entry that matches (a rename's entry,
+            which matches its one name, looked up rather than tried)."""
+            stop, new = literal.get(name, (len(general), name))
+            for i, pattern, replacement in matched:
+                if i > stop:
+                    break
+                renamed, n = pattern.subn(replacement, name)
+                if n:
+                    return renamed
+            return new
+
+        taken = {new for new in want.values() if new is not None}
+        exact: dict[str, str] = {}
+        for name, new in want.items():
+            target = new if new is not None else name if name not in taken else name + "..dropped"
+            if sent(name) != target:
+                exact[_whole(name)] = _escape_replacement(target)
+        out = dict(exact)
+        for pattern, repl in general.items():
+            out.setdefault(pattern, repl)
+        return out
+
     # -- files -------------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {"format": RULES_FORMAT, "version": 1, "direction": "checkpoint name -> model name",
@@ -278,15 +554,10 @@ class Rules:
             doc = {"rules": doc}
         if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
             raise RuleError('a rule file holds {"rules": [...]}', path=source)
-        rules = []
-        for i, item in enumerate(doc["rules"]):
-            try:
-                rules.append(_rule(item))
-            except RuleError as e:
-                raise RuleError(f"rules[{i}]: {e.message}", path=source) from None
-            except (TypeError, KeyError, ValueError, AttributeError) as e:
-                raise RuleError(f"rules[{i}] is malformed ({e}): {item!r}", path=source) from None
-        return cls(rules)
+        try:
+            return cls([parse_rule(item, f"rules[{i}]") for i, item in enumerate(doc["rules"])])
+        except RuleError as e:
+            raise RuleError(e.message, path=source) from None
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Rules:
@@ -324,34 +595,8 @@ class Rules:
 
 
 def rename_step(rule, name: str) -> tuple[str | None, bool]:
-    """One rule on one name, as ``Rules.rename`` applies it: (the new name, None when dropped; whether no later
-    rule may change it: an exact rename or a drop). Value transforms leave names alone."""
-    kind = rule.kind
-    if kind == "transform":
-        return name, False
-    if kind == "drop":
-        return (None, True) if rule.matches(name) else (name, False)
-    new = rule.apply(name)
-    return (name, False) if new is None else (new, kind == "rename")
-
-
-def _rule(item: Any):
-    if not isinstance(item, dict) or len(item) != 1:
-        raise RuleError(f"each rule is a one-key mapping such as {{prefix: {{from: a/, to: b/}}}}, got {item!r}")
-    (kind, v), = item.items()
-    if kind == "prefix":
-        return Prefix(str(v["from"] or ""), str(v["to"] or ""))
-    if kind == "regex":
-        return Regex(str(v["from"]), str(v["to"] or ""))
-    if kind == "rename":
-        return Rename(str(v["from"]), str(v["to"]))
-    if kind == "renumber":
-        return Renumber(str(v["pattern"]), int(v["from"]), int(v["offset"]), bool(v.get("zero_unnumbered", False)))
-    if kind == "drop":
-        return Drop(str(v))
-    if kind == "transform":
-        return Transform(str(v["match"]), str(v["op"]), int(v["rank"]) if v.get("rank") is not None else None)
-    raise RuleError(f"unknown rule kind {kind!r} (prefix, regex, rename, renumber, drop, transform)")
+    """One rule on one name, as ``Rules.rename`` applies it (``rule.step``)."""
+    return rule.step(name)
 
 
 def apply_rules(catalog, rules: Rules, namespace: str = "key"):
