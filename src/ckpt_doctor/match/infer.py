@@ -1173,16 +1173,15 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         moved = _moved(sure, left_c, left_m, fits, c_name, m_name)
     else:
         moved = {}
+    sure_by_m = {jj: ii for ii, jj in sure.items()}
+    moved_by_m = {jj: ii for ii, jj in moved.items()}
     for j in range(m):
-        cands = partners_m[j]
-        i = next((i for i, jj in sure.items() if jj == j), None)
-        if i is not None:
-            _pair_composites(state, uc[i], um[j], i, j, best, n, m, where)
-        elif j in moved.values():
-            i = next(i for i, jj in moved.items() if jj == j)
-            _pair_composites(state, uc[i], um[j], i, j, best, n, m, where + ", moved")
-        elif cands:
-            _ambiguous_composite(state, um[j], [uc[k] for k in cands])
+        if j in sure_by_m:
+            _pair_composites(state, uc[sure_by_m[j]], um[j], sure_by_m[j], j, best, n, m, where)
+        elif j in moved_by_m:
+            _pair_composites(state, uc[moved_by_m[j]], um[j], moved_by_m[j], j, best, n, m, where + ", moved")
+        elif partners_m[j]:
+            _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]])
 
 
 def _moved(sure: dict[int, int], left_c: list[int], left_m: list[int], fits, c_name, m_name) -> dict[int, int]:
