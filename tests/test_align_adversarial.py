@@ -1,0 +1,130 @@
+"""Adversarial alignment inputs (issue 9, "never a wrong pair"): each test builds a checkpoint and a model whose
+true partners are known by construction and asserts that ``align`` gives no model variable a value that is not its
+true partner, and no new model variable (no true partner) a left-over value. Ambiguous or unpaired is always
+acceptable. Synthetic catalogs stand in for the files (alignment is a function of names, shapes, dtypes and order;
+``written`` is a Keras 3 file's write order).
+
+The first section holds inputs on which the engine pairs wrong (the bug is in the engine, not in the test); the
+second guards attacks it survives."""
+
+import ckpt_doctor
+from ckpt_doctor.catalog import Catalog, TensorInfo
+from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+_BN = ("weight", "bias", "running_mean", "running_var")
+
+
+def _align(ckpt: list, model: list, fmt: str = "keras3-weights", framework: str = "torch", written: bool = True):
+    """ckpt: [(name, shape)] in write order; model: [(name, shape)] in creation order."""
+    catalog = Catalog("<synthetic>", fmt, {n: TensorInfo(n, "float32", tuple(s), 4,
+                                                         written=i if written else None)
+                                          for i, (n, s) in enumerate(ckpt)})
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework=framework, source="<synthetic>")
+    return ckpt_doctor.align(catalog, spec)
+
+
+def _wrong(a, truth: dict) -> list:
+    """Pairs that give a model variable anything but its true partner (None: a new variable, no partner)."""
+    return [(p.model, p.checkpoint, truth[p.model]) for p in a.pairs if truth[p.model] != p.checkpoint]
+
+
+def _keras_conv_bn(n: int, shape: tuple) -> tuple[list, list]:
+    """A Keras 3 conv (kernel, bias) + BatchNormalization, as a .weights.h5 names them; and the names that have a
+    torch partner (the kernel, the norm's four vectors)."""
+    sfx = f"_{n}" if n else ""
+    k, b = f"layers/conv2d{sfx}", f"layers/batch_normalization{sfx}"
+    entries = [(f"{k}/vars/0", shape), (f"{k}/vars/1", (shape[-1],))]
+    entries += [(f"{b}/vars/{i}", (shape[-1],)) for i in range(4)]
+    return entries, [f"{k}/vars/0"] + [f"{b}/vars/{i}" for i in range(4)]
+
+
+def _torch_conv_bn(name: str, shape: tuple) -> tuple[list, list]:
+    """The torch twin (``<name>.op`` conv without bias, ``<name>.nrm`` BatchNorm2d): names sharing no word with
+    Keras' (``conv``/``batch``), so no name evidence exists."""
+    h, w, i, o = shape
+    names = [f"{name}.op.weight"] + [f"{name}.nrm.{v}" for v in _BN]
+    return list(zip(names, [(o, i, h, w)] + [(o,)] * 4, strict=True)), names
+
+
+def _twin(keras: list, torch: list, torch_names: list) -> tuple[list, list, dict]:
+    """A Keras 3 file and a torch model built from (id, HWIO shape) lists; equal ids are true partners, an id on
+    the torch side only is a new layer."""
+    ckpt, model, truth, of = [], [], {}, {}
+    for k, (key, shape) in enumerate(keras):
+        entries, names = _keras_conv_bn(k, shape)
+        ckpt += entries
+        of[key] = names
+    for name, (key, shape) in zip(torch_names, torch, strict=True):
+        variables, names = _torch_conv_bn(name, shape)
+        model += variables
+        truth.update(zip(names, of.get(key, [None] * len(names)), strict=True))
+    return ckpt, model, truth
+
+
+def _s(ci: int, co: int, k: int = 3) -> tuple:
+    return (k, k, ci, co)
+
+
+# ==== Inputs the engine currently pairs WRONG =====================================================================
+
+
+def test_names_sharing_nothing_never_pair_by_a_unique_shape():
+    # An encoder checkpoint and a model whose names share no word with it; the model's `head` is new and happens
+    # to have the shape of the checkpoint's projection. Only the shape connects them.
+    ckpt = [("encoder/conv_a/kernel", (3, 3, 3, 8)), ("encoder/conv_a/bias", (8,)),
+            ("encoder/conv_b/kernel", (3, 3, 8, 16)), ("encoder/conv_b/bias", (16,)),
+            ("encoder/proj/kernel", (16, 32)), ("encoder/proj/bias", (32,))]
+    model = [("net.stem.weight", (8, 3, 3, 3)), ("net.stem.bias", (8,)), ("net.body.weight", (16, 8, 3, 3)),
+             ("net.body.bias", (16,)), ("head.weight", (32, 16)), ("head.bias", (32,))]
+    truth = {"net.stem.weight": "encoder/conv_a/kernel", "net.stem.bias": "encoder/conv_a/bias",
+             "net.body.weight": "encoder/conv_b/kernel", "net.body.bias": "encoder/conv_b/bias",
+             "head.weight": None, "head.bias": None}
+    for fmt in ("tf-v2", "keras-h5", "torch"):
+        assert _wrong(_align(ckpt, model, fmt=fmt, written=False), truth) == [], fmt
+
+
+def test_a_new_first_layer_never_takes_a_removed_last_layers_value():
+    # Keras 3 file: conv, conv, dense. Torch model: a new `aux` linear created FIRST, then the two convs; the dense
+    # is gone. No order puts aux where dense was (structure cannot pair them: the alignment would cross), names share
+    # only the positional leaf: the unique shape alone pairs them today (stage "prefix", rule `layers/dense -> aux`).
+    ckpt = [("layers/conv2d/vars/0", (3, 3, 3, 8)), ("layers/conv2d/vars/1", (8,)),
+            ("layers/conv2d_1/vars/0", (3, 3, 8, 16)), ("layers/conv2d_1/vars/1", (16,)),
+            ("layers/dense/vars/0", (16, 32)), ("layers/dense/vars/1", (32,))]
+    model = [("aux.weight", (32, 16)), ("aux.bias", (32,)), ("net.stem.weight", (8, 3, 3, 3)), ("net.stem.bias", (8,)),
+             ("net.body.weight", (16, 8, 3, 3)), ("net.body.bias", (16,))]
+    truth = {"aux.weight": None, "aux.bias": None, "net.stem.weight": "layers/conv2d/vars/0",
+             "net.stem.bias": "layers/conv2d/vars/1", "net.body.weight": "layers/conv2d_1/vars/0",
+             "net.body.bias": "layers/conv2d_1/vars/1"}
+    assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_a_layer_removed_and_a_new_one_added_nearby_are_not_a_move():
+    # Keras 3 file -> torch twin (named members): in the model a layer X was removed and a new layer Y of X's shape
+    # created one place earlier. Every shape in the block is unique there, so the prefix stage pairs Y with X by
+    # shape alone (rule `layers/conv2d_1 -> y.op`).
+    keras = [("A", _s(3, 8)), ("X", _s(8, 8, 1)), ("B", _s(8, 16)), ("C", _s(16, 32)), ("D", _s(32, 32))]
+    torch = [("A", _s(3, 8)), ("B", _s(8, 16)), ("Y", _s(8, 8, 1)), ("C", _s(16, 32)), ("D", _s(32, 32))]
+    for names in (["stem", "b", "y", "c", "d"], [f"f.{j}" for j in range(5)]):
+        ckpt, model, truth = _twin(keras, torch, names)
+        assert _wrong(_align(ckpt, model), truth) == [], names
+
+
+def test_structure_does_not_call_a_removed_and_an_added_layer_moved():
+    # Two equal stages (every shape occurs twice: names and unique shapes prove nothing, structure decides). In
+    # stage 1 of the model a layer X was removed and a new layer Y of X's shape added one place earlier. Structure's
+    # "moved" rule pairs Y with X: each is the other's only fit within 4 composites. A move between conventions and
+    # a removal + addition look the same in the files: not a pair.
+    body = [(f"u{k}", _s(8 + k, 9 + k)) for k in range(6)]
+    keras_stage = body[:3] + [("X", _s(10, 10, 1))] + body[3:]
+    torch_stage = body[:2] + [("Y", _s(10, 10, 1))] + body[2:]
+
+    def tag(t, stage):
+        return [(t + key, shape) for key, shape in stage]
+
+    keras = tag("a", keras_stage) + tag("b", keras_stage)
+    torch = tag("a", torch_stage) + tag("b", keras_stage)
+    names = [f"s1.{k}" for k, _ in torch_stage] + [f"s2.{k}" for k, _ in keras_stage]
+    ckpt, model, truth = _twin(keras, torch, names)
+    a = _align(ckpt, model)
+    assert _wrong(a, truth) == []
