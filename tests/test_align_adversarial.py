@@ -128,3 +128,50 @@ def test_structure_does_not_call_a_removed_and_an_added_layer_moved():
     ckpt, model, truth = _twin(keras, torch, names)
     a = _align(ckpt, model)
     assert _wrong(a, truth) == []
+
+
+def _kernel_bn_file(layers: list) -> tuple[list, dict]:
+    """A Keras 3 .weights.h5 (as written: each layer's kernel, then its BatchNormalization) from
+    [(layer, kind, HWIO shape)], kind "conv" or "dw"; returns the entries and {layer: (kernel key, [bn keys])}."""
+    ckpt, keys, n = [], {}, {"conv": 0, "dw": 0, "bn": 0}
+
+    def path(kind):
+        base = {"conv": "conv2d", "dw": "depthwise_conv2d", "bn": "batch_normalization"}[kind]
+        k = n[kind]
+        n[kind] += 1
+        return f"layers/{base}_{k}" if k else f"layers/{base}"
+
+    for layer, kind, shape in layers:
+        k, b = path(kind), path("bn")
+        ckpt += [(f"{k}/vars/0", shape)] + [(f"{b}/vars/{i}", (shape[-1] if kind == "conv" else shape[2],))
+                                            for i in range(4)]
+        keys[layer] = (f"{k}/vars/0", [f"{b}/vars/{i}" for i in range(4)])
+    return ckpt, keys
+
+
+def _torch_kernel(kind: str, shape: tuple) -> tuple:
+    h, w, i, o = shape
+    return (o, i, h, w) if kind == "conv" else (i, 1, h, w)
+
+
+_MOBILENET_V2_START = [  # keras.applications.MobileNetV2(alpha=0.35): the stem and the first two blocks
+    ("Conv1", "conv", (3, 3, 3, 16)), ("expanded_conv_depthwise", "dw", (3, 3, 16, 1)),
+    ("expanded_conv_project", "conv", (1, 1, 16, 8)), ("block_1_expand", "conv", (1, 1, 8, 48)),
+    ("block_1_depthwise", "dw", (3, 3, 48, 1)), ("block_1_project", "conv", (1, 1, 48, 8))]
+
+
+def test_a_torch_twin_that_creates_each_norm_before_its_conv():
+    # Found on a real Keras 3 MobileNetV2 file against a torch twin whose modules define `bn` before `conv` (as
+    # pre-activation ResNets do). A norm of width W right after a kernel of output width W is taken as that
+    # kernel's norm on the torch side too, where it is the NEXT layer's norm: `Conv1 + expanded_conv_depthwise_BN`
+    # matches Keras' `Conv1 + bn_Conv1`, and the depthwise block's norm takes bn_Conv1's values.
+    ckpt, keys = _kernel_bn_file(_MOBILENET_V2_START)
+    model, truth = [], {}
+    for layer, kind, shape in _MOBILENET_V2_START:
+        kernel, bns = keys[layer]
+        bn = [f"t_{layer}_BN.{v}" for v in _BN]
+        model += [(n, (shape[-1] if kind == "conv" else shape[2],)) for n in bn]
+        model += [(f"t_{layer}.weight", _torch_kernel(kind, shape))]
+        truth.update(zip(bn, bns, strict=True))
+        truth[f"t_{layer}.weight"] = kernel
+    assert _wrong(_align(ckpt, model), truth) == []
