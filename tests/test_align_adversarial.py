@@ -175,3 +175,40 @@ def test_a_torch_twin_that_creates_each_norm_before_its_conv():
         truth.update(zip(bn, bns, strict=True))
         truth[f"t_{layer}.weight"] = kernel
     assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_a_torch_twin_whose_init_order_is_unrelated_to_the_forward():
+    # Found on a real Keras 3 ResNet50 file against a torch twin creating its modules in a shuffled order (an
+    # `__init__` may define them in any order). Keras: conv1, conv1_bn, block1_1_conv, _1_bn, _2_conv, _2_bn,
+    # _0_conv, _3_conv, _0_bn, _3_bn. The twin: conv1, 1_conv, conv1_bn, 2_bn, 2_conv, 1_bn, 0_conv, 3_conv, 0_bn,
+    # 3_bn. `2_bn` then `2_conv` then `1_bn` (all width 64): `1_bn` joins `2_conv` as its norm and takes 2_bn's
+    # values.
+    shapes = {"conv1": (7, 7, 3, 64), "1": (1, 1, 64, 64), "2": (3, 3, 64, 64), "0": (1, 1, 64, 256),
+              "3": (1, 1, 64, 256)}
+    keras_order = [("conv1", "conv"), ("conv1", "bn"), ("1", "conv"), ("1", "bn"), ("2", "conv"), ("2", "bn"),
+                   ("0", "conv"), ("3", "conv"), ("0", "bn"), ("3", "bn")]
+    torch_order = [("conv1", "conv"), ("1", "conv"), ("conv1", "bn"), ("2", "bn"), ("2", "conv"), ("1", "bn"),
+                   ("0", "conv"), ("3", "conv"), ("0", "bn"), ("3", "bn")]
+    ckpt, keys, n = [], {}, {"conv": 0, "bn": 0}
+    for layer, kind in keras_order:
+        base = {"conv": "conv2d", "bn": "batch_normalization"}[kind]
+        path = f"layers/{base}_{n[kind]}" if n[kind] else f"layers/{base}"
+        n[kind] += 1
+        width = shapes[layer][-1]
+        if kind == "conv":
+            ckpt += [(f"{path}/vars/0", shapes[layer]), (f"{path}/vars/1", (width,))]
+            keys[(layer, kind)] = [f"{path}/vars/0", f"{path}/vars/1"]
+        else:
+            ckpt += [(f"{path}/vars/{i}", (width,)) for i in range(4)]
+            keys[(layer, kind)] = [f"{path}/vars/{i}" for i in range(4)]
+    model, truth = [], {}
+    for layer, kind in torch_order:
+        h, w, i, o = shapes[layer]
+        if kind == "conv":
+            names = [f"t_{layer}_op.weight", f"t_{layer}_op.bias"]
+            model += [(names[0], (o, i, h, w)), (names[1], (o,))]
+        else:
+            names = [f"t_{layer}_nrm.{v}" for v in _BN]
+            model += [(nm, (o,)) for nm in names]
+        truth.update(zip(names, keys[(layer, kind)], strict=True))
+    assert _wrong(_align(ckpt, model), truth) == []
