@@ -212,3 +212,36 @@ def test_a_torch_twin_whose_init_order_is_unrelated_to_the_forward():
             model += [(nm, (o,)) for nm in names]
         truth.update(zip(names, keys[(layer, kind)], strict=True))
     assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_keras3_positions_do_not_pair_into_a_layer_with_more_variables():
+    # Checked on real files: a Keras 3 file written with BatchNormalization(scale=False) (vars: beta, moving_mean,
+    # moving_variance) and the same Keras model built with scale=True (gamma, beta, ...). Keras refuses to load it
+    # ("expected 4 variables, but received 3"); the positional key `<layer> #i` pairs gamma <- beta,
+    # beta <- moving_mean, moving_mean <- moving_variance (all (C,)).
+    ckpt = [("layers/conv2d/vars/0", (3, 3, 3, 8)), ("layers/conv2d/vars/1", (8,))]
+    ckpt += [(f"layers/batch_normalization/vars/{i}", (8,)) for i in range(3)]
+    model = [("conv2d/kernel", (3, 3, 3, 8)), ("conv2d/bias", (8,)), ("batch_normalization/gamma", (8,)),
+             ("batch_normalization/beta", (8,)), ("batch_normalization/moving_mean", (8,)),
+             ("batch_normalization/moving_variance", (8,))]
+    truth = {"conv2d/kernel": "layers/conv2d/vars/0", "conv2d/bias": "layers/conv2d/vars/1",
+             "batch_normalization/gamma": None,
+             "batch_normalization/beta": "layers/batch_normalization/vars/0",
+             "batch_normalization/moving_mean": "layers/batch_normalization/vars/1",
+             "batch_normalization/moving_variance": "layers/batch_normalization/vars/2"}
+    assert _wrong(_align(ckpt, model, framework="tf2"), truth) == []
+
+
+def test_keras3_norm_without_scale_against_a_torch_batchnorm():
+    # Found on a real Keras 3 InceptionV3 file (its BatchNormalization layers have scale=False: 3 variables)
+    # against a torch twin (BatchNorm2d: weight, bias, running_mean, running_var; weight has no partner). Positions
+    # pair weight <- beta, bias <- moving_mean, running_mean <- moving_variance.
+    for layers in (1, 3):
+        ckpt, model, truth = [], [], {}
+        for k in range(layers):
+            path = f"layers/batch_normalization_{k}" if k else "layers/batch_normalization"
+            ckpt += [(f"{path}/vars/{i}", (160,)) for i in range(3)]
+            names = [f"t_nrm_{k}.{v}" for v in _BN]
+            model += [(n, (160,)) for n in names]
+            truth.update(zip(names, [None] + [f"{path}/vars/{i}" for i in range(3)], strict=True))
+        assert _wrong(_align(ckpt, model), truth) == [], layers
