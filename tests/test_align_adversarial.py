@@ -245,3 +245,25 @@ def test_keras3_norm_without_scale_against_a_torch_batchnorm():
             model += [(n, (160,)) for n in names]
             truth.update(zip(names, [None] + [f"{path}/vars/{i}" for i in range(3)], strict=True))
         assert _wrong(_align(ckpt, model), truth) == [], layers
+
+
+def test_a_norm_is_not_given_to_a_conv_two_layers_back():
+    # Found on a real Keras 3 DenseNet121 file against a torch twin that creates each norm before its conv: 196
+    # wrong pairs on the whole model. Reduced (layers removed from both sides while the wrong pairs stay) to five
+    # layers. Keras writes 15_1_conv, 15_1_bn, 15_2_conv, 16_1_bn, 16_2_conv; the twin creates 15_1_bn, 15_1_conv,
+    # 15_2_conv, 16_1_bn, 16_2_conv. On the torch side 16_1_bn (width 128) joins 15_1_conv (output 128, two back,
+    # the only weight of its width) as its norm and takes 15_1_bn's values; 15_1_bn takes 16_1_bn's.
+    ckpt = [("layers/conv2d_116/vars/0", (1, 1, 960, 128))]
+    ckpt += [(f"layers/batch_normalization_117/vars/{i}", (128,)) for i in range(4)]
+    ckpt += [("layers/conv2d_117/vars/0", (3, 3, 128, 32))]
+    ckpt += [(f"layers/batch_normalization_119/vars/{i}", (128,)) for i in range(4)]
+    ckpt += [("layers/conv2d_119/vars/0", (3, 3, 128, 32))]
+    model = [(f"block15_1_bn.{v}", (128,)) for v in _BN]
+    model += [("block15_1_conv.weight", (128, 960, 1, 1)), ("block15_2_conv.weight", (32, 128, 3, 3))]
+    model += [(f"block16_1_bn.{v}", (128,)) for v in _BN]
+    model += [("block16_2_conv.weight", (32, 128, 3, 3))]
+    truth = {"block15_1_conv.weight": "layers/conv2d_116/vars/0", "block15_2_conv.weight": "layers/conv2d_117/vars/0",
+             "block16_2_conv.weight": "layers/conv2d_119/vars/0"}
+    truth.update({f"block15_1_bn.{v}": f"layers/batch_normalization_117/vars/{i}" for i, v in enumerate(_BN)})
+    truth.update({f"block16_1_bn.{v}": f"layers/batch_normalization_119/vars/{i}" for i, v in enumerate(_BN)})
+    assert _wrong(_align(ckpt, model), truth) == []
