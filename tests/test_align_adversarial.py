@@ -267,3 +267,23 @@ def test_a_norm_is_not_given_to_a_conv_two_layers_back():
     truth.update({f"block15_1_bn.{v}": f"layers/batch_normalization_117/vars/{i}" for i, v in enumerate(_BN)})
     truth.update({f"block16_1_bn.{v}": f"layers/batch_normalization_119/vars/{i}" for i, v in enumerate(_BN)})
     assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_a_depthwise_kernel_is_not_joined_to_a_shortcut_created_after_it():
+    # Found on a real Keras 3 Xception file against a torch twin whose block creates the separable conv's
+    # depthwise kernel, then the shortcut conv + norm, then the pointwise kernel + norm. The shortcut's 1x1 kernel
+    # has the pointwise kernel's shape: on the torch side it is taken as the depthwise kernel's pointwise half, and
+    # the shortcut and the pointwise kernel (with their norms) swap values. Equal shapes: only ambiguity is right.
+    ckpt = [("layers/separable_conv2d_31/vars/0", (3, 3, 728, 1)), ("layers/separable_conv2d_31/vars/1", (1, 1, 728, 1024))]
+    ckpt += [(f"layers/batch_normalization_36/vars/{i}", (1024,)) for i in range(4)]
+    ckpt += [("layers/conv2d_5/vars/0", (1, 1, 728, 1024))]
+    ckpt += [(f"layers/batch_normalization_37/vars/{i}", (1024,)) for i in range(4)]
+    model = [("sep.dw.weight", (728, 1, 3, 3)), ("skip.weight", (1024, 728, 1, 1))]
+    model += [(f"skip_bn.{v}", (1024,)) for v in _BN]
+    model += [("sep.pw.weight", (1024, 728, 1, 1))]
+    model += [(f"sep_bn.{v}", (1024,)) for v in _BN]
+    truth = {"sep.dw.weight": "layers/separable_conv2d_31/vars/0", "sep.pw.weight": "layers/separable_conv2d_31/vars/1",
+             "skip.weight": "layers/conv2d_5/vars/0"}
+    truth.update({f"sep_bn.{v}": f"layers/batch_normalization_36/vars/{i}" for i, v in enumerate(_BN)})
+    truth.update({f"skip_bn.{v}": f"layers/batch_normalization_37/vars/{i}" for i, v in enumerate(_BN)})
+    assert _wrong(_align(ckpt, model), truth) == []
