@@ -287,3 +287,27 @@ def test_a_depthwise_kernel_is_not_joined_to_a_shortcut_created_after_it():
     truth.update({f"sep_bn.{v}": f"layers/batch_normalization_36/vars/{i}" for i, v in enumerate(_BN)})
     truth.update({f"skip_bn.{v}": f"layers/batch_normalization_37/vars/{i}" for i, v in enumerate(_BN)})
     assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_keras3_layer_inserted_into_a_model_that_keeps_its_layer_names():
+    # Checked on real Keras 3 files: a model of named layers c0..c2 (Conv2D) saved; the same model with a new
+    # Conv2D `new` inserted before c1. Keras 3 loads by path (`layers/conv2d_1` is the second Conv2D), so `new`
+    # gets c1's values and c1 gets c2's; align reports those as exact pairs ("same Keras 3 path") although the
+    # file names each value's layer (c1, c2) and the model still has layers of those names.
+    ckpt = {}
+    for k in range(3):
+        path = f"layers/conv2d_{k}" if k else "layers/conv2d"
+        ckpt[f"{path}/vars/0"] = ((3, 3, 8, 8), f"c{k}/vars/0")
+        ckpt[f"{path}/vars/1"] = ((8,), f"c{k}/vars/1")
+    catalog = Catalog("<synthetic>", "keras3-weights", {
+        n: TensorInfo(n, "float32", s, 4, full_name=full, written=i) for i, (n, (s, full)) in enumerate(ckpt.items())})
+    layers = ["c0", "new", "c1", "c2"]
+    variables, truth = [], {}
+    for k, layer in enumerate(layers):
+        path = f"layers/conv2d_{k}" if k else "layers/conv2d"
+        for i, (leaf, shape) in enumerate((("kernel", (3, 3, 8, 8)), ("bias", (8,)))):
+            variables.append(VariableSpec(f"{layer}/{leaf}", shape, "float32", index=len(variables),
+                                          keys={"keras3": f"{path}/vars/{i}"}))
+            truth[f"{layer}/{leaf}"] = next((n for n, (_, full) in ckpt.items() if full == f"{layer}/vars/{i}"), None)
+    a = ckpt_doctor.align(catalog, ModelSpec(variables, framework="tf2", source="<synthetic>"))
+    assert _wrong(a, truth) == []
