@@ -311,3 +311,25 @@ def test_keras3_layer_inserted_into_a_model_that_keeps_its_layer_names():
             truth[f"{layer}/{leaf}"] = next((n for n, (_, full) in ckpt.items() if full == f"{layer}/vars/{i}"), None)
     a = ckpt_doctor.align(catalog, ModelSpec(variables, framework="tf2", source="<synthetic>"))
     assert _wrong(a, truth) == []
+
+
+def test_keras3_write_order_keeps_a_norm_in_a_reused_header_slot_after_its_conv():
+    # Reader, not engine. A real Keras 3 file of 40 x [Conv2D(128, 1), BatchNormalization] (keras 3 + h5py of this
+    # venv) has its dataset headers in write order except one: HDF5 reused a freed slot for
+    # batch_normalization_34/vars/0 (address 1268936, between the first layers); its other variables sit right
+    # after conv2d_34's (2605840...), where Keras wrote the layer. `_write_order` moves the layer right after
+    # batch_normalization_33, i.e. BEFORE conv2d_34: structure then reads "norm, conv" there. Real ResNet50,
+    # MobileNetV2, DenseNet121 and EfficientNetB0 files (keras.applications, weights=None) show the same, 1-3
+    # times each. Addresses below follow the real file's pattern (increasing in write order, one header early).
+    from ckpt_doctor.formats.keras_h5 import _write_order
+
+    created, truth, address = {}, [], 10_000
+    for k in range(40):
+        for base, count in (("conv2d", 2), ("batch_normalization", 4)):
+            layer = f"layers/{base}_{k}" if k else f"layers/{base}"
+            truth.append(layer)
+            for i in range(count):
+                created[f"{layer}/vars/{i}"] = address
+                address += 1_000
+    created["layers/batch_normalization_34/vars/0"] = 12_500  # the reused slot, among the first layers
+    assert list(dict.fromkeys(p.rsplit("/vars/", 1)[0] for p in _write_order(created))) == truth
