@@ -333,3 +333,18 @@ def test_keras3_write_order_keeps_a_norm_in_a_reused_header_slot_after_its_conv(
                 address += 1_000
     created["layers/batch_normalization_34/vars/0"] = 12_500  # the reused slot, among the first layers
     assert list(dict.fromkeys(p.rsplit("/vars/", 1)[0] for p in _write_order(created))) == truth
+
+
+def test_a_new_head_at_the_end_of_a_cross_framework_twin():
+    # Keras 3 file of a small CNN with its classifier `dense` (64 -> 10); the torch twin has the same body and a
+    # NEW classifier of the same shape (fine-tuning on another 10-class task). Today the prefix stage pairs the new
+    # head with the old one by its unique shape (rule `layers/dense -> classifier`, the cause of the first test);
+    # it is also the last unit on both sides. Policy question for the lead: a ported head (Keras `predictions` ->
+    # torchvision `fc`) and a replaced one look the same in the files; issue 9 says a new variable with no name or
+    # structural evidence stays new, and "last on both sides" is the only evidence here.
+    keras = [(f"L{k}", _s(ci, co)) for k, (ci, co) in enumerate(((3, 16), (16, 32), (32, 64)))]
+    ckpt, model, truth = _twin(keras, keras, [f"features.{k}" for k in range(3)])
+    ckpt += [("layers/dense/vars/0", (64, 10)), ("layers/dense/vars/1", (10,))]
+    model += [("classifier.weight", (10, 64)), ("classifier.bias", (10,))]
+    truth.update({"classifier.weight": None, "classifier.bias": None})
+    assert _wrong(_align(ckpt, model), truth) == []
