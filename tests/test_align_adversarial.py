@@ -348,3 +348,111 @@ def test_a_new_head_at_the_end_of_a_cross_framework_twin():
     model += [("classifier.weight", (10, 64)), ("classifier.bias", (10,))]
     truth.update({"classifier.weight": None, "classifier.bias": None})
     assert _wrong(_align(ckpt, model), truth) == []
+
+
+# ==== Attacks the engine survives (guards) ========================================================================
+
+def test_guard_identical_blocks_with_one_blocks_internals_reordered_and_a_block_missing():
+    # Keras writes three identical blocks (1x1 then 3x3 conv, each with a norm) between a unique stem and tail; the
+    # torch twin creates block 2's 3x3 before its 1x1 and lacks block 3 (or block 1). Nothing may be guessed.
+    p, q = _s(16, 16, 1), _s(16, 16)
+    keras = [("s", _s(3, 16)), ("p1", p), ("q1", q), ("p2", p), ("q2", q), ("p3", p), ("q3", q), ("t", _s(16, 32))]
+    for torch in ([("s", _s(3, 16)), ("p1", p), ("q1", q), ("q2", q), ("p2", p), ("t", _s(16, 32))],
+                  [("s", _s(3, 16)), ("q2", q), ("p2", p), ("p3", p), ("q3", q), ("t", _s(16, 32))]):
+        names = ["stem"] + [f"b{key[1]}.{key[0]}" for key, _ in torch[1:-1]] + ["tail"]
+        ckpt, model, truth = _twin(keras, torch, names)
+        assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_guard_in_an_ordered_container_a_removal_and_an_addition_are_not_a_move():
+    # As test_structure_does_not_call_a_removed_and_an_added_layer_moved, with the torch twin's layers in numbered
+    # containers (s1.0, s1.1, ...): their order is the forward order, no move is assumed.
+    body = [(f"u{k}", _s(8 + k, 9 + k)) for k in range(6)]
+    keras_stage = body[:3] + [("X", _s(10, 10, 1))] + body[3:]
+    torch_stage = body[:2] + [("Y", _s(10, 10, 1))] + body[2:]
+    keras = [("a" + k, s) for k, s in keras_stage] + [("b" + k, s) for k, s in keras_stage]
+    torch = [("a" + k, s) for k, s in torch_stage] + [("b" + k, s) for k, s in keras_stage]
+    names = [f"s1.{j}" for j in range(len(torch_stage))] + [f"s2.{j}" for j in range(len(keras_stage))]
+    ckpt, model, truth = _twin(keras, torch, names)
+    assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_guard_a_norm_two_back_beside_a_same_width_conv_without_norm():
+    # Keras lists branch a's conv, two other convs and branch b's conv (a's shape, no norm), then a's norm: the
+    # norm must not be given to b's conv just before it.
+    def kconv(n, shape):
+        return [(f"layers/conv2d{'_' + str(n) if n else ''}/vars/0", shape),
+                (f"layers/conv2d{'_' + str(n) if n else ''}/vars/1", (shape[-1],))]
+
+    def kbn(n, width):
+        return [(f"layers/batch_normalization{'_' + str(n) if n else ''}/vars/{i}", (width,)) for i in range(4)]
+
+    p = (1, 1, 16, 16)
+    ckpt = kconv(0, (3, 3, 3, 16)) + kbn(0, 16) + kconv(1, p) + kconv(2, (1, 1, 16, 8)) + kconv(3, (3, 3, 8, 16))
+    ckpt += kconv(4, p) + kbn(1, 16) + kconv(5, (3, 3, 16, 32)) + kbn(2, 32)
+    layout = [("stem.op", (3, 3, 3, 16), 0, 0), ("a.op", p, 1, 1), ("c.op", (1, 1, 16, 8), 2, None),
+              ("d.op", (3, 3, 8, 16), 3, None), ("b.op", p, 4, None), ("tail.op", (3, 3, 16, 32), 5, 2)]
+    model, truth = [], {}
+    for name, (h, w, i, o), conv, bn in layout:
+        model.append((f"{name}.weight", (o, i, h, w)))
+        truth[f"{name}.weight"] = kconv(conv, (h, w, i, o))[0][0]
+        if bn is not None:
+            norm = name.replace(".op", ".nrm")
+            model += [(f"{norm}.{v}", (o,)) for v in _BN]
+            truth.update(zip([f"{norm}.{v}" for v in _BN], [n for n, _ in kbn(bn, o)], strict=True))
+    assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_guard_renamed_container_beside_new_elements_and_a_new_container():
+    def names(root, container, elements):
+        out = [(f"{root}layer1.0.weight", (8, 3, 3, 3))]
+        for k in elements:
+            out += [(f"{root}{container}.{k}.conv.weight", (16, 16, 3, 3)), (f"{root}{container}.{k}.bn.weight", (16,)),
+                    (f"{root}{container}.{k}.bn.bias", (16,))]
+        return out
+
+    ckpt = names("module.", "layer4", [0, 1, 2])
+    for model in (names("", "stage4", [0, 1, 2, 3]),
+                  names("", "stage4", [0, 1, 2]) + [(f"layer5.{k}.conv.weight", (16, 16, 3, 3)) for k in range(2)]):
+        truth = {m: None if m.startswith(("stage4.3.", "layer5.")) else "module." + m.replace("stage4", "layer4")
+                 for m, _ in model}
+        a = _align(ckpt, model, fmt="torch", written=False)
+        assert _wrong(a, truth) == []
+
+
+def test_guard_keras3_layer_inserted_with_fresh_auto_names():
+    # Checked on real Keras 3 files: the model rebuilt in a fresh session with a Conv2D inserted after the first
+    # (auto names shift: conv2d_1 is the new layer); widths differ, so the renumbering is unique.
+    widths = [(4, 8), (8, 12), (12, 16)]
+    ckpt = {}
+    for k, (ci, co) in enumerate(widths):
+        sfx = f"_{k}" if k else ""
+        ckpt[f"layers/conv2d{sfx}/vars/0"] = ((3, 3, ci, co), f"conv2d{sfx}/vars/0")
+        ckpt[f"layers/conv2d{sfx}/vars/1"] = ((co,), f"conv2d{sfx}/vars/1")
+        ckpt.update({f"layers/batch_normalization{sfx}/vars/{i}": ((co,), f"batch_normalization{sfx}/vars/{i}")
+                     for i in range(4)})
+    catalog = Catalog("<synthetic>", "keras3-weights", {
+        n: TensorInfo(n, "float32", s, 4, full_name=full, written=i) for i, (n, (s, full)) in enumerate(ckpt.items())})
+    convs = [((4, 8), 0), ((8, 8), None), ((8, 12), 1), ((12, 16), 2)]  # (shape, the file's conv it is)
+    variables, truth = [], {}
+
+    def add(name, shape, key, partner):
+        variables.append(VariableSpec(name, shape, "float32", index=len(variables), keys={"keras3": key}))
+        truth[name] = partner
+
+    bn = 0
+    for k, ((ci, co), src) in enumerate(convs):
+        sfx, src_sfx = f"_{k}" if k else "", f"_{src}" if src else ""
+        add(f"conv2d{sfx}/kernel", (3, 3, ci, co), f"layers/conv2d{sfx}/vars/0",
+            None if src is None else f"layers/conv2d{src_sfx}/vars/0")
+        add(f"conv2d{sfx}/bias", (co,), f"layers/conv2d{sfx}/vars/1",
+            None if src is None else f"layers/conv2d{src_sfx}/vars/1")
+        if src is not None:
+            bsfx = f"_{bn}" if bn else ""
+            for i, leaf in enumerate(("gamma", "beta", "moving_mean", "moving_variance")):
+                add(f"batch_normalization{bsfx}/{leaf}", (co,), f"layers/batch_normalization{bsfx}/vars/{i}",
+                    f"layers/batch_normalization{src_sfx}/vars/{i}")
+            bn += 1
+    a = ckpt_doctor.align(catalog, ModelSpec(variables, framework="tf2", source="<synthetic>"))
+    assert _wrong(a, truth) == []
+    assert len(a.pairs) == len(ckpt) and not a.ambiguous
