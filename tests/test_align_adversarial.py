@@ -177,6 +177,32 @@ def test_a_torch_twin_that_creates_each_norm_before_its_conv():
     assert _wrong(_align(ckpt, model), truth) == []
 
 
+def test_a_torch_checkpoint_that_created_each_norm_before_its_conv_into_a_keras_model():
+    # The reverse direction of test_a_torch_twin_that_creates_each_norm_before_its_conv: a torch state dict (pickle
+    # order: each `_BN` module before its conv) loaded into the Keras model. Keras' `Conv1 + bn_Conv1` meets the
+    # torch composite `Conv1 + expanded_conv_depthwise_BN`.
+    ckpt, model, truth = [], [], {}
+    count = {"conv": 0, "dw": 0, "bn": 0}
+
+    def keras_name(kind):
+        base = {"conv": "conv2d", "dw": "depthwise_conv2d", "bn": "batch_normalization"}[kind]
+        k = count[kind]
+        count[kind] += 1
+        return f"{base}_{k}" if k else base
+
+    keras_bn = ("gamma", "beta", "moving_mean", "moving_variance")
+    for layer, kind, shape in _MOBILENET_V2_START:
+        width = shape[-1] if kind == "conv" else shape[2]
+        bn = [f"{layer}_BN.{v}" for v in _BN]
+        ckpt += [(n, (width,)) for n in bn] + [(f"{layer}.weight", _torch_kernel(kind, shape))]
+        kernel = f"{keras_name(kind)}/{'depthwise_kernel' if kind == 'dw' else 'kernel'}"
+        norm = [f"{keras_name('bn')}/{v}" for v in keras_bn]
+        model += [(kernel, shape)] + [(n, (width,)) for n in norm]
+        truth[kernel] = f"{layer}.weight"
+        truth.update(zip(norm, bn, strict=True))
+    assert _wrong(_align(ckpt, model, fmt="torch", framework="tf2", written=False), truth) == []
+
+
 def test_a_torch_twin_whose_init_order_is_unrelated_to_the_forward():
     # Found on a real Keras 3 ResNet50 file against a torch twin creating its modules in a shuffled order (an
     # `__init__` may define them in any order). Keras: conv1, conv1_bn, block1_1_conv, _1_bn, _2_conv, _2_bn,
