@@ -196,7 +196,8 @@ def test_a_torch_checkpoint_that_created_each_norm_before_its_conv_into_a_keras_
         bn = [f"{layer}_BN.{v}" for v in _BN]
         ckpt += [(n, (width,)) for n in bn] + [(f"{layer}.weight", _torch_kernel(kind, shape))]
         kernel = f"{keras_name(kind)}/{'depthwise_kernel' if kind == 'dw' else 'kernel'}"
-        norm = [f"{keras_name('bn')}/{v}" for v in keras_bn]
+        norm_layer = keras_name("bn")
+        norm = [f"{norm_layer}/{v}" for v in keras_bn]
         model += [(kernel, shape)] + [(n, (width,)) for n in norm]
         truth[kernel] = f"{layer}.weight"
         truth.update(zip(norm, bn, strict=True))
