@@ -362,6 +362,19 @@ def test_keras3_write_order_keeps_a_norm_in_a_reused_header_slot_after_its_conv(
     assert list(dict.fromkeys(p.rsplit("/vars/", 1)[0] for p in _write_order(created))) == truth
 
 
+def test_a_keras3_embedding_is_not_transposed_into_a_torch_embedding():
+    # A Keras 3 file stores Embedding's table as `vars/0`, (input_dim, output_dim); torch's nn.Embedding.weight has
+    # the same layout. A rank-2 positional variable is read as a Dense kernel, so a square table (a position
+    # embedding with max_len == d_model, a 256-symbol character embedding of width 256) is paired WITH a transpose:
+    # the model would get the table transposed. (A non-square one is left ambiguous.) Names may even agree.
+    ckpt = [("layers/embedding/vars/0", (16, 16)), ("layers/dense/vars/0", (16, 4)), ("layers/dense/vars/1", (4,))]
+    for model in ([("emb.weight", (16, 16)), ("fc.weight", (4, 16)), ("fc.bias", (4,))],
+                  [("embedding.weight", (16, 16)), ("dense.weight", (4, 16)), ("dense.bias", (4,))]):
+        table = model[0][0]
+        got = {p.model: (p.checkpoint, p.transform) for p in _align(ckpt, model).pairs}
+        assert got.get(table, ("layers/embedding/vars/0", None)) == ("layers/embedding/vars/0", None), got
+
+
 def test_a_new_head_at_the_end_of_a_cross_framework_twin():
     # Keras 3 file of a small CNN with its classifier `dense` (64 -> 10); the torch twin has the same body and a
     # NEW classifier of the same shape (fine-tuning on another 10-class task). Today the prefix stage pairs the new
