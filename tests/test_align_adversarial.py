@@ -375,6 +375,27 @@ def test_a_keras3_embedding_is_not_transposed_into_a_torch_embedding():
         assert got.get(table, ("layers/embedding/vars/0", None)) == ("layers/embedding/vars/0", None), got
 
 
+def test_a_new_classifier_dense_never_takes_the_unused_pooler_dense():
+    # A checkpoint saved from RobertaModel (`embeddings.*`, `encoder.layer.N.*`, `pooler.dense.*`) loaded into
+    # RobertaForSequenceClassification (`roberta.*` without a pooler, and a NEW head `classifier.dense` (H, H) +
+    # `classifier.out_proj`): transformers initialises classifier.dense fresh. The rule `pooler -> classifier`
+    # shares the leaf path `dense.weight` (more than the leaf), so it counts as named and the new head takes the
+    # pooler's values. (issue 9's own wrong pair, with a shared `dense`.)
+    h = 16
+    body = [("embeddings.word_embeddings.weight", (50, h)), ("embeddings.LayerNorm.weight", (h,)),
+            ("embeddings.LayerNorm.bias", (h,))]
+    for i in range(2):
+        body += [(f"encoder.layer.{i}.attention.self.query.{v}", s) for v, s in (("weight", (h, h)), ("bias", (h,)))]
+        body += [(f"encoder.layer.{i}.output.dense.{v}", s) for v, s in (("weight", (h, 4 * h)), ("bias", (h,)))]
+    ckpt = body + [("pooler.dense.weight", (h, h)), ("pooler.dense.bias", (h,))]
+    model = [("roberta." + n, s) for n, s in body]
+    model += [("classifier.dense.weight", (h, h)), ("classifier.dense.bias", (h,)),
+              ("classifier.out_proj.weight", (2, h)), ("classifier.out_proj.bias", (2,))]
+    truth = {"roberta." + n: n for n, _ in body}
+    truth.update({n: None for n, _ in model[len(body):]})
+    assert _wrong(_align(ckpt, model, fmt="safetensors", written=False), truth) == []
+
+
 def test_a_new_head_at_the_end_of_a_cross_framework_twin():
     # Keras 3 file of a small CNN with its classifier `dense` (64 -> 10); the torch twin has the same body and a
     # NEW classifier of the same shape (fine-tuning on another 10-class task). Today the prefix stage pairs the new
