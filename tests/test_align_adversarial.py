@@ -517,3 +517,17 @@ def test_guard_keras3_layer_inserted_with_fresh_auto_names():
     a = ckpt_doctor.align(catalog, ModelSpec(variables, framework="tf2", source="<synthetic>"))
     assert _wrong(a, truth) == []
     assert len(a.pairs) == len(ckpt) and not a.ambiguous
+
+
+def test_guard_one_based_glued_names_are_not_zero_based_container_elements():
+    # `conv1`, `conv2` (a BasicBlock) refactored into a Sequential `conv.0`, `conv.1`: `conv1` ~ `conv.1` under the
+    # glued-index convention, but the true partner of conv.1 is conv2 (equal shapes everywhere).
+    ckpt, model, truth = [], [], {}
+    for i in range(2):
+        for k in (1, 2):
+            ckpt += [(f"layer1.{i}.conv{k}.weight", (16, 16, 3, 3))] + [(f"layer1.{i}.bn{k}.{v}", (16,)) for v in _BN]
+            model += [(f"layer1.{i}.conv.{k - 1}.weight", (16, 16, 3, 3))]
+            model += [(f"layer1.{i}.bn.{k - 1}.{v}", (16,)) for v in _BN]
+            truth[f"layer1.{i}.conv.{k - 1}.weight"] = f"layer1.{i}.conv{k}.weight"
+            truth.update({f"layer1.{i}.bn.{k - 1}.{v}": f"layer1.{i}.bn{k}.{v}" for v in _BN})
+    assert _wrong(_align(ckpt, model, fmt="torch", written=False), truth) == []
