@@ -396,6 +396,39 @@ def test_a_new_classifier_dense_never_takes_the_unused_pooler_dense():
     assert _wrong(_align(ckpt, model, fmt="safetensors", written=False), truth) == []
 
 
+def test_composites_grouped_differently_on_the_two_sides_do_not_force_a_swap():
+    # Found on a real Keras 3 ResNet50 file against a torch twin whose creation order swaps some neighbouring
+    # composites (conv5: block1's last conv+norm before its shortcut conv; block2's last conv+norm before block2's
+    # 2_bn). Reduced to six layers. Keras: 1_0_conv, 1_3_conv, 1_3_bn, 2_2_bn, 2_3_conv + 2_3_bn; torch: 1_3_conv +
+    # 1_3_bn, 1_0_conv, 2_3_conv, 2_3_bn, 2_2_bn. A norm with two possible owners stands alone, so Keras groups
+    # [1_3_conv] [1_3_bn] ... [2_3_conv + 2_3_bn] and torch [1_3_conv + 1_3_bn] ... [2_3_conv] [2_3_bn]: the lone
+    # units pair across blocks "in every best alignment" (1_3 -> 2_3) and the two composites then pair as "moved"
+    # (2_3 -> 1_3): both blocks' last conv+norm swap values. Equal shapes: only ambiguity is right.
+    conv = {"1_0": (1, 1, 1024, 2048), "1_3": (1, 1, 512, 2048), "2_3": (1, 1, 512, 2048)}
+    bn = {"1_3": 2048, "2_2": 512, "2_3": 2048}
+    keras_conv = {"1_0": "conv2d_45", "1_3": "conv2d_46", "2_3": "conv2d_49"}
+    keras_bn = {"1_3": "batch_normalization_46", "2_2": "batch_normalization_48", "2_3": "batch_normalization_49"}
+    order_k = [("1_0", "conv"), ("1_3", "conv"), ("1_3", "bn"), ("2_2", "bn"), ("2_3", "conv"), ("2_3", "bn")]
+    order_t = [("1_3", "conv"), ("1_3", "bn"), ("1_0", "conv"), ("2_3", "conv"), ("2_3", "bn"), ("2_2", "bn")]
+    ckpt, model, truth = [], [], {}
+    for layer, kind in order_k:
+        if kind == "conv":
+            ckpt += [(f"layers/{keras_conv[layer]}/vars/0", conv[layer]),
+                     (f"layers/{keras_conv[layer]}/vars/1", (conv[layer][-1],))]
+        else:
+            ckpt += [(f"layers/{keras_bn[layer]}/vars/{i}", (bn[layer],)) for i in range(4)]
+    for layer, kind in order_t:
+        if kind == "conv":
+            h, w, i, o = conv[layer]
+            model += [(f"t_{layer}_op.weight", (o, i, h, w)), (f"t_{layer}_op.bias", (o,))]
+            truth[f"t_{layer}_op.weight"] = f"layers/{keras_conv[layer]}/vars/0"
+            truth[f"t_{layer}_op.bias"] = f"layers/{keras_conv[layer]}/vars/1"
+        else:
+            model += [(f"t_{layer}_nrm.{v}", (bn[layer],)) for v in _BN]
+            truth.update({f"t_{layer}_nrm.{v}": f"layers/{keras_bn[layer]}/vars/{i}" for i, v in enumerate(_BN)})
+    assert _wrong(_align(ckpt, model), truth) == []
+
+
 def test_a_new_head_at_the_end_of_a_cross_framework_twin():
     # Keras 3 file of a small CNN with its classifier `dense` (64 -> 10); the torch twin has the same body and a
     # NEW classifier of the same shape (fine-tuning on another 10-class task). Today the prefix stage pairs the new
