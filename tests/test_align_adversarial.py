@@ -301,7 +301,8 @@ def test_a_depthwise_kernel_is_not_joined_to_a_shortcut_created_after_it():
     # depthwise kernel, then the shortcut conv + norm, then the pointwise kernel + norm. The shortcut's 1x1 kernel
     # has the pointwise kernel's shape: on the torch side it is taken as the depthwise kernel's pointwise half, and
     # the shortcut and the pointwise kernel (with their norms) swap values. Equal shapes: only ambiguity is right.
-    ckpt = [("layers/separable_conv2d_31/vars/0", (3, 3, 728, 1)), ("layers/separable_conv2d_31/vars/1", (1, 1, 728, 1024))]
+    ckpt = [("layers/separable_conv2d_31/vars/0", (3, 3, 728, 1)),
+            ("layers/separable_conv2d_31/vars/1", (1, 1, 728, 1024))]
     ckpt += [(f"layers/batch_normalization_36/vars/{i}", (1024,)) for i in range(4)]
     ckpt += [("layers/conv2d_5/vars/0", (1, 1, 728, 1024))]
     ckpt += [(f"layers/batch_normalization_37/vars/{i}", (1024,)) for i in range(4)]
