@@ -101,8 +101,8 @@ def test_a_new_first_layer_never_takes_a_removed_last_layers_value():
 
 def test_a_layer_removed_and_a_new_one_added_nearby_are_not_a_move():
     # Keras 3 file -> torch twin (named members): in the model a layer X was removed and a new layer Y of X's shape
-    # created one place earlier. Every shape in the block is unique there, so the prefix stage pairs Y with X by
-    # shape alone (rule `layers/conv2d_1 -> y.op`).
+    # created one place earlier. Every kernel shape is unique there, so the prefix stage pairs Y's kernel with X's by
+    # shape alone (rule `layers/conv2d_1 -> y.op`); with named members structure then gives Y's norm X's norm.
     keras = [("A", _s(3, 8)), ("X", _s(8, 8, 1)), ("B", _s(8, 16)), ("C", _s(16, 32)), ("D", _s(32, 32))]
     torch = [("A", _s(3, 8)), ("B", _s(8, 16)), ("Y", _s(8, 8, 1)), ("C", _s(16, 32)), ("D", _s(32, 32))]
     for names in (["stem", "b", "y", "c", "d"], [f"f.{j}" for j in range(5)]):
