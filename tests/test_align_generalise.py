@@ -213,7 +213,7 @@ def test_separable_conv_is_one_unit_against_two_modules():
     ckpt = [("layers/conv2d_9/vars/0", (3, 3, 1, 8)), ("layers/conv2d_9/vars/1", (8,))] + ckpt  # the stem
     model = [("stem.weight", (8, 1, 3, 3))]
     model += [("sep.depthwise.weight", (8, 1, 3, 3)), ("sep.pointwise.weight", (16, 8, 1, 1))]
-    model += [(f"bn.{v}", (16,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    model += [(f"sep.bn.{v}", (16,)) for v in ("weight", "bias", "running_mean", "running_var")]
     model += [("shortcut.conv.weight", (16, 8, 1, 1))]
     model += [(f"shortcut.bn.{v}", (16,)) for v in ("weight", "bias", "running_mean", "running_var")]
     spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
@@ -223,7 +223,7 @@ def test_separable_conv_is_one_unit_against_two_modules():
     assert got["shortcut.conv.weight"] == ("layers/conv2d/vars/0", "permute(3,2,0,1)")
     assert got["sep.pointwise.weight"] == ("layers/separable_conv2d/vars/1", "permute(3,2,0,1)")
     assert got["shortcut.bn.weight"] == ("layers/batch_normalization/vars/0", None)
-    assert got["bn.running_var"] == ("layers/batch_normalization_1/vars/3", None)
+    assert got["sep.bn.running_var"] == ("layers/batch_normalization_1/vars/3", None)
 
 
 def test_renamed_container_of_equal_elements_is_one_rule():

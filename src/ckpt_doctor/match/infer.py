@@ -255,7 +255,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
     ordered = written or catalog.format in _ORDERED_FORMATS
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
-    _structure(state, c_items, m_items, ordered, by_order, not same_convention)
+    _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
+               spec.framework == "torch")
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
 
@@ -944,7 +945,7 @@ def _unit_fits(state: _State, cu, mu) -> bool:
 
 
 def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = False,
-               strict: bool = True) -> None:
+               strict: bool = True, torch_c: bool = False, torch_m: bool = False) -> None:
     """Sides that share no vocabulary: align the two sequences of units (checkpoint order, model creation order)
     by dynamic programming, a unit matching one of the other side when its weight agrees in shape up to the
     layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
@@ -961,7 +962,8 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
             c.order = i
     before = set(state.pairs)
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
-        _align_units(state, _composites(_units(c_items)), _composites(_units(m_items)), "as written", strict)
+        _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
+                     "as written", strict)
     else:
         # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
         # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
@@ -1003,23 +1005,32 @@ def _pointwise_in(it: _Item) -> int | None:
     return s[2] if s[:2] == (1, 1) else s[1] if s[2:] == (1, 1) else None
 
 
-def _widths(unit) -> set[int]:
+def _widths(unit, torch: bool) -> set[int]:
+    """The output widths a unit's norm may have: its bias's length, else its kernel's output axis in the side's
+    layout (PyTorch ``(out, in, ...)``, TF/Keras ``(..., in, out)``; a depthwise kernel: its channels)."""
     main, vectors = unit
     if vectors:
         return {_length(vectors[0])}
     assert main is not None
     dw = _depthwise(main)
-    return {dw} if dw else {main.shape[0], main.shape[-1]}
+    return {dw} if dw else {main.shape[0] if torch else main.shape[-1]}
 
 
-def _composites(units: list) -> list[tuple]:
-    """Units that stay together in any framework's creation order: a weight with the vector-only units after it
-    whose lengths are its output width (conv -> BatchNorm -> PReLU; see ``_norm_owner``), and a depthwise kernel
-    with the
-    1x1 kernel right after it over the same channels (a separable conv: one Keras layer, two PyTorch modules).
-    Two orders of two conventions (Keras lists a ResNet shortcut before the block's convs, torchvision after)
-    move whole composites, never their parts; a composite's signature tells equal-shaped norms apart by the
-    weight they follow."""
+def _composites(units: list, torch: bool = False) -> list[tuple]:
+    """Units that belong together: a weight with the vector-only units that normalise or scale its output
+    (conv -> BatchNorm -> PReLU), and a depthwise kernel with its pointwise kernel (a separable conv: one Keras
+    layer, two PyTorch modules). Two orders of two conventions (Keras lists a ResNet shortcut before the block's
+    convs, torchvision after) move whole composites, never their parts; a composite's signature tells equal-shaped
+    norms apart by the weight they belong to.
+
+    Which weight a norm belongs to is read differently per side. Keras and TF list layers in the order they
+    compute (a norm after its weight: ``_norm_owner``). A PyTorch module lists them in the order its ``__init__``
+    created them, which may be any order (a norm created before its conv, a shortcut between a depthwise and its
+    pointwise kernel): there a norm belongs to the neighbouring weight its *name* is closest to (``layer1.0.bn1``
+    to ``layer1.0.conv1``, ``stem_bn`` to ``stem``), and a depthwise kernel takes a pointwise kernel of its own
+    module only; without such a name the unit stands alone (never given by guess)."""
+    if torch:
+        return _composites_by_name(units)
     out: list[list] = []
     for u in units:
         main, vectors = u
@@ -1040,12 +1051,12 @@ def _composites(units: list) -> list[tuple]:
 
 
 def _norm_owner(out: list[list], vectors: list) -> list | None:
-    """The composite a vector-only unit (a norm, an activation's weights) follows: the one just before when its
-    last unit has the vectors' width and it holds no unit of this kind yet, else the only one of the two before
-    that ends with a weight of that width (Keras lists a block's shortcut conv and its last conv before their
-    norms). Two possible owners: none (a norm is never given to a weight by guess)."""
+    """The composite a vector-only unit (a norm, an activation's weights) follows in a Keras/TF order: the one just
+    before when its last unit has the vectors' width and it holds no unit of this kind yet, else the only one of
+    the two before that ends with a weight of that width (Keras lists a block's shortcut conv and its last conv
+    before their norms). Two possible owners: none (a norm is never given to a weight by guess)."""
     def fits(comp: list) -> bool:
-        return all(_length(v) in _widths(comp[-1]) for v in vectors) and \
+        return all(_length(v) in _widths(comp[-1], False) for v in vectors) and \
             all(len(u[1]) != len(vectors) for u in comp if u[0] is None)
 
     last = out[-1]
@@ -1053,6 +1064,59 @@ def _norm_owner(out: list[list], vectors: list) -> list | None:
         return last if fits(last) else None
     owners = [c for c in out[-3:] if c[-1][0] is not None and fits(c)]
     return owners[0] if len(owners) == 1 else None
+
+
+def _path_tokens(unit) -> list[str]:
+    return [t for t in re.split(r"[./_]", _layer_path(unit[0] or unit[1][0])) if t]
+
+
+def _affinity(a: list[str], b: list[str]) -> tuple[int, int]:
+    """How close two PyTorch module names are: shared leading tokens, then whether the first differing tokens
+    end in the same number (``bn1`` / ``conv1``)."""
+    k = 0
+    while k < min(len(a), len(b)) and a[k] == b[k]:
+        k += 1
+    tail_a = re.search(r"(\d+)$", a[k]) if k < len(a) else None
+    tail_b = re.search(r"(\d+)$", b[k]) if k < len(b) else None
+    return k, int(bool(tail_a and tail_b and tail_a.group(1) == tail_b.group(1)))
+
+
+def _composites_by_name(units: list) -> list[tuple]:
+    tokens = [_path_tokens(u) for u in units]
+    weights = [i for i, u in enumerate(units) if u[0] is not None]
+    owner: dict[int, int] = {}  # vector-only unit -> weight unit
+    merged: dict[int, int] = {}  # pointwise unit -> depthwise unit
+    for i in weights:
+        before = [w for w in weights if w < i][-1:]
+        if before and _depthwise(units[before[0]][0]) and not units[before[0]][1] and \
+                _pointwise_in(units[i][0]) == _depthwise(units[before[0]][0]) and \
+                tokens[before[0]][:-1] == tokens[i][:-1] and len(tokens[i]) > 1:  # one module's two kernels
+            merged[i] = before[0]
+    for i, (main, vectors) in enumerate(units):
+        if main is not None or not vectors:
+            continue
+        best: dict[int, tuple[int, int]] = {}  # composite head -> its closest kernel's affinity
+        for w in weights:
+            if abs(w - i) <= 3 and all(_length(v) in _widths(units[w], True) for v in vectors):
+                head = merged.get(w, w)
+                best[head] = max(best.get(head, (0, 0)), _affinity(tokens[i], tokens[w]))
+        scored = sorted(((a, w) for w, a in best.items()), reverse=True)
+        if scored and scored[0][0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            owner[i] = scored[0][1]
+    groups: dict[int, list[int]] = {}
+    for i in range(len(units)):
+        head = owner.get(i, merged.get(i, i))
+        head = merged.get(head, head)
+        groups.setdefault(head, []).append(i)
+    out = []
+    for head in sorted(groups):
+        members = sorted(groups[head], key=lambda k: (units[k][0] is None, k))  # weights first, then their norms
+        kinds = [len(units[k][1]) for k in members if units[k][0] is None]
+        if len(kinds) != len(set(kinds)):  # two norms of one kind claim one weight: none of them is sure
+            out += [(units[k],) for k in members]
+            continue
+        out.append(tuple(units[k] for k in members))
+    return sorted(out, key=lambda c: min(units.index(u) for u in c))
 
 
 def _composite_fits(state: _State, ca: tuple, cb: tuple) -> bool:
