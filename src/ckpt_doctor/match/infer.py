@@ -26,9 +26,9 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    alignment makes it and it is not a lone unit against a lone unit; units that best alignments pair differently
    are ambiguous. Between two conventions' orders (a Keras file, a PyTorch model) a match that could trade
    places with a nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` /
-   ``layer1.1``), and composites the order leaves open pair only when each is the other's only fit near its
-   place (a shortcut Keras lists first and torchvision last). Structure may also pick among the candidates a
-   name stage left, when its choice is one of them.
+   ``layer1.1``); composites the order leaves open stay unpaired (a shortcut Keras lists first and torchvision
+   last looks like a removed layer beside a new one). Structure may also pick among the candidates a name stage
+   left, when its choice is one of them.
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -163,6 +163,7 @@ class _State:
     anchored: bool = False  # some values load by their names as they are
     named: bool = False  # some pairs rest on shared names (conventions, renamings that share words)
     shallow: set = field(default_factory=set)
+    ordered: bool = False  # the checkpoint keeps the order its values were written in
     # id(m) structure may still pair (ambiguous only among rules that share just a leaf name)
     eligible: set = field(default_factory=set)
 
@@ -232,6 +233,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     written = bool(c_items) and all(c.ref.written is not None for c in c_items)
     for i, c in enumerate(c_items):
         c.order = c.ref.written if written else i
+    state.ordered = ordered = written or catalog.format in _ORDERED_FORMATS
     if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
         _positional(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
@@ -253,7 +255,6 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     by_order = catalog.format == "keras-h5" and spec.framework in ("tf1", "tf2")
     # Orders of two conventions (Keras' layer order vs PyTorch's creation order, or an order recovered from
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
-    ordered = written or catalog.format in _ORDERED_FORMATS
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
@@ -520,13 +521,15 @@ def _containers(proposals: dict, deep: set) -> set[tuple]:
     their joint support, so one rename beats element-by-element shuffles of equal elements (which tie among
     themselves). Returns those container rules (they end between a name and its number)."""
     grouped: dict[tuple, list] = defaultdict(list)
+    elements: dict[tuple, set] = defaultdict(set)
     for (pc, pm), pairs in proposals.items():
         if len(pc) > 1 and len(pm) > 1 and pc[-1].isdigit() and pc[-1] == pm[-1] and \
                 not pc[-2].isdigit() and not pm[-2].isdigit() and pc[:-1] != pm[:-1]:
             grouped[(pc[:-1], pm[:-1])].extend(pairs)
+            elements[(pc[:-1], pm[:-1])].add(pc[-1])
     found = set()
     for rule, pairs in grouped.items():
-        if rule not in proposals:
+        if rule not in proposals and len(elements[rule]) > 1:  # one element keeping its number proves no container
             proposals[rule] = pairs
             deep.add(rule)  # the element numbers agree: more than the leaf is shared
             found.add(rule)
@@ -578,7 +581,11 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return r in deep or bool(_words(r[0]) & _words(r[1]))
 
         state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
-        anchored = state.anchored or state.named
+        # A single layer whose names share nothing is paired by its shape alone: as likely a new layer as a
+        # renamed one beside layers that keep their names (``anchored``); where all names are foreign and the
+        # checkpoint keeps its order, order is the other evidence: structure decides (it sees whether the order
+        # agrees, or a new layer took the place of a removed one).
+        anchored = state.anchored or state.named or state.ordered
         weak = [r for r in clean if anchored and not named(r) and
                 len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
         for rule in weak:
@@ -1173,15 +1180,16 @@ def _kind(unit) -> tuple:
     return ("weight", len(main.shape)) if main is not None else ("vectors", len(vectors))
 
 
-_MOVE = 4  # composites a layer may move by between two orders of two conventions
+_MOVE = 4  # composites by which two conventions' orders may list a block's layers differently
 
 
 def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True) -> None:
     """Align two sequences of composites. ``strict``: the orders are of two conventions (a Keras file against a
     PyTorch model), which may list the layers of one block differently: then a match that could trade places
     with a nearby one (each fits the other's partner, and neither side keeps the two in an ordered container)
-    is ambiguous, and composites that no best alignment matches pair up when they are the only fit for each
-    other among the unmatched ones within ``_MOVE`` composites of their place (a moved shortcut)."""
+    is ambiguous. Composites no best alignment matches stay unpaired: a layer listed elsewhere by the other
+    convention (a shortcut Keras lists first, torchvision last) and a removed layer beside a new one of its shape
+    look the same in the files."""
     n, m = len(uc), len(um)
     if n * m > _STRUCTURE_MAX ** 2 // 4:
         return
@@ -1231,46 +1239,12 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
 
         for i in [i for i, j in sure.items() if trades(i, j)]:
             del sure[i]
-        taken = set(sure.values())
-        left_c = [i for i in range(n) if i not in sure and not anchored(uc[i])]
-        left_m = [j for j in range(m) if j not in taken]
-        moved = _moved(sure, left_c, left_m, fits, c_name, m_name)
-    else:
-        moved = {}
     sure_by_m = {jj: ii for ii, jj in sure.items()}
-    moved_by_m = {jj: ii for ii, jj in moved.items()}
     for j in range(m):
         if j in sure_by_m:
             _pair_composites(state, uc[sure_by_m[j]], um[j], sure_by_m[j], j, best, n, m, where)
-        elif j in moved_by_m:
-            _pair_composites(state, uc[moved_by_m[j]], um[j], moved_by_m[j], j, best, n, m, where + ", moved")
         elif partners_m[j]:
             _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]])
-
-
-def _moved(sure: dict[int, int], left_c: list[int], left_m: list[int], fits, c_name, m_name) -> dict[int, int]:
-    """Composites the order leaves open (no best alignment matches them, or best alignments disagree), paired
-    when each is the other's only fit among the open ones near its place (between the sure matches around it,
-    widened by ``_MOVE``), in a block whose layers may be listed in either order."""
-    order = sorted(sure.items())
-
-    def window(i: int) -> tuple[int, int, list[int], list[int]]:
-        before = [(a, b) for a, b in order if a < i][-1:]
-        after = [(a, b) for a, b in order if a > i][:1]
-        lo = (before[0][1] if before else 0) - _MOVE
-        hi = (after[0][1] if after else 1 << 30) + _MOVE
-        return lo, hi, [a for a, _ in before + after], [b for _, b in before + after]
-
-    cand: dict[int, list[int]] = {}
-    back: dict[int, list[int]] = defaultdict(list)
-    for i in left_c:
-        lo, hi, near_c, near_m = window(i)
-        cand[i] = [j for j in left_m if lo <= j <= hi and fits[i][j]
-                   and any(_may_trade(c_name[i], c_name[k]) for k in near_c)
-                   and any(_may_trade(m_name[j], m_name[k]) for k in near_m)]
-        for j in cand[i]:
-            back[j].append(i)
-    return {i: js[0] for i, js in cand.items() if len(js) == 1 and back[js[0]] == [i]}
 
 
 def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
