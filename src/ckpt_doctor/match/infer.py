@@ -585,9 +585,21 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # renamed one beside layers that keep their names (``anchored``); where all names are foreign and the
         # checkpoint keeps its order, order is the other evidence: structure decides (it sees whether the order
         # agrees, or a new layer took the place of a removed one).
-        anchored = state.anchored or state.named or state.ordered
-        weak = [r for r in clean if anchored and not named(r) and
-                len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
+        # A single layer whose names share nothing is paired by its shape alone: as likely a new layer as a
+        # renamed one beside layers that keep their names (``anchored``; there a scope of one layer renamed to a
+        # name sharing no word is too, though `dense` below it agrees: `pooler.dense` -> `classifier.dense`,
+        # while `enc/` -> `net/` over several layers is a renamed scope). Where all names
+        # are foreign and the checkpoint keeps its order, order is the other evidence: structure decides (it sees
+        # whether the order agrees, or a new layer took the place of a removed one).
+        anchored = state.anchored or state.named
+        def one_layer_renamed(r, pool_c=pool_c) -> bool:  # the old scope holds a single layer: no container
+            pc, pm = r
+            if not pc or not pm or _words(pc) & _words(pm):  # a scope added or dropped; or shared words
+                return False
+            return len({c.key[:len(pc) + 1] for c in pool_c if c.key[:len(pc)] == pc}) < 2
+
+        weak = [r for r in clean if len({_layer_of(m) for _, m, _ in proposals[r]}) < 2 and r not in containers and
+                (not named(r) or one_layer_renamed(r) if anchored else state.ordered and not named(r))]
         for rule in weak:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
