@@ -266,52 +266,73 @@ def _natural(name: str) -> list:
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
 
 
-def _positional_tokens(name: str) -> tuple[str, ...] | None:
+def _positional_tokens(name: str, counts: dict[str, int] | None = None, matrix: bool = True
+                       ) -> tuple[str, ...] | None:
     found = _POSITIONAL.match(name)
     if not found:
         return None
     layer = found["layer"]
-    layer = layer[len("layers/"):] if layer.startswith("layers/") else layer
-    return canonical(layer + "/x")[0][:-1] + (f"#{found['i']}",)
+    bare = layer[len("layers/"):] if layer.startswith("layers/") else layer
+    return canonical(bare + "/x")[0][:-1] + (_position(int(found["i"]), (counts or {}).get(layer), matrix),)
+
+
+def _position(i: int, count: int | None, matrix: bool) -> str:
+    """A variable's key by position: a kernel is the i-th variable of its layer whatever follows it (a conv bias
+    on one side only); a vector is the i-th of *n*, so a norm without scale (3 variables: beta, mean, variance)
+    never lends beta to a norm's gamma."""
+    return f"#{i}" if matrix or count is None else f"#{i}/{count}"
 
 
 def _positional(c_items: list, m_items: list) -> None:
     """Keras 3 ``.weights.h5`` names a layer's variables by position (``layers/dense/vars/0``): the i-th variable
-    the layer created. Both sides are keyed the same way, ``<layer tokens> #i``: the checkpoint's from its names,
-    the model's from each layer's variables in creation order. The value layout stays Keras' (a rank >= 2
-    ``vars/0`` is a kernel) and the model's own leaf class.
+    the layer created. Both sides are keyed the same way, ``<layer tokens> #i`` (``#i/n`` for a vector: see
+    ``_position``): the checkpoint's from its names, the model's from each layer's variables in creation order.
+    The value layout stays Keras' (a rank >= 2 ``vars/0`` is a kernel, unless the layer is an embedding: tables
+    have one layout in every framework) and the model's own leaf class.
 
     Such a file names each layer twice: by its path in the saved object (the key: ``layers/conv2d_3``, what Keras
     loads by) and by the layer's own name (``full_name``: ``block_2_expand``). The one under which more model
     variables find their name is used (a model rebuilt with fresh auto names matches the paths; one that keeps
     its layer names matches the owners)."""
-    seen: dict[tuple, int] = defaultdict(int)
+    bases = []
+    counts_m: Counter = Counter()
     for m in sorted(m_items, key=lambda m: m.order):
         base = m.tokens if m.leaf else m.tokens[:-1]
+        bases.append((m, base, counts_m[base]))
+        counts_m[base] += 1
+    for m, base, i in bases:
         m.layout = m.leaf
-        m.tokens = base + (f"#{seen[base]}",)
-        seen[base] += 1
+        m.tokens = base + (_position(i, counts_m[base], _is_matrix(m)),)
         m.leaf = None
         m.rekey()
     model_keys = {m.key for m in m_items}
 
-    def explained(names) -> int:
-        return sum(_positional_tokens(n) in model_keys for n in names)
+    def counted(names: list[str]) -> dict[str, int]:
+        return Counter(found["layer"] for found in map(_POSITIONAL.match, names) if found)
 
+    def explained(names: list[str]) -> int:
+        counts = counted(names)
+        return sum(_positional_tokens(n, counts, _is_matrix(c)) in model_keys for n, c in zip(names, c_items,
+                                                                                               strict=True))
+
+    keys = [c.ref.name for c in c_items]
     owners = [c.ref.full_name or c.ref.name for c in c_items]
-    if explained(owners) > explained(c.ref.name for c in c_items):
-        for c, owner in zip(c_items, owners, strict=False):
-            c.name = owner
-    else:
-        for c in c_items:
-            c.name = c.ref.name
-    for c in c_items:
-        tokens = _positional_tokens(c.name)
+    names = owners if explained(owners) > explained(keys) else keys
+    counts = counted(names)
+    for c, name in zip(c_items, names, strict=True):
+        c.name = name
+        tokens = _positional_tokens(name, counts, _is_matrix(c))
         if tokens is not None:
             c.tokens = tokens
-            c.layout = "kernel" if _is_matrix(c) else None
+            table = "embedding" in _raw_layer(c.ref.full_name or c.ref.name)
+            c.layout = ("embedding" if table else "kernel") if _is_matrix(c) else None
             c.leaf = None
             c.rekey()
+
+
+def _raw_layer(name: str) -> str:
+    found = _POSITIONAL.match(name)
+    return (found["layer"] if found else name).lower()
 
 
 def _pool(state: _State, c_items, m_items):
