@@ -282,13 +282,16 @@ _NUMBERED_LAYER = re.compile(r"^(?P<family>.*?)(?:_(?P<n>\d+))?/vars/\d+$")
 
 
 def _write_order(created: dict[str, int]) -> list[str]:
-    """Dataset paths in write order: by object header address, except that HDF5 may reuse freed space, so a
-    header can land out of place. Keras numbers the paths of one layer class in the order it walks the layers
-    (``batch_normalization``, ``batch_normalization_1``, ...): a layer whose address breaks that numbering is put
-    right after the layer numbered before it."""
-    layers: dict[str, list[str]] = {}
-    for path in sorted(created, key=lambda p: (created[p], _natural(p))):
-        layers.setdefault(path.rsplit("/vars/", 1)[0], []).append(path)
+    """Dataset paths in write order: layers by the object header address of their last dataset (HDF5 may reuse
+    freed space earlier in the file for a header, never later), each layer's variables by position. Keras numbers
+    the paths of one layer class in the order it walks the layers (``batch_normalization``,
+    ``batch_normalization_1``, ...): a layer whose place still breaks that numbering is put right after the layer
+    numbered before it."""
+    members: dict[str, list[str]] = {}
+    for path in sorted(created, key=_natural):
+        members.setdefault(path.rsplit("/vars/", 1)[0], []).append(path)
+    # A reused slot is always earlier than the writer's position: a layer is placed by its latest header.
+    layers = {layer: members[layer] for layer in sorted(members, key=lambda la: max(created[p] for p in members[la]))}
     place = {layer: float(i) for i, layer in enumerate(layers)}
     families: dict[str, list[tuple[int, str]]] = {}
     for layer, paths in layers.items():

@@ -26,9 +26,9 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    alignment makes it and it is not a lone unit against a lone unit; units that best alignments pair differently
    are ambiguous. Between two conventions' orders (a Keras file, a PyTorch model) a match that could trade
    places with a nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` /
-   ``layer1.1``), and composites the order leaves open pair only when each is the other's only fit near its
-   place (a shortcut Keras lists first and torchvision last). Structure may also pick among the candidates a
-   name stage left, when its choice is one of them.
+   ``layer1.1``); composites the order leaves open stay unpaired (a shortcut Keras lists first and torchvision
+   last looks like a removed layer beside a new one). Structure may also pick among the candidates a name stage
+   left, when its choice is one of them.
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -163,6 +163,7 @@ class _State:
     anchored: bool = False  # some values load by their names as they are
     named: bool = False  # some pairs rest on shared names (conventions, renamings that share words)
     shallow: set = field(default_factory=set)
+    ordered: bool = False  # the checkpoint keeps the order its values were written in
     # id(m) structure may still pair (ambiguous only among rules that share just a leaf name)
     eligible: set = field(default_factory=set)
 
@@ -232,6 +233,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     written = bool(c_items) and all(c.ref.written is not None for c in c_items)
     for i, c in enumerate(c_items):
         c.order = c.ref.written if written else i
+    state.ordered = ordered = written or catalog.format in _ORDERED_FORMATS
     if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
         _positional(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
@@ -253,9 +255,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     by_order = catalog.format == "keras-h5" and spec.framework in ("tf1", "tf2")
     # Orders of two conventions (Keras' layer order vs PyTorch's creation order, or an order recovered from
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
-    ordered = written or catalog.format in _ORDERED_FORMATS
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
-    _structure(state, c_items, m_items, ordered, by_order, not same_convention)
+    _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
+               spec.framework == "torch")
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
 
@@ -264,52 +266,73 @@ def _natural(name: str) -> list:
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
 
 
-def _positional_tokens(name: str) -> tuple[str, ...] | None:
+def _positional_tokens(name: str, counts: dict[str, int] | None = None, matrix: bool = True
+                       ) -> tuple[str, ...] | None:
     found = _POSITIONAL.match(name)
     if not found:
         return None
     layer = found["layer"]
-    layer = layer[len("layers/"):] if layer.startswith("layers/") else layer
-    return canonical(layer + "/x")[0][:-1] + (f"#{found['i']}",)
+    bare = layer[len("layers/"):] if layer.startswith("layers/") else layer
+    return canonical(bare + "/x")[0][:-1] + (_position(int(found["i"]), (counts or {}).get(layer), matrix),)
+
+
+def _position(i: int, count: int | None, matrix: bool) -> str:
+    """A variable's key by position: a kernel is the i-th variable of its layer whatever follows it (a conv bias
+    on one side only); a vector is the i-th of *n*, so a norm without scale (3 variables: beta, mean, variance)
+    never lends beta to a norm's gamma."""
+    return f"#{i}" if matrix or count is None else f"#{i}/{count}"
 
 
 def _positional(c_items: list, m_items: list) -> None:
     """Keras 3 ``.weights.h5`` names a layer's variables by position (``layers/dense/vars/0``): the i-th variable
-    the layer created. Both sides are keyed the same way, ``<layer tokens> #i``: the checkpoint's from its names,
-    the model's from each layer's variables in creation order. The value layout stays Keras' (a rank >= 2
-    ``vars/0`` is a kernel) and the model's own leaf class.
+    the layer created. Both sides are keyed the same way, ``<layer tokens> #i`` (``#i/n`` for a vector: see
+    ``_position``): the checkpoint's from its names, the model's from each layer's variables in creation order.
+    The value layout stays Keras' (a rank >= 2 ``vars/0`` is a kernel, unless the layer is an embedding: tables
+    have one layout in every framework) and the model's own leaf class.
 
     Such a file names each layer twice: by its path in the saved object (the key: ``layers/conv2d_3``, what Keras
     loads by) and by the layer's own name (``full_name``: ``block_2_expand``). The one under which more model
     variables find their name is used (a model rebuilt with fresh auto names matches the paths; one that keeps
     its layer names matches the owners)."""
-    seen: dict[tuple, int] = defaultdict(int)
+    bases = []
+    counts_m: Counter = Counter()
     for m in sorted(m_items, key=lambda m: m.order):
         base = m.tokens if m.leaf else m.tokens[:-1]
+        bases.append((m, base, counts_m[base]))
+        counts_m[base] += 1
+    for m, base, i in bases:
         m.layout = m.leaf
-        m.tokens = base + (f"#{seen[base]}",)
-        seen[base] += 1
+        m.tokens = base + (_position(i, counts_m[base], _is_matrix(m)),)
         m.leaf = None
         m.rekey()
     model_keys = {m.key for m in m_items}
 
-    def explained(names) -> int:
-        return sum(_positional_tokens(n) in model_keys for n in names)
+    def counted(names: list[str]) -> dict[str, int]:
+        return Counter(found["layer"] for found in map(_POSITIONAL.match, names) if found)
 
+    def explained(names: list[str]) -> int:
+        counts = counted(names)
+        return sum(_positional_tokens(n, counts, _is_matrix(c)) in model_keys for n, c in zip(names, c_items,
+                                                                                               strict=True))
+
+    keys = [c.ref.name for c in c_items]
     owners = [c.ref.full_name or c.ref.name for c in c_items]
-    if explained(owners) > explained(c.ref.name for c in c_items):
-        for c, owner in zip(c_items, owners, strict=False):
-            c.name = owner
-    else:
-        for c in c_items:
-            c.name = c.ref.name
-    for c in c_items:
-        tokens = _positional_tokens(c.name)
+    names = owners if explained(owners) > explained(keys) else keys
+    counts = counted(names)
+    for c, name in zip(c_items, names, strict=True):
+        c.name = name
+        tokens = _positional_tokens(name, counts, _is_matrix(c))
         if tokens is not None:
             c.tokens = tokens
-            c.layout = "kernel" if _is_matrix(c) else None
+            table = "embedding" in _raw_layer(c.ref.full_name or c.ref.name)
+            c.layout = ("embedding" if table else "kernel") if _is_matrix(c) else None
             c.leaf = None
             c.rekey()
+
+
+def _raw_layer(name: str) -> str:
+    found = _POSITIONAL.match(name)
+    return (found["layer"] if found else name).lower()
 
 
 def _pool(state: _State, c_items, m_items):
@@ -519,13 +542,15 @@ def _containers(proposals: dict, deep: set) -> set[tuple]:
     their joint support, so one rename beats element-by-element shuffles of equal elements (which tie among
     themselves). Returns those container rules (they end between a name and its number)."""
     grouped: dict[tuple, list] = defaultdict(list)
+    elements: dict[tuple, set] = defaultdict(set)
     for (pc, pm), pairs in proposals.items():
         if len(pc) > 1 and len(pm) > 1 and pc[-1].isdigit() and pc[-1] == pm[-1] and \
                 not pc[-2].isdigit() and not pm[-2].isdigit() and pc[:-1] != pm[:-1]:
             grouped[(pc[:-1], pm[:-1])].extend(pairs)
+            elements[(pc[:-1], pm[:-1])].add(pc[-1])
     found = set()
     for rule, pairs in grouped.items():
-        if rule not in proposals:
+        if rule not in proposals and len(elements[rule]) > 1:  # one element keeping its number proves no container
             proposals[rule] = pairs
             deep.add(rule)  # the element numbers agree: more than the leaf is shared
             found.add(rule)
@@ -577,9 +602,25 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return r in deep or bool(_words(r[0]) & _words(r[1]))
 
         state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
+        # A single layer whose names share nothing is paired by its shape alone: as likely a new layer as a
+        # renamed one beside layers that keep their names (``anchored``); where all names are foreign and the
+        # checkpoint keeps its order, order is the other evidence: structure decides (it sees whether the order
+        # agrees, or a new layer took the place of a removed one).
+        # A single layer whose names share nothing is paired by its shape alone: as likely a new layer as a
+        # renamed one beside layers that keep their names (``anchored``; there a scope of one layer renamed to a
+        # name sharing no word is too, though `dense` below it agrees: `pooler.dense` -> `classifier.dense`,
+        # while `enc/` -> `net/` over several layers is a renamed scope). Where all names
+        # are foreign and the checkpoint keeps its order, order is the other evidence: structure decides (it sees
+        # whether the order agrees, or a new layer took the place of a removed one).
         anchored = state.anchored or state.named
-        weak = [r for r in clean if anchored and not named(r) and
-                len({_layer_of(m) for _, m, _ in proposals[r]}) < 2]
+        def one_layer_renamed(r, pool_c=pool_c) -> bool:  # the old scope holds a single layer: no container
+            pc, pm = r
+            if not pc or not pm or _words(pc) & _words(pm):  # a scope added or dropped; or shared words
+                return False
+            return len({c.key[:len(pc) + 1] for c in pool_c if c.key[:len(pc)] == pc}) < 2
+
+        weak = [r for r in clean if len({_layer_of(m) for _, m, _ in proposals[r]}) < 2 and r not in containers and
+                (not named(r) or one_layer_renamed(r) if anchored else state.ordered and not named(r))]
         for rule in weak:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
@@ -944,7 +985,7 @@ def _unit_fits(state: _State, cu, mu) -> bool:
 
 
 def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = False,
-               strict: bool = True) -> None:
+               strict: bool = True, torch_c: bool = False, torch_m: bool = False) -> None:
     """Sides that share no vocabulary: align the two sequences of units (checkpoint order, model creation order)
     by dynamic programming, a unit matching one of the other side when its weight agrees in shape up to the
     layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
@@ -961,7 +1002,8 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
             c.order = i
     before = set(state.pairs)
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
-        _align_units(state, _composites(_units(c_items)), _composites(_units(m_items)), "as written", strict)
+        _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
+                     "as written", strict)
     else:
         # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
         # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
@@ -1003,23 +1045,32 @@ def _pointwise_in(it: _Item) -> int | None:
     return s[2] if s[:2] == (1, 1) else s[1] if s[2:] == (1, 1) else None
 
 
-def _widths(unit) -> set[int]:
+def _widths(unit, torch: bool) -> set[int]:
+    """The output widths a unit's norm may have: its bias's length, else its kernel's output axis in the side's
+    layout (PyTorch ``(out, in, ...)``, TF/Keras ``(..., in, out)``; a depthwise kernel: its channels)."""
     main, vectors = unit
     if vectors:
         return {_length(vectors[0])}
     assert main is not None
     dw = _depthwise(main)
-    return {dw} if dw else {main.shape[0], main.shape[-1]}
+    return {dw} if dw else {main.shape[0] if torch else main.shape[-1]}
 
 
-def _composites(units: list) -> list[tuple]:
-    """Units that stay together in any framework's creation order: a weight with the vector-only units after it
-    whose lengths are its output width (conv -> BatchNorm -> PReLU; see ``_norm_owner``), and a depthwise kernel
-    with the
-    1x1 kernel right after it over the same channels (a separable conv: one Keras layer, two PyTorch modules).
-    Two orders of two conventions (Keras lists a ResNet shortcut before the block's convs, torchvision after)
-    move whole composites, never their parts; a composite's signature tells equal-shaped norms apart by the
-    weight they follow."""
+def _composites(units: list, torch: bool = False) -> list[tuple]:
+    """Units that belong together: a weight with the vector-only units that normalise or scale its output
+    (conv -> BatchNorm -> PReLU), and a depthwise kernel with its pointwise kernel (a separable conv: one Keras
+    layer, two PyTorch modules). Two orders of two conventions (Keras lists a ResNet shortcut before the block's
+    convs, torchvision after) move whole composites, never their parts; a composite's signature tells equal-shaped
+    norms apart by the weight they belong to.
+
+    Which weight a norm belongs to is read differently per side. Keras and TF list layers in the order they
+    compute (a norm after its weight: ``_norm_owner``). A PyTorch module lists them in the order its ``__init__``
+    created them, which may be any order (a norm created before its conv, a shortcut between a depthwise and its
+    pointwise kernel): there a norm belongs to the neighbouring weight its *name* is closest to (``layer1.0.bn1``
+    to ``layer1.0.conv1``, ``stem_bn`` to ``stem``), and a depthwise kernel takes a pointwise kernel of its own
+    module only; without such a name the unit stands alone (never given by guess)."""
+    if torch:
+        return _composites_by_name(units)
     out: list[list] = []
     for u in units:
         main, vectors = u
@@ -1040,12 +1091,12 @@ def _composites(units: list) -> list[tuple]:
 
 
 def _norm_owner(out: list[list], vectors: list) -> list | None:
-    """The composite a vector-only unit (a norm, an activation's weights) follows: the one just before when its
-    last unit has the vectors' width and it holds no unit of this kind yet, else the only one of the two before
-    that ends with a weight of that width (Keras lists a block's shortcut conv and its last conv before their
-    norms). Two possible owners: none (a norm is never given to a weight by guess)."""
+    """The composite a vector-only unit (a norm, an activation's weights) follows in a Keras/TF order: the one just
+    before when its last unit has the vectors' width and it holds no unit of this kind yet, else the only one of
+    the two before that ends with a weight of that width (Keras lists a block's shortcut conv and its last conv
+    before their norms). Two possible owners: none (a norm is never given to a weight by guess)."""
     def fits(comp: list) -> bool:
-        return all(_length(v) in _widths(comp[-1]) for v in vectors) and \
+        return all(_length(v) in _widths(comp[-1], False) for v in vectors) and \
             all(len(u[1]) != len(vectors) for u in comp if u[0] is None)
 
     last = out[-1]
@@ -1053,6 +1104,59 @@ def _norm_owner(out: list[list], vectors: list) -> list | None:
         return last if fits(last) else None
     owners = [c for c in out[-3:] if c[-1][0] is not None and fits(c)]
     return owners[0] if len(owners) == 1 else None
+
+
+def _path_tokens(unit) -> list[str]:
+    return [t for t in re.split(r"[./_]", _layer_path(unit[0] or unit[1][0])) if t]
+
+
+def _affinity(a: list[str], b: list[str]) -> tuple[int, int]:
+    """How close two PyTorch module names are: shared leading tokens, then whether the first differing tokens
+    end in the same number (``bn1`` / ``conv1``)."""
+    k = 0
+    while k < min(len(a), len(b)) and a[k] == b[k]:
+        k += 1
+    tail_a = re.search(r"(\d+)$", a[k]) if k < len(a) else None
+    tail_b = re.search(r"(\d+)$", b[k]) if k < len(b) else None
+    return k, int(bool(tail_a and tail_b and tail_a.group(1) == tail_b.group(1)))
+
+
+def _composites_by_name(units: list) -> list[tuple]:
+    tokens = [_path_tokens(u) for u in units]
+    weights = [i for i, u in enumerate(units) if u[0] is not None]
+    owner: dict[int, int] = {}  # vector-only unit -> weight unit
+    merged: dict[int, int] = {}  # pointwise unit -> depthwise unit
+    for i in weights:
+        before = [w for w in weights if w < i][-1:]
+        if before and _depthwise(units[before[0]][0]) and not units[before[0]][1] and \
+                _pointwise_in(units[i][0]) == _depthwise(units[before[0]][0]) and \
+                tokens[before[0]][:-1] == tokens[i][:-1] and len(tokens[i]) > 1:  # one module's two kernels
+            merged[i] = before[0]
+    for i, (main, vectors) in enumerate(units):
+        if main is not None or not vectors:
+            continue
+        best: dict[int, tuple[int, int]] = {}  # composite head -> its closest kernel's affinity
+        for w in weights:
+            if abs(w - i) <= 3 and all(_length(v) in _widths(units[w], True) for v in vectors):
+                head = merged.get(w, w)
+                best[head] = max(best.get(head, (0, 0)), _affinity(tokens[i], tokens[w]))
+        scored = sorted(((a, w) for w, a in best.items()), reverse=True)
+        if scored and scored[0][0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            owner[i] = scored[0][1]
+    groups: dict[int, list[int]] = {}
+    for i in range(len(units)):
+        head = owner.get(i, merged.get(i, i))
+        head = merged.get(head, head)
+        groups.setdefault(head, []).append(i)
+    out = []
+    for head in sorted(groups):
+        members = sorted(groups[head], key=lambda k: (units[k][0] is None, k))  # weights first, then their norms
+        kinds = [len(units[k][1]) for k in members if units[k][0] is None]
+        if len(kinds) != len(set(kinds)):  # two norms of one kind claim one weight: none of them is sure
+            out += [(units[k],) for k in members]
+            continue
+        out.append(tuple(units[k] for k in members))
+    return sorted(out, key=lambda c: min(units.index(u) for u in c))
 
 
 def _composite_fits(state: _State, ca: tuple, cb: tuple) -> bool:
@@ -1109,15 +1213,16 @@ def _kind(unit) -> tuple:
     return ("weight", len(main.shape)) if main is not None else ("vectors", len(vectors))
 
 
-_MOVE = 4  # composites a layer may move by between two orders of two conventions
+_MOVE = 4  # composites by which two conventions' orders may list a block's layers differently
 
 
 def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True) -> None:
     """Align two sequences of composites. ``strict``: the orders are of two conventions (a Keras file against a
     PyTorch model), which may list the layers of one block differently: then a match that could trade places
     with a nearby one (each fits the other's partner, and neither side keeps the two in an ordered container)
-    is ambiguous, and composites that no best alignment matches pair up when they are the only fit for each
-    other among the unmatched ones within ``_MOVE`` composites of their place (a moved shortcut)."""
+    is ambiguous. Composites no best alignment matches stay unpaired: a layer listed elsewhere by the other
+    convention (a shortcut Keras lists first, torchvision last) and a removed layer beside a new one of its shape
+    look the same in the files."""
     n, m = len(uc), len(um)
     if n * m > _STRUCTURE_MAX ** 2 // 4:
         return
@@ -1167,46 +1272,12 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
 
         for i in [i for i, j in sure.items() if trades(i, j)]:
             del sure[i]
-        taken = set(sure.values())
-        left_c = [i for i in range(n) if i not in sure and not anchored(uc[i])]
-        left_m = [j for j in range(m) if j not in taken]
-        moved = _moved(sure, left_c, left_m, fits, c_name, m_name)
-    else:
-        moved = {}
     sure_by_m = {jj: ii for ii, jj in sure.items()}
-    moved_by_m = {jj: ii for ii, jj in moved.items()}
     for j in range(m):
         if j in sure_by_m:
             _pair_composites(state, uc[sure_by_m[j]], um[j], sure_by_m[j], j, best, n, m, where)
-        elif j in moved_by_m:
-            _pair_composites(state, uc[moved_by_m[j]], um[j], moved_by_m[j], j, best, n, m, where + ", moved")
         elif partners_m[j]:
             _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]])
-
-
-def _moved(sure: dict[int, int], left_c: list[int], left_m: list[int], fits, c_name, m_name) -> dict[int, int]:
-    """Composites the order leaves open (no best alignment matches them, or best alignments disagree), paired
-    when each is the other's only fit among the open ones near its place (between the sure matches around it,
-    widened by ``_MOVE``), in a block whose layers may be listed in either order."""
-    order = sorted(sure.items())
-
-    def window(i: int) -> tuple[int, int, list[int], list[int]]:
-        before = [(a, b) for a, b in order if a < i][-1:]
-        after = [(a, b) for a, b in order if a > i][:1]
-        lo = (before[0][1] if before else 0) - _MOVE
-        hi = (after[0][1] if after else 1 << 30) + _MOVE
-        return lo, hi, [a for a, _ in before + after], [b for _, b in before + after]
-
-    cand: dict[int, list[int]] = {}
-    back: dict[int, list[int]] = defaultdict(list)
-    for i in left_c:
-        lo, hi, near_c, near_m = window(i)
-        cand[i] = [j for j in left_m if lo <= j <= hi and fits[i][j]
-                   and any(_may_trade(c_name[i], c_name[k]) for k in near_c)
-                   and any(_may_trade(m_name[j], m_name[k]) for k in near_m)]
-        for j in cand[i]:
-            back[j].append(i)
-    return {i: js[0] for i, js in cand.items() if len(js) == 1 and back[js[0]] == [i]}
 
 
 def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
