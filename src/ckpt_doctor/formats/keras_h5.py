@@ -287,11 +287,11 @@ def _write_order(created: dict[str, int]) -> list[str]:
     the paths of one layer class in the order it walks the layers (``batch_normalization``,
     ``batch_normalization_1``, ...): a layer whose place still breaks that numbering is put right after the layer
     numbered before it."""
-    members: dict[str, list[str]] = {}
+    by_layer: dict[str, list[str]] = {}
     for path in sorted(created, key=_natural):
-        members.setdefault(path.rsplit("/vars/", 1)[0], []).append(path)
+        by_layer.setdefault(path.rsplit("/vars/", 1)[0], []).append(path)
     # A reused slot is always earlier than the writer's position: a layer is placed by its latest header.
-    layers = {layer: members[layer] for layer in sorted(members, key=lambda la: max(created[p] for p in members[la]))}
+    layers = {la: by_layer[la] for la in sorted(by_layer, key=lambda la: max(created[p] for p in by_layer[la]))}
     place = {layer: float(i) for i, layer in enumerate(layers)}
     families: dict[str, list[tuple[int, str]]] = {}
     for layer, paths in layers.items():
