@@ -375,6 +375,13 @@ def _real_prefix(name: str, k: int) -> str:
     return strip_name(name)
 
 
+def _path_boundary(name: str, k: int) -> bool:
+    """Does a path separator (``.``, ``/``) follow the raw spelling of ``name``'s first ``k`` tokens?"""
+    head = _real_prefix(name, k)
+    rest = strip_name(name)[len(head):]
+    return head != strip_name(name) and rest[:1] in "./"
+
+
 def _owner(name: str) -> str:
     """The layer a variable belongs to, in its own spelling (the name without its last segment)."""
     name = strip_name(name)
@@ -523,7 +530,8 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
                 continue
             for it in outer:
                 key = it.key
-                if len(key) not in lengths or key[t].isdigit() and not key[t - 1].isdigit():  # not a scope boundary
+                if len(key) not in lengths or key[t].isdigit() and not key[t - 1].isdigit() and \
+                        not _path_boundary(it.name, t):  # `dense_1` is no scope; `module.0` has one
                     continue
                 other = get(key[t:])
                 if other is None:
@@ -651,7 +659,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 continue
             key = c.key
             hits = [first[key[:n]] for n in lengths if key[:n] in first and
-                    (_boundary(key, n) or clean[first[key[:n]]] in containers)]
+                    (_boundary(key, n) or clean[first[key[:n]]] in containers or _path_boundary(c.name, n))]
             if hits:
                 pc, pm = clean[min(hits)]
                 c.tokens = pm + c.tokens[len(pc):]
@@ -663,8 +671,11 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             old, new = (_real_prefix(c.name, len(pc)) if pc else ""), (_real_prefix(m.name, len(pm)) if pm else "")
             return f"scope `{old or '(root)'}` -> `{new or '(root)'}` explains {n} variable(s); {_shapes(c, m, t)}"
 
+        before = len(state.pairs)
         _equal_keys(state, pool_c, pool_m, "prefix", evidence)
         _bare_weights(state, pool_c, pool_m, "prefix", evidence)
+        if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
+            return
 
 
 # -- numbering ------------------------------------------------------------------------------------------------
@@ -1123,6 +1134,11 @@ def _affinity(a: list[str], b: list[str]) -> tuple[int, int]:
 
 def _composites_by_name(units: list) -> list[tuple]:
     tokens = [_path_tokens(u) for u in units]
+    shared = 0  # a prefix every name has (``module.``, ``_orig_mod.``) says nothing about who belongs to whom
+    while tokens and all(len(t) > shared + 1 and t[shared] == tokens[0][shared] for t in tokens):
+        shared += 1
+    tokens = [t[shared:] for t in tokens]
+    paths = [_layer_path(u[0] or u[1][0]) for u in units]
     weights = [i for i, u in enumerate(units) if u[0] is not None]
     owner: dict[int, int] = {}  # vector-only unit -> weight unit
     merged: dict[int, int] = {}  # pointwise unit -> depthwise unit
@@ -1134,6 +1150,11 @@ def _composites_by_name(units: list) -> list[tuple]:
             merged[i] = before[0]
     for i, (main, vectors) in enumerate(units):
         if main is not None or not vectors:
+            continue
+        before = [w for w in weights if w < i][-1:]
+        if before and not _may_trade(paths[i], paths[before[0]]) and \
+                all(_length(v) in _widths(units[before[0]], True) for v in vectors):
+            owner[i] = merged.get(before[0], before[0])  # elements of one ordered container: listed as computed
             continue
         best: dict[int, tuple[int, int]] = {}  # composite head -> its closest kernel's affinity
         for w in weights:
