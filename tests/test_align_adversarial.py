@@ -545,3 +545,102 @@ def test_guard_one_based_glued_names_are_not_zero_based_container_elements():
             truth[f"layer1.{i}.conv.{k - 1}.weight"] = f"layer1.{i}.conv{k}.weight"
             truth.update({f"layer1.{i}.bn.{k - 1}.{v}": f"layer1.{i}.bn{k}.{v}" for v in _BN})
     assert _wrong(_align(ckpt, model, fmt="torch", written=False), truth) == []
+
+
+# ==== Round 2 =====================================================================================================
+# Attacks on the name-affinity grouping of PyTorch sides (`_composites_by_name`), Keras 3 positions and layouts.
+
+
+def _kconv(n: int, shape: tuple) -> list:
+    path = f"layers/conv2d_{n}" if n else "layers/conv2d"
+    return [(f"{path}/vars/0", shape)]
+
+
+def _kbn(n: int, width: int) -> list:
+    path = f"layers/batch_normalization_{n}" if n else "layers/batch_normalization"
+    return [(f"{path}/vars/{i}", (width,)) for i in range(4)]
+
+
+def _tconv(name: str, shape: tuple) -> list:
+    h, w, i, o = shape
+    return [(f"{name}.weight", (o, i, h, w))]
+
+
+def _tbn(name: str, width: int) -> list:
+    return [(f"{name}.{v}", (width,)) for v in _BN]
+
+
+def _partners(truth: dict, torch_entries: list, keras_entries: list) -> None:
+    truth.update(zip([n for n, _ in torch_entries], [n for n, _ in keras_entries], strict=True))
+
+
+def test_r2_a_pre_activation_norm_is_not_its_conv_s_output_norm():
+    # Pre-activation blocks (ResNetV2 / DenseNet style) with C -> C convs: Keras writes bn_pre, conv1, bn_mid,
+    # conv2; the torch twin (kuangliu PreActBlock) creates bn1 (the PRE norm), cv1, bn2 (the mid norm), cv2.
+    # Name affinity (`bn1` ~ `cv1`: equal trailing numbers) makes bn1 cv1's output norm; Keras' order makes bn_mid
+    # conv1's. The composites `cv1 + bn1` and `conv1 + bn_mid` then pair: bn1 takes bn_mid's values (12 wrong).
+    ckpt, model, truth = [], [], {}
+    nc = nb = 0
+    prev = 3
+    for b, c in enumerate((16, 24, 40)):
+        k = _kconv(nc, _s(prev, c, 1))
+        t = _tconv(f"down{b}", _s(prev, c, 1))
+        nc += 1
+        k += _kbn(nb, c) + _kconv(nc, _s(c, c, 3)) + _kbn(nb + 1, c) + _kconv(nc + 1, _s(c, c, 1))
+        nc, nb = nc + 2, nb + 2
+        blk = f"layer{b + 1}.0"
+        t += _tbn(f"{blk}.bn1", c) + _tconv(f"{blk}.cv1", _s(c, c, 3)) + _tbn(f"{blk}.bn2", c)
+        t += _tconv(f"{blk}.cv2", _s(c, c, 1))
+        ckpt += k
+        model += t
+        _partners(truth, t, k)
+        prev = c
+    assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_r2_a_block_creating_all_convs_then_all_norms():
+    # A bottleneck block whose `__init__` creates cv1, cv2, cv3, down, then bn1, bn2, bn3, dbn (Keras writes each
+    # conv with its norm). bn1 is 4 units from cv1, outside the 3-unit window: its only neighbour of its width is
+    # cv2 (`bn1` vs `cv2`: no equal number, but the only candidate), so `cv2 + bn1` matches Keras' `conv2 + bn2`
+    # (and bn3 joins `down`): bn1 and bn3 take their neighbours' values (24 wrong).
+    ckpt, model, truth = [], [], {}
+    stem = _kconv(0, _s(3, 8)) + _kbn(0, 8)
+    ckpt += stem
+    model += _tconv("stem.cv", _s(3, 8)) + _tbn("stem.bn", 8)
+    _partners(truth, model, stem)
+    nc = nb = 1
+    prev = 8
+    for b, p in enumerate((8, 16, 24)):
+        shapes = {"1": _s(prev, p, 1), "2": _s(p, p, 3), "3": _s(p, 4 * p, 1), "d": _s(prev, 4 * p, 1)}
+        keras = {}
+        for layer in shapes:
+            keras[layer] = (_kconv(nc, shapes[layer]), _kbn(nb, shapes[layer][-1]))
+            ckpt += keras[layer][0] + keras[layer][1]
+            nc, nb = nc + 1, nb + 1
+        for layer in shapes:
+            t = _tconv(f"layer{b + 1}.cv{layer}", shapes[layer])
+            model += t
+            _partners(truth, t, keras[layer][0])
+        for layer in shapes:
+            t = _tbn(f"layer{b + 1}.bn{layer}", shapes[layer][-1])
+            model += t
+            _partners(truth, t, keras[layer][1])
+        prev = 4 * p
+    assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_r2_norm_numbers_offset_from_conv_numbers():
+    # A torch stage numbers its convs from 0 and its norms from 1 (cv0, bn1, cv1, bn2: bn1 is cv0's norm, as
+    # lukemelas' EfficientNet numbers `_bn0` after `_expand_conv`). Equal trailing numbers give bn1 to cv1; the
+    # composite `cv1 + bn1` matches Keras' `conv1 + bn_1`: bn1 takes cv1's norm's values (12 wrong).
+    ckpt, model, truth = [], [], {}
+    prev = 3
+    for b, c in enumerate((8, 16, 24)):
+        k = _kconv(2 * b, _s(prev, c, 3)) + _kbn(2 * b, c) + _kconv(2 * b + 1, _s(c, c, 1)) + _kbn(2 * b + 1, c)
+        t = _tconv(f"s{b}.cv0", _s(prev, c, 3)) + _tbn(f"s{b}.bn1", c) + _tconv(f"s{b}.cv1", _s(c, c, 1))
+        t += _tbn(f"s{b}.bn2", c)
+        ckpt += k
+        model += t
+        _partners(truth, t, k)
+        prev = c
+    assert _wrong(_align(ckpt, model), truth) == []
