@@ -644,3 +644,32 @@ def test_r2_norm_numbers_offset_from_conv_numbers():
         _partners(truth, t, k)
         prev = c
     assert _wrong(_align(ckpt, model), truth) == []
+
+
+def _align_named(ckpt: list, model: list):
+    """A Keras 3 file as Keras writes it: [(key, the owning layer's own name, shape)] (``full_name``)."""
+    catalog = Catalog("<synthetic>", "keras3-weights", {
+        key: TensorInfo(key, "float32", shape, 4, full_name=f"{owner}/{key.rsplit('/', 2)[-2]}/{key[-1]}",
+                        written=i) for i, (key, owner, shape) in enumerate(ckpt)})
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>")
+    return ckpt_doctor.align(catalog, spec)
+
+
+def test_r2_embedding_layout_follows_the_layer_class_not_the_word_embedding():
+    # Checked on a real Keras 3 file (keras.Model: Embedding(16, 16, name="tok"), Dense(16,
+    # name="embedding_proj"), Dense(4, name="head")) against the torch twin (nn.Embedding `tok`, nn.Linear
+    # `embedding_proj`, `head`): the table layout is chosen by the word "embedding" in the layer's OWN name. The
+    # Embedding `tok` (key layers/embedding) is paired WITH a transpose, the Dense `embedding_proj` WITHOUT one:
+    # both get a transposed value (2 wrong values).
+    ckpt = [("layers/dense/vars/0", "embedding_proj", (16, 16)), ("layers/dense/vars/1", "embedding_proj", (16,)),
+            ("layers/dense_1/vars/0", "head", (16, 4)), ("layers/dense_1/vars/1", "head", (4,)),
+            ("layers/embedding/vars/0", "tok", (16, 16))]
+    model = [("tok.weight", (16, 16)), ("embedding_proj.weight", (16, 16)), ("embedding_proj.bias", (16,)),
+             ("head.weight", (4, 16)), ("head.bias", (4,))]
+    truth = {"tok.weight": ("layers/embedding/vars/0", None),
+             "embedding_proj.weight": ("layers/dense/vars/0", "transpose"),
+             "embedding_proj.bias": ("layers/dense/vars/1", None),
+             "head.weight": ("layers/dense_1/vars/0", "transpose"), "head.bias": ("layers/dense_1/vars/1", None)}
+    got = {p.model: (p.checkpoint, p.transform) for p in _align_named(ckpt, model).pairs}
+    assert [(m, v, truth[m]) for m, v in got.items() if v != truth[m]] == []
