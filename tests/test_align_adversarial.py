@@ -673,3 +673,17 @@ def test_r2_embedding_layout_follows_the_layer_class_not_the_word_embedding():
              "head.weight": ("layers/dense_1/vars/0", "transpose"), "head.bias": ("layers/dense_1/vars/1", None)}
     got = {p.model: (p.checkpoint, p.transform) for p in _align_named(ckpt, model).pairs}
     assert [(m, v, truth[m]) for m, v in got.items() if v != truth[m]] == []
+
+
+def test_r2_keras3_norm_of_three_variables_against_a_torch_norm_of_two_vectors_and_a_counter():
+    # Keras BatchNormalization(scale=False) (beta, moving_mean, moving_variance: `#i/3`) against a torch
+    # BatchNorm2d(affine=False) of the same name (running_mean, running_var, num_batches_tracked: the scalar
+    # counter also counts, `#i/3`): running_mean takes beta, running_var moving_mean (2 wrong). The scalar is
+    # one-sided bookkeeping everywhere else.
+    ckpt = [("layers/conv2d/vars/0", "stem", (3, 3, 3, 8))]
+    ckpt += [(f"layers/batch_normalization/vars/{i}", "stem_bn", (8,)) for i in range(3)]
+    model = [("stem.weight", (8, 3, 3, 3)), ("stem_bn.running_mean", (8,)), ("stem_bn.running_var", (8,)),
+             ("stem_bn.num_batches_tracked", ())]
+    truth = {"stem.weight": "layers/conv2d/vars/0", "stem_bn.running_mean": "layers/batch_normalization/vars/1",
+             "stem_bn.running_var": "layers/batch_normalization/vars/2", "stem_bn.num_batches_tracked": None}
+    assert _wrong(_align_named(ckpt, model), truth) == []
