@@ -687,3 +687,53 @@ def test_r2_keras3_norm_of_three_variables_against_a_torch_norm_of_two_vectors_a
     truth = {"stem.weight": "layers/conv2d/vars/0", "stem_bn.running_mean": "layers/batch_normalization/vars/1",
              "stem_bn.running_var": "layers/batch_normalization/vars/2", "stem_bn.num_batches_tracked": None}
     assert _wrong(_align_named(ckpt, model), truth) == []
+
+
+def test_r2_keras_resnet50v2_against_a_pre_activation_torch_twin():
+    # Found on a real Keras 3 ResNet50V2 file (keras.applications, weights=None) against a torch twin in
+    # kuangliu's PreActBottleneck order and torchvision-like names (block: bn1 = Keras preact_bn, conv1, bn2 =
+    # 1_bn, conv2, bn3 = 2_bn, conv3, shortcut.0 = 0_conv; no conv biases): 68 wrong pairs on the whole model.
+    # Reduced to the stem and the first two blocks (keys numbered in Keras' layer order, as the file has them).
+    # bn2 (equal number) joins conv2 in the twin, Keras' order gives 1_bn to 1_conv: each block's bn1/bn2 take
+    # the next norm's values (12 wrong).
+    ckpt, model, truth, keys = [], [], {}, {}
+    count = {"conv2d": 0, "batch_normalization": 0}
+
+    def keras(key, cls, owner, shape, bias=False):
+        path = f"layers/{cls}_{count[cls]}" if count[cls] else f"layers/{cls}"
+        count[cls] += 1
+        shapes = [shape] + [(shape[-1],)] * bias if cls == "conv2d" else [(shape,)] * 4
+        keys[key] = [f"{path}/vars/{i}" for i in range(len(shapes))]
+        ckpt.extend((k, owner, s) for k, s in zip(keys[key], shapes, strict=True))
+
+    def twin(name, key, shape):
+        if isinstance(shape, int):
+            model.extend(_tbn(name, shape))
+            truth.update({f"{name}.{v}": k for v, k in zip(_BN, keys[key], strict=True)})
+        else:
+            model.extend(_tconv(name, shape))
+            truth[f"{name}.weight"] = keys[key][0]
+
+    keras("conv1", "conv2d", "conv1_conv", (7, 7, 3, 64), bias=True)
+    for b, cin in enumerate((64, 256)):
+        pre = f"conv2_block{b + 1}"
+        keras(f"{b}bn1", "batch_normalization", f"{pre}_preact_bn", cin)
+        if b == 0:
+            keras(f"{b}short", "conv2d", f"{pre}_0_conv", (1, 1, cin, 256), bias=True)
+        keras(f"{b}conv1", "conv2d", f"{pre}_1_conv", (1, 1, cin, 64))
+        keras(f"{b}bn2", "batch_normalization", f"{pre}_1_bn", 64)
+        keras(f"{b}conv2", "conv2d", f"{pre}_2_conv", (3, 3, 64, 64))
+        keras(f"{b}bn3", "batch_normalization", f"{pre}_2_bn", 64)
+        keras(f"{b}conv3", "conv2d", f"{pre}_3_conv", (1, 1, 64, 256), bias=True)
+    twin("conv1", "conv1", (7, 7, 3, 64))
+    for b, cin in enumerate((64, 256)):
+        p = f"layer1.{b}"
+        twin(f"{p}.bn1", f"{b}bn1", cin)
+        twin(f"{p}.conv1", f"{b}conv1", (1, 1, cin, 64))
+        twin(f"{p}.bn2", f"{b}bn2", 64)
+        twin(f"{p}.conv2", f"{b}conv2", (3, 3, 64, 64))
+        twin(f"{p}.bn3", f"{b}bn3", 64)
+        twin(f"{p}.conv3", f"{b}conv3", (1, 1, 64, 256))
+        if b == 0:
+            twin(f"{p}.shortcut.0", f"{b}short", (1, 1, cin, 256))
+    assert _wrong(_align_named(ckpt, model), truth) == []
