@@ -737,3 +737,28 @@ def test_r2_keras_resnet50v2_against_a_pre_activation_torch_twin():
         if b == 0:
             twin(f"{p}.shortcut.0", f"{b}short", (1, 1, cin, 256))
     assert _wrong(_align_named(ckpt, model), truth) == []
+
+
+def test_r2_a_new_two_layer_head_never_takes_the_unused_two_layer_head():
+    # Checked on real files (transformers 4.46.3, tiny config): ElectraForPreTraining saved, loaded into
+    # ElectraForSequenceClassification(num_labels=1). transformers initialises `classifier.*` fresh (missing keys)
+    # and drops `discriminator_predictions.*` (unexpected). The old scope holds TWO layers (dense,
+    # dense_prediction), so `discriminator_predictions -> classifier` counts as a renamed scope, not one layer
+    # renamed: classifier.dense takes the discriminator's dense, and then `dense_prediction -> out_proj` (the only
+    # (1, H) leftover) the rest (4 wrong).
+    h = 16
+    body = [("electra.embeddings.word_embeddings.weight", (64, h)), ("electra.embeddings.LayerNorm.weight", (h,)),
+            ("electra.embeddings.LayerNorm.bias", (h,))]
+    for i in range(2):
+        body += [(f"electra.encoder.layer.{i}.attention.self.query.{v}", s) for v, s in (("weight", (h, h)),
+                                                                                          ("bias", (h,)))]
+        body += [(f"electra.encoder.layer.{i}.output.dense.{v}", s) for v, s in (("weight", (h, 2 * h)),
+                                                                                  ("bias", (h,)))]
+    ckpt = body + [("discriminator_predictions.dense.weight", (h, h)), ("discriminator_predictions.dense.bias", (h,)),
+                   ("discriminator_predictions.dense_prediction.weight", (1, h)),
+                   ("discriminator_predictions.dense_prediction.bias", (1,))]
+    model = body + [("classifier.dense.weight", (h, h)), ("classifier.dense.bias", (h,)),
+                    ("classifier.out_proj.weight", (1, h)), ("classifier.out_proj.bias", (1,))]
+    truth = {n: n for n, _ in body}
+    truth.update({n: None for n, _ in model[len(body):]})
+    assert _wrong(_align(ckpt, model, fmt="safetensors", written=False), truth) == []
