@@ -762,3 +762,70 @@ def test_r2_a_new_two_layer_head_never_takes_the_unused_two_layer_head():
     truth = {n: n for n, _ in body}
     truth.update({n: None for n, _ in model[len(body):]})
     assert _wrong(_align(ckpt, model, fmt="safetensors", written=False), truth) == []
+
+
+def _hf_body(root: str, h: int = 16) -> list:
+    body = [(f"{root}.embeddings.word_embeddings.weight", (64, h)), (f"{root}.embeddings.LayerNorm.weight", (h,)),
+            (f"{root}.embeddings.LayerNorm.bias", (h,))]
+    for i in range(2):
+        body += [(f"{root}.encoder.layer.{i}.attention.self.query.{v}", s) for v, s in (("weight", (h, h)),
+                                                                                         ("bias", (h,)))]
+        body += [(f"{root}.encoder.layer.{i}.output.dense.{v}", s) for v, s in (("weight", (h, 2 * h)),
+                                                                                 ("bias", (h,)))]
+    return body
+
+
+def _hf_head_swap(root: str, ckpt_head: list, model_head: list) -> list:
+    """A transformers checkpoint of one task head loaded into another head class: the body loads by name, every
+    model head variable is new (transformers' missing keys), every checkpoint head entry unused."""
+    body = _hf_body(root)
+    truth = {n: n for n, _ in body}
+    truth.update({n: None for n, _ in model_head})
+    return _wrong(_align(body + ckpt_head, body + model_head, fmt="safetensors", written=False), truth)
+
+
+def test_r2_hf_masked_lm_transform_dense_never_becomes_a_new_pooler():
+    # Checked on real files (transformers 4.46.3, tiny configs): BertForMaskedLM (no pooler) saved, loaded into
+    # BertForSequenceClassification / BertForMultipleChoice: transformers initialises `bert.pooler.dense` fresh;
+    # align gives it `cls.predictions.transform.dense` (shared `dense`, a scope of several layers renamed).
+    # DebertaV2ForMaskedLM -> DebertaV2ForSequenceClassification: `pooler.dense` likewise (2 wrong each).
+    h = 16
+    ckpt_head = [("cls.predictions.bias", (64,)), ("cls.predictions.transform.LayerNorm.bias", (h,)),
+                 ("cls.predictions.transform.LayerNorm.weight", (h,)), ("cls.predictions.transform.dense.bias", (h,)),
+                 ("cls.predictions.transform.dense.weight", (h, h))]
+    model_head = [("bert.pooler.dense.weight", (h, h)), ("bert.pooler.dense.bias", (h,)), ("classifier.weight", (2, h)),
+                  ("classifier.bias", (2,))]
+    assert _hf_head_swap("bert", ckpt_head, model_head) == []
+
+
+def test_r2_hf_lm_head_never_becomes_a_new_classification_head():
+    # Checked on real files: RobertaForMaskedLM saved, loaded into RobertaForSequenceClassification(num_labels=1).
+    # transformers initialises `classifier.*` fresh; align gives classifier.dense lm_head.dense (scope `lm_head ->
+    # classifier`, shared `dense`) and classifier.out_proj.weight (1, H) lm_head.layer_norm.weight (H,) by a
+    # reshape: a LayerNorm scale into a Linear weight (3 wrong; with num_labels=2 the dense pair stays: 2 wrong).
+    # ElectraForMaskedLM -> ElectraForSequenceClassification does the same with generator_predictions.
+    h = 16
+    ckpt_head = [("lm_head.bias", (64,)), ("lm_head.dense.bias", (h,)), ("lm_head.dense.weight", (h, h)),
+                 ("lm_head.layer_norm.bias", (h,)), ("lm_head.layer_norm.weight", (h,))]
+    model_head = [("classifier.dense.weight", (h, h)), ("classifier.dense.bias", (h,)),
+                  ("classifier.out_proj.weight", (1, h)), ("classifier.out_proj.bias", (1,))]
+    assert _hf_head_swap("roberta", ckpt_head, model_head) == []
+
+
+def test_r2_hf_pretraining_sop_classifier_never_becomes_a_new_classifier():
+    # Checked on real files: AlbertForPreTraining saved, loaded into AlbertForSequenceClassification /
+    # AlbertForTokenClassification (num_labels=2): transformers initialises `classifier` fresh and drops
+    # `sop_classifier.classifier`; align drops the scope `sop_classifier` (a scope removed as a whole is exempt
+    # from the one-layer-renamed question) and the new classifier takes the sentence-order head (2 wrong).
+    h = 16
+    ckpt_head = [("albert.pooler.bias", (h,)), ("albert.pooler.weight", (h, h)), ("predictions.LayerNorm.bias", (8,)),
+                 ("predictions.LayerNorm.weight", (8,)), ("predictions.bias", (64,)), ("predictions.dense.bias", (8,)),
+                 ("predictions.dense.weight", (8, h)), ("sop_classifier.classifier.bias", (2,)),
+                 ("sop_classifier.classifier.weight", (2, h))]
+    model_head = [("classifier.weight", (2, h)), ("classifier.bias", (2,))]
+    body = _hf_body("albert")
+    truth = {n: n for n, _ in body}
+    truth.update({"albert.pooler.weight": "albert.pooler.weight", "albert.pooler.bias": "albert.pooler.bias"})
+    truth.update({n: None for n, _ in model_head})
+    model = body + [("albert.pooler.weight", (h, h)), ("albert.pooler.bias", (h,))] + model_head
+    assert _wrong(_align(body + ckpt_head, model, fmt="safetensors", written=False), truth) == []
