@@ -829,3 +829,42 @@ def test_r2_hf_pretraining_sop_classifier_never_becomes_a_new_classifier():
     truth.update({n: None for n, _ in model_head})
     model = body + [("albert.pooler.weight", (h, h)), ("albert.pooler.bias", (h,))] + model_head
     assert _wrong(_align(body + ckpt_head, model, fmt="safetensors", written=False), truth) == []
+
+
+# ---- Round 2 guards (attacks survived) ---------------------------------------------------------------------------
+
+def test_r2_guard_one_norm_beside_two_same_width_convs_of_its_module():
+    # A torch module with cv_a (3x3) and cv_b (1x1), both of output width C, and one `bn` (cv_b's norm): `bn`
+    # is as close by name to either conv, so it stands alone instead of being given to one by guess.
+    ckpt, model, truth = [], [], {}
+    prev = 3
+    for b, c in enumerate((8, 16, 24)):
+        k = _kconv(2 * b, _s(prev, c, 3)) + _kconv(2 * b + 1, _s(c, c, 1)) + _kbn(b, c)
+        t = _tconv(f"m{b}.cv_a", _s(prev, c, 3)) + _tconv(f"m{b}.cv_b", _s(c, c, 1)) + _tbn(f"m{b}.bn", c)
+        ckpt += k
+        model += t
+        _partners(truth, t, k)
+        prev = c
+    assert _wrong(_align(ckpt, model), truth) == []
+
+
+def test_r2_guard_depthwise_and_an_unrelated_pointwise_of_one_module():
+    # An inverted residual with named members in one module (expand, bn1, dw, bn2, project, bn3): dw and project
+    # share the parent and project's input width is dw's channels, but Keras lists dw's norm between them. No
+    # value may move across (today nothing pairs: recall 0 on this input).
+    ckpt = _kconv(0, _s(3, 8)) + _kbn(0, 8)
+    model = _tconv("stem.cv", _s(3, 8)) + _tbn("stem.nm", 8)
+    truth: dict = {}
+    _partners(truth, model, ckpt)
+    cin = 8
+    for b, (e, out) in enumerate(((24, 12), (36, 16), (48, 20))):
+        dw = f"layers/depthwise_conv2d_{b}" if b else "layers/depthwise_conv2d"
+        k = _kconv(2 * b + 1, _s(cin, e, 1)) + _kbn(3 * b + 1, e) + [(f"{dw}/vars/0", (3, 3, e, 1))]
+        k += _kbn(3 * b + 2, e) + _kconv(2 * b + 2, _s(e, out, 1)) + _kbn(3 * b + 3, out)
+        t = _tconv(f"b{b}.expand", _s(cin, e, 1)) + _tbn(f"b{b}.bn1", e) + [(f"b{b}.dw.weight", (e, 1, 3, 3))]
+        t += _tbn(f"b{b}.bn2", e) + _tconv(f"b{b}.project", _s(e, out, 1)) + _tbn(f"b{b}.bn3", out)
+        ckpt += k
+        model += t
+        _partners(truth, t, k)
+        cin = out
+    assert _wrong(_align(ckpt, model), truth) == []
