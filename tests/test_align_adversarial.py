@@ -868,3 +868,45 @@ def test_r2_guard_depthwise_and_an_unrelated_pointwise_of_one_module():
         _partners(truth, t, k)
         cin = out
     assert _wrong(_align(ckpt, model), truth) == []
+
+
+def _slim_body() -> list:
+    body = [("resnet_v1/conv1/weights", (7, 7, 3, 16))]
+    body += [(f"resnet_v1/conv1/BatchNorm/{v}", (16,)) for v in ("gamma", "beta", "moving_mean", "moving_variance")]
+    for u in range(3):
+        for k in (1, 2):
+            body += [(f"resnet_v1/block1/unit_{u + 1}/conv{k}/weights", (3, 3, 16, 16))]
+            body += [(f"resnet_v1/block1/unit_{u + 1}/conv{k}/BatchNorm/{v}", (16,))
+                     for v in ("gamma", "beta", "moving_mean", "moving_variance")]
+    return body
+
+
+def test_r2_tf1_wrapper_scope_and_a_new_head_sharing_no_word_with_the_old():
+    # A TF1 slim checkpoint (`resnet_v1/...`, head `resnet_v1/logits`) restored into a graph that wraps every
+    # name in `model/` and builds a NEW head `model/resnet_v1/head` of the logits' shape. The body loads by the
+    # rule `(root) -> model`; the head rule `resnet_v1/logits -> model/resnet_v1/head` keeps the common
+    # ancestor in both scopes, so they "share a word" (`resnet`) and the one-layer-renamed check passes it: the
+    # new head takes the old logits (2 wrong; likewise with an aux head `resnet_v1/aux/logits` kept).
+    body = _slim_body()
+    ckpt = body + [("resnet_v1/logits/weights", (1, 1, 16, 10)), ("resnet_v1/logits/biases", (10,))]
+    model = [("model/" + n, s) for n, s in body]
+    model += [("model/resnet_v1/head/weights", (1, 1, 16, 10)), ("model/resnet_v1/head/biases", (10,))]
+    truth = {"model/" + n: n for n, _ in body}
+    truth.update({"model/resnet_v1/head/weights": None, "model/resnet_v1/head/biases": None})
+    for fmt in ("tf-v2", "tf-v1"):
+        assert _wrong(_align(ckpt, model, fmt=fmt, framework="tf1", written=False), truth) == [], fmt
+
+
+def test_r2_tf1_wrapper_scope_and_a_new_two_layer_head_sharing_no_word():
+    # As above, the head being two layers (`resnet_v1/fc`, `resnet_v1/logits`) replaced by a new
+    # `model/new_head/{hidden,out}` of the same shapes: no word is shared, yet each layer is renamed by its unique
+    # shape beside a body that loads by name (4 wrong).
+    body = _slim_body()
+    ckpt = body + [("resnet_v1/fc/weights", (16, 16)), ("resnet_v1/fc/biases", (16,)),
+                   ("resnet_v1/logits/weights", (16, 10)), ("resnet_v1/logits/biases", (10,))]
+    head = [("model/new_head/hidden/weights", (16, 16)), ("model/new_head/hidden/biases", (16,)),
+            ("model/new_head/out/weights", (16, 10)), ("model/new_head/out/biases", (10,))]
+    model = [("model/" + n, s) for n, s in body] + head
+    truth = {"model/" + n: n for n, _ in body}
+    truth.update({n: None for n, _ in head})
+    assert _wrong(_align(ckpt, model, fmt="tf-v2", framework="tf1", written=False), truth) == []
