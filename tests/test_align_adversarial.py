@@ -881,26 +881,29 @@ def _slim_body() -> list:
     return body
 
 
-def test_r2_tf1_wrapper_scope_and_a_new_head_sharing_no_word_with_the_old():
-    # A TF1 slim checkpoint (`resnet_v1/...`, head `resnet_v1/logits`) restored into a graph that wraps every
-    # name in `model/` and builds a NEW head `model/resnet_v1/head` of the logits' shape. The body loads by the
-    # rule `(root) -> model`; the head rule `resnet_v1/logits -> model/resnet_v1/head` keeps the common
-    # ancestor in both scopes, so they "share a word" (`resnet`) and the one-layer-renamed check passes it: the
-    # new head takes the old logits (2 wrong; likewise with an aux head `resnet_v1/aux/logits` kept).
+def test_r2_tf1_a_new_head_beside_the_old_one_s_ancestor_scope():
+    # A TF1 slim checkpoint (`resnet_v1/...`, head `resnet_v1/logits`) restored into a graph that builds a NEW
+    # head `resnet_v1/head` of the logits' shape (with or without a wrapper scope `model/` around every name).
+    # The body loads by name; the head rule `resnet_v1/logits -> resnet_v1/head` keeps the common ancestor in
+    # both scopes, so they "share a word" (`resnet`) and the one-layer-renamed check passes it: the new head
+    # takes the old logits (2 wrong; `pooler.dense -> classifier.dense` was the same question, a word BELOW).
     body = _slim_body()
     ckpt = body + [("resnet_v1/logits/weights", (1, 1, 16, 10)), ("resnet_v1/logits/biases", (10,))]
-    model = [("model/" + n, s) for n, s in body]
-    model += [("model/resnet_v1/head/weights", (1, 1, 16, 10)), ("model/resnet_v1/head/biases", (10,))]
-    truth = {"model/" + n: n for n, _ in body}
-    truth.update({"model/resnet_v1/head/weights": None, "model/resnet_v1/head/biases": None})
-    for fmt in ("tf-v2", "tf-v1"):
-        assert _wrong(_align(ckpt, model, fmt=fmt, framework="tf1", written=False), truth) == [], fmt
+    for wrap in ("", "model/"):
+        model = [(wrap + n, s) for n, s in body]
+        model += [(wrap + "resnet_v1/head/weights", (1, 1, 16, 10)), (wrap + "resnet_v1/head/biases", (10,))]
+        truth = {wrap + n: n for n, _ in body}
+        truth.update({wrap + "resnet_v1/head/weights": None, wrap + "resnet_v1/head/biases": None})
+        for fmt in ("tf-v2", "tf-v1"):
+            assert _wrong(_align(ckpt, model, fmt=fmt, framework="tf1", written=False), truth) == [], (wrap, fmt)
 
 
 def test_r2_tf1_wrapper_scope_and_a_new_two_layer_head_sharing_no_word():
-    # As above, the head being two layers (`resnet_v1/fc`, `resnet_v1/logits`) replaced by a new
-    # `model/new_head/{hidden,out}` of the same shapes: no word is shared, yet each layer is renamed by its unique
-    # shape beside a body that loads by name (4 wrong).
+    # A TF1 slim checkpoint restored under a wrapper scope `model/`, its two-layer head (`resnet_v1/fc`,
+    # `resnet_v1/logits`) replaced by a NEW `model/new_head/{hidden,out}` of the same shapes: no word is shared,
+    # yet each layer is renamed by its unique shape beside a body that loads by the wrapper rule (4 wrong; rules
+    # `resnet_v1/fc/weights -> model/new_head/hidden`, old scope including the leaf). Without the wrapper the
+    # head stays unpaired, as it should.
     body = _slim_body()
     ckpt = body + [("resnet_v1/fc/weights", (16, 16)), ("resnet_v1/fc/biases", (16,)),
                    ("resnet_v1/logits/weights", (16, 10)), ("resnet_v1/logits/biases", (10,))]
