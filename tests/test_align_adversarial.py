@@ -913,3 +913,14 @@ def test_r2_tf1_wrapper_scope_and_a_new_two_layer_head_sharing_no_word():
     truth = {"model/" + n: n for n, _ in body}
     truth.update({n: None for n, _ in head})
     assert _wrong(_align(ckpt, model, fmt="tf-v2", framework="tf1", written=False), truth) == []
+
+
+def test_r2_keras3_norm_without_scale_never_lends_beta_to_a_torch_norm_without_bias():
+    # Keras LayerNormalization(scale=False) keeps only beta (`vars/0`, `#0/1`); a torch nn.LayerNorm(bias=False)
+    # of the same name keeps only weight, the scale (`#0/1`): positions pair the scale with the shift (1 wrong).
+    # Neither side's single vector is the other's.
+    ckpt = [("layers/dense/vars/0", "proj", (8, 16)), ("layers/dense/vars/1", "proj", (16,)),
+            ("layers/layer_normalization/vars/0", "ln", (16,))]
+    model = [("proj.weight", (16, 8)), ("proj.bias", (16,)), ("ln.weight", (16,))]
+    truth = {"proj.weight": "layers/dense/vars/0", "proj.bias": "layers/dense/vars/1", "ln.weight": None}
+    assert _wrong(_align_named(ckpt, model), truth) == []
