@@ -924,3 +924,28 @@ def test_r2_keras3_norm_without_scale_never_lends_beta_to_a_torch_norm_without_b
     model = [("proj.weight", (16, 8)), ("proj.bias", (16,)), ("ln.weight", (16,))]
     truth = {"proj.weight": "layers/dense/vars/0", "proj.bias": "layers/dense/vars/1", "ln.weight": None}
     assert _wrong(_align_named(ckpt, model), truth) == []
+
+
+def test_r2_keras3_convnext_global_auto_numbers_are_not_per_stage_indices():
+    # Found on a real Keras 3 ConvNeXtTiny file (keras.applications, weights=None) against transformers'
+    # ConvNextForImageClassification (default config = tiny): 3 wrong pairs on the whole model, stage 2's
+    # `layers.6..8.layer_scale_parameter` taking `layers/layer_scale_6..8` (Keras numbers LayerScale layers
+    # across the model; stage 2 starts at 6), by the rule `layers -> convnext.encoder.stages.2.layers`. Reduced
+    # to the depthwise convs and layer scales of three stages (3, 3, 9 blocks): stage 2's values shift (21 wrong).
+    ckpt, model, truth = [], [], {}
+    n = 0
+    for s, (depth, w) in enumerate(((3, 8), (3, 16), (9, 32))):
+        for j in range(depth):
+            dw = f"layers/depthwise_conv2d_{n}" if n else "layers/depthwise_conv2d"
+            scale = f"layers/layer_scale_{n}" if n else "layers/layer_scale"
+            owner = f"convnext_tiny_stage_{s}_block_{j}"
+            ckpt += [(f"{dw}/vars/0", owner + "_depthwise_conv", (7, 7, w, 1)),
+                     (f"{dw}/vars/1", owner + "_depthwise_conv", (w,)),
+                     (f"{scale}/vars/0", owner + "_layer_scale", (w,))]
+            p = f"convnext.encoder.stages.{s}.layers.{j}"
+            model += [(f"{p}.layer_scale_parameter", (w,)), (f"{p}.dwconv.weight", (w, 1, 7, 7)),
+                      (f"{p}.dwconv.bias", (w,))]
+            truth.update({f"{p}.layer_scale_parameter": f"{scale}/vars/0", f"{p}.dwconv.weight": f"{dw}/vars/0",
+                          f"{p}.dwconv.bias": f"{dw}/vars/1"})
+            n += 1
+    assert _wrong(_align_named(ckpt, model), truth) == []
