@@ -931,7 +931,8 @@ def test_r2_keras3_convnext_global_auto_numbers_are_not_per_stage_indices():
     # ConvNextForImageClassification (default config = tiny): 3 wrong pairs on the whole model, stage 2's
     # `layers.6..8.layer_scale_parameter` taking `layers/layer_scale_6..8` (Keras numbers LayerScale layers
     # across the model; stage 2 starts at 6), by the rule `layers -> convnext.encoder.stages.2.layers`. Reduced
-    # to the depthwise convs and layer scales of three stages (3, 3, 9 blocks): stage 2's values shift (21 wrong).
+    # to the depthwise convs and layer scales of three stages (3, 3, 9 blocks): the number coincidence pairs first,
+    # then structure aligns stage 2 around those anchors, three blocks off (21 wrong).
     ckpt, model, truth = [], [], {}
     n = 0
     for s, (depth, w) in enumerate(((3, 8), (3, 16), (9, 32))):
