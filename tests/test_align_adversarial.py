@@ -602,7 +602,7 @@ def test_r2_a_block_creating_all_convs_then_all_norms():
     # A bottleneck block whose `__init__` creates cv1, cv2, cv3, down, then bn1, bn2, bn3, dbn (Keras writes each
     # conv with its norm). bn1 is 4 units from cv1, outside the 3-unit window: its only neighbour of its width is
     # cv2 (`bn1` vs `cv2`: no equal number, but the only candidate), so `cv2 + bn1` matches Keras' `conv2 + bn2`
-    # (and bn3 joins `down`): bn1 and bn3 take their neighbours' values (24 wrong).
+    # (and in later blocks bn3 joins `down`): bn1 and bn3 take their neighbours' values (20 wrong).
     ckpt, model, truth = [], [], {}
     stem = _kconv(0, _s(3, 8)) + _kbn(0, 8)
     ckpt += stem
