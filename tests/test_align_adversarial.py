@@ -958,7 +958,8 @@ def test_r2_hf_tied_output_embedding_does_not_crash_align():
     # a BertModel checkpoint against BertForMaskedLM (also RoBERTa, ELECTRA): `align` raises KeyError in `infer`
     # (a LOADED tied variable has no checkpoint entry). Same behaviour for this synthetic spec.
     h = 16
-    ckpt = [("bert.embeddings.word_embeddings.weight", (64, h)), ("bert.encoder.layer.0.output.dense.weight", (h, 2 * h)),
+    ckpt = [("bert.embeddings.word_embeddings.weight", (64, h)),
+            ("bert.encoder.layer.0.output.dense.weight", (h, 2 * h)),
             ("bert.encoder.layer.0.output.dense.bias", (h,)), ("cls.predictions.bias", (64,))]
     catalog = Catalog("<synthetic>", "safetensors", {n: TensorInfo(n, "float32", s, 4) for n, s in ckpt})
     model = [(n, s, {}) for n, s in ckpt]
