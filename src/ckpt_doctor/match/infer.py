@@ -243,6 +243,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
            BY_KERAS3_PATH: "same Keras 3 path"}
     state.anchored = bool(d.weights(LOADED))
     for r in d.weights(LOADED):
+        if r.entry is None:  # a tied weight, loaded with its owner's value: nothing to align, nothing missing
+            by_var[id(r.variable)].busy = True
+            continue
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
