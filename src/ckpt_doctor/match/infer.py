@@ -1159,28 +1159,32 @@ def _composites_by_name(units: list) -> list[tuple]:
                 all(_length(v) in _widths(units[before[0]], True) for v in vectors):
             owner[i] = merged.get(before[0], before[0])  # elements of one ordered container: listed as computed
             continue
+        # Names decide, and only a weight created before the norm may own it: in the order the layers compute
+        # (Keras' order, the other side) a norm follows the weight whose output it normalises, and a norm created
+        # first (``bn1`` before ``conv1`` in a pre-activation block) normalises what the previous weight computed.
         best: dict[int, tuple[int, int]] = {}  # composite head -> its closest kernel's affinity
         for w in weights:
-            if abs(w - i) <= 3 and all(_length(v) in _widths(units[w], True) for v in vectors):
+            if all(_length(v) in _widths(units[w], True) for v in vectors) and tokens[w][:1] == tokens[i][:1]:
                 head = merged.get(w, w)
                 best[head] = max(best.get(head, (0, 0)), _affinity(tokens[i], tokens[w]))
         scored = sorted(((a, w) for w, a in best.items()), reverse=True)
-        if scored and scored[0][0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        if scored and scored[0][0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]) and \
+                0 < i - scored[0][1] <= 6:
             owner[i] = scored[0][1]
     groups: dict[int, list[int]] = {}
     for i in range(len(units)):
         head = owner.get(i, merged.get(i, i))
         head = merged.get(head, head)
         groups.setdefault(head, []).append(i)
-    out = []
+    out: list[tuple[int, tuple]] = []
     for head in sorted(groups):
         members = sorted(groups[head], key=lambda k: (units[k][0] is None, k))  # weights first, then their norms
         kinds = [len(units[k][1]) for k in members if units[k][0] is None]
         if len(kinds) != len(set(kinds)):  # two norms of one kind claim one weight: none of them is sure
-            out += [(units[k],) for k in members]
+            out += [(k, (units[k],)) for k in members]
             continue
-        out.append(tuple(units[k] for k in members))
-    return sorted(out, key=lambda c: min(units.index(u) for u in c))
+        out.append((min(members), tuple(units[k] for k in members)))
+    return [c for _, c in sorted(out, key=lambda x: x[0])]
 
 
 def _composite_fits(state: _State, ca: tuple, cb: tuple) -> bool:
