@@ -1135,6 +1135,13 @@ def _affinity(a: list[str], b: list[str]) -> tuple[int, int]:
     return k, int(bool(tail_a and tail_b and tail_a.group(1) == tail_b.group(1)))
 
 
+def _siblings_in_order(a: str, b: str) -> bool:
+    """Two elements of one ordered container (``features.3`` and ``features.2``)."""
+    pa, pb = a.rsplit(".", 1), b.rsplit(".", 1)
+    return len(pa) == len(pb) == 2 and pa[0] == pb[0] and pa[1].isdigit() and pb[1].isdigit() or \
+        a.isdigit() and b.isdigit()
+
+
 def _composites_by_name(units: list) -> list[tuple]:
     tokens = [_path_tokens(u) for u in units]
     shared = 0  # a prefix every name has (``module.``, ``_orig_mod.``) says nothing about who belongs to whom
@@ -1155,9 +1162,9 @@ def _composites_by_name(units: list) -> list[tuple]:
         if main is not None or not vectors:
             continue
         before = [w for w in weights if w < i][-1:]
-        if before and not _may_trade(paths[i], paths[before[0]]) and \
+        if before and _siblings_in_order(paths[i], paths[before[0]]) and \
                 all(_length(v) in _widths(units[before[0]], True) for v in vectors):
-            owner[i] = merged.get(before[0], before[0])  # elements of one ordered container: listed as computed
+            owner[i] = merged.get(before[0], before[0])  # elements of one nn.Sequential: listed as computed
             continue
         # Names decide, and only a weight created before the norm may own it: in the order the layers compute
         # (Keras' order, the other side) a norm follows the weight whose output it normalises, and a norm created
@@ -1287,14 +1294,20 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     if strict:
         partner_of = {j: i for i, j in sure.items()}
 
+        def loose(a: tuple, b: tuple) -> bool:  # the kernels fit, whatever norms each side grouped with them
+            ka, kb = [u for u in a if u[0] is not None], [u for u in b if u[0] is not None]
+            return bool(ka) and len(ka) == len(kb) and all(_unit_fits(state, x, y) for x, y in zip(ka, kb,
+                                                                                                     strict=True))
+
         def trades(i: int, j: int) -> bool:  # another composite near i could stand where i stands, or i elsewhere
             for k in range(max(0, i - _MOVE), min(n, i + _MOVE + 1)):
-                if k != i and fits[k][j] and _may_trade(c_name[i], c_name[k]):
+                if k != i and (fits[k][j] or loose(uc[k], um[j])) and _may_trade(c_name[i], c_name[k]):
                     lk = sure.get(k)
                     if lk is None or fits[i][lk] and _may_trade(m_name[j], m_name[lk]):
                         return True
             for lj in range(max(0, j - _MOVE), min(m, j + _MOVE + 1)):
-                if lj != j and fits[i][lj] and lj not in partner_of and _may_trade(m_name[j], m_name[lj]):
+                if lj != j and (fits[i][lj] or loose(uc[i], um[lj])) and lj not in partner_of and \
+                        _may_trade(m_name[j], m_name[lj]):
                     return True
             return False
 
