@@ -290,8 +290,8 @@ def _positional(c_items: list, m_items: list) -> None:
     """Keras 3 ``.weights.h5`` names a layer's variables by position (``layers/dense/vars/0``): the i-th variable
     the layer created. Both sides are keyed the same way, ``<layer tokens> #i`` (``#i/n`` for a vector: see
     ``_position``): the checkpoint's from its names, the model's from each layer's variables in creation order.
-    The value layout stays Keras' (a rank >= 2 ``vars/0`` is a kernel, unless the layer is an embedding: tables
-    have one layout in every framework) and the model's own leaf class.
+    The value layout stays Keras' (a rank >= 2 ``vars/0`` is a kernel, unless the path names an Embedding layer:
+    tables have one layout in every framework) and the model's own leaf class.
 
     Such a file names each layer twice: by its path in the saved object (the key: ``layers/conv2d_3``, what Keras
     loads by) and by the layer's own name (``full_name``: ``block_2_expand``). The one under which more model
@@ -300,6 +300,8 @@ def _positional(c_items: list, m_items: list) -> None:
     bases = []
     counts_m: Counter = Counter()
     for m in sorted(m_items, key=lambda m: m.order):
+        if not m.shape:  # a counter (num_batches_tracked) is no variable Keras would have
+            continue
         base = m.tokens if m.leaf else m.tokens[:-1]
         bases.append((m, base, counts_m[base]))
         counts_m[base] += 1
@@ -327,7 +329,7 @@ def _positional(c_items: list, m_items: list) -> None:
         tokens = _positional_tokens(name, counts, _is_matrix(c))
         if tokens is not None:
             c.tokens = tokens
-            table = "embedding" in _raw_layer(c.ref.full_name or c.ref.name)
+            table = _raw_layer(c.ref.name).rsplit("/", 1)[-1].startswith("embedding")  # the path names the class
             c.layout = ("embedding" if table else "kernel") if _is_matrix(c) else None
             c.leaf = None
             c.rekey()
