@@ -381,10 +381,15 @@ def _real_prefix(name: str, k: int) -> str:
 
 
 def _path_boundary(name: str, k: int) -> bool:
-    """Does a path separator (``.``, ``/``) follow the raw spelling of ``name``'s first ``k`` tokens?"""
-    head = _real_prefix(name, k)
-    rest = strip_name(name)[len(head):]
-    return head != strip_name(name) and rest[:1] in "./"
+    """Do ``name``'s first ``k`` tokens end exactly at a path separator (``.``, ``/``)? (``module.0``: yes after
+    one token; ``dense_1``: no, ``1`` is part of the segment)."""
+    parts = _SEGMENTS.split(strip_name(name))
+    count = 0
+    for i in range(0, len(parts) - 1, 2):
+        count += len(_token(parts[i]))
+        if count >= k:
+            return count == k
+    return False
 
 
 def _owner(name: str) -> str:
@@ -614,6 +619,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         def named(r, deep=deep):
             return r in deep or bool(_words(r[0]) & _words(r[1]))
 
+        was_named = state.named  # an earlier round applied a rule whose names agree
         state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
         # A single layer whose names share nothing is paired by its shape alone: as likely a new layer as a
         # renamed one beside layers that keep their names (``anchored``); where all names are foreign and the
@@ -625,15 +631,22 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # while `enc/` -> `net/` over several layers is a renamed scope). Where all names
         # are foreign and the checkpoint keeps its order, order is the other evidence: structure decides (it sees
         # whether the order agrees, or a new layer took the place of a removed one).
-        anchored = state.anchored or state.named
-        def one_layer_renamed(r, pool_c=pool_c) -> bool:  # the old scope holds a single layer: no container
-            pc, pm = r
-            if not pc or not pm or _words(pc) & _words(pm):  # a scope added or dropped; or shared words
-                return False
-            return len({c.key[:len(pc) + 1] for c in pool_c if c.key[:len(pc)] == pc}) < 2
+        named_rules = sum(map(named, proposals))
 
-        weak = [r for r in clean if len({_layer_of(m) for _, m, _ in proposals[r]}) < 2 and r not in containers and
-                (not named(r) or one_layer_renamed(r) if anchored else state.ordered and not named(r))]
+        def anchored_for(r, named_rules=named_rules, was_named=was_named) -> bool:
+            # exact pairs, or another rule whose names agree (a rule is not its own anchor)
+            return state.anchored or was_named or named_rules - named(r) > 0
+
+        def foreign_rename(r) -> bool:  # the renamed parts (common leading scopes aside) share no word
+            pc, pm = r
+            k = 0
+            while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
+                k += 1
+            return bool(pc[k:]) and bool(pm[k:]) and not _words(pc[k:]) & _words(pm[k:])
+
+        weak = [r for r in clean if r not in containers and
+                (foreign_rename(r) if anchored_for(r) else
+                 state.ordered and not named(r) and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2)]
         for rule in weak:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
