@@ -269,20 +269,26 @@ def _natural(name: str) -> list:
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
 
 
-def _positional_tokens(name: str, counts: dict[str, int] | None = None, matrix: bool = True
+def _positional_tokens(name: str, counts: dict[str, int] | None = None, matrix: bool = True, path: str = ""
                        ) -> tuple[str, ...] | None:
     found = _POSITIONAL.match(name)
     if not found:
         return None
     layer = found["layer"]
     bare = layer[len("layers/"):] if layer.startswith("layers/") else layer
-    return canonical(bare + "/x")[0][:-1] + (_position(int(found["i"]), (counts or {}).get(layer), matrix),)
+    kind = _raw_layer(path) if path else layer  # the class-named path says what the layer is
+    return canonical(bare + "/x")[0][:-1] + (_position(int(found["i"]), (counts or {}).get(layer), matrix, kind),)
 
 
-def _position(i: int, count: int | None, matrix: bool) -> str:
+_NORMS = re.compile(r"(^|/)(batch|layer|group|unit)_normalization(_\d+)?$")
+
+
+def _position(i: int, count: int | None, matrix: bool, layer: str = "") -> str:
     """A variable's key by position: a kernel is the i-th variable of its layer whatever follows it (a conv bias
     on one side only); a vector is the i-th of *n*, so a norm without scale (3 variables: beta, mean, variance)
     never lends beta to a norm's gamma."""
+    if not matrix and count == 1 and _NORMS.search(layer):  # scale or shift only: which one is in no file
+        return f"#{i}/1 of {layer}"
     return f"#{i}" if matrix or count is None else f"#{i}/{count}"
 
 
@@ -317,8 +323,8 @@ def _positional(c_items: list, m_items: list) -> None:
 
     def explained(names: list[str]) -> int:
         counts = counted(names)
-        return sum(_positional_tokens(n, counts, _is_matrix(c)) in model_keys for n, c in zip(names, c_items,
-                                                                                               strict=True))
+        return sum(_positional_tokens(n, counts, _is_matrix(c), c.ref.name) in model_keys
+                   for n, c in zip(names, c_items, strict=True))
 
     keys = [c.ref.name for c in c_items]
     owners = [c.ref.full_name or c.ref.name for c in c_items]
@@ -326,7 +332,7 @@ def _positional(c_items: list, m_items: list) -> None:
     counts = counted(names)
     for c, name in zip(c_items, names, strict=True):
         c.name = name
-        tokens = _positional_tokens(name, counts, _is_matrix(c))
+        tokens = _positional_tokens(name, counts, _is_matrix(c), c.ref.name)
         if tokens is not None:
             c.tokens = tokens
             table = _raw_layer(c.ref.name).rsplit("/", 1)[-1].startswith("embedding")  # the path names the class
