@@ -243,6 +243,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
            BY_KERAS3_PATH: "same Keras 3 path"}
     state.anchored = bool(d.weights(LOADED))
     for r in d.weights(LOADED):
+        if r.entry is None:  # a tied weight, loaded with its owner's value: nothing to align, nothing missing
+            by_var[id(r.variable)].busy = True
+            continue
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
@@ -266,20 +269,26 @@ def _natural(name: str) -> list:
     return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name) if t]
 
 
-def _positional_tokens(name: str, counts: dict[str, int] | None = None, matrix: bool = True
+def _positional_tokens(name: str, counts: dict[str, int] | None = None, matrix: bool = True, path: str = ""
                        ) -> tuple[str, ...] | None:
     found = _POSITIONAL.match(name)
     if not found:
         return None
     layer = found["layer"]
     bare = layer[len("layers/"):] if layer.startswith("layers/") else layer
-    return canonical(bare + "/x")[0][:-1] + (_position(int(found["i"]), (counts or {}).get(layer), matrix),)
+    kind = _raw_layer(path) if path else layer  # the class-named path says what the layer is
+    return canonical(bare + "/x")[0][:-1] + (_position(int(found["i"]), (counts or {}).get(layer), matrix, kind),)
 
 
-def _position(i: int, count: int | None, matrix: bool) -> str:
+_NORMS = re.compile(r"(^|/)(batch|layer|group|unit)_normalization(_\d+)?$")
+
+
+def _position(i: int, count: int | None, matrix: bool, layer: str = "") -> str:
     """A variable's key by position: a kernel is the i-th variable of its layer whatever follows it (a conv bias
     on one side only); a vector is the i-th of *n*, so a norm without scale (3 variables: beta, mean, variance)
     never lends beta to a norm's gamma."""
+    if not matrix and count == 1 and _NORMS.search(layer):  # scale or shift only: which one is in no file
+        return f"#{i}/1 of {layer}"
     return f"#{i}" if matrix or count is None else f"#{i}/{count}"
 
 
@@ -287,8 +296,8 @@ def _positional(c_items: list, m_items: list) -> None:
     """Keras 3 ``.weights.h5`` names a layer's variables by position (``layers/dense/vars/0``): the i-th variable
     the layer created. Both sides are keyed the same way, ``<layer tokens> #i`` (``#i/n`` for a vector: see
     ``_position``): the checkpoint's from its names, the model's from each layer's variables in creation order.
-    The value layout stays Keras' (a rank >= 2 ``vars/0`` is a kernel, unless the layer is an embedding: tables
-    have one layout in every framework) and the model's own leaf class.
+    The value layout stays Keras' (a rank >= 2 ``vars/0`` is a kernel, unless the path names an Embedding layer:
+    tables have one layout in every framework) and the model's own leaf class.
 
     Such a file names each layer twice: by its path in the saved object (the key: ``layers/conv2d_3``, what Keras
     loads by) and by the layer's own name (``full_name``: ``block_2_expand``). The one under which more model
@@ -297,6 +306,8 @@ def _positional(c_items: list, m_items: list) -> None:
     bases = []
     counts_m: Counter = Counter()
     for m in sorted(m_items, key=lambda m: m.order):
+        if not m.shape:  # a counter (num_batches_tracked) is no variable Keras would have
+            continue
         base = m.tokens if m.leaf else m.tokens[:-1]
         bases.append((m, base, counts_m[base]))
         counts_m[base] += 1
@@ -312,8 +323,8 @@ def _positional(c_items: list, m_items: list) -> None:
 
     def explained(names: list[str]) -> int:
         counts = counted(names)
-        return sum(_positional_tokens(n, counts, _is_matrix(c)) in model_keys for n, c in zip(names, c_items,
-                                                                                               strict=True))
+        return sum(_positional_tokens(n, counts, _is_matrix(c), c.ref.name) in model_keys
+                   for n, c in zip(names, c_items, strict=True))
 
     keys = [c.ref.name for c in c_items]
     owners = [c.ref.full_name or c.ref.name for c in c_items]
@@ -321,10 +332,10 @@ def _positional(c_items: list, m_items: list) -> None:
     counts = counted(names)
     for c, name in zip(c_items, names, strict=True):
         c.name = name
-        tokens = _positional_tokens(name, counts, _is_matrix(c))
+        tokens = _positional_tokens(name, counts, _is_matrix(c), c.ref.name)
         if tokens is not None:
             c.tokens = tokens
-            table = "embedding" in _raw_layer(c.ref.full_name or c.ref.name)
+            table = _raw_layer(c.ref.name).rsplit("/", 1)[-1].startswith("embedding")  # the path names the class
             c.layout = ("embedding" if table else "kernel") if _is_matrix(c) else None
             c.leaf = None
             c.rekey()
@@ -373,6 +384,18 @@ def _real_prefix(name: str, k: int) -> str:
         if count >= k:
             return "".join(parts[:i + 1])
     return strip_name(name)
+
+
+def _path_boundary(name: str, k: int) -> bool:
+    """Do ``name``'s first ``k`` tokens end exactly at a path separator (``.``, ``/``)? (``module.0``: yes after
+    one token; ``dense_1``: no, ``1`` is part of the segment)."""
+    parts = _SEGMENTS.split(strip_name(name))
+    count = 0
+    for i in range(0, len(parts) - 1, 2):
+        count += len(_token(parts[i]))
+        if count >= k:
+            return count == k
+    return False
 
 
 def _owner(name: str) -> str:
@@ -523,7 +546,8 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
                 continue
             for it in outer:
                 key = it.key
-                if len(key) not in lengths or key[t].isdigit() and not key[t - 1].isdigit():  # not a scope boundary
+                if len(key) not in lengths or key[t].isdigit() and not key[t - 1].isdigit() and \
+                        not _path_boundary(it.name, t):  # `dense_1` is no scope; `module.0` has one
                     continue
                 other = get(key[t:])
                 if other is None:
@@ -601,6 +625,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         def named(r, deep=deep):
             return r in deep or bool(_words(r[0]) & _words(r[1]))
 
+        was_named = state.named  # an earlier round applied a rule whose names agree
         state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
         # A single layer whose names share nothing is paired by its shape alone: as likely a new layer as a
         # renamed one beside layers that keep their names (``anchored``); where all names are foreign and the
@@ -612,15 +637,22 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # while `enc/` -> `net/` over several layers is a renamed scope). Where all names
         # are foreign and the checkpoint keeps its order, order is the other evidence: structure decides (it sees
         # whether the order agrees, or a new layer took the place of a removed one).
-        anchored = state.anchored or state.named
-        def one_layer_renamed(r, pool_c=pool_c) -> bool:  # the old scope holds a single layer: no container
-            pc, pm = r
-            if not pc or not pm or _words(pc) & _words(pm):  # a scope added or dropped; or shared words
-                return False
-            return len({c.key[:len(pc) + 1] for c in pool_c if c.key[:len(pc)] == pc}) < 2
+        named_rules = sum(map(named, proposals))
 
-        weak = [r for r in clean if len({_layer_of(m) for _, m, _ in proposals[r]}) < 2 and r not in containers and
-                (not named(r) or one_layer_renamed(r) if anchored else state.ordered and not named(r))]
+        def anchored_for(r, named_rules=named_rules, was_named=was_named) -> bool:
+            # exact pairs, or another rule whose names agree (a rule is not its own anchor)
+            return state.anchored or was_named or named_rules - named(r) > 0
+
+        def foreign_rename(r) -> bool:  # the renamed parts (common leading scopes aside) share no word
+            pc, pm = r
+            k = 0
+            while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
+                k += 1
+            return bool(pc[k:]) and bool(pm[k:]) and not _words(pc[k:]) & _words(pm[k:])
+
+        weak = [r for r in clean if r not in containers and
+                (foreign_rename(r) if anchored_for(r) else
+                 state.ordered and not named(r) and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2)]
         for rule in weak:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
@@ -651,7 +683,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 continue
             key = c.key
             hits = [first[key[:n]] for n in lengths if key[:n] in first and
-                    (_boundary(key, n) or clean[first[key[:n]]] in containers)]
+                    (_boundary(key, n) or clean[first[key[:n]]] in containers or _path_boundary(c.name, n))]
             if hits:
                 pc, pm = clean[min(hits)]
                 c.tokens = pm + c.tokens[len(pc):]
@@ -663,8 +695,11 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             old, new = (_real_prefix(c.name, len(pc)) if pc else ""), (_real_prefix(m.name, len(pm)) if pm else "")
             return f"scope `{old or '(root)'}` -> `{new or '(root)'}` explains {n} variable(s); {_shapes(c, m, t)}"
 
+        before = len(state.pairs)
         _equal_keys(state, pool_c, pool_m, "prefix", evidence)
         _bare_weights(state, pool_c, pool_m, "prefix", evidence)
+        if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
+            return
 
 
 # -- numbering ------------------------------------------------------------------------------------------------
@@ -1121,8 +1156,20 @@ def _affinity(a: list[str], b: list[str]) -> tuple[int, int]:
     return k, int(bool(tail_a and tail_b and tail_a.group(1) == tail_b.group(1)))
 
 
+def _siblings_in_order(a: str, b: str) -> bool:
+    """Two elements of one ordered container (``features.3`` and ``features.2``)."""
+    pa, pb = a.rsplit(".", 1), b.rsplit(".", 1)
+    return len(pa) == len(pb) == 2 and pa[0] == pb[0] and pa[1].isdigit() and pb[1].isdigit() or \
+        a.isdigit() and b.isdigit()
+
+
 def _composites_by_name(units: list) -> list[tuple]:
     tokens = [_path_tokens(u) for u in units]
+    shared = 0  # a prefix every name has (``module.``, ``_orig_mod.``) says nothing about who belongs to whom
+    while tokens and all(len(t) > shared + 1 and t[shared] == tokens[0][shared] for t in tokens):
+        shared += 1
+    tokens = [t[shared:] for t in tokens]
+    paths = [_layer_path(u[0] or u[1][0]) for u in units]
     weights = [i for i, u in enumerate(units) if u[0] is not None]
     owner: dict[int, int] = {}  # vector-only unit -> weight unit
     merged: dict[int, int] = {}  # pointwise unit -> depthwise unit
@@ -1135,28 +1182,37 @@ def _composites_by_name(units: list) -> list[tuple]:
     for i, (main, vectors) in enumerate(units):
         if main is not None or not vectors:
             continue
+        before = [w for w in weights if w < i][-1:]
+        if before and _siblings_in_order(paths[i], paths[before[0]]) and \
+                all(_length(v) in _widths(units[before[0]], True) for v in vectors):
+            owner[i] = merged.get(before[0], before[0])  # elements of one nn.Sequential: listed as computed
+            continue
+        # Names decide, and only a weight created before the norm may own it: in the order the layers compute
+        # (Keras' order, the other side) a norm follows the weight whose output it normalises, and a norm created
+        # first (``bn1`` before ``conv1`` in a pre-activation block) normalises what the previous weight computed.
         best: dict[int, tuple[int, int]] = {}  # composite head -> its closest kernel's affinity
         for w in weights:
-            if abs(w - i) <= 3 and all(_length(v) in _widths(units[w], True) for v in vectors):
+            if all(_length(v) in _widths(units[w], True) for v in vectors) and tokens[w][:1] == tokens[i][:1]:
                 head = merged.get(w, w)
                 best[head] = max(best.get(head, (0, 0)), _affinity(tokens[i], tokens[w]))
         scored = sorted(((a, w) for w, a in best.items()), reverse=True)
-        if scored and scored[0][0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+        if scored and scored[0][0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]) and \
+                0 < i - scored[0][1] <= 6:
             owner[i] = scored[0][1]
     groups: dict[int, list[int]] = {}
     for i in range(len(units)):
         head = owner.get(i, merged.get(i, i))
         head = merged.get(head, head)
         groups.setdefault(head, []).append(i)
-    out = []
+    out: list[tuple[int, tuple]] = []
     for head in sorted(groups):
         members = sorted(groups[head], key=lambda k: (units[k][0] is None, k))  # weights first, then their norms
         kinds = [len(units[k][1]) for k in members if units[k][0] is None]
         if len(kinds) != len(set(kinds)):  # two norms of one kind claim one weight: none of them is sure
-            out += [(units[k],) for k in members]
+            out += [(k, (units[k],)) for k in members]
             continue
-        out.append(tuple(units[k] for k in members))
-    return sorted(out, key=lambda c: min(units.index(u) for u in c))
+        out.append((min(members), tuple(units[k] for k in members)))
+    return [c for _, c in sorted(out, key=lambda x: x[0])]
 
 
 def _composite_fits(state: _State, ca: tuple, cb: tuple) -> bool:
@@ -1259,14 +1315,20 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     if strict:
         partner_of = {j: i for i, j in sure.items()}
 
+        def loose(a: tuple, b: tuple) -> bool:  # the kernels fit, whatever norms each side grouped with them
+            ka, kb = [u for u in a if u[0] is not None], [u for u in b if u[0] is not None]
+            return bool(ka) and len(ka) == len(kb) and all(_unit_fits(state, x, y) for x, y in zip(ka, kb,
+                                                                                                     strict=True))
+
         def trades(i: int, j: int) -> bool:  # another composite near i could stand where i stands, or i elsewhere
             for k in range(max(0, i - _MOVE), min(n, i + _MOVE + 1)):
-                if k != i and fits[k][j] and _may_trade(c_name[i], c_name[k]):
+                if k != i and (fits[k][j] or loose(uc[k], um[j])) and _may_trade(c_name[i], c_name[k]):
                     lk = sure.get(k)
                     if lk is None or fits[i][lk] and _may_trade(m_name[j], m_name[lk]):
                         return True
             for lj in range(max(0, j - _MOVE), min(m, j + _MOVE + 1)):
-                if lj != j and fits[i][lj] and lj not in partner_of and _may_trade(m_name[j], m_name[lj]):
+                if lj != j and (fits[i][lj] or loose(uc[i], um[lj])) and lj not in partner_of and \
+                        _may_trade(m_name[j], m_name[lj]):
                     return True
             return False
 
