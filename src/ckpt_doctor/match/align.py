@@ -169,29 +169,10 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         rules.append(Regex(re.escape(csep), msep))
         conventions.append(f"`{csep}` -> `{msep}`")
     subs: dict[str, Counter] = defaultdict(Counter)
-    step = max(1, len(inferred) // 5000)  # conventions are global: a spread sample teaches them
-    for c, m, _, _ in inferred[::step]:
-        ct, mt = _raw_tokens(c.name), _raw_tokens(m.name)
-        at_leaf = True
-        while ct and mt:
-            a, b = ct.pop(), mt.pop()
-            leaf, at_leaf = at_leaf, False
-            if a == b:
-                continue
-            if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
-                    and (not mt or mt[-1] == a):  # PyTorch adds ".weight" where TF names the variable itself
-                subs[a][f"{a}{msep}weight"] += 1
-                mt.pop() if mt else None
-                continue
-            na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
-            if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
-                subs[f"{na.group(1)}{na.group(2)}{{n}}"][f"{nb}{msep}{{n}}"] += 1
-                mt.pop()
-                continue
-            if _plain(a) == _plain(b) or leaf and _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
-                subs[a][b] += 1
-                continue
-            break  # the rest is a prefix matter
+    walks: dict[tuple, list] = {}  # (checkpoint scope, model scope, model scope's last token consumed) -> steps
+    for c, m, _, _ in inferred:  # every pair: conventions are global, and so is the evidence for them
+        for old, new in _convention_steps(c.name, m.name, msep, walks):
+            subs[old][new] += 1
     for old, targets in sorted(subs.items()):
         new, _ = targets.most_common(1)[0]
         if len(targets) > 1:
@@ -215,8 +196,10 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     prefix_count: _Rules = _Rules()
     last = None
     for c, m, _, stage in inferred:
+        if stage not in ("conventions", "prefix"):
+            continue
         now = current.name(c.name)
-        if now is None or now == m.name or stage not in ("conventions", "prefix"):
+        if now is None or now == m.name:
             continue
         a, b = now, m.name
         if last is not None and a.startswith(last[0]) and b.startswith(last[1]) and \
@@ -253,13 +236,14 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     starts: dict[tuple, int] = {}
     bare_families: set[str] = set()
     known_shifts: dict[tuple, Renumber] = {}
+    shifts: dict[tuple, tuple | None] = {}  # per pair of layers: the shift their names show
     for c, m, _, stage in inferred:
         if stage != "numbering":
             continue
         now = current.name(c.name)
         if now is None or now == m.name:
             continue
-        found, number = _number_shift(now, m.name), None
+        found, number = _layer_shift(now, m.name, shifts), None
         if found:  # the shift the names show; a rule already made for it reads the number as the rules will
             rule = known_shifts.get(found)
             number = _shifted(rule, now, m.name) if rule is not None else None
@@ -348,6 +332,67 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     return Rules(final_rules, {i: why[id(r)] for i, r in enumerate(final_rules) if id(r) in why}), sentences
 
 
+def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:
+    """The token substitutions that turn checkpoint name ``cname`` into model name ``mname``, read from the leaf
+    backwards until the names stop agreeing up to conventions (the rest is a prefix matter).
+    The variables of a layer share their scopes: the walk above the leaf is remembered per pair of scopes."""
+    cut_c, cut_m = max(cname.rfind("/"), cname.rfind(".")), max(mname.rfind("/"), mname.rfind("."))
+    a, b = cname[cut_c + 1:], mname[cut_m + 1:]
+    if not a or not b:  # a name ending in a separator: no leaf to start from
+        return _walk(_raw_tokens(cname), _raw_tokens(mname), True, msep)
+    c_scope, m_scope = cname[:cut_c] if cut_c >= 0 else "", mname[:cut_m] if cut_m >= 0 else ""
+    steps: list = []
+    consumed = False  # the model scope's last token was read along with the leaf
+    if a != b:
+        mt = _raw_tokens(m_scope)
+        if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
+                and (not mt or mt[-1] == a):  # PyTorch adds ".weight" where TF names the variable itself
+            steps.append((a, f"{a}{msep}weight"))
+            consumed = bool(mt)
+        else:
+            na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
+            if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
+                steps.append((f"{na.group(1)}{na.group(2)}{{n}}", f"{nb}{msep}{{n}}"))
+                consumed = True
+            elif _plain(a) == _plain(b) or _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
+                steps.append((a, b))
+            else:
+                return steps  # the rest is a prefix matter
+    key = (c_scope, m_scope, consumed)
+    rest = walks.get(key)
+    if rest is None:
+        mt = _raw_tokens(m_scope)
+        if consumed:
+            mt.pop()
+        rest = walks[key] = _walk(_raw_tokens(c_scope), mt, False, msep)
+    return steps + rest if steps else rest
+
+
+def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
+    """``_convention_steps`` on token lists (consumed from the end)."""
+    steps = []
+    while ct and mt:
+        a, b = ct.pop(), mt.pop()
+        leaf, at_leaf = at_leaf, False
+        if a == b:
+            continue
+        if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
+                and (not mt or mt[-1] == a):
+            steps.append((a, f"{a}{msep}weight"))
+            mt.pop() if mt else None
+            continue
+        na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
+        if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
+            steps.append((f"{na.group(1)}{na.group(2)}{{n}}", f"{nb}{msep}{{n}}"))
+            mt.pop()
+            continue
+        if _plain(a) == _plain(b) or leaf and _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
+            steps.append((a, b))
+            continue
+        break  # the rest is a prefix matter
+    return steps
+
+
 class _Cached:
     """A rule list's mapping of names, memoised; ``then`` extends it with more rules, reusing what the shorter
     list already computed (derivation adds rules in stages and asks for the same names at every stage)."""
@@ -359,7 +404,9 @@ class _Cached:
         self.plan = _plan(self.rules.rules)
 
     def then(self, more: list) -> _Cached:
-        return _Cached(more, self) if more else self
+        if not more:
+            return self
+        return _Cached(more, self if self.rules.rules or self.before is not None else None)  # skip a level of none
 
     def name(self, name: str) -> str | None:
         if not self.rules.rules and self.before is None:
@@ -490,6 +537,19 @@ def _number_shift(a: str, b: str) -> tuple[str, int, bool] | None:
         sep = numbered.group(2)
         return (f"{wx}{sep}{{n}}", ny - nx, not (mx and my))
     return None
+
+
+def _layer_shift(a: str, b: str, shifts: dict) -> tuple[str, int, bool] | None:
+    """``_number_shift(a, b)``, remembered per pair of scopes: variables of one layer (same leaf, no digit in it)
+    show the same shift."""
+    cut_a, cut_b = max(a.rfind("/"), a.rfind(".")), max(b.rfind("/"), b.rfind("."))
+    leaf = a[cut_a + 1:]
+    if cut_a <= 0 or cut_b <= 0 or not leaf or leaf != b[cut_b + 1:] or any(ch.isdigit() for ch in leaf):
+        return _number_shift(a, b)
+    key = (a[:cut_a], b[:cut_b], a[cut_a])  # the separator before the leaf: a "." makes a name PyTorch-style
+    if key not in shifts:
+        shifts[key] = _number_shift(a, b)
+    return shifts[key]
 
 
 def _shifted(rule: Renumber, name: str, target: str) -> int | None:

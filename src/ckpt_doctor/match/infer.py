@@ -597,8 +597,9 @@ def _numbering(state: _State, c_items, m_items) -> None:
         return
     # Words that carry numbers somewhere ("dense" in dense_3); layers share all but their last token, so the
     # distinct heads are scanned, plus the rare names whose last token is a number.
-    heads = {it.key[:-1] for it in itertools.chain(c_items, m_items)}
-    tails = {it.key[-2:] for it in itertools.chain(c_items, m_items) if len(it.key) > 1 and it.key[-1].isdigit()}
+    keys = {it.key for it in itertools.chain(c_items, m_items)}
+    heads = {k[:-1] for k in keys}
+    tails = {k[-2:] for k in keys if len(k) > 1 and k[-1].isdigit()}
     words = {k[i - 1] for k in itertools.chain(heads, tails)
              for i in range(1, len(k)) if k[i].isdigit() and not k[i - 1].isdigit()}
     parents: dict[tuple, tuple] = {}  # the variables of one layer share all but their last token
@@ -624,27 +625,27 @@ def _numbering(state: _State, c_items, m_items) -> None:
         return found
 
     located = {}  # item key -> (numbered key, its numbered positions); layers share most of the work
-    for it in itertools.chain(c_items, m_items):
-        if it.key not in located:
-            k = numbered(it.key)
-            located[it.key] = (k, numbers_of(k))
+    for key in keys:
+        k = numbered(key)
+        located[key] = (k, numbers_of(k))
     touched: set[tuple] = set()  # families that hold a value nobody took
-    for it in itertools.chain(pool_c, pool_m):
-        touched.update(family for _, family, _ in located[it.key][1])
+    for key in {it.key for it in itertools.chain(pool_c, pool_m)}:
+        touched.update(family for _, family, _ in located[key][1])
+    places: dict[tuple, list] = {}  # item key -> [(family, number, member)] in the families touched
+    for key, (k, found) in located.items():
+        places[key] = [(family, number, k[p + 1:]) for p, family, number in found if family in touched]
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
     for side, items in (("c", c_items), ("m", m_items)):
         for it in items:
-            k, found = located[it.key]
-            for p, family, number in found:
-                if family in touched:
-                    fam = families.get(family)
-                    if fam is None:
-                        fam = families[family] = {"c": {}, "m": {}}
-                    layers = fam[side]
-                    layer = layers.get(number)
-                    if layer is None:
-                        layer = layers[number] = {}
-                    layer[k[p + 1:]] = it
+            for family, number, member in places[it.key]:
+                fam = families.get(family)
+                if fam is None:
+                    fam = families[family] = {"c": {}, "m": {}}
+                layers = fam[side]
+                layer = layers.get(number)
+                if layer is None:
+                    layer = layers[number] = {}
+                layer[member] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
     for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if fam["c"] and fam["m"] and _has_free(state, fam):
