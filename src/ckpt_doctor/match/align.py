@@ -16,6 +16,7 @@ from .infer import Ambiguity, Pair, _Item, infer
 from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rename_step
 
 _SEP = re.compile(r"[/.]")
+_DIGIT = re.compile(r"\d")
 _STAGE_WORDS = {"composition": "the only layer left with these members and shapes",
                 "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered"}
 # Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
@@ -395,13 +396,21 @@ def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
 
 class _Cached:
     """A rule list's mapping of names, memoised; ``then`` extends it with more rules, reusing what the shorter
-    list already computed (derivation adds rules in stages and asks for the same names at every stage)."""
+    list already computed (derivation adds rules in stages and asks for the same names at every stage).
+
+    Scope rules (prefixes ending at a separator) and renumberings (``dense_{n}``) never touch a leaf without digits:
+    under such rules the variables of a layer map alike, so a name is mapped as its scope plus a stand-in leaf."""
 
     def __init__(self, rules: list, before: _Cached | None = None):
         self.rules = Rules(list(rules))
         self.before = before
         self.cache: dict[str, str | None] = {}
         self.plan = _plan(self.rules.rules)
+        self.scoped = all(_leaf_blind(r) for r in rules) and (before is None or before.scoped)
+        self.bare = {r._bare() for r in rules if r.kind == "renumber" and r.zero_unnumbered} | \
+            (before.bare if before is not None else set())
+        self.leaves: dict[str, bool] = {}  # leaf -> may the name be mapped by its scope
+        self.scopes: dict[str, str] = {}  # scope (ending at its separator) -> the scope it maps to
 
     def then(self, more: list) -> _Cached:
         if not more:
@@ -413,9 +422,42 @@ class _Cached:
             return name  # no rules yet: nothing to remember
         out = self.cache.get(name)
         if out is None:
-            start = self.before.name(name) if self.before is not None else name
-            out = self.cache[name] = _rename(self.plan, start) if start is not None else None
+            out = self.cache[name] = self._scoped(name) if self.scoped else self._map(name)
         return out
+
+    def _map(self, name: str) -> str | None:
+        start = self.before.name(name) if self.before is not None else name
+        return _rename(self.plan, start) if start is not None else None
+
+    def _scoped(self, name: str) -> str | None:
+        cut = max(name.rfind("/"), name.rfind("."))
+        leaf = name[cut + 1:]
+        ok = self.leaves.get(leaf)
+        if ok is None:
+            ok = self.leaves[leaf] = bool(leaf) and not _DIGIT.search(leaf) and \
+                leaf not in self.bare and _STAND_IN not in leaf
+        if not ok or cut < 0:
+            return self._map(name)
+        scope = name[:cut + 1]
+        mapped = self.scopes.get(scope)
+        if mapped is None:
+            whole = self._map(scope + _STAND_IN)
+            if whole is None or not whole.endswith(_STAND_IN):
+                return self._map(name)
+            mapped = self.scopes[scope] = whole[:-len(_STAND_IN)]
+        return mapped + leaf
+
+
+_STAND_IN = "\0"
+
+
+def _leaf_blind(rule) -> bool:
+    """Does the rule leave a name's last segment alone when that segment holds no digit (and is no bare
+    auto-numbered word)? Prefixes that end at a separator (or are empty) do; so do renumberings whose pattern ends
+    in the number."""
+    if rule.kind == "prefix":
+        return not rule.old or rule.old[-1] in "/."
+    return rule.kind == "renumber" and rule.pattern.endswith("{n}")
 
 
 def _plan(rules: list) -> list:
@@ -544,7 +586,7 @@ def _layer_shift(a: str, b: str, shifts: dict) -> tuple[str, int, bool] | None:
     show the same shift."""
     cut_a, cut_b = max(a.rfind("/"), a.rfind(".")), max(b.rfind("/"), b.rfind("."))
     leaf = a[cut_a + 1:]
-    if cut_a <= 0 or cut_b <= 0 or not leaf or leaf != b[cut_b + 1:] or any(ch.isdigit() for ch in leaf):
+    if cut_a <= 0 or cut_b <= 0 or not leaf or leaf != b[cut_b + 1:] or _DIGIT.search(leaf):
         return _number_shift(a, b)
     key = (a[:cut_a], b[:cut_b], a[cut_a])  # the separator before the leaf: a "." makes a name PyTorch-style
     if key not in shifts:

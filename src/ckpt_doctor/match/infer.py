@@ -59,6 +59,7 @@ _POSITIONAL = re.compile(r"^(?P<layer>.+)/vars/(?P<i>\d+)$")  # Keras 3 .weights
 _KERAS2_TWICE = re.compile(r"^([^/]+)/\1_\d+/")
 _STRUCTURE_MAX = 4_000  # layers per side and kind above which structural alignment is not tried (n*m table)
 _W = "<w>"  # framework-neutral marker of a layer's main weight in canonical keys
+_transform_for = functools.lru_cache(maxsize=1 << 14)(transform_for)  # layers repeat their leaves and shapes
 
 
 class Pair:
@@ -156,7 +157,7 @@ class _State:
             return False, None
         if c.layout == m.layout and c.shape == m.shape:  # the common case, kept cheap
             return True, None
-        return transform_for(c.layout, m.layout, c.shape, m.shape)
+        return _transform_for(c.layout, m.layout, c.shape, m.shape)
 
     def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str | Callable[[], str]) -> None:
         self.pairs[id(m)] = (c, m, transform, stage, evidence)
@@ -433,9 +434,10 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
     deep: set[tuple] = set()  # rules with a pair that shares more than the leaf name
     renames_only: dict[tuple, bool] = {}  # (checkpoint prefix, model prefix) -> may propose a rule
     for m in pool_m:
-        if id(m) not in best:
+        found = best.get(id(m))
+        if found is None:
             continue
-        length, groups = best[id(m)]
+        length, groups = found
         if sum(map(len, groups)) > _MAX_CANDIDATES:
             continue
         pm = m.key[:len(m.key) - length]
@@ -443,13 +445,14 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
             ok, transform = state.compatible(c, m)
             if not ok or pc == pm:
                 continue
-            allowed = renames_only.get((pc, pm))
+            rule = (pc, pm)
+            allowed = renames_only.get(rule)
             if allowed is None:
-                allowed = renames_only[(pc, pm)] = numeric or not _numeric_only(pc, pm)
+                allowed = renames_only[rule] = numeric or not _numeric_only(pc, pm)
             if allowed:
-                proposals[(pc, pm)].append((c, m, transform))
+                proposals[rule].append((c, m, transform))
                 if length > 1:
-                    deep.add((pc, pm))
+                    deep.add(rule)
     _scope_proposals(state, pool_c, pool_m, proposals, deep)
     return proposals, deep
 
@@ -511,15 +514,16 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             for rule in sorted(top, key=lambda r: (len(r[0]) + len(r[1]), r)):
                 same.setdefault(frozenset((id(c), id(m)) for c, m, _ in proposals[rule]), rule)
             top = list(same.values())
-        owners_m: dict[int, set] = defaultdict(set)
-        owners_c: dict[int, set] = defaultdict(set)
+        # dicts, not sets: the rules an ambiguity lists come in a fixed order, whatever the string hash seed
+        owners_m: dict[int, dict] = defaultdict(dict)
+        owners_c: dict[int, dict] = defaultdict(dict)
         if len(top) == 1:  # one best explanation: nothing competes with it
             clean = top
         else:
             for rule in top:
                 for c, m, _ in proposals[rule]:
-                    owners_m[id(m)].add(rule)
-                    owners_c[id(c)].add(rule)
+                    owners_m[id(m)][rule] = None
+                    owners_c[id(c)][rule] = None
             clean = [r for r in top if all(len(owners_m[id(m)]) == 1 and len(owners_c[id(c)]) == 1
                                            for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
