@@ -406,8 +406,8 @@ class _Cached:
         self.before = before
         self.cache: dict[str, str | None] = {}
         self.plan = _plan(self.rules.rules)
-        self.scoped = all(_leaf_blind(r) for r in rules) and (before is None or before.scoped)
-        self.bare = {r._bare() for r in rules if r.kind == "renumber" and r.zero_unnumbered} | \
+        self.scoped: bool = all(_leaf_blind(r) for r in rules) and (before is None or before.scoped)
+        self.bare: set[str] = {r._bare() for r in rules if r.kind == "renumber" and r.zero_unnumbered} | \
             (before.bare if before is not None else set())
         self.leaves: dict[str, bool] = {}  # leaf -> may the name be mapped by its scope
         self.scopes: dict[str, str] = {}  # scope (ending at its separator) -> the scope it maps to
