@@ -105,7 +105,7 @@ class Ambiguity:
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "_unnumbered", "busy", "order")
+    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
                  ref: Any, layout: str | None = None):
@@ -122,14 +122,6 @@ class _Item:
 
     def rekey(self) -> None:
         self.key = self.tokens + (_W,) if self.leaf else self.tokens  # what matching compares
-        self._unnumbered: tuple[str, ...] | None = None
-
-    @property
-    def unnumbered(self) -> tuple[str, ...]:
-        """The key without its numbers."""
-        if self._unnumbered is None:
-            self._unnumbered = _unnumbered(self.key)
-        return self._unnumbered
 
 
 # (checkpoint item, model item, transform, stage, evidence or a function that formats it)
@@ -299,10 +291,12 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
     pool_c, pool_m = _pool(state, c_items, m_items)
     cs: dict[tuple, _Item | None] = {}  # key -> the one item with it, None when several share it
     for c in pool_c:
-        cs[c.key] = None if c.key in cs else c
+        key = c.key
+        cs[key] = None if key in cs else c
     ms: dict[tuple, _Item | None] = {}
     for m in pool_m:
-        ms[m.key] = None if m.key in ms else m
+        key = m.key
+        ms[key] = None if key in ms else m
     paired = 0
     for key, m in ms.items():
         c = cs.get(key)
@@ -352,14 +346,19 @@ def _bare_weights(state, c_items, m_items, stage, evidence) -> None:
     """TF names some weights by the variable itself (``word_embeddings``, GPT-2's ``wte``) where PyTorch adds
     ``.weight``: a leafless name pairs with the same name plus a weight leaf when each is the only one."""
     pool_c, pool_m = _pool(state, c_items, m_items)
+    c_leaves, m_leaves = {c.leaf for c in pool_c}, {m.leaf for m in pool_m}
+    if not (None in c_leaves and "weight" in m_leaves or "weight" in c_leaves and None in m_leaves):
+        return  # no bare name on one side facing a weight on the other
     bare_c = defaultdict(list)
     for c in pool_c:
-        bare_c[c.tokens if c.leaf in (None, "weight") else None].append(c)
+        if c.leaf is None or c.leaf == "weight":
+            bare_c[c.tokens].append(c)
     bare_m = defaultdict(list)
     for m in pool_m:
-        bare_m[m.tokens if m.leaf in (None, "weight") else None].append(m)
+        if m.leaf is None or m.leaf == "weight":
+            bare_m[m.tokens].append(m)
     for tokens, models in bare_m.items():
-        cands = bare_c.get(tokens, []) if tokens is not None else []
+        cands = bare_c.get(tokens, [])
         if len(models) == 1 and len(cands) == 1 and (cands[0].leaf is None) != (models[0].leaf is None):
             ok, t = state.compatible(cands[0], models[0])
             if ok:
@@ -374,17 +373,6 @@ def _boundary(key: tuple, i: int) -> bool:
 def _layer_of(m: _Item) -> tuple:
     """The layer a variable belongs to: its key without the last token (``dense/kernel`` -> ``dense``)."""
     return m.key[:-1]
-
-
-def _unnumbered(key: tuple) -> tuple:
-    last = key[-1:]
-    head = _unnumbered_head(key[:-1])  # a layer's variables share it
-    return head + last if last and not last[0].isdigit() else head
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _unnumbered_head(head: tuple) -> tuple:
-    return tuple(itertools.filterfalse(str.isdigit, head))
 
 
 def _numeric_only(pc: tuple, pm: tuple) -> bool:
@@ -496,11 +484,21 @@ def _words(tokens: tuple) -> set[str]:
 
 
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
+    heads: dict[tuple, tuple] = {}  # a layer's key without its numbers: its variables share it
+
+    def unnumbered(key: tuple) -> tuple:
+        head = key[:-1]
+        found = heads.get(head)
+        if found is None:
+            found = heads[head] = tuple(t for t in head if not t.isdigit())
+        last = key[-1:]
+        return found + last if last and not last[0].isdigit() else found
+
     while True:
         pool_c, pool_m = _pool(state, c_items, m_items)
         if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
-            masked = {c.unnumbered for c in pool_c}
-            pool_m = [m for m in pool_m if m.unnumbered not in masked]
+            masked = {unnumbered(c.key) for c in pool_c}
+            pool_m = [m for m in pool_m if unnumbered(m.key) not in masked]
         if not pool_c or not pool_m:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
@@ -567,9 +565,13 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             if c.busy:
                 continue
             key = c.key
-            hits = [first[key[:n]] for n in lengths if key[:n] in first and _boundary(key, n)]
-            if hits:
-                pc, pm = clean[min(hits)]
+            hit = None
+            for n in lengths:
+                found = first.get(key[:n])
+                if found is not None and (hit is None or found < hit) and _boundary(key, n):
+                    hit = found
+            if hit is not None:
+                pc, pm = clean[hit]
                 c.tokens = pm + c.tokens[len(pc):]
                 c.rekey()
                 renamed_by[id(c)] = (pc, pm)
@@ -623,34 +625,31 @@ def _numbering(state: _State, c_items, m_items) -> None:
         numbered_head = _numbered_key(head, words)
         layers_of[head] = (numbered_head, numbers_of(numbered_head + ("",)))
 
-    def locate(key: tuple) -> tuple[tuple, list]:
-        """The key with Keras' implicit numbers made explicit, and its numbered positions."""
+    places: dict[tuple, list] = {}  # item key -> [(family, number, member)]: where its number sits
+    for key in keys:
         last = key[-1:]
         if last and last[0] in words:
             k = _numbered_key(key, words)
-            return k, numbers_of(k)
-        numbered_head, found = layers_of[key[:-1]]
-        k = numbered_head + last
-        if len(k) > 1 and last and last[0].isdigit():
-            found = found + [(len(k) - 1, (len(k) - 1, numbered_head), int(last[0]))]
-        return k, found
-
+            found = numbers_of(k)
+        else:
+            numbered_head, found = layers_of[key[:-1]]
+            k = numbered_head + last
+            if len(k) > 1 and last and last[0].isdigit():
+                found = found + [(len(k) - 1, (len(k) - 1, numbered_head), int(last[0]))]
+        places[key] = [(family, number, k[p + 1:]) for p, family, number in found]
     touched: set[tuple] = set()  # families that hold a value nobody took
     for key in {it.key for it in itertools.chain(pool_c, pool_m)}:
-        touched.update(family for _, family, _ in locate(key)[1])
-    places: dict[tuple, list] = {}  # item key -> [(family, number, member)] in the families touched
-    for key in keys:
-        k, found = locate(key)
-        places[key] = [(family, number, k[p + 1:]) for p, family, number in found if family in touched]
+        touched.update(family for family, _, _ in places[key])
     # Each family's values in the sides' orders; a family's layers are built only when it is looked at.
     families: dict[tuple, tuple[list, list]] = {}
     for side, items in ((0, c_items), (1, m_items)):
         for it in items:
             for family, number, member in places[it.key]:
-                sides = families.get(family)
-                if sides is None:
-                    sides = families[family] = ([], [])
-                sides[side].append((number, member, it))
+                if family in touched:
+                    sides = families.get(family)
+                    if sides is None:
+                        sides = families[family] = ([], [])
+                    sides[side].append((number, member, it))
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
     for (_p, prefix), (raw_c, raw_m) in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if raw_c and raw_m and _may_be_free(state, raw_c, raw_m):
