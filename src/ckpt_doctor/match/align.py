@@ -238,6 +238,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     bare_families: set[str] = set()
     known_shifts: dict[tuple, Renumber] = {}
     shifts: dict[tuple, tuple | None] = {}  # per pair of layers: the shift their names show
+    numbers: dict[tuple, int] = {}  # per pair of layers: the number their shift reads
     for c, m, _, stage in inferred:
         if stage != "numbering":
             continue
@@ -247,10 +248,18 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         found, number = _layer_shift(now, m.name, shifts), None
         if found:  # the shift the names show; a rule already made for it reads the number as the rules will
             rule = known_shifts.get(found)
-            number = _shifted(rule, now, m.name) if rule is not None else None
-            if number is None:
-                known_shifts.setdefault(found, Renumber(found[0], 0, found[1], found[2]))
+            if rule is None:
+                known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
                 number = _number_in(now, found[0])
+            else:
+                layers = _layers_read_alike(now, m.name, rule)
+                number = numbers.get(layers) if layers is not None else None
+                if number is None:
+                    number = _shifted(rule, now, m.name)
+                    if number is None:
+                        number = _number_in(now, found[0])
+                    if layers is not None:
+                        numbers[layers] = number
         else:  # names that differ in more than one token: only a rule already found may still explain them
             for key, rule in known_shifts.items():
                 number = _shifted(rule, now, m.name)
@@ -343,30 +352,54 @@ def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:
         return _walk(_raw_tokens(cname), _raw_tokens(mname), True, msep)
     c_scope, m_scope = cname[:cut_c] if cut_c >= 0 else "", mname[:cut_m] if cut_m >= 0 else ""
     steps: list = []
-    consumed = False  # the model scope's last token was read along with the leaf
     if a != b:
         mt = _raw_tokens(m_scope)
         if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
                 and (not mt or mt[-1] == a):  # PyTorch adds ".weight" where TF names the variable itself
             steps.append((a, f"{a}{msep}weight"))
-            consumed = bool(mt)
+            if mt:
+                mt.pop()
+            return steps + _walk(_raw_tokens(c_scope), mt, False, msep)
         else:
             na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
             if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
                 steps.append((f"{na.group(1)}{na.group(2)}{{n}}", f"{nb}{msep}{{n}}"))
-                consumed = True
-            elif _plain(a) == _plain(b) or _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
+                mt.pop()
+                return steps + _walk(_raw_tokens(c_scope), mt, False, msep)
+            if _plain(a) == _plain(b) or _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
                 steps.append((a, b))
             else:
                 return steps  # the rest is a prefix matter
-    key = (c_scope, m_scope, consumed)
-    rest = walks.get(key)
-    if rest is None:
-        mt = _raw_tokens(m_scope)
-        if consumed:
-            mt.pop()
-        rest = walks[key] = _walk(_raw_tokens(c_scope), mt, False, msep)
+    rest = _scope_steps(c_scope, m_scope, msep, walks)
     return steps + rest if steps else rest
+
+
+def _scope_steps(cs: str, ms: str, msep: str, walks: dict) -> list:
+    """``_walk`` over the tokens of two scopes (not at the leaf), one level at a time, each pair of scopes
+    remembered: the layers of a block share the walk above them, and most walks stop at their first level."""
+    levels: list = []  # (pair of scopes, the step made at that level or None)
+    while True:
+        known = walks.get((cs, ms))
+        if known is not None:
+            tail = known
+            break
+        cut_c, cut_m = max(cs.rfind("/"), cs.rfind(".")), max(ms.rfind("/"), ms.rfind("."))
+        a, b = cs[cut_c + 1:], ms[cut_m + 1:]
+        if not a or not b or b == "weight" or b.isdigit():  # empty segments, or a step that reads further
+            levels.append(((cs, ms), None))
+            tail = _walk(_raw_tokens(cs), _raw_tokens(ms), False, msep)
+            break
+        if a != b and _plain(a) != _plain(b):
+            levels.append(((cs, ms), None))
+            tail = []  # the rest is a prefix matter
+            break
+        levels.append(((cs, ms), (a, b) if a != b else None))
+        cs, ms = cs[:cut_c] if cut_c >= 0 else "", ms[:cut_m] if cut_m >= 0 else ""
+    for pair, step in reversed(levels):
+        if step is not None:
+            tail = [step] + tail
+        walks[pair] = tail
+    return tail
 
 
 def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
@@ -396,21 +429,13 @@ def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
 
 class _Cached:
     """A rule list's mapping of names, memoised; ``then`` extends it with more rules, reusing what the shorter
-    list already computed (derivation adds rules in stages and asks for the same names at every stage).
-
-    Scope rules (prefixes ending at a separator) and renumberings (``dense_{n}``) never touch a leaf without digits:
-    under such rules the variables of a layer map alike, so a name is mapped as its scope plus a stand-in leaf."""
+    list already computed (derivation adds rules in stages and asks for the same names at every stage)."""
 
     def __init__(self, rules: list, before: _Cached | None = None):
         self.rules = Rules(list(rules))
         self.before = before
         self.cache: dict[str, str | None] = {}
         self.plan = _plan(self.rules.rules)
-        self.scoped: bool = all(_leaf_blind(r) for r in rules) and (before is None or before.scoped)
-        self.bare: set[str] = {r._bare() for r in rules if r.kind == "renumber" and r.zero_unnumbered} | \
-            (before.bare if before is not None else set())
-        self.leaves: dict[str, bool] = {}  # leaf -> may the name be mapped by its scope
-        self.scopes: dict[str, str] = {}  # scope (ending at its separator) -> the scope it maps to
 
     def then(self, more: list) -> _Cached:
         if not more:
@@ -422,42 +447,9 @@ class _Cached:
             return name  # no rules yet: nothing to remember
         out = self.cache.get(name)
         if out is None:
-            out = self.cache[name] = self._scoped(name) if self.scoped else self._map(name)
+            start = self.before.name(name) if self.before is not None else name
+            out = self.cache[name] = _rename(self.plan, start) if start is not None else None
         return out
-
-    def _map(self, name: str) -> str | None:
-        start = self.before.name(name) if self.before is not None else name
-        return _rename(self.plan, start) if start is not None else None
-
-    def _scoped(self, name: str) -> str | None:
-        cut = max(name.rfind("/"), name.rfind("."))
-        leaf = name[cut + 1:]
-        ok = self.leaves.get(leaf)
-        if ok is None:
-            ok = self.leaves[leaf] = bool(leaf) and not _DIGIT.search(leaf) and \
-                leaf not in self.bare and _STAND_IN not in leaf
-        if not ok or cut < 0:
-            return self._map(name)
-        scope = name[:cut + 1]
-        mapped = self.scopes.get(scope)
-        if mapped is None:
-            whole = self._map(scope + _STAND_IN)
-            if whole is None or not whole.endswith(_STAND_IN):
-                return self._map(name)
-            mapped = self.scopes[scope] = whole[:-len(_STAND_IN)]
-        return mapped + leaf
-
-
-_STAND_IN = "\0"
-
-
-def _leaf_blind(rule) -> bool:
-    """Does the rule leave a name's last segment alone when that segment holds no digit (and is no bare
-    auto-numbered word)? Prefixes that end at a separator (or are empty) do; so do renumberings whose pattern ends
-    in the number."""
-    if rule.kind == "prefix":
-        return not rule.old or rule.old[-1] in "/."
-    return rule.kind == "renumber" and rule.pattern.endswith("{n}")
 
 
 def _plan(rules: list) -> list:
@@ -592,6 +584,17 @@ def _layer_shift(a: str, b: str, shifts: dict) -> tuple[str, int, bool] | None:
     if key not in shifts:
         shifts[key] = _number_shift(a, b)
     return shifts[key]
+
+
+def _layers_read_alike(a: str, b: str, rule: Renumber) -> tuple[str, str] | None:
+    """The scopes of ``a`` and ``b`` when their shared leaf cannot change what ``rule`` reads in them (no digit,
+    not the rule's bare word): all names of the two layers then read the same number."""
+    cut_a, cut_b = max(a.rfind("/"), a.rfind(".")), max(b.rfind("/"), b.rfind("."))
+    leaf = a[cut_a + 1:]
+    if cut_a <= 0 or cut_b <= 0 or not leaf or leaf != b[cut_b + 1:] or _DIGIT.search(leaf) or \
+            rule.zero_unnumbered and leaf == rule._bare():
+        return None
+    return a[:cut_a + 1], b[:cut_b + 1]
 
 
 def _shifted(rule: Renumber, name: str, target: str) -> int | None:

@@ -603,12 +603,22 @@ def _numbering(state: _State, c_items, m_items) -> None:
         return
     # Words that carry numbers somewhere ("dense" in dense_3); layers share all but their last token, so the
     # distinct heads are scanned, plus the rare names whose last token is a number.
-    keys = {it.key for it in itertools.chain(c_items, m_items)}
-    heads = {k[:-1] for k in keys}
-    tails = {k[-2:] for k in keys if len(k) > 1 and k[-1].isdigit()}
+    heads = {it.key[:-1] for it in itertools.chain(c_items, m_items)}
+    tails = {it.key[-2:] for it in itertools.chain(c_items, m_items) if len(it.key) > 1 and it.key[-1].isdigit()}
     words = {k[i - 1] for k in itertools.chain(heads, tails)
              for i in range(1, len(k)) if k[i].isdigit() and not k[i - 1].isdigit()}
-    positions: dict[tuple, list] = {}  # per numbered layer (all but the last token): (position, family, number)
+    parents: dict[tuple, tuple] = {}  # the variables of one layer share all but their last token
+
+    def numbered(key: tuple) -> tuple:
+        head = parents.get(key[:-1])
+        if head is None:
+            head = parents[key[:-1]] = _numbered_key(key[:-1], words)
+        last = key[-1:]
+        if last and last[0] in words:
+            return _numbered_key(key, words)
+        return head + last
+
+    positions: dict[tuple, list] = {}  # per layer (all but the last token): its (position, family key, number)
 
     def numbers_of(k: tuple) -> list:
         head = k[:-1]
@@ -619,65 +629,32 @@ def _numbering(state: _State, c_items, m_items) -> None:
             return found + [(len(k) - 1, (len(k) - 1, head), int(k[-1]))]
         return found
 
-    # The variables of one layer share all but their last token: numbers are read once per layer.
-    layers_of: dict[tuple, tuple[tuple, list]] = {}
-    for head in heads:
-        numbered_head = _numbered_key(head, words)
-        layers_of[head] = (numbered_head, numbers_of(numbered_head + ("",)))
-
-    places: dict[tuple, list] = {}  # item key -> [(family, number, member)]: where its number sits
-    for key in keys:
-        last = key[-1:]
-        if last and last[0] in words:
-            k = _numbered_key(key, words)
-            found = numbers_of(k)
-        else:
-            numbered_head, found = layers_of[key[:-1]]
-            k = numbered_head + last
-            if len(k) > 1 and last and last[0].isdigit():
-                found = found + [(len(k) - 1, (len(k) - 1, numbered_head), int(last[0]))]
-        places[key] = [(family, number, k[p + 1:]) for p, family, number in found]
+    located = {}  # item key -> (numbered key, its numbered positions); layers share most of the work
+    for it in itertools.chain(c_items, m_items):
+        if it.key not in located:
+            k = numbered(it.key)
+            located[it.key] = (k, numbers_of(k))
     touched: set[tuple] = set()  # families that hold a value nobody took
-    for key in {it.key for it in itertools.chain(pool_c, pool_m)}:
-        touched.update(family for family, _, _ in places[key])
-    # Each family's values in the sides' orders; a family's layers are built only when it is looked at.
-    families: dict[tuple, tuple[list, list]] = {}
-    for side, items in ((0, c_items), (1, m_items)):
+    for it in itertools.chain(pool_c, pool_m):
+        touched.update(family for _, family, _ in located[it.key][1])
+    families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
+    for side, items in (("c", c_items), ("m", m_items)):
         for it in items:
-            for family, number, member in places[it.key]:
+            k, found = located[it.key]
+            for p, family, number in found:
                 if family in touched:
-                    sides = families.get(family)
-                    if sides is None:
-                        sides = families[family] = ([], [])
-                    sides[side].append((number, member, it))
+                    fam = families.get(family)
+                    if fam is None:
+                        fam = families[family] = {"c": {}, "m": {}}
+                    layers = fam[side]
+                    layer = layers.get(number)
+                    if layer is None:
+                        layer = layers[number] = {}
+                    layer[k[p + 1:]] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
-    for (_p, prefix), (raw_c, raw_m) in sorted(families.items(), key=lambda kv: -kv[0][0]):
-        if raw_c and raw_m and _may_be_free(state, raw_c, raw_m):
-            built = {"c": _layers(raw_c), "m": _layers(raw_m)}
-            if _has_free(state, built):
-                _family(state, "/".join(prefix), built["c"], built["m"])
-
-
-def _layers(raw: list) -> dict[int, dict[tuple, _Item]]:
-    """{number: {member: item}} from a family's (number, member, item) in the side's order."""
-    layers: dict[int, dict[tuple, _Item]] = {}
-    for number, member, it in raw:
-        layer = layers.get(number)
-        if layer is None:
-            layer = layers[number] = {}
-        layer[member] = it
-    return layers
-
-
-def _may_be_free(state: _State, raw_c: list, raw_m: list) -> bool:
-    """False only where ``_has_free`` is False for every way of building the family's layers from these values
-    (a family whose values are all settled, none of them by its name alone, needs no look)."""
-    if any(id(it) not in state.taken_c for _, _, it in raw_c):
-        return True
-    pairs, ambiguous = state.pairs, state.ambiguous
-    if all(id(it) in pairs or id(it) in ambiguous for _, _, it in raw_m):
-        return False
-    return any(pairs[id(it)][3] == "exact" for _, _, it in raw_m if id(it) in pairs)
+    for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
+        if fam["c"] and fam["m"] and _has_free(state, fam):
+            _family(state, "/".join(prefix), fam["c"], fam["m"])
 
 
 def _has_free(state: _State, fam) -> bool:
