@@ -170,7 +170,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         rules.append(Regex(re.escape(csep), msep))
         conventions.append(f"`{csep}` -> `{msep}`")
     subs: dict[str, Counter] = defaultdict(Counter)
-    walks: dict[tuple, list] = {}  # (checkpoint scope, model scope, model scope's last token consumed) -> steps
+    walks: dict[tuple, list] = {}  # (checkpoint scope, model scope) -> the substitutions found above the leaf
     for c, m, _, _ in inferred:  # every pair: conventions are global, and so is the evidence for them
         for old, new in _convention_steps(c.name, m.name, msep, walks):
             subs[old][new] += 1
