@@ -181,3 +181,36 @@ def test_indexed_rule_plan_renames_exactly_like_the_rule_list():
         plan = _plan(rules)
         for name in names:
             assert _rename(plan, name) == Rules(rules).rename(name), (rules, name)
+
+
+def test_convention_walk_by_scopes_equals_the_walk_over_all_tokens():
+    """derive_rules learns naming conventions from every inferred pair (no sample), walking each pair's names from
+    the leaf up and remembering the walk per pair of scopes: on random names it must find exactly the
+    substitutions of the plain walk over both names' tokens."""
+    import random
+
+    from ckpt_doctor.match.align import _convention_steps, _raw_tokens, _walk
+
+    rng = random.Random(3)
+    tokens = ["a", "b", "dense", "dense_1", "dense_2", "h0", "h", "0", "1", "weight", "kernel", "bias", "beta", "w",
+              "g", "gamma", "LayerNorm", "layer_norm", "wte", "moving_mean", "running_mean", "x-y", "x_y", "", "blk3"]
+
+    def name():
+        seps = rng.choice(["/", ".", "/."])
+        out = rng.choice(tokens)
+        for _ in range(rng.randint(0, 4)):
+            out += rng.choice(seps) + rng.choice(tokens)
+        return out
+
+    found = 0
+    for msep in ("/", "."):
+        walks: dict = {}  # shared across pairs, as in derive_rules
+        for _ in range(5000):
+            c, m = name(), name()
+            if rng.random() < 0.5:  # names that share their tail, as renamed scopes do
+                tail = name()
+                c, m = c + rng.choice("/.") + tail, m + rng.choice("/.") + tail
+            expected = _walk(_raw_tokens(c), _raw_tokens(m), True, msep)
+            assert _convention_steps(c, m, msep, walks) == expected, (c, m, msep)
+            found += bool(expected)
+    assert found > 300  # the names do exercise the substitutions

@@ -16,6 +16,7 @@ from .infer import Ambiguity, Pair, _Item, infer
 from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rename_step
 
 _SEP = re.compile(r"[/.]")
+_DIGIT = re.compile(r"\d")
 _STAGE_WORDS = {"composition": "the only layer left with these members and shapes",
                 "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered"}
 # Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
@@ -148,29 +149,10 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         rules.append(Regex(re.escape(csep), msep))
         conventions.append(f"`{csep}` -> `{msep}`")
     subs: dict[str, Counter] = defaultdict(Counter)
-    step = max(1, len(inferred) // 5000)  # conventions are global: a spread sample teaches them
-    for c, m, _, _ in inferred[::step]:
-        ct, mt = _raw_tokens(c.name), _raw_tokens(m.name)
-        at_leaf = True
-        while ct and mt:
-            a, b = ct.pop(), mt.pop()
-            leaf, at_leaf = at_leaf, False
-            if a == b:
-                continue
-            if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
-                    and (not mt or mt[-1] == a):  # PyTorch adds ".weight" where TF names the variable itself
-                subs[a][f"{a}{msep}weight"] += 1
-                mt.pop() if mt else None
-                continue
-            na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
-            if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
-                subs[f"{na.group(1)}{na.group(2)}{{n}}"][f"{nb}{msep}{{n}}"] += 1
-                mt.pop()
-                continue
-            if _plain(a) == _plain(b) or leaf and _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
-                subs[a][b] += 1
-                continue
-            break  # the rest is a prefix matter
+    walks: dict[tuple, list] = {}  # (checkpoint scope, model scope) -> the substitutions found above the leaf
+    for c, m, _, _ in inferred:  # every pair: conventions are global, and so is the evidence for them
+        for old, new in _convention_steps(c.name, m.name, msep, walks):
+            subs[old][new] += 1
     for old, targets in sorted(subs.items()):
         new, _ = targets.most_common(1)[0]
         if len(targets) > 1:
@@ -194,8 +176,10 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     prefix_count: _Rules = _Rules()
     last = None
     for c, m, _, stage in inferred:
+        if stage not in ("conventions", "prefix"):
+            continue
         now = current.name(c.name)
-        if now is None or now == m.name or stage not in ("conventions", "prefix"):
+        if now is None or now == m.name:
             continue
         a, b = now, m.name
         if last is not None and a.startswith(last[0]) and b.startswith(last[1]) and \
@@ -234,19 +218,29 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     starts: dict[tuple, int] = {}
     bare_families: set[str] = set()
     known_shifts: dict[tuple, Renumber] = {}
+    shifts: dict[tuple, tuple | None] = {}  # per pair of layers: the shift their names show
+    numbers: dict[tuple, int] = {}  # per pair of layers: the number their shift reads
     for c, m, _, stage in inferred:
         if stage != "numbering":
             continue
         now = current.name(c.name)
         if now is None or now == m.name:
             continue
-        found, number = _number_shift(now, m.name), None
+        found, number = _layer_shift(now, m.name, shifts), None
         if found:  # the shift the names show; a rule already made for it reads the number as the rules will
             rule = known_shifts.get(found)
-            number = _shifted(rule, now, m.name) if rule is not None else None
-            if number is None:
-                known_shifts.setdefault(found, Renumber(found[0], 0, found[1], found[2]))
+            if rule is None:
+                known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
                 number = _number_in(now, found[0])
+            else:
+                layers = _layers_read_alike(now, m.name, rule)
+                number = numbers.get(layers) if layers is not None else None
+                if number is None:
+                    number = _shifted(rule, now, m.name)
+                    if number is None:
+                        number = _number_in(now, found[0])
+                    if layers is not None:
+                        numbers[layers] = number
         else:  # names that differ in more than one token: only a rule already found may still explain them
             for key, rule in known_shifts.items():
                 number = _shifted(rule, now, m.name)
@@ -329,6 +323,91 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     return Rules(final_rules, {i: why[id(r)] for i, r in enumerate(final_rules) if id(r) in why}), sentences
 
 
+def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:
+    """The token substitutions that turn checkpoint name ``cname`` into model name ``mname``, read from the leaf
+    backwards until the names stop agreeing up to conventions (the rest is a prefix matter).
+    The variables of a layer share their scopes: the walk above the leaf is remembered per pair of scopes."""
+    cut_c, cut_m = max(cname.rfind("/"), cname.rfind(".")), max(mname.rfind("/"), mname.rfind("."))
+    a, b = cname[cut_c + 1:], mname[cut_m + 1:]
+    if not a or not b:  # a name ending in a separator: no leaf to start from
+        return _walk(_raw_tokens(cname), _raw_tokens(mname), True, msep)
+    c_scope, m_scope = cname[:cut_c] if cut_c >= 0 else "", mname[:cut_m] if cut_m >= 0 else ""
+    steps: list = []
+    if a != b:
+        mt = _raw_tokens(m_scope)
+        if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
+                and (not mt or mt[-1] == a):  # PyTorch adds ".weight" where TF names the variable itself
+            steps.append((a, f"{a}{msep}weight"))
+            if mt:
+                mt.pop()
+            return steps + _walk(_raw_tokens(c_scope), mt, False, msep)
+        else:
+            na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
+            if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
+                steps.append((f"{na.group(1)}{na.group(2)}{{n}}", f"{nb}{msep}{{n}}"))
+                mt.pop()
+                return steps + _walk(_raw_tokens(c_scope), mt, False, msep)
+            if _plain(a) == _plain(b) or _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
+                steps.append((a, b))
+            else:
+                return steps  # the rest is a prefix matter
+    rest = _scope_steps(c_scope, m_scope, msep, walks)
+    return steps + rest if steps else rest
+
+
+def _scope_steps(cs: str, ms: str, msep: str, walks: dict) -> list:
+    """``_walk`` over the tokens of two scopes (not at the leaf), one level at a time, each pair of scopes
+    remembered: the layers of a block share the walk above them, and most walks stop at their first level."""
+    levels: list = []  # (pair of scopes, the step made at that level or None)
+    while True:
+        known = walks.get((cs, ms))
+        if known is not None:
+            tail = known
+            break
+        cut_c, cut_m = max(cs.rfind("/"), cs.rfind(".")), max(ms.rfind("/"), ms.rfind("."))
+        a, b = cs[cut_c + 1:], ms[cut_m + 1:]
+        if not a or not b or b == "weight" or b.isdigit():  # empty segments, or a step that reads further
+            levels.append(((cs, ms), None))
+            tail = _walk(_raw_tokens(cs), _raw_tokens(ms), False, msep)
+            break
+        if a != b and _plain(a) != _plain(b):
+            levels.append(((cs, ms), None))
+            tail = []  # the rest is a prefix matter
+            break
+        levels.append(((cs, ms), (a, b) if a != b else None))
+        cs, ms = cs[:cut_c] if cut_c >= 0 else "", ms[:cut_m] if cut_m >= 0 else ""
+    for pair, step in reversed(levels):
+        if step is not None:
+            tail = [step] + tail
+        walks[pair] = tail
+    return tail
+
+
+def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
+    """``_convention_steps`` on token lists (consumed from the end)."""
+    steps = []
+    while ct and mt:
+        a, b = ct.pop(), mt.pop()
+        leaf, at_leaf = at_leaf, False
+        if a == b:
+            continue
+        if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
+                and (not mt or mt[-1] == a):
+            steps.append((a, f"{a}{msep}weight"))
+            mt.pop() if mt else None
+            continue
+        na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
+        if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
+            steps.append((f"{na.group(1)}{na.group(2)}{{n}}", f"{nb}{msep}{{n}}"))
+            mt.pop()
+            continue
+        if _plain(a) == _plain(b) or leaf and _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
+            steps.append((a, b))
+            continue
+        break  # the rest is a prefix matter
+    return steps
+
+
 class _Cached:
     """A rule list's mapping of names, memoised; ``then`` extends it with more rules, reusing what the shorter
     list already computed (derivation adds rules in stages and asks for the same names at every stage)."""
@@ -340,7 +419,9 @@ class _Cached:
         self.plan = _plan(self.rules.rules)
 
     def then(self, more: list) -> _Cached:
-        return _Cached(more, self) if more else self
+        if not more:
+            return self
+        return _Cached(more, self if self.rules.rules or self.before is not None else None)  # skip a level of none
 
     def name(self, name: str) -> str | None:
         if not self.rules.rules and self.before is None:
@@ -471,6 +552,30 @@ def _number_shift(a: str, b: str) -> tuple[str, int, bool] | None:
         sep = numbered.group(2)
         return (f"{wx}{sep}{{n}}", ny - nx, not (mx and my))
     return None
+
+
+def _layer_shift(a: str, b: str, shifts: dict) -> tuple[str, int, bool] | None:
+    """``_number_shift(a, b)``, remembered per pair of scopes: variables of one layer (same leaf, no digit in it)
+    show the same shift."""
+    cut_a, cut_b = max(a.rfind("/"), a.rfind(".")), max(b.rfind("/"), b.rfind("."))
+    leaf = a[cut_a + 1:]
+    if cut_a <= 0 or cut_b <= 0 or not leaf or leaf != b[cut_b + 1:] or _DIGIT.search(leaf):
+        return _number_shift(a, b)
+    key = (a[:cut_a], b[:cut_b], a[cut_a])  # the separator before the leaf: a "." makes a name PyTorch-style
+    if key not in shifts:
+        shifts[key] = _number_shift(a, b)
+    return shifts[key]
+
+
+def _layers_read_alike(a: str, b: str, rule: Renumber) -> tuple[str, str] | None:
+    """The scopes of ``a`` and ``b`` when their shared leaf cannot change what ``rule`` reads in them (no digit,
+    not the rule's bare word): all names of the two layers then read the same number."""
+    cut_a, cut_b = max(a.rfind("/"), a.rfind(".")), max(b.rfind("/"), b.rfind("."))
+    leaf = a[cut_a + 1:]
+    if cut_a <= 0 or cut_b <= 0 or not leaf or leaf != b[cut_b + 1:] or _DIGIT.search(leaf) or \
+            rule.zero_unnumbered and leaf == rule._bare():
+        return None
+    return a[:cut_a + 1], b[:cut_b + 1]
 
 
 def _shifted(rule: Renumber, name: str, target: str) -> int | None:

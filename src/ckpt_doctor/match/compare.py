@@ -152,8 +152,9 @@ class _Index:
         self.object_based = bool(self.by_path)
 
     def by_name(self, name: str) -> tuple[TensorInfo | None, str | None]:
-        if name in self.by_key:
-            return self.by_key[name], BY_KEY
+        info = self.by_key.get(name)  # one look-up: most names are keys
+        if info is not None:
+            return info, BY_KEY
         if name in self.by_full_name:
             return self.by_full_name[name], BY_FULL_NAME
         if name in self.by_path:  # an object path given as a plain name

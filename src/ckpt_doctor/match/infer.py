@@ -77,6 +77,7 @@ _POSITIONAL = re.compile(r"^(?P<layer>.+)/vars/(?P<i>\d+)$")  # Keras 3 .weights
 _KERAS2_TWICE = re.compile(r"^([^/]+)/\1_\d+/")
 _STRUCTURE_MAX = 4_000  # layers per side and kind above which structural alignment is not tried (n*m table)
 _W = "<w>"  # framework-neutral marker of a layer's main weight in canonical keys
+_transform_for = functools.lru_cache(maxsize=1 << 14)(transform_for)  # layers repeat their leaves and shapes
 
 
 class Pair:
@@ -122,7 +123,7 @@ class Ambiguity:
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "_unnumbered", "busy", "order")
+    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
                  ref: Any, layout: str | None = None):
@@ -139,14 +140,6 @@ class _Item:
 
     def rekey(self) -> None:
         self.key = self.tokens + (_W,) if self.leaf else self.tokens  # what matching compares
-        self._unnumbered: tuple[str, ...] | None = None
-
-    @property
-    def unnumbered(self) -> tuple[str, ...]:
-        """The key without its numbers."""
-        if self._unnumbered is None:
-            self._unnumbered = _unnumbered(self.key)
-        return self._unnumbered
 
 
 # (checkpoint item, model item, transform, stage, evidence or a function that formats it)
@@ -175,7 +168,7 @@ class _State:
             return False, None
         if c.layout == m.layout and c.shape == m.shape:  # the common case, kept cheap
             return True, None
-        return transform_for(c.layout, m.layout, c.shape, m.shape)
+        return _transform_for(c.layout, m.layout, c.shape, m.shape)
 
     def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str | Callable[[], str]) -> None:
         self.pairs[id(m)] = (c, m, transform, stage, evidence)
@@ -356,10 +349,12 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
     pool_c, pool_m = _pool(state, c_items, m_items)
     cs: dict[tuple, _Item | None] = {}  # key -> the one item with it, None when several share it
     for c in pool_c:
-        cs[c.key] = None if c.key in cs else c
+        key = c.key
+        cs[key] = None if key in cs else c
     ms: dict[tuple, _Item | None] = {}
     for m in pool_m:
-        ms[m.key] = None if m.key in ms else m
+        key = m.key
+        ms[key] = None if key in ms else m
     paired = 0
     for key, m in ms.items():
         c = cs.get(key)
@@ -423,14 +418,20 @@ def _bare_weights(state, c_items, m_items, stage, evidence) -> None:
     each is the only one."""
     pool_c, pool_m = _pool(state, c_items, m_items)
     leaves = (None, "weight", "embedding")
+    c_leaves, m_leaves = {c.leaf for c in pool_c}, {m.leaf for m in pool_m}
+    if not (None in c_leaves and m_leaves & {"weight", "embedding"} or None in m_leaves and
+            c_leaves & {"weight", "embedding"}):
+        return  # no bare name on one side facing a weight on the other
     bare_c = defaultdict(list)
     for c in pool_c:
-        bare_c[c.tokens if c.leaf in leaves else None].append(c)
+        if c.leaf in leaves:
+            bare_c[c.tokens].append(c)
     bare_m = defaultdict(list)
     for m in pool_m:
-        bare_m[m.tokens if m.leaf in leaves else None].append(m)
+        if m.leaf in leaves:
+            bare_m[m.tokens].append(m)
     for tokens, models in bare_m.items():
-        cands = bare_c.get(tokens, []) if tokens is not None else []
+        cands = bare_c.get(tokens, [])
         if len(models) == 1 and len(cands) == 1 and (cands[0].leaf is None) != (models[0].leaf is None):
             ok, t = state.compatible(cands[0], models[0])
             if ok:
@@ -445,17 +446,6 @@ def _boundary(key: tuple, i: int) -> bool:
 def _layer_of(m: _Item) -> tuple:
     """The layer a variable belongs to: its key without the last token (``dense/kernel`` -> ``dense``)."""
     return m.key[:-1]
-
-
-def _unnumbered(key: tuple) -> tuple:
-    last = key[-1:]
-    head = _unnumbered_head(key[:-1])  # a layer's variables share it
-    return head + last if last and not last[0].isdigit() else head
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _unnumbered_head(head: tuple) -> tuple:
-    return tuple(itertools.filterfalse(str.isdigit, head))
 
 
 def _numeric_only(pc: tuple, pm: tuple) -> bool:
@@ -505,9 +495,10 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
     deep: set[tuple] = set()  # rules with a pair that shares more than the leaf name
     renames_only: dict[tuple, bool] = {}  # (checkpoint prefix, model prefix) -> may propose a rule
     for m in pool_m:
-        if id(m) not in best:
+        found = best.get(id(m))
+        if found is None:
             continue
-        length, groups = best[id(m)]
+        length, groups = found
         if sum(map(len, groups)) > _MAX_CANDIDATES:
             continue
         pm = m.key[:len(m.key) - length]
@@ -515,13 +506,14 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
             ok, transform = state.compatible(c, m)
             if not ok or pc == pm:
                 continue
-            allowed = renames_only.get((pc, pm))
+            rule = (pc, pm)
+            allowed = renames_only.get(rule)
             if allowed is None:
-                allowed = renames_only[(pc, pm)] = numeric or not _numeric_only(pc, pm)
+                allowed = renames_only[rule] = numeric or not _numeric_only(pc, pm)
             if allowed:
-                proposals[(pc, pm)].append((c, m, transform))
+                proposals[rule].append((c, m, transform))
                 if length > 1:
-                    deep.add((pc, pm))
+                    deep.add(rule)
     _scope_proposals(state, pool_c, pool_m, proposals, deep)
     return proposals, deep
 
@@ -587,11 +579,21 @@ def _words(tokens: tuple) -> set[str]:
 
 
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
+    heads: dict[tuple, tuple] = {}  # a layer's key without its numbers: its variables share it
+
+    def unnumbered(key: tuple) -> tuple:
+        head = key[:-1]
+        found = heads.get(head)
+        if found is None:
+            found = heads[head] = tuple(t for t in head if not t.isdigit())
+        last = key[-1:]
+        return found + last if last and not last[0].isdigit() else found
+
     while True:
         pool_c, pool_m = _pool(state, c_items, m_items)
         if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
-            masked = {c.unnumbered for c in pool_c}
-            pool_m = [m for m in pool_m if m.unnumbered not in masked]
+            masked = {unnumbered(c.key) for c in pool_c}
+            pool_m = [m for m in pool_m if unnumbered(m.key) not in masked]
         if not pool_c or not pool_m:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
@@ -606,15 +608,16 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             for rule in sorted(top, key=lambda r: (len(r[0]) + len(r[1]), r)):
                 same.setdefault(frozenset((id(c), id(m)) for c, m, _ in proposals[rule]), rule)
             top = list(same.values())
-        owners_m: dict[int, set] = defaultdict(set)
-        owners_c: dict[int, set] = defaultdict(set)
+        # dicts, not sets: the rules an ambiguity lists come in a fixed order, whatever the string hash seed
+        owners_m: dict[int, dict] = defaultdict(dict)
+        owners_c: dict[int, dict] = defaultdict(dict)
         if len(top) == 1:  # one best explanation: nothing competes with it
             clean = top
         else:
             for rule in top:
                 for c, m, _ in proposals[rule]:
-                    owners_m[id(m)].add(rule)
-                    owners_c[id(c)].add(rule)
+                    owners_m[id(m)][rule] = None
+                    owners_c[id(c)][rule] = None
             clean = [r for r in top if all(len(owners_m[id(m)]) == 1 and len(owners_c[id(c)]) == 1
                                            for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
@@ -682,10 +685,14 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             if c.busy:
                 continue
             key = c.key
-            hits = [first[key[:n]] for n in lengths if key[:n] in first and
-                    (_boundary(key, n) or clean[first[key[:n]]] in containers or _path_boundary(c.name, n))]
-            if hits:
-                pc, pm = clean[min(hits)]
+            hit = None
+            for n in lengths:
+                found = first.get(key[:n])
+                if found is not None and (hit is None or found < hit) and \
+                        (_boundary(key, n) or clean[found] in containers or _path_boundary(c.name, n)):
+                    hit = found
+            if hit is not None:
+                pc, pm = clean[hit]
                 c.tokens = pm + c.tokens[len(pc):]
                 c.rekey()
                 renamed_by[id(c)] = (pc, pm)

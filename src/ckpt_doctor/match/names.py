@@ -66,8 +66,29 @@ def canonical(name: str) -> tuple[tuple[str, ...], str | None]:
     "embedding" for a layer's main weight (dropped from the tokens), else None."""
     name = strip_name(name)
     cut = max(name.rfind("/"), name.rfind("."))
+    if cut > 0:
+        leaf = _leaf(name[cut + 1:])  # a layer's variables share their scope, and leaf names repeat
+        if leaf is not None:
+            return _path_tokens(name[:cut]) + leaf[0], leaf[1]
+    return _canonical(name, cut)
+
+
+@lru_cache(maxsize=1 << 12)
+def _leaf(raw: str) -> tuple[tuple[str, ...], str | None] | None:
+    """The canonical tokens and leaf class a last name segment contributes, when it decides them on its own."""
+    tokens = _token(raw)
+    if not tokens:
+        return None  # the leaf class is then read from the scope's last token
+    return _split_leaf(list(tokens))
+
+
+def _canonical(name: str, cut: int) -> tuple[tuple[str, ...], str | None]:
     tokens = list(_path_tokens(name[:cut])) if cut > 0 else []
     tokens.extend(_token(name[cut + 1:]) if cut >= 0 else _path_tokens(name))
+    return _split_leaf(tokens)
+
+
+def _split_leaf(tokens: list[str]) -> tuple[tuple[str, ...], str | None]:
     leaf = None
     if tokens and tokens[-1] in WEIGHT_LEAVES:
         leaf = WEIGHT_LEAVES[tokens.pop()]
