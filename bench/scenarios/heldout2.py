@@ -253,8 +253,7 @@ def b_resemblyzer_to_k3(d):
     ref = torch.relu(torch.nn.functional.linear(lstm(torch.from_numpy(x))[0][:, -1], torch.from_numpy(
         sd["linear.weight"]), torch.from_numpy(sd["linear.bias"]))).detach().numpy()
     assert np.allclose(model(x).numpy(), ref, atol=1e-4), "LSTM conversion"
-    stored = {"model_state." + k: v for k, v in sd.items()}
-    return [ck], stored, spec_and_values(model, d), []
+    return [ck], sd, spec_and_values(model, d), []  # entries named as in the model_state sub-tree
 
 
 def _encoder(lstm="lstm", linear="linear", similarity=True):
@@ -477,11 +476,15 @@ def check(out=DEFAULT_OUT) -> int:
     bad = 0
     for s in SCENARIOS:
         d = os.path.join(out, s.id)
+        if not os.path.exists(os.path.join(d, "truth.json")):
+            print(f"{s.id:34s} not built")
+            bad += 1
+            continue
         with open(os.path.join(d, "scenario.json")) as f:
             meta = json.load(f)
         with open(os.path.join(d, "truth.json")) as f:
             truth = json.load(f)
-        entries = {e.name for e in open_checkpoint(os.path.join(d, meta["checkpoint"][0])).entries}
+        entries = set(open_checkpoint(os.path.join(d, meta["checkpoint"][0])))
         spec = {v.name: list(v.shape) for v in ModelSpec.load(os.path.join(d, meta["model"])).variables}
         errs = []
         keys = [p["checkpoint"] for p in truth["pairs"]]
