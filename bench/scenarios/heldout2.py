@@ -69,6 +69,12 @@ SCENARIOS = [
        "ModuleList", "cross", "keras3", "abstain"),
     _s("h2_resemblyzer_to_k3", "Resemblyzer's shipped training checkpoint -> a Keras 3 LSTM stack", "cross"),
     _s("h2_resemblyzer_dp_renamed", "Resemblyzer weights saved from DataParallel -> renamed submodules"),
+    _s("h2_resemblyzer_layer_removed", "Resemblyzer's shipped checkpoint -> the encoder with one LSTM layer fewer",
+       "abstain"),
+    _s("h2_mtcnn_tf1_to_k3_objects", "MTCNN weights in a TF1 Saver checkpoint with TF1-style names -> mtcnn's Keras 3 "
+       "nets tracked by tf.train.Checkpoint"),
+    _s("h2_onet_k3wh5_to_k3_functional", "mtcnn's ONet `.weights.h5` -> a Keras 3 functional rebuild with drifted "
+       "auto names", "keras3"),
     _s("h2_distilbert_pt_to_tf_cls", "tiny DistilBERT safetensors -> TF sequence classifier (from_pt)", "cross",
        legacy=True),
     _s("h2_vit_tf_h5_to_pt_cls", "tiny TF ViT tf_model.h5 -> PyTorch image classifier (from_tf)", "cross",
@@ -284,6 +290,77 @@ def b_resemblyzer_dp_renamed(d):
     tgt.load_state_dict({next(ren[p] + k[len(p):] for p in ren if k.startswith(p)): v  # construction
                          for k, v in src.state_dict().items() if not k.startswith("similarity")})
     return [ck], read_torch(ck), spec_and_values(tgt, d), []
+
+
+def b_resemblyzer_layer_removed(d):
+    import torch
+    import torch.nn as nn
+
+    ck = _copy(RESEMBLYZER, d)
+    sd = _resemblyzer_state()
+    tgt = _encoder(similarity=False)
+    tgt.lstm = nn.LSTM(40, 256, 2, batch_first=True)
+    fill_random_torch(tgt, "tgt")
+    with torch.no_grad():  # construction: the middle layer was removed, the last one moved down
+        for k, t in tgt.state_dict().items():
+            t.copy_(sd[k.replace("_l1", "_l2")])
+    values = spec_and_values(tgt, d)
+    return [ck], {k: v.numpy() for k, v in sd.items()}, values, [n for n in values if n.endswith("_l1")]
+
+
+def b_mtcnn_tf1_to_k3_objects(d):
+    import keras
+    import tensorflow as tf
+
+    nets = {k: mtcnn_net(k) for k in ("pnet", "rnet", "onet")}
+    tf1 = {}  # TF1 layout of the same nets: <net>/<layer>/{weights,biases}, <net>/PReLU<n>/alpha [C]
+    for net, model in nets.items():
+        for layer in model.layers:
+            ws = layer.get_weights()
+            if layer.name.startswith("prelu"):
+                tf1[f"{net}/PReLU{layer.name[5:]}/alpha"] = ws[0].reshape(-1)
+            elif ws:
+                tf1[f"{net}/{layer.name.replace('fc', 'conv')}/weights"] = ws[0]
+                tf1[f"{net}/{layer.name.replace('fc', 'conv')}/biases"] = ws[1]
+    g = tf.Graph()
+    with g.as_default():
+        for name, value in tf1.items():
+            tf.compat.v1.get_variable(name, initializer=value)
+        with tf.compat.v1.Session(graph=g) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            prefix = tf.compat.v1.train.Saver().save(sess, os.path.join(d, "ckpt", "mtcnn.ckpt"),
+                                                      write_meta_graph=False)
+
+    class Detector(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.proposal, self.refine, self.output_net = nets["pnet"], nets["rnet"], nets["onet"]
+
+    values = tp._k3_values(Detector(), d)  # the nets keep the mtcnn loader's values
+    return [os.path.relpath(prefix, d)], tp.read_tf(prefix), values, []
+
+
+def b_onet_k3wh5_to_k3_functional(d):
+    import keras
+
+    src = mtcnn_net("onet")
+    ck = os.path.join(d, "ckpt", "onet.weights.h5")
+    src.save_weights(ck)
+    L = keras.layers
+    [L.Conv2D(8, 3) for _ in range(3)] + [L.PReLU() for _ in range(2)]  # noqa: B018 - earlier layers: names drift
+    inp = keras.Input((48, 48, 3))
+    x = inp
+    for filters, k, pool, pad in ((32, 3, 3, "same"), (64, 3, 3, "valid"), (64, 3, 2, "same"), (128, 2, 0, "")):
+        x = L.PReLU(shared_axes=[1, 2])(L.Conv2D(filters, k)(x))
+        if pool:
+            x = L.MaxPooling2D(pool, 2 if pool == 3 else pool, padding=pad)(x)
+    x = L.PReLU()(L.Dense(256)(L.Flatten()(L.Permute((2, 1, 3))(x))))
+    tgt = keras.Model(inp, [L.Dense(4)(x), L.Dense(10)(x), L.Dense(2, activation="softmax")(x)])
+    fill_random(tgt.weights, "tgt")
+    ws = src.get_weights()
+    assert [w.shape for w in ws] == [tuple(w.shape) for w in tgt.weights]
+    tgt.set_weights(ws)  # construction: the same architecture, weights in order
+    return [ck], read_h5(ck), spec_and_values(tgt, d), []
 
 
 def _fill_missing(model, info, seed):
