@@ -653,9 +653,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 k += 1
             return bool(pc[k:]) and bool(pm[k:]) and not _words(pc[k:]) & _words(pm[k:])
 
-        weak = [r for r in clean if r not in containers and
-                (foreign_rename(r) if anchored_for(r) else
-                 state.ordered and not named(r) and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2)]
+        weak = [r for r in clean if r not in containers and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2
+                and (foreign_rename(r) if anchored_for(r) else state.ordered and not named(r))]
         for rule in weak:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
