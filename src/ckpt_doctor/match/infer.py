@@ -573,6 +573,12 @@ def _containers(proposals: dict, deep: set) -> set[tuple]:
     return found
 
 
+def _raw_words(name: str) -> set[str]:
+    """The words of a name as the user spelled it (``different_model_scope``: different, model, scope), Keras 3
+    path words aside."""
+    return set(re.findall(r"[a-z]{2,}", name.lower())) - {"layers", "vars"}
+
+
 def _words(tokens: tuple) -> set[str]:
     """The words of a name, digits aside (``conv2d_7_1`` and ``conv2d_7`` share ``conv``)."""
     return {w for t in tokens for w in re.findall(r"[a-z]{2,}", t)}
@@ -653,8 +659,13 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 k += 1
             return bool(pc[k:]) and bool(pm[k:]) and not _words(pc[k:]) & _words(pm[k:])
 
+        def spelled_alike(r, proposals=proposals) -> bool:  # `model_scope` -> `different_model_scope`
+            c, m, _ = proposals[r][0]
+            return bool(_raw_words(_real_prefix(c.name, len(r[0]))) & _raw_words(_real_prefix(m.name, len(r[1]))))
+
         weak = [r for r in clean if r not in containers and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2
-                and (foreign_rename(r) if anchored_for(r) else state.ordered and not named(r))]
+                and (foreign_rename(r) if anchored_for(r) else
+                     state.ordered and not named(r) and not spelled_alike(r))]
         for rule in weak:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
