@@ -33,10 +33,13 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
 make exactly those variables ambiguous. Tied rules that make the very same pairs are one explanation and the
-shortest to state is kept (the description-length tie-break: fewer tokens in ``old -> new``). A rule that moves a
-single layer to a name sharing no word with its old one, beside layers explained by shared names, is as likely a
-new layer as a renamed one: its variables are ambiguous (only a unique structural alignment may still decide),
-so a new head never takes a left-over value of its shape.
+shortest to state is kept (the description-length tie-break: fewer tokens in ``old -> new``). A renamed container
+of numbered elements (``layer4.N`` -> ``stage4.N``) is one explanation with the joint support of its elements. A
+rule that moves a single layer to a name sharing no word with its old one (the renamed parts compared, common
+scopes aside: ``pooler.dense`` -> ``classifier.dense`` shares none), beside layers explained by shared names, is
+as likely a new layer as a renamed one: its variables are ambiguous (only a unique structural alignment may still
+decide), so a new head never takes a left-over value of its shape. Where every name is foreign and the checkpoint
+keeps its order, such a layer waits for structure too (order is then the other evidence).
 
 Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous.
 """
