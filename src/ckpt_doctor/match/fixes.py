@@ -231,8 +231,10 @@ def tf2_fix(alignment) -> Fix:
     d = alignment.diagnosis
     restored = sources(alignment)
     transforms = {p.model: p.transform for p in alignment.pairs if p.transform}
-    positions = {v.name: int(v.keys["position"]) for v in d.model.variables if "position" in v.keys}
-    count = len(positions)
+    keyed = {v.name: v.keys["position"].split("/") for v in d.model.variables if "position" in v.keys}
+    positions = {name: int(at[0]) for name, at in keyed.items()}
+    # len(model.variables) as recorded (older specs: the positions known)
+    count = max((int(at[1]) for at in keyed.values() if len(at) > 1), default=len(positions))
     by_position = {positions[m]: c for m, c in restored.items() if m in positions}
     missing = _missing_weights(d.model, restored)
     lines = ["# TF2 / Keras: assign each value by the variable's position in model.variables (auto-numbered",
