@@ -91,12 +91,16 @@ def tf1(tf) -> None:
                 v.load(RNG.standard_normal(v.shape).astype(v.dtype.as_numpy_dtype), sess)
             os.makedirs(os.path.join(saved_dir, f"adam{int(adam)}"), exist_ok=True)
             paths[adam] = v1.train.Saver().save(sess, os.path.join(saved_dir, f"adam{int(adam)}", "model.ckpt"))
+            if not adam:  # a bundle with an empty file name (`dir/.index`), as some packages ship them
+                os.makedirs(os.path.join(saved_dir, "unnamed"), exist_ok=True)
+                paths["unnamed"] = v1.train.Saver().save(sess, os.path.join(saved_dir, "unnamed") + os.sep)
     scenarios = {  # (saved with Adam, scope, layers, rebuilt with Adam)
         "tf1-rename": (False, "different_model_scope", base, False),
         "tf1-rename-adam": (True, "different_model_scope", base, True),
         "tf1-rename-added": (False, "different_model_scope", [("fc1", 3), ("fc2b", 3), ("fc2", 2)], False),
         "tf1-added-adam": (True, "model_scope", [("fc1", 3), ("fc2b", 3), ("fc2", 2)], True),
         "tf1-rename-adam-fresh-optimizer": (False, "different_model_scope", base, True),
+        "tf1-rename-unnamed-prefix": ("unnamed", "different_model_scope", base, False),
     }
     for sid, (saved_adam, scope, layers, adam) in scenarios.items():
         path = paths[saved_adam]
@@ -112,7 +116,7 @@ def tf1(tf) -> None:
         saver_code, _, alternative = code.partition("\n# or,")
         checkpoint_line = next(line for line in saver_code.splitlines() if line.startswith("CHECKPOINT ="))
         problems = []
-        for how in ("saver", "init_from_checkpoint"):
+        for how in ("saver", "init_from_checkpoint") if alternative else ("saver",):
             with g.as_default(), v1.Session() as sess:
                 ns = {"tf": tf, "sess": sess}
                 try:
