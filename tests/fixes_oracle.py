@@ -91,12 +91,16 @@ def tf1(tf) -> None:
                 v.load(RNG.standard_normal(v.shape).astype(v.dtype.as_numpy_dtype), sess)
             os.makedirs(os.path.join(saved_dir, f"adam{int(adam)}"), exist_ok=True)
             paths[adam] = v1.train.Saver().save(sess, os.path.join(saved_dir, f"adam{int(adam)}", "model.ckpt"))
+            if not adam:  # a bundle with an empty file name (`dir/.index`), as some packages ship them
+                os.makedirs(os.path.join(saved_dir, "unnamed"), exist_ok=True)
+                paths["unnamed"] = v1.train.Saver().save(sess, os.path.join(saved_dir, "unnamed") + os.sep)
     scenarios = {  # (saved with Adam, scope, layers, rebuilt with Adam)
         "tf1-rename": (False, "different_model_scope", base, False),
         "tf1-rename-adam": (True, "different_model_scope", base, True),
         "tf1-rename-added": (False, "different_model_scope", [("fc1", 3), ("fc2b", 3), ("fc2", 2)], False),
         "tf1-added-adam": (True, "model_scope", [("fc1", 3), ("fc2b", 3), ("fc2", 2)], True),
         "tf1-rename-adam-fresh-optimizer": (False, "different_model_scope", base, True),
+        "tf1-rename-unnamed-prefix": ("unnamed", "different_model_scope", base, False),
     }
     for sid, (saved_adam, scope, layers, adam) in scenarios.items():
         path = paths[saved_adam]
@@ -112,7 +116,7 @@ def tf1(tf) -> None:
         saver_code, _, alternative = code.partition("\n# or,")
         checkpoint_line = next(line for line in saver_code.splitlines() if line.startswith("CHECKPOINT ="))
         problems = []
-        for how in ("saver", "init_from_checkpoint"):
+        for how in ("saver", "init_from_checkpoint") if alternative else ("saver",):
             with g.as_default(), v1.Session() as sess:
                 ns = {"tf": tf, "sess": sess}
                 try:
@@ -213,6 +217,7 @@ def keras_family(keras, tf, legacy: bool) -> None:
     if legacy:
         renamed_head_by_name(keras, L)
         return
+    dropouts_and_a_new_head(keras, L)
 
     class Net(tf.Module):
         def __init__(self, names):
@@ -237,6 +242,38 @@ def keras_family(keras, tf, legacy: bool) -> None:
     except Exception as e:
         code, problems = locals().get("code", ""), [f"{type(e).__name__}: {e}"]
     record("tf2-module-renamed-attribute", "checkpoint", code, problems, [], [])
+
+
+def dropouts_and_a_new_head(keras, L) -> None:
+    """Keras 3 Dropout layers own seed-generator variables under one path each time: they have no position of
+    their own, but they are in model.variables, and the printed fix must count them."""
+    sid = "keras3-weights.h5-dropouts-new-head"
+    saved = keras.Sequential([keras.Input((4,)), L.Dense(3), L.Dropout(0.1), L.Dropout(0.1), L.Dense(2)])
+    for v in saved.trainable_weights:
+        v.assign(RNG.standard_normal(tuple(v.shape)).astype("float32"))
+    path = os.path.join(OUT, f"fix_{sid}.weights.h5")
+    saved.save_weights(path)
+    model = keras.Sequential([keras.Input((4,)), L.Dense(3), L.Dropout(0.1), L.Dropout(0.1), L.Dense(2),
+                              L.Dense(2, name="new_head")])
+    want = [np.array(v.numpy()) for v in saved.trainable_weights]  # the model's first four, in order
+    initial = [np.array(v.numpy()) for v in model.trainable_weights]
+    problems: list[str] = []
+    code, keep = "", []
+    try:
+        code, _ = printed_fix(path, model)
+        ns = {"model": model}
+        exec(code, ns)  # noqa: S102 - the printed fix, verbatim
+        keep = sorted(ns["EXPECTED_MISSING"])
+        for i, v in enumerate(model.trainable_weights):
+            target = initial[i] if "new_head" in v.path else want[i]
+            if not np.allclose(np.array(v.numpy()), target):
+                problems.append(f"{v.path} {'changed' if 'new_head' in v.path else 'not restored'}")
+        heads = [i for i, v in enumerate(model.variables) if "new_head" in v.path]
+        if keep != heads:
+            problems.append(f"expected misses {keep} are not exactly the new head {heads}")
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    record(sid, "keras3", code, problems, keep, [str(i) for i in keep])
 
 
 def renamed_head_by_name(keras, L) -> None:

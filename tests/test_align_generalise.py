@@ -254,3 +254,16 @@ def test_bare_tf1_embedding_pairs_with_keras_embeddings_leaf():
     a = _align(ckpt, model, framework="tf2")
     assert _pairs(a)["tfgpt2_model/transformer/wpe/embeddings"] == ("model/wpe", None)
     assert len(_pairs(a)) == 4 and not a.unused
+
+
+def test_counters_are_never_unused_weights():
+    # BatchNorm's num_batches_tracked is bookkeeping (diagnose counts it apart): align must not call it unused
+    names = [("conv.weight", (3, 4, 1, 1)), ("bn.weight", (3,)), ("bn.bias", (3,)), ("bn.running_mean", (3,)),
+             ("bn.running_var", (3,)), ("bn.num_batches_tracked", ())]
+    catalog = Catalog("<synthetic>", "torch", {n: TensorInfo(n, "int64" if not s else "float32", s, 8)
+                                               for n, s in names})
+    spec = ModelSpec([VariableSpec(n, s, "int64" if not s else "float32", index=i, kind="counter" if not s else
+                                   "variable") for i, (n, s) in enumerate(names)],
+                     framework="torch", source="<synthetic>")
+    a = ckpt_doctor.align(catalog, spec)
+    assert a.unused == [] and a.missing == []

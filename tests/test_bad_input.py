@@ -2,6 +2,7 @@
 never a hang, never an unbounded allocation, never garbage returned as data."""
 
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -234,3 +235,12 @@ def test_random_corruption_never_escapes_as_other_exceptions(keras_copy, target)
         except CheckpointError:
             pass
     path.write_bytes(pristine)
+
+
+def test_a_mistyped_file_name_suggests_the_files_next_to_it(tmp_path):
+    (tmp_path / "model.pth").write_bytes(b"")
+    (tmp_path / "weights_ab.h5").write_bytes(b"")
+    (tmp_path / "run_1").mkdir()
+    for typo, nearest in (("modle.pth", "model.pth"), ("weights.h5", "weights_ab.h5"), ("run1", "run_1")):
+        with pytest.raises(CheckpointNotFoundError, match=f"nearest existing: {re.escape(str(tmp_path / nearest))}"):
+            ckpt_doctor.open_checkpoint(str(tmp_path / typo))

@@ -173,13 +173,19 @@ def _not_found(path: str) -> str:
     if not os.path.isdir(parent):
         return f"no such checkpoint (directory {parent} does not exist either)"
     try:
-        prefixes = [f.prefix for f in discovery.scan(parent)]
+        prefixes = [os.path.basename(f.prefix) for f in discovery.scan(parent)]
     except (OSError, CheckpointError):
         prefixes = []
-    if not prefixes:
+    try:  # files and directories of the formats read by name: `model.pth` for `modle.pth`, `run_1/` for `run1`
+        entries = [e for e in sorted(os.listdir(parent)) if not e.startswith(".") and
+                   (e.lower().endswith(DIRECTORY_SUFFIXES) or os.path.isdir(os.path.join(parent, e)))]
+    except OSError:
+        entries = []
+    names = list(dict.fromkeys(prefixes + entries))
+    if not names:
         return f"no such checkpoint, and {parent} holds none"
-    base = os.path.basename(path)
-    close = difflib.get_close_matches(base, [os.path.basename(p) for p in prefixes], n=3, cutoff=0.3)
-    nearest = close or sorted(os.path.basename(p) for p in prefixes)[-3:]
+    close = difflib.get_close_matches(os.path.basename(path), names, n=3, cutoff=0.3)
+    nearest = close or (prefixes or names)[-3:]
     hint = ", ".join(os.path.join(parent, n) for n in nearest)
-    return f"no such checkpoint; nearest existing: {hint} (a checkpoint is named by its prefix, without .index)"
+    tail = " (a TF checkpoint is named by its prefix, without .index)" if any(n in prefixes for n in nearest) else ""
+    return f"no such checkpoint; nearest existing: {hint}{tail}"

@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Catalog
+from ..catalog import BOOKKEEPING_KINDS, Catalog
 from ..model.spec import ModelSpec
 from .compare import Diagnosis
 from .infer import Ambiguity, Pair, _Item, infer
@@ -115,7 +115,9 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
                  for m, cands, reason in state.ambiguous.values()]
     missing = [m.ref.name for m in m_items if not m.busy]
     candidates = {name for a in ambiguous for name in a.candidates}
-    unused = [c.ref.name for c in c_items if not c.busy and c.ref.name not in candidates]
+    # bookkeeping (counters, optimizer state) is accounted for by diagnose, never a weight left over
+    unused = [c.ref.name for c in c_items if not c.busy and c.ref.name not in candidates and
+              getattr(c.ref, "kind", None) not in BOOKKEEPING_KINDS]
     checkpoint_names = {c.ref.name: c.name for c in c_items}
     model_names = {m.ref.name: m.name for m in m_items}
     rules, sentences = derive_rules(state, c_items, m_items, missing)

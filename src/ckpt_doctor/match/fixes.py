@@ -217,27 +217,33 @@ def tf1_fix(alignment) -> Fix:
     left_out = [v.name for v in d.model.variables if v.name not in restored]
     weights = {v.name for v in d.model.variables if v.is_weight}
     amap = {c: m for m, c in restored.items() if m in weights}
-    code = "\n".join([
+    prefix = os.path.abspath(d.checkpoint.path)
+    unnamed = d.checkpoint.path.endswith(("/", os.sep))  # a bundle saved as ``dir/.index``: the prefix is ``dir/``
+    if unnamed:
+        prefix += os.sep
+    lines = [
         "# TF1: restore with the checkpoint's names mapped onto this graph's variables (after the initializer ran)",
-        f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
+        f"CHECKPOINT = {prefix!r}",
         f"CHECKPOINT_NAME = {_pydict(renamed)}  # model variable -> checkpoint name",
         f"NOT_IN_CHECKPOINT = {_pylist(left_out)}  # keep their initial values",
         "saver = tf.compat.v1.train.Saver(var_list={",
         "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()",
         "    if v.op.name not in NOT_IN_CHECKPOINT})",
-        "saver.restore(sess, CHECKPOINT)",
-        "",
-        "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
-        f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"])
-    return Fix("TF1", code, _missing_weights(d.model, restored))
+        "saver.restore(sess, CHECKPOINT)"]
+    if not unnamed:  # init_from_checkpoint reads a path ending in "/" as a directory with a `checkpoint` file
+        lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
+                  f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"]
+    return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored))
 
 
 def tf2_fix(alignment) -> Fix:
     d = alignment.diagnosis
     restored = sources(alignment)
     transforms = {p.model: p.transform for p in alignment.pairs if p.transform}
-    positions = {v.name: int(v.keys["position"]) for v in d.model.variables if "position" in v.keys}
-    count = len(positions)
+    keyed = {v.name: v.keys["position"].split("/") for v in d.model.variables if "position" in v.keys}
+    positions = {name: int(at[0]) for name, at in keyed.items()}
+    # len(model.variables) as recorded (older specs: the positions known)
+    count = max((int(at[1]) for at in keyed.values() if len(at) > 1), default=len(positions))
     by_position = {positions[m]: c for m, c in restored.items() if m in positions}
     missing = _missing_weights(d.model, restored)
     lines = ["# TF2 / Keras: assign each value by the variable's position in model.variables (auto-numbered",

@@ -52,10 +52,10 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
                               trainable=t.kind == "variable" and not (t.full_name in frozen and
                                                                      t.full_name not in trainable))
                  for i, t in enumerate(entries)]
-    positions = _positions(obj)
+    positions, total = _positions(obj)
     for var in variables:  # where the variable is in obj.variables: what a fix can rely on across processes
         if var.name in positions:
-            var.keys["position"] = str(positions[var.name])
+            var.keys["position"] = f"{positions[var.name]}/{total}"  # index / len(obj.variables)
     from . import keras_keys
 
     if keras_keys.is_keras_model(obj):
@@ -93,14 +93,15 @@ def _creation_order(obj) -> dict[str, int]:
     return order
 
 
-def _positions(obj) -> dict[str, int]:
-    """{name: index in obj.variables} for names that occur once."""
+def _positions(obj) -> tuple[dict[str, int], int]:
+    """({name: index in obj.variables} for names that occur once, len(obj.variables)). Keras 3 layers may own
+    variables of one path twice (seed generator states): they have no position, but they count."""
     try:
         variables = list(getattr(obj, "variables", ()) or ())
     except Exception:
-        return {}
+        return {}, 0
     seen: dict[str, list[int]] = {}
     for i, v in enumerate(variables):
         for name in {_strip_output_suffix(getattr(v, "path", None) or v.name), _strip_output_suffix(v.name)}:
             seen.setdefault(name, []).append(i)
-    return {name: at[0] for name, at in seen.items() if len(at) == 1}
+    return {name: at[0] for name, at in seen.items() if len(at) == 1}, len(variables)

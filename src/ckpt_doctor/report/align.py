@@ -41,7 +41,7 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
         lines += ["  " + r for r in table(rows, "lllll")]
         lines.append(f"  evidence, e.g.: {inferred[0].evidence}")
     if a.ambiguous:
-        lines += ["", "Ambiguous: several checkpoint values fit and nothing tells them apart (not applied):"]
+        lines += ["", "Ambiguous (not applied): the values that fit, and why none is proven to be the variable's:"]
         for amb in a.ambiguous[:_LIMIT]:
             lines.append(f"  {amb.model}: {', '.join(amb.candidates[:4])}"
                          f"{' ...' if len(amb.candidates) > 4 else ''} ({amb.reason})")

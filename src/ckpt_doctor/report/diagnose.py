@@ -109,8 +109,8 @@ def _why(a) -> list[str]:
     lines += [f"  - {s}" for s in (story or a.sentences)] or ["  - no renaming explains the differences (see "
                                                            "`ckpt-doctor align` for candidates)"]
     if a.ambiguous:
-        lines.append(f"  - {len(a.ambiguous)} model variable(s) have several equally good candidates; nothing is "
-                     "guessed for them (see `ckpt-doctor align`)")
+        lines.append(f"  - {len(a.ambiguous)} model variable(s) have candidate values that nothing proves to be "
+                     "theirs; nothing is guessed for them (see `ckpt-doctor align`)")
     differ = other_shapes(a)
     absent = [m for m in a.missing if m not in set(differ)]
     if differ:
