@@ -267,3 +267,16 @@ def test_counters_are_never_unused_weights():
                      framework="torch", source="<synthetic>")
     a = ckpt_doctor.align(catalog, spec)
     assert a.unused == [] and a.missing == []
+
+
+def test_diagnose_counts_the_files_counters_as_inspect_does():
+    from ckpt_doctor.report.diagnose import render
+
+    names = [("bn.weight", (3,)), ("bn.num_batches_tracked", ())]
+    catalog = Catalog("<synthetic>", "torch", {n: TensorInfo(n, "int64" if not s else "float32", s, 8)
+                                               for n, s in names})
+    spec = ModelSpec([VariableSpec(n, s, "int64" if not s else "float32", index=i, kind="counter" if not s else
+                                   "variable") for i, (n, s) in enumerate(names)],
+                     framework="torch", source="<synthetic>")
+    text = render(ckpt_doctor.diagnose(catalog, spec), None)
+    assert "1 checkpoint entries of optimizer state and bookkeeping (1 counter)" in text

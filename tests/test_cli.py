@@ -253,3 +253,14 @@ def test_latest_names_other_formats_it_does_not_track(capsys, tmp_path):
     np.savez(tmp_path / "weights.npz", np.zeros(2))
     code, _, err = run(capsys, "latest", str(tmp_path))
     assert code == 1 and "it holds weights.npz" in err and "ckpt-doctor inspect" in err, err
+
+
+def test_a_mistyped_option_shows_the_commands_own_usage(capsys):
+    from ckpt_doctor.cli import main
+
+    seed = str(Path(__file__).parent.parent / "src" / "ckpt_doctor" / "examples" / "seed")
+    with pytest.raises(SystemExit) as e:
+        main(["inspect", seed, "--deph", "2"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: ckpt-doctor inspect" in err and "unrecognized arguments: --deph 2" in err

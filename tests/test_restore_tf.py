@@ -66,7 +66,7 @@ def test_tf1_refusal_assigns_nothing(result):
 def test_tf1_optimizer_slots_restored_with_their_variables(result):
     slots = result["tf1_slots"]
     assert slots["auto"]["ok"], slots["auto"]["headline"]
-    assert "optimizer state 6 of 6 restored" in slots["auto"]["headline"]
+    assert "optimizer state and counters 6 of 6 restored" in slots["auto"]["headline"]
     assert slots["values"] == slots["expected"]  # every slot and beta power, as TensorFlow saved it
     assert slots["kinds"]["different_model_scope/weight/Adam"] == "slot"
     assert slots["auto"]["status"]["different_model_scope/weight/Adam_1"] == "verified"

@@ -106,7 +106,8 @@ def _verify(args) -> int:
             where = " ".join(x for x in (f"tensor {p.tensor!r}" if p.tensor else "",
                                          f"in {p.file}" if p.file else "") if x)
             label = {"unsupported": "UNSUPPORTED", "differs from manifest": "DIFFERS"}.get(p.kind, "CORRUPT")
-            print(f"{label} ({p.kind})  {where}: {p.message} [{p.error}]")
+            kind = "" if label.lower() == p.kind else f" ({p.kind})"  # not "UNSUPPORTED (unsupported)"
+            print(f"{label}{kind}  {where}: {p.message} [{p.error}]")
         if report.problems and report.intact:
             shown = ", ".join(report.intact[:20]) + (f" ... ({len(report.intact) - 20} more)"
                                                      if len(report.intact) > 20 else "")
@@ -467,7 +468,10 @@ def _write_options(p) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # a mistyped option: the command's own usage, not the top-level one
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except CheckpointError as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..catalog import BOOKKEEPING_KINDS
 from ..match.compare import (
     BLOCKED,
     BOOKKEEPING,
@@ -82,7 +83,9 @@ def render(d: Diagnosis, alignment=None) -> str:
     if missing and loaded:
         lines += _grouped(loaded, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")[:10]
     model_book = [r for r in d.variables if not r.variable.is_weight]
-    book = d.entries_with(BOOKKEEPING)
+    # every bookkeeping entry of the file (as inspect counts them), whether a model variable took it or not
+    book = [r for r in d.entries
+            if r.status == BOOKKEEPING or r.entry is not None and r.entry.kind in BOOKKEEPING_KINDS]
     if book or model_book:
         kinds = Counter(r.entry.kind for r in book)
         parts = [f"{n} {k.replace('_', ' ')}" + ("s" if n > 1 and not k.endswith("state") else "")

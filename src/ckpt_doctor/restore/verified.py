@@ -113,7 +113,8 @@ class RestoreReport:
         else:
             head = f"{verified} of {total} model weights restored and verified, {bad} not"
         slots = self.bookkeeping()
-        tail = f"; optimizer state {len(self.bookkeeping(VERIFIED))} of {len(slots)} restored" if slots else ""
+        tail = (f"; optimizer state and counters {len(self.bookkeeping(VERIFIED))} of {len(slots)} restored"
+                if slots else "")
         return f"{head}; {unused} of {len(values)} checkpoint values unused{tail}"
 
     def groups(self, limit: int = 20) -> list[str]:
@@ -134,7 +135,7 @@ class RestoreReport:
         group("checkpoint values for objects not built yet (build the model before restoring)",
               [f"{k}: {self.entry_notes.get(k, '')}" for k in self.entries_with(NOT_BUILT)])
         group("checkpoint values unused", self.entries_with("unused"))
-        group("optimizer state not restored", [o.variable.name for o in self.bookkeeping(NOT_RESTORED)])
+        group("optimizer state and counters not restored", [o.variable.name for o in self.bookkeeping(NOT_RESTORED)])
         return lines
 
     def message(self) -> str:
