@@ -24,14 +24,12 @@ variables nothing in the files can decide (a renamed-or-new head; same-shaped he
 from __future__ import annotations
 
 import glob
-import hashlib
 import importlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -467,78 +465,10 @@ BUILDERS = {s.id: globals()["b_" + s.id[3:]] for s in SCENARIOS}
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Driver (like thirdparty.py's, one process per scenario)
+# Driver: thirdparty.py's, over these scenarios
 
-def _hash(s: TPScenario) -> str:
-    import inspect
-
-    return hashlib.sha1((repr(s) + inspect.getsource(BUILDERS[s.id])).encode()).hexdigest()[:16]
-
-
-def build(sid: str, d: str) -> None:
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(os.path.join(d, "ckpt"))
-    sys.path.insert(0, os.path.join(ROOT, "src"))
-    ckpts, stored, values, amb = BUILDERS[sid](d)
-    truth = tp.value_truth(stored, values, amb)
-    truth["scenario"] = sid
-    if not truth["pairs"]:
-        raise AssertionError("no true pairs")
-    s = BY_ID[sid]
-    meta = {"id": sid, "title": s.title, "adversarial": s.adversarial, "tags": list(s.tags), "fast": False,
-            "part": PART, "checkpoint": [os.path.relpath(c if os.path.isabs(c) else os.path.join(d, c), d)
-                                         for c in ckpts],
-            "model": "model.spec.json",
-            "counts": {"checkpoint_weights": len(stored), "model_weights": len(values),
-                       "true_pairs": len(truth["pairs"]), "missing": len(truth["missing"]),
-                       "unused": len(truth["unused"]), "ambiguous_ok": len(truth["ambiguous_ok"]),
-                       "ignored_model": len(truth["ignore_model"])},
-            "definition_hash": _hash(s)}
-    with open(os.path.join(d, "truth.json"), "w") as f:
-        json.dump(truth, f, indent=1)
-    with open(os.path.join(d, "scenario.json"), "w") as f:
-        json.dump(meta, f, indent=1)
-
-
-def up_to_date(s: TPScenario, out: str) -> bool:
-    try:
-        with open(os.path.join(out, s.id, "scenario.json")) as f:
-            return json.load(f).get("definition_hash") == _hash(s)
-    except (OSError, ValueError):
-        return False
-
-
-def make(ids=None, out=DEFAULT_OUT, force=False, jobs=2) -> dict:
-    todo = [BY_ID[i] for i in (ids or BY_ID) if i in BY_ID]
-    todo = [s for s in todo if force or not up_to_date(s, out)]
-    failed, running = {}, []
-    os.makedirs(os.path.join(out, "_logs"), exist_ok=True)
-    t0 = time.perf_counter()
-    for s in todo + [None] * jobs:
-        while len(running) >= jobs or (s is None and running):
-            for r in list(running):
-                if r[1].poll() is not None:
-                    running.remove(r)
-                    r[2].close()
-                    if r[1].returncode:
-                        failed[r[0]] = f"see {r[2].name}"
-            time.sleep(0.2)
-        if s is None:
-            continue
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", CUDA_VISIBLE_DEVICES="",
-                   PYTHONPATH=os.path.join(ROOT, "src"))
-        env.pop("TF_USE_LEGACY_KERAS", None)
-        if s.legacy:
-            env["TF_USE_LEGACY_KERAS"] = "1"
-        log = open(os.path.join(out, "_logs", s.id + ".log"), "w")
-        p = subprocess.Popen(["nice", "-n", "10", sys.executable, os.path.abspath(__file__), "build", s.id,
-                              os.path.join(out, s.id)], stdout=log, stderr=subprocess.STDOUT, env=env)
-        running.append((s.id, p, log))
-    print(f"[{PART}] built {len(todo) - len(failed)}, failed {len(failed)} in {time.perf_counter() - t0:.0f}s",
-          file=sys.stderr)
-    for sid, why in failed.items():
-        print(f"[{PART}] FAILED {sid}: {why}", file=sys.stderr)
-    return failed
+DRIVER = tp.Driver(PART, BY_ID, BUILDERS, __file__, part=PART)
+build, up_to_date, make = DRIVER.build, DRIVER.up_to_date, DRIVER.make
 
 
 def check(out=DEFAULT_OUT) -> int:

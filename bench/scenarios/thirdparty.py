@@ -952,77 +952,89 @@ BUILDERS = {s.id: globals()["b_" + s.id[3:]] for s in SCENARIOS}
 # ---------------------------------------------------------------------------------------------------------
 # Driver
 
-def _hash(s: TPScenario) -> str:
-    """The scenario and its builder's source (helpers changed: rebuild with --force)."""
-    import inspect
+@dataclass
+class Driver:
+    """Builds a part's scenarios, one process per scenario (``script build ID DIR``), and says which are stale.
+    ``part`` overrides the part each scenario names itself (a second held-out set reuses these scenarios' type)."""
 
-    return hashlib.sha1((repr(s) + inspect.getsource(BUILDERS[s.id])).encode()).hexdigest()[:16]
+    label: str
+    by_id: dict
+    builders: dict
+    script: str
+    part: str | None = None
+
+    def hash(self, s: TPScenario) -> str:
+        """The scenario and its builder's source (helpers changed: rebuild with --force)."""
+        import inspect
+
+        return hashlib.sha1((repr(s) + inspect.getsource(self.builders[s.id])).encode()).hexdigest()[:16]
+
+    def build(self, sid: str, d: str) -> None:
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(os.path.join(d, "ckpt"))
+        sys.path.insert(0, os.path.join(ROOT, "src"))
+        ckpts, stored, values, amb = self.builders[sid](d)
+        truth = value_truth(stored, values, amb)
+        truth["scenario"] = sid
+        if not truth["pairs"]:
+            raise AssertionError("no true pairs")
+        s = self.by_id[sid]
+        meta = {"id": sid, "title": s.title, "adversarial": s.adversarial, "tags": list(s.tags), "fast": False,
+                "part": self.part or s.part,
+                "checkpoint": [os.path.relpath(c if os.path.isabs(c) else os.path.join(d, c), d) for c in ckpts],
+                "model": "model.spec.json",
+                "counts": {"checkpoint_weights": len(stored), "model_weights": len(values),
+                           "true_pairs": len(truth["pairs"]), "missing": len(truth["missing"]),
+                           "unused": len(truth["unused"]), "ambiguous_ok": len(truth["ambiguous_ok"]),
+                           "ignored_model": len(truth["ignore_model"])},
+                "definition_hash": self.hash(s)}
+        with open(os.path.join(d, "truth.json"), "w") as f:
+            json.dump(truth, f, indent=1)
+        with open(os.path.join(d, "scenario.json"), "w") as f:
+            json.dump(meta, f, indent=1)
+
+    def up_to_date(self, s: TPScenario, out: str) -> bool:
+        try:
+            with open(os.path.join(out, s.id, "scenario.json")) as f:
+                return json.load(f).get("definition_hash") == self.hash(s)
+        except (OSError, ValueError):
+            return False
+
+    def make(self, ids=None, out=DEFAULT_OUT, force=False, jobs=2) -> dict:
+        todo = [self.by_id[i] for i in (ids or self.by_id) if i in self.by_id]
+        todo = [s for s in todo if force or not self.up_to_date(s, out)]
+        failed, running = {}, []
+        os.makedirs(os.path.join(out, "_logs"), exist_ok=True)
+        t0 = time.perf_counter()
+        for s in todo + [None] * jobs:
+            while len(running) >= jobs or (s is None and running):
+                for r in list(running):
+                    if r[1].poll() is not None:
+                        running.remove(r)
+                        r[2].close()
+                        if r[1].returncode:
+                            failed[r[0]] = f"see {r[2].name}"
+                time.sleep(0.2)
+            if s is None:
+                continue
+            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", CUDA_VISIBLE_DEVICES="",
+                       PYTHONPATH=os.path.join(ROOT, "src"))
+            env.pop("TF_USE_LEGACY_KERAS", None)
+            if s.legacy:
+                env["TF_USE_LEGACY_KERAS"] = "1"
+            log = open(os.path.join(out, "_logs", s.id + ".log"), "w")
+            p = subprocess.Popen(["nice", "-n", "10", sys.executable, os.path.abspath(self.script), "build", s.id,
+                                  os.path.join(out, s.id)], stdout=log, stderr=subprocess.STDOUT, env=env)
+            running.append((s.id, p, log))
+        print(f"[{self.label}] built {len(todo) - len(failed)}, failed {len(failed)} in "
+              f"{time.perf_counter() - t0:.0f}s", file=sys.stderr)
+        for sid, why in failed.items():
+            print(f"[{self.label}] FAILED {sid}: {why}", file=sys.stderr)
+        return failed
 
 
-def build(sid: str, d: str) -> None:
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(os.path.join(d, "ckpt"))
-    sys.path.insert(0, os.path.join(ROOT, "src"))
-    ckpts, stored, values, amb = BUILDERS[sid](d)
-    truth = value_truth(stored, values, amb)
-    truth["scenario"] = sid
-    if not truth["pairs"]:
-        raise AssertionError("no true pairs")
-    s = BY_ID[sid]
-    meta = {"id": sid, "title": s.title, "adversarial": s.adversarial, "tags": list(s.tags), "fast": False,
-            "part": s.part, "checkpoint": [os.path.relpath(os.path.join(d, c), d) if not os.path.isabs(c)
-                                           else os.path.relpath(c, d) for c in ckpts],
-            "model": "model.spec.json",
-            "counts": {"checkpoint_weights": len(stored), "model_weights": len(values),
-                       "true_pairs": len(truth["pairs"]), "missing": len(truth["missing"]),
-                       "unused": len(truth["unused"]), "ambiguous_ok": len(truth["ambiguous_ok"]),
-                       "ignored_model": len(truth["ignore_model"])},
-            "definition_hash": _hash(s)}
-    with open(os.path.join(d, "truth.json"), "w") as f:
-        json.dump(truth, f, indent=1)
-    with open(os.path.join(d, "scenario.json"), "w") as f:
-        json.dump(meta, f, indent=1)
-
-
-def up_to_date(s: TPScenario, out: str) -> bool:
-    try:
-        with open(os.path.join(out, s.id, "scenario.json")) as f:
-            return json.load(f).get("definition_hash") == _hash(s)
-    except (OSError, ValueError):
-        return False
-
-
-def make(ids=None, out=DEFAULT_OUT, force=False, jobs=2) -> dict:
-    todo = [BY_ID[i] for i in (ids or BY_ID) if i in BY_ID]
-    todo = [s for s in todo if force or not up_to_date(s, out)]
-    failed, running = {}, []
-    os.makedirs(os.path.join(out, "_logs"), exist_ok=True)
-    t0 = time.perf_counter()
-    for s in todo + [None] * jobs:
-        while len(running) >= jobs or (s is None and running):
-            for r in list(running):
-                if r[1].poll() is not None:
-                    running.remove(r)
-                    r[2].close()
-                    if r[1].returncode:
-                        failed[r[0]] = f"see {r[2].name}"
-            time.sleep(0.2)
-        if s is None:
-            continue
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0", CUDA_VISIBLE_DEVICES="",
-                   PYTHONPATH=os.path.join(ROOT, "src"))
-        env.pop("TF_USE_LEGACY_KERAS", None)
-        if s.legacy:
-            env["TF_USE_LEGACY_KERAS"] = "1"
-        log = open(os.path.join(out, "_logs", s.id + ".log"), "w")
-        p = subprocess.Popen(["nice", "-n", "10", sys.executable, os.path.abspath(__file__), "build", s.id,
-                              os.path.join(out, s.id)], stdout=log, stderr=subprocess.STDOUT, env=env)
-        running.append((s.id, p, log))
-    print(f"[thirdparty] built {len(todo) - len(failed)}, failed {len(failed)} in {time.perf_counter() - t0:.0f}s",
-          file=sys.stderr)
-    for sid, why in failed.items():
-        print(f"[thirdparty] FAILED {sid}: {why}", file=sys.stderr)
-    return failed
+DRIVER = Driver("thirdparty", BY_ID, BUILDERS, __file__)
+build, up_to_date, make = DRIVER.build, DRIVER.up_to_date, DRIVER.make
 
 
 def fetch() -> None:
