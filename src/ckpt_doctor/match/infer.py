@@ -49,6 +49,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -1081,7 +1082,7 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
 
 
 def _length(it: _Item) -> int:
-    return functools.reduce(lambda a, b: a * b, it.shape, 1)
+    return math.prod(it.shape)
 
 
 def _depthwise(it: _Item) -> int | None:
@@ -1183,6 +1184,9 @@ def _siblings_in_order(a: str, b: str) -> bool:
         a.isdigit() and b.isdigit()
 
 
+_NEAR = 6  # units between a norm and the weight it may belong to, in a PyTorch module's creation order
+
+
 def _composites_by_name(units: list) -> list[tuple]:
     tokens = [_path_tokens(u) for u in units]
     shared = 0  # a prefix every name has (``module.``, ``_orig_mod.``) says nothing about who belongs to whom
@@ -1191,33 +1195,42 @@ def _composites_by_name(units: list) -> list[tuple]:
     tokens = [t[shared:] for t in tokens]
     paths = [_layer_path(u[0] or u[1][0]) for u in units]
     weights = [i for i, u in enumerate(units) if u[0] is not None]
+    previous: list[int | None] = []  # the last weight unit before each unit
+    last = None
+    for i, u in enumerate(units):
+        previous.append(last)
+        if u[0] is not None:
+            last = i
     owner: dict[int, int] = {}  # vector-only unit -> weight unit
     merged: dict[int, int] = {}  # pointwise unit -> depthwise unit
     for i in weights:
-        before = [w for w in weights if w < i][-1:]
-        if before and _depthwise(units[before[0]][0]) and not units[before[0]][1] and \
-                _pointwise_in(units[i][0]) == _depthwise(units[before[0]][0]) and \
-                tokens[before[0]][:-1] == tokens[i][:-1] and len(tokens[i]) > 1:  # one module's two kernels
-            merged[i] = before[0]
+        b = previous[i]
+        if b is None or units[b][1]:
+            continue
+        dw = _depthwise(units[b][0])
+        if dw and _pointwise_in(units[i][0]) == dw and tokens[b][:-1] == tokens[i][:-1] and len(tokens[i]) > 1:
+            merged[i] = b  # one module's two kernels
     for i, (main, vectors) in enumerate(units):
         if main is not None or not vectors:
             continue
-        before = [w for w in weights if w < i][-1:]
-        if before and _siblings_in_order(paths[i], paths[before[0]]) and \
-                all(_length(v) in _widths(units[before[0]], True) for v in vectors):
-            owner[i] = merged.get(before[0], before[0])  # elements of one nn.Sequential: listed as computed
+        b = previous[i]
+        if b is not None and _siblings_in_order(paths[i], paths[b]) and \
+                all(_length(v) in _widths(units[b], True) for v in vectors):
+            owner[i] = merged.get(b, b)  # elements of one nn.Sequential: listed as computed
             continue
         # Names decide, and only a weight created before the norm may own it: in the order the layers compute
         # (Keras' order, the other side) a norm follows the weight whose output it normalises, and a norm created
         # first (``bn1`` before ``conv1`` in a pre-activation block) normalises what the previous weight computed.
+        # Weights within _NEAR units either way are weighed (a closer name after the norm blocks the choice).
         best: dict[int, tuple[int, int]] = {}  # composite head -> its closest kernel's affinity
-        for w in weights:
+        lo, hi = bisect.bisect_left(weights, i - _NEAR), bisect.bisect_right(weights, i + _NEAR)
+        for w in weights[lo:hi]:
             if all(_length(v) in _widths(units[w], True) for v in vectors) and tokens[w][:1] == tokens[i][:1]:
                 head = merged.get(w, w)
                 best[head] = max(best.get(head, (0, 0)), _affinity(tokens[i], tokens[w]))
         scored = sorted(((a, w) for w, a in best.items()), reverse=True)
         if scored and scored[0][0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]) and \
-                0 < i - scored[0][1] <= 6:
+                0 < i - scored[0][1] <= _NEAR:
             owner[i] = scored[0][1]
     groups: dict[int, list[int]] = {}
     for i in range(len(units)):
@@ -1273,10 +1286,6 @@ def _renamed_or_new(state: _State, made: list) -> None:
             state.drop_pair(m)
             state.set_ambiguous(m, [c], "structure pairs it with a layer of another name, while the other layers "
                                         "keep theirs: renamed, or replaced by a new layer?")
-
-
-def _members(unit) -> list:
-    return ([unit[0]] if unit[0] is not None else []) + unit[1]
 
 
 def _is_matrix(it: _Item) -> bool:
