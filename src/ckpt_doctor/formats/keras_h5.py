@@ -301,10 +301,11 @@ def _write_order(created: dict[str, int]) -> list[str]:
     for members in families.values():
         members.sort()
         keep = _increasing([place[layer] for _, layer in members])
+        top = -1.0  # the latest place of the layers numbered before
         for i, (_, layer) in enumerate(members):
             if i not in keep:
-                before = [place[members[k][1]] for k in range(i) if k in keep or k < i]
-                place[layer] = (max(before) if before else -1.0) + 0.5 / (i + 2)
+                place[layer] = top + 0.5 / (i + 2)
+            top = max(top, place[layer])
     return [p for layer in sorted(layers, key=lambda la: place[la]) for p in layers[layer]]
 
 
