@@ -117,7 +117,7 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     candidates = {name for a in ambiguous for name in a.candidates}
     # bookkeeping (counters, optimizer state) is accounted for by diagnose, never a weight left over
     unused = [c.ref.name for c in c_items if not c.busy and c.ref.name not in candidates and
-              getattr(c.ref, "kind", None) not in BOOKKEEPING_KINDS]
+              c.ref.kind not in BOOKKEEPING_KINDS]
     checkpoint_names = {c.ref.name: c.name for c in c_items}
     model_names = {m.ref.name: m.name for m in m_items}
     rules, sentences = derive_rules(state, c_items, m_items, missing)

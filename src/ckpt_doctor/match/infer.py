@@ -373,28 +373,25 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
 _SEGMENTS = re.compile(r"([/.])")
 
 
-def _real_prefix(name: str, k: int) -> str:
-    """The start of ``name``, in its own spelling, that carries its first ``k`` canonical tokens: evidence and
-    sentences speak in the user's names, never in normalised tokens."""
+def _prefix_split(name: str, k: int) -> tuple[str, bool]:
+    """The start of ``name``, in its own spelling, that carries its first ``k`` canonical tokens, and whether
+    those tokens end exactly at a path separator (``module.0``: yes after one token; ``dense_1``: no)."""
     parts = _SEGMENTS.split(strip_name(name))
     count = 0
     for i in range(0, len(parts), 2):
         count += len(_token(parts[i]))
         if count >= k:
-            return "".join(parts[:i + 1])
-    return strip_name(name)
+            return "".join(parts[:i + 1]), count == k and i + 1 < len(parts)
+    return strip_name(name), False
+
+
+def _real_prefix(name: str, k: int) -> str:
+    """Evidence and sentences speak in the user's names, never in normalised tokens."""
+    return _prefix_split(name, k)[0]
 
 
 def _path_boundary(name: str, k: int) -> bool:
-    """Do ``name``'s first ``k`` tokens end exactly at a path separator (``.``, ``/``)? (``module.0``: yes after
-    one token; ``dense_1``: no, ``1`` is part of the segment)."""
-    parts = _SEGMENTS.split(strip_name(name))
-    count = 0
-    for i in range(0, len(parts) - 1, 2):
-        count += len(_token(parts[i]))
-        if count >= k:
-            return count == k
-    return False
+    return _prefix_split(name, k)[1]
 
 
 def _owner(name: str) -> str:
