@@ -1268,8 +1268,7 @@ def _renamed_or_new(state: _State, made: list) -> None:
     """Structure pairs whose layer names share no word, among structure pairs whose names mostly do, are the
     renamed-or-new question again (a new head in place of the old one): ambiguous, not paired."""
     def words(it):  # of the layer's raw name (the leaf aside)
-        cut = max(it.name.rfind("/"), it.name.rfind("."))
-        return set(re.findall(r"[a-z]{2,}", it.name[:cut].lower())) - {"vars", "layers"}
+        return _raw_words(it.name[:max(it.name.rfind("/"), it.name.rfind("."))])
 
     def shares(c, m):
         return bool(words(c) & words(m))
