@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from ..catalog import BOOKKEEPING_KINDS, Catalog
 from ..model.spec import ModelSpec
 from .compare import Diagnosis
 from .infer import Ambiguity, Pair, _Item, infer
+from .names import _token
 from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rename_step
 
 _SEP = re.compile(r"[/.]")
@@ -108,9 +108,9 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     for m in m_items:
         found = state.pairs.get(id(m))
         if found is not None:
-            c, _, transform, stage, evidence = found
-            pairs.append(Pair(m.ref.name, c.ref.name, transform, None if stage == "exact" else stage, evidence,
-                              stage == "exact"))
+            exact = found.stage == "exact"
+            pairs.append(Pair(m.ref.name, found.checkpoint.ref.name, found.transform, None if exact else found.stage,
+                              found.evidence, exact))
     ambiguous = [Ambiguity(m.ref.name, [c.ref.name for c in cands], reason)
                  for m, cands, reason in state.ambiguous.values()]
     missing = [m.ref.name for m in m_items if not m.busy]
@@ -136,7 +136,7 @@ def _raw_tokens(name: str) -> list[str]:
 
 
 def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: list[str]) -> tuple[Rules, list[str]]:
-    triples = [(c, m, transform, stage) for c, m, transform, stage, _ in state.pairs.values()]
+    triples = [(p.checkpoint, p.model, p.transform, p.stage) for p in state.pairs.values()]
     inferred = [(c, m, t, s) for c, m, t, s in triples if s != "exact"]
     if not inferred:
         return Rules(), []
@@ -155,15 +155,24 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     for c, m, _, _ in inferred:  # every pair: conventions are global, and so is the evidence for them
         for old, new in _convention_steps(c.name, m.name, msep, walks):
             subs[old][new] += 1
+        leaf = _leaf_word(c.name)
+        if leaf and leaf == _leaf_word(m.name) and leaf + "$" in subs:
+            subs[leaf + "$"][leaf] += 1  # kept as it is: evidence against renaming this leaf everywhere
     for old, targets in sorted(subs.items()):
-        new, _ = targets.most_common(1)[0]
-        if len(targets) > 1:
+        new, n = targets.most_common(1)[0]
+        if old.endswith("$") and len(old) > 1:  # a leaf word: the majority's spelling, the others renamed one by one
+            if new == old[:-1] or n * 2 <= sum(targets.values()):
+                continue
+        elif len(targets) > 1:
             continue  # inconsistent: leave those names to explicit renames
         if "{n}" in old:
             pattern = re.escape(old).replace(r"\{n\}", r"(\d+)")
             rules.append(Regex(f"(?<![^{re.escape(msep)}]){pattern}(?![^{re.escape(msep)}])",
                                new.replace("{n}", r"\1")))
             conventions.append(f"`{old.replace('{n}', 'N')}` -> `{new.replace('{n}', 'N')}`")
+        elif old.endswith("$") and len(old) > 1:  # a leaf word (``gamma`` -> ``weight``): never a scope's name
+            rules.append(Regex(f"(?<![^{re.escape(msep)}]){re.escape(old[:-1])}$", new.replace("\\", "\\\\")))
+            conventions.append(f"leaf `{old[:-1]}` -> `{new}`")
         else:
             rules.append(Regex(f"(?<![^{re.escape(msep)}]){re.escape(old)}(?![^{re.escape(msep)}])",
                                new.replace("\\", "\\\\")))
@@ -174,90 +183,55 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     current = _Cached(rules)
     staged = len(rules)
 
-    # 2. scope (prefix) rules: the part before the longest common token suffix
-    prefix_count: _Rules = _Rules()
-    last = None
-    for c, m, _, stage in inferred:
-        if stage not in ("conventions", "prefix"):
+    # 2. scope rules: those the inference applied (its scope hypotheses), each pair's in the user's spelling: the
+    # name's tokens before the trailing ones no applied scope rule touched. A rule nested in another (``module.``
+    # dropped, ``module.layer4.`` renamed to ``stage4.``) is tried first: the longest old prefix first.
+    scopes: Counter = Counter()
+    for h in state.hypotheses:
+        if h.stage != "prefix":
             continue
-        now = current.name(c.name)
-        if now is None or now == m.name:
-            continue
-        a, b = now, m.name
-        if last is not None and a.startswith(last[0]) and b.startswith(last[1]) and \
-                a[len(last[0]):] == b[len(last[1]):]:  # neighbours usually share their rule
-            prefix_count[last] += 1
-            continue
-        known = _known_prefix(prefix_count, a, b)  # most pairs repeat a rule already found
-        if known is not None:
-            prefix_count[known] += 1
-            last = known
-            continue
-        i = 0
-        while i < min(len(a), len(b)) and a[len(a) - 1 - i] == b[len(b) - 1 - i]:
-            i += 1
-        # back off to a separator boundary so that whole scopes are renamed
-        while i > 0 and not (a[len(a) - i - 1:len(a) - i] in "/." and b[len(b) - i - 1:len(b) - i] in "/."):
-            i -= 1
-        if i == 0:
-            continue
-        old, new = a[:len(a) - i], b[:len(b) - i]
-        if _digits_differ(a[len(a) - i:], b[len(b) - i:]) or _number_shift(old.rstrip("/."), new.rstrip("/.")):
-            continue  # numbers are the renumbering rules' business
-        prefix_count[(old, new)] += 1
-        last = (old, new)
-    # the longest old prefix first: a renamed scope inside one that is renamed as a whole (``module.layer4.`` in
-    # ``module.``) must be tried before it
-    for (old, new), n in sorted(prefix_count.most_common(), key=lambda kv: -len(kv[0][0])):
-        if n >= 1 and (old or new):
-            rules.append(Prefix(old, new))
-            sentences.append(_prefix_sentence(rules[-1], n, csep))
-            why[id(rules[-1])] = sentences[-1]
+        for proof in h.proofs.values():
+            c, m = proof.checkpoint, proof.model
+            now = current.name(c.name)
+            if now is not None and now != m.name and c.renamed is not None:
+                before, kept = c.renamed
+                rule = _spelled(now, m.name, before - kept, len(m.tokens) - kept)
+                if rule is not None:
+                    scopes[rule] += 1
+    for (old, new), n in sorted(scopes.items(), key=lambda kv: -len(kv[0][0])):
+        rules.append(Prefix(old, new))
+        sentences.append(_prefix_sentence(rules[-1], n, csep))
+        why[id(rules[-1])] = sentences[-1]
     current, staged = current.then(rules[staged:]), len(rules)
 
-    # 3. renumbering
+    # 3. renumbering: the renumberings the inference applied (numbers from k on moved by d, in one family),
+    # spelled as the names write their numbers; one rule per spelling and offset, from the lowest number moved
     renumber: Counter = Counter()
     starts: dict[tuple, int] = {}
-    bare_families: set[str] = set()
-    known_shifts: dict[tuple, Renumber] = {}
     shifts: dict[tuple, tuple | None] = {}  # per pair of layers: the shift their names show
-    numbers: dict[tuple, int] = {}  # per pair of layers: the number their shift reads
-    for c, m, _, stage in inferred:
-        if stage != "numbering":
+    for h in state.hypotheses:
+        if h.stage != "numbering" or not h.proofs:
             continue
-        now = current.name(c.name)
-        if now is None or now == m.name:
-            continue
-        found, number = _layer_shift(now, m.name, shifts), None
-        if found:  # the shift the names show; a rule already made for it reads the number as the rules will
-            rule = known_shifts.get(found)
-            if rule is None:
-                known_shifts[found] = Renumber(found[0], 0, found[1], found[2])
-                number = _number_in(now, found[0])
-            else:
-                layers = _layers_read_alike(now, m.name, rule)
-                number = numbers.get(layers) if layers is not None else None
-                if number is None:
-                    number = _shifted(rule, now, m.name)
-                    if number is None:
-                        number = _number_in(now, found[0])
-                    if layers is not None:
-                        numbers[layers] = number
-        else:  # names that differ in more than one token: only a rule already found may still explain them
-            for key, rule in known_shifts.items():
-                number = _shifted(rule, now, m.name)
-                if number is not None:
-                    found = key
+        _, _, d, k = h.rule
+        spelled = None
+        for proof in h.proofs.values():
+            now = current.name(proof.checkpoint.name)
+            if now is not None and now != proof.model.name:
+                found = _layer_shift(now, proof.model.name, shifts)
+                if found is not None and found[1] == d:
+                    spelled = found
                     break
-        if found and number is not None:
-            pattern, offset, bare = found
-            renumber[(pattern, offset)] += 1
-            starts[(pattern, offset)] = min(starts.get((pattern, offset), 1 << 30), number)
-            if bare:
-                bare_families.add(pattern)
-    for (pattern, offset), n in renumber.most_common():
-        bare = pattern in bare_families
-        rules.append(Renumber(pattern, starts[(pattern, offset)], offset, bare))
+        if spelled is None:
+            continue  # the names spell the move otherwise: explicit renames say it
+        if k is None:  # every number moved: from the lowest the family holds
+            first = min(_number_in(now, spelled[0]) for p in h.proofs.values()
+                        if (now := current.name(p.checkpoint.name)) is not None)
+        else:
+            first = k if d > 0 else k - d
+        renumber[spelled] += len(h.proofs)
+        starts[spelled] = min(starts.get(spelled, first), first)
+    for (pattern, offset, bare), n in renumber.most_common():
+        rules.append(Renumber(pattern, starts[(pattern, offset, bare)], offset, bare))
         new_names = [x for x in missing if Renumber(pattern, 0, 0, bare)._compiled.search(x)]
         sentences.append(_renumber_sentence(rules[-1], n, new_names))
         why[id(rules[-1])] = sentences[-1]
@@ -325,6 +299,10 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     return Rules(final_rules, {i: why[id(r)] for i, r in enumerate(final_rules) if id(r) in why}), sentences
 
 
+def _leaf_word(name: str) -> str:
+    return name[max(name.rfind("/"), name.rfind(".")) + 1:]
+
+
 def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:
     """The token substitutions that turn checkpoint name ``cname`` into model name ``mname``, read from the leaf
     backwards until the names stop agreeing up to conventions (the rest is a prefix matter).
@@ -339,7 +317,7 @@ def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:
         mt = _raw_tokens(m_scope)
         if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
                 and (not mt or mt[-1] == a):  # PyTorch adds ".weight" where TF names the variable itself
-            steps.append((a, f"{a}{msep}weight"))
+            steps.append((a + "$", f"{a}{msep}weight"))
             if mt:
                 mt.pop()
             return steps + _walk(_raw_tokens(c_scope), mt, False, msep)
@@ -350,7 +328,7 @@ def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:
                 mt.pop()
                 return steps + _walk(_raw_tokens(c_scope), mt, False, msep)
             if _plain(a) == _plain(b) or _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
-                steps.append((a, b))
+                steps.append((a, b) if _plain(a) == _plain(b) else (a + "$", b))  # a leaf word: at the end only
             else:
                 return steps  # the rest is a prefix matter
     rest = _scope_steps(c_scope, m_scope, msep, walks)
@@ -368,7 +346,7 @@ def _scope_steps(cs: str, ms: str, msep: str, walks: dict) -> list:
             break
         cut_c, cut_m = max(cs.rfind("/"), cs.rfind(".")), max(ms.rfind("/"), ms.rfind("."))
         a, b = cs[cut_c + 1:], ms[cut_m + 1:]
-        if not a or not b or b == "weight" or b.isdigit():  # empty segments, or a step that reads further
+        if not a or not b or b == "weight" or b.isdigit() or a.isdigit():  # empty, or a step that reads further
             levels.append(((cs, ms), None))
             tail = _walk(_raw_tokens(cs), _raw_tokens(ms), False, msep)
             break
@@ -395,7 +373,7 @@ def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
             continue
         if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
                 and (not mt or mt[-1] == a):
-            steps.append((a, f"{a}{msep}weight"))
+            steps.append((a + "$" if leaf else a, f"{a}{msep}weight"))
             mt.pop() if mt else None
             continue
         na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
@@ -403,8 +381,13 @@ def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
             steps.append((f"{na.group(1)}{na.group(2)}{{n}}", f"{nb}{msep}{{n}}"))
             mt.pop()
             continue
+        nb2 = _NUMBERED_RAW.match(b) or _GLUED_RAW.match(b)  # the other way round: ``layer.0`` -> ``layer_0``
+        if nb2 and a.isdigit() and ct and ct[-1] == nb2.group(1) and nb2.group(3) == a:
+            steps.append((f"{ct[-1]}{msep}{{n}}", f"{nb2.group(1)}{nb2.group(2)}{{n}}"))
+            ct.pop()
+            continue
         if _plain(a) == _plain(b) or leaf and _VOCABULARY.get(_plain(a)) == _VOCABULARY.get(_plain(b), "?"):
-            steps.append((a, b))
+            steps.append((a, b) if _plain(a) == _plain(b) else (a + "$", b))
             continue
         break  # the rest is a prefix matter
     return steps
@@ -493,40 +476,44 @@ def _rename(plan: list, name: str) -> str | None:
     return name
 
 
-def _known_prefix(rules: _Rules, a: str, b: str) -> tuple[str, str] | None:
-    """The first-found rule ``(old, new)`` of ``rules`` that maps ``a`` to ``b`` (``a = old + rest``,
-    ``b = new + rest``). Rules end at a separator or are empty, so only those prefixes of ``a`` are looked up:
-    one look-up per separator of the name, however many rules there are."""
-    best, rank = None, None
-    for cut in itertools.chain((0,), (i + 1 for i, ch in enumerate(a) if ch in "/.")):
-        rest = a[cut:]
-        if not b.endswith(rest):
-            continue
-        rule = (a[:cut], b[:len(b) - len(rest)])
-        if rule in rules:
-            i = rules.order[rule]
-            if rank is None or i < rank:
-                best, rank = rule, i
-    return best
+_SEGMENT = re.compile(r"[^/.]+")
 
 
-class _Rules(Counter):
-    """A Counter of rules that remembers the order in which rules were first counted."""
-
-    def __init__(self):
-        super().__init__()
-        self.order: dict = {}
-
-    def __missing__(self, key):
+def _cut(name: str, k: int) -> int | None:
+    """Where ``name``'s first ``k`` canonical tokens end: after the separator that follows them, or inside a
+    segment before its number (a renamed container: ``layer4`` -> ``stage4``); None anywhere else."""
+    if k == 0:
         return 0
+    count = 0
+    for seg in _SEGMENT.finditer(name):
+        tokens = _token(seg.group())
+        if count + len(tokens) == k:
+            return seg.end() + 1 if seg.end() < len(name) else None
+        if count + len(tokens) > k:
+            number = tokens[-1]
+            if k == count + len(tokens) - 1 and number.isdigit() and seg.group().endswith(number):
+                return seg.end() - len(number)
+            return None
+        count += len(tokens)
+    return None
 
-    def __setitem__(self, key, value):
-        self.order.setdefault(key, len(self.order))
-        super().__setitem__(key, value)
 
-
-def _digits_differ(a: str, b: str) -> bool:
-    return re.findall(r"\d+", a) != re.findall(r"\d+", b)
+def _spelled(a: str, b: str, kc: int, km: int) -> tuple[str, str] | None:
+    """A scope rule over ``kc`` leading tokens of ``a`` and ``km`` of ``b``, in their spelling, when the rest of
+    the two names is spelled alike."""
+    i, j = _cut(a, kc), _cut(b, km)
+    if i is None or j is None:
+        return None
+    if a[i:] == b[j:]:
+        return a[:i], b[:j]
+    # spelled differently further in (``h0`` / ``h_._0``, which no convention rule says): the rule then reaches
+    # as far as the names differ, to a separator both names have there
+    n = 0
+    while n < min(len(a) - i, len(b) - j) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    while n > 0 and not (a[-1 - n] in "/." and b[-1 - n] in "/."):
+        n -= 1
+    return (a[:len(a) - n], b[:len(b) - n]) if n else None
 
 
 def _number_shift(a: str, b: str) -> tuple[str, int, bool] | None:
@@ -567,26 +554,6 @@ def _layer_shift(a: str, b: str, shifts: dict) -> tuple[str, int, bool] | None:
     if key not in shifts:
         shifts[key] = _number_shift(a, b)
     return shifts[key]
-
-
-def _layers_read_alike(a: str, b: str, rule: Renumber) -> tuple[str, str] | None:
-    """The scopes of ``a`` and ``b`` when their shared leaf cannot change what ``rule`` reads in them (no digit,
-    not the rule's bare word): all names of the two layers then read the same number."""
-    cut_a, cut_b = max(a.rfind("/"), a.rfind(".")), max(b.rfind("/"), b.rfind("."))
-    leaf = a[cut_a + 1:]
-    if cut_a <= 0 or cut_b <= 0 or not leaf or leaf != b[cut_b + 1:] or _DIGIT.search(leaf) or \
-            rule.zero_unnumbered and leaf == rule._bare():
-        return None
-    return a[:cut_a + 1], b[:cut_b + 1]
-
-
-def _shifted(rule: Renumber, name: str, target: str) -> int | None:
-    """The number ``rule`` (start 0) shifts in ``name`` if that turns it into ``target``, else None."""
-    m = rule._compiled.search(name)
-    if m is None:
-        return None
-    n = 0 if m.group("n") is None else int(m.group("n"))
-    return n if name[:m.start()] + rule._write(n + rule.offset) + name[m.end():] == target else None
 
 
 def _number_in(name: str, pattern: str) -> int:

@@ -54,7 +54,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..catalog import Catalog
 from ..model.spec import ModelSpec, VariableSpec
@@ -127,7 +127,7 @@ class Ambiguity:
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order")
+    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order", "renamed")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
                  ref: Any, layout: str | None = None):
@@ -140,21 +140,49 @@ class _Item:
         self.dtype = dtype
         self.ref = ref  # VariableSpec or TensorInfo
         self.busy = False  # paired, or (model side) declared ambiguous: not in the pool any more
+        # scope rules applied to this name: (its token count before the first, trailing tokens none of them touched)
+        self.renamed: tuple[int, int] | None = None
         self.rekey()
 
     def rekey(self) -> None:
         self.key = self.tokens + (_W,) if self.leaf else self.tokens  # what matching compares
 
 
-# (checkpoint item, model item, transform, stage, evidence or a function that formats it)
-_PairRecord = tuple[_Item, _Item, str | None, str, str | Callable[[], str]]
+@dataclass(eq=False)
+class Hypothesis:
+    """An explanation a stage applied: its rule in canonical tokens, how many variables it pairs with agreeing
+    shapes and dtypes (``support``), the tied rules it was weighed against (``rivals``: where they disagree with it
+    the variables are ambiguous, not paired) and the pairs it proved. ``align`` reports the rules of these records,
+    spelled in the user's names; it never re-discovers them from the pairs.
+
+    ``rule``: ``("scope", old tokens, new tokens)`` (``(), ("model",)``: a scope added as a whole; a container
+    rule ends before the elements' numbers), or ``("renumber", family tokens, offset, first moved number or None
+    for all)``."""
+
+    stage: str
+    rule: tuple
+    support: int
+    rivals: tuple = ()
+    proofs: dict = field(default_factory=dict)  # id(model item) -> the Proof it made, in the order made
+
+
+class Proof(NamedTuple):
+    """One pair as the inference holds it: the checkpoint item, the model item, the value transform, the stage that
+    proved it, its evidence (or a function that formats it) and the hypothesis applied, where a stage applied one."""
+
+    checkpoint: _Item
+    model: _Item
+    transform: str | None
+    stage: str
+    evidence: str | Callable[[], str]
+    hypothesis: Hypothesis | None = None
 
 
 @dataclass
 class _State:
     casts: bool
-    # id(m) -> pair
-    pairs: dict[int, _PairRecord] = field(default_factory=dict)
+    pairs: dict[int, Proof] = field(default_factory=dict)  # id(m) -> its pair
+    hypotheses: list[Hypothesis] = field(default_factory=list)  # applied explanations, in the order applied
     taken_c: dict[int, _Item] = field(default_factory=dict)  # id(c) -> the model item it is paired with
     ambiguous: dict[int, tuple[_Item, list[_Item], str]] = field(default_factory=dict)
     anchored: bool = False  # some values load by their names as they are
@@ -174,13 +202,19 @@ class _State:
             return True, None
         return _transform_for(c.layout, m.layout, c.shape, m.shape)
 
-    def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str | Callable[[], str]) -> None:
-        self.pairs[id(m)] = (c, m, transform, stage, evidence)
+    def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str | Callable[[], str],
+            hypothesis: Hypothesis | None = None) -> None:
+        proof = self.pairs[id(m)] = Proof(c, m, transform, stage, evidence, hypothesis)
+        if hypothesis is not None:
+            hypothesis.proofs[id(m)] = proof
         self.taken_c[id(c)] = m
         c.busy = m.busy = True
 
     def drop_pair(self, m: _Item) -> None:
-        c, *_ = self.pairs.pop(id(m))
+        proof = self.pairs.pop(id(m))
+        c = proof.checkpoint
+        if proof.hypothesis is not None:
+            del proof.hypothesis.proofs[id(m)]
         del self.taken_c[id(c)]
         c.busy = m.busy = False
 
@@ -347,9 +381,11 @@ def _pool(state: _State, c_items, m_items):
     return [c for c in c_items if not c.busy], [m for m in m_items if not m.busy]
 
 
-def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
+def _equal_keys(state: _State, c_items, m_items, stage: str, evidence,
+                hypothesis: Callable[[_Item], Hypothesis | None] | None = None) -> int:
     """Pair items whose keys are equal and unique on both sides; return how many were paired.
-    ``c_items``/``m_items`` may include taken items; only free ones are considered."""
+    ``c_items``/``m_items`` may include taken items; only free ones are considered. ``hypothesis(c)``: the
+    explanation that renamed ``c``, recorded with its pair."""
     pool_c, pool_m = _pool(state, c_items, m_items)
     cs: dict[tuple, _Item | None] = {}  # key -> the one item with it, None when several share it
     for c in pool_c:
@@ -365,7 +401,8 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence) -> int:
         if m is not None and c is not None:
             ok, transform = state.compatible(c, m)
             if ok:
-                state.add(c, m, transform, stage, functools.partial(evidence, c, m, transform))
+                state.add(c, m, transform, stage, functools.partial(evidence, c, m, transform),
+                          hypothesis(c) if hypothesis is not None else None)
                 paired += 1
     return paired
 
@@ -413,7 +450,7 @@ def _conventions(state, c_items, m_items) -> None:
     _bare_weights(state, c_items, m_items, "conventions", evidence)
 
 
-def _bare_weights(state, c_items, m_items, stage, evidence) -> None:
+def _bare_weights(state, c_items, m_items, stage, evidence, hypothesis=None) -> None:
     """TF names some weights by the variable itself (``word_embeddings``, GPT-2's ``wte``) where PyTorch adds
     ``.weight`` (and Keras/HF TF ``/embeddings``): a leafless name pairs with the same name plus such a leaf when
     each is the only one."""
@@ -436,7 +473,8 @@ def _bare_weights(state, c_items, m_items, stage, evidence) -> None:
         if len(models) == 1 and len(cands) == 1 and (cands[0].leaf is None) != (models[0].leaf is None):
             ok, t = state.compatible(cands[0], models[0])
             if ok:
-                state.add(cands[0], models[0], t, stage, functools.partial(evidence, cands[0], models[0], t))
+                state.add(cands[0], models[0], t, stage, functools.partial(evidence, cands[0], models[0], t),
+                          hypothesis(cands[0]) if hypothesis is not None else None)
 
 
 def _boundary(key: tuple, i: int) -> bool:
@@ -685,7 +723,10 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                         if not any(r2 in deep or _words(r2[0]) & _words(r2[1]) for r2 in owners_m[id(m)]):
                             state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
-        renamed_by: dict[int, tuple] = {}
+        rivals = {r: tuple(dict.fromkeys(r2 for c, m, _ in proposals[r] for r2 in owners_m.get(id(m), ()) if r2 != r))
+                  for r in clean}
+        hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule], rivals[rule]) for rule in clean]
+        renamed_by: dict[int, int] = {}  # id(c) -> the index in ``clean`` of the rule that renamed it
         # Each free entry takes the first rule of ``clean`` whose prefix it has: rules indexed by prefix, so
         # the cost is one look-up per entry and prefix length, not one scan of the pool per rule.
         first: dict[tuple, int] = {}
@@ -704,18 +745,26 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                     hit = found
             if hit is not None:
                 pc, pm = clean[hit]
+                before, kept = c.renamed or (len(c.tokens), len(c.tokens))
+                c.renamed = (before, min(kept, len(c.tokens) - len(pc)))
                 c.tokens = pm + c.tokens[len(pc):]
                 c.rekey()
-                renamed_by[id(c)] = (pc, pm)
+                renamed_by[id(c)] = hit
 
-        def evidence(c, m, t, n=best, renamed_by=renamed_by):  # formatted later: bind this round's values
-            pc, pm = renamed_by.get(id(c), ((), ()))
+        def evidence(c, m, t, n=best, renamed_by=renamed_by, clean=clean):  # formatted later: bind this round's
+            hit = renamed_by.get(id(c))
+            pc, pm = clean[hit] if hit is not None else ((), ())
             old, new = (_real_prefix(c.name, len(pc)) if pc else ""), (_real_prefix(m.name, len(pm)) if pm else "")
             return f"scope `{old or '(root)'}` -> `{new or '(root)'}` explains {n} variable(s); {_shapes(c, m, t)}"
 
+        def applied(c, renamed_by=renamed_by, hypotheses=hypotheses):
+            hit = renamed_by.get(id(c))
+            return hypotheses[hit] if hit is not None else None
+
         before = len(state.pairs)
-        _equal_keys(state, pool_c, pool_m, "prefix", evidence)
-        _bare_weights(state, pool_c, pool_m, "prefix", evidence)
+        _equal_keys(state, pool_c, pool_m, "prefix", evidence, applied)
+        _bare_weights(state, pool_c, pool_m, "prefix", evidence, applied)
+        state.hypotheses += [h for h in hypotheses if h.proofs]
         if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
             return
 
@@ -801,7 +850,7 @@ def _has_free(state: _State, fam) -> bool:
     models = [it for layer in fam["m"].values() for it in layer.values()]
     if all(id(it) in state.pairs or id(it) in state.ambiguous for it in models):
         return False
-    return any(state.pairs[id(it)][3] == "exact" for it in models if id(it) in state.pairs)
+    return any(state.pairs[id(it)].stage == "exact" for it in models if id(it) in state.pairs)
 
 
 def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
@@ -870,6 +919,8 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         disputed_m = {mp[n] for mp in mappings for n in disputed_c} - {None}
         _compositions(state, family, lc, lm, disputed_c, disputed_m)
     reason = "layers of this kind could be renumbered in several ways that fit equally well"
+    hypothesis = Hypothesis("numbering", ("renumber", tuple(family.split("/")), winners[0][1], winners[0][2]), best,
+                            tuple(("renumber", tuple(family.split("/")), d, k) for _, d, k in winners[1:]))
     for n in numbers:
         targets = {t for mp in mappings if (t := mp[n]) is not None}
         for member, c in lc[n].items():
@@ -878,7 +929,7 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
                 if m is None:
                     continue
                 if n in agreed:
-                    _claim(state, c, m, family, winners[0][1], winners[0][2], best)
+                    _claim(state, c, m, hypothesis)
                 else:
                     cands = [lc[n2][member] for n2 in numbers
                              if member in lc[n2] and any(mp[n2] == t for mp in mappings)]
@@ -887,6 +938,8 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         if n not in agreed or agreed and next(iter(mappings))[n] is None:
             for c in lc[n].values():
                 _release(state, c)
+    if hypothesis.proofs:
+        state.hypotheses.append(hypothesis)
     _compositions(state, family, lc, lm)
 
 
@@ -917,30 +970,32 @@ def _mapping(numbers: list[int], d: int, k: int | None) -> dict[int, int | None]
 def _release(state: _State, c: _Item) -> None:
     """Undo an exact pair of a checkpoint value that a renumbering shows to be wrong."""
     m = state.taken_c.get(id(c))
-    if m is not None and state.pairs[id(m)][3] == "exact":
+    if m is not None and state.pairs[id(m)].stage == "exact":
         state.drop_pair(m)
 
 
-def _claim(state: _State, c: _Item, m: _Item, family: str, d: int, k: int | None, score: int) -> None:
+def _claim(state: _State, c: _Item, m: _Item, hypothesis: Hypothesis) -> None:
     ok, transform = state.compatible(c, m)
     if not ok or id(m) in state.ambiguous:
         return
     current = state.pairs.get(id(m))
     if current is not None:
-        if current[0] is c:
+        if current.checkpoint is c:
             return
         state.drop_pair(m)
     if id(c) in state.taken_c:  # c was exact-paired with another model variable that the renumbering frees
         state.drop_pair(state.taken_c[id(c)])
+    _, _, d, k = hypothesis.rule
     where = f"from {k} on " if k is not None else "all "
     state.add(c, m, transform, "numbering",
-              lambda: f"layer numbers {where}shifted by {d:+d} (`{_owner(c.name)}` -> `{_owner(m.name)}`): {score} "
-                      f"variables agree in shape under this renumbering; {_shapes(c, m, transform)}")
+              lambda: f"layer numbers {where}shifted by {d:+d} (`{_owner(c.name)}` -> `{_owner(m.name)}`): "
+                      f"{hypothesis.support} variables agree in shape under this renumbering; "
+                      f"{_shapes(c, m, transform)}", hypothesis)
 
 
 def _make_ambiguous(state: _State, m: _Item, cands: list[_Item], reason: str) -> None:
     if id(m) in state.pairs:
-        if state.pairs[id(m)][3] == "composition":
+        if state.pairs[id(m)].stage == "composition":
             return  # settled by a unique composition
         state.drop_pair(m)
     state.set_ambiguous(m, list(dict.fromkeys(cands)), reason)
@@ -1031,7 +1086,7 @@ def _unit_fits(state: _State, cu, mu) -> bool:
     c_head, m_head = cm or cv[0], mm or mv[0]
     paired = state.pairs.get(id(m_head))
     if paired is not None or id(c_head) in state.taken_c:  # settled units anchor the sequences: only each other
-        return paired is not None and paired[0] is c_head
+        return paired is not None and paired.checkpoint is c_head
     if cm is not None:
         return state.compatible(cm, mm)[0] and (not mv or len(mv) == len(cv))
     return len(cv) == len(mv) and all(state.compatible(c, m)[0] for c, m in zip(cv, mv, strict=False))
@@ -1273,12 +1328,12 @@ def _renamed_or_new(state: _State, made: list) -> None:
     def shares(c, m):
         return bool(words(c) & words(m))
 
-    sharing = [shares(state.pairs[k][0], state.pairs[k][1]) for k in made]
+    sharing = [shares(state.pairs[k].checkpoint, state.pairs[k].model) for k in made]
     if sum(sharing) * 2 <= len(made):
         return
     for k, ok in zip(made, sharing, strict=False):
         if not ok:
-            c, m = state.pairs[k][0], state.pairs[k][1]
+            c, m = state.pairs[k].checkpoint, state.pairs[k].model
             state.drop_pair(m)
             state.set_ambiguous(m, [c], "structure pairs it with a layer of another name, while the other layers "
                                         "keep theirs: renamed, or replaced by a new layer?")
