@@ -1,8 +1,15 @@
-"""The alignment result, and the rules that reproduce it: derived from the proven pairs, then verified."""
+"""The alignment result, and the rules that reproduce it.
+
+The rules reported are the ones the inference applied: its scope and renumbering hypotheses (``infer.Hypothesis``),
+spelled in the user's names; naming conventions are read from the pairs the normalisation made (the leaf words and
+separators each side writes); whatever no general rule reproduces becomes an explicit rename. Every pair is then
+checked to come out of the rules exactly, and nothing else may be mapped onto a model variable (drops)."""
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -102,7 +109,26 @@ class Alignment:
         return tf2_fix(self).code
 
 
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """Alignment allocates millions of small objects and frees none of them as cycles: Python's cycle collector,
+    triggered by allocation counts, would rescan them again and again (about 40 % of the time at 100k
+    variables). It is paused meanwhile, and runs as usual afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None) -> Alignment:
+    with _no_cycle_collection():
+        return _align(catalog, spec, diagnosis)
+
+
+def _align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None) -> Alignment:
     d, state, c_items, m_items = infer(catalog, spec, diagnosis)
     pairs = []  # in the model's creation order
     for m in m_items:
@@ -212,7 +238,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     for h in state.hypotheses:
         if h.stage != "numbering" or not h.proofs:
             continue
-        _, _, d, k = h.rule
+        _, _, d, first = h.rule
         spelled = None
         for proof in h.proofs.values():
             now = current.name(proof.checkpoint.name)
@@ -223,11 +249,6 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                     break
         if spelled is None:
             continue  # the names spell the move otherwise: explicit renames say it
-        if k is None:  # every number moved: from the lowest the family holds
-            first = min(_number_in(now, spelled[0]) for p in h.proofs.values()
-                        if (now := current.name(p.checkpoint.name)) is not None)
-        else:
-            first = k if d > 0 else k - d
         renumber[spelled] += len(h.proofs)
         starts[spelled] = min(starts.get(spelled, first), first)
     for (pattern, offset, bare), n in renumber.most_common():
@@ -554,12 +575,6 @@ def _layer_shift(a: str, b: str, shifts: dict) -> tuple[str, int, bool] | None:
     if key not in shifts:
         shifts[key] = _number_shift(a, b)
     return shifts[key]
-
-
-def _number_in(name: str, pattern: str) -> int:
-    head, tail = pattern.split("{n}")
-    m = re.search(f"(?<![^/.]){re.escape(head)}(\\d+){re.escape(tail)}(?![^/.])", name)
-    return int(m.group(1)) if m else 0
 
 
 def _prefix_sentence(rule: Prefix, n: int, sep: str) -> str:

@@ -42,6 +42,11 @@ decide), so a new head never takes a left-over value of its shape. Where every n
 keeps its order, such a layer waits for structure too (order is then the other evidence).
 
 Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous.
+
+Records. Every pair is a ``Proof`` (the two items, the transform, the stage, its evidence) and, where a stage applied
+an explanation, points to it: a ``Hypothesis`` (the rule in canonical tokens, its support, the tied rules it was
+weighed against, the proofs it made). ``align`` reports the rules of the applied hypotheses; it does not look for
+rules in the pairs again.
 """
 
 from __future__ import annotations
@@ -156,8 +161,8 @@ class Hypothesis:
     spelled in the user's names; it never re-discovers them from the pairs.
 
     ``rule``: ``("scope", old tokens, new tokens)`` (``(), ("model",)``: a scope added as a whole; a container
-    rule ends before the elements' numbers), or ``("renumber", family tokens, offset, first moved number or None
-    for all)``."""
+    rule ends before the elements' numbers), or ``("renumber", family tokens, offset, first)``: the family's
+    numbers from ``first`` on move by ``offset`` (numbers below it keep theirs; removed ones lie just below)."""
 
     stage: str
     rule: tuple
@@ -919,8 +924,10 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         disputed_m = {mp[n] for mp in mappings for n in disputed_c} - {None}
         _compositions(state, family, lc, lm, disputed_c, disputed_m)
     reason = "layers of this kind could be renumbered in several ways that fit equally well"
-    hypothesis = Hypothesis("numbering", ("renumber", tuple(family.split("/")), winners[0][1], winners[0][2]), best,
-                            tuple(("renumber", tuple(family.split("/")), d, k) for _, d, k in winners[1:]))
+    def rule(d: int, k: int | None) -> tuple:  # the first number that moves: k, past the removed ones, or all
+        return "renumber", tuple(family.split("/")), d, numbers[0] if k is None else k if d > 0 else k - d
+
+    hypothesis = Hypothesis("numbering", rule(*winners[0][1:]), best, tuple(rule(d, k) for _, d, k in winners[1:]))
     for n in numbers:
         targets = {t for mp in mappings if (t := mp[n]) is not None}
         for member, c in lc[n].items():
@@ -985,10 +992,9 @@ def _claim(state: _State, c: _Item, m: _Item, hypothesis: Hypothesis) -> None:
         state.drop_pair(m)
     if id(c) in state.taken_c:  # c was exact-paired with another model variable that the renumbering frees
         state.drop_pair(state.taken_c[id(c)])
-    _, _, d, k = hypothesis.rule
-    where = f"from {k} on " if k is not None else "all "
+    _, _, d, first = hypothesis.rule
     state.add(c, m, transform, "numbering",
-              lambda: f"layer numbers {where}shifted by {d:+d} (`{_owner(c.name)}` -> `{_owner(m.name)}`): "
+              lambda: f"layer numbers from {first} on shifted by {d:+d} (`{_owner(c.name)}` -> `{_owner(m.name)}`): "
                       f"{hypothesis.support} variables agree in shape under this renumbering; "
                       f"{_shapes(c, m, transform)}", hypothesis)
 
