@@ -49,7 +49,8 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
 def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None,
           load_with: str | None = None) -> Alignment:
     """Infer how the checkpoint's names became the model's: pairs (with transform, rule and evidence),
-    ambiguities (never applied), missing and unused names, and the smallest rule set that reproduces the pairs.
+    ambiguities (never applied), missing and unused names, and the rules the inference applied (checked to
+    reproduce every pair).
 
     Example:
         >>> import importlib.resources

@@ -8,8 +8,6 @@ checked to come out of the rules exactly, and nothing else may be mapped onto a 
 from __future__ import annotations
 
 import bisect
-import contextlib
-import gc
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -109,26 +107,7 @@ class Alignment:
         return tf2_fix(self).code
 
 
-@contextlib.contextmanager
-def _no_cycle_collection():
-    """Alignment allocates millions of small objects and frees none of them as cycles: Python's cycle collector,
-    triggered by allocation counts, would rescan them again and again (about 40 % of the time at 100k
-    variables). It is paused meanwhile, and runs as usual afterwards."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None) -> Alignment:
-    with _no_cycle_collection():
-        return _align(catalog, spec, diagnosis)
-
-
-def _align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None) -> Alignment:
     d, state, c_items, m_items = infer(catalog, spec, diagnosis)
     pairs = []  # in the model's creation order
     for m in m_items:
