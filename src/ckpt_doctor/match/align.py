@@ -160,8 +160,10 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     for c, m, _, _ in inferred:  # every pair: conventions are global, and so is the evidence for them
         for old, new in _convention_steps(c.name, m.name, msep, walks):
             subs[old][new] += 1
+    renamed_leaves = {old[:-1] for old in subs if old.endswith("$")}
+    for c, m, _, _ in inferred if renamed_leaves else ():
         leaf = _leaf_word(c.name)
-        if leaf and leaf == _leaf_word(m.name) and leaf + "$" in subs:
+        if leaf in renamed_leaves and leaf == _leaf_word(m.name):
             subs[leaf + "$"][leaf] += 1  # kept as it is: evidence against renaming this leaf everywhere
     for old, targets in sorted(subs.items()):
         new, n = targets.most_common(1)[0]
