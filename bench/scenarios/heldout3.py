@@ -88,6 +88,10 @@ SCENARIOS = [
     _s("h3_k3_nasnet_wh5_finetune_wrapper", "keras.applications NASNetMobile Keras 3 `.weights.h5` -> a Sequential "
        "fine-tuning model (base without top + new Dense head of the old head's shape: must abstain)", "keras3",
        "abstain"),
+    _s("h3_k3_effv2b0_keras_to_tf_keras_notop", "keras.applications EfficientNetV2B0 Keras 3 `.keras` file -> the "
+       "tf_keras model without its top", "keras3"),
+    _s("h3_k3_effv2_blocks_inserted", "keras.applications EfficientNetV2B0 Keras 3 `.weights.h5` -> the same code "
+       "with depth 1.25 (blocks appended to every stage; equal blocks of a stage: must abstain)", "keras3", "abstain"),
 ]
 BY_ID = {s.id: s for s in SCENARIOS}
 assert len(BY_ID) == len(SCENARIOS)
@@ -313,7 +317,8 @@ def b_slim_resnet50_tf1_to_torch(d):
     def put(mod, scope):  # construction: HWIO -> OIHW; BatchNorm gamma/beta/moving_* -> weight/bias/running_*
         with torch.no_grad():
             if isinstance(mod, nn.Conv2d):
-                mod.weight.copy_(torch.from_numpy(np.ascontiguousarray(stored[scope + "/weights"].transpose(3, 2, 0, 1))))
+                w = stored[scope + "/weights"].transpose(3, 2, 0, 1)
+                mod.weight.copy_(torch.from_numpy(np.ascontiguousarray(w)))
                 if mod.bias is not None:
                     mod.bias.copy_(torch.from_numpy(stored[scope + "/biases"]))
             else:
@@ -484,9 +489,7 @@ def b_k3_inceptionv3_autonum_shift(d):
     [keras.layers.Conv2D(4, 1) for _ in range(3)] + [keras.layers.BatchNormalization() for _ in range(3)]  # noqa: B018
     tgt = make()  # the same session: auto names continue the counters (conv2d_97.., batch_normalization_97..)
     fill_random(tgt.weights, "tgt")
-    ws = src.get_weights()
-    assert [w.shape for w in ws] == [tuple(w.shape) for w in tgt.weights]
-    tgt.set_weights(ws)  # construction: the same architecture, weights in order
+    tgt.load_weights(ck)  # Keras 3's own loader (its file keys are positional per layer class): the truth
     return [ck], read_h5(ck), spec_and_values(tgt, d), []
 
 
@@ -553,6 +556,50 @@ def b_k3_nasnet_wh5_finetune_wrapper(d):
     base.set_weights(ws)  # construction: the same base, weights in order; the head keeps its fresh values
     values = spec_and_values(tgt, d)
     return [ck], read_h5(ck), values, [n for n in values if "head" in n.split("/")[-2:-1]]
+
+
+def b_k3_effv2b0_keras_to_tf_keras_notop(d):
+    import keras
+    import tf_keras
+
+    def make(K, **kw):
+        return K.applications.EfficientNetV2B0(input_shape=(32, 32, 3), weights=None, include_preprocessing=False,
+                                               **kw)
+
+    src = make(keras, classes=10)
+    fill_random(_float(src.weights), "src")
+    ck = os.path.join(d, "ckpt", "effnetv2b0.keras")
+    src.save(ck)
+    tgt = make(tf_keras, include_top=False, pooling="avg")  # the head is left out: the file's head is unused
+    fill_random(_float(tgt.weights), "tgt")
+    ws = src.get_weights()[:-2]
+    assert [w.shape for w in ws] == [tuple(w.shape) for w in tgt.weights]
+    tgt.set_weights(ws)  # construction: the same architecture, weights in order
+    return [ck], heldout2.read_keras_zip(ck, d), spec_and_values(tgt, d), []
+
+
+def b_k3_effv2_blocks_inserted(d):
+    import keras
+    from keras.src.applications.efficientnet_v2 import EfficientNetV2
+
+    src = keras.applications.EfficientNetV2B0(input_shape=(32, 32, 3), weights=None, include_preprocessing=False,
+                                              classes=10)
+    fill_random(_float(src.weights), "src")
+    ck = os.path.join(d, "ckpt", "effnetv2b0.weights.h5")
+    src.save_weights(ck)
+    # the same code with depth_coefficient 1.25: every stage gets blocks appended (block1b, block2c, .., block6j)
+    tgt = EfficientNetV2(1.0, 1.25, 224, name="efficientnetv2-b0", input_shape=(32, 32, 3), weights=None,
+                         include_preprocessing=False, classes=10)
+    fill_random(_float(tgt.weights), "tgt")
+    have = {layer.name: layer for layer in src.layers if layer.weights}
+    for layer in tgt.layers:  # construction: by layer name (the builder names blocks by stage and letter)
+        if layer.name in have:
+            layer.set_weights(have[layer.name].get_weights())
+    values = spec_and_values(tgt, d)
+    # the file's keys are positional per layer class; equal blocks of a stage (b, c, ..) are told apart by order
+    # alone, and which of them is the inserted one is in no file
+    amb = [n for n in values if n[:5] == "block" and n[6] != "a"]
+    return [ck], read_h5(ck), values, amb
 
 
 BUILDERS = {s.id: globals()["b_" + s.id[3:]] for s in SCENARIOS}
