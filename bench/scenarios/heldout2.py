@@ -471,17 +471,18 @@ DRIVER = tp.Driver(PART, BY_ID, BUILDERS, __file__, part=PART)
 build, up_to_date, make = DRIVER.build, DRIVER.up_to_date, DRIVER.make
 
 
-def check(out=DEFAULT_OUT) -> int:
+def check(out=DEFAULT_OUT, scenarios=None) -> int:
     """Truth consistency without any alignment: every truth name exists on its side (checkpoint entries as
     ckpt-doctor's reader names them, model names in the spec), each checkpoint key is used once, the transformed
-    checkpoint shape holds the model shape, and ambiguous_ok / missing are model variables."""
+    checkpoint shape holds the model shape, and ambiguous_ok / missing are model variables (``scenarios``: another
+    part's, heldout3.py reuses this)."""
     import math
 
     from ckpt_doctor.formats import open_checkpoint
     from ckpt_doctor.model.spec import ModelSpec
 
     bad = 0
-    for s in SCENARIOS:
+    for s in scenarios or SCENARIOS:
         d = os.path.join(out, s.id)
         if not os.path.exists(os.path.join(d, "truth.json")):
             print(f"{s.id:34s} not built")

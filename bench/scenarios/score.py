@@ -48,6 +48,7 @@ if os.path.isdir(os.path.join(ROOT, "src", "ckpt_doctor")) and os.path.join(ROOT
     sys.path.insert(0, os.path.join(ROOT, "src"))
 
 import heldout2  # noqa: E402
+import heldout3  # noqa: E402
 import thirdparty  # noqa: E402
 from registry import BY_ID as _CONSTRUCTED_BY_ID  # noqa: E402
 from registry import SCENARIOS  # noqa: E402
@@ -57,8 +58,10 @@ from registry import SCENARIOS  # noqa: E402
 PARTS = {"constructed": [s.id for s in SCENARIOS],
          "thirdparty": [s.id for s in thirdparty.SCENARIOS if not s.heldout],
          "heldout": [s.id for s in thirdparty.SCENARIOS if s.heldout],
-         "heldout2": [s.id for s in heldout2.SCENARIOS]}  # a second held-out set (heldout2.py), scored once
-BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID}
+         "heldout2": [s.id for s in heldout2.SCENARIOS],  # a second held-out set (heldout2.py), scored once
+         "heldout3": [s.id for s in heldout3.SCENARIOS]}  # a third (heldout3.py), scored once
+BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.BY_ID}
+ONCE = ("heldout2", "heldout3")  # scored once, by name, never in a tuning run: not in --part all
 
 
 def _python() -> str:
@@ -369,7 +372,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="comma-separated scenario ids")
     ap.add_argument("--adversarial", action="store_true", help="only the adversarial scenarios")
     ap.add_argument("--part", default="constructed", help="which scenarios: constructed (default), thirdparty, "
-                    "heldout, heldout2, or all (all but heldout2; comma-separated allowed); --only overrides")
+                    "heldout, heldout2, heldout3, or all (all but heldout2 and heldout3; comma-separated allowed); "
+                    "--only overrides")
     ap.add_argument("--out", default=DEFAULT_OUT, help="scenario cache directory")
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--allow-skipped", action="store_true", help="skipped scenarios do not fail the goals")
@@ -378,8 +382,7 @@ def main(argv=None) -> int:
     ap.add_argument("-v", "--verbose", action="store_true", help="list every wrong and missed pair")
     args = ap.parse_args(argv)
     engine = args.baseline or args.engine
-    # "all" leaves out heldout2: it is scored once, by name, never in a tuning run
-    parts = [p for p in PARTS if p != "heldout2"] if args.part == "all" else args.part.split(",")
+    parts = [p for p in PARTS if p not in ONCE] if args.part == "all" else args.part.split(",")
     if any(p not in PARTS for p in parts):
         ap.error(f"unknown part {args.part!r} (choose from {', '.join(PARTS)}, all)")
     ids = [i for i in args.only.split(",") if i] or [i for p in parts for i in PARTS[p]]
@@ -403,6 +406,9 @@ def main(argv=None) -> int:
     second = [i for i in ids if i in heldout2.BY_ID]
     if not args.no_make and second and heldout2.make(second, args.out):
         print("heldout2.py reported failures; scoring what exists", file=sys.stderr)
+    third3 = [i for i in ids if i in heldout3.BY_ID]
+    if not args.no_make and third3 and heldout3.make(third3, args.out):
+        print("heldout3.py reported failures; scoring what exists", file=sys.stderr)
     report = score_scenarios(ids, args.out, engine)
     if args.json:
         print(json.dumps(report, indent=1))
