@@ -246,6 +246,11 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
+    if spec.framework == "torch":
+        _torch_layouts(m_items)
+    if catalog.format in _TORCH_FORMATS:
+        _torch_layouts(c_items)
+    _fused_recurrent(state, c_items, m_items)
     _conventions(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=False)
     _numbering(state, c_items, m_items)
@@ -260,6 +265,103 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
                spec.framework == "torch")
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
+
+
+_TORCH_FORMATS = {"torch", "safetensors"}
+
+
+def _torch_layouts(items: list) -> None:
+    """A PyTorch ``weights`` leaf holds PyTorch's layout, not tf-slim's (``names.WEIGHT_LEAVES``)."""
+    for it in items:
+        if it.layout == "kernel" and re.split(r"[./]", strip_name(it.ref.name))[-1].lower() == "weights":
+            it.layout = "weight"
+
+
+# Fused recurrent layers. PyTorch: ``<module>.weight_ih_l<k>[_reverse]`` [G*h, in], ``weight_hh_l<k>`` [G*h, h],
+# ``bias_ih_l<k>``, ``bias_hh_l<k>``; Keras: ``<layer>/<cell>/kernel`` [in, G*h], ``recurrent_kernel`` [h, G*h],
+# ``bias`` (``.weights.h5``: ``<layer>/cell/vars/0..2``), G gate blocks along the long axis.
+_TORCH_RNN = re.compile(r"^(?P<owner>.+)[./](?P<role>weight|bias)_(?P<kind>ih|hh)_l(?P<k>\d+)(?P<rev>_reverse)?$")
+_KERAS_RNN = re.compile(r"^(?P<owner>.+?)/(?:[a-z_]*cell(?:_\d+)?/)(?P<role>kernel|recurrent_kernel|bias)$")
+_KERAS_RNN_VARS = re.compile(r"^(?P<owner>.+)/cell/vars/(?P<i>[0-2])$")
+# Gate blocks by gate count, in each framework's order: equal orders make the kernel a plain transpose of the
+# weight (Keras LSTM i,f,c,o = PyTorch i,f,g,o; SimpleRNN one block); GRU's are z,r,h in Keras and r,z,n in
+# PyTorch (and Keras' reset_after bias is [2, 3h]): the same values in another block order, no transform of ours.
+_SAME_GATE_ORDER = {4: "LSTM gates i,f,c,o (Keras) = i,f,g,o (PyTorch)", 1: "one gate block (SimpleRNN = nn.RNN)"}
+
+
+def _rnn_owner(name: str) -> str:
+    name = name[len("layers/"):] if name.startswith("layers/") else name
+    return " ".join(canonical(name + "/x")[0][:-1])
+
+
+def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
+    """{owner: {role: item}}; roles ``kernel``/``recurrent``/``bias`` (Keras) or ``ih``/``hh``/``bias_ih``/
+    ``bias_hh`` (PyTorch, single-layer unidirectional only; ``multi`` marks stacked or bidirectional ones)."""
+    out: dict[str, dict[str, _Item]] = defaultdict(dict)
+    for it in items:
+        name = strip_name(it.ref.name)
+        found = _TORCH_RNN.match(name)
+        if found:
+            role = ("" if found["role"] == "weight" else "bias_") + found["kind"]
+            group = out[_rnn_owner(found["owner"])]
+            if found["k"] != "0" or found["rev"]:
+                group["multi"] = it
+            group[role] = it
+            continue
+        found = _KERAS_RNN.match(name)
+        if found:
+            out[_rnn_owner(found["owner"])][
+                {"kernel": "kernel", "recurrent_kernel": "recurrent", "bias": "bias"}[found["role"]]] = it
+            continue
+        found = _KERAS_RNN_VARS.match(name)
+        if found:
+            out[_rnn_owner(found["owner"])][("kernel", "recurrent", "bias")[int(found["i"])]] = it
+    return out
+
+
+def _fused_recurrent(state: _State, c_items, m_items) -> None:
+    """A Keras recurrent layer against a PyTorch one of the same name (canonical tokens): gate count G from the
+    recurrent weight (``[h, G*h]``), then by role: kernel <-> ``weight_ih_l0`` and recurrent kernel <->
+    ``weight_hh_l0`` are transposes when both frameworks order the gate blocks alike (``_SAME_GATE_ORDER``). Keras
+    keeps one bias, PyTorch two that are summed: no value is the other's, so biases are listed ambiguous with the
+    reason; so are GRU weights (block order differs). Stacked or bidirectional PyTorch layers are left alone."""
+    cs, ms = _rnn_roles(c_items), _rnn_roles(m_items)
+    for owner, mg in ms.items():
+        cg = cs.get(owner)
+        if not cg or "multi" in cg or "multi" in mg:
+            continue
+        keras_side, torch_side = (cg, mg) if "recurrent" in cg else (mg, cg)
+        if not {"kernel", "recurrent"} <= keras_side.keys() or not {"ih", "hh"} <= torch_side.keys():
+            continue
+        rec, hh = keras_side["recurrent"], torch_side["hh"]
+        if len(rec.shape) != 2 or rec.shape[::-1] != hh.shape or rec.shape[0] == 0 or \
+                rec.shape[1] % rec.shape[0] or keras_side["kernel"].shape[::-1] != torch_side["ih"].shape:
+            continue
+        gates = rec.shape[1] // rec.shape[0]
+        order = _SAME_GATE_ORDER.get(gates)
+        for kr, tr in (("kernel", "ih"), ("recurrent", "hh")):
+            c, m = (keras_side[kr], torch_side[tr]) if keras_side is cg else (torch_side[tr], keras_side[kr])
+            if c.busy or m.busy or c.dtype != m.dtype and not state.casts:
+                continue
+            if order:
+                state.add(c, m, "transpose", "conventions", functools.partial(
+                    _rnn_evidence, c, m, f"fused recurrent weights, {gates} gate blocks; {order}"))
+            else:
+                state.set_ambiguous(m, [c], f"`{c.name}` holds the same {gates} gate blocks in another order "
+                                    "(GRU: Keras z,r,h; PyTorch r,z,n): a block reorder, not a transpose")
+        biases = [torch_side[b] for b in ("bias_ih", "bias_hh") if b in torch_side]
+        if "bias" in keras_side and biases:
+            kb = keras_side["bias"]
+            reason = (f"Keras keeps one recurrent bias, PyTorch two that are summed (b_ih + b_hh): `{kb.name}` is "
+                      "no single value of either (load it into b_ih and zero b_hh)" if order else
+                      f"GRU biases differ in gate order and split (Keras {list(kb.shape)}): no single value pairs")
+            for m in ([kb] if keras_side is mg else biases):
+                if not m.busy:
+                    state.set_ambiguous(m, biases if keras_side is mg else [kb], reason)
+
+
+def _rnn_evidence(c: _Item, m: _Item, why: str) -> str:
+    return f"{why}: `{m.name}` is `{c.name}` transposed; shape {list(c.shape)} -> {list(m.shape)}"
 
 
 def _natural(name: str) -> list:
