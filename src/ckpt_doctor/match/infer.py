@@ -246,6 +246,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
+    if any(r.matched_by == BY_KERAS3_PATH for r in d.weights(LOADED)):
+        _keras3_shift(state, c_items, m_items)
     if spec.framework == "torch":
         _torch_layouts(m_items)
     if catalog.format in _TORCH_FORMATS:
@@ -265,6 +267,50 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
                spec.framework == "torch")
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
+
+
+def _keras3_shift(state: _State, c_items, m_items) -> None:
+    """Keras 3 loads a ``.weights.h5`` by path (``layers/dense_1``), never by layer name, but the file records each
+    layer's name too (``full_name`` ``d2/vars/0``). When a path loads into a layer of another name while the model
+    also has a layer of the saved name (a layer inserted or removed, names kept), what Keras loads and what the
+    names say disagree: each variable the two readings give different values (or one of them none) is ambiguous,
+    both candidates listed with the reason, and no pair is claimed for it."""
+    def saved_layer(c: _Item) -> str | None:
+        found = _POSITIONAL.match(c.ref.full_name or "")
+        return found["layer"] if found else None
+
+    def model_layer(m: _Item) -> str | None:
+        parts = strip_name(m.ref.name).split("/")
+        return parts[-2] if len(parts) > 1 else None
+
+    layers = {model_layer(m) for m in m_items}
+    path_of = {id(m): c for c, m, _, stage, _ in state.pairs.values() if stage == "exact" and saved_layer(c)}
+    if not any(saved_layer(c) != model_layer(m) and saved_layer(c) in layers
+               for c, m, *_ in state.pairs.values() if id(m) in path_of):
+        return
+    by_name = {}
+    for c in c_items:
+        found = _POSITIONAL.match(c.ref.full_name or "")
+        if found:
+            by_name[(found["layer"], found["i"])] = c
+    for m in m_items:
+        found = _POSITIONAL.match(getattr(m.ref, "keys", {}).get("keras3", ""))
+        path_c = path_of.get(id(m))
+        name_c = by_name.get((model_layer(m), found["i"])) if found else None
+        if name_c is not None and not state.compatible(name_c, m)[0]:
+            name_c = None
+        if path_c is name_c or path_c is None and m.busy or \
+                path_c is not None and name_c is None and saved_layer(path_c) not in layers:
+            continue  # both readings agree, or the names say nothing (a renamed layer)
+        if path_c is not None:
+            state.drop_pair(m)
+            loads = f"Keras 3 loads `{path_c.ref.name}` (saved from layer `{saved_layer(path_c)}`) into it by path"
+        else:
+            loads = "Keras 3 loads nothing into it by path"
+        says = f"the file's layer names give it `{name_c.ref.name}`" if name_c is not None else \
+            "no saved layer has its name"
+        state.set_ambiguous(m, [c for c in (path_c, name_c) if c is not None],
+                            f"{loads}; {says} (a layer inserted or removed, names kept): which is meant, no file says")
 
 
 _TORCH_FORMATS = {"torch", "safetensors"}
