@@ -276,8 +276,14 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
     names say disagree: each variable the two readings give different values (or one of them none) is ambiguous,
     both candidates listed with the reason, and no pair is claimed for it."""
     def saved_layer(c: _Item) -> str | None:
+        """The layer name the file records, when a user gave it: an auto name (``batch_normalization_3`` at
+        ``layers/batch_normalization``) is the numbering of another session and says nothing about intent."""
         found = _POSITIONAL.match(c.ref.full_name or "")
-        return found["layer"] if found else None
+        path = _POSITIONAL.match(c.ref.name)
+        if not found or path and re.fullmatch(re.sub(r"_\d+$", "", path["layer"].rsplit("/", 1)[-1]) + r"(_\d+)?",
+                                              found["layer"]):
+            return None
+        return found["layer"]
 
     def model_layer(m: _Item) -> str | None:
         parts = strip_name(m.ref.name).split("/")
@@ -291,7 +297,7 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
     by_name = {}
     for c in c_items:
         found = _POSITIONAL.match(c.ref.full_name or "")
-        if found:
+        if found and saved_layer(c):
             by_name[(found["layer"], found["i"])] = c
     for m in m_items:
         found = _POSITIONAL.match(getattr(m.ref, "keys", {}).get("keras3", ""))
