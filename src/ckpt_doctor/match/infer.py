@@ -265,6 +265,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
+    _siblings(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
 
@@ -1129,6 +1130,104 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
 def _composition_evidence(family: str, nc: int, nm: int, c: _Item, m: _Item, transform: str | None) -> str:
     return (f"the only layer of its kind left whose members and shapes match (`{_owner(c.name)}` -> "
             f"`{_owner(m.name)}`); {_shapes(c, m, transform)}")
+
+
+# Ambiguities sibling evidence may settle: ties between renamings or alignments that names and order leave open
+_SIBLING_OPEN = ("several renamings explain it equally well", "structural alignment: several equally good")
+_SIBLING_SPAN = 64  # checkpoint values under one container prefix: a block, not a model
+
+
+def _siblings(state: _State, c_items, m_items) -> None:
+    """Completion inside corresponding containers. A model container (``features.1.0``, a layer) whose paired
+    variables all took values from under one checkpoint prefix (``convnext_tiny_stage_0_block_0_``), and only
+    from there, while every value paired under that prefix went into the container, is that block. A variable
+    of it still open then takes the one free value under the prefix its shape and dtype admit, when that value
+    admits no other open variable of the container: a unique match inside an established block, never shape
+    alone across the model. Conventions that list a block's members in different orders (PyTorch's
+    ``layer_scale`` first, Keras' last) leave exactly these open after structure. Nearest containers first,
+    repeated while something pairs (a layer's bias follows its kernel)."""
+    def open_m(m: _Item) -> bool:
+        amb = state.ambiguous.get(id(m))
+        return not m.busy or amb is not None and amb[2].startswith(_SIBLING_OPEN)
+
+    def c_name(c: _Item) -> str:
+        return c.ref.full_name or strip_name(c.ref.name)
+
+    def within(names: list, prefix: str) -> tuple[int, int]:
+        return bisect.bisect_left(names, prefix), bisect.bisect_left(names, prefix + "\U0010ffff")
+
+    for _ in range(4):  # a layer's kernel, then its bias, then the block's vector: a few rounds settle a block
+        free = sorted(((c_name(c), id(c), c) for c in c_items if not c.busy), key=lambda f: f[:2])
+        sizes = {math.prod(f[2].shape) for f in free}
+        todo = sorted(((strip_name(m.ref.name), id(m), m) for m in m_items
+                       if open_m(m) and m.shape and math.prod(m.shape) in sizes), key=lambda t: t[:2])
+        if not todo or not state.pairs:
+            return  # nothing open that a free value could fill: no index is built
+        free_names, todo_names = [f[0] for f in free], [t[0] for t in todo]
+        by_m = sorted((strip_name(m.ref.name), c_name(c)) for c, m, *_ in state.pairs.values())
+        m_names, c_names = [p[0] for p in by_m], sorted(p[1] for p in by_m)
+        progress = False
+        for name, _, m in todo:
+            if not open_m(m):
+                continue
+            for cut in reversed(_cuts(name)):
+                container = name[:cut]
+                lo, hi = within(m_names, container)
+                if hi == lo:
+                    continue
+                if hi - lo > _SIBLING_SPAN:
+                    break
+                prefix = _common_prefix([by_m[i][1] for i in range(lo, hi)])
+                clo, chi = within(c_names, prefix)
+                if not prefix or chi - clo != hi - lo:
+                    break  # the values under that prefix went elsewhere too: not one block on both sides
+                flo, fhi = within(free_names, prefix)
+                if fhi - flo > _SIBLING_SPAN:
+                    break
+                amb = state.ambiguous.get(id(m))
+                cands = [f[2] for f in free[flo:fhi] if not f[2].busy and state.compatible(f[2], m)[0] and
+                         (amb is None or f[2] in amb[1])]
+                if not cands:
+                    continue  # nothing of its shape left in this block: a wider one may hold it
+                olo, ohi = within(todo_names, container)
+                if len(cands) == 1 and ohi - olo <= _SIBLING_SPAN and sum(
+                        open_m(o[2]) and state.compatible(cands[0], o[2])[0] for o in todo[olo:ohi]) == 1:
+                    c = cands[0]
+                    if amb is not None:
+                        del state.ambiguous[id(m)]
+                        m.busy = False
+                    t = state.compatible(c, m)[1]
+                    state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
+                    progress = True
+                break  # the nearest container with partners and a value that fits decides
+        if not progress:
+            return
+
+
+def _cuts(name: str) -> list[int]:
+    """Lengths of a name's container prefixes with their separator, outermost first (``a.b.c`` -> ``a.``,
+    ``a.b.``); Keras names a block's layers ``stage_0_block_0_<layer>``, so ``_`` separates too, but never
+    inside the last segment (``running_`` is no container)."""
+    last = max(name.rfind("/"), name.rfind("."))
+    return [i + 1 for i, ch in enumerate(name) if i > 0 and (ch in "./" or ch == "_" and i < last)]
+
+
+def _common_prefix(names: list[str]) -> str:
+    """The longest common start of the names, cut after a separator; one name: its layer (the last segment off)."""
+    if len(names) == 1:
+        cut = max(names[0].rfind("/"), names[0].rfind("."))
+        return names[0][:cut + 1] if cut > 0 else ""
+    lo, hi = min(names), max(names)
+    k = 0
+    while k < min(len(lo), len(hi)) and lo[k] == hi[k]:
+        k += 1
+    cut = max(lo.rfind(sep, 0, k) for sep in "/._")
+    return lo[:cut + 1] if cut > 0 else ""
+
+
+def _sibling_evidence(c, m, transform, container, prefix) -> str:
+    return (f"the other variables of `{container}` took their values from `{prefix}*` and only those: it is the one "
+            f"value left there that fits; {_shapes(c, m, transform)}")
 
 
 def _leftover_candidates(state: _State, c_items, m_items) -> None:
