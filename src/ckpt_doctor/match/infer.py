@@ -7,7 +7,11 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    ``wte.weight``) are normalised (``names.canonical``); the leaf classes decide the value transform (a
    permutation; an order-preserving reshape for unit axes: ``[1, nx, nf]`` vs ``[nx, nf]``, PReLU ``(1, 1, C)`` vs
    ``(C,)``). Keras 3 ``.weights.h5`` files name variables by position (``layers/dense/vars/0``): both sides are
-   then keyed ``<layer> #i`` (the i-th variable a layer created).
+   then keyed ``<layer> #i`` (the i-th variable a layer created). Where such a file's path load contradicts the
+   layer names it records (a layer inserted, names kept), both readings are listed as ambiguous
+   (``_keras3_shift``). Fused recurrent layers pair by role and gate count: Keras ``kernel``/``recurrent_kernel``
+   are PyTorch's ``weight_ih_l0``/``weight_hh_l0`` transposed for LSTM and SimpleRNN; GRU weights (another gate
+   order) and the biases (one in Keras, two summed in PyTorch) are ambiguous with the reason (``_fused_recurrent``).
 2. **scope rules**: ``old scope -> new scope``, proposed by pairs that share their longest common name suffix and,
    for scopes added or removed as a whole (``model/``, ``module.``), by every name that is another side's name
    under up to three leading tokens.
@@ -28,7 +32,10 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    places with a nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` /
    ``layer1.1``); composites the order leaves open stay unpaired (a shortcut Keras lists first and torchvision
    last looks like a removed layer beside a new one). Structure may also pick among the candidates a name stage
-   left, when its choice is one of them.
+   left, when its choice is one of them. Last, inside a container whose paired members all came from one
+   checkpoint prefix (and that prefix's paired values all went into it), an open member takes the one free value
+   under the prefix that fits it and no other open member (``_siblings``: members two conventions list in
+   different orders, such as ConvNeXt's ``layer_scale``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables

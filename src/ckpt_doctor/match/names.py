@@ -31,7 +31,9 @@ WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scal
                  # ``nn.PReLU``'s ``weight`` (C,): one real axis, the same order in every layout
                  "alpha": "scale"}
 # Leaves that are renamed between frameworks but are not "the weight".
-LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "movingmean": "runningmean", "movingvariance": "runningvar",
+LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "offset": "bias",  # Sonnet / tf.nn norms' offset
+                 "mean": "runningmean", "variance": "runningvar",  # Caffe-converted BatchNorm statistics
+                 "movingmean": "runningmean", "movingvariance": "runningvar",
                  "runningvariance": "runningvar"}
 
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
