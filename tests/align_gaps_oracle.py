@@ -245,7 +245,6 @@ def keras3_inserted(d):
 def convnext(d):
     """keras.applications ConvNeXt (ConvNeXt-Tiny's depths 3,3,9,3, narrow widths) ``.weights.h5`` -> a
     torchvision-style twin (``features.S.B.layer_scale`` [C,1,1], ``features.S.B.block.{0,2,3,5}``)."""
-    import keras
     import torch
     import torch.nn as nn
     from keras.src.applications.convnext import ConvNeXt
