@@ -7,7 +7,11 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    ``wte.weight``) are normalised (``names.canonical``); the leaf classes decide the value transform (a
    permutation; an order-preserving reshape for unit axes: ``[1, nx, nf]`` vs ``[nx, nf]``, PReLU ``(1, 1, C)`` vs
    ``(C,)``). Keras 3 ``.weights.h5`` files name variables by position (``layers/dense/vars/0``): both sides are
-   then keyed ``<layer> #i`` (the i-th variable a layer created).
+   then keyed ``<layer> #i`` (the i-th variable a layer created). Where such a file's path load contradicts the
+   layer names it records (a layer inserted, names kept), both readings are listed as ambiguous
+   (``_keras3_shift``). Fused recurrent layers pair by role and gate count: Keras ``kernel``/``recurrent_kernel``
+   are PyTorch's ``weight_ih_l0``/``weight_hh_l0`` transposed for LSTM and SimpleRNN; GRU weights (another gate
+   order) and the biases (one in Keras, two summed in PyTorch) are ambiguous with the reason (``_fused_recurrent``).
 2. **scope rules**: ``old scope -> new scope``, proposed by pairs that share their longest common name suffix and,
    for scopes added or removed as a whole (``model/``, ``module.``), by every name that is another side's name
    under up to three leading tokens.
@@ -28,7 +32,10 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    places with a nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` /
    ``layer1.1``); composites the order leaves open stay unpaired (a shortcut Keras lists first and torchvision
    last looks like a removed layer beside a new one). Structure may also pick among the candidates a name stage
-   left, when its choice is one of them.
+   left, when its choice is one of them. Last, inside a container whose paired members all came from one
+   checkpoint prefix (and that prefix's paired values all went into it), an open member takes the one free value
+   under the prefix that fits it and no other open member (``_siblings``: members two conventions list in
+   different orders, such as ConvNeXt's ``layer_scale``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -285,6 +292,13 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
+    if any(r.matched_by == BY_KERAS3_PATH for r in d.weights(LOADED)):
+        _keras3_shift(state, c_items, m_items)
+    if spec.framework == "torch":
+        _torch_layouts(m_items)
+    if catalog.format in _TORCH_FORMATS:
+        _torch_layouts(c_items)
+    _fused_recurrent(state, c_items, m_items)
     _conventions(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=False)
     _numbering(state, c_items, m_items)
@@ -297,8 +311,156 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
+    _siblings(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
+
+
+def _keras3_shift(state: _State, c_items, m_items) -> None:
+    """Keras 3 loads a ``.weights.h5`` by path (``layers/dense_1``), never by layer name, but the file records each
+    layer's name too (``full_name`` ``d2/vars/0``). When a path loads into a layer of another name while the model
+    also has a layer of the saved name (a layer inserted or removed, names kept), what Keras loads and what the
+    names say disagree: each variable the two readings give different values (or one of them none) is ambiguous,
+    both candidates listed with the reason, and no pair is claimed for it."""
+    def saved_layer(c: _Item) -> str | None:
+        """The layer name the file records, when a user gave it: an auto name (``batch_normalization_3`` at
+        ``layers/batch_normalization``) is the numbering of another session and says nothing about intent."""
+        found = _POSITIONAL.match(c.ref.full_name or "")
+        path = _POSITIONAL.match(c.ref.name)
+        if not found or path and re.fullmatch(re.sub(r"_\d+$", "", path["layer"].rsplit("/", 1)[-1]) + r"(_\d+)?",
+                                              found["layer"]):
+            return None
+        return found["layer"]
+
+    def model_layer(m: _Item) -> str | None:
+        parts = strip_name(m.ref.name).split("/")
+        return parts[-2] if len(parts) > 1 else None
+
+    layers = {model_layer(m) for m in m_items}
+    path_of = {id(m): c for c, m, _, stage, _ in state.pairs.values() if stage == "exact" and saved_layer(c)}
+    if not any(saved_layer(c) != model_layer(m) and saved_layer(c) in layers
+               for c, m, *_ in state.pairs.values() if id(m) in path_of):
+        return
+    by_name = {}
+    for c in c_items:
+        found = _POSITIONAL.match(c.ref.full_name or "")
+        if found and saved_layer(c):
+            by_name[(found["layer"], found["i"])] = c
+    for m in m_items:
+        found = _POSITIONAL.match(getattr(m.ref, "keys", {}).get("keras3", ""))
+        path_c = path_of.get(id(m))
+        name_c = by_name.get((model_layer(m), found["i"])) if found else None
+        if name_c is not None and not state.compatible(name_c, m)[0]:
+            name_c = None
+        if path_c is name_c or path_c is None and m.busy or \
+                path_c is not None and name_c is None and saved_layer(path_c) not in layers:
+            continue  # both readings agree, or the names say nothing (a renamed layer)
+        if path_c is not None:
+            state.drop_pair(m)
+            loads = f"Keras 3 loads `{path_c.ref.name}` (saved from layer `{saved_layer(path_c)}`) into it by path"
+        else:
+            loads = "Keras 3 loads nothing into it by path"
+        says = f"the file's layer names give it `{name_c.ref.name}`" if name_c is not None else \
+            "no saved layer has its name"
+        state.set_ambiguous(m, [c for c in (path_c, name_c) if c is not None],
+                            f"{loads}; {says} (a layer inserted or removed, names kept): which is meant, no file says")
+
+
+_TORCH_FORMATS = {"torch", "safetensors"}
+
+
+def _torch_layouts(items: list) -> None:
+    """A PyTorch ``weights`` leaf holds PyTorch's layout, not tf-slim's (``names.WEIGHT_LEAVES``)."""
+    for it in items:
+        if it.layout == "kernel" and re.split(r"[./]", strip_name(it.ref.name))[-1].lower() == "weights":
+            it.layout = "weight"
+
+
+# Fused recurrent layers. PyTorch: ``<module>.weight_ih_l<k>[_reverse]`` [G*h, in], ``weight_hh_l<k>`` [G*h, h],
+# ``bias_ih_l<k>``, ``bias_hh_l<k>``; Keras: ``<layer>/<cell>/kernel`` [in, G*h], ``recurrent_kernel`` [h, G*h],
+# ``bias`` (``.weights.h5``: ``<layer>/cell/vars/0..2``), G gate blocks along the long axis.
+_TORCH_RNN = re.compile(r"^(?P<owner>.+)[./](?P<role>weight|bias)_(?P<kind>ih|hh)_l(?P<k>\d+)(?P<rev>_reverse)?$")
+_KERAS_RNN = re.compile(r"^(?P<owner>.+?)/(?:[a-z_]*cell(?:_\d+)?/)(?P<role>kernel|recurrent_kernel|bias)$")
+_KERAS_RNN_VARS = re.compile(r"^(?P<owner>.+)/cell/vars/(?P<i>[0-2])$")
+# Gate blocks by gate count, in each framework's order: equal orders make the kernel a plain transpose of the
+# weight (Keras LSTM i,f,c,o = PyTorch i,f,g,o; SimpleRNN one block); GRU's are z,r,h in Keras and r,z,n in
+# PyTorch (and Keras' reset_after bias is [2, 3h]): the same values in another block order, no transform of ours.
+_SAME_GATE_ORDER = {4: "LSTM gates i,f,c,o (Keras) = i,f,g,o (PyTorch)", 1: "one gate block (SimpleRNN = nn.RNN)"}
+
+
+def _rnn_owner(name: str) -> str:
+    name = name[len("layers/"):] if name.startswith("layers/") else name
+    return " ".join(canonical(name + "/x")[0][:-1])
+
+
+def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
+    """{owner: {role: item}}; roles ``kernel``/``recurrent``/``bias`` (Keras) or ``ih``/``hh``/``bias_ih``/
+    ``bias_hh`` (PyTorch, single-layer unidirectional only; ``multi`` marks stacked or bidirectional ones)."""
+    out: dict[str, dict[str, _Item]] = defaultdict(dict)
+    for it in items:
+        name = strip_name(it.ref.name)
+        found = _TORCH_RNN.match(name)
+        if found:
+            role = ("" if found["role"] == "weight" else "bias_") + found["kind"]
+            group = out[_rnn_owner(found["owner"])]
+            if found["k"] != "0" or found["rev"]:
+                group["multi"] = it
+            group[role] = it
+            continue
+        found = _KERAS_RNN.match(name)
+        if found:
+            out[_rnn_owner(found["owner"])][
+                {"kernel": "kernel", "recurrent_kernel": "recurrent", "bias": "bias"}[found["role"]]] = it
+            continue
+        found = _KERAS_RNN_VARS.match(name)
+        if found:
+            out[_rnn_owner(found["owner"])][("kernel", "recurrent", "bias")[int(found["i"])]] = it
+    return out
+
+
+def _fused_recurrent(state: _State, c_items, m_items) -> None:
+    """A Keras recurrent layer against a PyTorch one of the same name (canonical tokens): gate count G from the
+    recurrent weight (``[h, G*h]``), then by role: kernel <-> ``weight_ih_l0`` and recurrent kernel <->
+    ``weight_hh_l0`` are transposes when both frameworks order the gate blocks alike (``_SAME_GATE_ORDER``). Keras
+    keeps one bias, PyTorch two that are summed: no value is the other's, so biases are listed ambiguous with the
+    reason; so are GRU weights (block order differs). Stacked or bidirectional PyTorch layers are left alone."""
+    cs, ms = _rnn_roles(c_items), _rnn_roles(m_items)
+    for owner, mg in ms.items():
+        cg = cs.get(owner)
+        if not cg or "multi" in cg or "multi" in mg:
+            continue
+        keras_side, torch_side = (cg, mg) if "recurrent" in cg else (mg, cg)
+        if not {"kernel", "recurrent"} <= keras_side.keys() or not {"ih", "hh"} <= torch_side.keys():
+            continue
+        rec, hh = keras_side["recurrent"], torch_side["hh"]
+        if len(rec.shape) != 2 or rec.shape[::-1] != hh.shape or rec.shape[0] == 0 or \
+                rec.shape[1] % rec.shape[0] or keras_side["kernel"].shape[::-1] != torch_side["ih"].shape:
+            continue
+        gates = rec.shape[1] // rec.shape[0]
+        order = _SAME_GATE_ORDER.get(gates)
+        for kr, tr in (("kernel", "ih"), ("recurrent", "hh")):
+            c, m = (keras_side[kr], torch_side[tr]) if keras_side is cg else (torch_side[tr], keras_side[kr])
+            if c.busy or m.busy or c.dtype != m.dtype and not state.casts:
+                continue
+            if order:
+                state.add(c, m, "transpose", "conventions", functools.partial(
+                    _rnn_evidence, c, m, f"fused recurrent weights, {gates} gate blocks; {order}"))
+            else:
+                state.set_ambiguous(m, [c], f"`{c.name}` holds the same {gates} gate blocks in another order "
+                                    "(GRU: Keras z,r,h; PyTorch r,z,n): a block reorder, not a transpose")
+        biases = [torch_side[b] for b in ("bias_ih", "bias_hh") if b in torch_side]
+        if "bias" in keras_side and biases:
+            kb = keras_side["bias"]
+            reason = (f"Keras keeps one recurrent bias, PyTorch two that are summed (b_ih + b_hh): `{kb.name}` is "
+                      "no single value of either (load it into b_ih and zero b_hh)" if order else
+                      f"GRU biases differ in gate order and split (Keras {list(kb.shape)}): no single value pairs")
+            for m in ([kb] if keras_side is mg else biases):
+                if not m.busy:
+                    state.set_ambiguous(m, biases if keras_side is mg else [kb], reason)
+
+
+def _rnn_evidence(c: _Item, m: _Item, why: str) -> str:
+    return f"{why}: `{m.name}` is `{c.name}` transposed; shape {list(c.shape)} -> {list(m.shape)}"
 
 
 def _natural(name: str) -> list:
@@ -1036,6 +1198,104 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
 def _composition_evidence(family: str, nc: int, nm: int, c: _Item, m: _Item, transform: str | None) -> str:
     return (f"the only layer of its kind left whose members and shapes match (`{_owner(c.name)}` -> "
             f"`{_owner(m.name)}`); {_shapes(c, m, transform)}")
+
+
+# Ambiguities sibling evidence may settle: ties between renamings or alignments that names and order leave open
+_SIBLING_OPEN = ("several renamings explain it equally well", "structural alignment: several equally good")
+_SIBLING_SPAN = 64  # checkpoint values under one container prefix: a block, not a model
+
+
+def _siblings(state: _State, c_items, m_items) -> None:
+    """Completion inside corresponding containers. A model container (``features.1.0``, a layer) whose paired
+    variables all took values from under one checkpoint prefix (``convnext_tiny_stage_0_block_0_``), and only
+    from there, while every value paired under that prefix went into the container, is that block. A variable
+    of it still open then takes the one free value under the prefix its shape and dtype admit, when that value
+    admits no other open variable of the container: a unique match inside an established block, never shape
+    alone across the model. Conventions that list a block's members in different orders (PyTorch's
+    ``layer_scale`` first, Keras' last) leave exactly these open after structure. Nearest containers first,
+    repeated while something pairs (a layer's bias follows its kernel)."""
+    def open_m(m: _Item) -> bool:
+        amb = state.ambiguous.get(id(m))
+        return not m.busy or amb is not None and amb[2].startswith(_SIBLING_OPEN)
+
+    def c_name(c: _Item) -> str:
+        return c.ref.full_name or strip_name(c.ref.name)
+
+    def within(names: list, prefix: str) -> tuple[int, int]:
+        return bisect.bisect_left(names, prefix), bisect.bisect_left(names, prefix + "\U0010ffff")
+
+    for _ in range(4):  # a layer's kernel, then its bias, then the block's vector: a few rounds settle a block
+        free = sorted(((c_name(c), id(c), c) for c in c_items if not c.busy), key=lambda f: f[:2])
+        sizes = {math.prod(f[2].shape) for f in free}
+        todo = sorted(((strip_name(m.ref.name), id(m), m) for m in m_items
+                       if open_m(m) and m.shape and math.prod(m.shape) in sizes), key=lambda t: t[:2])
+        if not todo or not state.pairs:
+            return  # nothing open that a free value could fill: no index is built
+        free_names, todo_names = [f[0] for f in free], [t[0] for t in todo]
+        by_m = sorted((strip_name(m.ref.name), c_name(c)) for c, m, *_ in state.pairs.values())
+        m_names, c_names = [p[0] for p in by_m], sorted(p[1] for p in by_m)
+        progress = False
+        for name, _, m in todo:
+            if not open_m(m):
+                continue
+            for cut in reversed(_cuts(name)):
+                container = name[:cut]
+                lo, hi = within(m_names, container)
+                if hi == lo:
+                    continue
+                if hi - lo > _SIBLING_SPAN:
+                    break
+                prefix = _common_prefix([by_m[i][1] for i in range(lo, hi)])
+                clo, chi = within(c_names, prefix)
+                if not prefix or chi - clo != hi - lo:
+                    break  # the values under that prefix went elsewhere too: not one block on both sides
+                flo, fhi = within(free_names, prefix)
+                if fhi - flo > _SIBLING_SPAN:
+                    break
+                amb = state.ambiguous.get(id(m))
+                cands = [f[2] for f in free[flo:fhi] if not f[2].busy and state.compatible(f[2], m)[0] and
+                         (amb is None or f[2] in amb[1])]
+                if not cands:
+                    continue  # nothing of its shape left in this block: a wider one may hold it
+                olo, ohi = within(todo_names, container)
+                if len(cands) == 1 and ohi - olo <= _SIBLING_SPAN and sum(
+                        open_m(o[2]) and state.compatible(cands[0], o[2])[0] for o in todo[olo:ohi]) == 1:
+                    c = cands[0]
+                    if amb is not None:
+                        del state.ambiguous[id(m)]
+                        m.busy = False
+                    t = state.compatible(c, m)[1]
+                    state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
+                    progress = True
+                break  # the nearest container with partners and a value that fits decides
+        if not progress:
+            return
+
+
+def _cuts(name: str) -> list[int]:
+    """Lengths of a name's container prefixes with their separator, outermost first (``a.b.c`` -> ``a.``,
+    ``a.b.``); Keras names a block's layers ``stage_0_block_0_<layer>``, so ``_`` separates too, but never
+    inside the last segment (``running_`` is no container)."""
+    last = max(name.rfind("/"), name.rfind("."))
+    return [i + 1 for i, ch in enumerate(name) if i > 0 and (ch in "./" or ch == "_" and i < last)]
+
+
+def _common_prefix(names: list[str]) -> str:
+    """The longest common start of the names, cut after a separator; one name: its layer (the last segment off)."""
+    if len(names) == 1:
+        cut = max(names[0].rfind("/"), names[0].rfind("."))
+        return names[0][:cut + 1] if cut > 0 else ""
+    lo, hi = min(names), max(names)
+    k = 0
+    while k < min(len(lo), len(hi)) and lo[k] == hi[k]:
+        k += 1
+    cut = max(lo.rfind(sep, 0, k) for sep in "/._")
+    return lo[:cut + 1] if cut > 0 else ""
+
+
+def _sibling_evidence(c, m, transform, container, prefix) -> str:
+    return (f"the other variables of `{container}` took their values from `{prefix}*` and only those: it is the one "
+            f"value left there that fits; {_shapes(c, m, transform)}")
 
 
 def _leftover_candidates(state: _State, c_items, m_items) -> None:

@@ -23,9 +23,17 @@ WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scal
                  "embeddings": "embedding", "depthwisekernel": "kernel", "pointwisekernel": "kernel",
                  # TF1 code outside Keras (OpenAI's GPT-2: ``c_attn/w``, ``ln_1/g``) stores weights in the
                  # consumer's layout: no permutation, at most a unit axis (``[1, nx, nf]``)
-                 "w": "weight", "g": "scale"}
+                 "w": "weight", "g": "scale",
+                 # tf-slim, TF1 tutorials and Caffe-to-TF converters: ``conv1/weights`` in TF's layout (HWIO,
+                 # [in, out]); a PyTorch-side ``weights`` is re-classed by ``infer`` (``_torch_layouts``)
+                 "weights": "kernel",
+                 # Keras ``PReLU``'s slope (``(1, 1, C)`` with shared axes, ``(C,)`` after a Dense) is PyTorch
+                 # ``nn.PReLU``'s ``weight`` (C,): one real axis, the same order in every layout
+                 "alpha": "scale"}
 # Leaves that are renamed between frameworks but are not "the weight".
-LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "movingmean": "runningmean", "movingvariance": "runningvar",
+LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "offset": "bias",  # Sonnet / tf.nn norms' offset
+                 "mean": "runningmean", "variance": "runningvar",  # Caffe-converted BatchNorm statistics
+                 "movingmean": "runningmean", "movingvariance": "runningvar",
                  "runningvariance": "runningvar"}
 
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d

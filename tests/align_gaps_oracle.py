@@ -1,0 +1,318 @@
+"""Subprocess oracle for the alignment-gap tests in tests/test_align_generalise.py (run once per session).
+
+Writes each case with the real frameworks into OUTDIR/<case>/: the checkpoint, ``model.spec.json`` (ckpt_doctor's
+spec of the live model) and ``truth.json``: {model variable: [checkpoint key, transform]} found by identical
+values (the model holds exactly the entry's value up to an axis permutation or an order-preserving reshape), after
+the framework's own load or a conversion whose outputs were checked against the source model. Usage:
+``python align_gaps_oracle.py OUTDIR``.
+"""
+
+import itertools
+import json
+import os
+import sys
+import zlib
+
+import numpy as np
+
+
+def distinct(seed, shape):
+    return np.random.default_rng(zlib.crc32(seed.encode())).standard_normal(tuple(shape)).astype("float32")
+
+
+def fill_keras(model, seed):
+    for i, v in enumerate(model.weights):
+        v.assign(distinct(f"{seed}|{i}", v.shape))
+
+
+def fill_torch(module, seed):
+    import torch
+
+    with torch.no_grad():
+        for k, t in module.state_dict().items():
+            if t.dtype.is_floating_point:
+                t.copy_(torch.from_numpy(distinct(f"{seed}|{k}", t.shape)))
+
+
+def truth(stored: dict, values: dict) -> dict:
+    """{model name: [checkpoint key, transform]} for values found in exactly one entry."""
+    out = {}
+    for m, v in values.items():
+        hits = []
+        for c, u in stored.items():
+            if u.size != v.size or u.size == 0:
+                continue
+            if u.shape == v.shape and np.array_equal(u, v):
+                hits.append((c, None))
+                continue
+            if u.ndim == v.ndim and u.ndim > 1:
+                p = next((p for p in itertools.permutations(range(u.ndim))
+                          if u.transpose(p).shape == v.shape and np.array_equal(u.transpose(p), v)), None)
+                if p is not None:
+                    hits.append((c, "transpose" if p == (1, 0) else "permute(" + ",".join(map(str, p)) + ")"))
+                    continue
+            if np.array_equal(u.reshape(-1), v.reshape(-1)):
+                hits.append((c, "reshape(" + ",".join(map(str, v.shape)) + ")"))
+        if len(hits) == 1:
+            out[m] = list(hits[0])
+    return out
+
+
+def save(d, stored, spec_model, values, **kw):
+    import ckpt_doctor
+
+    ckpt_doctor.load_model(spec_model, **kw).save(os.path.join(d, "model.spec.json"))
+    with open(os.path.join(d, "truth.json"), "w") as f:
+        json.dump(truth(stored, values), f, indent=1)
+
+
+def read_h5(path):
+    import h5py
+
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    return out
+
+
+def torch_values(module):
+    return {k: t.detach().numpy().copy() for k, t in module.state_dict().items() if t.dtype.is_floating_point}
+
+
+def keras_values(model):
+    return {v.path: np.asarray(v.numpy()) for v in model.weights}
+
+
+def prelu(d):
+    """PyTorch nn.PReLU(C) ``prelu1.weight`` (C,) -> Keras 3 PReLU(shared_axes=[1, 2]) ``prelu1/alpha`` (1, 1, C)
+    and a Dense PReLU ``prelu_fc/alpha`` (C,), same layer names (an MTCNN-style port)."""
+    import keras
+    import torch
+    import torch.nn as nn
+
+    net = nn.Module()
+    net.conv1, net.prelu1 = nn.Conv2d(3, 8, 3), nn.PReLU(8)
+    net.conv2, net.prelu2 = nn.Conv2d(8, 16, 3), nn.PReLU(16)
+    net.fc, net.prelu_fc = nn.Linear(16, 6), nn.PReLU(6)
+    fill_torch(net, "prelu")
+    ck = os.path.join(d, "model.pt")
+    torch.save(net.state_dict(), ck)
+    inp = keras.Input((12, 12, 3))
+    x = keras.layers.PReLU(shared_axes=[1, 2], name="prelu1")(keras.layers.Conv2D(8, 3, name="conv1")(inp))
+    x = keras.layers.PReLU(shared_axes=[1, 2], name="prelu2")(keras.layers.Conv2D(16, 3, name="conv2")(x))
+    x = keras.layers.Dense(6, name="fc")(keras.layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inp, keras.layers.PReLU(name="prelu_fc")(x))
+    fill_keras(model, "k")
+    sd = torch_values(net)
+    for n in ("conv1", "conv2"):  # the port
+        model.get_layer(n).set_weights([sd[n + ".weight"].transpose(2, 3, 1, 0), sd[n + ".bias"]])
+    for n in ("prelu1", "prelu2"):
+        model.get_layer(n).set_weights([sd[n + ".weight"].reshape(1, 1, -1)])
+    model.get_layer("fc").set_weights([sd["fc.weight"].T, sd["fc.bias"]])
+    model.get_layer("prelu_fc").set_weights([sd["prelu_fc.weight"]])
+    save(d, sd, model, keras_values(model))
+
+
+def slim(d):
+    """tf-slim-style TF1 checkpoint (``conv1/weights``, ``conv1/biases``, ``BatchNorm`` without gamma) -> a PyTorch
+    port that keeps the scope names (``conv1.weight``, ``conv1.BatchNorm.running_mean``)."""
+    import tensorflow as tf
+    import torch
+    import torch.nn as nn
+
+    g = tf.Graph()
+    with g.as_default(), tf.compat.v1.variable_scope("net"):
+        cin = 3
+        for i, c in enumerate((8, 16), 1):
+            with tf.compat.v1.variable_scope(f"conv{i}"):
+                tf.compat.v1.get_variable("weights", (3, 3, cin, c))
+                with tf.compat.v1.variable_scope("BatchNorm"):
+                    for v in ("beta", "moving_mean", "moving_variance"):
+                        tf.compat.v1.get_variable(v, (c,))
+            cin = c
+        with tf.compat.v1.variable_scope("logits"):
+            tf.compat.v1.get_variable("weights", (16, 10))
+            tf.compat.v1.get_variable("biases", (10,))
+        with tf.compat.v1.Session(graph=g) as s:
+            for v in tf.compat.v1.global_variables():
+                v.load(distinct("slim" + v.op.name, v.shape), s)
+            prefix = tf.compat.v1.train.Saver().save(s, os.path.join(d, "model.ckpt"), write_meta_graph=False)
+    r = tf.train.load_checkpoint(prefix)
+    stored = {k: r.get_tensor(k) for k in r.get_variable_to_shape_map()}
+    net = nn.Module()
+    cin = 3
+    for i, c in enumerate((8, 16), 1):
+        blk = nn.Module()
+        blk.weight = nn.Parameter(torch.zeros(c, cin, 3, 3))
+        blk.BatchNorm = nn.BatchNorm2d(c)
+        net.add_module(f"conv{i}", blk)
+        cin = c
+    net.logits = nn.Linear(16, 10)
+    fill_torch(net, "port")
+    with torch.no_grad():  # the port's conversion (BatchNorm.weight stays fresh: slim kept no gamma)
+        for i in (1, 2):
+            blk = getattr(net, f"conv{i}")
+            blk.weight.copy_(torch.from_numpy(stored[f"net/conv{i}/weights"].transpose(3, 2, 0, 1).copy()))
+            blk.BatchNorm.bias.copy_(torch.from_numpy(stored[f"net/conv{i}/BatchNorm/beta"]))
+            blk.BatchNorm.running_mean.copy_(torch.from_numpy(stored[f"net/conv{i}/BatchNorm/moving_mean"]))
+            blk.BatchNorm.running_var.copy_(torch.from_numpy(stored[f"net/conv{i}/BatchNorm/moving_variance"]))
+        net.logits.weight.copy_(torch.from_numpy(stored["net/logits/weights"].T.copy()))
+        net.logits.bias.copy_(torch.from_numpy(stored["net/logits/biases"]))
+    save(d, stored, net, torch_values(net))
+
+
+def rnn(d, kind):
+    """Keras 3 Embedding + LSTM/GRU + Dense ``.weights.h5`` -> a PyTorch twin. The conversion (checked by outputs):
+    LSTM weights transposed (gates i,f,c,o = i,f,g,o), Keras' one bias into b_ih and b_hh zeroed; GRU gate blocks
+    reordered (z,r,h -> r,z,n) and its [2, 3h] bias split."""
+    import keras
+    import torch
+    import torch.nn as nn
+
+    inp = keras.Input((7,), dtype="int32")
+    x = getattr(keras.layers, kind)(5, name=kind.lower())(keras.layers.Embedding(20, 6, name="embed")(inp))
+    src = keras.Model(inp, keras.layers.Dense(3, name="head")(x))
+    fill_keras(src, kind)
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(20, 6)
+            setattr(self, kind.lower(), getattr(nn, kind)(6, 5, batch_first=True))
+            self.head = nn.Linear(5, 3)
+
+        def forward(self, t):
+            return self.head(getattr(self, kind.lower())(self.embed(t))[0][:, -1])
+
+    net = Net()
+    fill_torch(net, "twin")
+    cell = getattr(net, kind.lower())
+    kern, rec, bias = src.get_layer(kind.lower()).get_weights()
+
+    def blocks(a):  # Keras GRU z,r,h -> PyTorch r,z,n along the gate axis
+        z, r, h = np.split(a, 3, axis=-1)
+        return np.concatenate([r, z, h], axis=-1)
+
+    def put(t, a):
+        t.copy_(torch.from_numpy(np.ascontiguousarray(a)))
+
+    with torch.no_grad():
+        put(net.embed.weight, src.get_layer("embed").get_weights()[0])
+        put(net.head.weight, src.get_layer("head").get_weights()[0].T)
+        put(net.head.bias, src.get_layer("head").get_weights()[1])
+        if kind == "LSTM":
+            put(cell.weight_ih_l0, kern.T)
+            put(cell.weight_hh_l0, rec.T)
+            put(cell.bias_ih_l0, bias)
+            cell.bias_hh_l0.zero_()
+        else:
+            put(cell.weight_ih_l0, blocks(kern).T)
+            put(cell.weight_hh_l0, blocks(rec).T)
+            put(cell.bias_ih_l0, blocks(bias[0]))
+            put(cell.bias_hh_l0, blocks(bias[1]))
+    t = np.random.default_rng(0).integers(0, 20, (4, 7))
+    assert np.allclose(np.asarray(src(t)), net(torch.from_numpy(t)).detach().numpy(), atol=1e-4), kind
+    save(d, read_h5(ck), net, torch_values(net))
+
+
+def keras3_inserted(d):
+    """Keras 3 ``.weights.h5`` of Dense d1, d2, d3 (equal shapes) -> the model with Dense ``ins`` inserted after d1,
+    names kept. The truth is Keras' own load_weights (by path: ins takes d2's values, d2 takes d3's, d3 fails)."""
+    import keras
+
+    def model(names):
+        inp = keras.Input((8,))
+        x = inp
+        for n in names:
+            x = keras.layers.Dense(8, name=n)(x)
+        return keras.Model(inp, x)
+
+    src = model(["d1", "d2", "d3"])
+    fill_keras(src, "src")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+    tgt = model(["d1", "ins", "d2", "d3"])
+    fill_keras(tgt, "tgt")
+    try:
+        tgt.load_weights(ck)
+    except ValueError:  # d3 finds no `layers/dense_3`: Keras raises after loading the rest
+        pass
+    save(d, read_h5(ck), tgt, keras_values(tgt))
+
+
+def convnext(d):
+    """keras.applications ConvNeXt (ConvNeXt-Tiny's depths 3,3,9,3, narrow widths) ``.weights.h5`` -> a
+    torchvision-style twin (``features.S.B.layer_scale`` [C,1,1], ``features.S.B.block.{0,2,3,5}``)."""
+    import torch
+    import torch.nn as nn
+    from keras.src.applications.convnext import ConvNeXt
+
+    depths, dims = (3, 3, 9, 3), (8, 16, 24, 32)
+    src = ConvNeXt(depths=depths, projection_dims=list(dims), name="convnext_tiny", weights=None,
+                   input_shape=(32, 32, 3), classes=10, include_preprocessing=False)
+    fill_keras(src, "cnx")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+
+    class Block(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.block = nn.Sequential(nn.Conv2d(c, c, 7, padding=3, groups=c), nn.Identity(), nn.LayerNorm(c),
+                                       nn.Linear(c, 4 * c), nn.GELU(), nn.Linear(4 * c, c), nn.Identity())
+            self.layer_scale = nn.Parameter(torch.ones(c, 1, 1))
+
+    feats = [nn.Sequential(nn.Conv2d(3, dims[0], 4, 4), nn.LayerNorm(dims[0]))]
+    for s, (n, c) in enumerate(zip(depths, dims, strict=True)):
+        feats.append(nn.Sequential(*[Block(c) for _ in range(n)]))
+        if s < 3:
+            feats.append(nn.Sequential(nn.LayerNorm(c), nn.Conv2d(c, dims[s + 1], 2, 2)))
+    twin = nn.Module()
+    twin.features = nn.Sequential(*feats)
+    twin.classifier = nn.Sequential(nn.LayerNorm(dims[-1]), nn.Flatten(1), nn.Linear(dims[-1], 10))
+    fill_torch(twin, "twin")
+    L = {layer.name: layer for layer in src.layers}
+
+    def put(t, a):
+        with torch.no_grad():
+            t.copy_(torch.from_numpy(np.ascontiguousarray(a)))
+
+    def conv(mod, w):
+        put(mod.weight, w[0].transpose(3, 2, 0, 1))
+        put(mod.bias, w[1])
+
+    def plain(mod, w, transpose=False):
+        put(mod.weight, w[0].T if transpose else w[0])
+        put(mod.bias, w[1])
+
+    stem = L["convnext_tiny_stem"].layers
+    conv(twin.features[0][0], stem[0].get_weights())
+    plain(twin.features[0][1], stem[1].get_weights())
+    for s, n in enumerate(depths):
+        for b in range(n):
+            blk, p = twin.features[2 * s + 1][b], f"convnext_tiny_stage_{s}_block_{b}"
+            conv(blk.block[0], L[p + "_depthwise_conv"].get_weights())
+            plain(blk.block[2], L[p + "_layernorm"].get_weights())
+            plain(blk.block[3], L[p + "_pointwise_conv_1"].get_weights(), True)
+            plain(blk.block[5], L[p + "_pointwise_conv_2"].get_weights(), True)
+            put(blk.layer_scale, L[p + "_layer_scale"].get_weights()[0].reshape(-1, 1, 1))
+        if s < 3:
+            ds = L[f"convnext_tiny_downsampling_block_{s}"].layers
+            plain(twin.features[2 * s + 2][0], ds[0].get_weights())
+            conv(twin.features[2 * s + 2][1], ds[1].get_weights())
+    plain(twin.classifier[0], L["convnext_tiny_head_layernorm"].get_weights())
+    plain(twin.classifier[2], L["convnext_tiny_head_dense"].get_weights(), True)
+    save(d, read_h5(ck), twin, torch_values(twin))
+
+
+CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
+         "keras3_inserted": keras3_inserted, "convnext": convnext}
+
+if __name__ == "__main__":
+    out = sys.argv[1]
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+    for name, build in CASES.items():
+        os.makedirs(os.path.join(out, name), exist_ok=True)
+        build(os.path.join(out, name))
+    print("ok")
