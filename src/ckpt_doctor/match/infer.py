@@ -337,7 +337,7 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
         return parts[-2] if len(parts) > 1 else None
 
     layers = {model_layer(m) for m in m_items}
-    path_of = {id(m): c for c, m, _, stage, _ in state.pairs.values() if stage == "exact" and saved_layer(c)}
+    path_of = {id(m): c for c, m, _, stage, *_ in state.pairs.values() if stage == "exact" and saved_layer(c)}
     if not any(saved_layer(c) != model_layer(m) and saved_layer(c) in layers
                for c, m, *_ in state.pairs.values() if id(m) in path_of):
         return
