@@ -454,7 +454,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="emit the report as JSON (no progress bar)")
     p.set_defaults(func=_restore_check)
 
-    p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)")
+    p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)",
+                       description="Run latest, inspect, verify, diagnose and align on a built-in checkpoint "
+                                   "written by TensorFlow (a model saved under one variable scope and rebuilt under "
+                                   "another), printing each step's command; the rule file goes to a temporary "
+                                   "directory. Needs no framework.")
     p.set_defaults(func=_demo)
     return parser
 

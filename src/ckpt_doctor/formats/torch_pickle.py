@@ -398,7 +398,8 @@ def _resolve(obj, subtree: str, path: str):
     for part in subtree.split("/") if subtree else []:
         match = [child for key, child in _children(node) if key == part]
         if not match:
-            options = ", ".join(repr(p) for p, _ in _candidates(obj, path)) or "none found"
+            options = ", ".join(repr(p) if p else "the whole file (no --subtree)"
+                                for p, _ in _candidates(obj, path)) or "none found"
             raise UsageError(f"no sub-tree {subtree!r} in this checkpoint (state-dict candidates: {options})",
                                   path=path)
         node = match[0]

@@ -27,6 +27,7 @@ from ..match.rules import Drop, RuleError, Rules
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 NAMESPACES = ("key", "object", "full_name")
+_NAME_OF = {"key": "key", "object": "object path", "full_name": "TF1 variable name"}  # for messages
 # Output format a rewrite keeps when --to is not given.
 _PROGRESS_BYTES = 256 << 20  # show a progress bar on a terminal above this much data
 
@@ -145,6 +146,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         notes.append("the TF2 object graph is not written: the output is name-based")
     moves, dropped = [], []
     by_name: dict[str, str] = {}
+    unmapped: set[str] = set()  # output names no rule produced
     entries = _bundle_entries(catalog)
     for info in _data_order(catalog, entries):
         if info is graph:
@@ -160,8 +162,14 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         if not mapped.name or not name:
             raise RuleError(f"the rules leave {info.name!r} with an empty name", path=catalog.path)
         if name in by_name:
+            if name in unmapped and mapped.name == source:  # no rule involved: the namespace's names coincide
+                raise RuleError(f"{by_name[name]!r} and {info.name!r} have the same {_NAME_OF[namespace]} "
+                                f"{mapped.name!r}: rename or drop one of them with a rule (--rules)",
+                                path=catalog.path)
             raise RuleError(f"the rules map both {by_name[name]!r} and {info.name!r} to {name!r}", path=catalog.path)
         by_name[name] = info.name
+        if mapped.name == source:
+            unmapped.add(name)
         transform = mapped.transform if mapped.transform not in (None, "none") else None
         shape, dtype = transformed_meta(transform, info)
         moves.append(Move(info.name, name, transform, dtype, shape))

@@ -1,0 +1,115 @@
+#!/usr/bin/env python
+"""Oracle for tests/test_trial_findings.py: what a new user did with real frameworks, written down.
+
+    python tests/trial_oracle.py OUTDIR torch   # writes OUTDIR/torch.json
+    python tests/trial_oracle.py OUTDIR tf      # writes OUTDIR/tf.json (tf-keras: TF_USE_LEGACY_KERAS=1)
+
+torch: a Conv+BatchNorm+Linear state dict saved by torch.save (bn.pt); the spec of the same model wrapped in
+DataParallel (dp.spec.json); the checkpoint rewritten with the rule "add the prefix module." (dp.pt) and whether
+DataParallel's strict load_state_dict accepts it; str() of check_restored and restore.
+
+tf: a tf-keras functional model (BatchNormalization, Dense) saved with save_weights (front/w); the spec of the
+same model behind a new Dense in front (front.spec.json: every index shifts, the old model becomes
+layer_with_weights-1); the "Fix" block diagnose prints for it, executed verbatim, and which variables then hold
+the checkpoint's values (read back with tf.train.load_checkpoint). Also a tf.train.Checkpoint with two variables
+both named 'total' (dup/ckpt), as Keras metrics are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+
+OUT, FAMILY = sys.argv[1], sys.argv[2]
+os.makedirs(OUT, exist_ok=True)
+
+
+def torch_part() -> dict:
+    import torch
+
+    import ckpt_doctor
+
+    torch.manual_seed(0)
+
+    def build():
+        return torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Flatten(),
+                                   torch.nn.Linear(4, 2))
+
+    model = build()
+    model[1].running_mean.uniform_()
+    model[1].num_batches_tracked.fill_(7)
+    path = os.path.join(OUT, "bn.pt")
+    torch.save(model.state_dict(), path)
+    dp = torch.nn.DataParallel(build())
+    ckpt_doctor.load_model(dp).save(os.path.join(OUT, "dp.spec.json"))
+    rules = ckpt_doctor.Rules([ckpt_doctor.Prefix("", "module.")])
+    ckpt_doctor.rewrite(path, rules, os.path.join(OUT, "dp.pt"))
+    strict_error = None
+    try:
+        dp.load_state_dict(torch.load(os.path.join(OUT, "dp.pt"), weights_only=True), strict=True)
+    except Exception as e:  # the truth: does the framework accept the renamed file as it is?
+        strict_error = f"{type(e).__name__}: {e}"
+    counters_arrived = int(dp.module[1].num_batches_tracked) == 7
+    loaded = build()
+    loaded.load_state_dict(torch.load(path, weights_only=True))
+    return {"strict_error": strict_error, "counters_arrived": counters_arrived,
+            "check_str": str(ckpt_doctor.check_restored(loaded, path)),
+            "restore_str": str(ckpt_doctor.restore(build(), path))}
+
+
+def tf_part() -> dict:
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    import numpy as np
+    import tensorflow as tf
+
+    import ckpt_doctor
+    from ckpt_doctor.report.diagnose import render
+
+    def base():
+        inp = tf.keras.Input(shape=(6, 1))
+        x = tf.keras.layers.BatchNormalization()(inp)
+        return tf.keras.Model(inp, tf.keras.layers.Dense(3)(x))
+
+    def front():
+        b = base()
+        inp = tf.keras.Input(shape=(6, 1))
+        x = tf.keras.layers.Dense(1, name="input_gain")(inp)
+        return tf.keras.Model(inp, b(x)), b
+
+    saved = base()
+    for v in saved.variables:
+        v.assign(tf.random.normal(v.shape, seed=1))
+    prefix = os.path.join(OUT, "front", "w")
+    saved.save_weights(prefix)
+    model, inner = front()
+    ckpt_doctor.load_model(model).save(os.path.join(OUT, "front.spec.json"))
+
+    d = ckpt_doctor.diagnose(prefix, model)
+    text = render(d, ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name))
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Fix ("))
+    code = "\n".join(line[2:] for line in lines[start + 1:])
+    error = None
+    try:
+        exec(compile(code, "<printed fix>", "exec"), {"model": model})
+    except Exception:
+        error = traceback.format_exc(limit=1).strip().splitlines()[-1]
+    # the truth: the inner model's weights, in order, are exactly the saved model's (same architecture)
+    arrived = {s.path if hasattr(s, "path") else s.name: bool(np.array_equal(v.numpy(), s.numpy()))
+               for v, s in zip(inner.variables, saved.variables, strict=True)}
+
+    dup = tf.train.Checkpoint(a=tf.Variable(1.0, name="total"), b=tf.Variable(2.0, name="total"))
+    dup.write(os.path.join(OUT, "dup", "ckpt"))
+    return {"fix_code": code, "fix_error": error, "arrived": arrived}
+
+
+if __name__ == "__main__":
+    result = {"torch": torch_part, "tf": tf_part}[FAMILY]()
+    with open(os.path.join(OUT, f"{FAMILY}.json"), "w") as f:
+        json.dump(result, f, indent=1)
