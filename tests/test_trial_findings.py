@@ -73,6 +73,40 @@ def test_subtree_messages_say_what_the_option_is_for(oracle, tmp_path):
     assert "NumPy" in str(e.value) and "numpy_npz" not in str(e.value) and "PyTorch training checkpoint" in str(e.value)
 
 
+def test_several_state_dicts_is_a_usage_error_that_names_the_option(oracle, capsys):
+    out, _ = oracle
+    rc = main(["inspect", str(out / "train.pt")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--subtree model on the command line" in err, err
+    assert main(["inspect", str(out / "train.pt"), "--subtree", "model"]) == 0
+
+
+def test_a_pipe_or_a_broken_link_is_named_as_such_without_waiting(tmp_path, capsys):
+    os.mkfifo(tmp_path / "weights.pth")  # opening it for reading would block until a writer comes
+    os.symlink(tmp_path / "gone.pth", tmp_path / "link.pth")
+    assert main(["inspect", str(tmp_path / "weights.pth")]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    assert main(["verify", str(tmp_path / "link.pth")]) == 2
+    assert "broken symbolic link" in capsys.readouterr().err
+
+
+def test_readme_manifest_lines_run_as_written(tmp_path, monkeypatch):
+    import shutil
+
+    from ckpt_doctor.demo import example_dir
+
+    text = (HERE.parent / "README.md").read_text()
+    lines = [line for line in text.splitlines() if line.startswith("manifest = ckpt_doctor.verify(")
+             or line.startswith('ckpt_doctor.verify("copy", against=manifest)')]
+    assert len(lines) == 2, lines
+    shutil.copytree(example_dir("seed"), tmp_path / "train_dir")
+    shutil.copytree(example_dir("seed"), tmp_path / "copy")
+    monkeypatch.chdir(tmp_path)
+    scope = {"ckpt_doctor": ckpt_doctor}
+    exec(lines[0], scope)
+    assert eval(lines[1].split("#")[0], scope) is True
+
+
 def test_rewrite_full_name_collision_without_rules_says_so(oracle, tmp_path, capsys):
     out, _ = oracle  # TensorFlow itself wrote two variables named 'total' (Keras metrics do this)
     rc = main(["rewrite", str(out / "dup" / "ckpt"), "-o", str(tmp_path / "x.safetensors"), "--namespace",

@@ -4,7 +4,8 @@
     python tests/trial_oracle.py OUTDIR torch   # writes OUTDIR/torch.json
     python tests/trial_oracle.py OUTDIR tf      # writes OUTDIR/tf.json (tf-keras: TF_USE_LEGACY_KERAS=1)
 
-torch: a Conv+BatchNorm+Linear state dict saved by torch.save (bn.pt); the spec of the same model wrapped in
+torch: a Conv+BatchNorm+Linear state dict saved by torch.save (bn.pt), and a training checkpoint holding two
+(train.pt); the spec of the same model wrapped in
 DataParallel (dp.spec.json); the checkpoint rewritten with the rule "add the prefix module." (dp.pt) and whether
 DataParallel's strict load_state_dict accepts it; str() of check_restored and restore.
 
@@ -46,6 +47,8 @@ def torch_part() -> dict:
     model[1].num_batches_tracked.fill_(7)
     path = os.path.join(OUT, "bn.pt")
     torch.save(model.state_dict(), path)
+    torch.save({"epoch": 3, "model": model.state_dict(), "ema": {"model": build().state_dict()}},
+               os.path.join(OUT, "train.pt"))
     dp = torch.nn.DataParallel(build())
     ckpt_doctor.load_model(dp).save(os.path.join(OUT, "dp.spec.json"))
     rules = ckpt_doctor.Rules([ckpt_doctor.Prefix("", "module.")])

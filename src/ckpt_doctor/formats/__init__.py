@@ -171,6 +171,10 @@ def _no_checkpoint_in(found: discovery.Discovery) -> str:
 def _not_found(path: str) -> str:
     import difflib  # only for this message: keeps start-up light
 
+    if os.path.exists(path):  # neither a regular file nor a directory: nothing to suggest instead
+        return "not a regular file (a device, pipe or socket), so not a checkpoint"
+    if os.path.islink(path):
+        return "a broken symbolic link (its target does not exist, or the links form a loop)"
     parent = os.path.dirname(path) or "."
     if not os.path.isdir(parent):
         return f"no such checkpoint (directory {parent} does not exist either)"

@@ -423,8 +423,9 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
         candidates = _candidates(obj, path)
         if len(candidates) > 1:
             listed = ", ".join(f"{p!r} ({n} tensors)" for p, n in candidates)
-            raise CheckpointError(f"this training checkpoint holds several state dicts: {listed}; choose one with "
-                                  f"subtree=..., e.g. open_checkpoint(path, subtree={candidates[0][0]!r})", path=path)
+            raise UsageError(f"this training checkpoint holds several state dicts: {listed}; choose one with "
+                             f"subtree=..., e.g. open_checkpoint(path, subtree={candidates[0][0]!r}), or "
+                             f"--subtree {candidates[0][0]} on the command line", path=path)
         if candidates:
             model_path = tuple(candidates[0][0].split("/")) if candidates[0][0] else ()
             model = _resolve(obj, candidates[0][0], path)
