@@ -5,7 +5,8 @@
     python tests/trial_oracle.py OUTDIR tf      # writes OUTDIR/tf.json (tf-keras: TF_USE_LEGACY_KERAS=1)
 
 torch: a Conv+BatchNorm+Linear state dict saved by torch.save (bn.pt), and a training checkpoint holding two
-(train.pt); the spec of the same model wrapped in
+(train.pt); the fix diagnose prints for the model's state dict nested as model/state_dict beside an optimizer
+(nested.pt, CHGNet's layout) and a DataParallel model, executed verbatim; the spec of the same model wrapped in
 DataParallel (dp.spec.json); the checkpoint rewritten with the rule "add the prefix module." (dp.pt) and whether
 DataParallel's strict load_state_dict accepts it; str() of check_restored and restore.
 
@@ -61,9 +62,36 @@ def torch_part() -> dict:
     counters_arrived = int(dp.module[1].num_batches_tracked) == 7
     loaded = build()
     loaded.load_state_dict(torch.load(path, weights_only=True))
+
+    # the fix diagnose prints for a training checkpoint (state dict under model/state_dict, as CHGNet ships it)
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.randn(2, 1, 3, 3)).sum().backward()
+    opt.step()
+    nested = os.path.join(OUT, "nested.pt")
+    torch.save({"model": {"state_dict": model.state_dict()}, "optimizer": opt.state_dict(), "epoch": 3}, nested)
+    target = torch.nn.DataParallel(build())
+    fix_error = _run_printed_fix(nested, target)
+    arrived = {k: bool(torch.equal(v, target.module.state_dict()[k])) for k, v in model.state_dict().items()}
     return {"strict_error": strict_error, "counters_arrived": counters_arrived,
             "check_str": str(ckpt_doctor.check_restored(loaded, path)),
-            "restore_str": str(ckpt_doctor.restore(build(), path))}
+            "restore_str": str(ckpt_doctor.restore(build(), path)),
+            "nested_fix_error": fix_error, "nested_arrived": arrived}
+
+
+def _run_printed_fix(path: str, model) -> str | None:
+    """Run the "Fix" block of diagnose's report for ``model`` verbatim; the error it raised (and the code), or None."""
+    import ckpt_doctor
+    from ckpt_doctor.report.diagnose import render
+
+    d = ckpt_doctor.diagnose(path, model)
+    lines = render(d, ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name)).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Fix ("))
+    code = "\n".join(line[2:] for line in lines[start + 1:])
+    try:
+        exec(compile(code, "<printed fix>", "exec"), {"model": model})
+    except Exception:
+        return traceback.format_exc(limit=1).strip().splitlines()[-1][:500] + "\n" + code[:1500]
+    return None
 
 
 def tf_part() -> dict:
@@ -72,7 +100,6 @@ def tf_part() -> dict:
     import tensorflow as tf
 
     import ckpt_doctor
-    from ckpt_doctor.report.diagnose import render
 
     def base():
         inp = tf.keras.Input(shape=(6, 1))
@@ -93,23 +120,14 @@ def tf_part() -> dict:
     model, inner = front()
     ckpt_doctor.load_model(model).save(os.path.join(OUT, "front.spec.json"))
 
-    d = ckpt_doctor.diagnose(prefix, model)
-    text = render(d, ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name))
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("Fix ("))
-    code = "\n".join(line[2:] for line in lines[start + 1:])
-    error = None
-    try:
-        exec(compile(code, "<printed fix>", "exec"), {"model": model})
-    except Exception:
-        error = traceback.format_exc(limit=1).strip().splitlines()[-1]
+    error = _run_printed_fix(prefix, model)
     # the truth: the inner model's weights, in order, are exactly the saved model's (same architecture)
     arrived = {s.path if hasattr(s, "path") else s.name: bool(np.array_equal(v.numpy(), s.numpy()))
                for v, s in zip(inner.variables, saved.variables, strict=True)}
 
     dup = tf.train.Checkpoint(a=tf.Variable(1.0, name="total"), b=tf.Variable(2.0, name="total"))
     dup.write(os.path.join(OUT, "dup", "ckpt"))
-    return {"fix_code": code, "fix_error": error, "arrived": arrived}
+    return {"fix_error": error, "arrived": arrived}
 
 
 if __name__ == "__main__":
