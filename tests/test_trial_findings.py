@@ -3,8 +3,9 @@
 Two parts, one framework oracle (tests/trial_oracle.py: torch and tf-keras in two subprocesses, side by side):
 
 - fixed outside match/: ``ckpt_doctor.testing`` after a plain ``import ckpt_doctor`` (as README writes it),
-  ``print()`` of a restore check / report, the ``--subtree`` messages, the message of ``rewrite --namespace
-  full_name`` when two entries share a TF1 name, the demo's help.
+  ``print()`` of a restore check / report, the ``--subtree`` messages (several state dicts: a usage error), a pipe
+  or broken link named as such, README's manifest lines, the message of ``rewrite --namespace full_name`` when two
+  entries share a TF1 name, ``latest`` on a SavedModel, the demo's help.
 - TRIAL FINDINGS IN match/ (left to its owners; each test below marked "FAILS UNTIL match/ IS FIXED" fails on
   purpose until the engine is fixed; the reproducer is in its docstring).
 """
@@ -116,6 +117,14 @@ def test_rewrite_full_name_collision_without_rules_says_so(oracle, tmp_path, cap
     assert "have the same TF1 variable name 'total'" in err and "the rules map" not in err, err
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_latest_on_a_saved_model_points_to_its_checkpoint(oracle, capsys):
+    out, _ = oracle  # tf.train.latest_checkpoint finds nothing here either: a SavedModel has no state file
+    assert main(["latest", str(out / "saved_model")]) == 1
+    err = capsys.readouterr().err
+    assert f"it is a SavedModel, whose checkpoint is {out / 'saved_model' / 'variables' / 'variables'}" in err, err
+    assert main(["inspect", str(out / "saved_model")]) == 0
 
 
 def test_demo_help_says_what_it_does(capsys):

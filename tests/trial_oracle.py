@@ -14,7 +14,7 @@ tf: a tf-keras functional model (BatchNormalization, Dense) saved with save_weig
 same model behind a new Dense in front (front.spec.json: every index shifts, the old model becomes
 layer_with_weights-1); the "Fix" block diagnose prints for it, executed verbatim, and which variables then hold
 the checkpoint's values (read back with tf.train.load_checkpoint). Also a tf.train.Checkpoint with two variables
-both named 'total' (dup/ckpt), as Keras metrics are.
+both named 'total' (dup/ckpt), as Keras metrics are, and a SavedModel (saved_model/).
 """
 
 from __future__ import annotations
@@ -127,6 +127,9 @@ def tf_part() -> dict:
 
     dup = tf.train.Checkpoint(a=tf.Variable(1.0, name="total"), b=tf.Variable(2.0, name="total"))
     dup.write(os.path.join(OUT, "dup", "ckpt"))
+    module = tf.Module()
+    module.w = tf.Variable([1.0, 2.0])
+    tf.saved_model.save(module, os.path.join(OUT, "saved_model"))
     return {"fix_error": error, "arrived": arrived}
 
 

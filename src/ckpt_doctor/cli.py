@@ -77,6 +77,10 @@ def _latest(args) -> int:
             other = _other_in_directory(found.directory)
             hint = (f"; it holds {os.path.basename(other)}, which latest does not track (TF checkpoints only): "
                     f"ckpt-doctor inspect {other}") if other else ""
+            saved_model = os.path.join(found.directory, "variables", "variables")
+            if os.path.isfile(saved_model + ".index") and os.path.isfile(os.path.join(found.directory,
+                                                                                       "saved_model.pb")):
+                hint = f"; it is a SavedModel, whose checkpoint is {saved_model} (no state file tracks it)"
             print(f"Error: no complete TensorFlow checkpoint in {found.directory}{hint}", file=sys.stderr)
         return EXIT_PROBLEM
     return EXIT_OK
