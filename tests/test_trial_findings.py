@@ -127,6 +127,13 @@ def test_latest_on_a_saved_model_points_to_its_checkpoint(oracle, capsys):
     assert main(["inspect", str(out / "saved_model")]) == 0
 
 
+def test_a_url_without_its_fsspec_backend_names_the_url_given(capsys):
+    pytest.importorskip("fsspec")
+    assert main(["inspect", "nosuchprotocol://bucket/run/model.safetensors"]) == 2
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("(file nosuchprotocol://bucket/run/model.safetensors)"), err
+
+
 def test_demo_help_says_what_it_does(capsys):
     with pytest.raises(SystemExit) as e:
         main(["demo", "--help"])
