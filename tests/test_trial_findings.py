@@ -223,3 +223,22 @@ def test_printed_torch_fix_for_a_training_checkpoint_loads_the_nested_state_dict
     t = results["torch"]
     assert t["nested_fix_error"] is None, t["nested_fix_error"]
     assert t["nested_arrived"] and all(t["nested_arrived"].values()), t["nested_arrived"]
+
+
+def test_no_separator_sentence_when_no_name_has_the_separator(tmp_path):
+    """FAILS UNTIL match/ IS FIXED (match/infer.py or report sentences).
+
+    A NumPy checkpoint with flat names (g2p-en's checkpoint20.npz: enc_emb, enc_w_ih, fc_w, ...) and a PyTorch port:
+    no name on either side contains '/', yet the explanation says "naming conventions differ: `/` -> `.`".
+        ckpt-doctor align g2p_en/checkpoint20.npz --model g2p_torch.py:build
+    """
+    import numpy as np
+
+    np.savez(tmp_path / "g.npz", enc_emb=np.zeros((29, 8), np.float32), fc_w=np.zeros((5, 8), np.float32))
+    spec = {"format": "ckpt-doctor-model-spec", "version": 1, "framework": "torch", "restore": "name",
+            "variables": [{"name": "enc_emb.weight", "shape": [29, 8], "dtype": "float32"},
+                          {"name": "fc.weight", "shape": [5, 8], "dtype": "float32"}]}
+    (tmp_path / "g.spec.json").write_text(json.dumps(spec))
+    a = ckpt_doctor.align(str(tmp_path / "g.npz"), str(tmp_path / "g.spec.json"))
+    assert ("enc_emb", "enc_emb.weight") in [(p.checkpoint, p.model) for p in a.pairs]
+    assert not any("`/`" in s for s in a.sentences), a.sentences
