@@ -5,7 +5,8 @@ Two parts, one framework oracle (tests/trial_oracle.py: torch and tf-keras in tw
 - fixed outside match/: ``ckpt_doctor.testing`` after a plain ``import ckpt_doctor`` (as README writes it),
   ``print()`` of a restore check / report, the ``--subtree`` messages (several state dicts: a usage error), a pipe
   or broken link named as such, README's manifest lines, the message of ``rewrite --namespace full_name`` when two
-  entries share a TF1 name, ``latest`` on a SavedModel, the demo's help.
+  entries share a TF1 name, ``latest`` on a SavedModel, a URL with no fsspec backend, diagnose's
+  header (how many variables are weights), the demo's help.
 - TRIAL FINDINGS IN match/ (left to its owners; each test below marked "FAILS UNTIL match/ IS FIXED" fails on
   purpose until the engine is fixed; the reproducer is in its docstring).
 """
@@ -132,6 +133,13 @@ def test_a_url_without_its_fsspec_backend_names_the_url_given(capsys):
     assert main(["inspect", "nosuchprotocol://bucket/run/model.safetensors"]) == 2
     err = capsys.readouterr().err
     assert err.rstrip().endswith("(file nosuchprotocol://bucket/run/model.safetensors)"), err
+
+
+def test_diagnose_header_says_how_many_variables_are_weights(oracle, capsys):
+    out, _ = oracle  # Conv + BatchNorm + Linear: 9 variables, num_batches_tracked is no weight; the counts are weights
+    assert main(["diagnose", str(out / "bn.pt"), "--model", str(out / "dp.spec.json")]) == 1
+    text = capsys.readouterr().out
+    assert "(9 variables, 8 of them weights, torch)" in text and "8 of 8 model variables would keep" in text, text
 
 
 def test_demo_help_says_what_it_does(capsys):
