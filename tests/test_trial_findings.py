@@ -6,7 +6,7 @@ Two parts, one framework oracle (tests/trial_oracle.py: torch and tf-keras in tw
   ``print()`` of a restore check / report, the ``--subtree`` messages (several state dicts: a usage error), a pipe
   or broken link named as such, README's manifest lines, the message of ``rewrite --namespace full_name`` when two
   entries share a TF1 name, ``latest`` on a SavedModel, a URL with no fsspec backend, diagnose's
-  header (how many variables are weights), the demo's help.
+  header (how many variables are weights), align's check command, the demo's help.
 - TRIAL FINDINGS IN match/ (left to its owners; each test below marked "FAILS UNTIL match/ IS FIXED" fails on
   purpose until the engine is fixed; the reproducer is in its docstring).
 """
@@ -140,6 +140,19 @@ def test_diagnose_header_says_how_many_variables_are_weights(oracle, capsys):
     assert main(["diagnose", str(out / "bn.pt"), "--model", str(out / "dp.spec.json")]) == 1
     text = capsys.readouterr().out
     assert "(9 variables, 8 of them weights, torch)" in text and "8 of 8 model variables would keep" in text, text
+
+
+def test_align_prints_the_check_command_ready_to_run(oracle, tmp_path, capsys):
+    import shlex
+
+    out, _ = oracle  # a DataParallel model: align infers the prefix `module.` and writes the rules
+    rules = tmp_path / "my rules.yaml"
+    assert main(["align", str(out / "bn.pt"), "--model", str(out / "dp.spec.json"), "-o", str(rules)]) == 0
+    printed = capsys.readouterr().out
+    command = printed.split("check them with: ", 1)[1].rsplit(")", 1)[0]
+    argv = shlex.split(command)
+    assert argv[:2] == ["ckpt-doctor", "diagnose"], command
+    assert main(argv[1:]) == 0, capsys.readouterr()
 
 
 def test_demo_help_says_what_it_does(capsys):
