@@ -6,7 +6,8 @@ Two parts, one framework oracle (tests/trial_oracle.py: torch and tf-keras in tw
   ``print()`` of a restore check / report, the ``--subtree`` messages (several state dicts: a usage error), a pipe
   or broken link named as such, README's manifest lines, the message of ``rewrite --namespace full_name`` when two
   entries share a TF1 name, ``latest`` on a SavedModel, a URL with no fsspec backend, diagnose's
-  header (how many variables are weights), align's check command, the demo's help.
+  header (how many variables are weights), align's check command, rewrite's output names (.h5/.keras
+  refused, a trailing separator is a directory, --max-shard-bytes at least 1), the demo's help.
 - TRIAL FINDINGS IN match/ (left to its owners; each test below marked "FAILS UNTIL match/ IS FIXED" fails on
   purpose until the engine is fixed; the reproducer is in its docstring).
 """
@@ -153,6 +154,27 @@ def test_align_prints_the_check_command_ready_to_run(oracle, tmp_path, capsys):
     argv = shlex.split(command)
     assert argv[:2] == ["ckpt-doctor", "diagnose"], command
     assert main(argv[1:]) == 0, capsys.readouterr()
+
+
+def test_rewrite_output_names_are_taken_at_their_word(oracle, tmp_path, capsys):
+    import numpy as np
+
+    out, _ = oracle
+    for name in ("w.h5", "w.keras", "w.hdf5"):  # read, never written: a torch pickle must not land under that name
+        assert main(["rewrite", str(out / "bn.pt"), "-o", str(tmp_path / name)]) == 2
+        assert f"ends in .{name.split('.')[-1]}, a kind of file rewrite reads but does not write" in \
+            capsys.readouterr().err
+        assert not (tmp_path / name).exists()
+    # a directory named with a trailing separator, not there yet, takes the input's name
+    assert main(["rewrite", str(out / "bn.pt"), "-o", str(tmp_path / "new") + os.sep]) == 0
+    copy, original = ckpt_doctor.open_checkpoint(str(tmp_path / "new" / "bn.pt")), ckpt_doctor.open_checkpoint(
+        str(out / "bn.pt"))
+    assert list(copy) == list(original)
+    assert all(np.array_equal(copy[k].read(), original[k].read()) for k in original)
+    with pytest.raises(SystemExit) as e:  # "a new data file past 0 bytes" is no shard size
+        main(["rewrite", str(out / "bn.pt"), "-o", str(tmp_path / "t" / "ckpt"), "--to", "tf", "--max-shard-bytes",
+              "0"])
+    assert e.value.code == 2
 
 
 def test_demo_help_says_what_it_does(capsys):

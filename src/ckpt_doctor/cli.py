@@ -293,6 +293,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _print_json(obj) -> None:
     # One write of a compact document: json.dump(indent=...) falls back to the pure-Python encoder and
     # issues a write per token, which dominates listing a large checkpoint.
@@ -430,7 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what the rules' names are: checkpoint keys (default), TF2 object paths, or TF1 variable "
                         "names of a TF2 checkpoint (then the output is name-based)")
     p.add_argument("--name-based", action="store_true", help="TF output from a TF2 checkpoint without object graph")
-    p.add_argument("--max-shard-bytes", type=int, metavar="N", help="TF output: start a new data file past N bytes")
+    p.add_argument("--max-shard-bytes", type=_positive, metavar="N",
+                   help="TF output: start a new data file past N bytes")
     p.add_argument("--json", action="store_true", help="emit the plan / result as JSON")
     _write_options(p)
     p.set_defaults(func=_rewrite)

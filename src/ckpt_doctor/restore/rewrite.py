@@ -19,7 +19,7 @@ from ..catalog import Catalog, TensorInfo
 from ..errors import CheckpointError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
-from ..formats.registry import implied_by_name, write_as
+from ..formats.registry import implied_by_name, read_only_by_name, write_as
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import parse_transform, strip_name
@@ -122,10 +122,17 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules.load(rules)
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
-    implied = None if os.path.isdir(os.fspath(out)) else implied_by_name(os.fspath(out))
+    # a directory (existing, or named with a trailing separator) takes the input's name
+    into_directory = os.path.isdir(os.fspath(out)) or os.fspath(out).endswith(("/", os.sep))
+    implied = None if into_directory else implied_by_name(os.fspath(out))
     if to is not None and implied is not None and implied != to:
         raise UsageError(f"the output {os.fspath(out)!r} is named like a {implied} file, but {to} was asked for: "
                          f"rename the output or drop to= / --to")
+    read_only = None if into_directory or to is not None else read_only_by_name(os.fspath(out))
+    if read_only:
+        raise UsageError(f"the output {os.fspath(out)!r} ends in {read_only}, a kind of file rewrite reads but does "
+                         f"not write: name it .weights.h5 for Keras 3 weights, or choose a format with to= / --to "
+                         f"({', '.join(FORMATS)})")
     fmt = to or implied or write_as(catalog.format)
     if fmt is None:
         raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
@@ -133,7 +140,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     if fmt not in FORMATS:
         raise CheckpointError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
     out = os.fspath(out)
-    if os.path.isdir(out):  # a directory: the input's name, with the output format's suffix
+    if into_directory:  # the input's name, with the output format's suffix
         base = os.path.basename(catalog.path.rstrip(os.sep))
         if fmt != "tf":
             base = base.split(".", 1)[0] + FORMATS[fmt][2]
