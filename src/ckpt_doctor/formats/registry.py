@@ -72,7 +72,6 @@ def implied_by_name(path: str) -> str | None:
     return None
 
 
-
 def read_only_by_name(path: str) -> str | None:
     """The suffix of an output path when it names a format ckpt-doctor reads but does not write (``.h5``,
     ``.keras``), else None: such an output would get another format's bytes under that name."""

@@ -171,8 +171,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         if name in by_name:
             if name in unmapped and mapped.name == source:  # no rule involved: the namespace's names coincide
                 raise RuleError(f"{by_name[name]!r} and {info.name!r} have the same {_NAME_OF[namespace]} "
-                                f"{mapped.name!r}: rename or drop one of them with a rule (--rules)",
-                                path=catalog.path)
+                                f"{mapped.name!r}, and one output cannot hold both: drop them with a rule (--rules) "
+                                f"or keep the checkpoint's keys (--namespace key)", path=catalog.path)
             raise RuleError(f"the rules map both {by_name[name]!r} and {info.name!r} to {name!r}", path=catalog.path)
         by_name[name] = info.name
         if mapped.name == source:
