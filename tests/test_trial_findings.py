@@ -7,7 +7,8 @@ Two parts, one framework oracle (tests/trial_oracle.py: torch and tf-keras in tw
   or broken link named as such, README's manifest lines, the message of ``rewrite --namespace full_name`` when two
   entries share a TF1 name, ``latest`` on a SavedModel, a URL with no fsspec backend, diagnose's
   header (how many variables are weights), align's check command, rewrite's output names (.h5/.keras
-  refused, a trailing separator is a directory, --max-shard-bytes at least 1), the demo's help.
+  refused, a trailing separator is a directory, --max-shard-bytes at least 1), a builder module that parses
+  sys.argv at import (it sees none; an exit is a usage error), the demo's help.
 - TRIAL FINDINGS IN match/ (left to its owners; each test below marked "FAILS UNTIL match/ IS FIXED" fails on
   purpose until the engine is fixed; the reproducer is in its docstring).
 """
@@ -175,6 +176,25 @@ def test_rewrite_output_names_are_taken_at_their_word(oracle, tmp_path, capsys):
         main(["rewrite", str(out / "bn.pt"), "-o", str(tmp_path / "t" / "ckpt"), "--to", "tf", "--max-shard-bytes",
               "0"])
     assert e.value.code == 2
+
+
+def test_a_builder_module_that_parses_argv_at_import(tmp_path, capsys):
+    import sys
+
+    import numpy as np
+
+    np.savez(tmp_path / "w.npz", w=np.ones(3, np.float32))
+    parser = "import argparse\np = argparse.ArgumentParser()\np.add_argument('--lr', default=0.1)\n"
+    (tmp_path / "train.py").write_text(parser + "args = p.parse_args()\nimport numpy as np\n"
+                                       "def build():\n    return {'w': np.zeros(3, np.float32)}\n")
+    (tmp_path / "needs.py").write_text(parser + "p.add_argument('--data', required=True)\nargs = p.parse_args()\n"
+                                       "def build():\n    pass\n")
+    argv = list(sys.argv)  # pytest's own arguments: what the module would have choked on
+    assert main(["diagnose", str(tmp_path / "w.npz"), "--model", str(tmp_path / "train.py:build")]) == 0
+    assert main(["diagnose", str(tmp_path / "w.npz"), "--model", str(tmp_path / "needs.py:build")]) == 2
+    err = capsys.readouterr().err
+    assert "Error: the model's module or build() called sys.exit(2)" in err, err
+    assert sys.argv == argv
 
 
 def test_demo_help_says_what_it_does(capsys):
