@@ -78,6 +78,8 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
+    if name == "testing":  # ``ckpt_doctor.testing.assert_restored(...)`` after a plain ``import ckpt_doctor``
+        return importlib.import_module(".testing", __name__)
     if name not in _EXPORTS:
         raise AttributeError(f"module 'ckpt_doctor' has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)

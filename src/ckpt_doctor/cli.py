@@ -77,6 +77,10 @@ def _latest(args) -> int:
             other = _other_in_directory(found.directory)
             hint = (f"; it holds {os.path.basename(other)}, which latest does not track (TF checkpoints only): "
                     f"ckpt-doctor inspect {other}") if other else ""
+            saved_model = os.path.join(found.directory, "variables", "variables")
+            if os.path.isfile(saved_model + ".index") and os.path.isfile(os.path.join(found.directory,
+                                                                                       "saved_model.pb")):
+                hint = f"; it is a SavedModel, whose checkpoint is {saved_model} (no state file tracks it)"
             print(f"Error: no complete TensorFlow checkpoint in {found.directory}{hint}", file=sys.stderr)
         return EXIT_PROBLEM
     return EXIT_OK
@@ -289,6 +293,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _print_json(obj) -> None:
     # One write of a compact document: json.dump(indent=...) falls back to the pure-Python encoder and
     # issues a write per token, which dominates listing a large checkpoint.
@@ -426,7 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what the rules' names are: checkpoint keys (default), TF2 object paths, or TF1 variable "
                         "names of a TF2 checkpoint (then the output is name-based)")
     p.add_argument("--name-based", action="store_true", help="TF output from a TF2 checkpoint without object graph")
-    p.add_argument("--max-shard-bytes", type=int, metavar="N", help="TF output: start a new data file past N bytes")
+    p.add_argument("--max-shard-bytes", type=_positive, metavar="N",
+                   help="TF output: start a new data file past N bytes")
     p.add_argument("--json", action="store_true", help="emit the plan / result as JSON")
     _write_options(p)
     p.set_defaults(func=_rewrite)
@@ -454,7 +466,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="emit the report as JSON (no progress bar)")
     p.set_defaults(func=_restore_check)
 
-    p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)")
+    p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)",
+                       description="Run latest, inspect, verify, diagnose and align on a built-in checkpoint "
+                                   "written by TensorFlow (a model saved under one variable scope and rebuilt under "
+                                   "another), printing each step's command; the rule file goes to a temporary "
+                                   "directory. Needs no framework.")
     p.set_defaults(func=_demo)
     return parser
 

@@ -45,7 +45,8 @@ def run() -> int:
     print(render_diagnosis(result, alignment))
     with tempfile.TemporaryDirectory(prefix="ckpt-doctor-demo-") as tmp:
         rules = os.path.join(tmp, "rules.yaml")
-        _step("Write the fix as a rule file", f"align {directory} --model {spec} -o rules.yaml")
+        _step("Write the fix as a rule file (here in a temporary directory)",
+              f"align {directory} --model {spec} -o rules.yaml")
         alignment.rules.save(rules)
         with open(rules, encoding="utf-8") as f:
             print(f.read().rstrip())

@@ -9,7 +9,7 @@ import re
 from ..catalog import Catalog
 from ..errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
 from . import _io, discovery, tf_bundle, tf_v1
-from .registry import DIRECTORY_SUFFIXES, SNIFFED
+from .registry import DIRECTORY_SUFFIXES, FORMATS, SNIFFED
 
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _V1_SHARD = re.compile(r"-\d{5}-of-\d{5}$")
@@ -112,8 +112,10 @@ def _check_options(module, options: dict, path: str) -> None:
     accepted = {n for n, p in inspect.signature(module.read).parameters.items() if p.kind == p.KEYWORD_ONLY}
     unknown = sorted(set(options) - accepted)
     if unknown:
-        kind = module.__name__.rsplit(".", 1)[-1]
-        raise UsageError(f"option(s) {', '.join(unknown)} do not apply to this {kind} file", path=path)
+        reader = module.__name__.rsplit(".", 1)[-1]
+        kind = next((f.display for f in FORMATS if f.reader == reader), reader)
+        what = " (it chooses a state dict inside a PyTorch training checkpoint)" if unknown == ["subtree"] else ""
+        raise UsageError(f"option(s) {', '.join(unknown)} do not apply to this {kind} file{what}", path=path)
 
 
 def _other_formats():
@@ -169,6 +171,10 @@ def _no_checkpoint_in(found: discovery.Discovery) -> str:
 def _not_found(path: str) -> str:
     import difflib  # only for this message: keeps start-up light
 
+    if os.path.exists(path):  # neither a regular file nor a directory: nothing to suggest instead
+        return "not a regular file (a device, pipe or socket), so not a checkpoint"
+    if os.path.islink(path):
+        return "a broken symbolic link (its target does not exist, or the links form a loop)"
     parent = os.path.dirname(path) or "."
     if not os.path.isdir(parent):
         return f"no such checkpoint (directory {parent} does not exist either)"

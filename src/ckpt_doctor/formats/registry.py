@@ -71,3 +71,11 @@ def implied_by_name(path: str) -> str | None:
             return next(name for name, f in WRITABLE.items() if suffix == f.suffix or suffix in f.suffixes)
     return None
 
+
+def read_only_by_name(path: str) -> str | None:
+    """The suffix of an output path when it names a format ckpt-doctor reads but does not write (``.h5``,
+    ``.keras``), else None: such an output would get another format's bytes under that name."""
+    lower = path.lower()
+    if implied_by_name(path):
+        return None
+    return next((s for f in FORMATS if not f.write_as for s in f.suffixes if lower.endswith(s)), None)

@@ -22,6 +22,7 @@ _STATE_PATH = re.compile(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', re.M)
 def open_url(url: str, **options) -> Catalog:
     """Open the checkpoint a URL names (see the module docstring); ``options`` as for ``open_checkpoint``."""
     _io.forget()  # sizes and heads learned by an earlier open may be stale
+    _io.filesystem(url)  # a missing fsspec backend is named for this URL, not for the first file probed under it
     return _open(url.rstrip("/"), options)
 
 

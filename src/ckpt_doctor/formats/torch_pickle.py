@@ -398,7 +398,8 @@ def _resolve(obj, subtree: str, path: str):
     for part in subtree.split("/") if subtree else []:
         match = [child for key, child in _children(node) if key == part]
         if not match:
-            options = ", ".join(repr(p) for p, _ in _candidates(obj, path)) or "none found"
+            options = ", ".join(repr(p) if p else "the whole file (no --subtree)"
+                                for p, _ in _candidates(obj, path)) or "none found"
             raise UsageError(f"no sub-tree {subtree!r} in this checkpoint (state-dict candidates: {options})",
                                   path=path)
         node = match[0]
@@ -422,8 +423,9 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
         candidates = _candidates(obj, path)
         if len(candidates) > 1:
             listed = ", ".join(f"{p!r} ({n} tensors)" for p, n in candidates)
-            raise CheckpointError(f"this training checkpoint holds several state dicts: {listed}; choose one with "
-                                  f"subtree=..., e.g. open_checkpoint(path, subtree={candidates[0][0]!r})", path=path)
+            raise UsageError(f"this training checkpoint holds several state dicts: {listed}; choose one with "
+                             f"subtree=..., e.g. open_checkpoint(path, subtree={candidates[0][0]!r}), or "
+                             f"--subtree {candidates[0][0]} on the command line", path=path)
         if candidates:
             model_path = tuple(candidates[0][0].split("/")) if candidates[0][0] else ()
             model = _resolve(obj, candidates[0][0], path)

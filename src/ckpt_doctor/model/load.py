@@ -80,8 +80,18 @@ def _is_module_name(s: str) -> bool:
 
 def _call_builder(target: str, function: str):
     _quiet_tensorflow()
-    with _quiet_stderr_fd():
-        return _call_builder_loud(target, function)
+    argv = sys.argv
+    # A training script that parses sys.argv when imported must not see ckpt-doctor's arguments: it sees none, as
+    # under `python model.py`; one that exits anyway is a model that cannot be built, not a silent exit.
+    sys.argv = [target]
+    try:
+        with _quiet_stderr_fd():
+            return _call_builder_loud(target, function)
+    except SystemExit as e:
+        raise ModelError(f"the model's module or {function}() called sys.exit({e.code!r}) (an argument parser run "
+                         "at import?); have the builder take no command-line arguments", path=target) from None
+    finally:
+        sys.argv = argv
 
 
 class _quiet_stderr_fd:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from ..match.align import Alignment
 from ..match.fixes import fix_for
 from .collapse import collapse
@@ -59,8 +61,9 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
         label, code = fix_code(a)
         lines += ["", f"Fix ({label}):"] + ["  " + line for line in code.splitlines()]
         if rules_path:
-            lines.append(f"  (rules written to {rules_path}; check them with: ckpt-doctor diagnose CKPT "
-                         f"--model M --rules {rules_path})")
+            model = shlex.quote(d.model.source) if d.model.source else "M"
+            lines.append(f"  (rules written to {rules_path}; check them with: ckpt-doctor diagnose "
+                         f"{shlex.quote(d.checkpoint.path)} --model {model} --rules {shlex.quote(rules_path)})")
     return "\n".join(lines)
 
 

@@ -41,9 +41,11 @@ def _grouped(items: list, name_of, describe) -> list[str]:
 
 
 def render(d: Diagnosis, alignment=None) -> str:
+    n, weights = len(d.model.variables), sum(v.is_weight for v in d.model.variables)
+    # the counts below are of weights: say how many of the model's variables are (the rest: counters, slots)
+    of_them = f", {weights} of them weights" if weights != n else ""
     lines = [f"checkpoint: {d.checkpoint.path} ({d.checkpoint.format})",
-             f"model:      {d.model.source or d.model.framework} ({len(d.model.variables)} variables, "
-             f"{d.model.framework})",
+             f"model:      {d.model.source or d.model.framework} ({n} variables{of_them}, {d.model.framework})",
              f"loaded by:  {d.loader.call} (--load-with {d.loader.name}; pairs by {_PAIRS_BY[d.loader.pairs_by]})",
              "", d.summary()[0].upper() + d.summary()[1:] + "."]
     if d.failure:

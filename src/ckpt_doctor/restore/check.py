@@ -77,6 +77,8 @@ class RestoreCheck:
                     lines.extend(f"      {e}" for e in o.evidence)
         return "\n".join(lines)
 
+    __str__ = render  # print(check_restored(...)) shows the verdict, not every field of every outcome
+
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint, "model": self.model, "ok": self.ok, "headline": self.headline(),
                 "variables": [o.to_json() for o in self.variables]}

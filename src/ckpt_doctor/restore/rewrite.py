@@ -19,7 +19,7 @@ from ..catalog import Catalog, TensorInfo
 from ..errors import CheckpointError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
-from ..formats.registry import implied_by_name, write_as
+from ..formats.registry import implied_by_name, read_only_by_name, write_as
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import parse_transform, strip_name
@@ -27,6 +27,7 @@ from ..match.rules import Drop, RuleError, Rules
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 NAMESPACES = ("key", "object", "full_name")
+_NAME_OF = {"key": "key", "object": "object path", "full_name": "TF1 variable name"}  # for messages
 # Output format a rewrite keeps when --to is not given.
 _PROGRESS_BYTES = 256 << 20  # show a progress bar on a terminal above this much data
 
@@ -121,10 +122,17 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules.load(rules)
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
-    implied = None if os.path.isdir(os.fspath(out)) else implied_by_name(os.fspath(out))
+    # a directory (existing, or named with a trailing separator) takes the input's name
+    into_directory = os.path.isdir(os.fspath(out)) or os.fspath(out).endswith(("/", os.sep))
+    implied = None if into_directory else implied_by_name(os.fspath(out))
     if to is not None and implied is not None and implied != to:
         raise UsageError(f"the output {os.fspath(out)!r} is named like a {implied} file, but {to} was asked for: "
                          f"rename the output or drop to= / --to")
+    read_only = None if into_directory or to is not None else read_only_by_name(os.fspath(out))
+    if read_only:
+        raise UsageError(f"the output {os.fspath(out)!r} ends in {read_only}, a kind of file rewrite reads but does "
+                         f"not write: name it .weights.h5 for Keras 3 weights, or choose a format with to= / --to "
+                         f"({', '.join(FORMATS)})")
     fmt = to or implied or write_as(catalog.format)
     if fmt is None:
         raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
@@ -132,7 +140,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     if fmt not in FORMATS:
         raise CheckpointError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
     out = os.fspath(out)
-    if os.path.isdir(out):  # a directory: the input's name, with the output format's suffix
+    if into_directory:  # the input's name, with the output format's suffix
         base = os.path.basename(catalog.path.rstrip(os.sep))
         if fmt != "tf":
             base = base.split(".", 1)[0] + FORMATS[fmt][2]
@@ -145,6 +153,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         notes.append("the TF2 object graph is not written: the output is name-based")
     moves, dropped = [], []
     by_name: dict[str, str] = {}
+    unmapped: set[str] = set()  # output names no rule produced
     entries = _bundle_entries(catalog)
     for info in _data_order(catalog, entries):
         if info is graph:
@@ -160,8 +169,14 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         if not mapped.name or not name:
             raise RuleError(f"the rules leave {info.name!r} with an empty name", path=catalog.path)
         if name in by_name:
+            if name in unmapped and mapped.name == source:  # no rule involved: the namespace's names coincide
+                raise RuleError(f"{by_name[name]!r} and {info.name!r} have the same {_NAME_OF[namespace]} "
+                                f"{mapped.name!r}, and one output cannot hold both: drop them with a rule (--rules) "
+                                f"or keep the checkpoint's keys (--namespace key)", path=catalog.path)
             raise RuleError(f"the rules map both {by_name[name]!r} and {info.name!r} to {name!r}", path=catalog.path)
         by_name[name] = info.name
+        if mapped.name == source:
+            unmapped.add(name)
         transform = mapped.transform if mapped.transform not in (None, "none") else None
         shape, dtype = transformed_meta(transform, info)
         moves.append(Move(info.name, name, transform, dtype, shape))

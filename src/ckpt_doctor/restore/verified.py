@@ -162,6 +162,8 @@ class RestoreReport:
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
+    __str__ = render  # print(restore(...)) shows the proof table, not every field
+
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint, "model": self.model, "framework": self.framework, "ok": self.ok,
                 "assigned": self.assigned, "headline": self.headline(),
