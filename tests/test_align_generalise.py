@@ -388,3 +388,19 @@ def test_sibling_completion_never_gives_a_new_layer_a_removed_layers_value():
     a = _align(ckpt, model, fmt="torch", framework="torch")
     assert not any(p.model.startswith("blocks.1.gate") for p in a.pairs)
     assert len(a.pairs) == len(ckpt) - 2
+
+
+def test_roles_one_framework_tells_apart_never_pair():
+    # a Dense(1) inserted in front of a Keras model (BatchNormalization of width 1, Dense): the new layer's [1, 1]
+    # kernel and [1] bias sit where the norm's gamma and beta were; gamma is no kernel and beta no bias in Keras
+    ckpt = [("layer_with_weights-0/gamma", (1,)), ("layer_with_weights-0/beta", (1,)),
+            ("layer_with_weights-0/moving_mean", (1,)), ("layer_with_weights-0/moving_variance", (1,)),
+            ("layer_with_weights-1/kernel", (1, 3)), ("layer_with_weights-1/bias", (3,))]
+    model = [("layer_with_weights-0/kernel", (1, 1)), ("layer_with_weights-0/bias", (1,))] + \
+        [("layer_with_weights-1/" + n, s) for n, s in ckpt]
+    a = _align(ckpt, model, framework="tf2")
+    assert _pairs(a) == {"layer_with_weights-1/" + n: (n, None) for n, _ in ckpt}
+    assert a.missing == ["layer_with_weights-0/kernel", "layer_with_weights-0/bias"]
+    # across vocabularies beta is still a norm's bias (PyTorch), and gamma its weight
+    b = _align([("bn/gamma", (4,)), ("bn/beta", (4,))], [("bn.weight", (4,)), ("bn.bias", (4,))], framework="torch")
+    assert _pairs(b) == {"bn.weight": ("bn/gamma", None), "bn.bias": ("bn/beta", None)}

@@ -131,9 +131,14 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
 
 # -- rules from pairs ---------------------------------------------------------------------------------------------
 
-def _sep(names) -> str:
+def _sep(names) -> str | None:
+    """The side's path separator: ``.`` when most names use it (and no ``/``), else ``/``; None when no name has
+    either (flat names: ``enc_emb``)."""
     names = list(names)
-    return "." if sum("." in n and "/" not in n for n in names) > len(names) / 2 else "/"
+    dotted = sum("." in n and "/" not in n for n in names)
+    if not dotted and not any("/" in n for n in names):
+        return None
+    return "." if dotted > len(names) / 2 else "/"
 
 
 def _raw_tokens(name: str) -> list[str]:
@@ -149,6 +154,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     why: dict[int, str] = {}  # id(rule) -> its sentence, kept as a comment in rule files
     sentences: list[str] = []
     csep, msep = _sep(c.name for c in c_items), _sep(m.name for m in m_items)
+    csep, msep = csep or msep or "/", msep or csep or "/"  # flat names take the other side's separator
 
     # 1. conventions: separator, then token substitutions learned from the aligned name suffixes
     conventions: list[str] = []

@@ -279,6 +279,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     state.ordered = ordered = written or catalog.format in _ORDERED_FORMATS
     if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
         _positional(c_items, m_items)
+    else:
+        _own_vocabulary(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)",
            BY_POSITION: "same layer order and position (Keras load_weights)",
@@ -461,6 +463,24 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
 
 def _rnn_evidence(c: _Item, m: _Item, why: str) -> str:
     return f"{why}: `{m.name}` is `{c.name}` transposed; shape {list(c.shape)} -> {list(m.shape)}"
+
+
+_TF_LEAVES = ("/kernel", "/gamma", "/beta", "/moving_mean", "/moving_variance")
+
+
+def _own_vocabulary(c_items: list, m_items: list) -> None:
+    """``beta`` is PyTorch's ``bias`` of a norm, but where both sides speak TF's vocabulary (``kernel``, ``gamma``,
+    ``beta``, ``moving_mean``) a ``beta`` is a norm's and a ``bias`` a kernel's: two roles, never one another
+    (a norm's beta next to a Dense's bias of its width, after a layer was inserted in front)."""
+    def speaks_tf(items: list) -> bool:
+        return any(strip_name(it.name).endswith(_TF_LEAVES) for it in items)
+
+    if not (speaks_tf(c_items) and speaks_tf(m_items)):
+        return
+    for it in itertools.chain(c_items, m_items):
+        if it.tokens and it.tokens[-1] == "bias" and strip_name(it.name).lower().endswith("beta"):
+            it.tokens = it.tokens[:-1] + ("beta",)
+            it.rekey()
 
 
 def _natural(name: str) -> list:

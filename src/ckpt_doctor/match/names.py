@@ -111,7 +111,11 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
 
     The transform follows from the leaf classes alone (TF ``kernel`` -> PyTorch ``weight`` is always permuted),
     never from shapes: a square kernel is transposed too. Shapes then have to agree after the transform.
+    Two roles that one framework tells apart never pair, whatever the shapes (a Keras ``kernel`` is no ``gamma``,
+    though a ``[1, 1]`` kernel and a ``[1]`` gamma hold one value each); PyTorch's ``weight`` is any of them.
     """
+    if ckpt_leaf != model_leaf and ckpt_leaf in _DISTINCT_ROLES and model_leaf in _DISTINCT_ROLES:
+        return False, None
     perm = None
     if (1 in ckpt_shape or 1 in model_shape) and _unit_axes_only(ckpt_shape, model_shape) and \
             sum(d != 1 for d in ckpt_shape) <= 1:
@@ -134,6 +138,9 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
         perm = (2, 3, 0, 1)  # a depthwise kernel: TF [kh, kw, C, 1] is PyTorch's grouped [C, 1, kh, kw]
         moved = tuple(ckpt_shape[i] for i in perm)
     return moved == tuple(model_shape), transform_name(perm)
+
+
+_DISTINCT_ROLES = frozenset({"kernel", "scale", "embedding"})  # leaf classes of WEIGHT_LEAVES that are not "weight"
 
 
 def _unit_axes_only(a: tuple[int, ...], b: tuple[int, ...]) -> bool:

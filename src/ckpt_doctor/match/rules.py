@@ -567,6 +567,8 @@ class Rules:
                 text = f.read()
         except OSError as e:
             raise RuleError(f"cannot read rule file: {e.strerror}", path=path) from None
+        except UnicodeDecodeError:
+            raise RuleError("is no rule file: not UTF-8 text (a checkpoint given as --rules?)", path=path) from None
         try:
             import yaml
 
@@ -601,19 +603,21 @@ def rename_step(rule, name: str) -> tuple[str | None, bool]:
 
 def apply_rules(catalog, rules: Rules, namespace: str = "key"):
     """A view of ``catalog`` under ``rules``: entries renamed to model names, dropped ones gone, values
-    transformed on read. Bookkeeping entries keep their names. Two entries mapping to one name is an error.
+    transformed on read. A layer's counter (``num_batches_tracked``) follows its layer's renaming, as ``rewrite``
+    renames it; other bookkeeping (optimizer state, ``global_step``, the object graph) keeps its name. Two entries
+    mapping to one name is an error.
 
     ``namespace`` says which names the rules speak of: ``"key"`` (checkpoint keys, without TF's attribute
     suffix), ``"object"`` (TF2 object paths: restore by object) or ``"full_name"`` (the TF1 variable names
     of an object-based checkpoint).
     """
-    from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
+    from ..catalog import BOOKKEEPING_KINDS, COUNTER, COUNTER_LEAVES, Catalog, TensorInfo
     from .names import ATTRIBUTE_SUFFIX, strip_name
 
     out: dict[str, TensorInfo] = {}
     object_based = namespace == "object"
     for info in catalog.values():
-        if info.kind in BOOKKEEPING_KINDS:
+        if info.kind in BOOKKEEPING_KINDS and not (info.kind == COUNTER and info.name.endswith(COUNTER_LEAVES)):
             out.setdefault(info.name, info)
             continue
         source = (info.object_path if namespace == "object" else info.full_name if namespace == "full_name"
