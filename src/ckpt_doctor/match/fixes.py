@@ -1,7 +1,8 @@
 """The fix the report prints: code that, pasted after the model is built, gives every variable that has a
 counterpart in the checkpoint its value, and says which variables are expected to stay as initialised.
 
-One generator per framework, chosen from the loader (model/loaders.py):
+One generator per framework, chosen from the model's framework (a Keras model gets Keras code for a PyTorch file),
+then from the loader (model/loaders.py) for models known only by their variables:
 
 * TF1 ``Saver``: a ``var_list`` dict from checkpoint name to variable; optimizer slots (``<var>/Adam``) and
   other state follow the variable or scope they belong to; variables with no value (new layers, slots the
@@ -10,7 +11,11 @@ One generator per framework, chosen from the loader (model/loaders.py):
 * TF2 / Keras (every checkpoint format, HDF5 and ``.keras`` included): values read with ckpt-doctor and assigned
   by the variable's position in ``model.variables``, never by auto-numbered names, which drift between processes;
 * PyTorch: a key map including buffers and ``num_batches_tracked``, unused keys dropped, then ``strict=True``,
-  or ``strict=False`` with the exact list of expected missing keys.
+  or ``strict=False`` with the exact list of expected missing keys; from a training checkpoint, the state dict
+  the catalog read (``Catalog.state_dict_at``), optimizer state left where it is.
+
+TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
+the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable.
 """
 
 from __future__ import annotations
