@@ -218,6 +218,7 @@ def keras_family(keras, tf, legacy: bool) -> None:
         renamed_head_by_name(keras, L)
         return
     dropouts_and_a_new_head(keras, L)
+    keras_model_from_a_pytorch_file(keras)
 
     class Net(tf.Module):
         def __init__(self, names):
@@ -354,6 +355,95 @@ def torch_family() -> None:
         if sorted(keep) != sorted(new):
             problems.append(f"expected misses {sorted(keep)} are not exactly the new keys {new}")
         record(sid, "torch", code, problems, sorted(keep), new)
+    training_checkpoint(torch, nn, net)
+    torch_model_from_tf_layouts(torch, nn)
+
+
+def training_checkpoint(torch, nn, net) -> None:
+    """The state dict nested at model/state_dict beside an Adam state (CHGNet's layout), loaded into a wrapped model:
+    the fix takes that dict out of what torch.load returns and lists no optimizer state as unused."""
+    sid = "torch-training-checkpoint-nested"
+    inner = net()
+    opt = torch.optim.Adam(inner.parameters())
+    inner(torch.randn(2, 4)).sum().backward()
+    opt.step()
+    path = os.path.join(OUT, f"{sid}.pt")
+    torch.save({"model": {"state_dict": inner.state_dict()}, "optimizer": opt.state_dict(), "epoch": 3}, path)
+    model = nn.DataParallel(net())
+    code, problems = "", []
+    try:
+        code, _ = printed_fix(path, model)
+        exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
+        problems += [f"{k}: not restored" for k, v in inner.state_dict().items()
+                     if not torch.equal(v, model.module.state_dict()[k])]
+        if "optimizer" in code:
+            problems.append("optimizer state listed in the fix")
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    record(sid, "torch", code, problems, [], [])
+
+
+def torch_model_from_tf_layouts(torch, nn) -> None:
+    """Keras layouts (NumPy, as a port writes them) into a PyTorch model: a conv kernel HWIO -> OIHW by permute, a
+    dense kernel by transpose, a one-unit dense kernel [4, 1] by reshape to [1, 4]."""
+    sid = "torch-from-keras-layouts-permute-reshape"
+    model = nn.Sequential()
+    model.add_module("conv", nn.Conv2d(2, 3, (3, 1)))
+    model.add_module("fc", nn.Linear(4, 5))
+    model.add_module("out", nn.Linear(5, 1))
+    want = {k: torch.tensor(RNG.standard_normal(tuple(v.shape)).astype("float32"))
+            for k, v in model.state_dict().items()}
+    path = os.path.join(OUT, f"{sid}.npz")
+    np.savez(path, **{"conv/kernel": want["conv.weight"].numpy().transpose(2, 3, 1, 0),
+                      "conv/bias": want["conv.bias"].numpy(), "fc/kernel": want["fc.weight"].numpy().T,
+                      "fc/bias": want["fc.bias"].numpy(), "out/kernel": want["out.weight"].numpy().reshape(5, 1),
+                      "out/bias": want["out.bias"].numpy()})
+    code, problems = "", []
+    try:
+        code, _ = printed_fix(path, model)
+        exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
+        problems += [f"{k}: not restored" for k, v in model.state_dict().items() if not torch.equal(v, want[k])]
+        if "reshape" not in code or "permute" not in code:
+            problems.append("the fix names no reshape or no permute")
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    record(sid, "torch", code, problems, [], [])
+
+
+def keras_model_from_a_pytorch_file(keras) -> None:
+    """A Keras 3 model and its values saved as a PyTorch port saves them (Conv2d weight OIHW, Linear weight (out, in),
+    a one-unit head (1, 5)); the loader inferred from the file is torch, the fix must still be Keras code: every value
+    assigned by position, the conv kernel permuted to HWIO, the kernels transposed or reshaped as paired."""
+    from safetensors.numpy import save_file
+
+    sid = "keras3-from-pytorch-file-permute-reshape"
+    L = keras.layers
+
+    def build():
+        inp = keras.Input((8, 1, 2))
+        x = L.Flatten()(L.Conv2D(3, (3, 1), name="conv")(inp))
+        return keras.Model(inp, L.Dense(1, name="out")(L.Dense(5, name="fc")(x)))
+
+    source = build()
+    for v in source.weights:
+        v.assign(RNG.standard_normal(tuple(v.shape)).astype("float32"))
+    w = {layer: [np.array(x.numpy()) for x in source.get_layer(layer).weights] for layer in ("conv", "fc", "out")}
+    path = os.path.join(OUT, f"{sid}.safetensors")
+    save_file({"conv.weight": np.ascontiguousarray(w["conv"][0].transpose(3, 2, 0, 1)), "conv.bias": w["conv"][1],
+               "fc.weight": np.ascontiguousarray(w["fc"][0].T), "fc.bias": w["fc"][1],
+               "out.weight": w["out"][0].reshape(1, 5), "out.bias": w["out"][1]}, path)
+    model = build()
+    code, problems = "", []
+    try:
+        code, _ = printed_fix(path, model)
+        if "load_state_dict" in code:
+            problems.append("a PyTorch fix for a Keras model")
+        exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
+        problems += [f"{v.path}: not restored" for v, s in zip(model.weights, source.weights, strict=True)
+                     if not np.array_equal(np.array(v.numpy()), np.array(s.numpy()))]
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    record(sid, "torch", code, problems, [], [])
 
 
 def run(family: str) -> None:

@@ -85,7 +85,7 @@ class Catalog(Mapping[str, TensorInfo]):
 
     def __init__(self, path: str | os.PathLike, format: str, tensors: Mapping[str, TensorInfo], *,
                  files: tuple[str, ...] = (), missing_files: tuple[str, ...] = (), notes: tuple[str, ...] = (),
-                 objects: tuple[object, ...] = ()):
+                 objects: tuple[object, ...] = (), state_dict_at: tuple[str | int | bytes, ...] | None = None):
         self.path = os.fspath(path)
         self.format = format
         self._tensors = dict(tensors)
@@ -96,6 +96,9 @@ class Catalog(Mapping[str, TensorInfo]):
         self.missing_files = missing_files  # files the checkpoint needs but that do not exist
         self.notes = notes  # things worth telling the user (fallbacks taken, oddities seen)
         self.objects = objects  # TF2 object graph nodes (ObjectNode), empty for name-based formats
+        # PyTorch: the keys leading to the model's state dict in what torch.load returns (() the whole file;
+        # None: no state dict), so a printed fix loads the same dict the entries came from
+        self.state_dict_at = state_dict_at
 
     def __getitem__(self, name: str) -> TensorInfo:
         try:

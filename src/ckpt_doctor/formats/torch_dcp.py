@@ -323,7 +323,7 @@ def read(path: str | os.PathLike, *, subtree: str | None = None) -> Catalog:
             if not isinstance(node, dict):
                 raise CorruptCheckpointError("planner_data paths contradict each other", path=meta_path, tensor=fqn)
         node[str(route[-1])] = leaf
-    entries, notes = _arrange(tree, subtree, path)
+    entries, notes, route = _arrange(tree, subtree, path)
 
     files: dict[str, str] = {}
     tensors: dict[str, TensorInfo] = {}
@@ -360,7 +360,8 @@ def read(path: str | os.PathLike, *, subtree: str | None = None) -> Catalog:
         notes.append(f"DCP metadata version {meta.version}")
     all_files = tuple(sorted(files.values()))
     missing = tuple(f for f in all_files if not _io.exists(f))
-    return Catalog(path, FORMAT, tensors, files=(meta_path, *all_files), missing_files=missing, notes=tuple(notes))
+    return Catalog(path, FORMAT, tensors, files=(meta_path, *all_files), missing_files=missing, notes=tuple(notes),
+                   state_dict_at=route)
 
 
 def _tensor_ref(fqn: str, entry: _TensorStorageMetadata, path: str) -> TensorRef:

@@ -111,7 +111,7 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         return StorageRef(key, _unpickler.storage_type(storage_type), numel, location)
 
     obj = _unpickler.load(io.BytesIO(data), path=path, persistent_load=persistent_load)
-    entries, notes = _arrange(obj, subtree, path)
+    entries, notes, route = _arrange(obj, subtree, path)
 
     def locate(name: str, ref: StorageRef) -> tuple[str, int]:
         member = archive.member(f"{root}/data/{ref.key}", tensor=name)
@@ -133,7 +133,7 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         start, length = _byte_range(t, t.storage, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path)
     return Catalog(path, FORMAT, tensors, files=(path,),
-                   notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
+                   notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
 
 
 # --- legacy format ------------------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
             offsets[key] = (pos + 8, nbytes)
             pos += 8 + nbytes
 
-    entries, notes = _arrange(obj, subtree, path)
+    entries, notes, route = _arrange(obj, subtree, path)
     tensors = {}
     for name, t, kind, slot_name in entries:
         if t.storage is None:
@@ -227,7 +227,7 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
         tensors[name] = _info(name, t, kind, slot_name, f"storage {t.storage.key}",
                               _legacy_reader(path, name, t, data_start + start, length), path)
     return Catalog(path, FORMAT, tensors, files=(path,),
-                   notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)))
+                   notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
 
 
 def _legacy_reader(path: str, name: str, t: TensorRef, start: int, length: int):
@@ -406,13 +406,30 @@ def _resolve(obj, subtree: str, path: str):
     return node
 
 
-def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, TensorRef, str, str | None]], list[str]]:
-    """Name and classify every tensor: (name, ref, kind, slot_name) in checkpoint order, plus notes."""
+def _route(obj, parts: tuple[str, ...]) -> tuple[str | int | bytes, ...]:
+    """The keys of a sub-tree as ``torch.load`` gives them (list positions as ints), for code that indexes it."""
+    out: list[str | int | bytes] = []
+    node = obj
+    for part in parts:
+        if isinstance(node, dict):
+            key = next(k for k in node if _text(k) == part)
+            out.append(key if isinstance(key, str | int | bytes) else part)
+            node = node[key]
+        else:
+            out.append(int(part))
+            node = node[int(part)]
+    return tuple(out)
+
+
+def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, TensorRef, str, str | None]], list[str],
+                                                           tuple[str | int | bytes, ...] | None]:
+    """Name and classify every tensor: (name, ref, kind, slot_name) in checkpoint order, plus notes, plus where the
+    model's state dict sits in ``obj`` (keys as torch.load gives them; None: no state dict found)."""
     notes: list[str] = []
     model = None
     model_path: tuple[str, ...] = ()  # read only when a model sub-tree was found
     if isinstance(obj, TensorRef):
-        return [("tensor", obj, VARIABLE, None)], ["the file holds a single tensor, listed as 'tensor'"]
+        return [("tensor", obj, VARIABLE, None)], ["the file holds a single tensor, listed as 'tensor'"], None
     if subtree is not None:
         model, model_path = _resolve(obj, subtree.strip("/"), path), tuple(p for p in subtree.split("/") if p)
         notes.append(f"model state dict taken from sub-tree {subtree!r} (subtree=); other tensors are listed as "
@@ -472,7 +489,7 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
         return bool(under_optimizer or _is_optimizer(node))
 
     _walk(obj, (), visit_rest, set(), path)
-    return entries, notes
+    return entries, notes, None if model is None else _route(obj, model_path)
 
 
 def _expanded_notes(entries) -> list[str]:

@@ -1,7 +1,8 @@
 """The fix the report prints: code that, pasted after the model is built, gives every variable that has a
 counterpart in the checkpoint its value, and says which variables are expected to stay as initialised.
 
-One generator per framework, chosen from the loader (model/loaders.py):
+One generator per framework, chosen from the model's framework (a Keras model gets Keras code for a PyTorch file),
+then from the loader (model/loaders.py) for models known only by their variables:
 
 * TF1 ``Saver``: a ``var_list`` dict from checkpoint name to variable; optimizer slots (``<var>/Adam``) and
   other state follow the variable or scope they belong to; variables with no value (new layers, slots the
@@ -10,7 +11,11 @@ One generator per framework, chosen from the loader (model/loaders.py):
 * TF2 / Keras (every checkpoint format, HDF5 and ``.keras`` included): values read with ckpt-doctor and assigned
   by the variable's position in ``model.variables``, never by auto-numbered names, which drift between processes;
 * PyTorch: a key map including buffers and ``num_batches_tracked``, unused keys dropped, then ``strict=True``,
-  or ``strict=False`` with the exact list of expected missing keys.
+  or ``strict=False`` with the exact list of expected missing keys; from a training checkpoint, the state dict
+  the catalog read (``Catalog.state_dict_at``), optimizer state left where it is.
+
+TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
+the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+
+from ..catalog import COUNTER, VARIABLE, is_counter_name
+from .names import parse_reshape, parse_transform
 
 _SEP = re.compile(r"[/.]")
 
@@ -196,13 +204,15 @@ def _last_sep(name: str) -> int | None:
 
 def fix_for(alignment) -> Fix:
     d = alignment.diagnosis
-    loader = d.loader.name
-    if loader in ("torch", "torch-nonstrict", "hf") or d.model.framework in ("torch", "state_dict"):
-        return torch_fix(alignment)
-    if loader in ("saver", "init_from_checkpoint") and d.model.framework in ("tf1", "json", "checkpoint"):
-        return tf1_fix(alignment)
-    if d.model.framework == "tf2":
+    loader, framework = d.loader.name, d.model.framework
+    # the model's framework decides the code (a Keras model has no load_state_dict, whatever the file's format);
+    # the loader decides only for models known by their variables alone (a JSON spec, a checkpoint as model)
+    if framework == "tf2":
         return tf2_fix(alignment)
+    if framework in ("torch", "state_dict") or (loader in ("torch", "torch-nonstrict", "hf") and framework != "tf1"):
+        return torch_fix(alignment)
+    if loader in ("saver", "init_from_checkpoint") and framework in ("tf1", "json", "checkpoint"):
+        return tf1_fix(alignment)
     return Fix("any framework (rules file)", alignment.rules.to_yaml().rstrip())
 
 
@@ -236,12 +246,30 @@ def tf1_fix(alignment) -> Fix:
     return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored))
 
 
+def _transforms(alignment, restored: dict[str, str]) -> dict[str, str]:
+    """{model variable: transform} for the pairs the fix restores from the checkpoint key they were paired with."""
+    return {p.model: p.transform for p in alignment.pairs
+            if p.transform and p.transform != "none" and restored.get(p.model) == p.checkpoint}
+
+
+def _transform_code(op: str, torch: bool = False) -> str:
+    """``op`` (the vocabulary of match/names.py) as a lambda on a NumPy array or a torch tensor: an axis permutation
+    (``transpose``, ``permute(2,3,1,0)``; torch's ``permute`` is NumPy's ``transpose``) or a reshape."""
+    shape = parse_reshape(op)
+    if shape is not None:
+        return f"lambda v: v.reshape({shape!r})"
+    perm = parse_transform(op)
+    if perm is None:
+        raise ValueError(f"no value transform in {op!r}")
+    return f"lambda v: v.permute{perm!r}.contiguous()" if torch else f"lambda v: v.transpose{perm!r}"
+
+
 def tf2_fix(alignment) -> Fix:
     d = alignment.diagnosis
     restored = sources(alignment)
-    transforms = {p.model: p.transform for p in alignment.pairs if p.transform}
     keyed = {v.name: v.keys["position"].split("/") for v in d.model.variables if "position" in v.keys}
     positions = {name: int(at[0]) for name, at in keyed.items()}
+    transforms = {positions[m]: op for m, op in _transforms(alignment, restored).items() if m in positions}
     # len(model.variables) as recorded (older specs: the positions known)
     count = max((int(at[1]) for at in keyed.values() if len(at) > 1), default=len(positions))
     by_position = {positions[m]: c for m, c in restored.items() if m in positions}
@@ -257,41 +285,53 @@ def tf2_fix(alignment) -> Fix:
              "variables = model.variables",
              f"assert len(variables) == {count}, 'not the model ckpt-doctor diagnosed'",
              "for i, key in SOURCE.items():"]
-    if any(m in positions for m in transforms):
-        lines.insert(5, f"TRANSPOSED = {_pylist(sorted(positions[m] for m in transforms if m in positions))}")
+    if transforms:
+        lines.insert(5, "TRANSFORMS = " + _pycode({i: _transform_code(op) for i, op in sorted(transforms.items())})
+                     + "  # position -> the value's layout in the model (e.g. PyTorch OIHW -> Keras HWIO)")
         lines.append("    value = checkpoint[key].read()")
-        lines.append("    variables[i].assign(value.T if i in TRANSPOSED else value)")
+        lines.append("    variables[i].assign(TRANSFORMS[i](value) if i in TRANSFORMS else value)")
     else:
         lines.append("    variables[i].assign(checkpoint[key].read())")
     return Fix("TF2 / Keras", "\n".join(lines), missing)
 
 
+def _in_state_dict(info) -> bool:
+    """Whether a PyTorch checkpoint entry is in the model's state dict, not beside it (optimizer state, ``epoch``):
+    torch_pickle lists the state dict's tensors as variables, ``num_batches_tracked`` marked as a counter."""
+    return info.kind == VARIABLE or (info.kind == COUNTER and is_counter_name(info.name))
+
+
 def torch_fix(alignment) -> Fix:
     d = alignment.diagnosis
+    catalog = d.checkpoint
     restored = sources(alignment)
     renamed = torch_key_map(restored)
     used = set(restored.values())
-    unused = [k for k, info in d.checkpoint.items() if k not in used]
+    at = catalog.state_dict_at
+    # torch.load gives the whole file: take the state dict the entries came from; what lies beside it is no key
+    nested = catalog.format == "torch" and bool(at)
+    unused = [k for k, info in catalog.items() if k not in used and (not nested or _in_state_dict(info))]
     # BatchNorm fills a missing num_batches_tracked itself when the dict has no version metadata (as this one)
     missing = [v.name for v in d.model.variables if v.name not in restored
                and not v.name.endswith("num_batches_tracked")]
-    transposes = {p.model: p.transform for p in alignment.pairs if p.transform and p.model in restored}
-    load = {"torch": "state = torch.load(CHECKPOINT, map_location='cpu')",
+    transforms = {m: _transform_code(op, torch=True) for m, op in _transforms(alignment, restored).items()}
+    subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
+    load = {"torch": "state = torch.load(CHECKPOINT, map_location='cpu')" + (
+                f"\nstate = state{''.join(f'[{k!r}]' for k in at)}  # the model's state dict in the training "
+                "checkpoint" if nested else ""),
             "safetensors": "from safetensors.torch import load_file\nstate = load_file(CHECKPOINT)"}.get(
-        d.checkpoint.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
-                             "ckpt_doctor.open_checkpoint(CHECKPOINT).items() if k not in UNUSED}")
+        catalog.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
+                        f"ckpt_doctor.open_checkpoint(CHECKPOINT{subtree}).items() if k not in UNUSED}}")
     lines = ["# PyTorch: rename the checkpoint's keys, drop the ones the model has no place for, then load",
              "import torch",
-             f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
+             f"CHECKPOINT = {os.path.abspath(catalog.path)!r}",
              f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key",
              f"UNUSED = {_pylist(unused)}",
              *load.splitlines(),
              "state = {KEY_MAP.get(k, k): v for k, v in state.items() if k not in UNUSED}"]
-    if transposes:
-        lines.append(f"TRANSFORMS = {_pydict(transposes)}")
-        lines.append("for key, op in TRANSFORMS.items():  # TF kernels are transposed / permuted weights")
-        lines.append("    state[key] = state[key].T.contiguous() if op == 'transpose' else "
-                     "state[key].permute(*map(int, op[8:-1].split(','))).contiguous()")
+    if transforms:
+        lines.append(f"TRANSFORMS = {_pycode(transforms)}  # model key -> the value's layout in the model")
+        lines.append("state = {k: TRANSFORMS[k](v) if k in TRANSFORMS else v for k, v in state.items()}")
     if missing:
         lines.append(f"EXPECTED_MISSING = {_pylist(missing)}  # new in the model: keep their initial values")
         lines.append("result = model.load_state_dict(state, strict=False)")
@@ -308,6 +348,11 @@ def _pydict(d: dict, indent: int = 0) -> str:
     pad = " " * indent
     body = ",\n".join(f"{pad}    {k!r}: {v!r}" for k, v in d.items())
     return "{\n" + body + f",\n{pad}}}"
+
+
+def _pycode(d: dict) -> str:
+    """A dict literal whose values are code (not reprs)."""
+    return "{\n" + "".join(f"    {k!r}: {v},\n" for k, v in d.items()) + "}"
 
 
 def _pylist(items: list) -> str:
