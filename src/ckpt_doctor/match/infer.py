@@ -280,6 +280,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
         _positional(c_items, m_items)
     else:
+        _flat_leaves(c_items)
+        _flat_leaves(m_items)
         _own_vocabulary(c_items, m_items)
     by_entry = {id(i.ref): i for i in c_items}
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)",
@@ -466,6 +468,22 @@ def _rnn_evidence(c: _Item, m: _Item, why: str) -> str:
 
 
 _TF_LEAVES = ("/kernel", "/gamma", "/beta", "/moving_mean", "/moving_variance")
+_FLAT_LEAF = re.compile(r"^(?P<layer>.+?)_(?P<leaf>w|b|g|weight|bias|kernel|gamma|beta|weights|biases|alpha)$",
+                        re.IGNORECASE)
+
+
+def _flat_leaves(items: list) -> None:
+    """Weights saved under flat names (NumPy files of hand-written models: ``fc_w``, ``fc_b``, ``enc_emb``) glue the
+    leaf to the layer with ``_``. Where no name of a side has a path separator, a last ``_``-word that is a leaf
+    word (``w``, ``bias``, ``kernel``, ...) is read as the leaf: ``fc_w`` is ``fc/w``; other names stay whole."""
+    if not items or any("/" in it.name or "." in it.name for it in items):
+        return
+    for it in items:
+        found = _FLAT_LEAF.match(it.name)
+        if found:
+            it.tokens, it.leaf = canonical(f"{found['layer']}/{found['leaf']}")
+            it.layout = it.leaf
+            it.rekey()
 
 
 def _own_vocabulary(c_items: list, m_items: list) -> None:
