@@ -416,3 +416,22 @@ def test_flat_names_with_glued_leaves():
     # a side with separators keeps `_w` inside its names: `conv_w/kernel` is a layer called conv_w
     b = _align([("conv_w/kernel", (3, 4))], [("conv_w.weight", (4, 3))], framework="torch")
     assert _pairs(b) == {"conv_w.weight": ("conv_w/kernel", "transpose")}
+
+
+def test_top_level_stem_norm_belongs_to_its_conv_by_number():
+    # a Keras file (layer order kept) against a torchvision-style twin whose stem modules sit at the top level
+    # (`conv1`, `bn1`); names share nothing, structure decides: the norm belongs to the conv its name's number
+    # says, so the two sides' composites correspond (before: `bn1` stood alone and the stem stayed unpaired)
+    norm = ("gamma", "beta", "moving_mean", "moving_variance")
+    ckpt = [("q1/kernel", (7, 7, 3, 8)), ("q1/bias", (8,))] + [(f"q2/{v}", (8,)) for v in norm] + \
+        [("q3/kernel", (3, 3, 8, 16)), ("q3/bias", (16,))] + [(f"q4/{v}", (16,)) for v in norm] + \
+        [("q5/kernel", (16, 5)), ("q5/bias", (5,))]
+    torch_norm = ("weight", "bias", "running_mean", "running_var")
+    model = [("conv1.weight", (8, 3, 7, 7))] + [(f"bn1.{v}", (8,)) for v in torch_norm] + \
+        [("layer1.0.conv1.weight", (16, 8, 3, 3))] + [(f"layer1.0.bn1.{v}", (16,)) for v in torch_norm] + \
+        [("fc.weight", (5, 16)), ("fc.bias", (5,))]
+    a = _align(ckpt, model, fmt="keras-h5", framework="torch")
+    got = _pairs(a)
+    assert got["conv1.weight"] == ("q1/kernel", "permute(3,2,0,1)")
+    assert got["bn1.running_var"] == ("q2/moving_variance", None)
+    assert got["layer1.0.bn1.weight"] == ("q4/gamma", None)

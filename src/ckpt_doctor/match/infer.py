@@ -1580,13 +1580,17 @@ def _composites_by_name(units: list) -> list[tuple]:
         # Weights within _NEAR units either way are weighed (a closer name after the norm blocks the choice).
         best: dict[int, tuple[int, int]] = {}  # composite head -> its closest kernel's affinity
         lo, hi = bisect.bisect_left(weights, i - _NEAR), bisect.bisect_right(weights, i + _NEAR)
+        # Modules of the model's top level (``conv1``, ``bn1`` of a torchvision stem) share no scope: there the
+        # number their names end in is the affinity.
+        top = len(tokens[i]) == 1
         for w in weights[lo:hi]:
-            if all(_length(v) in _widths(units[w], True) for v in vectors) and tokens[w][:1] == tokens[i][:1]:
+            if all(_length(v) in _widths(units[w], True) for v in vectors) and \
+                    (tokens[w][:1] == tokens[i][:1] or top and len(tokens[w]) == 1):
                 head = merged.get(w, w)
                 best[head] = max(best.get(head, (0, 0)), _affinity(tokens[i], tokens[w]))
         scored = sorted(((a, w) for w, a in best.items()), reverse=True)
-        if scored and scored[0][0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]) and \
-                0 < i - scored[0][1] <= _NEAR:
+        if scored and (scored[0][0][0] > 0 or top and scored[0][0][1] > 0) and \
+                (len(scored) == 1 or scored[0][0] > scored[1][0]) and 0 < i - scored[0][1] <= _NEAR:
             owner[i] = scored[0][1]
     groups: dict[int, list[int]] = {}
     for i in range(len(units)):
