@@ -163,8 +163,9 @@ class _Item:
 @dataclass(eq=False)
 class Hypothesis:
     """An explanation a stage applied: its rule in canonical tokens, how many variables it pairs with agreeing
-    shapes and dtypes (``support``), the tied rules it was weighed against (``rivals``: where they disagree with it
-    the variables are ambiguous, not paired) and the pairs it proved. ``align`` reports the rules of these records,
+    shapes and dtypes (``support``), the rules tied with it that pair other variables differently (``rivals``: a
+    renumbering of another layer range that fits as well; the variables they disagree on are ambiguous, not paired)
+    and the pairs it proved. ``align`` reports the rules of these records,
     spelled in the user's names; it never re-discovers them from the pairs.
 
     ``rule``: ``("scope", old tokens, new tokens)`` (``(), ("model",)``: a scope added as a whole; a container
@@ -928,9 +929,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                         if not any(r2 in deep or _words(r2[0]) & _words(r2[1]) for r2 in owners_m[id(m)]):
                             state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
-        rivals = {r: tuple(dict.fromkeys(r2 for c, m, _ in proposals[r] for r2 in owners_m.get(id(m), ()) if r2 != r))
-                  for r in clean}
-        hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule], rivals[rule]) for rule in clean]
+        # a clean rule shares no variable with another best rule: nothing tied with it contradicts it
+        hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule]) for rule in clean]
         renamed_by: dict[int, int] = {}  # id(c) -> the index in ``clean`` of the rule that renamed it
         # Each free entry takes the first rule of ``clean`` whose prefix it has: rules indexed by prefix, so
         # the cost is one look-up per entry and prefix length, not one scan of the pool per rule.
