@@ -451,6 +451,12 @@ def _layer_of(m: _Item) -> tuple:
     return m.key[:-1]
 
 
+def _one_layer(pairs: list) -> bool:
+    """Do the model variables of these pairs belong to one layer (or to none: no pairs)?"""
+    layer = pairs[0][1].key[:-1] if pairs else None
+    return all(_layer_of(m) == layer for _, m, _ in pairs)
+
+
 def _numeric_only(pc: tuple, pm: tuple) -> bool:
     """Prefixes that differ only in auto-numbers (``dense_3`` vs ``dense``): a renumbering, not a rename."""
     return [t for t in pc if not t.isdigit()] == [t for t in pm if not t.isdigit()]
@@ -533,15 +539,19 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
     whole model wins over per-layer renumberings that each explain a few equal shapes."""
     by_c, by_m = _unique_keys(pool_c), _unique_keys(pool_m)
     c_lengths, m_lengths = {len(k) for k in by_c}, {len(k) for k in by_m}
+    # a name is another's under t more tokens only if its token t starts some name of the other side: one look-up
+    # of a string rules most names out before a suffix is cut and looked up
+    c_firsts, m_firsts = {k[0] for k in by_c if k}, {k[0] for k in by_m if k}
     for t in (1, 2, 3):
         for outer, inner, added in ((pool_m, by_c, True), (pool_c, by_m, False)):
             get = inner.get
             lengths = {n + t for n in (c_lengths if added else m_lengths) if n > 1}  # names t tokens longer
             if not lengths:
                 continue
+            firsts = c_firsts if added else m_firsts
             for it in outer:
                 key = it.key
-                if len(key) not in lengths:
+                if len(key) not in lengths or key[t] not in firsts:
                     continue
                 other = get(key[t:])
                 if other is None or key[t].isdigit() and not key[t - 1].isdigit() and \
@@ -588,24 +598,11 @@ def _words(tokens: tuple) -> set[str]:
 
 
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
-    heads: dict[tuple, tuple] = {}  # a layer's key without its numbers: its variables share it
-    unnumbered_keys: dict[tuple, tuple] = {}  # key -> the key without its numbers (keys repeat across rounds)
-
-    def unnumbered(key: tuple) -> tuple:
-        head = key[:-1]
-        found = heads.get(head)
-        if found is None:
-            found = heads[head] = tuple(t for t in head if not t.isdigit())
-        last = key[-1:]
-        found = unnumbered_keys[key] = found + last if last and not last[0].isdigit() else found
-        return found
-
     while True:
         pool_c, pool_m = _pool(state, c_items, m_items)
         if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
-            known = unnumbered_keys.get
-            masked = {known(c.key) or unnumbered(c.key) for c in pool_c}
-            pool_m = [m for m in pool_m if (known(m.key) or unnumbered(m.key)) not in masked]
+            masked = {tuple(itertools.filterfalse(str.isdigit, c.key)) for c in pool_c}  # keys without numbers
+            pool_m = [m for m in pool_m if tuple(itertools.filterfalse(str.isdigit, m.key)) not in masked]
         if not pool_c or not pool_m:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
@@ -620,18 +617,17 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             for rule in sorted(top, key=lambda r: (len(r[0]) + len(r[1]), r)):
                 same.setdefault(frozenset((id(c), id(m)) for c, m, _ in proposals[rule]), rule)
             top = list(same.values())
-        # dicts, not sets: the rules an ambiguity lists come in a fixed order, whatever the string hash seed
-        owners_m: dict[int, dict] = defaultdict(dict)
-        owners_c: dict[int, dict] = defaultdict(dict)
         if len(top) == 1:  # one best explanation: nothing competes with it
             clean = top
-        else:
+        else:  # the rules none of whose variables or entries another best rule also pairs
+            first: dict[int, tuple] = {}  # id(variable or entry) -> the first best rule that pairs it
+            shared: set[int] = set()  # ... paired by two or more of them
             for rule in top:
                 for c, m, _ in proposals[rule]:
-                    owners_m[id(m)][rule] = None
-                    owners_c[id(c)][rule] = None
-            clean = [r for r in top if all(len(owners_m[id(m)]) == 1 and len(owners_c[id(c)]) == 1
-                                           for c, m, _ in proposals[r])]
+                    for x in (id(m), id(c)):
+                        if first.setdefault(x, rule) is not rule:
+                            shared.add(x)
+            clean = [r for r in top if not any(id(m) in shared or id(c) in shared for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
         # replaced layer (a new head) as a renamed one: say so instead of pairing.
         # "Beside layers that load by name": exact pairs, or renamings whose names share a word or more than the
@@ -669,7 +665,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             c, m, _ = proposals[r][0]
             return bool(_raw_words(_real_prefix(c.name, len(r[0]))) & _raw_words(_real_prefix(m.name, len(r[1]))))
 
-        weak = [r for r in clean if r not in containers and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2
+        weak = [r for r in clean if r not in containers and _one_layer(proposals[r])
                 and (foreign_rename(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         for rule in weak:
@@ -682,6 +678,13 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         if weak and not clean:
             continue
         if not clean:  # equally good explanations compete for the same variables: refuse to choose
+            # dicts, not sets: the rules an ambiguity lists come in a fixed order, whatever the string hash seed
+            owners_m: dict[int, dict] = defaultdict(dict)
+            owners_c: dict[int, dict] = defaultdict(dict)
+            for rule in top:
+                for c, m, _ in proposals[rule]:
+                    owners_m[id(m)][rule] = None
+                    owners_c[id(c)][rule] = None
             for rule in top:
                 for c, m, _ in proposals[rule]:
                     if len(owners_m[id(m)]) > 1 or len(owners_c[id(c)]) > 1:
@@ -813,11 +816,12 @@ def _numbering(state: _State, c_items, m_items) -> None:
             if last and last[0] not in words and not last[0].isdigit():  # plain
                 targets = places.get(key[:-1])
                 if targets is None:  # made at the layer's first variable: dicts are created in the same order
-                    k, found = of_layer(key[:-1])
+                    k, found = layer_numbers.get(key[:-1]) or of_layer(key[:-1])
                     targets = places[key[:-1]] = [(layer_dict(family, side, number), k[p + 1:])
                                                   for p, family, number in found if family in touched]
-                for layer, member in targets:
-                    layer[member + last] = it
+                if targets:
+                    for layer, member in targets:
+                        layer[member + last] = it
             else:
                 k = numbered(key)
                 for p, family, number in numbers_of(k):
