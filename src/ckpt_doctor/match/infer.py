@@ -213,7 +213,6 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     m_names = [model_name(v) for v in m_refs]
     m_items = [_Item(name, tokens, leaf, tuple(v.shape), v.dtype, v, v.index)
                for name, (tokens, leaf), v in zip(m_names, canonical_all(m_names), m_refs, strict=True)]
-    by_var = {id(i.ref): i for i in m_items}
     c_refs = [r.entry for r in d.entries
               if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
     c_names = [ckpt_name(e) for e in c_refs]
@@ -231,13 +230,14 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # (a positional name has ``/vars/`` in it: the regular expression runs only on those)
     if c_items and sum(1 for e in c_refs if "/vars/" in e.name and _POSITIONAL.match(e.name)) * 2 > len(c_items):
         _positional(c_items, m_items)
-    by_entry = {id(i.ref): i for i in c_items}
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)",
            BY_POSITION: "same layer order and position (Keras load_weights)",
            BY_LAYER_NAME: "same layer name and position (Keras load_weights by_name)",
            BY_KERAS3_PATH: "same Keras 3 path"}
     loaded = d.weights(LOADED)
     state.anchored = bool(loaded)
+    by_var = {id(i.ref): i for i in m_items} if loaded else {}
+    by_entry = {id(i.ref): i for i in c_items} if loaded else {}
     for r in loaded:
         if r.entry is None:  # a tied weight, loaded with its owner's value: nothing to align, nothing missing
             by_var[id(r.variable)].busy = True
@@ -850,7 +850,9 @@ def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
     for member, c in c_layer.items():
         m = m_layer.get(member)
         if m is not None:
-            score += 1 if state.compatible(c, m)[0] else -1
+            # (the common case of state.compatible, without the call)
+            ok = c.shape == m.shape and c.layout == m.layout and c.dtype == m.dtype or state.compatible(c, m)[0]
+            score += 1 if ok else -1
     return score
 
 
@@ -860,9 +862,10 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
 
     def pair_score(nc: int, nm: int) -> int:
         key = (nc, nm)
-        if key not in scores:
-            scores[key] = _layer_score(state, lc[nc], lm[nm]) if nm in lm else 0
-        return scores[key]
+        score = scores.get(key)
+        if score is None:
+            score = scores[key] = _layer_score(state, lc[nc], lm[nm]) if nm in lm else 0
+        return score
 
     identity = [pair_score(n, n) for n in numbers]
     free_c = [n for n in numbers if any(id(it) not in state.taken_c for it in lc[n].values())]
