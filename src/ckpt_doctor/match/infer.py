@@ -748,7 +748,8 @@ def _numbering(state: _State, c_items, m_items) -> None:
     # distinct heads are scanned, plus the rare names whose last token is a number.
     heads = {it.key[:-1] for it in itertools.chain(c_items, m_items)}
     tails = {it.key[-2:] for it in itertools.chain(c_items, m_items) if len(it.key) > 1 and it.key[-1].isdigit()}
-    words = {a for k in itertools.chain(heads, tails) for a, b in zip(k, k[1:]) if b.isdigit() and not a.isdigit()}
+    words = {a for k in itertools.chain(heads, tails) for a, b in zip(k, k[1:], strict=False)
+             if b.isdigit() and not a.isdigit()}
     parents: dict[tuple, tuple] = {}  # the variables of one layer share all but their last token
 
     def numbered(key: tuple) -> tuple:
