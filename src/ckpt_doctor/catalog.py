@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 
 from .errors import CheckpointError, TensorNotFoundError
@@ -114,6 +114,13 @@ class Catalog(Mapping[str, TensorInfo]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._tensors)
+
+    # The dict's own views: Mapping's would call __getitem__ once per entry (100k checkpoints are walked whole)
+    def values(self) -> ValuesView[TensorInfo]:
+        return self._tensors.values()
+
+    def items(self) -> ItemsView[str, TensorInfo]:
+        return self._tensors.items()
 
     def __len__(self) -> int:
         return len(self._tensors)

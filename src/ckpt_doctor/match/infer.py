@@ -83,7 +83,7 @@ from .compare import (
     Diagnosis,
     compare,
 )
-from .names import _token, canonical, strip_name, transform_for
+from .names import _token, canonical, canonical_all, strip_name, transform_for
 
 _MAX_CANDIDATES = 32
 # Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
@@ -142,19 +142,19 @@ class _Item:
     __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order", "renamed")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
-                 ref: Any, layout: str | None = None):
+                 ref: Any, order: int = 0):
         self.name = name  # the name rules speak about (checkpoint: key or full_name; model: name or object path)
         self.tokens = tokens
         self.leaf = leaf  # leaf class as far as names go (part of the key)
-        self.layout = leaf if layout is None else layout  # leaf class that decides the value transform
-        self.order = 0  # position in the side's order (model: creation; checkpoint: as written, or by name)
+        self.layout = leaf  # leaf class that decides the value transform
+        self.order = order  # position in the side's order (model: creation; checkpoint: as written, or by name)
         self.shape = shape
         self.dtype = dtype
         self.ref = ref  # VariableSpec or TensorInfo
         self.busy = False  # paired, or (model side) declared ambiguous: not in the pool any more
         # scope rules applied to this name: (its token count before the first, trailing tokens none of them touched)
         self.renamed: tuple[int, int] | None = None
-        self.rekey()
+        self.key = tokens + (_W,) if leaf else tokens  # as rekey() does (inlined: items are made by the 100k)
 
     def rekey(self) -> None:
         self.key = self.tokens + (_W,) if self.leaf else self.tokens  # what matching compares
@@ -255,42 +255,41 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
             return f"{d.object_root}/{var.object_path}" if d.object_root else var.object_path
         return var.name
 
-    def item(name, ref, shape, dtype) -> _Item:
-        tokens, leaf = canonical(name)
-        return _Item(name, tokens, leaf, tuple(shape), dtype, ref)
-
-    def ckpt_item(name, ref, shape, dtype) -> _Item:
-        # Keras 2 HDF5 files from a session that built the model twice name weights ``conv2d_1/conv2d_1_1/kernel``:
-        # Keras loads them by the layer (``conv2d_1``); the inner scope is a label.
-        tokens, leaf = canonical(_KERAS2_TWICE.sub(r"\1/", name) if catalog.format == "keras-h5" else name)
-        return _Item(name, tokens, leaf, tuple(shape), dtype, ref)
-
     state = _State(casts=spec.casts_dtypes)
-    m_items = [item(model_name(r.variable), r.variable, r.variable.shape, r.variable.dtype) for r in d.weights()]
-    for m in m_items:
-        m.order = m.ref.index
-    by_var = {id(i.ref): i for i in m_items}
-    c_items = [ckpt_item(ckpt_name(r.entry), r.entry, r.entry.shape, r.entry.dtype) for r in d.entries
-               if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
+    m_refs = [r.variable for r in d.weights()]
+    m_names = [model_name(v) for v in m_refs]
+    m_items = [_Item(name, tokens, leaf, tuple(v.shape), v.dtype, v, v.index)
+               for name, (tokens, leaf), v in zip(m_names, canonical_all(m_names), m_refs, strict=True)]
+    c_refs = [r.entry for r in d.entries
+              if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
+    c_names = [ckpt_name(e) for e in c_refs]
+    # Keras 2 HDF5 files from a session that built the model twice name weights ``conv2d_1/conv2d_1_1/kernel``:
+    # Keras loads them by the layer (``conv2d_1``); the inner scope is a label.
+    read = [_KERAS2_TWICE.sub(r"\1/", n) for n in c_names] if catalog.format == "keras-h5" else c_names
+    c_items = [_Item(name, tokens, leaf, tuple(e.shape), e.dtype, e)
+               for name, (tokens, leaf), e in zip(c_names, canonical_all(read), c_refs, strict=True)]
     # As written where the format keeps it (HDF5 ``layer_names``, pickle dict order, or each value's recorded
     # write rank: Keras 3 files by group creation); else by name, re-ordered if structure is tried.
-    written = bool(c_items) and all(c.ref.written is not None for c in c_items)
+    written = bool(c_items) and all(e.written is not None for e in c_refs)
     for i, c in enumerate(c_items):
         c.order = c.ref.written if written else i
     state.ordered = ordered = written or catalog.format in _ORDERED_FORMATS
-    if c_items and sum(bool(_POSITIONAL.match(c.ref.name)) for c in c_items) * 2 > len(c_items):
+    # (a positional name has ``/vars/`` in it: the regular expression runs only on those)
+    if c_items and sum(1 for e in c_refs if "/vars/" in e.name and _POSITIONAL.match(e.name)) * 2 > len(c_items):
         _positional(c_items, m_items)
     else:
         _flat_leaves(c_items)
         _flat_leaves(m_items)
         _own_vocabulary(c_items, m_items)
-    by_entry = {id(i.ref): i for i in c_items}
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)",
            BY_POSITION: "same layer order and position (Keras load_weights)",
            BY_LAYER_NAME: "same layer name and position (Keras load_weights by_name)",
            BY_KERAS3_PATH: "same Keras 3 path"}
-    state.anchored = bool(d.weights(LOADED))
-    for r in d.weights(LOADED):
+    loaded = d.weights(LOADED)
+    state.anchored = bool(loaded)
+    by_var = {id(i.ref): i for i in m_items} if loaded else {}
+    by_entry = {id(i.ref): i for i in c_items} if loaded else {}
+    for r in loaded:
         if r.entry is None:  # a tied weight, loaded with its owner's value: nothing to align, nothing missing
             by_var[id(r.variable)].busy = True
             continue
@@ -593,14 +592,7 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence,
     ``c_items``/``m_items`` may include taken items; only free ones are considered. ``hypothesis(c)``: the
     explanation that renamed ``c``, recorded with its pair."""
     pool_c, pool_m = _pool(state, c_items, m_items)
-    cs: dict[tuple, _Item | None] = {}  # key -> the one item with it, None when several share it
-    for c in pool_c:
-        key = c.key
-        cs[key] = None if key in cs else c
-    ms: dict[tuple, _Item | None] = {}
-    for m in pool_m:
-        key = m.key
-        ms[key] = None if key in ms else m
+    cs, ms = _unique_keys(pool_c), _unique_keys(pool_m)
     paired = 0
     for key, m in ms.items():
         c = cs.get(key)
@@ -611,6 +603,16 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence,
                           hypothesis(c) if hypothesis is not None else None)
                 paired += 1
     return paired
+
+
+def _unique_keys(items: list[_Item]) -> dict[tuple, _Item | None]:
+    """key -> the one item with it, None when several share it (keys in order of first appearance)."""
+    out: dict[tuple, _Item | None] = {it.key: it for it in items}
+    if len(out) < len(items):  # some keys are shared
+        for key, count in Counter(it.key for it in items).items():
+            if count > 1:
+                out[key] = None
+    return out
 
 
 _SEGMENTS = re.compile(r"([/.])")
@@ -693,6 +695,12 @@ def _layer_of(m: _Item) -> tuple:
     return m.key[:-1]
 
 
+def _one_layer(pairs: list) -> bool:
+    """Do the model variables of these pairs belong to one layer (or to none: no pairs)?"""
+    layer = pairs[0][1].key[:-1] if pairs else None
+    return all(_layer_of(m) == layer for _, m, _ in pairs)
+
+
 def _numeric_only(pc: tuple, pm: tuple) -> bool:
     """Prefixes that differ only in auto-numbers (``dense_3`` vs ``dense``): a renumbering, not a rename."""
     return [t for t in pc if not t.isdigit()] == [t for t in pm if not t.isdigit()]
@@ -720,11 +728,16 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
             if len(key) > depth and not (key[depth].isdigit() and not key[depth - 1].isdigit()):
                 index[key[depth:]].append((key[:depth], c))
         lengths = {len(k) for k in index}  # only suffixes of these lengths can be found: look up no others
+        if not lengths:
+            continue  # nothing to find at this depth (every cut falls between a name and its number)
+        reach = max(lengths)
         for m in pool_m:
             key = m.key
             n = len(key)
             found = best.get(id(m))
             have = found[0] if found is not None else 1
+            if have > reach:
+                continue  # no suffix indexed here is as long as the one it has
             for j in range(n - have + 1):
                 if n - j not in lengths or j and key[j].isdigit() and not key[j - 1].isdigit():
                     continue  # no such suffix, or not between a name and its number
@@ -768,26 +781,25 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
     whose name is a checkpoint name under up to three more leading tokens (or the reverse) proposes that rule.
     Such a rule is weighed against local renamings by the same support count, so one prefix that explains the
     whole model wins over per-layer renumberings that each explain a few equal shapes."""
-    by_c: dict[tuple, _Item | None] = {}
-    for c in pool_c:
-        by_c[c.key] = None if c.key in by_c else c
-    by_m: dict[tuple, _Item | None] = {}
-    for m in pool_m:
-        by_m[m.key] = None if m.key in by_m else m
+    by_c, by_m = _unique_keys(pool_c), _unique_keys(pool_m)
     c_lengths, m_lengths = {len(k) for k in by_c}, {len(k) for k in by_m}
+    # a name is another's under t more tokens only if its token t starts some name of the other side: one look-up
+    # of a string rules most names out before a suffix is cut and looked up
+    c_firsts, m_firsts = {k[0] for k in by_c if k}, {k[0] for k in by_m if k}
     for t in (1, 2, 3):
         for outer, inner, added in ((pool_m, by_c, True), (pool_c, by_m, False)):
             get = inner.get
             lengths = {n + t for n in (c_lengths if added else m_lengths) if n > 1}  # names t tokens longer
             if not lengths:
                 continue
+            firsts = c_firsts if added else m_firsts
             for it in outer:
                 key = it.key
-                if len(key) not in lengths or key[t].isdigit() and not key[t - 1].isdigit() and \
-                        not _path_boundary(it.name, t):  # `dense_1` is no scope; `module.0` has one
+                if len(key) not in lengths or key[t] not in firsts:
                     continue
                 other = get(key[t:])
-                if other is None:
+                if other is None or key[t].isdigit() and not key[t - 1].isdigit() and \
+                        not _path_boundary(it.name, t):  # `dense_1` is no scope; `module.0` has one
                     continue
                 c, m = (other, it) if added else (it, other)
                 ok, transform = state.compatible(c, m)
@@ -830,21 +842,11 @@ def _words(tokens: tuple) -> set[str]:
 
 
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
-    heads: dict[tuple, tuple] = {}  # a layer's key without its numbers: its variables share it
-
-    def unnumbered(key: tuple) -> tuple:
-        head = key[:-1]
-        found = heads.get(head)
-        if found is None:
-            found = heads[head] = tuple(t for t in head if not t.isdigit())
-        last = key[-1:]
-        return found + last if last and not last[0].isdigit() else found
-
     while True:
         pool_c, pool_m = _pool(state, c_items, m_items)
         if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
-            masked = {unnumbered(c.key) for c in pool_c}
-            pool_m = [m for m in pool_m if unnumbered(m.key) not in masked]
+            masked = {tuple(itertools.filterfalse(str.isdigit, c.key)) for c in pool_c}  # keys without numbers
+            pool_m = [m for m in pool_m if tuple(itertools.filterfalse(str.isdigit, m.key)) not in masked]
         if not pool_c or not pool_m:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
@@ -859,18 +861,17 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             for rule in sorted(top, key=lambda r: (len(r[0]) + len(r[1]), r)):
                 same.setdefault(frozenset((id(c), id(m)) for c, m, _ in proposals[rule]), rule)
             top = list(same.values())
-        # dicts, not sets: the rules an ambiguity lists come in a fixed order, whatever the string hash seed
-        owners_m: dict[int, dict] = defaultdict(dict)
-        owners_c: dict[int, dict] = defaultdict(dict)
         if len(top) == 1:  # one best explanation: nothing competes with it
             clean = top
-        else:
+        else:  # the rules none of whose variables or entries another best rule also pairs
+            first_rule: dict[int, tuple] = {}  # id(variable or entry) -> the first best rule that pairs it
+            shared: set[int] = set()  # ... paired by two or more of them
             for rule in top:
                 for c, m, _ in proposals[rule]:
-                    owners_m[id(m)][rule] = None
-                    owners_c[id(c)][rule] = None
-            clean = [r for r in top if all(len(owners_m[id(m)]) == 1 and len(owners_c[id(c)]) == 1
-                                           for c, m, _ in proposals[r])]
+                    for x in (id(m), id(c)):
+                        if first_rule.setdefault(x, rule) is not rule:
+                            shared.add(x)
+            clean = [r for r in top if not any(id(m) in shared or id(c) in shared for c, m, _ in proposals[r])]
         # One renamed layer (only leaf names shared) beside layers that load by their names is as likely a
         # replaced layer (a new head) as a renamed one: say so instead of pairing.
         # "Beside layers that load by name": exact pairs, or renamings whose names share a word or more than the
@@ -908,7 +909,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             c, m, _ = proposals[r][0]
             return bool(_raw_words(_real_prefix(c.name, len(r[0]))) & _raw_words(_real_prefix(m.name, len(r[1]))))
 
-        weak = [r for r in clean if r not in containers and len({_layer_of(m) for _, m, _ in proposals[r]}) < 2
+        weak = [r for r in clean if r not in containers and _one_layer(proposals[r])
                 and (foreign_rename(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         for rule in weak:
@@ -921,6 +922,13 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         if weak and not clean:
             continue
         if not clean:  # equally good explanations compete for the same variables: refuse to choose
+            # dicts, not sets: the rules an ambiguity lists come in a fixed order, whatever the string hash seed
+            owners_m: dict[int, dict] = defaultdict(dict)
+            owners_c: dict[int, dict] = defaultdict(dict)
+            for rule in top:
+                for c, m, _ in proposals[rule]:
+                    owners_m[id(m)][rule] = None
+                    owners_c[id(c)][rule] = None
             for rule in top:
                 for c, m, _ in proposals[rule]:
                     if len(owners_m[id(m)]) > 1 or len(owners_c[id(c)]) > 1:
@@ -994,8 +1002,8 @@ def _numbering(state: _State, c_items, m_items) -> None:
     # distinct heads are scanned, plus the rare names whose last token is a number.
     heads = {it.key[:-1] for it in itertools.chain(c_items, m_items)}
     tails = {it.key[-2:] for it in itertools.chain(c_items, m_items) if len(it.key) > 1 and it.key[-1].isdigit()}
-    words = {k[i - 1] for k in itertools.chain(heads, tails)
-             for i in range(1, len(k)) if k[i].isdigit() and not k[i - 1].isdigit()}
+    words = {a for k in itertools.chain(heads, tails) for a, b in zip(k, k[1:], strict=False)
+             if b.isdigit() and not a.isdigit()}
     parents: dict[tuple, tuple] = {}  # the variables of one layer share all but their last token
 
     def numbered(key: tuple) -> tuple:
@@ -1018,28 +1026,62 @@ def _numbering(state: _State, c_items, m_items) -> None:
             return found + [(len(k) - 1, (len(k) - 1, head), int(k[-1]))]
         return found
 
-    located = {}  # item key -> (numbered key, its numbered positions); layers share most of the work
-    for it in itertools.chain(c_items, m_items):
-        if it.key not in located:
-            k = numbered(it.key)
-            located[it.key] = (k, numbers_of(k))
+    # A variable whose last token is a plain word (``kernel``, ``bias``) is numbered and placed exactly as its layer
+    # (its key without that token): such variables share their layer's work. Others (the last token a number or a
+    # numbered word) are worked out one by one.
+    layer_numbers: dict[tuple, tuple] = {}  # layer -> (numbered layer, its numbered positions)
+
+    def of_layer(head: tuple) -> tuple:
+        found = layer_numbers.get(head)
+        if found is None:  # as numbered() and numbers_of() make them for a plain variable of the layer
+            k = _numbered_key(head, words)
+            found = layer_numbers[head] = (k, [(p, (p, k[:p]), int(t)) for p, t in enumerate(k)
+                                               if p > 0 and t.isdigit()])
+        return found
+
     touched: set[tuple] = set()  # families that hold a value nobody took
+    seen: set[tuple] = set()
     for it in itertools.chain(pool_c, pool_m):
-        touched.update(family for _, family, _ in located[it.key][1])
+        key = it.key
+        last = key[-1:]
+        if last and last[0] not in words and not last[0].isdigit():  # plain
+            head = key[:-1]
+            if head not in seen:
+                seen.add(head)
+                touched.update(family for _, family, _ in of_layer(head)[1])
+        else:
+            touched.update(family for _, family, _ in numbers_of(numbered(key)))
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
+
+    def layer_dict(family: tuple, side: str, number: int) -> dict:
+        fam = families.get(family)
+        if fam is None:
+            fam = families[family] = {"c": {}, "m": {}}
+        layers = fam[side]
+        layer = layers.get(number)
+        if layer is None:
+            layer = layers[number] = {}
+        return layer
+
     for side, items in (("c", c_items), ("m", m_items)):
+        places: dict[tuple, list] = {}  # layer -> [(its dict in a touched family, member key before the leaf)]
         for it in items:
-            k, found = located[it.key]
-            for p, family, number in found:
-                if family in touched:
-                    fam = families.get(family)
-                    if fam is None:
-                        fam = families[family] = {"c": {}, "m": {}}
-                    layers = fam[side]
-                    layer = layers.get(number)
-                    if layer is None:
-                        layer = layers[number] = {}
-                    layer[k[p + 1:]] = it
+            key = it.key
+            last = key[-1:]
+            if last and last[0] not in words and not last[0].isdigit():  # plain
+                targets = places.get(key[:-1])
+                if targets is None:  # made at the layer's first variable: dicts are created in the same order
+                    k, found = layer_numbers.get(key[:-1]) or of_layer(key[:-1])
+                    targets = places[key[:-1]] = [(layer_dict(family, side, number), k[p + 1:])
+                                                  for p, family, number in found if family in touched]
+                if targets:
+                    for layer, member in targets:
+                        layer[member + last] = it
+            else:
+                k = numbered(key)
+                for p, family, number in numbers_of(k):
+                    if family in touched:
+                        layer_dict(family, side, number)[k[p + 1:]] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
     for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if fam["c"] and fam["m"] and _has_free(state, fam):
@@ -1063,7 +1105,9 @@ def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
     for member, c in c_layer.items():
         m = m_layer.get(member)
         if m is not None:
-            score += 1 if state.compatible(c, m)[0] else -1
+            # (the common case of state.compatible, without the call)
+            ok = c.shape == m.shape and c.layout == m.layout and c.dtype == m.dtype or state.compatible(c, m)[0]
+            score += 1 if ok else -1
     return score
 
 
@@ -1073,9 +1117,10 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
 
     def pair_score(nc: int, nm: int) -> int:
         key = (nc, nm)
-        if key not in scores:
-            scores[key] = _layer_score(state, lc[nc], lm[nm]) if nm in lm else 0
-        return scores[key]
+        score = scores.get(key)
+        if score is None:
+            score = scores[key] = _layer_score(state, lc[nc], lm[nm]) if nm in lm else 0
+        return score
 
     identity = [pair_score(n, n) for n in numbers]
     free_c = [n for n in numbers if any(id(it) not in state.taken_c for it in lc[n].values())]
