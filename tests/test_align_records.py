@@ -91,3 +91,23 @@ def test_a_leaf_word_kept_by_most_layers_is_no_global_rule():
     assert not any(n.endswith(("query.bias", "key.bias", "value.bias")) for n in renamed)
     for p in a.pairs:
         assert a.rules.rename(a.checkpoint_names[p.checkpoint]) == p.model
+
+
+def test_a_loaders_own_prefix_is_read_as_a_scope_so_numbered_layers_stay_one_family():
+    # transformers adds the base-model prefix itself (`encoder.layer.2` loads into `roberta.encoder.layer.2`);
+    # a checkpoint layer left over among equal ones (layer 1 of 3 removed, the rest renumbered, or the last one
+    # removed: no file says which) puts every pair by number in doubt, as without the prefix
+    ckpt = [(f"encoder.layer.{i}.dense.{v}", (4, 4) if v == "weight" else (4,)) for i in range(3)
+            for v in ("weight", "bias")] + [("embeddings.word_embeddings.weight", (10, 4))]
+    model = [("roberta.embeddings.word_embeddings.weight", (10, 4))] + \
+        [(f"roberta.encoder.layer.{i}.dense.{v}", (4, 4) if v == "weight" else (4,)) for i in range(2)
+         for v in ("weight", "bias")]
+    catalog, _ = _sides(ckpt, [])
+    catalog = Catalog("<synthetic>", "safetensors", dict(catalog.items()))
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>", loader="hf", base_model_prefix="roberta")
+    a = align(catalog, spec)
+    assert [p.model for p in a.pairs] == ["roberta.embeddings.word_embeddings.weight"]
+    assert {x.model for x in a.ambiguous} == {m for m, _ in model[1:]}
+    _, state, _, _ = infer(catalog, spec)
+    assert [h.rule for h in state.hypotheses] == [("scope", (), ("roberta",))]

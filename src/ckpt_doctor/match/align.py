@@ -201,7 +201,7 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     # dropped, ``module.layer4.`` renamed to ``stage4.``) is tried first: the longest old prefix first.
     scopes: Counter = Counter()
     for h in state.hypotheses:
-        if h.stage != "prefix":
+        if h.rule[0] != "scope":
             continue
         for proof in h.proofs.values():
             c, m = proof.checkpoint, proof.model

@@ -296,6 +296,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
+    _loader_prefix(state, c_items)
     if any(r.matched_by == BY_KERAS3_PATH for r in d.weights(LOADED)):
         _keras3_shift(state, c_items, m_items)
     if spec.framework == "torch":
@@ -465,6 +466,49 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
 
 def _rnn_evidence(c: _Item, m: _Item, why: str) -> str:
     return f"{why}: `{m.name}` is `{c.name}` transposed; shape {list(c.shape)} -> {list(m.shape)}"
+
+
+def _loader_prefix(state: _State, c_items: list) -> None:
+    """A loader that adds or strips a prefix itself (Hugging Face's base-model prefix: ``encoder.layer.2`` loads
+    into ``roberta.encoder.layer.2``) pairs names that differ by it. When every exact pair whose names differ does
+    so by one such prefix, the checkpoint's names are read under it, as the loader reads them: the later stages
+    then see one family of layers on both sides (a checkpoint layer left over among equal ones puts the pairs by
+    number in doubt, ``_numbering``), not two unrelated ones."""
+    added: set[tuple] = set()
+    removed: set[tuple] = set()
+    for proof in state.pairs.values():
+        ck, mk = proof.checkpoint.key, proof.model.key
+        if proof.stage != "exact" or ck == mk:
+            continue
+        if len(mk) > len(ck) and mk[len(mk) - len(ck):] == ck:
+            added.add(mk[:len(mk) - len(ck)])
+        elif len(ck) > len(mk) and ck[len(ck) - len(mk):] == mk:
+            removed.add(ck[:len(ck) - len(mk)])
+        else:
+            return  # exact pairs that differ otherwise: no one prefix says how the loader reads names
+    if len(added) + len(removed) != 1:
+        return
+    prefix = next(iter(added or removed))
+    if added and any(c.key[:len(prefix)] == prefix for c in c_items):
+        return  # some checkpoint names have it already: the loader reads those as they are
+    for c in c_items:
+        before = len(c.tokens)
+        if added:
+            c.tokens = prefix + c.tokens
+            c.renamed = (before, before)  # (see Item.renamed: align spells the rule from the name as written)
+        elif c.key[:len(prefix)] == prefix:
+            c.tokens = c.tokens[len(prefix):]
+            c.renamed = (before, before - len(prefix))
+        else:
+            continue
+        c.rekey()
+    rule = ("scope", (), prefix) if added else ("scope", prefix, ())
+    hypothesis = Hypothesis("exact", rule, 0)
+    for key, proof in list(state.pairs.items()):
+        if proof.stage == "exact" and proof.checkpoint.key == proof.model.key and proof.checkpoint.renamed:
+            state.pairs[key] = hypothesis.proofs[key] = proof._replace(hypothesis=hypothesis)
+    hypothesis.support = len(hypothesis.proofs)
+    state.hypotheses.append(hypothesis)
 
 
 _TF_LEAVES = ("/kernel", "/gamma", "/beta", "/moving_mean", "/moving_variance")
