@@ -111,3 +111,21 @@ def test_a_loaders_own_prefix_is_read_as_a_scope_so_numbered_layers_stay_one_fam
     assert {x.model for x in a.ambiguous} == {m for m, _ in model[1:]}
     _, state, _, _ = infer(catalog, spec)
     assert [h.rule for h in state.hypotheses] == [("scope", (), ("roberta",))]
+
+
+def test_a_keras3_path_load_into_a_layer_of_another_name_is_the_new_head_question():
+    # Keras 3 loads `.weights.h5` by path: `layers/dense` (saved from `predictions`) goes into a new `head` of the
+    # same shape, while the other layers keep the names the file saved: renamed, or a new layer? (never a pair)
+    saved = [("conv2d", "stem", (3, 3, 1, 4)), ("conv2d_1", "block_conv", (3, 3, 4, 4)),
+             ("dense", "predictions", (4, 2))]
+    tensors = {f"layers/{p}/vars/0": TensorInfo(f"layers/{p}/vars/0", "float32", s, 4, full_name=f"{n}/vars/0")
+               for p, n, s in saved}
+    catalog = Catalog("<synthetic>", "keras3-weights", tensors)
+    model = [("stem/kernel", "conv2d", (3, 3, 1, 4)), ("block_conv/kernel", "conv2d_1", (3, 3, 4, 4)),
+             ("head/kernel", "dense", (4, 2))]
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i, keys={"keras3": f"layers/{p}/vars/0"})
+                      for i, (n, p, s) in enumerate(model)], framework="tf2", source="<synthetic>", loader="keras3")
+    a = align(catalog, spec)
+    assert {p.model for p in a.pairs} == {"stem/kernel", "block_conv/kernel"}
+    assert [(x.model, x.candidates) for x in a.ambiguous] == [("head/kernel", ["layers/dense/vars/0"])]
+    assert "renamed, or replaced by a new layer?" in a.ambiguous[0].reason

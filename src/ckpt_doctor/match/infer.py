@@ -343,6 +343,8 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
 
     layers = {model_layer(m) for m in m_items}
     path_of = {id(m): c for c, m, _, stage, *_ in state.pairs.values() if stage == "exact" and saved_layer(c)}
+    _keras3_renamed_or_new(state, path_of, {saved_layer(c) for c in c_items} - {None}, layers, saved_layer,
+                           model_layer)
     if not any(saved_layer(c) != model_layer(m) and saved_layer(c) in layers
                for c, m, *_ in state.pairs.values() if id(m) in path_of):
         return
@@ -369,6 +371,24 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
             "no saved layer has its name"
         state.set_ambiguous(m, [c for c in (path_c, name_c) if c is not None],
                             f"{loads}; {says} (a layer inserted or removed, names kept): which is meant, no file says")
+
+
+def _keras3_renamed_or_new(state: _State, path_of: dict, saved: set, layers: set, saved_layer, model_layer) -> None:
+    """A path load into a layer whose name shares no word with the name the file saved (``layers/dense`` saved
+    from ``predictions``, loaded into a new ``head``), while most layers the file names are in the model under
+    their names: the renamed-or-new question (a new head of the old head's shape takes the old values by path).
+    Keras loads it; whether that is meant, no file says: ambiguous, with the reason."""
+    pairs = [(state.pairs[k].checkpoint, state.pairs[k].model) for k in path_of if k in state.pairs]
+    foreign = {(a, b) for a, b in {(saved_layer(c), model_layer(m)) for c, m in pairs}
+               if a and b and not _raw_words(a) & _raw_words(b)}
+    if not foreign or len(saved & layers) * 2 <= len(saved):
+        return  # no such layer, or names that mostly disagree: a model rebuilt under other names
+    for c, m in pairs:
+        if (saved_layer(c), model_layer(m)) in foreign:
+            state.drop_pair(m)
+            state.set_ambiguous(m, [c], f"Keras 3 loads `{c.ref.name}` (saved from layer `{saved_layer(c)}`) into "
+                                        f"`{model_layer(m)}` by path, while the other layers keep their names: "
+                                        "renamed, or replaced by a new layer?")
 
 
 _TORCH_FORMATS = {"torch", "safetensors"}
