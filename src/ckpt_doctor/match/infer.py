@@ -379,8 +379,8 @@ def _keras3_renamed_or_new(state: _State, path_of: dict, saved: set, layers: set
     their names: the renamed-or-new question (a new head of the old head's shape takes the old values by path).
     Keras loads it; whether that is meant, no file says: ambiguous, with the reason."""
     pairs = [(state.pairs[k].checkpoint, state.pairs[k].model) for k in path_of if k in state.pairs]
-    foreign = {(a, b) for a, b in {(saved_layer(c), model_layer(m)) for c, m in pairs}
-               if a and b and not _raw_words(a) & _raw_words(b)}
+    foreign = {(a, b) for a, b in {(saved_layer(c), model_layer(m)) for c, m in pairs}  # (a saved name the model
+               if a and b and a != b and a not in layers and not _raw_words(a) & _raw_words(b)}  # has: _keras3_shift)
     if not foreign or len(saved & layers) * 2 <= len(saved):
         return  # no such layer, or names that mostly disagree: a model rebuilt under other names
     for c, m in pairs:
