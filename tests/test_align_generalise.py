@@ -435,3 +435,17 @@ def test_top_level_stem_norm_belongs_to_its_conv_by_number():
     assert got["conv1.weight"] == ("q1/kernel", "permute(3,2,0,1)")
     assert got["bn1.running_var"] == ("q2/moving_variance", None)
     assert got["layer1.0.bn1.weight"] == ("q4/gamma", None)
+
+
+def test_a_modules_own_parameters_under_a_wrapper():
+    # DISTS-pytorch ships weights.pt with the module's own parameters (`alpha`, `beta`); a model that wraps the
+    # module (`self.metric = DISTS(...)`) names them `metric.alpha`: one scope over names that end as written
+    shape = (1, 1475, 1, 1)
+    a = _align([("alpha", shape), ("beta", shape)],
+               [("metric.stage1.0.weight", (64, 3, 3, 3)), ("metric.alpha", shape), ("metric.beta", shape)],
+               fmt="torch", framework="torch")
+    assert _pairs(a) == {"metric.alpha": ("alpha", None), "metric.beta": ("beta", None)}
+    assert a.missing == ["metric.stage1.0.weight"]
+    # one bare name that two wrapped modules end in: no scope is proven, nothing is paired
+    b = _align([("weight", (4, 4))], [("a.weight", (4, 4)), ("b.weight", (4, 4))], fmt="torch", framework="torch")
+    assert not b.pairs

@@ -853,7 +853,9 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
     for t in (1, 2, 3):
         for outer, inner, added in ((pool_m, by_c, True), (pool_c, by_m, False)):
             get = inner.get
-            lengths = {n + t for n in (c_lengths if added else m_lengths) if n > 1}  # names t tokens longer
+            # names t tokens longer; a one-token name (``alpha``: a module's own parameter) only where the longer
+            # name ends in it as written (``metric.alpha``): one token alone is too little to go by
+            lengths = {n + t for n in (c_lengths if added else m_lengths)}
             if not lengths:
                 continue
             firsts = c_firsts if added else m_firsts
@@ -864,6 +866,8 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
                 other = get(key[t:])
                 if other is None or key[t].isdigit() and not key[t - 1].isdigit() and \
                         not _path_boundary(it.name, t):  # `dense_1` is no scope; `module.0` has one
+                    continue
+                if len(key) == t + 1 and not it.name.endswith(("." + other.name, "/" + other.name)):
                     continue
                 c, m = (other, it) if added else (it, other)
                 ok, transform = state.compatible(c, m)
