@@ -244,3 +244,16 @@ def test_a_mistyped_file_name_suggests_the_files_next_to_it(tmp_path):
     for typo, nearest in (("modle.pth", "model.pth"), ("weights.h5", "weights_ab.h5"), ("run1", "run_1")):
         with pytest.raises(CheckpointNotFoundError, match=f"nearest existing: {re.escape(str(tmp_path / nearest))}"):
             ckpt_doctor.open_checkpoint(str(tmp_path / typo))
+
+
+def test_a_mistyped_model_file_suggests_the_files_next_to_it(tmp_path):
+    from ckpt_doctor.errors import ModelError
+
+    (tmp_path / "spec.json").write_text("{}")
+    (tmp_path / "m.py").write_text("def build():\n    return None\n")
+    for typo, nearest in (("spec.jsn", "spec.json"), ("mm.py:build", "m.py")):
+        with pytest.raises(ModelError, match=f"nearest existing: {re.escape(str(tmp_path / nearest))}"):
+            ckpt_doctor.load_model(str(tmp_path / typo))
+    with pytest.raises(ModelError) as e:  # nothing alike: no suggestion
+        ckpt_doctor.load_model(str(tmp_path / "zzzzzz.json"))
+    assert "nearest" not in e.value.message

@@ -71,7 +71,21 @@ def _from_reference(ref: str, root: str | None) -> ModelSpec:
             raise ModelError(f"--model names a file that is neither a model spec nor a readable checkpoint: "
                              f"{e.message}", path=ref) from None
     raise ModelError("--model must be a JSON spec, path/to/file.py:function, package.module:function or a "
-                     "checkpoint; nothing by this name exists", path=ref)
+                     "checkpoint; nothing by this name exists" + _nearest(ref), path=ref)
+
+
+def _nearest(ref: str) -> str:
+    """``; nearest existing: ...`` for a mistyped file name (``spec.jsn`` for ``spec.json``), else nothing."""
+    import difflib  # only for this message
+
+    path = ref.split(":", 1)[0] if ":" in ref and not os.path.exists(ref) else ref
+    parent = os.path.dirname(path) or "."
+    try:
+        names = [e for e in os.listdir(parent) if not e.startswith(".")]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(os.path.basename(path), names, n=3, cutoff=0.6)
+    return f"; nearest existing: {', '.join(os.path.join(parent, n) for n in close)}" if close else ""
 
 
 def _is_module_name(s: str) -> bool:
@@ -134,7 +148,7 @@ class _quiet_stderr_fd:
 def _call_builder_loud(target: str, function: str):
     if target.endswith(".py"):
         if not os.path.isfile(target):
-            raise ModelError("model builder file does not exist", path=target)
+            raise ModelError("model builder file does not exist" + _nearest(target), path=target)
         directory = os.path.dirname(os.path.abspath(target))
         if directory not in sys.path:
             sys.path.insert(0, directory)  # so the builder can import its neighbours
