@@ -83,7 +83,7 @@ from .compare import (
     Diagnosis,
     compare,
 )
-from .names import _token, canonical, canonical_all, strip_name, transform_for
+from .names import _token, canonical, strip_name, transform_for
 
 _MAX_CANDIDATES = 32
 # Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
@@ -259,7 +259,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     m_refs = [r.variable for r in d.weights()]
     m_names = [model_name(v) for v in m_refs]
     m_items = [_Item(name, tokens, leaf, tuple(v.shape), v.dtype, v, v.index)
-               for name, (tokens, leaf), v in zip(m_names, canonical_all(m_names), m_refs, strict=True)]
+               for name, (tokens, leaf), v in zip(m_names, map(canonical, m_names), m_refs, strict=True)]
     c_refs = [r.entry for r in d.entries
               if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
     c_names = [ckpt_name(e) for e in c_refs]
@@ -267,7 +267,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # Keras loads them by the layer (``conv2d_1``); the inner scope is a label.
     read = [_KERAS2_TWICE.sub(r"\1/", n) for n in c_names] if catalog.format == "keras-h5" else c_names
     c_items = [_Item(name, tokens, leaf, tuple(e.shape), e.dtype, e)
-               for name, (tokens, leaf), e in zip(c_names, canonical_all(read), c_refs, strict=True)]
+               for name, (tokens, leaf), e in zip(c_names, map(canonical, read), c_refs, strict=True)]
     # As written where the format keeps it (HDF5 ``layer_names``, pickle dict order, or each value's recorded
     # write rank: Keras 3 files by group creation); else by name, re-ordered if structure is tried.
     written = bool(c_items) and all(e.written is not None for e in c_refs)

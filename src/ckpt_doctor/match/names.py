@@ -81,35 +81,6 @@ def canonical(name: str) -> tuple[tuple[str, ...], str | None]:
     return _canonical(name, cut)
 
 
-def canonical_all(names) -> list[tuple[tuple[str, ...], str | None]]:
-    """``canonical`` of many names at once. A layer's variables share their scope and leaf names repeat, so each
-    distinct scope and leaf is worked out once (the per-name work is a few string searches and look-ups)."""
-    scopes: dict[str, tuple[str, ...]] = {}
-    leaves: dict[str, tuple[tuple[str, ...], str | None] | None] = {}
-    out: list[tuple[tuple[str, ...], str | None]] = []
-    append = out.append
-    suffix = ATTRIBUTE_SUFFIX
-    for name in names:
-        if ":" in name or name.endswith(suffix):
-            name = strip_name(name)
-        cut = max(name.rfind("/"), name.rfind("."))
-        if cut > 0:
-            raw = name[cut + 1:]
-            if raw in leaves:
-                leaf = leaves[raw]
-            else:
-                leaf = leaves[raw] = _leaf(raw)
-            if leaf is not None:
-                scope = name[:cut]
-                tokens = scopes.get(scope)
-                if tokens is None:
-                    tokens = scopes[scope] = _path_tokens(scope)
-                append((tokens + leaf[0], leaf[1]))
-                continue
-        append(_canonical(name, cut))
-    return out
-
-
 @lru_cache(maxsize=1 << 12)
 def _leaf(raw: str) -> tuple[tuple[str, ...], str | None] | None:
     """The canonical tokens and leaf class a last name segment contributes, when it decides them on its own."""
