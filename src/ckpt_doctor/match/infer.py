@@ -204,9 +204,8 @@ class _State:
     ordered: bool = False  # the checkpoint keeps the order its values were written in
     # id(m) structure may still pair (ambiguous only among rules that share just a leaf name)
     eligible: set = field(default_factory=set)
-
-    def free(self, item: _Item, side: str = "") -> bool:
-        return not item.busy
+    # id(m) ambiguous between equally good explanations (renamings, alignments): sibling evidence may settle them
+    ties: set = field(default_factory=set)
 
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
@@ -231,10 +230,12 @@ class _State:
         del self.taken_c[id(c)]
         c.busy = m.busy = False
 
-    def set_ambiguous(self, m: _Item, candidates: list[_Item], reason: str) -> None:
+    def set_ambiguous(self, m: _Item, candidates: list[_Item], reason: str, tie: bool = False) -> None:
         if id(m) not in self.ambiguous:
             self.ambiguous[id(m)] = (m, candidates, reason)
             m.busy = True
+            if tie:
+                self.ties.add(id(m))
 
 
 def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None):
@@ -1001,7 +1002,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 for c, m, _ in proposals[rule]:
                     if len(owners_m[id(m)]) > 1 or len(owners_c[id(c)]) > 1:
                         cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
-                        state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well")
+                        state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well",
+                                            tie=True)
                         if not any(r2 in deep or _words(r2[0]) & _words(r2[1]) for r2 in owners_m[id(m)]):
                             state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
@@ -1173,9 +1175,7 @@ def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
     for member, c in c_layer.items():
         m = m_layer.get(member)
         if m is not None:
-            # (the common case of state.compatible, without the call)
-            ok = c.shape == m.shape and c.layout == m.layout and c.dtype == m.dtype or state.compatible(c, m)[0]
-            score += 1 if ok else -1
+            score += 1 if state.compatible(c, m)[0] else -1
     return score
 
 
@@ -1351,8 +1351,6 @@ def _composition_evidence(family: str, nc: int, nm: int, c: _Item, m: _Item, tra
             f"`{_owner(m.name)}`); {_shapes(c, m, transform)}")
 
 
-# Ambiguities sibling evidence may settle: ties between renamings or alignments that names and order leave open
-_SIBLING_OPEN = ("several renamings explain it equally well", "structural alignment: several equally good")
 _SIBLING_SPAN = 64  # checkpoint values under one container prefix: a block, not a model
 
 
@@ -1366,8 +1364,7 @@ def _siblings(state: _State, c_items, m_items) -> None:
     ``layer_scale`` first, Keras' last) leave exactly these open after structure. Nearest containers first,
     repeated while something pairs (a layer's bias follows its kernel)."""
     def open_m(m: _Item) -> bool:
-        amb = state.ambiguous.get(id(m))
-        return not m.busy or amb is not None and amb[2].startswith(_SIBLING_OPEN)
+        return not m.busy or id(m) in state.ambiguous and id(m) in state.ties
 
     def c_name(c: _Item) -> str:
         return c.ref.full_name or strip_name(c.ref.name)
@@ -1858,7 +1855,7 @@ def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
                 if k < len(members):
                     options.append(members[k])
             state.set_ambiguous(it, options, "structural alignment: several equally good alignments of the layer "
-                                             "sequences")
+                                             "sequences", tie=True)
 
 
 def _pair_composites(state: _State, cc: tuple, mc: tuple, i: int, j: int, best: int, n: int, m: int,
