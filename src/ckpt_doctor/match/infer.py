@@ -83,7 +83,7 @@ from .compare import (
     Diagnosis,
     compare,
 )
-from .names import _token, canonical, strip_name, transform_for
+from .names import LEAF_SYNONYMS, WEIGHT_LEAVES, _token, canonical, strip_name, transform_for
 
 _MAX_CANDIDATES = 32
 # Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
@@ -533,20 +533,19 @@ def _loader_prefix(state: _State, c_items: list) -> None:
 
 
 _TF_LEAVES = ("/kernel", "/gamma", "/beta", "/moving_mean", "/moving_variance")
-_FLAT_LEAF = re.compile(r"^(?P<layer>.+?)_(?P<leaf>w|b|g|weight|bias|kernel|gamma|beta|weights|biases|alpha)$",
-                        re.IGNORECASE)
 
 
 def _flat_leaves(items: list) -> None:
     """Weights saved under flat names (NumPy files of hand-written models: ``fc_w``, ``fc_b``, ``enc_emb``) glue the
     leaf to the layer with ``_``. Where no name of a side has a path separator, a last ``_``-word that is a leaf
-    word (``w``, ``bias``, ``kernel``, ...) is read as the leaf: ``fc_w`` is ``fc/w``; other names stay whole."""
+    word of ``names`` (``w``, ``bias``, ``kernel``, ``beta``, ...) is read as the leaf: ``fc_w`` is ``fc/w``; other
+    names stay whole."""
     if not items or any("/" in it.name or "." in it.name for it in items):
         return
     for it in items:
-        found = _FLAT_LEAF.match(it.name)
-        if found:
-            it.tokens, it.leaf = canonical(f"{found['layer']}/{found['leaf']}")
+        layer, _, leaf = it.name.rpartition("_")
+        if layer and (leaf.lower() in WEIGHT_LEAVES or leaf.lower() in LEAF_SYNONYMS or leaf.lower() == "bias"):
+            it.tokens, it.leaf = canonical(f"{layer}/{leaf}")
             it.layout = it.leaf
             it.rekey()
 
