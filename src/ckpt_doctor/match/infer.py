@@ -1095,62 +1095,27 @@ def _numbering(state: _State, c_items, m_items) -> None:
             return found + [(len(k) - 1, (len(k) - 1, head), int(k[-1]))]
         return found
 
-    # A variable whose last token is a plain word (``kernel``, ``bias``) is numbered and placed exactly as its layer
-    # (its key without that token): such variables share their layer's work. Others (the last token a number or a
-    # numbered word) are worked out one by one.
-    layer_numbers: dict[tuple, tuple] = {}  # layer -> (numbered layer, its numbered positions)
-
-    def of_layer(head: tuple) -> tuple:
-        found = layer_numbers.get(head)
-        if found is None:  # as numbered() and numbers_of() make them for a plain variable of the layer
-            k = _numbered_key(head, words)
-            found = layer_numbers[head] = (k, [(p, (p, k[:p]), int(t)) for p, t in enumerate(k)
-                                               if p > 0 and t.isdigit()])
-        return found
-
+    located: dict[tuple, tuple] = {}  # item key -> (numbered key, its numbered positions); layers share the work
+    for it in itertools.chain(c_items, m_items):
+        if it.key not in located:
+            k = numbered(it.key)
+            located[it.key] = (k, numbers_of(k))
     touched: set[tuple] = set()  # families that hold a value nobody took
-    seen: set[tuple] = set()
     for it in itertools.chain(pool_c, pool_m):
-        key = it.key
-        last = key[-1:]
-        if last and last[0] not in words and not last[0].isdigit():  # plain
-            head = key[:-1]
-            if head not in seen:
-                seen.add(head)
-                touched.update(family for _, family, _ in of_layer(head)[1])
-        else:
-            touched.update(family for _, family, _ in numbers_of(numbered(key)))
+        touched.update(family for _, family, _ in located[it.key][1])
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
-
-    def layer_dict(family: tuple, side: str, number: int) -> dict:
-        fam = families.get(family)
-        if fam is None:
-            fam = families[family] = {"c": {}, "m": {}}
-        layers = fam[side]
-        layer = layers.get(number)
-        if layer is None:
-            layer = layers[number] = {}
-        return layer
-
     for side, items in (("c", c_items), ("m", m_items)):
-        places: dict[tuple, list] = {}  # layer -> [(its dict in a touched family, member key before the leaf)]
         for it in items:
-            key = it.key
-            last = key[-1:]
-            if last and last[0] not in words and not last[0].isdigit():  # plain
-                targets = places.get(key[:-1])
-                if targets is None:  # made at the layer's first variable: dicts are created in the same order
-                    k, found = layer_numbers.get(key[:-1]) or of_layer(key[:-1])
-                    targets = places[key[:-1]] = [(layer_dict(family, side, number), k[p + 1:])
-                                                  for p, family, number in found if family in touched]
-                if targets:
-                    for layer, member in targets:
-                        layer[member + last] = it
-            else:
-                k = numbered(key)
-                for p, family, number in numbers_of(k):
-                    if family in touched:
-                        layer_dict(family, side, number)[k[p + 1:]] = it
+            k, found = located[it.key]
+            for p, family, number in found:
+                if family in touched:
+                    fam = families.get(family)
+                    if fam is None:
+                        fam = families[family] = {"c": {}, "m": {}}
+                    layer = fam[side].get(number)
+                    if layer is None:
+                        layer = fam[side][number] = {}
+                    layer[k[p + 1:]] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
     for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if fam["c"] and fam["m"] and _has_free(state, fam):
