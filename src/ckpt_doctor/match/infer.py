@@ -165,8 +165,8 @@ class Hypothesis:
     """An explanation a stage applied: its rule in canonical tokens, how many variables it pairs with agreeing
     shapes and dtypes (``support``), the rules tied with it that pair other variables differently (``rivals``: a
     renumbering of another layer range that fits as well; the variables they disagree on are ambiguous, not paired)
-    and the pairs it proved. ``align`` reports the rules of these records,
-    spelled in the user's names; it never re-discovers them from the pairs.
+    and the pairs it proved. ``align`` reports the rules of these records, spelled in the user's names; it never
+    re-discovers them from the pairs.
 
     ``rule``: ``("scope", old tokens, new tokens)`` (``(), ("model",)``: a scope added as a whole; a container
     rule ends before the elements' numbers), or ``("renumber", family tokens, offset, first)``: the family's
