@@ -424,6 +424,8 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
     ``bias_hh`` (PyTorch, single-layer unidirectional only; ``multi`` marks stacked or bidirectional ones)."""
     out: dict[str, dict[str, _Item]] = defaultdict(dict)
     for it in items:
+        if "h_l" not in it.ref.name and "cell" not in it.ref.name:
+            continue  # none of the three patterns can match (most names: a cheap test before strip_name)
         name = strip_name(it.ref.name)
         found = _TORCH_RNN.match(name)
         if found:
@@ -450,7 +452,8 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
     ``weight_hh_l0`` are transposes when both frameworks order the gate blocks alike (``_SAME_GATE_ORDER``). Keras
     keeps one bias, PyTorch two that are summed: no value is the other's, so biases are listed ambiguous with the
     reason; so are GRU weights (block order differs). Stacked or bidirectional PyTorch layers are left alone."""
-    cs, ms = _rnn_roles(c_items), _rnn_roles(m_items)
+    ms = _rnn_roles(m_items)
+    cs = _rnn_roles(c_items) if ms else {}
     for owner, mg in ms.items():
         cg = cs.get(owner)
         if not cg or "multi" in cg or "multi" in mg:
@@ -1069,53 +1072,77 @@ def _numbering(state: _State, c_items, m_items) -> None:
         return
     # Words that carry numbers somewhere ("dense" in dense_3); layers share all but their last token, so the
     # distinct heads are scanned, plus the rare names whose last token is a number.
-    heads = {it.key[:-1] for it in itertools.chain(c_items, m_items)}
-    tails = {it.key[-2:] for it in itertools.chain(c_items, m_items) if len(it.key) > 1 and it.key[-1].isdigit()}
+    heads: set[tuple] = set()
+    tails: set[tuple] = set()
+    for it in itertools.chain(c_items, m_items):
+        key = it.key
+        heads.add(key[:-1])
+        if len(key) > 1 and key[-1].isdigit():
+            tails.add(key[-2:])
     words = {a for k in itertools.chain(heads, tails) for a, b in zip(k, k[1:], strict=False)
              if b.isdigit() and not a.isdigit()}
-    parents: dict[tuple, tuple] = {}  # the variables of one layer share all but their last token
+    # Per layer (all but the last token, the variables of one layer share it): each number in it, with Keras'
+    # implicit numbers made explicit (``_numbered_key``), as (family, number, the rest of the layer's name).
+    layers: dict[tuple, tuple[tuple, list]] = {}
 
-    def numbered(key: tuple) -> tuple:
-        head = parents.get(key[:-1])
-        if head is None:
-            head = parents[key[:-1]] = _numbered_key(key[:-1], words)
-        last = key[-1:]
-        if last and last[0] in words:
-            return _numbered_key(key, words)
-        return head + last
-
-    positions: dict[tuple, list] = {}  # per layer (all but the last token): its (position, family key, number)
-
-    def numbers_of(k: tuple) -> list:
-        head = k[:-1]
-        found = positions.get(head)
+    def numbers_in(head: tuple) -> tuple[tuple, list[tuple[tuple, int, tuple]]]:
+        found = layers.get(head)
         if found is None:
-            found = positions[head] = [(p, (p, head[:p]), int(t)) for p, t in enumerate(head) if p > 0 and t.isdigit()]
-        if len(k) > 1 and k[-1].isdigit():  # numbered by its last token (ParameterList ``params.3``)
-            return found + [(len(k) - 1, (len(k) - 1, head), int(k[-1]))]
+            nh = _numbered_key(head, words)
+            found = layers[head] = nh, [((p, nh[:p]), int(t), nh[p + 1:]) for p, t in enumerate(nh)
+                                        if p > 0 and t.isdigit()]
         return found
 
-    located: dict[tuple, tuple] = {}  # item key -> (numbered key, its numbered positions); layers share the work
-    for it in itertools.chain(c_items, m_items):
-        if it.key not in located:
-            k = numbered(it.key)
-            located[it.key] = (k, numbers_of(k))
+    def special(key: tuple) -> list[tuple[tuple, int, tuple]] | None:
+        """A variable numbered by its last token: (family, number, member) of each number, else None."""
+        last = key[-1:]
+        if not last or not (last[0] in words or last[0].isdigit()):
+            return None
+        nh, found = numbers_in(key[:-1])
+        if last[0] in words:  # ``dense`` as the last token: ``dense 0``
+            return [(family, n, rest + last + ("0",)) for family, n, rest in found] + [((len(nh) + 1, nh + last), 0, ())]
+        # numbered by its last token (ParameterList ``params.3``)
+        return [(family, n, rest + last) for family, n, rest in found] + [((len(nh), nh), int(last[0]), ())]
+
     touched: set[tuple] = set()  # families that hold a value nobody took
+    seen: set[tuple] = set()
     for it in itertools.chain(pool_c, pool_m):
-        touched.update(family for _, family, _ in located[it.key][1])
+        key = it.key
+        extra = special(key)
+        if extra is not None:
+            touched.update(family for family, _, _ in extra)
+        elif key[:-1] not in seen:
+            seen.add(key[:-1])
+            touched.update(family for family, _, _ in numbers_in(key[:-1])[1])
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
-    for side, items in (("c", c_items), ("m", m_items)):
-        for it in items:
-            k, found = located[it.key]
-            for p, family, number in found:
-                if family in touched:
-                    fam = families.get(family)
-                    if fam is None:
-                        fam = families[family] = {"c": {}, "m": {}}
-                    layer = fam[side].get(number)
-                    if layer is None:
-                        layer = fam[side][number] = {}
-                    layer[k[p + 1:]] = it
+
+    def layer_of(family: tuple, side: str, number: int) -> dict:
+        fam = families.get(family)
+        if fam is None:
+            fam = families[family] = {"c": {}, "m": {}}
+        layer = fam[side].get(number)
+        if layer is None:
+            layer = fam[side][number] = {}
+        return layer
+
+    if touched:
+        for side, items in (("c", c_items), ("m", m_items)):
+            slots: dict[tuple, list] = {}  # layer -> [(its layer in a touched family, the rest of its name)]
+            for it in items:
+                key = it.key
+                extra = special(key)
+                if extra is not None:
+                    for family, number, member in extra:
+                        if family in touched:
+                            layer_of(family, side, number)[member] = it
+                    continue
+                head = key[:-1]
+                at = slots.get(head)
+                if at is None:
+                    at = slots[head] = [(layer_of(family, side, number), rest)
+                                        for family, number, rest in numbers_in(head)[1] if family in touched]
+                for layer, rest in at:
+                    layer[rest + key[-1:]] = it
     # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
     for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if fam["c"] and fam["m"] and _has_free(state, fam):
