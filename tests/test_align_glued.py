@@ -104,3 +104,23 @@ def test_stacked_lstm_with_one_layer_fewer_is_ambiguous():
     amb = {x.model: set(x.candidates) for x in a.ambiguous}
     assert amb["lstm.weight_hh_l1"] == {"lstm.weight_hh_l1", "lstm.weight_hh_l2"}
     assert len(amb) == 4
+
+
+def test_elements_numbered_from_another_base():
+    # tf-slim numbers a block's units from 1 (``unit_1``), torchvision from 0 (``layer1.0``); units 2 and 3 are
+    # equal, so element by element they tie: one offset over the container pairs them all
+    def slim(block, units, width):
+        out = []
+        for u in range(1, units + 1):
+            i = width * 2 if u == 1 else width * 4
+            for k, (a, b, kh) in enumerate(((i, width, 1), (width, width, 3), (width, width * 4, 1)), start=1):
+                out.append((f"resnet_v1_50/block{block}/unit_{u}/bottleneck_v1/conv{k}/weights", (kh, kh, a, b)))
+        return out
+
+    ckpt = slim(1, 3, 16) + slim(2, 4, 32)
+    model = [(f"layer{n[len('resnet_v1_50/block')]}.{int(n.split('/')[2][5:]) - 1}.{n.split('/')[4]}.weight",
+              (s[3], s[2], s[0], s[1])) for n, s in ckpt]
+    a = _align(ckpt, model, fmt="tf-v2", framework="torch")
+    assert _pairs(a) == {m: c for (c, _), (m, _) in zip(ckpt, model, strict=True)}
+    assert not a.ambiguous
+    assert _pairs(a)["layer2.3.conv2.weight"] == "resnet_v1_50/block2/unit_4/bottleneck_v1/conv2/weights"

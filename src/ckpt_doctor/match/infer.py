@@ -14,10 +14,13 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    order) and the biases (one in Keras, two summed in PyTorch) are ambiguous with the reason (``_fused_recurrent``).
 2. **scope rules**: ``old scope -> new scope``, proposed by pairs that share their longest common name suffix and,
    for scopes added or removed as a whole (``model/``, ``module.``), by every name that is another side's name
-   under up to three leading tokens.
+   under up to three leading tokens. Elements of a renamed container numbered from another base (tf-slim's
+   ``block1/unit_1`` is torchvision's ``layer1.0``) are one rule with an offset of one.
 3. **numbering**: in auto-numbered families (``dense``, ``dense_1``, ... / ``layer.0``, ...) the hypotheses
    "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best hypothesis is
-   applied; tied hypotheses make the differing variables ambiguous.
+   applied; tied hypotheses make the differing variables ambiguous. Numbers glued to their word (``conv3``,
+   ``conv3_BN``: one unit) are names people chose: weighed so only where the names contradict the shapes, or
+   where PyTorch numbered a stacked recurrent layer itself (``weight_ih_l2`` left over).
 4. **composition**: layers of a family left over pair only if their composition (members and shapes) is unique on
    both sides (reordered layers).
 5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences
@@ -48,7 +51,9 @@ as likely a new layer as a renamed one: its variables are ambiguous (only a uniq
 decide), so a new head never takes a left-over value of its shape. Where every name is foreign and the checkpoint
 keeps its order, such a layer waits for structure too (order is then the other evidence).
 
-Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous.
+Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous. Nor
+is part of a changed layer: where a layer's main weight has its name on both sides but not its shape, its bias is
+ambiguous, not paired (no framework restores half a layer).
 
 Records. Every pair is a ``Proof`` (the two items, the transform, the stage, its evidence) and, where a stage applied
 an explanation, points to it: a ``Hypothesis`` (the rule in canonical tokens, its support, the tied rules it was
@@ -899,7 +904,47 @@ def _containers(proposals: dict, deep: set) -> set[tuple]:
             proposals[rule] = pairs
             deep.add(rule)  # the element numbers agree: more than the leaf is shared
             found.add(rule)
+    # Elements numbered from another base (tf-slim's ``block1/unit_1/bottleneck_v1`` is torchvision's ``layer1.0``):
+    # the per-element proposals whose numbers differ by one offset d (1 or -1) are one rule, ``#`` standing for
+    # the number (``block1 unit # bottleneckv1`` -> ``layer1 #-1``), with their joint support. Equal elements then
+    # stop tying among themselves: the one offset that pairs them all explains more than any shuffle.
+    shifted: dict[tuple, list] = defaultdict(list)
+    numbers: dict[tuple, set] = defaultdict(set)
+    for (pc, pm), pairs in proposals.items():
+        if (pc, pm) not in deep:
+            continue  # elements that share only a leaf name say nothing about their numbers
+        i, j = _last_number(pc), _last_number(pm)
+        if i is None or j is None or pc[i] == pm[j]:
+            continue
+        d = int(pm[j]) - int(pc[i])
+        if d not in (1, -1):  # one base against the other (0 and 1), not a coincidence of shapes further away
+            continue
+        rule = (pc[:i] + ("#",) + pc[i + 1:], pm[:j] + (f"#{d:+d}",) + pm[j + 1:])
+        shifted[rule].extend(pairs)
+        numbers[rule].add(pc[i])
+    for rule, pairs in shifted.items():
+        if len(numbers[rule]) > 1:
+            proposals[rule] = pairs
+            deep.add(rule)
+            found.add(rule)
     return found
+
+
+def _last_number(tokens: tuple) -> int | None:
+    """Where a name's element number is: its last number token that follows a word (``unit 2``, ``layer1 1``)."""
+    for i in range(len(tokens) - 1, 0, -1):
+        if tokens[i].isdigit():
+            return i if not tokens[i - 1].isdigit() else None
+    return None
+
+
+def _offset_rule(rule: tuple) -> tuple[int, int, int] | None:
+    """(where the number is in the old tokens, where in the new, the offset) of an offset container rule."""
+    pc, pm = rule
+    if "#" not in pc:
+        return None
+    j = next(j for j, t in enumerate(pm) if t.startswith("#"))
+    return pc.index("#"), j, int(pm[j][1:])
 
 
 def _raw_words(name: str) -> set[str]:
@@ -1016,9 +1061,15 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # Each free entry takes the first rule of ``clean`` whose prefix it has: rules indexed by prefix, so
         # the cost is one look-up per entry and prefix length, not one scan of the pool per rule.
         first: dict[tuple, int] = {}
-        for i, (pc, _pm) in enumerate(clean):
-            first.setdefault(pc, i)
+        offsets: dict[tuple, list[int]] = defaultdict(list)  # offset rules by the old tokens before the number
+        for i, rule in enumerate(clean):
+            at = _offset_rule(rule)
+            if at is None:
+                first.setdefault(rule[0], i)
+            else:
+                offsets[rule[0][:at[0]]].append(i)
         lengths = sorted({len(pc) for pc in first})
+        offset_lengths = sorted({len(head) for head in offsets})
         for c in pool_c:
             if c.busy:
                 continue
@@ -1029,11 +1080,19 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 if found is not None and (hit is None or found < hit) and \
                         (_boundary(key, n) or clean[found] in containers or _path_boundary(c.name, n)):
                     hit = found
+            new = None
+            for n in offset_lengths:
+                for i in offsets.get(key[:n], ()) if n < len(key) and key[n].isdigit() else ():
+                    pc, pm = clean[i]
+                    if (hit is None or i < hit) and key[n + 1:len(pc)] == pc[n + 1:]:
+                        at = _offset_rule(clean[i])
+                        assert at is not None
+                        hit, new = i, pm[:at[1]] + (str(int(key[n]) + at[2]),) + pm[at[1] + 1:]
             if hit is not None:
                 pc, pm = clean[hit]
                 before, kept = c.renamed or (len(c.tokens), len(c.tokens))
                 c.renamed = (before, min(kept, len(c.tokens) - len(pc)))
-                c.tokens = pm + c.tokens[len(pc):]
+                c.tokens = (pm if new is None else new) + c.tokens[len(pc):]
                 c.rekey()
                 renamed_by[id(c)] = hit
 
