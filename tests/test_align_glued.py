@@ -124,3 +124,23 @@ def test_elements_numbered_from_another_base():
     assert _pairs(a) == {m: c for (c, _), (m, _) in zip(ckpt, model, strict=True)}
     assert not a.ambiguous
     assert _pairs(a)["layer2.3.conv2.weight"] == "resnet_v1_50/block2/unit_4/bottleneck_v1/conv2/weights"
+
+
+def test_norm_nested_under_its_weight_follows_the_weight():
+    # tf-slim nests a conv's norm under the conv (``conv1/BatchNorm/gamma``); torchvision names it a sibling
+    # (``bn1``) created after the conv. Once the convs pair, each norm follows its conv, role by role, though the
+    # norms of conv1 and conv2 (and of both units) have equal shapes and tie among renamings
+    ckpt, model = [], []
+    for u in (1, 2):
+        block = f"net/block1/unit_{u}/bottleneck_v1"
+        for k, (a, b) in enumerate(((16 if u == 1 else 32, 8), (8, 8), (8, 32)), start=1):
+            ckpt += [(f"{block}/conv{k}/weights", (1, 1, a, b))] + \
+                [(f"{block}/conv{k}/BatchNorm/{v}", (b,)) for v in ("gamma", "beta", "moving_mean", "moving_variance")]
+            model += [(f"layer1.{u - 1}.conv{k}.weight", (b, a, 1, 1))] + \
+                [(f"layer1.{u - 1}.bn{k}.{v}", (b,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    a = _align(ckpt, model, fmt="tf-v2", framework="torch")
+    got = _pairs(a)
+    assert got["layer1.1.bn2.weight"] == "net/block1/unit_2/bottleneck_v1/conv2/BatchNorm/gamma"
+    assert got["layer1.1.bn1.running_var"] == "net/block1/unit_2/bottleneck_v1/conv1/BatchNorm/moving_variance"
+    assert got["layer1.0.bn3.bias"] == "net/block1/unit_1/bottleneck_v1/conv3/BatchNorm/beta"
+    assert len(got) == len(model) and not a.ambiguous

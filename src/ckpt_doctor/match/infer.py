@@ -38,7 +38,9 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    left, when its choice is one of them. Last, inside a container whose paired members all came from one
    checkpoint prefix (and that prefix's paired values all went into it), an open member takes the one free value
    under the prefix that fits it and no other open member (``_siblings``: members two conventions list in
-   different orders, such as ConvNeXt's ``layer_scale``).
+   different orders, such as ConvNeXt's ``layer_scale``). A norm the checkpoint nests under a paired weight's scope
+   (tf-slim's ``conv1/BatchNorm``) pairs with the norm the model created for that weight's partner (``bn1``),
+   role by role (``_owned_norms``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -322,7 +324,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
-    _siblings(state, c_items, m_items)
+    _owned_norms(state, c_items, m_items, spec.framework == "torch")
+    if _siblings(state, c_items, m_items):  # a weight settled inside its block: its nested norm may follow
+        _owned_norms(state, c_items, m_items, spec.framework == "torch")
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
@@ -1465,7 +1469,7 @@ def _composition_evidence(family: str, nc: int, nm: int, c: _Item, m: _Item, tra
 _SIBLING_SPAN = 64  # checkpoint values under one container prefix: a block, not a model
 
 
-def _siblings(state: _State, c_items, m_items) -> None:
+def _siblings(state: _State, c_items, m_items) -> bool:
     """Completion inside corresponding containers. A model container (``features.1.0``, a layer) whose paired
     variables all took values from under one checkpoint prefix (``convnext_tiny_stage_0_block_0_``), and only
     from there, while every value paired under that prefix went into the container, is that block. A variable
@@ -1473,7 +1477,7 @@ def _siblings(state: _State, c_items, m_items) -> None:
     admits no other open variable of the container: a unique match inside an established block, never shape
     alone across the model. Conventions that list a block's members in different orders (PyTorch's
     ``layer_scale`` first, Keras' last) leave exactly these open after structure. Nearest containers first,
-    repeated while something pairs (a layer's bias follows its kernel)."""
+    repeated while something pairs (a layer's bias follows its kernel). Returns whether anything paired."""
     def open_m(m: _Item) -> bool:
         return not m.busy or id(m) in state.ambiguous and id(m) in state.ties
 
@@ -1483,13 +1487,14 @@ def _siblings(state: _State, c_items, m_items) -> None:
     def within(names: list, prefix: str) -> tuple[int, int]:
         return bisect.bisect_left(names, prefix), bisect.bisect_left(names, prefix + "\U0010ffff")
 
+    paired = False
     for _ in range(4):  # a layer's kernel, then its bias, then the block's vector: a few rounds settle a block
         free = sorted(((c_name(c), id(c), c) for c in c_items if not c.busy), key=lambda f: f[:2])
         sizes = {math.prod(f[2].shape) for f in free}
         todo = sorted(((strip_name(m.ref.name), id(m), m) for m in m_items
                        if open_m(m) and m.shape and math.prod(m.shape) in sizes), key=lambda t: t[:2])
         if not todo or not state.pairs:
-            return  # nothing open that a free value could fill: no index is built
+            return paired  # nothing open that a free value could fill: no index is built
         free_names, todo_names = [f[0] for f in free], [t[0] for t in todo]
         by_m = sorted((strip_name(m.ref.name), c_name(c)) for c, m, *_ in state.pairs.values())
         m_names, c_names = [p[0] for p in by_m], sorted(p[1] for p in by_m)
@@ -1525,10 +1530,60 @@ def _siblings(state: _State, c_items, m_items) -> None:
                         m.busy = False
                     t = state.compatible(c, m)[1]
                     state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
-                    progress = True
+                    progress = paired = True
                 break  # the nearest container with partners and a value that fits decides
         if not progress:
-            return
+            return paired
+    return paired
+
+
+def _owned_norms(state: _State, c_items, m_items, torch_m: bool) -> None:
+    """A norm the checkpoint nests under its weight's scope (tf-slim's ``conv1/BatchNorm/gamma`` under
+    ``conv1/weights``) belongs to that weight; the model says which norm belongs to a weight by its composites
+    (``layer1.0.bn1`` after ``layer1.0.conv1``: ``_composites``). Where a weight is paired and each side gives it
+    exactly one free norm, the two norms pair role by role (scale, shift, mean, variance), each by its leaf role
+    and shape: the weight's pair is the evidence, never the norm's shape among others."""
+    c_units = [u for u in _units([c for c in c_items if not c.busy]) if u[0] is None and u[1]]
+    if not c_units or not state.pairs:
+        return
+    weights = {_layer_path(p.checkpoint) for p in state.pairs.values() if _is_matrix(p.checkpoint)}
+    nested: dict[str, list] = defaultdict(list)  # checkpoint weight's layer -> the norms nested under it
+    for u in c_units:
+        path = _layer_path(u[1][0])
+        for cut in range(len(path) - 1, 0, -1):
+            if path[cut] in "/." and path[:cut] in weights:
+                nested[path[:cut]].append(u)
+                break
+    if not nested:
+        return
+    for comp in _composites(_units(m_items), torch_m):
+        norms = [u for u in comp[1:] if u[0] is None]
+        main = comp[0][0]
+        proof = state.pairs.get(id(main)) if main is not None else None
+        # open: free, or tied among renamings that pair equal norms differently (the weight's pair decides those)
+        if proof is None or len(norms) != 1 or \
+                any(v.busy and not (id(v) in state.ambiguous and id(v) in state.ties) for v in norms[0][1]):
+            continue
+        owned = nested.get(_layer_path(proof.checkpoint), [])
+        if len(owned) != 1:
+            continue
+        by_role_c = {c.key[-1]: c for c in owned[0][1] if c.key}
+        by_role_m = {m.key[-1]: m for m in norms[0][1] if m.key}
+        if len(by_role_c) != len(owned[0][1]) or by_role_c.keys() != by_role_m.keys():
+            continue
+        checks = {r: state.compatible(c, by_role_m[r]) for r, c in by_role_c.items()}
+        if not all(ok for ok, _ in checks.values()) or any(c.busy for c in by_role_c.values()):
+            continue
+        for role, c in by_role_c.items():
+            m, t = by_role_m[role], checks[role][1]
+            if state.ambiguous.pop(id(m), None) is not None:
+                state.ties.discard(id(m))
+            state.add(c, m, t, "structure", functools.partial(_owned_evidence, c, m, t, proof))
+
+
+def _owned_evidence(c: _Item, m: _Item, t: str | None, proof: Proof) -> str:
+    return (f"the norm nested under `{_owner(proof.checkpoint.name)}` in the checkpoint is the norm of "
+            f"`{_owner(proof.model.name)}` in the model, which that weight was paired with; {_shapes(c, m, t)}")
 
 
 def _cuts(name: str) -> list[int]:
