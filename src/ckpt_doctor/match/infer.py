@@ -440,8 +440,11 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
         found = _TORCH_RNN.match(name)
         if found:
             role = ("" if found["role"] == "weight" else "bias_") + found["kind"]
-            group = out[_rnn_owner(found["owner"])]
-            if found["k"] != "0" or found["rev"]:
+            # stacked layers: layer k is owned like Keras' auto-numbered k-th layer of that name (``lstm``,
+            # ``lstm_1``, ...); a bidirectional one is left alone
+            owner = _rnn_owner(found["owner"]) + ("" if found["k"] == "0" else " " + found["k"])
+            group = out[owner]
+            if found["rev"]:
                 group["multi"] = it
             group[role] = it
             continue
@@ -461,11 +464,12 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
     recurrent weight (``[h, G*h]``), then by role: kernel <-> ``weight_ih_l0`` and recurrent kernel <->
     ``weight_hh_l0`` are transposes when both frameworks order the gate blocks alike (``_SAME_GATE_ORDER``). Keras
     keeps one bias, PyTorch two that are summed: no value is the other's, so biases are listed ambiguous with the
-    reason; so are GRU weights (block order differs). Stacked or bidirectional PyTorch layers are left alone."""
+    reason; so are GRU weights (block order differs). Layer k of a stacked PyTorch layer (``weight_ih_l1``) is Keras'
+    k-th layer of that name (``lstm_1``); bidirectional ones are left alone."""
     ms = _rnn_roles(m_items)
     cs = _rnn_roles(c_items) if ms else {}
     for owner, mg in ms.items():
-        cg = cs.get(owner)
+        cg = cs.get(owner) or _rnn_by_suffix(owner, cs, ms)
         if not cg or "multi" in cg or "multi" in mg:
             continue
         keras_side, torch_side = (cg, mg) if "recurrent" in cg else (mg, cg)
@@ -496,6 +500,19 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
             for m in ([kb] if keras_side is mg else biases):
                 if not m.busy:
                     state.set_ambiguous(m, biases if keras_side is mg else [kb], reason)
+
+
+def _rnn_by_suffix(owner: str, cs: dict, ms: dict) -> dict | None:
+    """The other side's recurrent layer whose name ends in this one's, or this one's in it, at a token boundary
+    (``sequential lstm 1`` / ``lstm 1``): the one such layer, and only where no other layer of this side has that
+    reading too."""
+    def alike(a: str, b: str) -> bool:
+        return a.endswith(" " + b) or b.endswith(" " + a)
+
+    found = [o for o in cs if alike(o, owner)]
+    if len(found) != 1 or sum(alike(found[0], o) or found[0] == o for o in ms) != 1:
+        return None
+    return cs[found[0]]
 
 
 def _rnn_evidence(c: _Item, m: _Item, why: str) -> str:
