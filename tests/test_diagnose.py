@@ -125,7 +125,8 @@ def test_oracle_built_every_scenario(oracle):
     ref = oracle.reference
     assert ref["failed"] == [], "\n".join(f["traceback"] for f in ref["failed"])
     assert sorted(ref["scenarios"]) == sorted(SCENARIOS)
-    assert oracle.seconds < 120, f"oracle took {oracle.seconds:.0f}s"
+    # (its time is a figure of the suite's budget, not a property of the code: not asserted here, where a busy
+    # machine would fail it)
 
 
 # ------------------------------------------------------------------ 1. agreement with what the framework does
