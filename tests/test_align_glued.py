@@ -160,3 +160,24 @@ def test_stacked_lstm_into_keras_layers():
     assert _pairs(a) == {f"sequential/{name}/lstm_cell/{v}": f"lstm.weight_{r}_l{k}" for k, name in enumerate(layers)
                          for v, r in (("kernel", "ih"), ("recurrent_kernel", "hh"))}
     assert {x.model for x in a.ambiguous} == {f"sequential/{name}/lstm_cell/bias" for name in layers}
+
+
+def test_two_layer_head_into_one_layer_head_is_not_paired():
+    # a sequence-classification checkpoint (``classifier/dense``, ``classifier/out_proj``) into a token-classification
+    # model (one ``classifier``): dropping ``out_proj`` would fit by shape, but the head changed kind (Hugging Face
+    # leaves it new): renamed or new, no file says -- never paired
+    dense = (("kernel", (16, 16)), ("bias", (16,)))
+    body = [("embeddings/word_embeddings/weight", (50, 16))] + \
+        [(f"encoder/layer_._{i}/output/dense/{v}", s) for i in range(2) for v, s in dense]
+    ckpt = [(f"tf_model/roberta/{n}", s) for n, s in body] + [
+        ("tf_model/classifier/dense/kernel", (16, 16)), ("tf_model/classifier/dense/bias", (16,)),
+        ("tf_model/classifier/out_proj/kernel", (16, 3)), ("tf_model/classifier/out_proj/bias", (3,))]
+    model = [("roberta.embeddings.word_embeddings.weight", (50, 16))] + \
+        [(f"roberta.encoder.layer.{i}.output.dense.{v}", s) for i in range(2)
+         for v, s in (("weight", (16, 16)), ("bias", (16,)))] + \
+        [("classifier.weight", (3, 16)), ("classifier.bias", (3,))]
+    a = _align(ckpt, model, fmt="tf-v2", framework="torch")
+    got = _pairs(a)
+    assert got["roberta.encoder.layer.1.output.dense.weight"] == \
+        "tf_model/roberta/encoder/layer_._1/output/dense/kernel"
+    assert "classifier.weight" not in got and "classifier.bias" not in got

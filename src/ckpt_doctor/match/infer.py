@@ -50,8 +50,10 @@ of numbered elements (``layer4.N`` -> ``stage4.N``) is one explanation with the 
 rule that moves a single layer to a name sharing no word with its old one (the renamed parts compared, common
 scopes aside: ``pooler.dense`` -> ``classifier.dense`` shares none), beside layers explained by shared names, is
 as likely a new layer as a renamed one: its variables are ambiguous (only a unique structural alignment may still
-decide), so a new head never takes a left-over value of its shape. Where every name is foreign and the checkpoint
-keeps its order, such a layer waits for structure too (order is then the other evidence).
+decide), so a new head never takes a left-over value of its shape. So does a rule that drops or adds a scope level
+around one layer while that container keeps other layers nobody took (``classifier/out_proj`` -> ``classifier``
+beside a free ``classifier/dense``: a two-layer head against a one-layer one). Where every name is foreign and the
+checkpoint keeps its order, such a layer waits for structure too (order is then the other evidence).
 
 Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous. Nor
 is part of a changed layer: where a layer's main weight has its name on both sides but not its shape, its bias is
@@ -1047,8 +1049,23 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             c, m, _ = proposals[r][0]
             return bool(_raw_words(_real_prefix(c.name, len(r[0]))) & _raw_words(_real_prefix(m.name, len(r[1]))))
 
+        def level_changed(r, pool_c=pool_c, pool_m=pool_m, proposals=proposals) -> bool:
+            """A scope level dropped or added around one layer (``classifier/out_proj`` -> ``classifier``) while
+            the container keeps other layers nobody took on that side (``classifier/dense``): a two-layer head
+            against a one-layer head, the layer new, or one of the two renamed?"""
+            pc, pm = r
+            k = 0
+            while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
+                k += 1
+            if k == 0 or bool(pc[k:]) == bool(pm[k:]):
+                return False
+            longer, pool = (pc, pool_c) if pc[k:] else (pm, pool_m)
+            taken = {id(c if pool is pool_c else m) for c, m, _ in proposals[r]}
+            return any(it.key[:k] == longer[:k] and it.key[:len(longer)] != longer and id(it) not in taken
+                       for it in pool)
+
         weak = [r for r in clean if r not in containers and _one_layer(proposals[r])
-                and (foreign_rename(r) if anchored_for(r) else
+                and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         for rule in weak:
             for c, m, _ in proposals[rule]:
