@@ -1,14 +1,20 @@
 """What a second new user ran into (broken input, long names, spec files with typos; weights shipped in PyPI
-packages), fixed outside match/. Each test fails on the code before its fix.
+packages: torchfcpe, pesto-pitch, sevenn), fixed outside match/. Each test fails on the code before its fix.
 
-No framework here: the checkpoints are written by ckpt-doctor's own writer only where the test is about the CLI's
-handling of names and files, not about reading what a framework wrote.
+Checkpoints are written by ckpt-doctor's own writer only where the test is about the CLI's handling of names and
+files; what PyTorch wrote and did comes from tests/trial2_oracle.py (one subprocess per module).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import pickle
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +22,18 @@ import pytest
 import ckpt_doctor
 from ckpt_doctor.cli import main
 from ckpt_doctor.demo import example_dir
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def oracle(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("trial2")
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run([sys.executable, str(HERE / "trial2_oracle.py"), str(out)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, f"oracle failed:\n{proc.stderr[-3000:]}"
+    return out, json.loads((out / "torch.json").read_text())
 
 
 def _name_max(directory) -> int:
@@ -70,3 +88,32 @@ def test_a_spec_with_a_wrong_value_is_refused_naming_it(variable, top, message, 
     assert main(["diagnose", example_dir("seed"), "--model", spec]) == 2
     err = capsys.readouterr().err
     assert message in err and "internal error" not in err and spec in err, err
+
+
+def test_a_training_checkpoint_with_hyperparameter_objects_is_read_and_its_printed_fix_runs(oracle):
+    """pesto-pitch's weights (a Lightning checkpoint with omegaconf hyperparameters) and any checkpoint saving an
+    argparse.Namespace were refused whole ("refusing to unpickle global ..."): nothing could be inspected. They are
+    read now as inert records, with a note; the printed fix loads with weights_only=False, as torch needs (its
+    default refuses the file: the oracle shows it)."""
+    out, results = oracle
+    assert results["default_load_error"] == "UnpicklingError"
+    ckpt = ckpt_doctor.open_checkpoint(str(out / "hp.ckpt"))
+    assert sorted(k for k, t in ckpt.items() if t.kind == "variable") == ["0.bias", "0.weight", "2.bias",
+                                                                           "2.weight"]
+    assert any("argparse.Namespace" in n and "weights_only=False" in n for n in ckpt.notes), ckpt.notes
+    assert results["fix_error"] is None, results["fix_error"]
+    assert all(results["hp_arrived"].values()), results["hp_arrived"]
+
+
+def test_hyperparameter_stand_ins_run_nothing(tmp_path):
+    from ckpt_doctor.formats import _unpickler
+
+    # an omegaconf "class" called with a shell command as argument: recorded, never run
+    data = b"\x80\x02comegaconf.dictconfig\nDictConfig\nq\x00X\x05\x00\x00\x00touchq\x01\x85q\x02Rq\x03."
+    obj = _unpickler.load(io.BytesIO(data), path="x")
+    assert isinstance(obj, _unpickler.OpaqueObject) and obj.args == ("touch",)
+    # a defaultdict is a plain dict (its factory is never called); one whose factory is a function is refused
+    assert _unpickler.load(io.BytesIO(pickle.dumps(defaultdict(list, {"a": [1]}), protocol=2)), path="x") == {"a": [1]}
+    evil = pickle.dumps(defaultdict(os.getcwd), protocol=2)
+    with pytest.raises(ckpt_doctor.UnsafePickleError):
+        _unpickler.load(io.BytesIO(evil), path="x")
