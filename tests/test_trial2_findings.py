@@ -30,10 +30,15 @@ HERE = Path(__file__).resolve().parent
 def oracle(tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("trial2")
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run([sys.executable, str(HERE / "trial2_oracle.py"), str(out)], env=env, capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, f"oracle failed:\n{proc.stderr[-3000:]}"
-    return out, json.loads((out / "torch.json").read_text())
+    procs = {family: subprocess.Popen([sys.executable, str(HERE / "trial2_oracle.py"), str(out), family], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for family in ("torch", "tf")}
+    results = {}
+    for family, proc in procs.items():
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, f"{family} oracle failed:\n{err[-3000:]}"
+        results[family] = json.loads((out / f"{family}.json").read_text())
+    return out, results
 
 
 def _name_max(directory) -> int:
@@ -96,6 +101,7 @@ def test_a_training_checkpoint_with_hyperparameter_objects_is_read_and_its_print
     read now as inert records, with a note; the printed fix loads with weights_only=False, as torch needs (its
     default refuses the file: the oracle shows it)."""
     out, results = oracle
+    results = results["torch"]
     assert results["default_load_error"] == "UnpicklingError"
     ckpt = ckpt_doctor.open_checkpoint(str(out / "hp.ckpt"))
     assert sorted(k for k, t in ckpt.items() if t.kind == "variable") == ["0.bias", "0.weight", "2.bias",
@@ -117,3 +123,21 @@ def test_hyperparameter_stand_ins_run_nothing(tmp_path):
     evil = pickle.dumps(defaultdict(os.getcwd), protocol=2)
     with pytest.raises(ckpt_doctor.UnsafePickleError):
         _unpickler.load(io.BytesIO(evil), path="x")
+
+
+def test_a_layer_inserted_before_auto_numbered_ones_gets_a_fix_that_runs(oracle):
+    """musicnn's TF1 weights (tf.compat.v1.layers: batch_normalization, batch_normalization_1, ...) with one more
+    batch_normalization in front: align infers the shift and says the first layer is new, but diagnose printed
+    "4 model variable(s) are in the checkpoint under their own names with another shape ... so no fix is printed"
+    (report/align.py other_shapes counted the new layer's names, whose values belong to the shifted layer). The
+    printed Saver fix, run verbatim with real TF, gives each shifted layer its value and leaves the new one alone."""
+    _, results = oracle
+    tf = results["tf"]
+    assert tf["fix"], "no fix printed"
+    assert tf["fix_error"] is None, tf["fix_error"]
+    holds = tf["holds"]
+    assert [holds[f"batch_normalization/{leaf}"] for leaf in ("gamma", "beta")] == [None, None]
+    for i in range(1, 5):
+        before = "batch_normalization" + (f"_{i - 1}" if i > 1 else "")
+        assert holds[f"batch_normalization_{i}/gamma"] == f"{before}/gamma", holds
+    assert holds["conv2d_3/kernel"] == "conv2d_3/kernel"

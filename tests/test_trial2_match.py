@@ -86,7 +86,7 @@ def _oracle(tmp_path):
 
     here = Path(__file__).resolve().parent
     env = {**os.environ, "PYTHONPATH": str(here.parent / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run([sys.executable, str(here / "trial2_oracle.py"), str(tmp_path)], env=env,
+    proc = subprocess.run([sys.executable, str(here / "trial2_oracle.py"), str(tmp_path), "torch"], env=env,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return tmp_path, json.loads((tmp_path / "torch.json").read_text())
