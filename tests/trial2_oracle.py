@@ -3,6 +3,7 @@
 
     python tests/trial2_oracle.py OUTDIR torch   # writes OUTDIR/torch.json
     python tests/trial2_oracle.py OUTDIR tf      # writes OUTDIR/tf.json
+    python tests/trial2_oracle.py OUTDIR keras3  # writes OUTDIR/keras3.json
 
 hp.ckpt: a training checkpoint as PyTorch Lightning (< 2) and many scripts save it: the state dict beside its
 hyperparameters as an ``argparse.Namespace`` (pesto-pitch ships the same with omegaconf configs); whether
@@ -18,6 +19,10 @@ tf: a TF1 graph of auto-numbered layers (batch_normalization, batch_normalizatio
 Saver (shift/model.ckpt-1), as musicnn ships its weights; the same graph with one more batch_normalization in
 front, so every later number shifts by one and the new layer takes the first name with another shape; the fix
 diagnose prints for it, executed verbatim in a session, and which variables then hold which checkpoint value.
+
+keras3: a TF1 Saver checkpoint (nb/model.ckpt-1: dense/kernel, dense/bias) and a Keras 3 functional model whose
+variables have exactly those paths (nb.spec.json); whether tf.train.Checkpoint(model=model).restore(prefix), TF's
+name-based restore, assigns them (with tf-keras it does; with Keras 3 it silently assigns nothing).
 """
 
 from __future__ import annotations
@@ -115,6 +120,30 @@ def tf_part() -> dict:
     return result
 
 
+def keras3_part() -> dict:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import ckpt_doctor
+
+    prefix = os.path.join(OUT, "nb", "model.ckpt-1")
+    with tf.Graph().as_default():
+        tf.compat.v1.get_variable("dense/kernel", [3, 2], initializer=tf.compat.v1.constant_initializer(7.0))
+        tf.compat.v1.get_variable("dense/bias", [2], initializer=tf.compat.v1.constant_initializer(5.0))
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.train.Saver().save(sess, prefix)
+    inp = keras.Input((3,))
+    model = keras.Model(inp, keras.layers.Dense(2, name="dense")(inp))
+    ckpt_doctor.load_model(model).save(os.path.join(OUT, "nb.spec.json"))
+    tf.train.Checkpoint(model=model).restore(prefix)
+    dense = model.get_layer("dense")
+    return {"paths": [v.path for v in model.variables],
+            "arrived": {"dense/kernel": bool(np.all(dense.kernel.numpy() == 7.0)),
+                        "dense/bias": bool(np.all(dense.bias.numpy() == 5.0))}}
+
+
 def torch_part() -> dict:
     import torch
 
@@ -152,6 +181,6 @@ def torch_part() -> dict:
 
 if __name__ == "__main__":
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-    result = torch_part() if FAMILY == "torch" else tf_part()
+    result = {"torch": torch_part, "tf": tf_part, "keras3": keras3_part}[FAMILY]()
     with open(os.path.join(OUT, f"{FAMILY}.json"), "w") as f:
         json.dump(result, f, indent=1)
