@@ -141,3 +141,14 @@ def test_a_layer_inserted_before_auto_numbered_ones_gets_a_fix_that_runs(oracle)
         before = "batch_normalization" + (f"_{i - 1}" if i > 1 else "")
         assert holds[f"batch_normalization_{i}/gamma"] == f"{before}/gamma", holds
     assert holds["conv2d_3/kernel"] == "conv2d_3/kernel"
+
+
+@pytest.mark.parametrize("entry", [5, {"dtype": 3, "shape": "x", "sha256": None}, {"dtype": "float32", "shape": [1]}])
+def test_a_manifest_entry_of_the_wrong_kind_is_named(entry, tmp_path, capsys):
+    """Before: an entry that is not an object was an internal error; one with wrong-typed fields was compared and
+    reported as the checkpoint differing."""
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"ckpt_doctor_manifest": 1, "tensors": {"model_scope/bias": entry}}))
+    assert main(["verify", example_dir("seed"), "--against", str(manifest)]) == 2
+    err = capsys.readouterr().err
+    assert "manifest entry" in err and "'model_scope/bias'" in err and "internal error" not in err, err
