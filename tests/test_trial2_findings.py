@@ -152,3 +152,14 @@ def test_a_manifest_entry_of_the_wrong_kind_is_named(entry, tmp_path, capsys):
     assert main(["verify", example_dir("seed"), "--against", str(manifest)]) == 2
     err = capsys.readouterr().err
     assert "manifest entry" in err and "'model_scope/bias'" in err and "internal error" not in err, err
+
+
+def test_a_subtree_that_names_a_tensor_is_refused(tmp_path, capsys):
+    """Before: `--subtree conv.weight` was taken as a state dict of one tensor, every other tensor listed as
+    bookkeeping ("1 model values ... 3 bookkeeping"), and diagnose went on with that."""
+    path = tmp_path / "w.pt"
+    ckpt_doctor.write_checkpoint({"conv.weight": np.ones((2, 2), np.float32), "fc.bias": np.zeros(2, np.float32)},
+                                 str(path), "torch")
+    assert main(["inspect", str(path), "--subtree", "conv.weight"]) == 2
+    err = capsys.readouterr().err
+    assert "is a tensor, not a state dict" in err and "conv.weight" in err, err

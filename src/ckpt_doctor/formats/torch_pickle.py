@@ -407,6 +407,10 @@ def _resolve(obj, subtree: str, path: str):
             raise UsageError(f"no sub-tree {subtree!r} in this checkpoint (state-dict candidates: {options})",
                                   path=path)
         node = match[0]
+    if isinstance(node, TensorRef):  # taken as a "state dict" of one tensor, everything else would be bookkeeping
+        options = ", ".join(repr(p) for p, _ in _candidates(obj, path) if p) or "none: leave it out"
+        raise UsageError(f"sub-tree {subtree!r} is a tensor, not a state dict (state-dict candidates: {options})",
+                         path=path, tensor=subtree)
     return node
 
 
