@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The core install: numpy, ml-dtypes, google-crc32c, cramjam. No framework.
+# The core install: numpy, ml-dtypes, google-crc32c, cramjam, pyyaml. No framework.
 $(VENV)/.core: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@

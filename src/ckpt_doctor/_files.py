@@ -13,7 +13,10 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):  # a typo in a path is the user's to fix, not a directory to create
         raise UsageError(f"cannot write {path}: the directory {directory} does not exist", path=path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:  # the temporary name's length does not depend on the output's (a legal name stays writable)
+        fd, tmp = tempfile.mkstemp(prefix=".ckpt-doctor-", suffix=".tmp", dir=directory)
+    except OSError as e:  # a read-only or full disk, permissions: the user's to fix, not a bug
+        raise UsageError(f"cannot write {path}: {e.strerror or e}", path=path) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -23,7 +26,9 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise UsageError(f"cannot write {path}: {e.strerror or e}", path=path) from None
         raise

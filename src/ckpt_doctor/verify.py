@@ -244,6 +244,11 @@ def _load_manifest(against) -> dict:
             or not isinstance(doc.get("tensors"), dict):
         raise UsageError("not a ckpt-doctor manifest (write one with verify --manifest)",
                               path=None if isinstance(against, dict) else os.fspath(against))
+    for name, entry in doc["tensors"].items():  # an edited or foreign file: name the entry, never compare garbage
+        if not (isinstance(entry, dict) and isinstance(entry.get("dtype"), str) and isinstance(entry.get("sha256"), str)
+                and isinstance(entry.get("shape"), list) and all(type(d) is int for d in entry["shape"])):
+            raise UsageError("manifest entry is not {\"dtype\": str, \"shape\": [int, ...], \"sha256\": str}",
+                             path=None if isinstance(against, dict) else os.fspath(against), tensor=name)
     return doc
 
 

@@ -93,6 +93,63 @@ class NumpyValue:
         self.dtype = dtype
 
 
+class OpaqueObject:
+    """An object of a class a training checkpoint keeps beside its weights for the record (hyperparameters as
+    omegaconf ``DictConfig``/``ListConfig``, ``argparse.Namespace``): a class of ours named after it, whatever the
+    pickle hands it kept as plain data. None of the real class's code runs, as for every other stand-in here."""
+
+    __slots__ = ("args", "state", "items")
+    qualname = ""
+    args: tuple
+    state: Any
+    items: list
+
+    def __new__(cls, *args: Any) -> OpaqueObject:
+        self = object.__new__(cls)
+        self.args, self.state, self.items = args, None, []
+        return self
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.items.append((key, value))
+
+    def append(self, value: Any) -> None:
+        self.items.append(value)
+
+    def extend(self, values: Any) -> None:
+        self.items.extend(values)
+
+    def __reduce__(self):
+        raise TypeError("not picklable")
+
+    def __repr__(self) -> str:
+        return f"<{self.qualname}>"
+
+
+# Hyperparameter containers (PyTorch Lightning's ``hyper_parameters``, Hydra configs): whole modules by prefix, and
+# single classes. torch.load(weights_only=True) refuses them too; here they are inert records, never called.
+_OPAQUE_MODULES = ("omegaconf.",)
+_OPAQUE_CLASSES = frozenset({"argparse.Namespace", "types.SimpleNamespace"})
+_OPAQUE_TYPES: dict[str, type] = {}
+
+
+def _opaque_type(qualname: str) -> type:
+    # NEWOBJ needs a real class; one per name, made here (a subclass of OpaqueObject, nothing of the file's).
+    found = _OPAQUE_TYPES.get(qualname)
+    if found is None:
+        found = _OPAQUE_TYPES[qualname] = type(qualname.rpartition(".")[2], (OpaqueObject,),
+                                               {"__slots__": (), "qualname": qualname})
+    return found
+
+
+def _defaultdict(factory: Any = None, *args: Any) -> dict:
+    if args or not (factory is None or isinstance(factory, _Marker)):  # the factory is never called
+        raise UnsafePickleError(f"refusing collections.defaultdict with factory {_describe(factory)}")
+    return {}
+
+
 class _NumpyDType:
     """numpy.dtype('f8', False, True) with its BUILD state: only plain fixed-width descriptors."""
 
@@ -275,6 +332,11 @@ def _allowed() -> dict[str, Any]:
         table[f"{module}._reconstruct"] = NumpyValue
     table["numpy.dtype"] = _NumpyDType
     table["numpy.ndarray"] = _Marker("numpy.ndarray")
+    # Types handed around as values by hyperparameter containers (omegaconf's metadata: ``object_type: list``).
+    for name in ("list", "dict", "tuple", "set", "int", "long", "float", "str", "bytes", "bool", "object"):
+        table[f"builtins.{name}"] = _Marker(f"builtins.{name}")
+    table["typing.Any"] = _Marker("typing.Any")
+    table["collections.defaultdict"] = _defaultdict
     for fn, what in (("_rebuild_qtensor", "a quantized tensor"), ("_rebuild_sparse_tensor", "a sparse tensor"),
                      ("_rebuild_sparse_csr_tensor", "a sparse tensor"), ("_rebuild_nested_tensor", "a nested tensor"),
                      ("_rebuild_wrapper_subclass", "a tensor subclass"),
@@ -317,11 +379,15 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, file: Any, persistent_load: Callable[[Any], Any] | None):
         super().__init__(file, encoding="utf-8")
         self._persistent = persistent_load
+        self.opaque: set[str] = set()  # the OpaqueObject classes the pickle asked for
 
     def find_class(self, module: str, name: str) -> Any:
         module = _PY2_MODULES.get(module, module)
         qualname = f"{module}.{name}"
         found = _ALLOWED.get(qualname)
+        if found is None and (qualname in _OPAQUE_CLASSES or module.startswith(_OPAQUE_MODULES)):
+            self.opaque.add(qualname)
+            return _opaque_type(qualname)
         if found is None:
             raise UnsafePickleError(f"refusing to unpickle global {qualname}: not on the allow-list of what a state "
                                     "dict needs (nothing in the file was executed)")
@@ -342,13 +408,19 @@ def storage_type(value: Any) -> str:
     raise CorruptCheckpointError(f"persistent id names {type(value).__name__} where a storage class belongs")
 
 
-def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None = None) -> Any:
-    """Unpickle one object from ``file`` with the allow-list; every failure is a CheckpointError naming ``path``."""
+def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None = None,
+         opaque: set[str] | None = None) -> Any:
+    """Unpickle one object from ``file`` with the allow-list; every failure is a CheckpointError naming ``path``.
+    ``opaque`` collects the names of the classes read as ``OpaqueObject`` records."""
     try:
         if copyreg._inverted_registry:  # type: ignore[attr-defined]
             _refuse_extensions(file)
         _check_memo(file)
-        return _RestrictedUnpickler(file, persistent_load).load()
+        unpickler = _RestrictedUnpickler(file, persistent_load)
+        obj = unpickler.load()
+        if opaque is not None:
+            opaque.update(unpickler.opaque)
+        return obj
     except CheckpointError as e:
         if e.path is None:
             e.path = path

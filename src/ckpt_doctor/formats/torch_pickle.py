@@ -110,8 +110,10 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         kind, storage_type, key, location, numel = _pid(pid, 5, path)
         return StorageRef(key, _unpickler.storage_type(storage_type), numel, location)
 
-    obj = _unpickler.load(io.BytesIO(data), path=path, persistent_load=persistent_load)
+    opaque: set[str] = set()
+    obj = _unpickler.load(io.BytesIO(data), path=path, persistent_load=persistent_load, opaque=opaque)
     entries, notes, route = _arrange(obj, subtree, path)
+    notes += _opaque_notes(opaque)
 
     def locate(name: str, ref: StorageRef) -> tuple[str, int]:
         member = archive.member(f"{root}/data/{ref.key}", tensor=name)
@@ -190,7 +192,8 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
         sys_info = _unpickler.load(stream, path=path)
         if not isinstance(sys_info, dict):
             raise CorruptCheckpointError("legacy header has no sys_info dict", path=path)
-        obj = _unpickler.load(stream, path=path, persistent_load=persistent_load)
+        opaque: set[str] = set()
+        obj = _unpickler.load(stream, path=path, persistent_load=persistent_load, opaque=opaque)
         keys = _unpickler.load(stream, path=path)
         if not isinstance(keys, list) or not all(isinstance(k, str | bytes) for k in keys):
             raise CorruptCheckpointError("legacy storage key list is malformed", path=path)
@@ -214,6 +217,7 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
             pos += 8 + nbytes
 
     entries, notes, route = _arrange(obj, subtree, path)
+    notes += _opaque_notes(opaque)
     tensors = {}
     for name, t, kind, slot_name in entries:
         if t.storage is None:
@@ -403,6 +407,10 @@ def _resolve(obj, subtree: str, path: str):
             raise UsageError(f"no sub-tree {subtree!r} in this checkpoint (state-dict candidates: {options})",
                                   path=path)
         node = match[0]
+    if isinstance(node, TensorRef):  # taken as a "state dict" of one tensor, everything else would be bookkeeping
+        options = ", ".join(repr(p) for p, _ in _candidates(obj, path) if p) or "none: leave it out"
+        raise UsageError(f"sub-tree {subtree!r} is a tensor, not a state dict (state-dict candidates: {options})",
+                         path=path, tensor=subtree)
     return node
 
 
@@ -490,6 +498,17 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
 
     _walk(obj, (), visit_rest, set(), path)
     return entries, notes, None if model is None else _route(obj, model_path)
+
+
+# The start of the note that says torch.load needs weights_only=False for this file (match/fixes.py looks for it).
+WEIGHTS_ONLY_REFUSES = "torch.load(weights_only=True) refuses this file"
+
+
+def _opaque_notes(opaque: set[str]) -> list[str]:
+    if not opaque:
+        return []
+    return [f"{WEIGHTS_ONLY_REFUSES}: it holds {', '.join(sorted(opaque))} (hyperparameters, read here as inert "
+            "records); torch.load needs weights_only=False, which runs the file's pickle: only for a file you trust"]
 
 
 def _expanded_notes(entries) -> list[str]:

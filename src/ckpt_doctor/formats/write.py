@@ -98,7 +98,10 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
     if existing and not overwrite:
         raise OutputExistsError("output exists (overwrite=True / --force replaces it)", path=existing[0])
 
-    tmp = os.path.join(directory, f".{secrets.token_hex(4)}.ckpt-doctor-tmp.{os.path.basename(out)}")
+    base, tag = os.path.basename(out), f".{secrets.token_hex(4)}.ckpt-doctor-tmp."
+    # A legal output name must give a legal temporary one (names stop at 255 bytes; a bundle's shard suffix is
+    # added to both): a long name gives up its front, never its suffix, which the readers may look at.
+    tmp = os.path.join(directory, tag + (base[len(tag):] if len(os.fsencode(base)) > 200 else base))
     result = WriteResult(out, format, [])
 
     def watched(t: Tensor) -> Tensor:

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..catalog import COUNTER, VARIABLE, is_counter_name
+from ..formats.torch_pickle import WEIGHTS_ONLY_REFUSES
 from .names import parse_reshape, parse_transform
 
 _SEP = re.compile(r"[/.]")
@@ -316,7 +317,8 @@ def torch_fix(alignment) -> Fix:
                and not v.name.endswith("num_batches_tracked")]
     transforms = {m: _transform_code(op, torch=True) for m, op in _transforms(alignment, restored).items()}
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
-    load = {"torch": "state = torch.load(CHECKPOINT, map_location='cpu')" + (
+    trusted = any(n.startswith(WEIGHTS_ONLY_REFUSES) for n in catalog.notes)  # hyperparameter objects beside it
+    load = {"torch": f"state = torch.load(CHECKPOINT, map_location='cpu'{', weights_only=False' * trusted})" + (
                 f"\nstate = state{''.join(f'[{k!r}]' for k in at)}  # the model's state dict in the training "
                 "checkpoint" if nested else ""),
             "safetensors": "from safetensors.torch import load_file\nstate = load_file(CHECKPOINT)"}.get(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import BOOKKEEPING_KINDS
+from ..dtypes import BITS
 from ..errors import ModelError
 from .loaders import LOADERS
 
@@ -140,6 +141,11 @@ class ModelSpec:
                 raise bad(f'{where} ({name}): "shape" must be a list of non-negative integers')
             if not isinstance(dtype, str) or not dtype:
                 raise bad(f'{where} ({name}): "dtype" must be a string such as "float32"')
+            if dtype not in BITS:  # a typo would otherwise be reported as the checkpoint's dtype "differing"
+                raise bad(f'{where} ({name}): unknown "dtype" {dtype!r} (canonical names such as "float32", '
+                          f'"bfloat16", "int64")')
+            if not isinstance(v.get("trainable", True), bool):
+                raise bad(f'{where} ({name}): "trainable" must be true or false')
             kind = v.get("kind", "variable")
             if kind not in KINDS:
                 raise bad(f'{where} ({name}): "kind" must be one of {sorted(KINDS)}, got {kind!r}')
@@ -152,6 +158,11 @@ class ModelSpec:
             variables.append(VariableSpec(name=_strip_output_suffix(name), shape=tuple(shape), dtype=dtype,
                                           object_path=path, trainable=bool(v.get("trainable", True)), kind=kind,
                                           index=i, keys=dict(keys)))
+        prefix = doc.get("base_model_prefix")
+        if prefix is not None and not isinstance(prefix, str):
+            raise bad('"base_model_prefix" must be a string or null')
+        if not isinstance(doc.get("casts_dtypes", False), bool):
+            raise bad('"casts_dtypes" must be true or false')
         loader = doc.get("loader")
         if loader is not None and loader not in LOADERS:
             raise bad(f'"loader" must be one of {sorted(LOADERS)}, got {loader!r}')

@@ -74,9 +74,9 @@ def other_shapes(a: Alignment) -> list[str]:
 
     if a.diagnosis.loader.pairs_by not in ("name", "object"):  # Keras files pair by position: layer story instead
         return []
-    paired = {p.model for p in a.pairs}
+    paired, taken = {p.model for p in a.pairs}, {p.checkpoint for p in a.pairs}  # taken: a layer inserted before
     return [r.variable.name for r in a.diagnosis.weights() if r.status in (SHAPE_MISMATCH, DTYPE_MISMATCH)
-            and r.variable.name not in paired]
+            and r.variable.name not in paired and (r.entry is None or r.entry.name not in taken)]
 
 
 def needs_fix(a: Alignment) -> bool:
