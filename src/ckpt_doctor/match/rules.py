@@ -27,6 +27,7 @@ assignment map, PyTorch key map, Hugging Face ``key_mapping``) by applying itsel
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -34,8 +35,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from ..dtypes import ITEMSIZE
 from ..errors import UsageError
-from .names import parse_reshape, parse_transform
+from .names import parse_transform
 
 RULES_FORMAT = "ckpt-doctor-rules"
 
@@ -335,9 +337,9 @@ class Transform(_Rule):
     def __post_init__(self):
         try:
             object.__setattr__(self, "_compiled", re.compile(self.match))
-            object.__setattr__(self, "perm", parse_transform(self.op))
-            parse_reshape(self.op)
-        except (re.error, ValueError) as e:
+            object.__setattr__(self, "perm", None if _OP.match(self.op) else parse_transform(self.op))
+            check_op(self.op)
+        except (re.error, ValueError, TypeError) as e:
             raise RuleError(f"invalid transform rule: {e}") from None
         if self.perm is not None and self.rank is not None and len(self.perm) != self.rank:
             raise RuleError(f"transform {self.op} has {len(self.perm)} axes but rank is {self.rank}")
@@ -366,6 +368,72 @@ class Transform(_Rule):
 
     def describe(self) -> str:
         return f"values of `{self.match}`{f' (rank {self.rank})' if self.rank else ''}: {self.op}"
+
+
+# -- value transforms: one vocabulary for rules, rewrite and the inference's pairs (``names.parse_transform``:
+# ``transpose``, ``permute(a,b,...)``; ``reshape(d0,...)``, here with one -1 allowed; ``squeeze``,
+# ``squeeze(axis,...)``; ``cast(dtype)``) ---------------------------------------------------------------------------
+
+_OP = re.compile(r"^(squeeze|reshape|cast)(?:\((.*)\))?$")
+
+
+def check_op(op: str) -> None:
+    """Raise ValueError unless ``op`` is a transform of the vocabulary, with well-formed arguments."""
+    m = _OP.match(op)
+    if m is None:
+        parse_transform(op)
+        return
+    kind, args = m.group(1), (m.group(2) or "").strip()
+    if kind == "cast":
+        if args not in ITEMSIZE or args in ("string", "resource", "variant"):
+            raise ValueError(f"{op!r}: cast needs a dtype of fixed width, e.g. cast(float16)")
+        return
+    numbers = [int(a) for a in args.split(",")] if args else []
+    if kind == "reshape" and (not numbers or sum(n == -1 for n in numbers) > 1 or any(n < -1 for n in numbers)):
+        raise ValueError(f"{op!r}: reshape takes sizes, one of them -1 at most")
+    if kind == "squeeze" and any(n < 0 for n in numbers):
+        raise ValueError(f"{op!r}: squeeze takes axes")
+
+
+def apply_transform(op: str, value):
+    """Apply a transform op of the vocabulary to a NumPy array."""
+    import numpy as np
+
+    m = _OP.match(op)
+    if m is None:
+        perm = parse_transform(op)
+        if perm is not None and len(perm) != value.ndim:
+            raise ValueError(f"{op!r} permutes {len(perm)} axes, the value has {value.ndim}")
+        return np.ascontiguousarray(value.transpose(perm)) if perm else value
+    kind, args = m.group(1), (m.group(2) or "").strip()
+    if kind == "squeeze":
+        return value.squeeze(axis=tuple(int(a) for a in args.split(",")) if args else None)
+    if kind == "reshape":
+        return value.reshape(tuple(int(a) for a in args.split(",")))
+    from ..dtypes import to_numpy
+
+    if not args:
+        raise ValueError("cast needs a dtype, e.g. cast(float16)")
+    return value.astype(to_numpy(args))
+
+
+def transformed_meta(op: str | None, info) -> tuple[tuple[int, ...], str]:
+    """(shape, dtype) of ``info``'s value after ``op``, found on a zero-strided stand-in (no bytes read); raises
+    RuleError naming the tensor if the op does not fit it."""
+    if op is None or op == "none":
+        return tuple(info.shape), info.dtype
+    import numpy as np
+
+    from ..dtypes import to_numpy
+
+    probe = np.lib.stride_tricks.as_strided(np.zeros(1, to_numpy(info.dtype) if info.dtype != "string" else object),
+                                            shape=info.shape, strides=(0,) * len(info.shape))
+    try:
+        value = apply_transform(op, probe)
+    except (ValueError, TypeError) as e:
+        raise RuleError(f"transform {op!r} does not fit {info.dtype}{list(info.shape)}: {e}", tensor=info.name) \
+            from None
+    return tuple(value.shape), op[5:-1] if op.startswith("cast(") else info.dtype
 
 
 RULE_KINDS: dict[str, type[_Rule]] = {cls.kind: cls for cls in (Prefix, Regex, Rename, Renumber, Drop, Transform)}
@@ -625,21 +693,18 @@ def apply_rules(catalog, rules: Rules, namespace: str = "key"):
         mapped = rules.apply(source, len(info.shape))
         if mapped.dropped:
             continue
-        perm = parse_transform(mapped.transform) if mapped.transform not in (None, "none") else None
-        reshape = parse_reshape(mapped.transform)
-        shape = tuple(info.shape[i] for i in perm) if perm else reshape or info.shape
+        op = mapped.transform if mapped.transform not in (None, "none") else None
+        shape, dtype = transformed_meta(op, info)
         key = mapped.name + ATTRIBUTE_SUFFIX if object_based else mapped.name
         if key in out:
             raise RuleError(f"rules map both {out[key].full_name or out[key].name!r} and {info.name!r} to "
                             f"{mapped.name!r}", path=catalog.path)
 
-        def read(info=info, perm=perm, reshape=reshape):
-            value = info.read()
-            if reshape:
-                return value.reshape(reshape)
-            return value.transpose(perm).copy() if perm else value
+        def read(info=info, op=op):
+            return info.read() if op is None else apply_transform(op, info.read())
 
-        out[key] = TensorInfo(name=key, dtype=info.dtype, shape=shape, nbytes=info.nbytes, kind=info.kind,
+        nbytes = info.nbytes if dtype == info.dtype else math.prod(shape) * ITEMSIZE[dtype]
+        out[key] = TensorInfo(name=key, dtype=dtype, shape=shape, nbytes=nbytes, kind=info.kind,
                               object_path=mapped.name if object_based else None,
                               full_name=None,
                               location=info.location, _reader=read)

@@ -22,8 +22,8 @@ from ..formats._writing import RawBytes, Tensor
 from ..formats.registry import implied_by_name, read_only_by_name, write_as
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
-from ..match.names import parse_transform, strip_name
-from ..match.rules import Drop, RuleError, Rules
+from ..match.names import strip_name
+from ..match.rules import Drop, RuleError, Rules, apply_transform, transformed_meta
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 NAMESPACES = ("key", "object", "full_name")
@@ -269,52 +269,7 @@ def _bundle_entries(catalog: Catalog) -> dict:
     return entries
 
 
-# --- value transforms ---------------------------------------------------------------------------------------
-
-_OP = re.compile(r"^(squeeze|reshape|cast)(?:\((.*)\))?$")
-
-
-def transformed_meta(op: str | None, info: TensorInfo) -> tuple[tuple[int, ...], str]:
-    """(shape, dtype) after ``op``; raises RuleError if the op does not fit the tensor."""
-    if op is None:
-        return tuple(info.shape), info.dtype
-    import numpy as np
-
-    from ..dtypes import to_numpy
-
-    probe = np.lib.stride_tricks.as_strided(np.zeros(1, to_numpy(info.dtype) if info.dtype != "string" else object),
-                                            shape=info.shape, strides=(0,) * len(info.shape))
-    try:
-        value = apply_transform(op, probe)
-    except (ValueError, TypeError) as e:
-        raise RuleError(f"transform {op!r} does not fit {info.dtype}{list(info.shape)}: {e}", tensor=info.name) \
-            from None
-    return tuple(value.shape), _dtype_name(value, info.dtype, op)
-
-
-def _dtype_name(value, before: str, op: str) -> str:
-    return op[5:-1] if op.startswith("cast(") else before
-
-
-def apply_transform(op: str, value):
-    """Apply a transform op: ``transpose``, ``permute(a,b,...)``, ``squeeze``, ``squeeze(axis,...)``,
-    ``reshape(d0,d1,...)`` (one -1 allowed) or ``cast(dtype)``."""
-    import numpy as np
-
-    m = _OP.match(op)
-    if m is None:
-        perm = parse_transform(op)
-        return np.ascontiguousarray(value.transpose(perm)) if perm else value
-    kind, args = m.group(1), (m.group(2) or "").strip()
-    if kind == "squeeze":
-        return value.squeeze(axis=tuple(int(a) for a in args.split(",")) if args else None)
-    if kind == "reshape":
-        return value.reshape(tuple(int(a) for a in args.split(",")))
-    from ..dtypes import to_numpy
-
-    if not args:
-        raise ValueError("cast needs a dtype, e.g. cast(float16)")
-    return value.astype(to_numpy(args))
+# --- value transforms: the vocabulary lives with the rules (match/rules.py) ----------------------------------
 
 
 def _reader(info: TensorInfo, op: str | None):
