@@ -215,7 +215,12 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             how = BY_OBJECT_PATH if entry is not None else None
         else:
             entry, how = index.by_name(var.name)
+        legacy = _weight_norm_legacy(index, var.name) if entry is None and loader.name.startswith("torch") else None
+        if legacy is not None:
+            entry, how = legacy, BY_KEY
         result = _judge(var, entry, how, spec)
+        if legacy is not None:
+            result.note = f"from `{legacy.name}`: weight_norm's load hook renames the old API's weight_g/weight_v"
         if entry is not None:
             if entry.name in claimed:  # two variables resolve to one entry: only possible with a broken spec
                 notes.append(f"{entry.name} is claimed by both {claimed[entry.name].variable.name} and {var.name}")
@@ -240,6 +245,22 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             entries.append(EntryResult(info, UNUSED))
     return Diagnosis(catalog, spec, results, entries, object_root=root if object_mode else None, notes=notes,
                      loader=loader, failure=failure)
+
+
+_WEIGHT_NORM = {"parametrizations.weight.original0": "weight_g", "parametrizations.weight.original1": "weight_v"}
+
+
+def _weight_norm_legacy(index: _Index, name: str) -> TensorInfo | None:
+    """``torch.nn.utils.parametrizations.weight_norm`` registers a load hook: a state dict of the old API
+    (``<module>.weight_g`` and ``<module>.weight_v``, both present) loads into ``parametrizations.weight.original0``
+    and ``original1``. The entry such a variable takes, else None."""
+    for tail, old in _WEIGHT_NORM.items():
+        if name == tail or name.endswith("." + tail):
+            base = name[:len(name) - len(tail)]
+            g, v = index.by_name(base + "weight_g")[0], index.by_name(base + "weight_v")[0]
+            if g is not None and v is not None:
+                return g if old == "weight_g" else v
+    return None
 
 
 def _with_casts(spec: ModelSpec) -> ModelSpec:
