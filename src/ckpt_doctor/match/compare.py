@@ -190,7 +190,14 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
     if object_mode and spec.object_root is None:
         root, note = _pick_root(spec, catalog, index)
         notes += [note] if note else []
-    if loader.pairs_by == "object" and not index.object_based:
+    # tf.train.Checkpoint.restore reads a name-based (TF1 Saver) file by variable names for tf-keras and tf.Module
+    # variables, but assigns none of a Keras 3 model's, silently (TF 2.21, Keras 3: tests/trial2_oracle.py)
+    unread = loader.pairs_by == "object" and not index.object_based and \
+        any("keras3" in v.keys for v in spec.variables)
+    if unread:
+        notes.append("the checkpoint is name-based: tf.train.Checkpoint.restore assigns none of a Keras 3 model's "
+                     "variables from it, silently (it restores tf-keras and tf.Module variables by name)")
+    elif loader.pairs_by == "object" and not index.object_based:
         notes.append("the checkpoint is name-based: TF2 restores it by variable names, and so does this comparison")
     keyed = _keyed_entries(catalog, loader) if loader.pairs_by.startswith("keras") else None
     if keyed is not None and not any(loader.pairs_by in v.keys for v in spec.variables):
@@ -213,6 +220,8 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
         elif object_mode and var.object_path:
             entry = index.by_path.get(_join(root, var.object_path))
             how = BY_OBJECT_PATH if entry is not None else None
+        elif unread:
+            entry, how = None, None
         else:
             entry, how = index.by_name(var.name)
         legacy = _weight_norm_legacy(index, var.name) if entry is None and loader.name.startswith("torch") else None
