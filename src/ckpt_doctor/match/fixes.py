@@ -209,9 +209,11 @@ def fix_for(alignment) -> Fix:
     # the loader decides only for models known by their variables alone (a JSON spec, a checkpoint as model)
     if framework == "tf2":
         return tf2_fix(alignment)
-    if framework in ("torch", "state_dict") or (loader in ("torch", "torch-nonstrict", "hf") and framework != "tf1"):
+    if framework == "tf1":  # a graph: session code, whatever the file (a PyTorch file is read by ckpt-doctor)
+        return tf1_fix(alignment)
+    if framework in ("torch", "state_dict") or loader in ("torch", "torch-nonstrict", "hf"):
         return torch_fix(alignment)
-    if loader in ("saver", "init_from_checkpoint") and framework in ("tf1", "json", "checkpoint"):
+    if loader in ("saver", "init_from_checkpoint") and framework in ("json", "checkpoint"):
         return tf1_fix(alignment)
     return Fix("any framework (rules file)", alignment.rules.to_yaml().rstrip())
 
@@ -223,27 +225,59 @@ def _missing_weights(spec, restored: dict[str, str]) -> list[str]:
 def tf1_fix(alignment) -> Fix:
     d = alignment.diagnosis
     restored = sources(alignment)
-    renamed = {m: c for m, c in restored.items() if m != c}
+    transforms = _transforms(alignment, restored)
+    # Saver and init_from_checkpoint read TensorFlow files by name and change no layout: the other pairs are read
+    # by ckpt-doctor, rearranged and assigned in the session
+    by_name = {m: c for m, c in restored.items() if m not in transforms} if d.checkpoint.format in _TF_FORMATS \
+        else {}
+    assigned = {m: c for m, c in restored.items() if m not in by_name}
     left_out = [v.name for v in d.model.variables if v.name not in restored]
-    weights = {v.name for v in d.model.variables if v.is_weight}
-    amap = {c: m for m, c in restored.items() if m in weights}
     prefix = os.path.abspath(d.checkpoint.path)
     unnamed = d.checkpoint.path.endswith(("/", os.sep))  # a bundle saved as ``dir/.index``: the prefix is ``dir/``
     if unnamed:
         prefix += os.sep
-    lines = [
-        "# TF1: restore with the checkpoint's names mapped onto this graph's variables (after the initializer ran)",
-        f"CHECKPOINT = {prefix!r}",
-        f"CHECKPOINT_NAME = {_pydict(renamed)}  # model variable -> checkpoint name",
-        f"NOT_IN_CHECKPOINT = {_pylist(left_out)}  # keep their initial values",
-        "saver = tf.compat.v1.train.Saver(var_list={",
-        "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()",
-        "    if v.op.name not in NOT_IN_CHECKPOINT})",
-        "saver.restore(sess, CHECKPOINT)"]
-    if not unnamed:  # init_from_checkpoint reads a path ending in "/" as a directory with a `checkpoint` file
+    how = "restore with the checkpoint's names mapped onto this graph's variables" if by_name else \
+        "read each value with ckpt-doctor and assign it in the session"
+    lines = [f"# TF1: {how} (after the initializer ran)",
+             f"CHECKPOINT = {prefix!r}"]
+    not_in = f"NOT_IN_CHECKPOINT = {_pylist(left_out)}  # keep their initial values"
+    if not by_name:
+        lines.append(not_in)
+    mine = {m: op for m, op in transforms.items() if m in assigned}
+    if assigned:
+        lines += ["# " + (f"Saver reads TensorFlow checkpoints only (this one is {d.checkpoint.format})" if not by_name
+                          else "values whose layout changes (Saver restores by name only)")
+                  + ": read with ckpt-doctor" + (", rearranged" if mine else "") + " and assigned in the session",
+                  "import ckpt_doctor",
+                  f"SOURCE = {_pydict(assigned)}  # model variable -> checkpoint key"]
+        if mine:
+            lines.append("TRANSFORMS = " + _pycode({m: _transform_code(op) for m, op in mine.items()})
+                         + "  # model variable -> the value's layout in the graph (e.g. PyTorch OIHW -> HWIO)")
+    if by_name:
+        renamed = {m: c for m, c in by_name.items() if m != c}
+        lines += [f"CHECKPOINT_NAME = {_pydict(renamed)}  # model variable -> checkpoint name", not_in,
+                  "saver = tf.compat.v1.train.Saver(var_list={",
+                  "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()",
+                  "    if v.op.name not in NOT_IN_CHECKPOINT" + (" and v.op.name not in SOURCE})" if assigned
+                                                              else "})"),
+                  "saver.restore(sess, CHECKPOINT)"]
+    if assigned:
+        lines += ["checkpoint = ckpt_doctor.open_checkpoint(CHECKPOINT)",
+                  "for v in tf.compat.v1.global_variables():",
+                  "    if v.op.name in SOURCE:",
+                  "        value = checkpoint[SOURCE[v.op.name]].read()",
+                  "        v.load(TRANSFORMS[v.op.name](value) if v.op.name in TRANSFORMS else value, sess)"
+                  if mine else "        v.load(value, sess)"]
+    if by_name and not assigned and not unnamed:
+        # init_from_checkpoint reads a path ending in "/" as a directory with a `checkpoint` file
+        weights = {v.name for v in d.model.variables if v.is_weight}
+        amap = {c: m for m, c in restored.items() if m in weights}
         lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
                   f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"]
     return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored))
+
+
+_TF_FORMATS = ("tf-v2", "tf-v1")  # what tf.compat.v1.train.Saver and init_from_checkpoint read
 
 
 def _transforms(alignment, restored: dict[str, str]) -> dict[str, str]:

@@ -1,0 +1,120 @@
+#!/usr/bin/env python
+"""Printed fixes and rewritten checkpoints across frameworks, run by the real framework (tests/test_layout_fixes.py):
+
+    python tests/layout_fixes_oracle.py OUTDIR FAMILY   # FAMILY: tf1 | keras3
+
+tf1: a TF1 graph (tf.compat.v1, graph mode) restored from a PyTorch-written ``.pt`` (kernels OIHW / (out, in)) and
+from a TF bundle holding PyTorch layouts under PyTorch names beside values a Saver can take as they are: the "Fix"
+block ``diagnose`` prints is executed verbatim in a session, then every variable is read back.
+keras3: ``align --rewrite OUT.weights.h5`` from a PyTorch file and from a TF1 bundle, then Keras 3's own
+``model.load_weights(OUT)``; every variable is read back.
+
+Writes ``OUTDIR/<FAMILY>.json``: {scenario: {"code" or "output", "problems": [...]}}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+
+import numpy as np  # noqa: E402
+
+import ckpt_doctor  # noqa: E402
+from ckpt_doctor.report.diagnose import render  # noqa: E402
+
+RNG = np.random.default_rng(7)
+RESULTS: dict[str, dict] = {}
+
+
+def printed_fix(path: str, model) -> str:
+    """The code under "Fix (...):" in the diagnose report, dedented: what a user copies."""
+    d = ckpt_doctor.diagnose(path, model)
+    a = ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name)
+    lines = render(d, a).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Fix ("))
+    return "\n".join(line[2:] for line in lines[start + 1:])
+
+
+def differences(got: dict, want: dict) -> list[str]:
+    return [f"{k}: not restored" for k in want if k not in got or got[k].shape != want[k].shape
+            or not np.array_equal(got[k], want[k])] + [f"{k}: not checked" for k in got if k not in want]
+
+
+# --- TF1 graph <- PyTorch layouts -------------------------------------------------------------------------------
+
+def tf1_family() -> None:
+    import tensorflow as tf
+    import torch
+
+    v1 = tf.compat.v1
+    v1.disable_eager_execution()
+    shapes = {"conv/kernel": (3, 1, 2, 3), "conv/bias": (3,), "fc/kernel": (18, 5), "fc/bias": (5,),
+              "out/kernel": (5, 1), "out/bias": (1,)}
+
+    def build():
+        x = v1.placeholder(tf.float32, [None, 8, 1, 2])
+        with v1.variable_scope("conv"):
+            h = tf.nn.conv2d(x, v1.get_variable("kernel", shapes["conv/kernel"]), 1, "VALID") + \
+                v1.get_variable("bias", shapes["conv/bias"])
+        h = tf.reshape(h, [-1, 18])
+        for scope in ("fc", "out"):
+            with v1.variable_scope(scope):
+                h = tf.matmul(h, v1.get_variable("kernel", shapes[f"{scope}/kernel"])) + \
+                    v1.get_variable("bias", shapes[f"{scope}/bias"])
+
+    want = {k: RNG.standard_normal(s).astype("float32") for k, s in shapes.items()}
+    # as PyTorch holds them: Conv2d weight OIHW, Linear weight (out, in), a one-unit head (1, 5)
+    torch_layout = {"conv.weight": want["conv/kernel"].transpose(3, 2, 0, 1), "conv.bias": want["conv/bias"],
+                    "fc.weight": want["fc/kernel"].T, "fc.bias": want["fc/bias"],
+                    "out.weight": want["out/kernel"].reshape(1, 5), "out.bias": want["out/bias"]}
+    pt = os.path.join(OUT, "tf1_from_torch.pt")
+    torch.save({k: torch.tensor(np.ascontiguousarray(v)) for k, v in torch_layout.items()}, pt)
+
+    # a TF bundle from a conversion script: PyTorch layouts under PyTorch names for the kernels, the biases under
+    # the graph's own names (a Saver takes those as they are)
+    bundle_values = {k: v for k, v in torch_layout.items() if k.endswith("weight")}
+    bundle_values.update({k: want[k] for k in shapes if k.endswith("bias")})
+    g = tf.Graph()
+    with g.as_default(), v1.Session() as sess:
+        holders = {k: v1.get_variable(f"v{i}", initializer=np.ascontiguousarray(v))
+                   for i, (k, v) in enumerate(bundle_values.items())}
+        sess.run(v1.global_variables_initializer())
+        bundle = v1.train.Saver(var_list=holders).save(sess, os.path.join(OUT, "tf1_mixed", "model.ckpt"))
+
+    for sid, path in {"tf1-from-pytorch-pt": pt, "tf1-from-tf-bundle-with-pytorch-layouts": bundle}.items():
+        g = tf.Graph()
+        with g.as_default():
+            build()
+        code, problems = "", []
+        try:
+            code = printed_fix(path, g)
+            with g.as_default(), v1.Session() as sess:
+                sess.run(v1.global_variables_initializer())
+                exec(code, {"tf": tf, "sess": sess})  # noqa: S102 - the printed fix, verbatim
+                got = {v.op.name: sess.run(v) for v in v1.global_variables()}
+            problems = differences(got, want)
+        except Exception as e:
+            problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+        RESULTS[sid] = {"code": code, "problems": problems}
+
+
+def main() -> None:
+    os.makedirs(OUT, exist_ok=True)
+    try:
+        {"tf1": tf1_family}[FAMILY]()
+    except Exception:
+        traceback.print_exc()
+        sys.exit(1)
+    with open(os.path.join(OUT, f"{FAMILY}.json"), "w") as f:
+        json.dump(RESULTS, f, indent=1)
+
+
+if __name__ == "__main__":
+    OUT, FAMILY = sys.argv[1], sys.argv[2]
+    main()
