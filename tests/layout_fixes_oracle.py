@@ -104,10 +104,89 @@ def tf1_family() -> None:
         RESULTS[sid] = {"code": code, "problems": problems}
 
 
+# --- Keras 3 <- PyTorch file / TF1 bundle: align --rewrite OUT.weights.h5, then model.load_weights(OUT) ------------
+
+KERAS3_BUILDER = """
+import keras
+L = keras.layers
+
+def build():
+    inp = keras.Input((8, 1, 2))
+    x = L.Flatten()(L.Conv2D(3, (3, 1), name="conv")(inp))
+    x = L.BatchNormalization(name="bn")(L.Dense(5, name="fc")(x))
+    return keras.Model(inp, L.Dense(1, name="out")(x))
+"""
+
+
+def keras3_family() -> None:
+    import contextlib
+    import io
+
+    import tensorflow as tf
+    import torch
+
+    from ckpt_doctor.cli import main as cli
+
+    builder = os.path.join(OUT, "keras3_builder.py")
+    with open(builder, "w") as f:
+        f.write(KERAS3_BUILDER)
+    namespace: dict = {}
+    exec(KERAS3_BUILDER, namespace)  # noqa: S102 - the same builder the CLI loads
+    build = namespace["build"]
+    source = build()
+    want = {}
+    for v in source.weights:
+        want[v.path] = RNG.standard_normal(tuple(v.shape)).astype("float32")
+        if "variance" in v.path:
+            want[v.path] = np.abs(want[v.path])
+    torch_layout = {"conv.weight": want["conv/kernel"].transpose(3, 2, 0, 1), "conv.bias": want["conv/bias"],
+                    "fc.weight": want["fc/kernel"].T, "fc.bias": want["fc/bias"], "bn.weight": want["bn/gamma"],
+                    "bn.bias": want["bn/beta"], "bn.running_mean": want["bn/moving_mean"],
+                    "bn.running_var": want["bn/moving_variance"], "out.weight": want["out/kernel"].reshape(1, 5),
+                    "out.bias": want["out/bias"]}
+    pt = os.path.join(OUT, "keras3_from_torch.pt")
+    state = {k: torch.tensor(np.ascontiguousarray(v)) for k, v in torch_layout.items()}
+    state["bn.num_batches_tracked"] = torch.tensor(7)
+    torch.save(state, pt)
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default(), v1.Session() as sess:  # TF1 names under a scope the model lacks, Keras layouts
+        variables = [v1.get_variable(f"tower/{k}", initializer=v) for k, v in want.items()]
+        sess.run(v1.variables_initializer(variables))
+        bundle = v1.train.Saver(variables).save(sess, os.path.join(OUT, "keras3_tf1", "model.ckpt"))
+
+    for sid, (path, to) in {"keras3-rewrite-from-pytorch-pt": (pt, []),
+                            "keras3-rewrite-from-tf1-bundle": (bundle, ["--to", "keras3"])}.items():
+        target = os.path.join(OUT, f"{sid}.weights.h5")
+        problems: list[str] = []
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = cli(["align", path, "--model", f"{builder}:build", "--rewrite", target, *to])
+        if rc != 0:
+            problems.append(f"align --rewrite exit code {rc}")
+        else:
+            model = build()
+            try:
+                model.load_weights(target)  # Keras 3's own loader, unmodified
+                problems += differences({v.path: np.array(v.numpy()) for v in model.weights}, want)
+            except Exception as e:
+                problems.append(f"load_weights: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+        RESULTS[sid] = {"output": out.getvalue(), "problems": problems}
+        # the printed fix for the same pair, pasted into a fresh model
+        model, code = build(), ""
+        try:
+            code = printed_fix(path, model)
+            exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
+            problems = differences({v.path: np.array(v.numpy()) for v in model.weights}, want)
+        except Exception as e:
+            problems = [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]
+        RESULTS[sid.replace("rewrite", "fix")] = {"code": code, "problems": problems}
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     try:
-        {"tf1": tf1_family}[FAMILY]()
+        {"tf1": tf1_family, "keras3": keras3_family}[FAMILY]()
     except Exception:
         traceback.print_exc()
         sys.exit(1)

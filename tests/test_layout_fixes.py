@@ -3,7 +3,10 @@ per framework, started together):
 
 - a TF1 graph from a PyTorch-written ``.pt`` (every kernel permuted, transposed or reshaped) and from a TF bundle
   mixing PyTorch layouts with values a Saver takes as they are: the printed fix, pasted, restores every value
-  bit-equal (a Saver alone restores by name and fails on the shapes).
+  bit-equal (a Saver alone restores by name and fails on the shapes);
+- ``align --rewrite OUT.weights.h5`` (and ``--to keras3``) for a Keras 3 model, from a PyTorch ``.pt`` and from a
+  TF1 bundle under another scope: Keras 3's own ``model.load_weights(OUT)`` gives every variable its value; the
+  printed fix for the same pairs, pasted, does too.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
-FAMILIES = ("tf1",)
+FAMILIES = ("tf1", "keras3")
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +50,22 @@ def test_tf1_fix_keeps_the_saver_for_what_a_saver_can_take(oracle):
     code = oracle["tf1-from-tf-bundle-with-pytorch-layouts"]["code"]
     assert "saver.restore(sess, CHECKPOINT)" in code and "init_from_checkpoint" not in code
     assert "saver" not in oracle["tf1-from-pytorch-pt"]["code"].lower().replace("saver reads", "")
+
+
+@pytest.mark.parametrize("sid", ["keras3-rewrite-from-pytorch-pt", "keras3-rewrite-from-tf1-bundle",
+                                 "keras3-fix-from-pytorch-pt", "keras3-fix-from-tf1-bundle"])
+def test_keras3_weights_h5_from_align_rewrite_load_with_keras(oracle, sid):
+    r = oracle[sid]
+    assert not r["problems"], r["problems"] + [r.get("output") or r.get("code")]
+
+
+def test_rewrite_to_keras3_with_names_that_are_no_paths_says_what_to_do(tmp_path, capsys):
+    import numpy as np
+
+    from ckpt_doctor.cli import main
+
+    np.savez(tmp_path / "w.npz", **{"dense/kernel": np.ones((2, 3), "float32")})
+    rc = main(["rewrite", str(tmp_path / "w.npz"), "-o", str(tmp_path / "out.weights.h5")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--rewrite OUT.weights.h5" in err and "'dense/kernel'" in err, err
+    assert not (tmp_path / "out.weights.h5").exists()

@@ -188,15 +188,12 @@ def _rewrite(args) -> int:
 
 def _align_rewrite(args, result) -> int:
     """align --rewrite OUT: write the checkpoint repaired by the rules just inferred."""
-    from . import rewrite
-
     if not result.complete:
         print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above)", file=sys.stderr)
         return EXIT_PROBLEM
-    from .restore.rewrite import namespace_of
+    from .restore.rewrite import rewrite_aligned
 
-    fixed = rewrite(result.diagnosis.checkpoint, result.rules, args.rewrite, to=args.to, overwrite=args.force,
-                    namespace=namespace_of(result))
+    fixed = rewrite_aligned(result, args.rewrite, to=args.to, overwrite=args.force)
     print(fixed.render(), file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
 
@@ -417,7 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help='emit {"pairs", "ambiguous", "missing", "unused", "rules", "explanation"}')
     p.add_argument("--rewrite", metavar="OUT", help="also write the checkpoint repaired by these rules to OUT (only "
-                                                    "when every model variable has a partner), verified")
+                                                    "when every model variable has a partner), verified; for a Keras 3 "
+                                                    "model, OUT.weights.h5 holds each value at its variable's path, "
+                                                    "for model.load_weights(OUT)")
     _write_options(p)
     p.set_defaults(func=_align)
 

@@ -225,7 +225,7 @@ def _missing_weights(spec, restored: dict[str, str]) -> list[str]:
 def tf1_fix(alignment) -> Fix:
     d = alignment.diagnosis
     restored = sources(alignment)
-    transforms = _transforms(alignment, restored)
+    transforms = value_transforms(alignment, restored)
     # Saver and init_from_checkpoint read TensorFlow files by name and change no layout: the other pairs are read
     # by ckpt-doctor, rearranged and assigned in the session
     by_name = {m: c for m, c in restored.items() if m not in transforms} if d.checkpoint.format in _TF_FORMATS \
@@ -280,7 +280,7 @@ def tf1_fix(alignment) -> Fix:
 _TF_FORMATS = ("tf-v2", "tf-v1")  # what tf.compat.v1.train.Saver and init_from_checkpoint read
 
 
-def _transforms(alignment, restored: dict[str, str]) -> dict[str, str]:
+def value_transforms(alignment, restored: dict[str, str]) -> dict[str, str]:
     """{model variable: transform} for the pairs the fix restores from the checkpoint key they were paired with."""
     return {p.model: p.transform for p in alignment.pairs
             if p.transform and p.transform != "none" and restored.get(p.model) == p.checkpoint}
@@ -303,7 +303,7 @@ def tf2_fix(alignment) -> Fix:
     restored = sources(alignment)
     keyed = {v.name: v.keys["position"].split("/") for v in d.model.variables if "position" in v.keys}
     positions = {name: int(at[0]) for name, at in keyed.items()}
-    transforms = {positions[m]: op for m, op in _transforms(alignment, restored).items() if m in positions}
+    transforms = {positions[m]: op for m, op in value_transforms(alignment, restored).items() if m in positions}
     # len(model.variables) as recorded (older specs: the positions known)
     count = max((int(at[1]) for at in keyed.values() if len(at) > 1), default=len(positions))
     by_position = {positions[m]: c for m, c in restored.items() if m in positions}
@@ -348,7 +348,7 @@ def torch_fix(alignment) -> Fix:
     # BatchNorm fills a missing num_batches_tracked itself when the dict has no version metadata (as this one)
     missing = [v.name for v in d.model.variables if v.name not in restored
                and not v.name.endswith("num_batches_tracked")]
-    transforms = {m: _transform_code(op, torch=True) for m, op in _transforms(alignment, restored).items()}
+    transforms = {m: _transform_code(op, torch=True) for m, op in value_transforms(alignment, restored).items()}
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
     load = {"torch": "state = torch.load(CHECKPOINT, map_location='cpu')" + (
                 f"\nstate = state{''.join(f'[{k!r}]' for k in at)}  # the model's state dict in the training "

@@ -122,29 +122,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules.load(rules)
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
-    # a directory (existing, or named with a trailing separator) takes the input's name
-    into_directory = os.path.isdir(os.fspath(out)) or os.fspath(out).endswith(("/", os.sep))
-    implied = None if into_directory else implied_by_name(os.fspath(out))
-    if to is not None and implied is not None and implied != to:
-        raise UsageError(f"the output {os.fspath(out)!r} is named like a {implied} file, but {to} was asked for: "
-                         f"rename the output or drop to= / --to")
-    read_only = None if into_directory or to is not None else read_only_by_name(os.fspath(out))
-    if read_only:
-        raise UsageError(f"the output {os.fspath(out)!r} ends in {read_only}, a kind of file rewrite reads but does "
-                         f"not write: name it .weights.h5 for Keras 3 weights, or choose a format with to= / --to "
-                         f"({', '.join(FORMATS)})")
-    fmt = to or implied or write_as(catalog.format)
-    if fmt is None:
-        raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
-                              f"with to= / --to ({', '.join(FORMATS)})", path=catalog.path)
-    if fmt not in FORMATS:
-        raise CheckpointError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
-    out = os.fspath(out)
-    if into_directory:  # the input's name, with the output format's suffix
-        base = os.path.basename(catalog.path.rstrip(os.sep))
-        if fmt != "tf":
-            base = base.split(".", 1)[0] + FORMATS[fmt][2]
-        out = os.path.join(out, base)
+    fmt, out = _output(catalog, out, to)
 
     graph = catalog.get(OBJECT_GRAPH_KEY)
     keep_graph = graph is not None and fmt == "tf" and not name_based and namespace != "full_name"
@@ -189,17 +167,110 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     new_keys: dict[str, str | None] = {m.source: m.name for m in moves}
     new_keys.update({name: None for name in dropped})
     graph_value = _renamed_graph(graph, new_keys, catalog.path) if keep_graph else None  # refused here if need be
+    if fmt == "keras3":
+        _check_keras3_paths(moves, out)
     result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes)
-    if dry_run:
-        from ..formats.write import targets
+    if not dry_run:
+        _write(result, catalog, entries, graph_value, overwrite, max_shard_bytes, progress)
+    elif not overwrite:
+        _note_existing(result)
+    return result
 
-        existing = targets(out, fmt)
-        if existing and not overwrite:
-            notes.append(f"{existing[0]} exists: writing needs overwrite=True / --force")
-        return result
 
+def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None, overwrite: bool = False,
+                    dry_run: bool = False, progress: bool | None = None) -> RewriteResult:
+    """Write the checkpoint an ``Alignment`` repairs: its rules applied by ``rewrite``; for Keras 3 weights
+    (``.weights.h5``, ``to="keras3"``), which are stored by path, every value the printed fix restores written at its
+    model variable's path (``layers/conv/vars/0``, from the live Keras 3 model or its spec), in the model's layout.
+    Entries no variable takes are dropped (listed)."""
+    catalog = alignment.diagnosis.checkpoint
+    fmt, out = _output(catalog, out, to)
+    if fmt != "keras3":
+        return rewrite(catalog, alignment.rules, out, to=fmt, overwrite=overwrite, dry_run=dry_run,
+                       namespace=namespace_of(alignment), progress=progress)
+    from ..match.fixes import sources, value_transforms
+
+    restored = sources(alignment)
+    ops = value_transforms(alignment, restored)
+    paths = {v.name: v.keys.get("keras3") for v in alignment.diagnosis.model.variables}
+    lacking = [m for m in restored if not paths.get(m)]
+    if lacking:
+        raise UsageError(f"the model gives no Keras 3 weight path (layers/<layer>/vars/<i>) for {lacking[0]!r}"
+                         + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else "") + ": Keras 3 reads "
+                         ".weights.h5 files by those paths, known only for a Keras 3 model (or its spec); write "
+                         "another format", path=catalog.path)
+    moves = []
+    for m, key in restored.items():
+        op = ops.get(m)
+        shape, dtype = transformed_meta(op, catalog[key])
+        moves.append(Move(key, paths[m], op, dtype, shape))
+    used = set(restored.values())
+    notes = ["every value is written at its model variable's Keras 3 path (layers/<layer>/vars/<i>)"]
+    without = [v.name for v in alignment.diagnosis.model.variables if v.name not in restored and paths.get(v.name)]
+    if without:
+        notes.append(f"{len(without)} model variable(s) get no value (e.g. {without[0]!r}): Keras 3's load_weights "
+                     "fails on their layers")
+    result = RewriteResult(catalog.path, out, fmt, moves, [k for k in catalog if k not in used], notes)
+    if not dry_run:
+        _write(result, catalog, {}, None, overwrite, None, progress)
+    elif not overwrite:
+        _note_existing(result)
+    return result
+
+
+def _note_existing(result: RewriteResult) -> None:
+    from ..formats.write import targets
+
+    existing = targets(result.out, result.format)
+    if existing:
+        result.notes.append(f"{existing[0]} exists: writing needs overwrite=True / --force")
+
+
+def _check_keras3_paths(moves: list[Move], path: str) -> None:
+    """Keras 3 weights are stored by path: names that are none would give a file Keras cannot load."""
+    from ..formats.keras_h5 import _KERAS3_ROOTS
+
+    if moves and not any(m.name.split("/", 1)[0] in _KERAS3_ROOTS for m in moves):
+        raise UsageError(f"Keras 3 weights are stored by path (layers/<layer>/vars/<i>), and the rules give other "
+                         f"names (e.g. {moves[0].name!r}): map the names there with rules, or let `ckpt-doctor align "
+                         "CKPT --model M --rewrite OUT.weights.h5` write each value at its model variable's path",
+                         path=path)
+
+
+def _output(catalog: Catalog, out: str | os.PathLike, to: str | None) -> tuple[str, str]:
+    """(the output format, the output path) for ``out`` and ``to``, as ``rewrite`` documents them."""
+    # a directory (existing, or named with a trailing separator) takes the input's name
+    into_directory = os.path.isdir(os.fspath(out)) or os.fspath(out).endswith(("/", os.sep))
+    implied = None if into_directory else implied_by_name(os.fspath(out))
+    if to is not None and implied is not None and implied != to:
+        raise UsageError(f"the output {os.fspath(out)!r} is named like a {implied} file, but {to} was asked for: "
+                         f"rename the output or drop to= / --to")
+    read_only = None if into_directory or to is not None else read_only_by_name(os.fspath(out))
+    if read_only:
+        raise UsageError(f"the output {os.fspath(out)!r} ends in {read_only}, a kind of file rewrite reads but does "
+                         f"not write: name it .weights.h5 for Keras 3 weights, or choose a format with to= / --to "
+                         f"({', '.join(FORMATS)})")
+    fmt = to or implied or write_as(catalog.format)
+    if fmt is None:
+        raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
+                              f"with to= / --to ({', '.join(FORMATS)})", path=catalog.path)
+    if fmt not in FORMATS:
+        raise CheckpointError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
+    out = os.fspath(out)
+    if into_directory:  # the input's name, with the output format's suffix
+        base = os.path.basename(catalog.path.rstrip(os.sep))
+        if fmt != "tf":
+            base = base.split(".", 1)[0] + FORMATS[fmt][2]
+        out = os.path.join(out, base)
+    return fmt, out
+
+
+def _write(result: RewriteResult, catalog: Catalog, entries: dict, graph_value, overwrite: bool,
+           max_shard_bytes: int | None, progress: bool | None) -> None:
+    """Write ``result``'s moves (verified, renamed into place) and record the files in ``result.written``."""
+    fmt, out, graph = result.format, result.out, catalog.get(OBJECT_GRAPH_KEY)
     tensors = []
-    for m in moves:
+    for m in result.moves:
         info = catalog[m.source]
         if info is graph:
             tensors.append(Tensor(m.name, m.dtype, m.shape, lambda: graph_value))
@@ -212,7 +283,6 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     with _progress_bar(show, total) as tick:
         result.written = write_checkpoint(tensors, out, fmt, overwrite=overwrite, protect=catalog.files,
                                           progress=tick, **options)
-    return result
 
 
 def namespace_of(alignment) -> str:
