@@ -52,26 +52,38 @@ class RewriteResult:
     dropped: list[str]
     notes: list[str] = field(default_factory=list)
     written: WriteResult | None = None  # None for a dry run
+    rules_applied: list[tuple[str, int]] = field(default_factory=list)  # (rule, entries it changed), in rule order
 
     @property
     def renamed(self) -> list[Move]:
         return [m for m in self.moves if m.name != m.source or m.transform]
 
-    def render(self) -> str:
-        lines = [f"{m.source} -> {m.name}" + (f"  [{m.transform}]" if m.transform else "")
-                 for m in self.moves if m.source != m.name or m.transform]
-        kept = len(self.moves) - len(lines)
+    def render(self, verbose: bool | None = None, limit: int = 10) -> str:
+        """What was (or would be) written: every ``old -> new`` line for a dry run or ``verbose``, else the counts,
+        the rules applied, and the first ``limit`` renames and drops."""
+        full = self.written is None if verbose is None else verbose
+        renamed = [f"{m.source} -> {m.name}" + (f"  [{m.transform}]" if m.transform else "")
+                   for m in self.moves if m.source != m.name or m.transform]
+        kept = len(self.moves) - len(renamed)
+        lines = []
+        if not full and self.rules_applied:
+            lines.append("rules applied:")
+            lines += [f"  - {rule} ({n} entr{'y' if n == 1 else 'ies'})" for rule, n in self.rules_applied]
+        lines += _first(renamed, None if full else limit, "renames")
         if kept:
             lines.append(f"({kept} other entr{'y keeps its' if kept == 1 else 'ies keep their'} name)")
-        lines += [f"{name} -> (dropped)" for name in self.dropped]
+        lines += _first([f"{name} -> (dropped)" for name in self.dropped], None if full else limit, "drops")
         lines += [f"note: {n}" for n in self.notes]
+        counts = f"{len(renamed)} renamed" + (f" ({sum(1 for m in self.moves if m.transform)} with a value transform)"
+                                              if any(m.transform for m in self.moves) else "") + \
+            f", {kept} unchanged, {len(self.dropped)} dropped"
         if self.written is None:
-            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}); "
+            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}): {counts}; "
                          "nothing written")
         else:
             w = self.written
-            lines.append(f"wrote {w.tensors} tensors ({_human(w.bytes)}) to {self.out} ({self.format}); every name, "
-                         "dtype, shape and value checksum read back and matched")
+            lines.append(f"wrote {w.tensors} tensors ({_human(w.bytes)}) to {self.out} ({self.format}): {counts}; "
+                         "every name, dtype, shape and value checksum read back and matched")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -79,6 +91,7 @@ class RewriteResult:
                 "moves": [{"from": m.source, "to": m.name, "transform": m.transform, "dtype": m.dtype,
                            "shape": list(m.shape)} for m in self.moves],
                 "dropped": self.dropped, "notes": self.notes,
+                "rules_applied": [{"rule": rule, "entries": n} for rule, n in self.rules_applied],
                 "files": self.written.files if self.written else []}
 
 
@@ -132,6 +145,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     moves, dropped = [], []
     by_name: dict[str, str] = {}
     unmapped: set[str] = set()  # output names no rule produced
+    applied: dict[int, int] = {}  # rule index -> entries it changed
     entries = _bundle_entries(catalog)
     for info in _data_order(catalog, entries):
         if info is graph:
@@ -140,6 +154,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
             continue
         source, suffix = _source(info, namespace)
         mapped = rules.apply(source, len(info.shape))
+        for i in mapped.applied:
+            applied[i] = applied.get(i, 0) + 1
         if mapped.dropped:
             dropped.append(info.name)
             continue
@@ -169,7 +185,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     graph_value = _renamed_graph(graph, new_keys, catalog.path) if keep_graph else None  # refused here if need be
     if fmt == "keras3":
         _check_keras3_paths(moves, out)
-    result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes)
+    result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes,
+                           rules_applied=[(rules.rules[i].describe(), n) for i, n in sorted(applied.items())])
     if not dry_run:
         _write(result, catalog, entries, graph_value, overwrite, max_shard_bytes, progress)
     elif not overwrite:
@@ -216,6 +233,12 @@ def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None,
     elif not overwrite:
         _note_existing(result)
     return result
+
+
+def _first(lines: list[str], limit: int | None, what: str) -> list[str]:
+    if limit is None or len(lines) <= limit + 1:
+        return lines
+    return lines[:limit] + [f"... {len(lines) - limit} more {what} (use --json or -v for all)"]
 
 
 def _note_existing(result: RewriteResult) -> None:
