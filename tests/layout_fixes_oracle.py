@@ -57,7 +57,7 @@ def tf1_family() -> None:
     shapes = {"conv/kernel": (3, 1, 2, 3), "conv/bias": (3,), "fc/kernel": (18, 5), "fc/bias": (5,),
               "out/kernel": (5, 1), "out/bias": (1,)}
 
-    def build():
+    def build(adam=False):
         x = v1.placeholder(tf.float32, [None, 8, 1, 2])
         with v1.variable_scope("conv"):
             h = tf.nn.conv2d(x, v1.get_variable("kernel", shapes["conv/kernel"]), 1, "VALID") + \
@@ -67,6 +67,8 @@ def tf1_family() -> None:
             with v1.variable_scope(scope):
                 h = tf.matmul(h, v1.get_variable("kernel", shapes[f"{scope}/kernel"])) + \
                     v1.get_variable("bias", shapes[f"{scope}/bias"])
+        if adam:
+            v1.train.AdamOptimizer(0.1).minimize(tf.reduce_sum(h * h))
 
     want = {k: RNG.standard_normal(s).astype("float32") for k, s in shapes.items()}
     # as PyTorch holds them: Conv2d weight OIHW, Linear weight (out, in), a one-unit head (1, 5)
@@ -87,10 +89,34 @@ def tf1_family() -> None:
         sess.run(v1.global_variables_initializer())
         bundle = v1.train.Saver(var_list=holders).save(sess, os.path.join(OUT, "tf1_mixed", "model.ckpt"))
 
-    for sid, path in {"tf1-from-pytorch-pt": pt, "tf1-from-tf-bundle-with-pytorch-layouts": bundle}.items():
+    # the same with Adam: each kernel's slots (conv.weight/Adam, ...) in PyTorch layout like their kernel
+    g = tf.Graph()
+    with g.as_default():
+        build(adam=True)
+        want_adam = {v.op.name: RNG.standard_normal(v.shape).astype(v.dtype.as_numpy_dtype)
+                     for v in v1.global_variables()}
+    to_torch = {"conv/kernel": ("conv.weight", lambda v: v.transpose(3, 2, 0, 1)),
+                "fc/kernel": ("fc.weight", lambda v: v.T), "out/kernel": ("out.weight", lambda v: v.reshape(1, 5))}
+    adam_values = {}
+    for name, value in want_adam.items():
+        owner = next((k for k in to_torch if name == k or name.startswith(k + "/")), None)
+        if owner is None:
+            adam_values[name] = value
+        else:
+            key, layout = to_torch[owner]
+            adam_values[key + name[len(owner):]] = np.ascontiguousarray(layout(value))
+    g = tf.Graph()
+    with g.as_default(), v1.Session() as sess:
+        holders = {k: v1.get_variable(f"v{i}", initializer=v) for i, (k, v) in enumerate(adam_values.items())}
+        sess.run(v1.global_variables_initializer())
+        adam_bundle = v1.train.Saver(var_list=holders).save(sess, os.path.join(OUT, "tf1_adam", "model.ckpt"))
+
+    for sid, path, adam in [("tf1-from-pytorch-pt", pt, False),
+                            ("tf1-from-tf-bundle-with-pytorch-layouts", bundle, False),
+                            ("tf1-adam-from-tf-bundle-with-pytorch-layouts", adam_bundle, True)]:
         g = tf.Graph()
         with g.as_default():
-            build()
+            build(adam)
         code, problems = "", []
         try:
             code = printed_fix(path, g)
@@ -98,7 +124,7 @@ def tf1_family() -> None:
                 sess.run(v1.global_variables_initializer())
                 exec(code, {"tf": tf, "sess": sess})  # noqa: S102 - the printed fix, verbatim
                 got = {v.op.name: sess.run(v) for v in v1.global_variables()}
-            problems = differences(got, want)
+            problems = differences(got, want_adam if adam else want)
         except Exception as e:
             problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
         RESULTS[sid] = {"code": code, "problems": problems}

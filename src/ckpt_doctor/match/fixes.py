@@ -46,10 +46,9 @@ def sources(alignment) -> dict[str, str]:
     out = {p.model: p.checkpoint for p in alignment.pairs if p.model in shapes}
     undecided = {a.model for a in alignment.ambiguous}  # a fix never decides what the alignment would not
     out.update({m: c for m, c in _keras_layer_pairs(d).items() if m not in undecided})
-    transformed = {p.model for p in alignment.pairs if p.transform}
+    ops = {p.model: p.transform for p in alignment.pairs if p.transform and p.transform != "none"}
     # a pair whose shapes differ (and no transpose explains it) would make the restore fail: left out
-    out = {m: c for m, c in out.items() if c in catalog and (m in transformed or
-                                                            tuple(catalog[c].shape) == shapes[m])}
+    out = {m: c for m, c in out.items() if c in catalog and (m in ops or tuple(catalog[c].shape) == shapes[m])}
     taken = set(out.values())
     scopes = _scopes(out)
     for v in spec.variables:
@@ -58,7 +57,10 @@ def sources(alignment) -> dict[str, str]:
         key = _follow(v.name, out, scopes, catalog)
         if key is None and v.name in catalog and v.name not in taken:
             key = v.name  # same name, not paired by the engine (bookkeeping is not aligned)
-        if key is not None and key not in taken and tuple(catalog[key].shape) == tuple(v.shape):
+        if key is None or key in taken:
+            continue
+        owner = _slot_owner(v.name, key, out)  # a slot of a rearranged variable is rearranged like it
+        if _shape_after(ops.get(owner) if owner else None, tuple(catalog[key].shape)) == tuple(v.shape):
             out[v.name] = key
             taken.add(key)
     return {v.name: out[v.name] for v in spec.variables if v.name in out}  # in the model's order
@@ -281,9 +283,42 @@ _TF_FORMATS = ("tf-v2", "tf-v1")  # what tf.compat.v1.train.Saver and init_from_
 
 
 def value_transforms(alignment, restored: dict[str, str]) -> dict[str, str]:
-    """{model variable: transform} for the pairs the fix restores from the checkpoint key they were paired with."""
-    return {p.model: p.transform for p in alignment.pairs
-            if p.transform and p.transform != "none" and restored.get(p.model) == p.checkpoint}
+    """{model variable: transform} for the pairs the fix restores from the checkpoint key they were paired with, and
+    for the slots that follow them (``conv/kernel/Adam`` is laid out like ``conv/kernel``)."""
+    out = {p.model: p.transform for p in alignment.pairs
+           if p.transform and p.transform != "none" and restored.get(p.model) == p.checkpoint}
+    for m, key in restored.items():
+        owner = _slot_owner(m, key, restored) if m not in out else None
+        if owner in out:
+            out[m] = out[owner]
+    return out
+
+
+def _slot_owner(name: str, key: str, paired: dict[str, str]) -> str | None:
+    """The paired variable ``name`` is a slot of, when ``key`` is that variable's key with the same suffix."""
+    for cut in reversed([m.start() for m in _SEP.finditer(name)]):
+        owner = name[:cut]
+        if owner in paired and paired[owner] + name[cut:] == key:
+            return owner
+    return None
+
+
+def _shape_after(op: str | None, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """``shape`` after a transform op of match/names.py's vocabulary (None where the op does not fit)."""
+    if op is None:
+        return shape
+    target = parse_reshape(op)
+    if target is not None:
+        return target if _size(target) == _size(shape) else None
+    perm = parse_transform(op)
+    return tuple(shape[i] for i in perm) if perm is not None and len(perm) == len(shape) else None
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _transform_code(op: str, torch: bool = False) -> str:
