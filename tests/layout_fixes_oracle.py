@@ -209,10 +209,72 @@ def keras3_family() -> None:
         RESULTS[sid.replace("rewrite", "fix")] = {"code": code, "problems": problems}
 
 
+# --- PyTorch <- a tf-keras .h5 file; PyTorch <- a Hugging Face style checkpoint --------------------------------
+
+def torch_family() -> None:
+    import tf_keras as keras
+    import torch
+    from torch import nn
+
+    L = keras.layers
+    source = keras.Sequential([keras.Input((8, 1, 2)), L.Conv2D(3, (3, 1), name="conv"), L.Flatten(),
+                               L.Dense(5, name="fc"), L.Dense(1, name="out")])
+    for v in source.weights:
+        v.assign(RNG.standard_normal(tuple(v.shape)).astype("float32"))
+    h5 = os.path.join(OUT, "torch_from_tfkeras.h5")
+    source.save_weights(h5)
+    w = {layer: [np.array(x.numpy()) for x in source.get_layer(layer).weights] for layer in ("conv", "fc", "out")}
+    want = {"conv.weight": w["conv"][0].transpose(3, 2, 0, 1), "conv.bias": w["conv"][1], "fc.weight": w["fc"][0].T,
+            "fc.bias": w["fc"][1], "out.weight": w["out"][0].reshape(1, 5), "out.bias": w["out"][1]}
+    model = nn.Sequential()
+    model.add_module("conv", nn.Conv2d(2, 3, (3, 1)))
+    model.add_module("flat", nn.Flatten())
+    model.add_module("fc", nn.Linear(18, 5))
+    model.add_module("out", nn.Linear(5, 1))
+    run_torch_fix("torch-from-tfkeras-h5", h5, model, want)
+
+    # Hugging Face style: the checkpoint of a model with a head (`bert.` base-model prefix, `cls.` head), its
+    # LayerNorms saved with the old `gamma`/`beta` names, loaded into the bare base model
+    class Layer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.query = nn.Linear(4, 4)
+            self.LayerNorm = nn.LayerNorm(4)
+
+    class Base(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embeddings = nn.Embedding(10, 4)
+            self.encoder = nn.Module()
+            self.encoder.layer = nn.ModuleList([Layer(), Layer()])
+
+    model = Base()
+    want = {k: RNG.standard_normal(tuple(v.shape)).astype("float32") for k, v in model.state_dict().items()}
+    saved = {"bert." + k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"):
+             torch.tensor(v) for k, v in want.items()}
+    saved.update({"cls.predictions.bias": torch.zeros(10), "cls.predictions.transform.dense.weight": torch.ones(4, 4)})
+    path = os.path.join(OUT, "torch_hf_style.bin")
+    torch.save(saved, path)
+    run_torch_fix("torch-hf-style-prefix-head-gamma-beta", path, model, want)
+
+
+def run_torch_fix(sid: str, path: str, model, want: dict) -> None:
+    import torch
+
+    code, problems = "", []
+    try:
+        code = printed_fix(path, model)
+        exec(code, {"model": model, "torch": torch})  # noqa: S102 - the printed fix, verbatim
+        problems = differences({k: v.numpy() for k, v in model.state_dict().items()}, want)
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    RESULTS[sid] = {"code": code, "problems": problems}
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     try:
-        {"tf1": tf1_family, "keras3": keras3_family}[FAMILY]()
+        {"tf1": tf1_family, "keras3": keras3_family, "torch": torch_family}[FAMILY]()
     except Exception:
         traceback.print_exc()
         sys.exit(1)

@@ -6,7 +6,10 @@ per framework, started together):
   bit-equal (a Saver alone restores by name and fails on the shapes);
 - ``align --rewrite OUT.weights.h5`` (and ``--to keras3``) for a Keras 3 model, from a PyTorch ``.pt`` and from a
   TF1 bundle under another scope: Keras 3's own ``model.load_weights(OUT)`` gives every variable its value; the
-  printed fix for the same pairs, pasted, does too.
+  printed fix for the same pairs, pasted, does too;
+- a PyTorch model from a tf-keras ``.h5`` (conv permuted, dense transposed, a one-unit head reshaped) and from a
+  Hugging Face style checkpoint (``bert.`` prefix, a ``cls.`` head, LayerNorm ``gamma``/``beta``): the printed
+  fix, pasted, loads every value bit-equal.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 SRC = str(HERE.parent / "src")
-FAMILIES = ("tf1", "keras3")
+FAMILIES = ("tf1", "keras3", "torch")
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +73,9 @@ def test_rewrite_to_keras3_with_names_that_are_no_paths_says_what_to_do(tmp_path
     err = capsys.readouterr().err
     assert rc == 2 and "--rewrite OUT.weights.h5" in err and "'dense/kernel'" in err, err
     assert not (tmp_path / "out.weights.h5").exists()
+
+
+@pytest.mark.parametrize("sid", ["torch-from-tfkeras-h5", "torch-hf-style-prefix-head-gamma-beta"])
+def test_torch_fix_from_keras_h5_and_hf_style_checkpoints(oracle, sid):
+    r = oracle[sid]
+    assert not r["problems"], r["problems"] + [r["code"]]
