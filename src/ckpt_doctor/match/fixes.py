@@ -6,7 +6,8 @@ then from the loader (model/loaders.py) for models known only by their variables
 
 * TF1 ``Saver``: a ``var_list`` dict from checkpoint name to variable; optimizer slots (``<var>/Adam``) and
   other state follow the variable or scope they belong to; variables with no value (new layers, slots the
-  checkpoint lacks) are left out, so the restore cannot fail on them;
+  checkpoint lacks) are left out, so the restore cannot fail on them; values a Saver cannot take (a layout change, a
+  file that is no TF checkpoint) are read with ckpt-doctor, rearranged and assigned in the session instead;
 * ``init_from_checkpoint``: one entry per variable (a scope entry would demand every variable under it);
 * TF2 / Keras (every checkpoint format, HDF5 and ``.keras`` included): values read with ckpt-doctor and assigned
   by the variable's position in ``model.variables``, never by auto-numbered names, which drift between processes;
@@ -14,8 +15,8 @@ then from the loader (model/loaders.py) for models known only by their variables
   or ``strict=False`` with the exact list of expected missing keys; from a training checkpoint, the state dict
   the catalog read (``Catalog.state_dict_at``), optimizer state left where it is.
 
-TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
-the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable.
+TF1, TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
+the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable; its slots follow it.
 """
 
 from __future__ import annotations
