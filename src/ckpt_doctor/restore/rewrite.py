@@ -201,9 +201,9 @@ def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None,
     model variable's path (``layers/conv/vars/0``, from the live Keras 3 model or its spec), in the model's layout.
     Entries no variable takes are dropped (listed)."""
     catalog = alignment.diagnosis.checkpoint
-    fmt, out = _output(catalog, out, to)
+    fmt, target = _output(catalog, out, to)
     if fmt != "keras3":
-        return rewrite(catalog, alignment.rules, out, to=fmt, overwrite=overwrite, dry_run=dry_run,
+        return rewrite(catalog, alignment.rules, out, to=to, overwrite=overwrite, dry_run=dry_run,
                        namespace=namespace_of(alignment), progress=progress)
     from ..match.fixes import sources, value_transforms
 
@@ -227,7 +227,7 @@ def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None,
     if without:
         notes.append(f"{len(without)} model variable(s) get no value (e.g. {without[0]!r}): Keras 3's load_weights "
                      "fails on their layers")
-    result = RewriteResult(catalog.path, out, fmt, moves, [k for k in catalog if k not in used], notes)
+    result = RewriteResult(catalog.path, target, fmt, moves, [k for k in catalog if k not in used], notes)
     if not dry_run:
         _write(result, catalog, {}, None, overwrite, None, progress)
     elif not overwrite:
