@@ -123,7 +123,7 @@ def _verify(args) -> int:
             print(f"wrote the content manifest of {len(report.manifest)} tensor(s) to {args.manifest}",
                   file=sys.stderr)
         if salvaged is not None:
-            print(f"salvaged: {salvaged.render()}")
+            print(f"salvaged: {salvaged.render(verbose=True)}")  # nothing renamed; the drops are the damage
     return EXIT_OK if report.ok else EXIT_PROBLEM
 
 

@@ -68,7 +68,8 @@ class RewriteResult:
         lines = []
         if not full and self.rules_applied:
             lines.append("rules applied:")
-            lines += [f"  - {rule} ({n} entr{'y' if n == 1 else 'ies'})" for rule, n in self.rules_applied]
+            lines += _first([f"  - {rule} ({n} entr{'y' if n == 1 else 'ies'})" for rule, n in self.rules_applied],
+                            limit, "rules")
         lines += _first(renamed, None if full else limit, "renames")
         if kept:
             lines.append(f"({kept} other entr{'y keeps its' if kept == 1 else 'ies keep their'} name)")
@@ -238,7 +239,8 @@ def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None,
 def _first(lines: list[str], limit: int | None, what: str) -> list[str]:
     if limit is None or len(lines) <= limit + 1:
         return lines
-    return lines[:limit] + [f"... {len(lines) - limit} more {what} (use --json or -v for all)"]
+    indent = lines[0][:len(lines[0]) - len(lines[0].lstrip())]
+    return lines[:limit] + [f"{indent}... {len(lines) - limit} more {what} (use --json or -v for all)"]
 
 
 def _note_existing(result: RewriteResult) -> None:
@@ -487,6 +489,7 @@ def salvage(checkpoint: str | os.PathLike | Catalog, out: str | os.PathLike, *, 
     rules = Rules([Drop("^" + re.escape(_source(info, "key")[0]) + "$") for info in damaged])
     graph_lost = OBJECT_GRAPH_KEY in catalog and OBJECT_GRAPH_KEY not in intact
     result = rewrite(catalog, rules, out, to=to, overwrite=overwrite, name_based=graph_lost)
+    result.rules_applied = []  # one drop rule per damaged tensor: the dropped list says it
     if graph_lost:
         result.notes.append("the TF2 object graph is damaged: the salvaged checkpoint is name-based")
     return result
