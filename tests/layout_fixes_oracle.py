@@ -53,9 +53,11 @@ def tf1_family() -> None:
     import torch
 
     v1 = tf.compat.v1
-    v1.disable_eager_execution()
     shapes = {"conv/kernel": (3, 1, 2, 3), "conv/bias": (3,), "fc/kernel": (18, 5), "fc/bias": (5,),
               "out/kernel": (5, 1), "out/bias": (1,)}
+    want = {k: RNG.standard_normal(s).astype("float32") for k, s in shapes.items()}
+    weights_h5 = keras3_weights(want)  # eager Keras 3 first: the graphs below run with eager execution off
+    v1.disable_eager_execution()
 
     def build(adam=False):
         x = v1.placeholder(tf.float32, [None, 8, 1, 2])
@@ -70,7 +72,6 @@ def tf1_family() -> None:
         if adam:
             v1.train.AdamOptimizer(0.1).minimize(tf.reduce_sum(h * h))
 
-    want = {k: RNG.standard_normal(s).astype("float32") for k, s in shapes.items()}
     # as PyTorch holds them: Conv2d weight OIHW, Linear weight (out, in), a one-unit head (1, 5)
     torch_layout = {"conv.weight": want["conv/kernel"].transpose(3, 2, 0, 1), "conv.bias": want["conv/bias"],
                     "fc.weight": want["fc/kernel"].T, "fc.bias": want["fc/bias"],
@@ -113,7 +114,8 @@ def tf1_family() -> None:
 
     for sid, path, adam in [("tf1-from-pytorch-pt", pt, False),
                             ("tf1-from-tf-bundle-with-pytorch-layouts", bundle, False),
-                            ("tf1-adam-from-tf-bundle-with-pytorch-layouts", adam_bundle, True)]:
+                            ("tf1-adam-from-tf-bundle-with-pytorch-layouts", adam_bundle, True),
+                            ("tf1-from-keras3-weights-h5", weights_h5, False)]:
         g = tf.Graph()
         with g.as_default():
             build(adam)
@@ -128,6 +130,21 @@ def tf1_family() -> None:
         except Exception as e:
             problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
         RESULTS[sid] = {"code": code, "problems": problems}
+
+
+def keras3_weights(values: dict) -> str:
+    """``values`` (TF1 names, Keras layouts) saved by Keras 3 as ``.weights.h5`` (paths ``layers/conv2d/vars/0``)."""
+    import keras
+
+    L = keras.layers
+    inp = keras.Input((8, 1, 2))
+    x = L.Flatten()(L.Conv2D(3, (3, 1), name="conv")(inp))
+    model = keras.Model(inp, L.Dense(1, name="out")(L.Dense(5, name="fc")(x)))
+    for v in model.weights:
+        v.assign(values[v.path])
+    path = os.path.join(OUT, "tf1_from_keras3.weights.h5")
+    model.save_weights(path)
+    return path
 
 
 # --- Keras 3 <- PyTorch file / TF1 bundle: align --rewrite OUT.weights.h5, then model.load_weights(OUT) ------------
@@ -232,6 +249,21 @@ def torch_family() -> None:
     model.add_module("fc", nn.Linear(18, 5))
     model.add_module("out", nn.Linear(5, 1))
     run_torch_fix("torch-from-tfkeras-h5", h5, model, want)
+
+    # and the other way: the same tf-keras model from the PyTorch layouts (a .pt), by the printed Keras fix
+    pt = os.path.join(OUT, "tfkeras_from_torch.pt")
+    torch.save({k: torch.tensor(np.ascontiguousarray(v)) for k, v in want.items()}, pt)
+    target = keras.Sequential([keras.Input((8, 1, 2)), L.Conv2D(3, (3, 1), name="conv"), L.Flatten(),
+                               L.Dense(5, name="fc"), L.Dense(1, name="out")])
+    code, problems = "", []
+    try:
+        code = printed_fix(pt, target)
+        exec(code, {"model": target})  # noqa: S102 - the printed fix, verbatim
+        problems = differences({v.name: np.array(v.numpy()) for v in target.weights},
+                               {v.name: np.array(v.numpy()) for v in source.weights})
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    RESULTS["tfkeras-from-pytorch-pt"] = {"code": code, "problems": problems}
 
     # Hugging Face style: the checkpoint of a model with a head (`bert.` base-model prefix, `cls.` head), its
     # LayerNorms saved with the old `gamma`/`beta` names, loaded into the bare base model

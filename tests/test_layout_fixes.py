@@ -9,7 +9,8 @@ per framework, started together):
   printed fix for the same pairs, pasted, does too;
 - a PyTorch model from a tf-keras ``.h5`` (conv permuted, dense transposed, a one-unit head reshaped) and from a
   Hugging Face style checkpoint (``bert.`` prefix, a ``cls.`` head, LayerNorm ``gamma``/``beta``): the printed
-  fix, pasted, loads every value bit-equal.
+  fix, pasted, loads every value bit-equal; so do a tf-keras model from the PyTorch file and a TF1 graph from a
+  Keras 3 ``.weights.h5``.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def test_rewrite_to_keras3_with_names_that_are_no_paths_says_what_to_do(tmp_path
     assert not (tmp_path / "out.weights.h5").exists()
 
 
-@pytest.mark.parametrize("sid", ["torch-from-tfkeras-h5", "torch-hf-style-prefix-head-gamma-beta"])
-def test_torch_fix_from_keras_h5_and_hf_style_checkpoints(oracle, sid):
+@pytest.mark.parametrize("sid", ["torch-from-tfkeras-h5", "torch-hf-style-prefix-head-gamma-beta",
+                                 "tfkeras-from-pytorch-pt", "tf1-from-keras3-weights-h5"])
+def test_more_framework_pairs_restore_every_value_by_the_printed_fix(oracle, sid):
     r = oracle[sid]
     assert not r["problems"], r["problems"] + [r["code"]]
