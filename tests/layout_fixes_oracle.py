@@ -130,6 +130,43 @@ def tf1_family() -> None:
         except Exception as e:
             problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
         RESULTS[sid] = {"code": code, "problems": problems}
+    tf1_partitioned(tf, torch)
+
+
+def tf1_partitioned(tf, torch) -> None:
+    """A TF1 graph whose kernel is partitioned in two (an embedding-table setup), from a PyTorch ``.pt``: every part
+    gets its slice of the transposed value."""
+    v1 = tf.compat.v1
+    want = {"proj/kernel": RNG.standard_normal((6, 4)).astype("float32"),
+            "proj/bias": RNG.standard_normal(4).astype("float32")}
+    pt = os.path.join(OUT, "tf1_partitioned_from_torch.pt")
+    torch.save({"proj.weight": torch.tensor(np.ascontiguousarray(want["proj/kernel"].T)),
+                "proj.bias": torch.tensor(want["proj/bias"])}, pt)
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 6])
+        with v1.variable_scope("proj"):
+            kernel = v1.get_variable("kernel", (6, 4), partitioner=v1.fixed_size_partitioner(2))
+            tf.matmul(x, kernel) + v1.get_variable("bias", (4,))
+    code, problems = "", []
+    try:
+        code = printed_fix(pt, g)
+        with g.as_default(), v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            exec(code, {"tf": tf, "sess": sess})  # noqa: S102 - the printed fix, verbatim
+            got: dict = {}
+            for v in v1.global_variables():  # the parts put together as the Saver would save them
+                part = getattr(v, "_save_slice_info", None)
+                if part is None:
+                    got[v.op.name] = sess.run(v)
+                    continue
+                whole = got.setdefault(part.full_name, np.zeros(part.full_shape, "float32"))
+                whole[tuple(slice(o, o + n) for o, n in zip(part.var_offset, part.var_shape, strict=True))] = \
+                    sess.run(v)
+        problems = differences(got, want)
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    RESULTS["tf1-partitioned-from-pytorch-pt"] = {"code": code, "problems": problems}
 
 
 def keras3_weights(values: dict) -> str:

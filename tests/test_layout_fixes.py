@@ -44,7 +44,7 @@ def oracle(tmp_path_factory) -> dict:
 
 
 @pytest.mark.parametrize("sid", ["tf1-from-pytorch-pt", "tf1-from-tf-bundle-with-pytorch-layouts",
-                                 "tf1-adam-from-tf-bundle-with-pytorch-layouts"])
+                                 "tf1-adam-from-tf-bundle-with-pytorch-layouts", "tf1-partitioned-from-pytorch-pt"])
 def test_tf1_fix_with_layout_changes_restores_every_value(oracle, sid):
     r = oracle[sid]
     assert not r["problems"], r["problems"] + [r["code"]]

@@ -261,16 +261,20 @@ def tf1_fix(alignment) -> Fix:
         lines += [f"CHECKPOINT_NAME = {_pydict(renamed)}  # model variable -> checkpoint name", not_in,
                   "saver = tf.compat.v1.train.Saver(var_list={",
                   "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()",
-                  "    if v.op.name not in NOT_IN_CHECKPOINT" + (" and v.op.name not in SOURCE})" if assigned
-                                                              else "})"),
+                  "    if v.op.name not in NOT_IN_CHECKPOINT" + (" and v.op.name.split('/part_')[0] not in SOURCE})"
+                                                              if assigned else "})"),
                   "saver.restore(sess, CHECKPOINT)"]
     if assigned:
         lines += ["checkpoint = ckpt_doctor.open_checkpoint(CHECKPOINT)",
                   "for v in tf.compat.v1.global_variables():",
-                  "    if v.op.name in SOURCE:",
-                  "        value = checkpoint[SOURCE[v.op.name]].read()",
-                  "        v.load(TRANSFORMS[v.op.name](value) if v.op.name in TRANSFORMS else value, sess)"
-                  if mine else "        v.load(value, sess)"]
+                  "    part = getattr(v, '_save_slice_info', None)  # a part of a partitioned variable: its slice",
+                  "    name = part.full_name if part else v.op.name",
+                  "    if name in SOURCE:",
+                  "        value = checkpoint[SOURCE[name]].read()"]
+        if mine:
+            lines.append("        value = TRANSFORMS[name](value) if name in TRANSFORMS else value")
+        lines.append("        v.load(value[tuple(slice(o, o + n) for o, n in zip(part.var_offset, part.var_shape))] "
+                     "if part else value, sess)")
     if by_name and not assigned and not unnamed:
         # init_from_checkpoint reads a path ending in "/" as a directory with a `checkpoint` file
         weights = {v.name for v in d.model.variables if v.is_weight}
