@@ -168,6 +168,42 @@ def tf1_partitioned(tf, torch) -> None:
         problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
     RESULTS["tf1-partitioned-from-pytorch-pt"] = {"code": code, "problems": problems}
 
+    # a partitioned variable saved by a Saver under scope `a`, the graph rebuilt under `b`: the Saver fix and its
+    # init_from_checkpoint alternative
+    def build(scope):
+        with v1.variable_scope(scope):
+            v1.get_variable("kernel", (6, 4), partitioner=v1.fixed_size_partitioner(2))
+            v1.get_variable("bias", (4,))
+
+    g = tf.Graph()
+    with g.as_default(), v1.Session() as sess:
+        build("a")
+        sess.run(v1.global_variables_initializer())
+        path = v1.train.Saver().save(sess, os.path.join(OUT, "tf1_partitioned", "model.ckpt"))
+        saved = {v.op.name.replace("a/", "b/", 1): sess.run(v) for v in v1.global_variables()}
+    g = tf.Graph()
+    with g.as_default():
+        build("b")
+    code, problems = "", []
+    try:
+        code = printed_fix(path, g)
+        saver_code, _, alternative = code.partition("\n# or,")
+        if not alternative:
+            problems.append("no init_from_checkpoint alternative")
+        checkpoint_line = next(line for line in code.splitlines() if line.startswith("CHECKPOINT ="))
+        for how, text in (("saver", saver_code), ("init_from_checkpoint", checkpoint_line + "\n# or," + alternative)):
+            with g.as_default(), v1.Session() as sess:
+                if how == "saver":
+                    sess.run(v1.global_variables_initializer())
+                exec(text, {"tf": tf, "sess": sess})  # noqa: S102 - the printed fix, verbatim
+                if how != "saver":
+                    sess.run(v1.global_variables_initializer())
+                problems += [f"{how}: {p}" for p in differences({v.op.name: sess.run(v) for v in
+                                                                 v1.global_variables()}, saved)]
+    except Exception as e:
+        problems.append(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    RESULTS["tf1-partitioned-renamed-scope"] = {"code": code, "problems": problems}
+
 
 def keras3_weights(values: dict) -> str:
     """``values`` (TF1 names, Keras layouts) saved by Keras 3 as ``.weights.h5`` (paths ``layers/conv2d/vars/0``)."""

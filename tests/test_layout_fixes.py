@@ -9,7 +9,8 @@ per framework, started together):
   printed fix for the same pairs, pasted, does too;
 - a PyTorch model from a tf-keras ``.h5`` (conv permuted, dense transposed, a one-unit head reshaped) and from a
   Hugging Face style checkpoint (``bert.`` prefix, a ``cls.`` head, LayerNorm ``gamma``/``beta``): the printed
-  fix, pasted, loads every value bit-equal; so do a tf-keras model from the PyTorch file and a TF1 graph from a
+  fix, pasted, loads every value bit-equal; so do a partitioned TF1 variable (from a ``.pt``, and from a Saver
+  bundle under a renamed scope), a tf-keras model from the PyTorch file and a TF1 graph from a
   Keras 3 ``.weights.h5``.
 """
 
@@ -49,6 +50,11 @@ def test_tf1_fix_with_layout_changes_restores_every_value(oracle, sid):
     r = oracle[sid]
     assert not r["problems"], r["problems"] + [r["code"]]
     assert "value = TRANSFORMS[name](value)" in r["code"]
+
+
+def test_tf1_saver_fix_restores_a_partitioned_variable_under_a_renamed_scope(oracle):
+    r = oracle["tf1-partitioned-renamed-scope"]  # the Saver fix and its init_from_checkpoint alternative
+    assert not r["problems"], r["problems"] + [r["code"]]
 
 
 def test_tf1_fix_keeps_the_saver_for_what_a_saver_can_take(oracle):

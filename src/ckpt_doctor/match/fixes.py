@@ -259,10 +259,14 @@ def tf1_fix(alignment) -> Fix:
     if by_name:
         renamed = {m: c for m, c in by_name.items() if m != c}
         lines += [f"CHECKPOINT_NAME = {_pydict(renamed)}  # model variable -> checkpoint name", not_in,
-                  "saver = tf.compat.v1.train.Saver(var_list={",
-                  "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()",
-                  "    if v.op.name not in NOT_IN_CHECKPOINT" + (" and v.op.name.split('/part_')[0] not in SOURCE})"
-                                                              if assigned else "})"),
+                  "var_list = {}  # checkpoint name -> variable (a partitioned variable: the list of its parts)",
+                  "for v in tf.compat.v1.global_variables():",
+                  "    part = getattr(v, '_save_slice_info', None)  # a part of a partitioned variable",
+                  "    name = part.full_name if part else v.op.name",
+                  "    if name not in NOT_IN_CHECKPOINT" + (" and name not in SOURCE:" if assigned else ":"),
+                  "        key = CHECKPOINT_NAME.get(name, name)",
+                  "        var_list[key] = var_list.get(key, []) + [v] if part else v",
+                  "saver = tf.compat.v1.train.Saver(var_list=var_list)",
                   "saver.restore(sess, CHECKPOINT)"]
     if assigned:
         lines += ["checkpoint = ckpt_doctor.open_checkpoint(CHECKPOINT)",
