@@ -87,3 +87,15 @@ def test_rewrite_to_keras3_with_names_that_are_no_paths_says_what_to_do(tmp_path
 def test_more_framework_pairs_restore_every_value_by_the_printed_fix(oracle, sid):
     r = oracle[sid]
     assert not r["problems"], r["problems"] + [r["code"]]
+
+
+def test_keras3_output_not_named_weights_h5_gets_a_note(tmp_path):
+    import numpy as np
+
+    from ckpt_doctor import rewrite
+
+    np.savez(tmp_path / "w.npz", **{"layers/dense/vars/0": np.ones((2, 3), "float32")})
+    odd = rewrite(str(tmp_path / "w.npz"), None, tmp_path / "out.bin", to="keras3")
+    assert any("ends in .weights.h5" in n for n in odd.notes) and odd.written is not None
+    plain = rewrite(str(tmp_path / "w.npz"), None, tmp_path / "out.weights.h5")
+    assert not any("ends in .weights.h5" in n for n in plain.notes)

@@ -186,6 +186,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     graph_value = _renamed_graph(graph, new_keys, catalog.path) if keep_graph else None  # refused here if need be
     if fmt == "keras3":
         _check_keras3_paths(moves, out)
+        notes += _keras3_name_note(out)
     result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes,
                            rules_applied=[(rules.rules[i].describe(), n) for i, n in sorted(applied.items())])
     if not dry_run:
@@ -223,7 +224,8 @@ def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None,
         shape, dtype = transformed_meta(op, catalog[key])
         moves.append(Move(key, paths[m], op, dtype, shape))
     used = set(restored.values())
-    notes = ["every value is written at its model variable's Keras 3 path (layers/<layer>/vars/<i>)"]
+    notes = ["every value is written at its model variable's Keras 3 path (layers/<layer>/vars/<i>)",
+             *_keras3_name_note(target)]
     without = [v.name for v in alignment.diagnosis.model.variables if v.name not in restored and paths.get(v.name)]
     if without:
         notes.append(f"{len(without)} model variable(s) get no value (e.g. {without[0]!r}): Keras 3's load_weights "
@@ -249,6 +251,12 @@ def _note_existing(result: RewriteResult) -> None:
     existing = targets(result.out, result.format)
     if existing:
         result.notes.append(f"{existing[0]} exists: writing needs overwrite=True / --force")
+
+
+def _keras3_name_note(out: str) -> list[str]:
+    if out.endswith(".weights.h5"):
+        return []
+    return ["Keras 3's load_weights takes only files whose name ends in .weights.h5: rename the output to load it"]
 
 
 def _check_keras3_paths(moves: list[Move], path: str) -> None:
