@@ -95,7 +95,7 @@ def test_keras3_output_not_named_weights_h5_gets_a_note(tmp_path):
     from ckpt_doctor import rewrite
 
     np.savez(tmp_path / "w.npz", **{"layers/dense/vars/0": np.ones((2, 3), "float32")})
-    odd = rewrite(str(tmp_path / "w.npz"), None, tmp_path / "out.bin", to="keras3")
+    odd = rewrite(str(tmp_path / "w.npz"), None, tmp_path / "out.w", to="keras3")
     assert any("ends in .weights.h5" in n for n in odd.notes) and odd.written is not None
     plain = rewrite(str(tmp_path / "w.npz"), None, tmp_path / "out.weights.h5")
     assert not any("ends in .weights.h5" in n for n in plain.notes)
