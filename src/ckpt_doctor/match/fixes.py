@@ -231,8 +231,8 @@ def tf1_fix(alignment) -> Fix:
     transforms = value_transforms(alignment, restored)
     # Saver and init_from_checkpoint read TensorFlow files by name and change no layout: the other pairs are read
     # by ckpt-doctor, rearranged and assigned in the session
-    by_name = {m: c for m, c in restored.items() if m not in transforms} if d.checkpoint.format in _TF_FORMATS \
-        else {}
+    tf_file = d.checkpoint.format in _TF_FORMATS
+    by_name = {m: c for m, c in restored.items() if m not in transforms} if tf_file else {}
     assigned = {m: c for m, c in restored.items() if m not in by_name}
     left_out = [v.name for v in d.model.variables if v.name not in restored]
     prefix = os.path.abspath(d.checkpoint.path)
@@ -240,7 +240,8 @@ def tf1_fix(alignment) -> Fix:
     if unnamed:
         prefix += os.sep
     how = "restore with the checkpoint's names mapped onto this graph's variables" if by_name else \
-        "read each value with ckpt-doctor and assign it in the session"
+        "read each value with ckpt-doctor and assign it in the session" if assigned else \
+        "no value in the checkpoint has a place in this graph"
     lines = [f"# TF1: {how} (after the initializer ran)",
              f"CHECKPOINT = {prefix!r}"]
     not_in = f"NOT_IN_CHECKPOINT = {_pylist(left_out)}  # keep their initial values"
@@ -248,8 +249,8 @@ def tf1_fix(alignment) -> Fix:
         lines.append(not_in)
     mine = {m: op for m, op in transforms.items() if m in assigned}
     if assigned:
-        lines += ["# " + (f"Saver reads TensorFlow checkpoints only (this one is {d.checkpoint.format})" if not by_name
-                          else "values whose layout changes (Saver restores by name only)")
+        lines += ["# " + ("values whose layout changes (Saver restores by name only)" if tf_file else
+                          f"Saver reads TensorFlow checkpoints only (this one is {d.checkpoint.format})")
                   + ": read with ckpt-doctor" + (", rearranged" if mine else "") + " and assigned in the session",
                   "import ckpt_doctor",
                   f"SOURCE = {_pydict(assigned)}  # model variable -> checkpoint key"]
