@@ -53,6 +53,7 @@ _EXPORTS = {
     "load_model": ".model.load",
     "rewrite": ".restore.rewrite",
     "salvage": ".restore.rewrite",
+    "rewrite_aligned": ".restore.rewrite",
     "write_checkpoint": ".formats.write",
     "CheckpointError": ".errors",
     "CheckpointNotFoundError": ".errors",

@@ -123,7 +123,7 @@ def _verify(args) -> int:
             print(f"wrote the content manifest of {len(report.manifest)} tensor(s) to {args.manifest}",
                   file=sys.stderr)
         if salvaged is not None:
-            print(f"salvaged: {salvaged.render()}")
+            print(f"salvaged: {salvaged.render(verbose=True)}")  # nothing renamed; the drops are the damage
     return EXIT_OK if report.ok else EXIT_PROBLEM
 
 
@@ -182,22 +182,19 @@ def _rewrite(args) -> int:
     if args.json:
         _print_json(result.to_json())
     else:
-        print(result.render())
+        print(result.render(verbose=True if args.verbose else None))
     return EXIT_OK
 
 
 def _align_rewrite(args, result) -> int:
     """align --rewrite OUT: write the checkpoint repaired by the rules just inferred."""
-    from . import rewrite
-
     if not result.complete:
         print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above)", file=sys.stderr)
         return EXIT_PROBLEM
-    from .restore.rewrite import namespace_of
+    from .restore.rewrite import rewrite_aligned
 
-    fixed = rewrite(result.diagnosis.checkpoint, result.rules, args.rewrite, to=args.to, overwrite=args.force,
-                    namespace=namespace_of(result))
-    print(fixed.render(), file=sys.stderr if args.json else sys.stdout)
+    fixed = rewrite_aligned(result, args.rewrite, to=args.to, overwrite=args.force)
+    print(fixed.render(verbose=True if args.verbose else None), file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
 
 
@@ -226,7 +223,7 @@ def _restore_check(args) -> int:
     if args.json:
         _print_json(report.to_json())
     else:
-        print(report.render())
+        print(report.render(verbose=args.verbose))
     return EXIT_OK if report.ok else EXIT_PROBLEM
 
 
@@ -417,7 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help='emit {"pairs", "ambiguous", "missing", "unused", "rules", "explanation"}')
     p.add_argument("--rewrite", metavar="OUT", help="also write the checkpoint repaired by these rules to OUT (only "
-                                                    "when every model variable has a partner), verified")
+                                                    "when every model variable has a partner), verified; for a Keras 3 "
+                                                    "model, OUT.weights.h5 holds each value at its variable's path, "
+                                                    "for model.load_weights(OUT)")
+    _verbose_option(p, "with --rewrite: every old -> new line (default: counts, rules applied, the first renames)")
     _write_options(p)
     p.set_defaults(func=_align)
 
@@ -440,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-shard-bytes", type=_positive, metavar="N",
                    help="TF output: start a new data file past N bytes")
     p.add_argument("--json", action="store_true", help="emit the plan / result as JSON")
+    _verbose_option(p, "every old -> new line, also when writing (default: counts, rules applied, the first "
+                       "renames; --dry-run prints all)")
     _write_options(p)
     p.set_defaults(func=_rewrite)
 
@@ -464,6 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="'auto' (default: the alignment's proven pairs), 'none' (the framework's own matching), or a "
                         "rule file")
     p.add_argument("--json", action="store_true", help="emit the report as JSON (no progress bar)")
+    _verbose_option(p, "every row of the proof table (default: past 30 rows, the rows not verified and the first "
+                       "verified ones)")
     p.set_defaults(func=_restore_check)
 
     p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)",
@@ -473,6 +477,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "directory. Needs no framework.")
     p.set_defaults(func=_demo)
     return parser
+
+
+def _verbose_option(p, what: str) -> None:
+    p.add_argument("-v", "--verbose", action="store_true", help=what)
 
 
 def _write_options(p) -> None:

@@ -6,7 +6,8 @@ then from the loader (model/loaders.py) for models known only by their variables
 
 * TF1 ``Saver``: a ``var_list`` dict from checkpoint name to variable; optimizer slots (``<var>/Adam``) and
   other state follow the variable or scope they belong to; variables with no value (new layers, slots the
-  checkpoint lacks) are left out, so the restore cannot fail on them;
+  checkpoint lacks) are left out, so the restore cannot fail on them; values a Saver cannot take (a layout change, a
+  file that is no TF checkpoint) are read with ckpt-doctor, rearranged and assigned in the session instead;
 * ``init_from_checkpoint``: one entry per variable (a scope entry would demand every variable under it);
 * TF2 / Keras (every checkpoint format, HDF5 and ``.keras`` included): values read with ckpt-doctor and assigned
   by the variable's position in ``model.variables``, never by auto-numbered names, which drift between processes;
@@ -14,8 +15,8 @@ then from the loader (model/loaders.py) for models known only by their variables
   or ``strict=False`` with the exact list of expected missing keys; from a training checkpoint, the state dict
   the catalog read (``Catalog.state_dict_at``), optimizer state left where it is.
 
-TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
-the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable.
+TF1, TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
+the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable; its slots follow it.
 """
 
 from __future__ import annotations
@@ -47,10 +48,9 @@ def sources(alignment) -> dict[str, str]:
     out = {p.model: p.checkpoint for p in alignment.pairs if p.model in shapes}
     undecided = {a.model for a in alignment.ambiguous}  # a fix never decides what the alignment would not
     out.update({m: c for m, c in _keras_layer_pairs(d).items() if m not in undecided})
-    transformed = {p.model for p in alignment.pairs if p.transform}
+    ops = {p.model: p.transform for p in alignment.pairs if p.transform and p.transform != "none"}
     # a pair whose shapes differ (and no transpose explains it) would make the restore fail: left out
-    out = {m: c for m, c in out.items() if c in catalog and (m in transformed or
-                                                            tuple(catalog[c].shape) == shapes[m])}
+    out = {m: c for m, c in out.items() if c in catalog and (m in ops or tuple(catalog[c].shape) == shapes[m])}
     taken = set(out.values())
     scopes = _scopes(out)
     for v in spec.variables:
@@ -59,7 +59,10 @@ def sources(alignment) -> dict[str, str]:
         key = _follow(v.name, out, scopes, catalog)
         if key is None and v.name in catalog and v.name not in taken:
             key = v.name  # same name, not paired by the engine (bookkeeping is not aligned)
-        if key is not None and key not in taken and tuple(catalog[key].shape) == tuple(v.shape):
+        if key is None or key in taken:
+            continue
+        owner = _slot_owner(v.name, key, out)  # a slot of a rearranged variable is rearranged like it
+        if _shape_after(ops.get(owner) if owner else None, tuple(catalog[key].shape)) == tuple(v.shape):
             out[v.name] = key
             taken.add(key)
     return {v.name: out[v.name] for v in spec.variables if v.name in out}  # in the model's order
@@ -210,9 +213,11 @@ def fix_for(alignment) -> Fix:
     # the loader decides only for models known by their variables alone (a JSON spec, a checkpoint as model)
     if framework == "tf2":
         return tf2_fix(alignment)
-    if framework in ("torch", "state_dict") or (loader in ("torch", "torch-nonstrict", "hf") and framework != "tf1"):
+    if framework == "tf1":  # a graph: session code, whatever the file (a PyTorch file is read by ckpt-doctor)
+        return tf1_fix(alignment)
+    if framework in ("torch", "state_dict") or loader in ("torch", "torch-nonstrict", "hf"):
         return torch_fix(alignment)
-    if loader in ("saver", "init_from_checkpoint") and framework in ("tf1", "json", "checkpoint"):
+    if loader in ("saver", "init_from_checkpoint") and framework in ("json", "checkpoint"):
         return tf1_fix(alignment)
     return Fix("any framework (rules file)", alignment.rules.to_yaml().rstrip())
 
@@ -224,33 +229,107 @@ def _missing_weights(spec, restored: dict[str, str]) -> list[str]:
 def tf1_fix(alignment) -> Fix:
     d = alignment.diagnosis
     restored = sources(alignment)
-    renamed = {m: c for m, c in restored.items() if m != c}
+    transforms = value_transforms(alignment, restored)
+    # Saver and init_from_checkpoint read TensorFlow files by name and change no layout: the other pairs are read
+    # by ckpt-doctor, rearranged and assigned in the session
+    tf_file = d.checkpoint.format in _TF_FORMATS
+    by_name = {m: c for m, c in restored.items() if m not in transforms} if tf_file else {}
+    assigned = {m: c for m, c in restored.items() if m not in by_name}
     left_out = [v.name for v in d.model.variables if v.name not in restored]
-    weights = {v.name for v in d.model.variables if v.is_weight}
-    amap = {c: m for m, c in restored.items() if m in weights}
     prefix = os.path.abspath(d.checkpoint.path)
     unnamed = d.checkpoint.path.endswith(("/", os.sep))  # a bundle saved as ``dir/.index``: the prefix is ``dir/``
     if unnamed:
         prefix += os.sep
-    lines = [
-        "# TF1: restore with the checkpoint's names mapped onto this graph's variables (after the initializer ran)",
-        f"CHECKPOINT = {prefix!r}",
-        f"CHECKPOINT_NAME = {_pydict(renamed)}  # model variable -> checkpoint name",
-        f"NOT_IN_CHECKPOINT = {_pylist(left_out)}  # keep their initial values",
-        "saver = tf.compat.v1.train.Saver(var_list={",
-        "    CHECKPOINT_NAME.get(v.op.name, v.op.name): v for v in tf.compat.v1.global_variables()",
-        "    if v.op.name not in NOT_IN_CHECKPOINT})",
-        "saver.restore(sess, CHECKPOINT)"]
-    if not unnamed:  # init_from_checkpoint reads a path ending in "/" as a directory with a `checkpoint` file
+    how = "restore with the checkpoint's names mapped onto this graph's variables" if by_name else \
+        "read each value with ckpt-doctor and assign it in the session" if assigned else \
+        "no value in the checkpoint has a place in this graph"
+    lines = [f"# TF1: {how} (after the initializer ran)",
+             f"CHECKPOINT = {prefix!r}"]
+    not_in = f"NOT_IN_CHECKPOINT = {_pylist(left_out)}  # keep their initial values"
+    if not by_name:
+        lines.append(not_in)
+    mine = {m: op for m, op in transforms.items() if m in assigned}
+    if assigned:
+        lines += ["# " + ("values whose layout changes (Saver restores by name only)" if tf_file else
+                          f"Saver reads TensorFlow checkpoints only (this one is {d.checkpoint.format})")
+                  + ": read with ckpt-doctor" + (", rearranged" if mine else "") + " and assigned in the session",
+                  "import ckpt_doctor",
+                  f"SOURCE = {_pydict(assigned)}  # model variable -> checkpoint key"]
+        if mine:
+            lines.append("TRANSFORMS = " + _pycode({m: _transform_code(op) for m, op in mine.items()})
+                         + "  # model variable -> the value's layout in the graph (e.g. PyTorch OIHW -> HWIO)")
+    if by_name:
+        renamed = {m: c for m, c in by_name.items() if m != c}
+        lines += [f"CHECKPOINT_NAME = {_pydict(renamed)}  # model variable -> checkpoint name", not_in,
+                  "var_list = {}  # checkpoint name -> variable (a partitioned variable: the list of its parts)",
+                  "for v in tf.compat.v1.global_variables():",
+                  "    part = getattr(v, '_save_slice_info', None)  # a part of a partitioned variable",
+                  "    name = part.full_name if part else v.op.name",
+                  "    if name not in NOT_IN_CHECKPOINT" + (" and name not in SOURCE:" if assigned else ":"),
+                  "        key = CHECKPOINT_NAME.get(name, name)",
+                  "        var_list[key] = var_list.get(key, []) + [v] if part else v",
+                  "saver = tf.compat.v1.train.Saver(var_list=var_list)",
+                  "saver.restore(sess, CHECKPOINT)"]
+    if assigned:
+        lines += ["checkpoint = ckpt_doctor.open_checkpoint(CHECKPOINT)",
+                  "for v in tf.compat.v1.global_variables():",
+                  "    part = getattr(v, '_save_slice_info', None)  # a part of a partitioned variable: its slice",
+                  "    name = part.full_name if part else v.op.name",
+                  "    if name in SOURCE:",
+                  "        value = checkpoint[SOURCE[name]].read()"]
+        if mine:
+            lines.append("        value = TRANSFORMS[name](value) if name in TRANSFORMS else value")
+        lines.append("        v.load(value[tuple(slice(o, o + n) for o, n in zip(part.var_offset, part.var_shape))] "
+                     "if part else value, sess)")
+    if by_name and not assigned and not unnamed:
+        # init_from_checkpoint reads a path ending in "/" as a directory with a `checkpoint` file
+        weights = {v.name for v in d.model.variables if v.is_weight}
+        amap = {c: m for m, c in restored.items() if m in weights}
         lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
                   f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"]
     return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored))
 
 
-def _transforms(alignment, restored: dict[str, str]) -> dict[str, str]:
-    """{model variable: transform} for the pairs the fix restores from the checkpoint key they were paired with."""
-    return {p.model: p.transform for p in alignment.pairs
-            if p.transform and p.transform != "none" and restored.get(p.model) == p.checkpoint}
+_TF_FORMATS = ("tf-v2", "tf-v1")  # what tf.compat.v1.train.Saver and init_from_checkpoint read
+
+
+def value_transforms(alignment, restored: dict[str, str]) -> dict[str, str]:
+    """{model variable: transform} for the pairs the fix restores from the checkpoint key they were paired with, and
+    for the slots that follow them (``conv/kernel/Adam`` is laid out like ``conv/kernel``)."""
+    out = {p.model: p.transform for p in alignment.pairs
+           if p.transform and p.transform != "none" and restored.get(p.model) == p.checkpoint}
+    for m, key in restored.items():
+        owner = _slot_owner(m, key, restored) if m not in out else None
+        if owner in out:
+            out[m] = out[owner]
+    return out
+
+
+def _slot_owner(name: str, key: str, paired: dict[str, str]) -> str | None:
+    """The paired variable ``name`` is a slot of, when ``key`` is that variable's key with the same suffix."""
+    for cut in reversed([m.start() for m in _SEP.finditer(name)]):
+        owner = name[:cut]
+        if owner in paired and paired[owner] + name[cut:] == key:
+            return owner
+    return None
+
+
+def _shape_after(op: str | None, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """``shape`` after a transform op of match/names.py's vocabulary (None where the op does not fit)."""
+    if op is None:
+        return shape
+    target = parse_reshape(op)
+    if target is not None:
+        return target if _size(target) == _size(shape) else None
+    perm = parse_transform(op)
+    return tuple(shape[i] for i in perm) if perm is not None and len(perm) == len(shape) else None
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _transform_code(op: str, torch: bool = False) -> str:
@@ -270,7 +349,7 @@ def tf2_fix(alignment) -> Fix:
     restored = sources(alignment)
     keyed = {v.name: v.keys["position"].split("/") for v in d.model.variables if "position" in v.keys}
     positions = {name: int(at[0]) for name, at in keyed.items()}
-    transforms = {positions[m]: op for m, op in _transforms(alignment, restored).items() if m in positions}
+    transforms = {positions[m]: op for m, op in value_transforms(alignment, restored).items() if m in positions}
     # len(model.variables) as recorded (older specs: the positions known)
     count = max((int(at[1]) for at in keyed.values() if len(at) > 1), default=len(positions))
     by_position = {positions[m]: c for m, c in restored.items() if m in positions}
@@ -315,7 +394,7 @@ def torch_fix(alignment) -> Fix:
     # BatchNorm fills a missing num_batches_tracked itself when the dict has no version metadata (as this one)
     missing = [v.name for v in d.model.variables if v.name not in restored
                and not v.name.endswith("num_batches_tracked")]
-    transforms = {m: _transform_code(op, torch=True) for m, op in _transforms(alignment, restored).items()}
+    transforms = {m: _transform_code(op, torch=True) for m, op in value_transforms(alignment, restored).items()}
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
     trusted = any(n.startswith(WEIGHTS_ONLY_REFUSES) for n in catalog.notes)  # hyperparameter objects beside it
     load = {"torch": f"state = torch.load(CHECKPOINT, map_location='cpu'{', weights_only=False' * trusted})" + (

@@ -52,26 +52,39 @@ class RewriteResult:
     dropped: list[str]
     notes: list[str] = field(default_factory=list)
     written: WriteResult | None = None  # None for a dry run
+    rules_applied: list[tuple[str, int]] = field(default_factory=list)  # (rule, entries it changed), in rule order
 
     @property
     def renamed(self) -> list[Move]:
         return [m for m in self.moves if m.name != m.source or m.transform]
 
-    def render(self) -> str:
-        lines = [f"{m.source} -> {m.name}" + (f"  [{m.transform}]" if m.transform else "")
-                 for m in self.moves if m.source != m.name or m.transform]
-        kept = len(self.moves) - len(lines)
+    def render(self, verbose: bool | None = None, limit: int = 10) -> str:
+        """What was (or would be) written: every ``old -> new`` line for a dry run or ``verbose``, else the counts,
+        the rules applied, and the first ``limit`` renames and drops."""
+        full = self.written is None if verbose is None else verbose
+        renamed = [f"{m.source} -> {m.name}" + (f"  [{m.transform}]" if m.transform else "")
+                   for m in self.moves if m.source != m.name or m.transform]
+        kept = len(self.moves) - len(renamed)
+        lines = []
+        if not full and self.rules_applied:
+            lines.append("rules applied:")
+            lines += _first([f"  - {rule} ({n} entr{'y' if n == 1 else 'ies'})" for rule, n in self.rules_applied],
+                            limit, "rules")
+        lines += _first(renamed, None if full else limit, "renames")
         if kept:
             lines.append(f"({kept} other entr{'y keeps its' if kept == 1 else 'ies keep their'} name)")
-        lines += [f"{name} -> (dropped)" for name in self.dropped]
+        lines += _first([f"{name} -> (dropped)" for name in self.dropped], None if full else limit, "drops")
         lines += [f"note: {n}" for n in self.notes]
+        counts = f"{len(renamed)} renamed" + (f" ({sum(1 for m in self.moves if m.transform)} with a value transform)"
+                                              if any(m.transform for m in self.moves) else "") + \
+            f", {kept} unchanged, {len(self.dropped)} dropped"
         if self.written is None:
-            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}); "
+            lines.append(f"dry run: would write {len(self.moves)} tensors to {self.out} ({self.format}): {counts}; "
                          "nothing written")
         else:
             w = self.written
-            lines.append(f"wrote {w.tensors} tensors ({_human(w.bytes)}) to {self.out} ({self.format}); every name, "
-                         "dtype, shape and value checksum read back and matched")
+            lines.append(f"wrote {w.tensors} tensors ({_human(w.bytes)}) to {self.out} ({self.format}): {counts}; "
+                         "every name, dtype, shape and value checksum read back and matched")
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -79,6 +92,7 @@ class RewriteResult:
                 "moves": [{"from": m.source, "to": m.name, "transform": m.transform, "dtype": m.dtype,
                            "shape": list(m.shape)} for m in self.moves],
                 "dropped": self.dropped, "notes": self.notes,
+                "rules_applied": [{"rule": rule, "entries": n} for rule, n in self.rules_applied],
                 "files": self.written.files if self.written else []}
 
 
@@ -122,29 +136,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules.load(rules)
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
-    # a directory (existing, or named with a trailing separator) takes the input's name
-    into_directory = os.path.isdir(os.fspath(out)) or os.fspath(out).endswith(("/", os.sep))
-    implied = None if into_directory else implied_by_name(os.fspath(out))
-    if to is not None and implied is not None and implied != to:
-        raise UsageError(f"the output {os.fspath(out)!r} is named like a {implied} file, but {to} was asked for: "
-                         f"rename the output or drop to= / --to")
-    read_only = None if into_directory or to is not None else read_only_by_name(os.fspath(out))
-    if read_only:
-        raise UsageError(f"the output {os.fspath(out)!r} ends in {read_only}, a kind of file rewrite reads but does "
-                         f"not write: name it .weights.h5 for Keras 3 weights, or choose a format with to= / --to "
-                         f"({', '.join(FORMATS)})")
-    fmt = to or implied or write_as(catalog.format)
-    if fmt is None:
-        raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
-                              f"with to= / --to ({', '.join(FORMATS)})", path=catalog.path)
-    if fmt not in FORMATS:
-        raise CheckpointError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
-    out = os.fspath(out)
-    if into_directory:  # the input's name, with the output format's suffix
-        base = os.path.basename(catalog.path.rstrip(os.sep))
-        if fmt != "tf":
-            base = base.split(".", 1)[0] + FORMATS[fmt][2]
-        out = os.path.join(out, base)
+    fmt, out = _output(catalog, out, to)
 
     graph = catalog.get(OBJECT_GRAPH_KEY)
     keep_graph = graph is not None and fmt == "tf" and not name_based and namespace != "full_name"
@@ -154,6 +146,7 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     moves, dropped = [], []
     by_name: dict[str, str] = {}
     unmapped: set[str] = set()  # output names no rule produced
+    applied: dict[int, int] = {}  # rule index -> entries it changed
     entries = _bundle_entries(catalog)
     for info in _data_order(catalog, entries):
         if info is graph:
@@ -162,6 +155,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
             continue
         source, suffix = _source(info, namespace)
         mapped = rules.apply(source, len(info.shape))
+        for i in mapped.applied:
+            applied[i] = applied.get(i, 0) + 1
         if mapped.dropped:
             dropped.append(info.name)
             continue
@@ -189,17 +184,126 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     new_keys: dict[str, str | None] = {m.source: m.name for m in moves}
     new_keys.update({name: None for name in dropped})
     graph_value = _renamed_graph(graph, new_keys, catalog.path) if keep_graph else None  # refused here if need be
-    result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes)
-    if dry_run:
-        from ..formats.write import targets
+    if fmt == "keras3":
+        _check_keras3_paths(moves, out)
+        notes += _keras3_name_note(out)
+    result = RewriteResult(catalog.path, out, fmt, moves, dropped, notes,
+                           rules_applied=[(rules.rules[i].describe(), n) for i, n in sorted(applied.items())])
+    if not dry_run:
+        _write(result, catalog, entries, graph_value, overwrite, max_shard_bytes, progress)
+    elif not overwrite:
+        _note_existing(result)
+    return result
 
-        existing = targets(out, fmt)
-        if existing and not overwrite:
-            notes.append(f"{existing[0]} exists: writing needs overwrite=True / --force")
-        return result
 
+def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None, overwrite: bool = False,
+                    dry_run: bool = False, progress: bool | None = None) -> RewriteResult:
+    """Write the checkpoint an ``Alignment`` repairs: its rules applied by ``rewrite``; for Keras 3 weights
+    (``.weights.h5``, ``to="keras3"``), which are stored by path, every value the printed fix restores written at its
+    model variable's path (``layers/conv/vars/0``, from the live Keras 3 model or its spec), in the model's layout.
+    Entries no variable takes are dropped (listed)."""
+    catalog = alignment.diagnosis.checkpoint
+    fmt, target = _output(catalog, out, to)
+    if fmt != "keras3":
+        return rewrite(catalog, alignment.rules, out, to=to, overwrite=overwrite, dry_run=dry_run,
+                       namespace=namespace_of(alignment), progress=progress)
+    from ..match.fixes import sources, value_transforms
+
+    restored = sources(alignment)
+    ops = value_transforms(alignment, restored)
+    paths = {v.name: v.keys.get("keras3") for v in alignment.diagnosis.model.variables}
+    lacking = [m for m in restored if not paths.get(m)]
+    if lacking:
+        raise UsageError(f"the model gives no Keras 3 weight path (layers/<layer>/vars/<i>) for {lacking[0]!r}"
+                         + (f" and {len(lacking) - 1} more" if len(lacking) > 1 else "") + ": Keras 3 reads "
+                         ".weights.h5 files by those paths, known only for a Keras 3 model (or its spec); write "
+                         "another format", path=catalog.path)
+    moves = []
+    for m, key in restored.items():
+        op = ops.get(m)
+        shape, dtype = transformed_meta(op, catalog[key])
+        moves.append(Move(key, paths[m], op, dtype, shape))
+    used = set(restored.values())
+    notes = ["every value is written at its model variable's Keras 3 path (layers/<layer>/vars/<i>)",
+             *_keras3_name_note(target)]
+    without = [v.name for v in alignment.diagnosis.model.variables if v.name not in restored and paths.get(v.name)]
+    if without:
+        notes.append(f"{len(without)} model variable(s) get no value (e.g. {without[0]!r}): Keras 3's load_weights "
+                     "loads the other layers, then raises ValueError naming theirs")
+    result = RewriteResult(catalog.path, target, fmt, moves, [k for k in catalog if k not in used], notes)
+    if not dry_run:
+        _write(result, catalog, {}, None, overwrite, None, progress)
+    elif not overwrite:
+        _note_existing(result)
+    return result
+
+
+def _first(lines: list[str], limit: int | None, what: str) -> list[str]:
+    if limit is None or len(lines) <= limit + 1:
+        return lines
+    indent = lines[0][:len(lines[0]) - len(lines[0].lstrip())]
+    return lines[:limit] + [f"{indent}... {len(lines) - limit} more {what} (use --json or -v for all)"]
+
+
+def _note_existing(result: RewriteResult) -> None:
+    from ..formats.write import targets
+
+    existing = targets(result.out, result.format)
+    if existing:
+        result.notes.append(f"{existing[0]} exists: writing needs overwrite=True / --force")
+
+
+def _keras3_name_note(out: str) -> list[str]:
+    if out.endswith(".weights.h5"):
+        return []
+    return ["Keras 3's load_weights takes only files whose name ends in .weights.h5: rename the output to load it"]
+
+
+def _check_keras3_paths(moves: list[Move], path: str) -> None:
+    """Keras 3 weights are stored by path: names that are none would give a file Keras cannot load."""
+    from ..formats.keras_h5 import _KERAS3_ROOTS
+
+    if moves and not any(m.name.split("/", 1)[0] in _KERAS3_ROOTS for m in moves):
+        raise UsageError(f"Keras 3 weights are stored by path (layers/<layer>/vars/<i>), and the rules give other "
+                         f"names (e.g. {moves[0].name!r}): map the names there with rules, or let `ckpt-doctor align "
+                         "CKPT --model M --rewrite OUT.weights.h5` write each value at its model variable's path",
+                         path=path)
+
+
+def _output(catalog: Catalog, out: str | os.PathLike, to: str | None) -> tuple[str, str]:
+    """(the output format, the output path) for ``out`` and ``to``, as ``rewrite`` documents them."""
+    # a directory (existing, or named with a trailing separator) takes the input's name
+    into_directory = os.path.isdir(os.fspath(out)) or os.fspath(out).endswith(("/", os.sep))
+    implied = None if into_directory else implied_by_name(os.fspath(out))
+    if to is not None and implied is not None and implied != to:
+        raise UsageError(f"the output {os.fspath(out)!r} is named like a {implied} file, but {to} was asked for: "
+                         f"rename the output or drop to= / --to")
+    read_only = None if into_directory or to is not None else read_only_by_name(os.fspath(out))
+    if read_only:
+        raise UsageError(f"the output {os.fspath(out)!r} ends in {read_only}, a kind of file rewrite reads but does "
+                         f"not write: name it .weights.h5 for Keras 3 weights, or choose a format with to= / --to "
+                         f"({', '.join(FORMATS)})")
+    fmt = to or implied or write_as(catalog.format)
+    if fmt is None:
+        raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
+                              f"with to= / --to ({', '.join(FORMATS)})", path=catalog.path)
+    if fmt not in FORMATS:
+        raise CheckpointError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")
+    out = os.fspath(out)
+    if into_directory:  # the input's name, with the output format's suffix
+        base = os.path.basename(catalog.path.rstrip(os.sep))
+        if fmt != "tf":
+            base = base.split(".", 1)[0] + FORMATS[fmt][2]
+        out = os.path.join(out, base)
+    return fmt, out
+
+
+def _write(result: RewriteResult, catalog: Catalog, entries: dict, graph_value, overwrite: bool,
+           max_shard_bytes: int | None, progress: bool | None) -> None:
+    """Write ``result``'s moves (verified, renamed into place) and record the files in ``result.written``."""
+    fmt, out, graph = result.format, result.out, catalog.get(OBJECT_GRAPH_KEY)
     tensors = []
-    for m in moves:
+    for m in result.moves:
         info = catalog[m.source]
         if info is graph:
             tensors.append(Tensor(m.name, m.dtype, m.shape, lambda: graph_value))
@@ -212,7 +316,6 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     with _progress_bar(show, total) as tick:
         result.written = write_checkpoint(tensors, out, fmt, overwrite=overwrite, protect=catalog.files,
                                           progress=tick, **options)
-    return result
 
 
 def namespace_of(alignment) -> str:
@@ -349,6 +452,7 @@ def salvage(checkpoint: str | os.PathLike | Catalog, out: str | os.PathLike, *, 
     rules = Rules([Drop("^" + re.escape(_source(info, "key")[0]) + "$") for info in damaged])
     graph_lost = OBJECT_GRAPH_KEY in catalog and OBJECT_GRAPH_KEY not in intact
     result = rewrite(catalog, rules, out, to=to, overwrite=overwrite, name_based=graph_lost)
+    result.rules_applied = []  # one drop rule per damaged tensor: the dropped list says it
     if graph_lost:
         result.notes.append("the TF2 object graph is damaged: the salvaged checkpoint is name-based")
     return result

@@ -31,6 +31,7 @@ from .adapters import Adapter, adapter_for
 from .plan import AUTO, Assignment, Plan, entry_statuses, make_plan
 
 # Model-variable outcomes.
+TABLE_ROWS = 30  # rows of the proof table a report prints unless asked for all
 VERIFIED = "verified"  # restored, and the value read back from the framework equals the checkpoint's
 NOT_RESTORED = "not_restored"  # keeps its initial value
 MISMATCH = "mismatch"  # assigned, but the value read back differs
@@ -141,21 +142,31 @@ class RestoreReport:
     def message(self) -> str:
         return "\n".join([self.headline()] + self.groups())
 
-    def table(self) -> str:
-        """The proof: one row per model variable."""
+    def table(self, limit: int | None = None) -> str:
+        """The proof: one row per model variable; with ``limit``, past that many rows, every row not verified and
+        the first verified ones, then how many verified rows are left out."""
+        shown = self.variables
+        if limit is not None and len(shown) > limit + 1:
+            verified = [o for o in shown if o.status == VERIFIED]
+            keep = {id(o) for o in verified[:max(limit - (len(shown) - len(verified)), 5)]}
+            shown = [o for o in shown if o.status != VERIFIED or id(o) in keep]
         rows = [["status", "variable", "<- checkpoint", "transform", "check"]]
-        for o in self.variables:
+        for o in shown:
             rows.append([o.status, o.variable.name, o.checkpoint_key or "-", o.transform or "-", o.check])
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         out = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=False)) + "  " + r[4] for r in rows]
+        if len(shown) < len(self.variables):
+            out.append(f"... {len(self.variables) - len(shown)} more rows, all verified (use --json or -v for all)")
         return "\n".join(x.rstrip() for x in out)
 
-    def render(self) -> str:
+    def render(self, verbose: bool = False) -> str:
+        """The headline, the proof table (past ``TABLE_ROWS`` rows: every row not verified and the first verified
+        ones, unless ``verbose``), the problems grouped, the notes."""
         timing = (f"preparation {self.seconds_prepare:.2f} s, restore {self.seconds_restore:.2f} s, verification "
                   f"{self.seconds_verify:.2f} s"
                   if self.assigned else "nothing assigned")
         lines = [f"{self.headline()}", f"checkpoint {self.checkpoint}  model {self.model} ({self.framework}); "
-                 f"{timing}", "", self.table()]
+                 f"{timing}", "", self.table(None if verbose else TABLE_ROWS)]
         groups = self.groups()
         if groups:
             lines += [""] + groups
