@@ -61,8 +61,8 @@ SCENARIOS = [
     _s("h4_kh_bart_pt_to_k3", "tiny BartModel safetensors -> keras-hub BartBackbone", "cross"),
     _s("h4_kh_deit_k3wh5_to_pt_cls", "keras-hub DeiTBackbone `.weights.h5` -> DeiTForImageClassification (`deit.` "
        "prefix, new classifier)", "cross", "keras3"),
-    _s("h4_kh_dinov2_pt_to_k3", "tiny Dinov2Model safetensors (layer scale, mask token) -> keras-hub DINOV2Backbone",
-       "cross"),
+    _s("h4_kh_dinov2_k3wh5_to_pt_cls", "keras-hub DINOV2Backbone `.weights.h5` (layer scale, mask token) -> "
+       "Dinov2ForImageClassification (`dinov2.` prefix, new classifier)", "cross", "keras3"),
     _s("h4_kh_esm_k3wh5_to_pt_mlm", "keras-hub ESMBackbone `.weights.h5` -> EsmForMaskedLM (`esm.` prefix, new MLM "
        "head)", "cross", "keras3"),
     _s("h4_mobilebert_pt_to_tf_cls", "tiny MobileBertModel safetensors -> TFMobileBertForSequenceClassification "
@@ -118,11 +118,38 @@ def _kw(**extra):
                 max_position_embeddings=32, **extra)
 
 
-def _hf(d, model, seed, where="_hf"):
-    """Fill the Hugging Face model with distinct values and save_pretrained it into d/<where>."""
+def _hf(d, model, seed, where="_hf", f16=False):
+    """Fill the Hugging Face model with distinct values and save_pretrained it into d/<where> (``f16``: values
+    float16 can hold, for a converter that casts to float16)."""
+    import torch
+
     fill_random_torch(model, seed)
+    if f16:
+        with torch.no_grad():
+            for t in model.state_dict().values():
+                t.copy_(t.half().float())
     out = os.path.join(d, where)
     model.save_pretrained(out)
+    return out
+
+
+def _unscored(values, names):
+    """Model variables the truth does not score (value_truth ignores empty values): a converter's slice, or the
+    second name of a tied tensor (its value is the first one's, so its checkpoint key is taken)."""
+    import numpy as np
+
+    for n in names:
+        values[n] = np.empty(0, "float32")
+    return values
+
+
+def _tied(model):
+    """state_dict names whose tensor shares its storage with an earlier one (tied embeddings)."""
+    seen, out = set(), []
+    for k, t in model.state_dict().items():
+        if t.data_ptr() in seen:
+            out.append(k)
+        seen.add(t.data_ptr())
     return out
 
 
@@ -143,7 +170,7 @@ def b_kh_llama_pt_to_k3(d):
 def b_kh_mistral_k3wh5_to_pt(d):
     from transformers import MistralConfig, MistralForCausalLM
 
-    hf = _hf(d, MistralForCausalLM(MistralConfig(num_hidden_layers=2, **_kw())), "mistral")
+    hf = _hf(d, MistralForCausalLM(MistralConfig(num_hidden_layers=2, **_kw())), "mistral", f16=True)
     ck = os.path.join(d, "ckpt", "mistral.weights.h5")
     _converted(hf).save_weights(ck)
     model = MistralForCausalLM.from_pretrained(hf)
@@ -183,7 +210,8 @@ def b_kh_bart_pt_to_k3(d):
                      decoder_attention_heads=2, encoder_ffn_dim=40, decoder_ffn_dim=40, max_position_embeddings=32)
     ck_dir = _hf(d, BartModel(cfg), "bart", "ckpt")
     ck = os.path.join(ck_dir, "model.safetensors")
-    return [ck], read_torch(ck), spec_and_values(_converted(ck_dir), d), []
+    values = spec_and_values(_converted(ck_dir), d)  # the converter drops the 2 offset rows of embed_positions
+    return [ck], read_torch(ck), _unscored(values, [n for n in values if "position_embedding/" in n]), []
 
 
 def _deit_cfg():
@@ -205,14 +233,18 @@ def b_kh_deit_k3wh5_to_pt_cls(d):
     return [ck], read_h5(ck), spec_and_values(model, d), []
 
 
-def b_kh_dinov2_pt_to_k3(d):
-    from transformers import Dinov2Config, Dinov2Model
+def b_kh_dinov2_k3wh5_to_pt_cls(d):
+    from transformers import Dinov2Config, Dinov2ForImageClassification, Dinov2Model
 
     cfg = Dinov2Config(hidden_size=24, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, image_size=16,
-                       patch_size=4)
-    ck_dir = _hf(d, Dinov2Model(cfg), "dinov2", "ckpt")
-    ck = os.path.join(ck_dir, "model.safetensors")
-    return [ck], read_torch(ck), spec_and_values(_converted(ck_dir), d), []
+                       patch_size=4, num_labels=4)
+    hf = _hf(d, Dinov2Model(cfg), "dinov2")
+    ck = os.path.join(d, "ckpt", "dinov2.weights.h5")
+    _converted(hf).save_weights(ck)  # holds position_embeddings twice (`interpolated_position_embeddings`)
+    model, info = Dinov2ForImageClassification.from_pretrained(hf, output_loading_info=True)
+    heldout2._fill_missing(model, info, "new|")
+    shutil.rmtree(hf)
+    return [ck], read_h5(ck), spec_and_values(model, d), []
 
 
 def b_kh_esm_k3wh5_to_pt_mlm(d):
@@ -226,7 +258,7 @@ def b_kh_esm_k3wh5_to_pt_mlm(d):
     model, info = EsmForMaskedLM.from_pretrained(hf, output_loading_info=True)  # `esm.` prefix, the MLM head is new
     heldout2._fill_missing(model, info, "new|")
     shutil.rmtree(hf)
-    return [ck], read_h5(ck), spec_and_values(model, d), []
+    return [ck], read_h5(ck), _unscored(spec_and_values(model, d), _tied(model)), []  # lm_head.decoder: tied
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -267,7 +299,7 @@ def b_t5_tf_h5_to_pt(d):
     cfg = T5Config(vocab_size=61, d_model=24, d_kv=8, d_ff=40, num_layers=2, num_heads=3, decoder_start_token_id=0,
                    relative_attention_num_buckets=8)
     ck, model = _tf_to_pt(d, TFT5Model(cfg), "t5", T5ForConditionalGeneration)
-    return [ck], read_h5(ck), spec_and_values(model, d), []
+    return [ck], read_h5(ck), _unscored(spec_and_values(model, d), _tied(model)), []  # embed_tokens, lm_head: tied
 
 
 def b_clip_pt_to_tf(d):
