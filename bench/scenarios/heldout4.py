@@ -72,8 +72,8 @@ SCENARIOS = [
     _s("h4_clip_pt_to_tf", "tiny CLIPModel safetensors -> TFCLIPModel (from_pt)", "cross", legacy=True),
     _s("h4_wav2vec2_pt_to_tf_ctc", "tiny Wav2Vec2Model safetensors (weight-normed positional conv) -> "
        "TFWav2Vec2ForCTC (from_pt, new lm_head)", "cross", legacy=True),
-    _s("h4_hf_resnet_tf_to_pt_cls", "tiny TFResNetModel tf_model.h5 -> ResNetForImageClassification (from_tf)",
-       "cross", legacy=True),
+    _s("h4_hf_resnet_pt_to_tf_cls", "tiny ResNetModel safetensors (`stages.0/layers.0` TF scopes, BN statistics) -> "
+       "TFResNetForImageClassification (from_pt, new classifier)", "cross", legacy=True),
     _s("h4_deit_teacher_tf_to_pt_trap", "TFDeiTForImageClassificationWithTeacher tf_model.h5 -> "
        "DeiTForImageClassification (from_tf): the new classifier has the shape of both unused heads (must abstain)",
        "cross", "abstain", legacy=True),
@@ -153,6 +153,13 @@ def _tied(model):
     return out
 
 
+def _fill_new(model, info):
+    """heldout2's fill of what the loader left out, but not through a tied name (it would overwrite the tensor the
+    loader filled: T5's lm_head is the shared embedding)."""
+    tied = set(_tied(model))
+    heldout2._fill_missing(model, {"missing_keys": [k for k in info["missing_keys"] if k not in tied]}, "new|")
+
+
 def _converted(hf_dir):
     """keras-hub's published converter: Backbone.from_preset of a local Hugging Face directory."""
     return keras_hub().models.Backbone.from_preset(hf_dir)
@@ -228,7 +235,7 @@ def b_kh_deit_k3wh5_to_pt_cls(d):
     ck = os.path.join(d, "ckpt", "deit.weights.h5")
     _converted(hf).save_weights(ck)  # the backbone only
     model, info = DeiTForImageClassification.from_pretrained(hf, output_loading_info=True)
-    heldout2._fill_missing(model, info, "new|")
+    _fill_new(model, info)
     shutil.rmtree(hf)
     return [ck], read_h5(ck), spec_and_values(model, d), []
 
@@ -242,7 +249,7 @@ def b_kh_dinov2_k3wh5_to_pt_cls(d):
     ck = os.path.join(d, "ckpt", "dinov2.weights.h5")
     _converted(hf).save_weights(ck)  # holds position_embeddings twice (`interpolated_position_embeddings`)
     model, info = Dinov2ForImageClassification.from_pretrained(hf, output_loading_info=True)
-    heldout2._fill_missing(model, info, "new|")
+    _fill_new(model, info)
     shutil.rmtree(hf)
     return [ck], read_h5(ck), spec_and_values(model, d), []
 
@@ -256,7 +263,7 @@ def b_kh_esm_k3wh5_to_pt_mlm(d):
     ck = os.path.join(d, "ckpt", "esm.weights.h5")
     _converted(hf).save_weights(ck)
     model, info = EsmForMaskedLM.from_pretrained(hf, output_loading_info=True)  # `esm.` prefix, the MLM head is new
-    heldout2._fill_missing(model, info, "new|")
+    _fill_new(model, info)
     shutil.rmtree(hf)
     return [ck], read_h5(ck), _unscored(spec_and_values(model, d), _tied(model)), []  # lm_head.decoder: tied
 
@@ -278,7 +285,7 @@ def _tf_to_pt(d, tfm, seed, pt_cls, **kw):
     ck_dir = os.path.join(d, "ckpt")
     tfm.save_pretrained(ck_dir)
     model, info = pt_cls.from_pretrained(ck_dir, from_tf=True, output_loading_info=True, **kw)
-    heldout2._fill_missing(model, info, "new|")
+    _fill_new(model, info)
     return os.path.join(ck_dir, "tf_model.h5"), model
 
 
@@ -324,12 +331,13 @@ def b_wav2vec2_pt_to_tf_ctc(d):
     return [ck], read_torch(ck), spec_and_values(model, d), []
 
 
-def b_hf_resnet_tf_to_pt_cls(d):
-    from transformers import ResNetConfig, ResNetForImageClassification, TFResNetModel
+def b_hf_resnet_pt_to_tf_cls(d):
+    from transformers import ResNetConfig, ResNetModel, TFResNetForImageClassification
 
     cfg = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 2], layer_type="bottleneck", num_labels=4)
-    ck, model = _tf_to_pt(d, TFResNetModel(cfg), "resnet", ResNetForImageClassification)
-    return [ck], read_h5(ck), spec_and_values(model, d), []
+    ck, model = _pt_to_tf(d, ResNetModel(cfg), "resnet", TFResNetForImageClassification)
+    fill_random([w for w in model.weights if "/classifier." in w.name], "new")
+    return [ck], read_torch(ck), spec_and_values(model, d), []
 
 
 def b_deit_teacher_tf_to_pt_trap(d):
@@ -479,10 +487,9 @@ def b_k3_convnext_renamed_notop(d):
     tgt = keras.applications.ConvNeXtTiny(input_shape=(32, 32, 3), weights=None, include_preprocessing=False,
                                           include_top=False, name="backbone")  # layers `backbone_stem`, ..
     fill_random(tgt.weights, "tgt")
-    have = {layer.name[len("convnext_tiny"):]: layer for layer in src.layers if layer.weights}
-    for layer in tgt.layers:  # construction: by layer name after the model-name prefix
-        if layer.weights:
-            layer.set_weights(have[layer.name[len("backbone"):]].get_weights())
+    ws = src.get_weights()[:-4]  # all but the head (head_layernorm, head_dense)
+    assert [w.shape for w in ws] == [tuple(w.shape) for w in tgt.weights]
+    tgt.set_weights(ws)  # construction: the same architecture, weights in order
     return [ck], heldout2.read_keras_zip(ck, d), spec_and_values(tgt, d), []
 
 
