@@ -25,7 +25,10 @@ head's shape, a removed layer among equal ones).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
+import json
 import os
 import shutil
 import sys
@@ -535,7 +538,27 @@ def b_tfkeras_resnet101_tfckpt_to_k3(d):
     return [os.path.relpath(prefix, d)], read_tf(prefix), spec_and_values(tgt, d), []
 
 
-BUILDERS = {s.id: globals()["b_" + s.id[3:]] for s in SCENARIOS}
+def _digest(a) -> str:
+    import numpy as np
+
+    a = np.ascontiguousarray(a)
+    return hashlib.sha1(a.tobytes()).hexdigest() + f"|{a.dtype}|{list(a.shape)}"
+
+
+def _recorded(builder):
+    """The builder, also writing a digest of every model value to _build/ (``check`` compares the truth's pairs
+    against it). functools.wraps: the definition hash still reads the builder's own source."""
+    @functools.wraps(builder)
+    def run(d):
+        ckpts, stored, values, amb = builder(d)
+        os.makedirs(os.path.join(d, "_build"), exist_ok=True)
+        with open(os.path.join(d, "_build", "model_values.json"), "w") as f:
+            json.dump({n: _digest(v) for n, v in values.items()}, f)
+        return ckpts, stored, values, amb
+    return run
+
+
+BUILDERS = {s.id: _recorded(globals()["b_" + s.id[3:]]) for s in SCENARIOS}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -546,7 +569,43 @@ build, up_to_date, make = DRIVER.build, DRIVER.up_to_date, DRIVER.make
 
 
 def check(out=DEFAULT_OUT) -> int:
-    return heldout2.check(out, SCENARIOS)
+    """heldout2's consistency check, then the values: every checkpoint entry of a true pair, read again by the
+    framework's reader and moved by the pair's transform (the scorer's own application of it), must be the model
+    value recorded at build time, bit for bit."""
+    return max(heldout2.check(out, SCENARIOS), _check_values(out))
+
+
+def _read(path, d):
+    if path.endswith((".safetensors", ".pt")):
+        return read_torch(path)
+    if path.endswith(".keras"):
+        return heldout2.read_keras_zip(path, d)
+    return read_h5(path) if path.endswith(".h5") else read_tf(path)
+
+
+def _check_values(out) -> int:
+    import score
+
+    bad = 0
+    for s in SCENARIOS:
+        d = os.path.join(out, s.id)
+        try:
+            with open(os.path.join(d, "scenario.json")) as f:
+                ck = os.path.join(d, json.load(f)["checkpoint"][0])
+            with open(os.path.join(d, "truth.json")) as f:
+                pairs = json.load(f)["pairs"]
+            with open(os.path.join(d, "_build", "model_values.json")) as f:
+                digests = json.load(f)
+        except OSError:
+            continue  # reported by heldout2.check
+        stored = _read(ck, d)
+        wrong = [p["model"] for p in pairs if _digest(score._apply(stored[p["checkpoint"]], score.normalize_transform(
+            p["transform"])).reshape(p["model_shape"])) != digests[p["model"]]]
+        transforms = sorted({p["transform"] or "none" for p in pairs})
+        print(f"{s.id:34s} values {len(pairs) - len(wrong)}/{len(pairs)} identical after {', '.join(transforms)}"
+              + (f"  BAD: {wrong[:3]}" if wrong else ""))
+        bad += bool(wrong)
+    return 1 if bad else 0
 
 
 def fetch() -> None:
