@@ -7,7 +7,8 @@ Gemma, BART, DeiT, DINOv2, ESM) and its published Hugging Face converters (``ker
 convert_*.py``, run by ``Backbone.from_preset`` on a local Hugging Face directory); ``transformers`` 4.46 definitions
 of those models and of MobileBERT, T5, CLIP, Wav2Vec2, ResNet, MPNet and DeiT (TF), with the published
 ``from_pt``/``from_tf`` converters; ``keras.applications`` MobileNetV2, MobileNetV3Small, ResNet50V2 (its ResNetV2
-builder), ResNet101, DenseNet169 and ConvNeXtTiny (Keras 3 and tf_keras) built with ``weights=None``.
+builder), ResNet101, DenseNet169, ConvNeXtTiny and EfficientNetB1 (Keras 3 and tf_keras) built with
+``weights=None``.
 
 **Truth by identical values** (``thirdparty.value_truth``, here also up to a permutation followed by a reshape:
 keras-hub splits attention kernels into heads), never from ckpt-doctor: the checkpoint is written by the framework,
@@ -95,6 +96,8 @@ SCENARIOS = [
        "the unused head LayerNorm's shape (must abstain)", "keras3", "abstain"),
     _s("h4_tfkeras_mobilenetv3_h5_to_k3", "tf_keras MobileNetV3Small legacy HDF5 -> Keras 3 MobileNetV3Small "
        "(truth: Keras 3's topological legacy-HDF5 loading)"),
+    _s("h4_tf1_saver_effnetb1_tower_to_k3", "tf_keras EfficientNetB1 built in a TF1 graph under `tower_0/`, saved by "
+       "tf.compat.v1.train.Saver (TF1 names) -> Keras 3 EfficientNetB1 (object paths)"),
     _s("h4_tfkeras_resnet101_tfckpt_to_k3", "tf_keras ResNet101 save_weights TF format (`layer_with_weights-N` "
        "object paths) -> Keras 3 ResNet101"),
 ]
@@ -556,6 +559,24 @@ def _recorded(builder):
             json.dump({n: _digest(v) for n, v in values.items()}, f)
         return ckpts, stored, values, amb
     return run
+
+
+def b_tf1_saver_effnetb1_tower_to_k3(d):
+    import keras
+    import tensorflow as tf
+    import tf_keras
+
+    g = tf.Graph()
+    with g.as_default(), tf.compat.v1.variable_scope("tower_0"):  # a multi-GPU tower: `tower_0/stem_conv/kernel`
+        src = tf_keras.applications.EfficientNetB1(input_shape=(32, 32, 3), weights=None, classes=10)
+    prefix = tp._tf1_save(g, d, "src")
+    stored = read_tf(prefix)
+    tgt = keras.applications.EfficientNetB1(input_shape=(32, 32, 3), weights=None, classes=10)
+    fill_random(_float(tgt.weights), "tgt")
+    ws = [stored[w.name[:-2]] for w in src.weights]
+    assert [w.shape for w in ws] == [tuple(w.shape) for w in tgt.weights]
+    tgt.set_weights(ws)  # construction: the same architecture, weights in order
+    return [os.path.relpath(prefix, d)], stored, spec_and_values(tgt, d), []
 
 
 BUILDERS = {s.id: _recorded(globals()["b_" + s.id[3:]]) for s in SCENARIOS}
