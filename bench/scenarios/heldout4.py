@@ -371,8 +371,9 @@ def b_mpnet_layer_removed(d):
     _removed(src.state_dict(), tgt, "mpnet.", "encoder.layer.", {0: 0, 1: 2, 2: 3})
     ck = os.path.join(ck_dir, "model.safetensors")
     values = spec_and_values(tgt, d)
-    # which layer went is in no file; the new classifier.dense has the shape of the unused layer's and pooler's
-    return [ck], read_torch(ck), values, [n for n in values if n.startswith(("mpnet.encoder.layer.", "classifier."))]
+    # which layer went is in no file; the new classifier.dense has the shape of the unused pooler (and layer) dense
+    amb = [n for n in values if n.startswith(("mpnet.encoder.layer.", "classifier.dense."))]
+    return [ck], read_torch(ck), values, amb
 
 
 def _removed(sd, tgt, prefix, layers, keep):
