@@ -49,6 +49,7 @@ if os.path.isdir(os.path.join(ROOT, "src", "ckpt_doctor")) and os.path.join(ROOT
 
 import heldout2  # noqa: E402
 import heldout3  # noqa: E402
+import heldout4  # noqa: E402
 import thirdparty  # noqa: E402
 from registry import BY_ID as _CONSTRUCTED_BY_ID  # noqa: E402
 from registry import SCENARIOS  # noqa: E402
@@ -59,9 +60,10 @@ PARTS = {"constructed": [s.id for s in SCENARIOS],
          "thirdparty": [s.id for s in thirdparty.SCENARIOS if not s.heldout],
          "heldout": [s.id for s in thirdparty.SCENARIOS if s.heldout],
          "heldout2": [s.id for s in heldout2.SCENARIOS],  # a second held-out set (heldout2.py), scored once
-         "heldout3": [s.id for s in heldout3.SCENARIOS]}  # a third (heldout3.py), scored once
-BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.BY_ID}
-ONCE = ("heldout2", "heldout3")  # scored once, by name, never in a tuning run: not in --part all
+         "heldout3": [s.id for s in heldout3.SCENARIOS],  # a third (heldout3.py), scored once
+         "heldout4": [s.id for s in heldout4.SCENARIOS]}  # a fourth (heldout4.py), scored once
+BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.BY_ID, **heldout4.BY_ID}
+ONCE = ("heldout2", "heldout3", "heldout4")  # scored once, by name, never in a tuning run: not in --part all
 
 
 def _python() -> str:
@@ -372,7 +374,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="comma-separated scenario ids")
     ap.add_argument("--adversarial", action="store_true", help="only the adversarial scenarios")
     ap.add_argument("--part", default="constructed", help="which scenarios: constructed (default), thirdparty, "
-                    "heldout, heldout2, heldout3, or all (all but heldout2 and heldout3; comma-separated allowed); "
+                    "heldout, heldout2, heldout3, heldout4, or all (all but heldout2..4; comma-separated allowed); "
                     "--only overrides")
     ap.add_argument("--out", default=DEFAULT_OUT, help="scenario cache directory")
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
@@ -409,6 +411,9 @@ def main(argv=None) -> int:
     third3 = [i for i in ids if i in heldout3.BY_ID]
     if not args.no_make and third3 and heldout3.make(third3, args.out):
         print("heldout3.py reported failures; scoring what exists", file=sys.stderr)
+    fourth = [i for i in ids if i in heldout4.BY_ID]
+    if not args.no_make and fourth and heldout4.make(fourth, args.out):
+        print("heldout4.py reported failures; scoring what exists", file=sys.stderr)
     report = score_scenarios(ids, args.out, engine)
     if args.json:
         print(json.dumps(report, indent=1))

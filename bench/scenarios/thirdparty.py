@@ -129,8 +129,9 @@ def _perm_name(p) -> str | None:
     return "transpose" if tuple(p) == (1, 0) else "permute(" + ",".join(map(str, p)) + ")"
 
 
-def value_truth(stored: dict, model_values: dict, ambiguous_ok=(), ignore_model=()) -> dict:
-    """Pairs by identical values: model value == checkpoint value up to an axis permutation or a reshape."""
+def value_truth(stored: dict, model_values: dict, ambiguous_ok=(), ignore_model=(), permute_reshape=False) -> dict:
+    """Pairs by identical values: model value == checkpoint value up to an axis permutation or a reshape (with
+    ``permute_reshape``, also a permutation followed by a reshape: attention kernels split into heads)."""
     import numpy as np
 
     def key(a):
@@ -144,6 +145,8 @@ def value_truth(stored: dict, model_values: dict, ambiguous_ok=(), ignore_model=
         for p in itertools.permutations(range(v.ndim)) if v.ndim <= 4 else [tuple(range(v.ndim))]:
             t = v.transpose(p)
             by_exact.setdefault((key(t), t.shape), set()).add((name, p))
+            if permute_reshape and list(p) != sorted(p):
+                by_exact.setdefault((key(t), "any"), set()).add((name, p))
         by_bytes.setdefault(key(v), set()).add(name)
     pairs, missing, ignored, used = [], [], list(ignore_model), set()
     for m, v in model_values.items():
@@ -162,6 +165,10 @@ def value_truth(stored: dict, model_values: dict, ambiguous_ok=(), ignore_model=
         elif not names:
             names = {n for n in by_bytes.get(key(v), set()) if stored[n].shape != v.shape}
             transform = "reshape" if len(names) == 1 else None
+            if not names and permute_reshape:
+                hits = by_exact.get((key(v), "any"), set())
+                names = {n for n, _ in hits}
+                transform = _perm_name(min(p for _, p in hits)) + "+reshape" if len(names) == 1 else None
         if len(names) == 1:
             c = next(iter(names))
             pairs.append({"model": m, "checkpoint": c, "transform": transform,
@@ -962,6 +969,7 @@ class Driver:
     builders: dict
     script: str
     part: str | None = None
+    permute_reshape: bool = False  # value_truth's option
 
     def hash(self, s: TPScenario) -> str:
         """The scenario and its builder's source (helpers changed: rebuild with --force)."""
@@ -974,7 +982,7 @@ class Driver:
         os.makedirs(os.path.join(d, "ckpt"))
         sys.path.insert(0, os.path.join(ROOT, "src"))
         ckpts, stored, values, amb = self.builders[sid](d)
-        truth = value_truth(stored, values, amb)
+        truth = value_truth(stored, values, amb, permute_reshape=self.permute_reshape)
         truth["scenario"] = sid
         if not truth["pairs"]:
             raise AssertionError("no true pairs")
