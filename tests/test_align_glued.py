@@ -177,3 +177,17 @@ def test_two_layer_head_into_one_layer_head_is_not_paired():
     assert got["roberta.encoder.layer.1.output.dense.weight"] == \
         "tf_model/roberta/encoder/layer_._1/output/dense/kernel"
     assert "classifier.weight" not in got and "classifier.bias" not in got
+
+
+def test_a_bias_alone_does_not_move_into_a_replaced_head():
+    # an image classifier's linear head (`classifier.weight` [3, 16]) against a segmentation model's 1x1 conv head
+    # (`decode_head/classifier/kernel` [1, 1, 16, 3]): the weights cannot pair, so the bias of the same width is
+    # no proven value either (the head was replaced)
+    ckpt = [("encoder.block.0.dense.weight", (16, 8)), ("encoder.block.0.dense.bias", (16,)),
+            ("classifier.weight", (3, 16)), ("classifier.bias", (3,))]
+    model = [("segformer/encoder/block_._0/dense/kernel", (8, 16)), ("segformer/encoder/block_._0/dense/bias", (16,)),
+             ("segformer/decode_head/classifier/kernel", (1, 1, 16, 3)),
+             ("segformer/decode_head/classifier/bias", (3,))]
+    a = _align(ckpt, model)
+    assert _pairs(a) == {"segformer/encoder/block_._0/dense/kernel": "encoder.block.0.dense.weight",
+                         "segformer/encoder/block_._0/dense/bias": "encoder.block.0.dense.bias"}

@@ -1647,29 +1647,34 @@ def _sibling_evidence(c, m, transform, container, prefix) -> str:
 
 
 def _changed_layers(state: _State, c_items, m_items) -> None:
-    """A layer whose main weight has its name on both sides but not its shape (a classifier after a conv was
-    removed: the same width out, another width in) was changed: no framework restores half of it (PyTorch
-    raises on the size, Keras' ``skip_mismatch`` skips the layer, TF1's Saver fails), so a bias of that layer whose
-    shape still fits is no proven value: it is ambiguous, with the reason, not paired."""
-    free_c = {c.key: c for c in c_items if not c.busy and c.leaf}
-    if not free_c:
-        return
-    changed: dict[tuple, tuple[_Item, _Item]] = {}  # model layer -> (checkpoint weight, model weight)
-    for m in m_items:
-        c = free_c.get(m.key) if m.leaf and not m.busy else None
-        if c is not None and not state.compatible(c, m)[0]:
-            changed[m.key[:-1]] = (c, m)
-    if not changed:
+    """A layer whose main weight finds no value while its bias does, because the two weights left over in the
+    paired layers differ in shape (a classifier after a conv was removed: the same width out, another width in; a
+    segmentation head's 1x1 conv against a linear classifier), was changed or replaced: no framework restores
+    half a layer (PyTorch raises on the size, Keras' ``skip_mismatch`` skips the layer, TF1's Saver fails), so the
+    bias is no proven value: ambiguous, with the reason, not paired. Pairs the framework makes by name stay."""
+    def free_weights(items) -> dict[str, _Item | None]:
+        out: dict[str, _Item | None] = {}
+        for it in items:
+            if it.leaf and not it.busy:
+                path = _layer_path(it)
+                out[path] = None if path in out else it  # a layer of several free weights: none is its weight
+        return out
+
+    free_c = free_weights(c_items)
+    free_m = free_weights(m_items) if free_c else {}
+    if not free_m:
         return
     for proof in list(state.pairs.values()):
         c, m = proof.checkpoint, proof.model
-        found = changed.get(m.key[:-1]) if m.key else None
-        if found is not None and c.key[:-1] == found[0].key[:-1]:
-            cw, mw = found
-            state.drop_pair(m)
-            state.set_ambiguous(m, [c], f"its layer changed: `{mw.name}` is {list(mw.shape)} in the model and "
-                                        f"{list(cw.shape)} in the checkpoint (`{cw.name}`), and no framework "
-                                        "restores part of a layer")
+        if proof.stage == "exact" or c.leaf or m.leaf:
+            continue
+        cw, mw = free_c.get(_layer_path(c)), free_m.get(_layer_path(m))
+        if cw is None or mw is None or state.compatible(cw, mw)[0]:
+            continue
+        state.drop_pair(m)
+        state.set_ambiguous(m, [c], f"its layer changed: `{mw.name}` is {list(mw.shape)} in the model and "
+                                    f"{list(cw.shape)} in the checkpoint (`{cw.name}`), and no framework "
+                                    "restores part of a layer")
 
 
 def _leftover_candidates(state: _State, c_items, m_items) -> None:
