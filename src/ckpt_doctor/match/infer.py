@@ -287,6 +287,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # (a positional name has ``/vars/`` in it: the regular expression runs only on those)
     if c_items and sum(1 for e in c_refs if "/vars/" in e.name and _POSITIONAL.match(e.name)) * 2 > len(c_items):
         _positional(c_items, m_items)
+    elif c_items and sum(1 for c in c_items if c.name.startswith("layer_with_weights-")) * 2 > len(c_items) and \
+            any("keras-h5" in getattr(m.ref, "keys", {}) for m in m_items):
+        _layers_with_weights(c_items, m_items)
     else:
         _flat_leaves(c_items)
         _flat_leaves(m_items)
@@ -671,6 +674,37 @@ def _positional(c_items: list, m_items: list) -> None:
             c.layout = ("embedding" if table else "kernel") if _is_matrix(c) else None
             c.leaf = None
             c.rekey()
+
+
+_LAYER_WITH_WEIGHTS = re.compile(r"^layer_with_weights-(\d+)/([^/]+)$")
+
+
+def _layers_with_weights(c_items: list, m_items: list) -> None:
+    """tf-keras' TF-format checkpoints (``save_weights`` to a prefix, the default before Keras 3) name a model's
+    variables by object path: ``layer_with_weights-N/kernel``, the attribute of the N-th layer that has weights,
+    in ``model.layers`` order. A Keras model's spec gives that rank in its ``keras-h5`` key (the same order, as
+    ``load_weights`` of an HDF5 file counts it; used only for such a model). Both sides are then keyed
+    ``layerwithweights N <attribute>`` (``kernel``, ``depthwise_kernel``, ``moving_mean``: Keras' attribute names,
+    the same in both Keras), so values pair by the rank their layer has on both sides and by what they are in it,
+    never by shape alone. Layers nested deeper (a model inside a model) keep their names."""
+    ranks = {id(m): m.ref.keys["keras-h5"].split("/")[0] for m in m_items if "keras-h5" in getattr(m.ref, "keys", {})}
+    for m in m_items:
+        rank = ranks.get(id(m))
+        if rank is not None:
+            m.tokens = ("layerwithweights", rank, _leaf_word(m.name))
+            m.rekey()
+    for c in c_items:
+        found = _LAYER_WITH_WEIGHTS.match(c.name)
+        if found:
+            c.leaf = c.layout = canonical(found[2])[1]
+            c.tokens = ("layerwithweights", found[1], found[2].lower())
+            c.rekey()
+
+
+def _leaf_word(name: str) -> str:
+    """A variable's attribute as Keras names it (``kernel``, ``depthwise_kernel``, ``moving_mean``)."""
+    name = strip_name(name)
+    return name[max(name.rfind("/"), name.rfind(".")) + 1:].lower()
 
 
 def _raw_layer(name: str) -> str:
