@@ -670,7 +670,8 @@ def _positional(c_items: list, m_items: list) -> None:
         tokens = _positional_tokens(name, counts, _is_matrix(c), c.ref.name)
         if tokens is not None:
             c.tokens = tokens
-            table = _raw_layer(c.ref.name).rsplit("/", 1)[-1].startswith("embedding")  # the path names the class
+            # the path names the class (``embedding``, keras-hub's ``reversible_embedding``: its vars/0 is the table)
+            table = "embedding" in _raw_layer(c.ref.name).rsplit("/", 1)[-1] and _var_index(c.ref.name) == 0
             c.layout = ("embedding" if table else "kernel") if _is_matrix(c) else None
             c.leaf = None
             c.rekey()
@@ -705,6 +706,12 @@ def _leaf_word(name: str) -> str:
     """A variable's attribute as Keras names it (``kernel``, ``depthwise_kernel``, ``moving_mean``)."""
     name = strip_name(name)
     return name[max(name.rfind("/"), name.rfind(".")) + 1:].lower()
+
+
+def _var_index(name: str) -> int | None:
+    """The position of a Keras 3 file's variable in its layer (``layers/dense/vars/1``: 1)."""
+    found = _POSITIONAL.match(name)
+    return int(found["i"]) if found else None
 
 
 def _raw_layer(name: str) -> str:
@@ -1550,6 +1557,11 @@ def _siblings(state: _State, c_items, m_items) -> bool:
         return not m.busy or id(m) in state.ambiguous and id(m) in state.ties
 
     def c_name(c: _Item) -> str:
+        # a Keras 3 file records a nested layer by its own name (``dense/vars/0``), not where it sits: its path
+        # then (a top-level layer's recorded name, ``conv2_block1_0_conv``, says more than ``layers/conv2d_13``)
+        found = _POSITIONAL.match(c.ref.name) if "/vars/" in c.ref.name else None
+        if found and "/" in found["layer"].removeprefix("layers/"):
+            return c.ref.name
         return c.ref.full_name or strip_name(c.ref.name)
 
     def within(names: list, prefix: str) -> tuple[int, int]:
