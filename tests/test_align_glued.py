@@ -191,3 +191,22 @@ def test_a_bias_alone_does_not_move_into_a_replaced_head():
     a = _align(ckpt, model)
     assert _pairs(a) == {"segformer/encoder/block_._0/dense/kernel": "encoder.block.0.dense.weight",
                          "segformer/encoder/block_._0/dense/bias": "encoder.block.0.dense.bias"}
+
+
+def test_loop_built_names_with_a_block_left_over_are_in_doubt():
+    # keras.applications-style names a loop built (``conv4_block3_1_conv``): the checkpoint has four equal blocks
+    # after the first, the model three; which block went, no file says -- the equal blocks are ambiguous, the
+    # distinct first block keeps its name (ResNetV2 with a block removed, from the fourth held-out part)
+    def blocks(n):
+        out = []
+        for b in range(1, n + 1):
+            width = 8 if b == 1 else 16
+            out += [(f"conv4_block{b}_1_conv/kernel", (1, 1, width, 4)), (f"conv4_block{b}_1_bn/gamma", (4,)),
+                    (f"conv4_block{b}_2_conv/kernel", (3, 3, 4, 16)), (f"conv4_block{b}_2_bn/gamma", (16,))]
+        return out
+
+    a = _align(blocks(5), blocks(4), fmt="tf-v2", framework="tf2")
+    got = _pairs(a)
+    assert got == {n: n for n, _ in blocks(1)}
+    amb = {x.model: set(x.candidates) for x in a.ambiguous}
+    assert "conv4_block3_2_conv/kernel" in amb and "conv4_block3_2_conv/kernel" in amb["conv4_block3_2_conv/kernel"]

@@ -20,7 +20,8 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best hypothesis is
    applied; tied hypotheses make the differing variables ambiguous. Numbers glued to their word (``conv3``,
    ``conv3_BN``: one unit) are names people chose: weighed so only where the names contradict the shapes, or
-   where PyTorch numbered a stacked recurrent layer itself (``weight_ih_l2`` left over).
+   where a program numbered them (PyTorch's stacked recurrent layers, ``weight_ih_l2``; names a loop built with
+   two numbers or more, ``conv4_block3_1_conv``, a block one unit) and a checkpoint unit is left over.
 4. **composition**: layers of a family left over pair only if their composition (members and shapes) is unique on
    both sides (reordered layers).
 5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences
@@ -1320,28 +1321,54 @@ def _glued_families(state: _State, c_items, m_items) -> None:
     sides under which a member disagrees in shape or dtype (``conv4`` of the checkpoint is not ``conv4`` of the
     model). That family is then weighed like an auto-numbered one (``_family``): a shift that explains every
     value pairs the layers it moves, and equal layers either of which may have gone are ambiguous."""
-    candidates = {family for c in c_items if not c.busy for family, _, _ in _glued_keys(c.key)}
+    def keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
+        return _glued_keys(it.key) + _indexed_keys(it)
+
+    candidates = {family for c in c_items if not c.busy for family, _, _ in keys(c)}
     if not candidates:
         return
     families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {f: {"c": {}, "m": {}} for f in candidates}
     renamed: set[tuple] = set()  # families holding a checkpoint name a scope rule rewrote: not as written
     for side, items in (("c", c_items), ("m", m_items)):
         for it in items:
-            for family, number, member in _glued_keys(it.key):
+            for family, number, member in keys(it):
                 if family in families:
                     families[family][side].setdefault(number, {})[member] = it
                     if it.renamed is not None:
                         renamed.add(family)
-    for family, fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
+    for family, fam in sorted(families.items(), key=lambda kv: (-len(kv[0][1]), kv[0][0] == "indexed")):
         lc, lm = fam["c"], fam["m"]
         if family in renamed or len(lc) < 2 or len(lm) < 2:
             continue
-        # PyTorch numbers a recurrent layer's stacked layers itself: a checkpoint layer left over among them is
-        # the auto-numbering question (which one went?), as with Keras' ``dense_N``
-        auto = family[2] == "rnnl" and any(not c.busy for layer in lc.values() for c in layer.values())
+        # Numbers a program gave (PyTorch's stacked recurrent layers; loop-built names such as ``conv4_block3_1``):
+        # a checkpoint layer left over among them is the auto-numbering question (which one went?), as with
+        # Keras' ``dense_N``
+        auto = family[2] in ("rnnl", "indexed") and any(not c.busy for layer in lc.values() for c in layer.values())
         if not auto and not _identity_conflicts(state, lc, lm, sorted(lc)):
             continue
-        _family(state, "/".join(family[1] + (family[2],)), lc, lm, reorders=False)
+        _family(state, "/".join(family[1] + (family[2],)) if family[0] != "indexed" else family[1], lc, lm,
+                reorders=False)
+
+
+_INDEX = re.compile(r"\d+")
+
+
+def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
+    """Layer names a loop built, with two numbers or more in one segment (``conv4_block3_1_conv``: stage, block,
+    layer): for each of those numbers, (family, number, member), the family being the name up to that number
+    (``conv4_block#``: a block is one unit, its layers weighed together) and the member the rest of the name with
+    the variable's role (``_1_conv``, kernel)."""
+    found = _POSITIONAL.match(it.name)
+    layer = found["layer"] if found else _owner(it.name)
+    out = []
+    start = max(layer.rfind("/"), layer.rfind(".")) + 1
+    segment = layer[start:]
+    numbers = list(_INDEX.finditer(segment))
+    if len(numbers) >= 2 and it.key:
+        for m in numbers:
+            unit = layer[:start] + segment[:m.start()] + "#"
+            out.append((("indexed", unit, "indexed"), int(m.group()), (segment[m.end():],) + it.key[-1:]))
+    return out
 
 
 def _has_free(state: _State, fam) -> bool:
