@@ -210,3 +210,17 @@ def test_loop_built_names_with_a_block_left_over_are_in_doubt():
     assert got == {n: n for n, _ in blocks(1)}
     amb = {x.model: set(x.candidates) for x in a.ambiguous}
     assert "conv4_block3_2_conv/kernel" in amb and "conv4_block3_2_conv/kernel" in amb["conv4_block3_2_conv/kernel"]
+
+
+def test_structure_does_not_rest_on_a_few_units_among_gaps():
+    # names that share nothing, most units of another shape on each side (keras-hub splits attention kernels into
+    # heads, PyTorch does not): the few that fit are held in place by gaps, not by order -- no pair
+    ckpt, model = [], []
+    for b in range(2):
+        ckpt += [(f"enc.block{b}.attn.{p}.weight", (4 * 8, 32)) for p in "qkvo"] + \
+            [(f"enc.block{b}.mlp.fc.weight", (48, 32)), (f"enc.block{b}.mlp.fc.bias", (48,))]
+        model += [(f"encoder/layer_{b}/attention/{p}/kernel", (32, 4, 8)) for p in ("query", "key", "value")] + \
+            [(f"encoder/layer_{b}/attention/out/kernel", (4, 8, 32)),
+             (f"encoder/layer_{b}/ffn/dense/kernel", (32, 48)), (f"encoder/layer_{b}/ffn/dense/bias", (48,))]
+    a = _align(ckpt, model)
+    assert not a.pairs

@@ -24,24 +24,24 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    two numbers or more, ``conv4_block3_1_conv``, a block one unit) and a checkpoint unit is left over.
 4. **composition**: layers of a family left over pair only if their composition (members and shapes) is unique on
    both sides (reordered layers).
-5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences
-   of units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in
-   the checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation
-   order; else by auto-number within one Keras 3 family) and the model's creation order. Units are grouped into
-   composites that every framework creates together (a weight with the norm of its width that follows it, a
-   depthwise kernel with its pointwise kernel) and aligned by dynamic programming, composites on one side only
-   skipped (conv biases, ``num_batches_tracked`` stay one-sided). A match is accepted only when *every* best
-   alignment makes it and it is not a lone unit against a lone unit; units that best alignments pair differently
-   are ambiguous. Between two conventions' orders (a Keras file, a PyTorch model) a match that could trade
-   places with a nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` /
-   ``layer1.1``); composites the order leaves open stay unpaired (a shortcut Keras lists first and torchvision
-   last looks like a removed layer beside a new one). Structure may also pick among the candidates a name stage
-   left, when its choice is one of them. Last, inside a container whose paired members all came from one
-   checkpoint prefix (and that prefix's paired values all went into it), an open member takes the one free value
-   under the prefix that fits it and no other open member (``_siblings``: members two conventions list in
-   different orders, such as ConvNeXt's ``layer_scale``). A norm the checkpoint nests under a paired weight's scope
-   (tf-slim's ``conv1/BatchNorm``) pairs with the norm the model created for that weight's partner (``bn1``),
-   role by role (``_owned_norms``).
+5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences of
+   units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in the
+   checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation order; else
+   by auto-number within one Keras 3 family) and the model's creation order. Units are grouped into composites that
+   every framework creates together (a weight with the norm of its width that follows it, a depthwise kernel with its
+   pointwise kernel) and aligned by dynamic programming, composites on one side only skipped (conv biases,
+   ``num_batches_tracked`` stay one-sided). A match is accepted only when *every* best alignment makes it, it is not
+   a lone unit against a lone unit, and the alignment matches at least half the units of the shorter sequence (a few
+   fitting units among many gaps are held in place by the gaps); units that best alignments pair differently are
+   ambiguous. Between two conventions' orders (a Keras file, a PyTorch model) a match that could trade places with a
+   nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` / ``layer1.1``);
+   composites the order leaves open stay unpaired (a shortcut Keras lists first and torchvision last looks like a
+   removed layer beside a new one). Structure may also pick among the candidates a name stage left, when its choice
+   is one of them. Last, inside a container whose paired members all came from one checkpoint prefix (and that
+   prefix's paired values all went into it), an open member takes the one free value under the prefix that fits it
+   and no other open member (``_siblings``: members two conventions list in different orders, such as ConvNeXt's
+   ``layer_scale``). A norm the checkpoint nests under a paired weight's scope (tf-slim's ``conv1/BatchNorm``) pairs
+   with the norm the model created for that weight's partner (``bn1``), role by role (``_owned_norms``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -2104,6 +2104,8 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
 
     anchors = sum(1 for cc in uc if anchored(cc))
     if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
+        return
+    if best * 2 < min(n, m):  # most units fit nothing on the other side: the few that do are held in place by gaps
         return
     on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
     c_skip = [any(F[i][j] + G[i + 1][j] == best for j in range(m + 1)) for i in range(n)]
