@@ -224,3 +224,30 @@ def test_structure_does_not_rest_on_a_few_units_among_gaps():
              (f"encoder/layer_{b}/ffn/dense/kernel", (32, 48)), (f"encoder/layer_{b}/ffn/dense/bias", (48,))]
     a = _align(ckpt, model)
     assert not a.pairs
+
+
+def test_tf_keras_object_paths_pair_by_rank_among_layers_with_weights():
+    # tf-keras' TF-format checkpoint (`layer_with_weights-N/kernel`) into a Keras model whose spec gives each
+    # variable's rank among the layers with weights (`keras-h5` key): same rank, same attribute, though both convs
+    # have one shape; a rank whose layers hold other attributes on the two sides (a nested model) is not read so
+    import ckpt_doctor
+    from ckpt_doctor.catalog import Catalog, TensorInfo
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    ckpt = [("layer_with_weights-0/kernel", (3, 3, 8, 8)), ("layer_with_weights-0/bias", (8,)),
+            ("layer_with_weights-1/gamma", (8,)), ("layer_with_weights-1/beta", (8,)),
+            ("layer_with_weights-2/kernel", (3, 3, 8, 8)), ("layer_with_weights-2/bias", (8,))]
+    model = [("conv_a/kernel", (3, 3, 8, 8), "0/0"), ("conv_a/bias", (8,), "0/1"), ("bn/gamma", (8,), "1/0"),
+             ("bn/beta", (8,), "1/1"), ("conv_b/kernel", (3, 3, 8, 8), "2/0"), ("conv_b/bias", (8,), "2/1")]
+    catalog = Catalog("<synthetic>", "tf-v2", {n: TensorInfo(n, "float32", s, 4) for n, s in ckpt})
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i, keys={"keras-h5": k})
+                      for i, (n, s, k) in enumerate(model)], framework="tf2", source="<synthetic>")
+    a = ckpt_doctor.align(catalog, spec)
+    assert _pairs(a) == {m: c for (c, _), (m, _, _) in zip(ckpt, model, strict=True)}
+    # the model wraps the last conv and a new norm in a nested model (rank 2 holds four variables): not read by rank
+    nested = model[:4] + [("block/conv_b/kernel", (3, 3, 8, 8), "2/0"), ("block/conv_b/bias", (8,), "2/1"),
+                          ("block/bn2/gamma", (8,), "2/2"), ("block/bn2/beta", (8,), "2/3")]
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i, keys={"keras-h5": k})
+                      for i, (n, s, k) in enumerate(nested)], framework="tf2", source="<synthetic>")
+    got = _pairs(ckpt_doctor.align(catalog, spec))
+    assert got["conv_a/kernel"] == "layer_with_weights-0/kernel" and "block/bn2/gamma" not in got

@@ -288,10 +288,10 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # (a positional name has ``/vars/`` in it: the regular expression runs only on those)
     if c_items and sum(1 for e in c_refs if "/vars/" in e.name and _POSITIONAL.match(e.name)) * 2 > len(c_items):
         _positional(c_items, m_items)
-    elif c_items and sum(1 for c in c_items if c.name.startswith("layer_with_weights-")) * 2 > len(c_items) and \
-            any("keras-h5" in getattr(m.ref, "keys", {}) for m in m_items):
-        _layers_with_weights(c_items, m_items)
     else:
+        if sum(1 for c in c_items if c.name.startswith("layer_with_weights-")) * 2 > len(c_items) and \
+                any("keras-h5" in getattr(m.ref, "keys", {}) for m in m_items):
+            _layers_with_weights(c_items, m_items)
         _flat_leaves(c_items)
         _flat_leaves(m_items)
         _own_vocabulary(c_items, m_items)
@@ -688,18 +688,30 @@ def _layers_with_weights(c_items: list, m_items: list) -> None:
     ``load_weights`` of an HDF5 file counts it; used only for such a model). Both sides are then keyed
     ``layerwithweights N <attribute>`` (``kernel``, ``depthwise_kernel``, ``moving_mean``: Keras' attribute names,
     the same in both Keras), so values pair by the rank their layer has on both sides and by what they are in it,
-    never by shape alone. Layers nested deeper (a model inside a model) keep their names."""
+    never by shape alone. Only ranks whose layers hold the same attributes on both sides are read so; layers nested
+    deeper (a model inside a model) keep their names."""
     ranks = {id(m): m.ref.keys["keras-h5"].split("/")[0] for m in m_items if "keras-h5" in getattr(m.ref, "keys", {})}
+    found = {id(c): f for c in c_items if (f := _LAYER_WITH_WEIGHTS.match(c.name))}
+    # a rank is read so only where both sides' layers of that rank hold the same attributes (a model nested in
+    # the model is one layer with weights of another composition: its variables keep their names)
+    attrs_m: dict[str, set] = defaultdict(set)
+    for m in m_items:
+        if id(m) in ranks:
+            attrs_m[ranks[id(m)]].add(_leaf_word(m.ref.name))
+    attrs_c: dict[str, set] = defaultdict(set)
+    for f in found.values():
+        attrs_c[f[1]].add(f[2].lower())
+    same = {rank for rank, attrs in attrs_c.items() if attrs_m.get(rank) == attrs}
     for m in m_items:
         rank = ranks.get(id(m))
-        if rank is not None:
-            m.tokens = ("layerwithweights", rank, _leaf_word(m.name))
+        if rank in same:
+            m.tokens = ("layerwithweights", rank, _leaf_word(m.ref.name))
             m.rekey()
     for c in c_items:
-        found = _LAYER_WITH_WEIGHTS.match(c.name)
-        if found:
-            c.leaf = c.layout = canonical(found[2])[1]
-            c.tokens = ("layerwithweights", found[1], found[2].lower())
+        f = found.get(id(c))
+        if f and f[1] in same:
+            c.leaf = c.layout = canonical(f[2])[1]
+            c.tokens = ("layerwithweights", f[1], f[2].lower())
             c.rekey()
 
 
