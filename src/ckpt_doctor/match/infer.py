@@ -1304,8 +1304,8 @@ def _numbering(state: _State, c_items, m_items) -> None:
 
 
 # A number glued to its word (``conv3``, ``fc2``, CREPE's ``conv3_BN`` read as ``conv3bn``): the word, the number and
-# a word after it of two letters or more (``conv2d`` is a class name, not layer 2 of ``conv?d``).
-_GLUED_NUMBER = re.compile(r"^([a-z]+?)(\d+)([a-z]{2,})?$")
+# a word of two letters after it (``conv2d`` is a class name, not layer 2 of ``conv?d``).
+_GLUED_NUMBER = re.compile(r"^([a-z]+?)(\d+)([a-z]{2})?$")
 
 
 _TORCH_RNN_WORDS = {"weightihl", "weighthhl", "biasihl", "biashhl"}  # ``weight_ih_l1`` read as one token
@@ -1315,7 +1315,7 @@ def _glued_keys(key: tuple) -> list[tuple[tuple, int, tuple]]:
     """(family, number, member) for each token of ``key`` with a glued number."""
     out = []
     for p, t in enumerate(key):
-        if t[-1:].isdigit() or t[-2:-1].isdigit() or t[-3:-2].isdigit() and len(t) > 3:
+        if t[-1:].isdigit() or len(t) > 3 and t[-3:-2].isdigit():  # (what the pattern can match, cheaply)
             found = _GLUED_NUMBER.match(t)
             if found and len(found[2]) < 6:
                 # ``conv3`` and ``conv3bn`` are one numbered unit (a conv and its norm): the word after the number
