@@ -1103,7 +1103,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             c, m, _ = proposals[r][0]
             return bool(_raw_words(_real_prefix(c.name, len(r[0]))) & _raw_words(_real_prefix(m.name, len(r[1]))))
 
-        def level_changed(r, pool_c=pool_c, pool_m=pool_m, proposals=proposals) -> bool:
+        def level_changed(r, pool_c=pool_c, pool_m=pool_m) -> bool:
             """A scope level dropped or added around one layer (``classifier/out_proj`` -> ``classifier``) while
             the container keeps other layers nobody took on that side (``classifier/dense``): a two-layer head
             against a one-layer head, the layer new, or one of the two renamed?"""
@@ -1114,9 +1114,17 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             if k == 0 or bool(pc[k:]) == bool(pm[k:]):
                 return False
             longer, pool = (pc, pool_c) if pc[k:] else (pm, pool_m)
-            taken = {id(c if pool is pool_c else m) for c, m, _ in proposals[r]}
-            return any(it.key[:k] == longer[:k] and it.key[:len(longer)] != longer and id(it) not in taken
-                       for it in pool)
+            # free names under the container that are not under the longer prefix (every pair of this rule is)
+            return under(pool, longer[:k]) > under(pool, longer)
+
+        prefix_counts: dict[int, Counter] = {}
+
+        def under(pool: list, prefix: tuple, prefix_counts=prefix_counts) -> int:
+            """How many names of ``pool`` start with ``prefix`` (every prefix counted once per round and side)."""
+            counts = prefix_counts.get(id(pool))
+            if counts is None:
+                counts = prefix_counts[id(pool)] = Counter(it.key[:n] for it in pool for n in range(1, len(it.key)))
+            return counts[prefix]
 
         weak = [r for r in clean if r not in containers and _one_layer(proposals[r])
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
