@@ -251,3 +251,17 @@ def test_tf_keras_object_paths_pair_by_rank_among_layers_with_weights():
                       for i, (n, s, k) in enumerate(nested)], framework="tf2", source="<synthetic>")
     got = _pairs(ckpt_doctor.align(catalog, spec))
     assert got["conv_a/kernel"] == "layer_with_weights-0/kernel" and "block/bn2/gamma" not in got
+
+
+def test_depthwise_conv1d_kernel_layout():
+    # a 1-D depthwise kernel (Keras SeparableConv1D, ConvBERT): TF [k, C, 1] is PyTorch's grouped [C, 1, k] --
+    # not the plain conv layout ([1, C, k]); both directions (found by the HF sweep: ConvBERT, 16 values missed)
+    from ckpt_doctor.match.names import transform_for
+
+    assert transform_for("kernel", "weight", (3, 32, 1), (32, 1, 3)) == (True, "permute(1,2,0)")
+    assert transform_for("weight", "kernel", (32, 1, 3), (3, 32, 1)) == (True, "permute(2,0,1)")
+    assert transform_for("kernel", "weight", (3, 16, 1), (1, 16, 3)) == (True, "permute(2,1,0)")  # a plain conv
+    a = _align([("enc.sep.weight", (32, 1, 3)), ("enc.sep.bias", (32,))],
+               [("enc/sep/depthwise_kernel", (3, 32, 1)), ("enc/sep/bias", (32,))])
+    assert {p.model: p.transform for p in a.pairs} == {"enc/sep/depthwise_kernel": "permute(2,0,1)",
+                                                       "enc/sep/bias": None}

@@ -132,12 +132,18 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
             return True, reshape_name(model_shape)
         return False, None
     moved = tuple(ckpt_shape[i] for i in perm)
-    if moved != tuple(model_shape) and len(ckpt_shape) == 4 and (
-            len(model_shape) == 4 and (ckpt_leaf == "kernel" and ckpt_shape[3] == 1 and model_shape[1] == 1 or
-            ckpt_leaf == "weight" and ckpt_shape[1] == 1 and model_shape[3] == 1)):
-        perm = (2, 3, 0, 1)  # a depthwise kernel: TF [kh, kw, C, 1] is PyTorch's grouped [C, 1, kh, kw]
+    rank = len(ckpt_shape)
+    if moved != tuple(model_shape) and rank in _DEPTHWISE and len(model_shape) == rank and (
+            ckpt_leaf == "kernel" and ckpt_shape[-1] == 1 and model_shape[1] == 1 or
+            ckpt_leaf == "weight" and ckpt_shape[1] == 1 and model_shape[-1] == 1):
+        perm = _DEPTHWISE[rank][ckpt_leaf == "weight"]
         moved = tuple(ckpt_shape[i] for i in perm)
     return moved == tuple(model_shape), transform_name(perm)
+
+
+# A depthwise kernel (one filter per channel): TF [kh, kw, C, 1] is PyTorch's grouped [C, 1, kh, kw], and the 1-D
+# one (Keras SeparableConv1D, ConvBERT) TF [k, C, 1] is [C, 1, k]; by rank: (kernel -> weight, weight -> kernel)
+_DEPTHWISE = {4: ((2, 3, 0, 1), (2, 3, 0, 1)), 3: ((1, 2, 0), (2, 0, 1))}
 
 
 _DISTINCT_ROLES = frozenset({"kernel", "scale", "embedding"})  # leaf classes of WEIGHT_LEAVES that are not "weight"
