@@ -402,18 +402,10 @@ def main(argv=None) -> int:
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=None if not args.json else subprocess.DEVNULL)
         if proc.returncode:
             print("make.py reported failures; scoring what exists", file=sys.stderr)
-    third = [i for i in ids if i in thirdparty.BY_ID]
-    if not args.no_make and third and thirdparty.make(third, args.out):
-        print("thirdparty.py reported failures; scoring what exists", file=sys.stderr)
-    second = [i for i in ids if i in heldout2.BY_ID]
-    if not args.no_make and second and heldout2.make(second, args.out):
-        print("heldout2.py reported failures; scoring what exists", file=sys.stderr)
-    third3 = [i for i in ids if i in heldout3.BY_ID]
-    if not args.no_make and third3 and heldout3.make(third3, args.out):
-        print("heldout3.py reported failures; scoring what exists", file=sys.stderr)
-    fourth = [i for i in ids if i in heldout4.BY_ID]
-    if not args.no_make and fourth and heldout4.make(fourth, args.out):
-        print("heldout4.py reported failures; scoring what exists", file=sys.stderr)
+    for module in (thirdparty, heldout2, heldout3, heldout4):  # the third-party parts build their own scenarios
+        mine = [i for i in ids if i in module.BY_ID]
+        if not args.no_make and mine and module.make(mine, args.out):
+            print(f"{module.__name__}.py reported failures; scoring what exists", file=sys.stderr)
     report = score_scenarios(ids, args.out, engine)
     if args.json:
         print(json.dumps(report, indent=1))
