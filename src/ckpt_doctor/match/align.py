@@ -16,7 +16,7 @@ from typing import Any
 from ..catalog import BOOKKEEPING_KINDS, Catalog
 from ..model.spec import ModelSpec
 from .compare import Diagnosis
-from .infer import Ambiguity, Pair, _Item, infer
+from .infer import Ambiguity, Pair, _Item, _leaf_word, infer
 from .names import _token
 from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rename_step
 
@@ -305,10 +305,6 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
             drops.append(Drop(f"^{re.escape(c.name)}$"))
     final_rules = drops + rules
     return Rules(final_rules, {i: why[id(r)] for i, r in enumerate(final_rules) if id(r) in why}), sentences
-
-
-def _leaf_word(name: str) -> str:
-    return name[max(name.rfind("/"), name.rfind(".")) + 1:]
 
 
 def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:

@@ -697,7 +697,7 @@ def _layers_with_weights(c_items: list, m_items: list) -> None:
     attrs_m: dict[str, set] = defaultdict(set)
     for m in m_items:
         if id(m) in ranks:
-            attrs_m[ranks[id(m)]].add(_leaf_word(m.ref.name))
+            attrs_m[ranks[id(m)]].add(_leaf_word(strip_name(m.ref.name)).lower())
     attrs_c: dict[str, set] = defaultdict(set)
     for f in found.values():
         attrs_c[f[1]].add(f[2].lower())
@@ -705,7 +705,7 @@ def _layers_with_weights(c_items: list, m_items: list) -> None:
     for m in m_items:
         rank = ranks.get(id(m))
         if rank in same:
-            m.tokens = ("layerwithweights", rank, _leaf_word(m.ref.name))
+            m.tokens = ("layerwithweights", rank, _leaf_word(strip_name(m.ref.name)).lower())
             m.rekey()
     for c in c_items:
         f = found.get(id(c))
@@ -716,9 +716,8 @@ def _layers_with_weights(c_items: list, m_items: list) -> None:
 
 
 def _leaf_word(name: str) -> str:
-    """A variable's attribute as Keras names it (``kernel``, ``depthwise_kernel``, ``moving_mean``)."""
-    name = strip_name(name)
-    return name[max(name.rfind("/"), name.rfind(".")) + 1:].lower()
+    """A name's last segment as written (a Keras attribute: ``kernel``, ``depthwise_kernel``, ``moving_mean``)."""
+    return name[max(name.rfind("/"), name.rfind(".")) + 1:]
 
 
 def _var_index(name: str) -> int | None:
