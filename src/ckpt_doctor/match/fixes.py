@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from ..catalog import COUNTER, VARIABLE, is_counter_name
 from ..formats.torch_pickle import WEIGHTS_ONLY_REFUSES
 from .names import parse_reshape, parse_transform
+from .rules import RuleError, transformed_meta
 
 _SEP = re.compile(r"[/.]")
 
@@ -62,7 +63,7 @@ def sources(alignment) -> dict[str, str]:
         if key is None or key in taken:
             continue
         owner = _slot_owner(v.name, key, out)  # a slot of a rearranged variable is rearranged like it
-        if _shape_after(ops.get(owner) if owner else None, tuple(catalog[key].shape)) == tuple(v.shape):
+        if _shape_after(ops.get(owner) if owner else None, catalog[key]) == tuple(v.shape):
             out[v.name] = key
             taken.add(key)
     return {v.name: out[v.name] for v in spec.variables if v.name in out}  # in the model's order
@@ -314,22 +315,12 @@ def _slot_owner(name: str, key: str, paired: dict[str, str]) -> str | None:
     return None
 
 
-def _shape_after(op: str | None, shape: tuple[int, ...]) -> tuple[int, ...] | None:
-    """``shape`` after a transform op of match/names.py's vocabulary (None where the op does not fit)."""
-    if op is None:
-        return shape
-    target = parse_reshape(op)
-    if target is not None:
-        return target if _size(target) == _size(shape) else None
-    perm = parse_transform(op)
-    return tuple(shape[i] for i in perm) if perm is not None and len(perm) == len(shape) else None
-
-
-def _size(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+def _shape_after(op: str | None, info) -> tuple[int, ...] | None:
+    """The shape of checkpoint entry ``info`` after a transform op (None where the op does not fit it)."""
+    try:
+        return transformed_meta(op, info)[0]
+    except RuleError:
+        return None
 
 
 def _transform_code(op: str, torch: bool = False) -> str:

@@ -426,9 +426,9 @@ def transformed_meta(op: str | None, info) -> tuple[tuple[int, ...], str]:
 
     from ..dtypes import to_numpy
 
-    probe = np.lib.stride_tricks.as_strided(np.zeros(1, to_numpy(info.dtype) if info.dtype != "string" else object),
-                                            shape=info.shape, strides=(0,) * len(info.shape))
     try:
+        probe = np.lib.stride_tricks.as_strided(np.zeros(1, to_numpy(info.dtype) if info.dtype != "string" else object),
+                                                shape=info.shape, strides=(0,) * len(info.shape))
         value = apply_transform(op, probe)
     except (ValueError, TypeError) as e:
         raise RuleError(f"transform {op!r} does not fit {info.dtype}{list(info.shape)}: {e}", tensor=info.name) \
