@@ -66,6 +66,11 @@ SCENARIOS = [
        "`notes.conv`, `onsets.head`; kernels HWIO -> OIHW)", "cross", legacy=True),
     _s("h5_bp_savedmodel_to_torch", "basic-pitch's shipped SavedModel bundle (object paths + Adam slots) -> the "
        "PyTorch twin", "cross", legacy=True),
+    _s("h5_bp_k3_port_wh5_to_tfkeras", "a Keras 3 port of basic-pitch's trainable layers (named `cqt_norm`, "
+       "`onset_head`, ..) holding the shipped weights, `.weights.h5` (keys by layer class: `layers/conv2d_3/vars/0`) "
+       "-> the original tf.keras model", "keras3", legacy=True),
+    _s("h5_bp_k3_port_wh5_to_torch", "the Keras 3 port's `.weights.h5` -> the PyTorch twin", "cross", "keras3",
+       legacy=True),
     # dm-sonnet: TF2 tf.Module object graphs
     _s("h5_snt_convnet_to_torch", "snt.nets.Cifar10ConvNet tf.train.Checkpoint (`model/_conv_modules/3/w`, EMA "
        "`moving_mean/average` [1,1,1,C] beside `_hidden`) -> a PyTorch twin (Conv2d/BatchNorm2d/Linear)", "cross"),
@@ -74,6 +79,8 @@ SCENARIOS = [
     _s("h5_snt_saver_names_to_objects", "snt.nets.Cifar10ConvNet saved by tf.compat.v1.train.Saver (variable names "
        "`cifar10_conv_net/conv_2d_3/w`) -> the same net named `encoder` in a tf.train.Checkpoint (object paths "
        "`model/_conv_modules/3/w`)"),
+    _s("h5_snt_convnet_conv_removed", "snt.nets.Cifar10ConvNet tf.train.Checkpoint -> the net with one of its three "
+       "equal 24-channel conv+BN units removed (6 or 7? no file says: must abstain)", "abstain"),
     _s("h5_snt_mlp_to_k3", "snt.nets.MLP tf.train.Checkpoint (`model/_layers/2/w`) -> a Keras 3 Sequential of Dense "
        "(`dense_2/kernel`)"),
     _s("h5_snt_mlp_layer_removed", "snt.nets.MLP with 5 equal hidden Linear(16) -> the MLP with 4 (which one went "
@@ -214,6 +221,54 @@ def b_bp_savedmodel_to_torch(d):
     return [os.path.relpath(prefix, d)], read_tf(prefix), spec_and_values(twin, d), []
 
 
+def _bp_k3_port(d, src):
+    """A Keras 3 port of basic-pitch's trainable layers (written for this bench: the CQT and the harmonic stacking,
+    which hold no weights, are stood in for), given the shipped weights in order and saved as `.weights.h5`."""
+    import keras
+    from keras import layers as L
+
+    cqt = keras.Input((16, 33, 1))
+    x = L.Concatenate(name="harmonics")([L.BatchNormalization(name="cqt_norm")(cqt)] * 8)
+    h = L.ReLU()(L.BatchNormalization(name="harmonic_norm")(L.Conv2D(8, (3, 39), padding="same",
+                                                                       name="harmonic_conv")(x)))
+    contour = L.Conv2D(1, 5, padding="same", activation="sigmoid", name="contour_head")(h)
+    n = L.Conv2D(32, 7, strides=(1, 3), padding="same", activation="relu", name="note_conv")(contour)
+    note = L.Conv2D(1, (7, 3), padding="same", activation="sigmoid", name="note_head")(n)
+    o = L.ReLU()(L.BatchNormalization(name="onset_norm")(L.Conv2D(32, 5, strides=(1, 3), padding="same",
+                                                                   name="onset_conv")(x)))
+    onset = L.Conv2D(1, 3, padding="same", activation="sigmoid", name="onset_head")(L.Concatenate()([note, o]))
+    port = keras.Model(cqt, [onset, contour, note], name="basic_pitch_port")
+    names = ["cqt_norm", "harmonic_conv", "harmonic_norm", "contour_head", "note_conv", "onset_conv", "onset_norm",
+             "note_head", "onset_head"]  # basic-pitch's weighted layers, in its order
+    for layer, name in zip([la for la in src.layers if la.weights], names, strict=True):
+        port.get_layer(name).set_weights(layer.get_weights())  # Keras checks every shape
+    ck = os.path.join(d, "ckpt", "basic_pitch_port.weights.h5")
+    port.save_weights(ck)
+    return ck
+
+
+def b_bp_k3_port_wh5_to_tfkeras(d):
+    src = _bp_model()
+    src.load_weights(NMP + "/variables").expect_partial()
+    ck = _bp_k3_port(d, src)
+    import tf_keras
+
+    tf_keras.backend.clear_session()
+    tgt = _bp_model()
+    fill_random(tgt.weights, "tgt")
+    tgt.set_weights(src.get_weights())  # construction: the same layers, in order
+    return [ck], read_h5(ck), spec_and_values(tgt, d), []
+
+
+def b_bp_k3_port_wh5_to_torch(d):
+    src = _bp_model()
+    src.load_weights(NMP + "/variables").expect_partial()
+    ck = _bp_k3_port(d, src)
+    twin = _bp_twin()
+    _bp_into_twin(src, twin)
+    return [ck], read_h5(ck), spec_and_values(twin, d), []
+
+
 # ---------------------------------------------------------------------------------------------------------
 # dm-sonnet (TF2 tf.Module)
 
@@ -227,10 +282,10 @@ def _snt():
 _CHANNELS = (8, 8, 16, 16, 16, 24, 24, 24, 32, 32, 32)
 
 
-def _convnet(seed, name=None):
+def _convnet(seed, name=None, channels=_CHANNELS, strides=(1, 1, 2, 1, 1, 2, 1, 1, 2, 1, 1)):
     import tensorflow as tf
 
-    net = _snt().nets.Cifar10ConvNet(num_classes=5, output_channels=_CHANNELS, name=name)
+    net = _snt().nets.Cifar10ConvNet(num_classes=5, output_channels=channels, strides=strides, name=name)
     net(tf.zeros([1, 16, 16, 3]), is_training=False)
     fill_random([v for v in net.variables if v.dtype.is_floating], seed)
     return net
@@ -321,6 +376,29 @@ def b_snt_saver_names_to_objects(d):
         assert a.name == b.name.replace("encoder/", "cifar10_conv_net/")
         b.assign(a)
     return [os.path.relpath(prefix, d)], read_tf(prefix), tp._k3_values(tgt, d), []
+
+
+def b_snt_convnet_conv_removed(d):
+    src = _convnet("src")
+    prefix = _write_ckpt(d, src)
+    keep = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10]  # unit 6 removed, later ones moved down
+    tgt = _convnet("tgt", channels=[_CHANNELS[i] for i in keep], strides=(1, 1, 2, 1, 1, 2, 1, 2, 1, 1))
+
+    def units(net):
+        return [[v for v in m.variables if v.dtype.is_floating] for m in (*net._conv_modules, *net._bn_modules)]
+
+    n = len(keep)
+    s_units, t_units = units(src), units(tgt)
+    for t, s in enumerate(keep):  # construction: conv t and BN t of the target from unit keep[t] of the source
+        for i in (t, n + t):
+            for a, b in zip(s_units[s if i < n else len(_CHANNELS) + s], t_units[i], strict=True):
+                b.assign(a)
+    tgt._logits_module.w.assign(src._logits_module.w)
+    tgt._logits_module.b.assign(src._logits_module.b)
+    values = tp._k3_values(tgt, d)
+    # the 24-channel units 6 and 7 of the source are equal: the target's unit 6 is either
+    amb = [n for n in values if "conv_2d_6/" in n or "batch_norm_6/" in n]
+    return [os.path.relpath(prefix, d)], read_tf(prefix), values, amb
 
 
 def _mlp(sizes, seed):
@@ -480,8 +558,8 @@ def b_roformer_pt_to_tf_cls(d):
 def b_convnextv2_tf_to_pt_cls(d):
     from transformers import ConvNextV2Config, ConvNextV2ForImageClassification, TFConvNextV2Model
 
-    cfg = ConvNextV2Config(num_channels=3, patch_size=2, hidden_sizes=[8, 16], depths=[1, 2], image_size=16,
-                           num_labels=4)
+    cfg = ConvNextV2Config(num_channels=3, patch_size=2, hidden_sizes=[8, 16, 24, 32], depths=[1, 2, 1, 1],
+                           image_size=32, num_labels=4)
     ck, model = h4._tf_to_pt(d, TFConvNextV2Model(cfg), "convnextv2", ConvNextV2ForImageClassification)
     return [ck], read_h5(ck), spec_and_values(model, d), []
 
