@@ -81,6 +81,9 @@ SCENARIOS = [
        "`model/_conv_modules/3/w`)"),
     _s("h5_snt_convnet_conv_removed", "snt.nets.Cifar10ConvNet tf.train.Checkpoint -> the net with one of its three "
        "equal 24-channel conv+BN units removed (6 or 7? no file says: must abstain)", "abstain"),
+    _s("h5_snt_two_towers_renamed", "a Sonnet module with two equal MLP towers `student`/`teacher` "
+       "tf.train.Checkpoint -> the module with towers `online`/`target` (two equally good renamings: must abstain)",
+       "abstain"),
     _s("h5_snt_mlp_to_k3", "snt.nets.MLP tf.train.Checkpoint (`model/_layers/2/w`) -> a Keras 3 Sequential of Dense "
        "(`dense_2/kernel`)"),
     _s("h5_snt_mlp_layer_removed", "snt.nets.MLP with 5 equal hidden Linear(16) -> the MLP with 4 (which one went "
@@ -92,9 +95,9 @@ SCENARIOS = [
        "(FPN and heads unused)", "keras3"),
     _s("h5_kcv_densenet_keras_to_classifier", "keras-cv DenseNetBackbone `.keras` -> ImageClassifier (new "
        "`predictions`; truth: Keras 3 load_weights into classifier.backbone)", "keras3"),
-    _s("h5_kcv_resnet_classifier_new_head_trap", "keras-cv ImageClassifier(ResNetBackbone) `.weights.h5` -> the "
-       "backbone under a functional model with a fresh Dense `logits` of the old head's shape (must abstain)",
-       "keras3", "abstain"),
+    _s("h5_kcv_resnet_classifier_to_functional", "keras-cv ImageClassifier(ResNetBackbone) `.weights.h5` -> the "
+       "same layers rebuilt as a plain functional model (backbone named `encoder`, head `logits`; truth: Keras 3 "
+       "load_weights, by structure)", "keras3"),
     _s("h5_kcv_resnet_block_removed", "keras-cv ResNetBackbone (stack 2: 4 blocks) `.weights.h5` -> the backbone "
        "with 3 (the later blocks renamed down; equal blocks: must abstain)", "keras3", "abstain"),
     # transformers: from_pt / from_tf and PyTorch drifts
@@ -410,6 +413,29 @@ def _mlp(sizes, seed):
     return m
 
 
+def b_snt_two_towers_renamed(d):
+    import tensorflow as tf
+
+    snt = _snt()
+
+    def make(a, b, seed):
+        m = snt.Module(name="distill")
+        for attr in (a, b):
+            setattr(m, attr, snt.nets.MLP([16, 16, 8], name=attr))
+            getattr(m, attr)(tf.zeros([1, 12]))
+        fill_random(m.variables, seed)
+        return m
+
+    src = make("student", "teacher", "src")
+    prefix = _write_ckpt(d, src)
+    tgt = make("online", "target", "tgt")
+    for a, b in zip(src.student.variables + src.teacher.variables, tgt.online.variables + tgt.target.variables,
+                    strict=True):  # construction: student -> online, teacher -> target (the other way is as good)
+        b.assign(a)
+    values = tp._k3_values(tgt, d)
+    return [os.path.relpath(prefix, d)], read_tf(prefix), values, sorted(values)
+
+
 def b_snt_mlp_to_k3(d):
     import keras
 
@@ -505,7 +531,7 @@ def _resnet(blocks, name=None):
                                         input_shape=(32, 32, 3), **kw)
 
 
-def b_kcv_resnet_classifier_new_head_trap(d):
+def b_kcv_resnet_classifier_to_functional(d):
     import keras
 
     kcv = _kcv()
@@ -515,12 +541,11 @@ def b_kcv_resnet_classifier_new_head_trap(d):
     src.save_weights(ck)
     base = _resnet([1, 2, 1], name="encoder")
     inp = keras.Input((32, 32, 3))
-    x = keras.layers.GlobalAveragePooling2D()(base(inp))
-    tgt = keras.Model(inp, keras.layers.Dense(6, name="logits")(x))
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(base(inp))
+    tgt = keras.Model(inp, keras.layers.Dense(6, name="logits")(x), name="classifier")
     fill_random(tgt.weights, "tgt")
-    base.set_weights(src.backbone.get_weights())  # construction: the same backbone; the head keeps fresh values
-    values = spec_and_values(tgt, d)
-    return [ck], read_h5(ck), values, [n for n in values if n.startswith("logits/")]
+    tgt.load_weights(ck)  # Keras 3's own loading (by structure, names play no part): the truth
+    return [ck], read_h5(ck), spec_and_values(tgt, d), []
 
 
 def b_kcv_resnet_block_removed(d):
