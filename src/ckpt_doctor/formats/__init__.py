@@ -7,7 +7,13 @@ import os
 import re
 
 from ..catalog import Catalog
-from ..errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
+from ..errors import (
+    CheckpointError,
+    CheckpointNotFoundError,
+    NotACheckpointError,
+    PermissionDeniedError,
+    UsageError,
+)
 from . import _io, discovery, tf_bundle, tf_v1
 from .registry import DIRECTORY_SUFFIXES, FORMATS, SNIFFED
 
@@ -36,6 +42,34 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         from .remote import open_url
 
         return open_url(path, **options)
+    try:
+        _refuse_unreadable(path)
+        return _open_local(path, **options)
+    except PermissionDeniedError:
+        raise
+    except PermissionError as e:  # a file or directory this user may not read, met anywhere while opening
+        raise _io.denied(e.filename or path) from None
+
+
+def _refuse_unreadable(path: str) -> None:
+    """Sniffing reads an unreadable file as "no format matches" and a stat that fails as "does not exist": a
+    permission problem is named as such before either can mislead."""
+    try:
+        os.stat(path)
+    except PermissionError:
+        raise _io.denied(path) from None
+    except OSError:
+        return
+    if os.path.isfile(path):
+        try:
+            open(path, "rb").close()
+        except PermissionError:
+            raise _io.denied(path) from None
+        except OSError:
+            pass
+
+
+def _open_local(path: str, **options) -> Catalog:
     if os.path.basename(path) == ".metadata" or os.path.isfile(os.path.join(path, ".metadata")):
         from . import torch_dcp  # a PyTorch distributed checkpoint directory
 
