@@ -71,7 +71,7 @@ class RewriteResult:
             lines += _first([f"  - {rule} ({n} entr{'y' if n == 1 else 'ies'})" for rule, n in self.rules_applied],
                             limit, "rules")
         lines += _first(renamed, None if full else limit, "renames")
-        if kept:
+        if kept and renamed:  # with nothing renamed, the counts below say it
             lines.append(f"({kept} other entr{'y keeps its' if kept == 1 else 'ies keep their'} name)")
         lines += _first([f"{name} -> (dropped)" for name in self.dropped], None if full else limit, "drops")
         lines += [f"note: {n}" for n in self.notes]
