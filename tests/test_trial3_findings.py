@@ -138,3 +138,17 @@ def test_a_legacy_h5_layer_gone_from_the_model_is_named_not_numbered(keras_oracl
     gone = next(line for line in text.splitlines() if "in the file but not in the model" in line)
     # before: "`2`", the layer's rank among the file's layers with weights
     assert gone.strip() == f"- in the file but not in the model: `{truth['layer_names'][-1]}`", gone
+
+
+def test_a_legacy_pt_whose_pickle_claims_more_bytes_than_the_file_is_corrupt(tmp_path, capsys):
+    """A bit flip in attacut's legacy model.pth (torch < 1.6 format) made a length field claim ~1.6e17 bytes:
+    the memo scan's seek past it failed with EINVAL, an internal error (exit 3)."""
+    import pickle
+
+    header = b"".join(pickle.dumps(x, protocol=2) for x in (0x1950A86A20F9469CFC6C, 1001, {"little_endian": True}))
+    claim = 165498936889445682
+    f = tmp_path / "model.pth"  # longer than the scan's first chunk (16 KiB), so the scan seeks past the claim
+    f.write_bytes(header + b"\x80\x02\x8e" + claim.to_bytes(8, "little") + b"x" * 40000)
+    assert main(["inspect", str(f)]) == 1
+    err = capsys.readouterr().err
+    assert f"claims {claim} bytes, past the file's end" in err and str(f) in err, err
