@@ -152,3 +152,13 @@ def test_a_legacy_pt_whose_pickle_claims_more_bytes_than_the_file_is_corrupt(tmp
     assert main(["inspect", str(f)]) == 1
     err = capsys.readouterr().err
     assert f"claims {claim} bytes, past the file's end" in err and str(f) in err, err
+
+
+def test_a_keras3_weights_file_loads_into_the_same_tf_keras_model(keras_oracle, capsys):
+    """tf-keras's load_weights reads a Keras 3 .weights.h5 by the same object paths (deepcut's weights saved from
+    Keras 3 and loaded into its tf-keras model): before, diagnose said every weight keeps its initial value."""
+    out, truth = keras_oracle
+    k3 = truth["k3_into_tf_keras"]
+    assert k3["loaded"] == k3["weights"] == 8  # what tf-keras did
+    assert main(["diagnose", str(out / "k3.weights.h5"), "--model", str(out / "tfk.spec.json")]) == 0
+    assert "All 8 model variables get a value from the checkpoint" in capsys.readouterr().out

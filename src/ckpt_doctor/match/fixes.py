@@ -139,7 +139,7 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
 def _file_layer_name(key: str, info, loader: str) -> str:
     """The name a user knows a file layer by: legacy HDF5 layers pair by rank (key ``"29"``), so their group."""
     if loader != "keras-h5":
-        return key
+        return key.removesuffix("/vars")  # keras3: the layer's path
     return (info.location or info.name).removeprefix("model_weights/").split("/", 1)[0]
 
 
