@@ -162,3 +162,11 @@ def test_a_keras3_weights_file_loads_into_the_same_tf_keras_model(keras_oracle, 
     assert k3["loaded"] == k3["weights"] == 8  # what tf-keras did
     assert main(["diagnose", str(out / "k3.weights.h5"), "--model", str(out / "tfk.spec.json")]) == 0
     assert "All 8 model variables get a value from the checkpoint" in capsys.readouterr().out
+
+
+def test_inspect_values_rows_line_up(capsys):
+    # before: the first row at column 0 and the next ones at column 5 ("[[ 0.5 ]" / "     [-1.25]]")
+    assert main(["inspect", example_dir("seed"), "--values"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index("model_scope/weight =")
+    assert out[at + 1:at + 3] == ["  [[ 0.5 ]", "   [-1.25]]"], out[at:]
