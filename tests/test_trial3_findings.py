@@ -170,3 +170,21 @@ def test_inspect_values_rows_line_up(capsys):
     out = capsys.readouterr().out.splitlines()
     at = out.index("model_scope/weight =")
     assert out[at + 1:at + 3] == ["  [[ 0.5 ]", "   [-1.25]]"], out[at:]
+
+
+def test_verify_reports_a_truncated_file_once_naming_its_tensors(tmp_path, capsys):
+    # before: one CORRUPT line per tensor past the end (101 of them for a cut MiniLM safetensors file)
+    from safetensors.numpy import save_file
+
+    full = tmp_path / "full.safetensors"
+    save_file({f"layer{i}.weight": np.full((64, 64), i, np.float32) for i in range(8)}, str(full))
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(full.read_bytes()[:len(full.read_bytes()) // 2])
+    assert main(["verify", str(cut)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    corrupt = [line for line in out if line.startswith("CORRUPT")]
+    import re
+
+    assert len(corrupt) == 1, out
+    lost = int(re.search(r"(\d+) tensor\(s\) lie \(partly\) beyond the end of the file", corrupt[0])[1])
+    assert lost > 1 and out[-1].startswith(f"FAILED (1 problem(s)): {8 - lost} tensors"), out

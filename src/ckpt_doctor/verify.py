@@ -113,6 +113,7 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
                           manifest={} if manifest or expected is not None else None)
     lost: dict[str, list[str]] = {f: [] for f in catalog.missing_files}
     denied: dict[str, list[str]] = {}  # a data file this user may not read: nothing said about its bytes
+    cut: dict[str, list] = {}  # a truncated file: one line for it, naming its tensors past the end
     digests = report.manifest is not None
     results = ordered_map(lambda t: _check(t, digests), catalog.values(), jobs)
     for (name, info), (error, digest) in zip(catalog.items(), results, strict=False):
@@ -123,6 +124,9 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
             continue
         if isinstance(error, PermissionDeniedError):
             denied.setdefault(error.path or "", []).append(name)
+            continue
+        if isinstance(error, TruncatedError) and error.tensor is not None:
+            cut.setdefault(error.path or "", []).append((name, error))
             continue
         if error is not None:
             if error.tensor is None:
@@ -139,6 +143,15 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
         report.problems.append(Problem(None, shard, "MissingShardError",
                                        f"data shard is missing: {len(names)} tensor(s) cannot be read"
                                        + (f" ({shown})" if names else ""), MISSING_SHARD, names))
+    for file, errors in cut.items():
+        if len(errors) == 1:
+            report.problems.append(_problem(errors[0][1]))
+            continue
+        names = [n for n, _ in errors]
+        shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+        report.problems.append(Problem(None, file, "TruncatedError", f"truncated: {len(names)} tensor(s) lie (partly) "
+                                       f"beyond the end of the file ({shown}); the first: {errors[0][1].message}",
+                                       TRUNCATED, names))
     for shard, names in denied.items():
         shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
         report.problems.append(Problem(None, shard, "PermissionDeniedError",
