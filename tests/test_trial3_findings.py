@@ -188,3 +188,15 @@ def test_verify_reports_a_truncated_file_once_naming_its_tensors(tmp_path, capsy
     assert len(corrupt) == 1, out
     lost = int(re.search(r"(\d+) tensor\(s\) lie \(partly\) beyond the end of the file", corrupt[0])[1])
     assert lost > 1 and out[-1].startswith(f"FAILED (1 problem(s)): {8 - lost} tensors"), out
+
+
+def test_a_file_converted_to_tf_in_a_directory_gets_a_prefix_without_its_suffix(tmp_path, capsys):
+    # before: dir/model.pth.index and dir/model.pth.data-00000-of-00001, a TF checkpoint named like a torch file
+    import ckpt_doctor
+
+    src = tmp_path / "model.pth"
+    ckpt_doctor.write_checkpoint({"w": np.ones((2, 3), np.float32)}, str(src), "torch")
+    assert main(["rewrite", str(src), "-o", str(tmp_path / "tf") + "/", "--to", "tf"]) == 0
+    assert sorted(p.name for p in (tmp_path / "tf").iterdir()) == ["checkpoint", "model.data-00000-of-00001",
+                                                                   "model.index"]
+    assert ckpt_doctor.latest_checkpoint(str(tmp_path / "tf")) == str(tmp_path / "tf" / "model")
