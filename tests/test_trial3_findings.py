@@ -200,3 +200,17 @@ def test_a_file_converted_to_tf_in_a_directory_gets_a_prefix_without_its_suffix(
     assert sorted(p.name for p in (tmp_path / "tf").iterdir()) == ["checkpoint", "model.data-00000-of-00001",
                                                                    "model.index"]
     assert ckpt_doctor.latest_checkpoint(str(tmp_path / "tf")) == str(tmp_path / "tf" / "model")
+
+
+def test_a_directory_of_model_directories_names_them(tmp_path, capsys):
+    # attacut ships artifacts/attacut-c/model.pth and artifacts/attacut-sc/model.pth; `inspect artifacts` said only
+    # "no complete checkpoint in this directory"
+    import ckpt_doctor
+
+    for name in ("attacut-c", "attacut-sc"):
+        (tmp_path / name).mkdir()
+        ckpt_doctor.write_checkpoint({"w": np.ones(2, np.float32)}, str(tmp_path / name / "model.pth"), "torch")
+    (tmp_path / "docs").mkdir()
+    assert main(["inspect", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"name one in a subdirectory: {tmp_path / 'attacut-c'}/, {tmp_path / 'attacut-sc'}/ (file" in err, err
