@@ -74,6 +74,7 @@ _EXPORTS = {
     "TruncatedError": ".errors",
     "MissingExtraError": ".errors",
     "NotACheckpointError": ".errors",
+    "PermissionDeniedError": ".errors",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -99,3 +99,8 @@ class NotACheckpointError(UnsupportedError):
     file, ...): the path names no checkpoint, a usage error (exit code 2)."""
 
     exit_code = 2
+
+
+class PermissionDeniedError(UsageError, PermissionError):
+    """The path exists but this user may not read it (the file's permissions or a directory's on its path):
+    nothing is known about the checkpoint, a usage error (exit code 2)."""

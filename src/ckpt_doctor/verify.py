@@ -18,16 +18,24 @@ from dataclasses import dataclass, field
 
 from ._parallel import ordered_map
 from .catalog import Catalog
-from .errors import CheckpointError, ChecksumError, MissingShardError, TruncatedError, UnsupportedError, UsageError
+from .errors import (
+    CheckpointError,
+    ChecksumError,
+    MissingShardError,
+    PermissionDeniedError,
+    TruncatedError,
+    UnsupportedError,
+    UsageError,
+)
 from .formats import open_checkpoint
 
 MANIFEST_VERSION = 1
 NO_CHECKSUMS = "structure checked, values read; this format stores no checksums"
 
 # What the problem is, for a reader of the report (most specific first).
-TRUNCATED, MISSING_SHARD, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS = (
+TRUNCATED, MISSING_SHARD, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS, UNREADABLE = (
     "truncated file", "missing shard", "bad index block", "bad tensor checksum", "unsupported", "corrupt",
-    "differs from manifest")
+    "differs from manifest", "unreadable")
 
 
 @dataclass
@@ -104,6 +112,8 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
     report = VerifyReport(catalog.path, catalog.format, checked=checked, checksums=checksums,
                           manifest={} if manifest or expected is not None else None)
     lost: dict[str, list[str]] = {f: [] for f in catalog.missing_files}
+    denied: dict[str, list[str]] = {}  # a data file this user may not read: nothing said about its bytes
+    cut: dict[str, list] = {}  # a truncated file: one line for it, naming its tensors past the end
     digests = report.manifest is not None
     results = ordered_map(lambda t: _check(t, digests), catalog.values(), jobs)
     for (name, info), (error, digest) in zip(catalog.items(), results, strict=False):
@@ -111,6 +121,12 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
             progress(name, info.nbytes)
         if isinstance(error, MissingShardError):
             lost.setdefault(error.path or "", []).append(name)
+            continue
+        if isinstance(error, PermissionDeniedError):
+            denied.setdefault(error.path or "", []).append(name)
+            continue
+        if isinstance(error, TruncatedError) and error.tensor is not None:
+            cut.setdefault(error.path or "", []).append((name, error))
             continue
         if error is not None:
             if error.tensor is None:
@@ -127,6 +143,20 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
         report.problems.append(Problem(None, shard, "MissingShardError",
                                        f"data shard is missing: {len(names)} tensor(s) cannot be read"
                                        + (f" ({shown})" if names else ""), MISSING_SHARD, names))
+    for file, errors in cut.items():
+        if len(errors) == 1:
+            report.problems.append(_problem(errors[0][1]))
+            continue
+        names = [n for n, _ in errors]
+        shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+        report.problems.append(Problem(None, file, "TruncatedError", f"truncated: {len(names)} tensor(s) lie (partly) "
+                                       f"beyond the end of the file ({shown}); the first: {errors[0][1].message}",
+                                       TRUNCATED, names))
+    for shard, names in denied.items():
+        shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+        report.problems.append(Problem(None, shard, "PermissionDeniedError",
+                                       f"permission denied: this user may not read it, so {len(names)} tensor(s) "
+                                       f"were not checked ({shown})", UNREADABLE, names))
     if checksums:
         _check_zip_members(catalog, report)
     if expected is not None:

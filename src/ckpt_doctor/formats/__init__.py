@@ -7,7 +7,13 @@ import os
 import re
 
 from ..catalog import Catalog
-from ..errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
+from ..errors import (
+    CheckpointError,
+    CheckpointNotFoundError,
+    NotACheckpointError,
+    PermissionDeniedError,
+    UsageError,
+)
 from . import _io, discovery, tf_bundle, tf_v1
 from .registry import DIRECTORY_SUFFIXES, FORMATS, SNIFFED
 
@@ -36,6 +42,34 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         from .remote import open_url
 
         return open_url(path, **options)
+    try:
+        _refuse_unreadable(path)
+        return _open_local(path, **options)
+    except PermissionDeniedError:
+        raise
+    except PermissionError as e:  # a file or directory this user may not read, met anywhere while opening
+        raise _io.denied(e.filename or path) from None
+
+
+def _refuse_unreadable(path: str) -> None:
+    """Sniffing reads an unreadable file as "no format matches" and a stat that fails as "does not exist": a
+    permission problem is named as such before either can mislead."""
+    try:
+        os.stat(path)
+    except PermissionError:
+        raise _io.denied(path) from None
+    except OSError:
+        return
+    if os.path.isfile(path):
+        try:
+            open(path, "rb").close()
+        except PermissionError:
+            raise _io.denied(path) from None
+        except OSError:
+            pass
+
+
+def _open_local(path: str, **options) -> Catalog:
     if os.path.basename(path) == ".metadata" or os.path.isfile(os.path.join(path, ".metadata")):
         from . import torch_dcp  # a PyTorch distributed checkpoint directory
 
@@ -55,7 +89,7 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         if found.latest is None:
             other = _other_in_directory(path)
             if other is None:
-                raise CheckpointNotFoundError(_no_checkpoint_in(found), path=path)
+                raise CheckpointNotFoundError(_no_checkpoint_in(found, path), path=path)
             catalog = open_checkpoint(other, **options)
             catalog.notes = (f"opened {os.path.basename(other)}, the checkpoint in this directory",) + catalog.notes
             return catalog
@@ -163,9 +197,32 @@ def _not_readable(path: str) -> str:
     return f"not a checkpoint format ckpt-doctor recognises; {readable}"
 
 
-def _no_checkpoint_in(found: discovery.Discovery) -> str:
+def _no_checkpoint_in(found: discovery.Discovery, directory: str) -> str:
     msg = "no complete checkpoint in this directory"
+    if not found.notes:
+        holding = _subdirectories_with_checkpoints(directory)
+        if holding:
+            msg += "; name one in a subdirectory: " + ", ".join(os.path.join(directory, d, "") for d in holding)
     return "; ".join([msg, *found.notes]) if found.notes else msg
+
+
+def _subdirectories_with_checkpoints(directory: str) -> list[str]:
+    """Up to 3 subdirectories holding a file named like a checkpoint (a user who named the parent directory)."""
+    out: list[str] = []
+    try:
+        subdirectories = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
+    except OSError:
+        return out
+    for name in subdirectories[:_MAX_DIRECTORY_SNIFF]:
+        try:
+            files = os.listdir(os.path.join(directory, name))
+        except OSError:
+            continue
+        if any(f.endswith((".index", *DIRECTORY_SUFFIXES)) or f == ".metadata" for f in files):
+            out.append(name)
+            if len(out) == 3:
+                break
+    return out
 
 
 def _not_found(path: str) -> str:

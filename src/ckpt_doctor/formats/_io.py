@@ -15,7 +15,13 @@ import _thread
 import io
 import os
 
-from ..errors import CheckpointError, CorruptCheckpointError, MissingExtraError, MissingShardError
+from ..errors import (
+    CheckpointError,
+    CorruptCheckpointError,
+    MissingExtraError,
+    MissingShardError,
+    PermissionDeniedError,
+)
 
 _PIECE = 8 << 20  # large remote ranges are fetched as concurrent pieces of this size
 _READAHEAD = 16 << 10  # what a small remote read fetches at least (a header's length prefix, then its body)
@@ -157,6 +163,12 @@ def getsize(path: str) -> int:
         except Exception as e:
             raise _remote_error(e, path) from None
     return size
+
+
+def denied(path: str, tensor: str | None = None) -> PermissionDeniedError:
+    """The error for a file this user may not read: a usage error, nothing known about the checkpoint."""
+    return PermissionDeniedError("permission denied: this user may not read it (the file's permissions or a "
+                                 "directory's on its path)", path=path, tensor=tensor)
 
 
 def open_file(path: str):

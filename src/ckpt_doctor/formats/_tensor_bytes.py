@@ -75,6 +75,8 @@ def _open_at(path: str, offset: int, size: int, tensor: str):
     except FileNotFoundError:
         raise MissingShardError("data shard is missing: the checkpoint is incomplete", path=path,
                                 tensor=tensor) from None
+    except PermissionError:
+        raise _io.denied(path, tensor) from None
     end = os.fstat(f.fileno()).st_size
     if offset + size > end:
         f.close()

@@ -467,6 +467,7 @@ def _check_memo(file: Any) -> None:
     (stepping over their arguments), streaming; the file position is restored afterwards.
     """
     start = file.tell()
+    size = file.seek(0, io.SEEK_END)
     steps, prefixed = _STEPS, _PREFIXED
     stores = largest = 0
     base, chunk = start, 1 << 14  # small first: a pickle followed by tensor data (legacy .pt) is read no further
@@ -499,6 +500,9 @@ def _check_memo(file: Any) -> None:
                 if length < 0:
                     done = True
                     break
+                if base + pos + length > size:  # (and an lseek there may fail with EINVAL)
+                    raise CorruptCheckpointError(f"pickle opcode at byte {base + pos} claims {length} bytes, past "
+                                                 f"the file's end (byte {size}): truncated or corrupt")
                 pos += 1 + n + length
             elif op in _LINE_OPCODES:
                 end = buf.find(b"\n", pos + 1, limit)

@@ -19,7 +19,14 @@ import os
 
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import BITS, FROM_SAFETENSORS
-from ..errors import CheckpointError, CorruptCheckpointError, MissingShardError, TruncatedError, UnsupportedError
+from ..errors import (
+    CheckpointError,
+    CorruptCheckpointError,
+    MissingShardError,
+    NotACheckpointError,
+    TruncatedError,
+    UnsupportedError,
+)
 from . import _io, _zip
 
 FORMAT = "safetensors"
@@ -38,7 +45,8 @@ def sniff(path: str) -> bool:
     head = _zip.read_magic(path, 9)
     if len(head) == 9 and head[8:9] == b"{":
         try:
-            return 8 + int.from_bytes(head[:8], "little") <= os.path.getsize(path)
+            if 8 + int.from_bytes(head[:8], "little") <= os.path.getsize(path):
+                return True
         except OSError:
             return False
     if path.endswith(".safetensors") and len(head) >= 8 and not head.startswith(_OTHER_MAGICS):
@@ -75,6 +83,11 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str], tuple[
             if len(prefix) < 8:
                 raise CorruptCheckpointError(f"file has {size} bytes, too short for a safetensors header", path=path)
             n = int.from_bytes(prefix, "little")
+            if (n > MAX_HEADER_BYTES or 8 + n > size) and f.read(1) != b"{":
+                # the header of every safetensors file starts with "{": this is another file under that name
+                raise NotACheckpointError(f"not a safetensors file, though named like one: its first bytes "
+                                          f"{prefix!r} are no header length and no header follows them", path=path)
+            f.seek(8)
             if n > MAX_HEADER_BYTES:
                 raise CorruptCheckpointError(f"header claims {n} bytes, more than the {MAX_HEADER_BYTES} allowed",
                                              path=path)

@@ -144,6 +144,8 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         _fsync_dir(directory)
         result.files = finals
     except OSError as e:  # disk full, permissions, ...: nothing was renamed into place unless all was
+        if isinstance(e, CheckpointError):  # an input that cannot be read (PermissionDeniedError) is not a write
+            raise
         raise CheckpointError(f"cannot write: {e.strerror or e}", path=getattr(e, "filename", None) or out) from None
     except CheckpointError as e:  # the user knows the output by its name, not by our temporary one
         if e.path is not None and os.path.basename(e.path).startswith(os.path.basename(tmp)):

@@ -131,8 +131,16 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
             for v, info in zip(model_layers[a[i][0]], file_layers[b[j][0]], strict=False):
                 out[v.name] = info.name
         new += [owner(model_layers[a[i][0]][0]) for i in range(len(a)) if i not in {x for x, _ in first}]
-        gone += [b[j][0] for j in range(len(b)) if j not in {y for _, y in first}]
+        gone += [_file_layer_name(b[j][0], file_layers[b[j][0]][0], loader)
+                 for j in range(len(b)) if j not in {y for _, y in first}]
     return out, new, gone
+
+
+def _file_layer_name(key: str, info, loader: str) -> str:
+    """The name a user knows a file layer by: legacy HDF5 layers pair by rank (key ``"29"``), so their group."""
+    if loader != "keras-h5":
+        return key.removesuffix("/vars")  # keras3: the layer's path
+    return (info.location or info.name).removeprefix("model_weights/").split("/", 1)[0]
 
 
 _ORDINAL = re.compile(r"^(.*?)(?:_(\d+))?$", re.DOTALL)  # matches every string

@@ -9,6 +9,7 @@ would write at which path (``layers/dense/vars/0``), so the paths are Keras's by
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 from .spec import _strip_output_suffix
@@ -46,7 +47,10 @@ def keys(model) -> dict[str, dict[str, str]]:
 
 
 def _keras3_paths(model) -> dict:
-    """{path: variable} as Keras 3's ``save_weights`` would write them; {} for tf-keras models."""
+    """{path: variable} as Keras 3's ``save_weights`` would write them (tf-keras: as its own ``.weights.h5``
+    saving walk would, by which it also loads Keras 3 files)."""
+    if any(c.__module__.startswith("tf_keras.") for c in type(model).__mro__):
+        return _tf_keras_paths(model)
     if not is_keras3(model):
         return {}
     try:
@@ -77,5 +81,42 @@ def _keras3_paths(model) -> dict:
         saving_lib._save_state(model, weights_store=Recorder(), assets_store=None, inner_path="",
                                visited_saveables=set())
     except Exception:  # Keras internals changed: no keras3 keys, the comparison says so
+        return {}
+    return found
+
+
+def _tf_keras_paths(model) -> dict:
+    """tf-keras's saving walk (``save_weights('w.weights.h5')``, and ``load_weights`` of a Keras 3 file) stores each
+    layer's ``v.numpy()``, not the variable: the variable is the walked object's weight at that position, found
+    through the walk's frame (checked by shape)."""
+    try:
+        from tf_keras.src.saving import saving_lib
+    except ImportError:
+        return {}
+    found: dict = {}
+
+    class Slots(dict):
+        def __init__(self, path, owner):
+            super().__init__()
+            self.path, self.owner = path, owner
+
+        def __setitem__(self, key, value):
+            weights = list(getattr(self.owner, "_trainable_weights", [])) + \
+                list(getattr(self.owner, "_non_trainable_weights", []))
+            i = int(key)
+            if i < len(weights) and tuple(weights[i].shape) == tuple(getattr(value, "shape", ())):
+                found[f"{self.path}/vars/{key}" if self.path else f"vars/{key}"] = weights[i]
+
+    class Recorder:
+        def make(self, path):
+            return Slots(path, sys._getframe(1).f_locals.get("trackable"))  # _save_state(trackable, ...)
+
+        def __bool__(self):
+            return True
+
+    try:
+        saving_lib._save_state(model, weights_store=Recorder(), assets_store=None, inner_path="",
+                               visited_trackables=set())
+    except Exception:  # tf-keras internals changed: no keras3 keys, the comparison says so
         return {}
     return found

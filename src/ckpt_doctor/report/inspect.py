@@ -112,7 +112,7 @@ def render(catalog: Catalog, *, max_depth: int | None = None, stats: dict | None
         lines.append("")
         for name, value in values.items():
             lines.append(f"{display_name(catalog[name])} =")
-            lines.append(np.array2string(value, threshold=20, edgeitems=3, prefix="  ").replace("\n", "\n  ")
+            lines.append("  " + np.array2string(value, threshold=20, edgeitems=3, prefix="  ")  # rows line up
                          if value.dtype != object else repr(value.tolist())[:200])
     if any(t.full_name and t.object_path for t in catalog.values()):
         lines += ["", "variable names (TF1-style full_name) of object-based entries:"]

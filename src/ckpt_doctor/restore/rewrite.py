@@ -19,7 +19,7 @@ from ..catalog import Catalog, TensorInfo
 from ..errors import CheckpointError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
-from ..formats.registry import implied_by_name, read_only_by_name, write_as
+from ..formats.registry import DIRECTORY_SUFFIXES, implied_by_name, read_only_by_name, write_as
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import strip_name
@@ -71,7 +71,7 @@ class RewriteResult:
             lines += _first([f"  - {rule} ({n} entr{'y' if n == 1 else 'ies'})" for rule, n in self.rules_applied],
                             limit, "rules")
         lines += _first(renamed, None if full else limit, "renames")
-        if kept:
+        if kept and renamed:  # with nothing renamed, the counts below say it
             lines.append(f"({kept} other entr{'y keeps its' if kept == 1 else 'ies keep their'} name)")
         lines += _first([f"{name} -> (dropped)" for name in self.dropped], None if full else limit, "drops")
         lines += [f"note: {n}" for n in self.notes]
@@ -294,6 +294,9 @@ def _output(catalog: Catalog, out: str | os.PathLike, to: str | None) -> tuple[s
         base = os.path.basename(catalog.path.rstrip(os.sep))
         if fmt != "tf":
             base = base.split(".", 1)[0] + FORMATS[fmt][2]
+        elif catalog.format not in ("tf-v2", "tf-v1"):  # a TF prefix `model`, not `model.pth` (.pth.index)
+            base = next((base[:-len(s)] for s in sorted((*DIRECTORY_SUFFIXES, ".weights.h5"), key=len, reverse=True)
+                         if base.lower().endswith(s) and len(base) > len(s)), base)
         out = os.path.join(out, base)
     return fmt, out
 
