@@ -214,3 +214,15 @@ def test_convention_walk_by_scopes_equals_the_walk_over_all_tokens():
             assert _convention_steps(c, m, msep, walks) == expected, (c, m, msep)
             found += bool(expected)
     assert found > 300  # the names do exercise the substitutions
+
+
+def test_rule_files_of_another_format_or_a_later_version_are_refused(tmp_path):
+    """(trial3 M2) a later version would be read with this version's meaning: refused, naming what it is."""
+    for text, said in (('format: something-else\nversion: 1\nrules: []\n', "not a ckpt-doctor rule file"),
+                       ('format: ckpt-doctor-rules\nversion: 2\nrules: []\n', "version 2 is not supported")):
+        path = tmp_path / "r.yaml"
+        path.write_text(text)
+        with pytest.raises(RuleError, match=said):
+            Rules.load(path)
+    path.write_text("rules:\n  - prefix: {from: a/, to: b/}\n")  # both keys are optional
+    assert len(Rules.load(path).rules) == 1

@@ -622,6 +622,13 @@ class Rules:
             doc = {"rules": doc}
         if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
             raise RuleError('a rule file holds {"rules": [...]}', path=source)
+        # another format, or a later version, would be read with this version's meaning: refused (both optional)
+        if doc.get("format", RULES_FORMAT) != RULES_FORMAT:
+            raise RuleError(f"format {doc['format']!r} is not {RULES_FORMAT!r}: not a ckpt-doctor rule file",
+                            path=source)
+        if doc.get("version", 1) != 1 or isinstance(doc.get("version"), bool):
+            raise RuleError(f"version {doc['version']!r} is not supported (this ckpt-doctor reads version 1)",
+                            path=source)
         try:
             return cls([parse_rule(item, f"rules[{i}]") for i, item in enumerate(doc["rules"])])
         except RuleError as e:
