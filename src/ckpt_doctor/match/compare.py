@@ -214,8 +214,10 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             entry = keyed.get(var.name)
             how = BY_KEY if entry is not None else None
         elif keyed is not None:
-            entry = keyed.get(var.keys.get(loader.pairs_by, "\0"))
-            how = {"keras-h5": BY_POSITION, "keras-h5-by-name": BY_LAYER_NAME, "keras3": BY_KERAS3_PATH}[
+            key = var.keys.get(loader.pairs_by, "\0")
+            entry = keyed.get(key.split(":", 1)[1] if loader.pairs_by == "keras3-tfk" else key)
+            how = {"keras-h5": BY_POSITION, "keras-h5-by-name": BY_LAYER_NAME, "keras3": BY_KERAS3_PATH,
+                   "keras3-tfk": BY_KERAS3_PATH}[
                 loader.pairs_by] if entry is not None else None
         elif object_mode and var.object_path:
             entry = index.by_path.get(_join(root, var.object_path))
@@ -281,7 +283,7 @@ def _with_casts(spec: ModelSpec) -> ModelSpec:
 def _keyed_entries(catalog: Catalog, loader: Loader) -> dict[str, TensorInfo]:
     """The checkpoint's model values under the key ``loader`` pairs them by."""
     out: dict[str, TensorInfo] = {}
-    if loader.pairs_by == "keras3":
+    if loader.pairs_by in ("keras3", "keras3-tfk"):
         return {info.name: info for info in catalog.values() if info.kind not in BOOKKEEPING_KINDS}
     layers: dict[str, list[TensorInfo]] = {}  # in the file's layer_names order
     for info in catalog.values():
@@ -347,6 +349,28 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
         _block(ordered[first + 1:])
         return (f"load_weights raises at {ordered[first].variable.name} ({ordered[first].status.replace('_', ' ')}); "
                 "the variables before it are assigned, the rest are not")
+    if keyed is not None and loader.pairs_by == "keras3-tfk":  # tf-keras: layer by layer in its walk's order
+        walk: dict[tuple[int, str], list[VariableResult]] = {}
+        for r in weights:
+            if "keras3-tfk" in r.variable.keys:
+                rank, path = r.variable.keys["keras3-tfk"].split(":", 1)
+                walk.setdefault((int(rank), _layer_of(path)), []).append(r)
+        layers = sorted(walk.items(), key=lambda kv: kv[0][0])
+        for n, ((_, layer), members) in enumerate(layers):
+            members.sort(key=lambda r: int(r.variable.keys["keras3-tfk"].rsplit("/", 1)[1]))
+            have = sum(_layer_of(k) == layer for k in keyed)
+            first = 0 if have != len(members) else next((i for i, r in enumerate(members) if r.status != LOADED),
+                                                        None)
+            if first is None:
+                continue
+            failed = members[first]
+            _block(members[first + (have == len(members)):] + [r for _, rest in layers[n + 1:] for r in rest])
+            if have != len(members):
+                return (f"ValueError at layer {layer}: it expects {len(members)} variable(s), the file has {have}; "
+                        "the layers before it are assigned, the rest are not")
+            return (f"ValueError at {failed.variable.name} ({failed.status.replace('_', ' ')}); what came before it "
+                    "is assigned, the rest is not")
+        return None
     if keyed is not None and loader.pairs_by == "keras3":
         by_layer: dict[str, list[VariableResult]] = {}
         for r in weights:

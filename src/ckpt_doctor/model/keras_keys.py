@@ -41,16 +41,21 @@ def keys(model) -> dict[str, dict[str, str]]:
             out[variable_name(w)].setdefault("keras-h5", f"{rank}/{i}")
             out[variable_name(w)].setdefault("keras-h5-by-name", f"{layer.name}/{i}")
         rank += 1
+    if any(c.__module__.startswith("tf_keras.") for c in type(model).__mro__):
+        # tf-keras reads a Keras 3 file by the same paths but stops at the first layer that fails: its own loader;
+        # the rank is the layer's place in the walk, which is the order it loads in
+        layers: dict[str, int] = {}
+        for path, v in _tf_keras_paths(model).items():
+            rank = layers.setdefault(path.rsplit("/vars/", 1)[0], len(layers))
+            out[variable_name(v)].setdefault("keras3-tfk", f"{rank}:{path}")
+        return dict(out)
     for path, v in _keras3_paths(model).items():
         out[variable_name(v)].setdefault("keras3", path)
     return dict(out)
 
 
 def _keras3_paths(model) -> dict:
-    """{path: variable} as Keras 3's ``save_weights`` would write them (tf-keras: as its own ``.weights.h5``
-    saving walk would, by which it also loads Keras 3 files)."""
-    if any(c.__module__.startswith("tf_keras.") for c in type(model).__mro__):
-        return _tf_keras_paths(model)
+    """{path: variable} as Keras 3's ``save_weights`` would write them; {} for other models."""
     if not is_keras3(model):
         return {}
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 class Loader:
     name: str  # the --load-with value
     call: str  # the framework call it models
-    pairs_by: str  # "name" | "object" | "keras-h5" | "keras-h5-by-name" | "keras3": the key both sides are matched on
+    pairs_by: str  # "name" | "object" | "keras-h5" | "keras-h5-by-name" | "keras3" | "keras3-tfk": the key both sides are matched on
     on_missing: str  # what the call does when a model variable has no value
     on_shape: str  # what the call does on a shape mismatch
     atomic: bool = False  # a failure assigns nothing (else everything before or beside the failure is assigned)
@@ -41,6 +41,9 @@ LOADERS: dict[str, Loader] = {loader.name: loader for loader in (
            "that layer fails, the others load; one ValueError at the end",
            "that variable fails (earlier ones of its layer are set), the others load; one ValueError at the end",
            casts_dtypes=True),
+    Loader("keras3-tfk", "tf-keras model.load_weights('w.weights.h5') (a Keras 3 file, read by the same paths)",
+           "keras3-tfk", "ValueError at that layer; the layers before it are assigned, the rest are not",
+           "ValueError at that variable; what came before it is assigned, the rest is not", casts_dtypes=True),
     Loader("torch", "model.load_state_dict(state, strict=True)", "name",
            "RuntimeError after copying everything else", "RuntimeError after copying everything else",
            casts_dtypes=True),
@@ -63,7 +66,7 @@ def infer_loader(checkpoint_format: str, spec) -> Loader:
         has_keys = any("keras-h5" in v.keys for v in spec.variables)
         return LOADERS["keras-h5" if has_keys else "keras-h5-by-name"]
     if checkpoint_format in _KERAS3_FORMATS:
-        return LOADERS["keras3"]
+        return LOADERS["keras3-tfk" if any("keras3-tfk" in v.keys for v in spec.variables) else "keras3"]
     if checkpoint_format in ("torch", "safetensors", "numpy") or spec.framework in ("torch", "state_dict"):
         return LOADERS["torch"]
     return LOADERS["checkpoint" if spec.restore == "object" else "saver"]

@@ -22,7 +22,7 @@ from .text import shape_str, table
 _LIMIT = 40  # rows per group before "... and N more"
 _PAIRS_BY = {"name": "variable name", "object": "object path", "keras-h5": "order of the layers with weights, then "
              "position", "keras-h5-by-name": "layer name, then position", "keras3": "object tree path, then position "
-             "within the layer"}
+             "within the layer", "keras3-tfk": "object tree path, then position within the layer"}
 
 
 def _grouped(items: list, name_of, describe) -> list[str]:
