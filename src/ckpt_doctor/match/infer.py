@@ -328,6 +328,10 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # Orders of two conventions (Keras' layer order vs PyTorch's creation order, or an order recovered from
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
+    blocks = _blocks(state, c_items, m_items)
+    if blocks and ordered:
+        _around_blocks(state, c_items, m_items, blocks, not same_convention, catalog.format == "torch",
+                       spec.framework == "torch")
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
@@ -666,16 +670,25 @@ def _positional(c_items: list, m_items: list) -> None:
     owners = [c.ref.full_name or c.ref.name for c in c_items]
     names = owners if explained(owners) > explained(keys) else keys
     counts = counted(names)
+    kernels = {_raw_layer(c.ref.name): c.shape for c in c_items if _var_index(c.ref.name) == 0}
     for c, name in zip(c_items, names, strict=True):
         c.name = name
         tokens = _positional_tokens(name, counts, _is_matrix(c), c.ref.name)
         if tokens is not None:
             c.tokens = tokens
             # the path names the class (``embedding``, keras-hub's ``reversible_embedding``: its vars/0 is the table)
-            table = "embedding" in _raw_layer(c.ref.name).rsplit("/", 1)[-1] and _var_index(c.ref.name) == 0
-            c.layout = ("embedding" if table else "kernel") if _is_matrix(c) else None
+            table = "embedding" in _raw_layer(c.ref.name).rsplit("/", 1)[-1] and _var_index(c.ref.name) == 0 and \
+                len(c.shape) == 2  # a table (a patch embedding is a conv kernel)
+            c.layout = ("embedding" if table else "kernel") if _is_matrix(c) and not _heads_bias(
+                c, kernels.get(_raw_layer(c.ref.name)) if _var_index(c.ref.name) else None) else None
             c.leaf = None
             c.rekey()
+
+
+def _heads_bias(it: _Item, kernel: tuple[int, ...] | None) -> bool:
+    """A bias of a projection split into heads (``names.heads_layout``): [heads, head], the output axes of its
+    layer's rank-3 kernel [in, heads, head], created after it. A vector, though it has two real axes."""
+    return kernel is not None and len(kernel) == 3 and len(it.shape) == 2 and it.shape == kernel[1:]
 
 
 _LAYER_WITH_WEIGHTS = re.compile(r"^layer_with_weights-(\d+)/([^/]+)$")
@@ -1806,7 +1819,7 @@ def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
         main: _Item | None = None
         vectors: list[_Item] = []
         for it in members:
-            if _is_matrix(it):
+            if _is_matrix(it) and not (it.layout is None and main is not None and _heads_bias(it, main.shape)):
                 if main is not None or vectors:
                     units.append((main, vectors))
                 main, vectors = it, []
@@ -2205,3 +2218,182 @@ def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int
 def _structure_evidence(c, m, transform, i, j, best, n, m_units, where) -> str:
     return (f"structure: unit {i + 1} of {n} in the checkpoint ({where}) is unit {j + 1} of {m_units} in the "
             f"model's creation order in every best alignment ({best} units agree); {_shapes(c, m, transform)}")
+
+
+# -- numbered blocks ---------------------------------------------------------------------------------------------
+
+_NUMBERED_SEGMENT = re.compile(r"^(.*?)_(\d+)$")
+
+
+def _block_segments(it: _Item) -> list[str]:
+    """The path segments of the layer an item belongs to (``model.layers.0.self_attn.q_proj``)."""
+    return [s for s in re.split(r"[/.]", _layer_path(it)) if s]
+
+
+def _block_candidates(segs: list[str]) -> list[tuple[tuple, int, int]]:
+    """(family, number, depth) for every segment above the layer's own that is a number (``layers.3``) or ends in
+    one (``decoder_3``; a bare ``decoder`` is number 0, as Keras numbers names)."""
+    out = []
+    for k, seg in enumerate(segs[:-1]):
+        head = tuple(segs[:k])
+        if seg.isdigit():
+            out.append(((head, ""), int(seg), k))
+        else:
+            found = _NUMBERED_SEGMENT.match(seg)
+            out.append(((head, found[1]), int(found[2]), k) if found else ((head, seg), 0, k))
+    return out
+
+
+def _numbered_blocks(items: list, free) -> dict[tuple, dict[int, tuple[int, list]]]:
+    """{family: {number: (depth, items)}}: the outermost numbered containers of a side (two or more numbers), with
+    every item of each block; a family with a block not wholly free (``free``) is left out."""
+    candidates = {id(it): _block_candidates(_block_segments(it)) for it in items if it.shape}
+    numbers: dict[tuple, set] = defaultdict(set)
+    for found in candidates.values():
+        for family, n, _ in found:
+            numbers[family].add(n)
+    out: dict[tuple, dict[int, tuple[int, list]]] = defaultdict(dict)
+    for it in items:
+        for family, n, k in candidates.get(id(it), ()):
+            if len(numbers[family]) >= 2:
+                out[family].setdefault(n, (k, []))[1].append(it)
+                break
+    return {f: blocks for f, blocks in out.items() if len(blocks) >= 2 and
+            all(free(it) for _, members in blocks.values() for it in members)}
+
+
+def _block_signature(units: list) -> tuple:
+    """What a block holds, whatever each framework's layout: its units' value counts (a weight's, its vectors')."""
+    return tuple(sorted(Counter((_length(main) if main is not None else 0, tuple(sorted(map(_length, vectors))))
+                                for main, vectors in units).items()))
+
+
+def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
+    """Numbered blocks whose names share nothing (``model.layers.3.self_attn.q_proj`` against
+    ``transformer_layer_3/self_attention/query``): a family of blocks on each side, as many blocks and the same
+    units (value counts) in each, the only family of its kind on both sides, pair block by block in number order.
+    Inside a pair of blocks a unit takes the one unit of the other block it fits (shape up to the layout transform
+    of its role, ``names.transform_for``); units that fit each other alike (key and value of one size, two norms)
+    pair only where their own names tell them apart (``_tie_break``), else they are ambiguous."""
+    def free_m(m: _Item) -> bool:  # unpaired, and no name evidence beyond a tie of renamings or a leaf name
+        return id(m) not in state.pairs and (id(m) not in state.ambiguous or id(m) in state.shallow or
+                                             id(m) in state.ties)
+
+    families_c = _numbered_blocks(c_items, lambda c: id(c) not in state.taken_c)
+    families_m = _numbered_blocks(m_items, free_m)
+    paired: list[tuple[list, list]] = []  # the blocks paired: (checkpoint items, model items)
+    if not families_c or not families_m:
+        return paired
+
+    def signature(blocks: dict) -> tuple:
+        return tuple(_block_signature(_units(blocks[n][1])) for n in sorted(blocks))
+
+    sig_c = {f: signature(b) for f, b in families_c.items()}
+    sig_m = {f: signature(b) for f, b in families_m.items()}
+    count_c, count_m = Counter(sig_c.values()), Counter(sig_m.values())
+    for fm, sig in sig_m.items():
+        if count_m[sig] != 1 or count_c[sig] != 1:
+            continue
+        fc = next(f for f, s in sig_c.items() if s == sig)
+        bc, bm = families_c[fc], families_m[fm]
+        state.eligible |= {id(m) for _, members in bm.values() for m in members}
+        for i, (nc, nm) in enumerate(zip(sorted(bc), sorted(bm), strict=True)):
+            _pair_blocks(state, bc[nc], bm[nm], f"block {i + 1} of {len(bc)}")
+            paired.append((bc[nc][1], bm[nm][1]))
+    return paired
+
+
+def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, list]], strict: bool, torch_c: bool,
+                   torch_m: bool) -> None:
+    """What lies around paired blocks (embeddings, a final norm, a patch embedding): the structural alignment of
+    both sides' written orders, the blocks' paired units holding the rest in place. Units the blocks left open are
+    not in the sequences: a Keras 3 file lists a block's layers by attribute name, not in the order they compute, so
+    the order says nothing about them; each block stands in them as one pair of values (its first in the
+    checkpoint's order, with its partner)."""
+    inside = {id(it) for items_c, items_m in blocks for it in itertools.chain(items_c, items_m)}
+    anchors = set()
+    for items_c, items_m in blocks:
+        in_m = {id(m) for m in items_m}
+        first = min((c for c in items_c if id(c) in state.taken_c and id(state.taken_c[id(c)]) in in_m),
+                    key=lambda c: c.order, default=None)
+        if first is not None:
+            anchors |= {id(first), id(state.taken_c[id(first)])}
+
+    def outside(items: list) -> list:
+        return [it for it in items if id(it) not in inside or id(it) in anchors]
+
+    pool_m = [m for m in m_items if id(m) not in inside and id(m) not in state.pairs and (
+        id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
+    state.eligible |= {id(m) for m in pool_m}
+    _align_units(state, _composites(_units(outside(c_items)), torch_c), _composites(_units(outside(m_items)), torch_m),
+                 "as written, around the blocks", strict)
+
+
+def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, list], where: str) -> None:
+    (kc, items_c), (km, items_m) = block_c, block_m
+    uc, um = _units(items_c), _units(items_m)
+    fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
+    seen_c: set[int] = set()
+    for i in range(len(uc)):  # groups of units that fit each other (connected by fitting)
+        if i in seen_c or not any(fits[i]):
+            continue
+        group_c, group_m, todo = {i}, set(), [i]
+        while todo:
+            a = todo.pop()
+            for j in range(len(um)):
+                if fits[a][j] and j not in group_m:
+                    group_m.add(j)
+                    for b in range(len(uc)):
+                        if fits[b][j] and b not in group_c:
+                            group_c.add(b)
+                            todo.append(b)
+        seen_c |= group_c
+        if len(group_c) != len(group_m):
+            continue
+        names_c = {a: _block_segments(_head((uc[a],)))[kc + 1:] for a in group_c}
+        names_m = {b: _block_segments(_head((um[b],)))[km + 1:] for b in group_m}
+        pairs = {a: next(iter(group_m))} if len(group_c) == 1 else _tie_break(names_c, names_m, fits)
+        for a, b in pairs.items():
+            _pair_units(state, uc[a], um[b], a, b, len(group_c), len(uc), len(um), where + " (names)"
+                        if len(group_c) > 1 else where)
+        rest_m = [b for b in group_m if b not in pairs.values()]
+        rest_c = [uc[a] for a in group_c if a not in pairs]
+        for b in rest_m:
+            _ambiguous_composite(state, (um[b],), [(u,) for u in rest_c])
+
+
+def _tie_words(segs: list[str]) -> list[set[str]]:
+    return [set(w for w in re.split(r"[^a-z0-9]+", _CAMEL_SPLIT.sub("_", s).lower()) if w) for s in segs]
+
+
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
+    """Units of one block that fit each other alike, told apart by their names inside the block: the words none of
+    the group's other names on its side has are the same (``norm1``), or one word is short for the other (``k`` /
+    ``key``, ``attn`` / ``attention``). Only one-to-one readings count; one unit left on each side then pairs too.
+    Names that merely share a word (``post_attention_layernorm`` / ``self_attention_layernorm``) decide nothing."""
+    def own(names: dict[int, list[str]]) -> dict[int, set[str]]:
+        words = {k: set().union(*_tie_words(v)) if v else set() for k, v in names.items()}
+        common = set.intersection(*words.values()) if words else set()
+        return {k: w - common for k, w in words.items()}
+
+    own_c, own_m = own(names_c), own(names_m)
+
+    def alike(a: set[str], b: set[str]) -> bool:
+        if a == b:
+            return bool(a)
+        if len(a) == len(b) == 1:
+            x, y = sorted((next(iter(a)), next(iter(b))), key=len)
+            return x.isalpha() and y.startswith(x)
+        return False
+
+    match_c = {a: [b for b in own_m if fits[a][b] and alike(own_c[a], own_m[b])] for a in own_c}
+    match_m = {b: [a for a in own_c if fits[a][b] and alike(own_c[a], own_m[b])] for b in own_m}
+    pairs = {a: bs[0] for a, bs in match_c.items() if len(bs) == 1 and match_m[bs[0]] == [a]}
+    rest_c = [a for a in own_c if a not in pairs]
+    rest_m = [b for b in own_m if b not in pairs.values()]
+    if len(rest_c) == len(rest_m) == 1 and pairs and fits[rest_c[0]][rest_m[0]]:
+        pairs[rest_c[0]] = rest_m[0]
+    return pairs
