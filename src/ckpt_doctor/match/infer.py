@@ -330,8 +330,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
     blocks = _blocks(state, c_items, m_items)
     if blocks and ordered:
-        _around_blocks(state, c_items, m_items, blocks, not same_convention, catalog.format == "torch",
-                       spec.framework == "torch")
+        _around_blocks(state, c_items, m_items, blocks, not same_convention)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
@@ -1806,12 +1805,13 @@ def _layer_path(item: _Item) -> str:
     return name[:cut] if cut > 0 else ""
 
 
-def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
+def _units(items: list[_Item], ordered: bool = True) -> list[tuple[_Item | None, list[_Item]]]:
     """Layers in the side's order, cut into units: one weight of rank >= 2 with the vectors that follow it in its
     layer (a conv kernel and its bias), or the vectors of a layer without one (a norm's scale, shift, statistics).
-    Scalars (``num_batches_tracked``) belong to no unit: one-sided bookkeeping."""
+    Scalars (``num_batches_tracked``) belong to no unit: one-sided bookkeeping. (``ordered=False``: ``items``
+    are in the order to cut them in already.)"""
     layers: dict[str, list[_Item]] = defaultdict(list)
-    for it in sorted(items, key=lambda it: it.order):
+    for it in sorted(items, key=lambda it: it.order) if ordered else items:
         if len(it.shape) >= 1:
             layers[_layer_path(it)].append(it)
     units: list[tuple[_Item | None, list[_Item]]] = []
@@ -2262,10 +2262,35 @@ def _numbered_blocks(items: list, free) -> dict[tuple, dict[int, tuple[int, list
             all(free(it) for _, members in blocks.values() for it in members)}
 
 
+def _block_units(items: list) -> list[tuple[_Item | None, list[_Item]]]:
+    """``_units`` of a block, each layer's weights before its vectors: a side ordered by name lists ``fc1.bias``
+    before ``fc1.weight``."""
+    layers: dict[str, list[_Item]] = defaultdict(list)
+    for it in sorted(items, key=lambda it: it.order):
+        if it.shape:
+            layers[_layer_path(it)].append(it)
+    return _units([it for members in layers.values()
+                   for it in sorted(members, key=lambda it: (not _is_matrix(it), -len(it.shape), _role_rank(it)))],
+                  ordered=False)
+
+
+_ROLE_RANKS = {"bias": 1, "beta": 1, "runningmean": 2, "runningvar": 3}
+
+
+def _role_rank(it: _Item) -> int:
+    """Where a layer creates a value, by its role: the weight, the bias (shift), the running statistics; 4 where the
+    name does not say (``vars/1``: already in creation order)."""
+    if it.layout in ("weight", "kernel", "scale", "embedding"):
+        return 0
+    return _ROLE_RANKS.get(it.tokens[-1], 4) if it.tokens else 4
+
+
 def _block_signature(units: list) -> tuple:
-    """What a block holds, whatever each framework's layout: its units' value counts (a weight's, its vectors')."""
-    return tuple(sorted(Counter((_length(main) if main is not None else 0, tuple(sorted(map(_length, vectors))))
-                                for main, vectors in units).items()))
+    """What a block computes with, whatever each framework's layout: its weights' value counts, with their vectors'.
+    Vector-only units (norms; buffers one side keeps, such as rotary frequencies) are left out: they pair inside
+    the block, or stay one-sided."""
+    return tuple(sorted(Counter((_length(main), tuple(sorted(map(_length, vectors))))
+                                for main, vectors in units if main is not None).items()))
 
 
 def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
@@ -2286,7 +2311,7 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
         return paired
 
     def signature(blocks: dict) -> tuple:
-        return tuple(_block_signature(_units(blocks[n][1])) for n in sorted(blocks))
+        return tuple(_block_signature(_block_units(blocks[n][1])) for n in sorted(blocks))
 
     sig_c = {f: signature(b) for f, b in families_c.items()}
     sig_m = {f: signature(b) for f, b in families_m.items()}
@@ -2303,8 +2328,7 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
     return paired
 
 
-def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, list]], strict: bool, torch_c: bool,
-                   torch_m: bool) -> None:
+def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, list]], strict: bool) -> None:
     """What lies around paired blocks (embeddings, a final norm, a patch embedding): the structural alignment of
     both sides' written orders, the blocks' paired units holding the rest in place. Units the blocks left open are
     not in the sequences: a Keras 3 file lists a block's layers by attribute name, not in the order they compute, so
@@ -2325,13 +2349,14 @@ def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, lis
     pool_m = [m for m in m_items if id(m) not in inside and id(m) not in state.pairs and (
         id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
     state.eligible |= {id(m) for m in pool_m}
-    _align_units(state, _composites(_units(outside(c_items)), torch_c), _composites(_units(outside(m_items)), torch_m),
+    # units, not composites: which weight a norm around the blocks belongs to, the blocks' order does not say
+    _align_units(state, [(u,) for u in _units(outside(c_items))], [(u,) for u in _units(outside(m_items))],
                  "as written, around the blocks", strict)
 
 
 def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, list], where: str) -> None:
     (kc, items_c), (km, items_m) = block_c, block_m
-    uc, um = _units(items_c), _units(items_m)
+    uc, um = _block_units(items_c), _block_units(items_m)
     fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
     seen_c: set[int] = set()
     for i in range(len(uc)):  # groups of units that fit each other (connected by fitting)
@@ -2372,28 +2397,62 @@ _CAMEL_SPLIT = re.compile(r"(?<=[a-z])(?=[A-Z])")
 def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
     """Units of one block that fit each other alike, told apart by their names inside the block: the words none of
     the group's other names on its side has are the same (``norm1``), or one word is short for the other (``k`` /
-    ``key``, ``attn`` / ``attention``). Only one-to-one readings count; one unit left on each side then pairs too.
-    Names that merely share a word (``post_attention_layernorm`` / ``self_attention_layernorm``) decide nothing."""
+    ``key``, ``attn`` / ``attention``; a one-letter name the initial of one word of the other). Only one-to-one
+    readings count; one unit left on each side then pairs too. Names that merely share a word
+    (``post_attention_layernorm`` / ``self_attention_layernorm``) decide nothing."""
     def own(names: dict[int, list[str]]) -> dict[int, set[str]]:
         words = {k: set().union(*_tie_words(v)) if v else set() for k, v in names.items()}
         common = set.intersection(*words.values()) if words else set()
         return {k: w - common for k, w in words.items()}
 
-    own_c, own_m = own(names_c), own(names_m)
+    pairs = _one_to_one(own(names_c), own(names_m), lambda a, b: fits[a][b])
+    if len(pairs) < len(names_c):
+        # units in sub-containers (``self_attn.k_proj`` / ``cross_attention.key``): the containers first, then the
+        # units inside each pair of them
+        heads_c = {a: tuple(n[:1]) for a, n in names_c.items() if len(n) > 1}
+        heads_m = {b: tuple(n[:1]) for b, n in names_m.items() if len(n) > 1}
+        if len(heads_c) == len(names_c) and len(heads_m) == len(names_m):
+            groups_c, groups_m = defaultdict(list), defaultdict(list)
+            for a, h in heads_c.items():
+                groups_c[h].append(a)
+            for b, h in heads_m.items():
+                groups_m[h].append(b)
+            if 1 < len(groups_c) == len(groups_m):
+                inner = own({h: list(h) for h in groups_c}), own({h: list(h) for h in groups_m})
+                containers = _one_to_one(*inner, lambda hc, hm: len(groups_c[hc]) == len(groups_m[hm]))
+                pairs = {}
+                for hc, hm in containers.items():
+                    pairs.update(_tie_break({a: names_c[a][1:] for a in groups_c[hc]},
+                                            {b: names_m[b][1:] for b in groups_m[hm]}, fits))
+    return pairs
 
-    def alike(a: set[str], b: set[str]) -> bool:
-        if a == b:
-            return bool(a)
-        if len(a) == len(b) == 1:
-            x, y = sorted((next(iter(a)), next(iter(b))), key=len)
-            return x.isalpha() and y.startswith(x)
-        return False
 
-    match_c = {a: [b for b in own_m if fits[a][b] and alike(own_c[a], own_m[b])] for a in own_c}
-    match_m = {b: [a for a in own_c if fits[a][b] and alike(own_c[a], own_m[b])] for b in own_m}
+def _alike(a: set[str], b: set[str]) -> bool:
+    """Two names' own words say the same: equal, word for word equal or one short for the other (``attn`` /
+    ``attention``, ``k`` / ``key``), or a one-letter name the initial of just one word of the other."""
+    if a == b:
+        return bool(a)
+    if len(a) == len(b) <= 4 and any(all(x == y or _short_for(x, y) or _short_for(y, x) for x, y in zip(sorted(a), p))
+                                     for p in itertools.permutations(sorted(b))):
+        return True
+    for short, long in ((a, b), (b, a)):
+        if len(short) == 1 and len(x := next(iter(short))) == 1 and x.isalpha():
+            return sum(w.startswith(x) for w in long) == 1
+    return False
+
+
+def _short_for(x: str, y: str) -> bool:
+    return x.isalpha() and len(x) < len(y) and y.startswith(x)
+
+
+def _one_to_one(own_c: dict, own_m: dict, fit) -> dict:
+    """The one-to-one reading of two sides' names (``_alike``), among the pairs that ``fit``; one left on each side
+    then pairs too."""
+    match_c = {a: [b for b in own_m if fit(a, b) and _alike(own_c[a], own_m[b])] for a in own_c}
+    match_m = {b: [a for a in own_c if fit(a, b) and _alike(own_c[a], own_m[b])] for b in own_m}
     pairs = {a: bs[0] for a, bs in match_c.items() if len(bs) == 1 and match_m[bs[0]] == [a]}
     rest_c = [a for a in own_c if a not in pairs]
     rest_m = [b for b in own_m if b not in pairs.values()]
-    if len(rest_c) == len(rest_m) == 1 and pairs and fits[rest_c[0]][rest_m[0]]:
+    if len(rest_c) == len(rest_m) == 1 and pairs and fit(rest_c[0], rest_m[0]):
         pairs[rest_c[0]] = rest_m[0]
     return pairs
