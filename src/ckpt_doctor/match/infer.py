@@ -329,8 +329,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
     blocks = _blocks(state, c_items, m_items)
-    if blocks and ordered:
-        _around_blocks(state, c_items, m_items, blocks, not same_convention)
+    if blocks:
+        _around_blocks(state, c_items, m_items, blocks, ordered, not same_convention)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
@@ -686,8 +686,10 @@ def _positional(c_items: list, m_items: list) -> None:
 
 def _heads_bias(it: _Item, kernel: tuple[int, ...] | None) -> bool:
     """A bias of a projection split into heads (``names.heads_layout``): [heads, head], the output axes of its
-    layer's rank-3 kernel [in, heads, head], created after it. A vector, though it has two real axes."""
-    return kernel is not None and len(kernel) == 3 and len(it.shape) == 2 and it.shape == kernel[1:]
+    layer's rank-3 kernel ([in, heads, head] or [heads, in, head]), created after it. A vector, though it has two
+    real axes."""
+    return kernel is not None and len(kernel) == 3 and len(it.shape) == 2 and \
+        it.shape in (kernel[1:], (kernel[0], kernel[2]))
 
 
 _LAYER_WITH_WEIGHTS = re.compile(r"^layer_with_weights-(\d+)/([^/]+)$")
@@ -2328,12 +2330,15 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
     return paired
 
 
-def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, list]], strict: bool) -> None:
+def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, list]], ordered: bool,
+                   strict: bool) -> None:
     """What lies around paired blocks (embeddings, a final norm, a patch embedding): the structural alignment of
     both sides' written orders, the blocks' paired units holding the rest in place. Units the blocks left open are
     not in the sequences: a Keras 3 file lists a block's layers by attribute name, not in the order they compute, so
     the order says nothing about them; each block stands in them as one pair of values (its first in the
-    checkpoint's order, with its partner)."""
+    checkpoint's order, with its partner). Then, on any side, a unit left around the blocks that fits just one unit
+    left on the other side, and that one no other, pairs with it; units that fit each other alike pair where their
+    names tell them apart (``_tie_break``)."""
     inside = {id(it) for items_c, items_m in blocks for it in itertools.chain(items_c, items_m)}
     anchors = set()
     for items_c, items_m in blocks:
@@ -2346,17 +2351,32 @@ def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, lis
     def outside(items: list) -> list:
         return [it for it in items if id(it) not in inside or id(it) in anchors]
 
-    pool_m = [m for m in m_items if id(m) not in inside and id(m) not in state.pairs and (
-        id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
-    state.eligible |= {id(m) for m in pool_m}
-    # units, not composites: which weight a norm around the blocks belongs to, the blocks' order does not say
-    _align_units(state, [(u,) for u in _units(outside(c_items))], [(u,) for u in _units(outside(m_items))],
-                 "as written, around the blocks", strict)
+    def pool_m() -> list:
+        return [m for m in m_items if id(m) not in inside and id(m) not in state.pairs and (
+            id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
+
+    state.eligible |= {id(m) for m in pool_m()}
+    if ordered:  # units, not composites: which weight a norm around the blocks belongs to, the order does not say
+        _align_units(state, [(u,) for u in _units(outside(c_items))], [(u,) for u in _units(outside(m_items))],
+                     "as written, around the blocks", strict)
+    # what is left around the blocks: a unit that fits one unit of the other side and nothing else there
+    uc = _block_units([c for c in c_items if id(c) not in inside and id(c) not in state.taken_c])
+    um = _block_units(pool_m())
+    _pair_fitting(state, uc, um, [_block_segments(_head((u,))) for u in uc], [_block_segments(_head((u,))) for u in um],
+                  "the only fit around the paired blocks")
 
 
 def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, list], where: str) -> None:
     (kc, items_c), (km, items_m) = block_c, block_m
     uc, um = _block_units(items_c), _block_units(items_m)
+    _pair_fitting(state, uc, um, [_block_segments(_head((u,)))[kc + 1:] for u in uc],
+                  [_block_segments(_head((u,)))[km + 1:] for u in um], where)
+
+
+def _pair_fitting(state: _State, uc: list, um: list, names_c: list, names_m: list, where: str) -> None:
+    """Units of two sides that are one another's only fit pair; units that fit each other alike, in equal numbers,
+    pair where their names (``names_c``, ``names_m``: path segments) tell them apart (``_tie_break``), else they are
+    ambiguous."""
     fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
     seen_c: set[int] = set()
     for i in range(len(uc)):  # groups of units that fit each other (connected by fitting)
@@ -2375,12 +2395,11 @@ def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, l
         seen_c |= group_c
         if len(group_c) != len(group_m):
             continue
-        names_c = {a: _block_segments(_head((uc[a],)))[kc + 1:] for a in group_c}
-        names_m = {b: _block_segments(_head((um[b],)))[km + 1:] for b in group_m}
-        pairs = {a: next(iter(group_m))} if len(group_c) == 1 else _tie_break(names_c, names_m, fits)
+        pairs = {i: next(iter(group_m))} if len(group_c) == 1 else \
+            _tie_break({a: names_c[a] for a in group_c}, {b: names_m[b] for b in group_m}, fits)
         for a, b in pairs.items():
-            _pair_units(state, uc[a], um[b], a, b, len(group_c), len(uc), len(um), where + " (names)"
-                        if len(group_c) > 1 else where)
+            _pair_units(state, uc[a], um[b], a, b, len(group_c), len(uc), len(um),
+                        where + " (names)" if len(group_c) > 1 else where)
         rest_m = [b for b in group_m if b not in pairs.values()]
         rest_c = [uc[a] for a in group_c if a not in pairs]
         for b in rest_m:
