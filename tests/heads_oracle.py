@@ -14,7 +14,9 @@ word with the Keras ones:
   ``load_weights``;
 - ``keras-to-torch``: the Keras model's ``.weights.h5``; the printed PyTorch fix, pasted, loads every value;
 - both directions are checked by computation too: the PyTorch model, filled by the fix, computes what the Keras
-  model computes on the same input (the layout is the frameworks' own, not a formula of ours).
+  model computes on the same input (the layout is the frameworks' own, not a formula of ours);
+- ``pointwise-*``: a classifier written as a 1x1 ``Conv2D`` against an ``nn.Linear`` of the same name, the printed
+  fix in each direction.
 
 Writes ``OUTDIR/heads.json``: {scenario: {"code" or "output", "problems": [...], "pairs": {model: [ckpt, op]}}}
 and ``OUTDIR/keras_values.npz`` / ``OUTDIR/model.safetensors`` for the in-process tests.
@@ -222,11 +224,63 @@ def main(out: str) -> None:
     RESULTS["keras-to-torch-fix"] = {"code": code, "problems": problems, "pairs": pairs}
 
 
+def pointwise(out: str) -> None:
+    """A classifier written as a 1x1 convolution (Keras 3 ``Conv2D`` kernel [1, 1, C, K]) against a PyTorch
+    ``nn.Linear`` [K, C] of the same name: the printed fix in each direction, and the same outputs."""
+    import keras
+    import torch
+    from safetensors.numpy import save_file
+    from torch import nn
+
+    def build():
+        inp = keras.Input((1, 1, HIDDEN))
+        return keras.Model(inp, keras.layers.Conv2D(FFN, 1, name="fc")(inp))
+
+    source = build()
+    want = {v.path: RNG.standard_normal(tuple(v.shape)).astype("float32") for v in source.weights}
+    for v in source.weights:
+        v.assign(want[v.path])
+    weights_h5 = os.path.join(out, "pointwise.weights.h5")
+    source.save_weights(weights_h5)
+    want_torch = {"fc.weight": np.ascontiguousarray(want["fc/kernel"][0, 0].T), "fc.bias": want["fc/bias"]}
+    st = os.path.join(out, "pointwise.safetensors")
+    save_file(want_torch, st)
+    x = RNG.standard_normal((3, 1, 1, HIDDEN)).astype("float32")
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(HIDDEN, FFN)
+
+    model, code, problems, pairs = Head(), "", [], {}
+    try:
+        code, pairs = printed_fix(weights_h5, model)
+        exec(code, {"model": model, "torch": torch})  # noqa: S102 - the printed fix, verbatim
+        problems = differences({k: v.numpy() for k, v in model.state_dict().items()}, want_torch)
+        with torch.no_grad():
+            y = model.fc(torch.tensor(x.reshape(3, HIDDEN))).numpy()
+        if not np.allclose(y, np.asarray(source(x)).reshape(3, FFN), atol=1e-5):
+            problems.append("PyTorch computes otherwise than Keras")
+    except Exception as e:
+        problems = [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]
+    RESULTS["pointwise-keras-to-torch-fix"] = {"code": code, "problems": problems, "pairs": pairs}
+
+    model, code, problems, pairs = build(), "", [], {}
+    try:
+        code, pairs = printed_fix(st, model)
+        exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
+        problems = differences({v.path: np.array(v.numpy()) for v in model.weights}, want)
+    except Exception as e:
+        problems = [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]
+    RESULTS["pointwise-torch-to-keras-fix"] = {"code": code, "problems": problems, "pairs": pairs}
+
+
 if __name__ == "__main__":
     OUT = sys.argv[1]
     os.makedirs(OUT, exist_ok=True)
     try:
         main(OUT)
+        pointwise(OUT)
     except Exception:
         traceback.print_exc()
         sys.exit(1)

@@ -6,7 +6,8 @@ layout is checked by computation (the PyTorch model, filled by the printed fix, 
 computes), the printed fixes are executed verbatim in both directions and ``align --rewrite`` writes a ``.weights.h5``
 that Keras' own ``load_weights`` takes. In this process: the composed transforms of the one vocabulary
 (``transpose+reshape(6,2,4)``) in rule files and ``apply_rules`` against the values Keras wrote, and synthetic
-inputs where the files cannot decide (two norms of one block, a removed block, a kernel two layouts fit)."""
+inputs where the files cannot decide (two norms of one block, a removed block, a kernel two layouts fit). And a
+classifier written as a 1x1 convolution against a dense one, both directions, by the printed fixes."""
 
 from __future__ import annotations
 
@@ -69,6 +70,14 @@ def test_printed_pytorch_fix_from_keras3_weights_h5_computes_what_keras_computes
     assert ".permute(1, 2, 0).reshape((8, 6)).contiguous()" in r["code"]
 
 
+@pytest.mark.parametrize("sid", ["pointwise-keras-to-torch-fix", "pointwise-torch-to-keras-fix"])
+def test_printed_fix_between_a_1x1_conv_classifier_and_a_linear_one(oracle, sid):
+    r = oracle[1][sid]
+    assert not r["problems"], r["problems"] + [r["code"]]
+    kernel = r["pairs"].get("fc.weight") or r["pairs"]["fc/kernel"]
+    assert kernel[1] in ("reshape(6,10)+transpose", "transpose+reshape(1,1,6,10)"), kernel
+
+
 def test_rule_file_with_a_composed_transform_reads_what_keras_wrote(oracle, tmp_path):
     out, _ = oracle
     keras = dict(np.load(out / "keras_values.npz"))
@@ -124,6 +133,12 @@ def test_heads_layouts_by_role_and_shape_never_a_guess():
     assert not transform_for(None, "weight", (2, 4, 6), (6, 8))[0]
     assert not transform_for(None, None, (8,), (8, 1))[1] == "reshape(2,4)"
     assert not transform_for("weight", "kernel", (8, 6), (6, 3, 4))[0]  # other sizes
+    # a 1x1 conv against a dense layer: the unit axes where each framework keeps them (HWIO / OIHW), never others
+    assert transform_for("kernel", "weight", (1, 1, 16, 10), (10, 16)) == (True, "reshape(16,10)+transpose")
+    assert transform_for("weight", "kernel", (10, 16, 1, 1), (16, 10)) == (True, "reshape(10,16)+transpose")
+    assert transform_for("weight", "kernel", (10, 16), (1, 1, 16, 10)) == (True, "transpose+reshape(1,1,16,10)")
+    assert not transform_for("kernel", "weight", (10, 16, 1, 1), (16, 10))[0]
+    assert not transform_for("kernel", "weight", (3, 3, 16, 10), (10, 16))[0]
 
 
 # -- synthetic blocks: what the files cannot decide stays undecided --------------------------------------------

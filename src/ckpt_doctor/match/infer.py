@@ -2461,7 +2461,11 @@ def _alike(a: set[str], b: set[str]) -> bool:
 
 
 def _short_for(x: str, y: str) -> bool:
-    return x.isalpha() and len(x) < len(y) and y.startswith(x)
+    """``x`` is written short for ``y``: its letters in order, from the first on (``attn`` / ``attention``)."""
+    if not (x.isalpha() and len(x) < len(y) and x[0] == y[0]):
+        return False
+    rest = iter(y)
+    return all(ch in rest for ch in x)
 
 
 def _one_to_one(own_c: dict, own_m: dict, fit) -> dict:

@@ -140,10 +140,28 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
         perm = _DEPTHWISE[rank][ckpt_leaf == "weight"]
         moved = tuple(ckpt_shape[i] for i in perm)
     if moved != tuple(model_shape) and len(ckpt_shape) != len(model_shape):
-        split = heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape))
+        split = heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape)) if \
+            4 not in (len(ckpt_shape), len(model_shape)) else \
+            _pointwise_dense(tuple(ckpt_shape), tuple(model_shape), ckpt_leaf == "kernel")
         if split[0]:
             return split
     return moved == tuple(model_shape), transform_name(perm)
+
+
+def _pointwise_dense(ckpt_shape: tuple[int, ...], model_shape: tuple[int, ...], ckpt_is_kernel: bool
+                     ) -> tuple[bool, str | None]:
+    """A 1x1 convolution against a dense layer (a classifier written as a conv: tf-slim's ``logits/weights``
+    [1, 1, C, K] against PyTorch's ``fc.weight`` [K, C], or PyTorch's [K, C, 1, 1] against a Keras kernel [C, K]): the
+    unit axes dropped in order, then the kernel / weight transpose; or the other way. Called for a kernel against a
+    weight only (``ckpt_is_kernel``: which side is TF's)."""
+    conv, dense = (ckpt_shape, model_shape) if len(ckpt_shape) == 4 else (model_shape, ckpt_shape)
+    conv_is_kernel = ckpt_is_kernel == (conv is ckpt_shape)
+    unit, rest = (conv[:2], conv[2:]) if conv_is_kernel else (conv[2:], conv[:2])  # HWIO / OIHW
+    if len(dense) != 2 or unit != (1, 1) or rest[::-1] != dense:
+        return False, None
+    if conv is ckpt_shape:
+        return True, reshape_name(rest) + "+transpose"
+    return True, "transpose+" + reshape_name(conv)
 
 
 # Attention projections split into heads (Keras ``MultiHeadAttention``, keras-hub's ``EinsumDense`` layers): a
