@@ -15,8 +15,8 @@ word with the Keras ones:
 - ``keras-to-torch``: the Keras model's ``.weights.h5``; the printed PyTorch fix, pasted, loads every value;
 - both directions are checked by computation too: the PyTorch model, filled by the fix, computes what the Keras
   model computes on the same input (the layout is the frameworks' own, not a formula of ours);
-- ``pointwise-*``: a classifier written as a 1x1 ``Conv2D`` against an ``nn.Linear`` of the same name, the printed
-  fix in each direction.
+- ``pointwise``: a classifier written as a 1x1 ``Conv2D`` and the ``nn.Linear`` that computes the same (checked by
+  computation), for the rule-file test.
 
 Writes ``OUTDIR/heads.json``: {scenario: {"code" or "output", "problems": [...], "pairs": {model: [ckpt, op]}}}
 and ``OUTDIR/keras_values.npz`` / ``OUTDIR/model.safetensors`` for the in-process tests.
@@ -225,54 +225,30 @@ def main(out: str) -> None:
 
 
 def pointwise(out: str) -> None:
-    """A classifier written as a 1x1 convolution (Keras 3 ``Conv2D`` kernel [1, 1, C, K]) against a PyTorch
-    ``nn.Linear`` [K, C] of the same name: the printed fix in each direction, and the same outputs."""
+    """A classifier written as a 1x1 convolution (Keras 3 ``Conv2D`` kernel [1, 1, C, K]) and the PyTorch
+    ``nn.Linear`` [K, C] that computes the same: Keras' ``.weights.h5`` and the PyTorch values as safetensors."""
     import keras
     import torch
     from safetensors.numpy import save_file
-    from torch import nn
 
-    def build():
-        inp = keras.Input((1, 1, HIDDEN))
-        return keras.Model(inp, keras.layers.Conv2D(FFN, 1, name="fc")(inp))
-
-    source = build()
-    want = {v.path: RNG.standard_normal(tuple(v.shape)).astype("float32") for v in source.weights}
+    inp = keras.Input((1, 1, HIDDEN))
+    source = keras.Model(inp, keras.layers.Conv2D(FFN, 1, name="fc")(inp))
     for v in source.weights:
-        v.assign(want[v.path])
-    weights_h5 = os.path.join(out, "pointwise.weights.h5")
-    source.save_weights(weights_h5)
-    want_torch = {"fc.weight": np.ascontiguousarray(want["fc/kernel"][0, 0].T), "fc.bias": want["fc/bias"]}
-    st = os.path.join(out, "pointwise.safetensors")
-    save_file(want_torch, st)
+        v.assign(RNG.standard_normal(tuple(v.shape)).astype("float32"))
+    source.save_weights(os.path.join(out, "pointwise.weights.h5"))
+    kernel, bias = (np.array(v.numpy()) for v in source.weights)
+    linear = torch.nn.Linear(HIDDEN, FFN)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor(np.ascontiguousarray(kernel[0, 0].T)))
+        linear.bias.copy_(torch.tensor(bias))
     x = RNG.standard_normal((3, 1, 1, HIDDEN)).astype("float32")
-
-    class Head(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(HIDDEN, FFN)
-
-    model, code, problems, pairs = Head(), "", [], {}
-    try:
-        code, pairs = printed_fix(weights_h5, model)
-        exec(code, {"model": model, "torch": torch})  # noqa: S102 - the printed fix, verbatim
-        problems = differences({k: v.numpy() for k, v in model.state_dict().items()}, want_torch)
-        with torch.no_grad():
-            y = model.fc(torch.tensor(x.reshape(3, HIDDEN))).numpy()
-        if not np.allclose(y, np.asarray(source(x)).reshape(3, FFN), atol=1e-5):
-            problems.append("PyTorch computes otherwise than Keras")
-    except Exception as e:
-        problems = [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]
-    RESULTS["pointwise-keras-to-torch-fix"] = {"code": code, "problems": problems, "pairs": pairs}
-
-    model, code, problems, pairs = build(), "", [], {}
-    try:
-        code, pairs = printed_fix(st, model)
-        exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
-        problems = differences({v.path: np.array(v.numpy()) for v in model.weights}, want)
-    except Exception as e:
-        problems = [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]
-    RESULTS["pointwise-torch-to-keras-fix"] = {"code": code, "problems": problems, "pairs": pairs}
+    with torch.no_grad():
+        y = linear(torch.tensor(x.reshape(3, HIDDEN))).numpy()
+    problems = [] if np.allclose(y, np.asarray(source(x)).reshape(3, FFN), atol=1e-5) else \
+        ["the Linear computes otherwise than the 1x1 Conv2D"]
+    save_file({"fc." + k: v.detach().numpy() for k, v in linear.state_dict().items()},
+              os.path.join(out, "pointwise.safetensors"))
+    RESULTS["pointwise"] = {"problems": problems}
 
 
 if __name__ == "__main__":

@@ -140,37 +140,20 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
         perm = _DEPTHWISE[rank][ckpt_leaf == "weight"]
         moved = tuple(ckpt_shape[i] for i in perm)
     if moved != tuple(model_shape) and len(ckpt_shape) != len(model_shape):
-        split = heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape)) if \
-            4 not in (len(ckpt_shape), len(model_shape)) else \
-            _pointwise_dense(tuple(ckpt_shape), tuple(model_shape), ckpt_leaf == "kernel")
+        split = heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape))
         if split[0]:
             return split
     return moved == tuple(model_shape), transform_name(perm)
-
-
-def _pointwise_dense(ckpt_shape: tuple[int, ...], model_shape: tuple[int, ...], ckpt_is_kernel: bool
-                     ) -> tuple[bool, str | None]:
-    """A 1x1 convolution against a dense layer (a classifier written as a conv: tf-slim's ``logits/weights``
-    [1, 1, C, K] against PyTorch's ``fc.weight`` [K, C], or PyTorch's [K, C, 1, 1] against a Keras kernel [C, K]): the
-    unit axes dropped in order, then the kernel / weight transpose; or the other way. Called for a kernel against a
-    weight only (``ckpt_is_kernel``: which side is TF's)."""
-    conv, dense = (ckpt_shape, model_shape) if len(ckpt_shape) == 4 else (model_shape, ckpt_shape)
-    conv_is_kernel = ckpt_is_kernel == (conv is ckpt_shape)
-    unit, rest = (conv[:2], conv[2:]) if conv_is_kernel else (conv[2:], conv[:2])  # HWIO / OIHW
-    if len(dense) != 2 or unit != (1, 1) or rest[::-1] != dense:
-        return False, None
-    if conv is ckpt_shape:
-        return True, reshape_name(rest) + "+transpose"
-    return True, "transpose+" + reshape_name(conv)
 
 
 # Attention projections split into heads (Keras ``MultiHeadAttention``, keras-hub's ``EinsumDense`` layers): a
 # rank-3 kernel holds what PyTorch's rank-2 ``[out, in]`` weight holds, its axes being input axes and output axes
 # (heads, head size), each group flattened by PyTorch in the kernel's order. The layouts, by the kernel axes that
 # are inputs: [in, heads, head] (query, key, value), [heads, head, out] (the output projection), [heads, in, head]
-# (query, key and value batched over heads, as Gemma's). The bias of a split projection is [heads, head]: the
+# (query, key and value batched over heads, as Gemma's); one head may be all (multi-query attention), but a head
+# holds more than one value. The bias of a split projection is [heads, head]: the
 # same values in the same order as PyTorch's [heads * head].
-_HEADS_INPUTS = ((0,), (0, 1), (1,))
+_HEADS_INPUTS = (((0,), 1), ((0, 1), 0), ((1,), 0))  # (the input axes, the heads axis: one head may be all)
 _HEADS_MAX_PROBE = 1 << 20  # elements compared when two layouts fit one shape (they must place them alike)
 
 
@@ -191,8 +174,10 @@ def heads_layout(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tupl
     else:
         return False, None
     fits = []
-    for inputs in _HEADS_INPUTS:
+    for inputs, heads in _HEADS_INPUTS:
         outputs = tuple(a for a in range(3) if a not in inputs)
+        if any(kernel[a] == 1 for a in range(3) if a != heads):
+            continue  # a head of one value, or a unit input: a depthwise kernel ([k, C, 1]), no projection
         if math.prod(kernel[a] for a in outputs) == weight[0] and math.prod(kernel[a] for a in inputs) == weight[1]:
             fits.append((outputs + inputs, inputs))  # the kernel axes in the weight's order
     if not fits or len(fits) > 1 and not _same_placement(kernel, [perm for perm, _ in fits]):
