@@ -1,5 +1,6 @@
-"""Attention split into heads (Keras 3 ``MultiHeadAttention`` / ``EinsumDense``, keras-hub's backbones) against PyTorch's
-flat projections, in blocks whose names share no word (``block_0/attention/query`` / ``layers.0.attn.q_proj``).
+"""Attention split into heads (Keras 3 ``MultiHeadAttention`` / ``EinsumDense``, keras-hub's backbones) against
+PyTorch's flat projections, in blocks whose names share no word (``block_0/attention/query`` /
+``layers.0.attn.q_proj``).
 
 The frameworks are the oracle (tests/heads_oracle.py, one subprocess): Keras 3 writes the model's values, the PyTorch
 layout is checked by computation (the PyTorch model, filled by the printed fix, computes what the Keras model

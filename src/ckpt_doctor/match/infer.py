@@ -2451,7 +2451,8 @@ def _alike(a: set[str], b: set[str]) -> bool:
     ``attention``, ``k`` / ``key``), or a one-letter name the initial of just one word of the other."""
     if a == b:
         return bool(a)
-    if len(a) == len(b) <= 4 and any(all(x == y or _short_for(x, y) or _short_for(y, x) for x, y in zip(sorted(a), p))
+    if len(a) == len(b) <= 4 and any(all(x == y or _short_for(x, y) or _short_for(y, x)
+                                         for x, y in zip(sorted(a), p, strict=True))
                                      for p in itertools.permutations(sorted(b))):
         return True
     for short, long in ((a, b), (b, a)):
