@@ -2248,20 +2248,27 @@ def _block_candidates(segs: list[str]) -> list[tuple[tuple, int, int]]:
 
 def _numbered_blocks(items: list, free) -> dict[tuple, dict[int, tuple[int, list]]]:
     """{family: {number: (depth, items)}}: the outermost numbered containers of a side (two or more numbers), with
-    every item of each block; a family with a block not wholly free (``free``) is left out."""
-    candidates = {id(it): _block_candidates(_block_segments(it)) for it in items if it.shape}
+    every item of each block; a family with a block not wholly free (``free``) is left out. (The free items alone
+    are looked at first: where names paired nearly everything, they hold no family and nothing else is read.)"""
+    if not _families([it for it in items if it.shape and free(it)]):
+        return {}
+    return {f: blocks for f, blocks in _families([it for it in items if it.shape]).items() if len(blocks) >= 2 and
+            all(free(it) for _, members in blocks.values() for it in members)}
+
+
+def _families(items: list) -> dict[tuple, dict[int, tuple[int, list]]]:
+    candidates = {id(it): _block_candidates(_block_segments(it)) for it in items}
     numbers: dict[tuple, set] = defaultdict(set)
     for found in candidates.values():
         for family, n, _ in found:
             numbers[family].add(n)
     out: dict[tuple, dict[int, tuple[int, list]]] = defaultdict(dict)
     for it in items:
-        for family, n, k in candidates.get(id(it), ()):
+        for family, n, k in candidates[id(it)]:
             if len(numbers[family]) >= 2:
                 out[family].setdefault(n, (k, []))[1].append(it)
                 break
-    return {f: blocks for f, blocks in out.items() if len(blocks) >= 2 and
-            all(free(it) for _, members in blocks.values() for it in members)}
+    return out
 
 
 def _block_units(items: list) -> list[tuple[_Item | None, list[_Item]]]:
