@@ -15,8 +15,9 @@ then from the loader (model/loaders.py) for models known only by their variables
   or ``strict=False`` with the exact list of expected missing keys; from a training checkpoint, the state dict
   the catalog read (``Catalog.state_dict_at``), optimizer state left where it is.
 
-TF1, TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
-the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable; its slots follow it.
+TF1, TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``
+and their compositions, ``transpose+reshape(32,4,8)``: the vocabulary of match/rules.py) exactly, as a NumPy or
+torch lambda per variable; its slots follow it.
 """
 
 from __future__ import annotations

@@ -42,6 +42,11 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    and no other open member (``_siblings``: members two conventions list in different orders, such as ConvNeXt's
    ``layer_scale``). A norm the checkpoint nests under a paired weight's scope (tf-slim's ``conv1/BatchNorm``) pairs
    with the norm the model created for that weight's partner (``bn1``), role by role (``_owned_norms``).
+   Before the sequences, numbered blocks whose names share nothing (keras-hub's ``transformer_layer_3`` against
+   ``model.layers.3``) pair block by block when a family of them on each side holds the same weights, the only such
+   family on both sides; inside a block a unit takes its only fit, units that fit alike (key and value) pair by
+   their own names (``k_proj`` / ``key``) or stay ambiguous; around the blocks the written orders, then the only
+   fit, decide (``_blocks``, ``_around_blocks``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
