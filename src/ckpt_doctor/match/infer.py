@@ -98,7 +98,15 @@ from .compare import (
     Diagnosis,
     compare,
 )
-from .names import LEAF_SYNONYMS, WEIGHT_LEAVES, _token, canonical, strip_name, transform_for
+from .names import (
+    LEAF_SYNONYMS,
+    OUTPUT_PROJECTION_LEAVES,
+    WEIGHT_LEAVES,
+    _token,
+    canonical,
+    strip_name,
+    transform_for,
+)
 
 _MAX_CANDIDATES = 32
 # Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
@@ -322,6 +330,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         _torch_layouts(m_items)
     if catalog.format in _TORCH_FORMATS:
         _torch_layouts(c_items)
+    _output_projections(c_items)
+    _output_projections(m_items)
     _fused_recurrent(state, c_items, m_items)
     _conventions(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=False)
@@ -436,6 +446,13 @@ _KERAS_RNN_VARS = re.compile(r"^(?P<owner>.+)/cell/vars/(?P<i>[0-2])$")
 # weight (Keras LSTM i,f,c,o = PyTorch i,f,g,o; SimpleRNN one block); GRU's are z,r,h in Keras and r,z,n in
 # PyTorch (and Keras' reset_after bias is [2, 3h]): the same values in another block order, no transform of ours.
 _SAME_GATE_ORDER = {4: "LSTM gates i,f,c,o (Keras) = i,f,g,o (PyTorch)", 1: "one gate block (SimpleRNN = nn.RNN)"}
+
+
+def _output_projections(items: list) -> None:
+    """An output projection kept beside the token table (``names.OUTPUT_PROJECTION_LEAVES``) is a Dense kernel."""
+    for it in items:
+        if it.layout is None and len(it.shape) == 2 and it.tokens and it.tokens[-1] in OUTPUT_PROJECTION_LEAVES:
+            it.layout = "kernel"
 
 
 def _rnn_owner(name: str) -> str:

@@ -37,6 +37,11 @@ LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "offset": "bias"
                  "movingmean": "runningmean", "movingvariance": "runningvar",
                  "runningvariance": "runningvar"}
 
+# A language model's output projection kept beside its token table (keras-hub's ``ReversibleEmbedding``
+# ``reverse_embeddings`` [hidden, vocab]; in a Keras 3 file its ``vars/1``, a kernel by position): laid out as a
+# Dense kernel whatever its leaf word says.
+OUTPUT_PROJECTION_LEAVES = frozenset({"reverseembeddings"})
+
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
 # [k..., in, out] -> [out, in, k...].
 _KERNEL_TO_WEIGHT = {2: (1, 0), 3: (2, 1, 0), 4: (3, 2, 0, 1), 5: (4, 3, 0, 1, 2)}
