@@ -76,7 +76,7 @@ def build():
     inp = keras.Input(({T}, {HIDDEN}))
     x = Block(name="block_0")(inp)
     x = Block(name="block_1")(x)
-    return keras.Model(inp, L.LayerNormalization(name="final_norm")(x))
+    return keras.Model(inp, L.LayerNormalization(name="layer_normalization")(x))
 """
 
 
@@ -114,12 +114,13 @@ def torch_model():
         def __init__(self):
             super().__init__()
             self.layers = nn.ModuleList([Layer(), Layer()])
-            self.norm = nn.LayerNorm(HIDDEN, eps=1e-3)
+            # a name both sides share (Keras 3 files say `layers/layer_normalization`): no lone leftover
+            self.layer_normalization = nn.LayerNorm(HIDDEN, eps=1e-3)
 
         def forward(self, x):
             for layer in self.layers:
                 x = layer(x)
-            return self.norm(x)
+            return self.layer_normalization(x)
 
     return Model()
 
@@ -140,7 +141,8 @@ def torch_layout(keras_values: dict) -> dict:
         out[f"layers.{n}.fc1.weight"], out[f"layers.{n}.fc1.bias"] = k["ffn_in/kernel"].T, k["ffn_in/bias"]
         out[f"layers.{n}.fc2.weight"], out[f"layers.{n}.fc2.bias"] = k["ffn_out/kernel"].T, k["ffn_out/bias"]
         out[f"layers.{n}.ln.weight"], out[f"layers.{n}.ln.bias"] = k["norm/gamma"], k["norm/beta"]
-    out["norm.weight"], out["norm.bias"] = keras_values["final_norm/gamma"], keras_values["final_norm/beta"]
+    out["layer_normalization.weight"] = keras_values["layer_normalization/gamma"]
+    out["layer_normalization.bias"] = keras_values["layer_normalization/beta"]
     return {name: np.ascontiguousarray(v) for name, v in out.items()}
 
 

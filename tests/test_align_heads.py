@@ -208,3 +208,27 @@ def test_a_removed_block_pairs_no_block():
     a = _align(_llama_like(3, hf=True), _llama_like(2, hf=False))
     assert all(c == _true(m, removed=1) for m, c in ((p.model, p.checkpoint) for p in a.pairs)) or not a.pairs
     assert not [p for p in a.pairs if "transformer_layer" in p.model]
+
+
+def test_keras3_layer_names_repeated_in_every_block_do_not_name_entries():
+    # a Keras 3 file records each layer's own name beside its path; keras-hub's blocks repeat theirs (`key/vars/0`
+    # in every block), so those cannot name the entries, though they would explain more model names (`final_norm`)
+    ckpt, model, truth = [], [], {}
+    for n, suffix in enumerate(("", "_1")):
+        for role, short in (("query", "q"), ("key", "k"), ("value", "v")):
+            key = f"layers/block{suffix}/attention/{role}_dense/vars/0"
+            ckpt.append((key, (6, 2, 4), f"{role}/vars/0"))
+            model.append((f"layers.{n}.attn.{short}_proj.weight", (8, 6)))
+            truth[model[-1][0]] = key
+        ckpt.append((f"layers/block{suffix}/ffn/vars/0", (6, 10), "ffn/vars/0"))
+        model.append((f"layers.{n}.fc.weight", (10, 6)))
+        truth[model[-1][0]] = ckpt[-1][0]
+    ckpt.append(("layers/layer_normalization/vars/0", (6,), "final_norm/vars/0"))
+    model.append(("final_norm.weight", (6,)))
+    catalog = Catalog("<synthetic>", "keras3-weights", {n: TensorInfo(n, "float32", s, 4, full_name=f, written=i)
+                                                        for i, (n, s, f) in enumerate(ckpt)})
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>")
+    a = ckpt_doctor.align(catalog, spec)  # the rules derived from the pairs must reproduce them
+    assert not [p for p in a.pairs if truth.get(p.model) != p.checkpoint]
+    assert len(a.pairs) >= 8 and a.rules is not None

@@ -689,7 +689,8 @@ def _positional(c_items: list, m_items: list) -> None:
 
     keys = [c.ref.name for c in c_items]
     owners = [c.ref.full_name or c.ref.name for c in c_items]
-    names = owners if explained(owners) > explained(keys) else keys
+    # owners name entries only where no two share one (a layer's own name repeats in every block: ``key/vars/0``)
+    names = owners if len(set(owners)) == len(owners) and explained(owners) > explained(keys) else keys
     counts = counted(names)
     kernels = {_raw_layer(c.ref.name): c.shape for c in c_items if _var_index(c.ref.name) == 0}
     for c, name in zip(c_items, names, strict=True):
@@ -2365,9 +2366,9 @@ def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, lis
     both sides' written orders, the blocks' paired units holding the rest in place. Units the blocks left open are
     not in the sequences: a Keras 3 file lists a block's layers by attribute name, not in the order they compute, so
     the order says nothing about them; each block stands in them as one pair of values (its first in the
-    checkpoint's order, with its partner). Then, on any side, a unit left around the blocks that fits just one unit
-    left on the other side, and that one no other, pairs with it; units that fit each other alike pair where their
-    names tell them apart (``_tie_break``)."""
+    checkpoint's order, with its partner). Then, on any side, units left around the blocks that fit each other alike
+    pair where their names tell them apart (``_tie_break``: ``encoder.layernorm_embedding`` /
+    ``encoder_embeddings_layer_norm``); a lone leftover is no partner because it is left over."""
     inside = {id(it) for items_c, items_m in blocks for it in itertools.chain(items_c, items_m)}
     anchors = set()
     for items_c, items_m in blocks:
@@ -2388,11 +2389,11 @@ def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, lis
     if ordered:  # units, not composites: which weight a norm around the blocks belongs to, the order does not say
         _align_units(state, [(u,) for u in _units(outside(c_items))], [(u,) for u in _units(outside(m_items))],
                      "as written, around the blocks", strict)
-    # what is left around the blocks: a unit that fits one unit of the other side and nothing else there
+    # what is left around the blocks: units that fit each other alike, told apart by their names
     uc = _block_units([c for c in c_items if id(c) not in inside and id(c) not in state.taken_c])
     um = _block_units(pool_m())
     _pair_fitting(state, uc, um, [_block_segments(_head((u,))) for u in uc], [_block_segments(_head((u,))) for u in um],
-                  "the only fit around the paired blocks")
+                  "around the paired blocks", lone=False)
 
 
 def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, list], where: str) -> None:
@@ -2402,10 +2403,11 @@ def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, l
                   [_block_segments(_head((u,)))[km + 1:] for u in um], where)
 
 
-def _pair_fitting(state: _State, uc: list, um: list, names_c: list, names_m: list, where: str) -> None:
-    """Units of two sides that are one another's only fit pair; units that fit each other alike, in equal numbers,
-    pair where their names (``names_c``, ``names_m``: path segments) tell them apart (``_tie_break``), else they are
-    ambiguous."""
+def _pair_fitting(state: _State, uc: list, um: list, names_c: list, names_m: list, where: str,
+                  lone: bool = True) -> None:
+    """Units of two sides that are one another's only fit pair (``lone``: inside paired blocks, where the block's
+    place is the other evidence); units that fit each other alike, in equal numbers, pair where their names
+    (``names_c``, ``names_m``: path segments) tell them apart (``_tie_break``), else they are ambiguous."""
     fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
     seen_c: set[int] = set()
     for i in range(len(uc)):  # groups of units that fit each other (connected by fitting)
@@ -2422,7 +2424,7 @@ def _pair_fitting(state: _State, uc: list, um: list, names_c: list, names_m: lis
                             group_c.add(b)
                             todo.append(b)
         seen_c |= group_c
-        if len(group_c) != len(group_m):
+        if len(group_c) != len(group_m) or len(group_c) == 1 and not lone:
             continue
         pairs = {i: next(iter(group_m))} if len(group_c) == 1 else \
             _tie_break({a: names_c[a] for a in group_c}, {b: names_m[b] for b in group_m}, fits)
