@@ -213,17 +213,24 @@ def test_loop_built_names_with_a_block_left_over_are_in_doubt():
 
 
 def test_structure_does_not_rest_on_a_few_units_among_gaps():
-    # names that share nothing, most units of another shape on each side (keras-hub splits attention kernels into
-    # heads, PyTorch does not): the few that fit are held in place by gaps, not by order -- no pair
-    ckpt, model = [], []
-    for b in range(2):
-        ckpt += [(f"enc.block{b}.attn.{p}.weight", (4 * 8, 32)) for p in "qkvo"] + \
-            [(f"enc.block{b}.mlp.fc.weight", (48, 32)), (f"enc.block{b}.mlp.fc.bias", (48,))]
-        model += [(f"encoder/layer_{b}/attention/{p}/kernel", (32, 4, 8)) for p in ("query", "key", "value")] + \
-            [(f"encoder/layer_{b}/attention/out/kernel", (4, 8, 32)),
-             (f"encoder/layer_{b}/ffn/dense/kernel", (32, 48)), (f"encoder/layer_{b}/ffn/dense/bias", (48,))]
-    a = _align(ckpt, model)
-    assert not a.pairs
+    # names that share nothing, most units of another shape on each side (attention kernels split into heads of
+    # another size than the checkpoint's projections hold): the few that fit are held in place by gaps, not by
+    # order -- no pair
+    def sides(head: int) -> tuple[list, list]:
+        ckpt, model = [], []
+        for b in range(2):
+            ckpt += [(f"enc.block{b}.attn.{p}.weight", (4 * 8, 32)) for p in "qkvo"] + \
+                [(f"enc.block{b}.mlp.fc.weight", (48, 32)), (f"enc.block{b}.mlp.fc.bias", (48,))]
+            model += [(f"encoder/layer_{b}/attention/{p}/kernel", (32, 4, head)) for p in ("query", "key", "value")] + \
+                [(f"encoder/layer_{b}/attention/out/kernel", (4, head, 32)),
+                 (f"encoder/layer_{b}/ffn/dense/kernel", (32, 48)), (f"encoder/layer_{b}/ffn/dense/bias", (48,))]
+        return ckpt, model
+
+    assert not _align(*sides(6)).pairs
+    # heads of the projections' size (keras-hub against PyTorch): every unit fits, the order holds them; what pairs
+    # is block b's with layer b's
+    got = _pairs(_align(*sides(8)))
+    assert got and all(c.split(".")[1] == "block" + m.split("/")[1].split("_")[1] for m, c in got.items()), got
 
 
 def test_tf_keras_object_paths_pair_by_rank_among_layers_with_weights():

@@ -15,8 +15,9 @@ then from the loader (model/loaders.py) for models known only by their variables
   or ``strict=False`` with the exact list of expected missing keys; from a training checkpoint, the state dict
   the catalog read (``Catalog.state_dict_at``), optimizer state left where it is.
 
-TF1, TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
-the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable; its slots follow it.
+TF1, TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``
+and their compositions, ``transpose+reshape(32,4,8)``: the vocabulary of match/rules.py) exactly, as a NumPy or
+torch lambda per variable; its slots follow it.
 """
 
 from __future__ import annotations
@@ -332,15 +333,22 @@ def _shape_after(op: str | None, info) -> tuple[int, ...] | None:
 
 
 def _transform_code(op: str, torch: bool = False) -> str:
-    """``op`` (the vocabulary of match/names.py) as a lambda on a NumPy array or a torch tensor: an axis permutation
-    (``transpose``, ``permute(2,3,1,0)``; torch's ``permute`` is NumPy's ``transpose``) or a reshape."""
-    shape = parse_reshape(op)
-    if shape is not None:
-        return f"lambda v: v.reshape({shape!r})"
-    perm = parse_transform(op)
-    if perm is None:
-        raise ValueError(f"no value transform in {op!r}")
-    return f"lambda v: v.permute{perm!r}.contiguous()" if torch else f"lambda v: v.transpose{perm!r}"
+    """``op`` (the vocabulary of match/rules.py) as a lambda on a NumPy array or a torch tensor: an axis permutation
+    (``transpose``, ``permute(2,3,1,0)``; torch's ``permute`` is NumPy's ``transpose``), a reshape, or steps of these
+    joined by ``+`` (``transpose+reshape(32,4,8)``: a projection split into heads), chained in their order."""
+    calls = []
+    for step in op.split("+"):
+        shape = parse_reshape(step)
+        if shape is not None:
+            calls.append(f".reshape({shape!r})")
+            continue
+        perm = parse_transform(step)
+        if perm is None:
+            raise ValueError(f"no value transform in {op!r}")
+        calls.append(f".permute{perm!r}" if torch else f".transpose{perm!r}")
+    if torch and any(c.startswith(".permute") for c in calls):
+        calls.append(".contiguous()")
+    return "lambda v: v" + "".join(calls)
 
 
 def tf2_fix(alignment) -> Fix:

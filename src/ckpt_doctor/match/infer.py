@@ -42,6 +42,11 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    and no other open member (``_siblings``: members two conventions list in different orders, such as ConvNeXt's
    ``layer_scale``). A norm the checkpoint nests under a paired weight's scope (tf-slim's ``conv1/BatchNorm``) pairs
    with the norm the model created for that weight's partner (``bn1``), role by role (``_owned_norms``).
+   Before the sequences, numbered blocks whose names share nothing (keras-hub's ``transformer_layer_3`` against
+   ``model.layers.3``) pair block by block when a family of them on each side holds the same weights, the only such
+   family on both sides; inside a block a unit takes its only fit, units that fit alike (key and value) pair by
+   their own names (``k_proj`` / ``key``) or stay ambiguous; around the blocks the written orders, then the only
+   fit, decide (``_blocks``, ``_around_blocks``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -93,7 +98,15 @@ from .compare import (
     Diagnosis,
     compare,
 )
-from .names import LEAF_SYNONYMS, WEIGHT_LEAVES, _token, canonical, strip_name, transform_for
+from .names import (
+    LEAF_SYNONYMS,
+    OUTPUT_PROJECTION_LEAVES,
+    WEIGHT_LEAVES,
+    _token,
+    canonical,
+    strip_name,
+    transform_for,
+)
 
 _MAX_CANDIDATES = 32
 # Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
@@ -317,6 +330,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         _torch_layouts(m_items)
     if catalog.format in _TORCH_FORMATS:
         _torch_layouts(c_items)
+    _output_projections(c_items)
+    _output_projections(m_items)
     _fused_recurrent(state, c_items, m_items)
     _conventions(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=False)
@@ -328,6 +343,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # Orders of two conventions (Keras' layer order vs PyTorch's creation order, or an order recovered from
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
+    blocks = _blocks(state, c_items, m_items)
+    if blocks:
+        _around_blocks(state, c_items, m_items, blocks, ordered, not same_convention)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
@@ -428,6 +446,13 @@ _KERAS_RNN_VARS = re.compile(r"^(?P<owner>.+)/cell/vars/(?P<i>[0-2])$")
 # weight (Keras LSTM i,f,c,o = PyTorch i,f,g,o; SimpleRNN one block); GRU's are z,r,h in Keras and r,z,n in
 # PyTorch (and Keras' reset_after bias is [2, 3h]): the same values in another block order, no transform of ours.
 _SAME_GATE_ORDER = {4: "LSTM gates i,f,c,o (Keras) = i,f,g,o (PyTorch)", 1: "one gate block (SimpleRNN = nn.RNN)"}
+
+
+def _output_projections(items: list) -> None:
+    """An output projection kept beside the token table (``names.OUTPUT_PROJECTION_LEAVES``) is a Dense kernel."""
+    for it in items:
+        if it.layout is None and len(it.shape) == 2 and it.tokens and it.tokens[-1] in OUTPUT_PROJECTION_LEAVES:
+            it.layout = "kernel"
 
 
 def _rnn_owner(name: str) -> str:
@@ -664,18 +689,30 @@ def _positional(c_items: list, m_items: list) -> None:
 
     keys = [c.ref.name for c in c_items]
     owners = [c.ref.full_name or c.ref.name for c in c_items]
-    names = owners if explained(owners) > explained(keys) else keys
+    # owners name entries only where no two share one (a layer's own name repeats in every block: ``key/vars/0``)
+    names = owners if len(set(owners)) == len(owners) and explained(owners) > explained(keys) else keys
     counts = counted(names)
+    kernels = {_raw_layer(c.ref.name): c.shape for c in c_items if _var_index(c.ref.name) == 0}
     for c, name in zip(c_items, names, strict=True):
         c.name = name
         tokens = _positional_tokens(name, counts, _is_matrix(c), c.ref.name)
         if tokens is not None:
             c.tokens = tokens
             # the path names the class (``embedding``, keras-hub's ``reversible_embedding``: its vars/0 is the table)
-            table = "embedding" in _raw_layer(c.ref.name).rsplit("/", 1)[-1] and _var_index(c.ref.name) == 0
-            c.layout = ("embedding" if table else "kernel") if _is_matrix(c) else None
+            table = "embedding" in _raw_layer(c.ref.name).rsplit("/", 1)[-1] and _var_index(c.ref.name) == 0 and \
+                len(c.shape) == 2  # a table (a patch embedding is a conv kernel)
+            c.layout = ("embedding" if table else "kernel") if _is_matrix(c) and not _heads_bias(
+                c, kernels.get(_raw_layer(c.ref.name)) if _var_index(c.ref.name) else None) else None
             c.leaf = None
             c.rekey()
+
+
+def _heads_bias(it: _Item, kernel: tuple[int, ...] | None) -> bool:
+    """A bias of a projection split into heads (``names.heads_layout``): [heads, head], the output axes of its
+    layer's rank-3 kernel ([in, heads, head] or [heads, in, head]), created after it. A vector, though it has two
+    real axes."""
+    return kernel is not None and len(kernel) == 3 and len(it.shape) == 2 and \
+        it.shape in (kernel[1:], (kernel[0], kernel[2]))
 
 
 _LAYER_WITH_WEIGHTS = re.compile(r"^layer_with_weights-(\d+)/([^/]+)$")
@@ -1793,12 +1830,13 @@ def _layer_path(item: _Item) -> str:
     return name[:cut] if cut > 0 else ""
 
 
-def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
+def _units(items: list[_Item], ordered: bool = True) -> list[tuple[_Item | None, list[_Item]]]:
     """Layers in the side's order, cut into units: one weight of rank >= 2 with the vectors that follow it in its
     layer (a conv kernel and its bias), or the vectors of a layer without one (a norm's scale, shift, statistics).
-    Scalars (``num_batches_tracked``) belong to no unit: one-sided bookkeeping."""
+    Scalars (``num_batches_tracked``) belong to no unit: one-sided bookkeeping. (``ordered=False``: ``items``
+    are in the order to cut them in already.)"""
     layers: dict[str, list[_Item]] = defaultdict(list)
-    for it in sorted(items, key=lambda it: it.order):
+    for it in sorted(items, key=lambda it: it.order) if ordered else items:
         if len(it.shape) >= 1:
             layers[_layer_path(it)].append(it)
     units: list[tuple[_Item | None, list[_Item]]] = []
@@ -1806,7 +1844,7 @@ def _units(items: list[_Item]) -> list[tuple[_Item | None, list[_Item]]]:
         main: _Item | None = None
         vectors: list[_Item] = []
         for it in members:
-            if _is_matrix(it):
+            if _is_matrix(it) and not (it.layout is None and main is not None and _heads_bias(it, main.shape)):
                 if main is not None or vectors:
                     units.append((main, vectors))
                 main, vectors = it, []
@@ -2205,3 +2243,271 @@ def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int
 def _structure_evidence(c, m, transform, i, j, best, n, m_units, where) -> str:
     return (f"structure: unit {i + 1} of {n} in the checkpoint ({where}) is unit {j + 1} of {m_units} in the "
             f"model's creation order in every best alignment ({best} units agree); {_shapes(c, m, transform)}")
+
+
+# -- numbered blocks ---------------------------------------------------------------------------------------------
+
+_NUMBERED_SEGMENT = re.compile(r"^(.*?)_(\d+)$")
+
+
+def _block_segments(it: _Item) -> list[str]:
+    """The path segments of the layer an item belongs to (``model.layers.0.self_attn.q_proj``)."""
+    return [s for s in re.split(r"[/.]", _layer_path(it)) if s]
+
+
+def _block_candidates(segs: list[str]) -> list[tuple[tuple, int, int]]:
+    """(family, number, depth) for every segment above the layer's own that is a number (``layers.3``) or ends in
+    one (``decoder_3``; a bare ``decoder`` is number 0, as Keras numbers names)."""
+    out = []
+    for k, seg in enumerate(segs[:-1]):
+        head = tuple(segs[:k])
+        if seg.isdigit():
+            out.append(((head, ""), int(seg), k))
+        else:
+            found = _NUMBERED_SEGMENT.match(seg)
+            out.append(((head, found[1]), int(found[2]), k) if found else ((head, seg), 0, k))
+    return out
+
+
+def _numbered_blocks(items: list, free) -> dict[tuple, dict[int, tuple[int, list]]]:
+    """{family: {number: (depth, items)}}: the outermost numbered containers of a side (two or more numbers), with
+    every item of each block; a family with a block not wholly free (``free``) is left out. (The free items alone
+    are looked at first: where names paired nearly everything, they hold no family and nothing else is read.)"""
+    if not _families([it for it in items if it.shape and free(it)]):
+        return {}
+    return {f: blocks for f, blocks in _families([it for it in items if it.shape]).items() if len(blocks) >= 2 and
+            all(free(it) for _, members in blocks.values() for it in members)}
+
+
+def _families(items: list) -> dict[tuple, dict[int, tuple[int, list]]]:
+    candidates = {id(it): _block_candidates(_block_segments(it)) for it in items}
+    numbers: dict[tuple, set] = defaultdict(set)
+    for found in candidates.values():
+        for family, n, _ in found:
+            numbers[family].add(n)
+    out: dict[tuple, dict[int, tuple[int, list]]] = defaultdict(dict)
+    for it in items:
+        for family, n, k in candidates[id(it)]:
+            if len(numbers[family]) >= 2:
+                out[family].setdefault(n, (k, []))[1].append(it)
+                break
+    return out
+
+
+def _block_units(items: list) -> list[tuple[_Item | None, list[_Item]]]:
+    """``_units`` of a block, each layer's weights before its vectors: a side ordered by name lists ``fc1.bias``
+    before ``fc1.weight``."""
+    layers: dict[str, list[_Item]] = defaultdict(list)
+    for it in sorted(items, key=lambda it: it.order):
+        if it.shape:
+            layers[_layer_path(it)].append(it)
+    return _units([it for members in layers.values()
+                   for it in sorted(members, key=lambda it: (not _is_matrix(it), -len(it.shape), _role_rank(it)))],
+                  ordered=False)
+
+
+_ROLE_RANKS = {"bias": 1, "beta": 1, "runningmean": 2, "runningvar": 3}
+
+
+def _role_rank(it: _Item) -> int:
+    """Where a layer creates a value, by its role: the weight, the bias (shift), the running statistics; 4 where the
+    name does not say (``vars/1``: already in creation order)."""
+    if it.layout in ("weight", "kernel", "scale", "embedding"):
+        return 0
+    return _ROLE_RANKS.get(it.tokens[-1], 4) if it.tokens else 4
+
+
+def _block_signature(units: list) -> tuple:
+    """What a block computes with, whatever each framework's layout: its weights' value counts, with their vectors'.
+    Vector-only units (norms; buffers one side keeps, such as rotary frequencies) are left out: they pair inside
+    the block, or stay one-sided."""
+    return tuple(sorted(Counter((_length(main), tuple(sorted(map(_length, vectors))))
+                                for main, vectors in units if main is not None).items()))
+
+
+def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
+    """Numbered blocks whose names share nothing (``model.layers.3.self_attn.q_proj`` against
+    ``transformer_layer_3/self_attention/query``): a family of blocks on each side, as many blocks and the same
+    units (value counts) in each, the only family of its kind on both sides, pair block by block in number order.
+    Inside a pair of blocks a unit takes the one unit of the other block it fits (shape up to the layout transform
+    of its role, ``names.transform_for``); units that fit each other alike (key and value of one size, two norms)
+    pair only where their own names tell them apart (``_tie_break``), else they are ambiguous."""
+    def free_m(m: _Item) -> bool:  # unpaired, and no name evidence beyond a tie of renamings or a leaf name
+        return id(m) not in state.pairs and (id(m) not in state.ambiguous or id(m) in state.shallow or
+                                             id(m) in state.ties)
+
+    families_c = _numbered_blocks(c_items, lambda c: id(c) not in state.taken_c)
+    families_m = _numbered_blocks(m_items, free_m)
+    paired: list[tuple[list, list]] = []  # the blocks paired: (checkpoint items, model items)
+    if not families_c or not families_m:
+        return paired
+
+    def signature(blocks: dict) -> tuple:
+        return tuple(_block_signature(_block_units(blocks[n][1])) for n in sorted(blocks))
+
+    sig_c = {f: signature(b) for f, b in families_c.items()}
+    sig_m = {f: signature(b) for f, b in families_m.items()}
+    count_c, count_m = Counter(sig_c.values()), Counter(sig_m.values())
+    for fm, sig in sig_m.items():
+        if count_m[sig] != 1 or count_c[sig] != 1:
+            continue
+        fc = next(f for f, s in sig_c.items() if s == sig)
+        bc, bm = families_c[fc], families_m[fm]
+        state.eligible |= {id(m) for _, members in bm.values() for m in members}
+        for i, (nc, nm) in enumerate(zip(sorted(bc), sorted(bm), strict=True)):
+            _pair_blocks(state, bc[nc], bm[nm], f"block {i + 1} of {len(bc)}")
+            paired.append((bc[nc][1], bm[nm][1]))
+    return paired
+
+
+def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, list]], ordered: bool,
+                   strict: bool) -> None:
+    """What lies around paired blocks (embeddings, a final norm, a patch embedding): the structural alignment of
+    both sides' written orders, the blocks' paired units holding the rest in place. Units the blocks left open are
+    not in the sequences: a Keras 3 file lists a block's layers by attribute name, not in the order they compute, so
+    the order says nothing about them; each block stands in them as one pair of values (its first in the
+    checkpoint's order, with its partner). Then, on any side, units left around the blocks that fit each other alike
+    pair where their names tell them apart (``_tie_break``: ``encoder.layernorm_embedding`` /
+    ``encoder_embeddings_layer_norm``); a lone leftover is no partner because it is left over."""
+    inside = {id(it) for items_c, items_m in blocks for it in itertools.chain(items_c, items_m)}
+    anchors = set()
+    for items_c, items_m in blocks:
+        in_m = {id(m) for m in items_m}
+        first = min((c for c in items_c if id(c) in state.taken_c and id(state.taken_c[id(c)]) in in_m),
+                    key=lambda c: c.order, default=None)
+        if first is not None:
+            anchors |= {id(first), id(state.taken_c[id(first)])}
+
+    def outside(items: list) -> list:
+        return [it for it in items if id(it) not in inside or id(it) in anchors]
+
+    def pool_m() -> list:
+        return [m for m in m_items if id(m) not in inside and id(m) not in state.pairs and (
+            id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
+
+    state.eligible |= {id(m) for m in pool_m()}
+    if ordered:  # units, not composites: which weight a norm around the blocks belongs to, the order does not say
+        _align_units(state, [(u,) for u in _units(outside(c_items))], [(u,) for u in _units(outside(m_items))],
+                     "as written, around the blocks", strict)
+    # what is left around the blocks: units that fit each other alike, told apart by their names
+    uc = _block_units([c for c in c_items if id(c) not in inside and id(c) not in state.taken_c])
+    um = _block_units(pool_m())
+    _pair_fitting(state, uc, um, [_block_segments(_head((u,))) for u in uc], [_block_segments(_head((u,))) for u in um],
+                  "around the paired blocks", lone=False)
+
+
+def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, list], where: str) -> None:
+    (kc, items_c), (km, items_m) = block_c, block_m
+    uc, um = _block_units(items_c), _block_units(items_m)
+    _pair_fitting(state, uc, um, [_block_segments(_head((u,)))[kc + 1:] for u in uc],
+                  [_block_segments(_head((u,)))[km + 1:] for u in um], where)
+
+
+def _pair_fitting(state: _State, uc: list, um: list, names_c: list, names_m: list, where: str,
+                  lone: bool = True) -> None:
+    """Units of two sides that are one another's only fit pair (``lone``: inside paired blocks, where the block's
+    place is the other evidence); units that fit each other alike, in equal numbers, pair where their names
+    (``names_c``, ``names_m``: path segments) tell them apart (``_tie_break``), else they are ambiguous."""
+    fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
+    seen_c: set[int] = set()
+    for i in range(len(uc)):  # groups of units that fit each other (connected by fitting)
+        if i in seen_c or not any(fits[i]):
+            continue
+        group_c, group_m, todo = {i}, set(), [i]
+        while todo:
+            a = todo.pop()
+            for j in range(len(um)):
+                if fits[a][j] and j not in group_m:
+                    group_m.add(j)
+                    for b in range(len(uc)):
+                        if fits[b][j] and b not in group_c:
+                            group_c.add(b)
+                            todo.append(b)
+        seen_c |= group_c
+        if len(group_c) != len(group_m) or len(group_c) == 1 and not lone:
+            continue
+        pairs = {i: next(iter(group_m))} if len(group_c) == 1 else \
+            _tie_break({a: names_c[a] for a in group_c}, {b: names_m[b] for b in group_m}, fits)
+        for a, b in pairs.items():
+            _pair_units(state, uc[a], um[b], a, b, len(group_c), len(uc), len(um),
+                        where + " (names)" if len(group_c) > 1 else where)
+        rest_m = [b for b in group_m if b not in pairs.values()]
+        rest_c = [uc[a] for a in group_c if a not in pairs]
+        for b in rest_m:
+            _ambiguous_composite(state, (um[b],), [(u,) for u in rest_c])
+
+
+def _tie_words(segs: list[str]) -> list[set[str]]:
+    return [set(w for w in re.split(r"[^a-z0-9]+", _CAMEL_SPLIT.sub("_", s).lower()) if w) for s in segs]
+
+
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
+    """Units of one block that fit each other alike, told apart by their names inside the block: the words none of
+    the group's other names on its side has are the same (``norm1``), or one word is short for the other (``k`` /
+    ``key``, ``attn`` / ``attention``; a one-letter name the initial of one word of the other). Only one-to-one
+    readings count; one unit left on each side then pairs too. Names that merely share a word
+    (``post_attention_layernorm`` / ``self_attention_layernorm``) decide nothing."""
+    def own(names: dict[int, list[str]]) -> dict[int, set[str]]:
+        words = {k: set().union(*_tie_words(v)) if v else set() for k, v in names.items()}
+        common = set.intersection(*words.values()) if words else set()
+        return {k: w - common for k, w in words.items()}
+
+    pairs = _one_to_one(own(names_c), own(names_m), lambda a, b: fits[a][b])
+    if len(pairs) < len(names_c):
+        # units in sub-containers (``self_attn.k_proj`` / ``cross_attention.key``): the containers first, then the
+        # units inside each pair of them
+        heads_c = {a: tuple(n[:1]) for a, n in names_c.items() if len(n) > 1}
+        heads_m = {b: tuple(n[:1]) for b, n in names_m.items() if len(n) > 1}
+        if len(heads_c) == len(names_c) and len(heads_m) == len(names_m):
+            groups_c, groups_m = defaultdict(list), defaultdict(list)
+            for a, h in heads_c.items():
+                groups_c[h].append(a)
+            for b, h in heads_m.items():
+                groups_m[h].append(b)
+            if 1 < len(groups_c) == len(groups_m):
+                inner = own({h: list(h) for h in groups_c}), own({h: list(h) for h in groups_m})
+                containers = _one_to_one(*inner, lambda hc, hm: len(groups_c[hc]) == len(groups_m[hm]))
+                pairs = {}
+                for hc, hm in containers.items():
+                    pairs.update(_tie_break({a: names_c[a][1:] for a in groups_c[hc]},
+                                            {b: names_m[b][1:] for b in groups_m[hm]}, fits))
+    return pairs
+
+
+def _alike(a: set[str], b: set[str]) -> bool:
+    """Two names' own words say the same: equal, word for word equal or one short for the other (``attn`` /
+    ``attention``, ``k`` / ``key``), or a one-letter name the initial of just one word of the other."""
+    if a == b:
+        return bool(a)
+    if len(a) == len(b) <= 4 and any(all(x == y or _short_for(x, y) or _short_for(y, x)
+                                         for x, y in zip(sorted(a), p, strict=True))
+                                     for p in itertools.permutations(sorted(b))):
+        return True
+    for short, long in ((a, b), (b, a)):
+        if len(short) == 1 and len(x := next(iter(short))) == 1 and x.isalpha():
+            return sum(w.startswith(x) for w in long) == 1
+    return False
+
+
+def _short_for(x: str, y: str) -> bool:
+    """``x`` is written short for ``y``: its letters in order, from the first on (``attn`` / ``attention``)."""
+    if not (x.isalpha() and len(x) < len(y) and x[0] == y[0]):
+        return False
+    rest = iter(y)
+    return all(ch in rest for ch in x)
+
+
+def _one_to_one(own_c: dict, own_m: dict, fit) -> dict:
+    """The one-to-one reading of two sides' names (``_alike``), among the pairs that ``fit``; one left on each side
+    then pairs too."""
+    match_c = {a: [b for b in own_m if fit(a, b) and _alike(own_c[a], own_m[b])] for a in own_c}
+    match_m = {b: [a for a in own_c if fit(a, b) and _alike(own_c[a], own_m[b])] for b in own_m}
+    pairs = {a: bs[0] for a, bs in match_c.items() if len(bs) == 1 and match_m[bs[0]] == [a]}
+    rest_c = [a for a in own_c if a not in pairs]
+    rest_m = [b for b in own_m if b not in pairs.values()]
+    if len(rest_c) == len(rest_m) == 1 and pairs and fit(rest_c[0], rest_m[0]):
+        pairs[rest_c[0]] = rest_m[0]
+    return pairs

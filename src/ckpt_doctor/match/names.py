@@ -8,6 +8,7 @@ leaf classes decide the value transform (a TF kernel is a transposed / permuted 
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache, lru_cache
 
@@ -35,6 +36,11 @@ LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "offset": "bias"
                  "mean": "runningmean", "variance": "runningvar",  # Caffe-converted BatchNorm statistics
                  "movingmean": "runningmean", "movingvariance": "runningvar",
                  "runningvariance": "runningvar"}
+
+# A language model's output projection kept beside its token table (keras-hub's ``ReversibleEmbedding``
+# ``reverse_embeddings`` [hidden, vocab]; in a Keras 3 file its ``vars/1``, a kernel by position): laid out as a
+# Dense kernel whatever its leaf word says.
+OUTPUT_PROJECTION_LEAVES = frozenset({"reverseembeddings"})
 
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
 # [k..., in, out] -> [out, in, k...].
@@ -130,7 +136,7 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
         # a unit axis more or less (OpenAI GPT-2's [1, nx, nf] ``w``): only between leaves of one layout
         if ckpt_leaf == model_leaf and _unit_axes_only(ckpt_shape, model_shape):
             return True, reshape_name(model_shape)
-        return False, None
+        return heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape))
     moved = tuple(ckpt_shape[i] for i in perm)
     rank = len(ckpt_shape)
     if moved != tuple(model_shape) and rank in _DEPTHWISE and len(model_shape) == rank and (
@@ -138,7 +144,67 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
             ckpt_leaf == "weight" and ckpt_shape[1] == 1 and model_shape[-1] == 1):
         perm = _DEPTHWISE[rank][ckpt_leaf == "weight"]
         moved = tuple(ckpt_shape[i] for i in perm)
+    if moved != tuple(model_shape) and len(ckpt_shape) != len(model_shape):
+        split = heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape))
+        if split[0]:
+            return split
     return moved == tuple(model_shape), transform_name(perm)
+
+
+# Attention projections split into heads (Keras ``MultiHeadAttention``, keras-hub's ``EinsumDense`` layers): a
+# rank-3 kernel holds what PyTorch's rank-2 ``[out, in]`` weight holds, its axes being input axes and output axes
+# (heads, head size), each group flattened by PyTorch in the kernel's order. The layouts, by the kernel axes that
+# are inputs: [in, heads, head] (query, key, value), [heads, head, out] (the output projection), [heads, in, head]
+# (query, key and value batched over heads, as Gemma's); one head may be all (multi-query attention), but a head
+# holds more than one value. The bias of a split projection is [heads, head]: the
+# same values in the same order as PyTorch's [heads * head].
+_HEADS_INPUTS = (((0,), 1), ((0, 1), 0), ((1,), 0))  # (the input axes, the heads axis: one head may be all)
+_HEADS_MAX_PROBE = 1 << 20  # elements compared when two layouts fit one shape (they must place them alike)
+
+
+def heads_layout(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tuple[int, ...],
+                 model_shape: tuple[int, ...]) -> tuple[bool, str | None]:
+    """(compatible, transform) between a heads-split kernel or bias and PyTorch's flat one (``_HEADS_INPUTS``), by
+    leaf role and shape: a kernel against a weight, a bias (no leaf class) against a bias. Where several layouts fit
+    the shapes and place the values differently, none is chosen."""
+    if ckpt_leaf is None and model_leaf is None:
+        flat, split = sorted((ckpt_shape, model_shape), key=len)
+        if len(flat) == 1 and len(split) == 2 and min(split) > 1 and split[0] * split[1] == flat[0]:
+            return True, reshape_name(model_shape)  # row-major: heads, then the head's values
+        return False, None
+    if (ckpt_leaf, model_leaf, len(ckpt_shape), len(model_shape)) == ("kernel", "weight", 3, 2):
+        kernel, weight, to_weight = ckpt_shape, model_shape, True
+    elif (ckpt_leaf, model_leaf, len(ckpt_shape), len(model_shape)) == ("weight", "kernel", 2, 3):
+        kernel, weight, to_weight = model_shape, ckpt_shape, False
+    else:
+        return False, None
+    fits = []
+    for inputs, heads in _HEADS_INPUTS:
+        outputs = tuple(a for a in range(3) if a not in inputs)
+        if any(kernel[a] == 1 for a in range(3) if a != heads):
+            continue  # a head of one value, or a unit input: a depthwise kernel ([k, C, 1]), no projection
+        if math.prod(kernel[a] for a in outputs) == weight[0] and math.prod(kernel[a] for a in inputs) == weight[1]:
+            fits.append((outputs + inputs, inputs))  # the kernel axes in the weight's order
+    if not fits or len(fits) > 1 and not _same_placement(kernel, [perm for perm, _ in fits]):
+        return False, None
+    perm, inputs = fits[0]
+    if to_weight:
+        return True, transform_name(perm) + "+" + reshape_name(weight)
+    if inputs == tuple(range(len(inputs))):  # [in..., out...]: the transposed weight, its axes split
+        return True, "transpose+" + reshape_name(kernel)
+    back = tuple(perm.index(a) for a in range(3))
+    return True, reshape_name(tuple(kernel[a] for a in perm)) + "+" + transform_name(back)
+
+
+def _same_placement(kernel: tuple[int, ...], perms: list[tuple[int, ...]]) -> bool:
+    """Whether every layout puts every kernel value at the same place of the weight."""
+    if math.prod(kernel) > _HEADS_MAX_PROBE:
+        return False
+    import numpy as np
+
+    index = np.arange(math.prod(kernel)).reshape(kernel)
+    flat = [index.transpose(p).reshape(-1) for p in perms]
+    return all(np.array_equal(flat[0], f) for f in flat[1:])
 
 
 # A depthwise kernel (one filter per channel): TF [kh, kw, C, 1] is PyTorch's grouped [C, 1, kh, kw], and the 1-D

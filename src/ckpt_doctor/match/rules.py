@@ -337,7 +337,7 @@ class Transform(_Rule):
     def __post_init__(self):
         try:
             object.__setattr__(self, "_compiled", re.compile(self.match))
-            object.__setattr__(self, "perm", None if _OP.match(self.op) else parse_transform(self.op))
+            object.__setattr__(self, "perm", None if _OP.match(self.op) or "+" in self.op else parse_transform(self.op))
             check_op(self.op)
         except (re.error, ValueError, TypeError) as e:
             raise RuleError(f"invalid transform rule: {e}") from None
@@ -372,13 +372,21 @@ class Transform(_Rule):
 
 # -- value transforms: one vocabulary for rules, rewrite and the inference's pairs (``names.parse_transform``:
 # ``transpose``, ``permute(a,b,...)``; ``reshape(d0,...)``, here with one -1 allowed; ``squeeze``,
-# ``squeeze(axis,...)``; ``cast(dtype)``) ---------------------------------------------------------------------------
+# ``squeeze(axis,...)``; ``cast(dtype)``; and steps of these joined by ``+``, applied left to right:
+# ``transpose+reshape(32,4,8)`` splits a PyTorch projection into Keras' heads) --------------------------------------
 
 _OP = re.compile(r"^(squeeze|reshape|cast)(?:\((.*)\))?$")
 
 
 def check_op(op: str) -> None:
     """Raise ValueError unless ``op`` is a transform of the vocabulary, with well-formed arguments."""
+    if "+" in op:
+        steps = op.split("+")
+        if not all(s.strip() for s in steps):
+            raise ValueError(f"{op!r}: an empty step (steps are joined by single '+')")
+        for step in steps:
+            check_op(step.strip())
+        return
     m = _OP.match(op)
     if m is None:
         parse_transform(op)
@@ -399,6 +407,10 @@ def apply_transform(op: str, value):
     """Apply a transform op of the vocabulary to a NumPy array."""
     import numpy as np
 
+    if "+" in op:
+        for step in op.split("+"):
+            value = apply_transform(step.strip(), value)
+        return value
     m = _OP.match(op)
     if m is None:
         perm = parse_transform(op)
@@ -433,7 +445,8 @@ def transformed_meta(op: str | None, info) -> tuple[tuple[int, ...], str]:
     except (ValueError, TypeError) as e:
         raise RuleError(f"transform {op!r} does not fit {info.dtype}{list(info.shape)}: {e}", tensor=info.name) \
             from None
-    return tuple(value.shape), op[5:-1] if op.startswith("cast(") else info.dtype
+    casts = [step.strip()[5:-1] for step in op.split("+") if step.strip().startswith("cast(")]
+    return tuple(value.shape), casts[-1] if casts else info.dtype
 
 
 RULE_KINDS: dict[str, type[_Rule]] = {cls.kind: cls for cls in (Prefix, Regex, Rename, Renumber, Drop, Transform)}

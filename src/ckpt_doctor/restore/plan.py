@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ..catalog import BOOKKEEPING_KINDS, OBJECT_GRAPH, Catalog, TensorInfo
 from ..match.compare import DTYPE_MISMATCH, LOADED, SHAPE_MISMATCH, Diagnosis
-from ..match.names import ATTRIBUTE_SUFFIX, parse_transform, strip_name
+from ..match.names import ATTRIBUTE_SUFFIX, parse_reshape, parse_transform, strip_name
 from ..match.rules import Rules
 from ..model.spec import ModelSpec, VariableSpec
 
@@ -238,6 +238,11 @@ def _primary(name: str, by_model: dict) -> str | None:
 
 
 def _transformed_shape(shape, transform: str | None) -> tuple[int, ...]:
+    if transform and "+" in transform:  # steps (``transpose+reshape(..)``), in their order
+        for step in transform.split("+"):
+            perm = parse_transform(step)
+            shape = parse_reshape(step) or (tuple(shape[i] for i in perm) if perm else tuple(shape))
+        return tuple(shape)
     perm = parse_transform(transform) if transform else None
     return tuple(shape[i] for i in perm) if perm else tuple(shape)
 

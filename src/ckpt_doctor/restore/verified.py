@@ -26,6 +26,7 @@ from ..dtypes import to_numpy
 from ..errors import RestoreError
 from ..formats import open_checkpoint
 from ..match.names import parse_transform
+from ..match.rules import apply_transform
 from ..model.spec import VariableSpec
 from .adapters import Adapter, adapter_for
 from .plan import AUTO, Assignment, Plan, entry_statuses, make_plan
@@ -256,7 +257,9 @@ def expected_value(a: Assignment, value: np.ndarray | None = None) -> np.ndarray
     """The checkpoint value as the variable should hold it: transform applied, reshaped where only unit axes
     differ, converted to the variable's dtype where the framework casts."""
     value = a.entry.read() if value is None else value
-    perm = parse_transform(a.transform) if a.transform else None
+    if a.transform and "+" in a.transform:  # steps (``transpose+reshape(..)``): the rules' vocabulary applies them
+        value = apply_transform(a.transform, value)
+    perm = parse_transform(a.transform) if a.transform and "+" not in a.transform else None
     if perm:
         value = value.transpose(perm)
     if tuple(value.shape) != tuple(a.variable.shape):
@@ -330,7 +333,9 @@ def same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
 def _compare_cast(a: Assignment, live: np.ndarray) -> tuple[str, str]:
     """A declared cast rounds: within half a unit in the last place of the target dtype, relative."""
     want = a.entry.read()
-    perm = parse_transform(a.transform) if a.transform else None
+    if a.transform and "+" in a.transform:
+        want = apply_transform(a.transform, want)
+    perm = parse_transform(a.transform) if a.transform and "+" not in a.transform else None
     want = (want.transpose(perm) if perm else want).reshape(a.variable.shape).astype(np.float64)
     got = live.astype(np.float64)
     target = to_numpy(a.variable.dtype)
