@@ -83,7 +83,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ..catalog import Catalog
+from ..catalog import BOOKKEEPING_KINDS, Catalog
 from ..model.spec import ModelSpec, VariableSpec
 from .compare import (
     BY_FULL_NAME,
@@ -323,6 +323,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
+    if any("keras3" in getattr(m.ref, "keys", {}) for m in m_items):
+        _keras3_nested(state, c_items, m_items)
     _loader_prefix(state, c_items)
     if any(r.matched_by == BY_KERAS3_PATH for r in d.weights(LOADED)):
         _keras3_shift(state, c_items, m_items)
@@ -406,6 +408,55 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
             "no saved layer has its name"
         state.set_ambiguous(m, [c for c in (path_c, name_c) if c is not None],
                             f"{loads}; {says} (a layer inserted or removed, names kept): which is meant, no file says")
+
+
+def _keras3_nested(state: _State, c_items, m_items) -> None:
+    """A Keras 3 file that holds the model as a nested model (a detector's file, its backbone under
+    ``layers/functional/``), or a model that nests the file's model (the backbone's file into the detector): Keras 3
+    loads by path from the top, so the paths that coincide (``layers/conv2d_13`` of the detector's head and of the
+    backbone) load values of another layer, when their shapes agree. When one nesting prefix pairs every value of
+    one side by its Keras path, with agreeing shapes and dtypes, and so explains more variables than loading by path
+    does, and no other prefix explains as many, that reading is the pairing: the coinciding path loads are not."""
+    by_path = {c.ref.name: c for c in c_items}
+    keyed = [(m.ref.keys["keras3"], m) for m in m_items if "keras3" in getattr(m.ref, "keys", {})]
+    if not keyed or not any("/vars/" in name for name in by_path):
+        return
+    readings: dict[tuple[str, str], list] = defaultdict(list)  # (side nesting the other, prefix) -> pairs
+    for side, names, lookup in (("checkpoint", by_path, {k: m for k, m in keyed}), ("model", dict(keyed), by_path)):
+        for name, it in names.items():
+            at = name.find("/layers/")
+            while at >= 0:  # every cut before a nested `layers/`: the rest is the other side's path
+                other = lookup.get(name[at + 1:])
+                if other is not None:
+                    c, m = (it, other) if side == "checkpoint" else (other, it)
+                    ok, t = state.compatible(c, m)
+                    if ok:
+                        readings[(side, name[:at + 1])].append((c, m, t))
+                at = name.find("/layers/", at + 1)
+    if not readings:
+        return
+    ranked = sorted(readings.items(), key=lambda kv: -len(kv[1]))
+    (side, prefix), pairs = ranked[0]
+    n = len(pairs)
+    by_path_loads = sum(1 for p in state.pairs.values() if p.stage == "exact")
+    whole = min(len(keyed), sum(1 for c in c_items if c.ref.kind not in BOOKKEEPING_KINDS))
+    if n <= by_path_loads or n < whole or len(ranked) > 1 and len(ranked[1][1]) == n or \
+            len({id(c) for c, _, _ in pairs}) != n or len({id(m) for _, m, _ in pairs}) != n:
+        return
+    for c, m, _ in pairs:
+        if id(m) in state.pairs:
+            state.drop_pair(m)
+        taker = state.taken_c.get(id(c))
+        if taker is not None:
+            state.drop_pair(taker)
+    where = "the file nests the model" if side == "checkpoint" else "the model nests the file's model"
+    for c, m, t in pairs:
+        state.add(c, m, t, "prefix", functools.partial(_nested_evidence, c, m, t, where, prefix, n, by_path_loads))
+
+
+def _nested_evidence(c, m, t, where, prefix, n, by_path_loads) -> str:
+    return (f"{where} under `{prefix}`: that reading pairs {n} variables by their Keras paths, loading by path "
+            f"{by_path_loads}; {_shapes(c, m, t)}")
 
 
 def _keras3_renamed_or_new(state: _State, path_of: dict, saved: set, layers: set, saved_layer, model_layer) -> None:
