@@ -49,7 +49,13 @@ def sources(alignment) -> dict[str, str]:
     shapes = {v.name: tuple(v.shape) for v in spec.variables}
     out = {p.model: p.checkpoint for p in alignment.pairs if p.model in shapes}
     undecided = {a.model for a in alignment.ambiguous}  # a fix never decides what the alignment would not
-    out.update({m: c for m, c in _keras_layer_pairs(d).items() if m not in undecided})
+    # the layer-order alignment is Keras' own reading of a legacy .h5 (by order): there it decides; a Keras 3 file
+    # loads by path, and the order only fills what the alignment left (a nested model's paths coincide otherwise)
+    by_order = {m: c for m, c in _keras_layer_pairs(d).items() if m not in undecided}
+    if d.loader.pairs_by == "keras3":
+        taken = set(out.values())
+        by_order = {m: c for m, c in by_order.items() if m not in out and c not in taken}
+    out.update(by_order)
     ops = {p.model: p.transform for p in alignment.pairs if p.transform and p.transform != "none"}
     # a pair whose shapes differ (and no transpose explains it) would make the restore fail: left out
     out = {m: c for m, c in out.items() if c in catalog and (m in ops or tuple(catalog[c].shape) == shapes[m])}

@@ -1,0 +1,58 @@
+"""A Keras 3 file holding the model as a nested model (a detector's ``.weights.h5`` for its backbone alone, and the
+backbone's file for the detector). Keras 3 loads by path from the top, and the detector's head layers have the
+backbone's paths (``layers/conv2d_1``): loading by path takes the head's values wherever shapes agree. ``align``
+pairs by the nesting instead, and the repaired ``.weights.h5`` it writes gives a fresh backbone exactly the
+detector's backbone values, as Keras' own ``load_weights`` shows (tests/nested_oracle.py, in subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ckpt_doctor
+
+HERE = Path(__file__).resolve().parent
+
+
+def _oracle(*args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "PYTHONHASHSEED": "0"}
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    proc = subprocess.run([sys.executable, str(HERE / "nested_oracle.py"), *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(f"nested_oracle.py {args[1]} failed:\n{proc.stderr[-3000:]}", pytrace=False)
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("nested")
+    _oracle(str(out), "write")
+    return out
+
+
+def test_a_detector_file_restores_its_backbone_alone_by_the_nesting(files):
+    before = json.loads(_oracle(str(files), "load", str(files / "det.weights.h5")))
+    assert not all(before["equal"].values())  # Keras 3 by path: the head's values, or an error
+    a = ckpt_doctor.align(str(files / "det.weights.h5"), str(files / "backbone.spec.json"))
+    assert not a.missing and not a.ambiguous
+    assert all(p.checkpoint.startswith("layers/functional/") for p in a.pairs)
+    out = files / "fixed.weights.h5"
+    from ckpt_doctor.restore.rewrite import rewrite_aligned
+
+    rewrite_aligned(a, str(out))
+    after = json.loads(_oracle(str(files), "load", str(out)))
+    assert after["raised"] is None and all(after["equal"].values()), after
+
+
+def test_a_backbone_file_pairs_with_the_detector_nesting_it(files):
+    a = ckpt_doctor.align(str(files / "bb.weights.h5"), str(files / "detector.spec.json"))
+    spec = json.loads((files / "detector.spec.json").read_text())
+    nested = {v["name"] for v in spec["variables"] if v["keys"]["keras3"].startswith("layers/functional/")}
+    assert {p.model for p in a.pairs} == nested  # the head is new, none of it takes a backbone value
+    assert set(a.missing) == {v["name"] for v in spec["variables"]} - nested and not a.unused
