@@ -13,7 +13,8 @@ then from the loader (model/loaders.py) for models known only by their variables
   by the variable's position in ``model.variables``, never by auto-numbered names, which drift between processes;
 * PyTorch: a key map including buffers and ``num_batches_tracked``, unused keys dropped, then ``strict=True``,
   or ``strict=False`` with the exact list of expected missing keys; from a training checkpoint, the state dict
-  the catalog read (``Catalog.state_dict_at``), optimizer state left where it is.
+  the catalog read (``Catalog.state_dict_at``), optimizer state left where it is; tied parameters (filled through
+  the storage they share with a loaded one, yet listed missing by ``load_state_dict``) expected apart.
 
 TF1, TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``:
 the vocabulary of match/names.py) exactly, as a NumPy or torch lambda per variable; its slots follow it.
@@ -385,6 +386,9 @@ def torch_fix(alignment) -> Fix:
     # BatchNorm fills a missing num_batches_tracked itself when the dict has no version metadata (as this one)
     missing = [v.name for v in d.model.variables if v.name not in restored
                and not v.name.endswith("num_batches_tracked")]
+    # tied parameters get their value through the storage they share, yet load_state_dict lists them as missing
+    tied = [m for m in missing if m in alignment.tied]
+    missing = [m for m in missing if m not in alignment.tied]
     transforms = {m: _transform_code(op, torch=True) for m, op in value_transforms(alignment, restored).items()}
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
     trusted = any(n.startswith(WEIGHTS_ONLY_REFUSES) for n in catalog.notes)  # hyperparameter objects beside it
@@ -406,8 +410,12 @@ def torch_fix(alignment) -> Fix:
         lines.append("state = {k: TRANSFORMS[k](v) if k in TRANSFORMS else v for k, v in state.items()}")
     if missing:
         lines.append(f"EXPECTED_MISSING = {_pylist(missing)}  # new in the model: keep their initial values")
+    if tied:
+        lines.append(f"TIED = {_pylist(tied)}  # share storage with a loaded parameter: filled through the tie")
+    if missing or tied:
+        expected = " + ".join(["EXPECTED_MISSING"] * bool(missing) + ["TIED"] * bool(tied))
         lines.append("result = model.load_state_dict(state, strict=False)")
-        lines.append("assert sorted(result.missing_keys) == sorted(EXPECTED_MISSING) and not result.unexpected_keys")
+        lines.append(f"assert sorted(result.missing_keys) == sorted({expected}) and not result.unexpected_keys")
     else:
         lines.append("model.load_state_dict(state, strict=True)")
     weights = {v.name for v in d.model.variables if v.is_weight}
