@@ -262,11 +262,15 @@ def _fill_ties(results: list[VariableResult], loader: Loader) -> None:
     """Tied variables share one storage: whatever value reaches one of them reaches all.
 
     ``load_state_dict`` copies each key present into the shared tensor in the model's state_dict order (not the
-    file's), so the last one present wins (PyTorch 2.13, tests/test_tied.py). ``from_pretrained`` then re-ties every
-    alias to its owner: with the owner loaded, the aliases hold its value; with only an alias in the file, the result
-    depends on the class (transformers 4.46: classes loading by copy, GPT-2 and T5, fill the owner; classes loading by
-    assignment, BART, keep the owner's initial value and re-tie the alias to it), and so does which of two differing
-    values wins: nothing is claimed there."""
+    file's), so the last one present wins (PyTorch 2.13, tests/test_tied.py); Keras writes a variable shared by two
+    layers under each of them and loads it from each, the later layer last (Keras 3.15, tf-keras 2.21); other calls
+    restore the one variable once. ``from_pretrained`` re-ties every alias to its owner after loading: with the owner
+    loaded, the aliases hold its value; with only an alias in the file, the result depends on the class
+    (transformers 4.46: classes loading by copy, GPT-2 and T5, fill the owner; classes loading by assignment, BART,
+    keep the owner's initial value and re-tie the alias to it), and so does which of two differing values wins:
+    nothing is claimed there."""
+    # the calls that write every name present, in the model's order (checked with real PyTorch and Keras)
+    writes_each = loader.name.startswith("torch") or loader.pairs_by.startswith("keras")
     groups: dict[str, list[VariableResult]] = {}
     for r in results:
         groups.setdefault(r.variable.tied_to or r.variable.name, []).append(r)
@@ -283,15 +287,13 @@ def _fill_ties(results: list[VariableResult], loader: Loader) -> None:
                               "model class (check with restore-check)")
                 continue
             source = owner
-        elif loader.name.startswith("torch"):
-            source = given[-1]
         else:
-            continue
+            source = given[-1]
         for r in members:
             if r.status == MISSING:
                 r.status, r.matched_by, r.via = LOADED, BY_TIE, source.variable.name
                 r.note = f"filled through the tie: same storage as {source.variable.name} (`{source.entry.name}`)"
-            elif r.status == LOADED and r.entry is not None and r is not source and loader.name != "hf":
+            elif r.status == LOADED and r.entry is not None and r is not source and writes_each:
                 r.note = (f"same storage as {source.variable.name}, which the load writes after it: holds "
                           f"`{source.entry.name}`'s value (equal unless the file's two values differ)")
 
