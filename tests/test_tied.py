@@ -317,20 +317,40 @@ KERAS = textwrap.dedent("""\
     """)
 
 
+TF_BART = textwrap.dedent("""\
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import numpy as np
+    import transformers
+    import ckpt_doctor
+
+    transformers.logging.set_verbosity_error()
+    out = sys.argv[1]
+    m = transformers.TFBartModel.from_pretrained(os.path.join(out, "pt"), from_pt=True)
+    ckpt_doctor.load_model(m).save(os.path.join(out, "spec.json"))
+    np.savez(os.path.join(out, "values.npz"), **{v.name.removesuffix(":0"): v.numpy() for v in m.weights})
+    """)
+
+
 @pytest.fixture(scope="module")
 def keras_runs(tmp_path_factory):
+    """Keras 3 and tf-keras with a shared variable; transformers' TFBartModel from a PyTorch file (from_pt)."""
     import importlib.util
 
     if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("tf_keras") is None:
         pytest.skip("tensorflow and tf-keras are the oracle")
     root = tmp_path_factory.mktemp("keras_tied")
     (root / "oracle.py").write_text(KERAS)
+    (root / "tf_bart.py").write_text(TF_BART)
+    _tiny("bart").model.save_pretrained(root / "tfbart" / "pt")  # a BartModel file
     procs = {}
-    for name, legacy in (("keras3", "0"), ("tfkeras", "1")):
-        (root / name).mkdir()
+    for name, legacy in (("keras3", "0"), ("tfkeras", "1"), ("tfbart", "1")):
+        (root / name).mkdir(exist_ok=True)
         env = dict(os.environ, TF_USE_LEGACY_KERAS=legacy, PYTHONPATH=str(Path(ckpt_doctor.__file__).parents[1]),
-                   CUDA_VISIBLE_DEVICES="")
-        procs[name] = subprocess.Popen([sys.executable, str(root / "oracle.py"), str(root / name)], env=env,
+                   CUDA_VISIBLE_DEVICES="", USE_TORCH="0")
+        env.pop("USE_TF", None)
+        script = root / ("tf_bart.py" if name == "tfbart" else "oracle.py")
+        procs[name] = subprocess.Popen([sys.executable, str(script), str(root / name)], env=env,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for name, proc in procs.items():
         _, err = proc.communicate(timeout=300)
@@ -350,3 +370,17 @@ def test_keras_variable_shared_by_two_layers_loads_from_each(name, keras_runs):
     assert d.ok and not d.entries_with("unused"), d.to_json()
     owner = next(r for r in d.variables if r.variable.name == "emb/embeddings")
     assert f"`{verdict['copies'][1].removesuffix(':0')}`'s value" in owner.note  # the later copy
+
+
+def test_pt_to_tf_seq2seq_shared_embedding_pairs_as_transformers_names_it(keras_runs):
+    # TFBartModel names its shared embedding by the PyTorch path: `model.shared/model.shared/embeddings`; from_pt
+    # fills it from `shared.weight` (a BartModel file). Every pair is checked against the values from_pt loaded.
+    out = keras_runs / "tfbart"
+    a = ckpt_doctor.align(out / "pt" / "model.safetensors", ModelSpec.load(out / "spec.json"))
+    assert not a.ambiguous and not a.missing and not a.unused
+    assert {p.model: p.checkpoint for p in a.pairs}["model.shared/model.shared/embeddings"] == "shared.weight"
+    values = np.load(out / "values.npz")
+    catalog = ckpt_doctor.open_checkpoint(out / "pt" / "model.safetensors")
+    for p in a.pairs:
+        value = catalog[p.checkpoint].read()
+        assert np.array_equal(values[p.model], value.T if p.transform == "transpose" else value), p
