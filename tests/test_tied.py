@@ -270,6 +270,25 @@ def test_from_pretrained_file_with_the_owner_is_fully_loaded(files, tmp_path):
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in reference.state_dict().items())
 
 
+def test_from_pretrained_with_only_an_alias_depends_on_the_class_and_diagnose_says_so(tmp_path):
+    from safetensors.torch import save_file
+
+    kept = {}
+    for kind in ("t5", "bart"):
+        model = _tiny(kind)
+        model.save_pretrained(tmp_path / kind)
+        state = _hf_state(kind, drop_owner=True)
+        save_file({k: v.contiguous() for k, v in state.items()}, tmp_path / kind / "model.safetensors",
+                  metadata={"format": "pt"})
+        owner, alias = _groups(model)[0][:2]
+        loaded = type(model).from_pretrained(tmp_path / kind)
+        kept[kind] = torch.equal(loaded.state_dict()[owner], state[alias])
+        d = ckpt_doctor.diagnose(tmp_path / kind / "model.safetensors", _tiny(kind))
+        assert d.loader.name == "hf" and any(n.startswith(f"{owner} has no value") and "depends on the model class"
+                                             in n for n in d.notes), d.notes
+    assert kept == {"t5": True, "bart": False}  # what the note says of transformers 4.46
+
+
 # -- Keras: a variable two layers share ------------------------------------------------------------------------------
 
 KERAS = textwrap.dedent("""\

@@ -242,7 +242,7 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             claimed.setdefault(entry.name, result)
         results.append(result)
     if any(v.tied_to for v in spec.variables):
-        _fill_ties(results, loader)
+        _fill_ties(results, loader, notes)
     failure = _failure(loader, results, catalog, spec, keyed if loader.name != "hf" else None)
     entries = []
     for info in catalog.values():
@@ -258,7 +258,7 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
                      loader=loader, failure=failure)
 
 
-def _fill_ties(results: list[VariableResult], loader: Loader) -> None:
+def _fill_ties(results: list[VariableResult], loader: Loader, notes: list[str]) -> None:
     """Tied variables share one storage: whatever value reaches one of them reaches all.
 
     ``load_state_dict`` copies each key present into the shared tensor in the model's state_dict order (not the
@@ -281,10 +281,11 @@ def _fill_ties(results: list[VariableResult], loader: Loader) -> None:
         owner = members[0] if members[0].variable.tied_to is None else None
         if loader.name == "hf":
             if owner is None or owner.entry is None or owner.status != LOADED:
-                for r in given:
-                    r.note = (f"tied to {r.variable.tied_to}, which has no value under its own name: from_pretrained "
-                              "re-ties this alias to it after loading; whether the value survives depends on the "
-                              "model class (check with restore-check)")
+                if owner is not None and owner.status == MISSING:
+                    notes.append(f"{owner.variable.name} has no value under its own name, its tied alias "
+                                 f"{given[0].variable.name} has: from_pretrained re-ties the alias to it after loading, "
+                                 "and whether the value survives depends on the model class (transformers 4.46: GPT-2 "
+                                 "and T5 keep it, BART does not); load_state_dict fills it (--load-with torch)")
                 continue
             source = owner
         else:
