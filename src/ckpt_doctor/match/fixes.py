@@ -224,8 +224,9 @@ def fix_for(alignment) -> Fix:
     return Fix("any framework (rules file)", alignment.rules.to_yaml().rstrip())
 
 
-def _missing_weights(spec, restored: dict[str, str]) -> list[str]:
-    return [v.name for v in spec.variables if v.is_weight and v.name not in restored]
+def _missing_weights(spec, restored: dict[str, str], tied: dict[str, str]) -> list[str]:
+    """Weights the fix leaves as initialised: neither restored nor filled through a tie."""
+    return [v.name for v in spec.variables if v.is_weight and v.name not in restored and v.name not in tied]
 
 
 def tf1_fix(alignment) -> Fix:
@@ -289,7 +290,7 @@ def tf1_fix(alignment) -> Fix:
         amap = {c: m for m, c in restored.items() if m in weights}
         lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
                   f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"]
-    return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored))
+    return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored, alignment.tied))
 
 
 _TF_FORMATS = ("tf-v2", "tf-v1")  # what tf.compat.v1.train.Saver and init_from_checkpoint read
@@ -345,7 +346,7 @@ def tf2_fix(alignment) -> Fix:
     # len(model.variables) as recorded (older specs: the positions known)
     count = max((int(at[1]) for at in keyed.values() if len(at) > 1), default=len(positions))
     by_position = {positions[m]: c for m, c in restored.items() if m in positions}
-    missing = _missing_weights(d.model, restored)
+    missing = _missing_weights(d.model, restored, alignment.tied)
     lines = ["# TF2 / Keras: assign each value by the variable's position in model.variables (auto-numbered",
              "# names such as dense_3 drift between processes); ckpt-doctor reads the file in any format",
              "import ckpt_doctor",
