@@ -65,7 +65,7 @@ class Alignment:
         return {"checkpoint": self.diagnosis.checkpoint.path, "model": self.diagnosis.model.source,
                 "pairs": [p.to_json() for p in self.pairs], "ambiguous": [a.to_json() for a in self.ambiguous],
                 "missing": self.missing, "unused": self.unused, "rules": self.rules.to_dict()["rules"],
-                "explanation": self.sentences}
+                "explanation": self.sentences, **({"tied": self.tied} if self.tied else {})}
 
     # -- exports: the fix, in the user's framework -------------------------------------------------------------
     def renames(self) -> dict[str, str]:
