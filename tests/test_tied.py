@@ -371,7 +371,7 @@ def keras_runs(tmp_path_factory):
         script = root / ("tf_bart.py" if name == "tfbart" else "oracle.py")
         procs[name] = subprocess.Popen([sys.executable, str(script), str(root / name)], env=env,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for name, proc in procs.items():
+    for proc in procs.values():
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-3000:]
     return root

@@ -283,20 +283,21 @@ def _fill_ties(results: list[VariableResult], loader: Loader, notes: list[str]) 
             if owner is None or owner.entry is None or owner.status != LOADED:
                 if owner is not None and owner.status == MISSING:
                     notes.append(f"{owner.variable.name} has no value under its own name, its tied alias "
-                                 f"{given[0].variable.name} has: from_pretrained re-ties the alias to it after loading, "
-                                 "and whether the value survives depends on the model class (transformers 4.46: GPT-2 "
-                                 "and T5 keep it, BART does not); load_state_dict fills it (--load-with torch)")
+                                 f"{given[0].variable.name} has: from_pretrained re-ties the alias to it after "
+                                 "loading, and whether the value survives depends on the model class (transformers "
+                                 "4.46: GPT-2 and T5 keep it, BART does not); load_state_dict fills it (--load-with "
+                                 "torch)")
                 continue
-            source = owner
+            source, key = owner, owner.entry.name
         else:
-            source = given[-1]
+            source, key = given[-1], given[-1].entry.name  # type: ignore[union-attr]  # given: with an entry
         for r in members:
             if r.status == MISSING:
                 r.status, r.matched_by, r.via = LOADED, BY_TIE, source.variable.name
-                r.note = f"filled through the tie: same storage as {source.variable.name} (`{source.entry.name}`)"
+                r.note = f"filled through the tie: same storage as {source.variable.name} (`{key}`)"
             elif r.status == LOADED and r.entry is not None and r is not source and writes_each:
                 r.note = (f"same storage as {source.variable.name}, which the load writes after it: holds "
-                          f"`{source.entry.name}`'s value (equal unless the file's two values differ)")
+                          f"`{key}`'s value (equal unless the file's two values differ)")
 
 
 _WEIGHT_NORM = {"parametrizations.weight.original0": "weight_g", "parametrizations.weight.original1": "weight_v"}

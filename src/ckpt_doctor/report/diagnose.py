@@ -7,8 +7,8 @@ from collections import Counter
 from ..catalog import BOOKKEEPING_KINDS
 from ..match.compare import (
     BLOCKED,
-    BY_TIE,
     BOOKKEEPING,
+    BY_TIE,
     DTYPE_MISMATCH,
     LOADED,
     MISMATCHED,
@@ -85,9 +85,9 @@ def render(d: Diagnosis, alignment=None) -> str:
               + (f" ({len(casts)} with a dtype cast)" if casts else "") + "."]
     tied = [r for r in loaded if r.matched_by == BY_TIE]
     if tied:
-        lines += [f"  of them filled through a tie, with no value under their own name: {len(tied)} (the model "
-                  "gives them the storage of the variable named; a live PyTorch model: the same tensor)"]
-        lines += ["  " + row for row in table([[r.variable.name, "<-", r.via] for r in tied[:_LIMIT]], "lll")]
+        lines += [f"  of them filled through a tie, with no value under their own name: {len(tied)} (in the model "
+                  "they share the storage of the variable named: the same tensor or variable)"]
+        lines += ["  " + row for row in table([[r.variable.name, "<-", r.via or ""] for r in tied[:_LIMIT]], "lll")]
     if missing and loaded:
         lines += _grouped(loaded, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")[:10]
     model_book = [r for r in d.variables if not r.variable.is_weight]
