@@ -932,7 +932,7 @@ def test_r2_keras3_norm_without_scale_never_lends_beta_to_a_torch_norm_without_b
 
 def test_r2_hf_tied_output_embedding_does_not_crash_align():
     # Checked on real files: BertForMaskedLM saved by transformers (the tied `cls.predictions.decoder.weight` is not
-    # written) and aligned against the same BertForMaskedLM (spec from load_model: loader "hf", tied_to keys), or
+    # written) and aligned against the same BertForMaskedLM (spec from load_model: loader "hf", tied_to), or
     # a BertModel checkpoint against BertForMaskedLM (also RoBERTa, ELECTRA): `align` raises KeyError in `infer`
     # (a LOADED tied variable has no checkpoint entry). Same behaviour for this synthetic spec.
     h = 16
@@ -940,10 +940,10 @@ def test_r2_hf_tied_output_embedding_does_not_crash_align():
             ("bert.encoder.layer.0.output.dense.weight", (h, 2 * h)),
             ("bert.encoder.layer.0.output.dense.bias", (h,)), ("cls.predictions.bias", (64,))]
     catalog = Catalog("<synthetic>", "safetensors", {n: TensorInfo(n, "float32", s, 4) for n, s in ckpt})
-    model = [(n, s, {}) for n, s in ckpt]
-    model += [("cls.predictions.decoder.weight", (64, h), {"tied_to": "bert.embeddings.word_embeddings.weight"}),
-              ("cls.predictions.decoder.bias", (64,), {"tied_to": "cls.predictions.bias"})]
-    spec = ModelSpec([VariableSpec(n, s, "float32", index=i, keys=k) for i, (n, s, k) in enumerate(model)],
+    model = [(n, s, None) for n, s in ckpt]
+    model += [("cls.predictions.decoder.weight", (64, h), "bert.embeddings.word_embeddings.weight"),
+              ("cls.predictions.decoder.bias", (64,), "cls.predictions.bias")]
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i, tied_to=t) for i, (n, s, t) in enumerate(model)],
                      framework="torch", source="<synthetic>", loader="hf", base_model_prefix="bert")
     a = ckpt_doctor.align(catalog, spec)
     assert {p.model: p.checkpoint for p in a.pairs if p.model in dict(ckpt)} == {n: n for n, _ in ckpt}

@@ -49,6 +49,8 @@ class Alignment:
     sentences: list[str] = field(default_factory=list)  # one per rule: what changed, in words
     checkpoint_names: dict[str, str] = field(default_factory=dict)  # checkpoint key -> name the rules speak of
     model_names: dict[str, str] = field(default_factory=dict)  # model variable -> name the rules speak of
+    # tied variables (VariableSpec.tied_to) with no pair of their own -> the paired variable whose storage they share
+    tied: dict[str, str] = field(default_factory=dict)
 
     @property
     def inferred(self) -> list[Pair]:
@@ -63,7 +65,7 @@ class Alignment:
         return {"checkpoint": self.diagnosis.checkpoint.path, "model": self.diagnosis.model.source,
                 "pairs": [p.to_json() for p in self.pairs], "ambiguous": [a.to_json() for a in self.ambiguous],
                 "missing": self.missing, "unused": self.unused, "rules": self.rules.to_dict()["rules"],
-                "explanation": self.sentences}
+                "explanation": self.sentences, **({"tied": self.tied} if self.tied else {})}
 
     # -- exports: the fix, in the user's framework -------------------------------------------------------------
     def renames(self) -> dict[str, str]:
@@ -118,7 +120,8 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
                               found.evidence, exact))
     ambiguous = [Ambiguity(m.ref.name, [c.ref.name for c in cands], reason)
                  for m, cands, reason in state.ambiguous.values()]
-    missing = [m.ref.name for m in m_items if not m.busy]
+    tied = _filled_through_ties(spec, pairs)
+    missing = [m.ref.name for m in m_items if not m.busy and m.ref.name not in tied]
     candidates = {name for a in ambiguous for name in a.candidates}
     # bookkeeping (counters, optimizer state) is accounted for by diagnose, never a weight left over
     unused = [c.ref.name for c in c_items if not c.busy and c.ref.name not in candidates and
@@ -126,7 +129,19 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     checkpoint_names = {c.ref.name: c.name for c in c_items}
     model_names = {m.ref.name: m.name for m in m_items}
     rules, sentences = derive_rules(state, c_items, m_items, missing)
-    return Alignment(d, pairs, ambiguous, missing, unused, rules, sentences, checkpoint_names, model_names)
+    return Alignment(d, pairs, ambiguous, missing, unused, rules, sentences, checkpoint_names, model_names,
+                     {m: v for m, v in tied.items() if m not in {a.model for a in ambiguous}})
+
+
+def _filled_through_ties(spec: ModelSpec, pairs: list[Pair]) -> dict[str, str]:
+    """{variable without a pair: the paired variable it shares storage with}: that storage holds the value written
+    last in the model's order (load_state_dict's order), whatever the variable's own name."""
+    if not any(v.tied_to for v in spec.variables):
+        return {}
+    paired = {p.model for p in pairs}
+    last = {v.tied_to or v.name: v.name for v in spec.variables if v.name in paired}
+    return {v.name: last[v.tied_to or v.name] for v in spec.variables
+            if v.name not in paired and (v.tied_to or v.name) in last}
 
 
 # -- rules from pairs ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ BOOKKEEPING = "bookkeeping"  # optimizer state, counters, object graph: never co
 
 BY_KEY, BY_OBJECT_PATH, BY_FULL_NAME = "key", "object path", "variable name (full_name)"
 BY_POSITION, BY_LAYER_NAME, BY_KERAS3_PATH = "layer order and position", "layer name and position", "Keras 3 path"
+BY_TIE = "tie"  # no entry of its own: shares its storage with a variable that loads one (``VariableResult.via``)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class VariableResult:
     entry: TensorInfo | None = None
     matched_by: str | None = None
     note: str | None = None  # e.g. "PyTorch casts float16 -> float32"
+    via: str | None = None  # matched_by BY_TIE: the tied variable whose entry fills this one's storage
 
     def to_json(self) -> dict[str, Any]:
         v = self.variable
@@ -49,6 +51,10 @@ class VariableResult:
                                "dtype": v.dtype}
         if v.object_path:
             out["object_path"] = v.object_path
+        if v.tied_to:
+            out["tied_to"] = v.tied_to
+        if self.via:
+            out.update(matched_by=self.matched_by, filled_through_tie_with=self.via)
         if self.entry is not None:
             out.update(checkpoint_key=self.entry.name, matched_by=self.matched_by,
                        checkpoint_shape=list(self.entry.shape), checkpoint_dtype=self.entry.dtype)
@@ -237,12 +243,8 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
                 notes.append(f"{entry.name} is claimed by both {claimed[entry.name].variable.name} and {var.name}")
             claimed.setdefault(entry.name, result)
         results.append(result)
-    if loader.name == "hf":  # save_pretrained omits tied copies; tie_weights() gives them their owner's value
-        by_variable = {r.variable.name: r for r in results}
-        for r in results:
-            owner = by_variable.get(r.variable.keys.get("tied_to", ""))
-            if r.status == MISSING and owner is not None and owner.status == LOADED:
-                r.status, r.note = LOADED, f"tied to {owner.variable.name}"
+    if any(v.tied_to for v in spec.variables):
+        _fill_ties(results, loader, notes)
     failure = _failure(loader, results, catalog, spec, keyed if loader.name != "hf" else None)
     entries = []
     for info in catalog.values():
@@ -256,6 +258,48 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             entries.append(EntryResult(info, UNUSED))
     return Diagnosis(catalog, spec, results, entries, object_root=root if object_mode else None, notes=notes,
                      loader=loader, failure=failure)
+
+
+def _fill_ties(results: list[VariableResult], loader: Loader, notes: list[str]) -> None:
+    """Tied variables share one storage: whatever value reaches one of them reaches all.
+
+    ``load_state_dict`` copies each key present into the shared tensor in the model's state_dict order (not the
+    file's), so the last one present wins (PyTorch 2.13, tests/test_tied.py); Keras writes a variable shared by two
+    layers under each of them and loads it from each, the later layer last (Keras 3.15, tf-keras 2.21); other calls
+    restore the one variable once. ``from_pretrained`` re-ties every alias to its owner after loading: with the owner
+    loaded, the aliases hold its value; with only an alias in the file, the result depends on the class
+    (transformers 4.46: classes loading by copy, GPT-2 and T5, fill the owner; classes loading by assignment, BART,
+    keep the owner's initial value and re-tie the alias to it), and so does which of two differing values wins:
+    nothing is claimed there."""
+    # the calls that write every name present, in the model's order (checked with real PyTorch and Keras)
+    writes_each = loader.name.startswith("torch") or loader.pairs_by.startswith("keras")
+    groups: dict[str, list[VariableResult]] = {}
+    for r in results:
+        groups.setdefault(r.variable.tied_to or r.variable.name, []).append(r)
+    for members in groups.values():
+        given = [r for r in members if r.status == LOADED and r.entry is not None]
+        if len(members) < 2 or not given:
+            continue
+        owner = members[0] if members[0].variable.tied_to is None else None
+        if loader.name == "hf":
+            if owner is None or owner.entry is None or owner.status != LOADED:
+                if owner is not None and owner.status == MISSING:
+                    notes.append(f"{owner.variable.name} has no value under its own name, its tied alias "
+                                 f"{given[0].variable.name} has: from_pretrained re-ties the alias to it after "
+                                 "loading, and whether the value survives depends on the model class (transformers "
+                                 "4.46: GPT-2 and T5 keep it, BART does not); load_state_dict fills it (--load-with "
+                                 "torch)")
+                continue
+            source, key = owner, owner.entry.name
+        else:
+            source, key = given[-1], given[-1].entry.name  # type: ignore[union-attr]  # given: with an entry
+        for r in members:
+            if r.status == MISSING:
+                r.status, r.matched_by, r.via = LOADED, BY_TIE, source.variable.name
+                r.note = f"filled through the tie: same storage as {source.variable.name} (`{key}`)"
+            elif r.status == LOADED and r.entry is not None and r is not source and writes_each:
+                r.note = (f"same storage as {source.variable.name}, which the load writes after it: holds "
+                          f"`{key}`'s value (equal unless the file's two values differ)")
 
 
 _WEIGHT_NORM = {"parametrizations.weight.original0": "weight_g", "parametrizations.weight.original1": "weight_v"}
@@ -394,6 +438,10 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
                 _block(members[first + 1:])
         return (f"ValueError at the end: A total of {failed} objects could not be loaded; every other object is "
                 "assigned") if failed else None
+    through = [r.variable.name for r in weights if r.matched_by == BY_TIE]
+    if through and loader.name == "torch" and not bad:  # load_state_dict knows nothing of ties
+        return (f"RuntimeError: Missing key(s) in state_dict: {', '.join(through[:3])}{' ...' * (len(through) > 3)}, "
+                "after copying every value (tied: their storage is filled all the same; strict=False loads quietly)")
     if not bad:
         if loader.name == "torch":
             extra = [e for e in catalog.values() if e.kind not in BOOKKEEPING_KINDS and

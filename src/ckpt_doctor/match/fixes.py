@@ -13,7 +13,8 @@ then from the loader (model/loaders.py) for models known only by their variables
   by the variable's position in ``model.variables``, never by auto-numbered names, which drift between processes;
 * PyTorch: a key map including buffers and ``num_batches_tracked``, unused keys dropped, then ``strict=True``,
   or ``strict=False`` with the exact list of expected missing keys; from a training checkpoint, the state dict
-  the catalog read (``Catalog.state_dict_at``), optimizer state left where it is.
+  the catalog read (``Catalog.state_dict_at``), optimizer state left where it is; tied parameters (filled through
+  the storage they share with a loaded one, yet listed missing by ``load_state_dict``) expected apart.
 
 TF1, TF2 / Keras and PyTorch fixes apply a pair's layout change (``transpose``, ``permute(...)``, ``reshape(...)``
 and their compositions, ``transpose+reshape(32,4,8)``: the vocabulary of match/rules.py) exactly, as a NumPy or
@@ -238,8 +239,9 @@ def fix_for(alignment) -> Fix:
     return Fix("any framework (rules file)", alignment.rules.to_yaml().rstrip())
 
 
-def _missing_weights(spec, restored: dict[str, str]) -> list[str]:
-    return [v.name for v in spec.variables if v.is_weight and v.name not in restored]
+def _missing_weights(spec, restored: dict[str, str], tied: dict[str, str]) -> list[str]:
+    """Weights the fix leaves as initialised: neither restored nor filled through a tie."""
+    return [v.name for v in spec.variables if v.is_weight and v.name not in restored and v.name not in tied]
 
 
 def tf1_fix(alignment) -> Fix:
@@ -303,7 +305,7 @@ def tf1_fix(alignment) -> Fix:
         amap = {c: m for m, c in restored.items() if m in weights}
         lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
                   f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"]
-    return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored))
+    return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored, alignment.tied))
 
 
 _TF_FORMATS = ("tf-v2", "tf-v1")  # what tf.compat.v1.train.Saver and init_from_checkpoint read
@@ -366,7 +368,7 @@ def tf2_fix(alignment) -> Fix:
     # len(model.variables) as recorded (older specs: the positions known)
     count = max((int(at[1]) for at in keyed.values() if len(at) > 1), default=len(positions))
     by_position = {positions[m]: c for m, c in restored.items() if m in positions}
-    missing = _missing_weights(d.model, restored)
+    missing = _missing_weights(d.model, restored, alignment.tied)
     lines = ["# TF2 / Keras: assign each value by the variable's position in model.variables (auto-numbered",
              "# names such as dense_3 drift between processes); ckpt-doctor reads the file in any format",
              "import ckpt_doctor",
@@ -407,6 +409,9 @@ def torch_fix(alignment) -> Fix:
     # BatchNorm fills a missing num_batches_tracked itself when the dict has no version metadata (as this one)
     missing = [v.name for v in d.model.variables if v.name not in restored
                and not v.name.endswith("num_batches_tracked")]
+    # tied parameters get their value through the storage they share, yet load_state_dict lists them as missing
+    tied = [m for m in missing if m in alignment.tied]
+    missing = [m for m in missing if m not in alignment.tied]
     transforms = {m: _transform_code(op, torch=True) for m, op in value_transforms(alignment, restored).items()}
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
     trusted = any(n.startswith(WEIGHTS_ONLY_REFUSES) for n in catalog.notes)  # hyperparameter objects beside it
@@ -428,8 +433,12 @@ def torch_fix(alignment) -> Fix:
         lines.append("state = {k: TRANSFORMS[k](v) if k in TRANSFORMS else v for k, v in state.items()}")
     if missing:
         lines.append(f"EXPECTED_MISSING = {_pylist(missing)}  # new in the model: keep their initial values")
+    if tied:
+        lines.append(f"TIED = {_pylist(tied)}  # share storage with a loaded parameter: filled through the tie")
+    if missing or tied:
+        expected = " + ".join(["EXPECTED_MISSING"] * bool(missing) + ["TIED"] * bool(tied))
         lines.append("result = model.load_state_dict(state, strict=False)")
-        lines.append("assert sorted(result.missing_keys) == sorted(EXPECTED_MISSING) and not result.unexpected_keys")
+        lines.append(f"assert sorted(result.missing_keys) == sorted({expected}) and not result.unexpected_keys")
     else:
         lines.append("model.load_state_dict(state, strict=True)")
     weights = {v.name for v in d.model.variables if v.is_weight}

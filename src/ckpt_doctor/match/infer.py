@@ -336,6 +336,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _output_projections(m_items)
     _fused_recurrent(state, c_items, m_items)
     _conventions(state, c_items, m_items)
+    _hf_tf_layer_paths(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=False)
     _numbering(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=True)
@@ -893,6 +894,31 @@ def _conventions(state, c_items, m_items) -> None:
 
     state.named = _equal_keys(state, c_items, m_items, "conventions", evidence) > 0
     _bare_weights(state, c_items, m_items, "conventions", evidence)
+
+
+_HF_TF_LAYER = re.compile(r"^([^/]+\.[^/]+)/\1/[^/]+$")  # a Keras layer named by a PyTorch path, scoped twice
+
+
+def _hf_tf_layer_paths(state, c_items, m_items) -> None:
+    """transformers names a TF layer that its model shares by the PyTorch module path (TFBart's
+    ``model.shared/model.shared/embeddings``); its TF <-> PyTorch name conversion drops the first scope, and
+    ``from_pt`` / ``from_tf`` the base-model prefix where one side lacks it: ``model.shared.weight`` or
+    ``shared.weight``. Such a name pairs with the one free name on the other side equal to either."""
+    def evidence(c, m, t):
+        return (f"transformers' TF layer `{hf.name.rpartition('/')[0].rpartition('/')[0]}` is the PyTorch module of "
+                f"that path (its TF <-> PyTorch names drop the first scope); {_shapes(c, m, t)}")
+
+    for side, other in ((m_items, c_items), (c_items, m_items)):
+        for hf in [it for it in side if not it.busy and _HF_TF_LAYER.match(strip_name(it.name))]:
+            layer = hf.tokens[:len(hf.tokens) // 2]
+            keys = {layer + (_W,), layer[1:] + (_W,)} if hf.leaf else set()
+            found = [it for it in other if not it.busy and it.key in keys]
+            if len(found) != 1:
+                continue
+            c, m = (found[0], hf) if side is m_items else (hf, found[0])
+            ok, transform = state.compatible(c, m)
+            if ok:
+                state.add(c, m, transform, "conventions", functools.partial(evidence, c, m, transform))
 
 
 def _bare_weights(state, c_items, m_items, stage, evidence, hypothesis=None) -> None:

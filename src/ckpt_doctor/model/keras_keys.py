@@ -29,17 +29,33 @@ def is_keras3(model) -> bool:
     return any(c.__module__.startswith("keras.") for c in type(model).__mro__)
 
 
-def keys(model) -> dict[str, dict[str, str]]:
-    """{variable name: {loader: key}} for a built Keras model (tf-keras or Keras 3)."""
+def keys(model) -> tuple[dict[str, dict[str, str]], list[tuple[str, dict[str, str]]]]:
+    """({variable name: {loader: key}}, aliases) for a built Keras model (tf-keras or Keras 3).
+
+    A variable shared by two layers (a tied output embedding) is written under each of them and loaded into from
+    each: its first occurrence is the variable's key, the others are ``aliases``, (variable name, {loader: key}) in
+    the order Keras writes them (the k-th extra occurrence of each loader's walk together)."""
     out: dict[str, dict[str, str]] = defaultdict(dict)
+    extra: dict[str, list[dict[str, str]]] = defaultdict(list)
+
+    def add(name: str, loader: str, key: str, k: int) -> None:
+        if loader not in out[name]:
+            out[name][loader] = key
+            return
+        rows = extra[name]
+        rows += [{} for _ in range(k + 1 - len(rows))]
+        rows[k][loader] = key
+
     rank = 0
     for layer in model.layers:
         weights = list(layer.trainable_weights) + list(layer.non_trainable_weights)
         if not weights:
             continue
         for i, w in enumerate(weights):
-            out[variable_name(w)].setdefault("keras-h5", f"{rank}/{i}")
-            out[variable_name(w)].setdefault("keras-h5-by-name", f"{layer.name}/{i}")
+            name = variable_name(w)
+            k = sum(1 for row in extra[name] if "keras-h5" in row)
+            add(name, "keras-h5", f"{rank}/{i}", k)
+            add(name, "keras-h5-by-name", f"{layer.name}/{i}", k)
         rank += 1
     if any(c.__module__.startswith("tf_keras.") for c in type(model).__mro__):
         # tf-keras reads a Keras 3 file by the same paths but stops at the first layer that fails: its own loader;
@@ -47,11 +63,13 @@ def keys(model) -> dict[str, dict[str, str]]:
         layers: dict[str, int] = {}
         for path, v in _tf_keras_paths(model).items():
             rank = layers.setdefault(path.rsplit("/vars/", 1)[0], len(layers))
-            out[variable_name(v)].setdefault("keras3-tfk", f"{rank}:{path}")
-        return dict(out)
+            name = variable_name(v)
+            add(name, "keras3-tfk", f"{rank}:{path}", sum(1 for row in extra[name] if "keras3-tfk" in row))
+        return dict(out), [(name, row) for name, rows in extra.items() for row in rows]
     for path, v in _keras3_paths(model).items():
-        out[variable_name(v)].setdefault("keras3", path)
-    return dict(out)
+        name = variable_name(v)
+        add(name, "keras3", path, sum(1 for row in extra[name] if "keras3" in row))
+    return dict(out), [(name, row) for name, rows in extra.items() for row in rows]
 
 
 def _keras3_paths(model) -> dict:

@@ -18,6 +18,8 @@ JSON spec format (``ckpt-doctor spec`` writes it; ``--model spec.json`` reads it
          "object_path": "model/layer_with_weights-0/kernel",   # optional: TF2 object-based restore path
          "trainable": true,             # optional, default true
          "keys": {"keras3": "layers/dense/vars/0"},  # optional: what a loader pairs it by (model/loaders.py)
+         "tied_to": "shared.weight",    # optional: an earlier variable whose storage this one shares (tied
+                                        #   weights: one value under two names); older specs wrote it in "keys"
          "kind": "variable"}]}          # optional: "variable" (a model weight, default), "buffer" (state such
                                         #   as BatchNorm statistics: restored like weights), or bookkeeping:
                                         #   "slot", "optimizer", "counter" (never counted as model weights)
@@ -51,8 +53,11 @@ class VariableSpec:
     index: int = 0  # creation order
     # Keys a loader pairs this variable by, when they are not its name or object path: "keras-h5" (rank among
     # the layers with weights / position), "keras-h5-by-name" (layer name / position), "keras3" (variable path);
-    # and what a fix relies on: "position" (index in model.variables), "tied_to" (the parameter it shares).
+    # and what a fix relies on: "position" (index in model.variables).
     keys: dict[str, str] = field(default_factory=dict)
+    # The first variable (in the model's order) this one shares its storage with: an alias of it, which holds
+    # whatever value the owner holds (tied weights: T5's lm_head.weight and shared.weight).
+    tied_to: str | None = None
 
     @property
     def is_weight(self) -> bool:
@@ -69,6 +74,8 @@ class VariableSpec:
             out["kind"] = self.kind
         if self.keys:
             out["keys"] = dict(self.keys)
+        if self.tied_to:
+            out["tied_to"] = self.tied_to
         return out
 
 
@@ -126,6 +133,7 @@ class ModelSpec:
         if object_root is not None and not isinstance(object_root, str):
             raise bad('"object_root" must be a string or null')
         variables, seen = [], set()
+        owners: dict[str, VariableSpec] = {}
         for i, v in enumerate(doc["variables"]):
             where = f"variables[{i}]"
             if not isinstance(v, dict):
@@ -155,9 +163,17 @@ class ModelSpec:
             keys = v.get("keys", {})
             if not isinstance(keys, dict) or not all(isinstance(x, str) for kv in keys.items() for x in kv):
                 raise bad(f'{where} ({name}): "keys" must map loader names to strings')
+            keys = dict(keys)
+            tied_to = v.get("tied_to", keys.pop("tied_to", None))  # earlier specs kept it among the "keys"
+            owner = owners.get(_strip_output_suffix(tied_to)) if isinstance(tied_to, str) else None
+            if tied_to is not None and owner is None:
+                raise bad(f'{where} ({name}): "tied_to" must name an earlier variable, got {tied_to!r}')
+            if owner is not None and owner.shape != tuple(shape):
+                raise bad(f'{where} ({name}): tied to {owner.name}, whose shape {list(owner.shape)} differs')
             variables.append(VariableSpec(name=_strip_output_suffix(name), shape=tuple(shape), dtype=dtype,
                                           object_path=path, trainable=bool(v.get("trainable", True)), kind=kind,
-                                          index=i, keys=dict(keys)))
+                                          index=i, keys=keys, tied_to=owner.tied_to or owner.name if owner else None))
+            owners[variables[-1].name] = variables[-1]
         prefix = doc.get("base_model_prefix")
         if prefix is not None and not isinstance(prefix, str):
             raise bad('"base_model_prefix" must be a string or null')

@@ -68,9 +68,20 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
     from . import keras_keys
 
     if keras_keys.is_keras_model(obj):
-        by_name = keras_keys.keys(obj)
+        by_name, aliases = keras_keys.keys(obj)
         for var in variables:
             var.keys.update(by_name.get(var.name, {}))
+        owners = {v.name: v for v in variables}
+        for name, where in aliases:  # a variable shared by two layers: Keras writes and loads it under each
+            owner = owners.get(name)
+            if owner is not None:  # named as the sharing layer's own variable would be: <layer>/<owner's leaf>
+                layer = where.get("keras-h5-by-name", "").rpartition("/")[0]
+                alias = f"{layer}/{owner.name.rpartition('/')[2]}" if layer else ""
+                alias = alias if alias and alias not in owners else where.get("keras3") or where["keras-h5"]
+                owners[alias] = owner
+                variables.append(VariableSpec(name=alias, shape=owner.shape, dtype=owner.dtype, kind=owner.kind,
+                                              trainable=owner.trainable, index=len(variables), keys=dict(where),
+                                              tied_to=owner.name))
     return ModelSpec(variables, framework="tf2", restore="object", source=source, object_root=object_root)
 
 

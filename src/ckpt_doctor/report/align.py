@@ -29,6 +29,7 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
              f"{len(a.pairs) - len(inferred)} pairs by exact name, {len(inferred)} inferred, "
              f"{len(a.ambiguous)} ambiguous (not applied), {len(new)} new in the model, "
              + (f"{len(differ)} with another shape under the same name, " if differ else "")
+             + (f"{len(a.tied)} filled through a tie, " if a.tied else "")
              + f"{len(a.unused)} checkpoint values unused."]
     if a.sentences:
         lines += ["", "What changed:"] + [f"  - {s}" for s in a.sentences]
@@ -53,6 +54,8 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
     for title, names in (("Same name, another shape or dtype (a model of another size? no renaming fixes this)",
                           differ),
                          ("New in the model (keep their initial values)", new),
+                         ("Filled through a tie (they share a paired variable's storage; no pair of their own)",
+                          [f"{m} <- {v}" for m, v in a.tied.items()]),
                          ("Unused checkpoint values", [u for u in a.unused if u not in differ_set])):
         if names:
             lines += ["", f"{title}: {len(names)}"]

@@ -8,6 +8,7 @@ from ..catalog import BOOKKEEPING_KINDS
 from ..match.compare import (
     BLOCKED,
     BOOKKEEPING,
+    BY_TIE,
     DTYPE_MISMATCH,
     LOADED,
     MISMATCHED,
@@ -79,9 +80,14 @@ def render(d: Diagnosis, alignment=None) -> str:
         lines += _grouped(unused, lambda r: r.entry.object_path or r.entry.name,
                           lambda r: f"{r.entry.dtype} {shape_str(r.entry.shape)}")
     loaded = d.weights(LOADED)
-    casts = [r for r in loaded if r.note]
+    casts = [r for r in loaded if r.entry is not None and r.entry.dtype != r.variable.dtype]
     lines += ["", f"Loaded: {len(loaded)} of {len(d.weights())} model variables"
               + (f" ({len(casts)} with a dtype cast)" if casts else "") + "."]
+    tied = [r for r in loaded if r.matched_by == BY_TIE]
+    if tied:
+        lines += [f"  of them filled through a tie, with no value under their own name: {len(tied)} (in the model "
+                  "they share the storage of the variable named: the same tensor or variable)"]
+        lines += ["  " + row for row in table([[r.variable.name, "<-", r.via or ""] for r in tied[:_LIMIT]], "lll")]
     if missing and loaded:
         lines += _grouped(loaded, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")[:10]
     model_book = [r for r in d.variables if not r.variable.is_weight]
@@ -111,8 +117,11 @@ def _why(a) -> list[str]:
     lines = ["", "Why:"]
     story = layer_story(a.diagnosis) if a.diagnosis.failure or not a.diagnosis.ok else []
     # Keras files pair by layer order, not by name: the layer story replaces name-based explanations
-    lines += [f"  - {s}" for s in (story or a.sentences)] or ["  - no renaming explains the differences (see "
-                                                           "`ckpt-doctor align` for candidates)"]
+    lines += [f"  - {s}" for s in (story or a.sentences)] or ([] if a.tied else [
+        "  - no renaming explains the differences (see `ckpt-doctor align` for candidates)"])
+    if a.tied:
+        lines.append(f"  - {len(a.tied)} tied variable(s) have no key of their own: the tie fills them, but a strict "
+                     "load_state_dict reports them as missing keys")
     if a.ambiguous:
         lines.append(f"  - {len(a.ambiguous)} model variable(s) have candidate values that nothing proves to be "
                      "theirs; nothing is guessed for them (see `ckpt-doctor align`)")

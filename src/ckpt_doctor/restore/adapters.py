@@ -272,7 +272,9 @@ class TF2Adapter(Adapter):
                     self.variables[p] = child
                 else:
                     queue.append((p, child))
-        self.handles = {v.name: self.variables.get(v.object_path) for v in self.spec.variables}
+        paths = {v.name: v.object_path for v in self.spec.variables}  # a tied alias has its owner's variable
+        self.handles = {v.name: self.variables.get(paths[v.tied_to] if v.tied_to else v.object_path)
+                        for v in self.spec.variables}
         missing = [v.name for v, h in zip(self.spec.variables, self.handles.values(), strict=False) if h is None]
         if missing:
             raise ModelError(f"cannot find the live variables behind {', '.join(missing[:4])} in the model")

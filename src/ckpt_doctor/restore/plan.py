@@ -30,6 +30,7 @@ class Assignment:
     entry: TensorInfo
     transform: str | None = None  # axis permutation applied to the checkpoint value ("transpose", "permute(...)")
     how: str = "name"  # why this pair: "name", "rules", "inferred (<stage>)", "slot of <variable>"
+    through_tie: bool = False  # shares storage with an assigned variable: never assigned itself, only read back
 
     @property
     def cast(self) -> bool:
@@ -76,6 +77,7 @@ def make_plan(catalog: Catalog, spec: ModelSpec, rules, *, load_with=None, prefi
         raise TypeError(f"rules must be 'auto', a Rules, a rule file path or None, not {type(rules).__name__}")
     _pair_bookkeeping(plan, catalog)
     _pair_slots(plan, catalog)
+    _pair_ties(plan)
     return plan
 
 
@@ -89,12 +91,8 @@ def _diagnose(catalog: Catalog, spec: ModelSpec, load_with) -> Diagnosis:
 
 def _from_diagnosis(d: Diagnosis, origin: dict[str, tuple[TensorInfo, str | None]], how: str) -> Plan:
     assignments, unpaired = [], []
-    by_name = {r.variable.name: r for r in d.variables}
     for r in d.variables:
         entry, transform = r.entry, None
-        if entry is None and r.status == LOADED:  # a tied copy save_pretrained left out: its owner's value
-            owner = by_name.get(r.variable.keys.get("tied_to", ""))
-            entry = owner.entry if owner is not None else None
         if entry is not None and entry.name in origin:
             entry, transform = origin[entry.name]
         if r.status == LOADED and entry is not None:
@@ -225,6 +223,25 @@ def _pair_slots(plan: Plan, catalog: Catalog) -> None:
             continue
         plan.assignments.append(Assignment(var, info, a.transform, f"slot of {primary}"))
         taken.add(info.name)
+    plan.unpaired = keep
+
+
+def _pair_ties(plan: Plan) -> None:
+    """A variable tied to assigned ones (``VariableSpec.tied_to``: the same storage) holds the value written into
+    that storage last, in the model's order, as ``load_state_dict`` writes it: it is read back, never assigned."""
+    assigned = {a.variable.name: a for a in plan.assignments}
+    last: dict[str, Assignment] = {}
+    for v in plan.spec.variables:
+        if v.name in assigned:
+            last[v.tied_to or v.name] = assigned[v.name]
+    keep = []
+    for u in plan.unpaired:
+        a = last.get(u.variable.tied_to or u.variable.name)
+        if a is None:
+            keep.append(u)
+            continue
+        plan.assignments.append(Assignment(u.variable, a.entry, a.transform, f"through the tie with {a.variable.name}",
+                                           through_tie=True))
     plan.unpaired = keep
 
 
