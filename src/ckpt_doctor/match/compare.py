@@ -407,12 +407,12 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
                                                         None)
             if first is None:
                 continue
-            failed = members[first]
+            at = members[first]
             _block(members[first + (have == len(members)):] + [r for _, rest in layers[n + 1:] for r in rest])
             if have != len(members):
                 return (f"ValueError at layer {layer}: it expects {len(members)} variable(s), the file has {have}; "
                         "the layers before it are assigned, the rest are not")
-            return (f"ValueError at {failed.variable.name} ({failed.status.replace('_', ' ')}); what came before it "
+            return (f"ValueError at {at.variable.name} ({at.status.replace('_', ' ')}); what came before it "
                     "is assigned, the rest is not")
         return None
     if keyed is not None and loader.pairs_by == "keras3":

@@ -2527,7 +2527,7 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
     ``key``, ``attn`` / ``attention``; a one-letter name the initial of one word of the other). Only one-to-one
     readings count; one unit left on each side then pairs too. Names that merely share a word
     (``post_attention_layernorm`` / ``self_attention_layernorm``) decide nothing."""
-    def own(names: dict[int, list[str]]) -> dict[int, set[str]]:
+    def own(names: dict[Any, list[str]]) -> dict[Any, set[str]]:
         words = {k: set().union(*_tie_words(v)) if v else set() for k, v in names.items()}
         common = set.intersection(*words.values()) if words else set()
         return {k: w - common for k, w in words.items()}

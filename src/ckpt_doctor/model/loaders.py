@@ -16,7 +16,8 @@ from dataclasses import dataclass
 class Loader:
     name: str  # the --load-with value
     call: str  # the framework call it models
-    pairs_by: str  # "name" | "object" | "keras-h5" | "keras-h5-by-name" | "keras3" | "keras3-tfk": the key both sides are matched on
+    # the key both sides are matched on: "name" | "object" | "keras-h5" | "keras-h5-by-name" | "keras3" | "keras3-tfk"
+    pairs_by: str
     on_missing: str  # what the call does when a model variable has no value
     on_shape: str  # what the call does on a shape mismatch
     atomic: bool = False  # a failure assigns nothing (else everything before or beside the failure is assigned)

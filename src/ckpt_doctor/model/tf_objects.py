@@ -47,7 +47,7 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
         return path[len(prefix):] if path and prefix and path.startswith(prefix) else path
 
     keras_path = _keras3_paths_by_object(obj, obj if checkpoint is not obj and not root else checkpoint)
-    variables = [VariableSpec(name=keras_path.get(t.object_path) or
+    variables = [VariableSpec(name=keras_path.get(t.object_path or "") or
                               (t.full_name if t.full_name and counts[t.full_name] == 1 else (t.object_path or t.name)),
                               shape=t.shape, dtype=t.dtype,
                               object_path=relative(t.object_path), kind=t.kind, index=i,
@@ -136,7 +136,7 @@ def _untracked(obj, checkpoint, variables: list[VariableSpec]) -> list[VariableS
     except Exception:  # an unbuilt model, or TensorFlow's tracking API changed: the written variables only
         return []
     taken = {v.name for v in variables}
-    out = []
+    out: list[VariableSpec] = []
     for v in live:
         if id(v) in reached or id(getattr(v, "value", None)) in reached:
             continue
