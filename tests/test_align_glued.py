@@ -272,3 +272,34 @@ def test_depthwise_conv1d_kernel_layout():
                [("enc/sep/depthwise_kernel", (3, 32, 1)), ("enc/sep/bias", (32,))])
     assert {p.model: p.transform for p in a.pairs} == {"enc/sep/depthwise_kernel": "permute(2,0,1)",
                                                        "enc/sep/bias": None}
+
+
+def test_a_bias_does_not_pair_by_path_when_its_layers_kernel_is_left_ambiguous():
+    """(heldout5, basic-pitch) A Keras 3 port's ``.weights.h5`` (keys by layer class and rank, ``layers/conv2d_2``)
+    against the original tf-keras model whose two 32-channel convs come in the other order: the kernels do not fit
+    by path and are left ambiguous (renamed or new?), so the bias beside each is no proven value either: no framework
+    restores half a layer. It was paired by its path, with the other conv's bias."""
+    import ckpt_doctor
+    from ckpt_doctor.catalog import Catalog, TensorInfo
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    files = [("conv2d", (3, 39, 8, 8), "harmonic_conv"), ("conv2d_1", (5, 5, 8, 1), "contour_head"),
+             ("conv2d_2", (5, 5, 8, 32), "onset_conv"), ("conv2d_3", (7, 7, 1, 32), "note_conv"),
+             ("conv2d_4", (7, 3, 32, 1), "note_head"), ("conv2d_5", (3, 3, 33, 1), "onset_head")]
+    tensors = {}
+    for layer, shape, saved in files:
+        for i, s in enumerate((shape, shape[-1:])):
+            name = f"layers/{layer}/vars/{i}"
+            tensors[name] = TensorInfo(name=name, dtype="float32", shape=s, nbytes=4, full_name=f"{saved}/vars/{i}")
+    model = [("conv2d_1", (3, 39, 8, 8), "conv2d"), ("contours-reduced", (5, 5, 8, 1), "conv2d_1"),
+             ("conv2d_2", (7, 7, 1, 32), "conv2d_2"), ("conv2d_4", (5, 5, 8, 32), "conv2d_3"),
+             ("conv2d_3", (7, 3, 32, 1), "conv2d_4"), ("conv2d_5", (3, 3, 33, 1), "conv2d_5")]
+    variables = [VariableSpec(name=f"{layer}/{leaf}", shape=s, dtype="float32", index=2 * k + i,
+                              keys={"keras3": f"layers/{path}/vars/{i}"})
+                 for k, (layer, shape, path) in enumerate(model)
+                 for i, (leaf, s) in enumerate((("kernel", shape), ("bias", shape[-1:])))]
+    a = ckpt_doctor.align(Catalog("<k3 port>", "keras3-weights", tensors),
+                          ModelSpec(variables, framework="tf2", restore="object"))
+    paired = {p.model: p.checkpoint for p in a.pairs}
+    for bias, wrong in (("conv2d_2/bias", "layers/conv2d_2/vars/1"), ("conv2d_4/bias", "layers/conv2d_3/vars/1")):
+        assert paired.get(bias) != wrong

@@ -1860,11 +1860,17 @@ def _changed_layers(state: _State, c_items, m_items) -> None:
     bias is no proven value: ambiguous, with the reason, not paired. Pairs the framework makes by name stay."""
     def free_weights(items) -> dict[str, _Item | None]:
         out: dict[str, _Item | None] = {}
-        for it in items:
-            if it.leaf and not it.busy:
+        for it in items:  # (a weight left ambiguous has no proven value either)
+            if main(it) and (not it.busy or id(it) in state.ambiguous):
                 path = _layer_path(it)
                 out[path] = None if path in out else it  # a layer of several free weights: none is its weight
         return out
+
+    # Keras 3 positional names (``layers/conv2d/vars/0``) carry no leaf: there a layer's weight is its matrix
+    positional = sum(1 for c in c_items if "/vars/" in c.ref.name) * 2 > len(c_items)
+
+    def main(it: _Item) -> bool:
+        return bool(it.leaf) or positional and _is_matrix(it)
 
     free_c = free_weights(c_items)
     free_m = free_weights(m_items) if free_c else {}
@@ -1872,7 +1878,7 @@ def _changed_layers(state: _State, c_items, m_items) -> None:
         return
     for proof in list(state.pairs.values()):
         c, m = proof.checkpoint, proof.model
-        if proof.stage == "exact" or c.leaf or m.leaf:
+        if proof.stage == "exact" or main(c) or main(m):
             continue
         cw, mw = free_c.get(_layer_path(c)), free_m.get(_layer_path(m))
         if cw is None or mw is None or state.compatible(cw, mw)[0]:
