@@ -303,3 +303,35 @@ def test_a_bias_does_not_pair_by_path_when_its_layers_kernel_is_left_ambiguous()
     paired = {p.model: p.checkpoint for p in a.pairs}
     for bias, wrong in (("conv2d_2/bias", "layers/conv2d_2/vars/1"), ("conv2d_4/bias", "layers/conv2d_3/vars/1")):
         assert paired.get(bias) != wrong
+
+
+def test_a_tf_w_is_a_kernel_and_a_pytorch_model_says_whether_its_weight_is_transposed():
+    """(heldout5, Sonnet) TF code outside Keras stores ``w`` as ``x @ w`` computes, ``[in, out]``: a Keras kernel
+    takes it as it is (it was transposed, and a square one paired so); nn.Linear's ``[out, in]`` takes it transposed
+    and Hugging Face's Conv1D ``[in, out]`` as it is: the model's other, non-square weights say which."""
+    import ckpt_doctor
+    from ckpt_doctor.catalog import Catalog, TensorInfo
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    dims = [(4, 8), (8, 8), (8, 3)]
+    tensors = {}
+    for i, (a, b) in enumerate(dims):
+        for leaf, shape in (("w", (a, b)), ("b", (b,))):
+            name = f"mlp/linear_{i}/{leaf}"
+            tensors[name] = TensorInfo(name=name, dtype="float32", shape=shape, nbytes=4)
+    catalog = Catalog("<snt>", "tf-v2", tensors)
+
+    def spec(framework, leaf, layout):
+        return ModelSpec([VariableSpec(name=n, shape=s, dtype="float32", index=k) for k, (n, s) in enumerate(
+            (f"mlp/linear_{i}/{x}", shape) for i, (a, b) in enumerate(dims)
+            for x, shape in ((leaf, layout(a, b)), ("bias", (b,))))], framework=framework)
+
+    keras = ckpt_doctor.align(catalog, spec("tf2", "kernel", lambda a, b: (a, b)))
+    assert {p.model: p.transform for p in keras.pairs if "kernel" in p.model} == \
+        {f"mlp/linear_{i}/kernel": None for i in range(3)}
+    linear = ckpt_doctor.align(catalog, spec("torch", "weight", lambda a, b: (b, a)))
+    assert {p.model: p.transform for p in linear.pairs if "weight" in p.model} == \
+        {f"mlp/linear_{i}/weight": "transpose" for i in range(3)}
+    conv1d = ckpt_doctor.align(catalog, spec("torch", "weight", lambda a, b: (a, b)))
+    assert {p.model: p.transform for p in conv1d.pairs if "weight" in p.model} == \
+        {f"mlp/linear_{i}/weight": None for i in range(3)}

@@ -334,6 +334,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         _torch_layouts(c_items)
     _output_projections(c_items)
     _output_projections(m_items)
+    _w_layouts(c_items, m_items)
     _fused_recurrent(state, c_items, m_items)
     _conventions(state, c_items, m_items)
     _hf_tf_layer_paths(state, c_items, m_items)
@@ -486,6 +487,31 @@ def _torch_layouts(items: list) -> None:
     for it in items:
         if it.layout == "kernel" and re.split(r"[./]", strip_name(it.ref.name))[-1].lower() == "weights":
             it.layout = "weight"
+
+
+def _w_layouts(c_items: list, m_items: list) -> None:
+    """TF code outside Keras names a layer's weight ``w`` (Sonnet, OpenAI's GPT-2) and stores it as TF computes,
+    ``x @ w``: ``[..., in, out]``, a Keras kernel's layout. A model's ``weight`` holds those values either as
+    ``nn.Linear``'s ``[out, in]`` or as Hugging Face's ``Conv1D`` ``[in, out]`` (GPT-2, PyTorch and TF): the model's
+    weight shapes say which, by the ``w`` values of two different axes found among them as they are or transposed.
+    Without that evidence they stay as they are (``names.WEIGHT_LEAVES``); a model of kernels takes them as kernels."""
+    ws = [it for it in itertools.chain(c_items, m_items)
+          if it.layout == "weight" and _leaf_word(strip_name(it.ref.name)) == "w"]
+    if not ws:
+        return
+    shapes = {tuple(d for d in m.shape if d != 1) for m in m_items if m.layout == "weight" and m not in ws}
+    if shapes:
+        same = flipped = 0
+        for c in c_items:
+            if c in ws:
+                real = tuple(d for d in c.shape if d != 1)
+                if len(real) == 2 and real[0] != real[1]:
+                    same += real in shapes
+                    flipped += real[::-1] in shapes
+        if flipped <= same:
+            return
+    for it in ws:
+        it.layout = "kernel"
 
 
 # Fused recurrent layers. PyTorch: ``<module>.weight_ih_l<k>[_reverse]`` [G*h, in], ``weight_hh_l<k>`` [G*h, h],
