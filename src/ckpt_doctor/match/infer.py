@@ -935,7 +935,9 @@ def _hf_tf_layer_paths(state, c_items, m_items) -> None:
                 f"that path (its TF <-> PyTorch names drop the first scope); {_shapes(c, m, t)}")
 
     for side, other in ((m_items, c_items), (c_items, m_items)):
-        for hf in [it for it in side if not it.busy and _HF_TF_LAYER.match(strip_name(it.name))]:
+        # (the pattern only where a dotted path is a scope: the common name has none, and there are 100k of them)
+        for hf in [it for it in side if not it.busy and "." in it.name.partition("/")[0]
+                   and _HF_TF_LAYER.match(strip_name(it.name))]:
             layer = hf.tokens[:len(hf.tokens) // 2]
             keys = {layer + (_W,), layer[1:] + (_W,)} if hf.leaf else set()
             found = [it for it in other if not it.busy and it.key in keys]
