@@ -335,3 +335,24 @@ def test_a_tf_w_is_a_kernel_and_a_pytorch_model_says_whether_its_weight_is_trans
     conv1d = ckpt_doctor.align(catalog, spec("torch", "weight", lambda a, b: (a, b)))
     assert {p.model: p.transform for p in conv1d.pairs if "weight" in p.model} == \
         {f"mlp/linear_{i}/weight": None for i in range(3)}
+
+
+def test_why_says_a_convention_over_many_layers_once_not_per_variable():
+    """(trial3 M3) tf-keras' `layer_with_weights-N` names into a Keras model: every variable is an explicit rename
+    of one convention; "Why:" says so once with the count (the rules still list every rename), not once each."""
+    import ckpt_doctor
+    from ckpt_doctor.catalog import Catalog, TensorInfo
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    ckpt, model = [], []
+    for k in range(6):
+        for i, (attr, shape) in enumerate((("kernel", (4, 4)), ("bias", (4,)))):  # equal: names decide
+            ckpt.append((f"layer_with_weights-{k}/{attr}", shape))
+            model.append((f"dense_{k}/{attr}", shape, f"{k}/{i}"))
+    catalog = Catalog("<synthetic>", "tf-v2", {n: TensorInfo(n, "float32", s, 4) for n, s in ckpt})
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i, keys={"keras-h5": k})
+                      for i, (n, s, k) in enumerate(model)], framework="tf2", source="<synthetic>")
+    a = ckpt_doctor.align(catalog, spec)
+    assert len(a.pairs) == 12 and sum(r.kind == "rename" for r in a.rules.rules) == 12
+    said = [s for s in a.sentences if "another convention" in s]
+    assert len(said) == 1 and said[0].startswith("12 variables"), a.sentences

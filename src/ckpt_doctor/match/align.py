@@ -22,6 +22,7 @@ from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rena
 
 _SEP = re.compile(r"[/.]")
 _DIGIT = re.compile(r"\d")
+_SAID = 3  # explicit renames of one stage said one by one; more are one sentence (the rules list them all)
 _STAGE_WORDS = {"composition": "the only layer left with these members and shapes",
                 "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered"}
 # Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
@@ -262,11 +263,19 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
 
     # 4. explicit renames for whatever the general rules do not reproduce, then verify every pair
     renames = []
+    by_stage: dict[str, list[str]] = defaultdict(list)  # one sentence per renamed variable, up to a few per stage
     for c, m, _, stage in triples:
         if current.name(c.name) != m.name:
             renames.append(Rename(c.name, m.name))  # on the original name, first and final: cannot interfere
             if stage != "exact":
-                sentences.append(f"`{c.name}` is `{m.name}` in the model ({_STAGE_WORDS.get(stage, stage)})")
+                by_stage[stage].append(f"`{c.name}` is `{m.name}` in the model")
+    for stage, said in by_stage.items():
+        words = _STAGE_WORDS.get(stage, stage)
+        if len(said) <= _SAID:
+            sentences += [f"{x} ({words})" for x in said]
+        else:
+            sentences.append(f"{len(said)} variables ({words}), each renamed on its own, e.g. {said[0]}; "
+                             f"{said[1]} (the rules list every one)")
     rules[:0] = renames
 
     # 5. value transforms: generic by leaf and rank, exact-name ones where the generic rule would be wrong
