@@ -936,7 +936,7 @@ def _hf_tf_layer_paths(state, c_items, m_items) -> None:
 
     for side, other in ((m_items, c_items), (c_items, m_items)):
         # (the pattern only where a dotted path is a scope: the common name has none, and there are 100k of them)
-        for hf in [it for it in side if not it.busy and "." in it.name.partition("/")[0]
+        for hf in [it for it in side if "." in it.name and not it.busy and "." in it.name.partition("/")[0]
                    and _HF_TF_LAYER.match(strip_name(it.name))]:
             layer = hf.tokens[:len(hf.tokens) // 2]
             keys = {layer + (_W,), layer[1:] + (_W,)} if hf.leaf else set()
@@ -1895,7 +1895,8 @@ def _changed_layers(state: _State, c_items, m_items) -> None:
         return out
 
     # Keras 3 positional names (``layers/conv2d/vars/0``) carry no leaf: there a layer's weight is its matrix
-    positional = sum(1 for c in c_items if "/vars/" in c.ref.name) * 2 > len(c_items)
+    positional = not any(c.leaf for c in c_items) and sum(1 for c in c_items if "/vars/" in c.ref.name) * 2 > \
+        len(c_items)
 
     def main(it: _Item) -> bool:
         return bool(it.leaf) or positional and _is_matrix(it)
