@@ -142,3 +142,21 @@ def test_load_with_is_shown_chosen_and_recorded(tmp_path):
     assert "RuntimeError" in r.stdout
     r = _cli("diagnose", str(seed), "--model", str(seed / "changed_model.spec.json"), "--load-with", "nope")
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_a_keras3_file_as_the_model_of_a_tensorflow_checkpoint_is_refused_with_guidance(tmp_path):
+    """A Keras 3 file knows its variables by Keras paths only; a TF checkpoint restores by object paths or variable
+    names, which only the built model has: no claim about that restore (it said "0 of 2 loaded" by a guessed Saver)."""
+    import numpy as np
+
+    from ckpt_doctor import write_checkpoint
+
+    seed = _HERE.parent / "src" / "ckpt_doctor" / "examples" / "seed"
+    model = tmp_path / "m.weights.h5"
+    values = {"layers/dense/vars/0": np.zeros((3, 2), "float32"), "layers/dense/vars/1": np.zeros(2, "float32")}
+    write_checkpoint(values, str(model), "keras3")
+    r = _cli("diagnose", str(seed), "--model", str(model))
+    assert r.returncode == 2 and "Keras paths only" in r.stderr and "builder" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    r = _cli("diagnose", str(model), "--model", str(model))  # a Keras 3 file against itself still compares
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
+from ..errors import ModelError
 from ..formats._tf_names import ObjectNode
 from ..model.loaders import LOADERS, Loader, infer_loader
 from ..model.spec import ModelSpec, VariableSpec
@@ -187,6 +188,11 @@ def _pick_root(spec: ModelSpec, catalog: Catalog, index: _Index) -> tuple[str, s
 def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = None) -> Diagnosis:
     """Account for every model variable and every checkpoint entry, as ``loader`` (default: inferred from the
     checkpoint's format and the model) pairs them."""
+    if spec.framework == "keras3" and catalog.format in ("tf-v2", "tf-v1"):
+        raise ModelError("the model is a Keras 3 file: it knows its variables by their Keras paths only, while a "
+                         "TensorFlow checkpoint is restored by object paths (tf.train.Checkpoint) or variable names, "
+                         "which only the built model has; pass the model's builder (--model builder.py:build) or a "
+                         "spec written from it (ckpt-doctor spec)", path=spec.source)
     loader = LOADERS[loader] if isinstance(loader, str) else loader or infer_loader(catalog.format, spec)
     if loader.casts_dtypes and not spec.casts_dtypes:
         spec = _with_casts(spec)

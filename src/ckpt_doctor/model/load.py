@@ -359,5 +359,7 @@ def from_catalog(catalog: Catalog) -> ModelSpec:
         variables.append(VariableSpec(name=info.full_name or info.object_path or info.name, shape=info.shape,
                                       dtype=info.dtype, object_path=info.object_path, kind=info.kind,
                                       index=len(variables)))
-    return ModelSpec(variables, framework="checkpoint", restore="object" if object_based else "name",
+    # a Keras 3 file as the model: its variables are known by their Keras paths only
+    framework = "keras3" if catalog.format in ("keras3-weights", "keras-zip") else "checkpoint"
+    return ModelSpec(variables, framework=framework, restore="object" if object_based else "name",
                      source=catalog.path)

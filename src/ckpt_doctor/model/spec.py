@@ -3,7 +3,7 @@
 JSON spec format (``ckpt-doctor spec`` writes it; ``--model spec.json`` reads it)::
 
     {"format": "ckpt-doctor-model-spec", "version": 1,
-     "framework": "tf1" | "tf2" | "torch" | "checkpoint" | "json",   # optional, informative
+     "framework": "tf1" | "tf2" | "torch" | "checkpoint" | "keras3" | "json",   # optional, informative
      "restore": "name" | "object",      # how the model looks values up (optional, default "name")
      "object_root": "model" | "" | null,  # object restore: the model's name in its tf.train.Checkpoint
                                         #   (null or absent: whatever root the checkpoint uses)
