@@ -495,22 +495,23 @@ def _w_layouts(c_items: list, m_items: list) -> None:
     ``nn.Linear``'s ``[out, in]`` or as Hugging Face's ``Conv1D`` ``[in, out]`` (GPT-2, PyTorch and TF): the model's
     weight shapes say which, by the ``w`` values of two different axes found among them as they are or transposed.
     Without that evidence they stay as they are (``names.WEIGHT_LEAVES``); a model of kernels takes them as kernels."""
-    ws = [it for it in itertools.chain(c_items, m_items)
-          if it.layout == "weight" and _leaf_word(strip_name(it.ref.name)) == "w"]
-    if not ws:
+    def is_w(it: _Item) -> bool:
+        return it.layout == "weight" and _leaf_word(strip_name(it.ref.name)) == "w"
+
+    w_c, w_m = [c for c in c_items if is_w(c)], [m for m in m_items if is_w(m)]
+    if not w_c and not w_m:
         return
-    shapes = {tuple(d for d in m.shape if d != 1) for m in m_items if m.layout == "weight" and m not in ws}
+    shapes = {tuple(d for d in m.shape if d != 1) for m in m_items if m.layout == "weight" and not is_w(m)}
     if shapes:
         same = flipped = 0
-        for c in c_items:
-            if c in ws:
-                real = tuple(d for d in c.shape if d != 1)
-                if len(real) == 2 and real[0] != real[1]:
-                    same += real in shapes
-                    flipped += real[::-1] in shapes
+        for c in w_c:
+            real = tuple(d for d in c.shape if d != 1)
+            if len(real) == 2 and real[0] != real[1]:
+                same += real in shapes
+                flipped += real[::-1] in shapes
         if flipped <= same:
             return
-    for it in ws:
+    for it in itertools.chain(w_c, w_m):
         it.layout = "kernel"
 
 
