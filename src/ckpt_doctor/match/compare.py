@@ -226,8 +226,7 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             entry = keyed.get(var.name)
             how = BY_KEY if entry is not None else None
         elif keyed is not None:
-            key = var.keys.get(loader.pairs_by, "\0")
-            entry = keyed.get(key.split(":", 1)[1] if loader.pairs_by == "keras3-tfk" else key)
+            entry = keyed.get(var.keys.get(loader.pairs_by, "\0"))
             how = {"keras-h5": BY_POSITION, "keras-h5-by-name": BY_LAYER_NAME, "keras3": BY_KERAS3_PATH,
                    "keras3-tfk": BY_KERAS3_PATH}[
                 loader.pairs_by] if entry is not None else None
@@ -403,8 +402,8 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
         walk: dict[tuple[int, str], list[VariableResult]] = {}
         for r in weights:
             if "keras3-tfk" in r.variable.keys:
-                rank, path = r.variable.keys["keras3-tfk"].split(":", 1)
-                walk.setdefault((int(rank), _layer_of(path)), []).append(r)
+                keys = r.variable.keys
+                walk.setdefault((int(keys["keras3-tfk-layer"]), _layer_of(keys["keras3-tfk"])), []).append(r)
         layers = sorted(walk.items(), key=lambda kv: kv[0][0])
         for n, ((_, layer), members) in enumerate(layers):
             members.sort(key=lambda r: int(r.variable.keys["keras3-tfk"].rsplit("/", 1)[1]))

@@ -26,7 +26,11 @@ def is_keras_model(obj) -> bool:
 def is_keras3(model) -> bool:
     """A Keras 3 model, subclasses defined anywhere included (keras-hub backbones, a user's ``class M(keras.Model)``
     in ``__main__``): some class it derives from is Keras 3's own."""
-    return any(c.__module__.startswith("keras.") for c in type(model).__mro__)
+    return _derives(model, "keras.")
+
+
+def _derives(model, package: str) -> bool:
+    return any(c.__module__.startswith(package) for c in type(model).__mro__)
 
 
 def keys(model) -> tuple[dict[str, dict[str, str]], list[tuple[str, dict[str, str]]]]:
@@ -38,11 +42,12 @@ def keys(model) -> tuple[dict[str, dict[str, str]], list[tuple[str, dict[str, st
     out: dict[str, dict[str, str]] = defaultdict(dict)
     extra: dict[str, list[dict[str, str]]] = defaultdict(list)
 
-    def add(name: str, loader: str, key: str, k: int) -> None:
+    def add(name: str, loader: str, key: str) -> None:
         if loader not in out[name]:
             out[name][loader] = key
             return
-        rows = extra[name]
+        rows = extra[name]  # the k-th extra occurrence under each loader goes to row k
+        k = sum(1 for row in rows if loader in row)
         rows += [{} for _ in range(k + 1 - len(rows))]
         rows[k][loader] = key
 
@@ -52,23 +57,19 @@ def keys(model) -> tuple[dict[str, dict[str, str]], list[tuple[str, dict[str, st
         if not weights:
             continue
         for i, w in enumerate(weights):
-            name = variable_name(w)
-            k = sum(1 for row in extra[name] if "keras-h5" in row)
-            add(name, "keras-h5", f"{rank}/{i}", k)
-            add(name, "keras-h5-by-name", f"{layer.name}/{i}", k)
+            add(variable_name(w), "keras-h5", f"{rank}/{i}")
+            add(variable_name(w), "keras-h5-by-name", f"{layer.name}/{i}")
         rank += 1
-    if any(c.__module__.startswith("tf_keras.") for c in type(model).__mro__):
-        # tf-keras reads a Keras 3 file by the same paths but stops at the first layer that fails: its own loader;
-        # the rank is the layer's place in the walk, which is the order it loads in
+    if _derives(model, "tf_keras."):
+        # tf-keras reads a Keras 3 file by the same paths but stops at the first layer that fails: its own loader,
+        # with the layer's place in the walk, which is the order it loads in
         layers: dict[str, int] = {}
         for path, v in _tf_keras_paths(model).items():
-            rank = layers.setdefault(path.rsplit("/vars/", 1)[0], len(layers))
-            name = variable_name(v)
-            add(name, "keras3-tfk", f"{rank}:{path}", sum(1 for row in extra[name] if "keras3-tfk" in row))
-        return dict(out), [(name, row) for name, rows in extra.items() for row in rows]
-    for path, v in _keras3_paths(model).items():
-        name = variable_name(v)
-        add(name, "keras3", path, sum(1 for row in extra[name] if "keras3" in row))
+            add(variable_name(v), "keras3-tfk", path)
+            add(variable_name(v), "keras3-tfk-layer", str(layers.setdefault(path.rsplit("/vars/", 1)[0], len(layers))))
+    else:
+        for path, v in _keras3_paths(model).items():
+            add(variable_name(v), "keras3", path)
     return dict(out), [(name, row) for name, rows in extra.items() for row in rows]
 
 

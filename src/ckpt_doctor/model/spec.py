@@ -52,7 +52,8 @@ class VariableSpec:
     kind: str = "variable"
     index: int = 0  # creation order
     # Keys a loader pairs this variable by, when they are not its name or object path: "keras-h5" (rank among
-    # the layers with weights / position), "keras-h5-by-name" (layer name / position), "keras3" (variable path);
+    # the layers with weights / position), "keras-h5-by-name" (layer name / position), "keras3" (variable path;
+    # a tf-keras model reading a Keras 3 file: "keras3-tfk", with its layer's place in the walk, "keras3-tfk-layer");
     # and what a fix relies on: "position" (index in model.variables).
     keys: dict[str, str] = field(default_factory=dict)
     # The first variable (in the model's order) this one shares its storage with: an alias of it, which holds
