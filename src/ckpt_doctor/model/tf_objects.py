@@ -46,7 +46,11 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
     def relative(path):
         return path[len(prefix):] if path and prefix and path.startswith(prefix) else path
 
-    keras_path = _keras3_paths_by_object(obj, obj if checkpoint is not obj and not root else checkpoint)
+    from . import keras_keys
+
+    keras = keras_keys.is_keras_model(obj)
+    walk = _tracked(obj if checkpoint is not obj and not root else checkpoint) if keras else None
+    keras_path = _keras3_paths_by_object(obj, walk) if walk is not None else {}
     variables = [VariableSpec(name=keras_path.get(t.object_path or "") or
                               (t.full_name if t.full_name and counts[t.full_name] == 1 else (t.object_path or t.name)),
                               shape=t.shape, dtype=t.dtype,
@@ -54,20 +58,16 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
                               trainable=t.kind == "variable" and not (t.full_name in frozen and
                                                                      t.full_name not in trainable))
                  for i, t in enumerate(entries)]
-    untracked = _untracked(obj, checkpoint, variables)
+    untracked = _untracked(obj, walk, variables) if walk is not None else []
     if untracked:  # in creation order among the others
-        variables.sort(key=lambda v: (order.get(v.name, len(order)), v.index))
-        variables += untracked
-        variables.sort(key=lambda v: order.get(v.name, len(order)))
+        variables = sorted(variables + untracked, key=lambda v: (order.get(v.name, len(order)), v.index))
         for i, var in enumerate(variables):
             var.index = i
     positions, total = _positions(obj)
     for var in variables:  # where the variable is in obj.variables: what a fix can rely on across processes
         if var.name in positions:
             var.keys["position"] = f"{positions[var.name]}/{total}"  # index / len(obj.variables)
-    from . import keras_keys
-
-    if keras_keys.is_keras_model(obj):
+    if keras:
         by_name, aliases = keras_keys.keys(obj)
         for var in variables:
             var.keys.update(by_name.get(var.name, {}))
@@ -85,56 +85,57 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
     return ModelSpec(variables, framework="tf2", restore="object", source=source, object_root=object_root)
 
 
-def _keras3_paths_by_object(obj, start) -> dict[str, str]:
-    """{object path in the checkpoint: the Keras 3 variable's path} for a Keras 3 model. Keras 3 variables carry
-    TensorFlow names that repeat within a subclassed model (every Dense kernel is ``net/kernel``); their Keras path
-    (``net/body/b0/kernel``) is unique and what the user sees. Object paths are found as TensorFlow writes them:
-    breadth first from ``start`` (the checkpoint's root object), the first path to an object wins, names escaped."""
+def _tracked(start) -> dict[str, object] | None:
+    """{object path: object} for everything ``tf.train.Checkpoint`` reaches from ``start`` (the checkpoint's root
+    object), paths as TensorFlow writes them: breadth first, the first path to an object wins, names escaped.
+    None when TensorFlow's tracking API is not what it was (then the written variables are all there is)."""
     import tensorflow as tf
 
-    from . import keras_keys
-
-    if not keras_keys.is_keras3(obj):
-        return {}
     try:
-        by_id = {}
-        for v in obj.weights:
-            by_id[id(v)] = by_id[id(getattr(v, "value", v))] = keras_keys.variable_name(v)
         view = tf.train.TrackableView(start)
-        out: dict[str, str] = {}
+        out: dict[str, object] = {}
         seen, queue = {id(start)}, [("", start)]
         while queue:
             path, node = queue.pop(0)
             for name, child in view.children(node).items():
-                if id(child) in seen:
-                    continue
-                seen.add(id(child))
-                at = (path + "/" if path else "") + name.replace(".", "..").replace("/", ".S")
-                if id(child) in by_id:
-                    out[at] = by_id[id(child)]
-                queue.append((at, child))
-    except Exception:  # TensorFlow's tracking API changed: TF names, as before
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    at = (path + "/" if path else "") + name.replace(".", "..").replace("/", ".S")
+                    out[at] = child
+                    queue.append((at, child))
+    except Exception:  # any failure of the walk means: not known
+        return None
+    return out
+
+
+def _keras3_paths_by_object(obj, walk: dict[str, object]) -> dict[str, str]:
+    """{object path in the checkpoint: the Keras 3 variable's path} for a Keras 3 model. Keras 3 variables carry
+    TensorFlow names that repeat within a subclassed model (every Dense kernel is ``net/kernel``); their Keras path
+    (``net/body/b0/kernel``) is unique and what the user sees."""
+    from . import keras_keys
+
+    if not keras_keys.is_keras3(obj):
         return {}
+    by_id = {}
+    for v in obj.weights:
+        by_id[id(v)] = by_id[id(getattr(v, "value", v))] = keras_keys.variable_name(v)
+    out = {path: by_id[id(o)] for path, o in walk.items() if id(o) in by_id}
     return out if len(set(out.values())) == len(out) else {}
 
 
-def _untracked(obj, checkpoint, variables: list[VariableSpec]) -> list[VariableSpec]:
+def _untracked(obj, walk: dict[str, object], variables: list[VariableSpec]) -> list[VariableSpec]:
     """The weights of a Keras model that ``tf.train.Checkpoint`` does not write: Keras 3 layers kept in a list
     inside a layer are not reached by TensorFlow's tracking (keras-hub's encoders hold their blocks so). Keras' own
     ``save_weights`` / ``load_weights`` reach them by their Keras path, so they are variables of the model: named
     by that path, with no object path (an object-based restore leaves them as they are)."""
-    import tensorflow as tf
-
     from . import keras_keys
     from .tf_graph import dtype_name
 
-    if not keras_keys.is_keras_model(obj):
-        return []
     try:
         live = list(obj.weights)  # not .variables: seed generator states are no weights, and no save writes them
-        reached = {id(o) for o in tf.train.TrackableView(checkpoint).descendants()}
-    except Exception:  # an unbuilt model, or TensorFlow's tracking API changed: the written variables only
+    except Exception:  # an unbuilt model: the written variables only
         return []
+    reached = {id(o) for o in walk.values()}
     taken = {v.name for v in variables}
     out: list[VariableSpec] = []
     for v in live:
