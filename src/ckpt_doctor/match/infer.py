@@ -99,6 +99,7 @@ from .compare import (
     compare,
 )
 from .names import (
+    _CAMEL,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
     WEIGHT_LEAVES,
@@ -2551,10 +2552,7 @@ def _pair_fitting(state: _State, uc: list, um: list, names_c: list, names_m: lis
 
 
 def _tie_words(segs: list[str]) -> list[set[str]]:
-    return [set(w for w in re.split(r"[^a-z0-9]+", _CAMEL_SPLIT.sub("_", s).lower()) if w) for s in segs]
-
-
-_CAMEL_SPLIT = re.compile(r"(?<=[a-z])(?=[A-Z])")
+    return [set(w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", s).lower()) if w) for s in segs]
 
 
 def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
