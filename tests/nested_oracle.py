@@ -6,6 +6,7 @@ imported by the test process (TensorFlow and Keras stay out of pytest)::
                                               #   backbone, as ckpt-doctor describes it), detector.spec.json,
                                               #   truth.json: the detector's backbone values, in order
     python tests/nested_oracle.py OUT load FILE  # a fresh backbone: load_weights(FILE); which values equal the truth
+    python tests/nested_oracle.py OUT fix CODE   # a fresh backbone as `model`, the printed fix in CODE run verbatim
 
 The detector's top level lists its head's layers beside the backbone, so their Keras paths (``layers/conv2d_1``)
 coincide with the backbone's own: Keras 3 loading the detector's file into the backbone by path takes the head's
@@ -72,7 +73,11 @@ def main() -> None:
         fresh = backbone(keras)
         raised = None
         try:
-            fresh.load_weights(sys.argv[3])
+            if MODE == "fix":
+                with open(sys.argv[3]) as f:
+                    exec(f.read(), {"model": fresh})  # noqa: S102 - the printed fix, verbatim
+            else:
+                fresh.load_weights(sys.argv[3])
         except Exception as e:  # the framework's verdict is part of the record
             raised = type(e).__name__
         equal = {v.path: bool(np.array_equal(v.numpy(), np.asarray(t, "float32")))

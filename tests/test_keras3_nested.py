@@ -1,8 +1,8 @@
 """A Keras 3 file holding the model as a nested model (a detector's ``.weights.h5`` for its backbone alone, and the
 backbone's file for the detector). Keras 3 loads by path from the top, and the detector's head layers have the
 backbone's paths (``layers/conv2d_1``): loading by path takes the head's values wherever shapes agree. ``align``
-pairs by the nesting instead, and the repaired ``.weights.h5`` it writes gives a fresh backbone exactly the
-detector's backbone values, as Keras' own ``load_weights`` shows (tests/nested_oracle.py, in subprocesses)."""
+pairs by the nesting instead; the repaired ``.weights.h5`` it writes, and the fix it prints (run verbatim), give a
+fresh backbone exactly the detector's backbone values, as Keras itself shows (tests/nested_oracle.py, subprocesses)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,10 @@ def test_a_detector_file_restores_its_backbone_alone_by_the_nesting(files):
     rewrite_aligned(a, str(out))
     after = json.loads(_oracle(str(files), "load", str(out)))
     assert after["raised"] is None and all(after["equal"].values()), after
+    code = files / "fix.py"  # the fix diagnose and align print, run verbatim against a fresh backbone
+    code.write_text(a.tf2_assign_code())
+    fixed = json.loads(_oracle(str(files), "fix", str(code)))
+    assert fixed["raised"] is None and all(fixed["equal"].values()), fixed
 
 
 def test_a_backbone_file_pairs_with_the_detector_nesting_it(files):
