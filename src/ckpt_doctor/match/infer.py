@@ -1408,49 +1408,72 @@ def _numbering(state: _State, c_items, m_items) -> None:
         # numbered by its last token (ParameterList ``params.3``)
         return [(family, n, rest + last) for family, n, rest in found] + [((len(nh), nh), int(last[0]), ())]
 
-    touched: set[tuple] = set()  # families that hold a value nobody took
-    seen: set[tuple] = set()
-    for it in itertools.chain(pool_c, pool_m):
-        key = it.key
-        extra = special(key)
-        if extra is not None:
-            touched.update(family for family, _, _ in extra)
-        elif key[:-1] not in seen:
-            seen.add(key[:-1])
-            touched.update(family for family, _, _ in numbers_in(key[:-1])[1])
-    families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
+    def touched_by(pool_c: list, pool_m: list) -> set[tuple]:
+        """The families that hold a value nobody took."""
+        touched: set[tuple] = set()
+        seen: set[tuple] = set()
+        for it in itertools.chain(pool_c, pool_m):
+            key = it.key
+            extra = special(key)
+            if extra is not None:
+                touched.update(family for family, _, _ in extra)
+            elif key[:-1] not in seen:
+                seen.add(key[:-1])
+                touched.update(family for family, _, _ in numbers_in(key[:-1])[1])
+        return touched
 
-    def layer_of(family: tuple, side: str, number: int) -> dict:
-        fam = families.get(family)
-        if fam is None:
-            fam = families[family] = {"c": {}, "m": {}}
-        layer = fam[side].get(number)
-        if layer is None:
-            layer = fam[side][number] = {}
-        return layer
+    def build(todo: set) -> dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]]:
+        """The families in ``todo``: per side, number -> {member: item}, every item of the family (taken or not)."""
+        families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
 
-    if touched:
+        def layer_of(family: tuple, side: str, number: int) -> dict:
+            fam = families.get(family)
+            if fam is None:
+                fam = families[family] = {"c": {}, "m": {}}
+            layer = fam[side].get(number)
+            if layer is None:
+                layer = fam[side][number] = {}
+            return layer
+
         for side, items in (("c", c_items), ("m", m_items)):
-            slots: dict[tuple, list] = {}  # layer -> [(its layer in a touched family, the rest of its name)]
+            slots: dict[tuple, list] = {}  # layer -> [(its layer in a family to build, the rest of its name)]
             for it in items:
                 key = it.key
                 extra = special(key)
                 if extra is not None:
                     for family, number, member in extra:
-                        if family in touched:
+                        if family in todo:
                             layer_of(family, side, number)[member] = it
                     continue
                 head = key[:-1]
                 at = slots.get(head)
                 if at is None:
                     at = slots[head] = [(layer_of(family, side, number), rest)
-                                        for family, number, rest in numbers_in(head)[1] if family in touched]
+                                        for family, number, rest in numbers_in(head)[1] if family in todo]
                 for layer, rest in at:
                     layer[rest + key[-1:]] = it
-    # Innermost families first; an outer family is only looked at while it still holds an unpaired value.
-    for (_p, prefix), fam in sorted(families.items(), key=lambda kv: -kv[0][0]):
-        if fam["c"] and fam["m"] and _has_free(state, fam):
-            _family(state, "/".join(prefix), fam["c"], fam["m"])
+        return families
+
+    # Innermost families first (deepest number position), one depth at a time: an outer family is only built and
+    # looked at while it still holds an unpaired value (the inner ones usually settle everything).
+    # (``_has_free`` needs a free checkpoint value, or a free model variable and some exact pair: a family with
+    # neither is not built)
+    exact = any(proof.stage == "exact" for proof in state.pairs.values())
+    touched_c, touched_m = touched_by(pool_c, []), touched_by([], pool_m)
+    touched = touched_c | touched_m
+    worth = touched_c | touched_m if exact else touched_c
+    depths = sorted({family[0] for family in touched}, reverse=True)
+    for i, depth in enumerate(depths):
+        if i:  # what the deeper families left
+            pool_c, pool_m = _pool(state, c_items, m_items)
+            exact = any(proof.stage == "exact" for proof in state.pairs.values())
+            worth = touched_by(pool_c, pool_m if exact else []) & touched
+        todo = {family for family in worth if family[0] == depth}
+        if not todo:
+            continue
+        for (_p, prefix), fam in build(todo).items():
+            if fam["c"] and fam["m"] and _has_free(state, fam):
+                _family(state, "/".join(prefix), fam["c"], fam["m"])
     _glued_families(state, c_items, m_items)
 
 
