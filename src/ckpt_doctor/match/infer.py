@@ -1074,8 +1074,11 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
     whose name is a checkpoint name under up to three more leading tokens (or the reverse) proposes that rule.
     Such a rule is weighed against local renamings by the same support count, so one prefix that explains the
     whole model wins over per-layer renumberings that each explain a few equal shapes."""
+    c_lengths, m_lengths = {len(c.key) for c in pool_c}, {len(m.key) for m in pool_m}
+    if not any(n + t in m_lengths for n in c_lengths for t in (1, 2, 3)) and \
+            not any(n + t in c_lengths for n in m_lengths for t in (1, 2, 3)):
+        return  # no name of one side is a name of the other under one to three more tokens
     by_c, by_m = _unique_keys(pool_c), _unique_keys(pool_m)
-    c_lengths, m_lengths = {len(k) for k in by_c}, {len(k) for k in by_m}
     # a name is another's under t more tokens only if its token t starts some name of the other side: one look-up
     # of a string rules most names out before a suffix is cut and looked up
     c_firsts, m_firsts = {k[0] for k in by_c if k}, {k[0] for k in by_m if k}
@@ -1085,7 +1088,9 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
             # names t tokens longer; a one-token name (``alpha``: a module's own parameter) only where the longer
             # name ends in it as written (``metric.alpha``): one token alone is too little to go by
             lengths = {n + t for n in (c_lengths if added else m_lengths)}
-            if not lengths:
+            # (no name of the outer side that long: nothing to look up; a name of every length there rarely)
+            found_lengths = lengths & (m_lengths if added else c_lengths)
+            if not found_lengths:
                 continue
             firsts = c_firsts if added else m_firsts
             for it in outer:

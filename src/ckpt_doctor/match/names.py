@@ -58,8 +58,9 @@ def strip_name(name: str) -> str:
 
 @cache
 def _token(raw: str) -> tuple[str, ...]:
-    t = _CAMEL.sub("_", raw).lower().replace("-", "_").strip("_")
-    m = _NUMBERED.match(t) or _GLUED.match(t)
+    # (camel case only where a capital is; a number only where the token ends in a digit: most tokens need neither)
+    t = (raw if raw.islower() else _CAMEL.sub("_", raw).lower()).replace("-", "_").strip("_")
+    m = (_NUMBERED.match(t) or _GLUED.match(t)) if t[-1:].isdigit() else None
     if m:
         return m.group(1).replace("_", ""), m.group(2)
     return (t.replace("_", ""),) if t else ()
