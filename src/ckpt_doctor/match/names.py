@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 ATTRIBUTE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NUMBERED = re.compile(r"^(.*?[a-z][a-z0-9]*?)_(\d+)$")  # dense_3, layer_0, conv4_1 (not a bare number)
+_TIME_DISTRIBUTED = re.compile(r"time_distributed(_\d+)?")
 _GLUED = re.compile(r"^([a-z])(\d+)$")  # OpenAI GPT-2's ``h0`` is Hugging Face's ``h.0`` (one letter, then digits)
 
 # Leaf names that mean "the layer's main weight"; they are dropped from the canonical tokens (PyTorch's
@@ -84,8 +85,20 @@ def canonical(name: str) -> tuple[tuple[str, ...], str | None]:
     if cut > 0:
         leaf = _leaf(name[cut + 1:])  # a layer's variables share their scope, and leaf names repeat
         if leaf is not None:
-            return _path_tokens(name[:cut]) + leaf[0], leaf[1]
+            return _path_tokens(_wrapped(name[:cut])) + leaf[0], leaf[1]
     return _canonical(name, cut)
+
+
+def _wrapped(scope: str) -> str:
+    """A Keras ``TimeDistributed`` wrapper's weights are the wrapped layer's: Keras 2 and tf-keras name them by the
+    wrapper (``time_distributed_1/kernel``), Keras 3 by both (``time_distributed/dense/kernel``, the inner layer's
+    name numbered in its own session). The inner layer's scope is no part of the canonical name."""
+    if "time_distributed" not in scope:
+        return scope
+    cut = max(scope.rfind("/"), scope.rfind("."))
+    return scope[:cut] if cut > 0 and _TIME_DISTRIBUTED.fullmatch(scope[max(scope.rfind("/", 0, cut),
+                                                                             scope.rfind(".", 0, cut)) + 1:cut]) \
+        else scope
 
 
 @lru_cache(maxsize=1 << 12)
