@@ -1262,6 +1262,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             if k == 0 or bool(pc[k:]) == bool(pm[k:]):
                 return False
             longer, pool = (pc, pool_c) if pc[k:] else (pm, pool_m)
+            if all(t.isdigit() for t in longer[k:]):
+                return False  # a number, not a level: ``dense`` -> ``dense_2`` (auto-numbers of another session)
             # free names under the container that are not under the longer prefix (every pair of this rule is)
             return under(pool, longer[:k]) > under(pool, longer)
 

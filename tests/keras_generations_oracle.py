@@ -1,0 +1,89 @@
+#!/usr/bin/env python
+"""tf-keras and Keras 3 as the oracle for legacy ``.h5`` files of one Keras generation restored into models of the
+other. Run as a script, never imported by the test process (TensorFlow and Keras stay out of pytest)::
+
+    TF_USE_LEGACY_KERAS=1 python tests/keras_generations_oracle.py OUT CASE write  # OUT/CASE.h5 by tf-keras,
+                                                                   #   OUT/CASE.truth.json (values by name)
+    python tests/keras_generations_oracle.py OUT CASE spec         # OUT/CASE.spec.json: the changed Keras 3 model
+    python tests/keras_generations_oracle.py OUT CASE fix CODE     # a fresh changed Keras 3 model as `model`, CODE
+                                                                   #   run verbatim: the file value each variable holds
+
+Cases:
+    td    ``TimeDistributed`` layers (tf-keras: ``time_distributed_3/kernel``; Keras 3: ``time_distributed/dense/
+          kernel``) among convolutions, a Dense inserted before the output (Keras' loader by layer order refuses it)
+    head  a Dense and its head (tf-keras: ``dense``, ``dense_1``) against a Keras 3 model built in a session that
+          made two Dense layers before (``dense_2``), its head replaced by two layers (``dense_3``, ``dense_4``)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+OUT, CASE, MODE = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def td(keras, changed: bool):
+    L = keras.layers
+    i = keras.Input((5, 4))
+    x = L.BatchNormalization()(L.Conv1D(4, 1)(L.Conv1D(4, 1)(i)))  # layers that names pair, as in deepcut's model
+    for _ in range(3):  # wrapped layers of one shape: names alone must tell them apart
+        x = L.TimeDistributed(L.Dense(4))(x)
+    x = L.Flatten()(x)
+    if changed:
+        x = L.Dense(20)(x)  # new: Keras' legacy loader by layer order refuses the file (layer counts differ)
+    return keras.Model(i, L.Dense(2)(x))
+
+
+def head(keras, changed: bool):
+    L = keras.layers
+    i = keras.Input((6,))
+    x = L.Dense(4)(i)
+    if changed:
+        x = L.Dense(3)(x)  # a new head (dense_3, dense_4): no shape of the old one's kernel
+    return keras.Model(i, L.Dense(2)(x))
+
+
+def main() -> None:
+    build = {"td": td, "head": head}[CASE]
+    if MODE == "write":
+        import tf_keras as keras
+
+        if CASE == "td":
+            build(keras, changed=False)  # the file's session numbers its layers from _1 on (time_distributed_1, ...)
+        model = build(keras, changed=False)
+        rng = np.random.default_rng(3)
+        for v in model.weights:
+            v.assign(rng.standard_normal(tuple(v.shape)).astype("float32"))
+        model.save_weights(os.path.join(OUT, f"{CASE}.h5"))
+        truth = {v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist() for v in model.weights}
+        with open(os.path.join(OUT, f"{CASE}.truth.json"), "w") as f:
+            json.dump(truth, f)
+        return
+    import keras
+
+    from ckpt_doctor.model.load import load_model
+
+    if CASE == "head":
+        build(keras, changed=False)  # Keras 3's session made two Dense layers first: this model's are dense_2 ...
+    model = build(keras, changed=True)
+    if MODE == "spec":
+        load_model(model).save(os.path.join(OUT, f"{CASE}.spec.json"))
+        return
+    with open(os.path.join(OUT, f"{CASE}.truth.json")) as f:
+        truth = {k: np.asarray(v, "float32") for k, v in json.load(f).items()}
+    with open(sys.argv[4]) as f:
+        exec(f.read(), {"model": model})  # noqa: S102 - the printed fix, verbatim
+    # every Keras 3 variable: the name of the file's value it holds, or None
+    held = {v.path: next((k for k, t in truth.items() if t.shape == tuple(v.shape) and np.array_equal(v.numpy(), t)),
+                         None) for v in model.weights}
+    print(json.dumps(held))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Legacy ``.h5`` files written by tf-keras restored into Keras 3 models that changed (a layer inserted, a head
+replaced, auto-numbers of another session). Keras' loader by layer order refuses them; ``align`` pairs by names and
+conventions, and the fix it prints, run verbatim on a fresh Keras 3 model, puts every paired value where tf-keras had
+it (tests/keras_generations_oracle.py, subprocesses: tf-keras writes, Keras 3 runs the fix).
+
+- ``TimeDistributed`` names its wrapped layer's weights by the wrapper in Keras 2 and tf-keras
+  (``time_distributed_1/kernel``) and by both in Keras 3 (``time_distributed/dense/kernel``).
+- ``dense`` -> ``dense_2`` is a number another session gave, not a scope level added around one layer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ckpt_doctor
+from ckpt_doctor.cli import main
+
+HERE = Path(__file__).resolve().parent
+# Keras 3's fresh session (wrapper, wrapped layer), and tf-keras' second model in its session (the file)
+WRAPPED = [("time_distributed", "dense"), ("time_distributed_1", "dense_1"), ("time_distributed_2", "dense_2")]
+FILE_TD = ["time_distributed_3", "time_distributed_4", "time_distributed_5"]
+
+
+def _oracle(*args: str, legacy: bool = False) -> str:
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "PYTHONHASHSEED": "0"}
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    if legacy:
+        env["TF_USE_LEGACY_KERAS"] = "1"
+    proc = subprocess.run([sys.executable, str(HERE / "keras_generations_oracle.py"), *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(f"keras_generations_oracle.py {args[1:3]} failed:\n{proc.stderr[-3000:]}", pytrace=False)
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("generations")
+    for case in ("td", "head"):
+        _oracle(str(out), case, "write", legacy=True)
+        _oracle(str(out), case, "spec")
+    return out
+
+
+def _printed_fix_holds(files: Path, case: str, capsys) -> dict:
+    """What each Keras 3 variable holds after the fix ``align`` prints for CASE is run verbatim."""
+    assert main(["align", str(files / f"{case}.h5"), "--model", str(files / f"{case}.spec.json")]) == 1
+    out = capsys.readouterr().out
+    fix = out[out.index("Fix (TF2 / Keras):"):].split("\n", 1)[1]
+    code = files / f"{case}.fix.py"
+    code.write_text("\n".join(line[2:] for line in fix.splitlines() if line.startswith("  ")))
+    return json.loads(_oracle(str(files), case, "fix", str(code)))
+
+
+def test_wrapped_layers_pair_by_the_wrapper_and_the_printed_fix_restores_them(files, capsys):
+    a = ckpt_doctor.align(str(files / "td.h5"), str(files / "td.spec.json"))
+    pairs = {p.model: p.checkpoint for p in a.pairs}
+    assert [pairs.get(f"{td}/{inner}/kernel") for td, inner in WRAPPED] == [f"{td}/kernel" for td in FILE_TD]
+    assert not a.ambiguous and not a.unused
+    assert sorted(a.missing) == ["dense_3/bias", "dense_3/kernel"]  # the inserted layer, new
+    held = _printed_fix_holds(files, "td", capsys)
+    expected = {f"{td}/{inner}/{leaf}": f"{old}/{leaf}" for (td, inner), old in zip(WRAPPED, FILE_TD, strict=True)
+                for leaf in ("kernel", "bias")}
+    expected |= {f"{new}/{leaf}": f"{old}/{leaf}" for new, old in (("conv1d", "conv1d_2"), ("conv1d_1", "conv1d_3"))
+                 for leaf in ("kernel", "bias")}
+    expected |= {f"batch_normalization/{leaf}": f"batch_normalization_1/{leaf}"
+                 for leaf in ("gamma", "beta", "moving_mean", "moving_variance")}
+    expected |= {"dense_3/kernel": None, "dense_3/bias": None, "dense_4/kernel": "dense_7/kernel",
+                 "dense_4/bias": "dense_7/bias"}
+    assert held == expected, held
+
+
+def test_a_layer_numbered_by_another_session_pairs_beside_a_replaced_head(files, capsys):
+    a = ckpt_doctor.align(str(files / "head.h5"), str(files / "head.spec.json"))
+    assert {p.model: p.checkpoint for p in a.pairs} == {"dense_2/kernel": "dense/kernel", "dense_2/bias": "dense/bias"}
+    # the old head's bias fits the new head's, its kernel fits nothing: no framework restores part of a layer
+    assert [x.model for x in a.ambiguous] == ["dense_4/bias"] and a.unused == ["dense_1/kernel"]
+    held = _printed_fix_holds(files, "head", capsys)
+    assert held == {"dense_2/kernel": "dense/kernel", "dense_2/bias": "dense/bias", "dense_3/kernel": None,
+                    "dense_3/bias": None, "dense_4/kernel": None, "dense_4/bias": None}, held
