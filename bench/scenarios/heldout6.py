@@ -62,14 +62,18 @@ SCENARIOS = [
        "gamma`, Adam slots) -> musicnn's own vgg graph built under `tower_0/` (truth: init_from_checkpoint)", "tf1",
        legacy=True),
     _s("h6_mn_vgg_tf1_to_k3", "musicnn's shipped MTT_vgg TF1 checkpoint -> a Keras 3 port of the vgg (layers "
-       "`conv1`..`conv5`, `bn0`..`bn5`, `tags`; weights in order)", "tf1", "keras3", legacy=True),
+       "`conv1`..`conv5`, `bn0`..`bn5`, `tags`; weights in order)", "tf1", "keras3"),
     _s("h6_mn_vgg_k3_keras_to_torch", "the Keras 3 port of musicnn's vgg holding the shipped weights, saved as "
-       "`.keras` -> a PyTorch twin (`features.0.conv`, `classifier`)", "cross", "keras3", legacy=True),
+       "`.keras` -> a PyTorch twin (`features.0.conv`, `classifier`)", "cross", "keras3"),
+    _s("h6_mn_vgg_k3_autonum_wh5", "musicnn's shipped MTT_vgg weights in a Keras 3 Sequential of auto-named layers, "
+       "`.weights.h5` (`layers/conv2d_4/vars/0`) -> the Sequential built a third time in the session (`conv2d_10`, "
+       "`batch_normalization_12`, ..; truth: Keras 3 load_weights)", "keras3"),
     _s("h6_mn_vgg_new_head_trap", "musicnn's shipped MTT_vgg TF1 checkpoint -> the vgg fine-tuned for MSD tags: a new "
        "head `msd_tags` of the unused MTT head `dense`'s shape [256, 50] (must abstain on the head)", "tf1", "abstain",
        legacy=True),
     _s("h6_mn_vgg_conv_removed", "musicnn's shipped MTT_vgg TF1 checkpoint -> the vgg with one of its equal 128-channel "
-       "3x3 conv+BN units removed (which of 2CNN..5CNN? no file says: must abstain)", "tf1", "abstain", legacy=True),
+       "3x3 conv+BN units removed, its pool with it, so the head [1920, 50] is new (which of 2CNN..5CNN went? no file "
+       "says: must abstain)", "tf1", "abstain", legacy=True),
     _s("h6_mn_musicnn_tf1_to_torch", "musicnn's shipped MTT_musicnn TF1 checkpoint (timbral/temporal front-end, "
        "dense mid-end) -> a PyTorch twin (`frontend.timbral.0.conv`, `midend.2.bn`, `backend.dense`)", "tf1", "cross",
        legacy=True),
@@ -103,11 +107,12 @@ SCENARIOS = [
        legacy=True),
     # transformers: published TF loaders and converters
     _s("h6_mobilenetv1_slim_tf1_to_hf", "TF1 checkpoint in the TF-slim MobileNetV1 layout (`MobilenetV1/Conv2d_3_"
-       "depthwise/depthwise_weights`, RMSProp slots, EMA copies, global_step) -> MobileNetV1ForImageClassification "
+       "depthwise/depthwise_weights`, RMSProp slots, global_step) -> MobileNetV1ForImageClassification "
        "(truth: load_tf_weights_in_mobilenet_v1)", "tf1", "cross", legacy=True),
     _s("h6_mobilenetv2_slim_ema_tf1_to_hf", "TF1 checkpoint in the TF-slim MobileNetV2 layout with EMA copies "
        "(`MobilenetV2/expanded_conv_3/expand/weights/ExponentialMovingAverage`) -> MobileNetV2ForImageClassification "
-       "(truth: load_tf_weights_in_mobilenet_v2, which takes the EMA values)", "tf1", "cross", legacy=True),
+       "(truth: load_tf_weights_in_mobilenet_v2, which takes the EMA of the weights and the raw BN statistics; raw or "
+       "EMA copy? no file says: must abstain)", "tf1", "cross", "abstain", legacy=True),
     _s("h6_effnetb2_tfkeras_h5_to_hf", "tf_keras EfficientNetB2 legacy HDF5 (`block2a_expand_conv/kernel`, "
        "preprocessing `normalization`) -> EfficientNetForImageClassification (truth: the published converter's "
        "rename_keys/replace_params)", "cross", legacy=True),
@@ -219,6 +224,33 @@ def b_mn_vgg_tf1_to_k3(d):
     return [_rel(prefix, d)], read_tf(prefix), spec_and_values(_mn_vgg_k3_loaded(prefix), d), []
 
 
+def b_mn_vgg_k3_autonum_wh5(d):
+    import keras
+    from keras import layers as L
+
+    def sequential():  # the port again, as a Sequential of auto-named layers
+        pools = [((4, 1), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((4, 4), (4, 4))]
+        body = [L.Reshape((N_FRAMES, 96, 1)), L.BatchNormalization()]
+        for pool, stride in pools:
+            body += [L.Conv2D(128, 3, padding="same", activation="relu"), L.BatchNormalization(),
+                     L.MaxPooling2D(pool, stride)]
+        return keras.Sequential([keras.Input((N_FRAMES, 96)), *body, L.Flatten(), L.Dense(50)])
+
+    prefix = _shipped_mn(d, "MTT_vgg")
+    src = sequential()
+    layers = [layer for layer in src.layers if layer.weights]
+    for layer, (_, ws) in zip(layers, _mn_vgg_weights(prefix), strict=True):
+        layer.set_weights(ws)  # construction: the shipped weights in order
+    shutil.rmtree(os.path.dirname(prefix))
+    ck = os.path.join(d, "ckpt", "musicnn_vgg.weights.h5")
+    src.save_weights(ck)
+    sequential()  # another model in the session: the auto names move on
+    tgt = sequential()
+    fill_random(tgt.weights, "tgt")
+    tgt.load_weights(ck)  # Keras 3's own loading: the truth
+    return [ck], read_h5(ck), spec_and_values(tgt, d), []
+
+
 def _put(mod, ws):
     """Keras-layout arrays into a torch module (conv HWIO -> OIHW, dense [in, out] -> [out, in], BN in Keras'
     gamma/beta/mean/variance order)."""
@@ -305,7 +337,7 @@ def b_mn_vgg_conv_removed(d):
         x = tf.compat.v1.layers.flatten(x)
         tf.compat.v1.layers.dense(x, 50)
     # construction: units 1, 2 kept; the source's 4CNN/5CNN (and BN 4, 5) became the target's 3CNN/4CNN (BN 3, 4)
-    amap = {"batch_normalization/": "batch_normalization/", "dense/": "dense/"}
+    amap = {"batch_normalization/": "batch_normalization/"}  # one pool fewer: the head reads 1920 features, new
     for t, s in enumerate((1, 2, 4, 5), 1):
         amap[f"{s}CNN/"] = f"{t}CNN/"
         amap[f"batch_normalization_{s}/"] = f"batch_normalization_{t}/"
@@ -710,7 +742,7 @@ def b_mobilenetv1_slim_tf1_to_hf(d):
     model = MobileNetV1ForImageClassification(cfg)
     fill_random_torch(model, "tgt")
     tf_map = m._build_tf_to_pytorch_map(model, cfg)
-    prefix = _slim_ckpt(d, [(n, _tf_shape(n, t)) for n, t in tf_map.items()], "slim")
+    prefix = _slim_ckpt(d, [(n, _tf_shape(n, t)) for n, t in tf_map.items()], "slim", ema=False)
     m.load_tf_weights_in_mobilenet_v1(model, cfg, prefix)  # the published loader: the truth
     return [_rel(prefix, d)], read_tf(prefix), spec_and_values(model, d), []
 
@@ -725,7 +757,10 @@ def b_mobilenetv2_slim_ema_tf1_to_hf(d):
     tf_map = m._build_tf_to_pytorch_map(model, cfg, {})  # names without EMA: the variables themselves
     prefix = _slim_ckpt(d, [(n, _tf_shape(n, t)) for n, t in tf_map.items()], "slim")
     m.load_tf_weights_in_mobilenet_v2(model, cfg, prefix)  # the published loader (it takes the EMA copies): truth
-    return [_rel(prefix, d)], read_tf(prefix), spec_and_values(model, d), []
+    values = spec_and_values(model, d)
+    # every variable is in the file twice, raw and as its ExponentialMovingAverage: the loader takes the EMA of the
+    # trained weights and the raw moving statistics; which copy a restore wants is in no file
+    return [_rel(prefix, d)], read_tf(prefix), values, [n for n in values if not n.endswith("num_batches_tracked")]
 
 
 def _effnet_converter():
@@ -875,7 +910,7 @@ def check(out=DEFAULT_OUT) -> int:
 
 
 def _read(path, d):
-    if path.endswith(".ckpt"):  # pesto's Lightning checkpoint: the state_dict sub-tree
+    if path.endswith(".ckpt") and os.path.isfile(path):  # pesto's Lightning checkpoint (a TF prefix is no file)
         import torch
 
         return {k: v.numpy() for k, v in torch.load(path, map_location="cpu", weights_only=False)["state_dict"].items()}
