@@ -111,8 +111,8 @@ SCENARIOS = [
        "(truth: load_tf_weights_in_mobilenet_v1)", "tf1", "cross", legacy=True),
     _s("h6_mobilenetv2_slim_ema_tf1_to_hf", "TF1 checkpoint in the TF-slim MobileNetV2 layout with EMA copies "
        "(`MobilenetV2/expanded_conv_3/expand/weights/ExponentialMovingAverage`) -> MobileNetV2ForImageClassification "
-       "(truth: load_tf_weights_in_mobilenet_v2, which takes the EMA of the weights and the raw BN statistics; raw or "
-       "EMA copy? no file says: must abstain)", "tf1", "cross", "abstain", legacy=True),
+       "(truth: load_tf_weights_in_mobilenet_v2, which takes the EMA copies; raw or EMA? no file says: must abstain on "
+       "the trained weights)", "tf1", "cross", "abstain", legacy=True),
     _s("h6_effnetb2_tfkeras_h5_to_hf", "tf_keras EfficientNetB2 legacy HDF5 (`block2a_expand_conv/kernel`, "
        "preprocessing `normalization`) -> EfficientNetForImageClassification (truth: the published converter's "
        "rename_keys/replace_params)", "cross", legacy=True),
@@ -697,7 +697,7 @@ def b_tfkeras_regnetx002_h5_renamed(d):
 
 def _slim_ckpt(d, names_shapes, seed, slots=("RMSProp", "RMSProp_1"), ema=True):
     """A TF1 checkpoint (tf.compat.v1.train.Saver) with these variables, as TF-slim training writes them: each
-    trainable one with its optimizer slots, every one with an ExponentialMovingAverage copy, and global_step."""
+    trainable one with its optimizer slots (and with ``ema`` its ExponentialMovingAverage copy), global_step."""
     import tensorflow as tf
 
     g = tf.Graph()
@@ -708,7 +708,7 @@ def _slim_ckpt(d, names_shapes, seed, slots=("RMSProp", "RMSProp_1"), ema=True):
             trainable = not name.endswith(("moving_mean", "moving_variance"))
             for s in (slots if trainable else ()):
                 var.append(tf.compat.v1.Variable(distinct(f"{seed}|{name}/{s}", shape), name=f"{name}/{s}"))
-            if ema:
+            if ema and trainable:
                 var.append(tf.compat.v1.Variable(distinct(f"{seed}|{name}/ema", shape),
                                                  name=f"{name}/ExponentialMovingAverage"))
         var.append(tf.compat.v1.Variable(np_int64(123456), name="global_step"))
@@ -758,9 +758,10 @@ def b_mobilenetv2_slim_ema_tf1_to_hf(d):
     prefix = _slim_ckpt(d, [(n, _tf_shape(n, t)) for n, t in tf_map.items()], "slim")
     m.load_tf_weights_in_mobilenet_v2(model, cfg, prefix)  # the published loader (it takes the EMA copies): truth
     values = spec_and_values(model, d)
-    # every variable is in the file twice, raw and as its ExponentialMovingAverage: the loader takes the EMA of the
-    # trained weights and the raw moving statistics; which copy a restore wants is in no file
-    return [_rel(prefix, d)], read_tf(prefix), values, [n for n in values if not n.endswith("num_batches_tracked")]
+    # every trained weight is in the file twice, raw and as its ExponentialMovingAverage (the loader takes the EMA):
+    # which copy a restore wants is in no file; the BN statistics are there once
+    amb = [n for n in values if not n.endswith(("num_batches_tracked", "running_mean", "running_var"))]
+    return [_rel(prefix, d)], read_tf(prefix), values, amb
 
 
 def _effnet_converter():
