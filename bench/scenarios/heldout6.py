@@ -69,11 +69,11 @@ SCENARIOS = [
        "`.weights.h5` (`layers/conv2d_4/vars/0`) -> the Sequential built a third time in the session (`conv2d_10`, "
        "`batch_normalization_12`, ..; truth: Keras 3 load_weights)", "keras3"),
     _s("h6_mn_vgg_new_head_trap", "musicnn's shipped MTT_vgg TF1 checkpoint -> the vgg fine-tuned for MSD tags: a new "
-       "head `msd_tags` of the unused MTT head `dense`'s shape [256, 50] (must abstain on the head)", "tf1", "abstain",
-       legacy=True),
-    _s("h6_mn_vgg_conv_removed", "musicnn's shipped MTT_vgg TF1 checkpoint -> the vgg with one of its equal 128-channel "
-       "3x3 conv+BN units removed, its pool with it, so the head [1920, 50] is new (which of 2CNN..5CNN went? no file "
-       "says: must abstain)", "tf1", "abstain", legacy=True),
+       "head `msd_tags` of the unused MTT head `dense`'s shape [256, 50] (must abstain on the head)", "tf1",
+       "abstain", legacy=True),
+    _s("h6_mn_vgg_conv_removed", "musicnn's shipped MTT_vgg TF1 checkpoint -> the vgg with one of its equal "
+       "128-channel 3x3 conv+BN units removed, its pool with it, so the head [1920, 50] is new (which of 2CNN..5CNN "
+       "went? no file says: must abstain)", "tf1", "abstain", legacy=True),
     _s("h6_mn_musicnn_tf1_to_torch", "musicnn's shipped MTT_musicnn TF1 checkpoint (timbral/temporal front-end, "
        "dense mid-end) -> a PyTorch twin (`frontend.timbral.0.conv`, `midend.2.bn`, `backend.dense`)", "tf1", "cross",
        legacy=True),
@@ -94,8 +94,8 @@ SCENARIOS = [
     # keras.applications
     _s("h6_k3_vgg19_wh5_to_torch", "keras.applications VGG19 (no top) Keras 3 `.weights.h5` -> a torchvision-style "
        "VGG19 twin (`features.0`, `features.34`) with a new `classifier`", "cross", "keras3"),
-    _s("h6_k3_mnv3large_keras_new_head", "keras.applications MobileNetV3Large `.keras` -> nested `backbone` (no top) + a "
-       "new 1x1-conv head `embed`/`classifier` of the unused `Conv_2`/`Logits` shapes (must abstain on the head)",
+    _s("h6_k3_mnv3large_keras_new_head", "keras.applications MobileNetV3Large `.keras` -> nested `backbone` (no top) "
+       "+ a new 1x1-conv head `embed`/`classifier` of the unused `Conv_2`/`Logits` shapes (must abstain on the head)",
        "keras3", "abstain"),
     _s("h6_k3_mnv3large_block_removed", "keras.applications MobileNetV3Large `.weights.h5` -> the MobileNetV3 builder "
        "with one of the equal 160-channel blocks 13/14 removed (must abstain on the block)", "keras3", "abstain"),
@@ -169,14 +169,9 @@ def _mn_graph(which, scope=None, before=None, **kw):
     return g
 
 
-def _tf1_values(g, d, assignment_map, prefix):
-    """tp._tf1_target, but a variable the checkpoint does not fill keeps distinct fresh values."""
-    return tp._tf1_target(g, d, assignment_map, prefix)
-
-
 def b_mn_vgg_tf1_to_tower(d):
     prefix = _shipped_mn(d, "MTT_vgg")
-    values = _tf1_values(_mn_graph("MTT_vgg", "tower_0"), d, {"/": "tower_0/"}, prefix)
+    values = tp._tf1_target(_mn_graph("MTT_vgg", "tower_0"), d, {"/": "tower_0/"}, prefix)
     return [_rel(prefix, d)], read_tf(prefix), values, []
 
 
@@ -316,7 +311,7 @@ def b_mn_vgg_new_head_trap(d):
     finally:
         layers.dense = dense
     amap = {f"{n}/": f"{n}/" for n in _VGG_ORDER if n != "dense"}
-    values = _tf1_values(g, d, amap, prefix)  # the MTT head `dense` is not restored: the new model trains its own
+    values = tp._tf1_target(g, d, amap, prefix)  # the MTT head `dense` is not restored: the new model trains its own
     # `msd_tags` [256, 50] is new, of the unused `dense` head's shape: new or the old one renamed? no file says
     return [_rel(prefix, d)], read_tf(prefix), values, [n for n in values if n.startswith("msd_tags/")]
 
@@ -341,7 +336,7 @@ def b_mn_vgg_conv_removed(d):
     for t, s in enumerate((1, 2, 4, 5), 1):
         amap[f"{s}CNN/"] = f"{t}CNN/"
         amap[f"batch_normalization_{s}/"] = f"batch_normalization_{t}/"
-    values = _tf1_values(g, d, amap, prefix)
+    values = tp._tf1_target(g, d, amap, prefix)
     # the source's units 2..5 are all 128x128 3x3: the target's units 2..4 are any three of them, in order
     amb = [n for n in values if n.startswith(tuple(f"{i}CNN/" for i in (2, 3, 4))
                                              + tuple(f"batch_normalization_{i}/" for i in (2, 3, 4)))]
@@ -409,7 +404,7 @@ def b_mn_musicnn_inserted_conv(d):
 
     g = _mn_graph("MTT_musicnn", before=denoise)
     amap = {}
-    for name, shape in tf.train.list_variables(prefix):
+    for name, _ in tf.train.list_variables(prefix):
         if "Adam" in name or "power" in name:
             continue
         for i, c in enumerate(_MN_CONVS):
@@ -419,7 +414,7 @@ def b_mn_musicnn_inserted_conv(d):
         else:
             name_t = name
         amap[name] = name_t  # construction: the musicnn convs, one auto number on
-    values = _tf1_values(g, d, amap, prefix)
+    values = tp._tf1_target(g, d, amap, prefix)
     return [_rel(prefix, d)], read_tf(prefix), values, []
 
 
@@ -698,6 +693,7 @@ def b_tfkeras_regnetx002_h5_renamed(d):
 def _slim_ckpt(d, names_shapes, seed, slots=("RMSProp", "RMSProp_1"), ema=True):
     """A TF1 checkpoint (tf.compat.v1.train.Saver) with these variables, as TF-slim training writes them: each
     trainable one with its optimizer slots (and with ``ema`` its ExponentialMovingAverage copy), global_step."""
+    import numpy as np
     import tensorflow as tf
 
     g = tf.Graph()
@@ -711,17 +707,11 @@ def _slim_ckpt(d, names_shapes, seed, slots=("RMSProp", "RMSProp_1"), ema=True):
             if ema and trainable:
                 var.append(tf.compat.v1.Variable(distinct(f"{seed}|{name}/ema", shape),
                                                  name=f"{name}/ExponentialMovingAverage"))
-        var.append(tf.compat.v1.Variable(np_int64(123456), name="global_step"))
+        var.append(tf.compat.v1.Variable(np.int64(123456), name="global_step"))
         with tf.compat.v1.Session(graph=g) as s:
             s.run(tf.compat.v1.global_variables_initializer())
             saver = tf.compat.v1.train.Saver({v.op.name: v for v in var})
             return saver.save(s, os.path.join(d, "ckpt", "model.ckpt"), write_meta_graph=False)
-
-
-def np_int64(x):
-    import numpy as np
-
-    return np.int64(x)
 
 
 def _tf_shape(name, t):
@@ -878,8 +868,11 @@ def b_squeezebert_compiled_layer_removed(d):
 
 
 def b_nystromformer_tokcls_to_seqcls_trap(d):
-    from transformers import (NystromformerConfig, NystromformerForSequenceClassification,
-                              NystromformerForTokenClassification)
+    from transformers import (
+        NystromformerConfig,
+        NystromformerForSequenceClassification,
+        NystromformerForTokenClassification,
+    )
 
     cfg = NystromformerConfig(vocab_size=61, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
                               intermediate_size=40, max_position_embeddings=40, segment_means_seq_len=32,

@@ -68,7 +68,8 @@ PARTS = {"constructed": [s.id for s in SCENARIOS],
          "heldout6": [s.id for s in heldout6.SCENARIOS]}  # a sixth (heldout6.py), scored once
 BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.BY_ID, **heldout4.BY_ID,
          **heldout5.BY_ID, **heldout6.BY_ID}
-ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6")  # scored once, by name, never while tuning: not in --part all
+# scored once, by name, never while tuning: not in --part all
+ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
 
 
 def _python() -> str:
@@ -379,8 +380,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="comma-separated scenario ids")
     ap.add_argument("--adversarial", action="store_true", help="only the adversarial scenarios")
     ap.add_argument("--part", default="constructed", help="which scenarios: constructed (default), thirdparty, "
-                    "heldout, heldout2, heldout3, heldout4, heldout5, heldout6, or all (all but heldout2..6; comma-separated "
-                    "allowed); --only overrides")
+                    "heldout, heldout2, heldout3, heldout4, heldout5, heldout6, or all (all but heldout2..6; "
+                    "comma-separated allowed); --only overrides")
     ap.add_argument("--out", default=DEFAULT_OUT, help="scenario cache directory")
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--allow-skipped", action="store_true", help="skipped scenarios do not fail the goals")
