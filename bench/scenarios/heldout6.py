@@ -118,12 +118,17 @@ SCENARIOS = [
        "rename_keys/replace_params)", "cross", legacy=True),
     _s("h6_layoutlmv3_pt_to_tf_cls", "tiny LayoutLMv3Model safetensors (text + 2D layout + patch embeddings) -> "
        "TFLayoutLMv3ForSequenceClassification (from_pt; new classifier)", "cross", legacy=True),
+    _s("h6_layoutlmv3_tf_objects_to_pt_tokcls", "tiny TFLayoutLMv3Model saved by tf.train.Checkpoint (a custom TF "
+       "training loop: object paths `model/layoutlmv3/encoder/layer/0/..`) -> LayoutLMv3ForTokenClassification "
+       "(truth: from_tf of the same weights' tf_model.h5; new classifier)", "cross", "tf2", legacy=True),
     _s("h6_blenderbot_tf_to_pt", "tiny TFBlenderbotModel tf_model.h5 -> BlenderbotForConditionalGeneration (from_tf; "
        "tied lm_head, new final_logits_bias)", "cross", legacy=True),
     _s("h6_yolos_sharded_to_base", "YolosForObjectDetection sharded safetensors (index + shards, detection tokens, "
        "class/box heads) -> YolosModel (base, no `vit.` prefix; heads unused, pooler new)"),
     _s("h6_beit_dp_to_cls", "BeitModel (layer scale, mean pooling) saved from nn.DataParallel (`module.`) -> "
        "BeitForImageClassification (`beit.` prefix, new classifier)"),
+    _s("h6_levit_teacher_to_cls", "LevitForImageClassificationWithTeacher safetensors (attention biases, BN-folded "
+       "linears, `classifier` + `classifier_distill`) -> LevitForImageClassification (distillation head unused)"),
     _s("h6_squeezebert_compiled_layer_removed", "SqueezeBertModel (4 layers) saved from torch.compile (`_orig_mod.`) "
        "-> the model with 3 (which layer went is in no file: must abstain)", "abstain"),
     _s("h6_nystromformer_tokcls_to_seqcls_trap", "NystromformerForTokenClassification safetensors -> "
@@ -792,16 +797,39 @@ def b_effnetb2_tfkeras_h5_to_hf(d):
 # ---------------------------------------------------------------------------------------------------------
 # transformers: from_pt / from_tf and PyTorch drifts
 
-def b_layoutlmv3_pt_to_tf_cls(d):
-    from transformers import LayoutLMv3Config, LayoutLMv3Model, TFLayoutLMv3ForSequenceClassification
+def _layoutlmv3_cfg():
+    from transformers import LayoutLMv3Config
 
-    cfg = LayoutLMv3Config(vocab_size=61, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
-                           intermediate_size=40, max_position_embeddings=40, max_2d_position_embeddings=64,
-                           coordinate_size=4, shape_size=4, input_size=16, patch_size=4, rel_pos_bins=8,
-                           max_rel_pos=16, rel_2d_pos_bins=8, max_rel_2d_pos=32, num_labels=3)
-    ck, model = h4._pt_to_tf(d, LayoutLMv3Model(cfg), "layoutlmv3", TFLayoutLMv3ForSequenceClassification)
+    return LayoutLMv3Config(vocab_size=61, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
+                            intermediate_size=40, max_position_embeddings=40, max_2d_position_embeddings=64,
+                            coordinate_size=4, shape_size=4, input_size=16, patch_size=4, rel_pos_bins=8,
+                            max_rel_pos=16, rel_2d_pos_bins=8, max_rel_2d_pos=32, num_labels=3)
+
+
+def b_layoutlmv3_pt_to_tf_cls(d):
+    from transformers import LayoutLMv3Model, TFLayoutLMv3ForSequenceClassification
+
+    ck, model = h4._pt_to_tf(d, LayoutLMv3Model(_layoutlmv3_cfg()), "layoutlmv3",
+                             TFLayoutLMv3ForSequenceClassification)
     fill_random([w for w in model.weights if "/classifier/" in w.name], "new")
     return [ck], read_torch(ck), spec_and_values(model, d), []
+
+
+def b_layoutlmv3_tf_objects_to_pt_tokcls(d):
+    import tensorflow as tf
+    from transformers import LayoutLMv3ForTokenClassification, TFLayoutLMv3Model
+
+    cfg = _layoutlmv3_cfg()
+    tfm = TFLayoutLMv3Model(cfg)
+    tfm(tfm.dummy_inputs)
+    fill_random(tfm.weights, "layoutlmv3")
+    prefix = tf.train.Checkpoint(model=tfm).write(os.path.join(d, "ckpt", "ckpt-1"))  # what a TF loop saves
+    hf = os.path.join(d, "_hf")
+    tfm.save_pretrained(hf)  # the same weights as tf_model.h5, for the published converter
+    model = LayoutLMv3ForTokenClassification.from_pretrained(hf, from_tf=True)
+    fill_random_torch(model.classifier, "new")  # the new head (from_tf's loading info does not list it)
+    shutil.rmtree(hf)
+    return [_rel(prefix, d)], read_tf(prefix), spec_and_values(model, d), []
 
 
 def b_blenderbot_tf_to_pt(d):
@@ -843,6 +871,19 @@ def b_beit_dp_to_cls(d):
     model, info = BeitForImageClassification.from_pretrained(hf, output_loading_info=True)
     h4._fill_new(model, info)
     shutil.rmtree(hf)
+    return [ck], read_torch(ck), spec_and_values(model, d), []
+
+
+def b_levit_teacher_to_cls(d):
+    from transformers import LevitConfig, LevitForImageClassification, LevitForImageClassificationWithTeacher
+
+    cfg = LevitConfig(image_size=32, patch_size=16, hidden_sizes=[16, 24, 32], num_attention_heads=[1, 2, 2],
+                      depths=[1, 1, 1], key_dim=[8, 8, 8], mlp_ratio=[2, 2, 2], attention_ratio=[2, 2, 2],
+                      down_ops=[["Subsample", 8, 2, 4, 2, 2], ["Subsample", 8, 3, 4, 2, 2]], num_labels=5)
+    ck_dir = h4._hf(d, LevitForImageClassificationWithTeacher(cfg), "levit", "ckpt")
+    model, info = LevitForImageClassification.from_pretrained(ck_dir, output_loading_info=True)  # the truth
+    h4._fill_new(model, info)
+    ck = os.path.join(ck_dir, "model.safetensors")
     return [ck], read_torch(ck), spec_and_values(model, d), []
 
 
