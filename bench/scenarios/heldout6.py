@@ -156,12 +156,12 @@ def _shipped_mn(d, which):
     return os.path.join(out, "model.ckpt")
 
 
-def _mn_graph(which, scope=None, before=None, **kw):
+def _mn_graph(which, scope=None, before=None):
     """musicnn's own model code in a fresh graph (inference mode), optionally under a variable scope, with
     ``before(x)`` building layers first (they take the first auto names)."""
     import tensorflow as tf
 
-    sys.path.insert(0, MATERIAL + "/musicnn")
+    sys.path.insert(0, os.path.join(MATERIAL, "musicnn"))
     from musicnn import models
 
     g = tf.Graph()
@@ -170,7 +170,7 @@ def _mn_graph(which, scope=None, before=None, **kw):
         if before is not None:
             x = before(x)
         with tf.compat.v1.variable_scope(scope) if scope else tp._null():
-            models.define_model(x, False, which, 50, **kw)
+            models.define_model(x, False, which, 50)
     return g
 
 
