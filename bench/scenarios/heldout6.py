@@ -8,8 +8,8 @@ licences in NOTICE; nothing of it is committed): ``musicnn`` 0.1.0 (its SHIPPED 
 ``pesto.model``: Resnet1d, ConfidenceClassifier); ``transformers`` 4.46 definitions of MobileNetV1, MobileNetV2 and
 EfficientNet with their published TF loaders (``load_tf_weights_in_mobilenet_v1/_v2``, the EfficientNet converter's
 ``rename_keys``/``replace_params``), LayoutLMv3 and Blenderbot (``from_pt``/``from_tf``), YOLOS, BEiT, LeViT,
-SqueezeBERT and Nystromformer (Hugging Face's loading across heads); ``keras.applications`` VGG19 and MobileNetV3Large (Keras 3
-and tf_keras) and tf_keras RegNetX002, built with ``weights=None``.
+SqueezeBERT and Nystromformer (Hugging Face's loading across heads); ``keras.applications`` VGG19 and
+MobileNetV3Large (Keras 3 and tf_keras) and tf_keras EfficientNetB2 and RegNetX002, built with ``weights=None``.
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
 checkpoint is shipped or written by the framework, the model is filled by a published loader
