@@ -13,6 +13,7 @@ from .match.align import align as _align
 from .match.compare import Diagnosis, compare
 from .match.rules import Rules, apply_rules
 from .model.load import load_model
+from .model.loaders import check_applies
 
 
 def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None,
@@ -39,6 +40,8 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)
+    if load_with is not None:
+        check_applies(load_with, spec.framework, spec.source)
     if rules is not None:
         object_based = any(t.object_path for t in catalog.values())
         namespace = ("object" if spec.restore == "object" else "full_name") if object_based else "key"
@@ -65,5 +68,7 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)
+    if load_with is not None:
+        check_applies(load_with, spec.framework, spec.source)
     with paused_gc():
         return _align(catalog, spec, compare(catalog, spec, load_with))

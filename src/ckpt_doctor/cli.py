@@ -13,7 +13,7 @@ from . import __version__
 from ._files import atomic_write_text
 from .errors import CheckpointError, CheckpointNotFoundError, UsageError
 from .formats.registry import WRITABLE
-from .model.loaders import LOADERS
+from .model.loaders import LOADERS, check_applies
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -204,6 +204,7 @@ def _spec(args) -> int:
 
     spec = load_model(args.model, root=args.root)
     if args.load_with:
+        check_applies(args.load_with, spec.framework, spec.source)
         spec.loader = args.load_with
     if args.output:
         spec.save(args.output)
@@ -220,7 +221,7 @@ def _restore_check(args) -> int:
     rules = {"auto": "auto", "none": None}.get(args.rules, args.rules)
     with _progress(enabled=not args.json and sys.stderr.isatty()) as progress:
         report = restore(build(args.model), _checkpoint(args), rules=rules, strict=False, root=args.root,
-                         progress=progress)
+                         load_with=args.load_with, progress=progress)
     if args.json:
         _print_json(report.to_json())
     else:

@@ -183,7 +183,7 @@ def _not_readable(path: str) -> str:
     """Why a file that exists is not read, in words that fit what it looks like."""
     readable = "ckpt-doctor reads TensorFlow, PyTorch, safetensors, NumPy and Keras checkpoints"
     if os.path.getsize(path) == 0:
-        return "the file is empty (0 bytes): whatever wrote it did not finish, or wrote nothing"
+        return _io.empty(path).message
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".onnx":
         return f"an ONNX model, not a training checkpoint; {readable}"

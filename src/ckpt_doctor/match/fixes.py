@@ -421,13 +421,20 @@ def torch_fix(alignment) -> Fix:
             "safetensors": "from safetensors.torch import load_file\nstate = load_file(CHECKPOINT)"}.get(
         catalog.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
                         f"ckpt_doctor.open_checkpoint(CHECKPOINT{subtree}).items() if k not in UNUSED}}")
+    kept = [k for k, info in catalog.items() if k not in unused and (not nested or _in_state_dict(info))]
+    prefix = _one_prefix(renamed, kept)  # DDP's `module.`, torch.compile's `_orig_mod.`: one line, not a key map
+    rename = [f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key"] if prefix is None else \
+        [f"PREFIX = {prefix[1]!r}  # " + ("removed from the checkpoint's keys that start with it" if prefix[0] ==
+                                           "strip" else "put before every checkpoint key")]
+    renaming = "KEY_MAP.get(k, k)" if prefix is None else \
+        "k.removeprefix(PREFIX)" if prefix[0] == "strip" else "PREFIX + k"
     lines = ["# PyTorch: rename the checkpoint's keys, drop the ones the model has no place for, then load",
              "import torch",
              f"CHECKPOINT = {os.path.abspath(catalog.path)!r}",
-             f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key",
+             *rename,
              f"UNUSED = {_pylist(unused)}",
              *load.splitlines(),
-             "state = {KEY_MAP.get(k, k): v for k, v in state.items() if k not in UNUSED}"]
+             f"state = {{{renaming}: v for k, v in state.items() if k not in UNUSED}}"]
     if transforms:
         lines.append(f"TRANSFORMS = {_pycode(transforms)}  # model key -> the value's layout in the model")
         lines.append("state = {k: TRANSFORMS[k](v) if k in TRANSFORMS else v for k, v in state.items()}")
@@ -443,6 +450,23 @@ def torch_fix(alignment) -> Fix:
         lines.append("model.load_state_dict(state, strict=True)")
     weights = {v.name for v in d.model.variables if v.is_weight}
     return Fix("PyTorch", "\n".join(lines), [v for v in missing if v in weights])
+
+
+def _one_prefix(renamed: dict[str, str], kept: list[str]) -> tuple[str, str] | None:
+    """("strip" | "add", prefix) when that one prefix gives every key the fix keeps its model key exactly as
+    ``renamed`` (checkpoint key -> model key; the others keep theirs) does, else None."""
+    if not renamed:
+        return None
+    c, m = next(iter(renamed.items()))
+    if c.endswith(m) and c != m:
+        how, prefix = "strip", c[:len(c) - len(m)]
+        ok = all(renamed.get(k, k) == k.removeprefix(prefix) for k in kept)
+    elif m.endswith(c):
+        how, prefix = "add", m[:len(m) - len(c)]
+        ok = all(renamed.get(k, k) == prefix + k for k in kept)
+    else:
+        return None
+    return (how, prefix) if ok else None
 
 
 def _pydict(d: dict, indent: int = 0) -> str:
