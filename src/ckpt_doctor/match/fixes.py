@@ -422,12 +422,17 @@ def torch_fix(alignment) -> Fix:
         catalog.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
                         f"ckpt_doctor.open_checkpoint(CHECKPOINT{subtree}).items() if k not in UNUSED}}")
     kept = [k for k, info in catalog.items() if k not in unused and (not nested or _in_state_dict(info))]
-    prefix = _one_prefix(renamed, kept)  # DDP's `module.`, torch.compile's `_orig_mod.`: one line, not a key map
-    rename = [f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key"] if prefix is None else \
-        [f"PREFIX = {prefix[1]!r}  # " + ("removed from the checkpoint's keys that start with it" if prefix[0] ==
-                                           "strip" else "put before every checkpoint key")]
-    renaming = "KEY_MAP.get(k, k)" if prefix is None else \
-        "k.removeprefix(PREFIX)" if prefix[0] == "strip" else "PREFIX + k"
+    # DDP's `module.`, torch.compile's `_orig_mod.` (or one for the other): one line, not a key map
+    rename, renaming = [f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key"], "KEY_MAP.get(k, k)"
+    prefix = _one_prefix(renamed, kept)
+    if prefix is not None and not prefix[1]:
+        rename, renaming = [f"PREFIX = {prefix[0]!r}  # removed from the checkpoint's keys that start with it"], \
+            "k.removeprefix(PREFIX)"
+    elif prefix is not None and not prefix[0]:
+        rename, renaming = [f"PREFIX = {prefix[1]!r}  # put before every checkpoint key"], "PREFIX + k"
+    elif prefix is not None:
+        rename, renaming = [f"PREFIX, NEW_PREFIX = {prefix[0]!r}, {prefix[1]!r}  # every checkpoint key starts "
+                            "with PREFIX, the model's with NEW_PREFIX"], "NEW_PREFIX + k.removeprefix(PREFIX)"
     lines = ["# PyTorch: rename the checkpoint's keys, drop the ones the model has no place for, then load",
              "import torch",
              f"CHECKPOINT = {os.path.abspath(catalog.path)!r}",
@@ -453,20 +458,20 @@ def torch_fix(alignment) -> Fix:
 
 
 def _one_prefix(renamed: dict[str, str], kept: list[str]) -> tuple[str, str] | None:
-    """("strip" | "add", prefix) when that one prefix gives every key the fix keeps its model key exactly as
-    ``renamed`` (checkpoint key -> model key; the others keep theirs) does, else None."""
+    """(old, new): the prefix the checkpoint's keys lose and the one they gain (either may be empty) when that one
+    change gives every key the fix keeps (``kept``) its model key exactly as ``renamed`` (checkpoint key -> model
+    key; the others keep theirs) does, else None."""
     if not renamed:
         return None
     c, m = next(iter(renamed.items()))
-    if c.endswith(m) and c != m:
-        how, prefix = "strip", c[:len(c) - len(m)]
-        ok = all(renamed.get(k, k) == k.removeprefix(prefix) for k in kept)
-    elif m.endswith(c):
-        how, prefix = "add", m[:len(m) - len(c)]
-        ok = all(renamed.get(k, k) == prefix + k for k in kept)
-    else:
+    cut = next((i for i in [0, *(x.end() for x in _SEP.finditer(c))] if m.endswith(c[i:])), None)
+    if cut is None:
         return None
-    return (how, prefix) if ok else None
+    old, new = c[:cut], m[:len(m) - len(c) + cut]
+    if old and new and not all(k.startswith(old) for k in kept):  # NEW_PREFIX + k.removeprefix(PREFIX) adds to all
+        return None
+    ok = all(renamed.get(k, k) == (new + k[len(old):] if k.startswith(old) else k) for k in kept)
+    return (old, new) if ok else None
 
 
 def _pydict(d: dict, indent: int = 0) -> str:
