@@ -199,3 +199,77 @@ def test_a_key_map_that_is_no_single_prefix_stays_a_key_map(tmp_path):
     exec(code, {"model": new})  # noqa: S102 - the printed fix, verbatim
     for k, v in old.state_dict().items():
         assert torch.equal(new.state_dict()[k.replace("encoder.", "backbone.")], v), k
+
+
+# --- stable-baselines3 -------------------------------------------------------------------------------------------
+
+def test_a_stable_baselines3_zip_is_named_an_archive_with_its_checkpoints(tmp_path, capsys):
+    """`model.save("ppo")` writes ppo.zip around policy.pth, policy.optimizer.pth and pytorch_variables.pth.
+    Before: "not a checkpoint format ckpt-doctor recognises", though it holds three PyTorch checkpoints."""
+    sb3 = pytest.importorskip("stable_baselines3")
+    sb3.PPO("MlpPolicy", "CartPole-v1", n_steps=16, batch_size=16, device="cpu").save(str(tmp_path / "ppo"))
+    for verb in ("inspect", "verify"):
+        err = _one_error_line(capsys, [verb, str(tmp_path / "ppo.zip")], 2)
+        assert "a zip archive, not a checkpoint itself; it holds" in err and "policy.pth" in err, err
+        assert "policy.optimizer.pth" in err and "(unzip ppo.zip NAME)" in err, err
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "ppo.zip") as z:
+        z.extract("policy.pth", tmp_path)
+    assert main(["inspect", str(tmp_path / "policy.pth")]) == 0  # what the message says to do works
+    capsys.readouterr()
+    with zipfile.ZipFile(tmp_path / "notes.zip", "w") as z:
+        z.writestr("notes.txt", "hello")
+    assert "a zip archive that holds no checkpoint file" in _one_error_line(capsys, ["inspect",
+                                                                                 str(tmp_path / "notes.zip")], 2)
+
+
+def test_values_a_tie_overwrites_are_listed_with_the_value_they_end_with(tmp_path, capsys, monkeypatch):
+    """A stable-baselines3 CnnPolicy saved with `share_features_extractor=False` (pi and vf extractors apart) loads
+    into one that shares them: the three names are one storage in the model, `load_state_dict(strict=True)` succeeds
+    and the policy's extractor ends with the value function's weights. Before: "All 28 model variables get a value"
+    and nothing else; the JSON's per-variable note was the only trace. PyTorch is the oracle of which value stays."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("stable_baselines3")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "cnn.py").write_text('''
+import gymnasium as gym
+import numpy as np
+from stable_baselines3 import PPO
+
+
+class Images(gym.Env):
+    observation_space = gym.spaces.Box(0, 255, (36, 36, 1), np.uint8)
+    action_space = gym.spaces.Discrete(3)
+
+    def reset(self, seed=None, options=None):
+        return np.zeros((36, 36, 1), np.uint8), {}
+
+    def step(self, action):
+        return np.zeros((36, 36, 1), np.uint8), 0.0, True, False, {}
+
+
+def policy(shared=True):
+    kwargs = dict(share_features_extractor=shared, features_extractor_kwargs=dict(features_dim=8))
+    return PPO("CnnPolicy", Images(), seed=1, device="cpu", policy_kwargs=kwargs).policy
+''')
+    import cnn
+
+    apart = cnn.policy(shared=False)
+    with torch.no_grad():
+        for p in apart.parameters():
+            p.add_(torch.randn_like(p))
+    torch.save(apart.state_dict(), tmp_path / "apart.pt")
+    model = cnn.policy(shared=True)
+    saved = torch.load(tmp_path / "apart.pt")
+    assert not model.load_state_dict(saved, strict=True).missing_keys
+    lost = sorted(k for k, v in model.state_dict().items() if not torch.equal(v, saved[k]))  # the oracle
+    assert len(lost) == 16 and all("vf_" not in k for k in lost), lost
+    assert main(["diagnose", str(tmp_path / "apart.pt"), "--model", f"{tmp_path / 'cnn.py'}:policy"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if " ends as " in line]
+    assert "of them overwritten through a tie: 16" in out, out
+    assert sorted(r[0] for r in rows) == lost and all(r[3] == f"`vf_{r[0].removeprefix('pi_')}`" for r in rows)
+    torch.save(model.state_dict(), tmp_path / "shared.pt")  # saved from the tie: equal values, nothing listed
+    assert main(["diagnose", str(tmp_path / "shared.pt"), "--model", f"{tmp_path / 'cnn.py'}:policy"]) == 0
+    assert "overwritten" not in capsys.readouterr().out
