@@ -273,3 +273,12 @@ def policy(shared=True):
     torch.save(model.state_dict(), tmp_path / "shared.pt")  # saved from the tie: equal values, nothing listed
     assert main(["diagnose", str(tmp_path / "shared.pt"), "--model", f"{tmp_path / 'cnn.py'}:policy"]) == 0
     assert "overwritten" not in capsys.readouterr().out
+
+
+def test_a_mistyped_builder_function_gets_the_nearest_names(tmp_path, capsys):
+    """Before: "models.py has no function 'ppo_polcy'" and nothing else (a file path typo gets the nearest files)."""
+    (tmp_path / "models.py").write_text("def ppo_policy():\n    pass\n\n\ndef dqn_policy():\n    pass\n")
+    err = _one_error_line(capsys, ["spec", "--model", f"{tmp_path / 'models.py'}:ppo_polcy"], 2)
+    assert "has no function 'ppo_polcy'; nearest: ppo_policy, dqn_policy" in err, err
+    err = _one_error_line(capsys, ["spec", "--model", f"{tmp_path / 'models.py'}:zzz"], 2)
+    assert "has no function 'zzz' (file" in err, err

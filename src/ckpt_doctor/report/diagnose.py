@@ -83,6 +83,8 @@ def render(d: Diagnosis, alignment=None) -> str:
     casts = [r for r in loaded if r.entry is not None and r.entry.dtype != r.variable.dtype]
     lines += ["", f"Loaded: {len(loaded)} of {len(d.weights())} model variables"
               + (f" ({len(casts)} with a dtype cast)" if casts else "") + "."]
+    if missing and loaded:  # before the tie tables, whose rows would otherwise seem to go on
+        lines += _grouped(loaded, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")[:10]
     tied = [r for r in loaded if r.matched_by == BY_TIE]
     if tied:
         lines += [f"  of them filled through a tie, with no value under their own name: {len(tied)} (in the model "
@@ -94,8 +96,6 @@ def render(d: Diagnosis, alignment=None) -> str:
                   "load writes later, whose value in the file differs from theirs: they end with its value)"]
         lines += ["  " + row for row in table([[r.variable.name, "ends as", f"`{key}`"]
                                               for r, key in overwritten[:_LIMIT]], "lll")]
-    if missing and loaded:
-        lines += _grouped(loaded, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")[:10]
     model_book = [r for r in d.variables if not r.variable.is_weight]
     # every bookkeeping entry of the file (as inspect counts them), whether a model variable took it or not
     book = [r for r in d.entries
