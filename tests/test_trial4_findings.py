@@ -282,3 +282,16 @@ def test_a_mistyped_builder_function_gets_the_nearest_names(tmp_path, capsys):
     assert "has no function 'ppo_polcy'; nearest: ppo_policy, dqn_policy" in err, err
     err = _one_error_line(capsys, ["spec", "--model", f"{tmp_path / 'models.py'}:zzz"], 2)
     assert "has no function 'zzz' (file" in err, err
+
+
+def test_latest_in_a_directory_of_several_pytorch_files_says_it_tracks_tf_only(tmp_path, capsys):
+    """Before: `latest` of a directory holding ckpt_100.pt and ckpt_200.pt (or stable-baselines3's policy.pth beside
+    policy.optimizer.pth) answered "this directory holds several checkpoints; name one" (exit 2): a request to name
+    the latest one, to the command that was asked for it. Now as for a single such file: exit 1, what it holds."""
+    torch = pytest.importorskip("torch")
+    for step in (100, 200):
+        torch.save({"w": torch.zeros(2)}, tmp_path / f"ckpt_{step}.pt")
+    assert main(["latest", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "no complete TensorFlow checkpoint" in err and "it holds ckpt_100.pt, ckpt_200.pt, which latest does " \
+        "not track (TF checkpoints only)" in err, err

@@ -74,8 +74,12 @@ def _latest(args) -> int:
         if not args.json:
             from .formats import _other_in_directory
 
-            other = _other_in_directory(found.directory)
-            hint = (f"; it holds {os.path.basename(other)}, which latest does not track (TF checkpoints only): "
+            try:
+                other = _other_in_directory(found.directory)
+                held = os.path.basename(other) if other else ""
+            except CheckpointNotFoundError as e:  # several files of other formats: latest tracks none of them
+                other, held = os.path.join(found.directory, "NAME"), e.message.split("name one: ", 1)[-1]
+            hint = (f"; it holds {held}, which latest does not track (TF checkpoints only): "
                     f"ckpt-doctor inspect {other}") if other else ""
             saved_model = os.path.join(found.directory, "variables", "variables")
             if os.path.isfile(saved_model + ".index") and os.path.isfile(os.path.join(found.directory,
