@@ -215,13 +215,18 @@ def _read_tensor(path: str, offset: int, size: int, dtype: str, shape: tuple[int
 # --- sharded ------------------------------------------------------------------------------------------------
 
 def _load_json(path: str, limit: int = MAX_HEADER_BYTES):
+    return _parse_json(path, limit)[0]
+
+
+def _parse_json(path: str, limit: int = MAX_HEADER_BYTES) -> tuple[object, str]:
+    """(the document, "") or (None, why it could not be read)."""
     try:
         if _io.getsize(path) > limit:
-            return None
+            return None, f"larger than {limit} bytes"
         with _io.open_file(path) as f:
-            return json.loads(f.read().decode("utf-8"))
-    except (OSError, ValueError, RecursionError):  # ValueError: bad UTF-8, bad JSON, integers too long to parse
-        return None
+            return json.loads(f.read().decode("utf-8")), ""
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad UTF-8, bad JSON, integers too long to parse
+        return None, str(e) or type(e).__name__
 
 
 def _is_index(path: str) -> bool:
@@ -239,10 +244,10 @@ def _named_index(path: str) -> bool:
 
 
 def _read_index(path: str) -> Catalog:
-    index = _load_json(path)
+    index, why = _parse_json(path)
     if index is None:
-        raise CorruptCheckpointError("a safetensors shard index by its name, but not valid JSON: cut short or "
-                                     "damaged", path=path)
+        raise CorruptCheckpointError(f"a safetensors shard index by its name, but its JSON cannot be read ({why}): "
+                                     "cut short or damaged", path=path)
     if not isinstance(index, dict) or not isinstance(index.get("weight_map"), dict):
         raise CorruptCheckpointError("not a safetensors index (no weight_map)", path=path)
     weight_map: dict[str, str] = index["weight_map"]
