@@ -1,8 +1,10 @@
 """What a fourth new user ran into (empty and damaged files, loaders that cannot apply to the model, a DDP key map
-one prefix line long; packages nobody had tried: stable-baselines3, keras-tcn, pytorch-tabnet), fixed outside
-match/ (the DDP fix excepted: the lead asked for it in match/fixes.py). Each test fails on the code before its fix.
+one prefix line long; stable-baselines3's zip and its shared feature extractors; typos), fixed outside match/ (the
+one-prefix PyTorch fix excepted: the lead asked for it in match/fixes.py, small and local). Each test fails on the
+code before its fix. What the trial found inside match/ (keras-tcn, pytorch-tabnet, tf-agents) is written down
+apart, for the lead, not fixed here.
 
-PyTorch runs in this process (as in tests/test_tied.py); TensorFlow and Keras only in tests/trial4_oracle.py.
+PyTorch and stable-baselines3 run in this process (as PyTorch does in tests/test_tied.py); no TensorFlow.
 """
 
 from __future__ import annotations
