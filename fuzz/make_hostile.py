@@ -182,7 +182,8 @@ def handmade() -> dict[str, tuple[dict[str, bytes], str, str]]:
     add("safetensors-index-huge-int", {"model.safetensors.index.json":
                                        ('{"metadata": {"total_size": ' + "9" * 5000 + '}, "weight_map": {"w": '
                                         '"model-1.safetensors"}}').encode()}, "model.safetensors.index.json",
-        "an index whose JSON holds a 5000-digit integer (sniffing must not crash)")
+        "an index whose JSON holds a 5000-digit integer (sniffing must not crash; named as an index, it is one that "
+        "cannot be read)")
     add("safetensors-index-missing-shard", {"model.safetensors.index.json":
                                             b'{"weight_map": {"w": "model-1.safetensors"}}'},
         "model.safetensors.index.json", "every shard missing")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ckpt_doctor import UnsupportedError, open_checkpoint, verify
+from ckpt_doctor import CorruptCheckpointError, UnsupportedError, open_checkpoint, verify
 from ckpt_doctor.cli import main
 
 ROOT = Path(__file__).parent.parent
@@ -208,7 +208,10 @@ def test_numbers_too_long_for_json_while_sniffing(tmp_path):
 
     p = tmp_path / "model.safetensors.index.json"
     p.write_text('{"weight_map": {"w": "a.safetensors"}, "n": ' + "9" * 5000 + "}")
-    assert safetensors.sniff(str(p)) is False  # no ValueError while deciding what the file is
+    # no ValueError while deciding what the file is; named as an index, it is one that cannot be read
+    assert safetensors.sniff(str(p)) is True
+    with pytest.raises(CorruptCheckpointError, match="5000 digits"):
+        open_checkpoint(p)
 
 
 def test_real_files_still_read_the_same():

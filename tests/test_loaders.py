@@ -137,7 +137,11 @@ def test_load_with_is_shown_chosen_and_recorded(tmp_path):
     assert ModelSpec.load(spec).loader == "init_from_checkpoint"
     r = _cli("diagnose", str(seed), "--model", str(spec))
     assert "loaded by:  tf.compat.v1.train.init_from_checkpoint(" in r.stdout.splitlines()[2]
-    r = _cli("diagnose", str(seed), "--model", str(seed / "changed_model.spec.json"), "--load-with", "torch")
+    # a spec that records no framework may name any loader; the seed's records a TF1 graph (tests/test_trial4_findings)
+    neutral = tmp_path / "neutral.spec.json"
+    text = (seed / "changed_model.spec.json").read_text()
+    neutral.write_text(text.replace('"framework": "tf1"', '"framework": "json"'))
+    r = _cli("diagnose", str(seed), "--model", str(neutral), "--load-with", "torch")
     assert "(--load-with torch; pairs by variable name)" in r.stdout.splitlines()[2]
     assert "RuntimeError" in r.stdout
     r = _cli("diagnose", str(seed), "--model", str(seed / "changed_model.spec.json"), "--load-with", "nope")

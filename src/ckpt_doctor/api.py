@@ -13,6 +13,7 @@ from .match.align import align as _align
 from .match.compare import Diagnosis, compare
 from .match.rules import Rules, apply_rules
 from .model.load import load_model
+from .model.loaders import check_applies, infer_loader
 
 
 def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None,
@@ -39,6 +40,7 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)
+    _check_loader(load_with, catalog, spec)
     if rules is not None:
         object_based = any(t.object_path for t in catalog.values())
         namespace = ("object" if spec.restore == "object" else "full_name") if object_based else "key"
@@ -65,5 +67,13 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)
+    _check_loader(load_with, catalog, spec)
     with paused_gc():
         return _align(catalog, spec, compare(catalog, spec, load_with))
+
+
+def _check_loader(load_with: str | None, catalog: Catalog, spec) -> None:
+    """A loader chosen against the model's framework is refused; the inferred one (passed back in, as
+    ``align(d.checkpoint, d.model, load_with=d.loader.name)`` does) is not a choice."""
+    if load_with is not None and load_with != infer_loader(catalog.format, spec).name:
+        check_applies(load_with, spec.framework, spec.source)

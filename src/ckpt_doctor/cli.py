@@ -13,7 +13,7 @@ from . import __version__
 from ._files import atomic_write_text
 from .errors import CheckpointError, CheckpointNotFoundError, UsageError
 from .formats.registry import WRITABLE
-from .model.loaders import LOADERS
+from .model.loaders import LOADERS, check_applies
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -74,8 +74,12 @@ def _latest(args) -> int:
         if not args.json:
             from .formats import _other_in_directory
 
-            other = _other_in_directory(found.directory)
-            hint = (f"; it holds {os.path.basename(other)}, which latest does not track (TF checkpoints only): "
+            try:
+                other = _other_in_directory(found.directory)
+                held = os.path.basename(other) if other else ""
+            except CheckpointNotFoundError as e:  # several files of other formats: latest tracks none of them
+                other, held = os.path.join(found.directory, "NAME"), e.message.split("name one: ", 1)[-1]
+            hint = (f"; it holds {held}, which latest does not track (TF checkpoints only): "
                     f"ckpt-doctor inspect {other}") if other else ""
             saved_model = os.path.join(found.directory, "variables", "variables")
             if os.path.isfile(saved_model + ".index") and os.path.isfile(os.path.join(found.directory,
@@ -204,6 +208,7 @@ def _spec(args) -> int:
 
     spec = load_model(args.model, root=args.root)
     if args.load_with:
+        check_applies(args.load_with, spec.framework, spec.source)
         spec.loader = args.load_with
     if args.output:
         spec.save(args.output)
@@ -220,7 +225,7 @@ def _restore_check(args) -> int:
     rules = {"auto": "auto", "none": None}.get(args.rules, args.rules)
     with _progress(enabled=not args.json and sys.stderr.isatty()) as progress:
         report = restore(build(args.model), _checkpoint(args), rules=rules, strict=False, root=args.root,
-                         progress=progress)
+                         load_with=args.load_with, progress=progress)
     if args.json:
         _print_json(report.to_json())
     else:

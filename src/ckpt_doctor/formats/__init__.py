@@ -183,7 +183,14 @@ def _not_readable(path: str) -> str:
     """Why a file that exists is not read, in words that fit what it looks like."""
     readable = "ckpt-doctor reads TensorFlow, PyTorch, safetensors, NumPy and Keras checkpoints"
     if os.path.getsize(path) == 0:
-        return "the file is empty (0 bytes): whatever wrote it did not finish, or wrote nothing"
+        return _io.empty(path).message
+    inside = _checkpoints_in_zip(path)
+    if inside is not None:  # stable-baselines3 saves model.zip around policy.pth, policy.optimizer.pth, ...
+        if not inside:
+            return f"a zip archive that holds no checkpoint file; {readable}"
+        shown = ", ".join(inside[:5]) + (f" and {len(inside) - 5} more" if len(inside) > 5 else "")
+        return (f"a zip archive, not a checkpoint itself; it holds {shown}: extract the one you mean "
+                f"(unzip {os.path.basename(path)} NAME) and name that")
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".onnx":
         return f"an ONNX model, not a training checkpoint; {readable}"
@@ -195,6 +202,19 @@ def _not_readable(path: str) -> str:
     if suffix in (".pb", ".pbtxt"):
         return f"a TensorFlow graph, not a checkpoint; {readable} (a SavedModel's values are in variables/)"
     return f"not a checkpoint format ckpt-doctor recognises; {readable}"
+
+
+def _checkpoints_in_zip(path: str) -> list[str] | None:
+    """The members named like checkpoints of a zip archive none of the readers took, or None if it is no zip."""
+    from . import _zip
+
+    if not _zip.is_zip(path):
+        return None
+    try:
+        members = _zip.open_archive(path).members
+    except CheckpointError:
+        return None
+    return [n for n in members if n.lower().endswith(DIRECTORY_SUFFIXES) or n.endswith(".index")]
 
 
 def _no_checkpoint_in(found: discovery.Discovery, directory: str) -> str:

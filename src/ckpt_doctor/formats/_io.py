@@ -20,6 +20,7 @@ from ..errors import (
     CorruptCheckpointError,
     MissingExtraError,
     MissingShardError,
+    NotACheckpointError,
     PermissionDeniedError,
 )
 
@@ -169,6 +170,13 @@ def denied(path: str, tensor: str | None = None) -> PermissionDeniedError:
     """The error for a file this user may not read: a usage error, nothing known about the checkpoint."""
     return PermissionDeniedError("permission denied: this user may not read it (the file's permissions or a "
                                  "directory's on its path)", path=path, tensor=tensor)
+
+
+def empty(path: str) -> NotACheckpointError:
+    """The error for an empty file, whatever its format: it names no checkpoint (exit code 2), as any file that holds
+    no checkpoint, not a damaged one."""
+    return NotACheckpointError("the file is empty (0 bytes): whatever wrote it did not finish, or wrote nothing",
+                               path=path)
 
 
 def open_file(path: str):

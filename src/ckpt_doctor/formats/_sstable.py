@@ -43,6 +43,8 @@ def read_table(path: str) -> list[tuple[bytes, bytes]]:
 
 
 def _entries(data: bytes, path):
+    if not data:
+        raise _io.empty(path)
     if len(data) < FOOTER_SIZE:
         raise TruncatedError(f"file is {len(data)} bytes, too short for an SSTable footer "
                                      f"({FOOTER_SIZE} bytes): truncated or not a checkpoint index", path=path)

@@ -31,6 +31,7 @@ from . import _io, _zip
 
 FORMAT = "safetensors"
 INDEX_NAME = "model.safetensors.index.json"
+_INDEX_SUFFIX = ".safetensors.index.json"  # sharded files saved under another name: ``diffusion_pytorch_model...``
 MAX_HEADER_BYTES = 100 << 20  # the reference implementation's limit
 
 # safetensors dtype -> (canonical dtype, bits per element). Sub-byte types are listed but cannot be read.
@@ -51,7 +52,7 @@ def sniff(path: str) -> bool:
             return False
     if path.endswith(".safetensors") and len(head) >= 8 and not head.startswith(_OTHER_MAGICS):
         return True  # named like one and not another format: let read() say what is wrong with it
-    return _is_index(path)
+    return _is_index(path) or _named_index(path)
 
 
 def read(path: str | os.PathLike) -> Catalog:
@@ -68,7 +69,7 @@ def read(path: str | os.PathLike) -> Catalog:
         ``read("model.safetensors")["lm_head.weight"].dtype`` is, for instance, ``'bfloat16'``.
     """
     path = os.fspath(path)
-    if _is_index(path):
+    if _is_index(path) or _named_index(path):
         return _read_index(path)
     tensors, metadata, notes = _read_file(path)
     notes += tuple(f"metadata {k} = {v}" for k, v in sorted(metadata.items()))
@@ -214,13 +215,18 @@ def _read_tensor(path: str, offset: int, size: int, dtype: str, shape: tuple[int
 # --- sharded ------------------------------------------------------------------------------------------------
 
 def _load_json(path: str, limit: int = MAX_HEADER_BYTES):
+    return _parse_json(path, limit)[0]
+
+
+def _parse_json(path: str, limit: int = MAX_HEADER_BYTES) -> tuple[object, str]:
+    """(the document, "") or (None, why it could not be read)."""
     try:
         if _io.getsize(path) > limit:
-            return None
+            return None, f"larger than {limit} bytes"
         with _io.open_file(path) as f:
-            return json.loads(f.read().decode("utf-8"))
-    except (OSError, ValueError, RecursionError):  # ValueError: bad UTF-8, bad JSON, integers too long to parse
-        return None
+            return json.loads(f.read().decode("utf-8")), ""
+    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad UTF-8, bad JSON, integers too long to parse
+        return None, str(e) or type(e).__name__
 
 
 def _is_index(path: str) -> bool:
@@ -232,8 +238,16 @@ def _is_index(path: str) -> bool:
         isinstance(v, str) and v.endswith(".safetensors") for v in weight_map.values())
 
 
+def _named_index(path: str) -> bool:
+    """Named like a shard index and not empty: read() says what is wrong with it (an empty file names nothing)."""
+    return path.endswith(_INDEX_SUFFIX) and _io.getsize(path) > 0
+
+
 def _read_index(path: str) -> Catalog:
-    index = _load_json(path)
+    index, why = _parse_json(path)
+    if index is None:
+        raise CorruptCheckpointError(f"a safetensors shard index by its name, but its JSON cannot be read ({why}): "
+                                     "cut short or damaged", path=path)
     if not isinstance(index, dict) or not isinstance(index.get("weight_map"), dict):
         raise CorruptCheckpointError("not a safetensors index (no weight_map)", path=path)
     weight_map: dict[str, str] = index["weight_map"]

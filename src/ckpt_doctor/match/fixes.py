@@ -421,13 +421,25 @@ def torch_fix(alignment) -> Fix:
             "safetensors": "from safetensors.torch import load_file\nstate = load_file(CHECKPOINT)"}.get(
         catalog.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
                         f"ckpt_doctor.open_checkpoint(CHECKPOINT{subtree}).items() if k not in UNUSED}}")
+    kept = [k for k, info in catalog.items() if k not in unused and (not nested or _in_state_dict(info))]
+    # DDP's `module.`, torch.compile's `_orig_mod.` (or one for the other): one line, not a key map
+    rename, renaming = [f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key"], "KEY_MAP.get(k, k)"
+    prefix = _one_prefix(renamed, kept)
+    if prefix is not None and not prefix[1]:
+        rename, renaming = [f"PREFIX = {prefix[0]!r}  # removed from the checkpoint's keys that start with it"], \
+            "k.removeprefix(PREFIX)"
+    elif prefix is not None and not prefix[0]:
+        rename, renaming = [f"PREFIX = {prefix[1]!r}  # put before every checkpoint key"], "PREFIX + k"
+    elif prefix is not None:
+        rename, renaming = [f"PREFIX, NEW_PREFIX = {prefix[0]!r}, {prefix[1]!r}  # every checkpoint key starts "
+                            "with PREFIX, the model's with NEW_PREFIX"], "NEW_PREFIX + k.removeprefix(PREFIX)"
     lines = ["# PyTorch: rename the checkpoint's keys, drop the ones the model has no place for, then load",
              "import torch",
              f"CHECKPOINT = {os.path.abspath(catalog.path)!r}",
-             f"KEY_MAP = {_pydict(renamed)}  # checkpoint key -> model key",
+             *rename,
              f"UNUSED = {_pylist(unused)}",
              *load.splitlines(),
-             "state = {KEY_MAP.get(k, k): v for k, v in state.items() if k not in UNUSED}"]
+             f"state = {{{renaming}: v for k, v in state.items() if k not in UNUSED}}"]
     if transforms:
         lines.append(f"TRANSFORMS = {_pycode(transforms)}  # model key -> the value's layout in the model")
         lines.append("state = {k: TRANSFORMS[k](v) if k in TRANSFORMS else v for k, v in state.items()}")
@@ -443,6 +455,23 @@ def torch_fix(alignment) -> Fix:
         lines.append("model.load_state_dict(state, strict=True)")
     weights = {v.name for v in d.model.variables if v.is_weight}
     return Fix("PyTorch", "\n".join(lines), [v for v in missing if v in weights])
+
+
+def _one_prefix(renamed: dict[str, str], kept: list[str]) -> tuple[str, str] | None:
+    """(old, new): the prefix the checkpoint's keys lose and the one they gain (either may be empty) when that one
+    change gives every key the fix keeps (``kept``) its model key exactly as ``renamed`` (checkpoint key -> model
+    key; the others keep theirs) does, else None."""
+    if not renamed:
+        return None
+    c, m = next(iter(renamed.items()))
+    cut = next((i for i in [0, *(x.end() for x in _SEP.finditer(c))] if m.endswith(c[i:])), None)
+    if cut is None:
+        return None
+    old, new = c[:cut], m[:len(m) - len(c) + cut]
+    if old and new and not all(k.startswith(old) for k in kept):  # NEW_PREFIX + k.removeprefix(PREFIX) adds to all
+        return None
+    ok = all(renamed.get(k, k) == (new + k[len(old):] if k.startswith(old) else k) for k in kept)
+    return (old, new) if ok else None
 
 
 def _pydict(d: dict, indent: int = 0) -> str:

@@ -170,7 +170,12 @@ def _call_builder_loud(target: str, function: str):
         raise ModelError(f"importing the model's module raised {_describe(e, target)}", path=target) from None
     fn = getattr(module, function, None)
     if not callable(fn):
-        raise ModelError(f"{target} has no function {function!r}", path=target)
+        import difflib
+
+        names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+        close = difflib.get_close_matches(function, names, n=3, cutoff=0.6)
+        hint = f"; nearest: {', '.join(close)}" if close else ""
+        raise ModelError(f"{target} has no function {function!r}{hint}", path=target)
     scopes = _variable_scope_snapshot()
     try:
         result = fn()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UsageError
+
 
 @dataclass(frozen=True)
 class Loader:
@@ -57,6 +59,26 @@ LOADERS: dict[str, Loader] = {loader.name: loader for loader in (
 )}
 
 _KERAS3_FORMATS = {"keras3-weights", "keras-zip"}
+
+# Which loaders can load into a live model of each framework: PyTorch's calls take a torch.nn.Module, TensorFlow's
+# and Keras' a TF graph, tf.Module or Keras model. A JSON spec or a checkpoint as model may name any loader.
+_TORCH_LOADERS = ("torch", "torch-nonstrict", "hf")
+_TF_LOADERS = tuple(name for name in LOADERS if name not in _TORCH_LOADERS)
+_FRAMEWORKS = {"torch": ("a PyTorch model", _TORCH_LOADERS), "state_dict": ("a PyTorch state dict", _TORCH_LOADERS),
+               "tf1": ("a TF1 graph", _TF_LOADERS), "tf2": ("a TensorFlow / Keras model", _TF_LOADERS),
+               "keras3": ("a Keras 3 file", _TF_LOADERS)}
+
+
+def check_applies(name: str, framework: str, source: str | None = None) -> None:
+    """Refuse a loader (``--load-with``, a spec's ``"loader"``) whose call cannot take a model of this framework:
+    ``keras3`` for a torch.nn.Module would compare by keys no call of this model ever uses."""
+    if framework not in _FRAMEWORKS or name not in LOADERS:
+        return
+    what, applies = _FRAMEWORKS[framework]
+    if name not in applies:
+        model = f"{what} ({source})" if source else what
+        raise UsageError(f"the loader {name} ({LOADERS[name].call}) cannot load into {model}; the loaders for "
+                         f"{what}: {', '.join(applies)}")
 
 
 def infer_loader(checkpoint_format: str, spec) -> Loader:

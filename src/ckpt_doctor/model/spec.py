@@ -34,8 +34,8 @@ from typing import Any
 
 from ..catalog import BOOKKEEPING_KINDS
 from ..dtypes import BITS
-from ..errors import ModelError
-from .loaders import LOADERS
+from ..errors import ModelError, UsageError
+from .loaders import LOADERS, check_applies
 
 SPEC_FORMAT = "ckpt-doctor-model-spec"
 KINDS = {"variable", "buffer", *BOOKKEEPING_KINDS}
@@ -183,6 +183,11 @@ class ModelSpec:
         loader = doc.get("loader")
         if loader is not None and loader not in LOADERS:
             raise bad(f'"loader" must be one of {sorted(LOADERS)}, got {loader!r}')
+        if loader is not None:
+            try:
+                check_applies(loader, doc.get("framework", "json"))
+            except UsageError as e:
+                raise bad(f'"loader": {e.message}') from None
         return cls(variables, framework=doc.get("framework", "json"), restore=restore, source=source,
                    object_root=object_root, casts_dtypes=bool(doc.get("casts_dtypes", False)), loader=loader,
                    base_model_prefix=doc.get("base_model_prefix") or None)

@@ -83,13 +83,19 @@ def render(d: Diagnosis, alignment=None) -> str:
     casts = [r for r in loaded if r.entry is not None and r.entry.dtype != r.variable.dtype]
     lines += ["", f"Loaded: {len(loaded)} of {len(d.weights())} model variables"
               + (f" ({len(casts)} with a dtype cast)" if casts else "") + "."]
+    if missing and loaded:  # before the tie tables, whose rows would otherwise seem to go on
+        lines += _grouped(loaded, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")[:10]
     tied = [r for r in loaded if r.matched_by == BY_TIE]
     if tied:
         lines += [f"  of them filled through a tie, with no value under their own name: {len(tied)} (in the model "
                   "they share the storage of the variable named: the same tensor or variable)"]
         lines += ["  " + row for row in table([[r.variable.name, "<-", r.via or ""] for r in tied[:_LIMIT]], "lll")]
-    if missing and loaded:
-        lines += _grouped(loaded, var_name, lambda r: f"{r.variable.dtype} {shape_str(r.variable.shape)}")[:10]
+    overwritten = _overwritten(d, loaded)
+    if overwritten:
+        lines += [f"  of them overwritten through a tie: {len(overwritten)} (they share storage with a variable the "
+                  "load writes later, whose value in the file differs from theirs: they end with its value)"]
+        lines += ["  " + row for row in table([[r.variable.name, "ends as", f"`{key}`"]
+                                              for r, key in overwritten[:_LIMIT]], "lll")]
     model_book = [r for r in d.variables if not r.variable.is_weight]
     # every bookkeeping entry of the file (as inspect counts them), whether a model variable took it or not
     book = [r for r in d.entries
@@ -108,6 +114,31 @@ def render(d: Diagnosis, alignment=None) -> str:
     if alignment is not None:
         lines += _why(alignment)
     return "\n".join(lines)
+
+
+def _overwritten(d: Diagnosis, loaded: list) -> list[tuple]:
+    """(result, key whose value it ends with) for the loaded variables whose storage a later name of their tie
+    overwrites: calls that write every name present do so in the model's order (match/compare.py _fill_ties)."""
+    if not (d.loader.name.startswith("torch") or d.loader.pairs_by.startswith("keras")):
+        return []
+    groups: dict[str, list] = {}
+    for r in loaded:
+        if r.entry is not None and r.matched_by != BY_TIE:
+            groups.setdefault(r.variable.tied_to or r.variable.name, []).append(r)
+    later = [(r, given[-1].entry) for given in groups.values() for r in given[:-1] if r.entry is not given[-1].entry]
+    return [(r, last.name) for r, last in later if _differ(r.entry, last)]
+
+
+def _differ(a, b) -> bool:
+    """Whether two checkpoint values differ (a file saved from tied weights holds equal ones); unreadable: yes."""
+    import numpy as np
+
+    from ..errors import CheckpointError
+
+    try:
+        return not np.array_equal(a.read(), b.read())
+    except CheckpointError:
+        return True
 
 
 def _why(a) -> list[str]:

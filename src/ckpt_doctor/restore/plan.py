@@ -135,7 +135,7 @@ def _renamed(catalog: Catalog, spec: ModelSpec, rules: Rules) -> tuple[Catalog, 
 def _auto(catalog: Catalog, spec: ModelSpec, load_with) -> Plan:
     from ..api import align
 
-    alignment = align(catalog, spec)
+    alignment = align(catalog, spec, load_with=load_with)
     by_name = {v.name: v for v in spec.variables}
     assignments, unpaired, paired = [], [], set()
     for p in alignment.pairs:
