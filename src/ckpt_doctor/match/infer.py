@@ -6,8 +6,9 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    vocabularies (``w``/``g``/``b``, ``kernel``/``gamma``/``beta``/``moving_mean``) and bare weights (``wte`` vs
    ``wte.weight``) are normalised (``names.canonical``); the leaf classes decide the value transform (a
    permutation; an order-preserving reshape for unit axes: ``[1, nx, nf]`` vs ``[nx, nf]``, PReLU ``(1, 1, C)`` vs
-   ``(C,)``). Keras 3 ``.weights.h5`` files name variables by position (``layers/dense/vars/0``): both sides are
-   then keyed ``<layer> #i`` (the i-th variable a layer created). Where such a file's path load contradicts the
+   ``(C,)``); Sonnet's moving averages are read as their ``average`` (``_ema_values``). Keras 3 ``.weights.h5``
+   files name variables by position (``layers/dense/vars/0``): both sides are then keyed ``<layer> #i`` (the i-th
+   variable a layer created). Where such a file's path load contradicts the
    layer names it records (a layer inserted, names kept), both readings are listed as ambiguous
    (``_keras3_shift``). Fused recurrent layers pair by role and gate count: Keras ``kernel``/``recurrent_kernel``
    are PyTorch's ``weight_ih_l0``/``weight_hh_l0`` transposed for LSTM and SimpleRNN; GRU weights (another gate
@@ -46,7 +47,8 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    ``model.layers.3``) pair block by block when a family of them on each side holds the same weights, the only such
    family on both sides; inside a block a unit takes its only fit, units that fit alike (key and value) pair by
    their own names (``k_proj`` / ``key``) or stay ambiguous; around the blocks the written orders, then the only
-   fit, decide (``_blocks``, ``_around_blocks``).
+   fit, decide (``_blocks``, ``_around_blocks``). Parallel lists indexed by the same numbers (Sonnet's
+   ``_conv_modules/3`` beside ``_bn_modules/3``) are one block per number there (``_parallel_blocks``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -100,6 +102,7 @@ from .compare import (
 )
 from .names import (
     _CAMEL,
+    ATTRIBUTE_SUFFIX,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
     WEIGHT_LEAVES,
@@ -163,7 +166,8 @@ class Ambiguity:
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order", "renamed")
+    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order", "renamed",
+                 "layer")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
                  ref: Any, order: int = 0):
@@ -178,6 +182,7 @@ class _Item:
         self.busy = False  # paired, or (model side) declared ambiguous: not in the pool any more
         # scope rules applied to this name: (its token count before the first, trailing tokens none of them touched)
         self.renamed: tuple[int, int] | None = None
+        self.layer: str | None = None  # the layer's raw path where a convention moves a value (``_ema_values``)
         self.key = tokens + (_W,) if leaf else tokens  # as rekey() does (inlined: items are made by the 100k)
 
     def rekey(self) -> None:
@@ -309,6 +314,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         _flat_leaves(c_items)
         _flat_leaves(m_items)
         _own_vocabulary(c_items, m_items)
+    ema = [any(it.tokens and it.tokens[-1] == "hidden" for it in items) for items in (c_items, m_items)]
+    if ema[0] != ema[1]:  # one side keeps Sonnet's moving averages, the other plain statistics
+        _ema_values(c_items if ema[0] else m_items)
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)",
            BY_POSITION: "same layer order and position (Keras load_weights)",
            BY_LAYER_NAME: "same layer name and position (Keras load_weights by_name)",
@@ -348,7 +356,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # Orders of two conventions (Keras' layer order vs PyTorch's creation order, or an order recovered from
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
-    blocks = _blocks(state, c_items, m_items)
+    blocks = _blocks(state, c_items, m_items) + _parallel_blocks(state, c_items, m_items)
     if blocks:
         _around_blocks(state, c_items, m_items, blocks, ordered, not same_convention)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
@@ -494,7 +502,8 @@ def _w_layouts(c_items: list, m_items: list) -> None:
     """TF code outside Keras names a layer's weight ``w`` (Sonnet, OpenAI's GPT-2) and stores it as TF computes,
     ``x @ w``: ``[..., in, out]``, a Keras kernel's layout. A model's ``weight`` holds those values either as
     ``nn.Linear``'s ``[out, in]`` or as Hugging Face's ``Conv1D`` ``[in, out]`` (GPT-2, PyTorch and TF): the model's
-    weight shapes say which, by the ``w`` values of two different axes found among them as they are or transposed.
+    weight shapes say which, by the ``w`` values of two different axes found among them as they are or transposed
+    (a 4-D ``w``, ``tf.nn.conv2d``'s ``[h, w, in, out]`` filter: as it is or as PyTorch's ``[out, in, h, w]``).
     Without that evidence they stay as they are (``names.WEIGHT_LEAVES``); a model of kernels takes them as kernels."""
     def is_w(it: _Item) -> bool:
         return it.layout == "weight" and _leaf_word(strip_name(it.ref.name)) == "w"
@@ -510,6 +519,9 @@ def _w_layouts(c_items: list, m_items: list) -> None:
             if len(real) == 2 and real[0] != real[1]:
                 same += real in shapes
                 flipped += real[::-1] in shapes
+            elif len(real) == 4 and real[2] != real[3]:  # a filter: tf.nn.conv2d's [h, w, in, out], or OIHW
+                same += real in shapes
+                flipped += (real[3], real[2], real[0], real[1]) in shapes
         if flipped <= same:
             return
     for it in itertools.chain(w_c, w_m):
@@ -704,6 +716,26 @@ def _own_vocabulary(c_items: list, m_items: list) -> None:
         if it.tokens and it.tokens[-1] == "bias" and strip_name(it.name).lower().endswith("beta"):
             it.tokens = it.tokens[:-1] + ("beta",)
             it.rekey()
+
+
+def _ema_values(items: list) -> bool:
+    """Sonnet's ``snt.ExponentialMovingAverage`` keeps the biased ``hidden`` value, the step ``counter`` and the
+    debiased ``average``, which is its value (``.value``): a BatchNorm's ``moving_mean/average`` is the moving mean
+    other conventions store as the norm's own statistic (``running_mean``). Where a side keeps such averages (an
+    ``average`` with a ``hidden`` beside it), the ``average`` is read as its owner's value, in the owner's layer;
+    ``hidden`` and ``counter`` stay the module's own state. Returns whether the side keeps any."""
+    owners = {strip_name(it.name)[:-len("/hidden")] for it in items if it.tokens and it.tokens[-1] == "hidden"}
+    found = False
+    for it in items:
+        name = strip_name(it.name)
+        if it.tokens and it.tokens[-1] == "average" and name[:-len("/average")] in owners:
+            owner = name[:-len("/average")]
+            it.tokens, it.leaf = canonical(owner)
+            it.layout = it.leaf
+            it.rekey()
+            it.layer = _layer_path(it).rpartition("/")[0]
+            found = True
+    return found
 
 
 def _natural(name: str) -> list:
@@ -1935,8 +1967,13 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
 # -- structure ----------------------------------------------------------------------------------------------------
 
 def _layer_path(item: _Item) -> str:
-    """The layer a value belongs to, by its raw name: all but the leaf (``layers/dense/vars/0`` -> ``layers/dense``)."""
+    """The layer a value belongs to, by its raw name: all but the leaf (``layers/dense/vars/0`` -> ``layers/dense``;
+    a TF2 object key without its ``/.ATTRIBUTES/VARIABLE_VALUE``)."""
+    if item.layer is not None:
+        return item.layer
     name = item.ref.name  # checkpoint key (Keras 3: the tracking path, numbered in layer order) / variable name
+    if name.endswith(ATTRIBUTE_SUFFIX):
+        name = name[:-len(ATTRIBUTE_SUFFIX)]
     found = _POSITIONAL.match(name)
     if found:
         return found["layer"]
@@ -2415,8 +2452,9 @@ def _block_units(items: list) -> list[tuple[_Item | None, list[_Item]]]:
     for it in sorted(items, key=lambda it: it.order):
         if it.shape:
             layers[_layer_path(it)].append(it)
-    return _units([it for members in layers.values()
-                   for it in sorted(members, key=lambda it: (not _is_matrix(it), -len(it.shape), _role_rank(it)))],
+    return _units([it for members in layers.values()  # (a vector's unit axes say nothing of its role)
+                   for it in sorted(members, key=lambda it: (not _is_matrix(it), -len(it.shape) if _is_matrix(it)
+                                                             else 0, _role_rank(it)))],
                   ordered=False)
 
 
@@ -2470,6 +2508,81 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
         state.eligible |= {id(m) for _, members in bm.values() for m in members}
         for i, (nc, nm) in enumerate(zip(sorted(bc), sorted(bm), strict=True)):
             _pair_blocks(state, bc[nc], bm[nm], f"block {i + 1} of {len(bc)}")
+            paired.append((bc[nc][1], bm[nm][1]))
+    return paired
+
+
+def _parallel_families(items: list, numbers: bool = True) -> dict[tuple, dict[int, tuple[int, list]]]:
+    """Parallel lists: sibling lists of layers indexed by the same numbers (Sonnet's ``_conv_modules/3`` and
+    ``_bn_modules/3``, TF1's ``conv_2d_3`` and ``batch_norm_3``) hold one block per number, the way another
+    convention nests them (``features.3.conv``, ``features.3.bn``). {family: {number: (depth, items)}} for lists
+    of two or more numbers whose parent holds another list of exactly those numbers; depth leaves the list's own
+    name inside the block (``_pair_blocks`` tells members apart by it). (``numbers=False``: lists under one parent,
+    whatever their numbers; a cheap first look at the items left open.)"""
+    lists: dict[tuple, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    depth: dict[tuple, int] = {}
+    for it in items:
+        path = _layer_path(it)
+        if not it.shape or not path or not path[-1].isdigit():
+            continue
+        segs = [x for x in re.split(r"[/.]", path) if x]
+        if segs[-1].isdigit() and len(segs) >= 2:
+            key, n, k = (tuple(segs[:-2]), segs[-2]), int(segs[-1]), len(segs) - 3
+        elif (found := _NUMBERED_SEGMENT.match(segs[-1])) and found[1]:
+            key, n, k = (tuple(segs[:-1]), found[1]), int(found[2]), len(segs) - 2
+        else:
+            continue
+        lists[key][n].append(it)
+        depth[key] = k
+    by_parent: dict[tuple, list[tuple]] = defaultdict(list)
+    for key, blocks in lists.items():
+        if len(blocks) >= 2:
+            by_parent[(key[0], tuple(sorted(blocks)) if numbers else ())].append(key)
+    out: dict[tuple, dict[int, tuple[int, list]]] = {}
+    for (parent, numbers), keys in by_parent.items():
+        if len(keys) >= 2:
+            out[(parent, "+".join(sorted(k[1] for k in keys)))] = {
+                n: (min(depth[k] for k in keys), [it for k in keys for it in lists[k][n]]) for n in numbers}
+    return out
+
+
+def _parallel_blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
+    """Blocks of parallel lists (``_parallel_families``) against the other side's numbered blocks, or its parallel
+    lists: a family pairs with the one family of the other side that holds as many blocks with the same units
+    (``_block_signature``), the only family of that kind on both sides, block by block in number order; pairs
+    names already made must fall in the same pair of blocks. Inside a pair of blocks as in ``_blocks``."""
+    # where names left no such lists open on either side, nothing else is read
+    if not (_parallel_families([c for c in c_items if id(c) not in state.taken_c], False) or
+            _parallel_families([m for m in m_items if id(m) not in state.pairs], False)):
+        return []
+    par_c, par_m = _parallel_families(c_items), _parallel_families(m_items)
+    if not par_c and not par_m:
+        return []
+    fam_c = {**_families([c for c in c_items if c.shape]), **par_c}
+    fam_m = {**_families([m for m in m_items if m.shape]), **par_m}
+
+    def signature(blocks: dict) -> tuple:
+        return tuple(_block_signature(_block_units(blocks[n][1])) for n in sorted(blocks))
+
+    sig_c = {f: signature(b) for f, b in fam_c.items() if len(b) >= 2}
+    sig_m = {f: signature(b) for f, b in fam_m.items() if len(b) >= 2}
+    count_c, count_m = Counter(sig_c.values()), Counter(sig_m.values())
+    paired: list[tuple[list, list]] = []
+    for fc, sig in sig_c.items():
+        if count_c[sig] != 1 or count_m[sig] != 1 or not any(sig):
+            continue
+        fm = next(f for f, s in sig_m.items() if s == sig)
+        if fc not in par_c and fm not in par_m:
+            continue  # two containers' blocks: ``_blocks``' business
+        bc, bm = fam_c[fc], fam_m[fm]
+        order = list(zip(sorted(bc), sorted(bm), strict=True))
+        block_of_m = {id(m): i for i, (_, nm) in enumerate(order) for m in bm[nm][1]}
+        if any(id(c) in state.taken_c and block_of_m.get(id(state.taken_c[id(c)])) != i
+               for i, (nc, _) in enumerate(order) for c in bc[nc][1]):
+            continue  # names paired across blocks: not this grouping
+        state.eligible |= {id(m) for _, members in bm.values() for m in members if id(m) not in state.pairs}
+        for i, (nc, nm) in enumerate(order):
+            _pair_blocks(state, bc[nc], bm[nm], f"parallel lists, block {i + 1} of {len(bc)}")
             paired.append((bc[nc][1], bm[nm][1]))
     return paired
 

@@ -1,0 +1,80 @@
+"""Structure facts found on held-out material, checked on files the real frameworks wrote (tests/parallel_oracle.py,
+one subprocess: TensorFlow, tf-keras and torch never enter pytest).
+
+* Parallel lists (``_convs/3`` beside ``_norms/3``) are one block per index against a convention that nests each
+  pair (``stages.3.conv``, ``stages.3.norm``); Sonnet's moving averages keep their value in ``average``
+  (``[1, 1, 1, C]``), PyTorch's BatchNorm in ``running_mean`` (``[C]``). The TF module and its PyTorch twin compute
+  the same (checked in the oracle); the printed fix runs verbatim and fills the twin with exactly those values.
+* With one of three equal blocks removed, no file says which: nothing among them is paired."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ckpt_doctor
+from ckpt_doctor.match.fixes import fix_for
+
+ORACLE = Path(__file__).with_name("parallel_oracle.py")
+
+
+def _env() -> dict:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONHASHSEED="0",
+               PYTHONPATH=str(Path(__file__).resolve().parent.parent / "src"))
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory) -> Path:
+    if importlib.util.find_spec("tensorflow") is None or importlib.util.find_spec("torch") is None:
+        pytest.skip("tensorflow and torch are needed as the oracle")
+    out = tmp_path_factory.mktemp("parallel")
+    proc = subprocess.run([sys.executable, str(ORACLE), str(out)], capture_output=True, text=True, timeout=600,
+                          env=_env())
+    if proc.returncode != 0:
+        pytest.fail(f"parallel_oracle.py failed:\n{proc.stderr[-4000:]}", pytrace=False)
+    return out
+
+
+def _align(root: Path, case: str):
+    truth = {m: tuple(v) for m, v in json.loads((root / case / "truth.json").read_text()).items()}
+    return ckpt_doctor.align(str(root / case / "ckpt"), str(root / case / "model.spec.json")), truth
+
+
+def _wrong(a, truth: dict) -> list:
+    return [p for p in a.pairs if truth.get(p.model, (None,))[0] != p.checkpoint]
+
+
+def test_parallel_lists_pair_block_by_block_with_moving_averages_as_running_statistics(cases):
+    a, truth = _align(cases, "lists")
+    got = {p.model: (p.checkpoint, p.transform) for p in a.pairs}
+    assert got == truth and not a.ambiguous and not a.missing  # 5 blocks, equal widths among them
+    assert got["stages.3.norm.running_mean"] == ("model/_norms/3/moving_mean/average/.ATTRIBUTES/VARIABLE_VALUE",
+                                                 "reshape(6)")
+    assert got["stages.4.conv.weight"][1] == "permute(3,2,0,1)"
+    assert not any("hidden" in p.checkpoint or "counter" in p.checkpoint for p in a.pairs)
+
+
+def test_printed_fix_for_parallel_lists_runs_verbatim(cases, tmp_path):
+    a, _ = _align(cases, "lists")
+    fix = tmp_path / "fix.py"
+    fix.write_text(fix_for(a).code)
+    proc = subprocess.run([sys.executable, str(ORACLE), "fix", str(cases / "lists"), str(fix)], capture_output=True,
+                          text=True, timeout=300, env=_env())
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []  # every variable holds the converted value
+
+
+def test_a_removed_one_of_equal_parallel_blocks_is_never_guessed(cases):
+    a, truth = _align(cases, "lists_removed")
+    assert not _wrong(a, truth)
+    # blocks 3 and 4 of the file are alike (6 -> 6), the model keeps one of them: which one went is in no file
+    assert not [p for p in a.pairs if p.model.startswith("stages.3.")]
+
