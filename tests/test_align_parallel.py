@@ -5,7 +5,9 @@ one subprocess: TensorFlow, tf-keras and torch never enter pytest).
   pair (``stages.3.conv``, ``stages.3.norm``); Sonnet's moving averages keep their value in ``average``
   (``[1, 1, 1, C]``), PyTorch's BatchNorm in ``running_mean`` (``[C]``). The TF module and its PyTorch twin compute
   the same (checked in the oracle); the printed fix runs verbatim and fills the twin with exactly those values.
-* With one of three equal blocks removed, no file says which: nothing among them is paired."""
+* With one of three equal blocks removed, no file says which: nothing among them is paired.
+* tf-keras' ``layer_with_weights-N`` keys number a model's layers in its layer order: a PyTorch twin with the same
+  layers in another creation order pairs wherever the order and the pairs names made agree."""
 
 from __future__ import annotations
 
@@ -78,3 +80,11 @@ def test_a_removed_one_of_equal_parallel_blocks_is_never_guessed(cases):
     # blocks 3 and 4 of the file are alike (6 -> 6), the model keeps one of them: which one went is in no file
     assert not [p for p in a.pairs if p.model.startswith("stages.3.")]
 
+
+def test_keras_layer_with_weights_numbers_are_the_layer_order(cases):
+    a, truth = _align(cases, "kerasorder")
+    assert not _wrong(a, truth)
+    got = {p.model for p in a.pairs}
+    # the norms: names share nothing, the order places them (the old reading ordered each layer on its own)
+    assert {"norm_in.weight", "stem.norm.running_var", "right.norm.bias", "right.head.weight"} <= got
+    assert len(got) >= 20

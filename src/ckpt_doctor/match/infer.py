@@ -27,10 +27,12 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    both sides (reordered layers).
 5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences of
    units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in the
-   checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation order; else
-   by auto-number within one Keras 3 family) and the model's creation order. Units are grouped into composites that
-   every framework creates together (a weight with the norm of its width that follows it, a depthwise kernel with its
-   pointwise kernel) and aligned by dynamic programming, composites on one side only skipped (conv biases,
+   checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation order,
+   tf-keras' ``layer_with_weights-N`` keys; else by auto-number within one Keras 3 family) and the model's creation
+   order; a composite with a unit names already paired is held in place (no best alignment leaves it out). Units
+   are grouped into composites that every framework creates together (a weight with the norm of its width that
+   follows it, a depthwise kernel with its pointwise kernel) and aligned by dynamic programming, composites on one
+   side only skipped (conv biases,
    ``num_batches_tracked`` stay one-sided). A match is accepted only when *every* best alignment makes it, it is not
    a lone unit against a lone unit, and the alignment matches at least half the units of the shorter sequence (a few
    fitting units among many gaps are held in place by the gaps); units that best alignments pair differently are
@@ -2034,6 +2036,11 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     if not ordered:
         for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
             c.order = i
+        if _keras_layer_order(c_items):
+            for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
+                                                               _role_rank(c)))):
+                c.order = i
+            ordered = True
     before = set(state.pairs)
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
         _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
@@ -2057,6 +2064,17 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
             for family in families.values():
                 _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
+
+
+_KERAS_TF_LAYER = re.compile(r"^(?:.+/)?layer(?:_with_weights)?-\d+/")
+
+
+def _keras_layer_order(items: list) -> bool:
+    """tf-keras' TF-format files (``save_weights``, a Keras model in a ``tf.train.Checkpoint``, SavedModel
+    variables) key a Functional or Sequential model's layers ``layer_with_weights-N`` (``layer-N``), N the layer's
+    rank in ``model.layers``: where every value is keyed so, the numbers keep the model's layer order (each layer's
+    values then by role: a name-sorted file lists ``bias`` before ``kernel``)."""
+    return bool(items) and all(_KERAS_TF_LAYER.match(c.ref.name) for c in items)
 
 
 def _length(it: _Item) -> int:
@@ -2293,31 +2311,40 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     if n * m > _STRUCTURE_MAX ** 2 // 4:
         return
     fits = [[_composite_fits(state, a, b) for b in um] for a in uc]
-    F = [[0] * (m + 1) for _ in range(n + 1)]  # best number of matches of uc[:i] with um[:j]
-    for i in range(n):
-        row, nxt, fi = F[i], F[i + 1], fits[i]
-        for j in range(m):
-            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + 1 if fi[j] else 0)
-    G = [[0] * (m + 1) for _ in range(n + 1)]  # best for uc[i:] with um[j:]
-    for i in range(n - 1, -1, -1):
-        row, below, fi = G[i], G[i + 1], fits[i]
-        for j in range(m - 1, -1, -1):
-            row[j] = max(row[j + 1], below[j], below[j + 1] + 1 if fi[j] else 0)
-    best = F[n][m]
     m_heads = {id(u[0] or u[1][0]) for mc in um for u in mc}
 
     def anchored(cc: tuple) -> bool:  # every unit already paired, inside this alignment
         heads = [u[0] or u[1][0] for u in cc]
         return all(id(h) in state.taken_c and id(state.taken_c[id(h)]) in m_heads for h in heads)
 
+    def holds(cc: tuple) -> bool:  # a unit already paired, inside this alignment
+        return any(id(h) in state.taken_c and id(state.taken_c[id(h)]) in m_heads
+                   for h in (u[0] or u[1][0] for u in cc))
+
+    # A composite with a unit names already paired is held in place: an alignment that leaves such a pair out is
+    # no best one (each weighs more than all other matches together; ``best`` counts matches).
+    big = n + m + 1
+    held = [big if holds(cc) else 0 for cc in uc]
     anchors = sum(1 for cc in uc if anchored(cc))
+    F = [[0] * (m + 1) for _ in range(n + 1)]  # best weight of the matches of uc[:i] with um[:j]
+    for i in range(n):
+        row, nxt, fi, w = F[i], F[i + 1], fits[i], 1 + held[i]
+        for j in range(m):
+            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + w if fi[j] else 0)
+    G = [[0] * (m + 1) for _ in range(n + 1)]  # best for uc[i:] with um[j:]
+    for i in range(n - 1, -1, -1):
+        row, below, fi, w = G[i], G[i + 1], fits[i], 1 + held[i]
+        for j in range(m - 1, -1, -1):
+            row[j] = max(row[j + 1], below[j], below[j + 1] + w if fi[j] else 0)
+    top = F[n][m]
+    best = top % big
     if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
         return
     if best * 2 < min(n, m):  # most units fit nothing on the other side: the few that do are held in place by gaps
         return
-    on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
-    c_skip = [any(F[i][j] + G[i + 1][j] == best for j in range(m + 1)) for i in range(n)]
-    m_skip = [any(F[i][j] + G[i][j + 1] == best for i in range(n + 1)) for j in range(m)]
+    on_best = [[fits[i][j] and F[i][j] + 1 + held[i] + G[i + 1][j + 1] == top for j in range(m)] for i in range(n)]
+    c_skip = [any(F[i][j] + G[i + 1][j] == top for j in range(m + 1)) for i in range(n)]
+    m_skip = [any(F[i][j] + G[i][j + 1] == top for i in range(n + 1)) for j in range(m)]
     partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
     partners_m = [[i for i in range(n) if on_best[i][j]] for j in range(m)]
     sure = {i: partners_c[i][0] for i in range(n) if len(partners_c[i]) == 1 and not c_skip[i]
