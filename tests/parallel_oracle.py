@@ -19,6 +19,9 @@ Cases:
 * ``kerasorder``: a tf-keras functional model whose layer order differs from its PyTorch twin's creation order only
   where two branches meet, saved by tf-keras ``save_weights`` (TF format: ``layer_with_weights-N`` keys, numbered in
   the model's layer order), every layer renamed.
+* ``k3renamed``: a Keras 3 ``.keras`` of a model whose layers are ``src_...``, with a head -> the body built as
+  ``enc_...`` without the head and with a final norm of the head norm's width under a name of its own, which Keras 3
+  loads with the head norm's values (by class rank); ``k3renamed_kept``: that norm named ``enc_head_norm``.
 """
 
 import itertools
@@ -243,7 +246,67 @@ def kerasorder(d):
     save(d, stored, twin, torch_values(twin))
 
 
-CASES = {"lists": lists, "lists_removed": lists_removed, "kerasorder": kerasorder}
+# -- Keras 3: a model built under another name, its head left out -------------------------------------------------
+
+def k3renamed(d, final="layer_normalization"):
+    """Keras 3 ``.keras`` of a functional model whose layers are named ``src_...`` with a head (a LayerNormalization
+    ``src_head_norm``, a Dense) -> the same body named ``enc_...`` without the head but with a final
+    LayerNormalization of its own (``final``), of the head norm's width. Keras 3 loads by class rank: the head norm's
+    values go into the final norm (checked); truth: the values Keras' own ``load_weights`` put into the model."""
+    os.environ.pop("TF_USE_LEGACY_KERAS", None)
+    import keras
+
+    def build(prefix, head):
+        inp = keras.Input((8, 8, 3))
+        x = keras.layers.Conv2D(6, 3, name=f"{prefix}_stem_conv")(inp)
+        x = keras.layers.LayerNormalization(name=f"{prefix}_stem_norm")(x)
+        for i in range(2):
+            y = keras.layers.Dense(12, name=f"{prefix}_block_{i}_expand")(x)
+            x = keras.layers.Dense(6, name=f"{prefix}_block_{i}_project")(y) + x
+            x = keras.layers.LayerNormalization(name=f"{prefix}_block_{i}_norm")(x)
+        x = keras.layers.GlobalAveragePooling2D(name=f"{prefix}_pool")(x)
+        if head:
+            x = keras.layers.LayerNormalization(name=f"{prefix}_head_norm")(x)
+            x = keras.layers.Dense(4, name=f"{prefix}_head_dense")(x)
+        else:
+            x = keras.layers.LayerNormalization(**({"name": final} if final else {}))(x)
+        return keras.Model(inp, x, name=prefix)
+
+    src = build("src", True)
+    for i, v in enumerate(src.weights):
+        v.assign(distinct(f"s|{i}", v.shape))
+    ck = os.path.join(d, "ckpt")
+    src.save(ck + ".keras")
+    os.rename(ck + ".keras", ck)
+    tgt = build("enc", False)
+    for i, v in enumerate(tgt.weights):
+        v.assign(distinct(f"t|{i}", v.shape))
+    before = [np.array(v.numpy()) for v in tgt.weights]
+    import shutil
+
+    shutil.copy(ck, ck + ".keras")
+    tgt.load_weights(ck + ".keras")  # Keras' own load: by class rank
+    os.remove(ck + ".keras")
+    assert not any(np.array_equal(a, v.numpy()) for a, v in zip(before, tgt.weights, strict=True))
+    head = src.get_layer("src_head_norm").get_weights()[0]
+    assert np.array_equal(tgt.weights[-2].numpy(), head)  # the final norm took the head norm's values
+    import io
+    import zipfile
+
+    import h5py
+
+    stored = {}
+    with zipfile.ZipFile(ck) as z, h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as f:
+        f.visititems(lambda n, o: stored.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    save(d, stored, tgt, {v.path: np.asarray(v.numpy()) for v in tgt.weights})
+
+
+def k3renamed_kept(d):
+    k3renamed(d, final="enc_head_norm")
+
+
+CASES = {"lists": lists, "lists_removed": lists_removed, "kerasorder": kerasorder, "k3renamed": k3renamed,
+         "k3renamed_kept": k3renamed_kept}
 TWINS = {"lists": lambda: torch_twin(WIDTHS)}
 
 

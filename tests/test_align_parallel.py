@@ -7,7 +7,10 @@ one subprocess: TensorFlow, tf-keras and torch never enter pytest).
   the same (checked in the oracle); the printed fix runs verbatim and fills the twin with exactly those values.
 * With one of three equal blocks removed, no file says which: nothing among them is paired.
 * tf-keras' ``layer_with_weights-N`` keys number a model's layers in its layer order: a PyTorch twin with the same
-  layers in another creation order pairs wherever the order and the pairs names made agree."""
+  layers in another creation order pairs wherever the order and the pairs names made agree.
+* Keras 3 loads a ``.keras`` file by class rank: into a model built under another name (``src_x`` -> ``enc_x``)
+  whose final norm is not the file's head norm by any name, it loads the head norm all the same. Renamed or new, no
+  file says: ambiguous, with the reason (the rest pairs as Keras loads it)."""
 
 from __future__ import annotations
 
@@ -88,3 +91,19 @@ def test_keras_layer_with_weights_numbers_are_the_layer_order(cases):
     # the norms: names share nothing, the order places them (the old reading ordered each layer on its own)
     assert {"norm_in.weight", "stem.norm.running_var", "right.norm.bias", "right.head.weight"} <= got
     assert len(got) >= 20
+
+
+def test_keras3_path_load_into_a_layer_the_prefix_rename_does_not_reach_is_ambiguous(cases):
+    # every layer `src_x` is `enc_x` but the head norm; Keras 3 loads the head norm into the model's own final norm
+    # (the oracle checked it): renamed, or a new layer? The rest loads as Keras loads it.
+    a, truth = _align(cases, "k3renamed")
+    assert not _wrong(a, truth)
+    amb = {x.model: x for x in a.ambiguous}
+    assert set(amb) == {"layer_normalization/gamma", "layer_normalization/beta"}
+    assert "src_head_norm" in amb["layer_normalization/gamma"].reason
+    assert {p.model for p in a.pairs} == set(truth) - set(amb)
+
+
+def test_keras3_layer_the_prefix_rename_reaches_loads_by_path(cases):
+    a, truth = _align(cases, "k3renamed_kept")  # the final norm is `enc_head_norm`: the rename explains it
+    assert {p.model: p.checkpoint for p in a.pairs} == {m: c for m, (c, _) in truth.items()} and not a.ambiguous

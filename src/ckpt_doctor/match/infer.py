@@ -478,8 +478,20 @@ def _keras3_renamed_or_new(state: _State, path_of: dict, saved: set, layers: set
     their names: the renamed-or-new question (a new head of the old head's shape takes the old values by path).
     Keras loads it; whether that is meant, no file says: ambiguous, with the reason."""
     pairs = [(state.pairs[k].checkpoint, state.pairs[k].model) for k in path_of if k in state.pairs]
-    foreign = {(a, b) for a, b in {(saved_layer(c), model_layer(m)) for c, m in pairs}  # (a saved name the model
-               if a and b and a != b and a not in layers and not _raw_words(a) & _raw_words(b)}  # has: _keras3_shift)
+    names = {(saved_layer(c), model_layer(m)) for c, m in pairs}
+    foreign = {(a, b) for a, b in names  # (a saved name the model has: _keras3_shift)
+               if a and b and a != b and a not in layers and not _raw_words(a) & _raw_words(b)}
+    if foreign and len(saved & layers) * 2 <= len(saved):
+        # the model's layers may keep the saved names under one other prefix (a model built with another name:
+        # ``convnext_tiny_stage_0_...`` -> ``backbone_stage_0_...``): those names are kept too
+        swap = _prefix_swap(names)
+        if swap is not None:
+            old, new = swap
+            kept = {a for a in saved if a.startswith(old) and new + a[len(old):] in layers}
+            foreign = {(a, b) for a, b in foreign if not (a.startswith(old) and new + a[len(old):] in layers) and
+                       not _raw_words(a[len(old):] if a.startswith(old) else a) & _raw_words(b)}
+            if len(kept) * 2 > len(saved):
+                layers = layers | saved
     if not foreign or len(saved & layers) * 2 <= len(saved):
         return  # no such layer, or names that mostly disagree: a model rebuilt under other names
     for c, m in pairs:
@@ -488,6 +500,28 @@ def _keras3_renamed_or_new(state: _State, path_of: dict, saved: set, layers: set
             state.set_ambiguous(m, [c], f"Keras 3 loads `{c.ref.name}` (saved from layer `{saved_layer(c)}`) into "
                                         f"`{model_layer(m)}` by path, while the other layers keep their names: "
                                         "renamed, or replaced by a new layer?")
+            c.busy = True  # the value stays the question's: no renumbering of its family takes it elsewhere
+
+
+def _prefix_swap(names: set) -> tuple[str, str] | None:
+    """The one change of a name's leading words (``convnext_tiny_`` -> ``backbone_``) that turns most of the saved
+    layer names into the model's layer names they load into (pairs ``(saved, model)``), else None."""
+    swaps: Counter = Counter()
+    for a, b in names:
+        if not a or not b or a == b:
+            continue
+        k = 0
+        while k < min(len(a), len(b)) and a[-1 - k] == b[-1 - k]:
+            k += 1
+        while k and a[len(a) - k] != "_":  # whole words: the common part starts where a word does
+            k -= 1
+        cut_a, cut_b = a[:len(a) - k], b[:len(b) - k]
+        if k and cut_a and cut_b:
+            swaps[(cut_a, cut_b)] += 1
+    if not swaps:
+        return None
+    (swap, count), *rest = swaps.most_common(2)
+    return swap if count * 2 > len(names) and not (rest and rest[0][1] == count) else None
 
 
 _TORCH_FORMATS = {"torch", "safetensors"}
