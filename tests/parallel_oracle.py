@@ -22,6 +22,8 @@ Cases:
 * ``k3renamed``: a Keras 3 ``.keras`` of a model whose layers are ``src_...``, with a head -> the body built as
   ``enc_...`` without the head and with a final norm of the head norm's width under a name of its own, which Keras 3
   loads with the head norm's values (by class rank); ``k3renamed_kept``: that norm named ``enc_head_norm``.
+* ``norms``: Keras 3 blocks with ``layer_norm_1``/``layer_norm_2`` -> a PyTorch twin with transformers' ViT names
+  (``layernorm_before``/``layernorm_after``), checked by computation.
 """
 
 import itertools
@@ -305,8 +307,88 @@ def k3renamed_kept(d):
     k3renamed(d, final="enc_head_norm")
 
 
+# -- a block's two norms: numbered on one side, before/after on the other ---------------------------------------------
+
+def norms(d):
+    """Keras 3 ``.weights.h5`` of pre-norm blocks (a layer ``Block`` with ``attention``, ``layer_norm_1``,
+    ``layer_norm_2``, ``mlp_in``, ``mlp_out``) -> a PyTorch twin named as transformers' ViT/DeiT (``attention``,
+    ``layernorm_before``, ``layernorm_after``, ``intermediate``, ``output``). The conversion is checked by
+    computation (the twin computes what the Keras model computes)."""
+    os.environ.pop("TF_USE_LEGACY_KERAS", None)
+    import keras
+    import torch
+    import torch.nn as nn
+
+    width = 8
+
+    class Block(keras.layers.Layer):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.attention = keras.layers.Dense(width, name="attention")
+            self.layer_norm_1 = keras.layers.LayerNormalization(epsilon=1e-6, name="layer_norm_1")
+            self.layer_norm_2 = keras.layers.LayerNormalization(epsilon=1e-6, name="layer_norm_2")
+            self.mlp_in = keras.layers.Dense(2 * width, name="mlp_in")
+            self.mlp_out = keras.layers.Dense(width, name="mlp_out")
+
+        def build(self, shape):
+            for layer, s in ((self.layer_norm_1, shape), (self.attention, shape), (self.layer_norm_2, shape),
+                             (self.mlp_in, shape), (self.mlp_out, shape[:-1] + (2 * width,))):
+                layer.build(s)
+
+        def call(self, x):
+            x = x + self.attention(self.layer_norm_1(x))
+            return x + self.mlp_out(keras.activations.gelu(self.mlp_in(self.layer_norm_2(x)), approximate=False))
+
+    inp = keras.Input((5, width))
+    x = inp
+    for i in range(2):
+        x = Block(name=f"block_{i}")(x)
+    src = keras.Model(inp, x)
+    for i, v in enumerate(src.weights):
+        v.assign(distinct(f"n|{i}", v.shape))
+    src.save_weights(os.path.join(d, "ckpt.weights.h5"))
+    os.rename(os.path.join(d, "ckpt.weights.h5"), os.path.join(d, "ckpt"))
+
+    class TBlock(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attention = nn.Linear(width, width)
+            self.intermediate = nn.Linear(width, 2 * width)
+            self.output = nn.Linear(2 * width, width)
+            self.layernorm_before = nn.LayerNorm(width, eps=1e-6)
+            self.layernorm_after = nn.LayerNorm(width, eps=1e-6)
+
+        def forward(self, x):
+            x = x + self.attention(self.layernorm_before(x))
+            return x + self.output(nn.functional.gelu(self.intermediate(self.layernorm_after(x))))
+
+    twin = nn.Module()
+    twin.layer = nn.ModuleList([TBlock(), TBlock()])
+    with torch.no_grad():
+        for i, blk in enumerate(twin.layer):
+            k = src.get_layer(f"block_{i}")
+            for t, layer in ((blk.attention, k.attention), (blk.intermediate, k.mlp_in), (blk.output, k.mlp_out)):
+                t.weight.copy_(torch.from_numpy(layer.kernel.numpy().T.copy()))
+                t.bias.copy_(torch.from_numpy(layer.bias.numpy()))
+            for t, layer in ((blk.layernorm_before, k.layer_norm_1), (blk.layernorm_after, k.layer_norm_2)):
+                t.weight.copy_(torch.from_numpy(layer.gamma.numpy()))
+                t.bias.copy_(torch.from_numpy(layer.beta.numpy()))
+    x = distinct("nx", (2, 5, width))
+    out = torch.from_numpy(x)
+    for blk in twin.layer:
+        out = blk(out)
+    want = np.asarray(src(x))
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max()))
+    import h5py
+
+    stored = {}
+    with h5py.File(os.path.join(d, "ckpt"), "r") as f:
+        f.visititems(lambda n, o: stored.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    save(d, stored, twin, torch_values(twin))
+
+
 CASES = {"lists": lists, "lists_removed": lists_removed, "kerasorder": kerasorder, "k3renamed": k3renamed,
-         "k3renamed_kept": k3renamed_kept}
+         "k3renamed_kept": k3renamed_kept, "norms": norms}
 TWINS = {"lists": lambda: torch_twin(WIDTHS)}
 
 
@@ -330,3 +412,4 @@ if __name__ == "__main__":
         os.makedirs(os.path.join(out, name), exist_ok=True)
         build(os.path.join(out, name))
     print("ok")
+

@@ -10,7 +10,9 @@ one subprocess: TensorFlow, tf-keras and torch never enter pytest).
   layers in another creation order pairs wherever the order and the pairs names made agree.
 * Keras 3 loads a ``.keras`` file by class rank: into a model built under another name (``src_x`` -> ``enc_x``)
   whose final norm is not the file's head norm by any name, it loads the head norm all the same. Renamed or new, no
-  file says: ambiguous, with the reason (the rest pairs as Keras loads it)."""
+  file says: ambiguous, with the reason (the rest pairs as Keras loads it).
+* A block's two norms of one shape, numbered on one side (``layer_norm_1``) and ``before``/``after`` on the other
+  (transformers' ``layernorm_before``): the lower number is the one before (the twin computes the same)."""
 
 from __future__ import annotations
 
@@ -107,3 +109,22 @@ def test_keras3_path_load_into_a_layer_the_prefix_rename_does_not_reach_is_ambig
 def test_keras3_layer_the_prefix_rename_reaches_loads_by_path(cases):
     a, truth = _align(cases, "k3renamed_kept")  # the final norm is `enc_head_norm`: the rename explains it
     assert {p.model: p.checkpoint for p in a.pairs} == {m: c for m, (c, _) in truth.items()} and not a.ambiguous
+
+
+def test_a_blocks_two_norms_numbered_against_before_and_after(cases):
+    # Keras' `layer_norm_1`/`layer_norm_2` against transformers' `layernorm_before`/`layernorm_after`: equal shapes,
+    # the rest of each block paired by names; the lower number is the norm before (the twin computes the same)
+    a, truth = _align(cases, "norms")
+    got = {p.model: (p.checkpoint, p.transform) for p in a.pairs}
+    assert got == truth and not a.ambiguous
+    assert got["layer.1.layernorm_before.weight"][0] == "layers/block_1/layer_norm_1/vars/0"
+    assert got["layer.0.layernorm_after.bias"][0] == "layers/block/layer_norm_2/vars/1"
+
+
+def test_ordinal_names_decide_only_numbers_against_before_and_after():
+    from ckpt_doctor.match.infer import _ordinal
+
+    assert _ordinal(["b/norm_2/vars/0", "b/norm_1/vars/0"], ["x.norm_before.weight", "x.norm_after.weight"]) == (1, 0)
+    assert _ordinal(["b/ln_pre/gamma", "b/ln_post/gamma"], ["x.ln.3.weight", "x.ln.7.weight"]) == (0, 1)
+    assert _ordinal(["b/norm_1/vars/0", "b/norm_2/vars/0"], ["x.attn_norm.weight", "x.ffn_norm.weight"]) is None
+    assert _ordinal(["b/norm_1/vars/0", "b/norm_1/vars/0"], ["x.norm_before.weight", "x.norm_after.weight"]) is None

@@ -1869,10 +1869,50 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                     t = state.compatible(c, m)[1]
                     state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
                     progress = paired = True
+                elif len(cands) == 2 and ohi - olo <= _SIBLING_SPAN:
+                    # two values fit it and one other open member alike: their places in the block, by name
+                    leaf = re.split(r"[/.]", name)[-1]  # (a norm's weight and bias fit alike too)
+                    alike = [o[2] for o in todo[olo:ohi] if open_m(o[2]) and re.split(r"[/.]", o[0])[-1] == leaf
+                             and all(state.compatible(x, o[2])[0] for x in cands)]
+                    order = _ordinal([c_name(x)[len(prefix):] for x in cands],
+                                     [strip_name(o.ref.name)[len(container):] for o in alike])
+                    if len(alike) == 2 and order is not None and m in alike:
+                        for x, o in zip(cands, (alike[k] for k in order), strict=True):
+                            if id(o) in state.ambiguous:
+                                del state.ambiguous[id(o)]
+                                o.busy = False
+                            t = state.compatible(x, o)[1]
+                            state.add(x, o, t, "structure",
+                                      functools.partial(_sibling_evidence, x, o, t, container, prefix))
+                        progress = paired = True
                 break  # the nearest container with partners and a value that fits decides
         if not progress:
             return paired
     return paired
+
+
+_BEFORE_AFTER = (("before", "after"), ("pre", "post"))
+
+
+def _ordinal(names_c: list[str], names_m: list[str]) -> tuple[int, int] | None:
+    """Two members of one block whose names differ only in a number on one side (``layer_norm_1``,
+    ``layer_norm_2``) and only in ``before``/``after`` (or ``pre``/``post``) on the other (``layernorm_before``,
+    ``layernorm_after``): the lower number is the one before. Returns, for each of ``names_c`` in turn, its index
+    in ``names_m``; None where the names do not say so."""
+    def own(names: list[str]) -> list[set[str]]:
+        words = [set().union(*_tie_words([n.rpartition("/")[0] or n.rpartition(".")[0]])) for n in names]
+        common = set.intersection(*words)
+        return [w - common for w in words]
+
+    for a, b in ((own(names_c), own(names_m)), (own(names_m), own(names_c))):
+        if all(len(w) == 1 and next(iter(w)).isdigit() for w in a) and all(len(w) == 1 for w in b):
+            numbers = [int(next(iter(w))) for w in a]
+            words = [next(iter(w)) for w in b]
+            for first, second in _BEFORE_AFTER:
+                if sorted(words) == sorted((first, second)) and numbers[0] != numbers[1]:
+                    early = words.index(first)  # (a swap of two is its own inverse: either side may be numbered)
+                    return (early, 1 - early) if numbers[0] < numbers[1] else (1 - early, early)
+    return None
 
 
 def _owned_norms(state: _State, c_items, m_items, torch_m: bool) -> None:
