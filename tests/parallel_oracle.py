@@ -18,7 +18,8 @@ Cases:
   says).
 * ``kerasorder``: a tf-keras functional model whose layer order differs from its PyTorch twin's creation order only
   where two branches meet, saved by tf-keras ``save_weights`` (TF format: ``layer_with_weights-N`` keys, numbered in
-  the model's layer order), every layer renamed.
+  the model's layer order), every layer renamed; Keras lists the right branch's norm after the right branch's conv
+  and the left branch's output conv, both of its width.
 * ``k3renamed``: a Keras 3 ``.keras`` of a model whose layers are ``src_...``, with a head -> the body built as
   ``enc_...`` without the head and with a final norm of the head norm's width under a name of its own, which Keras 3
   loads with the head norm's values (by class rank); ``k3renamed_kept``: that norm named ``enc_head_norm``.
@@ -202,7 +203,7 @@ def kerasorder(d):
     stem = h
     a = K.layers.Conv2D(12, (5, 5), padding="same")(h)
     b = K.layers.BatchNormalization()(K.layers.Conv2D(16, (3, 3), padding="same")(h))
-    a_out = K.layers.Conv2D(1, (3, 3), padding="same")(a)
+    a_out = K.layers.Conv2D(16, (3, 3), padding="same")(a)  # as wide as the right branch's norm, listed between
     b_out = K.layers.Conv2D(1, (3, 5), padding="same")(K.layers.Concatenate()([b, a_out]))
     del stem
     src = K.Model(inp, [a_out, b_out])
@@ -212,16 +213,17 @@ def kerasorder(d):
     layers = [la for la in src.layers if la.weights]  # layer_with_weights-N is layers[N]
     names = [la.name for la in layers]
     # Keras lists the right branch's conv before the left branch's output conv; the twin creates them the other way
-    assert [la.get_weights()[0].shape for la in layers[3:6]] == [(5, 5, 8, 12), (3, 3, 8, 16), (3, 3, 12, 1)], names
+    assert [la.get_weights()[0].shape for la in layers[3:7]] == [(5, 5, 8, 12), (3, 3, 8, 16), (3, 3, 12, 16),
+                                                                  (16,)], names
     twin = nn.Module()
     twin.norm_in = nn.BatchNorm2d(1, eps=1e-3)
     twin.stem = nn.Module()
     twin.stem.conv, twin.stem.norm = nn.Conv2d(1, 8, (3, 5), padding="same"), nn.BatchNorm2d(8, eps=1e-3)
     twin.left = nn.Module()
-    twin.left.conv, twin.left.head = nn.Conv2d(8, 12, 5, padding="same"), nn.Conv2d(12, 1, 3, padding="same")
+    twin.left.conv, twin.left.head = nn.Conv2d(8, 12, 5, padding="same"), nn.Conv2d(12, 16, 3, padding="same")
     twin.right = nn.Module()
     twin.right.conv, twin.right.norm = nn.Conv2d(8, 16, 3, padding="same"), nn.BatchNorm2d(16, eps=1e-3)
-    twin.right.head = nn.Conv2d(17, 1, (3, 5), padding="same")
+    twin.right.head = nn.Conv2d(32, 1, (3, 5), padding="same")
     with torch.no_grad():
         def conv(m, layer):
             k, b = src.get_layer(layer).get_weights()

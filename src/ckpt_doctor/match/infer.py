@@ -364,6 +364,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
+    if catalog.format != "torch" and any(id(m) not in state.pairs for m in m_items):
+        _norm_by_partner(state, c_items, m_items, spec.framework == "torch")
     if _siblings(state, c_items, m_items):  # a weight settled inside its block: its nested norm may follow
         _owned_norms(state, c_items, m_items, spec.framework == "torch")
     _changed_layers(state, c_items, m_items)
@@ -1889,6 +1891,64 @@ def _siblings(state: _State, c_items, m_items) -> bool:
         if not progress:
             return paired
     return paired
+
+
+def _norm_by_partner(state: _State, c_items, m_items, torch_m: bool) -> None:
+    """A norm a Keras/TF order lists after two weights of its width (a block's shortcut and its last conv, or two
+    branches: ``_norm_owner`` gives it neither) belongs to the one whose partner, where names or structure paired
+    both weights, has a norm of that width with it in the model (its composite); the other partner has none, and the
+    model holds no other open norm of that width. The norm then pairs with that one, when it fits it. Otherwise it
+    stays as it is."""
+    units = _units([c for c in c_items if c.shape])
+    composite_of: dict[int, tuple] = {}
+    m_units = _units([m for m in m_items if m.shape])
+    for comp in _composites(m_units, torch_m):
+        for u in comp:
+            if u[0] is not None:
+                composite_of[id(u[0])] = comp
+    open_norms = Counter(_length(v[0]) for main, v in m_units  # norms of each width no value went into yet
+                         if main is None and v and not any(id(m) in state.pairs for m in v))
+    for k, (main, vectors) in enumerate(units):
+        if main is not None or not vectors or any(id(c) in state.taken_c for c in vectors):
+            continue
+        width = _length(vectors[0])
+        before = [u for u in units[max(0, k - 3):k] if u[0] is not None]
+        owners = [u for u in before if width in _widths(u, False)]
+        if len(owners) != 2 or any(id(u[0]) not in state.taken_c for u in owners):
+            continue  # one owner is ``_composites``' business; an owner not paired says nothing
+        found = []  # (owner, the partner's norms of that width)
+        for u in owners:
+            comp = composite_of.get(id(state.taken_c[id(u[0])]))
+            if comp is None:
+                break
+            found.append((u, [v for v in comp if v[0] is None and v[1] and _length(v[1][0]) == width]))
+        else:
+            with_norm = [(u, norms) for u, norms in found if norms]
+            if len(with_norm) != 1 or len(with_norm[0][1]) != 1:
+                continue
+            owner, (mu,) = with_norm[0]
+            (_, mv) = mu
+            if len(mv) != len(vectors) or any(id(m) in state.pairs for m in mv) or open_norms[width] != 1:
+                continue  # (another open norm of that width: the model's grouping may have missed its owner)
+            fits = [state.compatible(c, m) for c, m in zip(vectors, mv, strict=True)]
+            if not all(ok for ok, _ in fits):
+                continue
+            for c, m in zip(vectors, mv, strict=True):
+                amb = state.ambiguous.get(id(m))
+                if amb is not None and not any(x is c for x in amb[1]):
+                    break
+            else:
+                other = next(u for u in owners if u is not owner)
+                for c, m, (_, t) in zip(vectors, mv, fits, strict=True):
+                    if state.ambiguous.pop(id(m), None) is not None:
+                        m.busy = False
+                    state.add(c, m, t, "structure", functools.partial(
+                        _partner_evidence, c, m, t, owner[0], other[0], state.taken_c[id(owner[0])]))
+
+
+def _partner_evidence(c, m, t, owner, other, partner) -> str:
+    return (f"structure: the checkpoint lists `{c.name}` after `{other.name}` and `{owner.name}`, both of its width; "
+            f"only `{owner.name}`'s partner `{partner.name}` has a norm of that width in the model; {_shapes(c, m, t)}")
 
 
 _BEFORE_AFTER = (("before", "after"), ("pre", "post"))
