@@ -364,8 +364,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
-    if catalog.format != "torch" and any(id(m) not in state.pairs for m in m_items):
-        _norm_by_partner(state, c_items, m_items, spec.framework == "torch")
+    if catalog.format != "torch" and any(id(c) not in state.taken_c and c.shape and not _is_matrix(c) for c in c_items):
+        _norm_by_partner(state, c_items, m_items, spec.framework == "torch")  # (a free vector: a norm left over)
     if _siblings(state, c_items, m_items):  # a weight settled inside its block: its nested norm may follow
         _owned_norms(state, c_items, m_items, spec.framework == "torch")
     _changed_layers(state, c_items, m_items)
