@@ -6,8 +6,9 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    vocabularies (``w``/``g``/``b``, ``kernel``/``gamma``/``beta``/``moving_mean``) and bare weights (``wte`` vs
    ``wte.weight``) are normalised (``names.canonical``); the leaf classes decide the value transform (a
    permutation; an order-preserving reshape for unit axes: ``[1, nx, nf]`` vs ``[nx, nf]``, PReLU ``(1, 1, C)`` vs
-   ``(C,)``). Keras 3 ``.weights.h5`` files name variables by position (``layers/dense/vars/0``): both sides are
-   then keyed ``<layer> #i`` (the i-th variable a layer created). Where such a file's path load contradicts the
+   ``(C,)``); Sonnet's moving averages are read as their ``average`` (``_ema_values``). Keras 3 ``.weights.h5``
+   files name variables by position (``layers/dense/vars/0``): both sides are then keyed ``<layer> #i`` (the i-th
+   variable a layer created). Where such a file's path load contradicts the
    layer names it records (a layer inserted, names kept), both readings are listed as ambiguous
    (``_keras3_shift``). Fused recurrent layers pair by role and gate count: Keras ``kernel``/``recurrent_kernel``
    are PyTorch's ``weight_ih_l0``/``weight_hh_l0`` transposed for LSTM and SimpleRNN; GRU weights (another gate
@@ -26,10 +27,12 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    both sides (reordered layers).
 5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences of
    units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in the
-   checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation order; else
-   by auto-number within one Keras 3 family) and the model's creation order. Units are grouped into composites that
-   every framework creates together (a weight with the norm of its width that follows it, a depthwise kernel with its
-   pointwise kernel) and aligned by dynamic programming, composites on one side only skipped (conv biases,
+   checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation order,
+   tf-keras' ``layer_with_weights-N`` keys; else by auto-number within one Keras 3 family) and the model's creation
+   order; a composite with a unit names already paired is held in place (no best alignment leaves it out). Units
+   are grouped into composites that every framework creates together (a weight with the norm of its width that
+   follows it, a depthwise kernel with its pointwise kernel) and aligned by dynamic programming, composites on one
+   side only skipped (conv biases,
    ``num_batches_tracked`` stay one-sided). A match is accepted only when *every* best alignment makes it, it is not
    a lone unit against a lone unit, and the alignment matches at least half the units of the shorter sequence (a few
    fitting units among many gaps are held in place by the gaps); units that best alignments pair differently are
@@ -46,7 +49,8 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    ``model.layers.3``) pair block by block when a family of them on each side holds the same weights, the only such
    family on both sides; inside a block a unit takes its only fit, units that fit alike (key and value) pair by
    their own names (``k_proj`` / ``key``) or stay ambiguous; around the blocks the written orders, then the only
-   fit, decide (``_blocks``, ``_around_blocks``).
+   fit, decide (``_blocks``, ``_around_blocks``). Parallel lists indexed by the same numbers (Sonnet's
+   ``_conv_modules/3`` beside ``_bn_modules/3``) are one block per number there (``_parallel_blocks``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -100,6 +104,7 @@ from .compare import (
 )
 from .names import (
     _CAMEL,
+    ATTRIBUTE_SUFFIX,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
     WEIGHT_LEAVES,
@@ -163,7 +168,8 @@ class Ambiguity:
 class _Item:
     """One side of a potential pair: a model variable or a checkpoint entry."""
 
-    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order", "renamed")
+    __slots__ = ("name", "tokens", "leaf", "layout", "shape", "dtype", "ref", "key", "busy", "order", "renamed",
+                 "layer")
 
     def __init__(self, name: str, tokens: tuple[str, ...], leaf: str | None, shape: tuple[int, ...], dtype: str,
                  ref: Any, order: int = 0):
@@ -178,6 +184,7 @@ class _Item:
         self.busy = False  # paired, or (model side) declared ambiguous: not in the pool any more
         # scope rules applied to this name: (its token count before the first, trailing tokens none of them touched)
         self.renamed: tuple[int, int] | None = None
+        self.layer: str | None = None  # the layer's raw path where a convention moves a value (``_ema_values``)
         self.key = tokens + (_W,) if leaf else tokens  # as rekey() does (inlined: items are made by the 100k)
 
     def rekey(self) -> None:
@@ -309,6 +316,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         _flat_leaves(c_items)
         _flat_leaves(m_items)
         _own_vocabulary(c_items, m_items)
+    ema = [any(it.tokens and it.tokens[-1] == "hidden" for it in items) for items in (c_items, m_items)]
+    if ema[0] != ema[1]:  # one side keeps Sonnet's moving averages, the other plain statistics
+        _ema_values(c_items if ema[0] else m_items)
     how = {BY_KEY: "same name", BY_OBJECT_PATH: "same object path", BY_FULL_NAME: "same variable name (full_name)",
            BY_POSITION: "same layer order and position (Keras load_weights)",
            BY_LAYER_NAME: "same layer name and position (Keras load_weights by_name)",
@@ -348,12 +358,14 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # Orders of two conventions (Keras' layer order vs PyTorch's creation order, or an order recovered from
     # auto-numbers) may list the same layers differently: there equal neighbours prove nothing.
     same_convention = by_order or (catalog.format == "torch") == (spec.framework == "torch") and ordered
-    blocks = _blocks(state, c_items, m_items)
+    blocks = _blocks(state, c_items, m_items) + _parallel_blocks(state, c_items, m_items)
     if blocks:
         _around_blocks(state, c_items, m_items, blocks, ordered, not same_convention)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
+    if catalog.format != "torch" and any(id(c) not in state.taken_c and c.shape and not _is_matrix(c) for c in c_items):
+        _norm_by_partner(state, c_items, m_items, spec.framework == "torch")  # (a free vector: a norm left over)
     if _siblings(state, c_items, m_items):  # a weight settled inside its block: its nested norm may follow
         _owned_norms(state, c_items, m_items, spec.framework == "torch")
     _changed_layers(state, c_items, m_items)
@@ -468,8 +480,20 @@ def _keras3_renamed_or_new(state: _State, path_of: dict, saved: set, layers: set
     their names: the renamed-or-new question (a new head of the old head's shape takes the old values by path).
     Keras loads it; whether that is meant, no file says: ambiguous, with the reason."""
     pairs = [(state.pairs[k].checkpoint, state.pairs[k].model) for k in path_of if k in state.pairs]
-    foreign = {(a, b) for a, b in {(saved_layer(c), model_layer(m)) for c, m in pairs}  # (a saved name the model
-               if a and b and a != b and a not in layers and not _raw_words(a) & _raw_words(b)}  # has: _keras3_shift)
+    names = {(saved_layer(c), model_layer(m)) for c, m in pairs}
+    foreign = {(a, b) for a, b in names  # (a saved name the model has: _keras3_shift)
+               if a and b and a != b and a not in layers and not _raw_words(a) & _raw_words(b)}
+    if foreign and len(saved & layers) * 2 <= len(saved):
+        # the model's layers may keep the saved names under one other prefix (a model built with another name:
+        # ``convnext_tiny_stage_0_...`` -> ``backbone_stage_0_...``): those names are kept too
+        swap = _prefix_swap(names)
+        if swap is not None:
+            old, new = swap
+            kept = {a for a in saved if a.startswith(old) and new + a[len(old):] in layers}
+            foreign = {(a, b) for a, b in foreign if not (a.startswith(old) and new + a[len(old):] in layers) and
+                       not _raw_words(a[len(old):] if a.startswith(old) else a) & _raw_words(b)}
+            if len(kept) * 2 > len(saved):
+                layers = layers | saved
     if not foreign or len(saved & layers) * 2 <= len(saved):
         return  # no such layer, or names that mostly disagree: a model rebuilt under other names
     for c, m in pairs:
@@ -478,6 +502,28 @@ def _keras3_renamed_or_new(state: _State, path_of: dict, saved: set, layers: set
             state.set_ambiguous(m, [c], f"Keras 3 loads `{c.ref.name}` (saved from layer `{saved_layer(c)}`) into "
                                         f"`{model_layer(m)}` by path, while the other layers keep their names: "
                                         "renamed, or replaced by a new layer?")
+            c.busy = True  # the value stays the question's: no renumbering of its family takes it elsewhere
+
+
+def _prefix_swap(names: set) -> tuple[str, str] | None:
+    """The one change of a name's leading words (``convnext_tiny_`` -> ``backbone_``) that turns most of the saved
+    layer names into the model's layer names they load into (pairs ``(saved, model)``), else None."""
+    swaps: Counter = Counter()
+    for a, b in names:
+        if not a or not b or a == b:
+            continue
+        k = 0
+        while k < min(len(a), len(b)) and a[-1 - k] == b[-1 - k]:
+            k += 1
+        while k and a[len(a) - k] != "_":  # whole words: the common part starts where a word does
+            k -= 1
+        cut_a, cut_b = a[:len(a) - k], b[:len(b) - k]
+        if k and cut_a and cut_b:
+            swaps[(cut_a, cut_b)] += 1
+    if not swaps:
+        return None
+    (swap, count), *rest = swaps.most_common(2)
+    return swap if count * 2 > len(names) and not (rest and rest[0][1] == count) else None
 
 
 _TORCH_FORMATS = {"torch", "safetensors"}
@@ -494,7 +540,8 @@ def _w_layouts(c_items: list, m_items: list) -> None:
     """TF code outside Keras names a layer's weight ``w`` (Sonnet, OpenAI's GPT-2) and stores it as TF computes,
     ``x @ w``: ``[..., in, out]``, a Keras kernel's layout. A model's ``weight`` holds those values either as
     ``nn.Linear``'s ``[out, in]`` or as Hugging Face's ``Conv1D`` ``[in, out]`` (GPT-2, PyTorch and TF): the model's
-    weight shapes say which, by the ``w`` values of two different axes found among them as they are or transposed.
+    weight shapes say which, by the ``w`` values of two different axes found among them as they are or transposed
+    (a 4-D ``w``, ``tf.nn.conv2d``'s ``[h, w, in, out]`` filter: as it is or as PyTorch's ``[out, in, h, w]``).
     Without that evidence they stay as they are (``names.WEIGHT_LEAVES``); a model of kernels takes them as kernels."""
     def is_w(it: _Item) -> bool:
         return it.layout == "weight" and _leaf_word(strip_name(it.ref.name)) == "w"
@@ -510,6 +557,9 @@ def _w_layouts(c_items: list, m_items: list) -> None:
             if len(real) == 2 and real[0] != real[1]:
                 same += real in shapes
                 flipped += real[::-1] in shapes
+            elif len(real) == 4 and real[2] != real[3]:  # a filter: tf.nn.conv2d's [h, w, in, out], or OIHW
+                same += real in shapes
+                flipped += (real[3], real[2], real[0], real[1]) in shapes
         if flipped <= same:
             return
     for it in itertools.chain(w_c, w_m):
@@ -704,6 +754,26 @@ def _own_vocabulary(c_items: list, m_items: list) -> None:
         if it.tokens and it.tokens[-1] == "bias" and strip_name(it.name).lower().endswith("beta"):
             it.tokens = it.tokens[:-1] + ("beta",)
             it.rekey()
+
+
+def _ema_values(items: list) -> bool:
+    """Sonnet's ``snt.ExponentialMovingAverage`` keeps the biased ``hidden`` value, the step ``counter`` and the
+    debiased ``average``, which is its value (``.value``): a BatchNorm's ``moving_mean/average`` is the moving mean
+    other conventions store as the norm's own statistic (``running_mean``). Where a side keeps such averages (an
+    ``average`` with a ``hidden`` beside it), the ``average`` is read as its owner's value, in the owner's layer;
+    ``hidden`` and ``counter`` stay the module's own state. Returns whether the side keeps any."""
+    owners = {strip_name(it.name)[:-len("/hidden")] for it in items if it.tokens and it.tokens[-1] == "hidden"}
+    found = False
+    for it in items:
+        name = strip_name(it.name)
+        if it.tokens and it.tokens[-1] == "average" and name[:-len("/average")] in owners:
+            owner = name[:-len("/average")]
+            it.tokens, it.leaf = canonical(owner)
+            it.layout = it.leaf
+            it.rekey()
+            it.layer = _layer_path(it).rpartition("/")[0]
+            found = True
+    return found
 
 
 def _natural(name: str) -> list:
@@ -1831,10 +1901,108 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                     t = state.compatible(c, m)[1]
                     state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
                     progress = paired = True
+                elif len(cands) == 2 and ohi - olo <= _SIBLING_SPAN:
+                    # two values fit it and one other open member alike: their places in the block, by name
+                    leaf = re.split(r"[/.]", name)[-1]  # (a norm's weight and bias fit alike too)
+                    alike = [o[2] for o in todo[olo:ohi] if open_m(o[2]) and re.split(r"[/.]", o[0])[-1] == leaf
+                             and all(state.compatible(x, o[2])[0] for x in cands)]
+                    order = _ordinal([c_name(x)[len(prefix):] for x in cands],
+                                     [strip_name(o.ref.name)[len(container):] for o in alike])
+                    if len(alike) == 2 and order is not None and m in alike:
+                        for x, o in zip(cands, (alike[k] for k in order), strict=True):
+                            if id(o) in state.ambiguous:
+                                del state.ambiguous[id(o)]
+                                o.busy = False
+                            t = state.compatible(x, o)[1]
+                            state.add(x, o, t, "structure",
+                                      functools.partial(_sibling_evidence, x, o, t, container, prefix))
+                        progress = paired = True
                 break  # the nearest container with partners and a value that fits decides
         if not progress:
             return paired
     return paired
+
+
+def _norm_by_partner(state: _State, c_items, m_items, torch_m: bool) -> None:
+    """A norm a Keras/TF order lists after two weights of its width (a block's shortcut and its last conv, or two
+    branches: ``_norm_owner`` gives it neither) belongs to the one whose partner, where names or structure paired
+    both weights, has a norm of that width with it in the model (its composite); the other partner has none, and the
+    model holds no other open norm of that width. The norm then pairs with that one, when it fits it. Otherwise it
+    stays as it is."""
+    units = _units([c for c in c_items if c.shape])
+    composite_of: dict[int, tuple] = {}
+    m_units = _units([m for m in m_items if m.shape])
+    for comp in _composites(m_units, torch_m):
+        for u in comp:
+            if u[0] is not None:
+                composite_of[id(u[0])] = comp
+    open_norms = Counter(_length(v[0]) for main, v in m_units  # norms of each width no value went into yet
+                         if main is None and v and not any(id(m) in state.pairs for m in v))
+    for k, (main, vectors) in enumerate(units):
+        if main is not None or not vectors or any(id(c) in state.taken_c for c in vectors):
+            continue
+        width = _length(vectors[0])
+        before = [u for u in units[max(0, k - 3):k] if u[0] is not None]
+        owners = [u for u in before if width in _widths(u, False)]
+        if len(owners) != 2 or any(id(u[0]) not in state.taken_c for u in owners):
+            continue  # one owner is ``_composites``' business; an owner not paired says nothing
+        found = []  # (owner, the partner's norms of that width)
+        for u in owners:
+            comp = composite_of.get(id(state.taken_c[id(u[0])]))
+            if comp is None:
+                break
+            found.append((u, [v for v in comp if v[0] is None and v[1] and _length(v[1][0]) == width]))
+        else:
+            with_norm = [(u, norms) for u, norms in found if norms]
+            if len(with_norm) != 1 or len(with_norm[0][1]) != 1:
+                continue
+            owner, (mu,) = with_norm[0]
+            (_, mv) = mu
+            if len(mv) != len(vectors) or any(id(m) in state.pairs for m in mv) or open_norms[width] != 1:
+                continue  # (another open norm of that width: the model's grouping may have missed its owner)
+            fits = [state.compatible(c, m) for c, m in zip(vectors, mv, strict=True)]
+            if not all(ok for ok, _ in fits):
+                continue
+            for c, m in zip(vectors, mv, strict=True):
+                amb = state.ambiguous.get(id(m))
+                if amb is not None and not any(x is c for x in amb[1]):
+                    break
+            else:
+                other = next(u for u in owners if u is not owner)
+                for c, m, (_, t) in zip(vectors, mv, fits, strict=True):
+                    if state.ambiguous.pop(id(m), None) is not None:
+                        m.busy = False
+                    state.add(c, m, t, "structure", functools.partial(
+                        _partner_evidence, c, m, t, owner[0], other[0], state.taken_c[id(owner[0])]))
+
+
+def _partner_evidence(c, m, t, owner, other, partner) -> str:
+    return (f"structure: the checkpoint lists `{c.name}` after `{other.name}` and `{owner.name}`, both of its width; "
+            f"only `{owner.name}`'s partner `{partner.name}` has a norm of that width in the model; {_shapes(c, m, t)}")
+
+
+_BEFORE_AFTER = (("before", "after"), ("pre", "post"))
+
+
+def _ordinal(names_c: list[str], names_m: list[str]) -> tuple[int, int] | None:
+    """Two members of one block whose names differ only in a number on one side (``layer_norm_1``,
+    ``layer_norm_2``) and only in ``before``/``after`` (or ``pre``/``post``) on the other (``layernorm_before``,
+    ``layernorm_after``): the lower number is the one before. Returns, for each of ``names_c`` in turn, its index
+    in ``names_m``; None where the names do not say so."""
+    def own(names: list[str]) -> list[set[str]]:
+        words = [set().union(*_tie_words([n.rpartition("/")[0] or n.rpartition(".")[0]])) for n in names]
+        common = set.intersection(*words)
+        return [w - common for w in words]
+
+    for a, b in ((own(names_c), own(names_m)), (own(names_m), own(names_c))):
+        if all(len(w) == 1 and next(iter(w)).isdigit() for w in a) and all(len(w) == 1 for w in b):
+            numbers = [int(next(iter(w))) for w in a]
+            words = [next(iter(w)) for w in b]
+            for first, second in _BEFORE_AFTER:
+                if sorted(words) == sorted((first, second)) and numbers[0] != numbers[1]:
+                    early = words.index(first)  # (a swap of two is its own inverse: either side may be numbered)
+                    return (early, 1 - early) if numbers[0] < numbers[1] else (1 - early, early)
+    return None
 
 
 def _owned_norms(state: _State, c_items, m_items, torch_m: bool) -> None:
@@ -1965,8 +2133,13 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
 # -- structure ----------------------------------------------------------------------------------------------------
 
 def _layer_path(item: _Item) -> str:
-    """The layer a value belongs to, by its raw name: all but the leaf (``layers/dense/vars/0`` -> ``layers/dense``)."""
+    """The layer a value belongs to, by its raw name: all but the leaf (``layers/dense/vars/0`` -> ``layers/dense``;
+    a TF2 object key without its ``/.ATTRIBUTES/VARIABLE_VALUE``)."""
+    if item.layer is not None:
+        return item.layer
     name = item.ref.name  # checkpoint key (Keras 3: the tracking path, numbered in layer order) / variable name
+    if name.endswith(ATTRIBUTE_SUFFIX):
+        name = name[:-len(ATTRIBUTE_SUFFIX)]
     found = _POSITIONAL.match(name)
     if found:
         return found["layer"]
@@ -2027,6 +2200,11 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     if not ordered:
         for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
             c.order = i
+        if _keras_layer_order(c_items):
+            for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
+                                                               _role_rank(c)))):
+                c.order = i
+            ordered = True
     before = set(state.pairs)
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
         _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
@@ -2050,6 +2228,17 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
             for family in families.values():
                 _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
+
+
+_KERAS_TF_LAYER = re.compile(r"^(?:.+/)?layer(?:_with_weights)?-\d+/")
+
+
+def _keras_layer_order(items: list) -> bool:
+    """tf-keras' TF-format files (``save_weights``, a Keras model in a ``tf.train.Checkpoint``, SavedModel
+    variables) key a Functional or Sequential model's layers ``layer_with_weights-N`` (``layer-N``), N the layer's
+    rank in ``model.layers``: where every value is keyed so, the numbers keep the model's layer order (each layer's
+    values then by role: a name-sorted file lists ``bias`` before ``kernel``)."""
+    return bool(items) and all(_KERAS_TF_LAYER.match(c.ref.name) for c in items)
 
 
 def _length(it: _Item) -> int:
@@ -2286,31 +2475,40 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     if n * m > _STRUCTURE_MAX ** 2 // 4:
         return
     fits = [[_composite_fits(state, a, b) for b in um] for a in uc]
-    F = [[0] * (m + 1) for _ in range(n + 1)]  # best number of matches of uc[:i] with um[:j]
-    for i in range(n):
-        row, nxt, fi = F[i], F[i + 1], fits[i]
-        for j in range(m):
-            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + 1 if fi[j] else 0)
-    G = [[0] * (m + 1) for _ in range(n + 1)]  # best for uc[i:] with um[j:]
-    for i in range(n - 1, -1, -1):
-        row, below, fi = G[i], G[i + 1], fits[i]
-        for j in range(m - 1, -1, -1):
-            row[j] = max(row[j + 1], below[j], below[j + 1] + 1 if fi[j] else 0)
-    best = F[n][m]
     m_heads = {id(u[0] or u[1][0]) for mc in um for u in mc}
 
     def anchored(cc: tuple) -> bool:  # every unit already paired, inside this alignment
         heads = [u[0] or u[1][0] for u in cc]
         return all(id(h) in state.taken_c and id(state.taken_c[id(h)]) in m_heads for h in heads)
 
+    def holds(cc: tuple) -> bool:  # a unit already paired, inside this alignment
+        return any(id(h) in state.taken_c and id(state.taken_c[id(h)]) in m_heads
+                   for h in (u[0] or u[1][0] for u in cc))
+
+    # A composite with a unit names already paired is held in place: an alignment that leaves such a pair out is
+    # no best one (each weighs more than all other matches together; ``best`` counts matches).
+    big = n + m + 1
+    held = [big if holds(cc) else 0 for cc in uc]
     anchors = sum(1 for cc in uc if anchored(cc))
+    F = [[0] * (m + 1) for _ in range(n + 1)]  # best weight of the matches of uc[:i] with um[:j]
+    for i in range(n):
+        row, nxt, fi, w = F[i], F[i + 1], fits[i], 1 + held[i]
+        for j in range(m):
+            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + w if fi[j] else 0)
+    G = [[0] * (m + 1) for _ in range(n + 1)]  # best for uc[i:] with um[j:]
+    for i in range(n - 1, -1, -1):
+        row, below, fi, w = G[i], G[i + 1], fits[i], 1 + held[i]
+        for j in range(m - 1, -1, -1):
+            row[j] = max(row[j + 1], below[j], below[j + 1] + w if fi[j] else 0)
+    top = F[n][m]
+    best = top % big
     if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
         return
     if best * 2 < min(n, m):  # most units fit nothing on the other side: the few that do are held in place by gaps
         return
-    on_best = [[fits[i][j] and F[i][j] + 1 + G[i + 1][j + 1] == best for j in range(m)] for i in range(n)]
-    c_skip = [any(F[i][j] + G[i + 1][j] == best for j in range(m + 1)) for i in range(n)]
-    m_skip = [any(F[i][j] + G[i][j + 1] == best for i in range(n + 1)) for j in range(m)]
+    on_best = [[fits[i][j] and F[i][j] + 1 + held[i] + G[i + 1][j + 1] == top for j in range(m)] for i in range(n)]
+    c_skip = [any(F[i][j] + G[i + 1][j] == top for j in range(m + 1)) for i in range(n)]
+    m_skip = [any(F[i][j] + G[i][j + 1] == top for i in range(n + 1)) for j in range(m)]
     partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
     partners_m = [[i for i in range(n) if on_best[i][j]] for j in range(m)]
     sure = {i: partners_c[i][0] for i in range(n) if len(partners_c[i]) == 1 and not c_skip[i]
@@ -2445,8 +2643,9 @@ def _block_units(items: list) -> list[tuple[_Item | None, list[_Item]]]:
     for it in sorted(items, key=lambda it: it.order):
         if it.shape:
             layers[_layer_path(it)].append(it)
-    return _units([it for members in layers.values()
-                   for it in sorted(members, key=lambda it: (not _is_matrix(it), -len(it.shape), _role_rank(it)))],
+    return _units([it for members in layers.values()  # (a vector's unit axes say nothing of its role)
+                   for it in sorted(members, key=lambda it: (not _is_matrix(it), -len(it.shape) if _is_matrix(it)
+                                                             else 0, _role_rank(it)))],
                   ordered=False)
 
 
@@ -2500,6 +2699,81 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
         state.eligible |= {id(m) for _, members in bm.values() for m in members}
         for i, (nc, nm) in enumerate(zip(sorted(bc), sorted(bm), strict=True)):
             _pair_blocks(state, bc[nc], bm[nm], f"block {i + 1} of {len(bc)}")
+            paired.append((bc[nc][1], bm[nm][1]))
+    return paired
+
+
+def _parallel_families(items: list, numbers: bool = True) -> dict[tuple, dict[int, tuple[int, list]]]:
+    """Parallel lists: sibling lists of layers indexed by the same numbers (Sonnet's ``_conv_modules/3`` and
+    ``_bn_modules/3``, TF1's ``conv_2d_3`` and ``batch_norm_3``) hold one block per number, the way another
+    convention nests them (``features.3.conv``, ``features.3.bn``). {family: {number: (depth, items)}} for lists
+    of two or more numbers whose parent holds another list of exactly those numbers; depth leaves the list's own
+    name inside the block (``_pair_blocks`` tells members apart by it). (``numbers=False``: lists under one parent,
+    whatever their numbers; a cheap first look at the items left open.)"""
+    lists: dict[tuple, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    depth: dict[tuple, int] = {}
+    for it in items:
+        path = _layer_path(it)
+        if not it.shape or not path or not path[-1].isdigit():
+            continue
+        segs = [x for x in re.split(r"[/.]", path) if x]
+        if segs[-1].isdigit() and len(segs) >= 2:
+            key, n, k = (tuple(segs[:-2]), segs[-2]), int(segs[-1]), len(segs) - 3
+        elif (found := _NUMBERED_SEGMENT.match(segs[-1])) and found[1]:
+            key, n, k = (tuple(segs[:-1]), found[1]), int(found[2]), len(segs) - 2
+        else:
+            continue
+        lists[key][n].append(it)
+        depth[key] = k
+    by_parent: dict[tuple, list[tuple]] = defaultdict(list)
+    for key, blocks in lists.items():
+        if len(blocks) >= 2:
+            by_parent[(key[0], tuple(sorted(blocks)) if numbers else ())].append(key)
+    out: dict[tuple, dict[int, tuple[int, list]]] = {}
+    for (parent, numbers), keys in by_parent.items():
+        if len(keys) >= 2:
+            out[(parent, "+".join(sorted(k[1] for k in keys)))] = {
+                n: (min(depth[k] for k in keys), [it for k in keys for it in lists[k][n]]) for n in numbers}
+    return out
+
+
+def _parallel_blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
+    """Blocks of parallel lists (``_parallel_families``) against the other side's numbered blocks, or its parallel
+    lists: a family pairs with the one family of the other side that holds as many blocks with the same units
+    (``_block_signature``), the only family of that kind on both sides, block by block in number order; pairs
+    names already made must fall in the same pair of blocks. Inside a pair of blocks as in ``_blocks``."""
+    # where names left no such lists open on either side, nothing else is read
+    if not (_parallel_families([c for c in c_items if id(c) not in state.taken_c], False) or
+            _parallel_families([m for m in m_items if id(m) not in state.pairs], False)):
+        return []
+    par_c, par_m = _parallel_families(c_items), _parallel_families(m_items)
+    if not par_c and not par_m:
+        return []
+    fam_c = {**_families([c for c in c_items if c.shape]), **par_c}
+    fam_m = {**_families([m for m in m_items if m.shape]), **par_m}
+
+    def signature(blocks: dict) -> tuple:
+        return tuple(_block_signature(_block_units(blocks[n][1])) for n in sorted(blocks))
+
+    sig_c = {f: signature(b) for f, b in fam_c.items() if len(b) >= 2}
+    sig_m = {f: signature(b) for f, b in fam_m.items() if len(b) >= 2}
+    count_c, count_m = Counter(sig_c.values()), Counter(sig_m.values())
+    paired: list[tuple[list, list]] = []
+    for fc, sig in sig_c.items():
+        if count_c[sig] != 1 or count_m[sig] != 1 or not any(sig):
+            continue
+        fm = next(f for f, s in sig_m.items() if s == sig)
+        if fc not in par_c and fm not in par_m:
+            continue  # two containers' blocks: ``_blocks``' business
+        bc, bm = fam_c[fc], fam_m[fm]
+        order = list(zip(sorted(bc), sorted(bm), strict=True))
+        block_of_m = {id(m): i for i, (_, nm) in enumerate(order) for m in bm[nm][1]}
+        if any(id(c) in state.taken_c and block_of_m.get(id(state.taken_c[id(c)])) != i
+               for i, (nc, _) in enumerate(order) for c in bc[nc][1]):
+            continue  # names paired across blocks: not this grouping
+        state.eligible |= {id(m) for _, members in bm.values() for m in members if id(m) not in state.pairs}
+        for i, (nc, nm) in enumerate(order):
+            _pair_blocks(state, bc[nc], bm[nm], f"parallel lists, block {i + 1} of {len(bc)}")
             paired.append((bc[nc][1], bm[nm][1]))
     return paired
 
