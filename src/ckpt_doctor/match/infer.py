@@ -1948,10 +1948,10 @@ def _norm_by_partner(state: _State, c_items, m_items, torch_m: bool) -> None:
             continue  # one owner is ``_composites``' business; an owner not paired says nothing
         found = []  # (owner, the partner's norms of that width)
         for u in owners:
-            comp = composite_of.get(id(state.taken_c[id(u[0])]))
-            if comp is None:
+            partner = composite_of.get(id(state.taken_c[id(u[0])]))
+            if partner is None:
                 break
-            found.append((u, [v for v in comp if v[0] is None and v[1] and _length(v[1][0]) == width]))
+            found.append((u, [v for v in partner if v[0] is None and v[1] and _length(v[1][0]) == width]))
         else:
             with_norm = [(u, norms) for u, norms in found if norms]
             if len(with_norm) != 1 or len(with_norm[0][1]) != 1:
@@ -2730,10 +2730,10 @@ def _parallel_families(items: list, numbers: bool = True) -> dict[tuple, dict[in
         if len(blocks) >= 2:
             by_parent[(key[0], tuple(sorted(blocks)) if numbers else ())].append(key)
     out: dict[tuple, dict[int, tuple[int, list]]] = {}
-    for (parent, numbers), keys in by_parent.items():
+    for (parent, block_numbers), keys in by_parent.items():
         if len(keys) >= 2:
             out[(parent, "+".join(sorted(k[1] for k in keys)))] = {
-                n: (min(depth[k] for k in keys), [it for k in keys for it in lists[k][n]]) for n in numbers}
+                n: (min(depth[k] for k in keys), [it for k in keys for it in lists[k][n]]) for n in block_numbers}
     return out
 
 
