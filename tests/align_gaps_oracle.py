@@ -306,8 +306,34 @@ def convnext(d):
     save(d, read_h5(ck), twin, torch_values(twin))
 
 
+def keras3_block_removed(d):
+    """Keras 3 ``.weights.h5`` of named Dense layers fc_in, fc_1, fc_2, fc_out (equal shapes, paths ``layers/dense``
+    .. ``layers/dense_3``) -> the model without fc_2. Keras' load_weights by path gives ``fc_out`` fc_2's values (its
+    path is ``layers/dense_2`` now); the file saved ``fc_out`` at ``layers/dense_3``. The truth: the values the names
+    say."""
+    import keras
+
+    def model(names):
+        inp = keras.Input((8,))
+        x = inp
+        for n in names:
+            x = keras.layers.Dense(8, name=n)(x)
+        return keras.Model(inp, x)
+
+    src = model(["fc_in", "fc_1", "fc_2", "fc_out"])
+    fill_keras(src, "src")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+    tgt = model(["fc_in", "fc_1", "fc_out"])
+    fill_keras(tgt, "tgt")
+    for layer in tgt.layers[1:]:
+        layer.set_weights(src.get_layer(layer.name).get_weights())
+    save(d, read_h5(ck), tgt, keras_values(tgt))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
-         "keras3_inserted": keras3_inserted, "convnext": convnext}
+         "keras3_inserted": keras3_inserted, "convnext": convnext,
+         "keras3_block_removed": keras3_block_removed}
 
 if __name__ == "__main__":
     out = sys.argv[1]

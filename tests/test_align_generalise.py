@@ -380,6 +380,42 @@ def test_keras_convnext_against_torchvision_twin_never_pairs_wrongly(gap_cases):
     assert any(p.model.endswith(".layer_scale") for p in settled) and len(settled) >= 20
 
 
+def test_structure_pairs_a_norms_values_by_role_not_by_position():
+    # musicnn's shipped TF1 checkpoint (names and shapes as written, sorted: a norm's beta before its gamma) against
+    # its PyTorch port (creation order: weight before bias); the names share nothing, so the order decides, and
+    # within a norm gamma is the weight and beta the bias (heldout6: 22 norm values paired the other way round)
+    bn = ("beta", "gamma", "moving_mean", "moving_variance")
+    convs = [((7, 38, 1, 204), 204), ((7, 67, 1, 204), 204), ((128, 1, 1, 51), 51), ((64, 1, 1, 51), 51)]
+    ckpt = [(f"batch_normalization/{v}", (1,)) for v in bn]
+    model = [(f"frontend.norm.{v}", (1,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    for i, (kernel, width) in enumerate(convs):
+        conv, norm = f"conv2d_{i}" if i else "conv2d", f"batch_normalization_{i + 1}"
+        ckpt += [(f"{conv}/kernel", kernel), (f"{conv}/bias", (width,))] + [(f"{norm}/{v}", (width,)) for v in bn]
+        unit = f"frontend.{'timbral' if i < 2 else 'temporal'}.{i % 2}"
+        model += [(f"{unit}.conv.weight", (width, kernel[2], kernel[0], kernel[1])), (f"{unit}.conv.bias", (width,))]
+        model += [(f"{unit}.bn.{v}", (width,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    a = _align(sorted(ckpt), model, framework="torch")
+    got = _pairs(a)
+    assert got["frontend.norm.weight"] == ("batch_normalization/gamma", None)
+    assert got["frontend.norm.bias"] == ("batch_normalization/beta", None)
+    assert all(got[f"frontend.timbral.{i}.bn.weight"][0].endswith("/gamma") for i in (0, 1))
+    assert not [m for m, (c, _) in got.items() if m.endswith("bn.bias") and not c.endswith("/beta")]
+
+
+def test_keras3_path_load_into_a_layer_whose_name_was_saved_elsewhere_is_ambiguous(gap_cases):
+    # fc_2 removed: Keras 3 loads fc_2's values into `fc_out` by path (layers/dense_2); the file saved `fc_out` at
+    # layers/dense_3 (the names share a word: no renamed-or-new question, the two readings disagree)
+    a, truth = _case(gap_cases, "keras3_block_removed", "model.weights.h5")
+    assert not _wrong(a, truth)
+    amb = {x.model: x for x in a.ambiguous}
+    assert amb["fc_out/kernel"].candidates == ["layers/dense_2/vars/0", "layers/dense_3/vars/0"]
+    assert "by path" in amb["fc_out/kernel"].reason and "`fc_2`" in amb["fc_out/kernel"].reason
+    assert _pairs(a)["fc_in/kernel"] == ("layers/dense/vars/0", None)
+    # which of fc_1 and fc_2 went, no file says (the names a builder gives by index agree either way): fc_1 may
+    # take either value, or is paired by both readings; never fc_2's as fc_out
+    assert "fc_1/kernel" in amb or _pairs(a)["fc_1/kernel"] == ("layers/dense_1/vars/0", None)
+
+
 def test_sibling_completion_never_gives_a_new_layer_a_removed_layers_value():
     # one block keeps its names but a layer was replaced by a new one of the same shape and another name
     ckpt = [(f"blocks.{i}.{n}.{v}", s) for i in range(3) for n in ("conv1", "conv2", "proj")

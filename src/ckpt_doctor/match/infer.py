@@ -383,9 +383,11 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
 
     layers = {model_layer(m) for m in m_items}
     path_of = {id(m): c for c, m, _, stage, *_ in state.pairs.values() if stage == "exact" and saved_layer(c)}
-    _keras3_renamed_or_new(state, path_of, {saved_layer(c) for c in c_items} - {None}, layers, saved_layer,
-                           model_layer)
-    if not any(saved_layer(c) != model_layer(m) and saved_layer(c) in layers
+    saved = {saved_layer(c) for c in c_items} - {None}
+    _keras3_renamed_or_new(state, path_of, saved, layers, saved_layer, model_layer)
+    # (the two readings differ where a path's saved layer is another model layer, or the model layer's own name
+    # was saved at another path: `conv_1` loads `expanded_conv_14_expand`'s values, one block gone)
+    if not any(saved_layer(c) != model_layer(m) and (saved_layer(c) in layers or model_layer(m) in saved)
                for c, m, *_ in state.pairs.values() if id(m) in path_of):
         return
     by_name = {}
@@ -1998,10 +2000,41 @@ def _units(items: list[_Item], ordered: bool = True) -> list[tuple[_Item | None,
     return units
 
 
+_VECTOR_ROLES = frozenset(LEAF_SYNONYMS.values())  # bias, running mean, running variance
+
+
+def _vector_role(it: _Item) -> str | None:
+    """What a unit's vector is, where its name says: the layer's weight (a norm's scale: ``gamma``, ``weight``),
+    its bias (``beta``, ``bias``) or a statistic; else None."""
+    if it.leaf is not None:
+        return "weight"
+    return it.tokens[-1] if it.tokens and it.tokens[-1] in _VECTOR_ROLES else None
+
+
+def _by_role(cv: list, mv: list) -> list | None:
+    """The checkpoint's vectors of a unit in the order of the model's, paired by role where the names give every
+    one a distinct role (a TF norm's ``beta, gamma, moving_mean, moving_variance`` as written, sorted by name,
+    against PyTorch's ``weight, bias, running_mean, running_var``), by position otherwise; None where a position
+    would pair two different roles (a scale is never a bias, whatever the shapes)."""
+    rc, rm = [_vector_role(c) for c in cv], [_vector_role(m) for m in mv]
+    if rc == rm:
+        return cv
+    if None not in rc and len(set(rc)) == len(rc) and set(rc) == set(rm) and len(rm) == len(rc):
+        at = dict(zip(rc, cv, strict=True))
+        return [at[r] for r in rm]
+    if any(a is not None and b is not None and a != b for a, b in zip(rc, rm, strict=False)):
+        return None
+    return cv
+
+
 def _unit_fits(state: _State, cu, mu) -> bool:
     (cm, cv), (mm, mv) = cu, mu
     if (cm is None) != (mm is None):
         return False
+    if len(cv) == len(mv):
+        cv = _by_role(cv, mv)
+        if cv is None:
+            return False
     c_head, m_head = cm or cv[0], mm or mv[0]
     paired = state.pairs.get(id(m_head))
     if paired is not None or id(c_head) in state.taken_c:  # settled units anchor the sequences: only each other
@@ -2373,7 +2406,8 @@ def _pair_composites(state: _State, cc: tuple, mc: tuple, i: int, j: int, best: 
 
 def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int, where: str) -> None:
     (cm, cv), (mm, mv) = cu, mu
-    members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv, strict=False)) if len(cv) == len(mv) else [])
+    vectors = _by_role(cv, mv) if len(cv) == len(mv) else None
+    members = ([(cm, mm)] if mm is not None else []) + (list(zip(vectors, mv, strict=True)) if vectors else [])
     for c, mi in members:
         ok, transform = state.compatible(c, mi)
         named = state.ambiguous.get(id(mi))  # names left a choice; structure may pick one of their candidates
