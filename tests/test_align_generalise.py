@@ -485,3 +485,13 @@ def test_a_modules_own_parameters_under_a_wrapper():
     # one bare name that two wrapped modules end in: no scope is proven, nothing is paired
     b = _align([("weight", (4, 4))], [("a.weight", (4, 4)), ("b.weight", (4, 4))], fmt="torch", framework="torch")
     assert not b.pairs
+
+
+def test_slim_depthwise_weights_are_depthwise_kernels():
+    # tf-slim's separable convs name the depthwise filter `depthwise_weights` ([kh, kw, C, 1], TF's layout): a
+    # PyTorch grouped conv's weight [C, 1, kh, kw]
+    a = _align([("net/sep/depthwise_weights", (3, 3, 8, 1)), ("net/sep/pointwise_weights", (1, 1, 8, 16))],
+               [("net.sep.depthwise.weight", (8, 1, 3, 3)), ("net.sep.pointwise.weight", (16, 8, 1, 1))],
+               framework="torch")
+    assert _pairs(a) == {"net.sep.depthwise.weight": ("net/sep/depthwise_weights", "permute(2,3,0,1)"),
+                         "net.sep.pointwise.weight": ("net/sep/pointwise_weights", "permute(3,2,0,1)")}
