@@ -416,6 +416,16 @@ def test_keras3_path_load_into_a_layer_whose_name_was_saved_elsewhere_is_ambiguo
     assert "fc_1/kernel" in amb or _pairs(a)["fc_1/kernel"] == ("layers/dense_1/vars/0", None)
 
 
+def test_slim_layers_without_shared_names_align_in_the_natural_order_of_their_names(gap_cases):
+    # a TF bundle keeps no order; tf-slim's names number every layer and nest each norm in its layer, so their
+    # natural order (a layer before its nested norm) is the order the model was built in
+    a, truth = _case(gap_cases, "slim_mobilenet", "model.ckpt")
+    assert not _wrong(a, truth)
+    assert {p.model for p in a.pairs} == set(truth) and not a.ambiguous
+    assert _pairs(a)["layer.0.convolution.weight"] == ("MobilenetV1/Conv2d_1_depthwise/depthwise_weights",
+                                                       "permute(2,3,0,1)")
+
+
 def test_sibling_completion_never_gives_a_new_layer_a_removed_layers_value():
     # one block keeps its names but a layer was replaced by a new one of the same shape and another name
     ckpt = [(f"blocks.{i}.{n}.{v}", s) for i in range(3) for n in ("conv1", "conv2", "proj")

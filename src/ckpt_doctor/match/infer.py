@@ -2051,6 +2051,8 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
     only are skipped. A match is accepted only when *every* best alignment makes it; units that best alignments
     pair differently are ambiguous. Runs only when most model weights are still unexplained by names."""
+    if not ordered:
+        _slim_order(state, c_items, m_items, strict, torch_c, torch_m)
     pool_c = [c for c in c_items if id(c) not in state.taken_c]
     pool_m = [m for m in m_items if id(m) not in state.pairs and
               (id(m) not in state.ambiguous or id(m) in state.shallow or by_order)]
@@ -2082,6 +2084,32 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
                 families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append((u,))
             for family in families.values():
                 _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
+    _renamed_or_new(state, [k for k in state.pairs if k not in before])
+
+
+def _slim_order(state: _State, c_items, m_items, strict: bool, torch_c: bool, torch_m: bool) -> None:
+    """A checkpoint that keeps no order, whose norms are nested in the layer they follow (tf-slim: ``Conv2d_3_
+    depthwise/depthwise_weights``, ``Conv2d_3_depthwise/BatchNorm/gamma``) and whose layers are numbered: its layer
+    paths in natural order, a layer before the scopes nested in it, are one sequence, aligned as a whole."""
+    # (where names tied among renamings, too: the order of the names is the evidence they lacked)
+    pool_m = [m for m in m_items if id(m) not in state.pairs and
+              (id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
+    if len(pool_m) * 2 < len(m_items) or not any(id(c) not in state.taken_c for c in c_items):
+        return
+    units = _units(c_items)
+    paths = {_layer_path(main or vectors[0]): main is not None for main, vectors in units}
+    norms = [p for p, weighted in paths.items() if not weighted]
+    if len(norms) < 2 or not all(paths.get(p.rpartition("/")[0]) for p in norms):
+        return  # a norm on its own (Keras' batch_normalization_3): names do not say which weight it follows
+    state.eligible = {id(m) for m in pool_m}
+    before = set(state.pairs)
+
+    def key(it: _Item) -> tuple:
+        return [_natural(seg) for seg in _layer_path(it).split("/")], _role_rank(it)
+
+    ordered = sorted((c for c in c_items if c.shape), key=key)
+    _align_units(state, _composites(_units(ordered, ordered=False), torch_c), _composites(_units(m_items), torch_m),
+                 "in the natural order of its layer names", strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
 
