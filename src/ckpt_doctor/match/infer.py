@@ -820,17 +820,26 @@ def _layers_with_weights(c_items: list, m_items: list) -> None:
     attrs_c: dict[str, set] = defaultdict(set)
     for f in found.values():
         attrs_c[f[1]].add(f[2].lower())
-    same = {rank for rank, attrs in attrs_c.items() if attrs_m.get(rank) == attrs}
+
+    def attr(a: str, attrs: set) -> str:
+        """Keras 3's DepthwiseConv2D calls tf-keras' ``depthwise_kernel`` ``kernel`` (a separable conv keeps both
+        words: ``depthwise_kernel`` beside ``pointwise_kernel``)."""
+        return "kernel" if a == "depthwise_kernel" and "pointwise_kernel" not in attrs else a
+
+    def attrs_of(attrs: set) -> set:
+        return {attr(a, attrs) for a in attrs}
+
+    same = {rank for rank, attrs in attrs_c.items() if attrs_of(attrs_m.get(rank, set())) == attrs_of(attrs)}
     for m in m_items:
         rank = ranks.get(id(m))
         if rank in same:
-            m.tokens = ("layerwithweights", rank, _leaf_word(strip_name(m.ref.name)).lower())
+            m.tokens = ("layerwithweights", rank, attr(_leaf_word(strip_name(m.ref.name)).lower(), attrs_m[rank]))
             m.rekey()
     for c in c_items:
         f = found.get(id(c))
         if f and f[1] in same:
             c.leaf = c.layout = canonical(f[2])[1]
-            c.tokens = ("layerwithweights", f[1], f[2].lower())
+            c.tokens = ("layerwithweights", f[1], attr(f[2].lower(), attrs_c[f[1]]))
             c.rekey()
 
 
