@@ -505,3 +505,18 @@ def test_slim_depthwise_weights_are_depthwise_kernels():
                framework="torch")
     assert _pairs(a) == {"net.sep.depthwise.weight": ("net/sep/depthwise_weights", "permute(2,3,0,1)"),
                          "net.sep.pointwise.weight": ("net/sep/pointwise_weights", "permute(3,2,0,1)")}
+
+
+def test_a_lone_renamed_layer_never_claims_neighbours_that_load_by_name():
+    # stable-baselines3's PPO policy into a port that renames every module (trial4): nothing loads by name, so the
+    # reason for the heads must not say their neighbours do
+    shapes = {"0.weight": (64, 4), "0.bias": (64,), "2.weight": (64, 64), "2.bias": (64,)}
+    ckpt = [(f"mlp_extractor.{net}.{k}", s) for net in ("policy_net", "value_net") for k, s in shapes.items()]
+    ckpt += [("action_net.weight", (2, 64)), ("action_net.bias", (2,)), ("value_net.weight", (1, 64)),
+             ("value_net.bias", (1,))]
+    model = [(f"{body}.{k}", s) for body in ("actor_body", "critic_body") for k, s in shapes.items()]
+    model += [("actor_head.weight", (2, 64)), ("actor_head.bias", (2,)), ("critic_head.weight", (1, 64)),
+              ("critic_head.bias", (1,))]
+    a = _align(ckpt, model, fmt="torch", framework="torch")
+    assert not a.pairs and a.ambiguous
+    assert not [x.model for x in a.ambiguous if "load by name" in x.reason]

@@ -1290,10 +1290,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         weak = [r for r in clean if r not in containers and _one_layer(proposals[r])
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
+        beside = "layers that load by name" if state.anchored else \
+            "layers whose names explain them" if was_named or named_rules else "layers in the same order"
         for rule in weak:
             for c, m, _ in proposals[rule]:
-                state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
-                                            "name: renamed, or replaced by a new layer?")
+                state.set_ambiguous(m, [c], f"a single layer under another name, next to {beside}: renamed, or "
+                                            "replaced by a new layer?")
                 state.shallow.add(id(m))  # only a unique structural alignment may still decide
         clean = [r for r in clean if r not in weak]
         state.named = state.named or any(named(r) for r in clean)
