@@ -306,8 +306,95 @@ def convnext(d):
     save(d, read_h5(ck), twin, torch_values(twin))
 
 
+def keras3_block_removed(d):
+    """Keras 3 ``.weights.h5`` of named Dense layers fc_in, fc_1, fc_2, fc_out (equal shapes, paths ``layers/dense``
+    .. ``layers/dense_3``) -> the model without fc_2. Keras' load_weights by path gives ``fc_out`` fc_2's values (its
+    path is ``layers/dense_2`` now); the file saved ``fc_out`` at ``layers/dense_3``. The truth: the values the names
+    say."""
+    import keras
+
+    def model(names):
+        inp = keras.Input((8,))
+        x = inp
+        for n in names:
+            x = keras.layers.Dense(8, name=n)(x)
+        return keras.Model(inp, x)
+
+    src = model(["fc_in", "fc_1", "fc_2", "fc_out"])
+    fill_keras(src, "src")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+    tgt = model(["fc_in", "fc_1", "fc_out"])
+    fill_keras(tgt, "tgt")
+    for layer in tgt.layers[1:]:
+        layer.set_weights(src.get_layer(layer.name).get_weights())
+    save(d, read_h5(ck), tgt, keras_values(tgt))
+
+
+def slim_mobilenet(d):
+    """A TF1 checkpoint in tf-slim's MobileNet layout (``MobilenetV1/Conv2d_0/weights``, ``Conv2d_1_depthwise/
+    depthwise_weights``, each norm nested in its layer: ``Conv2d_1_depthwise/BatchNorm/gamma``; TF keeps no order,
+    keys are sorted) -> a PyTorch port named as Hugging Face's MobileNetV1 (``conv_stem``, ``layer.0`` ..): no name
+    in common, widths that repeat. The port's conversion is the published one (load_tf_weights_in_mobilenet_v1's
+    map: depthwise i -> layer 2(i-1), pointwise i -> layer 2(i-1)+1; HWIO -> OIHW, depthwise [h, w, C, 1] ->
+    [C, 1, h, w])."""
+    import tensorflow as tf
+    import torch
+    import torch.nn as nn
+
+    widths = (8, 16, 16, 32, 32)
+    g = tf.Graph()
+    with g.as_default(), tf.compat.v1.variable_scope("MobilenetV1"):
+        def conv_bn(scope, leaf, shape):
+            with tf.compat.v1.variable_scope(scope):
+                tf.compat.v1.get_variable(leaf, shape)
+                with tf.compat.v1.variable_scope("BatchNorm"):
+                    for v in ("gamma", "beta", "moving_mean", "moving_variance"):
+                        tf.compat.v1.get_variable(v, (shape[-1] if leaf == "weights" else shape[2],))
+
+        conv_bn("Conv2d_0", "weights", (3, 3, 3, widths[0]))
+        for i, (a, b) in enumerate(zip(widths, widths[1:], strict=False), 1):
+            conv_bn(f"Conv2d_{i}_depthwise", "depthwise_weights", (3, 3, a, 1))
+            conv_bn(f"Conv2d_{i}_pointwise", "weights", (1, 1, a, b))
+        with tf.compat.v1.Session(graph=g) as s:
+            for v in tf.compat.v1.global_variables():
+                v.load(distinct("slimmb" + v.op.name, v.shape), s)
+            prefix = tf.compat.v1.train.Saver().save(s, os.path.join(d, "model.ckpt"), write_meta_graph=False)
+    r = tf.train.load_checkpoint(prefix)
+    stored = {k: r.get_tensor(k) for k in r.get_variable_to_shape_map()}
+
+    def unit(cin, cout, groups=1, k=3):
+        u = nn.Module()
+        u.convolution = nn.Conv2d(cin, cout, k, groups=groups, bias=False)
+        u.normalization = nn.BatchNorm2d(cout)
+        return u
+
+    net = nn.Module()
+    net.conv_stem = unit(3, widths[0])
+    net.layer = nn.ModuleList()
+    for a, b in zip(widths, widths[1:], strict=False):
+        net.layer.append(unit(a, a, groups=a))
+        net.layer.append(unit(a, b, k=1))
+    fill_torch(net, "port")
+    with torch.no_grad():
+        def copy(u, scope, leaf, depthwise=False):
+            w = stored[f"MobilenetV1/{scope}/{leaf}"].transpose((2, 3, 0, 1) if depthwise else (3, 2, 0, 1))
+            u.convolution.weight.copy_(torch.from_numpy(w.copy()))
+            for tv, pv in (("gamma", u.normalization.weight), ("beta", u.normalization.bias),
+                           ("moving_mean", u.normalization.running_mean),
+                           ("moving_variance", u.normalization.running_var)):
+                pv.copy_(torch.from_numpy(stored[f"MobilenetV1/{scope}/BatchNorm/{tv}"]))
+
+        copy(net.conv_stem, "Conv2d_0", "weights")
+        for i in range(1, len(widths)):
+            copy(net.layer[2 * (i - 1)], f"Conv2d_{i}_depthwise", "depthwise_weights", depthwise=True)
+            copy(net.layer[2 * (i - 1) + 1], f"Conv2d_{i}_pointwise", "weights")
+    save(d, stored, net, torch_values(net))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
-         "keras3_inserted": keras3_inserted, "convnext": convnext}
+         "keras3_inserted": keras3_inserted, "convnext": convnext,
+         "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet}
 
 if __name__ == "__main__":
     out = sys.argv[1]

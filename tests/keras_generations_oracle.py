@@ -13,6 +13,8 @@ Cases:
           kernel``) among convolutions, a Dense inserted before the output (Keras' loader by layer order refuses it)
     head  a Dense and its head (tf-keras: ``dense``, ``dense_1``) against a Keras 3 model built in a session that
           made two Dense layers before (``dense_2``), its head replaced by two layers (``dense_3``, ``dense_4``)
+    dw    a DepthwiseConv2D in tf-keras' TF format (``layer_with_weights-1/depthwise_kernel``) against Keras 3, which
+          calls that variable ``kernel``, a new head after the output
 """
 
 from __future__ import annotations
@@ -49,8 +51,16 @@ def head(keras, changed: bool):
     return keras.Model(i, L.Dense(2)(x))
 
 
+def dw(keras, changed: bool):
+    L = keras.layers
+    i = keras.Input((8, 8, 3))
+    x = L.BatchNormalization()(L.DepthwiseConv2D(3, use_bias=False)(L.Conv2D(4, 3)(i)))
+    x = L.Dense(2)(L.GlobalAveragePooling2D()(x))
+    return keras.Model(i, L.Dense(3)(x) if changed else x)  # a new head after the file's layers
+
+
 def main() -> None:
-    build = {"td": td, "head": head}[CASE]
+    build = {"td": td, "head": head, "dw": dw}[CASE]
     if MODE == "write":
         import tf_keras as keras
 
@@ -60,7 +70,8 @@ def main() -> None:
         rng = np.random.default_rng(3)
         for v in model.weights:
             v.assign(rng.standard_normal(tuple(v.shape)).astype("float32"))
-        model.save_weights(os.path.join(OUT, f"{CASE}.h5"))
+        # (dw: tf-keras' TF format, object paths layer_with_weights-N/depthwise_kernel; the others a legacy .h5)
+        model.save_weights(os.path.join(OUT, "dw", "ckpt") if CASE == "dw" else os.path.join(OUT, f"{CASE}.h5"))
         truth = {v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist() for v in model.weights}
         with open(os.path.join(OUT, f"{CASE}.truth.json"), "w") as f:
             json.dump(truth, f)

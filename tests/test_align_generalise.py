@@ -380,6 +380,52 @@ def test_keras_convnext_against_torchvision_twin_never_pairs_wrongly(gap_cases):
     assert any(p.model.endswith(".layer_scale") for p in settled) and len(settled) >= 20
 
 
+def test_structure_pairs_a_norms_values_by_role_not_by_position():
+    # musicnn's shipped TF1 checkpoint (names and shapes as written, sorted: a norm's beta before its gamma) against
+    # its PyTorch port (creation order: weight before bias); the names share nothing, so the order decides, and
+    # within a norm gamma is the weight and beta the bias (heldout6: 22 norm values paired the other way round)
+    bn = ("beta", "gamma", "moving_mean", "moving_variance")
+    convs = [((7, 38, 1, 204), 204), ((7, 67, 1, 204), 204), ((128, 1, 1, 51), 51), ((64, 1, 1, 51), 51)]
+    ckpt = [(f"batch_normalization/{v}", (1,)) for v in bn]
+    model = [(f"frontend.norm.{v}", (1,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    for i, (kernel, width) in enumerate(convs):
+        conv, norm = f"conv2d_{i}" if i else "conv2d", f"batch_normalization_{i + 1}"
+        ckpt += [(f"{conv}/kernel", kernel), (f"{conv}/bias", (width,))] + [(f"{norm}/{v}", (width,)) for v in bn]
+        unit = f"frontend.{'timbral' if i < 2 else 'temporal'}.{i % 2}"
+        model += [(f"{unit}.conv.weight", (width, kernel[2], kernel[0], kernel[1])), (f"{unit}.conv.bias", (width,))]
+        model += [(f"{unit}.bn.{v}", (width,)) for v in ("weight", "bias", "running_mean", "running_var")]
+    a = _align(sorted(ckpt), model, framework="torch")
+    got = _pairs(a)
+    assert got["frontend.norm.weight"] == ("batch_normalization/gamma", None)
+    assert got["frontend.norm.bias"] == ("batch_normalization/beta", None)
+    assert all(got[f"frontend.timbral.{i}.bn.weight"][0].endswith("/gamma") for i in (0, 1))
+    assert not [m for m, (c, _) in got.items() if m.endswith("bn.bias") and not c.endswith("/beta")]
+
+
+def test_keras3_path_load_into_a_layer_whose_name_was_saved_elsewhere_is_ambiguous(gap_cases):
+    # fc_2 removed: Keras 3 loads fc_2's values into `fc_out` by path (layers/dense_2); the file saved `fc_out` at
+    # layers/dense_3 (the names share a word: no renamed-or-new question, the two readings disagree)
+    a, truth = _case(gap_cases, "keras3_block_removed", "model.weights.h5")
+    assert not _wrong(a, truth)
+    amb = {x.model: x for x in a.ambiguous}
+    assert amb["fc_out/kernel"].candidates == ["layers/dense_2/vars/0", "layers/dense_3/vars/0"]
+    assert "by path" in amb["fc_out/kernel"].reason and "`fc_2`" in amb["fc_out/kernel"].reason
+    assert _pairs(a)["fc_in/kernel"] == ("layers/dense/vars/0", None)
+    # which of fc_1 and fc_2 went, no file says (the names a builder gives by index agree either way): fc_1 may
+    # take either value, or is paired by both readings; never fc_2's as fc_out
+    assert "fc_1/kernel" in amb or _pairs(a)["fc_1/kernel"] == ("layers/dense_1/vars/0", None)
+
+
+def test_slim_layers_without_shared_names_align_in_the_natural_order_of_their_names(gap_cases):
+    # a TF bundle keeps no order; tf-slim's names number every layer and nest each norm in its layer, so their
+    # natural order (a layer before its nested norm) is the order the model was built in
+    a, truth = _case(gap_cases, "slim_mobilenet", "model.ckpt")
+    assert not _wrong(a, truth)
+    assert {p.model for p in a.pairs} == set(truth) and not a.ambiguous
+    assert _pairs(a)["layer.0.convolution.weight"] == ("MobilenetV1/Conv2d_1_depthwise/depthwise_weights",
+                                                       "permute(2,3,0,1)")
+
+
 def test_sibling_completion_never_gives_a_new_layer_a_removed_layers_value():
     # one block keeps its names but a layer was replaced by a new one of the same shape and another name
     ckpt = [(f"blocks.{i}.{n}.{v}", s) for i in range(3) for n in ("conv1", "conv2", "proj")
@@ -449,3 +495,28 @@ def test_a_modules_own_parameters_under_a_wrapper():
     # one bare name that two wrapped modules end in: no scope is proven, nothing is paired
     b = _align([("weight", (4, 4))], [("a.weight", (4, 4)), ("b.weight", (4, 4))], fmt="torch", framework="torch")
     assert not b.pairs
+
+
+def test_slim_depthwise_weights_are_depthwise_kernels():
+    # tf-slim's separable convs name the depthwise filter `depthwise_weights` ([kh, kw, C, 1], TF's layout): a
+    # PyTorch grouped conv's weight [C, 1, kh, kw]
+    a = _align([("net/sep/depthwise_weights", (3, 3, 8, 1)), ("net/sep/pointwise_weights", (1, 1, 8, 16))],
+               [("net.sep.depthwise.weight", (8, 1, 3, 3)), ("net.sep.pointwise.weight", (16, 8, 1, 1))],
+               framework="torch")
+    assert _pairs(a) == {"net.sep.depthwise.weight": ("net/sep/depthwise_weights", "permute(2,3,0,1)"),
+                         "net.sep.pointwise.weight": ("net/sep/pointwise_weights", "permute(3,2,0,1)")}
+
+
+def test_a_lone_renamed_layer_never_claims_neighbours_that_load_by_name():
+    # stable-baselines3's PPO policy into a port that renames every module (trial4): nothing loads by name, so the
+    # reason for the heads must not say their neighbours do
+    shapes = {"0.weight": (64, 4), "0.bias": (64,), "2.weight": (64, 64), "2.bias": (64,)}
+    ckpt = [(f"mlp_extractor.{net}.{k}", s) for net in ("policy_net", "value_net") for k, s in shapes.items()]
+    ckpt += [("action_net.weight", (2, 64)), ("action_net.bias", (2,)), ("value_net.weight", (1, 64)),
+             ("value_net.bias", (1,))]
+    model = [(f"{body}.{k}", s) for body in ("actor_body", "critic_body") for k, s in shapes.items()]
+    model += [("actor_head.weight", (2, 64)), ("actor_head.bias", (2,)), ("critic_head.weight", (1, 64)),
+              ("critic_head.bias", (1,))]
+    a = _align(ckpt, model, fmt="torch", framework="torch")
+    assert not a.pairs and a.ambiguous
+    assert not [x.model for x in a.ambiguous if "load by name" in x.reason]

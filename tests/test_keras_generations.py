@@ -41,15 +41,16 @@ def _oracle(*args: str, legacy: bool = False) -> str:
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("generations")
-    for case in ("td", "head"):
+    (out / "dw").mkdir()
+    for case in ("td", "head", "dw"):
         _oracle(str(out), case, "write", legacy=True)
         _oracle(str(out), case, "spec")
     return out
 
 
-def _printed_fix_holds(files: Path, case: str, capsys) -> dict:
+def _printed_fix_holds(files: Path, case: str, capsys, ckpt: str = "") -> dict:
     """What each Keras 3 variable holds after the fix ``align`` prints for CASE is run verbatim."""
-    assert main(["align", str(files / f"{case}.h5"), "--model", str(files / f"{case}.spec.json")]) == 1
+    assert main(["align", ckpt or str(files / f"{case}.h5"), "--model", str(files / f"{case}.spec.json")]) == 1
     out = capsys.readouterr().out
     fix = out[out.index("Fix (TF2 / Keras):"):].split("\n", 1)[1]
     code = files / f"{case}.fix.py"
@@ -83,3 +84,14 @@ def test_a_layer_numbered_by_another_session_pairs_beside_a_replaced_head(files,
     held = _printed_fix_holds(files, "head", capsys)
     assert held == {"dense_2/kernel": "dense/kernel", "dense_2/bias": "dense/bias", "dense_3/kernel": None,
                     "dense_3/bias": None, "dense_4/kernel": None, "dense_4/bias": None}, held
+
+
+def test_a_depthwise_kernel_is_keras_3s_kernel_in_a_tf_format_file_of_tf_keras(files, capsys):
+    # tf-keras' TF format names variables by the rank of their layer: layer_with_weights-1/depthwise_kernel is
+    # Keras 3's depthwise_conv2d/kernel (the same layer, the variable renamed), never a layer renamed or replaced
+    a = ckpt_doctor.align(str(files / "dw" / "ckpt"), str(files / "dw.spec.json"))
+    assert not a.ambiguous and sorted(a.missing) == ["dense_1/bias", "dense_1/kernel"]
+    held = _printed_fix_holds(files, "dw", capsys, str(files / "dw" / "ckpt"))
+    assert held["depthwise_conv2d/kernel"] == "depthwise_conv2d/depthwise_kernel"
+    assert held["batch_normalization/gamma"] == "batch_normalization/gamma"
+    assert held["dense/kernel"] == "dense/kernel" and held["dense_1/kernel"] is None

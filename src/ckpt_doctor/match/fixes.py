@@ -369,6 +369,9 @@ def tf2_fix(alignment) -> Fix:
     count = max((int(at[1]) for at in keyed.values() if len(at) > 1), default=len(positions))
     by_position = {positions[m]: c for m, c in restored.items() if m in positions}
     missing = _missing_weights(d.model, restored, alignment.tied)
+    paths = {v.name: v.object_path for v in d.model.variables if v.object_path}
+    if restored and not by_position and all(m in paths for m in restored):
+        return _tf2_object_fix(alignment, restored, paths, missing)
     lines = ["# TF2 / Keras: assign each value by the variable's position in model.variables (auto-numbered",
              "# names such as dense_3 drift between processes); ckpt-doctor reads the file in any format",
              "import ckpt_doctor",
@@ -387,6 +390,36 @@ def tf2_fix(alignment) -> Fix:
         lines.append("    variables[i].assign(TRANSFORMS[i](value) if i in TRANSFORMS else value)")
     else:
         lines.append("    variables[i].assign(checkpoint[key].read())")
+    return Fix("TF2 / Keras", "\n".join(lines), missing)
+
+
+def _tf2_object_fix(alignment, restored: dict[str, str], paths: dict[str, str], missing: list[str]) -> Fix:
+    """A model known by object paths only (a ``tf.train.Checkpoint`` as the model: no ``model.variables``): each
+    variable is reached along its path through the object graph TensorFlow checkpoints, as ``tf.train.Checkpoint``
+    walks it (``tf.train.TrackableView``), and assigned."""
+    d = alignment.diagnosis
+    transforms = {paths[m]: op for m, op in value_transforms(alignment, restored).items()}
+    lines = ["# TF2: assign each value to the variable at its object path in the model (the path tf.train.Checkpoint",
+             "# saves it under); ckpt-doctor reads the file in any format",
+             "import ckpt_doctor",
+             "import tensorflow as tf",
+             f"CHECKPOINT = {os.path.abspath(d.checkpoint.path)!r}",
+             f"SOURCE = {_pydict({paths[m]: c for m, c in restored.items()})}  # object path -> checkpoint key",
+             "checkpoint = ckpt_doctor.open_checkpoint(CHECKPOINT)",
+             "view = tf.train.TrackableView(model)",
+             "def at(path):",
+             "    obj = model",
+             "    for name in path.split('/'):",
+             "        obj = view.children(obj)[name]",
+             "    return obj",
+             "for path, key in SOURCE.items():"]
+    if transforms:
+        lines.insert(6, "TRANSFORMS = " + _pycode({p: _transform_code(op) for p, op in sorted(transforms.items())})
+                     + "  # object path -> the value's layout in the model")
+        lines.append("    value = checkpoint[key].read()")
+        lines.append("    at(path).assign(TRANSFORMS[path](value) if path in TRANSFORMS else value)")
+    else:
+        lines.append("    at(path).assign(checkpoint[key].read())")
     return Fix("TF2 / Keras", "\n".join(lines), missing)
 
 

@@ -395,9 +395,11 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
 
     layers = {model_layer(m) for m in m_items}
     path_of = {id(m): c for c, m, _, stage, *_ in state.pairs.values() if stage == "exact" and saved_layer(c)}
-    _keras3_renamed_or_new(state, path_of, {saved_layer(c) for c in c_items} - {None}, layers, saved_layer,
-                           model_layer)
-    if not any(saved_layer(c) != model_layer(m) and saved_layer(c) in layers
+    saved = {saved_layer(c) for c in c_items} - {None}
+    _keras3_renamed_or_new(state, path_of, saved, layers, saved_layer, model_layer)
+    # (the two readings differ where a path's saved layer is another model layer, or the model layer's own name
+    # was saved at another path: `conv_1` loads `expanded_conv_14_expand`'s values, one block gone)
+    if not any(saved_layer(c) != model_layer(m) and (saved_layer(c) in layers or model_layer(m) in saved)
                for c, m, *_ in state.pairs.values() if id(m) in path_of):
         return
     by_name = {}
@@ -888,17 +890,26 @@ def _layers_with_weights(c_items: list, m_items: list) -> None:
     attrs_c: dict[str, set] = defaultdict(set)
     for f in found.values():
         attrs_c[f[1]].add(f[2].lower())
-    same = {rank for rank, attrs in attrs_c.items() if attrs_m.get(rank) == attrs}
+
+    def attr(a: str, attrs: set) -> str:
+        """Keras 3's DepthwiseConv2D calls tf-keras' ``depthwise_kernel`` ``kernel`` (a separable conv keeps both
+        words: ``depthwise_kernel`` beside ``pointwise_kernel``)."""
+        return "kernel" if a == "depthwise_kernel" and "pointwise_kernel" not in attrs else a
+
+    def attrs_of(attrs: set) -> set:
+        return {attr(a, attrs) for a in attrs}
+
+    same = {rank for rank, attrs in attrs_c.items() if attrs_of(attrs_m.get(rank, set())) == attrs_of(attrs)}
     for m in m_items:
         rank = ranks.get(id(m))
         if rank in same:
-            m.tokens = ("layerwithweights", rank, _leaf_word(strip_name(m.ref.name)).lower())
+            m.tokens = ("layerwithweights", rank, attr(_leaf_word(strip_name(m.ref.name)).lower(), attrs_m[rank]))
             m.rekey()
     for c in c_items:
         f = found.get(id(c))
         if f and f[1] in same:
             c.leaf = c.layout = canonical(f[2])[1]
-            c.tokens = ("layerwithweights", f[1], f[2].lower())
+            c.tokens = ("layerwithweights", f[1], attr(f[2].lower(), attrs_c[f[1]]))
             c.rekey()
 
 
@@ -1349,10 +1360,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         weak = [r for r in clean if r not in containers and _one_layer(proposals[r])
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
+        beside = "layers that load by name" if state.anchored else \
+            "layers whose names explain them" if was_named or named_rules else "layers in the same order"
         for rule in weak:
             for c, m, _ in proposals[rule]:
-                state.set_ambiguous(m, [c], "a single layer under another name, next to layers that load by "
-                                            "name: renamed, or replaced by a new layer?")
+                state.set_ambiguous(m, [c], f"a single layer under another name, next to {beside}: renamed, or "
+                                            "replaced by a new layer?")
                 state.shallow.add(id(m))  # only a unique structural alignment may still decide
         clean = [r for r in clean if r not in weak]
         state.named = state.named or any(named(r) for r in clean)
@@ -2171,10 +2184,41 @@ def _units(items: list[_Item], ordered: bool = True) -> list[tuple[_Item | None,
     return units
 
 
+_VECTOR_ROLES = frozenset(LEAF_SYNONYMS.values())  # bias, running mean, running variance
+
+
+def _vector_role(it: _Item) -> str | None:
+    """What a unit's vector is, where its name says: the layer's weight (a norm's scale: ``gamma``, ``weight``),
+    its bias (``beta``, ``bias``) or a statistic; else None."""
+    if it.leaf is not None:
+        return "weight"
+    return it.tokens[-1] if it.tokens and it.tokens[-1] in _VECTOR_ROLES else None
+
+
+def _by_role(cv: list, mv: list) -> list | None:
+    """The checkpoint's vectors of a unit in the order of the model's, paired by role where the names give every
+    one a distinct role (a TF norm's ``beta, gamma, moving_mean, moving_variance`` as written, sorted by name,
+    against PyTorch's ``weight, bias, running_mean, running_var``), by position otherwise; None where a position
+    would pair two different roles (a scale is never a bias, whatever the shapes)."""
+    rc, rm = [_vector_role(c) for c in cv], [_vector_role(m) for m in mv]
+    if rc == rm:
+        return cv
+    if None not in rc and len(set(rc)) == len(rc) and set(rc) == set(rm) and len(rm) == len(rc):
+        at = dict(zip(rc, cv, strict=True))
+        return [at[r] for r in rm]
+    if any(a is not None and b is not None and a != b for a, b in zip(rc, rm, strict=False)):
+        return None
+    return cv
+
+
 def _unit_fits(state: _State, cu, mu) -> bool:
     (cm, cv), (mm, mv) = cu, mu
     if (cm is None) != (mm is None):
         return False
+    if len(cv) == len(mv):
+        cv = _by_role(cv, mv)
+        if cv is None:
+            return False
     c_head, m_head = cm or cv[0], mm or mv[0]
     paired = state.pairs.get(id(m_head))
     if paired is not None or id(c_head) in state.taken_c:  # settled units anchor the sequences: only each other
@@ -2191,6 +2235,8 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
     only are skipped. A match is accepted only when *every* best alignment makes it; units that best alignments
     pair differently are ambiguous. Runs only when most model weights are still unexplained by names."""
+    if not ordered:
+        _slim_order(state, c_items, m_items, strict, torch_c, torch_m)
     pool_c = [c for c in c_items if id(c) not in state.taken_c]
     pool_m = [m for m in m_items if id(m) not in state.pairs and
               (id(m) not in state.ambiguous or id(m) in state.shallow or by_order)]
@@ -2239,6 +2285,32 @@ def _keras_layer_order(items: list) -> bool:
     rank in ``model.layers``: where every value is keyed so, the numbers keep the model's layer order (each layer's
     values then by role: a name-sorted file lists ``bias`` before ``kernel``)."""
     return bool(items) and all(_KERAS_TF_LAYER.match(c.ref.name) for c in items)
+
+
+def _slim_order(state: _State, c_items, m_items, strict: bool, torch_c: bool, torch_m: bool) -> None:
+    """A checkpoint that keeps no order, whose norms are nested in the layer they follow (tf-slim: ``Conv2d_3_
+    depthwise/depthwise_weights``, ``Conv2d_3_depthwise/BatchNorm/gamma``) and whose layers are numbered: its layer
+    paths in natural order, a layer before the scopes nested in it, are one sequence, aligned as a whole."""
+    # (where names tied among renamings, too: the order of the names is the evidence they lacked)
+    pool_m = [m for m in m_items if id(m) not in state.pairs and
+              (id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
+    if len(pool_m) * 2 < len(m_items) or not any(id(c) not in state.taken_c for c in c_items):
+        return
+    units = _units(c_items)
+    paths = {_layer_path(main or vectors[0]): main is not None for main, vectors in units}
+    norms = [p for p, weighted in paths.items() if not weighted]
+    if len(norms) < 2 or not all(paths.get(p.rpartition("/")[0]) for p in norms):
+        return  # a norm on its own (Keras' batch_normalization_3): names do not say which weight it follows
+    state.eligible = {id(m) for m in pool_m}
+    before = set(state.pairs)
+
+    def key(it: _Item) -> tuple:
+        return [_natural(seg) for seg in _layer_path(it).split("/")], _role_rank(it)
+
+    ordered = sorted((c for c in c_items if c.shape), key=key)
+    _align_units(state, _composites(_units(ordered, ordered=False), torch_c), _composites(_units(m_items), torch_m),
+                 "in the natural order of its layer names", strict)
+    _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
 
 def _length(it: _Item) -> int:
@@ -2571,7 +2643,8 @@ def _pair_composites(state: _State, cc: tuple, mc: tuple, i: int, j: int, best: 
 
 def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int, where: str) -> None:
     (cm, cv), (mm, mv) = cu, mu
-    members = ([(cm, mm)] if mm is not None else []) + (list(zip(cv, mv, strict=False)) if len(cv) == len(mv) else [])
+    vectors = _by_role(cv, mv) if len(cv) == len(mv) else None
+    members = ([(cm, mm)] if mm is not None else []) + (list(zip(vectors, mv, strict=True)) if vectors else [])
     for c, mi in members:
         ok, transform = state.compatible(c, mi)
         named = state.ambiguous.get(id(mi))  # names left a choice; structure may pick one of their candidates

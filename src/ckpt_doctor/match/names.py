@@ -27,8 +27,9 @@ WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scal
                  # consumer's layout: no permutation, at most a unit axis (``[1, nx, nf]``)
                  "w": "weight", "g": "scale",
                  # tf-slim, TF1 tutorials and Caffe-to-TF converters: ``conv1/weights`` in TF's layout (HWIO,
-                 # [in, out]); a PyTorch-side ``weights`` is re-classed by ``infer`` (``_torch_layouts``)
-                 "weights": "kernel",
+                 # [in, out]; slim's separable convs: ``depthwise_weights`` [kh, kw, C, 1], ``pointwise_weights``);
+                 # a PyTorch-side ``weights`` is re-classed by ``infer`` (``_torch_layouts``)
+                 "weights": "kernel", "depthwiseweights": "kernel", "pointwiseweights": "kernel",
                  # Keras ``PReLU``'s slope (``(1, 1, C)`` with shared axes, ``(C,)`` after a Dense) is PyTorch
                  # ``nn.PReLU``'s ``weight`` (C,): one real axis, the same order in every layout
                  "alpha": "scale"}
