@@ -40,7 +40,7 @@ def truth(stored: dict, values: dict) -> dict:
     for m, v in values.items():
         hits = []
         for c, u in stored.items():
-            if u.size != v.size or u.size == 0:
+            if u.size != v.size or u.size == 0 or u.dtype.kind != "f":
                 continue
             if u.shape == v.shape and np.array_equal(u, v):
                 hits.append((c, None))
@@ -217,23 +217,25 @@ def rnn(d, kind):
     save(d, read_h5(ck), net, torch_values(net))
 
 
+def dense_chain(names):
+    """A Keras 3 model of Dense layers of one shape, named ``names``."""
+    import keras
+
+    inp = keras.Input((8,))
+    x = inp
+    for n in names:
+        x = keras.layers.Dense(8, name=n)(x)
+    return keras.Model(inp, x)
+
+
 def keras3_inserted(d):
     """Keras 3 ``.weights.h5`` of Dense d1, d2, d3 (equal shapes) -> the model with Dense ``ins`` inserted after d1,
     names kept. The truth is Keras' own load_weights (by path: ins takes d2's values, d2 takes d3's, d3 fails)."""
-    import keras
-
-    def model(names):
-        inp = keras.Input((8,))
-        x = inp
-        for n in names:
-            x = keras.layers.Dense(8, name=n)(x)
-        return keras.Model(inp, x)
-
-    src = model(["d1", "d2", "d3"])
+    src = dense_chain(["d1", "d2", "d3"])
     fill_keras(src, "src")
     ck = os.path.join(d, "model.weights.h5")
     src.save_weights(ck)
-    tgt = model(["d1", "ins", "d2", "d3"])
+    tgt = dense_chain(["d1", "ins", "d2", "d3"])
     fill_keras(tgt, "tgt")
     try:
         tgt.load_weights(ck)
@@ -311,20 +313,11 @@ def keras3_block_removed(d):
     .. ``layers/dense_3``) -> the model without fc_2. Keras' load_weights by path gives ``fc_out`` fc_2's values (its
     path is ``layers/dense_2`` now); the file saved ``fc_out`` at ``layers/dense_3``. The truth: the values the names
     say."""
-    import keras
-
-    def model(names):
-        inp = keras.Input((8,))
-        x = inp
-        for n in names:
-            x = keras.layers.Dense(8, name=n)(x)
-        return keras.Model(inp, x)
-
-    src = model(["fc_in", "fc_1", "fc_2", "fc_out"])
+    src = dense_chain(["fc_in", "fc_1", "fc_2", "fc_out"])
     fill_keras(src, "src")
     ck = os.path.join(d, "model.weights.h5")
     src.save_weights(ck)
-    tgt = model(["fc_in", "fc_1", "fc_out"])
+    tgt = dense_chain(["fc_in", "fc_1", "fc_out"])
     fill_keras(tgt, "tgt")
     for layer in tgt.layers[1:]:
         layer.set_weights(src.get_layer(layer.name).get_weights())

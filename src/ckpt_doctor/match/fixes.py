@@ -386,10 +386,7 @@ def tf2_fix(alignment) -> Fix:
     if transforms:
         lines.insert(5, "TRANSFORMS = " + _pycode({i: _transform_code(op) for i, op in sorted(transforms.items())})
                      + "  # position -> the value's layout in the model (e.g. PyTorch OIHW -> Keras HWIO)")
-        lines.append("    value = checkpoint[key].read()")
-        lines.append("    variables[i].assign(TRANSFORMS[i](value) if i in TRANSFORMS else value)")
-    else:
-        lines.append("    variables[i].assign(checkpoint[key].read())")
+    lines += _assign_lines("variables[i]", "i", bool(transforms))
     return Fix("TF2 / Keras", "\n".join(lines), missing)
 
 
@@ -416,11 +413,16 @@ def _tf2_object_fix(alignment, restored: dict[str, str], paths: dict[str, str], 
     if transforms:
         lines.insert(6, "TRANSFORMS = " + _pycode({p: _transform_code(op) for p, op in sorted(transforms.items())})
                      + "  # object path -> the value's layout in the model")
-        lines.append("    value = checkpoint[key].read()")
-        lines.append("    at(path).assign(TRANSFORMS[path](value) if path in TRANSFORMS else value)")
-    else:
-        lines.append("    at(path).assign(checkpoint[key].read())")
+    lines += _assign_lines("at(path)", "path", bool(transforms))
     return Fix("TF2 / Keras", "\n".join(lines), missing)
+
+
+def _assign_lines(target: str, index: str, transforms: bool) -> list[str]:
+    """The loop body of a TF2 fix: read the value, rearrange it where TRANSFORMS says, assign it to ``target``."""
+    if not transforms:
+        return [f"    {target}.assign(checkpoint[key].read())"]
+    return ["    value = checkpoint[key].read()",
+            f"    {target}.assign(TRANSFORMS[{index}](value) if {index} in TRANSFORMS else value)"]
 
 
 def _in_state_dict(info) -> bool:
