@@ -385,9 +385,80 @@ def slim_mobilenet(d):
     save(d, stored, net, torch_values(net))
 
 
+def mbconv(d):
+    """keras.applications EfficientNet's naming and layer order (``stem_conv``, ``block1b_dwconv``, ``block1b_bn``,
+    ``block1b_se_reduce``/``_se_expand`` with biases, ``block1b_project_conv`` and ``_project_bn``; the squeeze-excite
+    expansion as wide as the projection), a Keras 3 legacy ``.h5`` -> a PyTorch twin named as Hugging Face's
+    EfficientNet (``embeddings.convolution``, ``blocks.0.depthwise_conv.depthwise_norm``). The twin's conversion is
+    the published one (transformers' EfficientNet converter: gamma -> weight, HWIO -> OIHW, depthwise -> groups)."""
+    import keras
+    import torch
+    import torch.nn as nn
+
+    L, c, n = keras.layers, 16, 3
+    inp = keras.Input((8, 8, c))
+    x = L.BatchNormalization(name="stem_bn")(L.Conv2D(c, 3, padding="same", use_bias=False, name="stem_conv")(inp))
+    for b in "abc"[:n]:
+        x = L.BatchNormalization(name=f"block1{b}_bn")(
+            L.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"block1{b}_dwconv")(x))
+        se = L.Reshape((1, 1, c))(L.GlobalAveragePooling2D()(x))
+        se = L.Conv2D(c, 1, name=f"block1{b}_se_expand")(L.Conv2D(4, 1, name=f"block1{b}_se_reduce")(se))
+        x = L.Multiply()([x, se])
+        x = L.BatchNormalization(name=f"block1{b}_project_bn")(
+            L.Conv2D(c, 1, use_bias=False, name=f"block1{b}_project_conv")(x))
+    src = keras.Model(inp, x)
+    fill_keras(src, "mb")
+    ck = os.path.join(d, "model.h5")
+    src.save(ck)
+    stored = {w.path: np.asarray(w.numpy()) for w in src.weights}
+
+    def bn():
+        return nn.BatchNorm2d(c)
+
+    def block():
+        m = nn.Module()
+        m.depthwise_conv = nn.Module()
+        m.depthwise_conv.depthwise_conv = nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False)
+        m.depthwise_conv.depthwise_norm = bn()
+        m.squeeze_excite = nn.Module()
+        m.squeeze_excite.reduce, m.squeeze_excite.expand = nn.Conv2d(c, 4, 1), nn.Conv2d(4, c, 1)
+        m.projection = nn.Module()
+        m.projection.project_conv, m.projection.project_bn = nn.Conv2d(c, c, 1, bias=False), bn()
+        return m
+
+    net = nn.Module()
+    net.embeddings = nn.Module()
+    net.embeddings.convolution, net.embeddings.batchnorm = nn.Conv2d(c, c, 3, padding=1, bias=False), bn()
+    net.blocks = nn.ModuleList([block() for _ in range(n)])
+    fill_torch(net, "twin")
+
+    def conv(module, name, perm=(3, 2, 0, 1)):
+        module.weight.copy_(torch.from_numpy(stored[f"{name}/kernel"].transpose(perm).copy()))
+        if module.bias is not None:
+            module.bias.copy_(torch.from_numpy(stored[f"{name}/bias"]))
+
+    def norm(module, name):
+        for tv, pv in (("gamma", module.weight), ("beta", module.bias), ("moving_mean", module.running_mean),
+                       ("moving_variance", module.running_var)):
+            pv.copy_(torch.from_numpy(stored[f"{name}/{tv}"]))
+
+    with torch.no_grad():
+        conv(net.embeddings.convolution, "stem_conv")
+        norm(net.embeddings.batchnorm, "stem_bn")
+        for m, b in zip(net.blocks, "abc", strict=False):
+            conv(m.depthwise_conv.depthwise_conv, f"block1{b}_dwconv", (2, 3, 0, 1))
+            norm(m.depthwise_conv.depthwise_norm, f"block1{b}_bn")
+            conv(m.squeeze_excite.reduce, f"block1{b}_se_reduce")
+            conv(m.squeeze_excite.expand, f"block1{b}_se_expand")
+            conv(m.projection.project_conv, f"block1{b}_project_conv")
+            norm(m.projection.project_bn, f"block1{b}_project_bn")
+    save(d, stored, net, torch_values(net))  # (the file's weight names are Keras' variable paths)
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
-         "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet}
+         "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
+         "mbconv": mbconv}
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -426,6 +426,14 @@ def test_slim_layers_without_shared_names_align_in_the_natural_order_of_their_na
                                                        "permute(2,3,0,1)")
 
 
+def test_efficientnet_blocks_pair_with_their_norms_and_short_names(gap_cases):
+    # a projection's norm follows the projection (no bias of its own), not the squeeze-excite conv of its width with a
+    # bias just before it; `dwconv` / `depthwise_conv` and `stem_conv` / `convolution` are one word written short
+    a, truth = _case(gap_cases, "mbconv", "model.h5")
+    assert not _wrong(a, truth)
+    assert {p.model for p in a.pairs} == set(truth) and not a.ambiguous
+
+
 def test_sibling_completion_never_gives_a_new_layer_a_removed_layers_value():
     # one block keeps its names but a layer was replaced by a new one of the same shape and another name
     ckpt = [(f"blocks.{i}.{n}.{v}", s) for i in range(3) for n in ("conv1", "conv2", "proj")

@@ -2382,7 +2382,8 @@ def _norm_owner(out: list[list], vectors: list) -> list | None:
     """The composite a vector-only unit (a norm, an activation's weights) follows in a Keras/TF order: the one just
     before when its last unit has the vectors' width and it holds no unit of this kind yet, else the only one of
     the two before that ends with a weight of that width (Keras lists a block's shortcut conv and its last conv
-    before their norms). Two possible owners: none (a norm is never given to a weight by guess)."""
+    before their norms). Of two possible owners, the only one whose weight has no bias (a norm makes a bias
+    redundant), else none (a norm is never given to a weight by guess)."""
     def fits(comp: list) -> bool:
         return all(_length(v) in _widths(comp[-1], False) for v in vectors) and \
             all(len(u[1]) != len(vectors) for u in comp if u[0] is None)
@@ -2391,6 +2392,9 @@ def _norm_owner(out: list[list], vectors: list) -> list | None:
     if last[-1][0] is None:  # after a norm: an activation's weights join it (conv -> BatchNorm -> PReLU)
         return last if fits(last) else None
     owners = [c for c in out[-3:] if c[-1][0] is not None and fits(c)]
+    if len(owners) > 1:  # a norm follows a weight without a bias of its own (EfficientNet: the projection, not the
+        bare = [c for c in owners if not c[-1][1]]  # squeeze-excite conv of its width with a bias just before)
+        owners = bare if len(bare) == 1 else owners
     return owners[0] if len(owners) == 1 else None
 
 
@@ -2512,11 +2516,15 @@ def _renamed_or_new(state: _State, made: list) -> None:
     def shares(c, m):
         return bool(words(c) & words(m))
 
+    def alike(c, m):  # or one word written short for the other (``conv`` / ``convolution``, ``block`` / ``blocks``)
+        wc, wm = words(c), words(m)
+        return bool(wc & wm) or any(_short_for(x, y) or _short_for(y, x) for x in wc for y in wm)
+
     sharing = [shares(state.pairs[k].checkpoint, state.pairs[k].model) for k in made]
     if sum(sharing) * 2 <= len(made):
         return
     for k, ok in zip(made, sharing, strict=False):
-        if not ok:
+        if not ok and not alike(state.pairs[k].checkpoint, state.pairs[k].model):
             c, m = state.pairs[k].checkpoint, state.pairs[k].model
             state.drop_pair(m)
             state.set_ambiguous(m, [c], "structure pairs it with a layer of another name, while the other layers "
