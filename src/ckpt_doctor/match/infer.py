@@ -261,6 +261,11 @@ class _State:
         del self.taken_c[id(c)]
         c.busy = m.busy = False
 
+    def open_m(self, m: _Item) -> bool:
+        """Unpaired, and no name evidence beyond a tie of renamings or a leaf name: order or blocks may decide."""
+        return id(m) not in self.pairs and (id(m) not in self.ambiguous or id(m) in self.shallow or
+                                            id(m) in self.ties)
+
     def set_ambiguous(self, m: _Item, candidates: list[_Item], reason: str, tie: bool = False) -> None:
         if id(m) not in self.ambiguous:
             self.ambiguous[id(m)] = (m, candidates, reason)
@@ -758,24 +763,19 @@ def _own_vocabulary(c_items: list, m_items: list) -> None:
             it.rekey()
 
 
-def _ema_values(items: list) -> bool:
+def _ema_values(items: list) -> None:
     """Sonnet's ``snt.ExponentialMovingAverage`` keeps the biased ``hidden`` value, the step ``counter`` and the
     debiased ``average``, which is its value (``.value``): a BatchNorm's ``moving_mean/average`` is the moving mean
     other conventions store as the norm's own statistic (``running_mean``). Where a side keeps such averages (an
     ``average`` with a ``hidden`` beside it), the ``average`` is read as its owner's value, in the owner's layer;
-    ``hidden`` and ``counter`` stay the module's own state. Returns whether the side keeps any."""
+    ``hidden`` and ``counter`` stay the module's own state."""
     owners = {strip_name(it.name)[:-len("/hidden")] for it in items if it.tokens and it.tokens[-1] == "hidden"}
-    found = False
     for it in items:
-        name = strip_name(it.name)
-        if it.tokens and it.tokens[-1] == "average" and name[:-len("/average")] in owners:
-            owner = name[:-len("/average")]
+        if it.tokens and it.tokens[-1] == "average" and (owner := strip_name(it.name)[:-len("/average")]) in owners:
             it.tokens, it.leaf = canonical(owner)
             it.layout = it.leaf
             it.rekey()
             it.layer = _layer_path(it).rpartition("/")[0]
-            found = True
-    return found
 
 
 def _natural(name: str) -> list:
@@ -2184,23 +2184,14 @@ def _units(items: list[_Item], ordered: bool = True) -> list[tuple[_Item | None,
     return units
 
 
-_VECTOR_ROLES = frozenset(LEAF_SYNONYMS.values())  # bias, running mean, running variance
-
-
-def _vector_role(it: _Item) -> str | None:
-    """What a unit's vector is, where its name says: the layer's weight (a norm's scale: ``gamma``, ``weight``),
-    its bias (``beta``, ``bias``) or a statistic; else None."""
-    if it.leaf is not None:
-        return "weight"
-    return it.tokens[-1] if it.tokens and it.tokens[-1] in _VECTOR_ROLES else None
-
-
 def _by_role(cv: list, mv: list) -> list | None:
     """The checkpoint's vectors of a unit in the order of the model's, paired by role where the names give every
     one a distinct role (a TF norm's ``beta, gamma, moving_mean, moving_variance`` as written, sorted by name,
     against PyTorch's ``weight, bias, running_mean, running_var``), by position otherwise; None where a position
     would pair two different roles (a scale is never a bias, whatever the shapes)."""
-    rc, rm = [_vector_role(c) for c in cv], [_vector_role(m) for m in mv]
+    # (a role by ``_role_rank``: the weight (a norm's scale), the bias, a statistic; 4 where the name says none)
+    rc, rm = [r if (r := _role_rank(c)) < 4 else None for c in cv], [r if (r := _role_rank(m)) < 4 else None
+                                                                       for m in mv]
     if rc == rm:
         return cv
     if None not in rc and len(set(rc)) == len(rc) and set(rc) == set(rm) and len(rm) == len(rc):
@@ -2292,8 +2283,7 @@ def _slim_order(state: _State, c_items, m_items, strict: bool, torch_c: bool, to
     depthwise/depthwise_weights``, ``Conv2d_3_depthwise/BatchNorm/gamma``) and whose layers are numbered: its layer
     paths in natural order, a layer before the scopes nested in it, are one sequence, aligned as a whole."""
     # (where names tied among renamings, too: the order of the names is the evidence they lacked)
-    pool_m = [m for m in m_items if id(m) not in state.pairs and
-              (id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
+    pool_m = [m for m in m_items if state.open_m(m)]
     if len(pool_m) * 2 < len(m_items) or not any(id(c) not in state.taken_c for c in c_items):
         return
     units = _units(c_items)
@@ -2756,12 +2746,8 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
     Inside a pair of blocks a unit takes the one unit of the other block it fits (shape up to the layout transform
     of its role, ``names.transform_for``); units that fit each other alike (key and value of one size, two norms)
     pair only where their own names tell them apart (``_tie_break``), else they are ambiguous."""
-    def free_m(m: _Item) -> bool:  # unpaired, and no name evidence beyond a tie of renamings or a leaf name
-        return id(m) not in state.pairs and (id(m) not in state.ambiguous or id(m) in state.shallow or
-                                             id(m) in state.ties)
-
     families_c = _numbered_blocks(c_items, lambda c: id(c) not in state.taken_c)
-    families_m = _numbered_blocks(m_items, free_m)
+    families_m = _numbered_blocks(m_items, state.open_m)
     paired: list[tuple[list, list]] = []  # the blocks paired: (checkpoint items, model items)
     if not families_c or not families_m:
         return paired
@@ -2881,8 +2867,7 @@ def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, lis
         return [it for it in items if id(it) not in inside or id(it) in anchors]
 
     def pool_m() -> list:
-        return [m for m in m_items if id(m) not in inside and id(m) not in state.pairs and (
-            id(m) not in state.ambiguous or id(m) in state.shallow or id(m) in state.ties)]
+        return [m for m in m_items if id(m) not in inside and state.open_m(m)]
 
     state.eligible |= {id(m) for m in pool_m()}
     if ordered:  # units, not composites: which weight a norm around the blocks belongs to, the order does not say
