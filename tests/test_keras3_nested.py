@@ -7,26 +7,16 @@ fresh backbone exactly the detector's backbone values, as Keras itself shows (te
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from oracle_run import run_oracle  # tests/ is on sys.path (no package)
 
 import ckpt_doctor
 
-HERE = Path(__file__).resolve().parent
-
 
 def _oracle(*args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "PYTHONHASHSEED": "0"}
-    env.pop("TF_USE_LEGACY_KERAS", None)
-    proc = subprocess.run([sys.executable, str(HERE / "nested_oracle.py"), *args], env=env, capture_output=True,
-                          text=True, timeout=300)
-    if proc.returncode != 0:
-        pytest.fail(f"nested_oracle.py {args[1]} failed:\n{proc.stderr[-3000:]}", pytrace=False)
-    return proc.stdout
+    return run_oracle("nested_oracle.py", *args)
 
 
 @pytest.fixture(scope="module")

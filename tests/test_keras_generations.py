@@ -10,32 +10,21 @@ it (tests/keras_generations_oracle.py, subprocesses: tf-keras writes, Keras 3 ru
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from oracle_run import run_oracle  # tests/ is on sys.path (no package)
 
 import ckpt_doctor
 from ckpt_doctor.cli import main
 
-HERE = Path(__file__).resolve().parent
 # Keras 3's fresh session (wrapper, wrapped layer), and tf-keras' second model in its session (the file)
 WRAPPED = [("time_distributed", "dense"), ("time_distributed_1", "dense_1"), ("time_distributed_2", "dense_2")]
 FILE_TD = ["time_distributed_3", "time_distributed_4", "time_distributed_5"]
 
 
 def _oracle(*args: str, legacy: bool = False) -> str:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "PYTHONHASHSEED": "0"}
-    env.pop("TF_USE_LEGACY_KERAS", None)
-    if legacy:
-        env["TF_USE_LEGACY_KERAS"] = "1"
-    proc = subprocess.run([sys.executable, str(HERE / "keras_generations_oracle.py"), *args], env=env,
-                          capture_output=True, text=True, timeout=300)
-    if proc.returncode != 0:
-        pytest.fail(f"keras_generations_oracle.py {args[1:3]} failed:\n{proc.stderr[-3000:]}", pytrace=False)
-    return proc.stdout
+    return run_oracle("keras_generations_oracle.py", *args, legacy=legacy)
 
 
 @pytest.fixture(scope="module")

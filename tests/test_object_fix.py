@@ -6,27 +6,15 @@ writes the checkpoint and runs the printed fix verbatim (tests/object_fix_oracle
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
+from oracle_run import run_oracle  # tests/ is on sys.path (no package)
 
 import ckpt_doctor
 from ckpt_doctor.match.fixes import fix_for
 
-HERE = Path(__file__).resolve().parent
-
 
 def _oracle(*args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "PYTHONHASHSEED": "0"}
-    env.pop("TF_USE_LEGACY_KERAS", None)
-    proc = subprocess.run([sys.executable, str(HERE / "object_fix_oracle.py"), *args], env=env, capture_output=True,
-                          text=True, timeout=300)
-    if proc.returncode != 0:
-        pytest.fail(f"object_fix_oracle.py {args[1]} failed:\n{proc.stderr[-3000:]}", pytrace=False)
-    return proc.stdout
+    return run_oracle("object_fix_oracle.py", *args)
 
 
 def test_a_renamed_root_is_fixed_along_object_paths(tmp_path):
