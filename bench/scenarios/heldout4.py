@@ -606,10 +606,17 @@ def _read(path, d):
 
 
 def _check_values(out) -> int:
+    return check_values(out, SCENARIOS, _read)
+
+
+def check_values(out, scenarios, read) -> int:
+    """Every true pair's checkpoint entry, read by ``read(path, scenario dir)`` (the frameworks' readers) and moved
+    by the pair's transform (the scorer's own application of it), is the model value recorded at build time, bit
+    for bit (held-out parts 4, 5 and 6)."""
     import score
 
     bad = 0
-    for s in SCENARIOS:
+    for s in scenarios:
         d = os.path.join(out, s.id)
         try:
             with open(os.path.join(d, "scenario.json")) as f:
@@ -620,11 +627,11 @@ def _check_values(out) -> int:
                 digests = json.load(f)
         except OSError:
             continue  # reported by heldout2.check
-        stored = _read(ck, d)
+        stored = read(ck, d)
         wrong = [p["model"] for p in pairs if _digest(score._apply(stored[p["checkpoint"]], score.normalize_transform(
             p["transform"])).reshape(p["model_shape"])) != digests[p["model"]]]
         transforms = sorted({p["transform"] or "none" for p in pairs})
-        print(f"{s.id:34s} values {len(pairs) - len(wrong)}/{len(pairs)} identical after {', '.join(transforms)}"
+        print(f"{s.id:42s} values {len(pairs) - len(wrong)}/{len(pairs)} identical after {', '.join(transforms)}"
               + (f"  BAD: {wrong[:3]}" if wrong else ""))
         bad += bool(wrong)
     return 1 if bad else 0

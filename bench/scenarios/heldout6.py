@@ -26,7 +26,6 @@ the files can decide.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -953,30 +952,7 @@ def _read(path, d):
 
 
 def _check_values(out) -> int:
-    import score
-
-    bad = 0
-    for s in SCENARIOS:
-        d = os.path.join(out, s.id)
-        try:
-            with open(os.path.join(d, "scenario.json")) as f:
-                ck = os.path.join(d, json.load(f)["checkpoint"][0])
-            with open(os.path.join(d, "truth.json")) as f:
-                pairs = json.load(f)["pairs"]
-            with open(os.path.join(d, "_build", "model_values.json")) as f:
-                digests = json.load(f)
-        except OSError:
-            continue  # reported by heldout2.check
-        stored = _read(ck, d)
-        moved = {p["model"]: score._apply(stored[p["checkpoint"]], score.normalize_transform(p["transform"]))
-                 for p in pairs}
-        wrong = [p["model"] for p in pairs if h4._digest(moved[p["model"]].reshape(p["model_shape"]))
-                 != digests[p["model"]]]
-        transforms = sorted({p["transform"] or "none" for p in pairs})
-        print(f"{s.id:42s} values {len(pairs) - len(wrong)}/{len(pairs)} identical after {', '.join(transforms)}"
-              + (f"  BAD: {wrong[:3]}" if wrong else ""))
-        bad += bool(wrong)
-    return 1 if bad else 0
+    return h4.check_values(out, SCENARIOS, _read)
 
 
 def fetch() -> None:
