@@ -15,6 +15,9 @@ Cases:
           made two Dense layers before (``dense_2``), its head replaced by two layers (``dense_3``, ``dense_4``)
     dw    a DepthwiseConv2D in tf-keras' TF format (``layer_with_weights-1/depthwise_kernel``) against Keras 3, which
           calls that variable ``kernel``, a new head after the output
+    nested  Keras 3 to Keras 3 (``.weights.h5``): a layer of blocks whose inner layers have one name in every block
+          (keras-tcn's ``residual_block_k/conv1D_0``), then a head; a Dense inserted before the head takes the head's
+          path (``layers/dense``), while the file names the head's layer by its own name too
 """
 
 from __future__ import annotations
@@ -59,10 +62,40 @@ def dw(keras, changed: bool):
     return keras.Model(i, L.Dense(3)(x) if changed else x)  # a new head after the file's layers
 
 
+def nested(keras, changed: bool):
+    L = keras.layers
+
+    class Block(L.Layer):  # keras-tcn's residual block: its layers are named alike in every block
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.conv1D_0 = L.Conv1D(4, 3, padding="same", name="conv1D_0")
+            self.conv1D_1 = L.Conv1D(4, 3, padding="same", name="conv1D_1")
+
+        def call(self, x):
+            return self.conv1D_1(self.conv1D_0(x))
+
+    class Blocks(L.Layer):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.residual_block_0, self.residual_block_1 = Block(), Block()
+
+        def call(self, x):
+            return self.residual_block_1(self.residual_block_0(x))
+
+    i = keras.Input((6, 4))
+    x = L.GlobalAveragePooling1D()(Blocks(name="tcn")(i))
+    if changed:
+        x = L.Dense(4, name="extra")(x)  # inserted: Keras 3's path for the head moves on (layers/dense_1)
+    return keras.Model(i, L.Dense(1, name="head")(x))
+
+
 def main() -> None:
-    build = {"td": td, "head": head, "dw": dw}[CASE]
+    build = {"td": td, "head": head, "dw": dw, "nested": nested}[CASE]
     if MODE == "write":
-        import tf_keras as keras
+        if CASE == "nested":
+            import keras
+        else:
+            import tf_keras as keras
 
         if CASE == "td":
             build(keras, changed=False)  # the file's session numbers its layers from _1 on (time_distributed_1, ...)
@@ -71,8 +104,10 @@ def main() -> None:
         for v in model.weights:
             v.assign(rng.standard_normal(tuple(v.shape)).astype("float32"))
         # (dw: tf-keras' TF format, object paths layer_with_weights-N/depthwise_kernel; the others a legacy .h5)
-        model.save_weights(os.path.join(OUT, "dw", "ckpt") if CASE == "dw" else os.path.join(OUT, f"{CASE}.h5"))
-        truth = {v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist() for v in model.weights}
+        suffix = ".weights.h5" if CASE == "nested" else ".h5"
+        model.save_weights(os.path.join(OUT, "dw", "ckpt") if CASE == "dw" else os.path.join(OUT, CASE + suffix))
+        truth = {f"{v.path}@{i}" if CASE == "nested" else v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist()
+                 for i, v in enumerate(model.weights)}  # (Keras 3 paths of layers named alike repeat)
         with open(os.path.join(OUT, f"{CASE}.truth.json"), "w") as f:
             json.dump(truth, f)
         return

@@ -5,7 +5,9 @@ it (tests/keras_generations_oracle.py, subprocesses: tf-keras writes, Keras 3 ru
 
 - ``TimeDistributed`` names its wrapped layer's weights by the wrapper in Keras 2 and tf-keras
   (``time_distributed_1/kernel``) and by both in Keras 3 (``time_distributed/dense/kernel``).
-- ``dense`` -> ``dense_2`` is a number another session gave, not a scope level added around one layer."""
+- ``dense`` -> ``dense_2`` is a number another session gave, not a scope level added around one layer.
+- A Keras 3 ``.weights.h5`` of a model whose nested layers are named alike in every block (keras-tcn) names the
+  head's layer by its own name (``head``) while a Dense inserted before it takes the head's path."""
 
 from __future__ import annotations
 
@@ -31,8 +33,8 @@ def _oracle(*args: str, legacy: bool = False) -> str:
 def files(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("generations")
     (out / "dw").mkdir()
-    for case in ("td", "head", "dw"):
-        _oracle(str(out), case, "write", legacy=True)
+    for case in ("td", "head", "dw", "nested"):
+        _oracle(str(out), case, "write", legacy=case != "nested")  # (nested: Keras 3 writes)
         _oracle(str(out), case, "spec")
     return out
 
@@ -84,3 +86,17 @@ def test_a_depthwise_kernel_is_keras_3s_kernel_in_a_tf_format_file_of_tf_keras(f
     assert held["depthwise_conv2d/kernel"] == "depthwise_conv2d/depthwise_kernel"
     assert held["batch_normalization/gamma"] == "batch_normalization/gamma"
     assert held["dense/kernel"] == "dense/kernel" and held["dense_1/kernel"] is None
+
+
+def test_a_keras_3_head_keeps_its_own_name_beside_nested_layers_named_alike(files, capsys):
+    # (trial4 t1, keras-tcn) the file's owner names repeat in every block (``conv1D_0/vars/0``), so they cannot name
+    # the nested layers; the head's owner name is unique and is the model's name for it: the head pairs by its name
+    # although the inserted `extra` took its path (`layers/dense`), and the printed fix puts it there in Keras 3
+    ckpt = str(files / "nested.weights.h5")
+    a = ckpt_doctor.align(ckpt, str(files / "nested.spec.json"))
+    assert {p.model: p.checkpoint for p in a.pairs if p.model.startswith("head/")} == {
+        "head/kernel": "layers/dense/vars/0", "head/bias": "layers/dense/vars/1"}
+    assert not a.ambiguous and sorted(a.missing) == ["extra/bias", "extra/kernel"]
+    held = _printed_fix_holds(files, "nested", capsys, ckpt)
+    assert held.pop("extra/kernel") is None and held.pop("extra/bias") is None
+    assert all(v is not None and v.split("@")[0] == k for k, v in held.items()), held  # each its own saved value

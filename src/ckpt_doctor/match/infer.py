@@ -841,8 +841,18 @@ def _positional(c_items: list, m_items: list) -> None:
 
     keys = [c.ref.name for c in c_items]
     owners = [c.ref.full_name or c.ref.name for c in c_items]
-    # owners name entries only where no two share one (a layer's own name repeats in every block: ``key/vars/0``)
-    names = owners if len(set(owners)) == len(owners) and explained(owners) > explained(keys) else keys
+    # owners name entries only where no two share one (a layer's own name repeats in every block: ``key/vars/0``).
+    # Where some do, a nested layer's own name lacks its parents' (``conv1D_0`` in every ``residual_block_k``)
+    # while a top-level layer's is the model's name for it (``head``): the mixed reading names the entries of
+    # top-level layers by their owners, the nested ones by their paths.
+    names = keys
+    if len(set(owners)) == len(owners):
+        if explained(owners) > explained(keys):
+            names = owners
+    else:
+        mixed = [o if k.count("/") <= 3 and k.startswith("layers/") else k for o, k in zip(owners, keys, strict=True)]
+        if len(set(mixed)) == len(mixed) and explained(mixed) > explained(keys):
+            names = mixed
     counts = counted(names)
     kernels = {_raw_layer(c.ref.name): c.shape for c in c_items if _var_index(c.ref.name) == 0}
     for c, name in zip(c_items, names, strict=True):
