@@ -455,10 +455,58 @@ def mbconv(d):
     save(d, stored, net, torch_values(net))  # (the file's weight names are Keras' variable paths)
 
 
+def numbers_kept(d, removed=False):
+    """A TF1 checkpoint (``tf.compat.v1.train.Saver``) named as musicnn's vgg: a norm, then units ``1CNN`` ..
+    ``4CNN`` of equal convs (but the first), each followed by an auto-numbered ``batch_normalization_k`` -> a Keras 3
+    port that keeps every number in another spelling (``conv1`` .., ``bn0`` ..), values in order. ``removed``: the
+    port has one equal unit fewer (``conv1`` .. ``conv3``): which one went, no name says."""
+    import keras
+    import tensorflow as tf
+
+    shapes = {"batch_normalization": 1}
+    order = ["batch_normalization"]
+    for k in range(1, 5):
+        order += [f"{k}CNN", f"batch_normalization_{k}"]
+    g = tf.Graph()
+    with g.as_default():
+        for name in order:
+            with tf.compat.v1.variable_scope(name):
+                if name.endswith("CNN"):
+                    cin = 1 if name == "1CNN" else 8
+                    tf.compat.v1.get_variable("kernel", initializer=distinct(name + "k", (3, 3, cin, 8)))
+                    tf.compat.v1.get_variable("bias", initializer=distinct(name + "b", (8,)))
+                else:
+                    width = shapes.get(name, 8)
+                    for leaf in ("gamma", "beta", "moving_mean", "moving_variance"):
+                        tf.compat.v1.get_variable(leaf, initializer=distinct(name + leaf, (width,)))
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session(graph=g) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            ck = saver.save(sess, os.path.join(d, "model.ckpt"), write_meta_graph=False)
+    reader = tf.train.load_checkpoint(ck)
+    stored = {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()}
+    units = 3 if removed else 4
+    L = keras.layers
+    i = keras.Input((16, 16, 1))
+    x = L.BatchNormalization(name="bn0")(i)
+    for k in range(1, units + 1):
+        x = L.BatchNormalization(name=f"bn{k}")(L.Conv2D(8, 3, padding="same", name=f"conv{k}")(x))
+    model = keras.Model(i, x)
+    source = {"bn0": "batch_normalization"}  # construction: unit k of the file (the removed port skips unit 3)
+    for k in range(1, units + 1):
+        s = k + 1 if removed and k >= 3 else k
+        source[f"conv{k}"], source[f"bn{k}"] = f"{s}CNN", f"batch_normalization_{s}"
+    for layer in model.layers[1:]:
+        leaves = ("kernel", "bias") if layer.name.startswith("conv") else ("gamma", "beta", "moving_mean",
+                                                                              "moving_variance")
+        layer.set_weights([stored[f"{source[layer.name]}/{leaf}"] for leaf in leaves])
+    save(d, stored, model, keras_values(model))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
-         "mbconv": mbconv}
+         "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True)}
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -531,3 +531,15 @@ def test_a_lone_renamed_layer_never_claims_neighbours_that_load_by_name():
     assert {p.model: p.checkpoint for p in a.pairs if p.model.endswith("_head.weight")} in (
         {}, {"actor_head.weight": "action_net.weight", "critic_head.weight": "value_net.weight"})
     assert not [p for p in a.pairs if "body" in p.model]  # two bodies of one shape: no name tells them apart
+
+
+def test_renamed_layers_that_keep_their_numbers_in_another_spelling_pair(gap_cases):
+    # musicnn's `1CNN`..`4CNN` and `batch_normalization_1`.. against a port's `conv1`.., `bn1`..: equal units tie by
+    # shape, but one renaming keeps every number; a port with one unit fewer keeps no such promise (must abstain)
+    a, truth = _case(gap_cases, "numbers_kept", "model.ckpt")
+    assert not _wrong(a, truth) and {p.model for p in a.pairs} == set(truth) and not a.ambiguous
+    assert _pairs(a)["bn3/gamma"] == ("batch_normalization_3/gamma", None)
+    a, truth = _case(gap_cases, "numbers_removed", "model.ckpt")
+    assert not _wrong(a, truth)
+    assert not [p.model for p in a.pairs if p.model.startswith(("conv2", "conv3", "bn1", "bn2", "bn3"))]
+    assert {x.model for x in a.ambiguous} >= {"conv2/kernel", "conv3/kernel", "bn2/gamma"}

@@ -1246,6 +1246,69 @@ def _containers(proposals: dict, deep: set) -> set[tuple]:
     return found
 
 
+def _numbered_name(part: tuple) -> tuple[tuple, int] | None:
+    """A layer name with one number, as a name's differing part (``bn5``, ``5cnn``, ``batchnormalization 5``):
+    (the part with its number written ``#``, the number), else None."""
+    if len(part) == 2 and part[1].isdigit() and part[0].isalpha():
+        return (part[0], "#"), int(part[1])
+    if len(part) == 1:
+        found = _ONE_NUMBER.fullmatch(part[0])
+        if found and (found["a"] or found["b"]):
+            return (f"{found['a']}#{found['b']}",), int(found["n"])
+    return None
+
+
+_ONE_NUMBER = re.compile(r"(?P<a>[a-z]*)(?P<n>\d+)(?P<b>[a-z]*)")
+
+
+def _numbers_kept(proposals: dict, pool_c: list, pool_m: list) -> dict[tuple, int]:
+    """Renamed layers of one family that keep their numbers in another spelling (``batch_normalization_5`` ->
+    ``bn5``, ``5CNN`` -> ``conv5``): equal layers tie among themselves by shape, but one renaming that keeps every
+    number explains them all. Each such per-layer rule (the names differ in the numbered layer name only) gets the
+    joint support of its family ({rule: support}), only where the family's numbers are the same on both sides among
+    the free names: where a layer was added or removed, which number moved no name says."""
+    families: dict[tuple, dict] = defaultdict(dict)  # (old pattern, new pattern, where) -> {rule: its pairs}
+    numbers: dict[tuple, set] = defaultdict(set)
+    for (pc, pm), pairs in proposals.items():
+        k = 0
+        while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
+            k += 1
+        t = 0
+        while t < min(len(pc), len(pm)) - k and pc[-1 - t] == pm[-1 - t]:
+            t += 1
+        a, b = _numbered_name(pc[k:len(pc) - t]), _numbered_name(pm[k:len(pm) - t])
+        if a is not None and b is not None and a[1] == b[1]:
+            family = (pc[:k] + a[0] + pc[len(pc) - t:], pm[:k] + b[0] + pm[len(pm) - t:], k)
+            families[family][(pc, pm)] = pairs
+            numbers[family].add(a[1])
+    out: dict[tuple, int] = {}
+    for family, rules in families.items():
+        if len(numbers[family]) < 2:
+            continue
+        old, new, k = family
+        if _members(pool_c, old, k) != numbers[family] or _members(pool_m, new, k) != numbers[family]:
+            continue
+        joint = len({id(m) for pairs in rules.values() for _, m, _ in pairs})
+        out.update((rule, joint) for rule in rules)
+    return out
+
+
+def _members(pool: list, pattern: tuple, k: int) -> set[int]:
+    """The numbers of the names in ``pool`` that start with ``pattern`` (its numbered layer name at ``k``)."""
+    found = set()
+    two = k + 1 < len(pattern) and pattern[k + 1] == "#"  # ``batchnormalization #``, not ``bn#``
+    width = len(pattern)
+    for it in pool:
+        key = it.key
+        if len(key) < width or key[:k] != pattern[:k]:
+            continue
+        end = k + 2 if two else k + 1
+        hit = _numbered_name(key[k:end])
+        if hit is not None and hit[0] == pattern[k:end] and key[end:width] == pattern[end:]:
+            found.add(hit[1])
+    return found
+
+
 def _last_number(tokens: tuple) -> int | None:
     """Where a name's element number is: its last number token that follows a word (``unit 2``, ``layer1 1``)."""
     for i in range(len(tokens) - 1, 0, -1):
@@ -1287,6 +1350,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return
         containers = _containers(proposals, deep)
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
+        kept = _numbers_kept(proposals, pool_c, pool_m)
+        support.update(kept)
         best = max(support.values())
         top = [rule for rule, s in support.items() if s == best]
         if len(top) > 1:  # rules that make the very same pairs are one explanation: keep the shortest to state
@@ -1367,7 +1432,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 counts = prefix_counts[id(pool)] = Counter(it.key[:n] for it in pool for n in range(1, len(it.key)))
             return counts[prefix]
 
-        weak = [r for r in clean if r not in containers and _one_layer(proposals[r])
+        weak = [r for r in clean if r not in containers and r not in kept and _one_layer(proposals[r])
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         beside = "layers that load by name" if state.anchored else \
