@@ -1350,8 +1350,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return
         containers = _containers(proposals, deep)
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
-        kept = _numbers_kept(proposals, pool_c, pool_m)
-        support.update(kept)
+        numbered = _numbers_kept(proposals, pool_c, pool_m)
+        support.update(numbered)
         best = max(support.values())
         top = [rule for rule, s in support.items() if s == best]
         if len(top) > 1:  # rules that make the very same pairs are one explanation: keep the shortest to state
@@ -1432,7 +1432,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 counts = prefix_counts[id(pool)] = Counter(it.key[:n] for it in pool for n in range(1, len(it.key)))
             return counts[prefix]
 
-        weak = [r for r in clean if r not in containers and r not in kept and _one_layer(proposals[r])
+        weak = [r for r in clean if r not in containers and r not in numbered and _one_layer(proposals[r])
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         beside = "layers that load by name" if state.anchored else \
