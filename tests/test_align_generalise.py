@@ -4,6 +4,8 @@ nothing, and the new-head trap. Synthetic names and shapes stand in for checkpoi
 function of names, shapes, dtypes and order); bench/scenarios/thirdparty.py checks the same behaviour on files
 written by the real frameworks with published converters as the truth."""
 
+import math
+
 import pytest
 
 import ckpt_doctor
@@ -543,3 +545,32 @@ def test_renamed_layers_that_keep_their_numbers_in_another_spelling_pair(gap_cas
     assert not _wrong(a, truth)
     assert not [p.model for p in a.pairs if p.model.startswith(("conv2", "conv3", "bn1", "bn2", "bn3"))]
     assert {x.model for x in a.ambiguous} >= {"conv2/kernel", "conv3/kernel", "bn2/gamma"}
+
+
+def test_a_layer_kind_whose_only_checkpoint_layer_is_disputed_is_no_crash():
+    # (found by removing a layer's values from a held-out Keras 3 file) the one checkpoint layer of a composition
+    # was taken by an exact path load in dispute: a competitor, not a free partner; align used to raise
+    # StopIteration from inside the renumbering
+    file = [("layers/conv2d_2/vars/0", (5, 5, 8, 32), "onset_conv/vars/0"),
+            ("layers/conv2d_2/vars/1", (32,), "onset_conv/vars/1"),
+            ("layers/conv2d_3/vars/0", (7, 7, 1, 32), "note_conv/vars/0"),
+            ("layers/conv2d_3/vars/1", (32,), "note_conv/vars/1")]
+    catalog = Catalog("<memory>", "keras3-weights", {  # (written: the file's order, as the reader records it)
+        k: TensorInfo(k, "float32", s, 4 * math.prod(s), full_name=f, written=12 + i, location=k)
+        for i, (k, s, f) in enumerate(file)})
+    # a tf-keras model (object paths by layer rank) reading the Keras 3 file: its variables and their keys
+    variables = [("conv2d_2/kernel", (7, 7, 1, 32), 4, 0, "conv2d_2"), ("conv2d_2/bias", (32,), 4, 1, "conv2d_2"),
+                 ("conv2d_4/kernel", (5, 5, 8, 32), 5, 0, "conv2d_3"), ("conv2d_4/bias", (32,), 5, 1, "conv2d_3")]
+    spec = ModelSpec([VariableSpec(n, s, "float32", object_path=f"layer_with_weights-{r}/{n.split('/')[1]}",
+                                   index=12 + i, keys={"position": f"{12 + i}/24", "keras-h5": f"{r}/{j}",
+                                         "keras-h5-by-name": f"{n.split('/')[0]}/{j}",
+                                         "keras3": f"layers/{path}/vars/{j}"})
+                      for i, (n, s, r, j, path) in enumerate(variables)], framework="tf2", restore="object",
+                     object_root=None, source="model.spec.json")
+    a = ckpt_doctor.align(catalog, spec)
+    # the shapes admit one reading only: what is paired is that reading
+    only = {"conv2d_2/kernel": "layers/conv2d_3/vars/0", "conv2d_2/bias": "layers/conv2d_3/vars/1",
+            "conv2d_4/kernel": "layers/conv2d_2/vars/0", "conv2d_4/bias": "layers/conv2d_2/vars/1"}
+    assert all(only[p.model] == p.checkpoint for p in a.pairs)
+    assert all(c in (only[x.model],) for x in a.ambiguous for c in x.candidates)
+    assert {p.model for p in a.pairs} | {x.model for x in a.ambiguous} | set(a.missing) == set(only)

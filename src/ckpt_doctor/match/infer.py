@@ -1905,7 +1905,9 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
         sig = signature(m_layer)
         if sig_m[sig] != 1 or sig_c[sig] != 1:
             continue
-        nc = next(n for n, layer in rest_c.items() if signature(layer) == sig)
+        nc = next((n for n, layer in rest_c.items() if signature(layer) == sig), None)
+        if nc is None:
+            continue  # the one layer of its kind is a disputed one, already taken: a competitor, not a partner
         for member, m in m_layer.items():
             c = rest_c[nc][member]
             ok, transform = state.compatible(c, m)
