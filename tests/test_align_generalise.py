@@ -574,3 +574,32 @@ def test_a_layer_kind_whose_only_checkpoint_layer_is_disputed_is_no_crash():
     assert all(only[p.model] == p.checkpoint for p in a.pairs)
     assert all(c in (only[x.model],) for x in a.ambiguous for c in x.candidates)
     assert {p.model for p in a.pairs} | {x.model for x in a.ambiguous} | set(a.missing) == set(only)
+
+
+def test_completion_inside_a_block_never_gives_a_norms_scale_a_bias():
+    # (found by removing ViT's final layernorm values from a transformers TF file) the one free value of its width
+    # left under `vit/` is the pooler's bias: a norm's scale, by its name, is never a bias
+    t = "tf_vi_t_model/vit/"
+    ckpt = [(t + "embeddings/cls_token", (1, 1, 24)), (t + "embeddings/position_embeddings", (1, 17, 24)),
+            (t + "embeddings/patch_embeddings/projection/kernel", (4, 4, 3, 24)),
+            (t + "embeddings/patch_embeddings/projection/bias", (24,))]
+    model = [("vit.embeddings.cls_token", (1, 1, 24)), ("vit.embeddings.position_embeddings", (1, 17, 24)),
+             ("vit.embeddings.patch_embeddings.projection.weight", (24, 3, 4, 4)),
+             ("vit.embeddings.patch_embeddings.projection.bias", (24,))]
+    for i in range(2):
+        ckpt += [(f"{t}encoder/layer_._{i}/output/dense/kernel", (40, 24)),
+                 (f"{t}encoder/layer_._{i}/output/dense/bias", (24,))]
+        model += [(f"vit.encoder.layer.{i}.output.dense.weight", (24, 40)),
+                  (f"vit.encoder.layer.{i}.output.dense.bias", (24,))]
+        for norm in ("layernorm_before", "layernorm_after"):
+            ckpt += [(f"{t}encoder/layer_._{i}/{norm}/gamma", (24,)), (f"{t}encoder/layer_._{i}/{norm}/beta", (24,))]
+            model += [(f"vit.encoder.layer.{i}.{norm}.weight", (24,)), (f"vit.encoder.layer.{i}.{norm}.bias", (24,))]
+    ckpt += [(t + "pooler/dense/kernel", (24, 24)), (t + "pooler/dense/bias", (24,))]
+    model += [("vit.layernorm.weight", (24,)), ("vit.layernorm.bias", (24,))]  # its values are not in the file
+    catalog = Catalog("<memory>", "keras-h5", {k: TensorInfo(k, "float32", s, 4 * math.prod(s)) for k, s in ckpt})
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i) for i, (n, s) in enumerate(model)], framework="torch",
+                     casts_dtypes=True, loader="hf", base_model_prefix="vit", source="model.spec.json")
+    a = ckpt_doctor.align(catalog, spec)
+    pairs = {p.model: p.checkpoint for p in a.pairs}
+    assert "vit.layernorm.weight" not in pairs, pairs.get("vit.layernorm.weight")
+    assert pairs["vit.encoder.layer.1.layernorm_after.weight"] == t + "encoder/layer_._1/layernorm_after/gamma"

@@ -1978,7 +1978,7 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                     break
                 amb = state.ambiguous.get(id(m))
                 cands = [f[2] for f in free[flo:fhi] if not f[2].busy and state.compatible(f[2], m)[0] and
-                         (amb is None or f[2] in amb[1])]
+                         (amb is None or f[2] in amb[1]) and _roles_agree(f[2], m)]
                 if not cands:
                     continue  # nothing of its shape left in this block: a wider one may hold it
                 olo, ohi = within(todo_names, container)
@@ -2798,6 +2798,12 @@ def _block_units(items: list) -> list[tuple[_Item | None, list[_Item]]]:
 
 
 _ROLE_RANKS = {"bias": 1, "beta": 1, "runningmean": 2, "runningvar": 3}
+
+
+def _roles_agree(a: _Item, b: _Item) -> bool:
+    """No name gives the two values different roles (a norm's scale is never a bias, a bias never a mean)."""
+    ra, rb = _role_rank(a), _role_rank(b)
+    return ra == rb or 4 in (ra, rb)
 
 
 def _role_rank(it: _Item) -> int:
