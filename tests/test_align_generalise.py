@@ -603,3 +603,23 @@ def test_completion_inside_a_block_never_gives_a_norms_scale_a_bias():
     pairs = {p.model: p.checkpoint for p in a.pairs}
     assert "vit.layernorm.weight" not in pairs, pairs.get("vit.layernorm.weight")
     assert pairs["vit.encoder.layer.1.layernorm_after.weight"] == t + "encoder/layer_._1/layernorm_after/gamma"
+
+
+def test_a_layer_left_ambiguous_competes_for_the_only_layer_of_its_composition():
+    # (found by removing one layer's values from a torch Sequential whose indices drifted) two model layers of one
+    # composition, one of them already ambiguous between the same values: neither is "the only layer of its kind"
+    def conv(o, i):
+        return [("weight", (o, i, 3, 3)), ("bias", (o,))]
+
+    ckpt = [(f"features.{n}.{leaf}", s) for n, (o, i) in ((0, (16, 3)), (4, (16, 16)), (6, (32, 16)))
+            for leaf, s in conv(o, i)] + [("classifier.weight", (4, 32)), ("classifier.bias", (4,))]
+    model = [(f"features.{n}.{leaf}", s) for n, (o, i) in ((0, (16, 3)), (3, (16, 16)), (6, (16, 16)), (9, (32, 16)))
+             for leaf, s in conv(o, i)] + [("classifier.weight", (4, 32)), ("classifier.bias", (4,))]
+    catalog = Catalog("<memory>", "torch", {k: TensorInfo(k, "float32", s, 4 * math.prod(s), written=i)
+                                            for i, (k, s) in enumerate(ckpt)})
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i) for i, (n, s) in enumerate(model)], framework="torch",
+                     casts_dtypes=True, source="model.spec.json")
+    a = ckpt_doctor.align(catalog, spec)
+    pairs = {p.model: p.checkpoint for p in a.pairs}
+    assert "features.3.weight" not in pairs and "features.6.weight" not in pairs, pairs
+    assert pairs["features.9.weight"] == "features.6.weight"  # the one layer of its composition on both sides

@@ -1900,7 +1900,9 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
         return  # every model layer of the family is settled
     rest_c = {n: layer for n, layer in lc.items() if not any(it.busy for it in layer.values())}
     sig_c = Counter(signature(layer) for n, layer in lc.items() if n in rest_c or n in disputed_c)
-    sig_m = Counter(signature(layer) for n, layer in lm.items() if n in rest_m or n in disputed_m)
+    # (a model layer left ambiguous is a competitor too: its candidates are the values in question)
+    sig_m = Counter(signature(layer) for n, layer in lm.items() if n in rest_m or n in disputed_m or
+                    any(id(it) in state.ambiguous for it in layer.values()))
     for nm, m_layer in rest_m.items():
         sig = signature(m_layer)
         if sig_m[sig] != 1 or sig_c[sig] != 1:
