@@ -623,3 +623,31 @@ def test_a_layer_left_ambiguous_competes_for_the_only_layer_of_its_composition()
     pairs = {p.model: p.checkpoint for p in a.pairs}
     assert "features.3.weight" not in pairs and "features.6.weight" not in pairs, pairs
     assert pairs["features.9.weight"] == "features.6.weight"  # the one layer of its composition on both sides
+
+
+def test_a_renumbering_takes_a_layers_values_whole_or_not_at_all():
+    # (found by removing a layer's values from basic-pitch's Keras 3 port) a renumbering moved `conv2d_1`'s values to
+    # `conv2d_3`: its kernel does not fit, its [1] bias does; the bias was taken from its layer's exact path load
+    file = [("layers/conv2d_1/vars/0", (5, 5, 8, 1), "contour_head/vars/0"),
+            ("layers/conv2d_1/vars/1", (1,), "contour_head/vars/1"),
+            ("layers/conv2d_2/vars/0", (5, 5, 8, 32), "onset_conv/vars/0"),
+            ("layers/conv2d_2/vars/1", (32,), "onset_conv/vars/1"),
+            ("layers/conv2d_4/vars/0", (7, 3, 32, 1), "note_head/vars/0"),
+            ("layers/conv2d_4/vars/1", (1,), "note_head/vars/1")]
+    catalog = Catalog("<memory>", "keras3-weights", {
+        k: TensorInfo(k, "float32", s, 4 * math.prod(s), full_name=f, written=10 + i, location=k)
+        for i, (k, s, f) in enumerate(file)})
+    # a tf-keras model reading the Keras 3 file (rank among layers with weights, Keras 3 path)
+    variables = [("conv2d_1/kernel", (3, 39, 8, 8), 4, 1, "conv2d"), ("conv2d_1/bias", (8,), 5, 1, "conv2d"),
+                 ("conv2d_4/kernel", (5, 5, 8, 32), 14, 5, "conv2d_3"), ("conv2d_4/bias", (32,), 15, 5, "conv2d_3"),
+                 ("conv2d_3/kernel", (7, 3, 32, 1), 20, 7, "conv2d_4"), ("conv2d_3/bias", (1,), 21, 7, "conv2d_4")]
+    spec = ModelSpec([VariableSpec(n, s, "float32", object_path=f"layer_with_weights-{r}/{n.split('/')[1]}",
+                                   index=i, keys={"position": f"{i}/24", "keras-h5": f"{r}/{i % 2}",
+                                                  "keras-h5-by-name": f"{n.split('/')[0]}/{i % 2}",
+                                                  "keras3": f"layers/{path}/vars/{i % 2}"})
+                      for n, s, i, r, path in variables], framework="tf2", restore="object", object_root=None,
+                     source="model.spec.json")
+    a = ckpt_doctor.align(catalog, spec)
+    pairs = {p.model: p.checkpoint for p in a.pairs}
+    assert pairs["conv2d_3/kernel"] == "layers/conv2d_4/vars/0"
+    assert pairs.get("conv2d_3/bias") in (None, "layers/conv2d_4/vars/1"), pairs

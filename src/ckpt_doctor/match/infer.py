@@ -1810,13 +1810,17 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
     hypothesis = Hypothesis("numbering", rule(*winners[0][1:]), best, tuple(rule(d, k) for _, d, k in winners[1:]))
     for n in numbers:
         targets = {t for mp in mappings if (t := mp[n]) is not None}
+        # a layer takes a layer's values whole or not at all: a kernel that does not fit says the bias is not it
+        whole = {t: all(state.compatible(c, lm[t][member])[0] for member, c in lc[n].items() if member in lm[t])
+                 for t in targets if t in lm}
         for member, c in lc[n].items():
             for t in targets:
                 m = lm.get(t, {}).get(member)
                 if m is None:
                     continue
                 if n in agreed:
-                    _claim(state, c, m, hypothesis)
+                    if whole[t]:
+                        _claim(state, c, m, hypothesis)
                 else:
                     cands = [lc[n2][member] for n2 in numbers
                              if member in lc[n2] and any(mp[n2] == t for mp in mappings)]
