@@ -651,3 +651,21 @@ def test_a_renumbering_takes_a_layers_values_whole_or_not_at_all():
     pairs = {p.model: p.checkpoint for p in a.pairs}
     assert pairs["conv2d_3/kernel"] == "layers/conv2d_4/vars/0"
     assert pairs.get("conv2d_3/bias") in (None, "layers/conv2d_4/vars/1"), pairs
+
+
+def test_a_lone_foreign_rename_is_the_new_layer_question_once_a_renumbering_explains_its_neighbours():
+    # (found by renaming a layer in a Keras numbering scenario) `novel` took `dense_3`'s values before the
+    # renumbering `dense_4` -> `dense_1` was found: beside layers explained by their names, a layer under a name
+    # sharing no word is as likely new as renamed
+    def dense(name, i, o):
+        return [(f"{name}/kernel", (i, o)), (f"{name}/bias", (o,))]
+
+    ckpt = dense("dense_3", 4, 8) + dense("dense_4", 8, 8) + dense("dense_5", 8, 2)
+    model = dense("novel", 4, 8) + dense("dense_1", 8, 8) + dense("dense_2", 8, 2)
+    a = _align(ckpt, model)
+    pairs = {p.model: p.checkpoint for p in a.pairs}
+    assert pairs == {"dense_1/kernel": "dense_4/kernel", "dense_1/bias": "dense_4/bias",
+                     "dense_2/kernel": "dense_5/kernel", "dense_2/bias": "dense_5/bias"}, pairs
+    amb = {x.model: x for x in a.ambiguous}
+    assert amb["novel/kernel"].candidates == ["dense_3/kernel"]
+    assert "replaced by a new layer" in amb["novel/kernel"].reason

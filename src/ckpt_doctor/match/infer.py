@@ -208,6 +208,9 @@ class Hypothesis:
     support: int
     rivals: tuple = ()
     proofs: dict = field(default_factory=dict)  # id(model item) -> the Proof it made, in the order made
+    # a single layer renamed to a name sharing no word, applied while no other name explained anything: if later
+    # stages explain other layers by their names, it is the renamed-or-new question after all (``_lone_renames``)
+    lone: bool = False
 
 
 class Proof(NamedTuple):
@@ -357,6 +360,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _prefix_rules(state, c_items, m_items, numeric=False)
     _numbering(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=True)
+    _lone_renames(state)
     # Keras restores a legacy HDF5 file into a Keras model by layer order (``load_weights`` without by_name):
     # there the order is the format's own semantics and outranks names that disagree among themselves.
     by_order = catalog.format == "keras-h5" and spec.framework in ("tf1", "tf2")
@@ -1464,7 +1468,9 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                             state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
         # a clean rule shares no variable with another best rule: nothing tied with it contradicts it
-        hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule]) for rule in clean]
+        hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule],
+                                 lone=rule not in containers and rule not in numbered and _one_layer(proposals[rule])
+                                 and foreign_rename(rule) and not anchored_for(rule)) for rule in clean]
         renamed_by: dict[int, int] = {}  # id(c) -> the index in ``clean`` of the rule that renamed it
         # Each free entry takes the first rule of ``clean`` whose prefix it has: rules indexed by prefix, so
         # the cost is one look-up per entry and prefix length, not one scan of the pool per rule.
@@ -1520,6 +1526,24 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         state.hypotheses += [h for h in hypotheses if h.proofs]
         if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
             return
+
+
+def _lone_renames(state: _State) -> None:
+    """A single layer renamed to a name sharing no word was applied while nothing else was explained by names
+    (``dense_3`` -> ``novel`` before the renumbering ``dense_4`` -> ``dense_1`` was found). Once other layers load
+    by their names or are explained by names, it is a replaced layer as likely as a renamed one: ambiguous."""
+    lone = [h for h in state.hypotheses if h.lone and h.proofs]
+    if not lone or not (state.anchored or any(h.proofs and (h.stage == "numbering" or h.stage == "prefix" and
+                                                            _words(h.rule[1]) & _words(h.rule[2]))
+                                              for h in state.hypotheses)):
+        return
+    for h in lone:
+        for proof in list(h.proofs.values()):
+            state.drop_pair(proof.model)
+            state.set_ambiguous(proof.model, [proof.checkpoint], "a single layer under another name, next to layers "
+                                "whose names explain them: renamed, or replaced by a new layer?")
+            state.shallow.add(id(proof.model))  # only a unique structural alignment may still decide
+    state.hypotheses = [h for h in state.hypotheses if h.proofs]
 
 
 # -- numbering ------------------------------------------------------------------------------------------------
