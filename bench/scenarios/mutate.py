@@ -1,0 +1,130 @@
+"""Metamorphic precision probe: one more drift on top of every built scenario, with the truth it implies.
+
+    .venv/bin/python bench/scenarios/mutate.py [PART ...]     # default: every part but the held-out ones unscored
+
+For each non-adversarial scenario and a few of its model layers (a quarter in, the middle, three quarters, the last):
+  A  the layer is removed from the model: every other variable keeps its true value;
+  B  the layer's values are removed from the checkpoint: the layer is new (it may take nothing), the rest as before;
+  R  the layer is replaced by a new one of the same shapes under a foreign name (``novel``), where its pairs rested
+     on names: the new layer may take nothing (ambiguous is fine).
+A and R are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale). Prints
+every pair the truth contradicts that the unmutated scenario did not make. Built scenarios only (``make.py`` and
+the parts' ``make``); nothing is written.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+if os.path.join(HERE, "..", "..", "src") not in sys.path:
+    sys.path.insert(0, os.path.normpath(os.path.join(HERE, "..", "..", "src")))
+
+import score  # noqa: E402
+
+import ckpt_doctor  # noqa: E402
+from ckpt_doctor.catalog import Catalog  # noqa: E402
+from ckpt_doctor.formats import open_checkpoint  # noqa: E402
+
+KERAS_KEYS = ("position", "keras-h5", "keras3", "keras-h5-by-name")
+
+
+def layer(name):
+    cut = max(name.rfind("/"), name.rfind("."))
+    return name[:cut] if cut > 0 else name
+
+
+def picks(layers):
+    n = len(layers)
+    return sorted({layers[i] for i in (n // 4, n // 2, (3 * n) // 4, n - 1) if 0 <= i < n})
+
+
+def run(sid: str) -> list[tuple]:
+    meta, truth, d = score.load(score.DEFAULT_OUT, sid)
+    if meta.get("adversarial") or "abstain" in meta.get("tags", []):
+        return []  # a must-abstain base mutated once more: two drifts at once, the truth's intent unclear
+    ck, _ = score.choose_checkpoint(meta, d)
+    if ck is None:
+        return []
+    spec_path = os.path.join(d, meta["model"])
+    cat = open_checkpoint(ck)
+    spec = ckpt_doctor.load_model(spec_path)
+    true = {p["model"]: p["checkpoint"] for p in truth["pairs"]}
+    new = set(truth.get("missing", []))
+    base = ckpt_doctor.align(cat, spec)
+    base_wrong = {(p.model, p.checkpoint) for p in base.pairs
+                  if (p.model in true and true[p.model] != p.checkpoint) or p.model in new}
+    base_rule = {p.model: p.rule for p in base.pairs}
+    keras_semantics = any(k in getattr(v, "keys", {}) for v in spec.variables for k in KERAS_KEYS)
+    model_layers = list(dict.fromkeys(layer(m) for m in true))
+    out = []
+    for kind in ("A", "B", "R"):
+        if kind in ("A", "R") and keras_semantics:
+            continue  # positional keys would be stale: Keras' own semantics cannot be mutated this way
+        for L in picks(model_layers):
+            gone_m = {m for m in true if layer(m) == L}
+            if kind == "A":
+                spec2 = dataclasses.replace(spec, variables=[v for v in spec.variables if v.name not in gone_m])
+                cat2 = cat
+                gone_c = set()
+            elif kind == "R":  # the layer replaced by a new one of the same shapes under a foreign name
+                if any(base_rule.get(m, "structure") not in (None, "prefix", "numbering", "conventions")
+                       for m in gone_m):
+                    continue  # paired by structure where names share nothing: a renamed layer is invisible
+                sep = "/" if "/" in L else "."
+                head, _, last = L.rpartition(sep)
+                new_layer = (head + sep if head else "") + "novel"
+                if any(layer(v.name) == new_layer for v in spec.variables):
+                    continue
+                spec2 = dataclasses.replace(spec, variables=[
+                    dataclasses.replace(v, name=new_layer + v.name[len(L):], object_path=None) if v.name in gone_m
+                    else v for v in spec.variables])
+                cat2 = cat
+                gone_c = set()
+                gone_m = {new_layer + m[len(L):] for m in gone_m}
+            else:
+                gone_c = {true[m] for m in gone_m}
+                cat2 = Catalog(cat.path, cat.format, {k: v for k, v in cat.items() if k not in gone_c},
+                               files=cat.files, objects=cat.objects, state_dict_at=cat.state_dict_at)
+                spec2 = spec
+            try:
+                a = ckpt_doctor.align(cat2, spec2)
+            except Exception as e:  # noqa: BLE001 - a crash is a finding, reported as one
+                out.append((sid, kind, L, "ERROR", repr(e)[:200]))
+                continue
+            for p in a.pairs:
+                if (p.model, p.checkpoint) in base_wrong:
+                    continue
+                if kind in ("B", "R") and p.model in gone_m:
+                    what = "its value was removed" if kind == "B" else "a new layer"
+                    out.append((sid, kind, L, p.model, f"{p.checkpoint} ({what}) [{p.rule}]"))
+                elif p.model in true and true[p.model] != p.checkpoint:
+                    out.append((sid, kind, L, p.model, f"{p.checkpoint} != {true[p.model]} [{p.rule}]"))
+                elif p.model in new:
+                    out.append((sid, kind, L, p.model, f"{p.checkpoint} (new in the model) [{p.rule}]"))
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    parts = args or ["constructed", "thirdparty", "heldout", "heldout2", "heldout3", "heldout4", "heldout5",
+                     "heldout6"]
+    ids = [i for part in parts if part in score.PARTS for i in score.PARTS[part]] or args
+    t0 = time.time()
+    bad = []
+    for sid in ids:
+        found = run(sid)
+        bad += found
+        for f in found:
+            print(*f, sep=" | ", flush=True)
+    by = {}
+    for f in bad:
+        by.setdefault((f[0], f[1], f[2]), []).append(f)
+    print(f"{len(bad)} wrong pairs in {len(by)} mutations, {len(ids)} scenarios, {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
