@@ -669,3 +669,34 @@ def test_a_lone_foreign_rename_is_the_new_layer_question_once_a_renumbering_expl
     amb = {x.model: x for x in a.ambiguous}
     assert amb["novel/kernel"].candidates == ["dense_3/kernel"]
     assert "replaced by a new layer" in amb["novel/kernel"].reason
+
+
+def test_layers_that_keep_their_numbers_pair_under_a_wrapper_scope_too():
+    # `outer/1CNN` .. against `conv1` ..: the wrapper scope stands before each renamed, numbered layer
+    ckpt, model = [], []
+    for k in range(1, 5):
+        ckpt += [(f"outer/{k}CNN/kernel", (3, 3, 8, 8)), (f"outer/{k}CNN/bias", (8,))]
+        ckpt += [(f"outer/batch_normalization_{k}/{leaf}", (8,)) for leaf in ("gamma", "beta")]
+        model += [(f"conv{k}/kernel", (3, 3, 8, 8)), (f"conv{k}/bias", (8,))]
+        model += [(f"bn{k}/{leaf}", (8,)) for leaf in ("gamma", "beta")]
+    a = _align(ckpt, model)
+    assert {p.model: p.checkpoint for p in a.pairs} == {m: c for (m, _), (c, _) in zip(model, ckpt, strict=True)}
+
+
+def test_a_keras_3_files_own_layer_names_explain_a_wrapped_model():
+    # a Keras 3 file names layers by class path (`layers/conv2d_2`) and by their own names (`conv3`): the own names
+    # are the model's under DDP's `module.` too, so equal layers pair by name, not left to shapes
+    ckpt, model = {}, []
+    for k in range(4):
+        path, own = f"layers/conv2d{f'_{k}' if k else ''}", f"conv{k + 1}"
+        ckpt[f"{path}/vars/0"] = ((3, 3, 8, 8), f"{own}/vars/0")
+        ckpt[f"{path}/vars/1"] = ((8,), f"{own}/vars/1")
+        model += [(f"module.{own}.weight", (8, 8, 3, 3)), (f"module.{own}.bias", (8,))]
+    catalog = Catalog("<memory>", "keras3-weights", {k: TensorInfo(k, "float32", s, 4 * math.prod(s), full_name=f,
+                                                                   written=i)
+                                                     for i, (k, (s, f)) in enumerate(ckpt.items())})
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i) for i, (n, s) in enumerate(model)], framework="torch",
+                     casts_dtypes=True, source="model.spec.json")
+    a = ckpt_doctor.align(catalog, spec)
+    assert _pairs(a)["module.conv3.weight"] == ("layers/conv2d_2/vars/0", "permute(3,2,0,1)")
+    assert len(a.pairs) == 8 and not a.ambiguous

@@ -834,14 +834,20 @@ def _positional(c_items: list, m_items: list) -> None:
         m.leaf = None
         m.rekey()
     model_keys = {m.key for m in m_items}
+    # a name explains a model key when one ends the other (a wrapper scope on either side: ``module.conv3``)
+    model_tails = {key[i:] for key in model_keys for i in range(len(key) - 1)}
 
     def counted(names: list[str]) -> dict[str, int]:
         return Counter(found["layer"] for found in map(_POSITIONAL.match, names) if found)
 
     def explained(names: list[str]) -> int:
         counts = counted(names)
-        return sum(_positional_tokens(n, counts, _is_matrix(c), c.ref.name) in model_keys
-                   for n, c in zip(names, c_items, strict=True))
+        found = 0
+        for n, c in zip(names, c_items, strict=True):
+            tokens = _positional_tokens(n, counts, _is_matrix(c), c.ref.name)
+            found += tokens is not None and (tokens in model_tails or
+                                             any(tokens[i:] in model_keys for i in range(1, len(tokens) - 1)))
+        return found
 
     keys = [c.ref.name for c in c_items]
     owners = [c.ref.full_name or c.ref.name for c in c_items]
@@ -1262,6 +1268,17 @@ def _numbered_name(part: tuple) -> tuple[tuple, int] | None:
     return None
 
 
+def _numbered_tail(part: tuple) -> tuple[tuple, tuple, int] | None:
+    """(the scopes before it, the numbered layer name with ``#``, the number) of a differing part that ends in a
+    numbered layer name (``outer 5cnn``: a wrapper scope, then ``5cnn``), else None."""
+    for width in (2, 1):
+        if len(part) >= width:
+            found = _numbered_name(part[len(part) - width:])
+            if found is not None:
+                return part[:len(part) - width], found[0], found[1]
+    return None
+
+
 _ONE_NUMBER = re.compile(r"(?P<a>[a-z]*)(?P<n>\d+)(?P<b>[a-z]*)")
 
 
@@ -1280,17 +1297,18 @@ def _numbers_kept(proposals: dict, pool_c: list, pool_m: list) -> dict[tuple, in
         t = 0
         while t < min(len(pc), len(pm)) - k and pc[-1 - t] == pm[-1 - t]:
             t += 1
-        a, b = _numbered_name(pc[k:len(pc) - t]), _numbered_name(pm[k:len(pm) - t])
-        if a is not None and b is not None and a[1] == b[1]:
-            family = (pc[:k] + a[0] + pc[len(pc) - t:], pm[:k] + b[0] + pm[len(pm) - t:], k)
+        a, b = _numbered_tail(pc[k:len(pc) - t]), _numbered_tail(pm[k:len(pm) - t])
+        if a is not None and b is not None and a[2] == b[2]:  # (a wrapper scope may come before the name)
+            family = (pc[:k] + a[0] + a[1] + pc[len(pc) - t:], pm[:k] + b[0] + b[1] + pm[len(pm) - t:],
+                      k + len(a[0]), k + len(b[0]))
             families[family][(pc, pm)] = pairs
-            numbers[family].add(a[1])
+            numbers[family].add(a[2])
     out: dict[tuple, int] = {}
     for family, rules in families.items():
         if len(numbers[family]) < 2:
             continue
-        old, new, k = family
-        if _members(pool_c, old, k) != numbers[family] or _members(pool_m, new, k) != numbers[family]:
+        old, new, kc, km = family
+        if _members(pool_c, old, kc) != numbers[family] or _members(pool_m, new, km) != numbers[family]:
             continue
         joint = len({id(m) for pairs in rules.values() for _, m, _ in pairs})
         out.update((rule, joint) for rule in rules)
