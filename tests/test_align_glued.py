@@ -5,6 +5,7 @@ LSTM with a layer fewer); a layer changed under its name; elements numbered from
 under their weight (tf-slim ResNet against torchvision); stacked PyTorch LSTMs against Keras layers; a two-layer head
 into a one-layer head."""
 
+import pytest
 import test_align_generalise as generalise  # a test module beside this one: its in-memory checkpoint and spec
 
 
@@ -142,19 +143,21 @@ def test_norm_nested_under_its_weight_follows_the_weight():
     assert len(got) == len(model) and not a.ambiguous
 
 
-def test_stacked_lstm_into_keras_layers():
+@pytest.mark.parametrize("wrapper", ["", "model."])  # (Lightning saves the module under `model.`)
+def test_stacked_lstm_into_keras_layers(wrapper):
     # a three-layer nn.LSTM into three Keras LSTM layers (``lstm``, ``lstm_1``, ``lstm_2``): layer k is Keras' k-th,
     # kernels transposed; Keras' one bias is no single PyTorch bias (two, summed): ambiguous with the reason
     ckpt = []
     for k in range(3):
-        ckpt += [(f"lstm.weight_ih_l{k}", (64, 10 if k == 0 else 16)), (f"lstm.weight_hh_l{k}", (64, 16)),
-                 (f"lstm.bias_ih_l{k}", (64,)), (f"lstm.bias_hh_l{k}", (64,))]
+        lstm = f"{wrapper}lstm"
+        ckpt += [(f"{lstm}.weight_ih_l{k}", (64, 10 if k == 0 else 16)), (f"{lstm}.weight_hh_l{k}", (64, 16)),
+                 (f"{lstm}.bias_ih_l{k}", (64,)), (f"{lstm}.bias_hh_l{k}", (64,))]
     layers = ["lstm", "lstm_1", "lstm_2"]
     model = [(f"sequential/{name}/lstm_cell/{v}", s) for k, name in enumerate(layers)
              for v, s in (("kernel", (10 if k == 0 else 16, 64)), ("recurrent_kernel", (16, 64)), ("bias", (64,)))]
     a = _align(ckpt, model)
-    assert _pairs(a) == {f"sequential/{name}/lstm_cell/{v}": f"lstm.weight_{r}_l{k}" for k, name in enumerate(layers)
-                         for v, r in (("kernel", "ih"), ("recurrent_kernel", "hh"))}
+    assert _pairs(a) == {f"sequential/{name}/lstm_cell/{v}": f"{wrapper}lstm.weight_{r}_l{k}"
+                         for k, name in enumerate(layers) for v, r in (("kernel", "ih"), ("recurrent_kernel", "hh"))}
     assert {x.model for x in a.ambiguous} == {f"sequential/{name}/lstm_cell/bias" for name in layers}
 
 

@@ -676,10 +676,15 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
 
 def _rnn_by_suffix(owner: str, cs: dict, ms: dict) -> dict | None:
     """The other side's recurrent layer whose name ends in this one's, or this one's in it, at a token boundary
-    (``sequential lstm 1`` / ``lstm 1``): the one such layer, and only where no other layer of this side has that
-    reading too."""
+    (``sequential lstm 1`` / ``lstm 1``), or both under one wrapper scope each (``model lstm 1``, Lightning's
+    ``model.``): the one such layer, and only where no other layer of this side has that reading too."""
     def alike(a: str, b: str) -> bool:
-        return a.endswith(" " + b) or b.endswith(" " + a)
+        ta, tb = a.split(" "), b.split(" ")
+        n = 0
+        while n < min(len(ta), len(tb)) and ta[-1 - n] == tb[-1 - n]:
+            n += 1
+        # (the shared end names the layer, not only its number: ``lstm 1``, never ``1`` alone)
+        return n >= min(len(ta), len(tb)) - 1 and any(not t.isdigit() for t in ta[len(ta) - n:])
 
     found = [o for o in cs if alike(o, owner)]
     if len(found) != 1 or sum(alike(found[0], o) or found[0] == o for o in ms) != 1:
