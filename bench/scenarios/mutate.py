@@ -7,7 +7,11 @@ For each non-adversarial scenario and a few of its model layers (a quarter in, t
   B  the layer's values are removed from the checkpoint: the layer is new (it may take nothing), the rest as before;
   R  the layer is replaced by a new one of the same shapes under a foreign name (``novel``), where its pairs rested
      on names: the new layer may take nothing (ambiguous is fine).
-A and R are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale). Prints
+And once per scenario:
+  W  every model name under a wrapper scope (``module.``, ``wrapper/``);
+  P  every checkpoint name under one (``model.``, ``outer/``): no pair may contradict the truth, and fewer true
+     pairs than without the wrapper is printed as RECALL.
+A, R and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale). Prints
 every pair the truth contradicts that the unmutated scenario did not make. Built scenarios only (``make.py`` and
 the parts' ``make``); nothing is written.
 """
@@ -105,6 +109,37 @@ def run(sid: str) -> list[tuple]:
                     out.append((sid, kind, L, p.model, f"{p.checkpoint} != {true[p.model]} [{p.rule}]"))
                 elif p.model in new:
                     out.append((sid, kind, L, p.model, f"{p.checkpoint} (new in the model) [{p.rule}]"))
+    for kind in ("W", "P"):  # a wrapper scope around every name of one side: one rule explains it
+        if kind == "W" and keras_semantics or kind == "P" and (cat.objects or cat.format.startswith("keras")):
+            continue  # (Keras paths and object graphs name by structure, not by a prefix a user adds)
+        if kind == "W":
+            wrap = "module." if spec.framework == "torch" else "wrapper/"
+            spec2 = dataclasses.replace(spec, variables=[dataclasses.replace(v, name=wrap + v.name, object_path=None)
+                                                         for v in spec.variables])
+            cat2 = cat
+        else:
+            wrap = "model." if cat.format in ("torch", "safetensors") else "outer/"
+            cat2 = Catalog(cat.path, cat.format, {wrap + k: dataclasses.replace(v, name=wrap + k)
+                                                  for k, v in cat.items()}, state_dict_at=cat.state_dict_at)
+            spec2 = spec
+        try:
+            a = ckpt_doctor.align(cat2, spec2)
+        except Exception as e:  # noqa: BLE001 - a crash is a finding, reported as one
+            out.append((sid, kind, wrap, "ERROR", repr(e)[:200]))
+            continue
+        for p in a.pairs:
+            m = p.model[len(wrap):] if kind == "W" else p.model
+            c = p.checkpoint[len(wrap):] if kind == "P" else p.checkpoint
+            if (m, c) in base_wrong:
+                continue
+            if m in true and true[m] != c:
+                out.append((sid, kind, wrap, p.model, f"{p.checkpoint} != {true[m]} [{p.rule}]"))
+            elif m in new:
+                out.append((sid, kind, wrap, p.model, f"{p.checkpoint} (new in the model) [{p.rule}]"))
+        lost = sum(1 for p in base.pairs if p.model in true and true[p.model] == p.checkpoint)
+        kept = sum(1 for p in a.pairs if (p.model[len(wrap):] if kind == "W" else p.model) in true)
+        if kept < lost:
+            out.append((sid, kind, wrap, "RECALL", f"{kept} pairs with the wrapper, {lost} without"))
     return out
 
 
