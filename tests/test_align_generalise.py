@@ -700,3 +700,16 @@ def test_a_keras_3_files_own_layer_names_explain_a_wrapped_model():
     a = ckpt_doctor.align(catalog, spec)
     assert _pairs(a)["module.conv3.weight"] == ("layers/conv2d_2/vars/0", "permute(3,2,0,1)")
     assert len(a.pairs) == 8 and not a.ambiguous
+
+
+@pytest.mark.parametrize("ckpt_name", ["_orig_mod.enc.layer.{k}.{v}.weight",  # a scope rule pairs them
+                                       "enc/layer_{k}/{v}/kernel"])  # the same names in TF's convention
+def test_a_block_inserted_among_equal_blocks_is_undecided_whatever_pairs_the_names(ckpt_name):
+    # (found by inserting a block into the middle of third-party stacks) four equal blocks in the file, five in the
+    # model: which block is new, no file says; names that pair through a rule or a convention say no more than
+    # exact names do (which the renumbering already leaves undecided)
+    ckpt = [(ckpt_name.format(k=k, v=v), (8, 8)) for k in range(4) for v in ("query", "key")]
+    model = [(f"enc.layer.{k}.{v}.weight", (8, 8)) for k in range(5) for v in ("query", "key")]
+    a = _align(ckpt, model, fmt="torch" if ckpt_name.startswith("_") else "tf-v2", framework="torch")
+    assert not a.pairs, _pairs(a)
+    assert {x.model for x in a.ambiguous} >= {f"enc.layer.{k}.query.weight" for k in range(1, 4)}

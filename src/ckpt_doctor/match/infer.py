@@ -1668,9 +1668,9 @@ def _numbering(state: _State, c_items, m_items) -> None:
 
     # Innermost families first (deepest number position), one depth at a time: an outer family is only built and
     # looked at while it still holds an unpaired value (the inner ones usually settle everything).
-    # (``_has_free`` needs a free checkpoint value, or a free model variable and some exact pair: a family with
+    # (``_has_free`` needs a free checkpoint value, or a free model variable and some pair by name: a family with
     # neither is not built)
-    exact = any(proof.stage == "exact" for proof in state.pairs.values())
+    exact = any(proof.stage in _BY_NAME for proof in state.pairs.values())
     touched_c, touched_m = touched_by(pool_c, []), touched_by([], pool_m)
     touched = touched_c | touched_m
     worth = touched_c | touched_m if exact else touched_c
@@ -1678,7 +1678,7 @@ def _numbering(state: _State, c_items, m_items) -> None:
     for i, depth in enumerate(depths):
         if i:  # what the deeper families left
             pool_c, pool_m = _pool(state, c_items, m_items)
-            exact = any(proof.stage == "exact" for proof in state.pairs.values())
+            exact = any(proof.stage in _BY_NAME for proof in state.pairs.values())
             worth = touched_by(pool_c, pool_m if exact else []) & touched
         todo = {family for family in worth if family[0] == depth}
         if not todo:
@@ -1769,6 +1769,10 @@ def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
     return out
 
 
+# Pairs made by names as they are: the same name, or the same name in another convention (``layer_4`` / ``layer.4``)
+_BY_NAME = frozenset({"exact", "conventions", "prefix"})
+
+
 def _has_free(state: _State, fam) -> bool:
     """Is the family worth a look? A checkpoint value nobody took (an extra checkpoint layer among identical ones
     makes every name-pairing after it doubtful), or a new model variable next to pairs made by name only (which
@@ -1778,7 +1782,7 @@ def _has_free(state: _State, fam) -> bool:
     models = [it for layer in fam["m"].values() for it in layer.values()]
     if all(id(it) in state.pairs or id(it) in state.ambiguous for it in models):
         return False
-    return any(state.pairs[id(it)].stage == "exact" for it in models if id(it) in state.pairs)
+    return any(state.pairs[id(it)].stage in _BY_NAME for it in models if id(it) in state.pairs)
 
 
 def _layer_score(state: _State, c_layer: dict, m_layer: dict) -> int:
