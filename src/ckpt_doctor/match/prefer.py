@@ -26,8 +26,10 @@ def prefer_names(state, d: Diagnosis, c_items: list) -> int:
     chosen = 0
     for key, (m, candidates, reason) in list(state.ambiguous.items()):
         r = by_name.get(id(m.ref))
-        c = item_of.get(id(r.entry)) if r is not None else None
-        if reason not in _TIES or c is None or c not in candidates or id(c) in state.taken_c:
+        if r is None or reason not in _TIES:
+            continue
+        c = item_of.get(id(r.entry))
+        if c is None or c not in candidates or id(c) in state.taken_c:
             continue
         ok, transform = state.compatible(c, m)
         if not ok:

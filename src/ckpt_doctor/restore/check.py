@@ -88,8 +88,9 @@ def check_restored(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules
                    root: str | None = None, load_with: Any = None, prefer_names: bool = False) -> RestoreCheck:
     """Compare the live ``model``'s values with ``checkpoint`` without assigning anything.
 
-    Pairs as ``restore`` does (``rules="auto"``: the alignment's proven pairs; ``prefer_names`` as ``restore``'s). Each model weight is ``equal``,
-    ``differs``, ``looks_untouched`` (with the evidence and statistics) or ``unpaired``.
+    Pairs as ``restore`` does (``rules="auto"``: the alignment's proven pairs; ``prefer_names`` as ``restore``'s).
+    Each model weight is ``equal``, ``differs``, ``looks_untouched`` (with the evidence and statistics) or
+    ``unpaired``.
 
     Example:
         ``print(check_restored(model, "model.safetensors").render())`` (model: a live torch/TF/Keras model).
