@@ -18,9 +18,9 @@ _TIES = ("layers of this kind could be renumbered in several ways that fit equal
 
 def prefer_names(state, d: Diagnosis, c_items: list) -> int:
     """Pair each model variable that is ambiguous only through a tie, and whose candidates include the entry its
-    framework's restore loads into it by name (``d``'s loaded entry, compatible, not taken), with that entry.
-    Another ambiguity left with no free candidate keeps no partner, as the framework leaves it. Returns how many
-    pairs were chosen."""
+    framework's restore loads into it by name (``d``'s loaded entry, not by position; as it is, not taken), with
+    that entry. Another ambiguity left with no free candidate keeps no partner, as the framework leaves it.
+    Returns how many pairs were chosen."""
     by_name = {id(r.variable): r for r in d.weights(LOADED) if r.entry is not None and r.matched_by != BY_POSITION}
     item_of = {id(c.ref): c for c in c_items}
     chosen = 0
@@ -32,13 +32,13 @@ def prefer_names(state, d: Diagnosis, c_items: list) -> int:
         if c is None or c not in candidates or id(c) in state.taken_c:
             continue
         ok, transform = state.compatible(c, m)
-        if not ok:
+        if not ok or transform is not None:  # the framework's load takes the value as it is
             continue
         del state.ambiguous[key]
         state.ties.discard(key)
-        state.add(c, m, transform, CHOSEN,
+        state.add(c, m, None, CHOSEN,
                   f"the value the framework's own restore loads into it (same {r.matched_by or 'name'}), chosen by "
-                  f"prefer_names (--prefer-names) where equally good renumberings tie: a choice, not proved")
+                  f"prefer_names (--prefer-names) where equally good renumberings or alignments tie: a choice, not proved")
         chosen += 1
     if chosen:  # candidates the choice took are no longer free; an ambiguity with none left has no partner
         for key, (m, candidates, reason) in list(state.ambiguous.items()):
