@@ -38,7 +38,8 @@ def prefer_names(state, d: Diagnosis, c_items: list) -> int:
         state.ties.discard(key)
         state.add(c, m, None, CHOSEN,
                   f"the value the framework's own restore loads into it (same {r.matched_by or 'name'}), chosen by "
-                  f"prefer_names (--prefer-names) where equally good renumberings or alignments tie: a choice, not proved")
+                  "prefer_names (--prefer-names) where equally good renumberings or alignments tie: a choice, "
+                  "not proved")
         chosen += 1
     if chosen:  # candidates the choice took are no longer free; an ambiguity with none left has no partner
         for key, (m, candidates, reason) in list(state.ambiguous.items()):
