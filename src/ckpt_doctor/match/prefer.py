@@ -1,7 +1,7 @@
 """``prefer_names``: the user's explicit choice of the framework's own by-name pairs where the inference ties.
 
-``align`` abstains where equal numbered blocks (or equal layer sequences) could be renumbered or aligned in
-several ways that fit equally well: which block is new, no file says. A user who knows the model only grew or
+``align`` abstains where equal numbered blocks could be renumbered in several ways that fit equally well: which
+block is new, no file says. A user who knows the model only grew or
 shrank at the end may choose what the framework's own restore call does there: load each such variable by its name.
 This pass makes exactly that choice on the inference state, after ``infer`` and before rules are derived, and
 nothing more: no other ambiguity is resolved and no variable takes a value its framework would not load into it."""
@@ -11,9 +11,10 @@ from __future__ import annotations
 from .compare import BY_POSITION, LOADED, Diagnosis
 
 CHOSEN = "by-name (chosen)"  # the stage of a pair this choice made (``Pair.rule``)
-# The ambiguities that are ties of equally good explanations and nothing else (infer.py's reasons, word for word).
-_TIES = ("layers of this kind could be renumbered in several ways that fit equally well",
-         "structural alignment: several equally good alignments of the layer sequences")
+# The ambiguity that is a tie of equally good renumberings and nothing else (infer.py's reason, word for word).
+# (A tie of structural alignments never held a by-name entry in the scenarios, and the renamed-or-new story of a
+# lone layer is another matter: neither is taken.)
+_TIE = "layers of this kind could be renumbered in several ways that fit equally well"
 
 
 def prefer_names(state, d: Diagnosis, c_items: list) -> int:
@@ -26,7 +27,7 @@ def prefer_names(state, d: Diagnosis, c_items: list) -> int:
     chosen = 0
     for key, (m, candidates, reason) in list(state.ambiguous.items()):
         r = by_name.get(id(m.ref))
-        if r is None or reason not in _TIES:
+        if r is None or reason != _TIE:
             continue
         c = item_of.get(id(r.entry))
         if c is None or c not in candidates or id(c) in state.taken_c:
@@ -38,8 +39,7 @@ def prefer_names(state, d: Diagnosis, c_items: list) -> int:
         state.ties.discard(key)
         state.add(c, m, None, CHOSEN,
                   f"the value the framework's own restore loads into it (same {r.matched_by or 'name'}), chosen by "
-                  "prefer_names (--prefer-names) where equally good renumberings or alignments tie: a choice, "
-                  "not proved")
+                  "prefer_names (--prefer-names) where equally good renumberings tie: a choice, not proved")
         chosen += 1
     if chosen:  # candidates the choice took are no longer free; an ambiguity with none left has no partner
         for key, (m, candidates, reason) in list(state.ambiguous.items()):
