@@ -1,10 +1,10 @@
 """``prefer_names``: the user's explicit choice of the framework's own by-name pairs where the inference ties.
 
 ``align`` abstains where equal numbered blocks could be renumbered in several ways that fit equally well: which
-block is new, no file says. A user who knows the model only grew or
-shrank at the end may choose what the framework's own restore call does there: load each such variable by its name.
-This pass makes exactly that choice on the inference state, after ``infer`` and before rules are derived, and
-nothing more: no other ambiguity is resolved and no variable takes a value its framework would not load into it."""
+block is new, no file says. A user who knows the model only grew or shrank at the end may choose what the
+framework's own restore call does there: load each such variable by its name. This pass makes exactly that choice
+on the inference state, after ``infer`` and before rules are derived, and nothing more: no other ambiguity is
+resolved and no variable takes a value its framework would not load into it."""
 
 from __future__ import annotations
 
