@@ -152,6 +152,13 @@ def torch_part() -> None:
             model = build()
             model.load_state_dict(torch.load(fixed), strict=False)
             runs["prefer"]["rewrite"] = {"exit": code, "fix": compare(case, state(model), state(framework), initial)}
+        if case == "two":  # every weight loaded by the framework: check_restored / assert_restored agree by choice
+            import ckpt_doctor
+            import ckpt_doctor.testing
+
+            runs["check_restored"] = {label: ckpt_doctor.check_restored(framework, ckpt, prefer_names=flag).ok
+                                      for label, flag in (("default", False), ("prefer", True))}
+            ckpt_doctor.testing.assert_restored(framework, ckpt, prefer_names=True)  # raises if not
         RESULT[f"torch_{case}"] = runs
     # the middle block removed: --prefer-names pairs by name, and the names mislead
     model = blocks.two()
