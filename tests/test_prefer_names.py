@@ -88,6 +88,7 @@ def test_printed_fix_and_restore_check_restore_what_the_framework_loads(oracle, 
     assert ("rewrite" in runs["prefer"]) == (case in ("torch_two", "tcn_fewer"))
     if case == "torch_two":  # a model the framework filled: check_restored says so only with the choice
         assert runs["check_restored"] == {"default": False, "prefer": True}
+        assert runs["assert_restored"] == "passed"
 
 
 def test_a_middle_block_removed_is_paired_by_name_only_by_choice_and_said_so(oracle, capsys):
