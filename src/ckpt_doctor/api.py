@@ -49,10 +49,15 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
 
 
 def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None,
-          load_with: str | None = None) -> Alignment:
+          load_with: str | None = None, prefer_names: bool = False) -> Alignment:
     """Infer how the checkpoint's names became the model's: pairs (with transform, rule and evidence),
     ambiguities (never applied), missing and unused names, and the rules the inference applied (checked to
     reproduce every pair).
+
+    ``prefer_names=True`` is a choice, not an inference: a variable left ambiguous only because equally good
+    renumberings of equal numbered blocks tie takes the value the framework's own restore loads into it by
+    name, when that value is among its candidates (``Alignment.chosen``; rule ``"by-name (chosen)"``). Right when
+    a stack of equal blocks only grew or shrank at its end; wrong when a block was removed or inserted elsewhere.
 
     Example:
         >>> import importlib.resources
@@ -69,7 +74,7 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
     spec = load_model(model, root=root)
     _check_loader(load_with, catalog, spec)
     with paused_gc():
-        return _align(catalog, spec, compare(catalog, spec, load_with))
+        return _align(catalog, spec, compare(catalog, spec, load_with), prefer_names=prefer_names)
 
 
 def _check_loader(load_with: str | None, catalog: Catalog, spec) -> None:

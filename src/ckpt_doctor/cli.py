@@ -141,7 +141,7 @@ def _diagnose(args) -> int:
     if not result.ok and not args.rules:
         from .match.align import align
 
-        why = align(result.checkpoint, result.model, result)
+        why = align(result.checkpoint, result.model, result, prefer_names=args.prefer_names)
     if args.json:
         doc = result.to_json()
         if why is not None:
@@ -156,7 +156,8 @@ def _align(args) -> int:
     from . import align
     from .report.align import render
 
-    result = align(_checkpoint(args), args.model, root=args.root, load_with=args.load_with)
+    result = align(_checkpoint(args), args.model, root=args.root, load_with=args.load_with,
+                   prefer_names=args.prefer_names)
     saved, error = False, None
     if args.output:
         try:
@@ -223,9 +224,11 @@ def _restore_check(args) -> int:
     from .restore.verified import restore
 
     rules = {"auto": "auto", "none": None}.get(args.rules, args.rules)
+    if args.prefer_names and rules != "auto":
+        raise UsageError("--prefer-names applies to --rules auto (the alignment) only")
     with _progress(enabled=not args.json and sys.stderr.isatty()) as progress:
         report = restore(build(args.model), _checkpoint(args), rules=rules, strict=False, root=args.root,
-                         load_with=args.load_with, progress=progress)
+                         load_with=args.load_with, progress=progress, prefer_names=args.prefer_names)
     if args.json:
         _print_json(report.to_json())
     else:
@@ -408,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     checkpoint_and_model(p)
     p.add_argument("--rules", metavar="FILE", help="apply these rename rules to the checkpoint first (check a fix)")
     p.add_argument("--json", action="store_true", help="emit the full result as JSON")
+    _prefer_names_option(p, "the alignment that explains a failed diagnosis")
     p.set_defaults(func=_diagnose)
 
     p = sub.add_parser("align", help="infer how checkpoint names became model names, and the fix",
@@ -425,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "for model.load_weights(OUT)")
     _verbose_option(p, "with --rewrite: every old -> new line (default: counts, rules applied, the first renames)")
     _write_options(p)
+    _prefer_names_option(p, "the alignment (and --rewrite)")
     p.set_defaults(func=_align)
 
     p = sub.add_parser("rewrite", help="write a renamed / converted copy of a checkpoint, verified",
@@ -474,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="emit the report as JSON (no progress bar)")
     _verbose_option(p, "every row of the proof table (default: past 30 rows, the rows not verified and the first "
                        "verified ones)")
+    _prefer_names_option(p, "the alignment of --rules auto")
     p.set_defaults(func=_restore_check)
 
     p = sub.add_parser("demo", help="run the main job on a built-in example (no framework needed)",
@@ -483,6 +489,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    "directory. Needs no framework.")
     p.set_defaults(func=_demo)
     return parser
+
+
+def _prefer_names_option(p, where: str) -> None:
+    p.add_argument("--prefer-names", action="store_true",
+                   help=f"in {where}: a choice, not an inference: where equally good renumberings of equal numbered "
+                        "blocks tie, pair each variable with the value the framework's own restore loads into it by "
+                        "name (right when the blocks only grew or shrank at the end, wrong when one was removed or "
+                        "inserted elsewhere); the report says how many pairs rest on it")
 
 
 def _verbose_option(p, what: str) -> None:

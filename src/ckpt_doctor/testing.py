@@ -6,10 +6,11 @@ import os
 from typing import Any
 
 
-def assert_restored(model: Any, checkpoint: str | os.PathLike, *, rules: Any = "auto", root: str | None = None) -> None:
+def assert_restored(model: Any, checkpoint: str | os.PathLike, *, rules: Any = "auto", root: str | None = None,
+                    prefer_names: bool = False) -> None:
     """Fail unless every weight of the live ``model`` equals its value in ``checkpoint`` (paired as
-    ``ckpt_doctor.check_restored`` pairs them). The failure message lists the weights that differ or look
-    untouched, with the evidence.
+    ``ckpt_doctor.check_restored`` pairs them, ``prefer_names`` included). The failure message lists the weights
+    that differ or look untouched, with the evidence.
 
     Example::
 
@@ -20,6 +21,6 @@ def assert_restored(model: Any, checkpoint: str | os.PathLike, *, rules: Any = "
     """
     from .restore.check import check_restored
 
-    result = check_restored(model, checkpoint, rules=rules, root=root)
+    result = check_restored(model, checkpoint, rules=rules, root=root, prefer_names=prefer_names)
     if not result.ok:
         raise AssertionError(result.render())

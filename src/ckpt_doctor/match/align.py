@@ -18,13 +18,16 @@ from ..model.spec import ModelSpec
 from .compare import Diagnosis
 from .infer import Ambiguity, Pair, _Item, _leaf_word, infer
 from .names import _token
+from .prefer import CHOSEN
+from .prefer import prefer_names as _prefer_names
 from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rename_step
 
 _SEP = re.compile(r"[/.]")
 _DIGIT = re.compile(r"\d")
 _SAID = 3  # explicit renames of one stage said one by one; more are one sentence (the rules list them all)
 _STAGE_WORDS = {"composition": "the only layer left with these members and shapes",
-                "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered"}
+                "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered",
+                CHOSEN: "the value the framework loads by name, chosen by --prefer-names"}
 # Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
 _VOCABULARY = {"kernel": "weight", "weight": "weight", "gamma": "weight", "scale": "weight", "embeddings": "weight",
                "beta": "bias", "bias": "bias", "movingmean": "runningmean", "runningmean": "runningmean",
@@ -52,10 +55,16 @@ class Alignment:
     model_names: dict[str, str] = field(default_factory=dict)  # model variable -> name the rules speak of
     # tied variables (VariableSpec.tied_to) with no pair of their own -> the paired variable whose storage they share
     tied: dict[str, str] = field(default_factory=dict)
+    prefer_names: bool = False  # align(prefer_names=True): ties settled by the framework's by-name pairs (``chosen``)
 
     @property
     def inferred(self) -> list[Pair]:
         return [p for p in self.pairs if not p.exact]
+
+    @property
+    def chosen(self) -> list[Pair]:
+        """The pairs that rest on ``prefer_names``: a choice, not proved."""
+        return [p for p in self.pairs if p.rule == CHOSEN]
 
     @property
     def complete(self) -> bool:
@@ -66,7 +75,8 @@ class Alignment:
         return {"checkpoint": self.diagnosis.checkpoint.path, "model": self.diagnosis.model.source,
                 "pairs": [p.to_json() for p in self.pairs], "ambiguous": [a.to_json() for a in self.ambiguous],
                 "missing": self.missing, "unused": self.unused, "rules": self.rules.to_dict()["rules"],
-                "explanation": self.sentences, **({"tied": self.tied} if self.tied else {})}
+                "explanation": self.sentences, **({"tied": self.tied} if self.tied else {}),
+                **({"prefer_names": {"chosen_pairs": len(self.chosen)}} if self.prefer_names else {})}
 
     # -- exports: the fix, in the user's framework -------------------------------------------------------------
     def renames(self) -> dict[str, str]:
@@ -110,8 +120,10 @@ class Alignment:
         return tf2_fix(self).code
 
 
-def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None) -> Alignment:
+def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None, *,
+          prefer_names: bool = False) -> Alignment:
     d, state, c_items, m_items = infer(catalog, spec, diagnosis)
+    chosen = _prefer_names(state, d, c_items) if prefer_names else None
     pairs = []  # in the model's creation order
     for m in m_items:
         found = state.pairs.get(id(m))
@@ -130,8 +142,12 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     checkpoint_names = {c.ref.name: c.name for c in c_items}
     model_names = {m.ref.name: m.name for m in m_items}
     rules, sentences = derive_rules(state, c_items, m_items, missing)
+    if chosen:
+        sentences.append(f"{chosen} pair{'s rest' if chosen != 1 else ' rests'} on --prefer-names: where equally "
+                         "good renumberings tie, the value the framework's own restore loads by name (a choice, "
+                         "not proved)")
     return Alignment(d, pairs, ambiguous, missing, unused, rules, sentences, checkpoint_names, model_names,
-                     {m: v for m, v in tied.items() if m not in {a.model for a in ambiguous}})
+                     {m: v for m, v in tied.items() if m not in {a.model for a in ambiguous}}, prefer_names)
 
 
 def _filled_through_ties(spec: ModelSpec, pairs: list[Pair]) -> dict[str, str]:

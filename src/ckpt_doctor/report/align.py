@@ -27,7 +27,9 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
              f"model:      {d.model.source or d.model.framework} ({len(d.model.variables)} variables)",
              f"loaded by:  {d.loader.call} (--load-with {d.loader.name})", "",
              f"{len(a.pairs) - len(inferred)} pairs by exact name, {len(inferred)} inferred, "
-             f"{len(a.ambiguous)} ambiguous (not applied), {len(new)} new in the model, "
+             + (f"{len(a.chosen)} of them chosen by name (--prefer-names: a choice, not proved), "
+                if a.prefer_names else "")
+             + f"{len(a.ambiguous)} ambiguous (not applied), {len(new)} new in the model, "
              + (f"{len(differ)} with another shape under the same name, " if differ else "")
              + (f"{len(a.tied)} filled through a tie, " if a.tied else "")
              + f"{len(a.unused)} checkpoint values unused."]

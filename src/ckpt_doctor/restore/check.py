@@ -85,18 +85,20 @@ class RestoreCheck:
 
 
 def check_restored(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules: Any = AUTO,
-                   root: str | None = None, load_with: Any = None) -> RestoreCheck:
+                   root: str | None = None, load_with: Any = None, prefer_names: bool = False) -> RestoreCheck:
     """Compare the live ``model``'s values with ``checkpoint`` without assigning anything.
 
-    Pairs as ``restore`` does (``rules="auto"``: the alignment's proven pairs). Each model weight is ``equal``,
-    ``differs``, ``looks_untouched`` (with the evidence and statistics) or ``unpaired``.
+    Pairs as ``restore`` does (``rules="auto"``: the alignment's proven pairs; ``prefer_names`` as ``restore``'s).
+    Each model weight is ``equal``, ``differs``, ``looks_untouched`` (with the evidence and statistics) or
+    ``unpaired``.
 
     Example:
         ``print(check_restored(model, "model.safetensors").render())`` (model: a live torch/TF/Keras model).
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     adapter = adapter_for(model, root=root)
-    plan = make_plan(catalog, adapter.spec, rules, load_with=load_with, prefix_rule=adapter.prefix_rule(catalog))
+    plan = make_plan(catalog, adapter.spec, rules, load_with=load_with, prefix_rule=adapter.prefix_rule(catalog),
+                     prefer_names=prefer_names)
     torch_layout = adapter.framework == "torch"
     outcomes = {}
     for a in plan.assignments:

@@ -58,15 +58,16 @@ class Plan:
         return {a.entry.name for a in self.assignments}
 
 
-def make_plan(catalog: Catalog, spec: ModelSpec, rules, *, load_with=None, prefix_rule: Rules | None = None) -> Plan:
+def make_plan(catalog: Catalog, spec: ModelSpec, rules, *, load_with=None, prefix_rule: Rules | None = None,
+              prefer_names: bool = False) -> Plan:
     """Pair every model variable it can; ``prefix_rule`` (Hugging Face base-model prefix) applies when rules
-    is None, as ``from_pretrained`` would apply it."""
+    is None, as ``from_pretrained`` would apply it; ``prefer_names`` is ``align``'s (with ``"auto"`` only)."""
     if isinstance(rules, (str, os.PathLike)) and rules != AUTO:
         rules = Rules.load(rules)
     if rules is None and prefix_rule is not None:
         rules = prefix_rule
     if rules == AUTO:
-        plan = _auto(catalog, spec, load_with)
+        plan = _auto(catalog, spec, load_with, prefer_names)
     elif rules is None:
         plan = _from_diagnosis(_diagnose(catalog, spec, load_with), {}, "name")
     elif isinstance(rules, Rules):
@@ -132,10 +133,10 @@ def _renamed(catalog: Catalog, spec: ModelSpec, rules: Rules) -> tuple[Catalog, 
     return view, origin
 
 
-def _auto(catalog: Catalog, spec: ModelSpec, load_with) -> Plan:
+def _auto(catalog: Catalog, spec: ModelSpec, load_with, prefer_names: bool = False) -> Plan:
     from ..api import align
 
-    alignment = align(catalog, spec, load_with=load_with)
+    alignment = align(catalog, spec, load_with=load_with, prefer_names=prefer_names)
     by_name = {v.name: v for v in spec.variables}
     assignments, unpaired, paired = [], [], set()
     for p in alignment.pairs:

@@ -197,7 +197,7 @@ def _label(var: VariableSpec) -> str:
 
 def restore(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules: Any = AUTO, strict: bool = True,
             load_with: Any = None, root: str | None = None,
-            progress: Callable[[int, int], None] | None = None) -> RestoreReport:
+            progress: Callable[[int, int], None] | None = None, prefer_names: bool = False) -> RestoreReport:
     """Load ``checkpoint`` into the live ``model`` through its framework, then read every variable back and prove
     it holds the checkpoint's value.
 
@@ -214,13 +214,16 @@ def restore(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules: Any =
         load_with: the restore semantics to match names with, passed on to ``diagnose`` where it accepts it.
         root: TF2 only: the model's name in its ``tf.train.Checkpoint``; default: the root the checkpoint uses.
         progress: called as ``progress(bytes_done, bytes_total)`` while values are assigned.
+        prefer_names: with ``"auto"``: ``align``'s choice of the framework's by-name pairs where equally good
+            renumberings tie (a choice, not proved; the report's notes say how many pairs rest on it).
 
     Returns a ``RestoreReport``; ``report.ok`` is True when every model weight was restored and verified.
     """
     start = time.perf_counter()
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     adapter = adapter_for(model, root=root)
-    plan = make_plan(catalog, adapter.spec, rules, load_with=load_with, prefix_rule=adapter.prefix_rule(catalog))
+    plan = make_plan(catalog, adapter.spec, rules, load_with=load_with, prefix_rule=adapter.prefix_rule(catalog),
+                     prefer_names=prefer_names)
     report = _report(plan, adapter)
     report.seconds_prepare = time.perf_counter() - start
     if strict and report.failed:
