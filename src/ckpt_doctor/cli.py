@@ -1,4 +1,5 @@
-"""Command line: a thin layer over the public API. Exit codes: 0 ok, 1 problem found, 2 usage error, 3 internal
+"""Command line: a thin layer over the public API. Exit codes: 0 ok, 1 problem found, 2 usage error or unreadable
+input (``CheckpointError.exit_code``; verify reports damage as its finding, 1), 3 internal
 error (any exception that is not a CheckpointError: one line, the traceback with CKPT_DOCTOR_DEBUG=1)."""
 
 from __future__ import annotations
@@ -326,7 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ckpt-doctor",
         description="Find out why restored weights are still random: read, verify and diagnose checkpoints "
                     "without importing their frameworks.",
-        epilog="Exit codes: 0 ok, 1 problem found, 2 usage error, 3 internal error (a bug: please report it).")
+        epilog="Exit codes: 0 ok, 1 problem found, 2 usage error or a file that cannot be read (verify: 1, damage "
+               "is what it finds), 3 internal error (a bug: please report it).")
     parser.add_argument("--version", action="version", version=f"ckpt-doctor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     subtree_help = ("PyTorch training checkpoints: the state dict to use, e.g. 'model_state' or 'a/b/0' (without "
