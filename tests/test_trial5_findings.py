@@ -116,3 +116,53 @@ def test_a_damaged_object_graph_is_no_name_based_checkpoint(tmp_path, capsys):
         assert "object graph cannot be read" in err and "CRC32C" in err and str(data) in err, err
     assert main(["inspect", str(bad / "ckpt")]) == 0
     assert "could not decode the TF2 object graph" in capsys.readouterr().out
+
+
+# --- TensorFlow and Keras 3, in one oracle run -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tf_truth(tmp_path_factory) -> tuple[Path, dict]:
+    import json
+
+    import torch
+    from oracle_run import run_oracle
+
+    out = tmp_path_factory.mktemp("trial5-tf")
+    torch.manual_seed(0)
+    torch.save({"fc.weight": torch.randn(16, 8), "fc.bias": torch.randn(16)}, out / "fc.pt")
+    run_oracle("trial5_oracle.py", str(out), str(out / "fc.pt"))
+    return out, json.loads((out / "tf.json").read_text())
+
+
+def test_a_scalar_step_counter_is_bookkeeping_not_an_unused_model_value(tf_truth, capsys):
+    """Before: tf-agents' `_train_step_counter` (a scalar int64 beside the network in a TF2 checkpoint) was a model
+    value: inspect counted it among the weights, and diagnose of the network alone called it a checkpoint value
+    "no model variable takes" and exited 1, although TensorFlow restored every weight."""
+    out, truth = tf_truth
+    prefix = truth["counter"]["prefix"]
+    assert truth["counter"]["q_net_arrived"] == [True] * 4  # TensorFlow's own restore: every weight arrived
+    counter = ckpt_doctor.open_checkpoint(prefix)["agent/_train_step_counter/.ATTRIBUTES/VARIABLE_VALUE"]
+    assert counter.kind == "counter" and counter.dtype == "int64" and counter.shape == ()
+    assert main(["diagnose", prefix, "--model", str(out / "counter.spec.json")]) == 0
+    text = capsys.readouterr().out
+    assert "All 4 model variables get a value from the checkpoint; 0 of 4 checkpoint values go unused" in text
+    assert "(1 counter, 1 object graph)" in text, text
+    d = ckpt_doctor.diagnose(prefix, str(out / "counter.spec.json"))
+    assert d.ok and not d.entries_with("unused")
+
+
+def test_a_keras_model_given_a_pytorch_file_is_not_loaded_by_load_state_dict(tf_truth, capsys):
+    """Before: diagnosing a PyTorch file against a Keras model said `loaded by: model.load_state_dict(...)` and
+    "The load call fails: RuntimeError", a call a Keras model does not have. Now the loader is `none`, which says
+    why; the printed Keras fix (by position) still loads every value (run verbatim in the oracle)."""
+    out, truth = tf_truth
+    k = truth["keras_pt"]
+    assert k["loader"] == "none" and k["failure"] is None, k
+    assert "load_state_dict" not in k["text"] and "RuntimeError" not in k["text"], k["text"]
+    assert "loaded by:  none: a TensorFlow / Keras model has no call that loads this format" in k["text"]
+    assert k["fix_error"] is None and k["arrived"], k["fix_error"]
+    assert main(["diagnose", str(out / "fc.pt"), "--model", str(out / "keras.spec.json")]) == 1
+    assert "load_state_dict" not in capsys.readouterr().out
+    err = _one_error_line(capsys, ["diagnose", str(out / "fc.pt"), "--model", str(out / "keras.spec.json"),
+                                   "--load-with", "torch"], 2)
+    assert "cannot load into a TensorFlow / Keras model" in err, err
