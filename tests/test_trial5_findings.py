@@ -166,3 +166,33 @@ def test_a_keras_model_given_a_pytorch_file_is_not_loaded_by_load_state_dict(tf_
     err = _one_error_line(capsys, ["diagnose", str(out / "fc.pt"), "--model", str(out / "keras.spec.json"),
                                    "--load-with", "torch"], 2)
     assert "cannot load into a TensorFlow / Keras model" in err, err
+
+
+# --- latest and stable-baselines3's zip archives ---------------------------------------------------------------
+
+def test_latest_names_stable_baselines3_zips_as_it_names_other_files(tmp_path, capsys):
+    """Before: `latest` of a directory of CheckpointCallback's rl_model_N_steps.zip said only "no complete TensorFlow
+    checkpoint" (a directory of .pt files is named: "it holds ..., which latest does not track"), and `inspect DIR`
+    said "no complete checkpoint in this directory". Now the archives are named like the other formats' files, and
+    naming one says what to extract."""
+    pytest.importorskip("stable_baselines3")
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+
+    env = gym.make("CartPole-v1")
+    model = PPO("MlpPolicy", env, seed=0, device="cpu", n_steps=64, batch_size=64,
+                policy_kwargs={"net_arch": [8]})
+    runs = tmp_path / "runs"
+    model.save(runs / "rl_model_1000_steps")
+    model.save(runs / "rl_model_2000_steps")
+    assert main(["latest", str(runs)]) == 1
+    err = capsys.readouterr().err
+    assert "it holds rl_model_1000_steps.zip, rl_model_2000_steps.zip, which latest does not track" in err, err
+    err = _one_error_line(capsys, ["inspect", str(runs)], 2)
+    assert "holds several checkpoints; name one: rl_model_1000_steps.zip, rl_model_2000_steps.zip" in err, err
+    (runs / "rl_model_1000_steps.zip").unlink()
+    assert main(["latest", str(runs)]) == 1
+    assert f"it holds rl_model_2000_steps.zip, which latest does not track (TF checkpoints only): ckpt-doctor " \
+        f"inspect {runs / 'rl_model_2000_steps.zip'}" in capsys.readouterr().err
+    err = _one_error_line(capsys, ["inspect", str(runs)], 2)
+    assert "a zip archive, not a checkpoint itself; it holds" in err and "policy.pth" in err, err
