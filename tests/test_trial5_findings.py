@@ -196,3 +196,45 @@ def test_latest_names_stable_baselines3_zips_as_it_names_other_files(tmp_path, c
         f"inspect {runs / 'rl_model_2000_steps.zip'}" in capsys.readouterr().err
     err = _one_error_line(capsys, ["inspect", str(runs)], 2)
     assert "a zip archive, not a checkpoint itself; it holds" in err and "policy.pth" in err, err
+
+
+# --- --subtree as a key prefix of a flat PyTorch state dict --------------------------------------------------------
+
+def test_subtree_takes_a_key_prefix_of_a_flat_state_dict_and_the_fix_loads_it(tmp_path, capsys, monkeypatch):
+    """Before: `--subtree policy_net` on keys `policy_net.0.weight`, ... was "no sub-tree 'policy_net'" (exit 2): a
+    flat state dict has no sub-trees. Now the keys under the prefix are the model's (the others bookkeeping), the
+    printed fix loads them into the policy network alone (run verbatim), and a typo gets the nearest prefixes."""
+    import torch
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "nets.py").write_text(
+        "import torch\n\n\n"
+        "def policy_net():\n"
+        "    return torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))\n\n\n"
+        "class Policy(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.policy_net, self.value_net = policy_net(), torch.nn.Sequential(torch.nn.Linear(3, 1))\n")
+    import nets
+
+    torch.manual_seed(0)
+    whole = nets.Policy()
+    torch.save(whole.state_dict(), tmp_path / "policy.pt")
+    torch.save({"epoch": 3, "state_dict": whole.state_dict()}, tmp_path / "train.pt")
+    ckpt = ckpt_doctor.open_checkpoint(str(tmp_path / "policy.pt"), subtree="policy_net")
+    assert [k for k, t in ckpt.items() if t.kind == "variable"] == [
+        "policy_net.0.weight", "policy_net.0.bias", "policy_net.2.weight", "policy_net.2.bias"]
+    assert {k for k, t in ckpt.items() if t.kind != "variable"} == {"value_net.0.weight", "value_net.0.bias"}
+    builder = f"{tmp_path / 'nets.py'}:policy_net"
+    assert main(["diagnose", str(tmp_path / "policy.pt"), "--subtree", "policy_net", "--model", builder]) == 1
+    out = capsys.readouterr().out
+    assert "the model drops the prefix `policy_net.` (4 variables)" in out, out
+    code = "\n".join(line[2:] for line in out.split("Fix (PyTorch")[1].splitlines()[1:])
+    model = nets.policy_net()
+    exec(compile(code, "<printed fix>", "exec"), {"model": model})
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, whole.policy_net.state_dict()[k]), k
+    err = _one_error_line(capsys, ["inspect", str(tmp_path / "policy.pt"), "--subtree", "polcy_net"], 2)
+    assert "no sub-tree or key prefix 'polcy_net'" in err and "key prefixes near 'polcy_net': policy_net" in err
+    err = _one_error_line(capsys, ["inspect", str(tmp_path / "train.pt"), "--subtree", "state_dict/policy_net"], 2)
+    assert "choose --subtree state_dict" in err, err

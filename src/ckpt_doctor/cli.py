@@ -331,8 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
                "is what it finds), 3 internal error (a bug: please report it).")
     parser.add_argument("--version", action="version", version=f"ckpt-doctor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    subtree_help = ("PyTorch training checkpoints: the state dict to use, e.g. 'model_state' or 'a/b/0' (without "
-                    "it, the only candidate is used, or the candidates are listed)")
+    subtree_help = ("PyTorch training checkpoints: the state dict to use, e.g. 'model_state' or 'a/b/0', or a key "
+                    "prefix of a flat state dict, e.g. 'policy_net' for policy_net.0.weight, ... (without it, the "
+                    "only candidate is used, or the candidates are listed)")
 
     p = sub.add_parser("inspect", help="list a checkpoint's tensors as a scope tree (or JSON)",
                        description="List every tensor: name, dtype, shape, parameter count and bytes, grouped by "
