@@ -419,8 +419,9 @@ def _resolve(obj, subtree: str, path: str):
                                 for p, _ in _candidates(obj, path)) or "none found"
             near = _near_prefixes(node, parts[i]) if _is_state_dict(node) else []
             hint = f"; key prefixes near {parts[i]!r}: {', '.join(near)}" if near else ""
-            raise UsageError(f"no sub-tree or key prefix {subtree!r} in this checkpoint (state-dict candidates: "
-                             f"{options}){hint}", path=path)
+            what = "sub-tree or key prefix" if _is_state_dict(node) else "sub-tree"
+            raise UsageError(f"no {what} {subtree!r} in this checkpoint (state-dict candidates: {options}){hint}",
+                             path=path)
         node = match[0]
     if isinstance(node, TensorRef):  # taken as a "state dict" of one tensor, everything else would be bookkeeping
         options = ", ".join(repr(p) for p, _ in _candidates(obj, path) if p) or "none: leave it out"
