@@ -238,3 +238,31 @@ def test_subtree_takes_a_key_prefix_of_a_flat_state_dict_and_the_fix_loads_it(tm
     assert "no sub-tree or key prefix 'polcy_net'" in err and "key prefixes near 'polcy_net': policy_net" in err
     err = _one_error_line(capsys, ["inspect", str(tmp_path / "train.pt"), "--subtree", "state_dict/policy_net"], 2)
     assert "choose --subtree state_dict" in err, err
+
+
+# --- typos and shipped files ---------------------------------------------------------------------------------------
+
+def test_a_mistyped_option_or_directory_gets_the_nearest_names(tmp_path, capsys):
+    """Before: `inspect X --depht 2` said only "unrecognized arguments: --depht 2", and `latest runs/exp` for
+    runs/exp1 only "no such directory"; a mistyped path to a checkpoint already got the nearest names."""
+    (tmp_path / "exp1").mkdir()
+    err = _one_error_line(capsys, ["latest", str(tmp_path / "exp")], 2)
+    assert f"no such directory; nearest existing: {tmp_path / 'exp1'}" in err, err
+    with pytest.raises(SystemExit) as e:
+        main(["inspect", example_dir("seed"), "--depht", "2", "--jsn"])
+    assert e.value.code == 2
+    assert "unrecognized arguments: --depht 2 --jsn; did you mean --depth, --json?" in capsys.readouterr().err
+
+
+def test_a_torchscript_file_says_how_to_get_its_weights(tmp_path, capsys):
+    """silero-vad ships silero_vad.jit (torch.jit.save). Before: "Save model.state_dict() with torch.save", which a
+    user holding only the .jit file cannot act on as written; now the one line that does it, run here verbatim."""
+    import torch
+
+    torch.jit.save(torch.jit.script(torch.nn.Linear(3, 2)), str(tmp_path / "model.jit"))
+    err = _one_error_line(capsys, ["inspect", str(tmp_path / "model.jit")], 1)
+    line = err.split("reads: ", 1)[1].split(" (file ")[0]
+    exec(line.replace("PATH", repr(str(tmp_path / "model.jit"))).replace("'weights.pt'",
+                                                                           repr(str(tmp_path / "weights.pt"))))
+    assert main(["inspect", str(tmp_path / "weights.pt")]) == 0
+    assert "weight  float32  [2, 3]" in capsys.readouterr().out

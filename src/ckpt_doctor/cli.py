@@ -56,7 +56,8 @@ def _latest(args) -> int:
     from . import discover
 
     if not os.path.isdir(args.directory):
-        raise CheckpointNotFoundError("no such directory" if not os.path.exists(args.directory) else
+        raise CheckpointNotFoundError(f"no such directory{_nearest_directory(args.directory)}"
+                                      if not os.path.exists(args.directory) else
                                       "not a directory (latest looks for checkpoints in a directory)",
                                       path=args.directory)
     found = discover(args.directory)
@@ -499,12 +500,37 @@ def _write_options(p) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing output (never the input)")
 
 
+def _nearest_options(command: argparse.ArgumentParser, extra: list[str]) -> str:
+    """`; did you mean --depth?` for a mistyped option (argparse only says which arguments it did not know)."""
+    import difflib
+
+    known = [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+    close = [m for x in extra if x.startswith("--")
+             for m in difflib.get_close_matches(x.split("=", 1)[0], known, n=1, cutoff=0.6)]
+    return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
+
+
+def _nearest_directory(path: str) -> str:
+    """` (nearest existing: runs/exp1)` for a mistyped directory."""
+    import difflib
+
+    parent = os.path.dirname(os.path.normpath(path)) or "."
+    try:
+        names = [n for n in sorted(os.listdir(parent)) if os.path.isdir(os.path.join(parent, n))
+                 and not n.startswith(".")]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(os.path.basename(os.path.normpath(path)), names, n=3, cutoff=0.5)
+    return f"; nearest existing: {', '.join(os.path.join(parent, n) for n in close)}" if close else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # a mistyped option: the command's own usage, not the top-level one
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        command = commands.choices[args.command]
+        command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest_options(command, extra)}")
     try:
         return args.func(args)
     except CheckpointError as e:

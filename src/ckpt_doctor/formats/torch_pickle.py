@@ -99,7 +99,8 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         raise UnsupportedError("zip archive without a <root>/data.pkl: not a torch.save checkpoint", path=path)
     if f"{root}/constants.pkl" in archive.members or any(n.startswith(f"{root}/code/") for n in archive.members):
         raise UnsupportedError("this is a TorchScript archive (torch.jit.save); its pickles name compiled classes. "
-                               "Save model.state_dict() with torch.save to inspect the weights", path=path)
+                               "Its weights as a file ckpt-doctor reads: torch.save(torch.jit.load(PATH, "
+                               "map_location='cpu').state_dict(), 'weights.pt')", path=path)
     big_endian = False
     if f"{root}/byteorder" in archive.members:
         order = bytes(archive.read(f"{root}/byteorder", max_bytes=16)).strip()
