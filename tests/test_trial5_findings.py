@@ -266,3 +266,27 @@ def test_a_torchscript_file_says_how_to_get_its_weights(tmp_path, capsys):
                                                                            repr(str(tmp_path / "weights.pt"))))
     assert main(["inspect", str(tmp_path / "weights.pt")]) == 0
     assert "weight  float32  [2, 3]" in capsys.readouterr().out
+
+
+def test_rewrite_refuses_a_sharded_checkpoint_with_a_missing_shard(tmp_path, capsys):
+    """Before: `rewrite` of a model.safetensors.index.json whose second shard is missing wrote the first shard's
+    tensors alone and exited 0 ("1 unchanged, 0 dropped"): a copy silently without `b.weight`. Now it is refused
+    (exit 2, naming the shard); verify --salvage still writes what is left, as its report says."""
+    import json
+
+    from safetensors.numpy import save_file
+
+    save_file({"a.weight": np.ones((2, 3), np.float32)}, str(tmp_path / "model-00001-of-00002.safetensors"))
+    save_file({"b.weight": np.zeros((4,), np.float32)}, str(tmp_path / "model-00002-of-00002.safetensors"))
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": {
+        "a.weight": "model-00001-of-00002.safetensors", "b.weight": "model-00002-of-00002.safetensors"}}))
+    (tmp_path / "model-00002-of-00002.safetensors").unlink()
+    (tmp_path / "r.yaml").write_text("format: ckpt-doctor-rules\nversion: 1\nrules: []\n")
+    err = _one_error_line(capsys, ["rewrite", str(tmp_path), "--rules", str(tmp_path / "r.yaml"),
+                                   "-o", str(tmp_path / "out" / "copy.safetensors")], 2)
+    assert "1 file(s) of this checkpoint are missing (model-00002-of-00002.safetensors)" in err, err
+    assert not (tmp_path / "out" / "copy.safetensors").exists()
+    with pytest.raises(ckpt_doctor.MissingShardError):
+        ckpt_doctor.rewrite(str(tmp_path), None, str(tmp_path / "out" / "copy.safetensors"))
+    assert main(["verify", str(tmp_path), "--salvage", str(tmp_path / "out" / "salvaged.safetensors")]) == 1
+    assert sorted(ckpt_doctor.open_checkpoint(str(tmp_path / "out" / "salvaged.safetensors"))) == ["a.weight"]
