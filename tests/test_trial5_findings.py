@@ -7,6 +7,7 @@ and Keras only in tests/trial5_oracle.py, in a subprocess.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -290,3 +291,38 @@ def test_rewrite_refuses_a_sharded_checkpoint_with_a_missing_shard(tmp_path, cap
         ckpt_doctor.rewrite(str(tmp_path), None, str(tmp_path / "out" / "copy.safetensors"))
     assert main(["verify", str(tmp_path), "--salvage", str(tmp_path / "out" / "salvaged.safetensors")]) == 1
     assert sorted(ckpt_doctor.open_checkpoint(str(tmp_path / "out" / "salvaged.safetensors"))) == ["a.weight"]
+
+
+GUARD_LAZY = """
+import sys
+import transformers  # lazy: the model classes (and transformers.modeling_utils) load on first use
+import ckpt_doctor
+
+assert "transformers.modeling_utils" not in sys.modules
+out = sys.argv[1]
+try:
+    with ckpt_doctor.guard(strict=True) as g:
+        config = transformers.BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                         intermediate_size=37, max_position_embeddings=64)
+        transformers.BertForMaskedLM(config).save_pretrained(out)
+        transformers.BertForMaskedLM.from_pretrained(out, num_hidden_layers=3)  # layer 2 is initialised fresh
+    print("NOT RAISED", g.events)
+except ckpt_doctor.RestoreError as e:
+    print("RAISED", str(e).splitlines()[0])
+assert not any(type(f).__name__ == "_PatchOnImport" for f in sys.meta_path)  # the hook leaves with the guard
+"""
+
+
+def test_guard_checks_from_pretrained_when_transformers_models_load_inside_the_block(tmp_path):
+    """Before: `with guard(strict=True): transformers.BertForMaskedLM.from_pretrained(...)` with transformers
+    imported but its model classes first touched inside the block (transformers imports them lazily) checked
+    nothing: from_pretrained was patched only if transformers.modeling_utils was loaded when the guard was entered,
+    so a deeper config (a layer initialised fresh) passed the strict guard silently."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "USE_TF": "0", "TRANSFORMERS_VERBOSITY": "error"}
+    proc = subprocess.run([sys.executable, "-c", GUARD_LAZY, str(tmp_path / "bert")], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "RAISED BertForMaskedLM.from_pretrained:" in proc.stdout and "not restored" in proc.stdout, proc.stdout
