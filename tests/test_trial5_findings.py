@@ -74,6 +74,9 @@ def test_a_damaged_file_is_exit_2_in_every_verb_and_exit_1_in_verify(tmp_path, c
         assert main(["verify", str(path)]) == 1, path
         out = capsys.readouterr().out
         assert "CORRUPT" in out and "FAILED" in out, out
+        if path.suffix == ".pt":  # with --subtree the CLI opens the file itself first: the same verdict
+            assert main(["verify", str(path), "--subtree", "fc"]) == 1, path
+            assert "CORRUPT" in capsys.readouterr().out
         with pytest.raises(ckpt_doctor.CorruptCheckpointError) as e:
             ckpt_doctor.open_checkpoint(str(path))
         assert e.value.exit_code == 2

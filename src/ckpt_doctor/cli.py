@@ -12,7 +12,7 @@ from typing import Any
 
 from . import __version__
 from ._files import atomic_write_text
-from .errors import CheckpointError, CheckpointNotFoundError, UsageError
+from .errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
 from .formats.registry import WRITABLE
 from .model.loaders import LOADERS, check_applies
 
@@ -97,8 +97,14 @@ def _verify(args) -> int:
     from .report.text import human_bytes
     from .verify import verify
 
-    report = verify(open_checkpoint(args.path, **_options(args)) if args.subtree else args.path, jobs=args.jobs,
-                    manifest=bool(args.manifest), against=args.against)
+    target: Any = args.path
+    if args.subtree:
+        try:
+            target = open_checkpoint(args.path, **_options(args))
+        except CheckpointError as e:  # a file that cannot be opened is verify's finding (exit 1), reported below
+            if isinstance(e, UsageError | NotACheckpointError):
+                raise
+    report = verify(target, jobs=args.jobs, manifest=bool(args.manifest), against=args.against)
     if args.manifest and report.manifest is not None:
         atomic_write_text(args.manifest, json.dumps(report.manifest_json(), indent=1) + "\n")
     salvaged = None
