@@ -80,13 +80,15 @@ def test_exit_codes_for_usage_errors(capsys, tmp_path):
     assert r.returncode == 2
 
 
-def test_corrupt_index_exit_code_1(capsys, tmp_path):
+def test_corrupt_index_exit_code_2(capsys, tmp_path):
     d = tmp_path / "c"
     shutil.copytree(KERAS, d)
     (d / "ckpt.index").chmod(0o644)
     (d / "ckpt.index").write_bytes(b"garbage" * 10)
     code, _, err = run(capsys, "inspect", str(d / "ckpt"))
-    assert code == 1 and "bad SSTable magic" in err and "ckpt.index" in err
+    assert code == 2 and "bad SSTable magic" in err and "ckpt.index" in err  # unreadable input, like an empty file
+    code, out, _ = run(capsys, "verify", str(d / "ckpt"))
+    assert code == 1 and "bad SSTable magic" in out  # what verify looks for: its finding
 
 
 def test_no_framework_is_imported():
@@ -134,7 +136,7 @@ def test_errors_carry_their_exit_code():
     from ckpt_doctor import errors
     from ckpt_doctor.match.rules import RuleError
 
-    assert errors.CheckpointError("x").exit_code == 1 and errors.ChecksumError("x").exit_code == 1
+    assert errors.CheckpointError("x").exit_code == 1 and errors.ChecksumError("x").exit_code == 2
     for cls in (errors.UsageError, errors.CheckpointNotFoundError, errors.ModelError, RuleError):
         assert cls("x").exit_code == 2
     assert not issubclass(RuleError, errors.ModelError)

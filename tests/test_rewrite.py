@@ -381,8 +381,9 @@ def test_corrupt_input_is_caught_even_when_bytes_are_copied_without_reading(tmp_
     raw[5] ^= 0xFF  # inside a/kernel
     data.write_bytes(bytes(raw))
     os.makedirs(tmp_path / "out")
-    with pytest.raises(ckpt_doctor.CheckpointError, match="differ"):
+    with pytest.raises(ckpt_doctor.ChecksumError, match="CRC32C") as e:  # the input's damage, named in the input
         rewrite(prefix, Rules([Prefix("a/", "b/")]), str(tmp_path / "out" / "m"))
+    assert e.value.path == str(data) and e.value.exit_code == 2
     assert os.listdir(tmp_path / "out") == []
     with pytest.raises(ckpt_doctor.ChecksumError):  # converting reads the values: the reader's CRC check fires
         rewrite(prefix, None, str(tmp_path / "out" / "m.npz"), to="npz")

@@ -6,14 +6,15 @@ import os
 from typing import Any
 
 from ._gc import paused_gc
-from .catalog import Catalog
+from .catalog import OBJECT_GRAPH, Catalog
+from .errors import CorruptCheckpointError, MissingShardError
 from .formats import open_checkpoint
 from .match.align import Alignment
 from .match.align import align as _align
 from .match.compare import Diagnosis, compare
 from .match.rules import Rules, apply_rules
 from .model.load import load_model
-from .model.loaders import check_applies, infer_loader
+from .model.loaders import LOADERS, check_applies, infer_loader
 
 
 def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | None = None,
@@ -41,6 +42,7 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)
     _check_loader(load_with, catalog, spec)
+    _check_object_graph(load_with, catalog, spec)
     if rules is not None:
         object_based = any(t.object_path for t in catalog.values())
         namespace = ("object" if spec.restore == "object" else "full_name") if object_based else "key"
@@ -73,8 +75,24 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
     spec = load_model(model, root=root)
     _check_loader(load_with, catalog, spec)
+    _check_object_graph(load_with, catalog, spec)
     with paused_gc():
         return _align(catalog, spec, compare(catalog, spec, load_with), prefer_names=prefer_names)
+
+
+def _check_object_graph(load_with: str | None, catalog: Catalog, spec) -> None:
+    """A restore by object path reads the object graph first and fails when its bytes are damaged; pairing the
+    entries by name instead (as for a name-based file) would describe a restore that does not happen."""
+    graph = next((t for t in catalog.values() if t.kind == OBJECT_GRAPH), None)
+    loader = LOADERS[load_with] if load_with is not None else infer_loader(catalog.format, spec)
+    if graph is None or catalog.objects or loader.pairs_by != "object":
+        return
+    try:
+        graph.read()
+    except (CorruptCheckpointError, MissingShardError) as e:
+        raise CorruptCheckpointError(f"the TF2 object graph cannot be read ({e.message}): a restore by object path "
+                                     "fails on this file, so nothing is paired (verify lists what is damaged)",
+                                     path=e.path, tensor=graph.name) from None
 
 
 def _check_loader(load_with: str | None, catalog: Catalog, spec) -> None:

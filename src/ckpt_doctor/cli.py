@@ -1,4 +1,5 @@
-"""Command line: a thin layer over the public API. Exit codes: 0 ok, 1 problem found, 2 usage error, 3 internal
+"""Command line: a thin layer over the public API. Exit codes: 0 ok, 1 problem found, 2 usage error or unreadable
+input (``CheckpointError.exit_code``; verify reports damage as its finding, 1), 3 internal
 error (any exception that is not a CheckpointError: one line, the traceback with CKPT_DOCTOR_DEBUG=1)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from . import __version__
 from ._files import atomic_write_text
-from .errors import CheckpointError, CheckpointNotFoundError, UsageError
+from .errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
 from .formats.registry import WRITABLE
 from .model.loaders import LOADERS, check_applies
 
@@ -55,7 +56,8 @@ def _latest(args) -> int:
     from . import discover
 
     if not os.path.isdir(args.directory):
-        raise CheckpointNotFoundError("no such directory" if not os.path.exists(args.directory) else
+        raise CheckpointNotFoundError(f"no such directory{_nearest_directory(args.directory)}"
+                                      if not os.path.exists(args.directory) else
                                       "not a directory (latest looks for checkpoints in a directory)",
                                       path=args.directory)
     found = discover(args.directory)
@@ -95,8 +97,14 @@ def _verify(args) -> int:
     from .report.text import human_bytes
     from .verify import verify
 
-    report = verify(open_checkpoint(args.path, **_options(args)) if args.subtree else args.path, jobs=args.jobs,
-                    manifest=bool(args.manifest), against=args.against)
+    target: Any = args.path
+    if args.subtree:
+        try:
+            target = open_checkpoint(args.path, **_options(args))
+        except CheckpointError as e:  # a file that cannot be opened is verify's finding (exit 1), reported below
+            if isinstance(e, UsageError | NotACheckpointError):
+                raise
+    report = verify(target, jobs=args.jobs, manifest=bool(args.manifest), against=args.against)
     if args.manifest and report.manifest is not None:
         atomic_write_text(args.manifest, json.dumps(report.manifest_json(), indent=1) + "\n")
     salvaged = None
@@ -329,11 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ckpt-doctor",
         description="Find out why restored weights are still random: read, verify and diagnose checkpoints "
                     "without importing their frameworks.",
-        epilog="Exit codes: 0 ok, 1 problem found, 2 usage error, 3 internal error (a bug: please report it).")
+        epilog="Exit codes: 0 ok, 1 problem found, 2 usage error or a file that cannot be read (verify: 1, damage "
+               "is what it finds), 3 internal error (a bug: please report it).")
     parser.add_argument("--version", action="version", version=f"ckpt-doctor {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    subtree_help = ("PyTorch training checkpoints: the state dict to use, e.g. 'model_state' or 'a/b/0' (without "
-                    "it, the only candidate is used, or the candidates are listed)")
+    subtree_help = ("PyTorch training checkpoints: the state dict to use, e.g. 'model_state' or 'a/b/0', or a key "
+                    "prefix of a flat state dict, e.g. 'policy_net' for policy_net.0.weight, ... (without it, the "
+                    "only candidate is used, or the candidates are listed)")
 
     p = sub.add_parser("inspect", help="list a checkpoint's tensors as a scope tree (or JSON)",
                        description="List every tensor: name, dtype, shape, parameter count and bytes, grouped by "
@@ -510,12 +520,37 @@ def _write_options(p) -> None:
     p.add_argument("--force", action="store_true", help="replace an existing output (never the input)")
 
 
+def _nearest_options(command: argparse.ArgumentParser, extra: list[str]) -> str:
+    """`; did you mean --depth?` for a mistyped option (argparse only says which arguments it did not know)."""
+    import difflib
+
+    known = [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+    close = [m for x in extra if x.startswith("--")
+             for m in difflib.get_close_matches(x.split("=", 1)[0], known, n=1, cutoff=0.6)]
+    return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
+
+
+def _nearest_directory(path: str) -> str:
+    """` (nearest existing: runs/exp1)` for a mistyped directory."""
+    import difflib
+
+    parent = os.path.dirname(os.path.normpath(path)) or "."
+    try:
+        names = [n for n in sorted(os.listdir(parent)) if os.path.isdir(os.path.join(parent, n))
+                 and not n.startswith(".")]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(os.path.basename(os.path.normpath(path)), names, n=3, cutoff=0.5)
+    return f"; nearest existing: {', '.join(os.path.join(parent, n) for n in close)}" if close else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # a mistyped option: the command's own usage, not the top-level one
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+        command = commands.choices[args.command]
+        command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest_options(command, extra)}")
     try:
         return args.func(args)
     except CheckpointError as e:

@@ -11,7 +11,8 @@ import os
 
 class CheckpointError(Exception):
     """Root of all ckpt-doctor errors. ``exit_code`` is what the command line returns for it: 1 (a problem
-    found in the checkpoint) unless a subclass says it is a usage error (2)."""
+    found) unless a subclass says the input cannot be used as given (2: a usage error, or a file that cannot be
+    read)."""
 
     exit_code = 1
 
@@ -42,11 +43,18 @@ class CheckpointNotFoundError(UsageError, FileNotFoundError):
 
 
 class MissingShardError(CheckpointError):
-    """The index exists but a data shard it needs does not (an incomplete or partly copied checkpoint)."""
+    """The index exists but a data shard it needs does not (an incomplete or partly copied checkpoint). Like a
+    corrupt file, the input cannot be read: exit code 2 (``verify`` reports it as what it found: exit 1)."""
+
+    exit_code = 2
 
 
 class CorruptCheckpointError(CheckpointError):
-    """The bytes on disk contradict the format: bad magic, truncation, impossible sizes or offsets."""
+    """The bytes on disk contradict the format: bad magic, truncation, impossible sizes or offsets. A file that
+    cannot be read is the user's input, like an empty file: exit code 2 for every command but ``verify``, whose
+    finding it is (its report lists it; exit 1)."""
+
+    exit_code = 2
 
 
 class ChecksumError(CorruptCheckpointError):

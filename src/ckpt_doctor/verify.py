@@ -22,6 +22,7 @@ from .errors import (
     CheckpointError,
     ChecksumError,
     MissingShardError,
+    NotACheckpointError,
     PermissionDeniedError,
     TruncatedError,
     UnsupportedError,
@@ -103,7 +104,7 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
         try:
             catalog = open_checkpoint(checkpoint)
         except CheckpointError as e:
-            if e.exit_code == UsageError.exit_code:
+            if isinstance(e, UsageError | NotACheckpointError):
                 raise  # no checkpoint named, or an extra missing: nothing was checked, so no report says "FAILED"
             report = VerifyReport(os.fspath(checkpoint), None, checked="the checkpoint could not be opened")
             report.problems.append(_problem(e))

@@ -168,11 +168,14 @@ def _other_in_directory(directory: str) -> str | None:
     if os.path.isfile(index):
         return index
     try:
-        names = sorted(n for n in os.listdir(directory) if n.endswith(DIRECTORY_SUFFIXES) and not n.startswith("."))
+        names = sorted(n for n in os.listdir(directory)
+                       if n.endswith((*DIRECTORY_SUFFIXES, ".zip")) and not n.startswith("."))
     except OSError:
         return None
+    # a zip archive of checkpoints (stable-baselines3's) is named like one: opening it says what to extract
     found = [p for p in (os.path.join(directory, n) for n in names[:_MAX_DIRECTORY_SNIFF])
-             if os.path.isfile(p) and any(m.sniff(p) for m in _other_formats())]
+             if os.path.isfile(p) and (any(m.sniff(p) for m in _other_formats())
+                                       or p.endswith(".zip") and bool(_checkpoints_in_zip(p)))]
     if len(found) > 1:
         raise CheckpointNotFoundError("this directory holds several checkpoints; name one: "
                                       + ", ".join(os.path.basename(p) for p in found), path=directory)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..catalog import COUNTER, OBJECT_GRAPH, OPTIMIZER, SLOT, TensorInfo
+from ..catalog import COUNTER, OBJECT_GRAPH, OPTIMIZER, SLOT, VARIABLE, TensorInfo
 from ..errors import CheckpointError
 from ._wire import BYTES, VARINT, Schema, WireError, message, to_int32
 
@@ -24,6 +24,9 @@ _TF1_SLOTS = re.compile(r"/(Adam(_1)?|Momentum|RMSProp(_1)?|Adagrad|AdagradDA(_1
 _TF1_OPTIMIZER_STATE = re.compile(r"(^|/)(beta1_power|beta2_power)(_\d+)?$")
 _KERAS_METRICS = "keras_api/metrics/"
 _COUNTERS = re.compile(r"(^|/)(global_step|save_counter)(/\.ATTRIBUTES/VARIABLE_VALUE)?$")
+# A scalar integer whose own name says step, counter or iteration counts training progress (tf-agents'
+# `_train_step_counter`, a `train_step`, an `iterations` beside the model): bookkeeping, as global_step is.
+_COUNTER_WORDS = frozenset({"step", "steps", "counter", "iteration", "iterations"})
 
 
 @dataclass
@@ -47,6 +50,7 @@ def annotate(tensors: dict[str, TensorInfo], graph_key: str, graph_bytes=None
     graph = tensors.get(graph_key)
     if graph is None:
         _annotate_tf1(tensors)
+        _annotate_counters(tensors)
         return (), ()
     graph.kind = OBJECT_GRAPH
     try:
@@ -61,8 +65,24 @@ def annotate(tensors: dict[str, TensorInfo], graph_key: str, graph_bytes=None
         nodes = parse_object_graph(raw)
         _annotate_tf2(tensors, nodes)  # raises before changing anything when the paths would be too many
     except (CheckpointError, WireError, ValueError) as e:
+        _annotate_counters(tensors)
         return (f"could not decode the TF2 object graph ({e}); entries are shown by key only",), ()
+    _annotate_counters(tensors)
     return (), tuple(nodes)
+
+
+def is_step_counter(name: str, dtype: str, shape) -> bool:
+    """A scalar integer variable named as a step counter (the facts, whoever wrote it)."""
+    if tuple(shape) != () or not dtype.startswith(("int", "uint")):
+        return False
+    leaf = name.split(ATTRIBUTES, 1)[0].rsplit("/", 1)[-1]
+    return not _COUNTER_WORDS.isdisjoint(leaf.lower().split("_"))
+
+
+def _annotate_counters(tensors: dict[str, TensorInfo]) -> None:
+    for info in tensors.values():
+        if info.kind == VARIABLE and is_step_counter(info.name, info.dtype, info.shape):
+            info.kind = COUNTER
 
 
 def _annotate_tf1(tensors: dict[str, TensorInfo]) -> None:

@@ -62,6 +62,8 @@ def read(path: str | os.PathLike, *, subtree: str | None = None,
         path (`str`): the ``.pt``/``.pth``/``.bin`` file.
         subtree (`str`, *optional*): in a training checkpoint, the sub-tree holding the model's state dict, e.g.
             ``"model_state"`` or ``"models/0"`` (keys joined with ``/``). Needed when there are several candidates.
+            In a flat state dict, a key prefix: ``"policy_net"`` takes ``policy_net.0.weight``, ... under their
+            full names, the other keys listed as bookkeeping.
         max_member_bytes (`int`, *optional*): limit on what one compressed zip member may inflate to.
 
     Returns:
@@ -97,7 +99,8 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         raise UnsupportedError("zip archive without a <root>/data.pkl: not a torch.save checkpoint", path=path)
     if f"{root}/constants.pkl" in archive.members or any(n.startswith(f"{root}/code/") for n in archive.members):
         raise UnsupportedError("this is a TorchScript archive (torch.jit.save); its pickles name compiled classes. "
-                               "Save model.state_dict() with torch.save to inspect the weights", path=path)
+                               "Its weights as a file ckpt-doctor reads: torch.save(torch.jit.load(PATH, "
+                               "map_location='cpu').state_dict(), 'weights.pt')", path=path)
     big_endian = False
     if f"{root}/byteorder" in archive.members:
         order = bytes(archive.read(f"{root}/byteorder", max_bytes=16)).strip()
@@ -399,19 +402,42 @@ def _candidates(obj, path: str) -> list[tuple[str, int]]:
 
 def _resolve(obj, subtree: str, path: str):
     node = obj
-    for part in subtree.split("/") if subtree else []:
+    parts = subtree.split("/") if subtree else []
+    for i, part in enumerate(parts):
         match = [child for key, child in _children(node) if key == part]
         if not match:
+            prefix = "/".join(parts[i:]).rstrip(".") + "."
+            taken = {k: v for k, v in node.items() if _text(k).startswith(prefix)} if _is_state_dict(node) else {}
+            if taken and i and len(taken) < len(node):
+                # a printed fix indexes the file down to a state dict and loads all of it but what it names unused
+                where = "/".join(parts[:i])
+                raise UsageError(f"{prefix!r} is a key prefix of part of the state dict at {where!r}, which a "
+                                 f"fix would load whole: choose --subtree {where} (the keys outside the model are "
+                                 "then listed unused, and the fix drops them)", path=path)
+            if taken:  # a key prefix in a flat state dict (`policy_net` of `policy_net.0.weight`), full names kept
+                return taken, parts[:i], prefix
             options = ", ".join(repr(p) if p else "the whole file (no --subtree)"
                                 for p, _ in _candidates(obj, path)) or "none found"
-            raise UsageError(f"no sub-tree {subtree!r} in this checkpoint (state-dict candidates: {options})",
-                                  path=path)
+            near = _near_prefixes(node, parts[i]) if _is_state_dict(node) else []
+            hint = f"; key prefixes near {parts[i]!r}: {', '.join(near)}" if near else ""
+            what = "sub-tree or key prefix" if _is_state_dict(node) else "sub-tree"
+            raise UsageError(f"no {what} {subtree!r} in this checkpoint (state-dict candidates: {options}){hint}",
+                             path=path)
         node = match[0]
     if isinstance(node, TensorRef):  # taken as a "state dict" of one tensor, everything else would be bookkeeping
         options = ", ".join(repr(p) for p, _ in _candidates(obj, path) if p) or "none: leave it out"
         raise UsageError(f"sub-tree {subtree!r} is a tensor, not a state dict (state-dict candidates: {options})",
                          path=path, tensor=subtree)
-    return node
+    return node, parts, None
+
+
+def _near_prefixes(node: dict, wanted: str, limit: int = 5) -> list[str]:
+    """The state dict's key prefixes (every dotted start of a key) nearest to ``wanted``, closest first."""
+    import difflib
+
+    prefixes = {".".join(_text(k).split(".")[:n]) for k in node for n in range(1, _text(k).count(".") + 1)}
+    near = difflib.get_close_matches(wanted.rstrip("."), prefixes, n=limit, cutoff=0.5)
+    return near or sorted(p for p in prefixes if "." not in p)[:limit]
 
 
 def _route(obj, parts: tuple[str, ...]) -> tuple[str | int | bytes, ...]:
@@ -439,9 +465,14 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
     if isinstance(obj, TensorRef):
         return [("tensor", obj, VARIABLE, None)], ["the file holds a single tensor, listed as 'tensor'"], None
     if subtree is not None:
-        model, model_path = _resolve(obj, subtree.strip("/"), path), tuple(p for p in subtree.split("/") if p)
-        notes.append(f"model state dict taken from sub-tree {subtree!r} (subtree=); other tensors are listed as "
-                     "bookkeeping with their full path")
+        model, parts, key_prefix = _resolve(obj, subtree.strip("/"), path)
+        model_path = tuple(p for p in parts if p)
+        if key_prefix is None:
+            notes.append(f"model state dict taken from sub-tree {subtree!r} (subtree=); other tensors are listed as "
+                         "bookkeeping with their full path")
+        else:
+            notes.append(f"model state dict: the keys starting with {key_prefix!r} (subtree=), under their full "
+                         "names; the other tensors are listed as bookkeeping")
     elif _is_state_dict(obj):
         model, model_path = obj, ()
     else:
@@ -453,7 +484,7 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
                              f"--subtree {candidates[0][0]} on the command line", path=path)
         if candidates:
             model_path = tuple(candidates[0][0].split("/")) if candidates[0][0] else ()
-            model = _resolve(obj, candidates[0][0], path)
+            model = _resolve(obj, candidates[0][0], path)[0]
             notes.append(f"training checkpoint: model state dict taken from sub-tree {candidates[0][0]!r} (the only "
                          "candidate); other tensors are listed as bookkeeping with their full path")
         elif isinstance(obj, dict | list | tuple):

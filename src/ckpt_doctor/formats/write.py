@@ -189,6 +189,8 @@ def _verify(reader, tmp: str, items: list[Tensor], result: WriteResult) -> None:
             if stored is not None and stored != result.checksums[name]:
                 raise CheckpointError("index checksum differs from the value written", path=tmp, tensor=name)
             if _file_crc(path, offset, size) != result.checksums[name]:
+                if t.raw is not None:  # copied unread: the input's reader names damage there, in the input
+                    t.read()
                 raise CheckpointError("bytes read back differ from the value written", path=tmp, tensor=name)
         elif checksum(info.read()) != result.checksums[name]:
             raise CheckpointError("read-back value differs from the value written", path=tmp, tensor=name)

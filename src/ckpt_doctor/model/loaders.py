@@ -56,6 +56,11 @@ LOADERS: dict[str, Loader] = {loader.name: loader for loader in (
     Loader("hf", "PreTrainedModel.from_pretrained(dir) (base-model prefix added or stripped)", "name",
            "initialised fresh, with a warning", "RuntimeError unless ignore_mismatched_sizes", casts_dtypes=True,
            strict=False),
+    # A TensorFlow / Keras model has no call of its own that reads a PyTorch, safetensors or NumPy file: naming
+    # load_state_dict (and its RuntimeError) would describe a call this model does not have.
+    Loader("none", "none: a TensorFlow / Keras model has no call that loads this format; compared by name, the fix "
+                   "reads the values with ckpt-doctor and assigns them", "name", "nothing is loaded",
+           "nothing is loaded", casts_dtypes=True, strict=False),
 )}
 
 _KERAS3_FORMATS = {"keras3-weights", "keras-zip"}
@@ -90,6 +95,8 @@ def infer_loader(checkpoint_format: str, spec) -> Loader:
         return LOADERS["keras-h5" if has_keys else "keras-h5-by-name"]
     if checkpoint_format in _KERAS3_FORMATS:
         return LOADERS["keras3-tfk" if any("keras3-tfk" in v.keys for v in spec.variables) else "keras3"]
+    if checkpoint_format in ("torch", "safetensors", "numpy", "torch-dcp") and spec.framework in ("tf1", "tf2"):
+        return LOADERS["none"]
     if checkpoint_format in ("torch", "safetensors", "numpy") or spec.framework in ("torch", "state_dict"):
         return LOADERS["torch"]
     return LOADERS["checkpoint" if spec.restore == "object" else "saver"]

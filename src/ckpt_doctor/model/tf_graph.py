@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..formats._tf_names import classify_tf1
+from ..formats._tf_names import classify_tf1, is_step_counter
 from .spec import ModelSpec, VariableSpec, _strip_output_suffix
 
 
@@ -35,4 +35,6 @@ def spec(obj, source: str = "") -> ModelSpec:
         kind, _, _ = classify_tf1(var.name, out)
         if kind is not None:
             var.kind = kind
+        elif is_step_counter(var.name, var.dtype, var.shape):
+            var.kind = "counter"
     return ModelSpec(list(out.values()), framework="tf1", restore="name", source=source)

@@ -238,12 +238,46 @@ def _install() -> None:
     modeling = sys.modules.get("transformers.modeling_utils")  # not `transformers`: its lazy import pulls in TF
     if modeling is not None:
         _patch(modeling.PreTrainedModel, "from_pretrained", _wrap_from_pretrained)
+    else:  # `transformers.BertModel` first touched inside the block imports it then: patch it as it loads
+        sys.meta_path.insert(0, _patch_on_import)
 
 
 def _uninstall() -> None:
+    if _patch_on_import in sys.meta_path:
+        sys.meta_path.remove(_patch_on_import)
     while _installed:
         owner, attribute, original = _installed.pop()
         setattr(owner, attribute, original)
+
+
+class _PatchOnImport:
+    """An import hook for transformers.modeling_utils alone: the module is found and run as it would be without
+    the hook, then its ``from_pretrained`` is patched (while a guard is active)."""
+
+    name = "transformers.modeling_utils"
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = getattr(spec, "loader", None)
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        run = loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            with _lock:
+                if _entered and _patch_on_import in sys.meta_path:
+                    _patch(module.PreTrainedModel, "from_pretrained", _wrap_from_pretrained)
+
+        loader.exec_module = exec_module
+        return spec
+
+
+_patch_on_import = _PatchOnImport()
 
 
 def _arg(args, kwargs, i, name):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import Catalog, TensorInfo
-from ..errors import CheckpointError, UsageError
+from ..errors import CheckpointError, MissingShardError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
 from ..formats.registry import DIRECTORY_SUFFIXES, implied_by_name, read_only_by_name, write_as
@@ -98,8 +98,8 @@ class RewriteResult:
 
 def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.PathLike | None, out: str | os.PathLike,
             *, to: str | None = None, overwrite: bool = False, dry_run: bool = False, namespace: str = "key",
-            name_based: bool = False, max_shard_bytes: int | None = None, progress: bool | None = None
-            ) -> RewriteResult:
+            name_based: bool = False, max_shard_bytes: int | None = None, progress: bool | None = None,
+            partial: bool = False) -> RewriteResult:
     """Write a copy of ``checkpoint`` with the names (and values) ``rules`` give, to ``out``.
 
     Args:
@@ -116,6 +116,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         name_based: TF output from a TF2 checkpoint without its object graph.
         max_shard_bytes: TF output: start a new data file past this size.
         progress: show a progress bar (default: on a terminal, for large inputs).
+        partial: write what a checkpoint with missing files still holds (``salvage`` does); by default such a
+            checkpoint is refused (``MissingShardError``), as its copy would lack the missing files' tensors.
 
     Returns:
         A ``RewriteResult``: every move (old name -> new name, transform), the dropped entries, the files written.
@@ -130,6 +132,11 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         [('model_scope/bias', 'different_model_scope/bias'), ('model_scope/weight', 'different_model_scope/weight')]
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
+    if catalog.missing_files and not partial:  # a shard's tensors are not even listed: the copy would lose them
+        shown = ", ".join(os.path.basename(f) for f in catalog.missing_files[:3])
+        raise MissingShardError(f"{len(catalog.missing_files)} file(s) of this checkpoint are missing ({shown}): a "
+                                "copy would lack their tensors; verify --salvage OUT writes what is left, saying so",
+                                path=catalog.missing_files[0])
     if rules is None:
         rules = Rules([])
     elif not isinstance(rules, Rules):
@@ -454,7 +461,7 @@ def salvage(checkpoint: str | os.PathLike | Catalog, out: str | os.PathLike, *, 
     damaged = [info for name, info in catalog.items() if name not in intact]
     rules = Rules([Drop("^" + re.escape(_source(info, "key")[0]) + "$") for info in damaged])
     graph_lost = OBJECT_GRAPH_KEY in catalog and OBJECT_GRAPH_KEY not in intact
-    result = rewrite(catalog, rules, out, to=to, overwrite=overwrite, name_based=graph_lost)
+    result = rewrite(catalog, rules, out, to=to, overwrite=overwrite, name_based=graph_lost, partial=True)
     result.rules_applied = []  # one drop rule per damaged tensor: the dropped list says it
     if graph_lost:
         result.notes.append("the TF2 object graph is damaged: the salvaged checkpoint is name-based")
