@@ -8,10 +8,12 @@ For each non-adversarial scenario and a few of its model layers (a quarter in, t
   R  the layer is replaced by a new one of the same shapes under a foreign name (``novel``), where its pairs rested
      on names: the new layer may take nothing (ambiguous is fine).
 And once per scenario:
+  I  a copy of the middle element of the model's largest numbered family inserted before it (``dense_3/``,
+     ``layers.3.``), the later numbers moved on: the copy is new, the others keep their values (ambiguous is fine);
   W  every model name under a wrapper scope (``module.``, ``wrapper/``);
   P  every checkpoint name under one (``model.``, ``outer/``): no pair may contradict the truth, and fewer true
      pairs than without the wrapper is printed as RECALL.
-A, R and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale). Prints
+A, R, I and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale). Prints
 every pair the truth contradicts that the unmutated scenario did not make. Built scenarios only (``make.py`` and
 the parts' ``make``); nothing is written.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import sys
 import time
 
@@ -109,6 +112,25 @@ def run(sid: str) -> list[tuple]:
                     out.append((sid, kind, L, p.model, f"{p.checkpoint} != {true[p.model]} [{p.rule}]"))
                 elif p.model in new:
                     out.append((sid, kind, L, p.model, f"{p.checkpoint} (new in the model) [{p.rule}]"))
+    if not keras_semantics:  # I: a layer inserted into a numbered family of the model, later numbers moved on
+        for family, at in _families(list(true)):
+            renamed, inserted = _insert(spec.variables, family, at)
+            spec2 = dataclasses.replace(spec, variables=renamed + inserted)
+            back = {v.name: old.name for v, old in zip(renamed, spec.variables, strict=True)}
+            try:
+                a = ckpt_doctor.align(cat, spec2)
+            except Exception as e:  # noqa: BLE001 - a crash is a finding, reported as one
+                out.append((sid, "I", family, "ERROR", repr(e)[:200]))
+                continue
+            fresh = {v.name for v in inserted}
+            for p in a.pairs:
+                m = back.get(p.model, p.model)
+                if (m, p.checkpoint) in base_wrong:
+                    continue
+                if p.model in fresh:
+                    out.append((sid, "I", family, p.model, f"{p.checkpoint} (inserted: new) [{p.rule}]"))
+                elif m in true and true[m] != p.checkpoint:
+                    out.append((sid, "I", family, p.model, f"{p.checkpoint} != {true[m]} [{p.rule}]"))
     for kind in ("W", "P"):  # a wrapper scope around every name of one side: one rule explains it
         if kind == "W" and keras_semantics or kind == "P" and (cat.objects or cat.format.startswith("keras")):
             continue  # (Keras paths and object graphs name by structure, not by a prefix a user adds)
@@ -141,6 +163,40 @@ def run(sid: str) -> list[tuple]:
         if kept < lost:
             out.append((sid, kind, wrap, "RECALL", f"{kept} pairs with the wrapper, {lost} without"))
     return out
+
+
+_NUMBERED = re.compile(r"(?:(?<=[/.])|^)([A-Za-z][A-Za-z0-9]*)([_.])(\d+)(?=[/.])")
+
+
+def _families(names: list[str]) -> list[tuple[str, int]]:
+    """Numbered families of model layers (``dense_3/``, ``layers.3.``): (the name up to the number, the number a
+    new element is inserted at, the middle one), for families of three or more numbers; one per scenario."""
+    numbers: dict[str, set[int]] = {}
+    for n in names:
+        for found in _NUMBERED.finditer(n):
+            numbers.setdefault(n[:found.start(3)], set()).add(int(found.group(3)))
+    found = sorted(((len(v), k) for k, v in numbers.items() if len(v) >= 3), reverse=True)
+    return [(k, sorted(numbers[k])[len(numbers[k]) // 2]) for _, k in found[:1]]
+
+
+def _insert(variables: list, family: str, at: int) -> tuple[list, list]:
+    """The model with a copy of element ``at`` inserted before it (the copy takes its number; it and the later ones
+    move on by one): (the variables renamed, in their order; the inserted copies)."""
+    def moved(name: str) -> str | None:
+        if not name.startswith(family):
+            return None
+        rest = name[len(family):]
+        digits = re.match(r"\d+", rest)
+        if digits is None or rest[digits.end():digits.end() + 1] not in ("/", ".") or int(digits.group()) < at:
+            return None
+        return f"{family}{int(digits.group()) + 1}{rest[digits.end():]}"
+
+    renamed = [dataclasses.replace(v, name=moved(v.name), object_path=None) if moved(v.name) else v
+               for v in variables]
+    inserted = [dataclasses.replace(v, name=f"{family}{at}{v.name[len(family) + len(str(at)):]}", object_path=None)
+                for v in variables if v.name.startswith(f"{family}{at}") and
+                v.name[len(family) + len(str(at)):][:1] in ("/", ".")]
+    return renamed, inserted
 
 
 def main():
