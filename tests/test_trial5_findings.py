@@ -329,3 +329,33 @@ def test_guard_checks_from_pretrained_when_transformers_models_load_inside_the_b
                           env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "RAISED BertForMaskedLM.from_pretrained:" in proc.stdout and "not restored" in proc.stdout, proc.stdout
+
+
+def test_the_pytorch_fix_for_a_sharded_safetensors_checkpoint_loads_every_shard(tmp_path, capsys):
+    """(trial5 F1) The fix printed for a sharded safetensors checkpoint (save_pretrained's default above 5 GB) called
+    `load_file` on the index JSON: SafetensorError when run. It now loads every shard the index lists; run verbatim
+    into a model whose keys lost the base-model prefix, every value arrives."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(0)
+    saved = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    state = {f"body.{k}": v for k, v in saved.state_dict().items()}
+    shards = {"model-00001-of-00002.safetensors": ["body.0.weight", "body.0.bias"],
+              "model-00002-of-00002.safetensors": ["body.2.weight", "body.2.bias"]}
+    for shard, keys in shards.items():
+        save_file({k: state[k].contiguous() for k in keys}, str(tmp_path / shard))
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps(
+        {"metadata": {}, "weight_map": {k: shard for shard, keys in shards.items() for k in keys}}))
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    spec = tmp_path / "model.spec.json"
+    ckpt_doctor.load_model(model).save(spec)
+    assert main(["diagnose", str(tmp_path), "--model", str(spec)]) == 1
+    out = capsys.readouterr().out
+    code = "\n".join(line[2:] for line in out.split("Fix (PyTorch")[1].splitlines()[1:])
+    assert "SHARDS = [" in code, code
+    exec(compile(code, "<printed fix>", "exec"), {"model": model})
+    assert all(torch.equal(v, saved.state_dict()[k]) for k, v in model.state_dict().items())

@@ -453,7 +453,10 @@ def torch_fix(alignment) -> Fix:
     load = {"torch": f"state = torch.load(CHECKPOINT, map_location='cpu'{', weights_only=False' * trusted})" + (
                 f"\nstate = state{''.join(f'[{k!r}]' for k in at)}  # the model's state dict in the training "
                 "checkpoint" if nested else ""),
-            "safetensors": "from safetensors.torch import load_file\nstate = load_file(CHECKPOINT)"}.get(
+            "safetensors": "from safetensors.torch import load_file\n" + (
+                "state = load_file(CHECKPOINT)" if len(catalog.files) <= 1 else  # a sharded one: every shard
+                f"SHARDS = {_pylist([os.path.abspath(f) for f in catalog.files[1:]])}  # the files CHECKPOINT lists\n"
+                "state = {k: v for shard in SHARDS for k, v in load_file(shard).items()}")}.get(
         catalog.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
                         f"ckpt_doctor.open_checkpoint(CHECKPOINT{subtree}).items() if k not in UNUSED}}")
     kept = [k for k, info in catalog.items() if k not in unused and (not nested or _in_state_dict(info))]
