@@ -64,6 +64,9 @@ SCENARIOS = [
        "abstain on them)", "abstain"),
     _s("h7_fcpe_dp_renamed_new_head", "torchfcpe's shipped weights saved from nn.DataParallel (`module.`) -> a "
        "tracker whose CFNaiveMelPE is named `estimator`, with a new voicing head `voicing`"),
+    _s("h7_fcpe_twin_heads_renamed", "a tracker (torchfcpe's CFNaiveMelPE with the shipped weights as `encoder`, two "
+       "equal Linear(512, 1) heads `voicing` and `confidence`) as safetensors -> the tracker with its heads named "
+       "`head_1`/`head_2` (which is which? no name, shape or order decides: must abstain on the heads)", "abstain"),
     _s("h7_fcpe_pt_to_k3_new_head", "torchfcpe's shipped fcpe_c_v001.pt -> a Keras 3 port (Conv1D [k, in, out], "
        "DepthwiseConv1D, GroupNormalization, LayerNormalization; layers named by role) fine-tuned with a new head "
        "`pitch_logits` [512, 360] of the unused weight_norm `weight_v`'s shape (must abstain on the head)",
@@ -223,6 +226,31 @@ def b_fcpe_dp_renamed_new_head(d):
     fill_random_torch(tgt.voicing, "new")
     tgt.estimator.load_state_dict(src.state_dict())  # construction: the estimator renamed, the voicing head new
     return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def b_fcpe_twin_heads_renamed(d):
+    import torch.nn as nn
+    from safetensors.torch import save_file
+
+    def tracker(names):
+        t = nn.Module()
+        t.encoder = _fcpe_loaded()
+        for n in names:
+            setattr(t, n, nn.Linear(512, 1))
+        return t
+
+    src = tracker(("voicing", "confidence"))
+    fill_random_torch(src.voicing, "voicing")
+    fill_random_torch(src.confidence, "confidence")
+    ck = os.path.join(d, "ckpt", "tracker.safetensors")
+    save_file({k: v.contiguous() for k, v in src.state_dict().items()}, ck)
+    tgt = tracker(("head_1", "head_2"))
+    fill_random_torch(tgt, "tgt")
+    tgt.encoder.load_state_dict(src.encoder.state_dict())
+    tgt.head_1.load_state_dict(src.voicing.state_dict())  # construction: the heads in the order they were made
+    tgt.head_2.load_state_dict(src.confidence.state_dict())
+    values = _all(spec_and_values(tgt, d), d)
+    return [ck], read_torch(ck), values, [n for n in values if n.startswith(("head_1.", "head_2."))]
 
 
 def _fcpe_port(K, named, before=None, head="pitch_logits"):
