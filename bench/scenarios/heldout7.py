@@ -80,6 +80,10 @@ SCENARIOS = [
     _s("h7_fcpe_tfkeras_h5_autonum", "a tf_keras port of torchfcpe (auto-named layers) holding the shipped weights, "
        "legacy HDF5 (`conv1d_2/kernel`, `layer_normalization_5/gamma`) -> the port built a second time in the "
        "session (`conv1d_27`, `layer_normalization_19`, ..; truth: tf_keras' topological load_weights)", legacy=True),
+    _s("h7_fcpe_tfkeras_tf1_scope_autonum", "the tf_keras port of torchfcpe (auto-named layers) holding the shipped "
+       "weights, built in a TF1 graph and saved by tf.compat.v1.train.Saver (`conv1d_3/kernel`) -> the port built "
+       "under `pitch/` after a front-end conv (`pitch/conv1d_4/kernel`, ..; truth: init_from_checkpoint)", "tf1",
+       legacy=True),
     # transformers: published converters and loaders across heads
     _s("h7_funnel_pt_to_tf", "tiny FunnelModel safetensors (pooling blocks, decoder, relative attention "
        "`r_w_bias`/`r_kernel`) -> TFFunnelModel (from_pt)", "cross", legacy=True),
@@ -297,6 +301,15 @@ def _fcpe_into_port(port, with_head=True, skip=0):
     """Construction: the shipped weights into the port's layers in order (torch Conv1d [out, in, k] -> [k, in,
     out], depthwise [C, 1, k] -> [k, C, 1], Linear [out, in] -> [in, out]); ``skip`` leading layers are the port's
     own."""
+    layers = _fcpe_port_layers(port)[skip:]
+    ws = _fcpe_port_weights(with_head)
+    for layer, w in zip(layers[:len(ws)], ws, strict=True):
+        layer.set_weights(w)  # Keras checks every shape
+    return port
+
+
+def _fcpe_port_weights(with_head=True):
+    """The shipped weights per port layer, in the port's order, in Keras layouts."""
     sd = _fcpe_ckpt()["model"]
 
     def a(k):
@@ -315,10 +328,7 @@ def _fcpe_into_port(port, with_head=True, skip=0):
     ws.append([a("norm.weight"), a("norm.bias")])
     if with_head:
         ws.append([_fcpe_head(sd).T.copy(), a("output_proj.bias")])
-    layers = _fcpe_port_layers(port)[skip:]
-    for layer, w in zip(layers[:len(ws)], ws, strict=True):
-        layer.set_weights(w)  # Keras checks every shape
-    return port
+    return ws
 
 
 def b_fcpe_pt_to_k3_new_head(d):
@@ -407,6 +417,33 @@ def b_fcpe_tfkeras_h5_autonum(d):
     fill_random(tgt.weights, "tgt")
     tgt.load_weights(ck)  # tf_keras' topological legacy-HDF5 loading: the truth
     return [ck], read_h5(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def b_fcpe_tfkeras_tf1_scope_autonum(d):
+    import tensorflow as tf
+    import tf_keras
+
+    g = tf.Graph()
+    with g.as_default():
+        src = _fcpe_port(tf_keras, False)
+        layers = _fcpe_port_layers(src)
+        src_vars = [v.op.name for la in layers for v in la.weights]
+        ws = [a for w in _fcpe_port_weights() for a in w]
+        with tf.compat.v1.Session(graph=g) as s:  # the shipped weights into the port's variables, in order
+            s.run(tf.group(*[v.assign(a) for v, a in zip([v for la in layers for v in la.weights], ws,
+                                                        strict=True)]))
+            prefix = tf.compat.v1.train.Saver().save(s, os.path.join(d, "ckpt", "model.ckpt"),
+                                                     write_meta_graph=False)
+    t = tf.Graph()
+    with t.as_default():
+        inp = tf_keras.Input((None, 128))
+        tf_keras.layers.Conv1D(128, 3, padding="same")(inp)  # a front-end built first: `conv1d` is taken
+        with tf.compat.v1.variable_scope("pitch"):
+            tgt = _fcpe_port(tf_keras, False)
+        tgt_vars = [v for la in _fcpe_port_layers(tgt) for v in la.weights]
+    # construction: the same port in order; init_from_checkpoint takes the variables themselves
+    values = tp._tf1_target(t, d, dict(zip(src_vars, tgt_vars, strict=True)), prefix)
+    return [_rel(prefix, d)], read_tf(prefix), _all(values, d), []
 
 
 # ---------------------------------------------------------------------------------------------------------
