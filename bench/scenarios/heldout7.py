@@ -81,8 +81,8 @@ SCENARIOS = [
        "inserted in front of the input stack (every `conv1d_N` key moves on by one; truth: construction by layer)",
        "keras3"),
     _s("h7_fcpe_tfkeras_h5_autonum", "a tf_keras port of torchfcpe (auto-named layers) holding the shipped weights, "
-       "legacy HDF5 (`conv1d_2/kernel`, `layer_normalization_5/gamma`) -> the port built a second time in the "
-       "session (`conv1d_27`, `layer_normalization_19`, ..; truth: tf_keras' topological load_weights)", legacy=True),
+       "legacy HDF5 (`conv1d/kernel`, `layer_normalization_4/gamma`) -> the port built a third time in the "
+       "session (`conv1d_28/kernel`, `layer_normalization_30/gamma`, ..; truth: tf_keras' topological load_weights)", legacy=True),
     _s("h7_fcpe_tfkeras_tf1_scope_autonum", "the tf_keras port of torchfcpe (auto-named layers) holding the shipped "
        "weights, built in a TF1 graph and saved by tf.compat.v1.train.Saver (`conv1d_3/kernel`) -> the port built "
        "under `pitch/` after a front-end conv (`pitch/conv1d_4/kernel`, ..; truth: init_from_checkpoint)", "tf1",
@@ -115,8 +115,8 @@ SCENARIOS = [
        "with one of the equal blocks 6b..6f removed (the later ones lettered down; must abstain on them)", "keras3",
        "abstain"),
     _s("h7_k3_effv2b1_adapter_inserted", "a Keras 3 fine-tuning model (EfficientNetV2B1 backbone, Dense 128, Dense "
-       "10) `.weights.h5` -> the model with a new Dense `adapter` inserted before the head (keys `layers/dense_1` "
-       "-> `layers/dense_2`)", "keras3"),
+       "10) `.weights.h5` (the head: `layers/dense_1/vars/0`) -> the model with a new Dense `adapter` inserted "
+       "before the head (`dense_2`, `adapter`, `dense_3`; truth: construction by layer)", "keras3"),
     _s("h7_k3_effv2b2_keras_to_tfkeras_new_head", "keras.applications EfficientNetV2B2 `.keras` (10 classes) -> "
        "tf_keras EfficientNetV2B2 with 7 classes (new `predictions`; truth: construction, the same body in order)",
        "keras3", legacy=True),
