@@ -6,8 +6,8 @@ licences in NOTICE; nothing of it is committed): ``torchfcpe`` 0.0.4 (its SHIPPE
 ``assets/fcpe_c_v001.pt``: a training dict of ``model`` (conv-only conformer, 6 equal layers, an old-style weight_norm
 head ``weight_g``/``weight_v``), ``global_step`` and ``config_dict``; and its model code ``torchfcpe.models``, which
 needs einops and local-attention); ``transformers`` 4.46 definitions of the composite
-TFVisionEncoderDecoderModel (ViT + GPT-2), TFEncoderDecoderModel (BERT2BERT) and VisionTextDualEncoderModel (ViT + BERT),
-MPNet, Mistral, BiT, PoolFormer, I-BERT and Data2VecText (``from_pt``/``from_tf`` and Hugging Face's loading across
+TFVisionEncoderDecoderModel (ViT + GPT-2), TFEncoderDecoderModel (BERT2BERT) and VisionTextDualEncoderModel (ViT +
+BERT), MPNet, Mistral, BiT, PoolFormer, I-BERT and Data2VecText (``from_pt``/``from_tf`` and Hugging Face's loading across
 heads; none of them in the Hugging Face sweep the engine was measured on); ``keras.applications`` EfficientNetB3,
 EfficientNetV2B1/B2 (Keras 3) and ``tf_keras.applications`` RegNetY002/RegNetY004, EfficientNetV2B1, EfficientNetV2B2,
 built with ``weights=None``.
@@ -82,7 +82,8 @@ SCENARIOS = [
        "keras3"),
     _s("h7_fcpe_tfkeras_h5_autonum", "a tf_keras port of torchfcpe (auto-named layers) holding the shipped weights, "
        "legacy HDF5 (`conv1d/kernel`, `layer_normalization_4/gamma`) -> the port built a third time in the "
-       "session (`conv1d_28/kernel`, `layer_normalization_30/gamma`, ..; truth: tf_keras' topological load_weights)", legacy=True),
+       "session (`conv1d_28/kernel`, `layer_normalization_30/gamma`, ..; truth: tf_keras' topological "
+       "load_weights)", legacy=True),
     _s("h7_fcpe_tfkeras_tf1_scope_autonum", "the tf_keras port of torchfcpe (auto-named layers) holding the shipped "
        "weights, built in a TF1 graph and saved by tf.compat.v1.train.Saver (`conv1d_3/kernel`) -> the port built "
        "under `pitch/` after a front-end conv (`pitch/conv1d_4/kernel`, ..; truth: init_from_checkpoint)", "tf1",
