@@ -7,8 +7,8 @@ licences in NOTICE; nothing of it is committed): ``torchfcpe`` 0.0.4 (its SHIPPE
 head ``weight_g``/``weight_v``), ``global_step`` and ``config_dict``; and its model code ``torchfcpe.models``, which
 needs einops and local-attention); ``transformers`` 4.46 definitions of the composite
 TFVisionEncoderDecoderModel (ViT + GPT-2), TFEncoderDecoderModel (BERT2BERT) and VisionTextDualEncoderModel (ViT +
-BERT), MPNet, Mistral, BiT, PoolFormer, I-BERT and Data2VecText (``from_pt``/``from_tf`` and Hugging Face's loading across
-heads; none of them in the Hugging Face sweep the engine was measured on); ``keras.applications`` EfficientNetB3,
+BERT), MPNet, Mistral, BiT, PoolFormer, I-BERT and Data2VecText (``from_pt``/``from_tf`` and Hugging Face's loading
+across heads; none of them in the Hugging Face sweep the engine was measured on); ``keras.applications`` EfficientNetB3,
 EfficientNetV2B1/B2 (Keras 3) and ``tf_keras.applications`` RegNetY002/RegNetY004, EfficientNetV2B1, EfficientNetV2B2,
 built with ``weights=None``.
 

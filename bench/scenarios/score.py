@@ -410,7 +410,8 @@ def main(argv=None) -> int:
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=None if not args.json else subprocess.DEVNULL)
         if proc.returncode:
             print("make.py reported failures; scoring what exists", file=sys.stderr)
-    for module in (thirdparty, heldout2, heldout3, heldout4, heldout5, heldout6, heldout7):  # third-party parts build their own
+    # third-party parts build their own
+    for module in (thirdparty, heldout2, heldout3, heldout4, heldout5, heldout6, heldout7):
         mine = [i for i in ids if i in module.BY_ID]
         if not args.no_make and mine and module.make(mine, args.out):
             print(f"{module.__name__}.py reported failures; scoring what exists", file=sys.stderr)
