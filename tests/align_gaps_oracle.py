@@ -503,10 +503,37 @@ def numbers_kept(d, removed=False):
     save(d, stored, model, keras_values(model))
 
 
+def positional_blocks(d):
+    """keras.applications' naming: equal blocks named by their position (``block1a_expand`` .. ``block1d_expand``),
+    Keras 3 ``.weights.h5`` -> the same builder with one block fewer, so ``block1c`` now holds what was ``block1d``
+    (construction: block 1b removed). Which block went, no file says."""
+    import keras
+
+    def build(letters):
+        L = keras.layers
+        i = keras.Input((5,))
+        x = L.Dense(8, name="stem")(i)
+        for letter in letters:
+            x = L.Dense(8, name=f"block1{letter}_project")(L.Dense(8, name=f"block1{letter}_expand")(x))
+        return keras.Model(i, L.Dense(3, name="head")(x))
+
+    src = build("abcd")
+    fill_keras(src, "src")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+    tgt = build("abc")
+    fill_keras(tgt, "tgt")
+    for layer in tgt.layers[1:]:
+        name = layer.name.replace("block1c", "block1d").replace("block1b", "block1c")
+        layer.set_weights(src.get_layer(name).get_weights())
+    save(d, read_h5(ck), tgt, keras_values(tgt))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
-         "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True)}
+         "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True),
+         "positional_blocks": positional_blocks}
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -1766,7 +1766,20 @@ def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
         for m in numbers:
             unit = layer[:start] + segment[:m.start()] + "#"
             out.append((("indexed", unit, "indexed"), int(m.group()), (segment[m.end():],) + it.key[-1:]))
+    elif it.key:
+        # keras.applications' blocks numbered or lettered inside one name (``expanded_conv_13_expand``,
+        # ``block6b_expand_conv``): the block's index, its layers after it
+        found = _BLOCK_INDEX.match(segment)
+        if found:
+            index = int(found["n"]) if found["n"] else ord(found["letter"]) - ord("a")
+            unit = layer[:start] + found["unit"] + "#"
+            out.append((("indexed", unit, "indexed"), index, (found["rest"],) + it.key[-1:]))
     return out
+
+
+# a block index inside a layer name: a number between underscores, or a letter right after the stage's number
+_BLOCK_INDEX = re.compile(r"^(?P<unit>[A-Za-z][A-Za-z_]*?_(?=\d+_)|[A-Za-z][A-Za-z_]*\d(?=[a-z]_))"
+                          r"(?:(?P<n>\d+)|(?P<letter>[a-z]))(?P<rest>_[A-Za-z].*)$")
 
 
 # Pairs made by names as they are: the same name, or the same name in another convention (``layer_4`` / ``layer.4``)
