@@ -724,3 +724,14 @@ def test_blocks_named_by_position_with_one_fewer_are_undecided(gap_cases):
     paired = {p.model for p in a.pairs}
     assert not {m for m in paired if m.startswith(("block1b", "block1c"))}, sorted(paired)
     assert {"stem/kernel", "head/kernel"} <= paired  # (block1a may have gone too: it is as undecided)
+
+
+def test_layers_numbered_at_the_front_with_one_fewer_are_undecided():
+    # musicnn's `1CNN` .. `5CNN` (equal but the first) against a model built with one unit fewer, named `1CNN` ..
+    # `4CNN` again: which unit went, no file says; the same names say no more
+    def conv(k):
+        return [(f"{k}CNN/kernel", (3, 3, 1 if k == 1 else 8, 8)), (f"{k}CNN/bias", (8,))]
+
+    a = _align([x for k in range(1, 6) for x in conv(k)], [x for k in range(1, 5) for x in conv(k)])
+    assert set(_pairs(a)) == {"1CNN/kernel", "1CNN/bias"}, _pairs(a)
+    assert {x.model for x in a.ambiguous} == {f"{k}CNN/{v}" for k in (2, 3, 4) for v in ("kernel", "bias")}

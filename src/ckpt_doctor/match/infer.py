@@ -1777,9 +1777,10 @@ def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
     return out
 
 
-# a block index inside a layer name: a number between underscores, or a letter right after the stage's number
-_BLOCK_INDEX = re.compile(r"^(?P<unit>[A-Za-z][A-Za-z_]*?_(?=\d+_)|[A-Za-z][A-Za-z_]*\d(?=[a-z]_))"
-                          r"(?:(?P<n>\d+)|(?P<letter>[a-z]))(?P<rest>_[A-Za-z].*)$")
+# a block index inside a layer name: a number between underscores, a letter right after the stage's number, or a
+# number the name starts with (musicnn's ``1CNN`` .. ``5CNN``)
+_BLOCK_INDEX = re.compile(r"^(?P<unit>[A-Za-z][A-Za-z_]*?_(?=\d+_)|[A-Za-z][A-Za-z_]*\d(?=[a-z]_)|(?=\d+[A-Za-z]{2}))"
+                          r"(?:(?P<n>\d+)|(?P<letter>[a-z]))(?P<rest>_?[A-Za-z].*)$")
 
 
 # Pairs made by names as they are: the same name, or the same name in another convention (``layer_4`` / ``layer.4``)
