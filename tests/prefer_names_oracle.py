@@ -107,6 +107,21 @@ def compare(name: str, fixed: dict, framework: dict, initial: dict) -> dict:
             "framework_saved": sorted(k for k in initial if not np.array_equal(framework[k], initial[k]))}
 
 
+def fix_runs(ckpt: str, model_arg: str, case: str, build, state, framework: dict, initial: dict) -> dict:
+    """For the default and for --prefer-names: the printed fix run verbatim on a fresh model (compared with the
+    framework's own load) and restore-check's count; and restore-check with --rules none."""
+    runs = {}
+    for label, options in (("default", ()), ("prefer", ("--prefer-names",))):
+        model = build()
+        code = printed_fix(ckpt, model_arg, *options)
+        if code is not None:
+            exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
+        runs[label] = {"fix": code and compare(case, state(model), framework, initial), "code": code,
+                       "restore_check": restore_check(ckpt, model_arg, *options)}
+    runs["none"] = {"restore_check": restore_check(ckpt, model_arg, "--rules", "none")}
+    return runs
+
+
 def torch_part() -> None:
     import torch
 
@@ -137,15 +152,7 @@ def torch_part() -> None:
         initial = state(build())
         framework = build()
         framework.load_state_dict(torch.load(ckpt), strict=False)  # the framework's own by-name load
-        runs = {}
-        for label, options in (("default", ()), ("prefer", ("--prefer-names",))):
-            model = build()
-            code = printed_fix(ckpt, f"{model_of}:{case}", *options)
-            if code is not None:
-                exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
-            runs[label] = {"fix": code and compare(case, state(model), state(framework), initial), "code": code,
-                           "restore_check": restore_check(ckpt, f"{model_of}:{case}", *options)}
-        runs["none"] = {"restore_check": restore_check(ckpt, f"{model_of}:{case}", "--rules", "none")}
+        runs = fix_runs(ckpt, f"{model_of}:{case}", case, build, state, state(framework), initial)
         fixed = os.path.join(OUT, f"{case}.pt")
         code, _ = cli("align", ckpt, "--model", f"{model_of}:{case}", "--prefer-names", "--rewrite", fixed)
         if os.path.exists(fixed):  # complete alignments only: the rewritten file, loaded by the framework
@@ -202,15 +209,8 @@ def keras_part() -> None:
                 framework.load_weights(ckpt)
         except ValueError as e:
             error = str(e).splitlines()[0]
-        runs: dict = {"load_weights_error": error}
-        for label, options in (("default", ()), ("prefer", ("--prefer-names",))):
-            model = build()
-            code = printed_fix(ckpt, f"{model_of}:{case}", *options)
-            if code is not None:
-                exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
-            runs[label] = {"fix": code and compare(case, state(model), state(framework), initial), "code": code,
-                           "restore_check": restore_check(ckpt, f"{model_of}:{case}", *options)}
-        runs["none"] = {"restore_check": restore_check(ckpt, f"{model_of}:{case}", "--rules", "none")}
+        runs: dict = {"load_weights_error": error,
+                      **fix_runs(ckpt, f"{model_of}:{case}", case, build, state, state(framework), initial)}
         fixed = os.path.join(OUT, f"tcn_{case}.weights.h5")
         code, _ = cli("align", ckpt, "--model", f"{model_of}:{case}", "--prefer-names", "--rewrite", fixed)
         if os.path.exists(fixed):  # complete alignments only: the rewritten file, loaded by the framework

@@ -49,6 +49,15 @@ def picks(layers):
     return sorted({layers[i] for i in (n // 4, n // 2, (3 * n) // 4, n - 1) if 0 <= i < n})
 
 
+def _align(out: list, where: tuple, catalog, spec):
+    """align, or None with the crash recorded in ``out`` (a crash is a finding, reported as one)."""
+    try:
+        return ckpt_doctor.align(catalog, spec)
+    except Exception as e:  # noqa: BLE001
+        out.append((*where, "ERROR", repr(e)[:200]))
+        return None
+
+
 def run(sid: str) -> list[tuple]:
     meta, truth, d = score.load(score.DEFAULT_OUT, sid)
     if meta.get("adversarial") or "abstain" in meta.get("tags", []):
@@ -97,12 +106,8 @@ def run(sid: str) -> list[tuple]:
                 cat2 = Catalog(cat.path, cat.format, {k: v for k, v in cat.items() if k not in gone_c},
                                files=cat.files, objects=cat.objects, state_dict_at=cat.state_dict_at)
                 spec2 = spec
-            try:
-                a = ckpt_doctor.align(cat2, spec2)
-            except Exception as e:  # noqa: BLE001 - a crash is a finding, reported as one
-                out.append((sid, kind, L, "ERROR", repr(e)[:200]))
-                continue
-            for p in a.pairs:
+            a = _align(out, (sid, kind, L), cat2, spec2)
+            for p in a.pairs if a is not None else ():
                 if (p.model, p.checkpoint) in base_wrong:
                     continue
                 if kind in ("B", "R") and p.model in gone_m:
@@ -117,13 +122,9 @@ def run(sid: str) -> list[tuple]:
             renamed, inserted = _insert(spec.variables, family, at)
             spec2 = dataclasses.replace(spec, variables=renamed + inserted)
             back = {v.name: old.name for v, old in zip(renamed, spec.variables, strict=True)}
-            try:
-                a = ckpt_doctor.align(cat, spec2)
-            except Exception as e:  # noqa: BLE001 - a crash is a finding, reported as one
-                out.append((sid, "I", family, "ERROR", repr(e)[:200]))
-                continue
+            a = _align(out, (sid, "I", family), cat, spec2)
             fresh = {v.name for v in inserted}
-            for p in a.pairs:
+            for p in a.pairs if a is not None else ():
                 m = back.get(p.model, p.model)
                 if (m, p.checkpoint) in base_wrong:
                     continue
@@ -144,10 +145,8 @@ def run(sid: str) -> list[tuple]:
             cat2 = Catalog(cat.path, cat.format, {wrap + k: dataclasses.replace(v, name=wrap + k)
                                                   for k, v in cat.items()}, state_dict_at=cat.state_dict_at)
             spec2 = spec
-        try:
-            a = ckpt_doctor.align(cat2, spec2)
-        except Exception as e:  # noqa: BLE001 - a crash is a finding, reported as one
-            out.append((sid, kind, wrap, "ERROR", repr(e)[:200]))
+        a = _align(out, (sid, kind, wrap), cat2, spec2)
+        if a is None:
             continue
         for p in a.pairs:
             m = p.model[len(wrap):] if kind == "W" else p.model
