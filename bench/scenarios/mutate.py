@@ -6,7 +6,8 @@ For each non-adversarial scenario and a few of its model layers (a quarter in, t
   A  the layer is removed from the model: every other variable keeps its true value;
   B  the layer's values are removed from the checkpoint: the layer is new (it may take nothing), the rest as before;
   R  the layer is replaced by a new one of the same shapes under a foreign name (``novel``), where its pairs rested
-     on names: the new layer may take nothing (ambiguous is fine).
+     on names: the new layer may take nothing (ambiguous is fine);
+  S  the layer is resized (every axis one longer): it may take nothing, the rest as before.
 And once per scenario:
   I  a copy of the middle element of the model's largest numbered family inserted before it (``dense_3/``,
      ``layers.3.``), the later numbers moved on: the copy is new, the others keep their values (ambiguous is fine);
@@ -77,13 +78,19 @@ def run(sid: str) -> list[tuple]:
     keras_semantics = any(k in getattr(v, "keys", {}) for v in spec.variables for k in KERAS_KEYS)
     model_layers = list(dict.fromkeys(layer(m) for m in true))
     out = []
-    for kind in ("A", "B", "R"):
+    for kind in ("A", "B", "R", "S"):
         if kind in ("A", "R") and keras_semantics:
             continue  # positional keys would be stale: Keras' own semantics cannot be mutated this way
         for L in picks(model_layers):
             gone_m = {m for m in true if layer(m) == L}
             if kind == "A":
                 spec2 = dataclasses.replace(spec, variables=[v for v in spec.variables if v.name not in gone_m])
+                cat2 = cat
+                gone_c = set()
+            elif kind == "S":  # the layer resized (every axis one longer): a new layer under the old name
+                spec2 = dataclasses.replace(spec, variables=[
+                    dataclasses.replace(v, shape=tuple(n + 1 for n in v.shape)) if v.name in gone_m else v
+                    for v in spec.variables])
                 cat2 = cat
                 gone_c = set()
             elif kind == "R":  # the layer replaced by a new one of the same shapes under a foreign name
@@ -110,8 +117,8 @@ def run(sid: str) -> list[tuple]:
             for p in a.pairs if a is not None else ():
                 if (p.model, p.checkpoint) in base_wrong:
                     continue
-                if kind in ("B", "R") and p.model in gone_m:
-                    what = "its value was removed" if kind == "B" else "a new layer"
+                if kind in ("B", "R", "S") and p.model in gone_m:
+                    what = {"B": "its value was removed", "R": "a new layer", "S": "resized"}[kind]
                     out.append((sid, kind, L, p.model, f"{p.checkpoint} ({what}) [{p.rule}]"))
                 elif p.model in true and true[p.model] != p.checkpoint:
                     out.append((sid, kind, L, p.model, f"{p.checkpoint} != {true[p.model]} [{p.rule}]"))
