@@ -735,3 +735,19 @@ def test_layers_numbered_at_the_front_with_one_fewer_are_undecided():
     a = _align([x for k in range(1, 6) for x in conv(k)], [x for k in range(1, 5) for x in conv(k)])
     assert set(_pairs(a)) == {"1CNN/kernel", "1CNN/bias"}, _pairs(a)
     assert {x.model for x in a.ambiguous} == {f"{k}CNN/{v}" for k in (2, 3, 4) for v in ("kernel", "bias")}
+
+
+def test_one_layer_resized_among_equal_numbered_layers_moves_no_other_layer():
+    # (found by resizing one layer of third-party scenarios) `batch_normalization_1` widened: renumbering every later
+    # norm by one explains as many values as the names do, but the names need one change (a resize), the
+    # renumbering two (one norm removed, one inserted): no later norm may take the widened one's value
+    def bn(k, width=8):
+        name = "batch_normalization" + (f"_{k}" if k else "")
+        return [(f"{name}/{leaf}", (width,)) for leaf in ("gamma", "beta", "moving_mean", "moving_variance")]
+
+    ckpt = [x for k in range(5) for x in bn(k)]
+    model = [x for k in range(5) for x in bn(k, 9 if k == 1 else 8)]
+    a = _align(ckpt, model)
+    assert all(p.model == p.checkpoint for p in a.pairs), [(p.model, p.checkpoint) for p in a.pairs if
+                                                           p.model != p.checkpoint]
+    assert not any(p.model.startswith("batch_normalization_1/") for p in a.pairs)

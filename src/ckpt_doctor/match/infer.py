@@ -1858,6 +1858,13 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         moved = _mapping(numbers, winners[0][1], winners[0][2])
         if any(moved[n] != n and n in lm for n in numbers):
             winners.append((best, 0, numbers[0]))
+    elif len(winners) == 1 and winners[0][1] != 0 and len(lc) == len(lm):
+        # As many layers on both sides, the names disagreeing in shape only at layers the renumbering leaves without
+        # a value: one layer resized (`ln_1` widened) explains that as well as one removed and one inserted
+        moved = _mapping(numbers, winners[0][1], winners[0][2])
+        reached = set(moved.values())
+        if all(n not in reached for n in _conflicts(state, lc, lm, numbers)):
+            winners.append((best, 0, numbers[0]))
     mappings = [_mapping(numbers, d, k) for _, d, k in winners]
     if len(winners) == 1 and winners[0][1] == 0:
         if reorders:
@@ -1898,6 +1905,12 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         state.hypotheses.append(hypothesis)
     if reorders:
         _compositions(state, family, lc, lm)
+
+
+def _conflicts(state: _State, lc: dict, lm: dict, numbers: list[int]) -> list[int]:
+    """The numbers under which a same-named member pair disagrees in shape or dtype."""
+    return [n for n in numbers if n in lm and any(member in lm[n] and not state.compatible(c, lm[n][member])[0]
+                                                  for member, c in lc[n].items())]
 
 
 def _identity_conflicts(state: _State, lc: dict, lm: dict, numbers: list[int]) -> bool:
