@@ -50,8 +50,12 @@ def picks(layers):
     return sorted({layers[i] for i in (n // 4, n // 2, (3 * n) // 4, n - 1) if 0 <= i < n})
 
 
+TRIED = [0]  # mutations aligned
+
+
 def _align(out: list, where: tuple, catalog, spec):
     """align, or None with the crash recorded in ``out`` (a crash is a finding, reported as one)."""
+    TRIED[0] += 1
     try:
         return ckpt_doctor.align(catalog, spec)
     except Exception as e:  # noqa: BLE001
@@ -220,7 +224,8 @@ def main():
     by = {}
     for f in bad:
         by.setdefault((f[0], f[1], f[2]), []).append(f)
-    print(f"{len(bad)} wrong pairs in {len(by)} mutations, {len(ids)} scenarios, {time.time() - t0:.0f} s")
+    took = time.time() - t0
+    print(f"{len(bad)} wrong pairs in {len(by)} of {TRIED[0]} mutations, {len(ids)} scenarios, {took:.0f} s")
 
 
 if __name__ == "__main__":
