@@ -359,3 +359,33 @@ def test_the_pytorch_fix_for_a_sharded_safetensors_checkpoint_loads_every_shard(
     assert "SHARDS = [" in code, code
     exec(compile(code, "<printed fix>", "exec"), {"model": model})
     assert all(torch.equal(v, saved.state_dict()[k]) for k, v in model.state_dict().items())
+
+
+KERAS_HEAD = """
+import sys
+import keras
+import ckpt_doctor
+
+out = sys.argv[1]
+saved = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32), keras.layers.Dense(4)])
+saved.save_weights(out + "/seq.weights.h5")
+head = keras.Sequential([keras.Input((16,)), keras.layers.Dense(32), keras.layers.Dense(10)])
+ckpt_doctor.load_model(head).save(out + "/head.spec.json")
+"""
+
+
+def test_a_keras_head_of_another_width_is_said_to_have_changed_shape(tmp_path, capsys):
+    """(trial5 F4) Keras 3: Dense(32) -> Dense(4) saved, the model's head Dense(10). diagnose's Why said "new in the
+    model ...; the layers after them pair with the file's by shape" (none follow it) and "in the file but not in the
+    model: `layers/dense_1`" (the model has that layer, of another shape). Now: one sentence, the layer changed."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(HERE.parent / "src")}
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    subprocess.run([sys.executable, "-c", KERAS_HEAD, str(tmp_path)], check=True, env=env, capture_output=True,
+                   timeout=300)
+    assert main(["diagnose", str(tmp_path / "seq.weights.h5"), "--model", str(tmp_path / "head.spec.json")]) == 1
+    why = capsys.readouterr().out.split("\nWhy:\n")[1].split("\n\n")[0]
+    assert "the layers after them" not in why and "in the file but not in the model" not in why, why
+    assert "changed shape in the model" in why and "`layers/dense_1`: [32, 4], [4] -> [32, 10], [10]" in why, why

@@ -89,23 +89,33 @@ def _keras_layer_pairs(d) -> dict[str, str]:
 
 
 def layer_story(d) -> list[str]:
-    """Sentences on the Keras layers new in the model or gone from it, as the layer-order alignment finds them."""
-    _, new, gone = _layer_alignment(d)
+    """Sentences on the Keras layers new in the model or gone from it, as the layer-order alignment finds them: a
+    model layer in the place of a file layer of other shapes (between the same paired neighbours) is that layer
+    changed, not one layer new and another gone."""
+    _, new, gone, changed = _layer_alignment(d)
     out = []
+    if changed:
+        out.append("changed shape in the model (keep their initial values): " + ", ".join(
+            f"`{m}` (the file's `{f}`: {', '.join(map(str, a))} -> {', '.join(map(str, b))})"
+            for m, f, a, b in changed[:6]) + (" ..." if len(changed) > 6 else ""))
     if new:
-        out.append("new in the model (keep their initial values): " + ", ".join(f"`{n}`" for n in new[:6])
-                   + (" ..." if len(new) > 6 else "") + "; the layers after them pair with the file's by shape")
+        inserted = [n for n, later in new if later]
+        out.append("new in the model (keep their initial values): " + ", ".join(f"`{n}`" for n, _ in new[:6])
+                   + (" ..." if len(new) > 6 else "")
+                   + ("; the layers after them pair with the file's by shape" if inserted else ""))
     if gone:
         out.append("in the file but not in the model: " + ", ".join(f"`{n}`" for n in gone[:6])
                    + (" ..." if len(gone) > 6 else ""))
     return out
 
 
-def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
-    """({model variable: checkpoint key}, model layers without a file layer, file layers without a model layer)."""
+def _layer_alignment(d) -> tuple[dict[str, str], list[tuple[str, bool]], list[str], list[tuple]]:
+    """({model variable: checkpoint key}, model layers without a file layer (with: does a paired layer follow it),
+    file layers without a model layer, (model layer, file layer, file shapes, model shapes) of the layers in each
+    other's place that differ in shape)."""
     loader = d.loader.pairs_by
     if loader not in ("keras3", "keras-h5", "keras-h5-by-name"):
-        return {}, [], []
+        return {}, [], [], []
     from .compare import _keyed_entries, _layer_of
 
     keyed = _keyed_entries(d.checkpoint, d.loader)
@@ -117,7 +127,7 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
     for key, info in keyed.items():
         file_layers.setdefault(_layer_of(key), []).append(info)
     if not model_layers:
-        return {}, [], []
+        return {}, [], [], []
 
     def signature(items):
         return tuple(tuple(x.shape) for x in items)
@@ -125,7 +135,10 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
     def owner(v) -> str:
         return v.name.rsplit("/", 1)[0] if "/" in v.name else v.name
 
-    out, new, gone = {}, [], []
+    out: dict[str, str] = {}
+    new: list[tuple[str, bool]] = []
+    gone: list[str] = []
+    changed: list[tuple] = []
     for group in {_class_group(k, loader) for k in model_layers} | {_class_group(k, loader) for k in file_layers}:
         a = sorted(((k, signature(vs)) for k, vs in model_layers.items() if _class_group(k, loader) == group),
                     key=lambda x: _ordinal(x[0], loader))
@@ -138,10 +151,19 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[str], list[str]]:
         for i, j in first:
             for v, info in zip(model_layers[a[i][0]], file_layers[b[j][0]], strict=False):
                 out[v.name] = info.name
-        new += [owner(model_layers[a[i][0]][0]) for i in range(len(a)) if i not in {x for x, _ in first}]
-        gone += [_file_layer_name(b[j][0], file_layers[b[j][0]][0], loader)
-                 for j in range(len(b)) if j not in {y for _, y in first}]
-    return out, new, gone
+        # the unpaired layers between two paired neighbours (or the ends): one on each side there is one layer changed
+        bounds = [(-1, -1), *first, (len(a), len(b))]
+        for (i0, j0), (i1, j1) in zip(bounds, bounds[1:], strict=False):
+            left_m, left_f = list(range(i0 + 1, i1)), list(range(j0 + 1, j1))
+            if len(left_m) == len(left_f) == 1:
+                i, j = left_m[0], left_f[0]
+                changed.append((owner(model_layers[a[i][0]][0]), _file_layer_name(b[j][0], file_layers[b[j][0]][0],
+                                                                                  loader),
+                                [list(x) for x in b[j][1]], [list(x) for x in a[i][1]]))
+                continue
+            new += [(owner(model_layers[a[i][0]][0]), i1 < len(a)) for i in left_m]
+            gone += [_file_layer_name(b[j][0], file_layers[b[j][0]][0], loader) for j in left_f]
+    return out, new, gone, changed
 
 
 def _file_layer_name(key: str, info, loader: str) -> str:
