@@ -751,3 +751,20 @@ def test_one_layer_resized_among_equal_numbered_layers_moves_no_other_layer():
     assert all(p.model == p.checkpoint for p in a.pairs), [(p.model, p.checkpoint) for p in a.pairs if
                                                            p.model != p.checkpoint]
     assert not any(p.model.startswith("batch_normalization_1/") for p in a.pairs)
+
+
+@pytest.mark.parametrize("ckpt_name", ["_orig_mod.enc.layer.{k}.{v}.weight", "enc/layer_{k}/{v}/kernel"])
+def test_prefer_names_takes_the_names_under_the_rules_where_blocks_tie(ckpt_name):
+    # one more block in the model: undecided by default (the test above); `prefer_names` chooses what the names say
+    # under the applied rules (compile's prefix dropped, TF's convention), as `load_state_dict` after renaming would
+    ckpt = [(ckpt_name.format(k=k, v=v), (8, 8)) for k in range(4) for v in ("query", "key")]
+    model = [(f"enc.layer.{k}.{v}.weight", (8, 8)) for k in range(5) for v in ("query", "key")]
+    fmt = "torch" if ckpt_name.startswith("_") else "tf-v2"
+    catalog = Catalog("<synthetic>", fmt, {n: TensorInfo(n, "float32", tuple(s), 4) for n, s in ckpt})
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>")
+    a = ckpt_doctor.align(catalog, spec, prefer_names=True)
+    assert {p.model: p.checkpoint for p in a.pairs} == {f"enc.layer.{k}.{v}.weight": ckpt_name.format(k=k, v=v)
+                                                        for k in range(4) for v in ("query", "key")}
+    assert all(p.rule == "by-name (chosen)" for p in a.pairs) and len(a.chosen) == 8
+    assert sorted(a.missing) == ["enc.layer.4.key.weight", "enc.layer.4.query.weight"]

@@ -505,8 +505,9 @@ def _prefer_names_option(p, where: str) -> None:
     p.add_argument("--prefer-names", action="store_true",
                    help=f"in {where}: a choice, not an inference: where equally good renumberings of equal numbered "
                         "blocks tie, pair each variable with the value the framework's own restore loads into it by "
-                        "name (right when the blocks only grew or shrank at the end, wrong when one was removed or "
-                        "inserted elsewhere); the report says how many pairs rest on it")
+                        "name, or else the one its name gives under the rules applied (right when the blocks only "
+                        "grew or shrank at the end, wrong when one was removed or inserted elsewhere); the report says "
+                        "how many pairs rest on it")
 
 
 def _verbose_option(p, what: str) -> None:

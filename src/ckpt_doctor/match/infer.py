@@ -1734,7 +1734,8 @@ def _glued_families(state: _State, c_items, m_items) -> None:
                     families[family][side].setdefault(number, {})[member] = it
                     if it.renamed is not None:
                         renamed.add(family)
-    for family, fam in sorted(families.items(), key=lambda kv: (-len(kv[0][1]), kv[0][0] == "indexed")):
+    # (the family itself last: families are found in a set, and their order decides what is settled first)
+    for family, fam in sorted(families.items(), key=lambda kv: (-len(kv[0][1]), kv[0][0] == "indexed", repr(kv[0]))):
         lc, lm = fam["c"], fam["m"]
         if family in renamed or len(lc) < 2 or len(lm) < 2:
             continue
