@@ -1459,7 +1459,10 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 counts = prefix_counts[id(pool)] = Counter(it.key[:n] for it in pool for n in range(1, len(it.key)))
             return counts[prefix]
 
-        weak = [r for r in clean if r not in containers and r not in numbered and _one_layer(proposals[r])
+        def single(r, containers=containers, numbered=numbered, proposals=proposals) -> bool:  # one layer alone
+            return r not in containers and r not in numbered and _one_layer(proposals[r])
+
+        weak = [r for r in clean if single(r)
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         beside = "layers that load by name" if state.anchored else \
@@ -1492,8 +1495,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             continue
         # a clean rule shares no variable with another best rule: nothing tied with it contradicts it
         hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule],
-                                 lone=rule not in containers and rule not in numbered and _one_layer(proposals[rule])
-                                 and foreign_rename(rule) and not anchored_for(rule)) for rule in clean]
+                                 lone=single(rule) and foreign_rename(rule) and not anchored_for(rule))
+                      for rule in clean]
         renamed_by: dict[int, int] = {}  # id(c) -> the index in ``clean`` of the rule that renamed it
         # Each free entry takes the first rule of ``clean`` whose prefix it has: rules indexed by prefix, so
         # the cost is one look-up per entry and prefix length, not one scan of the pool per rule.
@@ -1670,16 +1673,16 @@ def _numbering(state: _State, c_items, m_items) -> None:
     # looked at while it still holds an unpaired value (the inner ones usually settle everything).
     # (``_has_free`` needs a free checkpoint value, or a free model variable and some pair by name: a family with
     # neither is not built)
-    exact = any(proof.stage in _BY_NAME for proof in state.pairs.values())
+    by_name = any(proof.stage in _BY_NAME for proof in state.pairs.values())
     touched_c, touched_m = touched_by(pool_c, []), touched_by([], pool_m)
     touched = touched_c | touched_m
-    worth = touched_c | touched_m if exact else touched_c
+    worth = touched_c | touched_m if by_name else touched_c
     depths = sorted({family[0] for family in touched}, reverse=True)
     for i, depth in enumerate(depths):
         if i:  # what the deeper families left
             pool_c, pool_m = _pool(state, c_items, m_items)
-            exact = any(proof.stage in _BY_NAME for proof in state.pairs.values())
-            worth = touched_by(pool_c, pool_m if exact else []) & touched
+            by_name = any(proof.stage in _BY_NAME for proof in state.pairs.values())
+            worth = touched_by(pool_c, pool_m if by_name else []) & touched
         todo = {family for family in worth if family[0] == depth}
         if not todo:
             continue
@@ -1743,7 +1746,7 @@ def _glued_families(state: _State, c_items, m_items) -> None:
         # a checkpoint layer left over among them is the auto-numbering question (which one went?), as with
         # Keras' ``dense_N``
         auto = family[2] in ("rnnl", "indexed") and any(not c.busy for layer in lc.values() for c in layer.values())
-        if not auto and not _identity_conflicts(state, lc, lm, sorted(lc)):
+        if not auto and not _conflicts(state, lc, lm, sorted(lc)):
             continue
         _family(state, "/".join(family[1] + (family[2],)) if family[0] != "indexed" else family[1], lc, lm,
                 reorders=False)
@@ -1853,18 +1856,15 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
     if best <= 0:
         return
     winners = [h for h in hypotheses if h[0] == best]
-    if len(winners) == 1 and winners[0][1] != 0 and not _identity_conflicts(state, lc, lm, numbers):
-        # The names agree wherever they overlap, shapes included: renumbering everything explains more pairs,
-        # but "one layer new, one gone" explains the same facts. Only a conflict under the names would tell.
+    if len(winners) == 1 and winners[0][1] != 0:
         moved = _mapping(numbers, winners[0][1], winners[0][2])
-        if any(moved[n] != n and n in lm for n in numbers):
-            winners.append((best, 0, numbers[0]))
-    elif len(winners) == 1 and winners[0][1] != 0 and len(lc) == len(lm):
-        # As many layers on both sides, the names disagreeing in shape only at layers the renumbering leaves without
-        # a value: one layer resized (`ln_1` widened) explains that as well as one removed and one inserted
-        moved = _mapping(numbers, winners[0][1], winners[0][2])
-        reached = set(moved.values())
-        if all(n not in reached for n in _conflicts(state, lc, lm, numbers)):
+        conflicts = _conflicts(state, lc, lm, numbers)
+        # The names agree wherever they overlap, shapes included: renumbering everything explains more pairs, but
+        # "one layer new, one gone" explains the same facts. Only a conflict under the names would tell; and with
+        # as many layers on both sides, conflicts only at layers the renumbering leaves without a value are one
+        # layer resized (`ln_1` widened), which explains them as well as one removed and one inserted.
+        if not conflicts and any(moved[n] != n and n in lm for n in numbers) or \
+                conflicts and len(lc) == len(lm) and not set(conflicts) & set(moved.values()):
             winners.append((best, 0, numbers[0]))
     mappings = [_mapping(numbers, d, k) for _, d, k in winners]
     if len(winners) == 1 and winners[0][1] == 0:
@@ -1912,18 +1912,6 @@ def _conflicts(state: _State, lc: dict, lm: dict, numbers: list[int]) -> list[in
     """The numbers under which a same-named member pair disagrees in shape or dtype."""
     return [n for n in numbers if n in lm and any(member in lm[n] and not state.compatible(c, lm[n][member])[0]
                                                   for member, c in lc[n].items())]
-
-
-def _identity_conflicts(state: _State, lc: dict, lm: dict, numbers: list[int]) -> bool:
-    """Does any same-named member pair disagree in shape or dtype?"""
-    for n in numbers:
-        m_layer = lm.get(n)
-        if m_layer:
-            for member, c in lc[n].items():
-                m = m_layer.get(member)
-                if m is not None and not state.compatible(c, m)[0]:
-                    return True
-    return False
 
 
 def _first_at_least(numbers: list[int], value: int) -> int:
