@@ -58,7 +58,8 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
 
     ``prefer_names=True`` is a choice, not an inference: a variable left ambiguous only because equally good
     renumberings of equal numbered blocks tie takes the value the framework's own restore loads into it by
-    name, when that value is among its candidates (``Alignment.chosen``; rule ``"by-name (chosen)"``). Right when
+    name, or else the one its name gives under the rules applied, when that value is among its candidates
+    (``Alignment.chosen``; rule ``"by-name (chosen)"``). Right when
     a stack of equal blocks only grew or shrank at its end; wrong when a block was removed or inserted elsewhere.
 
     Example:

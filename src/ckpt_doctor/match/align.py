@@ -27,7 +27,7 @@ _DIGIT = re.compile(r"\d")
 _SAID = 3  # explicit renames of one stage said one by one; more are one sentence (the rules list them all)
 _STAGE_WORDS = {"composition": "the only layer left with these members and shapes",
                 "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered",
-                CHOSEN: "the value the framework loads by name, chosen by --prefer-names"}
+                CHOSEN: "the value its name gives, chosen by --prefer-names"}
 # Leaf names that are the same thing in TensorFlow and PyTorch (a renamed leaf outside this list is a rename).
 _VOCABULARY = {"kernel": "weight", "weight": "weight", "gamma": "weight", "scale": "weight", "embeddings": "weight",
                "beta": "bias", "bias": "bias", "movingmean": "runningmean", "runningmean": "runningmean",
