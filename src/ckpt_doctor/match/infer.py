@@ -1637,6 +1637,30 @@ def _numbering(state: _State, c_items, m_items) -> None:
                 touched.update(family for family, _, _ in numbers_in(key[:-1])[1])
         return touched
 
+    def new_elements(pool_m: list, families: set) -> set[tuple]:
+        """Those of ``families`` with an element (a family's layer, all its variables) where a variable of
+        ``pool_m`` is and no model variable is paired or ambiguous."""
+        if not families:
+            return set()
+
+        def elements(key: tuple) -> list[tuple]:
+            last = key[-1:]
+            found = special(key) if last and (last[0] in words or last[0].isdigit()) else None
+            return [(f, n) for f, n, _ in (found if found is not None else numbers_in(key[:-1])[1]) if f in families]
+
+        free = {e for m in pool_m for e in elements(m.key)}
+        heads: set[tuple] = set()
+        for m in m_items if free else ():
+            if m.busy:
+                key = m.key
+                last = key[-1:]
+                if last and (last[0] in words or last[0].isdigit()):
+                    free.difference_update(elements(key))
+                elif key[:-1] not in heads:
+                    heads.add(key[:-1])
+                    free.difference_update(elements(key))
+        return {f for f, _ in free}
+
     def build(todo: set) -> dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]]:
         """The families in ``todo``: per side, number -> {member: item}, every item of the family (taken or not)."""
         families: dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]] = {}
@@ -1682,7 +1706,11 @@ def _numbering(state: _State, c_items, m_items) -> None:
         if i:  # what the deeper families left
             pool_c, pool_m = _pool(state, c_items, m_items)
             by_name = any(proof.stage in _BY_NAME for proof in state.pairs.values())
-            worth = touched_by(pool_c, pool_m if by_name else []) & touched
+            worth = touched_by(pool_c, []) & touched
+            if by_name and pool_m:
+                # a free model variable makes an outer family worth a look only where its whole element is new
+                # (a block appended or inserted): one new layer inside a block leaves the blocks' numbers as they are
+                worth |= new_elements(pool_m, {f for f in touched_by([], pool_m) & touched if f[0] == depth})
         todo = {family for family in worth if family[0] == depth}
         if not todo:
             continue
