@@ -89,10 +89,24 @@ def nested(keras, changed: bool):
     return keras.Model(i, L.Dense(1, name="head")(x))
 
 
+def wrapped(keras, changed: bool):
+    L = keras.layers
+
+    def base():
+        i = keras.Input((16,))
+        x = L.BatchNormalization(name="bn")(L.Dense(32, activation="relu", name="enc")(i))
+        return keras.Model(i, L.Dense(4, name="head")(x), name="net")
+
+    if not changed:
+        return base()
+    i = keras.Input((16,))
+    return keras.Model(i, base()(i), name="outer")  # the saved model, used as a layer of a Functional model
+
+
 def main() -> None:
-    build = {"td": td, "head": head, "dw": dw, "nested": nested}[CASE]
+    build = {"td": td, "head": head, "dw": dw, "nested": nested, "wrapped": wrapped}[CASE]
     if MODE == "write":
-        if CASE == "nested":
+        if CASE in ("nested", "wrapped"):
             import keras
         else:
             import tf_keras as keras
@@ -104,9 +118,9 @@ def main() -> None:
         for v in model.weights:
             v.assign(rng.standard_normal(tuple(v.shape)).astype("float32"))
         # (dw: tf-keras' TF format, object paths layer_with_weights-N/depthwise_kernel; the others a legacy .h5)
-        suffix = ".weights.h5" if CASE == "nested" else ".h5"
+        suffix = ".weights.h5" if CASE in ("nested", "wrapped") else ".h5"
         model.save_weights(os.path.join(OUT, "dw", "ckpt") if CASE == "dw" else os.path.join(OUT, CASE + suffix))
-        truth = {f"{v.path}@{i}" if CASE == "nested" else v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist()
+        truth = {f"{v.path}@{i}" if CASE in ("nested", "wrapped") else v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist()
                  for i, v in enumerate(model.weights)}  # (Keras 3 paths of layers named alike repeat)
         with open(os.path.join(OUT, f"{CASE}.truth.json"), "w") as f:
             json.dump(truth, f)

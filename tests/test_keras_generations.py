@@ -7,7 +7,9 @@ it (tests/keras_generations_oracle.py, subprocesses: tf-keras writes, Keras 3 ru
   (``time_distributed_1/kernel``) and by both in Keras 3 (``time_distributed/dense/kernel``).
 - ``dense`` -> ``dense_2`` is a number another session gave, not a scope level added around one layer.
 - A Keras 3 ``.weights.h5`` of a model whose nested layers are named alike in every block (keras-tcn) names the
-  head's layer by its own name (``head``) while a Dense inserted before it takes the head's path."""
+  head's layer by its own name (``head``) while a Dense inserted before it takes the head's path.
+- A Keras 3 model used as a layer of another Functional model: one explanation (the nesting), not eight renames nor
+  "new layers" by a layer order that cannot see the nesting."""
 
 from __future__ import annotations
 
@@ -33,15 +35,16 @@ def _oracle(*args: str, legacy: bool = False) -> str:
 def files(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("generations")
     (out / "dw").mkdir()
-    for case in ("td", "head", "dw", "nested"):
-        _oracle(str(out), case, "write", legacy=case != "nested")  # (nested: Keras 3 writes)
+    for case in ("td", "head", "dw", "nested", "wrapped"):
+        _oracle(str(out), case, "write", legacy=case not in ("nested", "wrapped"))  # (those: Keras 3 writes)
         _oracle(str(out), case, "spec")
     return out
 
 
-def _printed_fix_holds(files: Path, case: str, capsys, ckpt: str = "") -> dict:
-    """What each Keras 3 variable holds after the fix ``align`` prints for CASE is run verbatim."""
-    assert main(["align", ckpt or str(files / f"{case}.h5"), "--model", str(files / f"{case}.spec.json")]) == 1
+def _printed_fix_holds(files: Path, case: str, capsys, ckpt: str = "", status: int = 1) -> dict:
+    """What each Keras 3 variable holds after the fix ``align`` prints for CASE is run verbatim (``status``: align's
+    exit status, 0 where every variable is paired)."""
+    assert main(["align", ckpt or str(files / f"{case}.h5"), "--model", str(files / f"{case}.spec.json")]) == status
     out = capsys.readouterr().out
     fix = out[out.index("Fix (TF2 / Keras):"):].split("\n", 1)[1]
     code = files / f"{case}.fix.py"
@@ -100,3 +103,19 @@ def test_a_keras_3_head_keeps_its_own_name_beside_nested_layers_named_alike(file
     held = _printed_fix_holds(files, "nested", capsys, ckpt)
     assert held.pop("extra/kernel") is None and held.pop("extra/bias") is None
     assert all(v is not None and v.split("@")[0] == k for k, v in held.items()), held  # each its own saved value
+
+
+def test_a_keras_3_model_used_as_a_layer_is_one_nesting_in_words_and_its_fix_restores_it(files, capsys):
+    # (trial5 F3) the file's model wrapped in an outer Functional model: every value pairs under the nesting; the
+    # sentences say so once, and diagnose's Why does not call the layers new by a layer order blind to the nesting
+    ckpt, spec = str(files / "wrapped.weights.h5"), str(files / "wrapped.spec.json")
+    a = ckpt_doctor.align(ckpt, spec)
+    assert len(a.pairs) == 8 and not a.missing and not a.unused and not a.ambiguous
+    assert a.sentences == ["the model nests the file's model under `layers/functional/` (a model used as a layer): 8 "
+                           "variables pair by their Keras paths below it (the file names values by position, so the "
+                           "rules rename each one)"], a.sentences
+    assert main(["diagnose", ckpt, "--model", spec]) == 1
+    why = capsys.readouterr().out.split("\nWhy:\n")[1].split("\n\n")[0]
+    assert "new in the model" not in why and "not in the model" not in why and "nests the file's model" in why, why
+    held = _printed_fix_holds(files, "wrapped", capsys, ckpt, status=0)
+    assert len(held) == 8 and all(v is not None and v.split("@")[0] == k for k, v in held.items()), held

@@ -280,11 +280,20 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     # 4. explicit renames for whatever the general rules do not reproduce, then verify every pair
     renames = []
     by_stage: dict[str, list[str]] = defaultdict(list)  # one sentence per renamed variable, up to a few per stage
+    # a nested Keras 3 model is one explanation, however many values it renames (positional names: one each)
+    nested = {key: h for h in state.hypotheses if h.rule[0] == "nest" for key in h.proofs}
     for c, m, _, stage in triples:
         if current.name(c.name) != m.name:
             renames.append(Rename(c.name, m.name))  # on the original name, first and final: cannot interfere
-            if stage != "exact":
+            if stage != "exact" and id(m) not in nested:
                 by_stage[stage].append(f"`{c.name}` is `{m.name}` in the model")
+    for h in dict.fromkeys(nested.values()):
+        _, side, prefix = h.rule
+        sentences.append((f"the model nests the file's model under `{prefix}` (a model used as a layer)"
+                          if side == "model" else
+                          f"the file nests the model under `{prefix}` (it was saved as a layer of a bigger model)")
+                         + f": {len(h.proofs)} variables pair by their Keras paths below it (the file names values "
+                         "by position, so the rules rename each one)")
     for stage, said in by_stage.items():
         words = _STAGE_WORDS.get(stage, stage)
         if len(said) <= _SAID:

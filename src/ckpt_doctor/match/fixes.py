@@ -88,31 +88,37 @@ def _keras_layer_pairs(d) -> dict[str, str]:
     return _layer_alignment(d)[0]
 
 
-def layer_story(d) -> list[str]:
+def layer_story(d, alignment=None) -> list[str]:
     """Sentences on the Keras layers new in the model or gone from it, as the layer-order alignment finds them: a
     model layer in the place of a file layer of other shapes (between the same paired neighbours) is that layer
-    changed, not one layer new and another gone."""
+    changed, not one layer new and another gone. With ``alignment``, only layers it leaves without a value (model)
+    or unused (file) are told: where it pairs them otherwise (a nested model's paths), the order says nothing."""
     _, new, gone, changed = _layer_alignment(d)
+    if alignment is not None:
+        missing, unused = set(alignment.missing), set(alignment.unused)
+        new = [x for x in new if missing.intersection(x[2])]
+        gone = [x for x in gone if unused.intersection(x[1])]
+        changed = [x for x in changed if missing.intersection(x[4])]
     out = []
     if changed:
         out.append("changed shape in the model (keep their initial values): " + ", ".join(
             f"`{m}` (the file's `{f}`: {', '.join(map(str, a))} -> {', '.join(map(str, b))})"
-            for m, f, a, b in changed[:6]) + (" ..." if len(changed) > 6 else ""))
+            for m, f, a, b, _ in changed[:6]) + (" ..." if len(changed) > 6 else ""))
     if new:
-        inserted = [n for n, later in new if later]
-        out.append("new in the model (keep their initial values): " + ", ".join(f"`{n}`" for n, _ in new[:6])
+        inserted = [n for n, later, _ in new if later]
+        out.append("new in the model (keep their initial values): " + ", ".join(f"`{n}`" for n, _, _ in new[:6])
                    + (" ..." if len(new) > 6 else "")
                    + ("; the layers after them pair with the file's by shape" if inserted else ""))
     if gone:
-        out.append("in the file but not in the model: " + ", ".join(f"`{n}`" for n in gone[:6])
+        out.append("in the file but not in the model: " + ", ".join(f"`{n}`" for n, _ in gone[:6])
                    + (" ..." if len(gone) > 6 else ""))
     return out
 
 
-def _layer_alignment(d) -> tuple[dict[str, str], list[tuple[str, bool]], list[str], list[tuple]]:
-    """({model variable: checkpoint key}, model layers without a file layer (with: does a paired layer follow it),
-    file layers without a model layer, (model layer, file layer, file shapes, model shapes) of the layers in each
-    other's place that differ in shape)."""
+def _layer_alignment(d) -> tuple[dict[str, str], list[tuple[str, bool, list]], list[tuple[str, list]], list[tuple]]:
+    """({model variable: checkpoint key}, model layers without a file layer (with: does a paired layer follow it,
+    its variables), file layers without a model layer (with their keys), (model layer, file layer, file shapes,
+    model shapes, its variables) of the layers in each other's place that differ in shape)."""
     loader = d.loader.pairs_by
     if loader not in ("keras3", "keras-h5", "keras-h5-by-name"):
         return {}, [], [], []
@@ -136,8 +142,8 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[tuple[str, bool]], list[st
         return v.name.rsplit("/", 1)[0] if "/" in v.name else v.name
 
     out: dict[str, str] = {}
-    new: list[tuple[str, bool]] = []
-    gone: list[str] = []
+    new: list[tuple[str, bool, list]] = []
+    gone: list[tuple[str, list]] = []
     changed: list[tuple] = []
     for group in {_class_group(k, loader) for k in model_layers} | {_class_group(k, loader) for k in file_layers}:
         a = sorted(((k, signature(vs)) for k, vs in model_layers.items() if _class_group(k, loader) == group),
@@ -159,10 +165,13 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[tuple[str, bool]], list[st
                 i, j = left_m[0], left_f[0]
                 changed.append((owner(model_layers[a[i][0]][0]), _file_layer_name(b[j][0], file_layers[b[j][0]][0],
                                                                                   loader),
-                                [list(x) for x in b[j][1]], [list(x) for x in a[i][1]]))
+                                [list(x) for x in b[j][1]], [list(x) for x in a[i][1]],
+                                [v.name for v in model_layers[a[i][0]]]))
                 continue
-            new += [(owner(model_layers[a[i][0]][0]), i1 < len(a)) for i in left_m]
-            gone += [_file_layer_name(b[j][0], file_layers[b[j][0]][0], loader) for j in left_f]
+            new += [(owner(model_layers[a[i][0]][0]), i1 < len(a), [v.name for v in model_layers[a[i][0]]])
+                    for i in left_m]
+            gone += [(_file_layer_name(b[j][0], file_layers[b[j][0]][0], loader),
+                      [info.name for info in file_layers[b[j][0]]]) for j in left_f]
     return out, new, gone, changed
 
 

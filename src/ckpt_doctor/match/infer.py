@@ -200,8 +200,10 @@ class Hypothesis:
     re-discovers them from the pairs.
 
     ``rule``: ``("scope", old tokens, new tokens)`` (``(), ("model",)``: a scope added as a whole; a container
-    rule ends before the elements' numbers), or ``("renumber", family tokens, offset, first)``: the family's
-    numbers from ``first`` on move by ``offset`` (numbers below it keep theirs; removed ones lie just below)."""
+    rule ends before the elements' numbers), ``("renumber", family tokens, offset, first)``: the family's
+    numbers from ``first`` on move by ``offset`` (numbers below it keep theirs; removed ones lie just below), or
+    ``("nest", side, Keras path prefix)``: that side (``checkpoint`` or ``model``) holds the other's model as a
+    nested model under the prefix (Keras 3 paths)."""
 
     stage: str
     rule: tuple
@@ -476,8 +478,11 @@ def _keras3_nested(state: _State, c_items, m_items) -> None:
         if taker is not None:
             state.drop_pair(taker)
     where = "the file nests the model" if side == "checkpoint" else "the model nests the file's model"
+    hypothesis = Hypothesis("prefix", ("nest", side, prefix), n)
     for c, m, t in pairs:
-        state.add(c, m, t, "prefix", functools.partial(_nested_evidence, c, m, t, where, prefix, n, by_path_loads))
+        state.add(c, m, t, "prefix", functools.partial(_nested_evidence, c, m, t, where, prefix, n, by_path_loads),
+                  hypothesis)
+    state.hypotheses.append(hypothesis)
 
 
 def _nested_evidence(c, m, t, where, prefix, n, by_path_loads) -> str:
@@ -1559,8 +1564,8 @@ def _lone_renames(state: _State) -> None:
     (``dense_3`` -> ``novel`` before the renumbering ``dense_4`` -> ``dense_1`` was found). Once other layers load
     by their names or are explained by names, it is a replaced layer as likely as a renamed one: ambiguous."""
     lone = [h for h in state.hypotheses if h.lone and h.proofs]
-    if not lone or not (state.anchored or any(h.proofs and (h.stage == "numbering" or h.stage == "prefix" and
-                                                            _words(h.rule[1]) & _words(h.rule[2]))
+    if not lone or not (state.anchored or any(h.proofs and (h.stage == "numbering" or h.rule[0] == "scope" and
+                                                            h.stage == "prefix" and _words(h.rule[1]) & _words(h.rule[2]))
                                               for h in state.hypotheses)):
         return
     for h in lone:

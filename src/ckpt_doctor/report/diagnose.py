@@ -146,7 +146,7 @@ def _why(a) -> list[str]:
     from .align import fix_code, needs_fix, other_shapes
 
     lines = ["", "Why:"]
-    story = layer_story(a.diagnosis) if a.diagnosis.failure or not a.diagnosis.ok else []
+    story = layer_story(a.diagnosis, a) if a.diagnosis.failure or not a.diagnosis.ok else []
     # Keras files pair by layer order, not by name: the layer story replaces name-based explanations
     lines += [f"  - {s}" for s in (story or a.sentences)] or ([] if a.tied else [
         "  - no renaming explains the differences (see `ckpt-doctor align` for candidates)"])
