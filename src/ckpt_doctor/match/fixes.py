@@ -91,14 +91,14 @@ def _keras_layer_pairs(d) -> dict[str, str]:
 def layer_story(d, alignment=None) -> list[str]:
     """Sentences on the Keras layers new in the model or gone from it, as the layer-order alignment finds them: a
     model layer in the place of a file layer of other shapes (between the same paired neighbours) is that layer
-    changed, not one layer new and another gone. With ``alignment``, only layers it leaves without a value (model)
-    or unused (file) are told: where it pairs them otherwise (a nested model's paths), the order says nothing."""
+    changed, not one layer new and another gone. With ``alignment``, a layer whose values it pairs otherwise (a
+    nested model's paths, which the layer order cannot see) is not told as new, gone or changed."""
     _, new, gone, changed = _layer_alignment(d)
     if alignment is not None:
-        missing, unused = set(alignment.missing), set(alignment.unused)
-        new = [x for x in new if missing.intersection(x[2])]
-        gone = [x for x in gone if unused.intersection(x[1])]
-        changed = [x for x in changed if missing.intersection(x[4])]
+        paired_m, paired_c = {p.model for p in alignment.pairs}, {p.checkpoint for p in alignment.pairs}
+        new = [x for x in new if not paired_m.issuperset(x[2])]
+        gone = [x for x in gone if not paired_c.issuperset(x[1])]
+        changed = [x for x in changed if not paired_m.issuperset(x[4])]
     out = []
     if changed:
         out.append("changed shape in the model (keep their initial values): " + ", ".join(
