@@ -529,11 +529,48 @@ def positional_blocks(d):
     save(d, read_h5(ck), tgt, keras_values(tgt))
 
 
+def two_changes(d):
+    """A TF1 checkpoint (``tf.compat.v1.train.Saver``) of auto-numbered Dense layers ``dense`` .. ``dense_5`` -> a
+    Keras 3 model with two layers inserted (a first layer, and a copy of an equal layer among two equal ones): the
+    numbers move by one from the start and by two further on. No single renumbering explains it; the layers' order
+    does, but for the equal neighbours, where either may be the new one (construction: the copy is ``dense_5``)."""
+    import keras
+    import tensorflow as tf
+
+    widths = [(4, 6), (6, 6), (6, 5), (5, 5), (5, 5), (5, 7)]  # (in, out) of the file's layers
+    g = tf.Graph()
+    with g.as_default():
+        for k, (cin, cout) in enumerate(widths):
+            with tf.compat.v1.variable_scope("dense" if k == 0 else f"dense_{k}"):
+                tf.compat.v1.get_variable("kernel", initializer=distinct(f"{k}k", (cin, cout)))
+                tf.compat.v1.get_variable("bias", initializer=distinct(f"{k}b", (cout,)))
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session(graph=g) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            ck = saver.save(sess, os.path.join(d, "model.ckpt"), write_meta_graph=False)
+    reader = tf.train.load_checkpoint(ck)
+    stored = {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()}
+    source = [None, 0, 1, 2, 3, None, 4, 5]  # the model's layers: the file's layer each one is, None if new
+    L = keras.layers
+    i = keras.Input((4,))
+    x = i
+    for k, s in enumerate(source):
+        x = L.Dense(4 if k == 0 else 5 if s is None else widths[s][1], name="dense" if k == 0 else f"dense_{k}")(x)
+    model = keras.Model(i, x)
+    fill_keras(model, "two_changes")
+    for k, s in enumerate(source):
+        if s is not None:
+            name = "dense" if s == 0 else f"dense_{s}"
+            model.get_layer("dense" if k == 0 else f"dense_{k}").set_weights(
+                [stored[f"{name}/kernel"], stored[f"{name}/bias"]])
+    save(d, stored, model, keras_values(model))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
          "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True),
-         "positional_blocks": positional_blocks}
+         "positional_blocks": positional_blocks, "two_changes": two_changes}
 
 if __name__ == "__main__":
     out = sys.argv[1]

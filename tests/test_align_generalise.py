@@ -768,3 +768,16 @@ def test_prefer_names_takes_the_names_under_the_rules_where_blocks_tie(ckpt_name
                                                         for k in range(4) for v in ("query", "key")}
     assert all(p.rule == "by-name (chosen)" for p in a.pairs) and len(a.chosen) == 8
     assert sorted(a.missing) == ["enc.layer.4.key.weight", "enc.layer.4.query.weight"]
+
+
+def test_two_changes_in_one_numbered_family_follow_the_layers_order_not_one_renumbering(gap_cases):
+    # (found by the mutation probe on musicnn's inserted conv) a layer inserted first and a copy inserted among equal
+    # layers: the best single renumbering (+1 from the start) contradicts a layer it maps, and past that point it
+    # paired the copy with an equal value by shape alone. The layers' order pairs every layer it can tell apart; the
+    # equal neighbours, either of which may be the copy, stay undecided
+    a, truth = _case(gap_cases, "two_changes", "model.ckpt")
+    assert not _wrong(a, truth)
+    assert _pairs(a) == {f"dense_{k}/{leaf}": (f"dense{f'_{s}' if s else ''}/{leaf}", None)
+                         for k, s in ((1, 0), (2, 1), (3, 2), (7, 5)) for leaf in ("kernel", "bias")}
+    assert {x.model for x in a.ambiguous} == {f"dense_{k}/{leaf}" for k in (4, 5, 6) for leaf in ("kernel", "bias")}
+    assert sorted(a.missing) == ["dense/bias", "dense/kernel"]

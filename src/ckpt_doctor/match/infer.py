@@ -1914,6 +1914,29 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         return "renumber", tuple(family.split("/")), d, numbers[0] if k is None else k if d > 0 else k - d
 
     hypothesis = Hypothesis("numbering", rule(*winners[0][1:]), best, tuple(rule(d, k) for _, d, k in winners[1:]))
+    by_number: dict[int, Hypothesis] = {}  # where the layers' order, not one renumbering, explains a number
+    if len(winners) == 1:
+        ordered = _in_order(state, lc, lm, numbers, mappings[0])
+        if ordered is not None:
+            # two changes or more (a layer inserted here, another there): the one renumbering that fits best
+            # contradicts some layer it maps, and its other pairs past that point may rest on shapes that merely
+            # agree. The layers' order decides instead, where it is unique; equal neighbours either of which may
+            # be the new one are ambiguous.
+            mappings = ordered
+            agreed = {n for n in numbers if len({mp[n] for mp in mappings}) == 1}
+            reason = "equal layers next to each other, either of which may be the new one or the one removed"
+            runs: dict[int, Hypothesis] = {}  # offset of a run of numbers -> its renumbering
+            last_offset = None
+            for n in numbers:
+                t = mappings[0][n]
+                if n not in agreed or t is None:
+                    continue
+                if t - n != last_offset or t - n not in runs:
+                    runs[t - n] = Hypothesis("numbering", rule(t - n, n if t >= n else t), 0)
+                    last_offset = t - n
+                by_number[n] = runs[t - n]
+            for h in runs.values():
+                h.support = sum(len(lc[n]) for n, h2 in by_number.items() if h2 is h)
     for n in numbers:
         targets = {t for mp in mappings if (t := mp[n]) is not None}
         # a layer takes a layer's values whole or not at all: a kernel that does not fit says the bias is not it
@@ -1926,7 +1949,7 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
                     continue
                 if n in agreed:
                     if whole[t]:
-                        _claim(state, c, m, hypothesis)
+                        _claim(state, c, m, by_number.get(n, hypothesis))
                 else:
                     cands = [lc[n2][member] for n2 in numbers
                              if member in lc[n2] and any(mp[n2] == t for mp in mappings)]
@@ -1935,10 +1958,59 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         if n not in agreed or agreed and next(iter(mappings))[n] is None:
             for c in lc[n].values():
                 _release(state, c)
-    if hypothesis.proofs:
-        state.hypotheses.append(hypothesis)
+    for h in dict.fromkeys([hypothesis, *by_number.values()]):
+        if h.proofs:
+            state.hypotheses.append(h)
     if reorders:
         _compositions(state, family, lc, lm)
+
+
+def _in_order(state: _State, lc: dict[int, dict], lm: dict[int, dict], numbers: list[int],
+              mapping: dict[int, int | None]) -> list[dict[int, int | None]] | None:
+    """Where ``mapping`` (one renumbering) pairs a layer with one that does not fit it (a member of another shape
+    or dtype, or no member in common), the family's layers aligned by their order instead: the longest sequence of
+    layers that fit, in number order on both sides (layers on one side only allowed anywhere), as two extreme
+    alignments (each layer as early as it can go, and as late): [first, last], ``number -> number or None``. Where
+    the two agree, the order proves the pair; where not, equal neighbours make it undecided. None where the
+    renumbering contradicts nothing (or the family is too large to align, 40,000 layer pairs)."""
+    targets = sorted(lm)
+    if len(numbers) * len(targets) > 40_000:
+        return None
+    fit: dict[tuple[int, int], bool] = {}
+
+    def fits(n: int, t: int) -> bool:
+        found = fit.get((n, t))
+        if found is None:
+            shared = [member for member in lc[n] if member in lm[t]]
+            found = fit[(n, t)] = bool(shared) and all(state.compatible(lc[n][member], lm[t][member])[0]
+                                                       for member in shared)
+        return found
+
+    if all(t is None or t not in lm or fits(n, t) for n, t in mapping.items()):
+        return None
+    return [_order_map(numbers, targets, fits), _order_map(numbers[::-1], targets[::-1], fits)]
+
+
+def _order_map(a: list[int], b: list[int], fits: Callable[[int, int], bool]) -> dict[int, int | None]:
+    """A longest alignment of ``a`` with ``b`` in their order (pairs that ``fit``), each item of ``a`` matched as
+    early in ``b`` as the alignment's length allows: {item of a: its item of b, or None}."""
+    la, lb = len(a), len(b)
+    best = [[0] * (lb + 1) for _ in range(la + 1)]  # best[i][j]: the longest alignment of a[i:] with b[j:]
+    for i in range(la - 1, -1, -1):
+        row, below = best[i], best[i + 1]
+        for j in range(lb - 1, -1, -1):
+            row[j] = max(below[j], row[j + 1], below[j + 1] + 1 if fits(a[i], b[j]) else 0)
+    out: dict[int, int | None] = dict.fromkeys(a)
+    i = j = 0
+    while i < la and j < lb:
+        if fits(a[i], b[j]) and best[i][j] == best[i + 1][j + 1] + 1:
+            out[a[i]] = b[j]
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i][j + 1]:
+            j += 1
+        else:
+            i += 1
+    return out
 
 
 def _conflicts(state: _State, lc: dict, lm: dict, numbers: list[int]) -> list[int]:
@@ -1979,7 +2051,8 @@ def _claim(state: _State, c: _Item, m: _Item, hypothesis: Hypothesis) -> None:
         state.drop_pair(state.taken_c[id(c)])
     _, _, d, first = hypothesis.rule
     state.add(c, m, transform, "numbering",
-              lambda: f"layer numbers from {first} on shifted by {d:+d} (`{_owner(c.name)}` -> `{_owner(m.name)}`): "
+              lambda: f"layer numbers from {first} on {f'shifted by {d:+d}' if d else 'kept'} "
+                      f"(`{_owner(c.name)}` -> `{_owner(m.name)}`): "
                       f"{hypothesis.support} variables agree in shape under this renumbering; "
                       f"{_shapes(c, m, transform)}", hypothesis)
 
