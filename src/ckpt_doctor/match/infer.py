@@ -1968,11 +1968,14 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
 def _in_order(state: _State, lc: dict[int, dict], lm: dict[int, dict], numbers: list[int],
               mapping: dict[int, int | None]) -> list[dict[int, int | None]] | None:
     """Where ``mapping`` (one renumbering) pairs a layer with one that does not fit it (a member of another shape
-    or dtype, or no member in common), the family's layers aligned by their order instead: the longest sequence of
-    layers that fit, in number order on both sides (layers on one side only allowed anywhere), as two extreme
-    alignments (each layer as early as it can go, and as late): [first, last], ``number -> number or None``. Where
-    the two agree, the order proves the pair; where not, equal neighbours make it undecided. None where the
-    renumbering contradicts nothing (or the family is too large to align, 40,000 layer pairs)."""
+    or dtype, or no member in common) or with a number the model does not have (a layer it neither pairs nor calls
+    removed), the family's layers aligned by their order instead: the longest sequence of layers that fit, in
+    number order on both sides (layers on one side only allowed anywhere), as two extreme alignments (each layer as
+    early as it can go, and as late): [first, last], ``number -> number or None``. Where the two agree, the order
+    proves the pair; where not, equal neighbours make it undecided. A layer of a kind found once in the family (on
+    its side, and one model layer fits it) needs no order: where the two disagree, it keeps the renumbering's pair
+    if that is its one fit, else it is left to its composition (numbers of another session need not keep the order).
+    None where the renumbering contradicts nothing (or the family is too large to align, 40,000 layer pairs)."""
     targets = sorted(lm)
     if len(numbers) * len(targets) > 40_000:
         return None
@@ -1986,9 +1989,20 @@ def _in_order(state: _State, lc: dict[int, dict], lm: dict[int, dict], numbers: 
                                                        for member in shared)
         return found
 
-    if all(t is None or t not in lm or fits(n, t) for n, t in mapping.items()):
+    if all(t is None or t in lm and fits(n, t) for n, t in mapping.items()):
         return None
-    return [_order_map(numbers, targets, fits), _order_map(numbers[::-1], targets[::-1], fits)]
+    first, last = _order_map(numbers, targets, fits), _order_map(numbers[::-1], targets[::-1], fits)
+    kinds = Counter(_signature(lc[n]) for n in numbers)
+    for n in numbers:
+        if first[n] != last[n] and kinds[_signature(lc[n])] == 1:
+            fitting = [t for t in targets if fits(n, t)]
+            first[n] = last[n] = mapping[n] if len(fitting) == 1 and fitting[0] == mapping[n] else None
+    return [first, last]
+
+
+def _signature(layer: dict) -> tuple:
+    """A layer's kind: its members and their shapes."""
+    return tuple(sorted((member, it.shape) for member, it in layer.items()))
 
 
 def _order_map(a: list[int], b: list[int], fits: Callable[[int, int], bool]) -> dict[int, int | None]:
@@ -2069,9 +2083,7 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
                   disputed_c: set | frozenset = frozenset(), disputed_m: set | frozenset = frozenset()) -> None:
     """Left-over layers pair when their composition (members, shapes) is unique on both sides, counting the
     layers whose pairing is in dispute as competitors."""
-    def signature(layer):
-        return tuple(sorted((member, it.shape) for member, it in layer.items()))
-
+    signature = _signature
     rest_m = {n: layer for n, layer in lm.items() if not any(it.busy for it in layer.values())}
     if not rest_m:
         return  # every model layer of the family is settled
