@@ -82,10 +82,12 @@ SCENARIOS = [
     # textgenrnn: the shipped CuDNNLSTM weights
     _s("h8_tgr_h5_to_torch", "textgenrnn's shipped textgenrnn_weights.hdf5 (CuDNNLSTM `rnn_1`/`rnn_2` with a fused "
        "1024-bias, `attention/attention_W:0`, embedding, output) -> a PyTorch twin (nn.Embedding, two nn.LSTM, a "
-       "bias-free Linear attention, Linear output; the biases are halves of the fused one: not scored)", "cross"),
+       "bias-free Linear attention, Linear output; the LSTMs' tensors are per-gate rearrangements and halves of "
+       "the stored cuDNN-layout ones: not scored)", "cross"),
     _s("h8_tgr_h5_to_tfkeras_context", "textgenrnn's shipped weights -> textgenrnn 2.0.0's own context model "
        "(`textgenrnn_model(context_size=3)`: the same layers plus a new `context_output` Dense; truth: the package's "
-       "load_weights by_name, which converts the CuDNN weights: the summed LSTM biases are not scored)",
+       "load_weights by_name, which converts the CuDNN weights per gate and sums the biases: the LSTMs are not "
+       "scored)",
        legacy=True),
     # efficientnet_pytorch: its model code and published loader
     _s("h8_effpt_tfkeras_b4_h5_to_torch", "tf_keras EfficientNetB4 legacy HDF5 (`block2a_expand_conv/kernel:0`, "
@@ -98,6 +100,9 @@ SCENARIOS = [
        "tf.compat.v1.train.MomentumOptimizer (`block3a_dwconv/depthwise_kernel/Momentum`, global_step), Saver "
        "checkpoint -> efficientnet_pytorch's EfficientNet (truth: construction in order)", "tf1", "cross",
        legacy=True),
+    _s("h8_effpt_pth_to_k3_new_head", "efficientnet_pytorch EfficientNet (b4 depth, width 0.5, 10 classes) state "
+       "dict `.pth` (`_blocks.7._depthwise_conv.weight`, BN `num_batches_tracked`) -> the Keras 3 EfficientNet "
+       "builder's same model for 7 classes (new `predictions`; truth: construction in order)", "cross", "keras3"),
     _s("h8_effpt_compiled_new_head", "efficientnet_pytorch EfficientNet (b4 depth, width 0.5, 10 classes) saved from "
        "torch.compile (`_orig_mod.`) -> the model for 7 classes (truth: the package's load_pretrained_weights("
        "load_fc=False) of the unwrapped state dict; `_fc` new)"),
@@ -123,7 +128,8 @@ SCENARIOS = [
        "before the head (`dense_2`, `bottleneck`, `dense_3`; truth: construction by layer)", "keras3"),
     _s("h8_tfkeras_regnetx004_block_removed", "tf_keras RegNetX004 legacy HDF5 (`regnetx004_Stage_3_XBlock_5_"
        "conv_3x3/kernel:0`) -> the RegNet builder with stage 3 one block short (12 -> 11; the later blocks "
-       "numbered down; which of the equal blocks went is in no file: must abstain on them)", "abstain", legacy=True),
+       "numbered down; which of the equal blocks went is in no file: must abstain on them), built second in the "
+       "session (the head's auto name `1head_dense` -> `2head_dense`)", "abstain", legacy=True),
     _s("h8_tfkeras_regnety008_h5_renamed", "tf_keras RegNetY008 legacy HDF5 -> RegNetY008 built with model_name "
        "`trunk` (every layer prefix renamed; truth: tf_keras' topological load_weights)", legacy=True),
     # transformers
@@ -224,7 +230,9 @@ def _opt_values(values, d, *models):
         names = {v["name"] for v in json.load(f)["variables"]}
     for m in models:
         opt = getattr(m, "optimizer", None)
-        for v in (opt.variables if opt is not None else []):
+        extra = [getattr(opt, "_learning_rate", None)]  # tf_keras tracks it beside its `variables`
+        for v in ([*opt.variables, *[x for x in extra if hasattr(x, "numpy") and hasattr(x, "name")]]
+                  if opt is not None else []):
             for n in (getattr(v, "path", None), v.name[:-2] if v.name.endswith(":0") else v.name):
                 if n in names and n not in values:
                     values[n] = np.asarray(v.numpy())
@@ -319,6 +327,7 @@ def _shipped_tgr(d):
 
 
 def b_tgr_h5_to_torch(d):
+    import numpy as np
     import torch.nn as nn
 
     ck = _shipped_tgr(d)
@@ -336,17 +345,22 @@ def b_tgr_h5_to_torch(d):
     twin.output = nn.Linear(356, emb.shape[0])
     fill_random_torch(twin, "twin")
     _put(twin.embedding.weight, emb)
-    for n in ("rnn_1", "rnn_2"):  # construction: CuDNN's kernels as torch's (gates i, f, g, o in both)
+    for n in ("rnn_1", "rnn_2"):  # construction: cuDNN's layout is torch's (gates i, f, g, o in both)
         lstm, b = getattr(twin, n), a(f"{n}/bias")
-        _put(lstm.weight_ih_l0, a(f"{n}/kernel").T)
-        _put(lstm.weight_hh_l0, a(f"{n}/recurrent_kernel").T)
-        _put(lstm.bias_ih_l0, b[:512])  # CuDNN's input and recurrent biases, as torch keeps them
+        k, r = a(f"{n}/kernel"), a(f"{n}/recurrent_kernel")
+        # Keras' CuDNNLSTM keeps each gate's block in cuDNN's own memory order: the input block [in, h] holds the
+        # bytes of torch's [h, in] block, the recurrent block [h, h] is torch's as is (tf_keras' CuDNN -> LSTM
+        # weight conversion is the inverse of this)
+        _put(lstm.weight_ih_l0, np.vstack([g.reshape(128, -1) for g in np.hsplit(k, 4)]))
+        _put(lstm.weight_hh_l0, np.vstack(np.hsplit(r, 4)))
+        _put(lstm.bias_ih_l0, b[:512])  # cuDNN's input and recurrent biases, as torch keeps them
         _put(lstm.bias_hh_l0, b[512:])
     _put(twin.attention.weight, a("attention_W").T)
     _put(twin.output.weight, a("output/kernel").T)
     _put(twin.output.bias, a("output/bias"))
     values = _all(spec_and_values(twin, d), d)
-    h4._unscored(values, [n for n in values if ".bias_" in n])  # halves of a stored entry: value truth cannot see
+    # per-gate rearrangements and halves of stored entries: value truth cannot express them, not scored
+    h4._unscored(values, [n for n in values if n.startswith(("rnn_1.", "rnn_2."))])
     return [ck], read_h5(ck), values, []
 
 
@@ -364,7 +378,9 @@ def b_tgr_h5_to_tfkeras_context(d):
     for w, a in zip(model.get_layer("context_output").weights, new, strict=True):
         w.assign(a)  # the new head: distinct values (its initializer's would do as well)
     values = _all(_opt_values(spec_and_values(model, d), d, model), d)
-    h4._unscored(values, [n for n in values if n.startswith("rnn_") and n.endswith("bias")])  # CuDNN's, summed
+    # the loader converts the CuDNN weights (per-gate transposes and reorders, the two biases summed): value truth
+    # cannot express that, the LSTMs are not scored
+    h4._unscored(values, [n for n in values if n.startswith("rnn_")])
     return [ck], read_h5(ck), values, []
 
 
@@ -435,7 +451,8 @@ def _eff_keras(K, width=B4_SMALL, **kw):
         from tf_keras.src.applications.efficientnet import EfficientNet
 
         kw["model_name"] = "efficientnet_b4_w05"
-    return EfficientNet(width, 1.8, 380, 0.4, weights=None, input_shape=(32, 32, 3), classes=10, **kw)
+    kw.setdefault("classes", 10)
+    return EfficientNet(width, 1.8, 380, 0.4, weights=None, input_shape=(32, 32, 3), **kw)
 
 
 def b_effpt_tfkeras_b4_h5_to_torch(d):
@@ -475,6 +492,30 @@ def b_effpt_tf1_momentum_to_torch(d):
     stored = read_tf(prefix)
     model = _keras_into_torch([[stored[n] for n in la] for la in layers], _effpt_model("tgt", B4_SMALL))
     return [_rel(prefix, d)], stored, _all(spec_and_values(model, d), d), []
+
+
+def b_effpt_pth_to_k3_new_head(d):
+    import keras
+    import torch
+    import torch.nn as nn
+
+    src = _effpt_model("src", B4_SMALL)
+    ck = os.path.join(d, "ckpt", "efficientnet_b4_w05.pth")
+    torch.save(src.state_dict(), ck)
+    tgt = _eff_keras(keras, classes=7)
+    fill_random(h4._float(tgt.weights), "tgt")
+    layers = [la for la in tgt.layers if la.weights and not la.name.startswith("normalization")]
+    mods = _torch_layers(src)
+    assert len(layers) == len(mods)
+    for la, m in zip(layers[:-1], mods[:-1], strict=True):  # construction: in order; the 7-class head is new
+        if isinstance(m, nn.Conv2d):
+            w = _np(m.weight)
+            ws = [w.transpose(2, 3, 0, 1) if m.groups > 1 else w.transpose(2, 3, 1, 0)]
+            ws += [_np(m.bias)] if m.bias is not None else []
+        else:
+            ws = [_np(t) for t in (m.weight, m.bias, m.running_mean, m.running_var)]
+        la.set_weights(ws)
+    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
 
 
 def h7_tf1_save(g, d, seed):
