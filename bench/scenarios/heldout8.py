@@ -71,7 +71,7 @@ SCENARIOS = [
     _s("h8_c2v_h5_to_torch", "chars2vec's shipped eng_100 weights.h5 -> a PyTorch twin (one 2-layer nn.LSTM "
        "`encoder`: `weight_ih_l0` = kernel^T, `weight_hh_l1` = recurrent_kernel^T; Keras' one bias goes to "
        "`bias_ih_l*` by the usual convention, `bias_hh_l*` is the twin's own and not scored; which of the two takes "
-       "it is a convention no file decides: ambiguous_ok)", "cross"),
+       "it is a convention no file decides: ambiguous_ok)", "cross", "abstain"),
     _s("h8_c2v_k3_wh5_to_tfkeras_named", "chars2vec's Keras 3 embedding model holding the shipped eng_150 weights, "
        "`.weights.h5` (`layers/lstm/cell/vars/0`) -> a tf_keras twin with the LSTMs named `char_lstm`/`word_lstm` "
        "(truth: construction, the layers in order)", "keras3", legacy=True),
