@@ -3,7 +3,7 @@ uses, scored once, at the end of a piece of engine work, never while tuning (not
 
 Material (``pip download --no-deps`` into $CKPT_DOCTOR_MATERIAL8, default /work/coord/material-heldout8; sources and
 licences in NOTICE; nothing of it is committed): ``chars2vec`` 0.1.7 (its SHIPPED trained Keras 2 HDF5 weights
-``trained_models/eng_{50,100,150,200}/weights.h5``, two LSTMs, and its model code ``chars2vec.model.Chars2Vec``, which
+``trained_models/eng_{50,100,150,200,300}/weights.h5``, two LSTMs, and its model code ``chars2vec.model.Chars2Vec``, which
 builds a Keras 3 model and loads the shipped file with Keras' own ``load_weights``); ``textgenrnn`` 2.0.0 (its SHIPPED
 ``textgenrnn_weights.hdf5``, saved from CuDNNLSTM layers: one fused input+recurrent bias per LSTM, and its tf.keras
 model code ``textgenrnn.model.textgenrnn_model``, which loads the file by name); ``efficientnet_pytorch`` 0.7.1 (its
@@ -79,6 +79,10 @@ SCENARIOS = [
        "graph and saved by tf.compat.v1.train.Saver (`lstm/lstm_cell/kernel`) -> the same model built under "
        "`chars2vec/` after another LSTM in the graph (`chars2vec/lstm_2/lstm_cell/kernel`; truth: "
        "init_from_checkpoint)", "tf1", legacy=True),
+    _s("h8_c2v_tf1_adam_to_k3", "tf_keras LSTMs holding chars2vec's shipped eng_300 weights, trained in a TF1 graph "
+       "with tf.compat.v1.train.AdamOptimizer (`lstm/lstm_cell/kernel/Adam_1`, `beta1_power`), Saver checkpoint -> "
+       "chars2vec's own Chars2Vec siamese model in Keras 3 (truth: construction, the LSTMs in order; the Dense "
+       "scorer is new)", "tf1", "keras3", legacy=True),
     # textgenrnn: the shipped CuDNNLSTM weights
     _s("h8_tgr_h5_to_torch", "textgenrnn's shipped textgenrnn_weights.hdf5 (CuDNNLSTM `rnn_1`/`rnn_2` with a fused "
        "1024-bias, `attention/attention_W:0`, embedding, output) -> a PyTorch twin (nn.Embedding, two nn.LSTM, a "
@@ -315,6 +319,35 @@ def b_c2v_tf1_scope_autonum(d):
         tgt_vars = list(tgt.weights)
     values = tp._tf1_target(t, d, dict(zip(src_vars, tgt_vars, strict=True)), prefix)
     return [_rel(prefix, d)], read_tf(prefix), _all(values, d), []
+
+
+def b_c2v_tf1_adam_to_k3(d):
+    import tensorflow as tf
+    import tf_keras
+
+    ws = _c2v_weights("eng_300")
+    vocab, dim = ws[0][0].shape[0], ws[0][1].shape[0]
+    g = tf.Graph()
+    with g.as_default():
+        inp = tf_keras.Input((None, vocab))
+        x = tf_keras.layers.LSTM(dim, return_sequences=True)(inp)
+        src = tf_keras.Model(inp, tf_keras.layers.LSTM(dim)(x))
+        tf.compat.v1.train.AdamOptimizer(1e-3).minimize(tf.reduce_mean(src.output))
+        svars = list(src.weights)
+        with tf.compat.v1.Session(graph=g) as s:  # the shipped weights into the model, the slots distinct
+            s.run(tf.compat.v1.global_variables_initializer())
+            s.run(tf.group(*[v.assign(a) for v, a in zip(svars, [a for w in ws for a in w], strict=True)]))
+            slots = [v for v in tf.compat.v1.global_variables() if "Adam" in v.op.name]
+            s.run(tf.group(*[v.assign(distinct("slot" + v.op.name, v.shape)) for v in slots]))
+            prefix = tf.compat.v1.train.Saver().save(s, os.path.join(d, "ckpt", "model.ckpt"),
+                                                     write_meta_graph=False)
+        src_vars = [v.op.name for v in svars]
+    stored = read_tf(prefix)
+    c2v = _c2v().Chars2Vec(dim, {chr(97 + i): i for i in range(vocab)})  # chars2vec's own model, this vocabulary
+    fill_random(c2v.model.weights, "tgt")
+    c2v.embedding_model.set_weights([stored[n] for n in src_vars])  # construction: the LSTMs in order
+    values = _opt_values(spec_and_values(c2v.model, d), d, c2v.model, c2v.embedding_model)
+    return [_rel(prefix, d)], stored, _all(values, d), []
 
 
 # ---------------------------------------------------------------------------------------------------------
