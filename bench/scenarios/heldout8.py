@@ -4,10 +4,10 @@ uses, scored once, at the end of a piece of engine work, never while tuning (not
 Material (``pip download --no-deps`` into $CKPT_DOCTOR_MATERIAL8, default /work/coord/material-heldout8; sources and
 licences in NOTICE; nothing of it is committed): ``chars2vec`` 0.1.7 (its SHIPPED trained Keras 2 HDF5 weights
 ``trained_models/eng_{50,100,150,200,300}/weights.h5``, two LSTMs, and its model code ``chars2vec.model.Chars2Vec``,
-which builds a Keras 3 model and loads the shipped file with Keras' own ``load_weights``); ``textgenrnn`` 2.0.0 (its SHIPPED
-``textgenrnn_weights.hdf5``, saved from CuDNNLSTM layers: one fused input+recurrent bias per LSTM, and its tf.keras
-model code ``textgenrnn.model.textgenrnn_model``, which loads the file by name); ``efficientnet_pytorch`` 0.7.1 (its
-model code ``EfficientNet`` and its published loader ``load_pretrained_weights``); ``vit-pytorch`` 1.26.14 (its
+which builds a Keras 3 model and loads the shipped file with Keras' own ``load_weights``); ``textgenrnn`` 2.0.0 (its
+SHIPPED ``textgenrnn_weights.hdf5``, saved from CuDNNLSTM layers: one fused input+recurrent bias per LSTM, and its
+tf.keras model code ``textgenrnn.model.textgenrnn_model``, which loads the file by name); ``efficientnet_pytorch`` 0.7.1
+(its model code ``EfficientNet`` and its published loader ``load_pretrained_weights``); ``vit-pytorch`` 1.26.14 (its
 ``ViT``, ``DistillableViT`` and ``DistillWrapper``); ``transformers`` 4.46 definitions of SAM (``from_pt``/``from_tf``),
 BigBird, FocalNet, GPTBigCode and Swinv2 (Hugging Face's loading across heads; none of them in the Hugging Face sweep
 the engine was measured on); ``keras.applications`` EfficientNetB4 (its depth, the builder), EfficientNetV2B3 and
