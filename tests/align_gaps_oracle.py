@@ -566,11 +566,103 @@ def two_changes(d):
     save(d, stored, model, keras_values(model))
 
 
+def effnet_pt(d):
+    """keras.applications EfficientNet's naming (``stem_conv``/``stem_bn``, ``block2a_expand_conv``/``_expand_bn``,
+    ``_dwconv``/``_bn``, squeeze-excite, ``_project_conv``/``_project_bn``), a Keras 3 ``.weights.h5`` -> a PyTorch
+    twin named as efficientnet_pytorch names it (``_conv_stem``, ``_bn0``, ``_blocks.N._expand_conv``, ``_bn0``,
+    ``_depthwise_conv``, ``_bn1``, ``_se_reduce``, ``_se_expand``, ``_project_conv``, ``_bn2``): the norms' names
+    say nothing of the conv they follow but for their place right after it; values copied from Keras."""
+    import keras
+    import torch
+    import torch.nn as nn
+
+    L, c, e = keras.layers, 8, 16  # block width, expanded width (expand_bn and bn are equally wide)
+    inp = keras.Input((8, 8, 3))
+    x = L.BatchNormalization(name="stem_bn")(L.Conv2D(c, 3, padding="same", use_bias=False, name="stem_conv")(inp))
+    for b in ("2a", "2b"):
+        x = L.BatchNormalization(name=f"block{b}_expand_bn")(
+            L.Conv2D(e, 1, use_bias=False, name=f"block{b}_expand_conv")(x))
+        x = L.BatchNormalization(name=f"block{b}_bn")(
+            L.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"block{b}_dwconv")(x))
+        se = L.Reshape((1, 1, e))(L.GlobalAveragePooling2D()(x))
+        se = L.Conv2D(e, 1, name=f"block{b}_se_expand")(L.Conv2D(4, 1, name=f"block{b}_se_reduce")(se))
+        x = L.Multiply()([x, se])
+        x = L.BatchNormalization(name=f"block{b}_project_bn")(
+            L.Conv2D(c, 1, use_bias=False, name=f"block{b}_project_conv")(x))
+    src = keras.Model(inp, x)
+    fill_keras(src, "effnet_pt")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+    stored = read_h5(ck)
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self._expand_conv, self._bn0 = nn.Conv2d(c, e, 1, bias=False), nn.BatchNorm2d(e)
+            self._depthwise_conv, self._bn1 = nn.Conv2d(e, e, 3, groups=e, bias=False), nn.BatchNorm2d(e)
+            self._se_reduce, self._se_expand = nn.Conv2d(e, 4, 1), nn.Conv2d(4, e, 1)
+            self._project_conv, self._bn2 = nn.Conv2d(e, c, 1, bias=False), nn.BatchNorm2d(c)
+
+    net = nn.Module()
+    net._conv_stem, net._bn0 = nn.Conv2d(3, c, 3, bias=False), nn.BatchNorm2d(c)
+    net._blocks = nn.ModuleList([Block(), Block()])
+
+    def put(module, layer, perm=(3, 2, 0, 1)):
+        weights = src.get_layer(layer).get_weights()
+        with torch.no_grad():
+            if isinstance(module, nn.BatchNorm2d):
+                for t, w in zip((module.weight, module.bias, module.running_mean, module.running_var), weights,
+                                strict=True):
+                    t.copy_(torch.from_numpy(w))
+            else:
+                module.weight.copy_(torch.from_numpy(weights[0].transpose(perm).copy()))
+                if module.bias is not None:
+                    module.bias.copy_(torch.from_numpy(weights[1]))
+
+    put(net._conv_stem, "stem_conv")
+    put(net._bn0, "stem_bn")
+    for block, b in zip(net._blocks, ("2a", "2b"), strict=True):
+        for module, layer in ((block._expand_conv, "expand_conv"), (block._bn0, "expand_bn"), (block._bn1, "bn"),
+                              (block._se_reduce, "se_reduce"), (block._se_expand, "se_expand"),
+                              (block._project_conv, "project_conv"), (block._bn2, "project_bn")):
+            put(module, f"block{b}_{layer}")
+        put(block._depthwise_conv, f"block{b}_dwconv", (2, 3, 0, 1))
+    save(d, stored, net, torch_values(net))
+
+
+def lstm_stack(d):
+    """Two Keras 3 LSTM layers (auto-numbered names of another session: ``lstm_3``, ``lstm_4``), a ``.weights.h5``
+    -> a PyTorch ``nn.LSTM(num_layers=2)`` named ``encoder``: no name in common; values copied (kernels transposed,
+    Keras' one bias into ``bias_ih``, ``bias_hh`` zero)."""
+    import keras
+    import torch
+    import torch.nn as nn
+
+    L = keras.layers
+    inp = keras.Input((5, 6))
+    x = L.LSTM(7, return_sequences=True, name="lstm_4")(L.LSTM(7, return_sequences=True, name="lstm_3")(inp))
+    src = keras.Model(inp, x)
+    fill_keras(src, "lstm_stack")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+    net = nn.Module()
+    net.encoder = nn.LSTM(6, 7, num_layers=2, batch_first=True)
+    with torch.no_grad():
+        for k, layer in enumerate(("lstm_3", "lstm_4")):
+            kernel, recurrent, bias = src.get_layer(layer).get_weights()
+            getattr(net.encoder, f"weight_ih_l{k}").copy_(torch.from_numpy(kernel.T.copy()))
+            getattr(net.encoder, f"weight_hh_l{k}").copy_(torch.from_numpy(recurrent.T.copy()))
+            getattr(net.encoder, f"bias_ih_l{k}").copy_(torch.from_numpy(bias))
+            getattr(net.encoder, f"bias_hh_l{k}").zero_()
+    save(d, read_h5(ck), net, torch_values(net))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
          "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True),
-         "positional_blocks": positional_blocks, "two_changes": two_changes}
+         "positional_blocks": positional_blocks, "two_changes": two_changes, "effnet_pt": effnet_pt,
+         "lstm_stack": lstm_stack}
 
 if __name__ == "__main__":
     out = sys.argv[1]

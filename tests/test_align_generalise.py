@@ -781,3 +781,22 @@ def test_two_changes_in_one_numbered_family_follow_the_layers_order_not_one_renu
                          for k, s in ((1, 0), (2, 1), (3, 2), (7, 5)) for leaf in ("kernel", "bias")}
     assert {x.model for x in a.ambiguous} == {f"dense_{k}/{leaf}" for k in (4, 5, 6) for leaf in ("kernel", "bias")}
     assert sorted(a.missing) == ["dense/bias", "dense/kernel"]
+
+
+def test_efficientnet_pytorch_norms_follow_the_conv_created_just_before_them(gap_cases):
+    # (held-out 8, efficientnet_pytorch) `_blocks.N._bn0` and `_bn1` share no name with `_expand_conv` or
+    # `_depthwise_conv`, and are as wide as both: they follow the conv created just before them in their module, as
+    # Keras' `block2a_expand_bn` and `block2a_bn` follow theirs; the stem's `_bn0` follows `_conv_stem`
+    a, truth = _case(gap_cases, "effnet_pt", "model.weights.h5")
+    assert not _wrong(a, truth)
+    assert {p.model for p in a.pairs} == set(truth), sorted(set(truth) - {p.model for p in a.pairs})
+
+
+def test_two_recurrent_stacks_with_no_name_in_common_pair_layer_by_layer_in_order(gap_cases):
+    # (held-out 8, chars2vec) Keras' `lstm_3`, `lstm_4` against PyTorch's `encoder` layers 0 and 1: the weights pair
+    # in order, transposed; Keras' one bias is neither of PyTorch's two (ambiguous, with the reason)
+    a, truth = _case(gap_cases, "lstm_stack", "model.weights.h5")
+    assert not _wrong(a, truth)
+    weights = {f"encoder.weight_{kind}_l{k}" for kind in ("ih", "hh") for k in (0, 1)}
+    assert {p.model for p in a.pairs} == weights and all(p.transform == "transpose" for p in a.pairs)
+    assert {x.model for x in a.ambiguous} == {f"encoder.bias_{kind}_l{k}" for kind in ("ih", "hh") for k in (0, 1)}

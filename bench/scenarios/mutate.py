@@ -11,10 +11,12 @@ For each non-adversarial scenario and a few of its model layers (a quarter in, t
 And once per scenario:
   I  a copy of the middle element of the model's largest numbered family inserted before it (``dense_3/``,
      ``layers.3.``), the later numbers moved on: the copy is new, the others keep their values (ambiguous is fine);
+  M  that middle element removed instead, the later numbers moved back: the others keep their values (ambiguous is
+     fine), the removed element's values go unused;
   W  every model name under a wrapper scope (``module.``, ``wrapper/``);
   P  every checkpoint name under one (``model.``, ``outer/``): no pair may contradict the truth, and fewer true
      pairs than without the wrapper is printed as RECALL.
-A, R, I and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale). Prints
+A, R, I, M and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale). Prints
 every pair the truth contradicts that the unmutated scenario did not make. Built scenarios only (``make.py`` and
 the parts' ``make``); nothing is written.
 """
@@ -143,6 +145,14 @@ def run(sid: str) -> list[tuple]:
                     out.append((sid, "I", family, p.model, f"{p.checkpoint} (inserted: new) [{p.rule}]"))
                 elif m in true and true[m] != p.checkpoint:
                     out.append((sid, "I", family, p.model, f"{p.checkpoint} != {true[m]} [{p.rule}]"))
+            # M: that element removed from the model instead, the later numbers moved back (a block removed from a
+            # loop-built model): every other variable keeps its true value, the removed one's values go unused
+            kept, back = _remove(spec.variables, family, at)
+            a = _align(out, (sid, "M", family), cat, dataclasses.replace(spec, variables=kept))
+            for p in a.pairs if a is not None else ():
+                m = back[p.model]
+                if (m, p.checkpoint) not in base_wrong and m in true and true[m] != p.checkpoint:
+                    out.append((sid, "M", family, p.model, f"{p.checkpoint} != {true[m]} [{p.rule}]"))
     for kind in ("W", "P"):  # a wrapper scope around every name of one side: one rule explains it
         if kind == "W" and keras_semantics or kind == "P" and (cat.objects or cat.format.startswith("keras")):
             continue  # (Keras paths and object graphs name by structure, not by a prefix a user adds)
@@ -207,6 +217,29 @@ def _insert(variables: list, family: str, at: int) -> tuple[list, list]:
                 for v in variables if v.name.startswith(f"{family}{at}") and
                 v.name[len(family) + len(str(at)):][:1] in ("/", ".")]
     return renamed, inserted
+
+
+def _remove(variables: list, family: str, at: int) -> tuple[list, dict]:
+    """The model without element ``at`` of ``family``, the later elements numbered one lower: (the variables left,
+    in their order; {new name: old name})."""
+    def number(name: str) -> tuple[int, str] | None:
+        if not name.startswith(family):
+            return None
+        rest = name[len(family):]
+        digits = re.match(r"\d+", rest)
+        if digits is None or rest[digits.end():digits.end() + 1] not in ("/", "."):
+            return None
+        return int(digits.group()), rest[digits.end():]
+
+    kept, back = [], {}
+    for v in variables:
+        found = number(v.name)
+        if found is not None and found[0] == at:
+            continue
+        name = f"{family}{found[0] - 1}{found[1]}" if found is not None and found[0] > at else v.name
+        kept.append(dataclasses.replace(v, name=name, object_path=None) if name != v.name else v)
+        back[name] = v.name
+    return kept, back
 
 
 def main():

@@ -588,6 +588,7 @@ def _w_layouts(c_items: list, m_items: list) -> None:
 _TORCH_RNN = re.compile(r"^(?P<owner>.+)[./](?P<role>weight|bias)_(?P<kind>ih|hh)_l(?P<k>\d+)(?P<rev>_reverse)?$")
 _KERAS_RNN = re.compile(r"^(?P<owner>.+?)/(?:[a-z_]*cell(?:_\d+)?/)(?P<role>kernel|recurrent_kernel|bias)$")
 _KERAS_RNN_VARS = re.compile(r"^(?P<owner>.+)/cell/vars/(?P<i>[0-2])$")
+_KERAS_RNN_PLAIN = re.compile(r"^(?P<owner>.+)/(?P<role>kernel|recurrent_kernel|bias)$")  # Keras 2 HDF5: no cell
 # Gate blocks by gate count, in each framework's order: equal orders make the kernel a plain transpose of the
 # weight (Keras LSTM i,f,c,o = PyTorch i,f,g,o; SimpleRNN one block); GRU's are z,r,h in Keras and r,z,n in
 # PyTorch (and Keras' reset_after bias is [2, 3h]): the same values in another block order, no transform of ours.
@@ -610,9 +611,11 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
     """{owner: {role: item}}; roles ``kernel``/``recurrent``/``bias`` (Keras) or ``ih``/``hh``/``bias_ih``/
     ``bias_hh`` (PyTorch, single-layer unidirectional only; ``multi`` marks stacked or bidirectional ones)."""
     out: dict[str, dict[str, _Item]] = defaultdict(dict)
+    plain: dict[str, dict[str, _Item]] = defaultdict(dict)
     for it in items:
-        if "h_l" not in it.ref.name and "cell" not in it.ref.name:
-            continue  # none of the three patterns can match (most names: a cheap test before strip_name)
+        if "h_l" not in it.ref.name and "cell" not in it.ref.name and "recurrent_kernel" not in it.ref.name and \
+                not it.name.endswith(("/kernel", "/bias")):
+            continue  # none of the patterns can match (most names: a cheap test before strip_name)
         name = strip_name(it.ref.name)
         found = _TORCH_RNN.match(name)
         if found:
@@ -633,6 +636,14 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
         found = _KERAS_RNN_VARS.match(name)
         if found:
             out[_rnn_owner(found["owner"])][("kernel", "recurrent", "bias")[int(found["i"])]] = it
+            continue
+        found = _KERAS_RNN_PLAIN.match(it.name)
+        if found:
+            plain[_rnn_owner(found["owner"])][
+                {"kernel": "kernel", "recurrent_kernel": "recurrent", "bias": "bias"}[found["role"]]] = it
+    for owner, group in plain.items():  # a layer's kernel and bias are recurrent ones only beside a recurrent kernel
+        if "recurrent" in group and owner not in out:
+            out[owner] = group
     return out
 
 
@@ -645,8 +656,11 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
     k-th layer of that name (``lstm_1``); bidirectional ones are left alone."""
     ms = _rnn_roles(m_items)
     cs = _rnn_roles(c_items) if ms else {}
-    for owner, mg in ms.items():
-        cg = cs.get(owner) or _rnn_by_suffix(owner, cs, ms)
+    matched = [(cs.get(owner) or _rnn_by_suffix(owner, cs, ms), mg) for owner, mg in ms.items()]
+    in_order = not any(cg for cg, _ in matched)
+    if in_order:
+        matched = _rnn_stack_in_order(cs, ms)
+    for cg, mg in matched:
         if not cg or "multi" in cg or "multi" in mg:
             continue
         keras_side, torch_side = (cg, mg) if "recurrent" in cg else (mg, cg)
@@ -664,7 +678,9 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
                 continue
             if order:
                 state.add(c, m, "transpose", "conventions", functools.partial(
-                    _rnn_evidence, c, m, f"fused recurrent weights, {gates} gate blocks; {order}"))
+                    _rnn_evidence, c, m, f"fused recurrent weights, {gates} gate blocks; {order}" +
+                    ("; no recurrent layer's name is the other side's: the two stacks pair layer by layer in order"
+                     if in_order else "")))
             else:
                 state.set_ambiguous(m, [c], f"`{c.name}` holds the same {gates} gate blocks in another order "
                                     "(GRU: Keras z,r,h; PyTorch r,z,n): a block reorder, not a transpose")
@@ -677,6 +693,24 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
             for m in ([kb] if keras_side is mg else biases):
                 if not m.busy:
                     state.set_ambiguous(m, biases if keras_side is mg else [kb], reason)
+
+
+def _rnn_stack_in_order(cs: dict, ms: dict) -> list[tuple[dict, dict]]:
+    """Where no recurrent layer of one side has a name of the other's: a stack on each side (two layers or more,
+    every recurrent layer of its side, one auto-numbered family on the Keras side: ``lstm_3``, ``lstm_4``; one
+    stacked PyTorch module: ``encoder`` layers 0, 1) pairs layer by layer in order, as the stack computes. A single
+    renamed layer is not paired here (renamed, or replaced?)."""
+    def family(owner: str) -> tuple[str, int]:
+        tokens = owner.split(" ")
+        return (" ".join(tokens[:-1]), int(tokens[-1])) if tokens[-1].isdigit() else (owner, 0)
+
+    sides = []
+    for groups in (cs, ms):
+        keyed = sorted((family(owner), group) for owner, group in groups.items())
+        if len(keyed) < 2 or len({name for (name, _), _ in keyed}) != 1:
+            return []
+        sides.append([group for _, group in keyed])
+    return list(zip(*sides, strict=True)) if len(sides[0]) == len(sides[1]) else []
 
 
 def _rnn_by_suffix(owner: str, cs: dict, ms: dict) -> dict | None:
@@ -2671,6 +2705,11 @@ def _affinity(a: list[str], b: list[str]) -> tuple[int, int]:
     return k, int(bool(tail_a and tail_b and tail_a.group(1) == tail_b.group(1)))
 
 
+def _parent(path: str) -> str:
+    """The module a layer path is in (``_blocks.2`` of ``_blocks.2._bn1``; ``""`` at the top)."""
+    return path[:max(path.rfind("."), path.rfind("/"), 0)]
+
+
 def _siblings_in_order(a: str, b: str) -> bool:
     """Two elements of one ordered container (``features.3`` and ``features.2``)."""
     pa, pb = a.rsplit(".", 1), b.rsplit(".", 1)
@@ -2730,6 +2769,20 @@ def _composites_by_name(units: list) -> list[tuple]:
         if scored and (scored[0][0][0] > 0 or top and scored[0][0][1] > 0) and \
                 (len(scored) == 1 or scored[0][0] > scored[1][0]) and 0 < i - scored[0][1] <= _NEAR:
             owner[i] = scored[0][1]
+            continue
+        # Names that say no more of the weight just before than of others near it (``_blocks.2._bn1`` after
+        # ``_blocks.2._depthwise_conv``, between ``_expand_conv`` and ``_se_expand``), or nothing at all (``_bn0``
+        # right after ``_conv_stem``): the weight created just before it in the same module, where its width fits,
+        # is the one it follows as computed; a weight whose name is closer still decides (a norm created before
+        # its conv).
+        b = previous[i]
+        if b is None or _parent(paths[b]) != _parent(paths[i]) or \
+                not all(_length(v) in _widths(units[b], True) for v in vectors):
+            continue  # (a norm beside a container, ESM's pre-LN `attention.LayerNorm`, follows no weight inside it)
+        head = merged.get(b, b)
+        tied = [w for a, w in scored if a == scored[0][0]] if scored else []
+        if scored and head in tied and scored[0][0][0] > 0 or not scored and i - b == 1:
+            owner[i] = head
     groups: dict[int, list[int]] = {}
     for i in range(len(units)):
         head = owner.get(i, merged.get(i, i))
