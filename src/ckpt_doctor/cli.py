@@ -74,7 +74,7 @@ def _latest(args) -> int:
             print(found.latest)
     if found.latest is None:
         if not args.json:
-            from .formats import _other_in_directory
+            from .formats import _checkpoints_below, _other_in_directory
 
             try:
                 other = _other_in_directory(found.directory)
@@ -83,6 +83,12 @@ def _latest(args) -> int:
                 other, held = os.path.join(found.directory, "NAME"), e.message.split("name one: ", 1)[-1]
             hint = (f"; it holds {held}, which latest does not track (TF checkpoints only): "
                     f"ckpt-doctor inspect {other}") if other else ""
+            if os.path.isfile(os.path.join(found.directory, ".metadata")):
+                hint = (f"; it is a PyTorch distributed checkpoint (DCP), which latest does not track (TF checkpoints "
+                        f"only): ckpt-doctor inspect {found.directory}")
+            elif not other and not found.checkpoints:
+                below = _checkpoints_below(found.directory)
+                hint = f"; {below}" if below else ""
             saved_model = os.path.join(found.directory, "variables", "variables")
             if os.path.isfile(saved_model + ".index") and os.path.isfile(os.path.join(found.directory,
                                                                                        "saved_model.pb")):

@@ -222,29 +222,67 @@ def _checkpoints_in_zip(path: str) -> list[str] | None:
 
 def _no_checkpoint_in(found: discovery.Discovery, directory: str) -> str:
     msg = "no complete checkpoint in this directory"
-    if not found.notes:
-        holding = _subdirectories_with_checkpoints(directory)
-        if holding:
-            msg += "; name one in a subdirectory: " + ", ".join(os.path.join(directory, d, "") for d in holding)
-    return "; ".join([msg, *found.notes]) if found.notes else msg
+    if found.notes:
+        return "; ".join([msg, *found.notes])
+    hint = _checkpoints_below(directory)
+    return f"{msg}; {hint}" if hint else msg
+
+
+def _checkpoints_below(directory: str) -> str:
+    """What a directory with no checkpoint of its own holds instead: an unfinished DCP save, or subdirectories with
+    checkpoints ("" when neither)."""
+    distcp = _dcp_data_files(directory)
+    if distcp:  # torch.distributed.checkpoint writes .metadata last, once every rank's data is written
+        return (f"it holds PyTorch distributed checkpoint (DCP) data ({', '.join(distcp[:3])}) but no .metadata, "
+                "which DCP writes last: the save did not finish, or .metadata was not copied")
+    holding = _subdirectories_with_checkpoints(directory)
+    if not holding:
+        return ""
+    shown = holding[-3:]
+    hint = "name one in a subdirectory: " + ", ".join(os.path.join(directory, d, "") for d in shown)
+    return hint + (f" (the highest numbered {len(shown)} of {len(holding)})" if len(holding) > len(shown) else "")
+
+
+def _dcp_data_files(directory: str) -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(directory) if n.endswith(".distcp"))
+    except OSError:
+        return []
+
+
+def _numbered(name: str) -> list:
+    """Sort key putting `checkpoint_10` after `checkpoint_9`."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
 
 
 def _subdirectories_with_checkpoints(directory: str) -> list[str]:
-    """Up to 3 subdirectories holding a file named like a checkpoint (a user who named the parent directory)."""
-    out: list[str] = []
-    try:
-        subdirectories = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
-    except OSError:
-        return out
-    for name in subdirectories[:_MAX_DIRECTORY_SNIFF]:
+    """The subdirectories holding a file named like a checkpoint (a user who named the parent directory), looking
+    one level further into those that hold none (accelerate's `project/checkpoints/checkpoint_N`), in numbered order;
+    at most _MAX_DIRECTORY_SNIFF directories are listed."""
+    budget = [_MAX_DIRECTORY_SNIFF]
+
+    def listing(path: str) -> tuple[list[str], bool]:
+        budget[0] -= 1
         try:
-            files = os.listdir(os.path.join(directory, name))
+            entries = list(os.scandir(path))
         except OSError:
-            continue
-        if any(f.endswith((".index", *DIRECTORY_SUFFIXES)) or f == ".metadata" for f in files):
+            return [], False
+        holds = any(e.name.endswith((".index", *DIRECTORY_SUFFIXES)) or e.name == ".metadata" for e in entries)
+        return sorted((e.name for e in entries if e.is_dir() and not e.name.startswith(".")), key=_numbered), holds
+
+    out: list[str] = []
+    for name in listing(directory)[0]:
+        if budget[0] <= 0:
+            break
+        inner, holds = listing(os.path.join(directory, name))
+        if holds:
             out.append(name)
-            if len(out) == 3:
+            continue
+        for sub in inner:
+            if budget[0] <= 0:
                 break
+            if listing(os.path.join(directory, name, sub))[1]:
+                out.append(os.path.join(name, sub))
     return out
 
 
