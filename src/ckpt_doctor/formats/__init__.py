@@ -44,11 +44,42 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         return open_url(path, **options)
     try:
         _refuse_unreadable(path)
-        return _open_local(path, **options)
+        catalog = _open_local(path, **options)
+        catalog.notes = tuple(n for n in _peft_adapter_notes(catalog.path) if n not in catalog.notes) + catalog.notes
+        return catalog
     except PermissionDeniedError:
         raise
     except PermissionError as e:  # a file or directory this user may not read, met anywhere while opening
         raise _io.denied(e.filename or path) from None
+
+
+_PEFT_CONFIG = "adapter_config.json"
+
+
+def _peft_adapter_notes(path: str) -> tuple[str, ...]:
+    """What a PEFT ``save_pretrained`` file is: an adapter, whose keys no plain model has (a user pointing at it
+    with the base model sees every value unused and every variable missing, and needs to know why)."""
+    config_path = os.path.join(os.path.dirname(path), _PEFT_CONFIG)
+    if not os.path.basename(path).startswith("adapter_model.") or not os.path.isfile(config_path):
+        return ()
+    import json
+
+    try:
+        with open(config_path, "rb") as f:
+            config = json.loads(f.read(1 << 20))
+    except (OSError, ValueError):
+        config = None
+    if not isinstance(config, dict):
+        return (f"a PEFT adapter ({_PEFT_CONFIG} beside it, unreadable)",)
+    kind = config.get("peft_type")
+    base = config.get("base_model_name_or_path") or (config.get("auto_mapping") or {}).get("base_model_class")
+    said = ", ".join(str(x) for x in (kind, f"base model {base}" if base else None) if x)
+    directory = os.path.dirname(path) or "."
+    note = (f"a PEFT adapter ({_PEFT_CONFIG}: {said}): it holds the adapter's values only, not the base model's; "
+            f"PEFT loads it into the base model with PeftModel.from_pretrained(model, {directory!r})")
+    if kind == "LORA":  # peft's set_peft_model_state_dict puts the adapter's name into each LoRA key
+        note += ", which adds the adapter's name to each key (`lora_A.weight` becomes `lora_A.default.weight`)"
+    return (note,)
 
 
 def _refuse_unreadable(path: str) -> None:
