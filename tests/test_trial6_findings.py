@@ -2,8 +2,9 @@
 outside match/; each test fails on the code before its fix. What the trial found inside match/ is written down apart
 (/work/coord/trial6-match-findings.py), not fixed here.
 
-The files are written by the libraries themselves in tests/trial6_oracle.py, one subprocess for the session (transformers
-and peft with USE_TF=0), which also runs the commands ckpt-doctor prints, verbatim, and reports what they did.
+The files are written by the libraries themselves in tests/trial6_oracle.py, one subprocess for the session
+(transformers and peft with USE_TF=0), which also runs the commands ckpt-doctor prints verbatim,
+and reports what they did.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from oracle_run import run_oracle
 
 from ckpt_doctor.cli import main
-
-from oracle_run import run_oracle
 
 
 @pytest.fixture(scope="module")

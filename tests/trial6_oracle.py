@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Oracle for tests/test_trial6_findings.py: what a sixth new user saved with peft, accelerate, torch.distributed.checkpoint
-and torch.save(model), and what the printed commands do when run verbatim.
+"""Oracle for tests/test_trial6_findings.py: what a sixth new user saved with peft, accelerate,
+torch.distributed.checkpoint and torch.save(model), and what the printed commands do when run verbatim.
 
     python tests/trial6_oracle.py OUTDIR   # writes the files below OUTDIR and OUTDIR/trial6.json
 
@@ -91,10 +91,10 @@ def accelerate_dcp_part() -> dict:
 
 
 def full_module_part() -> dict:
+    import t6net
     import torch
 
     import ckpt_doctor
-    import t6net
 
     net = t6net.Net()
     full = os.path.join(OUT, "full.pt")
