@@ -372,7 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the prefix of the latest complete checkpoint in DIR, like "
                                    "tf.train.latest_checkpoint, but following a moved directory, falling back to the "
                                    "highest step when there is no state file, and reporting incomplete checkpoints "
-                                   "(notes go to stderr).")
+                                   "(notes go to stderr). Without a TF checkpoint in DIR, says what it holds instead: "
+                                   "files of other formats, a PyTorch DCP checkpoint, subdirectories with "
+                                   "checkpoints.")
     p.add_argument("directory", metavar="DIR")
     p.add_argument("--json", action="store_true", help="emit every checkpoint found, with completeness and notes")
     p.set_defaults(func=_latest)
