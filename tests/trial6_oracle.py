@@ -7,7 +7,8 @@ torch.distributed.checkpoint and torch.save(model), and what the printed command
 adapter/: a LoRA adapter (peft save_pretrained) of a tiny GPT-2, base/: the base model (transformers save_pretrained);
 the note ckpt-doctor gives the adapter, its PeftModel.from_pretrained call run verbatim, and whether every adapter value
 arrived under the key the note says. acc/: 11 accelerate save_state directories (automatic naming). dcp/: a dcp.save
-of {"model": state_dict}. full.pt: torch.save of a whole nn.Module whose class lives in t6net.py; ckpt-doctor's
+of {"model": state_dict}; dcp_st/: a state dict in DCP's safetensors serialization. full.pt: torch.save of a
+whole nn.Module whose class lives in t6net.py; ckpt-doctor's
 message about it, the command it prints run verbatim in OUTDIR, and whether the state dict it writes is the model's.
 """
 
@@ -87,6 +88,10 @@ def accelerate_dcp_part() -> dict:
     for _ in range(11):
         accelerator.save_state()
     dcp.save({"model": t6net.Net().state_dict()}, checkpoint_id=os.path.join(OUT, "dcp"))
+    from torch.distributed.checkpoint.filesystem import FileSystemWriter, SerializationFormat
+
+    dcp.save(t6net.Net().state_dict(), storage_writer=FileSystemWriter(
+        os.path.join(OUT, "dcp_st"), serialization_format=SerializationFormat.SAFETENSORS))
     return {"acc": sorted(os.listdir(os.path.join(OUT, "acc", "checkpoints")))}
 
 
