@@ -113,3 +113,25 @@ def test_verify_says_a_dcp_checkpoint_s_chunks_are_crc_checked(saved, capsys):
     assert main(["verify", str(out / "dcp_st")]) == 0
     said = capsys.readouterr().out
     assert "this format stores no checksums" in said and "CRC" not in said, said
+
+
+def test_a_zeroed_file_is_said_to_be_zeroed(saved, tmp_path, capsys):
+    """Before: a file of zero bytes (a copy or write that never completed) got its reader's complaint only: "header
+    does not begin with '{'", "bad SSTable magic 0000000000000000", "malformed pickle: invalid load key, '\\x00'", "not
+    a PyTorch checkpoint ckpt-doctor can read". Now each says the file is zeros first (exit 2: input that cannot be
+    read), over files safetensors, torch, DCP and TensorFlow wrote."""
+    from ckpt_doctor.demo import example_dir
+
+    out, _ = saved
+    shutil.copytree(example_dir("seed"), tmp_path / "tf")  # written by TensorFlow
+    shutil.copytree(out / "dcp", tmp_path / "dcp")
+    cases = [(tmp_path / "tf" / "model.ckpt-1", tmp_path / "tf" / "model.ckpt-1.index"),
+             (tmp_path / "dcp", tmp_path / "dcp" / ".metadata")]
+    for name in ("model.safetensors", "optimizer.bin"):
+        shutil.copy(out / "acc" / "checkpoints" / "checkpoint_0" / name, tmp_path / name)
+        cases.append((tmp_path / name, tmp_path / name))
+    for path, zeroed in cases:
+        zeroed.write_bytes(bytes(zeroed.stat().st_size))
+        err = _error(capsys, ["inspect", str(path)], 2)
+        assert f"all {zeroed.stat().st_size} bytes of the file are zero (a write or copy that never completed" in err
+        assert f"(file {zeroed})" in err, err

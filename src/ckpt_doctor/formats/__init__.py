@@ -51,6 +51,30 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         raise
     except PermissionError as e:  # a file or directory this user may not read, met anywhere while opening
         raise _io.denied(e.filename or path) from None
+    except CheckpointError as e:
+        e.message = _zeroed(e.path) + e.message
+        raise
+
+
+_ZERO_PROBE = 1 << 16
+
+
+def _zeroed(path: str | None) -> str:
+    """"the file is all zero bytes; " where it begins so (a write or copy that never completed, a zeroed block): the
+    reader's own complaint (bad magic, no header) would not say why."""
+    try:
+        if path is None or not os.path.isfile(path):
+            return ""
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(_ZERO_PROBE)
+    except OSError:
+        return ""
+    if not head or head.count(0) != len(head):
+        return ""
+    said = f"all {size} bytes of the file are zero" if size <= len(head) else \
+        f"the file's first {len(head) >> 10} KiB (of {size} bytes) are zero"
+    return f"{said} (a write or copy that never completed, or zeroed blocks); "
 
 
 _PEFT_CONFIG = "adapter_config.json"
