@@ -135,3 +135,43 @@ def test_a_zeroed_file_is_said_to_be_zeroed(saved, tmp_path, capsys):
         err = _error(capsys, ["inspect", str(path)], 2)
         assert f"all {zeroed.stat().st_size} bytes of the file are zero (a write or copy that never completed" in err
         assert f"(file {zeroed})" in err, err
+
+
+def test_align_rewrite_refused_for_new_variables_prints_commands_that_write_the_pairs(tmp_path, monkeypatch, capsys):
+    """Before: `align CKPT --model M --rewrite OUT` where the model has variables the file lacks (every LoRA weight of
+    a PEFT-wrapped model; here a layer added) said only "the alignment is incomplete (see above)". Now it says what is
+    missing and prints the two commands that write the pairs anyway; run verbatim, their output loads into the model
+    with torch's load_state_dict(strict=False): every old value arrives, only the new layer is missing."""
+    import shlex
+
+    import torch
+
+    (tmp_path / "nets.py").write_text(
+        "import torch.nn as nn\n\n\n"
+        "def wrapped():\n"
+        "    m = nn.Module()\n"
+        "    m.module = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 2))\n"
+        "    m.extra = nn.Linear(2, 2)\n"
+        "    return m\n")
+    saved = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 2)).state_dict()
+    torch.save(saved, tmp_path / "plain.pt")
+    monkeypatch.chdir(tmp_path)
+    assert main(["align", "plain.pt", "--model", "nets.py:wrapped", "--rewrite", "fixed/"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "the alignment is incomplete (see above): 2 model variable(s) without a partner, 0 ambiguous" in err, err
+    commands = err.split("keep their initial values): ", 1)[1].split("; ")
+    assert [shlex.split(c)[:2] for c in commands] == [["ckpt-doctor", "align"], ["ckpt-doctor", "rewrite"]]
+    for command in commands:  # verbatim; align exits 1 (incomplete), as the `;` between them allows
+        main(shlex.split(command)[1:])
+    capsys.readouterr()
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nets", tmp_path / "nets.py")
+    nets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nets)
+    model = nets.wrapped()
+    files = sorted((tmp_path / "fixed").iterdir())
+    assert [f.name for f in files] == ["plain.pt"], files
+    result = model.load_state_dict(torch.load(files[0], weights_only=True), strict=False)
+    assert sorted(result.missing_keys) == ["extra.bias", "extra.weight"] and not result.unexpected_keys
+    assert all(torch.equal(model.state_dict()[f"module.{k}"], v) for k, v in saved.items())

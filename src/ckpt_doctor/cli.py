@@ -209,13 +209,35 @@ def _rewrite(args) -> int:
 def _align_rewrite(args, result) -> int:
     """align --rewrite OUT: write the checkpoint repaired by the rules just inferred."""
     if not result.complete:
-        print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above)", file=sys.stderr)
+        print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above): "
+              f"{len(result.missing)} model variable(s) without a partner, {len(result.ambiguous)} ambiguous"
+              f"{_rewrite_anyway(args, result)}", file=sys.stderr)
         return EXIT_PROBLEM
     from .restore.rewrite import rewrite_aligned
 
     fixed = rewrite_aligned(result, args.rewrite, to=args.to, overwrite=args.force)
     print(fixed.render(verbose=True if args.verbose else None), file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def _rewrite_anyway(args, result) -> str:
+    """The two commands that write the pairs found anyway (a PEFT-wrapped model's LoRA weights are always new), where
+    the rules carry them: not for Keras 3, whose rewrite writes at the model's paths only from a complete alignment."""
+    import shlex
+
+    if result.diagnosis.loader.name == "keras3" or args.to == "keras3" or args.rewrite.endswith(".weights.h5"):
+        return ""
+    stem = os.path.basename(args.rewrite.rstrip("/" + os.sep)).split(".")[0] or "aligned"
+    rules = f"{stem}.rules.yaml"
+    options = [*(["--subtree", args.subtree] if getattr(args, "subtree", None) else []),
+               *(["--root", args.root] if args.root else []),
+               *(["--load-with", args.load_with] if args.load_with else []),
+               *(["--prefer-names"] if args.prefer_names else [])]
+    align = ["ckpt-doctor", "align", args.checkpoint, "--model", args.model, *options, "-o", rules]
+    rewrite = ["ckpt-doctor", "rewrite", args.checkpoint, *options[:2], "--rules", rules, "-o", args.rewrite,
+               *(["--to", args.to] if args.to else []), *(["--force"] if args.force else [])]
+    return (f". To write the pairs found anyway (the rest keep their initial values): {shlex.join(align)}; "
+            f"{shlex.join(rewrite)}")
 
 
 def _spec(args) -> int:
