@@ -404,7 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="read every byte, check every checksum the format has",
                        description="Read every tensor of PATH and check what its format allows: the CRC32C of "
                                    "every index block and tensor (TensorFlow), the CRC-32 of every zip member "
-                                   "(PyTorch, .npz, .keras); safetensors, .npy, legacy .pt and HDF5 store no "
+                                   "(PyTorch, the chunks of a DCP checkpoint, .npz, .keras); safetensors, .npy, "
+                                   "legacy .pt and HDF5 store no "
                                    "checksums, so only their structure is checked and every value read, and the "
                                    "report says so. Names each truncated file, missing shard, bad index block and "
                                    "bad tensor checksum, and lists the intact tensors. --manifest and --against "
@@ -447,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Compare a model with a checkpoint under the exact rules its framework uses to "
                                    "restore, accounting for every model variable (loaded, missing, shape or dtype "
                                    "mismatch) and every checkpoint entry (used, unused, optimizer state and "
-                                   "bookkeeping). Exit code 0 when every model variable gets a value, 1 otherwise.")
+                                   "bookkeeping). Exit code 0 when every model variable gets a value and the load "
+                                   "call succeeds (a strict load_state_dict raises on an unexpected key), 1 "
+                                   "otherwise.")
     checkpoint_and_model(p)
     p.add_argument("--rules", metavar="FILE", help="apply these rename rules to the checkpoint first (check a fix)")
     p.add_argument("--json", action="store_true", help="emit the full result as JSON")
