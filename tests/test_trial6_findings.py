@@ -175,3 +175,18 @@ def test_align_rewrite_refused_for_new_variables_prints_commands_that_write_the_
     result = model.load_state_dict(torch.load(files[0], weights_only=True), strict=False)
     assert sorted(result.missing_keys) == ["extra.bias", "extra.weight"] and not result.unexpected_keys
     assert all(torch.equal(model.state_dict()[f"module.{k}"], v) for k, v in saved.items())
+
+
+def test_an_unmerged_peft_state_dict_says_its_lora_factors_are_the_fine_tune(saved, capsys):
+    """Before: torch.save(peft_model.state_dict()) against the plain model aligned the `base_layer` weights and listed
+    the LoRA factors as unused, the fix dropping them: it loads the base model, the fine-tune lost, with nothing
+    saying so. Now a note says what the factors are and how to save the weights merged; run verbatim by the oracle,
+    the merged state dict loads into a plain GPT-2 (strict) that computes the PEFT model's logits."""
+    out, facts = saved
+    peft = facts["peft"]
+    assert peft["lora_note"] and peft["merged_computes_the_same"] is True, peft
+    assert main(["diagnose", str(out / "peft_sd.pt"), "--model", str(out / "base")]) == 1
+    text = capsys.readouterr().out
+    assert "note: holds 4 LoRA factors (lora_A/lora_B, the fine-tuned update" in text, text
+    assert main(["inspect", str(out / "adapter")]) == 0
+    assert "LoRA factors" not in capsys.readouterr().out  # the adapter's own note says what it is

@@ -6,7 +6,9 @@ torch.distributed.checkpoint and torch.save(model), and what the printed command
 
 adapter/: a LoRA adapter (peft save_pretrained) of a tiny GPT-2, base/: the base model (transformers save_pretrained);
 the note ckpt-doctor gives the adapter, its PeftModel.from_pretrained call run verbatim, and whether every adapter value
-arrived under the key the note says. acc/: 11 accelerate save_state directories (automatic naming). dcp/: a dcp.save
+arrived under the key the note says; peft_sd.pt: the PEFT model's whole state dict (unmerged), the note ckpt-doctor
+gives it, and whether the merged state dict it names, loaded into a plain GPT-2, computes what the PEFT model does.
+acc/: 11 accelerate save_state directories (automatic naming). dcp/: a dcp.save
 of {"model": state_dict}; dcp_st/: a state dict in DCP's safetensors serialization. full.pt: torch.save of a
 whole nn.Module whose class lives in t6net.py; ckpt-doctor's
 message about it, the command it prints run verbatim in OUTDIR, and whether the state dict it writes is the model's.
@@ -67,7 +69,23 @@ def peft_part() -> dict:
     arrived = {k: torch.equal(state[k.replace(said[0], said[1]).replace(said[0].replace("A", "B"),
                                                                         said[1].replace("A", "B"))], v)
                for k, v in saved.items()}
-    return {"note": note, "call": call, "arrived": arrived}
+    # the same PEFT model's whole state dict, unmerged: the LoRA note's merged state dict, run verbatim, loaded into
+    # a plain GPT-2 by strict load_state_dict, must compute what the PEFT model computes
+    wrapped.eval()
+    tokens = torch.arange(8).reshape(1, 8)
+    with torch.no_grad():
+        expected = wrapped(tokens).logits
+    torch.save(wrapped.state_dict(), os.path.join(OUT, "peft_sd.pt"))
+    lora = next((n for n in ckpt_doctor.open_checkpoint(os.path.join(OUT, "peft_sd.pt")).notes if "LoRA" in n), None)
+    same = None
+    if lora is not None and "save them merged: " in lora:
+        scope = {"model": wrapped}
+        exec(f"merged = {lora.split('save them merged: ', 1)[1]}", scope)  # verbatim
+        plain = GPT2LMHeadModel(config).eval()
+        plain.load_state_dict(scope["merged"], strict=True)
+        with torch.no_grad():
+            same = bool(torch.allclose(plain(tokens).logits, expected, atol=1e-5))
+    return {"note": note, "call": call, "arrived": arrived, "lora_note": lora, "merged_computes_the_same": same}
 
 
 def accelerate_dcp_part() -> dict:

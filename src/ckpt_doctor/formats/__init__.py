@@ -45,7 +45,8 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
     try:
         _refuse_unreadable(path)
         catalog = _open_local(path, **options)
-        catalog.notes = tuple(n for n in _peft_adapter_notes(catalog.path) if n not in catalog.notes) + catalog.notes
+        notes = _peft_adapter_notes(catalog.path) or _lora_notes(catalog)
+        catalog.notes = tuple(n for n in notes if n not in catalog.notes) + catalog.notes
         return catalog
     except PermissionDeniedError:
         raise
@@ -104,6 +105,18 @@ def _peft_adapter_notes(path: str) -> tuple[str, ...]:
     if kind == "LORA":  # peft's set_peft_model_state_dict puts the adapter's name into each LoRA key
         note += ", which adds the adapter's name to each key (`lora_A.weight` becomes `lora_A.default.weight`)"
     return (note,)
+
+
+def _lora_notes(catalog: Catalog) -> tuple[str, ...]:
+    """A PEFT model's state dict saved before merging: its LoRA factors are the fine-tuned update, which a model
+    without LoRA layers has no place for (a fix pairing the rest loads the base model, silently)."""
+    factors = sum(1 for name in catalog if ".lora_A." in name or ".lora_B." in name)
+    if not factors:
+        return ()
+    return (f"holds {factors} LoRA factors (lora_A/lora_B, the fine-tuned update of the layers beside them): the "
+            "state dict of a PEFT model before merging. A model without LoRA layers has no place for them and loads "
+            "the base weights only; for the fine-tuned weights in a plain model, save them merged: "
+            "model.merge_and_unload().state_dict()",)
 
 
 def _refuse_unreadable(path: str) -> None:
