@@ -190,3 +190,17 @@ def test_an_unmerged_peft_state_dict_says_its_lora_factors_are_the_fine_tune(sav
     assert "note: holds 4 LoRA factors (lora_A/lora_B, the fine-tuned update" in text, text
     assert main(["inspect", str(out / "adapter")]) == 0
     assert "LoRA factors" not in capsys.readouterr().out  # the adapter's own note says what it is
+
+
+def test_a_peft_wrapped_model_is_not_taken_for_a_transformers_model(saved, capsys):
+    """Before: a PeftModel forwards attribute lookups to the model it wraps, so it answered `base_model_prefix` and
+    had a `from_pretrained` (peft's, which loads an adapter), and diagnose said it is "loaded by:
+    PreTrainedModel.from_pretrained(dir)". Now only a transformers PreTrainedModel is: the wrapper's loader is
+    load_state_dict, whose fix (run by the real torch in the other tests) is what it prints."""
+    out, _ = saved
+    spec = json.loads((out / "peft.spec.json").read_text())
+    assert spec.get("loader") is None and spec.get("base_model_prefix") is None, {k: spec.get(k) for k in spec
+                                                                                   if k != "variables"}
+    main(["diagnose", str(out / "base"), "--model", str(out / "peft.spec.json")])
+    text = capsys.readouterr().out
+    assert "loaded by:  model.load_state_dict(state, strict=True)" in text, text

@@ -7,7 +7,8 @@ torch.distributed.checkpoint and torch.save(model), and what the printed command
 adapter/: a LoRA adapter (peft save_pretrained) of a tiny GPT-2, base/: the base model (transformers save_pretrained);
 the note ckpt-doctor gives the adapter, its PeftModel.from_pretrained call run verbatim, and whether every adapter value
 arrived under the key the note says; peft_sd.pt: the PEFT model's whole state dict (unmerged), the note ckpt-doctor
-gives it, and whether the merged state dict it names, loaded into a plain GPT-2, computes what the PEFT model does.
+gives it, and whether the merged state dict it names, loaded into a plain GPT-2, computes what the PEFT model does;
+peft.spec.json: the PEFT-wrapped model's spec.
 acc/: 11 accelerate save_state directories (automatic naming). dcp/: a dcp.save
 of {"model": state_dict}; dcp_st/: a state dict in DCP's safetensors serialization. full.pt: torch.save of a
 whole nn.Module whose class lives in t6net.py; ckpt-doctor's
@@ -57,6 +58,7 @@ def peft_part() -> dict:
             torch.nn.init.normal_(p)
     adapter = os.path.join(OUT, "adapter")
     wrapped.save_pretrained(adapter)
+    ckpt_doctor.load_model(wrapped).save(os.path.join(OUT, "peft.spec.json"))
     note = next((n for n in ckpt_doctor.open_checkpoint(adapter).notes if n.startswith("a PEFT adapter")), None)
     if note is None:
         return {"note": None, "arrived": {}}
