@@ -204,3 +204,15 @@ def test_a_peft_wrapped_model_is_not_taken_for_a_transformers_model(saved, capsy
     main(["diagnose", str(out / "base"), "--model", str(out / "peft.spec.json")])
     text = capsys.readouterr().out
     assert "loaded by:  model.load_state_dict(state, strict=True)" in text, text
+
+
+def test_an_optimizer_state_dict_is_named_as_such(saved, capsys):
+    """Before: diagnose on accelerate's optimizer.bin (a torch.optim state_dict) said every model variable keeps its
+    initial value and "no state dict found in this object". Now it says it holds optimizer state only and where
+    accelerate saved the model's weights."""
+    out, _ = saved
+    state = out / "acc" / "checkpoints" / "checkpoint_0"
+    assert main(["inspect", str(state / "optimizer.bin")]) == 0
+    said = capsys.readouterr().out
+    assert "note: an optimizer's state_dict (torch.optim: state, param_groups): optimizer state only" in said, said
+    assert (state / "model.safetensors").is_file()  # where the note says the weights are

@@ -487,6 +487,10 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
             model = _resolve(obj, candidates[0][0], path)[0]
             notes.append(f"training checkpoint: model state dict taken from sub-tree {candidates[0][0]!r} (the only "
                          "candidate); other tensors are listed as bookkeeping with their full path")
+        elif isinstance(obj, dict) and {"state", "param_groups"} <= set(obj):
+            notes.append("an optimizer's state_dict (torch.optim: state, param_groups): optimizer state only, no "
+                         "model weights; those are saved apart (accelerate's save_state: model.safetensors or "
+                         "pytorch_model.bin beside optimizer.bin)")
         elif isinstance(obj, dict | list | tuple):
             notes.append("no state dict found in this object: tensors are named by their path in it")
 
