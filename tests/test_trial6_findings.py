@@ -86,7 +86,7 @@ def test_a_pickled_module_is_named_with_the_command_that_saves_its_state_dict(sa
     capsys.readouterr()
 
 
-def test_a_peft_adapter_says_what_it_is_and_how_peft_loads_it(saved, capsys):
+def test_a_peft_adapter_says_what_it_is_and_how_peft_loads_it(saved, tmp_path, capsys):
     """Before: `diagnose` of a LoRA adapter against its base model said every variable keeps its initial value, every
     value goes unused and "no renaming explains the differences", with nothing about the file being an adapter. Now a
     note says so and how PEFT loads it; the oracle ran that call verbatim: each value arrived under the key the note
@@ -100,6 +100,10 @@ def test_a_peft_adapter_says_what_it_is_and_how_peft_loads_it(saved, capsys):
     assert text.count("a PEFT adapter") == 1, text
     assert main(["inspect", str(out / "base")]) == 0
     assert "PEFT" not in capsys.readouterr().out
+    alone = tmp_path / "copied.safetensors"  # the adapter's file without its config: its keys say the same
+    shutil.copy(out / "adapter" / "adapter_model.safetensors", alone)
+    assert main(["inspect", str(alone)]) == 0
+    assert "note: holds only LoRA factors (4, lora_A/lora_B): a PEFT adapter's values" in capsys.readouterr().out
 
 
 def test_verify_says_a_dcp_checkpoint_s_chunks_are_crc_checked(saved, capsys):

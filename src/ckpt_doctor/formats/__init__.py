@@ -113,6 +113,10 @@ def _lora_notes(catalog: Catalog) -> tuple[str, ...]:
     factors = sum(1 for name in catalog if ".lora_A." in name or ".lora_B." in name)
     if not factors:
         return ()
+    if factors == len(catalog):
+        return (f"holds only LoRA factors ({factors}, lora_A/lora_B): a PEFT adapter's values, not the base model's; "
+                f"PEFT loads an adapter from the directory save_pretrained wrote (with its {_PEFT_CONFIG}) by "
+                "PeftModel.from_pretrained(model, DIR)",)
     return (f"holds {factors} LoRA factors (lora_A/lora_B, the fine-tuned update of the layers beside them): the "
             "state dict of a PEFT model before merging. A model without LoRA layers has no place for them and loads "
             "the base weights only; for the fine-tuned weights in a plain model, save them merged: "
