@@ -220,3 +220,29 @@ def test_an_optimizer_state_dict_is_named_as_such(saved, capsys):
     said = capsys.readouterr().out
     assert "note: an optimizer's state_dict (torch.optim: state, param_groups): optimizer state only" in said, said
     assert (state / "model.safetensors").is_file()  # where the note says the weights are
+
+
+def test_the_fix_for_a_training_checkpoint_with_numpy_values_runs_under_torch_s_default(tmp_path, monkeypatch, capsys):
+    """Before: a training checkpoint holding numpy values beside the state dict ({'model': ..., 'best_acc':
+    np.float64(0.9)}, a common habit) got a fix with `torch.load(CHECKPOINT, map_location='cpu')`, which torch >= 2.6
+    (weights_only=True by default) refuses: "Unsupported global: GLOBAL numpy._core.multiarray.scalar". Now the file
+    is noted as one weights_only=True refuses and the fix, run verbatim, loads it (every value arrives)."""
+    import numpy as np
+    import torch
+
+    (tmp_path / "t6_numpy_nets.py").write_text("import torch.nn as nn\n\n\ndef net():\n"
+                                      "    return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import t6_numpy_nets as nets
+
+    saved = nets.net().state_dict()
+    torch.save({"model": {f"module.{k}": v for k, v in saved.items()}, "best_acc": np.float64(0.9),
+                "history": np.zeros(3)}, tmp_path / "train.pt")
+    monkeypatch.chdir(tmp_path)
+    assert main(["diagnose", "train.pt", "--model", "t6_numpy_nets.py:net"]) == 1
+    text = capsys.readouterr().out
+    assert "note: torch.load(weights_only=True) refuses this file: it holds numpy values" in text, text
+    fix = "\n".join(line[2:] for line in text[text.index("\nFix (") + 1:].splitlines()[1:])
+    model = nets.net()
+    exec(fix, {"model": model})  # verbatim
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in saved.items())

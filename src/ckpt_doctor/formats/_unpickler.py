@@ -379,13 +379,15 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, file: Any, persistent_load: Callable[[Any], Any] | None):
         super().__init__(file, encoding="utf-8")
         self._persistent = persistent_load
-        self.opaque: set[str] = set()  # the OpaqueObject classes the pickle asked for
+        self.opaque: set[str] = set()  # the OpaqueObject classes and numpy globals the pickle asked for
         self.refused: str | None = None  # the global refused, if one was
 
     def find_class(self, module: str, name: str) -> Any:
         module = _PY2_MODULES.get(module, module)
         qualname = f"{module}.{name}"
         found = _ALLOWED.get(qualname)
+        if module.split(".", 1)[0] == "numpy":  # torch.load(weights_only=True) allows no numpy global
+            self.opaque.add(qualname)
         if found is None and (qualname in _OPAQUE_CLASSES or module.startswith(_OPAQUE_MODULES)):
             self.opaque.add(qualname)
             return _opaque_type(qualname)
@@ -413,7 +415,8 @@ def storage_type(value: Any) -> str:
 def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None = None,
          opaque: set[str] | None = None) -> Any:
     """Unpickle one object from ``file`` with the allow-list; every failure is a CheckpointError naming ``path``.
-    ``opaque`` collects the names of the classes read as ``OpaqueObject`` records."""
+    ``opaque`` collects the names of the classes read as ``OpaqueObject`` records and of the numpy globals used:
+    what torch.load(weights_only=True) refuses."""
     unpickler = None
     try:
         start = file.tell()

@@ -542,8 +542,12 @@ WEIGHTS_ONLY_REFUSES = "torch.load(weights_only=True) refuses this file"
 def _opaque_notes(opaque: set[str]) -> list[str]:
     if not opaque:
         return []
-    return [f"{WEIGHTS_ONLY_REFUSES}: it holds {', '.join(sorted(opaque))} (hyperparameters, read here as inert "
-            "records); torch.load needs weights_only=False, which runs the file's pickle: only for a file you trust"]
+    numpy = sorted(n for n in opaque if n.split(".", 1)[0] == "numpy")
+    records = sorted(set(opaque) - set(numpy))
+    held = [f"{', '.join(records)} (hyperparameters, read here as inert records)"] * bool(records) + \
+        [f"numpy values ({', '.join(numpy)}), which torch's weights-only unpickler does not allow"] * bool(numpy)
+    return [f"{WEIGHTS_ONLY_REFUSES}: it holds {' and '.join(held)}; torch.load needs weights_only=False, which "
+            "runs the file's pickle: only for a file you trust"]
 
 
 def _expanded_notes(entries) -> list[str]:
