@@ -74,7 +74,7 @@ def _latest(args) -> int:
             print(found.latest)
     if found.latest is None:
         if not args.json:
-            from .formats import _other_in_directory
+            from .formats import _checkpoints_below, _other_in_directory
 
             try:
                 other = _other_in_directory(found.directory)
@@ -83,6 +83,12 @@ def _latest(args) -> int:
                 other, held = os.path.join(found.directory, "NAME"), e.message.split("name one: ", 1)[-1]
             hint = (f"; it holds {held}, which latest does not track (TF checkpoints only): "
                     f"ckpt-doctor inspect {other}") if other else ""
+            if os.path.isfile(os.path.join(found.directory, ".metadata")):
+                hint = (f"; it is a PyTorch distributed checkpoint (DCP), which latest does not track (TF checkpoints "
+                        f"only): ckpt-doctor inspect {found.directory}")
+            elif not other and not found.checkpoints:
+                below = _checkpoints_below(found.directory)
+                hint = f"; {below}" if below else ""
             saved_model = os.path.join(found.directory, "variables", "variables")
             if os.path.isfile(saved_model + ".index") and os.path.isfile(os.path.join(found.directory,
                                                                                        "saved_model.pb")):
@@ -203,13 +209,35 @@ def _rewrite(args) -> int:
 def _align_rewrite(args, result) -> int:
     """align --rewrite OUT: write the checkpoint repaired by the rules just inferred."""
     if not result.complete:
-        print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above)", file=sys.stderr)
+        print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above): "
+              f"{len(result.missing)} model variable(s) without a partner, {len(result.ambiguous)} ambiguous"
+              f"{_rewrite_anyway(args, result)}", file=sys.stderr)
         return EXIT_PROBLEM
     from .restore.rewrite import rewrite_aligned
 
     fixed = rewrite_aligned(result, args.rewrite, to=args.to, overwrite=args.force)
     print(fixed.render(verbose=True if args.verbose else None), file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def _rewrite_anyway(args, result) -> str:
+    """The two commands that write the pairs found anyway (a PEFT-wrapped model's LoRA weights are always new), where
+    the rules carry them: not for Keras 3, whose rewrite writes at the model's paths only from a complete alignment."""
+    import shlex
+
+    if result.diagnosis.loader.name == "keras3" or args.to == "keras3" or args.rewrite.endswith(".weights.h5"):
+        return ""
+    stem = os.path.basename(args.rewrite.rstrip("/" + os.sep)).split(".")[0] or "aligned"
+    rules = f"{stem}.rules.yaml"
+    options = [*(["--subtree", args.subtree] if getattr(args, "subtree", None) else []),
+               *(["--root", args.root] if args.root else []),
+               *(["--load-with", args.load_with] if args.load_with else []),
+               *(["--prefer-names"] if args.prefer_names else [])]
+    align = ["ckpt-doctor", "align", args.checkpoint, "--model", args.model, *options, "-o", rules]
+    rewrite = ["ckpt-doctor", "rewrite", args.checkpoint, *options[:2], "--rules", rules, "-o", args.rewrite,
+               *(["--to", args.to] if args.to else []), *(["--force"] if args.force else [])]
+    return (f". To write the pairs found anyway (the rest keep their initial values): {shlex.join(align)}; "
+            f"{shlex.join(rewrite)}")
 
 
 def _spec(args) -> int:
@@ -366,7 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Print the prefix of the latest complete checkpoint in DIR, like "
                                    "tf.train.latest_checkpoint, but following a moved directory, falling back to the "
                                    "highest step when there is no state file, and reporting incomplete checkpoints "
-                                   "(notes go to stderr).")
+                                   "(notes go to stderr). Without a TF checkpoint in DIR, says what it holds instead: "
+                                   "files of other formats, a PyTorch DCP checkpoint, subdirectories with "
+                                   "checkpoints.")
     p.add_argument("directory", metavar="DIR")
     p.add_argument("--json", action="store_true", help="emit every checkpoint found, with completeness and notes")
     p.set_defaults(func=_latest)
@@ -374,7 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="read every byte, check every checksum the format has",
                        description="Read every tensor of PATH and check what its format allows: the CRC32C of "
                                    "every index block and tensor (TensorFlow), the CRC-32 of every zip member "
-                                   "(PyTorch, .npz, .keras); safetensors, .npy, legacy .pt and HDF5 store no "
+                                   "(PyTorch, the chunks of a DCP checkpoint, .npz, .keras); safetensors, .npy, "
+                                   "legacy .pt and HDF5 store no "
                                    "checksums, so only their structure is checked and every value read, and the "
                                    "report says so. Names each truncated file, missing shard, bad index block and "
                                    "bad tensor checksum, and lists the intact tensors. --manifest and --against "
@@ -417,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Compare a model with a checkpoint under the exact rules its framework uses to "
                                    "restore, accounting for every model variable (loaded, missing, shape or dtype "
                                    "mismatch) and every checkpoint entry (used, unused, optimizer state and "
-                                   "bookkeeping). Exit code 0 when every model variable gets a value, 1 otherwise.")
+                                   "bookkeeping). Exit code 0 when every model variable gets a value and the load "
+                                   "call succeeds (a strict load_state_dict raises on an unexpected key), 1 "
+                                   "otherwise.")
     checkpoint_and_model(p)
     p.add_argument("--rules", metavar="FILE", help="apply these rename rules to the checkpoint first (check a fix)")
     p.add_argument("--json", action="store_true", help="emit the full result as JSON")

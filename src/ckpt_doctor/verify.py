@@ -183,7 +183,17 @@ def _what_is_checked(catalog: Catalog) -> tuple[str, bool]:
         return "CRC32C of every table block (they hold the values) checked", True
     if _zip_path(catalog):
         return "CRC-32 of every zip member checked, values read", True
+    if catalog.format == "torch-dcp" and _dcp_chunks_are_zips(catalog):
+        return "CRC-32 of every chunk's zip members checked, values read (.metadata stores no checksum)", True
     return NO_CHECKSUMS, False
+
+
+def _dcp_chunks_are_zips(catalog: Catalog) -> bool:
+    """DCP's default serialization: each chunk a torch.save zip, read with its CRC-32s (safetensors: none)."""
+    from .formats.torch_dcp import _safetensors_file
+
+    data = [f for f in catalog.files[1:] if f not in catalog.missing_files]
+    return bool(data) and not any(_safetensors_file(f) for f in data)
 
 
 def _zip_path(catalog: Catalog) -> str | None:

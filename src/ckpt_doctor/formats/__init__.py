@@ -44,11 +44,83 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         return open_url(path, **options)
     try:
         _refuse_unreadable(path)
-        return _open_local(path, **options)
+        catalog = _open_local(path, **options)
+        notes = _peft_adapter_notes(catalog.path) or _lora_notes(catalog)
+        catalog.notes = tuple(n for n in notes if n not in catalog.notes) + catalog.notes
+        return catalog
     except PermissionDeniedError:
         raise
     except PermissionError as e:  # a file or directory this user may not read, met anywhere while opening
         raise _io.denied(e.filename or path) from None
+    except CheckpointError as e:
+        e.message = _zeroed(e.path) + e.message
+        raise
+
+
+_ZERO_PROBE = 1 << 16
+
+
+def _zeroed(path: str | None) -> str:
+    """"the file is all zero bytes; " where it begins so (a write or copy that never completed, a zeroed block): the
+    reader's own complaint (bad magic, no header) would not say why."""
+    try:
+        if path is None or not os.path.isfile(path):
+            return ""
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(_ZERO_PROBE)
+    except OSError:
+        return ""
+    if not head or head.count(0) != len(head):
+        return ""
+    said = f"all {size} bytes of the file are zero" if size <= len(head) else \
+        f"the file's first {len(head) >> 10} KiB (of {size} bytes) are zero"
+    return f"{said} (a write or copy that never completed, or zeroed blocks); "
+
+
+_PEFT_CONFIG = "adapter_config.json"
+
+
+def _peft_adapter_notes(path: str) -> tuple[str, ...]:
+    """What a PEFT ``save_pretrained`` file is: an adapter, whose keys no plain model has (a user pointing at it
+    with the base model sees every value unused and every variable missing, and needs to know why)."""
+    config_path = os.path.join(os.path.dirname(path), _PEFT_CONFIG)
+    if not os.path.basename(path).startswith("adapter_model.") or not os.path.isfile(config_path):
+        return ()
+    import json
+
+    try:
+        with open(config_path, "rb") as f:
+            config = json.loads(f.read(1 << 20))
+    except (OSError, ValueError):
+        config = None
+    if not isinstance(config, dict):
+        return (f"a PEFT adapter ({_PEFT_CONFIG} beside it, unreadable)",)
+    kind = config.get("peft_type")
+    base = config.get("base_model_name_or_path") or (config.get("auto_mapping") or {}).get("base_model_class")
+    said = ", ".join(str(x) for x in (kind, f"base model {base}" if base else None) if x)
+    directory = os.path.dirname(path) or "."
+    note = (f"a PEFT adapter ({_PEFT_CONFIG}: {said}): it holds the adapter's values only, not the base model's; "
+            f"PEFT loads it into the base model with PeftModel.from_pretrained(model, {directory!r})")
+    if kind == "LORA":  # peft's set_peft_model_state_dict puts the adapter's name into each LoRA key
+        note += ", which adds the adapter's name to each key (`lora_A.weight` becomes `lora_A.default.weight`)"
+    return (note,)
+
+
+def _lora_notes(catalog: Catalog) -> tuple[str, ...]:
+    """A PEFT model's state dict saved before merging: its LoRA factors are the fine-tuned update, which a model
+    without LoRA layers has no place for (a fix pairing the rest loads the base model, silently)."""
+    factors = sum(1 for name in catalog if ".lora_A." in name or ".lora_B." in name)
+    if not factors:
+        return ()
+    if factors == len(catalog):
+        return (f"holds only LoRA factors ({factors}, lora_A/lora_B): a PEFT adapter's values, not the base model's; "
+                f"PEFT loads an adapter from the directory save_pretrained wrote (with its {_PEFT_CONFIG}) by "
+                "PeftModel.from_pretrained(model, DIR)",)
+    return (f"holds {factors} LoRA factors (lora_A/lora_B, the fine-tuned update of the layers beside them): the "
+            "state dict of a PEFT model before merging. A model without LoRA layers has no place for them and loads "
+            "the base weights only; for the fine-tuned weights in a plain model, save them merged: "
+            "model.merge_and_unload().state_dict()",)
 
 
 def _refuse_unreadable(path: str) -> None:
@@ -222,29 +294,67 @@ def _checkpoints_in_zip(path: str) -> list[str] | None:
 
 def _no_checkpoint_in(found: discovery.Discovery, directory: str) -> str:
     msg = "no complete checkpoint in this directory"
-    if not found.notes:
-        holding = _subdirectories_with_checkpoints(directory)
-        if holding:
-            msg += "; name one in a subdirectory: " + ", ".join(os.path.join(directory, d, "") for d in holding)
-    return "; ".join([msg, *found.notes]) if found.notes else msg
+    if found.notes:
+        return "; ".join([msg, *found.notes])
+    hint = _checkpoints_below(directory)
+    return f"{msg}; {hint}" if hint else msg
+
+
+def _checkpoints_below(directory: str) -> str:
+    """What a directory with no checkpoint of its own holds instead: an unfinished DCP save, or subdirectories with
+    checkpoints ("" when neither)."""
+    distcp = _dcp_data_files(directory)
+    if distcp:  # torch.distributed.checkpoint writes .metadata last, once every rank's data is written
+        return (f"it holds PyTorch distributed checkpoint (DCP) data ({', '.join(distcp[:3])}) but no .metadata, "
+                "which DCP writes last: the save did not finish, or .metadata was not copied")
+    holding = _subdirectories_with_checkpoints(directory)
+    if not holding:
+        return ""
+    shown = holding[-3:]
+    hint = "name one in a subdirectory: " + ", ".join(os.path.join(directory, d, "") for d in shown)
+    return hint + (f" (the highest numbered {len(shown)} of {len(holding)})" if len(holding) > len(shown) else "")
+
+
+def _dcp_data_files(directory: str) -> list[str]:
+    try:
+        return sorted(n for n in os.listdir(directory) if n.endswith(".distcp"))
+    except OSError:
+        return []
+
+
+def _numbered(name: str) -> list:
+    """Sort key putting `checkpoint_10` after `checkpoint_9`."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name)]
 
 
 def _subdirectories_with_checkpoints(directory: str) -> list[str]:
-    """Up to 3 subdirectories holding a file named like a checkpoint (a user who named the parent directory)."""
-    out: list[str] = []
-    try:
-        subdirectories = sorted(e.name for e in os.scandir(directory) if e.is_dir() and not e.name.startswith("."))
-    except OSError:
-        return out
-    for name in subdirectories[:_MAX_DIRECTORY_SNIFF]:
+    """The subdirectories holding a file named like a checkpoint (a user who named the parent directory), looking
+    one level further into those that hold none (accelerate's `project/checkpoints/checkpoint_N`), in numbered order;
+    at most _MAX_DIRECTORY_SNIFF directories are listed."""
+    budget = [_MAX_DIRECTORY_SNIFF]
+
+    def listing(path: str) -> tuple[list[str], bool]:
+        budget[0] -= 1
         try:
-            files = os.listdir(os.path.join(directory, name))
+            entries = list(os.scandir(path))
         except OSError:
-            continue
-        if any(f.endswith((".index", *DIRECTORY_SUFFIXES)) or f == ".metadata" for f in files):
+            return [], False
+        holds = any(e.name.endswith((".index", *DIRECTORY_SUFFIXES)) or e.name == ".metadata" for e in entries)
+        return sorted((e.name for e in entries if e.is_dir() and not e.name.startswith(".")), key=_numbered), holds
+
+    out: list[str] = []
+    for name in listing(directory)[0]:
+        if budget[0] <= 0:
+            break
+        inner, holds = listing(os.path.join(directory, name))
+        if holds:
             out.append(name)
-            if len(out) == 3:
+            continue
+        for sub in inner:
+            if budget[0] <= 0:
                 break
+            if listing(os.path.join(directory, name, sub))[1]:
+                out.append(os.path.join(name, sub))
     return out
 
 

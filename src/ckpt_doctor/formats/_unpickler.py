@@ -379,16 +379,20 @@ class _RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, file: Any, persistent_load: Callable[[Any], Any] | None):
         super().__init__(file, encoding="utf-8")
         self._persistent = persistent_load
-        self.opaque: set[str] = set()  # the OpaqueObject classes the pickle asked for
+        self.opaque: set[str] = set()  # the OpaqueObject classes and numpy globals the pickle asked for
+        self.refused: str | None = None  # the global refused, if one was
 
     def find_class(self, module: str, name: str) -> Any:
         module = _PY2_MODULES.get(module, module)
         qualname = f"{module}.{name}"
         found = _ALLOWED.get(qualname)
+        if module.split(".", 1)[0] == "numpy":  # torch.load(weights_only=True) allows no numpy global
+            self.opaque.add(qualname)
         if found is None and (qualname in _OPAQUE_CLASSES or module.startswith(_OPAQUE_MODULES)):
             self.opaque.add(qualname)
             return _opaque_type(qualname)
         if found is None:
+            self.refused = qualname
             raise UnsafePickleError(f"refusing to unpickle global {qualname}: not on the allow-list of what a state "
                                     "dict needs (nothing in the file was executed)")
         value = found.fn
@@ -411,8 +415,11 @@ def storage_type(value: Any) -> str:
 def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None = None,
          opaque: set[str] | None = None) -> Any:
     """Unpickle one object from ``file`` with the allow-list; every failure is a CheckpointError naming ``path``.
-    ``opaque`` collects the names of the classes read as ``OpaqueObject`` records."""
+    ``opaque`` collects the names of the classes read as ``OpaqueObject`` records and of the numpy globals used:
+    what torch.load(weights_only=True) refuses."""
+    unpickler = None
     try:
+        start = file.tell()
         if copyreg._inverted_registry:  # type: ignore[attr-defined]
             _refuse_extensions(file)
         _check_memo(file)
@@ -421,6 +428,17 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
         if opaque is not None:
             opaque.update(unpickler.opaque)
         return obj
+    except UnsafePickleError as e:
+        if unpickler is not None and unpickler.refused and _names_torch_modules(file, start):
+            e.message = (f"a whole model pickled with torch.save(model) (class {unpickler.refused}), not a state "
+                         "dict: its classes are code, which ckpt-doctor does not run (nothing in the file was "
+                         f"executed). Its weights as a file ckpt-doctor reads, where {unpickler.refused} can be "
+                         "imported (torch.load then runs the file's code: only for a file you trust): "
+                         f"import torch; torch.save(torch.load({path!r}, weights_only=False).state_dict(), "
+                         "'state_dict.pt')")
+        if e.path is None:
+            e.path = path
+        raise
     except CheckpointError as e:
         if e.path is None:
             e.path = path
@@ -428,6 +446,23 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             struct.error, OverflowError, RecursionError, MemoryError, UnicodeDecodeError) as e:
         raise CorruptCheckpointError(f"malformed pickle: {type(e).__name__}: {e}", path=path) from None
+
+
+def _names_torch_modules(file: Any, start: int) -> bool:
+    """Whether the pickle from ``start`` names a class of ``torch.nn.modules`` (a pickled ``nn.Module``); only
+    its opcodes are read, nothing is built."""
+    import pickletools
+
+    try:
+        file.seek(start)
+        for op, arg, _ in pickletools.genops(file):
+            if isinstance(arg, str) and arg.startswith("torch.nn.modules."):  # GLOBAL's "module name", or
+                return True  # the module string STACK_GLOBAL takes (protocol 4+)
+            if op.name == "STOP":
+                break
+    except (ValueError, OSError, EOFError, UnicodeDecodeError, pickle.UnpicklingError):
+        pass
+    return False
 
 
 def _opcode_steps() -> tuple[list[int], dict[int, int]]:

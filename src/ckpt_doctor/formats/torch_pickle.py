@@ -487,6 +487,10 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
             model = _resolve(obj, candidates[0][0], path)[0]
             notes.append(f"training checkpoint: model state dict taken from sub-tree {candidates[0][0]!r} (the only "
                          "candidate); other tensors are listed as bookkeeping with their full path")
+        elif isinstance(obj, dict) and {"state", "param_groups"} <= set(obj):
+            notes.append("an optimizer's state_dict (torch.optim: state, param_groups): optimizer state only, no "
+                         "model weights; those are saved apart (accelerate's save_state: model.safetensors or "
+                         "pytorch_model.bin beside optimizer.bin)")
         elif isinstance(obj, dict | list | tuple):
             notes.append("no state dict found in this object: tensors are named by their path in it")
 
@@ -538,8 +542,12 @@ WEIGHTS_ONLY_REFUSES = "torch.load(weights_only=True) refuses this file"
 def _opaque_notes(opaque: set[str]) -> list[str]:
     if not opaque:
         return []
-    return [f"{WEIGHTS_ONLY_REFUSES}: it holds {', '.join(sorted(opaque))} (hyperparameters, read here as inert "
-            "records); torch.load needs weights_only=False, which runs the file's pickle: only for a file you trust"]
+    numpy = sorted(n for n in opaque if n.split(".", 1)[0] == "numpy")
+    records = sorted(set(opaque) - set(numpy))
+    held = [f"{', '.join(records)} (hyperparameters, read here as inert records)"] * bool(records) + \
+        [f"numpy values ({', '.join(numpy)}), which torch's weights-only unpickler does not allow"] * bool(numpy)
+    return [f"{WEIGHTS_ONLY_REFUSES}: it holds {' and '.join(held)}; torch.load needs weights_only=False, which "
+            "runs the file's pickle: only for a file you trust"]
 
 
 def _expanded_notes(entries) -> list[str]:

@@ -29,7 +29,9 @@ def spec(module, source: str = "") -> ModelSpec:
         variables.append(VariableSpec(name=name, shape=tuple(value.shape), dtype=dtype, trainable=trainable,
                                       kind=kind, index=i, tied_to=owner.tied_to or owner.name if owner else None))
     prefix = getattr(module, "base_model_prefix", None)  # Hugging Face PreTrainedModel
-    is_hf = isinstance(prefix, str) and callable(getattr(module, "from_pretrained", None))
+    # a wrapper forwarding attributes to one (peft's PeftModel) answers both, but its from_pretrained loads an adapter
+    is_hf = isinstance(prefix, str) and callable(getattr(module, "from_pretrained", None)) and \
+        any(c.__name__ == "PreTrainedModel" and c.__module__.startswith("transformers.") for c in type(module).__mro__)
     return ModelSpec(variables, framework="torch", restore="name", source=source, casts_dtypes=True,
                      loader="hf" if is_hf else None, base_model_prefix=prefix if is_hf else None)
 
