@@ -120,7 +120,8 @@ def main() -> None:
         # (dw: tf-keras' TF format, object paths layer_with_weights-N/depthwise_kernel; the others a legacy .h5)
         suffix = ".weights.h5" if CASE in ("nested", "wrapped") else ".h5"
         model.save_weights(os.path.join(OUT, "dw", "ckpt") if CASE == "dw" else os.path.join(OUT, CASE + suffix))
-        truth = {f"{v.path}@{i}" if CASE in ("nested", "wrapped") else v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist()
+        keras3 = CASE in ("nested", "wrapped")
+        truth = {f"{v.path}@{i}" if keras3 else v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist()
                  for i, v in enumerate(model.weights)}  # (Keras 3 paths of layers named alike repeat)
         with open(os.path.join(OUT, f"{CASE}.truth.json"), "w") as f:
             json.dump(truth, f)

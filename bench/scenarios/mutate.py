@@ -16,9 +16,9 @@ And once per scenario:
   W  every model name under a wrapper scope (``module.``, ``wrapper/``);
   P  every checkpoint name under one (``model.``, ``outer/``): no pair may contradict the truth, and fewer true
      pairs than without the wrapper is printed as RECALL.
-A, R, I, M and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale). Prints
-every pair the truth contradicts that the unmutated scenario did not make. Built scenarios only (``make.py`` and
-the parts' ``make``); nothing is written.
+A, R, I, M and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale).
+Prints every pair the truth contradicts that the unmutated scenario did not make. Built scenarios only (``make.py``
+and the parts' ``make``); nothing is written.
 """
 from __future__ import annotations
 

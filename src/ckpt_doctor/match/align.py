@@ -249,6 +249,24 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
         why[id(rules[-1])] = sentences[-1]
     current, staged = current.then(rules[staged:]), len(rules)
 
+    # 2b. a segment inserted before the last part of names (or removed there), as the inference applied it: one
+    # rule per word before it and segment, in the names' spelling (``c_attn.weight`` -> ``c_attn.base_layer.weight``)
+    segments: Counter = Counter()
+    for h in state.hypotheses:
+        if h.rule[0] != "infix":
+            continue
+        for proof in h.proofs.values():
+            now = current.name(proof.checkpoint.name)
+            if now is not None and now != proof.model.name:
+                segment = _segment_rule(now, proof.model.name, h.rule[1] == "model")
+                if segment is not None:
+                    segments[segment] += 1
+    for (pattern, replacement, said), n in sorted(segments.items()):
+        rules.append(Regex(pattern, replacement))
+        sentences.append(f"{said} ({n} variable{'s' if n != 1 else ''})")
+        why[id(rules[-1])] = sentences[-1]
+    current, staged = current.then(rules[staged:]), len(rules)
+
     # 3. renumbering: the renumberings the inference applied (numbers from k on moved by d, in one family),
     # spelled as the names write their numbers; one rule per spelling and offset, from the lowest number moved
     renumber: Counter = Counter()
@@ -354,6 +372,28 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
             drops.append(Drop(f"^{re.escape(c.name)}$"))
     final_rules = drops + rules
     return Rules(final_rules, {i: why[id(r)] for i, r in enumerate(final_rules) if id(r) in why}), sentences
+
+
+def _segment_rule(old: str, new: str, inserted: bool) -> tuple[str, str, str] | None:
+    """(pattern, replacement, sentence) of the rule that inserts (or removes) one segment before the last part of a
+    name, after the segment before it (``lora_A.weight`` -> ``lora_A.default.weight``), when ``old`` and ``new``
+    differ so; else None."""
+    short, long = (old, new) if inserted else (new, old)
+    cut = max(short.rfind("/"), short.rfind("."))
+    if cut <= 0:
+        return None
+    head, sep, last = short[:cut], short[cut], short[cut + 1:]
+    middle = long[len(head):len(long) - len(last)] if long.startswith(head) and long.endswith(last) else ""
+    if len(middle) < 3 or middle[0] not in "/." or middle[-1] not in "/." or re.search(r"[/.]", middle[1:-1]):
+        return None
+    before = head[max(head.rfind("/"), head.rfind(".")) + 1:]
+    segment = middle[1:-1]
+    start = f"(?<![^/.]){re.escape(before)}"
+    if inserted:
+        return (f"{start}{re.escape(sep)}(?=[^/.]+$)", f"{before}{middle}",
+                f"the model's names have `{segment}` inserted after `{before}`, before their last part")
+    return (f"{start}{re.escape(middle)}(?=[^/.]+$)", f"{before}{sep}",
+            f"the file's names have `{segment}` after `{before}`, before their last part, where the model's have none")
 
 
 def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:

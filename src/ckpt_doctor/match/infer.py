@@ -201,9 +201,10 @@ class Hypothesis:
 
     ``rule``: ``("scope", old tokens, new tokens)`` (``(), ("model",)``: a scope added as a whole; a container
     rule ends before the elements' numbers), ``("renumber", family tokens, offset, first)``: the family's
-    numbers from ``first`` on move by ``offset`` (numbers below it keep theirs; removed ones lie just below), or
+    numbers from ``first`` on move by ``offset`` (numbers below it keep theirs; removed ones lie just below),
     ``("nest", side, Keras path prefix)``: that side (``checkpoint`` or ``model``) holds the other's model as a
-    nested model under the prefix (Keras 3 paths)."""
+    nested model under the prefix (Keras 3 paths), or ``("infix", side, token)``: that side's names have one more
+    segment before their last part (``lora_A.default.weight``)."""
 
     stage: str
     rule: tuple
@@ -382,6 +383,50 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     return d, state, c_items, m_items
+
+
+def _inserted_segment(state: _State, c_items, m_items) -> None:
+    """One segment inserted before the last part of names, the same word in each (PEFT's adapter name,
+    ``lora_A.weight`` -> ``lora_A.default.weight``; its ``base_layer`` under a wrapped linear layer,
+    ``c_attn.weight`` -> ``c_attn.base_layer.weight``), or removed the same way: names equal but for it pair, where
+    the word does it for two layers or more, each name's partner is the only one, and shapes agree. A number is no
+    such word (numbering is read elsewhere)."""
+    pool_c, pool_m = _pool(state, c_items, m_items)
+    if not pool_c or not pool_m:
+        return
+    found: dict[tuple[str, str], list] = defaultdict(list)  # (side that has it, the word) -> [(c, m)]
+    for side, longer, shorter in (("model", pool_m, pool_c), ("checkpoint", pool_c, pool_m)):
+        lengths = {len(it.key) for it in shorter}
+        if not any(len(it.key) - 1 in lengths for it in longer):
+            continue
+        by_key = _unique_keys(shorter)
+        for it in longer:
+            key = it.key
+            if len(key) < 3 or len(key) - 1 not in lengths or key[-2].isdigit():
+                continue
+            other = by_key.get(key[:-2] + key[-1:])
+            if other is not None:
+                c, m = (other, it) if side == "model" else (it, other)
+                found[(side, key[-2])].append((c, m))
+    for (side, word), pairs in found.items():
+        # (two layers or more: one layer a level deeper is a one-layer head against a two-layer one, new or renamed)
+        if len({m.key[:-2] for _, m in pairs}) < 2 or len({id(c) for c, _ in pairs}) != len(pairs) or \
+                len({id(m) for _, m in pairs}) != len(pairs):
+            continue
+        fits = [(c, m, state.compatible(c, m)) for c, m in pairs if not c.busy and not m.busy]
+        if len(fits) != len(pairs) or not all(ok for _, _, (ok, _) in fits):
+            continue
+        hypothesis = Hypothesis("prefix", ("infix", side, word), len(pairs))
+        for c, m, (_, transform) in fits:
+            state.add(c, m, transform, "prefix", functools.partial(_segment_evidence, c, m, transform, side,
+                                                                   len(pairs)), hypothesis)
+        state.hypotheses.append(hypothesis)
+
+
+def _segment_evidence(c: _Item, m: _Item, transform: str | None, side: str, n: int) -> str:
+    where = "the model's name" if side == "model" else "the file's name"
+    return (f"{where} has one more segment before its last part, the same in {n} names (`{c.name}` -> "
+            f"`{m.name}`); {_shapes(c, m, transform)}")
 
 
 def _keras3_shift(state: _State, c_items, m_items) -> None:
@@ -656,7 +701,8 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
     k-th layer of that name (``lstm_1``); bidirectional ones are left alone."""
     ms = _rnn_roles(m_items)
     cs = _rnn_roles(c_items) if ms else {}
-    matched = [(cs.get(owner) or _rnn_by_suffix(owner, cs, ms), mg) for owner, mg in ms.items()]
+    matched: list[tuple[dict | None, dict]] = [(cs.get(owner) or _rnn_by_suffix(owner, cs, ms), mg)
+                                               for owner, mg in ms.items()]
     in_order = not any(cg for cg, _ in matched)
     if in_order:
         matched = _rnn_stack_in_order(cs, ms)
@@ -695,7 +741,7 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
                     state.set_ambiguous(m, biases if keras_side is mg else [kb], reason)
 
 
-def _rnn_stack_in_order(cs: dict, ms: dict) -> list[tuple[dict, dict]]:
+def _rnn_stack_in_order(cs: dict, ms: dict) -> list[tuple[dict | None, dict]]:
     """Where no recurrent layer of one side has a name of the other's: a stack on each side (two layers or more,
     every recurrent layer of its side, one auto-numbered family on the Keras side: ``lstm_3``, ``lstm_4``; one
     stacked PyTorch module: ``encoder`` layers 0, 1) pairs layer by layer in order, as the stack computes. A single
@@ -1405,6 +1451,8 @@ def _words(tokens: tuple) -> set[str]:
 
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
     while True:
+        if not numeric:  # (each round: under a scope rule the round before applied, ``base_model.model.``)
+            _inserted_segment(state, c_items, m_items)
         pool_c, pool_m = _pool(state, c_items, m_items)
         if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
             masked = {tuple(itertools.filterfalse(str.isdigit, c.key)) for c in pool_c}  # keys without numbers
@@ -1598,9 +1646,9 @@ def _lone_renames(state: _State) -> None:
     (``dense_3`` -> ``novel`` before the renumbering ``dense_4`` -> ``dense_1`` was found). Once other layers load
     by their names or are explained by names, it is a replaced layer as likely as a renamed one: ambiguous."""
     lone = [h for h in state.hypotheses if h.lone and h.proofs]
-    if not lone or not (state.anchored or any(h.proofs and (h.stage == "numbering" or h.rule[0] == "scope" and
-                                                            h.stage == "prefix" and _words(h.rule[1]) & _words(h.rule[2]))
-                                              for h in state.hypotheses)):
+    if not lone or not (state.anchored or any(
+            h.proofs and (h.stage == "numbering" or h.rule[0] == "scope" and h.stage == "prefix" and
+                          _words(h.rule[1]) & _words(h.rule[2])) for h in state.hypotheses)):
         return
     for h in lone:
         for proof in list(h.proofs.values()):
