@@ -656,10 +656,11 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
     """{owner: {role: item}}; roles ``kernel``/``recurrent``/``bias`` (Keras) or ``ih``/``hh``/``bias_ih``/
     ``bias_hh`` (PyTorch, single-layer unidirectional only; ``multi`` marks stacked or bidirectional ones)."""
     out: dict[str, dict[str, _Item]] = defaultdict(dict)
-    plain: dict[str, dict[str, _Item]] = defaultdict(dict)
+    plain_owners: set[str] = set()
     for it in items:
-        if "h_l" not in it.ref.name and "cell" not in it.ref.name and "recurrent_kernel" not in it.ref.name and \
-                not it.name.endswith(("/kernel", "/bias")):
+        if "h_l" not in it.ref.name and "cell" not in it.ref.name:
+            if "recurrent_kernel" in it.name:  # (the cheap test again: a layer's kernel and bias follow, below)
+                plain_owners.add(it.name[:it.name.rfind("/")])
             continue  # none of the patterns can match (most names: a cheap test before strip_name)
         name = strip_name(it.ref.name)
         found = _TORCH_RNN.match(name)
@@ -681,13 +682,16 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
         found = _KERAS_RNN_VARS.match(name)
         if found:
             out[_rnn_owner(found["owner"])][("kernel", "recurrent", "bias")[int(found["i"])]] = it
-            continue
+    # Keras 2 HDF5 names a recurrent layer's weights without a cell (``lstm_3/recurrent_kernel``): a layer's kernel
+    # and bias are recurrent ones only beside a recurrent kernel
+    plain: dict[str, dict[str, _Item]] = defaultdict(dict)
+    for it in items if plain_owners else ():
         found = _KERAS_RNN_PLAIN.match(it.name)
-        if found:
+        if found and found["owner"] in plain_owners:
             plain[_rnn_owner(found["owner"])][
                 {"kernel": "kernel", "recurrent_kernel": "recurrent", "bias": "bias"}[found["role"]]] = it
-    for owner, group in plain.items():  # a layer's kernel and bias are recurrent ones only beside a recurrent kernel
-        if "recurrent" in group and owner not in out:
+    for owner, group in plain.items():
+        if owner not in out:
             out[owner] = group
     return out
 
