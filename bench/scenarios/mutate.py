@@ -13,10 +13,11 @@ And once per scenario:
      ``layers.3.``), the later numbers moved on: the copy is new, the others keep their values (ambiguous is fine);
   M  that middle element removed instead, the later numbers moved back: the others keep their values (ambiguous is
      fine), the removed element's values go unused;
+  D  a copy of the family's last element appended (one block more): the copy is new, the others keep their values;
   W  every model name under a wrapper scope (``module.``, ``wrapper/``);
   P  every checkpoint name under one (``model.``, ``outer/``): no pair may contradict the truth, and fewer true
      pairs than without the wrapper is printed as RECALL.
-A, R, I, M and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale).
+A, R, I, M, D and W are skipped for models restored by Keras' own semantics (positions, Keras 3 paths would be stale).
 Prints every pair the truth contradicts that the unmutated scenario did not make. Built scenarios only (``make.py``
 and the parts' ``make``); nothing is written.
 """
@@ -145,6 +146,17 @@ def run(sid: str) -> list[tuple]:
                     out.append((sid, "I", family, p.model, f"{p.checkpoint} (inserted: new) [{p.rule}]"))
                 elif m in true and true[m] != p.checkpoint:
                     out.append((sid, "I", family, p.model, f"{p.checkpoint} != {true[m]} [{p.rule}]"))
+            # D: a copy of the family's last element appended (a deeper model: one more block): it is new
+            renamed, appended = _append(spec.variables, family)
+            a = _align(out, (sid, "D", family), cat, dataclasses.replace(spec, variables=renamed + appended))
+            fresh = {v.name for v in appended}
+            for p in a.pairs if a is not None else ():
+                if (p.model, p.checkpoint) in base_wrong:
+                    continue
+                if p.model in fresh:
+                    out.append((sid, "D", family, p.model, f"{p.checkpoint} (appended: new) [{p.rule}]"))
+                elif p.model in true and true[p.model] != p.checkpoint:
+                    out.append((sid, "D", family, p.model, f"{p.checkpoint} != {true[p.model]} [{p.rule}]"))
             # M: that element removed from the model instead, the later numbers moved back (a block removed from a
             # loop-built model): every other variable keeps its true value, the removed one's values go unused
             kept, back = _remove(spec.variables, family, at)
@@ -217,6 +229,16 @@ def _insert(variables: list, family: str, at: int) -> tuple[list, list]:
                 for v in variables if v.name.startswith(f"{family}{at}") and
                 v.name[len(family) + len(str(at)):][:1] in ("/", ".")]
     return renamed, inserted
+
+
+def _append(variables: list, family: str) -> tuple[list, list]:
+    """The model with a copy of the family's last element appended under the next number: (the variables, the
+    copies)."""
+    found = [(int(m.group(1)), v) for v in variables
+             if (m := re.match(re.escape(family) + r"(\d+)(?=[/.])", v.name))]
+    last = max(n for n, _ in found)
+    return list(variables), [dataclasses.replace(v, name=f"{family}{last + 1}{v.name[len(family) + len(str(last)):]}",
+                                                 object_path=None) for n, v in found if n == last]
 
 
 def _remove(variables: list, family: str, at: int) -> tuple[list, dict]:
