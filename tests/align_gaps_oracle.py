@@ -628,6 +628,24 @@ def effnet_pt(d):
             put(module, f"block{b}_{layer}")
         put(block._depthwise_conv, f"block{b}_dwconv", (2, 3, 0, 1))
     save(d, stored, net, torch_values(net))
+    # the same values in a TF1 checkpoint (tf.compat.v1 Saver): its keys sorted, no order kept; its own truth
+    import tensorflow as tf
+
+    os.makedirs(os.path.join(d, "tf1"), exist_ok=True)
+    values = [(layer.name, w.name.rsplit("/", 1)[-1], np.asarray(w.numpy())) for layer in src.layers
+              for w in layer.weights]
+    g = tf.Graph()
+    with g.as_default():
+        for layer, leaf, value in values:
+            with tf.compat.v1.variable_scope(layer, reuse=tf.compat.v1.AUTO_REUSE):
+                tf.compat.v1.get_variable(leaf, initializer=value)
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session(graph=g) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            ck = saver.save(sess, os.path.join(d, "tf1", "model.ckpt"), write_meta_graph=False)
+    reader = tf.train.load_checkpoint(ck)
+    with open(os.path.join(d, "tf1", "truth.json"), "w") as f:
+        json.dump(truth({k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()}, torch_values(net)), f)
 
 
 def lstm_stack(d):

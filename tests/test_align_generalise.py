@@ -792,6 +792,21 @@ def test_efficientnet_pytorch_norms_follow_the_conv_created_just_before_them(gap
     assert {p.model for p in a.pairs} == set(truth), sorted(set(truth) - {p.model for p in a.pairs})
 
 
+def test_keras_applications_blocks_in_a_tf1_checkpoint_pair_block_by_block_by_the_ranks_in_their_names(gap_cases):
+    # (held-out 8) a TF1 checkpoint keeps no order (its keys are sorted) and `block2a_expand_bn` shares no word with
+    # `_blocks.0._bn0`: the block ranks inside the names (stage 2, block a) make a family of blocks, paired block by
+    # block; in a block, equally wide norms pair by the conv each follows (`expand_bn` begins as `expand_conv`,
+    # `_bn0` was created right after `_expand_conv`)
+    import json
+
+    a = ckpt_doctor.align(str(gap_cases / "effnet_pt" / "tf1" / "model.ckpt"),
+                          str(gap_cases / "effnet_pt" / "model.spec.json"))
+    truth = {m: tuple(v) for m, v in json.loads((gap_cases / "effnet_pt" / "tf1" / "truth.json").read_text()).items()}
+    assert not _wrong(a, truth)
+    blocks = {m for m in truth if m.startswith("_blocks.")}
+    assert blocks <= {p.model for p in a.pairs}, sorted(blocks - {p.model for p in a.pairs})
+
+
 def test_two_recurrent_stacks_with_no_name_in_common_pair_layer_by_layer_in_order(gap_cases):
     # (held-out 8, chars2vec) Keras' `lstm_3`, `lstm_4` against PyTorch's `encoder` layers 0 and 1: the weights pair
     # in order, transposed; Keras' one bias is neither of PyTorch's two (ambiguous, with the reason)

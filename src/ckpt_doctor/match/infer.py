@@ -3036,9 +3036,20 @@ def _structure_evidence(c, m, transform, i, j, best, n, m_units, where) -> str:
 _NUMBERED_SEGMENT = re.compile(r"^(.*?)_(\d+)$")
 
 
-def _block_segments(it: _Item) -> list[str]:
-    """The path segments of the layer an item belongs to (``model.layers.0.self_attn.q_proj``)."""
-    return [s for s in re.split(r"[/.]", _layer_path(it)) if s]
+def _block_segments(it: _Item, split: bool = False) -> list[str]:
+    """The path segments of the layer an item belongs to (``model.layers.0.self_attn.q_proj``). ``split``: a layer
+    named by its block's place in one name, as keras.applications names them (``block2a_expand_conv``: stage 2,
+    block a), is in that block as if nested (``block``, its rank, ``expand_conv``): stage by stage, one family of
+    blocks (for a checkpoint that keeps no order: there the names' ranks are the only order)."""
+    segs = [s for s in re.split(r"[/.]", _layer_path(it)) if s]
+    if split and len(segs) == 1 and (found := _STAGE_BLOCK.match(segs[0])):
+        rank = int(found["stage"]) * 1000 + ord(found["letter"]) - ord("a")
+        return [found["unit"], str(rank), found["rest"]]
+    return segs
+
+
+# keras.applications' EfficientNet blocks: a stage number and a block letter inside the layer's name
+_STAGE_BLOCK = re.compile(r"^(?P<unit>[A-Za-z]+)(?P<stage>\d+)(?P<letter>[a-z])_(?P<rest>[A-Za-z].*)$")
 
 
 def _block_candidates(segs: list[str]) -> list[tuple[tuple, int, int]]:
@@ -3055,18 +3066,19 @@ def _block_candidates(segs: list[str]) -> list[tuple[tuple, int, int]]:
     return out
 
 
-def _numbered_blocks(items: list, free) -> dict[tuple, dict[int, tuple[int, list]]]:
+def _numbered_blocks(items: list, free, split: bool = False) -> dict[tuple, dict[int, tuple[int, list]]]:
     """{family: {number: (depth, items)}}: the outermost numbered containers of a side (two or more numbers), with
     every item of each block; a family with a block not wholly free (``free``) is left out. (The free items alone
     are looked at first: where names paired nearly everything, they hold no family and nothing else is read.)"""
-    if not _families([it for it in items if it.shape and free(it)]):
+    if not _families([it for it in items if it.shape and free(it)], split):
         return {}
-    return {f: blocks for f, blocks in _families([it for it in items if it.shape]).items() if len(blocks) >= 2 and
+    found = _families([it for it in items if it.shape], split)
+    return {f: blocks for f, blocks in found.items() if len(blocks) >= 2 and
             all(free(it) for _, members in blocks.values() for it in members)}
 
 
-def _families(items: list) -> dict[tuple, dict[int, tuple[int, list]]]:
-    candidates = {id(it): _block_candidates(_block_segments(it)) for it in items}
+def _families(items: list, split: bool = False) -> dict[tuple, dict[int, tuple[int, list]]]:
+    candidates = {id(it): _block_candidates(_block_segments(it, split)) for it in items}
     numbers: dict[tuple, set] = defaultdict(set)
     for found in candidates.values():
         for family, n, _ in found:
@@ -3125,7 +3137,8 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
     Inside a pair of blocks a unit takes the one unit of the other block it fits (shape up to the layout transform
     of its role, ``names.transform_for``); units that fit each other alike (key and value of one size, two norms)
     pair only where their own names tell them apart (``_tie_break``), else they are ambiguous."""
-    families_c = _numbered_blocks(c_items, lambda c: id(c) not in state.taken_c)
+    split = not state.ordered  # (a kept order aligns keras.applications' blocks better: ``_structure``)
+    families_c = _numbered_blocks(c_items, lambda c: id(c) not in state.taken_c, split)
     families_m = _numbered_blocks(m_items, state.open_m)
     paired: list[tuple[list, list]] = []  # the blocks paired: (checkpoint items, model items)
     if not families_c or not families_m:
@@ -3144,7 +3157,7 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
         bc, bm = families_c[fc], families_m[fm]
         state.eligible |= {id(m) for _, members in bm.values() for m in members}
         for i, (nc, nm) in enumerate(zip(sorted(bc), sorted(bm), strict=True)):
-            _pair_blocks(state, bc[nc], bm[nm], f"block {i + 1} of {len(bc)}")
+            _pair_blocks(state, bc[nc], bm[nm], f"block {i + 1} of {len(bc)}", split)
             paired.append((bc[nc][1], bm[nm][1]))
     return paired
 
@@ -3259,11 +3272,75 @@ def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, lis
                   "around the paired blocks", lone=False)
 
 
-def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, list], where: str) -> None:
+def _pair_blocks(state: _State, block_c: tuple[int, list], block_m: tuple[int, list], where: str,
+                 split: bool = False) -> None:
     (kc, items_c), (km, items_m) = block_c, block_m
     uc, um = _block_units(items_c), _block_units(items_m)
-    _pair_fitting(state, uc, um, [_block_segments(_head((u,)))[kc + 1:] for u in uc],
-                  [_block_segments(_head((u,)))[km + 1:] for u in um], where)
+    names_c = [_block_segments(_head((u,)), split)[kc + 1:] for u in uc]
+    _pair_fitting(state, uc, um, names_c, [_block_segments(_head((u,)))[km + 1:] for u in um], where)
+    if split:  # norms alike in width: the one that follows a conv pairs with the one that follows its partner
+        _norms_by_owner(state, uc, um, _owners_by_name(uc, ["_".join(n) for n in names_c]), _owners_in_order(um),
+                        where + " (the norm of the conv it follows)")
+
+
+def _unit_widths(unit) -> set[int]:
+    main = unit[0]
+    return _widths(unit, main is not None and main.layout == "weight")
+
+
+def _owners_in_order(units: list) -> dict[int, int]:
+    """{norm unit: the weight unit just before it whose output it fits}, in a side's creation order."""
+    out, last = {}, None
+    for i, (main, vectors) in enumerate(units):
+        if main is not None:
+            last = i
+        elif last is not None and all(_length(v) in _unit_widths(units[last]) for v in vectors):
+            out[i] = last
+    return out
+
+
+def _owners_by_name(units: list, names: list[str]) -> dict[int, int]:
+    """{norm unit: its weight unit} by names alone (a side that keeps no order): the weight whose name begins as the
+    norm's does, to a word (``expand_bn`` / ``expand_conv``), of those it fits; then a norm left over takes the one
+    weight without a bias that fits it and owns no norm (``bn`` / ``dwconv``)."""
+    def start(a: str, b: str) -> int:
+        k = 0
+        for x, y in zip(a.split("_"), b.split("_"), strict=False):
+            if x != y:
+                break
+            k += 1
+        return k
+
+    weights = [i for i, u in enumerate(units) if u[0] is not None]
+    norms = [i for i, u in enumerate(units) if u[0] is None and u[1]]
+    fit = {i: [w for w in weights if all(_length(v) in _unit_widths(units[w]) for v in units[i][1])] for i in norms}
+    out: dict[int, int] = {}
+    for i in norms:
+        scored = sorted(((start(names[i], names[w]), w) for w in fit[i]), reverse=True)
+        if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            out[i] = scored[0][1]
+    for i in norms:
+        if i not in out:
+            free = [w for w in fit[i] if not units[w][1] and w not in out.values()]
+            if len(free) == 1:
+                out[i] = free[0]
+    return out if len(set(out.values())) == len(out) else {}
+
+
+def _norms_by_owner(state: _State, uc: list, um: list, owner_c: dict[int, int], owner_m: dict[int, int],
+                    where: str) -> None:
+    """Norm units left undecided inside a pair of blocks: a model norm whose weight is paired takes the checkpoint
+    norm of that weight's partner, where it fits."""
+    by_owner_c = {w: i for i, w in owner_c.items()}
+    for b, wb in owner_m.items():
+        head_m = _head((um[wb],))
+        proof = state.pairs.get(id(head_m))
+        if proof is None or id(_head((um[b],))) in state.pairs:
+            continue
+        wa = next((a for a, u in enumerate(uc) if u[0] is proof.checkpoint), None)
+        a = by_owner_c.get(wa) if wa is not None else None
+        if a is not None and _unit_fits(state, uc[a], um[b]):
+            _pair_units(state, uc[a], um[b], a, b, 1, len(uc), len(um), where)
 
 
 def _pair_fitting(state: _State, uc: list, um: list, names_c: list, names_m: list, where: str,
