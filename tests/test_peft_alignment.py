@@ -86,3 +86,12 @@ def test_peft_s_base_layer_insertion_is_one_rule_not_one_rename_per_key(saved):
     kinds = [type(r).__name__ for r in a.rules.rules]
     assert "Rename" not in kinds, (kinds, a.sentences)
     assert not any("each renamed on its own" in s for s in a.sentences), a.sentences
+
+
+def test_a_verified_restore_of_an_adapter_says_what_the_file_is(saved):
+    # (trial6) restore-check / restore() printed diagnose's notes but not the file's own: the note that the file is
+    # a PEFT adapter, and how PEFT loads it, was missing where the restore finds nothing to load
+    torch.manual_seed(2)
+    report = ckpt_doctor.restore(_gpt2(), str(saved / "adapter"), strict=False)
+    assert any(n.startswith("a PEFT adapter (adapter_config.json") for n in report.notes), report.notes
+    assert "note: a PEFT adapter" in report.render()
