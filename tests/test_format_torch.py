@@ -146,7 +146,7 @@ def test_training_checkpoint_single_candidate(tmp_path, zip_format):
     assert ckpt["optimizer/state/0/exp_avg"].kind == "slot"
     assert ckpt["optimizer/state/0/exp_avg"].slot_name == "exp_avg"
     assert ckpt["optimizer/state/0/step"].kind == "counter"
-    assert ckpt["rng_state"].kind == "optimizer"  # other training state: bookkeeping
+    assert ckpt["rng_state"].kind == "rng"  # a generator's state: bookkeeping
     _same(ckpt["optimizer/state/1/exp_avg_sq"], obj["optimizer"]["state"][1]["exp_avg_sq"])
     _same(ckpt["0.weight"], obj["model_state"]["0.weight"])
 

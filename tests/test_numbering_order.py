@@ -36,3 +36,4 @@ def test_sequential_indices_that_drift_unevenly_with_an_inserted_copy_pair_by_or
         assert source.get(index) == int(c.split(".")[1]) and m.split(".", 2)[2] == c.split(".", 2)[2], (m, c)
     assert {"features.0.weight", "features.10.weight"} <= set(pairs)
     assert {f"features.{k}.weight" for k in (3, 6, 7)} <= {x.model for x in a.ambiguous}
+

@@ -19,7 +19,8 @@ SLOT = "slot"  # optimizer slot of a variable (Adam m/v, momentum, ...)
 OPTIMIZER = "optimizer"  # other optimizer state (iterations, learning rate, beta1_power, ...)
 COUNTER = "counter"  # save_counter, global_step
 OBJECT_GRAPH = "object_graph"  # TF2's serialized object graph
-BOOKKEEPING_KINDS = frozenset({SLOT, OPTIMIZER, COUNTER, OBJECT_GRAPH})
+RNG = "rng"  # a random generator's state saved with a training run (accelerate's torch_manual_seed, rng_state)
+BOOKKEEPING_KINDS = frozenset({SLOT, OPTIMIZER, COUNTER, OBJECT_GRAPH, RNG})
 # Bookkeeping recognised by its name alone, in every format and on the model side: PyTorch BatchNorm's step count.
 COUNTER_LEAVES = ("num_batches_tracked",)
 

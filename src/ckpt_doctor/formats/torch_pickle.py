@@ -22,8 +22,9 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 
-from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
+from ..catalog import COUNTER, OPTIMIZER, RNG, SLOT, VARIABLE, Catalog, TensorInfo
 from ..errors import CheckpointError, CorruptCheckpointError, TruncatedError, UnsupportedError, UsageError
 from . import _unpickler, _zip
 from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
@@ -34,6 +35,9 @@ _LEGACY_PROTOCOL = 1001
 _SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".tar", ".pkl")
 _MAX_PICKLE_BYTES = 4 << 30
 _COUNTER_KEYS = frozenset({"step", "epoch", "global_step", "iteration", "iterations", "num_batches_tracked"})
+# keys under which training loops save a random generator's state (accelerate: ``torch_manual_seed``,
+# ``torch_cuda_manual_seed``; Lightning and others: ``rng_state``, ``cuda_rng_state``)
+_RNG_KEY = re.compile(r"(?:^|_)rng(?:_|$)|(?:^|_)seed$|random_state", re.IGNORECASE)
 _MAX_DEPTH = 200
 # A stride-0 view (``t.expand(...)``) repeats stored values; reading it copies them out. Copies much larger than the
 # stored bytes are refused, so a 4-byte storage cannot become a gigabyte.
@@ -352,10 +356,15 @@ def _is_state_dict(node) -> bool:
         if not isinstance(key, str):
             return False
         if isinstance(value, TensorRef):
-            tensors += 1
+            tensors += not _is_rng(key, value)  # (a dict of generator states is no model's)
         elif not key.endswith("_extra_state"):
             return False
     return tensors > 0
+
+
+def _is_rng(key, ref: TensorRef) -> bool:
+    """A random generator's state saved as bytes (``torch.get_rng_state()``) under the key training loops give it."""
+    return ref.dtype == "uint8" and bool(_RNG_KEY.search(str(key)))
 
 
 def _children(node):
@@ -522,6 +531,8 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
             last = prefix[-1] if prefix else "tensor"
             if last in _COUNTER_KEYS:
                 kind, slot = COUNTER, None
+            elif _is_rng(last, node):
+                kind, slot = RNG, None  # a generator's state as bytes (torch.get_rng_state()), not a model value
             elif under_optimizer:
                 kind, slot = SLOT, last
             elif model is None:

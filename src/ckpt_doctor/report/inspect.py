@@ -80,6 +80,8 @@ def _rows(scope: _Scope, depth: int, max_depth: int | None, stats: dict, rows: l
         note = f"({info.partitions} partitions)" if info.partitions else ""
         if info.kind == "slot" and info.slot_name:
             note = f"slot {info.slot_name!r}"
+        elif info.kind == "rng":
+            note = "a random generator's state"
         rows.append([f"{indent}{_split(display_name(info))[-1]}", info.dtype, shape_str(info.shape),
                      human_count(info.size), human_bytes(info.nbytes), " ".join(x for x in (note, extra) if x)])
 
@@ -100,7 +102,8 @@ def render(catalog: Catalog, *, max_depth: int | None = None, stats: dict | None
     for missing in catalog.missing_files:
         lines.append(f"  MISSING: {missing}")
     header = ["name", "dtype", "shape", "params", "bytes", ""]
-    for title, infos in (("model values", model), ("bookkeeping (optimizer state, counters, object graph)", book)):
+    for title, infos in (("model values", model),
+                         ("bookkeeping (optimizer state, counters, random generator state, object graph)", book)):
         if not infos:
             continue
         rows = [header]
