@@ -12,14 +12,18 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    layer names it records (a layer inserted, names kept), both readings are listed as ambiguous
    (``_keras3_shift``). Fused recurrent layers pair by role and gate count: Keras ``kernel``/``recurrent_kernel``
    are PyTorch's ``weight_ih_l0``/``weight_hh_l0`` transposed for LSTM and SimpleRNN; GRU weights (another gate
-   order) and the biases (one in Keras, two summed in PyTorch) are ambiguous with the reason (``_fused_recurrent``).
+   order) and the biases (one in Keras, two summed in PyTorch) are ambiguous with the reason (``_fused_recurrent``);
+   two stacks of recurrent layers with no name in common pair layer by layer in order.
 2. **scope rules**: ``old scope -> new scope``, proposed by pairs that share their longest common name suffix and,
    for scopes added or removed as a whole (``model/``, ``module.``), by every name that is another side's name
    under up to three leading tokens. Elements of a renamed container numbered from another base (tf-slim's
-   ``block1/unit_1`` is torchvision's ``layer1.0``) are one rule with an offset of one.
+   ``block1/unit_1`` is torchvision's ``layer1.0``) are one rule with an offset of one. One segment inserted before
+   the last part of names, the same word for two layers or more (PEFT's ``lora_A.default.weight``, its
+   ``c_attn.base_layer.weight``), is one rule too (``_inserted_segment``).
 3. **numbering**: in auto-numbered families (``dense``, ``dense_1``, ... / ``layer.0``, ...) the hypotheses
    "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best hypothesis is
-   applied; tied hypotheses make the differing variables ambiguous. Numbers glued to their word (``conv3``,
+   applied; tied hypotheses make the differing variables ambiguous. Where the best one contradicts a layer it maps
+   (two changes in one family), the layers' order decides instead, where it is unique (``_in_order``). Numbers glued to their word (``conv3``,
    ``conv3_BN``: one unit) are names people chose: weighed so only where the names contradict the shapes, or
    where a program numbered them (PyTorch's stacked recurrent layers, ``weight_ih_l2``; names a loop built with
    two numbers or more, ``conv4_block3_1_conv``, a block one unit) and a checkpoint unit is left over.
@@ -49,7 +53,9 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    ``model.layers.3``) pair block by block when a family of them on each side holds the same weights, the only such
    family on both sides; inside a block a unit takes its only fit, units that fit alike (key and value) pair by
    their own names (``k_proj`` / ``key``) or stay ambiguous; around the blocks the written orders, then the only
-   fit, decide (``_blocks``, ``_around_blocks``). Parallel lists indexed by the same numbers (Sonnet's
+   fit, decide (``_blocks``, ``_around_blocks``). In a checkpoint that keeps no order, keras.applications' layers
+   named by their block's place (``block2a_expand_conv``) are such a family, and equally wide norms in a block pair
+   by the conv each follows. Parallel lists indexed by the same numbers (Sonnet's
    ``_conv_modules/3`` beside ``_bn_modules/3``) are one block per number there (``_parallel_blocks``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
