@@ -23,10 +23,11 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
 3. **numbering**: in auto-numbered families (``dense``, ``dense_1``, ... / ``layer.0``, ...) the hypotheses
    "numbers from k on shifted by d" are scored by how many variables agree in shape; a unique best hypothesis is
    applied; tied hypotheses make the differing variables ambiguous. Where the best one contradicts a layer it maps
-   (two changes in one family), the layers' order decides instead, where it is unique (``_in_order``). Numbers glued to their word (``conv3``,
-   ``conv3_BN``: one unit) are names people chose: weighed so only where the names contradict the shapes, or
-   where a program numbered them (PyTorch's stacked recurrent layers, ``weight_ih_l2``; names a loop built with
-   two numbers or more, ``conv4_block3_1_conv``, a block one unit) and a checkpoint unit is left over.
+   (two changes in one family), the layers' order decides instead, where it is unique (``_in_order``). Numbers
+   glued to their word (``conv3``, ``conv3_BN``: one unit) are names people chose: weighed so only where the names
+   contradict the shapes, or where a program numbered them (PyTorch's stacked recurrent layers, ``weight_ih_l2``;
+   names a loop built with two numbers or more, ``conv4_block3_1_conv``, a block one unit) and a checkpoint unit is
+   left over.
 4. **composition**: layers of a family left over pair only if their composition (members and shapes) is unique on
    both sides (reordered layers).
 5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences of
