@@ -95,6 +95,10 @@ class Diagnosis:
     loader: Loader = LOADERS["saver"]
     failure: str | None = None  # what the load call raises, if it raises
 
+    def all_notes(self) -> list[str]:
+        """Its notes, then the checkpoint's and the model's (what a file or a model says of itself), once each."""
+        return list(dict.fromkeys([*self.notes, *self.checkpoint.notes, *self.model.notes]))
+
     @property
     def assigned(self) -> list[VariableResult]:
         """The variables the load call really assigns: none when a failing call is atomic."""

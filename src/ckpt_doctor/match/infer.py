@@ -90,7 +90,7 @@ import itertools
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -1721,42 +1721,30 @@ def _numbering(state: _State, c_items, m_items) -> None:
         # numbered by its last token (ParameterList ``params.3``)
         return [(family, n, rest + last) for family, n, rest in found] + [((len(nh), nh), int(last[0]), ())]
 
-    def touched_by(pool_c: list, pool_m: list) -> set[tuple]:
-        """The families that hold a value nobody took."""
-        touched: set[tuple] = set()
-        seen: set[tuple] = set()
-        for it in itertools.chain(pool_c, pool_m):
+    def numbered(items, seen: set) -> Iterator[list[tuple[tuple, int, tuple]]]:
+        """``special`` or ``numbers_in`` of each item; a layer's variables share the latter, so each layer once."""
+        for it in items:
             key = it.key
             extra = special(key)
             if extra is not None:
-                touched.update(family for family, _, _ in extra)
+                yield extra
             elif key[:-1] not in seen:
                 seen.add(key[:-1])
-                touched.update(family for family, _, _ in numbers_in(key[:-1])[1])
-        return touched
+                yield numbers_in(key[:-1])[1]
+
+    def touched_by(pool_c: list, pool_m: list) -> set[tuple]:
+        """The families that hold a value nobody took."""
+        return {family for found in numbered(itertools.chain(pool_c, pool_m), set()) for family, _, _ in found}
 
     def new_elements(pool_m: list, families: set) -> set[tuple]:
         """Those of ``families`` with an element (a family's layer, all its variables) where a variable of
         ``pool_m`` is and no model variable is paired or ambiguous."""
-        if not families:
-            return set()
+        def elements(items) -> set[tuple]:
+            return {(f, n) for found in numbered(items, set()) for f, n, _ in found if f in families}
 
-        def elements(key: tuple) -> list[tuple]:
-            last = key[-1:]
-            found = special(key) if last and (last[0] in words or last[0].isdigit()) else None
-            return [(f, n) for f, n, _ in (found if found is not None else numbers_in(key[:-1])[1]) if f in families]
-
-        free = {e for m in pool_m for e in elements(m.key)}
-        heads: set[tuple] = set()
-        for m in m_items if free else ():
-            if m.busy:
-                key = m.key
-                last = key[-1:]
-                if last and (last[0] in words or last[0].isdigit()):
-                    free.difference_update(elements(key))
-                elif key[:-1] not in heads:
-                    heads.add(key[:-1])
-                    free.difference_update(elements(key))
+        free = elements(pool_m) if families else set()
+        if free:
+            free -= elements(m for m in m_items if m.busy)
         return {f for f, _ in free}
 
     def build(todo: set) -> dict[tuple, dict[str, dict[int, dict[tuple, _Item]]]]:
@@ -2018,18 +2006,14 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
             mappings = ordered
             agreed = {n for n in numbers if len({mp[n] for mp in mappings}) == 1}
             reason = "equal layers next to each other, either of which may be the new one or the one removed"
-            runs: dict[int, Hypothesis] = {}  # offset of a run of numbers -> its renumbering
-            last_offset = None
+            run: Hypothesis | None = None  # one renumbering per run of numbers that move by one offset
             for n in numbers:
                 t = mappings[0][n]
-                if n not in agreed or t is None:
-                    continue
-                if t - n != last_offset or t - n not in runs:
-                    runs[t - n] = Hypothesis("numbering", rule(t - n, n if t >= n else t), 0)
-                    last_offset = t - n
-                by_number[n] = runs[t - n]
-            for h in runs.values():
-                h.support = sum(len(lc[n]) for n, h2 in by_number.items() if h2 is h)
+                if n in agreed and t is not None:
+                    if run is None or run.rule[2] != t - n:
+                        run = Hypothesis("numbering", rule(t - n, n if t >= n else t), 0)
+                    by_number[n] = run
+                    run.support += len(lc[n])
     for n in numbers:
         targets = {t for mp in mappings if (t := mp[n]) is not None}
         # a layer takes a layer's values whole or not at all: a kernel that does not fit says the bias is not it
@@ -2176,20 +2160,19 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
                   disputed_c: set | frozenset = frozenset(), disputed_m: set | frozenset = frozenset()) -> None:
     """Left-over layers pair when their composition (members, shapes) is unique on both sides, counting the
     layers whose pairing is in dispute as competitors."""
-    signature = _signature
     rest_m = {n: layer for n, layer in lm.items() if not any(it.busy for it in layer.values())}
     if not rest_m:
         return  # every model layer of the family is settled
     rest_c = {n: layer for n, layer in lc.items() if not any(it.busy for it in layer.values())}
-    sig_c = Counter(signature(layer) for n, layer in lc.items() if n in rest_c or n in disputed_c)
+    sig_c = Counter(_signature(layer) for n, layer in lc.items() if n in rest_c or n in disputed_c)
     # (a model layer left ambiguous is a competitor too: its candidates are the values in question)
-    sig_m = Counter(signature(layer) for n, layer in lm.items() if n in rest_m or n in disputed_m or
+    sig_m = Counter(_signature(layer) for n, layer in lm.items() if n in rest_m or n in disputed_m or
                     any(id(it) in state.ambiguous for it in layer.values()))
     for nm, m_layer in rest_m.items():
-        sig = signature(m_layer)
+        sig = _signature(m_layer)
         if sig_m[sig] != 1 or sig_c[sig] != 1:
             continue
-        nc = next((n for n, layer in rest_c.items() if signature(layer) == sig), None)
+        nc = next((n for n, layer in rest_c.items() if _signature(layer) == sig), None)
         if nc is None:
             continue  # the one layer of its kind is a disputed one, already taken: a competitor, not a partner
         for member, m in m_layer.items():

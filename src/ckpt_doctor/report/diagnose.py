@@ -51,7 +51,7 @@ def render(d: Diagnosis, alignment=None) -> str:
              "", d.summary()[0].upper() + d.summary()[1:] + "."]
     if d.failure:
         lines.append(f"The load call fails: {d.failure}.")
-    for note in d.notes + list(d.checkpoint.notes) + d.model.notes:
+    for note in d.all_notes():
         lines.append(f"note: {note}")
 
     def var_name(r):

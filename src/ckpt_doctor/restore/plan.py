@@ -106,13 +106,7 @@ def _from_diagnosis(d: Diagnosis, origin: dict[str, tuple[TensorInfo, str | None
                                                  f"{r.variable.dtype}; the framework does not cast", entry))
         else:
             unpaired.append(Unpaired(r.variable, "no checkpoint value under its name"))
-    return Plan(d.checkpoint, d.model, assignments, unpaired, object_root=d.object_root, notes=_notes(d))
-
-
-def _notes(d) -> list[str]:
-    """What diagnose says beside its findings: its notes, the file's (a PEFT adapter, a pickled module) and the
-    model's."""
-    return list(dict.fromkeys([*d.notes, *d.checkpoint.notes, *d.model.notes]))
+    return Plan(d.checkpoint, d.model, assignments, unpaired, object_root=d.object_root, notes=d.all_notes())
 
 
 def _namespace(catalog: Catalog, spec: ModelSpec) -> str:
@@ -166,7 +160,7 @@ def _auto(catalog: Catalog, spec: ModelSpec, load_with, prefer_names: bool = Fal
             unpaired.append(Unpaired(var, "no checkpoint value pairs with it"))
     d = alignment.diagnosis
     plan = Plan(catalog, spec, assignments, unpaired, rules=alignment.rules, object_root=d.object_root,
-                notes=_notes(d) + list(alignment.sentences))
+                notes=d.all_notes() + list(alignment.sentences))
     # bookkeeping (optimizer state, counters) is not aligned: it restores under the framework's own names
     exact = {r.variable.name: r.entry for r in d.variables if r.status == LOADED and r.entry is not None}
     taken = plan.used_keys()
