@@ -343,7 +343,8 @@ def slim_mobilenet(d):
                 tf.compat.v1.get_variable(leaf, shape)
                 with tf.compat.v1.variable_scope("BatchNorm"):
                     for v in ("gamma", "beta", "moving_mean", "moving_variance"):
-                        tf.compat.v1.get_variable(v, (shape[-1] if leaf == "weights" else shape[2],))
+                        tf.compat.v1.get_variable(v, (shape[-1] if leaf == "weights" else shape[2],),
+                                                  trainable=not v.startswith("moving_"))  # (as slim's batch_norm)
 
         conv_bn("Conv2d_0", "weights", (3, 3, 3, widths[0]))
         for i, (a, b) in enumerate(zip(widths, widths[1:], strict=False), 1):
@@ -383,6 +384,16 @@ def slim_mobilenet(d):
             copy(net.layer[2 * (i - 1)], f"Conv2d_{i}_depthwise", "depthwise_weights", depthwise=True)
             copy(net.layer[2 * (i - 1) + 1], f"Conv2d_{i}_pointwise", "weights")
     save(d, stored, net, torch_values(net))
+    # the same graph trained with tf.compat.v1.train.ExponentialMovingAverage: beside each trainable variable, its
+    # average (``Conv2d_0/weights/ExponentialMovingAverage``, other values than the trained ones)
+    with g.as_default():
+        ema = tf.compat.v1.train.ExponentialMovingAverage(0.999)
+        ema.apply(tf.compat.v1.trainable_variables())
+        with tf.compat.v1.Session(graph=g) as s:
+            for v in tf.compat.v1.global_variables():
+                v.load(distinct("slimmb" + v.op.name, v.shape), s)
+            os.makedirs(os.path.join(d, "ema"))
+            tf.compat.v1.train.Saver().save(s, os.path.join(d, "ema", "model.ckpt"), write_meta_graph=False)
 
 
 def mbconv(d):

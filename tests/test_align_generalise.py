@@ -428,6 +428,20 @@ def test_slim_layers_without_shared_names_align_in_the_natural_order_of_their_na
                                                        "permute(2,3,0,1)")
 
 
+def test_a_value_with_its_moving_average_beside_it_is_the_users_choice(gap_cases):
+    # (held-out 6: tf-slim MobileNetV2 with EMA copies) tf.compat.v1.train.ExponentialMovingAverage keeps
+    # `conv/weights/ExponentialMovingAverage` beside `conv/weights`: one value twice, as trained and averaged, and no
+    # file says which one a port loads (Hugging Face's converter takes the average; resuming training takes the
+    # trained one). The averages do not disturb the structure, and every value that has one is left to the user
+    a, truth = _case(gap_cases, "slim_mobilenet", "ema/model.ckpt")
+    assert not _wrong(a, truth)
+    amb = {x.model: set(x.candidates) for x in a.ambiguous}
+    trained = {m: c for m, (c, _) in truth.items() if "moving_" not in c}  # what the EMA averaged
+    assert amb == {m: {c, c + "/ExponentialMovingAverage"} for m, c in trained.items()}
+    assert {p.model: p.checkpoint for p in a.pairs} == {m: c for m, (c, _) in truth.items() if m not in trained}
+    assert "ExponentialMovingAverage" in a.ambiguous[0].reason
+
+
 def test_efficientnet_blocks_pair_with_their_norms_and_short_names(gap_cases):
     # a projection's norm follows the projection (no bias of its own), not the squeeze-excite conv of its width with a
     # bias just before it; `dwconv` / `depthwise_conv` and `stem_conv` / `convolution` are one word written short

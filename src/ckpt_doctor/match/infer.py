@@ -343,6 +343,10 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
            BY_KERAS3_PATH: "same Keras 3 path"}
     loaded = d.weights(LOADED)
     state.anchored = bool(loaded)
+    twins = _ema_twins(c_items, m_items, {id(r.entry) for r in loaded})
+    everything_c = c_items
+    if twins:  # the averages stay out of the inference; a value it pairs has its average beside it (``_ema_choice``)
+        c_items = [c for c in c_items if id(c) not in twins]
     by_var = {id(i.ref): i for i in m_items} if loaded else {}
     by_entry = {id(i.ref): i for i in c_items} if loaded else {}
     for r in loaded:
@@ -389,7 +393,45 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         _owned_norms(state, c_items, m_items, spec.framework == "torch")
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
-    return d, state, c_items, m_items
+    _ema_choice(state, twins)
+    return d, state, everything_c, m_items
+
+
+# TF's ``tf.train.ExponentialMovingAverage`` keeps an average of each variable it tracks beside it, named after it
+_EMA_SUFFIX = "/ExponentialMovingAverage"
+
+
+def _ema_twins(c_items: list, m_items: list, loaded: set[int]) -> dict[int, tuple[_Item, _Item]]:
+    """{id(average): (average, the value it averages)} for the checkpoint's moving averages (``conv/weights`` and
+    ``conv/weights/ExponentialMovingAverage``, equal shapes): one value twice, trained and averaged. None where the
+    model names averages itself (names pair them) or the restore loads the average by its name."""
+    if not any(c.name.endswith(_EMA_SUFFIX) for c in c_items) or any(m.name.endswith(_EMA_SUFFIX) for m in m_items):
+        return {}
+    by_name = {c.name: c for c in c_items}
+    out = {}
+    for c in c_items:
+        if c.name.endswith(_EMA_SUFFIX) and id(c.ref) not in loaded:
+            base = by_name.get(c.name[:-len(_EMA_SUFFIX)])
+            if base is not None and base.shape == c.shape and base.dtype == c.dtype:
+                out[id(c)] = (c, base)
+    return out
+
+
+def _ema_choice(state: _State, twins: dict[int, tuple[_Item, _Item]]) -> None:
+    """A value paired by inference (not by the restore's own name matching) that has its moving average beside it
+    in the file: which of the two to load is the user's choice (evaluation usually takes the average; training
+    resumes from the trained value), so the variable is ambiguous between them; an ambiguity among values lists
+    their averages too."""
+    reason = ("the file holds this value twice, as trained and as its moving average (`.../ExponentialMovingAverage`, "
+              "TF's ExponentialMovingAverage): which one to load is a choice (evaluation usually takes the average)")
+    average = {id(base): twin for twin, base in twins.values()}
+    for twin, base in twins.values():
+        m = state.taken_c.get(id(base))
+        if m is not None and state.pairs[id(m)].stage != "exact":
+            state.drop_pair(m)
+            state.set_ambiguous(m, [base, twin], reason)
+    for _m, cands, _ in state.ambiguous.values():
+        cands += [average[id(c)] for c in cands if id(c) in average and average[id(c)] not in cands]
 
 
 def _inserted_segment(state: _State, c_items, m_items) -> None:
