@@ -686,12 +686,73 @@ def lstm_stack(d):
     save(d, read_h5(ck), net, torch_values(net))
 
 
+def resnet_block_removed(d):
+    """keras.applications' ResNet blocks (``block1``: a shortcut conv created first, its norm; then 1x1, 3x3, 1x1 convs
+    with norms; auto-numbered names ``conv2d_N``), a stage of five, in a Keras 3 ``.weights.h5`` (written in the
+    model's layer order: the shortcut conv and the last conv before their two equally wide norms) -> a torchvision-
+    style twin (``layer1.0.conv1`` .. ``downsample``, listed after the convs) whose stage lost its middle block
+    (values copied from the other four). Which of the equal blocks went, no file says; the first block is unique."""
+    import keras
+    import torch
+    import torch.nn as nn
+
+    L = keras.layers
+    units = []  # (conv, its norm) in creation order
+
+    def conv_bn(x, filters, k):
+        conv, bn = L.Conv2D(filters, k, padding="same"), L.BatchNormalization()
+        units.append((conv, bn))
+        return bn(conv(x))
+
+    def block(x, filters, shortcut_conv):
+        shortcut = conv_bn(x, 4 * filters, 1) if shortcut_conv else x
+        x = L.Activation("relu")(conv_bn(x, filters, 1))
+        x = L.Activation("relu")(conv_bn(x, filters, 3))
+        return L.Activation("relu")(L.Add()([shortcut, conv_bn(x, 4 * filters, 1)]))
+
+    inp = keras.Input((8, 8, 3))
+    x = L.Activation("relu")(conv_bn(inp, 8, 3))
+    for k in range(5):
+        x = block(x, 4, k == 0)
+    src = keras.Model(inp, x)
+    fill_keras(src, "resnet_block_removed")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+
+    def unit(pair):
+        conv, bn = pair
+        kh, _, cin, cout = conv.kernel.shape
+        c, b = nn.Conv2d(cin, cout, kh, padding=kh // 2), nn.BatchNorm2d(cout)
+        with torch.no_grad():
+            c.weight.copy_(torch.from_numpy(np.asarray(conv.kernel.numpy()).transpose(3, 2, 0, 1).copy()))
+            c.bias.copy_(torch.from_numpy(np.asarray(conv.bias.numpy())))
+            for tv, pv in ((bn.gamma, b.weight), (bn.beta, b.bias), (bn.moving_mean, b.running_mean),
+                           (bn.moving_variance, b.running_var)):
+                pv.copy_(torch.from_numpy(np.asarray(tv.numpy())))
+        return c, b
+
+    net = nn.Module()
+    net.conv1, net.bn1 = unit(units[0])
+    net.layer1 = nn.Sequential()
+    stage = [units[1:5]] + [units[5 + 3 * k:8 + 3 * k] for k in range(4)]  # block 1: its shortcut first
+    for k, us in enumerate(stage):
+        if k == 2:
+            continue  # the middle block removed
+        b = nn.Module()
+        b.conv1, b.bn1 = unit(us[-3])
+        b.conv2, b.bn2 = unit(us[-2])
+        b.conv3, b.bn3 = unit(us[-1])
+        if k == 0:
+            b.downsample = nn.Sequential(*unit(us[0]))
+        net.layer1.append(b)
+    save(d, read_h5(ck), net, torch_values(net))
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
          "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True),
          "positional_blocks": positional_blocks, "two_changes": two_changes, "effnet_pt": effnet_pt,
-         "lstm_stack": lstm_stack}
+         "lstm_stack": lstm_stack, "resnet_block_removed": resnet_block_removed}
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -829,3 +829,17 @@ def test_two_recurrent_stacks_with_no_name_in_common_pair_layer_by_layer_in_orde
     weights = {f"encoder.weight_{kind}_l{k}" for kind in ("ih", "hh") for k in (0, 1)}
     assert {p.model for p in a.pairs} == weights and all(p.transform == "transpose" for p in a.pairs)
     assert {x.model for x in a.ambiguous} == {f"encoder.bias_{kind}_l{k}" for kind in ("ih", "hh") for k in (0, 1)}
+
+
+def test_a_removed_block_among_equal_blocks_is_placed_by_no_norm_left_without_its_conv(gap_cases):
+    # (the mutation probe, a Keras 3 ResNet50 file -> torchvision with a block removed) Keras lists the first block's
+    # shortcut conv and last conv before their two equally wide norms, which then belong to neither; a conv of that
+    # block, without its norm, fits its torchvision partner only by its kernel. Aligned by the composites as they
+    # are, the removed block's gap had one best place (before the first block's last conv: that conv took the next
+    # block's), and 12 values went to the wrong layers. Matched by kernels too, the gap fits between any two equal
+    # blocks: those are undecided, never paired by a guess
+    a, truth = _case(gap_cases, "resnet_block_removed", "model.weights.h5")
+    assert not _wrong(a, truth)
+    paired = {p.model for p in a.pairs}
+    assert {"conv1.weight", "bn1.weight"} <= paired
+    assert {m for m in truth if m.startswith("layer1.") and m not in paired} <= {x.model for x in a.ambiguous}

@@ -2965,38 +2965,41 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     big = n + m + 1
     held = [big if holds(cc) else 0 for cc in uc]
     anchors = sum(1 for cc in uc if anchored(cc))
-    F = [[0] * (m + 1) for _ in range(n + 1)]  # best weight of the matches of uc[:i] with um[:j]
-    for i in range(n):
-        row, nxt, fi, w = F[i], F[i + 1], fits[i], 1 + held[i]
-        for j in range(m):
-            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + w if fi[j] else 0)
-    G = [[0] * (m + 1) for _ in range(n + 1)]  # best for uc[i:] with um[j:]
-    for i in range(n - 1, -1, -1):
-        row, below, fi, w = G[i], G[i + 1], fits[i], 1 + held[i]
-        for j in range(m - 1, -1, -1):
-            row[j] = max(row[j + 1], below[j], below[j + 1] + w if fi[j] else 0)
+    F, G = _alignment_tables(fits, held)
     top = F[n][m]
     best = top % big
     if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
         return
     if best * 2 < min(n, m):  # most units fit nothing on the other side: the few that do are held in place by gaps
         return
-    on_best = [[fits[i][j] and F[i][j] + 1 + held[i] + G[i + 1][j + 1] == top for j in range(m)] for i in range(n)]
-    c_skip = [any(F[i][j] + G[i + 1][j] == top for j in range(m + 1)) for i in range(n)]
-    m_skip = [any(F[i][j] + G[i][j + 1] == top for i in range(n + 1)) for j in range(m)]
-    partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
-    partners_m = [[i for i in range(n) if on_best[i][j]] for j in range(m)]
-    sure = {i: partners_c[i][0] for i in range(n) if len(partners_c[i]) == 1 and not c_skip[i]
-            and partners_m[partners_c[i][0]] == [i] and not m_skip[partners_c[i][0]]}
+    _, partners_m, sure = _sure_matches(F, G, fits, held, top)
+
+    def loose(a: tuple, b: tuple) -> bool:  # the kernels fit, whatever norms each side grouped with them
+        ka, kb = [u for u in a if u[0] is not None], [u for u in b if u[0] is not None]
+        return bool(ka) and len(ka) == len(kb) and all(_unit_fits(state, x, y) for x, y in zip(ka, kb, strict=True))
+
+    # A norm left without an owner on one side (Keras lists a block's shortcut conv and its last conv before their
+    # equally wide norms) leaves that conv a composite of another composition than its partner's: matched by its
+    # kernel alone, the alignment may have other best forms (a removed block's gap placed elsewhere among equal
+    # blocks). A match stands only where no best form of that looser alignment gives either side another partner
+    # (one that leaves them out, a layer the other convention lists elsewhere, contradicts nothing); elsewhere it
+    # is ambiguous.
+    lfits = [[fits[i][j] or loose(uc[i], um[j]) for j in range(m)] for i in range(n)]
+    if lfits != fits:
+        lF, lG = _alignment_tables(lfits, held)
+        lpartners_c, lpartners_m, _ = _sure_matches(lF, lG, lfits, held, lF[n][m])
+        for i in [i for i, j in sure.items() if set(lpartners_c[i]) - {j} or set(lpartners_m[j]) - {i}]:
+            del sure[i]
+        # (a loose partner's neighbours that fit as loosely are candidates as well: two conventions may list a
+        # block's equal layers in either order, a ResNet's shortcut and last conv)
+        partners_m = [list(dict.fromkeys(partners_m[j] + [k for i in lpartners_m[j]
+                                                          for k in range(max(0, i - _MOVE), min(n, i + _MOVE + 1))
+                                                          if k == i or lfits[k][j] and not fits[k][j]]))
+                      for j in range(m)]
     c_name = [_layer_path(_head(c)) for c in uc]
     m_name = [_layer_path(_head(c)) for c in um]
     if strict:
         partner_of = {j: i for i, j in sure.items()}
-
-        def loose(a: tuple, b: tuple) -> bool:  # the kernels fit, whatever norms each side grouped with them
-            ka, kb = [u for u in a if u[0] is not None], [u for u in b if u[0] is not None]
-            return bool(ka) and len(ka) == len(kb) and all(_unit_fits(state, x, y) for x, y in zip(ka, kb,
-                                                                                                     strict=True))
 
         def trades(i: int, j: int) -> bool:  # another composite near i could stand where i stands, or i elsewhere
             for k in range(max(0, i - _MOVE), min(n, i + _MOVE + 1)):
@@ -3020,6 +3023,36 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
             _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]])
 
 
+def _alignment_tables(fits: list[list[bool]], held: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """F[i][j]: the best weight of the matches of the first i composites with the first j; G[i][j]: of the rest."""
+    n, m = len(fits), len(fits[0]) if fits else 0
+    F = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n):
+        row, nxt, fi, w = F[i], F[i + 1], fits[i], 1 + held[i]
+        for j in range(m):
+            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + w if fi[j] else 0)
+    G = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        row, below, fi, w = G[i], G[i + 1], fits[i], 1 + held[i]
+        for j in range(m - 1, -1, -1):
+            row[j] = max(row[j + 1], below[j], below[j + 1] + w if fi[j] else 0)
+    return F, G
+
+
+def _sure_matches(F: list, G: list, fits: list, held: list[int], top: int) -> tuple[list, list, dict[int, int]]:
+    """(the partners of each checkpoint composite on some best alignment, of each model composite, and {i: j} for
+    the matches every best alignment makes: nothing else on a best alignment for either, never skipped by one)."""
+    n, m = len(fits), len(fits[0]) if fits else 0
+    on_best = [[fits[i][j] and F[i][j] + 1 + held[i] + G[i + 1][j + 1] == top for j in range(m)] for i in range(n)]
+    c_skip = [any(F[i][j] + G[i + 1][j] == top for j in range(m + 1)) for i in range(n)]
+    m_skip = [any(F[i][j] + G[i][j + 1] == top for i in range(n + 1)) for j in range(m)]
+    partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
+    partners_m = [[i for i in range(n) if on_best[i][j]] for j in range(m)]
+    sure = {i: partners_c[i][0] for i in range(n) if len(partners_c[i]) == 1 and not c_skip[i]
+            and partners_m[partners_c[i][0]] == [i] and not m_skip[partners_c[i][0]]}
+    return partners_c, partners_m, sure
+
+
 def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
     for u, (mm, mv) in enumerate(mc):
         for pos, it in enumerate(([mm] if mm is not None else []) + mv):
@@ -3027,6 +3060,8 @@ def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
                 continue
             options = []
             for alt in alternatives:
+                if u >= len(alt):
+                    continue  # (a composite of another composition: its kernel only, matched loosely)
                 cm, cv = alt[u]
                 members = ([cm] if cm is not None else []) + cv
                 if mm is not None and cm is None:
@@ -3034,6 +3069,8 @@ def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
                 k = pos if (mm is None) == (cm is None) else pos + 1
                 if k < len(members):
                     options.append(members[k])
+            if not options:
+                continue  # (no alternative holds a value in its place: nothing to choose between)
             state.set_ambiguous(it, options, "structural alignment: several equally good alignments of the layer "
                                              "sequences", tie=True)
 
