@@ -114,6 +114,9 @@ SCENARIOS = [
     _s("h9_xmod_model_to_seqcls_trap", "XmodModel (per-language adapters `adapter_modules.en_XX`/`de_DE`, pooler) "
        "safetensors -> XmodForSequenceClassification: the new `classifier.dense` [24, 24] has the shape of the "
        "unused pooler (must abstain on it)", "abstain"),
+    _s("h9_xmod_mlm_language_added", "XmodForMaskedLM safetensors with adapters for en_XX and de_DE -> the model "
+       "with a new fr_XX adapter inserted between them in every layer (truth: construction by name; the new adapter "
+       "has the others' shapes)"),
     _s("h9_persimmon_compiled_layer_removed", "PersimmonForCausalLM (fused `query_key_value`, q/k layernorms) saved "
        "from torch.compile (`_orig_mod.`) -> the model with 3 of its 4 layers (which one went is in no file: must "
        "abstain on them)", "abstain"),
@@ -631,6 +634,29 @@ def b_xmod_model_to_seqcls_trap(d):
     values = _all(spec_and_values(model, d), d)
     # classifier.dense [24, 24] is new, of the unused pooler.dense's shape: new or moved? no file says
     return [ck], read_torch(ck), values, [n for n in values if n.startswith("classifier.dense.")]
+
+
+def b_xmod_mlm_language_added(d):
+    from transformers import XmodConfig, XmodForMaskedLM
+
+    def make(langs, seed):
+        m = XmodForMaskedLM(XmodConfig(vocab_size=61, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
+                                       intermediate_size=40, max_position_embeddings=34, languages=langs,
+                                       default_language="en_XX"))
+        fill_random_torch(m, seed)
+        return m
+
+    src = make(["en_XX", "de_DE"], "xmod")
+    ck_dir = os.path.join(d, "ckpt")
+    src.save_pretrained(ck_dir)
+    tgt = make(["en_XX", "fr_XX", "de_DE"], "tgt")
+    # construction (from_pretrained leaves lm_head.bias at its initial value here: the tied decoder bias): the
+    # source's tensors by name, the fr_XX adapters new
+    missing = tgt.load_state_dict(src.state_dict(), strict=False).missing_keys
+    assert missing and all(".fr_XX." in k for k in missing), missing
+    ck = os.path.join(ck_dir, "model.safetensors")
+    values = h4._unscored(spec_and_values(tgt, d), h4._tied(tgt))  # lm_head.decoder: tied
+    return [ck], read_torch(ck), _all(values, d), []
 
 
 def b_persimmon_compiled_layer_removed(d):
