@@ -397,7 +397,7 @@ def _resnet(K, version, depths, name, **kw):
         kw["model_name"] = name
 
     def stack_fn(x):
-        for i, (f, n) in enumerate(zip((8, 16, 32, 64), depths)):
+        for i, (f, n) in enumerate(zip((8, 16, 32, 64), depths, strict=True)):
             extra = {"stride1": 1} if i == 0 and version == 1 else {}
             if i == 3 and version == 2:
                 extra = {"stride1": 1}
@@ -541,7 +541,7 @@ def b_tfkeras_effv2s_adam_objects_to_k3(d):
     x, y = distinct("x", (2, 32, 32, 3)), tf.constant([1, 7])
     with tf.GradientTape() as tape:  # a custom training loop: one step
         loss = tf.reduce_mean(tf_keras.losses.sparse_categorical_crossentropy(y, src(x, training=True)))
-    opt.apply_gradients(zip(tape.gradient(loss, src.trainable_variables), src.trainable_variables))
+    opt.apply_gradients(zip(tape.gradient(loss, src.trainable_variables), src.trainable_variables, strict=True))
     prefix = tf.train.Checkpoint(model=src, optimizer=opt).write(os.path.join(d, "ckpt", "ckpt-1"))
     tgt = _effv2s(keras)
     fill_random(h4._float(tgt.weights), "tgt")
@@ -650,7 +650,7 @@ def b_xmod_mlm_language_added(d):
     ck_dir = os.path.join(d, "ckpt")
     src.save_pretrained(ck_dir)
     tgt = make(["en_XX", "fr_XX", "de_DE"], "tgt")
-    # construction (from_pretrained leaves lm_head.bias at its initial value here: the tied decoder bias): the
+    # construction (from_pretrained leaves lm_head.bias zero, not the file's: the tied decoder bias): the
     # source's tensors by name, the fr_XX adapters new
     missing = tgt.load_state_dict(src.state_dict(), strict=False).missing_keys
     assert missing and all(".fr_XX." in k for k in missing), missing
@@ -686,7 +686,8 @@ def b_wavlm_dp_ctc_to_base(d):
 
     cfg = WavLMConfig(vocab_size=12, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
                       intermediate_size=40, conv_dim=(8, 8), conv_stride=(5, 2), conv_kernel=(10, 3),
-                      num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2, num_buckets=16, max_bucket_distance=32)
+                      num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2, num_buckets=16,
+                      max_bucket_distance=32)
     src = WavLMForCTC(cfg)
     hf = h4._hf(d, src, "wavlm")
     ck = os.path.join(d, "ckpt", "wavlm_ctc.pt")
