@@ -916,7 +916,7 @@ def b_ic_seresnet34_h5_to_k3(d):
     fill_random(src.weights, "src")
     ck = os.path.join(d, "ckpt", "seresnet34.h5")
     src.save_weights(ck)
-    # the package was written for Keras 2's backend module: the two functions Keras 3 moved or dropped, shimmed
+    # the package was written for Keras 2's backend module: int_shape (dropped by Keras 3) shimmed
     backend = types.SimpleNamespace(image_data_format=keras.backend.image_data_format,
                                     is_keras_tensor=keras.utils.is_keras_tensor, int_shape=lambda x: tuple(x.shape))
     tgt = rn.SEResNet34(input_shape=(32, 32, 3), weights=None, classes=10, backend=backend, layers=keras.layers,
