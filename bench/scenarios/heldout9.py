@@ -149,6 +149,10 @@ SCENARIOS = [
        "SE-ResNet in the session (`conv2d_16`, ..; truth: tf_keras' topological load_weights)", legacy=True),
     _s("h9_ic_seresnet34_h5_to_k3", "image-classifiers SE-ResNet-34 (tf_keras) legacy HDF5 -> the package's "
        "SE-ResNet-34 built with Keras 3 (truth: Keras 3's load_weights of the legacy file)", "keras3", legacy=True),
+    _s("h9_ic_seresnet18_k3_wh5_to_torch", "image-classifiers SE-ResNet-18 built with Keras 3 `.weights.h5` (keys by "
+       "class-based auto names: `layers/conv2d_5/vars/0`, `layers/batch_normalization_3/vars/2`) -> a PyTorch twin "
+       "in torchvision's naming (`layer2.0.conv1.weight` [O, I, H, W], `layer2.0.se.fc1`, `layer2.0.downsample`, "
+       "BN `running_var`; truth: construction, layer by layer)", "cross", "keras3"),
     _s("h9_stablelm_dp_to_causallm", "StableLmModel (partial rotary, qkv biases) saved from nn.DataParallel "
        "(`module.`) -> StableLmForCausalLM (`model.` prefix; untied lm_head new)"),
 ]
@@ -924,6 +928,94 @@ def b_ic_seresnet34_h5_to_k3(d):
     fill_random(h4._float(tgt.weights), "tgt")
     tgt.load_weights(ck)  # Keras 3's own loading of a legacy HDF5 file (by layer order): the truth
     return [ck], read_h5(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def _k3_seresnet18():
+    import keras
+
+    rn, _ = _ic_resnet(keras)
+    backend = types.SimpleNamespace(image_data_format=keras.backend.image_data_format,
+                                    is_keras_tensor=keras.utils.is_keras_tensor, int_shape=lambda x: tuple(x.shape))
+    return rn.SEResNet18(input_shape=(32, 32, 3), weights=None, classes=10, backend=backend, layers=keras.layers,
+                         models=keras.models, utils=keras.utils)
+
+
+def _seresnet_twin(klayers):
+    """A PyTorch SE-ResNet-18 in torchvision's naming, one module per Keras layer with weights (the package's unit
+    names `stage2_unit1_conv1` -> `layer2.0.conv1`; the two auto-named squeeze-excitation convs after a unit's conv2
+    -> its `se.fc1`, `se.fc2`), and the Keras name each module takes its weights from."""
+    import torch.nn as nn
+
+    twin, pairs, unit, se = nn.Module(), [], None, 0
+
+    def put(path, module):
+        parent = twin
+        for p in path.split(".")[:-1]:
+            if not hasattr(parent, p):
+                parent.add_module(p, nn.Module())
+            parent = getattr(parent, p)
+        parent.add_module(path.split(".")[-1], module)
+
+    for la in klayers:
+        ws = [tuple(w.shape) for w in la.weights]
+        name = la.name
+        if name.startswith("stage"):
+            st, un, part = name.split("_")
+            unit, se = f"layer{st[5:]}.{int(un[4:]) - 1}", 0
+            path = f"{unit}.downsample" if part == "sc" else f"{unit}.{part}"
+        elif name.startswith("conv2d"):  # squeeze-excitation, in the unit just built
+            se += 1
+            path = f"{unit}.se.fc{se}"
+        else:
+            path = {"bn_data": "data_bn", "conv0": "conv1", "bn0": "bn1", "bn1": "final_bn", "fc1": "fc"}[name]
+        if len(ws[0]) == 4:
+            h, w, i, o = ws[0]
+            module = nn.Conv2d(i, o, (h, w), bias=len(ws) == 2)
+        elif len(ws[0]) == 2:
+            module = nn.Linear(*ws[0])
+        else:
+            module = nn.BatchNorm2d(ws[0][0])
+        put(path, module)
+        pairs.append((path, la))
+    return twin, pairs
+
+
+def b_ic_seresnet18_k3_wh5_to_torch(d):
+    import numpy as np
+
+    src = _k3_seresnet18()
+    fill_random(h4._float(src.weights), "src")
+    ck = os.path.join(d, "ckpt", "seresnet18.weights.h5")
+    src.save_weights(ck)
+    twin, pairs = _seresnet_twin([la for la in src.layers if la.weights])
+    fill_random_torch(twin, "twin")
+    sd = twin.state_dict()
+    for path, la in pairs:  # construction: Keras HWIO kernels -> OIHW, Dense [in, out] -> [out, in], BN in order
+        ws = [np.asarray(w.numpy()) for w in la.weights]
+        if ws[0].ndim == 4:
+            _put_t(sd[f"{path}.weight"], ws[0].transpose(3, 2, 0, 1))
+            if len(ws) == 2:
+                _put_t(sd[f"{path}.bias"], ws[1])
+        elif ws[0].ndim == 2:
+            _put_t(sd[f"{path}.weight"], ws[0].T)
+            _put_t(sd[f"{path}.bias"], ws[1])
+        else:
+            names = ["weight", "bias", "running_mean", "running_var"][-len(ws):]  # bn_data: no gamma (scale=False)
+            for n, a in zip(names, ws, strict=True):
+                _put_t(sd[f"{path}.{n}"], a)
+    values = _all(spec_and_values(twin, d), d)
+    # the twin's own gamma of the input BN (Keras' has none: scale=False) and BN counters: not scored
+    return [ck], read_h5(ck), h4._unscored(values, ["data_bn.weight"]), []
+
+
+def _put_t(t, a):
+    import numpy as np
+    import torch
+
+    a = np.ascontiguousarray(a)
+    assert tuple(t.shape) == a.shape, (tuple(t.shape), a.shape)
+    with torch.no_grad():
+        t.copy_(torch.from_numpy(a))
 
 
 BUILDERS = {s.id: h4._recorded(globals()["b_" + s.id[3:]]) for s in SCENARIOS}
