@@ -54,6 +54,7 @@ import heldout5  # noqa: E402
 import heldout6  # noqa: E402
 import heldout7  # noqa: E402
 import heldout8  # noqa: E402
+import heldout9  # noqa: E402
 import thirdparty  # noqa: E402
 from registry import BY_ID as _CONSTRUCTED_BY_ID  # noqa: E402
 from registry import SCENARIOS  # noqa: E402
@@ -69,11 +70,12 @@ PARTS = {"constructed": [s.id for s in SCENARIOS],
          "heldout5": [s.id for s in heldout5.SCENARIOS],  # a fifth (heldout5.py), scored once
          "heldout6": [s.id for s in heldout6.SCENARIOS],  # a sixth (heldout6.py), scored once
          "heldout7": [s.id for s in heldout7.SCENARIOS],  # a seventh (heldout7.py), scored once
-         "heldout8": [s.id for s in heldout8.SCENARIOS]}  # an eighth (heldout8.py), scored once
+         "heldout8": [s.id for s in heldout8.SCENARIOS],  # an eighth (heldout8.py), scored once
+         "heldout9": [s.id for s in heldout9.SCENARIOS]}  # a ninth (heldout9.py), scored once
 BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.BY_ID, **heldout4.BY_ID,
-         **heldout5.BY_ID, **heldout6.BY_ID, **heldout7.BY_ID, **heldout8.BY_ID}
+         **heldout5.BY_ID, **heldout6.BY_ID, **heldout7.BY_ID, **heldout8.BY_ID, **heldout9.BY_ID}
 # scored once, by name, never while tuning: not in --part all
-ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
+ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9")
 
 
 def _python() -> str:
@@ -384,8 +386,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="comma-separated scenario ids")
     ap.add_argument("--adversarial", action="store_true", help="only the adversarial scenarios")
     ap.add_argument("--part", default="constructed", help="which scenarios: constructed (default), thirdparty, "
-                    "heldout, heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, heldout8, or all (all but "
-                    "heldout2..8; comma-separated allowed); --only overrides")
+                    "heldout, heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, heldout8, heldout9, or all "
+                    "(all but heldout2..9; comma-separated allowed); --only overrides")
     ap.add_argument("--out", default=DEFAULT_OUT, help="scenario cache directory")
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--allow-skipped", action="store_true", help="skipped scenarios do not fail the goals")
@@ -413,7 +415,8 @@ def main(argv=None) -> int:
         if proc.returncode:
             print("make.py reported failures; scoring what exists", file=sys.stderr)
     # third-party parts build their own
-    for module in (thirdparty, heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, heldout8):
+    for module in (thirdparty, heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, heldout8,
+                   heldout9):
         mine = [i for i in ids if i in module.BY_ID]
         if not args.no_make and mine and module.make(mine, args.out):
             print(f"{module.__name__}.py reported failures; scoring what exists", file=sys.stderr)
