@@ -1376,17 +1376,20 @@ def _containers(proposals: dict, deep: set) -> set[tuple]:
     # Elements numbered from another base (tf-slim's ``block1/unit_1/bottleneck_v1`` is torchvision's ``layer1.0``):
     # the per-element proposals whose numbers differ by one offset d (1 or -1) are one rule, ``#`` standing for
     # the number (``block1 unit # bottleneckv1`` -> ``layer1 #-1``), with their joint support. Equal elements then
-    # stop tying among themselves: the one offset that pairs them all explains more than any shuffle.
+    # stop tying among themselves: the one offset that pairs them all explains more than any shuffle. So are those
+    # that keep their numbers (d = 0) where the number is inside the renamed part (``gpt2/h0/mlp/conv1d_main`` ->
+    # ``transformer.h.0.mlp``): kept numbers weigh as much as a shift, and where both pair as many (a block
+    # removed: which one, no name says), the two tie.
     shifted: dict[tuple, list] = defaultdict(list)
     numbers: dict[tuple, set] = defaultdict(set)
     for (pc, pm), pairs in proposals.items():
         if (pc, pm) not in deep:
             continue  # elements that share only a leaf name say nothing about their numbers
         i, j = _last_number(pc), _last_number(pm)
-        if i is None or j is None or pc[i] == pm[j]:
-            continue
+        if i is None or j is None or pc[i] == pm[j] and (i == len(pc) - 1 or j == len(pm) - 1):
+            continue  # (a number at the end of both, kept: a container rule above)
         d = int(pm[j]) - int(pc[i])
-        if d not in (1, -1):  # one base against the other (0 and 1), not a coincidence of shapes further away
+        if d not in (1, 0, -1):  # one base against the other (0 and 1), not a coincidence of shapes further away
             continue
         rule = (pc[:i] + ("#",) + pc[i + 1:], pm[:j] + (f"#{d:+d}",) + pm[j + 1:])
         shifted[rule].extend(pairs)
@@ -1602,7 +1605,17 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         def single(r, containers=containers, numbered=numbered, proposals=proposals) -> bool:  # one layer alone
             return r not in containers and r not in numbered and _one_layer(proposals[r])
 
-        weak = [r for r in clean if single(r)
+        # (a rename that other rules make too, at the head of theirs, is no single layer's: ``gpt2/`` ->
+        # ``transformer/`` for ``ln_f`` where every block's rule begins with it)
+        applied = [h.rule[1:] for h in state.hypotheses if h.rule[0] == "scope" and h.proofs] + \
+            [r for r in clean if not single(r)]
+
+        def corroborated(r, applied=applied) -> bool:
+            pc, pm = r
+            return any(len(a) > len(pc) and len(b) > len(pm) and a[:len(pc)] == pc and b[:len(pm)] == pm
+                       for a, b in applied)
+
+        weak = [r for r in clean if single(r) and not corroborated(r)
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         beside = "layers that load by name" if state.anchored else \
@@ -1630,8 +1643,16 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                         cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
                         state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well",
                                             tie=True)
-                        if not any(r2 in deep or _words(r2[0]) & _words(r2[1]) for r2 in owners_m[id(m)]):
-                            state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
+                        # names say nothing beyond the leaf, or only a word every rival shares inside names
+                        # spelled apart (``bn`` of ``stage4_unit2_bn2`` / ``layer4.1.bn2`` as of
+                        # ``stage4_unit2_bn1`` / ``layer4.1.bn2``; not a container both sides name, ``attn.``):
+                        # structure may decide
+                        rivals = owners_m[id(m)]
+                        shared = {frozenset(_words(r2[0]) & _words(r2[1])) for r2 in rivals}
+                        apart = all(not r2[0] or not r2[1] or r2[0][0] != r2[1][0] for r2 in rivals)
+                        if not any(r2 in deep for r2 in rivals) and (shared == {frozenset()} or
+                                                                     len(shared) == 1 and apart):
+                            state.shallow.add(id(m))
             continue
         # a clean rule shares no variable with another best rule: nothing tied with it contradicts it
         hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule],
@@ -2300,6 +2321,22 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                     t = state.compatible(c, m)[1]
                     state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
                     progress = paired = True
+                elif len(cands) > 2 and ohi - olo <= _SIBLING_SPAN:
+                    # more values that fit it alike, as many open members alike (``attn/q``, ``k``, ``v``, ``o`` /
+                    # ``q_proj`` .. ``out_proj``): each pairs where the names tell them apart one to one
+                    alike = [o[2] for o in todo[olo:ohi] if open_m(o[2]) and id(o[2]) not in state.ambiguous
+                             and all(state.compatible(x, o[2])[0] for x in cands)]
+                    if len(alike) == len(cands) and m in alike:
+                        pairs = _one_to_one(_own_words([c_name(x)[len(prefix):] for x in cands]),
+                                            _own_words([strip_name(o.ref.name)[len(container):] for o in alike]),
+                                            lambda a, b: True)
+                        if len(pairs) == len(cands):
+                            for a, b in pairs.items():
+                                x, o = cands[a], alike[b]
+                                t = state.compatible(x, o)[1]
+                                state.add(x, o, t, "structure", functools.partial(
+                                    _named_sibling_evidence, x, o, t, container, prefix))
+                            progress = paired = True
                 elif len(cands) == 2 and ohi - olo <= _SIBLING_SPAN:
                     # two values fit it and one other open member alike: their places in the block, by name
                     leaf = re.split(r"[/.]", name)[-1]  # (a norm's weight and bias fit alike too)
@@ -2477,6 +2514,17 @@ def _common_prefix(names: list[str]) -> str:
 def _sibling_evidence(c, m, transform, container, prefix) -> str:
     return (f"the other variables of `{container}` took their values from `{prefix}*` and only those: it is the one "
             f"value left there that fits; {_shapes(c, m, transform)}")
+
+
+def _own_words(names: list[str]) -> dict[int, set[str]]:
+    """{index: the words of that name no other name of the list has}."""
+    words = [set().union(*_tie_words(re.split(r"[/.]", n))) for n in names]
+    return {k: w - set().union(*(words[:k] + words[k + 1:])) for k, w in enumerate(words)}
+
+
+def _named_sibling_evidence(c, m, transform, container, prefix) -> str:
+    return (f"the other variables of `{container}` took their values from `{prefix}*` and only those; of the values "
+            f"left there that fit alike, the names tell this one apart; {_shapes(c, m, transform)}")
 
 
 def _changed_layers(state: _State, c_items, m_items) -> None:

@@ -147,6 +147,11 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
         perm = _WEIGHT_TO_KERNEL.get(len(ckpt_shape))
     if perm is None:
         if tuple(ckpt_shape) == tuple(model_shape):
+            # a square matrix whose role one side does not name (Mesh-TF's ``attn/q``) against a kernel or a
+            # weight: kept as it is, or transposed? Its leaf does not say, and shapes cannot.
+            if len(ckpt_shape) == 2 and ckpt_shape[0] == ckpt_shape[1] > 1 and (ckpt_leaf is None) != \
+                    (model_leaf is None) and (ckpt_leaf or model_leaf) in ("kernel", "weight"):
+                return False, None
             return True, None
         # a unit axis more or less (OpenAI GPT-2's [1, nx, nf] ``w``): only between leaves of one layout
         if ckpt_leaf == model_leaf and _unit_axes_only(ckpt_shape, model_shape):
