@@ -19,6 +19,7 @@ from .registry import DIRECTORY_SUFFIXES, FORMATS, SNIFFED
 
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _V1_SHARD = re.compile(r"-\d{5}-of-\d{5}$")
+_V1_PATTERN = re.compile(r"-\?{5}-of-(\d{5})$")
 
 
 def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
@@ -168,9 +169,9 @@ def _open_local(path: str, **options) -> Catalog:
         catalog = open_checkpoint(found.latest, **options)
         catalog.notes = tuple(found.notes) + catalog.notes
         return catalog
-    if path.endswith(".meta") and os.path.isfile(path) and os.path.isfile(path[:-len(".meta")] + ".index"):
+    if path.endswith(".meta") and os.path.isfile(path) and _has_checkpoint(path[:-len(".meta")]):
         prefix = path[:-len(".meta")]
-        catalog = tf_bundle.read(prefix)
+        catalog = _open_local(prefix)
         catalog.notes = (f"{os.path.basename(path)} is the graph (MetaGraphDef); opened its checkpoint "
                          f"{discovery.display_name(prefix)}",) + catalog.notes
         return catalog
@@ -203,10 +204,21 @@ def _open_local(path: str, **options) -> Catalog:
                 return tf_v1.read(sorted(glob.glob(glob.escape(prefix) + "-?????-of-?????")), display_path=prefix)
             return tf_v1.read(path)
         raise NotACheckpointError(_not_readable(path), path=path)
-    shards = sorted(glob.glob(glob.escape(path) + "-?????-of-?????"))
+    pattern = _V1_PATTERN.search(path)  # `model.ckpt-?????-of-00002`: a sharded V1 save as TensorFlow names it
+    stem = path[:pattern.start()] if pattern else path
+    shards = sorted(glob.glob(glob.escape(stem) + "-?????-of-" + (pattern[1] if pattern else "?????")))
     if shards and all(tf_v1.is_v1(s) for s in shards):
         return tf_v1.read(shards, display_path=path)
     raise CheckpointNotFoundError(_not_found(path), path=path)
+
+
+def _has_checkpoint(prefix: str) -> bool:
+    """A V2 bundle, a V1 file or V1 shards (`Saver(write_version=V1)`) by this prefix, beside its `.meta`."""
+    if os.path.isfile(prefix + ".index"):
+        return True
+    if os.path.isfile(prefix):
+        return tf_v1.is_v1(prefix)
+    return any(tf_v1.is_v1(s) for s in glob.glob(glob.escape(prefix) + "-?????-of-?????"))
 
 
 _MAX_DIRECTORY_SNIFF = 64
@@ -273,7 +285,8 @@ def _not_readable(path: str) -> str:
         return ("not a PyTorch checkpoint ckpt-doctor can read (neither torch.save's zip format nor a legacy "
                 "pickle), nor a TensorFlow file")
     if suffix == ".meta":
-        return "a TF1 graph (MetaGraphDef) without its checkpoint next to it (no .index with the same prefix)"
+        return ("a TF1 graph (MetaGraphDef) without its checkpoint next to it (no .index, V1 file or V1 shards with "
+                "the same prefix)")
     if suffix in (".pb", ".pbtxt"):
         return f"a TensorFlow graph, not a checkpoint; {readable} (a SavedModel's values are in variables/)"
     return f"not a checkpoint format ckpt-doctor recognises; {readable}"

@@ -5,6 +5,7 @@ state file, and say which checkpoints are incomplete.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ STATE_FILE = "checkpoint"
 # The prefix may be empty: saver.save(sess, "dir/") writes dir/.index and dir/.data-00000-of-00001.
 _DATA = re.compile(r"^(?P<prefix>.*)\.data-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
 _V1_SHARD = re.compile(r"^(?P<prefix>.+)-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
+_V1_PATTERN = re.compile(r"-\?{5}-of-(\d{5})$")
 _STEP = re.compile(r"-(\d+)$")
 
 
@@ -105,6 +107,8 @@ def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes:
 
 
 def _exists_as_checkpoint(prefix: str) -> bool:
+    if m := _V1_PATTERN.search(prefix):  # `model.ckpt-?????-of-00002`, as Saver records sharded V1 saves
+        return bool(glob.glob(glob.escape(prefix[:m.start()]) + "-?????-of-" + m[1]))
     return os.path.isfile(prefix + ".index") or os.path.isfile(prefix)
 
 
@@ -139,17 +143,30 @@ def scan(directory: str) -> list[Found]:
     for prefix, found in out.items():
         if prefix not in shards and not found.missing_files:
             found.missing_files.append(f"{prefix}.data-?????-of-?????")
-    v1: dict[str, list[str]] = {}
+    v1: dict[str, set[tuple[int, int]]] = {}
     for name in names:
         path = os.path.join(directory, name)
         if name == STATE_FILE or name.endswith(".index") or _DATA.match(name) or not os.path.isfile(path) \
                 or not tf_v1.is_v1(path):
             continue
         m = _V1_SHARD.match(name)
-        v1.setdefault(os.path.join(directory, m["prefix"]) if m else path, []).append(path)
-    for prefix in v1:
-        out.setdefault(prefix, Found(prefix, "tf-v1", _step(prefix)))
+        v1.setdefault(os.path.join(directory, m["prefix"]) if m else path, set()).update(
+            [(int(m["shard"]), int(m["num"]))] if m else [])
+    for prefix, have in v1.items():
+        if not have:
+            out.setdefault(prefix, Found(prefix, "tf-v1", _step(prefix)))
+            continue
+        # a sharded V1 save is named as Saver names it in the state file and tf.train.latest_checkpoint returns
+        # it, `model.ckpt-?????-of-00002`: the one name Saver.restore and tf.train.load_checkpoint accept
+        num = max(n for _, n in have)
+        found = out.setdefault(v1_pattern(prefix, num), Found(v1_pattern(prefix, num), "tf-v1", _step(prefix)))
+        found.missing_files += [f"{prefix}-{i:05d}-of-{num:05d}" for i in range(num) if (i, num) not in have]
     return list(out.values())
+
+
+def v1_pattern(prefix: str, num: int) -> str:
+    """The name TensorFlow gives a V1 checkpoint saved in ``num`` shards."""
+    return f"{prefix}-?????-of-{num:05d}"
 
 
 def display_name(prefix: str) -> str:
