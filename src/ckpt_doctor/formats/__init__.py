@@ -352,7 +352,8 @@ def _subdirectories_with_checkpoints(directory: str) -> list[str]:
             entries = list(os.scandir(path))
         except OSError:
             return [], False
-        holds = any(e.name.endswith((".index", *DIRECTORY_SUFFIXES)) or e.name == ".metadata" for e in entries)
+        holds = any(e.name.endswith((".index", *DIRECTORY_SUFFIXES)) or e.name in (".metadata", "saved_model.pb")
+                    for e in entries)  # a SavedModel directory is named itself, not its variables/
         return sorted((e.name for e in entries if e.is_dir() and not e.name.startswith(".")), key=_numbered), holds
 
     out: list[str] = []

@@ -183,6 +183,7 @@ def _step(prefix: str) -> int | None:
 
 _MAX_STATE_FILE = 16 << 20
 _LINE = re.compile(r'^\s*(\w+)\s*:\s*(.*?)\s*$')
+_BINARY = re.compile("[\x00\udc80-\udcff]")  # a NUL, or bytes that are not UTF-8 (read as surrogate escapes)
 _ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\", "a": b"\a", "b": b"\b",
             "f": b"\f", "v": b"\v", "?": b"?"}
 
@@ -193,6 +194,8 @@ def parse_state_file(path: str) -> dict:
         text = f.read(_MAX_STATE_FILE + 1)
     if len(text) > _MAX_STATE_FILE:
         raise ValueError(f"more than {_MAX_STATE_FILE} characters: not a checkpoint state file")
+    if _BINARY.search(text):  # said so, not echoed back as escapes
+        raise ValueError("binary data, not a text-format CheckpointState")
     state: dict = {"all_model_checkpoint_paths": [], "all_model_checkpoint_timestamps": []}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):

@@ -1,0 +1,116 @@
+"""What a seventh new user ran into with TensorFlow's and Keras' checkpoint workflows, fixed outside match/; each test
+fails on the code before its fix. What the trial found inside match/ is written down apart
+(/work/coord/trial7-match-findings.py), not fixed here.
+
+The files are written by TensorFlow and Keras 3 in tests/trial7_oracle.py, one subprocess for the session, which also
+gives TensorFlow the name `ckpt-doctor latest` prints, verbatim, and reports what it did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from oracle_run import run_oracle
+
+from ckpt_doctor import open_checkpoint
+from ckpt_doctor.catalog import BOOKKEEPING_KINDS
+from ckpt_doctor.cli import main
+
+VALUE = "/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("trial7")
+    run_oracle("trial7_oracle.py", str(out))
+    return out, json.loads((out / "trial7.json").read_text())
+
+
+@pytest.mark.parametrize("case", ["opt", "lso"])
+def test_a_keras_optimizer_under_any_name_is_optimizer_state(saved, case):
+    """Before: `tf.train.Checkpoint(opt=keras.optimizers.Adam(), net=model)` (the optimizer under a name not ending in
+    "optimizer") had Adam's momentums and velocities, the learning rate and a LossScaleOptimizer's dynamic_scale
+    counted as model values, and the model's own weights shown at `opt/_trainable_variables/N` (TF stores each value
+    once, under the first path it meets). Now a node with a Keras optimizer's children is an optimizer: the model values
+    are exactly the net's, at the object paths a checkpoint of the net alone has."""
+    _, facts = saved
+    keras = facts["keras"]
+    catalog = open_checkpoint(keras[case]["prefix"])
+    net_only = [k[:-len(VALUE)] for k in keras[f"{case}_net_only" if case == "lso" else "net_only"]["keys"]
+                if k.startswith("net/")]
+    assert len(net_only) == 4
+    assert sorted(e.object_path for e in catalog.variables()) == sorted(net_only)
+    optimizer_state = [e.name for e in catalog.values() if e.name.startswith("opt/")
+                       and not e.name.startswith("opt/_trainable_variables/")]
+    assert len(optimizer_state) >= 10  # Adam: iterations, learning rate, 4 momentums, 4 velocities
+    assert all(catalog[n].kind in BOOKKEEPING_KINDS for n in optimizer_state)
+
+
+def test_latest_names_a_sharded_v1_save_as_tensorflow_does(saved, capsys):
+    """Before: `latest` on a directory of `Saver(write_version=V1, sharded=True)` printed `model.ckpt-1`, which
+    tf.train.load_checkpoint and Saver.restore refuse (no such file), with the note that the state file's
+    `model.ckpt-1-?????-of-00001` "does not exist"; that name, which tf.train.latest_checkpoint returns, was refused
+    by every verb. Now `latest` prints TensorFlow's own name, TensorFlow restores every value from it verbatim, and
+    ckpt-doctor opens it."""
+    out, facts = saved
+    tf1 = facts["tf1"]
+    assert tf1["latest_exit"] == 0
+    assert tf1["printed"] == tf1["tf_latest"] == f"{out}/v1s/model.ckpt-1-?????-of-00001"
+    assert tf1["load_checkpoint_keys"] == tf1["saved_names"]
+    assert tf1["restored"] is True
+    assert main(["latest", str(out / "v1s")]) == 0
+    assert "does not exist" not in capsys.readouterr().err
+    assert sorted(open_checkpoint(tf1["printed"])) == tf1["saved_names"]
+    assert main(["inspect", tf1["printed"]]) == 0
+    assert tf1["printed"] in capsys.readouterr().out
+    # a missing shard of such a save is named, as for V2 bundles
+    broken = out / "v1s_broken"
+    shutil.copytree(out / "v1s", broken)
+    shard = broken / "model.ckpt-1-00000-of-00001"
+    shard.rename(broken / "model.ckpt-1-00000-of-00002")  # as if its second shard were lost
+    (broken / "checkpoint").unlink()  # it names the original directory's save by its absolute path
+    assert main(["latest", str(broken), "--json"]) == 1
+    listed = json.loads(capsys.readouterr().out)["checkpoints"]
+    assert listed == [{"prefix": f"{broken}/model.ckpt-1-?????-of-00002", "format": "tf-v1", "step": 1,
+                       "complete": False, "missing_files": [f"{broken}/model.ckpt-1-00001-of-00002"]}]
+
+
+def test_the_meta_of_a_v1_checkpoint_opens_it(saved, capsys):
+    """Before: `inspect model.ckpt.meta` beside a V1 checkpoint (`Saver(write_version=V1)`) said "a TF1 graph
+    (MetaGraphDef) without its checkpoint next to it"; the README says a `.meta` names its checkpoint."""
+    out, facts = saved
+    assert main(["inspect", str(out / "v1" / "model.ckpt.meta")]) == 0
+    assert "model.ckpt.meta is the graph (MetaGraphDef); opened its checkpoint model.ckpt" in capsys.readouterr().out
+    assert sorted(open_checkpoint(out / "v1" / "model.ckpt.meta")) == facts["tf1"]["v1_keys"]
+    assert sorted(open_checkpoint(out / "v1s" / "model.ckpt-1.meta")) == facts["tf1"]["saved_names"]
+
+
+def test_a_directory_of_saved_models_names_them_not_their_variables(saved, capsys):
+    """Before: a directory of SavedModels (tf.saved_model.save per epoch, tf-keras ModelCheckpoint without .h5) was
+    answered with "name one in a subdirectory: sm/ep01/variables/, sm/ep02/variables/"; now the SavedModel
+    directories themselves, which every verb opens."""
+    out, facts = saved
+    sm = out / "sm"
+    assert main(["latest", str(sm)]) == 1
+    err = capsys.readouterr().err
+    assert f"name one in a subdirectory: {sm}/ep01/, {sm}/ep02/" in err and "variables/" not in err, err
+    named = err.rsplit(", ", 1)[1].strip()
+    assert sorted(open_checkpoint(named)) == facts["saved_model"]["keys"]
+
+
+def test_a_binary_state_file_is_said_to_be_one(saved, capsys):
+    """Before: a `checkpoint` state file of garbage bytes was quoted back in the note as a line of surrogate escapes
+    (`cannot parse 'nF\\x15\\udcd1s...'`); now it is said to be binary, and the newest checkpoint is still found."""
+    out, facts = saved
+    mgr = out / "mgr_garbage"
+    shutil.copytree(out / "mgr", mgr)
+    (mgr / "checkpoint").write_bytes(bytes(range(256)) + os.urandom(64))
+    assert main(["latest", str(mgr)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == f"{mgr}/{os.path.basename(facts['manager']['latest'])}"
+    assert "(binary data, not a text-format CheckpointState); ignoring it" in captured.err
+    assert "\\udc" not in captured.err and "\\x" not in captured.err, captured.err
