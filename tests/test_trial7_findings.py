@@ -114,3 +114,33 @@ def test_a_binary_state_file_is_said_to_be_one(saved, capsys):
     assert captured.out.strip() == f"{mgr}/{os.path.basename(facts['manager']['latest'])}"
     assert "(binary data, not a text-format CheckpointState); ignoring it" in captured.err
     assert "\\udc" not in captured.err and "\\x" not in captured.err, captured.err
+
+
+def _error(capsys, argv: list[str]) -> str:
+    assert main(argv) == 2, argv
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_a_directory_where_the_index_belongs_and_an_index_under_another_name(saved, capsys):
+    """Before: a directory named `ckpt-3.index` made `ckpt-3` a complete checkpoint to `latest` (which printed it), and
+    `inspect ckpt-3` answered "no such checkpoint; nearest existing: ckpt-3, ckpt-3.index"; an index copied to
+    `weights.h5` was "not a checkpoint format ckpt-doctor recognises". Now each is said to be what it is."""
+    out, facts = saved
+    mgr = out / "mgr_dir"
+    shutil.copytree(out / "mgr", mgr)
+    newest = os.path.basename(facts["manager"]["latest"])
+    index = mgr / f"{newest}.index"
+    shutil.copy(index, out / "weights.h5")
+    index.unlink()
+    index.mkdir()
+    err = _error(capsys, ["inspect", str(mgr / newest)])
+    assert f"{newest}.index is a directory, not a TensorFlow checkpoint index file" in err, err
+    assert main(["latest", str(mgr), "--json"]) == 0  # before: the state file's ckpt-3, "complete"
+    found = json.loads(capsys.readouterr().out)
+    assert found["latest"] == f"{mgr}/ckpt-2"
+    assert [(c["prefix"], c["missing_files"]) for c in found["checkpoints"]] == [
+        (f"{mgr}/ckpt-2", []), (f"{mgr}/{newest}", [f"{index}"])]
+    err = _error(capsys, ["inspect", str(out / "weights.h5")])
+    assert "a TensorFlow checkpoint index under another name" in err, err

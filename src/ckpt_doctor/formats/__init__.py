@@ -271,6 +271,11 @@ def _not_readable(path: str) -> str:
     readable = "ckpt-doctor reads TensorFlow, PyTorch, safetensors, NumPy and Keras checkpoints"
     if os.path.getsize(path) == 0:
         return _io.empty(path).message
+    from . import _sstable
+
+    if _sstable.is_table(path):  # a V1 file was read before this; a table that is not one is a V2 bundle's index
+        return ("a TensorFlow checkpoint index under another name: TensorFlow finds a checkpoint by its prefix, as "
+                "PREFIX.index beside PREFIX.data-00000-of-0000N; give it that name and name the prefix")
     inside = _checkpoints_in_zip(path)
     if inside is not None:  # stable-baselines3 saves model.zip around policy.pth, policy.optimizer.pth, ...
         if not inside:
@@ -382,6 +387,8 @@ def _not_found(path: str) -> str:
     parent = os.path.dirname(path) or "."
     if not os.path.isdir(parent):
         return f"no such checkpoint (directory {parent} does not exist either)"
+    if os.path.isdir(path + ".index"):
+        return f"{os.path.basename(path)}.index is a directory, not a TensorFlow checkpoint index file"
     try:
         prefixes = [os.path.basename(f.prefix) for f in discovery.scan(parent)]
     except (OSError, CheckpointError):

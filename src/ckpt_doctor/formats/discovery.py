@@ -130,7 +130,7 @@ def scan(directory: str) -> list[Found]:
     shards: dict[str, set[tuple[int, int]]] = {}
     for name in names:
         path = os.path.join(directory, name)
-        if name.endswith(".index"):
+        if name.endswith(".index") and os.path.isfile(path):  # a directory named like an index holds no checkpoint
             prefix = path[:-len(".index")]
             out[prefix] = Found(prefix, "tf-v2", _step(prefix))
         elif m := _DATA.match(name):
