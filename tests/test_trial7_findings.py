@@ -144,3 +144,15 @@ def test_a_directory_where_the_index_belongs_and_an_index_under_another_name(sav
         (f"{mgr}/ckpt-2", []), (f"{mgr}/{newest}", [f"{index}"])]
     err = _error(capsys, ["inspect", str(out / "weights.h5")])
     assert "a TensorFlow checkpoint index under another name" in err, err
+
+
+def test_align_rewrite_writes_keras3_weights_for_a_subclassed_model(saved):
+    """Before: `align FUNCTIONAL.weights.h5 --model subclassed --rewrite OUT.weights.h5` was refused ("Keras 3 weights
+    are named by object path (layers/dense/vars/0, ...): map the names there with rules first (e.g. 'dec/vars/0')"):
+    a subclassed model's paths are its attributes', under no `layers/` root; and a file written without Keras'
+    root `vars` group was not read back as Keras weights. Now the file is written, and Keras 3 load_weights(OUT)
+    gives the subclassed model every value of the functional one."""
+    _, facts = saved
+    rewrite = facts["keras_rewrite"]
+    assert rewrite["exit"] == 0, rewrite["stderr"]
+    assert rewrite["loaded"] is True

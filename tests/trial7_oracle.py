@@ -9,7 +9,8 @@ mixed_float16 LossScaleOptimizer; net_only/: the same net alone (the keys that a
 V1 save in shards (write_version=V1, sharded=True), what tf.train.latest_checkpoint returns, the name `ckpt-doctor
 latest` prints, and whether tf.train.load_checkpoint and Saver.restore take that name and restore every value.
 v1/: a V1 save in one file with its .meta. sm/: tf.saved_model.save into sm/ep01, sm/ep02 (one per epoch).
-mgr/: a CheckpointManager directory.
+mgr/: a CheckpointManager directory. functional.weights.h5 and subclassed.weights.h5: `align --rewrite` (run here) from
+a Functional model to a subclassed one (k3sub.py), and whether Keras 3 load_weights of what it wrote holds every value.
 """
 
 from __future__ import annotations
@@ -135,7 +136,55 @@ def manager_part() -> dict:
     return {"latest": tf.train.latest_checkpoint(f"{OUT}/mgr")}
 
 
-result = {"keras": keras_optimizer_part(), "tf1": tf1_part(), "saved_model": saved_model_part(),
+SUBCLASSED = '''import keras
+
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.enc = keras.layers.Dense(3)
+        self.dec = keras.layers.Dense(2)
+
+    def call(self, x):
+        return self.dec(self.enc(x))
+
+
+def net():
+    model = Net()
+    model(keras.ops.ones((1, 4)))
+    return model
+'''
+
+
+def keras3_rewrite_part() -> dict:
+    """A Functional model's save_weights, `align --rewrite OUT.weights.h5` for a subclassed model of the same layers
+    (run in this process, where Keras is), and what Keras 3 load_weights(OUT) then holds."""
+    import keras
+    import numpy as np
+
+    from ckpt_doctor.cli import main
+
+    inp = keras.Input((4,))
+    functional = keras.Model(inp, keras.layers.Dense(2, name="d")(keras.layers.Dense(3, name="e")(inp)))
+    functional.save_weights(f"{OUT}/functional.weights.h5")
+    with open(f"{OUT}/k3sub.py", "w") as f:
+        f.write(SUBCLASSED)
+    out = f"{OUT}/subclassed.weights.h5"
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(["align", f"{OUT}/functional.weights.h5", "--model", f"{OUT}/k3sub.py:net", "--rewrite", out])
+    sys.path.insert(0, OUT)
+    import k3sub
+
+    model = k3sub.net()
+    loaded = None
+    if os.path.exists(out):
+        model.load_weights(out)  # verbatim: the file align wrote
+        loaded = all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(model.weights, functional.weights,
+                                                                            strict=True))
+    return {"exit": code, "stderr": err.getvalue(), "loaded": loaded}
+
+
+result = {"keras_rewrite": keras3_rewrite_part(), "keras": keras_optimizer_part(), "tf1": tf1_part(), "saved_model": saved_model_part(),
           "manager": manager_part()}
 with open(os.path.join(OUT, "trial7.json"), "w") as f:
     json.dump(result, f, indent=1)
