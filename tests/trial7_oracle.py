@@ -184,7 +184,8 @@ def keras3_rewrite_part() -> dict:
     return {"exit": code, "stderr": err.getvalue(), "loaded": loaded}
 
 
-result = {"keras_rewrite": keras3_rewrite_part(), "keras": keras_optimizer_part(), "tf1": tf1_part(), "saved_model": saved_model_part(),
+result = {"keras_rewrite": keras3_rewrite_part(), "keras": keras_optimizer_part(), "tf1": tf1_part(),
+          "saved_model": saved_model_part(),
           "manager": manager_part()}
 with open(os.path.join(OUT, "trial7.json"), "w") as f:
     json.dump(result, f, indent=1)
