@@ -23,7 +23,8 @@ _V1_PATTERN = re.compile(r"-\?{5}-of-(\d{5})$")
 
 
 def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
-    """Open a checkpoint for reading: a prefix, an ``.index`` or data file, a V1 file, a Keras, PyTorch,
+    """Open a checkpoint for reading: a prefix, an ``.index`` or data file, a V1 file (sharded: also
+    ``model.ckpt-?????-of-00002``, as TensorFlow names it), a Keras, PyTorch,
     safetensors or NumPy file, a PyTorch distributed (DCP) checkpoint directory, or a directory (its latest TF
     checkpoint, else its one recognised file). URLs (``s3://``, ``gs://``, ``https://``, any fsspec protocol) are
     read by byte ranges; see ``formats.remote``.
