@@ -156,3 +156,17 @@ def test_align_rewrite_writes_keras3_weights_for_a_subclassed_model(saved):
     rewrite = facts["keras_rewrite"]
     assert rewrite["exit"] == 0, rewrite["stderr"]
     assert rewrite["loaded"] is True
+
+
+def test_a_mistyped_root_is_refused_naming_the_roots(saved, capsys):
+    """Before: `diagnose DIR --model M --root modle` (for tf.train.Checkpoint(model=m)) compared under a root the
+    object graph does not have and said every model variable would keep its initial value. Now the root is checked
+    against the object graph, and the roots it has are named."""
+    out, _ = saved
+    mgr = str(out / "mgr")
+    for verb in ("diagnose", "align"):
+        err = _error(capsys, [verb, mgr, "--model", mgr, "--root", "wieghts"])
+        assert "root 'wieghts': the checkpoint's object graph has no such object at its root (it has " in err, err
+        assert "step" in err and "save_counter" in err, err
+    assert main(["diagnose", mgr, "--model", mgr, "--root", "w"]) in (0, 1)
+    assert "Error" not in capsys.readouterr().err
