@@ -436,8 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "or another checkpoint")
         p.add_argument("--root", metavar="NAME",
                        help="TF2 only: the name of the model in its tf.train.Checkpoint ('model' for "
-                            "Checkpoint(model=m), '' for save_weights; a name the checkpoint's object graph lacks is refused); "
-                            "default: the root the checkpoint uses")
+                            "Checkpoint(model=m), '' for save_weights; a name the checkpoint's object graph "
+                            "lacks is refused); default: the root the checkpoint uses")
         if checkpoint:
             p.add_argument("--load-with", metavar="LOADER", choices=sorted(LOADERS),
                            help="the framework call that will load the checkpoint, which decides how values pair "
