@@ -170,3 +170,19 @@ def test_a_mistyped_root_is_refused_naming_the_roots(saved, capsys):
         assert "step" in err and "save_counter" in err, err
     assert main(["diagnose", mgr, "--model", mgr, "--root", "w"]) in (0, 1)
     assert "Error" not in capsys.readouterr().err
+
+
+def test_a_rule_that_changes_nothing_is_named(saved, capsys, tmp_path):
+    """Before: `rewrite CKPT --rules R -o OUT` with a mistyped scope in R (`modle/` for `net/`) wrote an unchanged
+    copy, "0 renamed", and said nothing of the rule; now the rule that changed no entry is named."""
+    out, facts = saved
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('format: ckpt-doctor-rules\nversion: 1\nrules:\n  - prefix: {from: "nte/", to: "model/"}\n'
+                     '  - prefix: {from: "net/", to: "model/"}\n')
+    assert main(["rewrite", str(out / "v1" / "model.ckpt"), "--rules", str(rules), "-o", str(tmp_path / "a/")]) == 0
+    printed = capsys.readouterr().out
+    assert "note: 1 rule(s) changed no entry (is a name mistyped? `ckpt-doctor inspect` lists the keys): " \
+           "`nte/` renamed to `model/`" in printed, printed
+    assert "2 renamed" in printed, printed
+    assert sorted(open_checkpoint(tmp_path / "a")) == sorted(n.replace("net/", "model/")
+                                                             for n in facts["tf1"]["v1_keys"])
