@@ -186,3 +186,20 @@ def test_a_rule_that_changes_nothing_is_named(saved, capsys, tmp_path):
     assert "2 renamed" in printed, printed
     assert sorted(open_checkpoint(tmp_path / "a")) == sorted(n.replace("net/", "model/")
                                                              for n in facts["tf1"]["v1_keys"])
+
+
+def test_verify_of_a_directory_whose_newest_save_lost_its_data(saved, capsys):
+    """Before: `verify DIR` of a CheckpointManager directory whose newest save lost its data shard checked the older
+    complete save, said "OK" and exited 0 (a note on stderr only), while tf.train.latest_checkpoint returns the newest
+    and restoring it raises. Now that is verify's finding: exit 1, naming the save and its missing file."""
+    out, facts = saved
+    manager = facts["manager"]
+    newest = os.path.basename(manager["latest"])
+    assert manager["lost_latest"].endswith(newest) and manager["lost_restore"] != "ok"
+    assert main(["verify", str(out / "mgr_lost")]) == 1
+    printed = capsys.readouterr().out
+    assert f"the state file's latest checkpoint {newest} is incomplete (missing {newest}.data-?????-of-?????): " \
+           "tf.train.latest_checkpoint returns it and a restore from it fails; checked instead: ckpt-2" in printed, \
+        printed
+    assert main(["verify", str(out / "mgr")]) == 0  # the intact directory
+    assert main(["verify", str(out / "mgr_lost" / "ckpt-2")]) == 0  # the older save named itself

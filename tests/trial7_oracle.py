@@ -9,8 +9,10 @@ mixed_float16 LossScaleOptimizer; net_only/: the same net alone (the keys that a
 V1 save in shards (write_version=V1, sharded=True), what tf.train.latest_checkpoint returns, the name `ckpt-doctor
 latest` prints, and whether tf.train.load_checkpoint and Saver.restore take that name and restore every value.
 v1/: a V1 save in one file with its .meta. sm/: tf.saved_model.save into sm/ep01, sm/ep02 (one per epoch).
-mgr/: a CheckpointManager directory. functional.weights.h5 and subclassed.weights.h5: `align --rewrite` (run here) from
-a Functional model to a subclassed one (k3sub.py), and whether Keras 3 load_weights of what it wrote holds every value.
+mgr/: a CheckpointManager directory; mgr_lost/: a copy whose newest data shard is deleted, what
+tf.train.latest_checkpoint returns for it and what restoring that raises. functional.weights.h5 and
+subclassed.weights.h5: `align --rewrite` (run here) from a Functional model to a subclassed one (k3sub.py), and
+whether Keras 3 load_weights of what it wrote holds every value.
 """
 
 from __future__ import annotations
@@ -133,7 +135,21 @@ def manager_part() -> dict:
     for i in range(3):
         step.assign(i)
         manager.save()
-    return {"latest": tf.train.latest_checkpoint(f"{OUT}/mgr")}
+    # the newest save's data shard lost: what TensorFlow's latest_checkpoint returns and a restore of it does
+    import shutil
+
+    shutil.copytree(f"{OUT}/mgr", f"{OUT}/mgr_lost")
+    latest = tf.train.latest_checkpoint(f"{OUT}/mgr_lost")
+    for name in os.listdir(f"{OUT}/mgr_lost"):
+        if name.startswith(os.path.basename(latest) + ".data-"):
+            os.remove(f"{OUT}/mgr_lost/{name}")
+    lost_latest = tf.train.latest_checkpoint(f"{OUT}/mgr_lost")
+    try:
+        tf.train.Checkpoint(w=tf.Variable(tf.zeros([2])), step=tf.Variable(0, dtype=tf.int64)).restore(lost_latest)
+        restore = "ok"
+    except Exception as e:  # noqa: BLE001 - what TensorFlow raises is the fact
+        restore = type(e).__name__
+    return {"latest": latest, "lost_latest": lost_latest, "lost_restore": restore}
 
 
 SUBCLASSED = '''import keras

@@ -43,6 +43,9 @@ class Discovery:
     state_file: str | None
     checkpoints: list[Found]
     notes: list[str]
+    # the checkpoint the state file names, when incomplete: tf.train.latest_checkpoint still returns it (it looks for
+    # the .index only) and a restore from it fails, while `latest` picks a complete one
+    recorded_incomplete: Found | None = None
 
 
 def latest_checkpoint(directory: str | os.PathLike) -> str | None:
@@ -58,7 +61,7 @@ def discover(directory: str | os.PathLike) -> Discovery:
     notes: list[str] = []
     state_file = os.path.join(directory, STATE_FILE)
     state_path = state_file if os.path.isfile(state_file) else None
-    latest = None
+    latest, recorded_incomplete = None, None
     if state_path is not None:
         try:
             state = parse_state_file(state_path)
@@ -66,7 +69,7 @@ def discover(directory: str | os.PathLike) -> Discovery:
             notes.append(f"could not parse the state file {state_path} ({e}); ignoring it")
             state = None
         if state is not None:
-            latest = _resolve_latest(directory, state, found, notes)
+            latest, recorded_incomplete = _resolve_latest(directory, state, found, notes)
     if latest is None:
         complete = [f for f in found.values() if f.complete]
         if complete:
@@ -80,30 +83,32 @@ def discover(directory: str | os.PathLike) -> Discovery:
             notes.append(f"incomplete checkpoint {display_name(f.prefix)}: missing "
                          + ", ".join(os.path.basename(m) for m in f.missing_files))
     ordered = sorted(found.values(), key=lambda f: (f.step if f.step is not None else -1, f.prefix))
-    return Discovery(directory, latest, state_path, ordered, notes)
+    return Discovery(directory, latest, state_path, ordered, notes, recorded_incomplete)
 
 
-def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes: list[str]) -> str | None:
+def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes: list[str]
+                    ) -> tuple[str | None, Found | None]:
+    """The state file's latest checkpoint, if usable; and the one it names, if that is incomplete."""
     recorded = state.get("model_checkpoint_path")
     if not recorded:
         notes.append("the state file has an empty model_checkpoint_path")
-        return None
+        return None, None
     path = recorded if os.path.isabs(recorded) else os.path.join(directory, recorded)
     path = os.path.normpath(path) + ("/" if recorded.endswith(("/", os.sep)) else "")  # "dir/": empty basename
     if path in found:
         if found[path].complete:
-            return path
+            return path, None
         notes.append(f"the state file's latest checkpoint {recorded} is incomplete")
-        return None
+        return None, found[path]
     if _exists_as_checkpoint(path):  # outside this directory but present, as TF would use it
-        return path
+        return path, None
     moved = os.path.join(directory, os.path.basename(recorded))  # "" for an empty basename: directory + "/"
     if moved in found and found[moved].complete:
         notes.append(f"the state file points to {recorded}, which does not exist; using {moved} "
                      "(the directory was probably moved or copied)")
-        return moved
+        return moved, None
     notes.append(f"the state file points to {recorded}, which does not exist")
-    return None
+    return None, None
 
 
 def _exists_as_checkpoint(prefix: str) -> bool:
