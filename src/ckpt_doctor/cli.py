@@ -408,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "legacy .pt and HDF5 store no "
                                    "checksums, so only their structure is checked and every value read, and the "
                                    "report says so. Names each truncated file, missing shard, bad index block and "
-                                   "bad tensor checksum, and lists the intact tensors. --manifest and --against "
+                                   "bad tensor checksum (in a directory, also an incomplete checkpoint its state "
+                                   "file names), and lists the intact tensors. --manifest and --against "
                                    "prove a copy identical for any format. Streams: memory stays near the largest "
                                    "tensor (the N largest with --jobs N).")
     p.add_argument("path", metavar="PATH")
