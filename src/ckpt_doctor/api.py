@@ -40,6 +40,7 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
         (False, '2 of 2 model variables would keep their initial values; 2 of 2 checkpoint values go unused')
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
+    catalog.check_object_root(root)
     spec = load_model(model, root=root)
     _check_loader(load_with, catalog, spec)
     _check_object_graph(load_with, catalog, spec)
@@ -74,6 +75,7 @@ def align(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str | No
         [{'prefix': {'from': 'model_scope/', 'to': 'different_model_scope/'}}]
     """
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
+    catalog.check_object_root(root)
     spec = load_model(model, root=root)
     _check_loader(load_with, catalog, spec)
     _check_object_graph(load_with, catalog, spec)

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 
-from .errors import CheckpointError, TensorNotFoundError
+from .errors import CheckpointError, TensorNotFoundError, UsageError
 
 # What a checkpoint entry is, as far as the file itself can tell.
 VARIABLE = "variable"  # a model weight (or a weight-like value we cannot tell apart)
@@ -136,6 +136,17 @@ class Catalog(Mapping[str, TensorInfo]):
 
         names = list(self._tensors if names is None else names)
         return zip(names, ordered_map(lambda name: self[name].read(), names, jobs), strict=False)
+
+    def check_object_root(self, root: str | None) -> None:
+        """A TF2 root name (``tf.train.Checkpoint(model=m)``: ``"model"``) that the object graph does not have is
+        refused, naming the ones it has: a mistyped root is not a model whose every variable is missing."""
+        if not root or not self.objects:
+            return
+        names = [local for local, _ in getattr(self.objects[0], "children", ())]
+        if root.split("/", 1)[0] not in names:
+            shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+            raise UsageError(f"root {root!r}: the checkpoint's object graph has no such object at its root (it has "
+                             f"{shown}; '' for a model saved as the root itself, save_weights)", path=self.path)
 
     def variables(self) -> list[TensorInfo]:
         """Entries that look like model weights (no optimizer state, counters or object graph)."""

@@ -408,7 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "legacy .pt and HDF5 store no "
                                    "checksums, so only their structure is checked and every value read, and the "
                                    "report says so. Names each truncated file, missing shard, bad index block and "
-                                   "bad tensor checksum, and lists the intact tensors. --manifest and --against "
+                                   "bad tensor checksum (in a directory, also an incomplete checkpoint its state "
+                                   "file names), and lists the intact tensors. --manifest and --against "
                                    "prove a copy identical for any format. Streams: memory stays near the largest "
                                    "tensor (the N largest with --jobs N).")
     p.add_argument("path", metavar="PATH")
@@ -436,7 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "or another checkpoint")
         p.add_argument("--root", metavar="NAME",
                        help="TF2 only: the name of the model in its tf.train.Checkpoint ('model' for "
-                            "Checkpoint(model=m), '' for save_weights); default: the root the checkpoint uses")
+                            "Checkpoint(model=m), '' for save_weights; a name the checkpoint's object graph "
+                            "lacks is refused); default: the root the checkpoint uses")
         if checkpoint:
             p.add_argument("--load-with", metavar="LOADER", choices=sorted(LOADERS),
                            help="the framework call that will load the checkpoint, which decides how values pair "

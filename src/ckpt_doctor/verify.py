@@ -112,6 +112,8 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
     checked, checksums = _what_is_checked(catalog)
     report = VerifyReport(catalog.path, catalog.format, checked=checked, checksums=checksums,
                           manifest={} if manifest or expected is not None else None)
+    if not isinstance(checkpoint, Catalog):
+        report.problems += _incomplete_latest(os.fspath(checkpoint), catalog.path)
     lost: dict[str, list[str]] = {f: [] for f in catalog.missing_files}
     denied: dict[str, list[str]] = {}  # a data file this user may not read: nothing said about its bytes
     cut: dict[str, list] = {}  # a truncated file: one line for it, naming its tensors past the end
@@ -163,6 +165,26 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
     if expected is not None:
         _compare(report, expected)
     return report
+
+
+def _incomplete_latest(path: str, checked: str) -> list[Problem]:
+    """A directory whose state file names an incomplete checkpoint: what tf.train.latest_checkpoint returns and a
+    restore reads is damaged, whatever the complete checkpoint checked instead holds."""
+    from .formats import _io, discovery
+
+    if _io.is_url(path) or not os.path.isdir(path):
+        return []
+    try:
+        found = discovery.discover(path).recorded_incomplete
+    except CheckpointError:
+        return []
+    if found is None:
+        return []
+    missing = ", ".join(os.path.basename(f) for f in found.missing_files)
+    return [Problem(None, found.missing_files[0], "MissingShardError",
+                    f"the state file's latest checkpoint {discovery.display_name(found.prefix)} is incomplete "
+                    f"(missing {missing}): tf.train.latest_checkpoint returns it and a restore from it fails; "
+                    f"checked instead: {discovery.display_name(checked)}", MISSING_SHARD)]
 
 
 def _check(info, digest: bool) -> tuple[CheckpointError | None, str | None]:

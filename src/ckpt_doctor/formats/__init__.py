@@ -19,10 +19,12 @@ from .registry import DIRECTORY_SUFFIXES, FORMATS, SNIFFED
 
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _V1_SHARD = re.compile(r"-\d{5}-of-\d{5}$")
+_V1_PATTERN = re.compile(r"-\?{5}-of-(\d{5})$")
 
 
 def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
-    """Open a checkpoint for reading: a prefix, an ``.index`` or data file, a V1 file, a Keras, PyTorch,
+    """Open a checkpoint for reading: a prefix, an ``.index`` or data file, a V1 file (sharded: also
+    ``model.ckpt-?????-of-00002``, as TensorFlow names it), a Keras, PyTorch,
     safetensors or NumPy file, a PyTorch distributed (DCP) checkpoint directory, or a directory (its latest TF
     checkpoint, else its one recognised file). URLs (``s3://``, ``gs://``, ``https://``, any fsspec protocol) are
     read by byte ranges; see ``formats.remote``.
@@ -168,9 +170,9 @@ def _open_local(path: str, **options) -> Catalog:
         catalog = open_checkpoint(found.latest, **options)
         catalog.notes = tuple(found.notes) + catalog.notes
         return catalog
-    if path.endswith(".meta") and os.path.isfile(path) and os.path.isfile(path[:-len(".meta")] + ".index"):
+    if path.endswith(".meta") and os.path.isfile(path) and _has_checkpoint(path[:-len(".meta")]):
         prefix = path[:-len(".meta")]
-        catalog = tf_bundle.read(prefix)
+        catalog = _open_local(prefix)
         catalog.notes = (f"{os.path.basename(path)} is the graph (MetaGraphDef); opened its checkpoint "
                          f"{discovery.display_name(prefix)}",) + catalog.notes
         return catalog
@@ -203,10 +205,21 @@ def _open_local(path: str, **options) -> Catalog:
                 return tf_v1.read(sorted(glob.glob(glob.escape(prefix) + "-?????-of-?????")), display_path=prefix)
             return tf_v1.read(path)
         raise NotACheckpointError(_not_readable(path), path=path)
-    shards = sorted(glob.glob(glob.escape(path) + "-?????-of-?????"))
+    pattern = _V1_PATTERN.search(path)  # `model.ckpt-?????-of-00002`: a sharded V1 save as TensorFlow names it
+    stem = path[:pattern.start()] if pattern else path
+    shards = sorted(glob.glob(glob.escape(stem) + "-?????-of-" + (pattern[1] if pattern else "?????")))
     if shards and all(tf_v1.is_v1(s) for s in shards):
         return tf_v1.read(shards, display_path=path)
     raise CheckpointNotFoundError(_not_found(path), path=path)
+
+
+def _has_checkpoint(prefix: str) -> bool:
+    """A V2 bundle, a V1 file or V1 shards (`Saver(write_version=V1)`) by this prefix, beside its `.meta`."""
+    if os.path.isfile(prefix + ".index"):
+        return True
+    if os.path.isfile(prefix):
+        return tf_v1.is_v1(prefix)
+    return any(tf_v1.is_v1(s) for s in glob.glob(glob.escape(prefix) + "-?????-of-?????"))
 
 
 _MAX_DIRECTORY_SNIFF = 64
@@ -259,6 +272,11 @@ def _not_readable(path: str) -> str:
     readable = "ckpt-doctor reads TensorFlow, PyTorch, safetensors, NumPy and Keras checkpoints"
     if os.path.getsize(path) == 0:
         return _io.empty(path).message
+    from . import _sstable
+
+    if _sstable.is_table(path):  # a V1 file was read before this; a table that is not one is a V2 bundle's index
+        return ("a TensorFlow checkpoint index under another name: TensorFlow finds a checkpoint by its prefix, as "
+                "PREFIX.index beside PREFIX.data-00000-of-0000N; give it that name and name the prefix")
     inside = _checkpoints_in_zip(path)
     if inside is not None:  # stable-baselines3 saves model.zip around policy.pth, policy.optimizer.pth, ...
         if not inside:
@@ -273,7 +291,8 @@ def _not_readable(path: str) -> str:
         return ("not a PyTorch checkpoint ckpt-doctor can read (neither torch.save's zip format nor a legacy "
                 "pickle), nor a TensorFlow file")
     if suffix == ".meta":
-        return "a TF1 graph (MetaGraphDef) without its checkpoint next to it (no .index with the same prefix)"
+        return ("a TF1 graph (MetaGraphDef) without its checkpoint next to it (no .index, V1 file or V1 shards with "
+                "the same prefix)")
     if suffix in (".pb", ".pbtxt"):
         return f"a TensorFlow graph, not a checkpoint; {readable} (a SavedModel's values are in variables/)"
     return f"not a checkpoint format ckpt-doctor recognises; {readable}"
@@ -339,7 +358,8 @@ def _subdirectories_with_checkpoints(directory: str) -> list[str]:
             entries = list(os.scandir(path))
         except OSError:
             return [], False
-        holds = any(e.name.endswith((".index", *DIRECTORY_SUFFIXES)) or e.name == ".metadata" for e in entries)
+        holds = any(e.name.endswith((".index", *DIRECTORY_SUFFIXES)) or e.name in (".metadata", "saved_model.pb")
+                    for e in entries)  # a SavedModel directory is named itself, not its variables/
         return sorted((e.name for e in entries if e.is_dir() and not e.name.startswith(".")), key=_numbered), holds
 
     out: list[str] = []
@@ -368,6 +388,8 @@ def _not_found(path: str) -> str:
     parent = os.path.dirname(path) or "."
     if not os.path.isdir(parent):
         return f"no such checkpoint (directory {parent} does not exist either)"
+    if os.path.isdir(path + ".index"):
+        return f"{os.path.basename(path)}.index is a directory, not a TensorFlow checkpoint index file"
     try:
         prefixes = [os.path.basename(f.prefix) for f in discovery.scan(parent)]
     except (OSError, CheckpointError):

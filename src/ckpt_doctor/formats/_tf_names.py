@@ -176,9 +176,15 @@ def _text(b: bytes) -> str:
 _MAX_PATHS = 8  # object paths remembered per node: enough for Keras' aliases, bounded for cyclic graphs
 
 
+# A Keras optimizer (Keras 3, tf-keras >= 2.11) keeps its state in variables it tracks itself, not as TF slots; these
+# two children say what it is whatever the checkpoint calls it (`tf.train.Checkpoint(opt=...)`).
+_KERAS_OPTIMIZER_CHILDREN = frozenset({"_iterations", "_learning_rate"})
+
+
 def _optimizer_nodes(nodes: list[ObjectNode]) -> set[int]:
-    """Nodes that are optimizers: they own slot variables, or a parent calls them "...optimizer"."""
-    out = {n.id for n in nodes if n.slots}
+    """Nodes that are optimizers: they own slot variables, have a Keras optimizer's children, or a parent calls them
+    "...optimizer"."""
+    out = {n.id for n in nodes if n.slots or _KERAS_OPTIMIZER_CHILDREN.issubset(local for local, _ in n.children)}
     for node in nodes:
         for local, child in node.children:
             if local.lower().endswith("optimizer"):

@@ -5,6 +5,7 @@ state file, and say which checkpoints are incomplete.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ STATE_FILE = "checkpoint"
 # The prefix may be empty: saver.save(sess, "dir/") writes dir/.index and dir/.data-00000-of-00001.
 _DATA = re.compile(r"^(?P<prefix>.*)\.data-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
 _V1_SHARD = re.compile(r"^(?P<prefix>.+)-(?P<shard>\d{5})-of-(?P<num>\d{5})$")
+_V1_PATTERN = re.compile(r"-\?{5}-of-(\d{5})$")
 _STEP = re.compile(r"-(\d+)$")
 
 
@@ -41,6 +43,9 @@ class Discovery:
     state_file: str | None
     checkpoints: list[Found]
     notes: list[str]
+    # the checkpoint the state file names, when incomplete: tf.train.latest_checkpoint still returns it (it looks for
+    # the .index only) and a restore from it fails, while `latest` picks a complete one
+    recorded_incomplete: Found | None = None
 
 
 def latest_checkpoint(directory: str | os.PathLike) -> str | None:
@@ -56,7 +61,7 @@ def discover(directory: str | os.PathLike) -> Discovery:
     notes: list[str] = []
     state_file = os.path.join(directory, STATE_FILE)
     state_path = state_file if os.path.isfile(state_file) else None
-    latest = None
+    latest, recorded_incomplete = None, None
     if state_path is not None:
         try:
             state = parse_state_file(state_path)
@@ -64,7 +69,7 @@ def discover(directory: str | os.PathLike) -> Discovery:
             notes.append(f"could not parse the state file {state_path} ({e}); ignoring it")
             state = None
         if state is not None:
-            latest = _resolve_latest(directory, state, found, notes)
+            latest, recorded_incomplete = _resolve_latest(directory, state, found, notes)
     if latest is None:
         complete = [f for f in found.values() if f.complete]
         if complete:
@@ -78,33 +83,37 @@ def discover(directory: str | os.PathLike) -> Discovery:
             notes.append(f"incomplete checkpoint {display_name(f.prefix)}: missing "
                          + ", ".join(os.path.basename(m) for m in f.missing_files))
     ordered = sorted(found.values(), key=lambda f: (f.step if f.step is not None else -1, f.prefix))
-    return Discovery(directory, latest, state_path, ordered, notes)
+    return Discovery(directory, latest, state_path, ordered, notes, recorded_incomplete)
 
 
-def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes: list[str]) -> str | None:
+def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes: list[str]
+                    ) -> tuple[str | None, Found | None]:
+    """The state file's latest checkpoint, if usable; and the one it names, if that is incomplete."""
     recorded = state.get("model_checkpoint_path")
     if not recorded:
         notes.append("the state file has an empty model_checkpoint_path")
-        return None
+        return None, None
     path = recorded if os.path.isabs(recorded) else os.path.join(directory, recorded)
     path = os.path.normpath(path) + ("/" if recorded.endswith(("/", os.sep)) else "")  # "dir/": empty basename
     if path in found:
         if found[path].complete:
-            return path
+            return path, None
         notes.append(f"the state file's latest checkpoint {recorded} is incomplete")
-        return None
+        return None, found[path]
     if _exists_as_checkpoint(path):  # outside this directory but present, as TF would use it
-        return path
+        return path, None
     moved = os.path.join(directory, os.path.basename(recorded))  # "" for an empty basename: directory + "/"
     if moved in found and found[moved].complete:
         notes.append(f"the state file points to {recorded}, which does not exist; using {moved} "
                      "(the directory was probably moved or copied)")
-        return moved
+        return moved, None
     notes.append(f"the state file points to {recorded}, which does not exist")
-    return None
+    return None, None
 
 
 def _exists_as_checkpoint(prefix: str) -> bool:
+    if m := _V1_PATTERN.search(prefix):  # `model.ckpt-?????-of-00002`, as Saver records sharded V1 saves
+        return bool(glob.glob(glob.escape(prefix[:m.start()]) + "-?????-of-" + m[1]))
     return os.path.isfile(prefix + ".index") or os.path.isfile(prefix)
 
 
@@ -126,7 +135,7 @@ def scan(directory: str) -> list[Found]:
     shards: dict[str, set[tuple[int, int]]] = {}
     for name in names:
         path = os.path.join(directory, name)
-        if name.endswith(".index"):
+        if name.endswith(".index") and os.path.isfile(path):  # a directory named like an index holds no checkpoint
             prefix = path[:-len(".index")]
             out[prefix] = Found(prefix, "tf-v2", _step(prefix))
         elif m := _DATA.match(name):
@@ -139,17 +148,30 @@ def scan(directory: str) -> list[Found]:
     for prefix, found in out.items():
         if prefix not in shards and not found.missing_files:
             found.missing_files.append(f"{prefix}.data-?????-of-?????")
-    v1: dict[str, list[str]] = {}
+    v1: dict[str, set[tuple[int, int]]] = {}
     for name in names:
         path = os.path.join(directory, name)
         if name == STATE_FILE or name.endswith(".index") or _DATA.match(name) or not os.path.isfile(path) \
                 or not tf_v1.is_v1(path):
             continue
         m = _V1_SHARD.match(name)
-        v1.setdefault(os.path.join(directory, m["prefix"]) if m else path, []).append(path)
-    for prefix in v1:
-        out.setdefault(prefix, Found(prefix, "tf-v1", _step(prefix)))
+        v1.setdefault(os.path.join(directory, m["prefix"]) if m else path, set()).update(
+            [(int(m["shard"]), int(m["num"]))] if m else [])
+    for prefix, have in v1.items():
+        if not have:
+            out.setdefault(prefix, Found(prefix, "tf-v1", _step(prefix)))
+            continue
+        # a sharded V1 save is named as Saver names it in the state file and tf.train.latest_checkpoint returns
+        # it, `model.ckpt-?????-of-00002`: the one name Saver.restore and tf.train.load_checkpoint accept
+        num = max(n for _, n in have)
+        found = out.setdefault(v1_pattern(prefix, num), Found(v1_pattern(prefix, num), "tf-v1", _step(prefix)))
+        found.missing_files += [f"{prefix}-{i:05d}-of-{num:05d}" for i in range(num) if (i, num) not in have]
     return list(out.values())
+
+
+def v1_pattern(prefix: str, num: int) -> str:
+    """The name TensorFlow gives a V1 checkpoint saved in ``num`` shards."""
+    return f"{prefix}-?????-of-{num:05d}"
 
 
 def display_name(prefix: str) -> str:
@@ -166,6 +188,7 @@ def _step(prefix: str) -> int | None:
 
 _MAX_STATE_FILE = 16 << 20
 _LINE = re.compile(r'^\s*(\w+)\s*:\s*(.*?)\s*$')
+_BINARY = re.compile("[\x00\udc80-\udcff]")  # a NUL, or bytes that are not UTF-8 (read as surrogate escapes)
 _ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", '"': b'"', "'": b"'", "\\": b"\\", "a": b"\a", "b": b"\b",
             "f": b"\f", "v": b"\v", "?": b"?"}
 
@@ -176,6 +199,8 @@ def parse_state_file(path: str) -> dict:
         text = f.read(_MAX_STATE_FILE + 1)
     if len(text) > _MAX_STATE_FILE:
         raise ValueError(f"more than {_MAX_STATE_FILE} characters: not a checkpoint state file")
+    if _BINARY.search(text):  # said so, not echoed back as escapes
+        raise ValueError("binary data, not a text-format CheckpointState")
     state: dict = {"all_model_checkpoint_paths": [], "all_model_checkpoint_timestamps": []}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):

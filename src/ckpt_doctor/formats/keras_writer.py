@@ -5,10 +5,12 @@ bfloat16 and float8 values are stored as opaque bytes with a ``dtype`` attribute
 from __future__ import annotations
 
 import os
+import re
 
 from ..errors import CheckpointError, UnsupportedError
 
 FORMAT = "keras3-weights"
+_VARS = re.compile(r"(^|/)vars/\d+$")
 _TAGGED = {"bfloat16", "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e4m3b11fnuz"}
 
 
@@ -19,7 +21,9 @@ def write(tensors, path: str | os.PathLike) -> list[str]:
     h5py = _h5py()
     path = os.fspath(path)
     tensors = tensors_from(tensors)
-    if tensors and not any(t.name.split("/", 1)[0] in _KERAS3_ROOTS for t in tensors):
+    # a subclassed model's weights sit at its attributes' paths (`encoder/dense/vars/0`), under no common root
+    if tensors and not any(t.name.split("/", 1)[0] in _KERAS3_ROOTS for t in tensors) \
+            and not all(_VARS.search(t.name) for t in tensors):
         raise UnsupportedError("Keras 3 weights are named by object path (layers/dense/vars/0, optimizer/vars/1): "
                                f"map the names there with rules first (e.g. {tensors[0].name!r})", path=path)
     with h5py.File(path, "w") as f:
@@ -37,5 +41,6 @@ def write(tensors, path: str | os.PathLike) -> list[str]:
                 ds.attrs["dtype"] = t.dtype
             else:
                 f.create_dataset(t.name, data=value)
+        f.require_group("vars")  # the model's own variables: Keras writes the group, empty or not, and reads it
         f.flush()
     return [path]

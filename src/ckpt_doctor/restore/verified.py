@@ -221,6 +221,7 @@ def restore(model: Any, checkpoint: str | os.PathLike | Catalog, *, rules: Any =
     """
     start = time.perf_counter()
     catalog = checkpoint if isinstance(checkpoint, Catalog) else open_checkpoint(checkpoint)
+    catalog.check_object_root(root)
     adapter = adapter_for(model, root=root)
     plan = make_plan(catalog, adapter.spec, rules, load_with=load_with, prefix_rule=adapter.prefix_rule(catalog),
                      prefer_names=prefer_names)
