@@ -203,3 +203,47 @@ def test_verify_of_a_directory_whose_newest_save_lost_its_data(saved, capsys):
         printed
     assert main(["verify", str(out / "mgr")]) == 0  # the intact directory
     assert main(["verify", str(out / "mgr_lost" / "ckpt-2")]) == 0  # the older save named itself
+
+
+# -- what the trial found inside match/ (/work/coord/trial7-match-findings.py), fixed by the lead -------------------
+
+def test_keras_by_name_with_a_shape_mismatch_loads_nothing_and_says_which_layers_changed(saved):
+    """tf-keras load_weights(by_name=True) checks every shape before its one batch assignment: with `e` widened, it
+    raises and no variable changes, `d/bias` (which fits) included. Before, diagnose named that failure and still
+    counted `d/bias` as loaded, and its Why called `e` and `d` new in the model and gone from the file at once."""
+    import ckpt_doctor
+    from ckpt_doctor.report.diagnose import render
+
+    root, facts = saved
+    assert facts["lead"]["byname"]["raised"] and facts["lead"]["byname"]["unchanged"]  # the oracle
+    d = ckpt_doctor.diagnose(str(root / "byname" / "w.h5"), str(root / "byname" / "model.spec.json"),
+                             load_with="keras-h5-by-name")
+    assert d.to_json()["failure"].startswith("ValueError: Shape mismatch in layer e before anything is assigned")
+    assert d.to_json()["counts"]["loaded"] == 0
+    why = render(d, ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name))
+    assert "changed shape in the model (keep their initial values): `e` (the file's `e`" in why
+    assert "new in the model" not in why and "in the file but not in the model" not in why
+
+
+def test_the_printed_init_from_checkpoint_fix_with_moving_averages_runs(saved):
+    """tf.train.ExponentialMovingAverage makes its averages outside the variable store, where init_from_checkpoint looks
+    a name up: given by name (`'model/w/ExponentialMovingAverage': 'net/w/ExponentialMovingAverage'`) TensorFlow raised
+    "Assignment map with scope only name ...". The printed init_from_checkpoint part, run verbatim by the oracle, now
+    restores every variable, the averages given as variables."""
+    _, facts = saved
+    ema = facts["lead"]["ema"]
+    assert "AVERAGE_OF = " in ema["init_part"] and "'model/w/ExponentialMovingAverage'" in ema["init_part"]
+    assert ema["restored"] is True
+
+
+def test_diagnose_with_a_rule_that_matches_nothing_says_so(saved, tmp_path):
+    """A rule file with a mistyped scope (`modle/`): before, diagnose noted "names mapped by 1 rule(s)" though the rule
+    changed no name."""
+    import ckpt_doctor
+
+    root, facts = saved
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('format: ckpt-doctor-rules\nversion: 1\nrules:\n  - prefix: {from: "modle/", to: "net/"}\n')
+    d = ckpt_doctor.diagnose(facts["lead"]["ema"]["prefix"], str(root / "ema" / "model.spec.json"), rules=str(rules))
+    note = next(n for n in d.checkpoint.notes if n.startswith("names mapped by"))
+    assert note.startswith("names mapped by 0 of 1 rule(s); 1 changed no name") and "`modle/`" in note

@@ -200,8 +200,85 @@ def keras3_rewrite_part() -> dict:
     return {"exit": code, "stderr": err.getvalue(), "loaded": loaded}
 
 
+def lead_part() -> dict:
+    """What the lead fixed of the trial's match/ findings. byname/: a tf-keras HDF5 file of layers `e` [4, 3] and `d`
+    [3, 2], and the spec of the same model with `e` widened to 5 (`d/kernel` [5, 2], only `d/bias` fits): whether
+    load_weights(by_name=True) raises and assigns nothing. ema/: a TF1 graph under `model/` with
+    ExponentialMovingAverage, rebuilt under `net/`: the fix ckpt-doctor prints, its init_from_checkpoint part run
+    verbatim, and whether every variable then holds its checkpoint value. The spec of the `net/` graph is saved."""
+    import numpy as np
+    import tensorflow as tf
+    import tf_keras
+
+    import ckpt_doctor
+    from ckpt_doctor.report.diagnose import render
+
+    out: dict = {}
+
+    def dense(units):
+        inp = tf_keras.Input((4,))
+        x = tf_keras.layers.Dense(units, name="e")(inp)
+        return tf_keras.Model(inp, tf_keras.layers.Dense(2, name="d")(x))
+
+    os.makedirs(f"{OUT}/byname", exist_ok=True)
+    dense(3).save_weights(f"{OUT}/byname/w.h5")
+    model = dense(5)
+    ckpt_doctor.load_model(model).save(f"{OUT}/byname/model.spec.json")
+    before = [w.numpy().copy() for w in model.weights]
+    try:
+        model.load_weights(f"{OUT}/byname/w.h5", by_name=True)
+        raised = None
+    except ValueError as e:
+        raised = str(e)[:200]
+    out["byname"] = {"raised": raised, "unchanged": all(np.array_equal(b, w.numpy())
+                                                        for b, w in zip(before, model.weights, strict=True))}
+
+    v1 = tf.compat.v1
+
+    def graph(scope):
+        with v1.variable_scope(scope):
+            w, b = v1.get_variable("w", [3, 2]), v1.get_variable("b", [2])
+        return tf.train.ExponentialMovingAverage(0.9).apply([w, b])
+
+    prefix = f"{OUT}/ema/model.ckpt"
+    with tf.Graph().as_default():
+        update = graph("model")
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            sess.run(update)
+            v1.train.Saver().save(sess, prefix)
+    reader = tf.train.load_checkpoint(prefix)
+    with tf.Graph().as_default():
+        graph("net")
+        spec = ckpt_doctor.load_model(v1.get_default_graph())
+        spec.save(f"{OUT}/ema/model.spec.json")
+        d = ckpt_doctor.diagnose(prefix, spec)
+        lines = render(d, ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name)).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Fix ("))
+    fix = []
+    for line in lines[start + 1:]:
+        if line and not line.startswith("  "):
+            break
+        fix.append(line[2:])
+    init_part = "\n".join(fix).split("# or, before running the initializer", 1)[1].split("\n", 1)[1]
+    error = None
+    with tf.Graph().as_default():
+        graph("net")
+        try:
+            exec(init_part, {"tf": tf, "CHECKPOINT": prefix})  # verbatim
+        except ValueError as e:  # (what TensorFlow said to the names of the averages)
+            error = str(e)[:300]
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            restored = error is None and all(
+                np.array_equal(sess.run(v), reader.get_tensor(v.op.name.replace("net/", "model/", 1)))
+                for v in v1.global_variables())
+    out["ema"] = {"prefix": prefix, "init_part": init_part, "restored": restored, "error": error}
+    return out
+
+
 result = {"keras_rewrite": keras3_rewrite_part(), "keras": keras_optimizer_part(), "tf1": tf1_part(),
           "saved_model": saved_model_part(),
-          "manager": manager_part()}
+          "manager": manager_part(), "lead": lead_part()}
 with open(os.path.join(OUT, "trial7.json"), "w") as f:
     json.dump(result, f, indent=1)

@@ -461,6 +461,7 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
     missing = [r for r in bad if r.status == MISSING]
     mismatched = [r for r in bad if r.status != MISSING]
     if loader.name == "keras-h5-by-name" and mismatched:
+        _block(weights)  # every shape is checked before the one batch assignment
         return (f"ValueError: Shape mismatch in layer {mismatched[0].variable.keys.get(loader.name, '?').split('/')[0]}"
                 " before anything is assigned (skip_mismatch=True skips that weight instead)")
     if loader.name in ("saver", "init_from_checkpoint"):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from ..catalog import COUNTER, VARIABLE, is_counter_name
 from ..formats.torch_pickle import WEIGHTS_ONLY_REFUSES
-from .names import parse_reshape, parse_transform
+from .names import EMA_SUFFIX, parse_reshape, parse_transform
 from .rules import RuleError, transformed_meta
 
 _SEP = re.compile(r"[/.]")
@@ -145,6 +145,19 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[tuple[str, bool, list]], l
     new: list[tuple[str, bool, list]] = []
     gone: list[tuple[str, list]] = []
     changed: list[tuple] = []
+    if loader == "keras-h5-by-name":  # layers pair by their names: one name, other shapes, is that layer changed
+        for k, vs in model_layers.items():
+            if k not in file_layers:
+                new.append((owner(vs[0]), False, [v.name for v in vs]))
+            elif signature(vs) != signature(file_layers[k]):
+                changed.append((owner(vs[0]), _file_layer_name(k, file_layers[k][0], loader),
+                                [list(x.shape) for x in file_layers[k]], [list(v.shape) for v in vs],
+                                [v.name for v in vs]))
+            else:
+                out.update((v.name, info.name) for v, info in zip(vs, file_layers[k], strict=False))
+        gone = [(_file_layer_name(k, es[0], loader), [info.name for info in es])
+                for k, es in file_layers.items() if k not in model_layers]
+        return out, new, gone, changed
     for group in {_class_group(k, loader) for k in model_layers} | {_class_group(k, loader) for k in file_layers}:
         a = sorted(((k, signature(vs)) for k, vs in model_layers.items() if _class_group(k, loader) == group),
                     key=lambda x: _ordinal(x[0], loader))
@@ -334,8 +347,19 @@ def tf1_fix(alignment) -> Fix:
         # init_from_checkpoint reads a path ending in "/" as a directory with a `checkpoint` file
         weights = {v.name for v in d.model.variables if v.is_weight}
         amap = {c: m for m, c in restored.items() if m in weights}
-        lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable):",
-                  f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(amap)})"]
+        # tf.train.ExponentialMovingAverage makes its averages outside the variable store, where
+        # init_from_checkpoint looks a name up (it would read `net/w/ExponentialMovingAverage` as a scope): those
+        # are given as variables
+        averages = {c: m for c, m in amap.items() if m.endswith(EMA_SUFFIX)}
+        named = {c: m for c, m in amap.items() if c not in averages}
+        lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable"
+                  + ("; moving averages, made outside its store, as variables):" if averages else "):")]
+        if named or not averages:
+            lines.append(f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(named)})")
+        if averages:
+            lines += [f"AVERAGE_OF = {_pydict(averages)}  # checkpoint name -> moving average",
+                      "tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {c: v for v in "
+                      "tf.compat.v1.global_variables() for c, m in AVERAGE_OF.items() if v.op.name == m})"]
     return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored, alignment.tied))
 
 

@@ -112,6 +112,7 @@ from .compare import (
 from .names import (
     _CAMEL,
     ATTRIBUTE_SUFFIX,
+    EMA_SUFFIX,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
     WEIGHT_LEAVES,
@@ -397,21 +398,17 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     return d, state, everything_c, m_items
 
 
-# TF's ``tf.train.ExponentialMovingAverage`` keeps an average of each variable it tracks beside it, named after it
-_EMA_SUFFIX = "/ExponentialMovingAverage"
-
-
 def _ema_twins(c_items: list, m_items: list, loaded: set[int]) -> dict[int, tuple[_Item, _Item]]:
     """{id(average): (average, the value it averages)} for the checkpoint's moving averages (``conv/weights`` and
     ``conv/weights/ExponentialMovingAverage``, equal shapes): one value twice, trained and averaged. None where the
     model names averages itself (names pair them) or the restore loads the average by its name."""
-    if not any(c.name.endswith(_EMA_SUFFIX) for c in c_items) or any(m.name.endswith(_EMA_SUFFIX) for m in m_items):
+    if not any(c.name.endswith(EMA_SUFFIX) for c in c_items) or any(m.name.endswith(EMA_SUFFIX) for m in m_items):
         return {}
     by_name = {c.name: c for c in c_items}
     out = {}
     for c in c_items:
-        if c.name.endswith(_EMA_SUFFIX) and id(c.ref) not in loaded:
-            base = by_name.get(c.name[:-len(_EMA_SUFFIX)])
+        if c.name.endswith(EMA_SUFFIX) and id(c.ref) not in loaded:
+            base = by_name.get(c.name[:-len(EMA_SUFFIX)])
             if base is not None and base.shape == c.shape and base.dtype == c.dtype:
                 out[id(c)] = (c, base)
     return out

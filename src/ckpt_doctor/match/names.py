@@ -13,6 +13,8 @@ import re
 from functools import cache, lru_cache
 
 ATTRIBUTE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+# tf.train.ExponentialMovingAverage names the average of a variable after it: ``conv/weights/ExponentialMovingAverage``
+EMA_SUFFIX = "/ExponentialMovingAverage"
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NUMBERED = re.compile(r"^(.*?[a-z][a-z0-9]*?)_(\d+)$")  # dense_3, layer_0, conv4_1 (not a bare number)
 _TIME_DISTRIBUTED = re.compile(r"time_distributed(_\d+)?")

@@ -704,6 +704,7 @@ def apply_rules(catalog, rules: Rules, namespace: str = "key"):
 
     out: dict[str, TensorInfo] = {}
     object_based = namespace == "object"
+    used: set[int] = set()  # the rules that changed a name
     for info in catalog.values():
         if info.kind in BOOKKEEPING_KINDS and not (info.kind == COUNTER and info.name.endswith(COUNTER_LEAVES)):
             out.setdefault(info.name, info)
@@ -711,6 +712,7 @@ def apply_rules(catalog, rules: Rules, namespace: str = "key"):
         source = (info.object_path if namespace == "object" else info.full_name if namespace == "full_name"
                   else None) or strip_name(info.name)
         mapped = rules.apply(source, len(info.shape))
+        used.update(mapped.applied)
         if mapped.dropped:
             continue
         op = mapped.transform if mapped.transform not in (None, "none") else None
@@ -728,6 +730,11 @@ def apply_rules(catalog, rules: Rules, namespace: str = "key"):
                               object_path=mapped.name if object_based else None,
                               full_name=None,
                               location=info.location, _reader=read)
+    idle = [rule.describe() for i, rule in enumerate(rules.rules) if i not in used]
+    said = f"names mapped by {len(rules) - len(idle)} of {len(rules)} rule(s)" if idle else \
+        f"names mapped by {len(rules)} rule(s)"
+    if idle:  # a mistyped scope maps nothing: said, not counted as applied
+        said += f"; {len(idle)} changed no name (mistyped?): " + "; ".join(idle[:5]) + (" ..." if len(idle) > 5 else "")
     return Catalog(catalog.path, catalog.format, out, files=catalog.files, missing_files=catalog.missing_files,
-                   notes=catalog.notes + (f"names mapped by {len(rules)} rule(s)",),
+                   notes=catalog.notes + (said,),
                    objects=catalog.objects if object_based else ())
