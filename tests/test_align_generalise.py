@@ -843,3 +843,64 @@ def test_a_removed_block_among_equal_blocks_is_placed_by_no_norm_left_without_it
     paired = {p.model for p in a.pairs}
     assert {"conv1.weight", "bn1.weight"} <= paired
     assert {m for m in truth if m.startswith("layer1.") and m not in paired} <= {x.model for x in a.ambiguous}
+
+
+def test_google_bert_heads_output_weights_and_output_bias_are_weight_and_bias():
+    # (held-out 9: Megatron-BERT's TF1 checkpoint, truth by transformers' load_tf_weights_in_megatron_bert) Google's
+    # BERT code names its heads' variables `output_weights` [labels, hidden] (multiplied with transpose_b: PyTorch's
+    # layout; the converter transposes only `kernel`) and `output_bias`
+    a = _align([("cls/seq_relationship/output_weights", (2, 8)), ("cls/seq_relationship/output_bias", (2,)),
+                ("cls/predictions/output_bias", (30,)), ("cls/predictions/transform/dense/kernel", (8, 8))],
+               [("cls.predictions.bias", (30,)), ("cls.predictions.transform.dense.weight", (8, 8)),
+                ("cls.seq_relationship.weight", (2, 8)), ("cls.seq_relationship.bias", (2,))], framework="torch")
+    assert _pairs(a) == {"cls.seq_relationship.weight": ("cls/seq_relationship/output_weights", None),
+                         "cls.seq_relationship.bias": ("cls/seq_relationship/output_bias", None),
+                         "cls.predictions.bias": ("cls/predictions/output_bias", None),
+                         "cls.predictions.transform.dense.weight": ("cls/predictions/transform/dense/kernel",
+                                                                    "transpose")}
+
+
+def _gpt_neo(blocks: list[int], removed: bool = False):
+    """Mesh-TF GPT-Neo's TF1 names (as transformers' load_tf_weights_in_gpt_neo reads them) and Hugging Face's."""
+    ckpt = [("gpt2/wte", (61, 24)), ("gpt2/wpe", (32, 24)), ("gpt2/ln_f/g", (24,)), ("gpt2/ln_f/b", (24,))]
+    for k in blocks:
+        ckpt += [(f"gpt2/h{k}/norm_1/g", (24,)), (f"gpt2/h{k}/norm_1/b", (24,)),
+                 (f"gpt2/h{k}/attn/q", (24, 24)), (f"gpt2/h{k}/attn/k", (24, 24)), (f"gpt2/h{k}/attn/v", (24, 24)),
+                 (f"gpt2/h{k}/attn/o", (24, 24)), (f"gpt2/h{k}/norm_2/g", (24,)), (f"gpt2/h{k}/norm_2/b", (24,)),
+                 (f"gpt2/h{k}/mlp/conv1d_main/c_fc/kernel", (24, 40)), (f"gpt2/h{k}/mlp/conv1d_main/c_fc/bias", (40,)),
+                 (f"gpt2/h{k}/mlp/conv1d_main/c_proj/kernel", (40, 24)),
+                 (f"gpt2/h{k}/mlp/conv1d_main/c_proj/bias", (24,))]
+    model = [("transformer.wte.weight", (61, 24)), ("transformer.wpe.weight", (32, 24))]
+    for k in range(len(blocks) - removed):
+        h = f"transformer.h.{k}"
+        model += [(f"{h}.ln_1.weight", (24,)), (f"{h}.ln_1.bias", (24,))]
+        model += [(f"{h}.attn.attention.{p}_proj.weight", (24, 24)) for p in ("k", "v", "q", "out")]
+        model += [(f"{h}.ln_2.weight", (24,)), (f"{h}.ln_2.bias", (24,)), (f"{h}.mlp.c_fc.weight", (40, 24)),
+                  (f"{h}.mlp.c_fc.bias", (40,)), (f"{h}.mlp.c_proj.weight", (24, 40)), (f"{h}.mlp.c_proj.bias", (24,))]
+    model += [("transformer.ln_f.weight", (24,)), ("transformer.ln_f.bias", (24,))]
+    return ckpt, model
+
+
+def test_blocks_that_keep_their_numbers_inside_a_renamed_part_pair_as_one_rule():
+    # (held-out 9: Mesh-TF GPT-Neo -> Hugging Face, 0 pairs) `gpt2/h0/mlp/conv1d_main` is `transformer.h.0.mlp`: the
+    # blocks keep their numbers inside the renamed part, one rule for all of them, while the rename block by block
+    # ties with every other block's; `gpt2/` -> `transformer.` then holds for `ln_f` too (every block's rule begins
+    # with it), and the square `attn/q` names no role that says whether it is stored transposed: not paired
+    a = _align(*_gpt_neo([0, 1]), framework="torch")
+    got = _pairs(a)
+    assert got["transformer.h.1.mlp.c_fc.weight"] == ("gpt2/h1/mlp/conv1d_main/c_fc/kernel", "transpose")
+    assert got["transformer.h.0.ln_2.bias"] == ("gpt2/h0/norm_2/b", None)
+    assert got["transformer.ln_f.weight"] == ("gpt2/ln_f/g", None)
+    assert not any(".attn." in m for m in got)
+    assert all(c.split("/")[1] == "h" + m.split(".")[2] for m, (c, _) in got.items() if ".h." in m)
+
+
+def test_a_block_removed_among_blocks_that_keep_their_numbers_is_undecided():
+    # the same with one block fewer in the model: kept numbers and a shift by one pair as many; which block went, no
+    # name says, so no block is paired (before: every block took the next block's values)
+    ckpt, model = _gpt_neo([0, 1, 2, 3], removed=True)
+    a = _align(ckpt, model, framework="torch")
+    assert not any(".h." in p.model for p in a.pairs)
+    assert {"transformer.h.0.mlp.c_fc.weight", "transformer.h.2.ln_1.weight"} <= {x.model for x in a.ambiguous}
+
+

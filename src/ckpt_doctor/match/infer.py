@@ -1640,16 +1640,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                         cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
                         state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well",
                                             tie=True)
-                        # names say nothing beyond the leaf, or only a word every rival shares inside names
-                        # spelled apart (``bn`` of ``stage4_unit2_bn2`` / ``layer4.1.bn2`` as of
-                        # ``stage4_unit2_bn1`` / ``layer4.1.bn2``; not a container both sides name, ``attn.``):
-                        # structure may decide
-                        rivals = owners_m[id(m)]
-                        shared = {frozenset(_words(r2[0]) & _words(r2[1])) for r2 in rivals}
-                        apart = all(not r2[0] or not r2[1] or r2[0][0] != r2[1][0] for r2 in rivals)
-                        if not any(r2 in deep for r2 in rivals) and (shared == {frozenset()} or
-                                                                     len(shared) == 1 and apart):
-                            state.shallow.add(id(m))
+                        if not any(r2 in deep or _words(r2[0]) & _words(r2[1]) for r2 in owners_m[id(m)]):
+                            state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
             continue
         # a clean rule shares no variable with another best rule: nothing tied with it contradicts it
         hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule],
@@ -2318,22 +2310,6 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                     t = state.compatible(c, m)[1]
                     state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
                     progress = paired = True
-                elif len(cands) > 2 and ohi - olo <= _SIBLING_SPAN:
-                    # more values that fit it alike, as many open members alike (``attn/q``, ``k``, ``v``, ``o`` /
-                    # ``q_proj`` .. ``out_proj``): each pairs where the names tell them apart one to one
-                    alike = [o[2] for o in todo[olo:ohi] if open_m(o[2]) and id(o[2]) not in state.ambiguous
-                             and all(state.compatible(x, o[2])[0] for x in cands)]
-                    if len(alike) == len(cands) and m in alike:
-                        pairs = _one_to_one(_own_words([c_name(x)[len(prefix):] for x in cands]),
-                                            _own_words([strip_name(o.ref.name)[len(container):] for o in alike]),
-                                            lambda a, b: True)
-                        if len(pairs) == len(cands):
-                            for a, b in pairs.items():
-                                x, o = cands[a], alike[b]
-                                t = state.compatible(x, o)[1]
-                                state.add(x, o, t, "structure", functools.partial(
-                                    _named_sibling_evidence, x, o, t, container, prefix))
-                            progress = paired = True
                 elif len(cands) == 2 and ohi - olo <= _SIBLING_SPAN:
                     # two values fit it and one other open member alike: their places in the block, by name
                     leaf = re.split(r"[/.]", name)[-1]  # (a norm's weight and bias fit alike too)
@@ -2511,17 +2487,6 @@ def _common_prefix(names: list[str]) -> str:
 def _sibling_evidence(c, m, transform, container, prefix) -> str:
     return (f"the other variables of `{container}` took their values from `{prefix}*` and only those: it is the one "
             f"value left there that fits; {_shapes(c, m, transform)}")
-
-
-def _own_words(names: list[str]) -> dict[int, set[str]]:
-    """{index: the words of that name no other name of the list has}."""
-    words = [set().union(*_tie_words(re.split(r"[/.]", n))) for n in names]
-    return {k: w - set().union(*(words[:k] + words[k + 1:])) for k, w in enumerate(words)}
-
-
-def _named_sibling_evidence(c, m, transform, container, prefix) -> str:
-    return (f"the other variables of `{container}` took their values from `{prefix}*` and only those; of the values "
-            f"left there that fit alike, the names tell this one apart; {_shapes(c, m, transform)}")
 
 
 def _changed_layers(state: _State, c_items, m_items) -> None:

@@ -34,9 +34,13 @@ WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scal
                  "weights": "kernel", "depthwiseweights": "kernel", "pointwiseweights": "kernel",
                  # Keras ``PReLU``'s slope (``(1, 1, C)`` with shared axes, ``(C,)`` after a Dense) is PyTorch
                  # ``nn.PReLU``'s ``weight`` (C,): one real axis, the same order in every layout
-                 "alpha": "scale"}
+                 "alpha": "scale",
+                 # Google's BERT code (BERT, ALBERT, Megatron-BERT, TAPAS heads): ``output_weights`` [labels,
+                 # hidden], multiplied with transpose_b: PyTorch's layout already
+                 "outputweights": "weight"}
 # Leaves that are renamed between frameworks but are not "the weight".
 LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "offset": "bias",  # Sonnet / tf.nn norms' offset
+                 "outputbias": "bias",  # Google's BERT heads (``cls/predictions/output_bias``)
                  "mean": "runningmean", "variance": "runningvar",  # Caffe-converted BatchNorm statistics
                  "movingmean": "runningmean", "movingvariance": "runningvar",
                  "runningvariance": "runningvar"}
