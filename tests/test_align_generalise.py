@@ -904,3 +904,17 @@ def test_a_block_removed_among_blocks_that_keep_their_numbers_is_undecided():
     assert {"transformer.h.0.mlp.c_fc.weight", "transformer.h.2.ln_1.weight"} <= {x.model for x in a.ambiguous}
 
 
+
+
+def test_a_keras3_positional_entry_is_no_scope_of_its_numbered_neighbour():
+    # (trial 7: a Functional model's `.weights.h5` into a subclassed model whose Dense layers a process numbered
+    # `dense_4`, `dense_5`; names as Keras 3 writes them) the rule `layers/dense/` -> `net/dense_4/` renamed
+    # `layers/dense_1/vars/0` too, read as `dense` then a path segment `1`: the file's `layers/` is no part of the
+    # entry's key, so its name's separators were counted one token off. Both layers pair, each by its own rule
+    a = _align([("layers/dense/vars/0", (4, 3)), ("layers/dense/vars/1", (3,)), ("layers/dense_1/vars/0", (3, 2)),
+                ("layers/dense_1/vars/1", (2,))],
+               [("net/dense_4/kernel", (4, 3)), ("net/dense_4/bias", (3,)), ("net/dense_5/kernel", (3, 2)),
+                ("net/dense_5/bias", (2,))], fmt="keras3-weights", framework="tf2")
+    assert {m: c for m, (c, _) in _pairs(a).items()} == {
+        "net/dense_4/kernel": "layers/dense/vars/0", "net/dense_4/bias": "layers/dense/vars/1",
+        "net/dense_5/kernel": "layers/dense_1/vars/0", "net/dense_5/bias": "layers/dense_1/vars/1"}

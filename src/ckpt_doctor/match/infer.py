@@ -121,6 +121,7 @@ from .names import (
     strip_name,
     transform_for,
 )
+from .names import _path_tokens as _name_tokens
 
 _MAX_CANDIDATES = 32
 # Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
@@ -1142,8 +1143,11 @@ def _real_prefix(name: str, k: int) -> str:
     return _prefix_split(name, k)[0]
 
 
-def _path_boundary(name: str, k: int) -> bool:
-    return _prefix_split(name, k)[1]
+def _path_boundary(name: str, k: int, key: tuple) -> bool:
+    """Do the first ``k`` tokens of ``key`` end at a path separator of ``name``? Only where ``name`` spells them: a
+    Keras 3 positional entry's key leaves out the name's ``layers/`` (``layers/dense_1/vars/0``: ``dense 1 #0``)."""
+    prefix, at_separator = _prefix_split(name, k)
+    return at_separator and _name_tokens(prefix) == key[:k]
 
 
 def _owner(name: str) -> str:
@@ -1340,7 +1344,7 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
                     continue
                 other = get(key[t:])
                 if other is None or key[t].isdigit() and not key[t - 1].isdigit() and \
-                        not _path_boundary(it.name, t):  # `dense_1` is no scope; `module.0` has one
+                        not _path_boundary(it.name, t, key):  # `dense_1` is no scope; `module.0` has one
                     continue
                 if len(key) == t + 1 and not it.name.endswith(("." + other.name, "/" + other.name)):
                     continue
@@ -1668,7 +1672,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             for n in lengths:
                 found = first.get(key[:n])
                 if found is not None and (hit is None or found < hit) and \
-                        (_boundary(key, n) or clean[found] in containers or _path_boundary(c.name, n)):
+                        (_boundary(key, n) or clean[found] in containers or _path_boundary(c.name, n, key)):
                     hit = found
             new = None
             for n in offset_lengths:
