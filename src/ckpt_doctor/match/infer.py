@@ -1644,8 +1644,16 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                         cands = [c2 for r2 in owners_m[id(m)] for c2, m2, _ in proposals[r2] if m2 is m]
                         state.set_ambiguous(m, list(dict.fromkeys(cands)), "several renamings explain it equally well",
                                             tie=True)
-                        if not any(r2 in deep or _words(r2[0]) & _words(r2[1]) for r2 in owners_m[id(m)]):
-                            state.shallow.add(id(m))  # names say nothing beyond the leaf: structure may decide
+                        # names say nothing beyond the leaf, or only a word every rival shares inside names
+                        # spelled apart (``bn`` of ``stage4_unit2_bn2`` / ``layer4.1.bn2`` as of
+                        # ``stage4_unit2_bn1`` / ``layer4.1.bn2``; not a container both sides name, ``attn.``):
+                        # structure may decide
+                        rivals = owners_m[id(m)]
+                        shared = {frozenset(_words(r2[0]) & _words(r2[1])) for r2 in rivals}
+                        apart = all(not r2[0] or not r2[1] or r2[0][0] != r2[1][0] for r2 in rivals)
+                        if not any(r2 in deep for r2 in rivals) and (shared == {frozenset()} or
+                                                                     len(shared) == 1 and apart):
+                            state.shallow.add(id(m))
             continue
         # a clean rule shares no variable with another best rule: nothing tied with it contradicts it
         hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule],
@@ -2646,6 +2654,12 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
         _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
                      "as written", strict)
+        # Where the two sides group norms with weights otherwise (a pre-activation block: Keras' order puts a norm
+        # after the conv it follows in the computation, PyTorch's names give it to the conv after it), composites
+        # fit little: most of the model is still open, and the units, one by one in the same two orders, decide
+        if sum(1 for m in pool_m if state.open_m(m)) * 2 > len(pool_m):
+            _align_units(state, [(u,) for u in _units(c_items)], [(u,) for u in _units(m_items)],
+                         "as written, unit by unit", strict)
     else:
         # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
         # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
