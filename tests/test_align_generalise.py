@@ -964,3 +964,24 @@ def test_pre_activation_blocks_whose_names_share_only_bn_align_unit_by_unit():
     assert all(truth[p.model] == p.checkpoint for p in a.pairs)
     assert {"layer2.0.conv1.weight", "layer2.0.bn2.weight", "layer3.0.conv2.weight", "final_bn.weight"} <= \
         {p.model for p in a.pairs}
+
+
+def test_keras_layer_ranks_against_a_keras_model_are_one_convention():
+    # (held-out 9: tf-keras EfficientNetV2 in a tf.train.Checkpoint, `model/layer_with_weights-N/...`, -> the Keras 3
+    # builder's model, 80 values undecided) the ranks N are Keras' layer order, and a Keras model lists its layers in
+    # that order too: equal neighbours (two equal blocks) are no two conventions' orders that may differ
+    def keras_layer(n, shapes):
+        return [(f"model/layer_with_weights-{n}/{leaf}/.ATTRIBUTES/VARIABLE_VALUE", s) for leaf, s in shapes]
+
+    ckpt = keras_layer(0, [("kernel", (3, 3, 3, 8))]) + keras_layer(1, [(v, (8,)) for v in _BN])
+    model = [("stem_conv/kernel", (3, 3, 3, 8))] + [(f"stem_bn/{v}", (8,)) for v in _BN]
+    for k, block in enumerate(("block1a", "block1b", "block1c")):
+        ckpt += keras_layer(2 + 2 * k, [("kernel", (3, 3, 8, 8))]) + keras_layer(3 + 2 * k, [(v, (8,)) for v in _BN])
+        model += [(f"{block}_project_conv/kernel", (3, 3, 8, 8))] + [(f"{block}_project_bn/{v}", (8,)) for v in _BN]
+    a = _align(ckpt, model, framework="tf2")
+    assert not a.ambiguous
+    assert _pairs(a)["block1b_project_bn/gamma"] == ("model/layer_with_weights-5/gamma/.ATTRIBUTES/VARIABLE_VALUE",
+                                                     None)
+
+
+_BN = ("gamma", "beta", "moving_mean", "moving_variance")

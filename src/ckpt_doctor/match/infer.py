@@ -2650,6 +2650,7 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
                                                                _role_rank(c)))):
                 c.order = i
             ordered = True
+            strict = strict and torch_m  # Keras' layer order against a Keras or TF model's: one convention
     before = set(state.pairs)
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
         _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
