@@ -247,3 +247,16 @@ def test_diagnose_with_a_rule_that_matches_nothing_says_so(saved, tmp_path):
     d = ckpt_doctor.diagnose(facts["lead"]["ema"]["prefix"], str(root / "ema" / "model.spec.json"), rules=str(rules))
     note = next(n for n in d.checkpoint.notes if n.startswith("names mapped by"))
     assert note.startswith("names mapped by 0 of 1 rule(s); 1 changed no name") and "`modle/`" in note
+
+
+def test_tf_keras_load_weights_that_matches_nothing_but_the_root_is_a_failure(saved):
+    """A Functional tf-keras model's save_weights (TF format, `layer_with_weights-0/kernel`) into a subclassed model of
+    the same layers (`e/kernel`): tf-keras load_weights(prefix) raises AssertionError, assigning nothing (the oracle).
+    Before, diagnose (whose header names that call) said every value is missing and named no failure."""
+    import ckpt_doctor
+
+    root, facts = saved
+    assert "Nothing except the root object matched" in facts["lead"]["tfk"]["raised"]
+    d = ckpt_doctor.diagnose(facts["lead"]["tfk"]["prefix"], str(root / "tfk" / "model.spec.json"))
+    assert d.loader.name == "checkpoint" and d.to_json()["counts"]["loaded"] == 0
+    assert "raises AssertionError" in d.to_json()["failure"]

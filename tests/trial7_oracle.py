@@ -233,6 +233,25 @@ def lead_part() -> dict:
     out["byname"] = {"raised": raised, "unchanged": all(np.array_equal(b, w.numpy())
                                                         for b, w in zip(before, model.weights, strict=True))}
 
+    class Sub(tf_keras.Model):  # the same layers as `dense(3)`, as attributes
+        def __init__(self):
+            super().__init__()
+            self.e, self.d = tf_keras.layers.Dense(3, name="e"), tf_keras.layers.Dense(2, name="d")
+
+        def call(self, x):
+            return self.d(self.e(x))
+
+    dense(3).save_weights(f"{OUT}/tfk/w")  # TF format: `layer_with_weights-0/kernel`, ...
+    sub = Sub()
+    sub(tf.ones([1, 4]))
+    ckpt_doctor.load_model(sub).save(f"{OUT}/tfk/model.spec.json")
+    try:
+        sub.load_weights(f"{OUT}/tfk/w")
+        raised = None
+    except AssertionError as e:
+        raised = str(e)[:200]
+    out["tfk"] = {"prefix": f"{OUT}/tfk/w", "raised": raised}
+
     v1 = tf.compat.v1
 
     def graph(scope):

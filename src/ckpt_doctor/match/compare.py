@@ -476,6 +476,10 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
         return "RuntimeError: size mismatch, unless from_pretrained(..., ignore_mismatched_sizes=True)"
     if loader.name == "checkpoint" and mismatched:
         return "ValueError: Received incompatible tensor; values bound before it stay assigned"
+    if loader.name == "checkpoint" and len(bad) == len(weights) and catalog.variables():
+        return ("nothing but the root object matches a value: tf-keras load_weights(prefix) raises AssertionError "
+                "(Nothing except the root object matched a checkpointed value), assigning nothing; "
+                "tf.train.Checkpoint(...).restore(path) restores nothing, silently (status.assert_consumed() raises)")
     return None
 
 
