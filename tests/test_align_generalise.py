@@ -985,3 +985,4 @@ def test_keras_layer_ranks_against_a_keras_model_are_one_convention():
 
 
 _BN = ("gamma", "beta", "moving_mean", "moving_variance")
+

@@ -260,3 +260,20 @@ def test_tf_keras_load_weights_that_matches_nothing_but_the_root_is_a_failure(sa
     d = ckpt_doctor.diagnose(facts["lead"]["tfk"]["prefix"], str(root / "tfk" / "model.spec.json"))
     assert d.loader.name == "checkpoint" and d.to_json()["counts"]["loaded"] == 0
     assert "raises AssertionError" in d.to_json()["failure"]
+
+
+def test_a_renamed_dict_key_is_a_candidate_never_a_pair(saved):
+    """A tf.Module's `self.d = {"a": ...}` became `{"alpha": ...}` (tf.train.Checkpoint restores `d/b` and `w` and
+    leaves `d/alpha` at its initial value). Before, align called `d/alpha` new and diagnose's Why said it has "no
+    counterpart in the checkpoint at all", though `model/d/a` is the one unused value of its shape under the same
+    parent. It is listed as the candidate now; one rename proves no rule, so it is not paired."""
+    import ckpt_doctor
+    from ckpt_doctor.report.diagnose import render
+
+    root, _ = saved
+    d = ckpt_doctor.diagnose(str(root / "dictkey"), str(root / "dictkey.spec.json"))
+    a = ckpt_doctor.align(d.checkpoint, d.model, load_with=d.loader.name)
+    assert [(x.model, [c.split("/.ATTRIBUTES")[0] for c in x.candidates]) for x in a.ambiguous] == \
+        [("d/alpha", ["model/d/a"])]
+    assert "d/alpha" not in {p.model for p in a.pairs}
+    assert "no counterpart in the checkpoint at all" not in render(d, a)

@@ -252,6 +252,16 @@ def lead_part() -> dict:
         raised = str(e)[:200]
     out["tfk"] = {"prefix": f"{OUT}/tfk/w", "raised": raised}
 
+    class Net(tf.Module):  # a dict attribute, its key renamed later
+        def __init__(self, key):
+            super().__init__()
+            self.d = {key: tf.Variable(tf.random.normal([3, 2])), "b": tf.Variable(tf.random.normal([2]))}
+            self.w = tf.Variable(tf.random.normal([4, 4]))
+
+    saved_dir = f"{OUT}/dictkey"
+    tf.train.CheckpointManager(tf.train.Checkpoint(model=Net("a")), saved_dir, max_to_keep=1).save()
+    ckpt_doctor.load_model(Net("alpha")).save(f"{OUT}/dictkey.spec.json")
+
     v1 = tf.compat.v1
 
     def graph(scope):

@@ -2543,12 +2543,21 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
     """Unpaired model variables with same-shaped, same-kind checkpoint leftovers: listed, never applied."""
     pool_c, pool_m = _pool(state, c_items, m_items)
     by_shape: dict[tuple, list[_Item]] = defaultdict(list)
+    by_parent: dict[tuple, list[_Item]] = defaultdict(list)  # a renamed attribute or dict key (``d/a`` / ``d/alpha``)
     for c in pool_c:
         by_shape[(c.key[-1] if c.key else "", c.shape)].append(c)
+        if len(c.key) > 1:
+            by_parent[(c.key[:-1], c.shape)].append(c)
     for m in pool_m:
         cands = by_shape.get((m.key[-1] if m.key else "", m.shape), [])
         if 0 < len(cands) <= 5:
             state.set_ambiguous(m, cands, "same shape and kind, but no naming evidence")
+            continue
+        cands = [c for c in by_parent.get((m.key[:-1], m.shape), ()) if state.compatible(c, m)[0]] \
+            if len(m.key) > 1 else []
+        if 0 < len(cands) <= 5:
+            state.set_ambiguous(m, cands, "under the same parent with the same shape, but another name: renamed, "
+                                          "or a new value beside one that went?")
 
 
 # -- structure ----------------------------------------------------------------------------------------------------
