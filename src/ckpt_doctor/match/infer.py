@@ -428,8 +428,11 @@ def _ema_choice(state: _State, twins: dict[int, tuple[_Item, _Item]]) -> None:
         if m is not None and state.pairs[id(m)].stage != "exact":
             state.drop_pair(m)
             state.set_ambiguous(m, [base, twin], reason)
-    for _m, cands, _ in state.ambiguous.values():
-        cands += [average[id(c)] for c in cands if id(c) in average and average[id(c)] not in cands]
+    for key, (m, cands, why) in list(state.ambiguous.items()):
+        more = [average[id(c)] for c in cands if id(c) in average and average[id(c)] not in cands]
+        if more:
+            state.ambiguous[key] = (m, cands + more, why + "; and each value has its moving average beside it "
+                                                          "(`.../ExponentialMovingAverage`): which one, a choice")
 
 
 def _inserted_segment(state: _State, c_items, m_items) -> None:
