@@ -266,3 +266,30 @@ def test_a_mistyped_option_shows_the_commands_own_usage(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert "usage: ckpt-doctor inspect" in err and "unrecognized arguments: --deph 2" in err
+
+
+def test_align_rewrite_onto_its_own_input_is_refused_first(capsys, tmp_path):
+    # (session 10, new-user trial) `align X --rewrite X` on an incomplete alignment suggested `rewrite X ... -o X`,
+    # which rewrite refuses: the input is never the output, said before anything else
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    ckpt = tmp_path / "enc.safetensors"
+    save_file({"layers.0.weight": np.ones((3, 2), np.float32)}, str(ckpt))
+    before = ckpt.read_bytes()
+    spec = tmp_path / "model.spec.json"
+    ModelSpec([VariableSpec("backbone.layers.0.weight", (3, 2), "float32"), VariableSpec("head.weight", (2, 2),
+                                                                                         "float32", index=1)],
+              framework="torch", source="test").save(str(spec))
+    code, _, err = run(capsys, "align", str(ckpt), "--model", str(spec), "--rewrite", str(ckpt))
+    assert code == 2 and "would replace the input checkpoint; write somewhere else" in err
+    assert "ckpt-doctor rewrite" not in err and ckpt.read_bytes() == before
+
+
+def test_a_safetensors_name_on_something_else_says_what_a_safetensors_file_starts_with(capsys, tmp_path):
+    bad = tmp_path / "model.safetensors"
+    bad.write_bytes(b"garbage")
+    code, _, err = run(capsys, "inspect", str(bad))
+    assert code == 2 and "not a safetensors file" in err and "8 bytes, little-endian" in err

@@ -208,6 +208,10 @@ def _rewrite(args) -> int:
 
 def _align_rewrite(args, result) -> int:
     """align --rewrite OUT: write the checkpoint repaired by the rules just inferred."""
+    if _same_file(args.rewrite, args.checkpoint):  # (said first: the commands suggested below would be refused too)
+        print(f"Error: not rewriting {args.checkpoint}: --rewrite {args.rewrite} would replace the input checkpoint; "
+              "write somewhere else", file=sys.stderr)
+        return EXIT_USAGE
     if not result.complete:
         print(f"Error: not rewriting {args.checkpoint}: the alignment is incomplete (see above): "
               f"{len(result.missing)} model variable(s) without a partner, {len(result.ambiguous)} ambiguous"
@@ -218,6 +222,13 @@ def _align_rewrite(args, result) -> int:
     fixed = rewrite_aligned(result, args.rewrite, to=args.to, overwrite=args.force)
     print(fixed.render(verbose=True if args.verbose else None), file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # (either does not exist as a file: a TF prefix, a new path)
+        return False
 
 
 def _rewrite_anyway(args, result) -> str:

@@ -290,6 +290,9 @@ def _not_readable(path: str) -> str:
     if suffix in (".pt", ".pth", ".bin", ".ckpt"):
         return ("not a PyTorch checkpoint ckpt-doctor can read (neither torch.save's zip format nor a legacy "
                 "pickle), nor a TensorFlow file")
+    if suffix == ".safetensors":  # (its sniffer refused it: the header's length or JSON is not there)
+        return ("not a safetensors file: one starts with the length of its JSON header (8 bytes, little-endian) and "
+                "that header; this one does not (a different format under this name, or a damaged file)")
     if suffix == ".meta":
         return ("a TF1 graph (MetaGraphDef) without its checkpoint next to it (no .index, V1 file or V1 shards with "
                 "the same prefix)")
