@@ -1611,13 +1611,13 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
 
         # (a rename that other rules make too, at the head of theirs, is no single layer's: ``gpt2/`` ->
         # ``transformer/`` for ``ln_f`` where every block's rule begins with it)
-        applied = [h.rule[1:] for h in state.hypotheses if h.rule[0] == "scope" and h.proofs] + \
+        wider = [h.rule[1:] for h in state.hypotheses if h.rule[0] == "scope" and h.proofs] + \
             [r for r in clean if not single(r)]
 
-        def corroborated(r, applied=applied) -> bool:
+        def corroborated(r, wider=wider) -> bool:
             pc, pm = r
             return any(len(a) > len(pc) and len(b) > len(pm) and a[:len(pc)] == pc and b[:len(pm)] == pm
-                       for a, b in applied)
+                       for a, b in wider)
 
         weak = [r for r in clean if single(r) and not corroborated(r)
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
@@ -1652,10 +1652,10 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                         # ``stage4_unit2_bn1`` / ``layer4.1.bn2``; not a container both sides name, ``attn.``):
                         # structure may decide
                         rivals = owners_m[id(m)]
-                        shared = {frozenset(_words(r2[0]) & _words(r2[1])) for r2 in rivals}
+                        said = {frozenset(_words(r2[0]) & _words(r2[1])) for r2 in rivals}
                         apart = all(not r2[0] or not r2[1] or r2[0][0] != r2[1][0] for r2 in rivals)
-                        if not any(r2 in deep for r2 in rivals) and (shared == {frozenset()} or
-                                                                     len(shared) == 1 and apart):
+                        if not any(r2 in deep for r2 in rivals) and (said == {frozenset()} or
+                                                                     len(said) == 1 and apart):
                             state.shallow.add(id(m))
             continue
         # a clean rule shares no variable with another best rule: nothing tied with it contradicts it
