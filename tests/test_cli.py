@@ -293,3 +293,18 @@ def test_a_safetensors_name_on_something_else_says_what_a_safetensors_file_start
     bad.write_bytes(b"garbage")
     code, _, err = run(capsys, "inspect", str(bad))
     assert code == 2 and "not a safetensors file" in err and "8 bytes, little-endian" in err
+
+
+def test_latest_json_says_what_the_text_says_when_there_is_no_checkpoint(capsys, tmp_path):
+    # (left by session 9's trial) the text named the subdirectories that hold checkpoints; the JSON had nothing
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    for k in (0, 1):
+        (tmp_path / "checkpoints" / f"checkpoint_{k}").mkdir(parents=True)
+        save_file({"w": np.ones(2, np.float32)}, str(tmp_path / "checkpoints" / f"checkpoint_{k}" / "m.safetensors"))
+    code, out, err = run(capsys, "latest", "--json", str(tmp_path))
+    found = json.loads(out)
+    assert code == 1 and found["latest"] is None and "checkpoint_1/" in found["error"]
+    code, _, err = run(capsys, "latest", str(tmp_path))
+    assert code == 1 and f"Error: {found['error']}" in err

@@ -61,41 +61,44 @@ def _latest(args) -> int:
                                       "not a directory (latest looks for checkpoints in a directory)",
                                       path=args.directory)
     found = discover(args.directory)
-    if args.json:
+    problem = None if found.latest else f"no complete TensorFlow checkpoint in {found.directory}{_latest_hint(found)}"
+    if args.json:  # (what the text says on stderr is in the JSON too)
         _print_json({"directory": found.directory, "latest": found.latest, "state_file": found.state_file,
                      "checkpoints": [{"prefix": f.prefix, "format": f.format, "step": f.step,
                                       "complete": f.complete, "missing_files": f.missing_files}
                                      for f in found.checkpoints],
-                     "notes": found.notes})
+                     "notes": found.notes, **({"error": problem} if problem else {})})
     else:
         for note in found.notes:
             print(f"note: {note}", file=sys.stderr)
         if found.latest:
             print(found.latest)
-    if found.latest is None:
-        if not args.json:
-            from .formats import _checkpoints_below, _other_in_directory
+        if problem:
+            print(f"Error: {problem}", file=sys.stderr)
+    return EXIT_PROBLEM if problem else EXIT_OK
 
-            try:
-                other = _other_in_directory(found.directory)
-                held = os.path.basename(other) if other else ""
-            except CheckpointNotFoundError as e:  # several files of other formats: latest tracks none of them
-                other, held = os.path.join(found.directory, "NAME"), e.message.split("name one: ", 1)[-1]
-            hint = (f"; it holds {held}, which latest does not track (TF checkpoints only): "
-                    f"ckpt-doctor inspect {other}") if other else ""
-            if os.path.isfile(os.path.join(found.directory, ".metadata")):
-                hint = (f"; it is a PyTorch distributed checkpoint (DCP), which latest does not track (TF checkpoints "
-                        f"only): ckpt-doctor inspect {found.directory}")
-            elif not other and not found.checkpoints:
-                below = _checkpoints_below(found.directory)
-                hint = f"; {below}" if below else ""
-            saved_model = os.path.join(found.directory, "variables", "variables")
-            if os.path.isfile(saved_model + ".index") and os.path.isfile(os.path.join(found.directory,
-                                                                                       "saved_model.pb")):
-                hint = f"; it is a SavedModel, whose checkpoint is {saved_model} (no state file tracks it)"
-            print(f"Error: no complete TensorFlow checkpoint in {found.directory}{hint}", file=sys.stderr)
-        return EXIT_PROBLEM
-    return EXIT_OK
+
+def _latest_hint(found) -> str:
+    """Where a directory without a TF checkpoint holds something else: what it holds and how to read it."""
+    from .formats import _checkpoints_below, _other_in_directory
+
+    try:
+        other = _other_in_directory(found.directory)
+        held = os.path.basename(other) if other else ""
+    except CheckpointNotFoundError as e:  # several files of other formats: latest tracks none of them
+        other, held = os.path.join(found.directory, "NAME"), e.message.split("name one: ", 1)[-1]
+    hint = (f"; it holds {held}, which latest does not track (TF checkpoints only): "
+            f"ckpt-doctor inspect {other}") if other else ""
+    if os.path.isfile(os.path.join(found.directory, ".metadata")):
+        hint = (f"; it is a PyTorch distributed checkpoint (DCP), which latest does not track (TF checkpoints "
+                f"only): ckpt-doctor inspect {found.directory}")
+    elif not other and not found.checkpoints:
+        below = _checkpoints_below(found.directory)
+        hint = f"; {below}" if below else ""
+    saved_model = os.path.join(found.directory, "variables", "variables")
+    if os.path.isfile(saved_model + ".index") and os.path.isfile(os.path.join(found.directory, "saved_model.pb")):
+        hint = f"; it is a SavedModel, whose checkpoint is {saved_model} (no state file tracks it)"
+    return hint
 
 
 def _verify(args) -> int:
