@@ -53,22 +53,22 @@ def _s(id, title, *tags, legacy=False):
 SCENARIOS = [
     # transformers' published TF1 converters: NEZHA (Google BERT-style names)
     _s("h10_nezha_tf1_adam_to_pretraining", "Google BERT-style TF1 checkpoint of NEZHA (no position embeddings: "
-       "relative positions; `bert/encoder/layer_0/attention/self/query/kernel` [in, out], LayerNorm gamma/beta, "
+       "relative positions; `nezha/encoder/layer_0/attention/self/query/kernel` [in, out], LayerNorm gamma/beta, "
        "`cls/seq_relationship/output_weights`, `adam_m`/`adam_v` slots, global_step) -> NezhaForPreTraining (truth: "
        "load_tf_weights_in_nezha; the decoder tied)", "cross", "tf1"),
     _s("h10_nezha_tf1_tokcls_trap", "NEZHA TF1 checkpoint -> NezhaForTokenClassification with as many labels as "
-       "hidden units: the new `classifier` [24, 24] has the shape of the unused `bert/pooler/dense` and "
+       "hidden units: the new `classifier` [24, 24] has the shape of the unused `nezha/pooler/dense` and "
        "`cls/predictions/transform/dense` (must abstain on it; truth: the converter into the pre-training model, "
-       "its `bert` body the classifier's)", "cross", "tf1", "abstain"),
+       "its `nezha` body the classifier's)", "cross", "tf1", "abstain"),
     _s("h10_nezha_tf1_to_seqcls", "NEZHA TF1 checkpoint -> NezhaForSequenceClassification (body and pooler; new "
-       "`classifier` [3, 24]; truth: the converter into the pre-training model, its `bert` the classifier's)",
+       "`classifier` [3, 24]; truth: the converter into the pre-training model, its `nezha` the classifier's)",
        "cross", "tf1"),
     _s("h10_nezha_tf1_layer_removed", "NEZHA TF1 checkpoint with 4 layers -> NezhaForPreTraining with 3 (layer_1 "
        "dropped, later ones moved down; which layer went is in no file: must abstain on the encoder layers)",
        "cross", "tf1", "abstain"),
     # the decision transformer's copy of GPT-2's TF1 converter
     _s("h10_dt_gpt2_tf1_to_gpt2model", "OpenAI GPT-2 TF1 Saver checkpoint (`model/h0/attn/c_attn/w` [1, nx, 3nx], "
-       "`model/h0/mlp/c_fc/b`, `ln_1/g`, `model/wte`, `model/wpe`, Adam slots) -> DecisionTransformerGPT2Model "
+       "`model/h0/mlp/c_fc/b`, `ln_1/g`, `model/wte`, `model/wpe`; as OpenAI released it: no slots, no global_step) -> DecisionTransformerGPT2Model "
        "(`h.0.attn.c_attn.weight` [nx, 3nx]; truth: its load_tf_weights_in_gpt2)", "cross", "tf1"),
     _s("h10_dt_gpt2_tf1_to_dt", "OpenAI GPT-2 TF1 checkpoint -> DecisionTransformerModel (`encoder.` prefix; new "
        "`embed_timestep`, `embed_state`, `embed_ln` (shape of the used `ln_1/g`), `predict_action`; truth: the "
@@ -131,7 +131,7 @@ def _nezha_loaded(d, layers=2, slots=()):
     from transformers.models.deprecated.nezha.modeling_nezha import load_tf_weights_in_nezha
 
     model = NezhaForPreTraining(_nezha_cfg(layers))
-    names = h9._bert_tf1_names(model, "bert")
+    names = h9._bert_tf1_names(model, "nezha", "nezha")
     prefix = _tf1_write(d, {n: distinct("nezha|" + n, s) for n, s in names.items()}, slots)
     stored = read_tf(prefix)
     fill_random_torch(model, "target")
@@ -157,8 +157,8 @@ def b_nezha_tf1_tokcls_trap(d):
     prefix, stored, pre = _nezha_loaded(d)
     model = NezhaForTokenClassification(_nezha_cfg(num_labels=24))
     fill_random_torch(model, "new")
-    sd = {k: v for k, v in pre.bert.state_dict().items() if not k.startswith("pooler.")}
-    model.bert.load_state_dict(sd, strict=False)  # the converter's body (no pooler in this class)
+    sd = {k: v for k, v in pre.nezha.state_dict().items() if not k.startswith("pooler.")}
+    model.nezha.load_state_dict(sd, strict=False)  # the converter's body (no pooler in this class)
     values = _nezha_values(model, d)
     # the classifier [24, 24] is new, of the unused pooler's and cls transform's shape: new or which? no file says
     return [_rel(prefix, d)], stored, values, [n for n in values if n.startswith("classifier.")]
@@ -170,7 +170,7 @@ def b_nezha_tf1_to_seqcls(d):
     prefix, stored, pre = _nezha_loaded(d)
     model = NezhaForSequenceClassification(_nezha_cfg(num_labels=3))
     fill_random_torch(model, "new")
-    model.bert.load_state_dict(pre.bert.state_dict())
+    model.nezha.load_state_dict(pre.nezha.state_dict())
     return [_rel(prefix, d)], stored, _nezha_values(model, d), []
 
 
@@ -180,9 +180,9 @@ def b_nezha_tf1_layer_removed(d):
     prefix, stored, src = _nezha_loaded(d, layers=4)
     tgt = NezhaForPreTraining(_nezha_cfg(3))
     fill_random_torch(tgt, "tgt")
-    h4._removed(src.state_dict(), tgt, "", "bert.encoder.layer.", {0: 0, 1: 2, 2: 3})  # layer 1 dropped
+    h4._removed(src.state_dict(), tgt, "", "nezha.encoder.layer.", {0: 0, 1: 2, 2: 3})  # layer 1 dropped
     values = _nezha_values(tgt, d)
-    return [_rel(prefix, d)], stored, values, [n for n in values if n.startswith("bert.encoder.layer.")]
+    return [_rel(prefix, d)], stored, values, [n for n in values if n.startswith("nezha.encoder.layer.")]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def _dt_cfg():
                                      n_positions=48, n_layer=2, n_head=2, n_inner=40)
 
 
-def _dt_loaded(d, slots=()):
+def _dt_loaded(d):
     from transformers.models.decision_transformer.modeling_decision_transformer import (
         DecisionTransformerGPT2Model, load_tf_weights_in_gpt2)
 
@@ -210,7 +210,7 @@ def _dt_loaded(d, slots=()):
                   h + "attn/c_attn/b": (3 * nx,), h + "attn/c_proj/w": (1, nx, nx), h + "attn/c_proj/b": (nx,),
                   h + "ln_2/g": (nx,), h + "ln_2/b": (nx,), h + "mlp/c_fc/w": (1, nx, inner),
                   h + "mlp/c_fc/b": (inner,), h + "mlp/c_proj/w": (1, inner, nx), h + "mlp/c_proj/b": (nx,)})
-    prefix = _tf1_write(d, {n: distinct("gpt2|" + n, s) for n, s in a.items()}, slots)
+    prefix = _tf1_write(d, {n: distinct("gpt2|" + n, s) for n, s in a.items()}, step=False)
     stored = read_tf(prefix)
     fill_random_torch(model, "target")
     load_tf_weights_in_gpt2(model, cfg, prefix)  # the published converter: the truth
@@ -221,7 +221,7 @@ def _dt_loaded(d, slots=()):
 
 
 def b_dt_gpt2_tf1_to_gpt2model(d):
-    prefix, stored, model = _dt_loaded(d, ("Adam", "Adam_1"))
+    prefix, stored, model = _dt_loaded(d)
     return [_rel(prefix, d)], stored, _all(spec_and_values(model, d), d), []
 
 
