@@ -68,7 +68,8 @@ SCENARIOS = [
        "cross", "tf1", "abstain"),
     # the decision transformer's copy of GPT-2's TF1 converter
     _s("h10_dt_gpt2_tf1_to_gpt2model", "OpenAI GPT-2 TF1 Saver checkpoint (`model/h0/attn/c_attn/w` [1, nx, 3nx], "
-       "`model/h0/mlp/c_fc/b`, `ln_1/g`, `model/wte`, `model/wpe`; as OpenAI released it: no slots, no global_step) -> DecisionTransformerGPT2Model "
+       "`model/h0/mlp/c_fc/b`, `ln_1/g`, `model/wte`, `model/wpe`; as OpenAI released it: no slots, no "
+       "global_step) -> DecisionTransformerGPT2Model "
        "(`h.0.attn.c_attn.weight` [nx, 3nx]; truth: its load_tf_weights_in_gpt2)", "cross", "tf1"),
     _s("h10_dt_gpt2_tf1_to_dt", "OpenAI GPT-2 TF1 checkpoint -> DecisionTransformerModel (`encoder.` prefix; new "
        "`embed_timestep`, `embed_state`, `embed_ln` (shape of the used `ln_1/g`), `predict_action`; truth: the "
@@ -197,7 +198,9 @@ def _dt_cfg():
 
 def _dt_loaded(d):
     from transformers.models.decision_transformer.modeling_decision_transformer import (
-        DecisionTransformerGPT2Model, load_tf_weights_in_gpt2)
+        DecisionTransformerGPT2Model,
+        load_tf_weights_in_gpt2,
+    )
 
     cfg = _dt_cfg()
     model = DecisionTransformerGPT2Model(cfg)
@@ -464,8 +467,9 @@ def b_markuplm_tokcls_trap(d):
     from transformers import MarkupLMConfig, MarkupLMForTokenClassification, MarkupLMModel
 
     cfg = MarkupLMConfig(vocab_size=61, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=40, max_position_embeddings=40, max_depth=8, max_xpath_tag_unit_embeddings=12,
-                         max_xpath_subs_unit_embeddings=16, xpath_unit_hidden_size=8, num_labels=24)
+                         intermediate_size=40, max_position_embeddings=40, max_depth=8,
+                         max_xpath_tag_unit_embeddings=12, max_xpath_subs_unit_embeddings=16,
+                         xpath_unit_hidden_size=8, num_labels=24)
     ck_dir = h4._hf(d, MarkupLMModel(cfg), "markuplm", "ckpt")
     model, info = MarkupLMForTokenClassification.from_pretrained(ck_dir, output_loading_info=True)
     h4._fill_new(model, info)
