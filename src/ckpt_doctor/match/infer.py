@@ -1947,14 +1947,15 @@ def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
     start = max(layer.rfind("/"), layer.rfind(".")) + 1
     segment = layer[start:]
     numbers = list(_INDEX.finditer(segment))
-    if len(numbers) >= 2 and it.key:
+    found = _BLOCK_INDEX.match(segment) if it.key else None
+    if len(numbers) >= 2 and it.key and not (found and found["letter"]):
         for m in numbers:
             unit = layer[:start] + segment[:m.start()] + "#"
             out.append((("indexed", unit, "indexed"), int(m.group()), (segment[m.end():],) + it.key[-1:]))
     elif it.key:
         # keras.applications' blocks numbered or lettered inside one name (``expanded_conv_13_expand``,
-        # ``block6b_expand_conv``): the block's index, its layers after it
-        found = _BLOCK_INDEX.match(segment)
+        # ``block6b_expand_conv``): the block's index, its layers after it (a number in the layer's own name after
+        # the block's letter, ``block5g_dwconv2``, is the layer's, not another index)
         if found:
             index = int(found["n"]) if found["n"] else ord(found["letter"]) - ord("a")
             unit = layer[:start] + found["unit"] + "#"
