@@ -306,7 +306,8 @@ def _output(catalog: Catalog, out: str | os.PathLike, to: str | None) -> tuple[s
         if fmt != "tf":
             base = base.split(".", 1)[0] + FORMATS[fmt][2]
         elif catalog.format not in ("tf-v2", "tf-v1"):  # a TF prefix `model`, not `model.pth` (.pth.index)
-            base = next((base[:-len(s)] for s in sorted((*DIRECTORY_SUFFIXES, ".weights.h5"), key=len, reverse=True)
+            suffixes = (*DIRECTORY_SUFFIXES, ".weights.h5", ".safetensors.index.json")  # a sharded set: its index
+            base = next((base[:-len(s)] for s in sorted(suffixes, key=len, reverse=True)
                          if base.lower().endswith(s) and len(base) > len(s)), base)
         out = os.path.join(out, base)
     return fmt, out
@@ -467,6 +468,7 @@ def salvage(checkpoint: str | os.PathLike | Catalog, out: str | os.PathLike, *, 
     graph_lost = OBJECT_GRAPH_KEY in catalog and OBJECT_GRAPH_KEY not in intact
     result = rewrite(catalog, rules, out, to=to, overwrite=overwrite, name_based=graph_lost, partial=True)
     result.rules_applied = []  # one drop rule per damaged tensor: the dropped list says it
+    result.dropped += [n for f in catalog.missing_files for n in catalog.unlisted.get(f, ())]  # never listed
     if graph_lost:
         result.notes.append("the TF2 object graph is damaged: the salvaged checkpoint is name-based")
     return result
