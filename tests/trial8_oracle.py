@@ -1,8 +1,10 @@
 """The framework side of tests/test_trial8_findings.py, run in a subprocess (TensorFlow and torch never enter pytest).
 
-`write DIR`: a torch model's state dict saved by huggingface_hub as a sharded safetensors set (DIR/whole).
+`write DIR`: a torch model's state dict saved by huggingface_hub as a sharded safetensors set (DIR/whole); a Keras 3
+model with named layers saved by `save_weights` (DIR/k3.weights.h5; its values in DIR/k3.npz).
 `check DIR`: what TensorFlow reads from DIR/tf/model and what torch restores from DIR/salvaged/model.safetensors,
-each against the values huggingface_hub wrote; prints JSON.
+each against the values huggingface_hub wrote, and what torch's `load_state_dict(strict=True)` makes of DIR/k3.pt
+against the Keras 3 values; prints JSON.
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ def write(out: str) -> None:
 
     os.makedirs(os.path.join(out, "whole"))
     save_torch_state_dict(build().state_dict(), os.path.join(out, "whole"), max_shard_size=60)
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import keras
+    import numpy as np
+
+    # layer names other than their paths (layers/dense/vars/0): the file's full_name shows `d1/vars/0`
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d1"), keras.layers.Dense(2, name="d2")])
+    net.save_weights(os.path.join(out, "k3.weights.h5"))
+    np.savez(os.path.join(out, "k3.npz"), *[v.numpy() for v in net.weights])
 
 
 def check(out: str) -> None:
@@ -48,7 +58,18 @@ def check(out: str) -> None:
     result = model.load_state_dict(load_file(os.path.join(out, "salvaged", "model.safetensors")), strict=False)
     restored = model.state_dict()
     salvaged_equal = all(torch.equal(restored[k], truth[k]) for k in restored if k not in result.missing_keys)
-    print(json.dumps({"tf_keys": tf_keys, "tf_equal": tf_equal, "keys": sorted(truth),
+    k3 = np.load(os.path.join(out, "k3.npz"))
+    model = build()
+    try:
+        model.load_state_dict(torch.load(os.path.join(out, "k3.pt"), weights_only=True), strict=True)
+        k3_error = None
+    except RuntimeError as e:
+        k3_error = str(e)
+    expected = [k3["arr_0"].T, k3["arr_1"], k3["arr_2"].T, k3["arr_3"]]  # kernel [in, out] -> weight [out, in]
+    k3_equal = k3_error is None and all(np.array_equal(p.detach().numpy(), v)
+                                        for p, v in zip(model.parameters(), expected, strict=True))
+    print(json.dumps({"tf_keys": tf_keys, "tf_equal": tf_equal, "keys": sorted(truth), "k3_error": k3_error,
+                      "k3_equal": k3_equal,
                       "missing_keys": sorted(result.missing_keys), "unexpected_keys": sorted(result.unexpected_keys),
                       "salvaged_equal": salvaged_equal}))
 

@@ -337,7 +337,10 @@ def namespace_of(alignment) -> str:
     """The names an ``Alignment``'s rules speak of, as ``rewrite``'s ``namespace`` calls them."""
     if alignment.diagnosis.object_root is not None:
         return "object"
-    return "full_name" if any(t.full_name for t in alignment.diagnosis.checkpoint.values()) else "key"
+    # the names the alignment was inferred on: a Keras 3 file's full_name (its owning layer's own name) is not one
+    catalog = alignment.diagnosis.checkpoint
+    return "full_name" if any(k in catalog and name == catalog[k].full_name and name != strip_name(k)
+                              for k, name in alignment.checkpoint_names.items()) else "key"
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
