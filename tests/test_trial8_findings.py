@@ -17,7 +17,6 @@ from oracle_run import run_oracle
 
 from ckpt_doctor.cli import main
 
-
 TORCH_NET = """
 import torch
 
@@ -46,8 +45,8 @@ def checked(tmp_path_factory) -> tuple[Path, dict, dict, dict]:
                      "--rewrite", str(out / "k3.pt")])
     facts = json.loads(run_oracle("trial8_oracle.py", "check", str(out)))
     lost = sorted(k for k, s in weight_map.items() if s == lost_shard)
-    return out, facts, {"rewrite": rewrite_rc, "verify": verify_rc, "align": align_rc, "lost": lost, "shard": lost_shard}, \
-        json.loads(salvage_json.read_text())
+    run = {"rewrite": rewrite_rc, "verify": verify_rc, "align": align_rc, "lost": lost, "shard": lost_shard}
+    return out, facts, run, json.loads(salvage_json.read_text())
 
 
 def _json_to(path: Path, argv: list[str]) -> int:
@@ -90,9 +89,9 @@ def test_salvage_of_a_sharded_safetensors_set_names_the_tensors_of_its_missing_s
 def test_align_rewrite_of_keras3_weights_with_named_layers_to_pytorch_loads_strictly(checked):
     """Before: `align k3.weights.h5 --model torch_net.py:build --rewrite k3.pt`, for a Keras 3 model whose layers are
     named `d1`, `d2`, applied the inferred rules (spoken of the file's keys, `layers/dense/vars/0`) to the entries'
-    full names (`d1/vars/0`): it wrote `d1.vars.0.weight`, untransposed, said that 6 rules changed no entry and exited 0,
-    a file `load_state_dict(strict=True)` refuses. Now the rules see the names they were inferred on: torch loads the
-    file strictly and every value equals Keras' own, kernels transposed."""
+    full names (`d1/vars/0`): it wrote `d1.vars.0.weight`, untransposed, said that 6 rules changed no entry and
+    exited 0, a file `load_state_dict(strict=True)` refuses. Now the rules see the names they were inferred on: torch
+    loads the file strictly and every value equals Keras' own, kernels transposed."""
     _, facts, run, _ = checked
     assert run["align"] == 0
     assert facts["k3_error"] is None and facts["k3_equal"]
