@@ -95,3 +95,13 @@ def test_align_rewrite_of_keras3_weights_with_named_layers_to_pytorch_loads_stri
     _, facts, run, _ = checked
     assert run["align"] == 0
     assert facts["k3_error"] is None and facts["k3_equal"]
+
+
+def test_max_shard_bytes_for_an_output_written_as_one_file_is_refused(checked, tmp_path, capsys):
+    """Before: `rewrite SET -o out.safetensors --max-shard-bytes 60` wrote one file and exited 0, the option (TF output
+    only, says --help) silently ignored. Now it is a usage error (exit 2) and nothing is written."""
+    out, _, _, _ = checked
+    for to in ("safetensors", "npz", "torch"):
+        assert main(["rewrite", str(out / "whole"), "-o", f"{tmp_path}/", "--to", to, "--max-shard-bytes", "60"]) == 2
+        assert "splits TF output only" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -144,6 +144,9 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
     fmt, out = _output(catalog, out, to)
+    if max_shard_bytes and fmt != "tf":  # only TF bundles are written in several data files
+        raise UsageError(f"max_shard_bytes / --max-shard-bytes splits TF output only; {fmt} is written as one file",
+                         path=out)
 
     graph = catalog.get(OBJECT_GRAPH_KEY)
     keep_graph = graph is not None and fmt == "tf" and not name_based and namespace != "full_name"
