@@ -105,3 +105,23 @@ def test_max_shard_bytes_for_an_output_written_as_one_file_is_refused(checked, t
         assert main(["rewrite", str(out / "whole"), "-o", f"{tmp_path}/", "--to", to, "--max-shard-bytes", "60"]) == 2
         assert "splits TF output only" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_checkpoint_takes_a_bfloat16_torch_state_dict(checked):
+    """Before: `ckpt_doctor.write_checkpoint(model.state_dict(), "w.safetensors", "safetensors")` for a bfloat16 model
+    raised a bare TypeError ("Got unsupported ScalarType BFloat16", numpy has no bfloat16), not a CheckpointError;
+    parameters that require grad raised RuntimeError. Now the same bits are written as bfloat16: safetensors'
+    load_file and torch.load give back every tensor, bfloat16 and equal."""
+    _, facts, _, _ = checked
+    assert facts["bf16"] == {"safetensors": True, "torch": True, "parameters": True}
+
+
+def test_write_checkpoint_refuses_what_is_no_array_naming_the_tensor(tmp_path):
+    """Before: a nested list of rows of unequal length escaped as numpy's ValueError. Now it is a CheckpointError
+    naming the tensor, and nothing is written."""
+    from ckpt_doctor import CheckpointError, write_checkpoint
+
+    with pytest.raises(CheckpointError) as e:
+        write_checkpoint({"w": [[1, 2], [3]]}, tmp_path / "w.npz", "npz")
+    assert e.value.tensor == "w" and "not an array" in e.value.message
+    assert list(tmp_path.iterdir()) == []

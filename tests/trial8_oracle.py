@@ -68,10 +68,34 @@ def check(out: str) -> None:
     expected = [k3["arr_0"].T, k3["arr_1"], k3["arr_2"].T, k3["arr_3"]]  # kernel [in, out] -> weight [out, in]
     k3_equal = k3_error is None and all(np.array_equal(p.detach().numpy(), v)
                                         for p, v in zip(model.parameters(), expected, strict=True))
-    print(json.dumps({"tf_keys": tf_keys, "tf_equal": tf_equal, "keys": sorted(truth), "k3_error": k3_error,
-                      "k3_equal": k3_equal,
+    print(json.dumps({"bf16": _bf16(out), "tf_keys": tf_keys, "tf_equal": tf_equal, "keys": sorted(truth),
+                      "k3_error": k3_error, "k3_equal": k3_equal,
                       "missing_keys": sorted(result.missing_keys), "unexpected_keys": sorted(result.unexpected_keys),
                       "salvaged_equal": salvaged_equal}))
+
+
+def _bf16(out: str) -> dict:
+    """ckpt_doctor.write_checkpoint given a bfloat16 model's state_dict() and its parameters (which require grad):
+    True where safetensors / torch.load give back every tensor, bfloat16 and equal, else what went wrong."""
+    from safetensors.torch import load_file
+
+    import ckpt_doctor
+
+    net = build().to(torch.bfloat16)
+    cases = {"safetensors": (net.state_dict(), "bf16.safetensors", load_file),
+             "torch": (net.state_dict(), "bf16.pt", lambda p: torch.load(p, weights_only=True)),
+             "parameters": (dict(net.named_parameters()), "params.safetensors", load_file)}
+    found = {}
+    for case, (tensors, name, load) in cases.items():
+        path = os.path.join(out, name)
+        try:
+            ckpt_doctor.write_checkpoint(tensors, path, name.rsplit(".", 1)[1].replace("pt", "torch"))
+            back = load(path)
+            found[case] = sorted(back) == sorted(tensors) and all(
+                back[k].dtype == torch.bfloat16 and torch.equal(back[k], v) for k, v in tensors.items())
+        except Exception as e:  # the finding: what a user sees
+            found[case] = f"{type(e).__name__}: {e}"
+    return found
 
 
 if __name__ == "__main__":
