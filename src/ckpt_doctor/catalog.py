@@ -86,7 +86,8 @@ class Catalog(Mapping[str, TensorInfo]):
 
     def __init__(self, path: str | os.PathLike, format: str, tensors: Mapping[str, TensorInfo], *,
                  files: tuple[str, ...] = (), missing_files: tuple[str, ...] = (), notes: tuple[str, ...] = (),
-                 objects: tuple[object, ...] = (), state_dict_at: tuple[str | int | bytes, ...] | None = None):
+                 objects: tuple[object, ...] = (), state_dict_at: tuple[str | int | bytes, ...] | None = None,
+                 unlisted: Mapping[str, tuple[str, ...]] | None = None):
         self.path = os.fspath(path)
         self.format = format
         self._tensors = dict(tensors)
@@ -95,6 +96,9 @@ class Catalog(Mapping[str, TensorInfo]):
                 info.kind = COUNTER
         self.files = files  # every file the checkpoint consists of
         self.missing_files = missing_files  # files the checkpoint needs but that do not exist
+        # missing file -> the names an index puts in it, which cannot be listed (a safetensors shard's header holds
+        # their dtype and shape), so verify and salvage can name what the missing file loses
+        self.unlisted = dict(unlisted or {})
         self.notes = notes  # things worth telling the user (fallbacks taken, oddities seen)
         self.objects = objects  # TF2 object graph nodes (ObjectNode), empty for name-based formats
         # PyTorch: the keys leading to the model's state dict in what torch.load returns (() the whole file;

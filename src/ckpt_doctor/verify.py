@@ -114,7 +114,7 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
                           manifest={} if manifest or expected is not None else None)
     if not isinstance(checkpoint, Catalog):
         report.problems += _incomplete_latest(os.fspath(checkpoint), catalog.path)
-    lost: dict[str, list[str]] = {f: [] for f in catalog.missing_files}
+    lost: dict[str, list[str]] = {f: list(catalog.unlisted.get(f, ())) for f in catalog.missing_files}
     denied: dict[str, list[str]] = {}  # a data file this user may not read: nothing said about its bytes
     cut: dict[str, list] = {}  # a truncated file: one line for it, naming its tensors past the end
     digests = report.manifest is not None

@@ -58,8 +58,31 @@ def tensors_from(items) -> list[Tensor]:
             if hasattr(value, "read") and hasattr(value, "dtype"):
                 out.append(Tensor(name, value.dtype, tuple(value.shape), value.read))
             else:
-                out.append(Tensor(name, dtype_of(value), tuple(getattr(value, "shape", ())), _constant(value)))
+                value = _array(name, value)
+                out.append(Tensor(name, dtype_of(value), tuple(value.shape), _constant(value)))
     return out
+
+
+def _array(name: str, value):
+    """``value`` (an array, a torch tensor, a number, nested lists) as a numpy array, or an error naming it."""
+    import sys
+
+    import numpy as np
+
+    from ..dtypes import to_numpy
+
+    dtype = str(getattr(value, "dtype", ""))
+    try:
+        if dtype.startswith("torch."):  # a state_dict(): parameters may require grad or live on a device
+            value = value.detach().cpu()
+            if dtype[6:].startswith(("bfloat16", "float8")):  # numpy has no such type: the same bits, as ml_dtypes'
+                torch = sys.modules["torch"]
+                bits = torch.int16 if value.element_size() == 2 else torch.uint8
+                return value.contiguous().view(bits).numpy().view(to_numpy(dtype[6:]))
+        return np.asarray(value)
+    except (TypeError, ValueError, RuntimeError, KeyError) as e:
+        raise CheckpointError(f"value is not an array ({type(value).__name__}, {dtype or 'no dtype'}: {e})",
+                              tensor=name) from None
 
 
 def _constant(value) -> Callable[[], object]:

@@ -284,5 +284,6 @@ def _read_index(path: str) -> Catalog:
                         "in the shard's header)")
         if not tensors:
             raise MissingShardError(f"every shard of this index is missing: {', '.join(missing)}", path=path)
+    unlisted = {_io.join(directory, s): tuple(n) for s, n in shards.items() if _io.join(directory, s) in missing}
     return Catalog(path, FORMAT, dict(sorted(tensors.items())), files=(path, *files), missing_files=missing,
-                   notes=tuple(notes))
+                   notes=tuple(notes), unlisted=unlisted)

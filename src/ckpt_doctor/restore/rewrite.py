@@ -144,6 +144,9 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
     fmt, out = _output(catalog, out, to)
+    if max_shard_bytes and fmt != "tf":  # only TF bundles are written in several data files
+        raise UsageError(f"max_shard_bytes / --max-shard-bytes splits TF output only; {fmt} is written as one file",
+                         path=out)
 
     graph = catalog.get(OBJECT_GRAPH_KEY)
     keep_graph = graph is not None and fmt == "tf" and not name_based and namespace != "full_name"
@@ -306,7 +309,8 @@ def _output(catalog: Catalog, out: str | os.PathLike, to: str | None) -> tuple[s
         if fmt != "tf":
             base = base.split(".", 1)[0] + FORMATS[fmt][2]
         elif catalog.format not in ("tf-v2", "tf-v1"):  # a TF prefix `model`, not `model.pth` (.pth.index)
-            base = next((base[:-len(s)] for s in sorted((*DIRECTORY_SUFFIXES, ".weights.h5"), key=len, reverse=True)
+            suffixes = (*DIRECTORY_SUFFIXES, ".weights.h5", ".safetensors.index.json")  # a sharded set: its index
+            base = next((base[:-len(s)] for s in sorted(suffixes, key=len, reverse=True)
                          if base.lower().endswith(s) and len(base) > len(s)), base)
         out = os.path.join(out, base)
     return fmt, out
@@ -336,7 +340,10 @@ def namespace_of(alignment) -> str:
     """The names an ``Alignment``'s rules speak of, as ``rewrite``'s ``namespace`` calls them."""
     if alignment.diagnosis.object_root is not None:
         return "object"
-    return "full_name" if any(t.full_name for t in alignment.diagnosis.checkpoint.values()) else "key"
+    # the names the alignment was inferred on: a Keras 3 file's full_name (its owning layer's own name) is not one
+    catalog = alignment.diagnosis.checkpoint
+    return "full_name" if any(k in catalog and name == catalog[k].full_name and name != strip_name(k)
+                              for k, name in alignment.checkpoint_names.items()) else "key"
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
@@ -467,6 +474,7 @@ def salvage(checkpoint: str | os.PathLike | Catalog, out: str | os.PathLike, *, 
     graph_lost = OBJECT_GRAPH_KEY in catalog and OBJECT_GRAPH_KEY not in intact
     result = rewrite(catalog, rules, out, to=to, overwrite=overwrite, name_based=graph_lost, partial=True)
     result.rules_applied = []  # one drop rule per damaged tensor: the dropped list says it
+    result.dropped += [n for f in catalog.missing_files for n in catalog.unlisted.get(f, ())]  # never listed
     if graph_lost:
         result.notes.append("the TF2 object graph is damaged: the salvaged checkpoint is name-based")
     return result
