@@ -54,7 +54,8 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
 
     Args:
         tensors: ``Tensor``/``TensorInfo``-like objects (name, dtype, shape, read()), a dict name -> array (numpy,
-            or torch tensors: a ``state_dict()``, bfloat16 too) or (name, array) pairs; written in this order (TF data files keep it), each read exactly once.
+            or torch tensors: a ``state_dict()``, bfloat16 too) or (name, array) pairs; written in this order (TF
+            data files keep it), each read exactly once.
         out: a TF prefix (``dir/model.ckpt-1``) or a file path.
         overwrite: replace an existing output.
         protect: files that must never be written over (e.g. the checkpoint being rewritten).
