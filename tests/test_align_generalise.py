@@ -1023,3 +1023,22 @@ def test_a_layer_named_with_a_number_after_its_blocks_letter_is_in_that_block():
     assert not any(p.model.startswith("block5") and p.model[6] > "b" for p in a.pairs), \
         [p.model for p in a.pairs if p.model.startswith("block5")]
     assert "block5e_dwconv2/kernel" in {x.model for x in a.ambiguous}
+
+
+def test_the_rules_align_writes_each_change_some_entry():
+    # (trial 8) every pair of a Keras 3 file into a PyTorch Sequential is an explicit rename (positional names),
+    # which applies first and finally: the conventions read off the same pairs (`/` -> `.`) then change no entry, and
+    # rewrite called its own rule file mistyped. Rules that change nothing are not written
+    ckpt = [("layers/dense/vars/0", "d1/vars/0", (4, 3)), ("layers/dense/vars/1", "d1/vars/1", (3,)),
+            ("layers/dense_1/vars/0", "d2/vars/0", (3, 2)), ("layers/dense_1/vars/1", "d2/vars/1", (2,))]
+    catalog = Catalog("<synthetic>", "keras3-weights", {k: TensorInfo(k, "float32", s, 4, full_name=f, written=i)
+                                                        for i, (k, f, s) in enumerate(ckpt)})
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i) for i, (n, s) in enumerate(
+        [("0.weight", (3, 4)), ("0.bias", (3,)), ("1.weight", (2, 3)), ("1.bias", (2,))])], framework="torch",
+        source="<synthetic>")
+    a = ckpt_doctor.align(catalog, spec)
+    assert len(a.pairs) == 4
+    names = [e for e in a.diagnosis.checkpoint]
+    for i, rule in enumerate(a.rules.rules):
+        if type(rule).__name__ not in ("Transform", "Drop"):
+            assert any(i in a.rules.apply(n, 2).applied for n in names), rule.describe()

@@ -24,6 +24,7 @@ from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rena
 
 _SEP = re.compile(r"[/.]")
 _DIGIT = re.compile(r"\d")
+_MAX_CHECKED = 64  # general rules checked one by one for an entry they change (more: kept as derived)
 _SAID = 3  # explicit renames of one stage said one by one; more are one sentence (the rules list them all)
 _STAGE_WORDS = {"composition": "the only layer left with these members and shapes",
                 "prefix": "renamed", "conventions": "same name in another convention", "numbering": "renumbered",
@@ -346,6 +347,20 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                 if not any(op.startswith("reshape(") for op in ops) else
                 "values are rearranged into the model's layout: ")
         sentences.append(what + ", ".join(f"{n} x {op}" for op, n in ops.items()))
+
+    # 5b. a general rule that changes no entry (every entry it was derived from renamed on its own, finally) says
+    # nothing and would read as a mistyped rule to rewrite's check: left out
+    renamed_names = {r.old for r in renames}
+    general = [r for r in rules if not isinstance(r, (Rename, Transform))]
+    if renamed_names and general and len(general) <= _MAX_CHECKED:
+        check, fired = Rules(general), set[int]()
+        for c in c_items:
+            if c.name not in renamed_names:
+                fired.update(check.apply(c.name, len(c.shape)).applied)
+                if len(fired) == len(general):
+                    break
+        dead = {id(r) for i, r in enumerate(general) if i not in fired}
+        rules = [r for r in rules if id(r) not in dead]
 
     # 6. nothing else may be mapped onto a model variable by these rules
     # The guarantee, checked on every name: the rules reproduce every pair exactly (drops for other entries are
