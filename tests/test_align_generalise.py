@@ -404,18 +404,21 @@ def test_structure_pairs_a_norms_values_by_role_not_by_position():
     assert not [m for m, (c, _) in got.items() if m.endswith("bn.bias") and not c.endswith("/beta")]
 
 
-def test_keras3_path_load_into_a_layer_whose_name_was_saved_elsewhere_is_ambiguous(gap_cases):
+def test_keras3_path_load_after_a_removed_layer_follows_the_saved_layer_names(gap_cases):
     # fc_2 removed: Keras 3 loads fc_2's values into `fc_out` by path (layers/dense_2); the file saved `fc_out` at
-    # layers/dense_3 (the names share a word: no renamed-or-new question, the two readings disagree)
+    # layers/dense_3. A layer removed and every other name kept (no model layer the file lacks): the names are the
+    # model's intent and every path after the removed layer is shifted, so the names decide (the evidence says what
+    # Keras itself would load); an inserted layer still leaves the two readings undecided (the test above)
     a, truth = _case(gap_cases, "keras3_block_removed", "model.weights.h5")
     assert not _wrong(a, truth)
-    amb = {x.model: x for x in a.ambiguous}
-    assert amb["fc_out/kernel"].candidates == ["layers/dense_2/vars/0", "layers/dense_3/vars/0"]
-    assert "by path" in amb["fc_out/kernel"].reason and "`fc_2`" in amb["fc_out/kernel"].reason
+    assert _pairs(a)["fc_out/kernel"] == ("layers/dense_3/vars/0", None)
+    proof = next(p for p in a.pairs if p.model == "fc_out/kernel")
+    assert "by path" in proof.evidence and "`fc_2`" in proof.evidence
     assert _pairs(a)["fc_in/kernel"] == ("layers/dense/vars/0", None)
     # which of fc_1 and fc_2 went, no file says (the names a builder gives by index agree either way): fc_1 may
     # take either value, or is paired by both readings; never fc_2's as fc_out
-    assert "fc_1/kernel" in amb or _pairs(a)["fc_1/kernel"] == ("layers/dense_1/vars/0", None)
+    undecided = {x.model for x in a.ambiguous}
+    assert "fc_1/kernel" in undecided or _pairs(a)["fc_1/kernel"] == ("layers/dense_1/vars/0", None)
 
 
 def test_slim_layers_without_shared_names_align_in_the_natural_order_of_their_names(gap_cases):

@@ -513,6 +513,10 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
         found = _POSITIONAL.match(c.ref.full_name or "")
         if found and saved_layer(c):
             by_name[(found["layer"], found["i"])] = c
+    named: set[int] = set()  # values given by the names where the path's value belongs to no model layer
+    # layers removed and every other name kept (no model layer the file lacks): there the names are the model's
+    # intent, and the paths after a removed layer are shifted; an inserted layer leaves path and names undecided
+    removed_only = bool(saved - layers) and all(model_layer(m) in saved for m in m_items if model_layer(m))
     for m in m_items:
         found = _POSITIONAL.match(getattr(m.ref, "keys", {}).get("keras3", ""))
         path_c = path_of.get(id(m))
@@ -522,7 +526,25 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
         if path_c is name_c or path_c is None and m.busy or \
                 path_c is not None and name_c is None and saved_layer(path_c) not in layers:
             continue  # both readings agree, or the names say nothing (a renamed layer)
+        if removed_only and name_c is not None and id(name_c) not in named and \
+                (path_c is None or saved_layer(path_c) not in layers or id(path_c) in named):
+            # what Keras loads by path was saved from a layer the model does not have (every path after a removed
+            # layer is shifted), or from one that the names already gave it to, and the file holds this layer's own
+            # name's value: the names decide
+            if id(m) in state.pairs:
+                state.drop_pair(m)
+            holder = state.taken_c.get(id(name_c))
+            if holder is not None:
+                state.drop_pair(holder)  # (its own name's value, if any, is given to it in turn)
+            named.add(id(name_c))
+            by_path = "nothing" if path_c is None else f"`{path_c.ref.name}`, saved from `{saved_layer(path_c)}`,"
+            state.add(name_c, m, state.compatible(name_c, m)[1], "names", f"the file's layer `{saved_layer(name_c)}` "
+                      f"is this layer's name; Keras 3 would load {by_path} by path (layers were removed, every other "
+                      "name kept: the names decide)")
+            continue
         if path_c is not None:
+            if id(m) not in state.pairs:
+                continue  # its value by path went to the layer named so
             state.drop_pair(m)
             loads = f"Keras 3 loads `{path_c.ref.name}` (saved from layer `{saved_layer(path_c)}`) into it by path"
         else:
