@@ -74,7 +74,11 @@ checkpoint keeps its order, such a layer waits for structure too (order is then 
 
 Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous. Nor
 is part of a changed layer: where a layer's main weight has its name on both sides but not its shape, its bias is
-ambiguous, not paired (no framework restores half a layer).
+ambiguous, not paired (no framework restores half a layer). A value with its moving average beside it
+(``conv/weights/ExponentialMovingAverage``) is one value twice: the averages stay out of the inference, and a value it
+pairs is ambiguous between the two (``_ema_twins``, ``_ema_choice``). A Keras 3 file's paths and its recorded layer
+names may disagree (auto-numbered paths shift after an inserted or removed layer): where layers were only removed,
+every other name kept, the names decide; an inserted layer leaves the two readings undecided (``_keras3_shift``).
 
 Records. Every pair is a ``Proof`` (the two items, the transform, the stage, its evidence) and, where a stage applied
 an explanation, points to it: a ``Hypothesis`` (the rule in canonical tokens, its support, the tied rules it was
