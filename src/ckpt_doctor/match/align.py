@@ -350,12 +350,12 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
 
     # 5b. a general rule that changes no entry (every entry it was derived from renamed on its own, finally) says
     # nothing and would read as a mistyped rule to rewrite's check: left out
-    renamed_names = {r.old for r in renames}
+    renamed = {r.old: r.new for r in renames}
     general = [r for r in rules if not isinstance(r, (Rename, Transform))]
-    if renamed_names and general and len(general) <= _MAX_CHECKED:
+    if renamed and general and len(general) <= _MAX_CHECKED:
         check, fired = Rules(general), set[int]()
         for c in c_items:
-            if c.name not in renamed_names:
+            if c.name not in renamed:
                 fired.update(check.apply(c.name, len(c.shape)).applied)
                 if len(fired) == len(general):
                     break
@@ -370,7 +370,6 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     final = Rules(list(rules))
     claimed = {m.name for _, m, _, _ in triples} | {m.name for m, _, _ in state.ambiguous.values()}
     partner = {id(c): (m, transform) for c, m, transform, _ in triples}
-    renamed = {r.old: r.new for r in renames}
     with_transforms = any(isinstance(r, Transform) for r in rules)
     drops = []
     for c in c_items:

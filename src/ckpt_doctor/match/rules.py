@@ -489,6 +489,11 @@ class Rules:
     def __iter__(self):
         return iter(self.rules)
 
+    def idle(self, used) -> list[str]:
+        """The rules whose index is not in ``used`` (``Mapped.applied`` of every name), described: they changed
+        nothing (a mistyped scope, which otherwise goes unnoticed)."""
+        return [rule.describe() for i, rule in enumerate(self.rules) if i not in used]
+
     def rename(self, name: str) -> str | None:
         """The model name for checkpoint ``name`` (None if a drop rule removes it); ``apply`` without the
         bookkeeping, for callers that map many names."""
@@ -730,11 +735,14 @@ def apply_rules(catalog, rules: Rules, namespace: str = "key"):
                               object_path=mapped.name if object_based else None,
                               full_name=None,
                               location=info.location, _reader=read)
-    idle = [rule.describe() for i, rule in enumerate(rules.rules) if i not in used]
-    said = f"names mapped by {len(rules) - len(idle)} of {len(rules)} rule(s)" if idle else \
-        f"names mapped by {len(rules)} rule(s)"
-    if idle:  # a mistyped scope maps nothing: said, not counted as applied
-        said += f"; {len(idle)} changed no name (mistyped?): " + "; ".join(idle[:5]) + (" ..." if len(idle) > 5 else "")
+    idle = rules.idle(used)  # (a mistyped scope maps nothing: said, not counted as applied)
+    said = f"names mapped by {len(rules) - len(idle)} of {len(rules)} rule(s); {len(idle)} changed no name " \
+        f"(mistyped?): {few(idle)}" if idle else f"names mapped by {len(rules)} rule(s)"
     return Catalog(catalog.path, catalog.format, out, files=catalog.files, missing_files=catalog.missing_files,
                    notes=catalog.notes + (said,),
                    objects=catalog.objects if object_based else ())
+
+
+def few(items: list[str], n: int = 5) -> str:
+    """The first ``n`` of ``items`` joined, `...` where more follow."""
+    return "; ".join(items[:n]) + (" ..." if len(items) > n else "")

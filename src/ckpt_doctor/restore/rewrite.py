@@ -23,7 +23,7 @@ from ..formats.registry import DIRECTORY_SUFFIXES, implied_by_name, read_only_by
 from ..formats.tf_bundle import OBJECT_GRAPH_KEY
 from ..formats.write import FORMATS, WriteResult, write_checkpoint
 from ..match.names import strip_name
-from ..match.rules import Drop, RuleError, Rules, apply_transform, transformed_meta
+from ..match.rules import Drop, RuleError, Rules, apply_transform, few, transformed_meta
 
 ATTRIBUTES = "/.ATTRIBUTES/"
 NAMESPACES = ("key", "object", "full_name")
@@ -191,10 +191,10 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         notes.append("the TF2 object graph is rewritten to match the new keys")
     if any(i.partitions for i in catalog.values()):
         notes.append("partitioned variables are written whole (one entry each)")
-    idle = [rules.rules[i].describe() for i in range(len(rules.rules)) if i not in applied]
+    idle = rules.idle(applied)
     if idle:  # a mistyped scope writes an unchanged copy otherwise, and says nothing
         notes.append(f"{len(idle)} rule(s) changed no entry (is a name mistyped? `ckpt-doctor inspect` lists the "
-                     f"{_NAME_OF[namespace]}s): " + "; ".join(idle[:5]) + (" ..." if len(idle) > 5 else ""))
+                     f"{_NAME_OF[namespace]}s): {few(idle)}")
     new_keys: dict[str, str | None] = {m.source: m.name for m in moves}
     new_keys.update({name: None for name in dropped})
     graph_value = _renamed_graph(graph, new_keys, catalog.path) if keep_graph else None  # refused here if need be
