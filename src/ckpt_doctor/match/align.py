@@ -16,6 +16,7 @@ from typing import Any
 from ..catalog import BOOKKEEPING_KINDS, Catalog
 from ..model.spec import ModelSpec
 from .compare import Diagnosis
+from .fused import hints as fused_hints
 from .infer import Ambiguity, Pair, _Item, _leaf_word, infer
 from .names import _token
 from .prefer import CHOSEN
@@ -143,6 +144,9 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
     checkpoint_names = {c.ref.name: c.name for c in c_items}
     model_names = {m.ref.name: m.name for m in m_items}
     rules, sentences = derive_rules(state, c_items, m_items, missing)
+    if missing and unused:
+        m_shape, c_shape = {m.ref.name: m.ref.shape for m in m_items}, {c.ref.name: c.ref.shape for c in c_items}
+        sentences += fused_hints([(n, tuple(m_shape[n])) for n in missing], [(n, tuple(c_shape[n])) for n in unused])
     if chosen:
         sentences.append(f"{chosen} pair{'s rest' if chosen != 1 else ' rests'} on --prefer-names: where equally "
                          "good renumberings tie, the value the framework's own restore loads by name (a choice, "
