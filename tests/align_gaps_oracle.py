@@ -747,12 +747,64 @@ def resnet_block_removed(d):
         net.layer1.append(b)
     save(d, read_h5(ck), net, torch_values(net))
 
+
+def resnet_named_norms(d):
+    """keras.applications' own ResNet code (``keras.src.applications.resnet``: ResNet50's first two stages, two blocks
+    each, weights=None) names a conv and its norm alike but for the kind word (``conv2_block1_0_conv`` /
+    ``conv2_block1_0_bn``); its Keras 3 ``.weights.h5`` lists each first block's shortcut conv and last conv before
+    their two equally wide norms -> a torchvision-style twin (``layer1.0.conv1`` .. ``bn3``, ``downsample`` = conv,
+    norm, created last). In the second stage the shortcut's input is wider than the last conv's, so the convs pair by
+    shape; whose each norm is, only the names say. In the first, the two convs have equal shapes."""
+    import torch
+    import torch.nn as nn
+    from keras.src.applications import resnet
+
+    def stacks(x):
+        x = resnet.stack_residual_blocks_v1(x, 64, 2, stride1=1, name="conv2")  # ResNet50's widths, two blocks a stage
+        return resnet.stack_residual_blocks_v1(x, 128, 2, name="conv3")
+
+    src = resnet.ResNet(stacks, preact=False, use_bias=True, include_top=False, weights=None,
+                        input_shape=(32, 32, 3), name="resnet_small")
+    fill_keras(src, "resnet_named_norms")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+
+    def unit(name):
+        conv, bn = src.get_layer(name + "_conv"), src.get_layer(name + "_bn")
+        kh, _, cin, cout = conv.kernel.shape
+        c, b = nn.Conv2d(cin, cout, kh, padding=kh // 2), nn.BatchNorm2d(cout)
+        with torch.no_grad():
+            c.weight.copy_(torch.from_numpy(np.asarray(conv.kernel.numpy()).transpose(3, 2, 0, 1).copy()))
+            c.bias.copy_(torch.from_numpy(np.asarray(conv.bias.numpy())))
+            for tv, pv in ((bn.gamma, b.weight), (bn.beta, b.bias), (bn.moving_mean, b.running_mean),
+                           (bn.moving_variance, b.running_var)):
+                pv.copy_(torch.from_numpy(np.asarray(tv.numpy())))
+        return c, b
+
+    net = nn.Module()
+    net.conv1, net.bn1 = unit("conv1")
+    for stage in (2, 3):
+        layer = nn.Sequential()
+        for k in (1, 2):
+            b = nn.Module()
+            for i in (1, 2, 3):
+                c, n = unit(f"conv{stage}_block{k}_{i}")
+                setattr(b, f"conv{i}", c)
+                setattr(b, f"bn{i}", n)
+            if k == 1:
+                b.downsample = nn.Sequential(*unit(f"conv{stage}_block{k}_0"))
+            layer.append(b)
+        setattr(net, f"layer{stage - 1}", layer)
+    save(d, read_h5(ck), net, torch_values(net))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
          "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True),
          "positional_blocks": positional_blocks, "two_changes": two_changes, "effnet_pt": effnet_pt,
-         "lstm_stack": lstm_stack, "resnet_block_removed": resnet_block_removed}
+         "lstm_stack": lstm_stack, "resnet_block_removed": resnet_block_removed,
+         "resnet_named_norms": resnet_named_norms}
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -848,6 +848,22 @@ def test_a_removed_block_among_equal_blocks_is_placed_by_no_norm_left_without_it
     assert {m for m in truth if m.startswith("layer1.") and m not in paired} <= {x.model for x in a.ambiguous}
 
 
+def test_norms_named_like_their_conv_follow_the_conv_partner(gap_cases):
+    # (the former held-out part's Keras 3 ResNet50 -> torchvision: 24 norms undecided) Keras lists a first block's
+    # shortcut conv and last conv before their two equally wide norms, so the order says neither norm's owner; in the
+    # second stage the convs pair by their input widths. keras.applications names a conv and its norm alike but for
+    # the kind word (`conv3_block1_3_conv`, `conv3_block1_3_bn`): the norm goes with its conv's partner's one norm
+    a, truth = _case(gap_cases, "resnet_named_norms", "model.weights.h5")
+    assert not _wrong(a, truth)
+    said = {p.model: p.evidence for p in a.pairs}
+    for role in ("weight", "bias", "running_mean", "running_var"):
+        assert "`conv3_block1_3_bn`" in said[f"layer2.0.bn3.{role}"]
+    # the first stage's shortcut and last conv have equal shapes (64 -> 256): neither they nor their norms are decided
+    undecided = {x.model for x in a.ambiguous}
+    assert {"layer1.0.conv3.weight", "layer1.0.downsample.0.weight", "layer1.0.bn3.weight",
+            "layer1.0.downsample.1.weight"} <= undecided
+
+
 def test_google_bert_heads_output_weights_and_output_bias_are_weight_and_bias():
     # (held-out 9: Megatron-BERT's TF1 checkpoint, truth by transformers' load_tf_weights_in_megatron_bert) Google's
     # BERT code names its heads' variables `output_weights` [labels, hidden] (multiplied with transpose_b: PyTorch's

@@ -397,6 +397,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         _norm_by_partner(state, c_items, m_items, spec.framework == "torch")  # (a free vector: a norm left over)
     if _siblings(state, c_items, m_items):  # a weight settled inside its block: its nested norm may follow
         _owned_norms(state, c_items, m_items, spec.framework == "torch")
+    _named_norms(state, c_items, m_items, catalog.format == "torch", spec.framework == "torch")
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _ema_choice(state, twins)
@@ -2498,6 +2499,83 @@ def _owned_norms(state: _State, c_items, m_items, torch_m: bool) -> None:
             if state.ambiguous.pop(id(m), None) is not None:
                 state.ties.discard(id(m))
             state.add(c, m, t, "structure", functools.partial(_owned_evidence, c, m, t, proof))
+
+
+def _keras_layer_name(it: _Item) -> str:
+    """The layer's own name where the file records it (a Keras 3 file's ``conv3_block1_0_bn/vars/0``: its full_name),
+    else the layer part of the raw name."""
+    name = getattr(it.ref, "full_name", None) or it.ref.name
+    found = _POSITIONAL.match(name)
+    if found:
+        return found["layer"]
+    cut = max(name.rfind("/"), name.rfind("."))
+    return name[:cut] if cut > 0 else ""
+
+
+def _stem(layer: str) -> str | None:
+    """A layer name's stem before its last ``_`` word (``conv3_block1_0_bn`` -> ``conv3_block1_0``), when the word
+    names a kind of layer (no digit: ``dense_1`` is a number, not a kind), else None."""
+    scope, _, last = layer.rpartition("/")
+    stem, sep, word = last.rpartition("_")
+    if not sep or not stem or not word or any(ch.isdigit() for ch in word):
+        return None
+    return f"{scope}/{stem}" if scope else stem
+
+
+def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) -> None:
+    """Keras applications name a conv and the norm of its output alike but for the kind word (``conv3_block1_0_conv``,
+    ``conv3_block1_0_bn``), where the order cannot say whose a norm is (Keras lists a block's shortcut conv and its
+    last conv before their norms, ``_norm_owner``). Where one side names a norm so, beside exactly one weight of that
+    stem, and that weight is paired, the norm goes with the one norm the other side's composite gives the partner
+    (``layer2.0.downsample.0`` -> ``downsample.1``): role by role, each by its leaf role and shape, and only where
+    that norm is free or undecided among candidates that include it."""
+    for named, other, torch_other, by_c in ((c_items, m_items, torch_m, True), (m_items, c_items, torch_c, False)):
+        stems: dict[str, list] = defaultdict(list)  # stem -> the units named under it
+        for u in _units([it for it in named if it.shape]):
+            stem = _stem(_keras_layer_name(u[0] or u[1][0]))
+            if stem is not None:
+                stems[stem].append(u)
+        owned: dict[int, list] = {}  # id(paired weight of the other side) -> the named side's norm unit
+        for units in stems.values():
+            weights = [u for u in units if u[0] is not None]
+            norms = [u for u in units if u[0] is None and u[1]]
+            if len(weights) != 1 or len(norms) != 1 or len(units) != 2:
+                continue
+            weight = weights[0][0]
+            partner = state.taken_c.get(id(weight)) if by_c else \
+                (proof.checkpoint if (proof := state.pairs.get(id(weight))) is not None else None)
+            if partner is not None:
+                owned[id(partner)] = norms[0][1]
+        if not owned:
+            continue
+        for comp in _composites(_units([it for it in other if it.shape]), torch_other):
+            main = comp[0][0]
+            vectors = owned.get(id(main)) if main is not None else None
+            norms = [u for u in comp[1:] if u[0] is None]
+            if vectors is None or len(norms) != 1 or len(norms[0][1]) != len(vectors):
+                continue
+            cs, ms = (vectors, norms[0][1]) if by_c else (norms[0][1], vectors)
+            cs = _by_role(cs, ms)
+            if cs is None or any(id(c) in state.taken_c for c in cs) or any(id(m) in state.pairs for m in ms):
+                continue
+            fits = [state.compatible(c, m) for c, m in zip(cs, ms, strict=True)]
+            undecided = [state.ambiguous.get(id(m)) for m in ms]
+            if not all(ok for ok, _ in fits) or any(
+                    m.busy and (amb is None or not any(x is c for x in amb[1]))
+                    for c, m, amb in zip(cs, ms, undecided, strict=True)):
+                continue
+            for c, m, (_, t) in zip(cs, ms, fits, strict=True):
+                if state.ambiguous.pop(id(m), None) is not None:
+                    state.ties.discard(id(m))
+                    m.busy = False
+                state.add(c, m, t, "structure", functools.partial(_named_norm_evidence, c, m, t, main, by_c))
+
+
+def _named_norm_evidence(c, m, t, partner, by_c) -> str:
+    named = c if by_c else m
+    side = "checkpoint" if by_c else "model"
+    return (f"the {side} names `{_keras_layer_name(named)}` like one weight but for its kind word: the norm of that "
+            f"weight, whose partner `{_owner(partner.name)}` has this one norm; {_shapes(c, m, t)}")
 
 
 def _owned_evidence(c: _Item, m: _Item, t: str | None, proof: Proof) -> str:
