@@ -40,6 +40,30 @@ def test_absolute_paths_in_moved_directory_fall_back_with_a_note(tmp_path):
     assert "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE" in open_checkpoint(d)
 
 
+def test_a_state_file_naming_a_missing_save_is_where_tensorflow_finds_nothing(tmp_path):
+    # trial7: `latest` falls back to a complete save where the state file names one that is gone (a copied or moved
+    # run directory, a deleted newest save); TensorFlow returns None there, so a script that resumes from
+    # tf.train.latest_checkpoint starts over: the note says so, and TensorFlow itself is asked
+    import json
+
+    from oracle_run import run_oracle
+
+    moved, deleted = tmp_path / "moved", tmp_path / "deleted"
+    moved.mkdir()
+    deleted.mkdir()
+    _copy_as(KERAS / "ckpt", moved / "model.ckpt-7")
+    (moved / "checkpoint").write_text('model_checkpoint_path: "/old/place/model.ckpt-7"\n')
+    _copy_as(KERAS / "ckpt", deleted / "ckpt-1")
+    (deleted / "checkpoint").write_text('model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-1"\n'
+                                        'all_model_checkpoint_paths: "ckpt-2"\n')
+    tf_says = json.loads(run_oracle("latest_oracle.py", str(moved), str(deleted)))
+    assert tf_says == {str(moved): None, str(deleted): None}
+    for d, picked in ((moved, moved / "model.ckpt-7"), (deleted, deleted / "ckpt-1")):
+        found = discover(d)
+        assert found.latest == str(picked)
+        assert any("tf.train.latest_checkpoint returns None" in n for n in found.notes), found.notes
+
+
 def test_no_state_file_picks_highest_step_numerically(tmp_path):
     for step in (1, 2, 10):
         _copy_as(KERAS / "ckpt", tmp_path / f"ckpt-{step}")

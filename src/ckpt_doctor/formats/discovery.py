@@ -105,10 +105,15 @@ def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes:
     moved = os.path.join(directory, os.path.basename(recorded))  # "" for an empty basename: directory + "/"
     if moved in found and found[moved].complete:
         notes.append(f"the state file points to {recorded}, which does not exist; using {moved} "
-                     "(the directory was probably moved or copied)")
+                     f"(the directory was probably moved or copied). {_TF_NONE}")
         return moved, None
-    notes.append(f"the state file points to {recorded}, which does not exist")
+    notes.append(f"the state file points to {recorded}, which does not exist. {_TF_NONE}")
     return None, None
+
+
+# What TensorFlow makes of a state file whose recorded save is gone: a training script that resumes from it starts over
+_TF_NONE = ("tf.train.latest_checkpoint returns None for this directory (a script that resumes from it starts from "
+            "scratch)")
 
 
 def _exists_as_checkpoint(prefix: str) -> bool:
