@@ -469,3 +469,23 @@ def test_python_api_result_object(oracle):
 
 def test_tensorflow_stays_out_of_the_test_process():
     assert "tensorflow" not in sys.modules
+
+
+def test_unused_moving_averages_of_loaded_variables_are_named_with_tensorflows_way_to_restore_them(tmp_path):
+    # a TF1 training checkpoint (variables and their tf.train.ExponentialMovingAverage averages) read by an evaluation
+    # graph without the averages: every variable loads, the averages go unused; the note says what they are and how
+    # TensorFlow restores them instead, and TensorFlow does so as said
+    from oracle_run import run_oracle
+
+    from ckpt_doctor.cli import main
+
+    run_oracle("ema_oracle.py", "write", str(tmp_path), legacy=True)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rc = main(["diagnose", str(tmp_path / "train"), "--model", str(tmp_path / "eval.spec.json")])
+    text = out.getvalue()
+    assert rc == 0
+    assert "4 unused value(s) are moving averages of variables the model loads" in text
+    assert "tf.compat.v1.train.Saver(ema.variables_to_restore())" in text
+    facts = json.loads(run_oracle("ema_oracle.py", "check", str(tmp_path), legacy=True))
+    assert len(facts["variables"]) == 4 and facts["hold_averages"] and facts["values_differ"]

@@ -19,6 +19,7 @@ from ..errors import ModelError
 from ..formats._tf_names import ObjectNode
 from ..model.loaders import LOADERS, Loader, infer_loader
 from ..model.spec import ModelSpec, VariableSpec
+from .names import EMA_SUFFIX
 
 # Model-variable outcomes.
 LOADED = "loaded"
@@ -265,8 +266,22 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             entries.append(EntryResult(info, BOOKKEEPING))
         else:
             entries.append(EntryResult(info, UNUSED))
+    _averages_note(entries, claimed, notes)
     return Diagnosis(catalog, spec, results, entries, object_root=root if object_mode else None, notes=notes,
                      loader=loader, failure=failure)
+
+
+def _averages_note(entries: list[EntryResult], claimed: dict, notes: list[str]) -> None:
+    """Unused values that are tf.train.ExponentialMovingAverage's averages of values the model loads: a training
+    checkpoint read by an evaluation graph without the averages. Loading the variables is what was asked; that the
+    averages are there, and how TensorFlow restores them instead, is worth saying."""
+    averaged = [e.entry.name for e in entries if e.status == UNUSED and e.entry.name.endswith(EMA_SUFFIX)
+                and (owner := claimed.get(e.entry.name[:-len(EMA_SUFFIX)])) is not None and owner.status == LOADED]
+    if averaged:
+        notes.append(f"{len(averaged)} unused value(s) are moving averages of variables the model loads "
+                     f"(`{averaged[0]}`{', ...' if len(averaged) > 1 else ''}: tf.train.ExponentialMovingAverage); to "
+                     "evaluate with the averages, restore them in place of the variables: "
+                     "tf.compat.v1.train.Saver(ema.variables_to_restore())")
 
 
 def _fill_ties(results: list[VariableResult], loader: Loader, notes: list[str]) -> None:
