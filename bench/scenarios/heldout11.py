@@ -73,10 +73,11 @@ SCENARIOS = [
     _s("h11_tf1_mnv3small_minimal_momentum_to_k3", "tf_keras MobileNetV3Small (minimalistic, alpha 0.75) built in a "
        "TF1 graph under `student/`, trained with MomentumOptimizer (`../kernel/Momentum`, global_step), Saver "
        "checkpoint -> the Keras 3 MobileNetV3Small (minimalistic) (truth: construction in order)", "tf1",
-       legacy=True),
+       "keras3", legacy=True),
     _s("h11_tfkeras_mnv2_035_adam_objects_to_k3", "tf_keras MobileNetV2 at alpha 0.35 trained one step with Adam, "
        "tf.train.Checkpoint(model=, optimizer=) (`model/layer_with_weights-N/..`, `optimizer/..`) -> the Keras 3 "
-       "MobileNetV2 at alpha 0.35 (truth: construction in order)", "tf2", legacy=True),
+       "MobileNetV2 at alpha 0.35 (truth: construction in order)", "tf2", "keras3",
+       legacy=True),
     _s("h11_tfkeras_regnety016_tfckpt_to_wrapped", "tf_keras RegNet at RegNetY016's depths (2/6/17/2, widths 8..64, "
        "group width 8, squeeze-excitation) TF-format save_weights (object paths) -> a tf_keras fine-tuning model: "
        "the RegNet without top nested as a layer + a new Dense head of 4 classes (truth: construction in order)",
@@ -124,7 +125,8 @@ SCENARIOS = [
        "shape (depth 2) (must abstain on the head)", "abstain"),
     _s("h11_mixer_pt_to_k3_port", "mlp-mixer-pytorch MLPMixer (depth 2; token mixing as Conv1d [64, 16, 1], "
        "channel mixing as Linear) `.pt` -> a Keras 3 port (`block_0_token_mlp_1/kernel` [16, 64], "
-       "`block_1_channel_norm/gamma`, `head/kernel`; truth: construction, layer by layer)", "cross"),
+       "`block_1_channel_norm/gamma`, `head/kernel`; truth: construction, layer by layer)", "cross",
+       "keras3"),
     # transformers, PyTorch
     _s("h11_biogpt_dp_to_causallm", "BioGptModel saved from nn.DataParallel (`module.`) -> BioGptForCausalLM "
        "(`biogpt.` prefix; `output_projection` tied to the embeddings)"),
