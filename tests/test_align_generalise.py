@@ -1061,3 +1061,33 @@ def test_the_rules_align_writes_each_change_some_entry():
     for i, rule in enumerate(a.rules.rules):
         if type(rule).__name__ not in ("Transform", "Drop"):
             assert any(i in a.rules.apply(n, 2).applied for n in names), rule.describe()
+
+
+def _root_sequential(blocks: int, prefix: str = "") -> list:
+    """lucidrains' MLPMixer as one nn.Sequential at the root (its state dict's names): `1` the patch embedding,
+    `2..` blocks of a token-mixing and a channel-mixing residual, then the final LayerNorm and, past a pooling
+    module without weights, the head."""
+    out = [("1.weight", (16, 48)), ("1.bias", (16,))]
+    for b in range(2, 2 + blocks):
+        for part, (hidden, shape) in enumerate(((64, (1,)), (8, ()))):
+            out += [(f"{b}.{part}.fn.0.weight", (hidden, 16) + shape), (f"{b}.{part}.fn.0.bias", (hidden,)),
+                    (f"{b}.{part}.fn.3.weight", (16, hidden) + shape), (f"{b}.{part}.fn.3.bias", (16,)),
+                    (f"{b}.{part}.norm.weight", (16,)), (f"{b}.{part}.norm.bias", (16,))]
+    end = 2 + blocks
+    out += [(f"{end}.weight", (16,)), (f"{end}.bias", (16,))]
+    out += [(f"{end + 2}.weight", (10, 16)), (f"{end + 2}.bias", (10,))]
+    return [(prefix + name, shape) for name, shape in out]
+
+
+def test_a_block_removed_from_a_sequential_at_the_root_is_undecided():
+    # (held-out 11: mlp-mixer-pytorch saved from nn.DataParallel, one of four equal blocks removed, 24 wrong pairs)
+    # numbers at the root of the names (a model that is one nn.Sequential) are a numbered family like any other: the
+    # final norm and head moved down by one, so one block went, and which one no file says; with `module.` dropped
+    # the names of the kept blocks were read as proof that the last one went
+    for prefix in ("module.", ""):
+        a = _align(_root_sequential(4, prefix), _root_sequential(3), fmt="torch", framework="torch")
+        pairs = _pairs(a)
+        assert pairs["1.weight"] == (f"{prefix}1.weight", None)
+        assert not any(m.startswith(("2.", "3.", "4.")) for m in pairs), prefix
+        assert {x.model for x in a.ambiguous} >= {f"{b}.{p}.norm.weight" for b in (2, 3, 4) for p in (0, 1)}
+        assert pairs.get("5.weight", (f"{prefix}6.weight",)) == (f"{prefix}6.weight", None)

@@ -1800,7 +1800,7 @@ def _numbering(state: _State, c_items, m_items) -> None:
         if found is None:
             nh = _numbered_key(head, words)
             found = layers[head] = nh, [((p, nh[:p]), int(t), nh[p + 1:]) for p, t in enumerate(nh)
-                                        if p > 0 and t.isdigit()]
+                                        if t.isdigit()]
         return found
 
     def special(key: tuple) -> list[tuple[tuple, int, tuple]] | None:
@@ -2913,11 +2913,25 @@ def _norm_owner(out: list[list], vectors: list) -> list | None:
     last = out[-1]
     if last[-1][0] is None:  # after a norm: an activation's weights join it (conv -> BatchNorm -> PReLU)
         return last if fits(last) else None
-    owners = [c for c in out[-3:] if c[-1][0] is not None and fits(c)]
+    # (a norm named into another numbered block than a weight before it is a pre-norm of the next block's layer:
+    # ``block_1_token_norm`` after ``block_0_channel_mlp_2``)
+    mine = _path_tokens((None, vectors))
+    owners = [c for c in out[-3:] if c[-1][0] is not None and fits(c) and not _other_block(_path_tokens(c[-1]), mine)]
     if len(owners) > 1:  # a norm follows a weight without a bias of its own (EfficientNet: the projection, not the
         bare = [c for c in owners if not c[-1][1]]  # squeeze-excite conv of its width with a bias just before)
         owners = bare if len(bare) == 1 else owners
     return owners[0] if len(owners) == 1 else None
+
+
+def _other_block(a: list[str], b: list[str]) -> bool:
+    """Do two layer names that number their blocks alike put the layers in different blocks (``block_1_token_norm``,
+    ``block_0_channel_mlp_2``: the same words up to a number, and another number)?"""
+    for x, y in zip(a, b, strict=False):
+        if x.isdigit() and y.isdigit():
+            return x != y
+        if x != y:
+            return False
+    return False
 
 
 def _path_tokens(unit) -> list[str]:
