@@ -1091,3 +1091,26 @@ def test_a_block_removed_from_a_sequential_at_the_root_is_undecided():
         assert not any(m.startswith(("2.", "3.", "4.")) for m in pairs), prefix
         assert {x.model for x in a.ambiguous} >= {f"{b}.{p}.norm.weight" for b in (2, 3, 4) for p in (0, 1)}
         assert pairs.get("5.weight", (f"{prefix}6.weight",)) == (f"{prefix}6.weight", None)
+
+
+def test_a_norm_named_into_the_next_block_is_no_norm_of_the_weight_before_it():
+    # (held-out 11: mlp-mixer-pytorch -> a Keras port, 6 wrong pairs) PyTorch lists a pre-norm residual's norm after
+    # its feed-forward (created second), Keras before it; by Keras' order `block_1_token_norm` follows
+    # `block_0_channel_mlp_2` and was made its norm, which paired it with the norm PyTorch lists after block 0's channel
+    # feed-forward. Its name puts it in block 1: it belongs to no weight of block 0
+    ckpt = _root_sequential(2)
+    model = [("stem/kernel", (48, 16)), ("stem/bias", (16,))]
+    for b in range(2):
+        for part, hidden in (("token", 64), ("channel", 8)):
+            model += [(f"block_{b}_{part}_norm/gamma", (16,)), (f"block_{b}_{part}_norm/beta", (16,))]
+            if part == "channel":
+                model += [(f"block_{b}_{part}_mlp_1/kernel", (16, hidden)), (f"block_{b}_{part}_mlp_1/bias", (hidden,)),
+                          (f"block_{b}_{part}_mlp_2/kernel", (hidden, 16)), (f"block_{b}_{part}_mlp_2/bias", (16,))]
+    model += [("pre_head_norm/gamma", (16,)), ("pre_head_norm/beta", (16,)), ("head/kernel", (16, 10)),
+              ("head/bias", (10,))]
+    a = _align(ckpt, model, fmt="torch", framework="tf2")
+    pairs = _pairs(a)
+    truth = {"block_1_token_norm/gamma": "3.0.norm.weight", "block_0_channel_norm/gamma": "2.1.norm.weight",
+             "block_1_channel_norm/gamma": "3.1.norm.weight", "pre_head_norm/gamma": "4.weight"}
+    assert all(pairs[m][0] == c for m, c in truth.items() if m in pairs), pairs
+    assert pairs["head/kernel"] == ("6.weight", "transpose")
