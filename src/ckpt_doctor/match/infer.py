@@ -381,6 +381,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _numbering(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=True)
     _lone_renames(state)
+    _flat_names(state, c_items, m_items)
     # Keras restores a legacy HDF5 file into a Keras model by layer order (``load_weights`` without by_name):
     # there the order is the format's own semantics and outranks names that disagree among themselves.
     by_order = catalog.format == "keras-h5" and spec.framework in ("tf1", "tf2")
@@ -1197,6 +1198,53 @@ def _conventions(state, c_items, m_items) -> None:
 
     state.named = _equal_keys(state, c_items, m_items, "conventions", evidence) > 0
     _bare_weights(state, c_items, m_items, "conventions", evidence)
+
+
+# Keras 3 names a layer tf.keras scoped (``expanded_conv_1/expand/BatchNorm``) with its scopes joined and the norm
+# said short (``expanded_conv_1_expand_bn``)
+_FLAT_WORDS = {"batchnorm": "bn"}
+
+
+def _flat_names(state: _State, c_items: list[_Item], m_items: list[_Item]) -> None:
+    """Names whose scopes, joined into one word (BatchNorm read as ``bn``), are the same: a free name of each side
+    whose joined scopes no other name of its side has pairs with the other, shapes and leaf roles agreeing. Only
+    names whose scopes are cut otherwise (one side joined them) are read so: the same cuts are the other stages'."""
+    if all(c.busy for c in c_items) or all(m.busy and id(m) not in state.ambiguous for m in m_items):
+        return
+
+    def flat(it: _Item) -> tuple[str, str | None]:
+        return "".join(_FLAT_WORDS.get(t, t) for t in it.tokens), it.leaf
+
+    def unique(items: list[_Item]) -> dict[tuple, _Item | None]:
+        out: dict[tuple, _Item | None] = {}
+        for it in items:
+            key = flat(it)
+            out[key] = None if key in out else it
+        return out
+
+    cs, ms = unique(c_items), unique(m_items)  # unique among all names, taken or not
+    for m in m_items:
+        # free, or undecided with this value among its candidates (renamed, or a new layer? the names say renamed)
+        amb = state.ambiguous.get(id(m)) if m.busy else None
+        if m.busy and amb is None:
+            continue
+        key = flat(m)
+        c = cs.get(key)
+        if c is None or ms.get(key) is not m or c.busy or len(c.tokens) == len(m.tokens) or \
+                amb is not None and not any(x is c for x in amb[1]):
+            continue
+        ok, transform = state.compatible(c, m)
+        if ok:
+            if amb is not None:
+                del state.ambiguous[id(m)]
+                state.ties.discard(id(m))
+                m.busy = False
+            state.add(c, m, transform, "conventions", functools.partial(_flat_evidence, c, m, transform))
+
+
+def _flat_evidence(c: _Item, m: _Item, t: str | None) -> str:
+    return (f"the same layer name with its scopes joined (`{_owner(c.name)}` ~ `{_owner(m.name)}`); "
+            f"{_shapes(c, m, t)}")
 
 
 _HF_TF_LAYER = re.compile(r"^([^/]+\.[^/]+)/\1/[^/]+$")  # a Keras layer named by a PyTorch path, scoped twice
