@@ -1203,17 +1203,27 @@ def _conventions(state, c_items, m_items) -> None:
 # Keras 3 names a layer tf.keras scoped (``expanded_conv_1/expand/BatchNorm``) with its scopes joined and the norm
 # said short (``expanded_conv_1_expand_bn``)
 _FLAT_WORDS = {"batchnorm": "bn"}
+_WORDS = re.compile(r"[/._]+")
 
 
 def _flat_names(state: _State, c_items: list[_Item], m_items: list[_Item]) -> None:
-    """Names whose scopes, joined into one word (BatchNorm read as ``bn``), are the same: a free name of each side
-    whose joined scopes no other name of its side has pairs with the other, shapes and leaf roles agreeing. Only
-    names whose scopes are cut otherwise (one side joined them) are read so: the same cuts are the other stages'."""
+    """Names whose layer paths have the same words, whatever joins them (``/``, ``.`` or ``_``; BatchNorm read as
+    ``bn``): a free name of each side whose words no other name of its side has pairs with the other, shapes and
+    leaf roles agreeing. Only names whose tokens are cut otherwise (one side joined the scopes) are read so: the same
+    cuts are the other stages'."""
     if all(c.busy for c in c_items) or all(m.busy and id(m) not in state.ambiguous for m in m_items):
         return
 
     def flat(it: _Item) -> tuple[str, str | None]:
-        return "".join(_FLAT_WORDS.get(t, t) for t in it.tokens), it.leaf
+        # the raw words of the layer's path (a number stays its own word: `conv1` is no `conv.1`), after the scope
+        # rules applied to the name: the new scope's tokens, then the raw part no rule touched
+        name = it.name
+        if it.renamed is not None:
+            before, kept = it.renamed
+            name = "/".join(it.tokens[:len(it.tokens) - kept] + (name[len(_real_prefix(name, before - kept)):],))
+        layer = name[:max(name.rfind("/"), name.rfind("."), 0)]
+        words = [_FLAT_WORDS.get(w, w) for w in _WORDS.split(layer.lower()) if w]
+        return "_".join(words), it.leaf or (it.tokens[-1] if it.tokens else None)
 
     def unique(items: list[_Item]) -> dict[tuple, _Item | None]:
         out: dict[tuple, _Item | None] = {}
@@ -2825,7 +2835,7 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
         # fit little: most of the model is still open, and the units, one by one in the same two orders, decide
         if sum(1 for m in pool_m if state.open_m(m)) * 2 > len(pool_m):
             _align_units(state, [(u,) for u in _units(c_items)], [(u,) for u in _units(m_items)],
-                         "as written, unit by unit", strict)
+                         "as written, unit by unit", strict, by_unit=True)
     else:
         # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
         # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
@@ -2930,12 +2940,16 @@ def _composites(units: list, torch: bool = False) -> list[tuple]:
     if torch:
         return _composites_by_name(units)
     out: list[list] = []
-    for u in units:
+    following: list[list[str]] = []  # the name of the next weight's unit after each unit (none: [])
+    for u in reversed(units):
+        following.append(_path_tokens(u) if u[0] is not None else following[-1] if following else [])
+    following.reverse()
+    for i, u in enumerate(units):
         main, vectors = u
         if out:
             last = out[-1][-1]
             if main is None and vectors:
-                owner = _norm_owner(out, vectors)
+                owner = _norm_owner(out, vectors, following[i + 1] if i + 1 < len(units) else [])
                 if owner is not None:
                     owner.append(u)
                     continue
@@ -2948,7 +2962,7 @@ def _composites(units: list, torch: bool = False) -> list[tuple]:
     return [tuple(c) for c in out]
 
 
-def _norm_owner(out: list[list], vectors: list) -> list | None:
+def _norm_owner(out: list[list], vectors: list, after: list[str]) -> list | None:
     """The composite a vector-only unit (a norm, an activation's weights) follows in a Keras/TF order: the one just
     before when its last unit has the vectors' width and it holds no unit of this kind yet, else the only one of
     the two before that ends with a weight of that width (Keras lists a block's shortcut conv and its last conv
@@ -2961,25 +2975,21 @@ def _norm_owner(out: list[list], vectors: list) -> list | None:
     last = out[-1]
     if last[-1][0] is None:  # after a norm: an activation's weights join it (conv -> BatchNorm -> PReLU)
         return last if fits(last) else None
-    # (a norm named into another numbered block than a weight before it is a pre-norm of the next block's layer:
-    # ``block_1_token_norm`` after ``block_0_channel_mlp_2``)
+    # (a norm whose name shares more words with the next weight's than with a weight's before it normalises the next
+    # one's input, a pre-norm: ``block_0_channel_norm`` after ``block_0_token_mlp_2``, before ``block_0_channel_mlp_1``;
+    # ``pre_head_norm`` before ``head``)
     mine = _path_tokens((None, vectors))
-    owners = [c for c in out[-3:] if c[-1][0] is not None and fits(c) and not _other_block(_path_tokens(c[-1]), mine)]
+    near = _shared(mine, after)
+    owners = [c for c in out[-3:] if c[-1][0] is not None and fits(c) and _shared(mine, _path_tokens(c[-1])) >= near]
     if len(owners) > 1:  # a norm follows a weight without a bias of its own (EfficientNet: the projection, not the
         bare = [c for c in owners if not c[-1][1]]  # squeeze-excite conv of its width with a bias just before)
         owners = bare if len(bare) == 1 else owners
     return owners[0] if len(owners) == 1 else None
 
 
-def _other_block(a: list[str], b: list[str]) -> bool:
-    """Do two layer names that number their blocks alike put the layers in different blocks (``block_1_token_norm``,
-    ``block_0_channel_mlp_2``: the same words up to a number, and another number)?"""
-    for x, y in zip(a, b, strict=False):
-        if x.isdigit() and y.isdigit():
-            return x != y
-        if x != y:
-            return False
-    return False
+def _shared(a: list[str], b: list[str]) -> int:
+    """How many words two layer names share (numbers aside: Keras' auto-numbers of two families need not agree)."""
+    return len({t.lower() for t in a if not t.isdigit()} & {t.lower() for t in b if not t.isdigit()})
 
 
 def _path_tokens(unit) -> list[str]:
@@ -3147,7 +3157,28 @@ def _kind(unit) -> tuple:
 _MOVE = 4  # composites by which two conventions' orders may list a block's layers differently
 
 
-def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True) -> None:
+_SPLIT = re.compile(r"[./_]")
+
+
+def _name_owner(seq: list, tokens: list[list[str]], k: int) -> int | None:
+    """Of the weight units just before and just after unit ``k`` (a norm) in a sequence of one-unit composites, the
+    one whose name shares more leading tokens with the norm's; None when neither does more."""
+    before = next((x for x in range(k - 1, -1, -1) if seq[x][0][0] is not None), None)
+    after = next((x for x in range(k + 1, len(seq)) if seq[x][0][0] is not None), None)
+
+    def lead(x: int | None) -> int:
+        if x is None:
+            return -1
+        a, b, n = tokens[k], tokens[x], 0
+        while n < min(len(a), len(b)) and a[n] == b[n]:
+            n += 1
+        return n
+
+    a, b = lead(before), lead(after)
+    return before if a > b else after if b > a else None
+
+
+def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True, by_unit: bool = False) -> None:
     """Align two sequences of composites. ``strict``: the orders are of two conventions (a Keras file against a
     PyTorch model), which may list the layers of one block differently: then a match that could trade places
     with a nearby one (each fits the other's partner, and neither side keeps the two in an ordered container)
@@ -3206,6 +3237,14 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
                       for j in range(m)]
     c_name = [_layer_path(_head(c)) for c in uc]
     m_name = [_layer_path(_head(c)) for c in um]
+    if by_unit:  # a norm matched by its place alone: do the names give it to the same weight on both sides?
+        c_tokens, m_tokens = [_SPLIT.split(x) for x in c_name], [_SPLIT.split(x) for x in m_name]
+        for i in [i for i, j in sure.items() if uc[i][0][0] is None]:
+            oc, om = _name_owner(uc, c_tokens, i), _name_owner(um, m_tokens, sure[i])
+            # (PyTorch creates a pre-norm residual's function before its norm: `2.0.norm` after `2.0.fn.3`, while
+            # Keras' `block_0_channel_norm` comes before `block_0_channel_mlp_1`, the weight it belongs to)
+            if oc is not None and om is not None and sure.get(oc) != om:
+                del sure[i]
     if strict:
         partner_of = {j: i for i, j in sure.items()}
 
