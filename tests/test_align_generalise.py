@@ -1063,13 +1063,13 @@ def test_the_rules_align_writes_each_change_some_entry():
             assert any(i in a.rules.apply(n, 2).applied for n in names), rule.describe()
 
 
-def _root_sequential(blocks: int, prefix: str = "") -> list:
+def _root_sequential(blocks: int, prefix: str = "", token_conv: bool = True) -> list:
     """lucidrains' MLPMixer as one nn.Sequential at the root (its state dict's names): `1` the patch embedding,
     `2..` blocks of a token-mixing and a channel-mixing residual, then the final LayerNorm and, past a pooling
     module without weights, the head."""
     out = [("1.weight", (16, 48)), ("1.bias", (16,))]
     for b in range(2, 2 + blocks):
-        for part, (hidden, shape) in enumerate(((64, (1,)), (8, ()))):
+        for part, (hidden, shape) in enumerate(((64, (1,) if token_conv else ()), (8, ()))):
             out += [(f"{b}.{part}.fn.0.weight", (hidden, 16) + shape), (f"{b}.{part}.fn.0.bias", (hidden,)),
                     (f"{b}.{part}.fn.3.weight", (16, hidden) + shape), (f"{b}.{part}.fn.3.bias", (16,)),
                     (f"{b}.{part}.norm.weight", (16,)), (f"{b}.{part}.norm.bias", (16,))]
@@ -1134,3 +1134,27 @@ def test_tf_keras_scoped_names_against_keras3_joined_names(tmp_path):
     assert {p.model: p.checkpoint for p in a.pairs} == truth
     said = {p.model: p.evidence for p in a.pairs}
     assert "scopes joined" in said["expanded_conv_depthwise_bn/gamma"]
+
+
+def test_a_pre_norm_listed_after_its_function_is_not_paired_by_place():
+    # (held-out 11: mlp-mixer-pytorch -> a Keras port) PyTorch's PreNormResidual creates its function before its norm
+    # (`2.0.fn.0`, `2.0.fn.3`, `2.0.norm`), Keras creates each norm before the layers it normalises; aligned unit by
+    # unit, every norm sat one place off (`block_0_channel_norm` took `2.0.norm`, the token-mixing norm). Where the
+    # names give a norm to different weights on the two sides, its place proves nothing
+    ckpt = _root_sequential(2, token_conv=False)
+    model = [("stem/kernel", (48, 16)), ("stem/bias", (16,))]
+    for b in range(2):
+        for part, hidden in (("token", 64), ("channel", 8)):
+            model += [(f"block_{b}_{part}_norm/gamma", (16,)), (f"block_{b}_{part}_norm/beta", (16,)),
+                      (f"block_{b}_{part}_mlp_1/kernel", (16, hidden)), (f"block_{b}_{part}_mlp_1/bias", (hidden,)),
+                      (f"block_{b}_{part}_mlp_2/kernel", (hidden, 16)), (f"block_{b}_{part}_mlp_2/bias", (16,))]
+    model += [("pre_head_norm/gamma", (16,)), ("pre_head_norm/beta", (16,)), ("head/kernel", (16, 10)),
+              ("head/bias", (10,))]
+    truth = {"stem/kernel": "1.weight", "pre_head_norm/gamma": "4.weight", "head/kernel": "6.weight"}
+    for b in range(2):
+        for i, part in enumerate(("token", "channel")):
+            truth[f"block_{b}_{part}_norm/gamma"] = f"{b + 2}.{i}.norm.weight"
+            truth[f"block_{b}_{part}_mlp_1/kernel"] = f"{b + 2}.{i}.fn.0.weight"
+    pairs = _pairs(_align(ckpt, model, fmt="torch", framework="tf2"))
+    assert [m for m, c in truth.items() if m in pairs and pairs[m][0] != c] == []
+    assert pairs["block_1_channel_mlp_1/kernel"] == ("3.1.fn.0.weight", "transpose")
