@@ -2587,6 +2587,9 @@ def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) 
     stem, and that weight is paired, the norm goes with the one norm the other side's composite gives the partner
     (``layer2.0.downsample.0`` -> ``downsample.1``): role by role, each by its leaf role and shape, and only where
     that norm is free or undecided among candidates that include it."""
+    if not any(len(c.shape) == 1 and id(c) not in state.taken_c for c in c_items) or \
+            not any(len(m.shape) == 1 and id(m) not in state.pairs for m in m_items):
+        return  # no free value and open variable a norm could be
     for named, other, torch_other, by_c in ((c_items, m_items, torch_m, True), (m_items, c_items, torch_c, False)):
         stems: dict[str, list] = defaultdict(list)  # stem -> the units named under it
         for u in _units([it for it in named if it.shape]):
