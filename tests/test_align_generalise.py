@@ -1158,3 +1158,28 @@ def test_a_pre_norm_listed_after_its_function_is_not_paired_by_place():
     pairs = _pairs(_align(ckpt, model, fmt="torch", framework="tf2"))
     assert [m for m, c in truth.items() if m in pairs and pairs[m][0] != c] == []
     assert pairs["block_1_channel_mlp_1/kernel"] == ("3.1.fn.0.weight", "transpose")
+
+
+def test_a_keras3_path_counter_is_no_container_index():
+    # (mutation probe on held-out 7: torchfcpe's Keras 3 port against PyTorch, a conv inserted into one conformer's
+    # nn.Sequential) a Keras 3 file names its values by a path that counts the layers of a class
+    # (`layers/conv1d_2/vars/0`: the third Conv1D), not by a place in a container: `conv1d_2` is no `net.2`, however
+    # the numbers fall. Three conformers hold convs at 0, 2 and 7 of their Sequential; the last one gets a new conv
+    def conv(n: int) -> str:
+        return f"layers/conv1d{'_' + str(n) if n else ''}/vars"
+
+    ckpt = [(f"{conv(n)}/{i}", (1, 8, 8) if i == 0 else (8,)) for n in range(9) for i in (0, 1)]
+    places = {0: (0, 2, 7), 1: (0, 2, 7), 2: (0, 3, 8)}  # block 2: a conv inserted at 2, the later ones moved on
+    model, truth = [], {}
+    for b, ks in places.items():
+        for j, k in enumerate(ks):
+            if b == 2 and k == 3:
+                model += [(f"encoder_layers.2.conformer.net.2.{leaf}", (8, 8, 1) if leaf == "weight" else (8,))
+                          for leaf in ("weight", "bias")]
+            model += [(f"encoder_layers.{b}.conformer.net.{k}.{leaf}", (8, 8, 1) if leaf == "weight" else (8,))
+                      for leaf in ("weight", "bias")]
+            truth[f"encoder_layers.{b}.conformer.net.{k}.weight"] = f"{conv(3 * b + j)}/0"
+    a = _align(ckpt, model, fmt="keras3-weights", framework="torch")
+    pairs = _pairs(a)
+    assert [m for m, c in truth.items() if m in pairs and pairs[m][0] != c] == []
+    assert "encoder_layers.2.conformer.net.2.weight" not in pairs

@@ -1444,6 +1444,13 @@ def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict,
                     deep.add(rule)
 
 
+def _counted(c: _Item) -> bool:
+    """A Keras 3 file's value at a path that counts the layers of a class (``layers/conv1d_2/vars/0``): its number
+    is a count of the model's conv1d layers, no element's place in a container."""
+    found = _POSITIONAL.match(c.ref.name) if c.ref.name.startswith("layers/") else None
+    return found is not None and "/" not in found["layer"][len("layers/"):]
+
+
 def _containers(proposals: dict, deep: set) -> set[tuple]:
     """A renamed container of numbered elements (``layer4.0``, ``layer4.1``, ... -> ``stage4.0``, ...): the
     per-element proposals that keep each element's number are also proposed as one rule over the container, with
@@ -1453,7 +1460,8 @@ def _containers(proposals: dict, deep: set) -> set[tuple]:
     elements: dict[tuple, set] = defaultdict(set)
     for (pc, pm), pairs in proposals.items():
         if len(pc) > 1 and len(pm) > 1 and pc[-1].isdigit() and pc[-1] == pm[-1] and \
-                not pc[-2].isdigit() and not pm[-2].isdigit() and pc[:-1] != pm[:-1]:
+                not pc[-2].isdigit() and not pm[-2].isdigit() and pc[:-1] != pm[:-1] and \
+                not any(_counted(c) for c, _, _ in pairs):
             grouped[(pc[:-1], pm[:-1])].extend(pairs)
             elements[(pc[:-1], pm[:-1])].add(pc[-1])
     found = set()
