@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from . import __version__
-from ._files import atomic_write_text
+from ._files import atomic_write_text, local_output
 from .errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
 from .formats.registry import WRITABLE
 from .model.loaders import LOADERS, check_applies
@@ -106,6 +106,9 @@ def _verify(args) -> int:
     from .report.text import human_bytes
     from .verify import verify
 
+    for out in (args.manifest, args.salvage):  # a URL is refused before the whole checkpoint is read, not after
+        if out:
+            local_output(out)
     target: Any = args.path
     if args.subtree:
         try:

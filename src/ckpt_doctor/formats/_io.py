@@ -1,7 +1,8 @@
 """File access for the readers: local paths take the plain ``open``/``os`` path; URLs go through fsspec.
 
 A path is a URL when it has a scheme other than ``file://`` (``s3://``, ``gs://``, ``https://``, ``memory://``,
-any fsspec protocol). fsspec and its backends are the ``[remote]`` extra, imported on the first URL.
+any fsspec protocol); ``open_checkpoint`` reads a ``file://`` URL as the local path
+it names. fsspec and its backends are the ``[remote]`` extra, imported on the first URL.
 
 Remote reads are byte ranges, never whole files: ``RangeFile`` fetches exactly what is asked for (plus a small
 read-ahead for headers), ``read_range`` splits a large range into pieces fetched concurrently through
@@ -68,6 +69,12 @@ def is_url(path: str) -> bool:
     scheme, sep, _ = path.partition("://")
     return bool(sep) and scheme[:1].isalpha() and scheme.replace("+", "").replace(".", "").replace("-", "").isalnum() \
         and scheme != "file"
+
+
+def local_path(path: str) -> str:
+    """A ``file://`` URL as the local path it names (as fsspec reads it: ``file:///tmp/m.pt`` is ``/tmp/m.pt``);
+    any other path as it is."""
+    return path[len("file://"):] if path[:7].lower() == "file://" else path
 
 
 def join(base: str, name: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from .._files import local_output
 from ..errors import CheckpointError, UsageError
 from ._writing import RawBytes, Tensor, checksum, tensors_from
 from .registry import WRITABLE
@@ -75,7 +76,7 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
     """
     if format not in FORMATS:
         raise CheckpointError(f"unknown output format {format!r} (one of: {', '.join(FORMATS)})")
-    out = os.fspath(out)
+    out = local_output(out)
     writer_name, reader_name, _ = FORMATS[format]
     writer = importlib.import_module(f"{__package__}.{writer_name}")
     items = tensors_from(tensors)
