@@ -192,3 +192,21 @@ def test_inspect_stats_keeps_memory_near_the_tensor(tmp_path):
     assert stats == pytest.approx({"min": wide.min(), "max": wide.max(), "mean": wide.mean(), "std": wide.std()},
                                   rel=1e-12)
     assert all(np.isnan(v) for v in tensor_stats(np.array([np.nan, 1.0], np.float32)).values())
+
+
+def test_a_mistyped_number_is_named_as_one_not_by_a_function_name(saved, tmp_path, capsys):
+    """Before: `inspect --depth x` said "invalid _non_negative value: 'x'", `rewrite --max-shard-bytes 1k`
+    "invalid _positive value: '1k'" (the names of ckpt-doctor's own functions). Now the message says what was
+    expected, and a size takes the units people type (`500MB`, `2GiB`)."""
+    out, keys, _ = saved
+    for argv, said in ((["inspect", str(out / "bin"), "--depth", "x"], "expected a whole number, not 'x'"),
+                       (["verify", str(out / "bin"), "--jobs", "two"], "expected a whole number, not 'two'"),
+                       (["rewrite", str(out / "bin"), "-o", f"{tmp_path}/", "--to", "tf", "--max-shard-bytes", "1x"],
+                        "expected a size in bytes (500000000, 500MB, 2GiB), not '1x'")):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and said in err and "invalid _" not in err, err
+    assert main(["rewrite", str(out / "bin"), "-o", f"{tmp_path / 'tf'}/", "--to", "tf", "--max-shard-bytes", "40k"]) == 0
+    data = sorted(p.name for p in (tmp_path / "tf").iterdir() if ".data-" in p.name)
+    assert len(data) == 3 and data[0] == "pytorch_model.data-00000-of-00003", data

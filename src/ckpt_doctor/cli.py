@@ -345,17 +345,41 @@ def _checkpoint(args):
     return open_checkpoint(args.checkpoint, **_options(args)) if args.subtree else args.checkpoint
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # argparse would say "invalid _positive value", naming this module's function
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+
+
 def _non_negative(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+_UNITS = {"": 1, "k": 1000, "m": 1000 ** 2, "g": 1000 ** 3, "t": 1000 ** 4,
+          "ki": 1 << 10, "mi": 1 << 20, "gi": 1 << 30, "ti": 1 << 40}
+
+
+def _byte_count(text: str) -> int:
+    """A size in bytes: ``500000000``, ``500MB``, ``2G``, ``512MiB`` (k/M/G/T powers of 1000, Ki/Mi/Gi/Ti of 1024)."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+)\s*([kmgt]i?)?b?\s*", text, re.IGNORECASE)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"expected a size in bytes (500000000, 500MB, 2GiB), not {text!r}")
+    value = int(found[1]) * _UNITS[(found[2] or "").lower()]
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte, not {text!r}")
     return value
 
 
@@ -366,13 +390,7 @@ def _print_json(obj) -> None:
 
 
 def _jobs_option(p) -> None:
-    def positive(text: str) -> int:
-        n = int(text)
-        if n < 1:
-            raise argparse.ArgumentTypeError("must be at least 1")
-        return n
-
-    p.add_argument("--jobs", "-j", type=positive, default=1, metavar="N",
+    p.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N",
                    help="read N tensors at a time in threads (default 1); memory grows to about the N largest "
                         "tensors")
 
@@ -510,8 +528,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what the rules' names are: checkpoint keys (default), TF2 object paths, or TF1 variable "
                         "names of a TF2 checkpoint (then the output is name-based)")
     p.add_argument("--name-based", action="store_true", help="TF output from a TF2 checkpoint without object graph")
-    p.add_argument("--max-shard-bytes", type=_positive, metavar="N",
-                   help="TF output: start a new data file past N bytes")
+    p.add_argument("--max-shard-bytes", type=_byte_count, metavar="N",
+                   help="TF output: start a new data file past N bytes (500000000, 500MB, 2GiB)")
     p.add_argument("--json", action="store_true", help="emit the plan / result as JSON")
     _verbose_option(p, "every old -> new line, also when writing (default: counts, rules applied, the first "
                        "renames; --dry-run prints all)")
