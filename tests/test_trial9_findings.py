@@ -207,6 +207,7 @@ def test_a_mistyped_number_is_named_as_one_not_by_a_function_name(saved, tmp_pat
             main(argv)
         err = capsys.readouterr().err
         assert exit_.value.code == 2 and said in err and "invalid _" not in err, err
-    assert main(["rewrite", str(out / "bin"), "-o", f"{tmp_path / 'tf'}/", "--to", "tf", "--max-shard-bytes", "40k"]) == 0
+    argv = ["rewrite", str(out / "bin"), "-o", f"{tmp_path / 'tf'}/", "--to", "tf", "--max-shard-bytes", "40k"]
+    assert main(argv) == 0
     data = sorted(p.name for p in (tmp_path / "tf").iterdir() if ".data-" in p.name)
     assert len(data) == 3 and data[0] == "pytorch_model.data-00000-of-00003", data
