@@ -211,3 +211,40 @@ def test_a_mistyped_number_is_named_as_one_not_by_a_function_name(saved, tmp_pat
     assert main(argv) == 0
     data = sorted(p.name for p in (tmp_path / "tf").iterdir() if ".data-" in p.name)
     assert len(data) == 3 and data[0] == "pytorch_model.data-00000-of-00003", data
+
+
+def _hub_cache(root: Path, saved_dir: Path, repo: str = "models--org--tiny-bert", revision: str = "0" * 40) -> Path:
+    """huggingface_hub's cache layout: blobs by content hash, a snapshot of symbolic links to them, refs/main."""
+    import hashlib
+
+    entry = root / repo
+    (entry / "blobs").mkdir(parents=True)
+    (entry / "refs").mkdir()
+    (entry / "refs" / "main").write_text(revision)
+    snapshot = entry / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    for f in sorted(saved_dir.iterdir()):
+        data = f.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        (entry / "blobs" / digest).write_bytes(data)
+        (snapshot / f.name).symlink_to(Path("..", "..", "blobs", digest))
+    return entry
+
+
+def test_a_hub_cache_entry_opens_the_snapshot_refs_main_names(saved, tmp_path, capsys):
+    """Before: `inspect ~/.cache/huggingface/hub/models--org--name` said "no complete checkpoint in this directory;
+    name one in a subdirectory: .../snapshots/<hash>/" (with several revisions, the one listed last by sorting
+    hashes), and the hub cache itself "no complete checkpoint in this directory". Now an entry opens the snapshot
+    refs/main names, as from_pretrained does, with a note; the cache names its model entries."""
+    out, keys, values = saved
+    hub = tmp_path / "hub"
+    entry = _hub_cache(hub, out / "st_sharded")
+    (entry / "snapshots" / ("f" * 40)).mkdir()  # an older revision, sorted last, holding nothing
+    ckpt = ckpt_doctor.open_checkpoint(entry)
+    assert sorted(ckpt) == sorted(keys) and all(np.array_equal(ckpt[k].read(), values[k]) for k in keys)
+    assert ckpt.notes[0].startswith(f"a Hugging Face hub cache entry: opened snapshots/{'0' * 40}, the snapshot "
+                                    "refs/main names"), ckpt.notes
+    assert main(["verify", str(entry)]) == 0
+    capsys.readouterr()
+    err = _error(capsys, ["inspect", str(hub)], 2)
+    assert f"it is a Hugging Face hub cache: name a model's entry ({entry}/)" in err, err

@@ -188,6 +188,12 @@ def _open_local(path: str, **options) -> Catalog:
             catalog.notes = tuple(found.notes) + catalog.notes
             return catalog
         if found.latest is None:
+            snapshot = _hub_snapshot(path)
+            if snapshot is not None:  # a hub cache entry: the revision from_pretrained loads
+                catalog = open_checkpoint(snapshot, **options)
+                catalog.notes = (f"a Hugging Face hub cache entry: opened {os.path.relpath(snapshot, path)}, the "
+                                 "snapshot refs/main names (what from_pretrained loads)",) + catalog.notes
+                return catalog
             other = _other_in_directory(path)
             if other is None:
                 raise CheckpointNotFoundError(_no_checkpoint_in(found, path), path=path)
@@ -343,10 +349,42 @@ def _checkpoints_in_zip(path: str) -> list[str] | None:
     return [n for n in members if n.lower().endswith(DIRECTORY_SUFFIXES) or n.endswith(".index")]
 
 
+def _hub_snapshot(directory: str) -> str | None:
+    """In a Hugging Face hub cache entry (``models--org--name/`` with ``refs/main`` and ``snapshots/<hash>/``), the
+    snapshot ``refs/main`` names, else None."""
+    ref = os.path.join(directory, "refs", "main")
+    if not os.path.basename(os.path.normpath(directory)).startswith(("models--", "datasets--")) or \
+            not os.path.isfile(ref):
+        return None
+    try:
+        with open(ref, encoding="utf-8") as f:
+            revision = f.read(256).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    snapshot = os.path.join(directory, "snapshots", revision)
+    return snapshot if revision and "/" not in revision and os.path.isdir(snapshot) else None
+
+
+def _hub_models(directory: str) -> str:
+    """A Hugging Face hub cache (``~/.cache/huggingface/hub``): the model entries to name instead ("" if none)."""
+    try:
+        entries = sorted(n for n in os.listdir(directory) if n.startswith("models--")
+                         and os.path.isdir(os.path.join(directory, n)))
+    except OSError:
+        return ""
+    if not entries:
+        return ""
+    shown = ", ".join(os.path.join(directory, n, "") for n in entries[:5])
+    return f"it is a Hugging Face hub cache: name a model's entry ({shown}{' ...' if len(entries) > 5 else ''})"
+
+
 def _no_checkpoint_in(found: discovery.Discovery, directory: str) -> str:
     msg = "no complete checkpoint in this directory"
     if found.notes:
         return "; ".join([msg, *found.notes])
+    models = _hub_models(directory)
+    if models:
+        return f"{msg}; {models}"
     hint = _checkpoints_below(directory)
     return f"{msg}; {hint}" if hint else msg
 
