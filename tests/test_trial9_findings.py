@@ -248,3 +248,34 @@ def test_a_hub_cache_entry_opens_the_snapshot_refs_main_names(saved, tmp_path, c
     capsys.readouterr()
     err = _error(capsys, ["inspect", str(hub)], 2)
     assert f"it is a Hugging Face hub cache: name a model's entry ({entry}/)" in err, err
+
+
+@pytest.fixture(scope="module")
+def saved_tf(tmp_path_factory) -> tuple[Path, dict, dict]:
+    out = tmp_path_factory.mktemp("trial9tf")
+    run_oracle("trial9_oracle.py", "write_tf", str(out), legacy=True)
+    with np.load(out / "tf_values.npz") as values, np.load(out / "tf_loaded.npz") as loaded:
+        return out, {k: values[k] for k in values.files}, {k: loaded[k] for k in loaded.files}
+
+
+def test_transformers_sharded_tf_weights_are_read_and_paired_by_name(saved_tf, capsys):
+    """Before: `TFBertModel.save_pretrained(..., max_shard_size=...)` (tf_model.h5.index.json and its .h5 shards)
+    was "this directory holds several checkpoints; name one" and each shard "layer_names lists
+    'bert/embeddings/LayerNorm/beta:0' but there is no such group" (exit 2, as if damaged): transformers' shards list
+    their weights, not layers, in layer_names. Now the index opens the set under the names the unsharded tf_model.h5
+    uses, one shard alone is read (and names its index), and diagnose pairs them by variable name as
+    TFPreTrainedModel.from_pretrained does (all 39 load, as they did into TFBertModel)."""
+    out, values, loaded = saved_tf
+    assert loaded.keys() == values.keys() and all(np.array_equal(loaded[k], values[k]) for k in values)
+    for path in (out / "tf_sharded", out / "tf_sharded" / "tf_model.h5.index.json"):
+        ckpt = ckpt_doctor.open_checkpoint(path)
+        assert sorted(ckpt) == sorted(values) and all(np.array_equal(ckpt[k].read(), values[k]) for k in values)
+    assert sorted(ckpt_doctor.open_checkpoint(out / "tf")) == sorted(values)  # the unsharded file: the same names
+    shard = sorted((out / "tf_sharded").glob("tf_model-*.h5"))[1]
+    alone = ckpt_doctor.open_checkpoint(shard)
+    assert alone and "tf_model.h5.index.json" in alone.notes[0]
+    assert main(["verify", str(out / "tf_sharded")]) == 0
+    capsys.readouterr()
+    doc = _json(capsys, ["diagnose", str(out / "tf_sharded"), "--model", str(out / "tf_spec.json")])
+    assert doc["loader"] == "hf-tf" and doc["load_call"].startswith("TFPreTrainedModel.from_pretrained"), doc["loader"]
+    assert doc["ok"] and sorted(v["name"] for v in doc["variables"] if v["status"] == "loaded") == sorted(loaded)

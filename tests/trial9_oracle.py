@@ -5,6 +5,11 @@ pytest).
 (DIR/bin_sharded: `pytorch_model.bin.index.json` and its `.bin` shards), as a sharded safetensors set
 (DIR/st_sharded) and as one `pytorch_model.bin` (DIR/bin); its state dict's values in DIR/values.npz and its keys, in
 state-dict order, in DIR/keys.json.
+`write_tf DIR`: a tiny TFBertModel saved by `save_pretrained` as sharded TF weights (DIR/tf_sharded:
+`tf_model.h5.index.json` and its `.h5` shards) and as one `tf_model.h5` (DIR/tf); its variables' values by name
+in DIR/tf_values.npz; `TFBertModel.from_pretrained(DIR/tf_sharded)`'s values, which must equal them, in
+DIR/tf_loaded.npz (named under the first model's scope); a builder of the same model in DIR/tf_model.py, its
+spec in DIR/tf_spec.json.
 """
 
 from __future__ import annotations
@@ -32,5 +37,41 @@ def write(out: str) -> None:
         json.dump(list(state), f)
 
 
+def write_tf(out: str) -> None:
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    from transformers import TFBertModel
+
+    config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    model = TFBertModel(config)
+    model(model.dummy_inputs)
+    model.save_pretrained(os.path.join(out, "tf_sharded"), max_shard_size="20KB")
+    model.save_pretrained(os.path.join(out, "tf"))
+    np.savez(os.path.join(out, "tf_values.npz"), **{w.name.removesuffix(":0"): w.numpy() for w in model.weights})
+    # a second model in this process is named tf_bert_model_1: from_pretrained pairs by the name under that scope
+    loaded = TFBertModel.from_pretrained(os.path.join(out, "tf_sharded"))
+    np.savez(os.path.join(out, "tf_loaded.npz"), **{f"{model.name}/{w.name.split('/', 1)[1].removesuffix(':0')}":
+                                                    w.numpy() for w in loaded.weights})
+    with open(os.path.join(out, "tf_model.py"), "w") as f:
+        f.write(TF_MODEL)
+    import subprocess  # the spec of a model built in a fresh process: named tf_bert_model, as the one saved
+
+    subprocess.run([sys.executable, "-m", "ckpt_doctor", "spec", "--model", os.path.join(out, "tf_model.py:build"),
+                    "-o", os.path.join(out, "tf_spec.json")], check=True, capture_output=True)
+
+
+TF_MODEL = """
+from transformers import BertConfig, TFBertModel
+
+
+def build():
+    config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    model = TFBertModel(config)
+    model(model.dummy_inputs)
+    return model
+"""
+
+
 if __name__ == "__main__":
-    {"write": write}[sys.argv[1]](*sys.argv[2:])
+    {"write": write, "write_tf": write_tf}[sys.argv[1]](*sys.argv[2:])

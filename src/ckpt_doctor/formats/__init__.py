@@ -256,7 +256,7 @@ def _has_checkpoint(prefix: str) -> bool:
 
 
 _MAX_DIRECTORY_SNIFF = 64
-_INDEX_SUFFIXES = (".safetensors.index.json", ".bin.index.json", ".pt.index.json", ".pth.index.json")
+_INDEX_SUFFIXES = (".safetensors.index.json", ".bin.index.json", ".pt.index.json", ".pth.index.json", ".h5.index.json")
 
 
 def _check_options(module, options: dict, path: str) -> None:
