@@ -279,3 +279,14 @@ def test_transformers_sharded_tf_weights_are_read_and_paired_by_name(saved_tf, c
     doc = _json(capsys, ["diagnose", str(out / "tf_sharded"), "--model", str(out / "tf_spec.json")])
     assert doc["loader"] == "hf-tf" and doc["load_call"].startswith("TFPreTrainedModel.from_pretrained"), doc["loader"]
     assert doc["ok"] and sorted(v["name"] for v in doc["variables"] if v["status"] == "loaded") == sorted(loaded)
+
+
+def test_latest_on_a_url_says_what_takes_urls(saved, capsys):
+    """Before: `latest s3://bucket/run` said "no such directory" of a directory that exists in the bucket, and
+    `latest file:///abs/dir` the same of a local one. Now a URL is named as something `latest` does not list (the
+    other commands open it), and a file:// URL is its local directory."""
+    out, _, _ = saved
+    err = _error(capsys, ["latest", "memory://bucket/run"], 2)
+    assert "latest looks in a local directory; over URLs, name the directory or checkpoint" in err, err
+    assert main(["latest", f"file://{out / 'bin'}"]) == 1  # a local directory without a TF checkpoint: as for its path
+    assert "no complete TensorFlow checkpoint" in capsys.readouterr().err

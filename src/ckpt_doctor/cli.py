@@ -54,7 +54,13 @@ def _inspect(args) -> int:
 
 def _latest(args) -> int:
     from . import discover
+    from .formats import _io
 
+    args.directory = _io.local_path(args.directory)
+    if _io.is_url(args.directory):  # discovery lists a local directory; the other verbs open a URL's checkpoint
+        raise UsageError("latest looks in a local directory; over URLs, name the directory or checkpoint to the "
+                         "other commands (inspect, verify, diagnose open a remote directory's checkpoint: its "
+                         "safetensors index, the TF state file's latest, or its one file)", path=args.directory)
     if not os.path.isdir(args.directory):
         raise CheckpointNotFoundError(f"no such directory{_nearest_directory(args.directory)}"
                                       if not os.path.exists(args.directory) else
