@@ -290,3 +290,13 @@ def test_latest_on_a_url_says_what_takes_urls(saved, capsys):
     assert "latest looks in a local directory; over URLs, name the directory or checkpoint" in err, err
     assert main(["latest", f"file://{out / 'bin'}"]) == 1  # a local directory without a TF checkpoint: as for its path
     assert "no complete TensorFlow checkpoint" in capsys.readouterr().err
+
+
+def test_a_transformers_config_as_model_names_the_builder_to_write(saved, capsys):
+    """Before: `diagnose DIR --model DIR/config.json` (what a Hugging Face user has beside the weights) said
+    "--model names a file that is neither a model spec nor a readable checkpoint: not a checkpoint format
+    ckpt-doctor recognises". Now it says the config gives sizes, not variables, and the one-line builder to write."""
+    out, _, _ = saved
+    err = _error(capsys, ["diagnose", str(out / "bin"), "--model", str(out / "bin" / "config.json")], 2)
+    assert "--model names a transformers config (BertModel), which gives the model's sizes, not its variables" in err
+    assert f"AutoModel.from_config(AutoConfig.from_pretrained({str(out / 'bin')!r}))" in err, err
