@@ -417,9 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="list a checkpoint's tensors as a scope tree (or JSON)",
                        description="List every tensor: name, dtype, shape, parameter count and bytes, grouped by "
                                    "scope. PATH is a TensorFlow checkpoint prefix, its .index or a data file, a V1 "
-                                   "file, a PyTorch, safetensors, NumPy or Keras file, a PyTorch distributed (DCP) "
-                                   "directory, or a directory (its latest checkpoint); or a URL (s3://, gs://, "
-                                   "https://, any fsspec protocol; needs the [remote] extra), read by byte ranges. "
+                                   "file, a PyTorch, safetensors, NumPy or Keras file, the index of a sharded set "
+                                   "(model.safetensors.index.json, pytorch_model.bin.index.json, "
+                                   "tf_model.h5.index.json), a PyTorch distributed (DCP) directory, or a directory "
+                                   "(its latest checkpoint, or its shard index; a Hugging Face hub cache entry: the "
+                                   "snapshot refs/main names); or a URL (s3://, gs://, https://, any fsspec "
+                                   "protocol; needs the [remote] extra), read by byte ranges. "
                                    "Reads no tensor data unless --stats/--values.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--subtree", metavar="KEY", help=subtree_help)
