@@ -300,3 +300,28 @@ def test_a_transformers_config_as_model_names_the_builder_to_write(saved, capsys
     err = _error(capsys, ["diagnose", str(out / "bin"), "--model", str(out / "bin" / "config.json")], 2)
     assert "--model names a transformers config (BertModel), which gives the model's sizes, not its variables" in err
     assert f"AutoModel.from_config(AutoConfig.from_pretrained({str(out / 'bin')!r}))" in err, err
+
+
+def test_verify_says_a_file_changed_while_it_was_read(saved, tmp_path, capsys):
+    """Before: verify of a file still being written (a save in progress, a copy not finished) reported what it
+    happened to read - "truncated: 15 tensor(s) lie beyond the end of the file" of a 2 GB safetensors file that was
+    complete a second later, or OK of bytes that were being replaced - and nothing said the file was moving. Now a
+    file whose size or modification time changed between opening and the end of the check is named as such, and
+    the verification fails."""
+    out, _, _ = saved
+    copy = tmp_path / "pytorch_model.bin"
+    shutil.copy(out / "bin" / "pytorch_model.bin", copy)
+    grown = []
+
+    def writer(tensor, nbytes):  # another process appending while verify reads
+        if not grown:
+            with open(copy, "ab") as f:
+                f.write(b"\0" * 4096)
+            grown.append(tensor)
+
+    report = ckpt_doctor.verify(copy, progress=writer)
+    assert grown and not report.ok
+    assert [(p.kind, p.file) for p in report.problems][0] == ("changed while read", str(copy)), report.problems
+    assert "it is being written or replaced" in report.problems[0].message
+    assert main(["verify", str(out / "bin")]) == 0  # an unchanged file: no such problem
+    assert "OK: " in capsys.readouterr().out

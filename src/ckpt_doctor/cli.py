@@ -140,7 +140,7 @@ def _verify(args) -> int:
             where = " ".join(x for x in (f"tensor {p.tensor!r}" if p.tensor else "",
                                          f"in {p.file}" if p.file else "") if x)
             label = {"unsupported": "UNSUPPORTED", "differs from manifest": "DIFFERS",
-                     "unreadable": "UNREADABLE"}.get(p.kind, "CORRUPT")
+                     "unreadable": "UNREADABLE", "changed while read": "CHANGED"}.get(p.kind, "CORRUPT")
             kind = "" if label.lower() == p.kind else f" ({p.kind})"  # not "UNSUPPORTED (unsupported)"
             print(f"{label}{kind}  {where}: {p.message} [{p.error}]")
         if report.problems and report.intact:

@@ -34,9 +34,9 @@ MANIFEST_VERSION = 1
 NO_CHECKSUMS = "structure checked, values read; this format stores no checksums"
 
 # What the problem is, for a reader of the report (most specific first).
-TRUNCATED, MISSING_SHARD, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS, UNREADABLE = (
+TRUNCATED, MISSING_SHARD, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS, UNREADABLE, CHANGED = (
     "truncated file", "missing shard", "bad index block", "bad tensor checksum", "unsupported", "corrupt",
-    "differs from manifest", "unreadable")
+    "differs from manifest", "unreadable", "changed while read")
 
 
 @dataclass
@@ -114,6 +114,7 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
                           manifest={} if manifest or expected is not None else None)
     if not isinstance(checkpoint, Catalog):
         report.problems += _incomplete_latest(os.fspath(checkpoint), catalog.path)
+    before = _file_states(catalog)
     lost: dict[str, list[str]] = {f: list(catalog.unlisted.get(f, ())) for f in catalog.missing_files}
     denied: dict[str, list[str]] = {}  # a data file this user may not read: nothing said about its bytes
     cut: dict[str, list] = {}  # a truncated file: one line for it, naming its tensors past the end
@@ -164,7 +165,28 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
         _check_zip_members(catalog, report)
     if expected is not None:
         _compare(report, expected)
+    after = _file_states(catalog)
+    for file in (f for f, state in before.items() if after.get(f) != state):
+        report.problems.insert(0, Problem(None, file, "CheckpointError", "the file changed while it was read (its "
+                                          "size or modification time differs from when it was opened): it is being "
+                                          "written or replaced; verify again once the writer has finished", CHANGED))
     return report
+
+
+def _file_states(catalog: Catalog) -> dict[str, tuple[int, int]]:
+    """(size, modification time) of each local file of the checkpoint: a file still being written changes."""
+    from .formats import _io
+
+    states = {}
+    for f in catalog.files:
+        if f in catalog.missing_files or _io.is_url(f):
+            continue
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        states[f] = (st.st_size, st.st_mtime_ns)
+    return states
 
 
 def _incomplete_latest(path: str, checked: str) -> list[Problem]:
