@@ -325,3 +325,56 @@ def test_verify_says_a_file_changed_while_it_was_read(saved, tmp_path, capsys):
     assert "it is being written or replaced" in report.problems[0].message
     assert main(["verify", str(out / "bin")]) == 0  # an unchanged file: no such problem
     assert "OK: " in capsys.readouterr().out
+
+
+@pytest.fixture
+def http_server(saved):
+    """A plain HTTP server on localhost over the sharded safetensors set, as `python -m http.server` serves it (it
+    ignores byte ranges and sends whole files); paths under /private/ answer 403."""
+    pytest.importorskip("aiohttp")
+    import functools
+    import http.server
+    import threading
+
+    out, _, _ = saved
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.startswith("/private/"):
+                self.send_error(403)
+                return
+            super().do_GET()
+
+        do_HEAD = do_GET
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Handler, directory=str(out / "st_sharded")))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_server_that_ignores_byte_ranges_or_refuses_access_is_named(saved, http_server, capsys):
+    """Before: a sharded set served by `python -m http.server` was "the store returned fewer bytes than asked (did the
+    object change?)" (it had sent more: the whole file, ignoring the range); a URL the server refuses (HTTP 403) was
+    "no such file in the store", and a server that is down too. Now the whole file is cut to the range asked (every
+    value as transformers saved it), a 403 says the URL needs credentials, a refused connection says so."""
+    out, keys, values = saved
+    ckpt = ckpt_doctor.open_checkpoint(f"{http_server}/model.safetensors.index.json")
+    assert sorted(ckpt) == sorted(keys) and all(np.array_equal(ckpt[k].read(), values[k]) for k in keys)
+    assert main(["verify", f"{http_server}/model.safetensors.index.json"]) == 0
+    for shard in sorted((out / "st_sharded").glob("model-*.safetensors")):  # each file by its own URL
+        one = ckpt_doctor.open_checkpoint(f"{http_server}/{shard.name}")
+        assert one and all(np.array_equal(one[k].read(), values[k]) for k in one)
+    capsys.readouterr()
+    err = _error(capsys, ["inspect", f"{http_server}/private/model.safetensors"], 1)
+    assert "the server refused access (HTTP 403" in err and "needs credentials or a signed URL" in err, err
+    err = _error(capsys, ["inspect", "http://127.0.0.1:1/model.safetensors"], 1)
+    assert "cannot read from the store: ClientConnectorError" in err, err
