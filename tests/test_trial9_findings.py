@@ -378,3 +378,20 @@ def test_a_server_that_ignores_byte_ranges_or_refuses_access_is_named(saved, htt
     assert "the server refused access (HTTP 403" in err and "needs credentials or a signed URL" in err, err
     err = _error(capsys, ["inspect", "http://127.0.0.1:1/model.safetensors"], 1)
     assert "cannot read from the store: ClientConnectorError" in err, err
+
+
+def test_files_of_other_model_formats_are_named(saved_tf, tmp_path, capsys):
+    """Before: a TensorFlow Lite export, a GGUF file and a Flax `flax_model.msgpack` (all found beside checkpoints in
+    Hugging Face repos) were each "not a checkpoint format ckpt-doctor recognises". Now each is named. The TFLite
+    file is TensorFlow's; the GGUF and msgpack heads follow their formats' published layouts (their libraries are
+    not installed here)."""
+    out, _, _ = saved_tf
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + bytes(16))
+    flax = tmp_path / "flax_model.msgpack"
+    flax.write_bytes(b"\x81\xa4bert\x80")  # {"bert": {}}
+    for path, said in ((out / "model.tflite", "a TensorFlow Lite model (an exported flatbuffer)"),
+                       (gguf, "a GGUF file (llama.cpp's format for inference)"),
+                       (flax, "a Flax msgpack file (flax.serialization)")):
+        err = _error(capsys, ["inspect", str(path)], 2)
+        assert said in err, err

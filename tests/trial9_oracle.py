@@ -9,7 +9,7 @@ state-dict order, in DIR/keys.json.
 `tf_model.h5.index.json` and its `.h5` shards) and as one `tf_model.h5` (DIR/tf); its variables' values by name
 in DIR/tf_values.npz; `TFBertModel.from_pretrained(DIR/tf_sharded)`'s values, which must equal them, in
 DIR/tf_loaded.npz (named under the first model's scope); a builder of the same model in DIR/tf_model.py, its
-spec in DIR/tf_spec.json.
+spec in DIR/tf_spec.json; a TensorFlow Lite export of a one-variable function in DIR/model.tflite.
 """
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ def write_tf(out: str) -> None:
                                                     w.numpy() for w in loaded.weights})
     with open(os.path.join(out, "tf_model.py"), "w") as f:
         f.write(TF_MODEL)
+    import tensorflow as tf  # and an exported TensorFlow Lite model, a file a user may point at by mistake
+
+    scale = tf.Variable([2.0])
+    fn = tf.function(lambda x: x * scale, input_signature=[tf.TensorSpec([1], tf.float32)])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn)
+    with open(os.path.join(out, "model.tflite"), "wb") as f:
+        f.write(converter.convert())
     import subprocess  # the spec of a model built in a fresh process: named tf_bert_model, as the one saved
 
     subprocess.run([sys.executable, "-m", "ckpt_doctor", "spec", "--model", os.path.join(out, "tf_model.py:build"),

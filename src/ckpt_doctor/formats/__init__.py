@@ -320,6 +320,17 @@ def _not_readable(path: str) -> str:
         return (f"a zip archive, not a checkpoint itself; it holds {shown}: extract the one you mean "
                 f"(unzip {os.path.basename(path)} NAME) and name that")
     suffix = os.path.splitext(path)[1].lower()
+    from ._zip import read_magic
+
+    head = read_magic(path, 8)
+    if head.startswith(b"GGUF"):
+        return (f"a GGUF file (llama.cpp's format for inference), which ckpt-doctor does not read; {readable} (the "
+                "weights it was converted from are one of these)")
+    if head[4:8] == b"TFL3":
+        return f"a TensorFlow Lite model (an exported flatbuffer), not a training checkpoint; {readable}"
+    if suffix == ".msgpack":
+        return (f"a Flax msgpack file (flax.serialization), which ckpt-doctor does not read; {readable} (transformers "
+                "saves the same weights as safetensors: model.save_pretrained(DIR) of the PyTorch or TF class)")
     if suffix == ".onnx":
         return f"an ONNX model, not a training checkpoint; {readable}"
     if suffix in (".pt", ".pth", ".bin", ".ckpt"):
