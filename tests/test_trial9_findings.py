@@ -395,3 +395,24 @@ def test_files_of_other_model_formats_are_named(saved_tf, tmp_path, capsys):
                        (flax, "a Flax msgpack file (flax.serialization)")):
         err = _error(capsys, ["inspect", str(path)], 2)
         assert said in err, err
+
+
+def test_missing_store_credentials_name_the_way_to_read_a_public_bucket(monkeypatch, capsys):
+    """Before: `inspect s3://bucket/model.safetensors` without AWS credentials said "cannot read from the store:
+    NoCredentialsError: Unable to locate credentials" and nothing of how to read a public bucket, which s3fs only
+    does when asked (anon=True; for the command line, fsspec's FSSPEC_S3_ANON=true). Now the message says it."""
+    s3fs = pytest.importorskip("s3fs")
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "FSSPEC_S3_ANON",
+                "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.setenv(var, "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-metadata lookup (no network here)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    s3fs.S3FileSystem.clear_instance_cache()
+    try:
+        err = _error(capsys, ["inspect", "s3://some-bucket/model.safetensors"], 1)
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+    assert "NoCredentialsError" in err and "no credentials for the store were found" in err, err
+    assert "FSSPEC_S3_ANON=true" in err, err

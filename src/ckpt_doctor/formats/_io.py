@@ -114,6 +114,15 @@ def _remote_error(e: Exception, url: str, tensor: str | None = None) -> Checkpoi
         return CheckpointError(f"cannot read from the store: {said}", path=url, tensor=tensor)
     if isinstance(e, FileNotFoundError):
         return MissingShardError("no such file in the store", path=url, tensor=tensor)
+    anon = "FSSPEC_S3_ANON=true" if url.startswith("s3://") else "FSSPEC_GCS_TOKEN=anon" if url.startswith(
+        ("gs://", "gcs://")) else None
+    if type(e).__name__ == "NoCredentialsError" or isinstance(e, PermissionError):
+        hint = (f"; a public bucket is read without credentials with {anon} in the environment (fsspec's "
+                "configuration)") if anon and anon.split("=")[0] not in os.environ else ""
+        what = "no credentials for the store were found" if type(e).__name__ == "NoCredentialsError" else \
+            "the store refused access with these credentials"
+        return CheckpointError(f"cannot read from the store: {type(e).__name__}: {e}: {what}{hint}", path=url,
+                               tensor=tensor)
     return CheckpointError(f"cannot read from the store: {type(e).__name__}: {e}", path=url, tensor=tensor)
 
 
