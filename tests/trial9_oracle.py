@@ -18,9 +18,15 @@ import json
 import os
 import sys
 
-import numpy as np
-import torch
-from transformers import BertConfig, BertModel
+# other test modules set USE_TF=0 in the pytest process, which this subprocess inherits: write_tf needs TensorFlow
+if sys.argv[1:2] == ["write_tf"]:
+    os.environ["USE_TF"] = "1"
+else:
+    os.environ["USE_TF"] = "0"  # transformers would import TensorFlow too
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from transformers import BertConfig, BertModel  # noqa: E402
 
 
 def write(out: str) -> None:
