@@ -416,3 +416,14 @@ def test_missing_store_credentials_name_the_way_to_read_a_public_bucket(monkeypa
         s3fs.S3FileSystem.clear_instance_cache()
     assert "NoCredentialsError" in err and "no credentials for the store were found" in err, err
     assert "FSSPEC_S3_ANON=true" in err, err
+
+
+def test_align_prints_what_the_checkpoint_says_of_itself(saved, capsys):
+    """Before: `align` on one shard of a set printed pairs, ambiguities and "new in the model" for most variables and
+    none of the checkpoint's notes - not that the file is one shard of six, which `diagnose` says. Now align prints
+    the checkpoint's notes under its headline, as diagnose does."""
+    out, _, _ = saved
+    shard = sorted((out / "st_sharded").glob("model-*.safetensors"))[1]
+    assert main(["align", str(shard), "--model", str(out / "st_sharded")]) in (0, 1)
+    text = capsys.readouterr().out
+    assert "note: one shard (2 of 6) of the sharded checkpoint model.safetensors.index.json beside it" in text, text
