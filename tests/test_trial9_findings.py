@@ -427,3 +427,29 @@ def test_align_prints_what_the_checkpoint_says_of_itself(saved, capsys):
     assert main(["align", str(shard), "--model", str(out / "st_sharded")]) in (0, 1)
     text = capsys.readouterr().out
     assert "note: one shard (2 of 6) of the sharded checkpoint model.safetensors.index.json beside it" in text, text
+
+
+def test_an_output_that_cannot_be_written_is_a_usage_error_naming_it(saved, tmp_path, capsys):
+    """Before: `rewrite CKPT -o RO_DIR/x.safetensors` into a directory this user may not write said "cannot write:
+    Permission denied (file RO_DIR/.a3b97163.ckpt-doctor-tmp.x.safetensors)", exit 1 (a problem found in the
+    checkpoint), naming a temporary file the user never asked for; an output under a file (`-o model.py/x.pt`) was
+    "cannot create the output directory: File exists", exit 1. Now both are usage errors (exit 2, as for --manifest
+    and spec -o) naming the output, and nothing is left behind."""
+    import os
+    import stat
+
+    out, _, _ = saved
+    if os.geteuid() == 0:  # root writes anywhere chmod forbids; sysfs refuses new files even to root
+        readonly = Path("/sys/kernel")
+    else:
+        readonly = tmp_path / "ro"
+        readonly.mkdir()
+        readonly.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    before = set(os.listdir(readonly))
+    err = _error(capsys, ["rewrite", str(out / "bin"), "-o", str(readonly / "x.safetensors")], 2)
+    assert f"cannot write {readonly / 'x.safetensors'}: " in err and "ckpt-doctor-tmp" not in err, err
+    assert set(os.listdir(readonly)) == before
+    blocker = tmp_path / "model.py"
+    blocker.write_text("")
+    err = _error(capsys, ["rewrite", str(out / "bin"), "-o", str(blocker / "x.pt")], 2)
+    assert f"cannot create the output directory {blocker}: " in err and "a file of that name is in the way" in err
