@@ -219,7 +219,7 @@ def _legacy(f, weights, optimizer, source: _Source) -> tuple[dict[str, TensorInf
 
 def _is_tf_shard(f, source: _Source) -> bool:
     names = _attr_list(f, "layer_names", source)
-    return bool(names) and all(_is_dataset(_child(f, n, source)) for n in names[:1])
+    return bool(names) and _is_dataset(_child(f, names[0], source))  # Keras lists layer groups there
 
 
 def _tf_shard(f, source: _Source) -> tuple[dict[str, TensorInfo], list[str]]:
@@ -244,7 +244,7 @@ def _tf_weights(f, source: _Source) -> list[tuple[str, str, TensorInfo]]:
 
 def _read_tf_sharded(path: str) -> Catalog:
     """The set behind ``tf_model.h5.index.json``, named as the unsharded ``tf_model.h5`` names its weights (the
-    model's scope first: ``tf_bert_model/bert/...``), in the model's weight order (shard by shard)."""
+    model's scope first: ``tf_bert_model/bert/...``), shard by shard, each in the order its layer_names lists."""
     index = _shard_index.parse_json(path)[0]
     names = list(index["weight_map"]) if isinstance(index, dict) and isinstance(index.get("weight_map"), dict) else []
     scopes = {n.split("/", 1)[0] for n in names}
