@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 
 from .errors import UsageError
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def local_output(path: str | os.PathLike) -> str:
+    """An output path as a local one: a ``file://`` URL is the path it names; any other URL (``s3://``, ...) is
+    refused, since outputs are written, verified and renamed into place on a local disk (without this, the URL
+    would be taken for a relative path: a directory ``s3:`` in the working directory)."""
+    path = os.fspath(path)
+    if path[:7].lower() == "file://":
+        return path[7:]
+    if _URL.match(path):
+        raise UsageError("outputs are written to a local path, not a URL (they are written under a temporary name, "
+                         "read back and checked, then renamed into place): write locally and upload the result "
+                         "(e.g. `aws s3 cp` or fsspec's put)", path=path)
+    return path
+
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    path = os.fspath(path)
+    path = local_output(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):  # a typo in a path is the user's to fix, not a directory to create
         raise UsageError(f"cannot write {path}: the directory {directory} does not exist", path=path)

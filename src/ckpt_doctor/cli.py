@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from . import __version__
-from ._files import atomic_write_text
+from ._files import atomic_write_text, local_output
 from .errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
 from .formats.registry import WRITABLE
 from .model.loaders import LOADERS, check_applies
@@ -54,7 +54,13 @@ def _inspect(args) -> int:
 
 def _latest(args) -> int:
     from . import discover
+    from .formats import _io
 
+    args.directory = _io.local_path(args.directory)
+    if _io.is_url(args.directory):  # discovery lists a local directory; the other verbs open a URL's checkpoint
+        raise UsageError("latest looks in a local directory; over URLs, name the directory or checkpoint to the "
+                         "other commands (inspect, verify, diagnose open a remote directory's checkpoint: its "
+                         "safetensors index, the TF state file's latest, or its one file)", path=args.directory)
     if not os.path.isdir(args.directory):
         raise CheckpointNotFoundError(f"no such directory{_nearest_directory(args.directory)}"
                                       if not os.path.exists(args.directory) else
@@ -106,6 +112,9 @@ def _verify(args) -> int:
     from .report.text import human_bytes
     from .verify import verify
 
+    for out in (args.manifest, args.salvage):  # a URL is refused before the whole checkpoint is read, not after
+        if out:
+            local_output(out)
     target: Any = args.path
     if args.subtree:
         try:
@@ -131,7 +140,7 @@ def _verify(args) -> int:
             where = " ".join(x for x in (f"tensor {p.tensor!r}" if p.tensor else "",
                                          f"in {p.file}" if p.file else "") if x)
             label = {"unsupported": "UNSUPPORTED", "differs from manifest": "DIFFERS",
-                     "unreadable": "UNREADABLE"}.get(p.kind, "CORRUPT")
+                     "unreadable": "UNREADABLE", "changed while read": "CHANGED"}.get(p.kind, "CORRUPT")
             kind = "" if label.lower() == p.kind else f" ({p.kind})"  # not "UNSUPPORTED (unsupported)"
             print(f"{label}{kind}  {where}: {p.message} [{p.error}]")
         if report.problems and report.intact:
@@ -342,17 +351,41 @@ def _checkpoint(args):
     return open_checkpoint(args.checkpoint, **_options(args)) if args.subtree else args.checkpoint
 
 
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # argparse would say "invalid _positive value", naming this module's function
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+
+
 def _non_negative(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return value
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+_UNITS = {"": 1, "k": 1000, "m": 1000 ** 2, "g": 1000 ** 3, "t": 1000 ** 4,
+          "ki": 1 << 10, "mi": 1 << 20, "gi": 1 << 30, "ti": 1 << 40}
+
+
+def _byte_count(text: str) -> int:
+    """A size in bytes: ``500000000``, ``500MB``, ``2G``, ``512MiB`` (k/M/G/T powers of 1000, Ki/Mi/Gi/Ti of 1024)."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+)\s*([kmgt]i?)?b?\s*", text, re.IGNORECASE)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"expected a size in bytes (500000000, 500MB, 2GiB), not {text!r}")
+    value = int(found[1]) * _UNITS[(found[2] or "").lower()]
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte, not {text!r}")
     return value
 
 
@@ -363,13 +396,7 @@ def _print_json(obj) -> None:
 
 
 def _jobs_option(p) -> None:
-    def positive(text: str) -> int:
-        n = int(text)
-        if n < 1:
-            raise argparse.ArgumentTypeError("must be at least 1")
-        return n
-
-    p.add_argument("--jobs", "-j", type=positive, default=1, metavar="N",
+    p.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N",
                    help="read N tensors at a time in threads (default 1); memory grows to about the N largest "
                         "tensors")
 
@@ -390,9 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="list a checkpoint's tensors as a scope tree (or JSON)",
                        description="List every tensor: name, dtype, shape, parameter count and bytes, grouped by "
                                    "scope. PATH is a TensorFlow checkpoint prefix, its .index or a data file, a V1 "
-                                   "file, a PyTorch, safetensors, NumPy or Keras file, a PyTorch distributed (DCP) "
-                                   "directory, or a directory (its latest checkpoint); or a URL (s3://, gs://, "
-                                   "https://, any fsspec protocol; needs the [remote] extra), read by byte ranges. "
+                                   "file, a PyTorch, safetensors, NumPy or Keras file, the index of a sharded set "
+                                   "(model.safetensors.index.json, pytorch_model.bin.index.json, "
+                                   "tf_model.h5.index.json), a PyTorch distributed (DCP) directory, or a directory "
+                                   "(its latest checkpoint, or its shard index; a Hugging Face hub cache entry: the "
+                                   "snapshot refs/main names); or a URL (s3://, gs://, https://, any fsspec "
+                                   "protocol; needs the [remote] extra), read by byte ranges. "
                                    "Reads no tensor data unless --stats/--values.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--subtree", metavar="KEY", help=subtree_help)
@@ -507,8 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what the rules' names are: checkpoint keys (default), TF2 object paths, or TF1 variable "
                         "names of a TF2 checkpoint (then the output is name-based)")
     p.add_argument("--name-based", action="store_true", help="TF output from a TF2 checkpoint without object graph")
-    p.add_argument("--max-shard-bytes", type=_positive, metavar="N",
-                   help="TF output: start a new data file past N bytes")
+    p.add_argument("--max-shard-bytes", type=_byte_count, metavar="N",
+                   help="TF output: start a new data file past N bytes (500000000, 500MB, 2GiB)")
     p.add_argument("--json", action="store_true", help="emit the plan / result as JSON")
     _verbose_option(p, "every old -> new line, also when writing (default: counts, rules applied, the first "
                        "renames; --dry-run prints all)")

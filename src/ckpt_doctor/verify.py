@@ -34,9 +34,9 @@ MANIFEST_VERSION = 1
 NO_CHECKSUMS = "structure checked, values read; this format stores no checksums"
 
 # What the problem is, for a reader of the report (most specific first).
-TRUNCATED, MISSING_SHARD, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS, UNREADABLE = (
+TRUNCATED, MISSING_SHARD, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS, UNREADABLE, CHANGED = (
     "truncated file", "missing shard", "bad index block", "bad tensor checksum", "unsupported", "corrupt",
-    "differs from manifest", "unreadable")
+    "differs from manifest", "unreadable", "changed while read")
 
 
 @dataclass
@@ -114,6 +114,7 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
                           manifest={} if manifest or expected is not None else None)
     if not isinstance(checkpoint, Catalog):
         report.problems += _incomplete_latest(os.fspath(checkpoint), catalog.path)
+    before = _file_states(catalog)
     lost: dict[str, list[str]] = {f: list(catalog.unlisted.get(f, ())) for f in catalog.missing_files}
     denied: dict[str, list[str]] = {}  # a data file this user may not read: nothing said about its bytes
     cut: dict[str, list] = {}  # a truncated file: one line for it, naming its tensors past the end
@@ -164,7 +165,28 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
         _check_zip_members(catalog, report)
     if expected is not None:
         _compare(report, expected)
+    after = _file_states(catalog)
+    for file in (f for f, state in before.items() if after.get(f) != state):
+        report.problems.insert(0, Problem(None, file, "CheckpointError", "the file changed while it was read (its "
+                                          "size or modification time differs from when it was opened): it is being "
+                                          "written or replaced; verify again once the writer has finished", CHANGED))
     return report
+
+
+def _file_states(catalog: Catalog) -> dict[str, tuple[int, int]]:
+    """(size, modification time) of each local file of the checkpoint: a file still being written changes."""
+    from .formats import _io
+
+    states = {}
+    for f in catalog.files:
+        if f in catalog.missing_files or _io.is_url(f):
+            continue
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue
+        states[f] = (st.st_size, st.st_mtime_ns)
+    return states
 
 
 def _incomplete_latest(path: str, checked: str) -> list[Problem]:
@@ -203,7 +225,7 @@ def _what_is_checked(catalog: Catalog) -> tuple[str, bool]:
         return "CRC32C of every index block and every tensor checked", True
     if catalog.format == "tf-v1":
         return "CRC32C of every table block (they hold the values) checked", True
-    if _zip_path(catalog):
+    if _zip_paths(catalog):
         return "CRC-32 of every zip member checked, values read", True
     if catalog.format == "torch-dcp" and _dcp_chunks_are_zips(catalog):
         return "CRC-32 of every chunk's zip members checked, values read (.metadata stores no checksum)", True
@@ -218,44 +240,49 @@ def _dcp_chunks_are_zips(catalog: Catalog) -> bool:
     return bool(data) and not any(_safetensors_file(f) for f in data)
 
 
-def _zip_path(catalog: Catalog) -> str | None:
+def _zip_paths(catalog: Catalog) -> list[str]:
+    """The zip files a checkpoint is: a torch.save file, or each shard of a sharded PyTorch set (behind its JSON
+    index); empty when any of its files is something else."""
     from .formats import _zip
 
-    path = catalog.files[0] if catalog.files else catalog.path
-    return path if os.path.isfile(path) and _zip.is_zip(path) else None
+    files = [f for f in (catalog.files or (catalog.path,)) if f not in catalog.missing_files]
+    sharded = len(files) > 1 and files[0].endswith(".json")
+    zips = files[1:] if sharded else files[:1]
+    return zips if zips and all(os.path.isfile(f) and _zip.is_zip(f) for f in zips) else []
 
 
 def _check_zip_members(catalog: Catalog, report: VerifyReport) -> None:
     """Every member's CRC-32, also of members only partly read for the tensors (views) or not read at all."""
     from .formats import _zip
 
-    path = _zip_path(catalog)
-    if path is None:
-        return
-    by_member: dict[str, list[str]] = {}
+    paths = _zip_paths(catalog)
+    by_member: dict[str, list[str]] = {}  # a shard's tensors are located as `shard:member`
     for name, info in catalog.items():
         by_member.setdefault(info.location, []).append(name)
-    try:
-        archive = _zip.open_archive(path)
-        for member in archive.names():
-            try:
-                archive.check(member)
-            except CheckpointError as e:
-                names = by_member.get(member, [])
-                unreported = [n for n in names if n in report.intact]  # e.g. views, which read only part
-                if names and not unreported:
-                    continue  # reading the tensors already reported it
-                report.intact = [n for n in report.intact if n not in unreported]
-                problem = _problem(e)
-                problem.tensor = unreported[0] if len(unreported) == 1 else None
-                problem.tensors = unreported
-                if isinstance(e, ChecksumError):
-                    problem.kind = BAD_CHECKSUM
-                if len(unreported) > 1:
-                    problem.message += f" (tensors {', '.join(unreported[:5])}{' ...' if len(unreported) > 5 else ''})"
-                report.problems.append(problem)
-    except CheckpointError as e:
-        report.problems.append(_problem(e))
+    for path in paths:
+        shard = f"{os.path.basename(path)}:" if len(paths) > 1 or path != catalog.files[0] else ""
+        try:
+            archive = _zip.open_archive(path)
+            for member in archive.names():
+                try:
+                    archive.check(member)
+                except CheckpointError as e:
+                    names = by_member.get(shard + member, [])
+                    unreported = [n for n in names if n in report.intact]  # e.g. views, which read only part
+                    if names and not unreported:
+                        continue  # reading the tensors already reported it
+                    report.intact = [n for n in report.intact if n not in unreported]
+                    problem = _problem(e)
+                    problem.tensor = unreported[0] if len(unreported) == 1 else None
+                    problem.tensors = unreported
+                    if isinstance(e, ChecksumError):
+                        problem.kind = BAD_CHECKSUM
+                    if len(unreported) > 1:
+                        problem.message += (f" (tensors {', '.join(unreported[:5])}"
+                                            f"{' ...' if len(unreported) > 5 else ''})")
+                    report.problems.append(problem)
+        except CheckpointError as e:
+            report.problems.append(_problem(e))
 
 
 def _problem(e: CheckpointError) -> Problem:

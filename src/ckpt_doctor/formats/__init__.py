@@ -25,9 +25,10 @@ _V1_PATTERN = re.compile(r"-\?{5}-of-(\d{5})$")
 def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
     """Open a checkpoint for reading: a prefix, an ``.index`` or data file, a V1 file (sharded: also
     ``model.ckpt-?????-of-00002``, as TensorFlow names it), a Keras, PyTorch,
-    safetensors or NumPy file, a PyTorch distributed (DCP) checkpoint directory, or a directory (its latest TF
-    checkpoint, else its one recognised file). URLs (``s3://``, ``gs://``, ``https://``, any fsspec protocol) are
-    read by byte ranges; see ``formats.remote``.
+    safetensors or NumPy file, the index of a sharded set (``model.safetensors.index.json``,
+    ``pytorch_model.bin.index.json``), a PyTorch distributed (DCP) checkpoint directory, or a directory (its latest TF
+    checkpoint, else its shard index or its one recognised file). URLs (``s3://``, ``gs://``, ``https://``, any
+    fsspec protocol) are read by byte ranges, see ``formats.remote``; a ``file://`` URL is the local path it names.
 
     Returns a read-only mapping from tensor name to ``TensorInfo``; no tensor bytes are read until
     ``TensorInfo.read()``. ``options`` go to the format's reader, e.g. ``subtree="model_state"`` to pick the
@@ -39,7 +40,7 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
         >>> ckpt["model_scope/weight"].shape, ckpt["model_scope/weight"].read().dtype
         ((2, 1), dtype('float32'))
     """
-    path = os.fspath(path)
+    path = _io.local_path(os.fspath(path))
     if _io.is_url(path):
         from .remote import open_url
 
@@ -47,7 +48,7 @@ def open_checkpoint(path: str | os.PathLike, **options) -> Catalog:
     try:
         _refuse_unreadable(path)
         catalog = _open_local(path, **options)
-        notes = _peft_adapter_notes(catalog.path) or _lora_notes(catalog)
+        notes = _peft_adapter_notes(catalog.path) or _lora_notes(catalog) or _shard_notes(catalog)
         catalog.notes = tuple(n for n in notes if n not in catalog.notes) + catalog.notes
         return catalog
     except PermissionDeniedError:
@@ -125,6 +126,32 @@ def _lora_notes(catalog: Catalog) -> tuple[str, ...]:
             "model.merge_and_unload().state_dict()",)
 
 
+_SHARD_NAME = re.compile(r"-(\d{5})-of-(\d{5})\.\w+$")
+
+
+def _shard_notes(catalog: Catalog) -> tuple[str, ...]:
+    """One shard of a sharded set opened alone (``model-00002-of-00006.safetensors``): a model diagnosed against it
+    would miss every value of the other shards, so the index beside it, which names them all, is named."""
+    numbered = _SHARD_NAME.search(catalog.path)
+    if numbered is None or len(catalog.files) != 1:
+        return ()
+    from ._shard_index import parse_json
+
+    directory, base = os.path.split(catalog.path)
+    try:
+        indexes = sorted(n for n in os.listdir(directory or ".") if n.endswith(_INDEX_SUFFIXES))
+    except OSError:
+        return ()
+    for name in indexes:
+        index = parse_json(os.path.join(directory, name))[0]
+        weight_map = index.get("weight_map") if isinstance(index, dict) else None
+        if isinstance(weight_map, dict) and base in weight_map.values():
+            return (f"one shard ({int(numbered[1])} of {int(numbered[2])}) of the sharded checkpoint {name} beside "
+                    f"it: {len(catalog)} of its {len(weight_map)} tensors; name {name} or the directory for them "
+                    "all",)
+    return ()
+
+
 def _refuse_unreadable(path: str) -> None:
     """Sniffing reads an unreadable file as "no format matches" and a stat that fails as "does not exist": a
     permission problem is named as such before either can mislead."""
@@ -161,6 +188,12 @@ def _open_local(path: str, **options) -> Catalog:
             catalog.notes = tuple(found.notes) + catalog.notes
             return catalog
         if found.latest is None:
+            snapshot = _hub_snapshot(path)
+            if snapshot is not None:  # a hub cache entry: the revision from_pretrained loads
+                catalog = open_checkpoint(snapshot, **options)
+                catalog.notes = (f"a Hugging Face hub cache entry: opened {os.path.relpath(snapshot, path)}, the "
+                                 "snapshot refs/main names (what from_pretrained loads)",) + catalog.notes
+                return catalog
             other = _other_in_directory(path)
             if other is None:
                 raise CheckpointNotFoundError(_no_checkpoint_in(found, path), path=path)
@@ -223,6 +256,7 @@ def _has_checkpoint(prefix: str) -> bool:
 
 
 _MAX_DIRECTORY_SNIFF = 64
+_INDEX_SUFFIXES = (".safetensors.index.json", ".bin.index.json", ".pt.index.json", ".pth.index.json", ".h5.index.json")
 
 
 def _check_options(module, options: dict, path: str) -> None:
@@ -246,17 +280,18 @@ def _other_formats():
 
 
 def _other_in_directory(directory: str) -> str | None:
-    """A sharded safetensors index, or the directory's single file in another recognised format."""
-    from .safetensors import INDEX_NAME
-
-    index = os.path.join(directory, INDEX_NAME)
-    if os.path.isfile(index):
-        return index
+    """The index of a sharded set (safetensors first, as ``from_pretrained`` prefers it, then
+    ``pytorch_model.bin.index.json``), or the directory's single file in another recognised format."""
     try:
-        names = sorted(n for n in os.listdir(directory)
-                       if n.endswith((*DIRECTORY_SUFFIXES, ".zip")) and not n.startswith("."))
+        listing = sorted(n for n in os.listdir(directory) if not n.startswith("."))
     except OSError:
         return None
+    indexes = [n for n in listing if n.endswith(_INDEX_SUFFIXES) and os.path.isfile(os.path.join(directory, n))]
+    indexes.sort(key=lambda n: (not n.endswith(".safetensors.index.json"), n != "model.safetensors.index.json",
+                                n != "pytorch_model.bin.index.json", n))
+    if indexes:
+        return os.path.join(directory, indexes[0])
+    names = [n for n in listing if n.endswith((*DIRECTORY_SUFFIXES, ".zip"))]
     # a zip archive of checkpoints (stable-baselines3's) is named like one: opening it says what to extract
     found = [p for p in (os.path.join(directory, n) for n in names[:_MAX_DIRECTORY_SNIFF])
              if os.path.isfile(p) and (any(m.sniff(p) for m in _other_formats())
@@ -285,6 +320,17 @@ def _not_readable(path: str) -> str:
         return (f"a zip archive, not a checkpoint itself; it holds {shown}: extract the one you mean "
                 f"(unzip {os.path.basename(path)} NAME) and name that")
     suffix = os.path.splitext(path)[1].lower()
+    from ._zip import read_magic
+
+    head = read_magic(path, 8)
+    if head.startswith(b"GGUF"):
+        return (f"a GGUF file (llama.cpp's format for inference), which ckpt-doctor does not read; {readable} (the "
+                "weights it was converted from are one of these)")
+    if head[4:8] == b"TFL3":
+        return f"a TensorFlow Lite model (an exported flatbuffer), not a training checkpoint; {readable}"
+    if suffix == ".msgpack":
+        return (f"a Flax msgpack file (flax.serialization), which ckpt-doctor does not read; {readable} (transformers "
+                "saves the same weights as safetensors: model.save_pretrained(DIR) of the PyTorch or TF class)")
     if suffix == ".onnx":
         return f"an ONNX model, not a training checkpoint; {readable}"
     if suffix in (".pt", ".pth", ".bin", ".ckpt"):
@@ -314,10 +360,42 @@ def _checkpoints_in_zip(path: str) -> list[str] | None:
     return [n for n in members if n.lower().endswith(DIRECTORY_SUFFIXES) or n.endswith(".index")]
 
 
+def _hub_snapshot(directory: str) -> str | None:
+    """In a Hugging Face hub cache entry (``models--org--name/`` with ``refs/main`` and ``snapshots/<hash>/``), the
+    snapshot ``refs/main`` names, else None."""
+    ref = os.path.join(directory, "refs", "main")
+    if not os.path.basename(os.path.normpath(directory)).startswith(("models--", "datasets--")) or \
+            not os.path.isfile(ref):
+        return None
+    try:
+        with open(ref, encoding="utf-8") as f:
+            revision = f.read(256).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    snapshot = os.path.join(directory, "snapshots", revision)
+    return snapshot if revision and "/" not in revision and os.path.isdir(snapshot) else None
+
+
+def _hub_models(directory: str) -> str:
+    """A Hugging Face hub cache (``~/.cache/huggingface/hub``): the model entries to name instead ("" if none)."""
+    try:
+        entries = sorted(n for n in os.listdir(directory) if n.startswith("models--")
+                         and os.path.isdir(os.path.join(directory, n)))
+    except OSError:
+        return ""
+    if not entries:
+        return ""
+    shown = ", ".join(os.path.join(directory, n, "") for n in entries[:5])
+    return f"it is a Hugging Face hub cache: name a model's entry ({shown}{' ...' if len(entries) > 5 else ''})"
+
+
 def _no_checkpoint_in(found: discovery.Discovery, directory: str) -> str:
     msg = "no complete checkpoint in this directory"
     if found.notes:
         return "; ".join([msg, *found.notes])
+    models = _hub_models(directory)
+    if models:
+        return f"{msg}; {models}"
     hint = _checkpoints_below(directory)
     return f"{msg}; {hint}" if hint else msg
 

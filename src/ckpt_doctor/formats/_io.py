@@ -1,7 +1,8 @@
 """File access for the readers: local paths take the plain ``open``/``os`` path; URLs go through fsspec.
 
 A path is a URL when it has a scheme other than ``file://`` (``s3://``, ``gs://``, ``https://``, ``memory://``,
-any fsspec protocol). fsspec and its backends are the ``[remote]`` extra, imported on the first URL.
+any fsspec protocol); ``open_checkpoint`` reads a ``file://`` URL as the local path
+it names. fsspec and its backends are the ``[remote]`` extra, imported on the first URL.
 
 Remote reads are byte ranges, never whole files: ``RangeFile`` fetches exactly what is asked for (plus a small
 read-ahead for headers), ``read_range`` splits a large range into pieces fetched concurrently through
@@ -70,6 +71,12 @@ def is_url(path: str) -> bool:
         and scheme != "file"
 
 
+def local_path(path: str) -> str:
+    """A ``file://`` URL as the local path it names (as fsspec reads it: ``file:///tmp/m.pt`` is ``/tmp/m.pt``);
+    any other path as it is."""
+    return path[len("file://"):] if path[:7].lower() == "file://" else path
+
+
 def join(base: str, name: str) -> str:
     return f"{base.rstrip('/')}/{name}" if is_url(base) else os.path.join(base, name)
 
@@ -96,8 +103,26 @@ def filesystem(url: str):
 
 
 def _remote_error(e: Exception, url: str, tensor: str | None = None) -> CheckpointError:
+    cause = e.__cause__  # fsspec's HTTP backend raises FileNotFoundError for any failed request, the reason chained
+    status = getattr(cause, "status", None)
+    if isinstance(e, FileNotFoundError) and cause is not None and status != 404:
+        if status in (401, 403):
+            return CheckpointError(f"the server refused access (HTTP {status} {getattr(cause, 'message', '')}): "
+                                   "the URL needs credentials or a signed URL", path=url, tensor=tensor)
+        said = f"HTTP {status} {getattr(cause, 'message', '')}".rstrip() if status else \
+            f"{type(cause).__name__}: {cause}"
+        return CheckpointError(f"cannot read from the store: {said}", path=url, tensor=tensor)
     if isinstance(e, FileNotFoundError):
         return MissingShardError("no such file in the store", path=url, tensor=tensor)
+    anon = "FSSPEC_S3_ANON=true" if url.startswith("s3://") else "FSSPEC_GCS_TOKEN=anon" if url.startswith(
+        ("gs://", "gcs://")) else None
+    if type(e).__name__ == "NoCredentialsError" or isinstance(e, PermissionError):
+        hint = (f"; a public bucket is read without credentials with {anon} in the environment (fsspec's "
+                "configuration)") if anon and anon.split("=")[0] not in os.environ else ""
+        what = "no credentials for the store were found" if type(e).__name__ == "NoCredentialsError" else \
+            "the store refused access with these credentials"
+        return CheckpointError(f"cannot read from the store: {type(e).__name__}: {e}: {what}{hint}", path=url,
+                               tensor=tensor)
     return CheckpointError(f"cannot read from the store: {type(e).__name__}: {e}", path=url, tensor=tensor)
 
 
@@ -228,14 +253,24 @@ def read_range(path: str, offset: int, length: int, *, tensor: str | None = None
     STATS.add(len(starts), sum(len(x) for x in pieces))
     pos = checksum = 0
     for piece, s, end in zip(pieces, starts, ends, strict=False):
-        if len(piece) != end - s:
-            raise CorruptCheckpointError("the store returned fewer bytes than asked (did the object change?)",
-                                         path=path, tensor=tensor)
+        piece = _in_range(piece, s, end, size, path, tensor)
         buf[pos:pos + len(piece)] = piece
         pos += len(piece)
         if crc:
             checksum = crc(piece, checksum)
     return (buf, checksum) if crc else buf
+
+
+def _in_range(data: bytes, start: int, end: int, size: int, path: str, tensor: str | None) -> bytes:
+    """Bytes [start, end) of what the store sent for that range: a server that ignores byte ranges (python -m
+    http.server, some static hosts) sends the whole object, which is cut here; anything else is an error."""
+    if len(data) == end - start:
+        return data
+    if len(data) == size:
+        return data[start:end]
+    raise CorruptCheckpointError(f"the store returned {len(data)} bytes for a range of {end - start}"
+                                 + (" (did the object change?)" if len(data) < end - start else ""),
+                                 path=path, tensor=tensor)
 
 
 def _block(path: str, index: int, size: int, tensor: str | None) -> bytes:
@@ -250,9 +285,7 @@ def _block(path: str, index: int, size: int, tensor: str | None) -> bytes:
             except Exception as e:
                 raise _remote_error(e, path, tensor) from None
             STATS.add(1, len(block))
-            if len(block) != end - start:
-                raise CorruptCheckpointError("the store returned fewer bytes than asked (did the object change?)",
-                                             path=path, tensor=tensor)
+            block = _in_range(block, start, end, size, path, tensor)
             _blocks[key] = block
             while sum(map(len, _blocks.values())) > _MAX_BLOCK_BYTES:
                 _blocks.pop(next(iter(_blocks)))

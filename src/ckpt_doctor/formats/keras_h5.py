@@ -30,11 +30,12 @@ import time
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, Catalog, TensorInfo
 from ..dtypes import FROM_NUMPY
 from ..errors import CheckpointError, CorruptCheckpointError, MissingExtraError, MissingShardError, UnsupportedError
-from . import _zip
+from . import _shard_index, _zip
 
 FORMAT_H5 = "keras-h5"
 FORMAT_KERAS3 = "keras3-weights"
 FORMAT_ZIP = "keras-zip"
+FORMAT_TRANSFORMERS = "keras-h5-transformers"  # transformers' sharded TF weights: loaded by name, not layer order
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _KERAS_ZIP_MEMBERS = ("metadata.json", "config.json", "model.weights.h5", "model.weights.npz")
 _MAX_JSON = 64 << 20
@@ -63,7 +64,7 @@ def sniff(path: str) -> bool:
         except CheckpointError:
             return path.endswith(".keras")
         return "config.json" in names and bool(names & {"model.weights.h5", "model.weights.npz"})
-    return path.endswith(".json") and _sharded_index(path) is not None
+    return path.endswith(".json") and (_sharded_index(path) is not None or _shard_index.is_index(path, (".h5",)))
 
 
 def read(path: str | os.PathLike) -> Catalog:
@@ -86,6 +87,8 @@ def read(path: str | os.PathLike) -> Catalog:
     if head[:4] in _zip.ZIP_MAGICS:
         return _read_keras_zip(path)
     if head != HDF5_MAGIC and path.endswith(".json"):
+        if _shard_index.is_index(path, (".h5",)):
+            return _read_tf_sharded(path)
         index = _sharded_index(path)
         if index is None:
             raise UnsupportedError("a JSON file, but not a sharded Keras weights index (no weight_map of .h5 "
@@ -149,6 +152,8 @@ class _Source:
 
 def _read_h5(f, source: _Source) -> tuple[str, dict[str, TensorInfo], list[str]]:
     if _has_attr_list(f, "layer_names"):
+        if _is_tf_shard(f, source):
+            return (FORMAT_TRANSFORMERS, *_tf_shard(f, source))
         return (FORMAT_H5, *_legacy(f, f, None, source))
     weights = _child(f, "model_weights", source)
     if _is_group(weights) and _has_attr_list(weights, "layer_names"):
@@ -205,6 +210,67 @@ def _legacy(f, weights, optimizer, source: _Source) -> tuple[dict[str, TensorInf
         notes.append(f"{len(assumed)} dataset(s) are untagged 2-byte opaque values, read as bfloat16 (how Keras "
                      f"stores it): {', '.join(assumed[:3])}{' ...' if len(assumed) > 3 else ''}")
     return tensors, notes
+
+
+# --- transformers' sharded TF weights (``tf_model.h5.index.json``) --------------------------------------------
+# TFPreTrainedModel.save_pretrained(max_shard_size=...): each shard's ``layer_names`` attribute lists the weights
+# themselves (``bert/embeddings/LayerNorm/beta:0``, datasets at those paths); the index names them under the model's
+# own scope too (``tf_bert_model/bert/...:0``), as the unsharded ``tf_model.h5`` does.
+
+def _is_tf_shard(f, source: _Source) -> bool:
+    names = _attr_list(f, "layer_names", source)
+    return bool(names) and _is_dataset(_child(f, names[0], source))  # Keras lists layer groups there
+
+
+def _tf_shard(f, source: _Source) -> tuple[dict[str, TensorInfo], list[str]]:
+    return {key: info for _, key, info in _tf_weights(f, source)}, [
+        "a shard of transformers' sharded TF weights (layer_names lists the weights themselves); "
+        "TFPreTrainedModel.from_pretrained loads them by name"]
+
+
+def _tf_weights(f, source: _Source) -> list[tuple[str, str, TensorInfo]]:
+    """(name as stored, with its `:0`; name without it; the tensor) of each weight of a transformers TF shard."""
+    out = []
+    assumed: list[str] = []
+    for weight in _attr_list(f, "layer_names", source):
+        key = _strip_index(weight)
+        ds = _child(f, weight, source, key)
+        if not _is_dataset(ds):
+            raise CorruptCheckpointError(f"layer_names lists weight {weight!r} but there is no such dataset",
+                                         path=source.display, tensor=key)
+        out.append((weight, key, _info(ds, key, VARIABLE, source, assumed)))
+    return out
+
+
+def _read_tf_sharded(path: str) -> Catalog:
+    """The set behind ``tf_model.h5.index.json``, named as the unsharded ``tf_model.h5`` names its weights (the
+    model's scope first: ``tf_bert_model/bert/...``), shard by shard, each in the order its layer_names lists."""
+    index = _shard_index.parse_json(path)[0]
+    names = list(index["weight_map"]) if isinstance(index, dict) and isinstance(index.get("weight_map"), dict) else []
+    scopes = {n.split("/", 1)[0] for n in names}
+    if len(scopes) != 1 or not all("/" in n for n in names):
+        raise CorruptCheckpointError("a transformers TF shard index names its weights under one model scope "
+                                     f"(tf_bert_model/...); this one has {len(scopes)}", path=path)
+    scope = scopes.pop()
+
+    def shard(shard_path: str) -> tuple[dict[str, TensorInfo], list[str]]:
+        source = _Source(shard_path)
+        with source.open() as f:
+            weights = _tf_weights(f, source)
+        base = os.path.basename(shard_path)
+        for _, _, info in weights:
+            info.location = f"{base}:{info.location}"
+        return {f"{scope}/{weight}": info for weight, _, info in weights}, []  # the index's spelling
+
+    catalog = _shard_index.read_index(path, FORMAT_TRANSFORMERS, "transformers TF", shard, sort=False)
+    renamed = {}
+    for name, info in catalog.items():
+        info.name = _strip_index(name)
+        renamed[info.name] = info
+    unlisted = {f: tuple(_strip_index(n) for n in names) for f, names in catalog.unlisted.items()}
+    return Catalog(path, FORMAT_TRANSFORMERS, renamed, files=catalog.files, missing_files=catalog.missing_files,
+                   notes=("transformers' sharded TF weights (tf_model.h5.index.json): "
+                          "TFPreTrainedModel.from_pretrained loads them by name",) + catalog.notes, unlisted=unlisted)
 
 
 def _strip_index(name: str) -> str:

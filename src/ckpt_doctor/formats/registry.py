@@ -36,6 +36,7 @@ FORMATS: tuple[Format, ...] = (
     Format("keras3-weights", "Keras 3 weights (.weights.h5)", "keras_h5", write_as="keras3", writer="keras_writer",
            suffix=".weights.h5"),
     Format("keras-zip", "Keras 3 model (.keras)", "keras_h5"),
+    Format("keras-h5-transformers", "transformers TF weights (sharded tf_model.h5)", "keras_h5"),
     Format("torch-dcp", "PyTorch distributed checkpoint (DCP)", "torch_dcp"),
 )
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 
 from ..catalog import Catalog
-from ..errors import CheckpointNotFoundError, UnsupportedError
-from . import _io
+from ..errors import CheckpointNotFoundError, UnsupportedError, UsageError
+from . import _io, _shard_index
+from .registry import FORMATS
 
 _DATA_SHARD = re.compile(r"\.data-\d{5}-of-\d{5}$")
 _STATE_PATH = re.compile(r'^model_checkpoint_path:\s*"((?:[^"\\]|\\.)*)"', re.M)
@@ -32,19 +33,37 @@ def _open(url: str, options: dict) -> Catalog:
     if _io.basename(url) == torch_dcp.METADATA_NAME or torch_dcp.is_dcp(url):
         return torch_dcp.read(url, **options)
     if options:
-        raise TypeError(f"open_checkpoint() options {sorted(options)} do not apply to this checkpoint")
+        raise UsageError(f"option(s) {', '.join(sorted(options))} do not apply to this checkpoint (only to a PyTorch "
+                         "DCP directory over URLs)", path=url)
     if url.endswith(".index"):
         return tf_bundle.read(url[:-len(".index")])
     if _DATA_SHARD.search(url):
         return tf_bundle.read(_DATA_SHARD.sub("", url))
+    if url.endswith(".json") and not url.endswith(".safetensors.index.json") and _io.isfile(url) \
+            and _shard_index.is_index(url, _LOCAL_ONLY):
+        raise UsageError(f"the index of a sharded PyTorch checkpoint: {_READ_HERE}; {_COPY_DIRECTORY}",
+                               path=url)
     if url.endswith((".safetensors", ".json")):
         return safetensors.read(url)
     if _io.isfile(url + ".index"):
         return tf_bundle.read(url)
     if _io.isdir(url):
         return _open(_in_directory(url), options)
-    raise CheckpointNotFoundError("no checkpoint at this URL (over URLs this version reads safetensors files and "
-                                  "indexes, TF bundles and PyTorch DCP directories)", path=url)
+    if url.lower().endswith(_LOCAL_ONLY) and _io.isfile(url):
+        raise UsageError(f"a {_kind(url)} file: {_READ_HERE}; {_COPY}", path=url)
+    raise CheckpointNotFoundError(f"no checkpoint at this URL ({_READ_HERE})", path=url)
+
+
+_READ_HERE = "over URLs this version reads safetensors files and indexes, TF bundles and PyTorch DCP directories"
+_COPY = "copy it to a local disk and name the copy"
+_COPY_DIRECTORY = "copy the directory to a local disk and name the copy"
+# formats read from local files only (registry suffixes of the readers that need a local file)
+_LOCAL_ONLY = tuple(s for f in FORMATS if f.reader in ("torch_pickle", "numpy_npz", "keras_h5") for s in f.suffixes)
+
+
+def _kind(url: str) -> str:
+    lower = url.lower()
+    return next(f.display for f in FORMATS if f.suffixes and lower.endswith(f.suffixes))
 
 
 def _in_directory(url: str) -> str:
@@ -67,6 +86,11 @@ def _in_directory(url: str) -> str:
     if len(candidates) == 1:
         return _io.join(url, candidates[0])
     if not candidates:
+        local = sorted(n for n in names if n.lower().endswith((*_LOCAL_ONLY, ".index.json")))
+        if local:
+            shown = ", ".join(local[:5]) + (f" and {len(local) - 5} more" if len(local) > 5 else "")
+            raise UsageError(f"this directory holds {shown}: {_READ_HERE}; {_COPY_DIRECTORY}",
+                                   path=url)
         raise CheckpointNotFoundError("no checkpoint in this directory", path=url)
     raise UnsupportedError("this directory holds several checkpoints; name one: " + ", ".join(candidates[:10]),
                            path=url)

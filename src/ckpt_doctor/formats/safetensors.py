@@ -22,12 +22,11 @@ from ..dtypes import BITS, FROM_SAFETENSORS
 from ..errors import (
     CheckpointError,
     CorruptCheckpointError,
-    MissingShardError,
     NotACheckpointError,
     TruncatedError,
     UnsupportedError,
 )
-from . import _io, _zip
+from . import _io, _shard_index, _zip
 
 FORMAT = "safetensors"
 INDEX_NAME = "model.safetensors.index.json"
@@ -214,28 +213,8 @@ def _read_tensor(path: str, offset: int, size: int, dtype: str, shape: tuple[int
 
 # --- sharded ------------------------------------------------------------------------------------------------
 
-def _load_json(path: str, limit: int = MAX_HEADER_BYTES):
-    return _parse_json(path, limit)[0]
-
-
-def _parse_json(path: str, limit: int = MAX_HEADER_BYTES) -> tuple[object, str]:
-    """(the document, "") or (None, why it could not be read)."""
-    try:
-        if _io.getsize(path) > limit:
-            return None, f"larger than {limit} bytes"
-        with _io.open_file(path) as f:
-            return json.loads(f.read().decode("utf-8")), ""
-    except (OSError, ValueError, RecursionError) as e:  # ValueError: bad UTF-8, bad JSON, integers too long to parse
-        return None, str(e) or type(e).__name__
-
-
 def _is_index(path: str) -> bool:
-    if not path.endswith(".json") or _zip.read_magic(path, 1) != b"{":
-        return False
-    index = _load_json(path)
-    weight_map = index.get("weight_map") if isinstance(index, dict) else None
-    return isinstance(weight_map, dict) and bool(weight_map) and all(
-        isinstance(v, str) and v.endswith(".safetensors") for v in weight_map.values())
+    return _shard_index.is_index(path, (".safetensors",))
 
 
 def _named_index(path: str) -> bool:
@@ -244,46 +223,8 @@ def _named_index(path: str) -> bool:
 
 
 def _read_index(path: str) -> Catalog:
-    index, why = _parse_json(path)
-    if index is None:
-        raise CorruptCheckpointError(f"a safetensors shard index by its name, but its JSON cannot be read ({why}): "
-                                     "cut short or damaged", path=path)
-    if not isinstance(index, dict) or not isinstance(index.get("weight_map"), dict):
-        raise CorruptCheckpointError("not a safetensors index (no weight_map)", path=path)
-    weight_map: dict[str, str] = index["weight_map"]
-    directory = _io.dirname(path)
-    shards: dict[str, list[str]] = {}
-    for name, shard in weight_map.items():
-        if not isinstance(shard, str) or os.path.isabs(shard) or ".." in shard.replace("\\", "/").split("/"):
-            raise CorruptCheckpointError(f"weight_map points outside the checkpoint's directory: {shard!r}",
-                                         path=path, tensor=name)
-        shards.setdefault(shard, []).append(name)
-    files = tuple(_io.join(directory, s) for s in shards)
-    missing = tuple(f for f in files if not _io.exists(f))
-    # Remote shards: every header in one concurrent batch (a second one for headers longer than the first fetch).
-    _io.prefetch((f for f in files if f not in missing), need=lambda head: 8 + int.from_bytes(head[:8], "little"))
-    tensors: dict[str, TensorInfo] = {}
-    notes: list[str] = []
-    for shard, names in shards.items():
-        shard_path = _io.join(directory, shard)
-        if shard_path in missing:
-            continue
-        found, _, _ = _read_file(shard_path)
-        for name in names:
-            if name not in found:
-                raise CorruptCheckpointError(f"the index puts this tensor in {shard}, which does not hold it",
-                                             path=path, tensor=name)
-            tensors[name] = found[name]
-        extra = sorted(set(found) - set(names))
-        if extra:
-            notes.append(f"{shard} holds {len(extra)} tensor(s) the index does not list (ignored): "
-                         f"{', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}")
-    if missing:
-        lost = sum(len(names) for shard, names in shards.items() if _io.join(directory, shard) in missing)
-        notes.insert(0, f"{len(missing)} shard(s) missing: {lost} tensor(s) cannot be listed (dtype and shape live "
-                        "in the shard's header)")
-        if not tensors:
-            raise MissingShardError(f"every shard of this index is missing: {', '.join(missing)}", path=path)
-    unlisted = {_io.join(directory, s): tuple(n) for s, n in shards.items() if _io.join(directory, s) in missing}
-    return Catalog(path, FORMAT, dict(sorted(tensors.items())), files=(path, *files), missing_files=missing,
-                   notes=tuple(notes), unlisted=unlisted)
+    def heads(files: list[str]) -> None:  # remote shards: every header in one concurrent batch
+        _io.prefetch(files, need=lambda head: 8 + int.from_bytes(head[:8], "little"))
+
+    return _shard_index.read_index(path, FORMAT, "safetensors", lambda shard: (_read_file(shard)[0], []),
+                                   prefetch=heads)

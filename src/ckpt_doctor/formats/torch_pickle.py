@@ -26,7 +26,7 @@ import re
 
 from ..catalog import COUNTER, OPTIMIZER, RNG, SLOT, VARIABLE, Catalog, TensorInfo
 from ..errors import CheckpointError, CorruptCheckpointError, TruncatedError, UnsupportedError, UsageError
-from . import _unpickler, _zip
+from . import _shard_index, _unpickler, _zip
 from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
 
 FORMAT = "torch"
@@ -45,7 +45,10 @@ _MAX_EXPANSION, _MAX_EXPANDED_BYTES = 64, 16 << 20
 
 
 def sniff(path: str) -> bool:
-    """True for a PyTorch zip checkpoint (``<root>/data.pkl``) or a legacy pickle starting with torch's magic."""
+    """True for a PyTorch zip checkpoint (``<root>/data.pkl``), a legacy pickle starting with torch's magic, or the
+    index of a sharded set (``pytorch_model.bin.index.json``)."""
+    if path.endswith(".json"):
+        return _is_index(path)
     head = _zip.read_magic(path, 512)
     if head[:4] in _zip.ZIP_MAGICS:
         first = _zip.first_member_name(path)
@@ -77,6 +80,8 @@ def read(path: str | os.PathLike, *, subtree: str | None = None,
         ``read("model.pt")["fc.weight"].read()`` is the weight as a numpy array, without importing torch.
     """
     path = os.fspath(path)
+    if path.endswith(".json") and _is_index(path):
+        return _read_index(path, subtree, max_member_bytes)
     head = _zip.read_magic(path, 512)
     if head[:4] in _zip.ZIP_MAGICS:
         return _read_zip(path, subtree, max_member_bytes)
@@ -86,6 +91,32 @@ def read(path: str | os.PathLike, *, subtree: str | None = None,
         raise UnsupportedError("PyTorch's pre-1.0 tar checkpoint format is not supported (torch refuses it with "
                                "weights_only=True too); re-save it with a current torch", path=path)
     raise UnsupportedError("not a PyTorch checkpoint (neither a zip archive nor a legacy torch pickle)", path=path)
+
+
+# --- sharded (``pytorch_model.bin.index.json``) --------------------------------------------------------------
+
+_SHARD_SUFFIXES = (".bin", ".pt", ".pth")
+
+
+def _is_index(path: str) -> bool:
+    return _shard_index.is_index(path, _SHARD_SUFFIXES)
+
+
+def _read_index(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
+    """transformers' ``save_pretrained(..., safe_serialization=False)`` of a large model: each shard a flat state
+    dict, the shards numbered in the state dict's order (kept: a torch file's order is its state dict's)."""
+    if subtree is not None:
+        raise UsageError("subtree applies to one PyTorch file; the shards of this index are flat state dicts",
+                         path=path)
+
+    def shard(shard_path: str) -> tuple[dict[str, TensorInfo], list[str]]:
+        catalog = read(shard_path, max_member_bytes=max_member_bytes)
+        base = os.path.basename(shard_path)
+        for info in catalog.values():  # a member name (`archive/data/0`) recurs in every shard: name the shard too
+            info.location = f"{base}:{info.location}"
+        return dict(catalog.items()), list(catalog.notes)
+
+    return _shard_index.read_index(path, FORMAT, "PyTorch", shard, sort=False)
 
 
 # --- zip format ---------------------------------------------------------------------------------------------

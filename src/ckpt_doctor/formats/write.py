@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from .._files import local_output
 from ..errors import CheckpointError, UsageError
 from ._writing import RawBytes, Tensor, checksum, tensors_from
 from .registry import WRITABLE
@@ -75,7 +76,7 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
     """
     if format not in FORMATS:
         raise CheckpointError(f"unknown output format {format!r} (one of: {', '.join(FORMATS)})")
-    out = os.fspath(out)
+    out = local_output(out)
     writer_name, reader_name, _ = FORMATS[format]
     writer = importlib.import_module(f"{__package__}.{writer_name}")
     items = tensors_from(tensors)
@@ -89,7 +90,9 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
     try:
         os.makedirs(directory, exist_ok=True)
     except OSError as e:
-        raise CheckpointError(f"cannot create the output directory: {e.strerror or e}", path=directory) from None
+        raise UsageError(f"cannot create the output directory {directory}: {e.strerror or e}"
+                         + (" (a file of that name is in the way)" if isinstance(e, FileExistsError) else ""),
+                         path=directory) from None
     existing = targets(out, format)
     protected = [p for p in protect if os.path.exists(p)]
     for path in existing + ([out] if format == "tf" and os.path.exists(out) else []):
@@ -147,7 +150,12 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
     except OSError as e:  # disk full, permissions, ...: nothing was renamed into place unless all was
         if isinstance(e, CheckpointError):  # an input that cannot be read (PermissionDeniedError) is not a write
             raise
-        raise CheckpointError(f"cannot write: {e.strerror or e}", path=getattr(e, "filename", None) or out) from None
+        # a read-only directory or disk, a full disk, permissions: the user's to fix (as for every other output);
+        # named by the output, not by the temporary name it was being written under
+        failed = getattr(e, "filename", None) or out
+        if os.path.basename(failed).startswith(os.path.basename(tmp)):
+            failed = out + failed[len(os.path.join(directory, os.path.basename(tmp))):]
+        raise UsageError(f"cannot write {failed}: {e.strerror or e}", path=failed) from None
     except CheckpointError as e:  # the user knows the output by its name, not by our temporary one
         if e.path is not None and os.path.basename(e.path).startswith(os.path.basename(tmp)):
             e.path = out + e.path[len(os.path.join(directory, os.path.basename(tmp))):]

@@ -44,6 +44,20 @@ def load_model(model: Any, *, root: str | None = None) -> ModelSpec:
     return from_object(model, root=root, source=type(model).__name__)
 
 
+def _config_is_no_model(ref: str, doc: dict) -> str:
+    """A Hugging Face config.json (or a PEFT adapter_config.json) given as --model: it names a model class and its
+    sizes, not its variables; the builder that makes the model from it is one line."""
+    directory = os.path.dirname(ref) or "."
+    if "peft_type" in doc:
+        return (f"--model names a PEFT adapter config ({doc.get('peft_type')}), not a model: give a builder that "
+                "returns the PEFT model (build.py:build with `return PeftModel.from_pretrained(base_model, "
+                f"{directory!r})`), or a spec written from it by ckpt-doctor spec")
+    kind = ", ".join(doc.get("architectures") or []) or doc.get("model_type")
+    return (f"--model names a transformers config ({kind}), which gives the model's sizes, not its variables: give a "
+            "builder (build.py:build with `return AutoModel.from_config(AutoConfig.from_pretrained("
+            f"{directory!r}))`, or the task class you load), or a spec written from it by ckpt-doctor spec")
+
+
 def _from_reference(ref: str, root: str | None) -> ModelSpec:
     if ref.endswith(".json") and os.path.isfile(ref):
         try:
@@ -56,6 +70,8 @@ def _from_reference(ref: str, root: str | None) -> ModelSpec:
             if root is not None:
                 spec.object_root = root
             return spec
+        if isinstance(doc, dict) and ("model_type" in doc or "architectures" in doc or "peft_type" in doc):
+            raise ModelError(_config_is_no_model(ref, doc), path=ref)
     m = _BUILDER.match(ref)
     if m and not os.path.exists(ref) and (m["target"].endswith(".py") or _is_module_name(m["target"])):
         return from_object(_call_builder(m["target"], m["function"]), root=root, source=ref)

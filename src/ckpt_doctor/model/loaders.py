@@ -56,6 +56,10 @@ LOADERS: dict[str, Loader] = {loader.name: loader for loader in (
     Loader("hf", "PreTrainedModel.from_pretrained(dir) (base-model prefix added or stripped)", "name",
            "initialised fresh, with a warning", "RuntimeError unless ignore_mismatched_sizes", casts_dtypes=True,
            strict=False),
+    # transformers' TF models read their sharded tf_model.h5 set by variable name (load_tf_sharded_weights); a
+    # weight missing from the file keeps its initial value, with a warning
+    Loader("hf-tf", "TFPreTrainedModel.from_pretrained(dir) (sharded tf_model.h5, by variable name)", "name",
+           "initialised fresh, with a warning", "ValueError unless ignore_mismatched_sizes", strict=False),
     # A TensorFlow / Keras model has no call of its own that reads a PyTorch, safetensors or NumPy file: naming
     # load_state_dict (and its RuntimeError) would describe a call this model does not have.
     Loader("none", "none: a TensorFlow / Keras model has no call that loads this format; compared by name, the fix "
@@ -90,6 +94,8 @@ def infer_loader(checkpoint_format: str, spec) -> Loader:
     """The call a user of this model most likely makes to load a checkpoint of this format."""
     if spec.loader:
         return LOADERS[spec.loader]
+    if checkpoint_format == "keras-h5-transformers":  # transformers' sharded TF weights: by name, not layer order
+        return LOADERS["hf-tf"]
     if checkpoint_format == "keras-h5":
         has_keys = any("keras-h5" in v.keys for v in spec.variables)
         return LOADERS["keras-h5" if has_keys else "keras-h5-by-name"]

@@ -33,6 +33,7 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
              + (f"{len(differ)} with another shape under the same name, " if differ else "")
              + (f"{len(a.tied)} filled through a tie, " if a.tied else "")
              + f"{len(a.unused)} checkpoint values unused."]
+    lines += [f"note: {note}" for note in d.checkpoint.notes]  # what the file says of itself: one shard of a set, ...
     if a.sentences:
         lines += ["", "What changed:"] + [f"  - {s}" for s in a.sentences]
     if show_pairs and inferred:

@@ -18,20 +18,41 @@ def display_name(info: TensorInfo) -> str:
     return path
 
 
+_STATS_CHUNK = 1 << 18  # elements converted to float64 at a time
+
+
 def tensor_stats(value) -> dict | None:
-    """min/max/mean/std of a numeric array (None for strings and empty arrays)."""
+    """min/max/mean/std of a numeric array (None for strings and empty arrays), in float64 a chunk at a time: memory
+    stays near the array itself, not the several float64 copies of it a whole-array ``std`` makes."""
+    import math
+
     import numpy as np
 
     if value.dtype == object or value.size == 0:
         return None
-    if value.dtype.kind == "b":
-        value = value.astype(np.uint8)
-    elif value.dtype.kind == "c":
-        value = np.abs(value)
-    elif value.dtype.kind not in "iuf":  # bfloat16, float8 come from ml_dtypes
-        value = value.astype(np.float32)
-    v = value.astype(np.float64)
-    return {"min": float(v.min()), "max": float(v.max()), "mean": float(v.mean()), "std": float(v.std())}
+    flat = value.reshape(-1)
+
+    def chunks():
+        for start in range(0, flat.size, _STATS_CHUNK):
+            part = flat[start:start + _STATS_CHUNK]
+            if part.dtype.kind == "b":
+                part = part.astype(np.uint8)
+            elif part.dtype.kind == "c":
+                part = np.abs(part)
+            elif part.dtype.kind not in "iuf":  # bfloat16, float8 come from ml_dtypes
+                part = part.astype(np.float32)
+            yield part.astype(np.float64)
+
+    low, high, total = math.inf, -math.inf, 0.0
+    for part in chunks():
+        low, high = float(np.minimum(low, part.min())), float(np.maximum(high, part.max()))  # NaN stays NaN
+        total += float(part.sum())
+    mean = total / flat.size
+    squares = 0.0
+    for part in chunks():
+        part -= mean
+        squares += float(np.dot(part, part))
+    return {"min": low, "max": high, "mean": mean, "std": math.sqrt(squares / flat.size)}
 
 
 def _split(name: str) -> list[str]:
