@@ -224,11 +224,19 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
         keyed = None
     if loader.name == "hf":
         keyed = _hf_keys(catalog, spec)
+    elif loader.name == "hf-tf":  # from_pretrained drops the model's own scope on both sides (tf_bert_model/...)
+        keyed = {}
+        for key, info in catalog.items():
+            if info.kind not in BOOKKEEPING_KINDS:
+                keyed.setdefault(_unscoped(key), info)
     claimed: dict[str, VariableResult] = {}
     results = []
     for var in spec.variables:
         if loader.name == "hf" and keyed is not None:  # keyed by _hf_keys
             entry = keyed.get(var.name)
+            how = BY_KEY if entry is not None else None
+        elif loader.name == "hf-tf" and keyed is not None:
+            entry = keyed.get(_unscoped(var.name))
             how = BY_KEY if entry is not None else None
         elif keyed is not None:
             entry = keyed.get(var.keys.get(loader.pairs_by, "\0"))
@@ -384,6 +392,13 @@ def _hf_keys(catalog: Catalog, spec: ModelSpec) -> dict[str, TensorInfo]:
             new = new[len(p) + 1:]
         out.setdefault(new, catalog[key])
     return out
+
+
+def _unscoped(name: str) -> str:
+    """A transformers TF weight's name as its sharded loader compares it: without the model's own scope (the first,
+    ``tf_bert_for_masked_lm/``) and without a ``:0``."""
+    name = name[:-2] if name.endswith(":0") else name
+    return name.split("/", 1)[1] if "/" in name else name
 
 
 def _layer_of(key: str) -> str:

@@ -505,9 +505,12 @@ def torch_fix(alignment) -> Fix:
     transforms = {m: _transform_code(op, torch=True) for m, op in value_transforms(alignment, restored).items()}
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
     trusted = any(n.startswith(WEIGHTS_ONLY_REFUSES) for n in catalog.notes)  # hyperparameter objects beside it
-    load = {"torch": f"state = torch.load(CHECKPOINT, map_location='cpu'{', weights_only=False' * trusted})" + (
+    options = f"map_location='cpu'{', weights_only=False' * trusted}"
+    load = {"torch": (f"state = torch.load(CHECKPOINT, {options})" + (
                 f"\nstate = state{''.join(f'[{k!r}]' for k in at)}  # the model's state dict in the training "
-                "checkpoint" if nested else ""),
+                "checkpoint" if nested else "")) if len(catalog.files) <= 1 else  # a sharded set: every shard
+                f"SHARDS = {_pylist([os.path.abspath(f) for f in catalog.files[1:]])}  # the files CHECKPOINT lists\n"
+                f"state = {{k: v for shard in SHARDS for k, v in torch.load(shard, {options}).items()}}",
             "safetensors": "from safetensors.torch import load_file\n" + (
                 "state = load_file(CHECKPOINT)" if len(catalog.files) <= 1 else  # a sharded one: every shard
                 f"SHARDS = {_pylist([os.path.abspath(f) for f in catalog.files[1:]])}  # the files CHECKPOINT lists\n"

@@ -667,7 +667,11 @@ class Rules:
 
             doc = yaml.safe_load(text)  # JSON is YAML too
         except Exception as e:
-            raise RuleError(f"rule file is not valid YAML/JSON: {e}", path=path) from None
+            # (one line: PyYAML's message quotes the text around the error, with a caret, over several)
+            mark = getattr(e, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+            said = getattr(e, "problem", None) or (str(e).splitlines() or [type(e).__name__])[0]
+            raise RuleError(f"rule file is not valid YAML/JSON: {said}{where}", path=path) from None
         return cls.from_dict(doc, source=path)
 
     def to_yaml(self) -> str:
