@@ -686,6 +686,23 @@ def lstm_stack(d):
     save(d, read_h5(ck), net, torch_values(net))
 
 
+def _torch_conv_bn(pair):
+    """A Keras Conv2D (with bias) and its BatchNormalization as PyTorch's Conv2d and BatchNorm2d, with their values."""
+    import torch
+    import torch.nn as nn
+
+    conv, bn = pair
+    kh, _, cin, cout = conv.kernel.shape
+    c, b = nn.Conv2d(cin, cout, kh, padding=kh // 2), nn.BatchNorm2d(cout)
+    with torch.no_grad():
+        c.weight.copy_(torch.from_numpy(np.asarray(conv.kernel.numpy()).transpose(3, 2, 0, 1).copy()))
+        c.bias.copy_(torch.from_numpy(np.asarray(conv.bias.numpy())))
+        for tv, pv in ((bn.gamma, b.weight), (bn.beta, b.bias), (bn.moving_mean, b.running_mean),
+                       (bn.moving_variance, b.running_var)):
+            pv.copy_(torch.from_numpy(np.asarray(tv.numpy())))
+    return c, b
+
+
 def resnet_block_removed(d):
     """keras.applications' ResNet blocks (``block1``: a shortcut conv created first, its norm; then 1x1, 3x3, 1x1 convs
     with norms; auto-numbered names ``conv2d_N``), a stage of five, in a Keras 3 ``.weights.h5`` (written in the
@@ -693,7 +710,6 @@ def resnet_block_removed(d):
     style twin (``layer1.0.conv1`` .. ``downsample``, listed after the convs) whose stage lost its middle block
     (values copied from the other four). Which of the equal blocks went, no file says; the first block is unique."""
     import keras
-    import torch
     import torch.nn as nn
 
     L = keras.layers
@@ -719,17 +735,7 @@ def resnet_block_removed(d):
     ck = os.path.join(d, "model.weights.h5")
     src.save_weights(ck)
 
-    def unit(pair):
-        conv, bn = pair
-        kh, _, cin, cout = conv.kernel.shape
-        c, b = nn.Conv2d(cin, cout, kh, padding=kh // 2), nn.BatchNorm2d(cout)
-        with torch.no_grad():
-            c.weight.copy_(torch.from_numpy(np.asarray(conv.kernel.numpy()).transpose(3, 2, 0, 1).copy()))
-            c.bias.copy_(torch.from_numpy(np.asarray(conv.bias.numpy())))
-            for tv, pv in ((bn.gamma, b.weight), (bn.beta, b.bias), (bn.moving_mean, b.running_mean),
-                           (bn.moving_variance, b.running_var)):
-                pv.copy_(torch.from_numpy(np.asarray(tv.numpy())))
-        return c, b
+    unit = _torch_conv_bn
 
     net = nn.Module()
     net.conv1, net.bn1 = unit(units[0])
@@ -755,7 +761,6 @@ def resnet_named_norms(d):
     their two equally wide norms -> a torchvision-style twin (``layer1.0.conv1`` .. ``bn3``, ``downsample`` = conv,
     norm, created last). In the second stage the shortcut's input is wider than the last conv's, so the convs pair by
     shape; whose each norm is, only the names say. In the first, the two convs have equal shapes."""
-    import torch
     import torch.nn as nn
     from keras.src.applications import resnet
 
@@ -770,16 +775,7 @@ def resnet_named_norms(d):
     src.save_weights(ck)
 
     def unit(name):
-        conv, bn = src.get_layer(name + "_conv"), src.get_layer(name + "_bn")
-        kh, _, cin, cout = conv.kernel.shape
-        c, b = nn.Conv2d(cin, cout, kh, padding=kh // 2), nn.BatchNorm2d(cout)
-        with torch.no_grad():
-            c.weight.copy_(torch.from_numpy(np.asarray(conv.kernel.numpy()).transpose(3, 2, 0, 1).copy()))
-            c.bias.copy_(torch.from_numpy(np.asarray(conv.bias.numpy())))
-            for tv, pv in ((bn.gamma, b.weight), (bn.beta, b.bias), (bn.moving_mean, b.running_mean),
-                           (bn.moving_variance, b.running_var)):
-                pv.copy_(torch.from_numpy(np.asarray(tv.numpy())))
-        return c, b
+        return _torch_conv_bn((src.get_layer(name + "_conv"), src.get_layer(name + "_bn")))
 
     net = nn.Module()
     net.conv1, net.bn1 = unit("conv1")
