@@ -61,7 +61,7 @@ def test_the_pytorch_fix_for_a_sharded_bin_set_reads_every_shard(tmp_path):
 def test_transformers_sharded_tf_weights_pair_without_the_models_own_scope(tmp_path):
     # F2: TFPreTrainedModel.from_pretrained compares names without the model's scope (tf_bert_model/ against
     # tf_bert_for_masked_lm/): exact names said every variable keeps its initial value
-    env = {"TF_USE_LEGACY_KERAS": "1"}
+    env = {"TF_USE_LEGACY_KERAS": "1", "USE_TF": "1"}  # (another test module may have set USE_TF=0 here)
     _run(f"import sys\nfrom transformers import BertConfig, TFBertModel\nm = TFBertModel({CONFIG})\n"
          "m(m.dummy_inputs)\nm.save_pretrained(sys.argv[1], max_shard_size='20KB')", str(tmp_path / "tf"), **env)
     (tmp_path / "mlm.py").write_text(f"from transformers import BertConfig, TFBertForMaskedLM\n\n\ndef build():\n"
