@@ -9,6 +9,7 @@ their values, as torch saw them, come back as an .npz.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 import zipfile
@@ -453,3 +454,23 @@ def test_an_output_that_cannot_be_written_is_a_usage_error_naming_it(saved, tmp_
     blocker.write_text("")
     err = _error(capsys, ["rewrite", str(out / "bin"), "-o", str(blocker / "x.pt")], 2)
     assert f"cannot create the output directory {blocker}: " in err and "a file of that name is in the way" in err
+
+
+def test_a_tf1_builder_that_disables_eager_execution_builds_again(tmp_path):
+    # trial9 (left by the trial, fixed after): a TF1 builder calling tf.compat.v1.disable_eager_execution() built into
+    # the default graph; a second load in the same process (diagnose, then align) found `net/w` already there
+    import subprocess
+    import sys
+
+    (tmp_path / "model.py").write_text(
+        "import tensorflow as tf\ntf.compat.v1.disable_eager_execution()\n\n\ndef build():\n"
+        "    tf.compat.v1.placeholder(tf.float32, [None, 4])\n"
+        "    with tf.compat.v1.variable_scope('net'):\n        tf.compat.v1.get_variable('w', [4, 2])\n")
+    code = ("import ckpt_doctor\nfor _ in range(2):\n"
+            "    print([v.name for v in ckpt_doctor.load_model('model.py:build').variables])\n")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "USE_TF": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split("\n")[:2] == ["['net/w']", "['net/w']"]

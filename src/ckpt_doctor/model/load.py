@@ -193,6 +193,8 @@ def _call_builder_loud(target: str, function: str):
         hint = f"; nearest: {', '.join(close)}" if close else ""
         raise ModelError(f"{target} has no function {function!r}{hint}", path=target)
     scopes = _variable_scope_snapshot()
+    tf = sys.modules.get("tensorflow")
+    how = "when run eagerly" if tf is None or tf.executing_eagerly() else "in the default graph"
     try:
         result = fn()
     except ModuleNotFoundError as e:
@@ -204,14 +206,14 @@ def _call_builder_loud(target: str, function: str):
         graph = _in_tf1_graph(fn)  # TF1 code (placeholders, sessions) fails eagerly but is fine in a graph
         if isinstance(graph, BaseException):  # failed in the graph too: that error is the telling one
             raise ModelError(f"the model builder {function}() raised {_describe(graph, target)} (in a TF1 graph; "
-                             f"run eagerly it raised {type(e).__name__}: {_first_line(e)}){_keras_hint(graph, e)}",
+                             f"{how} it raised {type(e).__name__}: {_first_line(e)}){_keras_hint(graph, e)}",
                              path=target) from None
         if graph is None:
             raise ModelError(f"the model builder {function}() raised {_describe(e, target)}{_keras_hint(e)}",
                              path=target) from None
         if graph is _NO_VARIABLES:
             raise ModelError(f"the model builder {function}() built no variables in a TF1 graph (and raised "
-                             f"{type(e).__name__} when run eagerly)", path=target) from None
+                             f"{type(e).__name__} {how})", path=target) from None
         return graph
     tf = sys.modules.get("tensorflow")
     if result is None and tf is not None and not tf.compat.v1.get_default_graph().get_collection("variables"):
@@ -262,8 +264,10 @@ def _in_tf1_graph(fn):
     """Run a TF1 builder in a fresh graph: the graph, _NO_VARIABLES if it built none, the exception if it failed,
     None if TensorFlow is not in use."""
     tf = sys.modules.get("tensorflow")
-    if tf is None or not tf.executing_eagerly():
+    if tf is None:
         return None
+    # (in graph mode too: a TF1 builder that disabled eager execution the first time it ran built into the default
+    # graph, where a second run finds its variables already there)
     graph = tf.Graph()
     try:
         with graph.as_default():
