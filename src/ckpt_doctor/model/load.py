@@ -22,6 +22,7 @@ from typing import Any
 
 from ..catalog import Catalog, is_counter_name
 from ..errors import CheckpointError, ModelError
+from ..formats._io import local_path
 from .spec import SPEC_FORMAT, ModelSpec, VariableSpec
 
 _BUILDER = re.compile(r"^(?P<target>.+?):(?P<function>[A-Za-z_][A-Za-z0-9_]*)$")
@@ -40,7 +41,7 @@ def load_model(model: Any, *, root: str | None = None) -> ModelSpec:
     if isinstance(model, Catalog):
         return from_catalog(model)
     if isinstance(model, (str, os.PathLike)):
-        return _from_reference(os.fspath(model), root)
+        return _from_reference(local_path(os.fspath(model)), root)  # (`file://` names a local path, as for checkpoints)
     return from_object(model, root=root, source=type(model).__name__)
 
 
