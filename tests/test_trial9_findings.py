@@ -482,3 +482,14 @@ def test_a_model_given_as_a_file_url_is_the_local_path_it_names():
     seed = Path(ckpt_doctor.__file__).parent / "examples" / "seed"
     spec = ckpt_doctor.load_model("file://" + str(seed / "changed_model.spec.json"))
     assert len(spec.variables) == 2
+
+
+def test_a_directory_with_model_safetensors_and_pytorch_model_bin_opens_the_safetensors_file(tmp_path):
+    # trial9 (left by the trial, fixed after): save_pretrained both ways leaves both files; the directory was
+    # "several checkpoints", where PyTorch's from_pretrained reads model.safetensors
+    values = {"w": np.arange(6, dtype=np.float32).reshape(2, 3)}
+    ckpt_doctor.write_checkpoint(values, str(tmp_path / "model.safetensors"), "safetensors")
+    ckpt_doctor.write_checkpoint(values, str(tmp_path / "pytorch_model.bin"), "torch")
+    cat = ckpt_doctor.open_checkpoint(str(tmp_path))
+    assert cat.format == "safetensors" and list(cat) == ["w"]
+    assert any("pytorch_model.bin beside it too" in n for n in cat.notes)

@@ -198,7 +198,12 @@ def _open_local(path: str, **options) -> Catalog:
             if other is None:
                 raise CheckpointNotFoundError(_no_checkpoint_in(found, path), path=path)
             catalog = open_checkpoint(other, **options)
-            catalog.notes = (f"opened {os.path.basename(other)}, the checkpoint in this directory",) + catalog.notes
+            both = os.path.basename(other) == "model.safetensors" and \
+                os.path.isfile(os.path.join(os.path.dirname(other), "pytorch_model.bin"))
+            beside = " (pytorch_model.bin beside it too: PyTorch's from_pretrained reads the safetensors file)" \
+                if both else ""
+            catalog.notes = (f"opened {os.path.basename(other)}, the checkpoint in this directory{beside}",) + \
+                catalog.notes
             return catalog
         catalog = open_checkpoint(found.latest, **options)
         catalog.notes = tuple(found.notes) + catalog.notes
@@ -296,6 +301,9 @@ def _other_in_directory(directory: str) -> str | None:
     found = [p for p in (os.path.join(directory, n) for n in names[:_MAX_DIRECTORY_SNIFF])
              if os.path.isfile(p) and (any(m.sniff(p) for m in _other_formats())
                                        or p.endswith(".zip") and bool(_checkpoints_in_zip(p)))]
+    if sorted(os.path.basename(p) for p in found) == ["model.safetensors", "pytorch_model.bin"]:
+        # one model saved both ways (save_pretrained): PyTorch's from_pretrained reads the safetensors file
+        return next(p for p in found if p.endswith(".safetensors"))
     if len(found) > 1:
         raise CheckpointNotFoundError("this directory holds several checkpoints; name one: "
                                       + ", ".join(os.path.basename(p) for p in found), path=directory)
