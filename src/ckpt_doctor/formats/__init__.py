@@ -126,16 +126,14 @@ def _lora_notes(catalog: Catalog) -> tuple[str, ...]:
             "model.merge_and_unload().state_dict()",)
 
 
-_SHARD_NAME = re.compile(r"-(\d{5})-of-(\d{5})\.\w+$")
-
-
 def _shard_notes(catalog: Catalog) -> tuple[str, ...]:
     """One shard of a sharded set opened alone (``model-00002-of-00006.safetensors``): a model diagnosed against it
     would miss every value of the other shards, so the index beside it, which names them all, is named."""
-    numbered = _SHARD_NAME.search(catalog.path)
+    from ._shard_index import SHARD_NUMBER, parse_json
+
+    numbered = SHARD_NUMBER.search(catalog.path)
     if numbered is None or len(catalog.files) != 1:
         return ()
-    from ._shard_index import parse_json
 
     directory, base = os.path.split(catalog.path)
     try:

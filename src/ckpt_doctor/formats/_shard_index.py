@@ -16,7 +16,7 @@ from ..errors import CorruptCheckpointError, MissingShardError
 from . import _io, _zip
 
 MAX_INDEX_BYTES = 100 << 20
-_SHARD_NUMBER = re.compile(r"-(\d{5})-of-(\d{5})\.[^/\\]+$")
+SHARD_NUMBER = re.compile(r"-(\d{5})-of-(\d{5})\.[^/\\]+$")  # `model-00002-of-00006.safetensors`
 
 
 def parse_json(path: str, limit: int = MAX_INDEX_BYTES) -> tuple[object, str]:
@@ -97,5 +97,5 @@ def read_index(path: str, fmt: str, what: str, read_shard: Callable[[str], tuple
 
 
 def _shard_order(shard: str) -> tuple:
-    numbered = _SHARD_NUMBER.search(shard)
+    numbered = SHARD_NUMBER.search(shard)
     return (0, int(numbered[1]), shard) if numbered else (1, 0, shard)

@@ -11,6 +11,7 @@ No guessing happens here: a model variable gets a value only if a framework's ow
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,9 +223,13 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             notes.append(f"the model gives no {loader.name} keys (a JSON spec or a non-Keras model): compared by "
                          "weight name, as load_weights(by_name=True) does")
         keyed = None
+    # transformers' loaders compare names their own way: the model's names as they are against the file's with the
+    # base-model prefix added or stripped (_hf_keys); TF models without the model's own scope on both sides
+    hf_keys: dict[str, Callable[[str], str]] = {"hf": str, "hf-tf": _unscoped}
+    hf_key = hf_keys.get(loader.name)
     if loader.name == "hf":
         keyed = _hf_keys(catalog, spec)
-    elif loader.name == "hf-tf":  # from_pretrained drops the model's own scope on both sides (tf_bert_model/...)
+    elif loader.name == "hf-tf":
         keyed = {}
         for key, info in catalog.items():
             if info.kind not in BOOKKEEPING_KINDS:
@@ -232,11 +237,8 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
     claimed: dict[str, VariableResult] = {}
     results = []
     for var in spec.variables:
-        if loader.name == "hf" and keyed is not None:  # keyed by _hf_keys
-            entry = keyed.get(var.name)
-            how = BY_KEY if entry is not None else None
-        elif loader.name == "hf-tf" and keyed is not None:
-            entry = keyed.get(_unscoped(var.name))
+        if hf_key is not None and keyed is not None:
+            entry = keyed.get(hf_key(var.name))
             how = BY_KEY if entry is not None else None
         elif keyed is not None:
             entry = keyed.get(var.keys.get(loader.pairs_by, "\0"))

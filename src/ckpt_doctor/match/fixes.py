@@ -506,15 +506,16 @@ def torch_fix(alignment) -> Fix:
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
     trusted = any(n.startswith(WEIGHTS_ONLY_REFUSES) for n in catalog.notes)  # hyperparameter objects beside it
     options = f"map_location='cpu'{', weights_only=False' * trusted}"
+    # a sharded set (its index first among the files): every shard, one state dict
+    shards = f"SHARDS = {_pylist([os.path.abspath(f) for f in catalog.files[1:]])}  # the files CHECKPOINT lists\n" \
+        if len(catalog.files) > 1 else ""
     load = {"torch": (f"state = torch.load(CHECKPOINT, {options})" + (
                 f"\nstate = state{''.join(f'[{k!r}]' for k in at)}  # the model's state dict in the training "
-                "checkpoint" if nested else "")) if len(catalog.files) <= 1 else  # a sharded set: every shard
-                f"SHARDS = {_pylist([os.path.abspath(f) for f in catalog.files[1:]])}  # the files CHECKPOINT lists\n"
-                f"state = {{k: v for shard in SHARDS for k, v in torch.load(shard, {options}).items()}}",
+                "checkpoint" if nested else "")) if not shards else
+                f"{shards}state = {{k: v for shard in SHARDS for k, v in torch.load(shard, {options}).items()}}",
             "safetensors": "from safetensors.torch import load_file\n" + (
-                "state = load_file(CHECKPOINT)" if len(catalog.files) <= 1 else  # a sharded one: every shard
-                f"SHARDS = {_pylist([os.path.abspath(f) for f in catalog.files[1:]])}  # the files CHECKPOINT lists\n"
-                "state = {k: v for shard in SHARDS for k, v in load_file(shard).items()}")}.get(
+                "state = load_file(CHECKPOINT)" if not shards else
+                f"{shards}state = {{k: v for shard in SHARDS for k, v in load_file(shard).items()}}")}.get(
         catalog.format, "import ckpt_doctor\nstate = {k: torch.tensor(t.read()) for k, t in "
                         f"ckpt_doctor.open_checkpoint(CHECKPOINT{subtree}).items() if k not in UNUSED}}")
     kept = [k for k, info in catalog.items() if k not in unused and (not nested or _in_state_dict(info))]

@@ -2569,13 +2569,9 @@ def _owned_norms(state: _State, c_items, m_items, torch_m: bool) -> None:
 
 def _keras_layer_name(it: _Item) -> str:
     """The layer's own name where the file records it (a Keras 3 file's ``conv3_block1_0_bn/vars/0``: its full_name),
-    else the layer part of the raw name."""
-    name = getattr(it.ref, "full_name", None) or it.ref.name
-    found = _POSITIONAL.match(name)
-    if found:
-        return found["layer"]
-    cut = max(name.rfind("/"), name.rfind("."))
-    return name[:cut] if cut > 0 else ""
+    else its layer path."""
+    full_name = getattr(it.ref, "full_name", None)
+    return _raw_layer_path(full_name) if full_name else _layer_path(it)
 
 
 def _stem(layer: str) -> str | None:
@@ -2744,7 +2740,12 @@ def _layer_path(item: _Item) -> str:
     a TF2 object key without its ``/.ATTRIBUTES/VARIABLE_VALUE``)."""
     if item.layer is not None:
         return item.layer
-    name = item.ref.name  # checkpoint key (Keras 3: the tracking path, numbered in layer order) / variable name
+    return _raw_layer_path(item.ref.name)  # checkpoint key (Keras 3: the tracking path) / variable name
+
+
+def _raw_layer_path(name: str) -> str:
+    """All but the leaf of a raw name (``layers/dense/vars/0`` -> ``layers/dense``; a TF2 object key without its
+    ``/.ATTRIBUTES/VARIABLE_VALUE``)."""
     if name.endswith(ATTRIBUTE_SUFFIX):
         name = name[:-len(ATTRIBUTE_SUFFIX)]
     found = _POSITIONAL.match(name)
@@ -3168,24 +3169,13 @@ def _kind(unit) -> tuple:
 _MOVE = 4  # composites by which two conventions' orders may list a block's layers differently
 
 
-_SPLIT = re.compile(r"[./_]")
-
-
-def _name_owner(seq: list, tokens: list[list[str]], k: int) -> int | None:
+def _name_owner(seq: list, k: int) -> int | None:
     """Of the weight units just before and just after unit ``k`` (a norm) in a sequence of one-unit composites, the
     one whose name shares more leading tokens with the norm's; None when neither does more."""
     before = next((x for x in range(k - 1, -1, -1) if seq[x][0][0] is not None), None)
     after = next((x for x in range(k + 1, len(seq)) if seq[x][0][0] is not None), None)
-
-    def lead(x: int | None) -> int:
-        if x is None:
-            return -1
-        a, b, n = tokens[k], tokens[x], 0
-        while n < min(len(a), len(b)) and a[n] == b[n]:
-            n += 1
-        return n
-
-    a, b = lead(before), lead(after)
+    mine = _path_tokens(seq[k][0])
+    a, b = (-1 if x is None else _affinity(mine, _path_tokens(seq[x][0]))[0] for x in (before, after))
     return before if a > b else after if b > a else None
 
 
@@ -3249,9 +3239,8 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     c_name = [_layer_path(_head(c)) for c in uc]
     m_name = [_layer_path(_head(c)) for c in um]
     if by_unit:  # a norm matched by its place alone: do the names give it to the same weight on both sides?
-        c_tokens, m_tokens = [_SPLIT.split(x) for x in c_name], [_SPLIT.split(x) for x in m_name]
         for i in [i for i, j in sure.items() if uc[i][0][0] is None]:
-            oc, om = _name_owner(uc, c_tokens, i), _name_owner(um, m_tokens, sure[i])
+            oc, om = _name_owner(uc, i), _name_owner(um, sure[i])
             # (PyTorch creates a pre-norm residual's function before its norm: `2.0.norm` after `2.0.fn.3`, while
             # Keras' `block_0_channel_norm` comes before `block_0_channel_mlp_1`, the weight it belongs to)
             if oc is not None and om is not None and sure.get(oc) != om:

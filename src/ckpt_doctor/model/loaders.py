@@ -56,9 +56,10 @@ LOADERS: dict[str, Loader] = {loader.name: loader for loader in (
     Loader("hf", "PreTrainedModel.from_pretrained(dir) (base-model prefix added or stripped)", "name",
            "initialised fresh, with a warning", "RuntimeError unless ignore_mismatched_sizes", casts_dtypes=True,
            strict=False),
-    # transformers' TF models read their sharded tf_model.h5 set by variable name (load_tf_sharded_weights); a
-    # weight missing from the file keeps its initial value, with a warning
-    Loader("hf-tf", "TFPreTrainedModel.from_pretrained(dir) (sharded tf_model.h5, by variable name)", "name",
+    # transformers' TF models read their sharded tf_model.h5 set by variable name without the model's own scope
+    # (load_tf_sharded_weights); a weight missing from the file keeps its initial value, with a warning
+    Loader("hf-tf", "TFPreTrainedModel.from_pretrained(dir) (sharded tf_model.h5, by variable name without the "
+                    "model's own scope)", "name",
            "initialised fresh, with a warning", "ValueError unless ignore_mismatched_sizes", strict=False),
     # A TensorFlow / Keras model has no call of its own that reads a PyTorch, safetensors or NumPy file: naming
     # load_state_dict (and its RuntimeError) would describe a call this model does not have.
