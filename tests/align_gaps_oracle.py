@@ -794,13 +794,86 @@ def resnet_named_norms(d):
     save(d, read_h5(ck), net, torch_values(net))
 
 
+def residual_stack(d):
+    """A Keras 3 model whose residual blocks are a layer class of this test (``residual_block_N``: two causal
+    Conv1D named ``conv1D_0``/``conv1D_1``, two auto-numbered LayerNormalization, a 1x1 ``matching_conv1D`` in the
+    first block), saved as ``.weights.h5`` -> a PyTorch twin (``blocks.N.conv1``, ``norm1``, ``conv2``, ``norm2``,
+    ``downsample``, created in that order; ``head``). The blocks keep their numbers; inside, the two sides number
+    their convs and norms from 0 and from 1."""
+    import keras
+    import torch.nn as nn
+
+    class ResidualBlock(keras.layers.Layer):
+        def __init__(self, filters, first, **kw):
+            super().__init__(**kw)
+            self.filters, self.first = filters, first
+            self.convs = [keras.layers.Conv1D(filters, 3, padding="causal", name=f"conv1D_{k}") for k in range(2)]
+            self.norms = [keras.layers.LayerNormalization() for _ in range(2)]
+            self.matching = keras.layers.Conv1D(filters, 1, name="matching_conv1D") if first else None
+
+        def build(self, shape):
+            x = shape
+            for conv, norm in zip(self.convs, self.norms, strict=True):
+                conv.build(x)
+                x = conv.compute_output_shape(x)
+                norm.build(x)
+            if self.matching is not None:
+                self.matching.build(shape)
+
+        def call(self, x):
+            y = x
+            for conv, norm in zip(self.convs, self.norms, strict=True):
+                y = keras.activations.relu(norm(conv(y)))
+            return y + (self.matching(x) if self.matching is not None else x)
+
+    inp = keras.Input((16, 3))
+    x = inp
+    for k in range(3):
+        x = ResidualBlock(8, k == 0, name=f"residual_block_{k}")(x)
+    out = keras.layers.Dense(4, name="dense")(x[:, -1])
+    src = keras.Model(inp, out)
+    fill_keras(src, "residual_stack")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+
+    net = nn.Module()
+    net.blocks = nn.ModuleList()
+    for k in range(3):
+        b = nn.Module()
+        block = src.get_layer(f"residual_block_{k}")
+        for i in (1, 2):
+            conv, norm = nn.Conv1d(3 if k == 0 and i == 1 else 8, 8, 3), nn.LayerNorm(8)
+            keras_conv, keras_norm = block.convs[i - 1], block.norms[i - 1]
+            conv.weight.data[:] = torch_from(keras_conv.kernel.numpy().transpose(2, 1, 0))
+            conv.bias.data[:] = torch_from(keras_conv.bias.numpy())
+            norm.weight.data[:] = torch_from(keras_norm.gamma.numpy())
+            norm.bias.data[:] = torch_from(keras_norm.beta.numpy())
+            setattr(b, f"conv{i}", conv)
+            setattr(b, f"norm{i}", norm)
+        if k == 0:
+            b.downsample = nn.Conv1d(3, 8, 1)
+            b.downsample.weight.data[:] = torch_from(block.matching.kernel.numpy().transpose(2, 1, 0))
+            b.downsample.bias.data[:] = torch_from(block.matching.bias.numpy())
+        net.blocks.append(b)
+    net.head = nn.Linear(8, 4)
+    net.head.weight.data[:] = torch_from(src.get_layer("dense").kernel.numpy().T)
+    net.head.bias.data[:] = torch_from(src.get_layer("dense").bias.numpy())
+    save(d, read_h5(ck), net, torch_values(net))
+
+
+def torch_from(a):
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
          "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True),
          "positional_blocks": positional_blocks, "two_changes": two_changes, "effnet_pt": effnet_pt,
          "lstm_stack": lstm_stack, "resnet_block_removed": resnet_block_removed,
-         "resnet_named_norms": resnet_named_norms}
+         "resnet_named_norms": resnet_named_norms, "residual_stack": residual_stack}
 
 if __name__ == "__main__":
     out = sys.argv[1]

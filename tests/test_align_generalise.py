@@ -1183,3 +1183,33 @@ def test_a_keras3_path_counter_is_no_container_index():
     pairs = _pairs(a)
     assert [m for m, c in truth.items() if m in pairs and pairs[m][0] != c] == []
     assert "encoder_layers.2.conformer.net.2.weight" not in pairs
+
+
+def test_blocks_paired_by_number_pair_their_layers_by_the_order_of_their_numbers(gap_cases):
+    # (held-out 11: keras-tcn's Keras 3 file against a PyTorch twin) the blocks keep their numbers
+    # (`residual_block_1` / `blocks.1`); inside a pair of blocks, two equal convs and two equal norms are numbered
+    # from 0 on one side (`conv1d`, `conv1d_1`; Keras' first layer of a kind has no number) and from 1 on the other
+    # (`conv1`, `conv2`): each side numbers them in the order it created them. One conv paired by its unique shape
+    # before the blocks were looked at does not keep the blocks from pairing.
+    a, truth = _case(gap_cases, "residual_stack", "model.weights.h5")
+    assert not _wrong(a, truth)
+    assert {p.model for p in a.pairs} == set(truth) and not a.ambiguous
+    said = {p.model: p.evidence for p in a.pairs}
+    assert "block 2 of 3" in said["blocks.1.conv2.weight"] and "names" in said["blocks.1.conv2.weight"]
+
+
+def test_layers_numbered_alike_inside_blocks_never_pair_across_a_removed_block():
+    # the same kind of blocks with one removed from the middle: the blocks are not paired, so neither are the
+    # convs inside them by the order of their numbers
+    def block(k, torch):
+        if torch:
+            return [(f"blocks.{k}.conv{i}.weight", (8, 8, 3)) for i in (1, 2)] + \
+                [(f"blocks.{k}.norm{i}.weight", (8,)) for i in (1, 2)]
+        name = "residual_block" + (f"_{k}" if k else "")
+        return [(f"{name}/conv1d{'_1' if i else ''}/kernel", (3, 8, 8)) for i in (0, 1)] + \
+            [(f"{name}/layer_normalization{'_1' if i else ''}/gamma", (8,)) for i in (0, 1)]
+
+    ckpt = [x for k in (0, 1, 2, 3) for x in block(k, False)]
+    model = [x for k in (0, 1, 2) for x in block(k, True)]
+    a = _align(ckpt, model, framework="torch")
+    assert not [p for p in a.pairs if p.model.startswith(("blocks.1.", "blocks.2."))]

@@ -393,6 +393,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         _around_blocks(state, c_items, m_items, blocks, ordered, not same_convention)
     _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
                spec.framework == "torch")
+    _blocks(state, c_items, m_items, settled=True)
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
     if catalog.format != "torch" and any(id(c) not in state.taken_c and c.shape and not _is_matrix(c) for c in c_items):
         _norm_by_partner(state, c_items, m_items, spec.framework == "torch")  # (a free vector: a norm left over)
@@ -1664,11 +1665,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return state.anchored or was_named or named_rules - named(r) > 0
 
         def foreign_rename(r) -> bool:  # the renamed parts (common leading scopes aside) share no word
-            pc, pm = r
-            k = 0
-            while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
-                k += 1
-            return bool(pc[k:]) and bool(pm[k:]) and not _words(pc[k:]) & _words(pm[k:])
+            pc, pm = _renamed_parts(r)
+            return bool(pc) and bool(pm) and not _words(pc) & _words(pm)
 
         def spelled_alike(r, proposals=proposals) -> bool:  # `model_scope` -> `different_model_scope`
             c, m, _ = proposals[r][0]
@@ -1810,6 +1808,16 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         state.hypotheses += [h for h in hypotheses if h.proofs]
         if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
             return
+
+
+def _renamed_parts(rule: tuple) -> tuple[tuple, tuple]:
+    """A scope rule's two prefixes without the leading tokens they share (``tcn/residual_block_0`` ->
+    ``tcn/blocks/0``: ``residual_block_0`` -> ``blocks/0``)."""
+    pc, pm = rule
+    k = 0
+    while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
+        k += 1
+    return pc[k:], pm[k:]
 
 
 def _lone_renames(state: _State) -> None:
@@ -3384,13 +3392,15 @@ def _block_candidates(segs: list[str]) -> list[tuple[tuple, int, int]]:
 
 def _numbered_blocks(items: list, free, split: bool = False) -> dict[tuple, dict[int, tuple[int, list]]]:
     """{family: {number: (depth, items)}}: the outermost numbered containers of a side (two or more numbers), with
-    every item of each block; a family with a block not wholly free (``free``) is left out. (The free items alone
-    are looked at first: where names paired nearly everything, they hold no family and nothing else is read.)"""
+    every item of each block; a family with an item neither free (``free``: True) nor paired (None) is left out, and
+    so is one with nothing free. (The free items alone are looked at first: where names paired nearly everything,
+    they hold no family and nothing else is read.)"""
     if not _families([it for it in items if it.shape and free(it)], split):
         return {}
     found = _families([it for it in items if it.shape], split)
     return {f: blocks for f, blocks in found.items() if len(blocks) >= 2 and
-            all(free(it) for _, members in blocks.values() for it in members)}
+            all(free(it) is not False for _, members in blocks.values() for it in members) and
+            any(free(it) for _, members in blocks.values() for it in members)}
 
 
 def _families(items: list, split: bool = False) -> dict[tuple, dict[int, tuple[int, list]]]:
@@ -3446,16 +3456,20 @@ def _block_signature(units: list) -> tuple:
                                 for main, vectors in units if main is not None).items()))
 
 
-def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
+def _blocks(state: _State, c_items, m_items, settled: bool = False) -> list[tuple[list, list]]:
     """Numbered blocks whose names share nothing (``model.layers.3.self_attn.q_proj`` against
     ``transformer_layer_3/self_attention/query``): a family of blocks on each side, as many blocks and the same
     units (value counts) in each, the only family of its kind on both sides, pair block by block in number order.
     Inside a pair of blocks a unit takes the one unit of the other block it fits (shape up to the layout transform
     of its role, ``names.transform_for``); units that fit each other alike (key and value of one size, two norms)
-    pair only where their own names tell them apart (``_tie_break``), else they are ambiguous."""
+    pair only where their own names tell them apart (``_tie_break``), else they are ambiguous.
+    ``settled``: what the sequences left undecided, in blocks where some values are paired already (by a name
+    or a unique shape: ``residual_block_0/conv1D_0`` -> ``blocks.0.conv1``), each inside the pair of blocks."""
     split = not state.ordered  # (a kept order aligns keras.applications' blocks better: ``_structure``)
-    families_c = _numbered_blocks(c_items, lambda c: id(c) not in state.taken_c, split)
-    families_m = _numbered_blocks(m_items, state.open_m)
+    # (``settled``: a value already paired may sit in a block where its partner sits in the block paired with it)
+    families_c = _numbered_blocks(c_items, lambda c: id(c) not in state.taken_c or (None if settled else False), split)
+    families_m = _numbered_blocks(m_items, lambda m: state.open_m(m) or (None if settled and id(m) in state.pairs
+                                                                         else False))
     paired: list[tuple[list, list]] = []  # the blocks paired: (checkpoint items, model items)
     if not families_c or not families_m:
         return paired
@@ -3471,7 +3485,13 @@ def _blocks(state: _State, c_items, m_items) -> list[tuple[list, list]]:
             continue
         fc = next(f for f, s in sig_c.items() if s == sig)
         bc, bm = families_c[fc], families_m[fm]
-        state.eligible |= {id(m) for _, members in bm.values() for m in members}
+        block_of_c = {id(c): i for i, n in enumerate(sorted(bc)) for c in bc[n][1]}
+        if any(id(proof.checkpoint) in block_of_c and block_of_c[id(proof.checkpoint)] != i
+               for i, n in enumerate(sorted(bm)) for m in bm[n][1] if (proof := state.pairs.get(id(m)))) or \
+                sum(id(c) in state.taken_c for c in itertools.chain.from_iterable(b[1] for b in bc.values())) != \
+                sum(id(m) in state.pairs for m in itertools.chain.from_iterable(b[1] for b in bm.values())):
+            continue  # a pair made before crosses these blocks (or leaves them): not this grouping
+        state.eligible |= {id(m) for _, members in bm.values() for m in members if id(m) not in state.pairs}
         for i, (nc, nm) in enumerate(zip(sorted(bc), sorted(bm), strict=True)):
             _pair_blocks(state, bc[nc], bm[nm], f"block {i + 1} of {len(bc)}", split)
             paired.append((bc[nc][1], bm[nm][1]))
@@ -3727,7 +3747,34 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
                 for hc, hm in containers.items():
                     pairs.update(_tie_break({a: names_c[a][1:] for a in groups_c[hc]},
                                             {b: names_m[b][1:] for b in groups_m[hm]}, fits))
+    if len(pairs) < len(names_c):
+        ranked = _ranked(names_c, names_m, fits)
+        if ranked and all(ranked.get(a) == b for a, b in pairs.items()):
+            return ranked
     return pairs
+
+
+def _ranked(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
+    """Units alike whose names differ only in their numbers, on each side (``conv1D_0``, ``conv1D_1`` / ``conv1``,
+    ``conv2``; Keras' first layer of a kind has none: ``layer_normalization`` is its 0): each side numbers them in
+    the order it created them, so they pair rank for rank, where every such pair fits; else nothing."""
+    def ranks(names: dict[int, list[str]]) -> list[int] | None:
+        joined = {k: "/".join(v) for k, v in names.items()}
+        masks = {k: _INDEX.sub("#", j) for k, j in joined.items()}
+        numbered = {m for m in masks.values() if m.endswith("_#")}
+        if len(set(masks.values())) != 1 and len(numbered) == 1:  # the bare one: Keras' number 0
+            joined = {k: j if masks[k] + "_#" not in numbered else j + "_0" for k, j in joined.items()}
+            masks = {k: _INDEX.sub("#", j) for k, j in joined.items()}
+        keys = {k: tuple(map(int, _INDEX.findall(j))) for k, j in joined.items()}
+        if len(set(masks.values())) != 1 or len(set(keys.values())) != len(keys) or not any(keys.values()):
+            return None
+        return sorted(keys, key=keys.__getitem__)
+
+    order_c, order_m = ranks(names_c), ranks(names_m)
+    if order_c is None or order_m is None or len(order_c) != len(order_m) or \
+            not all(fits[a][b] for a, b in zip(order_c, order_m, strict=True)):
+        return {}
+    return dict(zip(order_c, order_m, strict=True))
 
 
 def _alike(a: set[str], b: set[str]) -> bool:
