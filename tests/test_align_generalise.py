@@ -1213,3 +1213,52 @@ def test_layers_numbered_alike_inside_blocks_never_pair_across_a_removed_block()
     model = [x for k in (0, 1, 2) for x in block(k, True)]
     a = _align(ckpt, model, framework="torch")
     assert not [p for p in a.pairs if p.model.startswith(("blocks.1.", "blocks.2."))]
+
+
+def _decoder_blocks(names: dict, n: int) -> list:
+    """One side's decoder blocks: {role: (name pattern with {k}, shape)}, block by block."""
+    return [(pattern.format(k=k), shape) for k in range(n) for pattern, shape in names.values()]
+
+
+def test_transformer_block_norms_pair_by_their_role_where_their_words_decide_nothing():
+    # (held-out 4: keras-hub's Llama, Mistral, Qwen2, Gemma and BART against transformers) the two norms of a block
+    # have one width; Llama's `input_layernorm` / `post_attention_layernorm` are keras-hub's
+    # `self_attention_layernorm` / `feedforward_layernorm` (its converters' mapping), and gated feed-forward
+    # `gate_proj` / `up_proj` are `feedforward_gate_dense` / `feedforward_intermediate_dense`
+    hf = {"q": ("model.layers.{k}.self_attn.q_proj.weight", (8, 8)),
+          "o": ("model.layers.{k}.self_attn.o_proj.weight", (8, 8)),
+          "gate": ("model.layers.{k}.mlp.gate_proj.weight", (12, 8)),
+          "up": ("model.layers.{k}.mlp.up_proj.weight", (12, 8)),
+          "down": ("model.layers.{k}.mlp.down_proj.weight", (8, 12)),
+          "attn_norm": ("model.layers.{k}.input_layernorm.weight", (8,)),
+          "ffn_norm": ("model.layers.{k}.post_attention_layernorm.weight", (8,))}
+    kh = {"q": ("transformer_layer_{k}/self_attention/query/kernel", (8, 8)),
+          "o": ("transformer_layer_{k}/self_attention/attention_output/kernel", (8, 8)),
+          "attn_norm": ("transformer_layer_{k}/self_attention_layernorm/scale", (8,)),
+          "gate": ("transformer_layer_{k}/feedforward_gate_dense/kernel", (8, 12)),
+          "up": ("transformer_layer_{k}/feedforward_intermediate_dense/kernel", (8, 12)),
+          "down": ("transformer_layer_{k}/feedforward_output_dense/kernel", (12, 8)),
+          "ffn_norm": ("transformer_layer_{k}/feedforward_layernorm/scale", (8,))}
+    a = _align(_decoder_blocks(kh, 2), _decoder_blocks(hf, 2), framework="torch")
+    got = _pairs(a)
+    for k in range(2):
+        for role in ("attn_norm", "ffn_norm", "gate", "up"):
+            assert got[hf[role][0].format(k=k)][0] == kh[role][0].format(k=k), (k, role, got)
+
+
+def test_norms_whose_words_pair_them_are_not_paired_by_a_role_table():
+    # Gemma 2's four norms: transformers' `post_attention_layernorm` is the norm after attention (keras-hub's
+    # `post_attention_norm`), not the feed-forward's (as in Llama): the words decide, the role table is never read
+    hf = {f"n{i}": (f"model.layers.{{k}}.{n}.weight", (8,)) for i, n in enumerate(
+        ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"))}
+    hf["q"] = ("model.layers.{k}.self_attn.q_proj.weight", (8, 8))
+    kh = {f"n{i}": (f"decoder_block_{{k}}/{n}/scale", (8,)) for i, n in enumerate(
+        ("pre_attention_norm", "post_attention_norm", "pre_ffw_norm", "post_ffw_norm"))}
+    kh["q"] = ("decoder_block_{k}/attention/query/kernel", (8, 8))
+    a = _align(_decoder_blocks(kh, 2), _decoder_blocks(hf, 2), framework="torch")
+    got = _pairs(a)
+    for k in range(2):
+        for role in ("n0", "n1", "n2", "n3"):
+            found = got.get(hf[role][0].format(k=k))
+            assert found is None or found[0] == kh[role][0].format(k=k), (k, role, got)
+    assert got["model.layers.1.post_attention_layernorm.weight"][0] == "decoder_block_1/post_attention_norm/scale"

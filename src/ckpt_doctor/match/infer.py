@@ -119,6 +119,7 @@ from .names import (
     EMA_SUFFIX,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
+    SUBLAYER_ROLES,
     WEIGHT_LEAVES,
     _token,
     canonical,
@@ -3747,11 +3748,28 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
                 for hc, hm in containers.items():
                     pairs.update(_tie_break({a: names_c[a][1:] for a in groups_c[hc]},
                                             {b: names_m[b][1:] for b in groups_m[hm]}, fits))
-    if len(pairs) < len(names_c):
-        ranked = _ranked(names_c, names_m, fits)
-        if ranked and all(ranked.get(a) == b for a, b in pairs.items()):
-            return ranked
+    for reading in (_ranked, _by_sublayer_role) if len(pairs) < len(names_c) else ():
+        found = reading(names_c, names_m, fits)
+        if found and all(found.get(a) == b for a, b in pairs.items()):
+            return found
     return pairs
+
+
+def _by_sublayer_role(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
+    """Units alike whose own names say their role in a transformer block on both sides (``SUBLAYER_ROLES``: Llama's
+    ``input_layernorm`` / keras-hub's ``self_attention_layernorm``), each role once a side: they pair role for role
+    where every such pair fits; else nothing."""
+    def roles(names: dict[int, list[str]]) -> dict[str, int] | None:
+        found = {k: SUBLAYER_ROLES.get(re.sub(r"[^a-z0-9]", "", v[-1].lower())) if v else None
+                 for k, v in names.items()}
+        if None in found.values() or len(set(found.values())) != len(found):
+            return None
+        return {role: k for k, role in found.items() if role is not None}
+
+    rc, rm = roles(names_c), roles(names_m)
+    if rc is None or rm is None or rc.keys() != rm.keys() or not all(fits[rc[r]][rm[r]] for r in rc):
+        return {}
+    return {rc[r]: rm[r] for r in rc}
 
 
 def _ranked(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:

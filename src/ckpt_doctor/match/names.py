@@ -50,6 +50,23 @@ LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "offset": "bias"
 # Dense kernel whatever its leaf word says.
 OUTPUT_PROJECTION_LEAVES = frozenset({"reverseembeddings"})
 
+# The role of a layer inside a transformer block, by its own name (lower case, underscores and separators out), as
+# the published converters pair them (keras-hub's Llama, Mistral, Gemma and BART converters; Meta's and T5's own
+# checkpoints): the norm before self-attention, before cross-attention, before the feed-forward part, and the three
+# projections of a gated feed-forward part. Read only where two layers of a pair of blocks fit each other alike and
+# their words decide nothing (Llama's ``post_attention_layernorm`` is keras-hub's ``feedforward_layernorm``).
+SUBLAYER_ROLES = {
+    **dict.fromkeys(("inputlayernorm", "selfattentionlayernorm", "preattentionnorm", "attentionnorm", "attnnorm",
+                     "selfattnlayernorm", "ln1"), "norm before self-attention"),
+    **dict.fromkeys(("encoderattnlayernorm", "crossattentionlayernorm", "crossattnlayernorm"),
+                    "norm before cross-attention"),
+    **dict.fromkeys(("postattentionlayernorm", "feedforwardlayernorm", "preffwnorm", "ffnnorm", "finallayernorm",
+                     "ln2"), "norm before the feed-forward part"),
+    **dict.fromkeys(("gateproj", "gatingffw", "feedforwardgatedense", "w1", "wi0"), "feed-forward gate"),
+    **dict.fromkeys(("upproj", "gatingffw2", "feedforwardintermediatedense", "w3", "wi1"), "feed-forward up"),
+    **dict.fromkeys(("downproj", "ffwlinear", "feedforwardoutputdense", "w2", "wo"), "feed-forward down"),
+}
+
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
 # [k..., in, out] -> [out, in, k...].
 _KERNEL_TO_WEIGHT = {2: (1, 0), 3: (2, 1, 0), 4: (3, 2, 0, 1), 5: (4, 3, 0, 1, 2)}
