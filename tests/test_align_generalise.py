@@ -1262,3 +1262,27 @@ def test_norms_whose_words_pair_them_are_not_paired_by_a_role_table():
             found = got.get(hf[role][0].format(k=k))
             assert found is None or found[0] == kh[role][0].format(k=k), (k, role, got)
     assert got["model.layers.1.post_attention_layernorm.weight"][0] == "decoder_block_1/post_attention_norm/scale"
+
+
+def test_the_one_recurrent_layer_of_each_side_pairs_when_nothing_loads_by_name():
+    # (held-out 5: a Sonnet 2 LSTM tagger ported to PyTorch) Sonnet keeps an LSTM's input and recurrent kernels as
+    # `w_i` [in, 4h] and `w_h` [h, 4h] with its gates in PyTorch's order (i, f, g, o); no name is shared, and each
+    # side has one recurrent layer: its kernels are PyTorch's weights transposed. The one bias stays undecided
+    # (PyTorch sums two).
+    ckpt = [("tagger/lstm/w_i", (6, 48)), ("tagger/lstm/w_h", (12, 48)), ("tagger/lstm/b", (48,)),
+            ("tagger/linear/w", (12, 5)), ("tagger/linear/b", (5,))]
+    model = [("rnn.weight_ih_l0", (48, 6)), ("rnn.weight_hh_l0", (48, 12)), ("rnn.bias_ih_l0", (48,)),
+             ("rnn.bias_hh_l0", (48,)), ("proj.weight", (5, 12)), ("proj.bias", (5,))]
+    got = _pairs(_align(ckpt, model, framework="torch"))
+    assert got["rnn.weight_ih_l0"] == ("tagger/lstm/w_i", "transpose")
+    assert got["rnn.weight_hh_l0"] == ("tagger/lstm/w_h", "transpose")
+    assert "rnn.bias_ih_l0" not in got and "rnn.bias_hh_l0" not in got
+
+
+def test_a_renamed_recurrent_layer_beside_layers_that_load_by_name_is_not_paired():
+    ckpt = [("tagger/lstm/w_i", (6, 48)), ("tagger/lstm/w_h", (12, 48)), ("tagger/lstm/b", (48,)),
+            ("proj/weight", (5, 12)), ("proj/bias", (5,))]
+    model = [("rnn.weight_ih_l0", (48, 6)), ("rnn.weight_hh_l0", (48, 12)), ("rnn.bias_ih_l0", (48,)),
+             ("rnn.bias_hh_l0", (48,)), ("proj/weight", (5, 12)), ("proj/bias", (5,))]
+    got = _pairs(_align(ckpt, model, framework="torch"))
+    assert not any(m.startswith("rnn.") for m in got)

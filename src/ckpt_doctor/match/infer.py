@@ -713,7 +713,11 @@ def _w_layouts(c_items: list, m_items: list) -> None:
 _TORCH_RNN = re.compile(r"^(?P<owner>.+)[./](?P<role>weight|bias)_(?P<kind>ih|hh)_l(?P<k>\d+)(?P<rev>_reverse)?$")
 _KERAS_RNN = re.compile(r"^(?P<owner>.+?)/(?:[a-z_]*cell(?:_\d+)?/)(?P<role>kernel|recurrent_kernel|bias)$")
 _KERAS_RNN_VARS = re.compile(r"^(?P<owner>.+)/cell/vars/(?P<i>[0-2])$")
-_KERAS_RNN_PLAIN = re.compile(r"^(?P<owner>.+)/(?P<role>kernel|recurrent_kernel|bias)$")  # Keras 2 HDF5: no cell
+# Keras 2 HDF5 names a recurrent layer's weights without a cell; Sonnet 2's LSTM and GRU keep ``w_i``, ``w_h``
+# (input and recurrent kernels, [in, G*h] and [h, G*h]) and ``b``, an LSTM's gates in PyTorch's order (i, f, g, o)
+_KERAS_RNN_PLAIN = re.compile(r"^(?P<owner>.+)/(?P<role>kernel|recurrent_kernel|bias|_?w_i|_?w_h|b)$")
+_PLAIN_RNN_ROLES = {"kernel": "kernel", "w_i": "kernel", "recurrent_kernel": "recurrent", "w_h": "recurrent",
+                    "bias": "bias", "b": "bias"}
 # Gate blocks by gate count, in each framework's order: equal orders make the kernel a plain transpose of the
 # weight (Keras LSTM i,f,c,o = PyTorch i,f,g,o; SimpleRNN one block); GRU's are z,r,h in Keras and r,z,n in
 # PyTorch (and Keras' reset_after bias is [2, 3h]): the same values in another block order, no transform of ours.
@@ -739,7 +743,7 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
     plain_owners: set[str] = set()
     for it in items:
         if "h_l" not in it.ref.name and "cell" not in it.ref.name:
-            if "recurrent_kernel" in it.name:  # (the cheap test again: a layer's kernel and bias follow, below)
+            if "recurrent_kernel" in it.name or it.name.endswith(("/_w_h", "/w_h")):  # (the cheap test again: below)
                 plain_owners.add(it.name[:it.name.rfind("/")])
             continue  # none of the patterns can match (most names: a cheap test before strip_name)
         name = strip_name(it.ref.name)
@@ -762,14 +766,13 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
         found = _KERAS_RNN_VARS.match(name)
         if found:
             out[_rnn_owner(found["owner"])][("kernel", "recurrent", "bias")[int(found["i"])]] = it
-    # Keras 2 HDF5 names a recurrent layer's weights without a cell (``lstm_3/recurrent_kernel``): a layer's kernel
-    # and bias are recurrent ones only beside a recurrent kernel
+    # Keras 2 HDF5 names a recurrent layer's weights without a cell (``lstm_3/recurrent_kernel``; Sonnet's
+    # ``core/_w_h``): a layer's kernel and bias are recurrent ones only beside a recurrent kernel
     plain: dict[str, dict[str, _Item]] = defaultdict(dict)
     for it in items if plain_owners else ():
         found = _KERAS_RNN_PLAIN.match(it.name)
         if found and found["owner"] in plain_owners:
-            plain[_rnn_owner(found["owner"])][
-                {"kernel": "kernel", "recurrent_kernel": "recurrent", "bias": "bias"}[found["role"]]] = it
+            plain[_rnn_owner(found["owner"])][_PLAIN_RNN_ROLES[found["role"].lstrip("_")]] = it
     for owner, group in plain.items():
         if owner not in out:
             out[owner] = group
@@ -787,9 +790,16 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
     cs = _rnn_roles(c_items) if ms else {}
     matched: list[tuple[dict | None, dict]] = [(cs.get(owner) or _rnn_by_suffix(owner, cs, ms), mg)
                                                for owner, mg in ms.items()]
-    in_order = not any(cg for cg, _ in matched)
-    if in_order:
+    in_order = ""
+    if not any(cg for cg, _ in matched):
         matched = _rnn_stack_in_order(cs, ms)
+        in_order = "; no recurrent layer's name is the other side's: the two stacks pair layer by layer in order"
+        if not matched and len(cs) == len(ms) == 1 and not state.anchored:
+            # one recurrent layer a side, and nothing loads by its name: the two models are foreign to each other
+            # throughout (a port), and the one recurrent layer is the other's (beside layers that load by name it
+            # would be a renamed layer as likely as a new one)
+            matched = [(next(iter(cs.values())), next(iter(ms.values())))]
+            in_order = "; the one recurrent layer of each side, and no value loads by its name"
     for cg, mg in matched:
         if not cg or "multi" in cg or "multi" in mg:
             continue
@@ -808,9 +818,7 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
                 continue
             if order:
                 state.add(c, m, "transpose", "conventions", functools.partial(
-                    _rnn_evidence, c, m, f"fused recurrent weights, {gates} gate blocks; {order}" +
-                    ("; no recurrent layer's name is the other side's: the two stacks pair layer by layer in order"
-                     if in_order else "")))
+                    _rnn_evidence, c, m, f"fused recurrent weights, {gates} gate blocks; {order}{in_order}"))
             else:
                 state.set_ambiguous(m, [c], f"`{c.name}` holds the same {gates} gate blocks in another order "
                                     "(GRU: Keras z,r,h; PyTorch r,z,n): a block reorder, not a transpose")
