@@ -1286,3 +1286,55 @@ def test_a_renamed_recurrent_layer_beside_layers_that_load_by_name_is_not_paired
              ("rnn.bias_hh_l0", (48,)), ("proj/weight", (5, 12)), ("proj/bias", (5,))]
     got = _pairs(_align(ckpt, model, framework="torch"))
     assert not any(m.startswith("rnn.") for m in got)
+
+
+def _se_blocks(n_blocks: int, head: bool):
+    """Pre-activation blocks with a squeeze-excitation (Keras 3 functional: flat auto-numbered layers, in creation
+    order; a PyTorch twin: `layer1.K.batch_norm1`, `conv1`, `batch_norm2`, `conv2`, `se.fc1`, `se.fc2`)."""
+    ckpt, model, conv, bn = [], [], iter(range(100)), iter(range(100))
+
+    def keras(kind, shape, vars_):
+        k = next(conv if kind == "conv2d" else bn)
+        ckpt.extend((f"layers/{kind}{f'_{k}' if k else ''}/vars/{i}", s) for i, s in enumerate(vars_(shape)))
+
+    for b in range(n_blocks):
+        for i in (1, 2):
+            keras("batch_normalization", 16, lambda c: [(c,)] * 4)
+            model.extend((f"layer1.{b}.batch_norm{i}.{v}", (16,))
+                         for v in ("weight", "bias", "running_mean", "running_var"))
+            keras("conv2d", (3, 3, 16, 16), lambda s: [s])
+            model.append((f"layer1.{b}.conv{i}.weight", (16, 16, 3, 3)))
+        keras("conv2d", (1, 1, 16, 4), lambda s: [s, (4,)])
+        keras("conv2d", (1, 1, 4, 16), lambda s: [s, (16,)])
+        model += [(f"layer1.{b}.se.fc1.weight", (4, 16, 1, 1)), (f"layer1.{b}.se.fc1.bias", (4,)),
+                  (f"layer1.{b}.se.fc2.weight", (16, 4, 1, 1)), (f"layer1.{b}.se.fc2.bias", (16,))]
+    if head:
+        keras("conv2d", (1, 1, 16, 7), lambda s: [s, (7,)])
+        keras("conv2d", (1, 1, 7, 16), lambda s: [s, (16,)])
+        model += [("classifier.proj.weight", (7, 16, 1, 1)), ("classifier.proj.bias", (7,)),
+                  ("classifier.out.weight", (16, 7, 1, 1)), ("classifier.out.bias", (16,))]
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>")
+    return ckpt, spec
+
+
+def test_a_renaming_repeated_in_block_after_block_is_a_convention_not_a_new_layer():
+    # (held-out 9: image-classifiers' SE-ResNet-18 in Keras 3 -> a PyTorch twin) the squeeze-excitation convs are
+    # `conv2d_3`, `conv2d_4`, ... in the file and `se.fc1`, `se.fc2` in every block of the model: names share no
+    # word, as for a replaced layer, but the same renaming in each block is the port's convention. Equal convs
+    # inside a block are numbered in the same order on both sides (`conv2d_1`, `conv2d_2` / `conv1`, `conv2`).
+    ckpt, spec = _se_blocks(3, head=False)
+    got = _pairs(ckpt_doctor.align(_written_catalog(ckpt), spec))
+    assert got["layer1.1.se.fc1.weight"] == ("layers/conv2d_6/vars/0", "permute(3,2,0,1)")
+    assert got["layer1.2.se.fc2.bias"] == ("layers/conv2d_11/vars/1", None)
+    assert got["layer1.1.conv2.weight"] == ("layers/conv2d_5/vars/0", "permute(3,2,0,1)")
+    assert len(got) == len(spec.variables)
+    assert got["layer1.2.batch_norm1.running_var"] == ("layers/batch_normalization_4/vars/3", None)
+
+
+def test_a_renamed_head_of_one_container_stays_the_renamed_or_new_question():
+    # the same blocks with a last pair of 1x1 convs under one container (`classifier.proj`, `classifier.out`): one
+    # place, not a repeated convention: renamed, or a new head?
+    ckpt, spec = _se_blocks(3, head=True)
+    a = ckpt_doctor.align(_written_catalog(ckpt), spec)
+    assert not any(p.model.startswith("classifier.") for p in a.pairs)

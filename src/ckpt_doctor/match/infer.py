@@ -3149,6 +3149,28 @@ def _may_trade(a: str, b: str) -> bool:
     return not (k < len(pa) and k < len(pb) and pa[k].isdigit() and pb[k].isdigit())
 
 
+def _number_order(a: str, b: str) -> int | None:
+    """How two names that differ only in their numbers order them (-1: ``a`` first, 1: ``b``; Keras' unnumbered
+    first layer of a kind is its 0: ``conv2d`` before ``conv2d_1``); None for names that differ otherwise."""
+    if _INDEX.sub("#", a) != _INDEX.sub("#", b):
+        if _INDEX.sub("#", a + "_0") == _INDEX.sub("#", b):
+            a += "_0"
+        elif _INDEX.sub("#", a) == _INDEX.sub("#", b + "_0"):
+            b += "_0"
+        else:
+            return None
+    na, nb = [tuple(map(int, _INDEX.findall(x))) for x in (a, b)]
+    return None if na == nb else -1 if na < nb else 1
+
+
+def _numbered_alike(ci: str, ck: str, mj: str, mk: str) -> bool:
+    """Do both sides number two layers, and in the same order (``conv2d_6``, ``conv2d_7`` / ``layer1.1.conv1``,
+    ``layer1.1.conv2``)? Each side numbers its layers in the order it creates them: the alignment that pairs them
+    in that order is the one both sides' names tell, so the two do not trade places."""
+    order = _number_order(ci, ck)
+    return order is not None and order == _number_order(mj, mk)
+
+
 def _renamed_or_new(state: _State, made: list) -> None:
     """Structure pairs whose layer names share no word, among structure pairs whose names mostly do, are the
     renamed-or-new question again (a new head in place of the old one): ambiguous, not paired."""
@@ -3165,8 +3187,16 @@ def _renamed_or_new(state: _State, made: list) -> None:
     sharing = [shares(state.pairs[k].checkpoint, state.pairs[k].model) for k in made]
     if sum(sharing) * 2 <= len(made):
         return
-    for k, ok in zip(made, sharing, strict=False):
-        if not ok and not alike(state.pairs[k].checkpoint, state.pairs[k].model):
+    foreign = [k for k, ok in zip(made, sharing, strict=True)
+               if not ok and not alike(state.pairs[k].checkpoint, state.pairs[k].model)]
+    # The same renaming in block after block (a squeeze-excitation's `se.fc1` for `conv2d_3`, `conv2d_8`, ...): a
+    # convention of the port, not one layer replaced. Its layers, numbers aside, sit in two containers or more.
+    containers: dict[str, set[str]] = defaultdict(set)
+    for k in foreign:
+        path = _layer_path(state.pairs[k].model)
+        containers[_INDEX.sub("#", path)].add(path[:max(path.rfind("/"), path.rfind("."), 0)])
+    for k in foreign:
+        if len(containers[_INDEX.sub("#", _layer_path(state.pairs[k].model))]) < 2:
             c, m = state.pairs[k].checkpoint, state.pairs[k].model
             state.drop_pair(m)
             state.set_ambiguous(m, [c], "structure pairs it with a layer of another name, while the other layers "
@@ -3269,7 +3299,8 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
             for k in range(max(0, i - _MOVE), min(n, i + _MOVE + 1)):
                 if k != i and (fits[k][j] or loose(uc[k], um[j])) and _may_trade(c_name[i], c_name[k]):
                     lk = sure.get(k)
-                    if lk is None or fits[i][lk] and _may_trade(m_name[j], m_name[lk]):
+                    if lk is None or fits[i][lk] and _may_trade(m_name[j], m_name[lk]) and \
+                            not _numbered_alike(c_name[i], c_name[k], m_name[j], m_name[lk]):
                         return True
             for lj in range(max(0, j - _MOVE), min(m, j + _MOVE + 1)):
                 if lj != j and (fits[i][lj] or loose(uc[i], um[lj])) and lj not in partner_of and \
