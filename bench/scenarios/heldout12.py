@@ -1,18 +1,23 @@
 """A twelfth held-out part of alignment scenarios (``--part heldout12``): third-party material none of the other
 parts uses, scored once, at the end of a piece of engine work, never while tuning (not in ``--part all``).
 
-Material (nothing downloaded: all of it is in the venv; sources and licences in NOTICE): ``transformers`` 4.46's
+Material (``pip download --no-deps`` of loralib into $CKPT_DOCTOR_MATERIAL12, default /work/coord/material-heldout12;
+the rest is the venv's; sources and licences in NOTICE; nothing of it is committed): ``transformers`` 4.46's
 PUBLISHED TF1 CONVERTERS ``load_tf_weights_in_xlnet`` (the original XLNet names: `model/transformer/layer_0/rel_attn/
 q/kernel` [d, heads, head_dim], per-layer relative biases stacked in `model/transformer/r_w_bias` [L, heads,
 head_dim], `Adam`/`Adam_1` slots) and ``load_tf_weights_in_funnel`` (`model/encoder/layer_0/rel_attn/o/kernel`
 [heads, head_dim, d] reshaped and transposed, `model/input/word_embedding/lookup_table`), run on TF1 checkpoints
-written by TF's own Saver with the names they read; ``peft`` 0.13 (LoRA adapters: `base_layer`, `lora_A.default`,
+written by TF's own Saver with the names they read, and ``load_tf_weights_in_convbert`` (ELECTRA's `electra/` scope,
+separable-conv kernels `conv_attn_key/depthwise_kernel` [k, C, 1]); ``loralib`` 0.1.2 (Microsoft's LoRA layers, which
+keep the plain names and add `lora_A`/`lora_B`, except ``loralib.Conv2d``: `features.0.conv.weight`; its recipe
+``load_state_dict(strict=False)``); ``peft`` 0.13 (LoRA adapters: `base_layer`, `lora_A.default`,
 `modules_to_save.default`; its ``get_peft_model`` and ``merge_and_unload`` are the truth); transformers definitions
-of XLNet, Funnel, XLM-RoBERTa, CamemBERT, XGLM, HuBERT, Mixtral, MobileViT and SegFormer (none of them in an
+of XLNet, Funnel, ConvBERT, XLM-RoBERTa, CamemBERT, XGLM, HuBERT, Mixtral, MobileViT and SegFormer (none of them in an
 earlier part); ``keras.applications`` (Keras 3) and ``tf_keras.applications`` MobileNet at alpha 0.75 and
 MobileNetV2 at alphas 0.75 and 1.3; and models written for this part in plain TF1 (``tf.compat.v1.variable_scope``
 with ``AUTO_REUSE``: a siamese tower called twice), TF2 (``tf.Module`` object graphs with lists and dicts) and
-Keras 3 (sub-classed models whose layers are created in another order than they are called).
+Keras 3 (sub-classed models whose layers are created in another order than they are called, a language model whose
+output projection reuses its embedding).
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
 checkpoint is written by the framework, the model is filled by a published loader (the TF1 converters above,
@@ -20,7 +25,7 @@ checkpoint is written by the framework, the model is filled by a published loade
 same architecture, a removed block or expert, a twin in another framework layer by layer), and both sides are read
 back by the frameworks' readers. ``ambiguous_ok`` names the model variables nothing in the files can decide.
 
-    python bench/scenarios/heldout12.py fetch               # nothing to download (the venv's packages)
+    python bench/scenarios/heldout12.py fetch               # pip download + unpack loralib
     python bench/scenarios/heldout12.py make [--force] [--only=ID,..]
     python bench/scenarios/heldout12.py check               # truth consistency (no alignment is run)
     python bench/scenarios/score.py --part heldout12        # score (once)
@@ -48,6 +53,8 @@ read_h5, read_tf, read_torch, spec_and_values = tp.read_h5, tp.read_tf, tp.read_
 distinct = tp.distinct
 DEFAULT_OUT = tp.DEFAULT_OUT
 PART = "heldout12"
+MATERIAL = os.environ.get("CKPT_DOCTOR_MATERIAL12", "/work/coord/material-heldout12")
+PACKAGES = ["loralib==0.1.2"]
 _all, _rel, _loaded, _tf1_write, _put_t = h9._all, h9._rel, h9._loaded, h9._tf1_write, h9._put_t
 _in_order, _put_module = h11._in_order, h11._put_module
 
@@ -71,6 +78,14 @@ SCENARIOS = [
        "[heads, head_dim], `r_w_bias`, `seg_embed`, `ff/layer_1/kernel`, adam slots) -> "
        "FunnelForSequenceClassification (truth: load_tf_weights_in_funnel into FunnelBaseModel, its weights the "
        "classifier's `funnel`; new `classifier`)", "cross", "tf1"),
+    _s("h12_xlnet_tf1_80l_to_base", "XLNet TF1 checkpoint with 80 layers (1,000+ tensors, 3,000+ with the Adam "
+       "slots) -> XLNetModel (no `transformer.` scope; `model/lm_loss/bias` unused; truth: "
+       "load_tf_weights_in_xlnet into the LM, its `transformer` the base model)", "cross", "tf1"),
+    _s("h12_convbert_tf1_to_tokcls", "original-ConvBERT TF1 checkpoint (ELECTRA's scope `electra/encoder/layer_0/"
+       "attention/self/conv_attn_key/depthwise_kernel` [k, C, 1], `pointwise_kernel` [1, C, out], "
+       "`conv_attn_kernel`, `conv_attn_point`, `embeddings_project`, adam slots) -> ConvBertForTokenClassification "
+       "(truth: load_tf_weights_in_convbert into ConvBertModel, its weights the classifier's `convbert`; new "
+       "`classifier`)", "cross", "tf1"),
     # plain TF1 graphs and TF2 object graphs written for this part
     _s("h12_tf1_siamese_reuse_to_torch", "TF1 siamese net: one tower under `siamese/tower` called on two inputs "
        "with variable_scope(reuse=AUTO_REUSE) (`siamese/tower/conv2/weights` HWIO, `bn2/moving_variance`, "
@@ -118,6 +133,18 @@ SCENARIOS = [
        "freshly initialised: lora_B zero) saved as its whole state_dict `.pt` (`base_layer`, `lora_A`, "
        "`classifier.original_module`, `classifier.modules_to_save.default`) -> the plain classifier (truth: peft's "
        "merge_and_unload)"),
+    # loralib (Microsoft's LoRA layers)
+    _s("h12_loralib_compiled_gpt_to_lora", "a small GPT (fused `c_attn`, tied `lm_head`) saved from torch.compile "
+       "(`_orig_mod.`, without the tied copy) -> the same model built with loralib layers (lora.Embedding `wte` "
+       "with `lora_A` [r, V], lora.MergedLinear `c_attn` with q and v adapted, lora.Linear `c_fc`; truth: "
+       "loralib's recipe, load_state_dict(strict=False); the adapters new)"),
+    _s("h12_loralib_conv_wrapped", "a plain conv net (`features.0.weight` [16, 3, 3, 3]) `.pt` -> the net with "
+       "loralib.Conv2d layers, which hold the convolution one level down (`features.0.conv.weight`, "
+       "`features.0.lora_A`; truth: construction, the recipe's strict=False would skip them)"),
+    _s("h12_k3_tied_lm_wh5_to_torch", "Keras 3 sub-classed language model whose output projection reuses the "
+       "embedding matrix (`embed/vars/0` [V, D], one variable) + an output bias, `.weights.h5` -> a PyTorch twin "
+       "with a tied `lm_head` (`tok_emb.weight` and `lm_head.weight` one tensor: the tied name not scored; truth: "
+       "construction)", "cross", "keras3"),
     # transformers, PyTorch
     _s("h12_xglm_compiled_to_causallm", "XGLMModel (sinusoidal positions, no weights) saved from torch.compile "
        "(`_orig_mod.`) -> XGLMForCausalLM (`model.` prefix; `lm_head` tied to the embeddings)"),
@@ -234,6 +261,63 @@ def b_funnel_tf1_to_seqcls(d):
     model = FunnelForSequenceClassification(cfg)
     fill_random_torch(model, "new")
     model.funnel.load_state_dict(base.state_dict())
+    return [_rel(prefix, d)], stored, _all(spec_and_values(model, d), d), []
+
+
+def b_xlnet_tf1_80l_to_base(d):
+    from transformers import XLNetModel
+
+    prefix, stored, lm = _xlnet_loaded(d, layers=80)
+    model = XLNetModel(_xlnet_cfg(80))
+    fill_random_torch(model, "base")
+    model.load_state_dict(lm.transformer.state_dict())  # the converter's values (into the LM: its transformer)
+    values = h4._unscored(spec_and_values(model, d), _xlnet_slices(model))
+    assert len(values) > 1000, len(values)
+    return [_rel(prefix, d)], stored, _all(values, d), []
+
+
+def _convbert_tf_name(pt):
+    """The TF1 name load_tf_weights_in_convbert reads for a ConvBertModel parameter (num_groups 1)."""
+    n = re.sub(r"^encoder\.layer\.(\d+)\.", r"electra/encoder/layer_\1/", pt)
+    n = n if n != pt else "electra/" + pt
+    for a, b in (("key_conv_attn_layer.depthwise.weight", "conv_attn_key/depthwise_kernel"),
+                 ("key_conv_attn_layer.pointwise.weight", "conv_attn_key/pointwise_kernel"),
+                 ("key_conv_attn_layer.bias", "conv_attn_key/bias"), ("conv_kernel_layer", "conv_attn_kernel"),
+                 ("conv_out_layer", "conv_attn_point"), ("LayerNorm.weight", "LayerNorm/gamma"),
+                 ("LayerNorm.bias", "LayerNorm/beta")):
+        n = n.replace(a, b)
+    n = re.sub(r"_embeddings\.weight$", "_embeddings", n)
+    n = re.sub(r"\.weight$", "/kernel", n).replace(".", "/")
+    return n
+
+
+def b_convbert_tf1_to_tokcls(d):
+    from transformers import ConvBertConfig, ConvBertForTokenClassification, ConvBertModel
+    from transformers.models.convbert.modeling_convbert import load_tf_weights_in_convbert
+
+    cfg = ConvBertConfig(vocab_size=61, embedding_size=16, hidden_size=24, num_hidden_layers=2,
+                         num_attention_heads=4, intermediate_size=40, max_position_embeddings=32, conv_kernel_size=5,
+                         num_labels=5)
+    base = ConvBertModel(cfg)
+    arrays = {}
+    for k, t in base.named_parameters():  # the TF layout of each parameter, as the original ConvBERT stores it
+        shape = tuple(t.shape)
+        if k.endswith("depthwise.weight"):
+            shape = (shape[2], shape[0], shape[1])
+        elif k.endswith("pointwise.weight"):
+            shape = shape[::-1]
+        elif k.endswith("key_conv_attn_layer.bias"):
+            shape = shape[:1]
+        elif len(shape) == 2 and "embeddings." not in k:
+            shape = shape[::-1]
+        arrays[_convbert_tf_name(k)] = distinct("convbert|" + k, shape)
+    prefix = _tf1_write(d, arrays, ("adam_m", "adam_v"))
+    stored = read_tf(prefix)
+    fill_random_torch(base, "base")
+    load_tf_weights_in_convbert(base, cfg, prefix)  # the published converter: the truth
+    model = ConvBertForTokenClassification(cfg)
+    fill_random_torch(model, "new")
+    model.convbert.load_state_dict(base.state_dict())
     return [_rel(prefix, d)], stored, _all(spec_and_values(model, d), d), []
 
 
@@ -653,6 +737,137 @@ def b_camembert_peft_state_to_merged(d):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# loralib
+
+def _loralib():
+    path = os.path.join(MATERIAL, "loralib")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import loralib
+
+    return loralib
+
+
+def _gpt(lora=None, V=61, D=24, layers=2):
+    """A small GPT: `wte`, `wpe`, blocks (`ln_1`, fused `attn.c_attn`, `attn.c_proj`, `ln_2`, `mlp.c_fc`,
+    `mlp.c_proj`), `ln_f`, `lm_head` tied to `wte`; with ``lora`` (the loralib module) its layers are loralib's."""
+    import torch.nn as nn
+
+    r = 4
+    emb = (lambda n, d: lora.Embedding(n, d, r=r)) if lora else nn.Embedding
+    lin = (lambda i, o: lora.Linear(i, o, r=r)) if lora else nn.Linear
+    qkv = (lambda i, o: lora.MergedLinear(i, o, r=r, enable_lora=[True, False, True])) if lora else nn.Linear
+    m = nn.Module()
+    m.wte, m.wpe = emb(V, D), nn.Embedding(32, D)
+    m.h = nn.ModuleList()
+    for _ in range(layers):
+        b = nn.Module()
+        b.ln_1, b.ln_2 = nn.LayerNorm(D), nn.LayerNorm(D)
+        b.attn, b.mlp = nn.Module(), nn.Module()
+        b.attn.c_attn, b.attn.c_proj = qkv(D, 3 * D), lin(D, D)
+        b.mlp.c_fc, b.mlp.c_proj = lin(D, 4 * D), lin(4 * D, D)
+        m.h.append(b)
+    m.ln_f = nn.LayerNorm(D)
+    m.lm_head = nn.Linear(D, V, bias=False)
+    m.lm_head.weight = m.wte.weight
+    return m
+
+
+def b_loralib_compiled_gpt_to_lora(d):
+    import torch
+
+    src = _gpt()
+    fill_random_torch(src, "src")
+    ck = os.path.join(d, "ckpt", "gpt.pt")
+    sd = torch.compile(src).state_dict()
+    del sd["_orig_mod.lm_head.weight"]  # saved without the tied copy (it is `wte`)
+    torch.save(sd, ck)
+    tgt = _gpt(_loralib())
+    fill_random_torch(tgt, "tgt")
+    pretrained = {k.removeprefix("_orig_mod."): v for k, v in torch.load(ck).items()}
+    info = tgt.load_state_dict(pretrained, strict=False)  # loralib's recipe: the truth
+    assert all("lora_" in k or k == "lm_head.weight" for k in info.missing_keys), info.missing_keys
+    values = h4._unscored(spec_and_values(tgt, d), h4._tied(tgt))  # lm_head: tied
+    return [ck], read_torch(ck), _all(values, d), []
+
+
+def _convnet(lora=None):
+    import torch.nn as nn
+
+    conv = (lambda i, o, k: lora.Conv2d(i, o, k, r=2, padding=1)) if lora else (
+        lambda i, o, k: nn.Conv2d(i, o, k, padding=1))
+    m = nn.Module()
+    m.features = nn.Sequential(conv(3, 16, 3), nn.BatchNorm2d(16), nn.ReLU(), conv(16, 16, 3), nn.BatchNorm2d(16),
+                               nn.ReLU(), conv(16, 32, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    m.fc = nn.Linear(32, 10)
+    return m
+
+
+def b_loralib_conv_wrapped(d):
+    import torch
+
+    src = _convnet()
+    fill_random_torch(src, "src")
+    ck = os.path.join(d, "ckpt", "convnet.pt")
+    torch.save(src.state_dict(), ck)
+    tgt = _convnet(_loralib())
+    fill_random_torch(tgt, "tgt")
+    sd = src.state_dict()
+    moved = {re.sub(r"^features\.(0|3|6)\.", r"features.\1.conv.", k): v for k, v in sd.items()}
+    info = tgt.load_state_dict(moved, strict=False)  # construction: the convolutions one level down
+    assert not info.unexpected_keys and all("lora_" in k for k in info.missing_keys), info
+    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Keras 3 language model with a tied output projection -> PyTorch
+
+def b_k3_tied_lm_wh5_to_torch(d):
+    import keras
+    import numpy as np
+    import torch.nn as nn
+
+    V, D = 61, 24
+
+    class TiedLM(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.embed = keras.layers.Embedding(V, D)
+            self.blocks = [keras.layers.Dense(D, activation="gelu") for _ in range(2)]
+            self.norm = keras.layers.LayerNormalization()
+            self.out_bias = self.add_weight(shape=(V,), initializer="zeros", name="out_bias")
+
+        def call(self, ids):
+            x = self.embed(ids)
+            for b in self.blocks:
+                x = x + b(x)
+            return keras.ops.matmul(self.norm(x), keras.ops.transpose(self.embed.embeddings)) + self.out_bias
+
+    src = TiedLM()
+    src(np.array([[1, 2, 3]]))
+    fill_random(src.weights, "src")
+    ck = os.path.join(d, "ckpt", "tied_lm.weights.h5")
+    src.save_weights(ck)
+    twin = nn.Module()
+    twin.tok_emb = nn.Embedding(V, D)
+    twin.layers = nn.ModuleList([nn.Linear(D, D) for _ in range(2)])
+    twin.ln = nn.LayerNorm(D)
+    twin.lm_head = nn.Linear(D, V)
+    twin.lm_head.weight = twin.tok_emb.weight
+    fill_random_torch(twin, "twin")
+    sd = twin.state_dict()  # construction: Dense [in, out] -> Linear [out, in]
+    _put_t(sd["tok_emb.weight"], src.embed.embeddings.numpy())
+    for i, b in enumerate(src.blocks):
+        _put_t(sd[f"layers.{i}.weight"], np.asarray(b.kernel.numpy()).T)
+        _put_t(sd[f"layers.{i}.bias"], b.bias.numpy())
+    _put_t(sd["ln.weight"], src.norm.gamma.numpy())
+    _put_t(sd["ln.bias"], src.norm.beta.numpy())
+    _put_t(sd["lm_head.bias"], src.out_bias.numpy())
+    values = h4._unscored(spec_and_values(twin, d), h4._tied(twin))  # lm_head.weight: tied
+    return [ck], read_h5(ck), _all(values, d), []
+
+
+# ---------------------------------------------------------------------------------------------------------
 # transformers, PyTorch
 
 def b_xglm_compiled_to_causallm(d):
@@ -772,7 +987,7 @@ def check(out=DEFAULT_OUT) -> int:
 
 
 def fetch() -> None:
-    """Nothing to download: all of the material is the venv's (transformers, peft, keras, tf_keras)."""
+    tp.fetch_wheels(MATERIAL, PACKAGES)
 
 
 def main(argv=None) -> int:
