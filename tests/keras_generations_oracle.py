@@ -15,6 +15,8 @@ Cases:
           made two Dense layers before (``dense_2``), its head replaced by two layers (``dense_3``, ``dense_4``)
     dw    a DepthwiseConv2D in tf-keras' TF format (``layer_with_weights-1/depthwise_kernel``) against Keras 3, which
           calls that variable ``kernel``, a new head after the output
+    objects  keras.applications' MobileNet (alpha 0.25, no top) saved by ``tf.train.Checkpoint(model=model)``
+          (``model/layer_with_weights-1/...``: the model under its attribute) against the same Keras 3 model
     nested  Keras 3 to Keras 3 (``.weights.h5``): a layer of blocks whose inner layers have one name in every block
           (keras-tcn's ``residual_block_k/conv1D_0``), then a head; a Dense inserted before the head takes the head's
           path (``layers/dense``), while the file names the head's layer by its own name too
@@ -103,8 +105,12 @@ def wrapped(keras, changed: bool):
     return keras.Model(i, base()(i), name="outer")  # the saved model, used as a layer of a Functional model
 
 
+def objects(keras, changed: bool):
+    return keras.applications.MobileNet(input_shape=(32, 32, 3), alpha=0.25, include_top=False, weights=None)
+
+
 def main() -> None:
-    build = {"td": td, "head": head, "dw": dw, "nested": nested, "wrapped": wrapped}[CASE]
+    build = {"td": td, "head": head, "dw": dw, "objects": objects, "nested": nested, "wrapped": wrapped}[CASE]
     if MODE == "write":
         if CASE in ("nested", "wrapped"):
             import keras
@@ -119,7 +125,12 @@ def main() -> None:
             v.assign(rng.standard_normal(tuple(v.shape)).astype("float32"))
         # (dw: tf-keras' TF format, object paths layer_with_weights-N/depthwise_kernel; the others a legacy .h5)
         suffix = ".weights.h5" if CASE in ("nested", "wrapped") else ".h5"
-        model.save_weights(os.path.join(OUT, "dw", "ckpt") if CASE == "dw" else os.path.join(OUT, CASE + suffix))
+        if CASE == "objects":
+            import tensorflow as tf
+
+            tf.train.Checkpoint(model=model).write(os.path.join(OUT, "objects", "ckpt"))
+        else:
+            model.save_weights(os.path.join(OUT, "dw", "ckpt") if CASE == "dw" else os.path.join(OUT, CASE + suffix))
         keras3 = CASE in ("nested", "wrapped")
         truth = {f"{v.path}@{i}" if keras3 else v.name.rsplit(":", 1)[0]: np.asarray(v.numpy()).tolist()
                  for i, v in enumerate(model.weights)}  # (Keras 3 paths of layers named alike repeat)

@@ -1338,3 +1338,32 @@ def test_a_renamed_head_of_one_container_stays_the_renamed_or_new_question():
     ckpt, spec = _se_blocks(3, head=True)
     a = ckpt_doctor.align(_written_catalog(ckpt), spec)
     assert not any(p.model.startswith("classifier.") for p in a.pairs)
+
+
+def test_numbers_kept_by_a_renamed_container_are_contradicted_where_its_elements_do_not_fit():
+    # (held-out 12: tf.train.Checkpoint's `model/layer_with_weights-N` against Keras 3's `_operations/N`) a rank of
+    # layers with weights and an index of layers are both numbers under a container, and at a few numbers the
+    # shapes agree by chance; at every other number both sides have an element that fits nothing under it: the
+    # numbers are not kept, and the few that agree are no evidence
+    ckpt, model, op, width = [], [], 1, 8
+    for w in range(24):  # conv, norm, conv, norm, ...: an activation after each norm has an index, no weights
+        if w % 2 == 0:
+            width = 8 if w % 8 < 4 else 16
+            ckpt.append((f"model/layer_with_weights-{w}/kernel", (3, 3, width, width)))
+            model.append((f"_operations/{op}/_kernel", (3, 3, width, width)))
+        else:
+            for leaf in ("gamma", "beta", "moving_mean", "moving_variance"):
+                ckpt.append((f"model/layer_with_weights-{w}/{leaf}", (width,)))
+                model.append((f"_operations/{op}/{leaf}", (width,)))
+            op += 1
+        op += 1
+    got = _pairs(_align(ckpt, model, framework="tf2"))
+    # where a number is both sides' and the shapes agree (a norm at rank 7 and at index 7, ...), that is chance
+    assert not [m for m, (c, _) in got.items() if m.split("/")[1] == c.split("/")[1].split("-")[1]], got
+
+
+def test_a_renamed_container_whose_elements_fit_keeps_its_numbers():
+    ckpt = [(f"enc/layer_{n}/gamma", (8,)) for n in range(6)]
+    model = [(f"encoder/blocks/{n}/gamma", (8,)) for n in range(6)]
+    got = _pairs(_align(ckpt, model))
+    assert all(got[f"encoder/blocks/{n}/gamma"][0] == f"enc/layer_{n}/gamma" for n in range(6)), got

@@ -35,7 +35,8 @@ def _oracle(*args: str, legacy: bool = False) -> str:
 def files(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("generations")
     (out / "dw").mkdir()
-    for case in ("td", "head", "dw", "nested", "wrapped"):
+    (out / "objects").mkdir()
+    for case in ("td", "head", "dw", "objects", "nested", "wrapped"):
         _oracle(str(out), case, "write", legacy=case not in ("nested", "wrapped"))  # (those: Keras 3 writes)
         _oracle(str(out), case, "spec")
     return out
@@ -89,6 +90,20 @@ def test_a_depthwise_kernel_is_keras_3s_kernel_in_a_tf_format_file_of_tf_keras(f
     assert held["depthwise_conv2d/kernel"] == "depthwise_conv2d/depthwise_kernel"
     assert held["batch_normalization/gamma"] == "batch_normalization/gamma"
     assert held["dense/kernel"] == "dense/kernel" and held["dense_1/kernel"] is None
+
+
+def test_a_model_saved_under_its_attribute_in_a_tf_train_checkpoint_pairs_by_layer_rank(files, capsys):
+    # (held-out 12: tf_keras MobileNet in tf.train.Checkpoint(model=..., optimizer=...) -> Keras 3) the object paths
+    # are the model's under its attribute (`model/layer_with_weights-2/depthwise_kernel`): ranks of layers with
+    # weights, read as in `save_weights`' TF format; the printed fix puts every value where tf-keras had it
+    ckpt = str(files / "objects" / "ckpt")
+    a = ckpt_doctor.align(ckpt, str(files / "objects.spec.json"))
+    assert not a.ambiguous and not a.missing and not a.unused
+    assert {p.model: p.checkpoint for p in a.pairs}["conv_pw_2_bn/moving_variance"] == \
+        "model/layer_with_weights-9/moving_variance/.ATTRIBUTES/VARIABLE_VALUE"
+    held = _printed_fix_holds(files, "objects", capsys, ckpt, status=0)
+    # (Keras 3's DepthwiseConv2D calls tf-keras' `depthwise_kernel` `kernel`)
+    assert len(held) == 135 and all(v in (k, k.replace("/kernel", "/depthwise_kernel")) for k, v in held.items())
 
 
 def test_a_keras_3_head_keeps_its_own_name_beside_nested_layers_named_alike(files, capsys):

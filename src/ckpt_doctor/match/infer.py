@@ -335,7 +335,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     if c_items and sum(1 for e in c_refs if "/vars/" in e.name and _POSITIONAL.match(e.name)) * 2 > len(c_items):
         _positional(c_items, m_items)
     else:
-        if sum(1 for c in c_items if c.name.startswith("layer_with_weights-")) * 2 > len(c_items) and \
+        if sum(1 for c in c_items if _LAYER_WITH_WEIGHTS.match(c.name)) * 2 > len(c_items) and \
                 any("keras-h5" in getattr(m.ref, "keys", {}) for m in m_items):
             _layers_with_weights(c_items, m_items)
         _flat_leaves(c_items)
@@ -1069,7 +1069,8 @@ def _heads_bias(it: _Item, kernel: tuple[int, ...] | None) -> bool:
         it.shape in (kernel[1:], (kernel[0], kernel[2]))
 
 
-_LAYER_WITH_WEIGHTS = re.compile(r"^layer_with_weights-(\d+)/([^/]+)$")
+# (under one root attribute where the model was saved as a part of a checkpoint: ``tf.train.Checkpoint(model=m)``)
+_LAYER_WITH_WEIGHTS = re.compile(r"^(?:[^/]+/)?layer_with_weights-(\d+)/([^/]+)$")
 
 
 def _layers_with_weights(c_items: list, m_items: list) -> None:
@@ -1461,7 +1462,19 @@ def _counted(c: _Item) -> bool:
     return found is not None and "/" not in found["layer"][len("layers/"):]
 
 
-def _containers(proposals: dict, deep: set) -> set[tuple]:
+def _elements(pool: list, heads: set[tuple]) -> dict[tuple, set[str]]:
+    """{container: the element numbers under it} for the containers ``heads`` (``layer4`` -> {``0``, ``1``})."""
+    out: dict[tuple, set[str]] = defaultdict(set)
+    lengths = {len(h) for h in heads}
+    for it in pool:
+        key = it.key
+        for n in lengths:
+            if len(key) > n and key[n].isdigit() and key[:n] in heads:
+                out[key[:n]].add(key[n])
+    return out
+
+
+def _containers(proposals: dict, deep: set, pool_c: list, pool_m: list) -> set[tuple]:
     """A renamed container of numbered elements (``layer4.0``, ``layer4.1``, ... -> ``stage4.0``, ...): the
     per-element proposals that keep each element's number are also proposed as one rule over the container, with
     their joint support, so one rename beats element-by-element shuffles of equal elements (which tie among
@@ -1475,7 +1488,15 @@ def _containers(proposals: dict, deep: set) -> set[tuple]:
             grouped[(pc[:-1], pm[:-1])].extend(pairs)
             elements[(pc[:-1], pm[:-1])].add(pc[-1])
     found = set()
+    # The elements each side has under each container: a number kept at some elements whose shapes agree by chance
+    # (``layer_with_weights-15`` / ``_operations/15``: a rank of layers with weights against an index of layers)
+    # is contradicted wherever an element both sides have pairs nothing under it.
+    present_c = _elements(pool_c, {c for c, _ in grouped}) if grouped else {}
+    present_m = _elements(pool_m, {m for _, m in grouped}) if grouped else {}
     for rule, pairs in grouped.items():
+        both = present_c.get(rule[0], set()) & present_m.get(rule[1], set())
+        if len(both - elements[rule]) >= len(elements[rule]):
+            continue
         if rule not in proposals and len(elements[rule]) > 1:  # one element keeping its number proves no container
             proposals[rule] = pairs
             deep.add(rule)  # the element numbers agree: more than the leaf is shared
@@ -1625,7 +1646,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
         if not proposals:
             return
-        containers = _containers(proposals, deep)
+        containers = _containers(proposals, deep, pool_c, pool_m)
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
         numbered = _numbers_kept(proposals, pool_c, pool_m)
         support.update(numbered)
