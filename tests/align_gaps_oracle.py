@@ -867,13 +867,56 @@ def torch_from(a):
     return torch.from_numpy(np.ascontiguousarray(a))
 
 
+def keras3_list_removed(d):
+    """A Keras 3 sub-classed model keeping four equal blocks in a list (paths ``block_0`` .. ``block_3``), saved as
+    ``.weights.h5`` -> the same model with three. Keras' load_weights by path gives the three blocks the first three
+    saved; which block was removed is in no file. The truth: the first three (what Keras loads; scored only where
+    something may be decided)."""
+    import keras
+
+    class Block(keras.layers.Layer):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.up, self.down = keras.layers.Dense(12), keras.layers.Dense(6)
+
+        def call(self, x):
+            return x + self.down(keras.activations.relu(self.up(x)))
+
+    class Net(keras.Model):
+        def __init__(self, n, **kw):
+            super().__init__(**kw)
+            self.stem = keras.layers.Dense(6)
+            self.blocks = [Block() for _ in range(n)]
+            self.head = keras.layers.Dense(3)
+
+        def call(self, x):
+            x = self.stem(x)
+            for b in self.blocks:
+                x = b(x)
+            return self.head(x)
+
+    src, tgt = Net(4), Net(3)
+    src(np.zeros((1, 5), "float32"))
+    tgt(np.zeros((1, 5), "float32"))
+    fill_keras(src, "keras3_list_removed")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+    tgt.load_weights(ck, skip_mismatch=True) if False else None  # (Keras refuses a file with more blocks: by hand)
+    tgt.stem.set_weights(src.stem.get_weights())
+    tgt.head.set_weights(src.head.get_weights())
+    for a, b in zip(tgt.blocks, src.blocks, strict=False):
+        a.set_weights(b.get_weights())
+    save(d, read_h5(ck), tgt, keras_values(tgt))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
          "mbconv": mbconv, "numbers_kept": numbers_kept, "numbers_removed": lambda d: numbers_kept(d, True),
          "positional_blocks": positional_blocks, "two_changes": two_changes, "effnet_pt": effnet_pt,
          "lstm_stack": lstm_stack, "resnet_block_removed": resnet_block_removed,
-         "resnet_named_norms": resnet_named_norms, "residual_stack": residual_stack}
+         "resnet_named_norms": resnet_named_norms, "residual_stack": residual_stack,
+         "keras3_list_removed": keras3_list_removed}
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -368,6 +368,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _loader_prefix(state, c_items)
     if any(r.matched_by == BY_KERAS3_PATH for r in d.weights(LOADED)):
         _keras3_shift(state, c_items, m_items)
+        _keras3_lists(state, c_items, m_items)
     if spec.framework == "torch":
         _torch_layouts(m_items)
     if catalog.format in _TORCH_FORMATS:
@@ -561,6 +562,35 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
             "no saved layer has its name"
         state.set_ambiguous(m, [c for c in (path_c, name_c) if c is not None],
                             f"{loads}; {says} (a layer inserted or removed, names kept): which is meant, no file says")
+
+
+_KERAS3_ELEMENT = re.compile(r"^(?P<head>(?:[^/]+/)*?)(?P<base>[^/]+)_(?P<n>\d+)/(?P<member>.+/vars/\d+)$")
+
+
+def _keras3_lists(state: _State, c_items, m_items) -> None:
+    """Elements of a sub-classed model's list of layers (Keras 3 paths ``block_0``, ``block_1``, ...), which Keras
+    3 loads by path: where the file holds more or fewer elements than the model, which one was removed or inserted
+    no path says, so the elements' numbers are weighed as a family (``_family``: numbers kept against every shift
+    that explains as much; equal elements tie). (A Functional model's ``layers/dense_1`` counts layers of a class:
+    the saved names decide there, ``_keras3_shift``.)"""
+    paths = ([(c, c.ref.name) for c in c_items],
+             [(m, getattr(m.ref, "keys", {}).get("keras3", "")) for m in m_items])
+    numbered = {(found["head"], found["base"]) for side in paths for _, path in side
+                if not path.startswith("layers/") and (found := _KERAS3_ELEMENT.match(path))}
+    sides: tuple[dict, dict] = (defaultdict(lambda: defaultdict(dict)), defaultdict(lambda: defaultdict(dict)))
+    for side, items in enumerate(paths):
+        for it, path in items:
+            found = _KERAS3_ELEMENT.match(path) if not path.startswith("layers/") else None
+            if found is not None and (found["head"], found["base"]) in numbered:
+                sides[side][(found["head"], found["base"])][int(found["n"])][found["member"]] = it
+            else:  # Keras' first element has no number (``blocks/block``, ``blocks/block_1``)
+                for family in numbered:
+                    if path.startswith(family[0] + family[1] + "/") and path.count("/") >= 3:
+                        sides[side][family][0][path[len(family[0] + family[1]) + 1:]] = it
+    for family, lc in sides[0].items():
+        lm = sides[1].get(family)
+        if lm and len(lc) >= 2 and len(lm) >= 2 and set(lc) != set(lm):
+            _family(state, family[0] + family[1], dict(lc), dict(lm), reorders=False)
 
 
 def _keras3_nested(state: _State, c_items, m_items) -> None:
