@@ -1378,3 +1378,30 @@ def test_a_block_removed_from_a_keras3_list_of_equal_blocks_is_undecided(gap_cas
     assert len(a.ambiguous) == 12 and not _wrong(a, truth)
     assert sorted(p.checkpoint for p in a.pairs) == ["head/vars/0", "head/vars/1", "layers/dense/vars/0",
                                                      "layers/dense/vars/1"]  # the head and the stem
+
+
+def _xlnet(layers: list[int], torch: bool) -> list:
+    """XLNet's attention projections: TF1 `rel_attn/q/kernel` [d, heads, head]; transformers keeps each as the
+    module's own parameter `rel_attn.q` in the same layout (its converter copies the kernel as it is)."""
+    out = []
+    for n, k in enumerate(layers):
+        for p in ("q", "k", "v", "o", "r"):
+            out.append((f"transformer.layer.{n}.rel_attn.{p}" if torch else
+                        f"model/transformer/layer_{k}/rel_attn/{p}/kernel", (24, 2, 12)))
+        for leaf, tleaf in (("gamma", "weight"), ("beta", "bias")):
+            out.append((f"transformer.layer.{n}.rel_attn.layer_norm.{tleaf}" if torch else
+                        f"model/transformer/layer_{k}/rel_attn/LayerNorm/{leaf}", (24,)))
+    return out
+
+
+def test_a_modules_own_parameter_is_the_tf_layers_kernel_of_its_name():
+    got = _pairs(_align(_xlnet([0, 1], False), _xlnet([0, 1], True), framework="torch"))
+    assert got["transformer.layer.1.rel_attn.q"] == ("model/transformer/layer_1/rel_attn/q/kernel", None)
+    assert len(got) == 14
+
+
+def test_a_modules_own_parameters_follow_their_layer_when_a_layer_was_removed():
+    # layer 1 of 3 removed: which layer went, no name says; the bare parameters are members of their layer for the
+    # renumbering, as the norms are
+    got = _pairs(_align(_xlnet([0, 1, 2], False), _xlnet([0, 2], True), framework="torch"))
+    assert not any(m.startswith("transformer.layer.") for m in got), got

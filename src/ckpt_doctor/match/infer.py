@@ -1327,13 +1327,15 @@ def _hf_tf_layer_paths(state, c_items, m_items) -> None:
 
 def _bare_weights(state, c_items, m_items, stage, evidence, hypothesis=None) -> None:
     """TF names some weights by the variable itself (``word_embeddings``, GPT-2's ``wte``) where PyTorch adds
-    ``.weight`` (and Keras/HF TF ``/embeddings``): a leafless name pairs with the same name plus such a leaf when
-    each is the only one."""
+    ``.weight`` (and Keras/HF TF ``/embeddings``), and a PyTorch module may keep a projection as its own parameter
+    where TF has a layer's kernel (XLNet's ``rel_attn.q`` [d, heads, head] is ``rel_attn/q/kernel``, the same
+    layout: the shapes decide, a square matrix stays undecided): a leafless name pairs with the same name plus such
+    a leaf when each is the only one."""
     pool_c, pool_m = _pool(state, c_items, m_items)
-    leaves = (None, "weight", "embedding")
+    leaves = (None, "weight", "embedding", "kernel")
     c_leaves, m_leaves = {c.leaf for c in pool_c}, {m.leaf for m in pool_m}
-    if not (None in c_leaves and m_leaves & {"weight", "embedding"} or None in m_leaves and
-            c_leaves & {"weight", "embedding"}):
+    if not (None in c_leaves and m_leaves & {"weight", "embedding", "kernel"} or None in m_leaves and
+            c_leaves & {"weight", "embedding", "kernel"}):
         return  # no bare name on one side facing a weight on the other
     bare_c = defaultdict(list)
     for c in pool_c:
@@ -2003,8 +2005,11 @@ def _numbering(state: _State, c_items, m_items) -> None:
                 if at is None:
                     at = slots[head] = [(layer_of(family, side, number), rest)
                                         for family, number, rest in numbers_in(head)[1] if family in todo]
+                # (a layer's main weight is its member by name, whatever leaf it has or lacks: XLNet's `rel_attn.q`
+                # parameter is `rel_attn/q/kernel`; as ``_bare_weights`` pairs them)
+                member = key[-1:] if key[-1] != _W else ()
                 for layer, rest in at:
-                    layer[rest + key[-1:]] = it
+                    layer[rest + member] = it
         return families
 
     # Innermost families first (deepest number position), one depth at a time: an outer family is only built and
