@@ -1405,3 +1405,36 @@ def test_a_modules_own_parameters_follow_their_layer_when_a_layer_was_removed():
     # renumbering, as the norms are
     got = _pairs(_align(_xlnet([0, 1, 2], False), _xlnet([0, 2], True), framework="torch"))
     assert not any(m.startswith("transformer.layer.") for m in got), got
+
+
+_UNNAMED_MODULE = r"""
+import sys, numpy as np, tensorflow as tf
+class Dense(tf.Module):
+    def __init__(self, i, o):
+        self.w = tf.Variable(np.full((i, o), o, np.float32))  # no name: every variable is `Variable`
+        self.b = tf.Variable(np.zeros(o, np.float32))
+class Net(tf.Module):
+    def __init__(self):
+        self.embedding = tf.Variable(np.ones((30, 12), np.float32))
+        self.blocks = [Dense(12, 16), Dense(16, 16), Dense(16, 16)]
+tf.train.Checkpoint(net=Net()).write(sys.argv[1])
+"""
+
+
+def test_tf2_variables_without_names_are_named_by_their_object_path(tmp_path):
+    # (held-out 12: a tf.Module graph -> a PyTorch twin) TensorFlow calls every unnamed variable `Variable`: no
+    # name at all; the object path (`net/blocks/1/w`) is the one name the values have
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _UNNAMED_MODULE, str(tmp_path / "ckpt")], capture_output=True,
+                          text=True, timeout=600, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    model = [(f"trunk.{k}.{leaf}", shape) for k, (i, o) in enumerate(((12, 16), (16, 16), (16, 16)))
+             for leaf, shape in (("weight", (o, i)), ("bias", (o,)))]
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i) for i, (n, s) in enumerate(model)], framework="torch",
+                     source="<twin>")
+    got = _pairs(ckpt_doctor.align(str(tmp_path / "ckpt"), spec))
+    assert got["trunk.0.weight"] == ("net/blocks/0/w/.ATTRIBUTES/VARIABLE_VALUE", "transpose")
+    assert got["trunk.2.bias"] == ("net/blocks/2/b/.ATTRIBUTES/VARIABLE_VALUE", None)

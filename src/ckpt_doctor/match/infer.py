@@ -299,11 +299,15 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     d = diagnosis or compare(catalog, spec)
     object_mode = d.object_root is not None
     name_mode_object_ckpt = not object_mode and any(t.full_name for t in catalog.values())
+    # TF2 variables made without a name (``tf.Variable(x)`` in a ``tf.Module``: ``Variable``, again and again) are
+    # named by their object path, the only name they have
+    shared = {n for n, k in Counter(t.full_name for t in catalog.values() if t.full_name).items() if k > 1} \
+        if name_mode_object_ckpt and catalog.format == "tf-v2" else set()
 
     def ckpt_name(info) -> str:
         if object_mode:
             return info.object_path or strip_name(info.name)
-        if name_mode_object_ckpt and info.full_name:
+        if name_mode_object_ckpt and info.full_name and info.full_name not in shared:
             return info.full_name
         return strip_name(info.name)
 
