@@ -909,6 +909,48 @@ def keras3_list_removed(d):
     save(d, read_h5(ck), tgt, keras_values(tgt))
 
 
+def keras3_attributes(d):
+    """A Keras 3 sub-classed model whose layers are attributes (``conv1``, ``bn1``, ``conv2``, ``bn2``, ``conv3``,
+    ``classifier``): its ``.weights.h5`` lists them by attribute name, not as they compute -> a PyTorch
+    ``nn.Sequential`` twin (``0``, ``1``, ``3``, ...; activations between them hold nothing). Truth: construction."""
+    import keras
+    import torch.nn as nn
+
+    class Net(keras.Model):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.conv1 = keras.layers.Conv2D(8, 3, use_bias=False)
+            self.bn1 = keras.layers.BatchNormalization()
+            self.conv2 = keras.layers.Conv2D(16, 3, use_bias=False)
+            self.bn2 = keras.layers.BatchNormalization()
+            self.conv3 = keras.layers.Conv2D(16, 1)
+            self.classifier = keras.layers.Dense(7)
+
+        def call(self, x):
+            x = keras.activations.relu(self.bn1(self.conv1(x)))
+            x = keras.activations.relu(self.bn2(self.conv2(x)))
+            return self.classifier(keras.ops.mean(self.conv3(x), axis=(1, 2)))
+
+    src = Net()
+    src(np.zeros((1, 12, 12, 3), "float32"))
+    fill_keras(src, "keras3_attributes")
+    ck = os.path.join(d, "model.weights.h5")
+    src.save_weights(ck)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.Conv2d(8, 16, 3, bias=False),
+                        nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, 16, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                        nn.Linear(16, 7))
+    for i, layer in ((0, src.conv1), (3, src.conv2), (6, src.conv3)):
+        net[i].weight.data[:] = torch_from(layer.kernel.numpy().transpose(3, 2, 0, 1))
+    net[6].bias.data[:] = torch_from(src.conv3.bias.numpy())
+    for i, bn in ((1, src.bn1), (4, src.bn2)):
+        for t, v in ((net[i].weight, bn.gamma), (net[i].bias, bn.beta), (net[i].running_mean, bn.moving_mean),
+                     (net[i].running_var, bn.moving_variance)):
+            t.data[:] = torch_from(v.numpy())
+    net[9].weight.data[:] = torch_from(src.classifier.kernel.numpy().T)
+    net[9].bias.data[:] = torch_from(src.classifier.bias.numpy())
+    save(d, read_h5(ck), net, torch_values(net))
+
+
 CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": lambda d: rnn(d, "GRU"),
          "keras3_inserted": keras3_inserted, "convnext": convnext,
          "keras3_block_removed": keras3_block_removed, "slim_mobilenet": slim_mobilenet,
@@ -916,7 +958,7 @@ CASES = {"prelu": prelu, "slim": slim, "lstm": lambda d: rnn(d, "LSTM"), "gru": 
          "positional_blocks": positional_blocks, "two_changes": two_changes, "effnet_pt": effnet_pt,
          "lstm_stack": lstm_stack, "resnet_block_removed": resnet_block_removed,
          "resnet_named_norms": resnet_named_norms, "residual_stack": residual_stack,
-         "keras3_list_removed": keras3_list_removed}
+         "keras3_list_removed": keras3_list_removed, "keras3_attributes": keras3_attributes}
 
 if __name__ == "__main__":
     out = sys.argv[1]

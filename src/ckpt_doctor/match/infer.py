@@ -332,6 +332,12 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # As written where the format keeps it (HDF5 ``layer_names``, pickle dict order, or each value's recorded
     # write rank: Keras 3 files by group creation); else by name, re-ordered if structure is tried.
     written = bool(c_items) and all(e.written is not None for e in c_refs)
+    if written and catalog.format == "keras3-weights" and not any(e.name.startswith("layers/") for e in c_refs):
+        # Keras 3 writes a sub-classed model's layers by attribute name (`bn1`, `bn2`, `classifier`, `conv1`; a
+        # Functional model's `layers/...` by creation): an order that is the names' own sorted order tells nothing
+        # of how the model computes
+        layers = list(dict.fromkeys(_raw_layer_path(e.name) for e in sorted(c_refs, key=lambda e: e.written)))
+        written = len(layers) < 3 or layers != sorted(layers)
     for i, c in enumerate(c_items):
         c.order = c.ref.written if written else i
     state.ordered = ordered = written or catalog.format in _ORDERED_FORMATS
