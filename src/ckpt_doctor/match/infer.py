@@ -336,7 +336,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         # Keras 3 writes a sub-classed model's layers by attribute name (`bn1`, `bn2`, `classifier`, `conv1`; a
         # Functional model's `layers/...` by creation): an order that is the names' own sorted order tells nothing
         # of how the model computes
-        layers = list(dict.fromkeys(_raw_layer_path(e.name) for e in sorted(c_refs, key=lambda e: e.written)))
+        layers = list(dict.fromkeys(_raw_layer_path(e.name) for e in sorted(c_refs, key=lambda e: e.written or 0)))
         written = len(layers) < 3 or layers != sorted(layers)
     for i, c in enumerate(c_items):
         c.order = c.ref.written if written else i
