@@ -1447,3 +1447,41 @@ def test_a_keras3_file_listing_attributes_by_name_keeps_no_order(gap_cases):
     # layer has a shape of its own
     a, truth = _case(gap_cases, "keras3_attributes", "model.weights.h5")
     assert not _wrong(a, truth) and {p.model for p in a.pairs} == set(truth), _pairs(a)
+
+
+def test_a_norm_numbered_like_its_conv_follows_the_convs_partner():
+    # (held-out 12: a TF1 tower `conv2`, `bn2`, `conv3`, `bn3` -> an nn.Sequential twin) the two norms have one
+    # width; an author numbers a conv and its norm alike (`conv2` / `bn2`), and the twin creates each norm right
+    # after its conv: the norm goes with the conv's partner's norm
+    ckpt = [("tower/conv1/weights", (3, 3, 3, 8)), ("tower/conv1/biases", (8,)),
+            ("tower/conv2/weights", (3, 3, 8, 16)), ("tower/conv2/biases", (16,)),
+            ("tower/conv3/weights", (3, 3, 16, 16)), ("tower/conv3/biases", (16,))]
+    ckpt += [(f"tower/bn{k}/{leaf}", (w,)) for k, w in ((1, 8), (2, 16), (3, 16))
+             for leaf in ("gamma", "beta", "moving_mean", "moving_variance")]
+    model = []
+    for i, (o, c) in ((0, (8, 3)), (3, (16, 8)), (6, (16, 16))):
+        model += [(f"encoder.{i}.weight", (o, c, 3, 3)), (f"encoder.{i}.bias", (o,))]
+        model += [(f"encoder.{i + 1}.{leaf}", (o,)) for leaf in ("weight", "bias", "running_mean", "running_var")]
+    got = _pairs(_align(ckpt, model, framework="torch"))
+    assert got["encoder.4.weight"] == ("tower/bn2/gamma", None) and got["encoder.7.running_var"] == \
+        ("tower/bn3/moving_variance", None), got
+
+
+def test_norms_numbered_like_the_conv_they_feed_are_not_given_its_output():
+    # pre-activation blocks number the norm of a conv's input like the conv (`bn1` before `conv1`, `bn2` before
+    # `conv2`): where the widths show that (`bn1` as wide as conv1's input), the numbers say nothing of whose output
+    # a norm normalises
+    ckpt, model = [], []
+    for b in range(3):  # every conv has a shape of its own; block b+1's input norm is as wide as block b's conv2
+        i, o = 8 + 8 * b, 16 + 8 * b
+        ckpt += [(f"net/unit{b}/bn1/{leaf}", (i,)) for leaf in ("gamma", "beta")]
+        ckpt += [(f"net/unit{b}/conv1/weights", (3, 3, i, o)), (f"net/unit{b}/bn2/gamma", (o,)),
+                 (f"net/unit{b}/bn2/beta", (o,)), (f"net/unit{b}/conv2/weights", (3, 3, o, o))]
+        model += [(f"blocks.{b}.0.{leaf}", (i,)) for leaf in ("weight", "bias")]
+        model += [(f"blocks.{b}.1.weight", (o, i, 3, 3)), (f"blocks.{b}.2.weight", (o,)), (f"blocks.{b}.2.bias", (o,)),
+                  (f"blocks.{b}.3.weight", (o, o, 3, 3))]
+    a = _align(ckpt, model, framework="torch")
+    wrong = [(p.model, p.checkpoint) for p in a.pairs if p.model.split(".")[2] in ("0", "2") and
+             (f"unit{p.model.split('.')[1]}/" not in p.checkpoint or
+              {"0": "bn1", "2": "bn2"}[p.model.split(".")[2]] not in p.checkpoint)]
+    assert not wrong, wrong

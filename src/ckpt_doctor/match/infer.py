@@ -2659,12 +2659,18 @@ def _keras_layer_name(it: _Item) -> str:
 
 def _stem(layer: str) -> str | None:
     """A layer name's stem before its last ``_`` word (``conv3_block1_0_bn`` -> ``conv3_block1_0``), when the word
-    names a kind of layer (no digit: ``dense_1`` is a number, not a kind), else None."""
+    names a kind of layer (no digit: ``dense_1`` is a number, not a kind); a kind word with a number glued to it
+    (``conv2``, ``bn2``: never Keras' auto-numbering, which writes ``_2``) has that number for stem; else None."""
     scope, _, last = layer.rpartition("/")
+    if (glued := _GLUED_KIND.fullmatch(last)) is not None:  # `conv2` / `bn2`: the number an author gave both
+        return f"{scope}/#{glued[1]}"
     stem, sep, word = last.rpartition("_")
     if not sep or not stem or not word or any(ch.isdigit() for ch in word):
         return None
     return f"{scope}/{stem}" if scope else stem
+
+
+_GLUED_KIND = re.compile(r"[A-Za-z]+(\d+)")
 
 
 def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) -> None:
@@ -2679,10 +2685,12 @@ def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) 
         return  # no free value and open variable a norm could be
     for named, other, torch_other, by_c in ((c_items, m_items, torch_m, True), (m_items, c_items, torch_c, False)):
         stems: dict[str, list] = defaultdict(list)  # stem -> the units named under it
-        for u in _units([it for it in named if it.shape]):
+        for u in _block_units(named):  # (a layer's weight first: a side in name order lists `biases` first)
             stem = _stem(_keras_layer_name(u[0] or u[1][0]))
             if stem is not None:
                 stems[stem].append(u)
+        if not _post_norms(stems, torch_c if by_c else torch_m):
+            stems = {k: v for k, v in stems.items() if "#" not in k}
         owned: dict[int, list] = {}  # id(paired weight of the other side) -> the named side's norm unit
         for units in stems.values():
             weights = [u for u in units if u[0] is not None]
@@ -2717,6 +2725,23 @@ def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) 
                     state.ties.discard(id(m))
                     m.busy = False
                 state.add(c, m, t, "structure", functools.partial(_named_norm_evidence, c, m, t, main, by_c))
+
+
+def _post_norms(stems: dict[str, list], torch: bool) -> bool:
+    """Do the norms a side numbers like a weight (``conv2`` / ``bn2``) normalise that weight's output? Some pair's
+    widths must say so (the norm as wide as the output, not the input) and none the other way: a pre-activation
+    block numbers the norm of a conv's input like the conv (``bn1`` before ``conv1``)."""
+    post = pre = 0
+    for stem, units in stems.items():
+        weights = [u for u in units if u[0] is not None]
+        norms = [u for u in units if u[0] is None and u[1]]
+        if "#" not in stem or len(weights) != 1 or len(norms) != 1 or len(weights[0][0].shape) < 2:
+            continue
+        main, width = weights[0][0], _length(norms[0][1][0])
+        out, inp = next(iter(_widths(weights[0], torch))), main.shape[1] if torch else main.shape[-2]
+        post += width == out != inp
+        pre += width == inp != out
+    return post > 0 and pre == 0
 
 
 def _named_norm_evidence(c, m, t, partner, by_c) -> str:
