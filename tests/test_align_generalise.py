@@ -1485,3 +1485,23 @@ def test_norms_numbered_like_the_conv_they_feed_are_not_given_its_output():
              (f"unit{p.model.split('.')[1]}/" not in p.checkpoint or
               {"0": "bn1", "2": "bn2"}[p.model.split(".")[2]] not in p.checkpoint)]
     assert not wrong, wrong
+
+
+def test_a_norm_under_a_foreign_name_beside_norms_that_keep_theirs_is_not_taken_by_its_convs_number():
+    # (mutation probe, held-out 2: MTCNN's `prelu3` replaced by a new layer `novel` of its shape) the file numbers
+    # `prelu3` like `conv3`, and `novel` is created right after the model's conv3; but beside `prelu1`, `prelu2`
+    # that keep their names, a layer under a foreign name is renamed or new: no number of the file's settles that
+    entries, model = [], []  # a Keras 3 file: paths by class (`layers/p_re_lu_2`), the layers' own names beside
+    for k, (i, o) in enumerate(((3, 28), (28, 48), (48, 64), (64, 128)), start=1):
+        n = f"_{k - 1}" if k > 1 else ""
+        entries += [(f"layers/conv2d{n}/vars/0", (3, 3, i, o), f"conv{k}/vars/0"),
+                    (f"layers/conv2d{n}/vars/1", (o,), f"conv{k}/vars/1"),
+                    (f"layers/p_re_lu{n}/vars/0", (1, 1, o), f"prelu{k}/vars/0")]
+        model += [(f"rnet.conv{k}.weight", (o, i, 3, 3)), (f"rnet.conv{k}.bias", (o,)),
+                  (f"rnet.{'novel' if k == 3 else f'prelu{k}'}.weight", (o,))]
+    catalog = Catalog("<synthetic>", "keras3-weights", {
+        n: TensorInfo(n, "float32", s, 4, full_name=f, written=i) for i, (n, s, f) in enumerate(entries)})
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i) for i, (n, s) in enumerate(model)], framework="torch",
+                     source="<synthetic>")
+    got = _pairs(ckpt_doctor.align(catalog, spec))
+    assert got["rnet.prelu2.weight"][0] == "layers/p_re_lu_1/vars/0" and "rnet.novel.weight" not in got, got

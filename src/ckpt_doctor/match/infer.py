@@ -2716,8 +2716,10 @@ def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) 
                 continue
             fits = [state.compatible(c, m) for c, m in zip(cs, ms, strict=True)]
             undecided = [state.ambiguous.get(id(m)) for m in ms]
+            # (undecided among equal candidates, one of them this norm; one candidate alone is the renamed-or-new
+            # question, which a name beside it does not settle)
             if not all(ok for ok, _ in fits) or any(
-                    m.busy and (amb is None or not any(x is c for x in amb[1]))
+                    m.busy and (amb is None or len(amb[1]) < 2 or not any(x is c for x in amb[1]))
                     for c, m, amb in zip(cs, ms, undecided, strict=True)):
                 continue
             for c, m, (_, t) in zip(cs, ms, fits, strict=True):
