@@ -389,10 +389,15 @@ def _byte_count(text: str) -> int:
     return value
 
 
+_printed_json = False  # set once a command printed its JSON document (a later error prints none of its own)
+
+
 def _print_json(obj) -> None:
     # One write of a compact document: json.dump(indent=...) falls back to the pure-Python encoder and
     # issues a write per token, which dominates listing a large checkpoint.
+    global _printed_json
     sys.stdout.write(json.dumps(obj) + "\n")
+    _printed_json = True
 
 
 def _jobs_option(p) -> None:
@@ -533,9 +538,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT", required=True,
                    help="output: a TF prefix (dir/model.ckpt-1; a directory takes the input's name) or a file")
     p.add_argument("--dry-run", action="store_true", help="print old -> new names and what is dropped; write nothing")
-    p.add_argument("--namespace", choices=("key", "object", "full_name"), default="key",
-                   help="what the rules' names are: checkpoint keys (default), TF2 object paths, or TF1 variable "
-                        "names of a TF2 checkpoint (then the output is name-based)")
+    p.add_argument("--namespace", choices=("key", "object", "full_name"), default=None,
+                   help="what the rules' names are: checkpoint keys, TF2 object paths, or TF1 variable names of a TF2 "
+                        "checkpoint (then the output is name-based); default: keys, or object paths where the rules "
+                        "change more entries so (align writes a TF2 checkpoint's rules in object paths), with a note")
     p.add_argument("--name-based", action="store_true", help="TF output from a TF2 checkpoint without object graph")
     p.add_argument("--max-shard-bytes", type=_byte_count, metavar="N",
                    help="TF output: start a new data file past N bytes (500000000, 500MB, 2GiB)")
@@ -631,10 +637,13 @@ def main(argv: list[str] | None = None) -> int:
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         command = commands.choices[args.command]
         command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest_options(command, extra)}")
+    global _printed_json
+    _printed_json = False
     try:
         return args.func(args)
     except CheckpointError as e:
         print(f"Error: {e}", file=sys.stderr)
+        _json_error(args, e, e.exit_code, e.path, e.tensor)
         return e.exit_code
     except BrokenPipeError:  # e.g. `ckpt-doctor inspect x | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -645,9 +654,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug, not the user's input: one line, the traceback on request
         if os.environ.get("CKPT_DOCTOR_DEBUG") == "1":
             raise
-        print(f"Error: internal error ({type(e).__name__}: {str(e)[:300]}); please report it. Set "
-              "CKPT_DOCTOR_DEBUG=1 for the traceback", file=sys.stderr)
+        message = (f"internal error ({type(e).__name__}: {str(e)[:300]}); please report it. Set "
+                   "CKPT_DOCTOR_DEBUG=1 for the traceback")
+        print(f"Error: {message}", file=sys.stderr)
+        _json_error(args, RuntimeError(message), EXIT_INTERNAL)
         return EXIT_INTERNAL
+
+
+def _json_error(args, error: Exception, code: int, path: str | None = None, tensor: str | None = None) -> None:
+    """With --json, a failed command's error is a JSON document on stdout too (one shape for every command), unless
+    the command printed its document already."""
+    if getattr(args, "json", False) and not _printed_json:
+        _print_json({"error": str(error), "error_type": type(error).__name__, "exit_code": code, "path": path,
+                     "tensor": tensor})
 
 
 if __name__ == "__main__":

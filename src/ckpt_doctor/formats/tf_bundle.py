@@ -74,6 +74,7 @@ def _read(prefix: str, index: str) -> Catalog:
     shard_names = [os.path.basename(p) for p in shards]
     tensors: dict[str, TensorInfo] = {}
     beyond: list[str] = []  # entries claiming bytes their (present) shard does not have: listed, flagged in a note
+    partial: list[str] = []  # partitioned entries whose slices hold part of their shape (TF1 slots of a part)
     for key, entry in entries.items():
         if key.startswith(b"\x00"):  # a slice of a partitioned variable: listed via its full key, as TF does
             continue
@@ -84,7 +85,10 @@ def _read(prefix: str, index: str) -> Catalog:
         if entry.slices:
             stored = sum(entries[k].size for k in _slice_keys(key, entry) if k in entries)
             nbytes = math.prod(entry.shape) * ITEMSIZE.get(entry.dtype, 0) or stored
-            if nbytes > stored:
+            held = _covered(entry) * ITEMSIZE.get(entry.dtype, 0)
+            if held < nbytes and held == stored:  # fewer slices than the shape, every one stored: see _covered
+                partial.append(name)
+            elif nbytes > stored:
                 beyond.append(name)
             reader = _partitioned_reader(prefix, num_shards, big_endian, key, entry, entries, index)
         else:
@@ -107,6 +111,12 @@ def _read(prefix: str, index: str) -> Catalog:
         notes += ((f"{len(beyond)} entr{'y claims' if len(beyond) == 1 else 'ies claim'} more bytes than the data "
                    f"shards hold (truncated data file or corrupt index); the sizes listed for them are the index's "
                    f"claim, not data: {shown}"),)
+    if partial:
+        shown = ", ".join(partial[:5]) + (" ..." if len(partial) > 5 else "")
+        notes += ((f"{len(partial)} partitioned entr{'y holds' if len(partial) == 1 else 'ies hold'} slices of only "
+                   f"part of {'its' if len(partial) == 1 else 'their'} shape, as a TF1 optimizer saves the slots of "
+                   "each part of a partitioned variable (a Saver restores them part by part): read whole, the "
+                   f"elements no slice holds are zeros: {shown}"),)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
 
@@ -360,12 +370,42 @@ def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entr
                                              path=shard, tensor=name)
             parts.append((region, part))
             covered += math.prod(expected)
-        if covered != math.prod(entry.shape):
-            raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(entry.shape)} elements",
+        if covered > math.prod(entry.shape) or covered < math.prod(entry.shape) and _overlap(entry):
+            raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(entry.shape)} elements, overlapping",
                                          path=index, tensor=name)
-        out = np.empty(entry.shape, dtype=to_numpy(entry.dtype))
+        # fewer: a TF1 optimizer's slot of one part of a partitioned variable (see _covered); the rest is zeros
+        make = np.empty if covered == math.prod(entry.shape) else np.zeros
+        out = make(entry.shape, dtype=to_numpy(entry.dtype))
         for region, part in parts:
             out[region] = _plain_reader(prefix, num_shards, big_endian, name, part)()
         return out
 
     return read
+
+
+def _covered(entry: _Entry) -> int:
+    """The elements ``entry``'s slices hold together (counting overlaps twice). Fewer than its shape: TF1 optimizers
+    save the slot of each part of a partitioned variable under a name of its own (``w//w/part_0/Adam``), with the
+    full variable's shape and that part's slice only; ``Saver.restore`` reads it slice by slice."""
+    return sum(math.prod(dim - s if n == -1 else n for (s, n), dim in zip(extents, entry.shape, strict=False))
+               for extents in entry.slices)
+
+
+def _overlap(entry: _Entry) -> bool:
+    """Whether two of ``entry``'s slices share an element (boxes compared pairwise, a block of rows at a time)."""
+    import numpy as np
+
+    if len(entry.slices) < 2:
+        return False
+    shape = np.array(entry.shape, dtype=np.int64)
+    starts = np.array([[s for s, _ in extents] for extents in entry.slices], dtype=np.int64).reshape(
+        len(entry.slices), -1)
+    ends = np.array([[s + n if n != -1 else int(dim) for (s, n), dim in zip(extents, shape, strict=False)]
+                     for extents in entry.slices], dtype=np.int64).reshape(len(entry.slices), -1)
+    for i in range(0, len(starts), 256):
+        hit = np.all((starts[i:i + 256, None] < ends[None]) & (starts[None] < ends[i:i + 256, None]), axis=-1)
+        rows = np.arange(i, i + len(hit))
+        hit[rows - i, rows] = False  # a slice against itself
+        if hit.any():
+            return True
+    return False

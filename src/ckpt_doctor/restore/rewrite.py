@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Catalog, TensorInfo
+from ..catalog import VARIABLE, Catalog, TensorInfo
 from ..errors import CheckpointError, MissingShardError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
@@ -97,7 +97,7 @@ class RewriteResult:
 
 
 def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.PathLike | None, out: str | os.PathLike,
-            *, to: str | None = None, overwrite: bool = False, dry_run: bool = False, namespace: str = "key",
+            *, to: str | None = None, overwrite: bool = False, dry_run: bool = False, namespace: str | None = None,
             name_based: bool = False, max_shard_bytes: int | None = None, progress: bool | None = None,
             partial: bool = False) -> RewriteResult:
     """Write a copy of ``checkpoint`` with the names (and values) ``rules`` give, to ``out``.
@@ -112,7 +112,10 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         dry_run: work out and return the plan, write nothing.
         namespace: which names the rules speak of: ``"key"`` (checkpoint keys without TF's attribute suffix),
             ``"object"`` (TF2 object paths) or ``"full_name"`` (TF1 variable names of a TF2 checkpoint; the output
-            is then name-based, restorable by a TF1 ``Saver``).
+            is then name-based, restorable by a TF1 ``Saver``); default: keys, unless the rules change more
+            entries of a TF2 checkpoint as object paths (and every one they change as keys), as the rules ``align``
+            writes for it and ``diagnose --rules`` checks do (a model value the optimizer also tracks is saved
+            under the optimizer's key, ``optimizer/_trainable_variables/0``), said in a note.
         name_based: TF output from a TF2 checkpoint without its object graph.
         max_shard_bytes: TF output: start a new data file past this size.
         progress: show a progress bar (default: on a terminal, for large inputs).
@@ -141,6 +144,12 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules([])
     elif not isinstance(rules, Rules):
         rules = Rules.load(rules)
+    notes = []
+    if namespace is None:
+        namespace = _namespace(catalog, rules)
+        if namespace == "object":
+            notes.append("the rules name TF2 object paths (as `align` writes them for this checkpoint), not its keys: "
+                         "applied to object paths (--namespace object)")
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
     fmt, out = _output(catalog, out, to)
@@ -150,7 +159,6 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
 
     graph = catalog.get(OBJECT_GRAPH_KEY)
     keep_graph = graph is not None and fmt == "tf" and not name_based and namespace != "full_name"
-    notes = []
     if graph is not None and not keep_graph:
         notes.append("the TF2 object graph is not written: the output is name-based")
     moves, dropped = [], []
@@ -191,6 +199,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         notes.append("the TF2 object graph is rewritten to match the new keys")
     if any(i.partitions for i in catalog.values()):
         notes.append("partitioned variables are written whole (one entry each)")
+    if catalog.state_dict_at:  # a PyTorch training checkpoint: its nesting and its other objects are not kept
+        notes.append(_training_note(catalog, moves))
     idle = rules.idle(applied)
     if idle:  # a mistyped scope writes an unchanged copy otherwise, and says nothing
         notes.append(f"{len(idle)} rule(s) changed no entry (is a name mistyped? `ckpt-doctor inspect` lists the "
@@ -344,6 +354,40 @@ def namespace_of(alignment) -> str:
     catalog = alignment.diagnosis.checkpoint
     return "full_name" if any(k in catalog and name == catalog[k].full_name and name != strip_name(k)
                               for k, name in alignment.checkpoint_names.items()) else "key"
+
+
+def _training_note(catalog: Catalog, moves: list[Move]) -> str:
+    """What a rewrite keeps of a PyTorch training checkpoint (``{"model": state_dict, "optimizer": ..., "epoch": 3}``):
+    its tensors, in one flat dict; not its nesting nor what is not a tensor."""
+    at = "/".join(str(p) for p in catalog.state_dict_at or ())
+    outside = [m.name for m in moves if "/" in m.source and catalog[m.source].kind != VARIABLE]
+    tops = sorted({name.split("/", 1)[0] for name in outside})
+    note = (f"the input is a training checkpoint (the model's state dict under {at!r}): the output is one flat dict "
+            f"of its tensors, the model's keys at the top (not under {at!r}); what is not a tensor (an optimizer's "
+            "param_groups, epoch numbers) is not written")
+    if outside:
+        pattern = "^(" + "|".join(re.escape(t) for t in tops) + ")/"
+        note += (f"; {len(outside)} other tensor(s) are kept under their paths (`{outside[0]}`), which a strict "
+                 f"load_state_dict refuses: a rule `drop: \"{pattern}\"` writes the model's state dict alone")
+    return note
+
+
+def _namespace(catalog: Catalog, rules: Rules) -> str:
+    """``"object"`` where the rules change more of a TF2 checkpoint's entries by object path than by key, and
+    every entry they change by key too; else ``"key"``. The two differ for the values an optimizer also tracks
+    (their key is the optimizer's path), and ``align`` writes its rules in object paths."""
+    if not rules.rules or not any(i.object_path and ATTRIBUTES in i.name for i in catalog.values()):
+        return "key"
+    by_key, by_object = set(), set()
+    for info in catalog.values():
+        if info.name == OBJECT_GRAPH_KEY:
+            continue
+        for namespace, changed in (("key", by_key), ("object", by_object)):
+            source, _ = _source(info, namespace)
+            mapped = rules.apply(source, len(info.shape))
+            if mapped.dropped or mapped.name != source or mapped.transform not in (None, "none"):
+                changed.add(info.name)
+    return "object" if by_key < by_object else "key"
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
