@@ -162,3 +162,31 @@ def test_json_output_of_a_failed_command_is_json(torch_run, tmp_path, capsys):
         doc = json.loads(captured.out)
         assert set(doc) == {"error", "error_type", "exit_code", "path", "tensor"}, doc
         assert doc["exit_code"] == code == 2 and captured.err == f"Error: {doc['error']}\n", argv
+
+
+def test_a_dtype_the_output_format_lacks_names_the_rule_that_writes_the_rest(tf1_run, tmp_path, capsys):
+    """Before: `rewrite` of a TF1 checkpoint holding a bfloat16 embedding to .npz stopped at "dtype bfloat16 cannot
+    be stored in a .npz without pickle", naming the tensor by its key and no way on. Now the error gives the rules
+    that convert it or leave it out, in the rules' own names; pasted into a rule file, they write the rest."""
+    import re
+
+    import numpy as np
+
+    run = str(tf1_run / "run")
+    out = tmp_path / "model.npz"
+    assert main(["rewrite", run, "-o", str(out)]) == 1  # UnsupportedError
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "tensor 'old_scope/emb'" in err, err
+    cast, drop = re.findall(r"`([^`]+)`", err)
+    assert cast.startswith("transform:") and drop.startswith("drop:"), err
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"format: ckpt-doctor-rules\nversion: 1\nrules:\n  - {cast}\n")
+    assert main(["rewrite", run, "--rules", str(rules), "-o", str(out)]) == 0
+    with np.load(out) as written:
+        emb = ckpt_doctor.open_checkpoint(run)["old_scope/emb"].read()
+        assert written["old_scope/emb"].dtype == np.float32
+        assert np.array_equal(written["old_scope/emb"], emb.astype(np.float32))
+    rules.write_text(f"format: ckpt-doctor-rules\nversion: 1\nrules:\n  - {drop}\n")
+    assert main(["rewrite", run, "--rules", str(rules), "-o", str(out), "--force"]) == 0
+    with np.load(out) as written:
+        assert "old_scope/emb" not in written.files and len(written.files) == 19

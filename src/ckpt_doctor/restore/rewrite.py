@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import VARIABLE, Catalog, TensorInfo
-from ..errors import CheckpointError, MissingShardError, UsageError
+from ..errors import CheckpointError, MissingShardError, UnsupportedError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
 from ..formats.registry import DIRECTORY_SUFFIXES, implied_by_name, read_only_by_name, write_as
@@ -342,8 +342,19 @@ def _write(result: RewriteResult, catalog: Catalog, entries: dict, graph_value, 
     total = sum(i.nbytes for i in catalog.values())
     show = progress if progress is not None else (total >= _PROGRESS_BYTES and sys.stderr.isatty())
     with _progress_bar(show, total) as tick:
-        result.written = write_checkpoint(tensors, out, fmt, overwrite=overwrite, protect=catalog.files,
-                                          progress=tick, **options)
+        try:
+            result.written = write_checkpoint(tensors, out, fmt, overwrite=overwrite, protect=catalog.files,
+                                              progress=tick, **options)
+        except UnsupportedError as e:  # a dtype the output format lacks (strings, bfloat16 in .npz): name the way on
+            source = next((m.source for m in result.moves if m.name == e.tensor), None)
+            if source is None or e.path is None and e.tensor is None:
+                raise
+            pattern = f"^{re.escape(strip_name(source))}$"
+            dtype = catalog[source].dtype
+            way = (f"a rule `transform: {{match: \"{pattern}\", op: \"cast(float32)\"}}` converts it, "
+                   if dtype.startswith(("bfloat16", "float8")) else "")
+            raise UnsupportedError(f"{e.args[0]}; {way}a rule `drop: \"{pattern}\"` leaves it out (--to tf keeps "
+                                   "every dtype)", path=e.path, tensor=e.tensor) from None
 
 
 def namespace_of(alignment) -> str:
