@@ -389,7 +389,8 @@ def _namespace(catalog: Catalog, rules: Rules) -> str:
     (their key is the optimizer's path), and ``align`` writes its rules in object paths."""
     if not rules.rules or not any(i.object_path and ATTRIBUTES in i.name for i in catalog.values()):
         return "key"
-    by_key, by_object = set(), set()
+    by_key: set[str] = set()
+    by_object: set[str] = set()
     for info in catalog.values():
         if info.name == OBJECT_GRAPH_KEY:
             continue
