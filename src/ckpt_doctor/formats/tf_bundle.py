@@ -86,7 +86,7 @@ def _read(prefix: str, index: str) -> Catalog:
             stored = sum(entries[k].size for k in _slice_keys(key, entry) if k in entries)
             nbytes = math.prod(entry.shape) * ITEMSIZE.get(entry.dtype, 0) or stored
             held = _covered(entry) * ITEMSIZE.get(entry.dtype, 0)
-            if held < nbytes and held == stored:  # fewer slices than the shape, every one stored: see _covered
+            if _partial(entry, _covered(entry)) and held == stored:  # part of the shape, all stored: see _covered
                 partial.append(name)
             elif nbytes > stored:
                 beyond.append(name)
@@ -370,8 +370,8 @@ def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entr
                                              path=shard, tensor=name)
             parts.append((region, part))
             covered += math.prod(expected)
-        if covered > math.prod(entry.shape) or covered < math.prod(entry.shape) and _overlap(entry):
-            raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(entry.shape)} elements, overlapping",
+        if covered != math.prod(entry.shape) and (not _partial(entry, covered) or _overlap(entry)):
+            raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(entry.shape)} elements",
                                          path=index, tensor=name)
         # fewer: a TF1 optimizer's slot of one part of a partitioned variable (see _covered); the rest is zeros
         make = np.empty if covered == math.prod(entry.shape) else np.zeros
@@ -389,6 +389,15 @@ def _covered(entry: _Entry) -> int:
     full variable's shape and that part's slice only; ``Saver.restore`` reads it slice by slice."""
     return sum(math.prod(dim - s if n == -1 else n for (s, n), dim in zip(extents, entry.shape, strict=False))
                for extents in entry.slices)
+
+
+_MAX_PARTS = 1 << 16  # a slot of one part of a partitioned variable holds at least this share of its shape
+
+
+def _partial(entry: _Entry, covered: int) -> bool:
+    """Whether slices holding ``covered`` elements can be one part's slot of a partitioned variable (see _covered):
+    fewer than the shape, not absurdly fewer (a damaged or hostile index declaring a huge shape is refused)."""
+    return 0 < covered < math.prod(entry.shape) <= covered * _MAX_PARTS
 
 
 def _overlap(entry: _Entry) -> bool:
