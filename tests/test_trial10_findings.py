@@ -190,3 +190,29 @@ def test_a_dtype_the_output_format_lacks_names_the_rule_that_writes_the_rest(tf1
     assert main(["rewrite", run, "--rules", str(rules), "-o", str(out), "--force"]) == 0
     with np.load(out) as written:
         assert "old_scope/emb" not in written.files and len(written.files) == 19
+
+
+def test_a_keras3_optimizers_slots_and_moving_averages_are_said_to_be_so(tmp_path, capsys):
+    """Before: a Keras 3 optimizer's variables in a tf.train.Checkpoint (`optimizer/_variables/N`, named
+    `adam/sequential_d1_kernel_momentum`, `..._average` with use_ema=True) were kind `optimizer`, linked to no
+    variable, and `diagnose` said nothing of the moving averages, which are what inference usually wants. Now each
+    is a slot of its model value (slot_of, slot_name, as for tf-keras and TF1 optimizers), and diagnose says the
+    averages are there and how they reach the weights; that way is checked with Keras."""
+    import numpy as np
+
+    run_oracle("trial10_oracle.py", "ema", str(tmp_path))
+    ckpt = ckpt_doctor.open_checkpoint(tmp_path / "run")
+    slots = {k: (t.slot_of, t.slot_name) for k, t in ckpt.items() if t.kind == "slot"}
+    assert sorted(name for _, name in slots.values()) == ["average"] * 4 + ["momentum"] * 4 + ["velocity"] * 4
+    owners = {ckpt[of].full_name for of, _ in slots.values()}
+    assert owners == {"sequential/d1/kernel", "sequential/d1/bias", "sequential/out/kernel", "sequential/out/bias"}
+    averages = {ckpt[of].full_name: key for key, (of, name) in slots.items() if name == "average"}
+    with np.load(tmp_path / "finalized.npz") as finalized:  # trainable_variables order: d1 kernel, bias, out ...
+        for i, name in enumerate(["sequential/d1/kernel", "sequential/d1/bias", "sequential/out/kernel",
+                                  "sequential/out/bias"]):
+            assert np.array_equal(ckpt[averages[name]].read(), finalized[f"arr_{i}"])
+    capsys.readouterr()
+    assert main(["diagnose", str(tmp_path / "run"), "--model", str(tmp_path / "spec.json")]) == 0
+    out = capsys.readouterr().out
+    assert "4 of the optimizer's slots are moving averages of weights" in out
+    assert "optimizer.finalize_variable_values(model.trainable_variables)" in out

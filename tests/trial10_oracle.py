@@ -14,6 +14,9 @@ their keys are `optimizer/_trainable_variables/N`); DIR/tf2_spec.json describes 
 BatchNormalization inserted before its last layer, as `tf.train.Checkpoint(model=m)` sees it.
 `tf2_restore DIR PREFIX`: `tf.train.Checkpoint(model=m).restore(PREFIX)` into that new model; prints JSON: whether its
 first and last Dense layers hold the saved values.
+`ema DIR`: a Keras 3 model trained by `train_on_batch` with `Adam(use_ema=True)`, saved by
+`tf.train.Checkpoint(model=, optimizer=).save` in DIR/run; its spec in DIR/spec.json; the weights that a restore of
+model and optimizer followed by `optimizer.finalize_variable_values` gives, in DIR/finalized.npz.
 `torch DIR`: a torch.compile'd module wrapped in DataParallel, trained one Adam step, saved as
 `{"model": ..., "optimizer": ..., "epoch": 3}` at DIR/ckpt.pt; the plain module's state-dict keys in DIR/keys.json.
 """
@@ -142,6 +145,27 @@ def tf2_restore(out: str, prefix: str) -> None:
                                    and np.array_equal(last.bias.numpy(), old[3]))}))
 
 
+def ema(out: str) -> None:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from ckpt_doctor.model import load_model
+
+    keras.utils.set_random_seed(0)
+    model, optimizer = _tf2_model(False), keras.optimizers.Adam(use_ema=True)
+    model.compile(optimizer, "mse")
+    for _ in range(3):  # train_on_batch: the averages stay apart from the weights (fit's end would copy them in)
+        model.train_on_batch(np.ones((8, 4)), np.ones((8, 3)))
+    saved = tf.train.Checkpoint(model=model, optimizer=optimizer).save(os.path.join(out, "run", "ckpt"))
+    load_model(tf.train.Checkpoint(model=_tf2_model(False))).save(os.path.join(out, "spec.json"))
+    restored, again = _tf2_model(False), keras.optimizers.Adam(use_ema=True)
+    again.build(restored.trainable_variables)
+    tf.train.Checkpoint(model=restored, optimizer=again).restore(saved).assert_consumed()
+    again.finalize_variable_values(restored.trainable_variables)
+    np.savez(os.path.join(out, "finalized.npz"), *[v.numpy() for v in restored.trainable_variables])
+
+
 def torch_checkpoint(out: str) -> None:
     import torch
     from torch import nn
@@ -169,4 +193,4 @@ def torch_checkpoint(out: str) -> None:
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     {"tf1": tf1, "tf1_restore": tf1_restore, "tf2": tf2, "tf2_restore": tf2_restore,
-     "torch": torch_checkpoint}[command](*args)
+     "torch": torch_checkpoint, "ema": ema}[command](*args)
