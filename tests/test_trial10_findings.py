@@ -75,6 +75,9 @@ def test_slots_of_a_partitioned_variable_saved_one_part_each_are_not_damage(tf1_
         own, other = (value[:3], value[3:]) if "part_0" in name else (value[3:], value[:3])
         assert (own != 0).all() and not other.any(), name
     assert main(["verify", prefix]) == 0
+    legacy = ckpt_doctor.open_checkpoint(tf1_run / "v1" / "model.ckpt")  # the same in a V1 file
+    assert legacy.format == "tf-v1" and any("TF1 optimizer saves the slots of each part" in n for n in legacy.notes)
+    assert main(["verify", str(tf1_run / "v1" / "model.ckpt")]) == 0
     rules = tmp_path / "rules.yaml"
     rules.write_text('format: ckpt-doctor-rules\nversion: 1\nrules:\n'
                      '  - prefix: {from: "old_scope/old_scope/", to: "new_scope/new_scope/"}\n'

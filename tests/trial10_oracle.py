@@ -5,7 +5,7 @@ pytest).
 `fixed_size_partitioner(2)`, bfloat16/float16/int8/0-d/empty variables, a ref variable, Adam (made inside the scope,
 so its slots of the partitioned variable are saved one part each, under names of their own) and a moving average,
 trained one step and saved by `Saver` at DIR/run/model.ckpt-10; DIR/tf1_model.py builds the same graph under
-"new_scope".
+"new_scope"; a partitioned variable and its Adam slots, made in its scope, in a legacy V1 file at DIR/v1/model.ckpt.
 `tf1_restore DIR PREFIX`: `Saver().restore` of PREFIX into the "new_scope" graph, every value compared with what
 `Saver().restore` of DIR/run/model.ckpt-10 gives the "old_scope" graph; prints the names that differ as JSON.
 `tf2 DIR`: a Keras 3 Sequential trained with Adam, saved by `tf.train.CheckpointManager` of
@@ -79,6 +79,14 @@ def tf1(out: str) -> None:
         s.run(v1.global_variables_initializer())
         s.run(train)
         v1.train.Saver().save(s, os.path.join(out, "run", "model.ckpt"), global_step=10)
+    with tf.Graph().as_default(), v1.Session() as s:  # the same slots in a legacy V1 file (no bfloat16 there)
+        with v1.variable_scope("sc"):
+            w = v1.get_variable("w", [6, 4], partitioner=v1.fixed_size_partitioner(2))
+            train = v1.train.AdamOptimizer(0.1).minimize(tf.reduce_sum(w))
+        s.run(v1.global_variables_initializer())
+        s.run(train)
+        os.makedirs(os.path.join(out, "v1"))
+        v1.train.Saver(write_version=v1.train.SaverDef.V1).save(s, os.path.join(out, "v1", "model.ckpt"))
 
 
 def tf1_restore(out: str, prefix: str) -> None:

@@ -14,7 +14,7 @@ from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES
 from ..errors import CorruptCheckpointError, MissingShardError, UnsupportedError
-from . import _io, _ordered_code, _sstable, _tensor_bytes, _tf_names
+from . import _io, _ordered_code, _slices, _sstable, _tensor_bytes, _tf_names
 from ._wire import BYTES, FIXED32, PACKED, VARINT, Schema, WireError, message, to_int32, to_int64, varint
 
 FORMAT = "tf-v2"
@@ -85,8 +85,8 @@ def _read(prefix: str, index: str) -> Catalog:
         if entry.slices:
             stored = sum(entries[k].size for k in _slice_keys(key, entry) if k in entries)
             nbytes = math.prod(entry.shape) * ITEMSIZE.get(entry.dtype, 0) or stored
-            held = _covered(entry) * ITEMSIZE.get(entry.dtype, 0)
-            if _partial(entry, _covered(entry)) and held == stored:  # part of the shape, all stored: see _covered
+            held = _slices.covered(entry.slices, entry.shape) * ITEMSIZE.get(entry.dtype, 0)
+            if held == stored and _slices.is_partial(entry.slices, entry.shape):  # one part's slot: see _slices
                 partial.append(name)
             elif nbytes > stored:
                 beyond.append(name)
@@ -112,11 +112,7 @@ def _read(prefix: str, index: str) -> Catalog:
                    f"shards hold (truncated data file or corrupt index); the sizes listed for them are the index's "
                    f"claim, not data: {shown}"),)
     if partial:
-        shown = ", ".join(partial[:5]) + (" ..." if len(partial) > 5 else "")
-        notes += ((f"{len(partial)} partitioned entr{'y holds' if len(partial) == 1 else 'ies hold'} slices of only "
-                   f"part of {'its' if len(partial) == 1 else 'their'} shape, as a TF1 optimizer saves the slots of "
-                   "each part of a partitioned variable (a Saver restores them part by part): read whole, the "
-                   f"elements no slice holds are zeros: {shown}"),)
+        notes += (_slices.note(partial),)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
 
@@ -370,10 +366,10 @@ def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entr
                                              path=shard, tensor=name)
             parts.append((region, part))
             covered += math.prod(expected)
-        if covered != math.prod(entry.shape) and (not _partial(entry, covered) or _overlap(entry)):
+        if covered != math.prod(entry.shape) and not _slices.is_partial(entry.slices, entry.shape, covered):
             raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(entry.shape)} elements",
                                          path=index, tensor=name)
-        # fewer: a TF1 optimizer's slot of one part of a partitioned variable (see _covered); the rest is zeros
+        # fewer: a TF1 optimizer's slot of one part of a partitioned variable (see _slices); the rest is zeros
         make = np.empty if covered == math.prod(entry.shape) else np.zeros
         out = make(entry.shape, dtype=to_numpy(entry.dtype))
         for region, part in parts:
@@ -381,40 +377,3 @@ def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entr
         return out
 
     return read
-
-
-def _covered(entry: _Entry) -> int:
-    """The elements ``entry``'s slices hold together (counting overlaps twice). Fewer than its shape: TF1 optimizers
-    save the slot of each part of a partitioned variable under a name of its own (``w//w/part_0/Adam``), with the
-    full variable's shape and that part's slice only; ``Saver.restore`` reads it slice by slice."""
-    return sum(math.prod(dim - s if n == -1 else n for (s, n), dim in zip(extents, entry.shape, strict=False))
-               for extents in entry.slices)
-
-
-_MAX_PARTS = 1 << 16  # a slot of one part of a partitioned variable holds at least this share of its shape
-
-
-def _partial(entry: _Entry, covered: int) -> bool:
-    """Whether slices holding ``covered`` elements can be one part's slot of a partitioned variable (see _covered):
-    fewer than the shape, not absurdly fewer (a damaged or hostile index declaring a huge shape is refused)."""
-    return 0 < covered < math.prod(entry.shape) <= covered * _MAX_PARTS
-
-
-def _overlap(entry: _Entry) -> bool:
-    """Whether two of ``entry``'s slices share an element (boxes compared pairwise, a block of rows at a time)."""
-    import numpy as np
-
-    if len(entry.slices) < 2:
-        return False
-    shape = np.array(entry.shape, dtype=np.int64)
-    starts = np.array([[s for s, _ in extents] for extents in entry.slices], dtype=np.int64).reshape(
-        len(entry.slices), -1)
-    ends = np.array([[s + n if n != -1 else int(dim) for (s, n), dim in zip(extents, shape, strict=False)]
-                     for extents in entry.slices], dtype=np.int64).reshape(len(entry.slices), -1)
-    for i in range(0, len(starts), 256):
-        hit = np.all((starts[i:i + 256, None] < ends[None]) & (starts[None] < ends[i:i + 256, None]), axis=-1)
-        rows = np.arange(i, i + len(hit))
-        hit[rows - i, rows] = False  # a slice against itself
-        if hit.any():
-            return True
-    return False
