@@ -219,3 +219,20 @@ def test_a_keras3_optimizers_slots_and_moving_averages_are_said_to_be_so(tmp_pat
     out = capsys.readouterr().out
     assert "4 of the optimizer's slots are moving averages of weights" in out
     assert "optimizer.finalize_variable_values(model.trainable_variables)" in out
+
+
+def test_a_mistyped_required_option_is_named_with_the_one_meant(torch_run, capsys):
+    """Before: `diagnose CKPT --modle m.py:build` said only "the following arguments are required: --model/-m",
+    as if the user had left it out; the mistyped option was never named (the nearest-option hint ran only when
+    parsing succeeded). Now the message names it and the option meant; an abbreviation argparse accepts
+    (`--rule`) is not called a mistake."""
+    ckpt = str(torch_run / "ckpt.pt")
+    with pytest.raises(SystemExit) as exit_:
+        main(["diagnose", ckpt, "--modle", "m.py:build"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("required: --model/-m; not an option of this command: --modle; did you mean --model?"), err
+    with pytest.raises(SystemExit):
+        main(["rewrite", ckpt, "--rule", "r.yaml", "--outptu", "x.pt"])
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("not an option of this command: --outptu; did you mean --output?"), err

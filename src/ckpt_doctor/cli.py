@@ -406,6 +406,21 @@ def _jobs_option(p) -> None:
                         "tensors")
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: a required option reported missing because it was mistyped (`--modle`) is named."""
+
+    argv: list[str] = []  # the command line being parsed (main sets it)
+
+    def error(self, message: str):
+        if "arguments are required" in message:
+            known = {o for a in self._actions for o in a.option_strings}
+            unknown = [a for a in self.argv if a.startswith("--")  # (a known option's prefix is that option)
+                       and not any(k.startswith(a.split("=", 1)[0]) for k in known)]
+            if unknown:
+                message += f"; not an option of this command: {' '.join(unknown)}{_nearest_options(self, unknown)}"
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ckpt-doctor",
@@ -414,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 problem found, 2 usage error or a file that cannot be read (verify: 1, damage "
                "is what it finds), 3 internal error (a bug: please report it).")
     parser.add_argument("--version", action="version", version=f"ckpt-doctor {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
     subtree_help = ("PyTorch training checkpoints: the state dict to use, e.g. 'model_state' or 'a/b/0', or a key "
                     "prefix of a flat state dict, e.g. 'policy_net' for policy_net.0.weight, ... (without it, the "
                     "only candidate is used, or the candidates are listed)")
@@ -632,6 +647,7 @@ def _nearest_directory(path: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _CommandParser.argv = list(sys.argv[1:] if argv is None else argv)
     args, extra = parser.parse_known_args(argv)
     if extra:  # a mistyped option: the command's own usage, not the top-level one
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
