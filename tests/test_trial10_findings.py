@@ -96,9 +96,10 @@ def test_rules_align_writes_for_a_tf2_checkpoint_rename_its_entries_in_rewrite(t
     the model's variables, so their keys are `optimizer/_trainable_variables/N`), `align -o rules.yaml` wrote rules
     in object paths, `diagnose --rules` accepted them, and the `rewrite --rules` the README pairs with them (and the
     command `align --rewrite` prints for an incomplete alignment) applied them to keys: "0 renamed", a note that
-    every rule changed no entry, exit 0, and an unchanged copy that restores nothing more. Now rewrite applies such
-    rules to object paths (said in a note), and `tf.train.Checkpoint(model=m).restore` of the copy fills the layer
-    after the inserted one."""
+    every rule changed no entry, exit 0, and an unchanged copy that restores nothing more; and `drop: "^optimizer/"`
+    dropped the model's weights with the optimizer's state. Now rewrite applies a TF2 checkpoint's rules to object
+    paths (said in a note where it matters), `tf.train.Checkpoint(model=m).restore` of the copy fills the layer
+    after the inserted one, and the drop keeps the model's weights."""
     rules = tmp_path / "rules.yaml"
     spec = str(tf2_run / "tf2_spec.json")
     assert main(["align", str(tf2_run / "run"), "--model", spec, "-o", str(rules)]) == 1  # BatchNormalization new
@@ -112,6 +113,13 @@ def test_rules_align_writes_for_a_tf2_checkpoint_rename_its_entries_in_rewrite(t
                        "optimizer/_trainable_variables/3/.ATTRIBUTES/VARIABLE_VALUE":
                        "model/_functional/_operations/3/bias/.ATTRIBUTES/VARIABLE_VALUE"}
     assert any("--namespace object" in n for n in result["notes"])
+    drop = tmp_path / "drop.yaml"  # `drop: "^optimizer/"` drops the optimizer's state, not the model's weights
+    drop.write_text('format: ckpt-doctor-rules\nversion: 1\nrules:\n  - drop: "^optimizer/"\n')
+    bare = tmp_path / "no_optimizer" / "ckpt-3"
+    assert main(["rewrite", str(tf2_run / "run"), "--rules", str(drop), "-o", str(bare), "--json"]) == 0
+    dropped = json.loads(capsys.readouterr().out)["dropped"]
+    assert len(dropped) == 10 and not any("_trainable_variables" in d for d in dropped), dropped
+    assert json.loads(run_oracle("trial10_oracle.py", "tf2_restore", str(tf2_run), str(bare)))["first"]
     assert json.loads(run_oracle("trial10_oracle.py", "tf2_restore", str(tf2_run), str(out))) == \
         {"first": True, "last": True}
     keys = tmp_path / "keys"  # rules naming keys still apply to keys

@@ -112,10 +112,10 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         dry_run: work out and return the plan, write nothing.
         namespace: which names the rules speak of: ``"key"`` (checkpoint keys without TF's attribute suffix),
             ``"object"`` (TF2 object paths) or ``"full_name"`` (TF1 variable names of a TF2 checkpoint; the output
-            is then name-based, restorable by a TF1 ``Saver``); default: keys, unless the rules change more
-            entries of a TF2 checkpoint as object paths (and every one they change as keys), as the rules ``align``
-            writes for it and ``diagnose --rules`` checks do (a model value the optimizer also tracks is saved
-            under the optimizer's key, ``optimizer/_trainable_variables/0``), said in a note.
+            is then name-based, restorable by a TF1 ``Saver``); default: a TF2 checkpoint's object paths (as
+            ``align`` writes rules for it and ``diagnose --rules`` reads them; a model value the optimizer also
+            tracks is saved under the optimizer's key, ``optimizer/_trainable_variables/0``), unless the rules
+            change entries by key and none by object path; else keys. A note says which, where it matters.
         name_based: TF output from a TF2 checkpoint without its object graph.
         max_shard_bytes: TF output: start a new data file past this size.
         progress: show a progress bar (default: on a terminal, for large inputs).
@@ -146,10 +146,12 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules.load(rules)
     notes = []
     if namespace is None:
-        namespace = _namespace(catalog, rules)
-        if namespace == "object":
-            notes.append("the rules name TF2 object paths (as `align` writes them for this checkpoint), not its keys: "
-                         "applied to object paths (--namespace object)")
+        namespace, mattered = _namespace(catalog, rules)
+        if mattered:
+            notes.append("the rules are applied to the checkpoint's TF2 object paths (--namespace object; as `align` "
+                         "writes them), which differ from the keys of values an optimizer also tracks"
+                         if namespace == "object" else "the rules name no TF2 object path: applied to the "
+                         "checkpoint's keys (--namespace key)")
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
     fmt, out = _output(catalog, out, to)
@@ -383,12 +385,14 @@ def _training_note(catalog: Catalog, moves: list[Move]) -> str:
     return note
 
 
-def _namespace(catalog: Catalog, rules: Rules) -> str:
-    """``"object"`` where the rules change more of a TF2 checkpoint's entries by object path than by key, and
-    every entry they change by key too; else ``"key"``. The two differ for the values an optimizer also tracks
-    (their key is the optimizer's path), and ``align`` writes its rules in object paths."""
+def _namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
+    """(the names a TF2 checkpoint's rules speak of, whether the choice changes what they do). Object paths, which
+    `inspect`, `diagnose` and `align` show and `align` writes its rules in, unless the rules change entries by key
+    and none by object path. The two differ for the values an optimizer also tracks: a Keras 3 model's weights are
+    saved under the optimizer's keys (`optimizer/_trainable_variables/0`), so `drop: "^optimizer/"` by key would
+    drop the model's weights with the optimizer's state."""
     if not rules.rules or not any(i.object_path and ATTRIBUTES in i.name for i in catalog.values()):
-        return "key"
+        return "key", False
     by_key: set[str] = set()
     by_object: set[str] = set()
     for info in catalog.values():
@@ -399,7 +403,9 @@ def _namespace(catalog: Catalog, rules: Rules) -> str:
             mapped = rules.apply(source, len(info.shape))
             if mapped.dropped or mapped.name != source or mapped.transform not in (None, "none"):
                 changed.add(info.name)
-    return "object" if by_key < by_object else "key"
+    if by_key and not by_object:
+        return "key", True
+    return "object", by_key != by_object
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
