@@ -244,3 +244,15 @@ def test_a_mistyped_required_option_is_named_with_the_one_meant(torch_run, capsy
         main(["rewrite", ckpt, "--rule", "r.yaml", "--outptu", "x.pt"])
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.endswith("not an option of this command: --outptu; did you mean --output?"), err
+
+
+def test_inspect_json_has_the_same_keys_for_every_checkpoint(torch_run, tf1_run, capsys):
+    """Before: `inspect --json` gave `notes` and `missing_files` only when there was something in them, so a script
+    reading doc["notes"] failed on a plain safetensors file and worked on a training checkpoint. Now both are always
+    there (empty lists)."""
+    shapes = set()
+    for path in (torch_run / "ckpt.pt", tf1_run / "run", tf1_run / "v1" / "model.ckpt"):
+        capsys.readouterr()
+        assert main(["inspect", str(path), "--json"]) == 0
+        shapes.add(tuple(sorted(json.loads(capsys.readouterr().out))))
+    assert shapes == {("format", "missing_files", "notes", "path", "tensors")}

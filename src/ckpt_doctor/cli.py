@@ -446,7 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Reads no tensor data unless --stats/--values.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--subtree", metavar="KEY", help=subtree_help)
-    p.add_argument("--json", action="store_true", help='emit {"path", "format", "tensors": [...]}')
+    p.add_argument("--json", action="store_true",
+                   help='emit {"path", "format", "tensors": [...], "missing_files", "notes"}')
     p.add_argument("--stats", action="store_true", help="read every tensor and show min/max/mean/std")
     p.add_argument("--values", action="store_true", help="read every tensor and print its values (abridged)")
     p.add_argument("--depth", type=_non_negative, metavar="N",
