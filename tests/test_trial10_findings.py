@@ -256,3 +256,16 @@ def test_inspect_json_has_the_same_keys_for_every_checkpoint(torch_run, tf1_run,
         assert main(["inspect", str(path), "--json"]) == 0
         shapes.add(tuple(sorted(json.loads(capsys.readouterr().out))))
     assert shapes == {("format", "missing_files", "notes", "path", "tensors")}
+
+
+def test_a_damaged_dcp_tensor_is_named_as_inspect_lists_it(tmp_path, capsys):
+    """Before: reading a tensor of a PyTorch distributed checkpoint whose chunk file was cut short named it by DCP's
+    flattened key (`tensor 'model.a.weight'`), where inspect, verify and diagnose call it `a.weight`. Now every
+    message names it so."""
+    run_oracle("trial10_oracle.py", "dcp", str(tmp_path))
+    chunk = next((tmp_path / "dcp").glob("*.distcp"))
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    capsys.readouterr()
+    assert main(["inspect", str(tmp_path / "dcp"), "--stats"]) == 2
+    err = capsys.readouterr().err
+    assert "tensor 'a.weight'" in err and "model.a.weight" not in err, err

@@ -17,6 +17,7 @@ first and last Dense layers hold the saved values.
 `ema DIR`: a Keras 3 model trained by `train_on_batch` with `Adam(use_ema=True)`, saved by
 `tf.train.Checkpoint(model=, optimizer=).save` in DIR/run; its spec in DIR/spec.json; the weights that a restore of
 model and optimizer followed by `optimizer.finalize_variable_values` gives, in DIR/finalized.npz.
+`dcp DIR`: `torch.distributed.checkpoint.save({"model": {"a.weight", "a.bias"}})` in DIR/dcp (one process).
 `torch DIR`: a torch.compile'd module wrapped in DataParallel, trained one Adam step, saved as
 `{"model": ..., "optimizer": ..., "epoch": 3}` at DIR/ckpt.pt; the plain module's state-dict keys in DIR/keys.json.
 """
@@ -198,7 +199,16 @@ def torch_checkpoint(out: str) -> None:
         json.dump(list(net.state_dict()), f)
 
 
+def dcp(out: str) -> None:
+    import torch
+    import torch.distributed.checkpoint as checkpoint
+
+    torch.manual_seed(0)
+    state = {"a.weight": torch.randn(64, 32), "a.bias": torch.randn(32)}
+    checkpoint.save({"model": state}, checkpoint_id=os.path.join(out, "dcp"))
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     {"tf1": tf1, "tf1_restore": tf1_restore, "tf2": tf2, "tf2_restore": tf2_restore,
-     "torch": torch_checkpoint, "ema": ema}[command](*args)
+     "torch": torch_checkpoint, "ema": ema, "dcp": dcp}[command](*args)
