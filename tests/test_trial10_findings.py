@@ -157,9 +157,9 @@ def test_rewriting_a_torch_training_checkpoint_says_what_it_keeps(torch_run, tmp
 
 
 def test_json_output_of_a_failed_command_is_json(torch_run, tmp_path, capsys):
-    """Before: with --json, a file that cannot be read (a .pt cut short), a path that names nothing or a bad rule
-    file printed only the one-line error on stderr: stdout was empty, not JSON. Now stdout holds one document of
-    one shape (error, error_type, exit_code, path, tensor) for every command, the stderr line unchanged."""
+    """Before: with --json, a file that cannot be read (a .pt cut short), a path that names nothing, a bad rule
+    file or a mistyped option printed only the error on stderr: stdout was empty, not JSON. Now stdout holds one
+    document of one shape (error, error_type, exit_code, path, tensor) for every command, stderr unchanged."""
     cut = tmp_path / "cut.pt"
     data = (torch_run / "ckpt.pt").read_bytes()
     cut.write_bytes(data[: len(data) // 2])
@@ -173,6 +173,11 @@ def test_json_output_of_a_failed_command_is_json(torch_run, tmp_path, capsys):
         doc = json.loads(captured.out)
         assert set(doc) == {"error", "error_type", "exit_code", "path", "tensor"}, doc
         assert doc["exit_code"] == code == 2 and captured.err == f"Error: {doc['error']}\n", argv
+    with pytest.raises(SystemExit) as exit_:  # and a command line argparse refuses
+        main(["inspect", str(cut), "--json", "--dpth", "2"])
+    doc = json.loads(capsys.readouterr().out)
+    assert exit_.value.code == doc["exit_code"] == 2 and doc["error_type"] == "UsageError"
+    assert doc["error"].startswith("unrecognized arguments: --dpth 2"), doc
 
 
 def test_a_dtype_the_output_format_lacks_names_the_rule_that_writes_the_rest(tf1_run, tmp_path, capsys):

@@ -418,6 +418,9 @@ class _CommandParser(argparse.ArgumentParser):
                        and not any(k.startswith(a.split("=", 1)[0]) for k in known)]
             if unknown:
                 message += f"; not an option of this command: {' '.join(unknown)}{_nearest_options(self, unknown)}"
+        if "--json" in self.argv and any("--json" in a.option_strings for a in self._actions):
+            _print_json({"error": message, "error_type": "UsageError", "exit_code": EXIT_USAGE, "path": None,
+                         "tensor": None})  # the one shape of a failed command's JSON (main's _json_error)
         super().error(message)
 
 
