@@ -157,10 +157,6 @@ class Catalog(Mapping[str, TensorInfo]):
         return [t for t in self._tensors.values() if t.kind not in BOOKKEEPING_KINDS]
 
     def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"path": self.path, "format": self.format,
-                               "tensors": [t.to_json() for t in self._tensors.values()]}
-        if self.missing_files:
-            out["missing_files"] = list(self.missing_files)
-        if self.notes:
-            out["notes"] = list(self.notes)
-        return out
+        # the same keys for every checkpoint (empty lists where there is nothing to say): a stable shape to read
+        return {"path": self.path, "format": self.format, "tensors": [t.to_json() for t in self._tensors.values()],
+                "missing_files": list(self.missing_files), "notes": list(self.notes)}

@@ -389,16 +389,39 @@ def _byte_count(text: str) -> int:
     return value
 
 
+_printed_json = False  # set once a command printed its JSON document (a later error prints none of its own)
+
+
 def _print_json(obj) -> None:
     # One write of a compact document: json.dump(indent=...) falls back to the pure-Python encoder and
     # issues a write per token, which dominates listing a large checkpoint.
+    global _printed_json
     sys.stdout.write(json.dumps(obj) + "\n")
+    _printed_json = True
 
 
 def _jobs_option(p) -> None:
     p.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N",
                    help="read N tensors at a time in threads (default 1); memory grows to about the N largest "
                         "tensors")
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: a required option reported missing because it was mistyped (`--modle`) is named."""
+
+    argv: list[str] = []  # the command line being parsed (main sets it)
+
+    def error(self, message: str):
+        if "arguments are required" in message:
+            known = {o for a in self._actions for o in a.option_strings}
+            unknown = [a for a in self.argv if a.startswith("--")  # (a known option's prefix is that option)
+                       and not any(k.startswith(a.split("=", 1)[0]) for k in known)]
+            if unknown:
+                message += f"; not an option of this command: {' '.join(unknown)}{_nearest_options(self, unknown)}"
+        if "--json" in self.argv and any("--json" in a.option_strings for a in self._actions):
+            _print_json({"error": message, "error_type": "UsageError", "exit_code": EXIT_USAGE, "path": None,
+                         "tensor": None})  # the one shape of a failed command's JSON (main's _json_error)
+        super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -409,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 problem found, 2 usage error or a file that cannot be read (verify: 1, damage "
                "is what it finds), 3 internal error (a bug: please report it).")
     parser.add_argument("--version", action="version", version=f"ckpt-doctor {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
     subtree_help = ("PyTorch training checkpoints: the state dict to use, e.g. 'model_state' or 'a/b/0', or a key "
                     "prefix of a flat state dict, e.g. 'policy_net' for policy_net.0.weight, ... (without it, the "
                     "only candidate is used, or the candidates are listed)")
@@ -426,7 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Reads no tensor data unless --stats/--values.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--subtree", metavar="KEY", help=subtree_help)
-    p.add_argument("--json", action="store_true", help='emit {"path", "format", "tensors": [...]}')
+    p.add_argument("--json", action="store_true",
+                   help='emit {"path", "format", "tensors": [...], "missing_files", "notes"}')
     p.add_argument("--stats", action="store_true", help="read every tensor and show min/max/mean/std")
     p.add_argument("--values", action="store_true", help="read every tensor and print its values (abridged)")
     p.add_argument("--depth", type=_non_negative, metavar="N",
@@ -533,9 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT", required=True,
                    help="output: a TF prefix (dir/model.ckpt-1; a directory takes the input's name) or a file")
     p.add_argument("--dry-run", action="store_true", help="print old -> new names and what is dropped; write nothing")
-    p.add_argument("--namespace", choices=("key", "object", "full_name"), default="key",
-                   help="what the rules' names are: checkpoint keys (default), TF2 object paths, or TF1 variable "
-                        "names of a TF2 checkpoint (then the output is name-based)")
+    p.add_argument("--namespace", choices=("key", "object", "full_name"), default=None,
+                   help="what the rules' names are: checkpoint keys, TF2 object paths, or TF1 variable names of a TF2 "
+                        "checkpoint (then the output is name-based); default: a TF2 checkpoint's object paths (as "
+                        "inspect shows and align writes them) unless the rules match only keys, else keys; a note "
+                        "says which where it matters")
     p.add_argument("--name-based", action="store_true", help="TF output from a TF2 checkpoint without object graph")
     p.add_argument("--max-shard-bytes", type=_byte_count, metavar="N",
                    help="TF output: start a new data file past N bytes (500000000, 500MB, 2GiB)")
@@ -626,15 +652,19 @@ def _nearest_directory(path: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _CommandParser.argv = list(sys.argv[1:] if argv is None else argv)
     args, extra = parser.parse_known_args(argv)
     if extra:  # a mistyped option: the command's own usage, not the top-level one
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         command = commands.choices[args.command]
         command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest_options(command, extra)}")
+    global _printed_json
+    _printed_json = False
     try:
         return args.func(args)
     except CheckpointError as e:
         print(f"Error: {e}", file=sys.stderr)
+        _json_error(args, e, e.exit_code, e.path, e.tensor)
         return e.exit_code
     except BrokenPipeError:  # e.g. `ckpt-doctor inspect x | head`
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -645,9 +675,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # a bug, not the user's input: one line, the traceback on request
         if os.environ.get("CKPT_DOCTOR_DEBUG") == "1":
             raise
-        print(f"Error: internal error ({type(e).__name__}: {str(e)[:300]}); please report it. Set "
-              "CKPT_DOCTOR_DEBUG=1 for the traceback", file=sys.stderr)
+        message = (f"internal error ({type(e).__name__}: {str(e)[:300]}); please report it. Set "
+                   "CKPT_DOCTOR_DEBUG=1 for the traceback")
+        print(f"Error: {message}", file=sys.stderr)
+        _json_error(args, RuntimeError(message), EXIT_INTERNAL)
         return EXIT_INTERNAL
+
+
+def _json_error(args, error: Exception, code: int, path: str | None = None, tensor: str | None = None) -> None:
+    """With --json, a failed command's error is a JSON document on stdout too (one shape for every command), unless
+    the command printed its document already."""
+    if getattr(args, "json", False) and not _printed_json:
+        _print_json({"error": str(error), "error_type": type(error).__name__, "exit_code": code, "path": path,
+                     "tensor": tensor})
 
 
 if __name__ == "__main__":

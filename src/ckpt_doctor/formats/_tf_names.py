@@ -243,3 +243,28 @@ def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> No
                 info.kind = COUNTER  # a compiled metric's count/total: Keras bookkeeping, not a model value
             elif info.kind != COUNTER and not owned_by_model:
                 info.kind = OPTIMIZER
+    _annotate_keras3_slots(tensors)
+
+
+def _annotate_keras3_slots(tensors: dict[str, TensorInfo]) -> None:
+    """A Keras 3 optimizer's variables (``optimizer/_variables/N``) are linked to nothing in the object graph; each
+    names its model variable in its own name, the variable's path with ``_`` for ``/`` and then the slot:
+    ``adam/sequential_dense_kernel_momentum``, ``..._velocity``, ``..._average`` (an exponential moving average
+    of the weight: ``use_ema=True``). Such a variable is a slot of the model value whose name that is."""
+    weights: dict[str, str] = {}
+    for key, info in tensors.items():
+        if info.kind == VARIABLE and info.full_name:
+            weights.setdefault(info.full_name.replace("/", "_"), key)
+    if not weights:
+        return
+    for info in tensors.values():
+        if info.kind != OPTIMIZER or not info.full_name or "/" not in info.full_name or info.shape == ():
+            continue
+        rest = info.full_name.split("/", 1)[1]
+        at = rest.rfind("_")
+        while at > 0:  # the longest variable name ahead of a slot name
+            owner = weights.get(rest[:at])
+            if owner is not None and tensors[owner].shape == info.shape:
+                info.kind, info.slot_of, info.slot_name = SLOT, owner, rest[at + 1:]
+                break
+            at = rest.rfind("_", 0, at)

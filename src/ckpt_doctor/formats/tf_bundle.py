@@ -14,7 +14,7 @@ from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES
 from ..errors import CorruptCheckpointError, MissingShardError, UnsupportedError
-from . import _io, _ordered_code, _sstable, _tensor_bytes, _tf_names
+from . import _io, _ordered_code, _slices, _sstable, _tensor_bytes, _tf_names
 from ._wire import BYTES, FIXED32, PACKED, VARINT, Schema, WireError, message, to_int32, to_int64, varint
 
 FORMAT = "tf-v2"
@@ -74,6 +74,7 @@ def _read(prefix: str, index: str) -> Catalog:
     shard_names = [os.path.basename(p) for p in shards]
     tensors: dict[str, TensorInfo] = {}
     beyond: list[str] = []  # entries claiming bytes their (present) shard does not have: listed, flagged in a note
+    partial: list[str] = []  # partitioned entries whose slices hold part of their shape (TF1 slots of a part)
     for key, entry in entries.items():
         if key.startswith(b"\x00"):  # a slice of a partitioned variable: listed via its full key, as TF does
             continue
@@ -84,7 +85,10 @@ def _read(prefix: str, index: str) -> Catalog:
         if entry.slices:
             stored = sum(entries[k].size for k in _slice_keys(key, entry) if k in entries)
             nbytes = math.prod(entry.shape) * ITEMSIZE.get(entry.dtype, 0) or stored
-            if nbytes > stored:
+            held = _slices.covered(entry.slices, entry.shape) * ITEMSIZE.get(entry.dtype, 0)
+            if held == stored and _slices.is_partial(entry.slices, entry.shape):  # one part's slot: see _slices
+                partial.append(name)
+            elif nbytes > stored:
                 beyond.append(name)
             reader = _partitioned_reader(prefix, num_shards, big_endian, key, entry, entries, index)
         else:
@@ -107,6 +111,8 @@ def _read(prefix: str, index: str) -> Catalog:
         notes += ((f"{len(beyond)} entr{'y claims' if len(beyond) == 1 else 'ies claim'} more bytes than the data "
                    f"shards hold (truncated data file or corrupt index); the sizes listed for them are the index's "
                    f"claim, not data: {shown}"),)
+    if partial:
+        notes += (_slices.note(partial),)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
 
@@ -360,10 +366,12 @@ def _partitioned_reader(prefix, num_shards, big_endian, key: bytes, entry: _Entr
                                              path=shard, tensor=name)
             parts.append((region, part))
             covered += math.prod(expected)
-        if covered != math.prod(entry.shape):
+        if covered != math.prod(entry.shape) and not _slices.is_partial(entry.slices, entry.shape, covered):
             raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(entry.shape)} elements",
                                          path=index, tensor=name)
-        out = np.empty(entry.shape, dtype=to_numpy(entry.dtype))
+        # fewer: a TF1 optimizer's slot of one part of a partitioned variable (see _slices); the rest is zeros
+        make = np.empty if covered == math.prod(entry.shape) else np.zeros
+        out = make(entry.shape, dtype=to_numpy(entry.dtype))
         for region, part in parts:
             out[region] = _plain_reader(prefix, num_shards, big_endian, name, part)()
         return out

@@ -12,7 +12,7 @@ import os
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES, to_numpy
 from ..errors import CorruptCheckpointError, UnsupportedError
-from . import _sstable, _tf_names
+from . import _slices, _sstable, _tf_names
 from ._wire import BYTES, PACKED, PACKED32, PACKED64, VARINT, Schema, WireError, message, to_int64
 from .tf_bundle import _shape, _slice
 
@@ -48,10 +48,14 @@ def read(paths: list[str] | str, display_path: str | None = None) -> Catalog:
             raise CorruptCheckpointError(f"malformed V1 record: {e}", path=path) from None
     tensors = {}
     beyond = []  # shapes claiming more values than their records could hold: listed, flagged in a note
+    partial: list[str] = []  # slices of part of the shape: a TF1 optimizer's slot of one part (see _slices)
     for name in sorted(meta):
         dtype, shape, _ = meta[name]
         parts = slices.get(name, [])
-        if math.prod(shape) > sum(len(p[1]) for p in parts):
+        extents_list = [p[0] for p in parts]
+        if all(extents_list) and _slices.is_partial(extents_list, shape):
+            partial.append(name)
+        elif math.prod(shape) > sum(len(p[1]) for p in parts):
             beyond.append(name)
         tensors[name] = TensorInfo(name=name, dtype=dtype, shape=shape,
                                    nbytes=math.prod(shape) * ITEMSIZE.get(dtype, 0) or sum(len(p[1]) for p in parts),
@@ -63,6 +67,8 @@ def read(paths: list[str] | str, display_path: str | None = None) -> Catalog:
         shown = ", ".join(beyond[:5]) + (" ..." if len(beyond) > 5 else "")
         notes += ((f"{len(beyond)} tensor(s) declare more values than their records hold (corrupt metadata); the "
                    f"sizes listed for them are the metadata's claim, not data: {shown}"),)
+    if partial:
+        notes += (_slices.note(partial),)
     return Catalog(display_path or paths[0], FORMAT, tensors, files=tuple(paths), notes=notes, objects=objects)
 
 
@@ -155,10 +161,12 @@ def _assemble(name: str, dtype: str, shape: tuple[int, ...], parts: list):
                                          tensor=name)
         regions.append((region, sub, data, part_path))
         covered += math.prod(sub)
-    if covered != math.prod(shape):
+    extents_list = [extents for extents, _, _ in parts]
+    partial = covered != math.prod(shape) and all(extents_list) and _slices.is_partial(extents_list, shape, covered)
+    if covered != math.prod(shape) and not partial:
         raise CorruptCheckpointError(f"slices cover {covered} of {math.prod(shape)} elements", path=path,
                                      tensor=name)
-    out = np.empty(shape, dtype=to_numpy(dtype))
+    out = (np.zeros if partial else np.empty)(shape, dtype=to_numpy(dtype))  # partial: one part's slot (_slices)
     for region, sub, data, part_path in regions:
         target = out[region] if region else out
         target[...] = _values(data, dtype, sub, part_path, name)

@@ -352,7 +352,7 @@ def read(path: str | os.PathLike, *, subtree: str | None = None) -> Catalog:
         tensors[name] = TensorInfo(
             name=name, dtype=ref.dtype, shape=shape, nbytes=math.prod(shape) * ITEMSIZE[ref.dtype], kind=kind,
             slot_name=slot_name, location=", ".join(locations[:3]) + (" ..." if len(locations) > 3 else ""),
-            partitions=len(chunks) if len(chunks) > 1 else 0, _reader=_reader(fqn, ref.dtype, shape, chunks))
+            partitions=len(chunks) if len(chunks) > 1 else 0, _reader=_reader(fqn, ref.dtype, shape, chunks, name))
     if bytes_entries:
         notes.append(f"{len(bytes_entries)} non-tensor entr{'y' if len(bytes_entries) == 1 else 'ies'} (pickled "
                      f"objects, not read): {', '.join(bytes_entries[:5])}{' ...' if len(bytes_entries) > 5 else ''}")
@@ -400,26 +400,37 @@ def _storage_index(meta: _Metadata, path: str) -> dict:
 
 # --- reading ------------------------------------------------------------------------------------------------
 
-def _reader(fqn: str, dtype: str, shape: tuple[int, ...], chunks: list[_Chunk]):
+def _reader(fqn: str, dtype: str, shape: tuple[int, ...], chunks: list[_Chunk], name: str | None = None):
+    """The tensor's reader; its errors name it ``name``, as the catalog lists it (``a.weight``, not DCP's
+    ``model.a.weight``)."""
     def read():
-        import numpy as np
-
-        from .torch_pickle import _numpy_dtype
-
-        if dtype in UNREADABLE_DTYPES:
-            raise UnsupportedError(f"dtype {dtype} has no numpy equivalent", path=chunks[0].file if chunks else None,
-                                   tensor=fqn)
-        dt = _numpy_dtype(dtype, chunks[0].file if chunks else "", fqn)
-        if len(chunks) == 1 and chunks[0].sizes == shape:
-            return _read_chunk(fqn, dtype, chunks[0], dt)
-        out = np.empty(shape, dtype=dt)
-        for c in chunks:
-            if math.prod(c.sizes):
-                region = tuple(slice(o, o + s) for o, s in zip(c.offsets, c.sizes, strict=False))
-                out[region] = _read_chunk(fqn, dtype, c, dt)
-        return out
+        try:
+            return _read(fqn, dtype, shape, chunks)
+        except CheckpointError as e:
+            if name is not None and e.tensor == fqn:
+                e.tensor = name
+            raise
 
     return read
+
+
+def _read(fqn: str, dtype: str, shape: tuple[int, ...], chunks: list[_Chunk]):
+    import numpy as np
+
+    from .torch_pickle import _numpy_dtype
+
+    if dtype in UNREADABLE_DTYPES:
+        raise UnsupportedError(f"dtype {dtype} has no numpy equivalent", path=chunks[0].file if chunks else None,
+                               tensor=fqn)
+    dt = _numpy_dtype(dtype, chunks[0].file if chunks else "", fqn)
+    if len(chunks) == 1 and chunks[0].sizes == shape:
+        return _read_chunk(fqn, dtype, chunks[0], dt)
+    out = np.empty(shape, dtype=dt)
+    for c in chunks:
+        if math.prod(c.sizes):
+            region = tuple(slice(o, o + s) for o, s in zip(c.offsets, c.sizes, strict=False))
+            out[region] = _read_chunk(fqn, dtype, c, dt)
+    return out
 
 
 @functools.lru_cache(maxsize=256)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..catalog import BOOKKEEPING_KINDS
+from ..catalog import BOOKKEEPING_KINDS, SLOT
 from ..match.compare import (
     BLOCKED,
     BOOKKEEPING,
@@ -108,6 +108,11 @@ def render(d: Diagnosis, alignment=None) -> str:
                       f"bookkeeping ({', '.join(parts) or 'none'})"
                   + (f"; the model has {len(model_book)} such variables, "
                      f"{sum(r.status == LOADED for r in model_book)} found" if model_book else "") + "."]
+    averages = [r for r in book if r.entry.kind == SLOT and r.entry.slot_name == "average"]
+    if averages:  # Keras 3 optimizer(use_ema=True): what inference usually wants is there, not in the weights
+        lines.append(f"{len(averages)} of the optimizer's slots are moving averages of weights (Keras use_ema=True), "
+                     "not the weights: restored with the optimizer, "
+                     "optimizer.finalize_variable_values(model.trainable_variables) puts them in the weights.")
     mismatched = d.entries_with(MISMATCHED)
     if mismatched and not (d.weights(SHAPE_MISMATCH) or d.weights(DTYPE_MISMATCH)):
         lines.append(f"{len(mismatched)} checkpoint entries are claimed by optimizer variables of another shape.")

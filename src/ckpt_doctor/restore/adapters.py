@@ -224,7 +224,9 @@ class TF1Adapter(Adapter):
             values = self.session.run([tensors(p) for p in parts])
         if len(parts) == 1 and not self._slices(parts[0]):
             return np.asarray(values[0])
-        out = np.empty(var.shape, dtype=values[0].dtype)
+        # zeros where no part lies: a TF1 optimizer's slot of one part of a partitioned variable holds that part
+        # only, and is read from a checkpoint so (formats/tf_bundle.py)
+        out = np.zeros(var.shape, dtype=values[0].dtype)
         for p, value in zip(parts, values, strict=False):
             out[self._slices(p)] = value
         return out

@@ -15,8 +15,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Catalog, TensorInfo
-from ..errors import CheckpointError, MissingShardError, UsageError
+from ..catalog import VARIABLE, Catalog, TensorInfo
+from ..errors import CheckpointError, MissingShardError, UnsupportedError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
 from ..formats.registry import DIRECTORY_SUFFIXES, implied_by_name, read_only_by_name, write_as
@@ -97,7 +97,7 @@ class RewriteResult:
 
 
 def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.PathLike | None, out: str | os.PathLike,
-            *, to: str | None = None, overwrite: bool = False, dry_run: bool = False, namespace: str = "key",
+            *, to: str | None = None, overwrite: bool = False, dry_run: bool = False, namespace: str | None = None,
             name_based: bool = False, max_shard_bytes: int | None = None, progress: bool | None = None,
             partial: bool = False) -> RewriteResult:
     """Write a copy of ``checkpoint`` with the names (and values) ``rules`` give, to ``out``.
@@ -112,7 +112,10 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         dry_run: work out and return the plan, write nothing.
         namespace: which names the rules speak of: ``"key"`` (checkpoint keys without TF's attribute suffix),
             ``"object"`` (TF2 object paths) or ``"full_name"`` (TF1 variable names of a TF2 checkpoint; the output
-            is then name-based, restorable by a TF1 ``Saver``).
+            is then name-based, restorable by a TF1 ``Saver``); default: a TF2 checkpoint's object paths (as
+            ``align`` writes rules for it and ``diagnose --rules`` reads them; a model value the optimizer also
+            tracks is saved under the optimizer's key, ``optimizer/_trainable_variables/0``), unless the rules
+            change entries by key and none by object path; else keys. A note says which, where it matters.
         name_based: TF output from a TF2 checkpoint without its object graph.
         max_shard_bytes: TF output: start a new data file past this size.
         progress: show a progress bar (default: on a terminal, for large inputs).
@@ -141,6 +144,14 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         rules = Rules([])
     elif not isinstance(rules, Rules):
         rules = Rules.load(rules)
+    notes = []
+    if namespace is None:
+        namespace, mattered = _namespace(catalog, rules)
+        if mattered:
+            notes.append("the rules are applied to the checkpoint's TF2 object paths (--namespace object; as `align` "
+                         "writes them), which differ from the keys of values an optimizer also tracks"
+                         if namespace == "object" else "the rules name no TF2 object path: applied to the "
+                         "checkpoint's keys (--namespace key)")
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
     fmt, out = _output(catalog, out, to)
@@ -150,7 +161,6 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
 
     graph = catalog.get(OBJECT_GRAPH_KEY)
     keep_graph = graph is not None and fmt == "tf" and not name_based and namespace != "full_name"
-    notes = []
     if graph is not None and not keep_graph:
         notes.append("the TF2 object graph is not written: the output is name-based")
     moves, dropped = [], []
@@ -191,6 +201,8 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
         notes.append("the TF2 object graph is rewritten to match the new keys")
     if any(i.partitions for i in catalog.values()):
         notes.append("partitioned variables are written whole (one entry each)")
+    if catalog.state_dict_at:  # a PyTorch training checkpoint: its nesting and its other objects are not kept
+        notes.append(_training_note(catalog, moves))
     idle = rules.idle(applied)
     if idle:  # a mistyped scope writes an unchanged copy otherwise, and says nothing
         notes.append(f"{len(idle)} rule(s) changed no entry (is a name mistyped? `ckpt-doctor inspect` lists the "
@@ -332,8 +344,19 @@ def _write(result: RewriteResult, catalog: Catalog, entries: dict, graph_value, 
     total = sum(i.nbytes for i in catalog.values())
     show = progress if progress is not None else (total >= _PROGRESS_BYTES and sys.stderr.isatty())
     with _progress_bar(show, total) as tick:
-        result.written = write_checkpoint(tensors, out, fmt, overwrite=overwrite, protect=catalog.files,
-                                          progress=tick, **options)
+        try:
+            result.written = write_checkpoint(tensors, out, fmt, overwrite=overwrite, protect=catalog.files,
+                                              progress=tick, **options)
+        except UnsupportedError as e:  # a dtype the output format lacks (strings, bfloat16 in .npz): name the way on
+            source = next((m.source for m in result.moves if m.name == e.tensor), None)
+            if source is None or e.path is None and e.tensor is None:
+                raise
+            pattern = f"^{re.escape(strip_name(source))}$"
+            dtype = catalog[source].dtype
+            way = (f"a rule `transform: {{match: \"{pattern}\", op: \"cast(float32)\"}}` converts it, "
+                   if dtype.startswith(("bfloat16", "float8")) else "")
+            raise UnsupportedError(f"{e.args[0]}; {way}a rule `drop: \"{pattern}\"` leaves it out (--to tf keeps "
+                                   "every dtype)", path=e.path, tensor=e.tensor) from None
 
 
 def namespace_of(alignment) -> str:
@@ -344,6 +367,45 @@ def namespace_of(alignment) -> str:
     catalog = alignment.diagnosis.checkpoint
     return "full_name" if any(k in catalog and name == catalog[k].full_name and name != strip_name(k)
                               for k, name in alignment.checkpoint_names.items()) else "key"
+
+
+def _training_note(catalog: Catalog, moves: list[Move]) -> str:
+    """What a rewrite keeps of a PyTorch training checkpoint (``{"model": state_dict, "optimizer": ..., "epoch": 3}``):
+    its tensors, in one flat dict; not its nesting nor what is not a tensor."""
+    at = "/".join(str(p) for p in catalog.state_dict_at or ())
+    outside = [m.name for m in moves if "/" in m.source and catalog[m.source].kind != VARIABLE]
+    tops = sorted({name.split("/", 1)[0] for name in outside})
+    note = (f"the input is a training checkpoint (the model's state dict under {at!r}): the output is one flat dict "
+            f"of its tensors, the model's keys at the top (not under {at!r}); what is not a tensor (an optimizer's "
+            "param_groups, epoch numbers) is not written")
+    if outside:
+        pattern = "^(" + "|".join(re.escape(t) for t in tops) + ")/"
+        note += (f"; {len(outside)} other tensor(s) are kept under their paths (`{outside[0]}`), which a strict "
+                 f"load_state_dict refuses: a rule `drop: \"{pattern}\"` writes the model's state dict alone")
+    return note
+
+
+def _namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
+    """(the names a TF2 checkpoint's rules speak of, whether the choice changes what they do). Object paths, which
+    `inspect`, `diagnose` and `align` show and `align` writes its rules in, unless the rules change entries by key
+    and none by object path. The two differ for the values an optimizer also tracks: a Keras 3 model's weights are
+    saved under the optimizer's keys (`optimizer/_trainable_variables/0`), so `drop: "^optimizer/"` by key would
+    drop the model's weights with the optimizer's state."""
+    if not rules.rules or not any(i.object_path and ATTRIBUTES in i.name for i in catalog.values()):
+        return "key", False
+    by_key: set[str] = set()
+    by_object: set[str] = set()
+    for info in catalog.values():
+        if info.name == OBJECT_GRAPH_KEY:
+            continue
+        for namespace, changed in (("key", by_key), ("object", by_object)):
+            source, _ = _source(info, namespace)
+            mapped = rules.apply(source, len(info.shape))
+            if mapped.dropped or mapped.name != source or mapped.transform not in (None, "none"):
+                changed.add(info.name)
+    if by_key and not by_object:
+        return "key", True
+    return "object", by_key != by_object
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
