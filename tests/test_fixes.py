@@ -43,3 +43,22 @@ def test_an_inserted_keras_layer_is_named_as_new_not_as_reordered(fixes):
     for sid, r in inserted.items():
         assert "new in the model (keep their initial values): `" in r["report"], sid
         assert "reordered" not in r["report"], sid
+
+
+def test_the_tf2_fix_says_the_files_optimizer_state_is_not_assigned():
+    # (trial10 F4) the TF2 fix assigns the model's weights; a file that also holds Adam's moments keeps them, and a
+    # run resumed after the fix starts the optimizer anew: the printed fix says so (and says nothing where none is)
+    import ckpt_doctor
+    from ckpt_doctor.catalog import SLOT, Catalog, TensorInfo
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    def fix(with_slots: bool) -> str:
+        tensors = {"old/kernel": TensorInfo("old/kernel", "float32", (4, 3), 48)}
+        if with_slots:
+            tensors["old/kernel/m"] = TensorInfo("old/kernel/m", "float32", (4, 3), 48, kind=SLOT,
+                                                 slot_of="old/kernel", slot_name="m")
+        spec = ModelSpec([VariableSpec("new/kernel", (4, 3), "float32", index=0, keys={"position": "0/1"})],
+                         framework="tf2", source="<synthetic>")
+        return ckpt_doctor.align(Catalog("<synthetic>", "tf-v2", tensors), spec).tf2_assign_code()
+
+    assert "optimizer state, 1 values" in fix(True) and "optimizer" not in fix(False)

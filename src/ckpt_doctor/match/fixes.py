@@ -27,7 +27,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ..catalog import COUNTER, VARIABLE, is_counter_name
+from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, is_counter_name
 from ..formats.torch_pickle import WEIGHTS_ONLY_REFUSES
 from .names import EMA_SUFFIX, parse_reshape, parse_transform
 from .rules import RuleError, transformed_meta
@@ -441,8 +441,15 @@ def tf2_fix(alignment) -> Fix:
     if transforms:
         lines.insert(5, "TRANSFORMS = " + _pycode({i: _transform_code(op) for i, op in sorted(transforms.items())})
                      + "  # position -> the value's layout in the model (e.g. PyTorch OIHW -> Keras HWIO)")
-    lines += _assign_lines("variables[i]", "i", bool(transforms))
+    lines += _assign_lines("variables[i]", "i", bool(transforms)) + _optimizer_note(d)
     return Fix("TF2 / Keras", "\n".join(lines), missing)
+
+
+def _optimizer_note(d) -> list[str]:
+    """The TF2 fixes assign the model's weights: where the file also holds an optimizer's state, say it stays."""
+    slots = sum(1 for t in d.checkpoint.values() if t.kind in (SLOT, OPTIMIZER))
+    return [f"# (the file's optimizer state, {slots} values such as Adam's moments, is not assigned: training resumed",
+            "# from here starts the optimizer anew)"] if slots else []
 
 
 def _tf2_object_fix(alignment, restored: dict[str, str], paths: dict[str, str], missing: list[str]) -> Fix:
@@ -468,7 +475,7 @@ def _tf2_object_fix(alignment, restored: dict[str, str], paths: dict[str, str], 
     if transforms:
         lines.insert(6, "TRANSFORMS = " + _pycode({p: _transform_code(op) for p, op in sorted(transforms.items())})
                      + "  # object path -> the value's layout in the model")
-    lines += _assign_lines("at(path)", "path", bool(transforms))
+    lines += _assign_lines("at(path)", "path", bool(transforms)) + _optimizer_note(d)
     return Fix("TF2 / Keras", "\n".join(lines), missing)
 
 
