@@ -1505,3 +1505,25 @@ def test_a_norm_under_a_foreign_name_beside_norms_that_keep_theirs_is_not_taken_
                      source="<synthetic>")
     got = _pairs(ckpt_doctor.align(catalog, spec))
     assert got["rnet.prelu2.weight"][0] == "layers/p_re_lu_1/vars/0" and "rnet.novel.weight" not in got, got
+
+
+def test_a_norm_removed_beside_its_twin_leaves_the_twins_undecided():
+    # (mutation probe on held-out 11's keras-tcn twin) a block's two convs come before their two equally wide norms
+    # in the file (`layer_normalization`, `layer_normalization_1`); the model lost `norm1`, so only conv2's partner
+    # has a norm: which of the file's two norms is conv2's, the order does not say (the numbers suggest the second)
+    ckpt, model = [], []
+    for b in range(3):
+        n = "" if b == 0 else f"_{b}"
+        ckpt += [(f"layers/tcn/residual_block{n}/conv1D_{i}/vars/{v}", s) for i in (0, 1)
+                 for v, s in ((0, (3, 8, 8)), (1, (8,)))]
+        ckpt += [(f"layers/tcn/residual_block{n}/layer_normalization{'_1' if i else ''}/vars/{v}", (8,))
+                 for i in (0, 1) for v in (0, 1)]
+        for i in (1, 2):
+            model += [(f"tcn.blocks.{b}.conv{i}.weight", (8, 8, 3)), (f"tcn.blocks.{b}.conv{i}.bias", (8,))]
+            if b != 2 or i == 2:
+                model += [(f"tcn.blocks.{b}.norm{i}.{leaf}", (8,)) for leaf in ("weight", "bias")]
+    spec = ModelSpec([VariableSpec(n, tuple(s), "float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", source="<synthetic>")
+    got = _pairs(ckpt_doctor.align(_written_catalog(ckpt), spec))
+    assert got.get("tcn.blocks.2.norm2.weight", ("",))[0] in ("", "layers/tcn/residual_block_2/layer_normalization_1"
+                                                                   "/vars/0"), got

@@ -2547,6 +2547,9 @@ def _norm_by_partner(state: _State, c_items, m_items, torch_m: bool) -> None:
         owners = [u for u in before if width in _widths(u, False)]
         if len(owners) != 2 or any(id(u[0]) not in state.taken_c for u in owners):
             continue  # one owner is ``_composites``' business; an owner not paired says nothing
+        if any(u is not units[k] and u[0] is None and u[1] and _length(u[1][0]) == width and
+               not any(id(c) in state.taken_c for c in u[1]) for u in units[max(0, k - 3):k + 4]):
+            continue  # another free norm of that width beside it: which of the two is the owner's, no order says
         found = []  # (owner, the partner's norms of that width)
         for u in owners:
             partner = composite_of.get(id(state.taken_c[id(u[0])]))
