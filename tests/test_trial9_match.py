@@ -83,3 +83,39 @@ def test_a_rule_file_that_is_no_yaml_is_one_line_naming_where(tmp_path):
     with pytest.raises(CheckpointError) as e:
         Rules.load(str(bad))
     assert len(str(e.value).splitlines()) == 1 and "line 3" in str(e.value) and str(bad) in str(e.value)
+
+
+_PEFT = """
+import sys, json, torch
+from transformers import BertConfig, BertForSequenceClassification
+from peft import LoraConfig, get_peft_model
+from ckpt_doctor.model import load_model
+torch.manual_seed(0)
+net = BertForSequenceClassification({config})
+peft = get_peft_model(net, LoraConfig(target_modules=["query", "value"], modules_to_save=["classifier"]))
+with torch.no_grad():  # the trained copy of the head differs from the frozen original
+    for p in peft.base_model.model.classifier.modules_to_save["default"].parameters():
+        p.add_(1.0)
+torch.save(peft.state_dict(), sys.argv[1])
+merged = peft.merge_and_unload()
+load_model(merged).save(sys.argv[2])
+print(json.dumps({{k: v.flatten()[:3].tolist() for k, v in merged.state_dict().items() if k.startswith("classifier")}}))
+"""
+
+
+def test_a_peft_module_to_save_restores_its_trained_copy_not_the_frozen_original(tmp_path):
+    # (held-out 12: peft's state dict of a model with `modules_to_save=["classifier"]` against the merged model)
+    # peft keeps the head twice, `classifier.original_module` (frozen) and `classifier.modules_to_save.default` (the
+    # copy it trains and `merge_and_unload` leaves in place): the merged head is the copy; the original is unused
+    import json
+
+    import ckpt_doctor
+
+    out = _run(_PEFT.format(config=CONFIG), str(tmp_path / "peft.pt"), str(tmp_path / "merged.json"), USE_TF="0")
+    merged = json.loads(out.stdout.strip().splitlines()[-1])
+    a = ckpt_doctor.align(str(tmp_path / "peft.pt"), str(tmp_path / "merged.json"))
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert got["classifier.weight"] == "base_model.model.classifier.modules_to_save.default.weight"
+    assert "base_model.model.classifier.original_module.weight" in a.unused
+    values = ckpt_doctor.open_checkpoint(str(tmp_path / "peft.pt"))
+    assert values[got["classifier.bias"]].read().flatten()[:3].tolist() == merged["classifier.bias"]

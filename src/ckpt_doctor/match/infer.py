@@ -364,6 +364,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     everything_c = c_items
     if twins:  # the averages stay out of the inference; a value it pairs has its average beside it (``_ema_choice``)
         c_items = [c for c in c_items if id(c) not in twins]
+    if any(".modules_to_save." in c.name for c in c_items):
+        c_items = _peft_saved_modules(c_items, {id(r.entry) for r in loaded})
     by_var = {id(i.ref): i for i in m_items} if loaded else {}
     by_entry = {id(i.ref): i for i in c_items} if loaded else {}
     for r in loaded:
@@ -432,6 +434,28 @@ def _ema_twins(c_items: list, m_items: list, loaded: set[int]) -> dict[int, tupl
             if base is not None and base.shape == c.shape and base.dtype == c.dtype:
                 out[id(c)] = (c, base)
     return out
+
+
+def _peft_saved_modules(c_items: list, loaded: set[int]) -> list:
+    """peft keeps a module it trains whole (``modules_to_save``: a classifier head) twice: the frozen original
+    (``classifier.original_module.dense``) and the trained copy (``classifier.modules_to_save.<adapter>.dense``),
+    which the adapter computes with and ``merge_and_unload`` leaves in the module's place. The copy is read under the
+    module's own name; the original stays out of the inference (unused), unless a restore loads it by its name."""
+    by_name = {c.name: c for c in c_items}
+    originals: set[int] = set()
+    for c in c_items:
+        found = _SAVED_MODULE.match(c.name)
+        original = by_name.get(f"{found['owner']}.original_module.{found['rest']}") if found else None
+        if found is None or original is None or id(original.ref) in loaded or id(c.ref) in loaded:
+            continue
+        originals.add(id(original))
+        cut = len(_name_tokens(found["owner"]))
+        c.tokens = c.tokens[:cut] + c.tokens[cut + len(_name_tokens(f"modules_to_save.{found['adapter']}")):]
+        c.rekey()
+    return [c for c in c_items if id(c) not in originals]
+
+
+_SAVED_MODULE = re.compile(r"^(?P<owner>.+)\.modules_to_save\.(?P<adapter>[^.]+)\.(?P<rest>.+)$")
 
 
 def _ema_choice(state: _State, twins: dict[int, tuple[_Item, _Item]]) -> None:
