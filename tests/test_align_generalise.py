@@ -1527,3 +1527,28 @@ def test_a_norm_removed_beside_its_twin_leaves_the_twins_undecided():
     got = _pairs(ckpt_doctor.align(_written_catalog(ckpt), spec))
     assert got.get("tcn.blocks.2.norm2.weight", ("",))[0] in ("", "layers/tcn/residual_block_2/layer_normalization_1"
                                                                    "/vars/0"), got
+
+
+def test_google_bert_optimizer_slots_are_slots_and_module_vectors_pair_by_their_names():
+    # (held-out 12: transformers' Funnel TF1 converter) Google's BERT-family optimizers keep `<var>/adam_m` and
+    # `<var>/adam_v`: slots, never weights left over (they made every layer's vectors look like rivals); a module's
+    # own vectors named alike on both sides (`r_w_bias`, `r_r_bias`, `r_s_bias`), in another order, pair by name
+    from ckpt_doctor.catalog import SLOT
+    from ckpt_doctor.formats._tf_names import classify_tf1
+
+    assert classify_tf1("model/encoder/layer_0/ff/layer_1/kernel/adam_m", {"model/encoder/layer_0/ff/layer_1/kernel"}) \
+        == (SLOT, "model/encoder/layer_0/ff/layer_1/kernel", "adam_m")
+    ckpt, model = [], []
+    for k in range(3):
+        for v in ("r_r_bias", "r_s_bias", "r_w_bias"):  # a TF1 bundle lists names sorted
+            ckpt.append((f"model/encoder/layer_{k}/rel_attn/{v}", (2, 12)))
+        ckpt.append((f"model/encoder/layer_{k}/rel_attn/q/kernel", (24, 2, 12)))
+        for v in ("r_w_bias", "r_r_bias"):  # PyTorch creates them in another order
+            model.append((f"funnel.encoder.blocks.{k}.0.attention.{v}", (2, 12)))
+        model += [(f"funnel.encoder.blocks.{k}.0.attention.r_kernel", (24, 2, 12)),
+                  (f"funnel.encoder.blocks.{k}.0.attention.r_s_bias", (2, 12)),
+                  (f"funnel.encoder.blocks.{k}.0.attention.q_head.weight", (24, 24))]
+    got = _pairs(_align(ckpt, model, framework="torch"))
+    wrong = {m: c for m, (c, _) in got.items() if m.rsplit(".", 1)[-1].startswith("r_") and
+             m.rsplit(".", 1)[-1] != c.rsplit("/", 1)[-1]}
+    assert not wrong, wrong

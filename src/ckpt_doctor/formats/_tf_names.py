@@ -20,7 +20,9 @@ OPTIMIZER_SLOT = "/.OPTIMIZER_SLOT/"
 # Slot names of the TF1 optimizers (tf.compat.v1.train.*Optimizer), as appended to the variable's name.
 _TF1_SLOTS = re.compile(r"/(Adam(_1)?|Momentum|RMSProp(_1)?|Adagrad|AdagradDA(_1)?|Adadelta(_1)?|Ftrl(_1)?|"
                         r"ProximalAdagrad|LazyAdam(_1)?|Adamax(_1)?|Nadam(_1)?|GradientDescent|"
-                        r"AdamWeightDecay(_1)?|LAMB(_1)?|LARS|LossScaleOptimizer)$")
+                        r"AdamWeightDecay(_1)?|LAMB(_1)?|LARS|LossScaleOptimizer|"
+                        # Google's BERT-family code (AdamWeightDecayOptimizer, LAMB): ``<var>/adam_m``, ``<var>/adam_v``
+                        r"adam_m|adam_v)$")
 _TF1_OPTIMIZER_STATE = re.compile(r"(^|/)(beta1_power|beta2_power)(_\d+)?$")
 _KERAS_METRICS = "keras_api/metrics/"
 _COUNTERS = re.compile(r"(^|/)(global_step|save_counter)(/\.ATTRIBUTES/VARIABLE_VALUE)?$")
@@ -96,7 +98,7 @@ _LAST_WORDS = {"global_step", "save_counter", "VARIABLE_VALUE", "beta1_power", "
                "Momentum", "RMSProp", "RMSProp_1", "Adagrad", "AdagradDA", "AdagradDA_1", "Adadelta", "Adadelta_1",
                "Ftrl", "Ftrl_1", "ProximalAdagrad", "LazyAdam", "LazyAdam_1", "Adamax", "Adamax_1", "Nadam",
                "Nadam_1", "GradientDescent", "AdamWeightDecay", "AdamWeightDecay_1", "LAMB", "LAMB_1", "LARS",
-               "LossScaleOptimizer"}
+               "LossScaleOptimizer", "adam_m", "adam_v"}
 
 
 def classify_tf1(name: str, names) -> tuple[str | None, str | None, str | None]:

@@ -2924,6 +2924,11 @@ def _by_role(cv: list, mv: list) -> list | None:
     # (a role by ``_role_rank``: the weight (a norm's scale), the bias, a statistic; 4 where the name says none)
     rc, rm = [r if (r := _role_rank(c)) < 4 else None for c in cv], [r if (r := _role_rank(m)) < 4 else None
                                                                        for m in mv]
+    if None in rc and len(cv) == len(mv) > 1:  # a module's own vectors named alike on both sides (XLNet's and
+        # Funnel's `r_w_bias`, `r_r_bias`, `r_s_bias`, in another order): their names pair them
+        by_leaf = {c.tokens[-1]: c for c in cv if c.tokens}
+        if len(by_leaf) == len(cv) and all(m.tokens and m.tokens[-1] in by_leaf for m in mv):
+            return [by_leaf[m.tokens[-1]] for m in mv]
     if rc == rm:
         return cv
     if None not in rc and len(set(rc)) == len(rc) and set(rc) == set(rm) and len(rm) == len(rc):
