@@ -1552,3 +1552,26 @@ def test_google_bert_optimizer_slots_are_slots_and_module_vectors_pair_by_their_
     wrong = {m: c for m, (c, _) in got.items() if m.rsplit(".", 1)[-1].startswith("r_") and
              m.rsplit(".", 1)[-1] != c.rsplit("/", 1)[-1]}
     assert not wrong, wrong
+
+
+def test_a_foreign_name_among_siblings_that_load_by_name_is_not_the_last_value_left():
+    # (mutation probe, held-out 9's TAPAS: one of seven token-type tables replaced by a new layer `novel` of its
+    # shape) every other table pairs by its name under the renamed scope; the one value left in the block fits the
+    # new layer, but a foreign name among siblings that keep theirs is renamed or new: no completion settles that
+    ckpt = [("bert/embeddings/word_embeddings", (50, 8)), ("bert/embeddings/token_type_embeddings_0", (3, 8)),
+            ("bert/embeddings/token_type_embeddings_1", (16, 8)), ("bert/embeddings/token_type_embeddings_2", (16, 8)),
+            ("bert/embeddings/token_type_embeddings_3", (2, 8))]
+    model = [("tapas.embeddings.word_embeddings.weight", (50, 8)),
+             ("tapas.embeddings.token_type_embeddings_0.weight", (3, 8)),
+             ("tapas.embeddings.token_type_embeddings_1.weight", (16, 8)), ("tapas.embeddings.novel.weight", (16, 8)),
+             ("tapas.embeddings.token_type_embeddings_3.weight", (2, 8))]
+    for k in range(3):  # the encoder's layers pair under the renamed scope, by their names
+        for layer, shape in (("attention/self/query", (8, 8)), ("attention/output/dense", (8, 8)),
+                             ("intermediate/dense", (8, 32)), ("output/dense", (32, 8))):
+            ckpt += [(f"bert/encoder/layer_{k}/{layer}/kernel", shape), (f"bert/encoder/layer_{k}/{layer}/bias",
+                                                                        shape[1:])]
+            torch_layer = f"tapas.encoder.layer.{k}.{layer.replace('/', '.')}"
+            model += [(f"{torch_layer}.weight", shape[::-1]), (f"{torch_layer}.bias", shape[1:])]
+    got = _pairs(_align(ckpt, model, framework="torch"))
+    assert got["tapas.embeddings.token_type_embeddings_1.weight"][0] == "bert/embeddings/token_type_embeddings_1"
+    assert "tapas.embeddings.novel.weight" not in got, got

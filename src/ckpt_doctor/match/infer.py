@@ -2491,7 +2491,7 @@ def _siblings(state: _State, c_items, m_items) -> bool:
         if not todo or not state.pairs:
             return paired  # nothing open that a free value could fill: no index is built
         free_names, todo_names = [f[0] for f in free], [t[0] for t in todo]
-        by_m = sorted((strip_name(m.ref.name), c_name(c)) for c, m, *_ in state.pairs.values())
+        by_m = sorted((strip_name(m.ref.name), c_name(c), stage) for c, m, _, stage, *_ in state.pairs.values())
         m_names, c_names = [p[0] for p in by_m], sorted(p[1] for p in by_m)
         progress = False
         for name, _, m in todo:
@@ -2520,6 +2520,9 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                 if len(cands) == 1 and ohi - olo <= _SIBLING_SPAN and sum(
                         open_m(o[2]) and state.compatible(cands[0], o[2])[0] for o in todo[olo:ohi]) == 1:
                     c = cands[0]
+                    if any(by_m[i][2] in _BY_NAME for i in range(lo, hi)) and \
+                            not _names_share(name[cut:], c_name(c)[len(prefix):]):
+                        break  # a foreign name among siblings that load by name: renamed, or a new layer?
                     if amb is not None:
                         del state.ambiguous[id(m)]
                         m.busy = False
@@ -2546,6 +2549,12 @@ def _siblings(state: _State, c_items, m_items) -> bool:
         if not progress:
             return paired
     return paired
+
+
+def _names_share(a: str, b: str) -> bool:
+    """Do two names, as written, share a word (or one word short for the other: ``emb`` / ``embedding``)?"""
+    wa, wb = _raw_words(a), _raw_words(b)
+    return bool(wa & wb) or any(_short_for(x, y) or _short_for(y, x) for x in wa for y in wb)
 
 
 def _norm_by_partner(state: _State, c_items, m_items, torch_m: bool) -> None:
