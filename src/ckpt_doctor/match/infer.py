@@ -1368,8 +1368,10 @@ def _bare_weights(state, c_items, m_items, stage, evidence, hypothesis=None) -> 
     pool_c, pool_m = _pool(state, c_items, m_items)
     leaves = (None, "weight", "embedding", "kernel")
     c_leaves, m_leaves = {c.leaf for c in pool_c}, {m.leaf for m in pool_m}
-    if not (None in c_leaves and m_leaves & {"weight", "embedding", "kernel"} or None in m_leaves and
-            c_leaves & {"weight", "embedding", "kernel"}):
+    # (a kernel faces only a bare matrix: a leafless vector is a bias or a norm's shift far more often)
+    c_bare, m_bare = (any(it.leaf is None and len(it.shape) > 1 for it in pool) for pool in (pool_c, pool_m))
+    if not (None in c_leaves and m_leaves & {"weight", "embedding"} or None in m_leaves and
+            c_leaves & {"weight", "embedding"} or c_bare and "kernel" in m_leaves or m_bare and "kernel" in c_leaves):
         return  # no bare name on one side facing a weight on the other
     bare_c = defaultdict(list)
     for c in pool_c:
