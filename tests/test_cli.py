@@ -308,3 +308,10 @@ def test_latest_json_says_what_the_text_says_when_there_is_no_checkpoint(capsys,
     assert code == 1 and found["latest"] is None and "checkpoint_1/" in found["error"]
     code, _, err = run(capsys, "latest", str(tmp_path))
     assert code == 1 and f"Error: {found['error']}" in err
+
+
+def test_a_mistyped_command_is_named_with_the_command_meant(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["inspct", "model.ckpt"])
+    assert stop.value.code == 2
+    assert "did you mean 'inspect'?" in capsys.readouterr().err

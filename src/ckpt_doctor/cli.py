@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -424,8 +425,22 @@ class _CommandParser(argparse.ArgumentParser):
         super().error(message)
 
 
+class _TopParser(argparse.ArgumentParser):
+    """The top-level parser: a mistyped command (`inspct`) is named with the command meant."""
+
+    def error(self, message: str):
+        found = re.search(r"invalid choice: '([^']*)'", message)
+        commands = next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if found and commands:
+            import difflib
+
+            close = difflib.get_close_matches(found[1], list(commands), n=1, cutoff=0.6)
+            message += f"; did you mean {close[0]!r}?" if close else ""
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _TopParser(
         prog="ckpt-doctor",
         description="Find out why restored weights are still random: read, verify and diagnose checkpoints "
                     "without importing their frameworks.",
