@@ -46,6 +46,7 @@ class TensorInfo:
     location: str = ""  # where the bytes live, for messages ("model.ckpt.data-00000-of-00001")
     partitions: int = 0  # >0: stored as this many slices, reassembled on read
     written: int | None = None  # rank in the order the writer stored values, where the format keeps it (else None)
+    renamed_from: str | None = None  # a view under rules (match.rules.apply_rules): the entry's name in the file
     _reader: Callable[[], object] | None = field(default=None, repr=False)
     _checker: Callable[[], None] | None = field(default=None, repr=False)  # streams the bytes, builds no value
 

@@ -367,7 +367,9 @@ def _keyed_entries(catalog: Catalog, loader: Loader) -> dict[str, TensorInfo]:
     for info in catalog.values():
         if info.kind in BOOKKEEPING_KINDS:
             continue
-        location = (info.location or info.name).removeprefix("model_weights/")
+        # (a name the rules changed is read as the model's: its layer is the one the new name gives)
+        location = (info.location if info.location and not info.renamed_from else info.name
+                    ).removeprefix("model_weights/")
         layers.setdefault(location.split("/", 1)[0], []).append(info)
     for rank, (layer, infos) in enumerate(layers.items()):
         for i, info in enumerate(infos):

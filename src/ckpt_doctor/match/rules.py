@@ -737,8 +737,8 @@ def apply_rules(catalog, rules: Rules, namespace: str = "key"):
         nbytes = info.nbytes if dtype == info.dtype else math.prod(shape) * ITEMSIZE[dtype]
         out[key] = TensorInfo(name=key, dtype=dtype, shape=shape, nbytes=nbytes, kind=info.kind,
                               object_path=mapped.name if object_based else None,
-                              full_name=None,
-                              location=info.location, _reader=read)
+                              full_name=None, location=info.location, _reader=read,
+                              renamed_from=info.name if mapped.name != source else None)
     idle = rules.idle(used)  # (a mistyped scope maps nothing: said, not counted as applied)
     said = f"names mapped by {len(rules) - len(idle)} of {len(rules)} rule(s); {len(idle)} changed no name " \
         f"(mistyped?): {few(idle)}" if idle else f"names mapped by {len(rules)} rule(s)"
