@@ -57,7 +57,12 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    fit, decide (``_blocks``, ``_around_blocks``). In a checkpoint that keeps no order, keras.applications' layers
    named by their block's place (``block2a_expand_conv``) are such a family, and equally wide norms in a block pair
    by the conv each follows. Parallel lists indexed by the same numbers (Sonnet's
-   ``_conv_modules/3`` beside ``_bn_modules/3``) are one block per number there (``_parallel_blocks``).
+   ``_conv_modules/3`` beside ``_bn_modules/3``) are one block per number there (``_parallel_blocks``). After the
+   sequences, blocks that keep their numbers are paired once more where names or unique shapes already paired some
+   of their values, each inside its pair of blocks (``_blocks(settled=True)``). Inside a pair of blocks, units alike
+   whose words decide nothing pair by the order of their numbers on both sides (``conv1d``, ``conv1d_1`` / ``conv1``,
+   ``conv2``: ``_ranked``) or by their role in a transformer block (``names.SUBLAYER_ROLES``: Llama's
+   ``input_layernorm`` is keras-hub's ``self_attention_layernorm``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -79,6 +84,9 @@ ambiguous, not paired (no framework restores half a layer). A value with its mov
 pairs is ambiguous between the two (``_ema_twins``, ``_ema_choice``). A Keras 3 file's paths and its recorded layer
 names may disagree (auto-numbered paths shift after an inserted or removed layer): where layers were only removed,
 every other name kept, the names decide; an inserted layer leaves the two readings undecided (``_keras3_shift``).
+The elements of a sub-classed model's list (``blocks/block``, ``blocks/block_1``), which Keras 3 loads by path, are a
+numbered family when the file holds more or fewer of them (``_keras3_lists``). peft's ``modules_to_save`` copy of a
+module is read under the module's name, its frozen ``original_module`` left out (``_peft_saved_modules``).
 
 Records. Every pair is a ``Proof`` (the two items, the transform, the stage, its evidence) and, where a stage applied
 an explanation, points to it: a ``Hypothesis`` (the rule in canonical tokens, its support, the tied rules it was
