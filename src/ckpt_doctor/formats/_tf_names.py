@@ -23,6 +23,7 @@ _TF1_SLOTS = re.compile(r"/(Adam(_1)?|Momentum|RMSProp(_1)?|Adagrad|AdagradDA(_1
                         r"AdamWeightDecay(_1)?|LAMB(_1)?|LARS|LossScaleOptimizer|"
                         # Google's BERT-family code (AdamWeightDecayOptimizer, LAMB): ``<var>/adam_m``, ``<var>/adam_v``
                         r"adam_m|adam_v)$")
+TF1_SLOT_SUFFIX = _TF1_SLOTS  # (read by match.fixes: what init_from_checkpoint cannot take)
 _TF1_OPTIMIZER_STATE = re.compile(r"(^|/)(beta1_power|beta2_power)(_\d+)?$")
 _KERAS_METRICS = "keras_api/metrics/"
 _COUNTERS = re.compile(r"(^|/)(global_step|save_counter)(/\.ATTRIBUTES/VARIABLE_VALUE)?$")

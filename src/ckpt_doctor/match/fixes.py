@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, is_counter_name
+from ..formats._tf_names import TF1_SLOT_SUFFIX
 from ..formats.torch_pickle import WEIGHTS_ONLY_REFUSES
 from .names import EMA_SUFFIX, parse_reshape, parse_transform
 from .rules import RuleError, transformed_meta
@@ -346,14 +347,18 @@ def tf1_fix(alignment) -> Fix:
     if by_name and not assigned and not unnamed:
         # init_from_checkpoint reads a path ending in "/" as a directory with a `checkpoint` file
         weights = {v.name for v in d.model.variables if v.is_weight}
-        amap = {c: m for m, c in restored.items() if m in weights}
+        # (an optimizer's slots, however named: `scope/scope/b/Adam` when the optimizer was made inside the scope,
+        # are no variables of the store init_from_checkpoint fills; the Saver above restores them)
+        amap = {c: m for m, c in restored.items() if m in weights and not TF1_SLOT_SUFFIX.search(c)}
+        slots_left = sum(1 for m, c in restored.items() if m in weights and TF1_SLOT_SUFFIX.search(c))
         # tf.train.ExponentialMovingAverage makes its averages outside the variable store, where
         # init_from_checkpoint looks a name up (it would read `net/w/ExponentialMovingAverage` as a scope): those
         # are given as variables
         averages = {c: m for c, m in amap.items() if m.endswith(EMA_SUFFIX)}
         named = {c: m for c, m in amap.items() if c not in averages}
         lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable"
-                  + ("; moving averages, made outside its store, as variables):" if averages else "):")]
+                  + ("; moving averages, made outside its store, as variables" if averages else "")
+                  + (f"; the {slots_left} optimizer slots left to the Saver above" if slots_left else "") + "):"]
         if named or not averages:
             lines.append(f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(named)})")
         if averages:
