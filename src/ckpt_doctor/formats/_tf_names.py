@@ -17,13 +17,13 @@ from ._wire import BYTES, VARINT, Schema, WireError, message, to_int32
 ATTRIBUTES = "/.ATTRIBUTES/"
 OPTIMIZER_SLOT = "/.OPTIMIZER_SLOT/"
 
-# Slot names of the TF1 optimizers (tf.compat.v1.train.*Optimizer), as appended to the variable's name.
-_TF1_SLOTS = re.compile(r"/(Adam(_1)?|Momentum|RMSProp(_1)?|Adagrad|AdagradDA(_1)?|Adadelta(_1)?|Ftrl(_1)?|"
+# Slot names of the TF1 optimizers (tf.compat.v1.train.*Optimizer), as appended to the variable's name (also what
+# match.fixes leaves out of init_from_checkpoint, which fills variables of the store only).
+TF1_SLOT_SUFFIX = re.compile(r"/(Adam(_1)?|Momentum|RMSProp(_1)?|Adagrad|AdagradDA(_1)?|Adadelta(_1)?|Ftrl(_1)?|"
                         r"ProximalAdagrad|LazyAdam(_1)?|Adamax(_1)?|Nadam(_1)?|GradientDescent|"
                         r"AdamWeightDecay(_1)?|LAMB(_1)?|LARS|LossScaleOptimizer|"
                         # Google's BERT-family code (AdamWeightDecayOptimizer, LAMB): ``<var>/adam_m``, ``<var>/adam_v``
                         r"adam_m|adam_v)$")
-TF1_SLOT_SUFFIX = _TF1_SLOTS  # (read by match.fixes: what init_from_checkpoint cannot take)
 _TF1_OPTIMIZER_STATE = re.compile(r"(^|/)(beta1_power|beta2_power)(_\d+)?$")
 _KERAS_METRICS = "keras_api/metrics/"
 _COUNTERS = re.compile(r"(^|/)(global_step|save_counter)(/\.ATTRIBUTES/VARIABLE_VALUE)?$")
@@ -109,7 +109,7 @@ def classify_tf1(name: str, names) -> tuple[str | None, str | None, str | None]:
         return None, None, None  # the common case, decided without a regex
     if _COUNTERS.search(name):
         return COUNTER, None, None
-    slot = _TF1_SLOTS.search(name)
+    slot = TF1_SLOT_SUFFIX.search(name)
     if slot and name[:slot.start()] in names:
         return SLOT, name[:slot.start()], slot.group(1)
     if _TF1_OPTIMIZER_STATE.search(name):

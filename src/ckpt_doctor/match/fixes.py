@@ -349,8 +349,8 @@ def tf1_fix(alignment) -> Fix:
         weights = {v.name for v in d.model.variables if v.is_weight}
         # (an optimizer's slots, however named: `scope/scope/b/Adam` when the optimizer was made inside the scope,
         # are no variables of the store init_from_checkpoint fills; the Saver above restores them)
-        amap = {c: m for m, c in restored.items() if m in weights and not TF1_SLOT_SUFFIX.search(c)}
-        slots_left = sum(1 for m, c in restored.items() if m in weights and TF1_SLOT_SUFFIX.search(c))
+        slots = {m for m, c in restored.items() if m in weights and TF1_SLOT_SUFFIX.search(c)}
+        amap = {c: m for m, c in restored.items() if m in weights and m not in slots}
         # tf.train.ExponentialMovingAverage makes its averages outside the variable store, where
         # init_from_checkpoint looks a name up (it would read `net/w/ExponentialMovingAverage` as a scope): those
         # are given as variables
@@ -358,7 +358,7 @@ def tf1_fix(alignment) -> Fix:
         named = {c: m for c, m in amap.items() if c not in averages}
         lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable"
                   + ("; moving averages, made outside its store, as variables" if averages else "")
-                  + (f"; the {slots_left} optimizer slots left to the Saver above" if slots_left else "") + "):"]
+                  + (f"; the {len(slots)} optimizer slots left to the Saver above" if slots else "") + "):"]
         if named or not averages:
             lines.append(f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(named)})")
         if averages:

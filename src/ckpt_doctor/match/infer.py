@@ -3293,18 +3293,28 @@ def _may_trade(a: str, b: str) -> bool:
     return not (k < len(pa) and k < len(pb) and pa[k].isdigit() and pb[k].isdigit())
 
 
-def _number_order(a: str, b: str) -> int | None:
-    """How two names that differ only in their numbers order them (-1: ``a`` first, 1: ``b``; Keras' unnumbered
-    first layer of a kind is its 0: ``conv2d`` before ``conv2d_1``); None for names that differ otherwise."""
-    if _INDEX.sub("#", a) != _INDEX.sub("#", b):
-        if _INDEX.sub("#", a + "_0") == _INDEX.sub("#", b):
-            a += "_0"
-        elif _INDEX.sub("#", a) == _INDEX.sub("#", b + "_0"):
-            b += "_0"
-        else:
+def _numbers_alike(names: list[str]) -> list[tuple[int, ...]] | None:
+    """Each name's numbers, where the names differ only in them (Keras' first layer of a kind has none:
+    ``layer_normalization`` is ``layer_normalization_0`` beside ``layer_normalization_1``); None where they differ
+    otherwise."""
+    masks = [_INDEX.sub("#", n) for n in names]
+    if len(set(masks)) != 1:
+        numbered = {m for m in masks if m.endswith("_#")}
+        if len(numbered) != 1:
             return None
-    na, nb = [tuple(map(int, _INDEX.findall(x))) for x in (a, b)]
-    return None if na == nb else -1 if na < nb else 1
+        names = [n + "_0" if m + "_#" in numbered else n for n, m in zip(names, masks, strict=True)]
+        if len({_INDEX.sub("#", n) for n in names}) != 1:
+            return None
+    return [tuple(map(int, _INDEX.findall(n))) for n in names]
+
+
+def _number_order(a: str, b: str) -> int | None:
+    """How two names that differ only in their numbers order them (-1: ``a`` first, 1: ``b``; ``_numbers_alike``);
+    None for names that differ otherwise."""
+    numbers = _numbers_alike([a, b])
+    if numbers is None or numbers[0] == numbers[1]:
+        return None
+    return -1 if numbers[0] < numbers[1] else 1
 
 
 def _numbered_alike(ci: str, ck: str, mj: str, mk: str) -> bool:
@@ -3325,8 +3335,7 @@ def _renamed_or_new(state: _State, made: list) -> None:
         return bool(words(c) & words(m))
 
     def alike(c, m):  # or one word written short for the other (``conv`` / ``convolution``, ``block`` / ``blocks``)
-        wc, wm = words(c), words(m)
-        return bool(wc & wm) or any(_short_for(x, y) or _short_for(y, x) for x in wc for y in wm)
+        return _names_share(_raw_layer_path(c.name), _raw_layer_path(m.name))
 
     sharing = [shares(state.pairs[k].checkpoint, state.pairs[k].model) for k in made]
     if sum(sharing) * 2 <= len(made):
@@ -3960,15 +3969,10 @@ def _ranked(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) 
     ``conv2``; Keras' first layer of a kind has none: ``layer_normalization`` is its 0): each side numbers them in
     the order it created them, so they pair rank for rank, where every such pair fits; else nothing."""
     def ranks(names: dict[int, list[str]]) -> list[int] | None:
-        joined = {k: "/".join(v) for k, v in names.items()}
-        masks = {k: _INDEX.sub("#", j) for k, j in joined.items()}
-        numbered = {m for m in masks.values() if m.endswith("_#")}
-        if len(set(masks.values())) != 1 and len(numbered) == 1:  # the bare one: Keras' number 0
-            joined = {k: j if masks[k] + "_#" not in numbered else j + "_0" for k, j in joined.items()}
-            masks = {k: _INDEX.sub("#", j) for k, j in joined.items()}
-        keys = {k: tuple(map(int, _INDEX.findall(j))) for k, j in joined.items()}
-        if len(set(masks.values())) != 1 or len(set(keys.values())) != len(keys) or not any(keys.values()):
+        numbers = _numbers_alike(["/".join(v) for v in names.values()])
+        if numbers is None or len(set(numbers)) != len(numbers) or not any(numbers):
             return None
+        keys = dict(zip(names, numbers, strict=True))
         return sorted(keys, key=keys.__getitem__)
 
     order_c, order_m = ranks(names_c), ranks(names_m)
