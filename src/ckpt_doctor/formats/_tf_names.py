@@ -117,7 +117,7 @@ def classify_tf1(name: str, names) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
-def _escape(local_name: str) -> str:
+def escape_local(local_name: str) -> str:
     return local_name.replace(".", "..").replace("/", ".S")
 
 
@@ -164,7 +164,7 @@ def parse_object_graph(blob: bytes) -> list[ObjectNode]:
             if child not in seen and 0 <= child < len(nodes):
                 seen.add(child)
                 parent = nodes[node_id].path
-                nodes[child].path = f"{parent}/{_escape(local)}" if parent else _escape(local)
+                nodes[child].path = f"{parent}/{escape_local(local)}" if parent else escape_local(local)
                 budget -= len(nodes[child].path)
                 if budget < 0:
                     raise _TooLarge("object graph paths grow faster than the graph (a long chain of objects)")
@@ -176,7 +176,7 @@ def _text(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
 
 
-_MAX_PATHS = 8  # object paths remembered per node: enough for Keras' aliases, bounded for cyclic graphs
+MAX_PATHS = 8  # object paths remembered per node: enough for Keras' aliases, bounded for cyclic graphs
 
 
 # A Keras optimizer (Keras 3, tf-keras >= 2.11) keeps its state in variables it tracks itself, not as TF slots; these
@@ -196,17 +196,17 @@ def _optimizer_nodes(nodes: list[ObjectNode]) -> set[int]:
 
 
 def _all_paths(nodes: list[ObjectNode], avoid: set[int]) -> dict[int, list[str]]:
-    """Up to _MAX_PATHS shortest paths from the root to each node, never passing through ``avoid``."""
+    """Up to MAX_PATHS shortest paths from the root to each node, never passing through ``avoid``."""
     paths: dict[int, list[str]] = {0: [""]}
     queue = [(0, "")]
-    budget = _MAX_PATHS * _path_budget(sum(len(local) + 4 for n in nodes for local, _ in n.children))
+    budget = MAX_PATHS * _path_budget(sum(len(local) + 4 for n in nodes for local, _ in n.children))
     for node_id, path in queue:
         for local, child in nodes[node_id].children:
             if child in avoid or not 0 <= child < len(nodes) or child == 0:
                 continue
             known = paths.setdefault(child, [])
-            if len(known) < _MAX_PATHS:
-                child_path = f"{path}/{_escape(local)}" if path else _escape(local)
+            if len(known) < MAX_PATHS:
+                child_path = f"{path}/{escape_local(local)}" if path else escape_local(local)
                 budget -= len(child_path)
                 if budget < 0:
                     raise _TooLarge("object graph paths grow faster than the graph (a long chain of objects)")

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
 from ..errors import ModelError
-from ..formats._tf_names import ObjectNode
+from ..formats._tf_names import MAX_PATHS, ObjectNode, escape_local
 from ..model.loaders import LOADERS, Loader, infer_loader
 from ..model.spec import ModelSpec, VariableSpec
 from .names import EMA_SUFFIX
@@ -28,6 +28,7 @@ MISSING = "missing"  # no entry: keeps its initial value
 SHAPE_MISMATCH = "shape_mismatch"
 DTYPE_MISMATCH = "dtype_mismatch"
 BLOCKED = "not_assigned"  # has a fitting value, but the load call fails before assigning it
+CROSSED = "crossed"  # gets the value the file saved for another variable (TF2: reached first by another path)
 # Checkpoint-entry outcomes.
 USED = "used"
 MISMATCHED = "mismatched"  # claimed by a variable by name, but its shape or dtype differs
@@ -47,6 +48,7 @@ class VariableResult:
     matched_by: str | None = None
     note: str | None = None  # e.g. "PyTorch casts float16 -> float32"
     via: str | None = None  # matched_by BY_TIE: the tied variable whose entry fills this one's storage
+    through: str | None = None  # TF2: the object path its value is restored through, when not its own path
 
     def to_json(self) -> dict[str, Any]:
         v = self.variable
@@ -61,6 +63,8 @@ class VariableResult:
         if self.entry is not None:
             out.update(checkpoint_key=self.entry.name, matched_by=self.matched_by,
                        checkpoint_shape=list(self.entry.shape), checkpoint_dtype=self.entry.dtype)
+        if self.through:
+            out["restored_through"] = self.through
         if self.note:
             out["note"] = self.note
         return out
@@ -130,15 +134,19 @@ class Diagnosis:
         return [r for r in self.entries if r.entry.kind not in BOOKKEEPING_KINDS]
 
     def summary(self) -> str:
-        total, bad = len(self.weights()), len(self.not_loaded)
+        total, crossed = len(self.weights()), len(self.weights(CROSSED))
+        bad = len(self.not_loaded) - crossed
         unused = len([r for r in self.values() if r.status in (UNUSED, MISMATCHED)])
         values = len(self.values())
         head = (f"{bad} of {total} model variables would keep their initial values" if bad
-                else f"all {total} model variables get a value from the checkpoint")
+                else f"all {total} model variables get a value from the checkpoint" if not crossed
+                else f"{total - crossed} of {total} model variables get their own value")
+        if crossed:
+            head += f", {crossed} get{'s' if crossed == 1 else ''} a value saved for another variable"
         return f"{head}; {unused} of {values} checkpoint values go unused"
 
     def counts(self) -> dict[str, int]:
-        out = {s: len(self.weights(s)) for s in (LOADED, MISSING, SHAPE_MISMATCH, DTYPE_MISMATCH, BLOCKED)}
+        out = {s: len(self.weights(s)) for s in (LOADED, MISSING, SHAPE_MISMATCH, DTYPE_MISMATCH, BLOCKED, CROSSED)}
         out.update({f"entries_{s}": len(self.entries_with(s)) for s in (USED, MISMATCHED, UNUSED, BOOKKEEPING)})
         return out
 
@@ -234,6 +242,9 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
         for key, info in catalog.items():
             if info.kind not in BOOKKEEPING_KINDS:
                 keyed.setdefault(_unscoped(key), info)
+    # several paths to one variable (a Keras optimizer lists the model's by position): restore binds the first
+    bindings = _bind_objects(spec, catalog, index, root) if object_mode and any(v.aliases for v in spec.variables) \
+        else None
     claimed: dict[str, VariableResult] = {}
     results = []
     for var in spec.variables:
@@ -245,6 +256,9 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             how = {"keras-h5": BY_POSITION, "keras-h5-by-name": BY_LAYER_NAME, "keras3": BY_KERAS3_PATH,
                    "keras3-tfk": BY_KERAS3_PATH}[
                 loader.pairs_by] if entry is not None else None
+        elif object_mode and bindings is not None:
+            entry, how = bindings.get(id(var)), BY_OBJECT_PATH
+            how = how if entry is not None else None
         elif object_mode and var.object_path:
             entry = index.by_path.get(_join(root, var.object_path))
             how = BY_OBJECT_PATH if entry is not None else None
@@ -256,6 +270,8 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
         if legacy is not None:
             entry, how = legacy, BY_KEY
         result = _judge(var, entry, how, spec)
+        if bindings is not None and var.object_path:
+            _crossed(result, index.by_path.get(_join(root, var.object_path)), bindings, root)
         if legacy is not None:
             result.note = f"from `{legacy.name}`: weight_norm's load hook renames the old API's weight_g/weight_v"
         if entry is not None:
@@ -265,12 +281,21 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
         results.append(result)
     if any(v.tied_to for v in spec.variables):
         _fill_ties(results, loader, notes)
+    through = [r for r in results if r.through and r.variable.is_weight and r.status != LOADED]
+    if through:
+        notes.append(f"{len(through)} model variable(s) take the value at another path to them, which restore meets "
+                     f"first (`{through[0].through}` for {through[0].variable.name})"
+                     + (": the optimizer lists the model's trainable variables by position, and a layer added, "
+                        "removed or frozen moves them. Restore the model alone (tf.train.Checkpoint(model=model)"
+                        ".restore(path): the optimizer starts anew), or restore before the optimizer is built "
+                        "(its variables are then reached through the model first)"
+                        if "optimizer" in (through[0].through or "") else ""))
     failure = _failure(loader, results, catalog, spec, keyed if loader.name != "hf" else None)
     entries = []
     for info in catalog.values():
         taker = claimed.get(info.name)
         if taker is not None and taker.status != BLOCKED:
-            status = USED if taker.status == LOADED else MISMATCHED
+            status = USED if taker.status in (LOADED, CROSSED) else MISMATCHED
             entries.append(EntryResult(info, status, taker.variable.name))
         elif info.kind in BOOKKEEPING_KINDS:
             entries.append(EntryResult(info, BOOKKEEPING))
@@ -493,7 +518,7 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
                 return f"RuntimeError: Unexpected key(s) in state_dict ({len(extra)}), after copying every value"
         return None
     missing = [r for r in bad if r.status == MISSING]
-    mismatched = [r for r in bad if r.status != MISSING]
+    mismatched = [r for r in bad if r.status not in (MISSING, CROSSED)]
     if loader.name == "keras-h5-by-name" and mismatched:
         _block(weights)  # every shape is checked before the one batch assignment
         return (f"ValueError: Shape mismatch in layer {mismatched[0].variable.keys.get(loader.name, '?').split('/')[0]}"
@@ -521,6 +546,79 @@ def _block(results: list[VariableResult]) -> None:
     for r in results:
         if r.status == LOADED:
             r.status = BLOCKED
+
+
+class _Bound(dict):
+    """{id(variable): the entry tf.train.Checkpoint restores into it}, and by which path (``path``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.path: dict[int, str] = {}
+        self.taker: dict[str, VariableSpec] = {}  # entry name -> the variable it is restored into
+
+
+def _bind_objects(spec: ModelSpec, catalog: Catalog, index: _Index, root: str) -> _Bound:
+    """What ``tf.train.Checkpoint.restore`` pairs when variables have more than one path: it walks the file's object
+    graph breadth first and binds each saved object to the live object at the same path, once. A saved value
+    already bound to another variable is not restored again (TF warns of inconsistent references), and a variable
+    restored once is not restored again. So a variable the optimizer lists at a shorter path
+    (``optimizer/_trainable_variables/2``) takes the value saved there, even where the model's own path holds
+    another (TF 2.21, Keras 3; tests/test_object_aliases.py runs the restore)."""
+    live: dict[str, VariableSpec] = {}
+    for var in spec.variables:
+        for path in (var.object_path, *var.aliases):
+            if path:
+                live.setdefault(_join(root, path), var)
+    out = _Bound()
+    for path in _breadth_first(catalog):
+        found, at = index.by_path.get(path), live.get(path)
+        if found is not None and at is not None and found.name not in out.taker and id(at) not in out:
+            out[id(at)], out.path[id(at)], out.taker[found.name] = found, path, at
+    for var in spec.variables:  # slot variables: restored with their variable, not reached as children
+        own = _join(root, var.object_path) if var.object_path and id(var) not in out else None
+        info = index.by_path.get(own) if own is not None else None
+        if own is not None and info is not None and info.name not in out.taker:
+            out[id(var)], out.path[id(var)], out.taker[info.name] = info, own, var
+    return out
+
+
+def _breadth_first(catalog: Catalog) -> list[str]:
+    """Every path of the file's object graph, shortest first, in TensorFlow's order of children (as ``aliases``
+    are found: at most a few paths per object)."""
+    nodes = [n for n in catalog.objects if isinstance(n, ObjectNode)]
+    if not nodes:
+        return [p for info in catalog.values() for p in info.aliases]
+    by_id = {n.id: n for n in nodes}
+    seen: dict[int, int] = {}
+    out, queue = [], [(nodes[0].id, "")]
+    for node_id, path in queue:
+        node = by_id.get(node_id)
+        for local, child in node.children if node is not None else ():
+            if child == nodes[0].id or seen.get(child, 0) >= MAX_PATHS:
+                continue
+            seen[child] = seen.get(child, 0) + 1
+            child_path = f"{path}/{escape_local(local)}" if path else escape_local(local)
+            out.append(child_path)
+            queue.append((child, child_path))
+    return out
+
+
+def _crossed(result: VariableResult, own: TensorInfo | None, bindings: _Bound, root: str) -> None:
+    """Say where a value restored through another path came from; a value saved for another variable (the one its
+    own path holds, or one of another name) is marked as such."""
+    var, path, entry = result.variable, bindings.path.get(id(result.variable)), result.entry
+    mine = _join(root, var.object_path or "")
+    if entry is not None and path is not None and path != mine:
+        saved_for = entry.full_name or entry.name
+        result.through = path
+        result.note = (f"restored through `{path}`, which tf.train.Checkpoint reaches before `{mine}` (breadth "
+                       f"first): it holds the value saved for `{saved_for}`")
+        if result.status == LOADED and (own.name != entry.name if own is not None else saved_for != var.name):
+            result.status = CROSSED
+    elif entry is None and own is not None and own.name in bindings.taker:
+        other = bindings.taker[own.name]
+        result.note = (f"its value `{own.name}` is restored into `{other.name}` first (reached through "
+                       f"`{bindings.path[id(other)]}`); TensorFlow restores a saved value into one variable only")
 
 
 def _judge(var: VariableSpec, entry: TensorInfo | None, how: str | None, spec: ModelSpec) -> VariableResult:

@@ -16,6 +16,7 @@ JSON spec format (``ckpt-doctor spec`` writes it; ``--model spec.json`` reads it
          "shape": [784, 128],           # required
          "dtype": "float32",            # required, numpy-style ("float32", "bfloat16", "int64", ...)
          "object_path": "model/layer_with_weights-0/kernel",   # optional: TF2 object-based restore path
+         "aliases": ["optimizer/_trainable_variables/0"],      # optional: other object paths to it (TF2)
          "trainable": true,             # optional, default true
          "keys": {"keras3": "layers/dense/vars/0"},  # optional: what a loader pairs it by (model/loaders.py)
          "tied_to": "shared.weight",    # optional: an earlier variable whose storage this one shares (tied
@@ -59,6 +60,10 @@ class VariableSpec:
     # The first variable (in the model's order) this one shares its storage with: an alias of it, which holds
     # whatever value the owner holds (tied weights: T5's lm_head.weight and shared.weight).
     tied_to: str | None = None
+    # TF2: the other object paths that reach this variable (a Keras optimizer lists the model's trainable variables
+    # by position, ``optimizer/_trainable_variables/N``): tf.train.Checkpoint restores through whichever it meets
+    # first, breadth first, so a value saved for another variable can arrive through one of them.
+    aliases: tuple[str, ...] = ()
 
     @property
     def is_weight(self) -> bool:
@@ -77,6 +82,8 @@ class VariableSpec:
             out["keys"] = dict(self.keys)
         if self.tied_to:
             out["tied_to"] = self.tied_to
+        if self.aliases:
+            out["aliases"] = list(self.aliases)
         return out
 
 
@@ -161,6 +168,9 @@ class ModelSpec:
             path = v.get("object_path")
             if path is not None and not isinstance(path, str):
                 raise bad(f'{where} ({name}): "object_path" must be a string')
+            aliases = v.get("aliases", [])
+            if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+                raise bad(f'{where} ({name}): "aliases" must be a list of object paths')
             keys = v.get("keys", {})
             if not isinstance(keys, dict) or not all(isinstance(x, str) for kv in keys.items() for x in kv):
                 raise bad(f'{where} ({name}): "keys" must map loader names to strings')
@@ -173,7 +183,8 @@ class ModelSpec:
                 raise bad(f'{where} ({name}): tied to {owner.name}, whose shape {list(owner.shape)} differs')
             variables.append(VariableSpec(name=_strip_output_suffix(name), shape=tuple(shape), dtype=dtype,
                                           object_path=path, trainable=bool(v.get("trainable", True)), kind=kind,
-                                          index=i, keys=keys, tied_to=owner.tied_to or owner.name if owner else None))
+                                          index=i, keys=keys, tied_to=owner.tied_to or owner.name if owner else None,
+                                          aliases=tuple(aliases)))
             owners[variables[-1].name] = variables[-1]
         prefix = doc.get("base_model_prefix")
         if prefix is not None and not isinstance(prefix, str):

@@ -55,6 +55,7 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
                               (t.full_name if t.full_name and counts[t.full_name] == 1 else (t.object_path or t.name)),
                               shape=t.shape, dtype=t.dtype,
                               object_path=relative(t.object_path), kind=t.kind, index=i,
+                              aliases=tuple(relative(p) for p in t.aliases if p != t.object_path),
                               trainable=t.kind == "variable" and not (t.full_name in frozen and
                                                                      t.full_name not in trainable))
                  for i, t in enumerate(entries)]

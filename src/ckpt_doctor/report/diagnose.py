@@ -9,6 +9,7 @@ from ..match.compare import (
     BLOCKED,
     BOOKKEEPING,
     BY_TIE,
+    CROSSED,
     DTYPE_MISMATCH,
     LOADED,
     MISMATCHED,
@@ -74,6 +75,16 @@ def render(d: Diagnosis, alignment=None) -> str:
             lines += ["", f"{title} (restore fails, or skips them when made lenient): {len(bad)}"]
             lines += _grouped(bad, var_name, lambda r: f"checkpoint {r.entry.dtype} {shape_str(r.entry.shape)} vs "
                                                        f"model {r.variable.dtype} {shape_str(r.variable.shape)}")
+    crossed = d.weights(CROSSED)
+    if crossed:
+        lines += ["", f"Model variables that get the value saved for another variable: {len(crossed)} (restore "
+                      "reaches them first through another path; the value their own path holds goes elsewhere or "
+                      "nowhere)"]
+        rows = [[var_name(r), "<-", f"`{r.entry.full_name or r.entry.name}`", "via", f"`{r.through}`"]
+                for r in crossed[:_LIMIT] if r.entry is not None]
+        lines += ["  " + row for row in table(rows, "lllll")]
+        if len(crossed) > _LIMIT:
+            lines.append(f"  ... and {len(crossed) - _LIMIT} more")
     unused = d.entries_with(UNUSED)
     if unused:
         lines += ["", f"Checkpoint values no model variable takes: {len(unused)}"]
