@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from ..catalog import COUNTER, OPTIMIZER, SLOT, VARIABLE, is_counter_name
 from ..formats._tf_names import TF1_SLOT_SUFFIX
 from ..formats.torch_pickle import WEIGHTS_ONLY_REFUSES
-from .names import EMA_SUFFIX, parse_reshape, parse_transform
+from .names import parse_reshape, parse_transform
 from .rules import RuleError, transformed_meta
 
 _SEP = re.compile(r"[/.]")
@@ -351,20 +351,17 @@ def tf1_fix(alignment) -> Fix:
         # are no variables of the store init_from_checkpoint fills; the Saver above restores them)
         slots = {m for m, c in restored.items() if m in weights and TF1_SLOT_SUFFIX.search(c)}
         amap = {c: m for m, c in restored.items() if m in weights and m not in slots}
-        # tf.train.ExponentialMovingAverage makes its averages outside the variable store, where
-        # init_from_checkpoint looks a name up (it would read `net/w/ExponentialMovingAverage` as a scope): those
-        # are given as variables
-        averages = {c: m for c, m in amap.items() if m.endswith(EMA_SUFFIX)}
-        named = {c: m for c, m in amap.items() if c not in averages}
-        lines += ["", "# or, before running the initializer (variables made with tf.compat.v1.get_variable"
-                  + ("; moving averages, made outside its store, as variables" if averages else "")
-                  + (f"; the {len(slots)} optimizer slots left to the Saver above" if slots else "") + "):"]
-        if named or not averages:
-            lines.append(f"tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {_pydict(named)})")
-        if averages:
-            lines += [f"AVERAGE_OF = {_pydict(averages)}  # checkpoint name -> moving average",
-                      "tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, {c: v for v in "
-                      "tf.compat.v1.global_variables() for c, m in AVERAGE_OF.items() if v.op.name == m})"]
+        # init_from_checkpoint looks a name up in the variable store, which holds what tf.compat.v1.get_variable
+        # made: a tf.Variable, or an average of tf.train.ExponentialMovingAverage, is not there (and
+        # `net/w/ExponentialMovingAverage` would be read as a scope). Every variable is given as itself, then;
+        # the parts of a partitioned variable (made only by get_variable) go by their name, which the store joins.
+        lines += ["", "# or, before running the initializer"
+                  + (f" (the {len(slots)} optimizer slots left to the Saver above)" if slots else "") + ":",
+                  "VARIABLE = {v.op.name: v for v in tf.compat.v1.global_variables() "
+                  "if not getattr(v, '_save_slice_info', None)}",
+                  f"ASSIGNMENT = {_pydict(amap)}  # checkpoint name -> model variable",
+                  "tf.compat.v1.train.init_from_checkpoint(CHECKPOINT, "
+                  "{c: VARIABLE.get(m, m) for c, m in ASSIGNMENT.items()})"]
     return Fix("TF1", "\n".join(lines), _missing_weights(d.model, restored, alignment.tied))
 
 
