@@ -440,14 +440,16 @@ def _failure(loader: Loader, results: list[VariableResult], catalog: Catalog, sp
     weights = [r for r in results if r.variable.is_weight]
     bad = [r for r in weights if r.status != LOADED]
     if keyed is not None and loader.pairs_by == "keras-h5":
-        model_layers = {_layer_of(r.variable.keys["keras-h5"]) for r in weights if "keras-h5" in r.variable.keys}
+        # (Keras counts a layer's every variable, counters too: tfmot's wrappers keep only a pruning_step in some)
+        listed = [r for r in results if "keras-h5" in r.variable.keys]
+        model_layers = {_layer_of(r.variable.keys["keras-h5"]) for r in listed}
         file_layers = {_layer_of(k) for k in keyed}
         if len(model_layers) != len(file_layers):
             _block(weights)
             return (f"ValueError: Layer count mismatch ... Model expected {len(model_layers)} layers, found "
                     f"{len(file_layers)} saved layers; nothing is assigned")
         for layer in sorted(model_layers, key=int):
-            want = sum(_layer_of(r.variable.keys.get("keras-h5", "")) == layer for r in weights)
+            want = sum(_layer_of(r.variable.keys["keras-h5"]) == layer for r in listed)
             have = sum(_layer_of(k) == layer for k in keyed)
             if want != have:
                 _block(weights)

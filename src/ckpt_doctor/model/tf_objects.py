@@ -78,7 +78,11 @@ def spec(obj, *, root: str | None = None, source: str = "") -> ModelSpec:
             if owner is not None:  # named as the sharing layer's own variable would be: <layer>/<owner's leaf>
                 layer = where.get("keras-h5-by-name", "").rpartition("/")[0]
                 alias = f"{layer}/{owner.name.rpartition('/')[2]}" if layer else ""
-                alias = alias if alias and alias not in owners else where.get("keras3") or where["keras-h5"]
+                # (a wrapper layer, tfmot's quantize or prune wrappers, may repeat a weight in one walk only)
+                alias = alias if alias and alias not in owners else \
+                    next((where[k] for k in ("keras3", "keras-h5", "keras3-tfk") if k in where), "")
+                if not alias or alias in owners:
+                    continue
                 owners[alias] = owner
                 variables.append(VariableSpec(name=alias, shape=owner.shape, dtype=owner.dtype, kind=owner.kind,
                                               trainable=owner.trainable, index=len(variables), keys=dict(where),
