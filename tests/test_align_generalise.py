@@ -1575,3 +1575,14 @@ def test_a_foreign_name_among_siblings_that_load_by_name_is_not_the_last_value_l
     got = _pairs(_align(ckpt, model, framework="torch"))
     assert got["tapas.embeddings.token_type_embeddings_1.weight"][0] == "bert/embeddings/token_type_embeddings_1"
     assert "tapas.embeddings.novel.weight" not in got, got
+
+
+def test_two_weight_words_of_one_layer_pair_by_their_own_words_under_a_renamed_scope():
+    # (tried as a new user) a TF1 scope holding `w`, `b` and a `scale` made with tf.Variable: `w` and `scale` both
+    # read as the layer's main weight, one key for two values, so under the scope rule neither paired by name
+    # (`w` was left "ambiguous", `scale` paired by structure only); their own last words tell them apart
+    names = [("w", (6, 4)), ("b", (4,)), ("scale", (4,))]
+    a = _align([(f"old_scope/{n}", s) for n, s in names], [(f"new_scope/{n}", s) for n, s in names])
+    assert {m: (p.checkpoint, p.rule) for p in a.pairs for m in [p.model]} == \
+        {f"new_scope/{n}": (f"old_scope/{n}", "prefix") for n, _ in names}
+    assert not a.ambiguous

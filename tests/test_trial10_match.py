@@ -49,8 +49,8 @@ def build(scope="new_scope"):
     with tf1.variable_scope(scope):  # the optimizer made inside the scope: its slots are `scope/scope/b/Adam`
         w = tf1.get_variable("w", [6, 4])
         b = tf1.get_variable("b", [4], initializer=tf1.zeros_initializer())
-        gain = tf1.Variable(tf.ones([4]), name="gain")  # outside the variable store get_variable fills
-        loss = tf.reduce_sum((tf.matmul(tf.ones([1, 6]), w) + b) * gain)
+        scale = tf1.Variable(tf.ones([4]), name="scale")  # outside the variable store get_variable fills
+        loss = tf.reduce_sum((tf.matmul(tf.ones([1, 6]), w) + b) * scale)
         step = tf1.train.get_or_create_global_step()
         return tf1.train.AdamOptimizer(0.1).minimize(loss, global_step=step)
 """
@@ -105,7 +105,7 @@ tf1_graph.build()
 reader = tf.compat.v1.train.load_checkpoint(CHECKPOINT)
 with tf.compat.v1.Session() as s:
     s.run(tf.compat.v1.global_variables_initializer())
-    for name in ("w", "b", "gain"):
+    for name in ("w", "b", "scale"):
         v = next(v for v in tf.compat.v1.global_variables() if v.op.name == "new_scope/" + name)
         assert np.array_equal(s.run(v), reader.get_tensor("old_scope/" + name)), name
 print("ok")

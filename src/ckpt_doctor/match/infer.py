@@ -1215,9 +1215,11 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence,
     explanation that renamed ``c``, recorded with its pair."""
     pool_c, pool_m = _pool(state, c_items, m_items)
     cs, ms = _unique_keys(pool_c), _unique_keys(pool_m)
+    pairs = [(cs.get(key), m) for key, m in ms.items()]
+    if any(m is None for m in ms.values()) or any(c is None for c in cs.values()):
+        pairs += _shared_keys(pool_c, pool_m, cs, ms)
     paired = 0
-    for key, m in ms.items():
-        c = cs.get(key)
+    for c, m in pairs:
         if m is not None and c is not None:
             ok, transform = state.compatible(c, m)
             if ok:
@@ -1225,6 +1227,25 @@ def _equal_keys(state: _State, c_items, m_items, stage: str, evidence,
                           hypothesis(c) if hypothesis is not None else None)
                 paired += 1
     return paired
+
+
+def _shared_keys(pool_c: list[_Item], pool_m: list[_Item], cs: dict, ms: dict) -> list[tuple[_Item, _Item]]:
+    """Where a key is shared within a side (one layer's ``w`` and ``scale`` both read as its weight), the items
+    under it whose last word is spelled alike and alone on both sides: the names still tell them apart."""
+    shared = {key for key, it in itertools.chain(cs.items(), ms.items()) if it is None and key in cs and key in ms}
+    if not shared:
+        return []
+
+    def by_word(items):
+        out: dict[tuple, list[_Item]] = defaultdict(list)
+        for it in items:
+            if it.key in shared:
+                out[(it.key, it.name[max(it.name.rfind("/"), it.name.rfind(".")) + 1:])].append(it)
+        return out
+
+    words_c, words_m = by_word(pool_c), by_word(pool_m)
+    return [(cands[0], words_m[word][0]) for word, cands in words_c.items()
+            if len(cands) == 1 and len(words_m.get(word, ())) == 1]
 
 
 def _unique_keys(items: list[_Item]) -> dict[tuple, _Item | None]:
