@@ -302,6 +302,9 @@ class _State:
                 self.ties.add(id(m))
 
 
+_PRUNE_ORIG, _PRUNE_MASK = "_orig", "_mask"  # torch.nn.utils.prune's reparametrisation: `weight_orig`, `weight_mask`
+
+
 def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None):
     """Pairs (exact and inferred), ambiguities, and the leftovers. See ``align`` for the public result."""
     d = diagnosis or compare(catalog, spec)
@@ -327,8 +330,14 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     state = _State(casts=spec.casts_dtypes)
     m_refs = [r.variable for r in d.weights()]
     m_names = [model_name(v) for v in m_refs]
+    # torch.nn.utils.prune keeps a pruned module's trained weight as `weight_orig` beside its `weight_mask` (the
+    # module computes `weight` as their product): a plain checkpoint's `weight` loads into `weight_orig`, the mask
+    # is new. (A pruned checkpoint into a plain model is not the other way round: orig times mask is the value.)
+    masks = {n[:-len(_PRUNE_MASK)] for n in m_names if n.endswith(_PRUNE_MASK)}
+    m_read = [n[:-len(_PRUNE_ORIG)] if n.endswith(_PRUNE_ORIG) and n[:-len(_PRUNE_ORIG)] in masks else n
+              for n in m_names] if masks else m_names
     m_items = [_Item(name, tokens, leaf, tuple(v.shape), v.dtype, v, v.index)
-               for name, (tokens, leaf), v in zip(m_names, map(canonical, m_names), m_refs, strict=True)]
+               for name, (tokens, leaf), v in zip(m_names, map(canonical, m_read), m_refs, strict=True)]
     c_refs = [r.entry for r in d.entries
               if r.status in (UNUSED, MISMATCHED) or (r.status == "used" and r.variable is not None)]
     c_names = [ckpt_name(e) for e in c_refs]
@@ -383,6 +392,10 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         state.add(by_entry[id(r.entry)], by_var[id(r.variable)], None, "exact",
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
+    everything_m = m_items
+    if masks:  # a prune mask is computed, never saved for a plain module: new, out of the inference
+        pruned = {base + _PRUNE_MASK for base in masks if base + _PRUNE_ORIG in set(m_names)}
+        m_items = [m for m in m_items if m.name not in pruned]
     if any("keras3" in getattr(m.ref, "keys", {}) for m in m_items):
         _keras3_nested(state, c_items, m_items)
     _loader_prefix(state, c_items)
@@ -425,7 +438,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _ema_choice(state, twins)
-    return d, state, everything_c, m_items
+    return d, state, everything_c, everything_m
 
 
 def _ema_twins(c_items: list, m_items: list, loaded: set[int]) -> dict[int, tuple[_Item, _Item]]:
