@@ -44,7 +44,7 @@ def test_a_plain_weight_loads_into_a_pruned_modules_weight_orig(tmp_path):
     text = _run("import sys\nfrom ckpt_doctor.cli import main\n"
                 "main(['diagnose', sys.argv[1] + '/plain.pt', '--model', sys.argv[1] + '/build.py:build'])",
                 str(tmp_path))
-    assert "0.weight_orig" in text
+    assert "0.weight_orig" in text and "prune again after loading" in text
     fix = textwrap.dedent(text.split("Fix (PyTorch", 1)[1].split("\n", 1)[1])
     got = _run(f"import sys, torch\nsys.path.insert(0, sys.argv[1])\nfrom build import build\nmodel = build()\n{fix}\n"
                "saved = torch.load(sys.argv[1] + '/plain.pt')\nstate = model.state_dict()\n"

@@ -147,6 +147,12 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
     if missing and unused:
         m_shape, c_shape = {m.ref.name: m.ref.shape for m in m_items}, {c.ref.name: c.ref.shape for c in c_items}
         sentences += fused_hints([(n, tuple(m_shape[n])) for n in missing], [(n, tuple(c_shape[n])) for n in unused])
+    paired = {p.model for p in pairs}
+    masks = [n for n in missing if n.endswith("_mask") and n[:-len("_mask")] + "_orig" in paired]
+    if masks:  # torch.nn.utils.prune: the module computes its weight as weight_orig * weight_mask
+        sentences.append(f"{len(masks)} pruning mask(s) (`{masks[0]}`) are new: the module multiplies the loaded "
+                         "`_orig` value by its mask, made from the weights it had when pruned: prune again after "
+                         "loading, so that the masks follow the loaded weights")
     if chosen:
         sentences.append(f"{chosen} pair{'s rest' if chosen != 1 else ' rests'} on --prefer-names: where equally "
                          "good renumberings tie, the value the framework's own restore loads by name (a choice, "
