@@ -191,6 +191,10 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
         split = heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape))
         if split[0]:
             return split
+        # a pointwise convolution (kernel size 1: MLP-Mixer's token mixing as nn.Conv1d) is a dense layer: its
+        # weight permuted as a conv's, then its unit kernel axes dropped (or added), the values in the same order
+        if _unit_axes_only(moved, tuple(model_shape)) and min(len(ckpt_shape), len(model_shape)) == 2:
+            return True, transform_name(perm) + "+" + reshape_name(tuple(model_shape))
     return moved == tuple(model_shape), transform_name(perm)
 
 
