@@ -66,7 +66,7 @@ def test_empty_basename_checkpoint_is_found(framework_verdicts):
     assert "incomplete" not in r.stderr
     for path in (directory, directory + "/", directory + "/.index", directory + "/.meta"):
         r = _cli("inspect", path)
-        assert r.returncode == 0 and "1 model values (6 parameters)" in r.stdout, (path, r.stdout, r.stderr)
+        assert r.returncode == 0 and "1 model value (6 parameters)" in r.stdout, (path, r.stdout, r.stderr)
     assert "is the graph (MetaGraphDef); opened its checkpoint empty_basename/" in _cli("inspect", directory +
                                                                                         "/.meta").stdout
 
@@ -76,7 +76,7 @@ def test_saved_model_directory_opens_its_variables(framework_verdicts):
     r = _cli("inspect", str(out / "saved_model"))
     assert r.returncode == 0, r.stderr
     assert "a SavedModel directory: opened its variables checkpoint" in r.stdout
-    assert "1 model values (2 parameters)" in r.stdout
+    assert "1 model value (2 parameters)" in r.stdout
 
 
 def test_keras_metric_variables_are_bookkeeping(framework_verdicts):

@@ -115,8 +115,9 @@ def render(catalog: Catalog, *, max_depth: int | None = None, stats: dict | None
     params = sum(t.size for t in model)
     nbytes = sum(t.nbytes for t in catalog.values())
     lines = [f"{catalog.path}",
-             f"  {display(catalog.format)}, {len(catalog)} entries, "
-             f"{human_bytes(nbytes)}: {len(model)} model values ({human_count(params)} parameters), "
+             f"  {display(catalog.format)}, {len(catalog)} entr{'y' if len(catalog) == 1 else 'ies'}, "
+             f"{human_bytes(nbytes)}: {len(model)} model value{'' if len(model) == 1 else 's'} "
+             f"({human_count(params)} parameters), "
              f"{len(book)} bookkeeping"]
     for note in catalog.notes:
         lines.append(f"  note: {note}")
