@@ -257,8 +257,8 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
                    "keras3-tfk": BY_KERAS3_PATH}[
                 loader.pairs_by] if entry is not None else None
         elif object_mode and bindings is not None:
-            entry, how = bindings.get(id(var)), BY_OBJECT_PATH
-            how = how if entry is not None else None
+            entry = bindings.entry.get(id(var))
+            how = BY_OBJECT_PATH if entry is not None else None
         elif object_mode and var.object_path:
             entry = index.by_path.get(_join(root, var.object_path))
             how = BY_OBJECT_PATH if entry is not None else None
@@ -550,13 +550,16 @@ def _block(results: list[VariableResult]) -> None:
             r.status = BLOCKED
 
 
-class _Bound(dict):
-    """{id(variable): the entry tf.train.Checkpoint restores into it}, and by which path (``path``)."""
+@dataclass
+class _Bound:
+    """What tf.train.Checkpoint restores into each variable, by id: the entry, and the path it came through."""
 
-    def __init__(self):
-        super().__init__()
-        self.path: dict[int, str] = {}
-        self.taker: dict[str, VariableSpec] = {}  # entry name -> the variable it is restored into
+    entry: dict[int, TensorInfo] = field(default_factory=dict)
+    path: dict[int, str] = field(default_factory=dict)
+    taker: dict[str, VariableSpec] = field(default_factory=dict)  # entry name -> the variable it is restored into
+
+    def bind(self, var: VariableSpec, info: TensorInfo, path: str) -> None:
+        self.entry[id(var)], self.path[id(var)], self.taker[info.name] = info, path, var
 
 
 def _bind_objects(spec: ModelSpec, catalog: Catalog, index: _Index, root: str) -> _Bound:
@@ -574,13 +577,13 @@ def _bind_objects(spec: ModelSpec, catalog: Catalog, index: _Index, root: str) -
     out = _Bound()
     for path in _breadth_first(catalog):
         found, at = index.by_path.get(path), live.get(path)
-        if found is not None and at is not None and found.name not in out.taker and id(at) not in out:
-            out[id(at)], out.path[id(at)], out.taker[found.name] = found, path, at
+        if found is not None and at is not None and found.name not in out.taker and id(at) not in out.entry:
+            out.bind(at, found, path)
     for var in spec.variables:  # slot variables: restored with their variable, not reached as children
-        own = _join(root, var.object_path) if var.object_path and id(var) not in out else None
+        own = _join(root, var.object_path) if var.object_path and id(var) not in out.entry else None
         info = index.by_path.get(own) if own is not None else None
         if own is not None and info is not None and info.name not in out.taker:
-            out[id(var)], out.path[id(var)], out.taker[info.name] = info, own, var
+            out.bind(var, info, own)
     return out
 
 
