@@ -65,6 +65,11 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def __repr__(self) -> str:  # a notebook shows the verdict, not every intact tensor's name
+        verdict = "ok" if self.ok else f"{len(self.problems)} problem(s)"
+        return (f"<VerifyReport {self.path!r} ({self.format}): {verdict}; {self.tensors_checked} tensors, "
+                f"{self.bytes_checked} bytes checked" + (f"; {self.checked}" if self.checked else "") + ">")
+
     def to_json(self) -> dict:
         out = {"path": self.path, "format": self.format, "ok": self.ok, "checked": self.checked,
                "checksums": self.checksums, "tensors_checked": self.tensors_checked,

@@ -94,6 +94,10 @@ class ModelSpec:
     loader: str | None = None  # the way of loading (model/loaders.py); None: inferred from the checkpoint
     base_model_prefix: str | None = None  # Hugging Face models: from_pretrained adds or strips this prefix
 
+    def __repr__(self) -> str:  # a notebook shows what the spec is, not every variable (to_json() has them)
+        source = f" {self.source!r}" if self.source else ""
+        return f"<ModelSpec{source} ({self.framework}, restore by {self.restore}): {len(self.variables)} variables>"
+
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"format": SPEC_FORMAT, "version": 1, "framework": self.framework,
                                "restore": self.restore}

@@ -79,6 +79,9 @@ class RestoreCheck:
 
     __str__ = render  # print(check_restored(...)) shows the verdict, not every field of every outcome
 
+    def __repr__(self) -> str:  # a notebook shows the verdict, not every field of every outcome
+        return f"<RestoreCheck {self.model!r} against {self.checkpoint!r}: {self.headline()}>"
+
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint, "model": self.model, "ok": self.ok, "headline": self.headline(),
                 "variables": [o.to_json() for o in self.variables]}

@@ -87,6 +87,12 @@ class RewriteResult:
                          "every name, dtype, shape and value checksum read back and matched")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:  # a notebook shows the counts, not every move (render() lists them)
+        done = "dry run" if self.written is None else "written"
+        changed = sum(1 for m in self.moves if m.source != m.name or m.transform)
+        return (f"<RewriteResult {self.source!r} -> {self.out!r} ({self.format}, {done}): {len(self.moves)} "
+                f"tensors, {changed} renamed or transformed, {len(self.dropped)} dropped>")
+
     def to_json(self) -> dict:
         return {"source": self.source, "out": self.out, "format": self.format, "dry_run": self.written is None,
                 "moves": [{"from": m.source, "to": m.name, "transform": m.transform, "dtype": m.dtype,

@@ -176,6 +176,9 @@ class RestoreReport:
 
     __str__ = render  # print(restore(...)) shows the proof table, not every field
 
+    def __repr__(self) -> str:  # a notebook shows the verdict, not every field of every outcome
+        return f"<RestoreReport {self.framework} {self.model!r} <- {self.checkpoint!r}: {self.headline()}>"
+
     def to_json(self) -> dict[str, Any]:
         return {"checkpoint": self.checkpoint, "model": self.model, "framework": self.framework, "ok": self.ok,
                 "assigned": self.assigned, "headline": self.headline(),
