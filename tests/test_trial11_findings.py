@@ -5,12 +5,14 @@ match/ is written down apart (/work/coord/trial11-match-findings.py), not fixed 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 import ckpt_doctor
 
+os.environ.setdefault("USE_TF", "0")  # transformers would otherwise import TensorFlow into this process
 torch = pytest.importorskip("torch")
 
 
@@ -43,3 +45,31 @@ def test_report_objects_show_their_verdict_in_a_notebook(tmp_path: Path):
     assert "9 tensors, 0 renamed or transformed, 0 dropped" in repr(shown["rewrite"])
     assert "9 variables" in repr(shown["spec"])
     assert "verified" in str(shown["restore"]) and "1.running_mean" in str(shown["restore"])  # the table stays
+
+
+def test_a_rewritten_safetensors_file_loads_with_from_pretrained(tmp_path: Path):
+    """A model ported with `align --rewrite OUT/model.safetensors` (or any rewrite to safetensors) could not be
+    loaded by transformers' from_pretrained: the file had no ``__metadata__``, and transformers 4.46 reads
+    ``metadata.get("format")`` ("'NoneType' object has no attribute 'get'"). The writer now records
+    ``{"format": "pt"}``, as save_pretrained does."""
+    transformers = pytest.importorskip("transformers")
+    config = transformers.BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=20, max_position_embeddings=32)
+    torch.manual_seed(0)
+    saved = transformers.BertModel(config).eval()
+    saved.save_pretrained(tmp_path / "saved")
+    out = tmp_path / "ported"
+    ckpt_doctor.rewrite(str(tmp_path / "saved"), None, str(out / "model.safetensors"))
+    config.save_pretrained(out)
+    loaded = transformers.BertModel.from_pretrained(out).eval()
+    ids = torch.tensor([[1, 4, 9, 2]])
+    with torch.no_grad():
+        assert torch.equal(loaded(ids).last_hidden_state, saved(ids).last_hidden_state)
+    from safetensors import safe_open
+
+    with safe_open(str(out / "model.safetensors"), "np") as f:
+        assert f.metadata() == {"format": "pt"}
+    bare = ckpt_doctor.write_checkpoint({"w": saved.pooler.dense.bias.detach()}, str(tmp_path / "bare.safetensors"),
+                                        "safetensors", metadata={})
+    with safe_open(bare.files[0], "np") as f:
+        assert f.metadata() is None  # metadata={} still writes none
