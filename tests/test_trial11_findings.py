@@ -73,3 +73,31 @@ def test_a_rewritten_safetensors_file_loads_with_from_pretrained(tmp_path: Path)
                                         "safetensors", metadata={})
     with safe_open(bare.files[0], "np") as f:
         assert f.metadata() is None  # metadata={} still writes none
+
+
+def test_every_demo_step_prints_what_its_command_prints(tmp_path: Path, capsys, monkeypatch):
+    """`ckpt-doctor demo` shows `$ ckpt-doctor verify DIR` and then a line the command never prints ("OK: 2 tensors,
+    every checksum matches"), `align ... -o rules.yaml` and then the rule file, `diagnose ... --rules rules.yaml`
+    and then one sentence of its report. A newcomer who runs the shown commands gets what the demo shows."""
+    import shlex
+
+    from ckpt_doctor.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the demo's rules.yaml is written here by the align step's own command
+    assert main(["demo"]) == 0
+    demo = capsys.readouterr().out
+    steps = [s.split("\n", 1)[1] for s in demo.split("\n== ")[1:]]
+    assert len(steps) == 6
+    for step in steps:
+        command, shown = step.split("\n", 1)
+        assert command.startswith("$ ckpt-doctor "), command
+        argv = shlex.split(command[len("$ ckpt-doctor "):])
+        cat = None
+        if "&&" in argv:  # `align ... -o rules.yaml > /dev/null && cat rules.yaml`
+            cat = argv[-1]
+            argv = argv[:argv.index(">")]
+        main(argv)
+        printed = capsys.readouterr().out
+        if cat:
+            printed = Path(cat).read_text()
+        assert printed.strip() == shown.strip(), command

@@ -110,7 +110,6 @@ def _latest_hint(found) -> str:
 
 def _verify(args) -> int:
     from . import open_checkpoint
-    from .report.text import human_bytes
     from .verify import verify
 
     for out in (args.manifest, args.salvage):  # a URL is refused before the whole checkpoint is read, not after
@@ -148,9 +147,7 @@ def _verify(args) -> int:
             shown = ", ".join(report.intact[:20]) + (f" ... ({len(report.intact) - 20} more)"
                                                      if len(report.intact) > 20 else "")
             print(f"intact: {len(report.intact)} tensor(s): {shown}")
-        status = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
-        print(f"{status}: {report.tensors_checked} tensors, {human_bytes(report.bytes_checked)} read; "
-              f"{report.checked} ({report.path})")
+        print(report.summary())
         if args.manifest and report.manifest is not None:
             print(f"wrote the content manifest of {len(report.manifest)} tensor(s) to {args.manifest}",
                   file=sys.stderr)

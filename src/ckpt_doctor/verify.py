@@ -70,6 +70,14 @@ class VerifyReport:
         return (f"<VerifyReport {self.path!r} ({self.format}): {verdict}; {self.tensors_checked} tensors, "
                 f"{self.bytes_checked} bytes checked" + (f"; {self.checked}" if self.checked else "") + ">")
 
+    def summary(self) -> str:
+        """The verdict line ``ckpt-doctor verify`` prints: status, tensors and bytes read, what was checked."""
+        from .report.text import human_bytes
+
+        status = "OK" if self.ok else f"FAILED ({len(self.problems)} problem(s))"
+        return (f"{status}: {self.tensors_checked} tensors, {human_bytes(self.bytes_checked)} read; {self.checked} "
+                f"({self.path})")
+
     def to_json(self) -> dict:
         out = {"path": self.path, "format": self.format, "ok": self.ok, "checked": self.checked,
                "checksums": self.checksums, "tensors_checked": self.tensors_checked,
