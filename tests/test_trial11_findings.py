@@ -6,6 +6,7 @@ match/ is written down apart (/work/coord/trial11-match-findings.py), not fixed 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,40 @@ def test_every_demo_step_prints_what_its_command_prints(tmp_path: Path, capsys, 
         if cat:
             printed = Path(cat).read_text()
         assert printed.strip() == shown.strip(), command
+
+
+_KERAS_LSTM = """
+import sys, keras
+inp = keras.Input((7, 5))
+x = keras.layers.LSTM(6, name="lstm")(inp)
+keras.Model(inp, keras.layers.Dense(3, name="head")(x)).save_weights(sys.argv[1])
+"""
+
+
+def test_align_names_each_checkpoint_value_one_way(tmp_path: Path, capsys):
+    """A Keras 3 file against a PyTorch LSTM: the pairs said `lstm_cell/vars/0` (the names the rules use), the
+    ambiguous bias `layers/lstm/cell/vars/2` (its key) and then, in its reason, `lstm_cell/vars/2`: one value,
+    two names in one report. The ambiguous candidates and the unused values now use the pairs' names."""
+    import subprocess
+    import sys
+
+    from ckpt_doctor.cli import main
+
+    weights = tmp_path / "k.weights.h5"
+    subprocess.run([sys.executable, "-c", _KERAS_LSTM, str(weights)], check=True, timeout=300,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True)
+    (tmp_path / "net.py").write_text(
+        "import torch\n\n"
+        "class Net(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.lstm = torch.nn.LSTM(5, 6, batch_first=True)\n"
+        "        self.head = torch.nn.Linear(6, 3)\n\n"
+        "def build():\n"
+        "    return Net()\n")
+    main(["align", str(weights), "--model", f"{tmp_path / 'net.py'}:build"])
+    out = capsys.readouterr().out.split("\nFix (")[0]  # the fix's code reads the file by its keys
+    paired = re.search(r"lstm.weight_ih_l0 +<- +(\S+)/vars/0", out)
+    assert paired, out
+    assert f"lstm.bias_ih_l0: {paired[1]}/vars/2 (" in out, out
+    assert out.count("/vars/2") == out.count(f"{paired[1]}/vars/2"), out
