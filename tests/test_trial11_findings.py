@@ -139,3 +139,14 @@ def test_align_names_each_checkpoint_value_one_way(tmp_path: Path, capsys):
     assert paired, out
     assert f"lstm.bias_ih_l0: {paired[1]}/vars/2 (" in out, out
     assert out.count("/vars/2") == out.count(f"{paired[1]}/vars/2"), out
+
+
+def test_readme_lists_every_load_with_choice():
+    """`--load-with` offers `keras3-tfk` (a tf-keras model given a Keras 3 .weights.h5); README's table of the
+    loaders, which says how each pairs values and fails, did not list it."""
+    from ckpt_doctor.model.loaders import LOADERS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("| `--load-with` | call |", 1)[1].split("\n\n", 1)[0]
+    listed = {name for row in table.splitlines()[2:] for name in re.findall(r"`([a-z0-9_-]+)`", row.split("|")[1])}
+    assert listed == set(LOADERS)
