@@ -150,3 +150,23 @@ def test_readme_lists_every_load_with_choice():
     table = readme.split("| `--load-with` | call |", 1)[1].split("\n\n", 1)[0]
     listed = {name for row in table.splitlines()[2:] for name in re.findall(r"`([a-z0-9_-]+)`", row.split("|")[1])}
     assert listed == set(LOADERS)
+
+
+def test_a_rule_file_or_other_json_given_as_model_is_named(tmp_path: Path, capsys):
+    """`--model rules.yaml` (the rule file where the model belongs) said "neither a model spec nor a readable
+    checkpoint: not a checkpoint format ckpt-doctor recognises"; a JSON file that is no spec (tokenizer.json) said
+    the same. Each now says what the file is and what --model wants."""
+    from ckpt_doctor.cli import main
+
+    model = _net()
+    ckpt = tmp_path / "net.pt"
+    torch.save(model.state_dict(), ckpt)
+    (tmp_path / "rules.yaml").write_text('format: ckpt-doctor-rules\nversion: 1\nrules:\n  - drop: "^x"\n')
+    (tmp_path / "rules.json").write_text('{"rules": [{"drop": "^x"}]}')
+    (tmp_path / "tokenizer.json").write_text('{"version": "1.0", "model": {"type": "BPE"}}')
+    for name, want in (("rules.yaml", "names a rule file"), ("rules.json", "names a rule file"),
+                       ("tokenizer.json", "JSON file that is not a model spec")):
+        assert main(["diagnose", str(ckpt), "--model", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert want in err and name in err, err
+        assert "not a checkpoint format" not in err, err
