@@ -170,3 +170,73 @@ def test_a_rule_file_or_other_json_given_as_model_is_named(tmp_path: Path, capsy
         err = capsys.readouterr().err
         assert want in err and name in err, err
         assert "not a checkpoint format" not in err, err
+
+
+_KERAS_CNN = """
+import sys, numpy as np, keras
+out = sys.argv[1]
+keras.utils.set_random_seed(3)
+inp = keras.Input((8, 8, 3))
+x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inp)
+x = keras.layers.DepthwiseConv2D(3, padding="same", name="dw")(x)
+x = keras.layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inp, keras.layers.Dense(5, name="head")(x))
+model.save_weights(out + "/k.weights.h5")
+x = np.random.default_rng(0).standard_normal((2, 8, 8, 3)).astype("float32")
+np.save(out + "/x.npy", x)
+np.save(out + "/y.npy", np.asarray(model(x)))
+"""
+
+_TORCH_CNN = """
+import torch
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.dw = torch.nn.Conv2d(4, 4, 3, padding=1, groups=4)
+        self.head = torch.nn.Linear(4, 5)
+
+    def forward(self, x):
+        return self.head(self.dw(self.conv(x.permute(0, 3, 1, 2))).mean((2, 3)))
+
+
+def build():
+    return Net()
+"""
+
+
+def test_rewrite_applies_align_rules_of_a_keras3_file(tmp_path: Path, capsys):
+    """`align k.weights.h5 --model torch -o rules.yaml`, then `rewrite k.weights.h5 --rules rules.yaml -o
+    t.safetensors`, as align prints it: align writes a Keras 3 file's rules in its layers' own names
+    (`conv/vars/0`), rewrite matched them against the keys (`layers/conv2d/vars/0`), changed nothing but two
+    transforms, said "16 rule(s) changed no entry" and wrote a file load_state_dict refuses. It now applies them
+    to those names, as `align --rewrite` does; the port gives the Keras model's outputs."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from safetensors.torch import load_file
+
+    from ckpt_doctor.cli import main
+
+    subprocess.run([sys.executable, "-c", _KERAS_CNN, str(tmp_path)], check=True, timeout=300,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True)
+    (tmp_path / "net.py").write_text(_TORCH_CNN)
+    weights, rules, out = tmp_path / "k.weights.h5", tmp_path / "rules.yaml", tmp_path / "t.safetensors"
+    assert main(["align", str(weights), "--model", f"{tmp_path / 'net.py'}:build", "-o", str(rules)]) == 0
+    assert main(["rewrite", str(weights), "--rules", str(rules), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "changed no entry" not in printed and "--namespace full_name" in printed, printed
+    import importlib.util
+
+    found = importlib.util.spec_from_file_location("trial11_torch_cnn", tmp_path / "net.py")
+    assert found and found.loader
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    model = module.build()
+    model.load_state_dict(load_file(str(out)))  # strict: every key
+    with torch.no_grad():
+        got = model(torch.from_numpy(np.load(tmp_path / "x.npy"))).numpy()
+    assert np.abs(got - np.load(tmp_path / "y.npy")).max() < 1e-5

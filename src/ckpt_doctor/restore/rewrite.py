@@ -153,11 +153,17 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     notes = []
     if namespace is None:
         namespace, mattered = _namespace(catalog, rules)
+        named = next((i for i in catalog.values() if i.full_name and i.full_name != strip_name(i.name)), None)
+        example = f"`{named.full_name}` for `{named.name}`" if named else ""
         if mattered:
-            notes.append("the rules are applied to the checkpoint's TF2 object paths (--namespace object; as `align` "
-                         "writes them), which differ from the keys of values an optimizer also tracks"
-                         if namespace == "object" else "the rules name no TF2 object path: applied to the "
-                         "checkpoint's keys (--namespace key)")
+            notes.append({"object": "the rules are applied to the checkpoint's TF2 object paths (--namespace object; "
+                                    "as `align` writes them), which differ from the keys of values an optimizer also "
+                                    "tracks",
+                          "full_name": "the rules name the Keras file's values by their layers' own names, as "
+                                       f"`align` writes them ({example}): applied to those (--namespace full_name; "
+                                       "every entry is written under that name unless a rule renames it)",
+                          "key": "the rules name no TF2 object path: applied to the checkpoint's keys (--namespace "
+                                 "key)"}[namespace])
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
     fmt, out = _output(catalog, out, to)
@@ -397,8 +403,10 @@ def _namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
     and none by object path. The two differ for the values an optimizer also tracks: a Keras 3 model's weights are
     saved under the optimizer's keys (`optimizer/_trainable_variables/0`), so `drop: "^optimizer/"` by key would
     drop the model's weights with the optimizer's state."""
-    if not rules.rules or not any(i.object_path and ATTRIBUTES in i.name for i in catalog.values()):
+    if not rules.rules:
         return "key", False
+    if not any(i.object_path and ATTRIBUTES in i.name for i in catalog.values()):
+        return _layer_namespace(catalog, rules)
     by_key: set[str] = set()
     by_object: set[str] = set()
     for info in catalog.values():
@@ -412,6 +420,23 @@ def _namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
     if by_key and not by_object:
         return "key", True
     return "object", by_key != by_object
+
+
+def _layer_namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
+    """A Keras 3 file names a value by its path (`layers/conv2d/vars/0`) and, as its full_name, by its owning
+    layer's own name (`conv/vars/0`), in which `align` infers and writes its rules (as `rewrite_aligned` applies
+    them): the full_name namespace where the rules change more entries by it than by key, else keys."""
+    if not any(i.full_name and i.full_name != strip_name(i.name) for i in catalog.values()):
+        return "key", False
+    counts = {}
+    for namespace in ("key", "full_name"):
+        changed = 0
+        for info in catalog.values():
+            source, _ = _source(info, namespace)
+            mapped = rules.apply(source, len(info.shape))
+            changed += mapped.dropped or mapped.name != source or mapped.transform not in (None, "none")
+        counts[namespace] = changed
+    return ("full_name", True) if counts["full_name"] > counts["key"] else ("key", False)
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
