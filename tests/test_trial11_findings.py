@@ -208,11 +208,12 @@ def build():
 
 
 def test_rewrite_applies_align_rules_of_a_keras3_file(tmp_path: Path, capsys):
-    """`align k.weights.h5 --model torch -o rules.yaml`, then `rewrite k.weights.h5 --rules rules.yaml -o
-    t.safetensors`, as align prints it: align writes a Keras 3 file's rules in its layers' own names
-    (`conv/vars/0`), rewrite matched them against the keys (`layers/conv2d/vars/0`), changed nothing but two
-    transforms, said "16 rule(s) changed no entry" and wrote a file load_state_dict refuses. It now applies them
-    to those names, as `align --rewrite` does; the port gives the Keras model's outputs."""
+    """`align k.weights.h5 --model torch -o rules.yaml`, then the commands align prints: align writes a Keras 3
+    file's rules in its layers' own names (`conv/vars/0`); `diagnose --rules`, `restore(rules=)` and `rewrite
+    --rules` matched them against the keys (`layers/conv2d/vars/0`): "14 of 14 model variables would keep their
+    initial values", nothing restored, and a rewrite that changed nothing but two transforms ("16 rule(s) changed
+    no entry") into a file load_state_dict refuses. They now apply them to those names, as `align --rewrite`
+    does; the port gives the Keras model's outputs."""
     import subprocess
     import sys
 
@@ -226,6 +227,10 @@ def test_rewrite_applies_align_rules_of_a_keras3_file(tmp_path: Path, capsys):
     (tmp_path / "net.py").write_text(_TORCH_CNN)
     weights, rules, out = tmp_path / "k.weights.h5", tmp_path / "rules.yaml", tmp_path / "t.safetensors"
     assert main(["align", str(weights), "--model", f"{tmp_path / 'net.py'}:build", "-o", str(rules)]) == 0
+    capsys.readouterr()
+    # the check align prints next to the rules: 14 of 14 would keep their initial values
+    assert main(["diagnose", str(weights), "--model", f"{tmp_path / 'net.py'}:build", "--rules", str(rules)]) == 0
+    assert "All 6 model variables get a value" in capsys.readouterr().out
     assert main(["rewrite", str(weights), "--rules", str(rules), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "changed no entry" not in printed and "--namespace full_name" in printed, printed
@@ -236,7 +241,11 @@ def test_rewrite_applies_align_rules_of_a_keras3_file(tmp_path: Path, capsys):
     module = importlib.util.module_from_spec(found)
     found.loader.exec_module(module)
     model = module.build()
+    x, want = torch.from_numpy(np.load(tmp_path / "x.npy")), np.load(tmp_path / "y.npy")
     model.load_state_dict(load_file(str(out)))  # strict: every key
     with torch.no_grad():
-        got = model(torch.from_numpy(np.load(tmp_path / "x.npy"))).numpy()
-    assert np.abs(got - np.load(tmp_path / "y.npy")).max() < 1e-5
+        assert np.abs(model(x).numpy() - want).max() < 1e-5
+    fresh = module.build()
+    assert ckpt_doctor.restore(fresh, str(weights), rules=str(rules)).ok  # the rule file in the Python API
+    with torch.no_grad():
+        assert np.abs(fresh(x).numpy() - want).max() < 1e-5

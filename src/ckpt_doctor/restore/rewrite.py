@@ -423,20 +423,11 @@ def _namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
 
 
 def _layer_namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
-    """A Keras 3 file names a value by its path (`layers/conv2d/vars/0`) and, as its full_name, by its owning
-    layer's own name (`conv/vars/0`), in which `align` infers and writes its rules (as `rewrite_aligned` applies
-    them): the full_name namespace where the rules change more entries by it than by key, else keys."""
-    if not any(i.full_name and i.full_name != strip_name(i.name) for i in catalog.values()):
-        return "key", False
-    counts = {}
-    for namespace in ("key", "full_name"):
-        changed = 0
-        for info in catalog.values():
-            source, _ = _source(info, namespace)
-            mapped = rules.apply(source, len(info.shape))
-            changed += mapped.dropped or mapped.name != source or mapped.transform not in (None, "none")
-        counts[namespace] = changed
-    return ("full_name", True) if counts["full_name"] > counts["key"] else ("key", False)
+    """A Keras 3 file's rules apply to its layers' own names where they change more entries so than by key
+    (``plan.layer_names_fit``), as ``diagnose --rules``, ``restore(rules=)`` and ``rewrite_aligned`` read them."""
+    from .plan import layer_names_fit
+
+    return ("full_name", True) if layer_names_fit(catalog, rules) else ("key", False)
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:
