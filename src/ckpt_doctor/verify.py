@@ -51,6 +51,9 @@ class Problem:
 
 @dataclass
 class VerifyReport:
+    """What ``verify`` read and checked: ``ok``, ``problems`` (each damaged file or tensor), ``checked`` (what was
+    verified, in a sentence), ``intact`` (the tensors read without a problem) and, when asked, ``manifest``."""
+
     path: str
     format: str | None
     tensors_checked: int = 0
@@ -79,6 +82,7 @@ class VerifyReport:
                 f"({self.path})")
 
     def to_json(self) -> dict:
+        """The report as ``verify --json`` prints it."""
         out = {"path": self.path, "format": self.format, "ok": self.ok, "checked": self.checked,
                "checksums": self.checksums, "tensors_checked": self.tensors_checked,
                "bytes_checked": self.bytes_checked, "problems": [vars(p) for p in self.problems],

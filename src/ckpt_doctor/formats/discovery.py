@@ -54,6 +54,8 @@ def latest_checkpoint(directory: str | os.PathLike) -> str | None:
 
 
 def discover(directory: str | os.PathLike) -> Discovery:
+    """Every checkpoint in ``directory`` (complete or not), the latest usable one, and notes (a moved
+    directory, a state file naming a deleted save); ``latest_checkpoint`` returns ``.latest``."""
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
         raise CheckpointError("not a directory", path=directory)

@@ -45,6 +45,9 @@ class Move:
 
 @dataclass
 class RewriteResult:
+    """What ``rewrite`` wrote (or, for a dry run, would write): every ``Move`` (old -> new name, transform), the
+    dropped entries, notes, the rules applied with their counts, and ``written`` (files and checksums)."""
+
     source: str
     out: str
     format: str
@@ -94,6 +97,7 @@ class RewriteResult:
                 f"tensors, {changed} renamed or transformed, {len(self.dropped)} dropped>")
 
     def to_json(self) -> dict:
+        """The result as ``rewrite --json`` prints it: every move, the drops, notes, rules applied, files."""
         return {"source": self.source, "out": self.out, "format": self.format, "dry_run": self.written is None,
                 "moves": [{"from": m.source, "to": m.name, "transform": m.transform, "dtype": m.dtype,
                            "shape": list(m.shape)} for m in self.moves],
