@@ -46,6 +46,10 @@ def test_report_objects_show_their_verdict_in_a_notebook(tmp_path: Path):
     assert "9 tensors, 0 renamed or transformed, 0 dropped" in repr(shown["rewrite"])
     assert "9 variables" in repr(shown["spec"])
     assert "verified" in str(shown["restore"]) and "1.running_mean" in str(shown["restore"])  # the table stays
+    with ckpt_doctor.guard(strict=False) as g:
+        _net().load_state_dict(torch.load(path))
+    assert repr(g) == "<guard strict=False: 1 load call(s) checked, all ok>"
+    assert repr(g.events[0]).startswith("<GuardEvent load_state_dict: all 8 model weights hold checkpoint values")
 
 
 def test_a_rewritten_safetensors_file_loads_with_from_pretrained(tmp_path: Path):
