@@ -278,3 +278,29 @@ def test_public_objects_outside_match_are_documented():
             lacking += [f"{obj.__name__}.{name}" for name, member in vars(obj).items()
                         if not name.startswith("_") and callable(member) and not inspect.getdoc(member)]
     assert not lacking, lacking
+
+
+def test_scale_doc_states_what_a_catalog_costs_to_move(tmp_path: Path):
+    """docs/scale.md said a catalog is "about 100-200 bytes per tensor, so 10k tensors is ~1-2 MB pickled". A TF
+    bundle's catalog does not pickle at all with the standard pickle (its readers are closures), and with
+    cloudpickle (Dask, Ray) it is about 490 bytes per tensor. The page now gives both figures, measured here."""
+    import pickle
+
+    import numpy as np
+
+    cloudpickle = pytest.importorskip("cloudpickle")  # stable-baselines3 -> gymnasium installs it
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "scale.md").read_text()
+    tensors = {f"layer_{i}/dense/kernel": np.full((2, 2), i, np.float32) for i in range(10_000)}
+    measured = {}
+    for fmt, out in (("safetensors", "m.safetensors"), ("tf", "model.ckpt-1")):
+        ckpt_doctor.write_checkpoint(tensors, str(tmp_path / out), fmt)
+        catalog = ckpt_doctor.open_checkpoint(str(tmp_path / out))
+        moved = pickle.loads(cloudpickle.dumps(catalog))
+        assert float(moved["layer_7/dense/kernel"].read()[0, 0]) == 7.0
+        measured[fmt] = len(cloudpickle.dumps(catalog)) / len(catalog)
+    with pytest.raises(Exception, match="pickle"):
+        pickle.dumps(catalog)  # the TF bundle's: the page says so
+    said = re.search(r"about (\d+) bytes per tensor for\s+safetensors and (\d+) for a TF bundle", doc)
+    assert said, "docs/scale.md gives no per-tensor size"
+    for fmt, figure in (("safetensors", said[1]), ("tf", said[2])):
+        assert 0.7 < measured[fmt] / int(figure) < 1.4, (fmt, measured[fmt], figure)
