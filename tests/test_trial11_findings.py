@@ -283,7 +283,8 @@ def test_public_objects_outside_match_are_documented():
 def test_scale_doc_states_what_a_catalog_costs_to_move(tmp_path: Path):
     """docs/scale.md said a catalog is "about 100-200 bytes per tensor, so 10k tensors is ~1-2 MB pickled". A TF
     bundle's catalog does not pickle at all with the standard pickle (its readers are closures), and with
-    cloudpickle (Dask, Ray) it is about 490 bytes per tensor. The page now gives both figures, measured here."""
+    cloudpickle (Dask, Ray) it is about 490 bytes per tensor; and a report's JSON, "a few KB", names every tensor
+    (a Diagnosis of 10k variables: 3.9 MB). The page now gives these figures, measured here."""
     import pickle
 
     import numpy as np
@@ -304,3 +305,14 @@ def test_scale_doc_states_what_a_catalog_costs_to_move(tmp_path: Path):
     assert said, "docs/scale.md gives no per-tensor size"
     for fmt, figure in (("safetensors", said[1]), ("tf", said[2])):
         assert 0.7 < measured[fmt] / int(figure) < 1.4, (fmt, measured[fmt], figure)
+    # "Results are small ... a few KB of JSON": a report names every tensor
+    import json
+
+    tf_ckpt = str(tmp_path / "model.ckpt-1")
+    measured["verify"] = len(json.dumps(ckpt_doctor.verify(tf_ckpt).to_json())) / len(tensors)
+    measured["diagnose"] = len(json.dumps(ckpt_doctor.diagnose(tf_ckpt, tf_ckpt).to_json())) / len(tensors)
+    said = re.search(r"VerifyReport` names every intact tensor \(about (\d+) bytes\s+per tensor\), of a "
+                     r"`Diagnosis` every variable and entry \(about (\d+) bytes per variable\)", doc)
+    assert said, "docs/scale.md gives no size of a report"
+    for what, figure in (("verify", said[1]), ("diagnose", said[2])):
+        assert 0.7 < measured[what] / int(figure) < 1.4, (what, measured[what], figure)
