@@ -316,3 +316,57 @@ def test_scale_doc_states_what_a_catalog_costs_to_move(tmp_path: Path):
     assert said, "docs/scale.md gives no size of a report"
     for what, figure in (("verify", said[1]), ("diagnose", said[2])):
         assert 0.7 < measured[what] / int(figure) < 1.4, (what, measured[what], figure)
+
+
+_KERAS_BLOCKS = """
+import json, sys, numpy as np, keras
+import ckpt_doctor
+
+class Block(keras.layers.Layer):
+    def __init__(self, units, **kw):
+        super().__init__(**kw)
+        self.d1, self.d2 = keras.layers.Dense(units), keras.layers.Dense(units)
+    def call(self, x):
+        return self.d2(keras.ops.relu(self.d1(x)))
+
+class Net(keras.Model):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.inp = keras.layers.Dense(8)
+        self.blocks = [Block(8) for _ in range(2)]  # a plain list: TensorFlow's object graph does not reach it
+    def call(self, x):
+        x = self.inp(x)
+        for b in self.blocks:
+            x = b(x)
+        return x
+
+def build():
+    m = Net(); m(np.zeros((1, 5), "float32")); return m
+
+saved = build()
+saved.save_weights(sys.argv[1] + "/net.weights.h5")
+fresh = build()
+report = ckpt_doctor.restore(fresh, sys.argv[1] + "/net.weights.h5")
+x = np.ones((2, 5), "float32")
+print(json.dumps({"ok": report.ok, "headline": report.headline(),
+                  "diff": float(np.abs(np.asarray(fresh(x)) - np.asarray(saved(x))).max())}))
+"""
+
+
+def test_restore_into_a_keras3_model_with_a_list_of_layers(tmp_path: Path):
+    """restore(model, "net.weights.h5") of a Keras 3 sub-classed model keeping its blocks in a plain list (what
+    Keras' own load_weights restores) raised ModelError "cannot find the live variables behind net/block/dense_1/
+    kernel, ..." before reading anything: the adapter found variables by TensorFlow object path only, which the
+    list's layers do not have. It now finds them by the name the model gives them."""
+    import json
+    import subprocess
+    import sys
+
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    out = subprocess.run([sys.executable, "-c", _KERAS_BLOCKS, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": src})
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["ok"], result
+    assert result["headline"].startswith("all 10 model weights restored and verified"), result
+    assert result["diff"] == 0.0
