@@ -370,3 +370,37 @@ def test_restore_into_a_keras3_model_with_a_list_of_layers(tmp_path: Path):
     assert result["ok"], result
     assert result["headline"].startswith("all 10 model weights restored and verified"), result
     assert result["diff"] == 0.0
+
+
+_INTERRUPTED_SAVE = """
+import shutil, sys, numpy as np, tensorflow as tf
+d = sys.argv[1]
+m = tf.Module(); m.w = tf.Variable(np.zeros(3, "float32"))
+manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=m), d, max_to_keep=2)
+manager.save(checkpoint_number=100)
+manager.save(checkpoint_number=200)
+shutil.copy(d + "/checkpoint", d + "/state_at_200")
+manager.save(checkpoint_number=300)
+shutil.move(d + "/state_at_200", d + "/checkpoint")  # the run stopped after writing ckpt-300, before its state file
+print(tf.train.latest_checkpoint(d))
+"""
+
+
+def test_latest_names_a_newer_save_the_state_file_missed(tmp_path: Path, capsys):
+    """A run killed between writing ckpt-300 and updating the `checkpoint` state file: TensorFlow and `latest`
+    return ckpt-200, which is right, but `latest` said nothing of the complete ckpt-300 beside it (the newest
+    weights, which a resumed run would overwrite). It now says so in a note."""
+    import subprocess
+    import sys
+
+    from ckpt_doctor.cli import main
+
+    out = subprocess.run([sys.executable, "-c", _INTERRUPTED_SAVE, str(tmp_path)], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("ckpt-200")  # what TensorFlow resumes from
+    assert main(["latest", str(tmp_path)]) == 0
+    got = capsys.readouterr()
+    assert got.out.strip().endswith("ckpt-200")
+    assert "ckpt-300 is complete and newer than ckpt-200" in got.err, got.err
+    assert ckpt_doctor.latest_checkpoint(str(tmp_path)).endswith("ckpt-200")
