@@ -404,3 +404,25 @@ def test_latest_names_a_newer_save_the_state_file_missed(tmp_path: Path, capsys)
     assert got.out.strip().endswith("ckpt-200")
     assert "ckpt-300 is complete and newer than ckpt-200" in got.err, got.err
     assert ckpt_doctor.latest_checkpoint(str(tmp_path)).endswith("ckpt-200")
+
+
+def test_a_keras_file_against_a_torch_model_is_loaded_by_the_fix(tmp_path: Path, capsys):
+    """A Keras 3 .weights.h5 against a torch.nn.Module said "loaded by: Keras 3 model.load_weights(...)
+    (--load-with keras3)" and noted "the model gives no keras3 keys: compared by weight name, as
+    load_weights(by_name=True) does": calls no torch model has, and a loader `--load-with keras3` refuses for it.
+    Such a file is now said to be loaded by the printed fix's load_state_dict, as a TF bundle is."""
+    import subprocess
+    import sys
+
+    from ckpt_doctor.cli import main
+
+    subprocess.run([sys.executable, "-c", _KERAS_CNN, str(tmp_path)], check=True, timeout=300,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, capture_output=True)
+    (tmp_path / "net.py").write_text(_TORCH_CNN)
+    model = f"{tmp_path / 'net.py'}:build"
+    assert main(["align", str(tmp_path / "k.weights.h5"), "--model", model]) == 0
+    out = capsys.readouterr().out
+    assert "loaded by:  model.load_state_dict(state, strict=True) (--load-with torch)" in out, out[:600]
+    assert "load_weights" not in out.split("\nFix (")[0], out[:1500]
+    assert main(["align", str(tmp_path / "k.weights.h5"), "--model", model, "--load-with", "keras3"]) == 2
+    assert "cannot load into a PyTorch model" in capsys.readouterr().err
