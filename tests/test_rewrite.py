@@ -191,7 +191,7 @@ def test_safetensors_byte_identical_to_the_library_and_loadable(tmp_path):
     from safetensors.numpy import save_file
 
     values = {k: v for k, v in _values().items() if k != "bf"}
-    save_file(values, str(tmp_path / "lib.safetensors"))
+    save_file(values, str(tmp_path / "lib.safetensors"), metadata={"format": "pt"})  # as save_pretrained
     write_checkpoint(values, str(tmp_path / "ours.safetensors"), "safetensors")
     assert (tmp_path / "ours.safetensors").read_bytes() == (tmp_path / "lib.safetensors").read_bytes()
     with safetensors.safe_open(str(tmp_path / "ours.safetensors"), "np") as f:
@@ -207,7 +207,7 @@ def test_safetensors_byte_identical_with_bfloat16_via_torch(tmp_path):
     values = _values()
     tensors = {k: torch.from_numpy(v.view(np.int16)).view(torch.bfloat16) if k == "bf" else torch.from_numpy(v)
                for k, v in values.items()}
-    save_file(tensors, str(tmp_path / "lib.safetensors"))
+    save_file(tensors, str(tmp_path / "lib.safetensors"), metadata={"format": "pt"})
     write_checkpoint(values, str(tmp_path / "ours.safetensors"), "safetensors")
     assert (tmp_path / "ours.safetensors").read_bytes() == (tmp_path / "lib.safetensors").read_bytes()
 

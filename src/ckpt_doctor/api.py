@@ -45,9 +45,10 @@ def diagnose(checkpoint: str | os.PathLike | Catalog, model: Any, *, root: str |
     _check_loader(load_with, catalog, spec)
     _check_object_graph(load_with, catalog, spec)
     if rules is not None:
-        object_based = any(t.object_path for t in catalog.values())
-        namespace = ("object" if spec.restore == "object" else "full_name") if object_based else "key"
-        catalog = apply_rules(catalog, rules if isinstance(rules, Rules) else Rules.load(rules), namespace)
+        from .restore.plan import rules_namespace
+
+        rules = rules if isinstance(rules, Rules) else Rules.load(rules)
+        catalog = apply_rules(catalog, rules, rules_namespace(catalog, spec, rules))
     return compare(catalog, spec, load_with)
 
 

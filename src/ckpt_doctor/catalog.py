@@ -70,6 +70,7 @@ class TensorInfo:
             self.read()
 
     def to_json(self) -> dict[str, object]:
+        """This tensor as ``inspect --json`` lists it (no values)."""
         out: dict[str, object] = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape),
                                   "nbytes": self.nbytes, "kind": self.kind}
         for key in ("object_path", "full_name", "slot_of", "slot_name"):
@@ -158,6 +159,7 @@ class Catalog(Mapping[str, TensorInfo]):
         return [t for t in self._tensors.values() if t.kind not in BOOKKEEPING_KINDS]
 
     def to_json(self) -> dict[str, object]:
+        """The checkpoint as ``inspect --json`` prints it: path, format, files, notes and every tensor."""
         # the same keys for every checkpoint (empty lists where there is nothing to say): a stable shape to read
         return {"path": self.path, "format": self.format, "tensors": [t.to_json() for t in self._tensors.values()],
                 "missing_files": list(self.missing_files), "notes": list(self.notes)}

@@ -110,7 +110,6 @@ def _latest_hint(found) -> str:
 
 def _verify(args) -> int:
     from . import open_checkpoint
-    from .report.text import human_bytes
     from .verify import verify
 
     for out in (args.manifest, args.salvage):  # a URL is refused before the whole checkpoint is read, not after
@@ -148,9 +147,7 @@ def _verify(args) -> int:
             shown = ", ".join(report.intact[:20]) + (f" ... ({len(report.intact) - 20} more)"
                                                      if len(report.intact) > 20 else "")
             print(f"intact: {len(report.intact)} tensor(s): {shown}")
-        status = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
-        print(f"{status}: {report.tensors_checked} tensors, {human_bytes(report.bytes_checked)} read; "
-              f"{report.checked} ({report.path})")
+        print(report.summary())
         if args.manifest and report.manifest is not None:
             print(f"wrote the content manifest of {len(report.manifest)} tensor(s) to {args.manifest}",
                   file=sys.stderr)
@@ -573,10 +570,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output: a TF prefix (dir/model.ckpt-1; a directory takes the input's name) or a file")
     p.add_argument("--dry-run", action="store_true", help="print old -> new names and what is dropped; write nothing")
     p.add_argument("--namespace", choices=("key", "object", "full_name"), default=None,
-                   help="what the rules' names are: checkpoint keys, TF2 object paths, or TF1 variable names of a TF2 "
-                        "checkpoint (then the output is name-based); default: a TF2 checkpoint's object paths (as "
-                        "inspect shows and align writes them) unless the rules match only keys, else keys; a note "
-                        "says which where it matters")
+                   help="what the rules' names are: checkpoint keys, TF2 object paths, or full names (TF1 variable "
+                        "names of a TF2 checkpoint, then the output is name-based; a Keras 3 file's layer names, "
+                        "conv/vars/0); default: a TF2 checkpoint's object paths (as inspect shows and align writes "
+                        "them) unless the rules match only keys; a Keras 3 file's layer names where the rules "
+                        "change more entries by them (as align writes them); else keys; a note says which where it "
+                        "matters")
     p.add_argument("--name-based", action="store_true", help="TF output from a TF2 checkpoint without object graph")
     p.add_argument("--max-shard-bytes", type=_byte_count, metavar="N",
                    help="TF output: start a new data file past N bytes (500000000, 500MB, 2GiB)")

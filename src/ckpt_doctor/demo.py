@@ -35,9 +35,7 @@ def run() -> int:
     _step("What does it hold?", f"inspect {directory}")
     print(render_inspect(open_checkpoint(directory)))
     _step("Is every byte intact?", f"verify {directory}")
-    report = verify(directory)
-    print(f"{'OK' if report.ok else 'FAILED'}: {report.tensors_checked} tensors, every checksum "
-          f"{'matches' if report.ok else 'checked'}")
+    print(verify(directory).summary())  # each step prints what its command prints
     _step("Would the changed model get its weights? If not, why, and what is the fix?",
           f"diagnose {directory} --model {spec}")
     result = diagnose(directory, spec)
@@ -46,11 +44,11 @@ def run() -> int:
     with tempfile.TemporaryDirectory(prefix="ckpt-doctor-demo-") as tmp:
         rules = os.path.join(tmp, "rules.yaml")
         _step("Write the fix as a rule file (here in a temporary directory)",
-              f"align {directory} --model {spec} -o rules.yaml")
+              f"align {directory} --model {spec} -o rules.yaml > /dev/null && cat rules.yaml")
         alignment.rules.save(rules)
         with open(rules, encoding="utf-8") as f:
             print(f.read().rstrip())
         _step("Does the fix work?", f"diagnose {directory} --model {spec} --rules rules.yaml")
         fixed = diagnose(directory, spec, rules=rules)
-        print(fixed.summary()[0].upper() + fixed.summary()[1:] + ".")
+        print(render_diagnosis(fixed))
     return 0 if fixed.ok else 1

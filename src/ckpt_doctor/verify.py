@@ -51,6 +51,9 @@ class Problem:
 
 @dataclass
 class VerifyReport:
+    """What ``verify`` read and checked: ``ok``, ``problems`` (each damaged file or tensor), ``checked`` (what was
+    verified, in a sentence), ``intact`` (the tensors read without a problem) and, when asked, ``manifest``."""
+
     path: str
     format: str | None
     tensors_checked: int = 0
@@ -65,7 +68,21 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def __repr__(self) -> str:  # a notebook shows the verdict, not every intact tensor's name
+        verdict = "ok" if self.ok else f"{len(self.problems)} problem(s)"
+        return (f"<VerifyReport {self.path!r} ({self.format}): {verdict}; {self.tensors_checked} tensors, "
+                f"{self.bytes_checked} bytes checked" + (f"; {self.checked}" if self.checked else "") + ">")
+
+    def summary(self) -> str:
+        """The verdict line ``ckpt-doctor verify`` prints: status, tensors and bytes read, what was checked."""
+        from .report.text import human_bytes
+
+        status = "OK" if self.ok else f"FAILED ({len(self.problems)} problem(s))"
+        return (f"{status}: {self.tensors_checked} tensors, {human_bytes(self.bytes_checked)} read; {self.checked} "
+                f"({self.path})")
+
     def to_json(self) -> dict:
+        """The report as ``verify --json`` prints it."""
         out = {"path": self.path, "format": self.format, "ok": self.ok, "checked": self.checked,
                "checksums": self.checksums, "tensors_checked": self.tensors_checked,
                "bytes_checked": self.bytes_checked, "problems": [vars(p) for p in self.problems],

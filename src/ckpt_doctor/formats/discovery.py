@@ -54,6 +54,8 @@ def latest_checkpoint(directory: str | os.PathLike) -> str | None:
 
 
 def discover(directory: str | os.PathLike) -> Discovery:
+    """Every checkpoint in ``directory`` (complete or not), the latest usable one, and notes (a moved
+    directory, a state file naming a deleted save); ``latest_checkpoint`` returns ``.latest``."""
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
         raise CheckpointError("not a directory", path=directory)
@@ -70,6 +72,8 @@ def discover(directory: str | os.PathLike) -> Discovery:
             state = None
         if state is not None:
             latest, recorded_incomplete = _resolve_latest(directory, state, found, notes)
+            if latest is not None:
+                _note_newer(latest, found, notes)
     if latest is None:
         complete = [f for f in found.values() if f.complete]
         if complete:
@@ -109,6 +113,21 @@ def _resolve_latest(directory: str, state: dict, found: dict[str, Found], notes:
         return moved, None
     notes.append(f"the state file points to {recorded}, which does not exist. {_TF_NONE}")
     return None, None
+
+
+def _note_newer(latest: str, found: dict[str, Found], notes: list[str]) -> None:
+    """A complete checkpoint of the same name with a higher step than the state file's latest: a save whose state
+    file update never happened (the run was killed in between), which tf.train.latest_checkpoint does not see."""
+    step, family = _step(latest), _STEP.sub("", os.path.basename(latest))
+    if step is None:
+        return
+    newer = [f for f in found.values() if f.complete and f.step is not None and f.step > step
+             and _STEP.sub("", os.path.basename(f.prefix)) == family]
+    if newer:
+        best = max(newer, key=lambda f: f.step or 0)
+        notes.append(f"{display_name(best.prefix)} is complete and newer than {display_name(latest)}, which the state "
+                     "file names (as tf.train.latest_checkpoint does): the run saved it but did not update the state "
+                     f"file (stopped in between?); name {best.prefix} to use it")
 
 
 # What TensorFlow makes of a state file whose recorded save is gone: a training script that resumes from it starts over

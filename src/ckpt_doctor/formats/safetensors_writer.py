@@ -21,8 +21,16 @@ _CODE = {canonical: code for code, (canonical, bits) in DTYPES.items() if code i
 _RANK = {code: i for i, code in enumerate(_ENUM_ORDER)}
 
 
+# What ``save_pretrained`` and ``safetensors.torch.save_file`` users write: transformers' ``from_pretrained``
+# (4.46) reads ``metadata.get("format")`` and fails on a file without ``__metadata__`` ("'NoneType' object has no
+# attribute 'get'"); "pt" says the values are in PyTorch's layout, which is what a file read by name takes.
+DEFAULT_METADATA = {"format": "pt"}
+
+
 def header(tensors, metadata: dict[str, str] | None = None) -> tuple[bytes, list]:
-    """(the 8-byte length + padded JSON header, the tensors in file order)."""
+    """(the 8-byte length + padded JSON header, the tensors in file order); ``metadata`` None: DEFAULT_METADATA,
+    ``{}``: no ``__metadata__``."""
+    metadata = DEFAULT_METADATA if metadata is None else metadata
     for t in tensors:
         if t.dtype not in _CODE:
             raise UnsupportedError(f"dtype {t.dtype} has no safetensors equivalent", tensor=t.name)

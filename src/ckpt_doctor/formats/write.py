@@ -62,7 +62,8 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         protect: files that must never be written over (e.g. the checkpoint being rewritten).
         progress: called as ``progress(name, nbytes)`` after each tensor is written.
         state_file: TF only: make ``out`` the latest checkpoint in its directory's ``checkpoint`` file.
-        options: for the format's writer, e.g. ``max_shard_bytes`` (tf) or ``metadata`` (safetensors).
+        options: for the format's writer, e.g. ``max_shard_bytes`` (tf) or ``metadata`` (safetensors; default
+            ``{"format": "pt"}``, as ``save_pretrained`` writes it and transformers' ``from_pretrained`` needs it).
 
     Returns:
         ``WriteResult`` with the files written and the crc32c of every value (all read back and matched).

@@ -59,7 +59,26 @@ def _config_is_no_model(ref: str, doc: dict) -> str:
             f"{directory!r}))`, or the task class you load), or a spec written from it by ckpt-doctor spec")
 
 
+def _rule_file(ref: str, doc: Any) -> bool:
+    """Whether ``ref`` is a ckpt-doctor rule file (given as --model instead of --rules)."""
+    if isinstance(doc, dict):
+        return doc.get("format") == "ckpt-doctor-rules" or ("rules" in doc and "variables" not in doc)
+    if ref.endswith((".yaml", ".yml")) and os.path.isfile(ref):
+        try:
+            with open(ref, encoding="utf-8") as f:
+                head = f.read(1 << 16)
+        except (OSError, UnicodeDecodeError):
+            return False
+        return "ckpt-doctor-rules" in head or head.lstrip().startswith("rules:") or "\nrules:" in head
+    return False
+
+
+_RULES_AS_MODEL = ("--model names a rule file (it maps checkpoint names to model names): pass it as --rules; --model "
+                   "is the model: a JSON spec, path/to/file.py:function, package.module:function or a checkpoint")
+
+
 def _from_reference(ref: str, root: str | None) -> ModelSpec:
+    doc: Any = None
     if ref.endswith(".json") and os.path.isfile(ref):
         try:
             with open(ref, encoding="utf-8") as f:
@@ -73,6 +92,8 @@ def _from_reference(ref: str, root: str | None) -> ModelSpec:
             return spec
         if isinstance(doc, dict) and ("model_type" in doc or "architectures" in doc or "peft_type" in doc):
             raise ModelError(_config_is_no_model(ref, doc), path=ref)
+    if _rule_file(ref, doc):
+        raise ModelError(_RULES_AS_MODEL, path=ref)
     m = _BUILDER.match(ref)
     if m and not os.path.exists(ref) and (m["target"].endswith(".py") or _is_module_name(m["target"])):
         return from_object(_call_builder(m["target"], m["function"]), root=root, source=ref)
@@ -85,6 +106,10 @@ def _from_reference(ref: str, root: str | None) -> ModelSpec:
         try:
             return from_catalog(open_checkpoint(ref))
         except CheckpointError as e:
+            if doc is not None:  # JSON, but neither a spec nor a checkpoint's index
+                raise ModelError("--model names a JSON file that is not a model spec (a spec is an object with a "
+                                 "\"variables\" list: ckpt-doctor spec --model BUILDER -o spec.json writes one) and "
+                                 "not a checkpoint index", path=ref) from None
             raise ModelError(f"--model names a file that is neither a model spec nor a readable checkpoint: "
                              f"{e.message}", path=ref) from None
     raise ModelError("--model must be a JSON spec, path/to/file.py:function, package.module:function or a "

@@ -69,6 +69,7 @@ LOADERS: dict[str, Loader] = {loader.name: loader for loader in (
 )}
 
 _KERAS3_FORMATS = {"keras3-weights", "keras-zip"}
+_TF_FORMATS = {"keras-h5", "keras-h5-transformers", *_KERAS3_FORMATS}  # files only a TensorFlow / Keras call loads
 
 # Which loaders can load into a live model of each framework: PyTorch's calls take a torch.nn.Module, TensorFlow's
 # and Keras' a TF graph, tf.Module or Keras model. A JSON spec or a checkpoint as model may name any loader.
@@ -95,6 +96,10 @@ def infer_loader(checkpoint_format: str, spec) -> Loader:
     """The call a user of this model most likely makes to load a checkpoint of this format."""
     if spec.loader:
         return LOADERS[spec.loader]
+    if spec.framework in ("torch", "state_dict") and checkpoint_format in _TF_FORMATS:
+        # no Keras or TensorFlow call loads into a torch.nn.Module (and --load-with keras3 is refused for one):
+        # the printed fix reads the file with ckpt-doctor and calls load_state_dict
+        return LOADERS["torch"]
     if checkpoint_format == "keras-h5-transformers":  # transformers' sharded TF weights: by name, not layer order
         return LOADERS["hf-tf"]
     if checkpoint_format == "keras-h5":

@@ -45,6 +45,9 @@ RESTORE_MODES = {"name", "object"}
 
 @dataclass
 class VariableSpec:
+    """One model variable as a checkpoint sees it: name, shape, dtype, TF2 object path, kind (variable / buffer /
+    slot / counter), the keys each loader pairs it by, and the variable it is tied to."""
+
     name: str
     shape: tuple[int, ...]
     dtype: str
@@ -71,6 +74,7 @@ class VariableSpec:
         return self.kind not in BOOKKEEPING_KINDS
 
     def to_json(self) -> dict[str, Any]:
+        """This variable as one entry of the spec JSON's ``variables``."""
         out: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
         if self.object_path:
             out["object_path"] = self.object_path
@@ -89,6 +93,9 @@ class VariableSpec:
 
 @dataclass
 class ModelSpec:
+    """A model described without its framework: its variables in creation order, how it restores (by name or
+    object path) and the loader its checkpoints go through; ``to_json``/``save`` write the ``spec`` JSON."""
+
     variables: list[VariableSpec]
     framework: str = "json"
     restore: str = "name"  # "object": TF2 object-based restore matches object paths first
@@ -101,7 +108,12 @@ class ModelSpec:
     loader: str | None = None  # the way of loading (model/loaders.py); None: inferred from the checkpoint
     base_model_prefix: str | None = None  # Hugging Face models: from_pretrained adds or strips this prefix
 
+    def __repr__(self) -> str:  # a notebook shows what the spec is, not every variable (to_json() has them)
+        source = f" {self.source!r}" if self.source else ""
+        return f"<ModelSpec{source} ({self.framework}, restore by {self.restore}): {len(self.variables)} variables>"
+
     def to_json(self) -> dict[str, Any]:
+        """The spec JSON document (``ckpt-doctor spec`` writes it, ``--model spec.json`` reads it)."""
         doc: dict[str, Any] = {"format": SPEC_FORMAT, "version": 1, "framework": self.framework,
                                "restore": self.restore}
         if self.restore == "object":
@@ -116,6 +128,7 @@ class ModelSpec:
         return doc
 
     def save(self, path: str | os.PathLike) -> None:
+        """Write the spec JSON to ``path``, atomically."""
         from .._files import atomic_write_text
 
         doc = self.to_json()

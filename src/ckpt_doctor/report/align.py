@@ -48,8 +48,9 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
         lines.append(f"  evidence, e.g.: {inferred[0].evidence}")
     if a.ambiguous:
         lines += ["", "Ambiguous (not applied): the values that fit, and why none is proven to be the variable's:"]
-        for amb in a.ambiguous[:_LIMIT]:
-            lines.append(f"  {amb.model}: {', '.join(amb.candidates[:4])}"
+        for amb in a.ambiguous[:_LIMIT]:  # candidates by the names the pairs above use (a Keras 3 file: full_name)
+            shown = [a.checkpoint_names.get(c, c) for c in amb.candidates[:4]]
+            lines.append(f"  {amb.model}: {', '.join(shown)}"
                          f"{' ...' if len(amb.candidates) > 4 else ''} ({amb.reason})")
         if len(a.ambiguous) > _LIMIT:
             lines.append(f"  ... and {len(a.ambiguous) - _LIMIT} more")
@@ -59,7 +60,8 @@ def render(a: Alignment, rules_path: str | None = None, show_pairs: bool = True)
                          ("New in the model (keep their initial values)", new),
                          ("Filled through a tie (they share a paired variable's storage; no pair of their own)",
                           [f"{m} <- {v}" for m, v in a.tied.items()]),
-                         ("Unused checkpoint values", [u for u in a.unused if u not in differ_set])):
+                         ("Unused checkpoint values",
+                          [a.checkpoint_names.get(u, u) for u in a.unused if u not in differ_set])):
         if names:
             lines += ["", f"{title}: {len(names)}"]
             lines += [f"  {pattern}" for pattern, _ in collapse(names)[:_LIMIT]]

@@ -277,6 +277,18 @@ class TF2Adapter(Adapter):
         paths = {v.name: v.object_path for v in self.spec.variables}  # a tied alias has its owner's variable
         self.handles = {v.name: self.variables.get(paths[v.tied_to] if v.tied_to else v.object_path)
                         for v in self.spec.variables}
+        if any(h is None for h in self.handles.values()):
+            # variables TensorFlow's object graph does not reach (a Keras 3 model's plain list of layers, which a
+            # .keras file holds but tf.train.Checkpoint does not): by the name the spec gives them, Keras 3's
+            # `variable.path` (tf-keras: the name without `:0`)
+            named = {}
+            for v in list(getattr(model, "variables", None) or ()) + list(getattr(model, "weights", None) or ()):
+                for key in (getattr(v, "path", None), str(getattr(v, "name", "")).split(":")[0]):
+                    if key:
+                        named.setdefault(key, v)
+            for v in self.spec.variables:
+                if self.handles[v.name] is None:
+                    self.handles[v.name] = named.get(v.tied_to or v.name)
         missing = [v.name for v, h in zip(self.spec.variables, self.handles.values(), strict=False) if h is None]
         if missing:
             raise ModelError(f"cannot find the live variables behind {', '.join(missing[:4])} in the model")

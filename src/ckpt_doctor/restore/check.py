@@ -28,6 +28,9 @@ EQUAL, DIFFERS, UNTOUCHED, UNPAIRED = "equal", "differs", "looks_untouched", "un
 
 @dataclass
 class CheckOutcome:
+    """One model variable compared with the checkpoint: ``status`` (equal / differs / looks_untouched /
+    unpaired), the entry it was compared with, value statistics and the evidence for "untouched"."""
+
     variable: VariableSpec
     status: str
     checkpoint_key: str | None = None
@@ -35,17 +38,22 @@ class CheckOutcome:
     evidence: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """This outcome as a JSON object."""
         return {"name": self.variable.name, "status": self.status, "checkpoint_key": self.checkpoint_key,
                 "stats": self.stats, "evidence": self.evidence}
 
 
 @dataclass
 class RestoreCheck:
+    """What ``check_restored`` found: every model variable compared with its checkpoint value, nothing assigned.
+    ``ok`` when every weight equals it; ``render()`` (also ``str``) lists the others with their evidence."""
+
     checkpoint: str
     model: str
     variables: list[CheckOutcome]
 
     def weights(self, status: str | None = None) -> list[CheckOutcome]:
+        """The model's weights' outcomes, those with ``status`` if given."""
         return [o for o in self.variables if o.variable.is_weight and (status is None or o.status == status)]
 
     @property
@@ -53,6 +61,7 @@ class RestoreCheck:
         return all(o.status == EQUAL for o in self.weights())
 
     def headline(self) -> str:
+        """One line: how many weights equal the checkpoint, and what the others are."""
         n = {s: len(self.weights(s)) for s in (EQUAL, DIFFERS, UNTOUCHED, UNPAIRED)}
         total = len(self.weights())
         if self.ok:
@@ -64,6 +73,7 @@ class RestoreCheck:
         return "; ".join(parts)
 
     def render(self) -> str:
+        """The headline, then the weights that are not equal, grouped, with evidence."""
         lines = [self.headline()]
         for title, status in (("look untouched", UNTOUCHED), ("differ from the checkpoint", DIFFERS),
                               ("have no checkpoint value", UNPAIRED)):
@@ -79,7 +89,11 @@ class RestoreCheck:
 
     __str__ = render  # print(check_restored(...)) shows the verdict, not every field of every outcome
 
+    def __repr__(self) -> str:  # a notebook shows the verdict, not every field of every outcome
+        return f"<RestoreCheck {self.model!r} against {self.checkpoint!r}: {self.headline()}>"
+
     def to_json(self) -> dict[str, Any]:
+        """The check as a JSON document: ok, headline and every variable's outcome."""
         return {"checkpoint": self.checkpoint, "model": self.model, "ok": self.ok, "headline": self.headline(),
                 "variables": [o.to_json() for o in self.variables]}
 

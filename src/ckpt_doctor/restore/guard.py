@@ -59,9 +59,14 @@ class GuardEvent:
 
     @property
     def ok(self) -> bool:
+        """Every model weight holds its checkpoint value, and none changed after loading."""
         return not self.not_restored and not self.reinitialised
 
+    def __repr__(self) -> str:  # the verdict line, not every name (message() lists them)
+        return f"<GuardEvent {self.message().splitlines()[0]}>"
+
     def message(self, limit: int = 20) -> str:
+        """The verdict, then the names not restored, re-initialised and unused (``limit`` of each)."""
         if self.ok:
             head = f"{self.call}: all {self.checked} model weights hold checkpoint values"
         else:
@@ -113,7 +118,13 @@ class guard:
 
     @property
     def ok(self) -> bool:
+        """Every checked load call restored every weight, and none changed after loading."""
         return all(e.ok for e in self.events)
+
+    def __repr__(self) -> str:
+        bad = sum(not e.ok for e in self.events)
+        return (f"<guard strict={self.strict}: {len(self.events)} load call(s) checked"
+                + (f", {bad} with weights not restored or changed>" if bad else ", all ok>"))
 
     def _record(self, event: GuardEvent, loaded: dict) -> None:
         self.events.append(event)

@@ -109,16 +109,35 @@ def _from_diagnosis(d: Diagnosis, origin: dict[str, tuple[TensorInfo, str | None
     return Plan(d.checkpoint, d.model, assignments, unpaired, object_root=d.object_root, notes=d.all_notes())
 
 
-def _namespace(catalog: Catalog, spec: ModelSpec) -> str:
-    object_based = any(t.object_path for t in catalog.values())  # as api.diagnose decides it
-    return ("object" if spec.restore == "object" else "full_name") if object_based else "key"
+def rules_namespace(catalog: Catalog, spec: ModelSpec, rules: Rules) -> str:
+    """Which names of ``catalog`` the ``rules`` speak of (``apply_rules``' namespace): a TF2 checkpoint's object
+    paths, or its TF1 names for a model restored by name; a Keras 3 file's layer names where the rules change more
+    entries by them than by key; else keys."""
+    if any(t.object_path for t in catalog.values()):
+        return "object" if spec.restore == "object" else "full_name"
+    return "full_name" if layer_names_fit(catalog, rules) else "key"
+
+
+def layer_names_fit(catalog: Catalog, rules: Rules) -> bool:
+    """Whether ``rules`` name a Keras 3 file's values by their owning layers' own names (full_name, `conv/vars/0`,
+    in which `align` infers and writes them) rather than by key (`layers/conv2d/vars/0`): they change more entries
+    so."""
+    if not rules.rules or not any(i.full_name and i.full_name != strip_name(i.name) for i in catalog.values()):
+        return False
+    changed = dict.fromkeys(("key", "full_name"), 0)
+    for info in catalog.values():
+        for namespace in changed:
+            source = (info.full_name if namespace == "full_name" else None) or strip_name(info.name)
+            mapped = rules.apply(source, len(info.shape))
+            changed[namespace] += mapped.dropped or mapped.name != source or mapped.transform not in (None, "none")
+    return changed["full_name"] > changed["key"]
 
 
 def _renamed(catalog: Catalog, spec: ModelSpec, rules: Rules) -> tuple[Catalog, dict]:
     """The checkpoint under the rules, and for each renamed key its original entry and value transform."""
     from ..match.rules import apply_rules
 
-    namespace = _namespace(catalog, spec)
+    namespace = rules_namespace(catalog, spec, rules)
     view = apply_rules(catalog, rules, namespace)
     origin = {}
     for info in catalog.values():
@@ -179,7 +198,7 @@ def _pair_bookkeeping(plan: Plan, catalog: Catalog) -> None:
     its ``num_batches_tracked`` and slots too)."""
     if not plan.rules or not any(u.variable.kind != "variable" and not u.variable.is_weight for u in plan.unpaired):
         return
-    namespace = _namespace(catalog, plan.spec)
+    namespace = rules_namespace(catalog, plan.spec, plan.rules)
     taken = plan.used_keys()
     mapped: dict[str, TensorInfo] = {}
     for info in catalog.values():

@@ -45,6 +45,9 @@ class Move:
 
 @dataclass
 class RewriteResult:
+    """What ``rewrite`` wrote (or, for a dry run, would write): every ``Move`` (old -> new name, transform), the
+    dropped entries, notes, the rules applied with their counts, and ``written`` (files and checksums)."""
+
     source: str
     out: str
     format: str
@@ -87,7 +90,14 @@ class RewriteResult:
                          "every name, dtype, shape and value checksum read back and matched")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:  # a notebook shows the counts, not every move (render() lists them)
+        done = "dry run" if self.written is None else "written"
+        changed = sum(1 for m in self.moves if m.source != m.name or m.transform)
+        return (f"<RewriteResult {self.source!r} -> {self.out!r} ({self.format}, {done}): {len(self.moves)} "
+                f"tensors, {changed} renamed or transformed, {len(self.dropped)} dropped>")
+
     def to_json(self) -> dict:
+        """The result as ``rewrite --json`` prints it: every move, the drops, notes, rules applied, files."""
         return {"source": self.source, "out": self.out, "format": self.format, "dry_run": self.written is None,
                 "moves": [{"from": m.source, "to": m.name, "transform": m.transform, "dtype": m.dtype,
                            "shape": list(m.shape)} for m in self.moves],
@@ -147,11 +157,17 @@ def rewrite(checkpoint: str | os.PathLike | Catalog, rules: Rules | str | os.Pat
     notes = []
     if namespace is None:
         namespace, mattered = _namespace(catalog, rules)
+        named = next((i for i in catalog.values() if i.full_name and i.full_name != strip_name(i.name)), None)
+        example = f"`{named.full_name}` for `{named.name}`" if named else ""
         if mattered:
-            notes.append("the rules are applied to the checkpoint's TF2 object paths (--namespace object; as `align` "
-                         "writes them), which differ from the keys of values an optimizer also tracks"
-                         if namespace == "object" else "the rules name no TF2 object path: applied to the "
-                         "checkpoint's keys (--namespace key)")
+            notes.append({"object": "the rules are applied to the checkpoint's TF2 object paths (--namespace object; "
+                                    "as `align` writes them), which differ from the keys of values an optimizer also "
+                                    "tracks",
+                          "full_name": "the rules name the Keras file's values by their layers' own names, as "
+                                       f"`align` writes them ({example}): applied to those (--namespace full_name; "
+                                       "every entry is written under that name unless a rule renames it)",
+                          "key": "the rules name no TF2 object path: applied to the checkpoint's keys (--namespace "
+                                 "key)"}[namespace])
     if namespace not in NAMESPACES:
         raise RuleError(f"namespace must be one of {', '.join(NAMESPACES)}, not {namespace!r}")
     fmt, out = _output(catalog, out, to)
@@ -391,8 +407,10 @@ def _namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
     and none by object path. The two differ for the values an optimizer also tracks: a Keras 3 model's weights are
     saved under the optimizer's keys (`optimizer/_trainable_variables/0`), so `drop: "^optimizer/"` by key would
     drop the model's weights with the optimizer's state."""
-    if not rules.rules or not any(i.object_path and ATTRIBUTES in i.name for i in catalog.values()):
+    if not rules.rules:
         return "key", False
+    if not any(i.object_path and ATTRIBUTES in i.name for i in catalog.values()):
+        return _layer_namespace(catalog, rules)
     by_key: set[str] = set()
     by_object: set[str] = set()
     for info in catalog.values():
@@ -406,6 +424,14 @@ def _namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
     if by_key and not by_object:
         return "key", True
     return "object", by_key != by_object
+
+
+def _layer_namespace(catalog: Catalog, rules: Rules) -> tuple[str, bool]:
+    """A Keras 3 file's rules apply to its layers' own names where they change more entries so than by key
+    (``plan.layer_names_fit``), as ``diagnose --rules``, ``restore(rules=)`` and ``rewrite_aligned`` read them."""
+    from .plan import layer_names_fit
+
+    return ("full_name", True) if layer_names_fit(catalog, rules) else ("key", False)
 
 
 def _source(info: TensorInfo, namespace: str) -> tuple[str, str]:

@@ -43,6 +43,9 @@ _CHUNK = 256 << 20  # bytes of values handed to the framework per call
 
 @dataclass
 class VariableOutcome:
+    """One model variable after a restore: ``status`` (verified / not_restored / mismatch / paired), the checkpoint
+    entry and transform it came from, ``how`` it was paired and ``check`` (how it was verified, or why not)."""
+
     variable: VariableSpec
     status: str
     checkpoint_key: str | None = None
@@ -55,6 +58,7 @@ class VariableOutcome:
         return self.variable.is_weight
 
     def to_json(self) -> dict[str, Any]:
+        """This outcome as one row of ``restore-check --json``."""
         v = self.variable
         out = {"name": v.name, "status": self.status, "kind": v.kind, "shape": list(v.shape), "dtype": v.dtype,
                "checkpoint_key": self.checkpoint_key, "transform": self.transform, "how": self.how,
@@ -83,12 +87,15 @@ class RestoreReport:
     bytes_restored: int = 0
 
     def weights(self, status: str | None = None) -> list[VariableOutcome]:
+        """The model's weights' outcomes (optimizer state and counters apart), those with ``status`` if given."""
         return [o for o in self.variables if o.is_weight and (status is None or o.status == status)]
 
     def bookkeeping(self, status: str | None = None) -> list[VariableOutcome]:
+        """Optimizer state, buffers and counters the model holds besides its weights, those with ``status``."""
         return [o for o in self.variables if not o.is_weight and (status is None or o.status == status)]
 
     def entries_with(self, status: str) -> list[str]:
+        """Checkpoint keys with ``status``: used / unused / bookkeeping / not_built."""
         return [k for k, s in self.entries.items() if s == status]
 
     @property
@@ -102,6 +109,7 @@ class RestoreReport:
         return any(o.status in (NOT_RESTORED, MISMATCH) for o in self.weights()) or bool(self.entries_with(NOT_BUILT))
 
     def headline(self) -> str:
+        """One line: how many weights were restored and verified, what went unused."""
         total = len(self.weights())
         verified, bad = len(self.weights(VERIFIED)), len(self.weights(NOT_RESTORED)) + len(self.weights(MISMATCH))
         values = [k for k, s in self.entries.items() if s != "bookkeeping"]
@@ -141,6 +149,7 @@ class RestoreReport:
         return lines
 
     def message(self) -> str:
+        """The headline and the problems, grouped (what ``RestoreError`` says)."""
         return "\n".join([self.headline()] + self.groups())
 
     def table(self, limit: int | None = None) -> str:
@@ -176,7 +185,11 @@ class RestoreReport:
 
     __str__ = render  # print(restore(...)) shows the proof table, not every field
 
+    def __repr__(self) -> str:  # a notebook shows the verdict, not every field of every outcome
+        return f"<RestoreReport {self.framework} {self.model!r} <- {self.checkpoint!r}: {self.headline()}>"
+
     def to_json(self) -> dict[str, Any]:
+        """The report as ``restore-check --json`` prints it."""
         return {"checkpoint": self.checkpoint, "model": self.model, "framework": self.framework, "ok": self.ok,
                 "assigned": self.assigned, "headline": self.headline(),
                 "counts": {s: len(self.weights(s)) for s in (VERIFIED, NOT_RESTORED, MISMATCH)}
