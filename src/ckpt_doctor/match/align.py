@@ -18,7 +18,7 @@ from ..model.spec import ModelSpec
 from .compare import Diagnosis
 from .fused import hints as fused_hints
 from .infer import Ambiguity, Pair, _Item, _leaf_word, infer
-from .names import _token
+from .names import WEIGHT_LEAVES, _token
 from .prefer import CHOSEN
 from .prefer import prefer_names as _prefer_names
 from .rules import Drop, Prefix, Regex, Rename, Renumber, Rules, Transform, rename_step
@@ -432,7 +432,7 @@ def _convention_steps(cname: str, mname: str, msep: str, walks: dict) -> list:
     steps: list = []
     if a != b:
         mt = _raw_tokens(m_scope)
-        if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
+        if b == "weight" and a != "weight" and _plain(a) not in WEIGHT_LEAVES \
                 and (not mt or mt[-1] == a):  # PyTorch adds ".weight" where TF names the variable itself
             steps.append((a + "$", f"{a}{msep}weight"))
             if mt:
@@ -488,7 +488,7 @@ def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
         leaf, at_leaf = at_leaf, False
         if a == b:
             continue
-        if b == "weight" and a != "weight" and a.lower() not in ("kernel", "gamma", "embeddings", "scale") \
+        if b == "weight" and a != "weight" and _plain(a) not in WEIGHT_LEAVES \
                 and (not mt or mt[-1] == a):
             steps.append((a + "$" if leaf else a, f"{a}{msep}weight"))
             mt.pop() if mt else None
@@ -628,8 +628,8 @@ def _spelled(a: str, b: str, kc: int, km: int) -> tuple[str, str] | None:
     n = 0
     while n < min(len(a) - i, len(b) - j) and a[-1 - n] == b[-1 - n]:
         n += 1
-    while n > 0 and not (a[-1 - n] in "/." and b[-1 - n] in "/."):
-        n -= 1
+    while n > 0 and not (n < len(a) and n < len(b) and a[-1 - n] in "/." and b[-1 - n] in "/."):
+        n -= 1  # (a name that is all suffix, `w` of `model/w`, has no separator before it: no scope to rename)
     return (a[:len(a) - n], b[:len(b) - n]) if n else None
 
 

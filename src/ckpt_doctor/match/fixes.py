@@ -159,7 +159,8 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[tuple[str, bool, list]], l
         gone = [(_file_layer_name(k, es[0], loader), [info.name for info in es])
                 for k, es in file_layers.items() if k not in model_layers]
         return out, new, gone, changed
-    for group in {_class_group(k, loader) for k in model_layers} | {_class_group(k, loader) for k in file_layers}:
+    # (groups in the model's order, then the file's: what is said comes out alike whatever the hash seed)
+    for group in dict.fromkeys([_class_group(k, loader) for k in [*model_layers, *file_layers]]):
         a = sorted(((k, signature(vs)) for k, vs in model_layers.items() if _class_group(k, loader) == group),
                     key=lambda x: _ordinal(x[0], loader))
         b = sorted(((k, signature(es)) for k, es in file_layers.items() if _class_group(k, loader) == group),
@@ -186,6 +187,8 @@ def _layer_alignment(d) -> tuple[dict[str, str], list[tuple[str, bool, list]], l
                     for i in left_m]
             gone += [(_file_layer_name(b[j][0], file_layers[b[j][0]][0], loader),
                       [info.name for info in file_layers[b[j][0]]]) for j in left_f]
+    rank = {v.name: i for i, v in enumerate(d.model.variables)}
+    new.sort(key=lambda layer: rank.get(layer[2][0], len(rank)) if layer[2] else len(rank))
     return out, new, gone, changed
 
 
