@@ -437,8 +437,38 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _named_norms(state, c_items, m_items, catalog.format == "torch", spec.framework == "torch")
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
+    _flattened_maps(state, m_items)
     _ema_choice(state, twins)
     return d, state, everything_c, everything_m
+
+
+def _flattened_maps(state: _State, m_items: list) -> None:
+    """A dense layer right after a convolution whose output it takes flattened (its inputs: the conv's channels
+    times positions, a VGG's classifier) reads them in the framework's own order: Keras flattens (positions,
+    channels), PyTorch (channels, positions). Between a kernel and a weight the transpose is then right only if the
+    PyTorch model makes its map channels-last before flattening, which no file says: such a pair is not proven."""
+    channels = 0  # output channels of the last convolution, in the model's creation order (0: none since a dense)
+    for m in sorted(m_items, key=lambda it: it.order):
+        rank = len(m.shape)
+        if rank >= 3 and m.layout in ("kernel", "weight"):
+            channels = m.shape[0] if m.layout == "weight" else m.shape[-1]
+            continue
+        if rank != 2 or m.layout not in ("kernel", "weight"):
+            continue
+        inputs, last, channels = (m.shape[1] if m.layout == "weight" else m.shape[0]), channels, 0
+        proof = state.pairs.get(id(m))
+        if proof is None or not last or inputs % last or inputs == last or proof.checkpoint.layout == m.layout or \
+                len(proof.checkpoint.shape) != 2:
+            continue
+        out, positions = m.shape[0] if m.layout == "weight" else m.shape[1], inputs // last
+        reorder = (f"reshape({positions},{last},{out})+permute(1,0,2)+reshape({inputs},{out})+transpose"
+                   if m.layout == "weight" else
+                   f"transpose+reshape({last},{positions},{out})+permute(1,0,2)+reshape({inputs},{out})")
+        _make_ambiguous(state, m, [proof.checkpoint],
+                        f"a dense layer after a flattened convolution map ({last} channels x {positions} "
+                        "positions): Keras flattens it channels-last, PyTorch channels-first, so its inputs come in "
+                        "another order unless the PyTorch model makes the map channels-last before flattening; no "
+                        f"file says which: `transpose` if it does, else `{reorder}`")
 
 
 def _ema_twins(c_items: list, m_items: list, loaded: set[int]) -> dict[int, tuple[_Item, _Item]]:
