@@ -95,3 +95,31 @@ def test_the_printed_fix_restores_every_weight_its_own_value(run, capsys):
         (run / "fix.py").unlink()
     assert tf_says["error"] is None
     assert tf_says["ended"] == {name: name for name in tf_says["ended"]}
+
+
+_BUILDER = """
+import keras, tensorflow as tf
+
+
+def build():  # the oracle's model with its second layer frozen, and a built optimizer
+    i = keras.Input((4,))
+    x = i
+    for name in ("d1", "d2", "d3", "out"):
+        x = keras.layers.Dense(8, name=name, trainable=name != "d2")(x)
+    new = keras.Model(i, x)
+    opt = keras.optimizers.Adam()
+    new.compile(opt, "mse")
+    opt.build(new.trainable_variables)
+    return tf.train.Checkpoint(model=new, optimizer=opt)
+"""
+
+
+def test_restore_check_finds_variables_the_optimizer_reaches_first(run):
+    # restore-check of a tf.train.Checkpoint(model=..., optimizer=...) builder raised "cannot find the live
+    # variables behind d1/kernel ...": its walk kept each variable's first path, the optimizer's, not the model's
+    _tf(run, "frozen")
+    (run / "builder.py").write_text(_BUILDER)
+    done = subprocess.run([sys.executable, "-m", "ckpt_doctor", "restore-check", str(run / "old"), "--model",
+                           f"{run / 'builder.py'}:build"], capture_output=True, text=True, timeout=600, env=ENV)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "all 8 model weights restored and verified" in done.stdout

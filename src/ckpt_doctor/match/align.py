@@ -147,6 +147,7 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
     if missing and unused:
         m_shape, c_shape = {m.ref.name: m.ref.shape for m in m_items}, {c.ref.name: c.ref.shape for c in c_items}
         sentences += fused_hints([(n, tuple(m_shape[n])) for n in missing], [(n, tuple(c_shape[n])) for n in unused])
+    sentences += state.cautions
     paired = {p.model for p in pairs}
     masks = [n for n in missing if n.endswith("_mask") and n[:-len("_mask")] + "_orig" in paired]
     if masks:  # torch.nn.utils.prune: the module computes its weight as weight_orig * weight_mask

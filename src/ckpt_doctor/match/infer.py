@@ -265,6 +265,7 @@ class _State:
     eligible: set = field(default_factory=set)
     # id(m) ambiguous between equally good explanations (renamings, alignments): sibling evidence may settle them
     ties: set = field(default_factory=set)
+    cautions: list[str] = field(default_factory=list)  # pairs made that rest on something no file says
 
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
@@ -445,8 +446,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
 def _flattened_maps(state: _State, m_items: list) -> None:
     """A dense layer right after a convolution whose output it takes flattened (its inputs: the conv's channels
     times positions, a VGG's classifier) reads them in the framework's own order: Keras flattens (positions,
-    channels), PyTorch (channels, positions). Between a kernel and a weight the transpose is then right only if the
-    PyTorch model makes its map channels-last before flattening, which no file says: such a pair is not proven."""
+    channels), PyTorch (channels, positions). Between a kernel and a weight the plain transpose is right only if the
+    PyTorch model makes its map channels-last before flattening (as ports written to take Keras weights do), which
+    no file says: the pair stands, and a caution gives the transform for a model that flattens channels-first."""
     channels = 0  # output channels of the last convolution, in the model's creation order (0: none since a dense)
     for m in sorted(m_items, key=lambda it: it.order):
         rank = len(m.shape)
@@ -464,11 +466,11 @@ def _flattened_maps(state: _State, m_items: list) -> None:
         reorder = (f"reshape({positions},{last},{out})+permute(1,0,2)+reshape({inputs},{out})+transpose"
                    if m.layout == "weight" else
                    f"transpose+reshape({last},{positions},{out})+permute(1,0,2)+reshape({inputs},{out})")
-        _make_ambiguous(state, m, [proof.checkpoint],
-                        f"a dense layer after a flattened convolution map ({last} channels x {positions} "
-                        "positions): Keras flattens it channels-last, PyTorch channels-first, so its inputs come in "
-                        "another order unless the PyTorch model makes the map channels-last before flattening; no "
-                        f"file says which: `transpose` if it does, else `{reorder}`")
+        state.cautions.append(
+            f"`{m.name}` takes `{proof.checkpoint.name}` after a flattened convolution map ({last} channels x "
+            f"{positions} positions): Keras flattens it channels-last, PyTorch channels-first, so the plain "
+            "transpose is right only if the PyTorch model makes the map channels-last before flattening; no file "
+            f"says so. For a model that flattens channels-first (`x.flatten(1)`), the transform is `{reorder}`")
 
 
 def _ema_twins(c_items: list, m_items: list, loaded: set[int]) -> dict[int, tuple[_Item, _Item]]:

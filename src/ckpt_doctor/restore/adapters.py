@@ -265,18 +265,25 @@ class TF2Adapter(Adapter):
             except Exception:  # an object that cannot list its children holds nothing we can assign
                 continue
             for name, child in children.items():
+                p = f"{path}/{name}" if path else name
+                if _is_tf2_variable(child):
+                    # every path to a variable: a Keras optimizer lists the model's at shorter paths
+                    # (`optimizer/_trainable_variables/N`) than the model's own, by which the spec names them
+                    self.variables.setdefault(p, child)
+                    self.objects.setdefault(p, child)
+                    continue
                 if id(child) in seen:
                     continue
                 seen.add(id(child))
-                p = f"{path}/{name}" if path else name
                 self.objects[p] = child
-                if _is_tf2_variable(child):
-                    self.variables[p] = child
-                else:
-                    queue.append((p, child))
-        paths = {v.name: v.object_path for v in self.spec.variables}  # a tied alias has its owner's variable
-        self.handles = {v.name: self.variables.get(paths[v.tied_to] if v.tied_to else v.object_path)
-                        for v in self.spec.variables}
+                queue.append((p, child))
+        owners = {v.name: v for v in self.spec.variables}  # a tied alias has its owner's variable
+
+        def handle(v: VariableSpec):
+            v = owners.get(v.tied_to, v) if v.tied_to else v
+            return next((self.variables[p] for p in (v.object_path, *v.aliases) if p in self.variables), None)
+
+        self.handles = {v.name: handle(v) for v in self.spec.variables}
         if any(h is None for h in self.handles.values()):
             # variables TensorFlow's object graph does not reach (a Keras 3 model's plain list of layers, which a
             # .keras file holds but tf.train.Checkpoint does not): by the name the spec gives them, Keras 3's
