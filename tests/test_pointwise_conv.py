@@ -1,7 +1,7 @@
-"""A pointwise convolution (kernel size 1) is a dense layer: MLP-Mixer's token mixing written as PyTorch
-``nn.Conv1d(k, k', 1)`` against Keras ``Dense`` (weight ``[out, in, 1]``, kernel ``[in, out]``), or a classifier kept
-as a 1x1 ``Conv2D`` (keras.applications' MobileNet, tf-slim's ``Conv2d_1c_1x1``) against ``nn.Linear``. Before, no
-transform related the two shapes and both sides' values went unpaired. The oracle is the model's output: torch
+"""A 1-D pointwise convolution (kernel size 1) is a dense layer: MLP-Mixer's token mixing written as PyTorch
+``nn.Conv1d(k, k', 1)`` against Keras ``Dense`` (weight ``[out, in, 1]``, kernel ``[in, out]``). Before, no transform
+related the two shapes and both sides' values went unpaired. (A 2-D 1x1 conv classifier against a Linear one stays a
+rule file's matter: tests/test_align_heads.py.) The oracle is the model's output: torch
 writes the file and computes, ckpt-doctor rewrites it for Keras 3, Keras loads it and computes the same numbers."""
 
 from __future__ import annotations

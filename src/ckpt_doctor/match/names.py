@@ -191,9 +191,11 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
         split = heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape))
         if split[0]:
             return split
-        # a pointwise convolution (kernel size 1: MLP-Mixer's token mixing as nn.Conv1d) is a dense layer: its
-        # weight permuted as a conv's, then its unit kernel axes dropped (or added), the values in the same order
-        if _unit_axes_only(moved, tuple(model_shape)) and min(len(ckpt_shape), len(model_shape)) == 2:
+        # a 1-D pointwise convolution (kernel size 1: MLP-Mixer's token mixing as nn.Conv1d) is a dense layer: its
+        # weight permuted as a conv's, then its unit kernel axis dropped (or added), the values in the same order.
+        # (Not a 2-D 1x1 conv: a segmentation head's 1x1 classifier against a Linear one is another head of the
+        # same name (SegFormer, in the Hugging Face sweep); a rule file says it where it is meant.)
+        if _unit_axes_only(moved, tuple(model_shape)) and sorted((len(ckpt_shape), len(model_shape))) == [2, 3]:
             return True, transform_name(perm) + "+" + reshape_name(tuple(model_shape))
     return moved == tuple(model_shape), transform_name(perm)
 
