@@ -117,7 +117,7 @@ def classify_tf1(name: str, names) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
-def escape_local(local_name: str) -> str:
+def _escape(local_name: str) -> str:
     return local_name.replace(".", "..").replace("/", ".S")
 
 
@@ -164,7 +164,7 @@ def parse_object_graph(blob: bytes) -> list[ObjectNode]:
             if child not in seen and 0 <= child < len(nodes):
                 seen.add(child)
                 parent = nodes[node_id].path
-                nodes[child].path = f"{parent}/{escape_local(local)}" if parent else escape_local(local)
+                nodes[child].path = f"{parent}/{_escape(local)}" if parent else _escape(local)
                 budget -= len(nodes[child].path)
                 if budget < 0:
                     raise _TooLarge("object graph paths grow faster than the graph (a long chain of objects)")
@@ -176,7 +176,7 @@ def _text(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
 
 
-MAX_PATHS = 8  # object paths remembered per node: enough for Keras' aliases, bounded for cyclic graphs
+_MAX_PATHS = 8  # object paths remembered per node: enough for Keras' aliases, bounded for cyclic graphs
 
 
 # A Keras optimizer (Keras 3, tf-keras >= 2.11) keeps its state in variables it tracks itself, not as TF slots; these
@@ -195,23 +195,31 @@ def _optimizer_nodes(nodes: list[ObjectNode]) -> set[int]:
     return out
 
 
-def _all_paths(nodes: list[ObjectNode], avoid: set[int]) -> dict[int, list[str]]:
-    """Up to MAX_PATHS shortest paths from the root to each node, never passing through ``avoid``."""
-    paths: dict[int, list[str]] = {0: [""]}
+def breadth_first(nodes: list[ObjectNode] | tuple[ObjectNode, ...], avoid: set[int] | frozenset[int] = frozenset()
+                  ) -> list[tuple[int, str]]:
+    """(node, path) for up to _MAX_PATHS shortest paths from the root to each node, never passing through ``avoid``,
+    in the order TensorFlow's restore walks them: breadth first, children in the graph's order."""
+    count: dict[int, int] = {}
     queue = [(0, "")]
-    budget = MAX_PATHS * _path_budget(sum(len(local) + 4 for n in nodes for local, _ in n.children))
+    budget = _MAX_PATHS * _path_budget(sum(len(local) + 4 for n in nodes for local, _ in n.children))
     for node_id, path in queue:
         for local, child in nodes[node_id].children:
-            if child in avoid or not 0 <= child < len(nodes) or child == 0:
+            if child in avoid or not 0 <= child < len(nodes) or child == 0 or count.get(child, 0) >= _MAX_PATHS:
                 continue
-            known = paths.setdefault(child, [])
-            if len(known) < MAX_PATHS:
-                child_path = f"{path}/{escape_local(local)}" if path else escape_local(local)
-                budget -= len(child_path)
-                if budget < 0:
-                    raise _TooLarge("object graph paths grow faster than the graph (a long chain of objects)")
-                known.append(child_path)
-                queue.append((child, child_path))
+            count[child] = count.get(child, 0) + 1
+            child_path = f"{path}/{_escape(local)}" if path else _escape(local)
+            budget -= len(child_path)
+            if budget < 0:
+                raise _TooLarge("object graph paths grow faster than the graph (a long chain of objects)")
+            queue.append((child, child_path))
+    return queue[1:]
+
+
+def _all_paths(nodes: list[ObjectNode], avoid: set[int]) -> dict[int, list[str]]:
+    """Up to _MAX_PATHS shortest paths from the root to each node, never passing through ``avoid``."""
+    paths: dict[int, list[str]] = {0: [""]}
+    for node_id, path in breadth_first(nodes, avoid):
+        paths.setdefault(node_id, []).append(path)
     return paths
 
 

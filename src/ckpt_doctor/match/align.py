@@ -17,7 +17,7 @@ from ..catalog import BOOKKEEPING_KINDS, Catalog
 from ..model.spec import ModelSpec
 from .compare import Diagnosis
 from .fused import hints as fused_hints
-from .infer import Ambiguity, Pair, _Item, _leaf_word, infer
+from .infer import _PRUNE_MASK, _PRUNE_ORIG, Ambiguity, Pair, _Item, _leaf_word, infer
 from .names import WEIGHT_LEAVES, _token
 from .prefer import CHOSEN
 from .prefer import prefer_names as _prefer_names
@@ -149,7 +149,7 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
         sentences += fused_hints([(n, tuple(m_shape[n])) for n in missing], [(n, tuple(c_shape[n])) for n in unused])
     sentences += state.cautions
     paired = {p.model for p in pairs}
-    masks = [n for n in missing if n.endswith("_mask") and n[:-len("_mask")] + "_orig" in paired]
+    masks = [n for n in missing if n.endswith(_PRUNE_MASK) and n[:-len(_PRUNE_MASK)] + _PRUNE_ORIG in paired]
     if masks:  # torch.nn.utils.prune: the module computes its weight as weight_orig * weight_mask
         sentences.append(f"{len(masks)} pruning mask(s) (`{masks[0]}`) are new: the module multiplies the loaded "
                          "`_orig` value by its mask, made from the weights it had when pruned: prune again after "

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..catalog import BOOKKEEPING_KINDS, Catalog, TensorInfo
 from ..errors import ModelError
-from ..formats._tf_names import MAX_PATHS, ObjectNode, escape_local
+from ..formats._tf_names import ObjectNode, breadth_first
 from ..model.loaders import LOADERS, Loader, infer_loader
 from ..model.spec import ModelSpec, VariableSpec
 from .names import EMA_SUFFIX
@@ -588,24 +588,11 @@ def _bind_objects(spec: ModelSpec, catalog: Catalog, index: _Index, root: str) -
 
 
 def _breadth_first(catalog: Catalog) -> list[str]:
-    """Every path of the file's object graph, shortest first, in TensorFlow's order of children (as ``aliases``
-    are found: at most a few paths per object)."""
-    nodes = [n for n in catalog.objects if isinstance(n, ObjectNode)]
-    if not nodes:
+    """Every path of the file's object graph, in the order TensorFlow's restore walks them (``breadth_first``)."""
+    nodes = tuple(n for n in catalog.objects if isinstance(n, ObjectNode))
+    if not nodes or len(nodes) != len(catalog.objects):
         return [p for info in catalog.values() for p in info.aliases]
-    by_id = {n.id: n for n in nodes}
-    seen: dict[int, int] = {}
-    out, queue = [], [(nodes[0].id, "")]
-    for node_id, path in queue:
-        node = by_id.get(node_id)
-        for local, child in node.children if node is not None else ():
-            if child == nodes[0].id or seen.get(child, 0) >= MAX_PATHS:
-                continue
-            seen[child] = seen.get(child, 0) + 1
-            child_path = f"{path}/{escape_local(local)}" if path else escape_local(local)
-            out.append(child_path)
-            queue.append((child, child_path))
-    return out
+    return [path for _, path in breadth_first(nodes)]
 
 
 def _crossed(result: VariableResult, own: TensorInfo | None, bindings: _Bound, root: str) -> None:

@@ -306,6 +306,13 @@ class _State:
 _PRUNE_ORIG, _PRUNE_MASK = "_orig", "_mask"  # torch.nn.utils.prune's reparametrisation: `weight_orig`, `weight_mask`
 
 
+def _pruned(names: list[str]) -> set[str]:
+    """The parameters ``torch.nn.utils.prune`` reparametrised (``weight`` where ``weight_orig`` and ``weight_mask``
+    are both among ``names``)."""
+    masks = {n[:-len(_PRUNE_MASK)] for n in names if n.endswith(_PRUNE_MASK)}
+    return {n[:-len(_PRUNE_ORIG)] for n in names if n.endswith(_PRUNE_ORIG) and n[:-len(_PRUNE_ORIG)] in masks}
+
+
 def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None):
     """Pairs (exact and inferred), ambiguities, and the leftovers. See ``align`` for the public result."""
     d = diagnosis or compare(catalog, spec)
@@ -334,9 +341,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     # torch.nn.utils.prune keeps a pruned module's trained weight as `weight_orig` beside its `weight_mask` (the
     # module computes `weight` as their product): a plain checkpoint's `weight` loads into `weight_orig`, the mask
     # is new. (A pruned checkpoint into a plain model is not the other way round: orig times mask is the value.)
-    masks = {n[:-len(_PRUNE_MASK)] for n in m_names if n.endswith(_PRUNE_MASK)}
-    m_read = [n[:-len(_PRUNE_ORIG)] if n.endswith(_PRUNE_ORIG) and n[:-len(_PRUNE_ORIG)] in masks else n
-              for n in m_names] if masks else m_names
+    pruned = _pruned(m_names)
+    m_read = [n[:-len(_PRUNE_ORIG)] if n.endswith(_PRUNE_ORIG) and n[:-len(_PRUNE_ORIG)] in pruned else n
+              for n in m_names] if pruned else m_names
     m_items = [_Item(name, tokens, leaf, tuple(v.shape), v.dtype, v, v.index)
                for name, (tokens, leaf), v in zip(m_names, map(canonical, m_read), m_refs, strict=True)]
     c_refs = [r.entry for r in d.entries
@@ -394,9 +401,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
                   how.get(r.matched_by or BY_KEY, "same name") + (f"; {r.note}" if r.note else ""))
 
     everything_m = m_items
-    if masks:  # a prune mask is computed, never saved for a plain module: new, out of the inference
-        pruned = {base + _PRUNE_MASK for base in masks if base + _PRUNE_ORIG in set(m_names)}
-        m_items = [m for m in m_items if m.name not in pruned]
+    if pruned:  # a prune mask is computed, never saved for a plain module: new, out of the inference
+        m_items = [m for m in m_items if not (m.name.endswith(_PRUNE_MASK) and m.name[:-len(_PRUNE_MASK)] in pruned)]
     if any("keras3" in getattr(m.ref, "keys", {}) for m in m_items):
         _keras3_nested(state, c_items, m_items)
     _loader_prefix(state, c_items)
@@ -1285,7 +1291,7 @@ def _shared_keys(pool_c: list[_Item], pool_m: list[_Item], cs: dict, ms: dict) -
         out: dict[tuple, list[_Item]] = defaultdict(list)
         for it in items:
             if it.key in shared:
-                out[(it.key, it.name[max(it.name.rfind("/"), it.name.rfind(".")) + 1:])].append(it)
+                out[(it.key, _leaf_word(it.name))].append(it)
         return out
 
     words_c, words_m = by_word(pool_c), by_word(pool_m)
