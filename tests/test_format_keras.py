@@ -319,3 +319,29 @@ def test_keras3_write_order_survives_a_reused_header_slot():
     got = [p.split("/")[1] for p in _write_order(created)][::2]
     # never against Keras' numbering; the earliest place it allows (where exactly is in no header)
     assert got == walk[:8] + ["batch_normalization_4", "conv2d_4"]
+
+
+def test_a_busy_machine_does_not_make_a_healthy_file_damaged(tmp_path, monkeypatch):
+    # The string attributes are read in a forked child that a damaged global heap can make spin. The limit was wall
+    # time (5 s): on a loaded machine healthy EfficientNet files (1,040 values) were reported as "damaged HDF5
+    # global heap". A child that is slow without using the CPU (descheduled, here asleep) must finish; one that
+    # spins is still stopped by its CPU time.
+    import time
+
+    from ckpt_doctor.formats import keras_h5
+
+    path = _legacy_file(tmp_path / "w.h5")
+    with h5py.File(path, "r+") as f:  # variable-length strings, as Keras writes them: their bytes are in the heap
+        f.attrs.create("layer_names", ["dense"], dtype=h5py.string_dtype())
+    collect = keras_h5._collect_strings
+    monkeypatch.setattr(keras_h5, "_CHILD_SECONDS", 1.0)
+    monkeypatch.setattr(keras_h5, "_collect_strings", lambda source: (time.sleep(2.5), collect(source))[1])
+    assert len(open_checkpoint(path)) == 2
+
+    def spin(source):
+        while True:
+            pass
+
+    monkeypatch.setattr(keras_h5, "_collect_strings", spin)
+    with pytest.raises(CorruptCheckpointError, match="used more than 1 s of CPU"):
+        open_checkpoint(path)

@@ -589,26 +589,30 @@ def _string_attributes(source: _Source) -> dict | None:
     import select
     import signal
 
+    # A damaged heap makes libhdf5 loop on the CPU: the limit is the child's CPU time, which a busy machine does not
+    # use up (a wall-clock limit called healthy files damaged under load); the wall clock only ends a blocked child.
+    cpu = round(min(60.0, _CHILD_SECONDS + source.size / (64 << 20)))  # big files may hold many attributes
+    seconds = 4 * cpu + 30
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: never returns
         try:
             os.close(r)
             _limit_memory(_CHILD_MEMORY)
+            _limit_cpu(cpu)
             data = memoryview(json.dumps(_collect_strings(source)).encode())
             while data:
                 data = data[os.write(w, data):]
         finally:
             os._exit(0)
     os.close(w)
-    seconds = min(60.0, _CHILD_SECONDS + source.size / (64 << 20))  # big files may hold many attributes
     chunks, deadline, reason = [], time.monotonic() + seconds, ""
     try:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 os.kill(pid, signal.SIGKILL)
-                reason = f"reading the string attributes took more than {seconds:.0f} s"
+                reason = f"reading the string attributes did not finish in {seconds} s"
                 break
             if select.select([r], [], [], left)[0]:
                 chunk = os.read(r, 1 << 20)
@@ -617,7 +621,9 @@ def _string_attributes(source: _Source) -> dict | None:
                 chunks.append(chunk)
     finally:
         os.close(r)
-        os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        reason = f"reading the string attributes used more than {cpu} s of CPU"
     try:
         found = json.loads(b"".join(chunks).decode("utf-8", "surrogateescape")) if chunks else {}
     except ValueError:
@@ -625,6 +631,15 @@ def _string_attributes(source: _Source) -> dict | None:
     strings = {k: _from_json(v) for k, v in found.get("values", {}).items()}
     strings[""] = reason or found.get("error") or "reading string attributes failed (out of memory?)"
     return strings
+
+
+def _limit_cpu(seconds: int) -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))  # SIGXCPU at the soft limit ends the child
+    except (OSError, ValueError, ImportError):
+        pass
 
 
 def _limit_memory(extra: int) -> None:
