@@ -351,6 +351,33 @@ TF_BART = textwrap.dedent("""\
     """)
 
 
+TF_T5 = textwrap.dedent("""\
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import numpy as np
+    import tensorflow as tf
+    import torch
+    import transformers
+    import ckpt_doctor
+
+    transformers.logging.set_verbosity_error()
+    out = sys.argv[1]
+    config = transformers.T5Config(vocab_size=40, d_model=8, d_kv=4, d_ff=16, num_layers=2, num_heads=2)
+    # PyTorch -> TF: from_pt is the truth
+    m = transformers.TFT5Model.from_pretrained(os.path.join(out, "pt"), from_pt=True)
+    ckpt_doctor.load_model(m).save(os.path.join(out, "tf_spec.json"))
+    np.savez(os.path.join(out, "tf_values.npz"), **{v.name.removesuffix(":0"): v.numpy() for v in m.weights})
+    # TF -> PyTorch: the TF model's own file (the shared table saved three times), from_tf the truth
+    tf.random.set_seed(3)
+    t = transformers.TFT5Model(config)
+    t(t.dummy_inputs)
+    t.save_pretrained(os.path.join(out, "tf"))
+    p = transformers.T5Model.from_pretrained(os.path.join(out, "tf"), from_tf=True)
+    ckpt_doctor.load_model(p).save(os.path.join(out, "pt_spec.json"))
+    np.savez(os.path.join(out, "pt_values.npz"), **{k: v.numpy() for k, v in p.state_dict().items()})
+    """)
+
+
 @pytest.fixture(scope="module")
 def keras_runs(tmp_path_factory):
     """Keras 3 and tf-keras with a shared variable; transformers' TFBartModel from a PyTorch file (from_pt)."""
@@ -361,14 +388,20 @@ def keras_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("keras_tied")
     (root / "oracle.py").write_text(KERAS)
     (root / "tf_bart.py").write_text(TF_BART)
+    (root / "tf_t5.py").write_text(TF_T5)
     _tiny("bart").model.save_pretrained(root / "tfbart" / "pt")  # a BartModel file
+    torch.manual_seed(1)
+    transformers.T5Model(transformers.T5Config(vocab_size=40, d_model=8, d_kv=4, d_ff=16, num_layers=2,
+                                               num_heads=2)).save_pretrained(root / "tft5" / "pt")
     procs = {}
-    for name, legacy in (("keras3", "0"), ("tfkeras", "1"), ("tfbart", "1")):
+    for name, legacy in (("keras3", "0"), ("tfkeras", "1"), ("tfbart", "1"), ("tft5", "1")):
         (root / name).mkdir(exist_ok=True)
         env = dict(os.environ, TF_USE_LEGACY_KERAS=legacy, PYTHONPATH=str(Path(ckpt_doctor.__file__).parents[1]),
                    CUDA_VISIBLE_DEVICES="", USE_TORCH="0")
         env.pop("USE_TF", None)
-        script = root / ("tf_bart.py" if name == "tfbart" else "oracle.py")
+        if name == "tft5":  # from_pt / from_tf need both frameworks
+            env.pop("USE_TORCH")
+        script = root / {"tfbart": "tf_bart.py", "tft5": "tf_t5.py"}.get(name, "oracle.py")
         procs[name] = subprocess.Popen([sys.executable, str(script), str(root / name)], env=env,
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for proc in procs.values():
@@ -403,3 +436,37 @@ def test_pt_to_tf_seq2seq_shared_embedding_pairs_as_transformers_names_it(keras_
     for p in a.pairs:
         value = catalog[p.checkpoint].read()
         assert np.array_equal(values[p.model], value.T if p.transform == "transpose" else value), p
+
+
+def test_t5_shared_embedding_across_frameworks_pairs_through_its_owner(keras_runs):
+    # PyTorch -> TF: TFT5Model's `shared/shared/embeddings` is also `encoder/embeddings` and `decoder/embeddings`
+    # (tied); the file has one `shared.weight`, and the owner's name gains no `tft5_model/` as its blocks do.
+    # TF -> PyTorch: tf_model.h5 saves the shared table three times (`shared/...`, `encoder/shared/...`,
+    # `decoder/shared/...`) with the same numbers: which one the owner takes does not matter, and they are read
+    # and compared to know it. from_pt / from_tf are the truth: every pair gives the value they loaded.
+    out = keras_runs / "tft5"
+    for ckpt, spec, values in ((out / "pt" / "model.safetensors", "tf_spec.json", "tf_values.npz"),
+                               (out / "tf" / "tf_model.h5", "pt_spec.json", "pt_values.npz")):
+        a = ckpt_doctor.align(ckpt, ModelSpec.load(out / spec))
+        assert not a.ambiguous and not a.missing, (ckpt.name, a.ambiguous, a.missing)
+        assert len(a.tied) == 2, a.tied  # the two aliases of the shared table, filled through the tie
+        truth = np.load(out / values)
+        catalog = ckpt_doctor.open_checkpoint(ckpt)
+        for p in a.pairs:
+            value = catalog[a.checkpoint_names.get(p.checkpoint, p.checkpoint)].read()
+            assert np.array_equal(truth[p.model], value.T if p.transform == "transpose" else value), p
+        assert set(truth.files) <= {p.model for p in a.pairs} | set(a.tied)  # every value the truth loaded
+        # Hugging Face's TF layer names (`block_._0`: one name with a dot in it) are one convention each way
+        said = " ".join(a.sentences)
+        assert ("`block/N` -> `block_._N`" in said) if spec == "tf_spec.json" else ("`block_._N` -> `block.N`" in said)
+    a = ckpt_doctor.align(out / "tf" / "tf_model.h5", ModelSpec.load(out / "pt_spec.json"))
+    assert {p.model: p.checkpoint for p in a.pairs}["shared.weight"] == "shared/shared/embeddings"
+    assert sorted(a.unused) == ["decoder/shared/shared/embeddings", "encoder/shared/shared/embeddings"]
+    assert any("copies, nothing lost" in s for s in a.sentences)
+    # the printed PyTorch fix, run as printed, gives the model every value from_tf gave it
+    model = transformers.T5Model(transformers.T5Config(vocab_size=40, d_model=8, d_kv=4, d_ff=16, num_layers=2,
+                                                       num_heads=2))
+    exec(a.torch_code(), {"model": model})
+    truth = np.load(out / "pt_values.npz")
+    for k, v in model.state_dict().items():
+        assert np.array_equal(v.numpy(), truth[k]), k

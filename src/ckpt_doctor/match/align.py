@@ -494,6 +494,14 @@ def _walk(ct: list, mt: list, at_leaf: bool, msep: str) -> list:
             steps.append((a + "$" if leaf else a, f"{a}{msep}weight"))
             mt.pop() if mt else None
             continue
+        if ct and mt and (a.isdigit() and b == "_" + a and mt[-1] == ct[-1] + "_" or
+                          b.isdigit() and a == "_" + b and ct[-1] == mt[-1] + "_"):
+            # Hugging Face's TF layers are named ``block_._0`` (one name holding a dot) where PyTorch's are
+            # ``block.0``: one convention, not a word and a number each renamed
+            word = min(ct.pop(), mt.pop(), key=len)
+            steps.append((f"{word}{msep}{{n}}", f"{word}_._{{n}}") if a.isdigit() else
+                         (f"{word}_._{{n}}", f"{word}{msep}{{n}}"))
+            continue
         na, nb = _NUMBERED_RAW.match(a) or _GLUED_RAW.match(a), (mt[-1] if mt else None)
         if na and b.isdigit() and nb is not None and na.group(1) == nb and na.group(3) == b:
             steps.append((f"{na.group(1)}{na.group(2)}{{n}}", f"{nb}{msep}{{n}}"))

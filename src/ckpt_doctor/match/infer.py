@@ -87,6 +87,9 @@ every other name kept, the names decide; an inserted layer leaves the two readin
 The elements of a sub-classed model's list (``blocks/block``, ``blocks/block_1``), which Keras 3 loads by path, are a
 numbered family when the file holds more or fewer of them (``_keras3_lists``). peft's ``modules_to_save`` copy of a
 module is read under the module's name, its frozen ``original_module`` left out (``_peft_saved_modules``).
+Last, an ambiguity among values that hold the same numbers (a shared embedding saved once per layer that uses it) is
+no question: they are read and compared, and where equal and not a constant (an untrained norm's ones prove no
+copy), the names decide which copy each variable takes (``_equal_values``, the one stage that reads values).
 
 Records. Every pair is a ``Proof`` (the two items, the transform, the stage, its evidence) and, where a stage applied
 an explanation, points to it: a ``Hypothesis`` (the rule in canonical tokens, its support, the tied rules it was
@@ -107,6 +110,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..catalog import BOOKKEEPING_KINDS, Catalog
+from ..errors import CheckpointError
 from ..model.spec import ModelSpec, VariableSpec
 from .compare import (
     BY_FULL_NAME,
@@ -446,7 +450,80 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _leftover_candidates(state, c_items, m_items)
     _flattened_maps(state, m_items)
     _ema_choice(state, twins)
+    if state.ambiguous:
+        _equal_values(state)
     return d, state, everything_c, everything_m
+
+
+_EQUAL_READ_LIMIT = 256 << 20  # bytes read per set of candidates to compare them; beyond it the ambiguity stays
+
+
+def _equal_values(state: _State) -> None:
+    """Ambiguities whose values all hold the same numbers are no question: Hugging Face's TF files save a shared
+    embedding once per layer that uses it (``shared/shared/embeddings``, ``encoder/shared/shared/embeddings``, ...),
+    and whichever a variable takes, it gets the same value. The candidates are read and compared (the only stage
+    that reads values); where they are equal and not a constant, each model variable that owns its storage takes
+    the value whose name shares most words with its own, and variables tied to it are filled through the tie.
+    Anything else (different values, a dtype or shape apart, more owners than values, too many bytes) stays
+    ambiguous."""
+    groups: dict[int, tuple[list[_Item], dict[int, _Item]]] = {}  # id(first candidate) -> (model items, candidates)
+    for m, cands, _ in state.ambiguous.values():
+        if not cands:
+            continue
+        key = id(cands[0])
+        ms, cs = groups.setdefault(key, ([], {}))
+        ms.append(m)
+        cs.update((id(c), c) for c in cands)
+    # every ambiguity of a group must list the same candidates (one question, not overlapping ones)
+    for ms, cs in groups.values():
+        if any({id(c) for c in state.ambiguous[id(m)][1]} != cs.keys() for m in ms) or len(cs) < 2:
+            continue
+        cands = sorted(cs.values(), key=lambda c: c.name)
+        names = {m.ref.name for m in ms}
+        owners = [m for m in ms if m.ref.tied_to not in names]  # the others share an owner's storage
+        if len(owners) > len(cands):
+            continue
+        first = cands[0].ref
+        if any(c.ref.dtype != first.dtype or tuple(c.ref.shape) != tuple(first.shape) for c in cands) or \
+                sum(c.ref.nbytes for c in cands) > _EQUAL_READ_LIMIT or not _same_numbers(cands):
+            continue
+        fits = {(id(c), id(m)): state.compatible(c, m) for c in cands for m in owners}
+        if not all(ok for ok, _ in fits.values()):
+            continue
+        free, taken = list(cands), []
+        for m in ms:
+            del state.ambiguous[id(m)]
+            state.ties.discard(id(m))
+            state.shallow.discard(id(m))
+            m.busy = False
+        for m in owners:
+            words = _raw_words(m.name)
+            c = max(free, key=lambda c: (len(_raw_words(c.name) & words), -len(c.tokens)))
+            free.remove(c)
+            taken.append(c)
+            state.add(c, m, fits[id(c), id(m)][1], "equal values",
+                      f"the {len(cands)} values that fit hold the same numbers (read and compared): any of them "
+                      f"gives this value; `{c.name}` shares most words with the variable's name")
+        for m in ms:
+            if m not in owners:
+                m.busy = True  # filled through its tie with a variable paired just now
+        if free:
+            state.cautions.append(f"{len(free)} checkpoint value(s) (`{free[0].name}`) hold the same numbers as "
+                                  f"`{taken[0].name}`, which the model loads (read and compared): copies, nothing lost")
+
+
+def _same_numbers(cands: list[_Item]) -> bool:
+    """Do the candidates hold the same numbers, and numbers that tell copies apart from chance? A constant (a norm's
+    ones, a bias's zeros, never trained) is every initialised layer's value: equal, yet no sign of one value saved
+    twice, and the layers' other values may well differ (a removed layer among equal ones stays ambiguous)."""
+    try:
+        first = cands[0].ref.read()
+        flat = first.reshape(-1)
+        if flat.size < 2 or bool((flat == flat[0]).all()):
+            return False
+        return all(first.tobytes() == c.ref.read().tobytes() for c in cands[1:])
+    except (CheckpointError, AttributeError):  # an entry without a readable value (a view, a bad file)
+        return False
 
 
 def _flattened_maps(state: _State, m_items: list) -> None:
@@ -1842,9 +1919,18 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             # exact pairs, or another rule whose names agree (a rule is not its own anchor)
             return state.anchored or was_named or named_rules - named(r) > 0
 
-        def foreign_rename(r) -> bool:  # the renamed parts (common leading scopes aside) share no word
+        def foreign_rename(r, proposals=proposals) -> bool:  # the renamed parts (common scopes aside) share no word
             pc, pm = _renamed_parts(r)
-            return bool(pc) and bool(pm) and not _words(pc) & _words(pm)
+            if not (pc and pm and not _words(pc) & _words(pm)):
+                return False
+            # a scope an earlier rule put in front of the entry is not the file's word: judge its own spelling
+            # (T5's `shared.weight` gained `tft5_model/` with every block; the model keeps `shared/shared` above it)
+            c = proposals[r][0][0]
+            added = len(c.tokens) - c.renamed[1] if c.renamed else 0
+            if not added or r[1][:added] == r[0][:added]:
+                return True
+            own = r[0][added:] if added < len(r[0]) else c.tokens[added:]  # (a rule of the added scope alone)
+            return not _words(own) & _words(pm)
 
         def spelled_alike(r, proposals=proposals) -> bool:  # `model_scope` -> `different_model_scope`
             c, m, _ = proposals[r][0]
