@@ -91,3 +91,26 @@ def test_what_diagnose_says_is_new_comes_in_the_models_order_whatever_the_hash_s
         said |= {line.strip() for line in out.stdout.splitlines() if "new in the model" in line}
     assert len(said) == 1, sorted(said)
     assert "`net/block_2/dense_5`, `net/block_2/dense_6`, `net/block_2/layer_normalization_2`" in said.pop()
+
+
+def test_a_checkpoint_and_a_model_with_nothing_in_common_are_said_to_be_strangers(tmp_path, capsys):
+    # M8: a spec of another model (T5-like names) against a CNN's file: "49 of 49 ... keep their initial values;
+    # 14 of 14 unused" and "no renaming explains the differences"; one sentence now says the two share nothing.
+    from ckpt_doctor.cli import main
+
+    np.savez(tmp_path / "cnn.npz", **{"conv/kernel": np.ones((3, 3, 3, 5), "float32"),
+                                       "fc/kernel": np.ones((7, 2), "float32")})
+    spec = {"format": "ckpt-doctor-model-spec", "version": 1, "framework": "tf2",
+            "variables": [{"name": "shared/embeddings", "shape": [99, 32], "dtype": "float32"},
+                          {"name": "encoder/q/kernel", "shape": [32, 32], "dtype": "float32"}]}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    a = ckpt_doctor.align(str(tmp_path / "cnn.npz"), str(tmp_path / "spec.json"))
+    assert any("share no name and no shape" in s for s in a.sentences), a.sentences
+    main(["diagnose", str(tmp_path / "cnn.npz"), "--model", str(tmp_path / "spec.json")])
+    out = capsys.readouterr().out
+    assert "share no name and no shape" in out and "no renaming explains" not in out
+    # one shape in common (transposed): not strangers, the usual words
+    spec["variables"].append({"name": "head/kernel", "shape": [2, 7], "dtype": "float32"})
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    a = ckpt_doctor.align(str(tmp_path / "cnn.npz"), str(tmp_path / "spec.json"))
+    assert not any("share no name and no shape" in s for s in a.sentences), a.sentences

@@ -148,6 +148,11 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
         m_shape, c_shape = {m.ref.name: m.ref.shape for m in m_items}, {c.ref.name: c.ref.shape for c in c_items}
         sentences += fused_hints([(n, tuple(m_shape[n])) for n in missing], [(n, tuple(c_shape[n])) for n in unused])
     sentences += state.cautions
+    if not pairs and not ambiguous and missing and unused and not sentences and not {
+            tuple(sorted(c.shape)) for c in c_items if not c.busy} & {tuple(sorted(m.shape)) for m in m_items}:
+        sentences.append(f"the checkpoint and the model share no name and no shape (not even with axes reordered): "
+                         f"{len(missing)} model variables, {len(unused)} checkpoint values, nothing in common. Is "
+                         "this the checkpoint of another model, or the spec of another model?")
     paired = {p.model for p in pairs}
     masks = [n for n in missing if n.endswith(_PRUNE_MASK) and n[:-len(_PRUNE_MASK)] + _PRUNE_ORIG in paired]
     if masks:  # torch.nn.utils.prune: the module computes its weight as weight_orig * weight_mask
