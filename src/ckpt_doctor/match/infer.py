@@ -75,7 +75,9 @@ as likely a new layer as a renamed one: its variables are ambiguous (only a uniq
 decide), so a new head never takes a left-over value of its shape. So does a rule that drops or adds a scope level
 around one layer while that container keeps other layers nobody took (``classifier/out_proj`` -> ``classifier``
 beside a free ``classifier/dense``: a two-layer head against a one-layer one). Where every name is foreign and the
-checkpoint keeps its order, such a layer waits for structure too (order is then the other evidence).
+checkpoint keeps its order, such a layer waits for structure too (order is then the other evidence). A one-layer
+rule that would rename another value of the layer onto a model name of another shape (the biases fit, the kernels
+do not) fits the layer only in part: its variables are ambiguous (``_partial_fits``).
 
 Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous. Nor
 is part of a changed layer: where a layer's main weight has its name on both sides but not its shape, its bias is
@@ -1974,6 +1976,15 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return any(len(a) > len(pc) and len(b) > len(pm) and a[:len(pc)] == pc and b[:len(pm)] == pm
                        for a, b in wider)
 
+        # A one-layer rule that renames another value of that layer onto a model name of another shape (`conv4.`
+        # -> `_model_8k.encoder.0.` pairs the biases, the kernels differ) fits the layer only in part: the pair it
+        # makes rests on a bias's shape, contradicted by the kernel's. Its variables are ambiguous, not paired.
+        partial = _partial_fits(state, [r for r in clean if single(r)], pool_c, pool_m)
+        for rule, (c2, m2) in partial.items():
+            for c, m, _ in proposals[rule]:
+                state.set_ambiguous(m, [c], f"the renaming that would pair it puts `{c2.name}` {list(c2.shape)} on "
+                                            f"`{m2.name}` {list(m2.shape)}: the layer fits only in part")
+        clean = [r for r in clean if r not in partial]
         weak = [r for r in clean if single(r) and not corroborated(r)
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
@@ -2072,6 +2083,30 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         state.hypotheses += [h for h in hypotheses if h.proofs]
         if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
             return
+
+
+def _partial_fits(state: _State, rules: list, pool_c: list, pool_m: list) -> dict[tuple, tuple[_Item, _Item]]:
+    """{rule: (a free entry, the model variable it would become)} for the rules that rename a free entry onto a free
+    model variable's name whose shape or dtype does not fit."""
+    if not rules:
+        return {}
+    lengths = {len(pc) for pc, _ in rules}
+    wanted = {pc for pc, _ in rules}
+    under: dict[tuple, list[_Item]] = defaultdict(list)
+    for c in pool_c:
+        for n in lengths:
+            if len(c.key) > n and c.key[:n] in wanted:
+                under[c.key[:n]].append(c)
+    by_key = {m.key: m for m in pool_m}
+    out = {}
+    for rule in rules:
+        pc, pm = rule
+        for c in under.get(pc, ()):
+            m = by_key.get(pm + c.key[len(pc):])
+            if m is not None and not state.compatible(c, m)[0]:
+                out[rule] = (c, m)
+                break
+    return out
 
 
 def _renamed_parts(rule: tuple) -> tuple[tuple, tuple]:
