@@ -170,8 +170,9 @@ def run(sid: str) -> list[tuple]:
             continue  # (Keras paths and object graphs name by structure, not by a prefix a user adds)
         if kind == "W":
             wrap = "module." if spec.framework == "torch" else "wrapper/"
-            spec2 = dataclasses.replace(spec, variables=[dataclasses.replace(v, name=wrap + v.name, object_path=None)
-                                                         for v in spec.variables])
+            spec2 = dataclasses.replace(spec, variables=[dataclasses.replace(
+                v, name=wrap + v.name, object_path=None, tied_to=wrap + v.tied_to if v.tied_to else None)
+                for v in spec.variables])  # (a tie names its owner: wrapped too)
             cat2 = cat
         else:
             wrap = "model." if cat.format in ("torch", "safetensors") else "outer/"
