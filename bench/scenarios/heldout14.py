@@ -119,6 +119,17 @@ SCENARIOS = [
        "`layers/dense_1/vars/0` the logits) -> the same net built fresh (`sequential/conv2d/kernel`: the counters "
        "shifted) with one more Dense before the logits (`dense_1` new, the logits now `dense_2`; truth: "
        "construction)", "keras3"),
+    _s("h14_tfkeras_h5_autonumber_off_by_one_to_k3", "tf_keras MLP of four Dense [16, 16] built after one stray "
+       "Dense (auto names `dense_1`..`dense_4`, `dense_5` the logits) legacy `.h5` (layer names in the file) -> "
+       "Keras 3 MLP built fresh (`dense`..`dense_3`, `dense_4` the logits: the file's `dense_1` is the model's "
+       "`dense`; truth: Keras 3 load_weights, topological)", "keras3"),
+    # more transformers: PyTorch <-> TF
+    _s("h14_ctrl_pt_to_tf_lmhead", "CTRLLMHeadModel safetensors (`transformer.h.0.multi_head_attention.Wq.weight`, "
+       "`transformer.w`, lm_head tied to it with a bias of its own) -> TFCTRLLMHeadModel (truth: "
+       "from_pretrained(from_pt=True))", "cross", legacy=True),
+    _s("h14_groupvit_tf_h5_to_pt", "TFGroupViTModel `tf_model.h5` (grouping blocks `vision_model/encoder/stages_._1/"
+       "group_token`, `assign/mlp_inter`, text tower, projections) -> GroupViTModel (truth: "
+       "from_pretrained(from_tf=True))", "cross", legacy=True),
     # PyTorch drift
     _s("h14_gptj_110l_fp16_compiled_to_base", "GPTJForCausalLM with 110 layers in float16 (1,100+ tensors) saved "
        "from torch.compile (`_orig_mod.transformer.h.109.mlp.fc_out.weight`) -> GPTJModel in float16 (base, no "
@@ -548,6 +559,60 @@ def b_k3_autonumber_shift_wh5_layer_added(d):
     for w, a in zip(tgt.layers[-1].weights, sw[n:], strict=True):
         w.assign(a)
     return [ck], read_h5(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def _mlp(K, stray=False):
+    if stray:
+        K.layers.Dense(3)  # a stray layer built first: every auto name after it moves on by one
+    x = inp = K.Input((16,))
+    for _ in range(4):
+        x = K.layers.Dense(16, activation="relu")(x)
+    return K.Model(inp, K.layers.Dense(16)(x))
+
+
+def b_tfkeras_h5_autonumber_off_by_one_to_k3(d):
+    import keras
+    import tf_keras
+
+    src = _mlp(tf_keras, stray=True)
+    assert [lay.name for lay in src.layers][1] == "dense_1", [lay.name for lay in src.layers]
+    fill_random(src.weights, "src")
+    ck = os.path.join(d, "ckpt", "mlp.h5")
+    src.save_weights(ck)
+    tgt = _mlp(keras)
+    fill_random(tgt.weights, "tgt")
+    tgt.load_weights(ck)  # Keras 3's own loading of a legacy h5 file (topological): the truth
+    return [ck], read_h5(ck), _all(spec_and_values(tgt, d), d), []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# more transformers: from_pt / from_tf
+
+def b_ctrl_pt_to_tf_lmhead(d):
+    from transformers import CTRLConfig, CTRLLMHeadModel, TFCTRLLMHeadModel
+
+    cfg = CTRLConfig(vocab_size=61, n_positions=32, n_embd=24, dff=40, n_layer=2, n_head=2)
+    ck, model = h4._pt_to_tf(d, CTRLLMHeadModel(cfg), "ctrl", TFCTRLLMHeadModel)
+    return [ck], read_torch(ck), _all(spec_and_values(model, d), d), []
+
+
+def b_groupvit_tf_h5_to_pt(d):
+    from transformers import GroupViTConfig, GroupViTModel, TFGroupViTModel
+
+    cfg = GroupViTConfig(
+        text_config=dict(vocab_size=61, hidden_size=16, intermediate_size=24, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=16),
+        vision_config=dict(hidden_size=16, intermediate_size=24, depths=[1, 1], num_group_tokens=[4, 0],
+                           num_output_groups=[4, 4], num_attention_heads=2, image_size=16, patch_size=4),
+        projection_dim=8, projection_intermediate_dim=12)
+    ck, model = h4._tf_to_pt(d, TFGroupViTModel(cfg), "groupvit", GroupViTModel)
+    stored = read_h5(ck)
+    for k, t in model.state_dict().items():  # from_tf leaves the BN statistics out: construction puts them in
+        m = re.fullmatch(r"(.*_projection\.1)\.running_(mean|var)", k)
+        if m:
+            _put_t(t, stored[f"tf_group_vi_t_model/groupvit/{m.group(1)}/moving_"
+                             f"{'mean' if m.group(2) == 'mean' else 'variance'}"])
+    return [ck], stored, _all(spec_and_values(model, d), d), []
 
 
 # ---------------------------------------------------------------------------------------------------------
