@@ -7,21 +7,21 @@ nothing of it is committed): ``ema-pytorch`` 0.8.3 (lucidrains' EMA wrapper: `on
 `initted`); ``transformers`` 4.46's PUBLISHED TF1 CONVERTER ``load_tf_weights_in_roc_bert`` (RoCBert's TF1 names:
 `bert/encoder/layer_0/attention/self/query/kernel`, `shape_embed/weight`) run on TF1 checkpoints written by TF's own
 Saver with the names it reads; transformers definitions of GPT-J, Longformer, mBART, FlauBERT, ViT-MAE,
-RoBERTa-PreLayerNorm, RoCBert, Swin2SR, UnivNet, Phi-3 and SigLIP (none of them in an earlier part) with the
-from_pt/from_tf converters; torch's weight-norm re-parametrisation and its compatibility hook (`weight_g`/`weight_v`
--> `parametrizations.weight.original0/1`); ``keras.applications`` (Keras 3) and ``tf_keras.applications``
-InceptionResNetV2 (with and without top, average pooling, built in a TF1 graph with ExponentialMovingAverage
-shadows); and models written for this part: a TF1 graph with a partitioned embedding (Saver slices), tf_keras
-sub-classed models whose blocks are a list (a custom training loop with tf.train.Checkpoint; one block added, one
-removed), a Keras 3 sub-classed model with a nested Sequential, a list and a dict of layers in a `.keras` archive,
-and Keras 3 Sequentials whose auto names shifted.
+RoBERTa-PreLayerNorm, RoCBert, CTRL, GroupViT, Swin2SR, UnivNet, Phi-3 and SigLIP (none of them in an earlier part)
+with the from_pt/from_tf converters; torch's weight-norm re-parametrisation and its compatibility hook
+(`weight_g`/`weight_v` -> `parametrizations.weight.original0/1`); ``keras.applications`` (Keras 3) and
+``tf_keras.applications`` InceptionResNetV2 (with and without top, average pooling, built in a TF1 graph with
+ExponentialMovingAverage shadows); and models written for this part: a TF1 graph with a partitioned embedding (Saver
+slices), tf_keras sub-classed models whose blocks are a list (a custom training loop with tf.train.Checkpoint; one
+block added, one removed), a Keras 3 sub-classed model with a nested Sequential, a list and a dict of layers in a
+`.keras` archive, and Keras 3 / tf_keras models whose auto names shifted (a `.weights.h5`, a legacy `.h5`).
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
 checkpoint is written by the framework, the model is filled by a published loader (the TF1 converter,
-``from_pretrained`` with ``from_pt``/``from_tf``/``ignore_mismatched_sizes``, ``tf.train.Checkpoint.restore``,
-torch's weight-norm load hook) or by the scenario's construction (weights in order into the same architecture, a
-removed layer or block, a twin in another framework layer by layer), and both sides are read back by the frameworks'
-readers. ``ambiguous_ok`` names the model variables nothing in the files can decide.
+``from_pretrained`` with ``from_pt``/``from_tf``, ``tf.train.Checkpoint.restore``, Keras 3's ``load_weights`` of a
+legacy ``.h5``, torch's weight-norm load hook) or by the scenario's construction (weights in order into the same
+architecture, a removed layer or block, a twin in another framework layer by layer), and both sides are read back by
+the frameworks' readers. ``ambiguous_ok`` names the model variables nothing in the files can decide.
 
     python bench/scenarios/heldout14.py fetch               # pip download + unpack ema-pytorch
     python bench/scenarios/heldout14.py make [--force] [--only=ID,..]
