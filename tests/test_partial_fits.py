@@ -57,3 +57,35 @@ def test_a_bias_does_not_pair_a_layer_whose_kernel_does_not_fit(tmp_path):
     assert {p.model for p in a.pairs} >= {"_model.encoder.0.reparam_conv.weight", "_model.encoder.0.reparam_conv.bias"}
     said = {x.model: x.reason for x in a.ambiguous}
     assert "fits only in part" in said["_model_8k.encoder.0.reparam_conv.bias"]
+
+
+def test_a_one_element_value_into_a_scalar_variable_survives_rules_rewrite_and_fix(tmp_path):
+    # held-out 14 (GroupViT, TF -> PyTorch): TF keeps `logit_scale` as [1], PyTorch as a 0-d parameter. align
+    # inferred `reshape()` (to a scalar), then raised RuleError: "'reshape()': reshape takes sizes" (its own rule
+    # vocabulary refused it); align, the rule file, rewrite and the printed fix now all take it.
+    import numpy as np
+
+    from ckpt_doctor.match.rules import Rules
+
+    class Head(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(3, 2, bias=False)
+            self.logit_scale = torch.nn.Parameter(torch.tensor(0.0))
+
+    rng = np.random.default_rng(0)
+    values = {"tf_head/proj/kernel": rng.standard_normal((3, 2)).astype("float32"),
+              "tf_head/logit_scale": np.array([2.5], "float32")}
+    np.savez(tmp_path / "head.npz", **values)
+    a = ckpt_doctor.align(str(tmp_path / "head.npz"), Head())
+    assert {p.model: p.transform for p in a.pairs} == {"proj.weight": "transpose", "logit_scale": "reshape()"}
+    a.rules.save(tmp_path / "rules.yaml")
+    rules = Rules.load(tmp_path / "rules.yaml")
+    ckpt_doctor.rewrite(str(tmp_path / "head.npz"), rules, str(tmp_path / "head.pt"))
+    model = Head()
+    model.load_state_dict(torch.load(tmp_path / "head.pt"))
+    assert float(model.logit_scale) == 2.5 and np.array_equal(model.proj.weight.detach().numpy(),
+                                                              values["tf_head/proj/kernel"].T)
+    fixed = Head()
+    exec(a.torch_code(), {"model": fixed})
+    assert float(fixed.logit_scale) == 2.5

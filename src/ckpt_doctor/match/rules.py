@@ -397,8 +397,9 @@ def check_op(op: str) -> None:
             raise ValueError(f"{op!r}: cast needs a dtype of fixed width, e.g. cast(float16)")
         return
     numbers = [int(a) for a in args.split(",")] if args else []
-    if kind == "reshape" and (not numbers or sum(n == -1 for n in numbers) > 1 or any(n < -1 for n in numbers)):
-        raise ValueError(f"{op!r}: reshape takes sizes, one of them -1 at most")
+    # (``reshape()`` is a scalar: a ``[1]`` value into a 0-d variable, CLIP-style ``logit_scale``)
+    if kind == "reshape" and (m.group(2) is None or sum(n == -1 for n in numbers) > 1 or any(n < -1 for n in numbers)):
+        raise ValueError(f"{op!r}: reshape takes sizes, one of them -1 at most (reshape() for a scalar)")
     if kind == "squeeze" and any(n < 0 for n in numbers):
         raise ValueError(f"{op!r}: squeeze takes axes")
 
@@ -421,7 +422,7 @@ def apply_transform(op: str, value):
     if kind == "squeeze":
         return value.squeeze(axis=tuple(int(a) for a in args.split(",")) if args else None)
     if kind == "reshape":
-        return value.reshape(tuple(int(a) for a in args.split(",")))
+        return value.reshape(tuple(int(a) for a in args.split(",")) if args else ())
     from ..dtypes import to_numpy
 
     if not args:
