@@ -77,7 +77,10 @@ around one layer while that container keeps other layers nobody took (``classifi
 beside a free ``classifier/dense``: a two-layer head against a one-layer one). Where every name is foreign and the
 checkpoint keeps its order, such a layer waits for structure too (order is then the other evidence). A one-layer
 rule that would rename another value of the layer onto a model name of another shape (the biases fit, the kernels
-do not) fits the layer only in part: its variables are ambiguous (``_partial_fits``).
+do not) fits the layer only in part: its variables are ambiguous (``_partial_fits``). Such one-layer renamings that
+together rename every free member of one container, where one side names the members by position only (PyTorch's
+``encoder.0``, ``encoder.2``; Keras' auto-numbered ``dense``, ``dense_1``), in the same order on both sides, are
+that container's members aligned, not renamed layers (``_positional_members``).
 
 Nothing is paired by order or by shape alone among several candidates: such cases are listed as ambiguous. Nor
 is part of a changed layer: where a layer's main weight has its name on both sides but not its shape, its bias is
@@ -1988,6 +1991,9 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         weak = [r for r in clean if single(r) and not corroborated(r)
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
+        if len(weak) > 1:
+            members = _positional_members(weak, pool_c, pool_m)
+            weak = [r for r in weak if r not in members]
         beside = "layers that load by name" if state.anchored else \
             "layers whose names explain them" if was_named or named_rules else "layers in the same order"
         for rule in weak:
@@ -2083,6 +2089,58 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         state.hypotheses += [h for h in hypotheses if h.proofs]
         if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
             return
+
+
+def _by_position(parts: list[tuple]) -> bool:
+    """Members named by position alone: indices (``0``, ``2``) or one auto-numbered family (Keras' ``dense``,
+    ``dense_1``: the class and the creation order, no name the user gave)."""
+    if all(len(p) == 1 and p[0].isdigit() for p in parts):
+        return True
+    return len({p[0] for p in parts}) == 1 and all(len(p) == 1 or len(p) == 2 and p[1].isdigit() for p in parts)
+
+
+def _positional_members(rules: list, pool_c: list, pool_m: list) -> set[tuple]:
+    """Of one-layer renamings that name nothing alike, those that together rename every free layer of one container
+    whose members one side names by position alone (``_by_position``), in the same order on both sides: PyTorch's
+    Sequential ``encoder.0``, ``encoder.2`` (a ReLU between) for a Keras 3 Sequential's ``encoder/layers/dense``,
+    ``dense_1``; a Keras dict's ``heads/dense``, ``dense_1`` for ``heads.cls``, ``heads.box``. A position is no name
+    that could disagree: the container's members aligned in order, not layers renamed (and two or more of them, so
+    a lone new head is not one)."""
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for pc, pm in rules:
+        k = 0
+        while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
+            k += 1
+        if k:
+            groups[pc[:k]].append((pc, pm))
+    out: set[tuple] = set()
+
+    def rank(part: tuple) -> tuple:
+        return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in part)
+
+    for container, group in groups.items():
+        k = len(container)
+        parts_c, parts_m = [pc[k:] for pc, _ in group], [pm[k:] for _, pm in group]
+        if len(group) < 2 or len(set(parts_c)) < len(group) or len(set(parts_m)) < len(group) or not any(
+                map(_by_position, (parts_c, parts_m))):
+            continue
+        covered, first = True, [[math.inf] * len(group), [math.inf] * len(group)]  # per side: each member's order
+        for pool, side in ((pool_c, 0), (pool_m, 1)):
+            for it in pool:
+                key = it.key
+                if key[:k] != container:
+                    continue
+                at = [i for i, r in enumerate(group) if key[:len(r[side])] == r[side] and _boundary(key, len(r[side]))]
+                if not at:
+                    covered = False  # another free layer in the container: not its members one for one
+                    break
+                first[side][at[-1]] = min(first[side][at[-1]], it.order)
+        # the order of the members: by position where a side names them so, else as written / created
+        orders = [sorted(range(len(group)), key=lambda i: rank(parts[i]) if _by_position(parts) else first[side][i])
+                  for side, parts in enumerate((parts_c, parts_m))]
+        if covered and orders[0] == orders[1]:
+            out.update(group)
+    return out
 
 
 def _partial_fits(state: _State, rules: list, pool_c: list, pool_m: list) -> dict[tuple, tuple[_Item, _Item]]:
