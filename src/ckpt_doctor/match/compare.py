@@ -266,7 +266,9 @@ def compare(catalog: Catalog, spec: ModelSpec, loader: Loader | str | None = Non
             entry, how = None, None
         else:
             entry, how = index.by_name(var.name)
-        legacy = _weight_norm_legacy(index, var.name) if entry is None and loader.name.startswith("torch") else None
+        # (from_pretrained renames the old API's keys itself, transformers' _fix_key; load_state_dict by the hook)
+        legacy = _weight_norm_legacy(index, var.name) if entry is None and (
+            loader.name.startswith("torch") or loader.name == "hf") else None
         if legacy is not None:
             entry, how = legacy, BY_KEY
         result = _judge(var, entry, how, spec)
