@@ -460,7 +460,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     return d, state, everything_c, everything_m
 
 
-_EQUAL_READ_LIMIT = 256 << 20  # bytes read per set of candidates to compare them; beyond it the ambiguity stays
+# bytes read per set of candidates to compare them (t5-base's three copies of its shared table: 296 MB; two values
+# are held at a time); beyond it the ambiguity stays
+_EQUAL_READ_LIMIT = 2 << 30
 
 
 def _equal_values(state: _State) -> None:
