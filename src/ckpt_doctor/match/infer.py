@@ -523,13 +523,17 @@ def _same_numbers(cands: list[_Item]) -> bool:
     """Do the candidates hold the same numbers, and numbers that tell copies apart from chance? A constant (a norm's
     ones, a bias's zeros, never trained) is every initialised layer's value: equal, yet no sign of one value saved
     twice, and the layers' other values may well differ (a removed layer among equal ones stays ambiguous)."""
+    import numpy as np
+
     try:
         first = cands[0].ref.read()
         flat = first.reshape(-1)
         if flat.size < 2 or bool((flat == flat[0]).all()):
             return False
-        return all(first.tobytes() == c.ref.read().tobytes() for c in cands[1:])
-    except (CheckpointError, AttributeError):  # an entry without a readable value (a view, a bad file)
+        raw = np.ascontiguousarray(first).reshape(-1).view(np.uint8)  # bytes, so NaNs compare too
+        return all(np.array_equal(raw, np.ascontiguousarray(c.ref.read()).reshape(-1).view(np.uint8))
+                   for c in cands[1:])
+    except (CheckpointError, AttributeError, ValueError, TypeError):  # no readable value, or no plain bytes
         return False
 
 
