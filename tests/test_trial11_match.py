@@ -114,3 +114,20 @@ def test_a_checkpoint_and_a_model_with_nothing_in_common_are_said_to_be_stranger
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     a = ckpt_doctor.align(str(tmp_path / "cnn.npz"), str(tmp_path / "spec.json"))
     assert not any("share no name and no shape" in s for s in a.sentences), a.sentences
+
+
+def test_diagnose_says_why_candidates_are_left_undecided(tmp_path, capsys):
+    # diagnose said "no renaming explains the differences" and "N model variable(s) have candidate values that
+    # nothing proves to be theirs" together (held-out 14's TF2 list with a block added); it now gives one reason
+    from ckpt_doctor.cli import main
+
+    np.savez(tmp_path / "two.npz", **{"old/a/w": np.ones((3, 3), "float32"), "old/b/w": np.ones((3, 3), "float32")})
+    (tmp_path / "spec.json").write_text(json.dumps(
+        {"format": "ckpt-doctor-model-spec", "version": 1, "framework": "tf2",
+         "variables": [{"name": "new/x/w", "shape": [3, 3], "dtype": "float32"},
+                       {"name": "new/y/w", "shape": [3, 3], "dtype": "float32"}]}))
+    a = ckpt_doctor.align(str(tmp_path / "two.npz"), str(tmp_path / "spec.json"))
+    assert a.ambiguous and not a.pairs
+    main(["diagnose", str(tmp_path / "two.npz"), "--model", str(tmp_path / "spec.json")])
+    out = capsys.readouterr().out
+    assert "no renaming explains" not in out and f"(e.g. `{a.ambiguous[0].model}`: {a.ambiguous[0].reason}" in out

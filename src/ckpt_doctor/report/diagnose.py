@@ -164,14 +164,16 @@ def _why(a) -> list[str]:
     lines = ["", "Why:"]
     story = layer_story(a.diagnosis, a) if a.diagnosis.failure or not a.diagnosis.ok else []
     # Keras files pair by layer order, not by name: the layer story replaces name-based explanations
-    lines += [f"  - {s}" for s in (story or a.sentences)] or ([] if a.tied else [
+    lines += [f"  - {s}" for s in (story or a.sentences)] or ([] if a.tied or a.ambiguous else [
         "  - no renaming explains the differences (see `ckpt-doctor align` for candidates)"])
     if a.tied:
         lines.append(f"  - {len(a.tied)} tied variable(s) have no key of their own: the tie fills them, but a strict "
                      "load_state_dict reports them as missing keys")
     if a.ambiguous:
+        first = a.ambiguous[0]
         lines.append(f"  - {len(a.ambiguous)} model variable(s) have candidate values that nothing proves to be "
-                     "theirs; nothing is guessed for them (see `ckpt-doctor align`)")
+                     f"theirs; nothing is guessed for them (e.g. `{first.model}`: {first.reason}; see "
+                     "`ckpt-doctor align`)")
     differ = other_shapes(a)
     absent = [m for m in a.missing if m not in set(differ)]
     if differ:
