@@ -2162,12 +2162,14 @@ def _partial_fits(state: _State, rules: list, pool_c: list, pool_m: list) -> dic
             if len(c.key) > n and c.key[:n] in wanted:
                 under[c.key[:n]].append(c)
     by_key = {m.key: m for m in pool_m}
+    # a key two values share says nothing of either (tf-slim's `depthwise_weights` and `pointwise_weights`: kernels)
+    shared = Counter(c.key for c in {id(c): c for cs in under.values() for c in cs}.values())
     out = {}
     for rule in rules:
         pc, pm = rule
         for c in under.get(pc, ()):
             m = by_key.get(pm + c.key[len(pc):])
-            if m is not None and not state.compatible(c, m)[0]:
+            if m is not None and shared[c.key] == 1 and not state.compatible(c, m)[0]:
                 out[rule] = (c, m)
                 break
     return out
