@@ -144,7 +144,8 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         for i in order:
             os.replace(written[i], finals[i])
         written = []
-        for stale in set(existing) - set(finals):  # e.g. data shards of a replaced bundle with more shards
+        kept = {os.path.abspath(f) for f in finals}  # `existing` may name them otherwise (absolute, `./`)
+        for stale in {os.path.abspath(f) for f in existing} - kept:  # e.g. a replaced bundle's extra data shards
             os.unlink(stale)
         _fsync_dir(directory)
         result.files = finals
