@@ -28,3 +28,35 @@ def test_rewriting_a_tf_checkpoint_again_with_force_keeps_its_data(tmp_path: Pat
     assert np.array_equal(ckpt_doctor.open_checkpoint("out/fixed")["dense/kernel"].read(),
                           np.arange(12, dtype=np.float32).reshape(3, 4))
     capsys.readouterr()
+
+
+def _torch_net():
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    return torch, torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 2)).eval()
+
+
+def test_a_torch_export_archive_is_named_with_the_command_that_saves_its_weights(tmp_path: Path, capsys):
+    """A `.pt2` from torch.export.save was called "a zip archive, not a checkpoint itself; it holds
+    exp/data/sample_inputs/model.pt: extract the one you mean": that member is the example inputs, not the weights.
+    It is named as what it is, with the command that saves its weights as a state dict, and that command works."""
+    torch, net = _torch_net()
+    path = tmp_path / "exp.pt2"
+    torch.export.save(torch.export.export(net, (torch.randn(2, 3),)), str(path))
+    for verb in ("inspect", "verify"):
+        assert main([verb, str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "torch.export archive" in err and "sample_inputs" not in err, err
+    command = err.split("reads: ", 1)[1].split(" (file ")[0]
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        exec(command, {})
+    finally:
+        os.chdir(cwd)
+    assert main(["diagnose", str(tmp_path / "state_dict.pt"), "--model", str(tmp_path / "state_dict.pt")]) == 0
+    read = ckpt_doctor.open_checkpoint(str(tmp_path / "state_dict.pt"))
+    for key, value in net.state_dict().items():
+        assert np.array_equal(read[key].read(), value.numpy()), key

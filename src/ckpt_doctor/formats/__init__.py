@@ -318,6 +318,9 @@ def _not_readable(path: str) -> str:
     if _sstable.is_table(path):  # a V1 file was read before this; a table that is not one is a V2 bundle's index
         return ("a TensorFlow checkpoint index under another name: TensorFlow finds a checkpoint by its prefix, as "
                 "PREFIX.index beside PREFIX.data-00000-of-0000N; give it that name and name the prefix")
+    pt2 = _pt2_archive(path)
+    if pt2:
+        return pt2
     inside = _checkpoints_in_zip(path)
     if inside is not None:  # stable-baselines3 saves model.zip around policy.pth, policy.optimizer.pth, ...
         if not inside:
@@ -351,6 +354,29 @@ def _not_readable(path: str) -> str:
     if suffix in (".pb", ".pbtxt"):
         return f"a TensorFlow graph, not a checkpoint; {readable} (a SavedModel's values are in variables/)"
     return f"not a checkpoint format ckpt-doctor recognises; {readable}"
+
+
+def _pt2_archive(path: str) -> str | None:
+    """What a PyTorch 2 archive (``torch.export.save``'s ``.pt2``, an AOTInductor package) is, or None. Its
+    ``data/sample_inputs/model.pt`` is the example inputs, not the weights, so it is not named as a checkpoint."""
+    from . import _zip
+
+    if not _zip.is_zip(path):
+        return None
+    try:
+        members = _zip.open_archive(path).members
+    except CheckpointError:
+        return None
+    roots = {n.split("/", 1)[0] for n in members if n.count("/") == 1 and n.endswith("/archive_format")}
+    if not roots:
+        return None
+    name = os.path.basename(path)
+    if any(n.split("/", 1)[0] in roots and "/models/" in n and n.endswith(".json") for n in members):
+        return ("a torch.export archive (torch.export.save, an ExportedProgram): a graph with its weights, not a "
+                "checkpoint ckpt-doctor reads. Its weights as a file ckpt-doctor reads: import torch; "
+                f"torch.save(torch.export.load('{name}').state_dict, 'state_dict.pt')")
+    return ("a PyTorch 2 package (.pt2, e.g. AOTInductor's compiled model), not a checkpoint ckpt-doctor reads; "
+            "save the state dict of the model it was exported from: torch.save(model.state_dict(), 'state_dict.pt')")
 
 
 def _checkpoints_in_zip(path: str) -> list[str] | None:
