@@ -49,14 +49,33 @@ def test_a_torch_export_archive_is_named_with_the_command_that_saves_its_weights
         assert main([verb, str(path)]) == 2
         err = capsys.readouterr().err
         assert "torch.export archive" in err and "sample_inputs" not in err, err
-    command = err.split("reads: ", 1)[1].split(" (file ")[0]
+    _run_printed(err.split("reads: ", 1)[1].split(" (file ")[0], tmp_path)
+    assert main(["diagnose", str(tmp_path / "state_dict.pt"), "--model", str(tmp_path / "state_dict.pt")]) == 0
+    read = ckpt_doctor.open_checkpoint(str(tmp_path / "state_dict.pt"))
+    for key, value in net.state_dict().items():
+        assert np.array_equal(read[key].read(), value.numpy()), key
+
+
+def _run_printed(command: str, directory: Path) -> None:
     cwd = os.getcwd()
-    os.chdir(tmp_path)
+    os.chdir(directory)
     try:
         exec(command, {})
     finally:
         os.chdir(cwd)
-    assert main(["diagnose", str(tmp_path / "state_dict.pt"), "--model", str(tmp_path / "state_dict.pt")]) == 0
+
+
+def test_a_torchscript_archive_names_the_command_that_runs(tmp_path: Path, capsys):
+    """A TorchScript file's message gave `torch.jit.load(PATH, ...)` with PATH left as a placeholder and no import,
+    so pasting it failed; it names the file, as the message for a whole pickled model does, and runs as printed."""
+    torch, net = _torch_net()
+    path = tmp_path / "scripted.pt"
+    torch.jit.save(torch.jit.script(net), str(path))
+    assert main(["inspect", str(path)]) == 1  # valid, not representable here (UnsupportedError)
+    err = capsys.readouterr().err
+    assert "TorchScript archive" in err, err
+    _run_printed(err.split("reads: ", 1)[1].split(" (file ")[0], tmp_path)
     read = ckpt_doctor.open_checkpoint(str(tmp_path / "state_dict.pt"))
+    assert set(read.keys()) == set(net.state_dict())
     for key, value in net.state_dict().items():
         assert np.array_equal(read[key].read(), value.numpy()), key

@@ -134,8 +134,9 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         raise UnsupportedError("zip archive without a <root>/data.pkl: not a torch.save checkpoint", path=path)
     if f"{root}/constants.pkl" in archive.members or any(n.startswith(f"{root}/code/") for n in archive.members):
         raise UnsupportedError("this is a TorchScript archive (torch.jit.save); its pickles name compiled classes. "
-                               "Its weights as a file ckpt-doctor reads: torch.save(torch.jit.load(PATH, "
-                               "map_location='cpu').state_dict(), 'weights.pt')", path=path)
+                               "Its weights as a file ckpt-doctor reads: import torch; torch.save(torch.jit.load("
+                               f"{os.path.basename(path)!r}, map_location='cpu').state_dict(), 'state_dict.pt')",
+                               path=path)
     big_endian = False
     if f"{root}/byteorder" in archive.members:
         order = bytes(archive.read(f"{root}/byteorder", max_bytes=16)).strip()
