@@ -79,3 +79,32 @@ def test_a_torchscript_archive_names_the_command_that_runs(tmp_path: Path, capsy
     assert set(read.keys()) == set(net.state_dict())
     for key, value in net.state_dict().items():
         assert np.array_equal(read[key].read(), value.numpy()), key
+
+
+def test_a_tilde_the_shell_left_alone_means_the_home_directory(tmp_path: Path, monkeypatch, capsys):
+    """`rewrite ... --output=~/fixed.safetensors` (the shell expands `~` only at the start of a word) made a
+    directory named `~` in the current one and wrote there; `--model=~/net.py:build` said the file does not exist.
+    A leading `~/` in a path argument is the home directory, as the user meant."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    ckpt_doctor.write_checkpoint({"w": np.ones((2, 2), np.float32)}, str(home / "in.safetensors"), "safetensors")
+    assert main(["rewrite", "~/in.safetensors", "--output=~/fixed.safetensors"]) == 0
+    assert not (work / "~").exists() and (home / "fixed.safetensors").is_file()
+    assert main(["diagnose", "~/fixed.safetensors", "--model=~/in.safetensors"]) == 0
+    capsys.readouterr()
+
+
+def test_an_unquoted_pattern_is_said_to_be_one(tmp_path: Path, monkeypatch, capsys):
+    """`inspect ckpt-*` unquoted reached the command as several files: "unrecognized arguments: ..." only. It says
+    the shell expanded a pattern and one checkpoint is to be named."""
+    import pytest
+
+    monkeypatch.chdir(tmp_path)
+    ckpt_doctor.write_checkpoint({"w": np.ones((2, 2), np.float32)}, "ckpt-1")
+    with pytest.raises(SystemExit) as stop:
+        main(["inspect", "ckpt-1", "ckpt-1.data-00000-of-00001", "ckpt-1.index"])
+    assert stop.value.code == 2
+    assert "the shell gave it several files" in capsys.readouterr().err

@@ -671,7 +671,11 @@ def main(argv: list[str] | None = None) -> int:
     if extra:  # a mistyped option: the command's own usage, not the top-level one
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         command = commands.choices[args.command]
-        command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest_options(command, extra)}")
+        several = "" if any(a.startswith("-") or not os.path.lexists(a) for a in extra) else (
+            "; the command takes one checkpoint, and the shell gave it several files (an unquoted pattern such as "
+            "ckpt-*): name one, a TF checkpoint by its prefix")
+        command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest_options(command, extra)}{several}")
+    _expand_home(args)
     global _printed_json
     _printed_json = False
     try:
@@ -694,6 +698,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {message}", file=sys.stderr)
         _json_error(args, RuntimeError(message), EXIT_INTERNAL)
         return EXIT_INTERNAL
+
+
+_PATH_ARGUMENTS = ("path", "directory", "checkpoint", "model", "rules", "output", "rewrite", "manifest", "against",
+                   "salvage")
+
+
+def _expand_home(args) -> None:
+    """A path typed as ``--output=~/out`` or quoted reaches us with its ``~`` (the shell expands it only at the start
+    of a word): it means the home directory, never a directory named ``~`` made in the current one."""
+    for dest in _PATH_ARGUMENTS:
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and (value == "~" or value.startswith("~/")):
+            setattr(args, dest, os.path.expanduser(value))
 
 
 def _json_error(args, error: Exception, code: int, path: str | None = None, tensor: str | None = None) -> None:
