@@ -108,3 +108,48 @@ def test_an_unquoted_pattern_is_said_to_be_one(tmp_path: Path, monkeypatch, caps
         main(["inspect", "ckpt-1", "ckpt-1.data-00000-of-00001", "ckpt-1.index"])
     assert stop.value.code == 2
     assert "the shell gave it several files" in capsys.readouterr().err
+
+
+def test_a_sharded_index_that_mislists_its_tensors_reads_what_the_shards_hold(tmp_path: Path, capsys):
+    """from_pretrained loads every tensor of each shard the index names, whatever the index lists. A hand-edited or
+    merged index that left a tensor out had it "ignored", so diagnose said the variable keeps its initial value
+    while from_pretrained loads it; one that put a tensor in the wrong shard made every command refuse the set. Both
+    now read what the shards hold, with a note; an index naming a tensor no shard holds is still refused."""
+    import json
+
+    import pytest
+
+    os.environ.setdefault("USE_TF", "0")
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    config = transformers.BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                                     intermediate_size=20, max_position_embeddings=32)
+    torch.manual_seed(0)
+    saved = transformers.BertModel(config)
+    saved.save_pretrained(tmp_path / "saved", max_shard_size="10KB")
+    index_path = tmp_path / "saved" / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    shards = sorted(set(index["weight_map"].values()))
+    assert len(shards) >= 2
+    left_out = "pooler.dense.weight"
+    moved = next(k for k, s in index["weight_map"].items() if s == shards[0])
+    del index["weight_map"][left_out]
+    index["weight_map"][moved] = shards[-1]
+    index_path.write_text(json.dumps(index))
+    torch.manual_seed(1)
+    loaded = transformers.BertModel.from_pretrained(tmp_path / "saved")  # the oracle: which values arrive
+    for key, value in saved.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    spec = tmp_path / "spec.json"
+    ckpt_doctor.load_model(transformers.BertModel(config)).save(str(spec))
+    assert main(["diagnose", str(tmp_path / "saved"), "--model", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "All 39 model variables get a value" in out and "does not list: pooler.dense.weight" in out, out
+    assert f"{moved} ({shards[-1]})" in out
+    read = ckpt_doctor.open_checkpoint(str(tmp_path / "saved"))
+    for key, value in saved.state_dict().items():
+        assert np.array_equal(read[key].read(), value.numpy()), key
+    index["weight_map"]["pooler.extra.weight"] = shards[0]
+    index_path.write_text(json.dumps(index))
+    assert main(["inspect", str(tmp_path / "saved")]) == 2
+    assert "no other shard does" in capsys.readouterr().err
