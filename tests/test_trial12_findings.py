@@ -153,3 +153,43 @@ def test_a_sharded_index_that_mislists_its_tensors_reads_what_the_shards_hold(tm
     index_path.write_text(json.dumps(index))
     assert main(["inspect", str(tmp_path / "saved")]) == 2
     assert "no other shard does" in capsys.readouterr().err
+
+
+def _deepspeed_model_states(torch, net, path: Path, zero3: bool) -> None:
+    """What DeepSpeed's engine.save_checkpoint writes as mp_rank_00_model_states.pt (its keys; under ZeRO-3 each
+    partitioned parameter is an empty placeholder), without DeepSpeed."""
+    from collections import OrderedDict
+
+    params = dict(net.named_parameters())
+    module = OrderedDict((k, torch.empty(0) if zero3 and k in params else v) for k, v in net.state_dict().items())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"module": module, "buffer_names": [k for k in module if k not in params], "optimizer": None,
+                "param_shapes": [OrderedDict((k, p.shape) for k, p in params.items())], "frozen_param_shapes": None,
+                "shared_params": {}, "frozen_param_fragments": None, "lr_scheduler": None, "data_sampler": None,
+                "random_ltd": None, "sparse_tensor_module_names": set(), "skipped_steps": 0, "global_steps": 10,
+                "global_samples": 80, "dp_world_size": 1, "mp_world_size": 1, "ds_config": {},
+                "ds_version": "0.14.0"}, str(path))
+
+
+def test_a_deepspeed_checkpoint_with_its_set_of_sparse_modules_reads(tmp_path: Path, capsys):
+    """Every DeepSpeed model-states file holds `sparse_tensor_module_names`, a Python set, which pickles as
+    `builtins.set` called with a list; the allow-list handed that name out as an inert marker (for omegaconf's
+    `object_type`), so the call failed: "malformed pickle: TypeError: '_Marker' object is not callable" for a file
+    torch.load(weights_only=True) reads. Under ZeRO-3 its parameters are empty placeholders, said so, with the
+    way to gather them, instead of only "saved from a model of another size"."""
+    torch, net = _torch_net()
+    path = tmp_path / "ckpt" / "global_step10" / "mp_rank_00_model_states.pt"
+    _deepspeed_model_states(torch, net, path, zero3=False)
+    assert torch.load(str(path), weights_only=True)["sparse_tensor_module_names"] == set()
+    read = ckpt_doctor.open_checkpoint(str(path))
+    for key, value in net.state_dict().items():
+        assert np.array_equal(read[key].read(), value.numpy()), key
+    torch.save({"w": torch.ones(2), "names": {"a", "b"}, "frozen": frozenset({1})}, str(tmp_path / "sets.pt"))
+    assert list(ckpt_doctor.open_checkpoint(str(tmp_path / "sets.pt"))) == ["w"]
+    _deepspeed_model_states(torch, net, path, zero3=True)
+    spec = tmp_path / "spec.json"
+    ckpt_doctor.load_model(net).save(str(spec))
+    assert main(["diagnose", str(path), "--model", str(spec)]) == 1
+    out = capsys.readouterr().out
+    assert "a DeepSpeed ZeRO-3 save: 6 of the 9 values in 'module' are empty placeholders" in out, out
+    assert "get_fp32_state_dict_from_zero_checkpoint" in out

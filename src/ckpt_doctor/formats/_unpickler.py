@@ -188,6 +188,20 @@ class _StorageType(_Marker):
     __slots__ = ()
 
 
+class _BuiltinType(_Marker):
+    """A builtin type a pickle both passes around as a value (omegaconf's ``object_type: set``) and calls to build
+    one (a ``set`` pickles as ``builtins.set`` called with a list: DeepSpeed's ``sparse_tensor_module_names``)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, qualname: str, fn: Callable[..., Any]):
+        super().__init__(qualname)
+        self.fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
 class _DType(_Marker):
     __slots__ = ()
 
@@ -334,7 +348,9 @@ def _allowed() -> dict[str, Any]:
     table["numpy.ndarray"] = _Marker("numpy.ndarray")
     # Types handed around as values by hyperparameter containers (omegaconf's metadata: ``object_type: list``).
     for name in ("list", "dict", "tuple", "set", "int", "long", "float", "str", "bytes", "bool", "object"):
-        table[f"builtins.{name}"] = _Marker(f"builtins.{name}")
+        made = table.get(f"builtins.{name}")
+        table[f"builtins.{name}"] = _Marker(f"builtins.{name}") if made is None else _BuiltinType(f"builtins.{name}",
+                                                                                                   made)
     table["typing.Any"] = _Marker("typing.Any")
     table["collections.defaultdict"] = _defaultdict
     for fn, what in (("_rebuild_qtensor", "a quantized tensor"), ("_rebuild_sparse_tensor", "a sparse tensor"),
