@@ -193,3 +193,14 @@ def test_a_deepspeed_checkpoint_with_its_set_of_sparse_modules_reads(tmp_path: P
     out = capsys.readouterr().out
     assert "a DeepSpeed ZeRO-3 save: 6 of the 9 values in 'module' are empty placeholders" in out, out
     assert "get_fp32_state_dict_from_zero_checkpoint" in out
+
+
+def test_a_symlinked_index_says_where_its_data_is(tmp_path: Path, capsys):
+    """`ln -s run/ckpt-3.index best.index`, then `inspect best`: "MISSING: best.data-00000-of-00001", "the
+    checkpoint is incomplete", although nothing is lost. TensorFlow finds the data by the name it is given, so the
+    read is right; the note says the index is a symlink and names the prefix whose data is there."""
+    ckpt_doctor.write_checkpoint({"w": np.ones((2, 2), np.float32)}, str(tmp_path / "run" / "ckpt-3"))
+    os.symlink(tmp_path / "run" / "ckpt-3.index", tmp_path / "best.index")
+    assert main(["inspect", str(tmp_path / "best")]) == 0
+    out = capsys.readouterr().out
+    assert "best.index is a symlink to" in out and f"name {tmp_path / 'run' / 'ckpt-3'} (its data is there)" in out

@@ -57,6 +57,17 @@ def read(prefix: str | os.PathLike) -> Catalog:
         raise CorruptCheckpointError(f"malformed index record: {e}", path=index) from None
 
 
+def _linked_index(prefix: str, index: str, num_shards: int) -> str:
+    """Why the data of a bundle named through a symlinked ``.index`` is not found, and what to name instead."""
+    target = os.path.realpath(index)
+    target_prefix = target[:-len(".index")] if target.endswith(".index") else target
+    here = all(os.path.exists(data_path(target_prefix, i, num_shards)) for i in range(num_shards))
+    return (f"{os.path.basename(index)} is a symlink to {target}; TensorFlow looks for the data by the name it is "
+            f"given ({os.path.basename(data_path(prefix, 0, num_shards))}, ...), not beside the link's target: "
+            + (f"name {target_prefix} (its data is there), or link the data files too" if here else
+               "link the data files too"))
+
+
 def _read(prefix: str, index: str) -> Catalog:
     records = _sstable.read_table(index)
     if not records or records[0][0] != b"":
@@ -113,6 +124,8 @@ def _read(prefix: str, index: str) -> Catalog:
                    f"claim, not data: {shown}"),)
     if partial:
         notes += (_slices.note(partial),)
+    if missing and os.path.islink(index):
+        notes = (_linked_index(prefix, index, num_shards),) + tuple(notes)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
 
