@@ -204,3 +204,27 @@ def test_a_symlinked_index_says_where_its_data_is(tmp_path: Path, capsys):
     assert main(["inspect", str(tmp_path / "best")]) == 0
     out = capsys.readouterr().out
     assert "best.index is a symlink to" in out and f"name {tmp_path / 'run' / 'ckpt-3'} (its data is there)" in out
+
+
+def test_a_model_pickled_inside_a_training_checkpoint_gets_a_command_that_runs(tmp_path: Path, capsys, monkeypatch):
+    """YOLOv5-style checkpoints are `{"epoch": ..., "model": <the nn.Module itself>, "optimizer": ...}`. The message
+    said `torch.load(PATH, weights_only=False).state_dict()`: the dict has no state_dict ("'dict' object has no
+    attribute 'state_dict'"). It names where the model sits and indexes it, and the command runs."""
+    torch, _ = _torch_net()
+    (tmp_path / "yolo_net.py").write_text(
+        "import torch\n\n\nclass Detect(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = torch.nn.Conv2d(3, 4, 1)\n        self.bn = torch.nn.BatchNorm2d(4)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import yolo_net
+
+    model = yolo_net.Detect()
+    torch.save({"epoch": 3, "best_fitness": 0.5, "model": model, "ema": None,
+                "optimizer": torch.optim.SGD(model.parameters(), lr=0.1).state_dict()}, str(tmp_path / "best.pt"))
+    assert main(["inspect", str(tmp_path / "best.pt")]) == 1
+    err = capsys.readouterr().err
+    assert "class yolo_net.Detect, under ['model']" in err, err
+    _run_printed(err.split("only for a file you trust): ", 1)[1].split(" (file ")[0]
+                 .replace(repr(str(tmp_path / "best.pt")), "'best.pt'"), tmp_path)
+    read = ckpt_doctor.open_checkpoint(str(tmp_path / "state_dict.pt"))
+    for key, value in model.state_dict().items():
+        assert np.array_equal(read[key].read(), value.numpy()), key

@@ -446,11 +446,13 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
         return obj
     except UnsafePickleError as e:
         if unpickler is not None and unpickler.refused and _names_torch_modules(file, start):
-            e.message = (f"a whole model pickled with torch.save(model) (class {unpickler.refused}), not a state "
-                         "dict: its classes are code, which ckpt-doctor does not run (nothing in the file was "
+            where = _whole_model_path(file, start, persistent_load, unpickler.refused)
+            inside = f", under {where}" if where else ""
+            e.message = (f"a whole model pickled with torch.save(model) (class {unpickler.refused}{inside}), not a "
+                         "state dict: its classes are code, which ckpt-doctor does not run (nothing in the file was "
                          f"executed). Its weights as a file ckpt-doctor reads, where {unpickler.refused} can be "
                          "imported (torch.load then runs the file's code: only for a file you trust): "
-                         f"import torch; torch.save(torch.load({path!r}, weights_only=False).state_dict(), "
+                         f"import torch; torch.save(torch.load({path!r}, weights_only=False){where}.state_dict(), "
                          "'state_dict.pt')")
         if e.path is None:
             e.path = path
@@ -462,6 +464,43 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             struct.error, OverflowError, RecursionError, MemoryError, UnicodeDecodeError) as e:
         raise CorruptCheckpointError(f"malformed pickle: {type(e).__name__}: {e}", path=path) from None
+
+
+class _LocatingUnpickler(_RestrictedUnpickler):
+    """A second pass over a pickle the allow-list refused: every global it refuses becomes an inert record instead
+    (``OpaqueObject``: nothing of the file's runs), only to find where the pickled model sits."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except UnsafePickleError:
+            return _opaque_type(f"{_PY2_MODULES.get(module, module)}.{name}")
+
+
+def _whole_model_path(file: Any, start: int, persistent_load: Callable[[Any], Any] | None, qualname: str) -> str:
+    """Where in the checkpoint the first object of class ``qualname`` sits, as indexing (``['model']``); "" for the
+    whole object, or when it cannot be told."""
+    try:
+        file.seek(start)
+        root = _LocatingUnpickler(file, persistent_load).load()
+    except Exception:  # noqa: BLE001 (a best effort for a message: the refusal stands either way)
+        return ""
+    todo: list[tuple[Any, str]] = [(root, "")]
+    seen: set[int] = set()
+    while todo and len(seen) < 100_000:
+        node, where = todo.pop(0)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, OpaqueObject):
+            if node.qualname == qualname:
+                return where
+            continue
+        if isinstance(node, dict):
+            todo += [(v, f"{where}[{k!r}]") for k, v in node.items() if isinstance(k, str | int)]
+        elif isinstance(node, list | tuple):
+            todo += [(v, f"{where}[{i}]") for i, v in enumerate(node)]
+    return ""
 
 
 def _names_torch_modules(file: Any, start: int) -> bool:
