@@ -228,3 +228,24 @@ def test_a_model_pickled_inside_a_training_checkpoint_gets_a_command_that_runs(t
     read = ckpt_doctor.open_checkpoint(str(tmp_path / "state_dict.pt"))
     for key, value in model.state_dict().items():
         assert np.array_equal(read[key].read(), value.numpy()), key
+
+
+def test_a_lightning_checkpoint_with_a_path_among_its_hyperparameters_opens(tmp_path: Path, capsys):
+    """`save_hyperparameters()` of a LightningModule taking `data_dir: Path` (or a date) stores a pathlib path in
+    `hyper_parameters`: the whole checkpoint was refused ("refusing to unpickle global pathlib.PosixPath"), so
+    nothing could be inspected or diagnosed. Such values are inert records, like omegaconf configs, with the note
+    that torch.load needs weights_only=False."""
+    import datetime
+
+    torch, net = _torch_net()
+    path = tmp_path / "epoch=3-step=10.ckpt"
+    torch.save({"epoch": 3, "global_step": 10, "pytorch-lightning_version": "2.4.0",
+                "state_dict": {f"model.{k}": v for k, v in net.state_dict().items()},
+                "hyper_parameters": {"data_dir": Path("/data/run"), "started": datetime.datetime(2026, 1, 1),
+                                     "lr": 1e-3}, "optimizer_states": [], "lr_schedulers": [], "callbacks": {},
+                "loops": {}}, str(path))
+    read = ckpt_doctor.open_checkpoint(str(path))
+    assert len([n for n in read if n.startswith("model.")]) == 9
+    assert any("PosixPath" in n and "datetime.datetime" in n and "weights_only=False" in n for n in read.notes)
+    assert main(["diagnose", str(path), "--model", str(path)]) == 0
+    capsys.readouterr()

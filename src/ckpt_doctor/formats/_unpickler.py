@@ -131,7 +131,11 @@ class OpaqueObject:
 # Hyperparameter containers (PyTorch Lightning's ``hyper_parameters``, Hydra configs): whole modules by prefix, and
 # single classes. torch.load(weights_only=True) refuses them too; here they are inert records, never called.
 _OPAQUE_MODULES = ("omegaconf.",)
-_OPAQUE_CLASSES = frozenset({"argparse.Namespace", "types.SimpleNamespace"})
+_OPAQUE_CLASSES = frozenset({"argparse.Namespace", "types.SimpleNamespace",
+                             # values a Lightning module's save_hyperparameters() keeps: a data directory, a date
+                             *(f"pathlib.{c}" for c in ("Path", "PosixPath", "WindowsPath", "PurePath",
+                                                        "PurePosixPath", "PureWindowsPath")),
+                             *(f"datetime.{c}" for c in ("datetime", "date", "time", "timedelta", "timezone"))})
 _OPAQUE_TYPES: dict[str, type] = {}
 
 
