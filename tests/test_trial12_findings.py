@@ -249,3 +249,25 @@ def test_a_lightning_checkpoint_with_a_path_among_its_hyperparameters_opens(tmp_
     assert any("PosixPath" in n and "datetime.datetime" in n and "weights_only=False" in n for n in read.notes)
     assert main(["diagnose", str(path), "--model", str(path)]) == 0
     capsys.readouterr()
+
+
+def test_an_unwritable_tf_output_is_named_as_typed(tmp_path: Path, monkeypatch, capsys):
+    """`rewrite ... -o /readonly/model` said "cannot write /readonly/model.data-00000.partial": a name of the
+    writer's temporary data file, which the user never typed and will not find. It names the output."""
+    import builtins
+
+    from ckpt_doctor.formats import tf_bundle_writer
+
+    ckpt_doctor.write_checkpoint({"w": np.ones((2, 2), np.float32)}, str(tmp_path / "in" / "model"))
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith(".partial"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return builtins.open(path, *args, **kwargs)
+
+    monkeypatch.setattr(tf_bundle_writer, "open", refuse, raising=False)
+    out = tmp_path / "out" / "model"
+    assert main(["rewrite", str(tmp_path / "in" / "model"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write {out}: Permission denied" in err and ".partial" not in err, err
+    assert os.listdir(tmp_path / "out") == []

@@ -157,6 +157,8 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         failed = getattr(e, "filename", None) or out
         if os.path.basename(failed).startswith(os.path.basename(tmp)):
             failed = out + failed[len(os.path.join(directory, os.path.basename(tmp))):]
+            if failed.endswith(".partial"):  # a TF data shard being written: its final name is not known yet
+                failed = out
         raise UsageError(f"cannot write {failed}: {e.strerror or e}", path=failed) from None
     except CheckpointError as e:  # the user knows the output by its name, not by our temporary one
         if e.path is not None and os.path.basename(e.path).startswith(os.path.basename(tmp)):
