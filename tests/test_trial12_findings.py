@@ -271,3 +271,23 @@ def test_an_unwritable_tf_output_is_named_as_typed(tmp_path: Path, monkeypatch, 
     err = capsys.readouterr().err
     assert f"cannot write {out}: Permission denied" in err and ".partial" not in err, err
     assert os.listdir(tmp_path / "out") == []
+
+
+def test_a_text_output_never_replaces_a_checkpoint(tmp_path: Path, capsys):
+    """`verify model.safetensors --manifest model.safetensors` (a completed name, a missing `.json`) replaced the
+    checkpoint with its own manifest; `align ... -o model.safetensors` and `spec -o` likewise. Rewrite refused
+    this; the text outputs (manifest, rules, spec) now never replace a binary file."""
+    path = tmp_path / "model.safetensors"
+    ckpt_doctor.write_checkpoint({"w": np.arange(6, dtype=np.float32).reshape(2, 3)}, str(path), "safetensors")
+    before = path.read_bytes()
+    spec = tmp_path / "spec.json"
+    ckpt_doctor.load_model(str(path)).save(str(spec))
+    for argv in (["verify", str(path), "--manifest", str(path)],
+                 ["align", str(path), "--model", str(spec), "-o", str(path)]):
+        assert main(argv) == 2, argv
+        assert "not writing" in capsys.readouterr().err
+        assert path.read_bytes() == before, argv
+    assert main(["verify", str(path), "--manifest", str(tmp_path / "m.json")]) == 0
+    assert main(["verify", str(path), "--manifest", str(tmp_path / "m.json")]) == 0  # a text file is replaced
+    assert main(["verify", str(path), "--against", str(tmp_path / "m.json")]) == 0
+    capsys.readouterr()
