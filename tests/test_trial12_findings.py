@@ -291,3 +291,29 @@ def test_a_text_output_never_replaces_a_checkpoint(tmp_path: Path, capsys):
     assert main(["verify", str(path), "--manifest", str(tmp_path / "m.json")]) == 0  # a text file is replaced
     assert main(["verify", str(path), "--against", str(tmp_path / "m.json")]) == 0
     capsys.readouterr()
+
+
+def test_a_torch_package_archive_is_named_with_the_command_that_saves_its_weights(tmp_path: Path, capsys,
+                                                                                   monkeypatch):
+    """A torch.package archive (torch.hub models, model zoos) was "a zip archive that holds no checkpoint file". It
+    is named as one, with the command that loads its pickled model and saves the state dict, which runs."""
+    torch, _ = _torch_net()
+    (tmp_path / "pkg_net.py").write_text(
+        "import torch\n\n\nclass Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = torch.nn.Linear(3, 2)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import pkg_net
+    from torch.package import PackageExporter
+
+    model = pkg_net.Net()
+    with PackageExporter(str(tmp_path / "packaged.pt")) as exporter:
+        exporter.intern("pkg_net")
+        exporter.extern("torch.**")
+        exporter.save_pickle("zoo.models", "net.pkl", model)
+    assert main(["inspect", str(tmp_path / "packaged.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "a torch.package archive" in err and "zoo/models/net.pkl" in err, err
+    _run_printed(err.split("only for a file you trust): ", 1)[1].split(" (file ")[0], tmp_path)
+    read = ckpt_doctor.open_checkpoint(str(tmp_path / "state_dict.pt"))
+    for key, value in model.state_dict().items():
+        assert np.array_equal(read[key].read(), value.detach().numpy()), key

@@ -318,7 +318,7 @@ def _not_readable(path: str) -> str:
     if _sstable.is_table(path):  # a V1 file was read before this; a table that is not one is a V2 bundle's index
         return ("a TensorFlow checkpoint index under another name: TensorFlow finds a checkpoint by its prefix, as "
                 "PREFIX.index beside PREFIX.data-00000-of-0000N; give it that name and name the prefix")
-    pt2 = _pt2_archive(path)
+    pt2 = _code_archive(path)
     if pt2:
         return pt2
     inside = _checkpoints_in_zip(path)
@@ -356,9 +356,10 @@ def _not_readable(path: str) -> str:
     return f"not a checkpoint format ckpt-doctor recognises; {readable}"
 
 
-def _pt2_archive(path: str) -> str | None:
-    """What a PyTorch 2 archive (``torch.export.save``'s ``.pt2``, an AOTInductor package) is, or None. Its
-    ``data/sample_inputs/model.pt`` is the example inputs, not the weights, so it is not named as a checkpoint."""
+def _code_archive(path: str) -> str | None:
+    """What a PyTorch archive of code and weights is (a torch.package; ``torch.export.save``'s ``.pt2``, an
+    AOTInductor package), or None. A ``.pt2``'s ``data/sample_inputs/model.pt`` is the example inputs, not the
+    weights, so it is not named as a checkpoint."""
     from . import _zip
 
     if not _zip.is_zip(path):
@@ -367,10 +368,21 @@ def _pt2_archive(path: str) -> str | None:
         members = _zip.open_archive(path).members
     except CheckpointError:
         return None
+    name = os.path.basename(path)
+    packaged = [n.split("/", 1) for n in members if n.count("/") == 2 and n.endswith("/.data/extern_modules")]
+    if packaged:  # torch.package: `<root>/<package path>/<resource>.pkl` beside the code it packaged
+        root = packaged[0][0]
+        pickles = sorted(n[len(root) + 1:] for n in members
+                         if n.startswith(root + "/") and n.endswith(".pkl") and "/.data/" not in n)
+        package, _, resource = (pickles[0].rpartition("/") if pickles else ("PACKAGE", "", "RESOURCE.pkl"))
+        shown = f" (its pickles: {', '.join(pickles[:5])}{' ...' if len(pickles) > 5 else ''})" if pickles else ""
+        return ("a torch.package archive (torch.package.PackageExporter): Python code with pickles that need it"
+                f"{shown}, which ckpt-doctor does not run. Its weights as a file ckpt-doctor reads (this runs the "
+                "archive's code: only for a file you trust): import torch; torch.save(torch.package.PackageImporter("
+                f"{name!r}).load_pickle({package.replace('/', '.')!r}, {resource!r}).state_dict(), 'state_dict.pt')")
     roots = {n.split("/", 1)[0] for n in members if n.count("/") == 1 and n.endswith("/archive_format")}
     if not roots:
         return None
-    name = os.path.basename(path)
     if any(n.split("/", 1)[0] in roots and "/models/" in n and n.endswith(".json") for n in members):
         return ("a torch.export archive (torch.export.save, an ExportedProgram): a graph with its weights, not a "
                 "checkpoint ckpt-doctor reads. Its weights as a file ckpt-doctor reads: import torch; "
