@@ -102,9 +102,9 @@ def read_index(path: str, fmt: str, what: str, read_shard: Callable[[str], tuple
                          f"{', '.join(sorted(extra)[:5])}{' ...' if len(extra) > 5 else ''} (read: from_pretrained "
                          "loads every tensor of each shard, though its warning calls them newly initialized)")
     if moved:
-        notes.append(f"the index puts {len(moved)} tensor(s) in another shard than the one holding them: "
-                     f"{', '.join(f'{n} ({elsewhere[n]})' for n in sorted(moved)[:5])}{' ...' if len(moved) > 5 else ''}"
-                     " (read from the shard that holds them, as from_pretrained does)")
+        shown = ", ".join(f"{n} ({elsewhere[n]})" for n in sorted(moved)[:5]) + (" ..." if len(moved) > 5 else "")
+        notes.append(f"the index puts {len(moved)} tensor(s) in another shard than the one holding them: {shown} "
+                     "(read from the shard that holds them, as from_pretrained does)")
     if missing:
         lost = sum(len(names) for shard, names in shards.items() if _io.join(directory, shard) in missing)
         notes.insert(0, f"{len(missing)} shard(s) missing: {lost} tensor(s) cannot be listed (dtype and shape live "
