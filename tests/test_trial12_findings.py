@@ -355,3 +355,34 @@ def test_a_checkpoint_with_a_data_iterator_verifies_and_rewrites(tmp_path: Path,
     restored = json.loads(run_oracle("trial12_oracle.py", "iterator-restore", out))
     assert restored["next"] == saved["next"] and restored["step"] == 3
     assert restored["w"] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
+def test_a_state_dict_of_fsdp2_dtensors_says_how_to_save_a_full_one(tmp_path: Path, capsys):
+    """`torch.save(model.state_dict())` of an FSDP2 (fully_shard) model holds DTensors: "refusing to unpickle global
+    torch.distributed.tensor.DTensor: not on the allow-list", which says nothing of what happened. It says these are
+    one rank's shards and how to save the full state dict (run here: its file reads whole)."""
+    import subprocess
+    import sys
+
+    _torch_net()
+    script = (
+        "import sys, torch, torch.distributed as dist\n"
+        "from torch.distributed.device_mesh import init_device_mesh\n"
+        "from torch.distributed.fsdp import fully_shard\n"
+        "from torch.distributed.checkpoint.state_dict import get_model_state_dict, StateDictOptions\n"
+        "dist.init_process_group('gloo', rank=0, world_size=1)\n"
+        "torch.manual_seed(0)\n"
+        "model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))\n"
+        "fully_shard(model, mesh=init_device_mesh('cpu', (1,)))\n"
+        "torch.save(model.state_dict(), sys.argv[1] + '/sharded.pt')\n"
+        "state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))\n"
+        "torch.save(state, sys.argv[1] + '/state_dict.pt')\n"
+        "dist.destroy_process_group()\n")
+    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29541"}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, check=True, timeout=300)
+    assert main(["inspect", str(tmp_path / "sharded.pt")]) == 1
+    err = capsys.readouterr().err
+    assert "a state dict of sharded tensors (torch.distributed.tensor.DTensor" in err, err
+    assert "get_model_state_dict(model, options=StateDictOptions(full_state_dict=True" in err
+    assert sorted(ckpt_doctor.open_checkpoint(str(tmp_path / "state_dict.pt"))) == [
+        "0.bias", "0.weight", "1.bias", "1.weight"]

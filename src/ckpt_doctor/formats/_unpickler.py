@@ -392,6 +392,13 @@ def _describe(obj: Any) -> str:
 
 
 _ALLOWED = _allowed()
+_DISTRIBUTED = (
+    "a state dict of sharded tensors ({qualname}: FSDP2 or tensor parallelism, saved with torch.save): each holds "
+    "one rank's shard inside objects ckpt-doctor does not build (nothing in the file was executed). Save the full "
+    "state dict instead, on every rank: from torch.distributed.checkpoint.state_dict import get_model_state_dict, "
+    "StateDictOptions; state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, "
+    "cpu_offload=True)), then torch.save(state, 'state_dict.pt') on rank 0; or save with "
+    "torch.distributed.checkpoint (DCP), which ckpt-doctor reads")
 _PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 
 
@@ -413,6 +420,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _opaque_type(qualname)
         if found is None:
             self.refused = qualname
+            if module.startswith("torch.distributed."):  # a DTensor (FSDP2, tensor parallel), a ShardedTensor
+                raise UnsafePickleError(_DISTRIBUTED.format(qualname=qualname))
             raise UnsafePickleError(f"refusing to unpickle global {qualname}: not on the allow-list of what a state "
                                     "dict needs (nothing in the file was executed)")
         value = found.fn
