@@ -386,3 +386,26 @@ def test_a_state_dict_of_fsdp2_dtensors_says_how_to_save_a_full_one(tmp_path: Pa
     assert "get_model_state_dict(model, options=StateDictOptions(full_state_dict=True" in err
     assert sorted(ckpt_doctor.open_checkpoint(str(tmp_path / "state_dict.pt"))) == [
         "0.bias", "0.weight", "1.bias", "1.weight"]
+
+
+def test_a_rewrite_terminated_leaves_no_temporary_files(tmp_path: Path):
+    """`timeout 600 ckpt-doctor rewrite ...`, a batch job's time limit or `docker stop` send SIGTERM: the process
+    died at once and left its temporary output (`.<hex>.ckpt-doctor-tmp.model.safetensors`, as large as the
+    checkpoint, hidden) in the output directory; Ctrl-C cleaned up. SIGTERM now does as Ctrl-C does (exit 143)."""
+    import subprocess
+    import sys
+
+    ckpt_doctor.write_checkpoint({"w": np.ones((64, 64), np.float32)}, str(tmp_path / "in" / "model"))
+    script = (
+        "import os, signal, sys\n"
+        "from ckpt_doctor.formats import write\n"
+        "from ckpt_doctor.cli import main\n"
+        "def killed(*args, **kwargs):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)  # while the written files are read back\n"
+        "write._verify = killed\n"
+        "sys.exit(main(['rewrite', sys.argv[1], '-o', sys.argv[2]]))\n")
+    for out in ("out/model.safetensors", "out/model"):
+        proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "in" / "model"), str(tmp_path / out)],
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=120)
+        assert proc.returncode == 143, proc.returncode
+        assert os.listdir(tmp_path / "out") == [], os.listdir(tmp_path / "out")

@@ -5,9 +5,11 @@ error (any exception that is not a CheckpointError: one line, the traceback with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import signal
 import sys
 from typing import Any
 
@@ -678,6 +680,11 @@ def main(argv: list[str] | None = None) -> int:
     _expand_home(args)
     global _printed_json
     _printed_json = False
+    with _terminated_cleanly():
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except CheckpointError as e:
@@ -698,6 +705,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {message}", file=sys.stderr)
         _json_error(args, RuntimeError(message), EXIT_INTERNAL)
         return EXIT_INTERNAL
+
+
+class _Terminated(BaseException):
+    """SIGTERM (`timeout`, a batch scheduler's time limit, `docker stop`) as an exception: what is being written is
+    removed on the way out, as for Ctrl-C, instead of staying behind as hidden temporary files."""
+
+
+@contextlib.contextmanager
+def _terminated_cleanly():
+    def stop(signum, frame):
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: signals stay as they are
+        yield
+        return
+    try:
+        yield
+    except _Terminated:
+        sys.exit(128 + signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 _PATH_ARGUMENTS = ("path", "directory", "checkpoint", "model", "rules", "output", "rewrite", "manifest", "against",
