@@ -409,3 +409,16 @@ def test_a_rewrite_terminated_leaves_no_temporary_files(tmp_path: Path):
                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}, timeout=120)
         assert proc.returncode == 143, proc.returncode
         assert os.listdir(tmp_path / "out") == [], os.listdir(tmp_path / "out")
+
+
+def test_a_savedmodel_file_opens_its_savedmodel(tmp_path: Path, capsys):
+    """`inspect model_dir/saved_model.pb` (the file a SavedModel is known by) said "a TensorFlow graph, not a
+    checkpoint ... (a SavedModel's values are in variables/)", while the directory, a `.meta` file and a data shard
+    all open their checkpoint. It opens the SavedModel's variables, with a note."""
+    saved = tmp_path / "exported"
+    ckpt_doctor.write_checkpoint({"dense/kernel": np.ones((3, 2), np.float32)}, str(saved / "variables" / "variables"),
+                                 state_file=False)
+    (saved / "saved_model.pb").write_bytes(b"\x08\x01\x12\x00")  # (its content is not read)
+    assert main(["inspect", str(saved / "saved_model.pb")]) == 0
+    out = capsys.readouterr().out
+    assert "saved_model.pb is part of a SavedModel" in out and "kernel  float32  [3, 2]" in out, out

@@ -206,6 +206,13 @@ def _open_local(path: str, **options) -> Catalog:
         catalog = open_checkpoint(found.latest, **options)
         catalog.notes = tuple(found.notes) + catalog.notes
         return catalog
+    variables = os.path.join(os.path.dirname(path), "variables", "variables")
+    if os.path.basename(path) in ("saved_model.pb", "saved_model.pbtxt", "keras_metadata.pb", "fingerprint.pb") and \
+            os.path.isfile(variables + ".index"):  # a file of a SavedModel named for the SavedModel
+        catalog = tf_bundle.read(variables)
+        catalog.notes = (f"{os.path.basename(path)} is part of a SavedModel (its graph, not its values); opened "
+                         f"its variables checkpoint {variables}",) + catalog.notes
+        return catalog
     if path.endswith(".meta") and os.path.isfile(path) and _has_checkpoint(path[:-len(".meta")]):
         prefix = path[:-len(".meta")]
         catalog = _open_local(prefix)
