@@ -498,10 +498,12 @@ def _whole_model_path(file: Any, start: int, persistent_load: Callable[[Any], An
         root = _LocatingUnpickler(file, persistent_load).load()
     except Exception:  # noqa: BLE001 (a best effort for a message: the refusal stands either way)
         return ""
-    todo: list[tuple[Any, str]] = [(root, "")]
+    from collections import deque
+
+    todo: deque[tuple[Any, str]] = deque([(root, "")])
     seen: set[int] = set()
     while todo and len(seen) < 100_000:
-        node, where = todo.pop(0)
+        node, where = todo.popleft()
         if id(node) in seen:
             continue
         seen.add(id(node))
@@ -510,9 +512,9 @@ def _whole_model_path(file: Any, start: int, persistent_load: Callable[[Any], An
                 return where
             continue
         if isinstance(node, dict):
-            todo += [(v, f"{where}[{k!r}]") for k, v in node.items() if isinstance(k, str | int)]
+            todo.extend((v, f"{where}[{k!r}]") for k, v in node.items() if isinstance(k, str | int))
         elif isinstance(node, list | tuple):
-            todo += [(v, f"{where}[{i}]") for i, v in enumerate(node)]
+            todo.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
     return ""
 
 
