@@ -422,3 +422,17 @@ def test_a_savedmodel_file_opens_its_savedmodel(tmp_path: Path, capsys):
     assert main(["inspect", str(saved / "saved_model.pb")]) == 0
     out = capsys.readouterr().out
     assert "saved_model.pb is part of a SavedModel" in out and "kernel  float32  [3, 2]" in out, out
+
+
+def test_a_directory_holding_a_pth_tar_checkpoint_opens_it(tmp_path: Path, capsys):
+    """PyTorch's ImageNet example and timm save `checkpoint.pth.tar` / `model_best.pth.tar`; a run directory holding
+    one said "no complete checkpoint in this directory", as if it were empty of checkpoints. It is opened."""
+    torch, net = _torch_net()
+    run = tmp_path / "output" / "train"
+    run.mkdir(parents=True)
+    torch.save({"epoch": 9, "arch": "net", "state_dict": net.state_dict(), "best_acc1": 0.5,
+                "optimizer": torch.optim.SGD(net.parameters(), lr=0.1).state_dict()}, str(run / "model_best.pth.tar"))
+    read = ckpt_doctor.open_checkpoint(str(run))
+    assert read.path == str(run / "model_best.pth.tar") and "0.weight" in read
+    assert main(["latest", str(run)]) == 1
+    assert "ckpt-doctor inspect " + str(run / "model_best.pth.tar") in capsys.readouterr().err

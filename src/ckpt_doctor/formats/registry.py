@@ -30,7 +30,7 @@ FORMATS: tuple[Format, ...] = (
     Format("numpy", "NumPy .npy/.npz", "numpy_npz", sniffed=True, suffixes=(".npz", ".npy"), write_as="npz",
            writer="numpy_writer", suffix=".npz"),
     Format("torch", "PyTorch checkpoint (torch.save)", "torch_pickle", sniffed=True,
-           suffixes=(".pt", ".pth", ".bin", ".ckpt"), write_as="torch", writer="torch_writer", suffix=".pt"),
+           suffixes=(".pt", ".pth", ".bin", ".ckpt", ".pth.tar"), write_as="torch", writer="torch_writer", suffix=".pt"),
     Format("keras-h5", "Keras HDF5 weights (legacy .h5)", "keras_h5", sniffed=True,
            suffixes=(".h5", ".hdf5", ".keras", ".weights.json")),
     Format("keras3-weights", "Keras 3 weights (.weights.h5)", "keras_h5", write_as="keras3", writer="keras_writer",
