@@ -436,3 +436,32 @@ def test_a_directory_holding_a_pth_tar_checkpoint_opens_it(tmp_path: Path, capsy
     assert read.path == str(run / "model_best.pth.tar") and "0.weight" in read
     assert main(["latest", str(run)]) == 1
     assert "ckpt-doctor inspect " + str(run / "model_best.pth.tar") in capsys.readouterr().err
+
+
+def test_a_lightning_checkpoint_with_a_module_among_its_hyperparameters_opens(tmp_path: Path, capsys, monkeypatch):
+    """A LightningModule taking its backbone as an argument, with `save_hyperparameters()` (Lightning warns and
+    saves the module in `hyper_parameters`): the whole checkpoint was refused as "a whole model pickled with
+    torch.save(model)", and the printed command called `.state_dict()` on the dict. The weights are in its
+    `state_dict`: the module among the hyperparameters is an inert record, as an omegaconf config is, with the
+    weights_only note. Another global beside it is still refused."""
+    torch, _ = _torch_net()
+    (tmp_path / "lit_backbone.py").write_text(
+        "import torch\n\n\nclass Backbone(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = torch.nn.Linear(3, 4)\n\n\nclass Evil:\n    def __reduce__(self):\n"
+        "        import os\n        return (os.system, ('true',))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import lit_backbone
+
+    backbone = lit_backbone.Backbone()
+    state = {f"backbone.{k}": v for k, v in backbone.state_dict().items()}
+    path = tmp_path / "epoch=0-step=1.ckpt"
+    torch.save({"epoch": 0, "global_step": 1, "pytorch-lightning_version": "2.4.0", "state_dict": state,
+                "hyper_parameters": {"backbone": backbone, "lr": 0.1}}, str(path))
+    read = ckpt_doctor.open_checkpoint(str(path))
+    assert sorted(read) == ["backbone.fc.bias", "backbone.fc.weight"]
+    assert np.array_equal(read["backbone.fc.weight"].read(), backbone.fc.weight.detach().numpy())
+    assert any("lit_backbone.Backbone" in n and "weights_only=False" in n for n in read.notes), read.notes
+    torch.save({"state_dict": state, "hyper_parameters": {"backbone": backbone, "x": lit_backbone.Evil()}},
+               str(tmp_path / "evil.ckpt"))
+    assert main(["inspect", str(tmp_path / "evil.ckpt")]) == 1
+    assert "under ['hyper_parameters']['backbone']" in capsys.readouterr().err

@@ -459,7 +459,12 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
         return obj
     except UnsafePickleError as e:
         if unpickler is not None and unpickler.refused and _names_torch_modules(file, start):
-            where = _whole_model_path(file, start, persistent_load, unpickler.refused)
+            where, root, records = _whole_model_path(file, start, persistent_load, unpickler.refused)
+            packages = {"torch", unpickler.refused.split(".", 1)[0]}  # the model's code and torch.nn, nothing else
+            if where.startswith(_HYPERPARAMETERS) and all(r.split(".", 1)[0] in packages for r in records):
+                if opaque is not None:  # Lightning's save_hyperparameters() of a module argument, beside the
+                    opaque.update(records)  # state dict: kept as a record, as omegaconf configs are
+                return root
             inside = f", under {where}" if where else ""
             e.message = (f"a whole model pickled with torch.save(model) (class {unpickler.refused}{inside}), not a "
                          "state dict: its classes are code, which ckpt-doctor does not run (nothing in the file was "
@@ -479,25 +484,35 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
         raise CorruptCheckpointError(f"malformed pickle: {type(e).__name__}: {e}", path=path) from None
 
 
+# A model pickled here is a LightningModule's constructor argument that save_hyperparameters() kept (Lightning warns
+# and saves it); the module's weights are in the checkpoint's state_dict.
+_HYPERPARAMETERS = "['hyper_parameters']"
+
+
 class _LocatingUnpickler(_RestrictedUnpickler):
     """A second pass over a pickle the allow-list refused: every global it refuses becomes an inert record instead
-    (``OpaqueObject``: nothing of the file's runs), only to find where the pickled model sits."""
+    (``OpaqueObject``: nothing of the file's runs), to find where the pickled model sits."""
 
     def find_class(self, module: str, name: str) -> Any:
         try:
             return super().find_class(module, name)
         except UnsafePickleError:
-            return _opaque_type(f"{_PY2_MODULES.get(module, module)}.{name}")
+            qualname = f"{_PY2_MODULES.get(module, module)}.{name}"
+            self.opaque.add(qualname)
+            return _opaque_type(qualname)
 
 
-def _whole_model_path(file: Any, start: int, persistent_load: Callable[[Any], Any] | None, qualname: str) -> str:
-    """Where in the checkpoint the first object of class ``qualname`` sits, as indexing (``['model']``); "" for the
-    whole object, or when it cannot be told."""
+def _whole_model_path(file: Any, start: int, persistent_load: Callable[[Any], Any] | None,
+                      qualname: str) -> tuple[str, Any, set[str]]:
+    """Where in the checkpoint the first object of class ``qualname`` sits, as indexing (``['model']``; "" for the
+    whole object, or when it cannot be told), the object read with the refused globals as records, and their
+    names."""
     try:
         file.seek(start)
-        root = _LocatingUnpickler(file, persistent_load).load()
+        locating = _LocatingUnpickler(file, persistent_load)
+        root = locating.load()
     except Exception:  # noqa: BLE001 (a best effort for a message: the refusal stands either way)
-        return ""
+        return "", None, set()
     from collections import deque
 
     todo: deque[tuple[Any, str]] = deque([(root, "")])
@@ -509,13 +524,13 @@ def _whole_model_path(file: Any, start: int, persistent_load: Callable[[Any], An
         seen.add(id(node))
         if isinstance(node, OpaqueObject):
             if node.qualname == qualname:
-                return where
+                return where, root, locating.opaque
             continue
         if isinstance(node, dict):
             todo.extend((v, f"{where}[{k!r}]") for k, v in node.items() if isinstance(k, str | int))
         elif isinstance(node, list | tuple):
             todo.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
-    return ""
+    return "", root, locating.opaque
 
 
 def _names_torch_modules(file: Any, start: int) -> bool:
