@@ -465,3 +465,19 @@ def test_a_lightning_checkpoint_with_a_module_among_its_hyperparameters_opens(tm
                str(tmp_path / "evil.ckpt"))
     assert main(["inspect", str(tmp_path / "evil.ckpt")]) == 1
     assert "under ['hyper_parameters']['backbone']" in capsys.readouterr().err
+
+
+def test_a_directory_whose_last_ckpt_links_to_its_checkpoint_opens_it(tmp_path: Path, capsys):
+    """Lightning's ModelCheckpoint(save_last="link") makes last.ckpt a symlink to the newest epoch=N-step=M.ckpt:
+    `inspect checkpoints/` said "several checkpoints; name one: epoch=3-step=40.ckpt, last.ckpt", one file by two
+    names. It opens that file."""
+    torch, net = _torch_net()
+    run = tmp_path / "checkpoints"
+    run.mkdir()
+    torch.save({"epoch": 3, "state_dict": net.state_dict()}, str(run / "epoch=3-step=40.ckpt"))
+    os.symlink("epoch=3-step=40.ckpt", run / "last.ckpt")
+    read = ckpt_doctor.open_checkpoint(str(run))
+    assert read.path == str(run / "epoch=3-step=40.ckpt") and "0.weight" in read
+    torch.save({"epoch": 2, "state_dict": net.state_dict()}, str(run / "epoch=2-step=30.ckpt"))
+    assert main(["inspect", str(run)]) == 2  # two checkpoints now: name one
+    assert "name one: epoch=2-step=30.ckpt, epoch=3-step=40.ckpt, last.ckpt" in capsys.readouterr().err

@@ -306,6 +306,9 @@ def _other_in_directory(directory: str) -> str | None:
     found = [p for p in (os.path.join(directory, n) for n in names[:_MAX_DIRECTORY_SNIFF])
              if os.path.isfile(p) and (any(m.sniff(p) for m in _other_formats())
                                        or p.endswith(".zip") and bool(_checkpoints_in_zip(p)))]
+    targets = {os.path.realpath(p) for p in found}
+    if len(found) > 1 and len(targets) == 1:  # Lightning's last.ckpt linked to the latest epoch=N-step=M.ckpt
+        return next((p for p in found if not os.path.islink(p)), found[0])
     if sorted(os.path.basename(p) for p in found) == ["model.safetensors", "pytorch_model.bin"]:
         # one model saved both ways (save_pretrained): PyTorch's from_pretrained reads the safetensors file
         return next(p for p in found if p.endswith(".safetensors"))
