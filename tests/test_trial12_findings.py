@@ -481,3 +481,21 @@ def test_a_directory_whose_last_ckpt_links_to_its_checkpoint_opens_it(tmp_path: 
     torch.save({"epoch": 2, "state_dict": net.state_dict()}, str(run / "epoch=2-step=30.ckpt"))
     assert main(["inspect", str(run)]) == 2  # two checkpoints now: name one
     assert "name one: epoch=2-step=30.ckpt, epoch=3-step=40.ckpt, last.ckpt" in capsys.readouterr().err
+
+
+def test_inspect_stats_and_values_pass_over_a_data_iterator(tmp_path: Path, capsys):
+    """`inspect --stats` / `--values` of a checkpoint holding a tf.data iterator stopped at it: "Error: values of
+    dtype variant cannot be read as arrays", no table at all. The iterator's row has no values; the rest are shown."""
+    import json
+
+    from oracle_run import run_oracle
+
+    run_oracle("trial12_oracle.py", "iterator-save", str(tmp_path / "run"))
+    prefix = str(tmp_path / "run" / "ckpt-1")
+    for flag in ("--stats", "--values"):
+        assert main(["inspect", prefix, flag]) == 0
+        assert "ITERATOR_STATE" in capsys.readouterr().out
+    assert main(["inspect", prefix, "--stats", "--values", "--json"]) == 0
+    rows = {t["name"]: t for t in json.loads(capsys.readouterr().out)["tensors"]}
+    assert rows["iterator/.ATTRIBUTES/ITERATOR_STATE"]["value"] is None
+    assert rows["w/.ATTRIBUTES/VARIABLE_VALUE"]["stats"]["max"] == 5.0

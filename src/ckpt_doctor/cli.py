@@ -28,13 +28,18 @@ def _inspect(args) -> int:
 
     catalog = open_checkpoint(args.path, **_options(args))
     stats, values = {}, {}
+    opaque = ("variant", "resource")  # (a tf.data iterator's state: no values to show, never decoded)
     if args.stats and not args.values:
         from ._parallel import ordered_map
 
-        computed = ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs)
+        computed = ordered_map(lambda info: None if info.dtype in opaque else tensor_stats(info.read()),
+                               catalog.values(), args.jobs)
         stats = dict(zip(catalog, computed, strict=False))
     elif args.stats or args.values:
         for name, info in catalog.items():
+            if info.dtype in opaque:
+                stats[name] = None
+                continue
             value = info.read()
             stats[name] = tensor_stats(value) if args.stats else None
             if args.values:
@@ -46,7 +51,10 @@ def _inspect(args) -> int:
                 t["stats"] = stats[t["name"]]
         if args.values:
             for t in out["tensors"]:
-                v = values[t["name"]]
+                v = values.get(t["name"])
+                if v is None:
+                    t["value"] = None
+                    continue
                 t["value"] = [x.decode("utf-8", "backslashreplace") for x in v.reshape(-1)] if v.dtype == object \
                     else v.astype(float).tolist() if v.dtype.kind not in "iub" else v.tolist()
         _print_json(out)
