@@ -266,8 +266,8 @@ def test_a_torchscript_file_says_how_to_get_its_weights(tmp_path, capsys):
     torch.jit.save(torch.jit.script(torch.nn.Linear(3, 2)), str(tmp_path / "model.jit"))
     err = _one_error_line(capsys, ["inspect", str(tmp_path / "model.jit")], 1)
     line = err.split("reads: ", 1)[1].split(" (file ")[0]
-    exec(line.replace("PATH", repr(str(tmp_path / "model.jit"))).replace("'weights.pt'",
-                                                                           repr(str(tmp_path / "weights.pt"))))
+    exec(line.replace("'model.jit'", repr(str(tmp_path / "model.jit"))).replace(  # (the file's name, trial 12)
+        "'state_dict.pt'", repr(str(tmp_path / "weights.pt"))))
     assert main(["inspect", str(tmp_path / "weights.pt")]) == 0
     assert "weight  float32  [2, 3]" in capsys.readouterr().out
 

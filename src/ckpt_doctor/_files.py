@@ -26,10 +26,15 @@ def local_output(path: str | os.PathLike) -> str:
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` (a manifest, rules, a spec, the TF state file), never over a binary file: one is a
+    checkpoint far more often than not (`verify model.pt --manifest model.pt`), and these outputs are text."""
     path = local_output(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):  # a typo in a path is the user's to fix, not a directory to create
         raise UsageError(f"cannot write {path}: the directory {directory} does not exist", path=path)
+    if _binary(path):
+        raise UsageError(f"not writing {path}: it exists and is not a text file (a checkpoint?); this output is "
+                         "text and replaces only a text file: name another file", path=path)
     try:  # the temporary name's length does not depend on the output's (a legal name stays writable)
         fd, tmp = tempfile.mkstemp(prefix=".ckpt-doctor-", suffix=".tmp", dir=directory)
     except OSError as e:  # a read-only or full disk, permissions: the user's to fix, not a bug
@@ -49,3 +54,12 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         if isinstance(e, OSError):
             raise UsageError(f"cannot write {path}: {e.strerror or e}", path=path) from None
         raise
+
+
+def _binary(path: str) -> bool:
+    """Whether an existing file holds a NUL byte in its first 4 KiB (every checkpoint format does; text does not)."""
+    try:
+        with open(path, "rb") as f:
+            return b"\0" in f.read(4096)
+    except OSError:  # absent, a directory, unreadable: the write itself says what is wrong
+        return False

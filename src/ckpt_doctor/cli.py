@@ -5,9 +5,11 @@ error (any exception that is not a CheckpointError: one line, the traceback with
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import signal
 import sys
 from typing import Any
 
@@ -26,13 +28,18 @@ def _inspect(args) -> int:
 
     catalog = open_checkpoint(args.path, **_options(args))
     stats, values = {}, {}
+    opaque = ("variant", "resource")  # (a tf.data iterator's state: no values to show, never decoded)
     if args.stats and not args.values:
         from ._parallel import ordered_map
 
-        computed = ordered_map(lambda info: tensor_stats(info.read()), catalog.values(), args.jobs)
+        computed = ordered_map(lambda info: None if info.dtype in opaque else tensor_stats(info.read()),
+                               catalog.values(), args.jobs)
         stats = dict(zip(catalog, computed, strict=False))
     elif args.stats or args.values:
         for name, info in catalog.items():
+            if info.dtype in opaque:
+                stats[name] = None
+                continue
             value = info.read()
             stats[name] = tensor_stats(value) if args.stats else None
             if args.values:
@@ -44,7 +51,10 @@ def _inspect(args) -> int:
                 t["stats"] = stats[t["name"]]
         if args.values:
             for t in out["tensors"]:
-                v = values[t["name"]]
+                v = values.get(t["name"])
+                if v is None:
+                    t["value"] = None
+                    continue
                 t["value"] = [x.decode("utf-8", "backslashreplace") for x in v.reshape(-1)] if v.dtype == object \
                     else v.astype(float).tolist() if v.dtype.kind not in "iub" else v.tolist()
         _print_json(out)
@@ -671,9 +681,18 @@ def main(argv: list[str] | None = None) -> int:
     if extra:  # a mistyped option: the command's own usage, not the top-level one
         commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         command = commands.choices[args.command]
-        command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest_options(command, extra)}")
+        several = "" if any(a.startswith("-") or not os.path.lexists(a) for a in extra) else (
+            "; the command takes one checkpoint, and the shell gave it several files (an unquoted pattern such as "
+            "ckpt-*): name one, a TF checkpoint by its prefix")
+        command.error(f"unrecognized arguments: {' '.join(extra)}{_nearest_options(command, extra)}{several}")
+    _expand_home(args)
     global _printed_json
     _printed_json = False
+    with _terminated_cleanly():
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except CheckpointError as e:
@@ -694,6 +713,42 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {message}", file=sys.stderr)
         _json_error(args, RuntimeError(message), EXIT_INTERNAL)
         return EXIT_INTERNAL
+
+
+class _Terminated(BaseException):
+    """SIGTERM (`timeout`, a batch scheduler's time limit, `docker stop`) as an exception: what is being written is
+    removed on the way out, as for Ctrl-C, instead of staying behind as hidden temporary files."""
+
+
+@contextlib.contextmanager
+def _terminated_cleanly():
+    def stop(signum, frame):
+        raise _Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: signals stay as they are
+        yield
+        return
+    try:
+        yield
+    except _Terminated:
+        sys.exit(128 + signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+_PATH_ARGUMENTS = ("path", "directory", "checkpoint", "model", "rules", "output", "rewrite", "manifest", "against",
+                   "salvage")
+
+
+def _expand_home(args) -> None:
+    """A path typed as ``--output=~/out`` or quoted reaches us with its ``~`` (the shell expands it only at the start
+    of a word): it means the home directory, never a directory named ``~`` made in the current one."""
+    for dest in _PATH_ARGUMENTS:
+        value = getattr(args, dest, None)
+        if isinstance(value, str) and (value == "~" or value.startswith("~/")):
+            setattr(args, dest, os.path.expanduser(value))
 
 
 def _json_error(args, error: Exception, code: int, path: str | None = None, tensor: str | None = None) -> None:

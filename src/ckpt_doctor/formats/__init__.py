@@ -206,6 +206,13 @@ def _open_local(path: str, **options) -> Catalog:
         catalog = open_checkpoint(found.latest, **options)
         catalog.notes = tuple(found.notes) + catalog.notes
         return catalog
+    variables = os.path.join(os.path.dirname(path), "variables", "variables")
+    if os.path.basename(path) in ("saved_model.pb", "saved_model.pbtxt", "keras_metadata.pb", "fingerprint.pb") and \
+            os.path.isfile(variables + ".index"):  # a file of a SavedModel named for the SavedModel
+        catalog = tf_bundle.read(variables)
+        catalog.notes = (f"{os.path.basename(path)} is part of a SavedModel (its graph, not its values); opened "
+                         f"its variables checkpoint {variables}",) + catalog.notes
+        return catalog
     if path.endswith(".meta") and os.path.isfile(path) and _has_checkpoint(path[:-len(".meta")]):
         prefix = path[:-len(".meta")]
         catalog = _open_local(prefix)
@@ -299,6 +306,9 @@ def _other_in_directory(directory: str) -> str | None:
     found = [p for p in (os.path.join(directory, n) for n in names[:_MAX_DIRECTORY_SNIFF])
              if os.path.isfile(p) and (any(m.sniff(p) for m in _other_formats())
                                        or p.endswith(".zip") and bool(_checkpoints_in_zip(p)))]
+    targets = {os.path.realpath(p) for p in found}
+    if len(found) > 1 and len(targets) == 1:  # Lightning's last.ckpt linked to the latest epoch=N-step=M.ckpt
+        return next((p for p in found if not os.path.islink(p)), found[0])
     if sorted(os.path.basename(p) for p in found) == ["model.safetensors", "pytorch_model.bin"]:
         # one model saved both ways (save_pretrained): PyTorch's from_pretrained reads the safetensors file
         return next(p for p in found if p.endswith(".safetensors"))
@@ -318,6 +328,9 @@ def _not_readable(path: str) -> str:
     if _sstable.is_table(path):  # a V1 file was read before this; a table that is not one is a V2 bundle's index
         return ("a TensorFlow checkpoint index under another name: TensorFlow finds a checkpoint by its prefix, as "
                 "PREFIX.index beside PREFIX.data-00000-of-0000N; give it that name and name the prefix")
+    pt2 = _code_archive(path)
+    if pt2:
+        return pt2
     inside = _checkpoints_in_zip(path)
     if inside is not None:  # stable-baselines3 saves model.zip around policy.pth, policy.optimizer.pth, ...
         if not inside:
@@ -351,6 +364,41 @@ def _not_readable(path: str) -> str:
     if suffix in (".pb", ".pbtxt"):
         return f"a TensorFlow graph, not a checkpoint; {readable} (a SavedModel's values are in variables/)"
     return f"not a checkpoint format ckpt-doctor recognises; {readable}"
+
+
+def _code_archive(path: str) -> str | None:
+    """What a PyTorch archive of code and weights is (a torch.package; ``torch.export.save``'s ``.pt2``, an
+    AOTInductor package), or None. A ``.pt2``'s ``data/sample_inputs/model.pt`` is the example inputs, not the
+    weights, so it is not named as a checkpoint."""
+    from . import _zip
+
+    if not _zip.is_zip(path):
+        return None
+    try:
+        members = _zip.open_archive(path).members
+    except CheckpointError:
+        return None
+    name = os.path.basename(path)
+    packaged = [n.split("/", 1) for n in members if n.count("/") == 2 and n.endswith("/.data/extern_modules")]
+    if packaged:  # torch.package: `<root>/<package path>/<resource>.pkl` beside the code it packaged
+        root = packaged[0][0]
+        pickles = sorted(n[len(root) + 1:] for n in members
+                         if n.startswith(root + "/") and n.endswith(".pkl") and "/.data/" not in n)
+        package, _, resource = (pickles[0].rpartition("/") if pickles else ("PACKAGE", "", "RESOURCE.pkl"))
+        shown = f" (its pickles: {', '.join(pickles[:5])}{' ...' if len(pickles) > 5 else ''})" if pickles else ""
+        return ("a torch.package archive (torch.package.PackageExporter): Python code with pickles that need it"
+                f"{shown}, which ckpt-doctor does not run. Its weights as a file ckpt-doctor reads (this runs the "
+                "archive's code: only for a file you trust): import torch; torch.save(torch.package.PackageImporter("
+                f"{name!r}).load_pickle({package.replace('/', '.')!r}, {resource!r}).state_dict(), 'state_dict.pt')")
+    roots = {n.split("/", 1)[0] for n in members if n.count("/") == 1 and n.endswith("/archive_format")}
+    if not roots:
+        return None
+    if any(n.split("/", 1)[0] in roots and "/models/" in n and n.endswith(".json") for n in members):
+        return ("a torch.export archive (torch.export.save, an ExportedProgram): a graph with its weights, not a "
+                "checkpoint ckpt-doctor reads. Its weights as a file ckpt-doctor reads: import torch; "
+                f"torch.save(torch.export.load('{name}').state_dict, 'state_dict.pt')")
+    return ("a PyTorch 2 package (.pt2, e.g. AOTInductor's compiled model), not a checkpoint ckpt-doctor reads; "
+            "save the state dict of the model it was exported from: torch.save(model.state_dict(), 'state_dict.pt')")
 
 
 def _checkpoints_in_zip(path: str) -> list[str] | None:

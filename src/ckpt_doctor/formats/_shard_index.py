@@ -1,7 +1,8 @@
 """Sharded checkpoints behind a JSON index, as Hugging Face saves them: ``model.safetensors.index.json`` and
 ``pytorch_model.bin.index.json`` hold ``{"metadata": {...}, "weight_map": {tensor name: shard file}}``, the shards
 beside the index. The format's reader opens each shard; this module checks the index against them (a shard that
-does not hold what the index puts in it, tensors it does not list, missing shards) and assembles one ``Catalog``.
+does not hold what the index puts in it, tensors it does not list, missing shards) and assembles one ``Catalog``
+of what the shards hold, as ``from_pretrained`` loads every tensor of each shard the index names.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def read_index(path: str, fmt: str, what: str, read_shard: Callable[[str], tuple
         prefetch([f for f in files if f not in missing])
     tensors: dict[str, TensorInfo] = {}
     notes: list[str] = []
+    elsewhere: dict[str, str] = {}  # a tensor the index puts in a shard that lacks it -> that shard
+    unlisted_by_index: dict[str, list[str]] = {}  # shard -> the tensors it holds that the index does not list
     for shard, names in shards.items():
         shard_path = _io.join(directory, shard)
         if shard_path in missing:
@@ -75,16 +78,33 @@ def read_index(path: str, fmt: str, what: str, read_shard: Callable[[str], tuple
         found, shard_notes = read_shard(shard_path)
         notes += [f"{shard}: {n}" for n in shard_notes if f"{shard}: {n}" not in notes]
         listed = set(names)
-        for name in names:
-            if name not in found:
-                raise CorruptCheckpointError(f"the index puts this tensor in {shard}, which does not hold it",
-                                             path=path, tensor=name)
+        elsewhere.update((name, shard) for name in names if name not in found)
+        # from_pretrained (and accelerate, and load_state_dict of each shard) loads every tensor of each shard it
+        # opens, whatever the index lists: a tensor in another shard than the index says is read from there
         for name in (names if sort else [n for n in found if n in listed]):
+            if name in found:
+                tensors[name] = found[name]
+        extra = [n for n in found if n not in listed and n not in tensors]
+        for name in extra:
             tensors[name] = found[name]
-        extra = [n for n in found if n not in listed]
         if extra:
-            notes.append(f"{shard} holds {len(extra)} tensor(s) the index does not list (ignored): "
-                         f"{', '.join(sorted(extra)[:5])}{' ...' if len(extra) > 5 else ''}")
+            unlisted_by_index[shard] = extra
+    lacking = [n for n in elsewhere if n not in tensors]
+    if lacking:
+        raise CorruptCheckpointError(f"the index puts this tensor in {elsewhere[lacking[0]]}, which does not hold "
+                                     f"it, and no other shard does ({len(lacking)} such)", path=path,
+                                     tensor=lacking[0])
+    moved = [n for n in elsewhere if n in tensors]
+    for shard, extra in unlisted_by_index.items():
+        extra = [n for n in extra if n not in elsewhere]
+        if extra:
+            notes.append(f"{shard} holds {len(extra)} tensor(s) the index does not list: "
+                         f"{', '.join(sorted(extra)[:5])}{' ...' if len(extra) > 5 else ''} (read: from_pretrained "
+                         "loads every tensor of each shard, though its warning calls them newly initialized)")
+    if moved:
+        shown = ", ".join(f"{n} ({elsewhere[n]})" for n in sorted(moved)[:5]) + (" ..." if len(moved) > 5 else "")
+        notes.append(f"the index puts {len(moved)} tensor(s) in another shard than the one holding them: {shown} "
+                     "(read from the shard that holds them, as from_pretrained does)")
     if missing:
         lost = sum(len(names) for shard, names in shards.items() if _io.join(directory, shard) in missing)
         notes.insert(0, f"{len(missing)} shard(s) missing: {lost} tensor(s) cannot be listed (dtype and shape live "

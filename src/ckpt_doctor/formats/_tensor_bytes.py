@@ -148,3 +148,31 @@ def strings(buf, n: int, stored_masked: int, path: str, tensor: str) -> list[byt
         out.append(body[start:start + length])
         start += length
     return out
+
+
+def check_variants(buf, n: int, stored_masked: int, path: str, tensor: str) -> None:
+    """Check a TF DT_VARIANT tensor's bytes without decoding its values (a tf.data iterator's state, ...): each
+    element is a varint length, its serialized bytes and the masked CRC32C of everything so far; the entry checksum
+    covers the lengths as 8-byte integers (not the varints), the bytes and those running checksums."""
+    buf = bytes(buf)
+    pos = crc = 0
+    try:
+        for _ in range(n):
+            length, pos = varint(buf, pos)
+            if pos + length + 4 > len(buf):
+                raise CorruptCheckpointError("a variant element runs past the end of the entry", path=path,
+                                             tensor=tensor)
+            crc = _crc.crc32c(buf[pos:pos + length], _crc.crc32c(length.to_bytes(8, "little"), crc))
+            running = buf[pos + length:pos + length + 4]
+            if _crc.mask(crc) != int.from_bytes(running, "little"):
+                raise ChecksumError("a variant element fails its CRC32C check: the bytes on disk are damaged",
+                                    path=path, tensor=tensor)
+            crc = _crc.crc32c(running, crc)
+            pos += length + 4
+    except WireError:
+        raise CorruptCheckpointError("variant lengths run past the end of the entry", path=path,
+                                     tensor=tensor) from None
+    if pos != len(buf):
+        raise CorruptCheckpointError(f"the variant elements take {pos} bytes but the entry holds {len(buf)}",
+                                     path=path, tensor=tensor)
+    check_crc(stored_masked, crc, path, tensor)

@@ -29,6 +29,7 @@ _KERAS_METRICS = "keras_api/metrics/"
 _COUNTERS = re.compile(r"(^|/)(global_step|save_counter)(/\.ATTRIBUTES/VARIABLE_VALUE)?$")
 # A scalar integer whose own name says step, counter or iteration counts training progress (tf-agents'
 # `_train_step_counter`, a `train_step`, an `iterations` beside the model): bookkeeping, as global_step is.
+_ITERATOR_STATE = "/.ATTRIBUTES/ITERATOR_STATE"  # tf.train.Checkpoint(iterator=iter(dataset)), as TF's guide does
 _COUNTER_WORDS = frozenset({"step", "steps", "counter", "iteration", "iterations"})
 
 
@@ -49,6 +50,8 @@ def annotate(tensors: dict[str, TensorInfo], graph_key: str, graph_bytes=None
     ``graph_bytes()`` returns the serialized object graph (default: read through the tensor, which needs numpy)."""
     for info in tensors.values():
         if info.name.endswith(("global_step", "save_counter", "VARIABLE_VALUE")) and _COUNTERS.search(info.name):
+            info.kind = COUNTER
+        elif info.name.endswith(_ITERATOR_STATE):  # where a tf.data input pipeline was: bookkeeping, as a step is
             info.kind = COUNTER
     graph = tensors.get(graph_key)
     if graph is None:

@@ -131,7 +131,11 @@ class OpaqueObject:
 # Hyperparameter containers (PyTorch Lightning's ``hyper_parameters``, Hydra configs): whole modules by prefix, and
 # single classes. torch.load(weights_only=True) refuses them too; here they are inert records, never called.
 _OPAQUE_MODULES = ("omegaconf.",)
-_OPAQUE_CLASSES = frozenset({"argparse.Namespace", "types.SimpleNamespace"})
+_OPAQUE_CLASSES = frozenset({"argparse.Namespace", "types.SimpleNamespace",
+                             # values a Lightning module's save_hyperparameters() keeps: a data directory, a date
+                             *(f"pathlib.{c}" for c in ("Path", "PosixPath", "WindowsPath", "PurePath",
+                                                        "PurePosixPath", "PureWindowsPath")),
+                             *(f"datetime.{c}" for c in ("datetime", "date", "time", "timedelta", "timezone"))})
 _OPAQUE_TYPES: dict[str, type] = {}
 
 
@@ -186,6 +190,20 @@ class _Marker:
 
 class _StorageType(_Marker):
     __slots__ = ()
+
+
+class _BuiltinType(_Marker):
+    """A builtin type a pickle both passes around as a value (omegaconf's ``object_type: set``) and calls to build
+    one (a ``set`` pickles as ``builtins.set`` called with a list: DeepSpeed's ``sparse_tensor_module_names``)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, qualname: str, fn: Callable[..., Any]):
+        super().__init__(qualname)
+        self.fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(*args)
 
 
 class _DType(_Marker):
@@ -334,7 +352,9 @@ def _allowed() -> dict[str, Any]:
     table["numpy.ndarray"] = _Marker("numpy.ndarray")
     # Types handed around as values by hyperparameter containers (omegaconf's metadata: ``object_type: list``).
     for name in ("list", "dict", "tuple", "set", "int", "long", "float", "str", "bytes", "bool", "object"):
-        table[f"builtins.{name}"] = _Marker(f"builtins.{name}")
+        made = table.get(f"builtins.{name}")
+        table[f"builtins.{name}"] = _Marker(f"builtins.{name}") if made is None else _BuiltinType(f"builtins.{name}",
+                                                                                                   made)
     table["typing.Any"] = _Marker("typing.Any")
     table["collections.defaultdict"] = _defaultdict
     for fn, what in (("_rebuild_qtensor", "a quantized tensor"), ("_rebuild_sparse_tensor", "a sparse tensor"),
@@ -372,6 +392,13 @@ def _describe(obj: Any) -> str:
 
 
 _ALLOWED = _allowed()
+_DISTRIBUTED = (
+    "a state dict of sharded tensors ({qualname}: FSDP2 or tensor parallelism, saved with torch.save): each holds "
+    "one rank's shard inside objects ckpt-doctor does not build (nothing in the file was executed). Save the full "
+    "state dict instead, on every rank: from torch.distributed.checkpoint.state_dict import get_model_state_dict, "
+    "StateDictOptions; state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, "
+    "cpu_offload=True)), then torch.save(state, 'state_dict.pt') on rank 0; or save with "
+    "torch.distributed.checkpoint (DCP), which ckpt-doctor reads")
 _PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 
 
@@ -393,6 +420,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
             return _opaque_type(qualname)
         if found is None:
             self.refused = qualname
+            if module.startswith("torch.distributed."):  # a DTensor (FSDP2, tensor parallel), a ShardedTensor
+                raise UnsafePickleError(_DISTRIBUTED.format(qualname=qualname))
             raise UnsafePickleError(f"refusing to unpickle global {qualname}: not on the allow-list of what a state "
                                     "dict needs (nothing in the file was executed)")
         value = found.fn
@@ -430,11 +459,18 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
         return obj
     except UnsafePickleError as e:
         if unpickler is not None and unpickler.refused and _names_torch_modules(file, start):
-            e.message = (f"a whole model pickled with torch.save(model) (class {unpickler.refused}), not a state "
-                         "dict: its classes are code, which ckpt-doctor does not run (nothing in the file was "
+            where, root, records = _whole_model_path(file, start, persistent_load, unpickler.refused)
+            packages = {"torch", unpickler.refused.split(".", 1)[0]}  # the model's code and torch.nn, nothing else
+            if where.startswith(_HYPERPARAMETERS) and all(r.split(".", 1)[0] in packages for r in records):
+                if opaque is not None:  # Lightning's save_hyperparameters() of a module argument, beside the
+                    opaque.update(records)  # state dict: kept as a record, as omegaconf configs are
+                return root
+            inside = f", under {where}" if where else ""
+            e.message = (f"a whole model pickled with torch.save(model) (class {unpickler.refused}{inside}), not a "
+                         "state dict: its classes are code, which ckpt-doctor does not run (nothing in the file was "
                          f"executed). Its weights as a file ckpt-doctor reads, where {unpickler.refused} can be "
                          "imported (torch.load then runs the file's code: only for a file you trust): "
-                         f"import torch; torch.save(torch.load({path!r}, weights_only=False).state_dict(), "
+                         f"import torch; torch.save(torch.load({path!r}, weights_only=False){where}.state_dict(), "
                          "'state_dict.pt')")
         if e.path is None:
             e.path = path
@@ -446,6 +482,55 @@ def load(file: Any, *, path: str, persistent_load: Callable[[Any], Any] | None =
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             struct.error, OverflowError, RecursionError, MemoryError, UnicodeDecodeError) as e:
         raise CorruptCheckpointError(f"malformed pickle: {type(e).__name__}: {e}", path=path) from None
+
+
+# A model pickled here is a LightningModule's constructor argument that save_hyperparameters() kept (Lightning warns
+# and saves it); the module's weights are in the checkpoint's state_dict.
+_HYPERPARAMETERS = "['hyper_parameters']"
+
+
+class _LocatingUnpickler(_RestrictedUnpickler):
+    """A second pass over a pickle the allow-list refused: every global it refuses becomes an inert record instead
+    (``OpaqueObject``: nothing of the file's runs), to find where the pickled model sits."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return super().find_class(module, name)
+        except UnsafePickleError:
+            qualname = f"{_PY2_MODULES.get(module, module)}.{name}"
+            self.opaque.add(qualname)
+            return _opaque_type(qualname)
+
+
+def _whole_model_path(file: Any, start: int, persistent_load: Callable[[Any], Any] | None,
+                      qualname: str) -> tuple[str, Any, set[str]]:
+    """Where in the checkpoint the first object of class ``qualname`` sits, as indexing (``['model']``; "" for the
+    whole object, or when it cannot be told), the object read with the refused globals as records, and their
+    names."""
+    try:
+        file.seek(start)
+        locating = _LocatingUnpickler(file, persistent_load)
+        root = locating.load()
+    except Exception:  # noqa: BLE001 (a best effort for a message: the refusal stands either way)
+        return "", None, set()
+    from collections import deque
+
+    todo: deque[tuple[Any, str]] = deque([(root, "")])
+    seen: set[int] = set()
+    while todo and len(seen) < 100_000:
+        node, where = todo.popleft()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, OpaqueObject):
+            if node.qualname == qualname:
+                return where, root, locating.opaque
+            continue
+        if isinstance(node, dict):
+            todo.extend((v, f"{where}[{k!r}]") for k, v in node.items() if isinstance(k, str | int))
+        elif isinstance(node, list | tuple):
+            todo.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
+    return "", root, locating.opaque
 
 
 def _names_torch_modules(file: Any, start: int) -> bool:

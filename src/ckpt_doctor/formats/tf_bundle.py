@@ -57,6 +57,17 @@ def read(prefix: str | os.PathLike) -> Catalog:
         raise CorruptCheckpointError(f"malformed index record: {e}", path=index) from None
 
 
+def _linked_index(prefix: str, index: str, num_shards: int) -> str:
+    """Why the data of a bundle named through a symlinked ``.index`` is not found, and what to name instead."""
+    target = os.path.realpath(index)
+    target_prefix = target[:-len(".index")] if target.endswith(".index") else target
+    here = all(os.path.exists(data_path(target_prefix, i, num_shards)) for i in range(num_shards))
+    return (f"{os.path.basename(index)} is a symlink to {target}; TensorFlow looks for the data by the name it is "
+            f"given ({os.path.basename(data_path(prefix, 0, num_shards))}, ...), not beside the link's target: "
+            + (f"name {target_prefix} (its data is there), or link the data files too" if here else
+               "link the data files too"))
+
+
 def _read(prefix: str, index: str) -> Catalog:
     records = _sstable.read_table(index)
     if not records or records[0][0] != b"":
@@ -101,7 +112,9 @@ def _read(prefix: str, index: str) -> Catalog:
                                    location=shard_names[entry.shard] if entry.shard < num_shards else "",
                                    partitions=len(entry.slices), _reader=reader,
                                    _checker=_plain_checker(prefix, num_shards, name, entry)
-                                   if not entry.slices and ITEMSIZE.get(entry.dtype) else None)
+                                   if not entry.slices and ITEMSIZE.get(entry.dtype) else
+                                   _variant_checker(prefix, num_shards, name, entry)
+                                   if not entry.slices and entry.dtype == "variant" else None)
     graph_entry = entries.get(OBJECT_GRAPH_KEY.encode())
     graph_bytes = None if graph_entry is None else \
         (lambda: _string_scalar(prefix, num_shards, OBJECT_GRAPH_KEY, graph_entry))
@@ -113,6 +126,8 @@ def _read(prefix: str, index: str) -> Catalog:
                    f"claim, not data: {shown}"),)
     if partial:
         notes += (_slices.note(partial),)
+    if missing and os.path.islink(index):
+        notes = (_linked_index(prefix, index, num_shards),) + tuple(notes)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
                    objects=objects)
 
@@ -320,6 +335,16 @@ def _string_scalar(prefix: str, num_shards: int, name: str, entry: _Entry) -> by
     path = data_path(prefix, entry.shard, num_shards)
     buf, _ = _tensor_bytes.read_range(path, entry.offset, entry.size, name, as_bytes=True)
     return _tensor_bytes.strings(buf, 1, entry.crc, path, name)[0]
+
+
+def _variant_checker(prefix: str, num_shards: int, name: str, entry: _Entry):
+    """A variant's values are not decoded (verify checks its checksums all the same)."""
+    def check():
+        path = data_path(prefix, entry.shard, num_shards)
+        buf, _ = _tensor_bytes.read_range(path, entry.offset, entry.size, name, as_bytes=True)
+        _tensor_bytes.check_variants(buf, math.prod(entry.shape), entry.crc, path, name)
+
+    return check
 
 
 def _plain_checker(prefix: str, num_shards: int, name: str, entry: _Entry):

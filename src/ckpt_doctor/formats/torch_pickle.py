@@ -134,8 +134,9 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
         raise UnsupportedError("zip archive without a <root>/data.pkl: not a torch.save checkpoint", path=path)
     if f"{root}/constants.pkl" in archive.members or any(n.startswith(f"{root}/code/") for n in archive.members):
         raise UnsupportedError("this is a TorchScript archive (torch.jit.save); its pickles name compiled classes. "
-                               "Its weights as a file ckpt-doctor reads: torch.save(torch.jit.load(PATH, "
-                               "map_location='cpu').state_dict(), 'weights.pt')", path=path)
+                               "Its weights as a file ckpt-doctor reads: import torch; torch.save(torch.jit.load("
+                               f"{os.path.basename(path)!r}, map_location='cpu').state_dict(), 'state_dict.pt')",
+                               path=path)
     big_endian = False
     if f"{root}/byteorder" in archive.members:
         order = bytes(archive.read(f"{root}/byteorder", max_bytes=16)).strip()
@@ -495,6 +496,23 @@ def _route(obj, parts: tuple[str, ...]) -> tuple[str | int | bytes, ...]:
     return tuple(out)
 
 
+def _zero3_placeholders(obj, model) -> list[str]:
+    """DeepSpeed's ``mp_rank_00_model_states.pt`` of a ZeRO stage 3 run holds each partitioned parameter as an empty
+    placeholder: the values are spread over the ``zero_pp_rank_*_optim_states.pt`` files beside it."""
+    if not isinstance(obj, dict) or "ds_version" not in obj or not isinstance(model, dict):
+        return []
+    empty = [k for k, v in model.items() if isinstance(v, TensorRef) and 0 in v.shape]
+    if not empty:
+        return []
+    return [f"a DeepSpeed ZeRO-3 save: {len(empty)} of the {len(model)} values in 'module' are empty placeholders "
+            f"(shape [0]: {', '.join(map(str, empty[:3]))}{' ...' if len(empty) > 3 else ''}); the weights are "
+            "partitioned over the zero_pp_rank_*_optim_states.pt files beside it. One state dict of them: the "
+            "zero_to_fp32.py DeepSpeed saved in the checkpoint directory, or import torch; from "
+            "deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint; "
+            "torch.save(get_fp32_state_dict_from_zero_checkpoint(DIR), 'pytorch_model.bin'), DIR holding the "
+            "'latest' file and the global_step directories"]
+
+
 def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, TensorRef, str, str | None]], list[str],
                                                            tuple[str | int | bytes, ...] | None]:
     """Name and classify every tensor: (name, ref, kind, slot_name) in checkpoint order, plus notes, plus where the
@@ -527,6 +545,7 @@ def _arrange(obj, subtree: str | None, path: str) -> tuple[list[tuple[str, Tenso
             model = _resolve(obj, candidates[0][0], path)[0]
             notes.append(f"training checkpoint: model state dict taken from sub-tree {candidates[0][0]!r} (the only "
                          "candidate); other tensors are listed as bookkeeping with their full path")
+            notes += _zero3_placeholders(obj, model)
         elif isinstance(obj, dict) and {"state", "param_groups"} <= set(obj):
             notes.append("an optimizer's state_dict (torch.optim: state, param_groups): optimizer state only, no "
                          "model weights; those are saved apart (accelerate's save_state: model.safetensors or "

@@ -144,7 +144,8 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         for i in order:
             os.replace(written[i], finals[i])
         written = []
-        for stale in set(existing) - set(finals):  # e.g. data shards of a replaced bundle with more shards
+        kept = {os.path.abspath(f) for f in finals}  # `existing` may name them otherwise (absolute, `./`)
+        for stale in {os.path.abspath(f) for f in existing} - kept:  # e.g. a replaced bundle's extra data shards
             os.unlink(stale)
         _fsync_dir(directory)
         result.files = finals
@@ -156,6 +157,8 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         failed = getattr(e, "filename", None) or out
         if os.path.basename(failed).startswith(os.path.basename(tmp)):
             failed = out + failed[len(os.path.join(directory, os.path.basename(tmp))):]
+            if failed.endswith(".partial"):  # a TF data shard being written: its final name is not known yet
+                failed = out
         raise UsageError(f"cannot write {failed}: {e.strerror or e}", path=failed) from None
     except CheckpointError as e:  # the user knows the output by its name, not by our temporary one
         if e.path is not None and os.path.basename(e.path).startswith(os.path.basename(tmp)):
@@ -192,7 +195,11 @@ def _verify(reader, tmp: str, items: list[Tensor], result: WriteResult) -> None:
         if info.dtype != t.dtype or tuple(info.shape) != tuple(t.shape):
             raise CheckpointError(f"read back as {info.dtype}{list(info.shape)}, written as {t.dtype}{list(t.shape)}",
                                   path=tmp, tensor=name)
-        if info.dtype != "string" and name in ranges:
+        if info.dtype == "variant" and t.raw is not None:  # copied as stored: TF's own checksums, checked
+            if ranges.get(name, (None,) * 4)[3] != result.checksums[name]:
+                raise CheckpointError("index checksum differs from the value written", path=tmp, tensor=name)
+            info.check()
+        elif info.dtype != "string" and name in ranges:
             # The value's native row-major bytes are stored as they are: their crc32c on disk must be the value's
             # (and a bundle's index must record it).
             path, offset, size, stored = ranges[name]

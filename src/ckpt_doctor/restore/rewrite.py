@@ -452,10 +452,10 @@ def _data_order(catalog: Catalog, entries: dict) -> list[TensorInfo]:
 
 
 def _raw_source(catalog: Catalog, info: TensorInfo, entries: dict) -> RawBytes | None:
-    """Where an untransformed fixed-width tensor of a little-endian TF bundle lies, to copy it without reading it."""
+    """Where an untransformed fixed-width tensor of a little-endian TF bundle lies, to copy it without reading it
+    (also a variant, a tf.data iterator's state, which is never decoded: copied, its checksums checked)."""
     if catalog.format != "tf-v2" or info.name not in entries or info.partitions or info.dtype in ("string",
-                                                                                                   "resource",
-                                                                                                   "variant"):
+                                                                                                   "resource"):
         return None
     from ..formats.tf_bundle import data_path
 
