@@ -675,14 +675,25 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
     also has a layer of the saved name (a layer inserted or removed, names kept), what Keras loads and what the
     names say disagree: each variable the two readings give different values (or one of them none) is ambiguous,
     both candidates listed with the reason, and no pair is claimed for it."""
+    # Layer names a session numbered: a family of one word with numbers (``dense``, ``dense_1``) among the recorded
+    # names. At attribute paths (a sub-classed model's ``a``, ``b``) they are the class's auto names, which a fresh
+    # process gives the model's layers anew (``dense``, ``dense_1``, ``dense_2`` with one inserted): they say
+    # nothing about which layer is meant, the attribute paths do.
+    recorded = Counter(re.sub(r"_\d+$", "", m["layer"]) for c in c_items
+                       if (m := _POSITIONAL.match(c.ref.full_name or "")) is not None and m["i"] == "0")
+    numbered = {word for word, n in recorded.items() if n > 1}
+
     def saved_layer(c: _Item) -> str | None:
         """The layer name the file records, when a user gave it: an auto name (``batch_normalization_3`` at
-        ``layers/batch_normalization``) is the numbering of another session and says nothing about intent."""
+        ``layers/batch_normalization``, or ``dense_1`` of a numbered family at an attribute path ``b``) is the
+        numbering of another session and says nothing about intent."""
         found = _POSITIONAL.match(c.ref.full_name or "")
         path = _POSITIONAL.match(c.ref.name)
         if not found or path and re.fullmatch(re.sub(r"_\d+$", "", path["layer"].rsplit("/", 1)[-1]) + r"(_\d+)?",
                                               found["layer"]):
             return None
+        if path and "layers" not in path["layer"].split("/") and re.sub(r"_\d+$", "", found["layer"]) in numbered:
+            return None  # (under a functional model's `layers/`, numbered names may be given: MobileNetV3's `conv_1`)
         return found["layer"]
 
     def model_layer(m: _Item) -> str | None:
