@@ -71,3 +71,38 @@ def test_attribute_paths_outrank_auto_numbered_layer_names(tmp_path):
     got = json.loads(out.strip().splitlines()[-1])
     assert not got["ambiguous"], got
     assert all(got["b"].values()), got  # the fix gives `b` the values load_weights gives it
+
+
+def test_a_layer_inserted_in_a_tf_keras_model_renumbers_kernel_and_bias_together(tmp_path):
+    # M2: tf-keras save_weights(prefix) of d1 -> head, reloaded as d1 -> extra -> head. `head/bias` was moved from
+    # layer_with_weights-1 to -2 by the renumbering, `head/kernel` (keyed by its name, the rank being the model's
+    # alone) was "a single layer under another name", and no fix was printed.
+    (tmp_path / "models.py").write_text(textwrap.dedent("""\
+        import os
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+        import tensorflow as tf
+
+        def tfk(extra):
+            k = tf.keras
+            inp = k.Input((3,))
+            x = k.layers.Dense(4, name="d1")(inp)
+            if extra:
+                x = k.layers.Dense(4, name="extra")(x)
+            return k.Model(inp, k.layers.Dense(2, name="head")(x))
+        """))
+    out = _child(tmp_path, """
+        import json, numpy as np, models, ckpt_doctor
+        saved = models.tfk(False)
+        saved.save_weights("tfk/ckpt")
+        model = models.tfk(True)
+        a = ckpt_doctor.align("tfk/ckpt", model)
+        exec(a.tf2_assign_code(), {"model": model})
+        head = [bool(np.array_equal(v.numpy(), w.numpy())) for v, w in zip(model.get_layer("head").weights,
+                                                                            saved.get_layer("head").weights)]
+        print(json.dumps({"ambiguous": [x.model for x in a.ambiguous], "head": head,
+                          "pairs": {p.model: p.checkpoint for p in a.pairs}}))
+    """)
+    got = json.loads(out.strip().splitlines()[-1])
+    assert not got["ambiguous"], got
+    assert got["pairs"]["head/kernel"].startswith("layer_with_weights-1/kernel"), got
+    assert all(got["head"]), got  # the printed fix gives `head` its saved values
