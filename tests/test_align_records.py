@@ -129,3 +129,24 @@ def test_a_keras3_path_load_into_a_layer_of_another_name_is_the_new_head_questio
     assert {p.model for p in a.pairs} == {"stem/kernel", "block_conv/kernel"}
     assert [(x.model, x.candidates) for x in a.ambiguous] == [("head/kernel", ["layers/dense/vars/0"])]
     assert "renamed, or replaced by a new layer?" in a.ambiguous[0].reason
+
+
+def test_a_sequentials_gap_is_not_called_an_inserted_layer(tmp_path):
+    # held-out 14 (a TF1 ranker into a torch nn.Sequential(Linear, ReLU, Linear)): `mlp_1` is `mlp.2`, and align
+    # said "1 `mlp` layer was inserted before `mlp.1`", though nothing with weights was (the ReLU is `mlp.1`)
+    import json
+
+    import numpy as np
+
+    import ckpt_doctor
+
+    np.savez(tmp_path / "r.npz", **{"mlp_0/kernel": np.ones((8, 16), "float32"), "mlp_0/bias": np.ones(16, "float32"),
+                                    "mlp_1/kernel": np.ones((16, 4), "float32"), "mlp_1/bias": np.ones(4, "float32")})
+    (tmp_path / "spec.json").write_text(json.dumps(
+        {"format": "ckpt-doctor-model-spec", "version": 1, "framework": "torch",
+         "variables": [{"name": n, "shape": s, "dtype": "float32"} for n, s in (
+             ("mlp.0.weight", [16, 8]), ("mlp.0.bias", [16]), ("mlp.2.weight", [4, 16]), ("mlp.2.bias", [4]))]}))
+    a = ckpt_doctor.align(str(tmp_path / "r.npz"), str(tmp_path / "spec.json"))
+    assert {p.model: p.checkpoint for p in a.pairs}["mlp.2.weight"] == "mlp_1/kernel"
+    said = " ".join(a.sentences)
+    assert "inserted" not in said and "`mlp.1` and later of the checkpoint are `mlp.2` and later" in said, said

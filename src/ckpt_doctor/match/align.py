@@ -699,7 +699,11 @@ def _prefix_sentence(rule: Prefix, n: int, sep: str) -> str:
 def _renumber_sentence(rule: Renumber, n: int, new_names: list[str]) -> str:
     word = rule.pattern.replace("{n}", "").rstrip("_.-")
     first = rule._write(rule.start)
-    if rule.offset > 0:
+    if rule.offset > 0 and not new_names:  # no variable of the model takes the numbers skipped
+        head = (f"`{first}` and later of the checkpoint are `{rule._write(rule.start + rule.offset)}` and later in "
+                f"the model, where nothing with weights has the number{'s' if rule.offset > 1 else ''} between (a "
+                "layer without weights, such as an activation in a PyTorch Sequential)")
+    elif rule.offset > 0:
         head = (f"{rule.offset} `{word}` layer{'s were' if rule.offset > 1 else ' was'} inserted before "
                 f"`{first}`: every later number shifted by {rule.offset}")
     elif rule.start + rule.offset > 0:
