@@ -498,11 +498,10 @@ def _equal_values(state: _State) -> None:
         if not all(ok for ok, _ in fits.values()):
             continue
         free, taken = list(cands), []
-        for m in ms:
+        for m in ms:  # (each stays busy: an owner is paired below, the others are filled through their tie)
             del state.ambiguous[id(m)]
             state.ties.discard(id(m))
             state.shallow.discard(id(m))
-            m.busy = False
         for m in owners:
             words = _raw_words(m.name)
             c = max(free, key=lambda c: (len(_raw_words(c.name) & words), -len(c.tokens)))
@@ -511,9 +510,6 @@ def _equal_values(state: _State) -> None:
             state.add(c, m, fits[id(c), id(m)][1], "equal values",
                       f"the {len(cands)} values that fit hold the same numbers (read and compared): any of them "
                       f"gives this value; `{c.name}` shares most words with the variable's name")
-        for m in ms:
-            if m not in owners:
-                m.busy = True  # filled through its tie with a variable paired just now
         if free:
             state.cautions.append(f"{len(free)} checkpoint value(s) (`{free[0].name}`) hold the same numbers as "
                                   f"`{taken[0].name}`, which the model loads (read and compared): copies, nothing lost")
@@ -526,11 +522,10 @@ def _same_numbers(cands: list[_Item]) -> bool:
     import numpy as np
 
     try:
-        first = cands[0].ref.read()
-        flat = first.reshape(-1)
+        flat = np.ascontiguousarray(cands[0].ref.read()).reshape(-1)
         if flat.size < 2 or bool((flat == flat[0]).all()):
             return False
-        raw = np.ascontiguousarray(first).reshape(-1).view(np.uint8)  # bytes, so NaNs compare too
+        raw = flat.view(np.uint8)  # bytes, so NaNs compare too
         return all(np.array_equal(raw, np.ascontiguousarray(c.ref.read()).reshape(-1).view(np.uint8))
                    for c in cands[1:])
     except (CheckpointError, AttributeError, ValueError, TypeError):  # no readable value, or no plain bytes
@@ -2132,9 +2127,7 @@ def _positional_members(rules: list, pool_c: list, pool_m: list) -> set[tuple]:
     a lone new head is not one)."""
     groups: dict[tuple, list[tuple]] = defaultdict(list)
     for pc, pm in rules:
-        k = 0
-        while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
-            k += 1
+        k = len(pc) - len(_renamed_parts((pc, pm))[0])  # the leading tokens both share: the container
         if k:
             groups[pc[:k]].append((pc, pm))
     out: set[tuple] = set()
