@@ -15,6 +15,7 @@ from typing import Any
 
 from . import __version__
 from ._files import atomic_write_text, local_output
+from .dtypes import OPAQUE
 from .errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
 from .formats.registry import WRITABLE
 from .model.loaders import LOADERS, check_applies
@@ -28,16 +29,15 @@ def _inspect(args) -> int:
 
     catalog = open_checkpoint(args.path, **_options(args))
     stats, values = {}, {}
-    opaque = ("variant", "resource")  # (a tf.data iterator's state: no values to show, never decoded)
     if args.stats and not args.values:
         from ._parallel import ordered_map
 
-        computed = ordered_map(lambda info: None if info.dtype in opaque else tensor_stats(info.read()),
+        computed = ordered_map(lambda info: None if info.dtype in OPAQUE else tensor_stats(info.read()),
                                catalog.values(), args.jobs)
         stats = dict(zip(catalog, computed, strict=False))
     elif args.stats or args.values:
         for name, info in catalog.items():
-            if info.dtype in opaque:
+            if info.dtype in OPAQUE:
                 stats[name] = None
                 continue
             value = info.read()

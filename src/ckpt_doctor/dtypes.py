@@ -71,6 +71,9 @@ SAFETENSORS: dict[str, str] = {row[0]: row[3] for row in _TABLE if row[3]}  # ca
 FROM_SAFETENSORS: dict[str, str] = {v: k for k, v in SAFETENSORS.items()}
 TORCH: dict[str, str] = {row[0]: row[4] for row in _TABLE if row[4]}  # canonical -> torch attribute name
 FROM_NUMPY: dict[str, str] = {row[5]: row[0] for row in _TABLE if row[5]}  # "f4" -> "float32"
+# Handles and opaque values (TF's resource and variant: a tf.data iterator's state): no bits per element and not
+# strings; stored, checked and copied, never decoded into an array.
+OPAQUE: frozenset[str] = frozenset(name for name, bits, *_ in _TABLE if bits == 0 and name != "string")
 
 # Names numpy itself knows; the rest come from ml_dtypes.
 _QUANTIZED_STORAGE = {"qint8": "int8", "quint8": "uint8", "qint32": "int32", "qint16": "int16", "quint16": "uint16"}

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
-from ..dtypes import ITEMSIZE, TF_DTYPES
+from ..dtypes import ITEMSIZE, OPAQUE, TF_DTYPES
 from ..errors import CorruptCheckpointError, MissingShardError, UnsupportedError
 from . import _io, _ordered_code, _slices, _sstable, _tensor_bytes, _tf_names
 from ._wire import BYTES, FIXED32, PACKED, VARINT, Schema, WireError, message, to_int32, to_int64, varint
@@ -319,7 +319,7 @@ def _plain_reader(prefix: str, num_shards: int, big_endian: bool, name: str, ent
         buf, crc = _tensor_bytes.read_range(path, entry.offset, entry.size, name)
         if entry.dtype == "string":
             return _tensor_bytes.string_array(buf, entry.shape, entry.crc, path, name)
-        if entry.dtype in ("resource", "variant"):
+        if entry.dtype in OPAQUE:
             raise UnsupportedError(f"values of dtype {entry.dtype} cannot be read as arrays", path=path, tensor=name)
         _tensor_bytes.check_crc(entry.crc, crc, path, name)
         return _tensor_bytes.fixed_width_array(buf, entry.dtype, entry.shape, big_endian)

@@ -12,7 +12,7 @@ import re
 import struct
 from typing import BinaryIO
 
-from ..dtypes import TF_DTYPES
+from ..dtypes import OPAQUE, TF_ENUM
 from ..errors import CheckpointError, UnsupportedError
 from . import _crc
 from ._table_writer import build_table, varint
@@ -20,8 +20,6 @@ from ._writing import RawBytes, Tensor, checked_value, checksum, contiguous_byte
 from .tf_bundle import data_path
 
 FORMAT = "tf-v2"
-_ENUM = {name: enum for enum, (name, _) in TF_DTYPES.items()}
-_NOT_WRITABLE = {"resource", "variant"}
 _BUFFER = 8 << 20  # TF's BundleWriter buffers 8 MiB too
 
 
@@ -40,7 +38,7 @@ def header_record(num_shards: int) -> bytes:
 
 def entry_record(dtype: str, shape, shard: int, offset: int, size: int, masked_crc: int) -> bytes:
     dims = b"".join(_field_bytes(2, _field_varint(1, d) if d else b"") for d in shape)
-    out = _field_varint(1, _ENUM[dtype]) + _field_bytes(2, dims)  # proto3: zeros omitted, but shape always present
+    out = _field_varint(1, TF_ENUM[dtype]) + _field_bytes(2, dims)  # proto3: zeros omitted, but shape always present
     for number, v in ((3, shard), (4, offset), (5, size)):
         if v:
             out += _field_varint(number, v)
@@ -110,7 +108,7 @@ class BundleWriter:
         key = t.name.encode("utf-8", "surrogateescape")
         if key in self._records or not key:
             raise CheckpointError("tensor name is empty or given twice", path=self.prefix, tensor=t.name)
-        if t.dtype in _NOT_WRITABLE or t.dtype not in _ENUM:
+        if t.dtype in OPAQUE or t.dtype not in TF_ENUM:
             raise UnsupportedError(f"dtype {t.dtype} cannot be written to a TF bundle", path=self.prefix,
                                    tensor=t.name)
         buffers, size, crc = tensor_bytes(value, t, self.prefix)

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..dtypes import ITEMSIZE
+from ..dtypes import ITEMSIZE, OPAQUE
 from ..errors import UsageError
 from .names import parse_transform
 
@@ -393,7 +393,7 @@ def check_op(op: str) -> None:
         return
     kind, args = m.group(1), (m.group(2) or "").strip()
     if kind == "cast":
-        if args not in ITEMSIZE or args in ("string", "resource", "variant"):
+        if args not in ITEMSIZE or args == "string" or args in OPAQUE:
             raise ValueError(f"{op!r}: cast needs a dtype of fixed width, e.g. cast(float16)")
         return
     numbers = [int(a) for a in args.split(",")] if args else []
