@@ -483,3 +483,15 @@ def test_writer_errors_name_the_output_not_a_temporary_file(tmp_path):
     with pytest.raises(ckpt_doctor.CheckpointError) as e:
         rewrite(str(SEED), None, tmp_path / "m.weights.h5")
     assert e.value.path == str(tmp_path / "m.weights.h5") and list(tmp_path.iterdir()) == []
+
+
+def test_a_tf_prefix_named_checkpoint_is_refused_and_the_state_file_kept(tmp_path):
+    # TF's savers keep their list of checkpoints in `<dir>/checkpoint`: a prefix so named would replace that list
+    first = tmp_path / "ckpt-1"
+    write_checkpoint({"w": np.ones(2, np.float32)}, str(first))
+    state = (tmp_path / "checkpoint").read_bytes()
+    for overwrite in (False, True):
+        with pytest.raises(ckpt_doctor.UsageError, match="state file"):
+            rewrite(open_checkpoint(str(first)), Rules(), str(tmp_path / "checkpoint"), overwrite=overwrite)
+    assert (tmp_path / "checkpoint").read_bytes() == state
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index"]

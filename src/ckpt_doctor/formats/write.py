@@ -87,6 +87,11 @@ def write_checkpoint(tensors, out: str | os.PathLike, format: str = "tf", *, ove
         raise CheckpointError("tensor names must be unique and non-empty", path=out, tensor=dup)
     if os.path.isdir(out):
         raise CheckpointError("output is a directory: name the file (or TF prefix) to write", path=out)
+    if format == "tf" and state_file and os.path.basename(out) == "checkpoint":
+        # the prefix and TF's state file would share one name: TF's savers and CheckpointManager keep their list of
+        # checkpoints (with timestamps) in that file, which writing the bundle's state would replace
+        raise UsageError("a TF prefix named `checkpoint` is the name of the directory's state file (TF's list of its "
+                         "checkpoints): choose another, e.g. `ckpt` or `model.ckpt`", path=out)
     directory = os.path.dirname(os.path.abspath(out))
     try:
         os.makedirs(directory, exist_ok=True)
