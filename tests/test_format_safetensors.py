@@ -8,6 +8,7 @@ import struct
 import numpy as np
 import pytest
 
+import ckpt_doctor
 from ckpt_doctor import CheckpointNotFoundError, CorruptCheckpointError, UnsupportedError, open_checkpoint
 from ckpt_doctor.formats import safetensors as st_reader
 
@@ -96,9 +97,12 @@ def test_sharded_index_and_directory(tmp_path):
 def test_index_names_a_tensor_its_shard_lacks(tmp_path):
     save_file({"a": np.zeros(1, np.float32)}, str(tmp_path / "s.safetensors"))
     (tmp_path / "m.safetensors.index.json").write_text(json.dumps({"weight_map": {"b": "s.safetensors"}}))
-    with pytest.raises(CorruptCheckpointError, match="does not hold it") as e:
-        open_checkpoint(tmp_path / "m.safetensors.index.json")
-    assert e.value.tensor == "b"
+    # from_pretrained passes over it without a word: read what the shards hold, and say what is lost
+    catalog = open_checkpoint(tmp_path / "m.safetensors.index.json")
+    assert list(catalog) == ["a"] and catalog.unlisted == {str(tmp_path / "s.safetensors"): ("b",)}
+    assert any("no shard holds: b" in n for n in catalog.notes)
+    report = ckpt_doctor.verify(catalog)
+    assert not report.ok and [(p.tensors, p.kind) for p in report.problems] == [(["b"], "missing tensor")]
 
 
 def test_directory_with_one_file_and_with_two(tmp_path):

@@ -98,8 +98,9 @@ class Catalog(Mapping[str, TensorInfo]):
                 info.kind = COUNTER
         self.files = files  # every file the checkpoint consists of
         self.missing_files = missing_files  # files the checkpoint needs but that do not exist
-        # missing file -> the names an index puts in it, which cannot be listed (a safetensors shard's header holds
-        # their dtype and shape), so verify and salvage can name what the missing file loses
+        # file -> the names an index puts in it that cannot be listed: the file is missing (a safetensors shard's
+        # header holds their dtype and shape), or it exists and holds no such tensor (nor does any other file), so
+        # verify and salvage can name what is lost
         self.unlisted = dict(unlisted or {})
         self.notes = notes  # things worth telling the user (fallbacks taken, oddities seen)
         self.objects = objects  # TF2 object graph nodes (ObjectNode), empty for name-based formats

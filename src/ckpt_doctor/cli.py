@@ -497,9 +497,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(PyTorch, the chunks of a DCP checkpoint, .npz, .keras); safetensors, .npy, "
                                    "legacy .pt and HDF5 store no "
                                    "checksums, so only their structure is checked and every value read, and the "
-                                   "report says so. Names each truncated file, missing shard, bad index block and "
-                                   "bad tensor checksum (in a directory, also an incomplete checkpoint its state "
-                                   "file names), and lists the intact tensors. --manifest and --against "
+                                   "report says so. Names each truncated file, missing shard, tensor an index "
+                                   "lists that no shard holds, bad index block and bad tensor checksum (in a "
+                                   "directory, also an incomplete checkpoint its state file names), and lists the "
+                                   "intact tensors. --manifest and --against "
                                    "prove a copy identical for any format. Streams: memory stays near the largest "
                                    "tensor (the N largest with --jobs N).")
     p.add_argument("path", metavar="PATH")

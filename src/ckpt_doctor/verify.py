@@ -34,9 +34,9 @@ MANIFEST_VERSION = 1
 NO_CHECKSUMS = "structure checked, values read; this format stores no checksums"
 
 # What the problem is, for a reader of the report (most specific first).
-TRUNCATED, MISSING_SHARD, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS, UNREADABLE, CHANGED = (
-    "truncated file", "missing shard", "bad index block", "bad tensor checksum", "unsupported", "corrupt",
-    "differs from manifest", "unreadable", "changed while read")
+TRUNCATED, MISSING_SHARD, MISSING_TENSOR, BAD_INDEX, BAD_CHECKSUM, UNSUPPORTED, CORRUPT, DIFFERS, UNREADABLE, \
+    CHANGED = ("truncated file", "missing shard", "missing tensor", "bad index block", "bad tensor checksum",
+               "unsupported", "corrupt", "differs from manifest", "unreadable", "changed while read")
 
 
 @dataclass
@@ -164,6 +164,14 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
         report.problems.append(Problem(None, shard, "MissingShardError",
                                        f"data shard is missing: {len(names)} tensor(s) cannot be read"
                                        + (f" ({shown})" if names else ""), MISSING_SHARD, names))
+    for shard, absent in catalog.unlisted.items():
+        if shard not in lost:  # the shard exists and lacks them: the index promises values no file holds
+            shown = ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else "")
+            report.problems.append(Problem(None, shard, "CorruptCheckpointError",
+                                           f"the index puts {len(absent)} tensor(s) in this shard, which does not hold "
+                                           f"them, and no other shard does ({shown}): from_pretrained counts them as "
+                                           "loaded and says nothing, so their variables keep their initial values",
+                                           MISSING_TENSOR, list(absent)))
     for file, errors in cut.items():
         if len(errors) == 1:
             report.problems.append(_problem(errors[0][1]))

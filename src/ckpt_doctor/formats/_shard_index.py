@@ -1,8 +1,9 @@
 """Sharded checkpoints behind a JSON index, as Hugging Face saves them: ``model.safetensors.index.json`` and
 ``pytorch_model.bin.index.json`` hold ``{"metadata": {...}, "weight_map": {tensor name: shard file}}``, the shards
 beside the index. The format's reader opens each shard; this module checks the index against them (a shard that
-does not hold what the index puts in it, tensors it does not list, missing shards) and assembles one ``Catalog``
-of what the shards hold, as ``from_pretrained`` loads every tensor of each shard the index names.
+does not hold what the index puts in it, tensors it does not list, tensors no shard holds, missing shards) and
+assembles one ``Catalog`` of what the shards hold, as ``from_pretrained`` loads every tensor of each shard the index
+names.
 """
 
 from __future__ import annotations
@@ -89,11 +90,17 @@ def read_index(path: str, fmt: str, what: str, read_shard: Callable[[str], tuple
             tensors[name] = found[name]
         if extra:
             unlisted_by_index[shard] = extra
-    lacking = [n for n in elsewhere if n not in tensors]
+    # from_pretrained takes the index's list as what the checkpoint holds: a tensor it lists that no shard holds
+    # is neither loaded nor reported missing, and its variable keeps its initial value without a word
+    lacking: dict[str, list[str]] = {}
+    for name, shard in elsewhere.items():
+        if name not in tensors:
+            lacking.setdefault(_io.join(directory, shard), []).append(name)
     if lacking:
-        raise CorruptCheckpointError(f"the index puts this tensor in {elsewhere[lacking[0]]}, which does not hold "
-                                     f"it, and no other shard does ({len(lacking)} such)", path=path,
-                                     tensor=lacking[0])
+        names = sorted(n for found in lacking.values() for n in found)
+        notes.append(f"the index lists {len(names)} tensor(s) that no shard holds: "
+                     f"{', '.join(names[:5])}{' ...' if len(names) > 5 else ''} (from_pretrained counts them as "
+                     "loaded and says nothing: their variables keep their initial values)")
     moved = [n for n in elsewhere if n in tensors]
     for shard, extra in unlisted_by_index.items():
         extra = [n for n in extra if n not in elsewhere]
@@ -112,6 +119,7 @@ def read_index(path: str, fmt: str, what: str, read_shard: Callable[[str], tuple
         if not tensors:
             raise MissingShardError(f"every shard of this index is missing: {', '.join(missing)}", path=path)
     unlisted = {_io.join(directory, s): tuple(n) for s, n in shards.items() if _io.join(directory, s) in missing}
+    unlisted.update((f, tuple(n)) for f, n in lacking.items())
     return Catalog(path, fmt, dict(sorted(tensors.items())) if sort else tensors, files=(path, *files),
                    missing_files=missing, notes=tuple(notes), unlisted=unlisted)
 

@@ -163,9 +163,16 @@ def _why(a) -> list[str]:
 
     lines = ["", "Why:"]
     story = layer_story(a.diagnosis, a) if a.diagnosis.failure or not a.diagnosis.ok else []
+    # names an index lists whose values no file holds (a missing shard, or a shard without them)
+    listed = {n for names in a.diagnosis.checkpoint.unlisted.values() for n in names}
+    lost = [m for m in a.missing if m in listed]
     # Keras files pair by layer order, not by name: the layer story replaces name-based explanations
-    lines += [f"  - {s}" for s in (story or a.sentences)] or ([] if a.tied or a.ambiguous else [
+    lines += [f"  - {s}" for s in (story or a.sentences)] or ([] if a.tied or a.ambiguous or lost else [
         "  - no renaming explains the differences (see `ckpt-doctor align` for candidates)"])
+    if lost:
+        lines.append(f"  - {len(lost)} model variable(s) are listed by the checkpoint's index, but no file holds "
+                     f"their values (e.g. `{lost[0]}`: a shard is missing, or lacks them): the checkpoint is "
+                     "incomplete, and no renaming fixes that")
     if a.tied:
         lines.append(f"  - {len(a.tied)} tied variable(s) have no key of their own: the tie fills them, but a strict "
                      "load_state_dict reports them as missing keys")
@@ -175,7 +182,7 @@ def _why(a) -> list[str]:
                      f"theirs; nothing is guessed for them (e.g. `{first.model}`: {first.reason}; see "
                      "`ckpt-doctor align`)")
     differ = other_shapes(a)
-    absent = [m for m in a.missing if m not in set(differ)]
+    absent = [m for m in a.missing if m not in set(differ) and m not in listed]
     if differ:
         lines.append(f"  - {len(differ)} model variable(s) are in the checkpoint under their own names with another "
                      "shape or dtype: it was saved from a model of another size or configuration; no renaming "

@@ -562,7 +562,7 @@ def salvage(checkpoint: str | os.PathLike | Catalog, out: str | os.PathLike, *, 
     graph_lost = OBJECT_GRAPH_KEY in catalog and OBJECT_GRAPH_KEY not in intact
     result = rewrite(catalog, rules, out, to=to, overwrite=overwrite, name_based=graph_lost, partial=True)
     result.rules_applied = []  # one drop rule per damaged tensor: the dropped list says it
-    result.dropped += [n for f in catalog.missing_files for n in catalog.unlisted.get(f, ())]  # never listed
+    result.dropped += [n for names in catalog.unlisted.values() for n in names]  # listed by an index, never found
     if graph_lost:
         result.notes.append("the TF2 object graph is damaged: the salvaged checkpoint is name-based")
     return result
