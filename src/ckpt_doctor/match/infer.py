@@ -382,8 +382,9 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         if sum(1 for c in c_items if _LAYER_WITH_WEIGHTS.match(c.name)) * 2 > len(c_items) and \
                 any("keras-h5" in getattr(m.ref, "keys", {}) for m in m_items):
             _layers_with_weights(c_items, m_items)
-        _flat_leaves(c_items)
-        _flat_leaves(m_items)
+        flat = [_flat_leaves(c_items), _flat_leaves(m_items)]
+        if flat[0] != flat[1]:
+            _single_layer_rnns(m_items if flat[0] else c_items)
         _own_vocabulary(c_items, m_items)
     ema = [any(it.tokens and it.tokens[-1] == "hidden" for it in items) for items in (c_items, m_items)]
     if ema[0] != ema[1]:  # one side keeps Sonnet's moving averages, the other plain statistics
@@ -1134,20 +1135,45 @@ def _loader_prefix(state: _State, c_items: list) -> None:
 
 
 _TF_LEAVES = ("/kernel", "/gamma", "/beta", "/moving_mean", "/moving_variance")
+_FLAT_RNN = re.compile(r"^(?P<layer>.+)_(?P<role>[wb]|weight|bias)_(?P<kind>ih|hh)$", re.IGNORECASE)
 
 
-def _flat_leaves(items: list) -> None:
+def _flat_leaves(items: list) -> bool:
     """Weights saved under flat names (NumPy files of hand-written models: ``fc_w``, ``fc_b``, ``enc_emb``) glue the
     leaf to the layer with ``_``. Where no name of a side has a path separator, a last ``_``-word that is a leaf
     word of ``names`` (``w``, ``bias``, ``kernel``, ``beta``, ...) is read as the leaf: ``fc_w`` is ``fc/w``; other
     names stay whole."""
     if not items or any("/" in it.name or "." in it.name for it in items):
-        return
+        return False
+    rnn = False
     for it in items:
+        found = _FLAT_RNN.match(it.name)
+        if found:  # a recurrent layer's weights spelled as PyTorch's (``enc_w_ih``: ``enc.weight_ih``)
+            role = "weight" if found["role"].lower() in ("w", "weight") else "bias"
+            it.tokens, it.leaf = canonical(f"{found['layer']}/{role}_{found['kind'].lower()}")
+            it.layout = it.leaf
+            it.rekey()
+            rnn = True
+            continue
         layer, _, leaf = it.name.rpartition("_")
         if layer and (leaf.lower() in WEIGHT_LEAVES or leaf.lower() in LEAF_SYNONYMS or leaf.lower() == "bias"):
             it.tokens, it.leaf = canonical(f"{layer}/{leaf}")
             it.layout = it.leaf
+            it.rekey()
+    return rnn
+
+
+def _single_layer_rnns(items: list) -> None:
+    """Against flat recurrent names (``enc_w_ih``, read ``enc.weight_ih``), a one-layer unidirectional PyTorch
+    recurrent module's ``weight_ih_l0`` is its ``weight_ih``, as an ``nn.GRUCell``'s: one role, one value."""
+    layers: dict[str, set[str]] = defaultdict(set)
+    found = [(it, _TORCH_RNN.match(strip_name(it.ref.name))) for it in items if "h_l" in it.ref.name]
+    for _, m in found:
+        if m:
+            layers[m["owner"]].add(m["k"] + (m["rev"] or ""))
+    for it, m in found:
+        if m and layers[m["owner"]] == {"0"}:
+            it.tokens = it.tokens[:-1] + (m["role"] + m["kind"],)
             it.rekey()
 
 
@@ -1906,6 +1932,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             for rule in sorted(top, key=lambda r: (len(r[0]) + len(r[1]), r)):
                 same.setdefault(frozenset((id(c), id(m)) for c, m, _ in proposals[rule]), rule)
             top = list(same.values())
+        if len(top) > 1:
+            # a word and its abbreviation (``enc`` -> ``encoder``) are name evidence that a rival renaming of the
+            # same values (``enc`` -> ``decoder``) lacks: where those so spelled pair apart, they are the explanation
+            short = [r for r in top if _abbreviates(r, proposals)]
+            if short and len(short) < len(top) and _apart(short, proposals):
+                top = short
         if len(top) == 1:  # one best explanation: nothing competes with it
             clean = top
         else:  # the rules none of whose variables or entries another best rule also pairs
@@ -1945,7 +1977,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
 
         def foreign_rename(r, proposals=proposals) -> bool:  # the renamed parts (common scopes aside) share no word
             pc, pm = _renamed_parts(r)
-            if not (pc and pm and not _words(pc) & _words(pm)):
+            if not (pc and pm and not _words(pc) & _words(pm)) or _abbreviates(r, proposals):
                 return False
             # a scope an earlier rule put in front of the entry is not the file's word: judge its own spelling
             # (T5's `shared.weight` gained `tft5_model/` with every block; the model keeps `shared/shared` above it)
@@ -2184,6 +2216,43 @@ def _partial_fits(state: _State, rules: list, pool_c: list, pool_m: list) -> dic
                 out[rule] = (c, m)
                 break
     return out
+
+
+def _abbreviates(rule: tuple, proposals: dict) -> bool:
+    """A renaming whose renamed parts agree token for token, some being a word and its abbreviation: the first
+    three letters or more of one word of the other name as spelled (``enc`` / ``encoder``, ``emb`` /
+    ``embedding``), never a whole word of it (``classifier`` of ``classifier_distill``, another layer) nor letters
+    across its words (``deit`` of ``dei_t_encoder``)."""
+    pc, pm = _renamed_parts(rule)
+    if not pc or len(pc) != len(pm):
+        return False
+    c, m, _ = proposals[rule][0]
+    found = False
+    for a, b in zip(pc, pm, strict=True):
+        if a != b:
+            short, long, other = (a, b, m.name) if len(a) < len(b) else (b, a, c.name)
+            spelled = _spelled_words(other)
+            if len(short) < 3 or not short.isalpha() or not long.isalpha() or not long.startswith(short) or \
+                    short in spelled or not any(w.startswith(short) for w in spelled):
+                return False
+            found = True
+    return found
+
+
+def _spelled_words(name: str) -> set[str]:
+    """The words of a name as spelled, camel case split (``ClassifierDistill``: classifier, distill)."""
+    return {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
+
+
+def _apart(rules: list, proposals: dict) -> bool:
+    """No variable or entry is paired by two of ``rules``."""
+    seen: set[int] = set()
+    for rule in rules:
+        for c, m, _ in proposals[rule]:
+            if id(c) in seen or id(m) in seen:
+                return False
+        seen.update(x for c, m, _ in proposals[rule] for x in (id(c), id(m)))
+    return True
 
 
 def _renamed_parts(rule: tuple) -> tuple[tuple, tuple]:
