@@ -1,19 +1,22 @@
 """A fifteenth held-out part of alignment scenarios (``--part heldout15``): third-party material none of the other
 parts uses, scored once, at the end of a piece of engine work, never while tuning (not in ``--part all``).
 
-Material (nothing is downloaded: ``heldout15.py fetch`` does nothing; all of it is the venv's; sources and licences in
-NOTICE; nothing of it is committed): ``transformers`` 4.46's PUBLISHED TF1 CONVERTER ``load_tf_weights_in_canine``
-(CANINE's TF1 names: `bert/layer_0/attention/self/query/kernel`, `canine/initial_char_encoder/conv/kernel` ->
-`chars_to_molecules.conv`, `final_char_encoder/LayerNorm` -> `projection.LayerNorm`, hash embedders) run on TF1
-checkpoints written by TF's own Saver with the names it reads; transformers definitions of OPT, LED, XLM,
-BlenderbotSmall, Data2VecVision, CANINE, Gemma2, Nemotron, PatchTST and the Audio Spectrogram Transformer (none of them
-in an earlier part) with the from_pt/from_tf converters and ``from_pretrained(ignore_mismatched_sizes=True)``; TF's
-``tf.compat.v1.train.init_from_checkpoint`` with an assignment map (a wrapper scope); and models written for this
-part: TF1 graphs of tf.compat.v1.layers (separable and transposed convolutions, Momentum slots), TF2 tf.Module trees
-(a dict of towers, a list of blocks) in tf.train.Checkpoint, Keras 3 functional models (depthwise, grouped, separable
-and transposed convolutions; LSTMs and a Bidirectional LSTM; MultiHeadAttention; a layer added in the middle; equal
-blocks with one removed; a new head) as `.weights.h5` and `.keras`, and PyTorch wrappers (torch.compile's
-`_orig_mod.`, DataParallel's `module.`, a Lightning-style `model.`, renamed ModuleDict/ParameterDict keys).
+Material (``pip download --no-deps`` of torch-geometric and g-mlp-pytorch into $CKPT_DOCTOR_MATERIAL15, default
+/work/coord/material-heldout15, the wheels unpacked there; the rest is the venv's; sources and licences in NOTICE;
+nothing of it is committed): ``torch-geometric`` 2.8.1 (GraphSAGE, SAGEConv, GIN with jumping knowledge; the xxhash C
+extension its HashTensor imports is stubbed), ``g-mlp-pytorch`` 0.1.5 (gMLP, spatial gating units); ``transformers``
+4.46's PUBLISHED TF1 CONVERTER ``load_tf_weights_in_canine`` (CANINE's TF1 names:
+`bert/layer_0/attention/self/query/kernel`, `canine/initial_char_encoder/conv/kernel` -> `chars_to_molecules.conv`,
+`final_char_encoder/LayerNorm` -> `projection.LayerNorm`, hash embedders) run on TF1 checkpoints written by TF's own
+Saver with the names it reads; transformers definitions of OPT, LED, XLM, BlenderbotSmall, Data2VecVision, CANINE,
+Gemma2, Nemotron, PatchTST and the Audio Spectrogram Transformer (none of them in an earlier part) with the
+from_pt/from_tf converters and ``from_pretrained(ignore_mismatched_sizes=True)``; TF's
+``tf.compat.v1.train.init_from_checkpoint`` with an assignment map (a wrapper scope); and models written for this part:
+TF1 graphs of tf.compat.v1.layers (separable and transposed convolutions, Momentum slots), TF2 tf.Module trees (a dict
+of towers, a list of blocks) in tf.train.Checkpoint, Keras 3 functional models (depthwise, grouped, separable and
+transposed convolutions; LSTMs and a Bidirectional LSTM; MultiHeadAttention; a layer added in the middle; equal blocks
+with one removed; a new head) as `.weights.h5` and `.keras`, and PyTorch wrappers (torch.compile's `_orig_mod.`,
+DataParallel's `module.`, a Lightning-style `model.`, renamed ModuleDict/ParameterDict keys).
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
 checkpoint is written by the framework, the model is filled by a published loader (the TF1 converter,
@@ -22,7 +25,7 @@ scenario's construction (weights in order into the same architecture, a removed 
 framework layer by layer), and both sides are read back by the frameworks' readers. ``ambiguous_ok`` names the model
 variables nothing in the files can decide.
 
-    python bench/scenarios/heldout15.py fetch               # nothing to download
+    python bench/scenarios/heldout15.py fetch               # pip download + unpack torch-geometric, g-mlp-pytorch
     python bench/scenarios/heldout15.py make [--force] [--only=ID,..]
     python bench/scenarios/heldout15.py check               # truth consistency (no alignment is run)
     python bench/scenarios/score.py --part heldout15        # score (once)
@@ -50,6 +53,8 @@ read_h5, read_tf, read_torch, spec_and_values = tp.read_h5, tp.read_tf, tp.read_
 distinct = tp.distinct
 DEFAULT_OUT = tp.DEFAULT_OUT
 PART = "heldout15"
+MATERIAL = os.environ.get("CKPT_DOCTOR_MATERIAL15", "/work/coord/material-heldout15")
+PACKAGES = ["torch-geometric==2.8.1", "g-mlp-pytorch==0.1.5"]
 _all, _rel, _loaded, _tf1_write, _put_t = h9._all, h9._rel, h9._loaded, h9._tf1_write, h9._put_t
 _in_order = h11._in_order
 
@@ -88,8 +93,9 @@ SCENARIOS = [
        "before the logits (truth: init_from_checkpoint with an assignment map; the added layer new)", "tf1",
        legacy=True),
     _s("h15_tf1_layers_to_k3_functional", "TF1 graph of tf.compat.v1.layers (conv2d, separable_conv2d, "
-       "conv2d_transpose, batch_normalization, dense; auto names `conv2d_1/kernel`, `batch_normalization_1/gamma`), "
-       "Saver with Adam slots -> a Keras 3 functional twin (`functional/..`; truth: construction in order)",
+       "conv2d_transpose, batch_normalization, dense) built after two stray layers (auto names `conv2d_1/kernel`, "
+       "`dense_1/kernel`: off by one), Saver with Adam slots -> a Keras 3 functional twin (`conv2d/kernel`, "
+       "`dense/kernel`; the stray `conv2d`, `dense` unused; truth: construction in order)",
        "tf1", legacy=True),
     _s("h15_tf1_equal_layers_removed_abstain", "TF1 Saver checkpoint of an encoder of 4 equal layers "
        "(`encoder/layer_2/dense/kernel`, `encoder/layer_2/ln/gamma`) with Adam slots (`/Adam`, `/Adam_1`) -> the "
@@ -122,6 +128,16 @@ SCENARIOS = [
     _s("h15_ast_labels_changed_ignore_mismatched", "ASTForAudioClassification with 12 labels, safetensors -> "
        "ASTForAudioClassification with 5 labels (truth: from_pretrained(ignore_mismatched_sizes=True): "
        "`classifier.dense` new, its old value unused, `classifier.layernorm` kept)"),
+    # PyPI model code: torch-geometric (graph networks), g-mlp-pytorch
+    _s("h15_pyg_graphsage_list_to_attrs", "torch-geometric GraphSAGE node classifier saved under a training "
+       "module's `net.` (`net.convs.1.lin_l.weight` and `lin_r` of equal shapes) -> a hand-written model of three "
+       "SAGEConv attributes `conv1`..`conv3` (the list unrolled; truth: construction)"),
+    _s("h15_pyg_gin_compiled_to_jk_cat", "torch-geometric GIN (MLPs `convs.0.nn.lins.1.weight`, `eps`) saved from "
+       "torch.compile (`_orig_mod.convs..`) -> GIN with jumping knowledge `cat` and an output layer (`lin` [4, 48] "
+       "new; truth: load_state_dict(strict=False) of the same convs)"),
+    _s("h15_gmlp_lm_to_classifier", "g-mlp-pytorch gMLP language model (`to_embed`, spatial gating units "
+       "`layers.0.fn.fn.fn.sgu.weight` [1, 8, 8], `to_logits`) -> a classifier: `embed` (renamed), `encoder` a gMLP "
+       "without tokens (`encoder.layers.0..`), a new `head` (the LM logits unused; truth: construction)"),
     # Keras 3 files
     _s("h15_k3_unet_depthwise_grouped_wh5_to_torch", "Keras 3 functional U-Net-like net `.weights.h5` "
        "(DepthwiseConv2D, Conv2D with groups=4, SeparableConv2D, Conv2DTranspose, a skip concatenation) -> a "
@@ -136,8 +152,9 @@ SCENARIOS = [
        "PyTorch twin with separate q/k/v Linear [16, 16] (truth: construction; permute + reshape)", "cross",
        "keras3"),
     _s("h15_k3_tabular_layer_added_mid_wh5", "Keras 3 functional tabular model (numeric branch, categorical "
-       "Embedding branch, Concatenate, Dense stack) `.weights.h5` built after other models (auto names shifted) -> "
-       "the model built fresh with a Dense + LayerNormalization added in the middle (truth: construction)",
+       "Embedding branch, Concatenate, Dense stack) `.weights.h5` (keyed by structure: `layers/dense_2/vars/0` the "
+       "third Dense) -> the model with a Dense + LayerNormalization added in the middle (the file's `dense_2` is "
+       "now the model's `dense_3`; truth: construction)",
        "keras3"),
     _s("h15_k3_resmlp_block_removed_keras_abstain", "Keras 3 functional residual MLP with 4 equal blocks (Dense "
        "+ LayerNormalization) `.keras` -> 3 blocks (block 1 dropped; which of the equal blocks went is in no file: "
@@ -627,6 +644,85 @@ def b_ast_labels_changed_ignore_mismatched(d):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# PyPI model code: torch-geometric, g-mlp-pytorch (run from the unpacked wheels, never copied)
+
+def _material(pkg):
+    path = os.path.join(MATERIAL, pkg)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+def _pyg():
+    """torch_geometric.nn; xxhash (a C extension its HashTensor imports, never used here) is stubbed."""
+    import types
+
+    _material("torch_geometric")
+    try:
+        import xxhash  # noqa: F401
+    except ImportError:
+        sys.modules["xxhash"] = types.ModuleType("xxhash")
+    import torch_geometric.nn as gnn
+
+    return gnn
+
+
+def b_pyg_graphsage_list_to_attrs(d):
+    import torch
+    import torch.nn as nn
+
+    gnn = _pyg()
+    module = nn.Module()  # a training module's attributes: the net
+    module.net = gnn.models.GraphSAGE(8, 16, num_layers=3, out_channels=4)
+    fill_random_torch(module, "sage")
+    ck = os.path.join(d, "ckpt", "sage.pt")
+    torch.save(module.state_dict(), ck)
+    tgt = nn.Module()
+    tgt.conv1, tgt.conv2, tgt.conv3 = gnn.SAGEConv(8, 16), gnn.SAGEConv(16, 16), gnn.SAGEConv(16, 4)
+    fill_random_torch(tgt, "tgt")
+    for i, conv in enumerate((tgt.conv1, tgt.conv2, tgt.conv3)):  # construction: the list unrolled
+        conv.load_state_dict(module.net.convs[i].state_dict())
+    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def b_pyg_gin_compiled_to_jk_cat(d):
+    import torch
+
+    gnn = _pyg()
+    src = gnn.models.GIN(8, 16, num_layers=3)
+    fill_random_torch(src, "gin")
+    sd = torch.compile(src).state_dict()
+    assert next(iter(sd)).startswith("_orig_mod."), next(iter(sd))
+    ck = os.path.join(d, "ckpt", "gin.pt")
+    torch.save(sd, ck)
+    tgt = gnn.models.GIN(8, 16, num_layers=3, jk="cat", out_channels=4)
+    fill_random_torch(tgt, "tgt")
+    info = tgt.load_state_dict(src.state_dict(), strict=False)  # the truth: the convs; `lin` new
+    assert sorted(info.missing_keys) == ["lin.bias", "lin.weight"] and not info.unexpected_keys, info
+    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def b_gmlp_lm_to_classifier(d):
+    import torch
+    import torch.nn as nn
+
+    _material("g_mlp_pytorch")
+    from g_mlp_pytorch import gMLP
+
+    src = gMLP(num_tokens=50, dim=16, depth=3, seq_len=8)
+    fill_random_torch(src, "gmlp")
+    ck = os.path.join(d, "ckpt", "gmlp_lm.pt")
+    torch.save(src.state_dict(), ck)
+    tgt = nn.Module()
+    tgt.embed = nn.Embedding(50, 16)
+    tgt.encoder = gMLP(dim=16, depth=3, seq_len=8)
+    tgt.head = nn.Linear(16, 3)
+    fill_random_torch(tgt, "tgt")
+    tgt.embed.load_state_dict(src.to_embed.state_dict())  # construction: the embedding and the layers
+    tgt.encoder.layers.load_state_dict(src.layers.state_dict())
+    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Keras 3 files
 
 def b_k3_unet_depthwise_grouped_wh5_to_torch(d):
@@ -890,7 +986,7 @@ def check(out=DEFAULT_OUT) -> int:
 
 
 def fetch() -> None:
-    print(f"[{PART}] nothing to download: the material is the venv's (transformers, keras, tf_keras, torch)")
+    tp.fetch_wheels(MATERIAL, PACKAGES)
 
 
 def main(argv=None) -> int:
