@@ -3802,12 +3802,54 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
 
         for i in [i for i, j in sure.items() if trades(i, j)]:
             del sure[i]
+    named = _named_groups(sure, fits, c_name, m_name)
+    sure.update(named)
     sure_by_m = {jj: ii for ii, jj in sure.items()}
     for j in range(m):
         if j in sure_by_m:
-            _pair_composites(state, uc[sure_by_m[j]], um[j], sure_by_m[j], j, best, n, m, where)
+            _pair_composites(state, uc[sure_by_m[j]], um[j], sure_by_m[j], j, best, n, m,
+                             where + " (names)" if sure_by_m[j] in named else where)
         elif partners_m[j]:
             _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]])
+
+
+def _named_groups(sure: dict[int, int], fits: list[list[bool]], c_name: list[str], m_name: list[str]) -> dict[int, int]:
+    """Composites order leaves open that fit one another alike, in equal numbers on both sides (a Keras 3 layer's
+    sublayers, written in their names' order: ``key_dense``, ``output_dense``, ``query_dense``, ``value_dense``
+    against ``q``, ``k``, ``v``, ``o``): {i: j} where their own words tell every one apart (``_alike``)."""
+    taken = set(sure.values())
+    open_c = [i for i in range(len(fits)) if i not in sure]
+    open_m = [j for j in range(len(fits[0]) if fits else 0) if j not in taken]
+    out: dict[int, int] = {}
+    seen: set[int] = set()
+    for i in open_c:
+        if i in seen or not any(fits[i][j] for j in open_m):
+            continue
+        group_c, group_m, todo = {i}, set(), [i]
+        while todo:
+            a = todo.pop()
+            for j in open_m:
+                if fits[a][j] and j not in group_m:
+                    group_m.add(j)
+                    for b in open_c:
+                        if fits[b][j] and b not in group_c:
+                            group_c.add(b)
+                            todo.append(b)
+        seen |= group_c
+        if len(group_c) < 2 or len(group_c) != len(group_m) or \
+                not all(fits[a][b] for a in group_c for b in group_m):
+            continue
+        # words only (numbers are ranks, and ranks need the block's place, which order left open), every unit told
+        # apart by its own
+        own_c, own_m = (
+            {k: {w for w in v if not w.isdigit()} for k, v in _own_words(
+                {x: [t for t in re.split(r"[/.]", names[x]) if t] for x in group}).items()}
+            for group, names in ((group_c, c_name), (group_m, m_name)))
+        if all(own_c.values()) and all(own_m.values()):
+            pairs = _one_to_one(own_c, own_m, lambda a, b: fits[a][b])
+            if len(pairs) == len(group_c):
+                out.update(pairs)
+    return out
 
 
 def _alignment_tables(fits: list[list[bool]], held: list[int]) -> tuple[list[list[int]], list[list[int]]]:
@@ -4249,18 +4291,20 @@ def _tie_words(segs: list[str]) -> list[set[str]]:
     return [set(w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", s).lower()) if w) for s in segs]
 
 
+def _own_words(names: dict[Any, list[str]]) -> dict[Any, set[str]]:
+    """Each name's words that not every name of the group has."""
+    words = {k: set().union(*_tie_words(v)) if v else set() for k, v in names.items()}
+    common = set.intersection(*words.values()) if words else set()
+    return {k: w - common for k, w in words.items()}
+
+
 def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
     """Units of one block that fit each other alike, told apart by their names inside the block: the words none of
     the group's other names on its side has are the same (``norm1``), or one word is short for the other (``k`` /
     ``key``, ``attn`` / ``attention``; a one-letter name the initial of one word of the other). Only one-to-one
     readings count; one unit left on each side then pairs too. Names that merely share a word
     (``post_attention_layernorm`` / ``self_attention_layernorm``) decide nothing."""
-    def own(names: dict[Any, list[str]]) -> dict[Any, set[str]]:
-        words = {k: set().union(*_tie_words(v)) if v else set() for k, v in names.items()}
-        common = set.intersection(*words.values()) if words else set()
-        return {k: w - common for k, w in words.items()}
-
-    pairs = _one_to_one(own(names_c), own(names_m), lambda a, b: fits[a][b])
+    pairs = _one_to_one(_own_words(names_c), _own_words(names_m), lambda a, b: fits[a][b])
     if len(pairs) < len(names_c):
         # units in sub-containers (``self_attn.k_proj`` / ``cross_attention.key``): the containers first, then the
         # units inside each pair of them
@@ -4273,7 +4317,7 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
             for b, h in heads_m.items():
                 groups_m[h].append(b)
             if 1 < len(groups_c) == len(groups_m):
-                inner = own({h: list(h) for h in groups_c}), own({h: list(h) for h in groups_m})
+                inner = _own_words({h: list(h) for h in groups_c}), _own_words({h: list(h) for h in groups_m})
                 containers = _one_to_one(*inner, lambda hc, hm: len(groups_c[hc]) == len(groups_m[hm]))
                 pairs = {}
                 for hc, hm in containers.items():

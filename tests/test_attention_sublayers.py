@@ -1,0 +1,66 @@
+"""A Keras 3 ``MultiHeadAttention`` into a PyTorch twin with four Linear projections (held-out 15: Keras writes the
+layer's sublayers in their names' order, ``key_dense``, ``output_dense``, ``query_dense``, ``value_dense``; the
+twin creates ``q``, ``k``, ``v``, ``o``). The four fit one another alike, so order could not pair them, and the
+renamings tied: 12 of 19 variables were left at their initializer. Order leaves them open, their own words tell
+them apart (``q`` is the initial of ``query``): they pair, each kernel split into heads moved into the Linear
+layout. Keras writes the file (in a child process); the outputs of both models are the oracle."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import ckpt_doctor  # noqa: E402
+
+KERAS = textwrap.dedent("""\
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import numpy as np, keras
+    keras.utils.set_random_seed(0)
+    x_in = keras.Input((5, 12))
+    h = keras.layers.Dense(16)(x_in)
+    a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(h, h)
+    y = keras.layers.Dense(4)(a)
+    m = keras.Model(x_in, y)
+    x = np.random.default_rng(1).standard_normal((2, 5, 12)).astype("float32")
+    m.save_weights(os.path.join(sys.argv[1], "attn.weights.h5"))
+    np.savez(os.path.join(sys.argv[1], "io.npz"), x=x, y=np.asarray(m(x)))
+    """)
+
+
+class Attn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = torch.nn.Linear(12, 16)
+        self.q, self.k, self.v, self.o = (torch.nn.Linear(16, 16) for _ in range(4))
+        self.out = torch.nn.Linear(16, 4)
+
+    def forward(self, x):
+        h = self.inp(x)
+        b, t, _ = h.shape
+        q, k, v = (f(h).view(b, t, 2, 8).transpose(1, 2) for f in (self.q, self.k, self.v))
+        w = torch.softmax(q @ k.transpose(-1, -2) / 8 ** 0.5, dim=-1)
+        return self.out(self.o((w @ v).transpose(1, 2).reshape(b, t, 16)))
+
+
+def test_attention_projections_pair_by_their_words_and_the_printed_fix_reproduces_the_outputs(tmp_path):
+    subprocess.run([sys.executable, "-c", KERAS, str(tmp_path)], check=True, timeout=300,
+                   env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+    model = Attn()
+    a = ckpt_doctor.align(str(tmp_path / "attn.weights.h5"), model)
+    paired = {p.model: p.checkpoint for p in a.pairs}
+    for short, word in (("q", "query"), ("k", "key"), ("v", "value"), ("o", "output")):
+        assert paired[f"{short}.weight"] == f"layers/multi_head_attention/{word}_dense/vars/0", paired
+    assert not a.missing and not a.ambiguous
+    exec(a.torch_code(), {"model": model})
+    io = np.load(tmp_path / "io.npz")
+    with torch.no_grad():
+        y = model(torch.from_numpy(io["x"])).numpy()
+    np.testing.assert_allclose(y, io["y"], rtol=1e-4, atol=1e-5)
