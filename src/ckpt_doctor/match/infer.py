@@ -954,9 +954,23 @@ def _rnn_owner(name: str) -> str:
     return " ".join(canonical(name + "/x")[0][:-1])
 
 
+_KERAS_DIRECTION = re.compile(r"^(?P<base>.+)/(?P<way>forward|backward)_[a-z0-9_]+$")  # Bidirectional's layers
+
+
+def _keras_rnn_owner(owner: str) -> tuple[str, bool]:
+    """(the owner, whether it is one direction of a Bidirectional layer): Keras' ``bidirectional/forward_layer``
+    (``backward_layer``; tf-keras ``forward_lstm``) are PyTorch's one bidirectional module, its ``_reverse``
+    weights the backward layer's."""
+    found = _KERAS_DIRECTION.match(owner)
+    if found is None:
+        return _rnn_owner(owner), False
+    return _rnn_owner(found["base"]) + (" reverse" if found["way"] == "backward" else ""), True
+
+
 def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
     """{owner: {role: item}}; roles ``kernel``/``recurrent``/``bias`` (Keras) or ``ih``/``hh``/``bias_ih``/
-    ``bias_hh`` (PyTorch, single-layer unidirectional only; ``multi`` marks stacked or bidirectional ones)."""
+    ``bias_hh`` (PyTorch, one layer of a stack, one direction a group: ``<owner> reverse``); ``bidi`` marks the
+    directions of a bidirectional layer (a Keras ``Bidirectional``'s, a PyTorch ``bidirectional=True`` one's)."""
     out: dict[str, dict[str, _Item]] = defaultdict(dict)
     plain_owners: set[str] = set()
     for it in items:
@@ -971,19 +985,19 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
             # stacked layers: layer k is owned like Keras' auto-numbered k-th layer of that name (``lstm``,
             # ``lstm_1``, ...); a bidirectional one is left alone
             owner = _rnn_owner(found["owner"]) + ("" if found["k"] == "0" else " " + found["k"])
-            group = out[owner]
             if found["rev"]:
-                group["multi"] = it
-            group[role] = it
+                out[owner]["bidi"] = out[owner + " reverse"]["bidi"] = it
+                owner += " reverse"
+            out[owner][role] = it
             continue
-        found = _KERAS_RNN.match(name)
+        found = _KERAS_RNN.match(name) or _KERAS_RNN_VARS.match(name)
         if found:
-            out[_rnn_owner(found["owner"])][
-                {"kernel": "kernel", "recurrent_kernel": "recurrent", "bias": "bias"}[found["role"]]] = it
-            continue
-        found = _KERAS_RNN_VARS.match(name)
-        if found:
-            out[_rnn_owner(found["owner"])][("kernel", "recurrent", "bias")[int(found["i"])]] = it
+            owner, bidi = _keras_rnn_owner(found["owner"])
+            role = {"kernel": "kernel", "recurrent_kernel": "recurrent", "bias": "bias"}[found["role"]] \
+                if "role" in found.re.groupindex else ("kernel", "recurrent", "bias")[int(found["i"])]
+            out[owner][role] = it
+            if bidi:
+                out[owner]["bidi"] = it
     # Keras 2 HDF5 names a recurrent layer's weights without a cell (``lstm_3/recurrent_kernel``; Sonnet's
     # ``core/_w_h``): a layer's kernel and bias are recurrent ones only beside a recurrent kernel
     plain: dict[str, dict[str, _Item]] = defaultdict(dict)
@@ -1003,7 +1017,7 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
     ``weight_hh_l0`` are transposes when both frameworks order the gate blocks alike (``_SAME_GATE_ORDER``). Keras
     keeps one bias, PyTorch two that are summed: no value is the other's, so biases are listed ambiguous with the
     reason; so are GRU weights (block order differs). Layer k of a stacked PyTorch layer (``weight_ih_l1``) is Keras'
-    k-th layer of that name (``lstm_1``); bidirectional ones are left alone."""
+    k-th layer of that name (``lstm_1``); a bidirectional layer's directions pair direction for direction."""
     ms = _rnn_roles(m_items)
     cs = _rnn_roles(c_items) if ms else {}
     matched: list[tuple[dict | None, dict]] = [(cs.get(owner) or _rnn_by_suffix(owner, cs, ms), mg)
@@ -1018,9 +1032,10 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
             # would be a renamed layer as likely as a new one)
             matched = [(next(iter(cs.values())), next(iter(ms.values())))]
             in_order = "; the one recurrent layer of each side, and no value loads by its name"
+    matched += _one_bidirectional(state, cs, ms, matched)
     for cg, mg in matched:
-        if not cg or "multi" in cg or "multi" in mg:
-            continue
+        if not cg or ("bidi" in cg) != ("bidi" in mg):
+            continue  # one direction of a bidirectional layer is no unidirectional layer
         keras_side, torch_side = (cg, mg) if "recurrent" in cg else (mg, cg)
         if not {"kernel", "recurrent"} <= keras_side.keys() or not {"ih", "hh"} <= torch_side.keys():
             continue
@@ -1051,6 +1066,22 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
                     state.set_ambiguous(m, biases if keras_side is mg else [kb], reason)
 
 
+def _one_bidirectional(state: _State, cs: dict, ms: dict, matched: list) -> list[tuple[dict, dict]]:
+    """The one bidirectional layer of each side that no name pairs (a Keras ``Bidirectional`` and a PyTorch
+    ``bidirectional=True`` module), while nothing loads by its name: its two directions, forward with forward and
+    backward with ``_reverse``."""
+    paired = {id(g) for pair in matched if pair[0] for g in pair}
+    bases = []
+    for groups in (cs, ms):
+        found = {o for o, g in groups.items() if "bidi" in g and id(g) not in paired and not o.endswith(" reverse")}
+        bases.append(found if all(o + " reverse" in groups and id(groups[o + " reverse"]) not in paired
+                                  for o in found) else set())
+    if state.anchored or len(bases[0]) != 1 or len(bases[1]) != 1:
+        return []
+    (bc,), (bm,) = bases
+    return [(cs[bc], ms[bm]), (cs[bc + " reverse"], ms[bm + " reverse"])]
+
+
 def _rnn_stack_in_order(cs: dict, ms: dict) -> list[tuple[dict | None, dict]]:
     """Where no recurrent layer of one side has a name of the other's: a stack on each side (two layers or more,
     every recurrent layer of its side, one auto-numbered family on the Keras side: ``lstm_3``, ``lstm_4``; one
@@ -1078,8 +1109,8 @@ def _rnn_by_suffix(owner: str, cs: dict, ms: dict) -> dict | None:
         n = 0
         while n < min(len(ta), len(tb)) and ta[-1 - n] == tb[-1 - n]:
             n += 1
-        # (the shared end names the layer, not only its number: ``lstm 1``, never ``1`` alone)
-        return n >= min(len(ta), len(tb)) - 1 and any(not t.isdigit() for t in ta[len(ta) - n:])
+        # (the shared end names the layer, not only its number or direction: ``lstm 1``, never ``1`` alone)
+        return n >= min(len(ta), len(tb)) - 1 and any(not t.isdigit() and t != "reverse" for t in ta[len(ta) - n:])
 
     found = [o for o in cs if alike(o, owner)]
     if len(found) != 1 or sum(alike(found[0], o) or found[0] == o for o in ms) != 1:
@@ -2221,12 +2252,15 @@ def _partial_fits(state: _State, rules: list, pool_c: list, pool_m: list) -> dic
 def _abbreviates(rule: tuple, proposals: dict) -> bool:
     """A renaming whose renamed parts agree token for token, some being a word and its abbreviation: the first
     three letters or more of one word of the other name as spelled (``enc`` / ``encoder``, ``emb`` /
-    ``embedding``), never a whole word of it (``classifier`` of ``classifier_distill``, another layer) nor letters
-    across its words (``deit`` of ``dei_t_encoder``)."""
+    ``embedding``), never a whole word of it (``classifier`` of ``classifier_distill``: another layer, as likely as
+    a renamed one) nor letters across its words (``deit`` of ``dei_t_encoder``)."""
     pc, pm = _renamed_parts(rule)
+    c, m, _ = proposals[rule][0]
+    added = len(c.tokens) - c.renamed[1] if c.renamed else 0
+    if added and rule[1][:added] != rule[0][:added] and added < len(rule[0]):
+        pc = rule[0][added:]  # the file's own words, not a scope an earlier rule put in front (``encoder``)
     if not pc or len(pc) != len(pm):
         return False
-    c, m, _ = proposals[rule][0]
     found = False
     for a, b in zip(pc, pm, strict=True):
         if a != b:

@@ -1,0 +1,73 @@
+"""A Keras ``Bidirectional(LSTM)`` into a PyTorch ``nn.LSTM(bidirectional=True)`` (held-out 15: a Keras 3 denoiser
+into its torch twin): the bidirectional layer was left alone, its 8 values new and Keras' 6 unused. Its directions
+now pair direction for direction (``forward_layer`` with the plain weights, ``backward_layer`` with ``_reverse``),
+the kernels transposed; the one Keras bias per direction stays undecided with the reason (PyTorch sums two). Keras
+writes the file (in a child process); the outputs of both models, once the reason's advice is followed for the
+biases, are the oracle."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import ckpt_doctor  # noqa: E402
+
+KERAS = textwrap.dedent("""\
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import numpy as np, keras
+    keras.utils.set_random_seed(0)
+    x_in = keras.Input((7, 6))
+    h = keras.layers.LSTM(10, return_sequences=True)(x_in)
+    h = keras.layers.Bidirectional(keras.layers.LSTM(5, return_sequences=True))(h)
+    m = keras.Model(x_in, h)
+    # random biases (Keras starts the forget gate's at one): a bias in the wrong place would show in the outputs
+    for layer in m.layers:
+        layer.set_weights([np.random.default_rng(2).standard_normal(w.shape).astype("float32")
+                           for w in layer.get_weights()])
+    x = np.random.default_rng(1).standard_normal((2, 7, 6)).astype("float32")
+    m.save(os.path.join(sys.argv[1], "rnn.keras"))
+    np.savez(os.path.join(sys.argv[1], "io.npz"), x=x, y=np.asarray(m(x)))
+    """)
+
+
+class Rnn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(6, 10, batch_first=True)
+        self.blstm = torch.nn.LSTM(10, 5, batch_first=True, bidirectional=True)
+
+    def forward(self, x):
+        return self.blstm(self.lstm(x)[0])[0]
+
+
+def test_a_bidirectional_layer_pairs_direction_for_direction(tmp_path):
+    subprocess.run([sys.executable, "-c", KERAS, str(tmp_path)], check=True, timeout=300,
+                   env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+    model = Rnn()
+    path = str(tmp_path / "rnn.keras")
+    a = ckpt_doctor.align(path, model)
+    paired = {p.model: (p.checkpoint, p.transform) for p in a.pairs}
+    for way, suffix in (("forward", ""), ("backward", "_reverse")):
+        assert paired[f"blstm.weight_ih_l0{suffix}"] == (f"layers/bidirectional/{way}_layer/cell/vars/0", "transpose")
+        assert paired[f"blstm.weight_hh_l0{suffix}"] == (f"layers/bidirectional/{way}_layer/cell/vars/1", "transpose")
+    said = {x.model: (x.candidates, x.reason) for x in a.ambiguous}
+    assert said["blstm.bias_ih_l0_reverse"][0] == ["layers/bidirectional/backward_layer/cell/vars/2"]
+    assert "load it into b_ih and zero b_hh" in said["blstm.bias_hh_l0"][1]
+    exec(a.torch_code(), {"model": model})
+    values = ckpt_doctor.open_checkpoint(path)
+    with torch.no_grad():  # the reason's advice for the biases
+        for name, (candidates, _) in said.items():
+            value = torch.from_numpy(values[candidates[0]].read()) if "bias_ih" in name else 0.0
+            model.get_parameter(name).copy_(value)
+    io = np.load(tmp_path / "io.npz")
+    with torch.no_grad():
+        y = model(torch.from_numpy(io["x"])).numpy()
+    np.testing.assert_allclose(y, io["y"], rtol=1e-4, atol=1e-5)
