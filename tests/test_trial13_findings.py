@@ -42,3 +42,32 @@ def test_an_npz_holding_an_ml_dtypes_float8_e5m2_array_opens_and_keeps_its_bytes
     alone = ckpt_doctor.open_checkpoint(tmp_path / "alone.npy")
     assert alone["alone"].read().tobytes() == e5m2.tobytes()
     capsys.readouterr()
+
+
+def test_a_legacy_torch_file_that_torch_load_cannot_read_back_says_so(tmp_path: Path, capsys):
+    """`torch.save(..., _use_new_zipfile_serialization=False)` writes tensors of the newer dtypes (uint16/32/64,
+    float8, complex32) with an untyped storage, which torch.load's legacy path then refuses ("'UntypedStorage' has
+    no attribute 'dtype'"). ckpt-doctor read their values right and `inspect`/`verify` said all was well: nothing
+    told the user that torch itself cannot load the file. A note says so, with a conversion torch can load."""
+    torch = pytest.importorskip("torch")
+    state = {"ids": torch.arange(6, dtype=torch.int32).reshape(2, 3).to(torch.uint16),
+             "scale": torch.tensor([0.5, -2.0, 448.0]).to(torch.float8_e4m3fn), "w": torch.ones(2)}
+    path = tmp_path / "legacy.pt"
+    torch.save(state, path, _use_new_zipfile_serialization=False)
+    with pytest.raises(AttributeError, match="UntypedStorage"):
+        torch.load(path, weights_only=True)
+    ckpt = ckpt_doctor.open_checkpoint(path)
+    for key, value in state.items():
+        assert ckpt[key].read().tobytes() == value.view(torch.uint8).numpy().tobytes(), key
+    notes = [n for n in ckpt.notes if "torch.load cannot read" in n]
+    assert len(notes) == 1 and "float8_e4m3fn, uint16" in notes[0] and "(ids, scale)" in notes[0], ckpt.notes
+    command = notes[0].split("`")[1].replace("COPY.safetensors", str(tmp_path / "copy.safetensors"))
+    assert main(command.split()[1:]) == 0
+    import safetensors.torch
+
+    copy = safetensors.torch.load_file(tmp_path / "copy.safetensors")
+    for key, value in state.items():
+        assert copy[key].dtype == value.dtype and torch.equal(copy[key].view(torch.uint8), value.view(torch.uint8))
+    torch.save(state, tmp_path / "zip.pt")  # the zip format has no such problem, and no such note
+    assert not [n for n in ckpt_doctor.open_checkpoint(tmp_path / "zip.pt").notes if "cannot read" in n]
+    capsys.readouterr()

@@ -23,8 +23,10 @@ import io
 import math
 import os
 import re
+import shlex
 
 from ..catalog import COUNTER, OPTIMIZER, RNG, SLOT, VARIABLE, Catalog, TensorInfo
+from ..dtypes import SAFETENSORS
 from ..errors import CheckpointError, CorruptCheckpointError, TruncatedError, UnsupportedError, UsageError
 from . import _shard_index, _unpickler, _zip
 from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
@@ -199,6 +201,7 @@ def _is_legacy_tar(path: str) -> bool:
 def _read_legacy(path: str, subtree: str | None) -> Catalog:
     views: dict[str, StorageRef] = {}
     roots: dict[str, StorageRef] = {}
+    untyped: set[str] = set()  # storage keys saved as torch.UntypedStorage: torch's legacy loader refuses them
 
     def persistent_load(pid):
         if isinstance(pid, tuple) and pid and _text(pid[0]) == "module":
@@ -206,6 +209,8 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
                                    "and training checkpoints can be read safely", path=path)
         kind, storage_type, key, location, numel, view = _pid(pid, 6, path)
         dtype = _unpickler.storage_type(storage_type)
+        if getattr(storage_type, "qualname", "").endswith(".UntypedStorage"):
+            untyped.add(key)
         roots.setdefault(key, StorageRef(key, dtype, numel, location))
         if view is None:
             return StorageRef(key, dtype, numel, location)
@@ -256,7 +261,7 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
             pos += 8 + nbytes
 
     entries, notes, route = _arrange(obj, subtree, path)
-    notes += _opaque_notes(opaque)
+    notes += _opaque_notes(opaque) + _untyped_notes(entries, untyped, path)
     tensors = {}
     for name, t, kind, slot_name in entries:
         if t.storage is None:
@@ -271,6 +276,23 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
                               _legacy_reader(path, name, t, data_start + start, length), path)
     return Catalog(path, FORMAT, tensors, files=(path,),
                    notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
+
+
+def _untyped_notes(entries, untyped: set[str], path: str) -> list[str]:
+    """The legacy format has storage classes for the older dtypes only; torch.save(_use_new_zipfile_serialization=
+    False) writes the others (uint16/32/64, float8, complex32, ...) as torch.UntypedStorage, which torch.load's
+    legacy path cannot read back (``UntypedStorage has no attribute 'dtype'``). The bytes are intact and read here."""
+    hit = [(name, t.dtype) for name, t, _, _ in entries if t.storage is not None and t.storage.key in untyped]
+    if not hit:
+        return []
+    shown = ", ".join(name for name, _ in hit[:5]) + (" ..." if len(hit) > 5 else "")
+    names = sorted({d for _, d in hit})
+    read = "" if any(d in UNREADABLE_DTYPES for d in names) else "; their values are read here"
+    copy = (f"; `ckpt-doctor rewrite {shlex.quote(path)} -o COPY.safetensors` writes a copy that "
+            "safetensors.torch.load_file reads") if all(d in SAFETENSORS for d in names) else ""
+    return [f"torch.load cannot read this legacy-format file back: {len(hit)} tensor(s) of dtype {', '.join(names)} "
+            f"({shown}) are saved with an untyped storage, which its legacy loader refuses (AttributeError: "
+            f"'UntypedStorage' has no attribute 'dtype'){read}{copy}"]
 
 
 def _legacy_reader(path: str, name: str, t: TensorRef, start: int, length: int):
