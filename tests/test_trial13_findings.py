@@ -71,3 +71,27 @@ def test_a_legacy_torch_file_that_torch_load_cannot_read_back_says_so(tmp_path: 
     torch.save(state, tmp_path / "zip.pt")  # the zip format has no such problem, and no such note
     assert not [n for n in ckpt_doctor.open_checkpoint(tmp_path / "zip.pt").notes if "cannot read" in n]
     capsys.readouterr()
+
+
+def test_float8_fnuz_values_are_written_to_safetensors_as_the_library_writes_them(tmp_path: Path, capsys):
+    """`rewrite --to safetensors` refused float8_e4m3fnuz and float8_e5m2fnuz ("no safetensors equivalent"),
+    though the safetensors library writes and reads both (F8_E4M3FNUZ, F8_E5M2FNUZ) and ckpt-doctor reads them:
+    a checkpoint safetensors itself had written could not be copied. They are written, byte-identical to
+    safetensors.torch.save_file for the same tensors."""
+    torch = pytest.importorskip("torch")
+    import safetensors.torch
+
+    def bits():
+        return torch.arange(256, dtype=torch.uint8).reshape(16, 16)
+
+    state = {"e4": bits().view(torch.float8_e4m3fnuz), "e5": bits().view(torch.float8_e5m2fnuz),
+             "fn": bits().view(torch.float8_e4m3fn), "m0": bits()[:2].clone().view(torch.float8_e8m0fnu),
+             "i16": torch.arange(4, dtype=torch.int16), "i8": torch.arange(3, dtype=torch.int8)}
+    safetensors.torch.save_file(state, tmp_path / "lib.safetensors", metadata={"format": "pt"})
+    torch.save(state, tmp_path / "src.pt")
+    assert main(["rewrite", str(tmp_path / "src.pt"), "-o", str(tmp_path / "ours.safetensors")]) == 0
+    assert (tmp_path / "ours.safetensors").read_bytes() == (tmp_path / "lib.safetensors").read_bytes()
+    back = safetensors.torch.load_file(tmp_path / "ours.safetensors")
+    for key, value in state.items():
+        assert back[key].dtype == value.dtype and torch.equal(back[key].view(torch.uint8), value.view(torch.uint8))
+    capsys.readouterr()
