@@ -95,3 +95,47 @@ def test_float8_fnuz_values_are_written_to_safetensors_as_the_library_writes_the
     for key, value in state.items():
         assert back[key].dtype == value.dtype and torch.equal(back[key].view(torch.uint8), value.view(torch.uint8))
     capsys.readouterr()
+
+
+def _tf(script: str, *args: str) -> str:
+    """Run ``script`` with TensorFlow in a child process (TensorFlow never enters pytest's); its stdout."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("tensorflow")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(proc.stderr[-3000:], pytrace=False)
+    return proc.stdout
+
+
+def test_a_tf_checkpoint_with_a_tensor_deeper_than_numpy_allows_still_opens(tmp_path: Path, capsys):
+    """TensorFlow saves tensors of up to 254 dimensions; numpy holds 64. One rank-100 tensor made the whole
+    checkpoint unreadable ("shape has more than 64 dimensions"): no inspect, no verify, no other tensor. It is
+    listed with its shape and its checksum checked; only reading its value is refused (TensorFlow's own
+    get_tensor refuses the same). `rewrite` copies it, and TensorFlow restores the copy to the same values."""
+    script = (
+        "import sys, json, tensorflow as tf\n"
+        "deep = tf.reshape(tf.range(6, dtype=tf.float32), [1] * 70 + [2, 3] + [1] * 28)\n"
+        "names, shapes = ['deep', 'w'], ['', '']\n"
+        "if sys.argv[1] == 'save':\n"
+        "    tf.raw_ops.SaveV2(prefix=sys.argv[2], tensor_names=names, shape_and_slices=shapes,\n"
+        "                      tensors=[deep, tf.constant([[1.5, -0.0]])])\n"
+        "values = tf.raw_ops.RestoreV2(prefix=sys.argv[2], tensor_names=names, shape_and_slices=shapes,\n"
+        "                              dtypes=[tf.float32, tf.float32])\n"
+        "print(json.dumps([[v.shape.as_list(), tf.reshape(v, [-1]).numpy().tolist()] for v in values]))\n")
+    prefix = str(tmp_path / "deep" / "ckpt")
+    written = _tf(script, "save", prefix)
+    ckpt = ckpt_doctor.open_checkpoint(prefix)
+    assert ckpt["deep"].shape == (1,) * 70 + (2, 3) + (1,) * 28
+    assert ckpt["w"].read().tobytes() == np.array([[1.5, -0.0]], dtype=np.float32).tobytes()
+    with pytest.raises(ckpt_doctor.UnsupportedError, match="rank 100"):
+        ckpt["deep"].read()
+    ckpt["deep"].check()
+    assert main(["inspect", prefix]) == 0
+    assert main(["verify", prefix]) == 0
+    assert main(["rewrite", prefix, "-o", str(tmp_path / "copy" / "ckpt")]) == 0
+    assert _tf(script, "restore", str(tmp_path / "copy" / "ckpt")) == written
+    capsys.readouterr()
