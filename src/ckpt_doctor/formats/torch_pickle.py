@@ -19,6 +19,7 @@ tensors of optimizer state dicts (``{"state", "param_groups"}``) and anything el
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -174,7 +175,8 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
             continue
         member, available = locate(name, t.storage)
         start, length = _byte_range(t, t.storage, available, path, name)
-        tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path)
+        tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path,
+                              checker=functools.partial(archive.check, member, tensor=name))
     return Catalog(path, FORMAT, tensors, files=(path,),
                    notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
 
@@ -273,7 +275,9 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
         data_start, available = offsets[t.storage.key]
         start, length = _byte_range(t, t.storage, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, f"storage {t.storage.key}",
-                              _legacy_reader(path, name, t, data_start + start, length), path)
+                              _legacy_reader(path, name, t, data_start + start, length), path,
+                              checker=functools.partial(_zip.read_file_range, path, data_start + start, length,
+                                                        tensor=name))
     return Catalog(path, FORMAT, tensors, files=(path,),
                    notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
 
@@ -336,7 +340,10 @@ def _byte_range(t: TensorRef, storage: StorageRef, available: int, path: str, na
     return start, length
 
 
-def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: str, reader, path: str) -> TensorInfo:
+def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: str, reader, path: str,
+          checker=None) -> TensorInfo:
+    """``checker``: checks the stored bytes without decoding them (CRC where the format has one), so that values of
+    a dtype numpy has no equivalent for (complex32, quint4x2, ...) are verified like the others, only never read."""
     if reader is None or t.dtype in UNREADABLE_DTYPES:
         why = "a meta tensor has no data" if t.storage is None else f"dtype {t.dtype} has no numpy equivalent"
 
@@ -344,7 +351,8 @@ def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: s
             raise UnsupportedError(f"cannot read this value: {why}", path=path, tensor=name)
 
     return TensorInfo(name=name, dtype=t.dtype, shape=t.shape, nbytes=math.prod(t.shape) * ITEMSIZE[t.dtype],
-                      kind=kind, slot_name=slot_name, location=location, _reader=reader)
+                      kind=kind, slot_name=slot_name, location=location, _reader=reader,
+                      _checker=checker if t.storage is not None and t.dtype in UNREADABLE_DTYPES else None)
 
 
 def _to_array(buf: bytearray | memoryview, t: TensorRef, big_endian: bool, path: str, name: str):
