@@ -122,8 +122,7 @@ def _read_npz(path: str, max_member_bytes: int) -> Catalog:
                                        location=member, _reader=_refuse_object(path, name))
             continue
         _check_size(header, m.size, path, name)
-        if header.note(name):
-            notes.append(header.note(name))
+        notes += filter(None, [header.note(name)])
         tensors[name] = TensorInfo(name=name, dtype=header.dtype, shape=header.shape, nbytes=header.nbytes,
                                    location=member, _reader=_member_reader(archive, member, header, name))
     if tensors and all(_POSITIONAL.match(n) for n in tensors):
