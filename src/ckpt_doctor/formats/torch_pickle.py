@@ -175,8 +175,10 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
             continue
         member, available = locate(name, t.storage)
         start, length = _byte_range(t, t.storage, available, path, name)
+        whole = start == 0 and length == available
         tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path,
-                              checker=functools.partial(archive.check, member, tensor=name))
+                              checker=functools.partial(archive.check, member, tensor=name)
+                              if whole and _is_contiguous(t.shape, t.stride) or t.dtype in UNREADABLE_DTYPES else None)
     return Catalog(path, FORMAT, tensors, files=(path,),
                    notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
 
@@ -276,8 +278,9 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
         start, length = _byte_range(t, t.storage, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, f"storage {t.storage.key}",
                               _legacy_reader(path, name, t, data_start + start, length), path,
-                              checker=functools.partial(_zip.read_file_range, path, data_start + start, length,
-                                                        tensor=name))
+                              checker=functools.partial(_zip.check_file_range, path, data_start + start, length,
+                                                        tensor=name)
+                              if _is_contiguous(t.shape, t.stride) or t.dtype in UNREADABLE_DTYPES else None)
     return Catalog(path, FORMAT, tensors, files=(path,),
                    notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
 
@@ -342,8 +345,9 @@ def _byte_range(t: TensorRef, storage: StorageRef, available: int, path: str, na
 
 def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: str, reader, path: str,
           checker=None) -> TensorInfo:
-    """``checker``: checks the stored bytes without decoding them (CRC where the format has one), so that values of
-    a dtype numpy has no equivalent for (complex32, quint4x2, ...) are verified like the others, only never read."""
+    """``checker``: checks the stored bytes without building the value (CRC where the format has one), streaming
+    them through a small buffer; also for values of a dtype numpy has no equivalent for (complex32, quint4x2, ...),
+    which are verified like the others, only never read."""
     if reader is None or t.dtype in UNREADABLE_DTYPES:
         why = "a meta tensor has no data" if t.storage is None else f"dtype {t.dtype} has no numpy equivalent"
 
@@ -352,7 +356,7 @@ def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: s
 
     return TensorInfo(name=name, dtype=t.dtype, shape=t.shape, nbytes=math.prod(t.shape) * ITEMSIZE[t.dtype],
                       kind=kind, slot_name=slot_name, location=location, _reader=reader,
-                      _checker=checker if t.storage is not None and t.dtype in UNREADABLE_DTYPES else None)
+                      _checker=checker if t.storage is not None else None)
 
 
 def _to_array(buf: bytearray | memoryview, t: TensorRef, big_endian: bool, path: str, name: str):
