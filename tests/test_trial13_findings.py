@@ -208,3 +208,18 @@ def test_verify_streams_a_large_tensor_and_reads_each_zip_member_once(tmp_path: 
     (tmp_path / "m.pt").write_bytes(bytes(data))
     assert main(["verify", str(tmp_path / "m.pt")]) == 1
     assert "tensor 'emb'" in capsys.readouterr().out
+
+
+def test_a_dtype_a_tf_bundle_lacks_is_not_sent_to_tf(tmp_path: Path, capsys):
+    """`rewrite x.pt --to tf` of a float8_e8m0fnu tensor (TF has no such dtype) said "dtype float8_e8m0fnu cannot
+    be written to a TF bundle; ... (--to tf keeps every dtype)": the remedy was the command that had just failed.
+    The hint names --to tf only when the output is another format and a TF bundle holds the dtype."""
+    torch = pytest.importorskip("torch")
+    torch.save({"scale": torch.tensor([1.0, 4.0]).to(torch.float8_e8m0fnu), "w": torch.ones(2)}, tmp_path / "e8.pt")
+    assert main(["rewrite", str(tmp_path / "e8.pt"), "-o", str(tmp_path / "tf") + "/", "--to", "tf"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot be written to a TF bundle" in err and "--to tf" not in err, err
+    assert 'drop: "^scale$"' in err and "cast(float32)" in err, err
+    torch.save({"h": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "bf.pt")
+    assert main(["rewrite", str(tmp_path / "bf.pt"), "-o", str(tmp_path / "bf.npz")]) == 1
+    assert "(--to tf keeps it)" in capsys.readouterr().err
