@@ -502,7 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "directory, also an incomplete checkpoint its state file names), and lists the "
                                    "intact tensors. --manifest and --against "
                                    "prove a copy identical for any format. Streams: memory stays near the largest "
-                                   "tensor (the N largest with --jobs N).")
+                                   "tensor (the N largest with --jobs N); TF bundles, safetensors and PyTorch files "
+                                   "on local disk pass the bytes through a small buffer instead.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--subtree", metavar="KEY", help=subtree_help)
     p.add_argument("--json", action="store_true", help="emit the report as JSON")

@@ -112,7 +112,8 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
 
     ``report.checked`` says what was verified: for formats without checksums, only that the structure is sound
     and every value could be read. Peak memory is about the ``jobs`` largest tensors: each value is dropped as
-    soon as it has been checked (TF bundles without a manifest stream through a small buffer instead).
+    soon as it has been checked (without a manifest, TF bundles, and safetensors and PyTorch files on local disk,
+    stream through a small buffer instead).
     """
     expected = _load_manifest(against) if against is not None else None
     if isinstance(checkpoint, Catalog):
@@ -136,6 +137,7 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
     denied: dict[str, list[str]] = {}  # a data file this user may not read: nothing said about its bytes
     cut: dict[str, list] = {}  # a truncated file: one line for it, naming its tensors past the end
     digests = report.manifest is not None
+    crc_before = _crc_counts(catalog) if checksums else {}
     results = ordered_map(lambda t: _check(t, digests), catalog.values(), jobs)
     for (name, info), (error, digest) in zip(catalog.items(), results, strict=False):
         if progress:
@@ -187,7 +189,7 @@ def verify(checkpoint: str | os.PathLike | Catalog, progress: Callable[[str, int
                                        f"permission denied: this user may not read it, so {len(names)} tensor(s) "
                                        f"were not checked ({shown})", UNREADABLE, names))
     if checksums:
-        _check_zip_members(catalog, report)
+        _check_zip_members(catalog, report, crc_before)
     if expected is not None:
         _compare(report, expected)
     after = _file_states(catalog)
@@ -276,8 +278,22 @@ def _zip_paths(catalog: Catalog) -> list[str]:
     return zips if zips and all(os.path.isfile(f) and _zip.is_zip(f) for f in zips) else []
 
 
-def _check_zip_members(catalog: Catalog, report: VerifyReport) -> None:
-    """Every member's CRC-32, also of members only partly read for the tensors (views) or not read at all."""
+def _crc_counts(catalog: Catalog) -> dict[str, dict[str, int]]:
+    """Per zip file of the checkpoint, how often each member's CRC-32 has passed so far (see _check_zip_members)."""
+    from .formats import _zip
+
+    counts = {}
+    for path in _zip_paths(catalog):
+        try:
+            counts[path] = dict(_zip.open_archive(path).crc_passed)
+        except CheckpointError:
+            pass  # reported by the pass over the members
+    return counts
+
+
+def _check_zip_members(catalog: Catalog, report: VerifyReport, crc_before: dict[str, dict[str, int]]) -> None:
+    """Every member's CRC-32, also of members only partly read for the tensors (views) or not read at all; a member
+    whose CRC-32 passed while the tensors were checked (``crc_before``: the counts before) is not read again."""
     from .formats import _zip
 
     paths = _zip_paths(catalog)
@@ -288,7 +304,10 @@ def _check_zip_members(catalog: Catalog, report: VerifyReport) -> None:
         shard = f"{os.path.basename(path)}:" if len(paths) > 1 or path != catalog.files[0] else ""
         try:
             archive = _zip.open_archive(path)
+            before = crc_before.get(path, {})
             for member in archive.names():
+                if archive.crc_passed[member] > before.get(member, 0):
+                    continue
                 try:
                     archive.check(member)
                 except CheckpointError as e:

@@ -9,6 +9,7 @@ DEFLATED members are inflated with the output bounded by the declared size and c
 
 from __future__ import annotations
 
+import collections
 import functools
 import io
 import os
@@ -86,6 +87,33 @@ def read_file_range(path: str, offset: int, length: int, *, tensor: str | None =
     return buf
 
 
+def check_file_range(path: str, offset: int, length: int, *, tensor: str | None = None) -> None:
+    """``read_file_range`` without keeping the bytes: they stream through one small buffer (the same errors)."""
+    if _io.is_url(path):
+        read_file_range(path, offset, length, tensor=tensor)
+        return
+    try:
+        f = open(path, "rb", buffering=0)
+    except OSError as e:
+        raise CheckpointError(f"cannot open: {e.strerror or e}", path=path, tensor=tensor) from None
+    with f:
+        end = os.fstat(f.fileno()).st_size
+        if offset < 0 or length < 0 or offset + length > end:
+            error = TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError
+            raise error(f"needs bytes [{offset}, {offset + length}) but the file has only {end} bytes: truncated or "
+                        "corrupt", path=path, tensor=tensor)
+        buf = bytearray(min(_CHUNK, length))
+        view = memoryview(buf)
+        f.seek(offset)
+        pos = 0
+        while pos < length:
+            n = f.readinto(view[:min(_CHUNK, length - pos)])
+            if not n:
+                raise CorruptCheckpointError("unexpected end of file (did it shrink while being read?)", path=path,
+                                             tensor=tensor)
+            pos += n
+
+
 def open_archive(path: str, *, max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES) -> Archive:
     """Parse and check the zip at ``path`` (cached while the file is unchanged)."""
     try:
@@ -109,6 +137,9 @@ class Archive:
         self.max_member_bytes = max_member_bytes
         self.members: dict[str, Member] = {}
         self._data_offsets: dict[str, int] = {}
+        # How often each member's CRC-32 has passed (read whole or checked): verify skips, in its pass over every
+        # member, those whose count its tensor pass raised (their bytes were just checked).
+        self.crc_passed: collections.Counter[str] = collections.Counter()
         import zipfile
 
         try:
@@ -211,6 +242,7 @@ class Archive:
         if zlib.crc32(data) != m.crc:
             raise ChecksumError(f"member {name!r} fails its CRC-32 check: the bytes on disk are damaged",
                                 path=self.path, tensor=tensor)
+        self.crc_passed[m.name] += 1
         return data
 
     def check(self, name: str, *, tensor: str | None = None) -> None:
@@ -235,6 +267,7 @@ class Archive:
         if crc != m.crc:
             raise ChecksumError(f"member {name!r} fails its CRC-32 check: the bytes on disk are damaged",
                                 path=self.path, tensor=tensor)
+        self.crc_passed[m.name] += 1
 
     def head(self, name: str, n: int, *, tensor: str | None = None) -> bytes:
         """The first ``n`` bytes of the member (fewer if it is shorter), inflating only what is needed."""

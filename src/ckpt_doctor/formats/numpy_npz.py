@@ -29,6 +29,9 @@ _HEAD_GUESS = 4096  # most headers are 128 bytes; one read of this size usually 
 # numpy kind + itemsize -> canonical dtype name (byte order handled separately).
 _DTYPES = FROM_NUMPY
 _POSITIONAL = re.compile(r"^arr_\d+$")
+# A well-formed type string (byte order, kind letter, itemsize), such as the '<f1' np.save writes for ml_dtypes'
+# float8_e5m2, which numpy itself cannot read back: its bytes are kept as raw void elements of that size.
+_TYPESTR = re.compile(r"^[<>|=]([a-zA-Z])([1-9]\d{0,3})$")
 
 
 def sniff(path: str) -> bool:
@@ -95,7 +98,7 @@ def _read_npy(path: str) -> Catalog:
     info = TensorInfo(name=name, dtype=header.dtype, shape=header.shape, nbytes=header.nbytes,
                       location=os.path.basename(path), _reader=read)
     return Catalog(path, FORMAT, {name: info}, files=(path,),
-                   notes=(f"a single .npy array, named {name!r} after its file",))
+                   notes=(f"a single .npy array, named {name!r} after its file", *filter(None, [header.note(name)])))
 
 
 def _read_npz(path: str, max_member_bytes: int) -> Catalog:
@@ -119,6 +122,7 @@ def _read_npz(path: str, max_member_bytes: int) -> Catalog:
                                        location=member, _reader=_refuse_object(path, name))
             continue
         _check_size(header, m.size, path, name)
+        notes += filter(None, [header.note(name)])
         tensors[name] = TensorInfo(name=name, dtype=header.dtype, shape=header.shape, nbytes=header.nbytes,
                                    location=member, _reader=_member_reader(archive, member, header, name))
     if tensors and all(_POSITIONAL.match(n) for n in tensors):
@@ -149,6 +153,13 @@ class _Header:
     def __init__(self, descr, dtype: str, shape: tuple[int, ...], fortran: bool, offset: int, itemsize: int):
         self.descr, self.dtype, self.shape, self.fortran, self.offset = descr, dtype, shape, fortran, offset
         self.nbytes = math.prod(shape) * itemsize
+        self.unread: str | None = None  # the file's descr, where numpy cannot read it and raw bytes stand for it
+
+    def note(self, name: str) -> str | None:
+        if self.unread is None:
+            return None
+        return (f"{name!r}: descr {self.unread!r} is a type numpy cannot read back (np.save writes it for "
+                f"ml_dtypes' float8_e5m2); its bytes are read as {self.dtype} elements, unconverted")
 
     def array(self, buf, offset: int):
         import numpy as np
@@ -209,7 +220,15 @@ def _parse_header(head: bytes, path: str, name: str) -> _Header:
                                      tensor=name)
     if not isinstance(fortran, bool):
         raise CorruptCheckpointError(f".npy fortran_order is {fortran!r}", path=path, tensor=name)
-    dtype, itemsize = _dtype(descr, path, name)
+    typestr = _TYPESTR.match(descr) if isinstance(descr, str) else None
+    try:
+        dtype, itemsize = _dtype(descr, path, name)
+    except CorruptCheckpointError:
+        if typestr is None:
+            raise
+        raw = _Header(f"|V{typestr[2]}", f"void{8 * int(typestr[2])}", shape, fortran, end, int(typestr[2]))
+        raw.unread = descr
+        return raw
     return _Header(descr, dtype, shape, fortran, end, itemsize)
 
 

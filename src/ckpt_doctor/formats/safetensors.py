@@ -126,7 +126,9 @@ def _read_file(path: str) -> tuple[dict[str, TensorInfo], dict[str, str], tuple[
     tensors = {name: TensorInfo(name=name, dtype=dtype, shape=shape, nbytes=end - begin, location=location,
                                 _reader=functools.partial(_read_tensor, path, start + begin, end - begin, dtype, shape,
                                                           name) if end <= buffer_size else
-                                functools.partial(_cut_off, path, end - buffer_size, name))
+                                functools.partial(_cut_off, path, end - buffer_size, name),
+                                _checker=functools.partial(_zip.check_file_range, path, start + begin, end - begin,
+                                                           tensor=name) if end <= buffer_size else None)
                for begin, end, name, dtype, shape in entries}
     notes: tuple[str, ...] = ()
     if pos > buffer_size:

@@ -14,9 +14,10 @@ from ..errors import CheckpointError, UnsupportedError
 from .safetensors import DTYPES
 
 FORMAT = "safetensors"
-# The library's Dtype enum, in declaration order (sorting is by this order, descending).
-_ENUM_ORDER = ["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "I16", "U16", "F16",
-               "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64"]
+# The library's Dtype enum, in declaration order (sorting is by this order, descending; the FNUZ float8s as
+# safetensors 0.8's save_file places them).
+_ENUM_ORDER = ["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ",
+               "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64"]
 _CODE = {canonical: code for code, (canonical, bits) in DTYPES.items() if code in _ENUM_ORDER and bits % 8 == 0}
 _RANK = {code: i for i, code in enumerate(_ENUM_ORDER)}
 

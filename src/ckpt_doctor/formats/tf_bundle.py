@@ -21,7 +21,8 @@ FORMAT = "tf-v2"
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 _CONSUMER_VERSION = 1  # kTensorBundleVersion: the version this reader implements
 _MAX_SHARDS = 1 << 20
-_MAX_RANK = 64  # numpy's limit (TensorFlow allows 254): a deeper shape cannot be represented
+_MAX_RANK = 254  # TensorFlow's limit (TensorShape's kMaxDims)
+_NUMPY_RANK = 64  # numpy's: a deeper tensor is listed and its checksum checked, its value not read
 _SHARDS_WITHOUT_ENTRIES = 1024  # more shards than this and than entries: a damaged header, not a real checkpoint
 _HEADER: Schema = {1: VARINT, 2: VARINT, 3: BYTES}
 _VERSION: Schema = {1: VARINT, 2: VARINT, 3: PACKED}
@@ -108,6 +109,8 @@ def _read(prefix: str, index: str) -> Catalog:
             if have is not None and entry.offset + entry.size > have:
                 beyond.append(name)
             reader = _plain_reader(prefix, num_shards, big_endian, name, entry)
+        if len(entry.shape) > _NUMPY_RANK:
+            reader = _too_deep(len(entry.shape), index, name)
         tensors[name] = TensorInfo(name=name, dtype=entry.dtype, shape=entry.shape, nbytes=nbytes,
                                    location=shard_names[entry.shard] if entry.shard < num_shards else "",
                                    partitions=len(entry.slices), _reader=reader,
@@ -345,6 +348,14 @@ def _variant_checker(prefix: str, num_shards: int, name: str, entry: _Entry):
         _tensor_bytes.check_variants(buf, math.prod(entry.shape), entry.crc, path, name)
 
     return check
+
+
+def _too_deep(rank: int, index: str, name: str):
+    def read():
+        raise UnsupportedError(f"a tensor of rank {rank}: numpy arrays have at most {_NUMPY_RANK} dimensions (its "
+                               "checksum is still checked)", path=index, tensor=name)
+
+    return read
 
 
 def _plain_checker(prefix: str, num_shards: int, name: str, entry: _Entry):

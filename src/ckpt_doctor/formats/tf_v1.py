@@ -14,7 +14,7 @@ from ..dtypes import ITEMSIZE, TF_DTYPES, to_numpy
 from ..errors import CorruptCheckpointError, UnsupportedError
 from . import _slices, _sstable, _tf_names
 from ._wire import BYTES, PACKED, PACKED32, PACKED64, VARINT, Schema, WireError, message, to_int64
-from .tf_bundle import _shape, _slice
+from .tf_bundle import _NUMPY_RANK, _shape, _slice
 
 FORMAT = "tf-v1"
 
@@ -125,6 +125,9 @@ def _read_shard(path: str, meta: dict, slices: dict) -> None:
 def _reader(name: str, dtype: str, shape: tuple[int, ...], parts: list):
     def read():
         path = parts[0][2] if parts else None
+        if len(shape) > _NUMPY_RANK:
+            raise UnsupportedError(f"a tensor of rank {len(shape)}: numpy arrays have at most {_NUMPY_RANK} "
+                                   "dimensions", path=path, tensor=name)
         try:
             return _assemble(name, dtype, shape, parts)
         except WireError as e:

@@ -19,12 +19,15 @@ tensors of optimizer state dicts (``{"state", "param_groups"}``) and anything el
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
 import re
+import shlex
 
 from ..catalog import COUNTER, OPTIMIZER, RNG, SLOT, VARIABLE, Catalog, TensorInfo
+from ..dtypes import SAFETENSORS
 from ..errors import CheckpointError, CorruptCheckpointError, TruncatedError, UnsupportedError, UsageError
 from . import _shard_index, _unpickler, _zip
 from ._unpickler import ITEMSIZE, UNREADABLE_DTYPES, StorageRef, TensorRef
@@ -172,7 +175,10 @@ def _read_zip(path: str, subtree: str | None, max_member_bytes: int) -> Catalog:
             continue
         member, available = locate(name, t.storage)
         start, length = _byte_range(t, t.storage, available, path, name)
-        tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path)
+        whole = start == 0 and length == available
+        tensors[name] = _info(name, t, kind, slot_name, member, reader_for(name, t, member, start, length), path,
+                              checker=functools.partial(archive.check, member, tensor=name)
+                              if whole and _is_contiguous(t.shape, t.stride) or t.dtype in UNREADABLE_DTYPES else None)
     return Catalog(path, FORMAT, tensors, files=(path,),
                    notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
 
@@ -199,6 +205,7 @@ def _is_legacy_tar(path: str) -> bool:
 def _read_legacy(path: str, subtree: str | None) -> Catalog:
     views: dict[str, StorageRef] = {}
     roots: dict[str, StorageRef] = {}
+    untyped: set[str] = set()  # storage keys saved as torch.UntypedStorage: torch's legacy loader refuses them
 
     def persistent_load(pid):
         if isinstance(pid, tuple) and pid and _text(pid[0]) == "module":
@@ -206,6 +213,8 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
                                    "and training checkpoints can be read safely", path=path)
         kind, storage_type, key, location, numel, view = _pid(pid, 6, path)
         dtype = _unpickler.storage_type(storage_type)
+        if getattr(storage_type, "qualname", "").endswith(".UntypedStorage"):
+            untyped.add(key)
         roots.setdefault(key, StorageRef(key, dtype, numel, location))
         if view is None:
             return StorageRef(key, dtype, numel, location)
@@ -256,7 +265,7 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
             pos += 8 + nbytes
 
     entries, notes, route = _arrange(obj, subtree, path)
-    notes += _opaque_notes(opaque)
+    notes += _opaque_notes(opaque) + _untyped_notes(entries, untyped, path)
     tensors = {}
     for name, t, kind, slot_name in entries:
         if t.storage is None:
@@ -268,9 +277,29 @@ def _read_legacy(path: str, subtree: str | None) -> Catalog:
         data_start, available = offsets[t.storage.key]
         start, length = _byte_range(t, t.storage, available, path, name)
         tensors[name] = _info(name, t, kind, slot_name, f"storage {t.storage.key}",
-                              _legacy_reader(path, name, t, data_start + start, length), path)
+                              _legacy_reader(path, name, t, data_start + start, length), path,
+                              checker=functools.partial(_zip.check_file_range, path, data_start + start, length,
+                                                        tensor=name)
+                              if _is_contiguous(t.shape, t.stride) or t.dtype in UNREADABLE_DTYPES else None)
     return Catalog(path, FORMAT, tensors, files=(path,),
                    notes=tuple(notes + _shared_notes(entries) + _expanded_notes(entries)), state_dict_at=route)
+
+
+def _untyped_notes(entries, untyped: set[str], path: str) -> list[str]:
+    """The legacy format has storage classes for the older dtypes only; torch.save(_use_new_zipfile_serialization=
+    False) writes the others (uint16/32/64, float8, complex32, ...) as torch.UntypedStorage, which torch.load's
+    legacy path cannot read back (``UntypedStorage has no attribute 'dtype'``). The bytes are intact and read here."""
+    hit = [(name, t.dtype) for name, t, _, _ in entries if t.storage is not None and t.storage.key in untyped]
+    if not hit:
+        return []
+    shown = ", ".join(name for name, _ in hit[:5]) + (" ..." if len(hit) > 5 else "")
+    names = sorted({d for _, d in hit})
+    read = "" if any(d in UNREADABLE_DTYPES for d in names) else "; their values are read here"
+    copy = (f"; `ckpt-doctor rewrite {shlex.quote(path)} -o COPY.safetensors` writes a copy that "
+            "safetensors.torch.load_file reads") if all(d in SAFETENSORS for d in names) else ""
+    return [f"torch.load cannot read this legacy-format file back: {len(hit)} tensor(s) of dtype {', '.join(names)} "
+            f"({shown}) are saved with an untyped storage, which its legacy loader refuses (AttributeError: "
+            f"'UntypedStorage' has no attribute 'dtype'){read}{copy}"]
 
 
 def _legacy_reader(path: str, name: str, t: TensorRef, start: int, length: int):
@@ -314,7 +343,11 @@ def _byte_range(t: TensorRef, storage: StorageRef, available: int, path: str, na
     return start, length
 
 
-def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: str, reader, path: str) -> TensorInfo:
+def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: str, reader, path: str,
+          checker=None) -> TensorInfo:
+    """``checker``: checks the stored bytes without building the value (CRC where the format has one), streaming
+    them through a small buffer; also for values of a dtype numpy has no equivalent for (complex32, quint4x2, ...),
+    which are verified like the others, only never read."""
     if reader is None or t.dtype in UNREADABLE_DTYPES:
         why = "a meta tensor has no data" if t.storage is None else f"dtype {t.dtype} has no numpy equivalent"
 
@@ -322,7 +355,8 @@ def _info(name: str, t: TensorRef, kind: str, slot_name: str | None, location: s
             raise UnsupportedError(f"cannot read this value: {why}", path=path, tensor=name)
 
     return TensorInfo(name=name, dtype=t.dtype, shape=t.shape, nbytes=math.prod(t.shape) * ITEMSIZE[t.dtype],
-                      kind=kind, slot_name=slot_name, location=location, _reader=reader)
+                      kind=kind, slot_name=slot_name, location=location, _reader=reader,
+                      _checker=checker if t.storage is not None else None)
 
 
 def _to_array(buf: bytearray | memoryview, t: TensorRef, big_endian: bool, path: str, name: str):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import VARIABLE, Catalog, TensorInfo
+from ..dtypes import TF_ENUM
 from ..errors import CheckpointError, MissingShardError, UnsupportedError, UsageError
 from ..formats import open_checkpoint
 from ..formats._writing import RawBytes, Tensor
@@ -371,8 +372,9 @@ def _write(result: RewriteResult, catalog: Catalog, entries: dict, graph_value, 
             dtype = catalog[source].dtype
             way = (f"a rule `transform: {{match: \"{pattern}\", op: \"cast(float32)\"}}` converts it, "
                    if dtype.startswith(("bfloat16", "float8")) else "")
-            raise UnsupportedError(f"{e.args[0]}; {way}a rule `drop: \"{pattern}\"` leaves it out (--to tf keeps "
-                                   "every dtype)", path=e.path, tensor=e.tensor) from None
+            keep = " (--to tf keeps it)" if fmt != "tf" and dtype in TF_ENUM else ""  # a TF bundle holds this dtype
+            raise UnsupportedError(f"{e.args[0]}; {way}a rule `drop: \"{pattern}\"` leaves it out{keep}", path=e.path,
+                                   tensor=e.tensor) from None
 
 
 def namespace_of(alignment) -> str:
