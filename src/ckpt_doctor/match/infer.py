@@ -2621,6 +2621,14 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
     if best <= 0:
         return
     winners = [h for h in hypotheses if h[0] == best]
+    if len(winners) > 1:
+        # As many values either way: the renumberings that keep more layers in correspondence (a number of one side
+        # that is a number of the other). Where both sides hold the same layers and some differ in their members'
+        # names (a layer's `kernel` renamed), shifting every number explains no more values, and drops a layer at
+        # one end while adding one at the other.
+        kept = {h: sum(1 for t in _mapping(numbers, h[1], h[2]).values() if t is not None and t in lm)
+                for h in winners}
+        winners = [h for h in winners if kept[h] == max(kept.values())]
     if len(winners) == 1 and winners[0][1] != 0:
         moved = _mapping(numbers, winners[0][1], winners[0][2])
         conflicts = _conflicts(state, lc, lm, numbers)
