@@ -343,13 +343,15 @@ def test_weights_leaf_of_a_pytorch_module_keeps_pytorch_layout():
     assert _pairs(a) == {"proj.weights": ("proj/kernel", "transpose")}
 
 
-def test_lstm_kernels_pair_as_transposes_and_split_biases_stay_ambiguous(gap_cases):
+def test_lstm_kernels_pair_as_transposes_and_the_one_bias_goes_into_b_ih_with_b_hh_zero(gap_cases):
     a, truth = _case(gap_cases, "lstm", "model.weights.h5")
     got = _pairs(a)
     assert got["lstm.weight_ih_l0"] == ("layers/lstm/cell/vars/0", "transpose") == truth["lstm.weight_ih_l0"]
     assert got["lstm.weight_hh_l0"] == ("layers/lstm/cell/vars/1", "transpose") == truth["lstm.weight_hh_l0"]
-    amb = {x.model: x for x in a.ambiguous}
-    assert set(amb) == {"lstm.bias_ih_l0", "lstm.bias_hh_l0"} and "b_ih + b_hh" in amb["lstm.bias_hh_l0"].reason
+    # PyTorch adds b_ih and b_hh, Keras keeps their sum (the oracle's conversion, checked by outputs)
+    assert got["lstm.bias_ih_l0"] == ("layers/lstm/cell/vars/2", None) == truth["lstm.bias_ih_l0"]
+    assert a.zeros == ["lstm.bias_hh_l0"] and not a.ambiguous and "lstm.bias_hh_l0" not in a.missing
+    assert "ZEROS" in a.torch_code()
     assert not _wrong(a, truth)
 
 
@@ -828,12 +830,13 @@ def test_keras_applications_blocks_in_a_tf1_checkpoint_pair_block_by_block_by_th
 
 def test_two_recurrent_stacks_with_no_name_in_common_pair_layer_by_layer_in_order(gap_cases):
     # (held-out 8, chars2vec) Keras' `lstm_3`, `lstm_4` against PyTorch's `encoder` layers 0 and 1: the weights pair
-    # in order, transposed; Keras' one bias is neither of PyTorch's two (ambiguous, with the reason)
+    # in order, transposed; Keras' one bias, the sum of PyTorch's two, into b_ih, and b_hh zero
     a, truth = _case(gap_cases, "lstm_stack", "model.weights.h5")
     assert not _wrong(a, truth)
     weights = {f"encoder.weight_{kind}_l{k}" for kind in ("ih", "hh") for k in (0, 1)}
-    assert {p.model for p in a.pairs} == weights and all(p.transform == "transpose" for p in a.pairs)
-    assert {x.model for x in a.ambiguous} == {f"encoder.bias_{kind}_l{k}" for kind in ("ih", "hh") for k in (0, 1)}
+    assert {p.model for p in a.pairs} == weights | {"encoder.bias_ih_l0", "encoder.bias_ih_l1"}
+    assert all(p.transform == ("transpose" if p.model in weights else None) for p in a.pairs)
+    assert sorted(a.zeros) == ["encoder.bias_hh_l0", "encoder.bias_hh_l1"] and not a.ambiguous
 
 
 def test_a_removed_block_among_equal_blocks_is_placed_by_no_norm_left_without_its_conv(gap_cases):
@@ -1269,8 +1272,8 @@ def test_norms_whose_words_pair_them_are_not_paired_by_a_role_table():
 def test_the_one_recurrent_layer_of_each_side_pairs_when_nothing_loads_by_name():
     # (held-out 5: a Sonnet 2 LSTM tagger ported to PyTorch) Sonnet keeps an LSTM's input and recurrent kernels as
     # `w_i` [in, 4h] and `w_h` [h, 4h] with its gates in PyTorch's order (i, f, g, o); no name is shared, and each
-    # side has one recurrent layer: its kernels are PyTorch's weights transposed. The one bias stays undecided
-    # (PyTorch sums two).
+    # side has one recurrent layer: its kernels are PyTorch's weights transposed. The one bias is the sum of
+    # PyTorch's two: it goes into b_ih, and b_hh is zero.
     ckpt = [("tagger/lstm/w_i", (6, 48)), ("tagger/lstm/w_h", (12, 48)), ("tagger/lstm/b", (48,)),
             ("tagger/linear/w", (12, 5)), ("tagger/linear/b", (5,))]
     model = [("rnn.weight_ih_l0", (48, 6)), ("rnn.weight_hh_l0", (48, 12)), ("rnn.bias_ih_l0", (48,)),
@@ -1278,7 +1281,7 @@ def test_the_one_recurrent_layer_of_each_side_pairs_when_nothing_loads_by_name()
     got = _pairs(_align(ckpt, model, framework="torch"))
     assert got["rnn.weight_ih_l0"] == ("tagger/lstm/w_i", "transpose")
     assert got["rnn.weight_hh_l0"] == ("tagger/lstm/w_h", "transpose")
-    assert "rnn.bias_ih_l0" not in got and "rnn.bias_hh_l0" not in got
+    assert got["rnn.bias_ih_l0"] == ("tagger/lstm/b", None) and "rnn.bias_hh_l0" not in got
 
 
 def test_a_renamed_recurrent_layer_beside_layers_that_load_by_name_is_not_paired():

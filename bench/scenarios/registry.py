@@ -374,7 +374,7 @@ def _scenarios() -> list[Scenario]:
           tf1(mlp_tf1("mlp")), pt([dense("net.0", 20, 32, "fc1"), nop("net.1"), dense("net.2", 32, 24, "fc2"),
                                   nop("net.3"), dense("net.4", 24, 10, "fc3")]), tags=("cross",)),
         S("x_lstm_keras_to_torch", "Keras LSTM -> PyTorch LSTM: kernel/recurrent_kernel -> weight_ih_l0/weight_hh_l0 "
-          "transposed (same gate order); Keras' single bias is the sum of bias_ih+bias_hh, so no bias pairs",
+          "transposed (same gate order); Keras' single bias is the sum of bias_ih+bias_hh: into bias_ih, bias_hh zero",
           keras([{"t": "emb", "n": 50, "d": 16, "name": "embedding", "lid": "emb"},
                  {"t": "lstm", "units": 24, "name": "lstm", "lid": "rnn"},
                  {"t": "dense", "units": 5, "name": "head", "lid": "head"}], [7], save="save_weights"),

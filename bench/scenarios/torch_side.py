@@ -97,7 +97,9 @@ def pt_net(arch, wrap=None):
         for pname, tensor in [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]:
             if pname == "num_batches_tracked":
                 continue
+            # an LSTM's b_ih holds TF's one bias (the sum of PyTorch's two: converters zero b_hh); a GRU's differ
             role = "emb" if kind == "emb" else ("g" if kind in ("bn", "ln") and pname == "weight"
+                                                else "bsum" if kind == "lstm" and pname == "bias_ih_l0"
                                                 else common.ROLE_BY_NAME[pname])
             entries.append((f"{lid}:{role}", kind, tensor))
     if wrap == "dataparallel":

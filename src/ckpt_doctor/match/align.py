@@ -58,6 +58,9 @@ class Alignment:
     # tied variables (VariableSpec.tied_to) with no pair of their own -> the paired variable whose storage they share
     tied: dict[str, str] = field(default_factory=dict)
     prefer_names: bool = False  # align(prefer_names=True): ties settled by the framework's by-name pairs (``chosen``)
+    # model variables whose value is zero given the pairs (PyTorch's b_hh beside a Keras recurrent bias in b_ih):
+    # no checkpoint value, and not new either: the fixes set them to zero
+    zeros: list[str] = field(default_factory=list)
 
     @property
     def inferred(self) -> list[Pair]:
@@ -78,6 +81,7 @@ class Alignment:
                 "pairs": [p.to_json() for p in self.pairs], "ambiguous": [a.to_json() for a in self.ambiguous],
                 "missing": self.missing, "unused": self.unused, "rules": self.rules.to_dict()["rules"],
                 "explanation": self.sentences, **({"tied": self.tied} if self.tied else {}),
+                **({"zeros": self.zeros} if self.zeros else {}),
                 **({"prefer_names": {"chosen_pairs": len(self.chosen)}} if self.prefer_names else {})}
 
     # -- exports: the fix, in the user's framework -------------------------------------------------------------
@@ -148,6 +152,10 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
         m_shape, c_shape = {m.ref.name: m.ref.shape for m in m_items}, {c.ref.name: c.ref.shape for c in c_items}
         sentences += fused_hints([(n, tuple(m_shape[n])) for n in missing], [(n, tuple(c_shape[n])) for n in unused])
     sentences += state.cautions
+    if state.zeros:
+        sentences.append(f"Keras keeps one bias per recurrent layer where PyTorch adds two (b_ih + b_hh): the bias "
+                         f"loads into b_ih, and {len(state.zeros)} b_hh variable(s) are set to zero "
+                         f"(`{state.zeros[0].ref.name}`); the fixes do it")
     if not pairs and not ambiguous and missing and unused and not sentences and not {
             tuple(sorted(c.shape)) for c in c_items if not c.busy} & {tuple(sorted(m.shape)) for m in m_items}:
         sentences.append(f"the checkpoint and the model share no name and no shape (not even with axes reordered): "
@@ -164,7 +172,8 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
                          "good renumberings tie, the value the framework's own restore loads by name (a choice, "
                          "not proved)")
     return Alignment(d, pairs, ambiguous, missing, unused, rules, sentences, checkpoint_names, model_names,
-                     {m: v for m, v in tied.items() if m not in {a.model for a in ambiguous}}, prefer_names)
+                     {m: v for m, v in tied.items() if m not in {a.model for a in ambiguous}}, prefer_names,
+                     [m.ref.name for m in state.zeros])
 
 
 def _filled_through_ties(spec: ModelSpec, pairs: list[Pair]) -> dict[str, str]:

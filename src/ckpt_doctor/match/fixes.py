@@ -513,7 +513,8 @@ def torch_fix(alignment) -> Fix:
                and not v.name.endswith("num_batches_tracked")]
     # tied parameters get their value through the storage they share, yet load_state_dict lists them as missing
     tied = [m for m in missing if m in alignment.tied]
-    missing = [m for m in missing if m not in alignment.tied]
+    zeros = [m for m in missing if m in set(alignment.zeros)]
+    missing = [m for m in missing if m not in alignment.tied and m not in zeros]
     transforms = {m: _transform_code(op, torch=True) for m, op in value_transforms(alignment, restored).items()}
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""
     trusted = any(n.startswith(WEIGHTS_ONLY_REFUSES) for n in catalog.notes)  # hyperparameter objects beside it
@@ -556,12 +557,18 @@ def torch_fix(alignment) -> Fix:
         lines.append(f"EXPECTED_MISSING = {_pylist(missing)}  # new in the model: keep their initial values")
     if tied:
         lines.append(f"TIED = {_pylist(tied)}  # share storage with a loaded parameter: filled through the tie")
-    if missing or tied:
-        expected = " + ".join(["EXPECTED_MISSING"] * bool(missing) + ["TIED"] * bool(tied))
+    if zeros:
+        lines.append(f"ZEROS = {_pylist(zeros)}  # b_hh beside a Keras recurrent bias loaded into b_ih: zero")
+    if missing or tied or zeros:
+        expected = " + ".join(["EXPECTED_MISSING"] * bool(missing) + ["TIED"] * bool(tied) + ["ZEROS"] * bool(zeros))
         lines.append("result = model.load_state_dict(state, strict=False)")
         lines.append(f"assert sorted(result.missing_keys) == sorted({expected}) and not result.unexpected_keys")
     else:
         lines.append("model.load_state_dict(state, strict=True)")
+    if zeros:
+        lines.append("with torch.no_grad():")
+        lines.append("    for k in ZEROS:")
+        lines.append("        model.get_parameter(k).zero_()")
     weights = {v.name for v in d.model.variables if v.is_weight}
     return Fix("PyTorch", "\n".join(lines), [v for v in missing if v in weights])
 

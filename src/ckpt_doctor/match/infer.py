@@ -275,6 +275,7 @@ class _State:
     # id(m) ambiguous between equally good explanations (renamings, alignments): sibling evidence may settle them
     ties: set = field(default_factory=set)
     cautions: list[str] = field(default_factory=list)  # pairs made that rest on something no file says
+    zeros: list[_Item] = field(default_factory=list)  # model variables whose value is zero (PyTorch's b_hh)
 
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
@@ -1056,6 +1057,18 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
                 state.set_ambiguous(m, [c], f"`{c.name}` holds the same {gates} gate blocks in another order "
                                     "(GRU: Keras z,r,h; PyTorch r,z,n): a block reorder, not a transpose")
         biases = [torch_side[b] for b in ("bias_ih", "bias_hh") if b in torch_side]
+        if order and keras_side is cg and "bias" in cg and len(biases) == 2 and not any(b.busy for b in biases) \
+                and not cg["bias"].busy and cg["bias"].shape == biases[0].shape == biases[1].shape \
+                and (cg["bias"].dtype == biases[0].dtype or state.casts):
+            # PyTorch adds its two biases where Keras keeps their sum: the sum goes into b_ih, and b_hh is zero
+            # (as the published converters do; the outputs agree exactly)
+            kb = cg["bias"]
+            state.add(kb, biases[0], None, "conventions",
+                      f"fused recurrent biases{in_order}: PyTorch adds b_ih and b_hh, Keras keeps their sum, which is "
+                      f"`{biases[0].name}` once `{biases[1].name}` is zero; shape {list(kb.shape)} agrees")
+            biases[1].busy = True
+            state.zeros.append(biases[1])
+            continue
         if "bias" in keras_side and biases:
             kb = keras_side["bias"]
             reason = (f"Keras keeps one recurrent bias, PyTorch two that are summed (b_ih + b_hh): `{kb.name}` is "
