@@ -170,6 +170,10 @@ def _auto(catalog: Catalog, spec: ModelSpec, load_with, prefer_names: bool = Fal
                                           f"{var.dtype}; the framework does not cast", entry))
         else:
             assignments.append(Assignment(var, entry, p.transform, "name" if p.exact else f"inferred ({p.rule})"))
+    for name in alignment.zeros:  # PyTorch's b_hh beside a Keras recurrent bias loaded into b_ih
+        var = by_name[name]
+        paired.add(name)
+        assignments.append(Assignment(var, _zeros(var), None, "zero: b_ih holds the Keras bias, their sum"))
     for a in alignment.ambiguous:
         paired.add(a.model)
         unpaired.append(Unpaired(by_name[a.model], f"ambiguous, never guessed: {a.reason} (candidates: "
@@ -191,6 +195,18 @@ def _auto(catalog: Catalog, spec: ModelSpec, load_with, prefer_names: bool = Fal
         elif not var.is_weight and var.name not in exact:
             plan.unpaired.append(Unpaired(var, "no checkpoint value under its name"))
     return plan
+
+
+def _zeros(var: VariableSpec) -> TensorInfo:
+    """A value of zeros for ``var``, read like a checkpoint entry (named as none is: ``<zeros>``)."""
+    import numpy as np
+
+    from ..dtypes import to_numpy
+
+    dtype = to_numpy(var.dtype)
+    shape = tuple(var.shape)
+    return TensorInfo(name="<zeros>", dtype=var.dtype, shape=shape, nbytes=int(np.prod(shape)) * dtype.itemsize,
+                      _reader=lambda: np.zeros(shape, dtype))
 
 
 def _pair_bookkeeping(plan: Plan, catalog: Catalog) -> None:

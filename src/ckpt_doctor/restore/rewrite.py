@@ -248,8 +248,13 @@ def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None,
     catalog = alignment.diagnosis.checkpoint
     fmt, target = _output(catalog, out, to)
     if fmt != "keras3":
-        return rewrite(catalog, alignment.rules, out, to=to, overwrite=overwrite, dry_run=dry_run,
-                       namespace=namespace_of(alignment), progress=progress)
+        result = rewrite(catalog, alignment.rules, out, to=to, overwrite=overwrite, dry_run=dry_run,
+                         namespace=namespace_of(alignment), progress=progress)
+        if alignment.zeros:  # no checkpoint value holds them: the file has none
+            result.notes.append(f"{len(alignment.zeros)} variable(s) must be zero and are not in the file (e.g. "
+                                f"{alignment.zeros[0]!r}, PyTorch's b_hh beside a Keras recurrent bias in b_ih): "
+                                "load with strict=False and zero them, or restore with ckpt_doctor.restore")
+        return result
     from ..match.fixes import sources, value_transforms
 
     restored = sources(alignment)
