@@ -428,6 +428,7 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _output_projections(m_items)
     _w_layouts(c_items, m_items)
     _fused_recurrent(state, c_items, m_items)
+    _separable_split(state, c_items, m_items)
     _conventions(state, c_items, m_items)
     _hf_tf_layer_paths(state, c_items, m_items)
     _prefix_rules(state, c_items, m_items, numeric=False)
@@ -1093,6 +1094,48 @@ def _one_bidirectional(state: _State, cs: dict, ms: dict, matched: list) -> list
         return []
     (bc,), (bm,) = bases
     return [(cs[bc], ms[bm]), (cs[bc + " reverse"], ms[bm + " reverse"])]
+
+
+def _separable_split(state: _State, c_items: list, m_items: list) -> None:
+    """A Keras ``SeparableConv`` layer keeps its depthwise kernel, pointwise kernel and bias as one layer's three
+    values by position (``mid/vars/0..2``: [kh, kw, C, m], [1, 1, C*m, out], [out]); PyTorch writes it as two
+    convolutions under the layer's name with a word after it (``mid_dw`` and ``mid_pw``, or ``mid.depthwise`` and
+    ``mid.pointwise``), the bias with the pointwise one. Where exactly two free model layers are so named, one
+    taking the depthwise kernel and the other the pointwise kernel and the bias, they take the three values."""
+    layers_c: dict[tuple, dict[str, _Item]] = defaultdict(dict)
+    for c in c_items:
+        if not c.busy and len(c.key) > 1 and c.key[-1][:1] == "#":
+            layers_c[c.key[:-1]][c.key[-1].split("/")[0]] = c
+    separable = {layer: vs for layer, vs in layers_c.items() if set(vs) == {"#0", "#1", "#2"} and
+                 len(vs["#0"].shape) == len(vs["#1"].shape) == 4 and vs["#1"].shape[:2] == (1, 1) and
+                 vs["#1"].shape[2] == vs["#0"].shape[2] * vs["#0"].shape[3] and vs["#2"].shape == vs["#1"].shape[3:]}
+    if not separable:
+        return
+    layers_m: dict[tuple, list[_Item]] = defaultdict(list)
+    for m in m_items:
+        if not m.busy and len(m.key) > 1:
+            layers_m[m.key[:-1]].append(m)
+    for layer, vs in separable.items():
+        named = [k for k in layers_m if k[:-1] == layer] + [
+            k for k in layers_m if len(k) == len(layer) and k[:-1] == layer[:-1] and k[-1] != layer[-1] and
+            k[-1].startswith(layer[-1]) and k[-1][len(layer[-1]):].isalpha()]
+        if len(named) != 2:
+            continue
+        fits = []
+        for dw_layer, pw_layer in (named, named[::-1]):
+            dw = [m for m in layers_m[dw_layer] if state.compatible(vs["#0"], m)[0] and len(m.shape) == 4]
+            pw = [m for m in layers_m[pw_layer] if state.compatible(vs["#1"], m)[0] and len(m.shape) == 4]
+            bias = [m for m in layers_m[pw_layer] if len(m.shape) == 1 and state.compatible(vs["#2"], m)[0]]
+            if len(layers_m[dw_layer]) == len(dw) == 1 and len(layers_m[pw_layer]) == len(pw) + len(bias) == 2 and \
+                    len(pw) == len(bias) == 1:
+                fits.append((dw[0], pw[0], bias[0]))
+        if len(fits) != 1:
+            continue
+        for c, m in zip((vs["#0"], vs["#1"], vs["#2"]), fits[0], strict=True):
+            state.add(c, m, state.compatible(c, m)[1], "conventions",
+                      f"a separable convolution (`{_owner(c.ref.name)}`: depthwise kernel, pointwise kernel, bias) "
+                      f"is PyTorch's two convolutions named after it; `{m.name}` takes `{c.name}`, shape "
+                      f"{list(c.shape)} -> {list(m.shape)}")
 
 
 def _rnn_stack_in_order(cs: dict, ms: dict) -> list[tuple[dict | None, dict]]:
