@@ -64,27 +64,7 @@ def read_file_range(path: str, offset: int, length: int, *, tensor: str | None =
     """Bytes [offset, offset+length) of ``path`` as a new buffer; a short file is a CorruptCheckpointError."""
     if _io.is_url(path):
         return _io.read_range(path, offset, length, tensor=tensor, coalesce=True)
-    try:
-        f = open(path, "rb", buffering=0)
-    except OSError as e:
-        raise CheckpointError(f"cannot open: {e.strerror or e}", path=path, tensor=tensor) from None
-    with f:
-        end = os.fstat(f.fileno()).st_size
-        if offset < 0 or length < 0 or offset + length > end:
-            error = TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError
-            raise error(f"needs bytes [{offset}, {offset + length}) but the file has only {end} bytes: truncated or "
-                        "corrupt", path=path, tensor=tensor)
-        buf = bytearray(length)
-        view = memoryview(buf)
-        f.seek(offset)
-        pos = 0
-        while pos < length:
-            n = f.readinto(view[pos:pos + _CHUNK])
-            if not n:
-                raise CorruptCheckpointError("unexpected end of file (did it shrink while being read?)", path=path,
-                                             tensor=tensor)
-            pos += n
-    return buf
+    return _stream_range(path, offset, length, True, tensor)
 
 
 def check_file_range(path: str, offset: int, length: int, *, tensor: str | None = None) -> None:
@@ -92,6 +72,12 @@ def check_file_range(path: str, offset: int, length: int, *, tensor: str | None 
     if _io.is_url(path):
         read_file_range(path, offset, length, tensor=tensor)
         return
+    _stream_range(path, offset, length, False, tensor)
+
+
+def _stream_range(path: str, offset: int, length: int, keep: bool, tensor: str | None) -> bytearray:
+    """Bytes [offset, offset+length) of a local file, read a _CHUNK at a time (``keep``: into a buffer of them all,
+    allocated once the file is known to hold them; else each chunk over the last, in a buffer of one chunk)."""
     try:
         f = open(path, "rb", buffering=0)
     except OSError as e:
@@ -102,16 +88,17 @@ def check_file_range(path: str, offset: int, length: int, *, tensor: str | None 
             error = TruncatedError if offset >= 0 and length >= 0 else CorruptCheckpointError
             raise error(f"needs bytes [{offset}, {offset + length}) but the file has only {end} bytes: truncated or "
                         "corrupt", path=path, tensor=tensor)
-        buf = bytearray(min(_CHUNK, length))
+        buf = bytearray(length if keep else min(_CHUNK, length))
         view = memoryview(buf)
         f.seek(offset)
         pos = 0
         while pos < length:
-            n = f.readinto(view[:min(_CHUNK, length - pos)])
+            n = f.readinto(view[pos:pos + _CHUNK] if keep else view[:min(_CHUNK, length - pos)])
             if not n:
                 raise CorruptCheckpointError("unexpected end of file (did it shrink while being read?)", path=path,
                                              tensor=tensor)
             pos += n
+    return buf
 
 
 def open_archive(path: str, *, max_member_bytes: int = DEFAULT_MAX_MEMBER_BYTES) -> Archive:
