@@ -985,7 +985,7 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
         if found:
             role = ("" if found["role"] == "weight" else "bias_") + found["kind"]
             # stacked layers: layer k is owned like Keras' auto-numbered k-th layer of that name (``lstm``,
-            # ``lstm_1``, ...); a bidirectional one is left alone
+            # ``lstm_1``, ...); a bidirectional one's backward direction is ``<owner> reverse``
             owner = _rnn_owner(found["owner"]) + ("" if found["k"] == "0" else " " + found["k"])
             if found["rev"]:
                 out[owner]["bidi"] = out[owner + " reverse"]["bidi"] = it
@@ -1017,8 +1017,9 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
     """A Keras recurrent layer against a PyTorch one of the same name (canonical tokens): gate count G from the
     recurrent weight (``[h, G*h]``), then by role: kernel <-> ``weight_ih_l0`` and recurrent kernel <->
     ``weight_hh_l0`` are transposes when both frameworks order the gate blocks alike (``_SAME_GATE_ORDER``). Keras
-    keeps one bias, PyTorch two that are summed: no value is the other's, so biases are listed ambiguous with the
-    reason; so are GRU weights (block order differs). Layer k of a stacked PyTorch layer (``weight_ih_l1``) is Keras'
+    keeps one bias, PyTorch two that it adds: a Keras file's bias goes into ``b_ih`` and ``b_hh`` is zero
+    (``state.zeros``); the other way no value is Keras', and the biases are listed ambiguous with the reason, as GRU
+    weights are (block order differs). Layer k of a stacked PyTorch layer (``weight_ih_l1``) is Keras'
     k-th layer of that name (``lstm_1``); a bidirectional layer's directions pair direction for direction."""
     ms = _rnn_roles(m_items)
     cs = _rnn_roles(c_items) if ms else {}
@@ -1228,8 +1229,9 @@ _FLAT_RNN = re.compile(r"^(?P<layer>.+)_(?P<role>[wb]|weight|bias)_(?P<kind>ih|h
 def _flat_leaves(items: list) -> bool:
     """Weights saved under flat names (NumPy files of hand-written models: ``fc_w``, ``fc_b``, ``enc_emb``) glue the
     leaf to the layer with ``_``. Where no name of a side has a path separator, a last ``_``-word that is a leaf
-    word of ``names`` (``w``, ``bias``, ``kernel``, ``beta``, ...) is read as the leaf: ``fc_w`` is ``fc/w``; other
-    names stay whole."""
+    word of ``names`` (``w``, ``bias``, ``kernel``, ``beta``, ...) is read as the leaf: ``fc_w`` is ``fc/w``, and a
+    recurrent layer's ``enc_w_ih`` is ``enc/weight_ih``; other names stay whole. Returns whether some names were a
+    recurrent layer's."""
     if not items or any("/" in it.name or "." in it.name for it in items):
         return False
     rnn = False
