@@ -513,7 +513,7 @@ def torch_fix(alignment) -> Fix:
                and not v.name.endswith("num_batches_tracked")]
     # tied parameters get their value through the storage they share, yet load_state_dict lists them as missing
     tied = [m for m in missing if m in alignment.tied]
-    zeros = [m for m in missing if m in set(alignment.zeros)]
+    zeros = [m for m in missing if m in alignment.zeros]  # (a few b_hh at most)
     missing = [m for m in missing if m not in alignment.tied and m not in zeros]
     transforms = {m: _transform_code(op, torch=True) for m, op in value_transforms(alignment, restored).items()}
     subtree = f", subtree={'/'.join(map(str, at))!r}" if at and catalog.format != "torch" else ""

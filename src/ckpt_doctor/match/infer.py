@@ -2323,17 +2323,12 @@ def _abbreviates(rule: tuple, proposals: dict) -> bool:
     for a, b in zip(pc, pm, strict=True):
         if a != b:
             short, long, other = (a, b, m.name) if len(a) < len(b) else (b, a, c.name)
-            spelled = _spelled_words(other)
+            spelled = set().union(*_tie_words([other]))
             if len(short) < 3 or not short.isalpha() or not long.isalpha() or not long.startswith(short) or \
                     short in spelled or not any(w.startswith(short) for w in spelled):
                 return False
             found = True
     return found
-
-
-def _spelled_words(name: str) -> set[str]:
-    """The words of a name as spelled, camel case split (``ClassifierDistill``: classifier, distill)."""
-    return {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
 
 
 def _apart(rules: list, proposals: dict) -> bool:
@@ -3918,24 +3913,9 @@ def _named_groups(sure: dict[int, int], fits: list[list[bool]], c_name: list[str
     sublayers, written in their names' order: ``key_dense``, ``output_dense``, ``query_dense``, ``value_dense``
     against ``q``, ``k``, ``v``, ``o``): {i: j} where their own words tell every one apart (``_alike``)."""
     taken = set(sure.values())
-    open_c = [i for i in range(len(fits)) if i not in sure]
-    open_m = [j for j in range(len(fits[0]) if fits else 0) if j not in taken]
     out: dict[int, int] = {}
-    seen: set[int] = set()
-    for i in open_c:
-        if i in seen or not any(fits[i][j] for j in open_m):
-            continue
-        group_c, group_m, todo = {i}, set(), [i]
-        while todo:
-            a = todo.pop()
-            for j in open_m:
-                if fits[a][j] and j not in group_m:
-                    group_m.add(j)
-                    for b in open_c:
-                        if fits[b][j] and b not in group_c:
-                            group_c.add(b)
-                            todo.append(b)
-        seen |= group_c
+    for group_c, group_m in _fit_groups(fits, [i for i in range(len(fits)) if i not in sure],
+                                        [j for j in range(len(fits[0]) if fits else 0) if j not in taken]):
         if len(group_c) < 2 or len(group_c) != len(group_m) or \
                 not all(fits[a][b] for a in group_c for b in group_m):
             continue
@@ -3950,6 +3930,28 @@ def _named_groups(sure: dict[int, int], fits: list[list[bool]], c_name: list[str
             if len(pairs) == len(group_c):
                 out.update(pairs)
     return out
+
+
+def _fit_groups(fits: list[list[bool]], rows: list[int], cols: list[int]) -> list[tuple[set[int], set[int]]]:
+    """The groups of ``rows`` and ``cols`` connected by fitting (``fits[row][col]``), rows that fit none left out."""
+    groups = []
+    seen: set[int] = set()
+    for i in rows:
+        if i in seen or not any(fits[i][j] for j in cols):
+            continue
+        group_c, group_m, todo = {i}, set(), [i]
+        while todo:
+            a = todo.pop()
+            for j in cols:
+                if fits[a][j] and j not in group_m:
+                    group_m.add(j)
+                    for b in rows:
+                        if fits[b][j] and b not in group_c:
+                            group_c.add(b)
+                            todo.append(b)
+        seen |= group_c
+        groups.append((group_c, group_m))
+    return groups
 
 
 def _alignment_tables(fits: list[list[bool]], held: list[int]) -> tuple[list[list[int]], list[list[int]]]:
@@ -4359,24 +4361,10 @@ def _pair_fitting(state: _State, uc: list, um: list, names_c: list, names_m: lis
     place is the other evidence); units that fit each other alike, in equal numbers, pair where their names
     (``names_c``, ``names_m``: path segments) tell them apart (``_tie_break``), else they are ambiguous."""
     fits = [[_unit_fits(state, a, b) for b in um] for a in uc]
-    seen_c: set[int] = set()
-    for i in range(len(uc)):  # groups of units that fit each other (connected by fitting)
-        if i in seen_c or not any(fits[i]):
-            continue
-        group_c, group_m, todo = {i}, set(), [i]
-        while todo:
-            a = todo.pop()
-            for j in range(len(um)):
-                if fits[a][j] and j not in group_m:
-                    group_m.add(j)
-                    for b in range(len(uc)):
-                        if fits[b][j] and b not in group_c:
-                            group_c.add(b)
-                            todo.append(b)
-        seen_c |= group_c
+    for group_c, group_m in _fit_groups(fits, list(range(len(uc))), list(range(len(um)))):
         if len(group_c) != len(group_m) or len(group_c) == 1 and not lone:
             continue
-        pairs = {i: next(iter(group_m))} if len(group_c) == 1 else \
+        pairs = {next(iter(group_c)): next(iter(group_m))} if len(group_c) == 1 else \
             _tie_break({a: names_c[a] for a in group_c}, {b: names_m[b] for b in group_m}, fits)
         for a, b in pairs.items():
             _pair_units(state, uc[a], um[b], a, b, len(group_c), len(uc), len(um),
