@@ -445,8 +445,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     blocks = _blocks(state, c_items, m_items) + _parallel_blocks(state, c_items, m_items)
     if blocks:
         _around_blocks(state, c_items, m_items, blocks, ordered, not same_convention)
-    _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
-               spec.framework == "torch")
+    aligned = _structure(state, c_items, m_items, ordered, by_order, not same_convention, catalog.format == "torch",
+                         spec.framework == "torch")
     _blocks(state, c_items, m_items, settled=True)
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
     if catalog.format != "torch" and any(id(c) not in state.taken_c and c.shape and not _is_matrix(c) for c in c_items):
@@ -454,6 +454,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     if _siblings(state, c_items, m_items):  # a weight settled inside its block: its nested norm may follow
         _owned_norms(state, c_items, m_items, spec.framework == "torch")
     _named_norms(state, c_items, m_items, catalog.format == "torch", spec.framework == "torch")
+    if aligned is not None:
+        _kinds_in_order(state, c_items, m_items, aligned)
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _flattened_maps(state, m_items)
@@ -3410,19 +3412,22 @@ def _unit_fits(state: _State, cu, mu) -> bool:
 
 
 def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = False,
-               strict: bool = True, torch_c: bool = False, torch_m: bool = False) -> None:
+               strict: bool = True, torch_c: bool = False, torch_m: bool = False) -> bool | None:
     """Sides that share no vocabulary: align the two sequences of units (checkpoint order, model creation order)
     by dynamic programming, a unit matching one of the other side when its weight agrees in shape up to the
     layout transform of its leaf role (or, for vector-only units, in count and lengths); units present on one side
     only are skipped. A match is accepted only when *every* best alignment makes it; units that best alignments
-    pair differently are ambiguous. Runs only when most model weights are still unexplained by names."""
+    pair differently are ambiguous. Runs only when most model weights are still unexplained by names. Where the
+    composites of the two written orders aligned and made pairs: the strictness they were aligned with
+    (``_kinds_in_order`` may follow), else None."""
+    aligned = None
     if not ordered:
         _slim_order(state, c_items, m_items, strict, torch_c, torch_m)
     pool_c = [c for c in c_items if id(c) not in state.taken_c]
     pool_m = [m for m in m_items if id(m) not in state.pairs and
               (id(m) not in state.ambiguous or id(m) in state.shallow or by_order)]
     if len(pool_m) * 2 < len(m_items) or len(pool_m) < 2 or not pool_c:
-        return
+        return None
     state.eligible = {id(m) for m in pool_m}
     if not ordered:
         for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
@@ -3443,6 +3448,8 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
         if sum(1 for m in pool_m if state.open_m(m)) * 2 > len(pool_m):
             _align_units(state, [(u,) for u in _units(c_items)], [(u,) for u in _units(m_items)],
                          "as written, unit by unit", strict, by_unit=True)
+        else:
+            aligned = strict if set(state.pairs) - before else None
     else:
         # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
         # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
@@ -3461,6 +3468,29 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
                 families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append((u,))
             for family in families.values():
                 _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
+    _renamed_or_new(state, [k for k in state.pairs if k not in before])
+    return aligned
+
+
+def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
+    """After the written orders' composites aligned (``_structure``): a PyTorch module may create its norms together
+    (``norm1``, ``norm2`` before or after its linears) where Keras lists each after the layer it follows, which
+    leaves composites of two compositions open. The units of one kind keep their order among themselves on both
+    sides: aligned kind by kind, what no other stage settled, pairs only where every best alignment agrees."""
+    open_m = [m for m in m_items if state.open_m(m)]
+    if not open_m or not any(id(c) not in state.taken_c for c in c_items):
+        return
+    state.eligible = {id(m) for m in open_m}
+    before = set(state.pairs)
+    by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
+    for u in _units(c_items):
+        by_kind_c[_kind(u)].append((u,))
+    for u in _units(m_items):
+        by_kind_m[_kind(u)].append((u,))
+    for kind, uc in by_kind_c.items():
+        if kind in by_kind_m:
+            _align_units(state, uc, by_kind_m[kind], "as written, kind by kind", strict, by_unit=True,
+                         pairs_only=True)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
 
@@ -3813,7 +3843,8 @@ def _name_owner(seq: list, k: int) -> int | None:
     return before if a > b else after if b > a else None
 
 
-def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True, by_unit: bool = False) -> None:
+def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True, by_unit: bool = False,
+                 pairs_only: bool = False) -> None:
     """Align two sequences of composites. ``strict``: the orders are of two conventions (a Keras file against a
     PyTorch model), which may list the layers of one block differently: then a match that could trade places
     with a nearby one (each fits the other's partner, and neither side keeps the two in an ordered container)
@@ -3904,7 +3935,7 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         if j in sure_by_m:
             _pair_composites(state, uc[sure_by_m[j]], um[j], sure_by_m[j], j, best, n, m,
                              where + " (names)" if sure_by_m[j] in named else where)
-        elif partners_m[j]:
+        elif partners_m[j] and not pairs_only:
             _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]])
 
 
