@@ -9,7 +9,7 @@ parameters in one flat ParameterList `parameters.17`), ``pytorch-tabnet`` 4.1.0 
 documented rule: `encoder.` -> `tabnet.encoder.`; shared GLU layers tied across steps), ``tab-transformer-pytorch``
 0.3.0 (FTTransformer), ``keras-unet`` 0.1.2 (custom_unet: Keras 3 functional U-Nets with batch norms, transposed
 convolutions, attention gates), ``openunmix`` 1.3.0 (OpenUnmix: bidirectional 3-layer LSTM, input/output scales);
-transformers 4.46 definitions of LXMERT, BLIP, DeBERTa-v2, RWKV, EnCodec and M2M100 (none of them in an earlier part)
+transformers 4.46 definitions of LXMERT, BLIP, EfficientFormer, RWKV, EnCodec and M2M100 (none of them in an earlier part)
 with the from_pt/from_tf converters; TF's ``tf.compat.v1.train.init_from_checkpoint`` with an assignment map; Keras
 3's ``load_weights(skip_mismatch=True)``; and models written for this part: TF1 graphs (a text CNN of
 tf.compat.v1.layers.conv1d, stacked tf.compat.v1 GRU cells, a mixture of experts), TF2 tf.Module trees (nested
@@ -72,9 +72,11 @@ SCENARIOS = [
     _s("h16_blip_tf_h5_to_pt_captioning", "TFBlipForConditionalGeneration `tf_model.h5` (vision encoder, text "
        "decoder with cross-attention `crossattention.self.query`, `cls.predictions` tied) -> "
        "BlipForConditionalGeneration (truth: from_pretrained(from_tf=True))", "cross", legacy=True),
-    _s("h16_debertav2_pt_to_tf_tokcls", "DebertaV2Model safetensors (relative position embeddings "
-       "`encoder.rel_embeddings`, `encoder.LayerNorm`, shared attention keys) -> TFDebertaV2ForTokenClassification "
-       "(truth: from_pretrained(from_pt=True); a new `classifier`)", "cross", legacy=True),
+    _s("h16_efficientformer_pt_to_tf_teacher", "EfficientFormerModel safetensors (a conv stem, pooling "
+       "meta-4D stages `encoder.intermediate_stages.1.meta4D_layers.blocks.0.mlp.convolution1`, a meta-3D attention "
+       "stage with `attention_biases`, layer scales) -> TFEfficientFormerForImageClassificationWithTeacher (truth: "
+       "from_pretrained(from_pt=True); `classifier` and `distillation_classifier` new, of equal shapes)", "cross",
+       legacy=True),
     # PyPI model code: N-BEATS in both frameworks
     _s("h16_nbeats_tfkeras_h5_to_torch_paramlist", "nbeats-keras N-BEATS (a generic and a trend stack, 2 blocks "
        "each) legacy `.h5` of tf_keras Dense layers named `0/1/generic/d3/kernel`, `1/0/trend/theta_f_b/kernel` -> "
@@ -208,15 +210,16 @@ def b_blip_tf_h5_to_pt_captioning(d):
     return [ck], read_h5(ck), _pt_values(model, d), []
 
 
-def b_debertav2_pt_to_tf_tokcls(d):
-    from transformers import DebertaV2Config, DebertaV2Model, TFDebertaV2ForTokenClassification
+def b_efficientformer_pt_to_tf_teacher(d):
+    from transformers import (EfficientFormerConfig, EfficientFormerModel,
+                              TFEfficientFormerForImageClassificationWithTeacher)
 
-    cfg = DebertaV2Config(vocab_size=61, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
-                          intermediate_size=40, max_position_embeddings=32, relative_attention=True,
-                          position_buckets=8, pos_att_type=["p2c", "c2p"], norm_rel_ebd="layer_norm",
-                          share_att_key=True, num_labels=4)
-    ck, model = h4._pt_to_tf(d, DebertaV2Model(cfg), "debv2", TFDebertaV2ForTokenClassification)
-    return [ck], read_torch(ck), _all(spec_and_values(model, d), d), []
+    cfg = EfficientFormerConfig(depths=[1, 1, 1, 2], hidden_sizes=[8, 16, 24, 32], downsamples=[True] * 4, dim=32,
+                                key_dim=8, attention_ratio=2, resolution=2, num_hidden_layers=2, num_attention_heads=2,
+                                mlp_expansion_ratio=2, num_meta3d_blocks=1, image_size=64, num_labels=5)
+    ck, model = h4._pt_to_tf(d, EfficientFormerModel(cfg), "effformer",
+                             TFEfficientFormerForImageClassificationWithTeacher)
+    return [ck], read_torch(ck), _all(_spec_tied(spec_and_values(model, d), d), d), []
 
 
 # ---------------------------------------------------------------------------------------------------------
