@@ -4,18 +4,18 @@ parts uses, scored once, at the end of a piece of engine work, never while tunin
 Material (``pip download --no-deps`` of nbeats-keras, nbeats-pytorch, pytorch-tabnet, tab-transformer-pytorch,
 keras-unet and openunmix into $CKPT_DOCTOR_MATERIAL16, default /work/coord/material-heldout16, the wheels unpacked
 there; the rest is the venv's; sources and licences in NOTICE; nothing of it is committed): ``nbeats-keras`` and
-``nbeats-pytorch`` 1.8.0 (N-BEATS, one author's two ports: tf_keras Dense layers named `0/1/generic/d1`, PyTorch
-parameters in one flat ParameterList `parameters.17`), ``pytorch-tabnet`` 4.1.0 (TabNetPretraining -> TabNet by its
-documented rule: `encoder.` -> `tabnet.encoder.`; shared GLU layers tied across steps), ``tab-transformer-pytorch``
-0.3.0 (FTTransformer), ``keras-unet`` 0.1.2 (custom_unet: Keras 3 functional U-Nets with batch norms, transposed
-convolutions, attention gates), ``openunmix`` 1.3.0 (OpenUnmix: bidirectional 3-layer LSTM, input/output scales);
-transformers 4.46 definitions of LXMERT, BLIP, EfficientFormer, RWKV, EnCodec and M2M100 (none of them in an earlier part)
-with the from_pt/from_tf converters; TF's ``tf.compat.v1.train.init_from_checkpoint`` with an assignment map; Keras
-3's ``load_weights(skip_mismatch=True)``; and models written for this part: TF1 graphs (a text CNN of
-tf.compat.v1.layers.conv1d, stacked tf.compat.v1 GRU cells, a mixture of experts), TF2 tf.Module trees (nested
-lists of stages, a dict of experts) and Keras subclassed models (tf_keras and Keras 3) in tf.train.Checkpoint, Keras
-3 functional GRU models as `.weights.h5` and `.keras`, and PyTorch wrappers (torch.compile's `_orig_mod.`,
-DataParallel's `module.`, a Lightning-style `model.`).
+``nbeats-pytorch`` 1.8.0 (N-BEATS, one repository's two ports, both directions: tf_keras Dense layers named
+`0/1/generic/d1`, PyTorch parameters in one flat ParameterList `parameters.17`), ``pytorch-tabnet`` 4.1.0
+(TabNetPretraining -> TabNet by its documented rule: `encoder.` -> `tabnet.encoder.`; shared GLU layers tied across
+steps), ``tab-transformer-pytorch`` 0.3.0 (FTTransformer), ``keras-unet`` 0.1.2 (custom_unet: Keras 3 functional
+U-Nets with batch norms and transposed convolutions, and the same code in tf_keras in a TF1 graph), ``openunmix`` 1.3.0
+(OpenUnmix: bidirectional 3-layer LSTM, input/output scales); transformers 4.46 definitions of LXMERT, BLIP,
+EfficientFormer, RWKV, EnCodec and M2M100 (none of them in an earlier part) with the from_pt/from_tf converters; TF's
+``tf.compat.v1.train.init_from_checkpoint`` with an assignment map; Keras 3's ``load_weights(skip_mismatch=True)``;
+and models written for this part: TF1 graphs (a text CNN of tf.compat.v1.layers.conv1d, stacked tf.compat.v1 GRU
+cells, a mixture of experts), TF2 tf.Module trees (nested lists of stages, a dict of experts) and tf_keras subclassed
+models in tf.train.Checkpoint, Keras 3 functional GRU models as `.weights.h5` and `.keras`, and PyTorch wrappers
+(torch.compile's `_orig_mod.`, DataParallel's `module.`, a Lightning-style `model.`).
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
 checkpoint is written by the framework, the model is filled by a published loader (``from_pretrained`` with
@@ -82,6 +82,11 @@ SCENARIOS = [
        "each) legacy `.h5` of tf_keras Dense layers named `0/1/generic/d3/kernel`, `1/0/trend/theta_f_b/kernel` -> "
        "nbeats-pytorch N-BEATS, whose values are one flat ParameterList `parameters.0` .. `parameters.33` (no role "
        "names; truth: construction, block by block)", "cross", legacy=True),
+    _s("h16_nbeats_torch_paramlist_to_tfkeras_trend_first", "nbeats-pytorch N-BEATS state_dict (a trend and a "
+       "generic stack: `parameters.0` .. `parameters.33`, no role names) -> nbeats-keras (tf_keras) N-BEATS with the "
+       "same stacks, its forecast model (`0/1/trend/theta_f_b/kernel`, `1/0/generic/backcast/bias`; the last block's "
+       "backcast path is not in it: those values unused; truth: construction, block by block)",
+       "cross", legacy=True),
     # TF1 graphs
     _s("h16_tf1_textcnn_adam_to_torch", "TF1 text CNN (an embedding table, tf.compat.v1.layers.conv1d of widths "
        "3, 4, 5 `convs/width_4/kernel` [4, 16, 8], dense `fc`, `logits`) with Adam slots, Saver -> a PyTorch twin "
@@ -120,6 +125,11 @@ SCENARIOS = [
     _s("h16_k3_unet_bn_removed_wh5", "keras-unet custom_unet with batch norms (convs without bias) `.weights.h5` "
        "-> custom_unet without batch norms (convs with a bias, new; the batch norms unused; every later layer's "
        "structural key shifts; truth: construction, the conv kernels in order)", "keras3"),
+    _s("h16_tf1_keras_unet_tower_momentum_to_tfkeras", "keras-unet custom_unet built by tf_keras in a TF1 "
+       "graph under a multi-GPU tower scope after another model (`tower_0/conv2d_17/kernel` the output conv, "
+       "`tower_0/batch_normalization_10/moving_mean`, `tower_0/conv2d_transpose_2/kernel`), Momentum slots, Saver "
+       "-> the same custom_unet built eagerly in a fresh tf_keras session (`conv2d/kernel`; truth: construction, the "
+       "layers in order)", "tf1", legacy=True),
     _s("h16_k3_gru_blocks_removed_wh5_abstain", "Keras 3 functional residual GRU net of 4 equal blocks (GRU(16) + "
        "LayerNormalization) `.weights.h5` -> 3 blocks (block 1 dropped; which of the equal blocks went is in no file: "
        "must abstain on them)", "keras3", "abstain"),
@@ -211,8 +221,11 @@ def b_blip_tf_h5_to_pt_captioning(d):
 
 
 def b_efficientformer_pt_to_tf_teacher(d):
-    from transformers import (EfficientFormerConfig, EfficientFormerModel,
-                              TFEfficientFormerForImageClassificationWithTeacher)
+    from transformers import (
+        EfficientFormerConfig,
+        EfficientFormerModel,
+        TFEfficientFormerForImageClassificationWithTeacher,
+    )
 
     cfg = EfficientFormerConfig(depths=[1, 1, 1, 2], hidden_sizes=[8, 16, 24, 32], downsamples=[True] * 4, dim=32,
                                 key_dim=8, attention_ratio=2, resolution=2, num_hidden_layers=2, num_attention_heads=2,
@@ -272,6 +285,45 @@ def b_nbeats_tfkeras_h5_to_torch_paramlist(d):
     values = _all(spec_and_values(tn, d), d)
     assert all(n.startswith("parameters.") for n in values), sorted(values)[:5]
     return [ck], read_h5(ck), values, []
+
+
+def b_nbeats_torch_paramlist_to_tfkeras_trend_first(d):
+    import contextlib
+    import io
+
+    import numpy as np
+    import torch
+
+    _material("nbeats_keras")
+    _material("nbeats_pytorch")
+    from nbeats_keras.model import NBeatsNet as KerasNBeats
+    from nbeats_pytorch.model import NBeatsNet as TorchNBeats
+
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints its stacks
+        tn = TorchNBeats(stack_types=(TorchNBeats.TREND_BLOCK, TorchNBeats.GENERIC_BLOCK), **_NB)
+    fill_random_torch(tn, "tn")
+    ck = os.path.join(d, "ckpt", "nbeats.pt")
+    torch.save(tn.state_dict(), ck)
+    kn = KerasNBeats(stack_types=(KerasNBeats.TREND_BLOCK, KerasNBeats.GENERIC_BLOCK), **_NB)
+    tgt = kn.models["forecast"]
+    fill_random(tgt.weights, "kn")
+    layers = {lay.name: lay for lay in tgt.layers if lay.weights}
+    # construction: block by block, Linear weight [out, in] -> Dense kernel [in, out]
+    for sid, stack in enumerate(tn.stacks):
+        for bid, block in enumerate(stack):
+            kind = "trend" if sid == 0 else "generic"
+            mods = [(f"d{i}", getattr(block, f"fc{i}")) for i in range(1, 5)]
+            if kind == "generic":
+                mods += [("theta_b", block.theta_b_fc), ("theta_f", block.theta_f_fc),
+                         ("backcast", block.backcast_fc), ("forecast", block.forecast_fc)]
+            else:
+                mods += [("theta_f_b", block.theta_b_fc)]
+            for n, m in mods:
+                if f"{sid}/{bid}/{kind}/{n}" not in layers:  # the last block's backcast path: not in the forecast
+                    continue  # model (its values unused)
+                ws = [m.weight.detach().numpy().T] + ([m.bias.detach().numpy()] if m.bias is not None else [])
+                layers[f"{sid}/{bid}/{kind}/{n}"].set_weights([np.ascontiguousarray(w) for w in ws])
+    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -656,6 +708,34 @@ def b_k3_unet_bn_removed_wh5(d):
             assert tuple(va.shape) == tuple(vb.shape), (a.name, b.name)
             vb.assign(va)
     return [ck], read_h5(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def b_tf1_keras_unet_tower_momentum_to_tfkeras(d):
+    import tensorflow as tf
+    import tf_keras
+
+    g = tf.Graph()
+    with g.as_default():
+        with tf.compat.v1.variable_scope("tower_0"):
+            _unet(num_layers=1)  # another model first: the auto names move on
+            src = _unet()
+        tf.compat.v1.train.MomentumOptimizer(0.01, 0.9).minimize(tf.reduce_mean(src.output))
+        with tf.compat.v1.Session(graph=g) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            fl = [v for v in tf.compat.v1.global_variables() if v.dtype.base_dtype == tf.float32]
+            sess.run(tf.group(*[v.assign(distinct("tf1unet" + v.op.name, v.shape)) for v in fl]))
+            prefix = tf.compat.v1.train.Saver().save(sess, os.path.join(d, "ckpt", "model.ckpt"),
+                                                     write_meta_graph=False)
+        src_names = [v.op.name for v in src.weights]
+    stored = read_tf(prefix)
+    assert "tower_0/conv2d_transpose_2/kernel/Momentum" in stored, sorted(stored)[:10]
+    tf_keras.backend.clear_session()
+    tgt = _unet()
+    fill_random(h4._float(tgt.weights), "tgt")
+    ws = [stored[n] for n in src_names]
+    assert [w.shape for w in ws] == [tuple(w.shape) for w in tgt.weights]
+    tgt.set_weights(ws)  # construction: the same architecture, the weights in order
+    return [_rel(prefix, d)], stored, _all(spec_and_values(tgt, d), d), []
 
 
 def _gru_res(n):
