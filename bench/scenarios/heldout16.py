@@ -110,7 +110,8 @@ SCENARIOS = [
        "cross", "tf2"),
     _s("h16_tf2_module_experts_dict_to_torch_abstain", "TF2 tf.Module mixture with a dict of 3 equal experts "
        "{north, south, east} and a gate, tf.train.Checkpoint -> a PyTorch twin with a ModuleList `experts.0..2` "
-       "(which expert is which is in no file: must abstain on them)", "cross", "tf2", "abstain"),
+       "(ordered north, east, south: neither insertion nor sorted order; which expert is which is in no file: must "
+       "abstain on them)", "cross", "tf2", "abstain"),
     _s("h16_tf2_tfkeras_subclassed_refactor_block_added", "tf_keras subclassed model saved by "
        "tf.train.Checkpoint (`model/encoder/1/kernel/.ATTRIBUTES/VARIABLE_VALUE`: attributes `encoder` a list of 2 "
        "Dense, `norm`, `head`) -> the class after a refactor: `encoder` renamed `blocks` with a third Dense [32, 32] "
@@ -550,11 +551,13 @@ def b_tf2_module_experts_dict_to_torch_abstain(d):
     twin.experts = nn.ModuleList(nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16)) for _ in range(3))
     twin.out = nn.Linear(16, 7, bias=False)
     fill_random_torch(twin, "twin")
-    sd = twin.state_dict()  # construction: the dict's insertion order
+    # construction: the refactor ordered the experts by a statistic of their own (north, east, south): neither the
+    # dict's insertion order nor the checkpoint's sorted keys
+    sd = twin.state_dict()
     _put_t(sd["embed.weight"], net.embed.numpy())
     _put_t(sd["gate.weight"], np.asarray(net.gate.numpy()).T)
     _put_t(sd["out.weight"], np.asarray(net.out.numpy()).T)
-    for i, k in enumerate(("north", "south", "east")):
+    for i, k in enumerate(("north", "east", "south")):
         e = net.experts[k]
         _put_t(sd[f"experts.{i}.0.weight"], np.asarray(e.w1.numpy()).T)
         _put_t(sd[f"experts.{i}.0.bias"], e.b1.numpy())
