@@ -81,6 +81,11 @@ def strip_name(name: str) -> str:
     return name[:colon] if colon >= 0 and name[colon + 1:].isdigit() else name
 
 
+# A Keras recurrent layer's cell: its variables' paths name it by the cell's own name (``gru/gru_cell/kernel``), a
+# Keras 3 file by the layer's attribute (``layers/gru/cell/vars/0``): one scope either way
+_CELLS = {"grucell": "cell", "lstmcell": "cell", "simplernncell": "cell"}
+
+
 @cache
 def _token(raw: str) -> tuple[str, ...]:
     # (camel case only where a capital is; a number only where the token ends in a digit: most tokens need neither)
@@ -88,7 +93,8 @@ def _token(raw: str) -> tuple[str, ...]:
     m = (_NUMBERED.match(t) or _GLUED.match(t)) if t[-1:].isdigit() else None
     if m:
         return m.group(1).replace("_", ""), m.group(2)
-    return (t.replace("_", ""),) if t else ()
+    t = t.replace("_", "")
+    return (_CELLS.get(t, t),) if t else ()
 
 
 @lru_cache(maxsize=1 << 17)
