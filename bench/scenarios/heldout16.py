@@ -148,7 +148,8 @@ SCENARIOS = [
        "(`_orig_mod.`) -> FTTransformer with 5 outputs instead of 3 (`to_logits.2` new; truth: construction)"),
     _s("h16_openunmix_dp_separator_to_vocals", "DataParallel of a separator holding three openunmix OpenUnmix "
        "targets (`module.target_models.drums.lstm.weight_hh_l2_reverse`, equal shapes in each) -> one OpenUnmix for "
-       "`vocals` (no prefix; drums and bass unused; truth: construction)"),
+       "`vocals` (no prefix; drums and bass unused; truth: construction; which of the three equal targets it is, no "
+       "file says: must abstain on all)", "abstain"),
     _s("h16_rwkv_64l_lightning_to_causallm", "Lightning-style state_dict of RwkvModel with 64 layers "
        "(`model.blocks.63.attention.time_decay`, `feed_forward.time_mix_key`; 1,000+ tensors) -> RwkvForCausalLM "
        "(`rwkv.blocks.63..`, a new `head` of the embeddings' shape; truth: construction)"),
@@ -888,7 +889,10 @@ def b_openunmix_dp_separator_to_vocals(d):
     tgt = umx()
     fill_random_torch(tgt, "tgt")
     tgt.load_state_dict(sep.target_models["vocals"].state_dict())  # construction: the vocals target
-    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
+    values = _all(spec_and_values(tgt, d), d)
+    # (lead's truth change after the one scoring: the three targets are equal in every shape, and the model is a bare
+    # OpenUnmix: that it is the vocals one is the builder's choice, which no file records. Must abstain.)
+    return [ck], read_torch(ck), values, sorted(values)
 
 
 def b_rwkv_64l_lightning_to_causallm(d):
