@@ -176,8 +176,9 @@ def run(sid: str) -> list[tuple]:
             cat2 = cat
         else:
             wrap = "model." if cat.format in ("torch", "safetensors") else "outer/"
-            cat2 = Catalog(cat.path, cat.format, {wrap + k: dataclasses.replace(v, name=wrap + k)
-                                                  for k, v in cat.items()}, state_dict_at=cat.state_dict_at)
+            cat2 = Catalog(cat.path, cat.format, {wrap + k: dataclasses.replace(
+                v, name=wrap + k, slot_of=wrap + v.slot_of if v.slot_of else None)  # (a slot names its variable)
+                for k, v in cat.items()}, state_dict_at=cat.state_dict_at)
             spec2 = spec
         a = _align(out, (sid, kind, wrap), cat2, spec2)
         if a is None:

@@ -276,6 +276,8 @@ class _State:
     ties: set = field(default_factory=set)
     cautions: list[str] = field(default_factory=list)  # pairs made that rest on something no file says
     zeros: list[_Item] = field(default_factory=list)  # model variables whose value is zero (PyTorch's b_hh)
+    # id(c) of the values an optimizer was updating (they have slots), where some values of the file have none
+    trained: set[int] = field(default_factory=set)
 
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
@@ -364,6 +366,11 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     read = [_KERAS2_TWICE.sub(r"\1/", n) for n in c_names] if catalog.format == "keras-h5" else c_names
     c_items = [_Item(name, tokens, leaf, tuple(e.shape), e.dtype, e)
                for name, (tokens, leaf), e in zip(c_names, map(canonical, read), c_refs, strict=True)]
+    owners = {e.slot_of for e in catalog.values() if e.slot_of}
+    if owners:  # (only where some weights have no slots: a model nothing trained, beside the one saved in training)
+        trained = {id(c) for c in c_items if c.ref.name in owners}
+        if trained and any(id(c) not in trained and _is_matrix(c) for c in c_items):
+            state.trained = trained
     # As written where the format keeps it (HDF5 ``layer_names``, pickle dict order, or each value's recorded
     # write rank: Keras 3 files by group creation); else by name, re-ordered if structure is tried.
     written = bool(c_items) and all(e.written is not None for e in c_refs)
@@ -2684,6 +2691,21 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         kept = {h: sum(1 for t in _mapping(numbers, h[1], h[2]).values() if t is not None and t in lm)
                 for h in winners}
         winners = [h for h in winners if kept[h] == max(kept.values())]
+    if len(winners) > 1 and state.trained:
+        # A value with optimizer slots was being trained when the file was saved; a graph may hold another model
+        # beside it that nothing trained (its layers numbered first, of the same shapes where the two agree). Of
+        # renumberings that tie, those giving the model more of the trained layers.
+        trained = {h: sum(1 for n, t in _mapping(numbers, h[1], h[2]).items()
+                          if t is not None and t in lm and any(id(c) in state.trained for c in lc[n].values()))
+                   for h in winners}
+        if len(set(trained.values())) > 1:
+            winners = [h for h in winners if trained[h] == max(trained.values())]
+            first = next(iter(lm[min(lm)].values()))
+            state.cautions.append(
+                f"`{_owner(first.name)}` and the layers numbered with it: of the renumberings that explain as many "
+                "values, the one taken gives the model "
+                "the layers an optimizer was training when the file was saved (their values have slots; the "
+                "others' have none: another model in the same graph)")
     if len(winners) == 1 and winners[0][1] != 0:
         moved = _mapping(numbers, winners[0][1], winners[0][2])
         conflicts = _conflicts(state, lc, lm, numbers)
@@ -2706,7 +2728,8 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         _compositions(state, family, lc, lm, disputed_c, disputed_m)
     reason = "layers of this kind could be renumbered in several ways that fit equally well"
     def rule(d: int, k: int | None) -> tuple:  # the first number that moves: k, past the removed ones, or all
-        return "renumber", tuple(family.split("/")), d, numbers[0] if k is None else k if d > 0 else k - d
+        # (every number moving down: those that would fall below 0 load nowhere, as removed ones)
+        return "renumber", tuple(family.split("/")), d, max(numbers[0], -d) if k is None else k if d > 0 else k - d
 
     hypothesis = Hypothesis("numbering", rule(*winners[0][1:]), best, tuple(rule(d, k) for _, d, k in winners[1:]))
     by_number: dict[int, Hypothesis] = {}  # where the layers' order, not one renumbering, explains a number
