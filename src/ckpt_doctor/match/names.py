@@ -25,6 +25,9 @@ _GLUED = re.compile(r"^([a-z])(\d+)$")  # OpenAI GPT-2's ``h0`` is Hugging Face'
 # Tokens are compared without underscores and case (``LayerNorm`` = ``layer_norm`` = ``layernorm``).
 WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scale": "scale",
                  "embeddings": "embedding", "depthwisekernel": "kernel", "pointwisekernel": "kernel",
+                 # TF1 code's own lookup tables (``tf.compat.v1.get_variable("table")``, ``embedding_table``):
+                 # [vocab, dim] in every framework
+                 "table": "embedding", "embeddingtable": "embedding",
                  # TF1 code outside Keras (OpenAI's GPT-2: ``c_attn/w``, ``ln_1/g``) stores weights in the
                  # consumer's layout: no permutation, at most a unit axis (``[1, nx, nf]``)
                  "w": "weight", "g": "scale",
