@@ -3896,7 +3896,11 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     F, G = _alignment_tables(fits, held)
     top = F[n][m]
     best = top % big
-    if best - anchors < 2:  # one unit against one is no order: a leftover is not a partner because it is left over
+    # One unit against one is no order: a leftover is not a partner because it is left over. Kind by kind
+    # (``pairs_only``, after the composites aligned), a unit between two aligned ones on both sides has its place
+    # from them: the order they proved holds it there.
+    lone = best - anchors < 2
+    if lone and not pairs_only:
         return
     if best * 2 < min(n, m):  # most units fit nothing on the other side: the few that do are held in place by gaps
         return
@@ -3951,6 +3955,14 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
 
         for i in [i for i, j in sure.items() if trades(i, j)]:
             del sure[i]
+    if lone:
+        held_c = [i for i, cc in enumerate(uc) if anchored(cc)]
+        m_of = {id(state.taken_c[id(h)]) for cc in uc for h in (u[0] or u[1][0] for u in cc) if id(h) in state.taken_c}
+        held_m = [j for j, mc in enumerate(um) if all(id(u[0] or u[1][0]) in m_of for u in mc)]
+        sure = {i: j for i, j in sure.items() if held_c and held_m and held_c[0] < i < held_c[-1] and
+                held_m[0] < j < held_m[-1] and not anchored(uc[i])}
+        if not sure:
+            return
     named = _named_groups(sure, fits, c_name, m_name)
     sure.update(named)
     sure_by_m = {jj: ii for ii, jj in sure.items()}
