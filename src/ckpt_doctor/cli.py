@@ -176,14 +176,49 @@ def _diagnose(args) -> int:
         from .match.align import align
 
         why = align(result.checkpoint, result.model, result, prefer_names=args.prefer_names)
+    error = _write_fix(args.fix_out, why) if why is not None or not args.fix_out else \
+        f"Error: no fix written to {args.fix_out}: " + ("the model loads the checkpoint as it is" if result.ok else
+                                                          "with --rules, diagnose checks those rules, and infers none")
     if args.json:
         doc = result.to_json()
         if why is not None:
-            doc["alignment"] = why.to_json()
+            doc["alignment"] = _alignment_json(why)
         _print_json(doc)
     else:
         print(render(result, why))
+    if error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
     return EXIT_OK if result.ok else EXIT_PROBLEM
+
+
+def _alignment_json(result) -> dict:
+    """The alignment as JSON, with the fix ``{"framework", "code"}`` where a fix is printed."""
+    from .report.align import fix_code, needs_fix
+
+    doc = result.to_json()
+    if needs_fix(result):
+        framework, code = fix_code(result)
+        doc["fix"] = {"framework": framework, "code": code}
+    return doc
+
+
+def _write_fix(path: str | None, result) -> str | None:
+    """--fix-out: the printed fix's code, as it runs (not indented), written atomically; the error to print, if any
+    (the report is printed either way)."""
+    if not path:
+        return None
+    from .report.align import fix_code, needs_fix
+
+    if not needs_fix(result):
+        return f"Error: no fix written to {path}: nothing to rename or assign (see the report)"
+    from ._files import atomic_write_text
+
+    try:
+        atomic_write_text(path, fix_code(result)[1] + "\n")
+    except UsageError as e:
+        return f"Error: {e.message}"
+    return None
 
 
 def _align(args) -> int:
@@ -201,8 +236,9 @@ def _align(args) -> int:
             error = f"Error: {e.message}"
         except OSError as e:
             error = f"Error: cannot write {args.output}: {e.strerror or e}"
+    error = error or _write_fix(args.fix_out, result)
     if args.json:
-        _print_json(result.to_json())
+        _print_json(_alignment_json(result))
     else:
         print(render(result, rules_path=args.output if saved else None))
     if error:
@@ -547,7 +583,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "otherwise.")
     checkpoint_and_model(p)
     p.add_argument("--rules", metavar="FILE", help="apply these rename rules to the checkpoint first (check a fix)")
-    p.add_argument("--json", action="store_true", help="emit the full result as JSON")
+    p.add_argument("--json", action="store_true", help="emit the full result as JSON (with the fix's code)")
+    _fix_out_option(p)
     _prefer_names_option(p, "the alignment that explains a failed diagnosis")
     p.set_defaults(func=_diagnose)
 
@@ -559,7 +596,8 @@ def build_parser() -> argparse.ArgumentParser:
     checkpoint_and_model(p)
     p.add_argument("-o", "--output", metavar="RULES", help="write the rules here (.yaml or .json), atomically")
     p.add_argument("--json", action="store_true",
-                   help='emit {"pairs", "ambiguous", "missing", "unused", "rules", "explanation"}')
+                   help='emit {"pairs", "ambiguous", "missing", "unused", "rules", "explanation", "fix"}')
+    _fix_out_option(p)
     p.add_argument("--rewrite", metavar="OUT", help="also write the checkpoint repaired by these rules to OUT (only "
                                                     "when every model variable has a partner), verified; for a Keras 3 "
                                                     "model, OUT.weights.h5 holds each value at its variable's path, "
@@ -630,6 +668,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "directory. Needs no framework.")
     p.set_defaults(func=_demo)
     return parser
+
+
+def _fix_out_option(p) -> None:
+    p.add_argument("--fix-out", metavar="FILE", help="also write the printed fix's code to FILE, as it runs (not "
+                                                      "indented), atomically")
 
 
 def _prefer_names_option(p, where: str) -> None:
