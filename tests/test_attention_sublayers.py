@@ -35,6 +35,11 @@ KERAS = textwrap.dedent("""\
     """)
 
 
+def _keras(script: str, out) -> None:
+    subprocess.run([sys.executable, "-c", script, str(out)], check=True, timeout=300,
+                   env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+
+
 class Attn(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -51,13 +56,80 @@ class Attn(torch.nn.Module):
 
 
 def test_attention_projections_pair_by_their_words_and_the_printed_fix_reproduces_the_outputs(tmp_path):
-    subprocess.run([sys.executable, "-c", KERAS, str(tmp_path)], check=True, timeout=300,
-                   env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+    _keras(KERAS, tmp_path)
     model = Attn()
     a = ckpt_doctor.align(str(tmp_path / "attn.weights.h5"), model)
     paired = {p.model: p.checkpoint for p in a.pairs}
     for short, word in (("q", "query"), ("k", "key"), ("v", "value"), ("o", "output")):
         assert paired[f"{short}.weight"] == f"layers/multi_head_attention/{word}_dense/vars/0", paired
+    assert not a.missing and not a.ambiguous
+    exec(a.torch_code(), {"model": model})
+    io = np.load(tmp_path / "io.npz")
+    with torch.no_grad():
+        y = model(torch.from_numpy(io["x"])).numpy()
+    np.testing.assert_allclose(y, io["y"], rtol=1e-4, atol=1e-5)
+
+
+# A Keras functional block into a PyTorch twin that creates its two norms together (held-out 15: ``norm1``,
+# ``norm2`` created after the attention, before the feed-forward layers, as ``nn.TransformerEncoderLayer`` creates
+# them next to each other): Keras lists each norm after the layer it follows, so the two sides group the norms with
+# different weights, and those composites fit nothing. The norms were left at their initializer ("several
+# renamings explain it equally well"). The units of one kind keep their order among themselves on both sides: the
+# two norms pair in that order; and ``ff2``, grouped with the second norm by Keras and so left open too, is the one
+# weight of its kind between two aligned ones on both sides (``ff1`` and ``out``): that order holds it in place. Keras
+# writes the file (in a child process); the outputs of both models are the oracle, after the printed fix.
+
+KERAS_ENCODER = textwrap.dedent("""\
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import numpy as np, keras
+    keras.utils.set_random_seed(0)
+    x_in = keras.Input((5, 12))
+    h = keras.layers.Dense(16)(x_in)
+    a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(h, h)
+    h = keras.layers.LayerNormalization()(h + a)
+    f = keras.layers.Dense(16)(keras.layers.Dense(32, activation="relu")(h))
+    h = keras.layers.LayerNormalization()(h + f)
+    y = keras.layers.Dense(4)(h)
+    m = keras.Model(x_in, y)
+    rng = np.random.default_rng(2)
+    for layer in m.layers:  # norms of their own values (not ones and zeros), so that a norm misplaced shows
+        if isinstance(layer, keras.layers.LayerNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.get_weights()])
+    x = np.random.default_rng(1).standard_normal((2, 5, 12)).astype("float32")
+    m.save_weights(os.path.join(sys.argv[1], "enc.weights.h5"))
+    np.savez(os.path.join(sys.argv[1], "io.npz"), x=x, y=np.asarray(m(x)))
+    """)
+
+
+class Encoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = torch.nn.Linear(12, 16)
+        self.q, self.k, self.v, self.o = (torch.nn.Linear(16, 16) for _ in range(4))
+        self.norm1, self.norm2 = torch.nn.LayerNorm(16, eps=1e-3), torch.nn.LayerNorm(16, eps=1e-3)
+        self.ff1, self.ff2 = torch.nn.Linear(16, 32), torch.nn.Linear(32, 16)
+        self.out = torch.nn.Linear(16, 4)
+
+    def forward(self, x):
+        h = self.inp(x)
+        b, t, _ = h.shape
+        q, k, v = (f(h).view(b, t, 2, 8).transpose(1, 2) for f in (self.q, self.k, self.v))
+        w = torch.softmax(q @ k.transpose(-1, -2) / 8 ** 0.5, dim=-1)
+        h = self.norm1(h + self.o((w @ v).transpose(1, 2).reshape(b, t, 16)))
+        h = self.norm2(h + self.ff2(torch.relu(self.ff1(h))))
+        return self.out(h)
+
+
+def test_norms_created_together_pair_in_their_order_and_the_printed_fix_reproduces_the_outputs(tmp_path):
+    _keras(KERAS_ENCODER, tmp_path)
+    model = Encoder()
+    a = ckpt_doctor.align(str(tmp_path / "enc.weights.h5"), model)
+    paired = {p.model: p.checkpoint for p in a.pairs}
+    for norm, keras_name in (("norm1", "layer_normalization"), ("norm2", "layer_normalization_1")):
+        assert paired[f"{norm}.weight"] == f"layers/{keras_name}/vars/0", paired
+        assert paired[f"{norm}.bias"] == f"layers/{keras_name}/vars/1", paired
+    assert paired["ff2.weight"] == "layers/dense_2/vars/0", paired
     assert not a.missing and not a.ambiguous
     exec(a.torch_code(), {"model": model})
     io = np.load(tmp_path / "io.npz")
