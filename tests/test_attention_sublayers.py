@@ -19,20 +19,29 @@ torch = pytest.importorskip("torch")
 
 import ckpt_doctor  # noqa: E402
 
-KERAS = textwrap.dedent("""\
-    import os, sys
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    import numpy as np, keras
-    keras.utils.set_random_seed(0)
-    x_in = keras.Input((5, 12))
-    h = keras.layers.Dense(16)(x_in)
-    a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(h, h)
+
+def _script(top: str, name: str) -> str:
+    """A Keras functional model (input, a Dense, a MultiHeadAttention ``a`` over ``h``, then ``top``, which ends in
+    ``y``) saved as ``name`` with one input and its output."""
+    return textwrap.dedent("""\
+        import os, sys
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import numpy as np, keras
+        keras.utils.set_random_seed(0)
+        x_in = keras.Input((5, 12))
+        h = keras.layers.Dense(16)(x_in)
+        a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(h, h)
+        """) + textwrap.dedent(top) + textwrap.dedent(f"""\
+        x = np.random.default_rng(1).standard_normal((2, 5, 12)).astype("float32")
+        m.save_weights(os.path.join(sys.argv[1], "{name}"))
+        np.savez(os.path.join(sys.argv[1], "io.npz"), x=x, y=np.asarray(m(x)))
+        """)
+
+
+KERAS = _script("""\
     y = keras.layers.Dense(4)(a)
     m = keras.Model(x_in, y)
-    x = np.random.default_rng(1).standard_normal((2, 5, 12)).astype("float32")
-    m.save_weights(os.path.join(sys.argv[1], "attn.weights.h5"))
-    np.savez(os.path.join(sys.argv[1], "io.npz"), x=x, y=np.asarray(m(x)))
-    """)
+    """, "attn.weights.h5")
 
 
 def _keras(script: str, out) -> None:
@@ -79,14 +88,7 @@ def test_attention_projections_pair_by_their_words_and_the_printed_fix_reproduce
 # weight of its kind between two aligned ones on both sides (``ff1`` and ``out``): that order holds it in place. Keras
 # writes the file (in a child process); the outputs of both models are the oracle, after the printed fix.
 
-KERAS_ENCODER = textwrap.dedent("""\
-    import os, sys
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    import numpy as np, keras
-    keras.utils.set_random_seed(0)
-    x_in = keras.Input((5, 12))
-    h = keras.layers.Dense(16)(x_in)
-    a = keras.layers.MultiHeadAttention(num_heads=2, key_dim=8)(h, h)
+KERAS_ENCODER = _script("""\
     h = keras.layers.LayerNormalization()(h + a)
     f = keras.layers.Dense(16)(keras.layers.Dense(32, activation="relu")(h))
     h = keras.layers.LayerNormalization()(h + f)
@@ -96,10 +98,7 @@ KERAS_ENCODER = textwrap.dedent("""\
     for layer in m.layers:  # norms of their own values (not ones and zeros), so that a norm misplaced shows
         if isinstance(layer, keras.layers.LayerNormalization):
             layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.get_weights()])
-    x = np.random.default_rng(1).standard_normal((2, 5, 12)).astype("float32")
-    m.save_weights(os.path.join(sys.argv[1], "enc.weights.h5"))
-    np.savez(os.path.join(sys.argv[1], "io.npz"), x=x, y=np.asarray(m(x)))
-    """)
+    """, "enc.weights.h5")
 
 
 class Encoder(torch.nn.Module):
