@@ -56,12 +56,15 @@ class Attn(torch.nn.Module):
         self.q, self.k, self.v, self.o = (torch.nn.Linear(16, 16) for _ in range(4))
         self.out = torch.nn.Linear(16, 4)
 
-    def forward(self, x):
-        h = self.inp(x)
+    def attend(self, h):
+        """Two heads of 8 over ``h``, through ``q``, ``k``, ``v`` and ``o``, as Keras' MultiHeadAttention computes."""
         b, t, _ = h.shape
         q, k, v = (f(h).view(b, t, 2, 8).transpose(1, 2) for f in (self.q, self.k, self.v))
         w = torch.softmax(q @ k.transpose(-1, -2) / 8 ** 0.5, dim=-1)
-        return self.out(self.o((w @ v).transpose(1, 2).reshape(b, t, 16)))
+        return self.o((w @ v).transpose(1, 2).reshape(b, t, 16))
+
+    def forward(self, x):
+        return self.out(self.attend(self.inp(x)))
 
 
 def test_attention_projections_pair_by_their_words_and_the_printed_fix_reproduces_the_outputs(tmp_path):
@@ -101,9 +104,9 @@ KERAS_ENCODER = _script("""\
     """, "enc.weights.h5")
 
 
-class Encoder(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
+class Encoder(Attn):
+    def __init__(self):  # (its own order of creation: the norms before the feed-forward layers, the head last)
+        torch.nn.Module.__init__(self)
         self.inp = torch.nn.Linear(12, 16)
         self.q, self.k, self.v, self.o = (torch.nn.Linear(16, 16) for _ in range(4))
         self.norm1, self.norm2 = torch.nn.LayerNorm(16, eps=1e-3), torch.nn.LayerNorm(16, eps=1e-3)
@@ -112,10 +115,7 @@ class Encoder(torch.nn.Module):
 
     def forward(self, x):
         h = self.inp(x)
-        b, t, _ = h.shape
-        q, k, v = (f(h).view(b, t, 2, 8).transpose(1, 2) for f in (self.q, self.k, self.v))
-        w = torch.softmax(q @ k.transpose(-1, -2) / 8 ** 0.5, dim=-1)
-        h = self.norm1(h + self.o((w @ v).transpose(1, 2).reshape(b, t, 16)))
+        h = self.norm1(h + self.attend(h))
         h = self.norm2(h + self.ff2(torch.relu(self.ff1(h))))
         return self.out(h)
 
