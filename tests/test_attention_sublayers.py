@@ -67,6 +67,15 @@ class Attn(torch.nn.Module):
         return self.out(self.attend(self.inp(x)))
 
 
+def _fix_reproduces_keras(a, model, out) -> None:
+    """The printed torch fix, run as printed: the model's outputs are Keras' on the same input."""
+    exec(a.torch_code(), {"model": model})
+    io = np.load(out / "io.npz")
+    with torch.no_grad():
+        y = model(torch.from_numpy(io["x"])).numpy()
+    np.testing.assert_allclose(y, io["y"], rtol=1e-4, atol=1e-5)
+
+
 def test_attention_projections_pair_by_their_words_and_the_printed_fix_reproduces_the_outputs(tmp_path):
     _keras(KERAS, tmp_path)
     model = Attn()
@@ -75,11 +84,7 @@ def test_attention_projections_pair_by_their_words_and_the_printed_fix_reproduce
     for short, word in (("q", "query"), ("k", "key"), ("v", "value"), ("o", "output")):
         assert paired[f"{short}.weight"] == f"layers/multi_head_attention/{word}_dense/vars/0", paired
     assert not a.missing and not a.ambiguous
-    exec(a.torch_code(), {"model": model})
-    io = np.load(tmp_path / "io.npz")
-    with torch.no_grad():
-        y = model(torch.from_numpy(io["x"])).numpy()
-    np.testing.assert_allclose(y, io["y"], rtol=1e-4, atol=1e-5)
+    _fix_reproduces_keras(a, model, tmp_path)
 
 
 # A Keras functional block into a PyTorch twin that creates its two norms together (held-out 15: ``norm1``,
@@ -130,8 +135,4 @@ def test_norms_created_together_pair_in_their_order_and_the_printed_fix_reproduc
         assert paired[f"{norm}.bias"] == f"layers/{keras_name}/vars/1", paired
     assert paired["ff2.weight"] == "layers/dense_2/vars/0", paired
     assert not a.missing and not a.ambiguous
-    exec(a.torch_code(), {"model": model})
-    io = np.load(tmp_path / "io.npz")
-    with torch.no_grad():
-        y = model(torch.from_numpy(io["x"])).numpy()
-    np.testing.assert_allclose(y, io["y"], rtol=1e-4, atol=1e-5)
+    _fix_reproduces_keras(a, model, tmp_path)
