@@ -1,24 +1,29 @@
 """A seventeenth held-out part of alignment scenarios (``--part heldout17``): third-party material none of the other
 parts uses, scored once, at the end of a piece of engine work, never while tuning (not in ``--part all``).
 
-Material (nothing downloaded, nothing installed: all of it is the venv's; sources and licences in NOTICE; nothing of
-it is committed): transformers 4.46 definitions of mT5, DeBERTa-v2 (both with the from_pt/from_tf converters),
-Informer, PatchTSMixer, YOSO, FalconMamba, ViTDet and the Time Series Transformer (none of them in an earlier part);
-TF's ``tf.compat.v1.train.init_from_checkpoint`` with an assignment map; and models written for this part: TF1 graphs
-(a conv net of tf.compat.v1.layers with batch norm, highway layers under a wrapper scope, slim-style
-`weights`/`biases` variables), TF2 tf.Module trees (a dict of towers made of lists, a transposed-conv decoder with a
-grouped conv) in tf.train.Checkpoint, Keras 3 functional models as `.weights.h5` and `.keras` (a depthwise-separable
-keyword spotter, a conv net with a layer inserted, an encoder under a new head, equal residual blocks, two equal
-towers), and PyTorch wrappers (torch.compile's `_orig_mod.`, DataParallel's `module.`, a Lightning-style `model.`, an
-EMA copy's `module.`).
+Material (``pip download --no-deps`` of pytorchcv and tf2cv (wheels) and of keras-bert with its seven helper packages
+(sdists) into $CKPT_DOCTOR_MATERIAL17, default /work/coord/material-heldout17, unpacked there; nothing installed; the
+rest is the venv's; sources and licences in NOTICE; nothing of it is committed): ``pytorchcv`` 0.0.74 and ``tf2cv``
+0.0.18 (one author's PyTorch and tf_keras ports of the same zoo: GhostNet and FD-MobileNet, both directions, module by
+module), ``keras-bert`` 0.89.0 (its published loader of Google-BERT TF1 checkpoints,
+``load_trained_model_from_checkpoint``); transformers 4.46 definitions of mT5, DeBERTa-v2 (both with the
+from_pt/from_tf converters), Informer, PatchTSMixer, YOSO, FalconMamba, ViTDet and the Time Series Transformer (none
+of them in an earlier part); TF's ``tf.compat.v1.train.init_from_checkpoint`` with an assignment map; and models
+written for this part: TF1 graphs (a conv net of tf.compat.v1.layers with batch norm, highway layers under a wrapper
+scope, slim-style `weights`/`biases` variables), TF2 tf.Module trees (a dict of towers made of lists, a
+transposed-conv decoder with a grouped conv) in tf.train.Checkpoint, Keras 3 functional models as `.weights.h5` and
+`.keras` (a depthwise-separable keyword spotter, a conv net with a layer inserted, an encoder under a new head, equal
+residual blocks, two equal towers), and PyTorch wrappers (torch.compile's `_orig_mod.`, DataParallel's `module.`, a
+Lightning-style `model.`, an EMA copy's `module.`).
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
 checkpoint is written by the framework, the model is filled by a published loader (``from_pretrained`` with
-``from_pt``/``from_tf``, ``init_from_checkpoint``) or by the scenario's construction (weights in order into the same
-architecture, a removed or inserted layer or block, a twin in another framework layer by layer), and both sides are
-read back by the frameworks' readers. ``ambiguous_ok`` names the model variables nothing in the files can decide.
+``from_pt``/``from_tf``, ``init_from_checkpoint``, keras-bert's loader) or by the scenario's construction (weights in
+order into the same architecture, a removed or inserted layer or block, a twin in another framework layer by layer),
+and both sides are read back by the frameworks' readers. ``ambiguous_ok`` names the model variables nothing in the
+files can decide.
 
-    python bench/scenarios/heldout17.py fetch               # nothing to download (all material is the venv's)
+    python bench/scenarios/heldout17.py fetch               # pip download + unpack the packages above
     python bench/scenarios/heldout17.py make [--force] [--only=ID,..]
     python bench/scenarios/heldout17.py check               # truth consistency (no alignment is run)
     python bench/scenarios/score.py --part heldout17        # score (once)
@@ -45,6 +50,10 @@ read_h5, read_tf, read_torch, spec_and_values = tp.read_h5, tp.read_tf, tp.read_
 distinct = tp.distinct
 DEFAULT_OUT = tp.DEFAULT_OUT
 PART = "heldout17"
+MATERIAL = os.environ.get("CKPT_DOCTOR_MATERIAL17", "/work/coord/material-heldout17")
+PACKAGES = ["pytorchcv==0.0.74", "tf2cv==0.0.18", "keras-bert==0.89.0", "keras-transformer==0.40.0",
+            "keras-pos-embd==0.13.0", "keras-multi-head==0.29.0", "keras-layer-normalization==0.16.0",
+            "keras-position-wise-feed-forward==0.8.0", "keras-self-attention==0.51.0", "keras-embed-sim==0.10.0"]
 _all, _rel, _tf1_write, _put_t = h9._all, h9._rel, h9._tf1_write, h15._put_t
 _pt_values, _tf1_trained, _spec_tied = h15._pt_values, h15._tf1_trained, h16._spec_tied
 
@@ -62,6 +71,24 @@ SCENARIOS = [
        "`encoder.conv.conv`, shared relative embeddings `encoder.rel_embeddings`, the MLM head) -> "
        "DebertaV2ForSequenceClassification (truth: from_pretrained(from_tf=True); `pooler`, `classifier` new, the "
        "MLM head unused)", "cross", legacy=True),
+    # PyPI model zoos: tf2cv (tf_keras) <-> pytorchcv, one author's two ports
+    _s("h17_tf2cv_ghostnet_h5_to_pytorchcv_new_head", "tf2cv GhostNet (ghost modules: a primary conv and a cheap "
+       "depthwise op, squeeze-and-excitation convs) legacy `.h5` of tf_keras weights "
+       "(`features/stage1/unit1/body/exp_conv/cheap_conv/conv/depthwise_kernel`) with 10 classes -> pytorchcv GhostNet "
+       "with 6 classes (`features.stage1.unit1.body.exp_conv.cheap_conv.conv.weight` [c, 1, 3, 3]; truth: "
+       "construction, module by module; the output layer new, the old one unused)", "cross", legacy=True),
+    _s("h17_pytorchcv_fdmobilenet_dp_to_tf2cv", "pytorchcv FD-MobileNet x0.25 saved from DataParallel "
+       "(`module.features.stage2.unit1.dw_conv.conv.weight`, batch norms) -> tf2cv FD-MobileNet x0.25 (tf_keras: "
+       "`features/stage2/unit1/dw_conv/conv/depthwise_kernel`, `output1/kernel`; truth: construction, module by "
+       "module)", "cross", legacy=True),
+    # keras-bert's published loader
+    _s("h17_tf1_bert_adam_to_kerasbert_classifier", "TF1 Saver checkpoint in Google BERT's layout "
+       "(`bert/encoder/layer_1/attention/self/query/kernel`, `bert/pooler/dense`, `cls/predictions/output_bias`, "
+       "`cls/seq_relationship/output_weights`, AdamWeightDecay slots `adam_m`/`adam_v`) -> keras-bert's "
+       "tf_keras model (`Encoder-2-MultiHeadSelfAttention/Encoder-2-MultiHeadSelfAttention_Wq`, "
+       "`Encoder-2-FeedForward`) for fine-tuning with a new classifier (truth: keras-bert's "
+       "load_trained_model_from_checkpoint; the pre-training heads and the pooler unused, `classifier` new)", "tf1",
+       legacy=True),
     # Keras 3 files
     _s("h17_k3_dscnn_keras_to_torch", "Keras 3 functional depthwise-separable keyword spotter (Conv2D stem, "
        "DepthwiseConv2D [3, 3, 16, 1] + pointwise 1x1 Conv2D blocks, batch norms, Dense) `.keras` -> a PyTorch twin "
@@ -167,6 +194,149 @@ def b_debertav2_tf_h5_to_pt_classifier(d):
                           pooler_hidden_size=24)
     ck, model = h4._tf_to_pt(d, TFDebertaV2ForMaskedLM(cfg), "debv2", DebertaV2ForSequenceClassification)
     return [ck], read_h5(ck), _pt_values(model, d), []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# tf2cv <-> pytorchcv (run from the unpacked wheels, never copied)
+
+def _cv(module, arch, **kw):
+    """The architecture from both zoos: (tf2cv tf_keras model, built at 224 x 224; pytorchcv nn.Module)."""
+    import importlib
+
+    import numpy as np
+
+    for pkg in ("pytorchcv", "tf2cv"):
+        path = os.path.join(MATERIAL, pkg)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    pm = getattr(importlib.import_module("pytorchcv.models." + module), arch)(num_classes=kw.get("torch_classes", 10))
+    km = getattr(importlib.import_module("tf2cv.models." + module), arch)(classes=kw.get("tf_classes", 10))
+    km(np.zeros((1, 224, 224, 3), "float32"))
+    return km, pm
+
+
+def _cv_pairs(km, pm):
+    """The leaf layers with weights of both ports, in order (the ports define their modules in the same order)."""
+    tl = [lay for lay in km._flatten_layers(include_self=False, recursive=True) if lay.weights
+          and not any(True for _ in lay._flatten_layers(include_self=False, recursive=False))]
+    pl = [m for m in pm.modules() if not list(m.children()) and list(m.parameters(recurse=False))]
+    assert len(tl) == len(pl), (len(tl), len(pl))
+    return list(zip(tl, pl, strict=True))
+
+
+def _cv_tf_to_torch(lay, m):
+    """One leaf: Keras kernel HWIO -> OIHW, depthwise [kh, kw, c, 1] -> [c, 1, kh, kw], Dense [in, out] -> [out, in],
+    batch norm gamma, beta, moving mean, moving variance -> weight, bias, running_mean, running_var."""
+    import numpy as np
+    import torch.nn as nn
+
+    ws = [np.asarray(w.numpy()) for w in lay.weights]
+    if isinstance(m, nn.BatchNorm2d):
+        return list(zip((m.weight, m.bias, m.running_mean, m.running_var), ws, strict=True))
+    k = ws[0]
+    if type(lay).__name__ == "DepthwiseConv2D":
+        k = k.transpose(2, 3, 0, 1)
+    elif k.ndim == 4:
+        k = k.transpose(3, 2, 0, 1)
+    else:
+        k = k.T
+    out = [(m.weight, k)]
+    if m.bias is not None:
+        out.append((m.bias, ws[1]))
+    return out
+
+
+def b_tf2cv_ghostnet_h5_to_pytorchcv_new_head(d):
+    km, pm = _cv("ghostnet", "ghostnet", tf_classes=10, torch_classes=6)
+    fill_random(km.weights, "ghost")
+    ck = os.path.join(d, "ckpt", "ghostnet.h5")
+    km.save_weights(ck)
+    fill_random_torch(pm, "pm")
+    pairs = _cv_pairs(km, pm)
+    for lay, m in pairs[:-1]:  # construction: module by module; the output layer (6 classes) keeps its fresh values
+        for t, a in _cv_tf_to_torch(lay, m):
+            _put_t(t, a)
+    assert pairs[-1][1].weight.shape[0] == 6, pairs[-1][1]
+    return [ck], read_h5(ck), _pt_values(pm, d), []
+
+
+def b_pytorchcv_fdmobilenet_dp_to_tf2cv(d):
+    import numpy as np
+    import torch
+    import torch.nn as nn
+
+    km, pm = _cv("fdmobilenet", "fdmobilenet_wd4")
+    fill_random_torch(pm, "fdmn")
+    ck = os.path.join(d, "ckpt", "fdmobilenet.pt")
+    torch.save(nn.DataParallel(pm).state_dict(), ck)
+    fill_random(km.weights, "km")
+    for lay, m in _cv_pairs(km, pm):  # construction: module by module, the inverse layouts of _cv_tf_to_torch
+        vals = []
+        for w, (t, _) in zip(lay.weights, _cv_tf_to_torch(lay, m), strict=True):
+            a = t.detach().numpy()
+            if a.ndim == 4:
+                a = a.transpose(2, 3, 0, 1) if type(lay).__name__ == "DepthwiseConv2D" else a.transpose(2, 3, 1, 0)
+            elif a.ndim == 2:
+                a = a.T
+            assert a.shape == tuple(w.shape), (lay.name, a.shape, w.shape)
+            vals.append(np.ascontiguousarray(a))
+        lay.set_weights(vals)
+    return [ck], read_torch(ck), _all(spec_and_values(km, d), d), []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# keras-bert (run from the unpacked sdists, never copied)
+
+_KB = ["keras-bert-0.89.0", "keras-transformer-0.40.0", "keras-pos-embd-0.13.0", "keras-multi-head-0.29.0",
+       "keras-layer-normalization-0.16.0", "keras-position-wise-feed-forward-0.8.0", "keras-self-attention-0.51.0",
+       "keras-embed-sim-0.10.0"]
+
+
+def _bert_arrays(cfg):
+    h, f, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    shapes = {"bert/embeddings/word_embeddings": (v, h),
+              "bert/embeddings/position_embeddings": (cfg["max_position_embeddings"], h),
+              "bert/embeddings/token_type_embeddings": (cfg["type_vocab_size"], h),
+              "bert/embeddings/LayerNorm/gamma": (h,), "bert/embeddings/LayerNorm/beta": (h,)}
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"bert/encoder/layer_{i}/"
+        for n in ("attention/self/query", "attention/self/key", "attention/self/value", "attention/output/dense"):
+            shapes[p + n + "/kernel"], shapes[p + n + "/bias"] = (h, h), (h,)
+        shapes[p + "intermediate/dense/kernel"], shapes[p + "intermediate/dense/bias"] = (h, f), (f,)
+        shapes[p + "output/dense/kernel"], shapes[p + "output/dense/bias"] = (f, h), (h,)
+        for n in ("attention/output/LayerNorm", "output/LayerNorm"):
+            shapes[p + n + "/gamma"], shapes[p + n + "/beta"] = (h,), (h,)
+    shapes.update({"bert/pooler/dense/kernel": (h, h), "bert/pooler/dense/bias": (h,),
+                   "cls/predictions/transform/dense/kernel": (h, h), "cls/predictions/transform/dense/bias": (h,),
+                   "cls/predictions/transform/LayerNorm/gamma": (h,), "cls/predictions/transform/LayerNorm/beta": (h,),
+                   "cls/predictions/output_bias": (v,), "cls/seq_relationship/output_weights": (2, h),
+                   "cls/seq_relationship/output_bias": (2,)})
+    return {n: distinct("bert|" + n, shp) for n, shp in shapes.items()}
+
+
+def b_tf1_bert_adam_to_kerasbert_classifier(d):
+    import json
+
+    import tf_keras
+
+    for pkg in _KB:
+        path = os.path.join(MATERIAL, pkg)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    from keras_bert import load_trained_model_from_checkpoint
+
+    cfg = dict(vocab_size=61, hidden_size=24, num_hidden_layers=2, num_attention_heads=2, intermediate_size=40,
+               max_position_embeddings=32, type_vocab_size=2, hidden_act="gelu", hidden_dropout_prob=0.1,
+               attention_probs_dropout_prob=0.1, initializer_range=0.02)
+    prefix = _tf1_write(d, _bert_arrays(cfg), ("adam_m", "adam_v"))
+    cfg_path = os.path.join(d, "ckpt", "bert_config.json")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    bert = load_trained_model_from_checkpoint(cfg_path, prefix, training=False)  # the truth
+    x = tf_keras.layers.Lambda(lambda t: t[:, 0])(bert.output)
+    tgt = tf_keras.Model(bert.inputs, tf_keras.layers.Dense(3, name="classifier")(x))
+    fill_random(tgt.get_layer("classifier").weights, "new")
+    return [_rel(prefix, d)], read_tf(prefix), _all(spec_and_values(tgt, d), d), []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -743,7 +913,14 @@ def check(out=DEFAULT_OUT) -> int:
 
 
 def fetch() -> None:
-    print("heldout17: nothing to download (all material is the venv's)")
+    """The wheels unpacked by thirdparty's fetch_wheels; keras-bert and its helpers come as sdists: unpacked too."""
+    import glob
+    import tarfile
+
+    tp.fetch_wheels(MATERIAL, PACKAGES)
+    for sdist in glob.glob(os.path.join(MATERIAL, "*.tar.gz")):
+        with tarfile.open(sdist) as t:
+            t.extractall(MATERIAL, filter="data")
 
 
 def main(argv=None) -> int:
