@@ -113,6 +113,10 @@ SCENARIOS = [
     _s("h17_torch_compiled_deconv_decoder_to_k3", "torch.compile'd PyTorch decoder (Linear, ConvTranspose2d "
        "[in, out, 4, 4] x2, BatchNorm2d, Conv2d) state_dict (`_orig_mod.up.0.weight`) -> a Keras 3 functional twin "
        "(Conv2DTranspose kernel [kh, kw, out, in]; truth: construction)", "cross"),
+    _s("h17_torch_neumf_dicts_dp_to_k3", "DataParallel PyTorch NeuMF recommender (an nn.ModuleDict of embeddings "
+       "`module.embeddings.gmf_user.weight` [50, 8], `mlp_item` [40, 16]; an nn.ParameterDict of biases "
+       "`module.bias.user` [50]; an MLP tower, a prediction layer) -> a Keras 3 functional NeuMF (Embedding layers "
+       "`user_gmf`, `item_mlp`, biases as Embedding [50, 1] `user_bias`; truth: construction)", "cross"),
     # TF1 graphs
     _s("h17_tf1_bn_convnet_adam_to_torch", "TF1 conv net (tf.compat.v1.layers.conv2d without bias + "
        "batch_normalization `bn1/moving_variance`, a strided conv2d, dense `logits`) with Adam slots, Saver -> a "
@@ -564,6 +568,49 @@ def b_torch_compiled_deconv_decoder_to_k3(d):
         k.set_weights([np.ascontiguousarray(t(m.weight).transpose(2, 3, 1, 0)), t(m.bias)])
     bn.set_weights([t(src.bn.weight), t(src.bn.bias), t(src.bn.running_mean), t(src.bn.running_var)])
     out.set_weights([np.ascontiguousarray(t(src.out.weight).transpose(2, 3, 1, 0)), t(src.out.bias)])
+    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def b_torch_neumf_dicts_dp_to_k3(d):
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    from keras import Input, Model
+    from keras import layers as L
+
+    users, items = 50, 40
+    src = nn.Module()
+    src.embeddings = nn.ModuleDict({"gmf_user": nn.Embedding(users, 8), "gmf_item": nn.Embedding(items, 8),
+                                    "mlp_user": nn.Embedding(users, 16), "mlp_item": nn.Embedding(items, 16)})
+    src.bias = nn.ParameterDict({"user": nn.Parameter(torch.zeros(users)), "item": nn.Parameter(torch.zeros(items))})
+    src.mlp = nn.Sequential(nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 8))
+    src.predict = nn.Linear(16, 1)
+    fill_random_torch(src, "neumf")
+    ck = os.path.join(d, "ckpt", "neumf.pt")
+    torch.save(nn.DataParallel(src).state_dict(), ck)
+    u, i = Input((1,), dtype="int32"), Input((1,), dtype="int32")
+    emb = {n: L.Embedding(users if n.startswith("user") else items, dim, name=n)
+           for n, dim in (("user_gmf", 8), ("item_gmf", 8), ("user_mlp", 16), ("item_mlp", 16), ("user_bias", 1),
+                          ("item_bias", 1))}
+    flat = {n: L.Flatten()(e(u if n.startswith("user") else i)) for n, e in emb.items()}
+    gmf = L.Multiply()([flat["user_gmf"], flat["item_gmf"]])
+    h = L.Dense(16, activation="relu", name="mlp_0")(L.Concatenate()([flat["user_mlp"], flat["item_mlp"]]))
+    h = L.Dense(8, activation="relu", name="mlp_1")(h)
+    score = L.Dense(1, name="score")(L.Concatenate()([gmf, h]))
+    tgt = Model([u, i], L.Add()([score, flat["user_bias"], flat["item_bias"]]))
+    fill_random(tgt.weights, "tgt")
+
+    def t(p):
+        return np.ascontiguousarray(p.detach().numpy())
+
+    # construction: embeddings as they are; biases [n] -> [n, 1]; Linear [out, in] -> Dense [in, out]
+    for kn, tn in (("user_gmf", "gmf_user"), ("item_gmf", "gmf_item"), ("user_mlp", "mlp_user"),
+                   ("item_mlp", "mlp_item")):
+        emb[kn].set_weights([t(src.embeddings[tn].weight)])
+    emb["user_bias"].set_weights([t(src.bias["user"]).reshape(users, 1)])
+    emb["item_bias"].set_weights([t(src.bias["item"]).reshape(items, 1)])
+    for kn, m in (("mlp_0", src.mlp[0]), ("mlp_1", src.mlp[2]), ("score", src.predict)):
+        tgt.get_layer(kn).set_weights([np.ascontiguousarray(t(m.weight).T), t(m.bias)])
     return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
 
 
