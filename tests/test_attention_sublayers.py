@@ -136,3 +136,47 @@ def test_norms_created_together_pair_in_their_order_and_the_printed_fix_reproduc
     assert paired["ff2.weight"] == "layers/dense_2/vars/0", paired
     assert not a.missing and not a.ambiguous
     _fix_reproduces_keras(a, model, tmp_path)
+
+
+# A PyTorch decoder that creates its up-sampling layers as one list before the norm that sits between them
+# (held-out 17: `up.0`, `up.1`, then `bn`) against a Keras 3 decoder that lists the norm after the layer it follows:
+# Keras groups `conv2d_transpose` with the norm, PyTorch cannot, so that layer fits nothing as a composite and is the
+# only one of its kind left. It stands between the same two pairs on both sides (`fc` / `dense` before it, `up.1` /
+# `conv2d_transpose_1` after it): that place pairs it. The norm stays a question: PyTorch lists it after `up.1`,
+# Keras before `conv2d_transpose_1`, so no place holds it.
+DECODER = textwrap.dedent("""\
+    import os, sys
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    import keras
+    keras.utils.set_random_seed(0)
+    x_in = keras.Input((8,))
+    h = keras.layers.Reshape((4, 4, 2))(keras.layers.Dense(32)(x_in))
+    h = keras.layers.BatchNormalization()(keras.layers.Conv2DTranspose(6, 3, strides=2, padding="same")(h))
+    h = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")(h)
+    m = keras.Model(x_in, keras.layers.Conv2D(3, 3, padding="same")(h))
+    m.save_weights(os.path.join(sys.argv[1], "decoder.weights.h5"))
+    """)
+
+
+class Decoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 32)
+        self.up = torch.nn.ModuleList([torch.nn.ConvTranspose2d(2, 6, 3, 2), torch.nn.ConvTranspose2d(6, 4, 3, 2)])
+        self.bn = torch.nn.BatchNorm2d(6)
+        self.out = torch.nn.Conv2d(4, 3, 3)
+
+
+def test_a_layer_left_alone_of_its_kind_pairs_where_it_stands_between_the_same_pairs(tmp_path):
+    _keras(DECODER, tmp_path)
+    model = Decoder()
+    a = ckpt_doctor.align(str(tmp_path / "decoder.weights.h5"), model)
+    paired = {p.model: (p.checkpoint, p.transform) for p in a.pairs}
+    assert paired["up.0.weight"] == ("layers/conv2d_transpose/vars/0", "permute(3,2,0,1)"), paired
+    assert paired["up.1.weight"][0] == "layers/conv2d_transpose_1/vars/0", paired
+    assert {x.model for x in a.ambiguous} == {"bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"}
+    exec(a.torch_code(), {"model": model})  # the printed fix, run as printed: the pairs it makes arrive
+    values = ckpt_doctor.open_checkpoint(str(tmp_path / "decoder.weights.h5"))
+    np.testing.assert_array_equal(model.up[0].weight.detach().numpy(),
+                                  values["layers/conv2d_transpose/vars/0"].read().transpose(3, 2, 0, 1))
+    np.testing.assert_array_equal(model.fc.weight.detach().numpy(), values["layers/dense/vars/0"].read().T)

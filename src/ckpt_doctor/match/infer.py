@@ -3505,15 +3505,36 @@ def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
         return
     state.eligible = {id(m) for m in open_m}
     before = set(state.pairs)
+    units_c, units_m = _units(c_items), _units(m_items)
     by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
-    for u in _units(c_items):
+    for u in units_c:
         by_kind_c[_kind(u)].append((u,))
-    for u in _units(m_items):
+    for u in units_m:
         by_kind_m[_kind(u)].append((u,))
+    unit_of = {id(it): k for k, (main, vectors) in enumerate(units_m) for it in ([main] if main else []) + vectors}
+
+    def partner(k: int) -> int | None:  # the model unit the checkpoint unit k is paired into, if any
+        main, vectors = units_c[k]
+        m = state.taken_c.get(id(main or vectors[0]))
+        return unit_of.get(id(m)) if m is not None else None
+
+    def placed(cc: tuple, mc: tuple) -> bool:
+        """A unit left alone of its kind stands where its partner stands: between the same two pairs on both sides
+        (the nearest paired units before and after it are each other's partners)."""
+        p, q = units_c.index(cc[0]), units_m.index(mc[0])
+        paired_m = {partner(k) for k in range(len(units_c))} - {None}
+        before_c = next((k for k in range(p - 1, -1, -1) if partner(k) is not None), None)
+        after_c = next((k for k in range(p + 1, len(units_c)) if partner(k) is not None), None)
+        before_m = next((k for k in range(q - 1, -1, -1) if k in paired_m), None)
+        after_m = next((k for k in range(q + 1, len(units_m)) if k in paired_m), None)
+        if before_c is None or after_c is None or before_m is None or after_m is None:
+            return False
+        return partner(before_c) == before_m and partner(after_c) == after_m
+
     for kind, uc in by_kind_c.items():
         if kind in by_kind_m:
             _align_units(state, uc, by_kind_m[kind], "as written, kind by kind", strict, by_unit=True,
-                         pairs_only=True)
+                         pairs_only=True, placed=placed)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
 
@@ -3867,7 +3888,7 @@ def _name_owner(seq: list, k: int) -> int | None:
 
 
 def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True, by_unit: bool = False,
-                 pairs_only: bool = False) -> None:
+                 pairs_only: bool = False, placed: Callable[[tuple, tuple], bool] | None = None) -> None:
     """Align two sequences of composites. ``strict``: the orders are of two conventions (a Keras file against a
     PyTorch model), which may list the layers of one block differently: then a match that could trade places
     with a nearby one (each fits the other's partner, and neither side keeps the two in an ordered container)
@@ -3896,11 +3917,10 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     F, G = _alignment_tables(fits, held)
     top = F[n][m]
     best = top % big
-    # One unit against one is no order: a leftover is not a partner because it is left over. Kind by kind
-    # (``pairs_only``, after the composites aligned), a unit between two aligned ones on both sides has its place
-    # from them: the order they proved holds it there.
+    # One unit against one is no order: a leftover is not a partner because it is left over; unless ``placed``
+    # says the two stand in one place of sequences aligned already (``_kinds_in_order``: between the same two pairs).
     lone = best - anchors < 2
-    if lone and not pairs_only:
+    if lone and placed is None:
         return
     if best * 2 < min(n, m):  # most units fit nothing on the other side: the few that do are held in place by gaps
         return
@@ -3956,11 +3976,8 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         for i in [i for i, j in sure.items() if trades(i, j)]:
             del sure[i]
     if lone:
-        held_c = [i for i, cc in enumerate(uc) if anchored(cc)]
-        m_of = {id(state.taken_c[id(h)]) for cc in uc for h in (u[0] or u[1][0] for u in cc) if id(h) in state.taken_c}
-        held_m = [j for j, mc in enumerate(um) if all(id(u[0] or u[1][0]) in m_of for u in mc)]
-        sure = {i: j for i, j in sure.items() if held_c and held_m and held_c[0] < i < held_c[-1] and
-                held_m[0] < j < held_m[-1] and not anchored(uc[i])}
+        assert placed is not None  # (returned above otherwise)
+        sure = {i: j for i, j in sure.items() if not anchored(uc[i]) and placed(uc[i], um[j])}
         if not sure:
             return
     named = _named_groups(sure, fits, c_name, m_name)
