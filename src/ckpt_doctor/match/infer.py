@@ -3534,7 +3534,7 @@ def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
     for kind, uc in by_kind_c.items():
         if kind in by_kind_m:
             _align_units(state, uc, by_kind_m[kind], "as written, kind by kind", strict, by_unit=True,
-                         pairs_only=True, placed=placed)
+                         placed=placed)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
 
@@ -3888,13 +3888,14 @@ def _name_owner(seq: list, k: int) -> int | None:
 
 
 def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True, by_unit: bool = False,
-                 pairs_only: bool = False, placed: Callable[[tuple, tuple], bool] | None = None) -> None:
+                 placed: Callable[[tuple, tuple], bool] | None = None) -> None:
     """Align two sequences of composites. ``strict``: the orders are of two conventions (a Keras file against a
     PyTorch model), which may list the layers of one block differently: then a match that could trade places
     with a nearby one (each fits the other's partner, and neither side keeps the two in an ordered container)
     is ambiguous. Composites no best alignment matches stay unpaired: a layer listed elsewhere by the other
     convention (a shortcut Keras lists first, torchvision last) and a removed layer beside a new one of its shape
-    look the same in the files."""
+    look the same in the files. ``placed`` (kind by kind, after the composites aligned: ``_kinds_in_order``): pairs
+    only, never ambiguities, and a unit alone of its kind where ``placed`` says it stands where its partner does."""
     n, m = len(uc), len(um)
     if n * m > _STRUCTURE_MAX ** 2 // 4:
         return
@@ -3987,7 +3988,7 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         if j in sure_by_m:
             _pair_composites(state, uc[sure_by_m[j]], um[j], sure_by_m[j], j, best, n, m,
                              where + " (names)" if sure_by_m[j] in named else where)
-        elif partners_m[j] and not pairs_only:
+        elif partners_m[j] and placed is None:  # (kind by kind, after the composites: pairs only)
             _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]])
 
 
