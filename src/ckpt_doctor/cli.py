@@ -11,7 +11,7 @@ import os
 import re
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from ._files import atomic_write_text, local_output
@@ -19,6 +19,9 @@ from .dtypes import OPAQUE
 from .errors import CheckpointError, CheckpointNotFoundError, NotACheckpointError, UsageError
 from .formats.registry import WRITABLE
 from .model.loaders import LOADERS, check_applies
+
+if TYPE_CHECKING:
+    from .match.align import Alignment
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -176,9 +179,10 @@ def _diagnose(args) -> int:
         from .match.align import align
 
         why = align(result.checkpoint, result.model, result, prefer_names=args.prefer_names)
-    error = _write_fix(args.fix_out, why) if why is not None or not args.fix_out else \
-        f"Error: no fix written to {args.fix_out}: " + ("the model loads the checkpoint as it is" if result.ok else
-                                                          "with --rules, diagnose checks those rules, and infers none")
+    error = None
+    if args.fix_out:  # (no alignment where nothing needs fixing, or where --rules checks a fix instead)
+        error = _write_fix(args.fix_out, why) if why is not None else f"Error: no fix written to {args.fix_out}: " + (
+            "the model loads the checkpoint as it is" if result.ok else "with --rules, diagnose checks those rules")
     if args.json:
         doc = result.to_json()
         if why is not None:
@@ -203,17 +207,13 @@ def _alignment_json(result) -> dict:
     return doc
 
 
-def _write_fix(path: str | None, result) -> str | None:
+def _write_fix(path: str, result: Alignment) -> str | None:
     """--fix-out: the printed fix's code, as it runs (not indented), written atomically; the error to print, if any
     (the report is printed either way)."""
-    if not path:
-        return None
     from .report.align import fix_code, needs_fix
 
     if not needs_fix(result):
         return f"Error: no fix written to {path}: nothing to rename or assign (see the report)"
-    from ._files import atomic_write_text
-
     try:
         atomic_write_text(path, fix_code(result)[1] + "\n")
     except UsageError as e:
@@ -236,7 +236,8 @@ def _align(args) -> int:
             error = f"Error: {e.message}"
         except OSError as e:
             error = f"Error: cannot write {args.output}: {e.strerror or e}"
-    error = error or _write_fix(args.fix_out, result)
+    if args.fix_out and not error:
+        error = _write_fix(args.fix_out, result)
     if args.json:
         _print_json(_alignment_json(result))
     else:

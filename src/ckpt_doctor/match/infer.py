@@ -2703,9 +2703,8 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
             first = next(iter(lm[min(lm)].values()))
             state.cautions.append(
                 f"`{_owner(first.name)}` and the layers numbered with it: of the renumberings that explain as many "
-                "values, the one taken gives the model "
-                "the layers an optimizer was training when the file was saved (their values have slots; the "
-                "others' have none: another model in the same graph)")
+                "values, the one taken gives the model the layers an optimizer was training when the file was saved "
+                "(their values have slots; the others' have none: another model in the same graph)")
     if len(winners) == 1 and winners[0][1] != 0:
         moved = _mapping(numbers, winners[0][1], winners[0][2])
         conflicts = _conflicts(state, lc, lm, numbers)
@@ -3499,7 +3498,8 @@ def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
     """After the written orders' composites aligned (``_structure``): a PyTorch module may create its norms together
     (``norm1``, ``norm2`` before or after its linears) where Keras lists each after the layer it follows, which
     leaves composites of two compositions open. The units of one kind keep their order among themselves on both
-    sides: aligned kind by kind, what no other stage settled, pairs only where every best alignment agrees."""
+    sides: aligned kind by kind, what no other stage settled, pairs only where every best alignment agrees; a unit
+    alone of its kind pairs only where it stands between the same two pairs on both sides (``placed``)."""
     open_m = [m for m in m_items if state.open_m(m)]
     if not open_m or not any(id(c) not in state.taken_c for c in c_items):
         return
