@@ -234,8 +234,9 @@ class Hypothesis:
     rule ends before the elements' numbers), ``("renumber", family tokens, offset, first)``: the family's
     numbers from ``first`` on move by ``offset`` (numbers below it keep theirs; removed ones lie just below),
     ``("nest", side, Keras path prefix)``: that side (``checkpoint`` or ``model``) holds the other's model as a
-    nested model under the prefix (Keras 3 paths), or ``("infix", side, token)``: that side's names have one more
-    segment before their last part (``lora_A.default.weight``)."""
+    nested model under the prefix (Keras 3 paths), ``("infix", side, token)``: that side's names have one more
+    segment before their last part (``lora_A.default.weight``), or ``("twin", scope, twin scopes, checkpoint name,
+    model name)``: the file is the model's twin sub-model under ``scope``, as the named pair shows."""
 
     stage: str
     rule: tuple
@@ -467,6 +468,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
     _leftover_candidates(state, c_items, m_items)
     _flattened_maps(state, m_items)
     _ema_choice(state, twins)
+    if state.ties:
+        _twin_choice(state, m_items)
     if state.ambiguous:
         _equal_values(state)
     return d, state, everything_c, everything_m
@@ -610,6 +613,67 @@ def _peft_saved_modules(c_items: list, loaded: set[int]) -> list:
 
 
 _SAVED_MODULE = re.compile(r"^(?P<owner>.+)\.modules_to_save\.(?P<adapter>[^.]+)\.(?P<rest>.+)$")
+
+
+def _twin_choice(state: _State, m_items: list) -> None:
+    """One file, one of the model's twin sub-models. A model may hold the same layers twice under two scopes
+    (silero-vad's TorchScript model: ``_model.`` at 16 kHz, ``_model_8k.`` at 8 kHz, the same names below each)
+    while the file holds one such model: each value then fits a layer of every twin equally (a tie of renamings),
+    except where a shape tells the twins apart (``conv1`` [128, 129, 3] fits ``_model.encoder.0`` only). Where every
+    pair the inference made under the twin scopes lies under one twin, the file is that twin's: a value tied only
+    between the same layer of each twin goes to that twin, and the other twins' claimants are new. Twins with no
+    pair to tell them apart (three equal targets) stay ambiguous."""
+    claims: dict[int, list[_Item]] = defaultdict(list)  # id(c) -> the variables whose one candidate it is
+    for m, cands, _ in state.ambiguous.values():
+        if len(cands) == 1:
+            claims[id(cands[0])].append(m)
+    if not any(id(m) in state.ties for ms in claims.values() if len(ms) > 1 for m in ms):
+        return
+    # candidate twin scopes: the prefixes (up to a separator) of the tied claimants' names
+    heads = {m.name[:i + 1] for ms in claims.values() if len(ms) > 1 for m in ms if id(m) in state.ties
+             for i, ch in enumerate(m.name) if ch in "/."}
+    below: dict[str, set[str]] = defaultdict(set)  # twin scope -> the names below it
+    for m in m_items:
+        for i, ch in enumerate(m.name):
+            if ch in "/." and m.name[:i + 1] in heads:
+                below[m.name[:i + 1]].add(m.name[i + 1:])
+    alike: dict[frozenset, list[str]] = defaultdict(list)  # scopes with the same names below them are twins
+    for head, rests in below.items():
+        alike[frozenset(rests)].append(head)
+    twins = [sorted(hs) for hs in alike.values() if len(hs) > 1]
+    for scopes in twins:
+        def scope_of(name: str, scopes=scopes) -> str:  # ("": under none of them)
+            return next((h for h in scopes if name.startswith(h)), "")
+        used = {scope_of(p.model.name) for p in state.pairs.values()} - {""}
+        if len(used) != 1:
+            continue
+        (chosen,) = used
+        anchor = next(p for p in state.pairs.values() if scope_of(p.model.name) == chosen)
+        hypothesis = Hypothesis("twin", ("twin", chosen, tuple(scopes), anchor.checkpoint.name, anchor.model.name), 0)
+        for ms in claims.values():
+            mine = [m for m in ms if scope_of(m.name) == chosen]
+            if len(mine) != 1 or id(mine[0]) not in state.ties or not all(scope_of(m.name) for m in ms):
+                continue
+            m, rest = mine[0], mine[0].name[len(chosen):]
+            if {scope_of(o.name) for o in ms if o.name[len(scope_of(o.name)):] == rest} != set(scopes):
+                continue  # not the same layer of every twin: another question than which twin
+            c = state.ambiguous[id(m)][1][0]
+            ok, transform = state.compatible(c, m)
+            if not ok or id(c) in state.taken_c:
+                continue
+            for o in ms:
+                del state.ambiguous[id(o)]
+                state.ties.discard(id(o))
+                state.shallow.discard(id(o))
+                o.busy = False  # the other twins' claimants: new
+            hypothesis.support += 1
+            state.add(c, m, transform, "twin",
+                      f"the model holds twin sub-models ({', '.join(f'`{h}`' for h in scopes)}, the same names below "
+                      f"each) and the file one model: `{anchor.checkpoint.name}` pairs with `{anchor.model.name}`, "
+                      f"and no value with another twin, so the file is `{chosen}`'s; {_shapes(c, m, transform)}",
+                      hypothesis)
+        if hypothesis.proofs:
+            state.hypotheses.append(hypothesis)
 
 
 def _ema_choice(state: _State, twins: dict[int, tuple[_Item, _Item]]) -> None:
