@@ -4,8 +4,9 @@ parts uses, scored once, at the end of a piece of engine work, never while tunin
 Material (``pip download --no-deps`` of conformer (a wheel) into $CKPT_DOCTOR_MATERIAL18, default
 /work/coord/material-heldout18, unpacked there; nothing installed; the rest is the venv's; sources and licences in
 NOTICE; nothing of it is committed): ``conformer`` 0.3.2 (Phil Wang's Conformer blocks: relative-position attention,
-depthwise Conv1d, GLU, a scaled half-step feed-forward pair); transformers 4.46 definitions of UMT5, Hiera, Mamba2,
-Wav2Vec2-Conformer, BertGeneration and DAC (none of them in an earlier part); TF's
+depthwise Conv1d, GLU, a scaled half-step feed-forward pair); transformers 4.46 definitions of LayoutLM (v1; TF ->
+PyTorch by from_tf) and RegNet (models/regnet; PyTorch -> TF by from_pt), UMT5, Hiera, Mamba2, Wav2Vec2-Conformer,
+BertGeneration, DAC and VisualBERT (none of them in an earlier part); TF's
 ``tf.compat.v1.train.init_from_checkpoint`` with an assignment map; and models written for this part: TF1 graphs (a
 depthwise/transposed-conv autoencoder with Adam slots, a residual conv net of equal blocks, a multi-GPU tower whose
 wrapper scope goes away), TF2 checkpoints (a tf_keras subclassed model with its optimizer, tf.Module trees of
@@ -15,10 +16,11 @@ Sequential nested behind a new Normalization layer, a custom layer of square wei
 (torch.compile's `_orig_mod.`, DataParallel's `module.`, a Lightning-style `model.`, an EMA copy's `ema_model.`).
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
-checkpoint is written by the framework, the model is filled by a published loader (``init_from_checkpoint``,
-``load_state_dict`` of a sub-module) or by the scenario's construction (weights in order into the same architecture,
-a removed or inserted layer or block, a twin in another framework layer by layer), and both sides are read back by
-the frameworks' readers. ``ambiguous_ok`` names the model variables nothing in the files can decide.
+checkpoint is written by the framework, the model is filled by a published loader (``from_pretrained`` with
+``from_pt``/``from_tf``, ``init_from_checkpoint``, ``load_state_dict`` of a sub-module) or by the scenario's
+construction (weights in order into the same architecture, a removed or inserted layer or block, a twin in another
+framework layer by layer), and both sides are read back by the frameworks' readers. ``ambiguous_ok`` names the model
+variables nothing in the files can decide.
 
     python bench/scenarios/heldout18.py fetch               # pip download + unpack the package above
     python bench/scenarios/heldout18.py make [--force] [--only=ID,..]
@@ -57,6 +59,15 @@ def _s(id, title, *tags, legacy=False):
 
 
 SCENARIOS = [
+    # transformers: PyTorch <-> TF (published converters)
+    _s("h18_layoutlm_tf_h5_to_pt_token_cls", "TFLayoutLMForMaskedLM `tf_model.h5` (2-D position embeddings "
+       "`layoutlm/embeddings/x_position_embeddings/embeddings`, `h_position_embeddings`, the MLM head) -> "
+       "LayoutLMForTokenClassification (truth: from_pretrained(from_tf=True); `classifier` new, the MLM head unused)",
+       "cross", legacy=True),
+    _s("h18_hf_regnet_pt_to_tf_classifier", "transformers RegNetModel safetensors (grouped 3x3 convs "
+       "`encoder.stages.1.layers.0.layer.1.convolution.weight` [16, 8, 3, 3], squeeze-and-excitation "
+       "`attention.1`, batch norms) -> TFRegNetForImageClassification (truth: from_pretrained(from_pt=True); the "
+       "classifier new)", "cross", legacy=True),
     # PyTorch: transformers families with drift
     _s("h18_umt5_compiled_to_generation", "torch.compile'd UMT5Model (`_orig_mod.encoder.block.1.layer.0."
        "SelfAttention.relative_attention_bias.weight`: a relative bias in every layer, gated-GELU `wi_0`/`wi_1`) -> "
@@ -147,6 +158,30 @@ SCENARIOS = [
 ]
 BY_ID = {s.id: s for s in SCENARIOS}
 assert len(BY_ID) == len(SCENARIOS)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# transformers: from_tf / from_pt
+
+def b_layoutlm_tf_h5_to_pt_token_cls(d):
+    from transformers import LayoutLMConfig, LayoutLMForTokenClassification, TFLayoutLMForMaskedLM
+
+    cfg = LayoutLMConfig(vocab_size=61, hidden_size=24, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=40, max_position_embeddings=32, max_2d_position_embeddings=64, num_labels=5)
+    ck, model = h4._tf_to_pt(d, TFLayoutLMForMaskedLM(cfg), "layoutlm", LayoutLMForTokenClassification)
+    return [ck], read_h5(ck), _pt_values(model, d), []
+
+
+def b_hf_regnet_pt_to_tf_classifier(d):
+    from transformers import RegNetConfig, RegNetModel, TFRegNetForImageClassification
+
+    cfg = RegNetConfig(embedding_size=8, hidden_sizes=[8, 16, 24], depths=[1, 2, 1], groups_width=8,
+                       layer_type="y", num_labels=4)
+    ck, model = h4._pt_to_tf(d, RegNetModel(cfg), "regnet", TFRegNetForImageClassification)
+    new = [w for w in model.weights if "classifier" in w.name]
+    assert len(new) == 2, [w.name for w in model.weights][-4:]
+    fill_random(new, "new")
+    return [ck], read_torch(ck), _all(spec_and_values(model, d), d), []
 
 
 # ---------------------------------------------------------------------------------------------------------
