@@ -3846,6 +3846,19 @@ def _composites_by_name(units: list) -> list[tuple]:
     return [c for _, c in sorted(out, key=lambda x: x[0])]
 
 
+def _shapes_alike(ca: tuple, cb: tuple) -> bool:
+    """Two composites of the same make-up whose values agree in shape up to the order of axes: what is left to say
+    they correspond where neither names a role."""
+    if len(ca) != len(cb):
+        return False
+    for (am, av), (bm, bv) in zip(ca, cb, strict=True):
+        if (am is None) != (bm is None) or len(av) != len(bv) or \
+                am is not None and sorted(am.shape) != sorted(bm.shape) or \
+                any(x.shape != y.shape for x, y in zip(av, bv, strict=True)):
+            return False
+    return True
+
+
 def _composite_fits(state: _State, ca: tuple, cb: tuple) -> bool:
     return len(ca) == len(cb) and all(_unit_fits(state, a, b) for a, b in zip(ca, cb, strict=True))
 
@@ -3987,9 +4000,19 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
     lone = best - anchors < 2
     if lone and placed is None:
         return
+    alike = None
     if best * 2 < min(n, m):  # most units fit nothing on the other side: the few that do are held in place by gaps
-        return
+        # unless those that fit nothing stand in the same places with the same shapes (a custom layer's weights,
+        # roles named on neither side, between layers that fit): the sequences agree, gaps included; the matches
+        # must be ones that agreement makes too
+        sfits = [[fits[i][j] or _shapes_alike(uc[i], um[j]) for j in range(m)] for i in range(n)]
+        sF, sG = _alignment_tables(sfits, held)
+        if sF[n][m] % big * 2 < min(n, m):
+            return
+        alike = _sure_matches(sF, sG, sfits, held, sF[n][m])[2]
     _, partners_m, sure = _sure_matches(F, G, fits, held, top)
+    if alike is not None:
+        sure = {i: j for i, j in sure.items() if alike.get(i) == j}
 
     def loose(a: tuple, b: tuple) -> bool:  # the kernels fit, whatever norms each side grouped with them
         ka, kb = [u for u in a if u[0] is not None], [u for u in b if u[0] is not None]
