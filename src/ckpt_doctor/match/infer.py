@@ -3515,8 +3515,9 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     if len(pool_m) * 2 < len(m_items) or len(pool_m) < 2 or not pool_c:
         return None
     state.eligible = {id(m) for m in pool_m}
-    if not ordered:
-        for i, c in enumerate(sorted(c_items, key=lambda c: _natural(c.ref.name))):
+    if not ordered:  # by name, each layer's weight before its vectors (a name-sorted file has `bias` first)
+        for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
+                                                             _natural(c.ref.name)))):
             c.order = i
         if _keras_layer_order(c_items):
             for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
@@ -3550,8 +3551,10 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
             if not um:
                 continue
             families = defaultdict(list)
-            for u in uc:
-                families[re.sub(r"_\d+$", "", _layer_path(u[0] or u[1][0]))].append((u,))
+            for u in uc:  # (by the name the inference reads: a TF2 object key's variable name, where it uses that)
+                head = u[0] or u[1][0]
+                families[re.sub(r"_\d+$", "", head.layer if head.layer is not None else _raw_layer_path(head.name))
+                         ].append((u,))
             for family in families.values():
                 _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
