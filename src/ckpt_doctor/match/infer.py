@@ -394,6 +394,8 @@ def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None)
         flat = [_flat_leaves(c_items), _flat_leaves(m_items)]
         if flat[0] != flat[1]:
             _single_layer_rnns(m_items if flat[0] else c_items)
+        _glued_biases(c_items)
+        _glued_biases(m_items)
         _own_vocabulary(c_items, m_items)
     ema = [any(it.tokens and it.tokens[-1] == "hidden" for it in items) for items in (c_items, m_items)]
     if ema[0] != ema[1]:  # one side keeps Sonnet's moving averages, the other plain statistics
@@ -1337,6 +1339,28 @@ def _single_layer_rnns(items: list) -> None:
         if m and layers[m["owner"]] == {"0"}:
             it.tokens = it.tokens[:-1] + (m["role"] + m["kind"],)
             it.rekey()
+
+
+def _glued_biases(items: list) -> None:
+    """Hand-written TF2 modules name a layer's raw variables after the layer, the bias glued on with ``_``
+    (``net/fusion`` and ``net/fusion_b``, ``decoder/mix`` and ``decoder/mix_bias``): a vector ``X_b`` beside a
+    matrix ``X`` with its length as the first or last axis is the bias of layer ``X``, and ``X`` its kernel (where
+    the names of a side have paths; flat names are ``_flat_leaves``')."""
+    if not any("/" in it.name or "." in it.name for it in items):
+        return
+    by_name = {strip_name(it.name): it for it in items}
+    for it in items:
+        name = strip_name(it.name)
+        base = name[:-2] if name.endswith("_b") else name[:-5] if name.endswith("_bias") else None
+        owner = by_name.get(base) if base and len(it.shape) == 1 else None
+        if owner is None or owner.leaf is not None or len(owner.shape) < 2 or \
+                it.shape[0] not in (owner.shape[0], owner.shape[-1]):
+            continue
+        sep = "/" if "/" in name else "."
+        for item, leaf in ((it, "bias"), (owner, "kernel")):
+            item.tokens, item.leaf = canonical(f"{base}{sep}{leaf}")
+            item.layout = item.leaf
+            item.rekey()
 
 
 def _own_vocabulary(c_items: list, m_items: list) -> None:
