@@ -235,8 +235,9 @@ class Hypothesis:
     numbers from ``first`` on move by ``offset`` (numbers below it keep theirs; removed ones lie just below),
     ``("nest", side, Keras path prefix)``: that side (``checkpoint`` or ``model``) holds the other's model as a
     nested model under the prefix (Keras 3 paths), ``("infix", side, token)``: that side's names have one more
-    segment before their last part (``lora_A.default.weight``), or ``("twin", scope, twin scopes, checkpoint name,
-    model name)``: the file is the model's twin sub-model under ``scope``, as the named pair shows."""
+    segment before their last part (``lora_A.default.weight``), ``("twin", scope, twin scopes, checkpoint name,
+    model name)``: the file is the model's twin sub-model under ``scope``, as the named pair shows, or
+    ``("full_name",)``: an object graph's variable names paired what its object paths left open."""
 
     stage: str
     rule: tuple
@@ -327,9 +328,63 @@ def _pruned(names: list[str]) -> set[str]:
 
 
 def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None):
-    """Pairs (exact and inferred), ambiguities, and the leftovers. See ``align`` for the public result."""
+    """Pairs (exact and inferred), ambiguities, and the leftovers. See ``align`` for the public result.
+
+    A TF2 object graph restores by object path, and the inference reads those paths. Where they leave model
+    variables open and the graph records each value's variable name (``full_name``, ``tagger/dense/kernel``), the
+    names are read too, as a second view: its pairs by names (scope rules, conventions, renumbering) are taken for
+    the variables the paths left open, where the values are free in the first view (``_names_view``)."""
     d = diagnosis or compare(catalog, spec)
-    object_mode = d.object_root is not None
+    d, state, c_items, m_items = _infer(catalog, spec, d)
+    if d.object_root is not None and any(id(m) not in state.pairs for m in m_items) and \
+            any(t.full_name for t in catalog.values()):
+        _names_view(state, c_items, m_items, _infer(catalog, spec, d, names=True)[1:])
+    return d, state, c_items, m_items
+
+
+_NAME_STAGES = ("prefix", "conventions", "numbering")  # the second view's pairs that rest on names
+
+
+def _names_view(state: _State, c_items: list, m_items: list, view: tuple) -> None:
+    """Merge the variable-name view's name-based pairs into the object-path view's state, for model variables the
+    paths left open (missing or ambiguous) and values no pair of the paths took. A value an open ambiguity offers
+    to another variable is taken only when that variable is settled by the names as well."""
+    state2, _, _ = view
+    c_of = {id(c.ref): c for c in c_items}
+    m_of = {id(m.ref): m for m in m_items}
+    found: dict[int, tuple[_Item, _Item, Proof]] = {}  # id(m) -> (m, c, the names' proof)
+    for proof in state2.pairs.values():
+        m, c = m_of.get(id(proof.model.ref)), c_of.get(id(proof.checkpoint.ref))
+        if proof.stage in _NAME_STAGES and m is not None and c is not None and id(m) not in state.pairs and \
+                id(c) not in state.taken_c and _wider_than_a_layer(proof):
+            found[id(m)] = (m, c, proof)
+    settled = [(m, c, proof) for m, c, proof in found.values()
+               if all(id(om) in found for om, cands, _ in state.ambiguous.values() if any(x is c for x in cands))]
+    if not settled:
+        return
+    hypothesis = Hypothesis("full name", ("full_name",), len(settled))
+    for m, c, proof in settled:
+        if state.ambiguous.pop(id(m), None) is not None:
+            state.ties.discard(id(m))
+            state.shallow.discard(id(m))
+        evidence = proof.evidence() if callable(proof.evidence) else proof.evidence
+        state.add(c, m, proof.transform, "full name",
+                  f"the object graph's variable name `{proof.checkpoint.name}` is `{proof.model.name}`, where the "
+                  f"object paths leave it open: {evidence}", hypothesis)
+    state.hypotheses.append(hypothesis)
+
+
+def _wider_than_a_layer(proof: Proof) -> bool:
+    """A pair whose explanation spans more than its own layer (a scope over the model, a family renumbered). One
+    layer renamed on its own is the renamed-or-new question in either view (``head`` -> ``out`` by its path,
+    ``before/dense_2`` -> ``after/dense_6`` by its name): the names add nothing to it."""
+    h = proof.hypothesis
+    return h is None or len({_raw_layer_path(p.model.name) for p in h.proofs.values()}) > 1
+
+
+def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, names: bool = False):
+    """One view of ``infer``: an object graph read by its object paths, or (``names``) by its variable names."""
+    object_mode = d.object_root is not None and not names
     name_mode_object_ckpt = not object_mode and any(t.full_name for t in catalog.values())
     # TF2 variables made without a name (``tf.Variable(x)`` in a ``tf.Module``: ``Variable``, again and again) are
     # named by their object path, the only name they have
