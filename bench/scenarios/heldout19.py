@@ -1,17 +1,19 @@
 """A nineteenth held-out part of alignment scenarios (``--part heldout19``): third-party material none of the other
 parts uses, scored once, at the end of a piece of engine work, never while tuning (not in ``--part all``).
 
-Material (nothing downloaded, nothing installed: the venv's packages; sources and licences in NOTICE; nothing of it is
-committed): transformers 4.46 definitions of VideoMAE, DPT, Autoformer, Chinese-CLIP, TrOCR, Jamba and DBRX (none of
+Material (``pip download --no-deps`` of lambda-networks (a wheel) into $CKPT_DOCTOR_MATERIAL19, default
+/work/coord/material-heldout19, unpacked there; nothing installed; the rest is the venv's; sources and licences in
+NOTICE; nothing of it is committed): ``lambda-networks`` 0.4.0 (Phil Wang's LambdaLayer, in its PyTorch and its tf.keras
+version); transformers 4.46 definitions of VideoMAE, DPT, Autoformer, Chinese-CLIP, TrOCR, Jamba and DBRX (none of
 them in an earlier part); the ``keras.applications`` DenseNet builder at a depth no part uses (blocks [1, 2, 2, 1]);
-TF's ``tf.compat.v1.train.init_from_checkpoint`` with an assignment map; and models written for this part: TF1 graphs
-(estimator-style wide & deep names with Adagrad slots, an ensemble of equal members, a tagger whose scope is renamed
-and a layer removed, a conv1d audio net put under a wrapper scope with a new classifier, a slim-style BN CNN into a
-Keras 3 twin), TF2 checkpoints (a tf.Module recommender of embedding tables, a tf_keras functional model with Adam
-into Keras 3 with a layer added, a tf.Module of equal task heads), Keras 3 functional models as `.weights.h5` and
-`.keras` (a ConvLSTM2D net, a causal dilated Conv1D net, a conv classifier with a LayerNormalization inserted, three
-equal branches with one removed) and PyTorch wrappers (torch.compile's `_orig_mod.`, DataParallel's `module.`, a
-Lightning-style `net.`).
+TF's ``tf.compat.v1.train.init_from_checkpoint`` with an assignment map; torch's ``swa_utils.AveragedModel``; and
+models written for this part: TF1 graphs (estimator-style wide & deep names with Adagrad slots, an ensemble of equal
+members, a tagger whose scope is renamed and a layer removed, a conv1d audio net put under a wrapper scope with a new
+classifier, a slim-style BN CNN into a Keras 3 twin), TF2 checkpoints (a tf.Module recommender of embedding tables, a
+tf_keras functional model with Adam into Keras 3 with a layer added, a tf.Module of equal task heads), Keras 3
+functional models as `.weights.h5` and `.keras` (a ConvLSTM2D net, a causal dilated Conv1D net, a conv classifier with
+a LayerNormalization inserted, three equal branches with one removed) and PyTorch wrappers (torch.compile's
+`_orig_mod.`, DataParallel's `module.`, a Lightning-style `net.`, AveragedModel's `module.` and `n_averaged`).
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
 checkpoint is written by the framework, the model is filled by a published loader (``init_from_checkpoint``,
@@ -20,7 +22,7 @@ construction (weights in order into the same architecture, a removed or inserted
 framework layer by layer), and both sides are read back by the frameworks' readers. ``ambiguous_ok`` names the model
 variables nothing in the files can decide.
 
-    python bench/scenarios/heldout19.py fetch               # nothing to download (the venv's packages)
+    python bench/scenarios/heldout19.py fetch               # pip download + unpack the package above
     python bench/scenarios/heldout19.py make [--force] [--only=ID,..]
     python bench/scenarios/heldout19.py check               # truth consistency (no alignment is run)
     python bench/scenarios/score.py --part heldout19        # score (once)
@@ -47,7 +49,7 @@ distinct = tp.distinct
 DEFAULT_OUT = tp.DEFAULT_OUT
 PART = "heldout19"
 MATERIAL = os.environ.get("CKPT_DOCTOR_MATERIAL19", "/work/coord/material-heldout19")
-PACKAGES: list[str] = []
+PACKAGES = ["lambda-networks==0.4.0"]
 _all, _rel, _tf1_write, _put_t = h9._all, h9._rel, h9._tf1_write, h15._put_t
 _pt_values, _tf1_trained = h15._pt_values, h15._tf1_trained
 
@@ -84,6 +86,17 @@ SCENARIOS = [
     _s("h19_dbrx_compiled_to_causal_lm", "torch.compile'd DbrxModel (`_orig_mod.blocks.1.ffn.experts.mlp.w1` fused "
        "experts [experts*ffn, d], `norm_attn_norm.attn.Wqkv.weight`, `wte`) -> DbrxForCausalLM (`transformer.` "
        "prefix, the untied `lm_head` new; truth: load_state_dict of the base)"),
+    # lambda-networks (lucidrains; PyTorch and tf.keras LambdaLayer, run from the unpacked wheel)
+    _s("h19_lambda_tfkeras_ckpt_to_torch", "tf.train.Checkpoint of a tf_keras net with the package's tf.keras "
+       "LambdaLayer (`model/layer_with_weights-1/to_q/kernel` [1, 1, 8, 16], `to_k`/`to_v` [1, 1, 8, 8], "
+       "`norm_q/moving_mean`, a global `pos_emb` [16, 16, 8, 1]) and Adam slots -> a PyTorch twin with the "
+       "package's PyTorch LambdaLayer (`lam.to_q.weight` [16, 8, 1, 1], `norm_v.running_var`; its relative "
+       "`rel_pos_emb` [7, 7, 8, 1] new, the global `pos_emb` unused; truth: construction)", "cross", "tf2",
+       legacy=True),
+    _s("h19_lambda_swa_averaged_to_backbone_new_head", "torch.optim.swa_utils.AveragedModel of a LambdaResNet-like "
+       "net (`module.blocks.2.0.pos_conv.weight` a Conv3d [8, 1, 1, 3, 3], `module.blocks.1.0.to_q.weight`, "
+       "`n_averaged`; 3 equal blocks) -> the net under `backbone.` with a new 5-class `head` (the old 10-class head "
+       "unused; truth: construction)"),
     # Keras 3
     _s("h19_k3_convlstm_wh5_to_torch", "Keras 3 functional ConvLSTM2D net (ConvLSTM2D kernel [3, 3, 2, 32], "
        "recurrent_kernel [3, 3, 8, 32], bias; a Conv2D head) `.weights.h5` -> a PyTorch twin (a ConvLSTM cell "
@@ -288,6 +301,113 @@ def b_dbrx_compiled_to_causal_lm(d):
     tgt = DbrxForCausalLM(cfg)
     fill_random_torch(tgt, "tgt")
     tgt.transformer.load_state_dict(src.state_dict())  # construction: the base; lm_head new
+    return [ck], read_torch(ck), _pt_values(tgt, d), []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# lambda-networks (run from the unpacked wheel, never copied)
+
+def _lambda_path():
+    path = os.path.join(MATERIAL, "lambda_networks")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+def _tf_lambda_layer(**kw):
+    """The package's tf.keras LambdaLayer on tf_keras (its `from tensorflow.keras...` imports pointed at tf_keras,
+    as TF_USE_LEGACY_KERAS=1 does)."""
+    import tf_keras
+
+    for name, mod in (("tensorflow.keras", tf_keras), ("tensorflow.keras.layers", tf_keras.layers),
+                      ("tensorflow.keras.initializers", tf_keras.initializers)):
+        sys.modules[name] = mod
+    _lambda_path()
+    from lambda_networks.tfkeras import LambdaLayer
+
+    return LambdaLayer(**kw)
+
+
+def _put_bn(m, ws):
+    for t, a in zip((m.weight, m.bias, m.running_mean, m.running_var), ws, strict=True):
+        _put_t(t, a)
+
+
+def b_lambda_tfkeras_ckpt_to_torch(d):
+    import numpy as np
+    import tensorflow as tf
+    import tf_keras
+    import torch.nn as nn
+
+    lam = _tf_lambda_layer(dim_k=8, n=16, heads=2, dim_out=16)
+    inp = tf_keras.Input((4, 4, 3), batch_size=2)
+    stem, head = tf_keras.layers.Conv2D(8, 3, padding="same", activation="relu"), tf_keras.layers.Dense(3)
+    m = tf_keras.Model(inp, head(tf_keras.layers.GlobalAveragePooling2D()(lam(stem(inp)))))
+    opt = tf_keras.optimizers.Adam(0.01)
+    x = tf.constant(np.arange(96, dtype="float32").reshape(2, 4, 4, 3) / 96)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(m(x)))
+    opt.apply_gradients(zip(tape.gradient(loss, m.trainable_variables), m.trainable_variables, strict=True))
+    fill_random(m.weights, "lambda_tf")
+    fill_random([v for v in opt.variables if v.dtype == tf.float32], "slots")
+    prefix = tf.train.Checkpoint(model=m, optimizer=opt).write(os.path.join(d, "ckpt", "ckpt-1"))
+    stored = read_tf(prefix)
+    assert any(k.endswith("to_q/kernel/.ATTRIBUTES/VARIABLE_VALUE") for k in stored), sorted(stored)[:10]
+    _lambda_path()
+    from lambda_networks import LambdaLayer
+
+    twin = nn.Module()
+    twin.stem = nn.Conv2d(3, 8, 3, padding=1)
+    twin.lam = LambdaLayer(8, dim_k=8, n=4, heads=2, dim_out=16)
+    twin.head = nn.Linear(16, 3)
+    fill_random_torch(twin, "twin")
+    _put_t(twin.stem.weight, _np(stem.kernel).transpose(3, 2, 0, 1))  # construction: HWIO -> OIHW
+    _put_t(twin.stem.bias, _np(stem.bias))
+    for n in ("to_q", "to_k", "to_v"):
+        _put_t(getattr(twin.lam, n).weight, _np(getattr(lam, n).kernel).transpose(3, 2, 0, 1))
+    for n in ("norm_q", "norm_v"):
+        bn = getattr(lam, n)
+        _put_bn(getattr(twin.lam, n), [_np(w) for w in (bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance)])
+    _put_t(twin.head.weight, _np(head.kernel).T)
+    _put_t(twin.head.bias, _np(head.bias))
+    # the global pos_emb [n, n, k, u] of the tf.keras layer and the relative rel_pos_emb [2w-1, 2w-1, k, u] of the
+    # PyTorch one are different parameterisations: no port, the latter new
+    return [_rel(prefix, d)], stored, _all(spec_and_values(twin, d), d), []
+
+
+def _lambda_net(classes):
+    import torch.nn as nn
+
+    _lambda_path()
+    from lambda_networks import LambdaLayer
+
+    net = nn.Module()
+    net.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU())
+    net.blocks = nn.Sequential(*[nn.Sequential(LambdaLayer(16, dim_k=8, r=3, heads=4, dim_out=16),
+                                               nn.BatchNorm2d(16), nn.ReLU()) for _ in range(3)])
+    net.head = nn.Linear(16, classes)
+    return net
+
+
+def b_lambda_swa_averaged_to_backbone_new_head(d):
+    import torch.nn as nn
+    from torch.optim.swa_utils import AveragedModel
+
+    src = _lambda_net(10)
+    fill_random_torch(src, "lambda_net")
+    swa = AveragedModel(src)
+    swa.update_parameters(src)
+    fill_random_torch(swa.module, "lambda_swa")
+    sd = swa.state_dict()
+    assert "n_averaged" in sd and "module.head.weight" in sd, sorted(sd)[:5]
+    ck = _save_pt(d, sd, "swa_model.pt")
+    tgt = nn.Module()
+    tgt.backbone = nn.Module()
+    tgt.backbone.stem = _lambda_net(10).stem
+    tgt.backbone.blocks = _lambda_net(10).blocks
+    tgt.head = nn.Linear(16, 5)
+    fill_random_torch(tgt, "tgt")
+    tgt.backbone.stem.load_state_dict(swa.module.stem.state_dict())  # construction: the averaged backbone
+    tgt.backbone.blocks.load_state_dict(swa.module.blocks.state_dict())
     return [ck], read_torch(ck), _pt_values(tgt, d), []
 
 
