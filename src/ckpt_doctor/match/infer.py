@@ -1397,19 +1397,25 @@ def _single_layer_rnns(items: list) -> None:
 
 
 def _glued_biases(items: list) -> None:
-    """Hand-written TF2 modules name a layer's raw variables after the layer, the bias glued on with ``_``
-    (``net/fusion`` and ``net/fusion_b``, ``decoder/mix`` and ``decoder/mix_bias``): a vector ``X_b`` beside a
-    matrix ``X`` with its length as the first or last axis is the bias of layer ``X``, and ``X`` its kernel (where
-    the names of a side have paths; flat names are ``_flat_leaves``')."""
+    """Hand-written TF2 modules name a layer's raw variables after the layer, the roles glued on with ``_``
+    (``net/fusion`` and ``net/fusion_b``, ``decoder/mix`` and ``decoder/mix_bias``, ``net/trunk_w`` and
+    ``net/trunk_b``): a vector ``X_b`` beside a matrix ``X`` (or ``X_w``) with its length as the first or last axis
+    is the bias of layer ``X``, and the matrix its kernel (where the names of a side have paths; flat names are
+    ``_flat_leaves``')."""
     if not any("/" in it.name or "." in it.name for it in items):
         return
     by_name = {strip_name(it.name): it for it in items}
     for it in items:
         name = strip_name(it.name)
         base = name[:-2] if name.endswith("_b") else name[:-5] if name.endswith("_bias") else None
-        owner = by_name.get(base) if base and len(it.shape) == 1 else None
-        if owner is None or owner.leaf is not None or len(owner.shape) < 2 or \
-                it.shape[0] not in (owner.shape[0], owner.shape[-1]):
+        owner = None
+        for glued in ("", "_w", "_weight", "_kernel") if base and len(it.shape) == 1 else ():
+            owner = by_name.get(base + glued)
+            if owner is not None and (glued or owner.leaf is None) and len(owner.shape) >= 2 and \
+                    it.shape[0] in (owner.shape[0], owner.shape[-1]):
+                break
+            owner = None
+        if owner is None:
             continue
         sep = "/" if "/" in name else "."
         for item, leaf in ((it, "bias"), (owner, "kernel")):
