@@ -1407,7 +1407,7 @@ def _glued_biases(items: list) -> None:
     by_name = {strip_name(it.name): it for it in items}
     for it in items:
         name = strip_name(it.name)
-        base = name[:-2] if name.endswith("_b") else name[:-5] if name.endswith("_bias") else None
+        base = name[:-2] if name.endswith("_b") else name[:-5] if name.endswith("_bias") else ""
         owner = None
         for glued in ("", "_w", "_weight", "_kernel") if base and len(it.shape) == 1 else ():
             owner = by_name.get(base + glued)
