@@ -100,3 +100,56 @@ def test_one_layer_renamed_on_its_own_stays_a_question_in_the_names_too(tmp_path
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert sorted(got["ambiguous"]) == sorted(n for n in ("after/dense_5/kernel", "after/dense_5/bias")), got
     assert got["pairs"]["after/dense_3/kernel"] == "model/blocks/0/kernel/.ATTRIBUTES/VARIABLE_VALUE", got
+
+
+PATHS = textwrap.dedent("""\
+    import json, sys
+    import numpy as np, tensorflow as tf, tf_keras, torch
+    import ckpt_doctor
+
+    class Attend(tf_keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.to_q = tf_keras.layers.Dense(16, use_bias=False)
+            self.norm_q = tf_keras.layers.BatchNormalization()
+            self.to_k = tf_keras.layers.Dense(8, use_bias=False)
+            self.to_v = tf_keras.layers.Dense(8, use_bias=False)
+
+        def call(self, x):
+            return tf.concat([self.norm_q(self.to_q(x)), self.to_k(x) * self.to_v(x)], axis=-1)
+
+    saved = tf_keras.Sequential([tf_keras.layers.Dense(12), Attend()])
+    saved(tf.zeros((1, 6)))
+    prefix = tf.train.Checkpoint(model=saved).write(sys.argv[1] + "/ckpt-1")
+
+    class Lam(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.to_q = torch.nn.Linear(12, 16, bias=False)
+            self.norm_q = torch.nn.BatchNorm1d(16)
+            self.to_k = torch.nn.Linear(12, 8, bias=False)
+            self.to_v = torch.nn.Linear(12, 8, bias=False)
+
+    twin = torch.nn.Module()
+    twin.stem, twin.lam = torch.nn.Linear(6, 12), Lam()
+    a = ckpt_doctor.align(prefix, twin)
+    exec(a.torch_code(), {"model": twin})
+    attend = saved.layers[1]
+    same = [bool(np.array_equal(getattr(twin.lam, n).weight.detach().numpy(), getattr(attend, n).kernel.numpy().T))
+            for n in ("to_q", "to_k", "to_v")]
+    print(json.dumps({"pairs": {p.model: p.checkpoint for p in a.pairs}, "ambiguous": [x.model for x in a.ambiguous],
+                      "same": same}))
+    """)
+
+
+def test_an_object_graphs_paths_pair_what_its_auto_numbered_names_leave_open(tmp_path):
+    """The other way round (held-out 19's lambda-networks layer into PyTorch): a name-based model reads the graph's
+    variable names, Keras' auto-numbers (`attend/dense_2`, `dense_3` for `to_k`, `to_v`, equal in shape), which tied;
+    the object paths (`.../to_k/kernel`) pair them by the attributes' own names."""
+    done = subprocess.run([sys.executable, "-c", PATHS, str(tmp_path)], capture_output=True, text=True,
+                          timeout=600, env={**ENV, "TF_USE_LEGACY_KERAS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["pairs"]["lam.to_k.weight"].startswith("model/layer_with_weights-1/to_k/kernel"), got
+    assert got["pairs"]["lam.to_v.weight"].startswith("model/layer_with_weights-1/to_v/kernel"), got
+    assert not got["ambiguous"] and all(got["same"]), got

@@ -325,18 +325,22 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     renames = []
     by_stage: dict[str, list[str]] = defaultdict(list)  # one sentence per renamed variable, up to a few per stage
     # a nested Keras 3 model is one explanation, however many values it renames (positional names: one each)
-    nested = {key: h for h in state.hypotheses if h.rule[0] in ("nest", "twin", "full_name") for key in h.proofs}
+    nested = {key: h for h in state.hypotheses if h.rule[0] in ("nest", "twin", "view") for key in h.proofs}
     for c, m, _, stage in triples:
         if current.name(c.name) != m.name:
             renames.append(Rename(c.name, m.name))  # on the original name, first and final: cannot interfere
             if stage != "exact" and id(m) not in nested:
                 by_stage[stage].append(f"`{c.name}` is `{m.name}` in the model")
     for h in dict.fromkeys(nested.values()):
-        if h.rule[0] == "full_name":
-            first = next(iter(h.proofs.values()))
-            sentences.append(f"the object paths leave {len(h.proofs)} variable(s) open that the variable names the "
-                             f"object graph records (full_name) pair, e.g. `{first.checkpoint.ref.full_name}` is "
-                             f"`{first.model.ref.name}` (the rules rename each one by its object path)")
+        if h.rule[0] == "view":
+            ref = next(iter(h.proofs.values())).checkpoint.ref
+            seen, other, example = (
+                ("variable names the object graph records (full_name)", "object paths", ref.full_name)
+                if h.rule[1] == "names" else
+                ("object paths the object graph records", "variable names", ref.object_path))
+            sentences.append(f"the {other} leave {len(h.proofs)} variable(s) open that the {seen} pair, e.g. "
+                             f"`{example}` is `{next(iter(h.proofs.values())).model.ref.name}` (the rules rename "
+                             "each one)")
             continue
         if h.rule[0] == "twin":
             _, chosen, scopes, c_name, m_name = h.rule

@@ -237,7 +237,8 @@ class Hypothesis:
     nested model under the prefix (Keras 3 paths), ``("infix", side, token)``: that side's names have one more
     segment before their last part (``lora_A.default.weight``), ``("twin", scope, twin scopes, checkpoint name,
     model name)``: the file is the model's twin sub-model under ``scope``, as the named pair shows, or
-    ``("full_name",)``: an object graph's variable names paired what its object paths left open."""
+    ``("view", "names" or "paths")``: an object graph's variable names (or its paths) paired what the other left
+    open."""
 
     stage: str
     rule: tuple
@@ -330,26 +331,27 @@ def _pruned(names: list[str]) -> set[str]:
 def infer(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None):
     """Pairs (exact and inferred), ambiguities, and the leftovers. See ``align`` for the public result.
 
-    A TF2 object graph restores by object path, and the inference reads those paths. Where they leave model
-    variables open and the graph records each value's variable name (``full_name``, ``tagger/dense/kernel``), the
-    names are read too, as a second view: its pairs by names (scope rules, conventions, renumbering) are taken for
-    the variables the paths left open, where the values are free in the first view (``_names_view``)."""
+    A TF2 object graph names each value twice: by its object path (``model/proj/kernel``: attribute names, how
+    ``tf.train.Checkpoint`` restores) and by its variable name (``full_name``, ``tagger/dense/kernel``: scopes and
+    Keras' auto-numbers, how a name-based restore reads it). The inference reads the one the restore uses; where
+    that leaves model variables open, it reads the other as a second view, and that view's pairs by names (scope
+    rules, conventions, renumbering) are taken for the variables the first left open, where the values are free in
+    the first view (``_second_view``)."""
     d = diagnosis or compare(catalog, spec)
     d, state, c_items, m_items = _infer(catalog, spec, d)
-    if d.object_root is not None and any(id(m) not in state.pairs for m in m_items) and \
-            any(t.full_name for t in catalog.values()):
-        _names_view(state, c_items, m_items, _infer(catalog, spec, d, names=True)[1:])
+    if any(id(m) not in state.pairs for m in m_items) and any(t.full_name and t.object_path for t in catalog.values()):
+        other = "names" if d.object_root is not None else "paths"
+        _second_view(state, c_items, m_items, _infer(catalog, spec, d, other)[1], other)
     return d, state, c_items, m_items
 
 
 _NAME_STAGES = ("prefix", "conventions", "numbering")  # the second view's pairs that rest on names
 
 
-def _names_view(state: _State, c_items: list, m_items: list, view: tuple) -> None:
-    """Merge the variable-name view's name-based pairs into the object-path view's state, for model variables the
-    paths left open (missing or ambiguous) and values no pair of the paths took. A value an open ambiguity offers
-    to another variable is taken only when that variable is settled by the names as well."""
-    state2, _, _ = view
+def _second_view(state: _State, c_items: list, m_items: list, state2: _State, view: str) -> None:
+    """Merge the second view's pairs by names into the first view's state, for model variables the first left open
+    (missing or ambiguous) and values no pair of the first took. A value an open ambiguity offers to another
+    variable is taken only when that variable is settled by the second view as well."""
     c_of = {id(c.ref): c for c in c_items}
     m_of = {id(m.ref): m for m in m_items}
     found: dict[int, tuple[_Item, _Item, Proof]] = {}  # id(m) -> (m, c, the names' proof)
@@ -362,15 +364,16 @@ def _names_view(state: _State, c_items: list, m_items: list, view: tuple) -> Non
                if all(id(om) in found for om, cands, _ in state.ambiguous.values() if any(x is c for x in cands))]
     if not settled:
         return
-    hypothesis = Hypothesis("full name", ("full_name",), len(settled))
+    hypothesis = Hypothesis(view, ("view", view), len(settled))
+    said = "variable name" if view == "names" else "object path"
     for m, c, proof in settled:
         if state.ambiguous.pop(id(m), None) is not None:
             state.ties.discard(id(m))
             state.shallow.discard(id(m))
         evidence = proof.evidence() if callable(proof.evidence) else proof.evidence
-        state.add(c, m, proof.transform, "full name",
-                  f"the object graph's variable name `{proof.checkpoint.name}` is `{proof.model.name}`, where the "
-                  f"object paths leave it open: {evidence}", hypothesis)
+        state.add(c, m, proof.transform, view,
+                  f"the object graph's {said} `{proof.checkpoint.name}` is `{proof.model.name}`, where the "
+                  f"{'object paths' if view == 'names' else 'variable names'} leave it open: {evidence}", hypothesis)
     state.hypotheses.append(hypothesis)
 
 
@@ -382,9 +385,10 @@ def _wider_than_a_layer(proof: Proof) -> bool:
     return h is None or len({_raw_layer_path(p.model.name) for p in h.proofs.values()}) > 1
 
 
-def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, names: bool = False):
-    """One view of ``infer``: an object graph read by its object paths, or (``names``) by its variable names."""
-    object_mode = d.object_root is not None and not names
+def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
+    """One view of ``infer``: the restore's own (an object graph by its paths where it restores by object, else by
+    its variable names), or ``names`` (the variable names) or ``paths`` (the object paths) as a second view."""
+    object_mode = d.object_root is not None and view != "names" or view == "paths"
     name_mode_object_ckpt = not object_mode and any(t.full_name for t in catalog.values())
     # TF2 variables made without a name (``tf.Variable(x)`` in a ``tf.Module``: ``Variable``, again and again) are
     # named by their object path, the only name they have
@@ -399,7 +403,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, names: bool = False)
         return strip_name(info.name)
 
     def model_name(var: VariableSpec) -> str:
-        if object_mode and var.object_path:
+        if object_mode and var.object_path and d.object_root is not None:
             return f"{d.object_root}/{var.object_path}" if d.object_root else var.object_path
         return var.name
 
