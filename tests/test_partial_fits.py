@@ -127,3 +127,30 @@ def test_a_one_element_value_into_a_scalar_variable_survives_rules_rewrite_and_f
     fixed = Head()
     exec(a.torch_code(), {"model": fixed})
     assert float(fixed.logit_scale) == 2.5
+
+
+def test_a_bias_whose_kernel_has_no_place_does_not_pair_alone():
+    """The probe over held-out 19 (a TF1 wide-and-deep model, its deep tower's output layer removed from the model):
+    `dnn/logits/bias` [1] was paired with the wide part's `wide.bias` [1] by a one-layer renaming `dnn/logits` ->
+    `wide` that explained the bias alone, while `dnn/logits/kernel` [16, 1] had no place in the model. A bias does
+    not tell its layer: the layer fits only in part, and the bias is a question, not a pair."""
+    import math
+
+    from ckpt_doctor.catalog import Catalog, TensorInfo
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    ckpt = {"dnn/hiddenlayer_0/kernel": (20, 32), "dnn/hiddenlayer_0/bias": (32,), "dnn/hiddenlayer_1/kernel": (32, 16),
+            "dnn/hiddenlayer_1/bias": (16,), "dnn/logits/kernel": (16, 1), "dnn/logits/bias": (1,),
+            "linear/linear_model/bias_weights": (1,)}
+    model = [("wide.bias", (1,)), ("deep.mlp.0.weight", (32, 20)), ("deep.mlp.0.bias", (32,)),
+             ("deep.mlp.2.weight", (16, 32)), ("deep.mlp.2.bias", (16,))]
+    catalog = Catalog("<synthetic>", "tf-v2", {n: TensorInfo(name=n, dtype="float32", shape=s, nbytes=4 * math.prod(s))
+                                               for n, s in sorted(ckpt.items())})
+    spec = ModelSpec([VariableSpec(name=n, shape=s, dtype="float32", index=i) for i, (n, s) in enumerate(model)],
+                     framework="torch", restore="name", source="<synthetic>")
+    a = ckpt_doctor.align(catalog, spec)
+    assert {p.model: p.checkpoint for p in a.pairs} == {
+        "deep.mlp.0.weight": "dnn/hiddenlayer_0/kernel", "deep.mlp.0.bias": "dnn/hiddenlayer_0/bias",
+        "deep.mlp.2.weight": "dnn/hiddenlayer_1/kernel", "deep.mlp.2.bias": "dnn/hiddenlayer_1/bias"}
+    said = {x.model: x.reason for x in a.ambiguous}
+    assert "`dnn/logits/kernel` [16, 1] nowhere in the model" in said["wide.bias"], said

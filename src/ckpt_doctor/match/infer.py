@@ -2284,11 +2284,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # A one-layer rule that renames another value of that layer onto a model name of another shape (`conv4.`
         # -> `_model_8k.encoder.0.` pairs the biases, the kernels differ) fits the layer only in part: the pair it
         # makes rests on a bias's shape, contradicted by the kernel's. Its variables are ambiguous, not paired.
-        partial = _partial_fits(state, [r for r in clean if single(r)], pool_c, pool_m)
+        partial = _partial_fits(state, [r for r in clean if single(r)], pool_c, pool_m, proposals)
         for rule, (c2, m2) in partial.items():
+            where = f"on `{m2.name}` {list(m2.shape)}" if m2 is not None else "nowhere in the model"
             for c, m, _ in proposals[rule]:
-                state.set_ambiguous(m, [c], f"the renaming that would pair it puts `{c2.name}` {list(c2.shape)} on "
-                                            f"`{m2.name}` {list(m2.shape)}: the layer fits only in part")
+                state.set_ambiguous(m, [c], f"the renaming that would pair it puts `{c2.name}` {list(c2.shape)} "
+                                            f"{where}: the layer fits only in part")
         clean = [r for r in clean if r not in partial]
         weak = [r for r in clean if single(r) and not corroborated(r)
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
@@ -2443,9 +2444,11 @@ def _positional_members(rules: list, pool_c: list, pool_m: list) -> set[tuple]:
     return out
 
 
-def _partial_fits(state: _State, rules: list, pool_c: list, pool_m: list) -> dict[tuple, tuple[_Item, _Item]]:
+def _partial_fits(state: _State, rules: list, pool_c: list, pool_m: list, proposals: dict
+                  ) -> dict[tuple, tuple[_Item, _Item | None]]:
     """{rule: (a free entry, the model variable it would become)} for the rules that rename a free entry onto a free
-    model variable's name whose shape or dtype does not fit."""
+    model variable's name whose shape or dtype does not fit; or (a free kernel, None) for the rules that pair only a
+    layer's vectors while its kernel has no place (a bias alone does not tell its layer)."""
     if not rules:
         return {}
     lengths = {len(pc) for pc, _ in rules}
@@ -2458,12 +2461,16 @@ def _partial_fits(state: _State, rules: list, pool_c: list, pool_m: list) -> dic
     by_key = {m.key: m for m in pool_m}
     # a key two values share says nothing of either (tf-slim's `depthwise_weights` and `pointwise_weights`: kernels)
     shared = Counter(c.key for c in {id(c): c for cs in under.values() for c in cs}.values())
-    out = {}
+    out: dict[tuple, tuple[_Item, _Item | None]] = {}
     for rule in rules:
         pc, pm = rule
+        # (a kernel of the very layer whose vectors the rule pairs: `dnn/logits/kernel` beside `dnn/logits/bias`)
+        layers = {_layer_path(c) for c, _, _ in proposals[rule]} \
+            if all(len(c.shape) < 2 for c, _, _ in proposals[rule]) else set()
         for c in under.get(pc, ()):
             m = by_key.get(pm + c.key[len(pc):])
-            if m is not None and shared[c.key] == 1 and not state.compatible(c, m)[0]:
+            if m is not None and shared[c.key] == 1 and not state.compatible(c, m)[0] or \
+                    m is None and len(c.shape) >= 2 and _layer_path(c) in layers:
                 out[rule] = (c, m)
                 break
     return out
