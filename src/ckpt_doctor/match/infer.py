@@ -1406,16 +1406,17 @@ def _glued_biases(items: list) -> None:
     ``net/trunk_b``): a vector ``X_b`` beside a matrix ``X`` (or ``X_w``) with its length as the first or last axis
     is the bias of layer ``X``, and the matrix its kernel (where the names of a side have paths; flat names are
     ``_flat_leaves``')."""
-    if not any("/" in it.name or "." in it.name for it in items):
+    glued = [(it, name) for it in items
+             if len(it.shape) == 1 and (name := strip_name(it.name)).endswith(("_b", "_bias"))]
+    if not glued or not any("/" in it.name or "." in it.name for it in items):
         return
     by_name = {strip_name(it.name): it for it in items}
-    for it in items:
-        name = strip_name(it.name)
-        base = name[:-2] if name.endswith("_b") else name[:-5] if name.endswith("_bias") else ""
+    for it, name in glued:
+        base = name[:-2] if name.endswith("_b") else name[:-5]
         owner = None
-        for glued in ("", "_w", "_weight", "_kernel") if base and len(it.shape) == 1 else ():
-            owner = by_name.get(base + glued)
-            if owner is not None and (glued or owner.leaf is None) and len(owner.shape) >= 2 and \
+        for role in ("", "_w", "_weight", "_kernel") if base else ():
+            owner = by_name.get(base + role)
+            if owner is not None and (role or owner.leaf is None) and len(owner.shape) >= 2 and \
                     it.shape[0] in (owner.shape[0], owner.shape[-1]):
                 break
             owner = None
