@@ -364,14 +364,15 @@ def _second_view(state: _State, c_items: list, m_items: list, state2: _State, vi
                if all(id(om) in found for om, cands, _ in state.ambiguous.values() if any(x is c for x in cands))]
     if not settled:
         return
-    hypothesis = Hypothesis(view, ("view", view), len(settled))
+    stage = "full names" if view == "names" else "object paths"  # (a pair's rule, as reports show it)
+    hypothesis = Hypothesis(stage, ("view", view), len(settled))
     said = "variable name" if view == "names" else "object path"
     for m, c, proof in settled:
         if state.ambiguous.pop(id(m), None) is not None:
             state.ties.discard(id(m))
             state.shallow.discard(id(m))
         evidence = proof.evidence() if callable(proof.evidence) else proof.evidence
-        state.add(c, m, proof.transform, view,
+        state.add(c, m, proof.transform, stage,
                   f"the object graph's {said} `{proof.checkpoint.name}` is `{proof.model.name}`, where the "
                   f"{'object paths' if view == 'names' else 'variable names'} leave it open: {evidence}", hypothesis)
     state.hypotheses.append(hypothesis)
