@@ -180,8 +180,10 @@ def _diagnose(args) -> int:
 
         why = align(result.checkpoint, result.model, result, prefer_names=args.prefer_names)
     error = None
-    if args.fix_out:  # (no alignment where nothing needs fixing, or where --rules checks a fix instead)
-        error = _write_fix(args.fix_out, why) if why is not None else f"Error: no fix written to {args.fix_out}: " + (
+    if args.fix_out and why is not None:
+        error = _write_fix(args.fix_out, why)
+    elif args.fix_out:  # (no alignment where nothing needs fixing, or where --rules checks a fix instead)
+        error = f"Error: no fix written to {args.fix_out}: " + (
             "the model loads the checkpoint as it is" if result.ok else "with --rules, diagnose checks those rules")
     if args.json:
         doc = result.to_json()

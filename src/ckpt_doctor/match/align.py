@@ -333,14 +333,14 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                 by_stage[stage].append(f"`{c.name}` is `{m.name}` in the model")
     for h in dict.fromkeys(nested.values()):
         if h.rule[0] == "view":
-            ref = next(iter(h.proofs.values())).checkpoint.ref
+            first = next(iter(h.proofs.values()))
+            ref = first.checkpoint.ref
             seen, other, example = (
                 ("variable names the object graph records (full_name)", "object paths", ref.full_name)
                 if h.rule[1] == "names" else
                 ("object paths the object graph records", "variable names", ref.object_path))
             sentences.append(f"the {other} leave {len(h.proofs)} variable(s) open that the {seen} pair, e.g. "
-                             f"`{example}` is `{next(iter(h.proofs.values())).model.ref.name}` (the rules rename "
-                             "each one)")
+                             f"`{example}` is `{first.model.ref.name}` (the rules rename each one)")
             continue
         if h.rule[0] == "twin":
             _, chosen, scopes, c_name, m_name = h.rule

@@ -389,7 +389,7 @@ def _wider_than_a_layer(proof: Proof) -> bool:
 def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     """One view of ``infer``: the restore's own (an object graph by its paths where it restores by object, else by
     its variable names), or ``names`` (the variable names) or ``paths`` (the object paths) as a second view."""
-    object_mode = d.object_root is not None and view != "names" or view == "paths"
+    object_mode = view == "paths" or (d.object_root is not None and view != "names")
     name_mode_object_ckpt = not object_mode and any(t.full_name for t in catalog.values())
     # TF2 variables made without a name (``tf.Variable(x)`` in a ``tf.Module``: ``Variable``, again and again) are
     # named by their object path, the only name they have
