@@ -86,6 +86,11 @@ SCENARIOS = [
     _s("h20_rtdl_mlp_block_removed_abstain", "torch.compile'd rtdl MLP with 4 blocks (`_orig_mod.blocks.0.linear."
        "weight` [32, 11], blocks 1..3 equal [32, 32]) -> 3 blocks (block 2 dropped, block 3 moved down; which of the "
        "equal blocks went is in no file: must abstain on blocks 1 and 2; block 0 and the output decided)", "abstain"),
+    _s("h20_rtdl_ftt_dp_compiled_new_output", "DataParallel of a torch.compile'd rtdl FTTransformer (two prefixes: "
+       "`module._orig_mod.backbone.blocks.1.attention.W_q.weight`, `module._orig_mod.cont_embeddings.weight`, "
+       "`module._orig_mod.cat_embeddings.embeddings.1.weight`, `module._orig_mod.cls_embedding.weight`, a ReGLU FFN) "
+       "-> the FTTransformer with 5 outputs (`backbone.output.linear` new, its normalization kept; truth: "
+       "load_state_dict strict=False of what fits)"),
     _s("h20_siren_dp_to_wrapper_modulated", "DataParallel SirenNet (`module.layers.0.weight` [32, 2], `module.layers."
        "3.weight`, `module.last_layer.weight`) -> SirenWrapper with a latent modulator (`net.` prefix; `modulator."
        "layers.i.0` and the coordinate `grid` buffer new; truth: load_state_dict of the net)"),
@@ -99,6 +104,10 @@ SCENARIOS = [
        "weight` [sum, 1], `module.linear.bias`, `module.embedding.embedding.weight` [sum, 8], `module.mlp.mlp.0` "
        "Linear, `module.mlp.mlp.1` BatchNorm1d) -> a Keras 3 functional twin (Embedding `first_order`, Embedding "
        "`factors`, Dense + BatchNormalization, a bias layer; truth: construction)", "cross"),
+    _s("h20_torchfm_xdeepfm_compiled_to_k3", "torch.compile'd torchfm ExtremeDeepFactorizationMachineModel (the "
+       "CIN's `_orig_mod.cin.conv_layers.1.weight` a Conv1d [8, 30, 1], `_orig_mod.cin.fc`, the embedding, the linear "
+       "part, an MLP with BatchNorm1d) -> a Keras 3 functional twin (Conv1D kernels [1, 30, 8], Embedding, Dense, "
+       "BatchNormalization, a bias layer; truth: construction)", "cross"),
     # Keras 3
     _s("h20_k3_conv3d_keras_to_nested_new_head", "Keras 3 functional Conv3D video classifier (Conv3D kernels "
        "[3, 3, 3, 3, 8] and [3, 3, 3, 8, 16], BatchNormalization, a 5-class Dense) `.keras` -> the backbone as a "
@@ -117,6 +126,10 @@ SCENARIOS = [
     _s("h20_k3_deconv_decoder_keras_to_torch", "Keras 3 functional VAE-style decoder (Dense to 4x4x16, "
        "Conv2DTranspose kernels [3, 3, 8, 16] and [3, 3, 4, 8], a Conv2D to 1 channel) `.keras` -> a PyTorch twin "
        "(ConvTranspose2d [16, 8, 3, 3]; truth: construction)", "cross", "keras3"),
+    _s("h20_k3_untied_lm_wh5_to_torch_tied", "Keras 3 functional tiny LM with an untied output (Embedding [61, "
+       "16], a Dense block, LayerNormalization, a Dense output [16, 61]) `.weights.h5` -> a PyTorch twin whose "
+       "`lm_head.weight` is tied to `embed.weight` (the embedding loaded, the tied head follows it, the Keras output "
+       "kernel unused; truth: construction)", "cross", "keras3"),
     # TF1 graphs
     _s("h20_tf1_conv3d_wrapper_scope_new_head", "TF1 tf.compat.v1.layers conv3d video net (`net/conv3d_0/kernel` "
        "[3, 3, 3, 1, 8], `net/bn_0/moving_variance`, `net/conv3d_1`, `net/embed`) with Momentum slots -> the net "
@@ -317,6 +330,31 @@ def b_rtdl_mlp_block_removed_abstain(d):
     return [ck], read_torch(ck), values, sorted(n for n in values if n.startswith(("blocks.1.", "blocks.2.")))
 
 
+def b_rtdl_ftt_dp_compiled_new_output(d):
+    import torch
+    import torch.nn as nn
+
+    rtdl = _rtdl()
+
+    def net(d_out):
+        return rtdl.FTTransformer(n_cont_features=4, cat_cardinalities=[3, 7], d_out=d_out, n_blocks=2, d_block=16,
+                                  attention_n_heads=2, attention_dropout=0.1, ffn_d_hidden=None,
+                                  ffn_d_hidden_multiplier=4 / 3, ffn_dropout=0.0, residual_dropout=0.0)
+
+    src = net(1)
+    fill_random_torch(src, "ftt")
+    sd = nn.DataParallel(torch.compile(src)).state_dict()
+    assert next(iter(sd)).startswith("module._orig_mod."), next(iter(sd))
+    ck = _save_pt(d, sd, "ftt.pt")
+    tgt = net(5)
+    fill_random_torch(tgt, "tgt")
+    base = {k: v for k, v in src.state_dict().items() if not k.startswith("backbone.output.linear.")}
+    missing, unexpected = tgt.load_state_dict(base, strict=False)  # construction: all but the new output Linear
+    assert sorted(missing) == ["backbone.output.linear.bias", "backbone.output.linear.weight"], missing
+    assert not unexpected, unexpected
+    return [ck], read_torch(ck), _pt_values(tgt, d), []
+
+
 def b_siren_dp_to_wrapper_modulated(d):
     import torch.nn as nn
 
@@ -421,6 +459,59 @@ def b_torchfm_deepfm_dp_to_k3(d):
         lin_.set_weights([sd[f"mlp.mlp.{i}.weight"].T, sd[f"mlp.mlp.{i}.bias"]])
         bn.set_weights([sd[f"mlp.mlp.{i + 1}.{p}"] for p in ("weight", "bias", "running_mean", "running_var")])
     out.set_weights([sd["mlp.mlp.8.weight"].T, sd["mlp.mlp.8.bias"]])
+    return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
+
+
+def b_torchfm_xdeepfm_compiled_to_k3(d):
+    import keras
+    from keras import layers as L
+
+    fm = _torchfm()
+    _pkg("torchfm-0.7.0")
+    import torchfm.model.xdfm
+
+    src = torchfm.model.xdfm.ExtremeDeepFactorizationMachineModel(_FIELDS, 6, (24,), 0.1, (10, 8), split_half=True)
+    assert fm is not None
+    fill_random_torch(src, "xdeepfm")
+    ck = _save_pt(d, _compiled_sd(src), "xdeepfm.pt")
+    sd = {k: v.detach().numpy() for k, v in src.state_dict().items()}
+
+    class AddBias(L.Layer):
+        def build(self, shape):
+            self.bias = self.add_weight(shape=(1,), name="bias")
+
+        def call(self, x):
+            return x + self.bias
+
+    keras.backend.clear_session()
+    inp = keras.Input((5,), dtype="int32")
+    first, factors = L.Embedding(40, 1, name="first_order"), L.Embedding(40, 6, name="factors")
+    cin0, cin1 = L.Conv1D(10, 1, name="cin_0"), L.Conv1D(8, 1, name="cin_1")
+    cin_fc = L.Dense(1, name="cin_out")
+    d1, b1, dout = L.Dense(24, name="dnn_0"), L.BatchNormalization(name="dnn_0_bn"), L.Dense(1, name="dnn_out")
+    bias = AddBias(name="global_bias")
+    e = factors(inp)  # [b, 5, 6]; the CIN on [b, 6, fields * fields'] channels-last
+    x0 = keras.ops.expand_dims(e, 2)
+    z = keras.ops.reshape(x0 * keras.ops.expand_dims(e, 1), (-1, 25, 6))
+    h0 = keras.ops.relu(cin0(keras.ops.transpose(z, (0, 2, 1))))  # [b, 6, 10]
+    x1, hh = h0[..., :5], h0[..., 5:]
+    z1 = keras.ops.reshape(x0 * keras.ops.expand_dims(keras.ops.transpose(hh, (0, 2, 1)), 1), (-1, 25, 6))
+    h1 = keras.ops.relu(cin1(keras.ops.transpose(z1, (0, 2, 1))))
+    cin = cin_fc(keras.ops.sum(keras.ops.concatenate([x1, h1], axis=-1), axis=1))
+    deep = dout(L.ReLU()(b1(d1(L.Flatten()(e)))))
+    lin = bias(keras.ops.sum(first(inp), axis=1))
+    tgt = keras.Model(inp, L.Add()([lin, cin, deep]))
+    fill_random(tgt.weights, "tgt")
+    # construction: Conv1d [out, in, 1] -> Conv1D [1, in, out]; Linear [out, in] -> Dense [in, out]
+    first.set_weights([sd["linear.fc.weight"]])
+    bias.set_weights([sd["linear.bias"]])
+    factors.set_weights([sd["embedding.embedding.weight"]])
+    for lay, i in ((cin0, 0), (cin1, 1)):
+        lay.set_weights([sd[f"cin.conv_layers.{i}.weight"].transpose(2, 1, 0), sd[f"cin.conv_layers.{i}.bias"]])
+    cin_fc.set_weights([sd["cin.fc.weight"].T, sd["cin.fc.bias"]])
+    d1.set_weights([sd["mlp.mlp.0.weight"].T, sd["mlp.mlp.0.bias"]])
+    b1.set_weights([sd[f"mlp.mlp.1.{p}"] for p in ("weight", "bias", "running_mean", "running_var")])
+    dout.set_weights([sd["mlp.mlp.4.weight"].T, sd["mlp.mlp.4.bias"]])
     return [ck], read_torch(ck), _all(spec_and_values(tgt, d), d), []
 
 
@@ -612,6 +703,45 @@ def b_k3_deconv_decoder_keras_to_torch(d):
     _put_t(twin.out.weight, _np(out.kernel).transpose(3, 2, 0, 1))
     _put_t(twin.out.bias, _np(out.bias))
     return [ck], heldout2.read_keras_zip(ck, d), _all(spec_and_values(twin, d), d), []
+
+
+def b_k3_untied_lm_wh5_to_torch_tied(d):
+    import keras
+    import torch.nn as nn
+    from keras import layers as L
+
+    keras.backend.clear_session()
+    inp = keras.Input((12,), dtype="int32")
+    emb, ff1, ff2 = L.Embedding(61, 16), L.Dense(32, activation="gelu"), L.Dense(16)
+    ln, out = L.LayerNormalization(), L.Dense(61)
+    h = emb(inp)
+    src = keras.Model(inp, out(ln(L.Add()([h, ff2(ff1(h))]))))
+    fill_random(src.weights, "untied_lm")
+    ck = os.path.join(d, "ckpt", "lm.weights.h5")
+    src.save_weights(ck)
+
+    class TinyLM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(61, 16)
+            self.ff = nn.Sequential(nn.Linear(16, 32), nn.GELU(), nn.Linear(32, 16))
+            self.norm = nn.LayerNorm(16)
+            self.lm_head = nn.Linear(16, 61, bias=True)
+            self.lm_head.weight = self.embed.weight  # tied
+
+    twin = TinyLM()
+    fill_random_torch(twin, "twin")
+    _put_t(twin.embed.weight, _np(emb.embeddings))  # construction: the embedding; the tied head follows it
+    _put_t(twin.ff[0].weight, _np(ff1.kernel).T)
+    _put_t(twin.ff[0].bias, _np(ff1.bias))
+    _put_t(twin.ff[2].weight, _np(ff2.kernel).T)
+    _put_t(twin.ff[2].bias, _np(ff2.bias))
+    _put_t(twin.norm.weight, _np(ln.gamma))
+    _put_t(twin.norm.bias, _np(ln.beta))
+    _put_t(twin.lm_head.bias, _np(out.bias))  # the output bias has no tie: it is loaded
+    values = _pt_values(twin, d)
+    assert values["lm_head.weight"].size == 0, "the tied head is not scored"
+    return [ck], read_h5(ck), values, []
 
 
 # ---------------------------------------------------------------------------------------------------------
