@@ -4,15 +4,17 @@ parts uses, scored once, at the end of a piece of engine work, never while tunin
 Material (``pip download --no-deps`` of rtdl-revisiting-models and siren-pytorch (wheels) and torchfm (an sdist) into
 $CKPT_DOCTOR_MATERIAL20, default /work/coord/material-heldout20, unpacked there; nothing installed; the rest is the
 venv's; sources and licences in NOTICE; nothing of it is committed): ``rtdl-revisiting-models`` 0.0.2 (Yandex
-Research's tabular MLP and ResNet), ``siren-pytorch`` 0.1.7 (Phil Wang's SirenNet and SirenWrapper), ``torchfm`` 0.7.0
-(rixwew's factorisation-machine recommenders DeepFM and Deep & Cross); transformers 4.46 definitions of ViViT,
-TimeSformer, OWL-ViT, MPT and PLBart (none of them in an earlier part); and models written for this part: TF1 graphs
+Research's tabular MLP, ResNet and FTTransformer), ``siren-pytorch`` 0.1.7 (Phil Wang's SirenNet and
+SirenWrapper), ``torchfm`` 0.7.0 (rixwew's factorisation-machine recommenders DeepFM, xDeepFM and Deep & Cross);
+transformers 4.46 definitions of ViViT, TimeSformer, OWL-ViT, MPT and PLBart (none of them in an earlier part); and
+models written for this part: TF1 graphs
 (a conv3d video net under a wrapper scope with a new head, an LSTMCell encoder whose scope is renamed and a projection
 added, a separable_conv1d net into a PyTorch twin, equal FFN blocks with one removed), TF2 checkpoints (a tf.Module
 SIREN into the package's PyTorch SirenNet, a Keras 3 subclassed model refactored), Keras 3 functional models as
-`.weights.h5` and `.keras` (Conv3D, DepthwiseConv1D, three auto-named square EinsumDense layers, a Conv1D+GRU tagger
-into tf_keras, a Conv2DTranspose decoder) and PyTorch wrappers (torch.compile's `_orig_mod.`, DataParallel's
-`module.`, a Lightning-style `model.`, a hand-rolled EMA copy's `ema.`).
+`.weights.h5` and `.keras` (a Conv3D classifier into a nested backbone with a new head, DepthwiseConv1D, three
+auto-named square EinsumDense layers, a Conv1D+GRU tagger into tf_keras, a Conv2DTranspose decoder, an untied LM into
+a tied PyTorch twin) and PyTorch wrappers (torch.compile's `_orig_mod.`, DataParallel's `module.`, a Lightning-style
+`model.`, a hand-rolled EMA copy's `ema.`, DataParallel of a compiled model's `module._orig_mod.`).
 
 **Truth by identical values** (``thirdparty.value_truth``, with ``permute_reshape``), never from ckpt-doctor: the
 checkpoint is written by the framework, the model is filled by a published loader (``init_from_checkpoint``,
