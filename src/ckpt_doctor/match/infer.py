@@ -4111,11 +4111,15 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         # unless those that fit nothing stand in the same places with the same shapes (a custom layer's weights,
         # roles named on neither side, between layers that fit): the sequences agree, gaps included; the matches
         # must be ones that agreement makes too
-        sfits = [[fits[i][j] or _shapes_alike(uc[i], um[j]) for j in range(m)] for i in range(n)]
-        sF, sG = _alignment_tables(sfits, held)
-        if sF[n][m] % big * 2 < min(n, m):
+        # Fits count first (a shape alike never outweighs one: an embedding that fits is not left out for two
+        # recurrent kernels alike in shape, which no role pairs), then shapes alike; a held unit outweighs both.
+        sfits = [[big if fits[i][j] else int(_shapes_alike(uc[i], um[j])) for j in range(m)] for i in range(n)]
+        sheld = [big * big if h else 0 for h in held]
+        sF, sG = _alignment_tables(sfits, sheld)
+        agree = sF[n][m] % (big * big)
+        if (agree // big + agree % big) * 2 < min(n, m):
             return
-        alike = _sure_matches(sF, sG, sfits, held, sF[n][m])[2]
+        alike = _sure_matches(sF, sG, sfits, sheld, sF[n][m])[2]
     _, partners_m, sure = _sure_matches(F, G, fits, held, top)
     if alike is not None:
         sure = {i: j for i, j in sure.items() if alike.get(i) == j}
@@ -4255,19 +4259,20 @@ def _fit_groups(fits: list[list[bool]], rows: list[int], cols: list[int]) -> lis
     return groups
 
 
-def _alignment_tables(fits: list[list[bool]], held: list[int]) -> tuple[list[list[int]], list[list[int]]]:
-    """F[i][j]: the best weight of the matches of the first i composites with the first j; G[i][j]: of the rest."""
+def _alignment_tables(fits: list[list[Any]], held: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """F[i][j]: the best weight of the matches of the first i composites with the first j; G[i][j]: of the rest.
+    A match weighs its fit (True is 1) and its composite's ``held``."""
     n, m = len(fits), len(fits[0]) if fits else 0
     F = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n):
-        row, nxt, fi, w = F[i], F[i + 1], fits[i], 1 + held[i]
+        row, nxt, fi, h = F[i], F[i + 1], fits[i], held[i]
         for j in range(m):
-            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + w if fi[j] else 0)
+            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + fi[j] + h if fi[j] else 0)
     G = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
-        row, below, fi, w = G[i], G[i + 1], fits[i], 1 + held[i]
+        row, below, fi, h = G[i], G[i + 1], fits[i], held[i]
         for j in range(m - 1, -1, -1):
-            row[j] = max(row[j + 1], below[j], below[j + 1] + w if fi[j] else 0)
+            row[j] = max(row[j + 1], below[j], below[j + 1] + fi[j] + h if fi[j] else 0)
     return F, G
 
 
@@ -4275,7 +4280,8 @@ def _sure_matches(F: list, G: list, fits: list, held: list[int], top: int) -> tu
     """(the partners of each checkpoint composite on some best alignment, of each model composite, and {i: j} for
     the matches every best alignment makes: nothing else on a best alignment for either, never skipped by one)."""
     n, m = len(fits), len(fits[0]) if fits else 0
-    on_best = [[fits[i][j] and F[i][j] + 1 + held[i] + G[i + 1][j + 1] == top for j in range(m)] for i in range(n)]
+    on_best = [[bool(fits[i][j]) and F[i][j] + fits[i][j] + held[i] + G[i + 1][j + 1] == top for j in range(m)]
+               for i in range(n)]
     c_skip = [any(F[i][j] + G[i + 1][j] == top for j in range(m + 1)) for i in range(n)]
     m_skip = [any(F[i][j] + G[i][j + 1] == top for i in range(n + 1)) for j in range(m)]
     partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
