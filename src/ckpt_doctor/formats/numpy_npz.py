@@ -106,7 +106,7 @@ def _read_npz(path: str, max_member_bytes: int) -> Catalog:
     tensors: dict[str, TensorInfo] = {}
     notes: list[str] = []
     skipped = [n for n in archive.names() if not n.endswith(".npy")]
-    for member in archive.names():
+    for member in archive.names():  # in the order np.savez wrote them: its arguments' order, a model's own often
         if not member.endswith(".npy"):
             continue
         name = member[:-4]
@@ -124,7 +124,8 @@ def _read_npz(path: str, max_member_bytes: int) -> Catalog:
         _check_size(header, m.size, path, name)
         notes += filter(None, [header.note(name)])
         tensors[name] = TensorInfo(name=name, dtype=header.dtype, shape=header.shape, nbytes=header.nbytes,
-                                   location=member, _reader=_member_reader(archive, member, header, name))
+                                   location=member, written=len(tensors),
+                                   _reader=_member_reader(archive, member, header, name))
     if tensors and all(_POSITIONAL.match(n) for n in tensors):
         notes.insert(0, "arrays were saved by position (np.savez(a, b, ...)), so they are named arr_0, arr_1, ...: "
                         "the names the model uses must come from elsewhere")

@@ -33,7 +33,8 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
 5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences of
    units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in the
    checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation order,
-   tf-keras' ``layer_with_weights-N`` keys; else by auto-number within one Keras 3 family) and the model's creation
+   tf-keras' ``layer_with_weights-N`` keys, an ``.npz``'s member order unless it is the names' sorted order; else
+   by auto-number within one Keras 3 family) and the model's creation
    order; a composite with a unit names already paired is held in place (no best alignment leaves it out). Units
    are grouped into composites that every framework creates together (a weight with the norm of its width that
    follows it, a depthwise kernel with its pointwise kernel) and aligned by dynamic programming, composites on one
@@ -146,8 +147,9 @@ from .names import (
 from .names import _path_tokens as _name_tokens
 
 _MAX_CANDIDATES = 32
-# Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order); others are
-# ordered by name, numbers compared as numbers (TF bundles and safetensors sort their keys).
+# Formats that keep the order values were written in (HDF5 ``layer_names``, pickle dict order; an ``.npz`` and a
+# Keras 3 file record each value's rank, read where it is not the names' own order); others are ordered by name,
+# numbers compared as numbers (TF bundles and safetensors sort their keys).
 _ORDERED_FORMATS = {"keras-h5", "torch"}
 _POSITIONAL = re.compile(r"^(?P<layer>.+)/vars/(?P<i>\d+)$")  # Keras 3 .weights.h5: the i-th variable of a layer
 _KERAS2_TWICE = re.compile(r"^([^/]+)/\1_\d+/")
@@ -441,6 +443,9 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         # of how the model computes
         layers = list(dict.fromkeys(_raw_layer_path(e.name) for e in sorted(c_refs, key=lambda e: e.written or 0)))
         written = len(layers) < 3 or layers != sorted(layers)
+    elif written and catalog.format == "numpy":  # np.savez writes its arguments' order: a model's, or a sorted dict's
+        names = [e.name for e in sorted(c_refs, key=lambda e: e.written or 0)]
+        written = len(names) < 3 or names not in (sorted(names), sorted(names, key=_natural))
     for i, c in enumerate(c_items):
         c.order = c.ref.written if written else i
     state.ordered = ordered = written or catalog.format in _ORDERED_FORMATS
@@ -4106,11 +4111,15 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         # unless those that fit nothing stand in the same places with the same shapes (a custom layer's weights,
         # roles named on neither side, between layers that fit): the sequences agree, gaps included; the matches
         # must be ones that agreement makes too
-        sfits = [[fits[i][j] or _shapes_alike(uc[i], um[j]) for j in range(m)] for i in range(n)]
-        sF, sG = _alignment_tables(sfits, held)
-        if sF[n][m] % big * 2 < min(n, m):
+        # Fits count first (a shape alike never outweighs one: an embedding that fits is not left out for two
+        # recurrent kernels alike in shape, which no role pairs), then shapes alike; a held unit outweighs both.
+        sfits = [[big if fits[i][j] else int(_shapes_alike(uc[i], um[j])) for j in range(m)] for i in range(n)]
+        sheld = [big * big if h else 0 for h in held]
+        sF, sG = _alignment_tables(sfits, sheld)
+        agree = sF[n][m] % (big * big)
+        if (agree // big + agree % big) * 2 < min(n, m):
             return
-        alike = _sure_matches(sF, sG, sfits, held, sF[n][m])[2]
+        alike = _sure_matches(sF, sG, sfits, sheld, sF[n][m])[2]
     _, partners_m, sure = _sure_matches(F, G, fits, held, top)
     if alike is not None:
         sure = {i: j for i, j in sure.items() if alike.get(i) == j}
@@ -4148,13 +4157,33 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
                 del sure[i]
     if strict:
         partner_of = {j: i for i, j in sure.items()}
+        words_c = [_raw_words(_head(c).name) for c in uc]
+        words_m = [_raw_words(_head(c).name) for c in um]
+        proven: dict[int, int] = {}
+
+        def named_apart(i: int, j: int, k: int, lk: int) -> bool:
+            """Do the names say ``i`` is ``j``'s and ``k`` is ``lk``'s, not crosswise? The words each has and its rival
+            lacks agree on both sides: the same words (``enc_w_ih`` / ``rnn.weight_ih_l0`` against ``_hh``), or words
+            that pairs no trade touches spell alike (``enc_emb`` / ``src_embed`` and ``dec_emb`` / ``tgt_embed``, a
+            different shape each, for ``enc_w_ih`` / ``rnn_src.weight_ih_l0`` against ``dec`` / ``rnn_tgt``)."""
+            oi, ok, oj, ol = words_c[i] - words_c[k], words_c[k] - words_c[i], words_m[j] - words_m[lk], \
+                words_m[lk] - words_m[j]
+            if not (oi and ok and oj and ol) or oi & ol or ok & oj:
+                return False
+            if oi & oj and ok & ol:
+                return True
+            said = [(words_c[p] & (oi | ok), words_m[q] & (oj | ol)) for p, q in proven.items()]
+            if any(a & oi and b & ol or a & ok and b & oj for a, b in said):
+                return False
+            return any(a & oi and b & oj for a, b in said) and any(a & ok and b & ol for a, b in said)
 
         def trades(i: int, j: int) -> bool:  # another composite near i could stand where i stands, or i elsewhere
             for k in range(max(0, i - _MOVE), min(n, i + _MOVE + 1)):
                 if k != i and (fits[k][j] or loose(uc[k], um[j])) and _may_trade(c_name[i], c_name[k]):
                     lk = sure.get(k)
                     if lk is None or fits[i][lk] and _may_trade(m_name[j], m_name[lk]) and \
-                            not _numbered_alike(c_name[i], c_name[k], m_name[j], m_name[lk]):
+                            not _numbered_alike(c_name[i], c_name[k], m_name[j], m_name[lk]) and \
+                            not (proven and named_apart(i, j, k, lk)):
                         return True
             for lj in range(max(0, j - _MOVE), min(m, j + _MOVE + 1)):
                 if lj != j and (fits[i][lj] or loose(uc[i], um[lj])) and lj not in partner_of and \
@@ -4162,7 +4191,11 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
                     return True
             return False
 
-        for i in [i for i, j in sure.items() if trades(i, j)]:
+        trading = [i for i, j in sure.items() if trades(i, j)]
+        if trading and len(trading) < len(sure):  # the names of those that do not trade may tell the rest apart
+            proven.update((i, j) for i, j in sure.items() if i not in trading)
+            trading = [i for i in trading if trades(i, sure[i])]
+        for i in trading:
             del sure[i]
     if lone:
         assert placed is not None  # (returned above otherwise)
@@ -4226,19 +4259,20 @@ def _fit_groups(fits: list[list[bool]], rows: list[int], cols: list[int]) -> lis
     return groups
 
 
-def _alignment_tables(fits: list[list[bool]], held: list[int]) -> tuple[list[list[int]], list[list[int]]]:
-    """F[i][j]: the best weight of the matches of the first i composites with the first j; G[i][j]: of the rest."""
+def _alignment_tables(fits: list[list[Any]], held: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """F[i][j]: the best weight of the matches of the first i composites with the first j; G[i][j]: of the rest.
+    A match weighs its fit (True is 1) and its composite's ``held``."""
     n, m = len(fits), len(fits[0]) if fits else 0
     F = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n):
-        row, nxt, fi, w = F[i], F[i + 1], fits[i], 1 + held[i]
+        row, nxt, fi, h = F[i], F[i + 1], fits[i], held[i]
         for j in range(m):
-            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + w if fi[j] else 0)
+            nxt[j + 1] = max(nxt[j], row[j + 1], row[j] + fi[j] + h if fi[j] else 0)
     G = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
-        row, below, fi, w = G[i], G[i + 1], fits[i], 1 + held[i]
+        row, below, fi, h = G[i], G[i + 1], fits[i], held[i]
         for j in range(m - 1, -1, -1):
-            row[j] = max(row[j + 1], below[j], below[j + 1] + w if fi[j] else 0)
+            row[j] = max(row[j + 1], below[j], below[j + 1] + fi[j] + h if fi[j] else 0)
     return F, G
 
 
@@ -4246,7 +4280,8 @@ def _sure_matches(F: list, G: list, fits: list, held: list[int], top: int) -> tu
     """(the partners of each checkpoint composite on some best alignment, of each model composite, and {i: j} for
     the matches every best alignment makes: nothing else on a best alignment for either, never skipped by one)."""
     n, m = len(fits), len(fits[0]) if fits else 0
-    on_best = [[fits[i][j] and F[i][j] + 1 + held[i] + G[i + 1][j + 1] == top for j in range(m)] for i in range(n)]
+    on_best = [[bool(fits[i][j]) and F[i][j] + fits[i][j] + held[i] + G[i + 1][j + 1] == top for j in range(m)]
+               for i in range(n)]
     c_skip = [any(F[i][j] + G[i + 1][j] == top for j in range(m + 1)) for i in range(n)]
     m_skip = [any(F[i][j] + G[i][j + 1] == top for i in range(n + 1)) for j in range(m)]
     partners_c = [[j for j in range(m) if on_best[i][j]] for i in range(n)]
