@@ -196,6 +196,10 @@ def transform_for(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tup
             ckpt_leaf == "weight" and ckpt_shape[1] == 1 and model_shape[-1] == 1):
         perm = _DEPTHWISE[rank][ckpt_leaf == "weight"]
         moved = tuple(ckpt_shape[i] for i in perm)
+    if moved != tuple(model_shape) and rank in _DEPTHWISE and len(model_shape) == rank:
+        multiplied = _depth_multiplied(ckpt_leaf, tuple(ckpt_shape), tuple(model_shape))
+        if multiplied:
+            return True, multiplied
     if moved != tuple(model_shape) and len(ckpt_shape) != len(model_shape):
         split = heads_layout(ckpt_leaf, model_leaf, tuple(ckpt_shape), tuple(model_shape))
         if split[0]:
@@ -268,6 +272,25 @@ def _same_placement(kernel: tuple[int, ...], perms: list[tuple[int, ...]]) -> bo
 # A depthwise kernel (one filter per channel): TF [kh, kw, C, 1] is PyTorch's grouped [C, 1, kh, kw], and the 1-D
 # one (Keras SeparableConv1D, ConvBERT) TF [k, C, 1] is [C, 1, k]; by rank: (kernel -> weight, weight -> kernel)
 _DEPTHWISE = {4: ((2, 3, 0, 1), (2, 3, 0, 1)), 3: ((1, 2, 0), (2, 0, 1))}
+
+
+def _depth_multiplied(ckpt_leaf: str | None, ckpt_shape: tuple[int, ...], model_shape: tuple[int, ...]) -> str | None:
+    """A depthwise kernel with a depth multiplier M > 1: TF ``[*k, C, M]`` is PyTorch's grouped ``[C * M, 1, *k]``
+    (output channel ``c * M + m`` filters input channel ``c``): the permutation to ``[C, M, *k]`` and a reshape,
+    or the way back. None where the shapes are not those of one such kernel. A multiplier above the channel count is
+    read as a plain kernel's outputs (a stem's ``[3, 3, 3, 32]`` is no 96-channel depthwise kernel)."""
+    rank = len(ckpt_shape)
+    back = (*range(2, rank), 0, 1)  # [C, M, *k] -> [*k, C, M]
+    there = (rank - 2, rank - 1, *range(rank - 2))  # [*k, C, M] -> [C, M, *k]
+    if ckpt_leaf == "kernel":
+        *k, c, m = ckpt_shape
+        if 1 < m <= c and model_shape == (c * m, 1, *k):
+            return transform_name(there) + "+" + reshape_name(model_shape)
+    elif ckpt_leaf == "weight":
+        *k, c, m = model_shape
+        if 1 < m <= c and ckpt_shape == (c * m, 1, *k):
+            return reshape_name((c, m, *k)) + "+" + transform_name(back)
+    return None
 
 
 _DISTINCT_ROLES = frozenset({"kernel", "scale", "embedding"})  # leaf classes of WEIGHT_LEAVES that are not "weight"
