@@ -445,10 +445,13 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         written = len(layers) < 3 or layers != sorted(layers)
     elif written and catalog.format == "numpy":  # np.savez writes its arguments' order: a model's, or a sorted dict's
         names = [e.name for e in sorted(c_refs, key=lambda e: e.written or 0)]
-        written = len(names) < 3 or names not in (sorted(names), sorted(names, key=_natural))
+        written = names not in (sorted(names), sorted(names, key=_natural))
     for i, c in enumerate(c_items):
         c.order = c.ref.written if written else i
-    state.ordered = ordered = written or catalog.format in _ORDERED_FORMATS
+    ordered = written or catalog.format in _ORDERED_FORMATS
+    # (an .npz's order is its writer's choice: structure may read it, but it does not make a layer renamed on its
+    # own a question for structure to decide, as a framework's order does)
+    state.ordered = ordered and catalog.format != "numpy"
     # (a positional name has ``/vars/`` in it: the regular expression runs only on those)
     if c_items and sum(1 for e in c_refs if "/vars/" in e.name and _POSITIONAL.match(e.name)) * 2 > len(c_items):
         _positional(c_items, m_items)
@@ -2298,7 +2301,21 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 state.set_ambiguous(m, [c], f"the renaming that would pair it puts `{c2.name}` {list(c2.shape)} "
                                             f"{where}: the layer fits only in part")
         clean = [r for r in clean if r not in partial]
-        weak = [r for r in clean if single(r) and not corroborated(r)
+        # the same word swapped under two or more scopes (`item/tower` -> `item/encoder` beside `user/tower` ->
+        # `user/encoder`, `note_conv` -> `notes.conv` beside `note_head` -> `notes.head`): a word the model changed
+        # wherever it stood, not a layer replaced here and there. One word of names otherwise spelled alike.
+        def swap(r, proposals=proposals) -> tuple | None:  # (the word out, the word in, the scopes only one has)
+            c, m, _ = proposals[r][0]
+            tc, tm = (re.split(r"[/._]", _real_prefix(it.name, len(p)).lower()) for it, p in ((c, r[0]), (m, r[1])))
+            k = min(len(tc), len(tm))  # (names read from their ends: a scope one side adds is the same for all)
+            apart = [(a, b) for a, b in zip(tc[len(tc) - k:], tm[len(tm) - k:], strict=True) if a != b]
+            if k < 2 or len(apart) != 1 or apart[0][0].isdigit() or apart[0][1].isdigit():
+                return None
+            return (*apart[0], tuple(tc[:len(tc) - k]), tuple(tm[:len(tm) - k]))
+
+        swaps = Counter(w for w in map(swap, clean) if w)
+        repeated = {r for r in clean if swaps.get(swap(r), 0) > 1}
+        weak = [r for r in clean if single(r) and not corroborated(r) and r not in repeated
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         if len(weak) > 1:
@@ -2342,7 +2359,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             continue
         # a clean rule shares no variable with another best rule: nothing tied with it contradicts it
         hypotheses = [Hypothesis("prefix", ("scope",) + rule, support[rule],
-                                 lone=single(rule) and foreign_rename(rule) and not anchored_for(rule))
+                                 lone=single(rule) and foreign_rename(rule) and not anchored_for(rule) and
+                                 rule not in repeated)
                       for rule in clean]
         renamed_by: dict[int, int] = {}  # id(c) -> the index in ``clean`` of the rule that renamed it
         # Each free entry takes the first rule of ``clean`` whose prefix it has: rules indexed by prefix, so
@@ -4025,8 +4043,10 @@ def _renamed_or_new(state: _State, made: list) -> None:
     def shares(c, m):
         return bool(words(c) & words(m))
 
-    def alike(c, m):  # or one word written short for the other (``conv`` / ``convolution``, ``block`` / ``blocks``)
-        return _names_share(_raw_layer_path(c.name), _raw_layer_path(m.name))
+    def alike(c, m):  # or one word written short for the other (``conv`` / ``convolution``, ``block`` / ``blocks``),
+        # the model layer's own name among them (``note_conv`` / ``notes.novel``: a container alike, the layer not)
+        pc, pm = _raw_layer_path(c.name), _raw_layer_path(m.name)
+        return _names_share(pc, pm) and _names_share(pc, re.split(r"[/.]", pm)[-1])
 
     sharing = [shares(state.pairs[k].checkpoint, state.pairs[k].model) for k in made]
     if sum(sharing) * 2 <= len(made):
