@@ -26,8 +26,10 @@ check: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 
+# Two processes: the suite is mostly frameworks writing files in child processes (tests/conftest.py keeps each
+# module, and the modules that share a session fixture, in one process).
 test: check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py

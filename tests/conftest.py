@@ -41,6 +41,34 @@ def pytest_runtest_makereport(item, call):
                        "to allow them where a framework is deliberately not installed)")
 
 
+# `make test` runs the suite in two processes (pytest-xdist). Module and session fixtures build files with real
+# frameworks in child processes (30-50 s each), once per process that asks for them: a module's tests go to one
+# process, and so do all modules that use one of these session fixtures. (A scheduler, not `xdist_group` marks:
+# xdist 3.8's marks set a node id attribute pytest 9 no longer reads.)
+_SHARED_SESSION_FIXTURES = ("tf_checkpoints", "framework_verdicts")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    import re
+
+    from xdist.scheduler import LoadScopeScheduling
+
+    shared = {}  # test module -> the session fixture it shares with other modules
+    for path in sorted(_TESTS_DIR.glob("test_*.py")):
+        text = path.read_text(encoding="utf-8")
+        used = [f for f in _SHARED_SESSION_FIXTURES if re.search(rf"\b{f}\b", text)]
+        if used:
+            shared[path.name] = used[0]
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return shared.get(os.path.basename(module), module)
+
+    return ByModule(config, log)
+
+
 class TFCheckpoints:
     """Checkpoints written by real TensorFlow, and what TensorFlow itself read back from them.
 
