@@ -2313,8 +2313,9 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 return None
             return (*apart[0], tuple(tc[:len(tc) - k]), tuple(tm[:len(tm) - k]))
 
-        swaps = Counter(w for w in map(swap, clean) if w)
-        repeated = {r for r in clean if swaps.get(swap(r), 0) > 1}
+        swapped = {r: w for r in clean if (w := swap(r))}
+        swaps = Counter(swapped.values())
+        repeated = {r for r, w in swapped.items() if swaps[w] > 1}
         weak = [r for r in clean if single(r) and not corroborated(r) and r not in repeated
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
