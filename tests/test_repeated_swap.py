@@ -3,7 +3,8 @@ two-tower model's ``item_tower`` and ``user_tower`` became ``item_encoder`` and 
 Each was "a single layer under another name, next to layers that load by name: renamed, or replaced?", 4 values
 ambiguous. A word swapped alike under two scopes, the rest of the names spelled alike, pairs; a layer renamed on its
 own stays the question. TensorFlow writes the checkpoint and runs the printed fix in a child process; every value is
-checked against the saved model's."""
+checked against the saved model's. With both towers of one shape the renamings tied (each tower's values fit
+either new name): the words the names share as spelled break the tie."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import os
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
        "PYTHONPATH": os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")}
@@ -29,17 +32,19 @@ CHILD = textwrap.dedent("""\
             self.kernel = tf.Variable(rng.standard_normal((n, m), dtype=np.float32))
             self.bias = tf.Variable(rng.standard_normal(m, dtype=np.float32))
 
+    rows = int(sys.argv[2])  # the user tower's input width: 5, or 6 as the item tower's (equal shapes)
+
     class Old(tf.Module):
         def __init__(self, seed):
             super().__init__()
-            self.item_tower, self.user_tower = Dense(6, 4, seed), Dense(5, 4, seed + 1)
+            self.item_tower, self.user_tower = Dense(6, 4, seed), Dense(rows, 4, seed + 1)
             self.head = Dense(8, 1, seed + 2)
             self.norm_scale = tf.Variable(np.ones(8, np.float32))
 
     class New(tf.Module):
         def __init__(self, seed, lone):
             super().__init__()
-            self.item_encoder, self.user_encoder = Dense(6, 4, seed), Dense(5, 4, seed + 1)
+            self.item_encoder, self.user_encoder = Dense(6, 4, seed), Dense(rows, 4, seed + 1)
             setattr(self, lone, Dense(8, 1, seed + 2))
             self.fusion = Dense(8, 8, seed + 3)  # new
             self.norm_scale = tf.Variable(np.zeros(8, np.float32))
@@ -62,9 +67,12 @@ CHILD = textwrap.dedent("""\
     """)
 
 
-def test_a_word_swapped_in_two_layers_names_pairs_both(tmp_path):
-    done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True, text=True, timeout=600,
-                          env=ENV)
+@pytest.mark.parametrize("rows", [5, 6], ids=["shapes-apart", "shapes-equal"])
+def test_a_word_swapped_in_two_layers_names_pairs_both(tmp_path, rows):
+    """With equal shapes, `item_tower` -> `user_encoder` explains as many values as `item_tower` -> `item_encoder`:
+    the word `item`, spelled in both names (one token each, `itemtower`, `itemencoder`), decides the tie."""
+    done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path), str(rows)], capture_output=True, text=True,
+                          timeout=600, env=ENV)
     assert done.returncode == 0, done.stderr[-3000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
     kept = got["head"]

@@ -2199,6 +2199,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             short = [r for r in top if _abbreviates(r, proposals)]
             if short and len(short) < len(top) and _apart(short, proposals):
                 top = short
+        if len(top) > 1:
+            # so is a word the renamed names share as spelled (`item_tower` -> `item_encoder`, one token each) that
+            # no rival's name has in its place (not `prelu` of `rnet/prelu3` -> `onet/prelu2`: every PReLU's word)
+            told = _told_by_spelling(top, proposals, pool_c, pool_m)
+            if told is not None and _apart(told, proposals):
+                top = told
         if len(top) == 1:  # one best explanation: nothing competes with it
             clean = top
         else:  # the rules none of whose variables or entries another best rule also pairs
@@ -2524,6 +2530,38 @@ def _abbreviates(rule: tuple, proposals: dict) -> bool:
                 return False
             found = True
     return found
+
+
+def _told_by_spelling(rules: list, proposals: dict, pool_c: list, pool_m: list) -> list | None:
+    """Equally good ``rules`` that compete for values, told apart by a word their renamed names share as the user
+    spelled them (``item_tower`` / ``item_encoder``, whose tokens ``itemtower`` / ``itemencoder`` share none), one
+    layer's word on each side (``item``, not ``prelu`` or ``conv``, which name a kind) that every rival lacks on the
+    side where the two differ (a rival of the same entry in its model name, of the same variable in its checkpoint
+    name). The rules without rivals and those so told; None where no competing rule is told."""
+    def words(rule) -> tuple[set[str], set[str], set[str]]:  # (checkpoint side, model side, shared beyond the scope)
+        c, m, _ = proposals[rule][0]
+        k = len(rule[0]) - len(_renamed_parts(rule)[0])
+        wc, wm = _raw_words(_real_prefix(c.name, len(rule[0]))), _raw_words(_real_prefix(m.name, len(rule[1])))
+        return wc, wm, (wc & wm) - (_raw_words(_real_prefix(c.name, k)) if k else set())
+
+    entries = {r: {id(c) for c, _, _ in proposals[r]} for r in rules}
+    variables = {r: {id(m) for _, m, _ in proposals[r]} for r in rules}
+    rivals = {r: [q for q in rules if q is not r and (entries[q] & entries[r] or variables[q] & variables[r])]
+              for r in rules}
+    spelled = {r: words(r) for r in rules if rivals[r]}
+    if not spelled:
+        return None
+    layers = [Counter(w for path in {_raw_layer_path(it.name) for it in pool} for w in _raw_words(path))
+              for pool in (pool_c, pool_m)]
+    kept, told = [r for r in rules if not rivals[r]], []
+    for r, (_, _, own) in spelled.items():
+        own = {w for w in own if layers[0][w] == 1 and layers[1][w] == 1}
+        for q in rivals[r]:
+            own -= (spelled[q][1] if entries[q] & entries[r] else set()) | \
+                (spelled[q][0] if variables[q] & variables[r] else set())
+        if own:
+            told.append(r)
+    return kept + told if told else None
 
 
 def _apart(rules: list, proposals: dict) -> bool:
