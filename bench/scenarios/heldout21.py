@@ -1,8 +1,11 @@
 """A twenty-first held-out part of alignment scenarios (``--part heldout21``): material none of the other parts
 uses, scored once, at the end of a piece of engine work, never while tuning (not in ``--part all``).
 
-Material (nothing downloaded, nothing installed; the venv's packages; sources and licences in NOTICE): transformers
-4.46 definitions of ViLT, CLIPSeg, MRA and CLAP (none of them in an earlier part), and models written for this part:
+Material (``pip download --no-deps`` of the linformer wheel into $CKPT_DOCTOR_MATERIAL21, default
+/work/coord/material-heldout21, unpacked there; nothing installed; the rest is the venv's; sources and licences in
+NOTICE; nothing of it is committed): ``linformer`` 0.2.3 (Phil Wang's LinformerLM and Linformer, reversible and
+sequential); transformers 4.46 definitions of ViLT, CLIPSeg, MRA and CLAP (none of them in an earlier part); and
+models written for this part:
 PyTorch (a ModuleDict of task heads whose keys are renamed under torch.compile), Keras 3 functional models as
 `.weights.h5` and `.keras` (a SimpleRNN tagger into torch's nn.RNN, a grouped Conv2D into a grouped Conv2d, four
 equal square Dense layers with one removed, a classifier whose head is dropped and a same-shaped new head added, a
@@ -19,7 +22,7 @@ checkpoint is written by the framework, the model is filled by a published loade
 a removed or inserted layer, a twin in another framework layer by layer), and both sides are read back by the
 frameworks' readers. ``ambiguous_ok`` names the model variables nothing in the files can decide.
 
-    python bench/scenarios/heldout21.py fetch               # nothing to fetch (the venv's packages)
+    python bench/scenarios/heldout21.py fetch               # pip download + unpack linformer
     python bench/scenarios/heldout21.py make [--force] [--only=ID,..]
     python bench/scenarios/heldout21.py check               # truth consistency (no alignment is run)
     python bench/scenarios/score.py --part heldout21        # score (once)
@@ -75,6 +78,15 @@ SCENARIOS = [
        "a ModuleDict `_orig_mod.heads.sentiment.weight` [3, 32], `_orig_mod.heads.topic.weight` [11, 32], "
        "`_orig_mod.heads.toxicity.weight` [1, 32]) -> the net with the dict renamed `tasks` and keys `sent`, "
        "`topics`, `tox` (shapes decide; truth: construction)"),
+    # linformer (run from the unpacked wheel)
+    _s("h21_linformer_reversible_dp_to_sequential", "DataParallel reversible LinformerLM (`module.linformer.net."
+       "blocks.1.f.net.fn.to_q.weight`, `.f.net.fn.proj_k` [32, 8], `.g.net.fn.w1.weight`, `.f.net.norm.weight`) -> "
+       "the same LinformerLM built with reversible=False (`linformer.net.layers.1.0.fn.to_q.weight`: block i's `f` "
+       "is layer i's `0`, its `g` layer i's `1`; truth: construction, the two nets' parameters in order)"),
+    _s("h21_linformer_lightning_lm_to_classifier", "Lightning-style state_dict (`model.` prefix) of LinformerLM "
+       "(`model.token_emb.weight` [61, 16], `model.pos_emb.weight`, `model.linformer.net.layers.2.1.fn.w2.weight`, "
+       "`model.to_logits` [61, 16]) -> a classifier with the package's Linformer as `encoder` (the LM head unused; "
+       "`head` new; truth: load_state_dict of the embeddings and the encoder)"),
     # Keras 3
     _s("h21_k3_simplernn_wh5_to_torch_rnn", "Keras 3 functional tagger (Embedding [50, 12], SimpleRNN 20 "
        "(`kernel` [12, 20], `recurrent_kernel` [20, 20], `bias`), Dense 6) `.weights.h5` -> a PyTorch twin with "
@@ -260,6 +272,65 @@ def b_torch_moduledict_heads_renamed_compiled(d):
     tgt.trunk.load_state_dict(src.trunk.state_dict())
     for a, b in (("sentiment", "sent"), ("topic", "topics"), ("toxicity", "tox")):  # construction
         tgt.tasks[b].load_state_dict(src.heads[a].state_dict())
+    return [ck], read_torch(ck), _pt_values(tgt, d), []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# linformer (run from the unpacked wheel, never copied)
+
+MATERIAL = os.environ.get("CKPT_DOCTOR_MATERIAL21", "/work/coord/material-heldout21")
+PACKAGES = ["linformer==0.2.3"]
+
+
+def _linformer():
+    path = os.path.join(MATERIAL, "linformer")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import linformer
+
+    return linformer
+
+
+def b_linformer_reversible_dp_to_sequential(d):
+    import torch
+    import torch.nn as nn
+
+    lf = _linformer()
+    src = lf.LinformerLM(61, 16, 32, 3, k=8, heads=2, reversible=True)
+    fill_random_torch(src, "linformer_rev")
+    ck = _save_pt(d, nn.DataParallel(src).state_dict(), "linformer_rev_dp.pt")
+    tgt = lf.LinformerLM(61, 16, 32, 3, k=8, heads=2, reversible=False)
+    fill_random_torch(tgt, "tgt")
+    sv, tv = list(src.state_dict().values()), list(tgt.state_dict())
+    assert len(sv) == len(tv)
+    want = dict(zip(tv, sv, strict=True))  # construction: the same parameters, registered in the same order
+    ssd = src.state_dict()
+    for t, n in zip(tv, ssd, strict=True):  # the names agree up to the block layout
+        assert t.split(".")[-2:] == n.split(".")[-2:], (t, n)
+    q = "linformer.net.layers.1.0.fn.to_q.weight", "linformer.net.blocks.1.f.net.fn.to_q.weight"
+    assert torch.equal(want[q[0]], ssd[q[1]])
+    tgt.load_state_dict(want)
+    return [ck], read_torch(ck), _pt_values(tgt, d), []
+
+
+def b_linformer_lightning_lm_to_classifier(d):
+    import torch.nn as nn
+
+    lf = _linformer()
+    module = nn.Module()
+    module.model = lf.LinformerLM(61, 16, 32, 3, k=8, heads=2)
+    fill_random_torch(module, "linformer_lm")
+    ck = _save_pt(d, module.state_dict(), "epoch=3-step=400.pt")
+    tgt = nn.Module()
+    tgt.token_emb = nn.Embedding(61, 16)
+    tgt.pos_emb = nn.Embedding(32, 16)
+    tgt.encoder = lf.Linformer(16, 32, 3, k=8, heads=2)
+    tgt.head = nn.Linear(16, 4)
+    fill_random_torch(tgt, "tgt")
+    lm = module.model
+    tgt.token_emb.load_state_dict(lm.token_emb.state_dict())  # construction; to_logits unused, head new
+    tgt.pos_emb.load_state_dict(lm.pos_emb.state_dict())
+    tgt.encoder.load_state_dict(lm.linformer.state_dict())
     return [ck], read_torch(ck), _pt_values(tgt, d), []
 
 
@@ -796,7 +867,8 @@ def check(out=DEFAULT_OUT) -> int:
 
 
 def fetch() -> None:
-    """Nothing to fetch: the material is the venv's (transformers, Keras 3, tf_keras, TensorFlow, PyTorch)."""
+    """The linformer wheel unpacked by thirdparty's fetch_wheels; the rest is the venv's."""
+    tp.fetch_wheels(MATERIAL, PACKAGES)
 
 
 def main(argv=None) -> int:
