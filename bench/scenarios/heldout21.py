@@ -122,8 +122,9 @@ SCENARIOS = [
        legacy=True),
     _s("h21_tf1_conv_layer_inserted_wrapper", "TF1 conv net (`cnn/conv_0`, `cnn/conv_1`, `cnn/conv_2` with "
        "channel widths 8, 16, 24, `cnn/logits`) with RMSProp slots -> the net under a wrapper scope `model/` with "
-       "a conv `model/cnn/conv_1b` (16 -> 12) inserted and conv_2 reading 12 channels (so conv_2 is new: its "
-       "input width changed; truth: init_from_checkpoint with an assignment map of what fits)", "tf1", legacy=True),
+       "a conv `model/cnn/conv_1b` (16 -> 12) inserted and conv_2 reading 12 channels (so conv_2's kernel is new: "
+       "its input width changed; its bias still fits and is loaded; truth: init_from_checkpoint with an assignment "
+       "map of what fits)", "tf1", legacy=True),
     _s("h21_tf1_square_dense_roles_abstain", "TF1 graph with three auto-named square dense layers (`dense/kernel`, "
        "`dense_1/kernel`, `dense_2/kernel` [16, 16]) between `embed` and `classify` layers, Adagrad slots -> the "
        "graph with the three named `attn/query`, `attn/key`, `attn/value` (which is which no file says: must "
@@ -626,7 +627,8 @@ def b_tf1_conv_layer_inserted_wrapper(d):
     with g.as_default():
         with tf.compat.v1.variable_scope("model"):
             _cnn(True)
-    amap = {n: "model/" + n for n in names if "conv_2/" not in n}  # conv_2 reads 12 channels now: new
+    # conv_2's kernel reads 12 channels now: new; its bias [24] still fits and is loaded
+    amap = {n: "model/" + n for n in names if n != "cnn/conv_2/kernel"}
     values = tp._tf1_target(g, d, amap, prefix)  # init_from_checkpoint of what fits: the truth
     assert values["model/cnn/conv_2/kernel"].shape == (3, 3, 12, 24), values["model/cnn/conv_2/kernel"].shape
     return [_rel(prefix, d)], stored, _all(values, d), []
