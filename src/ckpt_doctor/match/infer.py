@@ -3209,7 +3209,21 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                 if not cands:
                     continue  # nothing of its shape left in this block: a wider one may hold it
                 olo, ohi = within(todo_names, container)
-                if len(cands) == 1 and ohi - olo <= _SIBLING_SPAN and sum(
+                own = re.split(r"[/.]", name)[-2:]  # (the layer's name and the leaf)
+                same = [x for x in cands if re.split(r"[/.]", c_name(x))[-2:] == own]
+                if amb is not None and len(amb[1]) > 1 and len(own) == 2 and len(same) == 1 and \
+                        ohi - olo <= _SIBLING_SPAN:
+                    # a tie between equal blocks: of its candidates, the one under its own layer's name and leaf
+                    # inside the partner block, whatever else fits (`fn.proj_k` beside `fn.proj_v`, `norm.weight`
+                    # beside `norm.bias`); never a lone candidate (a new head's `dense` and an unused pooler's)
+                    c = same[0]
+                    if amb is not None:
+                        del state.ambiguous[id(m)]
+                        m.busy = False
+                    t = state.compatible(c, m)[1]
+                    state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
+                    progress = paired = True
+                elif len(cands) == 1 and ohi - olo <= _SIBLING_SPAN and sum(
                         open_m(o[2]) and state.compatible(cands[0], o[2])[0] for o in todo[olo:ohi]) == 1:
                     c = cands[0]
                     if any(by_m[i][2] in _BY_NAME for i in range(lo, hi)) and \
