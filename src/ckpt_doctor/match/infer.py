@@ -3211,29 +3211,26 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                 olo, ohi = within(todo_names, container)
                 own = re.split(r"[/.]", name)[-2:]  # (the layer's name and the leaf)
                 same = [x for x in cands if re.split(r"[/.]", c_name(x))[-2:] == own]
+                chosen = None
                 if amb is not None and len(amb[1]) > 1 and len(own) == 2 and len(same) == 1 and \
                         ohi - olo <= _SIBLING_SPAN:
                     # a tie between equal blocks: of its candidates, the one under its own layer's name and leaf
                     # inside the partner block, whatever else fits (`fn.proj_k` beside `fn.proj_v`, `norm.weight`
                     # beside `norm.bias`); never a lone candidate (a new head's `dense` and an unused pooler's)
-                    c = same[0]
-                    if amb is not None:
-                        del state.ambiguous[id(m)]
-                        m.busy = False
-                    t = state.compatible(c, m)[1]
-                    state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
-                    progress = paired = True
+                    chosen = same[0]
                 elif len(cands) == 1 and ohi - olo <= _SIBLING_SPAN and sum(
                         open_m(o[2]) and state.compatible(cands[0], o[2])[0] for o in todo[olo:ohi]) == 1:
-                    c = cands[0]
                     if any(by_m[i][2] in _BY_NAME for i in range(lo, hi)) and \
-                            not _names_share(name[cut:], c_name(c)[len(prefix):]):
+                            not _names_share(name[cut:], c_name(cands[0])[len(prefix):]):
                         break  # a foreign name among siblings that load by name: renamed, or a new layer?
+                    chosen = cands[0]
+                if chosen is not None:
                     if amb is not None:
                         del state.ambiguous[id(m)]
                         m.busy = False
-                    t = state.compatible(c, m)[1]
-                    state.add(c, m, t, "structure", functools.partial(_sibling_evidence, c, m, t, container, prefix))
+                    t = state.compatible(chosen, m)[1]
+                    state.add(chosen, m, t, "structure",
+                              functools.partial(_sibling_evidence, chosen, m, t, container, prefix))
                     progress = paired = True
                 elif len(cands) == 2 and ohi - olo <= _SIBLING_SPAN:
                     # two values fit it and one other open member alike: their places in the block, by name
