@@ -3209,11 +3209,11 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                 if not cands:
                     continue  # nothing of its shape left in this block: a wider one may hold it
                 olo, ohi = within(todo_names, container)
-                own = re.split(r"[/.]", name)[-2:]  # (the layer's name and the leaf)
-                same = [x for x in cands if re.split(r"[/.]", c_name(x))[-2:] == own]
+                same = []  # (a tie's candidates under the layer's name and leaf)
+                if amb is not None and len(amb[1]) > 1 and len(own := re.split(r"[/.]", name)[-2:]) == 2:
+                    same = [x for x in cands if re.split(r"[/.]", c_name(x))[-2:] == own]
                 chosen = None
-                if amb is not None and len(amb[1]) > 1 and len(own) == 2 and len(same) == 1 and \
-                        ohi - olo <= _SIBLING_SPAN:
+                if len(same) == 1 and ohi - olo <= _SIBLING_SPAN:
                     # a tie between equal blocks: of its candidates, the one under its own layer's name and leaf
                     # inside the partner block, whatever else fits (`fn.proj_k` beside `fn.proj_v`, `norm.weight`
                     # beside `norm.bias`); never a lone candidate (a new head's `dense` and an unused pooler's)
