@@ -2180,6 +2180,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         if not pool_c or not pool_m:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
+        if proposals:
+            proposals = _within_families(proposals, m_items)
         if not proposals:
             return
         containers = _containers(proposals, deep, pool_c, pool_m)
@@ -2424,6 +2426,31 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         state.hypotheses += [h for h in hypotheses if h.proofs]
         if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
             return
+
+
+def _within_families(proposals: dict, m_items: list) -> dict:
+    """The proposals, without those that move a part of a numbered family's element out of the family
+    (``encoder.layer.69.attention.output.`` -> ``cls.predictions.transform.`` where the model numbers its
+    ``encoder.layer.N`` too). Which element of an equal family the model lost or gained is the numbering's question;
+    a leftover element's sub-layer that fits a new head by shape says nothing of it. (A whole element renamed,
+    ``layers.11.`` -> ``final_block.``, is not a part: it stays.)"""
+    def parts(rule: tuple) -> list[int]:  # where the old prefix has an element number with more after it
+        pc, pm = rule
+        return [p for p in range(1, len(pc) - 1) if pc[p].isdigit() and not pc[p - 1].isdigit() and
+                pm[:p] != pc[:p]]
+
+    moving = {rule: at for rule in proposals if (at := parts(rule))}
+    if not moving:
+        return proposals
+    numbers: dict[tuple, set[str]] = defaultdict(set)  # the model's numbered families (name to the number)
+    for m in m_items:
+        key = m.key
+        for p in range(1, len(key)):
+            if key[p].isdigit() and not key[p - 1].isdigit():
+                numbers[key[:p]].add(key[p])
+    heads = {head for head, found in numbers.items() if len(found) > 1}
+    return {rule: pairs for rule, pairs in proposals.items()
+            if not any(rule[0][:p] in heads for p in moving.get(rule, ()))}
 
 
 def _by_position(parts: list[tuple]) -> bool:
@@ -3221,7 +3248,7 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                 elif len(cands) == 1 and ohi - olo <= _SIBLING_SPAN and sum(
                         open_m(o[2]) and state.compatible(cands[0], o[2])[0] for o in todo[olo:ohi]) == 1:
                     if any(by_m[i][2] in _BY_NAME for i in range(lo, hi)) and \
-                            not _names_share(name[cut:], c_name(cands[0])[len(prefix):]):
+                            not _names_share(*_own_layers(name[cut:], c_name(cands[0])[len(prefix):])):
                         break  # a foreign name among siblings that load by name: renamed, or a new layer?
                     chosen = cands[0]
                 if chosen is not None:
@@ -3252,6 +3279,17 @@ def _siblings(state: _State, c_items, m_items) -> bool:
         if not progress:
             return paired
     return paired
+
+
+def _own_layers(a: str, b: str) -> tuple[str, str]:
+    """Two variables' names below their containers, without the leaf and the levels both spell alike from the top
+    (``output.novel.weight`` and ``output/dense/kernel``: ``novel`` and ``dense``): the layers' own names. A level
+    both keep (``output``) says nothing of whether the layer under it was renamed."""
+    pa, pb = re.split(r"[/.]", a)[:-1], re.split(r"[/.]", b)[:-1]
+    k = 0
+    while k < min(len(pa), len(pb)) - 1 and pa[k] == pb[k]:
+        k += 1
+    return ".".join(pa[k:]) or a, ".".join(pb[k:]) or b
 
 
 def _names_share(a: str, b: str) -> bool:
