@@ -2915,6 +2915,9 @@ def _family(state: _State, family: str, lc: dict[int, dict], lm: dict[int, dict]
         offsets = {1, -1} | {d for d, _ in diffs.most_common(3)}
     else:
         offsets = {1, -1, 2, -2, 3, -3} if len(numbers) <= 256 else {1, -1}
+    # as many elements moved as one side has more (two blocks of a layer removed together: every number after
+    # them down by two), where no free pair of layers suggests it (the model's all taken by their names)
+    offsets.add(max(-8, min(8, len(lm) - len(lc))))
     # Hypothesis (d, k): checkpoint numbers >= k move by d (an insertion before k when d > 0); when d < 0,
     # layers k .. k-d-1 were removed and numbers >= k-d move down by -d. Numbers below k keep their number.
     hypotheses: list[tuple[int, int, int | None]] = [(sum(identity), 0, numbers[0])]  # (score, offset, from)
