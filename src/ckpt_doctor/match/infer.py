@@ -1046,7 +1046,9 @@ def _w_layouts(c_items: list, m_items: list) -> None:
     ``nn.Linear``'s ``[out, in]`` or as Hugging Face's ``Conv1D`` ``[in, out]`` (GPT-2, PyTorch and TF): the model's
     weight shapes say which, by the ``w`` values of two different axes found among them as they are or transposed
     (a 4-D ``w``, ``tf.nn.conv2d``'s ``[h, w, in, out]`` filter: as it is or as PyTorch's ``[out, in, h, w]``).
-    Without that evidence they stay as they are (``names.WEIGHT_LEAVES``); a model of kernels takes them as kernels."""
+    Where shapes say both, they stay as they are (``names.WEIGHT_LEAVES``). Where no ``w`` has two different axes
+    (square matrices only) they are TF's ``x @ w``, a kernel: ``Conv1D`` is GPT-2's, whose fused ``c_attn`` and
+    ``c_fc`` are never square, and a plain PyTorch model's matrices are ``nn.Linear``'s."""
     def is_w(it: _Item) -> bool:
         return it.layout == "weight" and _leaf_word(strip_name(it.ref.name)) == "w"
 
@@ -1064,7 +1066,7 @@ def _w_layouts(c_items: list, m_items: list) -> None:
             elif len(real) == 4 and real[2] != real[3]:  # a filter: tf.nn.conv2d's [h, w, in, out], or OIHW
                 same += real in shapes
                 flipped += (real[3], real[2], real[0], real[1]) in shapes
-        if flipped <= same:
+        if flipped < same or flipped == same > 0:
             return
     for it in itertools.chain(w_c, w_m):
         it.layout = "kernel"
@@ -3817,14 +3819,15 @@ def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
 
-_KERAS_TF_LAYER = re.compile(r"^(?:.+/)?layer(?:_with_weights)?-\d+/")
+_KERAS_TF_LAYER = re.compile(r"^(?:.+/)?(?:layer(?:_with_weights)?-|_operations/)\d+/")
 
 
 def _keras_layer_order(items: list) -> bool:
     """tf-keras' TF-format files (``save_weights``, a Keras model in a ``tf.train.Checkpoint``, SavedModel
     variables) key a Functional or Sequential model's layers ``layer_with_weights-N`` (``layer-N``), N the layer's
-    rank in ``model.layers``: where every value is keyed so, the numbers keep the model's layer order (each layer's
-    values then by role: a name-sorted file lists ``bias`` before ``kernel``)."""
+    rank in ``model.layers``; Keras 3's key them ``_operations/N``, N the layer's index among the model's
+    operations (its input first). Where every value is keyed so, the numbers keep the model's layer order (each
+    layer's values then by role: a name-sorted file lists ``bias`` before ``kernel``)."""
     return bool(items) and all(_KERAS_TF_LAYER.match(c.ref.name) for c in items)
 
 
