@@ -1416,7 +1416,7 @@ def _glued_biases(items: list) -> None:
     (``net/fusion`` and ``net/fusion_b``, ``decoder/mix`` and ``decoder/mix_bias``, ``net/trunk_w`` and
     ``net/trunk_b``): a vector ``X_b`` beside a matrix ``X`` (or ``X_w``) with its length as the first or last axis
     is the bias of layer ``X``, and the matrix its kernel (where the names of a side have paths; flat names are
-    ``_flat_leaves``')."""
+    ``_flat_leaves``'); beside ``X_weight``, PyTorch's spelling (``in_proj_bias``), the matrix is its weight."""
     glued = [(it, name) for it in items
              if len(it.shape) == 1 and (name := strip_name(it.name)).endswith(("_b", "_bias"))]
     if not glued or not any("/" in it.name or "." in it.name for it in items):
@@ -1434,7 +1434,8 @@ def _glued_biases(items: list) -> None:
         if owner is None:
             continue
         sep = "/" if "/" in name else "."
-        for item, leaf in ((it, "bias"), (owner, "kernel")):
+        # (``_weight`` is PyTorch's word and layout: nn.MultiheadAttention's ``in_proj_weight`` [3E, E])
+        for item, leaf in ((it, "bias"), (owner, "weight" if role == "_weight" else "kernel")):
             item.tokens, item.leaf = canonical(f"{base}{sep}{leaf}")
             item.layout = item.leaf
             item.rekey()

@@ -40,13 +40,16 @@ WEIGHT_LEAVES = {"kernel": "kernel", "weight": "weight", "gamma": "scale", "scal
                  "alpha": "scale",
                  # Google's BERT code (BERT, ALBERT, Megatron-BERT, TAPAS heads): ``output_weights`` [labels,
                  # hidden], multiplied with transpose_b: PyTorch's layout already
-                 "outputweights": "weight"}
+                 "outputweights": "weight",
+                 # PyTorch's nn.MultiheadAttention keeps its packed query-key-value projection as its own
+                 # ``in_proj_weight`` [3E, E] (``in_proj_bias``): the attention layer's main weight
+                 "inprojweight": "weight"}
 # Leaves that are renamed between frameworks but are not "the weight".
 LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "offset": "bias",  # Sonnet / tf.nn norms' offset
                  "outputbias": "bias",  # Google's BERT heads (``cls/predictions/output_bias``)
                  "mean": "runningmean", "variance": "runningvar",  # Caffe-converted BatchNorm statistics
                  "movingmean": "runningmean", "movingvariance": "runningvar",
-                 "runningvariance": "runningvar"}
+                 "runningvariance": "runningvar", "inprojbias": "bias"}
 
 # A language model's output projection kept beside its token table (keras-hub's ``ReversibleEmbedding``
 # ``reverse_embeddings`` [hidden, vocab]; in a Keras 3 file its ``vars/1``, a kernel by position): laid out as a
