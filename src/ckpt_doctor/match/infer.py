@@ -2331,7 +2331,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 and (foreign_rename(r) or level_changed(r) if anchored_for(r) else
                      state.ordered and not named(r) and not spelled_alike(r))]
         if len(weak) > 1:
-            members = _positional_members(weak, pool_c, pool_m)
+            members = _positional_members(weak, pool_c, pool_m) | _positions_in_place(state, weak, proposals, pool_m)
             weak = [r for r in weak if r not in members]
         beside = "layers that load by name" if state.anchored else \
             "layers whose names explain them" if was_named or named_rules else "layers in the same order"
@@ -2502,6 +2502,58 @@ def _positional_members(rules: list, pool_c: list, pool_m: list) -> set[tuple]:
         orders = [sorted(range(len(group)), key=lambda i: rank(parts[i]) if _by_position(parts) else first[side][i])
                   for side, parts in enumerate((parts_c, parts_m))]
         if covered and orders[0] == orders[1]:
+            out.update(group)
+    return out
+
+
+def _positions_in_place(state: _State, rules: list, proposals: dict, pool_m: list) -> set[tuple]:
+    """Of one-layer renamings, those that give two or more members of one container named by position alone
+    (``model.0``, ``model.2``: a Lightning module's Sequential) names (``stem``, ``proj``) where the container's
+    other members went already by names that prove them (``model.1`` -> ``attn1``, its sub-layers named alike):
+    each renamed member lies, in the model's creation order, between the layers its neighbouring positions went
+    to, as the only free model layer there. Positions and creation order agree: the container was written out as
+    named attributes, not a layer replaced (a lone renamed position stays the renamed-or-new question)."""
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for rule in rules:
+        pc = rule[0]
+        if len(pc) >= 2 and pc[-1].isdigit() and not pc[-2].isdigit():
+            groups[pc[:-1]].append(rule)
+    out: set[tuple] = set()
+    for container, group in groups.items():
+        if len(group) < 2:
+            continue
+        k = len(container)
+        first = proposals[group[0]][0][0]
+        real = _real_prefix(first.name, k)
+        # the container's members paired before: position -> the model layer's first place in creation order
+        places: dict[int, int] = {}
+        for proof in state.pairs.values():
+            name = proof.checkpoint.name
+            if name.startswith(real) and name[len(real):len(real) + 1] in "/.":
+                tokens = canonical(name)[0]
+                if len(tokens) > k and tokens[:k] == container and tokens[k].isdigit():
+                    places[int(tokens[k])] = min(places.get(int(tokens[k]), proof.model.order), proof.model.order)
+        if not places:
+            continue
+        renamed = {int(rule[0][-1]): min(m.order for _, m, _ in proposals[rule]) for rule in group}
+        if set(renamed) & set(places):
+            continue
+        everything = sorted({**places, **renamed}.items())
+        orders = [o for _, o in everything]
+        if orders != sorted(orders) or len(set(orders)) < len(orders):
+            continue  # the positions and the model's order disagree
+        targets = {id(m) for rule in group for _, m, _ in proposals[rule]}
+        others = [m.order for m in pool_m if id(m) not in targets]
+        ok = True
+        for i, (position, order) in enumerate(everything):
+            if position not in renamed:
+                continue
+            low = orders[i - 1] if i else -1
+            high = orders[i + 1] if i + 1 < len(orders) else math.inf
+            if any(low < o < high for o in others):
+                ok = False  # another free layer between the same neighbours: which one the position went to?
+                break
+        if ok:
             out.update(group)
     return out
 
