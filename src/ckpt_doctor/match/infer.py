@@ -2545,7 +2545,7 @@ def _positions_in_place(state: _State, rules: list, proposals: dict, pool_m: lis
         targets = {id(m) for rule in group for _, m, _ in proposals[rule]}
         others = [m.order for m in pool_m if id(m) not in targets]
         ok = True
-        for i, (position, order) in enumerate(everything):
+        for i, (position, _) in enumerate(everything):
             if position not in renamed:
                 continue
             low = orders[i - 1] if i else -1
