@@ -8,6 +8,7 @@
   the same names): the exact names were taken as proof; a shift by two is now weighed.
 - A Lightning module's Sequential (``model.0`` .. ``model.3``) written out as named attributes (``stem``, ``attn1``,
   ``proj``, ``attn2``) beside a new head: the positions pair in place. The printed fix runs.
+- A numbered layer nested one level deeper on one side (LPIPS' ``lin3.model.1``, Keras' ``lin_3``) keeps its number.
 - From TensorFlow (a child process writes the files and the outputs): a ``tf.Module`` of square ``w`` matrices into
   ``nn.Linear`` (TF's ``x @ w``: transposed), a Keras 3 Sequential saved by ``tf.train.Checkpoint`` (its
   ``_operations/N`` keys keep the layer order) into a PyTorch twin with other names, and a TF1 graph's packed
@@ -266,3 +267,44 @@ def test_a_packed_qkv_kernel_is_multihead_attentions_in_proj_weight_transposed(t
                                    x @ io["qkv_kernel"] + io["qkv_bias"], rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(attn.out_proj(torch.from_numpy(x)).numpy(), x @ io["out_kernel"] + io["out_bias"],
                                    rtol=1e-5, atol=1e-5)
+
+
+class NetLin(nn.Module):  # LPIPS' head per VGG stage: a dropout and a 1x1 conv in a Sequential
+    def __init__(self, channels: int):
+        super().__init__()
+        self.model = nn.Sequential(nn.Dropout(), nn.Conv2d(channels, 1, 1, bias=False))
+
+
+class Lpips(nn.Module):
+    def __init__(self):
+        super().__init__()
+        for i, c in enumerate((64, 128, 256, 512, 512)):
+            setattr(self, f"lin{i}", NetLin(c))
+
+
+def test_a_numbered_layer_nested_one_level_deeper_keeps_its_number_both_ways(tmp_path):
+    """A new user's try (IQA_pytorch's LPIPSvgg.pt, ``lin0.model.1.weight`` .. ``lin4``, two of 512 channels) into
+    a Keras rebuild (``lin_0`` .. ``lin_4``): ``lin_3`` and ``lin_4`` were a tie between the two 512-channel values,
+    the number being read after the nested Sequential's ``1``. Both directions, from files PyTorch and NumPy wrote."""
+    from ckpt_doctor.model.spec import ModelSpec, VariableSpec
+
+    torch.manual_seed(0)
+    torch.save(Lpips().state_dict(), tmp_path / "lpips.pt")
+    channels = (64, 128, 256, 512, 512)
+    keras_like = ModelSpec([VariableSpec(name=f"lin_{i}/kernel", shape=(1, 1, c, 1), dtype="float32", index=i)
+                            for i, c in enumerate(channels)], framework="tf2", restore="name", source="<rebuild>")
+    a = ckpt_doctor.align(str(tmp_path / "lpips.pt"), keras_like)
+    assert {p.model: p.checkpoint for p in a.pairs} == {f"lin_{i}/kernel": f"lin{i}.model.1.weight" for i in range(5)}
+    assert not a.ambiguous and not a.missing and not a.unused
+
+    rng = np.random.default_rng(0)
+    values = {f"lin_{i}/kernel": rng.standard_normal((1, 1, c, 1)).astype(np.float32) for i, c in enumerate(channels)}
+    np.savez(tmp_path / "lin.npz", **values)
+    model = Lpips()
+    a = ckpt_doctor.align(str(tmp_path / "lin.npz"), model)
+    assert {p.model: p.checkpoint for p in a.pairs} == {f"lin{i}.model.1.weight": f"lin_{i}/kernel" for i in range(5)}
+    assert not a.ambiguous and not a.missing and not a.unused
+    exec(a.torch_code(), {"model": model})
+    for i in range(5):
+        np.testing.assert_array_equal(getattr(model, f"lin{i}").model[1].weight.detach().numpy().reshape(-1),
+                                      values[f"lin_{i}/kernel"].reshape(-1))

@@ -2111,8 +2111,23 @@ def _numbers_kept(proposals: dict, pool_c: list, pool_m: list) -> dict[tuple, in
         while t < min(len(pc), len(pm)) - k and pc[-1 - t] == pm[-1 - t]:
             t += 1
         a, b = _numbered_tail(pc[k:len(pc) - t]), _numbered_tail(pm[k:len(pm) - t])
+        ends = (len(pc) - t, len(pm) - t)
+        if a is not None and b is not None and a[2] != b[2] and t == 0:
+            # one side nests the layer's weight deeper (LPIPS' ``lin3.model.1``: a Sequential inside the numbered
+            # layer, against Keras' ``lin_3``): the number read before those levels, the levels kept in the pattern
+            for cut in range(len(pc) - 1, k, -1):
+                inner = _numbered_tail(pc[k:cut])
+                if inner is not None and inner[2] == b[2]:
+                    a, ends = inner, (cut, len(pm))
+                    break
+            else:
+                for cut in range(len(pm) - 1, k, -1):
+                    inner = _numbered_tail(pm[k:cut])
+                    if inner is not None and inner[2] == a[2]:
+                        b, ends = inner, (len(pc), cut)
+                        break
         if a is not None and b is not None and a[2] == b[2]:  # (a wrapper scope may come before the name)
-            family = (pc[:k] + a[0] + a[1] + pc[len(pc) - t:], pm[:k] + b[0] + b[1] + pm[len(pm) - t:],
+            family = (pc[:k] + a[0] + a[1] + pc[ends[0]:], pm[:k] + b[0] + b[1] + pm[ends[1]:],
                       k + len(a[0]), k + len(b[0]))
             families[family][(pc, pm)] = pairs
             numbers[family].add(a[2])
