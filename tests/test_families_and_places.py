@@ -308,3 +308,27 @@ def test_a_numbered_layer_nested_one_level_deeper_keeps_its_number_both_ways(tmp
     for i in range(5):
         np.testing.assert_array_equal(getattr(model, f"lin{i}").model[1].weight.detach().numpy().reshape(-1),
                                       values[f"lin_{i}/kernel"].reshape(-1))
+
+
+def test_a_segment_inserted_in_names_does_not_pair_a_list_that_lost_an_element(tmp_path):
+    """Held-out 23: a ``tf.Module``'s list of three equal blocks (``blocks/N/w``, ``b``, ``scale``) into a PyTorch
+    twin with two, each ``fc`` and ``norm`` (the middle one dropped). ``blocks/1/b`` -> ``blocks.1.fc.bias`` looked
+    like a segment (``fc``) inserted before the last part of two names and paired by its kept number; which block
+    went, no file says."""
+    rng = np.random.default_rng(0)
+    values = {"net/proj/w": (6, 12), "net/proj/b": (12,), "net/head/w": (12, 3), "net/head/b": (3,)}
+    for i in range(3):
+        values.update({f"net/blocks/{i}/w": (12, 12), f"net/blocks/{i}/b": (12,), f"net/blocks/{i}/scale": (12,)})
+    np.savez(tmp_path / "net.npz", **{k: rng.standard_normal(s).astype(np.float32) for k, s in values.items()})
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.norm = nn.Linear(12, 12), nn.LayerNorm(12, bias=False)
+
+    model = nn.Module()
+    model.proj, model.blocks, model.head = nn.Linear(6, 12), nn.ModuleList(Block() for _ in range(2)), nn.Linear(12, 3)
+    a = ckpt_doctor.align(str(tmp_path / "net.npz"), model)
+    assert not [p for p in a.pairs if p.model.startswith("blocks.")], a.pairs
+    assert {x.model for x in a.ambiguous} == {n for n in model.state_dict() if n.startswith("blocks.")}
+    assert {p.model for p in a.pairs} == {"proj.weight", "proj.bias", "head.weight", "head.bias"}

@@ -771,7 +771,7 @@ def _inserted_segment(state: _State, c_items, m_items) -> None:
     ``lora_A.weight`` -> ``lora_A.default.weight``; its ``base_layer`` under a wrapped linear layer,
     ``c_attn.weight`` -> ``c_attn.base_layer.weight``), or removed the same way: names equal but for it pair, where
     the word does it for two layers or more, each name's partner is the only one, and shapes agree. A number is no
-    such word (numbering is read elsewhere)."""
+    such word (numbering is read elsewhere), nor are names in a family one side numbers otherwise."""
     pool_c, pool_m = _pool(state, c_items, m_items)
     if not pool_c or not pool_m:
         return
@@ -789,7 +789,23 @@ def _inserted_segment(state: _State, c_items, m_items) -> None:
             if other is not None:
                 c, m = (other, it) if side == "model" else (it, other)
                 found[(side, key[-2])].append((c, m))
+    numbers: dict[tuple, list[set]] = {}  # family (the name up to its number) -> its numbers on each side
+
+    def same_numbers(key: tuple) -> bool:
+        """Do both sides number the families above this name alike? Where one has an element more (a block
+        removed from a list), which number is which is the numbering's question, not this word's."""
+        for p in range(1, len(key)):
+            if key[p].isdigit() and not key[p - 1].isdigit():
+                head = key[:p]
+                if head not in numbers:
+                    numbers[head] = [{it.key[p] for it in items if it.key[:p] == head and len(it.key) > p and
+                                      it.key[p].isdigit()} for items in (c_items, m_items)]
+                if numbers[head][0] != numbers[head][1]:
+                    return False
+        return True
+
     for (side, word), pairs in found.items():
+        pairs = [(c, m) for c, m in pairs if same_numbers(c.key if side == "model" else m.key)]
         # (two layers or more: one layer a level deeper is a one-layer head against a two-layer one, new or renamed)
         if len({m.key[:-2] for _, m in pairs}) < 2 or len({id(c) for c, _ in pairs}) != len(pairs) or \
                 len({id(m) for _, m in pairs}) != len(pairs):
