@@ -789,18 +789,20 @@ def _inserted_segment(state: _State, c_items, m_items) -> None:
             if other is not None:
                 c, m = (other, it) if side == "model" else (it, other)
                 found[(side, key[-2])].append((c, m))
-    numbers: dict[tuple, list[set]] = {}  # family (the name up to its number) -> its numbers on each side
+    numbers: dict[tuple, list[set[int]]] = {}  # family (the name up to its number) -> its numbers on each side
 
     def same_numbers(key: tuple) -> bool:
-        """Do both sides number the families above this name alike? Where one has an element more (a block
-        removed from a list), which number is which is the numbering's question, not this word's."""
+        """Do both sides number the families above this name alike? Where one has an element more and both number
+        theirs without a gap (a block removed from a list, the rest moved down), which number is which is the
+        numbering's question, not this word's. (A gap says the numbers were kept: ``features.1`` replaced.)"""
         for p in range(1, len(key)):
             if key[p].isdigit() and not key[p - 1].isdigit():
                 head = key[:p]
                 if head not in numbers:
-                    numbers[head] = [{it.key[p] for it in items if it.key[:p] == head and len(it.key) > p and
+                    numbers[head] = [{int(it.key[p]) for it in items if it.key[:p] == head and len(it.key) > p and
                                       it.key[p].isdigit()} for items in (c_items, m_items)]
-                if numbers[head][0] != numbers[head][1]:
+                a, b = numbers[head]
+                if a != b and all(found == set(range(min(found), min(found) + len(found))) for found in (a, b)):
                     return False
         return True
 
