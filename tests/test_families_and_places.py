@@ -9,6 +9,7 @@
 - A Lightning module's Sequential (``model.0`` .. ``model.3``) written out as named attributes (``stem``, ``attn1``,
   ``proj``, ``attn2``) beside a new head: the positions pair in place. The printed fix runs.
 - A numbered layer nested one level deeper on one side (LPIPS' ``lin3.model.1``, Keras' ``lin_3``) keeps its number.
+- A list of raw variables (``cells/N/w``) keeps its element numbers into a ``ModuleList``.
 - From TensorFlow (a child process writes the files and the outputs): a ``tf.Module`` of square ``w`` matrices into
   ``nn.Linear`` (TF's ``x @ w``: transposed), a Keras 3 Sequential saved by ``tf.train.Checkpoint`` (its
   ``_operations/N`` keys keep the layer order) into a PyTorch twin with other names, and a TF1 graph's packed
@@ -173,6 +174,21 @@ CHILD = textwrap.dedent("""\
     np.savez(out + "/io_net.npz", x=x, y=np.asarray(net(x, training=False)))
     tf.train.Checkpoint(net=net).write(out + "/net/ckpt")
 
+    class Cells(tf.Module):  # a list of raw variables: nothing after an element's number but the leaf
+        def __init__(self):
+            super().__init__()
+            self.cells = [{"w": var((3, 3)), "b": var((3,))} for _ in range(40)]
+
+        def __call__(self, x):
+            for c in self.cells:
+                x = tf.tanh(x @ c["w"] + c["b"])
+            return x
+
+    cells = Cells()
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    np.savez(out + "/io_cells.npz", x=x, y=cells(x).numpy())
+    tf.train.Checkpoint(model=cells).write(out + "/cells/ckpt")
+
     g = tf.Graph()
     with g.as_default():
         values = {}
@@ -332,3 +348,29 @@ def test_a_segment_inserted_in_names_does_not_pair_a_list_that_lost_an_element(t
     assert not [p for p in a.pairs if p.model.startswith("blocks.")], a.pairs
     assert {x.model for x in a.ambiguous} == {n for n in model.state_dict() if n.startswith("blocks.")}
     assert {p.model for p in a.pairs} == {"proj.weight", "proj.bias", "head.weight", "head.bias"}
+
+
+def test_a_list_of_raw_variables_keeps_its_element_numbers_into_a_module_list(tf_files):
+    """Held-out 24: a ``tf.Module``'s list of 600 equal cells (``cells/N/w``, ``b``: the leaf right after the
+    number) into a ``ModuleList`` of ``nn.Linear``: the names' common end was the leaf alone, which every element
+    shares, so nothing was proposed and 1,200 values stayed unused. Here 40 cells; the printed fix runs."""
+    class Twin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList(nn.Linear(3, 3) for _ in range(40))
+
+        def forward(self, x):
+            for block in self.blocks:
+                x = torch.tanh(block(x))
+            return x
+
+    model = Twin()
+    a = ckpt_doctor.align(str(tf_files / "cells" / "ckpt"), model)
+    assert {p.model: p.checkpoint.split("/.ATTRIBUTES")[0] for p in a.pairs} == {
+        f"blocks.{i}.{leaf}": f"model/cells/{i}/{short}" for i in range(40) for leaf, short in (("weight", "w"),
+                                                                                             ("bias", "b"))}
+    assert not a.ambiguous and not a.missing and not a.unused
+    exec(a.torch_code(), {"model": model})
+    io = np.load(tf_files / "io_cells.npz")
+    with torch.no_grad():
+        np.testing.assert_allclose(model(torch.from_numpy(io["x"])).numpy(), io["y"], rtol=1e-5, atol=1e-5)

@@ -1966,8 +1966,43 @@ def _propose(state: _State, pool_c: list, pool_m: list, numeric: bool):
                 proposals[rule].append((c, m, transform))
                 if length > 1:
                     deep.add(rule)
+    _list_proposals(state, pool_c, [m for m in pool_m if (found := best.get(id(m))) is None or
+                                    sum(map(len, found[1])) > _MAX_CANDIDATES], proposals, deep)
     _scope_proposals(state, pool_c, pool_m, proposals, deep)
     return proposals, deep
+
+
+def _list_proposals(state: _State, pool_c: list, open_m: list, proposals: dict, deep: set) -> None:
+    """Lists of raw variables (a ``tf.Module``'s ``cells/5/w``, ``cells/5/b`` into ``blocks.5.weight``): nothing
+    but the leaf follows an element's number, so the names' common end is the leaf alone, which every element
+    shares; the suffix search gives such a variable no proposal. Here the element's number and its leaf are the
+    common end, for model variables the search left without one: each proposes the container's renaming, kept only
+    where both containers hold the same numbers (an element more on one side is the numbering's question)."""
+    def element(it: _Item) -> bool:  # a number of its own path segment (not ``dense_5``), then the leaf
+        key = it.key
+        if len(key) < 3 or not key[-2].isdigit() or key[-3].isdigit():
+            return False
+        number = key[-2]
+        return (f"/{number}/" in it.name or f".{number}." in it.name) and _path_boundary(it.name, len(key) - 2, key)
+
+    candidates = [m for m in open_m if element(m)]
+    if not candidates:
+        return
+    by_end: dict[tuple, list[_Item]] = defaultdict(list)
+    for c in pool_c:
+        if len(c.key) >= 3 and c.key[-2].isdigit() and element(c):
+            by_end[c.key[-2:]].append(c)
+    found: dict[tuple, list] = defaultdict(list)
+    for m in candidates:
+        hits = [c for c in by_end.get(m.key[-2:], ()) if c.key[:-2] != m.key[:-2]]
+        if len(hits) == 1 and (fit := state.compatible(hits[0], m))[0]:
+            found[(hits[0].key[:-2], m.key[:-2])].append((hits[0], m, fit[1]))
+    for (pc, pm), pairs in found.items():
+        numbers = [{it.key[len(p)] for it in pool if len(it.key) == len(p) + 2 and it.key[:len(p)] == p}
+                   for pool, p in ((pool_c, pc), (open_m, pm))]
+        if len(pairs) > 1 and numbers[0] == numbers[1]:
+            proposals[(pc, pm)].extend(pairs)
+            deep.add((pc, pm))
 
 
 def _scope_proposals(state: _State, pool_c: list, pool_m: list, proposals: dict, deep: set) -> None:
