@@ -796,11 +796,11 @@ def _inserted_segment(state: _State, c_items, m_items) -> None:
         theirs without a gap (a block removed from a list, the rest moved down), which number is which is the
         numbering's question, not this word's. (A gap says the numbers were kept: ``features.1`` replaced.)"""
         for p in range(1, len(key)):
-            if key[p].isdigit() and not key[p - 1].isdigit():
+            if not _boundary(key, p):
                 head = key[:p]
                 if head not in numbers:
-                    numbers[head] = [{int(it.key[p]) for it in items if it.key[:p] == head and len(it.key) > p and
-                                      it.key[p].isdigit()} for items in (c_items, m_items)]
+                    numbers[head] = [{int(n) for n in _elements(items, {head}).get(head, ())}
+                                     for items in (c_items, m_items)]
                 a, b = numbers[head]
                 if a != b and all(found == set(range(min(found), min(found) + len(found))) for found in (a, b)):
                     return False
@@ -1980,7 +1980,7 @@ def _list_proposals(state: _State, pool_c: list, open_m: list, proposals: dict, 
     where both containers hold the same numbers (an element more on one side is the numbering's question)."""
     def element(it: _Item) -> bool:  # a number of its own path segment (not ``dense_5``), then the leaf
         key = it.key
-        if len(key) < 3 or not key[-2].isdigit() or key[-3].isdigit():
+        if len(key) < 3 or _boundary(key, len(key) - 2):
             return False
         number = key[-2]
         return (f"/{number}/" in it.name or f".{number}." in it.name) and _path_boundary(it.name, len(key) - 2, key)
@@ -1990,17 +1990,16 @@ def _list_proposals(state: _State, pool_c: list, open_m: list, proposals: dict, 
         return
     by_end: dict[tuple, list[_Item]] = defaultdict(list)
     for c in pool_c:
-        if len(c.key) >= 3 and c.key[-2].isdigit() and element(c):
+        if element(c):
             by_end[c.key[-2:]].append(c)
     found: dict[tuple, list] = defaultdict(list)
     for m in candidates:
         hits = [c for c in by_end.get(m.key[-2:], ()) if c.key[:-2] != m.key[:-2]]
         if len(hits) == 1 and (fit := state.compatible(hits[0], m))[0]:
             found[(hits[0].key[:-2], m.key[:-2])].append((hits[0], m, fit[1]))
+    numbers_c, numbers_m = _elements(pool_c, {pc for pc, _ in found}), _elements(open_m, {pm for _, pm in found})
     for (pc, pm), pairs in found.items():
-        numbers = [{it.key[len(p)] for it in pool if len(it.key) == len(p) + 2 and it.key[:len(p)] == p}
-                   for pool, p in ((pool_c, pc), (open_m, pm))]
-        if len(pairs) > 1 and numbers[0] == numbers[1]:
+        if len(pairs) > 1 and numbers_c[pc] == numbers_m[pm]:
             proposals[(pc, pm)].extend(pairs)
             deep.add((pc, pm))
 
@@ -2507,8 +2506,7 @@ def _within_families(proposals: dict, m_items: list) -> dict:
     ``layers.11.`` -> ``final_block.``, is not a part: it stays.)"""
     def parts(rule: tuple) -> list[int]:  # where the old prefix has an element number with more after it
         pc, pm = rule
-        return [p for p in range(1, len(pc) - 1) if pc[p].isdigit() and not pc[p - 1].isdigit() and
-                pm[:p] != pc[:p]]
+        return [p for p in range(1, len(pc) - 1) if not _boundary(pc, p) and pm[:p] != pc[:p]]
 
     moving = {rule: at for rule in proposals if (at := parts(rule))}
     if not moving:
@@ -2517,7 +2515,7 @@ def _within_families(proposals: dict, m_items: list) -> dict:
     for m in m_items:
         key = m.key
         for p in range(1, len(key)):
-            if key[p].isdigit() and not key[p - 1].isdigit():
+            if not _boundary(key, p):
                 numbers[key[:p]].add(key[p])
     heads = {head for head, found in numbers.items() if len(found) > 1}
     return {rule: pairs for rule, pairs in proposals.items()
