@@ -77,6 +77,10 @@ def test_saved_model_directory_opens_its_variables(framework_verdicts):
     assert r.returncode == 0, r.stderr
     assert "a SavedModel directory: opened its variables checkpoint" in r.stdout
     assert "1 model value (2 parameters)" in r.stdout
+    for inner in (out / "saved_model" / "variables", str(out / "saved_model" / "variables") + "/"):
+        r = _cli("inspect", str(inner))  # its variables directory (basic-pitch ships one), not a training directory
+        assert r.returncode == 0 and "the variables directory of a SavedModel: opened its checkpoint" in r.stdout
+        assert "state file" not in r.stdout + r.stderr and "1 model value (2 parameters)" in r.stdout
 
 
 def test_keras_metric_variables_are_bookkeeping(framework_verdicts):
@@ -92,8 +96,12 @@ def test_files_that_are_not_checkpoints_get_fitting_words(tmp_path):
     (tmp_path / "empty.pt").write_bytes(b"")
     (tmp_path / "model.onnx").write_bytes(b"\x08\x07\x12\x04onnx")
     (tmp_path / "broken.pt").write_bytes(b"hello world")
+    (tmp_path / "nmp.mlpackage" / "Data" / "com.apple.CoreML").mkdir(parents=True)  # basic-pitch ships one
+    (tmp_path / "nmp.mlpackage" / "Data" / "com.apple.CoreML" / "model.mlmodel").write_bytes(b"\x08\x04\x12\x00")
     expected = {"empty.pt": "the file is empty (0 bytes)", "model.onnx": "an ONNX model, not a training checkpoint",
-                "broken.pt": "not a PyTorch checkpoint ckpt-doctor can read"}
+                "broken.pt": "not a PyTorch checkpoint ckpt-doctor can read",
+                "nmp.mlpackage": "a Core ML package (a model exported for Apple devices), not a training checkpoint",
+                "nmp.mlpackage/Data/com.apple.CoreML/model.mlmodel": "a Core ML model (a model exported for Apple"}
     for name, words in expected.items():
         r = _cli("inspect", str(tmp_path / name))
         assert r.returncode == 2 and words in r.stderr and "TF index" not in r.stderr, (name, r.stderr)

@@ -180,6 +180,15 @@ def _open_local(path: str, **options) -> Catalog:
             catalog.notes = (f"a SavedModel directory: opened its variables checkpoint {saved_model}",) + \
                 catalog.notes
             return catalog
+        inner = os.path.join(path, "variables")
+        if os.path.isfile(inner + ".index") and os.path.isfile(os.path.join(path, "..", "saved_model.pb")):
+            catalog = tf_bundle.read(inner)
+            catalog.notes = (f"the variables directory of a SavedModel: opened its checkpoint {inner}",) + \
+                catalog.notes
+            return catalog
+        if path.rstrip("/").endswith(".mlpackage") or os.path.isdir(os.path.join(path, "Data", "com.apple.CoreML")):
+            raise NotACheckpointError(f"a Core ML package (a model exported for Apple devices), not a training "
+                                      f"checkpoint; {_READABLE}", path=path)
         found = discovery.discover(path)
         if found.latest is not None and os.path.isdir(found.latest):  # saved with an empty basename: dir/.index
             catalog = tf_bundle.read(os.path.join(found.latest, ""))
@@ -318,9 +327,12 @@ def _other_in_directory(directory: str) -> str | None:
     return found[0] if found else None
 
 
+_READABLE = "ckpt-doctor reads TensorFlow, PyTorch, safetensors, NumPy and Keras checkpoints"
+
+
 def _not_readable(path: str) -> str:
     """Why a file that exists is not read, in words that fit what it looks like."""
-    readable = "ckpt-doctor reads TensorFlow, PyTorch, safetensors, NumPy and Keras checkpoints"
+    readable = _READABLE
     if os.path.getsize(path) == 0:
         return _io.empty(path).message
     from . import _sstable
@@ -352,6 +364,8 @@ def _not_readable(path: str) -> str:
                 "saves the same weights as safetensors: model.save_pretrained(DIR) of the PyTorch or TF class)")
     if suffix == ".onnx":
         return f"an ONNX model, not a training checkpoint; {readable}"
+    if suffix == ".mlmodel":
+        return f"a Core ML model (a model exported for Apple devices), not a training checkpoint; {readable}"
     if suffix in (".pt", ".pth", ".bin", ".ckpt"):
         return ("not a PyTorch checkpoint ckpt-doctor can read (neither torch.save's zip format nor a legacy "
                 "pickle), nor a TensorFlow file")

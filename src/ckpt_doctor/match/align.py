@@ -349,11 +349,11 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
                              f"pairs with another twin, so the {len(h.proofs)} values that fit a layer of each twin "
                              f"go to `{chosen}` (the rules rename each one); the other twins are new")
             continue
-        _, side, prefix = h.rule
+        _, side, prefix, paths = h.rule
         sentences.append((f"the model nests the file's model under `{prefix}` (a model used as a layer)"
                           if side == "model" else
                           f"the file nests the model under `{prefix}` (it was saved as a layer of a bigger model)")
-                         + f": {len(h.proofs)} variables pair by their Keras paths below it (the file names values "
+                         + f": {len(h.proofs)} variables pair by their {paths} below it (the file names values "
                          "by position, so the rules rename each one)")
     for stage, said in by_stage.items():
         words = _STAGE_WORDS.get(stage, stage)

@@ -235,10 +235,11 @@ class Hypothesis:
     ``rule``: ``("scope", old tokens, new tokens)`` (``(), ("model",)``: a scope added as a whole; a container
     rule ends before the elements' numbers), ``("renumber", family tokens, offset, first)``: the family's
     numbers from ``first`` on move by ``offset`` (numbers below it keep theirs; removed ones lie just below),
-    ``("nest", side, Keras path prefix)``: that side (``checkpoint`` or ``model``) holds the other's model as a
-    nested model under the prefix (Keras 3 paths), ``("infix", side, token)``: that side's names have one more
-    segment before their last part (``lora_A.default.weight``), ``("twin", scope, twin scopes, checkpoint name,
-    model name)``: the file is the model's twin sub-model under ``scope``, as the named pair shows, or
+    ``("nest", side, path prefix, what the paths are)``: that side (``checkpoint`` or ``model``) holds the other's
+    model as a nested model under the prefix (``Keras paths`` of Keras 3, ``object paths`` of a tf-keras model),
+    ``("infix", side, token)``: that side's names have one more segment before their last part
+    (``lora_A.default.weight``), ``("twin", scope, twin scopes, checkpoint name, model name)``: the file is the
+    model's twin sub-model under ``scope``, as the named pair shows, or
     ``("view", "names" or "paths")``: an object graph's variable names (or its paths) paired what the other left
     open."""
 
@@ -494,6 +495,8 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         m_items = [m for m in m_items if not (m.name.endswith(_PRUNE_MASK) and m.name[:-len(_PRUNE_MASK)] in pruned)]
     if any("keras3" in getattr(m.ref, "keys", {}) for m in m_items):
         _keras3_nested(state, c_items, m_items)
+    if object_mode:
+        _object_nested(state, c_items, m_items)
     _loader_prefix(state, c_items)
     if any(r.matched_by == BY_KERAS3_PATH for r in d.weights(LOADED)):
         _keras3_shift(state, c_items, m_items)
@@ -948,32 +951,50 @@ def _keras3_nested(state: _State, c_items, m_items) -> None:
     """A Keras 3 file that holds the model as a nested model (a detector's file, its backbone under
     ``layers/functional/``), or a model that nests the file's model (the backbone's file into the detector): Keras 3
     loads by path from the top, so the paths that coincide (``layers/conv2d_13`` of the detector's head and of the
-    backbone) load values of another layer, when their shapes agree. When one nesting prefix pairs every value of
-    one side by its Keras path, with agreeing shapes and dtypes, and so explains more variables than loading by path
-    does, and no other prefix explains as many, that reading is the pairing: the coinciding path loads are not."""
-    by_path = {c.ref.name: c for c in c_items}
+    backbone) load values of another layer, when their shapes agree."""
     keyed = [(m.ref.keys["keras3"], m) for m in m_items if "keras3" in getattr(m.ref, "keys", {})]
-    if not keyed or not any("/vars/" in name for name in by_path):
-        return
+    if keyed and any("/vars/" in c.ref.name for c in c_items):
+        _nested(state, [(c.ref.name, c) for c in c_items], keyed, _KERAS3_NEST, "Keras paths")
+
+
+def _object_nested(state: _State, c_items, m_items) -> None:
+    """The same for a tf-keras model's object graph (a SavedModel's variables, ``load_weights`` of a TF checkpoint):
+    its paths number the layers that have weights (``layer_with_weights-0/gamma``), so a model that nests the
+    file's model as a layer (``layer_with_weights-1/layer_with_weights-0/gamma``, a new layer before it) loads, at
+    each path that coincides, the value of another layer, when the shapes agree."""
+    if any(_KERAS_OBJECT_NEST.search("/" + c.name) for c in c_items) and \
+            any(_KERAS_OBJECT_NEST.search("/" + m.name) for m in m_items):
+        _nested(state, [(c.name, c) for c in c_items], [(m.name, m) for m in m_items], _KERAS_OBJECT_NEST,
+                "object paths")
+
+
+_KERAS3_NEST = re.compile(r"/(?=layers/)")  # where a nested Keras 3 model's path starts: before its `layers/`
+_KERAS_OBJECT_NEST = re.compile(r"/(?=layer(?:_with_weights)?-\d+/)")  # ... a tf-keras model's: before a layer
+
+
+def _nested(state: _State, c_paths: list, m_paths: list, cut: re.Pattern, paths: str) -> None:
+    """When one nesting prefix (a cut of ``cut`` in the names of one side) pairs every value of one side by its
+    path, with agreeing shapes and dtypes, and so explains more variables than loading by path does, and no other
+    prefix explains as many, that reading is the pairing: the coinciding path loads are not."""
+    by_path = dict(c_paths)
     readings: dict[tuple[str, str], list] = defaultdict(list)  # (side nesting the other, prefix) -> pairs
-    for side, names, lookup in (("checkpoint", by_path, {k: m for k, m in keyed}), ("model", dict(keyed), by_path)):
+    for side, names, lookup in (("checkpoint", by_path, dict(m_paths)), ("model", dict(m_paths), by_path)):
         for name, it in names.items():
-            at = name.find("/layers/")
-            while at >= 0:  # every cut before a nested `layers/`: the rest is the other side's path
+            for found in cut.finditer(name):  # every cut before a nested model's path: the rest is the other side's
+                at = found.start()
                 other = lookup.get(name[at + 1:])
                 if other is not None:
                     c, m = (it, other) if side == "checkpoint" else (other, it)
                     ok, t = state.compatible(c, m)
                     if ok:
                         readings[(side, name[:at + 1])].append((c, m, t))
-                at = name.find("/layers/", at + 1)
     if not readings:
         return
     ranked = sorted(readings.items(), key=lambda kv: -len(kv[1]))
     (side, prefix), pairs = ranked[0]
     n = len(pairs)
     by_path_loads = sum(1 for p in state.pairs.values() if p.stage == "exact")
-    whole = min(len(keyed), sum(1 for c in c_items if c.ref.kind not in BOOKKEEPING_KINDS))
+    whole = min(len(m_paths), sum(1 for _, c in c_paths if c.ref.kind not in BOOKKEEPING_KINDS))
     if n <= by_path_loads or n < whole or len(ranked) > 1 and len(ranked[1][1]) == n or \
             len({id(c) for c, _, _ in pairs}) != n or len({id(m) for _, m, _ in pairs}) != n:
         return
@@ -984,15 +1005,15 @@ def _keras3_nested(state: _State, c_items, m_items) -> None:
         if taker is not None:
             state.drop_pair(taker)
     where = "the file nests the model" if side == "checkpoint" else "the model nests the file's model"
-    hypothesis = Hypothesis("prefix", ("nest", side, prefix), n)
+    hypothesis = Hypothesis("prefix", ("nest", side, prefix, paths), n)
     for c, m, t in pairs:
-        state.add(c, m, t, "prefix", functools.partial(_nested_evidence, c, m, t, where, prefix, n, by_path_loads),
-                  hypothesis)
+        state.add(c, m, t, "prefix", functools.partial(_nested_evidence, c, m, t, where, prefix, n, by_path_loads,
+                                                       paths), hypothesis)
     state.hypotheses.append(hypothesis)
 
 
-def _nested_evidence(c, m, t, where, prefix, n, by_path_loads) -> str:
-    return (f"{where} under `{prefix}`: that reading pairs {n} variables by their Keras paths, loading by path "
+def _nested_evidence(c, m, t, where, prefix, n, by_path_loads, paths) -> str:
+    return (f"{where} under `{prefix}`: that reading pairs {n} variables by their {paths}, loading by path "
             f"{by_path_loads}; {_shapes(c, m, t)}")
 
 
@@ -2806,12 +2827,15 @@ def _numbering(state: _State, c_items, m_items) -> None:
         """``special`` or ``numbers_in`` of each item; a layer's variables share the latter, so each layer once."""
         for it in items:
             key = it.key
-            extra = special(key)
+            # (``special`` inlined where it finds nothing: a last token neither a numbered word nor a number)
+            extra = special(key) if key and (key[-1] in words or key[-1].isdigit()) else None
             if extra is not None:
                 yield extra
-            elif key[:-1] not in seen:
-                seen.add(key[:-1])
-                yield numbers_in(key[:-1])[1]
+            else:
+                head = key[:-1]
+                if head not in seen:
+                    seen.add(head)
+                    yield numbers_in(head)[1]
 
     def touched_by(pool_c: list, pool_m: list) -> set[tuple]:
         """The families that hold a value nobody took."""
@@ -2845,7 +2869,7 @@ def _numbering(state: _State, c_items, m_items) -> None:
             slots: dict[tuple, list] = {}  # layer -> [(its layer in a family to build, the rest of its name)]
             for it in items:
                 key = it.key
-                extra = special(key)
+                extra = special(key) if key and (key[-1] in words or key[-1].isdigit()) else None
                 if extra is not None:
                     for family, number, member in extra:
                         if family in todo:
@@ -3244,6 +3268,10 @@ def _claim(state: _State, c: _Item, m: _Item, hypothesis: Hypothesis) -> None:
     ok, transform = state.compatible(c, m)
     if not ok or id(m) in state.ambiguous:
         return
+    taker = state.taken_c.get(id(c))
+    if taker is not None and taker is not m and (held := state.pairs[id(taker)].hypothesis) is not None and \
+            held.rule[0] == "nest":
+        return  # a nested model's reading pairs every value of a side: a renumbering of a few does not undo it
     current = state.pairs.get(id(m))
     if current is not None:
         if current.checkpoint is c:
@@ -4606,12 +4634,13 @@ def _block_candidates(segs: list[str]) -> list[tuple[tuple, int, int]]:
     return out
 
 
-def _numbered_blocks(items: list, free, split: bool = False) -> dict[tuple, dict[int, tuple[int, list]]]:
+def _numbered_blocks(items: list, free_items: list, free, split: bool = False
+                     ) -> dict[tuple, dict[int, tuple[int, list]]]:
     """{family: {number: (depth, items)}}: the outermost numbered containers of a side (two or more numbers), with
     every item of each block; a family with an item neither free (``free``: True) nor paired (None) is left out, and
-    so is one with nothing free. (The free items alone are looked at first: where names paired nearly everything,
-    they hold no family and nothing else is read.)"""
-    if not _families([it for it in items if it.shape and free(it)], split):
+    so is one with nothing free. (The free items, ``free_items``, alone are looked at first: where names paired
+    nearly everything, they hold no family and nothing else is read.)"""
+    if not _families([it for it in free_items if it.shape], split):
         return {}
     found = _families([it for it in items if it.shape], split)
     return {f: blocks for f, blocks in found.items() if len(blocks) >= 2 and
@@ -4683,9 +4712,12 @@ def _blocks(state: _State, c_items, m_items, settled: bool = False) -> list[tupl
     or a unique shape: ``residual_block_0/conv1D_0`` -> ``blocks.0.conv1``), each inside the pair of blocks."""
     split = not state.ordered  # (a kept order aligns keras.applications' blocks better: ``_structure``)
     # (``settled``: a value already paired may sit in a block where its partner sits in the block paired with it)
-    families_c = _numbered_blocks(c_items, lambda c: id(c) not in state.taken_c or (None if settled else False), split)
-    families_m = _numbered_blocks(m_items, lambda m: state.open_m(m) or (None if settled and id(m) in state.pairs
-                                                                         else False))
+    taken, pairs, ambiguous = state.taken_c, state.pairs, state.ambiguous
+    families_c = _numbered_blocks(c_items, [c for c in c_items if id(c) not in taken],
+                                  lambda c: id(c) not in taken or (None if settled else False), split)
+    families_m = _numbered_blocks(m_items, [m for m in m_items if id(m) not in pairs and
+                                            (id(m) not in ambiguous or state.open_m(m))],
+                                  lambda m: state.open_m(m) or (None if settled and id(m) in state.pairs else False))
     paired: list[tuple[list, list]] = []  # the blocks paired: (checkpoint items, model items)
     if not families_c or not families_m:
         return paired
