@@ -2260,14 +2260,24 @@ def _words(tokens: tuple) -> set[str]:
     return {w for t in tokens for w in re.findall(r"[a-z]{2,}", t)}
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def _unnumbered(key: tuple) -> tuple:
+    """A key without its numbers: its number tokens dropped, the digits inside a word's token too (not a Keras 3
+    position's, ``#0/4``)."""
+    return tuple(_DIGITS.sub("", t) if t[:1].isalpha() else t for t in key if not t.isdigit())
+
+
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
     while True:
         if not numeric:  # (each round: under a scope rule the round before applied, ``base_model.model.``)
             _inserted_segment(state, c_items, m_items)
         pool_c, pool_m = _pool(state, c_items, m_items)
         if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
-            masked = {tuple(itertools.filterfalse(str.isdigit, c.key)) for c in pool_c}  # keys without numbers
-            pool_m = [m for m in pool_m if tuple(itertools.filterfalse(str.isdigit, m.key)) not in masked]
+            # (keys without numbers, those inside a token too: ``unet_up0_decode_bn`` is one)
+            masked = {_unnumbered(c.key) for c in pool_c}
+            pool_m = [m for m in pool_m if _unnumbered(m.key) not in masked]
         if not pool_c or not pool_m:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
@@ -3004,9 +3014,11 @@ def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
     return out
 
 
-# a block index inside a layer name: a number between underscores, a letter right after the stage's number, or a
-# number the name starts with (musicnn's ``1CNN`` .. ``5CNN``)
-_BLOCK_INDEX = re.compile(r"^(?P<unit>[A-Za-z][A-Za-z_]*?_(?=\d+_)|[A-Za-z][A-Za-z_]*\d(?=[a-z]_)|(?=\d+[A-Za-z]{2}))"
+# a block index inside a layer name: a number between underscores, a letter right after the stage's number, a
+# number the name starts with (musicnn's ``1CNN`` .. ``5CNN``), or a number glued to a word inside the name
+# (keras-unet-collection's ``unet_up0_decode_bn``: decoder level 0)
+_BLOCK_INDEX = re.compile(r"^(?P<unit>[A-Za-z][A-Za-z_]*?_(?=\d+_)|[A-Za-z][A-Za-z_]*\d(?=[a-z]_)|(?=\d+[A-Za-z]{2})|"
+                          r"[A-Za-z][A-Za-z]*_(?:[A-Za-z]+_)*[A-Za-z]+(?=\d+_[A-Za-z]))"
                           r"(?:(?P<n>\d+)|(?P<letter>[a-z]))(?P<rest>_?[A-Za-z].*)$")
 
 
