@@ -965,17 +965,19 @@ def _object_nested(state: _State, c_items, m_items) -> None:
     if any(_KERAS_OBJECT_NEST.search("/" + c.name) for c in c_items) and \
             any(_KERAS_OBJECT_NEST.search("/" + m.name) for m in m_items):
         _nested(state, [(c.name, c) for c in c_items], [(m.name, m) for m in m_items], _KERAS_OBJECT_NEST,
-                "object paths")
+                "object paths", contested=True)
 
 
 _KERAS3_NEST = re.compile(r"/(?=layers/)")  # where a nested Keras 3 model's path starts: before its `layers/`
 _KERAS_OBJECT_NEST = re.compile(r"/(?=layer(?:_with_weights)?-\d+/)")  # ... a tf-keras model's: before a layer
 
 
-def _nested(state: _State, c_paths: list, m_paths: list, cut: re.Pattern, paths: str) -> None:
+def _nested(state: _State, c_paths: list, m_paths: list, cut: re.Pattern, paths: str, contested: bool = False
+            ) -> None:
     """When one nesting prefix (a cut of ``cut`` in the names of one side) pairs every value of one side by its
     path, with agreeing shapes and dtypes, and so explains more variables than loading by path does, and no other
-    prefix explains as many, that reading is the pairing: the coinciding path loads are not."""
+    prefix explains as many, that reading is the pairing: the coinciding path loads are not. ``contested``: only
+    where some path loads (object paths, where a scope rule says the same of a nesting nothing loads into)."""
     by_path = dict(c_paths)
     readings: dict[tuple[str, str], list] = defaultdict(list)  # (side nesting the other, prefix) -> pairs
     for side, names, lookup in (("checkpoint", by_path, dict(m_paths)), ("model", dict(m_paths), by_path)):
@@ -995,7 +997,8 @@ def _nested(state: _State, c_paths: list, m_paths: list, cut: re.Pattern, paths:
     n = len(pairs)
     by_path_loads = sum(1 for p in state.pairs.values() if p.stage == "exact")
     whole = min(len(m_paths), sum(1 for _, c in c_paths if c.ref.kind not in BOOKKEEPING_KINDS))
-    if n <= by_path_loads or n < whole or len(ranked) > 1 and len(ranked[1][1]) == n or \
+    if n <= by_path_loads or n < whole or contested and not by_path_loads or \
+            len(ranked) > 1 and len(ranked[1][1]) == n or \
             len({id(c) for c, _, _ in pairs}) != n or len({id(m) for _, m, _ in pairs}) != n:
         return
     for c, m, _ in pairs:
