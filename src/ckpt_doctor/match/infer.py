@@ -965,17 +965,19 @@ def _object_nested(state: _State, c_items, m_items) -> None:
     if any(_KERAS_OBJECT_NEST.search("/" + c.name) for c in c_items) and \
             any(_KERAS_OBJECT_NEST.search("/" + m.name) for m in m_items):
         _nested(state, [(c.name, c) for c in c_items], [(m.name, m) for m in m_items], _KERAS_OBJECT_NEST,
-                "object paths")
+                "object paths", contested=True)
 
 
 _KERAS3_NEST = re.compile(r"/(?=layers/)")  # where a nested Keras 3 model's path starts: before its `layers/`
 _KERAS_OBJECT_NEST = re.compile(r"/(?=layer(?:_with_weights)?-\d+/)")  # ... a tf-keras model's: before a layer
 
 
-def _nested(state: _State, c_paths: list, m_paths: list, cut: re.Pattern, paths: str) -> None:
+def _nested(state: _State, c_paths: list, m_paths: list, cut: re.Pattern, paths: str, contested: bool = False
+            ) -> None:
     """When one nesting prefix (a cut of ``cut`` in the names of one side) pairs every value of one side by its
     path, with agreeing shapes and dtypes, and so explains more variables than loading by path does, and no other
-    prefix explains as many, that reading is the pairing: the coinciding path loads are not."""
+    prefix explains as many, that reading is the pairing: the coinciding path loads are not. ``contested``: only
+    where some path loads (object paths, where a scope rule says the same of a nesting nothing loads into)."""
     by_path = dict(c_paths)
     readings: dict[tuple[str, str], list] = defaultdict(list)  # (side nesting the other, prefix) -> pairs
     for side, names, lookup in (("checkpoint", by_path, dict(m_paths)), ("model", dict(m_paths), by_path)):
@@ -995,7 +997,8 @@ def _nested(state: _State, c_paths: list, m_paths: list, cut: re.Pattern, paths:
     n = len(pairs)
     by_path_loads = sum(1 for p in state.pairs.values() if p.stage == "exact")
     whole = min(len(m_paths), sum(1 for _, c in c_paths if c.ref.kind not in BOOKKEEPING_KINDS))
-    if n <= by_path_loads or n < whole or len(ranked) > 1 and len(ranked[1][1]) == n or \
+    if n <= by_path_loads or n < whole or contested and not by_path_loads or \
+            len(ranked) > 1 and len(ranked[1][1]) == n or \
             len({id(c) for c, _, _ in pairs}) != n or len({id(m) for _, m, _ in pairs}) != n:
         return
     for c, m, _ in pairs:
@@ -2260,14 +2263,24 @@ def _words(tokens: tuple) -> set[str]:
     return {w for t in tokens for w in re.findall(r"[a-z]{2,}", t)}
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def _unnumbered(key: tuple) -> tuple:
+    """A key without its numbers: its number tokens dropped, the digits inside a word's token too (not a Keras 3
+    position's, ``#0/4``)."""
+    return tuple(_DIGITS.sub("", t) if t[:1].isalpha() else t for t in key if not t.isdigit())
+
+
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
     while True:
         if not numeric:  # (each round: under a scope rule the round before applied, ``base_model.model.``)
             _inserted_segment(state, c_items, m_items)
         pool_c, pool_m = _pool(state, c_items, m_items)
         if not numeric:  # names that differ from an entry only in their numbers are the numbering stage's
-            masked = {tuple(itertools.filterfalse(str.isdigit, c.key)) for c in pool_c}  # keys without numbers
-            pool_m = [m for m in pool_m if tuple(itertools.filterfalse(str.isdigit, m.key)) not in masked]
+            # (keys without numbers, those inside a token too: ``unet_up0_decode_bn`` is one)
+            masked = {_unnumbered(c.key) for c in pool_c}
+            pool_m = [m for m in pool_m if _unnumbered(m.key) not in masked]
         if not pool_c or not pool_m:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
@@ -3004,9 +3017,11 @@ def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
     return out
 
 
-# a block index inside a layer name: a number between underscores, a letter right after the stage's number, or a
-# number the name starts with (musicnn's ``1CNN`` .. ``5CNN``)
-_BLOCK_INDEX = re.compile(r"^(?P<unit>[A-Za-z][A-Za-z_]*?_(?=\d+_)|[A-Za-z][A-Za-z_]*\d(?=[a-z]_)|(?=\d+[A-Za-z]{2}))"
+# a block index inside a layer name: a number between underscores, a letter right after the stage's number, a
+# number the name starts with (musicnn's ``1CNN`` .. ``5CNN``), or a number glued to a word inside the name
+# (keras-unet-collection's ``unet_up0_decode_bn``: decoder level 0)
+_BLOCK_INDEX = re.compile(r"^(?P<unit>[A-Za-z][A-Za-z_]*?_(?=\d+_)|[A-Za-z][A-Za-z_]*\d(?=[a-z]_)|(?=\d+[A-Za-z]{2})|"
+                          r"[A-Za-z][A-Za-z]*_(?:[A-Za-z]+_)*[A-Za-z]+(?=\d+_[A-Za-z]))"
                           r"(?:(?P<n>\d+)|(?P<letter>[a-z]))(?P<rest>_?[A-Za-z].*)$")
 
 
