@@ -2266,10 +2266,14 @@ def _words(tokens: tuple) -> set[str]:
 _DIGITS = re.compile(r"\d+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _unnumbered_token(token: str) -> str:
+    return _DIGITS.sub("", token) if token[:1].isalpha() else token  # (not a Keras 3 position's, ``#0/4``)
+
+
 def _unnumbered(key: tuple) -> tuple:
-    """A key without its numbers: its number tokens dropped, the digits inside a word's token too (not a Keras 3
-    position's, ``#0/4``)."""
-    return tuple(_DIGITS.sub("", t) if t[:1].isalpha() else t for t in key if not t.isdigit())
+    """A key without its numbers: its number tokens dropped, the digits inside a word's token too."""
+    return tuple(map(_unnumbered_token, itertools.filterfalse(str.isdigit, key)))
 
 
 def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
