@@ -1222,6 +1222,15 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
             # would be a renamed layer as likely as a new one)
             matched = [(next(iter(cs.values())), next(iter(ms.values())))]
             in_order = "; the one recurrent layer of each side, and no value loads by its name"
+        elif not matched and len(cs) == len(ms) and not state.anchored:
+            # several, named apart (a transducer's `encoder.lstm` and `predictor.lstm` against Keras' `lstm`,
+            # `lstm_1`), in such a port: each pairs with the one layer of the other side its input and hidden sizes
+            # fit, where every layer fits exactly one
+            fits = [(cg, [mg for mg in ms.values() if _rnn_fits(cg, mg)]) for cg in cs.values()]
+            if all(len(found) == 1 for _, found in fits) and len({id(found[0]) for _, found in fits}) == len(fits):
+                matched = [(cg, found[0]) for cg, found in fits]
+                in_order = ("; no recurrent layer's name is the other side's, and each fits one layer of the other "
+                            "side alone (its input and hidden sizes)")
     matched += _one_bidirectional(state, cs, ms, matched)
     for cg, mg in matched:
         if not cg or ("bidi" in cg) != ("bidi" in mg):
@@ -1266,6 +1275,20 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
             for m in ([kb] if keras_side is mg else biases):
                 if not m.busy:
                     state.set_ambiguous(m, biases if keras_side is mg else [kb], reason)
+
+
+def _rnn_fits(a: dict, b: dict) -> bool:
+    """Do two recurrent layers' weights have the sizes of one layer (a Keras layer's ``[in, G*h]`` kernel and
+    ``[h, G*h]`` recurrent kernel are a PyTorch layer's ``weight_ih`` and ``weight_hh`` transposed; one
+    framework's are equal), one direction or both alike?"""
+    if ("bidi" in a) != ("bidi" in b):
+        return False
+    if ("recurrent" in a) == ("recurrent" in b):  # one framework on both sides
+        roles = ("kernel", "recurrent") if "recurrent" in a else ("ih", "hh")
+        return all(r in a and r in b and a[r].shape == b[r].shape for r in roles)
+    keras, torch = (a, b) if "recurrent" in a else (b, a)
+    return all(r in keras and t in torch and keras[r].shape[::-1] == torch[t].shape
+               for r, t in (("kernel", "ih"), ("recurrent", "hh")))
 
 
 def _one_bidirectional(state: _State, cs: dict, ms: dict, matched: list) -> list[tuple[dict, dict]]:
