@@ -1233,14 +1233,11 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
                             "side alone (its input and hidden sizes)")
     matched += _one_bidirectional(state, cs, ms, matched)
     for cg, mg in matched:
-        if not cg or ("bidi" in cg) != ("bidi" in mg):
-            continue  # one direction of a bidirectional layer is no unidirectional layer
+        if not cg or not _rnn_fits(cg, mg):
+            continue  # (nor is one direction of a bidirectional layer a unidirectional layer)
         keras_side, torch_side = (cg, mg) if "recurrent" in cg else (mg, cg)
-        if not {"kernel", "recurrent"} <= keras_side.keys() or not {"ih", "hh"} <= torch_side.keys():
-            continue
-        rec, hh = keras_side["recurrent"], torch_side["hh"]
-        if len(rec.shape) != 2 or rec.shape[::-1] != hh.shape or rec.shape[0] == 0 or \
-                rec.shape[1] % rec.shape[0] or keras_side["kernel"].shape[::-1] != torch_side["ih"].shape:
+        rec = keras_side["recurrent"]
+        if len(rec.shape) != 2 or rec.shape[0] == 0 or rec.shape[1] % rec.shape[0]:
             continue
         gates = rec.shape[1] // rec.shape[0]
         order = _SAME_GATE_ORDER.get(gates)
@@ -1278,14 +1275,11 @@ def _fused_recurrent(state: _State, c_items, m_items) -> None:
 
 
 def _rnn_fits(a: dict, b: dict) -> bool:
-    """Do two recurrent layers' weights have the sizes of one layer (a Keras layer's ``[in, G*h]`` kernel and
-    ``[h, G*h]`` recurrent kernel are a PyTorch layer's ``weight_ih`` and ``weight_hh`` transposed; one
-    framework's are equal), one direction or both alike?"""
-    if ("bidi" in a) != ("bidi" in b):
+    """Are a Keras recurrent layer and a PyTorch one (either order) of one layer's sizes: Keras' ``[in, G*h]``
+    kernel and ``[h, G*h]`` recurrent kernel are ``weight_ih`` and ``weight_hh`` transposed, one direction or both
+    alike?"""
+    if ("bidi" in a) != ("bidi" in b) or ("recurrent" in a) == ("recurrent" in b):
         return False
-    if ("recurrent" in a) == ("recurrent" in b):  # one framework on both sides
-        roles = ("kernel", "recurrent") if "recurrent" in a else ("ih", "hh")
-        return all(r in a and r in b and a[r].shape == b[r].shape for r in roles)
     keras, torch = (a, b) if "recurrent" in a else (b, a)
     return all(r in keras and t in torch and keras[r].shape[::-1] == torch[t].shape
                for r, t in (("kernel", "ih"), ("recurrent", "hh")))
