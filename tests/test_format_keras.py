@@ -345,3 +345,16 @@ def test_a_busy_machine_does_not_make_a_healthy_file_damaged(tmp_path, monkeypat
     monkeypatch.setattr(keras_h5, "_collect_strings", spin)
     with pytest.raises(CorruptCheckpointError, match="used more than 1 s of CPU"):
         open_checkpoint(path)
+
+
+def test_keras3_write_order_of_real_applications_models(tmp_path):
+    # Real Keras 3 files of MobileNetV2 and EfficientNetB0 (weights=None) have layers all of whose dataset headers
+    # HDF5 put in freed space early in the file (MobileNetV2's last projection norm, before its conv); their layer
+    # groups' headers are where Keras wrote them. The write order read from the headers is model.layers' order.
+    from oracle_run import run_oracle
+
+    truth = json.loads(run_oracle("keras_order_oracle.py", str(tmp_path)))
+    for path, shapes in truth.items():
+        ckpt = open_checkpoint(path)
+        written = sorted(ckpt.variables(), key=lambda t: t.written)
+        assert [list(t.shape) for t in written] == shapes, path

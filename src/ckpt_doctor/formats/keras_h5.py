@@ -311,6 +311,7 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     single = owners is None
     owners = {} if owners is None else owners
     created: dict[str, int] = {}  # dataset path -> its object header address
+    groups: dict[str, int] = {}  # group path -> its object header address
 
     def walk(group, prefix: str) -> None:
         if prefix.endswith("vars/") and _attr(group, "name") is not None:
@@ -319,6 +320,9 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
             path = f"{prefix}{key}"
             item = _child(group, key, source, path)
             if _is_group(item):
+                address = _address(item) if single else None
+                if address is not None:
+                    groups[path] = address
                 walk(item, path + "/")
             elif _is_dataset(item):
                 address = _address(item) if single else None
@@ -333,7 +337,7 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
     walk(f, "")
     _name_owners(tensors, owners)
     if single and len(created) == len(tensors):
-        for rank, path in enumerate(_write_order(created)):
+        for rank, path in enumerate(_write_order(created, groups)):
             tensors[path].written = rank
     notes = []
     if tensors:
@@ -347,17 +351,23 @@ def _keras3(f, source: _Source, owners: dict[str, str] | None = None) -> tuple[d
 _NUMBERED_LAYER = re.compile(r"^(?P<family>.*?)(?:_(?P<n>\d+))?/vars/\d+$")
 
 
-def _write_order(created: dict[str, int]) -> list[str]:
-    """Dataset paths in write order: layers by the object header address of their last dataset (HDF5 may reuse
-    freed space earlier in the file for a header, never later), each layer's variables by position. Keras numbers
+def _write_order(created: dict[str, int], groups: dict[str, int] | None = None) -> list[str]:
+    """Dataset paths in write order (``created``, ``groups``: each dataset's and group's object header address):
+    layers by the latest header among their datasets, their ``vars`` group and their own group (HDF5 may reuse
+    freed space earlier in the file for a header, never later; all four datasets of a MobileNetV2's last
+    projection norm may sit in such space, its layer group not), each layer's variables by position. Keras numbers
     the paths of one layer class in the order it walks the layers (``batch_normalization``,
     ``batch_normalization_1``, ...): a layer whose place still breaks that numbering is put right after the layer
     numbered before it."""
     by_layer: dict[str, list[str]] = {}
     for path in sorted(created, key=_natural):
         by_layer.setdefault(path.rsplit("/vars/", 1)[0], []).append(path)
-    # A reused slot is always earlier than the writer's position: a layer is placed by its latest header.
-    layers = {la: by_layer[la] for la in sorted(by_layer, key=lambda la: max(created[p] for p in by_layer[la]))}
+    groups = groups or {}
+
+    def latest(layer: str) -> int:  # a reused slot is always earlier than the writer's position
+        return max([created[p] for p in by_layer[layer]] + [groups.get(layer, -1), groups.get(layer + "/vars", -1)])
+
+    layers = {la: by_layer[la] for la in sorted(by_layer, key=latest)}
     place = {layer: float(i) for i, layer in enumerate(layers)}
     families: dict[str, list[tuple[int, str]]] = {}
     for layer, paths in layers.items():

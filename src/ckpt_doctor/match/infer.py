@@ -540,6 +540,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _flattened_maps(state, m_items)
+    _norm_epsilons(state)
     _ema_choice(state, twins)
     if state.ties:
         _twin_choice(state, m_items)
@@ -618,6 +619,25 @@ def _same_numbers(cands: list[_Item]) -> bool:
                    for c in cands[1:])
     except (CheckpointError, AttributeError, ValueError, TypeError):  # no readable value, or no plain bytes
         return False
+
+
+_TORCH_VARIANCE = "running_var"  # PyTorch's batch-norm buffer; TF and Keras say moving_variance (or a position)
+
+
+def _norm_epsilons(state: _State) -> None:
+    """Batch-norm statistics carried between PyTorch and TF or Keras arrive intact, yet the layer divides by
+    sqrt(variance + epsilon), and the frameworks' default epsilons differ (PyTorch 1e-5, Keras and TF 1e-3; a
+    deep-sort MobileNetV2's PyTorch weights in Keras' MobileNetV2 give outputs off by 2.3 of 2.8 until it is set).
+    No file records the epsilon, so the pairs stand and a caution says what to check."""
+    layers = sorted((p.model.order, _owner(p.model.name)) for p in state.pairs.values()
+                    if p.model.key[-1:] == ("runningvar",) and (_leaf_word(p.model.name) == _TORCH_VARIANCE) !=
+                    (_leaf_word(p.checkpoint.name) == _TORCH_VARIANCE))
+    if layers:
+        state.cautions.append(
+            f"{len(layers)} batch-norm layer(s) (`{layers[0][1]}` first) take statistics saved by another framework: "
+            "the values are right, but the layer divides by sqrt(variance + epsilon), and PyTorch's default epsilon is "
+            "1e-5, Keras' and TF's 1e-3 (Keras' ResNets use 1.001e-5). No file records it: give the model's "
+            "batch-norm layers the epsilon the values were trained with, or its outputs differ")
 
 
 def _flattened_maps(state: _State, m_items: list) -> None:
