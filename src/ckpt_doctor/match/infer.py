@@ -532,8 +532,13 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     _owned_norms(state, c_items, m_items, spec.framework == "torch")
     if catalog.format != "torch" and any(id(c) not in state.taken_c and c.shape and not _is_matrix(c) for c in c_items):
         _norm_by_partner(state, c_items, m_items, spec.framework == "torch")  # (a free vector: a norm left over)
+    undone = _sibling_conflicts(state, c_items, m_items)
     if _siblings(state, c_items, m_items):  # a weight settled inside its block: its nested norm may follow
         _owned_norms(state, c_items, m_items, spec.framework == "torch")
+    for m, c, prefix in undone:  # what its block could not complete stays open, with the value order gave it
+        if id(m) not in state.pairs and id(m) not in state.ambiguous:
+            state.set_ambiguous(m, [] if c.busy else [c], f"its block's other layers took their values from "
+                                f"`{prefix}*`; the layer order alone gave it `{c.name}`, from elsewhere")
     _named_norms(state, c_items, m_items, catalog.format == "torch", spec.framework == "torch")
     if aligned is not None:
         _kinds_in_order(state, c_items, m_items, aligned)
@@ -3386,6 +3391,113 @@ def _composition_evidence(family: str, nc: int, nm: int, c: _Item, m: _Item, tra
 _SIBLING_SPAN = 64  # checkpoint values under one container prefix: a block, not a model
 
 
+def _block_name(c: _Item) -> str:
+    """The name a checkpoint value's block is read from. A Keras 3 file records a nested layer by its own name
+    (``dense/vars/0``), not where it sits: its path then (a top-level layer's recorded name, ``conv2_block1_0_conv``,
+    says more than ``layers/conv2d_13``)."""
+    found = _POSITIONAL.match(c.ref.name) if "/vars/" in c.ref.name else None
+    if found and "/" in found["layer"].removeprefix("layers/"):
+        return c.ref.name
+    return c.ref.full_name or strip_name(c.ref.name)
+
+
+def _sibling_conflicts(state: _State, c_items: list, m_items: list) -> list[tuple[_Item, _Item, str]]:
+    """Undo the pairs the layer order alone made (structure) that their own blocks contradict, seen from either
+    side: the other layers of the nearest container around the variable's layer (two or more) took their values
+    from under one checkpoint block (``block0_channel_``: layers of other words below it, not one class's
+    auto-numbers) while this value came from elsewhere; or the other values of the value's own block went into one
+    model container (``stages.0.2.0.1.``) and this one elsewhere. Undone only where that block holds another item
+    like the one order gave it, free or itself given by order against its block (the pairs shifted by one block).
+    Conventions that create a block's members in other orders shift exactly such pairs: res-mlp-pytorch makes a
+    block's ``scale`` first and Keras writes its LayerScale last; segformer-pytorch's PreNorm makes the norm after
+    the layer it normalises, Keras writes it before. Undone, the block's own item completes them (``_siblings``).
+    Returns (variable, value, block prefix) undone."""
+    structure = [p for p in state.pairs.values() if p.stage == "structure"]
+    if not structure:
+        return []
+
+    def m_name(it: _Item) -> str:
+        return strip_name(it.ref.name)
+
+    suspects: list[tuple[Proof, str, bool]] = []  # (pair, the other side's block prefix, seen from the model)
+    for from_model, here, there in ((True, m_name, _block_name), (False, _block_name, m_name)):
+        index = sorted((here(q.model if from_model else q.checkpoint), there(q.checkpoint if from_model else q.model))
+                       for q in state.pairs.values())
+        keys = [k for k, _ in index]
+        for p in structure:
+            mine, theirs = (p.model, p.checkpoint) if from_model else (p.checkpoint, p.model)
+            prefix = _block_elsewhere(here(mine), there(theirs), index, keys, named_only=not from_model)
+            if prefix is not None:
+                suspects.append((p, prefix, from_model))
+    if not suspects:
+        return []
+    shifted = {id(p.model) for p, _, _ in suspects}
+    by_c = sorted((_block_name(c), id(c), c) for c in c_items)
+    by_m = sorted((m_name(m), id(m), m) for m in m_items)
+    # like: of a layer of the same shapes (a norm's two vectors are no dense layer's bias)
+    layer_shapes: dict[tuple[bool, str], list] = defaultdict(list)
+    for side, index in ((False, by_c), (True, by_m)):
+        for name, _, it in index:
+            layer_shapes[side, _owner(name)].append(it.shape)
+
+    def layer(it: _Item, model: bool) -> list:
+        return layer_shapes[model, _owner(m_name(it) if model else _block_name(it))]
+
+    undone: dict[int, tuple[_Item, _Item, str]] = {}
+    for p, prefix, from_model in suspects:
+        if from_model:  # a value of the block like the one order gave, free or given to a suspect
+            like = (x for _, _, x in _under(by_c, prefix) if x.shape == p.checkpoint.shape and
+                    (id(x) not in state.taken_c or id(state.taken_c[id(x)]) in shifted) and
+                    state.compatible(x, p.model)[0] and layer(x, False) == layer(p.checkpoint, False))
+        else:  # a variable of the container (or of those around it that leave the variable out) like it, left
+            # ambiguous (a variable merely not paired yet may be a later stage's by name: HF's final `layernorm` is
+            # outside the encoder, keras-hub's inside)
+            wider = [prefix] + [prefix[:k] for k in reversed(_cuts(prefix.rstrip("/._")))]
+            like = (x for where in wider if not m_name(p.model).startswith(where) for _, _, x in _under(by_m, where)
+                    if x.shape == p.model.shape and (id(x) in state.ambiguous or id(x) in shifted) and
+                    x is not p.model and layer(x, True) == layer(p.model, True))
+        if next(like, None) is not None:
+            undone.setdefault(id(p.model), (p.model, p.checkpoint, prefix))
+    for m, _, _ in undone.values():
+        state.drop_pair(m)
+    return list(undone.values())
+
+
+def _under(index: list, prefix: str) -> list:
+    """The entries of a sorted ``(name, ...)`` list whose names start with ``prefix``."""
+    return index[bisect.bisect_left(index, (prefix,)):bisect.bisect_left(index, (prefix + "\U0010ffff",))]
+
+
+def _block_elsewhere(name: str, partner: str, index: list, keys: list, named_only: bool = False) -> str | None:
+    """Where the other layers of the nearest container around ``name``'s layer (two or more of them, in ``index``:
+    sorted (name, partner's name) of every pair) took their partners from under one prefix of the other side, a
+    block (a path's container, or layers of other words after a prefix inside their names), and ``partner`` is not
+    under it: that prefix; else None. ``named_only``: only containers that are a prefix inside layer names
+    (``stage1_ff_``, a block an author named), not a nested module's path, whose bounds frameworks draw apart (a
+    final norm inside keras-hub's encoder is outside Hugging Face's)."""
+    own = _owner(name)
+    for cut in [len(own) + 1] + list(reversed(_cuts(own))):  # its layer's own members, then wider, nearest first
+        container = name[:cut]
+        if named_only and not container.endswith("_"):
+            continue
+        lo = bisect.bisect_left(keys, container)
+        hi = bisect.bisect_left(keys, container + "\U0010ffff")
+        if hi - lo > _SIBLING_SPAN:
+            return None
+        others = [index[i][1] for i in range(lo, hi) if _owner(index[i][0]) != own]
+        if len({_owner(n) for n in others}) < 2:
+            continue
+        prefix = _common_prefix(others)
+        if not prefix or partner.startswith(prefix):
+            return None
+        if prefix.endswith("_"):  # inside a layer's name: a block's layers go on with words, a class's with numbers
+            words = {re.sub(r"_\d+$", "", re.split(r"[/.]", c[len(prefix):], maxsplit=1)[0]) for c in others}
+            if len(words) < 2 or not all(c[len(prefix):len(prefix) + 1].isalpha() for c in others):
+                return None
+        return prefix
+    return None
+
+
 def _siblings(state: _State, c_items, m_items) -> bool:
     """Completion inside corresponding containers. A model container (``features.1.0``, a layer) whose paired
     variables all took values from under one checkpoint prefix (``convnext_tiny_stage_0_block_0_``), and only
@@ -3398,13 +3510,7 @@ def _siblings(state: _State, c_items, m_items) -> bool:
     def open_m(m: _Item) -> bool:
         return not m.busy or id(m) in state.ambiguous and id(m) in state.ties
 
-    def c_name(c: _Item) -> str:
-        # a Keras 3 file records a nested layer by its own name (``dense/vars/0``), not where it sits: its path
-        # then (a top-level layer's recorded name, ``conv2_block1_0_conv``, says more than ``layers/conv2d_13``)
-        found = _POSITIONAL.match(c.ref.name) if "/vars/" in c.ref.name else None
-        if found and "/" in found["layer"].removeprefix("layers/"):
-            return c.ref.name
-        return c.ref.full_name or strip_name(c.ref.name)
+    c_name = _block_name
 
     def within(names: list, prefix: str) -> tuple[int, int]:
         return bisect.bisect_left(names, prefix), bisect.bisect_left(names, prefix + "\U0010ffff")
