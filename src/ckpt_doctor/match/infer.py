@@ -3436,8 +3436,8 @@ def _sibling_conflicts(state: _State, c_items: list, m_items: list) -> list[tupl
     by_m = sorted((m_name(m), id(m), m) for m in m_items)
     # like: of a layer of the same shapes (a norm's two vectors are no dense layer's bias)
     layer_shapes: dict[tuple[bool, str], list] = defaultdict(list)
-    for side, index in ((False, by_c), (True, by_m)):
-        for name, _, it in index:
+    for side, listed in ((False, by_c), (True, by_m)):
+        for name, _, it in listed:
             layer_shapes[side, _owner(name)].append(it.shape)
 
     def layer(it: _Item, model: bool) -> list:
