@@ -544,6 +544,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         _kinds_in_order(state, c_items, m_items, aligned)
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
+    _lone_in_new(state, m_items)
     _flattened_maps(state, m_items)
     _norm_epsilons(state)
     _ema_choice(state, twins)
@@ -2811,6 +2812,37 @@ def _renamed_parts(rule: tuple) -> tuple[tuple, tuple]:
     while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
         k += 1
     return pc[k:], pm[k:]
+
+
+_NEW_CONTAINER = 8  # a top-level container of more layers, where at most one in this many pairs, is doubted
+
+
+def _lone_in_new(state: _State, m_items: list) -> None:
+    """A few layers, one in eight or fewer, of a big top-level model container (``mit.``: an encoder of 37 layers
+    that no value of the file reaches) paired by anything but their exact names, the other layers all new: values
+    left over that fit them (decoder convs of the file whose own layers the model lacks, by shape into pointwise
+    convs of the new encoder) as likely as renamed layers. Were the file's the container's values, more would pair.
+    Ambiguous, never applied."""
+    tops: dict[str, list[_Item]] = defaultdict(list)
+    for m in m_items:
+        if m.shape:
+            tops[re.split(r"[/.]", m.name, maxsplit=1)[0]].append(m)
+    if len(tops) < 2:
+        return  # one container: the model itself, not a part of it that may be new
+    for top, members in tops.items():
+        layers = {_owner(m.name) for m in members}
+        proofs = [state.pairs[id(m)] for m in members if id(m) in state.pairs]
+        # (each pair by order, or by a rule of its own layer alone: not a scope over many, `_orig_mod.` dropped)
+        if len(layers) <= _NEW_CONTAINER or not proofs or \
+                not all(p.stage == "structure" or p.hypothesis is not None and not _wider_than_a_layer(p)
+                        for p in proofs) or \
+                len({_owner(p.model.name) for p in proofs}) * _NEW_CONTAINER > len(layers):
+            continue
+        for proof in proofs:
+            state.drop_pair(proof.model)
+            state.set_ambiguous(proof.model, [proof.checkpoint], f"one of the few layers of `{top}` ({len(layers)} "
+                                "layers, the others new) that take a value: renamed, or a value left over that fits?")
+    state.hypotheses = [h for h in state.hypotheses if h.proofs]
 
 
 def _lone_renames(state: _State) -> None:
