@@ -386,7 +386,16 @@ def _wider_than_a_layer(proof: Proof) -> bool:
     layer renamed on its own is the renamed-or-new question in either view (``head`` -> ``out`` by its path,
     ``before/dense_2`` -> ``after/dense_6`` by its name): the names add nothing to it."""
     h = proof.hypothesis
-    return h is None or len({_raw_layer_path(p.model.name) for p in h.proofs.values()}) > 1
+    if h is None:
+        return True
+    first = None
+    for p in h.proofs.values():  # (stops at the second layer: a scope's hypothesis may pair 100k variables)
+        layer = _raw_layer_path(p.model.name)
+        if first is None:
+            first = layer
+        elif layer != first:
+            return True
+    return False
 
 
 def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
@@ -2823,19 +2832,24 @@ def _lone_in_new(state: _State, m_items: list) -> None:
     left over that fit them (decoder convs of the file whose own layers the model lacks, by shape into pointwise
     convs of the new encoder) as likely as renamed layers. Were the file's the container's values, more would pair.
     Ambiguous, never applied."""
-    tops: dict[str, list[_Item]] = defaultdict(list)
-    for m in m_items:
-        if m.shape:
-            tops[re.split(r"[/.]", m.name, maxsplit=1)[0]].append(m)
-    if len(tops) < 2:
-        return  # one container: the model itself, not a part of it that may be new
-    for top, members in tops.items():
+    # the rules of one layer alone (not a scope over many, `_orig_mod.` dropped)
+    narrow = {id(h) for h in state.hypotheses if h.proofs and not _wider_than_a_layer(next(iter(h.proofs.values())))}
+
+    def doubtable(p: Proof) -> bool:  # a pair by order, or by a rule of its own layer alone
+        return p.stage == "structure" or p.hypothesis is not None and id(p.hypothesis) in narrow
+
+    def top_of(name: str) -> str:
+        return re.split(r"[/.]", name, maxsplit=1)[0]
+
+    doubted = {top_of(p.model.name) for p in state.pairs.values() if doubtable(p)}
+    shaped = [m for m in m_items if m.shape] if doubted else []
+    for top in doubted:
+        members = [m for m in shaped if m.name.startswith(top) and m.name[len(top):len(top) + 1] in ("/", ".")]
+        if len(members) == len(shaped):
+            return  # one container: the model itself, not a part of it that may be new
         layers = {_owner(m.name) for m in members}
         proofs = [state.pairs[id(m)] for m in members if id(m) in state.pairs]
-        # (each pair by order, or by a rule of its own layer alone: not a scope over many, `_orig_mod.` dropped)
-        if len(layers) <= _NEW_CONTAINER or not proofs or \
-                not all(p.stage == "structure" or p.hypothesis is not None and not _wider_than_a_layer(p)
-                        for p in proofs) or \
+        if len(layers) <= _NEW_CONTAINER or not proofs or not all(map(doubtable, proofs)) or \
                 len({_owner(p.model.name) for p in proofs}) * _NEW_CONTAINER > len(layers):
             continue
         for proof in proofs:
