@@ -19,6 +19,7 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NUMBERED = re.compile(r"^(.*?[a-z][a-z0-9]*?)_(\d+)$")  # dense_3, layer_0, conv4_1 (not a bare number)
 _TIME_DISTRIBUTED = re.compile(r"time_distributed(_\d+)?")
 _GLUED = re.compile(r"^([a-z])(\d+)$")  # OpenAI GPT-2's ``h0`` is Hugging Face's ``h.0`` (one letter, then digits)
+_HYPHEN_NUMBER = re.compile(r"-(\d+)(?:-|$)")  # `Encoder-3-FeedForward`: the number a part of its own
 
 # Leaf names that mean "the layer's main weight"; they are dropped from the canonical tokens (PyTorch's
 # ``word_embeddings.weight`` is TF's ``word_embeddings``) and remembered as the leaf class.
@@ -95,6 +96,9 @@ _CELLS = {"grucell": "cell", "lstmcell": "cell", "simplernncell": "cell"}
 @cache
 def _token(raw: str) -> tuple[str, ...]:
     # (camel case only where a capital is; a number only where the token ends in a digit: most tokens need neither)
+    if "-" in raw and _HYPHEN_NUMBER.search(raw):
+        # a number between hyphens is an element's (CyberZHG's Keras layers: `Encoder-3-MultiHeadSelfAttention`)
+        return tuple(t for part in _HYPHEN_NUMBER.split(raw) if part for t in _token(part))
     t = (raw if raw.islower() else _CAMEL.sub("_", raw).lower()).replace("-", "_").strip("_")
     m = (_NUMBERED.match(t) or _GLUED.match(t)) if t[-1:].isdigit() else None
     if m:
@@ -119,10 +123,29 @@ def canonical(name: str) -> tuple[tuple[str, ...], str | None]:
     name = strip_name(name)
     cut = max(name.rfind("/"), name.rfind("."))
     if cut > 0:
-        leaf = _leaf(name[cut + 1:])  # a layer's variables share their scope, and leaf names repeat
+        last = name[cut + 1:]
+        if "-" in last and (own := _own_weight(name, cut, last)) is not None:
+            return own
+        leaf = _leaf(last)  # a layer's variables share their scope, and leaf names repeat
         if leaf is not None:
             return _path_tokens(_wrapped(name[:cut])) + leaf[0], leaf[1]
     return _canonical(name, cut)
+
+
+# A Keras 2 custom layer names its weights after itself (CyberZHG's keras-bert, keras-gpt-2 and keras-transformer:
+# ``Encoder-1-MultiHeadSelfAttention/Encoder-1-MultiHeadSelfAttention_Wq``), the role last: ``W`` a kernel, ``b`` a
+# bias, of the sub-layer the rest names (``q``; a feed-forward's ``1``, ``2``)
+_OWN_WEIGHT = re.compile(r"^([Wb])_?([A-Za-z0-9]{1,8})$")
+
+
+def _own_weight(name: str, cut: int, last: str) -> tuple[tuple[str, ...], str | None] | None:
+    scope = name[max(name.rfind("/", 0, cut), name.rfind(".", 0, cut)) + 1:cut]
+    found = _OWN_WEIGHT.match(last[len(scope) + 1:]) if last.startswith(scope + "_") else None
+    if found is None:
+        return None
+    role, sub = found.groups()
+    tokens = _path_tokens(_wrapped(name[:cut])) + _token(sub)
+    return (tokens, "kernel") if role == "W" else (tokens + ("bias",), None)
 
 
 def _wrapped(scope: str) -> str:
