@@ -1654,12 +1654,30 @@ def _positional(c_items: list, m_items: list) -> None:
         if tokens is not None:
             c.tokens = tokens
             # the path names the class (``embedding``, keras-hub's ``reversible_embedding``: its vars/0 is the table)
-            table = "embedding" in _raw_layer(c.ref.name).rsplit("/", 1)[-1] and _var_index(c.ref.name) == 0 and \
+            kind = _raw_layer(c.ref.name).rsplit("/", 1)[-1]
+            table = "embedding" in kind and _var_index(c.ref.name) == 0 and \
                 len(c.shape) == 2  # a table (a patch embedding is a conv kernel)
             c.layout = ("embedding" if table else "kernel") if _is_matrix(c) and not _heads_bias(
                 c, kernels.get(_raw_layer(c.ref.name)) if _var_index(c.ref.name) else None) else None
+            if c.layout == "kernel" and len(c.shape) == 2 and c.shape[0] == c.shape[1] and \
+                    _raw_layer(c.ref.name).count("/") == 1 and \
+                    _NUMBER_SUFFIX.sub("", kind) not in _KERAS_KERNEL_CLASSES:
+                # a square matrix of a top-level layer of the user's own class (its path is its class's name:
+                # ``layers/positions``, a table of add_weight, or a kernel?): a kernel and its transpose fit alike,
+                # and no name says which it is (a nested layer's path is its attribute's name, no class)
+                c.layout = None
             c.leaf = None
             c.rekey()
+
+
+# Keras 3 layer classes (a top-level layer's path is its class's snake-case name) whose rank-2 variables are
+# [in, out] kernels
+_KERAS_KERNEL_CLASSES = frozenset({
+    "dense", "einsum_dense", "conv1d", "conv2d", "conv3d", "conv1d_transpose", "conv2d_transpose", "conv3d_transpose",
+    "separable_conv1d", "separable_conv2d", "depthwise_conv1d", "depthwise_conv2d", "lstm", "gru", "simple_rnn",
+    "conv_lstm1d", "conv_lstm2d", "conv_lstm3d", "bidirectional", "time_distributed", "multi_head_attention",
+    "grouped_query_attention"})
+_NUMBER_SUFFIX = re.compile(r"_\d+$")
 
 
 def _heads_bias(it: _Item, kernel: tuple[int, ...] | None) -> bool:
