@@ -644,9 +644,14 @@ def _norm_epsilons(state: _State) -> None:
     sqrt(variance + epsilon), and the frameworks' default epsilons differ (PyTorch 1e-5, Keras and TF 1e-3; a
     deep-sort MobileNetV2's PyTorch weights in Keras' MobileNetV2 give outputs off by 2.3 of 2.8 until it is set).
     No file records the epsilon, so the pairs stand and a caution says what to check."""
-    layers = sorted((p.model.order, _owner(p.model.name)) for p in state.pairs.values()
-                    if p.model.key[-1:] == ("runningvar",) and (_leaf_word(p.model.name) == _TORCH_VARIANCE) !=
-                    (_leaf_word(p.checkpoint.name) == _TORCH_VARIANCE))
+    def crossed(p: Proof) -> bool:  # PyTorch's running variance on one side only, a TF or Keras one on the other
+        a, b = _leaf_word(strip_name(p.model.ref.name)), _leaf_word(strip_name(p.checkpoint.ref.name))
+        if (a == _TORCH_VARIANCE) == (b == _TORCH_VARIANCE):
+            return False
+        # (the names' variance, or a Keras 3 file's BatchNormalization by position: its 4th variable)
+        return p.model.key[-1:] == ("runningvar",) or "3" in (a, b) and "normalization" in p.checkpoint.ref.name
+
+    layers = sorted((p.model.order, _owner(strip_name(p.model.ref.name))) for p in state.pairs.values() if crossed(p))
     if layers:
         state.cautions.append(
             f"{len(layers)} batch-norm layer(s) (`{layers[0][1]}` first) take statistics saved by another framework: "
