@@ -3476,7 +3476,8 @@ def _sibling_conflicts(state: _State, c_items: list, m_items: list) -> list[tupl
     from under one checkpoint block (``block0_channel_``: layers of other words below it, not one class's
     auto-numbers) while this value came from elsewhere; or the other values of the value's own block went into one
     model container (``stages.0.2.0.1.``) and this one elsewhere. Undone only where that block holds another item
-    like the one order gave it, free or itself given by order against its block (the pairs shifted by one block).
+    like the one order gave it, open (a value free, a variable ambiguous) or itself given by order against its
+    block (the pairs shifted by one block); seen from the value, only blocks an author named inside layer names.
     Conventions that create a block's members in other orders shift exactly such pairs: res-mlp-pytorch makes a
     block's ``scale`` first and Keras writes its LayerScale last; segformer-pytorch's PreNorm makes the norm after
     the layer it normalises, Keras writes it before. Undone, the block's own item completes them (``_siblings``).
