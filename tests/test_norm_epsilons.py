@@ -61,3 +61,14 @@ def test_the_quoted_defaults_are_the_frameworks():
 
     found = json.loads(run_oracle("norm_eps_oracle.py"))
     assert found == {"torch": 1e-5, "keras3": 1e-3, "tf_keras": 1e-3}
+
+
+def test_a_keras3_files_statistics_into_torch_name_it_too():
+    # (a Keras 3 file names a BatchNormalization's variance by position: `vars/3`)
+    ckpt = []
+    for k, (i, o) in enumerate(((3, 8), (8, 16))):
+        sfx = f"_{k}" if k else ""
+        ckpt.append((f"layers/conv2d{sfx}/vars/0", (3, 3, i, o)))
+        ckpt += [(f"layers/batch_normalization{sfx}/vars/{v}", (o,)) for v in range(4)]
+    a = _align(ckpt, _net(".", "conv", "bn", _TORCH_BN, True), "keras3-weights", "torch")
+    assert len(a.pairs) == 10 and len(_caution(a)) == 1

@@ -644,9 +644,14 @@ def _norm_epsilons(state: _State) -> None:
     sqrt(variance + epsilon), and the frameworks' default epsilons differ (PyTorch 1e-5, Keras and TF 1e-3; a
     deep-sort MobileNetV2's PyTorch weights in Keras' MobileNetV2 give outputs off by 2.3 of 2.8 until it is set).
     No file records the epsilon, so the pairs stand and a caution says what to check."""
-    layers = sorted((p.model.order, _owner(p.model.name)) for p in state.pairs.values()
-                    if p.model.key[-1:] == ("runningvar",) and (_leaf_word(p.model.name) == _TORCH_VARIANCE) !=
-                    (_leaf_word(p.checkpoint.name) == _TORCH_VARIANCE))
+    def crossed(p: Proof) -> bool:  # PyTorch's running variance on one side only, a TF or Keras one on the other
+        a, b = _leaf_word(strip_name(p.model.ref.name)), _leaf_word(strip_name(p.checkpoint.ref.name))
+        if (a == _TORCH_VARIANCE) == (b == _TORCH_VARIANCE):
+            return False
+        # (the names' variance, or a Keras 3 file's BatchNormalization by position: its 4th variable)
+        return p.model.key[-1:] == ("runningvar",) or "3" in (a, b) and "normalization" in p.checkpoint.ref.name
+
+    layers = sorted((p.model.order, _owner(strip_name(p.model.ref.name))) for p in state.pairs.values() if crossed(p))
     if layers:
         state.cautions.append(
             f"{len(layers)} batch-norm layer(s) (`{layers[0][1]}` first) take statistics saved by another framework: "
@@ -3471,7 +3476,8 @@ def _sibling_conflicts(state: _State, c_items: list, m_items: list) -> list[tupl
     from under one checkpoint block (``block0_channel_``: layers of other words below it, not one class's
     auto-numbers) while this value came from elsewhere; or the other values of the value's own block went into one
     model container (``stages.0.2.0.1.``) and this one elsewhere. Undone only where that block holds another item
-    like the one order gave it, free or itself given by order against its block (the pairs shifted by one block).
+    like the one order gave it, open (a value free, a variable ambiguous) or itself given by order against its
+    block (the pairs shifted by one block); seen from the value, only blocks an author named inside layer names.
     Conventions that create a block's members in other orders shift exactly such pairs: res-mlp-pytorch makes a
     block's ``scale`` first and Keras writes its LayerScale last; segformer-pytorch's PreNorm makes the norm after
     the layer it normalises, Keras writes it before. Undone, the block's own item completes them (``_siblings``).
