@@ -510,6 +510,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     if any(r.matched_by == BY_KERAS3_PATH for r in d.weights(LOADED)):
         _keras3_shift(state, c_items, m_items)
         _keras3_lists(state, c_items, m_items)
+        _keras3_layer_families(state, c_items, m_items)
     if spec.framework == "torch":
         _torch_layouts(m_items)
     if catalog.format in _TORCH_FORMATS:
@@ -985,6 +986,34 @@ def _keras3_lists(state: _State, c_items, m_items) -> None:
         lm = sides[1].get(family)
         if lm and len(lc) >= 2 and len(lm) >= 2 and set(lc) != set(lm):
             _family(state, family[0] + family[1], dict(lc), dict(lm), reorders=False)
+
+
+_KERAS3_TOP = re.compile(r"^layers/(?P<base>[A-Za-z0-9_]+?)(?:_(?P<n>\d+))?/(?P<member>vars/\d+)$")
+
+
+def _keras3_layer_families(state: _State, c_items, m_items) -> None:
+    """A Functional model's top-level paths number the layers of a class in the model's order (``layers/conv1d``,
+    ``layers/conv1d_1``): a layer of the class inserted or removed moves every later path, and a path that still
+    loads may hold another layer's value where shapes agree (a Conv1D inserted after the embedding: the file's
+    ``conv1d_2`` loads into the model's ``conv1d_2``, the old ``conv1d_1``'s place). Where the file records only
+    those auto names for the family's layers (no name a user gave, which ``_keras3_shift`` reads) and the two sides
+    hold different numbers, the numbers are weighed as a family (``_family``), as a list's elements are."""
+    sides: tuple[dict, dict] = (defaultdict(lambda: defaultdict(dict)), defaultdict(lambda: defaultdict(dict)))
+    named: set[str] = set()  # families some layer of which the file records under a name a user gave
+    for side, items in enumerate((c_items, m_items)):
+        for it in items:
+            path = it.ref.name if side == 0 else getattr(it.ref, "keys", {}).get("keras3", "")
+            found = _KERAS3_TOP.match(path)
+            if found is None:
+                continue
+            sides[side][found["base"]][int(found["n"] or 0)][found["member"]] = it
+            own = _POSITIONAL.match(it.ref.full_name or "") if side == 0 else None
+            if own is not None and not re.fullmatch(re.escape(found["base"]) + r"(_\d+)?", own["layer"]):
+                named.add(found["base"])
+    for base, lc in sides[0].items():
+        lm = sides[1].get(base)
+        if base not in named and lm and len(lc) >= 2 and len(lm) >= 2 and set(lc) != set(lm):
+            _family(state, "layers/" + base, dict(lc), dict(lm), reorders=False)
 
 
 def _keras3_nested(state: _State, c_items, m_items) -> None:
