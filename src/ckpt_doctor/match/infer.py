@@ -555,6 +555,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _lone_in_new(state, m_items)
+    _twin_streams(state, c_items, m_items)
     _flattened_maps(state, m_items)
     _norm_epsilons(state)
     _ema_choice(state, twins)
@@ -2873,6 +2874,67 @@ def _renamed_parts(rule: tuple) -> tuple[tuple, tuple]:
     while k < min(len(pc), len(pm)) and pc[k] == pm[k]:
         k += 1
     return pc[k:], pm[k:]
+
+
+def _numbered_twin(name: str, names: set[str]) -> bool:
+    """Does ``names`` hold ``name`` with another number in one of its segments (``layer.1`` for ``layer.0``,
+    ``cf_c_1`` for ``cf_c``)?"""
+    segs = re.split(r"([/.])", name)
+    for i in range(0, len(segs), 2):
+        seg = segs[i]
+        base = seg if seg.isdigit() else _NUMBER_SUFFIX.sub("", seg)
+        for other in ([str(n) for n in range(8)] if seg.isdigit() else [base] + [f"{base}_{n}" for n in range(1, 8)]):
+            if other != seg and "".join(segs[:i] + [other] + segs[i + 1:]) in names:
+                return True
+    return False
+
+
+def _twin_streams(state: _State, c_items: list, m_items: list) -> None:
+    """The file holds twin containers (two equal streams, ``layers/cf_c`` and ``layers/cf_c_1``: the same names and
+    shapes below each) and the model one. Where the model container's other variables stay ambiguous between the
+    twins, a pair the layer order alone made into it from one twin chose nothing either: two conventions' orders of
+    a container's members (a Keras cell's own variables before its backbone, PyTorch's after) can prefer one twin's
+    unit for where it is written, not for what it is. It is ambiguous between the twins' units. (Where the model
+    holds twins too, ``layer.0`` and ``layer.1``, blocks pair with blocks: not this case.)"""
+    structure = [p for p in state.pairs.values() if p.stage == "structure"]
+    if not structure or not state.ambiguous:
+        return
+    model_names = {strip_name(m.ref.name) for m in m_items}
+    by_name = {c.ref.name: c for c in c_items}
+    ambiguous = sorted((strip_name(m.ref.name), [x.ref.name for x in cands])
+                       for m, cands, _ in state.ambiguous.values())
+    keys = [k for k, _ in ambiguous]
+    for p in structure:
+        c, m = p.checkpoint, p.model
+        segs = c.ref.name.split("/")
+        twins: list[tuple[int, str, _Item]] = []  # (segment, its twin's spelling, the twin's value)
+        for i, seg in enumerate(segs):
+            base = _NUMBER_SUFFIX.sub("", seg)
+            for name, x in by_name.items():
+                if x is not c and x.shape == c.shape and name.count("/") == len(segs) - 1:
+                    other = name.split("/")
+                    if other[:i] == segs[:i] and other[i + 1:] == segs[i + 1:] and other[i] != seg and \
+                            _NUMBER_SUFFIX.sub("", other[i]) == base:
+                        twins.append((i, other[i], x))
+        name = strip_name(m.ref.name)
+        if not twins or _numbered_twin(name, model_names):
+            continue
+        own = _owner(name)
+        undecided = False
+        for cut in reversed(_cuts(own)):  # the nearest container with other variables left ambiguous
+            lo, hi = bisect.bisect_left(keys, name[:cut]), bisect.bisect_left(keys, name[:cut] + "\U0010ffff")
+            sibs = [cands for k, cands in ambiguous[lo:hi] if _owner(k) != own]
+            if not sibs:
+                continue
+            undecided = any(any(x.split("/")[i:i + 1] == [segs[i]] for x in cands) and
+                            any(x.split("/")[i:i + 1] == [t] for x in cands) and
+                            all(x.split("/")[:i] == segs[:i] for x in cands)
+                            for cands in sibs for i, t, _ in twins)
+            break
+        if undecided:
+            state.drop_pair(m)
+            state.set_ambiguous(m, [c] + [x for _, _, x in twins], "the file holds twin containers and the other "
+                                "variables of this one stay ambiguous between them: the layer order chose neither")
 
 
 _NEW_CONTAINER = 8  # a top-level container of more layers, where at most one in this many pairs, is doubted
