@@ -968,7 +968,7 @@ def _keras3_lists(state: _State, c_items, m_items) -> None:
     3 loads by path: where the file holds more or fewer elements than the model, which one was removed or inserted
     no path says, so the elements' numbers are weighed as a family (``_family``: numbers kept against every shift
     that explains as much; equal elements tie). (A Functional model's ``layers/dense_1`` counts layers of a class:
-    the saved names decide there, ``_keras3_shift``.)"""
+    the saved names decide there, ``_keras3_shift``; auto names only, ``_keras3_layer_families``.)"""
     paths = ([(c, c.ref.name) for c in c_items],
              [(m, getattr(m.ref, "keys", {}).get("keras3", "")) for m in m_items])
     numbered = {(found["head"], found["base"]) for side in paths for _, path in side
@@ -2876,17 +2876,13 @@ def _renamed_parts(rule: tuple) -> tuple[tuple, tuple]:
     return pc[k:], pm[k:]
 
 
-def _numbered_twin(name: str, names: set[str]) -> bool:
-    """Does ``names`` hold ``name`` with another number in one of its segments (``layer.1`` for ``layer.0``,
-    ``cf_c_1`` for ``cf_c``)?"""
-    segs = re.split(r"([/.])", name)
-    for i in range(0, len(segs), 2):
-        seg = segs[i]
-        base = seg if seg.isdigit() else _NUMBER_SUFFIX.sub("", seg)
-        for other in ([str(n) for n in range(8)] if seg.isdigit() else [base] + [f"{base}_{n}" for n in range(1, 8)]):
-            if other != seg and "".join(segs[:i] + [other] + segs[i + 1:]) in names:
-                return True
-    return False
+def _twin_keys(name: str, digits: bool) -> list[tuple]:
+    """Keys under which ``name`` meets its twins, the names that differ from it in one path segment's number only:
+    per segment, the name with that segment's number taken off (``cf_c_1`` and ``cf_c``; with ``digits``, a bare
+    number too: ``layer.1`` and ``layer.0``)."""
+    segs = re.split(r"[/.]", name) if digits else name.split("/")
+    return [(i, tuple(segs[:i]), "#" if digits and seg.isdigit() else _NUMBER_SUFFIX.sub("", seg), tuple(segs[i + 1:]))
+            for i, seg in enumerate(segs)]
 
 
 def _twin_streams(state: _State, c_items: list, m_items: list) -> None:
@@ -2899,25 +2895,21 @@ def _twin_streams(state: _State, c_items: list, m_items: list) -> None:
     structure = [p for p in state.pairs.values() if p.stage == "structure"]
     if not structure or not state.ambiguous:
         return
-    model_names = {strip_name(m.ref.name) for m in m_items}
-    by_name = {c.ref.name: c for c in c_items}
+    model_twins = Counter(k for m in m_items for k in _twin_keys(strip_name(m.ref.name), True))
+    file_twins: dict[tuple, list[_Item]] = defaultdict(list)
+    for c in c_items:
+        for k in _twin_keys(c.ref.name, False):
+            file_twins[k].append(c)
     ambiguous = sorted((strip_name(m.ref.name), [x.ref.name for x in cands])
                        for m, cands, _ in state.ambiguous.values())
     keys = [k for k, _ in ambiguous]
     for p in structure:
         c, m = p.checkpoint, p.model
         segs = c.ref.name.split("/")
-        twins: list[tuple[int, str, _Item]] = []  # (segment, its twin's spelling, the twin's value)
-        for i, seg in enumerate(segs):
-            base = _NUMBER_SUFFIX.sub("", seg)
-            for name, x in by_name.items():
-                if x is not c and x.shape == c.shape and name.count("/") == len(segs) - 1:
-                    other = name.split("/")
-                    if other[:i] == segs[:i] and other[i + 1:] == segs[i + 1:] and other[i] != seg and \
-                            _NUMBER_SUFFIX.sub("", other[i]) == base:
-                        twins.append((i, other[i], x))
+        twins = [(k[0], x.ref.name.split("/")[k[0]], x)  # (segment, its twin's spelling, the twin's value)
+                 for k in _twin_keys(c.ref.name, False) for x in file_twins[k] if x is not c and x.shape == c.shape]
         name = strip_name(m.ref.name)
-        if not twins or _numbered_twin(name, model_names):
+        if not twins or any(model_twins[k] > 1 for k in _twin_keys(name, True)):
             continue
         own = _owner(name)
         undecided = False
