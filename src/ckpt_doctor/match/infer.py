@@ -647,7 +647,10 @@ def _norm_epsilons(state: _State) -> None:
     deep-sort MobileNetV2's PyTorch weights in Keras' MobileNetV2 give outputs off by 2.3 of 2.8 until it is set).
     No file records the epsilon, so the pairs stand and a caution says what to check."""
     def crossed(p: Proof) -> bool:  # PyTorch's running variance on one side only, a TF or Keras one on the other
-        a, b = _leaf_word(strip_name(p.model.ref.name)), _leaf_word(strip_name(p.checkpoint.ref.name))
+        model, file = p.model.ref.name, p.checkpoint.ref.name
+        if _TORCH_VARIANCE not in model and _TORCH_VARIANCE not in file:
+            return False  # (most pairs: no name spells it)
+        a, b = _leaf_word(strip_name(model)), _leaf_word(strip_name(file))
         if (a == _TORCH_VARIANCE) == (b == _TORCH_VARIANCE):
             return False
         # (the names' variance, or a Keras 3 file's BatchNormalization by position: its 4th variable)
@@ -2394,7 +2397,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
         if proposals:
-            proposals = _within_families(proposals, m_items)
+            proposals = _within_families(proposals, c_items, m_items)
         if not proposals:
             return
         containers = _containers(proposals, deep, pool_c, pool_m)
@@ -2641,12 +2644,30 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return
 
 
-def _within_families(proposals: dict, m_items: list) -> dict:
+def _within_families(proposals: dict, c_items: list, m_items: list) -> dict:
     """The proposals, without those that move a part of a numbered family's element out of the family
     (``encoder.layer.69.attention.output.`` -> ``cls.predictions.transform.`` where the model numbers its
     ``encoder.layer.N`` too). Which element of an equal family the model lost or gained is the numbering's question;
     a leftover element's sub-layer that fits a new head by shape says nothing of it. (A whole element renamed,
-    ``layers.11.`` -> ``final_block.``, is not a part: it stays.)"""
+    ``layers.11.`` -> ``final_block.``, is not a part: it stays.)
+    Nor those that move an element of one family onto an element of another that the file already holds under the
+    model's name (SNAC's unused ``decoder.model.2.`` onto ``codec.encoder.block.2.``, where the file's own
+    ``encoder.block.2.`` went under ``codec.``): the values that fit there are what an element inserted into the
+    file's element leaves open, the numbering's question too, not a second source for it."""
+    held: dict[int, set[tuple]] = {}  # prefix length -> the file's keys cut there
+
+    def onto_held(rule: tuple) -> bool:
+        pc, pm = rule
+        if not all(len(p) >= 2 and p[-1].isdigit() and not _boundary(p, len(p) - 1) for p in rule) or \
+                _unnumbered(pc) == _unnumbered(pm):
+            return False  # (not elements on both sides, a scope added over all; or one family renumbered: a shift)
+        found = held.get(len(pm))
+        if found is None:
+            found = held[len(pm)] = {c.key[:len(pm)] for c in c_items if len(c.key) > len(pm)}
+        return pm in found
+
+    proposals = {rule: pairs for rule, pairs in proposals.items() if not onto_held(rule)}
+
     def parts(rule: tuple) -> list[int]:  # where the old prefix has an element number with more after it
         pc, pm = rule
         return [p for p in range(1, len(pc) - 1) if not _boundary(pc, p) and pm[:p] != pc[:p]]
