@@ -413,6 +413,10 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
             return info.object_path or strip_name(info.name)
         if name_mode_object_ckpt and info.full_name and info.full_name not in shared:
             return info.full_name
+        if info.full_name in shared and info.object_path:
+            # (the path the reader chose, not the key: a Keras 3 model saved beside its optimizer is keyed
+            # `optimizer/_trainable_variables/4`, its path `model/_operations/12/dense/_kernel` names the layer)
+            return info.object_path
         return strip_name(info.name)
 
     def model_name(var: VariableSpec) -> str:
@@ -552,6 +556,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     _named_norms(state, c_items, m_items, catalog.format == "torch", spec.framework == "torch")
     if aligned is not None:
         _kinds_in_order(state, c_items, m_items, aligned)
+    _claimed_by_its_block(state)
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _lone_in_new(state, m_items)
@@ -992,7 +997,9 @@ def _keras3_lists(state: _State, c_items, m_items) -> None:
             _family(state, family[0] + family[1], dict(lc), dict(lm), reorders=False)
 
 
-_KERAS3_TOP = re.compile(r"^layers/(?P<base>[A-Za-z0-9_]+?)(?:_(?P<n>\d+))?/(?P<member>vars/\d+)$")
+# (a member is the layer's own variable, ``vars/0``, or one of a layer it holds, ``dense/vars/0``: keras-rs'
+# FeatureCross keeps its Dense as an attribute, whose path names the attribute, not the Dense's own auto name)
+_KERAS3_TOP = re.compile(r"^layers/(?P<base>[A-Za-z0-9_]+?)(?:_(?P<n>\d+))?/(?P<member>(?:[^/]+/)*vars/\d+)$")
 
 
 def _keras3_layer_families(state: _State, c_items, m_items) -> None:
@@ -1011,7 +1018,8 @@ def _keras3_layer_families(state: _State, c_items, m_items) -> None:
             if found is None:
                 continue
             sides[side][found["base"]][int(found["n"] or 0)][found["member"]] = it
-            own = _POSITIONAL.match(it.ref.full_name or "") if side == 0 else None
+            # (the name a user gave a top-level layer is its variables' full name; a held layer's names only it)
+            own = _POSITIONAL.match(it.ref.full_name or "") if side == 0 and found["member"][:5] == "vars/" else None
             if own is not None and not re.fullmatch(re.escape(found["base"]) + r"(_\d+)?", own["layer"]):
                 named.add(found["base"])
     for base, lc in sides[0].items():
@@ -3635,6 +3643,54 @@ def _sibling_conflicts(state: _State, c_items: list, m_items: list) -> list[tupl
     for m, _, _ in undone.values():
         state.drop_pair(m)
     return list(undone.values())
+
+
+def _container(layer: str) -> str:
+    """The container around a layer (``cross.1`` of ``cross.1.v``, ``layers/feature_cross_1`` of
+    ``layers/feature_cross_1/dense``); "" at the top."""
+    cut = max(layer.rfind("/"), layer.rfind("."))
+    return layer[:cut] if cut > 0 else ""
+
+
+def _claimed_by_its_block(state: _State) -> None:
+    """A pair the layer order alone made (structure) is contested where its value is a candidate of an ambiguous
+    variable in the container the other values of the value's block went into, while the variable's own container
+    took nothing from that block: a layer whose value is missing from the file (keras-rs' FeatureCross without its
+    first cross's dense) let order shift the next block's value into the gap, which its own block's container asks
+    for. The variable becomes ambiguous with that value."""
+    structure = [p for p in state.pairs.values() if p.stage == "structure"]
+    if not structure or not state.ambiguous:
+        return
+    asked: dict[int, list[_Item]] = defaultdict(list)  # id(value) -> the ambiguous variables that list it
+    for m, cands, _ in state.ambiguous.values():
+        for c in cands:
+            asked[id(c)].append(m)
+    suspects = [p for p in structure if id(p.checkpoint) in asked]
+    if not suspects:
+        return
+
+    def block(c: _Item) -> str:
+        return _container(_raw_layer_path(c.ref.name))
+
+    def home(m: _Item) -> str:
+        return _container(_owner(m.ref.name))
+
+    took: dict[tuple[str, str], set[str]] = defaultdict(set)  # (model container, file block) -> its layers paired
+    homes: dict[str, set[str]] = defaultdict(set)  # file block -> the model containers that took from it
+    for q in state.pairs.values():
+        took[home(q.model), block(q.checkpoint)].add(_owner(q.model.ref.name))
+        homes[block(q.checkpoint)].add(home(q.model))
+    for p in suspects:
+        c, mine, theirs = p.checkpoint, home(p.model), block(p.checkpoint)
+        if not mine or not theirs or took[mine, theirs] - {_owner(p.model.ref.name)}:
+            continue  # (its container took another layer from the value's block: no gap there)
+        # (a block whose other values all went into one container: not a flat file's root, `layers/`)
+        there = next((x for x in asked[id(c)] if x is not p.model and home(x) and home(x) != mine and
+                      homes[theirs] - {mine} == {home(x)}), None)
+        if there is not None:
+            state.drop_pair(p.model)
+            state.set_ambiguous(p.model, [c], f"the layer order gave it `{c.name}`, whose block's other values went "
+                                              f"into `{home(there)}`, where `{there.name}` is open with it")
 
 
 def _under(index: list, prefix: str) -> list:
