@@ -46,3 +46,28 @@ def test_the_old_convs_take_their_own_values_past_an_inserted_conv():
             assert by_path[f"layers/{old}/vars/0"] == f"{name[new]}/kernel", (names_from_paths, old)
         assert not any(p.model.startswith(name["layers/conv1d"] + "/") for p in a.pairs)
         assert not any(p.model.startswith(name["layers/dense_1"] + "/") for p in a.pairs)
+
+
+def test_a_family_of_layers_that_hold_their_weights_in_a_sublayer():
+    # keras-rs' FeatureCross keeps its Dense as an attribute: `layers/feature_cross/dense/vars/0` (held-out part 32's
+    # real `.weights.h5` of three crosses, all [14, 14]; the model holds two, from a fresh session). Which cross was
+    # removed no file says: the paths that coincide are no evidence, the crosses are ambiguous, the rest loads.
+    file = [("layers/embedding/vars/0", "embedding/vars/0", (10, 4)), ("layers/dense/vars/0", "dense/vars/0", (14, 16)),
+            ("layers/dense/vars/1", "dense/vars/1", (16,))]
+    for k in range(3):
+        path = "layers/feature_cross" + (f"_{k}" if k else "")
+        file += [(f"{path}/dense/vars/0", f"dense_{k + 1}/vars/0", (14, 14)),
+                 (f"{path}/dense/vars/1", f"dense_{k + 1}/vars/1", (14,))]
+    catalog = Catalog("<dcn3.weights.h5>", "keras3-weights",
+                      {n: TensorInfo(n, "float32", s, 4, full_name=f, written=i) for i, (n, f, s) in enumerate(file)})
+    model = [("embedding/embeddings", "layers/embedding/vars/0", (10, 4)),
+             ("dense/kernel", "layers/dense/vars/0", (14, 16)), ("dense/bias", "layers/dense/vars/1", (16,))]
+    for k in range(2):
+        path = "layers/feature_cross" + (f"_{k}" if k else "")
+        name = "feature_cross" + (f"_{k}" if k else "") + f"/dense_{k + 1}"
+        model += [(f"{name}/kernel", f"{path}/dense/vars/0", (14, 14)), (f"{name}/bias", f"{path}/dense/vars/1", (14,))]
+    spec = ModelSpec([VariableSpec(n, s, "float32", index=i, keys={"keras3": p}) for i, (n, p, s) in enumerate(model)],
+                     framework="tf2", source="<dcn of two crosses>")
+    a = ckpt_doctor.align(catalog, spec)
+    assert sorted(p.model for p in a.pairs) == ["dense/bias", "dense/kernel", "embedding/embeddings"]
+    assert sorted(x.model for x in a.ambiguous) == sorted(n for n, _, _ in model[3:])

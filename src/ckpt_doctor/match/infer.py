@@ -413,6 +413,10 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
             return info.object_path or strip_name(info.name)
         if name_mode_object_ckpt and info.full_name and info.full_name not in shared:
             return info.full_name
+        if info.full_name in shared and info.object_path:
+            # (the path the reader chose, not the key: a Keras 3 model saved beside its optimizer is keyed
+            # `optimizer/_trainable_variables/4`, its path `model/_operations/12/dense/_kernel` names the layer)
+            return info.object_path
         return strip_name(info.name)
 
     def model_name(var: VariableSpec) -> str:
@@ -552,6 +556,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     _named_norms(state, c_items, m_items, catalog.format == "torch", spec.framework == "torch")
     if aligned is not None:
         _kinds_in_order(state, c_items, m_items, aligned)
+    _claimed_by_its_block(state)
     _changed_layers(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _lone_in_new(state, m_items)
@@ -647,7 +652,10 @@ def _norm_epsilons(state: _State) -> None:
     deep-sort MobileNetV2's PyTorch weights in Keras' MobileNetV2 give outputs off by 2.3 of 2.8 until it is set).
     No file records the epsilon, so the pairs stand and a caution says what to check."""
     def crossed(p: Proof) -> bool:  # PyTorch's running variance on one side only, a TF or Keras one on the other
-        a, b = _leaf_word(strip_name(p.model.ref.name)), _leaf_word(strip_name(p.checkpoint.ref.name))
+        model, file = p.model.ref.name, p.checkpoint.ref.name
+        if _TORCH_VARIANCE not in model and _TORCH_VARIANCE not in file:
+            return False  # (most pairs: no name spells it)
+        a, b = _leaf_word(strip_name(model)), _leaf_word(strip_name(file))
         if (a == _TORCH_VARIANCE) == (b == _TORCH_VARIANCE):
             return False
         # (the names' variance, or a Keras 3 file's BatchNormalization by position: its 4th variable)
@@ -989,7 +997,9 @@ def _keras3_lists(state: _State, c_items, m_items) -> None:
             _family(state, family[0] + family[1], dict(lc), dict(lm), reorders=False)
 
 
-_KERAS3_TOP = re.compile(r"^layers/(?P<base>[A-Za-z0-9_]+?)(?:_(?P<n>\d+))?/(?P<member>vars/\d+)$")
+# (a member is the layer's own variable, ``vars/0``, or one of a layer it holds, ``dense/vars/0``: keras-rs'
+# FeatureCross keeps its Dense as an attribute, whose path names the attribute, not the Dense's own auto name)
+_KERAS3_TOP = re.compile(r"^layers/(?P<base>[A-Za-z0-9_]+?)(?:_(?P<n>\d+))?/(?P<member>(?:[^/]+/)*vars/\d+)$")
 
 
 def _keras3_layer_families(state: _State, c_items, m_items) -> None:
@@ -1008,7 +1018,8 @@ def _keras3_layer_families(state: _State, c_items, m_items) -> None:
             if found is None:
                 continue
             sides[side][found["base"]][int(found["n"] or 0)][found["member"]] = it
-            own = _POSITIONAL.match(it.ref.full_name or "") if side == 0 else None
+            # (the name a user gave a top-level layer is its variables' full name; a held layer's names only it)
+            own = _POSITIONAL.match(it.ref.full_name or "") if side == 0 and found["member"][:5] == "vars/" else None
             if own is not None and not re.fullmatch(re.escape(found["base"]) + r"(_\d+)?", own["layer"]):
                 named.add(found["base"])
     for base, lc in sides[0].items():
@@ -2394,7 +2405,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return
         proposals, deep = _propose(state, pool_c, pool_m, numeric)
         if proposals:
-            proposals = _within_families(proposals, m_items)
+            proposals = _within_families(proposals, c_items, m_items)
         if not proposals:
             return
         containers = _containers(proposals, deep, pool_c, pool_m)
@@ -2641,12 +2652,30 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return
 
 
-def _within_families(proposals: dict, m_items: list) -> dict:
+def _within_families(proposals: dict, c_items: list, m_items: list) -> dict:
     """The proposals, without those that move a part of a numbered family's element out of the family
     (``encoder.layer.69.attention.output.`` -> ``cls.predictions.transform.`` where the model numbers its
     ``encoder.layer.N`` too). Which element of an equal family the model lost or gained is the numbering's question;
     a leftover element's sub-layer that fits a new head by shape says nothing of it. (A whole element renamed,
-    ``layers.11.`` -> ``final_block.``, is not a part: it stays.)"""
+    ``layers.11.`` -> ``final_block.``, is not a part: it stays.)
+    Nor those that move an element of one family onto an element of another that the file already holds under the
+    model's name (SNAC's unused ``decoder.model.2.`` onto ``codec.encoder.block.2.``, where the file's own
+    ``encoder.block.2.`` went under ``codec.``): the values that fit there are what an element inserted into the
+    file's element leaves open, the numbering's question too, not a second source for it."""
+    held: dict[int, set[tuple]] = {}  # prefix length -> the file's keys cut there
+
+    def onto_held(rule: tuple) -> bool:
+        pc, pm = rule
+        if not all(len(p) >= 2 and p[-1].isdigit() and not _boundary(p, len(p) - 1) for p in rule) or \
+                _unnumbered(pc) == _unnumbered(pm):
+            return False  # (not elements on both sides, a scope added over all; or one family renumbered: a shift)
+        found = held.get(len(pm))
+        if found is None:
+            found = held[len(pm)] = {c.key[:len(pm)] for c in c_items if len(c.key) > len(pm)}
+        return pm in found
+
+    proposals = {rule: pairs for rule, pairs in proposals.items() if not onto_held(rule)}
+
     def parts(rule: tuple) -> list[int]:  # where the old prefix has an element number with more after it
         pc, pm = rule
         return [p for p in range(1, len(pc) - 1) if not _boundary(pc, p) and pm[:p] != pc[:p]]
@@ -3614,6 +3643,54 @@ def _sibling_conflicts(state: _State, c_items: list, m_items: list) -> list[tupl
     for m, _, _ in undone.values():
         state.drop_pair(m)
     return list(undone.values())
+
+
+def _container(layer: str) -> str:
+    """The container around a layer (``cross.1`` of ``cross.1.v``, ``layers/feature_cross_1`` of
+    ``layers/feature_cross_1/dense``); "" at the top."""
+    cut = max(layer.rfind("/"), layer.rfind("."))
+    return layer[:cut] if cut > 0 else ""
+
+
+def _claimed_by_its_block(state: _State) -> None:
+    """A pair the layer order alone made (structure) is contested where its value is a candidate of an ambiguous
+    variable in the container the other values of the value's block went into, while the variable's own container
+    took nothing from that block: a layer whose value is missing from the file (keras-rs' FeatureCross without its
+    first cross's dense) let order shift the next block's value into the gap, which its own block's container asks
+    for. The variable becomes ambiguous with that value."""
+    structure = [p for p in state.pairs.values() if p.stage == "structure"]
+    if not structure or not state.ambiguous:
+        return
+    asked: dict[int, list[_Item]] = defaultdict(list)  # id(value) -> the ambiguous variables that list it
+    for m, cands, _ in state.ambiguous.values():
+        for c in cands:
+            asked[id(c)].append(m)
+    suspects = [p for p in structure if id(p.checkpoint) in asked]
+    if not suspects:
+        return
+
+    def block(c: _Item) -> str:
+        return _container(_raw_layer_path(c.ref.name))
+
+    def home(m: _Item) -> str:
+        return _container(_owner(m.ref.name))
+
+    took: dict[tuple[str, str], set[str]] = defaultdict(set)  # (model container, file block) -> its layers paired
+    homes: dict[str, set[str]] = defaultdict(set)  # file block -> the model containers that took from it
+    for q in state.pairs.values():
+        took[home(q.model), block(q.checkpoint)].add(_owner(q.model.ref.name))
+        homes[block(q.checkpoint)].add(home(q.model))
+    for p in suspects:
+        c, mine, theirs = p.checkpoint, home(p.model), block(p.checkpoint)
+        if not mine or not theirs or took[mine, theirs] - {_owner(p.model.ref.name)}:
+            continue  # (its container took another layer from the value's block: no gap there)
+        # (a block whose other values all went into one container: not a flat file's root, `layers/`)
+        there = next((x for x in asked[id(c)] if x is not p.model and home(x) and home(x) != mine and
+                      homes[theirs] - {mine} == {home(x)}), None)
+        if there is not None:
+            state.drop_pair(p.model)
+            state.set_ambiguous(p.model, [c], f"the layer order gave it `{c.name}`, whose block's other values went "
+                                              f"into `{home(there)}`, where `{there.name}` is open with it")
 
 
 def _under(index: list, prefix: str) -> list:
