@@ -652,17 +652,21 @@ def _norm_epsilons(state: _State) -> None:
     sqrt(variance + epsilon), and the frameworks' default epsilons differ (PyTorch 1e-5, Keras and TF 1e-3; a
     deep-sort MobileNetV2's PyTorch weights in Keras' MobileNetV2 give outputs off by 2.3 of 2.8 until it is set).
     No file records the epsilon, so the pairs stand and a caution says what to check."""
-    def crossed(p: Proof) -> bool:  # PyTorch's running variance on one side only, a TF or Keras one on the other
-        model, file = p.model.ref.name, p.checkpoint.ref.name
+    def crossed(m: _Item, c: _Item) -> bool:  # PyTorch's running variance on one side only, TF's or Keras' other
+        model, file = m.ref.name, c.ref.name
         if _TORCH_VARIANCE not in model and _TORCH_VARIANCE not in file:
             return False  # (most pairs: no name spells it)
         a, b = _leaf_word(strip_name(model)), _leaf_word(strip_name(file))
         if (a == _TORCH_VARIANCE) == (b == _TORCH_VARIANCE):
             return False
         # (the names' variance, or a Keras 3 file's BatchNormalization by position: its 4th variable)
-        return p.model.key[-1:] == ("runningvar",) or "3" in (a, b) and "normalization" in p.checkpoint.ref.name
+        return m.key[-1:] == ("runningvar",) or "3" in (a, b) and "normalization" in c.ref.name
 
-    layers = sorted((p.model.order, _owner(strip_name(p.model.ref.name))) for p in state.pairs.values() if crossed(p))
+    # (a variance left ambiguous among such values crosses as well, whichever the user gives it)
+    layers = sorted({(m.order, _owner(strip_name(m.ref.name)))
+                     for m, c in itertools.chain(((p.model, p.checkpoint) for p in state.pairs.values()),
+                                                 ((m, cands[0]) for m, cands, _ in state.ambiguous.values() if cands))
+                     if crossed(m, c)})
     if layers:
         state.cautions.append(
             f"{len(layers)} batch-norm layer(s) (`{layers[0][1]}` first) take statistics saved by another framework: "
