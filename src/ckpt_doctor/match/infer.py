@@ -558,6 +558,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         _kinds_in_order(state, c_items, m_items, aligned)
     _claimed_by_its_block(state)
     _changed_layers(state, c_items, m_items)
+    _beside_a_nesting(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _lone_in_new(state, m_items)
     _twin_streams(state, c_items, m_items)
@@ -651,17 +652,21 @@ def _norm_epsilons(state: _State) -> None:
     sqrt(variance + epsilon), and the frameworks' default epsilons differ (PyTorch 1e-5, Keras and TF 1e-3; a
     deep-sort MobileNetV2's PyTorch weights in Keras' MobileNetV2 give outputs off by 2.3 of 2.8 until it is set).
     No file records the epsilon, so the pairs stand and a caution says what to check."""
-    def crossed(p: Proof) -> bool:  # PyTorch's running variance on one side only, a TF or Keras one on the other
-        model, file = p.model.ref.name, p.checkpoint.ref.name
+    def crossed(m: _Item, c: _Item) -> bool:  # PyTorch's running variance on one side only, TF's or Keras' other
+        model, file = m.ref.name, c.ref.name
         if _TORCH_VARIANCE not in model and _TORCH_VARIANCE not in file:
             return False  # (most pairs: no name spells it)
         a, b = _leaf_word(strip_name(model)), _leaf_word(strip_name(file))
         if (a == _TORCH_VARIANCE) == (b == _TORCH_VARIANCE):
             return False
         # (the names' variance, or a Keras 3 file's BatchNormalization by position: its 4th variable)
-        return p.model.key[-1:] == ("runningvar",) or "3" in (a, b) and "normalization" in p.checkpoint.ref.name
+        return m.key[-1:] == ("runningvar",) or "3" in (a, b) and "normalization" in c.ref.name
 
-    layers = sorted((p.model.order, _owner(strip_name(p.model.ref.name))) for p in state.pairs.values() if crossed(p))
+    # (a variance left ambiguous among such values crosses as well, whichever the user gives it)
+    layers = sorted({(m.order, _owner(strip_name(m.ref.name)))
+                     for m, c in itertools.chain(((p.model, p.checkpoint) for p in state.pairs.values()),
+                                                 ((m, cands[0]) for m, cands, _ in state.ambiguous.values() if cands))
+                     if crossed(m, c)})
     if layers:
         state.cautions.append(
             f"{len(layers)} batch-norm layer(s) (`{layers[0][1]}` first) take statistics saved by another framework: "
@@ -4141,6 +4146,57 @@ def _changed_layers(state: _State, c_items, m_items) -> None:
         state.set_ambiguous(m, [c], f"its layer changed: `{mw.name}` is {list(mw.shape)} in the model and "
                                     f"{list(cw.shape)} in the checkpoint (`{cw.name}`), and no framework "
                                     "restores part of a layer")
+
+
+def _beside_a_nesting(state: _State, c_items, m_items) -> None:
+    """Where the model nests the file's model under a scope (a scope rule for half the file or more: PointNet's
+    classifier as PointNetSeg's ``backbone.``), the file's containers belong under it; a pair by name beside that
+    scope (the classifier's ``head.1`` BatchNorm into the segmentation head's ``head.1``, by the same name or by a
+    wrapper's prefix) is a coincidence of names where the model's container holds a layer of the file's name with
+    another shape (``head.0``: a [512, 1088, 1] conv in the model, a [512, 1024] linear in the file): a new head
+    that reuses the names, or the file's head moved beside the scope? No name says: those pairs are ambiguous."""
+    nests = []  # (the file's prefix, the model's), as spelled
+    for h in state.hypotheses:
+        if h.rule[0] == "scope" and h.rule[2] and len(h.proofs) * 2 >= len(c_items):
+            proof = next(iter(h.proofs.values()))
+            nests.append((_real_prefix(proof.checkpoint.name, len(h.rule[1])) if h.rule[1] else "",
+                          _real_prefix(proof.model.name, len(h.rule[2]))))
+    if not nests:
+        return
+    beside = [p for p in state.pairs.values() if p.stage in ("exact", "conventions", "prefix") and
+              any(p.checkpoint.name.startswith(pc) and not p.model.name.startswith(pm) for pc, pm in nests)]
+    if not beside:
+        return
+    by_name = {strip_name(c.ref.name): c for c in c_items}
+    by_m = sorted((strip_name(m.ref.name), id(m), m) for m in m_items)
+    verdict: dict[tuple[str, str], tuple[_Item, _Item] | None] = {}  # (model container, file's) -> a changed layer
+    for p in beside:
+        mn, cn = strip_name(p.model.ref.name), strip_name(p.checkpoint.ref.name)
+        k = 0  # the names' common end, from a separator: the part the pair's rule keeps
+        while k < min(len(mn), len(cn)) and mn[-1 - k] == cn[-1 - k]:
+            k += 1
+        while k and not (k == len(mn) or mn[-1 - k] in "/."):
+            k -= 1
+        rest = mn[len(mn) - k:]
+        cut = min((i for i in (rest.find("/"), rest.find(".")) if i > 0), default=-1)
+        if cut <= 0:
+            continue
+        where = (mn[:len(mn) - k] + rest[:cut + 1], cn[:len(cn) - k] + rest[:cut + 1])  # (`head.`, `head.`)
+        if where not in verdict:
+            verdict[where] = None
+            for name, _, m in _under(by_m, where[0]):
+                c = by_name.get(where[1] + name[len(where[0]):])
+                if c is not None and id(m) not in state.pairs and not state.compatible(c, m)[0]:
+                    verdict[where] = (m, c)
+                    break
+        found = verdict[where]
+        if found is not None:
+            m, c = found
+            state.drop_pair(p.model)
+            state.set_ambiguous(p.model, [p.checkpoint], f"the model nests the file's model under a scope, and "
+                                                         f"`{where[0]}` beside it changed (`{m.name}` is "
+                                                         f"{list(m.shape)} in the model, {list(c.shape)} in the "
+                                                         "file): a new layer under the file's name, or the file's?")
 
 
 def _leftover_candidates(state: _State, c_items, m_items) -> None:
