@@ -973,7 +973,8 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
                             f"{loads}; {says} (a layer inserted or removed, names kept): which is meant, no file says")
 
 
-_KERAS3_ELEMENT = re.compile(r"^(?P<head>(?:[^/]+/)*?)(?P<base>[^/]+)_(?P<n>\d+)/(?P<member>.+/vars/\d+)$")
+# (an element holds layers, `blocks/block_1/dense/vars/0`, or is one, `denses/dense_1/vars/0`: deepxde's FNN)
+_KERAS3_ELEMENT = re.compile(r"^(?P<head>(?:[^/]+/)*?)(?P<base>[^/]+)_(?P<n>\d+)/(?P<member>(?:.+/)?vars/\d+)$")
 
 
 def _keras3_lists(state: _State, c_items, m_items) -> None:
@@ -1162,10 +1163,17 @@ _TORCH_FORMATS = {"torch", "safetensors"}
 
 
 def _torch_layouts(items: list) -> None:
-    """A PyTorch ``weights`` leaf holds PyTorch's layout, not tf-slim's (``names.WEIGHT_LEAVES``)."""
+    """A PyTorch ``weights`` leaf holds PyTorch's layout, not tf-slim's (``names.WEIGHT_LEAVES``); so does a matrix
+    whose leaf is a weight with a word beside it (bayesian-torch's ``mu_weight`` and ``rho_weight``, torchbnn's
+    ``weight_mu``, ``weight_log_sigma``: the mean and spread of ``F.linear``'s weight, [out, in])."""
     for it in items:
-        if it.layout == "kernel" and re.split(r"[./]", strip_name(it.ref.name))[-1].lower() == "weights":
+        leaf = re.split(r"[./]", strip_name(it.ref.name))[-1].lower()
+        if it.layout == "kernel" and leaf == "weights" or \
+                it.layout is None and len(it.shape) >= 2 and _SIDE_WEIGHT.search(leaf):
             it.layout = "weight"
+
+
+_SIDE_WEIGHT = re.compile(r"^(?:[a-z]+_)+weight$|^weight(?:_[a-z]+)+$")  # `mu_weight`, `weight_log_sigma`
 
 
 def _w_layouts(c_items: list, m_items: list) -> None:
@@ -1699,6 +1707,8 @@ def _positional(c_items: list, m_items: list) -> None:
             names = mixed
     counts = counted(names)
     kernels = {_raw_layer(c.ref.name): c.shape for c in c_items if _var_index(c.ref.name) == 0}
+    square: list[tuple[_Item, tuple]] = []  # (square matrix of a user's class, (its class, its position))
+    rectangular: set[tuple] = set()  # (a user's class, a position) that holds a kernel that is not square
     for c, name in zip(c_items, names, strict=True):
         c.name = name
         tokens = _positional_tokens(name, counts, _is_matrix(c), c.ref.name)
@@ -1710,15 +1720,22 @@ def _positional(c_items: list, m_items: list) -> None:
                 len(c.shape) == 2  # a table (a patch embedding is a conv kernel)
             c.layout = ("embedding" if table else "kernel") if _is_matrix(c) and not _heads_bias(
                 c, kernels.get(_raw_layer(c.ref.name)) if _var_index(c.ref.name) else None) else None
-            if c.layout == "kernel" and len(c.shape) == 2 and c.shape[0] == c.shape[1] and \
-                    _raw_layer(c.ref.name).count("/") == 1 and \
+            if c.layout == "kernel" and len(c.shape) == 2 and _raw_layer(c.ref.name).count("/") == 1 and \
                     _NUMBER_SUFFIX.sub("", kind) not in _KERAS_KERNEL_CLASSES:
                 # a square matrix of a top-level layer of the user's own class (its path is its class's name:
                 # ``layers/positions``, a table of add_weight, or a kernel?): a kernel and its transpose fit alike,
-                # and no name says which it is (a nested layer's path is its attribute's name, no class)
-                c.layout = None
+                # and no name says which it is (a nested layer's path is its attribute's name, no class) ...
+                place = (_NUMBER_SUFFIX.sub("", kind), _var_index(c.ref.name))
+                if c.shape[0] == c.shape[1]:
+                    c.layout = None
+                    square.append((c, place))
+                else:
+                    rectangular.add(place)
             c.leaf = None
             c.rekey()
+    for c, place in square:  # ... unless another layer of the class holds a kernel there that is not square
+        if place in rectangular:  # (one class, one code: a bayesian dense's [6, 32] loc says its [32, 32] one's)
+            c.layout = "kernel"
 
 
 # Keras 3 layer classes (a top-level layer's path is its class's snake-case name) whose rank-2 variables are
@@ -3205,14 +3222,22 @@ def _glued_families(state: _State, c_items, m_items) -> None:
                     if it.renamed is not None:
                         renamed.add(family)
     # (the family itself last: families are found in a set, and their order decides what is settled first)
+    def listed(lc: dict, lm: dict) -> bool:
+        """Equal elements numbered from 0 on both sides, one side with more: a program's list (sb3-contrib's TQC
+        critics, ``qf0``, ``qf1``, made by ``add_module(f"qf{i}")``; people number their layers from 1)."""
+        shapes = {tuple(sorted((member, it.shape) for member, it in layer.items()))
+                  for layer in itertools.chain(lc.values(), lm.values())}
+        return len(shapes) == 1 and min(lc) == min(lm) == 0 and len(lc) != len(lm) and max(len(lc), len(lm)) >= 2
+
     for family, fam in sorted(families.items(), key=lambda kv: (-len(kv[0][1]), kv[0][0] == "indexed", repr(kv[0]))):
         lc, lm = fam["c"], fam["m"]
-        if family in renamed or len(lc) < 2 or len(lm) < 2:
+        if family in renamed or not lc or not lm or (len(lc) < 2 or len(lm) < 2) and not listed(lc, lm):
             continue
-        # Numbers a program gave (PyTorch's stacked recurrent layers; loop-built names such as ``conv4_block3_1``):
-        # a checkpoint layer left over among them is the auto-numbering question (which one went?), as with
-        # Keras' ``dense_N``
-        auto = family[2] in ("rnnl", "indexed") and any(not c.busy for layer in lc.values() for c in layer.values())
+        # Numbers a program gave (PyTorch's stacked recurrent layers; loop-built names such as ``conv4_block3_1``;
+        # a list of equal elements from 0): a checkpoint layer left over among them is the auto-numbering question
+        # (which one went?), as with Keras' ``dense_N``
+        auto = (family[2] in ("rnnl", "indexed") or listed(lc, lm)) and \
+            any(not c.busy for layer in lc.values() for c in layer.values())
         if not auto and not _conflicts(state, lc, lm, sorted(lc)):
             continue
         _family(state, "/".join(family[1] + (family[2],)) if family[0] != "indexed" else family[1], lc, lm,
