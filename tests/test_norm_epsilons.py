@@ -72,3 +72,21 @@ def test_a_keras3_files_statistics_into_torch_name_it_too():
         ckpt += [(f"layers/batch_normalization{sfx}/vars/{v}", (o,)) for v in range(4)]
     a = _align(ckpt, _net(".", "conv", "bn", _TORCH_BN, True), "keras3-weights", "torch")
     assert len(a.pairs) == 10 and len(_caution(a)) == 1
+
+
+def test_statistics_left_ambiguous_name_it_too():
+    # attacut's three equal ConvolutionBatchNorm branches into a Keras 3 twin whose norms no order ties to a conv:
+    # the norms stay ambiguous among three PyTorch norms, and whichever the user gives them, the epsilon matters
+    torch_side = []
+    for k, window in enumerate((3, 5, 9), start=1):
+        torch_side += [(f"conv{k}.conv.weight", (64, 48, window)), (f"conv{k}.conv.bias", (64,))]
+        torch_side += [(f"conv{k}.bn.{leaf}", (64,)) for leaf in _TORCH_BN]
+    keras_side = [(f"conv1d{'_' + str(k) if k else ''}/{leaf}", shape) for k, window in enumerate((3, 5, 9))
+                  for leaf, shape in (("kernel", (window, 48, 64)), ("bias", (64,)))]
+    keras_side += [(f"batch_normalization{'_' + str(k) if k else ''}/{leaf}", (64,)) for k in range(3)
+                   for leaf in _KERAS_BN]
+    a = _align(torch_side, keras_side, "torch", "tf2")
+    assert {x.model.split("/")[0] for x in a.ambiguous} == {"batch_normalization", "batch_normalization_1",
+                                                            "batch_normalization_2"}
+    [said] = _caution(a)
+    assert said.startswith("3 batch-norm layer(s)")

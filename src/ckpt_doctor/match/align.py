@@ -317,7 +317,8 @@ def derive_rules(state, c_items: list[_Item], m_items: list[_Item], missing: lis
     for (pattern, offset, bare), n in renumber.most_common():
         rules.append(Renumber(pattern, starts[(pattern, offset, bare)], offset, bare))
         new_names = [x for x in missing if Renumber(pattern, 0, 0, bare)._compiled.search(x)]
-        sentences.append(_renumber_sentence(rules[-1], n, new_names))
+        sentences.append(_renumber_sentence(rules[-1], n, new_names, [c.name for c, _, _, _ in triples],
+                                            [c.name for c in c_items]))
         why[id(rules[-1])] = sentences[-1]
     current = current.then(rules[staged:])
 
@@ -722,7 +723,14 @@ def _prefix_sentence(rule: Prefix, n: int, sep: str) -> str:
     return f"{what} `{rule.old}` was renamed to `{rule.new}` ({n} variable{'s' if n != 1 else ''})"
 
 
-def _renumber_sentence(rule: Renumber, n: int, new_names: list[str]) -> str:
+def _renumber_sentence(rule: Renumber, n: int, new_names: list[str], paired: list[str], names: list[str]) -> str:
+    """``paired``: the checkpoint names that take part in a pair, ``names`` all of them. A number below the rule's
+    start was removed where the checkpoint holds it and no pair takes it (another rule may move the numbers below:
+    ``conv1d_1`` .. ``conv1d_10`` down by one, ``conv1d_12`` by two: only ``conv1d_11`` was removed)."""
+    def numbers(listed: list[str]) -> set[int]:
+        return {0 if found["n"] is None else int(found["n"]) for name in listed
+                if (found := rule._compiled.search(name)) is not None}
+
     word = rule.pattern.replace("{n}", "").rstrip("_.-")
     first = rule._write(rule.start)
     if rule.offset > 0 and not new_names:  # no variable of the model takes the numbers skipped
@@ -732,10 +740,14 @@ def _renumber_sentence(rule: Renumber, n: int, new_names: list[str]) -> str:
     elif rule.offset > 0:
         head = (f"{rule.offset} `{word}` layer{'s were' if rule.offset > 1 else ' was'} inserted before "
                 f"`{first}`: every later number shifted by {rule.offset}")
-    elif rule.start + rule.offset > 0:
-        gone = ", ".join(f"`{rule._write(n)}`" for n in range(rule.start + rule.offset, rule.start))
-        head = (f"{gone} of the checkpoint {'were' if rule.offset < -1 else 'was'} removed from the model: "
+    elif rule.start + rule.offset > 0 and (removed := [k for k in range(rule.start + rule.offset, rule.start)
+                                                       if k in numbers(names) and k not in numbers(paired)]):
+        gone = ", ".join(f"`{rule._write(k)}`" for k in removed)
+        head = (f"{gone} of the checkpoint {'were' if len(removed) > 1 else 'was'} removed from the model: "
                 f"`{first}` and later load into `{rule._write(rule.start + rule.offset)}` and later")
+    elif rule.start + rule.offset > 0:  # (the numbers between are no value's: layers without weights, or other names)
+        head = (f"`{first}` and later of the checkpoint are `{rule._write(rule.start + rule.offset)}` and later in "
+                f"the model (numbers shifted by {rule.offset})")
     else:
         head = (f"auto-numbered names start lower in the model: `{first}` of the checkpoint is "
                 f"`{rule._write(rule.start + rule.offset)}` (numbers shifted by {rule.offset})")

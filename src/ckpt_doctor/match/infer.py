@@ -558,6 +558,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         _kinds_in_order(state, c_items, m_items, aligned)
     _claimed_by_its_block(state)
     _changed_layers(state, c_items, m_items)
+    _beside_a_nesting(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
     _lone_in_new(state, m_items)
     _twin_streams(state, c_items, m_items)
@@ -651,17 +652,21 @@ def _norm_epsilons(state: _State) -> None:
     sqrt(variance + epsilon), and the frameworks' default epsilons differ (PyTorch 1e-5, Keras and TF 1e-3; a
     deep-sort MobileNetV2's PyTorch weights in Keras' MobileNetV2 give outputs off by 2.3 of 2.8 until it is set).
     No file records the epsilon, so the pairs stand and a caution says what to check."""
-    def crossed(p: Proof) -> bool:  # PyTorch's running variance on one side only, a TF or Keras one on the other
-        model, file = p.model.ref.name, p.checkpoint.ref.name
+    def crossed(m: _Item, c: _Item) -> bool:  # PyTorch's running variance on one side only, TF's or Keras' other
+        model, file = m.ref.name, c.ref.name
         if _TORCH_VARIANCE not in model and _TORCH_VARIANCE not in file:
             return False  # (most pairs: no name spells it)
         a, b = _leaf_word(strip_name(model)), _leaf_word(strip_name(file))
         if (a == _TORCH_VARIANCE) == (b == _TORCH_VARIANCE):
             return False
         # (the names' variance, or a Keras 3 file's BatchNormalization by position: its 4th variable)
-        return p.model.key[-1:] == ("runningvar",) or "3" in (a, b) and "normalization" in p.checkpoint.ref.name
+        return m.key[-1:] == ("runningvar",) or "3" in (a, b) and "normalization" in c.ref.name
 
-    layers = sorted((p.model.order, _owner(strip_name(p.model.ref.name))) for p in state.pairs.values() if crossed(p))
+    # (a variance left ambiguous among such values crosses as well, whichever the user gives it)
+    layers = sorted({(m.order, _owner(strip_name(m.ref.name)))
+                     for m, c in itertools.chain(((p.model, p.checkpoint) for p in state.pairs.values()),
+                                                 ((m, cands[0]) for m, cands, _ in state.ambiguous.values() if cands))
+                     if crossed(m, c)})
     if layers:
         state.cautions.append(
             f"{len(layers)} batch-norm layer(s) (`{layers[0][1]}` first) take statistics saved by another framework: "
@@ -968,7 +973,8 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
                             f"{loads}; {says} (a layer inserted or removed, names kept): which is meant, no file says")
 
 
-_KERAS3_ELEMENT = re.compile(r"^(?P<head>(?:[^/]+/)*?)(?P<base>[^/]+)_(?P<n>\d+)/(?P<member>.+/vars/\d+)$")
+# (an element holds layers, `blocks/block_1/dense/vars/0`, or is one, `denses/dense_1/vars/0`: deepxde's FNN)
+_KERAS3_ELEMENT = re.compile(r"^(?P<head>(?:[^/]+/)*?)(?P<base>[^/]+)_(?P<n>\d+)/(?P<member>(?:.+/)?vars/\d+)$")
 
 
 def _keras3_lists(state: _State, c_items, m_items) -> None:
@@ -1157,10 +1163,17 @@ _TORCH_FORMATS = {"torch", "safetensors"}
 
 
 def _torch_layouts(items: list) -> None:
-    """A PyTorch ``weights`` leaf holds PyTorch's layout, not tf-slim's (``names.WEIGHT_LEAVES``)."""
+    """A PyTorch ``weights`` leaf holds PyTorch's layout, not tf-slim's (``names.WEIGHT_LEAVES``); so does a matrix
+    whose leaf is a weight with a word beside it (bayesian-torch's ``mu_weight`` and ``rho_weight``, torchbnn's
+    ``weight_mu``, ``weight_log_sigma``: the mean and spread of ``F.linear``'s weight, [out, in])."""
     for it in items:
-        if it.layout == "kernel" and re.split(r"[./]", strip_name(it.ref.name))[-1].lower() == "weights":
+        leaf = re.split(r"[./]", strip_name(it.ref.name))[-1].lower()
+        if it.layout == "kernel" and leaf == "weights" or \
+                it.layout is None and len(it.shape) >= 2 and _SIDE_WEIGHT.search(leaf):
             it.layout = "weight"
+
+
+_SIDE_WEIGHT = re.compile(r"^(?:[a-z]+_)+weight$|^weight(?:_[a-z]+)+$")  # `mu_weight`, `weight_log_sigma`
 
 
 def _w_layouts(c_items: list, m_items: list) -> None:
@@ -1694,6 +1707,8 @@ def _positional(c_items: list, m_items: list) -> None:
             names = mixed
     counts = counted(names)
     kernels = {_raw_layer(c.ref.name): c.shape for c in c_items if _var_index(c.ref.name) == 0}
+    square: list[tuple[_Item, tuple]] = []  # (square matrix of a user's class, (its class, its position))
+    rectangular: set[tuple] = set()  # (a user's class, a position) that holds a kernel that is not square
     for c, name in zip(c_items, names, strict=True):
         c.name = name
         tokens = _positional_tokens(name, counts, _is_matrix(c), c.ref.name)
@@ -1705,15 +1720,22 @@ def _positional(c_items: list, m_items: list) -> None:
                 len(c.shape) == 2  # a table (a patch embedding is a conv kernel)
             c.layout = ("embedding" if table else "kernel") if _is_matrix(c) and not _heads_bias(
                 c, kernels.get(_raw_layer(c.ref.name)) if _var_index(c.ref.name) else None) else None
-            if c.layout == "kernel" and len(c.shape) == 2 and c.shape[0] == c.shape[1] and \
-                    _raw_layer(c.ref.name).count("/") == 1 and \
+            if c.layout == "kernel" and len(c.shape) == 2 and _raw_layer(c.ref.name).count("/") == 1 and \
                     _NUMBER_SUFFIX.sub("", kind) not in _KERAS_KERNEL_CLASSES:
                 # a square matrix of a top-level layer of the user's own class (its path is its class's name:
                 # ``layers/positions``, a table of add_weight, or a kernel?): a kernel and its transpose fit alike,
-                # and no name says which it is (a nested layer's path is its attribute's name, no class)
-                c.layout = None
+                # and no name says which it is (a nested layer's path is its attribute's name, no class) ...
+                place = (_NUMBER_SUFFIX.sub("", kind), _var_index(c.ref.name))
+                if c.shape[0] == c.shape[1]:
+                    c.layout = None
+                    square.append((c, place))
+                else:
+                    rectangular.add(place)
             c.leaf = None
             c.rekey()
+    for c, place in square:  # ... unless another layer of the class holds a kernel there that is not square
+        if place in rectangular:  # (one class, one code: a bayesian dense's [6, 32] loc says its [32, 32] one's)
+            c.layout = "kernel"
 
 
 # Keras 3 layer classes (a top-level layer's path is its class's snake-case name) whose rank-2 variables are
@@ -3200,14 +3222,22 @@ def _glued_families(state: _State, c_items, m_items) -> None:
                     if it.renamed is not None:
                         renamed.add(family)
     # (the family itself last: families are found in a set, and their order decides what is settled first)
+    def listed(lc: dict, lm: dict) -> bool:
+        """Equal elements numbered from 0 on both sides, one side with more: a program's list (sb3-contrib's TQC
+        critics, ``qf0``, ``qf1``, made by ``add_module(f"qf{i}")``; people number their layers from 1)."""
+        shapes = {tuple(sorted((member, it.shape) for member, it in layer.items()))
+                  for layer in itertools.chain(lc.values(), lm.values())}
+        return len(shapes) == 1 and min(lc) == min(lm) == 0 and len(lc) != len(lm) and max(len(lc), len(lm)) >= 2
+
     for family, fam in sorted(families.items(), key=lambda kv: (-len(kv[0][1]), kv[0][0] == "indexed", repr(kv[0]))):
         lc, lm = fam["c"], fam["m"]
-        if family in renamed or len(lc) < 2 or len(lm) < 2:
+        if family in renamed or not lc or not lm or (len(lc) < 2 or len(lm) < 2) and not listed(lc, lm):
             continue
-        # Numbers a program gave (PyTorch's stacked recurrent layers; loop-built names such as ``conv4_block3_1``):
-        # a checkpoint layer left over among them is the auto-numbering question (which one went?), as with
-        # Keras' ``dense_N``
-        auto = family[2] in ("rnnl", "indexed") and any(not c.busy for layer in lc.values() for c in layer.values())
+        # Numbers a program gave (PyTorch's stacked recurrent layers; loop-built names such as ``conv4_block3_1``;
+        # a list of equal elements from 0): a checkpoint layer left over among them is the auto-numbering question
+        # (which one went?), as with Keras' ``dense_N``
+        auto = (family[2] in ("rnnl", "indexed") or listed(lc, lm)) and \
+            any(not c.busy for layer in lc.values() for c in layer.values())
         if not auto and not _conflicts(state, lc, lm, sorted(lc)):
             continue
         _family(state, "/".join(family[1] + (family[2],)) if family[0] != "indexed" else family[1], lc, lm,
@@ -4141,6 +4171,57 @@ def _changed_layers(state: _State, c_items, m_items) -> None:
         state.set_ambiguous(m, [c], f"its layer changed: `{mw.name}` is {list(mw.shape)} in the model and "
                                     f"{list(cw.shape)} in the checkpoint (`{cw.name}`), and no framework "
                                     "restores part of a layer")
+
+
+def _beside_a_nesting(state: _State, c_items, m_items) -> None:
+    """Where the model nests the file's model under a scope (a scope rule for half the file or more: PointNet's
+    classifier as PointNetSeg's ``backbone.``), the file's containers belong under it; a pair by name beside that
+    scope (the classifier's ``head.1`` BatchNorm into the segmentation head's ``head.1``, by the same name or by a
+    wrapper's prefix) is a coincidence of names where the model's container holds a layer of the file's name with
+    another shape (``head.0``: a [512, 1088, 1] conv in the model, a [512, 1024] linear in the file): a new head
+    that reuses the names, or the file's head moved beside the scope? No name says: those pairs are ambiguous."""
+    nests = []  # (the file's prefix, the model's), as spelled
+    for h in state.hypotheses:
+        if h.rule[0] == "scope" and h.rule[2] and len(h.proofs) * 2 >= len(c_items):
+            proof = next(iter(h.proofs.values()))
+            nests.append((_real_prefix(proof.checkpoint.name, len(h.rule[1])) if h.rule[1] else "",
+                          _real_prefix(proof.model.name, len(h.rule[2]))))
+    if not nests:
+        return
+    beside = [p for p in state.pairs.values() if p.stage in ("exact", "conventions", "prefix") and
+              any(p.checkpoint.name.startswith(pc) and not p.model.name.startswith(pm) for pc, pm in nests)]
+    if not beside:
+        return
+    by_name = {strip_name(c.ref.name): c for c in c_items}
+    by_m = sorted((strip_name(m.ref.name), id(m), m) for m in m_items)
+    verdict: dict[tuple[str, str], tuple[_Item, _Item] | None] = {}  # (model container, file's) -> a changed layer
+    for p in beside:
+        mn, cn = strip_name(p.model.ref.name), strip_name(p.checkpoint.ref.name)
+        k = 0  # the names' common end, from a separator: the part the pair's rule keeps
+        while k < min(len(mn), len(cn)) and mn[-1 - k] == cn[-1 - k]:
+            k += 1
+        while k and not (k == len(mn) or mn[-1 - k] in "/."):
+            k -= 1
+        rest = mn[len(mn) - k:]
+        cut = min((i for i in (rest.find("/"), rest.find(".")) if i > 0), default=-1)
+        if cut <= 0:
+            continue
+        where = (mn[:len(mn) - k] + rest[:cut + 1], cn[:len(cn) - k] + rest[:cut + 1])  # (`head.`, `head.`)
+        if where not in verdict:
+            verdict[where] = None
+            for name, _, m in _under(by_m, where[0]):
+                c = by_name.get(where[1] + name[len(where[0]):])
+                if c is not None and id(m) not in state.pairs and not state.compatible(c, m)[0]:
+                    verdict[where] = (m, c)
+                    break
+        found = verdict[where]
+        if found is not None:
+            m, c = found
+            state.drop_pair(p.model)
+            state.set_ambiguous(p.model, [p.checkpoint], f"the model nests the file's model under a scope, and "
+                                                         f"`{where[0]}` beside it changed (`{m.name}` is "
+                                                         f"{list(m.shape)} in the model, {list(c.shape)} in the "
+                                                         "file): a new layer under the file's name, or the file's?")
 
 
 def _leftover_candidates(state: _State, c_items, m_items) -> None:
