@@ -1709,6 +1709,7 @@ def _positional(c_items: list, m_items: list) -> None:
     kernels = {_raw_layer(c.ref.name): c.shape for c in c_items if _var_index(c.ref.name) == 0}
     square: list[tuple[_Item, tuple]] = []  # (square matrix of a user's class, (its class, its position))
     rectangular: set[tuple] = set()  # (a user's class, a position) that holds a kernel that is not square
+    alike: dict[tuple, list[_Item]] = defaultdict(list)  # (a user's layer, a shape) -> its vectors of that shape
     for c, name in zip(c_items, names, strict=True):
         c.name = name
         tokens = _positional_tokens(name, counts, _is_matrix(c), c.ref.name)
@@ -1731,8 +1732,19 @@ def _positional(c_items: list, m_items: list) -> None:
                     square.append((c, place))
                 else:
                     rectangular.add(place)
+            if not _is_matrix(c) and c.shape and _raw_layer(c.ref.name).count("/") == 1 and \
+                    _NUMBER_SUFFIX.sub("", kind) not in _KERAS_KERNEL_CLASSES and not _NORMS.search(kind):
+                alike[_raw_layer(c.ref.name), c.shape].append(c)
             c.leaf = None
             c.rekey()
+    # Vectors of one shape in a layer of the user's own class (a CRF's start and end transitions) are ordered as
+    # its author wrote it, which says nothing of another framework's module: no position pairs them there (a Keras
+    # model's own layers, made by the same code, keep the file's order)
+    if not any("keras3" in getattr(m.ref, "keys", {}) for m in m_items):
+        for group in alike.values():
+            for c in group if len(group) > 1 else ():
+                c.tokens = c.tokens[:-1] + (c.tokens[-1] + "?",)
+                c.rekey()
     for c, place in square:  # ... unless another layer of the class holds a kernel there that is not square
         if place in rectangular:  # (one class, one code: a bayesian dense's [6, 32] loc says its [32, 32] one's)
             c.layout = "kernel"
@@ -2430,6 +2442,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             proposals = _within_families(proposals, c_items, m_items)
         if not proposals:
             return
+        if deep:
+            deep -= _first_of_a_family(deep, proposals, c_items, m_items)
         containers = _containers(proposals, deep, pool_c, pool_m)
         support = {rule: len({id(m) for _, m, _ in pairs}) for rule, pairs in proposals.items()}
         numbered = _numbers_kept(proposals, pool_c, pool_m)
@@ -2672,6 +2686,33 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         state.hypotheses += [h for h in hypotheses if h.proofs]
         if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
             return
+
+
+def _first_of_a_family(deep: set, proposals: dict, c_items: list, m_items: list) -> set:
+    """The rules of ``deep`` whose shared suffix starts with a bare word the model numbers under the rule's new
+    prefix and the file does not under its old one: bert4keras' attention holds ``dense`` .. ``dense_3`` (query,
+    key, value, output), Google BERT's ``attention/output/dense`` is one layer of that word; ``dense`` matching
+    ``dense`` there is the first of a family against a lone layer, no more than a leaf in common."""
+    heads: dict[bool, set[tuple]] = {}  # side (model?) -> the keys cut after a word's number 1
+
+    def numbered(prefix: tuple, model: bool) -> bool:
+        found = heads.get(model)
+        if found is None:
+            found = heads[model] = {k[:i + 1] for it in (m_items if model else c_items) for k in (it.key,)
+                                    for i in range(1, len(k)) if k[i] == "1" and not k[i - 1].isdigit()}
+        return prefix in found
+
+    out = set()
+    for rule in deep:
+        if rule not in proposals:
+            continue
+        pc, pm = rule
+        _, m, _ = proposals[rule][0]
+        word = m.key[len(pm)] if len(m.key) > len(pm) else ""
+        if word and not word.isdigit() and not (len(m.key) > len(pm) + 1 and m.key[len(pm) + 1].isdigit()) and \
+                numbered(pm + (word, "1"), True) and not numbered(pc + (word, "1"), False):
+            out.add(rule)
+    return out
 
 
 def _within_families(proposals: dict, c_items: list, m_items: list) -> dict:
