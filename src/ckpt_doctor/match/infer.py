@@ -109,6 +109,7 @@ import bisect
 import functools
 import itertools
 import math
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -557,6 +558,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     if aligned is not None:
         _kinds_in_order(state, c_items, m_items, aligned)
     _claimed_by_its_block(state)
+    _spliced_trees(state, c_items, m_items)
     _changed_layers(state, c_items, m_items)
     _beside_a_nesting(state, c_items, m_items)
     _leftover_candidates(state, c_items, m_items)
@@ -3721,6 +3723,51 @@ def _container(layer: str) -> str:
     ``layers/feature_cross_1/dense``); "" at the top."""
     cut = max(layer.rfind("/"), layer.rfind("."))
     return layer[:cut] if cut > 0 else ""
+
+
+def _spliced_trees(state: _State, c_items: list, m_items: list) -> None:
+    """Pairs the layer order alone made (structure) from two top-level trees of the file (a whole Whisper's
+    ``encoder.`` and ``decoder.``) that the model does not name (a Keras twin of the encoder alone): where a value
+    taken from one tree has its namesake in the other (``encoder.blocks.0.mlp.0.weight`` for
+    ``decoder.blocks.0.mlp.0.weight``) left free and fitting the variable as well (the alignment that counts most
+    units skipped the encoder's MLPs), which tree the variable belongs to no order proves: ambiguous, with both."""
+    structure = [p for p in state.pairs.values() if p.stage == "structure"]
+    if len(structure) < 2:
+        return
+
+    # (a tree is the first segment below what every name of the file shares: `model.encoder.` behind a wrapper)
+    shared = os.path.commonprefix([strip_name(c.ref.name) for c in c_items])
+    shared = shared[:max(shared.rfind("/"), shared.rfind(".")) + 1]
+
+    def tree(name: str) -> str:  # (a tree holds blocks of layers: three levels or more below it, not one layer)
+        name = strip_name(name)[len(shared):]
+        cut = min((i for i in (name.find("/"), name.find(".")) if i > 0), default=-1)
+        deep = len(re.findall(r"[/.]", name[cut + 1:])) >= 2 if cut > 0 else False
+        return shared + name[:cut] if deep and not name[:cut].isdigit() else ""
+
+    # (trees of other words: the blocks of one numbered family, `expanded_conv_3`, `expanded_conv_4`, are no trees)
+    trees = {tree(c.ref.name) for c in c_items} - {""}
+    kinds = Counter(re.sub(r"[_\-]?\d+$", "", t[len(shared):]) for t in trees)
+    trees = {t for t in trees if kinds[re.sub(r"[_\-]?\d+$", "", t[len(shared):])] == 1}
+    words = {t[len(shared):].lower() for t in trees}
+    if len(trees) < 2 or any(w in _words_of(m.ref.name) for m in m_items for w in words):
+        return  # (one tree, or the model holds the trees itself: Hugging Face's `model.encoder`, `model.decoder`)
+    by_name = {strip_name(c.ref.name): c for c in c_items if id(c) not in state.taken_c}
+    for p in structure:
+        c, m = p.checkpoint, p.model
+        name = strip_name(c.ref.name)
+        mine = tree(c.ref.name)
+        twins = [t for other in sorted(trees - {mine}) if mine and
+                 (t := by_name.get(other + name[len(mine):])) is not None and state.compatible(t, m)[0]]
+        if twins:
+            state.drop_pair(m)
+            state.set_ambiguous(m, [c] + twins, f"the layer order took `{c.name}` from `{mine}`, and its namesake "
+                                                f"`{twins[0].name}` of another tree fits as well, left free: which "
+                                                "tree the layer belongs to, no order proves")
+
+
+def _words_of(name: str) -> set[str]:
+    return set(re.split(r"[^a-z]+", name.lower()))
 
 
 def _claimed_by_its_block(state: _State) -> None:
