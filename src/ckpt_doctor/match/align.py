@@ -731,6 +731,9 @@ def _renumber_sentence(rule: Renumber, n: int, new_names: list[str], paired: lis
         return {0 if found["n"] is None else int(found["n"]) for name in listed
                 if (found := rule._compiled.search(name)) is not None}
 
+    # (the numbers between the rule's target and its start, where the file holds them and no pair takes them)
+    between = range(rule.start + rule.offset, rule.start) if rule.offset < 0 else range(0)
+    removed = sorted(set(between) & numbers(names) - numbers(paired)) if between else []
     word = rule.pattern.replace("{n}", "").rstrip("_.-")
     first = rule._write(rule.start)
     if rule.offset > 0 and not new_names:  # no variable of the model takes the numbers skipped
@@ -740,8 +743,7 @@ def _renumber_sentence(rule: Renumber, n: int, new_names: list[str], paired: lis
     elif rule.offset > 0:
         head = (f"{rule.offset} `{word}` layer{'s were' if rule.offset > 1 else ' was'} inserted before "
                 f"`{first}`: every later number shifted by {rule.offset}")
-    elif rule.start + rule.offset > 0 and (removed := [k for k in range(rule.start + rule.offset, rule.start)
-                                                       if k in numbers(names) and k not in numbers(paired)]):
+    elif rule.start + rule.offset > 0 and removed:
         gone = ", ".join(f"`{rule._write(k)}`" for k in removed)
         head = (f"{gone} of the checkpoint {'were' if len(removed) > 1 else 'was'} removed from the model: "
                 f"`{first}` and later load into `{rule._write(rule.start + rule.offset)}` and later")

@@ -3740,17 +3740,15 @@ def _spliced_trees(state: _State, c_items: list, m_items: list) -> None:
     shared = shared[:max(shared.rfind("/"), shared.rfind(".")) + 1]
 
     def tree(name: str) -> str:  # (a tree holds blocks of layers: three levels or more below it, not one layer)
-        name = strip_name(name)[len(shared):]
-        cut = min((i for i in (name.find("/"), name.find(".")) if i > 0), default=-1)
-        deep = len(re.findall(r"[/.]", name[cut + 1:])) >= 2 if cut > 0 else False
-        return shared + name[:cut] if deep and not name[:cut].isdigit() else ""
+        parts = re.split(r"[/.]", strip_name(name)[len(shared):], maxsplit=3)
+        return shared + parts[0] if len(parts) == 4 and parts[0] and not parts[0].isdigit() else ""
 
     # (trees of other words: the blocks of one numbered family, `expanded_conv_3`, `expanded_conv_4`, are no trees)
     trees = {tree(c.ref.name) for c in c_items} - {""}
     kinds = Counter(re.sub(r"[_\-]?\d+$", "", t[len(shared):]) for t in trees)
     trees = {t for t in trees if kinds[re.sub(r"[_\-]?\d+$", "", t[len(shared):])] == 1}
     words = {t[len(shared):].lower() for t in trees}
-    if len(trees) < 2 or any(w in _words_of(m.ref.name) for m in m_items for w in words):
+    if len(trees) < 2 or any(w in _raw_words(m.ref.name) for m in m_items for w in words):
         return  # (one tree, or the model holds the trees itself: Hugging Face's `model.encoder`, `model.decoder`)
     by_name = {strip_name(c.ref.name): c for c in c_items if id(c) not in state.taken_c}
     for p in structure:
@@ -3764,10 +3762,6 @@ def _spliced_trees(state: _State, c_items: list, m_items: list) -> None:
             state.set_ambiguous(m, [c] + twins, f"the layer order took `{c.name}` from `{mine}`, and its namesake "
                                                 f"`{twins[0].name}` of another tree fits as well, left free: which "
                                                 "tree the layer belongs to, no order proves")
-
-
-def _words_of(name: str) -> set[str]:
-    return set(re.split(r"[^a-z]+", name.lower()))
 
 
 def _claimed_by_its_block(state: _State) -> None:
@@ -4290,11 +4284,11 @@ def _beside_a_nesting(state: _State, c_items, m_items) -> None:
             k += 1
         while k and not (k == len(mn) or mn[-1 - k] in "/."):
             k -= 1
-        rest = mn[len(mn) - k:]
-        cut = min((i for i in (rest.find("/"), rest.find(".")) if i > 0), default=-1)
-        if cut <= 0:
+        container = re.split(r"([/.])", mn[len(mn) - k:], maxsplit=1)  # (its first segment and separator)
+        if len(container) < 3 or not container[0]:
             continue
-        where = (mn[:len(mn) - k] + rest[:cut + 1], cn[:len(cn) - k] + rest[:cut + 1])  # (`head.`, `head.`)
+        top = container[0] + container[1]
+        where = (mn[:len(mn) - k] + top, cn[:len(cn) - k] + top)  # (`head.`, `head.`)
         if where not in verdict:
             verdict[where] = None
             for name, _, m in _under(by_m, where[0]):
