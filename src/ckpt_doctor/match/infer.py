@@ -5534,6 +5534,11 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
             if 1 < len(groups_c) == len(groups_m):
                 inner = _own_words({h: list(h) for h in groups_c}), _own_words({h: list(h) for h in groups_m})
                 containers = _one_to_one(*inner, lambda hc, hm: len(groups_c[hc]) == len(groups_m[hm]))
+                if len(containers) < len(groups_c):  # (``attn``, ``cross_attn`` / ``self_attn``, ``encoder_attn``)
+                    sizes = {hc: {hm: len(groups_c[hc]) == len(groups_m[hm]) for hm in groups_m} for hc in groups_c}
+                    by_role = _by_sublayer_role({h: list(h) for h in groups_c}, {h: list(h) for h in groups_m}, sizes)
+                    if by_role and all(by_role.get(hc) == hm for hc, hm in containers.items()):
+                        containers = by_role
                 pairs = {}
                 for hc, hm in containers.items():
                     pairs.update(_tie_break({a: names_c[a][1:] for a in groups_c[hc]},
@@ -5545,11 +5550,12 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
     return pairs
 
 
-def _by_sublayer_role(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
+def _by_sublayer_role(names_c: dict[Any, list[str]], names_m: dict[Any, list[str]], fits) -> dict[Any, Any]:
     """Units alike whose own names say their role in a transformer block on both sides (``SUBLAYER_ROLES``: Llama's
-    ``input_layernorm`` / keras-hub's ``self_attention_layernorm``), each role once a side: they pair role for role
-    where every such pair fits; else nothing."""
-    def roles(names: dict[int, list[str]]) -> dict[str, int] | None:
+    ``input_layernorm`` / keras-hub's ``self_attention_layernorm``; the containers of a block's two attentions, as
+    ``_tie_break`` reads them: Whisper's ``cross_attn`` / ``encoder_attn``), each role once a side: they pair role for
+    role where every such pair fits; else nothing."""
+    def roles(names: dict[Any, list[str]]) -> dict[str, Any] | None:
         found = {k: SUBLAYER_ROLES.get(re.sub(r"[^a-z0-9]", "", v[-1].lower())) if v else None
                  for k, v in names.items()}
         if None in found.values() or len(set(found.values())) != len(found):
