@@ -63,7 +63,10 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    of their values, each inside its pair of blocks (``_blocks(settled=True)``). Inside a pair of blocks, units alike
    whose words decide nothing pair by the order of their numbers on both sides (``conv1d``, ``conv1d_1`` / ``conv1``,
    ``conv2``: ``_ranked``) or by their role in a transformer block (``names.SUBLAYER_ROLES``: Llama's
-   ``input_layernorm`` is keras-hub's ``self_attention_layernorm``).
+   ``input_layernorm`` is keras-hub's ``self_attention_layernorm``; Whisper's ``cross_attn`` is Hugging Face's
+   ``encoder_attn``). A checkpoint that keeps no order (safetensors) still keeps its tree: its units are placed on
+   the model's creation order so that every container's units sit together and numbered elements follow their
+   numbers, and a unit placed alike in every such placement pairs there (``_tree_placement``).
 
 Selection. Within a stage, candidate explanations (rules) are weighed by how many variables they pair with
 agreeing shapes and dtypes; the best is applied, and explanations tied with it that pair *different* variables
@@ -285,6 +288,8 @@ class _State:
     zeros: list[_Item] = field(default_factory=list)  # model variables whose value is zero (PyTorch's b_hh)
     # id(c) of the values an optimizer was updating (they have slots), where some values of the file have none
     trained: set[int] = field(default_factory=set)
+    # id(m) paired where the file's tree placed it (``_tree_placement``): every placement weighed, not one order
+    placed: set[int] = field(default_factory=set)
 
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
@@ -3731,7 +3736,7 @@ def _spliced_trees(state: _State, c_items: list, m_items: list) -> None:
     taken from one tree has its namesake in the other (``encoder.blocks.0.mlp.0.weight`` for
     ``decoder.blocks.0.mlp.0.weight``) left free and fitting the variable as well (the alignment that counts most
     units skipped the encoder's MLPs), which tree the variable belongs to no order proves: ambiguous, with both."""
-    structure = [p for p in state.pairs.values() if p.stage == "structure"]
+    structure = [p for p in state.pairs.values() if p.stage == "structure" and id(p.model) not in state.placed]
     if len(structure) < 2:
         return
 
@@ -3770,7 +3775,7 @@ def _claimed_by_its_block(state: _State) -> None:
     took nothing from that block: a layer whose value is missing from the file (keras-rs' FeatureCross without its
     first cross's dense) let order shift the next block's value into the gap, which its own block's container asks
     for. The variable becomes ambiguous with that value."""
-    structure = [p for p in state.pairs.values() if p.stage == "structure"]
+    structure = [p for p in state.pairs.values() if p.stage == "structure" and id(p.model) not in state.placed]
     if not structure or not state.ambiguous:
         return
     asked: dict[int, list[_Item]] = defaultdict(list)  # id(value) -> the ambiguous variables that list it
@@ -4473,8 +4478,141 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
                          ].append((u,))
             for family in families.values():
                 _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
+        _tree_placement(state, c_items, m_items)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
     return aligned
+
+
+_PLACEMENT_BUDGET = 20_000  # search steps for ``_tree_placement``; beyond it, nothing is placed
+_PLACEMENTS = 16  # placements enumerated; the units placed alike in all of them pair
+
+
+def _tree_placement(state: _State, c_items, m_items) -> None:
+    """A checkpoint that keeps no order (safetensors: names sorted) still keeps its tree: every container's units sit
+    together in a model built in one piece (``stn_3d.net``, ``stn_3d.norm``, ``stn_3d.head``: PointNet's input
+    transform), and a numbered container lists its elements in the order it made them (``net.0`` .. ``net.6``). The
+    model's creation order (a twin of other names: ``conv1d``, ``batch_normalization``, ...) is a sequence. Every
+    checkpoint unit is placed on a model unit it fits, each model unit taking one at most, so that every container's
+    units span no unit of another container and numbered elements follow their numbers. A unit placed alike in
+    every such placement pairs there; where none exists, or the search would be long, nothing is decided."""
+    units_c, units_m = _units(c_items), _units(m_items)  # (units paired already fit only their partners)
+    if len(units_c) < 3 or len(units_c) > len(units_m) or len(units_m) > _STRUCTURE_MAX:
+        return
+    paths = [_block_segments(u[0] or u[1][0]) for u in units_c]
+    if len({p[0] for p in paths if len(p) > 1}) < 2:
+        return  # one container or none: the names' own order is the order (``_align_units`` read it)
+    options = [[j for j, mu in enumerate(units_m) if _unit_fits(state, cu, mu)] for cu in units_c]
+    if not all(options):
+        return
+
+    # (bookkeeping kept incremental: each step costs a few look-ups per level of the unit's path)
+    prefixes = [[tuple(p[:d]) for d in range(1, len(p))] for p in paths]
+    numbered = [[(tuple(p[:d]), int(p[d])) for d in range(len(p)) if p[d].isdigit()] for p in paths]
+    spans: dict[tuple, list[int]] = defaultdict(list)  # container -> the model units its placed units took, sorted
+    elements: dict[tuple, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))  # numbered: per number
+    at: list[int] = []  # the model units taken, sorted
+    unit_at: dict[int, int] = {}  # model unit -> checkpoint unit
+
+    def common(i1: int, i2: int) -> int:  # how many leading segments two units' paths share
+        p1, p2 = paths[i1], paths[i2]
+        k = 0
+        while k < min(len(p1), len(p2)) - 1 and p1[k] == p2[k]:
+            k += 1
+        return k
+
+    def consistent(i: int, j: int) -> bool:
+        k = bisect.bisect_left(at, j)
+        left = unit_at[at[k - 1]] if k > 0 else None
+        right = unit_at[at[k]] if k < len(at) else None
+        if left is not None and right is not None:  # inside the span of the container the two neighbours share
+            shared = common(left, right)
+            if shared and paths[i][:shared] != paths[left][:shared]:
+                return False
+        for prefix in prefixes[i]:  # the unit's containers stay in one piece: no other unit between
+            taken_by = spans.get(prefix)
+            if taken_by:
+                if j < taken_by[0] and (right is None or at[k] != taken_by[0]):
+                    return False
+                if j > taken_by[-1] and (left is None or at[k - 1] != taken_by[-1]):
+                    return False
+        for head, n in numbered[i]:  # numbered elements in number order
+            for n2, taken_by in elements[head].items():
+                if taken_by and (n2 < n and taken_by[-1] > j or n2 > n and taken_by[0] < j):
+                    return False
+        return True
+
+    def place(i: int, j: int) -> None:
+        bisect.insort(at, j)
+        unit_at[j] = i
+        for prefix in prefixes[i]:
+            bisect.insort(spans[prefix], j)
+        for head, n in numbered[i]:
+            bisect.insort(elements[head][n], j)
+
+    def unplace(i: int, j: int) -> None:
+        at.remove(j)
+        del unit_at[j]
+        for prefix in prefixes[i]:
+            spans[prefix].remove(j)
+        for head, n in numbered[i]:
+            elements[head][n].remove(j)
+
+    order = sorted(range(len(units_c)), key=lambda i: [_natural(s) for s in paths[i]])
+    found: list[list[int]] = []
+    steps = 0
+    where = [0] * len(units_c)  # checkpoint unit -> its model unit, in the placement being built
+
+    def search(k: int) -> bool:
+        nonlocal steps
+        if len(found) >= _PLACEMENTS:
+            return True
+        if k == len(order):
+            found.append(list(where))
+            return True
+        i = order[k]
+        for j in options[i]:
+            steps += 1
+            if steps > _PLACEMENT_BUDGET:
+                return False
+            if j in unit_at or not consistent(i, j):
+                continue
+            place(i, j)
+            where[i] = j
+            done = search(k + 1)
+            unplace(i, j)
+            if not done:
+                return False
+        return True
+
+    if not search(0) or not found or len(found) >= _PLACEMENTS:
+        return
+    rivals: dict[int, list[int]] = defaultdict(list)  # model unit -> the checkpoint units placed on it somewhere
+    for i in range(len(units_c)):
+        targets = {f[i] for f in found}
+        if len(targets) == 1:
+            j = targets.pop()
+            before_pairs = set(state.pairs)
+            _pair_units(state, units_c[i], units_m[j], i, j, len(units_c), len(units_c), len(units_m),
+                        "its containers in place, numbered elements in number order")
+            state.placed |= set(state.pairs) - before_pairs
+        else:
+            for j in sorted(targets):
+                rivals[j].append(i)
+    for j, cands in rivals.items():  # member for member, by role (a name-sorted norm lists its bias first)
+        mm, mv = units_m[j]
+        for k, m in enumerate(([mm] if mm is not None else []) + mv):
+            values: list[_Item] = []
+            for i in cands:
+                cm, cv = units_c[i]
+                cv = (_by_role(cv, mv) if len(cv) == len(mv) else None) or cv
+                members = ([cm] if cm is not None else []) + cv
+                if k < len(members):
+                    values.append(members[k])
+            if id(m) in state.eligible and id(m) not in state.pairs and values:
+                state.set_ambiguous(m, values, "the file's tree places it in several ways (its containers in "
+                                                "place, numbered elements in number order)", tie=True)
+
+
 
 
 def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
@@ -5534,6 +5672,11 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
             if 1 < len(groups_c) == len(groups_m):
                 inner = _own_words({h: list(h) for h in groups_c}), _own_words({h: list(h) for h in groups_m})
                 containers = _one_to_one(*inner, lambda hc, hm: len(groups_c[hc]) == len(groups_m[hm]))
+                if len(containers) < len(groups_c):  # (``attn``, ``cross_attn`` / ``self_attn``, ``encoder_attn``)
+                    sizes = {hc: {hm: len(groups_c[hc]) == len(groups_m[hm]) for hm in groups_m} for hc in groups_c}
+                    by_role = _by_sublayer_role({h: list(h) for h in groups_c}, {h: list(h) for h in groups_m}, sizes)
+                    if by_role and all(by_role.get(hc) == hm for hc, hm in containers.items()):
+                        containers = by_role
                 pairs = {}
                 for hc, hm in containers.items():
                     pairs.update(_tie_break({a: names_c[a][1:] for a in groups_c[hc]},
@@ -5545,11 +5688,12 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
     return pairs
 
 
-def _by_sublayer_role(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:
+def _by_sublayer_role(names_c: dict[Any, list[str]], names_m: dict[Any, list[str]], fits) -> dict[Any, Any]:
     """Units alike whose own names say their role in a transformer block on both sides (``SUBLAYER_ROLES``: Llama's
-    ``input_layernorm`` / keras-hub's ``self_attention_layernorm``), each role once a side: they pair role for role
-    where every such pair fits; else nothing."""
-    def roles(names: dict[int, list[str]]) -> dict[str, int] | None:
+    ``input_layernorm`` / keras-hub's ``self_attention_layernorm``; the containers of a block's two attentions, as
+    ``_tie_break`` reads them: Whisper's ``cross_attn`` / ``encoder_attn``), each role once a side: they pair role for
+    role where every such pair fits; else nothing."""
+    def roles(names: dict[Any, list[str]]) -> dict[str, Any] | None:
         found = {k: SUBLAYER_ROLES.get(re.sub(r"[^a-z0-9]", "", v[-1].lower())) if v else None
                  for k, v in names.items()}
         if None in found.values() or len(set(found.values())) != len(found):

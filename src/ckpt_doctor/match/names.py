@@ -64,11 +64,17 @@ OUTPUT_PROJECTION_LEAVES = frozenset({"reverseembeddings"})
 # their words decide nothing (Llama's ``post_attention_layernorm`` is keras-hub's ``feedforward_layernorm``).
 SUBLAYER_ROLES = {
     **dict.fromkeys(("inputlayernorm", "selfattentionlayernorm", "preattentionnorm", "attentionnorm", "attnnorm",
-                     "selfattnlayernorm", "ln1"), "norm before self-attention"),
-    **dict.fromkeys(("encoderattnlayernorm", "crossattentionlayernorm", "crossattnlayernorm"),
+                     "selfattnlayernorm", "ln1", "attnln"), "norm before self-attention"),
+    **dict.fromkeys(("encoderattnlayernorm", "crossattentionlayernorm", "crossattnlayernorm", "crossattnln"),
                     "norm before cross-attention"),
     **dict.fromkeys(("postattentionlayernorm", "feedforwardlayernorm", "preffwnorm", "ffnnorm", "finallayernorm",
-                     "ln2"), "norm before the feed-forward part"),
+                     "ln2", "mlpln"), "norm before the feed-forward part"),
+    # the attention containers of a decoder block (OpenAI Whisper's ``attn`` / ``cross_attn``, Hugging Face's
+    # ``self_attn`` / ``encoder_attn``, BERT's ``attention`` / ``crossattention``), as the published converters pair
+    # them (transformers' convert_openai_to_hf.py)
+    **dict.fromkeys(("attn", "selfattn", "attention", "selfattention"), "self-attention"),
+    **dict.fromkeys(("crossattn", "encoderattn", "crossattention", "encoderattention", "encdecattention"),
+                    "cross-attention"),
     **dict.fromkeys(("gateproj", "gatingffw", "feedforwardgatedense", "w1", "wi0"), "feed-forward gate"),
     **dict.fromkeys(("upproj", "gatingffw2", "feedforwardintermediatedense", "w3", "wi1"), "feed-forward up"),
     **dict.fromkeys(("downproj", "ffwlinear", "feedforwardoutputdense", "w2", "wo"), "feed-forward down"),
