@@ -2928,11 +2928,13 @@ def _told_by_spelling(rules: list, proposals: dict, pool_c: list, pool_m: list) 
     layer's word on each side (``item``, not ``prelu`` or ``conv``, which name a kind) that every rival lacks on the
     side where the two differ (a rival of the same entry in its model name, of the same variable in its checkpoint
     name). The rules without rivals and those so told; None where no competing rule is told."""
-    def words(rule) -> tuple[set[str], set[str], set[str]]:  # (checkpoint side, model side, shared beyond the scope)
+    def words(rule) -> tuple[set[str], set[str], set[str]]:
+        """(the checkpoint name's words, the model name's, those the renamed prefixes share beyond the scope)."""
         c, m, _ = proposals[rule][0]
         k = len(rule[0]) - len(_renamed_parts(rule)[0])
         wc, wm = _raw_words(_real_prefix(c.name, len(rule[0]))), _raw_words(_real_prefix(m.name, len(rule[1])))
-        return wc, wm, (wc & wm) - (_raw_words(_real_prefix(c.name, k)) if k else set())
+        # (a rival's whole names count: QKeras' `q_separable_conv2d/depthwise_kernel` says `depthwise` in its leaf)
+        return _raw_words(c.name), _raw_words(m.name), (wc & wm) - (_raw_words(_real_prefix(c.name, k)) if k else set())
 
     entries = {r: {id(c) for c, _, _ in proposals[r]} for r in rules}
     variables = {r: {id(m) for _, m, _ in proposals[r]} for r in rules}
@@ -3279,13 +3281,16 @@ def _glued_families(state: _State, c_items, m_items) -> None:
 
     for family, fam in sorted(families.items(), key=lambda kv: (-len(kv[0][1]), kv[0][0] == "indexed", repr(kv[0]))):
         lc, lm = fam["c"], fam["m"]
-        if family in renamed or not lc or not lm or (len(lc) < 2 or len(lm) < 2) and not listed(lc, lm):
+        if family in renamed or not lc or not lm:
             continue
         # Numbers a program gave (PyTorch's stacked recurrent layers; loop-built names such as ``conv4_block3_1``;
         # a list of equal elements from 0): a checkpoint layer left over among them is the auto-numbering question
-        # (which one went?), as with Keras' ``dense_N``
+        # (which one went?), as with Keras' ``dense_N``; so where the model keeps one element of two (keras-resnet's
+        # `res2b1` of `res2b1`, `res2b2`: which block went, the number does not say)
         auto = (family[2] in ("rnnl", "indexed") or listed(lc, lm)) and \
             any(not c.busy for layer in lc.values() for c in layer.values())
+        if (len(lc) < 2 or len(lm) < 2) and not listed(lc, lm) and not (auto and len(lc) >= 2):
+            continue
         if not auto and not _conflicts(state, lc, lm, sorted(lc)):
             continue
         _family(state, "/".join(family[1] + (family[2],)) if family[0] != "indexed" else family[1], lc, lm,
