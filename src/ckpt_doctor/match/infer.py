@@ -2517,8 +2517,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
                 return False
             # a scope an earlier rule put in front of the entry is not the file's word: judge its own spelling
             # (T5's `shared.weight` gained `tft5_model/` with every block; the model keeps `shared/shared` above it)
-            c = proposals[r][0][0]
+            c, m, _ = proposals[r][0]
             added = len(c.tokens) - c.renamed[1] if c.renamed else 0
+            if len(r[0]) > added and \
+                    _squashed(_real_prefix(c.name, len(r[0]) - added)) == _squashed(_real_prefix(m.name, len(r[1]))):
+                return False  # the same name spelled with other separators (`Transformer/encoder_norm` as vit-keras'
+                # `Transformer_encoder_norm`): no other layer's name
             if not added or r[1][:added] == r[0][:added]:
                 return True
             own = r[0][added:] if added < len(r[0]) else c.tokens[added:]  # (a rule of the added scope alone)
@@ -2693,6 +2697,11 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         state.hypotheses += [h for h in hypotheses if h.proofs]
         if len(state.pairs) == before and not weak:  # a round that settles nothing would repeat itself
             return
+
+
+def _squashed(name: str) -> str:
+    """A name's letters and digits alone, lower case: its spelling whatever the separators."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _first_of_a_family(deep: set, proposals: dict, c_items: list, m_items: list) -> set:
@@ -3913,8 +3922,10 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                     chosen = same[0]
                 elif len(cands) == 1 and ohi - olo <= _SIBLING_SPAN and sum(
                         open_m(o[2]) and state.compatible(cands[0], o[2])[0] for o in todo[olo:ohi]) == 1:
-                    if any(by_m[i][2] in _BY_NAME for i in range(lo, hi)) and \
-                            not _names_share(*_own_layers(name[cut:], c_name(cands[0])[len(prefix):])):
+                    layers = _own_layers(name[cut:], c_name(cands[0])[len(prefix):])
+                    # (two leaves of one role, the layer itself established: Flax's LayerNorm `bias`, Keras' `beta`)
+                    leaves = not re.search(r"[/.]", "".join(layers)) and _role_rank(cands[0]) == _role_rank(m) < 4
+                    if any(by_m[i][2] in _BY_NAME for i in range(lo, hi)) and not leaves and not _names_share(*layers):
                         break  # a foreign name among siblings that load by name: renamed, or a new layer?
                     chosen = cands[0]
                 if chosen is not None:

@@ -266,6 +266,8 @@ def heads_layout(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tupl
         if len(flat) == 1 and len(split) == 2 and min(split) > 1 and split[0] * split[1] == flat[0]:
             return True, reshape_name(model_shape)  # row-major: heads, then the head's values
         return False, None
+    if (ckpt_leaf, model_leaf) == ("kernel", "kernel") and sorted((len(ckpt_shape), len(model_shape))) == [2, 3]:
+        return _heads_flat_kernel(ckpt_shape, model_shape)
     if (ckpt_leaf, model_leaf, len(ckpt_shape), len(model_shape)) == ("kernel", "weight", 3, 2):
         kernel, weight, to_weight = ckpt_shape, model_shape, True
     elif (ckpt_leaf, model_leaf, len(ckpt_shape), len(model_shape)) == ("weight", "kernel", 2, 3):
@@ -288,6 +290,30 @@ def heads_layout(ckpt_leaf: str | None, model_leaf: str | None, ckpt_shape: tupl
         return True, "transpose+" + reshape_name(kernel)
     back = tuple(perm.index(a) for a in range(3))
     return True, reshape_name(tuple(kernel[a] for a in perm)) + "+" + transform_name(back)
+
+
+def _heads_flat_kernel(ckpt_shape: tuple[int, ...], model_shape: tuple[int, ...]) -> tuple[bool, str | None]:
+    """A heads-split kernel against a flat Keras or TF kernel ``[in, out]`` (vit-keras' ``query/kernel`` [16, 16]
+    against the Flax original's [16, heads, head], as its own converter reshapes it): the split kernel's input axes,
+    then its output axes, flattened row-major."""
+    to_flat = len(ckpt_shape) == 3
+    split, flat = (ckpt_shape, model_shape) if to_flat else (model_shape, ckpt_shape)
+    fits = []
+    for inputs, heads in _HEADS_INPUTS:
+        outputs = tuple(a for a in range(3) if a not in inputs)
+        if any(split[a] == 1 for a in range(3) if a != heads):
+            continue
+        if math.prod(split[a] for a in inputs) == flat[0] and math.prod(split[a] for a in outputs) == flat[1]:
+            fits.append(inputs + outputs)  # the split kernel's axes in the flat kernel's order
+    if not fits or len(fits) > 1 and not _same_placement(split, fits):
+        return False, None
+    perm = fits[0]
+    moved = "" if perm == (0, 1, 2) else transform_name(perm)
+    if to_flat:
+        return True, "+".join(filter(None, (moved, reshape_name(flat))))
+    back = tuple(perm.index(a) for a in range(3))
+    return True, "+".join(filter(None, (reshape_name(tuple(split[a] for a in perm)),
+                                        "" if perm == (0, 1, 2) else transform_name(back))))
 
 
 def _same_placement(kernel: tuple[int, ...], perms: list[tuple[int, ...]]) -> bool:
