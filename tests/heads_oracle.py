@@ -16,7 +16,10 @@ word with the Keras ones:
 - both directions are checked by computation too: the PyTorch model, filled by the fix, computes what the Keras
   model computes on the same input (the layout is the frameworks' own, not a formula of ours);
 - ``pointwise``: a classifier written as a 1x1 ``Conv2D`` and the ``nn.Linear`` that computes the same (checked by
-  computation), for the rule-file test.
+  computation), for the rule-file test;
+- ``flax-to-keras``: the original ViT release's split kernels in an ``.npz`` into a Keras 3 model of flat Dense
+  projections (vit-keras'); the printed Keras fix, pasted, fills it, and it computes what Keras' own
+  ``MultiHeadAttention`` computes with the split values.
 
 Writes ``OUTDIR/heads.json``: {scenario: {"code" or "output", "problems": [...], "pairs": {model: [ckpt, op]}}}
 and ``OUTDIR/keras_values.npz`` / ``OUTDIR/model.safetensors`` for the in-process tests.
@@ -226,6 +229,57 @@ def main(out: str) -> None:
     RESULTS["keras-to-torch-fix"] = {"code": code, "problems": problems, "pairs": pairs}
 
 
+FLAT_BUILDER = f"""
+import keras
+L = keras.layers
+
+
+def build():
+    # vit-keras' attention: flat Dense projections, split into heads by a reshape in the call
+    inp = keras.Input(({T}, {HIDDEN}))
+    q, k, v = (L.Dense({HEADS * HEAD}, name=name)(inp) for name in ("query", "key", "value"))
+    heads = [keras.ops.reshape(t, (-1, {T}, {HEADS}, {HEAD})) for t in (q, k, v)]
+    w = keras.ops.softmax(keras.ops.einsum("bqhd,bkhd->bhqk", heads[0], heads[1]) / {HEAD} ** 0.5, axis=-1)
+    o = keras.ops.reshape(keras.ops.einsum("bhqk,bkhd->bqhd", w, heads[2]), (-1, {T}, {HEADS * HEAD}))
+    return keras.Model(inp, L.Dense({HIDDEN}, name="out")(o))
+"""
+
+
+def flax_to_flat(out: str) -> None:
+    """The original ViT release's layout (Flax: `query/kernel` [in, heads, head], `out/kernel` [heads, head, out]) in an
+    `.npz` under the Keras model's own names, into a Keras 3 model of flat Dense projections (vit-keras'): the printed
+    fix, pasted, gives each variable the value reshaped as vit-keras' converter does, and the model then computes
+    what Keras' own MultiHeadAttention computes with the split values."""
+    import keras
+
+    mha = keras.layers.MultiHeadAttention(num_heads=HEADS, key_dim=HEAD)
+    x = RNG.standard_normal((3, T, HIDDEN)).astype("float32")
+    mha(x, x)
+    for v in mha.weights:
+        v.assign(RNG.standard_normal(tuple(v.shape)).astype("float32"))
+    split = {v.path.split("/", 1)[1]: np.array(v.numpy()) for v in mha.weights}
+    values = {f"{flax}/{leaf}": split[f"{role}/{leaf}"] for flax, role in
+              (("query", "query"), ("key", "key"), ("value", "value"), ("out", "attention_output"))
+              for leaf in ("kernel", "bias")}
+    path = os.path.join(out, "flax_vit.npz")
+    np.savez(path, **values)
+    namespace: dict = {}
+    exec(FLAT_BUILDER, namespace)  # noqa: S102 - a builder, as the CLI loads it
+    model, code, problems, pairs = namespace["build"](), "", [], {}
+    try:
+        code, pairs = printed_fix(path, model)
+        exec(code, {"model": model})  # noqa: S102 - the printed fix, verbatim
+        want = {name: v.reshape(-1, v.shape[-1]) if name.startswith("out/kernel") else
+                v.reshape(v.shape[0], -1) if name.endswith("kernel") else v.reshape(-1) for name, v in values.items()}
+        problems = differences({v.path: np.array(v.numpy()) for v in model.weights}, want)
+        y, y_mha = np.asarray(model(x)), np.asarray(mha(x, x))
+        if not np.allclose(y, y_mha, atol=1e-5):
+            problems.append(f"the filled model computes otherwise than MultiHeadAttention: {np.abs(y - y_mha).max()}")
+    except Exception as e:
+        problems = [f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"]
+    RESULTS["flax-to-keras-fix"] = {"code": code, "problems": problems, "pairs": pairs}
+
+
 def pointwise(out: str) -> None:
     """A classifier written as a 1x1 convolution (Keras 3 ``Conv2D`` kernel [1, 1, C, K]) and the PyTorch
     ``nn.Linear`` [K, C] that computes the same: Keras' ``.weights.h5`` and the PyTorch values as safetensors."""
@@ -259,6 +313,7 @@ if __name__ == "__main__":
     try:
         main(OUT)
         pointwise(OUT)
+        flax_to_flat(OUT)
     except Exception:
         traceback.print_exc()
         sys.exit(1)

@@ -71,6 +71,14 @@ def test_printed_pytorch_fix_from_keras3_weights_h5_computes_what_keras_computes
     assert ".permute(1, 2, 0).reshape((8, 6)).contiguous()" in r["code"]
 
 
+def test_printed_keras_fix_flattens_flax_split_kernels_as_vit_keras_does(oracle):
+    r = oracle[1]["flax-to-keras-fix"]  # values as the converter reshapes them, and MultiHeadAttention's outputs
+    assert not r["problems"], r["problems"] + [r["code"]]
+    assert r["pairs"]["query/kernel"] == ["query/kernel", "reshape(6,8)"]
+    assert r["pairs"]["out/kernel"] == ["out/kernel", "reshape(8,6)"]
+    assert r["pairs"]["value/bias"] == ["value/bias", "reshape(8)"]
+
+
 def test_a_1x1_conv_classifier_and_a_linear_one_by_a_rule_file_not_by_inference(oracle, tmp_path):
     # the same vocabulary says it (drop the unit axes, then transpose); inference does not propose it: a Linear
     # classifier and a segmentation head's 1x1 conv classifier are other heads that share a name (HF sweep, SegFormer)
