@@ -4120,11 +4120,13 @@ def _stem(layer: str) -> str | None:
         return f"{scope}/#{glued[1]}"
     stem, sep, word = last.rpartition("_")
     if not sep or not stem or not word or any(ch.isdigit() for ch in word):
-        return None
+        # the kind word first, the rest naming the place (Caffe's ResNet: `res2a_branch2a`, `bn2a_branch2a`)
+        return f"{scope}/~{found[1]}" if (found := _KIND_FIRST.fullmatch(last)) is not None else None
     return f"{scope}/{stem}" if scope else stem
 
 
 _GLUED_KIND = re.compile(r"[A-Za-z]+(\d+)")
+_KIND_FIRST = re.compile(r"[A-Za-z]+(\d+[a-z]?\d*_[A-Za-z]+\d+[a-z]?)")
 
 
 def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) -> None:
@@ -4968,12 +4970,21 @@ def _numbers_alike(names: list[str]) -> list[tuple[int, ...]] | None:
 
 
 def _number_order(a: str, b: str) -> int | None:
-    """How two names that differ only in their numbers order them (-1: ``a`` first, 1: ``b``; ``_numbers_alike``);
-    None for names that differ otherwise."""
+    """How two names that differ only in their numbers order them (-1: ``a`` first, 1: ``b``; ``_numbers_alike``),
+    or only in one letter right after a number (Caffe's ResNet names a block's convs ``res2a_branch2a``,
+    ``res2a_branch2b``: first, second); None for names that differ otherwise."""
     numbers = _numbers_alike([a, b])
-    if numbers is None or numbers[0] == numbers[1]:
+    if numbers is None:
+        if _ORDINAL_LETTER.split(a) != _ORDINAL_LETTER.split(b):
+            return None
+        apart = [(x, y) for x, y in zip(_ORDINAL_LETTER.findall(a), _ORDINAL_LETTER.findall(b), strict=True) if x != y]
+        return (-1 if apart[0][0] < apart[0][1] else 1) if len(apart) == 1 else None
+    if numbers[0] == numbers[1]:
         return None
     return -1 if numbers[0] < numbers[1] else 1
+
+
+_ORDINAL_LETTER = re.compile(r"(?<=\d)[a-z](?![a-z])")  # a letter that counts after a number (`2a`, `2b`)
 
 
 def _numbered_alike(ci: str, ck: str, mj: str, mk: str) -> bool:
