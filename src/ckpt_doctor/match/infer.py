@@ -1218,7 +1218,8 @@ def _w_layouts(c_items: list, m_items: list) -> None:
 # Fused recurrent layers. PyTorch: ``<module>.weight_ih_l<k>[_reverse]`` [G*h, in], ``weight_hh_l<k>`` [G*h, h],
 # ``bias_ih_l<k>``, ``bias_hh_l<k>``; Keras: ``<layer>/<cell>/kernel`` [in, G*h], ``recurrent_kernel`` [h, G*h],
 # ``bias`` (``.weights.h5``: ``<layer>/cell/vars/0..2``), G gate blocks along the long axis.
-_TORCH_RNN = re.compile(r"^(?P<owner>.+)[./](?P<role>weight|bias)_(?P<kind>ih|hh)_l(?P<k>\d+)(?P<rev>_reverse)?$")
+# (a cell, ``nn.LSTMCell``, names its weights without the layer number: ``weight_ih``)
+_TORCH_RNN = re.compile(r"^(?P<owner>.+)[./](?P<role>weight|bias)_(?P<kind>ih|hh)(?:_l(?P<k>\d+)(?P<rev>_reverse)?)?$")
 _KERAS_RNN = re.compile(r"^(?P<owner>.+?)/(?:[a-z_]*cell(?:_\d+)?/)(?P<role>kernel|recurrent_kernel|bias)$")
 _KERAS_RNN_VARS = re.compile(r"^(?P<owner>.+)/cell/vars/(?P<i>[0-2])$")
 # Keras 2 HDF5 names a recurrent layer's weights without a cell; Sonnet 2's LSTM and GRU keep ``w_i``, ``w_h``
@@ -1264,7 +1265,7 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
     out: dict[str, dict[str, _Item]] = defaultdict(dict)
     plain_owners: set[str] = set()
     for it in items:
-        if "h_l" not in it.ref.name and "cell" not in it.ref.name:
+        if "h_l" not in it.ref.name and "cell" not in it.ref.name and not it.ref.name.endswith(("_ih", "_hh")):
             if "recurrent_kernel" in it.name or it.name.endswith(("/_w_h", "/w_h")):  # (the cheap test again: below)
                 plain_owners.add(it.name[:it.name.rfind("/")])
             continue  # none of the patterns can match (most names: a cheap test before strip_name)
@@ -1274,7 +1275,7 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
             role = ("" if found["role"] == "weight" else "bias_") + found["kind"]
             # stacked layers: layer k is owned like Keras' auto-numbered k-th layer of that name (``lstm``,
             # ``lstm_1``, ...); a bidirectional one's backward direction is ``<owner> reverse``
-            owner = _rnn_owner(found["owner"]) + ("" if found["k"] == "0" else " " + found["k"])
+            owner = _rnn_owner(found["owner"]) + ("" if found["k"] in ("0", None) else " " + found["k"])
             if found["rev"]:
                 out[owner]["bidi"] = out[owner + " reverse"]["bidi"] = it
                 owner += " reverse"
