@@ -257,3 +257,11 @@ def test_a_mistyped_model_file_suggests_the_files_next_to_it(tmp_path):
     with pytest.raises(ModelError) as e:  # nothing alike: no suggestion
         ckpt_doctor.load_model(str(tmp_path / "zzzzzz.json"))
     assert "nearest" not in e.value.message
+
+
+def test_a_missing_file_with_nothing_spelled_like_it_says_what_is_there(tmp_path):
+    # (a new user's `inspect base.pt` in a directory holding only `xt/` was told "nearest existing: ./xt")
+    (tmp_path / "xt").mkdir()
+    with pytest.raises(CheckpointNotFoundError) as e:
+        ckpt_doctor.open_checkpoint(str(tmp_path / "base.pt"))
+    assert "nearest" not in str(e.value) and f"{tmp_path} holds {tmp_path / 'xt'}" in str(e.value), str(e.value)

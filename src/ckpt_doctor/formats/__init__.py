@@ -555,4 +555,6 @@ def _not_found(path: str) -> str:
     nearest = close or (prefixes or names)[-3:]
     hint = ", ".join(os.path.join(parent, n) for n in nearest)
     tail = " (a TF checkpoint is named by its prefix, without .index)" if any(n in prefixes for n in nearest) else ""
+    if not close:  # (nothing spelled like it: what is there, not a "nearest" that is not near)
+        return f"no such checkpoint, nor one named like it; {parent} holds {hint}{tail}"
     return f"no such checkpoint; nearest existing: {hint}{tail}"

@@ -1218,7 +1218,8 @@ def _w_layouts(c_items: list, m_items: list) -> None:
 # Fused recurrent layers. PyTorch: ``<module>.weight_ih_l<k>[_reverse]`` [G*h, in], ``weight_hh_l<k>`` [G*h, h],
 # ``bias_ih_l<k>``, ``bias_hh_l<k>``; Keras: ``<layer>/<cell>/kernel`` [in, G*h], ``recurrent_kernel`` [h, G*h],
 # ``bias`` (``.weights.h5``: ``<layer>/cell/vars/0..2``), G gate blocks along the long axis.
-_TORCH_RNN = re.compile(r"^(?P<owner>.+)[./](?P<role>weight|bias)_(?P<kind>ih|hh)_l(?P<k>\d+)(?P<rev>_reverse)?$")
+# (a cell, ``nn.LSTMCell``, names its weights without the layer number: ``weight_ih``)
+_TORCH_RNN = re.compile(r"^(?P<owner>.+)[./](?P<role>weight|bias)_(?P<kind>ih|hh)(?:_l(?P<k>\d+)(?P<rev>_reverse)?)?$")
 _KERAS_RNN = re.compile(r"^(?P<owner>.+?)/(?:[a-z_]*cell(?:_\d+)?/)(?P<role>kernel|recurrent_kernel|bias)$")
 _KERAS_RNN_VARS = re.compile(r"^(?P<owner>.+)/cell/vars/(?P<i>[0-2])$")
 # Keras 2 HDF5 names a recurrent layer's weights without a cell; Sonnet 2's LSTM and GRU keep ``w_i``, ``w_h``
@@ -1264,7 +1265,7 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
     out: dict[str, dict[str, _Item]] = defaultdict(dict)
     plain_owners: set[str] = set()
     for it in items:
-        if "h_l" not in it.ref.name and "cell" not in it.ref.name:
+        if "h_l" not in it.ref.name and "cell" not in it.ref.name and not it.ref.name.endswith(("_ih", "_hh")):
             if "recurrent_kernel" in it.name or it.name.endswith(("/_w_h", "/w_h")):  # (the cheap test again: below)
                 plain_owners.add(it.name[:it.name.rfind("/")])
             continue  # none of the patterns can match (most names: a cheap test before strip_name)
@@ -1274,7 +1275,7 @@ def _rnn_roles(items: list) -> dict[str, dict[str, _Item]]:
             role = ("" if found["role"] == "weight" else "bias_") + found["kind"]
             # stacked layers: layer k is owned like Keras' auto-numbered k-th layer of that name (``lstm``,
             # ``lstm_1``, ...); a bidirectional one's backward direction is ``<owner> reverse``
-            owner = _rnn_owner(found["owner"]) + ("" if found["k"] == "0" else " " + found["k"])
+            owner = _rnn_owner(found["owner"]) + ("" if found["k"] in ("0", None) else " " + found["k"])
             if found["rev"]:
                 out[owner]["bidi"] = out[owner + " reverse"]["bidi"] = it
                 owner += " reverse"
@@ -4120,11 +4121,13 @@ def _stem(layer: str) -> str | None:
         return f"{scope}/#{glued[1]}"
     stem, sep, word = last.rpartition("_")
     if not sep or not stem or not word or any(ch.isdigit() for ch in word):
-        return None
+        # the kind word first, the rest naming the place (Caffe's ResNet: `res2a_branch2a`, `bn2a_branch2a`)
+        return f"{scope}/~{found[1]}" if (found := _KIND_FIRST.fullmatch(last)) is not None else None
     return f"{scope}/{stem}" if scope else stem
 
 
 _GLUED_KIND = re.compile(r"[A-Za-z]+(\d+)")
+_KIND_FIRST = re.compile(r"[A-Za-z]+(\d+[a-z]?\d*_[A-Za-z]+\d+[a-z]?)")
 
 
 def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) -> None:
@@ -4968,12 +4971,21 @@ def _numbers_alike(names: list[str]) -> list[tuple[int, ...]] | None:
 
 
 def _number_order(a: str, b: str) -> int | None:
-    """How two names that differ only in their numbers order them (-1: ``a`` first, 1: ``b``; ``_numbers_alike``);
-    None for names that differ otherwise."""
+    """How two names that differ only in their numbers order them (-1: ``a`` first, 1: ``b``; ``_numbers_alike``),
+    or only in one letter right after a number (Caffe's ResNet names a block's convs ``res2a_branch2a``,
+    ``res2a_branch2b``: first, second); None for names that differ otherwise."""
     numbers = _numbers_alike([a, b])
-    if numbers is None or numbers[0] == numbers[1]:
+    if numbers is None:
+        if _ORDINAL_LETTER.split(a) != _ORDINAL_LETTER.split(b):
+            return None
+        apart = [(x, y) for x, y in zip(_ORDINAL_LETTER.findall(a), _ORDINAL_LETTER.findall(b), strict=True) if x != y]
+        return (-1 if apart[0][0] < apart[0][1] else 1) if len(apart) == 1 else None
+    if numbers[0] == numbers[1]:
         return None
     return -1 if numbers[0] < numbers[1] else 1
+
+
+_ORDINAL_LETTER = re.compile(r"(?<=\d)[a-z](?![a-z])")  # a letter that counts after a number (`2a`, `2b`)
 
 
 def _numbered_alike(ci: str, ck: str, mj: str, mk: str) -> bool:
