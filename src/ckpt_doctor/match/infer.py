@@ -942,6 +942,24 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
     # layers removed and every other name kept (no model layer the file lacks): there the names are the model's
     # intent, and the paths after a removed layer are shifted; an inserted layer leaves path and names undecided
     removed_only = bool(saved - layers) and all(model_layer(m) in saved for m in m_items if model_layer(m))
+    # (not for a layer numbered like a removed one, `tcn2_skip` beside a removed `tcn3_skip`, one number apart:
+    # which element of the family went, its kept number does not say; `conv5_block2_2_bn` is not one of
+    # `conv4_block6_2_bn`'s family)
+    shapes: dict[tuple[bool, str | None], list] = defaultdict(list)  # (model?, layer) -> its values' shapes
+    for c in c_items:
+        shapes[(False, saved_layer(c))].append(c.shape)
+    for m in m_items:
+        shapes[(True, model_layer(m))].append(m.shape)
+    removed_numbers: dict[str, list[tuple[list[str], str]]] = defaultdict(list)
+    for name in saved - layers:
+        if name is not None:
+            removed_numbers[_INDEX.sub("#", name)].append((_INDEX.findall(name), name))
+
+    def counted(layer: str | None) -> bool:  # (an element equal to the removed one: not a stage's other width)
+        numbers = _INDEX.findall(layer or "")
+        return any(sum(a != b for a, b in zip(numbers, other, strict=True)) == 1 and
+                   sorted(shapes[(False, name)]) == sorted(shapes[(True, layer)])
+                   for other, name in removed_numbers.get(_INDEX.sub("#", layer or ""), ()))
     for m in m_items:
         found = _POSITIONAL.match(getattr(m.ref, "keys", {}).get("keras3", ""))
         path_c = path_of.get(id(m))
@@ -952,6 +970,7 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
                 path_c is not None and name_c is None and saved_layer(path_c) not in layers:
             continue  # both readings agree, or the names say nothing (a renamed layer)
         if removed_only and name_c is not None and id(name_c) not in named and \
+                not counted(model_layer(m)) and \
                 (path_c is None or saved_layer(path_c) not in layers or id(path_c) in named):
             # what Keras loads by path was saved from a layer the model does not have (every path after a removed
             # layer is shifted), or from one that the names already gave it to, and the file holds this layer's own
@@ -3242,12 +3261,16 @@ _GLUED_NUMBER = re.compile(r"^([a-z]+?)(\d+)([a-z]{2})?$")
 
 
 _TORCH_RNN_WORDS = {"weightihl", "weighthhl", "biasihl", "biashhl"}  # ``weight_ih_l1`` read as one token
+_TORCH_RNN_REVERSE = re.compile(r"^(weightihl|weighthhl|biasihl|biashhl)(\d+)reverse$")  # ``weight_ih_l1_reverse``
 
 
 def _glued_keys(key: tuple) -> list[tuple[tuple, int, tuple]]:
     """(family, number, member) for each token of ``key`` with a glued number."""
     out = []
     for p, t in enumerate(key):
+        if t.endswith("reverse") and (found := _TORCH_RNN_REVERSE.match(t)):  # a bidirectional layer's backward
+            out.append(((p, key[:p], "rnnl"), int(found[2]), (found[1] + "reverse",) + key[p + 1:]))
+            continue
         if t[-1:].isdigit() or len(t) > 3 and t[-3:-2].isdigit():  # (what the pattern can match, cheaply)
             found = _GLUED_NUMBER.match(t)
             if found and len(found[2]) < 6:
@@ -3339,9 +3362,10 @@ def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
 
 # a block index inside a layer name: a number between underscores, a letter right after the stage's number, a
 # number the name starts with (musicnn's ``1CNN`` .. ``5CNN``), or a number glued to a word inside the name
-# (keras-unet-collection's ``unet_up0_decode_bn``: decoder level 0)
+# (keras-unet-collection's ``unet_up0_decode_bn``: decoder level 0) or to the name's first word (a loop's
+# ``tcn2_skip``, ``tcn2_dconv``: block 2)
 _BLOCK_INDEX = re.compile(r"^(?P<unit>[A-Za-z][A-Za-z_]*?_(?=\d+_)|[A-Za-z][A-Za-z_]*\d(?=[a-z]_)|(?=\d+[A-Za-z]{2})|"
-                          r"[A-Za-z][A-Za-z]*_(?:[A-Za-z]+_)*[A-Za-z]+(?=\d+_[A-Za-z]))"
+                          r"[A-Za-z][A-Za-z]*_(?:[A-Za-z]+_)*[A-Za-z]+(?=\d+_[A-Za-z])|[A-Za-z]+(?=\d+_[A-Za-z]))"
                           r"(?:(?P<n>\d+)|(?P<letter>[a-z]))(?P<rest>_?[A-Za-z].*)$")
 
 
@@ -5756,7 +5780,9 @@ def _alike(a: set[str], b: set[str]) -> bool:
     """Two names' own words say the same: equal, word for word equal or one short for the other (``attn`` /
     ``attention``, ``k`` / ``key``), or a one-letter name the initial of just one word of the other."""
     if a == b:
-        return bool(a)
+        # (numbers alone are no names: `gln_2` is a port's second norm, `shared_block.2` a Sequential's element 2;
+        # the order of numbers is read by rank, ``_ranked``)
+        return bool(a) and not all(w.isdigit() for w in a)
     if len(a) == len(b) <= 4 and any(all(x == y or _short_for(x, y) or _short_for(y, x)
                                          for x, y in zip(sorted(a), p, strict=True))
                                      for p in itertools.permutations(sorted(b))):
