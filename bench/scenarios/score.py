@@ -87,6 +87,7 @@ import heldout38  # noqa: E402
 import heldout39  # noqa: E402
 import heldout40  # noqa: E402
 import heldout41  # noqa: E402
+import heldout44  # noqa: E402
 import thirdparty  # noqa: E402
 from registry import BY_ID as _CONSTRUCTED_BY_ID  # noqa: E402
 from registry import SCENARIOS  # noqa: E402
@@ -135,7 +136,8 @@ PARTS = {"constructed": [s.id for s in SCENARIOS],
          "heldout38": [s.id for s in heldout38.SCENARIOS],  # a thirty-eighth (heldout38.py), scored once
          "heldout39": [s.id for s in heldout39.SCENARIOS],  # a thirty-ninth (heldout39.py), scored once
          "heldout40": [s.id for s in heldout40.SCENARIOS],  # a fortieth (heldout40.py), scored once
-         "heldout41": [s.id for s in heldout41.SCENARIOS]}  # a forty-first (heldout41.py), scored once
+         "heldout41": [s.id for s in heldout41.SCENARIOS],  # a forty-first (heldout41.py), scored once
+         "heldout44": [s.id for s in heldout44.SCENARIOS]}  # a forty-fourth (heldout44.py), scored once
 BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.BY_ID, **heldout4.BY_ID,
          **heldout5.BY_ID, **heldout6.BY_ID, **heldout7.BY_ID, **heldout8.BY_ID, **heldout9.BY_ID,
          **heldout10.BY_ID, **heldout11.BY_ID, **heldout12.BY_ID, **heldout13.BY_ID, **heldout14.BY_ID,
@@ -145,14 +147,14 @@ BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.
          **heldout27.BY_ID, **heldout28.BY_ID, **heldout29.BY_ID, **heldout30.BY_ID,
          **heldout31.BY_ID, **heldout32.BY_ID, **heldout33.BY_ID, **heldout34.BY_ID,
          **heldout35.BY_ID, **heldout36.BY_ID, **heldout37.BY_ID, **heldout38.BY_ID,
-         **heldout39.BY_ID, **heldout40.BY_ID, **heldout41.BY_ID}
+         **heldout39.BY_ID, **heldout40.BY_ID, **heldout41.BY_ID, **heldout44.BY_ID}
 # scored once, by name, never while tuning: not in --part all
 ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9",
         "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17",
         "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23",
         "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30",
         "heldout31", "heldout32", "heldout33", "heldout34", "heldout35", "heldout36", "heldout37",
-        "heldout38", "heldout39", "heldout40", "heldout41")
+        "heldout38", "heldout39", "heldout40", "heldout41", "heldout44")
 
 
 def _python() -> str:
@@ -468,8 +470,8 @@ def main(argv=None) -> int:
                     "heldout10, heldout11, heldout12, heldout13, heldout14, heldout15, heldout16, heldout17, "
                     "heldout18, heldout19, heldout20, heldout21, heldout22, heldout23, heldout24, heldout25, "
                     "heldout26, heldout27, heldout28, heldout29, heldout30, heldout31, heldout32, heldout33, "
-                    "heldout34, heldout35, heldout36, heldout37, heldout38, heldout39, heldout40, heldout41, or all "
-                    "(all but heldout2..41; comma-separated allowed); --only overrides")
+                    "heldout34, heldout35, heldout36, heldout37, heldout38, heldout39, heldout40, heldout41, "
+                    "heldout44, or all (all but heldout2..44; comma-separated allowed); --only overrides")
     ap.add_argument("--out", default=DEFAULT_OUT, help="scenario cache directory")
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--allow-skipped", action="store_true", help="skipped scenarios do not fail the goals")
@@ -502,7 +504,7 @@ def main(argv=None) -> int:
                    heldout18, heldout19, heldout20, heldout21, heldout22, heldout23, heldout24, heldout25,
                    heldout26, heldout27, heldout28, heldout29, heldout30, heldout31, heldout32,
                    heldout33, heldout34, heldout35, heldout36, heldout37, heldout38, heldout39,
-                   heldout40, heldout41):
+                   heldout40, heldout41, heldout44):
         mine = [i for i in ids if i in module.BY_ID]
         if not args.no_make and mine and module.make(mine, args.out):
             print(f"{module.__name__}.py reported failures; scoring what exists", file=sys.stderr)
