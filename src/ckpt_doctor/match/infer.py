@@ -290,11 +290,18 @@ class _State:
     trained: set[int] = field(default_factory=set)
     # id(m) paired where the file's tree placed it (``_tree_placement``): every placement weighed, not one order
     placed: set[int] = field(default_factory=set)
+    crossed: bool = False  # one side names its values as TensorFlow does (`kernel`), the other as PyTorch (`weight`)
 
     def compatible(self, c: _Item, m: _Item) -> tuple[bool, str | None]:
         if c.dtype != m.dtype and not (self.casts and "string" not in (c.dtype, m.dtype)):
             return False, None
         if c.layout == m.layout and c.shape == m.shape:  # the common case, kept cheap
+            if self.crossed and c.layout is None and len(c.shape) == 2 and c.shape[0] == c.shape[1] > 1 and \
+                    _projection(c.name) and _projection(m.name):
+                # a square projection of no layer role between TensorFlow and PyTorch (Transformer-XL's
+                # `emb_projs.0`: `x @ W` in one, `F.linear(x, W)` in the other): kept as it is, or transposed? No name
+                # says (a table indexed alike on both sides, CRF `transitions`, a `pos_bias`, is kept)
+                return False, None
             return True, None
         return _transform_for(c.layout, m.layout, c.shape, m.shape)
 
@@ -485,6 +492,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         _glued_biases(c_items)
         _glued_biases(m_items)
         _own_vocabulary(c_items, m_items)
+        state.crossed = _crossed(c_items, m_items)
     ema = [any(it.tokens and it.tokens[-1] == "hidden" for it in items) for items in (c_items, m_items)]
     if ema[0] != ema[1]:  # one side keeps Sonnet's moving averages, the other plain statistics
         _ema_values(c_items if ema[0] else m_items)
@@ -1634,6 +1642,26 @@ def _own_vocabulary(c_items: list, m_items: list) -> None:
         if it.tokens and it.tokens[-1] == "bias" and strip_name(it.name).lower().endswith("beta"):
             it.tokens = it.tokens[:-1] + ("beta",)
             it.rekey()
+
+
+_PROJECTION_WORDS = frozenset({"proj", "projs", "projection", "projections", "w", "weight", "weights"})
+
+
+def _projection(name: str) -> bool:
+    """Does a raw value's own name (numbers aside) call it a projection (``emb_projs.0``, ``proj_W``)?"""
+    own = [s for s in (x.strip("_") for x in re.split(r"[/.:]", strip_name(name))) if s and not s.isdigit()]
+    return bool(own) and bool(set(re.split(r"_+", _CAMEL.sub("_", own[-1]).lower())) & _PROJECTION_WORDS)
+
+
+def _crossed(c_items: list, m_items: list) -> bool:
+    """Does one side speak TensorFlow's vocabulary (``kernel``, ``gamma``) and the other PyTorch's only (``weight``)?"""
+    def tf(items: list) -> bool:
+        return any(strip_name(it.name).endswith(_TF_LEAVES) for it in items)
+
+    def torch(items: list) -> bool:
+        return any(it.name.endswith(".weight") for it in items) and not tf(items)
+
+    return tf(c_items) and torch(m_items) or torch(c_items) and tf(m_items)
 
 
 def _ema_values(items: list) -> None:
@@ -3261,15 +3289,16 @@ _GLUED_NUMBER = re.compile(r"^([a-z]+?)(\d+)([a-z]{2})?$")
 
 
 _TORCH_RNN_WORDS = {"weightihl", "weighthhl", "biasihl", "biashhl"}  # ``weight_ih_l1`` read as one token
-_TORCH_RNN_REVERSE = re.compile(r"^(weightihl|weighthhl|biasihl|biashhl)(\d+)reverse$")  # ``weight_ih_l1_reverse``
+_TORCH_RNN_SUFFIXED = re.compile(r"^(weightihl|weighthhl|biasihl|biashhl)(\d+)([a-z]+)$")  # ``weight_hh_l1_raw``
 
 
 def _glued_keys(key: tuple) -> list[tuple[tuple, int, tuple]]:
     """(family, number, member) for each token of ``key`` with a glued number."""
     out = []
     for p, t in enumerate(key):
-        if t.endswith("reverse") and (found := _TORCH_RNN_REVERSE.match(t)):  # a bidirectional layer's backward
-            out.append(((p, key[:p], "rnnl"), int(found[2]), (found[1] + "reverse",) + key[p + 1:]))
+        if t[:1] in "wb" and not t[-1:].isdigit() and (found := _TORCH_RNN_SUFFIXED.match(t)):
+            # a bidirectional layer's backward weights (`weight_ih_l1_reverse`), WeightDrop's `weight_hh_l1_raw`
+            out.append(((p, key[:p], "rnnl"), int(found[2]), (found[1] + found[3],) + key[p + 1:]))
             continue
         if t[-1:].isdigit() or len(t) > 3 and t[-3:-2].isdigit():  # (what the pattern can match, cheaply)
             found = _GLUED_NUMBER.match(t)
@@ -3862,6 +3891,7 @@ def _block_elsewhere(name: str, partner: str, index: list, keys: list, named_onl
     (``stage1_ff_``, a block an author named), not a nested module's path, whose bounds frameworks draw apart (a
     final norm inside keras-hub's encoder is outside Hugging Face's)."""
     own = _owner(name)
+    nearer = None  # the container looked at before: its layers agreed with this one (a wider one weighs the rest)
     for cut in [len(own) + 1] + list(reversed(_cuts(own))):  # its layer's own members, then wider, nearest first
         container = name[:cut]
         if named_only and not container.endswith("_"):
@@ -3870,8 +3900,13 @@ def _block_elsewhere(name: str, partner: str, index: list, keys: list, named_onl
         hi = bisect.bisect_left(keys, container + "\U0010ffff")
         if hi - lo > _SIBLING_SPAN:
             return None
-        others = [index[i][1] for i in range(lo, hi) if _owner(index[i][0]) != own]
+        others = [index[i][1] for i in range(lo, hi) if _owner(index[i][0]) != own and
+                  (nearer is None or not index[i][0].startswith(nearer))]
         if len({_owner(n) for n in others}) < 2:
+            # (a container of named parts, `out_cross_layer` in `pdm_blocks.0`; not a numbered element, whose
+            # siblings are other blocks, `layer1.1` beside `layer1.0`)
+            if others and not named_only and not re.split(r"[/.]", container.rstrip("/."))[-1].isdigit():
+                nearer = container
             continue
         prefix = _common_prefix(others)
         if not prefix or partner.startswith(prefix):
@@ -4270,7 +4305,9 @@ def _changed_layers(state: _State, c_items, m_items) -> None:
     paired layers differ in shape (a classifier after a conv was removed: the same width out, another width in; a
     segmentation head's 1x1 conv against a linear classifier), was changed or replaced: no framework restores
     half a layer (PyTorch raises on the size, Keras' ``skip_mismatch`` skips the layer, TF1's Saver fails), so the
-    bias is no proven value: ambiguous, with the reason, not paired. Pairs the framework makes by name stay."""
+    bias is no proven value: ambiguous, with the reason, not paired; so is a bias paired by its very name where its
+    layer's weight of the same name changed shape (tft-torch's flattened selection network, one input fewer: PyTorch
+    raises on the weight, and the layer is a new one)."""
     def free_weights(items) -> dict[str, _Item | None]:
         out: dict[str, _Item | None] = {}
         for it in items:  # (a weight left ambiguous has no proven value either)
@@ -4292,10 +4329,11 @@ def _changed_layers(state: _State, c_items, m_items) -> None:
         return
     for proof in list(state.pairs.values()):
         c, m = proof.checkpoint, proof.model
-        if proof.stage == "exact" or main(c) or main(m):
+        if main(c) or main(m):
             continue
         cw, mw = free_c.get(_layer_path(c)), free_m.get(_layer_path(m))
-        if cw is None or mw is None or state.compatible(cw, mw)[0]:
+        if cw is None or mw is None or state.compatible(cw, mw)[0] or \
+                proof.stage == "exact" and strip_name(cw.ref.name) != strip_name(mw.ref.name):
             continue
         state.drop_pair(m)
         state.set_ambiguous(m, [c], f"its layer changed: `{mw.name}` is {list(mw.shape)} in the model and "
