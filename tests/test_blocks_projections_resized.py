@@ -11,23 +11,7 @@ pytorch-nlp's WeightDropLSTM, timemixer-tf); the names, shapes and orders are th
 - WeightDrop's raw recurrent weights (`weight_hh_l1_raw`) are elements of the layer family: a layer removed leaves
   them open, not paired by name."""
 
-import json
-import os
-
-import ckpt_doctor
-from ckpt_doctor.catalog import Catalog, TensorInfo
-from ckpt_doctor.model.spec import ModelSpec
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _align(name: str):
-    with open(os.path.join(HERE, "data", name)) as f:
-        data = json.load(f)
-    catalog = Catalog(f"<{name}>", data["format"], {
-        n: TensorInfo(n, dtype, tuple(s), 4, kind=kind, written=w, full_name=full, object_path=path)
-        for n, s, dtype, w, full, path, kind in data["file"]})
-    return ckpt_doctor.align(catalog, ModelSpec.from_json(data["spec"]))
+from recorded import align_recorded as _align
 
 
 def test_a_layer_order_gave_from_the_other_block_is_undone_and_completed():

@@ -8,15 +8,9 @@ in a tf_keras `.h5` into a torchvision-style PyTorch twin (`layer1.0.conv1`, `la
   conv's partner has.
 The names and shapes are the real file's and the real twin's."""
 
-import json
-import os
+from recorded import align_recorded
 
-import ckpt_doctor
-from ckpt_doctor.catalog import Catalog, TensorInfo
 from ckpt_doctor.match.infer import _number_order
-from ckpt_doctor.model.spec import ModelSpec
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_letters_after_a_number_count():
@@ -27,11 +21,7 @@ def test_letters_after_a_number_count():
 
 
 def test_convs_by_their_counted_names_and_norms_by_their_convs():
-    with open(os.path.join(HERE, "data", "kresnet_h5_to_torch.json")) as f:
-        data = json.load(f)
-    catalog = Catalog("<resnet.h5>", data["format"], {n: TensorInfo(n, dtype, tuple(s), 4, written=w)
-                                                     for n, s, dtype, w in data["file"]})
-    got = {p.model: p.checkpoint for p in ckpt_doctor.align(catalog, ModelSpec.from_json(data["spec"])).pairs}
+    got = {p.model: p.checkpoint for p in align_recorded("kresnet_h5_to_torch.json").pairs}
     for stage, torch_layer in (("2", "layer1"), ("3", "layer2"), ("4", "layer3")):
         assert got[f"{torch_layer}.0.conv1.weight"] == f"res{stage}a_branch2a/kernel"
         assert got[f"{torch_layer}.0.conv2.weight"] == f"res{stage}a_branch2b/kernel"

@@ -10,23 +10,7 @@ scoring; the names, shapes and order are the real files' and the real models'.
 - A bidirectional LSTM of three layers into one of two: the backward direction's weights (`weight_ih_l1_reverse`)
   are elements of the same numbered family as the forward ones, so layer 1's are ambiguous in both directions."""
 
-import json
-import os
-
-import ckpt_doctor
-from ckpt_doctor.catalog import Catalog, TensorInfo
-from ckpt_doctor.model.spec import ModelSpec
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _align(name: str):
-    with open(os.path.join(HERE, "data", name)) as f:
-        data = json.load(f)
-    catalog = Catalog(f"<{name}>", data["format"], {
-        n: TensorInfo(n, dtype, tuple(s), 4, kind=kind, written=w, full_name=full, object_path=path)
-        for n, s, dtype, w, full, path, kind in data["file"]})
-    return ckpt_doctor.align(catalog, ModelSpec.from_json(data["spec"]))
+from recorded import align_recorded as _align
 
 
 def test_equal_digits_are_no_names():

@@ -9,22 +9,7 @@ the real models' (QKeras, keras-resnet).
   one block fewer holds `res2b1` only: which block went, the number does not say, so its convs and norms are
   ambiguous between the file's two, not paired by their names."""
 
-import json
-import os
-
-import ckpt_doctor
-from ckpt_doctor.catalog import Catalog, TensorInfo
-from ckpt_doctor.model.spec import ModelSpec
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _align(name: str):
-    with open(os.path.join(HERE, "data", name)) as f:
-        data = json.load(f)
-    catalog = Catalog(f"<{name}>", data["format"], {n: TensorInfo(n, dtype, tuple(s), 4, written=w)
-                                                    for n, s, dtype, w in data["file"]})
-    return ckpt_doctor.align(catalog, ModelSpec.from_json(data["spec"]))
+from recorded import align_recorded as _align
 
 
 def test_a_leaf_word_is_the_rivals_word_too():

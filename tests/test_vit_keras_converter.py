@@ -9,26 +9,15 @@ Keras 3 ViT; the truth is vit-keras' own converter, `load_weights_numpy`. Three 
 - a norm's shift, Flax's `bias` and Keras' `beta`, beside its scale already paired: two leaves of one role.
 The names and shapes are the real file's and the real model's."""
 
-import json
-import os
-
 import numpy as np
+from recorded import align_recorded
 
-import ckpt_doctor
-from ckpt_doctor.catalog import Catalog, TensorInfo
 from ckpt_doctor.match.names import transform_for
 from ckpt_doctor.match.rules import apply_transform
-from ckpt_doctor.model.spec import ModelSpec
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def test_every_value_pairs_as_the_converter_pairs_it():
-    with open(os.path.join(HERE, "data", "vitk_flax_npz.json")) as f:
-        data = json.load(f)
-    catalog = Catalog("<vit.npz>", data["format"], {n: TensorInfo(n, dtype, tuple(s), 4, written=w)
-                                                     for n, s, dtype, w in data["file"]})
-    a = ckpt_doctor.align(catalog, ModelSpec.from_json(data["spec"]))
+    a = align_recorded("vitk_flax_npz.json")
     assert not a.ambiguous and not a.missing
     got = {p.model: (p.checkpoint, p.transform) for p in a.pairs}
     block = "Transformer_encoderblock_0/MultiHeadDotProductAttention_1/"

@@ -1,0 +1,26 @@
+"""Alignments of recorded real cases: a checkpoint's entries and a model's spec saved from a held-out scenario
+(``tests/data/<name>.json``: the format, each entry's name, shape, dtype and written rank, optionally its TF2 full name,
+object path and kind, and the model spec), aligned in memory, with no framework and no scenario cache."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import ckpt_doctor
+from ckpt_doctor.catalog import Catalog, TensorInfo
+from ckpt_doctor.model.spec import ModelSpec
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+def align_recorded(name: str):
+    with open(os.path.join(DATA, name)) as f:
+        data = json.load(f)
+    entries = {}
+    for row in data["file"]:
+        n, shape, dtype, written, *rest = row
+        full, path, kind = rest if rest else (None, None, "variable")
+        entries[n] = TensorInfo(n, dtype, tuple(shape), 4, kind=kind, written=written, full_name=full,
+                                object_path=path)
+    return ckpt_doctor.align(Catalog(f"<{name}>", data["format"], entries), ModelSpec.from_json(data["spec"]))
