@@ -1050,21 +1050,30 @@ def _keras3_layer_families(state: _State, c_items, m_items) -> None:
     those auto names for the family's layers (no name a user gave, which ``_keras3_shift`` reads) and the two sides
     hold different numbers, the numbers are weighed as a family (``_family``), as a list's elements are."""
     sides: tuple[dict, dict] = (defaultdict(lambda: defaultdict(dict)), defaultdict(lambda: defaultdict(dict)))
-    named: set[str] = set()  # families some layer of which the file records under a name a user gave
+    named: dict[str, dict[int, str]] = defaultdict(dict)  # family -> number -> the name a user gave that layer
+    model_layers: dict[str, dict[int, str]] = defaultdict(dict)  # family -> number -> the model layer's own name
     for side, items in enumerate((c_items, m_items)):
         for it in items:
             path = it.ref.name if side == 0 else getattr(it.ref, "keys", {}).get("keras3", "")
             found = _KERAS3_TOP.match(path)
             if found is None:
                 continue
-            sides[side][found["base"]][int(found["n"] or 0)][found["member"]] = it
+            n = int(found["n"] or 0)
+            sides[side][found["base"]][n][found["member"]] = it
+            if side == 1:
+                model_layers[found["base"]][n] = strip_name(it.ref.name).rsplit("/", 1)[0]
             # (the name a user gave a top-level layer is its variables' full name; a held layer's names only it)
             own = _POSITIONAL.match(it.ref.full_name or "") if side == 0 and found["member"][:5] == "vars/" else None
             if own is not None and not re.fullmatch(re.escape(found["base"]) + r"(_\d+)?", own["layer"]):
-                named.add(found["base"])
+                named[found["base"]][n] = own["layer"]
     for base, lc in sides[0].items():
         lm = sides[1].get(base)
-        if base not in named and lm and len(lc) >= 2 and len(lm) >= 2 and set(lc) != set(lm):
+        # (named layers that load under their own names at their paths are settled; the family's layers the file
+        # records only by auto names, `dense`, `dense_1` for two equal heads beside `fc11`, `fc12`, are not)
+        given = named.get(base, {})
+        settled = all(model_layers[base].get(n) == name for n, name in given.items() if lm and n in lm)
+        if (not given or settled and len(given) < len(lc)) and lm and len(lc) >= 2 and len(lm) >= 2 and \
+                set(lc) != set(lm):
             _family(state, "layers/" + base, dict(lc), dict(lm), reorders=False)
 
 
@@ -3811,16 +3820,22 @@ def _spliced_trees(state: _State, c_items: list, m_items: list) -> None:
     # (a tree is the first segment below what every name of the file shares: `model.encoder.` behind a wrapper)
     shared = os.path.commonprefix([strip_name(c.ref.name) for c in c_items])
     shared = shared[:max(shared.rfind("/"), shared.rfind(".")) + 1]
+    # (the elements of a list are trees where the file holds nothing else: two equal `towers.0`, `towers.1`)
+    numbered = bool(shared) and all(re.match(r"\d+[/.]", strip_name(c.ref.name)[len(shared):]) for c in c_items)
 
     def tree(name: str) -> str:  # (a tree holds blocks of layers: three levels or more below it, not one layer)
         parts = re.split(r"[/.]", strip_name(name)[len(shared):], maxsplit=3)
-        return shared + parts[0] if len(parts) == 4 and parts[0] and not parts[0].isdigit() else ""
+        deep = len(parts) == 4 or numbered and len(parts) == 3  # (an element's own layers count: `towers.1.fc`)
+        return shared + parts[0] if deep and parts[0] and (numbered or not parts[0].isdigit()) else ""
 
     # (trees of other words: the blocks of one numbered family, `expanded_conv_3`, `expanded_conv_4`, are no trees)
     trees = {tree(c.ref.name) for c in c_items} - {""}
-    kinds = Counter(re.sub(r"[_\-]?\d+$", "", t[len(shared):]) for t in trees)
-    trees = {t for t in trees if kinds[re.sub(r"[_\-]?\d+$", "", t[len(shared):])] == 1}
-    words = {t[len(shared):].lower() for t in trees}
+    if not numbered:
+        kinds = Counter(re.sub(r"[_\-]?\d+$", "", t[len(shared):]) for t in trees)
+        trees = {t for t in trees if kinds[re.sub(r"[_\-]?\d+$", "", t[len(shared):])] == 1}
+    # (a list's elements are named by the list's word: `towers`)
+    words = {t[len(shared):].lower() for t in trees} if not numbered else \
+        {w for w in _raw_words(shared.rstrip("/.")) if not w.isdigit()} - {"module", "model"}
     if len(trees) < 2 or any(w in _raw_words(m.ref.name) for m in m_items for w in words):
         return  # (one tree, or the model holds the trees itself: Hugging Face's `model.encoder`, `model.decoder`)
     by_name = {strip_name(c.ref.name): c for c in c_items if id(c) not in state.taken_c}
