@@ -329,14 +329,20 @@ def choose_checkpoint(meta: dict, d: str) -> tuple[str | None, str]:
     return None, "; ".join(reasons)
 
 
-def score_result(truth: dict, result: dict) -> dict:
+def score_result(truth: dict, result: dict, tied: dict[str, str] | None = None) -> dict:
+    """``tied``: the model's aliases (a variable sharing another's storage -> that one, the spec's ``tied_to``): a
+    value paired into an alias the truth leaves out lands in its owner (unet's `conv1.block.0.weight` is
+    `conv1.conv_layer.weight`), so it counts for the owner when the engine pairs the owner with nothing else."""
     ignore = set(truth.get("ignore_model", []))
     amb_ok = set(truth["ambiguous_ok"])
     true = {p["model"]: (p["checkpoint"], normalize_transform(p["transform"])) for p in truth["pairs"]}
     shapes = {p["model"]: p.get("checkpoint_shape") for p in truth["pairs"]}
     model_shapes = {p["model"]: p.get("model_shape") for p in truth["pairs"]}
     decidable = {m for m in true if m not in amb_ok}
-    proposed = [(m, c, normalize_transform(t)) for m, c, t in result["pairs"] if m not in ignore]
+    paired = {m for m, _, _ in result["pairs"]}
+    pairs = [((owner if m in ignore and (owner := (tied or {}).get(m)) in true and owner not in paired else m), c, t)
+             for m, c, t in result["pairs"]]
+    proposed = [(m, c, normalize_transform(t)) for m, c, t in pairs if m not in ignore]
     correct, wrong = [], []
     for m, c, t in proposed:
         if m in true and true[m][0] == c and same_transform(t, true[m][1], shapes[m], model_shapes[m]):
@@ -396,7 +402,12 @@ def score_scenarios(ids: list[str] | None = None, out: str = DEFAULT_OUT, engine
             rows.append(row)
             continue
         row["seconds"] = time.perf_counter() - t0
-        row.update(score_result(truth, result))
+        try:
+            with open(os.path.join(d, meta["model"]), encoding="utf-8") as f:
+                tied = {v["name"]: v["tied_to"] for v in json.load(f).get("variables", []) if v.get("tied_to")}
+        except (OSError, ValueError, AttributeError):  # (a model that is no JSON spec names no aliases)
+            tied = {}
+        row.update(score_result(truth, result, tied))
         rows.append(row)
     return {"engine": engine, "scenarios": rows, "totals": totals(rows)}
 
