@@ -303,6 +303,11 @@ class _State:
                 # says (a table indexed alike on both sides, CRF `transitions`, a `pos_bias`, is kept)
                 return False, None
             return True, None
+        if c.layout == m.layout == "kernel" and len(c.shape) + len(m.shape) == 5 and \
+                _layer_word(c.name) != _layer_word(m.name):
+            # a kernel split into heads against a flat one (Flax's `query/kernel` [16, 2, 8], vit-keras' [16, 16])
+            # only under one layer name: by shape alone a conv's [3, in, out] would pass for a dense [3 * in, out]
+            return False, None
         return _transform_for(c.layout, m.layout, c.shape, m.shape)
 
     def add(self, c: _Item, m: _Item, transform: str | None, stage: str, evidence: str | Callable[[], str],
@@ -2756,6 +2761,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             return
 
 
+def _layer_word(name: str) -> str:
+    """A variable's layer's own name, lower case (``query`` of ``.../query/kernel``)."""
+    parts = [p for p in re.split(r"[/.:]", strip_name(name)) if p]
+    return parts[-2].lower() if len(parts) > 1 else ""
+
+
 def _squashed(name: str) -> str:
     """A name's letters and digits alone, lower case: its spelling whatever the separators."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
@@ -4592,8 +4603,8 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
     units span no unit of another container and numbered elements follow their numbers. A unit placed alike in
     every such placement pairs there; where none exists, or the search would be long, nothing is decided."""
     units_c, units_m = _units(c_items), _units(m_items)  # (units paired already fit only their partners)
-    if len(units_c) < 3 or len(units_c) > len(units_m) or len(units_m) > _STRUCTURE_MAX:
-        return
+    if len(units_c) < 3 or len(units_c) > len(units_m) or len(units_c) * len(units_m) > _STRUCTURE_MAX ** 2 // 4:
+        return  # (the same bound as ``_align_units``: every pair of units is tried once)
     paths = [_block_segments(u[0] or u[1][0]) for u in units_c]
     if len({p[0] for p in paths if len(p) > 1}) < 2:
         return  # one container or none: the names' own order is the order (``_align_units`` read it)
@@ -4707,8 +4718,6 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
             if id(m) in state.eligible and id(m) not in state.pairs and values:
                 state.set_ambiguous(m, values, "the file's tree places it in several ways (its containers in "
                                                 "place, numbered elements in number order)", tie=True)
-
-
 
 
 def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
