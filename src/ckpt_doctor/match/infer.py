@@ -3841,12 +3841,18 @@ def _spliced_trees(state: _State, c_items: list, m_items: list) -> None:
 
     # (trees of other words: the blocks of one numbered family, `expanded_conv_3`, `expanded_conv_4`, are no trees)
     trees = {tree(c.ref.name) for c in c_items} - {""}
+    family = shared.rstrip("/.")  # the word of the list whose elements the trees are (`towers`)
     if not numbered:
         kinds = Counter(re.sub(r"[_\-]?\d+$", "", t[len(shared):]) for t in trees)
-        trees = {t for t in trees if kinds[re.sub(r"[_\-]?\d+$", "", t[len(shared):])] == 1}
+        # (one family of nested models that holds the whole file, Keras 3's `functional`, `functional_1`: its
+        # elements are trees as a list's are)
+        if len(kinds) == 1 and len(trees) > 1 and all(tree(c.ref.name) for c in c_items):
+            numbered, family = True, next(iter(kinds))  # (the family's word names the list: `functional`)
+        else:
+            trees = {t for t in trees if kinds[re.sub(r"[_\-]?\d+$", "", t[len(shared):])] == 1}
     # (a list's elements are named by the list's word: `towers`)
     words = {t[len(shared):].lower() for t in trees} if not numbered else \
-        {w for w in _raw_words(shared.rstrip("/.")) if not w.isdigit()} - {"module", "model"}
+        {w for w in _raw_words(family) if not w.isdigit()} - {"module", "model", "layers"}
     if len(trees) < 2 or any(w in _raw_words(m.ref.name) for m in m_items for w in words):
         return  # (one tree, or the model holds the trees itself: Hugging Face's `model.encoder`, `model.decoder`)
     by_name = {strip_name(c.ref.name): c for c in c_items if id(c) not in state.taken_c}
@@ -4491,7 +4497,7 @@ def _by_role(cv: list, mv: list) -> list | None:
     against PyTorch's ``weight, bias, running_mean, running_var``), by position otherwise; None where a position
     would pair two different roles (a scale is never a bias, whatever the shapes)."""
     # (a role by ``_role_rank``: the weight (a norm's scale), the bias, a statistic; 4 where the name says none)
-    rc, rm = [r if (r := _role_rank(c)) < 4 else None for c in cv], [r if (r := _role_rank(m)) < 4 else None
+    rc, rm = [r if (r := _role_rank(c)) != 4 else None for c in cv], [r if (r := _role_rank(m)) != 4 else None
                                                                        for m in mv]
     if None in rc and len(cv) == len(mv) > 1:  # a module's own vectors named alike on both sides (XLNet's and
         # Funnel's `r_w_bias`, `r_r_bias`, `r_s_bias`, in another order): their names pair them
@@ -5493,11 +5499,21 @@ def _roles_agree(a: _Item, b: _Item) -> bool:
 
 
 def _role_rank(it: _Item) -> int:
-    """Where a layer creates a value, by its role: the weight, the bias (shift), the running statistics; 4 where the
-    name does not say (``vars/1``: already in creation order)."""
+    """Where a layer creates a value, by its role: the weight, the bias (shift), the running statistics; 5 for a
+    module's own learned token (``cls_token`` [1, 1, C]: never a norm's scale or shift, though it reshapes to one); 4
+    where the name does not say (``vars/1``: already in creation order)."""
     if it.layout in ("weight", "kernel", "scale", "embedding"):
         return 0
-    return _ROLE_RANKS.get(it.tokens[-1], 4) if it.tokens else 4
+    if not it.tokens:
+        return 4
+    rank = _ROLE_RANKS.get(it.tokens[-1])
+    if rank is None:  # (by the value's own raw name: a rule may have given its tokens the model's spelling)
+        token = it.layout is None and len(it.shape) >= 2 and all(d == 1 for d in it.shape[:-1])
+        return 5 if token and _OWN_TOKEN.search(it.name.lower()) else 4
+    return rank
+
+
+_OWN_TOKEN = re.compile(r"(?:token|tokens)(?::\d+)?$")  # a module's learned token, [1, 1, C]: `cls_token`
 
 
 def _block_signature(units: list) -> tuple:
