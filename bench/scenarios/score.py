@@ -93,6 +93,7 @@ import heldout44  # noqa: E402
 import heldout45  # noqa: E402
 import heldout46  # noqa: E402
 import heldout47  # noqa: E402
+import heldout48  # noqa: E402
 import heldout49  # noqa: E402
 import heldout50  # noqa: E402
 import thirdparty  # noqa: E402
@@ -150,6 +151,7 @@ PARTS = {"constructed": [s.id for s in SCENARIOS],
          "heldout45": [s.id for s in heldout45.SCENARIOS],  # a forty-fifth (heldout45.py), scored once
          "heldout46": [s.id for s in heldout46.SCENARIOS],  # a forty-sixth (heldout46.py), scored once
          "heldout47": [s.id for s in heldout47.SCENARIOS],  # a forty-seventh (heldout47.py), scored once
+         "heldout48": [s.id for s in heldout48.SCENARIOS],  # a forty-eighth (heldout48.py), scored once
          "heldout49": [s.id for s in heldout49.SCENARIOS],  # a forty-ninth (heldout49.py), scored once
          "heldout50": [s.id for s in heldout50.SCENARIOS]}  # a fiftieth (heldout50.py), scored once
 BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.BY_ID, **heldout4.BY_ID,
@@ -163,7 +165,7 @@ BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.
          **heldout35.BY_ID, **heldout36.BY_ID, **heldout37.BY_ID, **heldout38.BY_ID,
          **heldout39.BY_ID, **heldout40.BY_ID, **heldout41.BY_ID, **heldout42.BY_ID,
          **heldout43.BY_ID, **heldout44.BY_ID, **heldout45.BY_ID,
-         **heldout46.BY_ID, **heldout47.BY_ID, **heldout49.BY_ID,
+         **heldout46.BY_ID, **heldout47.BY_ID, **heldout48.BY_ID, **heldout49.BY_ID,
          **heldout50.BY_ID}
 # scored once, by name, never while tuning: not in --part all
 ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9",
@@ -172,7 +174,7 @@ ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", 
         "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30",
         "heldout31", "heldout32", "heldout33", "heldout34", "heldout35", "heldout36", "heldout37",
         "heldout38", "heldout39", "heldout40", "heldout41", "heldout42",
-        "heldout43", "heldout44", "heldout45", "heldout46", "heldout47", "heldout49",
+        "heldout43", "heldout44", "heldout45", "heldout46", "heldout47", "heldout48", "heldout49",
         "heldout50")
 
 
@@ -501,8 +503,8 @@ def main(argv=None) -> int:
                     "heldout18, heldout19, heldout20, heldout21, heldout22, heldout23, heldout24, heldout25, "
                     "heldout26, heldout27, heldout28, heldout29, heldout30, heldout31, heldout32, heldout33, "
                     "heldout34, heldout35, heldout36, heldout37, heldout38, heldout39, heldout40, heldout41, "
-                    "heldout42, heldout43, heldout44, heldout45, heldout46, heldout47, heldout49, heldout50, or all "
-                    "(all but heldout2..50; comma-separated allowed); --only overrides")
+                    "heldout42, heldout43, heldout44, heldout45, heldout46, heldout47, heldout48, heldout49, "
+                    "heldout50, or all (all but heldout2..50; comma-separated allowed); --only overrides")
     ap.add_argument("--out", default=DEFAULT_OUT, help="scenario cache directory")
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--allow-skipped", action="store_true", help="skipped scenarios do not fail the goals")
@@ -536,7 +538,7 @@ def main(argv=None) -> int:
                    heldout26, heldout27, heldout28, heldout29, heldout30, heldout31, heldout32,
                    heldout33, heldout34, heldout35, heldout36, heldout37, heldout38, heldout39,
                    heldout40, heldout41, heldout42, heldout43, heldout44, heldout45,
-                   heldout46, heldout47, heldout49, heldout50):
+                   heldout46, heldout47, heldout48, heldout49, heldout50):
         mine = [i for i in ids if i in module.BY_ID]
         if not args.no_make and mine and module.make(mine, args.out):
             print(f"{module.__name__}.py reported failures; scoring what exists", file=sys.stderr)
