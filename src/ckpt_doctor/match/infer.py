@@ -3395,8 +3395,12 @@ def _indexed_keys(it: _Item) -> list[tuple[tuple, int, tuple]]:
     numbers = list(_INDEX.finditer(segment))
     found = _BLOCK_INDEX.match(segment) if it.key else None
     if len(numbers) >= 2 and it.key and not (found and found["letter"]):
+        # (a parent's numbers are no part of the family: tf-TabNet's `transform_block_3/transformblock_dense_f3_1`
+        # and `transform_block_4/transformblock_dense_f3_2` are steps 1 and 2 of one block, each in a Keras
+        # auto-numbered scope of its own)
+        parent = _INDEX.sub("#", layer[:start])
         for m in numbers:
-            unit = layer[:start] + segment[:m.start()] + "#"
+            unit = parent + segment[:m.start()] + "#"
             out.append((("indexed", unit, "indexed"), int(m.group()), (segment[m.end():],) + it.key[-1:]))
     elif it.key:
         # keras.applications' blocks numbered or lettered inside one name (``expanded_conv_13_expand``,
