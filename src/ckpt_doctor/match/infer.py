@@ -496,8 +496,11 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
             _single_layer_rnns(m_items if flat[0] else c_items)
         _glued_biases(c_items)
         _glued_biases(m_items)
-        _own_vocabulary(c_items, m_items)
-        state.crossed = _crossed(c_items, m_items)
+        tf = _speaks_tf(c_items), _speaks_tf(m_items)
+        if all(tf):
+            _own_vocabulary(c_items, m_items)
+        # (one side speaks TF's vocabulary, the other PyTorch's only: `kernel` against `weight`)
+        state.crossed = tf[0] != tf[1] and any(it.name.endswith(".weight") for it in (m_items if tf[0] else c_items))
     ema = [any(it.tokens and it.tokens[-1] == "hidden" for it in items) for items in (c_items, m_items)]
     if ema[0] != ema[1]:  # one side keeps Sonnet's moving averages, the other plain statistics
         _ema_values(c_items if ema[0] else m_items)
@@ -1643,15 +1646,15 @@ def _glued_biases(items: list) -> None:
             item.rekey()
 
 
+def _speaks_tf(items: list) -> bool:
+    """Does a side name its values in TF's vocabulary (``kernel``, ``gamma``, ``beta``, ``moving_mean``)?"""
+    return any(strip_name(it.name).endswith(_TF_LEAVES) for it in items)
+
+
 def _own_vocabulary(c_items: list, m_items: list) -> None:
     """``beta`` is PyTorch's ``bias`` of a norm, but where both sides speak TF's vocabulary (``kernel``, ``gamma``,
     ``beta``, ``moving_mean``) a ``beta`` is a norm's and a ``bias`` a kernel's: two roles, never one another
     (a norm's beta next to a Dense's bias of its width, after a layer was inserted in front)."""
-    def speaks_tf(items: list) -> bool:
-        return any(strip_name(it.name).endswith(_TF_LEAVES) for it in items)
-
-    if not (speaks_tf(c_items) and speaks_tf(m_items)):
-        return
     for it in itertools.chain(c_items, m_items):
         if it.tokens and it.tokens[-1] == "bias" and strip_name(it.name).lower().endswith("beta"):
             it.tokens = it.tokens[:-1] + ("beta",)
@@ -1665,17 +1668,6 @@ def _projection(name: str) -> bool:
     """Does a raw value's own name (numbers aside) call it a projection (``emb_projs.0``, ``proj_W``)?"""
     own = [s for s in (x.strip("_") for x in re.split(r"[/.:]", strip_name(name))) if s and not s.isdigit()]
     return bool(own) and bool(set(re.split(r"_+", _CAMEL.sub("_", own[-1]).lower())) & _PROJECTION_WORDS)
-
-
-def _crossed(c_items: list, m_items: list) -> bool:
-    """Does one side speak TensorFlow's vocabulary (``kernel``, ``gamma``) and the other PyTorch's only (``weight``)?"""
-    def tf(items: list) -> bool:
-        return any(strip_name(it.name).endswith(_TF_LEAVES) for it in items)
-
-    def torch(items: list) -> bool:
-        return any(it.name.endswith(".weight") for it in items) and not tf(items)
-
-    return tf(c_items) and torch(m_items) or torch(c_items) and tf(m_items)
 
 
 def _ema_values(items: list) -> None:
@@ -2763,8 +2755,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
 
 def _layer_word(name: str) -> str:
     """A variable's layer's own name, lower case (``query`` of ``.../query/kernel``)."""
-    parts = [p for p in re.split(r"[/.:]", strip_name(name)) if p]
-    return parts[-2].lower() if len(parts) > 1 else ""
+    return re.split(r"[/.]", _owner(name))[-1].lower()
 
 
 def _squashed(name: str) -> str:
