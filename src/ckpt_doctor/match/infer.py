@@ -29,7 +29,8 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    names a loop built with two numbers or more, ``conv4_block3_1_conv``, a block one unit) and a checkpoint unit is
    left over.
 4. **composition**: layers of a family left over pair only if their composition (members and shapes) is unique on
-   both sides (reordered layers).
+   both sides (reordered layers), and not only by a number in their members' names where the file holds more
+   layers alike but for such numbers than the model (a list renumbered from 0 after an element went).
 5. **structure**, for sides whose names share nothing (most model weights still unexplained): the two sequences of
    units (a weight of two or more real axes with the vectors after it in its layer, or a layer's vectors) in the
    checkpoint's written order (HDF5 ``layer_names``, pickle dict order, Keras 3 files' dataset creation order,
@@ -3620,6 +3621,15 @@ def _signature(layer: dict) -> tuple:
     return tuple(sorted((member, it.shape) for member, it in layer.items()))
 
 
+def _unnumbered(member: tuple) -> tuple:
+    return tuple(_INDEX.sub("#", t) for t in member)
+
+
+def _unnumbered_signature(layer: dict) -> tuple:
+    """``_signature`` with the numbers in its members' names left out."""
+    return tuple(sorted((_unnumbered(member), it.shape) for member, it in layer.items()))
+
+
 def _order_map(a: list[int], b: list[int], fits: Callable[[int, int], bool]) -> dict[int, int | None]:
     """A longest alignment of ``a`` with ``b`` in their order (pairs that ``fit``), each item of ``a`` matched as
     early in ``b`` as the alignment's length allows: {item of a: its item of b, or None}."""
@@ -3710,6 +3720,12 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
     # (a model layer left ambiguous is a competitor too: its candidates are the values in question)
     sig_m = Counter(_signature(layer) for n, layer in lm.items() if n in rest_m or n in disputed_m or
                     any(id(it) in state.ambiguous for it in layer.values()))
+    # Layers alike but for a number in their members' names (tf-TabNet's step blocks, `coef_0` / `coef_1`, each in
+    # a block Keras numbered): where the file holds more of them than the model, the model's list was renumbered
+    # from 0 after one went, and its `coef_0` may be any of them
+    loose_c = Counter(_unnumbered_signature(layer) for n, layer in lc.items() if n in rest_c or n in disputed_c)
+    loose_m = Counter(_unnumbered_signature(layer) for n, layer in lm.items() if n in rest_m or n in disputed_m or
+                      any(id(it) in state.ambiguous for it in layer.values()))
     for nm, m_layer in rest_m.items():
         sig = _signature(m_layer)
         if sig_m[sig] != 1 or sig_c[sig] != 1:
@@ -3717,6 +3733,14 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
         nc = next((n for n, layer in rest_c.items() if _signature(layer) == sig), None)
         if nc is None:
             continue  # the one layer of its kind is a disputed one, already taken: a competitor, not a partner
+        loose = _unnumbered_signature(m_layer)
+        if loose_c[loose] > max(1, loose_m[loose]):
+            alike = [layer for layer in rest_c.values() if _unnumbered_signature(layer) == loose]
+            for member, m in m_layer.items():
+                cands = [c for layer in alike for key, c in layer.items() if _unnumbered(key) == _unnumbered(member)]
+                _make_ambiguous(state, m, cands, f"layers alike but for a number in their names: the file holds "
+                                f"{loose_c[loose]} such, the model {loose_m[loose]}; which went, no name says")
+            continue
         for member, m in m_layer.items():
             c = rest_c[nc][member]
             ok, transform = state.compatible(c, m)
