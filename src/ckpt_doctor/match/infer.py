@@ -54,9 +54,11 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    with the norm the model created for that weight's partner (``bn1``), role by role (``_owned_norms``).
    Before the sequences, numbered blocks whose names share nothing (keras-hub's ``transformer_layer_3`` against
    ``model.layers.3``) pair block by block when a family of them on each side holds the same weights, the only such
-   family on both sides; inside a block a unit takes its only fit, units that fit alike (key and value) pair by
-   their own names (``k_proj`` / ``key``) or stay ambiguous; around the blocks the written orders, then the only
-   fit, decide (``_blocks``, ``_around_blocks``). In a checkpoint that keeps no order, keras.applications' layers
+   family on both sides (a flat layer name a program built with the block's number between underscores,
+   ``layer_0_query``, is nested so: ``layer``, ``0``, ``query``); inside a block a unit takes its only fit, units
+   that fit alike (key and value) pair by their own names (``k_proj`` / ``key``) or stay ambiguous; around the
+   blocks the written orders, then the only fit, decide (``_blocks``, ``_around_blocks``). In a checkpoint that
+   keeps no order, keras.applications' layers
    named by their block's place (``block2a_expand_conv``) are such a family, and equally wide norms in a block pair
    by the conv each follows. Parallel lists indexed by the same numbers (Sonnet's
    ``_conv_modules/3`` beside ``_bn_modules/3``) are one block per number there (``_parallel_blocks``). After the
@@ -462,6 +464,11 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     read = [_KERAS2_TWICE.sub(r"\1/", n) for n in c_names] if catalog.format == "keras-h5" else c_names
     c_items = [_Item(name, tokens, leaf, tuple(e.shape), e.dtype, e)
                for name, (tokens, leaf), e in zip(c_names, map(canonical, read), c_refs, strict=True)]
+    for c in c_items:
+        if c.name != c.ref.name and _LIST_ELEMENT.search(c.ref.name):
+            # keyed as an element of a list (a Keras 3 model saved beside its optimizer: every trained value is
+            # `optimizer/_trainable_variables/N`): that list is no layer; the name read says which layer it is
+            c.layer = _raw_layer_path(c.name)
     owners = {e.slot_of for e in catalog.values() if e.slot_of}
     if owners:  # (only where some weights have no slots: a model nothing trained, beside the one saved in training)
         trained = {id(c) for c in c_items if c.ref.name in owners}
@@ -4466,6 +4473,9 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
 
 # -- structure ----------------------------------------------------------------------------------------------------
 
+_LIST_ELEMENT = re.compile(r"/\d+/\.ATTRIBUTES/VARIABLE_VALUE$")
+
+
 def _layer_path(item: _Item) -> str:
     """The layer a value belongs to, by its raw name: all but the leaf (``layers/dense/vars/0`` -> ``layers/dense``;
     a TF2 object key without its ``/.ATTRIBUTES/VARIABLE_VALUE``)."""
@@ -5445,8 +5455,15 @@ def _block_segments(it: _Item, split: bool = False) -> list[str]:
     if split and len(segs) == 1 and (found := _STAGE_BLOCK.match(segs[0])):
         rank = int(found["stage"]) * 1000 + ord(found["letter"]) - ord("a")
         return [found["unit"], str(rank), found["rest"]]
+    if segs and (found := _FLAT_BLOCK.match(segs[-1])) and not any(c.isdigit() for s in segs[:-1] for c in s):
+        # a block's place in a flat layer name a program built (``layer_0_query``, ``layer_0_ffn_in``: a Keras 3
+        # functional model's names), as if nested: ``layer``, ``0``, ``query``
+        return segs[:-1] + [found["unit"], found["n"], found["rest"]]
     return segs
 
+
+# a word (or words), a number between underscores and a word: ``layer_0_query``, ``res_block_2_conv``
+_FLAT_BLOCK = re.compile(r"^(?P<unit>[A-Za-z]+(?:_[A-Za-z]+)*)_(?P<n>\d+)_(?P<rest>[A-Za-z].*)$")
 
 # keras.applications' EfficientNet blocks: a stage number and a block letter inside the layer's name
 _STAGE_BLOCK = re.compile(r"^(?P<unit>[A-Za-z]+)(?P<stage>\d+)(?P<letter>[a-z])_(?P<rest>[A-Za-z].*)$")
