@@ -3628,13 +3628,14 @@ def _signature(layer: dict) -> tuple:
     return tuple(sorted((member, it.shape) for member, it in layer.items()))
 
 
-def _unnumbered(member: tuple) -> tuple:
+def _member_unnumbered(member: tuple) -> tuple:
+    """A member's name with each number in it one mark (``coef_0`` and ``coef_1`` alike)."""
     return tuple(_INDEX.sub("#", t) for t in member)
 
 
 def _unnumbered_signature(layer: dict) -> tuple:
     """``_signature`` with the numbers in its members' names left out."""
-    return tuple(sorted((_unnumbered(member), it.shape) for member, it in layer.items()))
+    return tuple(sorted((_member_unnumbered(member), it.shape) for member, it in layer.items()))
 
 
 def _order_map(a: list[int], b: list[int], fits: Callable[[int, int], bool]) -> dict[int, int | None]:
@@ -3744,7 +3745,8 @@ def _compositions(state: _State, family: str, lc: dict[int, dict], lm: dict[int,
         if loose_c[loose] > max(1, loose_m[loose]):
             alike = [layer for layer in rest_c.values() if _unnumbered_signature(layer) == loose]
             for member, m in m_layer.items():
-                cands = [c for layer in alike for key, c in layer.items() if _unnumbered(key) == _unnumbered(member)]
+                loose_member = _member_unnumbered(member)
+                cands = [c for layer in alike for key, c in layer.items() if _member_unnumbered(key) == loose_member]
                 _make_ambiguous(state, m, cands, f"layers alike but for a number in their names: the file holds "
                                 f"{loose_c[loose]} such, the model {loose_m[loose]}; which went, no name says")
             continue
