@@ -32,3 +32,22 @@ def test_flat_block_names_on_the_model_side():
             model = next(v for v in got if v.startswith(f"layer_{n}_{role}/") and v.endswith("kernel"))
             assert got[model] == BLOCK.format(n, role, "weight")
     assert len(a.pairs) >= 36
+
+
+def test_a_keras3_weights_file_keyed_by_layer_names_pairs_block_by_block():
+    """`model.save_weights("x.weights.h5")` of the functional twin keys each value by its layer's auto name
+    (`layers/dense_2/vars/0`); the name each value records (`layer_0_query/kernel`) says the block. Around the blocks,
+    two equal norms that order alone placed could trade places: the Keras code creates the head's norm first
+    (`layer_normalization`), PyTorch registers it last, so neither is paired."""
+    a = align_recorded("ast_k3_weights_h5_to_torch.json")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    for n, first in ((0, 2), (1, 7)):
+        for k, role in enumerate(("query", "key", "value")):
+            assert got[BLOCK.format(n, role, "weight")] == f"layers/dense_{first + k}/vars/0"
+        assert got[f"audio_spectrogram_transformer.encoder.layer.{n}.intermediate.dense.weight"] == \
+            f"layers/dense{'_1' if n else ''}/vars/0"
+    assert got["classifier.dense.weight"] == "layers/dense_12/vars/0"
+    assert len(a.pairs) >= 34
+    assert not {"audio_spectrogram_transformer.layernorm.weight", "classifier.layernorm.weight"} & set(got)
+    assert {"audio_spectrogram_transformer.layernorm.weight", "classifier.layernorm.weight"} <= \
+        {x.model for x in a.ambiguous}

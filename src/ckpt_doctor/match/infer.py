@@ -465,9 +465,11 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     c_items = [_Item(name, tokens, leaf, tuple(e.shape), e.dtype, e)
                for name, (tokens, leaf), e in zip(c_names, map(canonical, read), c_refs, strict=True)]
     for c in c_items:
-        if c.name != c.ref.name and _LIST_ELEMENT.search(c.ref.name):
+        if c.name != c.ref.name and (_LIST_ELEMENT.search(c.ref.name) or _TOP_LAYER.match(c.ref.name)):
             # keyed as an element of a list (a Keras 3 model saved beside its optimizer: every trained value is
-            # `optimizer/_trainable_variables/N`): that list is no layer; the name read says which layer it is
+            # `optimizer/_trainable_variables/N`), or by a top-level layer's auto name (a Keras 3 `.weights.h5`
+            # of a functional model: `layers/dense_2/vars/0` of `layer_0_query`): that list, that auto name, is no
+            # layer of the model's naming; the name read says which layer it is
             c.layer = _raw_layer_path(c.name)
     owners = {e.slot_of for e in catalog.values() if e.slot_of}
     if owners:  # (only where some weights have no slots: a model nothing trained, beside the one saved in training)
@@ -4476,6 +4478,7 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
 # -- structure ----------------------------------------------------------------------------------------------------
 
 _LIST_ELEMENT = re.compile(r"/\d+/\.ATTRIBUTES/VARIABLE_VALUE$")
+_TOP_LAYER = re.compile(r"^layers/[^/]+/vars/\d+$")
 
 
 def _layer_path(item: _Item) -> str:
@@ -5176,14 +5179,15 @@ def _name_owner(seq: list, k: int) -> int | None:
 
 
 def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = True, by_unit: bool = False,
-                 placed: Callable[[tuple, tuple], bool] | None = None) -> None:
+                 placed: Callable[[tuple, tuple], bool] | None = None, reach: int = _MOVE) -> None:
     """Align two sequences of composites. ``strict``: the orders are of two conventions (a Keras file against a
     PyTorch model), which may list the layers of one block differently: then a match that could trade places
     with a nearby one (each fits the other's partner, and neither side keeps the two in an ordered container)
     is ambiguous. Composites no best alignment matches stay unpaired: a layer listed elsewhere by the other
     convention (a shortcut Keras lists first, torchvision last) and a removed layer beside a new one of its shape
     look the same in the files. ``placed`` (kind by kind, after the composites aligned: ``_kinds_in_order``): pairs
-    only, never ambiguities, and a unit alone of its kind where ``placed`` says it stands where its partner does."""
+    only, never ambiguities, and a unit alone of its kind where ``placed`` says it stands where its partner does.
+    ``reach``: how far apart (in composites) two that could trade places may stand."""
     n, m = len(uc), len(um)
     if n * m > _STRUCTURE_MAX ** 2 // 4:
         return
@@ -5283,8 +5287,9 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
             return any(a & oi and b & oj for a, b in said) and any(a & ok and b & ol for a, b in said)
 
         def trades(i: int, j: int) -> bool:  # another composite near i could stand where i stands, or i elsewhere
-            for k in range(max(0, i - _MOVE), min(n, i + _MOVE + 1)):
-                if k != i and (fits[k][j] or loose(uc[k], um[j])) and _may_trade(c_name[i], c_name[k]):
+            for k in range(max(0, i - reach), min(n, i + reach + 1)):
+                if k != i and (fits[k][j] or loose(uc[k], um[j])) and _may_trade(c_name[i], c_name[k]) and \
+                        (abs(k - i) <= _MOVE or not held[k]):  # (far off, only what order alone placed)
                     lk = sure.get(k)
                     if lk is None or fits[i][lk] and _may_trade(m_name[j], m_name[lk]) and \
                             not _numbered_alike(c_name[i], c_name[k], m_name[j], m_name[lk]) and \
@@ -5709,7 +5714,7 @@ def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, lis
     state.eligible |= {id(m) for m in pool_m()}
     if ordered:  # units, not composites: which weight a norm around the blocks belongs to, the order does not say
         _align_units(state, [(u,) for u in _units(outside(c_items))], [(u,) for u in _units(outside(m_items))],
-                     "as written, around the blocks", strict)
+                     "as written, around the blocks", strict, reach=len(c_items) + len(m_items))
     # what is left around the blocks: units that fit each other alike, told apart by their names
     uc = _block_units([c for c in c_items if id(c) not in inside and id(c) not in state.taken_c])
     um = _block_units(pool_m())
