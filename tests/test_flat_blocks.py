@@ -51,3 +51,17 @@ def test_a_keras3_weights_file_keyed_by_layer_names_pairs_block_by_block():
     assert not {"audio_spectrogram_transformer.layernorm.weight", "classifier.layernorm.weight"} & set(got)
     assert {"audio_spectrogram_transformer.layernorm.weight", "classifier.layernorm.weight"} <= \
         {x.model for x in a.ambiguous}
+
+
+def test_a_norms_statistics_join_its_values_keyed_by_the_optimizer():
+    """A Keras 3 model's batch norms saved with `tf.train.Checkpoint` beside Adam: `gamma` and `beta` are keyed
+    `optimizer/_trainable_variables/10`, `11`, the moving statistics `model/_operations/13/moving_mean`. Both name the
+    same layer (`tokenizer_0_bn`), so its four values pair as one norm with `learner.tokenizers.0.conv.1`."""
+    a = align_recorded("tl_k3_adam_bn_to_torch.json")
+    full = {e.name: e.full_name for e in a.diagnosis.checkpoint.values()}
+    got = {p.model: full[p.checkpoint] for p in a.pairs}
+    for n in range(4):
+        for torch_name, keras_name in (("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
+                                       ("running_var", "moving_variance")):
+            assert got[f"learner.tokenizers.{n}.conv.1.{torch_name}"] == f"tokenizer_{n}_bn/{keras_name}"
+    assert len(a.pairs) >= 31

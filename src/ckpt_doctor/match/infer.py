@@ -471,6 +471,14 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
             # of a functional model: `layers/dense_2/vars/0` of `layer_0_query`): that list, that auto name, is no
             # layer of the model's naming; the name read says which layer it is
             c.layer = _raw_layer_path(c.name)
+    # (a layer whose trained values went to the optimizer's list keeps its statistics under the model's own path,
+    # `model/_operations/13/moving_mean` beside `gamma` keyed `optimizer/_trainable_variables/10`: one layer)
+    renamed = {_raw_layer_path(c.ref.object_path): c.layer for c in c_items
+               if c.ref.object_path and _LIST_ELEMENT.search(c.ref.name) and c.name != c.ref.name}
+    if renamed:
+        for c in c_items:
+            if c.ref.object_path and (layer := renamed.get(_raw_layer_path(c.ref.object_path))) is not None:
+                c.layer = layer
     owners = {e.slot_of for e in catalog.values() if e.slot_of}
     if owners:  # (only where some weights have no slots: a model nothing trained, beside the one saved in training)
         trained = {id(c) for c in c_items if c.ref.name in owners}
