@@ -546,6 +546,13 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     everything_m = m_items
     if pruned:  # a prune mask is computed, never saved for a plain module: new, out of the inference
         m_items = [m for m in m_items if not (m.name.endswith(_PRUNE_MASK) and m.name[:-len(_PRUNE_MASK)] in pruned)]
+    # An alias of another variable (a PyTorch module registered twice: `conv1.block.0` is `conv1.conv_layer`) takes
+    # its owner's value through the tie: in the inference it would only be a second, equal claimant for each value.
+    # It stays where the file holds its own name.
+    owned = {m.ref.name for m in m_items}
+    aliases = {id(m) for m in m_items if m.ref.tied_to in owned and id(m) not in state.pairs and not m.busy}
+    if aliases:
+        m_items = [m for m in m_items if id(m) not in aliases]
     if any("keras3" in getattr(m.ref, "keys", {}) for m in m_items):
         _keras3_nested(state, c_items, m_items)
     if object_mode:
