@@ -65,3 +65,20 @@ def test_a_norms_statistics_join_its_values_keyed_by_the_optimizer():
                                        ("running_var", "moving_variance")):
             assert got[f"learner.tokenizers.{n}.conv.1.{torch_name}"] == f"tokenizer_{n}_bn/{keras_name}"
     assert len(a.pairs) >= 31
+
+
+def test_the_optimizers_list_is_the_models_order():
+    """The optimizer's list holds the model's trainable variables in the model's own order (`_trainable_variables/0`
+    the token embedding, `/3` the embeddings' norm, then block by block): a written order, as a `.weights.h5` file's.
+    A Keras 3 BERT twin (`transformer_layer_0_attention/query/kernel [16, 2, 8]`) then aligns with Hugging Face's
+    names unit by unit, the attention's heads split (`query.weight [16, 16]`)."""
+    a = align_recorded("bert_k3_tf2_adam_to_torch.json")
+    full = {e.name: e.full_name for e in a.diagnosis.checkpoint.values()}
+    got = {p.model: full[p.checkpoint] for p in a.pairs}
+    assert got["bert.embeddings.word_embeddings.weight"] == "token_embedding/embeddings"
+    assert got["bert.embeddings.LayerNorm.weight"] == "embeddings_layer_norm/gamma"
+    for n in (0, 1):
+        assert got[f"bert.encoder.layer.{n}.attention.self.query.weight"] == \
+            f"transformer_layer_{n}_attention/query/kernel"
+        assert got[f"bert.encoder.layer.{n}.output.LayerNorm.bias"] == f"transformer_layer_{n}_output_layer_norm/beta"
+    assert len(a.pairs) >= 41

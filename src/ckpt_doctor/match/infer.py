@@ -496,9 +496,10 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     elif written and catalog.format == "numpy":  # np.savez writes its arguments' order: a model's, or a sorted dict's
         names = [e.name for e in sorted(c_refs, key=lambda e: e.written or 0)]
         written = names not in (sorted(names), sorted(names, key=_natural))
+    listed = None if written else _listed_order(c_items)
     for i, c in enumerate(c_items):
-        c.order = c.ref.written if written else i
-    ordered = written or catalog.format in _ORDERED_FORMATS
+        c.order = c.ref.written if written else listed[id(c)] if listed else i
+    ordered = written or bool(listed) or catalog.format in _ORDERED_FORMATS
     # (an .npz's order is its writer's choice: structure may read it, but it does not make a layer renamed on its
     # own a question for structure to decide, as a framework's order does)
     state.ordered = ordered and catalog.format != "numpy"
@@ -4494,6 +4495,32 @@ def _leftover_candidates(state: _State, c_items, m_items) -> None:
 
 _LIST_ELEMENT = re.compile(r"/\d+/\.ATTRIBUTES/VARIABLE_VALUE$")
 _TOP_LAYER = re.compile(r"^layers/[^/]+/vars/\d+$")
+
+
+_LISTED = re.compile(r"^optimizer/_trainable_variables/(\d+)/\.ATTRIBUTES/VARIABLE_VALUE$")
+
+
+def _listed_order(c_items: list[_Item]) -> dict[int, int] | None:
+    """The order of a Keras 3 model saved beside its optimizer: the optimizer lists every trained value by its place
+    in the model's trainable variables, the model's own order; a layer's statistics (`model/_operations/13/
+    moving_mean`, joined to its layer by the name they record) follow its trained values. {id(item): rank}, or None
+    where some value is neither listed nor of a listed layer."""
+    rank = {id(c): int(found[1]) for c in c_items if (found := _LISTED.match(c.ref.name))}
+    if not rank:
+        return None
+    last: dict[str, int] = {}
+    for c in c_items:
+        if id(c) in rank:
+            last[c.layer] = max(last.get(c.layer, -1), rank[id(c)])
+    key = {}
+    for i, c in enumerate(c_items):
+        if id(c) in rank:
+            key[id(c)] = (rank[id(c)], 0, i)
+        elif c.layer in last:
+            key[id(c)] = (last[c.layer], 1, i)
+        else:
+            return None
+    return {k: r for r, k in enumerate(sorted(key, key=key.__getitem__))}
 
 
 def _layer_path(item: _Item) -> str:
