@@ -4510,13 +4510,13 @@ def _listed_order(c_items: list[_Item]) -> dict[int, int] | None:
         return None
     last: dict[str, int] = {}
     for c in c_items:
-        if id(c) in rank:
+        if id(c) in rank and c.layer is not None:
             last[c.layer] = max(last.get(c.layer, -1), rank[id(c)])
     key = {}
     for i, c in enumerate(c_items):
         if id(c) in rank:
             key[id(c)] = (rank[id(c)], 0, i)
-        elif c.layer in last:
+        elif c.layer is not None and c.layer in last:
             key[id(c)] = (last[c.layer], 1, i)
         else:
             return None
