@@ -82,3 +82,15 @@ def test_the_optimizers_list_is_the_models_order():
             f"transformer_layer_{n}_attention/query/kernel"
         assert got[f"bert.encoder.layer.{n}.output.LayerNorm.bias"] == f"transformer_layer_{n}_output_layer_norm/beta"
     assert len(a.pairs) >= 41
+
+
+def test_a_weights_file_that_nests_some_layers_keeps_its_keys_layers():
+    """A `.weights.h5` that nests some layers (`layers/multi_head_attention/key_dense/vars/0`, recorded as `key`:
+    its parent's name is not in it) keeps every key's own layer: the top-level norms are not read by their recorded
+    names where the attention's sublayers cannot be, and pair in the written order."""
+    a = align_recorded("bert_k3_weights_h5_nested_to_torch.json")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert got["bert.embeddings.LayerNorm.weight"] == "layers/layer_normalization/vars/0"
+    assert got["bert.encoder.layer.0.attention.output.LayerNorm.weight"] == "layers/layer_normalization_1/vars/0"
+    assert got["bert.encoder.layer.1.attention.output.LayerNorm.bias"] == "layers/layer_normalization_3/vars/1"
+    assert len(a.pairs) >= 23
