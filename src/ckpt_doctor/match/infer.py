@@ -466,9 +466,9 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
                for name, (tokens, leaf), e in zip(c_names, map(canonical, read), c_refs, strict=True)]
     # (a file that nests some layers, `layers/multi_head_attention/key_dense/vars/0` recorded as `key`, names those
     # without their parents: there the keys' layers stay the keys')
-    flat = not any(c.ref.name.startswith("layers/") and not _TOP_LAYER.match(c.ref.name) for c in c_items)
+    top_only = not any(c.ref.name.startswith("layers/") and not _TOP_LAYER.match(c.ref.name) for c in c_items)
     for c in c_items:
-        if c.name != c.ref.name and (_LIST_ELEMENT.search(c.ref.name) or flat and _TOP_LAYER.match(c.ref.name)):
+        if c.name != c.ref.name and (_LIST_ELEMENT.search(c.ref.name) or top_only and _TOP_LAYER.match(c.ref.name)):
             # keyed as an element of a list (a Keras 3 model saved beside its optimizer: every trained value is
             # `optimizer/_trainable_variables/N`), or by a top-level layer's auto name (a Keras 3 `.weights.h5`
             # of a functional model: `layers/dense_2/vars/0` of `layer_0_query`): that list, that auto name, is no
