@@ -586,7 +586,7 @@ def _check_text_attribute(h5py, aid, owner: str, name: str) -> str:
 
 _STRINGS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("keras_h5_strings", default=None)
 _MAX_ATTR_ITEMS, _MAX_ATTR_BYTES = 1 << 24, 256 << 20
-_CHILD_SECONDS, _CHILD_MEMORY = 5.0, 1 << 30
+_CHILD_SECONDS, _CHILD_MEMORY = 2.0, 1 << 30  # (CPU seconds: a healthy small file needs milliseconds)
 
 
 def _string_attributes(source: _Source) -> dict | None:

@@ -277,7 +277,8 @@ def rewrite_aligned(alignment, out: str | os.PathLike, *, to: str | None = None,
     without = [v.name for v in alignment.diagnosis.model.variables if v.name not in restored and paths.get(v.name)]
     if without:
         notes.append(f"{len(without)} model variable(s) get no value (e.g. {without[0]!r}): Keras 3's load_weights "
-                     "loads the other layers, then raises ValueError naming theirs")
+                     "loads the other layers, then raises ValueError naming theirs (catch it, or restore with "
+                     "ckpt_doctor.restore(model, path, strict=False), which lists them)")
     result = RewriteResult(catalog.path, target, fmt, moves, [k for k in catalog if k not in used], notes)
     if not dry_run:
         _write(result, catalog, {}, None, overwrite, None, progress)
