@@ -94,3 +94,16 @@ def test_a_weights_file_that_nests_some_layers_keeps_its_keys_layers():
     assert got["bert.encoder.layer.0.attention.output.LayerNorm.weight"] == "layers/layer_normalization_1/vars/0"
     assert got["bert.encoder.layer.1.attention.output.LayerNorm.bias"] == "layers/layer_normalization_3/vars/1"
     assert len(a.pairs) >= 23
+
+
+def test_auto_numberings_first_is_the_one_before():
+    """A TF1 port's block norms are `tf.layers`-numbered in the block's scope (`layer_0/layer_norm`, then
+    `layer_0/layer_norm_1`: the first has no number); Hugging Face names them `layernorm_before` and
+    `layernorm_after`. The lower number, none, is the one before."""
+    a = align_recorded("ast_tf1_adam_to_torch.json")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    for n in (0, 1):
+        block = f"audio_spectrogram_transformer.encoder.layer.{n}"
+        assert got[f"{block}.layernorm_before.weight"] == f"ast/encoder/layer_{n}/layer_norm/gamma"
+        assert got[f"{block}.layernorm_after.bias"] == f"ast/encoder/layer_{n}/layer_norm_1/beta"
+    assert len(a.pairs) >= 39

@@ -4182,7 +4182,8 @@ _BEFORE_AFTER = (("before", "after"), ("pre", "post"))
 
 def _ordinal(names_c: list[str], names_m: list[str]) -> tuple[int, int] | None:
     """Two members of one block whose names differ only in a number on one side (``layer_norm_1``,
-    ``layer_norm_2``) and only in ``before``/``after`` (or ``pre``/``post``) on the other (``layernorm_before``,
+    ``layer_norm_2``; or ``layer_norm``, ``layer_norm_1``: auto-numbering's first has none) and only in
+    ``before``/``after`` (or ``pre``/``post``) on the other (``layernorm_before``,
     ``layernorm_after``): the lower number is the one before. Returns, for each of ``names_c`` in turn, its index
     in ``names_m``; None where the names do not say so."""
     def own(names: list[str]) -> list[set[str]]:
@@ -4191,6 +4192,8 @@ def _ordinal(names_c: list[str], names_m: list[str]) -> tuple[int, int] | None:
         return [w - common for w in words]
 
     for a, b in ((own(names_c), own(names_m)), (own(names_m), own(names_c))):
+        if sorted(map(len, a)) == [0, 1] and all(w <= {next(iter(a[0] or a[1]))} for w in a):
+            a = [w or {"0"} for w in a]  # auto-numbering: `layer_norm` is the first, `layer_norm_1` the second
         if all(len(w) == 1 and next(iter(w)).isdigit() for w in a) and all(len(w) == 1 for w in b):
             numbers = [int(next(iter(w))) for w in a]
             words = [next(iter(w)) for w in b]
