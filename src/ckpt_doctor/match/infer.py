@@ -4258,11 +4258,14 @@ def _keras_layer_name(it: _Item) -> str:
 def _stem(layer: str) -> str | None:
     """A layer name's stem before its last ``_`` word (``conv3_block1_0_bn`` -> ``conv3_block1_0``), when the word
     names a kind of layer (no digit: ``dense_1`` is a number, not a kind); a kind word with a number glued to it
-    (``conv2``, ``bn2``: never Keras' auto-numbering, which writes ``_2``) has that number for stem; else None."""
+    (``conv2``, ``bn2``: never Keras' auto-numbering, which writes ``_2``) has that number for stem, after the stem
+    before it where there is one (``inception_3a_5x5_bn2`` -> ``inception_3a_5x5#2``); else None."""
     scope, _, last = layer.rpartition("/")
     if (glued := _GLUED_KIND.fullmatch(last)) is not None:  # `conv2` / `bn2`: the number an author gave both
         return f"{scope}/#{glued[1]}"
     stem, sep, word = last.rpartition("_")
+    if sep and stem and (glued := _GLUED_KIND.fullmatch(word)) is not None:  # `inception_3a_5x5_bn2`
+        return f"{scope}/{stem}#{glued[1]}" if scope else f"{stem}#{glued[1]}"
     if not sep or not stem or not word or any(ch.isdigit() for ch in word):
         # the kind word first, the rest naming the place (Caffe's ResNet: `res2a_branch2a`, `bn2a_branch2a`)
         return f"{scope}/~{found[1]}" if (found := _KIND_FIRST.fullmatch(last)) is not None else None
@@ -4316,10 +4319,11 @@ def _named_norms(state: _State, c_items, m_items, torch_c: bool, torch_m: bool) 
                 continue
             fits = [state.compatible(c, m) for c, m in zip(cs, ms, strict=True)]
             undecided = [state.ambiguous.get(id(m)) for m in ms]
-            # (undecided among equal candidates, one of them this norm; one candidate alone is the renamed-or-new
-            # question, which a name beside it does not settle)
+            # (undecided among equal candidates, one of them this norm, or left open by a tie of alignments; one
+            # candidate alone is otherwise the renamed-or-new question, which a name beside it does not settle)
             if not all(ok for ok, _ in fits) or any(
-                    m.busy and (amb is None or len(amb[1]) < 2 or not any(x is c for x in amb[1]))
+                    m.busy and (amb is None or len(amb[1]) < 2 and id(m) not in state.ties or
+                                not any(x is c for x in amb[1]))
                     for c, m, amb in zip(cs, ms, undecided, strict=True)):
                 continue
             for c, m, (_, t) in zip(cs, ms, fits, strict=True):
