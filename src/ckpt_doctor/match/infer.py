@@ -5982,6 +5982,15 @@ def _one_to_one(own_c: dict, own_m: dict, fit) -> dict:
     pairs = {a: bs[0] for a, bs in match_c.items() if len(bs) == 1 and match_m[bs[0]] == [a]}
     rest_c = [a for a in own_c if a not in pairs]
     rest_m = [b for b in own_m if b not in pairs.values()]
-    if len(rest_c) == len(rest_m) == 1 and pairs and fit(rest_c[0], rest_m[0]):
+    if len(rest_c) == len(rest_m) == 1 and pairs and fit(rest_c[0], rest_m[0]) and \
+            not _codes_differ(own_c[rest_c[0]], own_m[rest_m[0]]):
         pairs[rest_c[0]] = rest_m[0]
     return pairs
+
+
+def _codes_differ(a, b) -> bool:
+    """Do two names' own words hold codes with a number in them (``3c``, ``3b``: an inception block's stage) that
+    differ? Then the two are named as different places, not left to each other."""
+    codes_a = {w for w in a if any(ch.isdigit() for ch in w)}
+    codes_b = {w for w in b if any(ch.isdigit() for ch in w)}
+    return bool(codes_a) and bool(codes_b) and not codes_a & codes_b
