@@ -14,12 +14,15 @@ from ckpt_doctor.model.spec import ModelSpec
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
-def align_recorded(name: str, without: str | None = None):
-    """``without``: a prefix of model variables left out of the spec (a layer the model no longer has)."""
+def align_recorded(name: str, without: str | None = None, lost: str | None = None):
+    """``without``: a prefix of model variables left out of the spec (a layer the model no longer has); ``lost``: a
+    prefix of checkpoint entries left out of the file (values it no longer holds)."""
     with open(os.path.join(DATA, name)) as f:
         data = json.load(f)
     if without:
         data["spec"]["variables"] = [v for v in data["spec"]["variables"] if not v["name"].startswith(without)]
+    if lost:
+        data["file"] = [row for row in data["file"] if not row[0].startswith(lost)]
     entries = {}
     for row in data["file"]:
         n, shape, dtype, written, *rest = row

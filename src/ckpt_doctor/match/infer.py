@@ -5650,6 +5650,8 @@ def _blocks(state: _State, c_items, m_items, settled: bool = False) -> list[tupl
         if count_m[sig] != 1 or count_c[sig] != 1:
             continue
         fc = next(f for f, s in sig_c.items() if s == sig)
+        if _twin_elsewhere(state, fc, families_c):
+            continue
         bc, bm = families_c[fc], families_m[fm]
         block_of_c = {id(c): i for i, n in enumerate(sorted(bc)) for c in bc[n][1]}
         if any(id(proof.checkpoint) in block_of_c and block_of_c[id(proof.checkpoint)] != i
@@ -5662,6 +5664,27 @@ def _blocks(state: _State, c_items, m_items, settled: bool = False) -> list[tupl
             _pair_blocks(state, bc[nc], bm[nm], f"block {i + 1} of {len(bc)}", split)
             paired.append((bc[nc][1], bm[nm][1]))
     return paired
+
+
+def _twin_elsewhere(state: _State, family: tuple, families: dict) -> bool:
+    """Does the file hold a family of the same name in another container (`encoder.mid_block.resnets` beside
+    `decoder.mid_block.resnets`) where the pairs made so far went, and none into this family's container? A value
+    missing from that twin changes its kind, not which of the two the model's family is."""
+    path = family[0]
+    for other in families:
+        if other == family or other[1] != family[1]:
+            continue
+        tail = 0
+        while tail < min(len(path), len(other[0])) and path[-1 - tail] == other[0][-1 - tail]:
+            tail += 1
+        if not tail or tail == len(path) or tail == len(other[0]):
+            continue
+        here, there = path[:len(path) - tail], other[0][:len(other[0]) - tail]
+        went = {tuple(x for x in re.split(r"[/.]", proof.checkpoint.name) if x)[:max(len(here), len(there))]
+                for proof in state.pairs.values()}
+        if not any(w[:len(here)] == here for w in went) and any(w[:len(there)] == there for w in went):
+            return True
+    return False
 
 
 def _parallel_families(items: list, numbers: bool = True) -> dict[tuple, dict[int, tuple[int, list]]]:
