@@ -107,3 +107,16 @@ def test_auto_numberings_first_is_the_one_before():
         assert got[f"{block}.layernorm_before.weight"] == f"ast/encoder/layer_{n}/layer_norm/gamma"
         assert got[f"{block}.layernorm_after.bias"] == f"ast/encoder/layer_{n}/layer_norm_1/beta"
     assert len(a.pairs) >= 39
+
+
+def test_a_layers_bias_comes_from_the_layer_its_weight_came_from():
+    """With the first block's attention output projection gone from the model, its `output.dense.weight` takes
+    `ffn/dense_1/kernel` as the one value left in the block; its bias is not the removed projection's bias (a value of
+    its shape left in the block, and the one an earlier stage named for it): the layer's other value came from
+    `ffn/dense_1`."""
+    a = align_recorded("ast_tf1_adam_to_torch.json",
+                       without="audio_spectrogram_transformer.encoder.layer.0.attention.output.dense.")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    bias = "audio_spectrogram_transformer.encoder.layer.0.output.dense.bias"
+    assert got.get(bias) in (None, "ast/encoder/layer_0/ffn/dense_1/bias")
+    assert "ast/encoder/layer_0/attention/output/dense/bias" not in got.values()

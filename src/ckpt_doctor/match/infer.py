@@ -4017,6 +4017,15 @@ def _siblings(state: _State, c_items, m_items) -> bool:
     def within(names: list, prefix: str) -> tuple[int, int]:
         return bisect.bisect_left(names, prefix), bisect.bisect_left(names, prefix + "\U0010ffff")
 
+    mates: dict[str, list] = defaultdict(list)
+    for m in m_items:
+        mates[_layer_path(m)].append(m)
+
+    def elsewhere(c: _Item, m: _Item) -> bool:  # m's layer took its other values from one layer, and c is not of it
+        layers = {_layer_path(state.pairs[id(o)].checkpoint) for o in mates[_layer_path(m)]
+                  if o is not m and id(o) in state.pairs}
+        return len(layers) == 1 and _layer_path(c) not in layers
+
     paired = False
     for _ in range(4):  # a layer's kernel, then its bias, then the block's vector: a few rounds settle a block
         free = sorted(((c_name(c), id(c), c) for c in c_items if not c.busy), key=lambda f: f[:2])
@@ -4069,7 +4078,7 @@ def _siblings(state: _State, c_items, m_items) -> bool:
                     if any(by_m[i][2] in _BY_NAME for i in range(lo, hi)) and not leaves and not _names_share(*layers):
                         break  # a foreign name among siblings that load by name: renamed, or a new layer?
                     chosen = cands[0]
-                if chosen is not None:
+                if chosen is not None and not elsewhere(chosen, m):
                     if amb is not None:
                         del state.ambiguous[id(m)]
                         m.busy = False
