@@ -1,9 +1,11 @@
 """Alignments of recorded real cases: a checkpoint's entries and a model's spec saved from a held-out scenario
-(``tests/data/<name>.json``: the format, each entry's name, shape, dtype and written rank, optionally its TF2 full name,
-object path and kind, and the model spec), aligned in memory, with no framework and no scenario cache."""
+(``tests/data/<name>.json``, or ``.json.gz`` for a large one: the format, each entry's name, shape, dtype and written
+rank, optionally its TF2 full name, object path and kind, and the model spec), aligned in memory, with no framework
+and no scenario cache."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 
@@ -17,7 +19,7 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 def align_recorded(name: str, without: str | None = None, lost: str | None = None):
     """``without``: a prefix of model variables left out of the spec (a layer the model no longer has); ``lost``: a
     prefix of checkpoint entries left out of the file (values it no longer holds)."""
-    with open(os.path.join(DATA, name)) as f:
+    with (gzip.open if name.endswith(".gz") else open)(os.path.join(DATA, name), "rt") as f:
         data = json.load(f)
     if without:
         data["spec"]["variables"] = [v for v in data["spec"]["variables"] if not v["name"].startswith(without)]

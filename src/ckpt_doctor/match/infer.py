@@ -466,7 +466,9 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
                for name, (tokens, leaf), e in zip(c_names, map(canonical, read), c_refs, strict=True)]
     # (a file that nests some layers, `layers/multi_head_attention/key_dense/vars/0` recorded as `key`, names those
     # without their parents: there the keys' layers stay the keys')
-    top_only = not any(c.ref.name.startswith("layers/") and not _TOP_LAYER.match(c.ref.name) for c in c_items)
+    # (for a Keras 3 model the keys are its own paths, by which it restores: they stay the layers)
+    top_only = not any(c.ref.name.startswith("layers/") and not _TOP_LAYER.match(c.ref.name) for c in c_items) and \
+        not any("keras3" in getattr(m.ref, "keys", {}) for m in m_items)
     for c in c_items:
         if c.name != c.ref.name and (_LIST_ELEMENT.search(c.ref.name) or top_only and _TOP_LAYER.match(c.ref.name)):
             # keyed as an element of a list (a Keras 3 model saved beside its optimizer: every trained value is
@@ -550,11 +552,17 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     everything_m = m_items
     if pruned:  # a prune mask is computed, never saved for a plain module: new, out of the inference
         m_items = [m for m in m_items if not (m.name.endswith(_PRUNE_MASK) and m.name[:-len(_PRUNE_MASK)] in pruned)]
-    # An alias of another variable (a PyTorch module registered twice: `conv1.block.0` is `conv1.conv_layer`) takes
-    # its owner's value through the tie: in the inference it would only be a second, equal claimant for each value.
-    # It stays where the file holds its own name.
+    # A module registered twice (`conv1.block.0` is `conv1.conv_layer`: every variable of the one tied to the other's)
+    # takes its owner's values through the ties: in the inference it would only be a second, equal claimant for each
+    # value. It stays where the file holds its own names; and a single tied weight (an LM head's weight tied to the
+    # embedding, its bias its own) stays: a file of the untied model holds a value for each.
     owned = {m.ref.name for m in m_items}
-    aliases = {id(m) for m in m_items if m.ref.tied_to in owned and id(m) not in state.pairs and not m.busy}
+    by_layer: dict[str, list[_Item]] = defaultdict(list)
+    for m in m_items:
+        by_layer[_layer_path(m)].append(m)
+    aliases = {id(m) for layer in by_layer.values()
+               if all(m.ref.tied_to in owned and id(m) not in state.pairs and not m.busy for m in layer) and
+               len({_owner(m.ref.tied_to) for m in layer}) == 1 for m in layer}
     if aliases:
         m_items = [m for m in m_items if id(m) not in aliases]
     if any("keras3" in getattr(m.ref, "keys", {}) for m in m_items):
