@@ -4032,7 +4032,12 @@ def _siblings(state: _State, c_items, m_items) -> bool:
     def elsewhere(c: _Item, m: _Item) -> bool:  # m's layer took its other values from one layer, and c is not of it
         layers = {_layer_path(state.pairs[id(o)].checkpoint) for o in mates[_layer_path(m)]
                   if o is not m and id(o) in state.pairs}
-        return len(layers) == 1 and _layer_path(c) not in layers
+        if len(layers) != 1:
+            return False
+        # (a parametrization's `conv.parametrizations.weight` is `conv`'s)
+        layer, own = next(iter(layers)), _layer_path(c)
+        return own != layer and not own.startswith(layer + own[len(layer):len(layer) + 1]) and \
+            not layer.startswith(own + layer[len(own):len(own) + 1])
 
     paired = False
     for _ in range(4):  # a layer's kernel, then its bias, then the block's vector: a few rounds settle a block
@@ -5667,7 +5672,7 @@ def _blocks(state: _State, c_items, m_items, settled: bool = False) -> list[tupl
         if count_m[sig] != 1 or count_c[sig] != 1:
             continue
         fc = next(f for f, s in sig_c.items() if s == sig)
-        if _twin_elsewhere(state, fc, families_c):
+        if _twin_elsewhere(state, fc, families_c, fm):
             continue
         bc, bm = families_c[fc], families_m[fm]
         block_of_c = {id(c): i for i, n in enumerate(sorted(bc)) for c in bc[n][1]}
@@ -5683,11 +5688,13 @@ def _blocks(state: _State, c_items, m_items, settled: bool = False) -> list[tupl
     return paired
 
 
-def _twin_elsewhere(state: _State, family: tuple, families: dict) -> bool:
+def _twin_elsewhere(state: _State, family: tuple, families: dict, model_family: tuple) -> bool:
     """Does the file hold a family of the same name in another container (`encoder.mid_block.resnets` beside
-    `decoder.mid_block.resnets`) where the pairs made so far went, and none into this family's container? A value
-    missing from that twin changes its kind, not which of the two the model's family is."""
+    `decoder.mid_block.resnets`) where the pairs made so far went, and none into this family's container, while the
+    model's family names neither container (`mid_res`, not `decoder_layer`)? A value missing from that twin changes
+    its kind, not which of the two the model's family is."""
     path = family[0]
+    named = {w for seg in (*model_family[0], model_family[1]) for w in re.split(r"[_/.]", seg) if w}
     for other in families:
         if other == family or other[1] != family[1]:
             continue
@@ -5697,6 +5704,9 @@ def _twin_elsewhere(state: _State, family: tuple, families: dict) -> bool:
         if not tail or tail == len(path) or tail == len(other[0]):
             continue
         here, there = path[:len(path) - tail], other[0][:len(other[0]) - tail]
+        if named & {w for seg in here for w in re.split(r"[_/.]", seg) if w} - \
+                {w for seg in there for w in re.split(r"[_/.]", seg) if w}:
+            continue  # the model's family says it is this container's
         went = {tuple(x for x in re.split(r"[/.]", proof.checkpoint.name) if x)[:max(len(here), len(there))]
                 for proof in state.pairs.values()}
         if not any(w[:len(here)] == here for w in went) and any(w[:len(there)] == there for w in went):
