@@ -4036,8 +4036,7 @@ def _siblings(state: _State, c_items, m_items) -> bool:
             return False
         # (a parametrization's `conv.parametrizations.weight` is `conv`'s)
         layer, own = next(iter(layers)), _layer_path(c)
-        return own != layer and not own.startswith(layer + own[len(layer):len(layer) + 1]) and \
-            not layer.startswith(own + layer[len(own):len(own) + 1])
+        return own != layer and not _below(own, layer) and not _below(layer, own)
 
     paired = False
     for _ in range(4):  # a layer's kernel, then its bias, then the block's vector: a few rounds settle a block
@@ -4119,6 +4118,11 @@ def _siblings(state: _State, c_items, m_items) -> bool:
         if not progress:
             return paired
     return paired
+
+
+def _below(inner: str, outer: str) -> bool:
+    """Is ``inner`` a path below ``outer`` (``conv.parametrizations.weight`` below ``conv``; not ``conv1x``)?"""
+    return inner.startswith(outer) and inner[len(outer):len(outer) + 1] in ("/", ".")
 
 
 def _own_layers(a: str, b: str) -> tuple[str, str]:
