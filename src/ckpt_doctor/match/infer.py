@@ -467,19 +467,24 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     # (a file that nests some layers, `layers/multi_head_attention/key_dense/vars/0` recorded as `key`, names those
     # without their parents: there the keys' layers stay the keys')
     # (for a Keras 3 model the keys are its own paths, by which it restores: they stay the layers)
-    top_only = not any(c.ref.name.startswith("layers/") and not _TOP_LAYER.match(c.ref.name) for c in c_items) and \
-        not any("keras3" in getattr(m.ref, "keys", {}) for m in m_items)
+    keras3_model = any("keras3" in getattr(m.ref, "keys", {}) for m in m_items)
+    top_only = not keras3_model and \
+        not any(c.ref.name.startswith("layers/") and not _TOP_LAYER.match(c.ref.name) for c in c_items)
+    # (a layer whose trained values went to the optimizer's list keeps its statistics under the model's own path,
+    # `model/_operations/13/moving_mean` beside `gamma` keyed `optimizer/_trainable_variables/10`: one layer)
+    renamed: dict[str, str] = {}
     for c in c_items:
-        if c.name != c.ref.name and (_LIST_ELEMENT.search(c.ref.name) or top_only and _TOP_LAYER.match(c.ref.name)):
+        if c.name == c.ref.name:
+            continue
+        listed = _LIST_ELEMENT.search(c.ref.name)
+        if listed or top_only and _TOP_LAYER.match(c.ref.name):
             # keyed as an element of a list (a Keras 3 model saved beside its optimizer: every trained value is
             # `optimizer/_trainable_variables/N`), or by a top-level layer's auto name (a Keras 3 `.weights.h5`
             # of a functional model: `layers/dense_2/vars/0` of `layer_0_query`): that list, that auto name, is no
             # layer of the model's naming; the name read says which layer it is
             c.layer = _raw_layer_path(c.name)
-    # (a layer whose trained values went to the optimizer's list keeps its statistics under the model's own path,
-    # `model/_operations/13/moving_mean` beside `gamma` keyed `optimizer/_trainable_variables/10`: one layer)
-    renamed = {_raw_layer_path(c.ref.object_path): c.layer for c in c_items
-               if c.ref.object_path and _LIST_ELEMENT.search(c.ref.name) and c.name != c.ref.name}
+            if listed and c.ref.object_path:
+                renamed[_raw_layer_path(c.ref.object_path)] = c.layer
     if renamed:
         for c in c_items:
             if c.ref.object_path and (layer := renamed.get(_raw_layer_path(c.ref.object_path))) is not None:
@@ -501,10 +506,10 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     elif written and catalog.format == "numpy":  # np.savez writes its arguments' order: a model's, or a sorted dict's
         names = [e.name for e in sorted(c_refs, key=lambda e: e.written or 0)]
         written = names not in (sorted(names), sorted(names, key=_natural))
-    listed = None if written else _listed_order(c_items)
+    ranks = None if written else _listed_order(c_items)
     for i, c in enumerate(c_items):
-        c.order = c.ref.written if written else listed[id(c)] if listed else i
-    ordered = written or bool(listed) or catalog.format in _ORDERED_FORMATS
+        c.order = c.ref.written if written else ranks[id(c)] if ranks else i
+    ordered = written or bool(ranks) or catalog.format in _ORDERED_FORMATS
     # (an .npz's order is its writer's choice: structure may read it, but it does not make a layer renamed on its
     # own a question for structure to decide, as a framework's order does)
     state.ordered = ordered and catalog.format != "numpy"
@@ -556,16 +561,13 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     # takes its owner's values through the ties: in the inference it would only be a second, equal claimant for each
     # value. It stays where the file holds its own names; and a single tied weight (an LM head's weight tied to the
     # embedding, its bias its own) stays: a file of the untied model holds a value for each.
-    owned = {m.ref.name for m in m_items}
-    by_layer: dict[str, list[_Item]] = defaultdict(list)
-    for m in m_items:
-        by_layer[_layer_path(m)].append(m)
-    aliases = {id(m) for layer in by_layer.values()
-               if all(m.ref.tied_to in owned and id(m) not in state.pairs and not m.busy for m in layer) and
-               len({_owner(m.ref.tied_to) for m in layer}) == 1 for m in layer}
-    if aliases:
+    if any(m.ref.tied_to for m in m_items):
+        owned = {m.ref.name for m in m_items}
+        aliases = {id(m) for layer in _by_layer(m_items).values()
+                   if all(m.ref.tied_to in owned and id(m) not in state.pairs and not m.busy for m in layer) and
+                   len({_owner(m.ref.tied_to) for m in layer}) == 1 for m in layer}
         m_items = [m for m in m_items if id(m) not in aliases]
-    if any("keras3" in getattr(m.ref, "keys", {}) for m in m_items):
+    if keras3_model:
         _keras3_nested(state, c_items, m_items)
     if object_mode:
         _object_nested(state, c_items, m_items)
@@ -3658,7 +3660,8 @@ def _signature(layer: dict) -> tuple:
 
 
 def _member_unnumbered(member: tuple) -> tuple:
-    """A member's name with each number in it one mark (``coef_0`` and ``coef_1`` alike)."""
+    """A member's name with each number in it one mark (``coef_0`` and ``coef_1`` alike); a number token is marked,
+    not dropped as ``_unnumbered`` drops it, so the member keeps its length."""
     return tuple(_INDEX.sub("#", t) for t in member)
 
 
@@ -4025,9 +4028,7 @@ def _siblings(state: _State, c_items, m_items) -> bool:
     def within(names: list, prefix: str) -> tuple[int, int]:
         return bisect.bisect_left(names, prefix), bisect.bisect_left(names, prefix + "\U0010ffff")
 
-    mates: dict[str, list] = defaultdict(list)
-    for m in m_items:
-        mates[_layer_path(m)].append(m)
+    mates = _by_layer(m_items)
 
     def elsewhere(c: _Item, m: _Item) -> bool:  # m's layer took its other values from one layer, and c is not of it
         layers = {_layer_path(state.pairs[id(o)].checkpoint) for o in mates[_layer_path(m)]
@@ -4218,7 +4219,7 @@ def _ordinal(names_c: list[str], names_m: list[str]) -> tuple[int, int] | None:
         return [w - common for w in words]
 
     for a, b in ((own(names_c), own(names_m)), (own(names_m), own(names_c))):
-        if sorted(map(len, a)) == [0, 1] and all(w <= {next(iter(a[0] or a[1]))} for w in a):
+        if sorted(map(len, a)) == [0, 1]:
             a = [w or {"0"} for w in a]  # auto-numbering: `layer_norm` is the first, `layer_norm_1` the second
         if all(len(w) == 1 and next(iter(w)).isdigit() for w in a) and all(len(w) == 1 for w in b):
             numbers = [int(next(iter(w))) for w in a]
@@ -4579,15 +4580,20 @@ def _raw_layer_path(name: str) -> str:
     return name[:cut] if cut > 0 else ""
 
 
+def _by_layer(items: list[_Item]) -> dict[str, list[_Item]]:
+    """{layer path: its items}, in the order they come."""
+    layers: dict[str, list[_Item]] = defaultdict(list)
+    for it in items:
+        layers[_layer_path(it)].append(it)
+    return layers
+
+
 def _units(items: list[_Item], ordered: bool = True) -> list[tuple[_Item | None, list[_Item]]]:
     """Layers in the side's order, cut into units: one weight of rank >= 2 with the vectors that follow it in its
     layer (a conv kernel and its bias), or the vectors of a layer without one (a norm's scale, shift, statistics).
     Scalars (``num_batches_tracked``) belong to no unit: one-sided bookkeeping. (``ordered=False``: ``items``
     are in the order to cut them in already.)"""
-    layers: dict[str, list[_Item]] = defaultdict(list)
-    for it in sorted(items, key=lambda it: it.order) if ordered else items:
-        if len(it.shape) >= 1:
-            layers[_layer_path(it)].append(it)
+    layers = _by_layer([it for it in (sorted(items, key=lambda it: it.order) if ordered else items) if it.shape])
     units: list[tuple[_Item | None, list[_Item]]] = []
     for members in layers.values():
         main: _Item | None = None
@@ -5600,10 +5606,7 @@ def _families(items: list, split: bool = False) -> dict[tuple, dict[int, tuple[i
 def _block_units(items: list) -> list[tuple[_Item | None, list[_Item]]]:
     """``_units`` of a block, each layer's weights before its vectors: a side ordered by name lists ``fc1.bias``
     before ``fc1.weight``."""
-    layers: dict[str, list[_Item]] = defaultdict(list)
-    for it in sorted(items, key=lambda it: it.order):
-        if it.shape:
-            layers[_layer_path(it)].append(it)
+    layers = _by_layer([it for it in sorted(items, key=lambda it: it.order) if it.shape])
     return _units([it for members in layers.values()  # (a vector's unit axes say nothing of its role)
                    for it in sorted(members, key=lambda it: (not _is_matrix(it), -len(it.shape) if _is_matrix(it)
                                                              else 0, _role_rank(it)))],
@@ -5698,7 +5701,8 @@ def _twin_elsewhere(state: _State, family: tuple, families: dict, model_family: 
     model's family names neither container (`mid_res`, not `decoder_layer`)? A value missing from that twin changes
     its kind, not which of the two the model's family is."""
     path = family[0]
-    named = {w for seg in (*model_family[0], model_family[1]) for w in re.split(r"[_/.]", seg) if w}
+    named = _segment_words((*model_family[0], model_family[1]))
+    went: list[tuple[str, ...]] | None = None  # the paths of the values paired so far, read once
     for other in families:
         if other == family or other[1] != family[1]:
             continue
@@ -5708,14 +5712,17 @@ def _twin_elsewhere(state: _State, family: tuple, families: dict, model_family: 
         if not tail or tail == len(path) or tail == len(other[0]):
             continue
         here, there = path[:len(path) - tail], other[0][:len(other[0]) - tail]
-        if named & {w for seg in here for w in re.split(r"[_/.]", seg) if w} - \
-                {w for seg in there for w in re.split(r"[_/.]", seg) if w}:
+        if named & _segment_words(here) - _segment_words(there):
             continue  # the model's family says it is this container's
-        went = {tuple(x for x in re.split(r"[/.]", proof.checkpoint.name) if x)[:max(len(here), len(there))]
-                for proof in state.pairs.values()}
+        if went is None:
+            went = [tuple(x for x in re.split(r"[/.]", proof.checkpoint.name) if x) for proof in state.pairs.values()]
         if not any(w[:len(here)] == here for w in went) and any(w[:len(there)] == there for w in went):
             return True
     return False
+
+
+def _segment_words(segments) -> set[str]:
+    return {w for seg in segments for w in re.split(r"[_/.]", seg) if w}
 
 
 def _parallel_families(items: list, numbers: bool = True) -> dict[tuple, dict[int, tuple[int, list]]]:
