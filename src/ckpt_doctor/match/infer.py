@@ -2672,6 +2672,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], f"the renaming that would pair it puts `{c2.name}` {list(c2.shape)} "
                                             f"{where}: the layer fits only in part")
+                state.shallow.add(id(m))  # (names contradicted: a unique structural alignment may still decide)
         clean = [r for r in clean if r not in partial]
         # the same word swapped under two or more scopes (`item/tower` -> `item/encoder` beside `user/tower` ->
         # `user/encoder`, `note_conv` -> `notes.conv` beside `note_head` -> `notes.head`): a word the model changed
@@ -4662,11 +4663,14 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     if not ordered:
         _slim_order(state, c_items, m_items, strict, torch_c, torch_m)
     pool_c = [c for c in c_items if id(c) not in state.taken_c]
-    pool_m = [m for m in m_items if id(m) not in state.pairs and
-              (id(m) not in state.ambiguous or id(m) in state.shallow or by_order)]
+    def open_m(m: _Item) -> bool:
+        return id(m) not in state.ambiguous or id(m) in state.shallow or by_order
+
+    pool_m = [m for m in m_items if id(m) not in state.pairs and (open_m(m) or _which_element(state, m))]
     if len(pool_m) * 2 < len(m_items) or len(pool_m) < 2 or not pool_c:
         return None
-    state.eligible = {id(m) for m in pool_m}
+    # (an element's tie between two conventions' orders takes one of its candidates only: ``_pair_units``)
+    state.eligible = {id(m) for m in pool_m if not strict or open_m(m)}
     if not ordered:  # by name, each layer's weight before its vectors (a name-sorted file has `bias` first)
         for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
                                                              _natural(c.ref.name)))):
@@ -4712,6 +4716,26 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
         _tree_placement(state, c_items, m_items)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
     return aligned
+
+
+def _which_element(state: _State, m: _Item) -> bool:
+    """Is ``m``, left in a tie of renamings, asking which element of a numbered family it is, the question order
+    answers? It must be numbered itself (a container's element: ``blocks.1.1.bn1``, ``mid_block.resnets.0.conv1``),
+    and its candidates differ in their numbers alone (``_blocks.2._bn1`` or ``_blocks.3._bn1``), or are the same
+    layer (its own name, the same leaf) in containers numbered apart (``decoder.up.1.block.0.conv1`` or
+    ``decoder.mid.block_1.conv1``). Not so a tie of words (``key`` or ``value`` for ``k_proj``), named members against
+    numbered ones (``tri.0`` or ``tri.1`` for ``tri.ingoing``; ``convs.bond`` or ``convs.angle`` for ``convs.0``: a
+    dict's order is no list's), or layers of other names: there order would only guess."""
+    if id(m) not in state.ties or not any(t.isdigit() for t in m.key[:-1]):
+        return False
+    cands = state.ambiguous[id(m)][1]
+    if len(cands) < 2:
+        return False
+    if len({_unnumbered(c.key) for c in cands}) == 1:
+        return True
+    word = _squashed(_layer_word(m.name))
+    return all(_squashed(_layer_word(c.name)) == word and c.key[-1:] == cands[0].key[-1:] for c in cands) and \
+        len({tuple(t for t in c.key if t.isdigit()) for c in cands}) > 1
 
 
 _PLACEMENT_BUDGET = 20_000  # search steps for ``_tree_placement``; beyond it, nothing is placed
