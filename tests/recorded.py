@@ -16,11 +16,24 @@ from ckpt_doctor.model.spec import ModelSpec
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
-def align_recorded(name: str, without: str | None = None, lost: str | None = None):
+def align_recorded(name: str, without: str | None = None, lost: str | None = None, copied: str | None = None):
     """``without``: a prefix of model variables left out of the spec (a layer the model no longer has); ``lost``: a
-    prefix of checkpoint entries left out of the file (values it no longer holds)."""
+    prefix of checkpoint entries left out of the file (values it no longer holds); ``copied``: a numbered element
+    of the model (``encoder.layers.1``) copied before itself, the later numbers moved on (a block inserted)."""
     with (gzip.open if name.endswith(".gz") else open)(os.path.join(DATA, name), "rt") as f:
         data = json.load(f)
+    if copied:
+        family, _, number = copied.rpartition(".")
+        variables = []
+        for v in data["spec"]["variables"]:
+            n, _, rest = v["name"][len(family) + 1:].partition(".") if v["name"].startswith(family + ".") else \
+                ("", "", "")
+            if n.isdigit() and int(n) == int(number):
+                variables.append(dict(v))  # the copy keeps the name; the original moves on
+            if n.isdigit() and int(n) >= int(number):
+                v = dict(v, name=f"{family}.{int(n) + 1}.{rest}")
+            variables.append(v)
+        data["spec"]["variables"] = variables
     if without:
         data["spec"]["variables"] = [v for v in data["spec"]["variables"] if not v["name"].startswith(without)]
     if lost:

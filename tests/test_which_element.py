@@ -43,3 +43,12 @@ def test_named_members_against_numbered_ones_stay_a_question():
     b = align_recorded("tmm_list_to_dict.json")
     assert not any(p.model.startswith("tri.") for p in b.pairs)
     assert "tri.ingoing.left_proj.weight" in {x.model for x in b.ambiguous}
+
+
+def test_an_element_inserted_into_a_renamed_stack_stays_open():
+    """gMLP's `layers.N` into a classifier's `encoder.layers.N` with a block inserted at 1: the ties between `layers.1`
+    and `layers.0` for `encoder.layers.1` are the numbering's open question (which block is new), not order's."""
+    a = align_recorded("gmlp_lm_to_classifier.json", copied="encoder.layers.1")
+    assert not any(p.model.startswith("encoder.layers.") for p in a.pairs)
+    open_ = {x.model: x.candidates for x in a.ambiguous}
+    assert open_["encoder.layers.1.fn.norm.weight"] == ["layers.1.fn.norm.weight", "layers.0.fn.norm.weight"]

@@ -140,6 +140,7 @@ from .compare import (
 )
 from .names import (
     _CAMEL,
+    ATTENTION_PROJECTIONS,
     ATTRIBUTE_SUFFIX,
     EMA_SUFFIX,
     LEAF_SYNONYMS,
@@ -2562,6 +2563,13 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             if short and len(short) < len(top) and _apart(short, proposals):
                 top = short
         if len(top) > 1:
+            # so is an attention projection's role on both sides (``query`` -> ``q_proj``, not ``k_proj``)
+            # (each a whole layer: a projection whose bias the renaming leaves behind is no layer it explains)
+            roles = [r for r in top if _same_projection(r)]
+            if roles and len(roles) < len(top) and _apart(roles, proposals) and \
+                    _whole_layers([p for r in roles for p in proposals[r]], pool_m):
+                top = roles
+        if len(top) > 1:
             # so is a word the renamed names share as spelled (`item_tower` -> `item_encoder`, one token each) that
             # no rival's name has in its place (not `prelu` of `rnet/prelu3` -> `onet/prelu2`: every PReLU's word)
             told = _told_by_spelling(top, proposals, pool_c, pool_m)
@@ -2584,7 +2592,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # leaf (proposed in this round or applied before). A single layer whose old and new names share nothing,
         # among such layers, is the new-head case.
         def named(r, deep=deep):
-            return r in deep or bool(_words(r[0]) & _words(r[1]))
+            return r in deep or bool(_words(r[0]) & _words(r[1])) or _same_projection(r)
 
         was_named = state.named  # an earlier round applied a rule whose names agree
         state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
@@ -2606,7 +2614,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
 
         def foreign_rename(r, proposals=proposals) -> bool:  # the renamed parts (common scopes aside) share no word
             pc, pm = _renamed_parts(r)
-            if not (pc and pm and not _words(pc) & _words(pm)) or _abbreviates(r, proposals):
+            if not (pc and pm and not _words(pc) & _words(pm)) or _abbreviates(r, proposals) or _same_projection(r):
                 return False
             # a scope an earlier rule put in front of the entry is not the file's word: judge its own spelling
             # (T5's `shared.weight` gained `tft5_model/` with every block; the model keeps `shared/shared` above it)
@@ -3062,6 +3070,24 @@ def _told_by_spelling(rules: list, proposals: dict, pool_c: list, pool_m: list) 
         if own:
             told.append(r)
     return kept + told if told else None
+
+
+def _same_projection(rule: tuple) -> bool:
+    """A renaming of one attention projection into the same projection (``query`` -> ``q_proj``, ``value`` ->
+    ``to_v``; ``ATTENTION_PROJECTIONS``): the renamed layer's own word on each side, with their containers renamed
+    alike or kept."""
+    pc, pm = _renamed_parts(rule)
+    if not pc or not pm:
+        return False
+    role = ATTENTION_PROJECTIONS.get(pc[-1])
+    return role is not None and role == ATTENTION_PROJECTIONS.get(pm[-1])
+
+
+def _whole_layers(pairs: list, pool_m: list) -> bool:
+    """Do ``pairs`` take every open variable of each model layer they pair into?"""
+    paired = Counter(m.key[:-1] for _, m, _ in pairs)
+    sizes = Counter(m.key[:-1] for m in pool_m if m.key[:-1] in paired)
+    return paired == sizes
 
 
 def _apart(rules: list, proposals: dict) -> bool:
@@ -4723,19 +4749,22 @@ def _which_element(state: _State, m: _Item) -> bool:
     answers? It must be numbered itself (a container's element: ``blocks.1.1.bn1``, ``mid_block.resnets.0.conv1``),
     and its candidates differ in their numbers alone (``_blocks.2._bn1`` or ``_blocks.3._bn1``), or are the same
     layer (its own name, the same leaf) in containers numbered apart (``decoder.up.1.block.0.conv1`` or
-    ``decoder.mid.block_1.conv1``). Not so a tie of words (``key`` or ``value`` for ``k_proj``), named members against
-    numbered ones (``tri.0`` or ``tri.1`` for ``tri.ingoing``; ``convs.bond`` or ``convs.angle`` for ``convs.0``: a
-    dict's order is no list's), or layers of other names: there order would only guess."""
+    ``decoder.mid.block_1.conv1``), none numbered as it is (``layers.2`` or ``layers.1`` for ``encoder.layers.2``:
+    an element inserted before it or not, the numbering's open question). Not so a tie of words (``key`` or
+    ``value`` for ``k_proj``), named members against numbered ones (``tri.0`` or ``tri.1`` for ``tri.ingoing``;
+    ``convs.bond`` or ``convs.angle`` for ``convs.0``: a dict's order is no list's), or layers of other names:
+    there order would only guess."""
     if id(m) not in state.ties or not any(t.isdigit() for t in m.key[:-1]):
         return False
     cands = state.ambiguous[id(m)][1]
-    if len(cands) < 2:
-        return False
+    numbers = {id(c): tuple(t for t in c.key if t.isdigit()) for c in cands}
+    if len(cands) < 2 or tuple(t for t in m.key if t.isdigit()) in numbers.values():
+        return False  # (its own numbers among them: an element inserted or removed, which the numbers leave open)
     if len({_unnumbered(c.key) for c in cands}) == 1:
         return True
     word = _squashed(_layer_word(m.name))
     return all(_squashed(_layer_word(c.name)) == word and c.key[-1:] == cands[0].key[-1:] for c in cands) and \
-        len({tuple(t for t in c.key if t.isdigit()) for c in cands}) > 1
+        len(set(numbers.values())) > 1
 
 
 _PLACEMENT_BUDGET = 20_000  # search steps for ``_tree_placement``; beyond it, nothing is placed

@@ -80,6 +80,18 @@ SUBLAYER_ROLES = {
     **dict.fromkeys(("downproj", "ffwlinear", "feedforwardoutputdense", "w2", "wo"), "feed-forward down"),
 }
 
+# The four projections of an attention layer, by the layer's own name (lower case, underscores and separators out), as
+# the published converters pair them: BERT's and Keras' `query` / `key` / `value` (its output `out`, `output`),
+# Hugging Face's `q_proj` .. `o_proj` and DistilBERT's `q_lin`, T5's `q` .. `o`, lucidrains' `to_q` .. `to_out`,
+# keras-bert's `Wq` .. `Wo` (read as `q` .. `o`), keras-hub's `query_dense`. Read only to tell apart renamings that
+# explain equally many values (the projections are equal in shape).
+ATTENTION_PROJECTIONS = {
+    **dict.fromkeys(("q", "query", "qproj", "qlin", "toq", "querydense", "queryproj"), "query"),
+    **dict.fromkeys(("k", "key", "kproj", "klin", "tok", "keydense", "keyproj"), "key"),
+    **dict.fromkeys(("v", "value", "vproj", "vlin", "tov", "valuedense", "valueproj"), "value"),
+    **dict.fromkeys(("o", "out", "oproj", "outproj", "outlin", "toout", "outputdense"), "output"),
+}
+
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
 # [k..., in, out] -> [out, in, k...].
 _KERNEL_TO_WEIGHT = {2: (1, 0), 3: (2, 1, 0), 4: (3, 2, 0, 1), 5: (4, 3, 0, 1, 2)}
