@@ -78,10 +78,14 @@ class TensorRef:
 
 
 class NumpyValue:
-    """A numpy scalar or array found in a training checkpoint (kept opaque; it is not a tensor)."""
+    """A numpy scalar or array found in a pickle: in a training checkpoint an opaque record (not a tensor); in a
+    pickle of arrays (``numpy_npz``) the array, as its shape, dtype, memory order and raw bytes."""
 
     def __init__(self, *args: Any):
         self.dtype: _NumpyDType | None = None
+        self.shape: tuple[int, ...] | None = None  # None: a scalar, or an array whose state never came
+        self.fortran = False
+        self.raw: bytes = b""
 
     def __setstate__(self, state: Any) -> None:
         # ndarray state: (version, shape, dtype, is_fortran, rawdata). An object array's rawdata is a list of
@@ -91,6 +95,12 @@ class NumpyValue:
             raise UnsafePickleError("refusing numpy.core.multiarray._reconstruct of an object array (its elements are "
                                     "arbitrary pickled Python objects); nothing in the file was executed")
         self.dtype = dtype
+        _, shape, _, fortran, raw = state
+        if isinstance(raw, str):  # (a Python 2 pickle's bytes, read as text)
+            raw = raw.encode("latin1")
+        if isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape) and \
+                isinstance(raw, bytes | bytearray):
+            self.shape, self.fortran, self.raw = shape, bool(fortran), bytes(raw)
 
 
 class OpaqueObject:
@@ -161,16 +171,29 @@ class _NumpyDType:
         if not isinstance(descr, str) or len(descr) > 8 or not descr[:1].isalpha():
             raise UnsafePickleError(f"refusing numpy.dtype({descr!r}): only plain numeric dtypes are accepted")
         self.kind = descr[0]
+        self.descr, self.order = descr, "="
 
     def __setstate__(self, state: Any) -> None:
         if not isinstance(state, tuple):
             raise CorruptCheckpointError("malformed numpy dtype state in pickle")
+        if len(state) > 1 and state[1] in ("<", ">", "|", "="):  # (version, byte order, ...)
+            self.order = state[1]
 
 
 def _numpy_scalar(dtype: Any, data: Any = None) -> NumpyValue:
     if not isinstance(dtype, _NumpyDType) or dtype.kind in "OV" or not isinstance(data, bytes | bytearray | None):
         raise UnsafePickleError("refusing numpy.core.multiarray.scalar of a non-numeric dtype")
     return NumpyValue()
+
+
+def _numpy_frombuffer(buf: Any, dtype: Any, shape: Any, order: Any) -> NumpyValue:
+    """numpy's protocol-5 reduction of an array: its buffer (in band here), dtype, shape and memory order."""
+    value = NumpyValue()
+    raw = bytes(buf) if isinstance(buf, bytes | bytearray | memoryview) else None
+    if raw is None or order not in ("C", "F") or not isinstance(shape, tuple):
+        raise CorruptCheckpointError("malformed numpy array (protocol 5) in pickle")
+    value.__setstate__((1, shape, dtype, order == "F", raw))
+    return value
 
 
 class _Marker:
@@ -348,6 +371,8 @@ def _allowed() -> dict[str, Any]:
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
         table[f"{module}.scalar"] = _numpy_scalar
         table[f"{module}._reconstruct"] = NumpyValue
+    for module in ("numpy.core.numeric", "numpy._core.numeric"):  # an array pickled with protocol 5
+        table[f"{module}._frombuffer"] = _numpy_frombuffer
     table["numpy.dtype"] = _NumpyDType
     table["numpy.ndarray"] = _Marker("numpy.ndarray")
     # Types handed around as values by hyperparameter containers (omegaconf's metadata: ``object_type: list``).

@@ -8,6 +8,11 @@ pickles: they are listed but never read.
 ``.npz``: a zip of ``<name>.npy`` members (``np.savez``: STORED, read by offset; ``np.savez_compressed``: DEFLATED,
 inflated with a size cap). ``np.savez(a, b)`` names its arrays ``arr_0``, ``arr_1``, ...: the names the model uses
 must come from elsewhere, which the catalog notes say.
+
+A pickle of arrays (``pickle.dump`` of a dict of NumPy arrays: g2pM's ``np_ckpt.pkl``, JAX and Haiku parameter
+trees): unpickled by the allow-list of ``_unpickler`` (arrays and plain containers only; nothing in the file runs),
+every array named by its keys joined with ``/``. A pickle holds its values inline, so the file is read whole, up to
+a size limit.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ import ast
 import math
 import os
 import re
+import sys
 
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import FROM_NUMPY
-from ..errors import CheckpointError, CorruptCheckpointError, UnsupportedError
+from ..errors import CheckpointError, CorruptCheckpointError, NotACheckpointError, UnsupportedError
 from . import _zip
 
 FORMAT = "numpy"
@@ -34,11 +40,19 @@ _POSITIONAL = re.compile(r"^arr_\d+$")
 _TYPESTR = re.compile(r"^[<>|=]([a-zA-Z])([1-9]\d{0,3})$")
 
 
+_PICKLE_SUFFIXES = (".pkl", ".pickle")
+_PICKLE_PROBE = 1 << 16
+MAX_PICKLE_BYTES = 2 << 30  # read whole: beyond this, .npz or safetensors (which are read by offset) are the way
+
+
 def sniff(path: str) -> bool:
-    """True for a ``.npy`` file (magic) or a zip whose members are ``.npy`` files."""
+    """True for a ``.npy`` file (magic), a zip whose members are ``.npy`` files, or a pickle (protocol 2 to 5) named
+    ``.pkl``/``.pickle`` or naming NumPy near its start, that is not a legacy ``torch.save`` file."""
     head = _zip.read_magic(path, 6)
     if head == NPY_MAGIC:
         return True
+    if _is_pickle(head) and head[2:4] != b"\x8a\x0a":  # (torch.save's legacy files begin with a 10-byte LONG1)
+        return path.lower().endswith(_PICKLE_SUFFIXES) or b"numpy" in _zip.read_magic(path, _PICKLE_PROBE)
     if head[:4] not in _zip.ZIP_MAGICS:
         return False
     first = _zip.first_member_name(path)
@@ -70,11 +84,74 @@ def read(path: str | os.PathLike, *, max_member_bytes: int = _zip.DEFAULT_MAX_ME
         ((2, 3), 'float32', ...)
     """
     path = os.fspath(path)
-    if _zip.read_magic(path, 6) == NPY_MAGIC:
+    head = _zip.read_magic(path, 6)
+    if head == NPY_MAGIC:
         return _read_npy(path)
+    if _is_pickle(head):
+        return _read_pickle(path)
     if not _zip.is_zip(path):
         raise UnsupportedError("not a .npy file or .npz archive", path=path)
     return _read_npz(path, max_member_bytes)
+
+
+def _is_pickle(head: bytes) -> bool:
+    return head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+
+
+def _read_pickle(path: str) -> Catalog:
+    from . import _unpickler
+
+    size = os.path.getsize(path)
+    if size > MAX_PICKLE_BYTES:
+        raise UnsupportedError(f"a pickle of {size} bytes: a pickle holds its arrays inline and is read whole, up to "
+                               f"{MAX_PICKLE_BYTES >> 30} GiB; save the arrays with np.savez or safetensors, which "
+                               "are read by offset", path=path)
+    with open(path, "rb") as f:
+        tree = _unpickler.load(f, path=path)
+    arrays: list[tuple[str, _unpickler.NumpyValue]] = []
+    other = 0  # values that are no array (numbers, strings, scalars): a pickle's bookkeeping, or not a checkpoint
+    todo: list[tuple[str, object]] = [("", tree)]
+    while todo:  # (depth first, in the pickle's own order: a dict's insertion order)
+        prefix, value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend((f"{prefix}/{k}" if prefix else str(k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list | tuple):
+            todo.extend((f"{prefix}/{i}" if prefix else str(i), v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, _unpickler.NumpyValue) and value.shape is not None:
+            arrays.append((prefix or "arr", value))
+        else:
+            other += 1
+    if not arrays:
+        raise NotACheckpointError(f"a Python pickle holding no NumPy arrays ({other} other value(s)): no weights in "
+                                  "it", path=path)
+    tensors: dict[str, TensorInfo] = {}
+    for rank, (name, value) in enumerate(arrays):
+        shape, dtype = value.shape, value.dtype
+        assert shape is not None and dtype is not None  # (set together)
+        order = dtype.order if dtype.order in "<>|" else "<" if sys.byteorder == "little" else ">"
+        header = _parse_descr(order + dtype.descr, shape, value.fortran, path, name)
+        if header.nbytes != len(value.raw):
+            raise CorruptCheckpointError(f"the pickle gives {header.dtype}{list(shape)} ({header.nbytes} bytes) "
+                                         f"{len(value.raw)} bytes", path=path, tensor=name)
+        tensors[name] = TensorInfo(name=name, dtype=header.dtype, shape=shape, nbytes=header.nbytes,
+                                   location=os.path.basename(path), written=rank, _reader=_held(header, value.raw))
+    nested = " (nested keys joined with '/')" if any("/" in name for name in tensors) else ""
+    notes = [f"a pickle of NumPy arrays, read with an allow-list (nothing in it ran); named by their keys{nested}"
+             + (f"; {other} value(s) that are no array left out" if other else "")]
+    return Catalog(path, FORMAT, tensors, files=(path,), notes=tuple(notes))
+
+
+def _held(header: _Header, raw: bytes):
+    """A reader of an array whose bytes are in memory (a new array each time, as every reader gives)."""
+    return lambda: header.array(raw, 0).copy()
+
+
+def _parse_descr(descr: str, shape: tuple[int, ...], fortran: bool, path: str, name: str) -> _Header:
+    dtype, itemsize = _dtype(descr, path, name)
+    if dtype in ("object", "structured"):
+        raise UnsupportedError(f"a pickled array of dtype {dtype}: only plain numeric arrays are read", path=path,
+                               tensor=name)
+    return _Header(descr, dtype, shape, fortran, 0, itemsize)
 
 
 def _read_npy(path: str) -> Catalog:

@@ -2592,7 +2592,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # leaf (proposed in this round or applied before). A single layer whose old and new names share nothing,
         # among such layers, is the new-head case.
         def named(r, deep=deep):
-            return r in deep or bool(_words(r[0]) & _words(r[1])) or _same_projection(r)
+            return r in deep or bool(_words(r[0]) & _words(r[1]))
 
         was_named = state.named  # an earlier round applied a rule whose names agree
         state.named = state.named or any(named(r) for r in proposals)  # names are shared somewhere
