@@ -37,3 +37,13 @@ def test_a_projection_whose_bias_stays_behind_is_left_to_structure():
 def test_the_roles_are_four_and_disjoint():
     assert set(ATTENTION_PROJECTIONS.values()) == {"query", "key", "value", "output"}
     assert all(k == k.lower() and k.isalnum() for k in ATTENTION_PROJECTIONS)
+
+
+def test_order_never_pairs_two_projections_their_names_tell_apart():
+    """openai-whisper's `.pt` into Hugging Face's Whisper with one block's `v_proj` gone: the layer order would hand
+    that block's `value` to `q_proj`; the names say query and value, so no pair."""
+    a = align_recorded("whisper_openai_ckpt_to_hf.json", without="model.encoder.layers.1.self_attn.v_proj")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert got.get("model.encoder.layers.1.self_attn.q_proj.weight") != "encoder.blocks.1.attn.value.weight"
+    assert not any(c.endswith((".value.weight", ".value.bias")) and ".q_proj." in m for m, c in got.items())
+    assert got["model.encoder.layers.1.fc1.weight"] == "encoder.blocks.1.mlp.0.weight"

@@ -23,7 +23,8 @@ def test_a_block_norm_numbered_apart_follows_the_one_alignment_of_every_layer():
     # (a tie between blocks: `_blocks.2._bn1` or `_blocks.3._bn1`, and neither)
     assert got["blocks.1.1.bn1.weight"] == "_blocks.2._bn0.weight"
     assert got["blocks.6.0.bn1.bias"] == "_blocks.15._bn0.bias"
-    assert len(got) >= 245 and not a.missing
+    # (`blocks.2.0.bn1` stays open: `_blocks.2` is numbered as its stage is, which an inserted block would be too)
+    assert len(got) >= 241 and not a.missing
 
 
 def test_the_same_layer_in_containers_numbered_apart_follows_the_order():

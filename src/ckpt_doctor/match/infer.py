@@ -4749,8 +4749,9 @@ def _which_element(state: _State, m: _Item) -> bool:
     answers? It must be numbered itself (a container's element: ``blocks.1.1.bn1``, ``mid_block.resnets.0.conv1``),
     and its candidates differ in their numbers alone (``_blocks.2._bn1`` or ``_blocks.3._bn1``), or are the same
     layer (its own name, the same leaf) in containers numbered apart (``decoder.up.1.block.0.conv1`` or
-    ``decoder.mid.block_1.conv1``), none numbered as it is (``layers.2`` or ``layers.1`` for ``encoder.layers.2``:
-    an element inserted before it or not, the numbering's open question). Not so a tie of words (``key`` or
+    ``decoder.mid.block_1.conv1``), none numbered as it is (``layers.2`` or ``layers.1`` for ``encoder.layers.2``,
+    ``blocks.1.f`` or ``blocks.0.f`` for ``layers.1.0``: an element inserted before it or not, the numbering's open
+    question). Not so a tie of words (``key`` or
     ``value`` for ``k_proj``), named members against numbered ones (``tri.0`` or ``tri.1`` for ``tri.ingoing``;
     ``convs.bond`` or ``convs.angle`` for ``convs.0``: a dict's order is no list's), or layers of other names:
     there order would only guess."""
@@ -4758,8 +4759,9 @@ def _which_element(state: _State, m: _Item) -> bool:
         return False
     cands = state.ambiguous[id(m)][1]
     numbers = {id(c): tuple(t for t in c.key if t.isdigit()) for c in cands}
-    if len(cands) < 2 or tuple(t for t in m.key if t.isdigit()) in numbers.values():
-        return False  # (its own numbers among them: an element inserted or removed, which the numbers leave open)
+    own = tuple(t for t in m.key if t.isdigit())
+    if len(cands) < 2 or any(n == own[:len(n)] for n in numbers.values()):
+        return False  # (its own leading numbers among them: an element inserted or not, the numbers' question)
     if len({_unnumbered(c.key) for c in cands}) == 1:
         return True
     word = _squashed(_layer_word(m.name))
@@ -5574,10 +5576,18 @@ def _pair_units(state: _State, cu, mu, i: int, j: int, best: int, n: int, m: int
         ok, transform = state.compatible(c, mi)
         named = state.ambiguous.get(id(mi))  # names left a choice; structure may pick one of their candidates
         allowed = id(mi) in state.eligible or named is not None and any(x is c for x in named[1])
-        if ok and id(c) not in state.taken_c and id(mi) not in state.pairs and allowed:
+        if ok and id(c) not in state.taken_c and id(mi) not in state.pairs and allowed and \
+                not _other_projection(c, mi):
             state.ambiguous.pop(id(mi), None)
             state.add(c, mi, transform, "structure", functools.partial(
                 _structure_evidence, c, mi, transform, i, j, best, n, m, where))
+
+
+def _other_projection(c: _Item, m: _Item) -> bool:
+    """Do the two layers' own names say two different projections of an attention layer (``value`` and ``q_proj``:
+    ``ATTENTION_PROJECTIONS``)? Then order, which equal projections cannot tell apart, does not pair them."""
+    a = ATTENTION_PROJECTIONS.get(_squashed(_layer_word(c.name)))
+    return a is not None and ATTENTION_PROJECTIONS.get(_squashed(_layer_word(m.name)), a) != a
 
 
 def _structure_evidence(c, m, transform, i, j, best, n, m_units, where) -> str:
