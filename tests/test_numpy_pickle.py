@@ -92,3 +92,15 @@ def test_a_legacy_torch_save_is_still_pytorch(tmp_path):
     path = str(tmp_path / "legacy.pt")
     torch.save({"w": torch.ones(2, 2)}, path, _use_new_zipfile_serialization=False)
     assert ckpt_doctor.open_checkpoint(path).format == "torch"
+
+
+def test_a_pickle_is_rewritten_as_npz_never_under_a_pickle_name(tmp_path, capsys):
+    from ckpt_doctor.cli import main
+
+    path = _dump(tmp_path / "w.pkl", {"a.weight": np.ones((2, 2), np.float32)}, 4)
+    for name in ("out.pkl", "out.pickle", "out.npy"):  # npz bytes must not land under a name that says otherwise
+        assert main(["rewrite", path, "-o", str(tmp_path / name)]) == 2
+        assert "a kind of file rewrite reads but does not write" in capsys.readouterr().err
+        assert not (tmp_path / name).exists()
+    assert main(["rewrite", path, "-o", str(tmp_path / "out.npz")]) == 0
+    assert np.array_equal(np.load(tmp_path / "out.npz")["a.weight"], np.ones((2, 2), np.float32))

@@ -75,10 +75,15 @@ def implied_by_name(path: str) -> str | None:
     return None
 
 
+# Suffixes of files a writable format reads but writes otherwise (NumPy values are written as ``.npz``).
+_READ_ONLY_SUFFIXES = (".npy", ".pkl", ".pickle")
+
+
 def read_only_by_name(path: str) -> str | None:
-    """The suffix of an output path when it names a format ckpt-doctor reads but does not write (``.h5``,
-    ``.keras``), else None: such an output would get another format's bytes under that name."""
+    """The suffix of an output path when it names a kind of file ckpt-doctor reads but does not write (``.h5``,
+    ``.keras``, ``.npy``, ``.pkl``), else None: such an output would get another format's bytes under that name."""
     lower = path.lower()
     if implied_by_name(path):
         return None
-    return next((s for f in FORMATS if not f.write_as for s in f.suffixes if lower.endswith(s)), None)
+    return next((s for s in _READ_ONLY_SUFFIXES if lower.endswith(s)), None) or \
+        next((s for f in FORMATS if not f.write_as for s in f.suffixes if lower.endswith(s)), None)
