@@ -4749,24 +4749,23 @@ def _which_element(state: _State, m: _Item) -> bool:
     answers? It must be numbered itself (a container's element: ``blocks.1.1.bn1``, ``mid_block.resnets.0.conv1``),
     and its candidates differ in their numbers alone (``_blocks.2._bn1`` or ``_blocks.3._bn1``), or are the same
     layer (its own name, the same leaf) in containers numbered apart (``decoder.up.1.block.0.conv1`` or
-    ``decoder.mid.block_1.conv1``), none numbered as it is (``layers.2`` or ``layers.1`` for ``encoder.layers.2``,
-    ``blocks.1.f`` or ``blocks.0.f`` for ``layers.1.0``: an element inserted before it or not, the numbering's open
-    question). Not so a tie of words (``key`` or
-    ``value`` for ``k_proj``), named members against numbered ones (``tri.0`` or ``tri.1`` for ``tri.ingoing``;
-    ``convs.bond`` or ``convs.angle`` for ``convs.0``: a dict's order is no list's), or layers of other names:
-    there order would only guess."""
+    ``decoder.mid.block_1.conv1``); none numbered as its leading numbers are (``layers.2`` or ``layers.1`` for
+    ``encoder.layers.2``, ``blocks.1.f`` or ``blocks.0.f`` for ``layers.1.0``: an element inserted before it or not,
+    the numbering's open question). Not so a tie of words (``key`` or ``value`` for ``k_proj``), of named members
+    against numbered ones (``tri.0`` or ``tri.1`` for ``tri.ingoing``; ``convs.bond`` or ``convs.angle`` for
+    ``convs.0``: a dict's order is no list's), or of layers of other names: there order would only guess."""
     if id(m) not in state.ties or not any(t.isdigit() for t in m.key[:-1]):
         return False
     cands = state.ambiguous[id(m)][1]
-    numbers = {id(c): tuple(t for t in c.key if t.isdigit()) for c in cands}
+    numbers = [tuple(t for t in c.key if t.isdigit()) for c in cands]
     own = tuple(t for t in m.key if t.isdigit())
-    if len(cands) < 2 or any(n == own[:len(n)] for n in numbers.values()):
-        return False  # (its own leading numbers among them: an element inserted or not, the numbers' question)
+    if len(cands) < 2 or any(n == own[:len(n)] for n in numbers):
+        return False
     if len({_unnumbered(c.key) for c in cands}) == 1:
         return True
     word = _squashed(_layer_word(m.name))
-    return all(_squashed(_layer_word(c.name)) == word and c.key[-1:] == cands[0].key[-1:] for c in cands) and \
-        len(set(numbers.values())) > 1
+    return len(set(numbers)) > 1 and \
+        all(_squashed(_layer_word(c.name)) == word and c.key[-1:] == cands[0].key[-1:] for c in cands)
 
 
 _PLACEMENT_BUDGET = 20_000  # search steps for ``_tree_placement``; beyond it, nothing is placed

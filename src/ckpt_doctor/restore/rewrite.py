@@ -330,9 +330,8 @@ def _output(catalog: Catalog, out: str | os.PathLike, to: str | None) -> tuple[s
     read_only = None if into_directory or to is not None else read_only_by_name(os.fspath(out))
     if read_only:
         raise UsageError(f"the output {os.fspath(out)!r} ends in {read_only}, a kind of file rewrite reads but does "
-                         f"not write: name it .weights.h5 for Keras 3 weights (.npz for NumPy arrays), or choose a "
-                         f"format with to= / --to "
-                         f"({', '.join(FORMATS)})")
+                         "not write: name it .weights.h5 for Keras 3 weights (.npz for NumPy arrays), or choose a "
+                         f"format with to= / --to ({', '.join(FORMATS)})")
     fmt = to or implied or write_as(catalog.format)
     if fmt is None:
         raise CheckpointError(f"a {catalog.format} checkpoint is not written back in its own format: choose one "
