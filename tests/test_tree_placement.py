@@ -4,10 +4,19 @@ twin whose names are auto-numbers (`conv1d`, `batch_normalization`, ..., `dense_
 container's layers sit together in the twin and numbered elements follow their numbers. Placed so, the input
 transform, `conv1` and the heads fit in one way only and pair; the feature transform's `net` and `conv2` hold the
 same shapes (and `stn_nd.norm` and `norm`), and a container's children keep no order in the file, so those two may
-trade places: ambiguous, with both. The names and shapes are the real file's and the twin's."""
+trade places: ambiguous, with both. The names and shapes are the real file's and the twin's.
+
+A functional Keras model lists its layers as its graph runs them, a block's parallel branches interleaved: deepface's
+OpenFace in Keras 3 (`inception_3a_3x3_conv1`, `inception_3a_5x5_conv1`, `inception_3a_3x3_bn1`, ...), against the
+safetensors file of its torch.compile'd PyTorch twin (`_orig_mod.inception_3a.branch_3x3.0.conv`, held-out part 45,
+recorded). No placement keeps every branch in one piece; keeping each block in one piece (and `_orig_mod`, which every
+name has, no container), the convolutions fit in one way only, and two norms of one block with the same width may
+trade places."""
 
 import json
 import os
+
+from recorded import align_recorded
 
 import ckpt_doctor
 from ckpt_doctor.catalog import Catalog, TensorInfo
@@ -46,3 +55,20 @@ def test_containers_that_may_trade_places_stay_ambiguous():
         assert amb[m] == ["conv2.0.weight", "stn_nd.net.0.weight"]
     for m in ("batch_normalization_9/gamma", "batch_normalization_14/gamma"):
         assert amb[m] == ["norm.weight", "stn_nd.norm.weight"]
+
+
+def test_a_functional_models_interleaved_branches_keep_their_blocks_in_place():
+    a = align_recorded("openface_compiled_to_k3.json.gz")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert got["conv1/kernel"] == "_orig_mod.conv1.conv.weight"
+    assert got["bn1/moving_variance"] == "_orig_mod.conv1.bn.running_var"
+    assert got["inception_3a_3x3_conv1/kernel"] == "_orig_mod.inception_3a.branch_3x3.0.conv.weight"
+    assert got["inception_3a_5x5_conv2/kernel"] == "_orig_mod.inception_3a.branch_5x5.1.conv.weight"
+    assert got["inception_3a_1x1_bn/gamma"] == "_orig_mod.inception_3a.branch_1x1.bn.weight"
+    assert got["inception_5b_pool_conv/kernel"] == "_orig_mod.inception_5b.branch_pool.conv.weight"
+    assert got["dense_layer/kernel"] == "_orig_mod.dense_layer.weight"
+    assert len(got) >= 200
+    # (the pooling branch's norm and the 5x5 branch's second, both 32 wide, each after its own convolution)
+    amb = {x.model: x.candidates for x in a.ambiguous}
+    assert sorted(amb["inception_3a_pool_bn/gamma"]) == ["_orig_mod.inception_3a.branch_5x5.1.bn.weight",
+                                                          "_orig_mod.inception_3a.branch_pool.bn.weight"]

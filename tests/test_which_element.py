@@ -8,6 +8,8 @@ and shapes (the checkpoints' entries and the models' specs of held-out scenarios
 - a latent-diffusion `.ckpt` in CompVis' names (`decoder.mid.block_1`, `decoder.up.1.block.0`) into diffusers'
   AutoencoderKL (`decoder.mid_block.resnets.0`, `decoder.up_blocks.0.resnets.0`): the same layer in containers
   numbered apart, as diffusers' conversion script maps them.
+- keras-resnet's flat names (`res2a_branch2a`) against a torchvision-style `.pt` (`layer1.0.conv1`): no word of the
+  Keras name tells one candidate from another, and the two written orders do.
 - and where order would only guess, the ties stay: a ModuleDict's members (`convs.bond`, `convs.angle`) against a
   ModuleList (`convs.0`), and a list (`tri.0`) against named members (`tri.ingoing`)."""
 
@@ -53,3 +55,17 @@ def test_an_element_inserted_into_a_renamed_stack_stays_open():
     assert not any(p.model.startswith("encoder.layers.") for p in a.pairs)
     open_ = {x.model: x.candidates for x in a.ambiguous}
     assert open_["encoder.layers.1.fn.norm.weight"] == ["layers.1.fn.norm.weight", "layers.0.fn.norm.weight"]
+
+
+def test_flat_layer_names_that_tell_no_candidate_apart_follow_the_written_order():
+    """keras-resnet's flat names number blocks inside each layer's name (`res2a_branch2a`, `bn2a_branch2a`): against a
+    torchvision-style `.pt` (`layer1.0.conv1`, written in creation order) the renamings tie, and no word of the
+    Keras name tells `layer1.0.conv1` from `layer1.1.conv2`; the two written orders do. The convolutions' renaming
+    recurs in every stage (`res3a_branch2a`, ...): a convention, not one layer replaced."""
+    a = align_recorded("kresnet_torch_to_tfk.json")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert got["res2a_branch2a/kernel"] == "layer1.0.conv1.weight"
+    assert got["res3a_branch2b/kernel"] == "layer2.0.conv2.weight"
+    assert got["bn2a_branch2b/moving_variance"] == "layer1.0.bn2.running_var"
+    assert got["bn_conv1/gamma"] == "bn1.weight"
+    assert len(got) >= 37

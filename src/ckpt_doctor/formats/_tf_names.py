@@ -233,6 +233,10 @@ def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> No
             slot_nodes[slot_node] = (variable, slot_name)
     optimizers = _optimizer_nodes(nodes)
     model_paths = _all_paths(nodes, avoid=optimizers)  # Keras 3 also tracks weights under its optimizer
+    # (a Keras 3 optimizer lists the model's trainable variables it was built for, `optimizer/_trainable_variables/
+    # N`: a model value, even where the model itself reaches it by no path the file keeps)
+    trained = {child for o in optimizers for local, listed in nodes[o].children
+               if local == "_trainable_variables" and 0 <= listed < len(nodes) for _, child in nodes[listed].children}
     every_path = _all_paths(nodes, avoid=set())
     for node in nodes:
         for name, full_name, key in node.attributes:
@@ -255,7 +259,7 @@ def _annotate_tf2(tensors: dict[str, TensorInfo], nodes: list[ObjectNode]) -> No
                 info.slot_of = key.split(OPTIMIZER_SLOT, 1)[0] + ATTRIBUTES + name
             elif _KERAS_METRICS in key_path or _KERAS_METRICS in info.object_path:
                 info.kind = COUNTER  # a compiled metric's count/total: Keras bookkeeping, not a model value
-            elif info.kind != COUNTER and not owned_by_model:
+            elif info.kind != COUNTER and not owned_by_model and node.id not in trained:
                 info.kind = OPTIMIZER
     _annotate_keras3_slots(tensors)
 

@@ -120,7 +120,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ..catalog import BOOKKEEPING_KINDS, Catalog
 from ..errors import CheckpointError
@@ -437,7 +437,10 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
             return info.full_name
         if info.full_name in shared and info.object_path:
             # (the path the reader chose, not the key: a Keras 3 model saved beside its optimizer is keyed
-            # `optimizer/_trainable_variables/4`, its path `model/_operations/12/dense/_kernel` names the layer)
+            # `optimizer/_trainable_variables/4`, its path `model/_operations/12/dense/_kernel` names the layer;
+            # where that list is the only path, the variable's own name still says its role: `.../4/kernel`)
+            if _LISTED_ALIAS.match(info.object_path):
+                return f"{info.object_path}/{info.full_name.rsplit('/', 1)[-1]}"
             return info.object_path
         return strip_name(info.name)
 
@@ -490,6 +493,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         for c in c_items:
             if c.ref.object_path and (layer := renamed.get(_raw_layer_path(c.ref.object_path))) is not None:
                 c.layer = layer
+    _listed_layers(c_items)
     owners = {e.slot_of for e in catalog.values() if e.slot_of}
     if owners:  # (only where some weights have no slots: a model nothing trained, beside the one saved in training)
         trained = {id(c) for c in c_items if c.ref.name in owners}
@@ -4562,6 +4566,7 @@ _TOP_LAYER = re.compile(r"^layers/[^/]+/vars/\d+$")
 
 
 _LISTED = re.compile(r"^optimizer/_trainable_variables/(\d+)/\.ATTRIBUTES/VARIABLE_VALUE$")
+_LISTED_ALIAS = re.compile(r"^optimizer/_trainable_variables/\d+$")
 
 
 def _listed_order(c_items: list[_Item]) -> dict[int, int] | None:
@@ -4572,6 +4577,10 @@ def _listed_order(c_items: list[_Item]) -> dict[int, int] | None:
     rank = {id(c): int(found[1]) for c in c_items if (found := _LISTED.match(c.ref.name))}
     if not rank:
         return None
+    for c in c_items:  # (keyed by the model's own path, the list another path to it: `.../_trainable_variables/53`)
+        if id(c) not in rank and (n := next((int(a.rsplit("/", 1)[1]) for a in c.ref.aliases
+                                             if _LISTED_ALIAS.match(a)), None)) is not None:
+            rank[id(c)] = n
     last: dict[str, int] = {}
     for c in c_items:
         if id(c) in rank and c.layer is not None:
@@ -4585,6 +4594,25 @@ def _listed_order(c_items: list[_Item]) -> dict[int, int] | None:
         else:
             return None
     return {k: r for r, k in enumerate(sorted(key, key=key.__getitem__))}
+
+
+def _listed_layers(c_items: list[_Item]) -> None:
+    """Values the file reaches only through the optimizer's list (a Keras 3 model whose layers the checkpoint does not
+    track: `optimizer/_trainable_variables/7`, its variable named `time_mixer/bias` like many more) name no layer.
+    Their layers are runs of the list, a layer's variables being listed together: a run ends before a weight matrix
+    or a variable name the run already has (`kernel`, `bias` | `kernel`, `bias` | `affine_weight`, `affine_bias`)."""
+    listed = sorted(((int(found[1]), c) for c in c_items if (found := _LISTED.match(c.ref.name))
+                     and c.ref.object_path == c.ref.name[:-len(ATTRIBUTE_SUFFIX)]), key=lambda nc: nc[0])
+    layer, names = "", set[str]()
+    for n, c in listed:
+        name = (c.ref.full_name or "").rsplit("/", 1)[-1]
+        if not layer or _is_matrix(c) or name in names:
+            layer, names = f"optimizer/_trainable_variables/{n}", set()
+        names.add(name)
+        c.layer = layer
+        # (a place in a list is no layer's number: the numbering stages must not read it as one)
+        c.tokens = tuple(f"#{t}" if t == str(n) else t for t in c.tokens)
+        c.rekey()
 
 
 def _layer_path(item: _Item) -> str:
@@ -4754,9 +4782,13 @@ def _which_element(state: _State, m: _Item) -> bool:
     the numbering's open question). Not so a tie of words (``key`` or ``value`` for ``k_proj``), of named members
     against numbered ones (``tri.0`` or ``tri.1`` for ``tri.ingoing``; ``convs.bond`` or ``convs.angle`` for
     ``convs.0``: a dict's order is no list's), or of layers of other names: there order would only guess."""
-    if id(m) not in state.ties or not any(t.isdigit() for t in m.key[:-1]):
+    if id(m) not in state.ties:
         return False
     cands = state.ambiguous[id(m)][1]
+    if state.ordered and _flat_and_told_apart_by_nothing(m, cands):
+        return True
+    if not any(t.isdigit() for t in m.key[:-1]):
+        return False
     numbers = [tuple(t for t in c.key if t.isdigit()) for c in cands]
     own = tuple(t for t in m.key if t.isdigit())
     if len(cands) < 2 or any(n == own[:len(n)] for n in numbers):
@@ -4768,8 +4800,18 @@ def _which_element(state: _State, m: _Item) -> bool:
         all(_squashed(_layer_word(c.name)) == word and c.key[-1:] == cands[0].key[-1:] for c in cands)
 
 
-_PLACEMENT_BUDGET = 20_000  # search steps for ``_tree_placement``; beyond it, nothing is placed
-_PLACEMENTS = 16  # placements enumerated; the units placed alike in all of them pair
+def _flat_and_told_apart_by_nothing(m: _Item, cands: list[_Item]) -> bool:
+    """Is ``m`` a layer of a flat name (``res2a_branch2a``: keras-resnet numbers its blocks inside its layers'
+    names) whose words tell none of its candidates (``layer1.0.conv1``, ``layer1.0.conv2``: numbered elements of
+    containers) from another? Then its names say nothing of which it is, and a written order does."""
+    owner = _owner(m.name)
+    own = _raw_words(owner)
+    return bool(own) and not re.search(r"[/.]", owner) and \
+        len({frozenset(own & _raw_words(_owner(c.name))) for c in cands} - {frozenset()}) <= 1
+
+
+_PLACEMENT_BUDGET = 20_000  # search steps for one placement in ``_tree_placement``
+_PLACEMENT_TOTAL = 200_000  # search steps for all of them; a unit whose question is left open then is not decided
 
 
 def _tree_placement(state: _State, c_items, m_items) -> None:
@@ -4778,30 +4820,79 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
     transform), and a numbered container lists its elements in the order it made them (``net.0`` .. ``net.6``). The
     model's creation order (a twin of other names: ``conv1d``, ``batch_normalization``, ...) is a sequence. Every
     checkpoint unit is placed on a model unit it fits, each model unit taking one at most, so that every container's
-    units span no unit of another container and numbered elements follow their numbers. A unit placed alike in
-    every such placement pairs there; where none exists, or the search would be long, nothing is decided."""
+    units span no unit of another container and numbered elements follow their numbers. Where no placement keeps
+    every container in one piece, only the top-level ones are kept so: a functional model lists its layers as its
+    graph runs them, the parallel branches of a block interleaved (``inception_3a_3x3_conv1``,
+    ``inception_3a_5x5_conv1``, ``inception_3a_3x3_bn1``). A unit placed alike in every placement pairs there: a
+    placement is found, then for each unit one that puts it elsewhere, or the proof that none does; where none
+    exists at all, or the search would be long, nothing is decided. A wrapper every name has (``_orig_mod``) is no
+    container."""
     units_c, units_m = _units(c_items), _units(m_items)  # (units paired already fit only their partners)
     if len(units_c) < 3 or len(units_c) > len(units_m) or len(units_c) * len(units_m) > _STRUCTURE_MAX ** 2 // 4:
         return  # (the same bound as ``_align_units``: every pair of units is tried once)
     paths = [_block_segments(u[0] or u[1][0]) for u in units_c]
+    wrapper = 0
+    while all(len(p) > wrapper + 1 and p[wrapper] == paths[0][wrapper] for p in paths):
+        wrapper += 1
+    paths = [p[wrapper:] for p in paths]
     if len({p[0] for p in paths if len(p) > 1}) < 2:
         return  # one container or none: the names' own order is the order (``_align_units`` read it)
     options = [[j for j, mu in enumerate(units_m) if _unit_fits(state, cu, mu)] for cu in units_c]
     if not all(options):
         return
+    budget = [_PLACEMENT_TOTAL]
+    for depth in (len(max(paths, key=len)), 1):
+        targets = _placements(paths, options, len(units_m), depth, budget)
+        if targets is not None:
+            break
+    else:
+        return
+    where = ("its containers" if depth > 1 else "its top-level container") + \
+        " in place, numbered elements in number order"
+    rivals: dict[int, list[int]] = defaultdict(list)  # model unit -> the checkpoint units placed on it somewhere
+    for i, placed_on in enumerate(targets):
+        if len(placed_on) == 1:
+            j = next(iter(placed_on))
+            before_pairs = set(state.pairs)
+            _pair_units(state, units_c[i], units_m[j], i, j, len(units_c), len(units_c), len(units_m), where)
+            state.placed |= set(state.pairs) - before_pairs
+        else:
+            for j in sorted(placed_on):
+                rivals[j].append(i)
+    for j, cands in rivals.items():  # member for member, by role (a name-sorted norm lists its bias first)
+        mm, mv = units_m[j]
+        for k, m in enumerate(([mm] if mm is not None else []) + mv):
+            values: list[_Item] = []
+            for i in cands:
+                cm, cv = units_c[i]
+                cv = (_by_role(cv, mv) if len(cv) == len(mv) else None) or cv
+                members = ([cm] if cm is not None else []) + cv
+                if k < len(members):
+                    values.append(members[k])
+            if id(m) in state.eligible and id(m) not in state.pairs and values:
+                state.set_ambiguous(m, values, f"the file's tree places it in several ways ({where})", tie=True)
 
-    # (bookkeeping kept incremental: each step costs a few look-ups per level of the unit's path)
-    prefixes = [[tuple(p[:d]) for d in range(1, len(p))] for p in paths]
+
+def _placements(paths: list[list[str]], options: list[list[int]], model_units: int, depth: int, budget: list[int]
+                ) -> list[set[int]] | None:
+    """For ``_tree_placement``: each checkpoint unit's model units over the placements that keep every container of
+    at most ``depth`` segments in one piece and numbered elements in number order: one set per unit, the unit's own
+    placement alone where no other exists, empty where that question was left open (the search would be long).
+    None where no placement exists or the first one would take long. ``budget``: search steps left, shared."""
+    prefixes = [[tuple(p[:d]) for d in range(1, min(len(p), depth + 1))] for p in paths]
     numbered = [[(tuple(p[:d]), int(p[d])) for d in range(len(p)) if p[d].isdigit()] for p in paths]
+    size = Counter(prefix for p in prefixes for prefix in p)  # container -> its units
+    gaps = model_units - len(paths)  # model units no unit takes
     spans: dict[tuple, list[int]] = defaultdict(list)  # container -> the model units its placed units took, sorted
     elements: dict[tuple, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))  # numbered: per number
     at: list[int] = []  # the model units taken, sorted
     unit_at: dict[int, int] = {}  # model unit -> checkpoint unit
+    # (bookkeeping kept incremental: each step costs a few look-ups per level of the unit's path)
 
-    def common(i1: int, i2: int) -> int:  # how many leading segments two units' paths share
+    def common(i1: int, i2: int) -> int:  # how many leading segments two units' paths share, up to ``depth``
         p1, p2 = paths[i1], paths[i2]
         k = 0
-        while k < min(len(p1), len(p2)) - 1 and p1[k] == p2[k]:
+        while k < min(len(p1), len(p2), depth + 1) - 1 and p1[k] == p2[k]:
             k += 1
         return k
 
@@ -4816,6 +4907,8 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
         for prefix in prefixes[i]:  # the unit's containers stay in one piece: no other unit between
             taken_by = spans.get(prefix)
             if taken_by:
+                if max(j, taken_by[-1]) - min(j, taken_by[0]) >= size[prefix] + gaps:
+                    return False  # (within its span: its own units, or model units no unit takes)
                 if j < taken_by[0] and (right is None or at[k] != taken_by[0]):
                     return False
                 if j > taken_by[-1] and (left is None or at[k - 1] != taken_by[-1]):
@@ -4842,60 +4935,63 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
         for head, n in numbered[i]:
             elements[head][n].remove(j)
 
-    order = sorted(range(len(units_c)), key=lambda i: [_natural(s) for s in paths[i]])
-    found: list[list[int]] = []
-    steps = 0
-    where = [0] * len(units_c)  # checkpoint unit -> its model unit, in the placement being built
+    order = sorted(range(len(paths)), key=lambda i: [_natural(s) for s in paths[i]])
+    where = [0] * len(paths)  # checkpoint unit -> its model unit, in the placement being built
+    # Where a top-level container begins, what the units still to place may do depends only on which container took
+    # which model unit (not on which of its units): a dead end met there once is one again (units of a container
+    # swapped among themselves would otherwise be tried against the rest of the model again and again)
+    top = [paths[i][0] for i in range(len(paths))]
+    starts = {k for k in range(1, len(order)) if top[order[k]] != top[order[k - 1]]}
 
-    def search(k: int) -> bool:
-        nonlocal steps
-        if len(found) >= _PLACEMENTS:
-            return True
-        if k == len(order):
-            found.append(list(where))
-            return True
-        i = order[k]
-        for j in options[i]:
-            steps += 1
-            if steps > _PLACEMENT_BUDGET:
-                return False
-            if j in unit_at or not consistent(i, j):
-                continue
-            place(i, j)
-            where[i] = j
-            done = search(k + 1)
-            unplace(i, j)
-            if not done:
-                return False
-        return True
+    def first(avoid: tuple[int, int] | None) -> list[int] | None | Literal[False]:
+        """A placement (not putting unit ``avoid[0]`` on ``avoid[1]``), None where none exists, False where the
+        search ran out of steps."""
+        steps = 0
+        dead: set[tuple] = set()
 
-    if not search(0) or not found or len(found) >= _PLACEMENTS:
-        return
-    rivals: dict[int, list[int]] = defaultdict(list)  # model unit -> the checkpoint units placed on it somewhere
-    for i in range(len(units_c)):
-        targets = {f[i] for f in found}
-        if len(targets) == 1:
-            j = targets.pop()
-            before_pairs = set(state.pairs)
-            _pair_units(state, units_c[i], units_m[j], i, j, len(units_c), len(units_c), len(units_m),
-                        "its containers in place, numbered elements in number order")
-            state.placed |= set(state.pairs) - before_pairs
-        else:
-            for j in sorted(targets):
-                rivals[j].append(i)
-    for j, cands in rivals.items():  # member for member, by role (a name-sorted norm lists its bias first)
-        mm, mv = units_m[j]
-        for k, m in enumerate(([mm] if mm is not None else []) + mv):
-            values: list[_Item] = []
-            for i in cands:
-                cm, cv = units_c[i]
-                cv = (_by_role(cv, mv) if len(cv) == len(mv) else None) or cv
-                members = ([cm] if cm is not None else []) + cv
-                if k < len(members):
-                    values.append(members[k])
-            if id(m) in state.eligible and id(m) not in state.pairs and values:
-                state.set_ambiguous(m, values, "the file's tree places it in several ways (its containers in "
-                                                "place, numbered elements in number order)", tie=True)
+        def search(k: int) -> bool | None:  # True: found; None: none below; False: out of steps
+            nonlocal steps
+            if k == len(order):
+                return True
+            seen = (k, tuple(sorted((j, top[i2]) for j, i2 in unit_at.items()))) if k in starts else None
+            if seen in dead:
+                return None
+            i = order[k]
+            for j in options[i]:
+                steps += 1
+                if steps > _PLACEMENT_BUDGET or steps > budget[0]:
+                    return False
+                if j in unit_at or (i, j) == avoid or not consistent(i, j):
+                    continue
+                place(i, j)
+                where[i] = j
+                done = search(k + 1)
+                unplace(i, j)
+                if done is not None:
+                    return done
+            if seen is not None:
+                dead.add(seen)
+            return None
+
+        found = search(0)
+        budget[0] -= steps
+        return list(where) if found else None if found is None else False
+
+    placement = first(None)
+    if not placement:
+        return None
+    targets = [{j} for j in placement]
+    for i in order:
+        if len(targets[i]) > 1:
+            continue
+        other = first((i, placement[i]))
+        if other is False:
+            targets[i] = set()
+        elif other is not None:
+            for k, j in enumerate(other):
+                if targets[k]:
+                    targets[k].add(j)
+    return targets
 
 
 def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
@@ -5281,12 +5377,16 @@ def _renamed_or_new(state: _State, made: list) -> None:
                if not ok and not alike(state.pairs[k].checkpoint, state.pairs[k].model)]
     # The same renaming in block after block (a squeeze-excitation's `se.fc1` for `conv2d_3`, `conv2d_8`, ...): a
     # convention of the port, not one layer replaced. Its layers, numbers aside, sit in two containers or more.
+    # Flat names number their blocks in the layer's own name (keras-resnet's `res2a_branch2a`, `res3a_branch2a`):
+    # there three layers or more so renamed are the convention.
     containers: dict[str, set[str]] = defaultdict(set)
     for k in foreign:
         path = _layer_path(state.pairs[k].model)
-        containers[_INDEX.sub("#", path)].add(path[:max(path.rfind("/"), path.rfind("."), 0)])
+        cut = max(path.rfind("/"), path.rfind("."))
+        containers[_INDEX.sub("#", path)].add(path[:cut] if cut > 0 else path)
     for k in foreign:
-        if len(containers[_INDEX.sub("#", _layer_path(state.pairs[k].model))]) < 2:
+        path = _layer_path(state.pairs[k].model)
+        if len(containers[_INDEX.sub("#", path)]) < (2 if max(path.rfind("/"), path.rfind(".")) > 0 else 3):
             c, m = state.pairs[k].checkpoint, state.pairs[k].model
             state.drop_pair(m)
             state.set_ambiguous(m, [c], "structure pairs it with a layer of another name, while the other layers "
