@@ -72,3 +72,31 @@ def test_a_functional_models_interleaved_branches_keep_their_blocks_in_place():
     amb = {x.model: x.candidates for x in a.ambiguous}
     assert sorted(amb["inception_3a_pool_bn/gamma"]) == ["_orig_mod.inception_3a.branch_5x5.1.bn.weight",
                                                           "_orig_mod.inception_3a.branch_pool.bn.weight"]
+
+
+def test_a_model_that_is_part_of_the_file_keeps_the_one_largest_set_of_its_containers():
+    """diffusers' AutoencoderKL as safetensors (`encoder.`, `decoder.`, `quant_conv.`, `post_quant_conv.`, names
+    sorted) into a Keras 3 twin of its encoder and `quant_conv` in auto-numbered names (`conv2d`, ...,
+    `group_normalization_9`; held-out part 46, recorded): the one largest set of top-level containers the twin
+    holds whole is the encoder and `quant_conv`; the decoder stays unused. Inside the encoder, the mid block's resnets
+    and attention interleave in the twin, so only containers two levels deep stay in one piece, and a module makes
+    its `norm1` before its `norm2`."""
+    a = align_recorded("vae_safetensors_to_k3_autonamed.json.gz")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert got["conv2d/kernel"] == "encoder.conv_in.weight"
+    assert got["conv2d_11/kernel"] == "encoder.conv_out.weight"
+    assert got["group_normalization/gamma"] == "encoder.down_blocks.0.resnets.0.norm1.weight"
+    assert got["group_normalization_1/gamma"] == "encoder.down_blocks.0.resnets.0.norm2.weight"
+    assert got["conv2d_6/kernel"] == "encoder.down_blocks.1.resnets.0.conv_shortcut.weight"
+    assert len(got) >= 16 and not any(c.startswith(("decoder.", "post_quant_conv.")) for c in got.values())
+
+
+def test_which_element_of_a_numbered_family_the_model_lacks_stays_open():
+    """GPT2-ML's TF1 checkpoint (`newslm/layer00` .. `layer03`, names sorted) into a bert4keras model of fewer layers
+    (held-out part 35, recorded), the file having lost `layer00`'s output dense: `layer01` and `layer02` are the
+    largest set of blocks the model holds whole, but `layer00`, held in part, explains the model's first block as
+    well. Which block the model lacks is the numbering's question: nothing is placed by the tree."""
+    a = align_recorded("gpt2_ml_tf1_to_bert4keras.json.gz", lost="newslm/layer00/output/")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert not any(m.startswith("Transformer-0-") and "/layer01/" in c for m, c in got.items())
+    assert not any(m.startswith("Transformer-1-") and "/layer02/" in c for m, c in got.items())

@@ -4820,15 +4820,17 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
     transform), and a numbered container lists its elements in the order it made them (``net.0`` .. ``net.6``). The
     model's creation order (a twin of other names: ``conv1d``, ``batch_normalization``, ...) is a sequence. Every
     checkpoint unit is placed on a model unit it fits, each model unit taking one at most, so that every container's
-    units span no unit of another container and numbered elements follow their numbers. Where no placement keeps
-    every container in one piece, only the top-level ones are kept so: a functional model lists its layers as its
-    graph runs them, the parallel branches of a block interleaved (``inception_3a_3x3_conv1``,
+    units span no unit of another container and numbered elements follow their numbers (``net.3``, and siblings
+    numbered in their words: ``norm1`` before ``norm2``). Where no placement keeps every container in one piece,
+    only those so many levels deep are kept so, the deepest that allow one: a functional model lists its layers as
+    its graph runs them, the parallel branches of a block interleaved (``inception_3a_3x3_conv1``,
     ``inception_3a_5x5_conv1``, ``inception_3a_3x3_bn1``). A unit placed alike in every placement pairs there: a
     placement is found, then for each unit one that puts it elsewhere, or the proof that none does; where none
     exists at all, or the search would be long, nothing is decided. A wrapper every name has (``_orig_mod``) is no
-    container."""
+    container. Where the file holds more than the model, the one largest set of top-level containers the model holds
+    whole is placed (``_kept_containers``)."""
     units_c, units_m = _units(c_items), _units(m_items)  # (units paired already fit only their partners)
-    if len(units_c) < 3 or len(units_c) > len(units_m) or len(units_c) * len(units_m) > _STRUCTURE_MAX ** 2 // 4:
+    if len(units_c) < 3 or len(units_c) * len(units_m) > _STRUCTURE_MAX ** 2 // 4:
         return  # (the same bound as ``_align_units``: every pair of units is tried once)
     paths = [_block_segments(u[0] or u[1][0]) for u in units_c]
     wrapper = 0
@@ -4838,16 +4840,19 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
     if len({p[0] for p in paths if len(p) > 1}) < 2:
         return  # one container or none: the names' own order is the order (``_align_units`` read it)
     options = [[j for j, mu in enumerate(units_m) if _unit_fits(state, cu, mu)] for cu in units_c]
-    if not all(options):
-        return
     budget = [_PLACEMENT_TOTAL]
-    for depth in (len(max(paths, key=len)), 1):
+    kept = _kept_containers(paths, options, len(units_m), budget)
+    if kept is None:
+        return
+    units_c, paths, options = [units_c[i] for i in kept], [paths[i] for i in kept], [options[i] for i in kept]
+    for depth in range(len(max(paths, key=len)), 0, -1):
         targets = _placements(paths, options, len(units_m), depth, budget)
         if targets is not None:
             break
     else:
         return
-    where = ("its containers" if depth > 1 else "its top-level container") + \
+    where = ("its containers" if depth == len(max(paths, key=len)) else
+             f"its containers {depth} level{'s' if depth > 1 else ''} deep") + \
         " in place, numbered elements in number order"
     rivals: dict[int, list[int]] = defaultdict(list)  # model unit -> the checkpoint units placed on it somewhere
     for i, placed_on in enumerate(targets):
@@ -4873,14 +4878,80 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
                 state.set_ambiguous(m, values, f"the file's tree places it in several ways ({where})", tie=True)
 
 
-def _placements(paths: list[list[str]], options: list[list[int]], model_units: int, depth: int, budget: list[int]
-                ) -> list[set[int]] | None:
+_SIBLING_NUMBER = re.compile(r"^([A-Za-z][A-Za-z_]*?)_?(\d+)$")  # ``conv2``, ``block_2``
+_KEPT_TOPS = 8  # top-level containers of a checkpoint holding more than the model, beyond which none is left out
+
+
+def _kept_containers(paths: list[list[str]], options: list[list[int]], model_units: int, budget: list[int]
+                     ) -> list[int] | None:
+    """The checkpoint's units ``_tree_placement`` places: all of them where they fit the model; else the units of
+    the one largest set of top-level containers that the model holds whole (a VAE's `encoder` and `quant_conv`,
+    its `decoder` unused), each kept container's units all placed, the set the most of the model. None where no
+    set, or more than one of the largest, can be placed so, or where an element of a numbered family is left out
+    beside another kept (which part of the file the model is, the tree does not say)."""
+    every = list(range(len(paths)))
+    if len(paths) <= model_units and all(options):
+        return every
+    tops: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(paths):
+        tops[p[0]].append(i)
+    names = [t for t, units in tops.items() if all(options[i] for i in units)]
+    if len(tops) > _KEPT_TOPS or len(names) < 2:
+        return None
+    def fits(units: list[int]) -> bool:
+        return any(_placements([paths[i] for i in units], [options[i] for i in units], model_units, depth, budget,
+                               decide=False) is not None for depth in range(len(max(paths, key=len)), 0, -1))
+
+    sets = sorted((s for r in range(len(names), 0, -1) for s in itertools.combinations(names, r)),
+                  key=lambda s: -sum(len(tops[t]) for t in s))
+    best: list[int] | None = None
+    kept: tuple[str, ...] = ()
+    for s in sets:
+        units = sorted(i for t in s for i in tops[t])
+        if len(units) > model_units or best is not None and len(units) < len(best):
+            continue
+        if fits(units):
+            if best is not None:
+                return None  # (two sets of the same size fit)
+            best, kept = units, s
+    if best is None or len(best) * 2 <= model_units:
+        return None  # (a small part of the file that fits somewhere says nothing of the model)
+    if {_family_word(t) for t in kept} & {_family_word(t) for t in tops if t not in kept} - {None}:
+        return None  # (`layer01` kept and `layer00` left out: which element the model lacks is the numbering's
+        # question, and a block the file holds in part is no smaller set's)
+    return best
+
+
+def _family_word(segment: str) -> str | None:
+    """The family a numbered segment is an element of (``layer`` of ``layer01``, ``block_2``; ``#`` of ``3``)."""
+    if segment.isdigit():
+        return "#"
+    found = _SIBLING_NUMBER.match(segment)
+    return found[1] if found else None
+
+
+def _element_numbers(path: list[str]) -> list[tuple[tuple, int]]:
+    """(the family, the number) of each numbered segment of a path: a number of its own (``net.3``: family ``net``),
+    or glued to a word (``conv2``, ``block_2``: family ``conv`` of the parent)."""
+    out: list[tuple[tuple, int]] = []
+    for d, segment in enumerate(path):
+        if segment.isdigit():
+            out.append((tuple(path[:d]), int(segment)))
+        elif found := _SIBLING_NUMBER.match(segment):
+            out.append(((*path[:d], found[1]), int(found[2])))
+    return out
+
+
+def _placements(paths: list[list[str]], options: list[list[int]], model_units: int, depth: int, budget: list[int],
+                decide: bool = True) -> list[set[int]] | None:
     """For ``_tree_placement``: each checkpoint unit's model units over the placements that keep every container of
     at most ``depth`` segments in one piece and numbered elements in number order: one set per unit, the unit's own
     placement alone where no other exists, empty where that question was left open (the search would be long).
     None where no placement exists or the first one would take long. ``budget``: search steps left, shared."""
     prefixes = [[tuple(p[:d]) for d in range(1, min(len(p), depth + 1))] for p in paths]
-    numbered = [[(tuple(p[:d]), int(p[d])) for d in range(len(p)) if p[d].isdigit()] for p in paths]
+    # (an element's number: a segment of its own, ``net.3``, or glued to a word its siblings share, ``conv2``,
+    # ``block_2``: a module makes its ``norm1`` before its ``norm2``)
+    numbered = [_element_numbers(p) for p in paths]
     size = Counter(prefix for p in prefixes for prefix in p)  # container -> its units
     gaps = model_units - len(paths)  # model units no unit takes
     spans: dict[tuple, list[int]] = defaultdict(list)  # container -> the model units its placed units took, sorted
@@ -4937,11 +5008,18 @@ def _placements(paths: list[list[str]], options: list[list[int]], model_units: i
 
     order = sorted(range(len(paths)), key=lambda i: [_natural(s) for s in paths[i]])
     where = [0] * len(paths)  # checkpoint unit -> its model unit, in the placement being built
-    # Where a top-level container begins, what the units still to place may do depends only on which container took
-    # which model unit (not on which of its units): a dead end met there once is one again (units of a container
-    # swapped among themselves would otherwise be tried against the rest of the model again and again)
-    top = [paths[i][0] for i in range(len(paths))]
+    # Where a container kept in one piece begins, what the units still to place may do depends only on which such
+    # container took which model unit (not on which of its units): a dead end met there once is one again (units of
+    # a container swapped among themselves would otherwise be tried against the rest of the model again and again)
+    top = [tuple(p[:depth]) for p in paths]
     starts = {k for k in range(1, len(order)) if top[order[k]] != top[order[k - 1]]}
+    # Twins (units any constraint treats alike and that fit the same model units: an attention's `to_q`, `to_k`,
+    # `to_v`) trade places in any placement; searched in one order only, each is decided with its twins at once
+    twins: dict[tuple, list[int]] = defaultdict(list)
+    for i in order:
+        twins[(tuple(options[i]), top[i], tuple(prefixes[i]), tuple(numbered[i]))].append(i)
+    before_twin = {b: a for members in twins.values() for a, b in itertools.pairwise(members)}
+    twins_of = {i: members for members in twins.values() if len(members) > 1 for i in members}
 
     def first(avoid: tuple[int, int] | None) -> list[int] | None | Literal[False]:
         """A placement (not putting unit ``avoid[0]`` on ``avoid[1]``), None where none exists, False where the
@@ -4961,7 +5039,8 @@ def _placements(paths: list[list[str]], options: list[list[int]], model_units: i
                 steps += 1
                 if steps > _PLACEMENT_BUDGET or steps > budget[0]:
                     return False
-                if j in unit_at or (i, j) == avoid or not consistent(i, j):
+                if j in unit_at or (i, j) == avoid or i in before_twin and j < where[before_twin[i]] or \
+                        not consistent(i, j):
                     continue
                 place(i, j)
                 where[i] = j
@@ -4981,8 +5060,13 @@ def _placements(paths: list[list[str]], options: list[list[int]], model_units: i
     if not placement:
         return None
     targets = [{j} for j in placement]
+    if not decide:  # (whether a placement exists)
+        return targets
     for i in order:
         if len(targets[i]) > 1:
+            continue
+        if i in twins_of:
+            targets[i].update(placement[k] for k in twins_of[i])
             continue
         other = first((i, placement[i]))
         if other is False:
