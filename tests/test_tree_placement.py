@@ -100,3 +100,26 @@ def test_which_element_of_a_numbered_family_the_model_lacks_stays_open():
     got = {p.model: p.checkpoint for p in a.pairs}
     assert not any(m.startswith("Transformer-0-") and "/layer01/" in c for m, c in got.items())
     assert not any(m.startswith("Transformer-1-") and "/layer02/" in c for m, c in got.items())
+
+
+def test_flat_names_keep_their_tree_in_their_words():
+    """OpenFace in TF1 layer names (`openface/inception_3a_3x3_conv1/kernel`, `openface/inception_3a_3x3_bn1/gamma`;
+    a Saver's file, names sorted: no order) into deepface's PyTorch OpenFaceNet (`inception_3a.branch_3x3.0.conv`;
+    held-out part 45, recorded): the words of each flat name are its tree (block `inception_3a`, branch `3x3`,
+    `conv1` before `conv2`), every such container in one piece in the model's creation order."""
+    a = align_recorded("openface_tf1_to_torch.json.gz")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert got["inception_3a.branch_3x3.0.conv.weight"] == "openface/inception_3a_3x3_conv1/kernel"
+    assert got["inception_3a.branch_3x3.1.bn.running_var"] == "openface/inception_3a_3x3_bn2/moving_variance"
+    assert got["conv1.bn.weight"] == "openface/bn1/gamma"
+    assert got["inception_5b.branch_pool.conv.weight"] == "openface/inception_5b_pool_conv/kernel"
+    assert len(got) >= 212
+
+
+def test_a_flat_name_is_a_tree_only_where_a_number_inside_it_says_so():
+    from ckpt_doctor.match.infer import _flat_tree
+    assert _flat_tree("inception_3a_3x3_conv1") == ["inception", "3a", "3x3", "conv1"]
+    assert _flat_tree("layer_0_query") == ["layer", "0", "query"]
+    # (Keras auto-numbers, and an octave convolution's four paths, are no containers)
+    for name in ("conv2d_1", "batch_normalization_12", "high_low", "dense_layer"):
+        assert _flat_tree(name) == [name]

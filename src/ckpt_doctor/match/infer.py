@@ -4827,8 +4827,8 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
     ``inception_3a_5x5_conv1``, ``inception_3a_3x3_bn1``). A unit placed alike in every placement pairs there: a
     placement is found, then for each unit one that puts it elsewhere, or the proof that none does; where none
     exists at all, or the search would be long, nothing is decided. A wrapper every name has (``_orig_mod``) is no
-    container. Where the file holds more than the model, the one largest set of top-level containers the model holds
-    whole is placed (``_kept_containers``)."""
+    container; flat names are read as their words (``inception_3a_3x3_conv1``). Where the file holds more than the
+    model, the one largest set of top-level containers the model holds whole is placed (``_kept_containers``)."""
     units_c, units_m = _units(c_items), _units(m_items)  # (units paired already fit only their partners)
     if len(units_c) < 3 or len(units_c) * len(units_m) > _STRUCTURE_MAX ** 2 // 4:
         return  # (the same bound as ``_align_units``: every pair of units is tried once)
@@ -4837,7 +4837,12 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
     while all(len(p) > wrapper + 1 and p[wrapper] == paths[0][wrapper] for p in paths):
         wrapper += 1
     paths = [p[wrapper:] for p in paths]
-    if len({p[0] for p in paths if len(p) > 1}) < 2:
+    flat = all(len(p) == 1 for p in paths)
+    if flat:
+        # Flat names keep their tree in their words where a number inside them says so (a Keras functional model's
+        # `inception_3a_3x3_conv1`, `inception_3a_3x3_bn1`: block, branch, layer; not `conv2d_1`, `high_low`)
+        paths = [_flat_tree(p[0]) for p in paths]
+    if len({tuple(p[:-1]) if flat else p[0] for p in paths if len(p) > 1}) < 2:
         return  # one container or none: the names' own order is the order (``_align_units`` read it)
     options = [[j for j, mu in enumerate(units_m) if _unit_fits(state, cu, mu)] for cu in units_c]
     budget = [_PLACEMENT_TOTAL]
@@ -4880,6 +4885,13 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
 
 _SIBLING_NUMBER = re.compile(r"^([A-Za-z][A-Za-z_]*?)_?(\d+)$")  # ``conv2``, ``block_2``
 _KEPT_TOPS = 8  # top-level containers of a checkpoint holding more than the model, beyond which none is left out
+
+
+def _flat_tree(name: str) -> list[str]:
+    """A flat layer name's words as a tree path, where it has three words or more and a number before its last
+    (`inception_3a_3x3_conv1`, `layer_0_query`); else the name whole."""
+    words = [w for w in name.split("_") if w]
+    return words if len(words) >= 3 and any(ch.isdigit() for w in words[:-1] for ch in w) else [name]
 
 
 def _kept_containers(paths: list[list[str]], options: list[list[int]], model_units: int, budget: list[int]
