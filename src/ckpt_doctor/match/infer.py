@@ -4850,13 +4850,14 @@ def _tree_placement(state: _State, c_items, m_items) -> None:
     if kept is None:
         return
     units_c, paths, options = [units_c[i] for i in kept], [paths[i] for i in kept], [options[i] for i in kept]
-    for depth in range(len(max(paths, key=len)), 0, -1):
+    deepest = max(map(len, paths))
+    for depth in range(deepest, 0, -1):
         targets = _placements(paths, options, len(units_m), depth, budget)
         if targets is not None:
             break
     else:
         return
-    where = ("its containers" if depth == len(max(paths, key=len)) else
+    where = ("its containers" if depth == deepest else
              f"its containers {depth} level{'s' if depth > 1 else ''} deep") + \
         " in place, numbered elements in number order"
     rivals: dict[int, list[int]] = defaultdict(list)  # model unit -> the checkpoint units placed on it somewhere
@@ -4910,9 +4911,11 @@ def _kept_containers(paths: list[list[str]], options: list[list[int]], model_uni
     names = [t for t, units in tops.items() if all(options[i] for i in units)]
     if len(tops) > _KEPT_TOPS or len(names) < 2:
         return None
+    deepest = max(map(len, paths))
+
     def fits(units: list[int]) -> bool:
         return any(_placements([paths[i] for i in units], [options[i] for i in units], model_units, depth, budget,
-                               decide=False) is not None for depth in range(len(max(paths, key=len)), 0, -1))
+                               decide=False) is not None for depth in range(deepest, 0, -1))
 
     sets = sorted((s for r in range(len(names), 0, -1) for s in itertools.combinations(names, r)),
                   key=lambda s: -sum(len(tops[t]) for t in s))
@@ -4934,12 +4937,19 @@ def _kept_containers(paths: list[list[str]], options: list[list[int]], model_uni
     return best
 
 
-def _family_word(segment: str) -> str | None:
-    """The family a numbered segment is an element of (``layer`` of ``layer01``, ``block_2``; ``#`` of ``3``)."""
+def _numbered_segment(segment: str) -> tuple[str, int] | None:
+    """(its word, its number) of a numbered path segment: ``("", 3)`` of ``3``, ``("layer", 1)`` of ``layer01``,
+    ``("block", 2)`` of ``block_2``; None where it has no number."""
     if segment.isdigit():
-        return "#"
+        return "", int(segment)
     found = _SIBLING_NUMBER.match(segment)
-    return found[1] if found else None
+    return (found[1], int(found[2])) if found else None
+
+
+def _family_word(segment: str) -> str | None:
+    """The family a numbered segment is an element of (``layer`` of ``layer01``; ``""`` of ``3``)."""
+    numbered = _numbered_segment(segment)
+    return numbered[0] if numbered else None
 
 
 def _element_numbers(path: list[str]) -> list[tuple[tuple, int]]:
@@ -4947,10 +4957,9 @@ def _element_numbers(path: list[str]) -> list[tuple[tuple, int]]:
     or glued to a word (``conv2``, ``block_2``: family ``conv`` of the parent)."""
     out: list[tuple[tuple, int]] = []
     for d, segment in enumerate(path):
-        if segment.isdigit():
-            out.append((tuple(path[:d]), int(segment)))
-        elif found := _SIBLING_NUMBER.match(segment):
-            out.append(((*path[:d], found[1]), int(found[2])))
+        if (numbered := _numbered_segment(segment)) is not None:
+            word, n = numbered
+            out.append(((*path[:d], word) if word else tuple(path[:d]), n))
     return out
 
 
@@ -5476,13 +5485,12 @@ def _renamed_or_new(state: _State, made: list) -> None:
     # Flat names number their blocks in the layer's own name (keras-resnet's `res2a_branch2a`, `res3a_branch2a`):
     # there three layers or more so renamed are the convention.
     containers: dict[str, set[str]] = defaultdict(set)
-    for k in foreign:
-        path = _layer_path(state.pairs[k].model)
-        cut = max(path.rfind("/"), path.rfind("."))
-        containers[_INDEX.sub("#", path)].add(path[:cut] if cut > 0 else path)
-    for k in foreign:
-        path = _layer_path(state.pairs[k].model)
-        if len(containers[_INDEX.sub("#", path)]) < (2 if max(path.rfind("/"), path.rfind(".")) > 0 else 3):
+    layers = {k: _layer_path(state.pairs[k].model) for k in foreign}
+    cuts = {k: max(path.rfind("/"), path.rfind(".")) for k, path in layers.items()}
+    for k, path in layers.items():
+        containers[_INDEX.sub("#", path)].add(path[:cuts[k]] if cuts[k] > 0 else path)
+    for k, path in layers.items():
+        if len(containers[_INDEX.sub("#", path)]) < (2 if cuts[k] > 0 else 3):
             c, m = state.pairs[k].checkpoint, state.pairs[k].model
             state.drop_pair(m)
             state.set_ambiguous(m, [c], "structure pairs it with a layer of another name, while the other layers "
