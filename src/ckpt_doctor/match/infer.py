@@ -406,9 +406,12 @@ def _second_view(state: _State, c_items: list, m_items: list, state2: _State, vi
 def _wider_than_a_layer(proof: Proof) -> bool:
     """A pair whose explanation spans more than its own layer (a scope over the model, a family renumbered). One
     layer renamed on its own is the renamed-or-new question in either view (``head`` -> ``out`` by its path,
-    ``before/dense_2`` -> ``after/dense_6`` by its name): the names add nothing to it."""
+    ``before/dense_2`` -> ``after/dense_6`` by its name): the names add nothing to it. A layer that keeps its own
+    name in a container renamed alike (``_container_renamed_alike``) is no layer renamed."""
     h = proof.hypothesis
     if h is None:
+        return True
+    if _container_renamed_alike(proof.checkpoint.name, proof.model.name):
         return True
     first = None
     for p in h.proofs.values():  # (stops at the second layer: a scope's hypothesis may pair 100k variables)
@@ -418,6 +421,19 @@ def _wider_than_a_layer(proof: Proof) -> bool:
         elif layer != first:
             return True
     return False
+
+
+def _container_renamed_alike(c_name: str, m_name: str) -> bool:
+    """A layer that keeps its own name in a container renamed to a name that says a word of the old one
+    (TabNet's `model/tabnet/transform_f1/bn` -> `tabnet.f1.bn`): the container renamed, not the layer. Not a layer
+    of a kind's name in containers that share no word (`pooler/dense` -> `classifier/dense`: a new head's)."""
+    pc, pm = (re.split(r"[/.]", _raw_layer_path(n)) for n in (c_name, m_name))
+    if len(pc) < 2 or len(pm) < 2 or _squashed(pc[-1]) != _squashed(pm[-1]) or pc[-1].isdigit():
+        return False
+    both = {_squashed(x) for x in pc[:-1]} & {_squashed(x) for x in pm[:-1]}
+    apart_c = [x for x in pc[:-1] if _squashed(x) not in both]
+    apart_m = [x for x in pm[:-1] if _squashed(x) not in both]
+    return bool(apart_c and apart_m and _spelled_words("/".join(apart_c)) & _spelled_words("/".join(apart_m)))
 
 
 def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
@@ -2576,7 +2592,7 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         if len(top) > 1:
             # so is a word the renamed names share as spelled (`item_tower` -> `item_encoder`, one token each) that
             # no rival's name has in its place (not `prelu` of `rnet/prelu3` -> `onet/prelu2`: every PReLU's word)
-            told = _told_by_spelling(top, proposals, pool_c, pool_m)
+            told = _told_by_spelling(top, proposals, pool_c, pool_m, (c_items, m_items))
             if told is not None and _apart(told, proposals):
                 top = told
         if len(top) == 1:  # one best explanation: nothing competes with it
@@ -3042,19 +3058,45 @@ def _abbreviates(rule: tuple, proposals: dict) -> bool:
     return found
 
 
-def _told_by_spelling(rules: list, proposals: dict, pool_c: list, pool_m: list) -> list | None:
+def _told_by_spelling(rules: list, proposals: dict, pool_c: list, pool_m: list,
+                      sides: tuple[list, list]) -> list | None:
     """Equally good ``rules`` that compete for values, told apart by a word their renamed names share as the user
     spelled them (``item_tower`` / ``item_encoder``, whose tokens ``itemtower`` / ``itemencoder`` share none), one
     layer's word on each side (``item``, not ``prelu`` or ``conv``, which name a kind) that every rival lacks on the
     side where the two differ (a rival of the same entry in its model name, of the same variable in its checkpoint
-    name). The rules without rivals and those so told; None where no competing rule is told."""
+    name). A word with a number glued on (TabNet's ``transformblock_bn_f2`` / ``tabnet.f2.bn``) is such a word where it
+    names one place on each side. The rules without rivals and those so told; None where no competing rule is told."""
     def words(rule) -> tuple[set[str], set[str], set[str]]:
         """(the checkpoint name's words, the model name's, those the renamed prefixes share beyond the scope)."""
         c, m, _ = proposals[rule][0]
         k = len(rule[0]) - len(_renamed_parts(rule)[0])
-        wc, wm = _raw_words(_real_prefix(c.name, len(rule[0]))), _raw_words(_real_prefix(m.name, len(rule[1])))
+        pc, pm = _real_prefix(c.name, len(rule[0])), _real_prefix(m.name, len(rule[1]))
+        kc, km = (_real_prefix(c.name, k), _real_prefix(m.name, k)) if k else ("", "")
+        own = (_spelled_words(pc) & _spelled_words(pm)) - _spelled_words(kc)
+        # A number glued to a word (`f2`, `stage2a`) says which element of a family; of the same family only where
+        # one side's renamed part says every word of the other's (`transformblock_bn_f2` / `f2.bn`; not
+        # `decoder_stage2a` / `segm_stage2a`: stage 2a of two heads)
+        if any(ch.isdigit() for w in own for ch in w):
+            # (a wrapper every name of a side has, `module.`, is no word of the renamed part)
+            rc, rm = (p[max(len(q), wrapper(side) if wrapper(side) < len(p) else 0):]
+                      for p, q, side in ((pc, kc, sides[0]), (pm, km, sides[1])))
+            if not (rc and rm and (all(w in _squashed(rc) for w in _spelled_words(rm)) or
+                                   all(w in _squashed(rm) for w in _spelled_words(rc)))):
+                own = {w for w in own if not any(ch.isdigit() for ch in w)}
         # (a rival's whole names count: QKeras' `q_separable_conv2d/depthwise_kernel` says `depthwise` in its leaf)
-        return _raw_words(c.name), _raw_words(m.name), (wc & wm) - (_raw_words(_real_prefix(c.name, k)) if k else set())
+        return _spelled_words(c.name), _spelled_words(m.name), own
+
+    wrappers: dict[int, int] = {}
+
+    def wrapper(side: list) -> int:
+        """The length of the leading path segments every name of a side has (with their separators)."""
+        if id(side) not in wrappers:
+            common = re.split(r"(?<=[/.])", side[0].name)[:-1] if side else []
+            for it in side:
+                while common and not it.name.startswith("".join(common)):
+                    common.pop()
+            wrappers[id(side)] = len("".join(common))
+        return wrappers[id(side)]
 
     entries = {r: {id(c) for c, _, _ in proposals[r]} for r in rules}
     variables = {r: {id(m) for _, m, _ in proposals[r]} for r in rules}
@@ -3063,17 +3105,51 @@ def _told_by_spelling(rules: list, proposals: dict, pool_c: list, pool_m: list) 
     spelled = {r: words(r) for r in rules if rivals[r]}
     if not spelled:
         return None
-    layers = [Counter(w for path in {_raw_layer_path(it.name) for it in pool} for w in _raw_words(path))
-              for pool in (pool_c, pool_m)]
+    # how often each side says a word: a word alone once per layer of the names left (``item``, not ``prelu`` nor
+    # ``conv``, nor a container's word, ``encoder``); a word with a number glued on once per place of all the side's
+    # names (``_numbered_places``: ``f2``, not ``unit1`` of every stage)
+    said = [Counter(w for path in {_raw_layer_path(it.name) for it in pool} for w in _raw_words(path))
+            for pool in (pool_c, pool_m)]
+    if any(ch.isdigit() for _, _, own in spelled.values() for w in own for ch in w):
+        said = [counts + _numbered_places(side) for counts, side in zip(said, sides, strict=True)]
     kept, told = [r for r in rules if not rivals[r]], []
     for r, (_, _, own) in spelled.items():
-        own = {w for w in own if layers[0][w] == 1 and layers[1][w] == 1}
+        own = {w for w in own if said[0][w] == 1 and said[1][w] == 1}
         for q in rivals[r]:
             own -= (spelled[q][1] if entries[q] & entries[r] else set()) | \
                 (spelled[q][0] if variables[q] & variables[r] else set())
         if own:
             told.append(r)
     return kept + told if told else None
+
+
+_GLUED_WORD = re.compile(r"[a-z]+\d+[a-z0-9]*")  # a word with a number glued on: `f2`, `stage2a`, `conv2d`
+
+
+def _glued_words(name: str) -> set[str]:
+    return {t for t in re.split(r"[^a-z0-9]+", name.lower()) if _GLUED_WORD.fullmatch(t)}
+
+
+def _spelled_words(name: str) -> set[str]:
+    """The words of a name as spelled (``_raw_words``), and each token with a number glued on, whole
+    (``transformblock_bn_f2``: transformblock, bn, f2)."""
+    return _raw_words(name) | _glued_words(name)
+
+
+def _numbered_places(items: list) -> Counter:
+    """{word with a number glued on: in how many places the names of ``items`` say it}. Such a word names one element
+    of a family, which its container and every layer in it say alike: a place is the outermost path segment saying
+    it, siblings together (TabNet's ``transform_f2``, its layers ``transform`` and ``bn``; ``transform_block_1/
+    dense_f2`` beside ``.../bn_f2``), against a kind's word that every block's layer says (``prelu3`` of ``rnet/``
+    and ``onet/``, ``unit1`` of every stage)."""
+    places: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+    for path in {_raw_layer_path(it.name) for it in items}:
+        parts = tuple(re.split(r"[/.]", path))
+        for i, part in enumerate(parts):
+            for w in _glued_words(part):
+                places[w].add(parts[:i + 1])
+    return Counter({w: len({n[:-1] for n in found if not any(n[:k] in found for k in range(1, len(n)))})
+                    for w, found in places.items()})
 
 
 def _same_projection(rule: tuple) -> bool:
