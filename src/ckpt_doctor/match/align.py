@@ -61,6 +61,9 @@ class Alignment:
     # model variables whose value is zero given the pairs (PyTorch's b_hh beside a Keras recurrent bias in b_ih):
     # no checkpoint value, and not new either: the fixes set them to zero
     zeros: list[str] = field(default_factory=list)
+    # {model variable left new: the checkpoint value the renaming of its layer's other values gives it, of another
+    # shape or dtype} (a layer resized: no renaming fixes it)
+    resized: dict[str, str] = field(default_factory=dict)
 
     @property
     def inferred(self) -> list[Pair]:
@@ -82,6 +85,7 @@ class Alignment:
                 "missing": self.missing, "unused": self.unused, "rules": self.rules.to_dict()["rules"],
                 "explanation": self.sentences, **({"tied": self.tied} if self.tied else {}),
                 **({"zeros": self.zeros} if self.zeros else {}),
+                **({"resized": self.resized} if self.resized else {}),
                 **({"prefer_names": {"chosen_pairs": len(self.chosen)}} if self.prefer_names else {})}
 
     # -- exports: the fix, in the user's framework -------------------------------------------------------------
@@ -171,9 +175,18 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
         sentences.append(f"{chosen} pair{'s rest' if chosen != 1 else ' rests'} on --prefer-names: where equally "
                          "good renumberings tie, the value the framework's own restore loads by name (a choice, "
                          "not proved)")
+    new = set(missing)
+    resized = {m.ref.name: c.ref.name for c, m in state.resized.values() if m.ref.name in new}
+    if resized:
+        (m_name, c_name), = list(resized.items())[:1]
+        shapes = {it.ref.name: list(it.ref.shape) for it in (*m_items, *c_items)}
+        sentences.append(f"{len(resized)} model variable(s) would take a value under the renaming that pairs the "
+                         f"rest of their layer, but of another shape or dtype (`{m_name}` {shapes[m_name]}, "
+                         f"`{c_name}` {shapes[c_name]} in the checkpoint): saved from a layer of another size or "
+                         "configuration; no renaming fixes that, and nothing is loaded into them")
     return Alignment(d, pairs, ambiguous, missing, unused, rules, sentences, checkpoint_names, model_names,
                      {m: v for m, v in tied.items() if m not in {a.model for a in ambiguous}}, prefer_names,
-                     [m.ref.name for m in state.zeros])
+                     [m.ref.name for m in state.zeros], resized)
 
 
 def _filled_through_ties(spec: ModelSpec, pairs: list[Pair]) -> dict[str, str]:

@@ -289,6 +289,8 @@ class _State:
     # id(m) ambiguous between equally good explanations (renamings, alignments): sibling evidence may settle them
     ties: set = field(default_factory=set)
     cautions: list[str] = field(default_factory=list)  # pairs made that rest on something no file says
+    # id(m) -> (c, m): a model variable the renaming of its layer's other values would give a value of another shape
+    resized: dict = field(default_factory=dict)
     zeros: list[_Item] = field(default_factory=list)  # model variables whose value is zero (PyTorch's b_hh)
     # id(c) of the values an optimizer was updating (they have slots), where some values of the file have none
     trained: set[int] = field(default_factory=set)
@@ -2696,6 +2698,8 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
         # makes rests on a bias's shape, contradicted by the kernel's. Its variables are ambiguous, not paired.
         partial = _partial_fits(state, [r for r in clean if single(r)], pool_c, pool_m, proposals)
         for rule, (c2, m2) in partial.items():
+            if m2 is not None:
+                state.resized[id(m2)] = (c2, m2)
             where = f"on `{m2.name}` {list(m2.shape)}" if m2 is not None else "nowhere in the model"
             for c, m, _ in proposals[rule]:
                 state.set_ambiguous(m, [c], f"the renaming that would pair it puts `{c2.name}` {list(c2.shape)} "

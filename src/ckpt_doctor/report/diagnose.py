@@ -182,7 +182,7 @@ def _why(a) -> list[str]:
                      f"theirs; nothing is guessed for them (e.g. `{first.model}`: {first.reason}; see "
                      "`ckpt-doctor align`)")
     differ = other_shapes(a)
-    absent = [m for m in a.missing if m not in set(differ) and m not in listed]
+    absent = [m for m in a.missing if m not in set(differ) and m not in listed and m not in a.resized]
     if differ:
         lines.append(f"  - {len(differ)} model variable(s) are in the checkpoint under their own names with another "
                      "shape or dtype: it was saved from a model of another size or configuration; no renaming "
