@@ -145,6 +145,7 @@ from .names import (
     EMA_SUFFIX,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
+    POSTERIOR_LEAVES,
     SUBLAYER_ROLES,
     WEIGHT_LEAVES,
     _token,
@@ -1685,7 +1686,8 @@ def _glued_biases(items: list) -> None:
     is the bias of layer ``X``, and the matrix its kernel (where the names of a side have paths; flat names are
     ``_flat_leaves``'); beside ``X_weight``, PyTorch's spelling (``in_proj_bias``), the matrix is its weight."""
     glued = [(it, name) for it in items
-             if len(it.shape) == 1 and (name := strip_name(it.name)).endswith(("_b", "_bias"))]
+             if len(it.shape) == 1 and (name := strip_name(it.name)).endswith(("_b", "_bias")) and
+             _squashed(re.split(r"[/.]", name)[-1]) not in POSTERIOR_LEAVES]  # (bayesian-torch's `mu_bias`: a role)
     if not glued or not any("/" in it.name or "." in it.name for it in items):
         return
     by_name = {strip_name(it.name): it for it in items}

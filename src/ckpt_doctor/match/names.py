@@ -52,6 +52,18 @@ LEAF_SYNONYMS = {"beta": "bias", "b": "bias", "biases": "bias", "offset": "bias"
                  "movingmean": "runningmean", "movingvariance": "runningvar",
                  "runningvariance": "runningvar", "inprojbias": "bias"}
 
+# A Bayesian layer's variational posterior, a mean and a scale before its softplus per weight (TensorFlow
+# Probability's ``kernel_posterior_loc`` / ``kernel_posterior_untransformed_scale`` in TF's layout; bayesian-torch's
+# ``mu_kernel`` / ``rho_kernel``, ``mu_weight`` / ``rho_weight`` and blitz' ``weight_mu`` / ``weight_rho`` in
+# PyTorch's, their scale softplus(rho) as TFP's): the role word, then the leaf class or ``bias``.
+POSTERIOR_LEAVES = {
+    "kernelposteriorloc": ("mu", "kernel"), "kernelposterioruntransformedscale": ("rho", "kernel"),
+    "biasposteriorloc": ("mu", "bias"), "biasposterioruntransformedscale": ("rho", "bias"),
+    **dict.fromkeys(("mukernel", "muweight", "weightmu"), ("mu", "weight")),
+    **dict.fromkeys(("rhokernel", "rhoweight", "weightrho"), ("rho", "weight")),
+    **dict.fromkeys(("mubias", "biasmu"), ("mu", "bias")), **dict.fromkeys(("rhobias", "biasrho"), ("rho", "bias")),
+}
+
 # A language model's output projection kept beside its token table (keras-hub's ``ReversibleEmbedding``
 # ``reverse_embeddings`` [hidden, vocab]; in a Keras 3 file its ``vars/1``, a kernel by position): laid out as a
 # Dense kernel whatever its leaf word says.
@@ -195,7 +207,13 @@ def _canonical(name: str, cut: int) -> tuple[tuple[str, ...], str | None]:
 
 def _split_leaf(tokens: list[str]) -> tuple[tuple[str, ...], str | None]:
     leaf = None
-    if tokens and tokens[-1] in WEIGHT_LEAVES:
+    if tokens and tokens[-1] in POSTERIOR_LEAVES:
+        role, leaf = POSTERIOR_LEAVES[tokens.pop()]
+        tokens.append(role)
+        if leaf == "bias":
+            tokens.append(leaf)
+            leaf = None
+    elif tokens and tokens[-1] in WEIGHT_LEAVES:
         leaf = WEIGHT_LEAVES[tokens.pop()]
     elif tokens and tokens[-1] in LEAF_SYNONYMS:
         tokens[-1] = LEAF_SYNONYMS[tokens[-1]]
