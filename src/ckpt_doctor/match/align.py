@@ -176,17 +176,16 @@ def align(catalog: Catalog, spec: ModelSpec, diagnosis: Diagnosis | None = None,
                          "good renumberings tie, the value the framework's own restore loads by name (a choice, "
                          "not proved)")
     new = set(missing)
-    resized = {m.ref.name: c.ref.name for c, m in state.resized.values() if m.ref.name in new}
+    resized = [(c.ref, m.ref) for c, m in state.resized.values() if m.ref.name in new]
     if resized:
-        (m_name, c_name), = list(resized.items())[:1]
-        shapes = {it.ref.name: list(it.ref.shape) for it in (*m_items, *c_items)}
+        c, m = resized[0]
         sentences.append(f"{len(resized)} model variable(s) would take a value under the renaming that pairs the "
-                         f"rest of their layer, but of another shape or dtype (`{m_name}` {shapes[m_name]}, "
-                         f"`{c_name}` {shapes[c_name]} in the checkpoint): saved from a layer of another size or "
+                         f"rest of their layer, but of another shape or dtype (`{m.name}` {list(m.shape)}, "
+                         f"`{c.name}` {list(c.shape)} in the checkpoint): saved from a layer of another size or "
                          "configuration; no renaming fixes that, and nothing is loaded into them")
     return Alignment(d, pairs, ambiguous, missing, unused, rules, sentences, checkpoint_names, model_names,
                      {m: v for m, v in tied.items() if m not in {a.model for a in ambiguous}}, prefer_names,
-                     [m.ref.name for m in state.zeros], resized)
+                     [m.ref.name for m in state.zeros], {m.name: c.name for c, m in resized})
 
 
 def _filled_through_ties(spec: ModelSpec, pairs: list[Pair]) -> dict[str, str]:

@@ -145,7 +145,6 @@ from .names import (
     EMA_SUFFIX,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
-    POSTERIOR_LEAVES,
     SUBLAYER_ROLES,
     WEIGHT_LEAVES,
     _token,
@@ -1685,9 +1684,10 @@ def _glued_biases(items: list) -> None:
     ``net/trunk_b``): a vector ``X_b`` beside a matrix ``X`` (or ``X_w``) with its length as the first or last axis
     is the bias of layer ``X``, and the matrix its kernel (where the names of a side have paths; flat names are
     ``_flat_leaves``'); beside ``X_weight``, PyTorch's spelling (``in_proj_bias``), the matrix is its weight."""
+    # (a name the leaf tables read already, `in_proj_bias`, bayesian-torch's `mu_bias`, says its own role)
     glued = [(it, name) for it in items
              if len(it.shape) == 1 and (name := strip_name(it.name)).endswith(("_b", "_bias")) and
-             _squashed(re.split(r"[/.]", name)[-1]) not in POSTERIOR_LEAVES]  # (bayesian-torch's `mu_bias`: a role)
+             it.tokens[-1:] != ("bias",)]
     if not glued or not any("/" in it.name or "." in it.name for it in items):
         return
     by_name = {strip_name(it.name): it for it in items}
@@ -3084,8 +3084,8 @@ def _told_by_spelling(rules: list, proposals: dict, pool_c: list, pool_m: list,
         # `decoder_stage2a` / `segm_stage2a`: stage 2a of two heads)
         if any(ch.isdigit() for w in own for ch in w):
             # (a wrapper every name of a side has, `module.`, is no word of the renamed part)
-            rc, rm = (p[max(len(q), wrapper(side) if wrapper(side) < len(p) else 0):]
-                      for p, q, side in ((pc, kc, sides[0]), (pm, km, sides[1])))
+            rc, rm = (p[max(len(q), wrapper(i) if wrapper(i) < len(p) else 0):]
+                      for i, (p, q) in enumerate(((pc, kc), (pm, km))))
             if not (rc and rm and (all(w in _squashed(rc) for w in _spelled_words(rm)) or
                                    all(w in _squashed(rm) for w in _spelled_words(rc)))):
                 own = {w for w in own if not any(ch.isdigit() for ch in w)}
@@ -3094,15 +3094,10 @@ def _told_by_spelling(rules: list, proposals: dict, pool_c: list, pool_m: list,
 
     wrappers: dict[int, int] = {}
 
-    def wrapper(side: list) -> int:
-        """The length of the leading path segments every name of a side has (with their separators)."""
-        if id(side) not in wrappers:
-            common = re.split(r"(?<=[/.])", side[0].name)[:-1] if side else []
-            for it in side:
-                while common and not it.name.startswith("".join(common)):
-                    common.pop()
-            wrappers[id(side)] = len("".join(common))
-        return wrappers[id(side)]
+    def wrapper(i: int) -> int:  # (the length of the start every name of side i has)
+        if i not in wrappers:
+            wrappers[i] = len(_common_prefix([it.name for it in sides[i]])) if sides[i] else 0
+        return wrappers[i]
 
     entries = {r: {id(c) for c, _, _ in proposals[r]} for r in rules}
     variables = {r: {id(m) for _, m, _ in proposals[r]} for r in rules}
