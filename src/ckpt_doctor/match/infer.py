@@ -142,12 +142,14 @@ from .names import (
     _CAMEL,
     ATTENTION_PROJECTIONS,
     ATTRIBUTE_SUFFIX,
+    CAFFE_RESNET_STEM,
     EMA_SUFFIX,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
     SUBLAYER_ROLES,
     WEIGHT_LEAVES,
     _token,
+    caffe_resnet,
     canonical,
     strip_name,
     transform_for,
@@ -553,6 +555,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
             _own_vocabulary(c_items, m_items)
         # (one side speaks TF's vocabulary, the other PyTorch's only: `kernel` against `weight`)
         state.crossed = tf[0] != tf[1] and any(it.name.endswith(".weight") for it in (m_items if tf[0] else c_items))
+    _caffe_resnet_names(c_items, m_items)
     ema = [any(it.tokens and it.tokens[-1] == "hidden" for it in items) for items in (c_items, m_items)]
     if ema[0] != ema[1]:  # one side keeps Sonnet's moving averages, the other plain statistics
         _ema_values(c_items if ema[0] else m_items)
@@ -1708,6 +1711,24 @@ def _glued_biases(items: list) -> None:
             item.tokens, item.leaf = canonical(f"{base}{sep}{leaf}")
             item.layout = item.leaf
             item.rekey()
+
+
+def _caffe_resnet_names(c_items: list, m_items: list) -> None:
+    """A side that names its ResNet in Caffe's way (``res2a_branch2a``, ``bn2a_branch1``, ``bn_conv1``, ``fc1000``;
+    ``names.caffe_resnet``) against one that does not is read in torchvision's names (``layer1.0.conv1``,
+    ``layer1.0.downsample.1``, ``bn1``, ``fc``): where both say the same layer, the names agree. Read where a side
+    has three such blocks' layers or more and the other none (two Caffe-named sides agree as they are)."""
+    blocks = [{t for it in items for t in it.tokens if caffe_resnet(t) is not None} for items in (c_items, m_items)]
+    if bool(blocks[0]) == bool(blocks[1]):
+        return
+    items = c_items if blocks[0] else m_items
+    if len({caffe_resnet(t) for t in blocks[0] or blocks[1]}) < 3:
+        return
+    for it in items:
+        if any(caffe_resnet(t) or t in CAFFE_RESNET_STEM for t in it.tokens):
+            it.tokens = tuple(x for t in it.tokens
+                              for x in (caffe_resnet(t) or (CAFFE_RESNET_STEM.get(t, t),)))
+            it.rekey()
 
 
 def _speaks_tf(items: list) -> bool:

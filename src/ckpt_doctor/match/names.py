@@ -64,6 +64,31 @@ POSTERIOR_LEAVES = {
     **dict.fromkeys(("mubias", "biasmu"), ("mu", "bias")), **dict.fromkeys(("rhobias", "biasrho"), ("rho", "bias")),
 }
 
+# Caffe's ResNet naming (the MSRA models, Caffe-converted weights, Keras' ResNet50 before 2.2.5, keras-resnet):
+# a block's layers are ``res{stage}{block}_branch{branch}``, its norms ``bn...`` (a Caffe ``Scale`` layer's
+# gamma and beta ``scale...``), stages 2 to 5, blocks ``a``, ``b``, ``c`` or ``a``, ``b1``, ``b2`` (ResNet-101/152,
+# keras-resnet), branch ``2a``, ``2b``, ``2c`` the main path's layers and ``1`` the shortcut's. In torchvision's
+# ResNet (and timm's) that is ``layer{stage - 1}.{block}.conv{k}`` / ``bn{k}``, the shortcut ``downsample.0`` /
+# ``downsample.1``; the stem's ``conv1`` / ``bn_conv1`` are ``conv1`` / ``bn1``, the classifier ``fc1000`` is ``fc``.
+CAFFE_RESNET_BLOCK = re.compile(r"^(res|bn|scale)([2-9])(a|b\d+|[b-z])_?branch(1|2[a-z])$")
+CAFFE_RESNET_STEM = {"bnconv1": "bn1", "scaleconv1": "bn1", "fc1000": "fc"}  # (canonical tokens; conv1 is conv1)
+
+
+def caffe_resnet(token: str) -> tuple[str, ...] | None:
+    """torchvision's path tokens for a layer token in Caffe's ResNet naming (``res3b2_branch2a`` -> ``layer2``,
+    ``2``, ``conv1``), else None. Block layers only: the stem's names say little on their own (``CAFFE_RESNET_STEM``,
+    read where a side's blocks are so named)."""
+    found = CAFFE_RESNET_BLOCK.match(token)
+    if found is None:
+        return None
+    kind, stage, block, branch = found.groups()
+    index = 0 if block == "a" else int(block[1:]) if len(block) > 1 else ord(block) - ord("a")
+    where = (f"layer{int(stage) - 1}", str(index))
+    if branch == "1":
+        return (*where, "downsample", "0" if kind == "res" else "1")
+    return (*where, f"{'conv' if kind == 'res' else 'bn'}{ord(branch[1]) - ord('a') + 1}")
+
+
 # A language model's output projection kept beside its token table (keras-hub's ``ReversibleEmbedding``
 # ``reverse_embeddings`` [hidden, vocab]; in a Keras 3 file its ``vars/1``, a kernel by position): laid out as a
 # Dense kernel whatever its leaf word says.
