@@ -2,7 +2,7 @@
 `bn_conv1`, `fc1000`, as the MSRA models, Keras' ResNet50 before 2.2.5 and keras-resnet name their layers) against a
 torchvision-style PyTorch twin (`layer1.0.conv1`, `layer1.0.bn1`, `layer1.0.downsample.1`, `bn1`, `fc`):
 
-- the naming itself is a convention (`names.caffe_resnet`), read as torchvision's where one side speaks it: a TF1
+- the naming itself is a convention (`names.torchvision_paths`), read as torchvision's where one side speaks it: a TF1
   `Saver` file (sorted names: no order to align by) pairs by names alone;
 - before that reading, two older ones: a block's two 3x3 convs are equal, and Keras' order is another convention
   than PyTorch's, so order alone may not pair them; but both sides' names count them, letters after a number on one
@@ -14,7 +14,6 @@ The names and shapes are the real files' and the real twin's; the truth is the c
 from recorded import align_recorded
 
 from ckpt_doctor.match.infer import _number_order
-from ckpt_doctor.match.names import caffe_resnet
 
 
 def test_letters_after_a_number_count():
@@ -33,17 +32,6 @@ def test_convs_by_their_counted_names_and_norms_by_their_convs():
         assert got[f"{torch_layer}.0.bn2.running_var"] == f"bn{stage}a_branch2b/moving_variance"
     assert got["layer1.1.conv2.weight"] == "res2b1_branch2b/kernel"
     assert got["layer1.1.bn2.bias"] == "bn2b1_branch2b/beta"
-
-
-def test_the_naming_read_as_torchvisions():
-    assert caffe_resnet("res2abranch2a") == ("layer1", "0", "conv1")  # (canonical tokens: underscores out)
-    assert caffe_resnet("bn2a_branch2c") == ("layer1", "0", "bn3")
-    assert caffe_resnet("res3a_branch1") == ("layer2", "0", "downsample", "0")
-    assert caffe_resnet("bn3a_branch1") == ("layer2", "0", "downsample", "1")
-    assert caffe_resnet("res4b22_branch2b") == ("layer3", "22", "conv2")  # ResNet-101's and keras-resnet's b1, b2..
-    assert caffe_resnet("bn5c_branch2a") == ("layer4", "2", "bn1")  # ResNet-50's a, b, c
-    assert caffe_resnet("scale2b_branch2a") == ("layer1", "1", "bn1")  # a Caffe Scale layer's gamma and beta
-    assert caffe_resnet("conv1") is None and caffe_resnet("res2a") is None and caffe_resnet("res1a_branch2a") is None
 
 
 def test_a_tf1_saver_file_into_torchvisions_names():

@@ -142,16 +142,15 @@ from .names import (
     _CAMEL,
     ATTENTION_PROJECTIONS,
     ATTRIBUTE_SUFFIX,
-    CAFFE_RESNET_STEM,
     EMA_SUFFIX,
     LEAF_SYNONYMS,
     OUTPUT_PROJECTION_LEAVES,
     SUBLAYER_ROLES,
     WEIGHT_LEAVES,
     _token,
-    caffe_resnet,
     canonical,
     strip_name,
+    torchvision_paths,
     transform_for,
 )
 from .names import _path_tokens as _name_tokens
@@ -555,7 +554,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
             _own_vocabulary(c_items, m_items)
         # (one side speaks TF's vocabulary, the other PyTorch's only: `kernel` against `weight`)
         state.crossed = tf[0] != tf[1] and any(it.name.endswith(".weight") for it in (m_items if tf[0] else c_items))
-    _caffe_resnet_names(c_items, m_items)
+    _torchvision_names(c_items, m_items)
     ema = [any(it.tokens and it.tokens[-1] == "hidden" for it in items) for items in (c_items, m_items)]
     if ema[0] != ema[1]:  # one side keeps Sonnet's moving averages, the other plain statistics
         _ema_values(c_items if ema[0] else m_items)
@@ -1713,21 +1712,31 @@ def _glued_biases(items: list) -> None:
             item.rekey()
 
 
-def _caffe_resnet_names(c_items: list, m_items: list) -> None:
-    """A side that names its ResNet in Caffe's way (``res2a_branch2a``, ``bn2a_branch1``, ``bn_conv1``, ``fc1000``;
-    ``names.caffe_resnet``) against one that does not is read in torchvision's names (``layer1.0.conv1``,
-    ``layer1.0.downsample.1``, ``bn1``, ``fc``): where both say the same layer, the names agree. Read where a side
-    has three such blocks' layers or more and the other none (two Caffe-named sides agree as they are)."""
-    blocks = [{t for it in items for t in it.tokens if caffe_resnet(t) is not None} for items in (c_items, m_items)]
-    if bool(blocks[0]) == bool(blocks[1]):
+def _torchvision_names(c_items: list, m_items: list) -> None:
+    """A side that names a classic ImageNet CNN in another naming than torchvision's (a ResNet's ``res2a_branch2a``
+    as Caffe's, ``conv2_block1_1_conv`` as keras.applications'; keras.applications' DenseNet and VGG:
+    ``names.torchvision_paths``) against one that does not is read in torchvision's names (``layer1.0.conv1``,
+    ``features.denseblock1.denselayer1.norm1``, ``features.5``): where both say the same layer, the names agree. The
+    other side speaks none of these namings (two sides so named agree as they are)."""
+    read = [torchvision_paths({t for it in items for t in it.tokens}) for items in (c_items, m_items)]
+    if bool(read[0]) == bool(read[1]):
         return
-    items = c_items if blocks[0] else m_items
-    if len({caffe_resnet(t) for t in blocks[0] or blocks[1]}) < 3:
-        return
+    items, found = (c_items, read[0]) if read[0] else (m_items, read[1])
+    assert found is not None
+    paths = found[1]
     for it in items:
-        if any(caffe_resnet(t) or t in CAFFE_RESNET_STEM for t in it.tokens):
-            it.tokens = tuple(x for t in it.tokens
-                              for x in (caffe_resnet(t) or (CAFFE_RESNET_STEM.get(t, t),)))
+        tokens, out, k = it.tokens, list[str](), 0
+        while k < len(tokens):  # (two tokens in a row first: DenseNet's `conv1/conv`)
+            path = paths.get(tokens[k:k + 2]) if k + 1 < len(tokens) else None
+            if path is not None:
+                out.extend(path)
+                k += 2
+                continue
+            path = paths.get(tokens[k:k + 1])
+            out.extend(path if path is not None else tokens[k:k + 1])
+            k += 1
+        if tuple(out) != tokens:
+            it.tokens = tuple(out)
             it.rekey()
 
 

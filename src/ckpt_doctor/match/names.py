@@ -64,29 +64,92 @@ POSTERIOR_LEAVES = {
     **dict.fromkeys(("mubias", "biasmu"), ("mu", "bias")), **dict.fromkeys(("rhobias", "biasrho"), ("rho", "bias")),
 }
 
-# Caffe's ResNet naming (the MSRA models, Caffe-converted weights, Keras' ResNet50 before 2.2.5, keras-resnet):
-# a block's layers are ``res{stage}{block}_branch{branch}``, its norms ``bn...`` (a Caffe ``Scale`` layer's
-# gamma and beta ``scale...``), stages 2 to 5, blocks ``a``, ``b``, ``c`` or ``a``, ``b1``, ``b2`` (ResNet-101/152,
-# keras-resnet), branch ``2a``, ``2b``, ``2c`` the main path's layers and ``1`` the shortcut's. In torchvision's
-# ResNet (and timm's) that is ``layer{stage - 1}.{block}.conv{k}`` / ``bn{k}``, the shortcut ``downsample.0`` /
-# ``downsample.1``; the stem's ``conv1`` / ``bn_conv1`` are ``conv1`` / ``bn1``, the classifier ``fc1000`` is ``fc``.
-CAFFE_RESNET_BLOCK = re.compile(r"^(res|bn|scale)([2-9])(a|b\d+|[b-z])_?branch(1|2[a-z])$")
-CAFFE_RESNET_STEM = {"bnconv1": "bn1", "scaleconv1": "bn1", "fc1000": "fc"}  # (canonical tokens; conv1 is conv1)
+# The classic ImageNet CNNs in the namings their weights are most often shipped with besides torchvision's, read as
+# torchvision's (and timm's for a ResNet). Patterns on canonical tokens (underscores out: ``res2abranch2a``,
+# ``conv2block11conv``).
+# - A ResNet (v1) in Caffe's naming (the MSRA models, Caffe-converted weights, Keras' ResNet50 before 2.2.5,
+#   keras-resnet): a block's layers are ``res{stage}{block}_branch{branch}``, its norms ``bn...`` (a Caffe ``Scale``
+#   layer's gamma and beta ``scale...``), stages 2 to 5, blocks ``a``, ``b``, ``c`` or ``a``, ``b1``, ``b2``
+#   (ResNet-101/152, keras-resnet), branch ``2a``, ``2b``, ``2c`` the main path's layers, ``1`` the shortcut's;
+#   torchvision's ``layer{stage - 1}.{block}.conv{k}`` / ``bn{k}``, ``downsample.0`` / ``downsample.1``. Stem
+#   ``conv1`` / ``bn_conv1``, classifier ``fc1000``: ``conv1`` / ``bn1``, ``fc``.
+# - A ResNet (v1) in keras.applications' naming (since Keras 2.2.5): ``conv{stage}_block{block + 1}_{k}_conv`` /
+#   ``_bn``, ``k`` = 0 the shortcut's; stem ``conv1_conv`` / ``conv1_bn``, classifier ``predictions``. (Its ResNetV2,
+#   with ``preact_bn`` norms before the convs, is another block: not read so.)
+# - A DenseNet in keras.applications' naming: ``conv{stage}_block{layer}_0_bn``, ``_1_conv``, ``_1_bn``,
+#   ``_2_conv`` are ``features.denseblock{stage - 1}.denselayer{layer}.norm1``, ``conv1``, ``norm2``, ``conv2``;
+#   ``pool{stage}_bn`` / ``_conv`` the transition's ``norm`` / ``conv``; stem ``conv1/conv`` / ``conv1/bn``
+#   ``features.conv0`` / ``norm0``, the last norm ``bn`` ``features.norm5``, ``predictions`` the ``classifier``.
+# - A VGG in keras.applications' naming: ``block{b}_conv{k}`` are ``features.{i}``, each conv two places on (the
+#   conv, its ReLU) and each block one more (its pool); ``fc1``, ``fc2``, ``predictions`` are ``classifier.0``,
+#   ``.3``, ``.6``.
+_CAFFE_BLOCK = re.compile(r"^(res|bn|scale)([2-9])(a|b\d+|[b-z])_?branch(1|2[a-z])$")
+_KERAS_BLOCK = re.compile(r"^conv([2-9])_?block(\d+)_?([0-3])_?(conv|bn)$")
+_KERAS_TRANSITION = re.compile(r"^pool([2-9])_?(conv|bn)$")
+_KERAS_VGG = re.compile(r"^block([1-9])_?conv([1-9])$")
+_STEMS: dict[str, dict[tuple[str, ...], str]] = {
+    "Caffe's ResNet": {("conv1",): "conv1", ("bnconv1",): "bn1", ("scaleconv1",): "bn1", ("fc1000",): "fc"},
+    "keras.applications' ResNet": {("conv1conv",): "conv1", ("conv1bn",): "bn1", ("predictions",): "fc"},
+    "keras.applications' DenseNet": {("conv1", "conv"): "features.conv0", ("conv1", "bn"): "features.norm0",
+                                     ("bn",): "features.norm5", ("predictions",): "classifier"},
+    "keras.applications' VGG": {("fc1",): "classifier.0", ("fc2",): "classifier.3", ("predictions",): "classifier.6"},
+}
+# (the convs per block of VGG's configurations A, B, D, E: VGG11, 13, 16, 19; a conv of a side that is none of these
+# moves every place after it)
+_VGG_BLOCKS = ((1, 1, 2, 2, 2), (2, 2, 2, 2, 2), (2, 2, 3, 3, 3), (2, 2, 4, 4, 4))
+_DENSE_LAYER = {("0", "bn"): "norm1", ("1", "conv"): "conv1", ("1", "bn"): "norm2", ("2", "conv"): "conv2"}
 
 
-def caffe_resnet(token: str) -> tuple[str, ...] | None:
-    """torchvision's path tokens for a layer token in Caffe's ResNet naming (``res3b2_branch2a`` -> ``layer2``,
-    ``2``, ``conv1``), else None. Block layers only: the stem's names say little on their own (``CAFFE_RESNET_STEM``,
-    read where a side's blocks are so named)."""
-    found = CAFFE_RESNET_BLOCK.match(token)
-    if found is None:
+def torchvision_paths(tokens: set[str]) -> tuple[str, dict[tuple[str, ...], tuple[str, ...]]] | None:
+    """For the distinct tokens of a side's names: (the naming, {token, or two tokens in a row: torchvision's path
+    tokens}) where its layers are named in exactly one of the namings above (three block layers or more), else
+    None. ``res3b2_branch2a`` and ``conv3_block3_1_conv`` are ``layer2``, ``2``, ``conv1``."""
+    named = [t for t in tokens if t.startswith(("res", "bn", "scale", "conv", "block"))]  # (100k names: fast first)
+    caffe = {t: m for t in named if (m := _CAFFE_BLOCK.match(t))}
+    keras = {t: m for t in named if (m := _KERAS_BLOCK.match(t))}
+    vgg = {t: m for t in named if (m := _KERAS_VGG.match(t))}
+    if sum(map(bool, (caffe, keras, vgg))) != 1 or any(t.endswith("preactbn") for t in tokens):
+        return None  # (several namings, or a ResNetV2's pre-activation blocks: no one reading)
+    out: dict[tuple[str, ...], str] = {}
+    if caffe:
+        naming = "Caffe's ResNet"
+        for t, m in caffe.items():
+            kind, stage, block, branch = m.groups()
+            index = 0 if block == "a" else int(block[1:]) if len(block) > 1 else ord(block) - ord("a")
+            where = f"layer{int(stage) - 1}.{index}"
+            out[(t,)] = f"{where}.downsample.{0 if kind == 'res' else 1}" if branch == "1" else \
+                f"{where}.{'conv' if kind == 'res' else 'bn'}{ord(branch[1]) - ord('a') + 1}"
+    elif keras:
+        transitions = {t: m for t in tokens if (m := _KERAS_TRANSITION.match(t))}
+        if transitions:  # a DenseNet's layers: norm, conv, norm, conv, and a transition between blocks
+            naming = "keras.applications' DenseNet"
+            for t, m in keras.items():
+                role = _DENSE_LAYER.get((m[3], m[4]))
+                if role is None or int(m[2]) < 1:
+                    return None
+                out[(t,)] = f"features.denseblock{int(m[1]) - 1}.denselayer{m[2]}.{role}"
+            for t, m in transitions.items():
+                out[(t,)] = f"features.transition{int(m[1]) - 1}.{'conv' if m[2] == 'conv' else 'norm'}"
+        else:
+            naming = "keras.applications' ResNet"
+            for t, m in keras.items():
+                if int(m[2]) < 1:
+                    return None
+                where = f"layer{int(m[1]) - 1}.{int(m[2]) - 1}"
+                out[(t,)] = f"{where}.downsample.{0 if m[4] == 'conv' else 1}" if m[3] == "0" else \
+                    f"{where}.{m[4]}{m[3]}"
+    else:
+        naming = "keras.applications' VGG"
+        convs = sorted(vgg.items(), key=lambda tm: (int(tm[1][1]), int(tm[1][2])))
+        blocks = [int(m[1]) for _, m in convs]
+        if max(blocks) > 5 or tuple(blocks.count(b) for b in range(1, 6)) not in _VGG_BLOCKS:
+            return None  # (a conv missing or one more: the places after it are not known)
+        for rank, (t, m) in enumerate(convs):
+            out[(t,)] = f"features.{2 * rank + int(m[1]) - 1}"
+    if len(out) < 3:
         return None
-    kind, stage, block, branch = found.groups()
-    index = 0 if block == "a" else int(block[1:]) if len(block) > 1 else ord(block) - ord("a")
-    where = (f"layer{int(stage) - 1}", str(index))
-    if branch == "1":
-        return (*where, "downsample", "0" if kind == "res" else "1")
-    return (*where, f"{'conv' if kind == 'res' else 'bn'}{ord(branch[1]) - ord('a') + 1}")
+    out.update((k, v) for k, v in _STEMS[naming].items() if all(t in tokens for t in k))
+    return naming, {k: _path_tokens(v) for k, v in out.items()}
 
 
 # A language model's output projection kept beside its token table (keras-hub's ``ReversibleEmbedding``
