@@ -89,7 +89,8 @@ class Catalog(Mapping[str, TensorInfo]):
     def __init__(self, path: str | os.PathLike, format: str, tensors: Mapping[str, TensorInfo], *,
                  files: tuple[str, ...] = (), missing_files: tuple[str, ...] = (), notes: tuple[str, ...] = (),
                  objects: tuple[object, ...] = (), state_dict_at: tuple[str | int | bytes, ...] | None = None,
-                 unlisted: Mapping[str, tuple[str, ...]] | None = None):
+                 unlisted: Mapping[str, tuple[str, ...]] | None = None,
+                 creation_order: Callable[[], tuple[dict[str, int] | None, str]] | None = None):
         self.path = os.fspath(path)
         self.format = format
         self._tensors = dict(tensors)
@@ -107,6 +108,7 @@ class Catalog(Mapping[str, TensorInfo]):
         # PyTorch: the keys leading to the model's state dict in what torch.load returns (() the whole file;
         # None: no state dict), so a printed fix loads the same dict the entries came from
         self.state_dict_at = state_dict_at
+        self._creation_order = creation_order  # read only when asked: a file beside the checkpoint (``.meta``)
 
     def __getitem__(self, name: str) -> TensorInfo:
         try:
@@ -154,6 +156,12 @@ class Catalog(Mapping[str, TensorInfo]):
             shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
             raise UsageError(f"root {root!r}: the checkpoint's object graph has no such object at its root (it has "
                              f"{shown}; '' for a model saved as the root itself, save_weights)", path=self.path)
+
+    def creation_order(self) -> tuple[dict[str, int] | None, str]:
+        """({name: rank}, "") in the order the model created its variables, where a file beside the checkpoint
+        records it (a TF1 Saver's ``.meta`` graph: the checkpoint itself keeps its names sorted), else (None, why
+        not; "" where nothing records one). Read on each call, not at opening: listing never pays for it."""
+        return self._creation_order() if self._creation_order is not None else (None, "")
 
     def variables(self) -> list[TensorInfo]:
         """Entries that look like model weights (no optimizer state, counters or object graph)."""

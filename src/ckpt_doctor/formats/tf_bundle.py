@@ -6,6 +6,7 @@ read, CRC-checked and converted only in ``TensorInfo.read()``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from typing import NamedTuple
@@ -14,7 +15,7 @@ from .._gc import paused_gc
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, OPAQUE, TF_DTYPES
 from ..errors import CorruptCheckpointError, MissingShardError, UnsupportedError
-from . import _io, _ordered_code, _slices, _sstable, _tensor_bytes, _tf_names
+from . import _io, _ordered_code, _slices, _sstable, _tensor_bytes, _tf_meta, _tf_names
 from ._wire import BYTES, FIXED32, PACKED, VARINT, Schema, WireError, message, to_int32, to_int64, varint
 
 FORMAT = "tf-v2"
@@ -132,7 +133,8 @@ def _read(prefix: str, index: str) -> Catalog:
     if missing and os.path.islink(index):
         notes = (_linked_index(prefix, index, num_shards),) + tuple(notes)
     return Catalog(prefix, FORMAT, tensors, files=(index, *shards), missing_files=missing, notes=notes,
-                   objects=objects)
+                   objects=objects, creation_order=None if objects else functools.partial(_tf_meta.creation_order,
+                                                                                          prefix))
 
 
 def _size_or_none(path: str) -> int | None:

@@ -6,13 +6,14 @@ values happens in ``read()``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 
 from ..catalog import Catalog, TensorInfo
 from ..dtypes import ITEMSIZE, TF_DTYPES, to_numpy
 from ..errors import CorruptCheckpointError, UnsupportedError
-from . import _slices, _sstable, _tf_names
+from . import _slices, _sstable, _tf_meta, _tf_names
 from ._wire import BYTES, PACKED, PACKED32, PACKED64, VARINT, Schema, WireError, message, to_int64
 from .tf_bundle import _NUMPY_RANK, _shape, _slice
 
@@ -69,7 +70,9 @@ def read(paths: list[str] | str, display_path: str | None = None) -> Catalog:
                    f"sizes listed for them are the metadata's claim, not data: {shown}"),)
     if partial:
         notes += (_slices.note(partial),)
-    return Catalog(display_path or paths[0], FORMAT, tensors, files=tuple(paths), notes=notes, objects=objects)
+    prefix = display_path or paths[0]
+    return Catalog(prefix, FORMAT, tensors, files=tuple(paths), notes=notes, objects=objects,
+                   creation_order=None if objects else functools.partial(_tf_meta.creation_order, prefix))
 
 
 def is_v1(path: str) -> bool:

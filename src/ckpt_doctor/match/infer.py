@@ -285,6 +285,7 @@ class _State:
     named: bool = False  # some pairs rest on shared names (conventions, renamings that share words)
     shallow: set = field(default_factory=set)
     ordered: bool = False  # the checkpoint keeps the order its values were written in
+    order_said: str = "as written"  # where that order comes from, as the evidence says it
     # id(m) structure may still pair (ambiguous only among rules that share just a leaf name)
     eligible: set = field(default_factory=set)
     # id(m) ambiguous between equally good explanations (renamings, alignments): sibling evidence may settle them
@@ -530,10 +531,17 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     elif written and catalog.format == "numpy":  # np.savez writes its arguments' order: a model's, or a sorted dict's
         names = [e.name for e in sorted(c_refs, key=lambda e: e.written or 0)]
         written = names not in (sorted(names), sorted(names, key=_natural))
-    ranks = None if written else _listed_order(c_items)
+    # A TF1 Saver's file keeps its names sorted; the graph it wrote beside it (``.meta``) lists the variables as the
+    # model created them, which is the model's order as much as an HDF5 file's layer order is.
+    created = None if written or not c_items else catalog.creation_order()[0]
+    if created is not None and not all(e.name in created for e in c_refs):
+        created = None  # (a Saver of a var_list under other names, or of another graph's variables)
+    ranks = None if written or created else _listed_order(c_items)
     for i, c in enumerate(c_items):
-        c.order = c.ref.written if written else ranks[id(c)] if ranks else i
-    ordered = written or bool(ranks) or catalog.format in _ORDERED_FORMATS
+        c.order = c.ref.written if written else created[c.ref.name] if created else ranks[id(c)] if ranks else i
+    ordered = written or created is not None or bool(ranks) or catalog.format in _ORDERED_FORMATS
+    if created is not None:
+        state.order_said = "as the .meta graph beside it created them"
     # (an .npz's order is its writer's choice: structure may read it, but it does not make a layer renamed on its
     # own a question for structure to decide, as a framework's order does)
     state.ordered = ordered and catalog.format != "numpy"
@@ -4845,13 +4853,13 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     before = set(state.pairs)
     if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
         _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
-                     "as written", strict)
+                     state.order_said, strict)
         # Where the two sides group norms with weights otherwise (a pre-activation block: Keras' order puts a norm
         # after the conv it follows in the computation, PyTorch's names give it to the conv after it), composites
         # fit little: most of the model is still open, and the units, one by one in the same two orders, decide
         if sum(1 for m in pool_m if state.open_m(m)) * 2 > len(pool_m):
             _align_units(state, [(u,) for u in _units(c_items)], [(u,) for u in _units(m_items)],
-                         "as written, unit by unit", strict, by_unit=True)
+                         f"{state.order_said}, unit by unit", strict, by_unit=True)
         else:
             aligned = strict if set(state.pairs) - before else None
     else:
@@ -5245,7 +5253,7 @@ def _kinds_in_order(state: _State, c_items, m_items, strict: bool) -> None:
 
     for kind, uc in by_kind_c.items():
         if kind in by_kind_m:
-            _align_units(state, uc, by_kind_m[kind], "as written, kind by kind", strict, by_unit=True,
+            _align_units(state, uc, by_kind_m[kind], f"{state.order_said}, kind by kind", strict, by_unit=True,
                          placed=placed)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
@@ -6200,7 +6208,7 @@ def _around_blocks(state: _State, c_items, m_items, blocks: list[tuple[list, lis
     state.eligible |= {id(m) for m in pool_m()}
     if ordered:  # units, not composites: which weight a norm around the blocks belongs to, the order does not say
         _align_units(state, [(u,) for u in _units(outside(c_items))], [(u,) for u in _units(outside(m_items))],
-                     "as written, around the blocks", strict, reach=len(c_items) + len(m_items))
+                     f"{state.order_said}, around the blocks", strict, reach=len(c_items) + len(m_items))
     # what is left around the blocks: units that fit each other alike, told apart by their names
     uc = _block_units([c for c in c_items if id(c) not in inside and id(c) not in state.taken_c])
     um = _block_units(pool_m())

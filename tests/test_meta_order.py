@@ -1,0 +1,57 @@
+"""A TF1 Saver's checkpoint keeps its names sorted; the `.meta` graph Saver writes beside it by default lists the
+variables as the model created them (`formats._tf_meta`, `Catalog.creation_order`), and alignment reads that as the
+checkpoint's order, as it reads an HDF5 file's layer order. The oracle (tests/meta_order_oracle.py): tf_keras'
+MobileNetV2 built in a TF1 graph and saved by a real Saver, against a PyTorch twin in torchvision's names; the two
+build the same layers in the same order, which is the truth. Without the `.meta` the names alone leave most of it
+open (`block_3_expand` and `block_4_expand` are equal in shape); with it every weight pairs."""
+
+import json
+import shutil
+
+import pytest
+from oracle_run import run_oracle
+
+import ckpt_doctor
+from ckpt_doctor.formats import open_checkpoint
+
+
+@pytest.fixture(scope="module")
+def mobilenet(tmp_path_factory):
+    d = tmp_path_factory.mktemp("meta_order")
+    run_oracle("meta_order_oracle.py", "tf1", str(d), legacy=True)
+    run_oracle("meta_order_oracle.py", "torch", str(d))
+    old, new = (json.loads((d / f"{side}.json").read_text()) for side in ("tf1", "torch"))
+    assert len(old) == len(new) == 262
+    assert all(sorted(a[1]) == sorted(b[1]) for a, b in zip(old, new, strict=True))
+    return d, {m: c for (c, _), (m, _) in zip(old, new, strict=True)}, [c for c, _ in old]
+
+
+def test_the_meta_graph_lists_the_variables_as_created(mobilenet):
+    d, _, created = mobilenet
+    catalog = open_checkpoint(str(d / "model.ckpt"))
+    assert list(catalog) == sorted(catalog)  # (the bundle's own order: by name)
+    order, why = catalog.creation_order()
+    assert why == "" and sorted(order, key=order.get) == created
+
+
+def test_a_tf1_saver_file_aligns_in_the_order_its_graph_created_it(mobilenet):
+    d, truth, _ = mobilenet
+    a = ckpt_doctor.align(str(d / "model.ckpt"), str(d / "model.spec.json"))
+    assert {p.model: p.checkpoint for p in a.pairs} == truth and not a.ambiguous
+    said = {p.model: p.evidence for p in a.pairs}
+    assert "as the .meta graph beside it created them" in said["features.4.conv.0.0.weight"]
+
+
+def test_without_or_with_a_broken_meta_no_order_is_read(mobilenet, tmp_path):
+    d, truth, _ = mobilenet
+    for name in ("model.ckpt.index", "model.ckpt.data-00000-of-00001"):
+        shutil.copy(d / name, tmp_path / name)
+    bare = ckpt_doctor.align(str(tmp_path / "model.ckpt"), str(d / "model.spec.json"))
+    assert open_checkpoint(str(tmp_path / "model.ckpt")).creation_order() == (None, "")
+    assert len(bare.pairs) < len(truth) // 2  # (names alone: the equal blocks stay open)
+    assert all(truth[p.model] == p.checkpoint for p in bare.pairs)
+    (tmp_path / "model.ckpt.meta").write_bytes(b"\x22\xff\xff\xff\x0f not a MetaGraphDef")
+    order, why = open_checkpoint(str(tmp_path / "model.ckpt")).creation_order()
+    assert order is None and "model.ckpt.meta is no readable MetaGraphDef" in why
+    broken = ckpt_doctor.align(str(tmp_path / "model.ckpt"), str(d / "model.spec.json"))
+    assert [(p.model, p.checkpoint) for p in broken.pairs] == [(p.model, p.checkpoint) for p in bare.pairs]
