@@ -1,6 +1,7 @@
 """Alignments of recorded real cases: a checkpoint's entries and a model's spec saved from a held-out scenario
 (``tests/data/<name>.json``, or ``.json.gz`` for a large one: the format, each entry's name, shape, dtype and written
-rank, optionally its TF2 full name, object path and kind, and the model spec), aligned in memory, with no framework
+rank, optionally its TF2 full name, object path and kind, and the model spec; a TF1 file's variables in the order its
+``.meta`` graph created them as ``created``), aligned in memory, with no framework
 and no scenario cache."""
 
 from __future__ import annotations
@@ -44,4 +45,8 @@ def align_recorded(name: str, without: str | None = None, lost: str | None = Non
         full, path, kind = rest if rest else (None, None, "variable")
         entries[n] = TensorInfo(n, dtype, tuple(shape), 4, kind=kind, written=written, full_name=full,
                                 object_path=path)
-    return ckpt_doctor.align(Catalog(f"<{name}>", data["format"], entries), ModelSpec.from_json(data["spec"]))
+    # (a TF1 file's .meta graph, recorded as the variables' creation order: ``created``)
+    created = {n: i for i, n in enumerate(data["created"])} if data.get("created") else None
+    catalog = Catalog(f"<{name}>", data["format"], entries,
+                      creation_order=(lambda: (created, "")) if created is not None else None)
+    return ckpt_doctor.align(catalog, ModelSpec.from_json(data["spec"]))

@@ -55,3 +55,41 @@ def test_without_or_with_a_broken_meta_no_order_is_read(mobilenet, tmp_path):
     assert order is None and "model.ckpt.meta is no readable MetaGraphDef" in why
     broken = ckpt_doctor.align(str(tmp_path / "model.ckpt"), str(d / "model.spec.json"))
     assert [(p.model, p.checkpoint) for p in broken.pairs] == [(p.model, p.checkpoint) for p in bare.pairs]
+
+
+def _recorded(name: str):
+    """A scenario's TF1 file rebuilt with the .meta its Saver writes by default (recorded: the entries, the spec, the
+    variables' creation order and the truth), aligned with and without that order."""
+    import gzip
+
+    from recorded import DATA, align_recorded
+
+    with gzip.open(f"{DATA}/{name}", "rt") as f:
+        truth = json.load(f)["truth"]
+    return align_recorded(name), truth
+
+
+def test_a_slim_block_made_in_another_order_than_its_names_sort_in():
+    # (held-out 6) tf-slim's MobileNetV2 with its moving averages into transformers' MobileNetV2: a block's
+    # `expand`, `depthwise`, `project` sort otherwise than the graph made them; its .meta's order pairs every value
+    # that names and their natural order left open (16 of 104 without it)
+    a, truth = _recorded("slim_mobilenetv2_meta_to_hf.json.gz")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert {m: c for m, c in got.items() if m in truth} == truth
+    said = {p.model: p.evidence for p in a.pairs}
+    assert any("as the .meta graph beside it created them" in e for e in said.values())
+
+
+def test_the_names_natural_order_still_comes_first():
+    # (held-out 3) tf-slim's ResNet-50 into a torchvision twin: slim makes a unit's shortcut first, torchvision its
+    # downsample last, while the names sort the shortcut last: the names' order pairs all 267, as without the .meta
+    a, truth = _recorded("slim_resnet50_meta_to_torch.json.gz")
+    assert {p.model: p.checkpoint for p in a.pairs} == truth
+
+
+def test_a_creation_order_decides_no_tie_of_names_elsewhere():
+    # (constructed, adversarial) two layers both renamed, equal in shape (`enc/alpha`, `enc/beta` -> `net/x`,
+    # `net/y`; the truth crosses them): the order the graphs made them in is no evidence of which is which
+    a, truth = _recorded("both_renamed_meta.json.gz")
+    assert not [p for p in a.pairs if truth.get(p.model, p.checkpoint) != p.checkpoint]
+    assert {x.model for x in a.ambiguous} >= {"net/x/kernel", "net/y/kernel"}

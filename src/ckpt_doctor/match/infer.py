@@ -4829,9 +4829,10 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     composites of the two written orders aligned and made pairs: the strictness they were aligned with
     (``_kinds_in_order`` may follow), else None."""
     aligned = None
-    if not ordered:
-        _slim_order(state, c_items, m_items, strict, torch_c, torch_m)
+    if not ordered or state.order_said != "as written":  # (a TF1 file's order from its .meta graph: its names'
+        _slim_order(state, c_items, m_items, strict, torch_c, torch_m)  # natural order first, as without it)
     pool_c = [c for c in c_items if id(c) not in state.taken_c]
+
     def open_m(m: _Item) -> bool:
         return id(m) not in state.ambiguous or id(m) in state.shallow or by_order
 
@@ -5292,6 +5293,13 @@ def _slim_order(state: _State, c_items, m_items, strict: bool, torch_c: bool, to
     ordered = sorted((c for c in c_items if c.shape), key=key)
     _align_units(state, _composites(_units(ordered, ordered=False), torch_c), _composites(_units(m_items), torch_m),
                  "in the natural order of its layer names", strict)
+    if state.order_said != "as written" and any(state.open_m(m) for m in pool_m):
+        # then as the graph beside it created them (a TF1 file's .meta): what the names' order left open, where a
+        # block's layers sort otherwise than they were made (MobileNetV2's `expand`, `depthwise`, `project`)
+        state.eligible = {id(m) for m in pool_m if state.open_m(m)}
+        ordered = sorted((c for c in c_items if c.shape), key=lambda c: (c.order, _role_rank(c)))
+        _align_units(state, _composites(_units(ordered, ordered=False), torch_c),
+                     _composites(_units(m_items), torch_m), state.order_said, strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
 
 
