@@ -79,6 +79,9 @@ def test_keras_resnet50_tf1_file_into_torchvisions_resnet50():
     assert got["bn1.weight"][0] == "conv1_bn/gamma" and got["fc.weight"] == ("predictions/kernel", "transpose")
     # Keras' convs carry a bias, torchvision's none: 53 values with no place in the model
     assert len(a.unused) == 53 and all(n.endswith("_conv/bias") for n in a.unused)
+    # and the model computes without them: a norm after each keeps its outputs only with the bias folded in
+    assert any(s.startswith("53 bias(es) of layers whose kernels the model takes") and "running_mean - bias" in s
+               for s in a.sentences)
 
 
 def test_keras_densenet121_tf1_file_into_torchvisions_densenet121():

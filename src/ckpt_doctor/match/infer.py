@@ -659,6 +659,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
     _twin_streams(state, c_items, m_items)
     _flattened_maps(state, m_items)
     _norm_epsilons(state)
+    _biases_dropped(state, c_items, m_items)
     _ema_choice(state, twins)
     if state.ties:
         _twin_choice(state, m_items)
@@ -737,6 +738,28 @@ def _same_numbers(cands: list[_Item]) -> bool:
                    for c in cands[1:])
     except (CheckpointError, AttributeError, ValueError, TypeError):  # no readable value, or no plain bytes
         return False
+
+
+def _biases_dropped(state: _State, c_items: list, m_items: list) -> None:
+    """Biases of convolutions whose kernels pair into model layers holding that kernel alone (Keras' ResNet convs
+    carry a bias, torchvision's none): those values go unused, and the model computes without them. Before a batch
+    norm that is no loss only once the bias is folded into the norm's running mean, which no rule does: a caution
+    says so."""
+    # (convolutions only, whose model layer holds that kernel alone: a recurrent layer's biases are other values)
+    kernels = {_layer_path(p.checkpoint): _layer_path(p.model) for p in state.pairs.values()
+               if p.checkpoint.layout is not None and len(p.checkpoint.shape) >= 3}
+    if not kernels:
+        return
+    members = Counter(_layer_path(m) for m in m_items)
+    dropped = [c for c in c_items if not c.busy and c.tokens[-1:] == ("bias",) and len(c.shape) == 1 and
+               kernels.get(_layer_path(c)) is not None and members[kernels[_layer_path(c)]] == 1]
+    if dropped:
+        c = dropped[0]
+        state.cautions.append(
+            f"{len(dropped)} bias(es) of layers whose kernels the model takes (`{c.ref.name}` of "
+            f"`{kernels[_layer_path(c)]}`) have no place in the model, whose layers there have no bias: the model "
+            "computes without them. Where such a layer feeds a batch norm (a ResNet's convs), its outputs stay the "
+            "same only with each bias folded into that norm (running_mean - bias); no rule does that")
 
 
 _TORCH_VARIANCE = "running_var"  # PyTorch's batch-norm buffer; TF and Keras say moving_variance (or a position)
