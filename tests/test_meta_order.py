@@ -93,3 +93,14 @@ def test_a_creation_order_decides_no_tie_of_names_elsewhere():
     a, truth = _recorded("both_renamed_meta.json.gz")
     assert not [p for p in a.pairs if truth.get(p.model, p.checkpoint) != p.checkpoint]
     assert {x.model for x in a.ambiguous} >= {"net/x/kernel", "net/y/kernel"}
+
+
+def test_a_block_removed_among_equal_ones_stays_open():
+    # (held-out 38) a TF1 encoder of 3 equal blocks into a PyTorch ViT of 2 (the file's 0 and 2 by construction;
+    # which block went no file says): the graph's order groups a block's first norm with the attention's output
+    # projection, the model's does not, and an alignment of such unlike groups stretched across the blocks and gave
+    # the last one's feed-forward layers to `layers.1` as if proved. Unit by unit, every block's place stays open
+    a, truth = _recorded("encoder_block_removed_meta.json.gz")
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert not [m for m in got if m.startswith("transformer.layers.")]
+    assert {m: c for m, c in got.items() if m in truth} == truth and len(got) >= len(truth)

@@ -533,10 +533,11 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         written = names not in (sorted(names), sorted(names, key=_natural))
     # A TF1 Saver's file keeps its names sorted; the graph it wrote beside it (``.meta``) lists the variables as the
     # model created them, which is the model's order as much as an HDF5 file's layer order is.
-    created = None if written or not c_items else catalog.creation_order()[0]
+    # (where the names give no order of their own: ``_listed_order``'s lists come first, as without the .meta)
+    ranks = None if written else _listed_order(c_items)
+    created = None if written or ranks or not c_items else catalog.creation_order()[0]
     if created is not None and not all(e.name in created for e in c_refs):
         created = None  # (a Saver of a var_list under other names, or of another graph's variables)
-    ranks = None if written or created else _listed_order(c_items)
     for i, c in enumerate(c_items):
         c.order = c.ref.written if written else created[c.ref.name] if created else ranks[id(c)] if ranks else i
     ordered = written or created is not None or bool(ranks) or catalog.format in _ORDERED_FORMATS
@@ -544,7 +545,9 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         state.order_said = "as the .meta graph beside it created them"
     # (an .npz's order is its writer's choice: structure may read it, but it does not make a layer renamed on its
     # own a question for structure to decide, as a framework's order does)
-    state.ordered = ordered and catalog.format != "numpy"
+    # (nor does a TF1 file's creation order: its .meta is a graph's, beside a file of sorted names; structure reads
+    # it, the names' stages weigh a renaming as they do without it: a whole model's scope renamed stays a rule)
+    state.ordered = ordered and catalog.format != "numpy" and created is None
     # (a positional name has ``/vars/`` in it: the regular expression runs only on those)
     if c_items and sum(1 for e in c_refs if "/vars/" in e.name and _POSITIONAL.match(e.name)) * 2 > len(c_items):
         _positional(c_items, m_items)
@@ -4197,9 +4200,11 @@ def _siblings(state: _State, c_items, m_items) -> bool:
     def within(names: list, prefix: str) -> tuple[int, int]:
         return bisect.bisect_left(names, prefix), bisect.bisect_left(names, prefix + "\U0010ffff")
 
-    mates = _by_layer(m_items)
+    mates: dict = {}  # (the model's layers, read once a candidate needs them: most alignments have none)
 
     def elsewhere(c: _Item, m: _Item) -> bool:  # m's layer took its other values from one layer, and c is not of it
+        if not mates:
+            mates.update(_by_layer(m_items))
         layers = {_layer_path(state.pairs[id(o)].checkpoint) for o in mates[_layer_path(m)]
                   if o is not m and id(o) in state.pairs}
         if len(layers) != 1:
@@ -4864,18 +4869,19 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
         return None
     # (an element's tie between two conventions' orders takes one of its candidates only: ``_pair_units``)
     state.eligible = {id(m) for m in pool_m if not strict or open_m(m)}
-    if not ordered:  # by name, each layer's weight before its vectors (a name-sorted file has `bias` first)
-        for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
-                                                             _natural(c.ref.name)))):
-            c.order = i
-        if _keras_layer_order(c_items):
-            for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
-                                                               _role_rank(c)))):
-                c.order = i
-            ordered = True
-            strict = strict and torch_m  # Keras' layer order against a Keras or TF model's: one convention
+    created = {id(c): c.order for c in c_items} if ordered and state.order_said != "as written" else None
+    if not ordered:
+        ordered, strict = _order_by_names(c_items, strict, torch_m)
     before = set(state.pairs)
-    if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
+    if created is not None:
+        # a graph's creation order lists a block's norm where its own code made it (after the attention's output
+        # projection, or before it): composites grouped by that order may differ from the model's, and a best
+        # alignment of unlike composites can stretch across equal blocks, one of them removed. Unit by unit first:
+        # there a removed block among equal ones leaves every place open, as it should
+        _align_units(state, [(u,) for u in _units(c_items)], [(u,) for u in _units(m_items)],
+                     f"{state.order_said}, unit by unit", strict, by_unit=True)
+    if ordered and created is None:  # one sequence of every kind: a unit is held in place by its differently
+        # shaped neighbours
         _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
                      state.order_said, strict)
         # Where the two sides group norms with weights otherwise (a pre-activation block: Keras' order puts a norm
@@ -4886,29 +4892,58 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
                          f"{state.order_said}, unit by unit", strict, by_unit=True)
         else:
             aligned = strict if set(state.pairs) - before else None
-    else:
-        # Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
-        # ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the
-        # model's units of its kind, the other families' units being gaps.
-        by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
-        for u in _units(c_items):
-            by_kind_c[_kind(u)].append(u)
-        for u in _units(m_items):
-            by_kind_m[_kind(u)].append(u)
-        for kind, uc in by_kind_c.items():
-            um = by_kind_m.get(kind)
-            if not um:
-                continue
-            families = defaultdict(list)
-            for u in uc:  # (by the name the inference reads: a TF2 object key's variable name, where it uses that)
-                head = u[0] or u[1][0]
-                families[re.sub(r"_\d+$", "", head.layer if head.layer is not None else _raw_layer_path(head.name))
-                         ].append((u,))
-            for family in families.values():
-                _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
-        _tree_placement(state, c_items, m_items)
+    if created is not None and any(state.open_m(m) for m in pool_m):
+        # what a TF1 file's creation order left open (its units fit the model's otherwise): read as without it, by
+        # its names and tree, then give the order back
+        by_names, strict = _order_by_names(c_items, strict, torch_m)
+        if by_names:  # (Keras' layer order, as its names give it)
+            _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
+                         "in Keras' layer order, as its names give it", strict)
+        else:
+            _by_auto_number_and_tree(state, c_items, m_items, strict)
+        for c in c_items:
+            c.order = created[id(c)]
+    elif not ordered:
+        _by_auto_number_and_tree(state, c_items, m_items, strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
     return aligned
+
+
+def _order_by_names(c_items: list, strict: bool, torch_m: bool) -> tuple[bool, bool]:
+    """A file's order by its names, each layer's weight before its vectors (a name-sorted file has `bias` first):
+    (whether that is Keras' layer order, the strictness to align it with)."""
+    for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
+                                                         _natural(c.ref.name)))):
+        c.order = i
+    if _keras_layer_order(c_items):
+        for i, c in enumerate(sorted(c_items, key=lambda c: (_natural(_layer_path(c)), not _is_matrix(c),
+                                                             _role_rank(c)))):
+            c.order = i
+        return True, strict and torch_m  # Keras' layer order against a Keras or TF model's: one convention
+    return False, strict
+
+
+def _by_auto_number_and_tree(state: _State, c_items: list, m_items: list, strict: bool) -> None:
+    """Without a written order, names order the units of one auto-numbered family (Keras 3 ``conv2d``,
+    ``conv2d_1``, ...: numbered in the model's layer order); each family is aligned on its own against the model's
+    units of its kind, the other families' units being gaps; then the file's tree places the rest."""
+    by_kind_c, by_kind_m = defaultdict(list), defaultdict(list)
+    for u in _units(c_items):
+        by_kind_c[_kind(u)].append(u)
+    for u in _units(m_items):
+        by_kind_m[_kind(u)].append(u)
+    for kind, uc in by_kind_c.items():
+        um = by_kind_m.get(kind)
+        if not um:
+            continue
+        families = defaultdict(list)
+        for u in uc:  # (by the name the inference reads: a TF2 object key's variable name, where it uses that)
+            head = u[0] or u[1][0]
+            families[re.sub(r"_\d+$", "", head.layer if head.layer is not None else _raw_layer_path(head.name))
+                     ].append((u,))
+        for family in families.values():
+            _align_units(state, family, [(u,) for u in um], "by auto-number", strict)
+    _tree_placement(state, c_items, m_items)
 
 
 def _which_element(state: _State, m: _Item) -> bool:
