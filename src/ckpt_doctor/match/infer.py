@@ -4857,8 +4857,9 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     composites of the two written orders aligned and made pairs: the strictness they were aligned with
     (``_kinds_in_order`` may follow), else None."""
     aligned = None
-    if not ordered or state.order_said != "as written":  # (a TF1 file's order from its .meta graph: its names'
-        _slim_order(state, c_items, m_items, strict, torch_c, torch_m)  # natural order first, as without it)
+    created = ordered and state.order_said != "as written"  # (a TF1 file's order, from its .meta graph)
+    if not ordered or created:  # (there too the names' natural order first, as without the .meta)
+        _slim_order(state, c_items, m_items, strict, torch_c, torch_m)
     pool_c = [c for c in c_items if id(c) not in state.taken_c]
 
     def open_m(m: _Item) -> bool:
@@ -4869,42 +4870,42 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
         return None
     # (an element's tie between two conventions' orders takes one of its candidates only: ``_pair_units``)
     state.eligible = {id(m) for m in pool_m if not strict or open_m(m)}
-    created = {id(c): c.order for c in c_items} if ordered and state.order_said != "as written" else None
-    if not ordered:
-        ordered, strict = _order_by_names(c_items, strict, torch_m)
     before = set(state.pairs)
-    if created is not None:
-        # a graph's creation order lists a block's norm where its own code made it (after the attention's output
+    if created:
+        # A graph's creation order lists a block's norm where its code made it (after the attention's output
         # projection, or before it): composites grouped by that order may differ from the model's, and a best
-        # alignment of unlike composites can stretch across equal blocks, one of them removed. Unit by unit first:
-        # there a removed block among equal ones leaves every place open, as it should
+        # alignment of unlike composites can stretch across equal blocks, one of them removed. Unit by unit: there
+        # a removed block among equal ones leaves every place open, as it should. What that leaves open is read as
+        # without the .meta, by the names and the tree; then the order is given back.
         _align_units(state, [(u,) for u in _units(c_items)], [(u,) for u in _units(m_items)],
                      f"{state.order_said}, unit by unit", strict, by_unit=True)
-    if ordered and created is None:  # one sequence of every kind: a unit is held in place by its differently
-        # shaped neighbours
-        _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
-                     state.order_said, strict)
-        # Where the two sides group norms with weights otherwise (a pre-activation block: Keras' order puts a norm
-        # after the conv it follows in the computation, PyTorch's names give it to the conv after it), composites
-        # fit little: most of the model is still open, and the units, one by one in the same two orders, decide
-        if sum(1 for m in pool_m if state.open_m(m)) * 2 > len(pool_m):
-            _align_units(state, [(u,) for u in _units(c_items)], [(u,) for u in _units(m_items)],
-                         f"{state.order_said}, unit by unit", strict, by_unit=True)
-        else:
-            aligned = strict if set(state.pairs) - before else None
-    if created is not None and any(state.open_m(m) for m in pool_m):
-        # what a TF1 file's creation order left open (its units fit the model's otherwise): read as without it, by
-        # its names and tree, then give the order back
-        by_names, strict = _order_by_names(c_items, strict, torch_m)
-        if by_names:  # (Keras' layer order, as its names give it)
+        if any(state.open_m(m) for m in pool_m):
+            order = {id(c): c.order for c in c_items}
+            by_names, names_strict = _order_by_names(c_items, strict, torch_m)
+            if by_names:  # (Keras' layer order, as its names give it)
+                _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
+                             "in Keras' layer order, as its names give it", names_strict)
+            else:
+                _by_auto_number_and_tree(state, c_items, m_items, strict)
+            for c in c_items:
+                c.order = order[id(c)]
+    else:
+        if not ordered:
+            ordered, strict = _order_by_names(c_items, strict, torch_m)
+        if ordered:  # one sequence of every kind: a unit is held in place by its differently shaped neighbours
             _align_units(state, _composites(_units(c_items), torch_c), _composites(_units(m_items), torch_m),
-                         "in Keras' layer order, as its names give it", strict)
+                         state.order_said, strict)
+            # Where the two sides group norms with weights otherwise (a pre-activation block: Keras' order puts a
+            # norm after the conv it follows in the computation, PyTorch's names give it to the conv after it),
+            # composites fit little: most of the model is still open, and the units, one by one in the same two
+            # orders, decide
+            if sum(1 for m in pool_m if state.open_m(m)) * 2 > len(pool_m):
+                _align_units(state, [(u,) for u in _units(c_items)], [(u,) for u in _units(m_items)],
+                             f"{state.order_said}, unit by unit", strict, by_unit=True)
+            else:
+                aligned = strict if set(state.pairs) - before else None
         else:
             _by_auto_number_and_tree(state, c_items, m_items, strict)
-        for c in c_items:
-            c.order = created[id(c)]
-    elif not ordered:
-        _by_auto_number_and_tree(state, c_items, m_items, strict)
     _renamed_or_new(state, [k for k in state.pairs if k not in before])
     return aligned
 
