@@ -104,3 +104,25 @@ def test_a_block_removed_among_equal_ones_stays_open():
     got = {p.model: p.checkpoint for p in a.pairs}
     assert not [m for m in got if m.startswith("transformer.layers.")]
     assert {m: c for m, c in got.items() if m in truth} == truth and len(got) >= len(truth)
+
+
+def test_inception_branches_in_their_creation_order_and_no_pair_against_it():
+    # tf_keras' InceptionV3 (weights=None) saved by a TF1 Saver with its .meta, into torchvision 0.28's
+    # inception_v3 (recorded): Keras creates the i-th `conv2d_i` / `batch_normalization_i` where torchvision's module
+    # order has its i-th BasicConv2d (the auxiliary classifier aside), branch by branch; that is the truth. Keras'
+    # norms have no scale (`scale=False`): their units differ from torchvision's, and most stays open; what pairs must
+    # be right (a first reading of scale-free norms paired branches of the interleaved `.h5` order wrongly: dropped)
+    from recorded import align_recorded
+
+    a = align_recorded("keras_inception_v3_meta_to_torchvision.json.gz")
+    spec = [v.name for v in a.diagnosis.model.variables]
+    convs = [n[:-len(".conv.weight")] for n in spec if n.endswith(".conv.weight") and not n.startswith("AuxLogits")]
+    truth = {}
+    for i, conv in enumerate(convs):
+        k, b = (f"conv2d_{i}", f"batch_normalization_{i}") if i else ("conv2d", "batch_normalization")
+        truth[f"{conv}.conv.weight"] = f"{k}/kernel"
+        truth.update({f"{conv}.bn.{leaf}": f"{b}/{tf}" for leaf, tf in (
+            ("bias", "beta"), ("running_mean", "moving_mean"), ("running_var", "moving_variance"))})
+    got = {p.model: p.checkpoint for p in a.pairs}
+    assert len(convs) == 94 and len(got) >= 80
+    assert {m: c for m, c in got.items() if truth.get(m) != c} == {}
