@@ -16,7 +16,7 @@ from __future__ import annotations
 import mmap
 import os
 
-from ._wire import WireError, varint
+from ._wire import WireError, spans
 
 _LIMIT = 1 << 31  # a .meta larger than this (a graph with its weights in constants) is not read for an order
 
@@ -43,48 +43,23 @@ def creation_order(prefix: str) -> tuple[dict[str, int] | None, str]:
     return order, ""
 
 
-def _spans(buf, start: int, end: int):
-    """(field number, start, end) of each length-delimited field of the message in ``buf[start:end]``; other wire
-    types are skipped."""
-    pos = start
-    while pos < end:
-        key, pos = varint(buf, pos)
-        number, wtype = key >> 3, key & 7
-        if wtype == 0:
-            _, pos = varint(buf, pos)
-        elif wtype == 1:
-            pos += 8
-        elif wtype == 5:
-            pos += 4
-        elif wtype == 2:
-            n, pos = varint(buf, pos)
-            if pos + n > end:
-                raise WireError(f"field {number} claims {n} bytes, only {end - pos} left")
-            yield number, pos, pos + n
-            pos += n
-        else:
-            raise WireError(f"unsupported wire type {wtype} for field {number}")
-    if pos > end:
-        raise WireError("a fixed-width field runs past its message")
-
-
 def _variables(buf) -> list[str]:
     out: list[str] = []
-    for number, start, end in _spans(buf, 0, len(buf)):
+    for number, start, end in spans(buf, 0, len(buf)):
         if number != 4:  # (the graph, the saver, signatures: skipped by their lengths)
             continue
         key, value = b"", None
-        for n, s, e in _spans(buf, start, end):
+        for n, s, e in spans(buf, start, end):
             if n == 1:
                 key = bytes(buf[s:e])
             elif n == 2:
                 value = (s, e)
         if key != b"variables" or value is None:
             continue
-        for n, s, e in _spans(buf, *value):
+        for n, s, e in spans(buf, *value):
             if n != 2:  # bytes_list
                 continue
-            for n2, s2, e2 in _spans(buf, s, e):
+            for n2, s2, e2 in spans(buf, s, e):
                 if n2 == 1:
                     out.append(_key(buf, s2, e2))
     return out
@@ -93,11 +68,11 @@ def _variables(buf) -> list[str]:
 def _key(buf, start: int, end: int) -> str:
     """The name a Saver stores a VariableDef's value under: a partition's full name, else the variable's."""
     name, full = "", ""
-    for n, s, e in _spans(buf, start, end):
+    for n, s, e in spans(buf, start, end):
         if n == 1:
             name = bytes(buf[s:e]).decode()
         elif n == 4:
-            for n2, s2, e2 in _spans(buf, s, e):
+            for n2, s2, e2 in spans(buf, s, e):
                 if n2 == 1:
                     full = bytes(buf[s2:e2]).decode()
     if full:

@@ -7,7 +7,7 @@ malformed byte become a precise error instead of a crash.
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -69,6 +69,31 @@ def fields(buf: bytes) -> list[tuple[int, int, int | bytes]]:
             raise WireError(f"unsupported wire type {wtype} for field {number}")
         out.append((number, wtype, value))
     return out
+
+
+def spans(buf, start: int, end: int) -> Iterator[tuple[int, int, int]]:
+    """(field number, start, end) of each length-delimited field of the message in ``buf[start:end]``, other wire
+    types skipped: ``fields`` without copying a value (``buf`` may be an mmap of a large file, read in place)."""
+    pos = start
+    while pos < end:
+        key, pos = varint(buf, pos)
+        number, wtype = key >> 3, key & 7
+        if wtype == 0:
+            _, pos = varint(buf, pos)
+        elif wtype == 1:
+            pos += 8
+        elif wtype == 5:
+            pos += 4
+        elif wtype == 2:
+            n, pos = varint(buf, pos)
+            if pos + n > end:
+                raise WireError(f"field {number} claims {n} bytes, only {end - pos} left")
+            yield number, pos, pos + n
+            pos += n
+        else:
+            raise WireError(f"unsupported wire type {wtype} for field {number}")
+    if pos > end:
+        raise WireError("a fixed-width field runs past its message")
 
 
 def to_int64(v: int) -> int:

@@ -285,7 +285,7 @@ class _State:
     named: bool = False  # some pairs rest on shared names (conventions, renamings that share words)
     shallow: set = field(default_factory=set)
     ordered: bool = False  # the checkpoint keeps the order its values were written in
-    order_said: str = "as written"  # where that order comes from, as the evidence says it
+    created: bool = False  # that order is a TF1 file's creation order, from the .meta graph beside it
     # id(m) structure may still pair (ambiguous only among rules that share just a leaf name)
     eligible: set = field(default_factory=set)
     # id(m) ambiguous between equally good explanations (renamings, alignments): sibling evidence may settle them
@@ -333,6 +333,11 @@ class _State:
             del proof.hypothesis.proofs[id(m)]
         del self.taken_c[id(c)]
         c.busy = m.busy = False
+
+    @property
+    def order_said(self) -> str:
+        """Where the checkpoint's order comes from, as the evidence says it."""
+        return "as the .meta graph beside it created them" if self.created else "as written"
 
     def open_m(self, m: _Item) -> bool:
         """Unpaired, and no name evidence beyond a tie of renamings or a leaf name: order or blocks may decide."""
@@ -542,7 +547,7 @@ def _infer(catalog: Catalog, spec: ModelSpec, d: Diagnosis, view: str = ""):
         c.order = c.ref.written if written else created[c.ref.name] if created else ranks[id(c)] if ranks else i
     ordered = written or created is not None or bool(ranks) or catalog.format in _ORDERED_FORMATS
     if created is not None:
-        state.order_said = "as the .meta graph beside it created them"
+        state.created = True
     # (an .npz's order is its writer's choice: structure may read it, but it does not make a layer renamed on its
     # own a question for structure to decide, as a framework's order does)
     # (nor does a TF1 file's creation order: its .meta is a graph's, beside a file of sorted names; structure reads
@@ -4857,7 +4862,7 @@ def _structure(state: _State, c_items, m_items, ordered: bool, by_order: bool = 
     composites of the two written orders aligned and made pairs: the strictness they were aligned with
     (``_kinds_in_order`` may follow), else None."""
     aligned = None
-    created = ordered and state.order_said != "as written"  # (a TF1 file's order, from its .meta graph)
+    created = ordered and state.created
     if not ordered or created:  # (there too the names' natural order first, as without the .meta)
         _slim_order(state, c_items, m_items, strict, torch_c, torch_m)
     pool_c = [c for c in c_items if id(c) not in state.taken_c]
@@ -5352,7 +5357,7 @@ def _slim_order(state: _State, c_items, m_items, strict: bool, torch_c: bool, to
     ordered = sorted((c for c in c_items if c.shape), key=key)
     _align_units(state, _composites(_units(ordered, ordered=False), torch_c), _composites(_units(m_items), torch_m),
                  "in the natural order of its layer names", strict)
-    if state.order_said != "as written" and any(state.open_m(m) for m in pool_m):
+    if state.created and any(state.open_m(m) for m in pool_m):
         # then as the graph beside it created them (a TF1 file's .meta): what the names' order left open, where a
         # block's layers sort otherwise than they were made (MobileNetV2's `expand`, `depthwise`, `project`)
         state.eligible = {id(m) for m in pool_m if state.open_m(m)}
