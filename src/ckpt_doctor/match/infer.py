@@ -56,7 +56,8 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    ``model.layers.3``) pair block by block when a family of them on each side holds the same weights, the only such
    family on both sides (a flat layer name a program built with the block's number between underscores,
    ``layer_0_query``, is nested so: ``layer``, ``0``, ``query``); inside a block a unit takes its only fit, units
-   that fit alike (key and value) pair by their own names (``k_proj`` / ``key``) or stay ambiguous; around the
+   that fit alike (key and value) pair by their own names (``k_proj`` / ``key``, ``wq`` / ``q_proj``: a whole group of
+   projections read as ``names.ATTENTION_PROJECTIONS``) or stay ambiguous; around the
    blocks the written orders, then the only fit, decide (``_blocks``, ``_around_blocks``). In a checkpoint that
    keeps no order, keras.applications' layers
    named by their block's place (``block2a_expand_conv``) are such a family, and equally wide norms in a block pair
@@ -1060,7 +1061,10 @@ def _keras3_shift(state: _State, c_items, m_items) -> None:
     named: set[int] = set()  # values given by the names where the path's value belongs to no model layer
     # layers removed and every other name kept (no model layer the file lacks): there the names are the model's
     # intent, and the paths after a removed layer are shifted; an inserted layer leaves path and names undecided
-    removed_only = bool(saved - layers) and all(model_layer(m) in saved for m in m_items if model_layer(m))
+    # (a layer the file records under its class's own name, `normalization`, is no layer the file lacks: its auto
+    # name says nothing of intent, but the model's layer so named is there)
+    recorded_layers = saved | {found["layer"] for c in c_items if (found := _POSITIONAL.match(c.ref.full_name or ""))}
+    removed_only = bool(saved - layers) and all(model_layer(m) in recorded_layers for m in m_items if model_layer(m))
     # (not for a layer numbered like a removed one, `tcn2_skip` beside a removed `tcn3_skip`, one number apart:
     # which element of the family went, its kept number does not say; `conv5_block2_2_bn` is not one of
     # `conv4_block6_2_bn`'s family)
@@ -2165,6 +2169,19 @@ def _flat_names(state: _State, c_items: list[_Item], m_items: list[_Item]) -> No
         return out
 
     cs, ms = unique(c_items), unique(m_items)  # unique among all names, taken or not
+
+    def elements(side: dict) -> dict[tuple, dict[int, _Item]]:
+        """{(the layer's words with its one number as `#`, leaf): {number: item}}: a numbered family's elements."""
+        out: dict[tuple, dict[int, _Item]] = defaultdict(dict)
+        for (layer, leaf), it in side.items():
+            words = layer.split("_")
+            at = [i for i, w in enumerate(words) if w.isdigit()]
+            if it is not None and len(at) == 1:
+                out[("_".join(words[:at[0]] + ["#"] + words[at[0] + 1:]), leaf)][int(words[at[0]])] = it
+        return out
+
+    family_c, family_m = elements(cs), elements(ms)
+    place = {id(it): (family, n) for family, lm in family_m.items() for n, it in lm.items()}
     for m in m_items:
         # free, or undecided with this value among its candidates (renamed, or a new layer? the names say renamed)
         amb = state.ambiguous.get(id(m)) if m.busy else None
@@ -2176,12 +2193,37 @@ def _flat_names(state: _State, c_items: list[_Item], m_items: list[_Item]) -> No
                 amb is not None and not any(x is c for x in amb[1]):
             continue
         ok, transform = state.compatible(c, m)
+        if ok and (doubt := _removed_element(state, m, family_c, family_m, place)):
+            # (the file holds more equal elements of the layer's numbered family than the model: one went, and
+            # which one no name says; a number is no name, as the numbering stage weighs it)
+            if amb is None:
+                state.set_ambiguous(m, doubt, f"the file holds {len(doubt) - 1} more equal element(s) of this "
+                                    "numbered layer's family than the model (`" + _owner(c.name) + "` and `" +
+                                    "`, `".join(_owner(x.name) for x in doubt if x is not c) + "`): which one went, "
+                                    "no name says")
+            continue
         if ok:
             if amb is not None:
                 del state.ambiguous[id(m)]
                 state.ties.discard(id(m))
                 m.busy = False
             state.add(c, m, transform, "conventions", functools.partial(_flat_evidence, c, m, transform))
+
+
+def _removed_element(state: _State, m: _Item, family_c: dict, family_m: dict, place: dict) -> list[_Item]:
+    """The checkpoint elements ``m``'s numbered element may have come from, where the file holds more elements of
+    its family than the model and they are alike (an element removed: every number after it moved down); else [].
+    ``place``: id(model item) -> its (family, number)."""
+    found = place.get(id(m))
+    if found is None:
+        return []
+    family, number = found
+    lc, lm = family_c.get(family, {}), family_m[family]
+    extra = len(lc) - len(lm)
+    if extra <= 0 or number not in lc or not all(state.compatible(c, m)[0] for c in lc.values()):
+        return []
+    rank = sorted(lm).index(number)
+    return [lc[n] for n in sorted(lc)[rank:rank + extra + 1]]
 
 
 def _flat_evidence(c: _Item, m: _Item, t: str | None) -> str:
@@ -6420,21 +6462,21 @@ def _tie_break(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fit
                 for hc, hm in containers.items():
                     pairs.update(_tie_break({a: names_c[a][1:] for a in groups_c[hc]},
                                             {b: names_m[b][1:] for b in groups_m[hm]}, fits))
-    for reading in (_ranked, _by_sublayer_role) if len(pairs) < len(names_c) else ():
+    for reading in (_ranked, _by_sublayer_role, _by_projection) if len(pairs) < len(names_c) else ():
         found = reading(names_c, names_m, fits)
         if found and all(found.get(a) == b for a, b in pairs.items()):
             return found
     return pairs
 
 
-def _by_sublayer_role(names_c: dict[Any, list[str]], names_m: dict[Any, list[str]], fits) -> dict[Any, Any]:
+def _by_sublayer_role(names_c: dict[Any, list[str]], names_m: dict[Any, list[str]], fits,
+                      table: dict[str, str] = SUBLAYER_ROLES) -> dict[Any, Any]:
     """Units alike whose own names say their role in a transformer block on both sides (``SUBLAYER_ROLES``: Llama's
     ``input_layernorm`` / keras-hub's ``self_attention_layernorm``; the containers of a block's two attentions, as
     ``_tie_break`` reads them: Whisper's ``cross_attn`` / ``encoder_attn``), each role once a side: they pair role for
     role where every such pair fits; else nothing."""
     def roles(names: dict[Any, list[str]]) -> dict[str, Any] | None:
-        found = {k: SUBLAYER_ROLES.get(re.sub(r"[^a-z0-9]", "", v[-1].lower())) if v else None
-                 for k, v in names.items()}
+        found = {k: table.get(re.sub(r"[^a-z0-9]", "", v[-1].lower())) if v else None for k, v in names.items()}
         if None in found.values() or len(set(found.values())) != len(found):
             return None
         return {role: k for k, role in found.items() if role is not None}
@@ -6443,6 +6485,14 @@ def _by_sublayer_role(names_c: dict[Any, list[str]], names_m: dict[Any, list[str
     if rc is None or rm is None or rc.keys() != rm.keys() or not all(fits[rc[r]][rm[r]] for r in rc):
         return {}
     return {rc[r]: rm[r] for r in rc}
+
+
+def _by_projection(names_c: dict[Any, list[str]], names_m: dict[Any, list[str]], fits) -> dict[Any, Any]:
+    """An attention layer's projections whose own names say which they are on both sides (``ATTENTION_PROJECTIONS``:
+    Mistral's ``wq`` .. ``wo`` / ``q_proj`` .. ``o_proj``), every unit of the group one projection, each once: they pair
+    projection for projection where every such pair fits; else nothing. (Read for the whole group only: T5's
+    feed-forward ``wo`` beside ``wi`` is no attention's output.)"""
+    return _by_sublayer_role(names_c, names_m, fits, ATTENTION_PROJECTIONS)
 
 
 def _ranked(names_c: dict[int, list[str]], names_m: dict[int, list[str]], fits) -> dict[int, int]:

@@ -183,13 +183,16 @@ SUBLAYER_ROLES = {
 # The four projections of an attention layer, by the layer's own name (lower case, underscores and separators out), as
 # the published converters pair them: BERT's and Keras' `query` / `key` / `value` (its output `out`, `output`),
 # Hugging Face's `q_proj` .. `o_proj` and DistilBERT's `q_lin`, T5's `q` .. `o`, lucidrains' `to_q` .. `to_out`,
-# keras-bert's `Wq` .. `Wo` (read as `q` .. `o`), keras-hub's `query_dense`. Read only to tell apart renamings that
-# explain equally many values (the projections are equal in shape).
+# keras-bert's `Wq` .. `Wo` (read as `q` .. `o`), keras-hub's `query_dense`, Meta's and Mistral's own checkpoints'
+# `attention.wq` .. `wo` (transformers' convert_llama_weights_to_hf.py and convert_pixtral_weights_to_hf.py). Read
+# only to tell apart what fits alike (the projections are equal in shape): renamings that explain equally many
+# values, the units of a block (every unit of the group one projection: T5's feed-forward `wo` beside `wi` is no
+# attention's output), pairs by order alone.
 ATTENTION_PROJECTIONS = {
-    **dict.fromkeys(("q", "query", "qproj", "qlin", "toq", "querydense", "queryproj"), "query"),
-    **dict.fromkeys(("k", "key", "kproj", "klin", "tok", "keydense", "keyproj"), "key"),
-    **dict.fromkeys(("v", "value", "vproj", "vlin", "tov", "valuedense", "valueproj"), "value"),
-    **dict.fromkeys(("o", "out", "oproj", "outproj", "outlin", "toout", "outputdense"), "output"),
+    **dict.fromkeys(("q", "query", "qproj", "qlin", "toq", "querydense", "queryproj", "wq"), "query"),
+    **dict.fromkeys(("k", "key", "kproj", "klin", "tok", "keydense", "keyproj", "wk"), "key"),
+    **dict.fromkeys(("v", "value", "vproj", "vlin", "tov", "valuedense", "valueproj", "wv"), "value"),
+    **dict.fromkeys(("o", "out", "oproj", "outproj", "outlin", "toout", "outputdense", "wo"), "output"),
 }
 
 # How a TF kernel's axes map to a PyTorch weight's, by rank: dense [in, out] -> [out, in]; conv1d/2d/3d
