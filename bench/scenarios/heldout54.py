@@ -79,6 +79,9 @@ SCENARIOS = [
        "ModelEmaV3 copy (`model.stages.0.blocks.0.conv_dw.weight`, `model_ema.module.stages.0.blocks.0.conv_dw."
        "weight`) -> the bare ConvNeXt, filled from the EMA copy by construction (which copy no file says: must "
        "abstain on all)", "abstain"),
+    _s("h54_swin_ensemble_abstain", "`.pt` of an ensemble of two equal timm SwinTransformers (`members.0.layers.1."
+       "blocks.0.attn.qkv.weight`, `members.1.head.fc.bias`) -> one SwinTransformer (the first member by "
+       "construction; which member no file says: must abstain on all)", "abstain"),
     _s("h54_lightning_mixer_new_head", "Lightning-style `model.` state_dict of timm's MlpMixer with 10 classes -> "
        "MlpMixer with 7 classes (`head.weight` / `head.bias` new, the rest decided; truth: construction)"),
     _s("h54_compiled_mobilenetv3_to_plain", "torch.compile'd timm mobilenetv3_small_050 saved as safetensors "
@@ -102,6 +105,10 @@ SCENARIOS = [
     _s("h54_tf2_k3_convnext_adam_to_timm", "tf.train.Checkpoint(model=, optimizer=) of the Keras 3 ConvNeXt twin "
        "with its Adam slots (`optimizer/_trainable_variables/N`, `optimizer/_variables/N`) -> timm's ConvNeXt "
        "(truth: construction)", "cross", "tf2", "keras3"),
+    _s("h54_k3_convnext_autonumbered", "Keras 3 `.weights.h5` of the ConvNeXt twin built with Keras' automatic "
+       "layer names -> the same twin built second in its session (`conv2d_4/kernel`, `depthwise_conv2d_5/bias`, "
+       "`layer_scale_5/gamma`, `dense_11/kernel`; the file's `layers/conv2d/vars/0` ..; truth: construction in layer "
+       "order)", "keras3"),
     _s("h54_fb_convnext_to_k3_twin", "Facebook's original ConvNeXt state dict `.pth` (`downsample_layers.N.M`, "
        "`stages.N.M.pwconv1`) -> the Keras 3 ConvNeXt twin (truth: timm's convnext checkpoint_filter_fn into "
        "timm's ConvNeXt, then construction layer by layer)", "cross", "keras3"),
@@ -289,7 +296,6 @@ def b_swin_original_to_timm(d):
 
 def b_lightning_ema_abstain(d):
     import copy
-
     import importlib
 
     src = _convnext(seed="live")
@@ -302,6 +308,20 @@ def b_lightning_ema_abstain(d):
     stored = read_torch(ck)
     m = _convnext(seed="tgt")
     _copy(m, copy.deepcopy(ema.module).state_dict())  # construction: the EMA weights
+    values = _pt_values(m, d)
+    return [ck], stored, values, _float(values)
+
+
+def b_swin_ensemble_abstain(d):
+    import torch.nn as nn
+
+    ens = nn.Module()
+    ens.members = nn.ModuleList([_swin("member0"), _swin("member1")])
+    ck = _save_pt(d, ens.state_dict(), "swin_ensemble.pt")
+    stored = read_torch(ck)
+    assert "members.1.layers.2.downsample.reduction.weight" in stored, sorted(stored)
+    m = _swin("tgt")
+    _copy(m, ens.members[0].state_dict())  # construction: the first member
     values = _pt_values(m, d)
     return [ck], stored, values, _float(values)
 
@@ -445,8 +465,9 @@ def _layer_scale():
     return LayerScale
 
 
-def _k3_convnext(depths=DEPTHS, ncls=NCLS, clear=True):
-    """A functional Keras 3 twin of timm's ConvNeXt (NHWC), its layers named after _plan's scopes."""
+def _k3_convnext(depths=DEPTHS, ncls=NCLS, clear=True, named=True):
+    """A functional Keras 3 twin of timm's ConvNeXt (NHWC), its layers named after _plan's scopes (or Keras' own
+    automatic names)."""
     import keras
 
     if clear:
@@ -454,11 +475,11 @@ def _k3_convnext(depths=DEPTHS, ncls=NCLS, clear=True):
     L, LS = keras.layers, _layer_scale()
 
     def nm(scope):
-        return scope.replace("/", "_")
+        return scope.replace("/", "_") if named else None
 
     inp = keras.Input((32, 32, 3), name="pixels")
-    x = L.Conv2D(DIMS[0], 4, strides=4, name="stem_conv")(inp)
-    x = L.LayerNormalization(epsilon=1e-6, name="stem_norm")(x)
+    x = L.Conv2D(DIMS[0], 4, strides=4, name=nm("stem_conv"))(inp)
+    x = L.LayerNormalization(epsilon=1e-6, name=nm("stem_norm"))(x)
     for i, dep in enumerate(depths):
         if i:
             x = L.LayerNormalization(epsilon=1e-6, name=nm(f"stage_{i}/downsample/norm"))(x)
@@ -471,8 +492,8 @@ def _k3_convnext(depths=DEPTHS, ncls=NCLS, clear=True):
             h = L.Dense(DIMS[i], name=nm(s + "pwconv2"))(h)
             x = L.Add()([x, LS(name=nm(s + "layer_scale"))(h)])
     x = L.GlobalAveragePooling2D()(x)
-    x = L.LayerNormalization(epsilon=1e-6, name="head_norm")(x)
-    return keras.Model(inp, L.Dense(ncls, name="head_fc")(x), name="convnext")
+    x = L.LayerNormalization(epsilon=1e-6, name=nm("head_norm"))(x)
+    return keras.Model(inp, L.Dense(ncls, name=nm("head_fc"))(x), name="convnext")
 
 
 def _k3_from_torch(km, net, depths=DEPTHS):
@@ -538,6 +559,22 @@ def b_tf2_k3_convnext_adam_to_timm(d):
     m = _convnext(seed="tgt")
     _torch_from_k3(km, m)  # construction
     return [_rel(prefix, d)], stored, _pt_values(m, d), []
+
+
+def b_k3_convnext_autonumbered(d):
+    import keras
+
+    keras.backend.clear_session()
+    src = _k3_convnext(clear=False, named=False)
+    fill_random(src.weights, "auto")
+    ck = os.path.join(d, "ckpt", "convnext.weights.h5")
+    src.save_weights(ck)
+    stored = read_h5(ck)
+    tgt = _k3_convnext(clear=False, named=False)  # second in the session: every automatic name moves on
+    assert {lay.name for lay in src.layers if lay.weights}.isdisjoint(lay.name for lay in tgt.layers if lay.weights)
+    fill_random(tgt.weights, "tgt")
+    tgt.set_weights(src.get_weights())  # construction: the same architecture, weights in order
+    return [ck], stored, _k3_values(tgt, d), []
 
 
 def b_fb_convnext_to_k3_twin(d):
