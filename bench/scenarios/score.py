@@ -99,6 +99,7 @@ import heldout50  # noqa: E402
 import heldout51  # noqa: E402
 import heldout52  # noqa: E402
 import heldout53  # noqa: E402
+import heldout54  # noqa: E402
 import thirdparty  # noqa: E402
 from registry import BY_ID as _CONSTRUCTED_BY_ID  # noqa: E402
 from registry import SCENARIOS  # noqa: E402
@@ -159,7 +160,8 @@ PARTS = {"constructed": [s.id for s in SCENARIOS],
          "heldout50": [s.id for s in heldout50.SCENARIOS],  # a fiftieth (heldout50.py), scored once
          "heldout51": [s.id for s in heldout51.SCENARIOS],  # a fifty-first (heldout51.py), scored once
          "heldout52": [s.id for s in heldout52.SCENARIOS],  # a fifty-second (heldout52.py), scored once
-         "heldout53": [s.id for s in heldout53.SCENARIOS]}  # a fifty-third (heldout53.py), scored once
+         "heldout53": [s.id for s in heldout53.SCENARIOS],  # a fifty-third (heldout53.py), scored once
+         "heldout54": [s.id for s in heldout54.SCENARIOS]}  # a fifty-fourth (heldout54.py), scored once
 BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.BY_ID, **heldout4.BY_ID,
          **heldout5.BY_ID, **heldout6.BY_ID, **heldout7.BY_ID, **heldout8.BY_ID, **heldout9.BY_ID,
          **heldout10.BY_ID, **heldout11.BY_ID, **heldout12.BY_ID, **heldout13.BY_ID, **heldout14.BY_ID,
@@ -172,7 +174,7 @@ BY_ID = {**_CONSTRUCTED_BY_ID, **thirdparty.BY_ID, **heldout2.BY_ID, **heldout3.
          **heldout39.BY_ID, **heldout40.BY_ID, **heldout41.BY_ID, **heldout42.BY_ID,
          **heldout43.BY_ID, **heldout44.BY_ID, **heldout45.BY_ID,
          **heldout46.BY_ID, **heldout47.BY_ID, **heldout48.BY_ID, **heldout49.BY_ID,
-         **heldout50.BY_ID, **heldout51.BY_ID, **heldout52.BY_ID, **heldout53.BY_ID}
+         **heldout50.BY_ID, **heldout51.BY_ID, **heldout52.BY_ID, **heldout53.BY_ID, **heldout54.BY_ID}
 # scored once, by name, never while tuning: not in --part all
 ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9",
         "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17",
@@ -181,7 +183,7 @@ ONCE = ("heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", 
         "heldout31", "heldout32", "heldout33", "heldout34", "heldout35", "heldout36", "heldout37",
         "heldout38", "heldout39", "heldout40", "heldout41", "heldout42",
         "heldout43", "heldout44", "heldout45", "heldout46", "heldout47", "heldout48", "heldout49",
-        "heldout50", "heldout51", "heldout52", "heldout53")
+        "heldout50", "heldout51", "heldout52", "heldout53", "heldout54")
 
 
 def _python() -> str:
@@ -510,8 +512,8 @@ def main(argv=None) -> int:
                     "heldout26, heldout27, heldout28, heldout29, heldout30, heldout31, heldout32, heldout33, "
                     "heldout34, heldout35, heldout36, heldout37, heldout38, heldout39, heldout40, heldout41, "
                     "heldout42, heldout43, heldout44, heldout45, heldout46, heldout47, heldout48, heldout49, "
-                    "heldout50, heldout51, heldout52, heldout53, or all (all but heldout2..53; comma-separated "
-                    "allowed); --only overrides")
+                    "heldout50, heldout51, heldout52, heldout53, heldout54, or all (all but heldout2..54; "
+                    "comma-separated allowed); --only overrides")
     ap.add_argument("--out", default=DEFAULT_OUT, help="scenario cache directory")
     ap.add_argument("--no-make", action="store_true", help="do not generate missing scenarios")
     ap.add_argument("--allow-skipped", action="store_true", help="skipped scenarios do not fail the goals")
@@ -545,7 +547,7 @@ def main(argv=None) -> int:
                    heldout26, heldout27, heldout28, heldout29, heldout30, heldout31, heldout32,
                    heldout33, heldout34, heldout35, heldout36, heldout37, heldout38, heldout39,
                    heldout40, heldout41, heldout42, heldout43, heldout44, heldout45,
-                   heldout46, heldout47, heldout48, heldout49, heldout50, heldout51, heldout52, heldout53):
+                   heldout46, heldout47, heldout48, heldout49, heldout50, heldout51, heldout52, heldout53, heldout54):
         mine = [i for i in ids if i in module.BY_ID]
         if not args.no_make and mine and module.make(mine, args.out):
             print(f"{module.__name__}.py reported failures; scoring what exists", file=sys.stderr)
