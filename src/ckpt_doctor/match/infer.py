@@ -44,7 +44,9 @@ Stages, each on what the previous ones left unpaired (exact matches under the fr
    a lone unit against a lone unit, and the alignment matches at least half the units of the shorter sequence (a few
    fitting units among many gaps are held in place by the gaps); units that best alignments pair differently are
    ambiguous. Between two conventions' orders (a Keras file, a PyTorch model) a match that could trade places with a
-   nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` / ``layer1.1``);
+   nearby one is ambiguous unless one side keeps the two in an ordered container (``layer1.0`` / ``layer1.1``), and
+   so is every match in a run of equal blocks one of which has no partner (the best alignment places that gap where
+   the conventions' orders of a block's layers score best, which says nothing of which block went: ``_slidable``);
    composites the order leaves open stay unpaired (a shortcut Keras lists first and torchvision last looks like a
    removed layer beside a new one). Structure may also pick among the candidates a name stage left, when its choice
    is one of them. Last, inside a container whose paired members all came from one checkpoint prefix (and that
@@ -2710,6 +2712,12 @@ def _prefix_rules(state: _State, c_items, m_items, numeric: bool) -> None:
             told = _told_by_spelling(top, proposals, pool_c, pool_m, (c_items, m_items))
             if told is not None and _apart(told, proposals):
                 top = told
+        if len(top) > 1:
+            # so is a renamed name that is the other's own, spelled without its separators, under a scope the other
+            # adds (keras-hub's `embeddings_layer_norm` is `distilbert.embeddings.LayerNorm`; `vocab_layer_norm` not)
+            ends = [r for r in top if _squashed_end(r, proposals)]
+            if ends and len(ends) < len(top) and _apart(ends, proposals):
+                top = ends
         if len(top) == 1:  # one best explanation: nothing competes with it
             clean = top
         else:  # the rules none of whose variables or entries another best rule also pairs
@@ -3282,6 +3290,22 @@ def _whole_layers(pairs: list, pool_m: list) -> bool:
     return paired == sizes
 
 
+def _worded(name: str) -> bool:
+    """A name of two words or more and no number (an auto-numbered ``batch_normalization_2`` ends
+    ``q_batch_normalization_2`` by a number a session gave, no word of the user's)."""
+    return len(_raw_words(name)) >= 2 and not any(ch.isdigit() for ch in name)
+
+
+def _squashed_end(rule: tuple, proposals: dict) -> bool:
+    """Is one renamed name the end of the other, spelled without separators (``embeddings_layer_norm`` and
+    ``distilbert.embeddings.LayerNorm``), the shorter of two words or more and no number (``_worded``)?"""
+    c, m, _ = proposals[rule][0]
+    pc, pm = _real_prefix(c.name, len(rule[0])), _real_prefix(m.name, len(rule[1]))
+    a, b = _squashed(pc), _squashed(pm)
+    short = pc if len(a) <= len(b) else pm
+    return a != b and (a.endswith(b) or b.endswith(a)) and _worded(short)
+
+
 def _apart(rules: list, proposals: dict) -> bool:
     """No variable or entry is paired by two of ``rules``."""
     seen: set[int] = set()
@@ -3382,8 +3406,11 @@ def _lone_in_new(state: _State, m_items: list) -> None:
             return  # one container: the model itself, not a part of it that may be new
         layers = {_owner(m.name) for m in members}
         proofs = [state.pairs[id(m)] for m in members if id(m) in state.pairs]
+        # (a layer left open between values of the file is no new one: one of equal blocks, which one no file says)
+        valued = {_owner(p.model.name) for p in proofs} | \
+            {_owner(m.name) for m in members if id(m) in state.ambiguous and state.ambiguous[id(m)][1]}
         if len(layers) <= _NEW_CONTAINER or not proofs or not all(map(doubtable, proofs)) or \
-                len({_owner(p.model.name) for p in proofs}) * _NEW_CONTAINER > len(layers):
+                len(valued) * _NEW_CONTAINER > len(layers):
             continue
         for proof in proofs:
             state.drop_pair(proof.model)
@@ -5878,6 +5905,23 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
             trading = [i for i in trading if trades(i, sure[i])]
         for i in trading:
             del sure[i]
+        # A stretch one side holds more of (a block removed from equal blocks) is a gap the best alignment places
+        # where the two conventions' orders score one unit better (a block's own scale PyTorch lists first, Keras
+        # last): no proof of which block went. Every match in the repeated run is ambiguous among its equal places.
+        # (not kind by kind, ``placed``: there the other kinds' units are gaps of another kind)
+        slid_c = _slidable(sure, [_composite_shapes(c) for c in uc], held, m) if placed is None else {}
+        for i, places in slid_c.items():
+            partners_m[sure.pop(i)] = places
+        held_m = [int(any(id(u[0] or u[1][0]) in state.pairs for u in mc)) for mc in um]
+        slid_m = _slidable({j: i for i, j in sure.items()}, [_composite_shapes(c) for c in um], held_m, n) \
+            if placed is None else {}
+        for j, places in slid_m.items():
+            i = next(i for i, jj in sure.items() if jj == j)
+            del sure[i]
+            partners_m[j] = [i]
+            for jj in places:  # (the model's equal places this value may go to: each is left open with it)
+                if jj != j and jj not in sure.values():
+                    partners_m[jj] = list(dict.fromkeys(partners_m[jj] + [i]))
     if lone:
         assert placed is not None  # (returned above otherwise)
         sure = {i: j for i, j in sure.items() if not anchored(uc[i]) and placed(uc[i], um[j])}
@@ -5955,6 +5999,52 @@ def _alignment_tables(fits: list[list[Any]], held: list[int]) -> tuple[list[list
         for j in range(m - 1, -1, -1):
             row[j] = max(row[j + 1], below[j], below[j + 1] + fi[j] + h if fi[j] else 0)
     return F, G
+
+
+def _composite_shapes(comp: tuple) -> tuple:
+    """A composite's shapes, unit by unit: one side's equal blocks have equal ones."""
+    return tuple((u[0].shape if u[0] is not None else None, tuple(v.shape for v in u[1])) for u in comp)
+
+
+def _slidable(sure: dict[int, int], sig: list[tuple], held: list[int], others: int) -> dict[int, list[int]]:
+    """The matches of a side's composites (``sure``: {index on this side: partner}) that a gap in them could trade
+    places with: where between two consecutive matches this side holds ``d`` more composites than the other (of
+    ``others`` composites), and those composites repeat (every one equal in signature to one a period ``p`` away,
+    some of those matched; ``p`` from two less than ``d`` to twice ``d`` and two, the nearest to ``d`` first:
+    conventions may hold a block's scale or norms apart, and so leave more or less of it unmatched; a gap of a
+    composite or two in a long block is a composition's, no block's), the run of that period around them is one
+    stretch of equal blocks, one of which has no partner. {index: the places of its phase in the run}, for each
+    matched index there; none where an already paired composite (``held``) lies in the run. (Composites one side
+    has in every block and the other in none repeat too, but none of them is matched: no gap of those alone is a
+    block.)"""
+    n = len(sig)
+    pairs = sorted(sure.items())
+    other = [j for _, j in pairs]
+    if other != sorted(other):
+        return {}
+    out: dict[int, list[int]] = {}
+    bounds = [(-1, -1)] + pairs + [(n, others)]
+    for (i1, j1), (i2, j2) in itertools.pairwise(bounds):
+        d = (i2 - i1) - (j2 - j1)
+        gap = range(i1 + 1, i2)
+        if d <= 0 or not gap:
+            continue
+        for p in sorted(range(max(1, d - 2), 2 * d + 3), key=lambda q: abs(q - d)):
+            near = [[x + k for k in (p, -p) if 0 <= x + k < n and sig[x + k] == sig[x]] for x in gap]
+            if not all(near) or not any(y in sure for ys in near for y in ys):
+                continue
+            lo, hi = gap.start, gap.stop  # the run: [lo, hi) with sig[x] == sig[x + p] throughout
+            while lo - 1 >= 0 and lo - 1 + p < n and sig[lo - 1] == sig[lo - 1 + p]:
+                lo -= 1
+            while hi < n and hi - p >= 0 and sig[hi] == sig[hi - p]:
+                hi += 1
+            if hi - lo < 2 * p or any(held[x] for x in range(lo, hi)):
+                continue
+            for x in range(lo, hi):
+                if x in sure:
+                    out[x] = [y for y in range(lo + (x - lo) % p, hi, p)]
+            break
+    return out
 
 
 def _sure_matches(F: list, G: list, fits: list, held: list[int], top: int) -> tuple[list, list, dict[int, int]]:
@@ -6475,8 +6565,12 @@ def _by_sublayer_role(names_c: dict[Any, list[str]], names_m: dict[Any, list[str
     ``input_layernorm`` / keras-hub's ``self_attention_layernorm``; the containers of a block's two attentions, as
     ``_tie_break`` reads them: Whisper's ``cross_attn`` / ``encoder_attn``), each role once a side: they pair role for
     role where every such pair fits; else nothing."""
+    def role(v: list[str]) -> str | None:  # (by its own name, else by its path in the block: BERT's norms)
+        return (table.get(re.sub(r"[^a-z0-9]", "", v[-1].lower())) or
+                table.get(re.sub(r"[^a-z0-9]", "", "".join(v).lower()))) if v else None
+
     def roles(names: dict[Any, list[str]]) -> dict[str, Any] | None:
-        found = {k: table.get(re.sub(r"[^a-z0-9]", "", v[-1].lower())) if v else None for k, v in names.items()}
+        found = {k: role(v) for k, v in names.items()}
         if None in found.values() or len(set(found.values())) != len(found):
             return None
         return {role: k for k, role in found.items() if role is not None}

@@ -158,17 +158,20 @@ def torchvision_paths(tokens: set[str]) -> tuple[str, dict[tuple[str, ...], tupl
 OUTPUT_PROJECTION_LEAVES = frozenset({"reverseembeddings"})
 
 # The role of a layer inside a transformer block, by its own name (lower case, underscores and separators out), as
-# the published converters pair them (keras-hub's Llama, Mistral, Gemma and BART converters; Meta's and T5's own
-# checkpoints): the norm before self-attention, before cross-attention, before the feed-forward part, and the three
-# projections of a gated feed-forward part. Read only where two layers of a pair of blocks fit each other alike and
-# their words decide nothing (Llama's ``post_attention_layernorm`` is keras-hub's ``feedforward_layernorm``).
+# the published converters pair them (keras-hub's Llama, Mistral, Gemma, BART and DistilBERT converters; Meta's and
+# T5's own checkpoints): the norm of the self-attention, of the cross-attention and of the feed-forward part (before
+# it in a pre-norm block, after it in a post-norm one: DistilBERT's ``sa_layer_norm`` and ``output_layer_norm``, BERT's
+# ``attention.output.LayerNorm`` and ``output.LayerNorm``: a path read whole where its last name says no role), and
+# the three projections of a gated feed-forward part. Read only where two layers of a pair of blocks fit each other
+# alike and their words decide nothing (Llama's ``post_attention_layernorm`` is keras-hub's ``feedforward_layernorm``).
 SUBLAYER_ROLES = {
     **dict.fromkeys(("inputlayernorm", "selfattentionlayernorm", "preattentionnorm", "attentionnorm", "attnnorm",
-                     "selfattnlayernorm", "ln1", "attnln"), "norm before self-attention"),
+                     "selfattnlayernorm", "ln1", "attnln", "salayernorm", "attentionoutputlayernorm"),
+                    "the self-attention's norm"),
     **dict.fromkeys(("encoderattnlayernorm", "crossattentionlayernorm", "crossattnlayernorm", "crossattnln"),
-                    "norm before cross-attention"),
+                    "the cross-attention's norm"),
     **dict.fromkeys(("postattentionlayernorm", "feedforwardlayernorm", "preffwnorm", "ffnnorm", "finallayernorm",
-                     "ln2", "mlpln"), "norm before the feed-forward part"),
+                     "ln2", "mlpln", "outputlayernorm"), "the feed-forward part's norm"),
     # the attention containers of a decoder block (OpenAI Whisper's ``attn`` / ``cross_attn``, Hugging Face's
     # ``self_attn`` / ``encoder_attn``, BERT's ``attention`` / ``crossattention``), as the published converters pair
     # them (transformers' convert_openai_to_hf.py)
