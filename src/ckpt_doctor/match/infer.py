@@ -3406,11 +3406,8 @@ def _lone_in_new(state: _State, m_items: list) -> None:
             return  # one container: the model itself, not a part of it that may be new
         layers = {_owner(m.name) for m in members}
         proofs = [state.pairs[id(m)] for m in members if id(m) in state.pairs]
-        # (a layer left open between values of the file is no new one: one of equal blocks, which one no file says)
-        valued = {_owner(p.model.name) for p in proofs} | \
-            {_owner(m.name) for m in members if id(m) in state.ambiguous and state.ambiguous[id(m)][1]}
         if len(layers) <= _NEW_CONTAINER or not proofs or not all(map(doubtable, proofs)) or \
-                len(valued) * _NEW_CONTAINER > len(layers):
+                len({_owner(p.model.name) for p in proofs}) * _NEW_CONTAINER > len(layers):
             continue
         for proof in proofs:
             state.drop_pair(proof.model)
@@ -5909,12 +5906,12 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         # where the two conventions' orders score one unit better (a block's own scale PyTorch lists first, Keras
         # last): no proof of which block went. Every match in the repeated run is ambiguous among its equal places.
         # (not kind by kind, ``placed``: there the other kinds' units are gaps of another kind)
-        slid_c = _slidable(sure, [_composite_shapes(c) for c in uc], held, m) if placed is None else {}
+        shapes_c, shapes_m = [_composite_shapes(c) for c in uc], [_composite_shapes(c) for c in um]
+        slid_c = _slidable(sure, shapes_c, held, shapes_m) if placed is None else {}
         for i, places in slid_c.items():
             partners_m[sure.pop(i)] = places
         held_m = [int(any(id(u[0] or u[1][0]) in state.pairs for u in mc)) for mc in um]
-        slid_m = _slidable({j: i for i, j in sure.items()}, [_composite_shapes(c) for c in um], held_m, n) \
-            if placed is None else {}
+        slid_m = _slidable({j: i for i, j in sure.items()}, shapes_m, held_m, shapes_c) if placed is None else {}
         for j, places in slid_m.items():
             i = next(i for i, jj in sure.items() if jj == j)
             del sure[i]
@@ -6006,30 +6003,30 @@ def _composite_shapes(comp: tuple) -> tuple:
     return tuple((u[0].shape if u[0] is not None else None, tuple(v.shape for v in u[1])) for u in comp)
 
 
-def _slidable(sure: dict[int, int], sig: list[tuple], held: list[int], others: int) -> dict[int, list[int]]:
+def _slidable(sure: dict[int, int], sig: list[tuple], held: list[int], other: list[tuple]) -> dict[int, list[int]]:
     """The matches of a side's composites (``sure``: {index on this side: partner}) that a gap in them could trade
-    places with: where between two consecutive matches this side holds ``d`` more composites than the other (of
-    ``others`` composites), and those composites repeat (every one equal in signature to one a period ``p`` away,
-    some of those matched; ``p`` from two less than ``d`` to twice ``d`` and two, the nearest to ``d`` first:
-    conventions may hold a block's scale or norms apart, and so leave more or less of it unmatched; a gap of a
-    composite or two in a long block is a composition's, no block's), the run of that period around them is one
-    stretch of equal blocks, one of which has no partner. {index: the places of its phase in the run}, for each
-    matched index there; none where an already paired composite (``held``) lies in the run. (Composites one side
-    has in every block and the other in none repeat too, but none of them is matched: no gap of those alone is a
-    block.)"""
+    places with: where between two consecutive matches this side holds ``d`` more composites than the other (whose
+    composites' shapes are ``other``), and those composites repeat (every one equal in signature to one a period
+    ``p`` away, some of those matched; ``p`` within two of ``d``, the nearest first: conventions may hold a block's
+    scale or norms apart, and so leave a little more or less of it unmatched, but an excess of a composite or two in
+    a long block is a composition's, no block's: Keras' ConvNeXt lists `layer_scale` apart in every block), the run
+    of that period around them is one stretch of equal blocks, one of which has no partner. {index: the places of
+    its phase in the run}, for each matched index there; none where an already paired composite (``held``) lies in
+    the run. (Composites one side has in every block and the other in none repeat too, but none of them is matched:
+    no gap of those alone is a block.)"""
     n = len(sig)
     pairs = sorted(sure.items())
-    other = [j for _, j in pairs]
-    if other != sorted(other):
+    partners = [j for _, j in pairs]
+    if partners != sorted(partners):
         return {}
     out: dict[int, list[int]] = {}
-    bounds = [(-1, -1)] + pairs + [(n, others)]
+    bounds = [(-1, -1)] + pairs + [(n, len(other))]
     for (i1, j1), (i2, j2) in itertools.pairwise(bounds):
         d = (i2 - i1) - (j2 - j1)
         gap = range(i1 + 1, i2)
         if d <= 0 or not gap:
             continue
-        for p in sorted(range(max(1, d - 2), 2 * d + 3), key=lambda q: abs(q - d)):
+        for p in sorted(range(max(1, d - 2), d + 3), key=lambda q: abs(q - d)):
             near = [[x + k for k in (p, -p) if 0 <= x + k < n and sig[x + k] == sig[x]] for x in gap]
             if not all(near) or not any(y in sure for ys in near for y in ys):
                 continue
