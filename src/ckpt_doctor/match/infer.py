@@ -5859,6 +5859,7 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
             # Keras' `block_0_channel_norm` comes before `block_0_channel_mlp_1`, the weight it belongs to)
             if oc is not None and om is not None and sure.get(oc) != om:
                 del sure[i]
+    slid: set[int] = set()  # model composites ``_slidable`` left open
     if strict:
         partner_of = {j: i for i, j in sure.items()}
         words_c = [_raw_words(_head(c).name) for c in uc]
@@ -5906,19 +5907,22 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
         # where the two conventions' orders score one unit better (a block's own scale PyTorch lists first, Keras
         # last): no proof of which block went. Every match in the repeated run is ambiguous among its equal places.
         # (not kind by kind, ``placed``: there the other kinds' units are gaps of another kind)
-        shapes_c, shapes_m = [_composite_shapes(c) for c in uc], [_composite_shapes(c) for c in um]
-        slid_c = _slidable(sure, shapes_c, held, shapes_m) if placed is None else {}
+        slid_c = _slidable(sure, [_composite_shapes(c) for c in uc], held, m) if placed is None else {}
         for i, places in slid_c.items():
+            slid.add(sure[i])
             partners_m[sure.pop(i)] = places
         held_m = [int(any(id(u[0] or u[1][0]) in state.pairs for u in mc)) for mc in um]
-        slid_m = _slidable({j: i for i, j in sure.items()}, shapes_m, held_m, shapes_c) if placed is None else {}
+        slid_m = _slidable({j: i for i, j in sure.items()}, [_composite_shapes(c) for c in um], held_m, n) \
+            if placed is None else {}
         for j, places in slid_m.items():
             i = next(i for i, jj in sure.items() if jj == j)
             del sure[i]
             partners_m[j] = [i]
+            slid.add(j)
             for jj in places:  # (the model's equal places this value may go to: each is left open with it)
                 if jj != j and jj not in sure.values():
                     partners_m[jj] = list(dict.fromkeys(partners_m[jj] + [i]))
+                    slid.add(jj)
     if lone:
         assert placed is not None  # (returned above otherwise)
         sure = {i: j for i, j in sure.items() if not anchored(uc[i]) and placed(uc[i], um[j])}
@@ -5932,7 +5936,7 @@ def _align_units(state: _State, uc: list, um: list, where: str, strict: bool = T
             _pair_composites(state, uc[sure_by_m[j]], um[j], sure_by_m[j], j, best, n, m,
                              where + " (names)" if sure_by_m[j] in named else where)
         elif partners_m[j] and placed is None:  # (kind by kind, after the composites: pairs only)
-            _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]])
+            _ambiguous_composite(state, um[j], [uc[k] for k in partners_m[j]], _SLID if j in slid else _ALIGNMENTS_TIE)
 
 
 def _named_groups(sure: dict[int, int], fits: list[list[bool]], c_name: list[str], m_name: list[str]) -> dict[int, int]:
@@ -5998,15 +6002,19 @@ def _alignment_tables(fits: list[list[Any]], held: list[int]) -> tuple[list[list
     return F, G
 
 
+_SLID = ("structural alignment: one of equal blocks, one of which the other side lacks; where the two sides' orders "
+         "place that gap says nothing of which block went")
+
+
 def _composite_shapes(comp: tuple) -> tuple:
     """A composite's shapes, unit by unit: one side's equal blocks have equal ones."""
     return tuple((u[0].shape if u[0] is not None else None, tuple(v.shape for v in u[1])) for u in comp)
 
 
-def _slidable(sure: dict[int, int], sig: list[tuple], held: list[int], other: list[tuple]) -> dict[int, list[int]]:
+def _slidable(sure: dict[int, int], sig: list[tuple], held: list[int], others: int) -> dict[int, list[int]]:
     """The matches of a side's composites (``sure``: {index on this side: partner}) that a gap in them could trade
-    places with: where between two consecutive matches this side holds ``d`` more composites than the other (whose
-    composites' shapes are ``other``), and those composites repeat (every one equal in signature to one a period
+    places with: where between two consecutive matches this side holds ``d`` more composites than the other (of
+    ``others`` composites), and those composites repeat (every one equal in signature to one a period
     ``p`` away, some of those matched; ``p`` within two of ``d``, the nearest first: conventions may hold a block's
     scale or norms apart, and so leave a little more or less of it unmatched, but an excess of a composite or two in
     a long block is a composition's, no block's: Keras' ConvNeXt lists `layer_scale` apart in every block), the run
@@ -6020,7 +6028,7 @@ def _slidable(sure: dict[int, int], sig: list[tuple], held: list[int], other: li
     if partners != sorted(partners):
         return {}
     out: dict[int, list[int]] = {}
-    bounds = [(-1, -1)] + pairs + [(n, len(other))]
+    bounds = [(-1, -1)] + pairs + [(n, others)]
     for (i1, j1), (i2, j2) in itertools.pairwise(bounds):
         d = (i2 - i1) - (j2 - j1)
         gap = range(i1 + 1, i2)
@@ -6059,7 +6067,10 @@ def _sure_matches(F: list, G: list, fits: list, held: list[int], top: int) -> tu
     return partners_c, partners_m, sure
 
 
-def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
+_ALIGNMENTS_TIE = "structural alignment: several equally good alignments of the layer sequences"
+
+
+def _ambiguous_composite(state: _State, mc: tuple, alternatives: list, reason: str = _ALIGNMENTS_TIE) -> None:
     for u, (mm, mv) in enumerate(mc):
         for pos, it in enumerate(([mm] if mm is not None else []) + mv):
             if id(it) not in state.eligible or id(it) in state.pairs:
@@ -6077,8 +6088,7 @@ def _ambiguous_composite(state: _State, mc: tuple, alternatives: list) -> None:
                     options.append(members[k])
             if not options:
                 continue  # (no alternative holds a value in its place: nothing to choose between)
-            state.set_ambiguous(it, options, "structural alignment: several equally good alignments of the layer "
-                                             "sequences", tie=True)
+            state.set_ambiguous(it, options, reason, tie=True)
 
 
 def _pair_composites(state: _State, cc: tuple, mc: tuple, i: int, j: int, best: int, n: int, m: int,
