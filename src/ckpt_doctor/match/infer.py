@@ -2182,8 +2182,7 @@ def _flat_names(state: _State, c_items: list[_Item], m_items: list[_Item]) -> No
                 out[("_".join(words[:at[0]] + ["#"] + words[at[0] + 1:]), leaf)][int(words[at[0]])] = it
         return out
 
-    family_c, family_m = elements(cs), elements(ms)
-    place = {id(it): (family, n) for family, lm in family_m.items() for n, it in lm.items()}
+    families: tuple = ()  # (the numbered families, built once a name first pairs: most alignments reach none)
     for m in m_items:
         # free, or undecided with this value among its candidates (renamed, or a new layer? the names say renamed)
         amb = state.ambiguous.get(id(m)) if m.busy else None
@@ -2195,7 +2194,10 @@ def _flat_names(state: _State, c_items: list[_Item], m_items: list[_Item]) -> No
                 amb is not None and not any(x is c for x in amb[1]):
             continue
         ok, transform = state.compatible(c, m)
-        if ok and (doubt := _removed_element(state, m, family_c, family_m, place)):
+        if ok and not families:
+            family_c, family_m = elements(cs), elements(ms)
+            families = (family_c, family_m, {id(it): (f, n) for f, lm in family_m.items() for n, it in lm.items()})
+        if ok and (doubt := _removed_element(state, m, *families)):
             # (the file holds more equal elements of the layer's numbered family than the model: one went, and
             # which one no name says; a number is no name, as the numbering stage weighs it)
             if amb is None:
